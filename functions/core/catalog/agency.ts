@@ -1,0 +1,114 @@
+// An agency (机构) known to the platform: who it is, what it may do, and the keys it signs
+// requests with (RFC 9421) and licenses with (its seal key).
+import { z } from 'zod';
+import { AreaCodeSchema, DemoMarkerSchema, TimestampSchema, UsccSchema } from './codes.ts';
+
+/** What an agency does on the platform. */
+export const AGENCY_ROLES = ['issuer', 'relying', 'operator'] as const;
+export type AgencyRole = (typeof AGENCY_ROLES)[number];
+
+/** RFC 9421 algorithms an agency may sign requests with. */
+export const REQUEST_SIGNATURE_ALGORITHMS = ['ecdsa-p256-sha256', 'ed25519'] as const;
+export type RequestSignatureAlgorithm = (typeof REQUEST_SIGNATURE_ALGORITHMS)[number];
+
+const base64urlCoordinate = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes in base64url (43 characters)');
+
+/**
+ * A public key as a JWK. Strict objects, so a JWK carrying its private part `d` is refused
+ * rather than stored.
+ */
+export const PublicJwkSchema = z
+  .discriminatedUnion('kty', [
+    z.strictObject({
+      kty: z.literal('EC'),
+      crv: z.literal('P-256'),
+      x: base64urlCoordinate,
+      y: base64urlCoordinate,
+      kid: z.string().min(1).max(128).optional(),
+      alg: z.literal('ES256').optional(),
+      use: z.literal('sig').optional(),
+    }),
+    z.strictObject({
+      kty: z.literal('OKP'),
+      crv: z.literal('Ed25519'),
+      x: base64urlCoordinate,
+      kid: z.string().min(1).max(128).optional(),
+      alg: z.enum(['EdDSA', 'Ed25519']).optional(),
+      use: z.literal('sig').optional(),
+    }),
+  ])
+  .meta({ description: 'Public JWK: P-256 (EC) or Ed25519 (OKP); private members are refused' });
+export type AgencyPublicJwk = z.infer<typeof PublicJwkSchema>;
+
+/** A key an agency signs its API requests with (the `keyid` of RFC 9421). */
+export const ApiKeySchema = z
+  .strictObject({
+    keyId: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'key id may use letters, digits and . _ : - only')
+      .describe('The keyid named in Signature-Input'),
+    algorithm: z.enum(REQUEST_SIGNATURE_ALGORITHMS),
+    publicJwk: PublicJwkSchema,
+    status: z.enum(['active', 'revoked']).describe('Only active keys are accepted'),
+    created: TimestampSchema,
+  })
+  .superRefine((key, ctx) => {
+    const expected = key.algorithm === 'ed25519' ? 'OKP/Ed25519' : 'EC/P-256';
+    const found = `${key.publicJwk.kty}/${key.publicJwk.crv}`;
+    if (found !== expected) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['publicJwk'],
+        message: `algorithm ${key.algorithm} needs a ${expected} key, found ${found}`,
+      });
+    }
+  });
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+
+/** Where an issuer's seal (signing) key lives: a KMS key id or alias on AWS, a vault name locally. */
+export const SealKeyRefSchema = z
+  .strictObject({
+    keyRef: z.string().min(1).max(2048).describe('Opaque reference resolved by the signer adapter'),
+    kid: z.string().min(1).max(128).describe('Key id published in the JWKS and placed in license headers'),
+  })
+  .describe('Seal key reference (电子印章密钥)');
+export type SealKeyRef = z.infer<typeof SealKeyRefSchema>;
+
+export const AgencySchema = z
+  .strictObject({
+    uscc: UsccSchema,
+    name: z.string().min(1).max(128).describe('Registered name'),
+    roles: z.array(z.enum(AGENCY_ROLES)).min(1).describe('What the agency does on the platform'),
+    apiKeys: z.array(ApiKeySchema).max(16).describe('Request-signing keys'),
+    sealKey: SealKeyRefSchema.optional(),
+    areaCode: AreaCodeSchema,
+    demo: DemoMarkerSchema,
+  })
+  .superRefine((agency, ctx) => {
+    if (new Set(agency.roles).size !== agency.roles.length) {
+      ctx.addIssue({ code: 'custom', path: ['roles'], message: 'roles must be distinct' });
+    }
+    const keyIds = agency.apiKeys.map((key) => key.keyId);
+    if (new Set(keyIds).size !== keyIds.length) {
+      ctx.addIssue({ code: 'custom', path: ['apiKeys'], message: 'key ids must be distinct' });
+    }
+    // An issuer signs every license it issues; without a seal key it could issue nothing.
+    if (agency.roles.includes('issuer') && agency.sealKey === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sealKey'], message: 'an issuer needs a seal key' });
+    }
+  })
+  .meta({ id: 'Agency', description: 'An agency registered on the platform' });
+export type Agency = z.infer<typeof AgencySchema>;
+
+export function hasRole(agency: Agency, role: AgencyRole): boolean {
+  return agency.roles.includes(role);
+}
+
+/** The agency's active request-signing key with this key id, or undefined. */
+export function activeApiKey(agency: Agency, keyId: string): ApiKey | undefined {
+  return agency.apiKeys.find((key) => key.keyId === keyId && key.status === 'active');
+}

@@ -1,0 +1,298 @@
+// A license type (证照类型): what a kind of license carries and who may issue it. Registered
+// by the platform operator; every issued license is validated against its type's field schema.
+import { z } from 'zod';
+import {
+  BilingualNameSchema,
+  DemoMarkerSchema,
+  definingAgencyOf,
+  TypeCodeSchema,
+  UsccSchema,
+} from './codes.ts';
+
+/** Data domain of natural persons (人口库). */
+export const DATA_DOMAIN_PERSON = 'person';
+/** Data domain of legal entities (法人库). */
+export const DATA_DOMAIN_LEGAL_ENTITY = 'legal-entity';
+
+/**
+ * The data domain decides which table family stores a type's licenses. It is open — more
+ * domains come by configuration — so it is a slug, with the two known ones exported above.
+ */
+export const DataDomainSchema = z
+  .string()
+  .max(32)
+  .regex(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/, 'data domain must be a lower-case slug such as legal-entity')
+  .meta({
+    description: 'Data domain (数据域): person, legal-entity, or a configured slug',
+    examples: ['person'],
+  });
+export type DataDomain = z.infer<typeof DataDomainSchema>;
+
+/** Value types a license field can have. */
+export const FIELD_TYPES = [
+  'string',
+  'date',
+  'enum',
+  'number',
+  'boolean',
+  /** A reference (URI) to an image or a layout document held elsewhere, e.g. a photo. */
+  'image-ref',
+  /** A validity period `{ from, until }`, until being a date or `long-term` (长期). */
+  'period',
+] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+/** Identifier kinds whose check characters the platform verifies in string fields. */
+export const IDENTIFIER_KINDS = ['citizen-id', 'uscc'] as const;
+export type IdentifierKindOfField = (typeof IDENTIFIER_KINDS)[number];
+
+/** 持证主体代码类型 for a citizen identity number. */
+export const HOLDER_CODE_TYPE_CITIZEN_ID = '111';
+/** 持证主体代码类型 for a unified social credit code. */
+export const HOLDER_CODE_TYPE_USCC = '001';
+
+/**
+ * Claim names an SD-JWT VC reserves. A field is a claim of the signed license, so a field
+ * named like one of these would overwrite the envelope; names beginning with `_` are the
+ * SD-JWT machinery's.
+ */
+const RESERVED_CLAIM_NAMES = new Set([
+  'iss',
+  'sub',
+  'iat',
+  'nbf',
+  'exp',
+  'cnf',
+  'vct',
+  'vct#integrity',
+  'status',
+  '...',
+]);
+
+/** One field of a license type; its key `name` is the printed Chinese name, e.g. `姓名`. */
+export const FieldSpecSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(32)
+      .regex(/^\S(?:.*\S)?$/u, 'field name must not begin or end with white space')
+      .describe('Printed Chinese field name, the key of the field in license data, e.g. 姓名'),
+    label: BilingualNameSchema.describe('Label for display'),
+    type: z.enum(FIELD_TYPES).describe('Value type'),
+    required: z.boolean().describe('Every license of the type must carry the field'),
+    sensitive: z.boolean().describe('Encrypted at rest under the field-encryption key'),
+    disclosable: z.boolean().describe('May be disclosed on its own to a relying party'),
+    searchable: z.boolean().describe('Usable as a lookup key; through a blind index when sensitive'),
+    pattern: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe('Regular expression (Unicode) the whole value must match; string fields only'),
+    values: z
+      .array(z.string().min(1).max(128))
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('Allowed values; required for, and only for, enum fields'),
+    maxLength: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000)
+      .optional()
+      .describe('Maximum length in characters; string fields only'),
+    identifier: z
+      .enum(IDENTIFIER_KINDS)
+      .optional()
+      .describe('The value is an identifier whose check character is verified; string fields only'),
+    notFuture: z.boolean().optional().describe('The date must not be after the issue day; date fields only'),
+  })
+  .superRefine((field, ctx) => {
+    if (RESERVED_CLAIM_NAMES.has(field.name) || field.name.startsWith('_')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `field name ${JSON.stringify(field.name)} is reserved by SD-JWT VC`,
+      });
+    }
+    const stringOnly = ['pattern', 'maxLength', 'identifier'] as const;
+    for (const key of stringOnly) {
+      if (field[key] !== undefined && field.type !== 'string') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${key} applies to string fields only, found it on a ${field.type} field`,
+        });
+      }
+    }
+    if (field.type === 'enum' && field.values === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'an enum field must list its values' });
+    }
+    if (field.type !== 'enum' && field.values !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `values apply to enum fields only, found them on a ${field.type} field`,
+      });
+    }
+    if (field.values !== undefined && new Set(field.values).size !== field.values.length) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'enum values must be distinct' });
+    }
+    if (field.notFuture !== undefined && field.type !== 'date') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notFuture'],
+        message: `notFuture applies to date fields only, found it on a ${field.type} field`,
+      });
+    }
+    if (field.pattern !== undefined) {
+      try {
+        new RegExp(field.pattern, 'u');
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pattern'],
+          message: `pattern is not a valid regular expression: ${(error as Error).message}`,
+        });
+      }
+    }
+  })
+  .meta({ description: 'A field of a license type' });
+export type FieldSpec = z.infer<typeof FieldSpecSchema>;
+
+/** Which terms a license of the type may run for. */
+export const ValidityRulesSchema = z
+  .strictObject({
+    field: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'The period field that carries the validity (e.g. 有效期限); absent when given apart from the data',
+      ),
+    termsInYears: z
+      .array(z.number().int().min(1).max(100))
+      .max(16)
+      .describe('Fixed terms allowed, in whole years counted from the start date, e.g. [5, 10, 20]'),
+    longTermAllowed: z.boolean().describe('长期: a license without an end date is allowed'),
+    explicitEndAllowed: z.boolean().describe('Any end date after the start is allowed'),
+  })
+  .superRefine((rules, ctx) => {
+    if (rules.termsInYears.length === 0 && !rules.longTermAllowed && !rules.explicitEndAllowed) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'validity rules allow no term at all: give termsInYears, longTermAllowed or explicitEndAllowed',
+      });
+    }
+  });
+export type ValidityRules = z.infer<typeof ValidityRulesSchema>;
+
+export const LicenseTypeSchema = z
+  .strictObject({
+    code: TypeCodeSchema,
+    name: BilingualNameSchema.describe('Type name (证照类型名称)'),
+    definingAgency: z
+      .strictObject({ name: z.string().min(1).max(128), uscc: UsccSchema })
+      .describe('The ministry that defines the type (定义机构); its USCC begins the type code'),
+    dataDomain: DataDomainSchema,
+    fields: z.array(FieldSpecSchema).min(1).max(128).describe('Field schema of the license data'),
+    holder: z
+      .strictObject({
+        nameField: z.string().min(1).describe('Field holding the holder name (持证主体)'),
+        codeField: z.string().min(1).describe('Field holding the holder code (持证主体代码)'),
+        codeType: z
+          .string()
+          .regex(/^\d{3}$/, 'holder code type must be 3 digits')
+          .describe('持证主体代码类型: 111 citizen identity number, 001 USCC, others as data'),
+      })
+      .describe('Which fields identify the holder'),
+    validity: ValidityRulesSchema,
+    issuers: z.array(UsccSchema).max(10_000).describe('USCCs of the agencies allowed to issue the type'),
+    demo: DemoMarkerSchema,
+  })
+  .superRefine((type, ctx) => {
+    if (definingAgencyOf(type.code) !== type.definingAgency.uscc) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['definingAgency', 'uscc'],
+        message: `type code ${type.code} must begin with the defining agency's USCC, found ${type.definingAgency.uscc}`,
+      });
+    }
+    const byName = new Map<string, FieldSpec>();
+    type.fields.forEach((field, i) => {
+      if (byName.has(field.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', i, 'name'],
+          message: `field ${field.name} is defined twice`,
+        });
+      }
+      byName.set(field.name, field);
+    });
+    for (const role of ['nameField', 'codeField'] as const) {
+      const name = type.holder[role];
+      const field = byName.get(name);
+      if (field === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['holder', role],
+          message: `holder ${role} ${name} is not a field`,
+        });
+      } else if (field.type !== 'string' || !field.required) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['holder', role],
+          message: `holder ${role} ${name} must be a required string field, found ${field.required ? 'a required' : 'an optional'} ${field.type} field`,
+        });
+      }
+    }
+    const expectedIdentifier = {
+      [HOLDER_CODE_TYPE_CITIZEN_ID]: 'citizen-id',
+      [HOLDER_CODE_TYPE_USCC]: 'uscc',
+    }[type.holder.codeType];
+    const codeField = byName.get(type.holder.codeField);
+    if (
+      expectedIdentifier !== undefined &&
+      codeField !== undefined &&
+      codeField.identifier !== expectedIdentifier
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['holder', 'codeField'],
+        message: `holder code type ${type.holder.codeType} needs a ${expectedIdentifier} field, found ${codeField.identifier ?? 'a field without identifier check'}`,
+      });
+    }
+    if (type.validity.field !== undefined) {
+      const field = byName.get(type.validity.field);
+      if (field?.type !== 'period') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['validity', 'field'],
+          message: `validity field ${type.validity.field} must be a period field, found ${field ? `a ${field.type} field` : 'no such field'}`,
+        });
+      }
+    }
+    if (new Set(type.issuers).size !== type.issuers.length) {
+      ctx.addIssue({ code: 'custom', path: ['issuers'], message: 'issuers must be distinct' });
+    }
+  })
+  .meta({ id: 'LicenseType', description: 'License type (证照类型) with its field schema' });
+export type LicenseType = z.infer<typeof LicenseTypeSchema>;
+
+/** The field spec named `name`, or undefined. */
+export function fieldOf(type: LicenseType, name: string): FieldSpec | undefined {
+  return type.fields.find((field) => field.name === name);
+}
+
+/** Names of the fields that may be disclosed on their own. */
+export function disclosableFieldNames(type: LicenseType): string[] {
+  return type.fields.filter((field) => field.disclosable).map((field) => field.name);
+}
+
+/** True when the agency with this USCC is registered as an issuer of the type. */
+export function mayIssue(type: LicenseType, issuerUscc: string): boolean {
+  return type.issuers.includes(issuerUscc);
+}
