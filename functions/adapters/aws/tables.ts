@@ -1,0 +1,114 @@
+// The data model's tables, declared once as plain data. The CDK stateful stack and the local
+// platform (dev/provision.ts) both create tables from these definitions, and the handlers find
+// them through the environment variables named here, so key schemas, indexes and TTL
+// attributes cannot drift between AWS and a laptop.
+
+export type AttributeType = 'S' | 'N' | 'B';
+
+export interface KeyAttribute {
+  name: string;
+  type: AttributeType;
+}
+
+export interface TableDefinition {
+  /** Logical name, unique within a stage: `config`, `license-person-0`, … */
+  name: string;
+  /** What the table holds, for readers of the stack and the README. */
+  purpose: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  globalIndexes?: { name: string; partitionKey: KeyAttribute; sortKey?: KeyAttribute }[];
+  /** Attribute holding an epoch-seconds expiry that DynamoDB deletes after. */
+  timeToLiveAttribute?: string;
+  /** Whether a stream of new images feeds a consumer (the audit sealer). */
+  stream?: boolean;
+  /** Hot tables get CloudWatch Contributor Insights on AWS. */
+  hot?: boolean;
+}
+
+const pk: KeyAttribute = { name: 'pk', type: 'S' };
+const sk: KeyAttribute = { name: 'sk', type: 'S' };
+
+/** Tables that exist once per stage, whatever the data domains. */
+export const singletonTables: readonly TableDefinition[] = [
+  {
+    name: 'config',
+    purpose: 'agencies, API keys, license types, sharing agreements',
+    partitionKey: pk,
+    sortKey: sk,
+  },
+  {
+    name: 'holder-index',
+    purpose: 'blind index of (holder code type, holder code) → license ids',
+    partitionKey: pk,
+    sortKey: sk,
+    hot: true,
+  },
+  {
+    name: 'issuer-listing',
+    purpose: 'licenses by issuer + type + month, write-sharded over sub-keys',
+    partitionKey: pk,
+    sortKey: sk,
+  },
+  {
+    name: 'grants',
+    purpose: 'holder grants (用证授权) and their use counters',
+    partitionKey: pk,
+    sortKey: sk,
+  },
+  {
+    name: 'nonces',
+    purpose: 'request-signature nonces, kept until they can no longer be replayed',
+    partitionKey: pk,
+    timeToLiveAttribute: 'expiresAt',
+    hot: true,
+  },
+  {
+    // Powertools idempotency's default layout: partition key `id`, TTL `expiration`.
+    name: 'idempotency',
+    purpose: 'Idempotency-Key records of POST requests',
+    partitionKey: { name: 'id', type: 'S' },
+    timeToLiveAttribute: 'expiration',
+  },
+  {
+    name: 'audit',
+    purpose: 'audit events, partitioned by time bucket + shard; streamed to the sealer',
+    partitionKey: pk,
+    sortKey: sk,
+    stream: true,
+    hot: true,
+  },
+  { name: 'status-lists', purpose: 'status list entries and index blocks', partitionKey: pk, sortKey: sk },
+];
+
+/** One table per data domain and shard: 人口库 person, 法人库 legal entity, … */
+export function licenseTables(shardsPerDomain: Readonly<Record<string, number>>): TableDefinition[] {
+  return Object.entries(shardsPerDomain).flatMap(([domain, shards]) =>
+    Array.from({ length: shards }, (_, shard) => ({
+      name: licenseTableName(domain, shard),
+      purpose: `licenses of the ${domain} domain, shard ${shard} of ${shards}`,
+      partitionKey: pk,
+      sortKey: sk,
+      hot: true,
+    })),
+  );
+}
+
+export function licenseTableName(domain: string, shard: number): string {
+  return `license-${domain}-${shard}`;
+}
+
+/** Every table of a stage. */
+export function allTables(shardsPerDomain: Readonly<Record<string, number>>): TableDefinition[] {
+  return [...singletonTables, ...licenseTables(shardsPerDomain)];
+}
+
+/** The physical name on AWS and locally: `elicense-<stage>-<logical name>`. */
+export function physicalTableName(stage: string, table: Pick<TableDefinition, 'name'>): string {
+  return `elicense-${stage}-${table.name}`;
+}
+
+/** The environment variable a function reads a table's physical name from. */
+export function tableEnvVar(table: Pick<TableDefinition, 'name'>): string {
+  return `TABLE_${table.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { PROBLEM_MEDIA_TYPE, problemTypes } from './problem.ts';
+import { type RouteSpec, routes } from './routes.ts';
+import { ProblemSchema } from './schemas.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+const COMPONENT_PREFIX = '#/components/schemas/';
+
+/** Builds the OpenAPI 3.1 description of the API from the route table and its zod schemas. */
+export function buildOpenApi(
+  table: readonly RouteSpec[] = routes,
+  version = '0.1.0',
+): Record<string, unknown> {
+  // Schemas that carry a meta id become shared components; `ProblemSchema` is referenced
+  // here so it is registered even before any route names it.
+  void ProblemSchema;
+  const registered = z.toJSONSchema(z.globalRegistry, {
+    uri: (id) => `${COMPONENT_PREFIX}${id}`,
+    target: 'draft-2020-12',
+  }).schemas;
+  const schemas = Object.fromEntries(
+    Object.entries(registered).map(([id, schema]) => {
+      const { $schema: _s, $id: _i, ...rest } = schema as JsonSchema;
+      return [id, rest];
+    }),
+  );
+
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of table) {
+    const operation = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.group],
+      parameters: pathParameters(route.path),
+      responses: {
+        ...Object.fromEntries(
+          Object.entries(route.responses).map(([status, spec]) => [
+            status,
+            {
+              description: spec.description,
+              content: {
+                [spec.contentType ?? 'application/json']: {
+                  schema: spec.schema ? schemaRef(spec.schema) : {},
+                },
+              },
+            },
+          ]),
+        ),
+        default: {
+          description: 'A problem (RFC 9457)',
+          content: { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: `${COMPONENT_PREFIX}Problem` } } },
+        },
+      },
+    };
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'elicense — electronic license sharing platform',
+      version,
+      description: `Problem types (RFC 9457), each as urn:elicense:problem:<name>: ${Object.entries(
+        problemTypes,
+      )
+        .map(([name, p]) => `${name} (${p.status})`)
+        .join(', ')}.`,
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    paths,
+    components: { schemas },
+  };
+}
+
+function schemaRef(schema: z.ZodType): JsonSchema {
+  const id = z.globalRegistry.get(schema)?.id;
+  if (id) return { $ref: `${COMPONENT_PREFIX}${id}` };
+  const { $schema: _s, ...inline } = z.toJSONSchema(schema, { target: 'draft-2020-12' }) as JsonSchema;
+  return inline;
+}
+
+function pathParameters(path: string): JsonSchema[] {
+  return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+}

@@ -1,0 +1,136 @@
+import { resolve } from 'node:path';
+import { type CfnElement, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { bucketEnvVar } from '../../functions/adapters/aws/buckets.ts';
+import { tableEnvVar } from '../../functions/adapters/aws/tables.ts';
+import { BUNDLE_FILE, bundleHandler } from '../bundling.ts';
+
+const repositoryRoot = resolve(import.meta.dirname, '../..');
+
+export interface ApiFunctionProps {
+  /** Handler module relative to the repository root, e.g. `functions/handlers/public.ts`. */
+  entry: string;
+  stage: string;
+  logRetention: RetentionDays;
+  description: string;
+  memorySize?: number;
+  timeout?: Duration;
+}
+
+/**
+ * A Lambda function with the platform's defaults baked in: Node 24 on ARM64, bundled
+ * locally with esbuild (never Docker), source maps, X-Ray, Powertools settings, its own
+ * log group with retention, and a role that may write only to that log group. Tables and
+ * buckets are bound with `bindTable`/`bindBucket`, which set the environment variable and
+ * the grant together.
+ */
+export class ApiFunction extends Construct {
+  readonly function: LambdaFunction;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: ApiFunctionProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description}: least privilege, granted by binding`,
+    });
+    // Scoped to this function's own log group instead of AWSLambdaBasicExecutionRole's `*`.
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
+      }),
+    );
+
+    this.function = new LambdaFunction(this, 'Function', {
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      handler: `${BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`,
+      code: Code.fromAsset(repositoryRoot, {
+        bundling: {
+          // Required by the API but never pulled: local bundling always succeeds or throws.
+          image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
+          // Never run; it names the entry so that CDK's bundling cache (keyed on these
+          // options, not on the local bundler) tells one function's bundle from another's.
+          command: ['esbuild', props.entry],
+          local: {
+            tryBundle(outputDir: string) {
+              bundleHandler(props.entry, outputDir);
+              return true;
+            },
+          },
+        },
+      }),
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      role: this.role,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ELICENSE_STAGE: props.stage,
+        POWERTOOLS_SERVICE_NAME: 'elicense',
+        POWERTOOLS_METRICS_NAMESPACE: 'elicense',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+    });
+    const logGroupId = Stack.of(this).getLogicalId(logGroup.node.defaultChild as CfnElement);
+    Validations.of(this.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions: AWS requires Resource "*" for them.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`,
+        reason:
+          'Log streams are created at run time under this function’s own log group; the wildcard covers only them.',
+      },
+    );
+  }
+
+  /** Gives the function a table: its name in `TABLE_<NAME>` and read or read-write access. */
+  bindTable(logicalName: string, table: ITableV2, access: 'RO' | 'RW'): this {
+    this.function.addEnvironment(tableEnvVar({ name: logicalName }), table.tableName);
+    if (access === 'RO') table.grantReadData(this.role);
+    else table.grantReadWriteData(this.role);
+    // DescribeTable lets the health check tell "reachable" from "missing".
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:DescribeTable'],
+        resources: [table.tableArn],
+      }),
+    );
+    return this;
+  }
+
+  /** Gives the function a bucket: its name in `BUCKET_<NAME>` and the access asked for. */
+  bindBucket(
+    logicalName: 'documents' | 'audit-archive' | 'public',
+    bucket: IBucket,
+    access: 'LIST' | 'RO' | 'RW',
+  ): this {
+    this.function.addEnvironment(bucketEnvVar({ name: logicalName }), bucket.bucketName);
+    if (access === 'LIST') {
+      this.role.addToPolicy(
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      );
+    } else if (access === 'RO') {
+      bucket.grantRead(this.role);
+    } else {
+      bucket.grantReadWrite(this.role);
+    }
+    return this;
+  }
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+// A stage's configuration, from cdk.json context (`stages.<name>`) and the environment,
+// validated before anything is synthesised: a bad value fails synth naming the field.
+
+export const StageConfigSchema = z
+  .object({
+    stage: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, 'a lower-case stage name of at most 21 characters'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as cn-north-1')
+      .optional(),
+    /** Physical shards of the license table per data domain (人口库 person, 法人库 legal-entity, …). */
+    shardsPerDomain: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case data-domain slug'),
+        z.number().int().min(1).max(64),
+      )
+      .refine((r) => Object.keys(r).length > 0, 'at least one data domain'),
+    logRetentionDays: z.number().int().positive().default(365),
+    /** Requests per 5 minutes per client IP before WAF blocks it. */
+    wafRateLimitPer5Min: z.number().int().min(100).default(2_000),
+  })
+  .strict();
+
+export type StageConfig = z.infer<typeof StageConfigSchema>;
+
+/** Reads `stages.<stage>` from the context; CDK_DEFAULT_ACCOUNT/REGION fill what the stage leaves open. */
+export function loadStageConfig(
+  context: { stage?: unknown; stages?: unknown },
+  env: Record<string, string | undefined> = {},
+): StageConfig {
+  const stage = typeof context.stage === 'string' ? context.stage : 'dev';
+  const stages = (context.stages ?? {}) as Record<string, unknown>;
+  const raw = stages[stage];
+  if (raw === undefined) {
+    throw new Error(
+      `unknown stage '${stage}': cdk.json context 'stages' defines ${Object.keys(stages).join(', ')}`,
+    );
+  }
+  const result = StageConfigSchema.safeParse({
+    account: env.CDK_DEFAULT_ACCOUNT,
+    region: env.CDK_DEFAULT_REGION,
+    ...(raw as object),
+    stage,
+  });
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `stages.${stage}.${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid stage configuration — ${issues.join('; ')}`);
+  }
+  return result.data;
+}

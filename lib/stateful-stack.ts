@@ -1,0 +1,102 @@
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { type BucketDefinition, buckets } from '../functions/adapters/aws/buckets.ts';
+import { allTables, physicalTableName, type TableDefinition } from '../functions/adapters/aws/tables.ts';
+import type { StageConfig } from './stage-config.ts';
+
+export interface StatefulStackProps extends StackProps {
+  config: StageConfig;
+}
+
+/**
+ * Everything that holds data: tables, buckets, keys. Retained on delete and kept apart from
+ * the functions so that a redeploy of code never touches data.
+ */
+export class StatefulStack extends Stack {
+  /** Tables by logical name (see functions/adapters/aws/tables.ts). */
+  readonly tables: ReadonlyMap<string, TableV2>;
+  readonly buckets: Readonly<Record<BucketDefinition['name'], Bucket>>;
+  readonly dataKey: Key;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.dataKey = new Key(this, 'DataKey', {
+      description: `elicense ${config.stage}: encrypts tables, layout documents and archives at rest`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.tables = new Map(
+      allTables(config.shardsPerDomain).map((definition) => [
+        definition.name,
+        this.table(config.stage, definition),
+      ]),
+    );
+
+    const accessLogs = new Bucket(this, 'AccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED, // S3 server access logging cannot write to SSE-KMS buckets
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(config.logRetentionDays) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log bucket; logging it into itself would loop.',
+    });
+
+    this.buckets = Object.fromEntries(
+      buckets.map((definition) => [
+        definition.name,
+        new Bucket(this, pascal(definition.name), {
+          encryption: BucketEncryption.KMS,
+          encryptionKey: this.dataKey,
+          bucketKeyEnabled: true, // one KMS call per bucket key, not per object
+          enforceSSL: true,
+          blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+          versioned: true,
+          serverAccessLogsBucket: accessLogs,
+          serverAccessLogsPrefix: `${definition.name}/`,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+      ]),
+    ) as Record<BucketDefinition['name'], Bucket>;
+  }
+
+  private table(stage: string, definition: TableDefinition): TableV2 {
+    const attribute = (a: { name: string; type: 'S' | 'N' | 'B' }) => ({
+      name: a.name,
+      type:
+        a.type === 'S' ? AttributeType.STRING : a.type === 'N' ? AttributeType.NUMBER : AttributeType.BINARY,
+    });
+    return new TableV2(this, `Table${pascal(definition.name)}`, {
+      tableName: physicalTableName(stage, definition),
+      partitionKey: attribute(definition.partitionKey),
+      ...(definition.sortKey ? { sortKey: attribute(definition.sortKey) } : {}),
+      globalSecondaryIndexes: definition.globalIndexes?.map((index) => ({
+        indexName: index.name,
+        partitionKey: attribute(index.partitionKey),
+        ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
+      })),
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.customerManagedKey(this.dataKey),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      contributorInsightsSpecification: { enabled: definition.hot ?? false },
+      ...(definition.timeToLiveAttribute ? { timeToLiveAttribute: definition.timeToLiveAttribute } : {}),
+      ...(definition.stream ? { dynamoStream: StreamViewType.NEW_IMAGE } : {}),
+    });
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,148 @@
+import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestValidator,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import type { Construct } from 'constructs';
+import { handlerEntry, type RouteGroup, routeGroups, routes } from '../functions/http/routes.ts';
+import { ApiFunction } from './constructs/api-function.ts';
+import type { StageConfig } from './stage-config.ts';
+import type { StatefulStack } from './stateful-stack.ts';
+
+export interface StatelessStackProps extends StackProps {
+  config: StageConfig;
+  data: StatefulStack;
+}
+
+/** The API and the functions behind it, one per route group; holds no data of its own. */
+export class StatelessStack extends Stack {
+  readonly api: RestApi;
+  readonly functions: ReadonlyMap<RouteGroup, ApiFunction>;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+    const logRetention = retention(config.logRetentionDays);
+
+    const functions = new Map<RouteGroup, ApiFunction>();
+    for (const group of routeGroups) {
+      functions.set(
+        group,
+        new ApiFunction(this, `${group[0]!.toUpperCase()}${group.slice(1)}Function`, {
+          entry: handlerEntry(group),
+          stage: config.stage,
+          logRetention,
+          description: `elicense ${config.stage}: ${group} routes`,
+        }),
+      );
+    }
+    this.functions = functions;
+    // The public group answers /health: it may see that the config table and documents bucket
+    // exist, and nothing more — no data, no keys.
+    functions
+      .get('public')
+      ?.bindTable('config', data.tables.get('config')!, 'RO')
+      .bindBucket('documents', data.buckets.documents, 'LIST');
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: `elicense-${config.stage}`,
+      description: 'elicense: electronic license sharing platform',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: config.stage,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false, // request bodies carry personal data: never log them
+        tracingEnabled: true,
+        metricsEnabled: true,
+      },
+    });
+    const validator = new RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    for (const route of routes) {
+      const resource = this.api.root.resourceForPath(route.path);
+      resource.addMethod(route.method, new LambdaIntegration(functions.get(route.group)!.function), {
+        operationName: route.operationId,
+        requestValidator: validator,
+      });
+    }
+
+    const webAcl = new CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: {
+        cloudWatchMetricsEnabled: true,
+        metricName: `elicense-${config.stage}`,
+        sampledRequestsEnabled: true,
+      },
+      rules: [
+        managedRule('AWSManagedRulesCommonRuleSet', 0),
+        managedRule('AWSManagedRulesKnownBadInputsRuleSet', 1),
+        {
+          name: 'RateLimitPerIp',
+          priority: 2,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: config.wafRateLimitPer5Min, aggregateKeyType: 'IP' } },
+          visibilityConfig: {
+            cloudWatchMetricsEnabled: true,
+            metricName: 'RateLimitPerIp',
+            sampledRequestsEnabled: true,
+          },
+        },
+      ],
+    });
+    new CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+
+    Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'API Gateway’s account-level CloudWatch role uses AmazonAPIGatewayPushToCloudWatchLogs, the AWS-managed policy made for it; it is required for execution logging.',
+    });
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Public routes (health, OpenAPI, and later JWKS, status lists, verify) are open by design; agency routes authenticate every request by RFC 9421 HTTP Message Signatures inside the function, which API Gateway authorizers cannot check against the body digest.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Holder routes will use a Cognito authorizer; the routes present today are public or agency-signed, where a user pool does not apply.',
+      },
+    );
+  }
+}
+
+function managedRule(name: string, priority: number): CfnWebACL.RuleProperty {
+  return {
+    name,
+    priority,
+    overrideAction: { none: {} },
+    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
+  };
+}
+
+function retention(days: number): RetentionDays {
+  const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
+  const match = allowed.filter((d) => d >= days).sort((a, b) => a - b)[0];
+  if (match === undefined)
+    throw new Error(`log retention of ${days} days exceeds what CloudWatch Logs offers`);
+  return match as RetentionDays;
+}
