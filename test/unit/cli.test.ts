@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../bin/cli.ts';
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    today: new Date('2025-06-30T04:00:00Z'),
+  });
+  return { code, out, err };
+}
+
+describe('elicense validate', () => {
+  it('prints the parts of a valid license id as JSON and exits 0', async () => {
+    const { code, out, err } = await run(
+      'validate',
+      'license-id',
+      '1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F',
+    );
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    expect(JSON.parse(out)).toEqual({
+      valid: true,
+      parts: {
+        typeCode: '11100000000013338W032',
+        issuerCode: '11220000013544541J',
+        serial: '2430599',
+        version: '001',
+        check: 'F',
+        legacyIssuer: false,
+      },
+    });
+  });
+
+  it('prints the reason for an invalid USCC and exits 1', async () => {
+    const { code, out, err } = await run('validate', 'uscc', '11100000000013338X');
+    expect(code).toBe(1);
+    expect(err).toBe('');
+    expect(JSON.parse(out)).toMatchObject({
+      valid: false,
+      reason: "check character is 'X' but 'W' was expected",
+    });
+  });
+
+  it('prints a reason without parts when nothing could be read', async () => {
+    const { code, out } = await run('validate', 'uscc', '9135I100M000100Y43');
+    expect(code).toBe(1);
+    expect(JSON.parse(out)).toEqual({
+      valid: false,
+      reason: "USCC contains 'I' at position 5, which GB 32100 does not use",
+    });
+  });
+
+  it('checks a citizen id birth date against the given today', async () => {
+    const valid = await run('validate', 'citizen-id', '11010519491231002X');
+    expect(valid.code).toBe(0);
+    expect(JSON.parse(valid.out)).toMatchObject({
+      valid: true,
+      parts: { birthDate: '1949-12-31', sex: 'female' },
+    });
+    // Born 2025-07-01: tomorrow, seen from 2025-06-30 12:00 in Beijing.
+    const future = await run('validate', 'citizen-id', '110105202507010021');
+    expect(future.code).toBe(1);
+    expect(JSON.parse(future.out).reason).toMatch(/^birth date 20250701 is in the future/);
+  });
+
+  it.each([
+    [['validate', 'passport', 'E12345678'], "argument 'kind'"],
+    [['validate', 'uscc'], "missing required argument 'value'"],
+    [['validate', '--strict', 'uscc', '11100000000013338W'], "unknown option '--strict'"],
+    [['validate', 'uscc', '11100000000013338W', 'extra'], 'too many arguments'],
+    [['verify', 'uscc'], "unknown command 'verify'"],
+    [[], 'Usage: elicense'],
+  ])('exits 2 on a usage error, with the message on stderr: %j', async (args, message) => {
+    const { code, out, err } = await run(...args);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(message);
+  });
+
+  it('prints help on stdout and exits 0', async () => {
+    const { code, out } = await run('--help');
+    expect(code).toBe(0);
+    expect(out).toContain('validate <kind> <value>');
+  });
+});
