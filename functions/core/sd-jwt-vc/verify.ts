@@ -1,0 +1,644 @@
+import {
+  type DecodedJws,
+  decodeCompactJws,
+  fromBase64url,
+  type JsonObject,
+  type PublicJwk,
+  verifyEs256,
+} from '../jws.ts';
+import {
+  KB_JWT_TYP,
+  LICENSE_ID_CLAIM,
+  LICENSE_VERSION_CLAIM,
+  NEVER_DISCLOSED_CLAIMS,
+  SD_ALG,
+  SD_JWT_VC_TYP,
+  type StatusListReference,
+} from './claims.ts';
+import { sdDigest } from './digest.ts';
+
+// Our own verifier rather than `@sd-jwt/sd-jwt-vc`'s. Theirs checks the issuer signature (and
+// iat/nbf/exp only against a date you pass), and, only when given a nonce, the KB-JWT's
+// signature, nonce and sd_hash. It never checks `typ`, `iss`, `vct` against expectations,
+// `aud`, the KB-JWT's age, that every disclosure's digest is in the signed payload (it
+// silently drops the others), duplicate disclosures or digests, reserved or colliding claim
+// names, or `_sd_alg`; it fetches status lists over the network itself; and its path runs
+// through WebCrypto promises and a generator-based async shim. This one is synchronous
+// node:crypto throughout, parses each part once, and reports every check by name.
+
+/** The outcome of one check: `'skipped'` when it does not apply or cannot be evaluated. */
+export type CheckOutcome = 'ok' | 'skipped' | `failed: ${string}`;
+
+/** Every check the verifier makes, in order. */
+export const SD_JWT_VC_CHECKS = [
+  /** Compact SD-JWT structure; every part base64url JSON of the right shape. */
+  'format',
+  /** Issuer JWT header: `typ` dc+sd-jwt, a supported `alg`, a `kid`. */
+  'header',
+  /** `iss` present and, when the verifier names issuers, one of them. */
+  'issuer',
+  /** The issuer's published key for (`iss`, `kid`) verifies the issuer JWT. */
+  'signature',
+  /** `vct` present and, when the verifier names types, one of them. */
+  'vct',
+  /** `iat`, `nbf`, `exp` against `now` within the allowed skew. */
+  'validity',
+  /** The elicense profile: license identifier and version in the clear. */
+  'profile',
+  /** `_sd_alg`, every disclosure referenced exactly once, no duplicate digest, no reserved or colliding name. */
+  'disclosures',
+  /** The Token Status List entry is 0 (valid). */
+  'status',
+  /** A KB-JWT is there when required, with `typ` kb+jwt and a `cnf.jwk` to check it against. */
+  'keyBinding',
+  /** The KB-JWT verifies with `cnf.jwk`. */
+  'kbSignature',
+  /** The KB-JWT's `aud` is the verifier. */
+  'kbAudience',
+  /** The KB-JWT's `nonce` is the verifier's. */
+  'kbNonce',
+  /** The KB-JWT's `iat` is recent and not in the future. */
+  'kbIssuedAt',
+  /** The KB-JWT's `sd_hash` covers exactly this presentation. */
+  'kbSdHash',
+] as const;
+
+export type SdJwtVcCheck = (typeof SD_JWT_VC_CHECKS)[number];
+export type SdJwtVcChecks = Record<SdJwtVcCheck, CheckOutcome>;
+
+/** Claims of a credential that passed every check. */
+export interface VerifiedSdJwtVc {
+  issuer: string;
+  vct: string;
+  licenseId: string;
+  licenseVersion: string;
+  issuedAt?: number;
+  notBefore?: number;
+  /** Absent for long-term validity. */
+  expiresAt?: number;
+  status?: StatusListReference;
+  /** `cnf.jwk`, when the credential is bound to a holder key. */
+  holderKey?: JsonObject;
+  /** The license fields this presentation shows: the disclosed ones (and any issued in the clear). */
+  fields: JsonObject;
+  /** The verified KB-JWT's claims, when the presentation carries one. */
+  keyBinding?: { audience: string | string[]; nonce: string; issuedAt: number };
+}
+
+/** The verifier's answer; serialisable as JSON. */
+export interface SdJwtVcVerification {
+  valid: boolean;
+  checks: SdJwtVcChecks;
+  /** Present only when `valid`. */
+  claims?: VerifiedSdJwtVc;
+}
+
+/** Finds the issuer's published key for a `kid`; undefined when the issuer publishes none. */
+export type IssuerKeyResolver = (
+  iss: string,
+  kid: string,
+) => PublicJwk | undefined | Promise<PublicJwk | undefined>;
+
+/** The status-list port: the 2-bit status at `ref` (0 valid, 1 invalid, 2 suspended). */
+export type StatusLookup = (ref: StatusListReference) => number | Promise<number>;
+
+/** Checks a JWS signature with a public key; one per JOSE `alg` the verifier accepts. */
+export type SignatureCheck = (signingInput: string, signature: Uint8Array, jwk: PublicJwk) => boolean;
+
+export interface VerifySdJwtVcOptions {
+  /** The verifier's time, NumericDate seconds (the core has no clock). */
+  now: number;
+  resolveIssuerKey: IssuerKeyResolver;
+  status: StatusLookup;
+  /** Issuers accepted; when absent, any issuer the resolver knows a key for. */
+  issuers?: readonly string[];
+  /** Types accepted; when absent, any `vct`. */
+  vcts?: readonly string[];
+  /** Allowed clock skew in seconds for every time check. Default 60. */
+  skewSeconds?: number;
+  /** Whether a credential without a status reference fails. Default true: every license has one. */
+  requireStatus?: boolean;
+  /**
+   * Require a KB-JWT bound to this audience and nonce. Without it, a KB-JWT that is present is
+   * still checked (signature, `sd_hash`, age), but `aud` and `nonce` are reported as skipped.
+   */
+  keyBinding?: { audience: string; nonce: string; maxAgeSeconds?: number };
+  /** Signature checks by JOSE `alg`. Default `{ ES256: verifyEs256 }`; SM2 plugs in here. */
+  algorithms?: Readonly<Record<string, SignatureCheck>>;
+}
+
+const DEFAULT_ALGORITHMS: Readonly<Record<string, SignatureCheck>> = { ES256: verifyEs256 };
+const DEFAULT_SKEW_SECONDS = 60;
+const DEFAULT_KB_MAX_AGE_SECONDS = 300;
+
+// Checks that must be 'ok' for a valid answer whatever the options; the rest may be skipped
+// only where the code below decides they do not apply.
+const ALWAYS_REQUIRED: readonly SdJwtVcCheck[] = [
+  'format',
+  'header',
+  'issuer',
+  'signature',
+  'vct',
+  'validity',
+  'profile',
+  'disclosures',
+];
+
+interface Disclosure {
+  digest: string;
+  name: string | undefined;
+  value: unknown;
+  used: boolean;
+}
+
+class DisclosureProblem extends Error {}
+
+/**
+ * Verifies an SD-JWT VC presentation (`<jwt>~<disclosures>~[<kb-jwt>]`). Never throws for a
+ * bad credential: every check is named in the result, and a malformed input fails `format`.
+ */
+export async function verifySdJwtVc(
+  presentation: string,
+  options: VerifySdJwtVcOptions,
+): Promise<SdJwtVcVerification> {
+  const checks = Object.fromEntries(SD_JWT_VC_CHECKS.map((c) => [c, 'skipped'])) as SdJwtVcChecks;
+  const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
+  const skew = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
+  const now = options.now;
+
+  // format
+  const parsed = parse(presentation);
+  if (typeof parsed === 'string') {
+    checks.format = `failed: ${parsed}`;
+    return { valid: false, checks };
+  }
+  checks.format = 'ok';
+  const { jwt, disclosures, kbJwt, sdHashInput } = parsed;
+  const { header, payload } = jwt;
+
+  // header
+  const alg = header.alg;
+  const kid = header.kid;
+  if (header.typ !== SD_JWT_VC_TYP) {
+    checks.header = `failed: expected typ "${SD_JWT_VC_TYP}", found ${show(header.typ)}`;
+  } else if (typeof alg !== 'string' || !Object.hasOwn(algorithms, alg)) {
+    checks.header = `failed: expected alg one of ${Object.keys(algorithms).join(', ')}, found ${show(alg)}`;
+  } else if (typeof kid !== 'string' || kid === '') {
+    checks.header = `failed: expected a kid naming the issuer's key, found ${show(kid)}`;
+  } else {
+    checks.header = 'ok';
+  }
+
+  // issuer
+  const iss = payload.iss;
+  if (typeof iss !== 'string' || iss === '') {
+    checks.issuer = `failed: expected iss, found ${show(iss)}`;
+  } else if (options.issuers && !options.issuers.includes(iss)) {
+    checks.issuer = `failed: issuer "${iss}" is not one this verifier accepts`;
+  } else {
+    checks.issuer = 'ok';
+  }
+
+  // signature
+  if (checks.header !== 'ok' || typeof iss !== 'string') {
+    checks.signature = 'failed: no issuer and key id to find the key by';
+  } else {
+    checks.signature = await checkIssuerSignature(
+      jwt,
+      iss,
+      kid as string,
+      algorithms[alg as string]!,
+      options,
+    );
+  }
+
+  // vct
+  const vct = payload.vct;
+  if (typeof vct !== 'string' || vct === '') {
+    checks.vct = `failed: expected vct, found ${show(vct)}`;
+  } else if (options.vcts && !options.vcts.includes(vct)) {
+    checks.vct = `failed: type "${vct}" is not one this verifier accepts`;
+  } else {
+    checks.vct = 'ok';
+  }
+
+  checks.validity = checkValidity(payload, now, skew);
+
+  const licenseId = payload[LICENSE_ID_CLAIM];
+  const licenseVersion = payload[LICENSE_VERSION_CLAIM];
+  if (typeof licenseId !== 'string' || licenseId === '') {
+    checks.profile = `failed: expected ${LICENSE_ID_CLAIM} in the clear, found ${show(licenseId)}`;
+  } else if (typeof licenseVersion !== 'string' || licenseVersion === '') {
+    checks.profile = `failed: expected ${LICENSE_VERSION_CLAIM} in the clear, found ${show(licenseVersion)}`;
+  } else {
+    checks.profile = 'ok';
+  }
+
+  // disclosures
+  let unpacked: JsonObject | undefined;
+  const sdAlg = payload._sd_alg;
+  if (sdAlg !== undefined && sdAlg !== SD_ALG) {
+    checks.disclosures = `failed: expected _sd_alg "${SD_ALG}", found ${show(sdAlg)}`;
+  } else {
+    try {
+      unpacked = unpack(payload, disclosures);
+      checks.disclosures = 'ok';
+    } catch (error) {
+      if (!(error instanceof DisclosureProblem)) throw error;
+      checks.disclosures = `failed: ${error.message}`;
+    }
+  }
+
+  // status: only an authenticated reference goes to the port, which may fetch it.
+  const status = payload.status;
+  const statusRef = statusReference(status);
+  if (status === undefined) {
+    checks.status = options.requireStatus === false ? 'skipped' : 'failed: no status reference';
+  } else if (statusRef === undefined) {
+    checks.status = `failed: expected status.status_list {idx, uri}, found ${show(status)}`;
+  } else if (checks.signature !== 'ok') {
+    checks.status = 'skipped';
+  } else {
+    checks.status = await checkStatus(statusRef, options.status);
+  }
+
+  const holderKey = holderKeyOf(payload.cnf);
+  const kb = checkKeyBinding(checks, kbJwt, holderKey, sdHashInput, algorithms, options, now, skew);
+
+  const failed = Object.values(checks).some((c) => c.startsWith('failed'));
+  const valid = !failed && ALWAYS_REQUIRED.every((c) => checks[c] === 'ok');
+  if (!valid || !unpacked) return { valid: false, checks };
+
+  const fields: JsonObject = {};
+  for (const name of Object.keys(unpacked)) {
+    if (!NON_FIELD_CLAIMS.has(name)) fields[name] = unpacked[name];
+  }
+  const claims: VerifiedSdJwtVc = {
+    issuer: iss as string,
+    vct: vct as string,
+    licenseId: licenseId as string,
+    licenseVersion: licenseVersion as string,
+    fields,
+  };
+  if (typeof payload.iat === 'number') claims.issuedAt = payload.iat;
+  if (typeof payload.nbf === 'number') claims.notBefore = payload.nbf;
+  if (typeof payload.exp === 'number') claims.expiresAt = payload.exp;
+  if (statusRef) claims.status = statusRef;
+  if (holderKey) claims.holderKey = holderKey.jwk;
+  if (kb) claims.keyBinding = kb;
+  return { valid: true, checks, claims };
+}
+
+// Claims the result reports by name rather than among the license fields.
+const NON_FIELD_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'vct',
+  'vct#integrity',
+  'iat',
+  'nbf',
+  'exp',
+  'status',
+  'cnf',
+  LICENSE_ID_CLAIM,
+  LICENSE_VERSION_CLAIM,
+]);
+
+interface ParsedPresentation {
+  jwt: DecodedJws;
+  disclosures: Disclosure[];
+  kbJwt: DecodedJws | undefined;
+  /** Everything up to and including the last `~`: what `sd_hash` covers. */
+  sdHashInput: string;
+}
+
+// Returns what went wrong as a string rather than throwing: malformed input is an answer.
+function parse(presentation: unknown): ParsedPresentation | string {
+  if (typeof presentation !== 'string')
+    return `expected a compact SD-JWT string, found ${typeof presentation}`;
+  const parts = presentation.split('~');
+  if (parts.length < 2) return 'expected <issuer-jwt>~[<disclosure>~…][<kb-jwt>], found no "~"';
+  let jwt: DecodedJws;
+  try {
+    jwt = decodeCompactJws(parts[0]!);
+  } catch (error) {
+    return `issuer JWT: ${(error as Error).message}`;
+  }
+  const last = parts.length - 1;
+  const disclosures: Disclosure[] = [];
+  for (let i = 1; i < last; i++) {
+    const encoded = parts[i]!;
+    if (encoded === '') return `expected a disclosure at position ${i}, found an empty one`;
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(fromBase64url(encoded).toString('utf8'));
+    } catch {
+      return `disclosure ${i} is not base64url JSON`;
+    }
+    if (
+      !Array.isArray(decoded) ||
+      (decoded.length !== 2 && decoded.length !== 3) ||
+      typeof decoded[0] !== 'string' ||
+      (decoded.length === 3 && typeof decoded[1] !== 'string')
+    ) {
+      return `disclosure ${i}: expected [salt, name, value] or [salt, value], found ${show(decoded)}`;
+    }
+    disclosures.push(
+      decoded.length === 3
+        ? { digest: sdDigest(encoded), name: decoded[1] as string, value: decoded[2], used: false }
+        : { digest: sdDigest(encoded), name: undefined, value: decoded[1], used: false },
+    );
+  }
+  let kbJwt: DecodedJws | undefined;
+  const kbText = parts[last]!;
+  if (kbText !== '') {
+    try {
+      kbJwt = decodeCompactJws(kbText);
+    } catch (error) {
+      return `KB-JWT: ${(error as Error).message}`;
+    }
+  }
+  const sdHashInput =
+    kbText === '' ? presentation : presentation.slice(0, presentation.length - kbText.length);
+  return { jwt, disclosures, kbJwt, sdHashInput };
+}
+
+async function checkIssuerSignature(
+  jwt: DecodedJws,
+  iss: string,
+  kid: string,
+  check: SignatureCheck,
+  options: VerifySdJwtVcOptions,
+): Promise<CheckOutcome> {
+  let jwk: PublicJwk | undefined;
+  try {
+    jwk = await options.resolveIssuerKey(iss, kid);
+  } catch (error) {
+    return `failed: could not look up key "${kid}" of issuer "${iss}": ${(error as Error).message}`;
+  }
+  if (!jwk) return `failed: issuer "${iss}" publishes no key "${kid}"`;
+  if (jwk.alg !== undefined && jwk.alg !== jwt.header.alg) {
+    return `failed: key "${kid}" is for ${jwk.alg}, the JWT says ${show(jwt.header.alg)}`;
+  }
+  return verifies(check, jwt, jwk) ? 'ok' : `failed: signature does not verify with key "${kid}" of "${iss}"`;
+}
+
+function verifies(check: SignatureCheck, jws: DecodedJws, jwk: PublicJwk): boolean {
+  try {
+    return check(jws.signingInput, jws.signature, jwk);
+  } catch {
+    return false; // a key node cannot import, or of another curve: not a valid signature
+  }
+}
+
+function checkValidity(payload: JsonObject, now: number, skew: number): CheckOutcome {
+  for (const claim of ['iat', 'nbf', 'exp'] as const) {
+    const value = payload[claim];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+      return `failed: expected ${claim} in NumericDate seconds, found ${show(value)}`;
+    }
+  }
+  const { iat, nbf, exp } = payload as { iat?: number; nbf?: number; exp?: number };
+  if (iat !== undefined && iat > now + skew) return `failed: issued in the future, at ${isoTime(iat)}`;
+  if (nbf !== undefined && nbf > now + skew) return `failed: not yet valid, valid from ${isoTime(nbf)}`;
+  if (exp !== undefined && now >= exp + skew) return `failed: expired at ${isoTime(exp)}`;
+  return 'ok';
+}
+
+// RFC 9901 §7.1 step 3–5: replace digests by disclosed claims, recursively, rejecting
+// anything a forger or a sloppy issuer could use to smuggle a claim in.
+function unpack(payload: JsonObject, disclosures: Disclosure[]): JsonObject {
+  const byDigest = new Map<string, Disclosure>();
+  for (const d of disclosures) {
+    if (byDigest.has(d.digest)) throw new DisclosureProblem(`disclosure ${claimLabel(d)} is presented twice`);
+    byDigest.set(d.digest, d);
+  }
+  const seen = new Set<string>();
+  const out = unpackObject(payload, byDigest, seen, true);
+  for (const d of disclosures) {
+    if (!d.used) {
+      throw new DisclosureProblem(
+        `disclosure ${claimLabel(d)} has digest ${d.digest}, which the issuer did not sign`,
+      );
+    }
+  }
+  return out;
+}
+
+function unpackObject(
+  obj: JsonObject,
+  byDigest: Map<string, Disclosure>,
+  seen: Set<string>,
+  top: boolean,
+): JsonObject {
+  const out: JsonObject = {};
+  for (const key of Object.keys(obj)) {
+    if (key === '_sd' || (top && key === '_sd_alg')) continue;
+    if (key === '...') throw new DisclosureProblem('an object outside an array carries the key "..."');
+    out[key] = unpackValue(obj[key], byDigest, seen);
+  }
+  const sd = obj._sd;
+  if (sd === undefined) return out;
+  if (!Array.isArray(sd)) throw new DisclosureProblem(`expected _sd to be an array, found ${show(sd)}`);
+  for (const digest of sd) {
+    if (typeof digest !== 'string')
+      throw new DisclosureProblem(`expected digests in _sd, found ${show(digest)}`);
+    if (seen.has(digest)) throw new DisclosureProblem(`digest ${digest} appears more than once`);
+    seen.add(digest);
+    const d = byDigest.get(digest);
+    if (!d) continue; // a decoy or a claim not disclosed
+    if (d.name === undefined) {
+      throw new DisclosureProblem(`array-element disclosure ${digest} is referenced from an object's _sd`);
+    }
+    if (d.name === '_sd' || d.name === '...') {
+      throw new DisclosureProblem(`disclosure uses the reserved claim name "${d.name}"`);
+    }
+    if (top && NEVER_DISCLOSED_CLAIMS.has(d.name)) {
+      throw new DisclosureProblem(`claim "${d.name}" must be in the clear, found it in a disclosure`);
+    }
+    if (Object.hasOwn(out, d.name)) throw new DisclosureProblem(`disclosed claim "${d.name}" already exists`);
+    d.used = true;
+    out[d.name] = unpackValue(d.value, byDigest, seen);
+  }
+  return out;
+}
+
+function unpackValue(value: unknown, byDigest: Map<string, Disclosure>, seen: Set<string>): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (!Array.isArray(value)) return unpackObject(value as JsonObject, byDigest, seen, false);
+  const out: unknown[] = [];
+  for (const element of value) {
+    const digest = arrayElementDigest(element);
+    if (digest === undefined) {
+      out.push(unpackValue(element, byDigest, seen));
+      continue;
+    }
+    if (seen.has(digest)) throw new DisclosureProblem(`digest ${digest} appears more than once`);
+    seen.add(digest);
+    const d = byDigest.get(digest);
+    if (!d) continue; // an undisclosed element or a decoy: removed
+    if (d.name !== undefined) {
+      throw new DisclosureProblem(`object-property disclosure "${d.name}" is referenced as an array element`);
+    }
+    d.used = true;
+    out.push(unpackValue(d.value, byDigest, seen));
+  }
+  return out;
+}
+
+function arrayElementDigest(element: unknown): string | undefined {
+  if (typeof element !== 'object' || element === null || Array.isArray(element)) return undefined;
+  const keys = Object.keys(element);
+  if (keys.length !== 1 || keys[0] !== '...') return undefined;
+  const digest = (element as JsonObject)['...'];
+  if (typeof digest !== 'string')
+    throw new DisclosureProblem(`expected a digest under "...", found ${show(digest)}`);
+  return digest;
+}
+
+function statusReference(status: unknown): StatusListReference | undefined {
+  if (typeof status !== 'object' || status === null) return undefined;
+  const list = (status as JsonObject).status_list;
+  if (typeof list !== 'object' || list === null) return undefined;
+  const { idx, uri } = list as JsonObject;
+  if (!Number.isSafeInteger(idx) || (idx as number) < 0 || typeof uri !== 'string' || uri === '')
+    return undefined;
+  return { uri, idx: idx as number };
+}
+
+async function checkStatus(ref: StatusListReference, lookup: StatusLookup): Promise<CheckOutcome> {
+  let value: number;
+  try {
+    value = await lookup(ref);
+  } catch (error) {
+    return `failed: status unavailable for ${ref.uri}#${ref.idx}: ${(error as Error).message}`;
+  }
+  switch (value) {
+    case 0:
+      return 'ok';
+    case 1:
+      return 'failed: revoked (status 1, invalid)';
+    case 2:
+      return 'failed: suspended (status 2)';
+    default:
+      return `failed: status ${value}, which this verifier does not accept`;
+  }
+}
+
+interface HolderKey {
+  jwk: JsonObject;
+  /** The same object for the same key across calls, so jws.ts caches its import. */
+  publicJwk: PublicJwk;
+}
+
+const HOLDER_KEY_CACHE_LIMIT = 1024;
+const holderKeys = new Map<string, PublicJwk>();
+
+function holderKeyOf(cnf: unknown): HolderKey | undefined {
+  if (typeof cnf !== 'object' || cnf === null) return undefined;
+  const jwk = (cnf as JsonObject).jwk;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
+  const { kty, crv, x, y } = jwk as JsonObject;
+  if (typeof kty !== 'string' || typeof crv !== 'string' || typeof x !== 'string') return undefined;
+  if (y !== undefined && typeof y !== 'string') return undefined;
+  const cacheKey = `${kty}.${crv}.${x}.${y ?? ''}`;
+  let publicJwk = holderKeys.get(cacheKey);
+  if (!publicJwk) {
+    if (holderKeys.size >= HOLDER_KEY_CACHE_LIMIT) holderKeys.clear();
+    publicJwk = y === undefined ? { kty, crv, x, kid: 'cnf' } : { kty, crv, x, y, kid: 'cnf' };
+    holderKeys.set(cacheKey, publicJwk);
+  }
+  return { jwk: jwk as JsonObject, publicJwk };
+}
+
+function checkKeyBinding(
+  checks: SdJwtVcChecks,
+  kbJwt: DecodedJws | undefined,
+  holderKey: HolderKey | undefined,
+  sdHashInput: string,
+  algorithms: Readonly<Record<string, SignatureCheck>>,
+  options: VerifySdJwtVcOptions,
+  now: number,
+  skew: number,
+): VerifiedSdJwtVc['keyBinding'] {
+  const required = options.keyBinding;
+  if (!kbJwt) {
+    if (required) {
+      checks.keyBinding = holderKey
+        ? 'failed: the credential is bound to a holder key and the presentation has no KB-JWT'
+        : 'failed: key binding required, and the credential has no cnf.jwk and the presentation no KB-JWT';
+    }
+    return undefined;
+  }
+  const { header, payload } = kbJwt;
+  const alg = header.alg;
+  if (header.typ !== KB_JWT_TYP) {
+    checks.keyBinding = `failed: expected KB-JWT typ "${KB_JWT_TYP}", found ${show(header.typ)}`;
+  } else if (typeof alg !== 'string' || !Object.hasOwn(algorithms, alg)) {
+    checks.keyBinding = `failed: expected KB-JWT alg one of ${Object.keys(algorithms).join(', ')}, found ${show(alg)}`;
+  } else if (!holderKey) {
+    checks.keyBinding = 'failed: a KB-JWT is presented but the credential has no cnf.jwk to check it against';
+  } else {
+    checks.keyBinding = 'ok';
+  }
+
+  // Without a usable header and holder key the signature cannot be checked; `keyBinding` has failed.
+  if (checks.keyBinding === 'ok' && holderKey) {
+    checks.kbSignature = verifies(algorithms[alg as string]!, kbJwt, holderKey.publicJwk)
+      ? 'ok'
+      : 'failed: KB-JWT signature does not verify with the credential cnf.jwk';
+  }
+
+  const aud = payload.aud;
+  const audOk = typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string'));
+  if (!audOk) {
+    checks.kbAudience = `failed: expected aud, found ${show(aud)}`;
+  } else if (required) {
+    const matches = typeof aud === 'string' ? aud === required.audience : aud.includes(required.audience);
+    checks.kbAudience = matches ? 'ok' : `failed: expected aud "${required.audience}", found ${show(aud)}`;
+  }
+
+  const nonce = payload.nonce;
+  if (typeof nonce !== 'string' || nonce === '') {
+    checks.kbNonce = `failed: expected nonce, found ${show(nonce)}`;
+  } else if (required) {
+    checks.kbNonce =
+      nonce === required.nonce ? 'ok' : `failed: expected nonce "${required.nonce}", found "${nonce}"`;
+  }
+
+  const iat = payload.iat;
+  const maxAge = required?.maxAgeSeconds ?? DEFAULT_KB_MAX_AGE_SECONDS;
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) {
+    checks.kbIssuedAt = `failed: expected iat in NumericDate seconds, found ${show(iat)}`;
+  } else if (iat > now + skew) {
+    checks.kbIssuedAt = `failed: KB-JWT issued in the future, at ${isoTime(iat)}`;
+  } else if (iat < now - maxAge - skew) {
+    checks.kbIssuedAt = `failed: KB-JWT issued at ${isoTime(iat)}, older than ${maxAge} s`;
+  } else {
+    checks.kbIssuedAt = 'ok';
+  }
+
+  const sdHash = payload.sd_hash;
+  checks.kbSdHash =
+    typeof sdHash === 'string' && sdHash === sdDigest(sdHashInput)
+      ? 'ok'
+      : `failed: sd_hash ${show(sdHash)} does not match the presented SD-JWT`;
+
+  if (!audOk || typeof nonce !== 'string' || typeof iat !== 'number') return undefined;
+  return { audience: aud as string | string[], nonce, issuedAt: iat };
+}
+
+function isoTime(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
+}
+
+// A short, safe rendering of an unexpected value for a failure message.
+function show(value: unknown): string {
+  if (value === undefined) return 'none';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function claimLabel(d: Disclosure): string {
+  return d.name === undefined ? `(array element) ${d.digest}` : `"${d.name}"`;
+}
