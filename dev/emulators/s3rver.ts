@@ -1,0 +1,65 @@
+// s3rver: the local platform's S3, a Node library run in this process, keeping buckets and
+// objects as plain files under a directory so that data survives restarts.
+
+import { mkdir } from 'node:fs/promises';
+import S3rver from 's3rver';
+import AWSAccount from 's3rver/lib/models/account.js';
+
+export interface S3rverServer {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Environment for AWS SDK v3 clients talking to s3rver. Measured over the wire: by default
+ * (WHEN_SUPPORTED) the SDK sends a streamed PutObject body aws-chunked with a CRC32
+ * trailer, and s3rver stores the chunk framing as the object's bytes; string and buffer
+ * bodies survive either way. WHEN_REQUIRED keeps plain bodies for every body type.
+ */
+export const S3RVER_SDK_ENV: Readonly<Record<string, string>> = {
+  AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+  AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+};
+
+/** Starts s3rver on a free port of 127.0.0.1 with its data under `directory`. */
+export async function startS3rver(options: { directory: string }): Promise<S3rverServer> {
+  acceptAnyAccessKey();
+  await mkdir(options.directory, { recursive: true });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    // Port 0: the kernel picks a free port at bind time, so no race as with a probed port.
+    port: 0,
+    directory: options.directory,
+    silent: true,
+    // s3rver checks no SigV4 signature anyway; this also lets SigV2 and presigned URLs
+    // signed with any secret through.
+    allowMismatchedSignatures: true,
+    // Path-style only: a host name is never taken for a bucket name.
+    vhostBuckets: false,
+  });
+  const address = await server.run();
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    stop: () => {
+      stopping ??= server.close();
+      return stopping;
+    },
+  };
+}
+
+let anyKeyAccepted = false;
+
+/**
+ * s3rver knows one access key, `S3RVER`, and rejects every other with InvalidAccessKeyId.
+ * Like DynamoDB Local and moto, the local platform should take whatever credentials the
+ * SDK finds (dummy ones, or a developer's real ones from a profile), so unknown keys map
+ * to s3rver's single account.
+ */
+function acceptAnyAccessKey(): void {
+  if (anyKeyAccepted) return;
+  anyKeyAccepted = true;
+  const registry = AWSAccount.registry;
+  const known = registry.get.bind(registry);
+  registry.get = (accessKeyId: string) => known(accessKeyId) ?? AWSAccount.DUMMY_ACCOUNT;
+}
