@@ -13,10 +13,10 @@ export const MOD11_2_CHARS = '0123456789X';
  */
 export function mod37_36CheckChar(body: string): string {
   let p = 36;
-  for (const char of body) {
-    const value = ALPHANUMERIC.indexOf(char);
-    if (value < 0 || char.length !== 1)
-      throw new RangeError(`MOD 37,36 input contains ${JSON.stringify(char)}`);
+  for (let i = 0; i < body.length; i += 1) {
+    const code = body.charCodeAt(i);
+    const value = code >= 48 && code <= 57 ? code - 48 : code >= 65 && code <= 90 ? code - 55 : -1;
+    if (value < 0) throw new RangeError(`MOD 37,36 input contains ${JSON.stringify(body[i])}`);
     const r = (p + value) % 36 || 36;
     p = (2 * r) % 37;
   }

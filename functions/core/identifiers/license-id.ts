@@ -38,6 +38,7 @@ const isAlphanumeric = (c: string): boolean => ALPHANUMERIC.includes(c);
 const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 
 function foreignCharReason(label: string, value: string): string | undefined {
+  if (/^[0-9A-Z]*$/.test(value)) return undefined; // the common case, without a per-character scan
   const foreign = firstForeignChar(value, isAlphanumeric);
   if (!foreign) return undefined;
   const { char, position } = foreign;
