@@ -7,7 +7,7 @@
 //   valid | suspended ──supersede (re-issue)──▶ superseded   (final; version + 1 is valid)
 //   expired is never stored: it is read from the validity end and `today`.
 import { LONG_TERM, type ValidityPeriod } from './catalog/license-data.ts';
-import type { CivilDate } from './civil-date.ts';
+import { type CivilDate, isCivilDate } from './civil-date.ts';
 import { buildLicenseId, parseLicenseId } from './identifiers/license-id.ts';
 
 /** Statuses a license record stores. */
@@ -124,7 +124,7 @@ export function isFinal(status: StoredStatus): boolean {
   return !RULES.some((rule) => rule.from.includes(status));
 }
 
-const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d{1,9})?Z$/;
 const ACTOR_KINDS: ReadonlySet<string> = new Set(['agency', 'holder', 'operator', 'system']);
 const MAX_REASON_LENGTH = 1000;
 
@@ -140,7 +140,12 @@ export function transition(from: StoredStatus, to: StoredStatus, input: Transiti
       `actor must have a kind (agency, holder, operator, system) and an id, found ${JSON.stringify(input.actor)}`,
     );
   }
-  if (!RFC3339_UTC.test(input.at) || Number.isNaN(Date.parse(input.at))) {
+  // Date.parse alone rolls 2025-02-30 over into March; the date part must exist as written.
+  if (
+    !RFC3339_UTC.test(input.at) ||
+    !isCivilDate(input.at.slice(0, 10)) ||
+    Number.isNaN(Date.parse(input.at))
+  ) {
     throw new InvalidTransitionInput(
       `time must be an RFC 3339 UTC timestamp, found ${JSON.stringify(input.at)}`,
     );

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  disclosableFieldNames,
+  type FieldSpec,
+  fieldOf,
+  type LicenseType,
+  LicenseTypeSchema,
+  mayIssue,
+} from '#core/catalog/license-type.ts';
+import {
+  BUSINESS_LICENSE,
+  DEMO_LICENSE_TYPES,
+  DEMO_USCC,
+  RESIDENT_IDENTITY_CARD,
+} from '#dev/demo/catalog.ts';
+
+function issuesOf(candidate: unknown): { path: string; message: string }[] {
+  const result = LicenseTypeSchema.safeParse(candidate);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+}
+
+function withField(type: LicenseType, name: string, change: Partial<FieldSpec>): LicenseType {
+  return { ...type, fields: type.fields.map((f) => (f.name === name ? { ...f, ...change } : f)) };
+}
+
+describe('LicenseTypeSchema', () => {
+  it.each(DEMO_LICENSE_TYPES.map((t) => [t.name.zh, t] as const))('accepts the demo type %s', (_, type) => {
+    expect(LicenseTypeSchema.parse(type)).toEqual(type);
+  });
+
+  it.each([
+    ['too short', '11100000D00000013G01', /21 characters/],
+    ['too long', '11100000D00000013G0011', /21 characters/],
+    ['a USCC with a wrong check character', '11100000D00000013H001', /check character/],
+    ['a sequence that is not digits', '11100000D00000013G0A1', /3 digits/],
+  ])('rejects a type code that is %s', (_, code, message) => {
+    const issues = issuesOf({ ...RESIDENT_IDENTITY_CARD, code });
+    expect(issues.some((i) => i.path === 'code' && message.test(i.message))).toBe(true);
+  });
+
+  it('rejects a type code that does not begin with the defining agency USCC', () => {
+    const issues = issuesOf({
+      ...RESIDENT_IDENTITY_CARD,
+      code: `${BUSINESS_LICENSE.definingAgency.uscc}009`,
+    });
+    expect(issues).toEqual([
+      { path: 'definingAgency.uscc', message: expect.stringMatching(/must begin with the defining agency/) },
+    ]);
+  });
+
+  it('rejects members it does not know (strict objects)', () => {
+    expect(issuesOf({ ...RESIDENT_IDENTITY_CARD, colour: 'blue' })).toEqual([
+      { path: '', message: expect.stringMatching(/colour/) },
+    ]);
+    const fields = [
+      { ...RESIDENT_IDENTITY_CARD.fields[0], secret: true },
+      ...RESIDENT_IDENTITY_CARD.fields.slice(1),
+    ];
+    expect(issuesOf({ ...RESIDENT_IDENTITY_CARD, fields })[0]?.path).toBe('fields.0');
+  });
+
+  it('rejects an enum field without values and values on a non-enum field', () => {
+    const noValues = { ...RESIDENT_IDENTITY_CARD.fields[1]!, values: undefined };
+    expect(issuesOf(withField(RESIDENT_IDENTITY_CARD, '性别', noValues))).toEqual([
+      { path: 'fields.1.values', message: 'an enum field must list its values' },
+    ]);
+    expect(issuesOf(withField(RESIDENT_IDENTITY_CARD, '姓名', { values: ['a'] }))[0]?.path).toBe(
+      'fields.0.values',
+    );
+  });
+
+  it('rejects string constraints on fields that are not strings', () => {
+    const issues = issuesOf(
+      withField(RESIDENT_IDENTITY_CARD, '出生', { pattern: '\\d+', identifier: 'uscc' }),
+    );
+    expect(issues.map((i) => i.path).sort()).toEqual(['fields.3.identifier', 'fields.3.pattern']);
+  });
+
+  it('rejects a pattern that is not a regular expression', () => {
+    const issues = issuesOf(withField(RESIDENT_IDENTITY_CARD, '姓名', { pattern: '(unclosed' }));
+    expect(issues).toEqual([
+      { path: 'fields.0.pattern', message: expect.stringMatching(/not a valid regular/) },
+    ]);
+  });
+
+  it('rejects field names an SD-JWT VC reserves', () => {
+    for (const name of ['exp', 'status', '_sd']) {
+      const issues = issuesOf(withField(RESIDENT_IDENTITY_CARD, '民族', { name }));
+      expect(issues).toEqual([{ path: 'fields.2.name', message: expect.stringMatching(/reserved/) }]);
+    }
+  });
+
+  it('rejects a field defined twice', () => {
+    const type = {
+      ...RESIDENT_IDENTITY_CARD,
+      fields: [...RESIDENT_IDENTITY_CARD.fields, RESIDENT_IDENTITY_CARD.fields[0]],
+    };
+    expect(issuesOf(type)).toEqual([{ path: 'fields.9.name', message: 'field 姓名 is defined twice' }]);
+  });
+
+  it('rejects holder fields that are missing, optional, or lack the identifier check their code type needs', () => {
+    expect(
+      issuesOf({
+        ...RESIDENT_IDENTITY_CARD,
+        holder: { ...RESIDENT_IDENTITY_CARD.holder, nameField: '昵称' },
+      }),
+    ).toEqual([{ path: 'holder.nameField', message: 'holder nameField 昵称 is not a field' }]);
+    expect(issuesOf(withField(RESIDENT_IDENTITY_CARD, '姓名', { required: false }))[0]?.path).toBe(
+      'holder.nameField',
+    );
+    expect(issuesOf(withField(RESIDENT_IDENTITY_CARD, '公民身份号码', { identifier: undefined }))).toEqual([
+      { path: 'holder.codeField', message: expect.stringMatching(/code type 111 needs a citizen-id field/) },
+    ]);
+  });
+
+  it('rejects a validity field that is not a period, and rules that allow no term', () => {
+    expect(
+      issuesOf({
+        ...RESIDENT_IDENTITY_CARD,
+        validity: { ...RESIDENT_IDENTITY_CARD.validity, field: '出生' },
+      }),
+    ).toEqual([
+      { path: 'validity.field', message: 'validity field 出生 must be a period field, found a date field' },
+    ]);
+    const none = { termsInYears: [], longTermAllowed: false, explicitEndAllowed: false };
+    expect(issuesOf({ ...RESIDENT_IDENTITY_CARD, validity: none })[0]?.message).toMatch(/allow no term/);
+  });
+
+  it('rejects a data domain that is not a slug, and accepts one that is', () => {
+    expect(issuesOf({ ...RESIDENT_IDENTITY_CARD, dataDomain: 'Person Domain' })[0]?.path).toBe('dataDomain');
+    expect(issuesOf({ ...RESIDENT_IDENTITY_CARD, dataDomain: 'social-organisation' })).toEqual([]);
+  });
+
+  it('rejects an issuer whose USCC check character is wrong', () => {
+    const issues = issuesOf({ ...RESIDENT_IDENTITY_CARD, issuers: ['11330100D0000011XA'] });
+    expect(issues).toEqual([{ path: 'issuers.0', message: expect.stringMatching(/check character/) }]);
+  });
+
+  it('yields a JSON Schema that refuses unknown members, for the OpenAPI document', () => {
+    const schema = z.toJSONSchema(LicenseTypeSchema) as {
+      $defs: Record<string, { additionalProperties?: boolean; required?: string[] }>;
+    };
+    const def = schema.$defs.LicenseType!;
+    expect(def.additionalProperties).toBe(false);
+    expect(def.required).toEqual(
+      expect.arrayContaining([
+        'code',
+        'name',
+        'definingAgency',
+        'dataDomain',
+        'fields',
+        'holder',
+        'validity',
+        'issuers',
+      ]),
+    );
+  });
+});
+
+describe('license type helpers', () => {
+  it('finds fields by printed name and lists the disclosable ones', () => {
+    expect(fieldOf(RESIDENT_IDENTITY_CARD, '公民身份号码')?.searchable).toBe(true);
+    expect(fieldOf(RESIDENT_IDENTITY_CARD, '证号')).toBeUndefined();
+    const withHidden = withField(RESIDENT_IDENTITY_CARD, '照片', { disclosable: false });
+    expect(disclosableFieldNames(withHidden)).not.toContain('照片');
+    expect(disclosableFieldNames(withHidden)).toContain('姓名');
+  });
+
+  it('lets only registered issuers issue a type', () => {
+    expect(mayIssue(RESIDENT_IDENTITY_CARD, DEMO_USCC.publicSecurityBureau)).toBe(true);
+    expect(mayIssue(RESIDENT_IDENTITY_CARD, DEMO_USCC.marketRegulationBureau)).toBe(false);
+  });
+});
