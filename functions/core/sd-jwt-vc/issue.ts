@@ -1,5 +1,6 @@
 import { hash, randomBytes } from 'node:crypto';
 import { pack } from '@sd-jwt/core';
+import { parseLicenseId } from '../identifiers/license-id.ts';
 import { type JsonObject, type JwsSigner, type PublicJwk, signCompactJws } from '../jws.ts';
 import {
   ALWAYS_VISIBLE_CLAIMS,
@@ -16,12 +17,11 @@ import { SdJwtVcError } from './errors.ts';
 
 /** What a signed license states; times are NumericDate seconds (the core has no clock). */
 export interface SdJwtVcLicense {
-  /** GB/T 36904 identifier of this license version. */
+  /**
+   * GB/T 36904 identifier of this license version; its type code becomes `vct` (through
+   * {@link vctForLicenseType}) and its version `license_version`.
+   */
   licenseId: string;
-  /** GB/T 36904 version, three digits. */
-  version: string;
-  /** GB/T 36904 type code; becomes `vct` through {@link vctForLicenseType}. */
-  typeCode: string;
   /** `iss`: the issuing agency (see `agencyIssuer`). */
   issuer: string;
   /** The license's data: each top-level field becomes one disclosure. */
@@ -82,7 +82,7 @@ export async function issueSdJwtVc(
   signer: JwsSigner,
   options: IssueSdJwtVcOptions = {},
 ): Promise<IssuedSdJwtVc> {
-  const vct = checkLicense(license);
+  const { vct, version } = checkLicense(license);
   const decoys = options.decoys ?? 2;
   if (!Number.isInteger(decoys) || decoys < 0) {
     throw invalid(`expected a non-negative integer number of decoys, found ${decoys}`);
@@ -104,7 +104,7 @@ export async function issueSdJwtVc(
     nbf: license.validFrom,
     ...(license.validUntil === null ? {} : { exp: license.validUntil }),
     [LICENSE_ID_CLAIM]: license.licenseId,
-    [LICENSE_VERSION_CLAIM]: license.version,
+    [LICENSE_VERSION_CLAIM]: version,
     status: { status_list: { idx: license.status.idx, uri: license.status.uri } },
     ...(license.holderKey ? { cnf: { jwk: publicMembers(license.holderKey) } } : {}),
     ...(packedClaims as JsonObject),
@@ -121,8 +121,8 @@ export async function issueSdJwtVc(
   return { sdJwt, disclosures: issued, payload };
 }
 
-// Returns the vct; throws on input the platform should never have let through.
-function checkLicense(license: SdJwtVcLicense): string {
+// Returns what the identifier implies; throws on input the platform should never have let through.
+function checkLicense(license: SdJwtVcLicense): { vct: string; version: string } {
   const names = Object.keys(license.fields);
   if (names.length === 0) throw invalid('expected at least one license field, found none');
   for (const name of names) {
@@ -131,22 +131,9 @@ function checkLicense(license: SdJwtVcLicense): string {
     }
     if (license.fields[name] === undefined) throw invalid(`license field "${name}" has no value`);
   }
-  if (!/^[0-9]{3}$/.test(license.version)) {
-    throw invalid(`expected a three-digit version, found "${license.version}"`);
-  }
-  let vct: string;
-  try {
-    vct = vctForLicenseType(license.typeCode);
-  } catch (error) {
-    throw invalid((error as Error).message);
-  }
-  // The identifier repeats the type code and version; a mismatch means the caller mixed licenses.
-  const parts = license.licenseId.split('.');
-  if (parts.length !== 10 || parts[5] !== license.typeCode || parts[8] !== license.version) {
-    throw invalid(
-      `expected a GB/T 36904 identifier with type ${license.typeCode} and version ${license.version}, found "${license.licenseId}"`,
-    );
-  }
+  const id = parseLicenseId(license.licenseId);
+  if (!id.valid) throw invalid(`expected a GB/T 36904 license identifier: ${id.reason}`);
+  const { typeCode, version } = id.parts;
   if (typeof license.issuer !== 'string' || license.issuer === '')
     throw invalid('expected an issuer, found none');
   for (const [claim, value] of [
@@ -170,7 +157,7 @@ function checkLicense(license: SdJwtVcLicense): string {
   if (license.holderKey && 'd' in license.holderKey) {
     throw invalid('the holder key for cnf must be a public key, found a private one');
   }
-  return vct;
+  return { vct: vctForLicenseType(typeCode), version };
 }
 
 // Only the public members go into `cnf.jwk`: never `kid`-only hints or private parameters.

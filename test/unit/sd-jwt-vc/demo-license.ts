@@ -40,8 +40,6 @@ export const SIX_FIELDS = ['姓名', '性别', '出生', '公民身份号码', '
 export function demoLicense(overrides: Partial<SdJwtVcLicense> = {}): SdJwtVcLicense {
   return {
     licenseId: LICENSE_ID,
-    version: '001',
-    typeCode: TYPE_CODE,
     issuer: ISSUER,
     fields: ID_CARD_FIELDS,
     issuedAt: ISSUED_AT,

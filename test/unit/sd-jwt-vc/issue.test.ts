@@ -100,9 +100,8 @@ describe('issueSdJwtVc', () => {
     ['a reserved field name', { fields: { ...ID_CARD_FIELDS, _sd: 'x' } }],
     ['a field named like an always-visible claim', { fields: { ...ID_CARD_FIELDS, exp: 1 } }],
     ['no fields', { fields: {} }],
-    ['a version that is not three digits', { version: '1' }],
-    ['an identifier of another version', { version: '002' }],
-    ['a malformed type code', { typeCode: 'T1' }],
+    ['an identifier with a wrong check character', { licenseId: LICENSE_ID.replace(/H$/, 'G') }],
+    ['something that is not a GB/T 36904 identifier', { licenseId: 'license-0001' }],
     ['a validity end before its start', { validUntil: ISSUED_AT - 1 }],
     ['a negative status index', { status: { uri: STATUS_URI, idx: -1 } }],
   ])('rejects %s as invalid_license_input', async (_, overrides) => {
