@@ -7,11 +7,15 @@ import type { Figure } from './run.ts';
 const ITERATIONS = 200_000;
 const WARM_UP = 20_000;
 
-function opsPerSecond(fn: (i: number) => unknown): number {
-  for (let i = 0; i < WARM_UP; i += 1) fn(i);
+/** Calls per second; every result is read, so the JIT cannot drop the call. */
+function opsPerSecond(fn: (i: number) => { valid: boolean } | string): number {
+  let seen = 0;
+  const use = (r: { valid: boolean } | string) => (typeof r === 'string' ? r.length > 0 : r.valid);
+  for (let i = 0; i < WARM_UP; i += 1) if (use(fn(i))) seen += 1;
   const start = process.hrtime.bigint();
-  for (let i = 0; i < ITERATIONS; i += 1) fn(i);
+  for (let i = 0; i < ITERATIONS; i += 1) if (use(fn(i))) seen += 1;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (seen !== WARM_UP + ITERATIONS) throw new Error(`benchmark input is invalid: ${seen} valid results`);
   return Math.round(ITERATIONS / seconds);
 }
 
