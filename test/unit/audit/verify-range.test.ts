@@ -1,0 +1,312 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
+import { canonicalJsonBytes } from '#core/audit/canonical.ts';
+import { type SealedBatch, type SealedLeaf, sealBatch } from '#core/audit/checkpoint.ts';
+import type { AuditEvent } from '#core/audit/event.ts';
+import { leafHash } from '#core/audit/merkle.ts';
+import { type AuditFinding, type VerifyAuditRangeInput, verifyAuditRange } from '#core/audit/verify-range.ts';
+import { base64url, signCompactJws } from '#core/jws.ts';
+import { auditEvents } from './fixtures.ts';
+
+const signer = new SoftwareEs256Signer('audit-seal-1');
+const logId = 'audit-main';
+const sealedAt = new Date('2025-03-01T09:00:00.000Z');
+const BATCH = 6;
+
+let batches: SealedBatch[];
+let events: AuditEvent[];
+
+beforeAll(async () => {
+  events = auditEvents(0, 3 * BATCH);
+  batches = [];
+  for (let seq = 0; seq < 3; seq++) {
+    batches.push(
+      await sealBatch(
+        {
+          logId,
+          seq,
+          events: events.slice(seq * BATCH, (seq + 1) * BATCH),
+          previous: batches[seq - 1]?.checkpoint ?? null,
+          sealedAt,
+        },
+        signer,
+      ),
+    );
+  }
+});
+
+/** The whole log as stored, as a fresh copy the test may tamper with. */
+function stored(): { events: Record<string, unknown>[]; input: VerifyAuditRangeInput } {
+  const copy = structuredClone(events) as unknown as Record<string, unknown>[];
+  return {
+    events: copy,
+    input: {
+      logId,
+      events: copy,
+      batches: batches.map((b) => ({ checkpoint: b.checkpoint, manifest: structuredClone(b.manifest) })),
+      publicJwks: [signer.publicJwk],
+      anchor: null,
+    },
+  };
+}
+
+const kinds = (findings: AuditFinding[]) => findings.map((f) => f.kind);
+
+describe('an untouched log', () => {
+  it('verifies with no findings', () => {
+    const report = verifyAuditRange(stored().input);
+    expect(report).toEqual({ ok: true, findings: [], eventsChecked: 18, batchesChecked: 3 });
+  });
+
+  it('verifies from the middle when anchored on the checkpoint before the range', () => {
+    const { input } = stored();
+    const report = verifyAuditRange({
+      ...input,
+      events: input.events.slice(BATCH),
+      batches: input.batches.slice(1),
+      anchor: batches[0]!.checkpoint,
+    });
+    expect(report.findings).toEqual([]);
+  });
+});
+
+describe('tampering with stored events is detected and named', () => {
+  it('an edited field: event-changed, for that event only', () => {
+    const { events: copy, input } = stored();
+    copy[8]!.outcome = 'denied';
+    expect(verifyAuditRange(input).findings).toEqual([
+      { kind: 'event-changed', eventId: 'evt-00008', seq: 1, leafIndex: 2, storedPosition: 8 },
+    ]);
+  });
+
+  it('an edited nested field or a field added: event-changed', () => {
+    const { events: copy, input } = stored();
+    (copy[3]!.details as Record<string, unknown>).attempt = 2;
+    copy[15]!.note = 'added later';
+    expect(verifyAuditRange(input).findings).toEqual([
+      { kind: 'event-changed', eventId: 'evt-00003', seq: 0, leafIndex: 3, storedPosition: 3 },
+      { kind: 'event-changed', eventId: 'evt-00015', seq: 2, leafIndex: 3, storedPosition: 15 },
+    ]);
+  });
+
+  it('a deleted event: event-dropped, with where it was sealed', () => {
+    const { events: copy, input } = stored();
+    copy.splice(10, 1);
+    expect(verifyAuditRange(input).findings).toEqual([
+      { kind: 'event-dropped', eventId: 'evt-00010', time: '2025-03-01T08:00:10.000Z', seq: 1, leafIndex: 4 },
+    ]);
+  });
+
+  it('an inserted event: event-inserted, and a duplicated one too', () => {
+    const { events: copy, input } = stored();
+    copy.splice(4, 0, { ...copy[4], id: 'evt-forged' });
+    copy.push(structuredClone(copy[0]!));
+    expect(verifyAuditRange(input).findings).toEqual([
+      {
+        kind: 'event-inserted',
+        eventId: 'evt-forged',
+        storedPosition: 4,
+        detail: 'id not in any sealed batch',
+      },
+      { kind: 'event-inserted', eventId: 'evt-00000', storedPosition: 19, detail: 'id already seen' },
+    ]);
+  });
+
+  it('an inserted record without an id: event-inserted with no id', () => {
+    const { events: copy, input } = stored();
+    copy.push({ action: 'license.issued' });
+    expect(kinds(verifyAuditRange(input).findings)).toEqual(['event-inserted']);
+  });
+
+  it('two neighbours swapped: event-reordered, naming the one that moved', () => {
+    const { events: copy, input } = stored();
+    [copy[6], copy[7]] = [copy[7]!, copy[6]!];
+    const findings = verifyAuditRange(input).findings;
+    expect(kinds(findings)).toEqual(['event-reordered']);
+    expect(['evt-00006', 'evt-00007']).toContain((findings[0] as { eventId: string }).eventId);
+  });
+
+  it('two distant events swapped: event-reordered for both', () => {
+    const { events: copy, input } = stored();
+    [copy[2], copy[13]] = [copy[13]!, copy[2]!];
+    const findings = verifyAuditRange(input).findings;
+    expect(findings).toEqual([
+      {
+        kind: 'event-reordered',
+        eventId: 'evt-00013',
+        seq: 2,
+        leafIndex: 1,
+        sealedRank: 13,
+        storedPosition: 2,
+      },
+      {
+        kind: 'event-reordered',
+        eventId: 'evt-00002',
+        seq: 0,
+        leafIndex: 2,
+        sealedRank: 2,
+        storedPosition: 13,
+      },
+    ]);
+  });
+
+  it('one event moved far: only that event is reordered, not those it jumped over', () => {
+    const { events: copy, input } = stored();
+    copy.push(copy.splice(1, 1)[0]!);
+    expect(verifyAuditRange(input).findings).toEqual([
+      {
+        kind: 'event-reordered',
+        eventId: 'evt-00001',
+        seq: 0,
+        leafIndex: 1,
+        sealedRank: 1,
+        storedPosition: 17,
+      },
+    ]);
+  });
+
+  it('several tamperings at once are each reported', () => {
+    const { events: copy, input } = stored();
+    copy[0]!.action = 'license.revoked';
+    copy.splice(9, 1);
+    copy.push({ ...copy[5], id: 'evt-extra' });
+    expect(kinds(verifyAuditRange(input).findings).sort()).toEqual([
+      'event-changed',
+      'event-dropped',
+      'event-inserted',
+    ]);
+  });
+});
+
+describe('tampering with the sealed evidence is detected and named', () => {
+  it('a checkpoint edited without the key: bad signature, and the next checkpoint no longer links to it', () => {
+    const { input } = stored();
+    const [h, p, s] = input.batches[1]!.checkpoint.split('.') as [string, string, string];
+    const body = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const edited = `${h}.${base64url(JSON.stringify({ ...body, treeSize: 5 }))}.${s}`;
+    const report = verifyAuditRange({
+      ...input,
+      batches: input.batches.map((b, i) => (i === 1 ? { ...b, checkpoint: edited } : b)),
+    });
+    expect(kinds(report.findings)).toEqual([
+      'checkpoint-bad-signature',
+      'manifest-mismatch',
+      'checkpoint-chain-broken',
+    ]);
+    expect(report.findings[0]).toMatchObject({ batch: 1, seq: 1, failures: [{ check: 'signature' }] });
+    expect(report.findings[2]).toMatchObject({ batch: 2, seq: 2 });
+  });
+
+  it('history rewritten and re-sealed with the real key: the chain breaks at the next checkpoint', async () => {
+    const { events: copy, input } = stored();
+    copy[7]!.outcome = 'denied';
+    const resealed = await sealBatch(
+      {
+        logId,
+        seq: 1,
+        events: copy.slice(BATCH, 2 * BATCH) as unknown as AuditEvent[],
+        previous: batches[0]!.checkpoint,
+        sealedAt,
+      },
+      signer,
+    );
+    const report = verifyAuditRange({
+      ...input,
+      batches: input.batches.map((b, i) =>
+        i === 1 ? { checkpoint: resealed.checkpoint, manifest: resealed.manifest } : b,
+      ),
+    });
+    expect(report.findings).toEqual([
+      {
+        kind: 'checkpoint-chain-broken',
+        batch: 2,
+        seq: 2,
+        expected: expect.any(String),
+        found: batches[2]!.body.previous,
+      },
+    ]);
+  });
+
+  it('a checkpoint signed by a key we do not hold: bad signature naming kid', async () => {
+    const { input } = stored();
+    const forged = await signCompactJws(
+      { typ: 'audit-checkpoint+jws' },
+      { ...batches[2]!.body },
+      new SoftwareEs256Signer('x'),
+    );
+    const report = verifyAuditRange({
+      ...input,
+      batches: input.batches.map((b, i) => (i === 2 ? { ...b, checkpoint: forged } : b)),
+    });
+    expect(report.findings).toEqual([
+      {
+        kind: 'checkpoint-bad-signature',
+        batch: 2,
+        seq: 2,
+        failures: [{ check: 'kid', expected: 'audit-seal-1', found: 'x' }],
+      },
+    ]);
+  });
+
+  it('a whole batch removed with its events: sequence gap and broken chain', () => {
+    const { input } = stored();
+    const report = verifyAuditRange({
+      ...input,
+      events: [...input.events.slice(0, BATCH), ...input.events.slice(2 * BATCH)],
+      batches: [input.batches[0]!, input.batches[2]!],
+    });
+    expect(kinds(report.findings)).toEqual(['checkpoint-sequence-gap', 'checkpoint-chain-broken']);
+    expect(report.findings[0]).toEqual({
+      kind: 'checkpoint-sequence-gap',
+      batch: 1,
+      expectedSeq: 1,
+      foundSeq: 2,
+    });
+  });
+
+  it('a checkpoint removed but its events kept: the gap, and the events as inserted', () => {
+    const { input } = stored();
+    const report = verifyAuditRange({ ...input, batches: [input.batches[0]!, input.batches[2]!] });
+    expect(kinds(report.findings)).toEqual([
+      'checkpoint-sequence-gap',
+      'checkpoint-chain-broken',
+      ...new Array(BATCH).fill('event-inserted'),
+    ]);
+  });
+
+  it('a range that starts mid-log without its anchor is not taken as the log start', () => {
+    const { input } = stored();
+    const report = verifyAuditRange({
+      ...input,
+      events: input.events.slice(BATCH),
+      batches: input.batches.slice(1),
+    });
+    expect(kinds(report.findings)).toEqual(['checkpoint-sequence-gap', 'checkpoint-chain-broken']);
+  });
+
+  it('an event edited and its manifest leaf rewritten to match: manifest mismatch against the signed root', () => {
+    const { events: copy, input } = stored();
+    copy[4]!.outcome = 'failed';
+    const manifest = input.batches[0]!.manifest as SealedLeaf[];
+    manifest[4]!.hash = base64url(leafHash(canonicalJsonBytes(copy[4])));
+    const report = verifyAuditRange(input);
+    expect(report.findings).toEqual([
+      {
+        kind: 'manifest-mismatch',
+        batch: 0,
+        seq: 0,
+        detail: expect.stringMatching(/^expected the signed root/),
+      },
+    ]);
+  });
+
+  it('a checkpoint from another log: wrong log', async () => {
+    const { input } = stored();
+    const report = verifyAuditRange({ ...input, logId: 'audit-other' });
+    expect(kinds(report.findings)).toEqual([
+      'checkpoint-wrong-log',
+      'checkpoint-wrong-log',
+      'checkpoint-wrong-log',
+    ]);
+  });
+});
