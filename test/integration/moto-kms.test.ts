@@ -4,6 +4,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import {
   CreateKeyCommand,
+  type CreateKeyCommandInput,
   DecryptCommand,
   GenerateDataKeyCommand,
   GetPublicKeyCommand,
@@ -25,7 +26,7 @@ afterAll(async () => {
   kms.destroy();
 });
 
-async function createKey(input: ConstructorParameters<typeof CreateKeyCommand>[0]): Promise<string> {
+async function createKey(input: CreateKeyCommandInput): Promise<string> {
   const { KeyMetadata } = await kms.send(new CreateKeyCommand(input));
   const keyId = KeyMetadata?.KeyId;
   if (keyId === undefined) throw new Error('CreateKey returned no KeyId');
