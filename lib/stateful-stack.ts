@@ -26,7 +26,7 @@ export class StatefulStack extends Stack {
     const { config } = props;
 
     this.dataKey = new Key(this, 'DataKey', {
-      description: `elicense ${config.stage}: encrypts tables, layout documents and archives at rest`,
+      description: `elicense ${config.stage}: encrypts layout documents and audit archives at rest`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -86,7 +86,10 @@ export class StatefulStack extends Stack {
         ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
       })),
       billing: Billing.onDemand(),
-      encryption: TableEncryptionV2.customerManagedKey(this.dataKey),
+      // AWS-managed KMS key: readers need no kms:Decrypt of their own, so the public route
+      // group can read status data without any decrypt permission. Sensitive fields are
+      // envelope-encrypted under the field-encryption key before they reach a table.
+      encryption: TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -11,7 +11,13 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
-import { handlerEntry, type RouteGroup, routeGroups, routes } from '../functions/http/routes.ts';
+import {
+  binaryMediaTypes,
+  handlerEntry,
+  type RouteGroup,
+  routeGroups,
+  routes,
+} from '../functions/http/routes.ts';
 import { ApiFunction } from './constructs/api-function.ts';
 import type { StageConfig } from './stage-config.ts';
 import type { StatefulStack } from './stateful-stack.ts';
@@ -48,7 +54,7 @@ export class StatelessStack extends Stack {
     // exist, and nothing more — no data, no keys.
     functions
       .get('public')
-      ?.bindTable('config', data.tables.get('config')!, 'RO')
+      ?.bindTable('config', data.tables.get('config')!, 'DESCRIBE')
       .bindBucket('documents', data.buckets.documents, 'LIST');
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
@@ -57,6 +63,7 @@ export class StatelessStack extends Stack {
       description: 'elicense: electronic license sharing platform',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       cloudWatchRole: true,
+      binaryMediaTypes: [...binaryMediaTypes],
       deployOptions: {
         stageName: config.stage,
         accessLogDestination: new LogGroupLogDestination(accessLogs),

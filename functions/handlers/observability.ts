@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -18,7 +18,15 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
 
 /** Wraps an API handler with tracing, structured logging with the Lambda context, and metrics. */
 export function withPowertools(handler: ApiHandler) {
-  return middy(handler)
+  const counted: ApiHandler = async (event, context) => {
+    const result = await handler(event, context);
+    // One outcome per request feeds the 5xx-rate and 4xx-rate alarms.
+    const outcome =
+      result.statusCode >= 500 ? 'ServerError' : result.statusCode >= 400 ? 'ClientError' : 'Success';
+    metrics.addMetric(outcome, MetricUnit.Count, 1);
+    return result;
+  };
+  return middy(counted)
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));

@@ -51,6 +51,17 @@ export const routes: readonly RouteSpec[] = [
   },
 ];
 
+/**
+ * Media types API Gateway passes to functions base64-encoded (layout documents, images);
+ * everything else arrives as text. The local server follows the same list.
+ */
+export const binaryMediaTypes: readonly string[] = [
+  'application/pdf',
+  'application/ofd',
+  'application/octet-stream',
+  'image/*',
+];
+
 export const routeGroups: readonly RouteGroup[] = [...new Set(routes.map((r) => r.group))];
 
 /** The handler module of a route group, relative to the repository root. */

@@ -99,11 +99,14 @@ export class ApiFunction extends Construct {
     );
   }
 
-  /** Gives the function a table: its name in `TABLE_<NAME>` and read or read-write access. */
-  bindTable(logicalName: string, table: ITableV2, access: 'RO' | 'RW'): this {
+  /**
+   * Gives the function a table: its name in `TABLE_<NAME>` and the access asked for —
+   * `DESCRIBE` (existence only, for health checks), read-only or read-write.
+   */
+  bindTable(logicalName: string, table: ITableV2, access: 'DESCRIBE' | 'RO' | 'RW'): this {
     this.function.addEnvironment(tableEnvVar({ name: logicalName }), table.tableName);
     if (access === 'RO') table.grantReadData(this.role);
-    else table.grantReadWriteData(this.role);
+    if (access === 'RW') table.grantReadWriteData(this.role);
     // DescribeTable lets the health check tell "reachable" from "missing".
     this.role.addToPolicy(
       new PolicyStatement({

@@ -1,0 +1,134 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { allTables, physicalTableName } from '#adapters/aws/tables.ts';
+import { createApp, type ElicenseApp } from '#lib/app.ts';
+
+const stages = {
+  small: { region: 'cn-north-1', shardsPerDomain: { person: 2, 'legal-entity': 1 } },
+  large: {
+    region: 'cn-northwest-1',
+    shardsPerDomain: { person: 8, 'legal-entity': 4 },
+    logRetentionDays: 3653,
+  },
+};
+
+describe('the CDK app', () => {
+  let built: ElicenseApp;
+  let data: Template;
+  let api: Template;
+
+  beforeAll(() => {
+    built = createApp({ context: { stage: 'small', stages } });
+    built.app.synth(); // runs cdk-nag: any unacknowledged finding throws here
+    data = Template.fromStack(built.stateful);
+    api = Template.fromStack(built.stateless);
+  });
+
+  it('creates every table of the shared definitions with PITR, deletion protection, KMS and RETAIN', () => {
+    const expected = allTables(stages.small.shardsPerDomain);
+    data.resourceCountIs('AWS::DynamoDB::GlobalTable', expected.length);
+    for (const table of expected) {
+      data.hasResource('AWS::DynamoDB::GlobalTable', {
+        DeletionPolicy: 'Retain',
+        Properties: Match.objectLike({
+          TableName: physicalTableName('small', table),
+          BillingMode: 'PAY_PER_REQUEST',
+          SSESpecification: Match.objectLike({ SSEEnabled: true }),
+          Replicas: [
+            Match.objectLike({
+              DeletionProtectionEnabled: true,
+              PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            }),
+          ],
+        }),
+      });
+    }
+  });
+
+  it('keeps TTL where the definitions ask for it', () => {
+    data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'elicense-small-nonces',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('blocks public access and requires TLS on every bucket', () => {
+    const buckets = data.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets).length).toBe(4);
+    for (const bucket of Object.values(buckets)) {
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+    const policies = Object.values(data.findResources('AWS::S3::BucketPolicy'));
+    expect(policies.length).toBe(4);
+    for (const policy of policies) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('runs functions on Node 24, ARM64, with X-Ray and their own log group', () => {
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogGroup: Match.anyValue() }),
+    });
+  });
+
+  it('gives the public function no decrypt and no sign permission', () => {
+    const statements = JSON.stringify(api.findResources('AWS::IAM::Policy'));
+    expect(statements).not.toContain('kms:Decrypt');
+    expect(statements).not.toContain('kms:Sign');
+  });
+
+  it('fronts the API with WAF and logs access as JSON', () => {
+    api.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    api.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'small',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ Format: Match.stringLikeRegexp('requestId') }),
+    });
+  });
+
+  it('serves every route of the route table', () => {
+    api.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'health' });
+    api.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', OperationName: 'getHealth' });
+  });
+});
+
+describe('stage configuration', () => {
+  it('shards license tables per stage', () => {
+    const large = createApp({ context: { stage: 'large', stages } });
+    const template = Template.fromStack(large.stateful);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', allTables(stages.large.shardsPerDomain).length);
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'elicense-large-license-person-7',
+    });
+  });
+
+  it('fails synth naming the bad field', () => {
+    expect(() =>
+      createApp({
+        context: { stage: 'bad', stages: { bad: { region: 'cn-north-1', shardsPerDomain: { person: 0 } } } },
+      }),
+    ).toThrow(/stages\.bad\.shardsPerDomain\.person/);
+    expect(() => createApp({ context: { stage: 'missing', stages } })).toThrow(/unknown stage 'missing'/);
+  });
+});
+
+describe('cdk-nag', () => {
+  it('stops synth on an unacknowledged finding', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Unsafe');
+    new Bucket(stack, 'Plain'); // no TLS enforcement, no access logs
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
+  });
+});
