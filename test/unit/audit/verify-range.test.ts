@@ -284,6 +284,19 @@ describe('tampering with the sealed evidence is detected and named', () => {
     expect(kinds(report.findings)).toEqual(['checkpoint-sequence-gap', 'checkpoint-chain-broken']);
   });
 
+  it('an anchor that does not verify is reported as batch -1', () => {
+    const { input } = stored();
+    const [h, p] = batches[0]!.checkpoint.split('.');
+    const report = verifyAuditRange({
+      ...input,
+      events: input.events.slice(BATCH),
+      batches: input.batches.slice(1),
+      anchor: `${h}.${p}.${base64url(Buffer.alloc(64))}`,
+    });
+    expect(kinds(report.findings)).toEqual(['checkpoint-bad-signature', 'checkpoint-chain-broken']);
+    expect(report.findings[0]).toMatchObject({ batch: -1, seq: 0 });
+  });
+
   it('an event edited and its manifest leaf rewritten to match: manifest mismatch against the signed root', () => {
     const { events: copy, input } = stored();
     copy[4]!.outcome = 'failed';

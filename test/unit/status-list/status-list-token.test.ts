@@ -1,3 +1,4 @@
+import { getListFromStatusListJWT, StatusList as SdJwtStatusList } from '@sd-jwt/jwt-status-list';
 import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { base64url, decodeCompactJws, type JsonObject, signCompactJws } from '#core/jws.ts';
@@ -173,5 +174,25 @@ describe('verification names every failed check', () => {
     );
     expect(failedChecks(jwt, { iss: 'https://elicense.example' })).toEqual([]);
     expect(failedChecks(jwt, { iss: 'https://impostor.example' })).toEqual(['iss']);
+  });
+});
+
+describe('interoperability with @sd-jwt/jwt-status-list', () => {
+  const statuses = Array.from({ length: 1000 }, (_, i) => (i % 37 === 0 ? 1 : i % 101 === 0 ? 2 : 0));
+
+  it('their reader gets every status of our signed token', async () => {
+    const list = StatusList.create(statuses.length);
+    statuses.forEach((status, i) => {
+      list.set(i, status);
+    });
+    const jwt = await signStatusListToken({ uri, list, issuedAt, expiresAt, ttlSeconds: 60 }, signer);
+    const theirs = getListFromStatusListJWT(jwt);
+    expect(statuses.map((_, i) => theirs.getStatus(i))).toEqual(statuses);
+  });
+
+  it('our reader gets every status of their lst', () => {
+    const theirs = new SdJwtStatusList(statuses, 2);
+    const ours = StatusList.fromLst(theirs.compressStatusList(), 2, { size: statuses.length });
+    expect(statuses.map((_, i) => ours.get(i))).toEqual(statuses);
   });
 });
