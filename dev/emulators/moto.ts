@@ -113,8 +113,8 @@ async function isInstalled(server: string): Promise<boolean> {
   }
 }
 
-/** Throws MissingPrerequisiteError unless a Python 3.9+ interpreter runs. */
-async function findPython(): Promise<string> {
+/** The Python to build the virtualenv with (ELICENSE_PYTHON, else python3); throws MissingPrerequisiteError unless it runs and is 3.9+. */
+export async function findPython(): Promise<string> {
   const python = process.env.ELICENSE_PYTHON || 'python3';
   const version = await new Promise<string>((resolve, reject) => {
     execFile(
