@@ -31,6 +31,10 @@ for (const [service, endpoint] of Object.entries(platform.services.endpoints)) {
   if (endpoint) log(`${service}: ${endpoint}`);
 }
 log(`try: curl ${platform.url}/health — Ctrl-C stops everything`);
+// One machine-readable line for whoever started us (the e2e setup reads it).
+log(
+  `ready ${JSON.stringify({ url: platform.url, endpoints: platform.services.endpoints, emulatorPids: platform.services.pids })}`,
+);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,25 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalPlatform, startPlatform } from '#dev/platform.ts';
+import { type PlatformProcess, startPlatformProcess } from './support/platform-process.ts';
 
-// The artifact that ships is the artifact tested: a second local platform, on the same
-// emulators, serves the esbuild bundles that the CDK stack deploys.
+// The artifact that ships is the artifact tested: `npm start -- --bundled` serves the esbuild
+// bundles that the CDK stack deploys. It runs on the services of the suite's platform, given
+// as endpoints, which also shows that no emulator is started for a service with an endpoint.
 describe('the bundled handlers (npm start -- --bundled)', () => {
-  let platform: LocalPlatform;
-  let dataDir: string;
+  let platform: PlatformProcess;
 
   beforeAll(async () => {
-    Object.assign(process.env, inject('serviceEnv'));
-    dataDir = await mkdtemp(join(tmpdir(), 'elicense-bundled-'));
-    platform = await startPlatform({ port: 0, dataDir, bundled: true, stage: 'e2e' });
+    const endpoints = inject('platformEndpoints');
+    platform = await startPlatformProcess(['--bundled'], {
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb!,
+      AWS_ENDPOINT_URL_S3: endpoints.s3!,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      ELICENSE_S3_FORCE_PATH_STYLE: 'true',
+    });
   });
 
-  afterAll(async () => {
-    await platform?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => platform?.stop());
 
   it('serves /health from the bundle with every dependency up', async () => {
     const response = await fetch(`${platform.url}/health`);
@@ -31,6 +31,7 @@ describe('the bundled handlers (npm start -- --bundled)', () => {
   });
 
   it('starts no emulator of its own when endpoints are given', () => {
-    expect(platform.services.pids).toEqual([]);
+    expect(platform.emulatorPids).toEqual([]);
+    expect(platform.endpoints).toMatchObject(inject('platformEndpoints'));
   });
 });
