@@ -33,8 +33,9 @@ export async function startDynamoDbLocal(options: { dbPath?: string; log?: Log }
       name: 'dynamodb',
       command: java,
       args: [
-        // Start-up time matters more than throughput here: a single-threaded collector and
-        // the C1 compiler only (measured on 2 cores: see the report in the commit history).
+        // Start-up time matters more than peak throughput here: a single-threaded collector
+        // and the C1 compiler only. Measured on 2 busy cores: ready in 2.7 s instead of 4.8 s
+        // (medians of 5).
         '-XX:+UseSerialGC',
         '-XX:TieredStopAtLevel=1',
         `-Djava.library.path=${join(engine, 'DynamoDBLocal_lib')}`,

@@ -70,7 +70,7 @@ export async function ensureMotoInstalled(log: Log = () => {}): Promise<string> 
   await withLock(log, async () => {
     if (await isInstalled(server)) return;
     const python = await findPython();
-    log(`[emulators] installing ${MOTO_REQUIREMENT} into ${VENV} (first use)`);
+    log(`[emulators] installing ${MOTO_REQUIREMENT} into ${VENV} (first use, or the pin changed)`);
     await rm(VENV, { recursive: true, force: true });
     const venv = await runTethered({ name: 'venv', command: python, args: ['-m', 'venv', VENV], log });
     if (venv.code !== 0) {

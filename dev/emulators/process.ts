@@ -113,7 +113,10 @@ export async function spawnTethered(spec: TetheredSpawn): Promise<TetheredProces
     );
     void exited.then((status) =>
       reject(
-        new EmulatorStartError(spec.name, `the tether exited (${describe(status)}) before reporting a pid`),
+        new EmulatorStartError(
+          spec.name,
+          `the tether exited (${describe(status)}) before reporting a pid; last output:\n${tail.join('\n') || '(none)'}`,
+        ),
       ),
     );
   });
