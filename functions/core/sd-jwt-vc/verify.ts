@@ -144,6 +144,27 @@ const ALWAYS_REQUIRED: readonly SdJwtVcCheck[] = [
   'disclosures',
 ];
 
+// A literal rather than built from SD_JWT_VC_CHECKS: this runs on every verify.
+function skippedChecks(): SdJwtVcChecks {
+  return {
+    format: 'skipped',
+    header: 'skipped',
+    issuer: 'skipped',
+    signature: 'skipped',
+    vct: 'skipped',
+    validity: 'skipped',
+    profile: 'skipped',
+    disclosures: 'skipped',
+    status: 'skipped',
+    keyBinding: 'skipped',
+    kbSignature: 'skipped',
+    kbAudience: 'skipped',
+    kbNonce: 'skipped',
+    kbIssuedAt: 'skipped',
+    kbSdHash: 'skipped',
+  };
+}
+
 interface Disclosure {
   digest: string;
   name: string | undefined;
@@ -161,7 +182,7 @@ export async function verifySdJwtVc(
   presentation: string,
   options: VerifySdJwtVcOptions,
 ): Promise<SdJwtVcVerification> {
-  const checks = Object.fromEntries(SD_JWT_VC_CHECKS.map((c) => [c, 'skipped'])) as SdJwtVcChecks;
+  const checks = skippedChecks();
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
   const skew = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
   const now = options.now;
@@ -203,13 +224,8 @@ export async function verifySdJwtVc(
   if (checks.header !== 'ok' || typeof iss !== 'string') {
     checks.signature = 'failed: no issuer and key id to find the key by';
   } else {
-    checks.signature = await checkIssuerSignature(
-      jwt,
-      iss,
-      kid as string,
-      algorithms[alg as string]!,
-      options,
-    );
+    const outcome = checkIssuerSignature(jwt, iss, kid as string, algorithms[alg as string]!, options);
+    checks.signature = typeof outcome === 'string' ? outcome : await outcome;
   }
 
   // vct
@@ -235,13 +251,13 @@ export async function verifySdJwtVc(
   }
 
   // disclosures
-  let unpacked: JsonObject | undefined;
+  let fields: JsonObject | undefined;
   const sdAlg = payload._sd_alg;
   if (sdAlg !== undefined && sdAlg !== SD_ALG) {
     checks.disclosures = `failed: expected _sd_alg "${SD_ALG}", found ${show(sdAlg)}`;
   } else {
     try {
-      unpacked = unpack(payload, disclosures);
+      fields = unpackFields(payload, disclosures);
       checks.disclosures = 'ok';
     } catch (error) {
       if (!(error instanceof DisclosureProblem)) throw error;
@@ -259,20 +275,18 @@ export async function verifySdJwtVc(
   } else if (checks.signature !== 'ok') {
     checks.status = 'skipped';
   } else {
-    checks.status = await checkStatus(statusRef, options.status);
+    const outcome = checkStatus(statusRef, options.status);
+    checks.status = typeof outcome === 'string' ? outcome : await outcome;
   }
 
   const holderKey = holderKeyOf(payload.cnf);
   const kb = checkKeyBinding(checks, kbJwt, holderKey, sdHashInput, algorithms, options, now, skew);
 
-  const failed = Object.values(checks).some((c) => c.startsWith('failed'));
-  const valid = !failed && ALWAYS_REQUIRED.every((c) => checks[c] === 'ok');
-  if (!valid || !unpacked) return { valid: false, checks };
+  let valid = true;
+  for (const name of SD_JWT_VC_CHECKS) if (checks[name].startsWith('failed')) valid = false;
+  for (const name of ALWAYS_REQUIRED) if (checks[name] !== 'ok') valid = false;
+  if (!valid || !fields) return { valid: false, checks };
 
-  const fields: JsonObject = {};
-  for (const name of Object.keys(unpacked)) {
-    if (!NON_FIELD_CLAIMS.has(name)) fields[name] = unpacked[name];
-  }
   const claims: VerifiedSdJwtVc = {
     issuer: iss as string,
     vct: vct as string,
@@ -362,24 +376,35 @@ function parse(presentation: unknown): ParsedPresentation | string {
   return { jwt, disclosures, kbJwt, sdHashInput };
 }
 
-async function checkIssuerSignature(
+// Synchronous when the resolver is (a registry in memory): no microtask hop on the hot path.
+function checkIssuerSignature(
   jwt: DecodedJws,
   iss: string,
   kid: string,
   check: SignatureCheck,
   options: VerifySdJwtVcOptions,
-): Promise<CheckOutcome> {
-  let jwk: PublicJwk | undefined;
+): CheckOutcome | Promise<CheckOutcome> {
+  const lookupFailed = (error: unknown): CheckOutcome =>
+    `failed: could not look up key "${kid}" of issuer "${iss}": ${(error as Error).message}`;
+  const outcome = (jwk: PublicJwk | undefined): CheckOutcome => {
+    if (!jwk) return `failed: issuer "${iss}" publishes no key "${kid}"`;
+    if (jwk.alg !== undefined && jwk.alg !== jwt.header.alg) {
+      return `failed: key "${kid}" is for ${jwk.alg}, the JWT says ${show(jwt.header.alg)}`;
+    }
+    return verifies(check, jwt, jwk)
+      ? 'ok'
+      : `failed: signature does not verify with key "${kid}" of "${iss}"`;
+  };
   try {
-    jwk = await options.resolveIssuerKey(iss, kid);
+    const found = options.resolveIssuerKey(iss, kid);
+    return isPromiseLike(found) ? Promise.resolve(found).then(outcome, lookupFailed) : outcome(found);
   } catch (error) {
-    return `failed: could not look up key "${kid}" of issuer "${iss}": ${(error as Error).message}`;
+    return lookupFailed(error);
   }
-  if (!jwk) return `failed: issuer "${iss}" publishes no key "${kid}"`;
-  if (jwk.alg !== undefined && jwk.alg !== jwt.header.alg) {
-    return `failed: key "${kid}" is for ${jwk.alg}, the JWT says ${show(jwt.header.alg)}`;
-  }
-  return verifies(check, jwt, jwk) ? 'ok' : `failed: signature does not verify with key "${kid}" of "${iss}"`;
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
 function verifies(check: SignatureCheck, jws: DecodedJws, jwk: PublicJwk): boolean {
@@ -404,9 +429,10 @@ function checkValidity(payload: JsonObject, now: number, skew: number): CheckOut
   return 'ok';
 }
 
-// RFC 9901 §7.1 step 3–5: replace digests by disclosed claims, recursively, rejecting
-// anything a forger or a sloppy issuer could use to smuggle a claim in.
-function unpack(payload: JsonObject, disclosures: Disclosure[]): JsonObject {
+// RFC 9901 §7.1 steps 3–5: replace digests by disclosed claims, recursively, rejecting
+// anything a forger or a sloppy issuer could use to smuggle a claim in. Returns the license
+// fields only: the metadata claims are read from the payload as signed, never copied.
+function unpackFields(payload: JsonObject, disclosures: Disclosure[]): JsonObject {
   const byDigest = new Map<string, Disclosure>();
   for (const d of disclosures) {
     if (byDigest.has(d.digest)) throw new DisclosureProblem(`disclosure ${claimLabel(d)} is presented twice`);
@@ -432,7 +458,7 @@ function unpackObject(
 ): JsonObject {
   const out: JsonObject = {};
   for (const key of Object.keys(obj)) {
-    if (key === '_sd' || (top && key === '_sd_alg')) continue;
+    if (key === '_sd' || (top && (key === '_sd_alg' || NON_FIELD_CLAIMS.has(key)))) continue;
     if (key === '...') throw new DisclosureProblem('an object outside an array carries the key "..."');
     out[key] = unpackValue(obj[key], byDigest, seen);
   }
@@ -455,7 +481,10 @@ function unpackObject(
     if (top && NEVER_DISCLOSED_CLAIMS.has(d.name)) {
       throw new DisclosureProblem(`claim "${d.name}" must be in the clear, found it in a disclosure`);
     }
-    if (Object.hasOwn(out, d.name)) throw new DisclosureProblem(`disclosed claim "${d.name}" already exists`);
+    if (Object.hasOwn(out, d.name) || (top && Object.hasOwn(obj, d.name))) {
+      throw new DisclosureProblem(`disclosed claim "${d.name}" already exists`);
+    }
+
     d.used = true;
     out[d.name] = unpackValue(d.value, byDigest, seen);
   }
@@ -505,13 +534,21 @@ function statusReference(status: unknown): StatusListReference | undefined {
   return { uri, idx: idx as number };
 }
 
-async function checkStatus(ref: StatusListReference, lookup: StatusLookup): Promise<CheckOutcome> {
-  let value: number;
+// Synchronous when the lookup is (a decoded list in memory), like the issuer key lookup.
+function checkStatus(ref: StatusListReference, lookup: StatusLookup): CheckOutcome | Promise<CheckOutcome> {
+  const unavailable = (error: unknown): CheckOutcome =>
+    `failed: status unavailable for ${ref.uri}#${ref.idx}: ${(error as Error).message}`;
   try {
-    value = await lookup(ref);
+    const found = lookup(ref);
+    return isPromiseLike(found)
+      ? Promise.resolve(found).then(statusOutcome, unavailable)
+      : statusOutcome(found);
   } catch (error) {
-    return `failed: status unavailable for ${ref.uri}#${ref.idx}: ${(error as Error).message}`;
+    return unavailable(error);
   }
+}
+
+function statusOutcome(value: number): CheckOutcome {
   switch (value) {
     case 0:
       return 'ok';
@@ -520,7 +557,7 @@ async function checkStatus(ref: StatusListReference, lookup: StatusLookup): Prom
     case 2:
       return 'failed: suspended (status 2)';
     default:
-      return `failed: status ${value}, which this verifier does not accept`;
+      return `failed: status ${show(value)}, which this verifier does not accept`;
   }
 }
 
