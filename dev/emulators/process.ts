@@ -76,8 +76,16 @@ export async function spawnTethered(spec: TetheredSpawn): Promise<TetheredProces
   let exitedFlag = false;
   const exited = new Promise<ExitStatus>((resolve) => {
     tether.once('exit', (code, signal) => {
-      exitedFlag = true;
-      resolve({ code, signal });
+      // Give the pipes a moment to deliver the last lines, which error messages quote.
+      const settle = (): void => {
+        exitedFlag = true;
+        resolve({ code, signal });
+      };
+      const drained = setTimeout(settle, 500);
+      tether.once('close', () => {
+        clearTimeout(drained);
+        settle();
+      });
     });
   });
 
@@ -178,6 +186,15 @@ export async function waitUntilReady(
   const deadline = Date.now() + options.timeoutMs;
   let lastProbeError: unknown;
   while (Date.now() < deadline) {
+    // Checked first: once the process is gone, a probe that fails at once would otherwise
+    // win every race against `exited`.
+    if (child.hasExited()) {
+      const status = await child.exited;
+      throw new EmulatorStartError(
+        child.name,
+        `exited (${describe(status)}) before ${options.what} answered; last output:\n${child.outputTail() || '(none)'}`,
+      );
+    }
     const outcome = await Promise.race([
       probe().then(
         () => 'ready' as const,
@@ -189,14 +206,7 @@ export async function waitUntilReady(
       child.exited.then(() => 'exited' as const),
     ]);
     if (outcome === 'ready') return;
-    if (outcome === 'exited') {
-      const status = await child.exited;
-      throw new EmulatorStartError(
-        child.name,
-        `exited (${describe(status)}) before ${options.what} answered; last output:\n${child.outputTail() || '(none)'}`,
-      );
-    }
-    await sleep(150);
+    if (outcome === 'not yet') await sleep(150);
   }
   await child.stop();
   const reason = lastProbeError instanceof Error ? lastProbeError.message : String(lastProbeError);

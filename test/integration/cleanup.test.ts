@@ -4,9 +4,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
+import { isAlive, survivors } from './processes.ts';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/hold-emulators.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -28,26 +28,6 @@ async function startHolder(): Promise<{ child: ChildProcess; pids: number[]; lin
   if (first.done === true) throw new Error('the holder exited before printing its emulator pids');
   const { pids } = JSON.parse(first.value) as { pids: number[] };
   return { child, pids, lines };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
-
-/** The pids still alive once `withinMs` has passed (or none, as soon as all are gone). */
-async function survivors(pids: number[], withinMs: number): Promise<number[]> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const alive = pids.filter(isAlive);
-    if (alive.length === 0 || Date.now() > deadline) return alive;
-    await sleep(100);
-  }
 }
 
 describe('emulator processes', () => {
