@@ -50,7 +50,11 @@ interface Started {
   env?: Readonly<Record<string, string>>;
 }
 
-/** Starts the emulators the requested services need, unless the environment names an endpoint for them. */
+/**
+ * Starts the emulators the requested services need, unless the environment names an endpoint for them.
+ * Note: once `env` has been copied into process.env, a later call in the same process sees those
+ * endpoints as given and starts nothing; delete the AWS_ENDPOINT_URL* variables first to restart.
+ */
 export async function startLocalServices(opts: LocalServicesOptions): Promise<LocalServices> {
   const log: Log = opts.log ?? (() => {});
   const given = (service: Service): string | undefined =>
