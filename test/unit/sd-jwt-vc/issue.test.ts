@@ -57,6 +57,7 @@ describe('issueSdJwtVc', () => {
     const sd = payload._sd as string[];
     expect(sd).toHaveLength(12 + 3);
     expect([...sd].sort()).toEqual(sd);
+    expect(new Set(sd).size).toBe(sd.length);
     for (const d of disclosures) {
       expect(JSON.parse(fromBase64url(d.encoded).toString('utf8'))).toEqual([d.salt, d.name, d.value]);
       expect(d.digest).toBe(sdDigest(d.encoded));
