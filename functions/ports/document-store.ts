@@ -1,0 +1,78 @@
+// The layout-document store: where a license's PDF or OFD lives, bound to the license by the
+// SHA-256 the license records. Every read is checked against that digest; nothing unverified
+// is handed back. Typed failures are in #core/layout-document/errors.ts.
+
+import type { LayoutMediaType } from '#core/layout-document/format.ts';
+
+/** A stored layout document as the license records it. */
+export interface StoredDocument {
+  /** Opaque key; random, says nothing about the license or its holder. */
+  readonly key: string;
+  /** SHA-256 of the exact bytes, unpadded base64url (43 characters). */
+  readonly sha256: string;
+  readonly size: number;
+  readonly mediaType: LayoutMediaType;
+}
+
+/** What a read needs: where the document is and what it must hash to. */
+export type DocumentRef = Pick<StoredDocument, 'key' | 'sha256'>;
+
+export interface NewDocument {
+  readonly bytes: Uint8Array;
+  /** Declared media type, e.g. `application/pdf`; must be accepted by the store and match the bytes. */
+  readonly mediaType: string;
+  /** The digest the sender declared, if any; the stored bytes must hash to it. */
+  readonly sha256?: string;
+}
+
+/** A document read back, its bytes verified against the digest. */
+export interface RetrievedDocument extends StoredDocument {
+  readonly bytes: Uint8Array;
+}
+
+export interface PresignedDownload {
+  /** GET this URL (no further headers needed) to receive the bytes. */
+  readonly url: string;
+  readonly expiresAt: Date;
+}
+
+/** What an uploader declares before sending the bytes. */
+export interface DeclaredUpload {
+  readonly sha256: string;
+  readonly size: number;
+  readonly mediaType: string;
+}
+
+/**
+ * A presigned upload awaiting its bytes. The caller records it (key, digest, size, media
+ * type) as pending and later calls `completeUpload(key, sha256)`; until then the document is
+ * not bound to any license.
+ */
+export interface PendingUpload extends StoredDocument {
+  readonly url: string;
+  readonly method: 'PUT';
+  /** Headers the PUT must carry exactly as given (most are signed); the body must be exactly `size` bytes. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly expiresAt: Date;
+}
+
+export interface DocumentStore {
+  /** Stores a document under a new random key after checking its type, size and content. */
+  put(document: NewDocument): Promise<StoredDocument>;
+  /** The document's bytes, or DocumentDigestMismatch if they do not hash to `sha256` (or DocumentNotFound). */
+  get(document: DocumentRef): Promise<RetrievedDocument>;
+  /** A URL an authorised reader can GET the bytes from directly, valid for `expiresInSeconds` (bounded by the store). */
+  presignDownload(
+    document: Pick<StoredDocument, 'key' | 'mediaType'>,
+    expiresInSeconds: number,
+  ): Promise<PresignedDownload>;
+  /** A URL to PUT a large document to, for a declared digest, size and media type. */
+  presignUpload(declared: DeclaredUpload, expiresInSeconds: number): Promise<PendingUpload>;
+  /**
+   * Checks what was uploaded under `key` against `expectedSha256` and the declaration, and
+   * returns the stored document; on any mismatch deletes the object and throws DocumentUploadRejected.
+   */
+  completeUpload(key: string, expectedSha256: string): Promise<StoredDocument>;
+  /** Removes the document; deleting a missing one succeeds. */
+  delete(key: string): Promise<void>;
+}
