@@ -260,8 +260,11 @@ export async function verifySdJwtVc(
       fields = unpackFields(payload, disclosures);
       checks.disclosures = 'ok';
     } catch (error) {
-      if (!(error instanceof DisclosureProblem)) throw error;
-      checks.disclosures = `failed: ${error.message}`;
+      // A RangeError too: nesting deep enough to exhaust the stack is an attack, not a crash.
+      checks.disclosures =
+        error instanceof DisclosureProblem
+          ? `failed: ${error.message}`
+          : `failed: cannot unpack the claims (${(error as Error).message})`;
     }
   }
 
@@ -460,7 +463,7 @@ function unpackObject(
   for (const key of Object.keys(obj)) {
     if (key === '_sd' || (top && (key === '_sd_alg' || NON_FIELD_CLAIMS.has(key)))) continue;
     if (key === '...') throw new DisclosureProblem('an object outside an array carries the key "..."');
-    out[key] = unpackValue(obj[key], byDigest, seen);
+    setClaim(out, key, unpackValue(obj[key], byDigest, seen));
   }
   const sd = obj._sd;
   if (sd === undefined) return out;
@@ -486,9 +489,18 @@ function unpackObject(
     }
 
     d.used = true;
-    out[d.name] = unpackValue(d.value, byDigest, seen);
+    setClaim(out, d.name, unpackValue(d.value, byDigest, seen));
   }
   return out;
+}
+
+// `__proto__` is a legal JSON member name; assigning it would replace the object's prototype.
+function setClaim(out: JsonObject, name: string, value: unknown): void {
+  if (name === '__proto__') {
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    out[name] = value;
+  }
 }
 
 function unpackValue(value: unknown, byDigest: Map<string, Disclosure>, seen: Set<string>): unknown {

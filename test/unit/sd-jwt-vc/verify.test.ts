@@ -433,3 +433,27 @@ describe('verifySdJwtVc — key binding failures', () => {
     expect(failed.keyBinding).toContain('has no cnf.jwk');
   });
 });
+
+describe('verifySdJwtVc — hostile input', () => {
+  it('answers, rather than throws, for claims nested deep enough to exhaust the stack', async () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const jwt = `${base64url(JSON.stringify({ typ: 'dc+sd-jwt', alg: 'ES256', kid: signer.kid }))}.${base64url(
+      `{"iss":"${ISSUER}","deep":${deep}}`,
+    )}.${base64url(new Uint8Array(64))}`;
+    const result = await verifySdJwtVc(`${jwt}~`, options());
+    expect(result.valid).toBe(false);
+    expect(result.checks.signature).toMatch(/^failed/);
+    expect(result.checks.disclosures).toMatch(/^failed: cannot unpack the claims/);
+  });
+
+  it('keeps a disclosed "__proto__" claim as data, not as the prototype', async () => {
+    const d = disclosure('c2FsdA', '__proto__', { polluted: true });
+    const jwt = await signedCustom(basePayload({ _sd: [sdDigest(d)] }));
+    const result = await verifySdJwtVc(`${jwt}~${d}~`, options());
+    expect(result.valid).toBe(true);
+    const fields = result.claims!.fields;
+    expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
+    expect(Object.hasOwn(fields, '__proto__')).toBe(true);
+    expect((fields as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+});
