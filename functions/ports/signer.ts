@@ -1,0 +1,24 @@
+import type { JwsSigner, PublicJwk } from '#core/jws.ts';
+
+/**
+ * Names a signing key: `local:seal/<USCC>` or `local:platform` in the local key vault; a KMS
+ * key id, key ARN, alias name (`alias/...`) or alias ARN on AWS. An agency's seal key
+ * reference is stored with the agency.
+ */
+export type SigningKeyRef = string;
+
+/** A signing key ready to use. `signer.kid === publicJwk.kid`, the key's RFC 7638 thumbprint. */
+export interface SigningKey {
+  readonly keyRef: SigningKeyRef;
+  readonly signer: JwsSigner;
+  /** What verifiers need, as published in the JWKS; stable for the life of the key. */
+  readonly publicJwk: PublicJwk;
+}
+
+/** The keys the platform signs with: one per issuing agency seal, and the platform's own. */
+export interface SigningKeys {
+  /** The key a seal key reference names; rejects with UnsupportedKeyRef or SigningKeyUnsuitable. */
+  keyFor(keyRef: SigningKeyRef): Promise<SigningKey>;
+  /** The platform's key: status lists, annotated copies, audit checkpoints. */
+  platformKey(): Promise<SigningKey>;
+}
