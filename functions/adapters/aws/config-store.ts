@@ -1,0 +1,436 @@
+// ConfigStore on the `config` table (pk/sk strings, no index).
+//
+// | record                     | pk                          | sk                    | other attributes |
+// | -------------------------- | --------------------------- | --------------------- | ---------------- |
+// | agency                     | `AGENCY`                    | `<uscc>`              | kind, version, data, links |
+// | API key (lookup)           | `APIKEY#<keyId>`            | `APIKEY`              | kind, keyId, agencyUscc, version, data (the agency) |
+// | license type               | `TYPE`                      | `<type code>`         | kind, version, data, links |
+// | sharing agreement          | `AGREEMENT`                 | `<agreement id>`      | kind, version, data, links |
+// | agreement by relying agency| `AGREEMENT#AGENCY#<uscc>`   | `<type code>#<id>`    | kind, version, data |
+// | agreement by type          | `AGREEMENT#TYPE#<code>`     | `<uscc>#<id>`         | kind, version, data |
+//
+// `data` is the catalog record (Agency, LicenseType, SharingAgreement) as a map, validated
+// with its core schema on every read. `version` is 1 on creation and +1 per update; a create
+// is conditional on the record's absence, an update on `version = :expected`.
+//
+// Lookup items are copies written in the same transaction as their record, so they are never
+// stale: the API-key item carries the whole agency, so request authentication costs one
+// GetItem on a partition of its own (`APIKEY#<keyId>`), and the two agreement copies let a
+// relying agency's or a type's agreements be listed with one Query, strongly consistent, with
+// no index. A record lists the lookup items it owns in `links`, so an update deletes the ones
+// it no longer needs (a removed key, an agreement moved to another type) without having to
+// parse the old record. Key ids are global: a key item owned by another agency fails its
+// condition and the registration with it (ApiKeyIdTaken).
+//
+// The listings (`AGENCY`, `TYPE`, `AGREEMENT`) are single partitions: the catalog holds
+// thousands of records, not millions, is written by the operator only, and is read through
+// per-container caches, so one partition is far from its limits.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { type Agency, AgencySchema } from '#core/catalog/agency.ts';
+import { type LicenseType, LicenseTypeSchema } from '#core/catalog/license-type.ts';
+import { type SharingAgreement, SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
+import {
+  type AgreementListRequest,
+  ApiKeyIdTaken,
+  type ApiKeyRecord,
+  ConfigRecordExists,
+  ConfigRecordInvalid,
+  type ConfigRecordKind,
+  ConfigRecordNotFound,
+  type ConfigStore,
+  ConfigVersionConflict,
+} from '#ports/config-store.ts';
+import type { Page, PageRequest, Versioned } from '#ports/page.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type Item = Record<string, unknown>;
+
+type ItemKey = {
+  pk: string;
+  sk: string;
+};
+
+/** A lookup item a record writes alongside itself, with the condition its put must meet. */
+interface LinkedItem {
+  item: Item & ItemKey;
+  condition?: { expression: string; values: Record<string, unknown> };
+  /** Names the item in errors when its condition fails. */
+  onConditionFailed?: () => Error;
+}
+
+interface RecordSpec<T> {
+  kind: ConfigRecordKind;
+  schema: z.ZodType<T>;
+  idOf(value: T): string;
+  key(id: string): ItemKey;
+  linked(value: T, version: number): LinkedItem[];
+}
+
+const PARTITION = {
+  agency: 'AGENCY',
+  type: 'TYPE',
+  agreement: 'AGREEMENT',
+} as const;
+
+const apiKeyItemKey = (keyId: string): ItemKey => ({ pk: `APIKEY#${keyId}`, sk: 'APIKEY' });
+const agreementsOfAgencyPk = (uscc: string) => `AGREEMENT#AGENCY#${uscc}`;
+const agreementsOfTypePk = (typeCode: string) => `AGREEMENT#TYPE#${typeCode}`;
+
+const AGENCY: RecordSpec<Agency> = {
+  kind: 'agency',
+  schema: AgencySchema,
+  idOf: (agency) => agency.uscc,
+  key: (uscc) => ({ pk: PARTITION.agency, sk: uscc }),
+  linked: (agency, version) =>
+    agency.apiKeys.map((key) => ({
+      item: {
+        ...apiKeyItemKey(key.keyId),
+        kind: 'api-key',
+        keyId: key.keyId,
+        agencyUscc: agency.uscc,
+        version,
+        data: agency,
+      },
+      condition: {
+        expression: 'attribute_not_exists(pk) OR agencyUscc = :owner',
+        values: { ':owner': agency.uscc },
+      },
+      onConditionFailed: () => new ApiKeyIdTaken(key.keyId),
+    })),
+};
+
+const LICENSE_TYPE: RecordSpec<LicenseType> = {
+  kind: 'license-type',
+  schema: LicenseTypeSchema,
+  idOf: (type) => type.code,
+  key: (code) => ({ pk: PARTITION.type, sk: code }),
+  linked: () => [],
+};
+
+const SHARING_AGREEMENT: RecordSpec<SharingAgreement> = {
+  kind: 'sharing-agreement',
+  schema: SharingAgreementSchema,
+  idOf: (agreement) => agreement.id,
+  key: (id) => ({ pk: PARTITION.agreement, sk: id }),
+  linked: (agreement, version) => [
+    {
+      item: {
+        pk: agreementsOfAgencyPk(agreement.relyingAgency),
+        sk: `${agreement.typeCode}#${agreement.id}`,
+        kind: 'sharing-agreement-of-agency',
+        version,
+        data: agreement,
+      },
+    },
+    {
+      item: {
+        pk: agreementsOfTypePk(agreement.typeCode),
+        sk: `${agreement.relyingAgency}#${agreement.id}`,
+        kind: 'sharing-agreement-of-type',
+        version,
+        data: agreement,
+      },
+    },
+  ],
+};
+
+const versionSchema = z.number().int().min(1);
+const linksSchema = z.array(z.strictObject({ pk: z.string().min(1), sk: z.string().min(1) }));
+const storedHeadSchema = z.object({ version: versionSchema, links: linksSchema });
+const apiKeyItemSchema = z.object({
+  keyId: z.string(),
+  agencyUscc: z.string(),
+  version: versionSchema,
+  data: AgencySchema,
+});
+
+/** Ids longer than this are no record's id; refusing them keeps DynamoDB key limits out of reach. */
+const MAX_ID_LENGTH = 256;
+
+export class DynamoConfigStore implements ConfigStore {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(documents: DynamoDBDocumentClient, tableName: string) {
+    this.#documents = documents;
+    this.#table = tableName;
+  }
+
+  createAgency(agency: Agency): Promise<Versioned<Agency>> {
+    return this.#create(AGENCY, agency);
+  }
+
+  updateAgency(agency: Agency, expectedVersion: number): Promise<Versioned<Agency>> {
+    return this.#update(AGENCY, agency, expectedVersion);
+  }
+
+  getAgency(uscc: string): Promise<Versioned<Agency> | undefined> {
+    return this.#get(AGENCY, uscc);
+  }
+
+  listAgencies(page?: PageRequest): Promise<Page<Versioned<Agency>>> {
+    return this.#list(AGENCY, PARTITION.agency, page);
+  }
+
+  async findApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
+    if (!isLookupable(keyId)) return undefined;
+    const key = apiKeyItemKey(keyId);
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+    );
+    if (Item === undefined) return undefined;
+    const parsed = apiKeyItemSchema.safeParse(Item);
+    if (!parsed.success) throw this.#invalid(key, issuesOf(parsed.error));
+    const { data: agency, version, agencyUscc } = parsed.data;
+    const apiKey = agency.apiKeys.find((candidate) => candidate.keyId === keyId);
+    if (apiKey === undefined || agency.uscc !== agencyUscc || parsed.data.keyId !== keyId) {
+      throw this.#invalid(key, [
+        {
+          path: 'data.apiKeys',
+          message: `expected agency ${agencyUscc} to hold key ${keyId}, found agency ${agency.uscc} with keys ${agency.apiKeys.map((k) => k.keyId).join(', ') || 'none'}`,
+        },
+      ]);
+    }
+    return { agency, key: apiKey, agencyVersion: version };
+  }
+
+  createLicenseType(type: LicenseType): Promise<Versioned<LicenseType>> {
+    return this.#create(LICENSE_TYPE, type);
+  }
+
+  updateLicenseType(type: LicenseType, expectedVersion: number): Promise<Versioned<LicenseType>> {
+    return this.#update(LICENSE_TYPE, type, expectedVersion);
+  }
+
+  getLicenseType(code: string): Promise<Versioned<LicenseType> | undefined> {
+    return this.#get(LICENSE_TYPE, code);
+  }
+
+  listLicenseTypes(page?: PageRequest): Promise<Page<Versioned<LicenseType>>> {
+    return this.#list(LICENSE_TYPE, PARTITION.type, page);
+  }
+
+  createSharingAgreement(agreement: SharingAgreement): Promise<Versioned<SharingAgreement>> {
+    return this.#create(SHARING_AGREEMENT, agreement);
+  }
+
+  updateSharingAgreement(
+    agreement: SharingAgreement,
+    expectedVersion: number,
+  ): Promise<Versioned<SharingAgreement>> {
+    return this.#update(SHARING_AGREEMENT, agreement, expectedVersion);
+  }
+
+  getSharingAgreement(id: string): Promise<Versioned<SharingAgreement> | undefined> {
+    return this.#get(SHARING_AGREEMENT, id);
+  }
+
+  listSharingAgreements(page?: PageRequest): Promise<Page<Versioned<SharingAgreement>>> {
+    return this.#list(SHARING_AGREEMENT, PARTITION.agreement, page);
+  }
+
+  listSharingAgreementsOfAgency(
+    relyingAgency: string,
+    request?: AgreementListRequest,
+  ): Promise<Page<Versioned<SharingAgreement>>> {
+    return this.#list(SHARING_AGREEMENT, agreementsOfAgencyPk(relyingAgency), request, request?.typeCode);
+  }
+
+  listSharingAgreementsOfType(
+    typeCode: string,
+    page?: PageRequest,
+  ): Promise<Page<Versioned<SharingAgreement>>> {
+    return this.#list(SHARING_AGREEMENT, agreementsOfTypePk(typeCode), page);
+  }
+
+  async #create<T>(spec: RecordSpec<T>, input: T): Promise<Versioned<T>> {
+    const value = this.#checked(spec, input);
+    const id = spec.idOf(value);
+    const linked = spec.linked(value, 1);
+    const record: Item = {
+      ...spec.key(id),
+      kind: spec.kind,
+      version: 1,
+      data: value,
+      links: linked.map(({ item }) => ({ pk: item.pk, sk: item.sk })),
+    };
+    await this.#transact(
+      [
+        {
+          Put: { TableName: this.#table, Item: record, ConditionExpression: 'attribute_not_exists(pk)' },
+        },
+        ...linked.map((link) => this.#putLinked(link)),
+      ],
+      (reasons) => {
+        if (reasons[0] === 'ConditionalCheckFailed') return new ConfigRecordExists(spec.kind, id);
+        return this.#linkedFailure(linked, reasons) ?? new ConfigVersionConflict(spec.kind, id, 0, undefined);
+      },
+    );
+    return { value, version: 1 };
+  }
+
+  async #update<T>(spec: RecordSpec<T>, input: T, expectedVersion: number): Promise<Versioned<T>> {
+    const value = this.#checked(spec, input);
+    const id = spec.idOf(value);
+    const key = spec.key(id);
+    const current = await this.#head(key);
+    if (current === undefined) throw new ConfigRecordNotFound(spec.kind, id);
+    if (current.version !== expectedVersion) {
+      throw new ConfigVersionConflict(spec.kind, id, expectedVersion, current.version);
+    }
+    const version = expectedVersion + 1;
+    const linked = spec.linked(value, version);
+    const kept = new Set(linked.map(({ item }) => `${item.pk}\n${item.sk}`));
+    const dropped = current.links.filter((link) => !kept.has(`${link.pk}\n${link.sk}`));
+    await this.#transact(
+      [
+        {
+          Put: {
+            TableName: this.#table,
+            Item: {
+              ...key,
+              kind: spec.kind,
+              version,
+              data: value,
+              links: linked.map(({ item }) => ({ pk: item.pk, sk: item.sk })),
+            },
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          },
+        },
+        ...linked.map((link) => this.#putLinked(link)),
+        ...dropped.map((link) => ({ Delete: { TableName: this.#table, Key: link } })),
+      ],
+      (reasons) => {
+        if (reasons[0] === 'ConditionalCheckFailed') {
+          return new ConfigVersionConflict(spec.kind, id, expectedVersion, undefined);
+        }
+        return (
+          this.#linkedFailure(linked, reasons) ??
+          new ConfigVersionConflict(spec.kind, id, expectedVersion, undefined)
+        );
+      },
+    );
+    return { value, version };
+  }
+
+  async #get<T>(spec: RecordSpec<T>, id: string): Promise<Versioned<T> | undefined> {
+    if (!isLookupable(id)) return undefined;
+    const key = spec.key(id);
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+    );
+    return Item === undefined ? undefined : this.#parse(spec, Item);
+  }
+
+  async #list<T>(
+    spec: RecordSpec<T>,
+    partition: string,
+    request: PageRequest | undefined,
+    sortKeyPrefix?: string,
+  ): Promise<Page<Versioned<T>>> {
+    const limit = pageLimit(request);
+    const input: QueryCommandInput = {
+      TableName: this.#table,
+      KeyConditionExpression:
+        sortKeyPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': partition,
+        ...(sortKeyPrefix === undefined ? {} : { ':prefix': `${sortKeyPrefix}#` }),
+      },
+      ExclusiveStartKey: decodeCursor(request?.cursor, { pk: partition }),
+      Limit: limit,
+      ConsistentRead: true,
+    };
+    const { Items = [], LastEvaluatedKey } = await this.#documents.send(new QueryCommand(input));
+    const page: Page<Versioned<T>> = { items: Items.map((item) => this.#parse(spec, item)) };
+    const cursor = encodeCursor(LastEvaluatedKey);
+    if (cursor !== undefined) page.cursor = cursor;
+    return page;
+  }
+
+  #checked<T>(spec: RecordSpec<T>, input: T): T {
+    const parsed = spec.schema.safeParse(input);
+    if (!parsed.success) throw new ConfigRecordInvalid(spec.kind, issuesOf(parsed.error));
+    return parsed.data;
+  }
+
+  #parse<T>(spec: RecordSpec<T>, item: Item): Versioned<T> {
+    const parsed = z.object({ version: versionSchema, data: spec.schema }).safeParse(item);
+    if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
+    return { value: parsed.data.data, version: parsed.data.version };
+  }
+
+  async #head(key: ItemKey): Promise<z.infer<typeof storedHeadSchema> | undefined> {
+    const { Item } = await this.#documents.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: key,
+        ConsistentRead: true,
+        ProjectionExpression: 'version, links',
+      }),
+    );
+    if (Item === undefined) return undefined;
+    const parsed = storedHeadSchema.safeParse(Item);
+    if (!parsed.success) throw this.#invalid(key, issuesOf(parsed.error));
+    return parsed.data;
+  }
+
+  #putLinked(link: LinkedItem): TransactItem {
+    return {
+      Put: {
+        TableName: this.#table,
+        Item: link.item,
+        ...(link.condition
+          ? {
+              ConditionExpression: link.condition.expression,
+              ExpressionAttributeValues: link.condition.values,
+            }
+          : {}),
+      },
+    };
+  }
+
+  /** The error of the first linked item whose condition failed (transaction item i + 1). */
+  #linkedFailure(linked: LinkedItem[], reasons: (string | undefined)[]): Error | undefined {
+    for (const [i, link] of linked.entries()) {
+      if (reasons[i + 1] === 'ConditionalCheckFailed' && link.onConditionFailed) {
+        return link.onConditionFailed();
+      }
+    }
+    return undefined;
+  }
+
+  async #transact(
+    items: TransactItem[],
+    onCancelled: (reasons: (string | undefined)[]) => Error,
+  ): Promise<void> {
+    try {
+      await this.#documents.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        throw onCancelled((error.CancellationReasons ?? []).map((reason) => reason.Code));
+      }
+      throw error;
+    }
+  }
+
+  #invalid(item: Item, issues: { path: string; message: string }[]): StoredItemInvalid {
+    return new StoredItemInvalid(this.#table, `${String(item.pk)} / ${String(item.sk)}`, issues);
+  }
+}
+
+function isLookupable(id: string): boolean {
+  return id.length > 0 && id.length <= MAX_ID_LENGTH;
+}

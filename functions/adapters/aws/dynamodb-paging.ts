@@ -1,0 +1,57 @@
+// Page cursors and limits of the DynamoDB stores. A cursor is the query's LastEvaluatedKey as
+// base64url JSON; on the way back in it must name the same partition the listing queries, so
+// a cursor from one listing cannot read another's partition.
+import { InvalidCursor, type PageRequest } from '#ports/page.ts';
+
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1000;
+
+export type StringKey = Record<string, string>;
+
+/** The page size asked for, checked: 1 to {@link MAX_PAGE_LIMIT}, {@link DEFAULT_PAGE_LIMIT} when absent. */
+export function pageLimit(request: PageRequest | undefined): number {
+  const limit = request?.limit ?? DEFAULT_PAGE_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+    throw new RangeError(`page limit must be an integer from 1 to ${MAX_PAGE_LIMIT}, found ${limit}`);
+  }
+  return limit;
+}
+
+export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/**
+ * The ExclusiveStartKey a cursor stands for. Every attribute in `expected` must have that
+ * value (the listing's partition); all values must be strings, as all our key attributes are.
+ */
+export function decodeCursor(cursor: string | undefined, expected: StringKey): StringKey | undefined {
+  if (cursor === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{1,4096}$/.test(cursor)) throw new InvalidCursor('expected base64url text');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursor('it does not decode to JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidCursor('expected an object of key attributes');
+  }
+  const key: StringKey = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string') throw new InvalidCursor(`key attribute ${name} is not a string`);
+    key[name] = value;
+  }
+  for (const [name, value] of Object.entries(expected)) {
+    if (key[name] !== value) throw new InvalidCursor('it belongs to another listing');
+  }
+  return key;
+}
+
+/** Zod issues as the path/message pairs our errors carry. */
+export function issuesOf(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): { path: string; message: string }[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}

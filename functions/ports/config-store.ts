@@ -1,0 +1,139 @@
+// The platform's registry: agencies with their request-signing keys, license types and
+// duty-based sharing agreements, as the operator registers them. Every record carries a
+// version; a registration is either a create (refused when the record exists) or an update
+// naming the version it replaces (refused when someone else changed it first), so no
+// registration ever silently overwrites another.
+import type { Agency, ApiKey } from '#core/catalog/agency.ts';
+import type { LicenseType } from '#core/catalog/license-type.ts';
+import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
+import type { Page, PageRequest, Versioned } from './page.ts';
+
+export type ConfigRecordKind = 'agency' | 'license-type' | 'sharing-agreement';
+
+/** What request authentication needs from one key id, read in one request. */
+export interface ApiKeyRecord {
+  /** The agency owning the key, as of `agencyVersion`. */
+  agency: Agency;
+  /** The key itself; `status` says whether it is still accepted. */
+  key: ApiKey;
+  agencyVersion: number;
+}
+
+export interface AgreementListRequest extends PageRequest {
+  /** Only agreements for this license type. */
+  typeCode?: string;
+}
+
+export interface ConfigStore {
+  /** Registers a new agency and its key ids (version 1); {@link ConfigRecordExists} if registered. */
+  createAgency(agency: Agency): Promise<Versioned<Agency>>;
+  /**
+   * Replaces an agency's record, keys included (add, revoke or remove keys this way), when
+   * its stored version is `expectedVersion`; {@link ConfigVersionConflict} otherwise.
+   */
+  updateAgency(agency: Agency, expectedVersion: number): Promise<Versioned<Agency>>;
+  getAgency(uscc: string): Promise<Versioned<Agency> | undefined>;
+  /** Agencies by USCC. */
+  listAgencies(page?: PageRequest): Promise<Page<Versioned<Agency>>>;
+  /** The key with this key id and its agency, active or revoked; undefined when unknown. */
+  findApiKey(keyId: string): Promise<ApiKeyRecord | undefined>;
+
+  createLicenseType(type: LicenseType): Promise<Versioned<LicenseType>>;
+  updateLicenseType(type: LicenseType, expectedVersion: number): Promise<Versioned<LicenseType>>;
+  getLicenseType(code: string): Promise<Versioned<LicenseType> | undefined>;
+  /** License types by type code. */
+  listLicenseTypes(page?: PageRequest): Promise<Page<Versioned<LicenseType>>>;
+
+  createSharingAgreement(agreement: SharingAgreement): Promise<Versioned<SharingAgreement>>;
+  updateSharingAgreement(
+    agreement: SharingAgreement,
+    expectedVersion: number,
+  ): Promise<Versioned<SharingAgreement>>;
+  getSharingAgreement(id: string): Promise<Versioned<SharingAgreement> | undefined>;
+  /** All agreements by id. */
+  listSharingAgreements(page?: PageRequest): Promise<Page<Versioned<SharingAgreement>>>;
+  /** A relying agency's agreements by type code then id, optionally for one type only. */
+  listSharingAgreementsOfAgency(
+    relyingAgency: string,
+    request?: AgreementListRequest,
+  ): Promise<Page<Versioned<SharingAgreement>>>;
+  /** The agreements naming a license type, by relying agency then id. */
+  listSharingAgreementsOfType(
+    typeCode: string,
+    page?: PageRequest,
+  ): Promise<Page<Versioned<SharingAgreement>>>;
+}
+
+/** A create for a record that is already registered. */
+export class ConfigRecordExists extends Error {
+  readonly code = 'CONFIG_RECORD_EXISTS';
+  readonly kind: ConfigRecordKind;
+  readonly id: string;
+  constructor(kind: ConfigRecordKind, id: string) {
+    super(`${kind} ${id} is already registered; update it with its current version instead`);
+    this.name = 'ConfigRecordExists';
+    this.kind = kind;
+    this.id = id;
+  }
+}
+
+/** An update of a record that is not registered. */
+export class ConfigRecordNotFound extends Error {
+  readonly code = 'CONFIG_RECORD_NOT_FOUND';
+  readonly kind: ConfigRecordKind;
+  readonly id: string;
+  constructor(kind: ConfigRecordKind, id: string) {
+    super(`${kind} ${id} is not registered; create it first`);
+    this.name = 'ConfigRecordNotFound';
+    this.kind = kind;
+    this.id = id;
+  }
+}
+
+/** An update whose expected version is not the stored one, or that raced another write. */
+export class ConfigVersionConflict extends Error {
+  readonly code = 'CONFIG_VERSION_CONFLICT';
+  readonly kind: ConfigRecordKind;
+  readonly id: string;
+  /** The version the write expected; 0 for a create. */
+  readonly expected: number;
+  /** The stored version when known; undefined when the write lost a race mid-transaction. */
+  readonly found: number | undefined;
+  constructor(kind: ConfigRecordKind, id: string, expected: number, found: number | undefined) {
+    const attempt = expected === 0 ? 'creating it' : `updating version ${expected}`;
+    super(
+      found === undefined
+        ? `${kind} ${id} was written concurrently while ${attempt}; read it again`
+        : `${kind} ${id} is at version ${found}, expected version ${expected}; read it again`,
+    );
+    this.name = 'ConfigVersionConflict';
+    this.kind = kind;
+    this.id = id;
+    this.expected = expected;
+    this.found = found;
+  }
+}
+
+/** A request-signing key id already registered to another agency: key ids are global. */
+export class ApiKeyIdTaken extends Error {
+  readonly code = 'API_KEY_ID_TAKEN';
+  readonly keyId: string;
+  constructor(keyId: string) {
+    super(`key id ${keyId} is registered to another agency; choose another key id`);
+    this.name = 'ApiKeyIdTaken';
+    this.keyId = keyId;
+  }
+}
+
+/** A record refused before writing: it does not satisfy its catalog schema. */
+export class ConfigRecordInvalid extends Error {
+  readonly code = 'CONFIG_RECORD_INVALID';
+  readonly kind: ConfigRecordKind;
+  readonly issues: readonly { path: string; message: string }[];
+  constructor(kind: ConfigRecordKind, issues: readonly { path: string; message: string }[]) {
+    super(`invalid ${kind}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigRecordInvalid';
+    this.kind = kind;
+    this.issues = issues;
+  }
+}

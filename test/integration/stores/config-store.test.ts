@@ -1,0 +1,273 @@
+// The registry over the wire: the demo catalog stored and read back, registrations that never
+// silently overwrite, and the API-key lookup request authentication relies on.
+
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import type { Agency } from '#core/catalog/agency.ts';
+import { DEMO_CATALOG, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import {
+  ApiKeyIdTaken,
+  ConfigRecordExists,
+  ConfigRecordInvalid,
+  ConfigRecordNotFound,
+  ConfigVersionConflict,
+} from '#ports/config-store.ts';
+import { InvalidCursor, type Page } from '#ports/page.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { provisionStoreStage, type StoreStage } from './stage.ts';
+
+let stage: StoreStage;
+let store: DynamoConfigStore;
+
+beforeAll(async () => {
+  stage = await provisionStoreStage('it-config');
+  store = new DynamoConfigStore(stage.documents, stage.table('config'));
+  for (const agency of DEMO_CATALOG.agencies) await store.createAgency(agency);
+  for (const type of DEMO_CATALOG.licenseTypes) await store.createLicenseType(type);
+  for (const agreement of DEMO_CATALOG.sharingAgreements) await store.createSharingAgreement(agreement);
+});
+
+afterAll(async () => {
+  await stage.dispose();
+});
+
+/** Every item of a listing, read `limit` at a time. */
+async function readAll<T>(
+  list: (cursor?: string) => Promise<Page<T>>,
+): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await list(cursor);
+    items.push(...page.items);
+    cursor = page.cursor;
+    pages += 1;
+  } while (cursor !== undefined);
+  return { items, pages };
+}
+
+const agencyOf = (uscc: string): Agency => DEMO_CATALOG.agencies.find((a) => a.uscc === uscc)!;
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+describe('the demo catalog', () => {
+  test('reads back every agency, license type and agreement exactly as registered, at version 1', async () => {
+    for (const agency of DEMO_CATALOG.agencies) {
+      expect(await store.getAgency(agency.uscc)).toEqual({ value: agency, version: 1 });
+    }
+    for (const type of DEMO_CATALOG.licenseTypes) {
+      expect(await store.getLicenseType(type.code)).toEqual({ value: type, version: 1 });
+    }
+    for (const agreement of DEMO_CATALOG.sharingAgreements) {
+      expect(await store.getSharingAgreement(agreement.id)).toEqual({ value: agreement, version: 1 });
+    }
+  });
+
+  test('lists agencies by USCC, types by code and agreements by id, across pages', async () => {
+    const agencies = await readAll((cursor) => store.listAgencies({ limit: 2, cursor }));
+    expect(agencies.items.map((a) => a.value.uscc)).toEqual(
+      DEMO_CATALOG.agencies.map((a) => a.uscc).sort(byString),
+    );
+    expect(agencies.pages).toBeGreaterThanOrEqual(3);
+    const types = await readAll((cursor) => store.listLicenseTypes({ limit: 1, cursor }));
+    expect(types.items.map((t) => t.value)).toEqual(
+      [...DEMO_CATALOG.licenseTypes].sort((a, b) => byString(a.code, b.code)),
+    );
+    const agreements = await readAll((cursor) => store.listSharingAgreements({ limit: 1, cursor }));
+    expect(agreements.items.map((a) => a.value)).toEqual(
+      [...DEMO_CATALOG.sharingAgreements].sort((a, b) => byString(a.id, b.id)),
+    );
+  });
+
+  test('lists agreements by relying agency (optionally for one type) and by type', async () => {
+    const ofAgency = await store.listSharingAgreementsOfAgency(DEMO_USCC.housingProvidentFundCentre);
+    expect(ofAgency.items.map((a) => a.value.id).sort()).toEqual(
+      DEMO_CATALOG.sharingAgreements.map((a) => a.id).sort(),
+    );
+    const ofAgencyAndType = await store.listSharingAgreementsOfAgency(DEMO_USCC.housingProvidentFundCentre, {
+      typeCode: DEMO_TYPE_CODE.businessLicense,
+    });
+    expect(ofAgencyAndType.items.map((a) => a.value.id)).toEqual(['demo-hpf-withdrawal-business-license']);
+    const ofType = await store.listSharingAgreementsOfType(DEMO_TYPE_CODE.residentIdentityCard);
+    expect(ofType.items.map((a) => a.value.id)).toEqual(['demo-hpf-withdrawal-id-card']);
+    expect((await store.listSharingAgreementsOfType(DEMO_TYPE_CODE.drivingLicence)).items).toEqual([]);
+    expect((await store.listSharingAgreementsOfAgency(DEMO_USCC.publicSecurityBureau)).items).toEqual([]);
+  });
+
+  test('answers undefined for records never registered', async () => {
+    expect(await store.getAgency('91330100MA2D00010B')).toBeUndefined();
+    expect(await store.getLicenseType(`${DEMO_TYPE_CODE.drivingLicence.slice(0, 18)}999`)).toBeUndefined();
+    expect(await store.getSharingAgreement('no-such-agreement')).toBeUndefined();
+    expect(await store.findApiKey('no-such-key')).toBeUndefined();
+    expect(await store.getAgency('')).toBeUndefined();
+  });
+});
+
+describe('registrations never silently overwrite', () => {
+  test('refuses to create an agency, type or agreement that exists, and keeps the stored one', async () => {
+    const psb = agencyOf(DEMO_USCC.publicSecurityBureau);
+    await expect(store.createAgency({ ...psb, name: '冒名机构' })).rejects.toBeInstanceOf(ConfigRecordExists);
+    const type = DEMO_CATALOG.licenseTypes[0]!;
+    await expect(store.createLicenseType(type)).rejects.toBeInstanceOf(ConfigRecordExists);
+    const agreement = DEMO_CATALOG.sharingAgreements[0]!;
+    await expect(store.createSharingAgreement(agreement)).rejects.toBeInstanceOf(ConfigRecordExists);
+
+    expect((await store.getAgency(psb.uscc))?.value.name).toBe(psb.name);
+  });
+
+  test('updates with the expected version, and refuses a stale version naming the stored one', async () => {
+    const type = DEMO_CATALOG.licenseTypes.find((t) => t.code === DEMO_TYPE_CODE.drivingLicence)!;
+    const renamed = { ...type, name: { ...type.name, en: 'Driving licence' } };
+    expect(await store.updateLicenseType(renamed, 1)).toEqual({ value: renamed, version: 2 });
+
+    const stale = await store.updateLicenseType(type, 1).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(stale).toBeInstanceOf(ConfigVersionConflict);
+    expect(stale).toMatchObject({ expected: 1, found: 2 });
+    expect(await store.getLicenseType(type.code)).toEqual({ value: renamed, version: 2 });
+  });
+
+  test('refuses to update a record that was never created', async () => {
+    const agreement = { ...DEMO_CATALOG.sharingAgreements[0]!, id: 'never-created' };
+    await expect(store.updateSharingAgreement(agreement, 1)).rejects.toBeInstanceOf(ConfigRecordNotFound);
+    expect(await store.getSharingAgreement('never-created')).toBeUndefined();
+  });
+
+  test('of 10 concurrent updates from the same version exactly one wins', async () => {
+    const agreement = DEMO_CATALOG.sharingAgreements.find((a) => a.id === 'demo-hpf-withdrawal-id-card')!;
+    const current = (await store.getSharingAgreement(agreement.id))!;
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        store.updateSharingAgreement({ ...agreement, purposes: [`目的 ${i}`] }, current.version),
+      ),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const lost of results.filter((r) => r.status === 'rejected')) {
+      expect(lost.reason).toBeInstanceOf(ConfigVersionConflict);
+    }
+    const stored = (await store.getSharingAgreement(agreement.id))!;
+    expect(stored.version).toBe(current.version + 1);
+    expect(stored.value).toEqual(won[0]!.value.value);
+    // Its lookup copies were written in the same transaction as the winner.
+    const ofType = await store.listSharingAgreementsOfType(agreement.typeCode);
+    expect(ofType.items).toEqual([stored]);
+  });
+
+  test('refuses a record its schema refuses, before writing anything', async () => {
+    const broken = { ...agencyOf(DEMO_USCC.platformOperator), uscc: '12330100D000001520' };
+    await expect(store.createAgency(broken)).rejects.toBeInstanceOf(ConfigRecordInvalid);
+    expect(await store.getAgency(broken.uscc)).toBeUndefined();
+  });
+});
+
+describe('API keys', () => {
+  test('finds a key and its agency by key id with one GetItem', async () => {
+    const vehicle = agencyOf(DEMO_USCC.vehicleAdministration);
+    const key = vehicle.apiKeys[0]!;
+    stage.operations.length = 0;
+
+    const found = await store.findApiKey(key.keyId);
+
+    expect(stage.operations).toEqual(['GetItemCommand']);
+    expect(found).toEqual({ agency: vehicle, key, agencyVersion: 1 });
+  });
+
+  test('reads a revoked key with its status, and forgets a removed key', async () => {
+    const relying = agencyOf(DEMO_USCC.housingProvidentFundCentre);
+    const original = relying.apiKeys[0]!;
+    const rotated = { ...original, keyId: 'demo-hpf-2', created: '2025-06-01T00:00:00Z' };
+    const revoked = { ...original, status: 'revoked' as const };
+    await store.updateAgency({ ...relying, apiKeys: [revoked, rotated] }, 1);
+
+    const old = await store.findApiKey(original.keyId);
+    expect(old?.key.status).toBe('revoked');
+    expect(old?.agencyVersion).toBe(2);
+    expect((await store.findApiKey('demo-hpf-2'))?.key).toEqual(rotated);
+
+    await store.updateAgency({ ...relying, apiKeys: [rotated] }, 2);
+    expect(await store.findApiKey(original.keyId)).toBeUndefined();
+    expect((await store.findApiKey('demo-hpf-2'))?.agency.apiKeys).toEqual([rotated]);
+  });
+
+  test('refuses a key id registered to another agency, and writes nothing of that update', async () => {
+    const amr = agencyOf(DEMO_USCC.marketRegulationBureau);
+    const psbKey = agencyOf(DEMO_USCC.publicSecurityBureau).apiKeys[0]!;
+    const error = await store.updateAgency({ ...amr, apiKeys: [...amr.apiKeys, psbKey] }, 1).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(ApiKeyIdTaken);
+    expect(error).toMatchObject({ keyId: psbKey.keyId });
+    expect(await store.getAgency(amr.uscc)).toEqual({ value: amr, version: 1 });
+    expect((await store.findApiKey(psbKey.keyId))?.agency.uscc).toBe(DEMO_USCC.publicSecurityBureau);
+  });
+});
+
+describe('agreements moved to another type', () => {
+  test('leave the old type listing and join the new one', async () => {
+    const agreement = DEMO_CATALOG.sharingAgreements.find(
+      (a) => a.id === 'demo-hpf-withdrawal-business-license',
+    )!;
+    const moved = { ...agreement, typeCode: DEMO_TYPE_CODE.drivingLicence, fields: ['姓名'] };
+    await store.updateSharingAgreement(moved, 1);
+
+    expect((await store.listSharingAgreementsOfType(DEMO_TYPE_CODE.businessLicense)).items).toEqual([]);
+    expect((await store.listSharingAgreementsOfType(DEMO_TYPE_CODE.drivingLicence)).items).toEqual([
+      { value: moved, version: 2 },
+    ]);
+    const ofAgency = await store.listSharingAgreementsOfAgency(agreement.relyingAgency, {
+      typeCode: DEMO_TYPE_CODE.drivingLicence,
+    });
+    expect(ofAgency.items.map((a) => a.value)).toEqual([moved]);
+  });
+});
+
+describe('reads that meet damaged data', () => {
+  test('refuse a stored record its schema refuses with StoredItemInvalid naming the item', async () => {
+    const table = stage.table('config');
+    const key = { pk: 'TYPE', sk: 'damaged' };
+    await stage.documents.send(
+      new PutCommand({ TableName: table, Item: { ...key, version: 1, data: { code: 'damaged' } } }),
+    );
+    try {
+      const error = await store.getLicenseType('damaged').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StoredItemInvalid);
+      expect((error as StoredItemInvalid).key).toBe('TYPE / damaged');
+      expect((error as StoredItemInvalid).issues.map((i) => i.path)).toContain('data.fields');
+    } finally {
+      await stage.documents.send(new DeleteCommand({ TableName: table, Key: key }));
+    }
+  });
+
+  test('refuse an API-key item whose agency does not hold the key', async () => {
+    const table = stage.table('config');
+    const key = { pk: 'APIKEY#orphan', sk: 'APIKEY' };
+    const psb = agencyOf(DEMO_USCC.publicSecurityBureau);
+    await stage.documents.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...key, keyId: 'orphan', agencyUscc: psb.uscc, version: 1, data: psb },
+      }),
+    );
+    try {
+      await expect(store.findApiKey('orphan')).rejects.toBeInstanceOf(StoredItemInvalid);
+    } finally {
+      await stage.documents.send(new DeleteCommand({ TableName: table, Key: key }));
+    }
+  });
+
+  test('refuse a cursor that was tampered with or belongs to another listing', async () => {
+    const page = await store.listAgencies({ limit: 1 });
+    expect(page.cursor).toBeDefined();
+    await expect(store.listLicenseTypes({ cursor: page.cursor })).rejects.toBeInstanceOf(InvalidCursor);
+    await expect(store.listAgencies({ cursor: 'not json!' })).rejects.toBeInstanceOf(InvalidCursor);
+  });
+});
