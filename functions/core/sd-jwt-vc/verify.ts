@@ -7,6 +7,7 @@ import {
   verifyEs256,
 } from '../jws.ts';
 import {
+  ALWAYS_VISIBLE_CLAIMS,
   KB_JWT_TYP,
   LICENSE_ID_CLAIM,
   LICENSE_VERSION_CLAIM,
@@ -17,14 +18,17 @@ import {
 } from './claims.ts';
 import { sdDigest } from './digest.ts';
 
-// Our own verifier rather than `@sd-jwt/sd-jwt-vc`'s. Theirs checks the issuer signature (and
-// iat/nbf/exp only against a date you pass), and, only when given a nonce, the KB-JWT's
-// signature, nonce and sd_hash. It never checks `typ`, `iss`, `vct` against expectations,
-// `aud`, the KB-JWT's age, that every disclosure's digest is in the signed payload (it
-// silently drops the others), duplicate disclosures or digests, reserved or colliding claim
-// names, or `_sd_alg`; it fetches status lists over the network itself; and its path runs
-// through WebCrypto promises and a generator-based async shim. This one is synchronous
-// node:crypto throughout, parses each part once, and reports every check by name.
+// Our own verifier rather than `@sd-jwt/sd-jwt-vc`'s (0.19, read in node_modules). Theirs checks
+// the issuer signature through a callback that picks no key by `iss`/`kid`; iat/nbf/exp (no
+// skew unless told, Date.now() unless told); the status entry, fetching and re-decoding the
+// list on every call; and, only when given a nonce, the KB-JWT's typ, signature, nonce and
+// sd_hash. It never checks the header `typ`, `alg` against the key, `iss`, `vct` against
+// expectations, `aud`, the KB-JWT's age, that a key-bound credential comes with a KB-JWT, that
+// every disclosure's digest is in the signed payload (it silently drops the others), duplicate
+// disclosures or digests, reserved, never-disclosable or colliding claim names, or `_sd_alg`;
+// and its path runs through WebCrypto promises and a generator-based async shim. This one is
+// synchronous node:crypto throughout when the ports are, parses each part once, and names
+// every check in its answer.
 
 /** The outcome of one check: `'skipped'` when it does not apply or cannot be evaluated. */
 export type CheckOutcome = 'ok' | 'skipped' | `failed: ${string}`;
@@ -306,20 +310,6 @@ export async function verifySdJwtVc(
   return { valid: true, checks, claims };
 }
 
-// Claims the result reports by name rather than among the license fields.
-const NON_FIELD_CLAIMS: ReadonlySet<string> = new Set([
-  'iss',
-  'vct',
-  'vct#integrity',
-  'iat',
-  'nbf',
-  'exp',
-  'status',
-  'cnf',
-  LICENSE_ID_CLAIM,
-  LICENSE_VERSION_CLAIM,
-]);
-
 interface ParsedPresentation {
   jwt: DecodedJws;
   disclosures: Disclosure[];
@@ -434,7 +424,7 @@ function checkValidity(payload: JsonObject, now: number, skew: number): CheckOut
 
 // RFC 9901 §7.1 steps 3–5: replace digests by disclosed claims, recursively, rejecting
 // anything a forger or a sloppy issuer could use to smuggle a claim in. Returns the license
-// fields only: the metadata claims are read from the payload as signed, never copied.
+// fields only: the always-visible claims are read from the payload as signed, never copied.
 function unpackFields(payload: JsonObject, disclosures: Disclosure[]): JsonObject {
   const byDigest = new Map<string, Disclosure>();
   for (const d of disclosures) {
@@ -461,7 +451,7 @@ function unpackObject(
 ): JsonObject {
   const out: JsonObject = {};
   for (const key of Object.keys(obj)) {
-    if (key === '_sd' || (top && (key === '_sd_alg' || NON_FIELD_CLAIMS.has(key)))) continue;
+    if (key === '_sd' || (top && (key === '_sd_alg' || ALWAYS_VISIBLE_CLAIMS.has(key)))) continue;
     if (key === '...') throw new DisclosureProblem('an object outside an array carries the key "..."');
     setClaim(out, key, unpackValue(obj[key], byDigest, seen));
   }
