@@ -1,5 +1,6 @@
 // The signed license as SD-JWT VC (RFC 9901 + the SD-JWT VC draft): issue, present, verify.
 export * from './claims.ts';
+export * from './digest.ts';
 export * from './errors.ts';
 export * from './issue.ts';
 export * from './present.ts';
