@@ -18,12 +18,15 @@ export interface ProvisionOptions {
   shardsPerDomain: Record<string, number>;
   /** Environment of the SDK clients (endpoints, region, credentials). */
   env: Record<string, string>;
+  /** Whether to create the buckets too (default true); false needs no S3 endpoint, e.g. a DynamoDB-only bench. */
+  buckets?: boolean;
 }
 
 export async function provisionStage({
   stage,
   shardsPerDomain,
   env,
+  buckets: createBuckets = true,
 }: ProvisionOptions): Promise<Record<string, string>> {
   const dynamodb = new DynamoDBClient(sdkConfig(env, 'DYNAMODB'));
   const s3 = new S3Client({
@@ -33,12 +36,14 @@ export async function provisionStage({
   const tables = allTables(shardsPerDomain);
   try {
     await Promise.all(tables.map((table) => createTable(dynamodb, physicalTableName(stage, table), table)));
-    await Promise.all(buckets.map((bucket) => createBucket(s3, localBucketName(stage, bucket))));
+    if (createBuckets) {
+      await Promise.all(buckets.map((bucket) => createBucket(s3, localBucketName(stage, bucket))));
+    }
   } finally {
     dynamodb.destroy();
     s3.destroy();
   }
-  return stageEnvironment(stage, tables, buckets);
+  return stageEnvironment(stage, tables, createBuckets ? buckets : []);
 }
 
 /** The variables a handler reads to find its tables and buckets (what `bindTable` sets on AWS). */

@@ -1,0 +1,88 @@
+import { canonicalEventBytes } from '#core/audit/canonical.ts';
+import type { AuditEvent } from '#core/audit/event.ts';
+import { licenseKeyOf, parseLicenseKey } from '#core/license-key.ts';
+import { stableShard } from '#core/stable-shard.ts';
+
+// Layout of the `audit` table, shared by the writers (the license repository writes events in
+// the same transaction as the change they record) and the readers (audit log, sealer):
+//
+//   pk  A#<yyyyMMddHH>#<shard 00–15>   hour of the event's time (UTC) + stableShard(event id, 16)
+//   sk  <time, RFC 3339 UTC with ms>#<event id>
+//   id, time, action                   copied out of the event for queries and filters
+//   event                              the AuditEvent as RFC 8785 canonical JSON text — the exact
+//                                      bytes the sealer hashes, so a reader never re-serialises
+//   licenseKey                         when the event's subject names a license: its identifier
+//                                      without version and check (for per-license history)
+//
+// Why the shard: a bulk issuance writes thousands of events a second, all in the same hour; one
+// partition per hour would cap that at 1,000 WCU. Sixteen shards per hour take 16,000 WCU
+// (≈ 8,000 transactional event writes/s of ≤ 1 KB). A reader of an hour queries the 16
+// partitions and merges by sk, which is time order. Events are written with attribute_not_exists,
+// so an event is recorded once and never replaced.
+
+/** Partitions per hour bucket. Changing it changes where readers look: it is part of the layout. */
+export const AUDIT_SHARDS = 16;
+
+const decoder = new TextDecoder();
+
+export interface AuditItem {
+  pk: string;
+  sk: string;
+  id: string;
+  time: string;
+  action: string;
+  event: string;
+  licenseKey?: string;
+}
+
+/** `yyyyMMddHH` of an RFC 3339 UTC time such as the event's `time`. */
+export function auditHourBucket(time: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):/.exec(time);
+  if (match === null || !time.endsWith('Z')) {
+    throw new RangeError(`expected an RFC 3339 UTC time like 2025-03-01T08:00:00.000Z, found '${time}'`);
+  }
+  return `${match[1]}${match[2]}${match[3]}${match[4]}`;
+}
+
+/** The partition an event lives in. */
+export function auditPartitionKey(time: string, eventId: string): string {
+  return `A#${auditHourBucket(time)}#${String(stableShard(eventId, AUDIT_SHARDS)).padStart(2, '0')}`;
+}
+
+/** Every partition of an hour bucket (`yyyyMMddHH`), for a reader that merges them. */
+export function auditPartitionKeys(hourBucket: string): string[] {
+  if (!/^\d{10}$/.test(hourBucket)) {
+    throw new RangeError(`expected an hour bucket yyyyMMddHH, found '${hourBucket}'`);
+  }
+  return Array.from({ length: AUDIT_SHARDS }, (_, s) => `A#${hourBucket}#${String(s).padStart(2, '0')}`);
+}
+
+/** The item of an event; validates it (AuditEventInvalid) and canonicalises it. */
+export function auditItem(event: AuditEvent): AuditItem {
+  const canonical = decoder.decode(canonicalEventBytes(event));
+  const licenseKey = licenseKeyOfSubject(event.subject?.licenseId);
+  return {
+    pk: auditPartitionKey(event.time, event.id),
+    sk: `${event.time}#${event.id}`,
+    id: event.id,
+    time: event.time,
+    action: event.action,
+    event: canonical,
+    ...(licenseKey === undefined ? {} : { licenseKey }),
+  };
+}
+
+/** The subject may name a version (full identifier) or the license across versions (its key). */
+function licenseKeyOfSubject(licenseId: string | undefined): string | undefined {
+  if (licenseId === undefined) return undefined;
+  try {
+    return licenseKeyOf(licenseId);
+  } catch {
+    try {
+      parseLicenseKey(licenseId);
+      return licenseId;
+    } catch {
+      return undefined; // not a GB/T 36904 identifier: the event is still recorded, just not per license
+    }
+  }
+}

@@ -1,0 +1,482 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { AuditEvent } from '#core/audit/event.ts';
+import { LICENSE_ID_ROOT, parseLicenseId } from '#core/identifiers/license-id.ts';
+import { parseLicenseKey } from '#core/license-key.ts';
+import { type StatusChange, statusListValue } from '#core/lifecycle.ts';
+import { stableShard } from '#core/stable-shard.ts';
+import {
+  AuditEventExists,
+  ConcurrentModification,
+  GrantUseRefused,
+  LicenseAlreadyExists,
+  LicenseNotFound,
+  StatusSlotTaken,
+} from '#core/storage-errors.ts';
+import type {
+  HolderLicense,
+  IssuerListingEntry,
+  IssuerListingQuery,
+  LicenseRecord,
+  LicenseRepository,
+  NewLicense,
+  ReissueWrite,
+  StatusChangeWrite,
+  StatusSlot,
+} from '#ports/license-repository.ts';
+import type { Page, PageRequest } from '#ports/page.ts';
+import { auditItem } from './audit-items.ts';
+import {
+  decodeListingCursor,
+  encodeListingCursor,
+  listingBinding,
+  mergePage,
+  type SubKeyRows,
+} from './issuer-listing-page.ts';
+import {
+  assertSlot,
+  describeNewLicense,
+  holderItem,
+  holderLicenseOf,
+  holderPk,
+  holderSk,
+  holderTypePrefix,
+  LICENSE_SK_PREFIX,
+  licensePk,
+  licenseRecordOf,
+  licenseSk,
+  listingItem,
+  listingPk,
+  newLicenseItem,
+  slotItem,
+  slotPk,
+  slotSk,
+} from './license-items.ts';
+import type { ShardMap, StageTables } from './stage-tables.ts';
+import {
+  type CancellationReason,
+  type CapacityMeter,
+  meterCapacity,
+  rawNumber,
+  rawString,
+  type TransactItem,
+  TransactionCancelled,
+  transactWrite,
+} from './transact-write.ts';
+
+// The license repository on DynamoDB. Layouts: license-items.ts (licenses, holder index, issuer
+// listing, status slots), audit-items.ts (audit events), and the grant item below. Every write is
+// one TransactWriteItems whose conditions make it all or nothing; a cancelled transaction is
+// translated, by the position of the failed condition, into the typed errors of
+// core/storage-errors.ts.
+//
+// Current version in one request: versions sort as `V#001` < `V#002` < …, and a re-issue
+// supersedes the old version in the same transaction that creates the next, so the highest
+// version *is* the current one. getCurrent is a Query on the license's partition, descending,
+// Limit 1. A separate pointer item would cost a write in every issue and re-issue (2 WCU in a
+// transaction), could disagree with the versions it points at, and would still need a second
+// read to fetch the version it names — unless it copied the whole record, which doubles every
+// status change.
+//
+// grants (layout owned by the grants store; this repository only counts uses)
+//   pk G#<grantId>, sk GRANT; uses (N), maxUses (N), status (active | revoked), expiresAt (RFC
+//   3339 UTC with milliseconds, compared as text), version (N, optimistic lock)
+
+/** Default sub-keys per issuer listing month (S); see docs/data-model.md for the choice. */
+export const DEFAULT_ISSUER_LISTING_SUBKEYS = 8;
+const DEFAULT_LISTING_LIMIT = 100;
+const MAX_LISTING_LIMIT = 500;
+const RFC3339_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CONDITION_FAILED = 'ConditionalCheckFailed';
+
+export interface DynamoDbLicenseRepositoryOptions {
+  client: DynamoDBDocumentClient;
+  tables: StageTables;
+  /** License table shards per data domain; must match the provisioned tables. */
+  shards: ShardMap;
+  /** The data domain of a license type, from the catalog. */
+  domainOf(typeCode: string): string | Promise<string>;
+  /** S: sub-keys per issuer listing month. Fixed for a stage: readers must use the writers' S. */
+  issuerListingSubKeys?: number;
+  meter?: CapacityMeter;
+}
+
+export class DynamoDbLicenseRepository implements LicenseRepository {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tables: StageTables;
+  readonly #shards: ShardMap;
+  readonly #domainOf: (typeCode: string) => string | Promise<string>;
+  readonly #subKeys: number;
+  readonly #meter: CapacityMeter | undefined;
+
+  constructor(options: DynamoDbLicenseRepositoryOptions) {
+    this.#client = options.client;
+    this.#tables = options.tables;
+    this.#shards = options.shards;
+    this.#domainOf = options.domainOf;
+    this.#subKeys = options.issuerListingSubKeys ?? DEFAULT_ISSUER_LISTING_SUBKEYS;
+    if (!Number.isInteger(this.#subKeys) || this.#subKeys < 1 || this.#subKeys > 64) {
+      throw new RangeError(`expected 1 to 64 issuer listing sub-keys, found ${this.#subKeys}`);
+    }
+    this.#meter = options.meter;
+  }
+
+  /** The physical table holding a license: its domain's shard chosen by the license key. */
+  async licenseTableOf(typeCode: string, licenseKey: string): Promise<{ table: string; domain: string }> {
+    const domain = await this.#domainOf(typeCode);
+    const shards = this.#shards[domain];
+    if (shards === undefined) {
+      throw new RangeError(
+        `expected type ${typeCode} to belong to a data domain with license tables (${Object.keys(this.#shards).join(', ')}), found ${domain}`,
+      );
+    }
+    return { table: this.#tables.license(domain, stableShard(licenseKey, shards)), domain };
+  }
+
+  async issue(license: NewLicense, auditEvent: AuditEvent): Promise<LicenseRecord> {
+    const parts = describeNewLicense(license);
+    const { table, domain } = await this.licenseTableOf(parts.typeCode, parts.licenseKey);
+    const item = newLicenseItem(license, domain, parts);
+    const items: TransactItem[] = [
+      { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: this.#tables.holderIndex, Item: holderItem(license, domain, parts) } },
+      this.#claimSlot(license.statusSlot, license.id),
+      { Put: { TableName: this.#tables.issuerListing, Item: listingItem(license, parts, this.#subKeys) } },
+      this.#putAudit(auditEvent),
+    ];
+    await this.#write(items, 'issue', (reasons) => {
+      if (failed(reasons, 0)) return new LicenseAlreadyExists(license.id);
+      if (failed(reasons, 2)) return new StatusSlotTaken(license.statusSlot.listId, license.statusSlot.index);
+      if (failed(reasons, 4)) return new AuditEventExists(auditEvent.id);
+      return undefined;
+    });
+    return licenseRecordOf(item, table);
+  }
+
+  async get(licenseId: string): Promise<LicenseRecord | undefined> {
+    const { table, licenseKey, version } = await this.#locate(licenseId);
+    const result = await this.#client.send(
+      new GetCommand({
+        TableName: table,
+        Key: { pk: licensePk(licenseKey), sk: licenseSk(version) },
+        // Retrieval hands data out: a revocation a moment ago must already be seen.
+        ConsistentRead: true,
+        ...this.#capacity(),
+      }),
+    );
+    meterCapacity(this.#meter, 'read', 'get', result.ConsumedCapacity);
+    return result.Item === undefined ? undefined : licenseRecordOf(result.Item, table);
+  }
+
+  async getCurrent(licenseKey: string): Promise<LicenseRecord | undefined> {
+    const { typeCode } = parseLicenseKey(licenseKey);
+    const { table } = await this.licenseTableOf(typeCode, licenseKey);
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :versions)',
+        ExpressionAttributeValues: { ':pk': licensePk(licenseKey), ':versions': LICENSE_SK_PREFIX },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+        ...this.#capacity(),
+      }),
+    );
+    meterCapacity(this.#meter, 'read', 'getCurrent', result.ConsumedCapacity);
+    const item = result.Items?.[0];
+    return item === undefined ? undefined : licenseRecordOf(item, table);
+  }
+
+  async changeStatus(write: StatusChangeWrite): Promise<{ version: number }> {
+    const { licenseId, expectedVersion, change, statusSlot, auditEvent } = write;
+    if (change.action === 'supersede') {
+      throw new RangeError('expected suspend, reinstate or revoke; a supersede is written by reissue');
+    }
+    assertSlot(statusSlot);
+    const { table, licenseKey, version } = await this.#locate(licenseId);
+    const items: TransactItem[] = [
+      this.#updateStatus(table, licenseKey, version, expectedVersion, change, {}),
+      this.#setSlot(statusSlot, licenseId, statusListValue(change.to)),
+      this.#putAudit(auditEvent),
+    ];
+    await this.#write(items, 'changeStatus', (reasons) => {
+      if (failed(reasons, 0)) return lockFailure(licenseId, expectedVersion, reasons[0]);
+      if (failed(reasons, 1)) return new StatusSlotTaken(statusSlot.listId, statusSlot.index);
+      if (failed(reasons, 2)) return new AuditEventExists(auditEvent.id);
+      return undefined;
+    });
+    return { version: expectedVersion + 1 };
+  }
+
+  async reissue(write: ReissueWrite): Promise<{ superseded: { version: number }; current: LicenseRecord }> {
+    const { current, change, next, auditEvent } = write;
+    const old = await this.#locate(current.id);
+    const parts = describeNewLicense(next);
+    if (change.action !== 'supersede' || change.supersededBy !== next.id) {
+      throw new RangeError(
+        `expected a supersede change naming ${next.id}, found ${change.action} naming ${String(change.supersededBy)}`,
+      );
+    }
+    if (parts.licenseKey !== old.licenseKey || Number(parts.licenseVersion) !== Number(old.version) + 1) {
+      throw new RangeError(
+        `expected the next version of ${old.licenseKey} after ${old.version}, found ${next.id}`,
+      );
+    }
+    const item = newLicenseItem(next, old.domain, parts);
+    const items: TransactItem[] = [
+      this.#updateStatus(old.table, old.licenseKey, old.version, current.version, change, {
+        supersededBy: next.id,
+      }),
+      { Put: { TableName: old.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+      this.#setSlot(current.statusSlot, current.id, statusListValue('superseded')),
+      this.#claimSlot(next.statusSlot, next.id),
+      { Put: { TableName: this.#tables.holderIndex, Item: holderItem(next, old.domain, parts) } },
+      { Put: { TableName: this.#tables.issuerListing, Item: listingItem(next, parts, this.#subKeys) } },
+      this.#putAudit(auditEvent),
+    ];
+    if (current.holderIndex !== next.holderIndex) {
+      // The holder's code changed with the new version: the old holder no longer lists it.
+      items.push({
+        Delete: {
+          TableName: this.#tables.holderIndex,
+          Key: { pk: holderPk(current.holderIndex), sk: holderSk(parts.typeCode, parts.licenseKey) },
+        },
+      });
+    }
+    await this.#write(items, 'reissue', (reasons) => {
+      if (failed(reasons, 0)) return lockFailure(current.id, current.version, reasons[0]);
+      if (failed(reasons, 1)) return new LicenseAlreadyExists(next.id);
+      if (failed(reasons, 2)) return new StatusSlotTaken(current.statusSlot.listId, current.statusSlot.index);
+      if (failed(reasons, 3)) return new StatusSlotTaken(next.statusSlot.listId, next.statusSlot.index);
+      if (failed(reasons, 6)) return new AuditEventExists(auditEvent.id);
+      return undefined;
+    });
+    return { superseded: { version: current.version + 1 }, current: licenseRecordOf(item, old.table) };
+  }
+
+  async recordGrantUse(grantId: string, now: string, auditEvent: AuditEvent): Promise<void> {
+    if (!RFC3339_MS_UTC.test(now)) {
+      // expiresAt is compared as text, which is time order only between fixed-width UTC times.
+      throw new RangeError(`expected now as RFC 3339 UTC with milliseconds, found '${now}'`);
+    }
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: this.#tables.grants,
+          Key: { pk: `G#${grantId}`, sk: 'GRANT' },
+          // Exactly the agreed update: the grants store reads its items with a strict schema.
+          UpdateExpression: 'SET uses = uses + :one, version = if_not_exists(version, :zero) + :one',
+          ConditionExpression:
+            'attribute_exists(pk) AND #status = :active AND uses < maxUses AND expiresAt > :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':active': 'active', ':now': now },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      this.#putAudit(auditEvent),
+    ];
+    await this.#write(items, 'recordGrantUse', (reasons) => {
+      if (failed(reasons, 0)) return grantRefusal(grantId, now, reasons[0]?.item);
+      if (failed(reasons, 1)) return new AuditEventExists(auditEvent.id);
+      return undefined;
+    });
+  }
+
+  async listByHolder(holderIndex: string, typeCode?: string): Promise<HolderLicense[]> {
+    const licenses: HolderLicense[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tables.holderIndex,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': holderPk(holderIndex),
+            ':prefix': typeCode === undefined ? 'T#' : holderTypePrefix(typeCode),
+          },
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          ...this.#capacity(),
+        }),
+      );
+      meterCapacity(this.#meter, 'read', 'listByHolder', result.ConsumedCapacity);
+      for (const item of result.Items ?? []) licenses.push(holderLicenseOf(item));
+      start = result.LastEvaluatedKey;
+    } while (start !== undefined);
+    return licenses;
+  }
+
+  async listByIssuer(query: IssuerListingQuery, page: PageRequest = {}): Promise<Page<IssuerListingEntry>> {
+    const { issuerCode, typeCode, month } = query;
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month))
+      throw new RangeError(`expected a month yyyy-MM, found '${month}'`);
+    const limit = page.limit ?? DEFAULT_LISTING_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LISTING_LIMIT) {
+      throw new RangeError(`expected a page limit from 1 to ${MAX_LISTING_LIMIT}, found ${limit}`);
+    }
+    const binding = listingBinding([issuerCode, typeCode, month, String(this.#subKeys)]);
+    const cursors = decodeListingCursor(page.cursor, binding, this.#subKeys);
+    const fetched = new Map<number, SubKeyRows<{ sk: string; licenseId: string; issuedAt: string }>>();
+    await Promise.all(
+      cursors.map(async (cursor, subKey) => {
+        if (cursor === true) return;
+        const pk = listingPk(issuerCode, typeCode, month, subKey);
+        const result = await this.#client.send(
+          new QueryCommand({
+            TableName: this.#tables.issuerListing,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+            // A page may come entirely from one sub-key, so each is asked for a whole page.
+            Limit: limit,
+            ...(cursor === null ? {} : { ExclusiveStartKey: { pk, sk: cursor } }),
+            ...this.#capacity(),
+          }),
+        );
+        meterCapacity(this.#meter, 'read', 'listByIssuer', result.ConsumedCapacity);
+        fetched.set(subKey, {
+          rows: (result.Items ?? []).map((item) => ({
+            sk: String(item.sk),
+            licenseId: String(item.licenseId),
+            issuedAt: String(item.issuedAt),
+          })),
+          exhausted: result.LastEvaluatedKey === undefined,
+        });
+      }),
+    );
+    const { items, next } = mergePage(cursors, fetched, (row) => row.sk, limit);
+    return {
+      items: items.map(({ licenseId, issuedAt }) => ({ licenseId, issuedAt })),
+      ...(next === undefined ? {} : { cursor: encodeListingCursor(binding, next) }),
+    };
+  }
+
+  async #locate(
+    licenseId: string,
+  ): Promise<{ table: string; domain: string; licenseKey: string; version: string }> {
+    const parsed = parseLicenseId(licenseId);
+    if (!parsed.valid) throw new RangeError(`expected a license id, found ${licenseId}: ${parsed.reason}`);
+    const { typeCode, issuerCode, serial, version } = parsed.parts;
+    const licenseKey = `${LICENSE_ID_ROOT}.${typeCode}.${issuerCode}.${serial}`;
+    const { table, domain } = await this.licenseTableOf(typeCode, licenseKey);
+    return { table, domain, licenseKey, version };
+  }
+
+  #updateStatus(
+    table: string,
+    licenseKey: string,
+    licenseVersion: string,
+    expectedVersion: number,
+    change: StatusChange,
+    extra: { supersededBy?: string },
+  ): TransactItem {
+    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 1) {
+      throw new RangeError(`expected a record version ≥ 1, found ${expectedVersion}`);
+    }
+    const superseding = extra.supersededBy !== undefined;
+    return {
+      Update: {
+        TableName: table,
+        Key: { pk: licensePk(licenseKey), sk: licenseSk(licenseVersion) },
+        UpdateExpression: `SET #status = :to, version = version + :one, updatedAt = :at, history = list_append(if_not_exists(history, :none), :change)${superseding ? ', supersededBy = :next' : ''}`,
+        ConditionExpression: 'attribute_exists(pk) AND version = :expected AND #status = :from',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':to': change.to,
+          ':from': change.from,
+          ':one': 1,
+          ':at': change.at,
+          ':none': [],
+          // JSON round trip: a change is plain data, and optional fields left undefined must not reach the marshaller.
+          ':change': [JSON.parse(JSON.stringify(change)) as unknown],
+          ':expected': expectedVersion,
+          ...(superseding ? { ':next': extra.supersededBy } : {}),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  #claimSlot(slot: StatusSlot, licenseId: string): TransactItem {
+    return {
+      Put: {
+        TableName: this.#tables.statusLists,
+        Item: slotItem(slot, licenseId, statusListValue('valid')),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  #setSlot(slot: StatusSlot, licenseId: string, value: number): TransactItem {
+    return {
+      Update: {
+        TableName: this.#tables.statusLists,
+        Key: { pk: slotPk(slot.listId), sk: slotSk(slot.index) },
+        UpdateExpression: 'SET #status = :value',
+        // The slot must be this license's: a wrong slot would change another license's status.
+        ConditionExpression: 'licenseId = :id',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':value': value, ':id': licenseId },
+      },
+    };
+  }
+
+  #putAudit(event: AuditEvent): TransactItem {
+    return {
+      Put: {
+        TableName: this.#tables.audit,
+        Item: auditItem(event),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  #capacity(): { ReturnConsumedCapacity?: 'TOTAL' } {
+    return this.#meter === undefined ? {} : { ReturnConsumedCapacity: 'TOTAL' };
+  }
+
+  async #write(
+    items: TransactItem[],
+    operation: string,
+    translate: (reasons: readonly CancellationReason[]) => Error | undefined,
+  ): Promise<void> {
+    try {
+      await transactWrite(this.#client, items, operation, this.#meter);
+    } catch (error) {
+      if (error instanceof TransactionCancelled) throw translate(error.reasons) ?? error;
+      throw error;
+    }
+  }
+}
+
+function failed(reasons: readonly CancellationReason[], position: number): boolean {
+  return reasons[position]?.code === CONDITION_FAILED;
+}
+
+function lockFailure(
+  licenseId: string,
+  expectedVersion: number,
+  reason: CancellationReason | undefined,
+): Error {
+  if (reason?.item === undefined) return new LicenseNotFound(licenseId);
+  return new ConcurrentModification(
+    `license ${licenseId}`,
+    expectedVersion,
+    rawNumber(reason.item, 'version'),
+  );
+}
+
+function grantRefusal(
+  grantId: string,
+  now: string,
+  item: Record<string, AttributeValue> | undefined,
+): GrantUseRefused {
+  if (item === undefined) return new GrantUseRefused(grantId, 'not-found', 'no such grant');
+  const status = rawString(item, 'status');
+  if (status !== 'active') return new GrantUseRefused(grantId, 'revoked', `status ${String(status)}`);
+  const uses = rawNumber(item, 'uses');
+  const maxUses = rawNumber(item, 'maxUses');
+  if (uses === undefined || maxUses === undefined || uses >= maxUses) {
+    return new GrantUseRefused(grantId, 'exhausted', `${String(uses)} of ${String(maxUses)} uses made`);
+  }
+  const expiresAt = rawString(item, 'expiresAt');
+  return new GrantUseRefused(grantId, 'expired', `it expired at ${String(expiresAt)}, now is ${now}`);
+}

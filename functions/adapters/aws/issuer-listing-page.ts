@@ -1,0 +1,103 @@
+import { hash } from 'node:crypto';
+import { InvalidCursor } from '#ports/page.ts';
+
+// Paging over an issuer listing that is written to S sub-keys: each page queries every sub-key
+// not yet exhausted from its own cursor, merges the results by sort key (issue time, then id)
+// and keeps the first `limit`. The page cursor carries every sub-key's cursor: the sort key of
+// the last entry taken from it, `null` when none was taken yet, `true` once it is exhausted.
+// (The shared paging contract, ports/page.ts, calls the token a cursor.)
+//
+// The cursor is not signed: it names positions inside one listing, and the caller has to be
+// allowed that listing (issuer, type, month) anyway. It is bound to its listing by a digest, so
+// a cursor from another listing or sub-key count is refused instead of silently misread.
+
+export type SubKeyCursor = string | null | true;
+
+export interface SubKeyRows<T> {
+  /** Rows in sort-key order, starting after the cursor. */
+  rows: readonly T[];
+  /** True when the sub-key has nothing after the last row returned. */
+  exhausted: boolean;
+}
+
+const TOKEN_VERSION = 1;
+
+/** A short digest of the listing's identity, binding a cursor to it. */
+export function listingBinding(parts: readonly string[]): string {
+  return hash('sha256', parts.join('\u0000'), 'base64url').slice(0, 16);
+}
+
+export function encodeListingCursor(binding: string, cursors: readonly SubKeyCursor[]): string {
+  return Buffer.from(JSON.stringify({ v: TOKEN_VERSION, b: binding, c: cursors })).toString('base64url');
+}
+
+/** The sub-key positions a cursor carries for this listing; a listing's first page has every cursor `null`. */
+export function decodeListingCursor(
+  token: string | undefined,
+  binding: string,
+  subKeys: number,
+): SubKeyCursor[] {
+  if (token === undefined) return Array.from({ length: subKeys }, () => null);
+  let decoded: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new Error('not base64url');
+    decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursor('expected base64url JSON from a listing page, found other text');
+  }
+  const { v, b, c } = (decoded ?? {}) as { v?: unknown; b?: unknown; c?: unknown };
+  if (v !== TOKEN_VERSION)
+    throw new InvalidCursor(`expected cursor format ${TOKEN_VERSION}, found ${String(v)}`);
+  if (b !== binding)
+    throw new InvalidCursor(
+      'expected a cursor of this listing, found one of another issuer, type, month or sub-key count',
+    );
+  if (
+    !Array.isArray(c) ||
+    c.length !== subKeys ||
+    !c.every((x) => x === null || x === true || (typeof x === 'string' && x.length > 0))
+  ) {
+    throw new InvalidCursor(
+      `expected ${subKeys} sub-key positions, found ${Array.isArray(c) ? c.length : 'none'} or malformed ones`,
+    );
+  }
+  return c as SubKeyCursor[];
+}
+
+/**
+ * Merges one page out of the sub-keys' rows: the `limit` smallest sort keys over all of them,
+ * and the cursors for the next page (`undefined` when every sub-key is exhausted).
+ */
+export function mergePage<T>(
+  cursors: readonly SubKeyCursor[],
+  fetched: ReadonlyMap<number, SubKeyRows<T>>,
+  sortKey: (row: T) => string,
+  limit: number,
+): { items: T[]; next: SubKeyCursor[] | undefined } {
+  const taken = cursors.map(() => 0);
+  const items: T[] = [];
+  while (items.length < limit) {
+    let best = -1;
+    let bestKey = '';
+    for (const [subKey, { rows }] of fetched) {
+      const row = rows[taken[subKey]!];
+      if (row === undefined) continue;
+      const key = sortKey(row);
+      if (best === -1 || key < bestKey) {
+        best = subKey;
+        bestKey = key;
+      }
+    }
+    if (best === -1) break;
+    items.push(fetched.get(best)!.rows[taken[best]!]!);
+    taken[best] = taken[best]! + 1;
+  }
+  const next = cursors.map((cursor, subKey): SubKeyCursor => {
+    const result = fetched.get(subKey);
+    if (result === undefined) return cursor; // exhausted before this page, so not queried
+    const count = taken[subKey]!;
+    if (count === result.rows.length && result.exhausted) return true;
+    return count > 0 ? sortKey(result.rows[count - 1]!) : cursor;
+  });
+  return { items, next: next.every((c) => c === true) ? undefined : next };
+}

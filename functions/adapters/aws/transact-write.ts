@@ -1,0 +1,115 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type AttributeValue,
+  type ConsumedCapacity,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+
+// One TransactWriteItems with what every storage write here needs around it: consumed capacity
+// reported to a meter, cancellation reasons handed back by position so the caller can name the
+// failed condition, and retries when the only reason was a conflict with another transaction in
+// flight on the same item (DynamoDB cancels rather than queues; a retry then either succeeds or
+// meets the winner's committed state and fails its condition, which is the answer we want).
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Receives the capacity units each request consumed (DynamoDB and DynamoDB Local report them). */
+export interface CapacityMeter {
+  record(kind: 'read' | 'write', units: number, operation: string): void;
+}
+
+/** The outcome of one position of a cancelled transaction. */
+export interface CancellationReason {
+  /** `None`, `ConditionalCheckFailed`, `TransactionConflict`, `ValidationError`, … */
+  code: string;
+  /** The item as it was, when the action asked for ALL_OLD on a failed condition. */
+  item?: Record<string, AttributeValue>;
+}
+
+/** A transaction DynamoDB cancelled for a reason the caller must interpret; nothing was written. */
+export class TransactionCancelled extends Error {
+  readonly code = 'TRANSACTION_CANCELLED';
+  readonly reasons: readonly CancellationReason[];
+  constructor(reasons: readonly CancellationReason[], cause: unknown) {
+    super(`transaction cancelled: ${reasons.map((r, i) => `#${i} ${r.code}`).join(', ')}`, { cause });
+    this.name = 'TransactionCancelled';
+    this.reasons = reasons;
+  }
+}
+
+const CONFLICT_ATTEMPTS = 6;
+
+/** Sums consumed capacity into a meter; `kind` says which units the operation spends. */
+export function meterCapacity(
+  meter: CapacityMeter | undefined,
+  kind: 'read' | 'write',
+  operation: string,
+  consumed: ConsumedCapacity | ConsumedCapacity[] | undefined,
+): void {
+  if (meter === undefined || consumed === undefined) return;
+  const units = (Array.isArray(consumed) ? consumed : [consumed]).reduce(
+    (sum, c) =>
+      sum + (c.CapacityUnits ?? (kind === 'read' ? c.ReadCapacityUnits : c.WriteCapacityUnits) ?? 0),
+    0,
+  );
+  meter.record(kind, units, operation);
+}
+
+/** Runs the transaction; throws TransactionCancelled with the reasons by position. */
+export async function transactWrite(
+  client: DynamoDBDocumentClient,
+  items: TransactItem[],
+  operation: string,
+  meter?: CapacityMeter,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const result = await client.send(
+        new TransactWriteCommand({
+          TransactItems: items,
+          ...(meter === undefined ? {} : { ReturnConsumedCapacity: 'TOTAL' }),
+        }),
+      );
+      meterCapacity(meter, 'write', operation, result.ConsumedCapacity);
+      return;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons: CancellationReason[] = (error.CancellationReasons ?? []).map((r) => ({
+        code: r.Code ?? 'None',
+        ...(r.Item === undefined ? {} : { item: r.Item }),
+      }));
+      const onlyConflicts =
+        reasons.some((r) => r.code === 'TransactionConflict') &&
+        reasons.every((r) => r.code === 'None' || r.code === 'TransactionConflict');
+      if (onlyConflicts && attempt < CONFLICT_ATTEMPTS) {
+        // Jittered exponential backoff, 10–20 ms doubling: conflicting writers must not retry in step.
+        await sleep(10 * 2 ** (attempt - 1) * (1 + Math.random()));
+        continue;
+      }
+      throw new TransactionCancelled(reasons, error);
+    }
+  }
+}
+
+/** A string attribute of a raw (unmarshalled-by-nobody) item from a cancellation reason. */
+export function rawString(
+  item: Record<string, AttributeValue> | undefined,
+  name: string,
+): string | undefined {
+  const value = item?.[name];
+  return value !== undefined && 'S' in value ? value.S : undefined;
+}
+
+/** A number attribute of a raw item from a cancellation reason. */
+export function rawNumber(
+  item: Record<string, AttributeValue> | undefined,
+  name: string,
+): number | undefined {
+  const value = item?.[name];
+  return value !== undefined && 'N' in value && value.N !== undefined ? Number(value.N) : undefined;
+}

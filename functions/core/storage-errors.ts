@@ -1,0 +1,97 @@
+// Outcomes of storage writes that the use cases decide on: a license that already exists, a
+// race lost to another writer, a grant that can no longer be used. Adapters translate their
+// store's failures (DynamoDB transaction cancellation reasons) into these, so the use cases and
+// the HTTP mapping never see a storage SDK's error. Each carries a stable `code`.
+
+/** Issuing an identifier (license id and version) that is already stored. */
+export class LicenseAlreadyExists extends Error {
+  readonly code = 'LICENSE_ALREADY_EXISTS';
+  readonly licenseId: string;
+  constructor(licenseId: string) {
+    super(`expected license ${licenseId} not to exist yet, found it already issued`);
+    this.name = 'LicenseAlreadyExists';
+    this.licenseId = licenseId;
+  }
+}
+
+/** A write addressed a license version that is not stored. */
+export class LicenseNotFound extends Error {
+  readonly code = 'LICENSE_NOT_FOUND';
+  readonly licenseId: string;
+  constructor(licenseId: string) {
+    super(`expected license ${licenseId} to exist, found no such license`);
+    this.name = 'LicenseNotFound';
+    this.licenseId = licenseId;
+  }
+}
+
+/**
+ * Optimistic locking lost: the record changed since the caller read it (another status change
+ * or re-issue won the race). Re-read and decide again.
+ */
+export class ConcurrentModification extends Error {
+  readonly code = 'CONCURRENT_MODIFICATION';
+  readonly subject: string;
+  readonly expectedVersion: number;
+  /** The version found, when the store reported it. */
+  readonly foundVersion: number | undefined;
+  constructor(subject: string, expectedVersion: number, foundVersion?: number) {
+    super(
+      `expected ${subject} at version ${expectedVersion}, found ${foundVersion === undefined ? 'it changed by another writer' : `version ${foundVersion}`}`,
+    );
+    this.name = 'ConcurrentModification';
+    this.subject = subject;
+    this.expectedVersion = expectedVersion;
+    this.foundVersion = foundVersion;
+  }
+}
+
+/** A status-list index was already claimed by another license. Allocation bug or a reused key: never retry blindly. */
+export class StatusSlotTaken extends Error {
+  readonly code = 'STATUS_SLOT_TAKEN';
+  readonly listId: string;
+  readonly index: number;
+  constructor(listId: string, index: number) {
+    super(`expected index ${index} of status list ${listId} to be free, found it claimed by another license`);
+    this.name = 'StatusSlotTaken';
+    this.listId = listId;
+    this.index = index;
+  }
+}
+
+/** An audit event id (at its time) was already recorded; events are written once and never replaced. */
+export class AuditEventExists extends Error {
+  readonly code = 'AUDIT_EVENT_EXISTS';
+  readonly eventId: string;
+  constructor(eventId: string) {
+    super(`expected audit event ${eventId} to be new, found it already recorded`);
+    this.name = 'AuditEventExists';
+    this.eventId = eventId;
+  }
+}
+
+export type GrantUseRefusal = 'not-found' | 'revoked' | 'exhausted' | 'expired';
+
+/** A grant use was not counted; nothing (not even its audit event) was written. */
+export class GrantUseRefused extends Error {
+  readonly code = 'GRANT_USE_REFUSED';
+  readonly grantId: string;
+  readonly reason: GrantUseRefusal;
+  constructor(grantId: string, reason: GrantUseRefusal, detail: string) {
+    super(`expected grant ${grantId} to be active, unexpired and below its use limit, found ${detail}`);
+    this.name = 'GrantUseRefused';
+    this.grantId = grantId;
+    this.reason = reason;
+  }
+}
+
+/** A status list id that names no stored list. */
+export class StatusListNotFound extends Error {
+  readonly code = 'STATUS_LIST_NOT_FOUND';
+  readonly listId: string;
+  constructor(listId: string) {
+    super(`expected status list ${listId} to exist, found no such list`);
+    this.name = 'StatusListNotFound';
+    this.listId = listId;
+  }
+}

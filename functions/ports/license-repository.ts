@@ -1,0 +1,138 @@
+import type { AuditEvent } from '#core/audit/event.ts';
+import type { StatusChange, StoredStatus } from '#core/lifecycle.ts';
+import type { Page, PageRequest } from './page.ts';
+
+// Where issued licenses live, and the writes that must happen together with them. Every write
+// here is all or nothing, together with its audit event: a use case never has to undo half a
+// write, and no change exists without its audit record. Failures are the typed errors of
+// core/storage-errors.ts (LicenseAlreadyExists, ConcurrentModification, GrantUseRefused, …).
+
+/** A license's entry in a Token Status List: which list, which index. */
+export interface StatusSlot {
+  listId: string;
+  index: number;
+}
+
+/** What is stored about the license's content; the repository keeps it as given and never reads into it. */
+export type LicenseContent = Readonly<Record<string, unknown>>;
+
+/** A license version as the issue use case hands it over (identifier assigned, slot drawn, fields encrypted). */
+export interface NewLicense {
+  /** GB/T 36904 identifier of this version; type, issuer, serial and version are read from it. */
+  id: string;
+  /** Blind index (HMAC) of the holder's code type and code: the holder index key. */
+  holderIndex: string;
+  /** The slot drawn from the status-list store; claimed for good by the write. */
+  statusSlot: StatusSlot;
+  /** RFC 3339 UTC with milliseconds; also orders the issuer listing. */
+  issuedAt: string;
+  /** Encrypted fields, the signed SD-JWT VC, the layout document reference, validity, … */
+  content: LicenseContent;
+}
+
+/** A stored license version. */
+export interface LicenseRecord extends NewLicense {
+  /** The identifier without version and check character, shared by every version. */
+  licenseKey: string;
+  typeCode: string;
+  issuerCode: string;
+  /** 3 digits, `001` first. */
+  licenseVersion: string;
+  /** The data domain (人口库 person, 法人库 legal-entity, …) whose tables hold it. */
+  dataDomain: string;
+  status: StoredStatus;
+  /** Status changes in the order they happened. */
+  history: StatusChange[];
+  /** Set once superseded: the identifier of the version that replaced this one. */
+  supersededBy?: string;
+  /** Optimistic-lock counter (1 at issue, +1 per change); not the license version. */
+  version: number;
+}
+
+export interface StatusChangeWrite {
+  licenseId: string;
+  /** The `version` the caller read; the write fails with ConcurrentModification if it moved. */
+  expectedVersion: number;
+  /** From the core lifecycle: suspend, reinstate or revoke (re-issue has its own write). */
+  change: StatusChange;
+  /** The license's status-list entry; its new value follows from `change.to`. */
+  statusSlot: StatusSlot;
+  auditEvent: AuditEvent;
+}
+
+export interface ReissueWrite {
+  /** The version being superseded, as the caller read it. */
+  current: Pick<LicenseRecord, 'id' | 'version' | 'statusSlot' | 'holderIndex'>;
+  /** The lifecycle's supersede change; `supersededBy` must name `next.id`. */
+  change: StatusChange;
+  /** The next version: same license key, version + 1. */
+  next: NewLicense;
+  auditEvent: AuditEvent;
+}
+
+/** A license of a holder, as the holder index lists it: always its current version. */
+export interface HolderLicense {
+  licenseKey: string;
+  /** Identifier of the current version. */
+  licenseId: string;
+  typeCode: string;
+  issuerCode: string;
+  dataDomain: string;
+  /** When the current version was issued. */
+  issuedAt: string;
+}
+
+export interface IssuerListingQuery {
+  issuerCode: string;
+  typeCode: string;
+  /** `yyyy-MM` (UTC) of issue. */
+  month: string;
+}
+
+export interface IssuerListingEntry {
+  licenseId: string;
+  issuedAt: string;
+}
+
+export interface LicenseRepository {
+  /**
+   * Stores a new license version with its holder index entry, status-list slot, issuer listing
+   * entry and audit event, in one write. Fails with LicenseAlreadyExists (that id and version is
+   * stored), StatusSlotTaken or AuditEventExists, leaving nothing behind.
+   */
+  issue(license: NewLicense, auditEvent: AuditEvent): Promise<LicenseRecord>;
+
+  /** The license version with this full identifier, read consistently; undefined when none. */
+  get(licenseId: string): Promise<LicenseRecord | undefined>;
+
+  /** The current (highest) version of a license, by its license key, in one read; undefined when none. */
+  getCurrent(licenseKey: string): Promise<LicenseRecord | undefined>;
+
+  /**
+   * Suspends, reinstates or revokes: license status, status-list entry and audit event in one
+   * write, on condition that the license is still at `expectedVersion` and status `change.from`.
+   * Returns the new `version`. Fails with LicenseNotFound or ConcurrentModification.
+   */
+  changeStatus(write: StatusChangeWrite): Promise<{ version: number }>;
+
+  /**
+   * 换发/补发: supersedes the current version and stores the next one — old version, new
+   * version, both status-list entries, holder index, issuer listing and audit event in one write.
+   */
+  reissue(write: ReissueWrite): Promise<{ superseded: { version: number }; current: LicenseRecord }>;
+
+  /**
+   * Counts one use of a grant together with the retrieval's audit event. Fails with
+   * GrantUseRefused (not found, revoked, exhausted or expired at `now`), writing neither.
+   */
+  recordGrantUse(grantId: string, now: string, auditEvent: AuditEvent): Promise<void>;
+
+  /** The holder's licenses (current versions), optionally of one type, ordered by type and key. */
+  listByHolder(holderIndex: string, typeCode?: string): Promise<HolderLicense[]>;
+
+  /**
+   * Licenses an issuer issued of a type in a month, in issue order, one page at a time (limit
+   * 1–500, default 100). A cursor of another listing fails with InvalidCursor.
+   */
+  listByIssuer(query: IssuerListingQuery, page?: PageRequest): Promise<Page<IssuerListingEntry>>;
+}
