@@ -52,9 +52,22 @@ export const singletonTables: readonly TableDefinition[] = [
   },
   {
     name: 'grants',
-    purpose: 'holder grants (用证授权) and their use counters',
+    purpose: 'holder grants (用证授权), their use counters and authorisation-code lookups',
     partitionKey: pk,
     sortKey: sk,
+    // Sparse: only grant items carry these attributes, code-lookup items do not.
+    globalIndexes: [
+      {
+        name: 'by-holder',
+        partitionKey: { name: 'holderIndex', type: 'S' },
+        sortKey: { name: 'created', type: 'S' },
+      },
+      {
+        name: 'by-relying-agency',
+        partitionKey: { name: 'relyingAgency', type: 'S' },
+        sortKey: { name: 'created', type: 'S' },
+      },
+    ],
   },
   {
     name: 'nonces',

@@ -1,0 +1,272 @@
+// GrantStore on the `grants` table.
+//
+// | item        | pk               | sk      | attributes |
+// | ----------- | ---------------- | ------- | ---------- |
+// | grant       | `G#<grantId>`    | `GRANT` | kind, id, scope, relyingAgency, holderIndex, purpose, fields, expiresAt, maxUses, uses, status (`active`/`revoked`), created, revoked?, version, codeHash |
+// | code lookup | `C#<codeHash>`   | `CODE`  | kind, grantId |
+//
+// Indexes (sparse, only grant items have the attributes): `by-holder` (holderIndex, created)
+// and `by-relying-agency` (relyingAgency, created), both listed newest first.
+//
+// Agreed with the license repository, which counts uses in the retrieval's transaction: a use
+// is an Update of the grant item on condition
+//   `#status = :active AND uses < maxUses AND expiresAt > :now`  (SET uses = uses + 1, version = version + 1)
+// where expiresAt and :now are both Date#toISOString() text (fixed width, so text order is
+// time order). `version` is 1 on creation and +1 on every change (use or revoke).
+//
+// The authorisation code is 32 random bytes (base64url) given to the caller once; only its
+// SHA-256 (base64url) is stored, as `codeHash` on the grant and as the key of the code lookup
+// item, written in the same transaction. Finding a grant by code is two strongly consistent
+// GetItems (code item, then grant), with no index lag between creating a grant and using it.
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import {
+  type Grant,
+  GrantIdSchema,
+  GrantSchema,
+  type GrantTerms,
+  GrantTermsSchema,
+  HolderIndexSchema,
+} from '#core/grants/grant.ts';
+import { grantCodeHash, isGrantCodeShape, newGrantCode } from '#core/grants/grant-code.ts';
+import {
+  type CreatedGrant,
+  GrantAlreadyRevoked,
+  GrantInvalid,
+  GrantNotFound,
+  type GrantStore,
+  type RevokeOptions,
+} from '#ports/grant-store.ts';
+import type { Page, PageRequest, Versioned } from '#ports/page.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
+
+export const GRANT_INDEX = { byHolder: 'by-holder', byRelyingAgency: 'by-relying-agency' } as const;
+
+export const grantItemKey = (grantId: string) => ({ pk: `G#${grantId}`, sk: 'GRANT' });
+export const grantCodeItemKey = (codeHash: string) => ({ pk: `C#${codeHash}`, sk: 'CODE' });
+
+/** Attributes of a grant item that are storage, not part of the Grant record. */
+const STORAGE_ATTRIBUTES = new Set(['pk', 'sk', 'kind', 'version', 'codeHash']);
+
+const grantItemSchema = z.object({
+  version: z.number().int().min(1),
+  codeHash: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a base64url SHA-256'),
+});
+const codeItemSchema = z.object({ grantId: GrantIdSchema });
+
+export interface GrantStoreOptions {
+  /** The current time; a test fixes it. */
+  clock?: () => Date;
+}
+
+export class DynamoGrantStore implements GrantStore {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #clock: () => Date;
+
+  constructor(documents: DynamoDBDocumentClient, tableName: string, options: GrantStoreOptions = {}) {
+    this.#documents = documents;
+    this.#table = tableName;
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  async create(terms: GrantTerms): Promise<CreatedGrant> {
+    const parsedTerms = GrantTermsSchema.safeParse(terms);
+    if (!parsedTerms.success) throw new GrantInvalid(issuesOf(parsedTerms.error));
+    const created = this.#clock().toISOString();
+    if (parsedTerms.data.expiresAt <= created) {
+      throw new GrantInvalid([
+        {
+          path: 'expiresAt',
+          message: `expected a time after now (${created}), found ${parsedTerms.data.expiresAt}`,
+        },
+      ]);
+    }
+    const parsed = GrantSchema.safeParse({
+      ...parsedTerms.data,
+      id: randomUUID(),
+      uses: 0,
+      status: 'active',
+      created,
+    });
+    if (!parsed.success) throw new GrantInvalid(issuesOf(parsed.error));
+    const grant = parsed.data;
+    const code = newGrantCode();
+    const codeHash = grantCodeHash(code);
+    await this.#documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.#table,
+              Item: { ...grantItemKey(grant.id), kind: 'grant', ...grant, version: 1, codeHash },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: this.#table,
+              Item: { ...grantCodeItemKey(codeHash), kind: 'grant-code', grantId: grant.id },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+    return { grant: { value: grant, version: 1 }, code };
+  }
+
+  async get(grantId: string): Promise<Versioned<Grant> | undefined> {
+    const stored = await this.#getStored(grantId);
+    return stored?.grant;
+  }
+
+  async findByCode(code: string): Promise<Versioned<Grant> | undefined> {
+    if (!isGrantCodeShape(code)) return undefined;
+    const codeHash = grantCodeHash(code);
+    const key = grantCodeItemKey(codeHash);
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+    );
+    if (Item === undefined) return undefined;
+    const parsed = codeItemSchema.safeParse(Item);
+    if (!parsed.success) throw this.#invalid(key, issuesOf(parsed.error));
+    const stored = await this.#getStored(parsed.data.grantId);
+    if (stored === undefined) {
+      throw this.#invalid(key, [
+        { path: 'grantId', message: `expected grant ${parsed.data.grantId} to exist, found none` },
+      ]);
+    }
+    if (stored.codeHash !== codeHash) {
+      throw this.#invalid(grantItemKey(parsed.data.grantId), [
+        { path: 'codeHash', message: `expected the hash of the code item ${key.pk}, found another` },
+      ]);
+    }
+    return stored.grant;
+  }
+
+  async revoke(grantId: string, options: RevokeOptions = {}): Promise<Versioned<Grant>> {
+    if (!GrantIdSchema.safeParse(grantId).success) throw new GrantNotFound(grantId);
+    const key = grantItemKey(grantId);
+    const byHolder = options.holderIndex !== undefined;
+    try {
+      const { Attributes } = await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: key,
+          ConditionExpression: `attribute_exists(pk) AND #status = :active${byHolder ? ' AND #holder = :holder' : ''}`,
+          UpdateExpression: 'SET #status = :revoked, #revoked = :now, #version = #version + :one',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#revoked': 'revoked',
+            '#version': 'version',
+            ...(byHolder ? { '#holder': 'holderIndex' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':active': 'active',
+            ':revoked': 'revoked',
+            ':now': this.#clock().toISOString(),
+            ':one': 1,
+            ...(byHolder ? { ':holder': options.holderIndex } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return this.#parseGrantItem(key, Attributes ?? {}).grant;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    // The condition failed: say why, from the item as it is now.
+    const current = await this.get(grantId);
+    if (current === undefined || (byHolder && current.value.holderIndex !== options.holderIndex)) {
+      throw new GrantNotFound(grantId);
+    }
+    if (current.value.revoked !== undefined) throw new GrantAlreadyRevoked(grantId, current.value.revoked);
+    throw new GrantNotFound(grantId);
+  }
+
+  listByHolder(holderIndex: string, page?: PageRequest): Promise<Page<Versioned<Grant>>> {
+    if (!HolderIndexSchema.safeParse(holderIndex).success) {
+      pageLimit(page);
+      return Promise.resolve({ items: [] });
+    }
+    return this.#list(GRANT_INDEX.byHolder, 'holderIndex', holderIndex, page);
+  }
+
+  listByRelyingAgency(relyingAgency: string, page?: PageRequest): Promise<Page<Versioned<Grant>>> {
+    if (relyingAgency.length === 0 || relyingAgency.length > 64) {
+      pageLimit(page);
+      return Promise.resolve({ items: [] });
+    }
+    return this.#list(GRANT_INDEX.byRelyingAgency, 'relyingAgency', relyingAgency, page);
+  }
+
+  async #list(
+    index: string,
+    attribute: string,
+    value: string,
+    request: PageRequest | undefined,
+  ): Promise<Page<Versioned<Grant>>> {
+    const limit = pageLimit(request);
+    const { Items = [], LastEvaluatedKey } = await this.#documents.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: index,
+        KeyConditionExpression: '#partition = :value',
+        ExpressionAttributeNames: { '#partition': attribute },
+        ExpressionAttributeValues: { ':value': value },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(request?.cursor, { [attribute]: value }),
+      }),
+    );
+    const page: Page<Versioned<Grant>> = {
+      items: Items.map((item) => this.#parseGrantItem(item, item).grant),
+    };
+    const cursor = encodeCursor(LastEvaluatedKey);
+    if (cursor !== undefined) page.cursor = cursor;
+    return page;
+  }
+
+  async #getStored(grantId: string): Promise<{ grant: Versioned<Grant>; codeHash: string } | undefined> {
+    if (!GrantIdSchema.safeParse(grantId).success) return undefined;
+    const key = grantItemKey(grantId);
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+    );
+    return Item === undefined ? undefined : this.#parseGrantItem(key, Item);
+  }
+
+  #parseGrantItem(
+    key: Record<string, unknown>,
+    item: Record<string, unknown>,
+  ): { grant: Versioned<Grant>; codeHash: string } {
+    const storage = grantItemSchema.safeParse(item);
+    const record = GrantSchema.safeParse(
+      Object.fromEntries(Object.entries(item).filter(([name]) => !STORAGE_ATTRIBUTES.has(name))),
+    );
+    if (!storage.success || !record.success) {
+      throw this.#invalid(key, [
+        ...(storage.success ? [] : issuesOf(storage.error)),
+        ...(record.success ? [] : issuesOf(record.error)),
+      ]);
+    }
+    return {
+      grant: { value: record.data, version: storage.data.version },
+      codeHash: storage.data.codeHash,
+    };
+  }
+
+  #invalid(key: Record<string, unknown>, issues: { path: string; message: string }[]): StoredItemInvalid {
+    return new StoredItemInvalid(this.#table, `${String(key.pk)} / ${String(key.sk)}`, issues);
+  }
+}
