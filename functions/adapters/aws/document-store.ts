@@ -1,0 +1,386 @@
+// DocumentStore on S3 (AWS SDK v3). Every object is SSE-KMS under the configured key with an
+// S3 Bucket Key, sent with its SHA-256 as ChecksumSHA256 so S3 itself rejects bytes damaged in
+// transit, and written with If-None-Match: * so no key is ever overwritten through the store.
+//
+// Reads never trust S3's stored checksum: the bytes are hashed here and compared with the
+// digest the license records, because that digest is the binding and S3's checksum is only
+// what the writer claimed (moto, for one, records the claimed value without checking it).
+// completeUpload hashes the uploaded bytes for the same reason: one GET of at most 20 MiB
+// buys a check that holds on every S3-compatible store. With the SDK's default
+// responseChecksumValidation (WHEN_SUPPORTED) GetObject also checks the bytes against the
+// checksum S3 returns, and fails the body stream if they differ; that failure is read as a
+// mismatch too (on moto it is how an upload that lied about its checksum shows up).
+//
+// Presigned uploads carry their declaration (digest, size, media type) in signed metadata
+// and a `elicense-upload=pending` tag that completeUpload removes; a lifecycle rule on that
+// tag expires uploads that were never completed.
+
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { checkDocumentDigest, digestToS3Checksum, documentDigest } from '#core/layout-document/digest.ts';
+import {
+  DocumentContentMismatch,
+  DocumentDigestMismatch,
+  DocumentNotFound,
+  DocumentUploadRejected,
+  PresignExpiryOutOfRange,
+  type UploadRejection,
+} from '#core/layout-document/errors.ts';
+import {
+  canonicalMediaType,
+  checkDocumentSize,
+  checkLayoutContent,
+  DEFAULT_ACCEPTED_MEDIA_TYPES,
+  LAYOUT_MEDIA_TYPES,
+  type LayoutFormat,
+  layoutFormatOf,
+  MAX_LAYOUT_DOCUMENT_BYTES,
+  sniffLayoutFormat,
+} from '#core/layout-document/format.ts';
+import type {
+  DeclaredUpload,
+  DocumentRef,
+  DocumentStore,
+  NewDocument,
+  PendingUpload,
+  PresignedDownload,
+  RetrievedDocument,
+  StoredDocument,
+} from '#ports/document-store.ts';
+import { isDocumentKey, newDocumentKey } from './document-key.ts';
+
+export interface S3DocumentStoreConfig {
+  bucket: string;
+  /** KMS key (id, ARN or alias ARN) every object is encrypted under. */
+  kmsKeyId: string;
+  /** Declared media types accepted (see LAYOUT_MEDIA_TYPES); default `application/pdf`, `application/ofd`. */
+  acceptedMediaTypes?: readonly string[];
+  /** Default 20 MiB. */
+  maxBytes?: number;
+  /** Longest a download URL may live; default 300 s. */
+  maxDownloadUrlSeconds?: number;
+  /** Longest an upload URL may live; default 900 s (20 MiB over a slow link). */
+  maxUploadUrlSeconds?: number;
+  /** Signing time of presigned URLs; default the system clock. */
+  now?: () => Date;
+}
+
+/** Tag on an object uploaded through a presigned URL until completeUpload has verified it. */
+export const PENDING_UPLOAD_TAG = { key: 'elicense-upload', value: 'pending' } as const;
+
+/** User metadata (x-amz-meta-*) the store writes on every object. */
+const META = { sha256: 'sha256', size: 'size', mediaType: 'media-type' } as const;
+
+type Body =
+  | { kind: 'read'; bytes: Uint8Array }
+  | { kind: 'oversized'; size: number }
+  /** The SDK found the bytes differ from the checksum S3 returned with them. */
+  | { kind: 'checksum-failed'; detail: string };
+
+export class S3DocumentStore implements DocumentStore {
+  readonly #s3: S3Client;
+  readonly #bucket: string;
+  readonly #kmsKeyId: string;
+  readonly #accepted: readonly string[];
+  readonly #maxBytes: number;
+  readonly #maxDownloadSeconds: number;
+  readonly #maxUploadSeconds: number;
+  readonly #now: () => Date;
+
+  constructor(s3: S3Client, config: S3DocumentStoreConfig) {
+    this.#s3 = s3;
+    this.#bucket = config.bucket;
+    this.#kmsKeyId = config.kmsKeyId;
+    this.#accepted = config.acceptedMediaTypes ?? DEFAULT_ACCEPTED_MEDIA_TYPES;
+    const unknown = this.#accepted.filter((type) => LAYOUT_MEDIA_TYPES[type] === undefined);
+    if (unknown.length > 0) {
+      throw new Error(
+        `acceptedMediaTypes must be among ${Object.keys(LAYOUT_MEDIA_TYPES).join(', ')}; found ${unknown.join(', ')}`,
+      );
+    }
+    this.#maxBytes = config.maxBytes ?? MAX_LAYOUT_DOCUMENT_BYTES;
+    this.#maxDownloadSeconds = config.maxDownloadUrlSeconds ?? 300;
+    this.#maxUploadSeconds = config.maxUploadUrlSeconds ?? 900;
+    this.#now = config.now ?? (() => new Date());
+  }
+
+  async put(document: NewDocument): Promise<StoredDocument> {
+    if (document.sha256 !== undefined) checkDocumentDigest(document.sha256);
+    const format = layoutFormatOf(document.mediaType, this.#accepted);
+    checkDocumentSize(document.bytes.byteLength, this.#maxBytes);
+    checkLayoutContent(format, document.bytes);
+    const sha256 = documentDigest(document.bytes);
+    if (document.sha256 !== undefined && document.sha256 !== sha256) {
+      throw new DocumentUploadRejected('(not stored)', 'digest', document.sha256, sha256);
+    }
+    const stored: StoredDocument = {
+      key: newDocumentKey(),
+      sha256,
+      size: document.bytes.byteLength,
+      mediaType: canonicalMediaType(format),
+    };
+    await this.#s3.send(new PutObjectCommand({ ...this.#putInput(stored), Body: document.bytes }));
+    return stored;
+  }
+
+  async get(document: DocumentRef): Promise<RetrievedDocument> {
+    this.#checkKey(document.key);
+    checkDocumentDigest(document.sha256);
+    const object = await this.#open(document.key);
+    if (object === undefined) throw new DocumentNotFound(document.key);
+    const body = await this.#read(object);
+    if (body.kind === 'oversized') {
+      throw new DocumentDigestMismatch(
+        document.key,
+        document.sha256,
+        `an object of ${body.size} bytes, larger than any document (not read)`,
+      );
+    }
+    if (body.kind === 'checksum-failed') {
+      throw new DocumentDigestMismatch(
+        document.key,
+        document.sha256,
+        `bytes failing S3's checksum: ${body.detail}`,
+      );
+    }
+    const found = documentDigest(body.bytes);
+    if (found !== document.sha256) throw new DocumentDigestMismatch(document.key, document.sha256, found);
+    // The bytes are the ones the license binds, so their own content names their format; the
+    // metadata is only a fallback for a document stored under older content rules.
+    const format = sniffLayoutFormat(body.bytes) ?? storedFormat(object.Metadata ?? {});
+    if (format === undefined) {
+      throw new DocumentContentMismatch('PDF or OFD', 'content of neither kind and no recorded media type');
+    }
+    return {
+      key: document.key,
+      sha256: found,
+      size: body.bytes.byteLength,
+      mediaType: canonicalMediaType(format),
+      bytes: body.bytes,
+    };
+  }
+
+  async presignDownload(
+    document: Pick<StoredDocument, 'key' | 'mediaType'>,
+    expiresInSeconds: number,
+  ): Promise<PresignedDownload> {
+    this.#checkKey(document.key);
+    checkExpiry(expiresInSeconds, this.#maxDownloadSeconds);
+    const format = layoutFormatOf(document.mediaType, Object.keys(LAYOUT_MEDIA_TYPES));
+    const signingDate = this.#now();
+    const url = await getSignedUrl(
+      this.#s3,
+      new GetObjectCommand({
+        Bucket: this.#bucket,
+        Key: document.key,
+        ResponseContentType: canonicalMediaType(format),
+        ResponseContentDisposition: `attachment; filename="license-document.${format}"`,
+        ResponseCacheControl: 'private, no-store',
+      }),
+      { expiresIn: expiresInSeconds, signingDate },
+    );
+    return { url, expiresAt: new Date(signingDate.getTime() + expiresInSeconds * 1000) };
+  }
+
+  async presignUpload(declared: DeclaredUpload, expiresInSeconds: number): Promise<PendingUpload> {
+    checkDocumentDigest(declared.sha256);
+    const format = layoutFormatOf(declared.mediaType, this.#accepted);
+    if (!Number.isSafeInteger(declared.size) || declared.size < 1) {
+      throw new RangeError(
+        `declared document size must be a positive whole number of bytes; found ${declared.size}`,
+      );
+    }
+    checkDocumentSize(declared.size, this.#maxBytes);
+    checkExpiry(expiresInSeconds, this.#maxUploadSeconds);
+    const stored: StoredDocument = {
+      key: newDocumentKey(),
+      sha256: declared.sha256,
+      size: declared.size,
+      mediaType: canonicalMediaType(format),
+    };
+    const tagging = `${PENDING_UPLOAD_TAG.key}=${PENDING_UPLOAD_TAG.value}`;
+    const headers: Record<string, string> = {
+      'content-type': stored.mediaType,
+      'if-none-match': '*',
+      'x-amz-checksum-sha256': digestToS3Checksum(stored.sha256),
+      // Without it moto does not record the checksum at all; S3 accepts it alongside the checksum.
+      'x-amz-sdk-checksum-algorithm': 'SHA256',
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': this.#kmsKeyId,
+      'x-amz-server-side-encryption-bucket-key-enabled': 'true',
+      'x-amz-tagging': tagging,
+    };
+    const signingDate = this.#now();
+    const url = await getSignedUrl(
+      this.#s3,
+      new PutObjectCommand({ ...this.#putInput(stored), Tagging: tagging }),
+      {
+        expiresIn: expiresInSeconds,
+        signingDate,
+        // Signed as headers, so the uploader must send exactly these values; the metadata
+        // (the declaration) stays hoisted into the signed query string, out of the uploader's hands.
+        unhoistableHeaders: new Set([
+          'x-amz-checksum-sha256',
+          'x-amz-sdk-checksum-algorithm',
+          'x-amz-tagging',
+        ]),
+      },
+    );
+    return {
+      ...stored,
+      url,
+      method: 'PUT',
+      headers,
+      expiresAt: new Date(signingDate.getTime() + expiresInSeconds * 1000),
+    };
+  }
+
+  async completeUpload(key: string, expectedSha256: string): Promise<StoredDocument> {
+    this.#checkKey(key);
+    checkDocumentDigest(expectedSha256);
+    const object = await this.#open(key);
+    if (object === undefined) {
+      throw new DocumentUploadRejected(key, 'not-uploaded', `an object of SHA-256 ${expectedSha256}`, 'none');
+    }
+    // The declaration and the length arrive with the response headers: judged before any byte is read.
+    const metadata = object.Metadata ?? {};
+    const declaredSha256 = metadata[META.sha256];
+    const declaredSize = Number(metadata[META.size]);
+    const declaredType = metadata[META.mediaType];
+    const declaredFormat = declaredType === undefined ? undefined : LAYOUT_MEDIA_TYPES[declaredType];
+    const rejectUnread = (reason: UploadRejection, expected: string, found: string): Promise<never> => {
+      discard(object);
+      return this.#reject(key, reason, expected, found);
+    };
+    if (declaredSha256 === undefined || declaredFormat === undefined || !Number.isSafeInteger(declaredSize)) {
+      return rejectUnread('undeclared', 'an upload declared through presignUpload', 'no declaration');
+    }
+    if (declaredSha256 !== expectedSha256) {
+      return rejectUnread('digest', `declared SHA-256 ${expectedSha256}`, `declared ${declaredSha256}`);
+    }
+    if (object.ContentLength !== undefined && object.ContentLength !== declaredSize) {
+      return rejectUnread('size', `${declaredSize} bytes`, `${object.ContentLength} bytes`);
+    }
+    const body = await this.#read(object);
+    if (body.kind === 'oversized') {
+      return this.#reject(key, 'size', `at most ${this.#maxBytes} bytes`, `${body.size} bytes`);
+    }
+    if (body.kind === 'checksum-failed') {
+      return this.#reject(
+        key,
+        'digest',
+        `SHA-256 ${expectedSha256}`,
+        `bytes failing S3's checksum: ${body.detail}`,
+      );
+    }
+    if (body.bytes.byteLength !== declaredSize) {
+      return this.#reject(key, 'size', `${declaredSize} bytes`, `${body.bytes.byteLength} bytes`);
+    }
+    const found = documentDigest(body.bytes);
+    if (found !== expectedSha256) return this.#reject(key, 'digest', `SHA-256 ${expectedSha256}`, found);
+    try {
+      checkLayoutContent(declaredFormat, body.bytes);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return this.#reject(key, 'content', canonicalMediaType(declaredFormat), message);
+    }
+    await this.#s3.send(new DeleteObjectTaggingCommand({ Bucket: this.#bucket, Key: key }));
+    return { key, sha256: found, size: declaredSize, mediaType: canonicalMediaType(declaredFormat) };
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#checkKey(key);
+    await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+  }
+
+  /** PutObject fields shared by put and presignUpload. */
+  #putInput(stored: StoredDocument) {
+    return {
+      Bucket: this.#bucket,
+      Key: stored.key,
+      ContentLength: stored.size,
+      ContentType: stored.mediaType,
+      ChecksumAlgorithm: 'SHA256',
+      ChecksumSHA256: digestToS3Checksum(stored.sha256),
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: this.#kmsKeyId,
+      BucketKeyEnabled: true,
+      IfNoneMatch: '*',
+      Metadata: {
+        [META.sha256]: stored.sha256,
+        [META.size]: String(stored.size),
+        [META.mediaType]: stored.mediaType,
+      },
+    } as const;
+  }
+
+  /** The object's response (headers read, body not yet), or undefined when there is none. */
+  async #open(key: string): Promise<GetObjectCommandOutput | undefined> {
+    try {
+      return await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The body's bytes, unless it is larger than any document may be (then it is not read). */
+  async #read(object: GetObjectCommandOutput): Promise<Body> {
+    const declaredLength = object.ContentLength ?? 0;
+    if (declaredLength > this.#maxBytes) {
+      discard(object);
+      return { kind: 'oversized', size: declaredLength };
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+    } catch (error) {
+      // @aws-sdk's flexible-checksums ChecksumStream fails with a plain Error; its message is
+      // the only mark. Anything else (a reset connection) is rethrown as it is.
+      if (error instanceof Error && error.message.startsWith('Checksum mismatch')) {
+        return { kind: 'checksum-failed', detail: error.message };
+      }
+      throw error;
+    }
+    if (bytes.byteLength > this.#maxBytes) return { kind: 'oversized', size: bytes.byteLength };
+    return { kind: 'read', bytes };
+  }
+
+  async #reject(key: string, reason: UploadRejection, expected: string, found: string): Promise<never> {
+    await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+    throw new DocumentUploadRejected(key, reason, expected, found);
+  }
+
+  #checkKey(key: string): void {
+    if (!isDocumentKey(key)) throw new DocumentNotFound(key, 'not a document key');
+  }
+}
+
+function checkExpiry(seconds: number, max: number): void {
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > max) {
+    throw new PresignExpiryOutOfRange(seconds, max);
+  }
+}
+
+/** Drops an unread body, so the rest of an oversized object is never downloaded. */
+function discard(object: GetObjectCommandOutput): void {
+  if (object.Body instanceof Readable) object.Body.destroy();
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof NoSuchKey || (error instanceof Error && error.name === 'NoSuchKey');
+}
+
+function storedFormat(metadata: Record<string, string>): LayoutFormat | undefined {
+  const type = metadata[META.mediaType];
+  return type === undefined ? undefined : LAYOUT_MEDIA_TYPES[type];
+}
