@@ -1,0 +1,299 @@
+// AuditLogReader on the `audit` table, in the layout of audit-items.ts (shared with the
+// writer, the license repository):
+//
+//   pk  `A#<yyyyMMddHH>#<shard>`   hour bucket of the event time (UTC) + shard `00`–`15`
+//   sk  `<time>#<event id>`        time as Date#toISOString() (fixed width, milliseconds)
+//   id, time, action, licenseKey?  copies of the event's fields
+//   event                           the AuditEvent as canonical (RFC 8785) JSON text
+//
+// Reading a range queries every (hour, shard) partition it touches and merges them. Within a
+// partition the sort key orders by (time, id) — the time is fixed width, so text order is
+// time order — and hour buckets do not overlap, so the reader walks the buckets in order and,
+// inside one, k-way merges its 16 shards, each read lazily in small batches so that a page
+// reads little more than it returns. The page cursor is the sort key of the last event
+// returned (or the start of the next bucket to scan): everything after it in seal order is
+// still to come, whichever shard it lives in.
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { type AuditEvent, auditEventId, auditTime, parseAuditEvent } from '#core/audit/event.ts';
+import type { AuditLogReader, AuditTimeRange, StoredAuditEvent } from '#ports/audit-log.ts';
+import { InvalidCursor, type Page, type PageRequest } from '#ports/page.ts';
+import { StoredItemInvalid, type StoredItemIssue } from '#ports/stored-item-invalid.ts';
+import { AUDIT_SHARDS, auditHourBucket, auditPartitionKeys } from './audit-items.ts';
+import { issuesOf, pageLimit } from './dynamodb-paging.ts';
+
+const HOUR_MS = 3_600_000;
+
+const envelopeSchema = z.object({ pk: z.string(), sk: z.string(), id: auditEventId, time: auditTime });
+const eventTextSchema = z.object({ action: z.string(), event: z.string() });
+const cursorSchema = z.strictObject({
+  after: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z(?:#.+)?$/),
+});
+
+type Item = Record<string, unknown>;
+interface Keyed {
+  sk: string;
+  item: Item;
+}
+
+export interface AuditLogReaderOptions {
+  /**
+   * Empty hour buckets scanned at most per page (16 queries each); past it the page returns
+   * what it has with a cursor, so a sparse range of months cannot hold one call for minutes.
+   */
+  maxBucketsPerPage?: number;
+}
+
+export class DynamoAuditLogReader implements AuditLogReader {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #maxBuckets: number;
+
+  constructor(documents: DynamoDBDocumentClient, tableName: string, options: AuditLogReaderOptions = {}) {
+    this.#documents = documents;
+    this.#table = tableName;
+    this.#maxBuckets = options.maxBucketsPerPage ?? 48;
+  }
+
+  readRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<AuditEvent>> {
+    return this.#read(range, page, (keyed) => this.#validated(keyed));
+  }
+
+  readStoredRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<StoredAuditEvent>> {
+    return this.#read(range, page, (keyed) => this.#stored(keyed));
+  }
+
+  async #read<T>(
+    range: AuditTimeRange,
+    request: PageRequest | undefined,
+    decode: (keyed: Keyed) => T,
+  ): Promise<Page<T>> {
+    const limit = pageLimit(request);
+    const from = isoOf(range.from, 'from');
+    const to = isoOf(range.to, 'to');
+    const after = request?.cursor === undefined ? undefined : decodeAuditCursor(request.cursor, from, to);
+    const items: T[] = [];
+    if (from >= to) return { items };
+
+    const lower = after ?? from;
+    const lastBucket = floorHour(Date.parse(to) - 1);
+    let scanned = 0;
+    for (let bucket = floorHour(Date.parse(lower.slice(0, 24))); bucket <= lastBucket; bucket += HOUR_MS) {
+      if (scanned === this.#maxBuckets) {
+        return { items, cursor: encodeAuditCursor(new Date(bucket).toISOString()) };
+      }
+      scanned += 1;
+      const need = limit - items.length;
+      const merge = new BucketMerge(this.#documents, this.#table, bucket, lower, to, after, need);
+      const taken = await merge.take(need);
+      items.push(...taken.map(decode));
+      if (items.length === limit) {
+        const last = taken[taken.length - 1];
+        const more = bucket < lastBucket || (await merge.hasMore());
+        return more && last !== undefined ? { items, cursor: encodeAuditCursor(last.sk) } : { items };
+      }
+    }
+    return { items };
+  }
+
+  #envelope({ item }: Keyed): z.infer<typeof envelopeSchema> {
+    const parsed = envelopeSchema.safeParse(item);
+    if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
+    const { pk, sk, id, time } = parsed.data;
+    const issues: StoredItemIssue[] = [];
+    if (sk !== `${time}#${id}`) issues.push({ path: 'sk', message: `expected ${time}#${id}, found ${sk}` });
+    if (!auditPartitionKeys(auditHourBucket(time)).includes(pk)) {
+      issues.push({ path: 'pk', message: `expected the bucket of ${time}, found ${pk}` });
+    }
+    if (issues.length > 0) throw this.#invalid(item, issues);
+    return parsed.data;
+  }
+
+  #stored(keyed: Keyed): StoredAuditEvent {
+    const { id, time } = this.#envelope(keyed);
+    const text = keyed.item.event;
+    let event: unknown = text ?? null;
+    if (typeof text === 'string') {
+      try {
+        event = JSON.parse(text);
+      } catch {
+        event = text;
+      }
+    }
+    return { time, id, event };
+  }
+
+  #validated(keyed: Keyed): AuditEvent {
+    const { id, time } = this.#envelope(keyed);
+    const text = eventTextSchema.safeParse(keyed.item);
+    if (!text.success) throw this.#invalid(keyed.item, issuesOf(text.error));
+    let event: AuditEvent;
+    try {
+      event = parseAuditEvent(JSON.parse(text.data.event));
+    } catch (error) {
+      const issues =
+        error instanceof Error && 'issues' in error
+          ? (error as { issues: StoredItemIssue[] }).issues.map((i) => ({ ...i, path: `event.${i.path}` }))
+          : [{ path: 'event', message: `expected JSON text, found ${(error as Error).message}` }];
+      throw this.#invalid(keyed.item, issues);
+    }
+    const mismatches: StoredItemIssue[] = [];
+    if (event.id !== id) mismatches.push({ path: 'event.id', message: `expected ${id}, found ${event.id}` });
+    if (event.time !== time) {
+      mismatches.push({ path: 'event.time', message: `expected ${time}, found ${event.time}` });
+    }
+    if (event.action !== text.data.action) {
+      mismatches.push({
+        path: 'event.action',
+        message: `expected ${text.data.action}, found ${event.action}`,
+      });
+    }
+    if (mismatches.length > 0) throw this.#invalid(keyed.item, mismatches);
+    return event;
+  }
+
+  #invalid(item: Item, issues: StoredItemIssue[]): StoredItemInvalid {
+    return new StoredItemInvalid(this.#table, `${String(item.pk)} / ${String(item.sk)}`, issues);
+  }
+}
+
+/** One shard of one bucket, read lazily in ascending sort-key order. */
+class ShardStream {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #pk: string;
+  readonly #lower: string;
+  readonly #upper: string;
+  readonly #after: string | undefined;
+  #buffer: Keyed[] = [];
+  #startKey: Record<string, unknown> | undefined;
+  #exhausted = false;
+
+  constructor(
+    documents: DynamoDBDocumentClient,
+    table: string,
+    pk: string,
+    lower: string,
+    upper: string,
+    after: string | undefined,
+  ) {
+    this.#documents = documents;
+    this.#table = table;
+    this.#pk = pk;
+    this.#lower = lower;
+    this.#upper = upper;
+    this.#after = after;
+  }
+
+  get head(): Keyed | undefined {
+    return this.#buffer[0];
+  }
+
+  /** True when the buffer is empty but the shard may hold more. */
+  get needsFill(): boolean {
+    return this.#buffer.length === 0 && !this.#exhausted;
+  }
+
+  shift(): Keyed | undefined {
+    return this.#buffer.shift();
+  }
+
+  async fill(batch: number): Promise<void> {
+    while (this.needsFill) {
+      // `sk BETWEEN lower AND upper`: lower is a time (or a cursor's `time#id`) and upper a bare
+      // time, so this is lower ≤ sk < upper — no sort key equals a bare time, and `<upper>#…`
+      // sorts after `<upper>`. The event equal to the cursor itself is dropped below.
+      const { Items = [], LastEvaluatedKey } = await this.#documents.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+          ExpressionAttributeValues: { ':pk': this.#pk, ':lower': this.#lower, ':upper': this.#upper },
+          ExclusiveStartKey: this.#startKey,
+          Limit: batch,
+          ConsistentRead: true,
+        }),
+      );
+      this.#startKey = LastEvaluatedKey;
+      this.#exhausted = LastEvaluatedKey === undefined;
+      for (const item of Items) {
+        const sk = String(item.sk);
+        if (this.#after === undefined || sk > this.#after) this.#buffer.push({ sk, item });
+      }
+    }
+  }
+}
+
+/** The shards of one hour bucket merged in sort-key order. */
+class BucketMerge {
+  readonly #streams: ShardStream[];
+  readonly #batch: number;
+
+  constructor(
+    documents: DynamoDBDocumentClient,
+    table: string,
+    bucket: number,
+    lower: string,
+    upper: string,
+    after: string | undefined,
+    need: number,
+  ) {
+    this.#streams = auditPartitionKeys(auditHourBucket(new Date(bucket).toISOString())).map(
+      (pk) => new ShardStream(documents, table, pk, lower, upper, after),
+    );
+    // About twice each shard's share of the page, so an even spread is read in one round;
+    // +1 covers the cursor's own event, which the query returns and the stream drops.
+    this.#batch = Math.min(need + 1, Math.max(8, Math.ceil((2 * need) / AUDIT_SHARDS) + 1));
+  }
+
+  async take(count: number): Promise<Keyed[]> {
+    const taken: Keyed[] = [];
+    while (taken.length < count) {
+      await this.#fillEmpty();
+      let next: ShardStream | undefined;
+      for (const stream of this.#streams) {
+        const head = stream.head;
+        if (head !== undefined && (next?.head === undefined || head.sk < next.head.sk)) next = stream;
+      }
+      const keyed = next?.shift();
+      if (keyed === undefined) break;
+      taken.push(keyed);
+    }
+    return taken;
+  }
+
+  async hasMore(): Promise<boolean> {
+    await this.#fillEmpty();
+    return this.#streams.some((stream) => stream.head !== undefined);
+  }
+
+  async #fillEmpty(): Promise<void> {
+    await Promise.all(this.#streams.filter((s) => s.needsFill).map((s) => s.fill(this.#batch)));
+  }
+}
+
+function isoOf(date: Date, name: string): string {
+  if (!Number.isFinite(date.getTime())) throw new RangeError(`range ${name} must be a valid date`);
+  return date.toISOString();
+}
+
+function floorHour(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+function encodeAuditCursor(after: string): string {
+  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+}
+
+function decodeAuditCursor(cursor: string, from: string, to: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursor('it does not decode to JSON');
+  }
+  const result = cursorSchema.safeParse(parsed);
+  if (!result.success) throw new InvalidCursor('expected an audit position');
+  const { after } = result.data;
+  if (after < from || after >= to) throw new InvalidCursor('it lies outside the requested range');
+  return after;
+}

@@ -1,0 +1,30 @@
+// Reading the audit log back in seal order — by time, then event id — over any time range.
+// The sealer reads validated events; `elicense audit verify` reads them as stored, so that an
+// altered event becomes a finding of the verifier rather than a failure of the read.
+import type { AuditEvent } from '#core/audit/event.ts';
+import type { Page, PageRequest } from './page.ts';
+
+/** Half-open: events with `from` ≤ time < `to`. */
+export interface AuditTimeRange {
+  from: Date;
+  to: Date;
+}
+
+/** An event as stored: its place in the order, and the event JSON parsed but not validated. */
+export interface StoredAuditEvent {
+  time: string;
+  id: string;
+  /** The stored event JSON parsed; the stored text itself when it does not parse. */
+  event: unknown;
+}
+
+export interface AuditLogReader {
+  /**
+   * Events in the range, validated against the audit event schema (a stored item that is not
+   * a valid event is refused with StoredItemInvalid). A page may hold fewer than `limit`
+   * events, even none, and still carry a cursor: keep reading until the cursor is absent.
+   */
+  readRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<AuditEvent>>;
+  /** The same range and order with each event exactly as stored, for verification. */
+  readStoredRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<StoredAuditEvent>>;
+}
