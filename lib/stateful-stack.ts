@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type BucketDefinition, buckets } from '../functions/adapters/aws/buckets.ts';
@@ -20,6 +20,10 @@ export class StatefulStack extends Stack {
   readonly tables: ReadonlyMap<string, TableV2>;
   readonly buckets: Readonly<Record<BucketDefinition['name'], Bucket>>;
   readonly dataKey: Key;
+  /** Envelope key of sensitive license fields (AWS Encryption SDK keyring) and the blind-index key. */
+  readonly fieldKey: Key;
+  /** The platform's own ES256 key: status lists, annotated copies, audit checkpoints. */
+  readonly platformSigningKey: Key;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -28,6 +32,20 @@ export class StatefulStack extends Stack {
     this.dataKey = new Key(this, 'DataKey', {
       description: `elicense ${config.stage}: encrypts layout documents and audit archives at rest`,
       enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.fieldKey = new Key(this, 'FieldKey', {
+      description: `elicense ${config.stage}: envelope key of sensitive license fields and the blind-index key`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Asymmetric keys cannot rotate automatically; a new platform key is rolled by publishing
+    // both in the JWKS until every list and checkpoint signed with the old one has expired.
+    this.platformSigningKey = new Key(this, 'PlatformSigningKey', {
+      description: `elicense ${config.stage}: platform signatures (status lists, annotated copies, audit checkpoints)`,
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

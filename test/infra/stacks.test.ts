@@ -48,6 +48,14 @@ describe('the CDK app', () => {
     }
   });
 
+  it('creates a rotating field-encryption key and an ES256 platform signing key', () => {
+    data.hasResourceProperties('AWS::KMS::Key', {
+      Description: Match.stringLikeRegexp('sensitive license fields'),
+      EnableKeyRotation: true,
+    });
+    data.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+  });
+
   it('keeps TTL where the definitions ask for it', () => {
     data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       TableName: 'elicense-small-nonces',
