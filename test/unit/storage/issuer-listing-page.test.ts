@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeListingCursor,
+  encodeListingCursor,
+  listingBinding,
+  mergePage,
+  type SubKeyCursor,
+  type SubKeyRows,
+} from '#adapters/aws/issuer-listing-page.ts';
+import { InvalidCursor } from '#ports/page.ts';
+
+/** What DynamoDB's Query with Limit does on one sub-key: rows after the cursor, at most `limit`. */
+function query(rows: readonly string[], cursor: string | null, limit: number): SubKeyRows<string> {
+  const after = cursor === null ? rows : rows.filter((r) => r > cursor);
+  const page = after.slice(0, limit);
+  // DynamoDB says "maybe more" (LastEvaluatedKey) whenever it stopped at the limit.
+  return { rows: page, exhausted: page.length < limit };
+}
+
+function listAll(subKeys: readonly string[][], limit: number): { items: string[]; pages: number } {
+  const binding = listingBinding(['issuer', 'type', '2025-03', String(subKeys.length)]);
+  const items: string[] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const cursors = decodeListingCursor(token, binding, subKeys.length);
+    const fetched = new Map<number, SubKeyRows<string>>();
+    cursors.forEach((cursor, s) => {
+      if (cursor !== true) fetched.set(s, query(subKeys[s]!, cursor, limit));
+    });
+    const page = mergePage(cursors, fetched, (row) => row, limit);
+    expect(page.items.length).toBeLessThanOrEqual(limit);
+    items.push(...page.items);
+    token = page.next === undefined ? undefined : encodeListingCursor(binding, page.next);
+    pages += 1;
+    if (pages > 10_000) throw new Error('paging does not end');
+  } while (token !== undefined);
+  return { items, pages };
+}
+
+describe('issuer listing over S sub-keys', () => {
+  it('returns every entry exactly once, in sort-key order, whatever the spread and page size', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.string({ minLength: 1, maxLength: 6, unit: fc.constantFrom('0', '1', '2', '3', 'a', 'b') }),
+          {
+            maxLength: 120,
+          },
+        ),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 25 }),
+        fc.array(fc.nat(), { minLength: 120, maxLength: 120 }),
+        (keys, subKeyCount, limit, spread) => {
+          const subKeys = Array.from({ length: subKeyCount }, () => [] as string[]);
+          keys.forEach((key, i) => {
+            subKeys[spread[i]! % subKeyCount]!.push(key);
+          });
+          for (const rows of subKeys) rows.sort();
+          const { items } = listAll(subKeys, limit);
+          expect(items).toEqual([...keys].sort());
+        },
+      ),
+    );
+  });
+
+  it('fills every page but the last, and ends with no cursor', () => {
+    const subKeys = [
+      ['a1', 'a4', 'a7'],
+      ['a2', 'a5'],
+      ['a3', 'a6', 'a8', 'a9'],
+    ];
+    const binding = listingBinding(['i', 't', '2025-03', '3']);
+    const cursors = decodeListingCursor(undefined, binding, 3);
+    expect(cursors).toEqual([null, null, null]);
+    const first = mergePage(
+      cursors,
+      new Map(subKeys.map((rows, s) => [s, query(rows, null, 4)])),
+      (r) => r,
+      4,
+    );
+    expect(first.items).toEqual(['a1', 'a2', 'a3', 'a4']);
+    // Sub-key 1 returned fewer than asked (exhausted) but still has a5 untaken: it keeps a cursor.
+    expect(first.next).toEqual(['a4', 'a2', 'a3']);
+    expect(listAll(subKeys, 4)).toEqual({
+      items: ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9'],
+      pages: 3,
+    });
+  });
+
+  it('refuses a cursor of another listing, of another sub-key count, or altered', () => {
+    const binding = listingBinding(['i', 't', '2025-03', '2']);
+    const other = listingBinding(['i', 't', '2025-04', '2']);
+    const cursor = encodeListingCursor(binding, ['x', true] satisfies SubKeyCursor[]);
+    expect(decodeListingCursor(cursor, binding, 2)).toEqual(['x', true]);
+    expect(() => decodeListingCursor(cursor, other, 2)).toThrow(InvalidCursor);
+    expect(() => decodeListingCursor(cursor, binding, 3)).toThrow(/expected 3 sub-key positions/);
+    expect(() => decodeListingCursor(`${cursor}!`, binding, 2)).toThrow(/base64url/);
+    expect(() => decodeListingCursor(encodeListingCursor(binding, ['', true]), binding, 2)).toThrow(
+      InvalidCursor,
+    );
+  });
+});
