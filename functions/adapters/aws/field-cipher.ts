@@ -3,37 +3,44 @@
 // (RawAesKeyringNode, see adapters/local/field-cipher.ts) on the local platform.
 //
 // Why one ESDK message per license with a constant encryption context, and the {table,
-// license id, field} binding inside the authenticated plaintext — measured against moto,
-// 50 licenses of 5 sensitive fields each, one container issuing, a fresh one reading back:
+// license id, field} binding inside the authenticated plaintext — measured against moto, one
+// container sealing the demo licenses' sensitive fields (4.2 per license on average), a fresh
+// one opening them (bench/kms-budgets.bench.ts, figures per 1,000 licenses):
 //
-//   ESDK encryption context             GenerateDataKey   Decrypt (fresh container)   bytes/license
-//   {table, licenseId, field} per field       250                 250                     1,911
-//   {table, licenseId} per license             50                  50                       545
-//   constant {elicense:purpose}                 1                   1                       535
+//   ESDK encryption context              GenerateDataKey   Decrypt (fresh container)   bytes/license
+//   {table, licenseId, field} per field        4,200              4,200              ~380 per field
+//   {table, licenseId} per license             1,000              1,000                     ~545
+//   constant {elicense:purpose}                    1                  1                     ~535
 //
 // The caching materials manager keys its encrypt cache on (partition, suite, encryption
 // context) and its decrypt cache on (partition, suite, encrypted data keys, encryption
 // context) — @aws-crypto/cache-material build_cryptographic_materials_cache_key_helpers. Any
-// license-specific value in the ESDK context is therefore a cache miss on every license:
-// one GenerateDataKey per issuance and one Decrypt per retrieval, against budgets of ≤ 2 per
-// 1,000. So the KMS-visible context is constant, and the binding moves into the message body:
-// the plaintext is {v, table, licenseId, fields: {name: value}}, authenticated by the ESDK's
+// license-specific value in the ESDK context is therefore a cache miss on every license (so
+// {table, licenseId} fails the budget as surely as {table, licenseId, field}): one
+// GenerateDataKey per issuance and one Decrypt per retrieval, against budgets of ≤ 2 per 1,000.
+// So the KMS-visible context is constant, and the binding moves into the message body: the
+// plaintext is {v, table, licenseId, fields: {name: value}}, authenticated by the ESDK's
 // AES-GCM under a committed key, and decryptFields refuses a body whose table or license id is
-// not the one asked for. Moving the sealed bytes to another license, table or field name, or
-// changing one bit, fails exactly as an encryption-context mismatch would; what is lost is
+// not the one asked for. Sealed bytes moved to another license or table, or with any bit
+// changed, do not open, exactly as under an encryption-context mismatch; field names are
+// inside the same authenticated body, so a value cannot move between fields. What is lost is
 // only that KMS (CloudTrail, key policy conditions) no longer sees the license id — which it
-// should not see at one call per container anyway.
+// cannot usefully see at one call per container anyway. (A data domain in the context would let
+// key policies split 人口库 from 法人库 at one data key per domain per container; not done.)
+//
+// Decrypt stays at one call per distinct data key: retrieving licenses sealed by many
+// containers over many five-minute windows costs one Decrypt per window met, then none.
 //
 // Suite: ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY (committing, unsigned). The signed
-// suite (…_ECDSA_P384) measured 4.2 ms per encrypt and 2.9 ms per decrypt against 2.6 and
-// 2.0 ms, and 769 against 572 bytes; its guarantee (a decrypt-only principal cannot forge
-// ciphertexts) adds little here, where every license is itself signed by the issuing agency.
+// suite (…_ECDSA_P384) measured 1.7 ms per encrypt and 1.5 ms per decrypt against 0.6 and 0.7
+// ms (2 vCPU, shared), and 770 against 572 bytes; its guarantee (a decrypt-only principal
+// cannot forge ciphertexts) adds little where every license is itself signed by its issuer.
 //
-// The ESDK costs about 2 ms of CPU per license on a warm cache (bench field_encrypt_us_per_license,
-// field_decrypt_us_per_license); plain AES-GCM under a cached data key would cost microseconds.
-// That is a measured cost, not a reason to leave the ESDK: next to a KMS Sign and a DynamoDB
-// transaction per issuance it is small, and it buys a reviewed message format, key commitment
-// and keyrings for KMS, multi-Region and CloudHSM-backed keys.
+// The ESDK costs 0.5–1 ms of CPU per license on a warm cache (bench field_encrypt_us_per_license,
+// field_decrypt_us_per_license); AES-256-GCM of the same body under a cached data key costs
+// 20–30 µs. That is a measured cost, not a reason to leave the ESDK: next to a KMS Sign and a
+// DynamoDB transaction per issuance it is small, and it buys a reviewed message format, key
+// commitment and keyrings for KMS, multi-Region and CloudHSM-backed keys.
 import {
   AlgorithmSuiteIdentifier,
   buildClient,
@@ -179,6 +186,15 @@ export interface KmsFieldCipherOptions {
 /** Field encryption under a KMS key, through the given client (so its middleware sees every call). */
 export function kmsFieldCipher(options: KmsFieldCipherOptions): EsdkFieldCipher {
   const { kms, keyArn } = options;
+  return new EsdkFieldCipher({
+    keyring: kmsKeyring(kms, keyArn),
+    partition: `kms:${keyArn}`,
+    limits: options.limits,
+  });
+}
+
+/** The ESDK's KMS keyring over `keyArn`, calling KMS through `kms`. */
+export function kmsKeyring(kms: KMSClient, keyArn: string): KmsKeyringNode {
   // The keyring calls these three methods; routing them through send() keeps one client,
   // and with it one middleware stack (tracing, the budget tests' command counter).
   const client: EsdkKmsClient = {
@@ -186,8 +202,7 @@ export function kmsFieldCipher(options: KmsFieldCipherOptions): EsdkFieldCipher 
     encrypt: (input) => kms.send(new EncryptCommand(input)),
     decrypt: (input) => kms.send(new DecryptCommand(input)),
   };
-  const keyring = new KmsKeyringNode({ generatorKeyId: keyArn, clientProvider: () => client });
-  return new EsdkFieldCipher({ keyring, partition: `kms:${keyArn}`, limits: options.limits });
+  return new KmsKeyringNode({ generatorKeyId: keyArn, clientProvider: () => client });
 }
 
 /** What the ESDK's KMS keyring calls on a client. */
