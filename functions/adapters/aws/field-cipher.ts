@@ -139,7 +139,8 @@ export class EsdkFieldCipher implements FieldCipher {
       encryptionContext: { ...FIELD_ENCRYPTION_CONTEXT },
       suiteId: SUITE,
     });
-    return new Uint8Array(result.buffer, result.byteOffset, result.byteLength);
+    // A copy: small Buffers are views into Node's shared pool, not something to hand out.
+    return new Uint8Array(result);
   }
 
   async decryptFields(binding: FieldBinding, sealed: SealedFields): Promise<LicenseFields> {

@@ -80,7 +80,9 @@ export class KmsSigningKeys implements SigningKeys {
       key = this.#load(keyRef);
       this.#keys.set(keyRef, key);
       // A failure (throttling, a key not yet shared) must not stick for the container's life.
-      key.catch(() => this.#keys.delete(keyRef));
+      key.catch(() => {
+        if (this.#keys.get(keyRef) === key) this.#keys.delete(keyRef);
+      });
     }
     return key;
   }

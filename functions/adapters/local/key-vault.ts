@@ -140,14 +140,18 @@ export class LocalKeyVault implements SigningKeys {
     return this.keyFor(LOCAL_PLATFORM_KEY_REF);
   }
 
-  /** The AES-256 key that wraps field-encryption data keys (RawAesKeyringNode's master key). */
-  fieldWrappingKey(): Promise<Uint8Array> {
-    return remember(this.#secrets, 'field-wrapping', () => this.#secret('field-wrapping', 32));
+  /** The AES-256 key that wraps field-encryption data keys (RawAesKeyringNode's master key); a fresh copy each call. */
+  async fieldWrappingKey(): Promise<Uint8Array> {
+    return Uint8Array.from(
+      await remember(this.#secrets, 'field-wrapping', () => this.#secret('field-wrapping', 32)),
+    );
   }
 
-  /** The HMAC-SHA256 key of the holder blind index. */
-  blindIndexKey(): Promise<Uint8Array> {
-    return remember(this.#secrets, 'blind-index', () => this.#secret('blind-index', 32));
+  /** The HMAC-SHA256 key of the holder blind index; a fresh copy each call. */
+  async blindIndexKey(): Promise<Uint8Array> {
+    return Uint8Array.from(
+      await remember(this.#secrets, 'blind-index', () => this.#secret('blind-index', 32)),
+    );
   }
 
   async #signingKey(keyRef: SigningKeyRef, name: string): Promise<SigningKey> {
