@@ -59,6 +59,21 @@ export class StatusSlotTaken extends Error {
   }
 }
 
+/** A status change named a status-list slot that is not the license's own. */
+export class StatusSlotMismatch extends Error {
+  readonly code = 'STATUS_SLOT_MISMATCH';
+  readonly listId: string;
+  readonly index: number;
+  constructor(listId: string, index: number, licenseId: string) {
+    super(
+      `expected index ${index} of status list ${listId} to belong to license ${licenseId}, found it does not`,
+    );
+    this.name = 'StatusSlotMismatch';
+    this.listId = listId;
+    this.index = index;
+  }
+}
+
 /** An audit event id (at its time) was already recorded; events are written once and never replaced. */
 export class AuditEventExists extends Error {
   readonly code = 'AUDIT_EVENT_EXISTS';

@@ -111,7 +111,8 @@ export interface LicenseRepository {
   /**
    * Suspends, reinstates or revokes: license status, status-list entry and audit event in one
    * write, on condition that the license is still at `expectedVersion` and status `change.from`.
-   * Returns the new `version`. Fails with LicenseNotFound or ConcurrentModification.
+   * Returns the new `version`. Fails with LicenseNotFound, ConcurrentModification or
+   * StatusSlotMismatch (the slot is not this license's).
    */
   changeStatus(write: StatusChangeWrite): Promise<{ version: number }>;
 

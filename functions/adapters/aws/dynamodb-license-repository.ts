@@ -11,6 +11,7 @@ import {
   GrantUseRefused,
   LicenseAlreadyExists,
   LicenseNotFound,
+  StatusSlotMismatch,
   StatusSlotTaken,
 } from '#core/storage-errors.ts';
 import type {
@@ -201,7 +202,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     ];
     await this.#write(items, 'changeStatus', (reasons) => {
       if (failed(reasons, 0)) return lockFailure(licenseId, expectedVersion, reasons[0]);
-      if (failed(reasons, 1)) return new StatusSlotTaken(statusSlot.listId, statusSlot.index);
+      if (failed(reasons, 1)) return new StatusSlotMismatch(statusSlot.listId, statusSlot.index, licenseId);
       if (failed(reasons, 2)) return new AuditEventExists(auditEvent.id);
       return undefined;
     });
@@ -246,7 +247,9 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     await this.#write(items, 'reissue', (reasons) => {
       if (failed(reasons, 0)) return lockFailure(current.id, current.version, reasons[0]);
       if (failed(reasons, 1)) return new LicenseAlreadyExists(next.id);
-      if (failed(reasons, 2)) return new StatusSlotTaken(current.statusSlot.listId, current.statusSlot.index);
+      if (failed(reasons, 2)) {
+        return new StatusSlotMismatch(current.statusSlot.listId, current.statusSlot.index, current.id);
+      }
       if (failed(reasons, 3)) return new StatusSlotTaken(next.statusSlot.listId, next.statusSlot.index);
       if (failed(reasons, 6)) return new AuditEventExists(auditEvent.id);
       return undefined;

@@ -5,7 +5,12 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { auditPartitionKey } from '#adapters/aws/audit-items.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { reinstate, reissue, revoke, suspend } from '#core/lifecycle.ts';
-import { ConcurrentModification, LicenseAlreadyExists, LicenseNotFound } from '#core/storage-errors.ts';
+import {
+  ConcurrentModification,
+  LicenseAlreadyExists,
+  LicenseNotFound,
+  StatusSlotMismatch,
+} from '#core/storage-errors.ts';
 import { DEMO_LICENSES } from '#dev/demo/catalog.ts';
 import type { LicenseRecord } from '#ports/license-repository.ts';
 import {
@@ -135,6 +140,22 @@ describe('changeStatus', () => {
         auditEvent: auditEventFor('license.suspended', { licenseId: license.id }),
       }),
     ).rejects.toBeInstanceOf(LicenseNotFound);
+    expect(await snapshot(stage)).toEqual(before);
+  });
+
+  test('a status-list slot that is not the license’s own → StatusSlotMismatch, and nothing written', async () => {
+    const license = await issued('WRONGSLOT1');
+    const other = await issued('WRONGSLOT2');
+    const before = await snapshot(stage);
+    await expect(
+      stage.repository.changeStatus({
+        licenseId: license.id,
+        expectedVersion: 1,
+        change: revoke('valid', { actor: agency, at, reason: '吊销' }),
+        statusSlot: other.statusSlot,
+        auditEvent: auditEventFor('license.revoked', { licenseId: license.id }),
+      }),
+    ).rejects.toBeInstanceOf(StatusSlotMismatch);
     expect(await snapshot(stage)).toEqual(before);
   });
 
