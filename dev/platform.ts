@@ -2,9 +2,11 @@ import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { handlerEntry, type RouteGroup } from '#http/routes.ts';
 import { bundleHandler } from '#lib/bundling.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
+import { DEMO_AGENCIES } from './demo/catalog.ts';
 import { type LocalServices, startLocalServices } from './emulators/index.ts';
 import { provisionStage } from './provision.ts';
 import { createLocalServer, listen } from './server.ts';
@@ -45,6 +47,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
   });
   let server: Server | undefined;
   try {
+    if (options.dataDir) await openKeyVault(join(options.dataDir, 'keys'), log);
     const bindings = await provisionStage({
       stage,
       shardsPerDomain: options.shardsPerDomain ?? { person: 2, 'legal-entity': 2 },
@@ -81,6 +84,24 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     await services.stop();
     throw error;
   }
+}
+
+/**
+ * The local platform's software HSM: created on first start under the data folder (keys
+ * sealed under a master key there), opened on every later one — the platform key, the field
+ * wrapping key, the blind-index key and a seal key per demo issuing agency.
+ */
+async function openKeyVault(dir: string, log: (line: string) => void): Promise<LocalKeyVault> {
+  const vault = await LocalKeyVault.open({ dir });
+  const seals = DEMO_AGENCIES.flatMap((agency) => (agency.sealKey ? [agency.sealKey.keyRef] : []));
+  const [platform] = await Promise.all([
+    vault.platformKey(),
+    vault.fieldWrappingKey(),
+    vault.blindIndexKey(),
+    ...seals.map((ref) => vault.keyFor(ref)),
+  ]);
+  log(`key vault ${dir}: platform key ${platform.publicJwk.kid}, ${seals.length} agency seal keys`);
+  return vault;
 }
 
 async function loadSource(group: RouteGroup): Promise<ApiHandler> {

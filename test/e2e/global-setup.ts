@@ -7,6 +7,8 @@ declare module 'vitest' {
     platformUrl: string;
     /** Endpoints of the services behind it, for tests that start a second platform on them. */
     platformEndpoints: Record<string, string | undefined>;
+    /** The platform's data folder (DynamoDB, S3 objects, key vault). */
+    platformDataDir: string;
   }
 }
 
@@ -17,5 +19,6 @@ export default async function setup(project: TestProject) {
   const platform = await startPlatformProcess();
   project.provide('platformUrl', platform.url);
   project.provide('platformEndpoints', platform.endpoints);
+  project.provide('platformDataDir', platform.dataDir);
   return () => platform.stop();
 }

@@ -9,6 +9,7 @@ const START_TIMEOUT_MS = 180_000;
 
 export interface PlatformProcess {
   url: string;
+  dataDir: string;
   endpoints: Record<string, string | undefined>;
   emulatorPids: number[];
   process: TetheredProcess;
@@ -50,9 +51,10 @@ export async function startPlatformProcess(
     await rm(dataDir, { recursive: true, force: true });
     throw new Error(`the local platform did not start (${outcome}); last output:\n${child.outputTail()}`);
   }
-  const info = JSON.parse(outcome) as Omit<PlatformProcess, 'process' | 'stop'>;
+  const info = JSON.parse(outcome) as Omit<PlatformProcess, 'process' | 'stop' | 'dataDir'>;
   return {
     ...info,
+    dataDir,
     process: child,
     async stop() {
       await child.stop();
