@@ -9,7 +9,7 @@
 // Reading a range queries every (hour, shard) partition it touches and merges them. Within a
 // partition the sort key orders by (time, id) — the time is fixed width, so text order is
 // time order — and hour buckets do not overlap, so the reader walks the buckets in order and,
-// inside one, k-way merges its 16 shards, each read lazily in small batches so that a page
+// inside one, k-way merges its AUDIT_SHARDS shards, each read lazily in small batches so that a page
 // reads little more than it returns. The page cursor is the sort key of the last event
 // returned (or the start of the next bucket to scan): everything after it in seal order is
 // still to come, whichever shard it lives in.

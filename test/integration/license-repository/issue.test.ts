@@ -93,7 +93,7 @@ describe('issue', () => {
         `2025-03-01T08:00:00.000Z#${license.id}`,
       ),
     ).toMatchObject({ licenseId: license.id });
-    const shardOfEvent = String(stableShard(event.id, 16)).padStart(2, '0');
+    const shardOfEvent = String(stableShard(event.id, 32)).padStart(2, '0');
     expect(auditPartitionKey(event.time, event.id)).toBe(`A#2025030108#${shardOfEvent}`);
     const audit = await rawItem(
       stage,

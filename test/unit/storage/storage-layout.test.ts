@@ -24,7 +24,7 @@ describe('audit item layout', () => {
   it('keys an event by hour bucket and a stable shard of its id, sorted by time then id', () => {
     const item = auditItem(event);
     expect(auditHourBucket(event.time)).toBe('2025030123');
-    expect(item.pk).toBe(`A#2025030123#${String(stableShard('evt-1', 16)).padStart(2, '0')}`);
+    expect(item.pk).toBe(`A#2025030123#${String(stableShard('evt-1', 32)).padStart(2, '0')}`);
     expect(item.sk).toBe('2025-03-01T23:59:59.999Z#evt-1');
     expect(item.licenseKey).toBe('1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.DEMO0000001');
     // RFC 8785: keys sorted, no whitespace.
@@ -41,8 +41,8 @@ describe('audit item layout', () => {
     expect('licenseKey' in auditItem({ ...event, subject: { grantId: 'g1' } })).toBe(false);
   });
 
-  it('lists the 16 partitions of an hour for readers, and refuses a time that is not UTC', () => {
-    expect(auditPartitionKeys('2025030123')).toHaveLength(16);
+  it('lists the 32 partitions of an hour for readers, and refuses a time that is not UTC', () => {
+    expect(auditPartitionKeys('2025030123')).toHaveLength(32);
     expect(auditPartitionKeys('2025030123')).toContain(auditPartitionKey(event.time, event.id));
     expect(() => auditHourBucket('2025-03-01T23:59:59.999+08:00')).toThrow(/RFC 3339 UTC/);
   });
