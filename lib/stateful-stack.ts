@@ -83,6 +83,15 @@ export class StatefulStack extends Stack {
           serverAccessLogsBucket: accessLogs,
           serverAccessLogsPrefix: `${definition.name}/`,
           removalPolicy: RemovalPolicy.RETAIN,
+          // A presigned upload stays tagged pending until its digest is checked; one never
+          // completed is removed after a day (functions/adapters/aws/document-store.ts).
+          ...(definition.name === 'documents'
+            ? {
+                lifecycleRules: [
+                  { tagFilters: { 'elicense-upload': 'pending' }, expiration: Duration.days(1) },
+                ],
+              }
+            : {}),
         }),
       ]),
     ) as Record<BucketDefinition['name'], Bucket>;

@@ -81,6 +81,19 @@ describe('the CDK app', () => {
     }
   });
 
+  it('expires presigned uploads never completed', () => {
+    data.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            ExpirationInDays: 1,
+            TagFilters: [{ Key: 'elicense-upload', Value: 'pending' }],
+          }),
+        ],
+      },
+    });
+  });
+
   it('runs functions on Node 24, ARM64, with X-Ray and their own log group', () => {
     api.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
