@@ -9,6 +9,7 @@ import type { ApiHandler } from '../functions/handlers/observability.ts';
 import { DEMO_AGENCIES } from './demo/catalog.ts';
 import { type LocalServices, startLocalServices } from './emulators/index.ts';
 import { provisionStage } from './provision.ts';
+import { seedDemo } from './seed.ts';
 import { createLocalServer, listen } from './server.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '..');
@@ -47,12 +48,21 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
   });
   let server: Server | undefined;
   try {
-    if (options.dataDir) await openKeyVault(join(options.dataDir, 'keys'), log);
+    const vault = options.dataDir ? await openKeyVault(join(options.dataDir, 'keys'), log) : undefined;
     const bindings = await provisionStage({
       stage,
       shardsPerDomain: options.shardsPerDomain ?? { person: 2, 'legal-entity': 2 },
       env: services.env,
     });
+    if (vault && options.dataDir) {
+      await seedDemo({
+        env: services.env,
+        configTable: bindings.TABLE_CONFIG!,
+        vault,
+        dataDir: options.dataDir,
+        log,
+      });
+    }
     // In-process handlers read their configuration from process.env when first imported,
     // exactly as a Lambda container does.
     Object.assign(process.env, services.env, bindings, {
