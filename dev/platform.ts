@@ -17,8 +17,8 @@ const repositoryRoot = resolve(import.meta.dirname, '..');
 export interface PlatformOptions {
   /** 0 picks a free port. */
   port: number;
-  /** Where DynamoDB Local and the S3 server keep their data; emulators run in memory / temp when omitted. */
-  dataDir?: string;
+  /** Where DynamoDB Local, the S3 server, the key vault and the demo key files keep their data. */
+  dataDir: string;
   /** Serve the esbuild bundles that the CDK stack deploys instead of the sources. */
   bundled?: boolean;
   stage?: string;
@@ -43,26 +43,25 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
   const services = await startLocalServices({
     services: ['dynamodb', 's3'],
     mode: 'platform',
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    dataDir: options.dataDir,
     log,
   });
   let server: Server | undefined;
   try {
-    const vault = options.dataDir ? await openKeyVault(join(options.dataDir, 'keys'), log) : undefined;
+    const keyVaultDir = join(options.dataDir, 'keys');
+    const vault = await openKeyVault(keyVaultDir, log);
     const bindings = await provisionStage({
       stage,
       shardsPerDomain: options.shardsPerDomain ?? { person: 2, 'legal-entity': 2 },
       env: services.env,
     });
-    if (vault && options.dataDir) {
-      await seedDemo({
-        env: services.env,
-        configTable: bindings.TABLE_CONFIG!,
-        vault,
-        dataDir: options.dataDir,
-        log,
-      });
-    }
+    await seedDemo({
+      env: services.env,
+      configTable: bindings.TABLE_CONFIG!,
+      vault,
+      dataDir: options.dataDir,
+      log,
+    });
     // In-process handlers read their configuration from process.env when first imported,
     // exactly as a Lambda container does.
     Object.assign(process.env, services.env, bindings, {
@@ -70,16 +69,19 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
-    const bundleDir = join(options.dataDir ?? join(repositoryRoot, '.elicense'), 'bundles');
+    const bundleDir = join(options.dataDir, 'bundles');
     server = createLocalServer({
       stage,
       log,
       loadHandler: (group) => (options.bundled ? loadBundled(group, bundleDir) : loadSource(group)),
     });
     const port = await listen(server, options.port);
+    const url = `http://127.0.0.1:${port}`;
+    // Handlers load on their first request, after this: they see the URL they are served at.
+    Object.assign(process.env, { ELICENSE_PUBLIC_BASE_URL: url, ELICENSE_KEY_VAULT_DIR: keyVaultDir });
     const running = server;
     return {
-      url: `http://127.0.0.1:${port}`,
+      url,
       port,
       services,
       async stop() {

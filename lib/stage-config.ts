@@ -14,6 +14,14 @@ export const StageConfigSchema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as cn-north-1')
       .optional(),
+    /**
+     * The API's public base URL (the custom domain in front of API Gateway): issuer URIs
+     * (`<url>/agencies/<USCC>`) and status-list URIs in every license are built from it, so it
+     * must never change for a stage once licenses are issued.
+     */
+    publicBaseUrl: z
+      .url({ protocol: /^https$/ })
+      .describe('the https URL licenses name as issuer and status base'),
     /** Physical shards of the license table per data domain (人口库 person, 法人库 legal-entity, …). */
     shardsPerDomain: z
       .record(

@@ -50,12 +50,17 @@ export class StatelessStack extends Stack {
       );
     }
     this.functions = functions;
-    // The public group answers /health: it may see that the config table and documents bucket
-    // exist, and nothing more — no data, no keys.
-    functions
-      .get('public')
-      ?.bindTable('config', data.tables.get('config')!, 'DESCRIBE')
-      .bindBucket('documents', data.buckets.documents, 'LIST');
+    // The public group: health, catalog, JWKS, verification. It reads the catalog and status
+    // entries and the public halves of keys — no decrypt, no sign.
+    const publicFunction = functions.get('public');
+    if (publicFunction) {
+      publicFunction
+        .bindTable('config', data.tables.get('config')!, 'RO')
+        .bindTable('status-lists', data.tables.get('status-lists')!, 'RO')
+        .bindBucket('documents', data.buckets.documents, 'LIST')
+        .bindPublicKeys(data.platformSigningKey);
+      publicFunction.function.addEnvironment('ELICENSE_PUBLIC_BASE_URL', config.publicBaseUrl);
+    }
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
     this.api = new RestApi(this, 'Api', {

@@ -1,18 +1,30 @@
+import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { dynamoDbTableProbe, s3BucketProbe } from '#adapters/aws/probes.ts';
+import { DynamoDbStatusReader } from '#adapters/aws/status-reader.ts';
 import { checkHealth } from '#app/check-health.ts';
+import { publishJwks } from '#app/publish-jwks.ts';
+import { verifyLicense } from '#app/verify-license.ts';
 import { buildOpenApi } from '#http/openapi.ts';
+import { HttpProblem } from '#http/problem.ts';
+import { parseJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
-import { dynamodb, s3 } from './aws-clients.ts';
+import { VerifyRequestSchema } from '#http/schemas.ts';
+import { documents, dynamodb, s3 } from './aws-clients.ts';
 import { environment } from './environment.ts';
 import { logger, withPowertools } from './observability.ts';
+import { signingKeys } from './signing-keys.ts';
 
-// Public route group: no caller authentication; holds no decrypt or sign permission.
+// Public route group: no caller authentication. It reads the catalog and status entries and
+// the public halves of keys; it holds no decrypt and no sign permission.
+const config = new DynamoConfigStore(documents, environment.tables.config);
+const statuses = new DynamoDbStatusReader(documents, environment.tables.statusLists);
 const probes = [
   dynamoDbTableProbe(dynamodb, environment.tables.config),
   s3BucketProbe(s3, environment.buckets.documents),
 ];
 const openApi = JSON.stringify(buildOpenApi(undefined, environment.version));
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const router = createRouter(
   'public',
@@ -24,6 +36,45 @@ const router = createRouter(
     },
     async getOpenApi() {
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: openApi };
+    },
+    async getJwks() {
+      const jwks = await publishJwks({ config, keys: signingKeys });
+      // Keys change only when an agency is registered or its seal key rotated.
+      return jsonResponse(200, jwks, { 'cache-control': 'public, max-age=300' });
+    },
+    async listLicenseTypes(event) {
+      const limit = Number(event.queryStringParameters?.limit ?? 100);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+        throw new HttpProblem(
+          'bad-request',
+          `limit must be an integer from 1 to 100, found ${event.queryStringParameters?.limit}`,
+        );
+      }
+      const cursor = event.queryStringParameters?.cursor;
+      const page = await config.listLicenseTypes({ limit, ...(cursor ? { cursor } : {}) });
+      return jsonResponse(200, {
+        items: page.items.map((t) => t.value),
+        ...(page.cursor ? { cursor: page.cursor } : {}),
+      });
+    },
+    async getLicenseType(event) {
+      const code = event.pathParameters?.code ?? '';
+      const type = await config.getLicenseType(code);
+      if (!type) throw new HttpProblem('not-found', `no license type ${code}`);
+      return jsonResponse(200, type.value);
+    },
+    async verifyLicense(event) {
+      const request = parseJsonBody(event, VerifyRequestSchema);
+      const result = await verifyLicense(
+        {
+          presentation: request.presentation,
+          ...(request.audience && request.nonce
+            ? { keyBinding: { audience: request.audience, nonce: request.nonce } }
+            : {}),
+        },
+        { config, keys: signingKeys, statuses, publicBaseUrl: environment.publicBaseUrl, now: nowSeconds },
+      );
+      return jsonResponse(200, result);
     },
   },
   { onUnexpectedError: (error, route) => logger.error('route failed', { error, route: route.operationId }) },

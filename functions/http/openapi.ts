@@ -18,6 +18,8 @@ export function buildOpenApi(
   const registered = z.toJSONSchema(z.globalRegistry, {
     uri: (id) => `${COMPONENT_PREFIX}${id}`,
     target: 'draft-2020-12',
+    // Refinements and transforms have no JSON Schema; the schema around them still does.
+    unrepresentable: 'any',
   }).schemas;
   const schemas = Object.fromEntries(
     Object.entries(registered).map(([id, schema]) => {
@@ -32,7 +34,24 @@ export function buildOpenApi(
       operationId: route.operationId,
       summary: route.summary,
       tags: [route.group],
-      parameters: pathParameters(route.path),
+      parameters: [
+        ...pathParameters(route.path),
+        ...Object.entries(route.query ?? {}).map(([name, description]) => ({
+          name,
+          in: 'query',
+          required: false,
+          description,
+          schema: { type: 'string' },
+        })),
+      ],
+      ...(route.requestBody
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: schemaRef(route.requestBody) } },
+            },
+          }
+        : {}),
       responses: {
         ...Object.fromEntries(
           Object.entries(route.responses).map(([status, spec]) => [
@@ -76,7 +95,10 @@ export function buildOpenApi(
 function schemaRef(schema: z.ZodType): JsonSchema {
   const id = z.globalRegistry.get(schema)?.id;
   if (id) return { $ref: `${COMPONENT_PREFIX}${id}` };
-  const { $schema: _s, ...inline } = z.toJSONSchema(schema, { target: 'draft-2020-12' }) as JsonSchema;
+  const { $schema: _s, ...inline } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+  }) as JsonSchema;
   return inline;
 }
 

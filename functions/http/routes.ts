@@ -1,5 +1,11 @@
 import type { z } from 'zod';
-import { HealthSchema } from './schemas.ts';
+import {
+  HealthSchema,
+  JwksSchema,
+  LicenseTypeListSchema,
+  VerifyRequestSchema,
+  VerifyResultSchema,
+} from './schemas.ts';
 
 // The API's routes as data: the CDK stateless stack builds API Gateway resources and one
 // function per route group from this table, the local server routes requests with it, and
@@ -24,6 +30,10 @@ export interface RouteSpec {
   summary: string;
   /** Who may call it: nobody needs to sign public routes. */
   auth: 'none';
+  /** JSON request body schema, for routes that take one. */
+  requestBody?: z.ZodType;
+  /** Query parameters: name → description. */
+  query?: Record<string, string>;
   responses: Record<number, ResponseSpec>;
 }
 
@@ -48,6 +58,52 @@ export const routes: readonly RouteSpec[] = [
     summary: 'This API described as OpenAPI 3.1',
     auth: 'none',
     responses: { 200: { description: 'The OpenAPI document', contentType: 'application/json' } },
+  },
+  {
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    group: 'public',
+    operationId: 'getJwks',
+    summary: "Issuing agencies' seal keys and the platform key, for offline verification",
+    auth: 'none',
+    responses: { 200: { description: 'The JWKS', schema: JwksSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/license-types',
+    group: 'public',
+    operationId: 'listLicenseTypes',
+    summary: 'The catalog of license types with their field schemas',
+    auth: 'none',
+    query: { limit: 'page size, 1–100 (default 100)', cursor: 'the cursor of the previous page' },
+    responses: { 200: { description: 'One page of license types', schema: LicenseTypeListSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/license-types/{code}',
+    group: 'public',
+    operationId: 'getLicenseType',
+    summary: 'One license type by its GB/T 36904 type code',
+    auth: 'none',
+    responses: {
+      200: { description: 'The license type', schema: LicenseTypeListSchema.shape.items.element },
+      404: { description: 'No such type' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/verify',
+    group: 'public',
+    operationId: 'verifyLicense',
+    summary:
+      'Verifies a license or presentation: signature, issuer, type, validity, disclosures, status, key binding',
+    auth: 'none',
+    requestBody: VerifyRequestSchema,
+    responses: {
+      200: { description: 'The outcome of every check (valid or not)', schema: VerifyResultSchema },
+      400: { description: 'Malformed JSON or a request that does not match the schema' },
+      415: { description: 'Not application/json' },
+    },
   },
 ];
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
+import { SD_JWT_VC_CHECKS } from '#core/sd-jwt-vc/verify.ts';
 import { PROBLEM_TYPE_BASE, problemTypes } from './problem.ts';
 
 // Request and response schemas. The same objects validate at run time and generate the
@@ -34,3 +36,70 @@ export const HealthSchema = z
   .meta({ id: 'Health', description: 'Reachability of each dependency; 503 when any is down' });
 
 export type Health = z.infer<typeof HealthSchema>;
+
+export const VerifyRequestSchema = z
+  .strictObject({
+    presentation: z
+      .string()
+      .min(1)
+      .max(65_536)
+      .describe('An issued license or a presentation: <issuer-jwt>~<disclosures>~[<kb-jwt>]'),
+    audience: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe('Require a key-bound presentation for this audience'),
+    nonce: z.string().min(1).max(512).optional().describe('… and this nonce'),
+  })
+  .refine((r) => (r.audience === undefined) === (r.nonce === undefined), {
+    message: 'audience and nonce go together: give both to require key binding, or neither',
+  })
+  .meta({ id: 'VerifyRequest' });
+
+export const CheckOutcomeSchema = z.string().describe("'ok', 'skipped', or 'failed: <reason>'");
+
+export const VerifyResultSchema = z
+  .object({
+    valid: z.boolean(),
+    checks: z.object(Object.fromEntries(SD_JWT_VC_CHECKS.map((c) => [c, CheckOutcomeSchema]))),
+    claims: z
+      .object({
+        issuer: z.string(),
+        vct: z.string(),
+        licenseId: z.string(),
+        licenseVersion: z.string(),
+        fields: z.record(z.string(), z.unknown()),
+      })
+      .catchall(z.unknown())
+      .optional()
+      .describe('The verified claims and the disclosed fields; present only when valid'),
+  })
+  .meta({
+    id: 'VerifyResult',
+    description: 'One outcome per check; valid only when every required check is ok',
+  });
+
+export const JwksSchema = z
+  .object({
+    keys: z.array(
+      z
+        .object({
+          kty: z.string(),
+          crv: z.string().optional(),
+          x: z.string().optional(),
+          y: z.string().optional(),
+          kid: z.string(),
+          use: z.literal('sig'),
+          alg: z.string(),
+          owner: z.enum(['platform', 'agency']),
+          agency: z.string().optional().describe('USCC of the issuing agency whose seal key this is'),
+        })
+        .catchall(z.unknown()),
+    ),
+  })
+  .meta({ id: 'Jwks', description: 'Issuer seal keys and the platform key (RFC 7517)' });
+
+export const LicenseTypeListSchema = z
+  .object({ items: z.array(LicenseTypeSchema), cursor: z.string().optional() })
+  .meta({ id: 'LicenseTypeList' });

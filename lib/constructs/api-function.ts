@@ -1,7 +1,16 @@
 import { resolve } from 'node:path';
-import { type CfnElement, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  type CfnElement,
+  DockerImage,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -118,6 +127,32 @@ export class ApiFunction extends Construct {
     return this;
   }
 
+  /**
+   * Lets the function read public keys: the platform key (its id in ELICENSE_PLATFORM_KEY_ID)
+   * and every agency seal key, which the operator creates with the tag `elicense-role=seal`.
+   * kms:GetPublicKey only — no sign, no decrypt.
+   */
+  bindPublicKeys(platformKey: IKey): this {
+    this.function.addEnvironment('ELICENSE_PLATFORM_KEY_ID', platformKey.keyArn);
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [platformKey.keyArn] }),
+    );
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:GetPublicKey'],
+        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+        conditions: { StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } },
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:key/*]`,
+      reason:
+        'Agency seal keys are created at run time by the operator flow, so their ARNs are not known at deploy time; the statement is limited to kms:GetPublicKey on keys tagged elicense-role=seal (attribute-based access).',
+    });
+    return this;
+  }
+
   /** Gives the function a bucket: its name in `BUCKET_<NAME>` and the access asked for. */
   bindBucket(
     logicalName: 'documents' | 'audit-archive' | 'public',
@@ -136,4 +171,9 @@ export class ApiFunction extends Construct {
     }
     return this;
   }
+}
+
+/** How cdk-nag names a value in a finding: the literal, or `<Pseudo>` while it is unresolved. */
+function nagName(value: string, pseudo: string): string {
+  return Token.isUnresolved(value) ? `<${pseudo}>` : value;
 }

@@ -7,9 +7,14 @@ import { allTables, physicalTableName } from '#adapters/aws/tables.ts';
 import { createApp, type ElicenseApp } from '#lib/app.ts';
 
 const stages = {
-  small: { region: 'cn-north-1', shardsPerDomain: { person: 2, 'legal-entity': 1 } },
+  small: {
+    region: 'cn-north-1',
+    publicBaseUrl: 'https://api.small.test',
+    shardsPerDomain: { person: 2, 'legal-entity': 1 },
+  },
   large: {
     region: 'cn-northwest-1',
+    publicBaseUrl: 'https://api.large.test',
     shardsPerDomain: { person: 8, 'legal-entity': 4 },
     logRetentionDays: 3653,
   },
@@ -103,10 +108,25 @@ describe('the CDK app', () => {
     });
   });
 
-  it('gives the public function no decrypt and no sign permission', () => {
+  it('gives the public function public keys only: no decrypt and no sign permission', () => {
     const statements = JSON.stringify(api.findResources('AWS::IAM::Policy'));
+    expect(statements).toContain('kms:GetPublicKey');
     expect(statements).not.toContain('kms:Decrypt');
     expect(statements).not.toContain('kms:Sign');
+    expect(statements).toContain('"aws:ResourceTag/elicense-role":"seal"');
+  });
+
+  it('tells the public function where its tables, keys and public URL are', () => {
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          TABLE_CONFIG: Match.anyValue(),
+          TABLE_STATUS_LISTS: Match.anyValue(),
+          ELICENSE_PUBLIC_BASE_URL: 'https://api.small.test',
+          ELICENSE_PLATFORM_KEY_ID: Match.anyValue(),
+        }),
+      },
+    });
   });
 
   it('fronts the API with WAF and logs access as JSON', () => {
@@ -137,7 +157,16 @@ describe('stage configuration', () => {
   it('fails synth naming the bad field', () => {
     expect(() =>
       createApp({
-        context: { stage: 'bad', stages: { bad: { region: 'cn-north-1', shardsPerDomain: { person: 0 } } } },
+        context: {
+          stage: 'bad',
+          stages: {
+            bad: {
+              region: 'cn-north-1',
+              publicBaseUrl: 'https://api.bad.test',
+              shardsPerDomain: { person: 0 },
+            },
+          },
+        },
       }),
     ).toThrow(/stages\.bad\.shardsPerDomain\.person/);
     expect(() => createApp({ context: { stage: 'missing', stages } })).toThrow(/unknown stage 'missing'/);

@@ -74,6 +74,27 @@ export function agencyIssuer(platformBaseUrl: string, agencyUscc: string): strin
   return `${platformBaseUrl.replace(/\/+$/, '')}/agencies/${agencyUscc}`;
 }
 
+/** The USCC an issuer URI of this platform names, or undefined for any other `iss`. */
+export function agencyOfIssuer(platformBaseUrl: string, iss: string): string | undefined {
+  const prefix = `${platformBaseUrl.replace(/\/+$/, '')}/agencies/`;
+  if (!iss.startsWith(prefix)) return undefined;
+  const uscc = iss.slice(prefix.length);
+  return /^[0-9A-Z]{18}$/.test(uscc) ? uscc : undefined;
+}
+
+/** Where a status list is published: `<platform base URL>/status-lists/<list id>`. */
+export function statusListUri(platformBaseUrl: string, listId: string): string {
+  return `${platformBaseUrl.replace(/\/+$/, '')}/status-lists/${encodeURIComponent(listId)}`;
+}
+
+/** The list id a status-list URI of this platform names, or undefined for any other URI. */
+export function statusListIdOfUri(platformBaseUrl: string, uri: string): string | undefined {
+  const prefix = `${platformBaseUrl.replace(/\/+$/, '')}/status-lists/`;
+  if (!uri.startsWith(prefix)) return undefined;
+  const listId = decodeURIComponent(uri.slice(prefix.length));
+  return listId.length > 0 && !listId.includes('/') ? listId : undefined;
+}
+
 /** The Token Status List reference a license carries in `status.status_list`. */
 export interface StatusListReference {
   uri: string;

@@ -1,0 +1,32 @@
+import type { PublicJwk } from '#core/jws.ts';
+import type { ConfigStore } from '#ports/config-store.ts';
+import type { SigningKeys } from '#ports/signer.ts';
+
+/** A published key: the JWK plus whose it is (RFC 7517 allows members of one's own). */
+export type PublishedJwk = PublicJwk & {
+  use: 'sig';
+  alg: 'ES256';
+  owner: 'platform' | 'agency';
+  agency?: string;
+};
+
+/** The platform's JWKS: every issuing agency's seal key and the platform's own key. */
+export async function publishJwks(deps: {
+  config: Pick<ConfigStore, 'listAgencies'>;
+  keys: SigningKeys;
+}): Promise<{ keys: PublishedJwk[] }> {
+  const published: PublishedJwk[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.config.listAgencies(cursor ? { cursor } : {});
+    for (const { value: agency } of page.items) {
+      if (!agency.sealKey) continue;
+      const { publicJwk } = await deps.keys.keyFor(agency.sealKey.keyRef);
+      published.push({ ...publicJwk, use: 'sig', alg: 'ES256', owner: 'agency', agency: agency.uscc });
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  const platform = await deps.keys.platformKey();
+  published.push({ ...platform.publicJwk, use: 'sig', alg: 'ES256', owner: 'platform' });
+  return { keys: published };
+}
