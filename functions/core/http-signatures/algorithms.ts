@@ -33,7 +33,8 @@ function describeKey(key: KeyObject): string {
   return `${key.type} ${key.asymmetricKeyType ?? 'symmetric'}${curve ? ` ${curve}` : ''} key`;
 }
 
-function assertKeyFits(key: KeyObject, algorithm: HttpSignatureAlgorithm): void {
+/** Throws {@link SigningKeyMismatch} unless the key is of the algorithm's curve. */
+export function assertKeyFitsAlgorithm(key: KeyObject, algorithm: HttpSignatureAlgorithm): void {
   const fits =
     algorithm === 'ed25519'
       ? key.asymmetricKeyType === 'ed25519'
@@ -48,7 +49,7 @@ export function signSignatureBase(
   algorithm: HttpSignatureAlgorithm,
 ): Uint8Array {
   if (privateKey.type !== 'private') throw new SigningKeyMismatch(algorithm, describeKey(privateKey));
-  assertKeyFits(privateKey, algorithm);
+  assertKeyFitsAlgorithm(privateKey, algorithm);
   const data = Buffer.from(base, 'utf8');
   return algorithm === 'ed25519'
     ? sign(null, data, privateKey)
@@ -68,7 +69,7 @@ export function verifySignatureBase(
 ): boolean {
   if (signature.length !== SIGNATURE_LENGTH) return false;
   try {
-    assertKeyFits(publicKey, algorithm);
+    assertKeyFitsAlgorithm(publicKey, algorithm);
   } catch {
     return false;
   }

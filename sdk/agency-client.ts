@@ -1,0 +1,158 @@
+// The agency SDK: a fetch-based client that signs every request the way the platform verifies
+// it (RFC 9421 with RFC 9530 Content-Digest). It depends on nothing of the platform but the
+// signing half in functions/core/http-signatures, so it can be copied or packaged on its own.
+//
+// Each request carries
+//   Content-Digest   sha-256 of the body, when there is one
+//   Signature-Input  agency=("@method" "@target-uri" ["content-digest" "content-type"]);
+//                    created=<now>;nonce="<128 random bits>";keyid="<key id>";alg="<algorithm>"
+//   Signature        agency=:<raw signature>:
+// and is sent to exactly the canonical target URI it signs (target-uri.ts), so what the
+// platform rebuilds from API Gateway's event is what was signed.
+import { createPrivateKey, type JsonWebKey, KeyObject, randomBytes } from 'node:crypto';
+import {
+  AGENCY_SIGNATURE_LABEL,
+  assertKeyFitsAlgorithm,
+  canonicalUrl,
+  contentDigest,
+  type HttpSignatureAlgorithm,
+  signMessage,
+} from '../functions/core/http-signatures/index.ts';
+
+export interface AgencyCredentials {
+  /** The key id registered for the agency's key (`keyid`). */
+  keyId: string;
+  /** The private key, as a JWK or a node KeyObject. */
+  privateKey: JsonWebKey | KeyObject;
+  algorithm: HttpSignatureAlgorithm;
+}
+
+export interface AgencyClientOptions extends AgencyCredentials {
+  /** Base URL of the platform, stage or base path included, e.g. `https://api.example.gov.cn/v1`. */
+  endpoint: string | URL;
+  /** Defaults to the global fetch. */
+  fetch?: typeof globalThis.fetch;
+  /** The clock `created` is read from; defaults to the system clock. */
+  now?: () => Date;
+}
+
+export interface AgencyRequestOptions {
+  /** A value sent as JSON (`content-type: application/json`). */
+  json?: unknown;
+  /** A raw body; give its content-type in `headers`. */
+  body?: Uint8Array | string;
+  headers?: Record<string, string>;
+}
+
+export interface AgencyClient {
+  readonly endpoint: URL;
+  /** Sends a signed request to `path` (which starts with `/` and may carry a query) under the endpoint. */
+  request(method: string, path: string, options?: AgencyRequestOptions): Promise<Response>;
+}
+
+export interface SignedAgencyRequest {
+  /** The canonical target URI: send the request exactly here. */
+  url: string;
+  method: string;
+  /** The request's headers with Content-Digest, Signature-Input and Signature added (lower-case names). */
+  headers: Record<string, string>;
+  body: Uint8Array | undefined;
+}
+
+export interface SignAgencyRequestInput {
+  method: string;
+  url: string | URL;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** Signature creation time; now unless told. */
+  created?: Date;
+  /** Defaults to 128 random bits, base64url. */
+  nonce?: string;
+}
+
+/** Signs one request for the platform; the low-level half of {@link createAgencyClient}. */
+export function signAgencyRequest(
+  input: SignAgencyRequestInput,
+  credentials: AgencyCredentials,
+): SignedAgencyRequest {
+  const method = input.method.toUpperCase();
+  const url = canonicalUrl(new URL(input.url));
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.headers ?? {})) headers[name.toLowerCase()] = value;
+  const body = input.body !== undefined && input.body.length > 0 ? input.body : undefined;
+
+  const components = ['@method', '@target-uri'];
+  if (body !== undefined) {
+    headers['content-digest'] = contentDigest(body);
+    components.push('content-digest');
+    if (headers['content-type'] !== undefined) components.push('content-type');
+  }
+  const privateKey = privateKeyOf(credentials.privateKey);
+  const signed = signMessage(
+    { method, targetUri: url, headers },
+    {
+      label: AGENCY_SIGNATURE_LABEL,
+      components,
+      parameters: {
+        created: Math.floor((input.created ?? new Date()).getTime() / 1000),
+        nonce: input.nonce ?? randomBytes(16).toString('base64url'),
+        keyid: credentials.keyId,
+        alg: credentials.algorithm,
+      },
+      algorithm: credentials.algorithm,
+      privateKey,
+    },
+  );
+  headers['signature-input'] = signed.signatureInput;
+  headers.signature = signed.signature;
+  return { url, method, headers, body };
+}
+
+/** A client for one agency key against one platform endpoint. */
+export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
+  const endpoint = new URL(options.endpoint);
+  const base = endpoint.pathname.replace(/\/+$/, '');
+  const privateKey = privateKeyOf(options.privateKey);
+  assertKeyFitsAlgorithm(privateKey, options.algorithm);
+  const credentials: AgencyCredentials = { keyId: options.keyId, privateKey, algorithm: options.algorithm };
+  const send = options.fetch ?? globalThis.fetch;
+  const now = options.now ?? (() => new Date());
+
+  return {
+    endpoint,
+    async request(method, path, { json, body, headers = {} } = {}) {
+      // `//host/...` would be read as another authority, not a path under the endpoint.
+      if (!path.startsWith('/') || path.startsWith('//')) {
+        throw new TypeError(`expected a path starting with a single /, found ${path}`);
+      }
+      if (json !== undefined && body !== undefined) throw new TypeError('give json or body, not both');
+      const requestHeaders = { ...headers };
+      let bytes: Uint8Array | undefined;
+      if (json !== undefined) {
+        bytes = new TextEncoder().encode(JSON.stringify(json));
+        requestHeaders['content-type'] = 'application/json';
+      } else if (body !== undefined) {
+        bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+      }
+      const signed = signAgencyRequest(
+        {
+          method,
+          url: new URL(`${base}${path}`, endpoint),
+          headers: requestHeaders,
+          body: bytes,
+          created: now(),
+        },
+        credentials,
+      );
+      return send(signed.url, {
+        method: signed.method,
+        headers: signed.headers,
+        ...(signed.body !== undefined ? { body: signed.body } : {}),
+      });
+    },
+  };
+}
+
+function privateKeyOf(key: JsonWebKey | KeyObject): KeyObject {
+  return key instanceof KeyObject ? key : createPrivateKey({ key, format: 'jwk' });
+}
