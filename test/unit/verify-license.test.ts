@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
+import { publishJwks } from '#app/publish-jwks.ts';
+import { type VerifyLicenseDeps, verifyLicense } from '#app/verify-license.ts';
+import type { Agency } from '#core/catalog/agency.ts';
+import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
+import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
+import type { SigningKey } from '#ports/signer.ts';
+
+// The verification use case with in-memory fakes of its ports: no I/O.
+const BASE = 'https://api.elicense.test';
+const NOW = 1_800_000_000;
+const LICENSE_ID = '1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F';
+const agency: Agency = DEMO_AGENCIES.find((a) => a.uscc === DEMO_USCC.publicSecurityBureau)!;
+const seal = new SoftwareEs256Signer('seal-kid');
+const platform = new SoftwareEs256Signer('platform-kid');
+const key = (signer: SoftwareEs256Signer, keyRef: string): SigningKey => ({
+  keyRef,
+  signer,
+  publicJwk: signer.publicJwk,
+});
+
+function deps(statuses: Record<string, number> = { 'list-1#7': 0 }): VerifyLicenseDeps {
+  return {
+    config: {
+      getAgency: async (uscc) =>
+        uscc === agency.uscc
+          ? { value: { ...agency, sealKey: { keyRef: 'local:seal/x', kid: 'seal-kid' } }, version: 1 }
+          : undefined,
+    },
+    keys: { keyFor: async (ref) => key(seal, ref) },
+    statuses: { statusOf: async (listId, index) => statuses[`${listId}#${index}`] },
+    publicBaseUrl: BASE,
+    now: () => NOW,
+  };
+}
+
+async function license(overrides: { issuer?: string; statusUri?: string } = {}) {
+  const { sdJwt } = await issueSdJwtVc(
+    {
+      licenseId: LICENSE_ID,
+      issuer: overrides.issuer ?? agencyIssuer(BASE, agency.uscc),
+      fields: { 姓名: '张演示' },
+      issuedAt: NOW - 100,
+      validFrom: NOW - 100,
+      validUntil: NOW + 100,
+      status: { uri: overrides.statusUri ?? statusListUri(BASE, 'list-1'), idx: 7 },
+    },
+    seal,
+  );
+  return sdJwt;
+}
+
+describe('verifyLicense', () => {
+  it('accepts a license whose issuer, seal key and status entry are registered', async () => {
+    const result = await verifyLicense({ presentation: await license() }, deps());
+    expect(result.valid).toBe(true);
+  });
+
+  it('knows no key for an issuer outside this platform', async () => {
+    const result = await verifyLicense(
+      { presentation: await license({ issuer: 'https://elsewhere.test/agencies/x' }) },
+      deps(),
+    );
+    expect(result.valid).toBe(false);
+    expect(result.checks.signature).toMatch(/publishes no key/);
+  });
+
+  it('fails the status check for a list of another platform or an entry no license holds', async () => {
+    const foreign = await verifyLicense(
+      { presentation: await license({ statusUri: 'https://x.test/status-lists/l' }) },
+      deps(),
+    );
+    expect(foreign.checks.status).toMatch(/not a status list of this platform/);
+    const missing = await verifyLicense({ presentation: await license() }, deps({}));
+    expect(missing.checks.status).toMatch(/no license holds this status entry/);
+  });
+
+  it('reports a suspended license', async () => {
+    const result = await verifyLicense({ presentation: await license() }, deps({ 'list-1#7': 2 }));
+    expect(result.checks.status).toMatch(/^failed: suspended/);
+  });
+});
+
+describe('publishJwks', () => {
+  it('publishes the seal keys of agencies that have one, then the platform key, without private parts', async () => {
+    const agencies = DEMO_AGENCIES.map((value) => ({ value, version: 1 }));
+    const jwks = await publishJwks({
+      config: { listAgencies: async () => ({ items: agencies }) },
+      keys: {
+        keyFor: async (ref) => key(seal, ref),
+        platformKey: async () => key(platform, 'local:platform'),
+      },
+    });
+    const sealed = DEMO_AGENCIES.filter((a) => a.sealKey).map((a) => a.uscc);
+    expect(jwks.keys.filter((k) => k.owner === 'agency').map((k) => k.agency)).toEqual(sealed);
+    expect(jwks.keys.at(-1)).toMatchObject({
+      owner: 'platform',
+      kid: 'platform-kid',
+      use: 'sig',
+      alg: 'ES256',
+    });
+    expect(JSON.stringify(jwks)).not.toContain('"d"');
+  });
+});
