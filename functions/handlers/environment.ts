@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { bucketEnvVar } from '#adapters/aws/buckets.ts';
+import { tableEnvVar } from '#adapters/aws/tables.ts';
 
-// The configuration every handler reads, validated once when the container starts.
+// The configuration of a function, validated once when its container starts: what every
+// route group shares here, and each group's tables and buckets through `table()`/`bucket()`,
+// which a handler calls at module scope so a missing binding fails the container at start.
 const EnvironmentSchema = z
   .object({
     ELICENSE_STAGE: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, 'a lower-case stage name'),
-    TABLE_CONFIG: z.string().min(3),
-    TABLE_STATUS_LISTS: z.string().min(3),
-    BUCKET_DOCUMENTS: z.string().min(3),
     ELICENSE_PUBLIC_BASE_URL: z
       .url({ protocol: /^https?$/ })
       .describe('issuer and status-list URIs live under it'),
@@ -24,8 +25,6 @@ const EnvironmentSchema = z
 
 export interface Environment {
   stage: string;
-  tables: { config: string; statusLists: string };
-  buckets: { documents: string };
   publicBaseUrl: string;
   keys: { kind: 'kms'; platformKeyId: string } | { kind: 'local-vault'; dir: string };
   s3ForcePathStyle: boolean;
@@ -41,8 +40,6 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
   const e = result.data;
   return {
     stage: e.ELICENSE_STAGE,
-    tables: { config: e.TABLE_CONFIG, statusLists: e.TABLE_STATUS_LISTS },
-    buckets: { documents: e.BUCKET_DOCUMENTS },
     publicBaseUrl: e.ELICENSE_PUBLIC_BASE_URL.replace(/\/+$/, ''),
     keys: e.ELICENSE_PLATFORM_KEY_ID
       ? { kind: 'kms', platformKeyId: e.ELICENSE_PLATFORM_KEY_ID }
@@ -53,3 +50,20 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
 }
 
 export const environment = parseEnvironment(process.env);
+
+/** The physical name of a table bound to this function (`bindTable` on AWS). */
+export function table(logicalName: string): string {
+  return bound(tableEnvVar({ name: logicalName }), `table ${logicalName}`);
+}
+
+/** The physical name of a bucket bound to this function (`bindBucket` on AWS). */
+export function bucket(logicalName: 'documents' | 'audit-archive' | 'public'): string {
+  return bound(bucketEnvVar({ name: logicalName }), `bucket ${logicalName}`);
+}
+
+function bound(variable: string, what: string): string {
+  const value = process.env[variable];
+  if (!value)
+    throw new Error(`invalid function environment — ${variable}: the ${what} is not bound to this function`);
+  return value;
+}

@@ -11,18 +11,16 @@ import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
 import { VerifyRequestSchema } from '#http/schemas.ts';
 import { documents, dynamodb, s3 } from './aws-clients.ts';
-import { environment } from './environment.ts';
+import { bucket, environment, table } from './environment.ts';
 import { logger, withPowertools } from './observability.ts';
 import { signingKeys } from './signing-keys.ts';
 
 // Public route group: no caller authentication. It reads the catalog and status entries and
 // the public halves of keys; it holds no decrypt and no sign permission.
-const config = new DynamoConfigStore(documents, environment.tables.config);
-const statuses = new DynamoDbStatusReader(documents, environment.tables.statusLists);
-const probes = [
-  dynamoDbTableProbe(dynamodb, environment.tables.config),
-  s3BucketProbe(s3, environment.buckets.documents),
-];
+const configTable = table('config');
+const config = new DynamoConfigStore(documents, configTable);
+const statuses = new DynamoDbStatusReader(documents, table('status-lists'));
+const probes = [dynamoDbTableProbe(dynamodb, configTable), s3BucketProbe(s3, bucket('documents'))];
 const openApi = JSON.stringify(buildOpenApi(undefined, environment.version));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 

@@ -1,0 +1,40 @@
+import type { z } from 'zod';
+import type { AgencyRole } from '#core/catalog/agency.ts';
+
+// What a route is, as data: the CDK stateless stack builds API Gateway resources and one
+// function per route group from these, the local server routes requests with them, the
+// router authenticates by them, and the OpenAPI description is generated from them.
+
+/** A route group is one Lambda function with its own least-privilege role. */
+export type RouteGroup = 'public' | 'issuer' | 'retrieval' | 'operator';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface ResponseSpec {
+  description: string;
+  /** JSON body schema; omitted for bodies that are not JSON. */
+  schema?: z.ZodType;
+  contentType?: string;
+}
+
+/**
+ * Who may call a route: anyone, or an agency whose request is signed (RFC 9421) with one of
+ * its active keys and that holds one of the roles.
+ */
+export type RouteAuth = { kind: 'none' } | { kind: 'agency'; roles: readonly AgencyRole[] };
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** API Gateway resource path, with `{name}` for path parameters. */
+  path: string;
+  group: RouteGroup;
+  operationId: string;
+  summary: string;
+  auth: RouteAuth;
+  /** JSON request body schema, for routes that take one. */
+  requestBody?: z.ZodType;
+  /** Query parameters: name → description. */
+  query?: Record<string, string>;
+  responses: Record<number, ResponseSpec>;
+}
+
+export const PUBLIC: RouteAuth = { kind: 'none' };
