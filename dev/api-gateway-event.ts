@@ -76,7 +76,9 @@ export function toProxyEvent(
         userAgent: headerValue(headers, 'user-agent') ?? null,
         userArn: null,
       },
-      path: `/${stage}${input.url.pathname}`,
+      // As behind a custom domain (the deployed setup): the path the client addressed, which
+      // is what a request signature covers. On the execute-api host it would carry the stage.
+      path: input.url.pathname,
       protocol: 'HTTP/1.1',
       requestId: randomUUID(),
       requestTime: new Date(now).toUTCString(),
