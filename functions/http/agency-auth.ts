@@ -14,9 +14,9 @@
 //                  authority  the Host header (requestContext.domainName when absent)
 //                  path       requestContext.path: the path the client addressed, stage
 //                             (`/prod/...` on the execute-api host) or custom-domain base path
-//                             included — or event.path with `pathSource: 'path'` (the local
-//                             platform, whose requestContext.path carries a stage its clients
-//                             never send)
+//                             included, as the local platform sets it too — or event.path with
+//                             `pathSource: 'path'`, for a front end whose requestContext.path
+//                             is not what clients address
 //                  query      multiValueQueryStringParameters (API Gateway passes only decoded
 //                             parameters), sorted by name and encoded again
 //   fields       by lower-case name from multiValueHeaders/headers (API Gateway keeps the
