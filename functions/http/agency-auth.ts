@@ -79,10 +79,20 @@ class DependencyFailure extends Error {
   }
 }
 
-/** Middleware authenticating agency requests signed with RFC 9421 (see the module comment). */
-export function agencyAuthentication(
-  options: AgencyAuthenticationOptions,
-): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+/**
+ * Authenticates one request for the roles a route needs: undefined when the agency may go on
+ * (and `event.requestContext.authorizer` then names it), or the problem to answer with. The
+ * router calls it before a route of an agency group; {@link agencyAuthentication} wraps it as
+ * middy middleware.
+ */
+export type AgencyAuthenticator = (
+  event: APIGatewayProxyEvent,
+  requiredRoles: readonly AgencyRole[],
+) => Promise<APIGatewayProxyResult | undefined>;
+
+export function agencyAuthenticator(
+  options: Omit<AgencyAuthenticationOptions, 'requiredRole'>,
+): AgencyAuthenticator {
   const now = options.now ?? (() => new Date());
   const skewSeconds = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
   const lookups = {
@@ -102,6 +112,42 @@ export function agencyAuthentication(
     },
   };
 
+  return async (event, requiredRoles) => {
+    let result: AgencyAuthResult;
+    try {
+      result = await authenticateAgencyRequest(
+        signedRequestFromEvent(event, options),
+        { now: now(), skewSeconds, requiredRoles },
+        lookups,
+      );
+    } catch (error) {
+      if (!(error instanceof DependencyFailure)) throw error;
+      options.onDependencyError?.(error);
+      return problemResponse(
+        'dependency-unavailable',
+        'The request could not be authenticated now; try again.',
+      );
+    }
+    if (!result.ok) {
+      return problemResponse(result.check === 'role' ? 'forbidden' : 'unauthorized', result.detail, {
+        check: result.check,
+      });
+    }
+    const authenticated: AuthenticatedAgency = {
+      agency: result.agency,
+      keyId: result.keyId,
+      roles: result.roles.filter(isAgencyRole),
+    };
+    event.requestContext.authorizer = { ...authenticated };
+    return undefined;
+  };
+}
+
+/** Middleware authenticating agency requests signed with RFC 9421 (see the module comment). */
+export function agencyAuthentication(
+  options: AgencyAuthenticationOptions,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const authenticate = agencyAuthenticator(options);
   return {
     name: 'agencyAuthentication',
     async before(request) {
@@ -110,33 +156,7 @@ export function agencyAuthentication(
         typeof options.requiredRole === 'function' ? options.requiredRole(event) : options.requiredRole;
       const requiredRoles: readonly AgencyRole[] =
         requirement === undefined ? [] : typeof requirement === 'string' ? [requirement] : requirement;
-      let result: AgencyAuthResult;
-      try {
-        result = await authenticateAgencyRequest(
-          signedRequestFromEvent(event, options),
-          { now: now(), skewSeconds, requiredRoles },
-          lookups,
-        );
-      } catch (error) {
-        if (!(error instanceof DependencyFailure)) throw error;
-        options.onDependencyError?.(error);
-        return problemResponse(
-          'dependency-unavailable',
-          'The request could not be authenticated now; try again.',
-        );
-      }
-      if (!result.ok) {
-        return problemResponse(result.check === 'role' ? 'forbidden' : 'unauthorized', result.detail, {
-          check: result.check,
-        });
-      }
-      const authenticated: AuthenticatedAgency = {
-        agency: result.agency,
-        keyId: result.keyId,
-        roles: result.roles.filter(isAgencyRole),
-      };
-      event.requestContext.authorizer = { ...authenticated };
-      return undefined;
+      return authenticate(event, requiredRoles);
     },
   };
 }

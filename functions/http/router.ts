@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { AgencyAuthenticator } from './agency-auth.ts';
 import { problemResponse, toProblemResponse } from './problem.ts';
 import { type RouteGroup, type RouteSpec, routes } from './routes.ts';
 
@@ -10,6 +11,11 @@ export type RouteImplementation = (
 export interface RouterOptions {
   /** Called with anything a route throws that is not already a problem. */
   onUnexpectedError?: (error: unknown, route: RouteSpec) => void;
+  /**
+   * Authenticates a request to a route whose `auth` is `agency`: undefined to go on, or the
+   * problem to answer with. Required when the group has such routes.
+   */
+  authenticate?: AgencyAuthenticator;
 }
 
 /**
@@ -19,12 +25,15 @@ export interface RouterOptions {
 export function createRouter(
   group: RouteGroup,
   implementations: Record<string, RouteImplementation>,
-  { onUnexpectedError }: RouterOptions = {},
+  { onUnexpectedError, authenticate }: RouterOptions = {},
+  table: readonly RouteSpec[] = routes.filter((r) => r.group === group),
 ): RouteImplementation {
-  const table = routes.filter((r) => r.group === group);
   const missing = table.filter((r) => !implementations[r.operationId]).map((r) => r.operationId);
   if (missing.length > 0)
     throw new Error(`route group ${group} has no implementation for ${missing.join(', ')}`);
+  if (!authenticate && table.some((r) => r.auth.kind === 'agency')) {
+    throw new Error(`route group ${group} has agency routes but no authenticator`);
+  }
 
   return async (event, context) => {
     const sameResource = table.filter((r) => r.path === event.resource);
@@ -42,6 +51,10 @@ export function createRouter(
       );
     }
     try {
+      if (route.auth.kind === 'agency') {
+        const refused = await authenticate!(event, route.auth.roles);
+        if (refused) return refused;
+      }
       return await implementations[route.operationId]!(event, context);
     } catch (error) {
       const response = toProblemResponse(error, context.awsRequestId);

@@ -1,0 +1,83 @@
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { problemResponse } from '#http/problem.ts';
+import type { RouteSpec } from '#http/route-spec.ts';
+import { createRouter } from '#http/router.ts';
+
+const table: RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/open',
+    group: 'issuer',
+    operationId: 'open',
+    summary: '',
+    auth: { kind: 'none' },
+    responses: {},
+  },
+  {
+    method: 'POST',
+    path: '/licenses',
+    group: 'issuer',
+    operationId: 'issue',
+    summary: '',
+    auth: { kind: 'agency', roles: ['issuer'] },
+    responses: {},
+  },
+];
+const context = { awsRequestId: 'r-1' } as Context;
+const event = (httpMethod: string, resource: string) =>
+  ({ httpMethod, resource, requestContext: {} }) as unknown as APIGatewayProxyEvent;
+const ok = async () => ({ statusCode: 200, body: 'done' });
+
+describe('createRouter', () => {
+  it('refuses to build a group with agency routes and no authenticator', () => {
+    expect(() => createRouter('issuer', { open: ok, issue: ok }, {}, table)).toThrow(/no authenticator/);
+  });
+
+  it('answers with the authenticator’s problem and never runs the route', async () => {
+    let ran = false;
+    const roles: (readonly string[])[] = [];
+    const router = createRouter(
+      'issuer',
+      {
+        open: ok,
+        issue: async () => {
+          ran = true;
+          return { statusCode: 201, body: '' };
+        },
+      },
+      {
+        authenticate: async (_event, required) => {
+          roles.push(required);
+          return problemResponse('unauthorized', 'signature: no Signature field', {
+            check: 'missing-signature',
+          });
+        },
+      },
+      table,
+    );
+    const response = await router(event('POST', '/licenses'), context);
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body)).toMatchObject({ check: 'missing-signature' });
+    expect(ran).toBe(false);
+    expect(roles).toEqual([['issuer']]);
+  });
+
+  it('runs an agency route once authenticated, and a public route without asking', async () => {
+    let asked = 0;
+    const router = createRouter(
+      'issuer',
+      { open: ok, issue: async () => ({ statusCode: 201, body: 'issued' }) },
+      {
+        authenticate: async () => {
+          asked += 1;
+          return undefined;
+        },
+      },
+      table,
+    );
+    expect((await router(event('POST', '/licenses'), context)).statusCode).toBe(201);
+    expect((await router(event('GET', '/open'), context)).statusCode).toBe(200);
+    expect(asked).toBe(1);
+  });
+});
