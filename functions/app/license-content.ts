@@ -62,7 +62,7 @@ export async function sealLicenseContent(
 export async function openLicenseContent(
   cipher: FieldCipher,
   where: { dataDomain: string; licenseId: string },
-  content: Readonly<Record<string, unknown>>,
+  content: LicenseContent | Readonly<Record<string, unknown>>,
 ): Promise<{ sdJwt: string; content: LicenseContent }> {
   const stored = asLicenseContent(content);
   const fields = await cipher.decryptFields(
@@ -76,7 +76,7 @@ export async function openLicenseContent(
   return { sdJwt: `${[stored.issuerJwt, ...disclosures].join('~')}~`, content: stored };
 }
 
-export function asLicenseContent(content: Readonly<Record<string, unknown>>): LicenseContent {
+export function asLicenseContent(content: LicenseContent | Readonly<Record<string, unknown>>): LicenseContent {
   if (content.format !== LICENSE_CONTENT_FORMAT) {
     throw new Error(`expected license content ${LICENSE_CONTENT_FORMAT}, found ${String(content.format)}`);
   }
