@@ -12,8 +12,8 @@ import { createRouter } from '#http/router.ts';
 import { VerifyRequestSchema } from '#http/schemas.ts';
 import { documents, dynamodb, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
+import { signingKeys } from './key-material.ts';
 import { logger, withPowertools } from './observability.ts';
-import { signingKeys } from './signing-keys.ts';
 
 // Public route group: no caller authentication. It reads the catalog and status entries and
 // the public halves of keys; it holds no decrypt and no sign permission.

@@ -1,0 +1,15 @@
+import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import { DynamoNonceStore } from '#adapters/aws/nonce-store.ts';
+import { agencyAuthenticator } from '#http/agency-auth.ts';
+import { documents } from './aws-clients.ts';
+import { table } from './environment.ts';
+import { logger } from './observability.ts';
+
+// Request authentication of the agency route groups (RFC 9421 signatures checked against the
+// registry, nonces claimed in the nonce table): the `authenticate` option of their routers.
+// Each group that imports this needs the `config` (read) and `nonces` (read-write) tables.
+export const authenticateAgency = agencyAuthenticator({
+  config: new DynamoConfigStore(documents, table('config')),
+  nonces: new DynamoNonceStore(documents, table('nonces')),
+  onDependencyError: (error) => logger.error('request authentication could not reach its tables', { error }),
+});
