@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { AgencyAuthenticator } from './agency-auth.ts';
+import { asProblem } from './domain-problems.ts';
 import { problemResponse, toProblemResponse } from './problem.ts';
 import { type RouteGroup, type RouteSpec, routes } from './routes.ts';
 
@@ -57,7 +58,7 @@ export function createRouter(
       }
       return await implementations[route.operationId]!(event, context);
     } catch (error) {
-      const response = toProblemResponse(error, context.awsRequestId);
+      const response = toProblemResponse(asProblem(error), context.awsRequestId);
       if (response.statusCode >= 500) onUnexpectedError?.(error, route);
       return response;
     }

@@ -1,11 +1,19 @@
 import type { HttpMethod, RouteGroup, RouteSpec } from './route-spec.ts';
+import { issuerRoutes } from './routes/issuer.ts';
+import { operatorRoutes } from './routes/operator.ts';
 import { publicRoutes } from './routes/public.ts';
+import { retrievalRoutes } from './routes/retrieval.ts';
 
 export type { HttpMethod, ResponseSpec, RouteAuth, RouteGroup, RouteSpec } from './route-spec.ts';
 
 // The API's route table: every group's routes (functions/http/routes/<group>.ts), one list.
 
-export const routes: readonly RouteSpec[] = [...publicRoutes];
+export const routes: readonly RouteSpec[] = [
+  ...publicRoutes,
+  ...issuerRoutes,
+  ...retrievalRoutes,
+  ...operatorRoutes,
+];
 
 /**
  * Media types API Gateway passes to functions base64-encoded (layout documents, images);

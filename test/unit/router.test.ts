@@ -81,3 +81,43 @@ describe('createRouter', () => {
     expect(asked).toBe(1);
   });
 });
+
+describe('domain errors', () => {
+  it('become their documented problem, with the error’s own words and code', async () => {
+    const { LicenseNotFound } = await import('#core/storage-errors.ts');
+    const router = createRouter(
+      'issuer',
+      {
+        open: async () => {
+          throw new LicenseNotFound('1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F');
+        },
+        issue: ok,
+      },
+      { authenticate: async () => undefined },
+      table,
+    );
+    const response = await router(event('GET', '/open'), context);
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({
+      type: 'urn:elicense:problem:not-found',
+      code: 'LICENSE_NOT_FOUND',
+    });
+  });
+
+  it('leave anything unknown an internal error that tells nothing', async () => {
+    const router = createRouter(
+      'issuer',
+      {
+        open: async () => {
+          throw new Error('secret detail');
+        },
+        issue: ok,
+      },
+      { authenticate: async () => undefined },
+      table,
+    );
+    const response = await router(event('GET', '/open'), context);
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secret detail');
+  });
+});

@@ -1,0 +1,73 @@
+import {
+  DocumentContentMismatch,
+  DocumentNotFound,
+  DocumentTooLarge,
+  DocumentUploadRejected,
+  InvalidDocumentDigest,
+  UnsupportedDocumentType,
+} from '#core/layout-document/errors.ts';
+import {
+  IllegalTransition,
+  InvalidTransitionInput,
+  ReasonRequired,
+  VersionExhausted,
+} from '#core/lifecycle.ts';
+import {
+  ConcurrentModification,
+  GrantUseRefused,
+  LicenseAlreadyExists,
+  LicenseNotFound,
+} from '#core/storage-errors.ts';
+import {
+  ApiKeyIdTaken,
+  ConfigRecordExists,
+  ConfigRecordInvalid,
+  ConfigRecordNotFound,
+  ConfigVersionConflict,
+} from '#ports/config-store.ts';
+import { GrantAlreadyRevoked, GrantNotFound } from '#ports/grant-store.ts';
+import { InvalidCursor } from '#ports/page.ts';
+import { HttpProblem, type ProblemType } from './problem.ts';
+
+// The one place typed domain errors become problem types (STYLE.md): a use case throws
+// `LicenseNotFound`, the client reads 404 `not-found` with the error's own message as detail.
+// Anything not listed stays an internal error (500, logged, no detail leaves the process).
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
+  [LicenseNotFound, 'not-found'],
+  [ConfigRecordNotFound, 'not-found'],
+  [GrantNotFound, 'not-found'],
+  [DocumentNotFound, 'not-found'],
+  [LicenseAlreadyExists, 'conflict'],
+  [ConcurrentModification, 'conflict'],
+  [IllegalTransition, 'conflict'],
+  [VersionExhausted, 'conflict'],
+  [ConfigRecordExists, 'conflict'],
+  [ConfigVersionConflict, 'conflict'],
+  [ApiKeyIdTaken, 'conflict'],
+  [GrantAlreadyRevoked, 'conflict'],
+  [GrantUseRefused, 'forbidden'],
+  [ReasonRequired, 'validation-failed'],
+  [InvalidTransitionInput, 'validation-failed'],
+  [ConfigRecordInvalid, 'validation-failed'],
+  [InvalidCursor, 'bad-request'],
+  [InvalidDocumentDigest, 'validation-failed'],
+  [DocumentContentMismatch, 'validation-failed'],
+  [DocumentUploadRejected, 'validation-failed'],
+  [DocumentTooLarge, 'payload-too-large'],
+  [UnsupportedDocumentType, 'unsupported-media-type'],
+];
+
+/** The problem a domain error stands for, or the error itself when it is not a domain error. */
+export function asProblem(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof HttpProblem) return error;
+  for (const [type, problem] of MAPPING) {
+    if (error instanceof type) {
+      const code = (error as { code?: unknown }).code;
+      return new HttpProblem(problem, error.message, typeof code === 'string' ? { code } : {});
+    }
+  }
+  return error;
+}
