@@ -1,17 +1,21 @@
 // The `elicense` command. `runCli` runs it in-process (tests call it); run as the main module
 // (through bin/elicense) it reads process.argv and sets process.exitCode.
-// Exit codes: 0 valid / success, 1 invalid identifier, 2 usage error.
+// Exit codes: 0 valid / success, 1 invalid (identifier, license) or refused, 2 usage error,
+// 3 platform unreachable.
 import { Argument, Command, CommanderError } from 'commander';
 import { parseCitizenId } from '#core/identifiers/citizen-id.ts';
 import type { IdentifierCheck } from '#core/identifiers/identifier-check.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
+import { addApiCommands } from './cli-api.ts';
 
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   /** The current instant; a citizen id born after it (in China Standard Time) is invalid. Default: now. */
   today?: Date;
+  /** How the API commands reach the platform; the global fetch unless told. */
+  fetch?: typeof globalThis.fetch;
 }
 
 export const EXIT_OK = 0;
@@ -52,6 +56,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       setExitCode(result.valid ? EXIT_OK : EXIT_INVALID);
     });
 
+  addApiCommands(program, io, setExitCode);
   return program;
 }
 

@@ -1,0 +1,123 @@
+// The `elicense` commands that talk to a platform: `verify` (public) and `call` (any agency
+// route, signed with an agency key file). Exit codes: 0 success (for verify: valid), 1 the
+// platform answered no (a problem, or an invalid license), 3 the platform could not be reached.
+
+import type { JsonWebKey } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { createAgencyClient } from '../sdk/agency-client.ts';
+
+export const EXIT_UNREACHABLE = 3;
+
+export interface ApiIo {
+  out(text: string): void;
+  err(text: string): void;
+  fetch?: typeof globalThis.fetch;
+}
+
+const DEFAULT_ENDPOINT = process.env.ELICENSE_ENDPOINT ?? 'http://127.0.0.1:3000';
+
+/** A key file as `npm start` writes them to `.elicense/agency-keys/<key id>.jwk.json`. */
+interface KeyFile {
+  algorithm: 'ecdsa-p256-sha256' | 'ed25519';
+  jwk: JsonWebKey & { kid?: string };
+}
+
+export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: number) => void): void {
+  program
+    .command('verify')
+    .description(
+      'verify a license or presentation with the platform (POST /verify); exit 0 if valid, 1 if not',
+    )
+    .argument('<presentation>', 'the SD-JWT VC, or @file to read it from')
+    .option('--endpoint <url>', 'platform base URL (env ELICENSE_ENDPOINT)', DEFAULT_ENDPOINT)
+    .option('--audience <aud>', 'require a key-bound presentation for this audience (with --nonce)')
+    .option('--nonce <nonce>', 'the nonce the key-bound presentation must carry')
+    .action(
+      async (presentation: string, options: { endpoint: string; audience?: string; nonce?: string }) => {
+        const body = {
+          presentation: (await valueOrFile(presentation)).trim(),
+          ...(options.audience ? { audience: options.audience } : {}),
+          ...(options.nonce ? { nonce: options.nonce } : {}),
+        };
+        const response = await send(io, () =>
+          (io.fetch ?? fetch)(new URL('/verify', options.endpoint), {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          }),
+        );
+        if (!response) return setExitCode(EXIT_UNREACHABLE);
+        const result = (await printBody(io, response)) as { valid?: boolean };
+        setExitCode(response.ok && result.valid === true ? 0 : 1);
+      },
+    );
+
+  program
+    .command('call')
+    .description('send a signed agency request (RFC 9421) and print the answer; exit 0 on 2xx, 1 otherwise')
+    .argument('<method>', 'HTTP method, e.g. POST')
+    .argument('<path>', 'route path, e.g. /licenses')
+    .requiredOption('--key <file>', 'agency key file (.elicense/agency-keys/<key id>.jwk.json)')
+    .option('--json <body>', 'JSON body, or @file to read it from')
+    .option('--idempotency-key <key>', 'Idempotency-Key header for POSTs (default: a random UUID)')
+    .option('--endpoint <url>', 'platform base URL (env ELICENSE_ENDPOINT)', DEFAULT_ENDPOINT)
+    .action(
+      async (
+        method: string,
+        path: string,
+        options: { key: string; json?: string; idempotencyKey?: string; endpoint: string },
+      ) => {
+        const keyFile = JSON.parse(await readFile(options.key, 'utf8')) as KeyFile;
+        const client = createAgencyClient({
+          endpoint: options.endpoint,
+          keyId: keyFile.jwk.kid ?? '',
+          privateKey: keyFile.jwk,
+          algorithm: keyFile.algorithm,
+          ...(io.fetch ? { fetch: io.fetch } : {}),
+        });
+        const upper = method.toUpperCase();
+        const json = options.json === undefined ? undefined : JSON.parse(await valueOrFile(options.json));
+        const headers =
+          upper === 'POST' ? { 'idempotency-key': options.idempotencyKey ?? randomUUID() } : undefined;
+        const response = await send(io, () =>
+          client.request(upper, path, {
+            ...(json === undefined ? {} : { json }),
+            ...(headers ? { headers } : {}),
+          }),
+        );
+        if (!response) return setExitCode(EXIT_UNREACHABLE);
+        await printBody(io, response);
+        setExitCode(response.ok ? 0 : 1);
+      },
+    );
+}
+
+async function valueOrFile(value: string): Promise<string> {
+  return value.startsWith('@') ? readFile(value.slice(1), 'utf8') : value;
+}
+
+async function send(io: ApiIo, request: () => Promise<Response>): Promise<Response | undefined> {
+  try {
+    return await request();
+  } catch (error) {
+    io.err(
+      `elicense: the platform could not be reached: ${(error as Error).cause ?? (error as Error).message}\n`,
+    );
+    return undefined;
+  }
+}
+
+async function printBody(io: ApiIo, response: Response): Promise<unknown> {
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+    io.out(`${JSON.stringify(body, null, 2)}\n`);
+  } catch {
+    io.out(`${text}\n`);
+  }
+  if (!response.ok) io.err(`elicense: ${response.status} ${response.statusText}\n`);
+  return body;
+}
