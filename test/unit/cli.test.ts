@@ -75,7 +75,7 @@ describe('elicense validate', () => {
     [['validate', 'uscc'], "missing required argument 'value'"],
     [['validate', '--strict', 'uscc', '11100000000013338W'], "unknown option '--strict'"],
     [['validate', 'uscc', '11100000000013338W', 'extra'], 'too many arguments'],
-    [['verify', 'uscc'], "unknown command 'verify'"],
+    [['frobnicate', 'uscc'], "unknown command 'frobnicate'"],
     [[], 'Usage: elicense'],
   ])('exits 2 on a usage error, with the message on stderr: %j', async (args, message) => {
     const { code, out, err } = await run(...args);
