@@ -76,7 +76,9 @@ export async function openLicenseContent(
   return { sdJwt: `${[stored.issuerJwt, ...disclosures].join('~')}~`, content: stored };
 }
 
-export function asLicenseContent(content: LicenseContent | Readonly<Record<string, unknown>>): LicenseContent {
+export function asLicenseContent(
+  content: LicenseContent | Readonly<Record<string, unknown>>,
+): LicenseContent {
   if (content.format !== LICENSE_CONTENT_FORMAT) {
     throw new Error(`expected license content ${LICENSE_CONTENT_FORMAT}, found ${String(content.format)}`);
   }
