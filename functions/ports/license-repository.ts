@@ -1,5 +1,6 @@
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { StatusChange, StoredStatus } from '#core/lifecycle.ts';
+import type { StoredDocument } from './document-store.ts';
 import type { Page, PageRequest } from './page.ts';
 
 // Where issued licenses live, and the writes that must happen together with them. Every write
@@ -70,6 +71,15 @@ export interface ReissueWrite {
   auditEvent: AuditEvent;
 }
 
+export interface DocumentAttachWrite {
+  licenseId: string;
+  /** The `version` the caller read; the write fails with ConcurrentModification if it moved. */
+  expectedVersion: number;
+  /** The stored layout document; recorded as `content.document`, binding it to the license by digest. */
+  document: StoredDocument;
+  auditEvent: AuditEvent;
+}
+
 /** A license of a holder, as the holder index lists it: always its current version. */
 export interface HolderLicense {
   licenseKey: string;
@@ -121,6 +131,13 @@ export interface LicenseRepository {
    * version, both status-list entries, holder index, issuer listing and audit event in one write.
    */
   reissue(write: ReissueWrite): Promise<{ superseded: { version: number }; current: LicenseRecord }>;
+
+  /**
+   * Records the layout document of a license version in its content (replacing any earlier
+   * reference) with its audit event, in one write, on condition that the license is still at
+   * `expectedVersion`. Returns the new `version`. Fails with LicenseNotFound or ConcurrentModification.
+   */
+  attachDocument(write: DocumentAttachWrite): Promise<{ version: number }>;
 
   /**
    * Counts one use of a grant together with the retrieval's audit event. Fails with

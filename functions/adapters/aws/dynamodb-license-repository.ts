@@ -15,6 +15,7 @@ import {
   StatusSlotTaken,
 } from '#core/storage-errors.ts';
 import type {
+  DocumentAttachWrite,
   HolderLicense,
   IssuerListingEntry,
   IssuerListingQuery,
@@ -255,6 +256,45 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       return undefined;
     });
     return { superseded: { version: current.version + 1 }, current: licenseRecordOf(item, old.table) };
+  }
+
+  async attachDocument(write: DocumentAttachWrite): Promise<{ version: number }> {
+    const { licenseId, expectedVersion, document, auditEvent } = write;
+    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 1) {
+      throw new RangeError(`expected a record version ≥ 1, found ${expectedVersion}`);
+    }
+    const { table, licenseKey, version } = await this.#locate(licenseId);
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: table,
+          Key: { pk: licensePk(licenseKey), sk: licenseSk(version) },
+          UpdateExpression: 'SET content.#document = :document, version = version + :one, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND version = :expected',
+          ExpressionAttributeNames: { '#document': 'document' },
+          ExpressionAttributeValues: {
+            // Exactly the reference's fields: the content map is read back as stored.
+            ':document': {
+              key: document.key,
+              sha256: document.sha256,
+              size: document.size,
+              mediaType: document.mediaType,
+            },
+            ':one': 1,
+            ':at': auditEvent.time,
+            ':expected': expectedVersion,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      this.#putAudit(auditEvent),
+    ];
+    await this.#write(items, 'attachDocument', (reasons) => {
+      if (failed(reasons, 0)) return lockFailure(licenseId, expectedVersion, reasons[0]);
+      if (failed(reasons, 1)) return new AuditEventExists(auditEvent.id);
+      return undefined;
+    });
+    return { version: expectedVersion + 1 };
   }
 
   async recordGrantUse(grantId: string, now: string, auditEvent: AuditEvent): Promise<void> {
