@@ -1,3 +1,4 @@
+import { sealKeysOf } from '#core/catalog/agency.ts';
 import type { PublicJwk } from '#core/jws.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { SigningKeys } from '#ports/signer.ts';
@@ -10,7 +11,10 @@ export type PublishedJwk = PublicJwk & {
   agency?: string;
 };
 
-/** The platform's JWKS: every issuing agency's seal key and the platform's own key. */
+/**
+ * The platform's JWKS: every agency's seal keys — the current one and those rotation replaced,
+ * which licenses signed before the rotation still name — and the platform's own key.
+ */
 export async function publishJwks(deps: {
   config: Pick<ConfigStore, 'listAgencies'>;
   keys: SigningKeys;
@@ -20,9 +24,10 @@ export async function publishJwks(deps: {
   do {
     const page = await deps.config.listAgencies(cursor ? { cursor } : {});
     for (const { value: agency } of page.items) {
-      if (!agency.sealKey) continue;
-      const { publicJwk } = await deps.keys.keyFor(agency.sealKey.keyRef);
-      published.push({ ...publicJwk, use: 'sig', alg: 'ES256', owner: 'agency', agency: agency.uscc });
+      for (const seal of sealKeysOf(agency)) {
+        const { publicJwk } = await deps.keys.keyFor(seal.keyRef);
+        published.push({ ...publicJwk, use: 'sig', alg: 'ES256', owner: 'agency', agency: agency.uscc });
+      }
     }
     cursor = page.cursor;
   } while (cursor);

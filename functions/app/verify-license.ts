@@ -1,3 +1,4 @@
+import { sealKeyWithKid } from '#core/catalog/agency.ts';
 import type { PublicJwk } from '#core/jws.ts';
 import {
   agencyOfIssuer,
@@ -28,7 +29,8 @@ export interface VerifyLicenseRequest {
 
 /**
  * Online verification of a license issued on this platform: issuer keys from the registry
- * (the agency named by `iss`, its seal key by `kid`), status from the stored list entry.
+ * (the agency named by `iss`, its current or a previous seal key by `kid`), status from the
+ * stored list entry.
  */
 export async function verifyLicense(
   request: VerifyLicenseRequest,
@@ -52,6 +54,8 @@ async function issuerKey(iss: string, kid: string, deps: VerifyLicenseDeps): Pro
   const uscc = agencyOfIssuer(deps.publicBaseUrl, iss);
   if (uscc === undefined) return undefined;
   const agency = (await deps.config.getAgency(uscc))?.value;
-  if (!agency?.sealKey || agency.sealKey.kid !== kid) return undefined;
-  return (await deps.keys.keyFor(agency.sealKey.keyRef)).publicJwk;
+  // A rotated-out seal key still verifies the licenses it signed before the rotation.
+  const seal = agency && sealKeyWithKid(agency, kid);
+  if (!seal) return undefined;
+  return (await deps.keys.keyFor(seal.keyRef)).publicJwk;
 }

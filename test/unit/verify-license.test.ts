@@ -76,6 +76,49 @@ describe('verifyLicense', () => {
     expect(missing.checks.status).toMatch(/no license holds this status entry/);
   });
 
+  it('accepts a license signed with a seal key that rotation replaced, and refuses an unknown kid', async () => {
+    const rotated = new SoftwareEs256Signer('rotated-kid');
+    const unknown = new SoftwareEs256Signer('unknown-kid');
+    const signWith = async (signer: SoftwareEs256Signer) =>
+      (
+        await issueSdJwtVc(
+          {
+            licenseId: LICENSE_ID,
+            issuer: agencyIssuer(BASE, agency.uscc),
+            fields: { 姓名: '张演示' },
+            issuedAt: NOW - 100,
+            validFrom: NOW - 100,
+            validUntil: NOW + 100,
+            status: { uri: statusListUri(BASE, 'list-1'), idx: 7 },
+          },
+          signer,
+        )
+      ).sdJwt;
+    const signers: Record<string, SoftwareEs256Signer> = {
+      'local:seal/new': seal,
+      'local:seal/old': rotated,
+    };
+    const afterRotation: VerifyLicenseDeps = {
+      ...deps(),
+      config: {
+        getAgency: async () => ({
+          value: {
+            ...agency,
+            sealKey: { keyRef: 'local:seal/new', kid: 'seal-kid' },
+            previousSealKeys: [{ keyRef: 'local:seal/old', kid: 'rotated-kid' }],
+          },
+          version: 2,
+        }),
+      },
+      keys: { keyFor: async (ref) => key(signers[ref] ?? unknown, ref) },
+    };
+    expect((await verifyLicense({ presentation: await signWith(rotated) }, afterRotation)).valid).toBe(true);
+    expect((await verifyLicense({ presentation: await signWith(seal) }, afterRotation)).valid).toBe(true);
+    const stranger = await verifyLicense({ presentation: await signWith(unknown) }, afterRotation);
+    expect(stranger.valid).toBe(false);
+    expect(stranger.checks.signature).toMatch(/^failed/);
+  });
+
   it('reports a suspended license', async () => {
     const result = await verifyLicense({ presentation: await license() }, deps({ 'list-1#7': 2 }));
     expect(result.checks.status).toMatch(/^failed: suspended/);
@@ -101,5 +144,34 @@ describe('publishJwks', () => {
       alg: 'ES256',
     });
     expect(JSON.stringify(jwks)).not.toContain('"d"');
+  });
+
+  it('publishes the seal keys rotation replaced after the current one, each under its own kid', async () => {
+    const signers: Record<string, SoftwareEs256Signer> = {
+      'local:seal/new': new SoftwareEs256Signer('new-kid'),
+      'local:seal/old': new SoftwareEs256Signer('old-kid'),
+      'local:seal/older': new SoftwareEs256Signer('older-kid'),
+    };
+    const rotated: Agency = {
+      ...agency,
+      sealKey: { keyRef: 'local:seal/new', kid: 'new-kid' },
+      previousSealKeys: [
+        { keyRef: 'local:seal/old', kid: 'old-kid' },
+        { keyRef: 'local:seal/older', kid: 'older-kid' },
+      ],
+    };
+    const jwks = await publishJwks({
+      config: { listAgencies: async () => ({ items: [{ value: rotated, version: 3 }] }) },
+      keys: {
+        keyFor: async (ref) => key(signers[ref]!, ref),
+        platformKey: async () => key(platform, 'local:platform'),
+      },
+    });
+    expect(jwks.keys.map((k) => [k.kid, k.owner, k.agency])).toEqual([
+      ['new-kid', 'agency', agency.uscc],
+      ['old-kid', 'agency', agency.uscc],
+      ['older-kid', 'agency', agency.uscc],
+      ['platform-kid', 'platform', undefined],
+    ]);
   });
 });

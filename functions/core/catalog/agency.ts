@@ -57,17 +57,20 @@ export const ApiKeySchema = z
     created: TimestampSchema,
   })
   .superRefine((key, ctx) => {
-    const expected = key.algorithm === 'ed25519' ? 'OKP/Ed25519' : 'EC/P-256';
-    const found = `${key.publicJwk.kty}/${key.publicJwk.crv}`;
-    if (found !== expected) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['publicJwk'],
-        message: `algorithm ${key.algorithm} needs a ${expected} key, found ${found}`,
-      });
-    }
+    const mismatch = apiKeyAlgorithmMismatch(key.algorithm, key.publicJwk);
+    if (mismatch !== undefined) ctx.addIssue({ code: 'custom', path: ['publicJwk'], message: mismatch });
   });
 export type ApiKey = z.infer<typeof ApiKeySchema>;
+
+/** Why a public key cannot verify signatures of the algorithm, or undefined when it can. */
+export function apiKeyAlgorithmMismatch(
+  algorithm: RequestSignatureAlgorithm,
+  publicJwk: AgencyPublicJwk,
+): string | undefined {
+  const expected = algorithm === 'ed25519' ? 'OKP/Ed25519' : 'EC/P-256';
+  const found = `${publicJwk.kty}/${publicJwk.crv}`;
+  return found === expected ? undefined : `algorithm ${algorithm} needs a ${expected} key, found ${found}`;
+}
 
 /** Where an issuer's seal (signing) key lives: a KMS key id or alias on AWS, a vault name locally. */
 export const SealKeyRefSchema = z
@@ -85,6 +88,11 @@ export const AgencySchema = z
     roles: z.array(z.enum(AGENCY_ROLES)).min(1).describe('What the agency does on the platform'),
     apiKeys: z.array(ApiKeySchema).max(16).describe('Request-signing keys'),
     sealKey: SealKeyRefSchema.optional(),
+    previousSealKeys: z
+      .array(SealKeyRefSchema)
+      .max(64)
+      .optional()
+      .describe('Seal keys replaced by rotation, newest first; licenses they signed still verify'),
     areaCode: AreaCodeSchema,
     demo: DemoMarkerSchema,
   })
@@ -100,12 +108,44 @@ export const AgencySchema = z
     if (agency.roles.includes('issuer') && agency.sealKey === undefined) {
       ctx.addIssue({ code: 'custom', path: ['sealKey'], message: 'an issuer needs a seal key' });
     }
+    // A verifier finds the key of a license by its kid alone, so no two seal keys share one.
+    const seals = sealKeysOf(agency);
+    if (agency.sealKey === undefined && seals.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['previousSealKeys'],
+        message: 'previous seal keys need a current seal key that replaced them',
+      });
+    }
+    if (new Set(seals.map((seal) => seal.kid)).size !== seals.length) {
+      ctx.addIssue({ code: 'custom', path: ['previousSealKeys'], message: 'seal key kids must be distinct' });
+    }
+    if (new Set(seals.map((seal) => seal.keyRef)).size !== seals.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['previousSealKeys'],
+        message: 'seal key references must be distinct',
+      });
+    }
   })
   .meta({ id: 'Agency', description: 'An agency registered on the platform' });
 export type Agency = z.infer<typeof AgencySchema>;
 
 export function hasRole(agency: Agency, role: AgencyRole): boolean {
   return agency.roles.includes(role);
+}
+
+/** Every seal key of the agency: the current one first, then those it replaced, newest first. */
+export function sealKeysOf(agency: Pick<Agency, 'sealKey' | 'previousSealKeys'>): SealKeyRef[] {
+  return [...(agency.sealKey ? [agency.sealKey] : []), ...(agency.previousSealKeys ?? [])];
+}
+
+/** The agency's seal key (current or previous) published under this kid, or undefined. */
+export function sealKeyWithKid(
+  agency: Pick<Agency, 'sealKey' | 'previousSealKeys'>,
+  kid: string,
+): SealKeyRef | undefined {
+  return sealKeysOf(agency).find((seal) => seal.kid === kid);
 }
 
 /** The agency's active request-signing key with this key id, or undefined. */
