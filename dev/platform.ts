@@ -50,11 +50,8 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
   try {
     const keyVaultDir = join(options.dataDir, 'keys');
     const vault = await openKeyVault(keyVaultDir, log);
-    const bindings = await provisionStage({
-      stage,
-      shardsPerDomain: options.shardsPerDomain ?? { person: 2, 'legal-entity': 2 },
-      env: services.env,
-    });
+    const shardsPerDomain = options.shardsPerDomain ?? { person: 2, 'legal-entity': 2 };
+    const bindings = await provisionStage({ stage, shardsPerDomain, env: services.env });
     await seedDemo({
       env: services.env,
       configTable: bindings.TABLE_CONFIG!,
@@ -65,6 +62,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     // In-process handlers read their configuration from process.env when first imported,
     // exactly as a Lambda container does.
     Object.assign(process.env, services.env, bindings, {
+      ELICENSE_SHARDS_PER_DOMAIN: JSON.stringify(shardsPerDomain),
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

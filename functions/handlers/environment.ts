@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bucketEnvVar } from '#adapters/aws/buckets.ts';
+import { type ShardMap, type StageTables, stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
 import { tableEnvVar } from '#adapters/aws/tables.ts';
 
 // The configuration of a function, validated once when its container starts: what every
@@ -66,4 +67,20 @@ function bound(variable: string, what: string): string {
   if (!value)
     throw new Error(`invalid function environment — ${variable}: the ${what} is not bound to this function`);
   return value;
+}
+
+/**
+ * The license tables' shard counts per data domain, from ELICENSE_SHARDS_PER_DOMAIN (JSON, e.g.
+ * `{"person":4,"legal-entity":2}`), set by the stack and the local platform from the stage.
+ */
+export function shardsPerDomain(): ShardMap {
+  const raw = bound('ELICENSE_SHARDS_PER_DOMAIN', 'shard map');
+  const parsed = z.record(z.string(), z.number().int().min(1)).safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new Error(`invalid function environment — ELICENSE_SHARDS_PER_DOMAIN: ${raw}`);
+  return parsed.data;
+}
+
+/** The physical names of the license and index tables bound to this function (all of them must be). */
+export function stageTables(): StageTables {
+  return stageTablesFromEnvironment(process.env, shardsPerDomain());
 }
