@@ -1,3 +1,5 @@
+import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
+import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
 import {
   DocumentContentMismatch,
   DocumentNotFound,
@@ -58,6 +60,11 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [DocumentUploadRejected, 'validation-failed'],
   [DocumentTooLarge, 'payload-too-large'],
   [UnsupportedDocumentType, 'unsupported-media-type'],
+  [IssuerNotRegistered, 'forbidden'],
+  [NotTheIssuer, 'forbidden'],
+  [LicenseIsFinal, 'conflict'],
+  [LicenseDataInvalid, 'validation-failed'],
+  [InvalidIdentifier, 'bad-request'],
 ];
 
 /** The problem a domain error stands for, or the error itself when it is not a domain error. */
@@ -65,8 +72,12 @@ export function asProblem(error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof HttpProblem) return error;
   for (const [type, problem] of MAPPING) {
     if (error instanceof type) {
-      const code = (error as { code?: unknown }).code;
-      return new HttpProblem(problem, error.message, typeof code === 'string' ? { code } : {});
+      const { code, errors } = error as { code?: unknown; errors?: unknown };
+      return new HttpProblem(problem, error.message, {
+        ...(typeof code === 'string' ? { code } : {}),
+        // Per-field errors (LicenseDataInvalid), as parseJsonBody reports schema violations.
+        ...(Array.isArray(errors) ? { errors } : {}),
+      });
     }
   }
   return error;

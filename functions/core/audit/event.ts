@@ -34,6 +34,7 @@ export const KNOWN_AUDIT_ACTIONS = [
   'license.revoked',
   'license.suspended',
   'license.resumed',
+  'license.document_attached',
   'license.retrieved',
   'license.verified',
   'grant.created',

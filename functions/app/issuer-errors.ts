@@ -1,0 +1,66 @@
+// Refusals of the issuer use cases (issue, status changes, re-issue, layout documents), each with
+// a stable `code`; functions/http/domain-problems.ts maps them to problem types.
+
+/** One refused part of a license request: where (`data.姓名`, `holder.code`, `validity`, `typeCode`), why. */
+export interface LicenseInputError {
+  path: string;
+  /** Stable, e.g. `missing`, `pattern` (the field codes of validateLicenseData) or `holder-mismatch`. */
+  code: string;
+  message: string;
+}
+
+/** The license request does not satisfy its type: one error per bad field, so one round trip fixes all. */
+export class LicenseDataInvalid extends Error {
+  readonly code = 'LICENSE_DATA_INVALID';
+  readonly errors: readonly LicenseInputError[];
+  constructor(errors: readonly LicenseInputError[]) {
+    super(
+      `the license request does not match its type: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    );
+    this.name = 'LicenseDataInvalid';
+    this.errors = errors;
+  }
+}
+
+/** The agency is not registered as an issuer of the license type (or cannot sign at all). */
+export class IssuerNotRegistered extends Error {
+  readonly code = 'ISSUER_NOT_REGISTERED';
+  readonly agency: string;
+  readonly typeCode: string;
+  constructor(
+    agency: string,
+    typeCode: string,
+    detail = `is not registered as an issuer of type ${typeCode}`,
+  ) {
+    super(`agency ${agency} ${detail}`);
+    this.name = 'IssuerNotRegistered';
+    this.agency = agency;
+    this.typeCode = typeCode;
+  }
+}
+
+/** Only the agency that issued a license may change it. */
+export class NotTheIssuer extends Error {
+  readonly code = 'NOT_THE_ISSUER';
+  readonly agency: string;
+  readonly licenseId: string;
+  constructor(agency: string, licenseId: string, issuer: string) {
+    super(`license ${licenseId} was issued by ${issuer}; agency ${agency} may not change it`);
+    this.name = 'NotTheIssuer';
+    this.agency = agency;
+    this.licenseId = licenseId;
+  }
+}
+
+/** A revoked or superseded license takes no more changes (a layout document included). */
+export class LicenseIsFinal extends Error {
+  readonly code = 'LICENSE_IS_FINAL';
+  readonly licenseId: string;
+  readonly status: string;
+  constructor(licenseId: string, status: string) {
+    super(`license ${licenseId} is ${status}, a final status; expected valid or suspended`);
+    this.name = 'LicenseIsFinal';
+    this.licenseId = licenseId;
+    this.status = status;
+  }
+}
