@@ -29,6 +29,13 @@ export const StageConfigSchema = z
         z.number().int().min(1).max(64),
       )
       .refine((r) => Object.keys(r).length > 0, 'at least one data domain'),
+    /**
+     * The blind-index HMAC key, as a KMS ciphertext under the stage's field key (base64):
+     * `aws kms generate-data-key-without-plaintext --key-id <FieldKey ARN> --key-spec AES_256
+     * --query CiphertextBlob --output text` once after the first deploy. Never change it on a
+     * stage with data: every holder lookup depends on it.
+     */
+    blindIndexKeyBlob: z.base64().optional(),
     logRetentionDays: z.number().int().positive().default(365),
     /** Requests per 5 minutes per client IP before WAF blocks it. */
     wafRateLimitPer5Min: z.number().int().min(100).default(2_000),

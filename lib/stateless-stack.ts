@@ -50,16 +50,62 @@ export class StatelessStack extends Stack {
       );
     }
     this.functions = functions;
-    // The public group: health, catalog, JWKS, verification. It reads the catalog and status
-    // entries and the public halves of keys — no decrypt, no sign.
-    const publicFunction = functions.get('public');
-    if (publicFunction) {
-      publicFunction
-        .bindTable('config', data.tables.get('config')!, 'RO')
-        .bindTable('status-lists', data.tables.get('status-lists')!, 'RO')
-        .bindBucket('documents', data.buckets.documents, 'LIST')
+    // Every function knows the stage's public URL, its shard map and its platform key (whose
+    // presence also selects KMS over the local key vault).
+    for (const fn of functions.values()) {
+      fn.function.addEnvironment('ELICENSE_PUBLIC_BASE_URL', config.publicBaseUrl);
+      fn.function.addEnvironment('ELICENSE_SHARDS_PER_DOMAIN', JSON.stringify(config.shardsPerDomain));
+    }
+    const table = (name: string) => data.tables.get(name)!;
+    const licenseTables = [...data.tables.keys()].filter((name) => name.startsWith('license-'));
+
+    // public: health, catalog, JWKS, verification. It reads the catalog and status entries and
+    // the public halves of keys — no decrypt, no sign.
+    functions
+      .get('public')
+      ?.bindTable('config', table('config'), 'RO')
+      .bindTable('status-lists', table('status-lists'), 'RO')
+      .bindBucket('documents', data.buckets.documents, 'LIST')
+      .bindPublicKeys(data.platformSigningKey);
+
+    // The agency groups authenticate every request: the registry (read) and nonces (write),
+    // and every change they make is audited.
+    for (const group of ['issuer', 'retrieval', 'operator'] as const) {
+      functions
+        .get(group)
+        ?.bindTable('config', table('config'), group === 'operator' ? 'RW' : 'RO')
+        .bindTable('nonces', table('nonces'), 'RW')
+        .bindTable('audit', table('audit'), 'RW')
         .bindPublicKeys(data.platformSigningKey);
-      publicFunction.function.addEnvironment('ELICENSE_PUBLIC_BASE_URL', config.publicBaseUrl);
+    }
+
+    // issuer: writes licenses, their indexes and status entries; seals fields; signs with
+    // agency seal keys (never the platform key); stores layout documents.
+    const issuer = functions.get('issuer');
+    if (issuer) {
+      for (const name of licenseTables) issuer.bindTable(name, table(name), 'RW');
+      issuer
+        .bindTable('holder-index', table('holder-index'), 'RW')
+        .bindTable('issuer-listing', table('issuer-listing'), 'RW')
+        .bindTable('status-lists', table('status-lists'), 'RW')
+        .bindTable('idempotency', table('idempotency'), 'RW')
+        .bindBucket('documents', data.buckets.documents, 'RW')
+        .bindFieldKey(data.fieldKey, 'encrypt', config.blindIndexKeyBlob)
+        .bindSealSigning();
+      issuer.function.addEnvironment('ELICENSE_DOCUMENTS_KEY_ID', data.dataKey.keyArn);
+    }
+
+    // retrieval: reads licenses, counts grant uses, opens sealed fields, signs annotated copies
+    // with the platform key, presigns layout-document downloads.
+    const retrieval = functions.get('retrieval');
+    if (retrieval) {
+      for (const name of licenseTables) retrieval.bindTable(name, table(name), 'RO');
+      retrieval
+        .bindTable('holder-index', table('holder-index'), 'RO')
+        .bindTable('grants', table('grants'), 'RW')
+        .bindBucket('documents', data.buckets.documents, 'RO')
+        .bindFieldKey(data.fieldKey, 'decrypt', config.blindIndexKeyBlob)
+        .bindPlatformSigning(data.platformSigningKey);
     }
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });

@@ -148,8 +148,40 @@ export class ApiFunction extends Construct {
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:key/*]`,
       reason:
-        'Agency seal keys are created at run time by the operator flow, so their ARNs are not known at deploy time; the statement is limited to kms:GetPublicKey on keys tagged elicense-role=seal (attribute-based access).',
+        'Agency seal keys are created at run time by the operator flow, so their ARNs are not known at deploy time; statements on key/* are limited by attribute-based access to keys tagged elicense-role=seal (kms:GetPublicKey, and kms:Sign for the issuer group only).',
     });
+    return this;
+  }
+
+  /**
+   * The field-encryption key: `encrypt` (GenerateDataKey, for sealing fields, plus Decrypt of
+   * the blind-index key blob) or `decrypt` (opening sealed fields and the blob). The blob is the
+   * stage's `blindIndexKeyBlob` (README: deploying).
+   */
+  bindFieldKey(fieldKey: IKey, use: 'encrypt' | 'decrypt', blindIndexKeyBlob: string | undefined): this {
+    this.function.addEnvironment('ELICENSE_FIELD_KEY_ARN', fieldKey.keyArn);
+    if (blindIndexKeyBlob) this.function.addEnvironment('ELICENSE_BLIND_INDEX_KEY_BLOB', blindIndexKeyBlob);
+    const actions = use === 'encrypt' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'];
+    this.role.addToPolicy(new PolicyStatement({ actions, resources: [fieldKey.keyArn] }));
+    return this;
+  }
+
+  /** kms:Sign with agency seal keys only (tagged `elicense-role=seal`), never the platform key. */
+  bindSealSigning(): this {
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:Sign'],
+        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+        conditions: { StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } },
+      }),
+    );
+    return this;
+  }
+
+  /** kms:Sign with the platform key (annotated copies, status lists, audit checkpoints). */
+  bindPlatformSigning(platformKey: IKey): this {
+    this.role.addToPolicy(new PolicyStatement({ actions: ['kms:Sign'], resources: [platformKey.keyArn] }));
     return this;
   }
 
