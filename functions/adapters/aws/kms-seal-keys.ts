@@ -1,0 +1,90 @@
+// SealKeyProvisioner on KMS: each seal key is an ECC_NIST_P256 SIGN_VERIFY key of its own,
+// created at run time by the operator flow and tagged `elicense-role=seal` — the tag the
+// functions' IAM policies name (attribute-based access), since the ARNs of keys created after
+// deployment cannot be listed in them. The agency record names the key by ARN.
+import {
+  CreateKeyCommand,
+  GetPublicKeyCommand,
+  type KMSClient,
+  ScheduleKeyDeletionCommand,
+  type Tag,
+} from '@aws-sdk/client-kms';
+import type { SealKeyRef } from '#core/catalog/agency.ts';
+import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
+import { publicJwkOf } from './kms-signer.ts';
+
+/** The tag every seal key carries; IAM conditions on `aws:ResourceTag/elicense-role` rely on it. */
+export const SEAL_KEY_TAG = { TagKey: 'elicense-role', TagValue: 'seal' } as const;
+/** The tag keys a seal key is created with, for an `aws:TagKeys` condition on kms:CreateKey. */
+export const SEAL_KEY_TAG_KEYS = [
+  'elicense-role',
+  'elicense-agency',
+  'elicense-seal-generation',
+  'elicense-stage',
+];
+
+export interface KmsSealKeyProvisionerOptions {
+  kms: KMSClient;
+  /** Named in each key's tags and description, so a key tells which stage it belongs to. */
+  stage: string;
+  /** Days a discarded key waits before KMS deletes it (7–30; it can be cancelled meanwhile). */
+  deletionWindowDays?: number;
+}
+
+export class KmsSealKeyProvisioner implements SealKeyProvisioner {
+  readonly #kms: KMSClient;
+  readonly #stage: string;
+  readonly #deletionWindowDays: number;
+
+  constructor(options: KmsSealKeyProvisionerOptions) {
+    this.#kms = options.kms;
+    this.#stage = options.stage;
+    this.#deletionWindowDays = options.deletionWindowDays ?? 7;
+  }
+
+  async provision({ agency, generation }: SealKeyRequest): Promise<SealKeyRef> {
+    const tags: Tag[] = [
+      SEAL_KEY_TAG,
+      { TagKey: 'elicense-agency', TagValue: agency },
+      { TagKey: 'elicense-seal-generation', TagValue: String(generation) },
+      { TagKey: 'elicense-stage', TagValue: this.#stage },
+    ];
+    const { KeyMetadata } = await this.#kms.send(
+      new CreateKeyCommand({
+        KeySpec: 'ECC_NIST_P256',
+        KeyUsage: 'SIGN_VERIFY',
+        Description: `elicense ${this.#stage}: seal key of agency ${agency}, generation ${generation}`,
+        Tags: tags,
+      }),
+    );
+    if (KeyMetadata?.Arn === undefined) throw new Error('KMS CreateKey returned no key ARN');
+    const keyRef = KeyMetadata.Arn;
+    try {
+      const { PublicKey } = await this.#kms.send(new GetPublicKeyCommand({ KeyId: keyRef }));
+      if (PublicKey === undefined) throw new Error(`KMS GetPublicKey of ${keyRef} returned no PublicKey`);
+      return { keyRef, kid: publicJwkOf(PublicKey).kid };
+    } catch (error) {
+      // The key exists but no record will name it: schedule it away rather than leave it.
+      await this.#scheduleDeletion(keyRef).catch(() => {});
+      throw error;
+    }
+  }
+
+  discard(key: SealKeyRef): Promise<void> {
+    return this.#scheduleDeletion(key.keyRef);
+  }
+
+  async #scheduleDeletion(keyRef: string): Promise<void> {
+    await this.#kms.send(
+      new ScheduleKeyDeletionCommand({
+        KeyId: keyIdOf(keyRef),
+        PendingWindowInDays: this.#deletionWindowDays,
+      }),
+    );
+  }
+}
+
+/** The key id of a key ARN (KMS takes either; some emulators only the id), else the reference itself. */
+function keyIdOf(keyRef: string): string {
+  return /^arn:aws[a-z-]*:kms:[^:]*:[^:]*:key\/(.+)$/.exec(keyRef)?.[1] ?? keyRef;
+}
