@@ -41,6 +41,15 @@ export const KNOWN_AUDIT_ACTIONS = [
   'grant.used',
   'grant.revoked',
   'status_list.published',
+  'agency.registered',
+  'agency.updated',
+  'agency.api_key_added',
+  'agency.api_key_revoked',
+  'agency.seal_key_rotated',
+  'license_type.registered',
+  'license_type.updated',
+  'sharing_agreement.registered',
+  'sharing_agreement.updated',
 ] as const;
 
 export const auditEventSchema = z.strictObject({
