@@ -2,6 +2,7 @@
 // and the code; it hands the code out once, on creation, and keeps only the code's SHA-256.
 // Counting a use is not here: it happens in the retrieval's transaction, next to its audit
 // event (see the license repository).
+import type { AuditEvent } from '#core/audit/event.ts';
 import type { Grant, GrantTerms } from '#core/grants/grant.ts';
 import type { Page, PageRequest, Versioned } from './page.ts';
 
@@ -14,11 +15,19 @@ export interface CreatedGrant {
 export interface RevokeOptions {
   /** Revoke only when the grant belongs to this holder; another holder's grant reads as not found. */
   holderIndex?: string;
+  /** Recorded in the same write as the revocation: both or neither (AuditEventExists when its id is taken). */
+  auditEvent?: AuditEvent;
 }
 
+/** The audit event of a grant's creation, made once the grant (and its generated id) exists. */
+export type GrantAuditEventOf = (grant: Grant) => AuditEvent;
+
 export interface GrantStore {
-  /** Creates an active grant with no uses, a generated id and a fresh authorisation code. */
-  create(terms: GrantTerms): Promise<CreatedGrant>;
+  /**
+   * Creates an active grant with no uses, a generated id and a fresh authorisation code; with
+   * `auditEventOf`, the event it makes is recorded in the same write (both or neither).
+   */
+  create(terms: GrantTerms, auditEventOf?: GrantAuditEventOf): Promise<CreatedGrant>;
   get(grantId: string): Promise<Versioned<Grant> | undefined>;
   /** The grant this authorisation code belongs to, whatever its status; undefined for any other code. */
   findByCode(code: string): Promise<Versioned<Grant> | undefined>;

@@ -18,8 +18,12 @@
 // SHA-256 (base64url) is stored, as `codeHash` on the grant and as the key of the code lookup
 // item, written in the same transaction. Finding a grant by code is two strongly consistent
 // GetItems (code item, then grant), with no index lag between creating a grant and using it.
+//
+// Creating and revoking may carry their audit event: it is then put into the `audit` table (in
+// the layout of audit-items.ts, on condition that its id is new) in the same transaction, so a
+// grant never changes without its audit record.
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -28,6 +32,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import type { AuditEvent } from '#core/audit/event.ts';
 import {
   type Grant,
   GrantIdSchema,
@@ -37,9 +42,11 @@ import {
   HolderIndexSchema,
 } from '#core/grants/grant.ts';
 import { grantCodeHash, isGrantCodeShape, newGrantCode } from '#core/grants/grant-code.ts';
+import { AuditEventExists } from '#core/storage-errors.ts';
 import {
   type CreatedGrant,
   GrantAlreadyRevoked,
+  type GrantAuditEventOf,
   GrantInvalid,
   GrantNotFound,
   type GrantStore,
@@ -47,7 +54,9 @@ import {
 } from '#ports/grant-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { auditItem } from './audit-items.ts';
 import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
+import { type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
 export const GRANT_INDEX = { byHolder: 'by-holder', byRelyingAgency: 'by-relying-agency' } as const;
 
@@ -66,20 +75,24 @@ const codeItemSchema = z.object({ grantId: GrantIdSchema });
 export interface GrantStoreOptions {
   /** The current time; a test fixes it. */
   clock?: () => Date;
+  /** Physical name of the `audit` table; needed only to record audit events with creations and revocations. */
+  auditTable?: string;
 }
 
 export class DynamoGrantStore implements GrantStore {
   readonly #documents: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #clock: () => Date;
+  readonly #auditTable: string | undefined;
 
   constructor(documents: DynamoDBDocumentClient, tableName: string, options: GrantStoreOptions = {}) {
     this.#documents = documents;
     this.#table = tableName;
     this.#clock = options.clock ?? (() => new Date());
+    this.#auditTable = options.auditTable;
   }
 
-  async create(terms: GrantTerms): Promise<CreatedGrant> {
+  async create(terms: GrantTerms, auditEventOf?: GrantAuditEventOf): Promise<CreatedGrant> {
     const parsedTerms = GrantTermsSchema.safeParse(terms);
     if (!parsedTerms.success) throw new GrantInvalid(issuesOf(parsedTerms.error));
     const created = this.#clock().toISOString();
@@ -102,26 +115,39 @@ export class DynamoGrantStore implements GrantStore {
     const grant = parsed.data;
     const code = newGrantCode();
     const codeHash = grantCodeHash(code);
-    await this.#documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.#table,
-              Item: { ...grantItemKey(grant.id), kind: 'grant', ...grant, version: 1, codeHash },
-              ConditionExpression: 'attribute_not_exists(pk)',
+    const auditEvent = auditEventOf?.(grant);
+    try {
+      await this.#documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { ...grantItemKey(grant.id), kind: 'grant', ...grant, version: 1, codeHash },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
             },
-          },
-          {
-            Put: {
-              TableName: this.#table,
-              Item: { ...grantCodeItemKey(codeHash), kind: 'grant-code', grantId: grant.id },
-              ConditionExpression: 'attribute_not_exists(pk)',
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { ...grantCodeItemKey(codeHash), kind: 'grant-code', grantId: grant.id },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
             },
-          },
-        ],
-      }),
-    );
+            ...(auditEvent === undefined ? [] : [this.#putAudit(auditEvent)]),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (
+        auditEvent !== undefined &&
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[2]?.Code === 'ConditionalCheckFailed'
+      ) {
+        throw new AuditEventExists(auditEvent.id);
+      }
+      throw error;
+    }
     return { grant: { value: grant, version: 1 }, code };
   }
 
@@ -158,32 +184,47 @@ export class DynamoGrantStore implements GrantStore {
     if (!GrantIdSchema.safeParse(grantId).success) throw new GrantNotFound(grantId);
     const key = grantItemKey(grantId);
     const byHolder = options.holderIndex !== undefined;
-    try {
-      const { Attributes } = await this.#documents.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: key,
-          ConditionExpression: `attribute_exists(pk) AND #status = :active${byHolder ? ' AND #holder = :holder' : ''}`,
-          UpdateExpression: 'SET #status = :revoked, #revoked = :now, #version = #version + :one',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#revoked': 'revoked',
-            '#version': 'version',
-            ...(byHolder ? { '#holder': 'holderIndex' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':active': 'active',
-            ':revoked': 'revoked',
-            ':now': this.#clock().toISOString(),
-            ':one': 1,
-            ...(byHolder ? { ':holder': options.holderIndex } : {}),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return this.#parseGrantItem(key, Attributes ?? {}).grant;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const update = {
+      TableName: this.#table,
+      Key: key,
+      ConditionExpression: `attribute_exists(pk) AND #status = :active${byHolder ? ' AND #holder = :holder' : ''}`,
+      UpdateExpression: 'SET #status = :revoked, #revoked = :now, #version = #version + :one',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#revoked': 'revoked',
+        '#version': 'version',
+        ...(byHolder ? { '#holder': 'holderIndex' } : {}),
+      },
+      ExpressionAttributeValues: {
+        ':active': 'active',
+        ':revoked': 'revoked',
+        ':now': this.#clock().toISOString(),
+        ':one': 1,
+        ...(byHolder ? { ':holder': options.holderIndex } : {}),
+      },
+    };
+    const { auditEvent } = options;
+    if (auditEvent !== undefined) {
+      // A transaction returns no new image: the grant is read back after it committed.
+      try {
+        await transactWrite(this.#documents, [{ Update: update }, this.#putAudit(auditEvent)], 'revokeGrant');
+        const revoked = await this.get(grantId);
+        if (revoked !== undefined) return revoked;
+        throw new GrantNotFound(grantId);
+      } catch (error) {
+        if (!(error instanceof TransactionCancelled)) throw error;
+        if (error.reasons[1]?.code === 'ConditionalCheckFailed') throw new AuditEventExists(auditEvent.id);
+        if (error.reasons[0]?.code !== 'ConditionalCheckFailed') throw error;
+      }
+    } else {
+      try {
+        const { Attributes } = await this.#documents.send(
+          new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }),
+        );
+        return this.#parseGrantItem(key, Attributes ?? {}).grant;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     }
     // The condition failed: say why, from the item as it is now.
     const current = await this.get(grantId);
@@ -263,6 +304,21 @@ export class DynamoGrantStore implements GrantStore {
     return {
       grant: { value: record.data, version: storage.data.version },
       codeHash: storage.data.codeHash,
+    };
+  }
+
+  #putAudit(event: AuditEvent): TransactItem {
+    if (this.#auditTable === undefined) {
+      throw new Error(
+        'expected the grant store to be given its audit table (auditTable) to record audit events',
+      );
+    }
+    return {
+      Put: {
+        TableName: this.#auditTable,
+        Item: auditItem(event),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
     };
   }
 
