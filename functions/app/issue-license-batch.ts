@@ -1,0 +1,58 @@
+import { issueLicense } from './issue-license.ts';
+import type { IssuanceDeps, IssuedLicense, IssuerCaller, LicenseRequest } from './license-issuance.ts';
+
+/** The most items one batch may carry. */
+export const MAX_BATCH_ITEMS = 100;
+/** Items issued at once: enough to hide storage latency, few enough to stay within KMS and DynamoDB budgets. */
+export const BATCH_CONCURRENCY = 8;
+
+/** One item's outcome, by its position in the request. */
+export type BatchItemOutcome =
+  | { index: number; ok: true; license: IssuedLicense }
+  | { index: number; ok: false; error: unknown };
+
+/**
+ * 批量颁发: each item issued as by {@link issueLicense}, in its own transaction, so one refused
+ * item leaves the others issued; every item's outcome is reported, in request order.
+ */
+export async function issueLicenseBatch(
+  items: ReadonlyArray<{ index: number; request: LicenseRequest }>,
+  caller: IssuerCaller,
+  deps: IssuanceDeps,
+  concurrency = BATCH_CONCURRENCY,
+): Promise<BatchItemOutcome[]> {
+  if (items.length > MAX_BATCH_ITEMS) {
+    throw new RangeError(`expected at most ${MAX_BATCH_ITEMS} items in a batch, found ${items.length}`);
+  }
+  // One catalog read per type (and per agency) and batch, shared by the items that name it.
+  const config: IssuanceDeps['config'] = {
+    getLicenseType: memoise((code) => deps.config.getLicenseType(code)),
+    getAgency: memoise((uscc) => deps.config.getAgency(uscc)),
+  };
+  const shared = { ...deps, config };
+  const outcomes: BatchItemOutcome[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let position = next++; position < items.length; position = next++) {
+      const { index, request } = items[position]!;
+      try {
+        outcomes[position] = { index, ok: true, license: await issueLicense(request, caller, shared) };
+      } catch (error) {
+        outcomes[position] = { index, ok: false, error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  return outcomes;
+}
+
+function memoise<T>(read: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const reads = new Map<string, Promise<T>>();
+  return (key) => {
+    const known = reads.get(key);
+    if (known !== undefined) return known;
+    const reading = read(key);
+    reads.set(key, reading);
+    return reading;
+  };
+}

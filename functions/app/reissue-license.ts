@@ -1,0 +1,119 @@
+import { reissue } from '#core/lifecycle.ts';
+import type { LicenseRepository } from '#ports/license-repository.ts';
+import { type LayoutDocumentRef, openLicenseContent } from './license-content.ts';
+import {
+  agencyActor,
+  checkLicense,
+  fieldsOfSdJwt,
+  type HolderInput,
+  type IssuanceDeps,
+  type IssuedLicense,
+  type IssuerCaller,
+  issuableType,
+  issueDay,
+  issuerAuditEvent,
+  ownLicense,
+  signLicense,
+  type ValidityInput,
+} from './license-issuance.ts';
+
+export interface ReissueRequest {
+  /** Full identifier of the version to supersede. */
+  licenseId: string;
+  reason?: string | undefined;
+  /** The new version's data; the current version's data when absent (补发 of a lost copy). */
+  data?: Readonly<Record<string, unknown>> | undefined;
+  holder?: HolderInput | undefined;
+  validity?: ValidityInput | undefined;
+}
+
+export interface ReissuedLicense extends IssuedLicense {
+  /** The version this one supersedes. */
+  supersedes: string;
+}
+
+export interface ReissueDeps extends Omit<IssuanceDeps, 'licenses'> {
+  licenses: Pick<LicenseRepository, 'get' | 'reissue'>;
+}
+
+/**
+ * 换发/补发: only the issuing agency, still registered for the type; the lifecycle supersedes the
+ * current version (IllegalTransition from a final status) and names the next; the next version
+ * is checked against the type like a new license, gets its own status-list slot on the same
+ * list shard, is signed and sealed; old version, new version, both status entries, holder index
+ * and audit event are written together, under the old version's optimistic lock.
+ */
+export async function reissueLicense(
+  request: ReissueRequest,
+  caller: IssuerCaller,
+  deps: ReissueDeps,
+): Promise<ReissuedLicense> {
+  const current = await ownLicense(deps.licenses, caller, request.licenseId);
+  const { type, seal } = await issuableType(deps.config, caller.agency, current.typeCode);
+  const now = deps.now();
+  const step = reissue(
+    { id: current.id, status: current.status },
+    {
+      actor: agencyActor(caller),
+      at: now.toISOString(),
+      ...(request.reason !== undefined ? { reason: request.reason } : {}),
+    },
+  );
+  let data = request.data;
+  // The layout document shows the data; it stays bound only to a version with the same data.
+  let document: LayoutDocumentRef | undefined;
+  if (data === undefined) {
+    const opened = await openLicenseContent(
+      deps.cipher,
+      { dataDomain: current.dataDomain, licenseId: current.id },
+      current.content,
+    );
+    data = fieldsOfSdJwt(opened.sdJwt);
+    document = opened.content.document;
+  }
+  const license = checkLicense(
+    type,
+    { data, holder: request.holder, validity: request.validity },
+    issueDay(now),
+  );
+  const holderIndex = await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code);
+  const slot = await deps.statusLists.allocateSlot(current.issuerCode, current.typeCode, current.licenseKey);
+  const { sdJwt, content, statusList } = await signLicense(
+    {
+      licenseId: step.newId,
+      issuerUscc: caller.agency,
+      seal,
+      type: { dataDomain: current.dataDomain, holder: type.holder },
+      license,
+      slot,
+      issuedAt: now,
+      document,
+    },
+    deps,
+  );
+  await deps.licenses.reissue({
+    current,
+    change: step.change,
+    next: { id: step.newId, holderIndex, statusSlot: slot, issuedAt: now.toISOString(), content },
+    auditEvent: issuerAuditEvent(
+      deps,
+      caller,
+      'license.reissued',
+      now,
+      { licenseId: step.newId, typeCode: current.typeCode },
+      {
+        supersedes: current.id,
+        reason: step.change.reason ?? null,
+        dataChanged: request.data === undefined ? 0 : 1,
+      },
+    ),
+  });
+  return {
+    licenseId: step.newId,
+    version: step.newVersion,
+    status: 'valid',
+    statusList,
+    sdJwt,
+    supersedes: current.id,
+  };
+}

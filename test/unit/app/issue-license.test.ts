@@ -1,0 +1,245 @@
+// The issue use cases (one and batch) with in-memory ports: what is signed, stored and audited,
+// and every refusal leaving nothing behind.
+
+import { describe, expect, it } from 'vitest';
+import { issueLicense } from '#app/issue-license.ts';
+import { issueLicenseBatch } from '#app/issue-license-batch.ts';
+import { IssuerNotRegistered, LicenseDataInvalid } from '#app/issuer-errors.ts';
+import { openLicenseContent } from '#app/license-content.ts';
+import { type LicenseRequest, randomSerial, startOfChinaDay } from '#app/license-issuance.ts';
+import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import { agencyIssuer, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
+import { LicenseAlreadyExists } from '#core/storage-errors.ts';
+import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { BASE_URL, bindingCipher, issuerWorld } from './issuer-fakes.ts';
+
+const PSB = { agency: DEMO_USCC.publicSecurityBureau };
+const AMR = { agency: DEMO_USCC.marketRegulationBureau };
+const NOW = new Date('2025-06-01T02:00:00.000Z');
+
+/** A resident identity card request for 张伟明, valid 20 years from the issue day. */
+function idCard(overrides: Partial<LicenseRequest> = {}, data: Record<string, unknown> = {}): LicenseRequest {
+  const holder = DEMO_HOLDERS.zhangWeiming;
+  return {
+    typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+    holder: { name: holder.name, codeType: holder.codeType, code: holder.code },
+    data: { ...DEMO_LICENSES[0]!.data, 有效期限: { from: '2025-06-01', until: '2045-06-01' }, ...data },
+    ...overrides,
+  };
+}
+
+async function verify(world: ReturnType<typeof issuerWorld>, sdJwt: string, now = NOW.getTime() / 1000) {
+  return verifySdJwtVc(sdJwt, {
+    now,
+    resolveIssuerKey: (_iss, kid) => [...world.catalog.seals.values()].find((s) => s.kid === kid)?.publicJwk,
+    status: (ref) => {
+      const listId = decodeURIComponent(ref.uri.split('/').at(-1)!);
+      return world.licenses.slotValue({ listId, index: ref.idx }) ?? 3;
+    },
+  });
+}
+
+describe('issueLicense', () => {
+  it('signs a license that verifies with the agency seal, stores it with its audit event, and returns it', async () => {
+    const world = issuerWorld(NOW);
+    const issued = await issueLicense(idCard(), PSB, world.deps);
+
+    const parsed = parseLicenseId(issued.licenseId);
+    expect(parsed.valid && parsed.parts).toMatchObject({
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      issuerCode: PSB.agency,
+      version: '001',
+    });
+    expect(issued).toMatchObject({ version: '001', status: 'valid' });
+    expect(issued.statusList).toEqual({
+      uri: `${BASE_URL}/status-lists/${encodeURIComponent(world.statusLists.drawn[0]!.listId)}`,
+      idx: world.statusLists.drawn[0]!.index,
+    });
+
+    const result = await verify(world, issued.sdJwt);
+    expect(result.valid).toBe(true);
+    expect(result.claims).toMatchObject({
+      issuer: agencyIssuer(BASE_URL, PSB.agency),
+      licenseId: issued.licenseId,
+      licenseVersion: '001',
+      notBefore: startOfChinaDay('2025-06-01'),
+      // The end of 2045-06-01 in China Standard Time.
+      expiresAt: Date.UTC(2045, 5, 1, 16) / 1000,
+    });
+    expect(result.claims?.fields).toMatchObject({ 姓名: '张伟明', 公民身份号码: '330102199003071230' });
+
+    const stored = world.licenses.records.get(issued.licenseId)!;
+    expect(stored.statusSlot).toEqual(world.statusLists.drawn[0]);
+    expect(stored.issuedAt).toBe(NOW.toISOString());
+    // Field values are not in the clear in storage; the sealed content opens to the same license.
+    expect(JSON.stringify(stored.content)).not.toContain('张伟明');
+    const opened = await openLicenseContent(
+      bindingCipher,
+      { dataDomain: 'person', licenseId: issued.licenseId },
+      stored.content,
+    );
+    expect(opened.sdJwt).toBe(issued.sdJwt);
+    expect(opened.content).toMatchObject({
+      validity: { from: '2025-06-01', until: '2045-06-01' },
+      holderCodeType: '111',
+    });
+    expect(world.licenses.audit).toEqual([
+      expect.objectContaining({
+        action: 'license.issued',
+        actor: { kind: 'agency', id: PSB.agency },
+        subject: {
+          licenseId: issued.licenseId,
+          licenseVersion: '001',
+          typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+        },
+        outcome: 'success',
+        time: NOW.toISOString(),
+      }),
+    ]);
+  });
+
+  it('draws a random serial of 16 upper-case letters and digits when none is given, and uses a given one', async () => {
+    const world = issuerWorld(NOW);
+    const a = await issueLicense(idCard(), PSB, world.deps);
+    const b = await issueLicense(idCard(), PSB, world.deps);
+    const serials = [a, b].map((l) => {
+      const parsed = parseLicenseId(l.licenseId);
+      return parsed.valid ? parsed.parts.serial : '';
+    });
+    for (const serial of serials) expect(serial).toMatch(/^[0-9A-Z]{16}$/);
+    expect(serials[0]).not.toBe(serials[1]);
+    const given = await issueLicense(idCard({ serial: 'GIVEN0001' }), PSB, world.deps);
+    expect(given.licenseId).toContain('.GIVEN0001.001.');
+  });
+
+  it('refuses a serial already issued with LicenseAlreadyExists', async () => {
+    const world = issuerWorld(NOW);
+    await issueLicense(idCard({ serial: 'TWICE' }), PSB, world.deps);
+    await expect(issueLicense(idCard({ serial: 'TWICE' }), PSB, world.deps)).rejects.toBeInstanceOf(
+      LicenseAlreadyExists,
+    );
+    expect(world.licenses.records.size).toBe(1);
+  });
+
+  it('signs a long-term license without exp', async () => {
+    const world = issuerWorld(NOW);
+    const longTerm = await issueLicense(idCard({}, { 有效期限: '2025.06.01-长期' }), PSB, world.deps);
+    const result = await verify(world, longTerm.sdJwt);
+    expect(result.valid).toBe(true);
+    expect(result.claims?.expiresAt).toBeUndefined();
+  });
+
+  it('refuses an agency not registered for the type before drawing a slot or writing', async () => {
+    const world = issuerWorld(NOW);
+    const attempt = issueLicense(idCard(), AMR, world.deps);
+    await expect(attempt).rejects.toBeInstanceOf(IssuerNotRegistered);
+    await expect(attempt).rejects.toThrow(/not registered as an issuer of type 11100000D00000013G001/);
+    expect(world.statusLists.drawn).toEqual([]);
+    expect(world.licenses.records.size).toBe(0);
+    expect(world.licenses.audit).toEqual([]);
+  });
+
+  it('refuses an unknown type code as invalid input naming typeCode', async () => {
+    const world = issuerWorld(NOW);
+    await expect(
+      issueLicense(idCard({ typeCode: '11100000D00000013G999' }), PSB, world.deps),
+    ).rejects.toMatchObject({ errors: [{ path: 'typeCode', code: 'unknown-type' }] });
+  });
+
+  it('reports one error per bad field, holder mismatch and validity term, and writes nothing', async () => {
+    const world = issuerWorld(NOW);
+    const attempt = issueLicense(
+      idCard(
+        { holder: { name: '李四', codeType: '001', code: '330102199003071230' } },
+        { 性别: '未知', 出生: '2999-01-01', 民族: undefined, 身高: 180 },
+      ),
+      PSB,
+      world.deps,
+    );
+    const error = (await attempt.catch((e: unknown) => e)) as LicenseDataInvalid;
+    expect(error).toBeInstanceOf(LicenseDataInvalid);
+    expect(error.errors.map((e) => [e.path, e.code])).toEqual([
+      ['data.性别', 'enum'],
+      ['data.民族', 'missing'],
+      ['data.出生', 'future-date'],
+      ['data.身高', 'unknown-field'],
+      ['holder.codeType', 'holder-mismatch'],
+    ]);
+    expect(world.statusLists.drawn).toEqual([]);
+    expect(world.licenses.records.size).toBe(0);
+  });
+
+  it('refuses a holder that is not the data’s holder, and a validity that disagrees with the data', async () => {
+    const world = issuerWorld(NOW);
+    const other = DEMO_HOLDERS.liXiaoyan;
+    await expect(
+      issueLicense(
+        idCard({
+          holder: { name: other.name, codeType: other.codeType, code: other.code },
+          validity: { from: '2025-06-01', until: '2035-06-01' },
+        }),
+        PSB,
+        world.deps,
+      ),
+    ).rejects.toMatchObject({
+      errors: [
+        { path: 'holder.name', code: 'holder-mismatch' },
+        { path: 'holder.code', code: 'holder-mismatch' },
+        { path: 'validity', code: 'validity-mismatch' },
+      ],
+    });
+    // A validity that agrees with the data, in its printed form, is accepted.
+    const card = await issueLicense(
+      idCard({ validity: { from: '2025.06.01', until: '2045-06-01' } }),
+      PSB,
+      world.deps,
+    );
+    expect(card.status).toBe('valid');
+  });
+
+  it('refuses a validity that is not one of the type’s terms', async () => {
+    const world = issuerWorld(NOW);
+    await expect(
+      issueLicense(idCard({}, { 有效期限: { from: '2025-06-01', until: '2032-06-01' } }), PSB, world.deps),
+    ).rejects.toMatchObject({ errors: [{ path: 'data.有效期限', code: 'validity-term' }] });
+  });
+});
+
+describe('issueLicenseBatch', () => {
+  it('issues each item on its own, reports every outcome in order, and reads the catalog once per type', async () => {
+    const world = issuerWorld(NOW);
+    const items = [
+      { index: 0, request: idCard() },
+      { index: 2, request: idCard({}, { 性别: '未知' }) },
+      { index: 3, request: idCard({ serial: 'BATCHDUP' }) },
+      { index: 4, request: idCard({ serial: 'BATCHDUP' }) },
+      { index: 5, request: idCard() },
+    ];
+    const outcomes = await issueLicenseBatch(items, PSB, world.deps, 1);
+    expect(outcomes.map((o) => [o.index, o.ok])).toEqual([
+      [0, true],
+      [2, false],
+      [3, true],
+      [4, false],
+      [5, true],
+    ]);
+    expect(outcomes[1]).toMatchObject({ error: expect.any(LicenseDataInvalid) });
+    expect(outcomes[3]).toMatchObject({ error: expect.any(LicenseAlreadyExists) });
+    expect(world.licenses.records.size).toBe(3);
+    expect(world.licenses.audit).toHaveLength(3);
+    expect(world.catalog.reads).toEqual({ agency: 1, type: 1 });
+  });
+
+  it('refuses more than 100 items', async () => {
+    const world = issuerWorld(NOW);
+    const items = Array.from({ length: 101 }, (_, index) => ({ index, request: idCard() }));
+    await expect(issueLicenseBatch(items, PSB, world.deps)).rejects.toThrow(/at most 100 items/);
+  });
+});
+
+describe('randomSerial', () => {
+  it('uses every character of 0-9A-Z and nothing else', () => {
+    const seen = new Set([...Array.from({ length: 200 }, () => randomSerial()).join('')]);
+    expect([...seen].sort().join('')).toBe('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ');
+  });
+});

@@ -1,0 +1,257 @@
+// Status changes, re-issue and layout documents with in-memory ports: only the issuer, only
+// legal transitions, status entries and audit events written with the change.
+
+import { describe, expect, it } from 'vitest';
+import { attachLicenseDocument } from '#app/attach-license-document.ts';
+import { changeLicenseStatus } from '#app/change-license-status.ts';
+import { issueLicense } from '#app/issue-license.ts';
+import { LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
+import { fieldsOfSdJwt, type LicenseRequest } from '#app/license-issuance.ts';
+import { reissueLicense } from '#app/reissue-license.ts';
+import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
+import { IllegalTransition, ReasonRequired } from '#core/lifecycle.ts';
+import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
+import { ConcurrentModification, LicenseNotFound } from '#core/storage-errors.ts';
+import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { issuerWorld } from './issuer-fakes.ts';
+
+const PSB = { agency: DEMO_USCC.publicSecurityBureau };
+const AMR = { agency: DEMO_USCC.marketRegulationBureau };
+const NOW = new Date('2025-06-01T02:00:00.000Z');
+const PDF = new TextEncoder().encode('%PDF-1.7\n%demo\n');
+
+const card: LicenseRequest = {
+  typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+  holder: {
+    name: DEMO_HOLDERS.zhangWeiming.name,
+    codeType: DEMO_HOLDERS.zhangWeiming.codeType,
+    code: DEMO_HOLDERS.zhangWeiming.code,
+  },
+  data: { ...DEMO_LICENSES[0]!.data, 有效期限: { from: '2025-06-01', until: '2045-06-01' } },
+};
+
+async function issued() {
+  const world = issuerWorld(NOW);
+  const license = await issueLicense(card, PSB, world.deps);
+  return { world, license };
+}
+
+async function verify(world: ReturnType<typeof issuerWorld>, sdJwt: string) {
+  return verifySdJwtVc(sdJwt, {
+    now: NOW.getTime() / 1000,
+    resolveIssuerKey: (_iss, kid) => [...world.catalog.seals.values()].find((s) => s.kid === kid)?.publicJwk,
+    status: (ref) =>
+      world.licenses.slotValue({ listId: decodeURIComponent(ref.uri.split('/').at(-1)!), index: ref.idx }) ??
+      3,
+  });
+}
+
+describe('changeLicenseStatus', () => {
+  it('suspends, reinstates and revokes, moving the status entry and auditing each change', async () => {
+    const { world, license } = await issued();
+    const { licenseId } = license;
+    const suspended = await changeLicenseStatus(
+      { licenseId, action: 'suspend', reason: '挂失' },
+      PSB,
+      world.deps,
+    );
+    expect(suspended).toEqual({
+      licenseId,
+      version: '001',
+      status: 'suspended',
+      statusList: license.statusList,
+    });
+    expect((await verify(world, license.sdJwt)).checks.status).toMatch(/^failed: suspended/);
+    await changeLicenseStatus({ licenseId, action: 'reinstate' }, PSB, world.deps);
+    expect((await verify(world, license.sdJwt)).valid).toBe(true);
+    await changeLicenseStatus({ licenseId, action: 'revoke', reason: '证件作废' }, PSB, world.deps);
+    expect((await verify(world, license.sdJwt)).valid).toBe(false);
+
+    expect(world.licenses.records.get(licenseId)).toMatchObject({ status: 'revoked', version: 4 });
+    expect(world.licenses.audit.map((e) => [e.action, e.details])).toEqual([
+      ['license.issued', expect.anything()],
+      ['license.suspended', { from: 'valid', to: 'suspended', reason: '挂失' }],
+      ['license.resumed', { from: 'suspended', to: 'valid', reason: null }],
+      ['license.revoked', { from: 'valid', to: 'revoked', reason: '证件作废' }],
+    ]);
+  });
+
+  it('refuses an illegal transition and a missing reason, writing nothing', async () => {
+    const { world, license } = await issued();
+    const { licenseId } = license;
+    await expect(
+      changeLicenseStatus({ licenseId, action: 'reinstate' }, PSB, world.deps),
+    ).rejects.toBeInstanceOf(IllegalTransition);
+    await expect(
+      changeLicenseStatus({ licenseId, action: 'revoke' }, PSB, world.deps),
+    ).rejects.toBeInstanceOf(ReasonRequired);
+    await changeLicenseStatus({ licenseId, action: 'revoke', reason: '注销' }, PSB, world.deps);
+    await expect(
+      changeLicenseStatus({ licenseId, action: 'revoke', reason: '注销' }, PSB, world.deps),
+    ).rejects.toThrow(/a revoked license cannot become revoked/);
+    expect(world.licenses.audit).toHaveLength(2);
+  });
+
+  it('refuses another agency from the identifier alone, and names a malformed identifier', async () => {
+    const { world, license } = await issued();
+    let reads = 0;
+    const licenses = {
+      get: async (id: string) => {
+        reads += 1;
+        return world.licenses.get(id);
+      },
+      changeStatus: world.licenses.changeStatus.bind(world.licenses),
+    };
+    const deps = { ...world.deps, licenses };
+    await expect(
+      changeLicenseStatus({ licenseId: license.licenseId, action: 'revoke', reason: 'x' }, AMR, deps),
+    ).rejects.toBeInstanceOf(NotTheIssuer);
+    expect(reads).toBe(0);
+    await expect(
+      changeLicenseStatus(
+        { licenseId: '1.2.156.3005.2.nonsense', action: 'suspend', reason: 'x' },
+        PSB,
+        deps,
+      ),
+    ).rejects.toBeInstanceOf(InvalidIdentifier);
+    const unknown = license.licenseId.replace(/\.001\.[0-9A-Z*]$/, '.002.0');
+    await expect(
+      changeLicenseStatus({ licenseId: unknown, action: 'suspend', reason: 'x' }, PSB, deps),
+    ).rejects.toBeInstanceOf(InvalidIdentifier);
+  });
+
+  it('reports a license that is not stored', async () => {
+    const { world } = await issued();
+    const other = await issueLicense(card, PSB, issuerWorld(NOW).deps);
+    await expect(
+      changeLicenseStatus({ licenseId: other.licenseId, action: 'suspend', reason: 'x' }, PSB, world.deps),
+    ).rejects.toBeInstanceOf(LicenseNotFound);
+  });
+
+  it('passes on a lost race as ConcurrentModification', async () => {
+    const { world, license } = await issued();
+    world.licenses.failNextWrite = new ConcurrentModification(`license ${license.licenseId}`, 1, 2);
+    await expect(
+      changeLicenseStatus({ licenseId: license.licenseId, action: 'suspend', reason: 'x' }, PSB, world.deps),
+    ).rejects.toBeInstanceOf(ConcurrentModification);
+  });
+});
+
+describe('reissueLicense', () => {
+  it('re-signs the same data as version 002, supersedes 001 and keeps the layout document', async () => {
+    const { world, license } = await issued();
+    await attachLicenseDocument(
+      { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
+      PSB,
+      world.deps,
+    );
+    const next = await reissueLicense({ licenseId: license.licenseId, reason: '补领' }, PSB, world.deps);
+
+    expect(next.licenseId).toMatch(/\.002\.[0-9A-Z*]$/);
+    expect(next).toMatchObject({ version: '002', status: 'valid', supersedes: license.licenseId });
+    expect(next.licenseId.slice(0, -6)).toBe(license.licenseId.slice(0, -6));
+    expect((await verify(world, license.sdJwt)).valid).toBe(false);
+    const verified = await verify(world, next.sdJwt);
+    expect(verified.valid).toBe(true);
+    expect(verified.claims?.fields).toEqual(fieldsOfSdJwt(license.sdJwt));
+    expect(next.statusList).not.toEqual(license.statusList);
+    expect(world.licenses.records.get(license.licenseId)).toMatchObject({
+      status: 'superseded',
+      supersededBy: next.licenseId,
+    });
+    const stored = world.licenses.records.get(next.licenseId)!;
+    expect(stored.content.document).toEqual(world.licenses.records.get(license.licenseId)!.content.document);
+    expect(world.licenses.audit.at(-1)).toMatchObject({
+      action: 'license.reissued',
+      subject: { licenseId: next.licenseId, licenseVersion: '002' },
+      details: { supersedes: license.licenseId, reason: '补领', dataChanged: 0 },
+    });
+  });
+
+  it('re-signs new data, checked against the type, and drops the layout document of the old data', async () => {
+    const { world, license } = await issued();
+    await attachLicenseDocument(
+      { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
+      PSB,
+      world.deps,
+    );
+    await expect(
+      reissueLicense({ licenseId: license.licenseId, data: { ...card.data, 性别: '?' } }, PSB, world.deps),
+    ).rejects.toBeInstanceOf(LicenseDataInvalid);
+    const next = await reissueLicense(
+      { licenseId: license.licenseId, data: { ...card.data, 住址: '演示市新区新路1号' } },
+      PSB,
+      world.deps,
+    );
+    expect((await verify(world, next.sdJwt)).claims?.fields.住址).toBe('演示市新区新路1号');
+    expect(world.licenses.records.get(next.licenseId)!.content.document).toBeUndefined();
+  });
+
+  it('refuses a revoked license, another agency, and a superseded version', async () => {
+    const { world, license } = await issued();
+    await expect(reissueLicense({ licenseId: license.licenseId }, AMR, world.deps)).rejects.toBeInstanceOf(
+      NotTheIssuer,
+    );
+    await reissueLicense({ licenseId: license.licenseId }, PSB, world.deps);
+    await expect(reissueLicense({ licenseId: license.licenseId }, PSB, world.deps)).rejects.toThrow(
+      /a superseded license cannot become superseded/,
+    );
+    const other = await issueLicense(card, PSB, world.deps);
+    await changeLicenseStatus({ licenseId: other.licenseId, action: 'revoke', reason: 'x' }, PSB, world.deps);
+    await expect(reissueLicense({ licenseId: other.licenseId }, PSB, world.deps)).rejects.toBeInstanceOf(
+      IllegalTransition,
+    );
+  });
+});
+
+describe('attachLicenseDocument', () => {
+  it('stores the bytes and records key and digest in the license with an audit event', async () => {
+    const { world, license } = await issued();
+    const attached = await attachLicenseDocument(
+      { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
+      PSB,
+      world.deps,
+    );
+    expect(attached).toMatchObject({
+      licenseId: license.licenseId,
+      version: '001',
+      document: { size: PDF.byteLength, mediaType: 'application/pdf' },
+    });
+    expect(attached.document.sha256).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(world.licenses.records.get(license.licenseId)!.content.document).toEqual({
+      key: 'doc-1',
+      ...attached.document,
+    });
+    expect(world.documents.stored.has('doc-1')).toBe(true);
+    expect(world.licenses.audit.at(-1)).toMatchObject({
+      action: 'license.document_attached',
+      details: { sha256: attached.document.sha256 },
+    });
+  });
+
+  it('refuses a final license before storing anything, and removes the bytes when the record write fails', async () => {
+    const { world, license } = await issued();
+    world.licenses.failNextWrite = new ConcurrentModification(`license ${license.licenseId}`, 1, 2);
+    await expect(
+      attachLicenseDocument(
+        { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
+        PSB,
+        world.deps,
+      ),
+    ).rejects.toBeInstanceOf(ConcurrentModification);
+    expect(world.documents.stored.size).toBe(0);
+    await changeLicenseStatus(
+      { licenseId: license.licenseId, action: 'revoke', reason: 'x' },
+      PSB,
+      world.deps,
+    );
+    await expect(
+      attachLicenseDocument(
+        { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
+        PSB,
+        world.deps,
+      ),
+    ).rejects.toBeInstanceOf(LicenseIsFinal);
+    expect(world.documents.stored.size).toBe(0);
+  });
+});
