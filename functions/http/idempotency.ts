@@ -1,0 +1,129 @@
+// Idempotency-Key on POST routes, inside the route implementation: the router has authenticated
+// the agency first, so the record can be keyed on who asked. Powertools idempotency's function
+// wrapper (makeIdempotent) does the bookkeeping on its persistence layer (DynamoDB in the
+// handlers) with the platform's settings from functions/adapters/aws/idempotency.ts.
+//
+// Powertools hashes a payload with the settings' JMESPath expressions. The payload handed to it
+// is a small event-shaped object built here, not the raw API Gateway event, because
+//   - header names arrive in the client's case on API Gateway REST, and JMESPath has no
+//     case-insensitive lookup: the key is read here and put under its lower-case name;
+//   - `resource` is the addressed path (`/licenses/<id>/revoke`), not the template: the same key
+//     used on two licenses must be two records, or the second would get the first's answer.
+// So the record key is the SHA-256 of [agency, method, addressed path, Idempotency-Key], and the
+// record holds the SHA-256 of the raw body (the same key with another body → 422).
+//
+// Only completed responses are remembered: a route that throws (a refusal, a failure) leaves no
+// record, and the same request may be sent again. A second copy arriving while the first still
+// runs is answered 409.
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyPersistenceLayerError,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { IdempotencyConfigOptions } from '@aws-lambda-powertools/idempotency/types';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { authenticatedAgency } from './agency-auth.ts';
+import { HttpProblem } from './problem.ts';
+import { header } from './request.ts';
+
+/** The header carrying the client's key (RFC draft-ietf-httpapi-idempotency-key-header). */
+export const IDEMPOTENCY_KEY = 'Idempotency-Key';
+/** Printable ASCII without spaces, 1–255 characters: a UUID, a ULID or the client's own scheme. */
+const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
+
+/** What the record key and body hash are computed from (see the module comment). */
+export interface IdempotentRequest {
+  requestContext: { authorizer: { agency: string } };
+  httpMethod: string;
+  resource: string;
+  headers: { 'idempotency-key': string };
+  body: string;
+}
+
+export interface IdempotencyOptions {
+  persistenceStore: BasePersistenceLayer;
+  config: IdempotencyConfigOptions;
+  /** Namespace of the records; stable across deployments (Powertools' default is the function name). */
+  keyPrefix: string;
+}
+
+/**
+ * Runs a route's work at most once per (agency, method, path, Idempotency-Key): a repeat with
+ * the same body gets the first response again; without the header → 400 `bad-request`; the
+ * same key with another body → 422 `idempotency-key-reused`; while the first copy runs → 409.
+ */
+export type IdempotentRunner = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+  work: () => Promise<APIGatewayProxyResult>,
+) => Promise<APIGatewayProxyResult>;
+
+export function idempotentRequests(options: IdempotencyOptions): IdempotentRunner {
+  const run = makeIdempotent(
+    async (_request: IdempotentRequest, _context: Context, work: () => Promise<APIGatewayProxyResult>) =>
+      work(),
+    {
+      persistenceStore: options.persistenceStore,
+      config: new IdempotencyConfig(options.config),
+      keyPrefix: options.keyPrefix,
+    },
+  );
+  return async (event, context, work) => {
+    const key = header(event, IDEMPOTENCY_KEY);
+    if (key === undefined || key === '') {
+      throw new HttpProblem(
+        'bad-request',
+        `an ${IDEMPOTENCY_KEY} header is required on this request, found none; send a new unique key (e.g. a UUID) per operation and the same key when retrying it`,
+      );
+    }
+    if (!KEY_FORMAT.test(key)) {
+      throw new HttpProblem(
+        'bad-request',
+        `${IDEMPOTENCY_KEY} must be 1–255 printable ASCII characters without spaces, found ${key.length} characters`,
+      );
+    }
+    const caller = authenticatedAgency(event);
+    if (caller === undefined) {
+      // The router authenticates agency routes first; reaching here without a caller is a wiring bug.
+      throw new Error('idempotent request without an authenticated agency');
+    }
+    const request: IdempotentRequest = {
+      requestContext: { authorizer: { agency: caller.agency } },
+      httpMethod: event.httpMethod,
+      resource: event.path,
+      headers: { 'idempotency-key': key },
+      // Base64 for binary bodies: still one string per byte sequence.
+      body: event.body ?? '',
+    };
+    try {
+      return await run(request, context, work);
+    } catch (error) {
+      throw idempotencyProblem(error);
+    }
+  };
+}
+
+function idempotencyProblem(error: unknown): unknown {
+  if (error instanceof IdempotencyValidationError) {
+    return new HttpProblem(
+      'idempotency-key-reused',
+      `this ${IDEMPOTENCY_KEY} was used before with another request body; use a new key for a new request`,
+    );
+  }
+  if (error instanceof IdempotencyAlreadyInProgressError) {
+    return new HttpProblem(
+      'conflict',
+      `a request with this ${IDEMPOTENCY_KEY} is still being processed; retry after it completes`,
+    );
+  }
+  if (error instanceof IdempotencyPersistenceLayerError) {
+    return new HttpProblem(
+      'dependency-unavailable',
+      'the idempotency records could not be reached; try again',
+    );
+  }
+  return error;
+}

@@ -1,0 +1,143 @@
+// Idempotency-Key inside a route: Powertools' function wrapper over an in-memory persistence
+// layer with the platform's settings — what is remembered, what is keyed apart, what is refused.
+
+import {
+  IdempotencyItemAlreadyExistsError,
+  IdempotencyItemNotFoundError,
+} from '@aws-lambda-powertools/idempotency';
+import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { IDEMPOTENCY_CONFIG } from '#adapters/aws/idempotency.ts';
+import { lambdaContext } from '#dev/api-gateway-event.ts';
+import { idempotentRequests } from '#http/idempotency.ts';
+import { HttpProblem } from '#http/problem.ts';
+
+/** Records in a Map, with DynamoDB's put condition: absent, or expired. */
+class MemoryPersistence extends BasePersistenceLayer {
+  readonly records = new Map<string, IdempotencyRecord>();
+
+  protected async _getRecord(key: string): Promise<IdempotencyRecord> {
+    const record = this.records.get(key);
+    if (!record) throw new IdempotencyItemNotFoundError();
+    return record;
+  }
+  protected async _putRecord(record: IdempotencyRecord): Promise<void> {
+    const existing = this.records.get(record.idempotencyKey);
+    if (existing && !existing.isExpired()) {
+      throw new IdempotencyItemAlreadyExistsError('exists', existing);
+    }
+    this.records.set(record.idempotencyKey, record);
+  }
+  protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.set(record.idempotencyKey, record);
+  }
+  protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.delete(record.idempotencyKey);
+  }
+}
+
+function event(
+  overrides: { key?: string | null; agency?: string; path?: string; body?: string; headerName?: string } = {},
+): APIGatewayProxyEvent {
+  const { key = 'key-1', agency = '11330100D0000011XM', path = '/licenses', body = '{"a":1}' } = overrides;
+  const headerName = overrides.headerName ?? 'Idempotency-Key';
+  return {
+    httpMethod: 'POST',
+    path,
+    resource: path,
+    body,
+    isBase64Encoded: false,
+    headers: { 'Content-Type': 'application/json', ...(key === null ? {} : { [headerName]: key }) },
+    requestContext: { authorizer: { agency, keyId: 'k', roles: ['issuer'] } },
+  } as unknown as APIGatewayProxyEvent;
+}
+
+function setup() {
+  const persistenceStore = new MemoryPersistence();
+  const idempotent = idempotentRequests({
+    persistenceStore,
+    config: IDEMPOTENCY_CONFIG,
+    keyPrefix: 'issuer',
+  });
+  let runs = 0;
+  const work = async () => {
+    runs += 1;
+    return { statusCode: 201, headers: {}, body: JSON.stringify({ run: runs }) };
+  };
+  const context: Context = lambdaContext('test', 'req');
+  return { persistenceStore, idempotent, work, context, runs: () => runs };
+}
+
+describe('idempotentRequests', () => {
+  it('runs the work once and answers a repeat with the first response, whatever the header’s case', async () => {
+    const s = setup();
+    const first = await s.idempotent(event(), s.context, s.work);
+    const again = await s.idempotent(event({ headerName: 'idempotency-key' }), s.context, s.work);
+    expect(first.body).toBe('{"run":1}');
+    expect(again).toEqual(first);
+    expect(s.runs()).toBe(1);
+    const [key] = [...s.persistenceStore.records.keys()];
+    // SHA-256, base64: the key itself and the agency are not readable from the record.
+    expect(key).toMatch(/^issuer#[A-Za-z0-9+/]{43}=$/);
+  });
+
+  it('keys apart other agencies, other paths and other keys', async () => {
+    const s = setup();
+    await s.idempotent(event(), s.context, s.work);
+    await s.idempotent(event({ agency: '11330100D00000128M' }), s.context, s.work);
+    await s.idempotent(event({ path: '/licenses/batch' }), s.context, s.work);
+    await s.idempotent(event({ key: 'key-2' }), s.context, s.work);
+    expect(s.runs()).toBe(4);
+  });
+
+  it('refuses the same key with another body as idempotency-key-reused, running nothing', async () => {
+    const s = setup();
+    await s.idempotent(event(), s.context, s.work);
+    const reused = s.idempotent(event({ body: '{"a":2}' }), s.context, s.work);
+    await expect(reused).rejects.toBeInstanceOf(HttpProblem);
+    await expect(reused).rejects.toMatchObject({ problemType: 'idempotency-key-reused' });
+    expect(s.runs()).toBe(1);
+  });
+
+  it('requires the header, in a printable form', async () => {
+    const s = setup();
+    await expect(s.idempotent(event({ key: null }), s.context, s.work)).rejects.toMatchObject({
+      problemType: 'bad-request',
+      message: expect.stringMatching(/Idempotency-Key header is required/),
+    });
+    await expect(s.idempotent(event({ key: 'with space' }), s.context, s.work)).rejects.toMatchObject({
+      problemType: 'bad-request',
+    });
+    expect(s.runs()).toBe(0);
+  });
+
+  it('forgets a request whose work failed, so it can be sent again', async () => {
+    const s = setup();
+    const failing = async () => {
+      throw new HttpProblem('validation-failed', 'bad');
+    };
+    await expect(s.idempotent(event(), s.context, failing)).rejects.toMatchObject({
+      problemType: 'validation-failed',
+    });
+    expect(s.persistenceStore.records.size).toBe(0);
+    expect((await s.idempotent(event(), s.context, s.work)).statusCode).toBe(201);
+  });
+
+  it('answers a copy arriving while the first still runs with a conflict', async () => {
+    const s = setup();
+    let release: () => void = () => {};
+    const slow = async () => {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return s.work();
+    };
+    const first = s.idempotent(event(), s.context, slow);
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(s.idempotent(event(), s.context, s.work)).rejects.toMatchObject({ problemType: 'conflict' });
+    release();
+    expect((await first).statusCode).toBe(201);
+    expect(s.runs()).toBe(1);
+  });
+});
