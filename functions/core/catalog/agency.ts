@@ -81,12 +81,15 @@ export const SealKeyRefSchema = z
   .describe('Seal key reference (电子印章密钥)');
 export type SealKeyRef = z.infer<typeof SealKeyRefSchema>;
 
+/** Request-signing keys an agency may hold, active and revoked together. */
+export const MAX_API_KEYS = 16;
+
 export const AgencySchema = z
   .strictObject({
     uscc: UsccSchema,
     name: z.string().min(1).max(128).describe('Registered name'),
     roles: z.array(z.enum(AGENCY_ROLES)).min(1).describe('What the agency does on the platform'),
-    apiKeys: z.array(ApiKeySchema).max(16).describe('Request-signing keys'),
+    apiKeys: z.array(ApiKeySchema).max(MAX_API_KEYS).describe('Request-signing keys'),
     sealKey: SealKeyRefSchema.optional(),
     previousSealKeys: z
       .array(SealKeyRefSchema)

@@ -1,0 +1,105 @@
+// What every change the operator makes to the catalog shares: who made it, the audit event that
+// records it, the refusal of demo records in production, and the seal keys made for it.
+import type { AuditEvent } from '#core/audit/event.ts';
+import type { SealKeyRef } from '#core/catalog/agency.ts';
+import { DemoRecordRefused } from '#core/catalog/registration-errors.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
+import {
+  ApiKeyIdTaken,
+  ConfigRecordExists,
+  ConfigRecordInvalid,
+  ConfigRecordNotFound,
+  ConfigVersionConflict,
+} from '#ports/config-store.ts';
+import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
+
+/** The operator making a change: the agency that signed the request and the key it signed with. */
+export interface OperatorActor {
+  /** USCC of the operator agency. */
+  agency: string;
+  keyId: string;
+}
+
+/** What every admin change needs besides the registry. */
+export interface AdminChangeDeps {
+  audit: AuditLogWriter;
+  /** The stage this platform runs as (`ELICENSE_STAGE`); `prod` refuses demo records. */
+  stage: string;
+  now: () => Date;
+  newEventId: () => string;
+}
+
+export type AdminAction =
+  | 'agency.registered'
+  | 'agency.updated'
+  | 'agency.api_key_added'
+  | 'agency.api_key_revoked'
+  | 'agency.seal_key_rotated'
+  | 'license_type.registered'
+  | 'license_type.updated'
+  | 'sharing_agreement.registered'
+  | 'sharing_agreement.updated';
+
+/** Stages whose catalog must hold no demo record: demo keys are derived from public key ids. */
+const STAGES_REFUSING_DEMO = new Set(['prod']);
+
+/** Refuses a record marked demo in a stage that takes no demo data. */
+export function refuseDemoInProduction(
+  kind: string,
+  id: string,
+  record: { demo?: true | undefined },
+  stage: string,
+): void {
+  if (record.demo === true && STAGES_REFUSING_DEMO.has(stage)) throw new DemoRecordRefused(kind, id, stage);
+}
+
+/**
+ * Records a change made: the operator as actor, the operator's key among the details. It is
+ * written after the change it records — an event says what happened, never what was only
+ * tried — and a failure to write it fails the request.
+ */
+export async function recordAdminChange(
+  deps: AdminChangeDeps,
+  operator: OperatorActor,
+  action: AdminAction,
+  change: { subject?: NonNullable<AuditEvent['subject']>; details: NonNullable<AuditEvent['details']> },
+): Promise<void> {
+  await deps.audit.record({
+    id: deps.newEventId(),
+    time: deps.now().toISOString(),
+    actor: { kind: 'operator', id: operator.agency },
+    action,
+    ...(change.subject ? { subject: change.subject } : {}),
+    outcome: 'success',
+    details: { ...change.details, operatorKeyId: operator.keyId },
+  });
+}
+
+/**
+ * Provisions a seal key and runs the registry write that names it. When the registry refuses
+ * the write for certain (a typed refusal, nothing half-done), the key is given up again; on
+ * any other failure the write may have happened, so the key is kept.
+ */
+export async function withNewSealKey<T>(
+  sealKeys: SealKeyProvisioner,
+  request: SealKeyRequest,
+  write: (sealKey: SealKeyRef) => Promise<T>,
+): Promise<T> {
+  const sealKey = await sealKeys.provision(request);
+  try {
+    return await write(sealKey);
+  } catch (error) {
+    if (isCertainRefusal(error)) await sealKeys.discard(sealKey).catch(() => {});
+    throw error;
+  }
+}
+
+function isCertainRefusal(error: unknown): boolean {
+  return (
+    error instanceof ConfigRecordExists ||
+    error instanceof ConfigRecordNotFound ||
+    error instanceof ConfigVersionConflict ||
+    error instanceof ApiKeyIdTaken ||
+    error instanceof ConfigRecordInvalid
+  );
+}

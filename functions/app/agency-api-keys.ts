@@ -1,0 +1,76 @@
+import { type Agency, MAX_API_KEYS } from '#core/catalog/agency.ts';
+import {
+  ApiKeyAlreadyRevoked,
+  ApiKeyLimitReached,
+  ApiKeyNotFound,
+  OperatorSelfLockout,
+} from '#core/catalog/registration-errors.ts';
+import { ApiKeyIdTaken, ConfigRecordNotFound, type ConfigStore } from '#ports/config-store.ts';
+import type { Versioned } from '#ports/page.ts';
+import { type AdminChangeDeps, type OperatorActor, recordAdminChange } from './admin-change.ts';
+import { activeApiKey, type NewApiKey } from './register-agency.ts';
+
+export interface ApiKeyDeps extends AdminChangeDeps {
+  config: Pick<ConfigStore, 'getAgency' | 'updateAgency'>;
+}
+
+/**
+ * Adds a request-signing key to an agency, active at once. Key ids are global: one held by
+ * this or any other agency, even revoked, is refused (the registry checks the others).
+ */
+export async function addApiKey(
+  { uscc, key }: { uscc: string; key: NewApiKey },
+  operator: OperatorActor,
+  deps: ApiKeyDeps,
+): Promise<Versioned<Agency>> {
+  const current = await registeredAgency(uscc, deps);
+  const agency = current.value;
+  if (agency.apiKeys.some((held) => held.keyId === key.keyId)) throw new ApiKeyIdTaken(key.keyId);
+  if (agency.apiKeys.length >= MAX_API_KEYS) throw new ApiKeyLimitReached(uscc, MAX_API_KEYS);
+  const saved = await deps.config.updateAgency(
+    { ...agency, apiKeys: [...agency.apiKeys, activeApiKey(key, deps.now())] },
+    current.version,
+  );
+  await recordAdminChange(deps, operator, 'agency.api_key_added', {
+    details: { agency: uscc, version: saved.version, apiKey: key.keyId, algorithm: key.algorithm },
+  });
+  return saved;
+}
+
+/**
+ * Revokes one of an agency's request-signing keys: from the write on, a request signed with it
+ * fails authentication like one with an unknown key. The key stays on record, revoked.
+ */
+export async function revokeApiKey(
+  { uscc, keyId }: { uscc: string; keyId: string },
+  operator: OperatorActor,
+  deps: ApiKeyDeps,
+): Promise<Versioned<Agency>> {
+  const current = await registeredAgency(uscc, deps);
+  const agency = current.value;
+  const key = agency.apiKeys.find((held) => held.keyId === keyId);
+  if (key === undefined) throw new ApiKeyNotFound(uscc, keyId);
+  if (key.status === 'revoked') throw new ApiKeyAlreadyRevoked(uscc, keyId);
+  if (uscc === operator.agency && keyId === operator.keyId) {
+    throw new OperatorSelfLockout(`revoking key ${keyId}, the key this request is signed with,`);
+  }
+  const saved = await deps.config.updateAgency(
+    {
+      ...agency,
+      apiKeys: agency.apiKeys.map((held) =>
+        held.keyId === keyId ? { ...held, status: 'revoked' as const } : held,
+      ),
+    },
+    current.version,
+  );
+  await recordAdminChange(deps, operator, 'agency.api_key_revoked', {
+    details: { agency: uscc, version: saved.version, apiKey: keyId },
+  });
+  return saved;
+}
+
+async function registeredAgency(uscc: string, deps: ApiKeyDeps): Promise<Versioned<Agency>> {
+  const current = await deps.config.getAgency(uscc);
+  if (!current) throw new ConfigRecordNotFound('agency', uscc);
+  return current;
+}

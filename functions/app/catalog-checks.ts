@@ -1,0 +1,64 @@
+// Cross-checks of a record against the rest of the catalog, run before the operator's
+// registration or update of a license type or a sharing agreement is written.
+import { hasRole } from '#core/catalog/agency.ts';
+import type { LicenseType } from '#core/catalog/license-type.ts';
+import type { CatalogProblem } from '#core/catalog/registration-errors.ts';
+import { checkSharingAgreement, type SharingAgreement } from '#core/catalog/sharing-agreement.ts';
+import type { ConfigStore } from '#ports/config-store.ts';
+
+/** Agencies looked up at once; a type may name thousands of issuers. */
+const LOOKUP_BATCH = 16;
+
+/** Every issuer a type names must be a registered agency with the issuer role. */
+export async function issuerProblems(
+  type: LicenseType,
+  config: Pick<ConfigStore, 'getAgency'>,
+): Promise<CatalogProblem[]> {
+  const problems: CatalogProblem[] = [];
+  for (let start = 0; start < type.issuers.length; start += LOOKUP_BATCH) {
+    const batch = type.issuers.slice(start, start + LOOKUP_BATCH);
+    const agencies = await Promise.all(batch.map((uscc) => config.getAgency(uscc)));
+    agencies.forEach((found, i) => {
+      const uscc = batch[i]!;
+      const path = `issuers.${start + i}`;
+      if (found === undefined) {
+        problems.push({ path, reason: `no agency ${uscc} is registered` });
+      } else if (!hasRole(found.value, 'issuer')) {
+        problems.push({
+          path,
+          reason: `agency ${uscc} has roles ${found.value.roles.join(', ')}, not issuer`,
+        });
+      }
+    });
+  }
+  return problems;
+}
+
+/**
+ * The agreement's type and relying agency must be registered, the agency must have the relying
+ * role, and every field must be a disclosable field of the type.
+ */
+export async function agreementProblems(
+  agreement: SharingAgreement,
+  config: Pick<ConfigStore, 'getAgency' | 'getLicenseType'>,
+): Promise<CatalogProblem[]> {
+  const [type, agency] = await Promise.all([
+    config.getLicenseType(agreement.typeCode),
+    config.getAgency(agreement.relyingAgency),
+  ]);
+  const problems: CatalogProblem[] = [];
+  if (type === undefined) {
+    problems.push({ path: 'typeCode', reason: `no license type ${agreement.typeCode} is registered` });
+  }
+  if (agency === undefined) {
+    problems.push({ path: 'relyingAgency', reason: `no agency ${agreement.relyingAgency} is registered` });
+  }
+  if (type !== undefined) problems.push(...checkSharingAgreement(agreement, type.value, agency?.value));
+  else if (agency !== undefined && !hasRole(agency.value, 'relying')) {
+    problems.push({
+      path: 'relyingAgency',
+      reason: `agency ${agency.value.uscc} has roles ${agency.value.roles.join(', ')}, not relying`,
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,86 @@
+import type {
+  Agency,
+  AgencyPublicJwk,
+  AgencyRole,
+  ApiKey,
+  RequestSignatureAlgorithm,
+} from '#core/catalog/agency.ts';
+import { ApiKeyIdTaken, ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
+import type { Versioned } from '#ports/page.ts';
+import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
+import {
+  type AdminChangeDeps,
+  type OperatorActor,
+  recordAdminChange,
+  refuseDemoInProduction,
+  withNewSealKey,
+} from './admin-change.ts';
+
+/** A request-signing key as the operator registers it; the platform marks it active and dates it. */
+export interface NewApiKey {
+  keyId: string;
+  algorithm: RequestSignatureAlgorithm;
+  publicJwk: AgencyPublicJwk;
+}
+
+export interface AgencyRegistration {
+  uscc: string;
+  name: string;
+  roles: AgencyRole[];
+  areaCode: string;
+  apiKeys: NewApiKey[];
+  demo?: true;
+}
+
+export interface RegisterAgencyDeps extends AdminChangeDeps {
+  config: Pick<ConfigStore, 'getAgency' | 'findApiKey' | 'createAgency'>;
+  sealKeys: SealKeyProvisioner;
+}
+
+/** The key as the registry holds it from now on. */
+export function activeApiKey(key: NewApiKey, created: Date): ApiKey {
+  return { ...key, status: 'active', created: created.toISOString() };
+}
+
+/**
+ * Registers an agency with its request-signing keys. An issuer gets a seal key of its own, made
+ * for it here (generation 1): the operator never hands one in, so no agency can be pointed at
+ * another's key or the platform's.
+ */
+export async function registerAgency(
+  registration: AgencyRegistration,
+  operator: OperatorActor,
+  deps: RegisterAgencyDeps,
+): Promise<Versioned<Agency>> {
+  const { uscc } = registration;
+  refuseDemoInProduction('agency', uscc, registration, deps.stage);
+  // Checked before a seal key is made; the registry checks both again when it writes.
+  if (await deps.config.getAgency(uscc)) throw new ConfigRecordExists('agency', uscc);
+  for (const key of registration.apiKeys) {
+    if (await deps.config.findApiKey(key.keyId)) throw new ApiKeyIdTaken(key.keyId);
+  }
+  const now = deps.now();
+  const agency: Agency = {
+    uscc,
+    name: registration.name,
+    roles: registration.roles,
+    areaCode: registration.areaCode,
+    apiKeys: registration.apiKeys.map((key) => activeApiKey(key, now)),
+    ...(registration.demo ? { demo: true } : {}),
+  };
+  const saved = registration.roles.includes('issuer')
+    ? await withNewSealKey(deps.sealKeys, { agency: uscc, generation: 1 }, (sealKey) =>
+        deps.config.createAgency({ ...agency, sealKey }),
+      )
+    : await deps.config.createAgency(agency);
+  await recordAdminChange(deps, operator, 'agency.registered', {
+    details: {
+      agency: uscc,
+      version: saved.version,
+      roles: saved.value.roles,
+      apiKeys: saved.value.apiKeys.map((key) => key.keyId),
+      ...(saved.value.sealKey ? { sealKid: saved.value.sealKey.kid } : {}),
+    },
+  });
+  return saved;
+}

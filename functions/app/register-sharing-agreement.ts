@@ -1,0 +1,84 @@
+import { CatalogCrossCheckFailed } from '#core/catalog/registration-errors.ts';
+import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
+import {
+  ConfigRecordExists,
+  ConfigRecordNotFound,
+  type ConfigStore,
+  ConfigVersionConflict,
+} from '#ports/config-store.ts';
+import type { Versioned } from '#ports/page.ts';
+import {
+  type AdminChangeDeps,
+  type OperatorActor,
+  recordAdminChange,
+  refuseDemoInProduction,
+} from './admin-change.ts';
+import { agreementProblems } from './catalog-checks.ts';
+
+export interface SharingAgreementDeps extends AdminChangeDeps {
+  config: Pick<
+    ConfigStore,
+    | 'getAgency'
+    | 'getLicenseType'
+    | 'getSharingAgreement'
+    | 'createSharingAgreement'
+    | 'updateSharingAgreement'
+  >;
+}
+
+/**
+ * Registers a duty-based sharing agreement (依职能用证) after checking it against the catalog:
+ * its type and relying agency registered, the agency a relying one, every field disclosable.
+ */
+export async function registerSharingAgreement(
+  agreement: SharingAgreement,
+  operator: OperatorActor,
+  deps: SharingAgreementDeps,
+): Promise<Versioned<SharingAgreement>> {
+  refuseDemoInProduction('sharing-agreement', agreement.id, agreement, deps.stage);
+  if (await deps.config.getSharingAgreement(agreement.id)) {
+    throw new ConfigRecordExists('sharing-agreement', agreement.id);
+  }
+  await refuseMisfit(agreement, deps);
+  const saved = await deps.config.createSharingAgreement(agreement);
+  await recordAdminChange(deps, operator, 'sharing_agreement.registered', auditOf(saved));
+  return saved;
+}
+
+/** Replaces an agreement, if nobody changed it since the version the operator read, after the same checks. */
+export async function updateSharingAgreement(
+  { agreement, expectedVersion }: { agreement: SharingAgreement; expectedVersion: number },
+  operator: OperatorActor,
+  deps: SharingAgreementDeps,
+): Promise<Versioned<SharingAgreement>> {
+  const current = await deps.config.getSharingAgreement(agreement.id);
+  if (!current) throw new ConfigRecordNotFound('sharing-agreement', agreement.id);
+  if (current.version !== expectedVersion) {
+    throw new ConfigVersionConflict('sharing-agreement', agreement.id, expectedVersion, current.version);
+  }
+  refuseDemoInProduction('sharing-agreement', agreement.id, agreement, deps.stage);
+  await refuseMisfit(agreement, deps);
+  const saved = await deps.config.updateSharingAgreement(agreement, expectedVersion);
+  await recordAdminChange(deps, operator, 'sharing_agreement.updated', auditOf(saved));
+  return saved;
+}
+
+async function refuseMisfit(agreement: SharingAgreement, deps: SharingAgreementDeps): Promise<void> {
+  const problems = await agreementProblems(agreement, deps.config);
+  if (problems.length > 0) throw new CatalogCrossCheckFailed('sharing-agreement', agreement.id, problems);
+}
+
+function auditOf({ value, version }: Versioned<SharingAgreement>) {
+  return {
+    subject: { typeCode: value.typeCode },
+    details: {
+      agreement: value.id,
+      version,
+      relyingAgency: value.relyingAgency,
+      serviceItemCode: value.serviceItem.code,
+      fields: value.fields,
+      validFrom: value.validFrom,
+      validUntil: value.validUntil,
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { type Agency, sealKeysOf } from '#core/catalog/agency.ts';
+import { SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
+import { ConfigRecordNotFound, type ConfigStore, ConfigVersionConflict } from '#ports/config-store.ts';
+import type { Versioned } from '#ports/page.ts';
+import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
+import {
+  type AdminChangeDeps,
+  type OperatorActor,
+  recordAdminChange,
+  withNewSealKey,
+} from './admin-change.ts';
+
+export interface RotateSealKeyRequest {
+  uscc: string;
+  /** When given, the rotation applies only to this version of the agency (`If-Match`). */
+  expectedVersion?: number;
+}
+
+export interface RotateSealKeyDeps extends AdminChangeDeps {
+  config: Pick<ConfigStore, 'getAgency' | 'updateAgency'>;
+  sealKeys: SealKeyProvisioner;
+}
+
+/**
+ * Gives an agency a new seal key: licenses are signed with it from the write on. The key it
+ * replaces moves to the front of the agency's previous seal keys, still published and still
+ * accepted for the licenses it signed, which stay valid.
+ */
+export async function rotateSealKey(
+  { uscc, expectedVersion }: RotateSealKeyRequest,
+  operator: OperatorActor,
+  deps: RotateSealKeyDeps,
+): Promise<Versioned<Agency>> {
+  const current = await deps.config.getAgency(uscc);
+  if (!current) throw new ConfigRecordNotFound('agency', uscc);
+  if (expectedVersion !== undefined && current.version !== expectedVersion) {
+    throw new ConfigVersionConflict('agency', uscc, expectedVersion, current.version);
+  }
+  const agency = current.value;
+  const replaced = agency.sealKey;
+  if (replaced === undefined) throw new SealKeyNotRotatable(uscc, agency.roles);
+  const saved = await withNewSealKey(
+    deps.sealKeys,
+    { agency: uscc, generation: sealKeysOf(agency).length + 1 },
+    (sealKey) =>
+      deps.config.updateAgency(
+        { ...agency, sealKey, previousSealKeys: [replaced, ...(agency.previousSealKeys ?? [])] },
+        current.version,
+      ),
+  );
+  await recordAdminChange(deps, operator, 'agency.seal_key_rotated', {
+    details: {
+      agency: uscc,
+      version: saved.version,
+      sealKid: saved.value.sealKey?.kid ?? null,
+      replacedKid: replaced.kid,
+    },
+  });
+  return saved;
+}

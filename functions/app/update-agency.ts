@@ -1,0 +1,82 @@
+import { type Agency, type AgencyRole, sealKeysOf } from '#core/catalog/agency.ts';
+import { OperatorSelfLockout } from '#core/catalog/registration-errors.ts';
+import { ConfigRecordNotFound, type ConfigStore, ConfigVersionConflict } from '#ports/config-store.ts';
+import type { Versioned } from '#ports/page.ts';
+import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
+import {
+  type AdminChangeDeps,
+  type OperatorActor,
+  recordAdminChange,
+  refuseDemoInProduction,
+  withNewSealKey,
+} from './admin-change.ts';
+
+/** What an update replaces; keys have routes of their own, seal keys change only by rotation. */
+export interface AgencyChanges {
+  name: string;
+  roles: AgencyRole[];
+  areaCode: string;
+  demo?: true;
+}
+
+export interface UpdateAgencyRequest {
+  uscc: string;
+  /** The version the change was made against (the `If-Match` of the request). */
+  expectedVersion: number;
+  changes: AgencyChanges;
+}
+
+export interface UpdateAgencyDeps extends AdminChangeDeps {
+  config: Pick<ConfigStore, 'getAgency' | 'updateAgency'>;
+  sealKeys: SealKeyProvisioner;
+}
+
+/**
+ * Replaces an agency's name, roles, area and demo mark, if nobody changed it since the version
+ * the operator read. An agency that becomes an issuer gets its seal key here; one that stops
+ * being one keeps its seal keys, so the licenses it issued still verify.
+ */
+export async function updateAgency(
+  { uscc, expectedVersion, changes }: UpdateAgencyRequest,
+  operator: OperatorActor,
+  deps: UpdateAgencyDeps,
+): Promise<Versioned<Agency>> {
+  const current = await deps.config.getAgency(uscc);
+  if (!current) throw new ConfigRecordNotFound('agency', uscc);
+  if (current.version !== expectedVersion) {
+    throw new ConfigVersionConflict('agency', uscc, expectedVersion, current.version);
+  }
+  refuseDemoInProduction('agency', uscc, changes, deps.stage);
+  if (uscc === operator.agency && !changes.roles.includes('operator')) {
+    throw new OperatorSelfLockout(
+      `removing the operator role from ${uscc}, the agency signing this request,`,
+    );
+  }
+  const { demo: _demo, ...kept } = current.value;
+  const updated: Agency = {
+    ...kept,
+    name: changes.name,
+    roles: changes.roles,
+    areaCode: changes.areaCode,
+    ...(changes.demo ? { demo: true } : {}),
+  };
+  const saved =
+    changes.roles.includes('issuer') && updated.sealKey === undefined
+      ? await withNewSealKey(
+          deps.sealKeys,
+          { agency: uscc, generation: sealKeysOf(updated).length + 1 },
+          (sealKey) => deps.config.updateAgency({ ...updated, sealKey }, expectedVersion),
+        )
+      : await deps.config.updateAgency(updated, expectedVersion);
+  await recordAdminChange(deps, operator, 'agency.updated', {
+    details: {
+      agency: uscc,
+      version: saved.version,
+      name: saved.value.name,
+      roles: saved.value.roles,
+      areaCode: saved.value.areaCode,
+      ...(saved.value.sealKey && !current.value.sealKey ? { sealKid: saved.value.sealKey.kid } : {}),
+    },
+  });
+  return saved;
+}

@@ -1,0 +1,124 @@
+// Why the operator's registration of an agency, a key, a license type or a sharing agreement
+// is refused — beyond what the record's own schema says (ConfigRecordInvalid) and the
+// registry's optimistic lock (ConfigRecordExists, ConfigVersionConflict, ApiKeyIdTaken).
+
+/** One thing wrong with a record measured against the rest of the catalog. */
+export interface CatalogProblem {
+  /** Dotted path of the offending member, e.g. `fields`, `issuers.2`, `relyingAgency`. */
+  path: string;
+  /** The offending field name, for problems with a license field. */
+  field?: string;
+  reason: string;
+}
+
+/** A record that names catalog entries which do not exist or do not fit (400). */
+export class CatalogCrossCheckFailed extends Error {
+  readonly code = 'CATALOG_CROSS_CHECK_FAILED';
+  readonly kind: string;
+  readonly id: string;
+  readonly problems: readonly CatalogProblem[];
+  constructor(kind: string, id: string, problems: readonly CatalogProblem[]) {
+    super(
+      `${kind} ${id} does not fit the catalog: ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`,
+    );
+    this.name = 'CatalogCrossCheckFailed';
+    this.kind = kind;
+    this.id = id;
+    this.problems = problems;
+  }
+}
+
+/** A license type change that would leave registered sharing agreements naming fields it no longer discloses. */
+export class LicenseTypeChangeBreaksAgreements extends Error {
+  readonly code = 'LICENSE_TYPE_CHANGE_BREAKS_AGREEMENTS';
+  readonly typeCode: string;
+  readonly problems: readonly { agreement: string; reason: string }[];
+  constructor(typeCode: string, problems: readonly { agreement: string; reason: string }[]) {
+    super(
+      `type ${typeCode} would no longer fit its sharing agreements — update them first: ${problems
+        .map((p) => `agreement ${p.agreement}: ${p.reason}`)
+        .join('; ')}`,
+    );
+    this.name = 'LicenseTypeChangeBreaksAgreements';
+    this.typeCode = typeCode;
+    this.problems = problems;
+  }
+}
+
+/** A record marked `demo` sent to a stage that refuses demo data (production). */
+export class DemoRecordRefused extends Error {
+  readonly code = 'DEMO_RECORD_REFUSED';
+  readonly kind: string;
+  readonly id: string;
+  readonly stage: string;
+  constructor(kind: string, id: string, stage: string) {
+    super(
+      `demo: true is refused in stage ${stage}: ${kind} ${id} would be demo data, whose keys are public; register it without demo`,
+    );
+    this.name = 'DemoRecordRefused';
+    this.kind = kind;
+    this.id = id;
+    this.stage = stage;
+  }
+}
+
+/** An API key id the agency does not hold. */
+export class ApiKeyNotFound extends Error {
+  readonly code = 'API_KEY_NOT_FOUND';
+  readonly agency: string;
+  readonly keyId: string;
+  constructor(agency: string, keyId: string) {
+    super(`agency ${agency} holds no key ${keyId}`);
+    this.name = 'ApiKeyNotFound';
+    this.agency = agency;
+    this.keyId = keyId;
+  }
+}
+
+/** A revocation of a key that is revoked already. */
+export class ApiKeyAlreadyRevoked extends Error {
+  readonly code = 'API_KEY_ALREADY_REVOKED';
+  readonly agency: string;
+  readonly keyId: string;
+  constructor(agency: string, keyId: string) {
+    super(`key ${keyId} of agency ${agency} is revoked already`);
+    this.name = 'ApiKeyAlreadyRevoked';
+    this.agency = agency;
+    this.keyId = keyId;
+  }
+}
+
+/** An agency that holds as many request-signing keys (active and revoked) as it may. */
+export class ApiKeyLimitReached extends Error {
+  readonly code = 'API_KEY_LIMIT_REACHED';
+  readonly agency: string;
+  constructor(agency: string, limit: number) {
+    super(`agency ${agency} holds ${limit} keys, active and revoked, the most it may; no key can be added`);
+    this.name = 'ApiKeyLimitReached';
+    this.agency = agency;
+  }
+}
+
+/** A change by which the operator would lock itself out: revoking its own signing key, dropping its own role. */
+export class OperatorSelfLockout extends Error {
+  readonly code = 'OPERATOR_SELF_LOCKOUT';
+  constructor(what: string) {
+    super(
+      `refused: ${what} would lock the operator out; make the change signed with another operator key or agency`,
+    );
+    this.name = 'OperatorSelfLockout';
+  }
+}
+
+/** A seal-key rotation of an agency that has no seal key to rotate. */
+export class SealKeyNotRotatable extends Error {
+  readonly code = 'SEAL_KEY_NOT_ROTATABLE';
+  readonly agency: string;
+  constructor(agency: string, roles: readonly string[]) {
+    super(
+      `agency ${agency} has no seal key to rotate: it has roles ${roles.join(', ')}; give it the issuer role to create one`,
+    );
+    this.name = 'SealKeyNotRotatable';
+    this.agency = agency;
+  }
+}

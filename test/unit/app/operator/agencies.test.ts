@@ -1,0 +1,278 @@
+import { describe, expect, it } from 'vitest';
+import { addApiKey, revokeApiKey } from '#app/agency-api-keys.ts';
+import { registerAgency } from '#app/register-agency.ts';
+import { updateAgency } from '#app/update-agency.ts';
+import {
+  ApiKeyAlreadyRevoked,
+  ApiKeyLimitReached,
+  ApiKeyNotFound,
+  DemoRecordRefused,
+  OperatorSelfLockout,
+} from '#core/catalog/registration-errors.ts';
+import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
+import {
+  ApiKeyIdTaken,
+  ConfigRecordExists,
+  ConfigRecordNotFound,
+  ConfigVersionConflict,
+} from '#ports/config-store.ts';
+import { adminDeps, FakeSealKeys, InMemoryConfigStore, NOW, newKey, OPERATOR, testUscc } from './fakes.ts';
+
+// The operator's agency use cases over an in-memory registry: what is written, what is
+// refused (writing nothing and recording nothing), and the audit event of each change.
+
+function setup(stage = 'local') {
+  const config = new InMemoryConfigStore({ agencies: DEMO_AGENCIES });
+  const sealKeys = new FakeSealKeys();
+  const admin = adminDeps(stage);
+  return { config, sealKeys, audit: admin.audit, deps: { ...admin, config, sealKeys } };
+}
+
+const registration = (uscc: string, roles: ('issuer' | 'relying' | 'operator')[], keyIds: string[]) => ({
+  uscc,
+  name: '演示市测试局',
+  roles,
+  areaCode: '330100',
+  apiKeys: keyIds.map(newKey),
+});
+
+describe('registerAgency', () => {
+  it('registers an issuer with active keys dated now and a seal key of generation 1, and records it', async () => {
+    const { deps, sealKeys, audit, config } = setup();
+    const uscc = testUscc(1);
+    const request = registration(uscc, ['issuer'], ['k-1']);
+    const saved = await registerAgency(request, OPERATOR, deps);
+
+    expect(saved.version).toBe(1);
+    expect(saved.value.apiKeys).toEqual([
+      { ...request.apiKeys[0], status: 'active', created: NOW.toISOString() },
+    ]);
+    expect(sealKeys.requests).toEqual([{ agency: uscc, generation: 1 }]);
+    expect(saved.value.sealKey).toEqual({ keyRef: `fake:seal/${uscc}-1`, kid: `seal-${uscc}-1` });
+    expect((await config.findApiKey('k-1'))?.agency.uscc).toBe(uscc);
+    expect(audit.events).toEqual([
+      {
+        id: 'evt-1',
+        time: NOW.toISOString(),
+        actor: { kind: 'operator', id: OPERATOR.agency },
+        action: 'agency.registered',
+        outcome: 'success',
+        details: {
+          agency: uscc,
+          version: 1,
+          roles: ['issuer'],
+          apiKeys: ['k-1'],
+          sealKid: `seal-${uscc}-1`,
+          operatorKeyId: OPERATOR.keyId,
+        },
+      },
+    ]);
+  });
+
+  it('makes no seal key for an agency that does not issue', async () => {
+    const { deps, sealKeys } = setup();
+    const saved = await registerAgency(registration(testUscc(2), ['relying'], ['k-2']), OPERATOR, deps);
+    expect(saved.value.sealKey).toBeUndefined();
+    expect(sealKeys.requests).toEqual([]);
+  });
+
+  it('refuses a registered USCC before making a seal key, and records nothing', async () => {
+    const { deps, sealKeys, audit } = setup();
+    const again = registration(DEMO_USCC.publicSecurityBureau, ['issuer'], ['k-3']);
+    await expect(registerAgency(again, OPERATOR, deps)).rejects.toThrow(ConfigRecordExists);
+    expect(sealKeys.requests).toEqual([]);
+    expect(audit.events).toEqual([]);
+  });
+
+  it('refuses a key id another agency holds, revoked or not', async () => {
+    const { deps, sealKeys, config } = setup();
+    const taken = registration(testUscc(3), ['issuer'], ['demo-psb-1']);
+    await expect(registerAgency(taken, OPERATOR, deps)).rejects.toThrow(ApiKeyIdTaken);
+    expect(sealKeys.requests).toEqual([]);
+    expect(await config.getAgency(testUscc(3))).toBeUndefined();
+  });
+
+  it('refuses a demo record in prod, naming the stage, and accepts it in a local stage', async () => {
+    const demo = { ...registration(testUscc(4), ['relying'], []), demo: true as const };
+    const prod = setup('prod');
+    await expect(registerAgency(demo, OPERATOR, prod.deps)).rejects.toThrow(DemoRecordRefused);
+    await expect(registerAgency(demo, OPERATOR, prod.deps)).rejects.toThrow(/refused in stage prod/);
+    expect(await prod.config.getAgency(testUscc(4))).toBeUndefined();
+    const local = setup('local');
+    expect((await registerAgency(demo, OPERATOR, local.deps)).value.demo).toBe(true);
+    expect(
+      (await registerAgency({ ...demo, uscc: testUscc(5), demo: undefined }, OPERATOR, prod.deps)).value,
+    ).not.toHaveProperty('demo');
+  });
+
+  it('gives up the seal key when the registry refuses the write, and keeps it when the outcome is unknown', async () => {
+    const { deps, sealKeys, config } = setup();
+    const refusing = {
+      ...deps,
+      config: {
+        ...config,
+        getAgency: async () => undefined,
+        findApiKey: async () => undefined,
+        createAgency: async () => {
+          throw new ConfigRecordExists('agency', testUscc(6));
+        },
+      },
+    };
+    await expect(
+      registerAgency(registration(testUscc(6), ['issuer'], []), OPERATOR, refusing),
+    ).rejects.toThrow(ConfigRecordExists);
+    expect(sealKeys.discarded).toEqual([`fake:seal/${testUscc(6)}-1`]);
+
+    const timingOut = {
+      ...refusing,
+      config: {
+        ...refusing.config,
+        createAgency: async () => {
+          throw new Error('socket hang up');
+        },
+      },
+    };
+    await expect(
+      registerAgency(registration(testUscc(7), ['issuer'], []), OPERATOR, timingOut),
+    ).rejects.toThrow('socket hang up');
+    expect(sealKeys.discarded).toEqual([`fake:seal/${testUscc(6)}-1`]);
+  });
+
+  it('fails the request when its audit event cannot be written', async () => {
+    const { deps, audit } = setup();
+    audit.failure = new Error('audit table unavailable');
+    await expect(registerAgency(registration(testUscc(8), ['relying'], []), OPERATOR, deps)).rejects.toThrow(
+      'audit table unavailable',
+    );
+  });
+});
+
+describe('updateAgency', () => {
+  it('replaces name, roles and area at the version read, and records the change', async () => {
+    const { deps, audit } = setup();
+    const uscc = DEMO_USCC.housingProvidentFundCentre;
+    const saved = await updateAgency(
+      { uscc, expectedVersion: 1, changes: { name: '新名称', roles: ['relying'], areaCode: '330102' } },
+      OPERATOR,
+      deps,
+    );
+    expect(saved.version).toBe(2);
+    expect(saved.value).toMatchObject({ name: '新名称', areaCode: '330102', roles: ['relying'] });
+    // The demo mark is part of what an update replaces: absent, it is gone.
+    expect(saved.value).not.toHaveProperty('demo');
+    expect(saved.value.apiKeys).toEqual(DEMO_AGENCIES.find((a) => a.uscc === uscc)!.apiKeys);
+    expect(audit.events.map((e) => [e.action, e.details?.agency, e.details?.version])).toEqual([
+      ['agency.updated', uscc, 2],
+    ]);
+  });
+
+  it('refuses a stale version naming the stored one, and an unknown agency', async () => {
+    const { deps, audit } = setup();
+    const changes = { name: 'x', roles: ['relying' as const], areaCode: '330100' };
+    const stale = updateAgency(
+      { uscc: DEMO_USCC.housingProvidentFundCentre, expectedVersion: 7, changes },
+      OPERATOR,
+      deps,
+    );
+    await expect(stale).rejects.toThrow(ConfigVersionConflict);
+    await expect(stale).rejects.toThrow(/at version 1, expected version 7/);
+    await expect(
+      updateAgency({ uscc: testUscc(9), expectedVersion: 1, changes }, OPERATOR, deps),
+    ).rejects.toThrow(ConfigRecordNotFound);
+    expect(audit.events).toEqual([]);
+  });
+
+  it('makes a seal key for an agency that becomes an issuer', async () => {
+    const { deps, sealKeys } = setup();
+    const uscc = DEMO_USCC.housingProvidentFundCentre;
+    const saved = await updateAgency(
+      { uscc, expectedVersion: 1, changes: { name: 'x', roles: ['relying', 'issuer'], areaCode: '330100' } },
+      OPERATOR,
+      deps,
+    );
+    expect(sealKeys.requests).toEqual([{ agency: uscc, generation: 1 }]);
+    expect(saved.value.sealKey?.keyRef).toBe(`fake:seal/${uscc}-1`);
+  });
+
+  it('keeps the seal key of an agency that stops issuing, so its licenses still verify', async () => {
+    const { deps } = setup();
+    const uscc = DEMO_USCC.publicSecurityBureau;
+    const saved = await updateAgency(
+      { uscc, expectedVersion: 1, changes: { name: 'x', roles: ['relying'], areaCode: '330100' } },
+      OPERATOR,
+      deps,
+    );
+    expect(saved.value.sealKey).toEqual(DEMO_AGENCIES.find((a) => a.uscc === uscc)!.sealKey);
+  });
+
+  it('refuses to take the operator role from the agency signing the request', async () => {
+    const { deps } = setup();
+    await expect(
+      updateAgency(
+        {
+          uscc: OPERATOR.agency,
+          expectedVersion: 1,
+          changes: { name: 'x', roles: ['relying'], areaCode: '330100' },
+        },
+        OPERATOR,
+        deps,
+      ),
+    ).rejects.toThrow(OperatorSelfLockout);
+  });
+});
+
+describe('API keys', () => {
+  const uscc = DEMO_USCC.housingProvidentFundCentre;
+
+  it('adds an active key, and records it', async () => {
+    const { deps, audit, config } = setup();
+    const saved = await addApiKey({ uscc, key: newKey('hpf-2') }, OPERATOR, deps);
+    expect(saved.value.apiKeys.map((k) => [k.keyId, k.status])).toEqual([
+      ['demo-hpf-1', 'active'],
+      ['hpf-2', 'active'],
+    ]);
+    expect((await config.findApiKey('hpf-2'))?.key.status).toBe('active');
+    expect(audit.events.map((e) => [e.action, e.details?.apiKey])).toEqual([
+      ['agency.api_key_added', 'hpf-2'],
+    ]);
+  });
+
+  it('refuses a key id the agency or another agency holds', async () => {
+    const { deps } = setup();
+    await expect(addApiKey({ uscc, key: newKey('demo-hpf-1') }, OPERATOR, deps)).rejects.toThrow(
+      ApiKeyIdTaken,
+    );
+    await expect(addApiKey({ uscc, key: newKey('demo-psb-1') }, OPERATOR, deps)).rejects.toThrow(
+      ApiKeyIdTaken,
+    );
+  });
+
+  it('refuses a seventeenth key', async () => {
+    const { deps } = setup();
+    for (let i = 2; i <= 16; i++) await addApiKey({ uscc, key: newKey(`hpf-${i}`) }, OPERATOR, deps);
+    await expect(addApiKey({ uscc, key: newKey('hpf-17') }, OPERATOR, deps)).rejects.toThrow(
+      ApiKeyLimitReached,
+    );
+  });
+
+  it('revokes a key, keeping it on record; a second revocation and an unknown key are refused', async () => {
+    const { deps, config, audit } = setup();
+    const saved = await revokeApiKey({ uscc, keyId: 'demo-hpf-1' }, OPERATOR, deps);
+    expect(saved.value.apiKeys).toEqual([
+      expect.objectContaining({ keyId: 'demo-hpf-1', status: 'revoked' }),
+    ]);
+    expect((await config.findApiKey('demo-hpf-1'))?.key.status).toBe('revoked');
+    await expect(revokeApiKey({ uscc, keyId: 'demo-hpf-1' }, OPERATOR, deps)).rejects.toThrow(
+      ApiKeyAlreadyRevoked,
+    );
+    await expect(revokeApiKey({ uscc, keyId: 'nope' }, OPERATOR, deps)).rejects.toThrow(ApiKeyNotFound);
+    expect(audit.events.map((e) => e.action)).toEqual(['agency.api_key_revoked']);
+  });
+
+  it('refuses to revoke the key the request is signed with', async () => {
+    const { deps } = setup();
+    await expect(
+      revokeApiKey({ uscc: OPERATOR.agency, keyId: OPERATOR.keyId }, OPERATOR, deps),
+    ).rejects.toThrow(OperatorSelfLockout);
+  });
+});

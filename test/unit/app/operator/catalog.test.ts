@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { registerLicenseType, updateLicenseType } from '#app/register-license-type.ts';
+import { registerSharingAgreement, updateSharingAgreement } from '#app/register-sharing-agreement.ts';
+import type { LicenseType } from '#core/catalog/license-type.ts';
+import {
+  CatalogCrossCheckFailed,
+  DemoRecordRefused,
+  LicenseTypeChangeBreaksAgreements,
+} from '#core/catalog/registration-errors.ts';
+import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
+import {
+  DEMO_AGENCIES,
+  DEMO_LICENSE_TYPES,
+  DEMO_SHARING_AGREEMENTS,
+  DEMO_TYPE_CODE,
+  DEMO_USCC,
+} from '#dev/demo/catalog.ts';
+import { ConfigRecordExists, ConfigVersionConflict } from '#ports/config-store.ts';
+import { adminDeps, InMemoryConfigStore, OPERATOR, testUscc } from './fakes.ts';
+
+// License types and sharing agreements as the operator registers them: each checked against
+// the rest of the catalog, every misfit named, nothing written or recorded when refused.
+const idCard = DEMO_LICENSE_TYPES.find((t) => t.code === DEMO_TYPE_CODE.residentIdentityCard)!;
+const agreement = DEMO_SHARING_AGREEMENTS.find((a) => a.typeCode === idCard.code)!;
+
+/** The ID card type renumbered, one field made non-disclosable. */
+const permit: LicenseType = {
+  ...idCard,
+  code: `${idCard.definingAgency.uscc}901`,
+  name: { zh: '演示许可证', en: 'Demo permit' },
+  fields: idCard.fields.map((f) => (f.name === '住址' ? { ...f, disclosable: false } : f)),
+  demo: undefined,
+};
+
+function setup(stage = 'local', withDemoTypes = true) {
+  const config = new InMemoryConfigStore({
+    agencies: DEMO_AGENCIES,
+    types: withDemoTypes ? DEMO_LICENSE_TYPES : [],
+    agreements: withDemoTypes ? DEMO_SHARING_AGREEMENTS : [],
+  });
+  const admin = adminDeps(stage);
+  return { config, audit: admin.audit, deps: { ...admin, config } };
+}
+
+describe('registerLicenseType', () => {
+  it('registers a type whose issuers are registered issuers, and records it with its type code', async () => {
+    const { deps, audit } = setup();
+    const saved = await registerLicenseType(permit, OPERATOR, deps);
+    expect(saved).toEqual({ value: permit, version: 1 });
+    expect(audit.events).toEqual([
+      expect.objectContaining({
+        action: 'license_type.registered',
+        subject: { typeCode: permit.code },
+        details: expect.objectContaining({ version: 1, issuers: permit.issuers }),
+      }),
+    ]);
+  });
+
+  it('names every issuer that is not registered or does not issue', async () => {
+    const { deps, config } = setup();
+    const type = {
+      ...permit,
+      issuers: [DEMO_USCC.publicSecurityBureau, testUscc(1), DEMO_USCC.housingProvidentFundCentre],
+    };
+    const refused = registerLicenseType(type, OPERATOR, deps);
+    await expect(refused).rejects.toThrow(CatalogCrossCheckFailed);
+    await expect(refused).rejects.toMatchObject({
+      problems: [
+        { path: 'issuers.1', reason: `no agency ${testUscc(1)} is registered` },
+        {
+          path: 'issuers.2',
+          reason: `agency ${DEMO_USCC.housingProvidentFundCentre} has roles relying, not issuer`,
+        },
+      ],
+    });
+    expect(await config.getLicenseType(permit.code)).toBeUndefined();
+  });
+
+  it('refuses a registered code and a demo type in prod', async () => {
+    await expect(registerLicenseType(idCard, OPERATOR, setup().deps)).rejects.toThrow(ConfigRecordExists);
+    await expect(
+      registerLicenseType({ ...permit, demo: true }, OPERATOR, setup('prod').deps),
+    ).rejects.toThrow(DemoRecordRefused);
+  });
+});
+
+describe('updateLicenseType', () => {
+  it('replaces a type at the version read', async () => {
+    const { deps } = setup();
+    const renamed = { ...idCard, name: { zh: '居民身份证（新）', en: 'Resident identity card' } };
+    expect(await updateLicenseType({ type: renamed, expectedVersion: 1 }, OPERATOR, deps)).toEqual({
+      value: renamed,
+      version: 2,
+    });
+    await expect(updateLicenseType({ type: renamed, expectedVersion: 1 }, OPERATOR, deps)).rejects.toThrow(
+      ConfigVersionConflict,
+    );
+  });
+
+  it('refuses to stop disclosing a field a sharing agreement names, naming the agreement', async () => {
+    const { deps, config, audit } = setup();
+    const hidden = {
+      ...idCard,
+      fields: idCard.fields.map((f) => (f.name === '姓名' ? { ...f, disclosable: false } : f)),
+    };
+    const refused = updateLicenseType({ type: hidden, expectedVersion: 1 }, OPERATOR, deps);
+    await expect(refused).rejects.toThrow(LicenseTypeChangeBreaksAgreements);
+    await expect(refused).rejects.toThrow(
+      new RegExp(`agreement ${agreement.id}: field 姓名 .* not disclosable`),
+    );
+    expect((await config.getLicenseType(idCard.code))?.version).toBe(1);
+    expect(audit.events).toEqual([]);
+  });
+});
+
+describe('sharing agreements', () => {
+  const fresh: SharingAgreement = { ...agreement, id: 'hpf-new', demo: undefined };
+
+  it('registers an agreement that fits the catalog, and records it', async () => {
+    const { deps, audit } = setup();
+    expect((await registerSharingAgreement(fresh, OPERATOR, deps)).version).toBe(1);
+    expect(audit.events).toEqual([
+      expect.objectContaining({
+        action: 'sharing_agreement.registered',
+        subject: { typeCode: fresh.typeCode },
+        details: expect.objectContaining({ agreement: 'hpf-new', relyingAgency: fresh.relyingAgency }),
+      }),
+    ]);
+  });
+
+  it('names each field that the type lacks or does not disclose', async () => {
+    const { deps, config } = setup();
+    await registerLicenseType(permit, OPERATOR, deps);
+    const refused = registerSharingAgreement(
+      { ...fresh, typeCode: permit.code, fields: ['姓名', '住址', '血型'] },
+      OPERATOR,
+      deps,
+    );
+    await expect(refused).rejects.toMatchObject({
+      problems: [
+        {
+          path: 'fields',
+          field: '住址',
+          reason: `field 住址 of type ${permit.code} is not disclosable on its own`,
+        },
+        { path: 'fields', field: '血型', reason: `type ${permit.code} has no field 血型` },
+      ],
+    });
+    expect(await config.getSharingAgreement('hpf-new')).toBeUndefined();
+  });
+
+  it('names an unknown type and an unknown relying agency together', async () => {
+    const { deps } = setup('local', false);
+    const refused = registerSharingAgreement({ ...fresh, relyingAgency: testUscc(2) }, OPERATOR, deps);
+    await expect(refused).rejects.toMatchObject({
+      problems: [
+        { path: 'typeCode', reason: `no license type ${fresh.typeCode} is registered` },
+        { path: 'relyingAgency', reason: `no agency ${testUscc(2)} is registered` },
+      ],
+    });
+  });
+
+  it('refuses an agency without the relying role', async () => {
+    const { deps } = setup();
+    const refused = registerSharingAgreement(
+      { ...fresh, relyingAgency: DEMO_USCC.publicSecurityBureau },
+      OPERATOR,
+      deps,
+    );
+    await expect(refused).rejects.toThrow(CatalogCrossCheckFailed);
+    await expect(refused).rejects.toThrow(/relyingAgency: agency .* has roles issuer, not relying/);
+  });
+
+  it('refuses a registered id, and updates at the version read with the same checks', async () => {
+    const { deps } = setup();
+    await expect(registerSharingAgreement(agreement, OPERATOR, deps)).rejects.toThrow(ConfigRecordExists);
+    const narrowed = { ...agreement, fields: ['姓名'] };
+    expect(
+      (await updateSharingAgreement({ agreement: narrowed, expectedVersion: 1 }, OPERATOR, deps)).version,
+    ).toBe(2);
+    await expect(
+      updateSharingAgreement(
+        { agreement: { ...narrowed, fields: ['指纹'] }, expectedVersion: 2 },
+        OPERATOR,
+        deps,
+      ),
+    ).rejects.toThrow(/type .* has no field 指纹/);
+    await expect(
+      updateSharingAgreement({ agreement: narrowed, expectedVersion: 1 }, OPERATOR, deps),
+    ).rejects.toThrow(ConfigVersionConflict);
+  });
+});

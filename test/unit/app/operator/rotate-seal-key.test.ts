@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { publishJwks } from '#app/publish-jwks.ts';
+import { registerAgency } from '#app/register-agency.ts';
+import { rotateSealKey } from '#app/rotate-seal-key.ts';
+import { verifyLicense } from '#app/verify-license.ts';
+import { SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
+import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
+import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { ConfigRecordNotFound, ConfigVersionConflict } from '#ports/config-store.ts';
+import { adminDeps, FakeSealKeys, InMemoryConfigStore, NOW, OPERATOR, testUscc } from './fakes.ts';
+
+// Seal key rotation: the agency signs with a new key from the rotation on, and every license
+// signed before it still verifies, because the replaced key stays on record and published.
+const BASE = 'https://api.elicense.test';
+const NOW_S = Math.floor(NOW.getTime() / 1000);
+
+function setup(agencies = DEMO_AGENCIES) {
+  const config = new InMemoryConfigStore({ agencies });
+  const sealKeys = new FakeSealKeys();
+  const admin = adminDeps();
+  return { config, sealKeys, audit: admin.audit, deps: { ...admin, config, sealKeys } };
+}
+
+async function newIssuer(deps: ReturnType<typeof setup>['deps']) {
+  const uscc = testUscc(100);
+  await registerAgency(
+    { uscc, name: '演示市新颁证局', roles: ['issuer'], areaCode: '330100', apiKeys: [] },
+    OPERATOR,
+    deps,
+  );
+  return uscc;
+}
+
+describe('rotateSealKey', () => {
+  it('puts a new key of the next generation in place and keeps the replaced ones, newest first', async () => {
+    const { deps, sealKeys, audit } = setup();
+    const uscc = await newIssuer(deps);
+    const first = await rotateSealKey({ uscc }, OPERATOR, deps);
+    const second = await rotateSealKey({ uscc, expectedVersion: first.version }, OPERATOR, deps);
+
+    expect(sealKeys.requests.map((r) => r.generation)).toEqual([1, 2, 3]);
+    expect(second.version).toBe(3);
+    expect(second.value.sealKey?.keyRef).toBe(`fake:seal/${uscc}-3`);
+    expect(second.value.previousSealKeys?.map((k) => k.keyRef)).toEqual([
+      `fake:seal/${uscc}-2`,
+      `fake:seal/${uscc}-1`,
+    ]);
+    expect(audit.events.at(-1)).toMatchObject({
+      action: 'agency.seal_key_rotated',
+      actor: { kind: 'operator', id: OPERATOR.agency },
+      details: { agency: uscc, version: 3, sealKid: `seal-${uscc}-3`, replacedKid: `seal-${uscc}-2` },
+    });
+  });
+
+  it('numbers the first rotation of a seeded issuer after its one key', async () => {
+    const { deps, sealKeys } = setup();
+    const saved = await rotateSealKey({ uscc: DEMO_USCC.marketRegulationBureau }, OPERATOR, deps);
+    expect(sealKeys.requests).toEqual([{ agency: DEMO_USCC.marketRegulationBureau, generation: 2 }]);
+    const demo = DEMO_AGENCIES.find((a) => a.uscc === DEMO_USCC.marketRegulationBureau)!;
+    expect(saved.value.previousSealKeys).toEqual([demo.sealKey]);
+  });
+
+  it('verifies licenses signed before and after the rotation, and publishes both keys', async () => {
+    const { deps, sealKeys, config } = setup([]);
+    const uscc = await newIssuer(deps);
+    const sign = async (keyRef: string) => {
+      const { signer } = await sealKeys.keys.keyFor(keyRef);
+      return (
+        await issueSdJwtVc(
+          {
+            licenseId: '1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F',
+            issuer: agencyIssuer(BASE, uscc),
+            fields: { 姓名: '张演示' },
+            issuedAt: NOW_S - 100,
+            validFrom: NOW_S - 100,
+            validUntil: NOW_S + 100,
+            status: { uri: statusListUri(BASE, 'list-1'), idx: 7 },
+          },
+          signer,
+        )
+      ).sdJwt;
+    };
+    const before = await sign((await config.getAgency(uscc))!.value.sealKey!.keyRef);
+    const rotated = await rotateSealKey({ uscc }, OPERATOR, deps);
+    const after = await sign(rotated.value.sealKey!.keyRef);
+
+    const verify = (presentation: string) =>
+      verifyLicense(
+        { presentation },
+        {
+          config,
+          keys: sealKeys.keys,
+          statuses: { statusOf: async () => 0 },
+          publicBaseUrl: BASE,
+          now: () => NOW_S,
+        },
+      );
+    expect((await verify(before)).valid).toBe(true);
+    expect((await verify(after)).valid).toBe(true);
+
+    const jwks = await publishJwks({ config, keys: sealKeys.keys });
+    expect(jwks.keys.map((k) => [k.kid, k.agency])).toEqual([
+      [`seal-${uscc}-2`, uscc],
+      [`seal-${uscc}-1`, uscc],
+      ['platform-kid', undefined],
+    ]);
+  });
+
+  it('refuses a stale version, an unknown agency and an agency without a seal key, making no key', async () => {
+    const { deps, sealKeys, audit } = setup();
+    await expect(
+      rotateSealKey({ uscc: DEMO_USCC.publicSecurityBureau, expectedVersion: 2 }, OPERATOR, deps),
+    ).rejects.toThrow(ConfigVersionConflict);
+    await expect(rotateSealKey({ uscc: testUscc(101) }, OPERATOR, deps)).rejects.toThrow(
+      ConfigRecordNotFound,
+    );
+    const relying = rotateSealKey({ uscc: DEMO_USCC.housingProvidentFundCentre }, OPERATOR, deps);
+    await expect(relying).rejects.toThrow(SealKeyNotRotatable);
+    await expect(relying).rejects.toThrow(/roles relying/);
+    expect(sealKeys.requests).toEqual([]);
+    expect(audit.events).toEqual([]);
+  });
+
+  it('gives up the new key when another change got to the agency first', async () => {
+    const { deps, sealKeys, config } = setup();
+    const uscc = DEMO_USCC.publicSecurityBureau;
+    // Another write lands between the read and the write of the rotation.
+    const racing = {
+      ...deps,
+      config: {
+        getAgency: (id: string) => config.getAgency(id),
+        updateAgency: async (agency: Parameters<typeof config.updateAgency>[0], expected: number) => {
+          const current = (await config.getAgency(uscc))!;
+          await config.updateAgency({ ...current.value, name: '并发修改' }, current.version);
+          return config.updateAgency(agency, expected);
+        },
+      },
+    };
+    await expect(rotateSealKey({ uscc }, OPERATOR, racing)).rejects.toThrow(ConfigVersionConflict);
+    expect(sealKeys.discarded).toEqual([`fake:seal/${uscc}-2`]);
+    expect((await config.getAgency(uscc))?.value.previousSealKeys).toBeUndefined();
+  });
+});
