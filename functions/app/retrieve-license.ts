@@ -1,0 +1,510 @@
+// 调阅: a relying agency obtains a license on a basis — the holder's grant (用证授权) or a
+// duty-based sharing agreement (依职能用证) — and receives only the fields that basis allows,
+// as a selectively disclosed SD-JWT VC it can verify itself, with the platform's annotated copy
+// (加注件) and, when the basis allows every field anyway, a short-lived link to the layout
+// document. The story, in order:
+//
+//   1. what is asked for: a license (identifier or key) or a holder's license of a type;
+//   2. the basis allows it — checked before anything is looked up, so an agency without a
+//      basis learns nothing, not even whether the license or holder exists;
+//   3. the license: found, covered by the basis, and valid (not revoked, superseded,
+//      suspended or expired) today;
+//   4. the presentation, the annotated copy and the document link are prepared;
+//   5. the audit event is committed — with the grant's use counter in one transaction, or on
+//      its own for a duty basis — and only then does anything leave. A refused or failed
+//      write fails the request and nothing is returned.
+import { type AnnotatedCopyStatement, type RetrievalBasis, signAnnotatedCopy } from '#core/annotated-copy.ts';
+import type { AuditEvent } from '#core/audit/event.ts';
+import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
+import { isAgreementInForce } from '#core/catalog/sharing-agreement.ts';
+import { type Grant, grantUnusableReason } from '#core/grants/grant.ts';
+import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
+import { fromBase64url } from '#core/jws.ts';
+import { effectiveStatus } from '#core/lifecycle.ts';
+import { presentSdJwtVc, sdDigest } from '#core/sd-jwt-vc/index.ts';
+import { GrantUseRefused, LicenseNotFound } from '#core/storage-errors.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
+import type { BlindIndexer } from '#ports/blind-indexer.ts';
+import type { ConfigStore } from '#ports/config-store.ts';
+import type { DocumentStore } from '#ports/document-store.ts';
+import type { FieldCipher } from '#ports/field-cipher.ts';
+import type { GrantStore } from '#ports/grant-store.ts';
+import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
+import type { SigningKeys } from '#ports/signer.ts';
+import type { HolderIdentity } from './create-grant.ts';
+import { asLicenseContent, openLicenseContent } from './license-content.ts';
+import { findLicense, type LicenseReference, parseLicenseReference } from './license-reference.ts';
+import {
+  HolderLicenseNotFound,
+  LicenseNotRetrievable,
+  RetrievalRefused,
+  RetrievalRequestInvalid,
+} from './retrieval-errors.ts';
+
+/** Longest an annotated copy may be used, unless configured otherwise: 24 hours. */
+export const DEFAULT_MAX_ANNOTATION_SECONDS = 24 * 60 * 60;
+/** Lifetime of a layout-document link: 5 minutes, the document store's own maximum. */
+export const DEFAULT_DOCUMENT_URL_SECONDS = 300;
+/** Longest case number and operator id a duty-based request may state. */
+export const MAX_DUTY_REFERENCE_LENGTH = 64;
+
+export type RetrievalTarget = { licenseId: string } | { holder: HolderIdentity; typeCode: string };
+
+export type RetrievalBasisRequest =
+  | { grant: { code: string } }
+  | { duty: { serviceItemCode: string; caseNumber: string; operatorId: string } };
+
+export interface RetrieveLicenseRequest {
+  /** The authenticated relying agency (USCC) and the key it signed the request with. */
+  requester: { agency: string; keyId: string };
+  target: RetrievalTarget;
+  basis: RetrievalBasisRequest;
+  /**
+   * The purpose of use. With a grant it must be the grant's purpose; with an agreement one of
+   * its purposes. When absent: the grant's purpose, or the agreement's only purpose.
+   */
+  purpose?: string;
+}
+
+export interface RetrieveLicenseDeps {
+  licenses: Pick<LicenseRepository, 'get' | 'getCurrent' | 'listByHolder' | 'recordGrantUse'>;
+  grants: Pick<GrantStore, 'findByCode'>;
+  config: Pick<ConfigStore, 'listSharingAgreementsOfAgency'>;
+  audit: AuditLogWriter;
+  cipher: FieldCipher;
+  blindIndexer: BlindIndexer;
+  keys: Pick<SigningKeys, 'platformKey'>;
+  /** Absent: no document links are handed out. */
+  documents?: Pick<DocumentStore, 'presignDownload'>;
+  /** The platform's public base URL: the annotated copy's `iss`. */
+  publicBaseUrl: string;
+  now: () => Date;
+  newEventId: () => string;
+  maxAnnotationSeconds?: number;
+  documentUrlSeconds?: number;
+}
+
+export interface Retrieval {
+  licenseId: string;
+  licenseVersion: string;
+  typeCode: string;
+  /** The SD-JWT VC with only the allowed disclosures: `<issuer-jwt>~<disclosure>~…~`. */
+  presentation: string;
+  /** Names of the disclosed fields, in the credential's order. */
+  disclosed: string[];
+  /** The annotated copy (加注件), a JWT signed with the platform key. */
+  annotation: string;
+  /** Until when the copy may be used (the annotation's `exp`), RFC 3339. */
+  usableUntil: string;
+  /** A link to the layout document, when the license has one and the basis allows every field. */
+  document?: { url: string; expiresAt: string; sha256: string; mediaType: string };
+  /** The audit event committed for this retrieval (the annotation's `jti`). */
+  auditEventId: string;
+}
+
+/** What the basis allows, once checked. */
+interface Allowance {
+  basis: RetrievalBasis;
+  fields: readonly string[];
+  purpose: string;
+  /** Instant (ms) the basis itself ends: the grant's expiry, the agreement's last day. */
+  endsAt: number;
+  grant?: Grant;
+  agreement?: SharingAgreement;
+}
+
+/** Retrieves a license on a grant or duty basis; see the module comment for the order of checks. */
+export async function retrieveLicense(
+  request: RetrieveLicenseRequest,
+  deps: RetrieveLicenseDeps,
+): Promise<Retrieval> {
+  const now = deps.now();
+  const today = chinaCalendarDate(now);
+  const target = readTarget(request.target);
+  const holderIndex =
+    'holder' in request.target
+      ? await deps.blindIndexer.tokenFor(request.target.holder.codeType, request.target.holder.code)
+      : undefined;
+
+  const allowance =
+    'grant' in request.basis
+      ? await allowedByGrant(request, request.basis.grant.code, target, holderIndex, now, deps)
+      : await allowedByAgreement(request, request.basis.duty, target.typeCode, today, deps);
+
+  const license =
+    target.reference === undefined
+      ? await holdersLicense(holderIndex!, target.typeCode, today, deps)
+      : await storedLicense(target.reference, deps);
+  if (allowance.grant !== undefined) checkGrantCovers(allowance.grant, license);
+  const content = asLicenseContent(license.content);
+  const status = effectiveStatus(license.status, content.validity, today);
+  if (status !== 'valid') {
+    throw new LicenseNotRetrievable(
+      license.id,
+      status,
+      license.supersededBy === undefined ? '' : `; the current version is ${license.supersededBy}`,
+    );
+  }
+
+  const { sdJwt } = await openLicenseContent(
+    deps.cipher,
+    { dataDomain: license.dataDomain, licenseId: license.id },
+    content,
+  );
+  const inCredential = disclosureNames(sdJwt);
+  const allowed = new Set(allowance.fields);
+  const disclosed = inCredential.filter((name) => allowed.has(name));
+  const presentation = await presentSdJwtVc(sdJwt, disclosed);
+  // The layout document prints every field: it goes only with a basis that discloses them all.
+  const wholeLicense = inCredential.every((name) => allowed.has(name));
+  const documentUrlSeconds = deps.documentUrlSeconds ?? DEFAULT_DOCUMENT_URL_SECONDS;
+  const document =
+    wholeLicense && content.document !== undefined && deps.documents !== undefined
+      ? {
+          ...content.document,
+          link: await deps.documents.presignDownload(content.document, documentUrlSeconds),
+        }
+      : undefined;
+
+  const eventId = deps.newEventId();
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  const usableUntil = Math.max(
+    issuedAt + 1,
+    Math.floor(
+      Math.min(
+        now.getTime() + (deps.maxAnnotationSeconds ?? DEFAULT_MAX_ANNOTATION_SECONDS) * 1000,
+        allowance.endsAt,
+        endOfChinaDay(content.validity.until),
+      ) / 1000,
+    ),
+  );
+  const statement: AnnotatedCopyStatement = {
+    platform: deps.publicBaseUrl,
+    requester: request.requester.agency,
+    basis: allowance.basis,
+    purpose: allowance.purpose,
+    licenseId: license.id,
+    licenseVersion: license.licenseVersion,
+    typeCode: license.typeCode,
+    disclosed,
+    presentation,
+    ...(document ? { document: { sha256: document.sha256, mediaType: document.mediaType } } : {}),
+    issuedAt,
+    expiresAt: usableUntil,
+    eventId,
+  };
+  const annotation = await signAnnotatedCopy(statement, (await deps.keys.platformKey()).signer);
+
+  const event = retrievalEvent(
+    request,
+    statement,
+    now,
+    target.reference === undefined ? 'holder' : 'license',
+  );
+  if (allowance.grant !== undefined) {
+    try {
+      await deps.licenses.recordGrantUse(allowance.grant.id, now.toISOString(), event);
+    } catch (error) {
+      // Another retrieval used the last use, or the holder revoked the grant, since we read it.
+      if (error instanceof GrantUseRefused) throw refusalOfGrantUse(error);
+      throw error;
+    }
+  } else {
+    await deps.audit.record(event);
+  }
+
+  return {
+    licenseId: license.id,
+    licenseVersion: license.licenseVersion,
+    typeCode: license.typeCode,
+    presentation,
+    disclosed,
+    annotation,
+    usableUntil: new Date(usableUntil * 1000).toISOString(),
+    ...(document
+      ? {
+          document: {
+            url: document.link.url,
+            expiresAt: document.link.expiresAt.toISOString(),
+            sha256: document.sha256,
+            mediaType: document.mediaType,
+          },
+        }
+      : {}),
+    auditEventId: eventId,
+  };
+}
+
+interface Target {
+  typeCode: string;
+  /** Undefined when the license is looked up by holder. */
+  reference: LicenseReference | undefined;
+}
+
+function readTarget(target: RetrievalTarget): Target {
+  if ('licenseId' in target) {
+    const reference = parseLicenseReference(target.licenseId);
+    return { typeCode: reference.typeCode, reference };
+  }
+  return { typeCode: target.typeCode, reference: undefined };
+}
+
+async function allowedByGrant(
+  request: RetrieveLicenseRequest,
+  code: string,
+  target: Target,
+  holderIndex: string | undefined,
+  now: Date,
+  deps: RetrieveLicenseDeps,
+): Promise<Allowance> {
+  const grant = (await deps.grants.findByCode(code))?.value;
+  if (grant === undefined)
+    throw new RetrievalRefused('GRANT_NOT_FOUND', 'no grant has this authorisation code');
+  if (grant.relyingAgency !== request.requester.agency) {
+    throw new RetrievalRefused('GRANT_NOT_FOR_AGENCY', 'the grant was given to another relying agency');
+  }
+  const unusable = grantUnusableReason(grant, now);
+  if (unusable === 'revoked') {
+    throw new RetrievalRefused('GRANT_REVOKED', `grant ${grant.id} was revoked at ${grant.revoked}`);
+  }
+  if (unusable === 'expired') {
+    throw new RetrievalRefused('GRANT_EXPIRED', `grant ${grant.id} expired at ${grant.expiresAt}`);
+  }
+  if (unusable === 'exhausted') {
+    throw new RetrievalRefused(
+      'GRANT_EXHAUSTED',
+      `grant ${grant.id} allowed ${grant.maxUses} retrievals and all of them have been made`,
+    );
+  }
+  // What the request names must lie inside the grant before anything is looked up.
+  const scopeType = grant.scope.kind === 'type' ? grant.scope.typeCode : typeOfKey(grant.scope.licenseId);
+  if (scopeType !== target.typeCode) {
+    throw new RetrievalRefused(
+      'GRANT_DOES_NOT_COVER',
+      `grant ${grant.id} covers licenses of type ${scopeType}, not ${target.typeCode}`,
+    );
+  }
+  if (
+    grant.scope.kind === 'license' &&
+    target.reference !== undefined &&
+    target.reference.licenseKey !== grant.scope.licenseId
+  ) {
+    throw new RetrievalRefused('GRANT_DOES_NOT_COVER', `grant ${grant.id} covers another license`);
+  }
+  if (holderIndex !== undefined && holderIndex !== grant.holderIndex) {
+    throw new RetrievalRefused('GRANT_DOES_NOT_COVER', `grant ${grant.id} was given by another holder`);
+  }
+  const purpose = request.purpose ?? grant.purpose;
+  if (purpose !== grant.purpose) {
+    throw new RetrievalRefused(
+      'PURPOSE_NOT_ALLOWED',
+      `grant ${grant.id} allows the purpose ${JSON.stringify(grant.purpose)}, found ${JSON.stringify(purpose)}`,
+    );
+  }
+  return {
+    basis: { kind: 'grant', grantId: grant.id },
+    fields: grant.fields,
+    purpose,
+    endsAt: Date.parse(grant.expiresAt),
+    grant,
+  };
+}
+
+function checkGrantCovers(grant: Grant, license: LicenseRecord): void {
+  const covered =
+    license.holderIndex === grant.holderIndex &&
+    (grant.scope.kind === 'license'
+      ? license.licenseKey === grant.scope.licenseId
+      : license.typeCode === grant.scope.typeCode);
+  if (!covered)
+    throw new RetrievalRefused(
+      'GRANT_DOES_NOT_COVER',
+      `grant ${grant.id} does not cover license ${license.id}`,
+    );
+}
+
+async function allowedByAgreement(
+  request: RetrieveLicenseRequest,
+  duty: { serviceItemCode: string; caseNumber: string; operatorId: string },
+  typeCode: string,
+  today: string,
+  deps: RetrieveLicenseDeps,
+): Promise<Allowance> {
+  const caseNumber = duty.caseNumber.trim();
+  const operatorId = duty.operatorId.trim();
+  for (const [name, value] of [
+    ['case number', caseNumber],
+    ['operator id', operatorId],
+  ] as const) {
+    if (value === '' || value.length > MAX_DUTY_REFERENCE_LENGTH) {
+      throw new RetrievalRequestInvalid(
+        `a duty-based retrieval states its ${name} (1–${MAX_DUTY_REFERENCE_LENGTH} characters), found ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  const forItem = (await agreementsOf(request.requester.agency, typeCode, deps)).filter(
+    (a) => a.typeCode === typeCode && a.serviceItem.code === duty.serviceItemCode,
+  );
+  if (forItem.length === 0) {
+    throw new RetrievalRefused(
+      'NO_SHARING_AGREEMENT',
+      `no sharing agreement of agency ${request.requester.agency} covers type ${typeCode} for service item ${duty.serviceItemCode}`,
+    );
+  }
+  const agreement = forItem.find((a) => isAgreementInForce(a, today));
+  if (agreement === undefined) {
+    const windows = forItem.map((a) => `${a.id} ${a.validFrom}–${a.validUntil}`).join(', ');
+    throw new RetrievalRefused('AGREEMENT_NOT_IN_FORCE', `no agreement is in force on ${today}: ${windows}`);
+  }
+  const purpose = request.purpose ?? (agreement.purposes.length === 1 ? agreement.purposes[0] : undefined);
+  if (purpose === undefined) {
+    throw new RetrievalRequestInvalid(
+      `agreement ${agreement.id} allows several purposes; state one of ${agreement.purposes.map((p) => JSON.stringify(p)).join(', ')}`,
+    );
+  }
+  if (!agreement.purposes.includes(purpose)) {
+    throw new RetrievalRefused(
+      'PURPOSE_NOT_ALLOWED',
+      `agreement ${agreement.id} allows the purposes ${agreement.purposes.map((p) => JSON.stringify(p)).join(', ')}, found ${JSON.stringify(purpose)}`,
+    );
+  }
+  return {
+    basis: {
+      kind: 'duty',
+      agreementId: agreement.id,
+      serviceItem: agreement.serviceItem,
+      caseNumber,
+      operatorId,
+    },
+    fields: agreement.fields,
+    purpose,
+    endsAt: endOfChinaDay(agreement.validUntil),
+    agreement,
+  };
+}
+
+async function agreementsOf(
+  agency: string,
+  typeCode: string,
+  deps: RetrieveLicenseDeps,
+): Promise<SharingAgreement[]> {
+  const agreements: SharingAgreement[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.config.listSharingAgreementsOfAgency(agency, {
+      typeCode,
+      limit: 100,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    agreements.push(...page.items.map((item) => item.value));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return agreements;
+}
+
+async function storedLicense(reference: LicenseReference, deps: RetrieveLicenseDeps): Promise<LicenseRecord> {
+  const license = await findLicense(reference, deps.licenses);
+  if (license === undefined) {
+    throw new LicenseNotFound(reference.kind === 'version' ? reference.id : reference.licenseKey);
+  }
+  return license;
+}
+
+/**
+ * The holder's license of the type. A holder may have several (an old card revoked, a new one
+ * issued under a new serial): the valid one wins, then the most recently issued.
+ */
+async function holdersLicense(
+  holderIndex: string,
+  typeCode: string,
+  today: string,
+  deps: RetrieveLicenseDeps,
+): Promise<LicenseRecord> {
+  const entries = await deps.licenses.listByHolder(holderIndex, typeCode);
+  const records = (await Promise.all(entries.map((entry) => deps.licenses.get(entry.licenseId)))).filter(
+    (record): record is LicenseRecord => record !== undefined,
+  );
+  const rank = (record: LicenseRecord) =>
+    effectiveStatus(record.status, asLicenseContent(record.content).validity, today) === 'valid' ? 1 : 0;
+  const chosen = records.sort((a, b) => rank(b) - rank(a) || b.issuedAt.localeCompare(a.issuedAt))[0];
+  if (chosen === undefined) throw new HolderLicenseNotFound(typeCode);
+  return chosen;
+}
+
+function retrievalEvent(
+  request: RetrieveLicenseRequest,
+  statement: AnnotatedCopyStatement,
+  now: Date,
+  lookup: 'license' | 'holder',
+): AuditEvent {
+  const { basis } = statement;
+  return {
+    id: statement.eventId,
+    time: now.toISOString(),
+    actor: { kind: 'agency', id: request.requester.agency },
+    action: 'license.retrieved',
+    subject: {
+      licenseId: statement.licenseId,
+      licenseVersion: statement.licenseVersion,
+      typeCode: statement.typeCode,
+      ...(basis.kind === 'grant' ? { grantId: basis.grantId } : {}),
+    },
+    basis:
+      basis.kind === 'grant'
+        ? { purpose: statement.purpose, legalBasis: `holder grant ${basis.grantId}` }
+        : {
+            purpose: statement.purpose,
+            legalBasis: `sharing agreement ${basis.agreementId}`,
+            caseNumber: basis.caseNumber,
+            serviceItemCode: basis.serviceItem.code,
+          },
+    outcome: 'success',
+    details: {
+      basis: basis.kind,
+      keyId: request.requester.keyId,
+      lookup,
+      disclosed: [...statement.disclosed],
+      presentationDigest: sdDigest(statement.presentation),
+      document: statement.document !== undefined,
+      usableUntil: new Date(statement.expiresAt * 1000).toISOString(),
+      ...(basis.kind === 'duty' ? { agreementId: basis.agreementId, operatorId: basis.operatorId } : {}),
+    },
+  };
+}
+
+function refusalOfGrantUse(error: GrantUseRefused): RetrievalRefused {
+  const code = (
+    {
+      'not-found': 'GRANT_NOT_FOUND',
+      revoked: 'GRANT_REVOKED',
+      exhausted: 'GRANT_EXHAUSTED',
+      expired: 'GRANT_EXPIRED',
+    } as const
+  )[error.reason];
+  return new RetrievalRefused(code, error.message);
+}
+
+/** The instant a civil date (or long-term validity) ends in China Standard Time, in ms. */
+function endOfChinaDay(date: string): number {
+  const start = Date.parse(`${date}T00:00:00.000+08:00`);
+  return Number.isFinite(start) ? start + 24 * 60 * 60 * 1000 : Number.POSITIVE_INFINITY;
+}
+
+function typeOfKey(licenseKey: string): string {
+  try {
+    return parseLicenseReference(licenseKey).typeCode;
+  } catch {
+    return '';
+  }
+}
+
+// The claim names of the credential's object-property disclosures, in their order.
+function disclosureNames(sdJwt: string): string[] {
+  const names: string[] = [];
+  for (const encoded of sdJwt.split('~').slice(1, -1)) {
+    const decoded = JSON.parse(fromBase64url(encoded).toString('utf8')) as unknown;
+    if (Array.isArray(decoded) && decoded.length === 3 && typeof decoded[1] === 'string')
+      names.push(decoded[1]);
+  }
+  return names;
+}

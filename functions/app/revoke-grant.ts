@@ -1,0 +1,46 @@
+// Revoking a holder grant: from then on its code retrieves nothing. Copies already handed out
+// stay with their annotated copies, which say until when they may be used.
+import type { Grant } from '#core/grants/grant.ts';
+import { GrantNotFound, type GrantStore } from '#ports/grant-store.ts';
+import type { Versioned } from '#ports/page.ts';
+
+export interface RevokeGrantRequest {
+  actor: { kind: 'operator' | 'holder'; id: string; keyId?: string };
+  grantId: string;
+  reason?: string;
+}
+
+export interface RevokeGrantDeps {
+  grants: Pick<GrantStore, 'get' | 'revoke'>;
+  now: () => Date;
+  newEventId: () => string;
+}
+
+/** Revokes an active grant with its audit event in one write; GrantNotFound or GrantAlreadyRevoked otherwise. */
+export async function revokeGrant(
+  request: RevokeGrantRequest,
+  deps: RevokeGrantDeps,
+): Promise<Versioned<Grant>> {
+  const current = await deps.grants.get(request.grantId);
+  if (current === undefined) throw new GrantNotFound(request.grantId);
+  const { scope } = current.value;
+  return deps.grants.revoke(request.grantId, {
+    auditEvent: {
+      id: deps.newEventId(),
+      time: deps.now().toISOString(),
+      actor: { kind: request.actor.kind, id: request.actor.id },
+      action: 'grant.revoked',
+      subject: {
+        grantId: request.grantId,
+        ...(scope.kind === 'license' ? { licenseId: scope.licenseId } : { typeCode: scope.typeCode }),
+      },
+      outcome: 'success',
+      details: {
+        relyingAgency: current.value.relyingAgency,
+        usesBefore: current.value.uses,
+        ...(request.reason === undefined ? {} : { reason: request.reason }),
+        ...(request.actor.keyId === undefined ? {} : { keyId: request.actor.keyId }),
+      },
+    },
+  });
+}

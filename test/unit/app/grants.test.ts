@@ -1,0 +1,174 @@
+// Creating and revoking holder grants (用证授权) through the operator, over in-memory ports:
+// terms checked against the catalog, the grant stored with its audit event, the code once.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type CreateGrantRequest, createGrant } from '#app/create-grant.ts';
+import { GrantRequestInvalid, LicenseTypeNotFound } from '#app/retrieval-errors.ts';
+import { revokeGrant } from '#app/revoke-grant.ts';
+import { isGrantCodeShape } from '#core/grants/grant-code.ts';
+import { LicenseNotFound } from '#core/storage-errors.ts';
+import { DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC, RESIDENT_IDENTITY_CARD } from '#dev/demo/catalog.ts';
+import { GrantAlreadyRevoked, GrantNotFound } from '#ports/grant-store.ts';
+import { blindIndexer, RetrievalWorld } from './retrieval-fakes.ts';
+
+const ID_CARD = DEMO_LICENSES[0]!;
+const OPERATOR = { kind: 'operator' as const, id: DEMO_USCC.platformOperator, keyId: 'demo-operator-1' };
+let world: RetrievalWorld;
+
+beforeEach(() => {
+  world = new RetrievalWorld();
+});
+
+function request(overrides: Partial<CreateGrantRequest> = {}): CreateGrantRequest {
+  return {
+    actor: OPERATOR,
+    scope: { typeCode: ID_CARD.typeCode, holder: { codeType: '111', code: ID_CARD.holder.code } },
+    relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+    purpose: '办理住房公积金提取',
+    fields: ['姓名', '公民身份号码'],
+    expiresAt: '2025-06-08T10:00:00+08:00',
+    maxUses: 5,
+    ...overrides,
+  };
+}
+
+describe('creating a grant', () => {
+  it('on one license, names it across versions, as its holder, and returns a code once', async () => {
+    const license = await world.issue(ID_CARD);
+
+    const { grant, code } = await createGrant(
+      request({ scope: { licenseId: license.id } }),
+      world.grantDeps(),
+    );
+
+    expect(grant.value).toMatchObject({
+      scope: { kind: 'license', licenseId: license.licenseKey },
+      holderIndex: license.holderIndex,
+      status: 'active',
+      uses: 0,
+      expiresAt: '2025-06-08T02:00:00.000Z',
+    });
+    expect(isGrantCodeShape(code)).toBe(true);
+    expect((await world.grants.findByCode(code))?.value.id).toBe(grant.value.id);
+  });
+
+  it('on a type, binds it to the holder by blind index', async () => {
+    const { grant } = await createGrant(request(), world.grantDeps());
+
+    expect(grant.value.scope).toEqual({ kind: 'type', typeCode: ID_CARD.typeCode });
+    expect(grant.value.holderIndex).toBe(await blindIndexer.tokenFor('111', ID_CARD.holder.code));
+  });
+
+  it('records the grant.created event with the grant, naming no holder code', async () => {
+    const { grant } = await createGrant(request(), world.grantDeps());
+
+    expect(world.audit.events).toEqual([
+      {
+        id: 'evt-1',
+        time: '2025-06-01T02:00:00.000Z',
+        actor: { kind: 'operator', id: DEMO_USCC.platformOperator },
+        action: 'grant.created',
+        subject: { grantId: grant.value.id, typeCode: ID_CARD.typeCode },
+        basis: { purpose: '办理住房公积金提取' },
+        outcome: 'success',
+        details: {
+          relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+          scope: 'type',
+          fields: ['姓名', '公民身份号码'],
+          expiresAt: '2025-06-08T02:00:00.000Z',
+          maxUses: 5,
+          keyId: 'demo-operator-1',
+        },
+      },
+    ]);
+    expect(JSON.stringify(world.audit.events)).not.toContain(ID_CARD.holder.code);
+  });
+
+  it('refuses fields the type lacks or does not let out on their own, naming each', async () => {
+    world.config.types.set(DEMO_TYPE_CODE.residentIdentityCard, {
+      ...RESIDENT_IDENTITY_CARD,
+      fields: RESIDENT_IDENTITY_CARD.fields.map((f) =>
+        f.name === '民族' ? { ...f, disclosable: false } : f,
+      ),
+    });
+
+    const refused = createGrant(request({ fields: ['姓名', '血型', '民族', '姓名'] }), world.grantDeps());
+
+    await expect(refused).rejects.toBeInstanceOf(GrantRequestInvalid);
+    await expect(refused).rejects.toMatchObject({
+      issues: [
+        { path: 'fields.1', message: expect.stringContaining('no field 血型') },
+        { path: 'fields.2', message: expect.stringContaining('民族') },
+        { path: 'fields', message: 'fields must be distinct' },
+      ],
+    });
+    expect(world.audit.events).toEqual([]);
+  });
+
+  it('refuses a relying agency that is not registered, or not registered as relying', async () => {
+    const unknown = createGrant(request({ relyingAgency: '12330100D00000160X' }), world.grantDeps());
+    const issuer = createGrant(request({ relyingAgency: DEMO_USCC.publicSecurityBureau }), world.grantDeps());
+
+    await expect(unknown).rejects.toMatchObject({ issues: [{ path: 'relyingAgency' }] });
+    await expect(issuer).rejects.toMatchObject({
+      issues: [{ path: 'relyingAgency', message: expect.stringContaining('not relying') }],
+    });
+  });
+
+  it('refuses an expiry that is not in the future', async () => {
+    const refused = createGrant(request({ expiresAt: '2025-06-01T02:00:00.000Z' }), world.grantDeps());
+
+    await expect(refused).rejects.toMatchObject({ issues: [{ path: 'expiresAt' }] });
+  });
+
+  it('answers a license or type that does not exist with not found', async () => {
+    const license = createGrant(
+      request({ scope: { licenseId: '1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.NOSUCH1' } }),
+      world.grantDeps(),
+    );
+    const type = createGrant(
+      request({
+        scope: { typeCode: '11100000D00000013G999', holder: { codeType: '111', code: ID_CARD.holder.code } },
+      }),
+      world.grantDeps(),
+    );
+
+    await expect(license).rejects.toBeInstanceOf(LicenseNotFound);
+    await expect(type).rejects.toBeInstanceOf(LicenseTypeNotFound);
+  });
+});
+
+describe('revoking a grant', () => {
+  const deps = () => ({ grants: world.grants, now: world.clock.now, newEventId: world.newEventId });
+
+  it('revokes it and records grant.revoked with the reason', async () => {
+    const { grant } = await createGrant(request(), world.grantDeps());
+    world.clock.set('2025-06-02T00:00:00.000Z');
+
+    const revoked = await revokeGrant(
+      { actor: OPERATOR, grantId: grant.value.id, reason: '持证人撤回授权' },
+      deps(),
+    );
+
+    expect(revoked.value).toMatchObject({ status: 'revoked', revoked: '2025-06-02T00:00:00.000Z' });
+    expect(world.audit.events.at(-1)).toMatchObject({
+      action: 'grant.revoked',
+      time: '2025-06-02T00:00:00.000Z',
+      subject: { grantId: grant.value.id, typeCode: ID_CARD.typeCode },
+      details: { reason: '持证人撤回授权', usesBefore: 0 },
+    });
+  });
+
+  it('answers an unknown grant with not found and a revoked one with already revoked, recording nothing', async () => {
+    const { grant } = await createGrant(request(), world.grantDeps());
+    await revokeGrant({ actor: OPERATOR, grantId: grant.value.id }, deps());
+    const events = world.audit.events.length;
+
+    await expect(revokeGrant({ actor: OPERATOR, grantId: 'no-such-grant' }, deps())).rejects.toBeInstanceOf(
+      GrantNotFound,
+    );
+    await expect(revokeGrant({ actor: OPERATOR, grantId: grant.value.id }, deps())).rejects.toBeInstanceOf(
+      GrantAlreadyRevoked,
+    );
+    expect(world.audit.events).toHaveLength(events);
+  });
+});

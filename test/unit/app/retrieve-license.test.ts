@@ -1,0 +1,709 @@
+// Retrieval (调阅) on a holder's grant or a duty-based sharing agreement: every basis rule, the
+// license's status, what leaves (only the allowed disclosures, the annotated copy, the document
+// link) and that nothing leaves without its audit event — over in-memory ports.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createGrant } from '#app/create-grant.ts';
+import { LicenseNotRetrievable, RetrievalRefused, RetrievalRequestInvalid } from '#app/retrieval-errors.ts';
+import { type RetrieveLicenseRequest, retrieveLicense } from '#app/retrieve-license.ts';
+import { revokeGrant } from '#app/revoke-grant.ts';
+import { verifyAnnotatedCopy } from '#core/annotated-copy.ts';
+import { decodeCompactJws, fromBase64url } from '#core/jws.ts';
+import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
+import { LicenseNotFound } from '#core/storage-errors.ts';
+import {
+  DEMO_HOLDERS,
+  DEMO_LICENSES,
+  DEMO_SERVICE_ITEM,
+  DEMO_TYPE_CODE,
+  DEMO_USCC,
+  type DemoLicense,
+} from '#dev/demo/catalog.ts';
+import { RetrievalWorld } from './retrieval-fakes.ts';
+
+const ID_CARD = DEMO_LICENSES[0]!; // 张伟明's resident identity card
+const OTHER_ID_CARD = DEMO_LICENSES[1]!; // 李晓燕's
+const DRIVING_LICENCE = DEMO_LICENSES[3]!; // 张伟明's
+const HPF = DEMO_USCC.housingProvidentFundCentre;
+const SECOND_RELYING = '12330100D00000160X';
+const PURPOSE = '办理住房公积金提取';
+const DOCUMENT = {
+  key: 'doc-0001',
+  sha256: 'm3lw2bAPxKjCZSA4mYkqv1GWDqNXWRkA6lHMaQW1xX4',
+  size: 2048,
+  mediaType: 'application/pdf' as const,
+};
+
+let world: RetrievalWorld;
+
+beforeEach(() => {
+  world = new RetrievalWorld();
+  world.config.agencies.set(SECOND_RELYING, {
+    uscc: SECOND_RELYING,
+    name: '演示市不动产登记中心',
+    roles: ['relying'],
+    apiKeys: [],
+    areaCode: '330100',
+    demo: true,
+  });
+});
+
+/** A grant by the operator in the holder's name; the terms a test does not name are ordinary ones. */
+async function grant(
+  scope: Parameters<typeof createGrant>[0]['scope'],
+  terms: Partial<{
+    fields: string[];
+    maxUses: number;
+    expiresAt: string;
+    relyingAgency: string;
+    purpose: string;
+  }> = {},
+) {
+  return createGrant(
+    {
+      actor: { kind: 'operator', id: DEMO_USCC.platformOperator },
+      scope,
+      relyingAgency: terms.relyingAgency ?? HPF,
+      purpose: terms.purpose ?? PURPOSE,
+      fields: terms.fields ?? ['姓名', '出生'],
+      expiresAt: terms.expiresAt ?? '2025-06-08T02:00:00.000Z',
+      maxUses: terms.maxUses ?? 3,
+    },
+    world.grantDeps(),
+  );
+}
+
+function byGrant(
+  code: string,
+  target: RetrieveLicenseRequest['target'],
+  requester: string = HPF,
+  purpose?: string,
+): RetrieveLicenseRequest {
+  return {
+    requester: { agency: requester, keyId: 'key-1' },
+    target,
+    basis: { grant: { code } },
+    ...(purpose === undefined ? {} : { purpose }),
+  };
+}
+
+function byDuty(
+  target: RetrieveLicenseRequest['target'],
+  duty: Partial<{ serviceItemCode: string; caseNumber: string; operatorId: string }> = {},
+  requester: string = HPF,
+): RetrieveLicenseRequest {
+  return {
+    requester: { agency: requester, keyId: 'demo-hpf-1' },
+    target,
+    basis: {
+      duty: {
+        serviceItemCode: duty.serviceItemCode ?? DEMO_SERVICE_ITEM.code,
+        caseNumber: duty.caseNumber ?? 'GJJTQ-2025-000123',
+        operatorId: duty.operatorId ?? 'hpf-operator-007',
+      },
+    },
+  };
+}
+
+const holderOf = (demo: DemoLicense) => ({ codeType: demo.holder.codeType, code: demo.holder.code });
+
+/** The field values a presentation discloses, decoded. */
+function disclosedFields(presentation: string): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const encoded of presentation.split('~').slice(1, -1)) {
+    const [, name, value] = JSON.parse(fromBase64url(encoded).toString('utf8')) as [string, string, unknown];
+    fields[name] = value;
+  }
+  return fields;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected the retrieval to be refused, it succeeded');
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe('retrieval on a holder grant', () => {
+  it('discloses only the granted fields, in a presentation that verifies under the issuer key', async () => {
+    const license = await world.issue(ID_CARD);
+    const { code } = await grant({ licenseId: license.id }, { fields: ['姓名', '出生'] });
+
+    const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+
+    expect(disclosedFields(result.presentation)).toEqual({ 姓名: '张伟明', 出生: '1990-03-07' });
+    expect(result.disclosed).toEqual(['姓名', '出生']);
+    expect(result.presentation).not.toContain(Buffer.from('330102199003071230').toString('base64url'));
+    const seal = (await world.keys.keyFor(`seal/${ID_CARD.issuer}`)).publicJwk;
+    const verified = await verifySdJwtVc(result.presentation, {
+      now: 1_750_000_000,
+      resolveIssuerKey: () => seal,
+      status: () => 0,
+    });
+    expect(verified.valid).toBe(true);
+    expect(verified.claims?.fields).toEqual({ 姓名: '张伟明', 出生: '1990-03-07' });
+  });
+
+  it('hands out an annotated copy signed by the platform, bound to the presentation by its digest', async () => {
+    const license = await world.issue(ID_CARD);
+    const { grant: created, code } = await grant({ licenseId: license.id });
+
+    const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+
+    const now = Math.floor(world.clock.now().getTime() / 1000);
+    const check = verifyAnnotatedCopy(result.annotation, {
+      platformKey: world.keys.platform.publicJwk,
+      presentation: result.presentation,
+      now,
+    });
+    expect(check.valid).toBe(true);
+    expect(decodeCompactJws(result.annotation).header).toMatchObject({ typ: 'elicense-annotation+jwt' });
+    expect(check.valid && check.claims).toMatchObject({
+      iss: 'https://elicense.test',
+      aud: HPF,
+      requester: HPF,
+      sub: license.id,
+      license_id: license.id,
+      license_version: '001',
+      basis: { kind: 'grant', grant_id: created.value.id },
+      purpose: PURPOSE,
+      disclosed: ['姓名', '出生'],
+      iat: now,
+      jti: result.auditEventId,
+    });
+    const tampered = verifyAnnotatedCopy(result.annotation, {
+      platformKey: world.keys.platform.publicJwk,
+      presentation: `${result.presentation.split('~')[0]}~`,
+      now,
+    });
+    expect(tampered).toMatchObject({ valid: false, failed: 'digest' });
+  });
+
+  it('commits the use and the retrieval event together, naming the grant, purpose and what was disclosed', async () => {
+    const license = await world.issue(ID_CARD);
+    const { grant: created, code } = await grant({ licenseId: license.id });
+    const before = world.audit.events.length;
+
+    const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+
+    expect((await world.grants.get(created.value.id))?.value.uses).toBe(1);
+    expect(world.audit.events.slice(before)).toEqual([
+      expect.objectContaining({
+        id: result.auditEventId,
+        action: 'license.retrieved',
+        actor: { kind: 'agency', id: HPF },
+        subject: {
+          licenseId: license.id,
+          licenseVersion: '001',
+          typeCode: ID_CARD.typeCode,
+          grantId: created.value.id,
+        },
+        basis: { purpose: PURPOSE, legalBasis: `holder grant ${created.value.id}` },
+        outcome: 'success',
+        details: expect.objectContaining({ basis: 'grant', keyId: 'key-1', disclosed: ['姓名', '出生'] }),
+      }),
+    ]);
+  });
+
+  it('lets the annotated copy be used until the grant expires, at most 24 hours', async () => {
+    const license = await world.issue(ID_CARD);
+    const soon = await grant({ licenseId: license.id }, { expiresAt: '2025-06-01T05:30:00.000Z' });
+    const later = await grant({ licenseId: license.id }, { expiresAt: '2025-07-01T00:00:00.000Z' });
+
+    const a = await retrieveLicense(byGrant(soon.code, { licenseId: license.id }), world.retrievalDeps());
+    const b = await retrieveLicense(byGrant(later.code, { licenseId: license.id }), world.retrievalDeps());
+
+    expect(a.usableUntil).toBe('2025-06-01T05:30:00.000Z');
+    expect(b.usableUntil).toBe('2025-06-02T02:00:00.000Z');
+    expect(decodeCompactJws(b.annotation).payload.exp).toBe(Date.parse('2025-06-02T02:00:00.000Z') / 1000);
+  });
+
+  it('is refused once every use is made, and the refused attempt counts and records nothing', async () => {
+    const license = await world.issue(ID_CARD);
+    const { grant: created, code } = await grant({ licenseId: license.id }, { maxUses: 2 });
+    await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+    await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+    const events = world.audit.events.length;
+
+    const error = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps()),
+    );
+
+    expect(error).toBeInstanceOf(RetrievalRefused);
+    expect(error).toMatchObject({ code: 'GRANT_EXHAUSTED' });
+    expect((await world.grants.get(created.value.id))?.value.uses).toBe(2);
+    expect(world.audit.events).toHaveLength(events);
+  });
+
+  it('is refused after the grant expires', async () => {
+    const license = await world.issue(ID_CARD);
+    const { code } = await grant({ licenseId: license.id }, { expiresAt: '2025-06-01T03:00:00.000Z' });
+    world.clock.set('2025-06-01T03:00:00.000Z');
+
+    const error = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps()),
+    );
+
+    expect(error).toMatchObject({
+      code: 'GRANT_EXPIRED',
+      message: expect.stringContaining('2025-06-01T03:00:00.000Z'),
+    });
+  });
+
+  it('is refused after the grant is revoked', async () => {
+    const license = await world.issue(ID_CARD);
+    const { grant: created, code } = await grant({ licenseId: license.id });
+    await revokeGrant(
+      { actor: { kind: 'operator', id: DEMO_USCC.platformOperator }, grantId: created.value.id },
+      { grants: world.grants, now: world.clock.now, newEventId: world.newEventId },
+    );
+
+    const error = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps()),
+    );
+
+    expect(error).toMatchObject({ code: 'GRANT_REVOKED' });
+  });
+
+  it('is refused when the grant is revoked between reading it and counting the use', async () => {
+    const license = await world.issue(ID_CARD);
+    const { grant: created, code } = await grant({ licenseId: license.id });
+    const stale = await world.grants.findByCode(code);
+    await world.grants.revoke(created.value.id);
+    const events = world.audit.events.length;
+    const deps = { ...world.retrievalDeps(), grants: { findByCode: async () => stale } };
+
+    const error = await refusal(retrieveLicense(byGrant(code, { licenseId: license.id }), deps));
+
+    expect(error).toBeInstanceOf(RetrievalRefused);
+    expect(error).toMatchObject({ code: 'GRANT_REVOKED' });
+    expect(world.audit.events).toHaveLength(events);
+  });
+
+  it('is refused to another relying agency that presents the code', async () => {
+    const license = await world.issue(ID_CARD);
+    const { code } = await grant({ licenseId: license.id });
+
+    const error = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: license.id }, SECOND_RELYING), world.retrievalDeps()),
+    );
+
+    expect(error).toMatchObject({ code: 'GRANT_NOT_FOR_AGENCY' });
+  });
+
+  it('is refused for a code no grant has', async () => {
+    const license = await world.issue(ID_CARD);
+
+    const error = await refusal(
+      retrieveLicense(byGrant('A'.repeat(43), { licenseId: license.id }), world.retrievalDeps()),
+    );
+
+    expect(error).toMatchObject({ code: 'GRANT_NOT_FOUND' });
+  });
+
+  it('does not cover another license, even of the same type and for a license that does not exist', async () => {
+    const license = await world.issue(ID_CARD);
+    const other = await world.issue(OTHER_ID_CARD);
+    const { code } = await grant({ licenseId: license.id });
+
+    const another = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: other.id }), world.retrievalDeps()),
+    );
+    const missing = await refusal(
+      retrieveLicense(
+        byGrant(code, { licenseId: '1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.NOSUCH1' }),
+        world.retrievalDeps(),
+      ),
+    );
+
+    expect(another).toMatchObject({ code: 'GRANT_DOES_NOT_COVER' });
+    expect(missing).toMatchObject({ code: 'GRANT_DOES_NOT_COVER' });
+  });
+
+  it('does not cover a license of another type', async () => {
+    const license = await world.issue(ID_CARD);
+    const licence = await world.issue(DRIVING_LICENCE);
+    const { code } = await grant({ licenseId: license.id });
+
+    const error = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: licence.id }), world.retrievalDeps()),
+    );
+
+    expect(error).toMatchObject({ code: 'GRANT_DOES_NOT_COVER' });
+  });
+
+  it('with a type scope, covers the holder’s license of that type, found by holder identity', async () => {
+    const license = await world.issue(ID_CARD);
+    const { code } = await grant(
+      { typeCode: ID_CARD.typeCode, holder: holderOf(ID_CARD) },
+      { fields: ['性别'] },
+    );
+
+    const result = await retrieveLicense(
+      byGrant(code, { holder: holderOf(ID_CARD), typeCode: ID_CARD.typeCode }),
+      world.retrievalDeps(),
+    );
+
+    expect(result.licenseId).toBe(license.id);
+    expect(disclosedFields(result.presentation)).toEqual({ 性别: '男' });
+    expect(world.audit.events.at(-1)?.details).toMatchObject({ lookup: 'holder' });
+  });
+
+  it('with a type scope, covers neither another holder (by identity or by id) nor another type', async () => {
+    await world.issue(ID_CARD);
+    const other = await world.issue(OTHER_ID_CARD);
+    const { code } = await grant({ typeCode: ID_CARD.typeCode, holder: holderOf(ID_CARD) });
+
+    const byIdentity = await refusal(
+      retrieveLicense(
+        byGrant(code, { holder: holderOf(OTHER_ID_CARD), typeCode: ID_CARD.typeCode }),
+        world.retrievalDeps(),
+      ),
+    );
+    const byId = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: other.id }), world.retrievalDeps()),
+    );
+    const byType = await refusal(
+      retrieveLicense(
+        byGrant(code, { holder: holderOf(ID_CARD), typeCode: DRIVING_LICENCE.typeCode }),
+        world.retrievalDeps(),
+      ),
+    );
+
+    expect([byIdentity, byId, byType]).toEqual([
+      expect.objectContaining({ code: 'GRANT_DOES_NOT_COVER' }),
+      expect.objectContaining({ code: 'GRANT_DOES_NOT_COVER' }),
+      expect.objectContaining({ code: 'GRANT_DOES_NOT_COVER' }),
+    ]);
+  });
+
+  it('covers the current version after a re-issue, since the grant names the license across versions', async () => {
+    const first = await world.issue(ID_CARD);
+    const { code } = await grant({ licenseId: first.id });
+    const second = await world.issue(ID_CARD, { version: '002' });
+    world.licenses.setStatus(first.id, 'superseded', second.id);
+
+    const current = await retrieveLicense(
+      byGrant(code, { licenseId: first.licenseKey }),
+      world.retrievalDeps(),
+    );
+    const old = await refusal(retrieveLicense(byGrant(code, { licenseId: first.id }), world.retrievalDeps()));
+
+    expect(current.licenseId).toBe(second.id);
+    expect(current.licenseVersion).toBe('002');
+    expect(old).toBeInstanceOf(LicenseNotRetrievable);
+    expect(old).toMatchObject({ code: 'LICENSE_SUPERSEDED', message: expect.stringContaining(second.id) });
+  });
+
+  it('takes the grant’s purpose when none is stated, and refuses another one', async () => {
+    const license = await world.issue(ID_CARD);
+    const { code } = await grant({ licenseId: license.id });
+
+    const stated = await retrieveLicense(
+      byGrant(code, { licenseId: license.id }, HPF, PURPOSE),
+      world.retrievalDeps(),
+    );
+    const other = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: license.id }, HPF, '核查信用状况'), world.retrievalDeps()),
+    );
+
+    expect(world.audit.events.at(-1)?.basis?.purpose).toBe(PURPOSE);
+    expect(stated.disclosed).toEqual(['姓名', '出生']);
+    expect(other).toMatchObject({ code: 'PURPOSE_NOT_ALLOWED' });
+  });
+
+  it('skips a granted field the license does not carry', async () => {
+    const license = await world.issue(ID_CARD);
+    const { code } = await grant({ licenseId: license.id }, { fields: ['姓名', '照片'] });
+
+    const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+
+    expect(result.disclosed).toEqual(['姓名']);
+  });
+});
+
+describe('the layout document', () => {
+  const allFields = ['姓名', '性别', '民族', '出生', '住址', '公民身份号码', '签发机关', '有效期限'];
+
+  it('comes as a short-lived link, bound into the annotated copy, when the basis allows every field', async () => {
+    const license = await world.issue(ID_CARD, { document: DOCUMENT });
+    const { code } = await grant({ licenseId: license.id }, { fields: allFields });
+
+    const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+
+    expect(result.document).toMatchObject({
+      url: 'https://documents.test/doc-0001?expires-in=300',
+      sha256: DOCUMENT.sha256,
+      mediaType: 'application/pdf',
+    });
+    expect(decodeCompactJws(result.annotation).payload.document).toEqual({
+      sha256: DOCUMENT.sha256,
+      media_type: 'application/pdf',
+    });
+    expect(world.audit.events.at(-1)?.details).toMatchObject({ document: true });
+  });
+
+  it('is withheld when the basis allows only some fields, since it prints them all', async () => {
+    const license = await world.issue(ID_CARD, { document: DOCUMENT });
+    const { code } = await grant({ licenseId: license.id }, { fields: allFields.slice(1) });
+
+    const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+
+    expect(result.document).toBeUndefined();
+    expect(decodeCompactJws(result.annotation).payload.document).toBeUndefined();
+  });
+
+  it('is absent when the license has none', async () => {
+    const license = await world.issue(ID_CARD);
+    const { code } = await grant({ licenseId: license.id }, { fields: allFields });
+
+    const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+
+    expect(result.document).toBeUndefined();
+  });
+});
+
+describe('duty-based retrieval (依职能用证)', () => {
+  it('discloses the agreement’s fields of the holder’s ID card for the agreed service item', async () => {
+    const license = await world.issue(ID_CARD);
+
+    const result = await retrieveLicense(
+      byDuty({ holder: holderOf(ID_CARD), typeCode: DEMO_TYPE_CODE.residentIdentityCard }),
+      world.retrievalDeps(),
+    );
+
+    expect(result.licenseId).toBe(license.id);
+    expect(disclosedFields(result.presentation)).toEqual({
+      姓名: '张伟明',
+      公民身份号码: '330102199003071230',
+    });
+  });
+
+  it('names agreement, service item, case number and operator in the annotated copy and the audit event', async () => {
+    await world.issue(ID_CARD);
+
+    const result = await retrieveLicense(
+      byDuty({ holder: holderOf(ID_CARD), typeCode: DEMO_TYPE_CODE.residentIdentityCard }),
+      world.retrievalDeps(),
+    );
+
+    expect(decodeCompactJws(result.annotation).payload).toMatchObject({
+      basis: {
+        kind: 'duty',
+        agreement_id: 'demo-hpf-withdrawal-id-card',
+        service_item_code: DEMO_SERVICE_ITEM.code,
+        service_item_name: DEMO_SERVICE_ITEM.name,
+        operator_id: 'hpf-operator-007',
+      },
+      case_number: 'GJJTQ-2025-000123',
+      purpose: '核验提取申请人身份',
+    });
+    expect(world.audit.events).toEqual([
+      expect.objectContaining({
+        id: result.auditEventId,
+        action: 'license.retrieved',
+        basis: {
+          purpose: '核验提取申请人身份',
+          legalBasis: 'sharing agreement demo-hpf-withdrawal-id-card',
+          caseNumber: 'GJJTQ-2025-000123',
+          serviceItemCode: DEMO_SERVICE_ITEM.code,
+        },
+        details: expect.objectContaining({
+          agreementId: 'demo-hpf-withdrawal-id-card',
+          operatorId: 'hpf-operator-007',
+        }),
+      }),
+    ]);
+  });
+
+  it('lets the copy be used at most 24 hours, and never past the agreement’s last day', async () => {
+    const license = await world.issue(ID_CARD);
+    world.clock.set('2030-12-31T10:00:00.000Z'); // 18:00 on the agreement's last day in China
+
+    const result = await retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps());
+
+    expect(result.usableUntil).toBe('2030-12-31T16:00:00.000Z');
+  });
+
+  it('is refused for a service item no agreement names', async () => {
+    const license = await world.issue(ID_CARD);
+
+    const error = await refusal(
+      retrieveLicense(
+        byDuty({ licenseId: license.id }, { serviceItemCode: 'DEMO330100GJJDK002' }),
+        world.retrievalDeps(),
+      ),
+    );
+
+    expect(error).toMatchObject({
+      code: 'NO_SHARING_AGREEMENT',
+      message: expect.stringContaining('DEMO330100GJJDK002'),
+    });
+    expect(world.audit.events).toEqual([]);
+  });
+
+  it('is refused for a type the agency has no agreement for', async () => {
+    const licence = await world.issue(DRIVING_LICENCE);
+
+    const error = await refusal(retrieveLicense(byDuty({ licenseId: licence.id }), world.retrievalDeps()));
+
+    expect(error).toMatchObject({ code: 'NO_SHARING_AGREEMENT' });
+  });
+
+  it('is refused to an agency without an agreement, before it learns whether the license exists', async () => {
+    const missing = await refusal(
+      retrieveLicense(
+        byDuty(
+          { licenseId: '1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.NOSUCH1' },
+          {},
+          SECOND_RELYING,
+        ),
+        world.retrievalDeps(),
+      ),
+    );
+
+    expect(missing).toMatchObject({ code: 'NO_SHARING_AGREEMENT' });
+  });
+
+  it('is refused outside the agreement’s validity window, in China time', async () => {
+    const license = await world.issue(ID_CARD);
+    world.clock.set('2030-12-31T16:00:00.000Z'); // 2031-01-01 00:00 in China
+
+    const error = await refusal(retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps()));
+
+    expect(error).toMatchObject({
+      code: 'AGREEMENT_NOT_IN_FORCE',
+      message: expect.stringContaining('2031-01-01'),
+    });
+  });
+
+  it('finds the agreement on a later page of the agency’s agreements', async () => {
+    const license = await world.issue(ID_CARD);
+    world.config.agreements.unshift({
+      ...world.config.agreements[0]!,
+      id: 'demo-hpf-aaa-earlier',
+      serviceItem: { code: 'DEMO330100GJJDK002', name: '住房公积金贷款' },
+    });
+
+    const result = await retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps());
+
+    expect(decodeCompactJws(result.annotation).payload.basis).toMatchObject({
+      agreement_id: 'demo-hpf-withdrawal-id-card',
+    });
+  });
+
+  it('requires a case number and an operator id', async () => {
+    const license = await world.issue(ID_CARD);
+
+    const noCase = await refusal(
+      retrieveLicense(byDuty({ licenseId: license.id }, { caseNumber: '  ' }), world.retrievalDeps()),
+    );
+    const noOperator = await refusal(
+      retrieveLicense(byDuty({ licenseId: license.id }, { operatorId: '' }), world.retrievalDeps()),
+    );
+    const longCase = await refusal(
+      retrieveLicense(
+        byDuty({ licenseId: license.id }, { caseNumber: 'C'.repeat(65) }),
+        world.retrievalDeps(),
+      ),
+    );
+
+    for (const error of [noCase, noOperator, longCase]) expect(error).toBeInstanceOf(RetrievalRequestInvalid);
+    expect(world.audit.events).toEqual([]);
+  });
+
+  it('refuses a purpose the agreement does not state', async () => {
+    const license = await world.issue(ID_CARD);
+
+    const error = await refusal(
+      retrieveLicense({ ...byDuty({ licenseId: license.id }), purpose: '营销' }, world.retrievalDeps()),
+    );
+
+    expect(error).toMatchObject({ code: 'PURPOSE_NOT_ALLOWED' });
+  });
+
+  it('returns nothing when the audit event cannot be written', async () => {
+    const license = await world.issue(ID_CARD);
+    world.audit.failing = true;
+
+    await expect(retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps())).rejects.toThrow(
+      'audit table unreachable',
+    );
+  });
+});
+
+describe('the license must be valid to be retrieved', () => {
+  for (const status of ['revoked', 'suspended'] as const) {
+    it(`refuses a ${status} license and records nothing`, async () => {
+      const license = await world.issue(ID_CARD);
+      const { grant: created, code } = await grant({ licenseId: license.id });
+      world.licenses.setStatus(license.id, status);
+      const events = world.audit.events.length;
+
+      const error = await refusal(
+        retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps()),
+      );
+
+      expect(error).toBeInstanceOf(LicenseNotRetrievable);
+      expect(error).toMatchObject({ code: `LICENSE_${status.toUpperCase()}`, status });
+      expect((await world.grants.get(created.value.id))?.value.uses).toBe(0);
+      expect(world.audit.events).toHaveLength(events);
+    });
+  }
+
+  it('refuses a license past its last valid day', async () => {
+    const license = await world.issue(ID_CARD, { validity: { from: '2015-05-10', until: '2025-05-31' } });
+
+    const error = await refusal(retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps()));
+
+    expect(error).toMatchObject({ code: 'LICENSE_EXPIRED' });
+  });
+
+  it('among a holder’s licenses of the type, takes the valid one', async () => {
+    const old = await world.issue(ID_CARD, { serial: 'DEMO0000091', issuedAt: '2024-01-01T00:00:00.000Z' });
+    const current = await world.issue(ID_CARD, {
+      serial: 'DEMO0000090',
+      issuedAt: '2023-01-01T00:00:00.000Z',
+    });
+    world.licenses.setStatus(old.id, 'revoked');
+
+    const result = await retrieveLicense(
+      byDuty({ holder: holderOf(ID_CARD), typeCode: DEMO_TYPE_CODE.residentIdentityCard }),
+      world.retrievalDeps(),
+    );
+
+    expect(result.licenseId).toBe(current.id);
+  });
+
+  it('answers a license id that names nothing with not found, once the basis allows the request', async () => {
+    const error = await refusal(
+      retrieveLicense(
+        byDuty({ licenseId: '1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.NOSUCH1' }),
+        world.retrievalDeps(),
+      ),
+    );
+
+    expect(error).toBeInstanceOf(LicenseNotFound);
+  });
+
+  it('answers a holder without a license of the type with not found', async () => {
+    const error = await refusal(
+      retrieveLicense(
+        byDuty({
+          holder: { codeType: '111', code: DEMO_HOLDERS.wangSiyuan.code },
+          typeCode: ID_CARD.typeCode,
+        }),
+        world.retrievalDeps(),
+      ),
+    );
+
+    expect(error).toMatchObject({ code: 'HOLDER_LICENSE_NOT_FOUND' });
+  });
+
+  it('refuses a license id that is neither an identifier nor a license key', async () => {
+    const error = await refusal(retrieveLicense(byDuty({ licenseId: '1.2.3' }), world.retrievalDeps()));
+
+    expect(error).toBeInstanceOf(RetrievalRequestInvalid);
+  });
+});
