@@ -1,4 +1,132 @@
-import type { RouteSpec } from '../route-spec.ts';
+import type { RouteAuth, RouteSpec } from '../route-spec.ts';
+import {
+  AttachedLicenseDocumentSchema,
+  ChangedLicenseStatusSchema,
+  IssuedLicenseSchema,
+  IssueLicenseBatchRequestSchema,
+  IssueLicenseBatchResultSchema,
+  IssueLicenseRequestSchema,
+  ReinstateLicenseRequestSchema,
+  ReissuedLicenseSchema,
+  ReissueLicenseRequestSchema,
+  RevokeLicenseRequestSchema,
+  SuspendLicenseRequestSchema,
+} from '../schemas/issuer.ts';
 
 // Routes of the issuer group (one Lambda function). Its handler is functions/handlers/issuer.ts.
-export const issuerRoutes: readonly RouteSpec[] = [];
+// Every route is a POST by an issuing agency and needs an Idempotency-Key header: a repeat
+// with the same key and body gets the first answer; the same key with another body is 422.
+
+const ISSUER: RouteAuth = { kind: 'agency', roles: ['issuer'] };
+
+const REFUSALS = {
+  400: { description: 'No Idempotency-Key, malformed JSON, or a request that does not match its schema' },
+  401: { description: 'The request signature is missing or does not verify' },
+  403: { description: 'The agency lacks the issuer role, or is not the issuer (of the type or license)' },
+  415: { description: 'Not application/json' },
+  422: { description: 'The Idempotency-Key was used before with another body' },
+} as const;
+
+const ON_A_LICENSE = {
+  ...REFUSALS,
+  404: { description: 'No such license version' },
+  409: {
+    description: 'Not allowed from the current status, or changed by someone else meanwhile; read and retry',
+  },
+} as const;
+
+export const issuerRoutes: readonly RouteSpec[] = [
+  {
+    method: 'POST',
+    path: '/licenses',
+    group: 'issuer',
+    operationId: 'issueLicense',
+    summary:
+      'Issues one license: checks the data against its type, signs it with the agency seal as SD-JWT VC, stores it with a status-list entry',
+    auth: ISSUER,
+    requestBody: IssueLicenseRequestSchema,
+    responses: {
+      201: { description: 'Issued; the issuer’s own signed copy', schema: IssuedLicenseSchema },
+      ...REFUSALS,
+      409: { description: 'A license with this serial is already issued' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/licenses/batch',
+    group: 'issuer',
+    operationId: 'issueLicenseBatch',
+    summary: 'Issues up to 100 licenses, each in its own transaction; every item’s outcome is reported',
+    auth: ISSUER,
+    requestBody: IssueLicenseBatchRequestSchema,
+    responses: {
+      200: {
+        description: 'Every item’s outcome (201 or a problem), with counts: partial success is explicit',
+        schema: IssueLicenseBatchResultSchema,
+      },
+      ...REFUSALS,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/licenses/{id}/suspend',
+    group: 'issuer',
+    operationId: 'suspendLicense',
+    summary: 'Suspends a valid license (暂停/挂失); its status list entry reads suspended',
+    auth: ISSUER,
+    requestBody: SuspendLicenseRequestSchema,
+    responses: { 200: { description: 'Suspended', schema: ChangedLicenseStatusSchema }, ...ON_A_LICENSE },
+  },
+  {
+    method: 'POST',
+    path: '/licenses/{id}/reinstate',
+    group: 'issuer',
+    operationId: 'reinstateLicense',
+    summary: 'Reinstates a suspended license (恢复)',
+    auth: ISSUER,
+    requestBody: ReinstateLicenseRequestSchema,
+    responses: { 200: { description: 'Valid again', schema: ChangedLicenseStatusSchema }, ...ON_A_LICENSE },
+  },
+  {
+    method: 'POST',
+    path: '/licenses/{id}/revoke',
+    group: 'issuer',
+    operationId: 'revokeLicense',
+    summary: 'Revokes a license for good (吊销/注销); every copy ever handed out fails verification',
+    auth: ISSUER,
+    requestBody: RevokeLicenseRequestSchema,
+    responses: { 200: { description: 'Revoked', schema: ChangedLicenseStatusSchema }, ...ON_A_LICENSE },
+  },
+  {
+    method: 'POST',
+    path: '/licenses/{id}/reissue',
+    group: 'issuer',
+    operationId: 'reissueLicense',
+    summary:
+      'Re-issues a license (换发/补发): the next version is signed with new or the same data, this one superseded',
+    auth: ISSUER,
+    requestBody: ReissueLicenseRequestSchema,
+    responses: {
+      201: { description: 'The new version; the old one is superseded', schema: ReissuedLicenseSchema },
+      ...ON_A_LICENSE,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/licenses/{id}/document',
+    group: 'issuer',
+    operationId: 'attachLicenseDocument',
+    summary:
+      'Attaches the layout document (版式文件): the body is the PDF (application/pdf) or OFD (application/ofd) itself, up to 10 MB; stored encrypted and bound to the license by its SHA-256',
+    auth: ISSUER,
+    responses: {
+      200: { description: 'Stored and recorded in the license', schema: AttachedLicenseDocumentSchema },
+      ...ON_A_LICENSE,
+      400: {
+        description: 'No Idempotency-Key, or the bytes are not what the media type says',
+      },
+      413: { description: 'Larger than the store accepts' },
+      415: { description: 'Neither application/pdf nor application/ofd' },
+    },
+  },
+];

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { attachLicenseDocument } from '#app/attach-license-document.ts';
 import { changeLicenseStatus } from '#app/change-license-status.ts';
 import { issueLicense } from '#app/issue-license.ts';
+import { issuerCopy } from '#app/issuer-copy.ts';
 import { LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
 import { fieldsOfSdJwt, type LicenseRequest } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
@@ -253,5 +254,13 @@ describe('attachLicenseDocument', () => {
       ),
     ).rejects.toBeInstanceOf(LicenseIsFinal);
     expect(world.documents.stored.size).toBe(0);
+  });
+});
+
+describe('issuerCopy', () => {
+  it('opens the issuer’s signed copy from storage, for the issuer only', async () => {
+    const { world, license } = await issued();
+    expect(await issuerCopy(license.licenseId, PSB, world.deps)).toBe(license.sdJwt);
+    await expect(issuerCopy(license.licenseId, AMR, world.deps)).rejects.toBeInstanceOf(NotTheIssuer);
   });
 });

@@ -1,0 +1,257 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import { S3DocumentStore } from '#adapters/aws/document-store.ts';
+import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
+import { DynamoDbStatusListStore } from '#adapters/aws/dynamodb-status-list-store.ts';
+import { fieldCipherSecretSealer } from '#adapters/aws/field-cipher-secret-sealer.ts';
+import { idempotencySettings } from '#adapters/aws/idempotency.ts';
+import { shardsFromTableBindings } from '#adapters/aws/license-shards.ts';
+import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
+import { attachLicenseDocument } from '#app/attach-license-document.ts';
+import { changeLicenseStatus, type StatusAction } from '#app/change-license-status.ts';
+import { issueLicense } from '#app/issue-license.ts';
+import { issueLicenseBatch } from '#app/issue-license-batch.ts';
+import { issuerCopy } from '#app/issuer-copy.ts';
+import type { IssuanceDeps, IssuerCaller } from '#app/license-issuance.ts';
+import { reissueLicense } from '#app/reissue-license.ts';
+import { authenticatedAgency } from '#http/agency-auth.ts';
+import { asProblem } from '#http/domain-problems.ts';
+import { idempotentRequests } from '#http/idempotency.ts';
+import { HttpProblem, type ProblemDocument, problemDocument } from '#http/problem.ts';
+import { header, parseJsonBody } from '#http/request.ts';
+import { jsonResponse } from '#http/responses.ts';
+import { createRouter } from '#http/router.ts';
+import {
+  IssueLicenseBatchEnvelopeSchema,
+  IssueLicenseRequestSchema,
+  ReinstateLicenseRequestSchema,
+  ReissueLicenseRequestSchema,
+  RevokeLicenseRequestSchema,
+  SuspendLicenseRequestSchema,
+} from '#http/schemas/issuer.ts';
+import { authenticateAgency } from './agency-authenticator.ts';
+import { documents, dynamodb, s3 } from './aws-clients.ts';
+import { bucket, environment, table } from './environment.ts';
+import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
+import { logger, withPowertools } from './observability.ts';
+
+// Issuer route group: issuing agencies issue licenses and change their status. It writes the
+// license tables, holder index, issuer listing, status lists and audit events; signs with the
+// agencies' seal keys; encrypts with the field key; stores layout documents. Every POST needs an
+// Idempotency-Key, remembered in the idempotency table.
+const config = new DynamoConfigStore(documents, table('config'));
+const shards = shardsFromTableBindings(process.env);
+const domains = new Map<string, Promise<string>>();
+const licenses = new DynamoDbLicenseRepository({
+  client: documents,
+  // The repository also counts grant uses, which this group never does: it is not given the
+  // grants table, only a name that no call here ever reaches.
+  tables: stageTablesFromEnvironment(
+    { TABLE_GRANTS: 'not-bound-to-the-issuer-group', ...process.env },
+    shards,
+  ),
+  shards,
+  domainOf: (typeCode) => {
+    // A type's data domain never changes once registered.
+    let domain = domains.get(typeCode);
+    if (domain === undefined) {
+      domain = config.getLicenseType(typeCode).then((type) => {
+        if (type === undefined) throw new Error(`no license type ${typeCode} is registered`);
+        return type.value.dataDomain;
+      });
+      domain.catch(() => domains.delete(typeCode));
+      domains.set(typeCode, domain);
+    }
+    return domain;
+  },
+});
+const cipher = await fieldCipher();
+const statusLists = new DynamoDbStatusListStore({
+  client: documents,
+  table: table('status-lists'),
+  sealer: fieldCipherSecretSealer(cipher),
+});
+const documentStore = new S3DocumentStore(s3, {
+  bucket: bucket('documents'),
+  // The local S3 server ignores server-side encryption; on AWS the documents key is required.
+  kmsKeyId:
+    process.env.ELICENSE_DOCUMENTS_KEY_ID ??
+    (environment.keys.kind === 'kms' ? required('ELICENSE_DOCUMENTS_KEY_ID') : 'local-documents-key'),
+});
+const { persistence, config: idempotencyConfig } = idempotencySettings(table('idempotency'), dynamodb);
+const idempotent = idempotentRequests({
+  persistenceStore: new DynamoDBPersistenceLayer(persistence),
+  config: idempotencyConfig,
+  keyPrefix: 'issuer',
+});
+
+const deps: IssuanceDeps = {
+  config,
+  licenses,
+  statusLists,
+  keys: signingKeys,
+  cipher,
+  blindIndex: blindIndexer(),
+  publicBaseUrl: environment.publicBaseUrl,
+  now: () => new Date(),
+};
+const lifecycleDeps = { ...deps, licenses, documents: documentStore };
+
+type Route = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const router = createRouter(
+  'issuer',
+  {
+    async issueLicense(event, context) {
+      const request = parseJsonBody(event, IssueLicenseRequestSchema);
+      const caller = callerOf(event);
+      let signed: string | undefined;
+      const answer = await idempotent(event, context, async () => {
+        const { sdJwt, ...issued } = await issueLicense(request, caller, deps);
+        signed = sdJwt;
+        return jsonResponse(201, issued);
+      });
+      return withIssuerCopy(caller, 201, answer, signed);
+    },
+    async issueLicenseBatch(event, context) {
+      const { items } = parseJsonBody(event, IssueLicenseBatchEnvelopeSchema);
+      const caller = callerOf(event);
+      return idempotent(event, context, async () => {
+        const parsed = items.map((item, index) => ({
+          index,
+          result: IssueLicenseRequestSchema.safeParse(item),
+        }));
+        const valid = parsed.flatMap(({ index, result }) =>
+          result.success ? [{ index, request: result.data }] : [],
+        );
+        const outcomes = new Map((await issueLicenseBatch(valid, caller, deps)).map((o) => [o.index, o]));
+        const results = parsed.map(({ index, result }) => {
+          const outcome = outcomes.get(index);
+          if (outcome?.ok) {
+            const { licenseId, version, statusList } = outcome.license;
+            return { index, status: 201, licenseId, version, statusList };
+          }
+          const problem = result.success ? problemOf(outcome?.error) : schemaProblem(result.error);
+          return { index, status: problem.status, problem };
+        });
+        const issued = results.filter((r) => r.status === 201).length;
+        return jsonResponse(200, { issued, failed: results.length - issued, items: results });
+      });
+    },
+    suspendLicense: statusRoute('suspend', SuspendLicenseRequestSchema),
+    reinstateLicense: statusRoute('reinstate', ReinstateLicenseRequestSchema),
+    revokeLicense: statusRoute('revoke', RevokeLicenseRequestSchema),
+    async reissueLicense(event, context) {
+      const request = parseJsonBody(event, ReissueLicenseRequestSchema);
+      const caller = callerOf(event);
+      let signed: string | undefined;
+      const answer = await idempotent(event, context, async () => {
+        const { sdJwt, ...reissued } = await reissueLicense(
+          { ...request, licenseId: licenseIdOf(event) },
+          caller,
+          lifecycleDeps,
+        );
+        signed = sdJwt;
+        return jsonResponse(201, reissued);
+      });
+      return withIssuerCopy(caller, 201, answer, signed);
+    },
+    async attachLicenseDocument(event, context) {
+      const caller = callerOf(event);
+      const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+      if (bytes.byteLength === 0) {
+        throw new HttpProblem(
+          'bad-request',
+          'expected the PDF or OFD document as the request body, found none',
+        );
+      }
+      return idempotent(event, context, async () => {
+        const attached = await attachLicenseDocument(
+          { licenseId: licenseIdOf(event), bytes, mediaType: header(event, 'content-type') ?? '' },
+          caller,
+          lifecycleDeps,
+        );
+        return jsonResponse(200, attached);
+      });
+    },
+  },
+  {
+    authenticate: authenticateAgency,
+    onUnexpectedError: (error, route) => logger.error('route failed', { error, route: route.operationId }),
+  },
+);
+
+export const handler = withPowertools(router);
+
+function statusRoute(action: StatusAction, schema: z.ZodType<{ reason?: string | undefined }>): Route {
+  return async (event, context) => {
+    const { reason } = parseJsonBody(event, schema);
+    const caller = callerOf(event);
+    return idempotent(event, context, async () => {
+      const changed = await changeLicenseStatus(
+        { licenseId: licenseIdOf(event), action, reason },
+        caller,
+        lifecycleDeps,
+      );
+      return jsonResponse(200, changed);
+    });
+  };
+}
+
+/**
+ * Adds the issuer's signed copy to an issue or re-issue answer. The idempotency record keeps the
+ * answer without it (no field values in the clear there): a first answer adds the copy just
+ * signed, a repeat reads it back from the sealed content.
+ */
+async function withIssuerCopy(
+  caller: IssuerCaller,
+  status: number,
+  answer: APIGatewayProxyResult,
+  signed: string | undefined,
+): Promise<APIGatewayProxyResult> {
+  if (answer.statusCode !== status) return answer;
+  const body = JSON.parse(answer.body) as { licenseId: string } & Record<string, unknown>;
+  const sdJwt = signed ?? (await issuerCopy(body.licenseId, caller, { licenses, cipher }));
+  return jsonResponse(status, { ...body, sdJwt });
+}
+
+function callerOf(event: APIGatewayProxyEvent): IssuerCaller {
+  const caller = authenticatedAgency(event);
+  // The router authenticates every route of this group first; no caller here is a wiring bug.
+  if (caller === undefined) throw new Error('issuer route reached without an authenticated agency');
+  return { agency: caller.agency };
+}
+
+function licenseIdOf(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id;
+  if (!id) throw new HttpProblem('bad-request', 'expected a license id in the path, found none');
+  return id;
+}
+
+/** The problem a refused batch item stands for; anything unexpected is logged and stays opaque. */
+function problemOf(error: unknown): ProblemDocument {
+  const problem = asProblem(error);
+  if (problem instanceof HttpProblem) {
+    return problemDocument(problem.problemType, problem.message, problem.extensions);
+  }
+  logger.error('batch item failed', { error });
+  return problemDocument('internal-error', 'An unexpected error occurred; it has been logged.');
+}
+
+function schemaProblem(error: z.ZodError): ProblemDocument {
+  const errors = error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(item)',
+    message: issue.message,
+  }));
+  return problemDocument('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
+    errors,
+  });
+}
+
+function required(variable: string): string {
+  const value = process.env[variable];
+  if (!value) throw new Error(`invalid function environment — ${variable} is not set`);
+  return value;
+}

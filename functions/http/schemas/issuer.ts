@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { ProblemSchema } from '../schemas.ts';
+
+// Requests and responses of the issuer route group: issuing, status changes, re-issue, layout
+// documents. Requests are strict (unknown fields refused); license data is checked against its
+// type's field schema by the use case, which reports one error per field.
+
+const TYPE_CODE = /^[0-9A-Z]{18}[0-9]{3}$/;
+
+export const LicenseHolderInputSchema = z
+  .strictObject({
+    name: z.string().min(1).max(256).describe('持证主体: the holder name, as in the data'),
+    codeType: z
+      .string()
+      .regex(/^\d{3}$/, 'expected 3 digits')
+      .describe('持证主体代码类型: 111 citizen identity number, 001 USCC, …'),
+    code: z.string().min(1).max(64).describe('持证主体代码, as in the data'),
+  })
+  .meta({
+    id: 'LicenseHolderInput',
+    description: 'The holder; must agree with the holder fields of the data',
+  });
+
+export const LicenseValidityInputSchema = z
+  .strictObject({
+    from: z.string().min(1).max(32).describe('First valid day, YYYY-MM-DD'),
+    until: z.string().min(1).max(32).describe('Last valid day, YYYY-MM-DD, or long-term (长期)'),
+  })
+  .meta({
+    id: 'LicenseValidityInput',
+    description:
+      "Validity period; required for a type without a validity field, and must agree with the data's when it has one",
+  });
+
+const licenseData = z
+  .record(z.string(), z.unknown())
+  .describe("Field name → value, checked against the type's field schema (GET /license-types/{code})");
+
+export const IssueLicenseRequestSchema = z
+  .strictObject({
+    typeCode: z.string().regex(TYPE_CODE, 'expected a 21-character type code').describe('证照类型代码'),
+    serial: z
+      .string()
+      .regex(/^[0-9A-Z]{1,32}$/, 'expected 1–32 characters of 0-9 and A-Z')
+      .optional()
+      .describe('流水号; when absent the platform draws 16 random characters of 0-9A-Z'),
+    holder: LicenseHolderInputSchema,
+    data: licenseData,
+    validity: LicenseValidityInputSchema.optional(),
+  })
+  .meta({ id: 'IssueLicenseRequest', description: 'One license to issue' });
+
+const StatusListReferenceSchema = z
+  .object({ uri: z.string(), idx: z.number().int().nonnegative() })
+  .describe('The Token Status List entry of the license');
+
+export const IssuedLicenseSchema = z
+  .object({
+    licenseId: z.string().describe('GB/T 36904 identifier of the version'),
+    version: z.string().describe('3-digit version, 001 first'),
+    status: z.literal('valid'),
+    statusList: StatusListReferenceSchema,
+    sdJwt: z.string().describe('The signed license (SD-JWT VC) with every disclosure'),
+  })
+  .meta({ id: 'IssuedLicense' });
+
+/** What the batch route documents; items are parsed one by one (see IssueLicenseBatchEnvelopeSchema). */
+export const IssueLicenseBatchRequestSchema = z
+  .strictObject({ items: z.array(IssueLicenseRequestSchema).min(1).max(100) })
+  .meta({ id: 'IssueLicenseBatchRequest', description: 'Up to 100 licenses, each issued on its own' });
+
+/** The batch as parsed: the envelope strictly, each item on its own so that one bad item fails alone. */
+export const IssueLicenseBatchEnvelopeSchema = z.strictObject({
+  items: z.array(z.unknown()).min(1, 'expected at least 1 item').max(100, 'expected at most 100 items'),
+});
+
+export const IssueLicenseBatchResultSchema = z
+  .object({
+    issued: z.number().int().describe('Items issued'),
+    failed: z.number().int().describe('Items refused or failed'),
+    items: z.array(
+      z.object({
+        index: z.number().int().describe('Position in the request'),
+        status: z.number().int().describe('201, or the status of the problem'),
+        licenseId: z.string().optional(),
+        version: z.string().optional(),
+        statusList: StatusListReferenceSchema.optional(),
+        problem: ProblemSchema.optional(),
+      }),
+    ),
+  })
+  .meta({
+    id: 'IssueLicenseBatchResult',
+    description: 'Every item’s outcome in request order; partial success is explicit in the counts',
+  });
+
+const reason = z.string().trim().min(1, 'expected a reason').max(1000);
+
+export const SuspendLicenseRequestSchema = z
+  .strictObject({ reason: reason.describe('Why (挂失, 暂扣, …); recorded and audited') })
+  .meta({ id: 'SuspendLicenseRequest' });
+
+export const ReinstateLicenseRequestSchema = z
+  .strictObject({ reason: reason.optional() })
+  .meta({ id: 'ReinstateLicenseRequest' });
+
+export const RevokeLicenseRequestSchema = z
+  .strictObject({ reason: reason.describe('Why (吊销, 注销, …); required, recorded and audited') })
+  .meta({ id: 'RevokeLicenseRequest' });
+
+export const ChangedLicenseStatusSchema = z
+  .object({
+    licenseId: z.string(),
+    version: z.string(),
+    status: z.enum(['valid', 'suspended', 'revoked', 'superseded']),
+    statusList: StatusListReferenceSchema,
+  })
+  .meta({ id: 'ChangedLicenseStatus' });
+
+export const ReissueLicenseRequestSchema = z
+  .strictObject({
+    reason: reason.optional().describe('Why (换发, 补发, …)'),
+    data: licenseData.optional().describe('The new version’s data; the current data when absent'),
+    holder: LicenseHolderInputSchema.optional(),
+    validity: LicenseValidityInputSchema.optional(),
+  })
+  .meta({ id: 'ReissueLicenseRequest' });
+
+export const ReissuedLicenseSchema = IssuedLicenseSchema.extend({
+  supersedes: z.string().describe('The version this one supersedes'),
+}).meta({ id: 'ReissuedLicense' });
+
+export const AttachedLicenseDocumentSchema = z
+  .object({
+    licenseId: z.string(),
+    version: z.string(),
+    document: z.object({
+      sha256: z.string().describe('SHA-256 of the bytes, unpadded base64url: the binding to the license'),
+      size: z.number().int(),
+      mediaType: z.enum(['application/pdf', 'application/ofd']),
+    }),
+  })
+  .meta({ id: 'AttachedLicenseDocument' });
