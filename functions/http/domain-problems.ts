@@ -1,4 +1,14 @@
 import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
+import {
+  ApiKeyAlreadyRevoked,
+  ApiKeyLimitReached,
+  ApiKeyNotFound,
+  CatalogCrossCheckFailed,
+  DemoRecordRefused,
+  LicenseTypeChangeBreaksAgreements,
+  OperatorSelfLockout,
+  SealKeyNotRotatable,
+} from '#core/catalog/registration-errors.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
 import {
   DocumentContentMismatch,
@@ -65,6 +75,14 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [LicenseIsFinal, 'conflict'],
   [LicenseDataInvalid, 'validation-failed'],
   [InvalidIdentifier, 'bad-request'],
+  [ApiKeyNotFound, 'not-found'],
+  [ApiKeyAlreadyRevoked, 'conflict'],
+  [ApiKeyLimitReached, 'conflict'],
+  [OperatorSelfLockout, 'conflict'],
+  [SealKeyNotRotatable, 'conflict'],
+  [LicenseTypeChangeBreaksAgreements, 'conflict'],
+  [CatalogCrossCheckFailed, 'validation-failed'],
+  [DemoRecordRefused, 'validation-failed'],
 ];
 
 /** The problem a domain error stands for, or the error itself when it is not a domain error. */
