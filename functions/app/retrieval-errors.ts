@@ -60,11 +60,12 @@ export class RetrievalRequestInvalid extends Error {
 /** Grant terms the catalog refuses: unknown or non-disclosable fields, a relying agency that is not one; a 400. */
 export class GrantRequestInvalid extends Error {
   readonly code = 'GRANT_REQUEST_INVALID';
-  readonly issues: readonly { path: string; message: string }[];
-  constructor(issues: readonly { path: string; message: string }[]) {
-    super(`invalid grant request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  /** Each problem by path, as a schema violation reports them (`errors` of the problem document). */
+  readonly errors: readonly { path: string; message: string }[];
+  constructor(errors: readonly { path: string; message: string }[]) {
+    super(`invalid grant request: ${errors.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     this.name = 'GrantRequestInvalid';
-    this.issues = issues;
+    this.errors = errors;
   }
 }
 

@@ -95,7 +95,7 @@ describe('creating a grant', () => {
 
     await expect(refused).rejects.toBeInstanceOf(GrantRequestInvalid);
     await expect(refused).rejects.toMatchObject({
-      issues: [
+      errors: [
         { path: 'fields.1', message: expect.stringContaining('no field 血型') },
         { path: 'fields.2', message: expect.stringContaining('民族') },
         { path: 'fields', message: 'fields must be distinct' },
@@ -108,16 +108,16 @@ describe('creating a grant', () => {
     const unknown = createGrant(request({ relyingAgency: '12330100D00000160X' }), world.grantDeps());
     const issuer = createGrant(request({ relyingAgency: DEMO_USCC.publicSecurityBureau }), world.grantDeps());
 
-    await expect(unknown).rejects.toMatchObject({ issues: [{ path: 'relyingAgency' }] });
+    await expect(unknown).rejects.toMatchObject({ errors: [{ path: 'relyingAgency' }] });
     await expect(issuer).rejects.toMatchObject({
-      issues: [{ path: 'relyingAgency', message: expect.stringContaining('not relying') }],
+      errors: [{ path: 'relyingAgency', message: expect.stringContaining('not relying') }],
     });
   });
 
   it('refuses an expiry that is not in the future', async () => {
     const refused = createGrant(request({ expiresAt: '2025-06-01T02:00:00.000Z' }), world.grantDeps());
 
-    await expect(refused).rejects.toMatchObject({ issues: [{ path: 'expiresAt' }] });
+    await expect(refused).rejects.toMatchObject({ errors: [{ path: 'expiresAt' }] });
   });
 
   it('answers a license or type that does not exist with not found', async () => {

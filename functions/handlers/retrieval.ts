@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
+import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import { S3DocumentStore } from '#adapters/aws/document-store.ts';
+import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
+import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
+import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
+import { createGrant } from '#app/create-grant.ts';
+import { LicenseTypeNotFound } from '#app/retrieval-errors.ts';
+import { DEFAULT_MAX_ANNOTATION_SECONDS, retrieveLicense } from '#app/retrieve-license.ts';
+import { revokeGrant } from '#app/revoke-grant.ts';
+import type { Grant } from '#core/grants/grant.ts';
+import { type AuthenticatedAgency, authenticatedAgency } from '#http/agency-auth.ts';
+import { parseJsonBody } from '#http/request.ts';
+import { jsonResponse } from '#http/responses.ts';
+import { createRouter } from '#http/router.ts';
+import {
+  CreateGrantRequestSchema,
+  RetrievalRequestSchema,
+  RevokeGrantRequestSchema,
+} from '#http/schemas/retrieval.ts';
+import { authenticateAgency } from './agency-authenticator.ts';
+import { documents, s3 } from './aws-clients.ts';
+import { bucket, environment, shardsPerDomain, table } from './environment.ts';
+import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
+import { logger, withPowertools } from './observability.ts';
+
+// Retrieval group: holder grants (recorded by the operator for now), and retrieval on a grant
+// or duty basis. It reads licenses and the holder index, counts grant uses, writes audit
+// events, opens sealed disclosures, signs annotated copies with the platform key and presigns
+// layout-document downloads. It never writes licenses, issuer listings or status entries, so
+// those two tables are not bound to it; their names stand in as unbound values that no
+// DynamoDB call would accept, should a code path ever reach them.
+const config = new DynamoConfigStore(documents, table('config'));
+const shards = shardsPerDomain();
+const tables = stageTablesFromEnvironment(
+  {
+    TABLE_ISSUER_LISTING: 'unbound:issuer-listing',
+    TABLE_STATUS_LISTS: 'unbound:status-lists',
+    ...process.env,
+  },
+  shards,
+);
+const dataDomains = new Map<string, Promise<string>>();
+const licenses = new DynamoDbLicenseRepository({
+  client: documents,
+  tables,
+  shards,
+  domainOf(typeCode) {
+    let domain = dataDomains.get(typeCode);
+    if (domain === undefined) {
+      domain = config.getLicenseType(typeCode).then((type) => {
+        if (type === undefined) throw new LicenseTypeNotFound(typeCode);
+        return type.value.dataDomain;
+      });
+      // A type not registered yet may be registered later: forget the failure.
+      domain.catch(() => dataDomains.delete(typeCode));
+      dataDomains.set(typeCode, domain);
+    }
+    return domain;
+  },
+});
+const grants = new DynamoGrantStore(documents, tables.grants, { auditTable: tables.audit });
+const audit = new DynamoAuditLogWriter(documents, tables.audit);
+// Downloads are presigned GETs, which name no key: the documents key matters to uploads only.
+const layoutDocuments = new S3DocumentStore(s3, {
+  bucket: bucket('documents'),
+  kmsKeyId: process.env.ELICENSE_DOCUMENTS_KEY_ID ?? 'unused-by-presigned-downloads',
+});
+const maxAnnotationSeconds = Number(
+  process.env.ELICENSE_ANNOTATION_MAX_SECONDS ?? DEFAULT_MAX_ANNOTATION_SECONDS,
+);
+if (!Number.isInteger(maxAnnotationSeconds) || maxAnnotationSeconds < 60) {
+  throw new Error(
+    `invalid function environment — ELICENSE_ANNOTATION_MAX_SECONDS: expected whole seconds ≥ 60, found ${process.env.ELICENSE_ANNOTATION_MAX_SECONDS}`,
+  );
+}
+const now = () => new Date();
+const eventIds = (prefix: string) => () => `${prefix}-${randomUUID()}`;
+
+const router = createRouter(
+  'retrieval',
+  {
+    async createGrant(event) {
+      const operator = caller(event);
+      const request = parseJsonBody(event, CreateGrantRequestSchema);
+      const { grant, code } = await createGrant(
+        { actor: { kind: 'operator', id: operator.agency, keyId: operator.keyId }, ...request },
+        { config, licenses, grants, blindIndexer: blindIndexer(), now, newEventId: eventIds('grant') },
+      );
+      return jsonResponse(201, { grant: grantView(grant.value), code });
+    },
+    async revokeGrant(event) {
+      const operator = caller(event);
+      const { reason } = parseJsonBody(event, RevokeGrantRequestSchema);
+      const revoked = await revokeGrant(
+        {
+          actor: { kind: 'operator', id: operator.agency, keyId: operator.keyId },
+          grantId: event.pathParameters?.grantId ?? '',
+          ...(reason === undefined ? {} : { reason }),
+        },
+        { grants, now, newEventId: eventIds('grant') },
+      );
+      return jsonResponse(200, grantView(revoked.value));
+    },
+    async retrieveLicense(event) {
+      const requester = caller(event);
+      const { licenseId, holder, typeCode, basis, purpose } = parseJsonBody(event, RetrievalRequestSchema);
+      const retrieval = await retrieveLicense(
+        {
+          requester: { agency: requester.agency, keyId: requester.keyId },
+          // The schema lets through exactly one of the two.
+          target: licenseId !== undefined ? { licenseId } : { holder: holder!, typeCode: typeCode! },
+          basis,
+          ...(purpose === undefined ? {} : { purpose }),
+        },
+        {
+          licenses,
+          grants,
+          config,
+          audit,
+          cipher: await fieldCipher(),
+          blindIndexer: blindIndexer(),
+          keys: signingKeys,
+          documents: layoutDocuments,
+          publicBaseUrl: environment.publicBaseUrl,
+          now,
+          newEventId: eventIds('retrieval'),
+          maxAnnotationSeconds,
+        },
+      );
+      return jsonResponse(200, retrieval);
+    },
+  },
+  {
+    authenticate: authenticateAgency,
+    onUnexpectedError: (error, route) => logger.error('route failed', { error, route: route.operationId }),
+  },
+);
+
+export const handler = withPowertools(router);
+
+// The router authenticated the agency before any of these runs.
+function caller(event: APIGatewayProxyEvent): AuthenticatedAgency {
+  const agency = authenticatedAgency(event);
+  if (agency === undefined)
+    throw new Error('expected an authenticated agency on an agency route, found none');
+  return agency;
+}
+
+/** A grant as the API shows it: without the holder's blind index. */
+function grantView(grant: Grant): Omit<Grant, 'holderIndex'> {
+  const { holderIndex: _holderIndex, ...view } = grant;
+  return view;
+}

@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { TypeCodeSchema, UsccSchema } from '#core/catalog/codes.ts';
+import { GrantIdSchema, GrantScopeSchema, MAX_GRANT_USES } from '#core/grants/grant.ts';
+import { chinaCalendarDate, parseCitizenId } from '#core/identifiers/citizen-id.ts';
+import { parseUscc } from '#core/identifiers/uscc.ts';
+
+// Requests and responses of the retrieval group: holder grants (用证授权), duty-based access
+// (依职能用证) and retrieval with its annotated copy (加注件). Request objects are strict:
+// an unknown field is a 400, never silently dropped.
+
+const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
+
+/** A license named by its GB/T 36904 identifier (that version) or its license key (the current version). */
+const LicenseRefSchema = z
+  .string()
+  .min(16)
+  .max(160)
+  .describe(
+    'GB/T 36904 license identifier (that version), or the license key — the identifier without version and check character — for the current version',
+  );
+
+export const HolderIdentitySchema = z
+  .strictObject({
+    codeType: z
+      .string()
+      .regex(/^\d{3}$/, 'holder code type is 3 digits')
+      .describe(
+        '持证主体代码类型: 111 citizen identity number, 001 unified social credit code, others as data',
+      ),
+    code: z.string().min(1).max(64).regex(NO_CONTROL_CHARACTERS).describe('持证主体代码'),
+  })
+  .superRefine((holder, ctx) => {
+    // The two code types the platform knows carry check characters: a typo is a 400, not an empty lookup.
+    const check =
+      holder.codeType === '111'
+        ? parseCitizenId(holder.code, { today: chinaCalendarDate(new Date()) })
+        : holder.codeType === '001'
+          ? parseUscc(holder.code)
+          : undefined;
+    if (check !== undefined && !check.valid)
+      ctx.addIssue({ code: 'custom', path: ['code'], message: check.reason });
+  })
+  .meta({ id: 'HolderIdentity', description: 'A holder (持证主体) by code type and code' });
+
+const PurposeSchema = z.string().trim().min(1).max(1000).regex(NO_CONTROL_CHARACTERS);
+
+export const CreateGrantRequestSchema = z
+  .strictObject({
+    scope: z
+      .union([
+        z.strictObject({ licenseId: LicenseRefSchema }),
+        z.strictObject({ typeCode: TypeCodeSchema, holder: HolderIdentitySchema }),
+      ])
+      .describe("One license ({ licenseId }), or the holder's licenses of a type ({ typeCode, holder })"),
+    relyingAgency: UsccSchema.describe('USCC of the relying agency the holder grants use to'),
+    purpose: PurposeSchema.describe(
+      'Purpose of use the holder agreed to; retrievals must state this purpose',
+    ),
+    fields: z
+      .array(z.string().min(1).max(32))
+      .min(1)
+      .max(128)
+      .describe('Fields the agency may receive; each a disclosable field of the type'),
+    expiresAt: z.iso.datetime({ offset: true }).describe('RFC 3339; the grant is void from this instant on'),
+    maxUses: z.number().int().min(1).max(MAX_GRANT_USES).describe('Retrievals the grant allows'),
+  })
+  .meta({
+    id: 'CreateGrantRequest',
+    description: "A holder's grant (用证授权), recorded by the operator until the holder API exists",
+  });
+
+export const GrantViewSchema = z
+  .object({
+    id: GrantIdSchema,
+    scope: GrantScopeSchema,
+    relyingAgency: z.string(),
+    purpose: z.string(),
+    fields: z.array(z.string()),
+    expiresAt: z.string(),
+    maxUses: z.number().int(),
+    uses: z.number().int().describe('Retrievals counted so far'),
+    status: z.enum(['active', 'revoked']),
+    created: z.string(),
+    revoked: z.string().optional(),
+    lastUsedAt: z.string().optional(),
+  })
+  .meta({
+    id: 'GrantView',
+    description: 'A holder grant as the platform keeps it (without the holder index)',
+  });
+
+export const CreatedGrantSchema = z
+  .object({
+    grant: GrantViewSchema,
+    code: z
+      .string()
+      .describe(
+        'The authorisation code (授权码): shown this once, only its hash is kept; hand it to the relying agency',
+      ),
+  })
+  .meta({ id: 'CreatedGrant' });
+
+export const RevokeGrantRequestSchema = z
+  .strictObject({
+    reason: z
+      .string()
+      .trim()
+      .min(1)
+      .max(500)
+      .regex(NO_CONTROL_CHARACTERS)
+      .optional()
+      .describe('Why, for the audit log'),
+  })
+  .meta({ id: 'RevokeGrantRequest' });
+
+export const DutyBasisSchema = z
+  .strictObject({
+    serviceItemCode: z
+      .string()
+      .regex(/^[0-9A-Z]{4,64}$/, 'service item code is 4–64 digits and upper-case letters')
+      .describe('事项编码 of the government service item the retrieval serves'),
+    caseNumber: z
+      .string()
+      .trim()
+      .min(1, 'a duty-based retrieval names its case number')
+      .max(64)
+      .regex(NO_CONTROL_CHARACTERS)
+      .describe('办件编号 of the case being handled'),
+    operatorId: z
+      .string()
+      .trim()
+      .min(1, 'a duty-based retrieval names its operator')
+      .max(64)
+      .regex(NO_CONTROL_CHARACTERS)
+      .describe("The agency's staff member handling the case"),
+  })
+  .meta({ id: 'DutyBasis', description: 'Duty-based access (依职能用证) under a sharing agreement' });
+
+export const RetrievalRequestSchema = z
+  .strictObject({
+    licenseId: LicenseRefSchema.optional(),
+    holder: HolderIdentitySchema.optional().describe(
+      'With typeCode: the holder whose license of the type is wanted',
+    ),
+    typeCode: TypeCodeSchema.optional(),
+    basis: z
+      .union([
+        z.strictObject({
+          grant: z.strictObject({
+            code: z.string().min(1).max(128).describe('The authorisation code the holder handed over'),
+          }),
+        }),
+        z.strictObject({ duty: DutyBasisSchema }),
+      ])
+      .describe(
+        'What allows the retrieval: { grant: { code } } or { duty: { serviceItemCode, caseNumber, operatorId } }',
+      ),
+    purpose: PurposeSchema.optional().describe(
+      "Purpose of use: the grant's purpose, or one of the agreement's; defaults to the grant's, or the agreement's only one",
+    ),
+  })
+  .superRefine((request, ctx) => {
+    const byId = request.licenseId !== undefined;
+    const byHolder = request.holder !== undefined || request.typeCode !== undefined;
+    if (byId === byHolder) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'name the license either by licenseId, or by holder and typeCode — exactly one of the two',
+      });
+    } else if (byHolder && (request.holder === undefined || request.typeCode === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [request.holder === undefined ? 'holder' : 'typeCode'],
+        message: 'a retrieval by holder names both the holder and the typeCode',
+      });
+    }
+  })
+  .meta({
+    id: 'RetrievalRequest',
+    description: 'Retrieve a license (调阅) by id, or by holder identity and type, on a grant or duty basis',
+  });
+
+export const RetrievalSchema = z
+  .object({
+    licenseId: z.string().describe('Identifier of the version retrieved'),
+    licenseVersion: z.string(),
+    typeCode: z.string(),
+    presentation: z
+      .string()
+      .describe('The SD-JWT VC with only the disclosures the basis allows: <issuer-jwt>~<disclosure>~…~'),
+    disclosed: z.array(z.string()).describe('Names of the disclosed fields'),
+    annotation: z
+      .string()
+      .describe(
+        'The annotated copy (加注件): a JWT (typ elicense-annotation+jwt) signed with the platform key in /.well-known/jwks.json, naming requester, basis, purpose, case number, time, expiry, license id and version, and the sha-256 of the presentation',
+      ),
+    usableUntil: z.string().describe('Until when the copy may be used (the annotation’s exp), RFC 3339'),
+    document: z
+      .object({
+        url: z.string().describe('GET the layout document here, without further headers'),
+        expiresAt: z.string(),
+        sha256: z.string().describe('base64url SHA-256 the bytes must have'),
+        mediaType: z.string(),
+      })
+      .optional()
+      .describe('The layout document (PDF/OFD), only when the basis allows every field of the license'),
+    auditEventId: z.string().describe('The audit event recorded for this retrieval (the annotation’s jti)'),
+  })
+  .meta({ id: 'Retrieval', description: 'A retrieved license with its annotated copy' });
