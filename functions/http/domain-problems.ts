@@ -1,5 +1,13 @@
 import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
 import {
+  GrantRequestInvalid,
+  HolderLicenseNotFound,
+  LicenseNotRetrievable,
+  LicenseTypeNotFound,
+  RetrievalRefused,
+  RetrievalRequestInvalid,
+} from '#app/retrieval-errors.ts';
+import {
   ApiKeyAlreadyRevoked,
   ApiKeyLimitReached,
   ApiKeyNotFound,
@@ -37,7 +45,7 @@ import {
   ConfigRecordNotFound,
   ConfigVersionConflict,
 } from '#ports/config-store.ts';
-import { GrantAlreadyRevoked, GrantNotFound } from '#ports/grant-store.ts';
+import { GrantAlreadyRevoked, GrantInvalid, GrantNotFound } from '#ports/grant-store.ts';
 import { InvalidCursor } from '#ports/page.ts';
 import { HttpProblem, type ProblemType } from './problem.ts';
 
@@ -75,6 +83,13 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [LicenseIsFinal, 'conflict'],
   [LicenseDataInvalid, 'validation-failed'],
   [InvalidIdentifier, 'bad-request'],
+  [RetrievalRefused, 'forbidden'],
+  [LicenseNotRetrievable, 'conflict'],
+  [RetrievalRequestInvalid, 'validation-failed'],
+  [GrantRequestInvalid, 'validation-failed'],
+  [GrantInvalid, 'validation-failed'],
+  [LicenseTypeNotFound, 'not-found'],
+  [HolderLicenseNotFound, 'not-found'],
   [ApiKeyNotFound, 'not-found'],
   [ApiKeyAlreadyRevoked, 'conflict'],
   [ApiKeyLimitReached, 'conflict'],
