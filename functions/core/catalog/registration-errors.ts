@@ -17,6 +17,8 @@ export class CatalogCrossCheckFailed extends Error {
   readonly kind: string;
   readonly id: string;
   readonly problems: readonly CatalogProblem[];
+  /** The problems as schema violations are reported: `{ path, field?, message }`. */
+  readonly errors: readonly { path: string; field?: string; message: string }[];
   constructor(kind: string, id: string, problems: readonly CatalogProblem[]) {
     super(
       `${kind} ${id} does not fit the catalog: ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`,
@@ -25,6 +27,11 @@ export class CatalogCrossCheckFailed extends Error {
     this.kind = kind;
     this.id = id;
     this.problems = problems;
+    this.errors = problems.map(({ path, field, reason }) => ({
+      path,
+      ...(field === undefined ? {} : { field }),
+      message: reason,
+    }));
   }
 }
 

@@ -1,4 +1,219 @@
-import type { RouteSpec } from '../route-spec.ts';
+import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
+import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
+import type { RouteAuth, RouteSpec } from '../route-spec.ts';
+import {
+  AgencyListSchema,
+  AgencyRecordSchema,
+  LicenseTypeRecordSchema,
+  NewApiKeySchema,
+  RegisterAgencyRequestSchema,
+  SharingAgreementListSchema,
+  SharingAgreementRecordSchema,
+  UpdateAgencyRequestSchema,
+} from '../schemas/operator.ts';
 
 // Routes of the operator group (one Lambda function). Its handler is functions/handlers/operator.ts.
-export const operatorRoutes: readonly RouteSpec[] = [];
+// The platform operator registers the catalog: agencies with their request-signing keys and
+// seal keys, license types, duty-based sharing agreements. Every change is an audit event.
+// Updates are optimistic: a record is read with its version (also its ETag), and an update
+// names that version in `If-Match`; a record changed meanwhile answers 409.
+
+const OPERATOR: RouteAuth = { kind: 'agency', roles: ['operator'] };
+
+const READ_REFUSALS = {
+  401: { description: 'The request signature is missing or does not verify' },
+  403: { description: 'The agency lacks the operator role' },
+} as const;
+
+const REFUSALS = {
+  ...READ_REFUSALS,
+  400: {
+    description:
+      'Malformed JSON, a request that does not match its schema, a record that does not fit the catalog (each problem named), or a demo record in the prod stage',
+  },
+  415: { description: 'Not application/json' },
+} as const;
+
+const UPDATE_REFUSALS = {
+  ...REFUSALS,
+  400: { description: `${REFUSALS[400].description}; or no If-Match header naming the version` },
+  404: { description: 'No such record' },
+  409: { description: 'The record changed since the version in If-Match: read it again' },
+} as const;
+
+const PAGING = { limit: 'page size, 1–100 (default 100)', cursor: 'the cursor of the previous page' };
+
+export const operatorRoutes: readonly RouteSpec[] = [
+  {
+    method: 'POST',
+    path: '/agencies',
+    group: 'operator',
+    operationId: 'registerAgency',
+    summary: 'Registers an agency with its request-signing keys; an issuer gets a new seal key of its own',
+    auth: OPERATOR,
+    requestBody: RegisterAgencyRequestSchema,
+    responses: {
+      201: { description: 'Registered (version 1)', schema: AgencyRecordSchema },
+      ...REFUSALS,
+      409: { description: 'The agency is registered already, or a key id is taken' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/agencies',
+    group: 'operator',
+    operationId: 'listAgencies',
+    summary: 'The registered agencies by USCC',
+    auth: OPERATOR,
+    query: PAGING,
+    responses: {
+      200: { description: 'One page of agencies', schema: AgencyListSchema },
+      400: { description: 'A page size out of range or a cursor this listing did not hand out' },
+      ...READ_REFUSALS,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/agencies/{uscc}',
+    group: 'operator',
+    operationId: 'getAgency',
+    summary: 'One agency with its version (also in ETag)',
+    auth: OPERATOR,
+    responses: {
+      200: { description: 'The agency', schema: AgencyRecordSchema },
+      ...READ_REFUSALS,
+      404: { description: 'No such agency' },
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/agencies/{uscc}',
+    group: 'operator',
+    operationId: 'updateAgency',
+    summary:
+      'Replaces an agency’s name, roles, area and demo mark at the version in If-Match; a new issuer gets a seal key',
+    auth: OPERATOR,
+    requestBody: UpdateAgencyRequestSchema,
+    responses: { 200: { description: 'Updated', schema: AgencyRecordSchema }, ...UPDATE_REFUSALS },
+  },
+  {
+    method: 'POST',
+    path: '/agencies/{uscc}/api-keys',
+    group: 'operator',
+    operationId: 'addApiKey',
+    summary: 'Adds a request-signing public key to an agency, active at once',
+    auth: OPERATOR,
+    requestBody: NewApiKeySchema,
+    responses: {
+      201: { description: 'Added', schema: AgencyRecordSchema },
+      ...REFUSALS,
+      404: { description: 'No such agency' },
+      409: { description: 'The key id is taken (by any agency), or the agency holds 16 keys' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/agencies/{uscc}/api-keys/{keyId}/revoke',
+    group: 'operator',
+    operationId: 'revokeApiKey',
+    summary: 'Revokes a request-signing key: requests signed with it fail authentication from now on',
+    auth: OPERATOR,
+    responses: {
+      200: { description: 'Revoked', schema: AgencyRecordSchema },
+      ...READ_REFUSALS,
+      404: { description: 'No such agency or key' },
+      409: { description: 'Revoked already, or the key this request is signed with' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/agencies/{uscc}/seal-key/rotate',
+    group: 'operator',
+    operationId: 'rotateSealKey',
+    summary:
+      'Gives an issuer a new seal key; the replaced key stays published, so licenses it signed still verify. Send If-Match to make a retry safe',
+    auth: OPERATOR,
+    responses: {
+      200: { description: 'Rotated', schema: AgencyRecordSchema },
+      400: { description: 'An If-Match header that names no version' },
+      ...READ_REFUSALS,
+      404: { description: 'No such agency' },
+      409: { description: 'The agency has no seal key, or changed since the version in If-Match' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/license-types',
+    group: 'operator',
+    operationId: 'registerLicenseType',
+    summary: 'Registers a license type; every issuer it names must be a registered issuing agency',
+    auth: OPERATOR,
+    requestBody: LicenseTypeSchema,
+    responses: {
+      201: { description: 'Registered (version 1)', schema: LicenseTypeRecordSchema },
+      ...REFUSALS,
+      409: { description: 'The type code is registered already' },
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/license-types/{code}',
+    group: 'operator',
+    operationId: 'updateLicenseType',
+    summary:
+      'Replaces a license type at the version in If-Match; refused while a sharing agreement names a field it would no longer disclose',
+    auth: OPERATOR,
+    requestBody: LicenseTypeSchema,
+    responses: {
+      200: { description: 'Updated', schema: LicenseTypeRecordSchema },
+      ...UPDATE_REFUSALS,
+      409: {
+        description:
+          'Changed since the version in If-Match, or sharing agreements name fields the change stops disclosing',
+      },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sharing-agreements',
+    group: 'operator',
+    operationId: 'registerSharingAgreement',
+    summary:
+      'Registers a duty-based sharing agreement (依职能用证): its type and relying agency registered, every field disclosable',
+    auth: OPERATOR,
+    requestBody: SharingAgreementSchema,
+    responses: {
+      201: { description: 'Registered (version 1)', schema: SharingAgreementRecordSchema },
+      ...REFUSALS,
+      409: { description: 'The agreement id is registered already' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/sharing-agreements',
+    group: 'operator',
+    operationId: 'listSharingAgreements',
+    summary: 'The sharing agreements by id, or those of one relying agency or one type',
+    auth: OPERATOR,
+    query: {
+      ...PAGING,
+      relyingAgency: 'only the agreements of this relying agency (USCC)',
+      typeCode: 'only the agreements for this license type',
+    },
+    responses: {
+      200: { description: 'One page of agreements', schema: SharingAgreementListSchema },
+      400: { description: 'A page size out of range or a cursor this listing did not hand out' },
+      ...READ_REFUSALS,
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/sharing-agreements/{id}',
+    group: 'operator',
+    operationId: 'updateSharingAgreement',
+    summary: 'Replaces a sharing agreement at the version in If-Match, after the same checks as registration',
+    auth: OPERATOR,
+    requestBody: SharingAgreementSchema,
+    responses: { 200: { description: 'Updated', schema: SharingAgreementRecordSchema }, ...UPDATE_REFUSALS },
+  },
+];

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
+import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import { KmsSealKeyProvisioner } from '#adapters/aws/kms-seal-keys.ts';
+import { LocalKeyVault } from '#adapters/local/key-vault.ts';
+import { VaultSealKeyProvisioner } from '#adapters/local/vault-seal-keys.ts';
+import type { OperatorActor } from '#app/admin-change.ts';
+import { addApiKey, revokeApiKey } from '#app/agency-api-keys.ts';
+import { registerAgency } from '#app/register-agency.ts';
+import { registerLicenseType, updateLicenseType } from '#app/register-license-type.ts';
+import { registerSharingAgreement, updateSharingAgreement } from '#app/register-sharing-agreement.ts';
+import { rotateSealKey } from '#app/rotate-seal-key.ts';
+import { updateAgency } from '#app/update-agency.ts';
+import type { Agency } from '#core/catalog/agency.ts';
+import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
+import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
+import { authenticatedAgency } from '#http/agency-auth.ts';
+import { HttpProblem } from '#http/problem.ts';
+import { header, parseJsonBody } from '#http/request.ts';
+import { jsonResponse } from '#http/responses.ts';
+import { createRouter } from '#http/router.ts';
+import {
+  NewApiKeySchema,
+  RegisterAgencyRequestSchema,
+  UpdateAgencyRequestSchema,
+} from '#http/schemas/operator.ts';
+import type { Page, PageRequest, Versioned } from '#ports/page.ts';
+import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
+import { authenticateAgency } from './agency-authenticator.ts';
+import { documents, kms } from './aws-clients.ts';
+import { environment, table } from './environment.ts';
+import { signingKeys } from './key-material.ts';
+import { logger, withPowertools } from './observability.ts';
+
+// Operator route group: the catalog — agencies, their API keys and seal keys, license types,
+// sharing agreements. It writes the config table and audit events; on AWS it creates seal keys
+// in KMS (tagged elicense-role=seal) and holds no sign or decrypt permission.
+const config = new DynamoConfigStore(documents, table('config'));
+const sealKeys: SealKeyProvisioner =
+  signingKeys instanceof LocalKeyVault
+    ? new VaultSealKeyProvisioner(signingKeys)
+    : new KmsSealKeyProvisioner({ kms, stage: environment.stage });
+const admin = {
+  audit: new DynamoAuditLogWriter(documents, table('audit')),
+  stage: environment.stage,
+  now: () => new Date(),
+  newEventId: () => `admin-${randomUUID()}`,
+};
+const deps = { ...admin, config, sealKeys };
+
+const router = createRouter(
+  'operator',
+  {
+    async registerAgency(event) {
+      const registration = parseJsonBody(event, RegisterAgencyRequestSchema);
+      return agencyResponse(201, await registerAgency(registration, operatorOf(event), deps));
+    },
+    async listAgencies(event) {
+      return listResponse(await config.listAgencies(pageOf(event)), (agency) => ({ agency }));
+    },
+    async getAgency(event) {
+      const uscc = pathParameter(event, 'uscc');
+      const found = await config.getAgency(uscc);
+      if (!found) throw new HttpProblem('not-found', `no agency ${uscc} is registered`);
+      return agencyResponse(200, found);
+    },
+    async updateAgency(event) {
+      const changes = parseJsonBody(event, UpdateAgencyRequestSchema);
+      const request = { uscc: pathParameter(event, 'uscc'), expectedVersion: ifMatch(event, true), changes };
+      return agencyResponse(200, await updateAgency(request, operatorOf(event), deps));
+    },
+    async addApiKey(event) {
+      const key = parseJsonBody(event, NewApiKeySchema);
+      return agencyResponse(
+        201,
+        await addApiKey({ uscc: pathParameter(event, 'uscc'), key }, operatorOf(event), deps),
+      );
+    },
+    async revokeApiKey(event) {
+      const request = { uscc: pathParameter(event, 'uscc'), keyId: pathParameter(event, 'keyId') };
+      return agencyResponse(200, await revokeApiKey(request, operatorOf(event), deps));
+    },
+    async rotateSealKey(event) {
+      const expectedVersion = ifMatch(event, false);
+      const request = { uscc: pathParameter(event, 'uscc'), ...(expectedVersion ? { expectedVersion } : {}) };
+      return agencyResponse(200, await rotateSealKey(request, operatorOf(event), deps));
+    },
+    async registerLicenseType(event) {
+      const type = parseJsonBody(event, LicenseTypeSchema);
+      const saved = await registerLicenseType(type, operatorOf(event), deps);
+      return recordResponse(201, saved, (licenseType) => ({ licenseType }));
+    },
+    async updateLicenseType(event) {
+      const type = parseJsonBody(event, LicenseTypeSchema);
+      samePathId('code', pathParameter(event, 'code'), type.code);
+      const request = { type, expectedVersion: ifMatch(event, true) };
+      const saved = await updateLicenseType(request, operatorOf(event), deps);
+      return recordResponse(200, saved, (licenseType) => ({ licenseType }));
+    },
+    async registerSharingAgreement(event) {
+      const agreement = parseJsonBody(event, SharingAgreementSchema);
+      const saved = await registerSharingAgreement(agreement, operatorOf(event), deps);
+      return recordResponse(201, saved, (agreement) => ({ agreement }));
+    },
+    async listSharingAgreements(event) {
+      const { relyingAgency, typeCode } = event.queryStringParameters ?? {};
+      const page = pageOf(event);
+      const listed = relyingAgency
+        ? await config.listSharingAgreementsOfAgency(relyingAgency, {
+            ...page,
+            ...(typeCode ? { typeCode } : {}),
+          })
+        : typeCode
+          ? await config.listSharingAgreementsOfType(typeCode, page)
+          : await config.listSharingAgreements(page);
+      return listResponse(listed, (agreement) => ({ agreement }));
+    },
+    async updateSharingAgreement(event) {
+      const agreement = parseJsonBody(event, SharingAgreementSchema);
+      samePathId('id', pathParameter(event, 'id'), agreement.id);
+      const request = { agreement, expectedVersion: ifMatch(event, true) };
+      const saved = await updateSharingAgreement(request, operatorOf(event), deps);
+      return recordResponse(200, saved, (agreement) => ({ agreement }));
+    },
+  },
+  {
+    authenticate: authenticateAgency,
+    onUnexpectedError: (error, route) => logger.error('route failed', { error, route: route.operationId }),
+  },
+);
+
+export const handler = withPowertools(router);
+
+/** The operator agency the router authenticated. */
+function operatorOf(event: APIGatewayProxyEvent): OperatorActor {
+  const caller = authenticatedAgency(event);
+  if (!caller) throw new Error('an operator route ran without an authenticated agency');
+  return { agency: caller.agency, keyId: caller.keyId };
+}
+
+function pathParameter(event: APIGatewayProxyEvent, name: string): string {
+  return event.pathParameters?.[name] ?? '';
+}
+
+/** The version an update was made against: `If-Match: "3"` (the ETag of the read), or `3`. */
+function ifMatch(event: APIGatewayProxyEvent, required: true): number;
+function ifMatch(event: APIGatewayProxyEvent, required: false): number | undefined;
+function ifMatch(event: APIGatewayProxyEvent, required: boolean): number | undefined {
+  const value = header(event, 'if-match')?.trim();
+  if (value === undefined || value === '') {
+    if (!required) return undefined;
+    throw new HttpProblem(
+      'bad-request',
+      'expected an If-Match header naming the version the change was made against, e.g. If-Match: "3"; found none',
+    );
+  }
+  const match = /^"?([1-9]\d{0,8})"?$/.exec(value);
+  if (!match) {
+    throw new HttpProblem('bad-request', `expected If-Match to name one version such as "3", found ${value}`);
+  }
+  return Number(match[1]);
+}
+
+function pageOf(event: APIGatewayProxyEvent): PageRequest {
+  const { limit: rawLimit, cursor } = event.queryStringParameters ?? {};
+  const limit = Number(rawLimit ?? 100);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw new HttpProblem('bad-request', `limit must be an integer from 1 to 100, found ${rawLimit}`);
+  }
+  return { limit, ...(cursor ? { cursor } : {}) };
+}
+
+function samePathId(member: string, inPath: string, inBody: string): void {
+  if (inPath !== inBody) {
+    throw new HttpProblem(
+      'validation-failed',
+      `${member}: expected ${inPath} as in the path, found ${inBody}`,
+      {
+        errors: [{ path: member, message: `expected ${inPath} as in the path, found ${inBody}` }],
+      },
+    );
+  }
+}
+
+function recordResponse<T>(status: number, { value, version }: Versioned<T>, wrap: (value: T) => object) {
+  return jsonResponse(status, { version, ...wrap(value) }, { etag: `"${version}"` });
+}
+
+function agencyResponse(status: number, record: Versioned<Agency>) {
+  return recordResponse(status, record, (agency) => ({ agency }));
+}
+
+function listResponse<T>(page: Page<Versioned<T>>, wrap: (value: T) => object) {
+  return jsonResponse(200, {
+    items: page.items.map(({ value, version }) => ({ version, ...wrap(value) })),
+    ...(page.cursor ? { cursor: page.cursor } : {}),
+  });
+}

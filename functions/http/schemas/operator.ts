@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import {
+  AgencySchema,
+  ApiKeySchema,
+  apiKeyAlgorithmMismatch,
+  MAX_API_KEYS,
+  PublicJwkSchema,
+  REQUEST_SIGNATURE_ALGORITHMS,
+} from '#core/catalog/agency.ts';
+import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
+import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
+
+// Requests and responses of the operator route group: the catalog of agencies (with their
+// request-signing keys and seal keys), license types and sharing agreements. Requests reuse the
+// catalog's own schemas, strict: unknown fields are refused. A record is answered together with
+// its version, which an update names in its If-Match header.
+
+const agencyShape = AgencySchema.shape;
+
+export const NewApiKeySchema = z
+  .strictObject({
+    keyId: ApiKeySchema.shape.keyId,
+    algorithm: z.enum(REQUEST_SIGNATURE_ALGORITHMS),
+    publicJwk: PublicJwkSchema,
+  })
+  .superRefine((key, ctx) => {
+    const mismatch = apiKeyAlgorithmMismatch(key.algorithm, key.publicJwk);
+    if (mismatch !== undefined) ctx.addIssue({ code: 'custom', path: ['publicJwk'], message: mismatch });
+  })
+  .meta({
+    id: 'NewApiKey',
+    description: 'A request-signing public key; active from registration. Key ids are unique platform-wide',
+  });
+
+/** Distinct values, or an issue on the array. */
+function distinct(what: string) {
+  return (values: readonly string[], ctx: z.RefinementCtx) => {
+    if (new Set(values).size !== values.length)
+      ctx.addIssue({ code: 'custom', message: `${what} must be distinct` });
+  };
+}
+
+const rolesSchema = agencyShape.roles.superRefine(distinct('roles'));
+
+export const RegisterAgencyRequestSchema = z
+  .strictObject({
+    uscc: agencyShape.uscc,
+    name: agencyShape.name,
+    roles: rolesSchema,
+    areaCode: agencyShape.areaCode,
+    apiKeys: z
+      .array(NewApiKeySchema)
+      .max(MAX_API_KEYS)
+      .default([])
+      .superRefine((keys, ctx) =>
+        distinct('key ids')(
+          keys.map((key) => key.keyId),
+          ctx,
+        ),
+      ),
+    demo: agencyShape.demo.describe('Demo record (public demo keys); refused in the prod stage'),
+  })
+  .meta({
+    id: 'RegisterAgencyRequest',
+    description: 'An agency to register; an issuer gets a seal key made for it by the platform',
+  });
+
+export const UpdateAgencyRequestSchema = z
+  .strictObject({
+    name: agencyShape.name,
+    roles: rolesSchema,
+    areaCode: agencyShape.areaCode,
+    demo: agencyShape.demo.describe('Demo record; absent removes the mark; refused in the prod stage'),
+  })
+  .meta({
+    id: 'UpdateAgencyRequest',
+    description:
+      'Replaces name, roles, area and demo mark; keys change through their own routes, seal keys by rotation',
+  });
+
+const version = z.number().int().min(1).describe('Version of the record; name it in If-Match to update it');
+const cursor = z.string().optional().describe('Present when more items follow: pass it as ?cursor=');
+
+export const AgencyRecordSchema = z
+  .object({ version, agency: AgencySchema })
+  .meta({ id: 'AgencyRecord', description: 'A registered agency with its version' });
+
+export const AgencyListSchema = z
+  .object({ items: z.array(AgencyRecordSchema), cursor })
+  .meta({ id: 'AgencyList' });
+
+export const LicenseTypeRecordSchema = z
+  .object({ version, licenseType: LicenseTypeSchema })
+  .meta({ id: 'LicenseTypeRecord', description: 'A registered license type with its version' });
+
+export const SharingAgreementRecordSchema = z
+  .object({ version, agreement: SharingAgreementSchema })
+  .meta({ id: 'SharingAgreementRecord', description: 'A registered sharing agreement with its version' });
+
+export const SharingAgreementListSchema = z
+  .object({ items: z.array(SharingAgreementRecordSchema), cursor })
+  .meta({ id: 'SharingAgreementList' });
