@@ -3,7 +3,7 @@ import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } fr
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { type BucketDefinition, buckets } from '../functions/adapters/aws/buckets.ts';
+import { awsBucketName, type BucketDefinition, buckets } from '../functions/adapters/aws/buckets.ts';
 import { allTables, physicalTableName, type TableDefinition } from '../functions/adapters/aws/tables.ts';
 import type { StageConfig } from './stage-config.ts';
 
@@ -74,9 +74,12 @@ export class StatefulStack extends Stack {
       buckets.map((definition) => [
         definition.name,
         new Bucket(this, pascal(definition.name), {
-          encryption: BucketEncryption.KMS,
-          encryptionKey: this.dataKey,
-          bucketKeyEnabled: true, // one KMS call per bucket key, not per object
+          bucketName: awsBucketName(config.stage, definition, this.account),
+          // The public bucket holds what anyone may read (signed status lists, JWKS): S3-managed
+          // keys, so neither CloudFront nor the functions need a KMS grant for it.
+          ...(definition.name === 'public'
+            ? { encryption: BucketEncryption.S3_MANAGED }
+            : { encryption: BucketEncryption.KMS, encryptionKey: this.dataKey, bucketKeyEnabled: true }),
           enforceSSL: true,
           blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
           versioned: true,

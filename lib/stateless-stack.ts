@@ -11,6 +11,7 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
+import { allTables } from '../functions/adapters/aws/tables.ts';
 import {
   binaryMediaTypes,
   handlerEntry,
@@ -56,26 +57,36 @@ export class StatelessStack extends Stack {
       fn.function.addEnvironment('ELICENSE_PUBLIC_BASE_URL', config.publicBaseUrl);
       fn.function.addEnvironment('ELICENSE_SHARDS_PER_DOMAIN', JSON.stringify(config.shardsPerDomain));
     }
-    const table = (name: string) => data.tables.get(name)!;
-    const licenseTables = [...data.tables.keys()].filter((name) => name.startsWith('license-'));
+    const definitions = new Map(allTables(config.shardsPerDomain).map((t) => [t.name, t]));
+    const table = (name: string) => definitions.get(name)!;
+    const licenseTables = [...definitions.keys()].filter((name) => name.startsWith('license-'));
 
     // public: health, catalog, JWKS, verification. It reads the catalog and status entries and
     // the public halves of keys — no decrypt, no sign.
     functions
       .get('public')
-      ?.bindTable('config', table('config'), 'RO')
-      .bindTable('status-lists', table('status-lists'), 'RO')
-      .bindBucket('documents', data.buckets.documents, 'LIST')
+      ?.bindTable(table('config'), 'RO')
+      .bindTable(table('status-lists'), 'RO')
+      .bindBucket('documents', 'LIST', data.dataKey)
       .bindPublicKeys(data.platformSigningKey);
+
+    // status: serves signed status lists — reads status entries, signs with the platform key at
+    // most once per list and ttl, keeps the signed lists in the public bucket.
+    functions
+      .get('status')
+      ?.bindTable(table('status-lists'), 'RO')
+      .bindBucket('public', 'RW')
+      .bindPublicKeys(data.platformSigningKey)
+      .bindPlatformSigning(data.platformSigningKey);
 
     // The agency groups authenticate every request: the registry (read) and nonces (write),
     // and every change they make is audited.
     for (const group of ['issuer', 'retrieval', 'operator'] as const) {
       functions
         .get(group)
-        ?.bindTable('config', table('config'), group === 'operator' ? 'RW' : 'RO')
-        .bindTable('nonces', table('nonces'), 'RW')
-        .bindTable('audit', table('audit'), 'RW')
+        ?.bindTable(table('config'), group === 'operator' ? 'RW' : 'RO')
+        .bindTable(table('nonces'), 'RW')
+        .bindTable(table('audit'), 'RW')
         .bindPublicKeys(data.platformSigningKey);
     }
 
@@ -83,13 +94,13 @@ export class StatelessStack extends Stack {
     // agency seal keys (never the platform key); stores layout documents.
     const issuer = functions.get('issuer');
     if (issuer) {
-      for (const name of licenseTables) issuer.bindTable(name, table(name), 'RW');
+      for (const name of licenseTables) issuer.bindTable(table(name), 'RW');
       issuer
-        .bindTable('holder-index', table('holder-index'), 'RW')
-        .bindTable('issuer-listing', table('issuer-listing'), 'RW')
-        .bindTable('status-lists', table('status-lists'), 'RW')
-        .bindTable('idempotency', table('idempotency'), 'RW')
-        .bindBucket('documents', data.buckets.documents, 'RW')
+        .bindTable(table('holder-index'), 'RW')
+        .bindTable(table('issuer-listing'), 'RW')
+        .bindTable(table('status-lists'), 'RW')
+        .bindTable(table('idempotency'), 'RW')
+        .bindBucket('documents', 'RW', data.dataKey)
         .bindFieldKey(data.fieldKey, 'encrypt', config.blindIndexKeyBlob)
         .bindSealSigning();
       issuer.function.addEnvironment('ELICENSE_DOCUMENTS_KEY_ID', data.dataKey.keyArn);
@@ -99,11 +110,11 @@ export class StatelessStack extends Stack {
     // with the platform key, presigns layout-document downloads.
     const retrieval = functions.get('retrieval');
     if (retrieval) {
-      for (const name of licenseTables) retrieval.bindTable(name, table(name), 'RO');
+      for (const name of licenseTables) retrieval.bindTable(table(name), 'RO');
       retrieval
-        .bindTable('holder-index', table('holder-index'), 'RO')
-        .bindTable('grants', table('grants'), 'RW')
-        .bindBucket('documents', data.buckets.documents, 'RO')
+        .bindTable(table('holder-index'), 'RO')
+        .bindTable(table('grants'), 'RW')
+        .bindBucket('documents', 'RO', data.dataKey)
         .bindFieldKey(data.fieldKey, 'decrypt', config.blindIndexKeyBlob)
         .bindPlatformSigning(data.platformSigningKey);
     }

@@ -37,6 +37,7 @@ import {
   GrantUseRefused,
   LicenseAlreadyExists,
   LicenseNotFound,
+  StatusListNotFound,
 } from '#core/storage-errors.ts';
 import {
   ApiKeyIdTaken,
@@ -57,6 +58,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 
 const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [LicenseNotFound, 'not-found'],
+  [StatusListNotFound, 'not-found'],
   [ConfigRecordNotFound, 'not-found'],
   [GrantNotFound, 'not-found'],
   [DocumentNotFound, 'not-found'],

@@ -3,6 +3,7 @@ import { issuerRoutes } from './routes/issuer.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { publicRoutes } from './routes/public.ts';
 import { retrievalRoutes } from './routes/retrieval.ts';
+import { statusRoutes } from './routes/status.ts';
 
 export type { HttpMethod, ResponseSpec, RouteAuth, RouteGroup, RouteSpec } from './route-spec.ts';
 
@@ -10,6 +11,7 @@ export type { HttpMethod, ResponseSpec, RouteAuth, RouteGroup, RouteSpec } from 
 
 export const routes: readonly RouteSpec[] = [
   ...publicRoutes,
+  ...statusRoutes,
   ...issuerRoutes,
   ...retrievalRoutes,
   ...operatorRoutes,

@@ -8,15 +8,13 @@ import {
   Token,
   Validations,
 } from 'aws-cdk-lib';
-import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { bucketEnvVar } from '../../functions/adapters/aws/buckets.ts';
-import { tableEnvVar } from '../../functions/adapters/aws/tables.ts';
+import { awsBucketName, bucketEnvVar } from '../../functions/adapters/aws/buckets.ts';
+import { physicalTableName, type TableDefinition, tableEnvVar } from '../../functions/adapters/aws/tables.ts';
 import { BUNDLE_FILE, bundleHandler } from '../bundling.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '../..');
@@ -41,9 +39,11 @@ export interface ApiFunctionProps {
 export class ApiFunction extends Construct {
   readonly function: LambdaFunction;
   readonly role: Role;
+  readonly #stage: string;
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
     super(scope, id);
+    this.#stage = props.stage;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -110,20 +110,42 @@ export class ApiFunction extends Construct {
 
   /**
    * Gives the function a table: its name in `TABLE_<NAME>` and the access asked for —
-   * `DESCRIBE` (existence only, for health checks), read-only or read-write.
+   * `DESCRIBE` (existence only, for health checks), read-only or read-write — as named actions
+   * on the table's ARN derived from its name, so that no CloudFormation export ties this stack
+   * to the data stack.
    */
-  bindTable(logicalName: string, table: ITableV2, access: 'DESCRIBE' | 'RO' | 'RW'): this {
-    this.function.addEnvironment(tableEnvVar({ name: logicalName }), table.tableName);
-    if (access === 'RO') table.grantReadData(this.role);
-    if (access === 'RW') table.grantReadWriteData(this.role);
-    // DescribeTable lets the health check tell "reachable" from "missing".
+  bindTable(table: TableDefinition, access: 'DESCRIBE' | 'RO' | 'RW'): this {
+    const name = physicalTableName(this.#stage, table);
+    this.function.addEnvironment(tableEnvVar(table), name);
+    const stack = Stack.of(this);
+    const arn = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: name });
+    const read = [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:ConditionCheckItem',
+    ];
+    const write = [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ];
+    const actions = [
+      'dynamodb:DescribeTable', // the health check tells "reachable" from "missing"
+      ...(access === 'DESCRIBE' ? [] : read),
+      ...(access === 'RW' ? write : []),
+    ];
+    const indexes = access !== 'DESCRIBE' && (table.globalIndexes?.length ?? 0) > 0;
     this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:DescribeTable'],
-        resources: [table.tableArn],
-      }),
+      new PolicyStatement({ actions, resources: indexes ? [arn, `${arn}/index/*`] : [arn] }),
     );
+    if (indexes) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:table/${name}/index/*]`,
+        reason: `The global secondary indexes of the ${table.name} table only (${table.globalIndexes!.map((i) => i.name).join(', ')}).`,
+      });
+    }
     return this;
   }
 
@@ -185,22 +207,42 @@ export class ApiFunction extends Construct {
     return this;
   }
 
-  /** Gives the function a bucket: its name in `BUCKET_<NAME>` and the access asked for. */
+  /**
+   * Gives the function a bucket: its name in `BUCKET_<NAME>` and the access asked for, as
+   * named actions (not the `s3:GetObject*`-style wildcards of `grantRead`) on the ARN derived
+   * from the bucket's name: `LIST` (existence, for health checks), `RO` (read objects) or `RW`
+   * (read, write, delete and tag objects), plus the bucket key's use of its KMS key.
+   */
   bindBucket(
-    logicalName: 'documents' | 'audit-archive' | 'public',
-    bucket: IBucket,
+    bucket: 'documents' | 'audit-archive' | 'public',
     access: 'LIST' | 'RO' | 'RW',
+    encryptionKey?: IKey,
   ): this {
-    this.function.addEnvironment(bucketEnvVar({ name: logicalName }), bucket.bucketName);
-    if (access === 'LIST') {
-      this.role.addToPolicy(
-        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
-      );
-    } else if (access === 'RO') {
-      bucket.grantRead(this.role);
-    } else {
-      bucket.grantReadWrite(this.role);
+    const stack = Stack.of(this);
+    const name = awsBucketName(this.#stage, { name: bucket }, stack.account);
+    this.function.addEnvironment(bucketEnvVar({ name: bucket }), name);
+    const arn = stack.formatArn({ service: 's3', region: '', account: '', resource: name });
+    this.role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [arn] }));
+    if (access === 'LIST') return this;
+    const objectActions =
+      access === 'RO'
+        ? ['s3:GetObject']
+        : [
+            's3:GetObject',
+            's3:PutObject',
+            's3:DeleteObject',
+            's3:PutObjectTagging',
+            's3:DeleteObjectTagging',
+          ];
+    this.role.addToPolicy(new PolicyStatement({ actions: objectActions, resources: [`${arn}/*`] }));
+    if (encryptionKey) {
+      const keyActions = access === 'RO' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'];
+      this.role.addToPolicy(new PolicyStatement({ actions: keyActions, resources: [encryptionKey.keyArn] }));
     }
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::elicense-${this.#stage}-${bucket}-${nagName(stack.account, 'AWS::AccountId')}/*]`,
+      reason: `Objects of the ${bucket} bucket only, under keys made at run time (random document keys, status-list ids); the actions are named one by one.`,
+    });
     return this;
   }
 }

@@ -108,12 +108,29 @@ describe('the CDK app', () => {
     });
   });
 
+  /** The policy statements of one route group's function role. */
+  function policyOf(group: string): string {
+    const logicalIdPrefix = `${group[0]!.toUpperCase()}${group.slice(1)}FunctionRole`;
+    const policies = Object.values(api.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy.Properties.Roles).includes(logicalIdPrefix),
+    );
+    expect(policies.length).toBe(1);
+    return JSON.stringify(policies[0]!.Properties.PolicyDocument);
+  }
+
   it('gives the public function public keys only: no decrypt and no sign permission', () => {
-    const statements = JSON.stringify(api.findResources('AWS::IAM::Policy'));
+    const statements = policyOf('public');
     expect(statements).toContain('kms:GetPublicKey');
     expect(statements).not.toContain('kms:Decrypt');
     expect(statements).not.toContain('kms:Sign');
     expect(statements).toContain('"aws:ResourceTag/elicense-role":"seal"');
+  });
+
+  it('lets the status function sign with the platform key, and nothing else sign or decrypt', () => {
+    const statements = policyOf('status');
+    expect(statements).toContain('kms:Sign');
+    expect(statements).not.toContain('kms:Decrypt');
+    expect(statements).not.toContain('"aws:ResourceTag/elicense-role":"seal"]');
   });
 
   it('tells the public function where its tables, keys and public URL are', () => {

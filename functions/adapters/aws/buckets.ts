@@ -11,7 +11,20 @@ export const buckets: readonly BucketDefinition[] = [
   { name: 'public', purpose: 'status lists and JWKS, served through CloudFront with their TTL' },
 ];
 
-/** Local physical name; on AWS, CloudFormation names buckets (names are global) and passes them in. */
+/**
+ * The name on AWS: `elicense-<stage>-<bucket>-<account id>` (bucket names are global; the
+ * account makes them unique). The data stack names its buckets so and the API stack derives
+ * the same names, so no CloudFormation export ties the two stacks together.
+ */
+export function awsBucketName(
+  stage: string,
+  bucket: Pick<BucketDefinition, 'name'>,
+  accountId: string,
+): string {
+  return `elicense-${stage}-${bucket.name}-${accountId}`;
+}
+
+/** Local physical name. */
 export function localBucketName(stage: string, bucket: Pick<BucketDefinition, 'name'>): string {
   return `elicense-${stage}-${bucket.name}`;
 }
