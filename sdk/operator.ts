@@ -1,0 +1,255 @@
+// The operator half of the agency SDK: typed methods for the platform's catalog — agencies with
+// their request-signing keys and seal keys, license types, duty-based sharing agreements — on
+// top of the signing client (agency-client.ts). Records come back with their version; an update
+// sends it as If-Match, so a record someone changed meanwhile is refused (409), not overwritten.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
+
+export type AgencyRole = 'issuer' | 'relying' | 'operator';
+export type RequestSignatureAlgorithm = 'ecdsa-p256-sha256' | 'ed25519';
+
+export type PublicJwk =
+  | { kty: 'EC'; crv: 'P-256'; x: string; y: string; kid?: string; alg?: 'ES256'; use?: 'sig' }
+  | { kty: 'OKP'; crv: 'Ed25519'; x: string; kid?: string; alg?: 'EdDSA' | 'Ed25519'; use?: 'sig' };
+
+/** A request-signing public key to register; active from registration. Key ids are platform-wide. */
+export interface NewApiKey {
+  keyId: string;
+  algorithm: RequestSignatureAlgorithm;
+  publicJwk: PublicJwk;
+}
+
+export interface ApiKey extends NewApiKey {
+  status: 'active' | 'revoked';
+  /** RFC 3339 UTC. */
+  created: string;
+}
+
+/** Where a seal key lives (KMS key ARN, or a local vault name) and the kid licenses it signs carry. */
+export interface SealKeyRef {
+  keyRef: string;
+  kid: string;
+}
+
+export interface Agency {
+  /** 统一社会信用代码. */
+  uscc: string;
+  name: string;
+  roles: AgencyRole[];
+  apiKeys: ApiKey[];
+  /** The key the agency's licenses are signed with from now on (issuers). */
+  sealKey?: SealKeyRef;
+  /** Keys rotation replaced, newest first: licenses they signed still verify. */
+  previousSealKeys?: SealKeyRef[];
+  /** 行政区划代码, 6 digits. */
+  areaCode: string;
+  demo?: true;
+}
+
+export interface AgencyRegistration {
+  uscc: string;
+  name: string;
+  roles: AgencyRole[];
+  areaCode: string;
+  apiKeys?: NewApiKey[];
+  /** Demo record; refused by a prod stage. */
+  demo?: true;
+}
+
+export interface AgencyChanges {
+  name: string;
+  roles: AgencyRole[];
+  areaCode: string;
+  /** Absent removes the demo mark. */
+  demo?: true;
+}
+
+export interface FieldSpec {
+  name: string;
+  label: { zh: string; en: string };
+  type: 'string' | 'date' | 'enum' | 'number' | 'boolean' | 'image-ref' | 'period';
+  required: boolean;
+  sensitive: boolean;
+  disclosable: boolean;
+  searchable: boolean;
+  pattern?: string;
+  values?: string[];
+  maxLength?: number;
+  identifier?: 'citizen-id' | 'uscc';
+  notFuture?: boolean;
+}
+
+/** A license type (证照类型) with its field schema; see GET /license-types for the registered ones. */
+export interface LicenseType {
+  /** Defining agency USCC + 3 digits (GB/T 36904). */
+  code: string;
+  name: { zh: string; en: string };
+  definingAgency: { name: string; uscc: string };
+  dataDomain: string;
+  fields: FieldSpec[];
+  holder: { nameField: string; codeField: string; codeType: string };
+  validity: { field?: string; termsInYears: number[]; longTermAllowed: boolean; explicitEndAllowed: boolean };
+  /** USCCs of the registered issuing agencies that may issue it. */
+  issuers: string[];
+  demo?: true;
+}
+
+/** A duty-based sharing agreement (依职能用证). */
+export interface SharingAgreement {
+  id: string;
+  relyingAgency: string;
+  typeCode: string;
+  serviceItem: { code: string; name: string };
+  purposes: string[];
+  /** Disclosable fields of the type the relying agency may receive. */
+  fields: string[];
+  /** YYYY-MM-DD, both inclusive. */
+  validFrom: string;
+  validUntil: string;
+  demo?: true;
+}
+
+export interface AgencyRecord {
+  version: number;
+  agency: Agency;
+}
+export interface LicenseTypeRecord {
+  version: number;
+  licenseType: LicenseType;
+}
+export interface SharingAgreementRecord {
+  version: number;
+  agreement: SharingAgreement;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more follow: pass it to get the next page. */
+  cursor?: string;
+}
+export interface PageOptions {
+  /** 1–100; 100 unless told. */
+  limit?: number;
+  cursor?: string;
+}
+
+/** An RFC 9457 problem the platform answered with; `errors` names each field or catalog problem. */
+export interface OperatorProblem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code?: string;
+  errors?: { path: string; field?: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+/** The platform refused or failed an operator request; `problem` is its problem+json body. */
+export class OperatorRequestFailed extends Error {
+  readonly status: number;
+  readonly problem: OperatorProblem;
+  constructor(status: number, problem: OperatorProblem) {
+    super(`${status} ${problem.type}: ${problem.detail ?? problem.title}`);
+    this.name = 'OperatorRequestFailed';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export interface OperatorClient {
+  readonly agency: AgencyClient;
+  registerAgency(registration: AgencyRegistration): Promise<AgencyRecord>;
+  listAgencies(page?: PageOptions): Promise<Page<AgencyRecord>>;
+  getAgency(uscc: string): Promise<AgencyRecord>;
+  /** Replaces name, roles, area and demo mark of the agency at `version`. */
+  updateAgency(uscc: string, changes: AgencyChanges, version: number): Promise<AgencyRecord>;
+  addApiKey(uscc: string, key: NewApiKey): Promise<AgencyRecord>;
+  revokeApiKey(uscc: string, keyId: string): Promise<AgencyRecord>;
+  /** A new seal key for the agency; with `version`, only if the agency is still at it (safe to retry). */
+  rotateSealKey(uscc: string, options?: { version?: number }): Promise<AgencyRecord>;
+  registerLicenseType(type: LicenseType): Promise<LicenseTypeRecord>;
+  updateLicenseType(type: LicenseType, version: number): Promise<LicenseTypeRecord>;
+  registerSharingAgreement(agreement: SharingAgreement): Promise<SharingAgreementRecord>;
+  listSharingAgreements(
+    options?: PageOptions & { relyingAgency?: string; typeCode?: string },
+  ): Promise<Page<SharingAgreementRecord>>;
+  updateSharingAgreement(agreement: SharingAgreement, version: number): Promise<SharingAgreementRecord>;
+}
+
+/** The public key to register for a key pair: P-256 signs ecdsa-p256-sha256, Ed25519 signs ed25519. */
+export function apiKeyOf(keyId: string, key: KeyObject): NewApiKey {
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256' && jwk.x && jwk.y) {
+    return {
+      keyId,
+      algorithm: 'ecdsa-p256-sha256',
+      publicJwk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y },
+    };
+  }
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && jwk.x) {
+    return { keyId, algorithm: 'ed25519', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x } };
+  }
+  throw new TypeError(`expected a P-256 or Ed25519 key, found ${jwk.kty}/${jwk.crv}`);
+}
+
+/** An operator client over a signing client, or over the options to create one. */
+export function createOperatorClient(client: AgencyClient | AgencyClientOptions): OperatorClient {
+  const agency = 'request' in client ? client : createAgencyClient(client);
+  const call = async <T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    json?: unknown,
+    version?: number,
+  ): Promise<T> => {
+    const response = await agency.request(method, path, {
+      ...(json === undefined ? {} : { json }),
+      ...(version === undefined ? {} : { headers: { 'if-match': `"${version}"` } }),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      let problem: OperatorProblem;
+      try {
+        problem = JSON.parse(text) as OperatorProblem;
+      } catch {
+        problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text };
+      }
+      throw new OperatorRequestFailed(response.status, problem);
+    }
+    return JSON.parse(text) as T;
+  };
+  const segment = encodeURIComponent;
+  const query = (params: Record<string, string | number | undefined>) => {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(params))
+      if (value !== undefined) search.set(name, String(value));
+    const text = search.toString();
+    return text === '' ? '' : `?${text}`;
+  };
+  return {
+    agency,
+    registerAgency: (registration) => call('POST', '/agencies', registration),
+    listAgencies: (page = {}) => call('GET', `/agencies${query({ limit: page.limit, cursor: page.cursor })}`),
+    getAgency: (uscc) => call('GET', `/agencies/${segment(uscc)}`),
+    updateAgency: (uscc, changes, version) => call('PUT', `/agencies/${segment(uscc)}`, changes, version),
+    addApiKey: (uscc, key) => call('POST', `/agencies/${segment(uscc)}/api-keys`, key),
+    revokeApiKey: (uscc, keyId) =>
+      call('POST', `/agencies/${segment(uscc)}/api-keys/${segment(keyId)}/revoke`),
+    rotateSealKey: (uscc, options = {}) =>
+      call('POST', `/agencies/${segment(uscc)}/seal-key/rotate`, undefined, options.version),
+    registerLicenseType: (type) => call('POST', '/license-types', type),
+    updateLicenseType: (type, version) => call('PUT', `/license-types/${segment(type.code)}`, type, version),
+    registerSharingAgreement: (agreement) => call('POST', '/sharing-agreements', agreement),
+    listSharingAgreements: (options = {}) =>
+      call(
+        'GET',
+        `/sharing-agreements${query({
+          limit: options.limit,
+          cursor: options.cursor,
+          relyingAgency: options.relyingAgency,
+          typeCode: options.typeCode,
+        })}`,
+      ),
+    updateSharingAgreement: (agreement, version) =>
+      call('PUT', `/sharing-agreements/${segment(agreement.id)}`, agreement, version),
+  };
+}
