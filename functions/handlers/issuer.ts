@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
-import { DynamoDbStatusListStore } from '#adapters/aws/dynamodb-status-list-store.ts';
+import { DynamoDbStatusListStore, unprotectedSecrets } from '#adapters/aws/dynamodb-status-list-store.ts';
 import { fieldCipherSecretSealer } from '#adapters/aws/field-cipher-secret-sealer.ts';
 import { idempotencySettings } from '#adapters/aws/idempotency.ts';
 import { shardsFromTableBindings } from '#adapters/aws/license-shards.ts';
@@ -71,7 +71,9 @@ const cipher = await fieldCipher();
 const statusLists = new DynamoDbStatusListStore({
   client: documents,
   table: table('status-lists'),
-  sealer: fieldCipherSecretSealer(cipher),
+  // Allocation keys sealed under the field key on AWS; the local platform keeps them unprotected,
+  // as its status-list store does everywhere else (tests, seeding), so all of them read one format.
+  sealer: environment.keys.kind === 'kms' ? fieldCipherSecretSealer(cipher) : unprotectedSecrets,
 });
 const documentStore = new S3DocumentStore(s3, {
   bucket: bucket('documents'),

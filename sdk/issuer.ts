@@ -1,0 +1,174 @@
+// The issuer half of the agency SDK: typed methods for issuing licenses and changing their status,
+// on top of the signing client (agency-client.ts). Every call sends an Idempotency-Key — a new
+// random one unless the caller passes its own, which it should when it may retry: the platform
+// then answers a retry with the first answer instead of issuing twice.
+import { randomUUID } from 'node:crypto';
+import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
+
+export interface LicenseHolder {
+  name: string;
+  /** 持证主体代码类型: `111` citizen identity number, `001` USCC. */
+  codeType: string;
+  code: string;
+}
+
+export interface LicenseValidity {
+  /** YYYY-MM-DD. */
+  from: string;
+  /** YYYY-MM-DD, or `long-term` (长期). */
+  until: string;
+}
+
+export interface IssueLicenseRequest {
+  /** GB/T 36904 type code. */
+  typeCode: string;
+  /** 流水号; the platform draws a random one when absent. */
+  serial?: string;
+  holder: LicenseHolder;
+  /** Field name → value, as the type's field schema defines them (GET /license-types/{code}). */
+  data: Record<string, unknown>;
+  validity?: LicenseValidity;
+}
+
+export interface StatusListReference {
+  uri: string;
+  idx: number;
+}
+
+export interface IssuedLicense {
+  licenseId: string;
+  version: string;
+  status: 'valid';
+  statusList: StatusListReference;
+  /** The signed license (SD-JWT VC) with every disclosure. */
+  sdJwt: string;
+}
+
+export interface ReissuedLicense extends IssuedLicense {
+  supersedes: string;
+}
+
+export interface ChangedLicenseStatus {
+  licenseId: string;
+  version: string;
+  status: 'valid' | 'suspended' | 'revoked' | 'superseded';
+  statusList: StatusListReference;
+}
+
+/** An RFC 9457 problem the platform answered with. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: { path: string; message: string; code?: string }[];
+  [extension: string]: unknown;
+}
+
+export interface BatchItemResult {
+  index: number;
+  /** 201, or the problem's status. */
+  status: number;
+  licenseId?: string;
+  version?: string;
+  statusList?: StatusListReference;
+  problem?: Problem;
+}
+
+export interface BatchResult {
+  issued: number;
+  failed: number;
+  items: BatchItemResult[];
+}
+
+export interface ReissueRequest {
+  reason?: string;
+  /** The new version's data; the current data when absent. */
+  data?: Record<string, unknown>;
+  holder?: LicenseHolder;
+  validity?: LicenseValidity;
+}
+
+export interface AttachedDocument {
+  licenseId: string;
+  version: string;
+  document: { sha256: string; size: number; mediaType: 'application/pdf' | 'application/ofd' };
+}
+
+export interface CallOptions {
+  /** Send this Idempotency-Key (reuse it when retrying the same operation); a random UUID otherwise. */
+  idempotencyKey?: string;
+}
+
+/** The platform refused or failed a request; `problem` is its problem+json body. */
+export class PlatformProblemError extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+  constructor(status: number, problem: Problem) {
+    super(`${status} ${problem.type}: ${problem.detail ?? problem.title}`);
+    this.name = 'PlatformProblemError';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export interface IssuerClient {
+  readonly agency: AgencyClient;
+  issueLicense(request: IssueLicenseRequest, options?: CallOptions): Promise<IssuedLicense>;
+  /** Up to 100 items; resolves with every item's outcome (partial success is not an error). */
+  issueBatch(items: IssueLicenseRequest[], options?: CallOptions): Promise<BatchResult>;
+  suspend(licenseId: string, reason: string, options?: CallOptions): Promise<ChangedLicenseStatus>;
+  reinstate(licenseId: string, reason?: string, options?: CallOptions): Promise<ChangedLicenseStatus>;
+  revoke(licenseId: string, reason: string, options?: CallOptions): Promise<ChangedLicenseStatus>;
+  reissue(licenseId: string, request?: ReissueRequest, options?: CallOptions): Promise<ReissuedLicense>;
+  /** Attaches the layout document: PDF (`application/pdf`) or OFD (`application/ofd`) bytes. */
+  attachDocument(
+    licenseId: string,
+    bytes: Uint8Array,
+    mediaType: 'application/pdf' | 'application/ofd',
+    options?: CallOptions,
+  ): Promise<AttachedDocument>;
+}
+
+/** An issuer client over a signing client, or over the options to create one. */
+export function createIssuerClient(client: AgencyClient | AgencyClientOptions): IssuerClient {
+  const agency = 'request' in client ? client : createAgencyClient(client);
+  const post = async <T>(
+    path: string,
+    body: { json: unknown } | { bytes: Uint8Array; mediaType: string },
+    options: CallOptions = {},
+  ): Promise<T> => {
+    const headers = { 'idempotency-key': options.idempotencyKey ?? randomUUID() };
+    const response = await agency.request(
+      'POST',
+      path,
+      'json' in body
+        ? { json: body.json, headers }
+        : { body: body.bytes, headers: { ...headers, 'content-type': body.mediaType } },
+    );
+    const text = await response.text();
+    if (!response.ok) {
+      let problem: Problem;
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text };
+      }
+      throw new PlatformProblemError(response.status, problem);
+    }
+    return JSON.parse(text) as T;
+  };
+  const license = (id: string, action: string) => `/licenses/${encodeURIComponent(id)}/${action}`;
+  return {
+    agency,
+    issueLicense: (request, options) => post('/licenses', { json: request }, options),
+    issueBatch: (items, options) => post('/licenses/batch', { json: { items } }, options),
+    suspend: (id, reason, options) => post(license(id, 'suspend'), { json: { reason } }, options),
+    reinstate: (id, reason, options) =>
+      post(license(id, 'reinstate'), { json: reason === undefined ? {} : { reason } }, options),
+    revoke: (id, reason, options) => post(license(id, 'revoke'), { json: { reason } }, options),
+    reissue: (id, request = {}, options) => post(license(id, 'reissue'), { json: request }, options),
+    attachDocument: (id, bytes, mediaType, options) =>
+      post(license(id, 'document'), { bytes, mediaType }, options),
+  };
+}

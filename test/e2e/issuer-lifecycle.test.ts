@@ -1,0 +1,201 @@
+// The issuer routes over HTTP with the SDK, end to end: what is issued verifies through POST
+// /verify, and every status change shows there at once.
+
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import { DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { PlatformProblemError } from '../../sdk/issuer.ts';
+import { minimalPdf } from '../fixtures/layout-documents.ts';
+import {
+  amr,
+  base,
+  businessLicenseRequest,
+  drivingLicenceRequest,
+  idCardRequest,
+  psb,
+  vehicle,
+  verify,
+} from './issuer-support.ts';
+
+async function problemOf(promise: Promise<unknown>): Promise<PlatformProblemError> {
+  const error = await promise.catch((e: unknown) => e);
+  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a problem, found ${String(error)}`);
+  return error;
+}
+
+describe('issue → verify', () => {
+  it('issues a resident identity card whose signed copy verifies, with a random 16-character serial', async () => {
+    const issued = await psb.issueLicense(idCardRequest());
+    expect(issued).toMatchObject({ version: '001', status: 'valid' });
+    const parsed = parseLicenseId(issued.licenseId);
+    expect(parsed.valid && parsed.parts).toMatchObject({
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      issuerCode: DEMO_USCC.publicSecurityBureau,
+      serial: expect.stringMatching(/^[0-9A-Z]{16}$/),
+    });
+    expect(issued.statusList.uri).toMatch(new RegExp(`^${base}/status-lists/`));
+
+    const result = await verify(issued.sdJwt);
+    expect(result.valid).toBe(true);
+    expect(result.claims).toMatchObject({ licenseId: issued.licenseId });
+    expect(result.claims?.fields).toMatchObject({ 姓名: '张伟明', 公民身份号码: '330102199003071230' });
+  });
+
+  it('issues the other demo types for their issuers: a long-term business license, a driving licence signed over ed25519 requests', async () => {
+    const business = await amr.issueLicense(businessLicenseRequest());
+    expect((await verify(business.sdJwt)).valid).toBe(true);
+    const driving = await vehicle.issueLicense(drivingLicenceRequest());
+    expect((await verify(driving.sdJwt)).valid).toBe(true);
+  });
+
+  it('issues with a serial of the issuer’s choice, once', async () => {
+    const serial = `E2E${Date.now().toString(36).toUpperCase()}`;
+    const issued = await psb.issueLicense({ ...idCardRequest(), serial });
+    expect(issued.licenseId).toContain(`.${serial}.001.`);
+    const again = await problemOf(psb.issueLicense({ ...idCardRequest(), serial }));
+    expect(again.status).toBe(409);
+    expect(again.problem.type).toBe('urn:elicense:problem:conflict');
+  });
+});
+
+describe('status changes show in verification', () => {
+  it('suspend → fails as suspended; reinstate → verifies; revoke → fails; revoke again → 409', async () => {
+    const { licenseId, sdJwt } = await psb.issueLicense(idCardRequest());
+
+    expect(await psb.suspend(licenseId, '挂失')).toMatchObject({ licenseId, status: 'suspended' });
+    const suspended = await verify(sdJwt);
+    expect(suspended.valid).toBe(false);
+    expect(suspended.checks.status).toMatch(/^failed: suspended/);
+
+    expect(await psb.reinstate(licenseId)).toMatchObject({ status: 'valid' });
+    expect((await verify(sdJwt)).valid).toBe(true);
+
+    expect(await psb.revoke(licenseId, '证件注销')).toMatchObject({ status: 'revoked' });
+    const revoked = await verify(sdJwt);
+    expect(revoked.valid).toBe(false);
+    expect(revoked.checks.status).toMatch(/^failed/);
+
+    const twice = await problemOf(psb.revoke(licenseId, '证件注销'));
+    expect(twice.status).toBe(409);
+    expect(twice.problem).toMatchObject({
+      type: 'urn:elicense:problem:conflict',
+      code: 'ILLEGAL_TRANSITION',
+    });
+    const reinstated = await problemOf(psb.reinstate(licenseId));
+    expect(reinstated.status).toBe(409);
+  });
+
+  it('refuses to suspend or revoke without a reason', async () => {
+    const { licenseId } = await psb.issueLicense(idCardRequest());
+    const response = await psb.agency.request('POST', `/licenses/${licenseId}/revoke`, {
+      json: {},
+      headers: { 'idempotency-key': crypto.randomUUID() },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      type: 'urn:elicense:problem:validation-failed',
+      errors: [{ path: 'reason' }],
+    });
+    const suspend = await psb.agency.request('POST', `/licenses/${licenseId}/suspend`, {
+      json: { reason: '  ' },
+      headers: { 'idempotency-key': crypto.randomUUID() },
+    });
+    expect(suspend.status).toBe(400);
+  });
+
+  it('reissue → the old version is superseded and fails, the new one verifies with the new data', async () => {
+    const first = await psb.issueLicense(idCardRequest());
+    const same = await psb.reissue(first.licenseId, { reason: '补领' });
+    expect(same).toMatchObject({ version: '002', status: 'valid', supersedes: first.licenseId });
+    expect((await verify(first.sdJwt)).valid).toBe(false);
+    const verified = await verify(same.sdJwt);
+    expect(verified.valid).toBe(true);
+    expect(verified.claims?.fields.住址).toBe('演示市示例区示例路18号');
+
+    const moved = await psb.reissue(same.licenseId, {
+      reason: '换领',
+      data: idCardRequest({ 住址: '演示市新区新路1号' }).data,
+    });
+    expect(moved.version).toBe('003');
+    expect((await verify(same.sdJwt)).valid).toBe(false);
+    expect((await verify(moved.sdJwt)).claims?.fields.住址).toBe('演示市新区新路1号');
+
+    const stale = await problemOf(psb.reissue(first.licenseId));
+    expect(stale.status).toBe(409);
+  });
+
+  it('unknown license → 404; malformed identifier → 400', async () => {
+    const { licenseId } = await psb.issueLicense(idCardRequest());
+    const parsed = parseLicenseId(licenseId);
+    if (!parsed.valid) throw new Error(parsed.reason);
+    const { buildLicenseId } = await import('#core/identifiers/license-id.ts');
+    const missing = buildLicenseId({ ...parsed.parts, version: '007' });
+    expect((await problemOf(psb.suspend(missing, 'x'))).status).toBe(404);
+    expect((await problemOf(psb.suspend('1.2.156.3005.2.nonsense', 'x'))).status).toBe(400);
+  });
+});
+
+describe('POST /licenses/{id}/document', () => {
+  it('stores a PDF and records its SHA-256 in the license', async () => {
+    const { licenseId } = await psb.issueLicense(idCardRequest());
+    const pdf = minimalPdf('居民身份证 (演示)');
+    const attached = await psb.attachDocument(licenseId, pdf, 'application/pdf');
+    expect(attached).toEqual({
+      licenseId,
+      version: '001',
+      document: {
+        sha256: createHash('sha256').update(pdf).digest('base64url'),
+        size: pdf.byteLength,
+        mediaType: 'application/pdf',
+      },
+    });
+  });
+
+  it('refuses bytes that are not what the media type says, another type, and a revoked license', async () => {
+    const { licenseId } = await psb.issueLicense(idCardRequest());
+    const notPdf = await problemOf(
+      psb.attachDocument(licenseId, new TextEncoder().encode('hello'), 'application/pdf'),
+    );
+    expect(notPdf.status).toBe(400);
+    const response = await psb.agency.request('POST', `/licenses/${licenseId}/document`, {
+      body: new TextEncoder().encode('hello'),
+      headers: { 'content-type': 'text/plain', 'idempotency-key': crypto.randomUUID() },
+    });
+    expect(response.status).toBe(415);
+    await psb.revoke(licenseId, '注销');
+    const final = await problemOf(psb.attachDocument(licenseId, minimalPdf(), 'application/pdf'));
+    expect(final.status).toBe(409);
+  });
+});
+
+describe('POST /licenses/batch', () => {
+  it('issues every valid item on its own and reports each outcome with counts', async () => {
+    const serial = `B${Date.now().toString(36).toUpperCase()}`;
+    const result = await psb.issueBatch([
+      idCardRequest(),
+      { ...idCardRequest({ 性别: '未知' }) },
+      { ...idCardRequest(), serial },
+      { ...idCardRequest(), serial },
+      { ...businessLicenseRequest() },
+      { ...idCardRequest(), extra: true } as unknown as ReturnType<typeof idCardRequest>,
+    ]);
+    expect(result.issued).toBe(2);
+    expect(result.failed).toBe(4);
+    // Items are issued concurrently: either copy of the duplicated serial may be the one issued.
+    const statuses = result.items.map((i) => i.status);
+    expect(result.items.map((i) => i.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([statuses[0], statuses[1], statuses[4], statuses[5]]).toEqual([201, 400, 403, 400]);
+    expect([statuses[2], statuses[3]].sort()).toEqual([201, 409]);
+    expect(result.items[1]!.problem?.errors).toEqual([expect.objectContaining({ path: 'data.性别' })]);
+    for (const item of result.items.filter((i) => i.status === 201)) {
+      expect(item.licenseId).toMatch(/^1\.2\.156\.3005\.2\./);
+    }
+  });
+
+  it('refuses an empty batch and one of more than 100 items as a whole', async () => {
+    await expect(psb.issueBatch([])).rejects.toMatchObject({ status: 400 });
+    const many = Array.from({ length: 101 }, () => idCardRequest());
+    await expect(psb.issueBatch(many)).rejects.toMatchObject({ status: 400 });
+  });
+});
