@@ -1,0 +1,190 @@
+// The retrieval group of the agency SDK: holder grants (用证授权, recorded by the operator for
+// now), and retrieval (调阅) on a grant or a duty-based sharing agreement (依职能用证), with a
+// check of the annotated copy (加注件) that any relying agency can run offline against the
+// platform's published keys.
+import { createHash } from 'node:crypto';
+import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
+import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
+
+/** An RFC 9457 problem the platform answered with; `code` names a refusal (e.g. GRANT_EXHAUSTED). */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code?: string;
+  errors?: { path: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+/** The platform refused or failed a retrieval-group request; `problem` is its problem+json body. */
+export class RetrievalRequestFailed extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+  constructor(status: number, problem: Problem) {
+    super(
+      `${status} ${problem.type}${problem.code ? ` ${problem.code}` : ''}: ${problem.detail ?? problem.title}`,
+    );
+    this.name = 'RetrievalRequestFailed';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+/** 持证主体: `111` citizen identity number, `001` unified social credit code, others as data. */
+export interface HolderIdentity {
+  codeType: string;
+  code: string;
+}
+
+export interface CreateGrantRequest {
+  /** One license (GB/T 36904 identifier or license key), or the holder's licenses of a type. */
+  scope: { licenseId: string } | { typeCode: string; holder: HolderIdentity };
+  /** USCC of the relying agency. */
+  relyingAgency: string;
+  purpose: string;
+  /** Disclosable fields of the type, e.g. `['姓名', '公民身份号码']`. */
+  fields: string[];
+  /** RFC 3339. */
+  expiresAt: string;
+  maxUses: number;
+}
+
+export interface Grant {
+  id: string;
+  scope: { kind: 'license'; licenseId: string } | { kind: 'type'; typeCode: string };
+  relyingAgency: string;
+  purpose: string;
+  fields: string[];
+  expiresAt: string;
+  maxUses: number;
+  uses: number;
+  status: 'active' | 'revoked';
+  created: string;
+  revoked?: string;
+  lastUsedAt?: string;
+}
+
+export interface CreatedGrant {
+  grant: Grant;
+  /** The authorisation code (授权码): shown this once; hand it to the relying agency. */
+  code: string;
+}
+
+export type RetrievalTarget = { licenseId: string } | { holder: HolderIdentity; typeCode: string };
+
+export type RetrievalBasis =
+  | { grant: { code: string } }
+  | { duty: { serviceItemCode: string; caseNumber: string; operatorId: string } };
+
+export type RetrieveRequest = RetrievalTarget & {
+  basis: RetrievalBasis;
+  /** The grant's purpose, or one of the agreement's; defaults to the grant's (or the agreement's only one). */
+  purpose?: string;
+};
+
+export interface Retrieval {
+  licenseId: string;
+  licenseVersion: string;
+  typeCode: string;
+  /** SD-JWT VC with only the disclosures the basis allows; verify it like any presentation. */
+  presentation: string;
+  disclosed: string[];
+  /** The annotated copy (加注件): a JWT signed with the platform key. */
+  annotation: string;
+  usableUntil: string;
+  /** Present only when the basis allows every field of the license. */
+  document?: { url: string; expiresAt: string; sha256: string; mediaType: string };
+  auditEventId: string;
+}
+
+export interface RetrievalClient {
+  readonly agency: AgencyClient;
+  /** Retrieves a license (relying agencies). Refusals reject with RetrievalRequestFailed; `problem.code` says why. */
+  retrieve(request: RetrieveRequest): Promise<Retrieval>;
+  /** Records a holder's grant (operator). */
+  createGrant(request: CreateGrantRequest): Promise<CreatedGrant>;
+  /** Revokes a grant (operator). */
+  revokeGrant(grantId: string, reason?: string): Promise<Grant>;
+}
+
+/** A retrieval client over a signing client, or over the options to create one. */
+export function createRetrievalClient(client: AgencyClient | AgencyClientOptions): RetrievalClient {
+  const agency = 'request' in client ? client : createAgencyClient(client);
+  const post = async <T>(path: string, json: unknown): Promise<T> => {
+    const response = await agency.request('POST', path, { json });
+    const text = await response.text();
+    if (!response.ok) {
+      let problem: Problem;
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text };
+      }
+      throw new RetrievalRequestFailed(response.status, problem);
+    }
+    return JSON.parse(text) as T;
+  };
+  return {
+    agency,
+    retrieve: (request) => post('/retrievals', request),
+    createGrant: (request) => post('/grants', request),
+    revokeGrant: (grantId, reason) =>
+      post(`/grants/${encodeURIComponent(grantId)}/revoke`, reason === undefined ? {} : { reason }),
+  };
+}
+
+/** `typ` of an annotated copy. */
+export const ANNOTATION_TYP = 'elicense-annotation+jwt';
+
+export interface AnnotationClaims extends JWTPayload {
+  requester: string;
+  basis:
+    | { kind: 'grant'; grant_id: string }
+    | {
+        kind: 'duty';
+        agreement_id: string;
+        service_item_code: string;
+        service_item_name: string;
+        operator_id: string;
+      };
+  purpose: string;
+  case_number?: string;
+  license_id: string;
+  license_version: string;
+  type_code: string;
+  disclosed: string[];
+  presentation_digest: { alg: 'sha-256'; value: string };
+  document?: { sha256: string; media_type: string };
+}
+
+/**
+ * Checks a retrieval's annotated copy offline: signed by a key of the platform's JWKS
+ * (`GET /.well-known/jwks.json`), of type elicense-annotation+jwt, not expired, issued to
+ * `requester` when given, and bound to exactly the retrieval's presentation. Resolves with its
+ * claims; rejects naming what failed.
+ */
+export async function verifyAnnotation(
+  retrieval: Pick<Retrieval, 'annotation' | 'presentation'>,
+  jwks: JSONWebKeySet,
+  options: { requester?: string; currentDate?: Date } = {},
+): Promise<AnnotationClaims> {
+  // The platform's keys only: an agency seal key must never make an annotated copy verify.
+  const platformKeys = {
+    keys: jwks.keys.filter((key) => (key as { owner?: unknown }).owner !== 'agency'),
+  };
+  const { payload } = await jwtVerify(retrieval.annotation, createLocalJWKSet(platformKeys), {
+    typ: ANNOTATION_TYP,
+    algorithms: ['ES256'],
+    ...(options.requester === undefined ? {} : { audience: options.requester }),
+    ...(options.currentDate === undefined ? {} : { currentDate: options.currentDate }),
+  });
+  const claims = payload as AnnotationClaims;
+  const digest = createHash('sha256').update(retrieval.presentation, 'utf8').digest('base64url');
+  if (claims.presentation_digest?.alg !== 'sha-256' || claims.presentation_digest.value !== digest) {
+    throw new Error(
+      `expected the annotated copy to bind the presentation's sha-256 ${digest}, found ${JSON.stringify(claims.presentation_digest)}`,
+    );
+  }
+  return claims;
+}
