@@ -40,7 +40,12 @@ const config = new DynamoConfigStore(documents, table('config'));
 const sealKeys: SealKeyProvisioner =
   signingKeys instanceof LocalKeyVault
     ? new VaultSealKeyProvisioner(signingKeys)
-    : new KmsSealKeyProvisioner({ kms, stage: environment.stage });
+    : new KmsSealKeyProvisioner({
+        kms,
+        stage: environment.stage,
+        // Optional: the key policy the stack renders for seal keys (roles that sign and read them).
+        ...(process.env.ELICENSE_SEAL_KEY_POLICY ? { keyPolicy: process.env.ELICENSE_SEAL_KEY_POLICY } : {}),
+      });
 const admin = {
   audit: new DynamoAuditLogWriter(documents, table('audit')),
   stage: environment.stage,

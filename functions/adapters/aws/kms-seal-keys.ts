@@ -29,17 +29,26 @@ export interface KmsSealKeyProvisionerOptions {
   stage: string;
   /** Days a discarded key waits before KMS deletes it (7–30; it can be cancelled meanwhile). */
   deletionWindowDays?: number;
+  /**
+   * The key policy each seal key is created with (JSON). Without it KMS gives the key its
+   * default policy and access rests on IAM policies conditioned on the `elicense-role=seal`
+   * tag — which KMS may take up to five minutes to honour for a new key; a key policy naming
+   * the functions' roles applies at once.
+   */
+  keyPolicy?: string;
 }
 
 export class KmsSealKeyProvisioner implements SealKeyProvisioner {
   readonly #kms: KMSClient;
   readonly #stage: string;
   readonly #deletionWindowDays: number;
+  readonly #keyPolicy: string | undefined;
 
   constructor(options: KmsSealKeyProvisionerOptions) {
     this.#kms = options.kms;
     this.#stage = options.stage;
     this.#deletionWindowDays = options.deletionWindowDays ?? 7;
+    this.#keyPolicy = options.keyPolicy;
   }
 
   async provision({ agency, generation }: SealKeyRequest): Promise<SealKeyRef> {
@@ -55,6 +64,7 @@ export class KmsSealKeyProvisioner implements SealKeyProvisioner {
         KeyUsage: 'SIGN_VERIFY',
         Description: `elicense ${this.#stage}: seal key of agency ${agency}, generation ${generation}`,
         Tags: tags,
+        ...(this.#keyPolicy === undefined ? {} : { Policy: this.#keyPolicy }),
       }),
     );
     if (KeyMetadata?.Arn === undefined) throw new Error('KMS CreateKey returned no key ARN');

@@ -1,7 +1,12 @@
 // Seal keys created at run time in KMS (moto): the key the operator flow provisions signs
 // ES256 through the platform's signing-keys adapter, is published under the kid provisioning
 // returned, carries the tags IAM conditions rely on, and a discarded one is scheduled away.
-import { DescribeKeyCommand, KMSClient, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  KMSClient,
+  ListResourceTagsCommand,
+} from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, test } from 'vitest';
 import { KmsSealKeyProvisioner } from '#adapters/aws/kms-seal-keys.ts';
 import { KmsSigningKeys } from '#adapters/aws/kms-signer.ts';
@@ -56,6 +61,28 @@ describe('KmsSealKeyProvisioner', () => {
     kept.push(first.keyRef, second.keyRef);
     expect(second.keyRef).not.toBe(first.keyRef);
     expect(second.kid).not.toBe(first.kid);
+  });
+
+  test('creates the key with the key policy it is given', async () => {
+    const keyPolicy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'seal-signers',
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::123456789012:role/issuer' },
+          Action: ['kms:Sign', 'kms:GetPublicKey'],
+          Resource: '*',
+        },
+      ],
+    });
+    const withPolicy = new KmsSealKeyProvisioner({ kms, stage: 'it-seal', keyPolicy });
+    const seal = await withPolicy.provision({ agency: AGENCY, generation: 5 });
+    kept.push(seal.keyRef);
+    const { Policy } = await kms.send(
+      new GetKeyPolicyCommand({ KeyId: seal.keyRef.split('/').at(-1), PolicyName: 'default' }),
+    );
+    expect(JSON.parse(Policy ?? '{}')).toEqual(JSON.parse(keyPolicy));
   });
 
   test('schedules a discarded key for deletion', async () => {
