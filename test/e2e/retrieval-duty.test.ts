@@ -34,7 +34,11 @@ let secondRelying: RetrievalClient;
 let jwks: JSONWebKeySet;
 
 beforeAll(async () => {
-  storage = await PlatformStorage.open();
+  storage = await PlatformStorage.open({
+    url: endpoint,
+    dataDir: inject('platformDataDir'),
+    endpoints: inject('platformEndpoints'),
+  });
   await storage.registerSecondRelyingAgency();
   fundCentre = createRetrievalClient({
     endpoint,

@@ -36,7 +36,11 @@ const client = (keyId: string, algorithm: 'ecdsa-p256-sha256' | 'ed25519') =>
   createRetrievalClient({ endpoint, keyId, privateKey: demoPrivateKey(keyId, algorithm), algorithm });
 
 beforeAll(async () => {
-  storage = await PlatformStorage.open();
+  storage = await PlatformStorage.open({
+    url: endpoint,
+    dataDir: inject('platformDataDir'),
+    endpoints: inject('platformEndpoints'),
+  });
   await storage.registerSecondRelyingAgency();
   operator = client('demo-operator-1', 'ed25519');
   fundCentre = client('demo-hpf-1', 'ecdsa-p256-sha256');

@@ -9,12 +9,13 @@
 // group allocates from those lists with its own secret sealer, and a second allocator with
 // another sealer would spoil them for it. The slot is the same item the repository writes at
 // issue, so verification reads the status exactly as for any license.
+//
+// Free of vitest, so the retrieval benchmark stores its licenses the same way.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { inject } from 'vitest';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { S3DocumentStore } from '#adapters/aws/document-store.ts';
@@ -71,8 +72,15 @@ export const SECOND_RELYING = {
   algorithm: 'ecdsa-p256-sha256' as const,
 };
 
+/** Where a running local platform is: what the e2e global setup provides, or a platform process. */
+export interface PlatformLocation {
+  url: string;
+  dataDir: string;
+  endpoints: Record<string, string | undefined>;
+}
+
 export class PlatformStorage {
-  readonly base = inject('platformUrl');
+  readonly base: string;
   readonly #dynamodb: DynamoDBClient;
   readonly #s3: S3Client;
   readonly documents: DynamoDBDocumentClient;
@@ -86,8 +94,13 @@ export class PlatformStorage {
   readonly #listId = `e2e-retrieval-${randomUUID().slice(0, 8)}`;
   #nextIndex = 0;
 
-  private constructor(vault: LocalKeyVault, cipher: Awaited<ReturnType<typeof localFieldCipher>>) {
-    const endpoints = inject('platformEndpoints');
+  private constructor(
+    platform: PlatformLocation,
+    vault: LocalKeyVault,
+    cipher: Awaited<ReturnType<typeof localFieldCipher>>,
+  ) {
+    const { endpoints } = platform;
+    this.base = platform.url;
     const sdk = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
     this.#dynamodb = new DynamoDBClient({ ...sdk, endpoint: endpoints.dynamodb! });
     this.#s3 = new S3Client({
@@ -117,9 +130,15 @@ export class PlatformStorage {
     });
   }
 
-  static async open(): Promise<PlatformStorage> {
-    const vault = await LocalKeyVault.open({ dir: join(inject('platformDataDir'), 'keys') });
-    return new PlatformStorage(vault, await localFieldCipher(vault));
+  /** Storage of the platform at `platform` (in a test: `inject('platformUrl')`, …). */
+  static async open(platform: PlatformLocation): Promise<PlatformStorage> {
+    const vault = await LocalKeyVault.open({ dir: join(platform.dataDir, 'keys') });
+    return new PlatformStorage(platform, vault, await localFieldCipher(vault));
+  }
+
+  /** The storage behind a retrieval: a license by id, as the retrieval group reads it. */
+  get licenses(): DynamoDbLicenseRepository {
+    return this.#repository;
   }
 
   close(): void {
