@@ -11,6 +11,7 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
+import { SEAL_KEY_TAG_KEYS } from '../functions/adapters/aws/kms-seal-keys.ts';
 import { allTables } from '../functions/adapters/aws/tables.ts';
 import {
   binaryMediaTypes,
@@ -89,6 +90,9 @@ export class StatelessStack extends Stack {
         .bindTable(table('audit'), 'RW')
         .bindPublicKeys(data.platformSigningKey);
     }
+
+    // operator: registers agencies, types and agreements; creates agency seal keys.
+    functions.get('operator')?.bindSealKeyProvisioning(SEAL_KEY_TAG_KEYS);
 
     // issuer: writes licenses, their indexes and status entries; seals fields; signs with
     // agency seal keys (never the platform key); stores layout documents.

@@ -201,6 +201,42 @@ export class ApiFunction extends Construct {
     return this;
   }
 
+  /**
+   * Creating agency seal keys (operator group): kms:CreateKey only for ECC_NIST_P256 SIGN_VERIFY
+   * keys that carry the seal tags and no others, and scheduling the deletion of a seal key a
+   * refused registration left behind.
+   */
+  bindSealKeyProvisioning(tagKeys: readonly string[]): this {
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:CreateKey', 'kms:TagResource'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'aws:RequestTag/elicense-role': 'seal',
+            'kms:KeySpec': 'ECC_NIST_P256',
+            'kms:KeyUsage': 'SIGN_VERIFY',
+          },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [...tagKeys] },
+        },
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:ScheduleKeyDeletion'],
+        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+        conditions: { StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } },
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'kms:CreateKey names no resource (the key does not exist yet); the statement is limited by conditions to ECC_NIST_P256 SIGN_VERIFY keys tagged elicense-role=seal with only the seal tag keys.',
+    });
+    return this;
+  }
+
   /** kms:Sign with the platform key (annotated copies, status lists, audit checkpoints). */
   bindPlatformSigning(platformKey: IKey): this {
     this.role.addToPolicy(new PolicyStatement({ actions: ['kms:Sign'], resources: [platformKey.keyArn] }));
