@@ -142,7 +142,7 @@ export class ApiFunction extends Construct {
     );
     if (indexes) {
       Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:table/${name}/index/*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:dynamodb:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:table/${name}/index/*]`,
         reason: `The global secondary indexes of the ${table.name} table only (${table.globalIndexes!.map((i) => i.name).join(', ')}).`,
       });
     }
@@ -168,7 +168,7 @@ export class ApiFunction extends Construct {
       }),
     );
     Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:key/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:kms:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:key/*]`,
       reason:
         'Agency seal keys are created at run time by the operator flow, so their ARNs are not known at deploy time; statements on key/* are limited by attribute-based access to keys tagged elicense-role=seal (kms:GetPublicKey, and kms:Sign for the issuer group only).',
     });
@@ -276,7 +276,7 @@ export class ApiFunction extends Construct {
       this.role.addToPolicy(new PolicyStatement({ actions: keyActions, resources: [encryptionKey.keyArn] }));
     }
     Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::elicense-${this.#stage}-${bucket}-${nagName(stack.account, 'AWS::AccountId')}/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:s3:::elicense-${this.#stage}-${bucket}-${nagName(stack.account, 'AWS::AccountId')}/*]`,
       reason: `Objects of the ${bucket} bucket only, under keys made at run time (random document keys, status-list ids); the actions are named one by one.`,
     });
     return this;
