@@ -4,6 +4,9 @@
 // then answers a retry with the first answer instead of issuing twice.
 import { randomUUID } from 'node:crypto';
 import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
+import { answerOf, type Problem } from './problem.ts';
+
+export { PlatformProblemError, type Problem } from './problem.ts';
 
 export interface LicenseHolder {
   name: string;
@@ -56,15 +59,6 @@ export interface ChangedLicenseStatus {
 }
 
 /** An RFC 9457 problem the platform answered with. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  errors?: { path: string; message: string; code?: string }[];
-  [extension: string]: unknown;
-}
-
 export interface BatchItemResult {
   index: number;
   /** 201, or the problem's status. */
@@ -98,18 +92,6 @@ export interface AttachedDocument {
 export interface CallOptions {
   /** Send this Idempotency-Key (reuse it when retrying the same operation); a random UUID otherwise. */
   idempotencyKey?: string;
-}
-
-/** The platform refused or failed a request; `problem` is its problem+json body. */
-export class PlatformProblemError extends Error {
-  readonly status: number;
-  readonly problem: Problem;
-  constructor(status: number, problem: Problem) {
-    super(`${status} ${problem.type}: ${problem.detail ?? problem.title}`);
-    this.name = 'PlatformProblemError';
-    this.status = status;
-    this.problem = problem;
-  }
 }
 
 export interface IssuerClient {
@@ -146,17 +128,7 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
         ? { json: body.json, headers }
         : { body: body.bytes, headers: { ...headers, 'content-type': body.mediaType } },
     );
-    const text = await response.text();
-    if (!response.ok) {
-      let problem: Problem;
-      try {
-        problem = JSON.parse(text) as Problem;
-      } catch {
-        problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text };
-      }
-      throw new PlatformProblemError(response.status, problem);
-    }
-    return JSON.parse(text) as T;
+    return answerOf<T>(response);
   };
   const license = (id: string, action: string) => `/licenses/${encodeURIComponent(id)}/${action}`;
   return {

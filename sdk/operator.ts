@@ -4,6 +4,9 @@
 // sends it as If-Match, so a record someone changed meanwhile is refused (409), not overwritten.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
+import { answerOf } from './problem.ts';
+
+export { PlatformProblemError, type Problem } from './problem.ts';
 
 export type AgencyRole = 'issuer' | 'relying' | 'operator';
 export type RequestSignatureAlgorithm = 'ecdsa-p256-sha256' | 'ed25519';
@@ -134,28 +137,6 @@ export interface PageOptions {
 }
 
 /** An RFC 9457 problem the platform answered with; `errors` names each field or catalog problem. */
-export interface OperatorProblem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  code?: string;
-  errors?: { path: string; field?: string; message: string }[];
-  [extension: string]: unknown;
-}
-
-/** The platform refused or failed an operator request; `problem` is its problem+json body. */
-export class OperatorRequestFailed extends Error {
-  readonly status: number;
-  readonly problem: OperatorProblem;
-  constructor(status: number, problem: OperatorProblem) {
-    super(`${status} ${problem.type}: ${problem.detail ?? problem.title}`);
-    this.name = 'OperatorRequestFailed';
-    this.status = status;
-    this.problem = problem;
-  }
-}
-
 export interface OperatorClient {
   readonly agency: AgencyClient;
   registerAgency(registration: AgencyRegistration): Promise<AgencyRecord>;
@@ -205,17 +186,7 @@ export function createOperatorClient(client: AgencyClient | AgencyClientOptions)
       ...(json === undefined ? {} : { json }),
       ...(version === undefined ? {} : { headers: { 'if-match': `"${version}"` } }),
     });
-    const text = await response.text();
-    if (!response.ok) {
-      let problem: OperatorProblem;
-      try {
-        problem = JSON.parse(text) as OperatorProblem;
-      } catch {
-        problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text };
-      }
-      throw new OperatorRequestFailed(response.status, problem);
-    }
-    return JSON.parse(text) as T;
+    return answerOf<T>(response);
   };
   const segment = encodeURIComponent;
   const query = (params: Record<string, string | number | undefined>) => {

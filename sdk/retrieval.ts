@@ -5,32 +5,11 @@
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
 import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
+import { answerOf } from './problem.ts';
+
+export { PlatformProblemError, type Problem } from './problem.ts';
 
 /** An RFC 9457 problem the platform answered with; `code` names a refusal (e.g. GRANT_EXHAUSTED). */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  code?: string;
-  errors?: { path: string; message: string }[];
-  [extension: string]: unknown;
-}
-
-/** The platform refused or failed a retrieval-group request; `problem` is its problem+json body. */
-export class RetrievalRequestFailed extends Error {
-  readonly status: number;
-  readonly problem: Problem;
-  constructor(status: number, problem: Problem) {
-    super(
-      `${status} ${problem.type}${problem.code ? ` ${problem.code}` : ''}: ${problem.detail ?? problem.title}`,
-    );
-    this.name = 'RetrievalRequestFailed';
-    this.status = status;
-    this.problem = problem;
-  }
-}
-
 /** 持证主体: `111` citizen identity number, `001` unified social credit code, others as data. */
 export interface HolderIdentity {
   codeType: string;
@@ -100,7 +79,7 @@ export interface Retrieval {
 
 export interface RetrievalClient {
   readonly agency: AgencyClient;
-  /** Retrieves a license (relying agencies). Refusals reject with RetrievalRequestFailed; `problem.code` says why. */
+  /** Retrieves a license (relying agencies). Refusals reject with PlatformProblemError; `problem.code` says why. */
   retrieve(request: RetrieveRequest): Promise<Retrieval>;
   /** Records a holder's grant (operator). */
   createGrant(request: CreateGrantRequest): Promise<CreatedGrant>;
@@ -113,17 +92,7 @@ export function createRetrievalClient(client: AgencyClient | AgencyClientOptions
   const agency = 'request' in client ? client : createAgencyClient(client);
   const post = async <T>(path: string, json: unknown): Promise<T> => {
     const response = await agency.request('POST', path, { json });
-    const text = await response.text();
-    if (!response.ok) {
-      let problem: Problem;
-      try {
-        problem = JSON.parse(text) as Problem;
-      } catch {
-        problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text };
-      }
-      throw new RetrievalRequestFailed(response.status, problem);
-    }
-    return JSON.parse(text) as T;
+    return answerOf<T>(response);
   };
   return {
     agency,

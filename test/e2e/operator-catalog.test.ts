@@ -18,7 +18,7 @@ import {
   apiKeyOf,
   createOperatorClient,
   type OperatorClient,
-  OperatorRequestFailed,
+  PlatformProblemError,
   type SharingAgreement,
 } from '../../sdk/operator.ts';
 import { type StagePlatform, startStagePlatform } from './support/stage-platform.ts';
@@ -49,13 +49,12 @@ function freshUscc(): string {
   return `${first17}${usccCheckChar(first17)}`;
 }
 
-async function refusal(call: Promise<unknown>): Promise<OperatorRequestFailed> {
+async function refusal(call: Promise<unknown>): Promise<PlatformProblemError> {
   const error = await call.then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof OperatorRequestFailed))
-    throw new Error(`expected a refusal, found ${String(error)}`);
+  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a refusal, found ${String(error)}`);
   return error;
 }
 

@@ -20,7 +20,7 @@ import {
   demoPrivateKey,
 } from '#dev/demo/catalog.ts';
 import { type AgencyClient, createAgencyClient } from '../../sdk/agency-client.ts';
-import { createOperatorClient, type OperatorClient, OperatorRequestFailed } from '../../sdk/operator.ts';
+import { createOperatorClient, type OperatorClient, PlatformProblemError } from '../../sdk/operator.ts';
 import { type StagePlatform, startStagePlatform } from './support/stage-platform.ts';
 
 // Rotating a demo issuer's seal key, on a platform stage of its own (the suite's platform keeps
@@ -185,14 +185,14 @@ describe('seal key rotation', () => {
   it('refuses a rotation at a stale version and of an agency without a seal key, changing nothing', async () => {
     const { version } = await operator.getAgency(PSB);
     const stale = await operator.rotateSealKey(PSB, { version: version - 1 }).catch((e: unknown) => e);
-    expect(stale).toBeInstanceOf(OperatorRequestFailed);
-    expect((stale as OperatorRequestFailed).status).toBe(409);
+    expect(stale).toBeInstanceOf(PlatformProblemError);
+    expect((stale as PlatformProblemError).status).toBe(409);
 
     const relying = await operator
       .rotateSealKey(DEMO_USCC.housingProvidentFundCentre)
       .catch((e: unknown) => e);
-    expect((relying as OperatorRequestFailed).status).toBe(409);
-    expect((relying as OperatorRequestFailed).problem.detail).toMatch(/no seal key to rotate/);
+    expect((relying as PlatformProblemError).status).toBe(409);
+    expect((relying as PlatformProblemError).problem.detail).toMatch(/no seal key to rotate/);
 
     expect((await operator.getAgency(PSB)).version).toBe(version);
     expect(await publishedKids()).toEqual([newKid, oldKid]);

@@ -12,8 +12,8 @@ import {
 } from '#dev/demo/catalog.ts';
 import {
   createRetrievalClient,
+  PlatformProblemError,
   type RetrievalClient,
-  RetrievalRequestFailed,
   type RetrieveRequest,
   verifyAnnotation,
 } from '../../sdk/retrieval.ts';
@@ -62,8 +62,7 @@ async function statusOf(call: Promise<unknown>): Promise<{ status: number; code?
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof RetrievalRequestFailed))
-    throw new Error(`expected a problem, found ${String(error)}`);
+  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a problem, found ${String(error)}`);
   return { status: error.status, code: error.problem.code };
 }
 

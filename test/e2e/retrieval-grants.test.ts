@@ -10,8 +10,8 @@ import { DEMO_LICENSES, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import {
   type CreateGrantRequest,
   createRetrievalClient,
+  PlatformProblemError,
   type RetrievalClient,
-  RetrievalRequestFailed,
   verifyAnnotation,
 } from '../../sdk/retrieval.ts';
 import {
@@ -69,8 +69,7 @@ async function problemOf(call: Promise<unknown>): Promise<{ status: number; type
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof RetrievalRequestFailed))
-    throw new Error(`expected a problem, found ${String(error)}`);
+  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a problem, found ${String(error)}`);
   return { status: error.status, type: error.problem.type, code: error.problem.code };
 }
 
