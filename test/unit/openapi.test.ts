@@ -1,0 +1,32 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { describe, expect, it } from 'vitest';
+import { buildOpenApi } from '#http/openapi.ts';
+import { problemTypes } from '#http/problem.ts';
+import { routes } from '#http/routes.ts';
+
+describe('the OpenAPI description', () => {
+  const document = buildOpenApi() as {
+    paths: Record<string, Record<string, { operationId: string; requestBody?: unknown }>>;
+    info: { description: string };
+  };
+
+  it('validates as OpenAPI 3.1', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(document as unknown as Parameters<Validator['validate']>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('describes every route of the route table, with its request body', () => {
+    for (const route of routes) {
+      const operation = document.paths[route.path]?.[route.method.toLowerCase()];
+      expect(operation?.operationId, `${route.method} ${route.path}`).toBe(route.operationId);
+      if (route.requestBody) expect(operation?.requestBody, route.operationId).toBeDefined();
+    }
+  });
+
+  it('documents every problem type', () => {
+    for (const name of Object.keys(problemTypes)) expect(document.info.description).toContain(name);
+  });
+});
