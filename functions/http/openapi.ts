@@ -36,6 +36,13 @@ export function buildOpenApi(
       tags: [route.group],
       parameters: [
         ...pathParameters(route.path),
+        ...Object.entries(route.headers ?? {}).map(([name, description]) => ({
+          name,
+          in: 'header',
+          required: true,
+          description,
+          schema: { type: 'string', minLength: 1, maxLength: 256 },
+        })),
         ...Object.entries(route.query ?? {}).map(([name, description]) => ({
           name,
           in: 'query',

@@ -34,6 +34,8 @@ export interface RouteSpec {
   requestBody?: z.ZodType;
   /** Query parameters: name → description. */
   query?: Record<string, string>;
+  /** Request headers the route requires: name → description. */
+  headers?: Record<string, string>;
   responses: Record<number, ResponseSpec>;
 }
 

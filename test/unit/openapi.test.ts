@@ -26,6 +26,15 @@ describe('the OpenAPI description', () => {
     }
   });
 
+  it('names the headers a route requires, such as Idempotency-Key on issuing', () => {
+    const issue = document.paths['/licenses']?.post as unknown as {
+      parameters: { name: string; in: string; required: boolean }[];
+    };
+    expect(issue.parameters).toContainEqual(
+      expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true }),
+    );
+  });
+
   it('documents every problem type', () => {
     for (const name of Object.keys(problemTypes)) expect(document.info.description).toContain(name);
   });

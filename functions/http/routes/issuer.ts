@@ -18,6 +18,9 @@ import {
 // with the same key and body gets the first answer; the same key with another body is 422.
 
 const ISSUER: RouteAuth = { kind: 'agency', roles: ['issuer'] };
+const IDEMPOTENT = {
+  'Idempotency-Key': 'Unique per operation; a retry with the same key and body gets the first answer',
+} as const;
 
 const REFUSALS = {
   400: { description: 'No Idempotency-Key, malformed JSON, or a request that does not match its schema' },
@@ -44,6 +47,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     summary:
       'Issues one license: checks the data against its type, signs it with the agency seal as SD-JWT VC, stores it with a status-list entry',
     auth: ISSUER,
+    headers: IDEMPOTENT,
     requestBody: IssueLicenseRequestSchema,
     responses: {
       201: { description: 'Issued; the issuer’s own signed copy', schema: IssuedLicenseSchema },
@@ -58,6 +62,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     operationId: 'issueLicenseBatch',
     summary: 'Issues up to 100 licenses, each in its own transaction; every item’s outcome is reported',
     auth: ISSUER,
+    headers: IDEMPOTENT,
     requestBody: IssueLicenseBatchRequestSchema,
     responses: {
       200: {
@@ -74,6 +79,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     operationId: 'suspendLicense',
     summary: 'Suspends a valid license (暂停/挂失); its status list entry reads suspended',
     auth: ISSUER,
+    headers: IDEMPOTENT,
     requestBody: SuspendLicenseRequestSchema,
     responses: { 200: { description: 'Suspended', schema: ChangedLicenseStatusSchema }, ...ON_A_LICENSE },
   },
@@ -84,6 +90,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     operationId: 'reinstateLicense',
     summary: 'Reinstates a suspended license (恢复)',
     auth: ISSUER,
+    headers: IDEMPOTENT,
     requestBody: ReinstateLicenseRequestSchema,
     responses: { 200: { description: 'Valid again', schema: ChangedLicenseStatusSchema }, ...ON_A_LICENSE },
   },
@@ -94,6 +101,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     operationId: 'revokeLicense',
     summary: 'Revokes a license for good (吊销/注销); every copy ever handed out fails verification',
     auth: ISSUER,
+    headers: IDEMPOTENT,
     requestBody: RevokeLicenseRequestSchema,
     responses: { 200: { description: 'Revoked', schema: ChangedLicenseStatusSchema }, ...ON_A_LICENSE },
   },
@@ -105,6 +113,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     summary:
       'Re-issues a license (换发/补发): the next version is signed with new or the same data, this one superseded',
     auth: ISSUER,
+    headers: IDEMPOTENT,
     requestBody: ReissueLicenseRequestSchema,
     responses: {
       201: { description: 'The new version; the old one is superseded', schema: ReissuedLicenseSchema },
@@ -119,6 +128,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     summary:
       'Attaches the layout document (版式文件): the body is the PDF (application/pdf) or OFD (application/ofd) itself, up to 10 MB; stored encrypted and bound to the license by its SHA-256',
     auth: ISSUER,
+    headers: IDEMPOTENT,
     responses: {
       200: { description: 'Stored and recorded in the license', schema: AttachedLicenseDocumentSchema },
       ...ON_A_LICENSE,
