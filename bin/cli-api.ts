@@ -1,11 +1,12 @@
-// The `elicense` commands that talk to a platform: `verify` (public) and `call` (any agency
-// route, signed with an agency key file). Exit codes: 0 success (for verify: valid), 1 the
-// platform answered no (a problem, or an invalid license), 3 the platform could not be reached.
+// The `elicense` commands that talk to a platform: `verify` (public); `issue`, `status`,
+// `grant`, `retrieve` and `call` (any agency route), signed with an agency key file.
+// Exit codes: 0 success (for verify: valid), 1 the platform answered no (a problem, or an
+// invalid license), 3 the platform could not be reached.
 
 import type { JsonWebKey } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { createAgencyClient } from '../sdk/agency-client.ts';
 
 export const EXIT_UNREACHABLE = 3;
@@ -59,39 +60,87 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     .description('send a signed agency request (RFC 9421) and print the answer; exit 0 on 2xx, 1 otherwise')
     .argument('<method>', 'HTTP method, e.g. POST')
     .argument('<path>', 'route path, e.g. /licenses')
-    .requiredOption('--key <file>', 'agency key file (.elicense/agency-keys/<key id>.jwk.json)')
     .option('--json <body>', 'JSON body, or @file to read it from')
-    .option('--idempotency-key <key>', 'Idempotency-Key header for POSTs (default: a random UUID)')
-    .option('--endpoint <url>', 'platform base URL (env ELICENSE_ENDPOINT)', DEFAULT_ENDPOINT)
-    .action(
-      async (
-        method: string,
-        path: string,
-        options: { key: string; json?: string; idempotencyKey?: string; endpoint: string },
-      ) => {
-        const keyFile = JSON.parse(await readFile(options.key, 'utf8')) as KeyFile;
-        const client = createAgencyClient({
-          endpoint: options.endpoint,
-          keyId: keyFile.jwk.kid ?? '',
-          privateKey: keyFile.jwk,
-          algorithm: keyFile.algorithm,
-          ...(io.fetch ? { fetch: io.fetch } : {}),
-        });
-        const upper = method.toUpperCase();
-        const json = options.json === undefined ? undefined : JSON.parse(await valueOrFile(options.json));
-        const headers =
-          upper === 'POST' ? { 'idempotency-key': options.idempotencyKey ?? randomUUID() } : undefined;
-        const response = await send(io, () =>
-          client.request(upper, path, {
-            ...(json === undefined ? {} : { json }),
-            ...(headers ? { headers } : {}),
-          }),
-        );
-        if (!response) return setExitCode(EXIT_UNREACHABLE);
-        await printBody(io, response);
-        setExitCode(response.ok ? 0 : 1);
-      },
-    );
+    .requiredOption('--key <file>', KEY_HELP)
+    .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+    .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
+    .action(async (method: string, path: string, options: SignedOptions & { json?: string }) => {
+      const json = options.json === undefined ? undefined : JSON.parse(await valueOrFile(options.json));
+      setExitCode(await signedCall(io, options, method, path, json));
+    });
+
+  // The named commands of the agency routes: the same signed call with the route filled in.
+  const bodyCommand = (name: string, path: string, description: string) =>
+    program
+      .command(name)
+      .description(`${description}; exit 0 on success, 1 on a problem`)
+      .argument('<body>', 'the JSON request body, or @file to read it from (see /openapi.json)')
+      .requiredOption('--key <file>', KEY_HELP)
+      .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+      .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
+      .action(async (body: string, options: SignedOptions) => {
+        setExitCode(await signedCall(io, options, 'POST', path, JSON.parse(await valueOrFile(body))));
+      });
+  bodyCommand('issue', '/licenses', 'issue a license (issuer)');
+  bodyCommand('grant', '/grants', "record a holder's grant (operator)");
+  bodyCommand(
+    'retrieve',
+    '/retrievals',
+    'retrieve a license on a grant code or a duty basis (relying agency)',
+  );
+
+  program
+    .command('status')
+    .description("change a license's status (issuer); exit 0 on success, 1 on a problem")
+    .argument('<license-id>', 'the GB/T 36904 identifier of the version')
+    .addArgument(new Argument('<action>', 'what to do').choices(['suspend', 'reinstate', 'revoke']))
+    .option('--reason <text>', 'why (required to suspend or revoke)')
+    .requiredOption('--key <file>', KEY_HELP)
+    .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+    .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
+    .action(async (licenseId: string, action: string, options: SignedOptions & { reason?: string }) => {
+      const path = `/licenses/${encodeURIComponent(licenseId)}/${action}`;
+      setExitCode(
+        await signedCall(io, options, 'POST', path, options.reason ? { reason: options.reason } : {}),
+      );
+    });
+}
+
+interface SignedOptions {
+  key: string;
+  idempotencyKey?: string;
+  endpoint: string;
+}
+
+const KEY_HELP = 'agency key file (.elicense/agency-keys/<key id>.jwk.json)';
+const IDEMPOTENCY_HELP = 'Idempotency-Key header for POSTs (default: a random UUID)';
+const ENDPOINT_HELP = 'platform base URL (env ELICENSE_ENDPOINT)';
+
+/** Sends one request signed with the key file's key, prints the answer, returns the exit code. */
+async function signedCall(
+  io: ApiIo,
+  options: SignedOptions,
+  method: string,
+  path: string,
+  json: unknown,
+): Promise<number> {
+  const keyFile = JSON.parse(await readFile(options.key, 'utf8')) as KeyFile;
+  const client = createAgencyClient({
+    endpoint: options.endpoint,
+    keyId: keyFile.jwk.kid ?? '',
+    privateKey: keyFile.jwk,
+    algorithm: keyFile.algorithm,
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+  });
+  const upper = method.toUpperCase();
+  const headers =
+    upper === 'POST' ? { 'idempotency-key': options.idempotencyKey ?? randomUUID() } : undefined;
+  const response = await send(io, () =>
+    client.request(upper, path, { ...(json === undefined ? {} : { json }), ...(headers ? { headers } : {}) }),
+  );
+  if (!response) return EXIT_UNREACHABLE;
+  await printBody(io, response);
+  return response.ok ? 0 : 1;
 }
 
 async function valueOrFile(value: string): Promise<string> {

@@ -46,3 +46,73 @@ describe('elicense verify and call, against the local platform', () => {
     expect(stderr).toMatch(/could not be reached/);
   });
 });
+
+describe('the named agency commands: issue → grant → retrieve → status revoke', () => {
+  it('runs the walkthrough of the README', async () => {
+    const key = (id: string) => join(keys, `${id}.jwk.json`);
+    const walkthrough = fileURLToPath(new URL('../../docs/walkthrough/', import.meta.url));
+    const issued = await elicense(
+      'issue',
+      `@${walkthrough}issue.json`,
+      '--key',
+      key('demo-psb-1'),
+      '--endpoint',
+      endpoint,
+    );
+    expect(issued.code).toBe(0);
+    const { licenseId } = JSON.parse(issued.stdout) as { licenseId: string };
+
+    const granted = await elicense(
+      'grant',
+      `@${walkthrough}grant.json`,
+      '--key',
+      key('demo-operator-1'),
+      '--endpoint',
+      endpoint,
+    );
+    expect(granted.code).toBe(0);
+    const { code } = JSON.parse(granted.stdout) as { code: string };
+
+    const request = JSON.stringify({ licenseId, basis: { grant: { code } } });
+    const retrieved = await elicense('retrieve', request, '--key', key('demo-hpf-1'), '--endpoint', endpoint);
+    expect(retrieved.code).toBe(0);
+    const { presentation, disclosed } = JSON.parse(retrieved.stdout) as {
+      presentation: string;
+      disclosed: string[];
+    };
+    expect(disclosed).toEqual(['姓名', '公民身份号码']);
+    expect((await elicense('verify', presentation, '--endpoint', endpoint)).code).toBe(0);
+
+    const revoked = await elicense(
+      'status',
+      licenseId,
+      'revoke',
+      '--reason',
+      '演示',
+      '--key',
+      key('demo-psb-1'),
+      '--endpoint',
+      endpoint,
+    );
+    expect(revoked.code).toBe(0);
+    const after = await elicense('verify', presentation, '--endpoint', endpoint);
+    expect(after.code).toBe(1);
+    expect(JSON.parse(after.stdout)).toMatchObject({
+      checks: { status: expect.stringMatching(/^failed: revoked/) },
+    });
+
+    const refused = await elicense(
+      'status',
+      licenseId,
+      'revoke',
+      '--reason',
+      'again',
+      '--key',
+      key('demo-psb-1'),
+      '--endpoint',
+      endpoint,
+    );
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ status: 409 });
+  });
+});
