@@ -1,4 +1,4 @@
-// Issuing through the API, end to end: the local platform (started here, in this process, on
+// Issuing and verifying through the API, end to end: the local platform (started here, in this process, on
 // DynamoDB Local and the S3 server, as `npm start` runs it) answering POST /licenses from 16
 // concurrent SDK clients — signed requests, Idempotency-Key, validation, seal signature, sealed
 // content, one transaction — against a plain loop of the same DynamoDB calls at the same
@@ -23,6 +23,7 @@ import { DynamoDbStatusListStore, unprotectedSecrets } from '#adapters/aws/dynam
 import { shardsFromTableBindings } from '#adapters/aws/license-shards.ts';
 import { DynamoNonceStore } from '#adapters/aws/nonce-store.ts';
 import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
+import { DynamoDbStatusReader } from '#adapters/aws/status-reader.ts';
 import { addYears } from '#core/civil-date.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
@@ -169,7 +170,52 @@ export async function run(): Promise<Record<string, Figure>> {
     const apiRps = mean(api.map((r) => r.rps));
     const storageRps = mean(storage);
     const latencies = api.flatMap((r) => r.latencies).sort((a, b) => a - b);
+
+    // Verification through the API (public, unsigned): POST /verify of an issued license, against
+    // a loop of its storage calls — the issuing agency's record and the license's status entry.
+    const issued = await issuer.issueLicense(REQUEST);
+    const statuses = new DynamoDbStatusReader(documents, env.TABLE_STATUS_LISTS!);
+    const listId = decodeURIComponent(issued.statusList.uri.split('/').at(-1)!);
+    const verifyBody = JSON.stringify({ presentation: issued.sdJwt });
+    const verifyViaApi = async () => {
+      const response = await fetch(`${platform.url}/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: verifyBody,
+      });
+      const result = (await response.json()) as { valid: boolean };
+      if (!result.valid) throw new Error('the benchmark license did not verify');
+    };
+    const verifyViaStorage = async () => {
+      await Promise.all([config.getAgency(issuerCode), statuses.statusOf(listId, issued.statusList.idx)]);
+    };
+    await measure(WARMUP, verifyViaApi);
+    await measure(WARMUP, verifyViaStorage);
+    const verifyApi: { rps: number; latencies: number[] }[] = [];
+    const verifyStorage: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      verifyStorage.push((await measure(PER_ROUND, verifyViaStorage)).rps);
+      verifyApi.push(await measure(PER_ROUND, verifyViaApi));
+    }
+    const verifyRps = mean(verifyApi.map((r) => r.rps));
+    const verifyStorageRps = mean(verifyStorage);
+    const verifyLatencies = verifyApi.flatMap((r) => r.latencies).sort((a, b) => a - b);
     return {
+      e2e_verify_rps: {
+        value: verifyRps,
+        unit: `verifies/s, POST /verify, ${CONCURRENCY} clients, local platform`,
+      },
+      e2e_verify_p50_ms: { value: percentile(verifyLatencies, 50), unit: 'ms per POST /verify' },
+      e2e_verify_p99_ms: { value: percentile(verifyLatencies, 99), unit: 'ms per POST /verify' },
+      storage_verify_loop_rps: {
+        value: verifyStorageRps,
+        unit: `loops/s, agency read + status entry read, concurrency ${CONCURRENCY}`,
+      },
+      e2e_verify_ratio_to_storage: {
+        value: verifyRps / verifyStorageRps,
+        unit: 'API ÷ storage loop',
+        target: '≥ 0.5',
+      },
       e2e_issue_rps: {
         value: apiRps,
         unit: `issues/s, POST /licenses, ${CONCURRENCY} clients, local platform`,
