@@ -37,6 +37,8 @@ export const StageConfigSchema = z
      */
     blindIndexKeyBlob: z.base64().optional(),
     logRetentionDays: z.number().int().positive().default(365),
+    /** Where alarms are mailed (an SNS e-mail subscription); alarms still go to the topic without it. */
+    alarmEmail: z.email().optional(),
     /** Requests per 5 minutes per client IP before WAF blocks it. */
     wafRateLimitPer5Min: z.number().int().min(100).default(2_000),
   })

@@ -21,6 +21,7 @@ import {
   routes,
 } from '../functions/http/routes.ts';
 import { ApiFunction } from './constructs/api-function.ts';
+import { PlatformAlarms } from './constructs/platform-alarms.ts';
 import type { StageConfig } from './stage-config.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
@@ -33,6 +34,7 @@ export interface StatelessStackProps extends StackProps {
 export class StatelessStack extends Stack {
   readonly api: RestApi;
   readonly functions: ReadonlyMap<RouteGroup, ApiFunction>;
+  readonly alarms: PlatformAlarms;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -152,6 +154,14 @@ export class StatelessStack extends Stack {
         requestValidator: validator,
       });
     }
+
+    this.alarms = new PlatformAlarms(this, 'Alarms', {
+      stage: config.stage,
+      api: this.api,
+      functions,
+      hotTables: [...definitions.values()].filter((t) => t.hot),
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+    });
 
     const webAcl = new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',

@@ -155,6 +155,23 @@ describe('the CDK app', () => {
     });
   });
 
+  it('alarms on the API 5xx rate and p99 latency, every function, and the hot tables, to an encrypted topic', () => {
+    const alarms = Object.values(api.findResources('AWS::CloudWatch::Alarm'));
+    const descriptions = alarms.map((a) => a.Properties.AlarmDescription as string);
+    expect(descriptions).toContain('More than 1% of API requests answered 5xx');
+    expect(descriptions).toContain('API p99 latency at or above 3 s');
+    for (const group of ['public', 'status', 'issuer', 'retrieval', 'operator']) {
+      expect(descriptions).toContain(`The ${group} function was throttled`);
+      expect(descriptions).toContain(`The ${group} function failed 5 or more times a minute`);
+    }
+    for (const table of allTables(stages.small.shardsPerDomain).filter((t) => t.hot)) {
+      expect(descriptions).toContain(`DynamoDB throttled requests on ${table.name}`);
+    }
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
+    api.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    api.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
   it('serves every route of the route table', () => {
     api.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'health' });
     api.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', OperationName: 'getHealth' });
