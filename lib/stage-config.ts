@@ -37,6 +37,24 @@ export const StageConfigSchema = z
      */
     blindIndexKeyBlob: z.base64().optional(),
     logRetentionDays: z.number().int().positive().default(365),
+    /**
+     * Reserved concurrency per route group. It caps what one group can take from the account's
+     * Lambda concurrency (1,000 by default) and so what it can ask of KMS: the issuer group's
+     * cap bounds seal signatures (KMS ECC Sign: 1,000/s shared by default).
+     */
+    reservedConcurrency: z
+      .object({
+        public: z.number().int().min(1),
+        status: z.number().int().min(1),
+        issuer: z.number().int().min(1),
+        retrieval: z.number().int().min(1),
+        operator: z.number().int().min(1),
+      })
+      .strict()
+      .default({ public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5 })
+      .refine((r) => Object.values(r).reduce((a, b) => a + b, 0) <= 900, {
+        message: 'reserved concurrency must leave at least 100 of the default 1,000 unreserved',
+      }),
     /** Where alarms are mailed (an SNS e-mail subscription); alarms still go to the topic without it. */
     alarmEmail: z.email().optional(),
     /** Requests per 5 minutes per client IP before WAF blocks it. */

@@ -50,6 +50,7 @@ export class StatelessStack extends Stack {
           stage: config.stage,
           logRetention,
           description: `elicense ${config.stage}: ${group} routes`,
+          reservedConcurrency: config.reservedConcurrency[group],
         }),
       );
     }

@@ -27,6 +27,8 @@ export interface ApiFunctionProps {
   description: string;
   memorySize?: number;
   timeout?: Duration;
+  /** Reserved concurrency: the most instances this function may run at once. */
+  reservedConcurrency?: number;
 }
 
 /**
@@ -83,6 +85,7 @@ export class ApiFunction extends Construct {
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       logGroup,
       role: this.role,
       environment: {

@@ -99,6 +99,16 @@ describe('the CDK app', () => {
     });
   });
 
+  it('reserves concurrency per route group, capping what each can ask of KMS', () => {
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'elicense small: issuer routes',
+      ReservedConcurrentExecutions: 100,
+    });
+    for (const fn of Object.values(api.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeGreaterThan(0);
+    }
+  });
+
   it('runs functions on Node 24, ARM64, with X-Ray and their own log group', () => {
     api.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
@@ -204,6 +214,13 @@ describe('stage configuration', () => {
       }),
     ).toThrow(/stages\.bad\.shardsPerDomain\.person/);
     expect(() => createApp({ context: { stage: 'missing', stages } })).toThrow(/unknown stage 'missing'/);
+    const greedy = {
+      ...stages.small,
+      reservedConcurrency: { public: 500, status: 20, issuer: 300, retrieval: 400, operator: 5 },
+    };
+    expect(() => createApp({ context: { stage: 'greedy', stages: { greedy } } })).toThrow(
+      /leave at least 100/,
+    );
   });
 });
 
