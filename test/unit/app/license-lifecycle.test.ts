@@ -10,6 +10,7 @@ import { LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-er
 import { fieldsOfSdJwt, type LicenseRequest } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
+import { buildLicenseId, parseLicenseId } from '#core/identifiers/license-id.ts';
 import { IllegalTransition, ReasonRequired } from '#core/lifecycle.ts';
 import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { ConcurrentModification, LicenseNotFound } from '#core/storage-errors.ts';
@@ -115,7 +116,11 @@ describe('changeLicenseStatus', () => {
         deps,
       ),
     ).rejects.toBeInstanceOf(InvalidIdentifier);
-    const unknown = license.licenseId.replace(/\.001\.[0-9A-Z*]$/, '.002.0');
+    // Version 002 with a check character that is certainly wrong (never the right one by chance).
+    const parsed = parseLicenseId(license.licenseId);
+    if (!parsed.valid) throw new Error(parsed.reason);
+    const valid002 = buildLicenseId({ ...parsed.parts, version: '002' });
+    const unknown = `${valid002.slice(0, -1)}${valid002.endsWith('0') ? '1' : '0'}`;
     await expect(
       changeLicenseStatus({ licenseId: unknown, action: 'suspend', reason: 'x' }, PSB, deps),
     ).rejects.toBeInstanceOf(InvalidIdentifier);
