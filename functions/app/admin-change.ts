@@ -8,9 +8,11 @@ import {
   ApiKeyIdTaken,
   ConfigRecordExists,
   ConfigRecordInvalid,
+  type ConfigRecordKind,
   ConfigRecordNotFound,
   ConfigVersionConflict,
 } from '#ports/config-store.ts';
+import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
 
 /** The operator making a change: the agency that signed the request and the key it signed with. */
@@ -42,6 +44,24 @@ export type AdminAction =
 
 /** Stages whose catalog must hold no demo record: demo keys are derived from public key ids. */
 const STAGES_REFUSING_DEMO = new Set(['prod']);
+
+/**
+ * The stored record an update replaces: ConfigRecordNotFound when there is none, and
+ * ConfigVersionConflict when someone changed it since the version the operator read (no check
+ * when the operator named no version).
+ */
+export function atExpectedVersion<T>(
+  kind: ConfigRecordKind,
+  id: string,
+  current: Versioned<T> | undefined,
+  expectedVersion: number | undefined,
+): Versioned<T> {
+  if (!current) throw new ConfigRecordNotFound(kind, id);
+  if (expectedVersion !== undefined && current.version !== expectedVersion) {
+    throw new ConfigVersionConflict(kind, id, expectedVersion, current.version);
+  }
+  return current;
+}
 
 /** Refuses a record marked demo in a stage that takes no demo data. */
 export function refuseDemoInProduction(

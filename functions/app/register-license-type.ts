@@ -4,15 +4,11 @@ import {
   LicenseTypeChangeBreaksAgreements,
 } from '#core/catalog/registration-errors.ts';
 import { checkSharingAgreement } from '#core/catalog/sharing-agreement.ts';
-import {
-  ConfigRecordExists,
-  ConfigRecordNotFound,
-  type ConfigStore,
-  ConfigVersionConflict,
-} from '#ports/config-store.ts';
+import { ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import {
   type AdminChangeDeps,
+  atExpectedVersion,
   type OperatorActor,
   recordAdminChange,
   refuseDemoInProduction,
@@ -54,11 +50,12 @@ export async function updateLicenseType(
   operator: OperatorActor,
   deps: LicenseTypeDeps,
 ): Promise<Versioned<LicenseType>> {
-  const current = await deps.config.getLicenseType(type.code);
-  if (!current) throw new ConfigRecordNotFound('license-type', type.code);
-  if (current.version !== expectedVersion) {
-    throw new ConfigVersionConflict('license-type', type.code, expectedVersion, current.version);
-  }
+  const _current = atExpectedVersion(
+    'license-type',
+    type.code,
+    await deps.config.getLicenseType(type.code),
+    expectedVersion,
+  );
   refuseDemoInProduction('license-type', type.code, type, deps.stage);
   const problems = await issuerProblems(type, deps.config);
   if (problems.length > 0) throw new CatalogCrossCheckFailed('license-type', type.code, problems);

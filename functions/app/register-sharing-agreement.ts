@@ -1,14 +1,10 @@
 import { CatalogCrossCheckFailed } from '#core/catalog/registration-errors.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
-import {
-  ConfigRecordExists,
-  ConfigRecordNotFound,
-  type ConfigStore,
-  ConfigVersionConflict,
-} from '#ports/config-store.ts';
+import { ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import {
   type AdminChangeDeps,
+  atExpectedVersion,
   type OperatorActor,
   recordAdminChange,
   refuseDemoInProduction,
@@ -51,11 +47,12 @@ export async function updateSharingAgreement(
   operator: OperatorActor,
   deps: SharingAgreementDeps,
 ): Promise<Versioned<SharingAgreement>> {
-  const current = await deps.config.getSharingAgreement(agreement.id);
-  if (!current) throw new ConfigRecordNotFound('sharing-agreement', agreement.id);
-  if (current.version !== expectedVersion) {
-    throw new ConfigVersionConflict('sharing-agreement', agreement.id, expectedVersion, current.version);
-  }
+  const _current = atExpectedVersion(
+    'sharing-agreement',
+    agreement.id,
+    await deps.config.getSharingAgreement(agreement.id),
+    expectedVersion,
+  );
   refuseDemoInProduction('sharing-agreement', agreement.id, agreement, deps.stage);
   await refuseMisfit(agreement, deps);
   const saved = await deps.config.updateSharingAgreement(agreement, expectedVersion);

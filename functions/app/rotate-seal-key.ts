@@ -1,10 +1,11 @@
 import { type Agency, sealKeysOf } from '#core/catalog/agency.ts';
 import { SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
-import { ConfigRecordNotFound, type ConfigStore, ConfigVersionConflict } from '#ports/config-store.ts';
+import type { ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
 import {
   type AdminChangeDeps,
+  atExpectedVersion,
   type OperatorActor,
   recordAdminChange,
   withNewSealKey,
@@ -31,11 +32,7 @@ export async function rotateSealKey(
   operator: OperatorActor,
   deps: RotateSealKeyDeps,
 ): Promise<Versioned<Agency>> {
-  const current = await deps.config.getAgency(uscc);
-  if (!current) throw new ConfigRecordNotFound('agency', uscc);
-  if (expectedVersion !== undefined && current.version !== expectedVersion) {
-    throw new ConfigVersionConflict('agency', uscc, expectedVersion, current.version);
-  }
+  const current = atExpectedVersion('agency', uscc, await deps.config.getAgency(uscc), expectedVersion);
   const agency = current.value;
   const replaced = agency.sealKey;
   if (replaced === undefined) throw new SealKeyNotRotatable(uscc, agency.roles);

@@ -1,10 +1,11 @@
 import { type Agency, type AgencyRole, sealKeysOf } from '#core/catalog/agency.ts';
 import { OperatorSelfLockout } from '#core/catalog/registration-errors.ts';
-import { ConfigRecordNotFound, type ConfigStore, ConfigVersionConflict } from '#ports/config-store.ts';
+import type { ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
 import {
   type AdminChangeDeps,
+  atExpectedVersion,
   type OperatorActor,
   recordAdminChange,
   refuseDemoInProduction,
@@ -41,11 +42,7 @@ export async function updateAgency(
   operator: OperatorActor,
   deps: UpdateAgencyDeps,
 ): Promise<Versioned<Agency>> {
-  const current = await deps.config.getAgency(uscc);
-  if (!current) throw new ConfigRecordNotFound('agency', uscc);
-  if (current.version !== expectedVersion) {
-    throw new ConfigVersionConflict('agency', uscc, expectedVersion, current.version);
-  }
+  const current = atExpectedVersion('agency', uscc, await deps.config.getAgency(uscc), expectedVersion);
   refuseDemoInProduction('agency', uscc, changes, deps.stage);
   if (uscc === operator.agency && !changes.roles.includes('operator')) {
     throw new OperatorSelfLockout(
