@@ -50,12 +50,7 @@ export async function updateLicenseType(
   operator: OperatorActor,
   deps: LicenseTypeDeps,
 ): Promise<Versioned<LicenseType>> {
-  const _current = atExpectedVersion(
-    'license-type',
-    type.code,
-    await deps.config.getLicenseType(type.code),
-    expectedVersion,
-  );
+  atExpectedVersion('license-type', type.code, await deps.config.getLicenseType(type.code), expectedVersion);
   refuseDemoInProduction('license-type', type.code, type, deps.stage);
   const problems = await issuerProblems(type, deps.config);
   if (problems.length > 0) throw new CatalogCrossCheckFailed('license-type', type.code, problems);

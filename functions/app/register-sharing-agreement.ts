@@ -47,7 +47,7 @@ export async function updateSharingAgreement(
   operator: OperatorActor,
   deps: SharingAgreementDeps,
 ): Promise<Versioned<SharingAgreement>> {
-  const _current = atExpectedVersion(
+  atExpectedVersion(
     'sharing-agreement',
     agreement.id,
     await deps.config.getSharingAgreement(agreement.id),
