@@ -15,14 +15,11 @@ import { environment } from './environment.ts';
 // (ELICENSE_PLATFORM_KEY_ID or ELICENSE_KEY_VAULT_DIR), so the same handlers run in both places.
 // Each is created on first use: a route group that never encrypts needs no field key.
 
-const vault =
-  environment.keys.kind === 'local-vault'
-    ? await LocalKeyVault.open({ dir: environment.keys.dir })
-    : undefined;
+const keys = environment.keys;
+const vault = keys.kind === 'local-vault' ? await LocalKeyVault.open({ dir: keys.dir }) : undefined;
 
 export const signingKeys: SigningKeys =
-  vault ??
-  new KmsSigningKeys({ kms, platformKeyId: (environment.keys as { platformKeyId: string }).platformKeyId });
+  keys.kind === 'kms' ? new KmsSigningKeys({ kms, platformKeyId: keys.platformKeyId }) : vault!;
 
 let fieldCipherInstance: Promise<FieldCipher> | undefined;
 /** Needs ELICENSE_FIELD_KEY_ARN on AWS. */
