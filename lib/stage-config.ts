@@ -49,9 +49,10 @@ export const StageConfigSchema = z
         issuer: z.number().int().min(1),
         retrieval: z.number().int().min(1),
         operator: z.number().int().min(1),
+        holder: z.number().int().min(1),
       })
       .strict()
-      .default({ public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5 })
+      .default({ public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5, holder: 150 })
       .refine((r) => Object.values(r).reduce((a, b) => a + b, 0) <= 900, {
         message: 'reserved concurrency must leave at least 100 of the default 1,000 unreserved',
       }),

@@ -6,7 +6,7 @@ import type { AgencyRole } from '#core/catalog/agency.ts';
 // router authenticates by them, and the OpenAPI description is generated from them.
 
 /** A route group is one Lambda function with its own least-privilege role. */
-export type RouteGroup = 'public' | 'status' | 'issuer' | 'retrieval' | 'operator';
+export type RouteGroup = 'public' | 'status' | 'issuer' | 'retrieval' | 'operator' | 'holder';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ResponseSpec {

@@ -216,7 +216,7 @@ describe('stage configuration', () => {
     expect(() => createApp({ context: { stage: 'missing', stages } })).toThrow(/unknown stage 'missing'/);
     const greedy = {
       ...stages.small,
-      reservedConcurrency: { public: 500, status: 20, issuer: 300, retrieval: 400, operator: 5 },
+      reservedConcurrency: { public: 500, status: 20, issuer: 300, retrieval: 400, operator: 5, holder: 1 },
     };
     expect(() => createApp({ context: { stage: 'greedy', stages: { greedy } } })).toThrow(
       /leave at least 100/,

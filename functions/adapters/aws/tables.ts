@@ -92,6 +92,37 @@ export const singletonTables: readonly TableDefinition[] = [
     hot: true,
   },
   { name: 'status-lists', purpose: 'status list entries and index blocks', partitionKey: pk, sortKey: sk },
+  {
+    name: 'audit-seals',
+    purpose: 'audit checkpoints: the sealed chain head and one item per sealed batch',
+    partitionKey: pk,
+    sortKey: sk,
+  },
+  {
+    name: 'holders',
+    purpose: 'holder accounts, identity-proofing records, device keys, identity bindings',
+    partitionKey: pk,
+    sortKey: sk,
+  },
+  {
+    name: 'applications',
+    purpose: 'license applications (申请 → 审核 → 颁发) and their history',
+    partitionKey: pk,
+    sortKey: sk,
+    // Sparse: only application items carry these attributes.
+    globalIndexes: [
+      {
+        name: 'by-agency-state',
+        partitionKey: { name: 'agencyState', type: 'S' },
+        sortKey: { name: 'updated', type: 'S' },
+      },
+      {
+        name: 'by-holder',
+        partitionKey: { name: 'holderAccount', type: 'S' },
+        sortKey: { name: 'created', type: 'S' },
+      },
+    ],
+  },
 ];
 
 /** One table per data domain and shard: 人口库 person, 法人库 legal entity, … */
