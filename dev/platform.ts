@@ -8,6 +8,7 @@ import { bundleHandler } from '#lib/bundling.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
 import { DEMO_AGENCIES } from './demo/catalog.ts';
 import { type LocalServices, startLocalServices } from './emulators/index.ts';
+import { DEV_OIDC_PATH, openDevOidcIssuer } from './oidc-issuer.ts';
 import { provisionStage } from './provision.ts';
 import { seedDemo } from './seed.ts';
 import { createLocalServer, listen } from './server.ts';
@@ -30,6 +31,8 @@ export interface LocalPlatform {
   url: string;
   port: number;
   services: LocalServices;
+  /** The development OIDC issuer of holder tokens (never on AWS). */
+  holderIssuer: string;
   stop(): Promise<void>;
 }
 
@@ -68,20 +71,30 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
     const bundleDir = join(options.dataDir, 'bundles');
+    let baseUrl = '';
+    const oidc = await openDevOidcIssuer({ dataDir: options.dataDir, baseUrl: () => baseUrl });
     server = createLocalServer({
       stage,
       log,
+      devRoutes: [{ prefix: DEV_OIDC_PATH, handle: oidc.handle }],
       loadHandler: (group) => (options.bundled ? loadBundled(group, bundleDir) : loadSource(group)),
     });
     const port = await listen(server, options.port);
     const url = `http://127.0.0.1:${port}`;
+    baseUrl = url;
     // Handlers load on their first request, after this: they see the URL they are served at.
-    Object.assign(process.env, { ELICENSE_PUBLIC_BASE_URL: url, ELICENSE_KEY_VAULT_DIR: keyVaultDir });
+    Object.assign(process.env, {
+      ELICENSE_PUBLIC_BASE_URL: url,
+      ELICENSE_KEY_VAULT_DIR: keyVaultDir,
+      ELICENSE_HOLDER_ISSUER: oidc.issuer(),
+      ELICENSE_HOLDER_AUDIENCE: oidc.audience,
+    });
     const running = server;
     return {
       url,
       port,
       services,
+      holderIssuer: oidc.issuer(),
       async stop() {
         const closed = new Promise<void>((done) => running.close(() => done()));
         running.closeAllConnections();

@@ -8,15 +8,32 @@ import { fromProxyResult, lambdaContext, readBody, toProxyEvent } from './api-ga
 /** API Gateway's own limit on a request payload. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
+/** A development-only endpoint the local server answers itself, outside the API (never on AWS). */
+export interface DevRoute {
+  /** Path prefix, e.g. `/dev-oidc`. */
+  prefix: string;
+  handle(
+    method: string,
+    url: URL,
+    body: Buffer,
+  ): Promise<{ status: number; headers: Record<string, string>; body: string }>;
+}
+
 export interface LocalServerOptions {
   stage: string;
+  devRoutes?: readonly DevRoute[];
   /** Loads the handler of a route group (from the sources, or from the bundles that ship). */
   loadHandler(group: RouteGroup): Promise<ApiHandler>;
   log?: (line: string) => void;
 }
 
 /** An HTTP server that plays API Gateway in front of the route groups' handlers. */
-export function createLocalServer({ stage, loadHandler, log = () => {} }: LocalServerOptions): Server {
+export function createLocalServer({
+  stage,
+  loadHandler,
+  devRoutes = [],
+  log = () => {},
+}: LocalServerOptions): Server {
   const handlers = new Map<RouteGroup, Promise<ApiHandler>>();
   const handlerOf = (group: RouteGroup) => {
     let handler = handlers.get(group);
@@ -35,6 +52,14 @@ export function createLocalServer({ stage, loadHandler, log = () => {} }: LocalS
     try {
       const match = matchRoute(method, url.pathname);
       const body = await readBody(request, MAX_REQUEST_BYTES);
+      const devRoute = devRoutes.find((d) => url.pathname.startsWith(`${d.prefix}/`));
+      if (devRoute && body !== 'too-large') {
+        const answer = await devRoute.handle(method, url, body);
+        response.writeHead(answer.status, answer.headers);
+        response.end(answer.body);
+        log(`${method} ${url.pathname} → ${answer.status} (development route)`);
+        return;
+      }
       if (!match.route) {
         result =
           match.methods.length > 0

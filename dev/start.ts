@@ -30,10 +30,11 @@ log(`API on ${platform.url} (${options.bundled ? 'bundled handlers' : 'handlers 
 for (const [service, endpoint] of Object.entries(platform.services.endpoints)) {
   if (endpoint) log(`${service}: ${endpoint}`);
 }
+log(`holder tokens (development OIDC issuer, demo accounts in the README): ${platform.holderIssuer}`);
 log(`try: curl ${platform.url}/health — Ctrl-C stops everything`);
 // One machine-readable line for whoever started us (the e2e setup reads it).
 log(
-  `ready ${JSON.stringify({ url: platform.url, endpoints: platform.services.endpoints, emulatorPids: platform.services.pids })}`,
+  `ready ${JSON.stringify({ url: platform.url, holderIssuer: platform.holderIssuer, endpoints: platform.services.endpoints, emulatorPids: platform.services.pids })}`,
 );
 
 let stopping = false;

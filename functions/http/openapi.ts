@@ -6,6 +6,7 @@ import { ProblemSchema } from './schemas.ts';
 type JsonSchema = Record<string, unknown>;
 
 const COMPONENT_PREFIX = '#/components/schemas/';
+const HOLDER_SECURITY_SCHEME = 'holderAccessToken';
 
 /** Builds the OpenAPI 3.1 description of the API from the route table and its zod schemas. */
 export function buildOpenApi(
@@ -31,6 +32,7 @@ export function buildOpenApi(
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of table) {
     const operation = {
+      ...(route.auth.kind === 'holder' ? { security: [{ [HOLDER_SECURITY_SCHEME]: [] }] } : {}),
       operationId: route.operationId,
       summary: route.summary,
       tags: [route.group],
@@ -95,7 +97,18 @@ export function buildOpenApi(
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,
-    components: { schemas },
+    components: {
+      schemas,
+      securitySchemes: {
+        [HOLDER_SECURITY_SCHEME]: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'Holder routes: an OIDC access token of the holder identity provider (the Cognito user pool on AWS; the development issuer /dev-oidc of `npm start` locally).',
+        },
+      },
+    },
   };
 }
 

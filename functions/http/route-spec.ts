@@ -17,10 +17,13 @@ export interface ResponseSpec {
 }
 
 /**
- * Who may call a route: anyone, or an agency whose request is signed (RFC 9421) with one of
- * its active keys and that holds one of the roles.
+ * Who may call a route: anyone; an agency whose request is signed (RFC 9421) with one of its
+ * active keys and that holds one of the roles; or a holder with an OIDC access token.
  */
-export type RouteAuth = { kind: 'none' } | { kind: 'agency'; roles: readonly AgencyRole[] };
+export type RouteAuth =
+  | { kind: 'none' }
+  | { kind: 'agency'; roles: readonly AgencyRole[] }
+  | { kind: 'holder' };
 
 export interface RouteSpec {
   method: HttpMethod;
@@ -40,3 +43,4 @@ export interface RouteSpec {
 }
 
 export const PUBLIC: RouteAuth = { kind: 'none' };
+export const HOLDER: RouteAuth = { kind: 'holder' };

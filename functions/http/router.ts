@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { AgencyAuthenticator } from './agency-auth.ts';
 import { asProblem } from './domain-problems.ts';
+import type { HolderAuthenticator } from './holder-auth.ts';
 import { problemResponse, toProblemResponse } from './problem.ts';
 import { type RouteGroup, type RouteSpec, routes } from './routes.ts';
 
@@ -17,6 +18,8 @@ export interface RouterOptions {
    * problem to answer with. Required when the group has such routes.
    */
   authenticate?: AgencyAuthenticator;
+  /** Authenticates a request to a route whose `auth` is `holder`; required when the group has such routes. */
+  authenticateHolder?: HolderAuthenticator;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface RouterOptions {
 export function createRouter(
   group: RouteGroup,
   implementations: Record<string, RouteImplementation>,
-  { onUnexpectedError, authenticate }: RouterOptions = {},
+  { onUnexpectedError, authenticate, authenticateHolder }: RouterOptions = {},
   table: readonly RouteSpec[] = routes.filter((r) => r.group === group),
 ): RouteImplementation {
   const missing = table.filter((r) => !implementations[r.operationId]).map((r) => r.operationId);
@@ -34,6 +37,9 @@ export function createRouter(
     throw new Error(`route group ${group} has no implementation for ${missing.join(', ')}`);
   if (!authenticate && table.some((r) => r.auth.kind === 'agency')) {
     throw new Error(`route group ${group} has agency routes but no authenticator`);
+  }
+  if (!authenticateHolder && table.some((r) => r.auth.kind === 'holder')) {
+    throw new Error(`route group ${group} has holder routes but no holder authenticator`);
   }
 
   return async (event, context) => {
@@ -54,6 +60,9 @@ export function createRouter(
     try {
       if (route.auth.kind === 'agency') {
         const refused = await authenticate!(event, route.auth.roles);
+        if (refused) return refused;
+      } else if (route.auth.kind === 'holder') {
+        const refused = await authenticateHolder!(event);
         if (refused) return refused;
       }
       return await implementations[route.operationId]!(event, context);

@@ -1,4 +1,5 @@
 import type { HttpMethod, RouteGroup, RouteSpec } from './route-spec.ts';
+import { holderAccountRoutes } from './routes/holder.ts';
 import { issuerRoutes } from './routes/issuer.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { publicRoutes } from './routes/public.ts';
@@ -15,6 +16,7 @@ export const routes: readonly RouteSpec[] = [
   ...issuerRoutes,
   ...retrievalRoutes,
   ...operatorRoutes,
+  ...holderAccountRoutes,
 ];
 
 /**

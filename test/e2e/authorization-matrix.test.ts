@@ -3,6 +3,7 @@ import type { AgencyRole } from '#core/catalog/agency.ts';
 import { demoPrivateKey } from '#dev/demo/catalog.ts';
 import { routes } from '#http/routes.ts';
 import { createAgencyClient } from '../../sdk/agency-client.ts';
+import { asHolder } from './support/holder-tokens.ts';
 
 // Every route × every caller: an unsigned request, and a signed one from a demo agency of each
 // role. An agency route answers 401 unsigned and 403 to a role it does not allow; a caller it
@@ -40,6 +41,29 @@ describe('authorization matrix', () => {
         const response = await fetch(`${endpoint}${concrete(route.path)}`, {
           method: route.method,
           ...(route.method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+        });
+        expect([401, 403]).not.toContain(response.status);
+      });
+      continue;
+    }
+    if (route.auth.kind === 'holder') {
+      it(`${label} refuses a request without an access token with 401`, async () => {
+        const response = await fetch(`${endpoint}${concrete(route.path)}`, { method: route.method });
+        expect(response.status).toBe(401);
+        expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+      });
+      it(`${label} refuses an agency's signed request with 401: agencies are not holders`, async () => {
+        const response = await clients.get('relying')!.request(route.method, concrete(route.path), {
+          ...body(route.method),
+          headers,
+        });
+        expect(response.status).toBe(401);
+      });
+      it(`${label} lets a holder with an access token past authentication`, async () => {
+        const response = await fetch(`${endpoint}${concrete(route.path)}`, {
+          method: route.method,
+          headers: { ...(await asHolder('zhangweiming')), ...headers, 'content-type': 'application/json' },
+          ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { body: '{}' }),
         });
         expect([401, 403]).not.toContain(response.status);
       });

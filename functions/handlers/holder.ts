@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { holderAuthenticator } from '#http/holder-auth.ts';
+import { createRouter } from '#http/router.ts';
+import { accountRoutes } from './holder/account.ts';
+import { logger, withPowertools } from './observability.ts';
+
+// Holder route group: citizens and companies with an OIDC access token. Each part of the group
+// (account, identity, licenses, grants, presentations, applications) keeps its route
+// implementations in functions/handlers/holder/<part>.ts; this module wires them into one router.
+const { ELICENSE_HOLDER_ISSUER: issuer, ELICENSE_HOLDER_AUDIENCE: audience } = z
+  .object({
+    ELICENSE_HOLDER_ISSUER: z.url({ protocol: /^https?$/ }).describe('the OIDC issuer of holder tokens'),
+    ELICENSE_HOLDER_AUDIENCE: z.string().min(1).describe('the app client holder tokens are issued to'),
+  })
+  .parse(process.env);
+
+const router = createRouter(
+  'holder',
+  { ...accountRoutes },
+  {
+    authenticateHolder: holderAuthenticator({
+      issuer,
+      audience,
+      onDependencyError: (error) =>
+        logger.error('the identity provider keys could not be fetched', { error }),
+    }),
+    onUnexpectedError: (error, route) => logger.error('route failed', { error, route: route.operationId }),
+  },
+);
+
+export const handler = withPowertools(router);

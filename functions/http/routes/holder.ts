@@ -1,0 +1,27 @@
+import { HOLDER, type RouteSpec } from '../route-spec.ts';
+import { HolderAccountSchema } from '../schemas/holder.ts';
+
+// Routes of the holder group (one Lambda function, functions/handlers/holder.ts): citizens and
+// companies, authenticated by an OIDC access token (a Cognito user pool on AWS, the development
+// issuer of `npm start` locally). Every holder route answers only about the caller's own
+// account, licenses, grants and applications; another holder's reads as not found.
+
+/** What every holder route may refuse for who calls. */
+export const HOLDER_REFUSALS = {
+  401: { description: 'No access token, or one that is expired, not for this client or not an access token' },
+} as const;
+
+export const holderAccountRoutes: readonly RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/holder/me',
+    group: 'holder',
+    operationId: 'getHolderAccount',
+    summary: 'The holder account the access token names',
+    auth: HOLDER,
+    responses: {
+      200: { description: 'The account', schema: HolderAccountSchema },
+      ...HOLDER_REFUSALS,
+    },
+  },
+];

@@ -1,0 +1,118 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { authenticatedHolder, holderAuthenticator } from '#http/holder-auth.ts';
+
+// The access-token profile of holder routes, without any network: keys from a local JWKS.
+const ISSUER = 'https://cognito-idp.cn-north-1.amazonaws.com/cn-north-1_Example';
+const CLIENT = 'holder-app-client';
+const NOW = new Date('2026-11-27T08:00:00Z');
+const nowSeconds = Math.floor(NOW.getTime() / 1000);
+
+let privateKey: CryptoKey;
+let authenticate: ReturnType<typeof holderAuthenticator>;
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  privateKey = pair.privateKey;
+  const keys = createLocalJWKSet({
+    keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' }],
+  });
+  authenticate = holderAuthenticator({ issuer: ISSUER, audience: CLIENT, keys, now: () => NOW });
+});
+
+/** A Cognito-shaped access token (no `aud`, `client_id` instead) unless the claims say otherwise. */
+const token = (claims: JWTPayload = {}, header: Record<string, unknown> = {}) =>
+  new SignJWT({
+    token_use: 'access',
+    client_id: CLIENT,
+    iss: ISSUER,
+    sub: 'account-1',
+    iat: nowSeconds - 60,
+    exp: nowSeconds + 3600,
+    ...claims,
+  })
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...header })
+    .sign(privateKey);
+
+const event = (authorization?: string) =>
+  ({
+    headers: authorization ? { Authorization: authorization } : {},
+    requestContext: {},
+  }) as unknown as APIGatewayProxyEvent;
+
+async function refusal(authorization?: string): Promise<string> {
+  const answer = await authenticate(event(authorization));
+  expect(answer?.statusCode).toBe(401);
+  return (JSON.parse(answer!.body) as { detail: string }).detail;
+}
+
+describe('holder access tokens', () => {
+  it('accept a Cognito access token and name its subject', async () => {
+    const request = event(`Bearer ${await token()}`);
+    expect(await authenticate(request)).toBeUndefined();
+    expect(authenticatedHolder(request)).toEqual({ account: 'account-1' });
+  });
+
+  it('accept an RFC 9068 access token (typ at+jwt, aud) without token_use', async () => {
+    const jwt = await token(
+      { token_use: undefined, client_id: undefined, aud: [CLIENT, 'other'] },
+      { typ: 'at+jwt' },
+    );
+    expect(await authenticate(event(`Bearer ${jwt}`))).toBeUndefined();
+  });
+
+  it('refuse an ID token, and a JWT that says neither token_use nor at+jwt', async () => {
+    expect(await refusal(`Bearer ${await token({ token_use: 'id', aud: CLIENT })}`)).toMatch(
+      /token_use "id"/,
+    );
+    expect(await refusal(`Bearer ${await token({ token_use: undefined })}`)).toMatch(/typ "none"/);
+  });
+
+  it('refuse another client, another issuer, an expired token and one without iat', async () => {
+    expect(await refusal(`Bearer ${await token({ client_id: 'other' })}`)).toMatch(/client_id "other"/);
+    expect(await refusal(`Bearer ${await token({ client_id: undefined })}`)).toMatch(
+      /neither aud nor client_id/,
+    );
+    expect(await refusal(`Bearer ${await token({ aud: 'other' })}`)).toMatch(/aud "other"/);
+    expect(await refusal(`Bearer ${await token({ iss: `${ISSUER}x` })}`)).toMatch(/iss/);
+    expect(await refusal(`Bearer ${await token({ exp: nowSeconds - 31 })}`)).toMatch(/expired/);
+    expect(await refusal(`Bearer ${await token({ iat: undefined })}`)).toMatch(/iat/);
+  });
+
+  it('tolerate 30 s of clock difference, and no more', async () => {
+    expect(await authenticate(event(`Bearer ${await token({ exp: nowSeconds - 29 })}`))).toBeUndefined();
+    expect(await refusal(`Bearer ${await token({ nbf: nowSeconds + 31 })}`)).toMatch(/nbf/);
+  });
+
+  it('refuse an unsigned token and one with a key the issuer does not publish', async () => {
+    const [, payload] = (await token()).split('.');
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`;
+    expect(await refusal(`Bearer ${none}`)).toMatch(/not a well-formed|algorithm/);
+    expect(await refusal(`Bearer ${await token({}, { kid: 'k2' })}`)).toMatch(
+      /not one the identity provider publishes/,
+    );
+  });
+
+  it('refuse a missing header, another scheme and garbage, with the RFC 6750 challenge', async () => {
+    const answer = await authenticate(event());
+    expect(answer?.headers?.['www-authenticate']).toMatch(/^Bearer error="invalid_request"/);
+    expect(await refusal('Basic dXNlcjpwYXNz')).toMatch(/Bearer access token/);
+    expect(await refusal('Bearer not-a-jwt')).toMatch(/well-formed/);
+  });
+
+  it('answer 503 when the identity provider keys cannot be fetched, and say so', async () => {
+    const errors: unknown[] = [];
+    const unreachable = holderAuthenticator({
+      issuer: ISSUER,
+      audience: CLIENT,
+      keys: async () => {
+        throw new TypeError('fetch failed');
+      },
+      onDependencyError: (error) => errors.push(error),
+    });
+    const answer = await unreachable(event(`Bearer ${await token()}`));
+    expect(answer?.statusCode).toBe(503);
+    expect(errors).toHaveLength(1);
+  });
+});
