@@ -90,6 +90,8 @@ export const singletonTables: readonly TableDefinition[] = [
     sortKey: sk,
     stream: true,
     hot: true,
+    // Sparse: events whose subject names a license, by license (a holder's access history).
+    globalIndexes: [{ name: 'by-license', partitionKey: { name: 'licenseKey', type: 'S' }, sortKey: sk }],
   },
   { name: 'status-lists', purpose: 'status list entries and index blocks', partitionKey: pk, sortKey: sk },
   {
@@ -100,9 +102,11 @@ export const singletonTables: readonly TableDefinition[] = [
   },
   {
     name: 'holders',
-    purpose: 'holder accounts, identity-proofing records, device keys, identity bindings',
+    purpose: 'holder accounts, identity-proofing records, device keys, identity bindings, presentations',
     partitionKey: pk,
     sortKey: sk,
+    // Short-lived items (proofing challenges, presentation references) carry an expiry.
+    timeToLiveAttribute: 'expiresAt',
   },
   {
     name: 'applications',
