@@ -9,6 +9,10 @@ export const problemTypes = {
   'validation-failed': { status: 400, title: 'The request does not match its schema' },
   unauthorized: { status: 401, title: 'The request is not authenticated' },
   forbidden: { status: 403, title: 'The caller may not do this' },
+  'identity-not-proofed': {
+    status: 403,
+    title: 'The holder account is not bound to a proofed identity; complete an identity proofing first',
+  },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'The resource does not support this method' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
