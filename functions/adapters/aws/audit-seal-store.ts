@@ -1,0 +1,332 @@
+// AuditSealStore on the `audit-seals` table and the `audit-archive` bucket.
+//
+//   pk `H#<log id>`  sk `HEAD`                 the chain head: version, seq, checkpoint,
+//                                              last sealed event, `through`
+//   pk `B#<log id>`  sk `<last time>#<seq 12>`  one item per batch: checkpoint, first and last
+//                                              event, archive prefix
+//
+// The manifest (≈ 140 bytes a leaf) lives only in the archive: batch items stay about 1 KB,
+// so the one partition all batches of a log share takes a batch a second at 1 % of its write
+// limit, and the verifier reads leaves from the write-once copy rather than a mutable one.
+//
+// Batches are sorted by their last event's time, then seq. Batches seal consecutive runs of
+// the log in seal order, so last times never decrease with seq and this order is seq order
+// too; a time range is then one Query from its start, and the anchor the item just before.
+// All batches of a log share one partition: the sealer writes about one item a minute.
+//
+// Archive objects: `<log id>/<seq 12>/<checkpoint hash>/{checkpoint.jws, manifest.json,
+// events.jsonl}` (events.jsonl: each event's RFC 8785 bytes, one per line, in seal order). The
+// checkpoint hash in the key makes the key deterministic for a batch yet different for every
+// signing, so a batch signed by a sealer that then lost the race never overwrites the winner's.
+//
+// Order of writes, so that a crash between any two never loses or contradicts evidence:
+//   1. archive objects (write-once: If-None-Match, Object Lock on AWS);
+//   2. one DynamoDB transaction: the batch item, and the head moved iff still at the version
+//      the sealer read.
+// A crash after 1 leaves archive objects that no head names: the head has not moved, so the
+// next run reads the same unsealed events and seals them again (a new checkpoint under a new
+// key); the orphan names a `previous` the chain also continues from, and is ignored by
+// verification, which walks the chain from the table. Nothing in the table ever points at an
+// object that was not written. A loser of a race (step 2 refused) leaves such an orphan too.
+
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { canonicalEventBytes } from '#core/audit/canonical.ts';
+import { checkpointHash, type SealedLeaf } from '#core/audit/checkpoint.ts';
+import { auditEventId, auditTime } from '#core/audit/event.ts';
+import type { AuditTimeRange } from '#ports/audit-log.ts';
+import {
+  type AuditSealStore,
+  type SealAppend,
+  SealChainMoved,
+  type SealedRange,
+  type SealHead,
+  type StoredSealBatch,
+} from '#ports/audit-seal-store.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { issuesOf } from './dynamodb-paging.ts';
+import { TransactionCancelled, transactWrite } from './transact-write.ts';
+
+const HEAD_SK = 'HEAD';
+const position = z.strictObject({ time: auditTime, id: auditEventId });
+
+const headSchema = z.object({
+  version: z.number().int().positive(),
+  seq: z.number().int().nonnegative().optional(),
+  checkpoint: z.string().optional(),
+  lastEvent: position.optional(),
+  through: auditTime,
+});
+
+const batchSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  seq: z.number().int().nonnegative(),
+  checkpoint: z.string(),
+  archivePrefix: z.string(),
+  firstEvent: position,
+  lastEvent: position,
+});
+
+const leafSchema = z.array(z.object({ id: z.string(), time: z.string(), hash: z.string() }));
+
+export interface AuditSealStoreOptions {
+  documents: DynamoDBDocumentClient;
+  table: string;
+  s3: S3Client;
+  archiveBucket: string;
+  logId: string;
+}
+
+export class DynamoAuditSealStore implements AuditSealStore {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #s3: S3Client;
+  readonly #bucket: string;
+  readonly #logId: string;
+
+  constructor(options: AuditSealStoreOptions) {
+    this.#documents = options.documents;
+    this.#table = options.table;
+    this.#s3 = options.s3;
+    this.#bucket = options.archiveBucket;
+    this.#logId = options.logId;
+  }
+
+  get #headKey() {
+    return { pk: `H#${this.#logId}`, sk: HEAD_SK };
+  }
+
+  get #batchPk() {
+    return `B#${this.#logId}`;
+  }
+
+  async readHead(): Promise<SealHead> {
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#table, Key: this.#headKey, ConsistentRead: true }),
+    );
+    if (Item === undefined)
+      return { version: 0, checkpoint: null, seq: null, lastEvent: null, through: null };
+    const parsed = headSchema.safeParse(Item);
+    if (!parsed.success)
+      throw new StoredItemInvalid(this.#table, `${Item.pk} / ${Item.sk}`, issuesOf(parsed.error));
+    const head = parsed.data;
+    return {
+      version: head.version,
+      checkpoint: head.checkpoint ?? null,
+      seq: head.seq ?? null,
+      lastEvent: head.lastEvent ?? null,
+      through: head.through,
+    };
+  }
+
+  async append(input: SealAppend): Promise<SealHead> {
+    const previous = input.expected;
+    const next: SealHead = {
+      version: previous.version + 1,
+      checkpoint: input.batch?.sealed.checkpoint ?? previous.checkpoint,
+      seq: input.batch?.sealed.body.seq ?? previous.seq,
+      lastEvent: input.batch ? input.batch.sealed.body.lastEvent : previous.lastEvent,
+      through: input.through,
+    };
+    const headItem = {
+      ...this.#headKey,
+      version: next.version,
+      through: next.through,
+      ...(next.seq === null ? {} : { seq: next.seq }),
+      ...(next.checkpoint === null ? {} : { checkpoint: next.checkpoint }),
+      ...(next.lastEvent === null ? {} : { lastEvent: next.lastEvent }),
+    };
+    const condition =
+      previous.version === 0
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': previous.version },
+          };
+
+    if (input.batch === undefined) {
+      try {
+        await this.#documents.send(new PutCommand({ TableName: this.#table, Item: headItem, ...condition }));
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) throw new SealChainMoved(previous.version);
+        throw error;
+      }
+      return next;
+    }
+
+    const { sealed, events } = input.batch;
+    const { body } = sealed;
+    const prefix = `${this.#logId}/${seqKey(body.seq)}/${checkpointHash(sealed.checkpoint)}`;
+    await this.#archive(prefix, sealed.checkpoint, sealed.manifest, events);
+    try {
+      await transactWrite(
+        this.#documents,
+        [
+          {
+            Put: {
+              TableName: this.#table,
+              Item: {
+                pk: this.#batchPk,
+                sk: `${body.lastEvent.time}#${seqKey(body.seq)}`,
+                seq: body.seq,
+                checkpoint: sealed.checkpoint,
+                firstEvent: body.firstEvent,
+                lastEvent: body.lastEvent,
+                sealedAt: body.sealedAt,
+                archivePrefix: prefix,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Put: { TableName: this.#table, Item: headItem, ...condition } },
+        ],
+        'appendAuditSeal',
+      );
+    } catch (error) {
+      if (
+        error instanceof TransactionCancelled &&
+        error.reasons.some((r) => r.code === 'ConditionalCheckFailed')
+      ) {
+        throw new SealChainMoved(previous.version);
+      }
+      throw error;
+    }
+    return next;
+  }
+
+  async #archive(
+    prefix: string,
+    checkpoint: string,
+    manifest: readonly SealedLeaf[],
+    events: readonly Parameters<typeof canonicalEventBytes>[0][],
+  ): Promise<void> {
+    const lines = events.map((event) => Buffer.from(canonicalEventBytes(event)).toString('utf8')).join('\n');
+    const objects: [string, string, string][] = [
+      ['events.jsonl', `${lines}\n`, 'application/jsonl'],
+      ['manifest.json', JSON.stringify(manifest), 'application/json'],
+      // Last: a checkpoint in the archive means its batch's other objects are there too.
+      ['checkpoint.jws', checkpoint, 'application/jose'],
+    ];
+    for (const [name, body, contentType] of objects) {
+      try {
+        await this.#s3.send(
+          new PutObjectCommand({
+            Bucket: this.#bucket,
+            Key: `${prefix}/${name}`,
+            Body: body,
+            ContentType: contentType,
+            ChecksumAlgorithm: 'SHA256',
+            IfNoneMatch: '*',
+          }),
+        );
+      } catch (error) {
+        // Already archived by an earlier attempt at this very checkpoint: same key, same bytes.
+        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412)
+          throw error;
+      }
+    }
+  }
+
+  async batchesCovering(range: AuditTimeRange): Promise<SealedRange> {
+    const from = range.from.toISOString();
+    const to = range.to.toISOString();
+    const items: z.infer<typeof batchSchema>[] = [];
+    if (from >= to) return { batches: [], anchor: null };
+    let startKey: Record<string, unknown> | undefined;
+    let firstSk: string | undefined;
+    scan: do {
+      const page = await this.#documents.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND sk >= :from',
+          ExpressionAttributeValues: { ':pk': this.#batchPk, ':from': from },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const batch = this.#batch(item);
+        if (batch.firstEvent.time >= to) break scan;
+        firstSk ??= batch.sk;
+        items.push(batch);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+
+    const batches = await this.#withManifests(items);
+    const first = batches[0];
+    if (first === undefined || first.seq === 0 || firstSk === undefined) return { batches, anchor: null };
+    const { Items = [] } = await this.#documents.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND sk < :first',
+        ExpressionAttributeValues: { ':pk': this.#batchPk, ':first': firstSk },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const before = Items[0];
+    return { batches, anchor: before === undefined ? null : this.#batch(before).checkpoint };
+  }
+
+  #batch(item: Record<string, unknown>): z.infer<typeof batchSchema> {
+    const parsed = batchSchema.safeParse(item);
+    if (!parsed.success) {
+      throw new StoredItemInvalid(
+        this.#table,
+        `${String(item.pk)} / ${String(item.sk)}`,
+        issuesOf(parsed.error),
+      );
+    }
+    return parsed.data;
+  }
+
+  /** Each batch with its manifest read from the archive, a few reads at a time. */
+  async #withManifests(items: readonly z.infer<typeof batchSchema>[]): Promise<StoredSealBatch[]> {
+    const batches: StoredSealBatch[] = [];
+    for (let i = 0; i < items.length; i += MANIFEST_READS) {
+      const slice = items.slice(i, i + MANIFEST_READS);
+      const manifests = await Promise.all(slice.map((item) => this.#manifest(item.archivePrefix)));
+      slice.forEach(({ seq, checkpoint, firstEvent, lastEvent }, j) => {
+        batches.push({ seq, checkpoint, manifest: manifests[j]!, firstEvent, lastEvent });
+      });
+    }
+    return batches;
+  }
+
+  async #manifest(prefix: string): Promise<SealedLeaf[]> {
+    try {
+      const object = await this.#s3.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: `${prefix}/manifest.json` }),
+      );
+      return parseManifest((await object.Body?.transformToString('utf8')) ?? '');
+    } catch (error) {
+      // A manifest missing from the archive verifies as no leaves: a finding, not a crash.
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound') return [];
+      throw error;
+    }
+  }
+}
+
+const MANIFEST_READS = 16;
+
+/**
+ * The archived manifest as leaves; an altered manifest that no longer parses becomes no leaves,
+ * which the verifier reports as a manifest that does not reproduce its signed checkpoint.
+ */
+function parseManifest(text: string): SealedLeaf[] {
+  try {
+    const parsed = leafSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
+
+function seqKey(seq: number): string {
+  return String(seq).padStart(12, '0');
+}

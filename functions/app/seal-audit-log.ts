@@ -1,0 +1,157 @@
+import { sealBatch } from '#core/audit/checkpoint.ts';
+import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
+import type { AuditLogReader } from '#ports/audit-log.ts';
+import type { AuditPosition, AuditSealStore, SealHead } from '#ports/audit-seal-store.ts';
+import type { SigningKeys } from '#ports/signer.ts';
+
+// Sealing the audit log: every event that has settled and is not yet sealed is cut into
+// batches in seal order, each batch sealed into a checkpoint signed with the platform key and
+// chained to the one before, and appended to the seal store.
+//
+// The settle window: writers stamp an event's time when they build it and write it a moment
+// later, so an event can land slightly in the past — at most the life of the request that
+// writes it (API Gateway ends every integration at 29 s). Sealing only events older than the
+// window (60 s by default) means no event can still appear behind the sealed position; one that
+// does (a writer slower than the window) is never sealed and `audit verify` reports it as
+// inserted, which is what an event appearing after the fact looks like.
+
+export interface AuditSealing {
+  log: Pick<AuditLogReader, 'readRange'>;
+  seals: AuditSealStore;
+  keys: Pick<SigningKeys, 'platformKey'>;
+  logId: string;
+  now: () => Date;
+  /** Events younger than this are left for a later run. */
+  settleSeconds: number;
+  /** Most events in one batch (one checkpoint, one Merkle tree). */
+  batchSize: number;
+  /** Most batches one run seals, so a backlog is worked off over runs of bounded length. */
+  maxBatchesPerRun: number;
+  /**
+   * Where a log that was never sealed starts, given the time of the first run: the sealer
+   * reads from there. Events older than it are never sealed.
+   */
+  origin: (now: Date) => Date;
+}
+
+export interface SealedBatchSummary {
+  seq: number;
+  events: number;
+  firstEvent: AuditPosition;
+  lastEvent: AuditPosition;
+}
+
+export interface SealRun {
+  batches: SealedBatchSummary[];
+  /** Events before this time are sealed (or were absent when the sealer read). */
+  through: string | null;
+  /** Age in seconds of the oldest event not yet sealed; 0 when every event is sealed. */
+  lagSeconds: number;
+  /** False when the run stopped at maxBatchesPerRun with settled events left. */
+  complete: boolean;
+}
+
+export class AuditSealingMisconfigured extends Error {
+  readonly code = 'AUDIT_SEALING_MISCONFIGURED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditSealingMisconfigured';
+  }
+}
+
+const READ_PAGE = 1000;
+
+/**
+ * Seals what has settled since the last run. Rejects with SealChainMoved when another sealer
+ * appended first; the batches this run appended before that stay sealed.
+ */
+export async function sealAuditLog(deps: AuditSealing): Promise<SealRun> {
+  checkSettings(deps);
+  const now = deps.now();
+  const upTo = new Date(now.getTime() - deps.settleSeconds * 1000).toISOString();
+  let head = await deps.seals.readHead();
+  const start = head.through ?? deps.origin(now).toISOString();
+  const sealedBefore = head.lastEvent;
+  const batches: SealedBatchSummary[] = [];
+  let pending: AuditEvent[] = [];
+  let complete = true;
+
+  const seal = async (events: AuditEvent[], through: string): Promise<void> => {
+    const { signer } = await deps.keys.platformKey();
+    const sealed = await sealBatch(
+      {
+        logId: deps.logId,
+        seq: head.seq === null ? 0 : head.seq + 1,
+        events,
+        previous: head.checkpoint,
+        sealedAt: deps.now(),
+      },
+      signer,
+    );
+    head = await deps.seals.append({ expected: head, batch: { sealed, events }, through });
+    batches.push({
+      seq: sealed.body.seq,
+      events: events.length,
+      firstEvent: sealed.body.firstEvent,
+      lastEvent: sealed.body.lastEvent,
+    });
+  };
+
+  if (start < upTo) {
+    const range = { from: new Date(start), to: new Date(upTo) };
+    let cursor: string | undefined;
+    read: do {
+      const page = await deps.log.readRange(range, {
+        limit: Math.min(READ_PAGE, deps.batchSize),
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      for (const event of page.items) {
+        if (sealedBefore !== null && compareAuditEvents(event, sealedBefore) <= 0) continue;
+        if (batches.length === deps.maxBatchesPerRun) {
+          complete = false;
+          break read;
+        }
+        pending.push(event);
+        if (pending.length === deps.batchSize) {
+          // Events at this batch's last time may follow in the next: `through` stays at that time.
+          await seal(pending, event.time);
+          pending = [];
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    if (complete) {
+      if (pending.length > 0) await seal(pending, upTo);
+      else head = await deps.seals.append({ expected: head, through: upTo });
+    }
+  }
+
+  return { batches, through: head.through, lagSeconds: await oldestUnsealedAge(deps, head, now), complete };
+}
+
+/** Seconds since the oldest event after the sealed position was stamped; 0 when there is none. */
+async function oldestUnsealedAge(deps: AuditSealing, head: SealHead, now: Date): Promise<number> {
+  if (head.through === null || head.through >= now.toISOString()) return 0;
+  const range = { from: new Date(head.through), to: now };
+  let cursor: string | undefined;
+  do {
+    const page = await deps.log.readRange(range, { limit: 16, ...(cursor === undefined ? {} : { cursor }) });
+    const oldest = page.items.find(
+      (event) => head.lastEvent === null || compareAuditEvents(event, head.lastEvent) > 0,
+    );
+    if (oldest !== undefined) return Math.max(0, (now.getTime() - Date.parse(oldest.time)) / 1000);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return 0;
+}
+
+function checkSettings(deps: AuditSealing): void {
+  const problems: string[] = [];
+  if (!(Number.isFinite(deps.settleSeconds) && deps.settleSeconds >= 0))
+    problems.push(`settleSeconds ≥ 0, found ${deps.settleSeconds}`);
+  if (!(Number.isInteger(deps.batchSize) && deps.batchSize >= 1))
+    problems.push(`batchSize a positive integer, found ${deps.batchSize}`);
+  if (!(Number.isInteger(deps.maxBatchesPerRun) && deps.maxBatchesPerRun >= 1))
+    problems.push(`maxBatchesPerRun a positive integer, found ${deps.maxBatchesPerRun}`);
+  if (problems.length > 0) throw new AuditSealingMisconfigured(`expected ${problems.join('; ')}`);
+}

@@ -1,0 +1,131 @@
+import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
+import { type AuditFinding, verifyAuditRange } from '#core/audit/verify-range.ts';
+import type { PublicJwk } from '#core/jws.ts';
+import type { AuditLogReader, StoredAuditEvent } from '#ports/audit-log.ts';
+import type { AuditPosition, AuditSealStore } from '#ports/audit-seal-store.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+
+// Verifying the audit log over a time range: the events as stored now against the sealed
+// batches that cover them. Batches are checked whole, so the events read extend to the edges
+// of the first and last batch touching the range. Events the sealer has not reached yet (after
+// the head's position) are counted as pending, not judged: nothing has sealed them.
+
+export interface AuditVerification {
+  log: Pick<AuditLogReader, 'readStoredRange'>;
+  seals: Pick<AuditSealStore, 'readHead' | 'batchesCovering'>;
+  logId: string;
+  /** The platform's checkpoint keys, current and retired, from a source the verifier trusts. */
+  publicJwks: readonly PublicJwk[];
+}
+
+/** A stored item the log reader refused to read as an event (its keys or copies disagree). */
+export interface UnreadableItemFinding {
+  kind: 'stored-item-unreadable';
+  key: string;
+  issues: readonly { path: string; message: string }[];
+}
+
+export type AuditLogFinding = AuditFinding | UnreadableItemFinding;
+
+export interface AuditLogReport {
+  ok: boolean;
+  logId: string;
+  range: { from: string; to: string };
+  /** The span actually read: the range widened to whole batches. */
+  checked: { from: string; to: string };
+  eventsChecked: number;
+  batchesChecked: number;
+  /** Events in the range that the sealer has not reached yet. */
+  pendingEvents: number;
+  sealedThrough: string | null;
+  findings: AuditLogFinding[];
+}
+
+export class AuditRangeInvalid extends Error {
+  readonly code = 'AUDIT_RANGE_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditRangeInvalid';
+  }
+}
+
+const READ_PAGE = 1000;
+
+export async function verifyAuditLog(
+  input: { from: Date; to: Date },
+  deps: AuditVerification,
+): Promise<AuditLogReport> {
+  const { from, to } = input;
+  if (!Number.isFinite(from.getTime()) || !Number.isFinite(to.getTime()) || from >= to) {
+    throw new AuditRangeInvalid(
+      `expected a range whose start is before its end, found ${String(from)} to ${String(to)}`,
+    );
+  }
+  const head = await deps.seals.readHead();
+  const { batches, anchor } = await deps.seals.batchesCovering({ from, to });
+  const first = batches[0];
+  const last = batches[batches.length - 1];
+  const lo =
+    first !== undefined && first.firstEvent.time < from.toISOString()
+      ? new Date(first.firstEvent.time)
+      : from;
+  const hi =
+    last !== undefined && last.lastEvent.time >= to.toISOString()
+      ? new Date(Date.parse(last.lastEvent.time) + 1)
+      : to;
+
+  const frontier = { through: head.through, lastEvent: head.lastEvent };
+  const sealable: unknown[] = [];
+  let pendingEvents = 0;
+  const findings: AuditLogFinding[] = [];
+  try {
+    let cursor: string | undefined;
+    do {
+      const page = await deps.log.readStoredRange(
+        { from: lo, to: hi },
+        { limit: READ_PAGE, ...(cursor === undefined ? {} : { cursor }) },
+      );
+      for (const stored of page.items) {
+        if (beyondSealed(stored, frontier)) pendingEvents += 1;
+        else sealable.push(stored.event);
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+  } catch (error) {
+    if (!(error instanceof StoredItemInvalid)) throw error;
+    // The reader stops at an item whose keys and copies disagree; the events before it are
+    // still compared, and the item itself is a finding.
+    findings.push({ kind: 'stored-item-unreadable', key: error.key, issues: error.issues });
+  }
+
+  const report = verifyAuditRange({
+    logId: deps.logId,
+    events: sealable,
+    batches,
+    publicJwks: deps.publicJwks,
+    anchor,
+  });
+  findings.push(...report.findings);
+  return {
+    ok: findings.length === 0,
+    logId: deps.logId,
+    range: { from: from.toISOString(), to: to.toISOString() },
+    checked: { from: lo.toISOString(), to: hi.toISOString() },
+    eventsChecked: report.eventsChecked,
+    batchesChecked: report.batchesChecked,
+    pendingEvents,
+    sealedThrough: head.through,
+    findings,
+  };
+}
+
+/** Whether the sealer has not reached this stored event yet (by its stored position). */
+function beyondSealed(
+  stored: StoredAuditEvent,
+  frontier: { through: string | null; lastEvent: AuditPosition | null },
+): boolean {
+  if (frontier.through === null) return true;
+  if (stored.time < frontier.through) return false;
+  const position: Pick<AuditEvent, 'time' | 'id'> = { time: stored.time, id: stored.id };
+  return frontier.lastEvent === null || compareAuditEvents(position, frontier.lastEvent) > 0;
+}

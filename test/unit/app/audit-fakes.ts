@@ -1,0 +1,82 @@
+// In-memory audit log and seal store with the ports' semantics (half-open time ranges, seal
+// order, paging with cursors, a conditional append), for the sealing and verification use cases.
+import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
+import type { AuditLogReader, AuditTimeRange, StoredAuditEvent } from '#ports/audit-log.ts';
+import {
+  type AuditSealStore,
+  type SealAppend,
+  SealChainMoved,
+  type SealedRange,
+  type SealHead,
+  type StoredSealBatch,
+} from '#ports/audit-seal-store.ts';
+import type { Page, PageRequest } from '#ports/page.ts';
+
+/** The log as stored: each entry's place (time, id) and its event JSON, which a test may alter. */
+export class MemoryAuditLog implements AuditLogReader {
+  readonly stored: StoredAuditEvent[] = [];
+
+  add(...events: AuditEvent[]): void {
+    for (const event of events)
+      this.stored.push({ time: event.time, id: event.id, event: structuredClone(event) });
+    this.stored.sort(compareAuditEvents);
+  }
+
+  async readRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<AuditEvent>> {
+    const read = await this.readStoredRange(range, page);
+    return { ...read, items: read.items.map((s) => s.event as AuditEvent) };
+  }
+
+  async readStoredRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<StoredAuditEvent>> {
+    const from = range.from.toISOString();
+    const to = range.to.toISOString();
+    const inRange = this.stored.filter((s) => s.time >= from && s.time < to);
+    const start = page?.cursor === undefined ? 0 : Number(page.cursor);
+    const limit = page?.limit ?? 100;
+    const items = inRange.slice(start, start + limit);
+    return start + limit < inRange.length ? { items, cursor: String(start + limit) } : { items };
+  }
+}
+
+export class MemorySealStore implements AuditSealStore {
+  head: SealHead = { version: 0, checkpoint: null, seq: null, lastEvent: null, through: null };
+  readonly batches: StoredSealBatch[] = [];
+  /** Runs inside append before the version check: lets a test move the head "concurrently". */
+  beforeAppend: (() => Promise<void>) | undefined;
+
+  async readHead(): Promise<SealHead> {
+    return { ...this.head };
+  }
+
+  async append(input: SealAppend): Promise<SealHead> {
+    await this.beforeAppend?.();
+    if (input.expected.version !== this.head.version) throw new SealChainMoved(input.expected.version);
+    const batch = input.batch?.sealed;
+    if (batch !== undefined) {
+      this.batches.push({
+        seq: batch.body.seq,
+        checkpoint: batch.checkpoint,
+        manifest: batch.manifest,
+        firstEvent: batch.body.firstEvent,
+        lastEvent: batch.body.lastEvent,
+      });
+    }
+    this.head = {
+      version: this.head.version + 1,
+      checkpoint: batch?.checkpoint ?? this.head.checkpoint,
+      seq: batch?.body.seq ?? this.head.seq,
+      lastEvent: batch?.body.lastEvent ?? this.head.lastEvent,
+      through: input.through,
+    };
+    return { ...this.head };
+  }
+
+  async batchesCovering(range: AuditTimeRange): Promise<SealedRange> {
+    const from = range.from.toISOString();
+    const to = range.to.toISOString();
+    const index = this.batches.findIndex((b) => b.lastEvent.time >= from);
+    if (index === -1) return { batches: [], anchor: null };
+    const batches = this.batches.slice(index).filter((b) => b.firstEvent.time < to);
+    return { batches, anchor: index === 0 ? null : this.batches[index - 1]!.checkpoint };
+  }
+}

@@ -1,0 +1,98 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
+import { sealAuditLog } from '#app/seal-audit-log.ts';
+import { AuditRangeInvalid, type AuditVerification, verifyAuditLog } from '#app/verify-audit-log.ts';
+import { auditEvent } from '../audit/fixtures.ts';
+import { MemoryAuditLog, MemorySealStore } from './audit-fakes.ts';
+
+const signer = new SoftwareEs256Signer('platform-test');
+const LOG = 'elicense-test-audit';
+// auditEvent(n) is stamped n seconds after this.
+const T0 = Date.parse('2025-03-01T08:00:00.000Z');
+const iso = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+let log: MemoryAuditLog;
+let seals: MemorySealStore;
+let deps: AuditVerification;
+
+/** 20 events, one a second, sealed in batches of 5 by a run at T0 + 200 s; two more after that. */
+beforeEach(async () => {
+  log = new MemoryAuditLog();
+  seals = new MemorySealStore();
+  log.add(...Array.from({ length: 20 }, (_, n) => auditEvent(n)));
+  await sealAuditLog({
+    log,
+    seals,
+    keys: { platformKey: async () => ({ keyRef: 'local:platform', signer, publicJwk: signer.publicJwk }) },
+    logId: LOG,
+    now: () => new Date(T0 + 200_000),
+    settleSeconds: 60,
+    batchSize: 5,
+    maxBatchesPerRun: 10,
+    origin: () => new Date(T0),
+  });
+  log.add({ ...auditEvent(20), time: iso(150) }, { ...auditEvent(21), time: iso(160) });
+  deps = { log, seals, logId: LOG, publicJwks: [signer.publicJwk] };
+});
+
+const stored = (id: string) => log.stored.find((s) => s.id === id)!;
+
+describe('verifyAuditLog', () => {
+  it('finds nothing in an untouched log and counts the events the sealer has not reached', async () => {
+    const report = await verifyAuditLog({ from: new Date(T0), to: new Date(T0 + 3_600_000) }, deps);
+    expect(report).toMatchObject({
+      ok: true,
+      eventsChecked: 20,
+      batchesChecked: 4,
+      pendingEvents: 2,
+      sealedThrough: iso(140),
+      findings: [],
+    });
+  });
+
+  it('checks whole batches: a range inside the log widens to its batches and starts from the anchor', async () => {
+    const report = await verifyAuditLog({ from: new Date(iso(7)), to: new Date(iso(12)) }, deps);
+    expect(report).toMatchObject({
+      ok: true,
+      checked: { from: iso(5), to: new Date(T0 + 14_001).toISOString() },
+      eventsChecked: 10,
+      batchesChecked: 2,
+    });
+  });
+
+  it('names a changed, a dropped, an inserted and the reordered events', async () => {
+    (stored('evt-00003').event as { outcome: string }).outcome = 'denied';
+    log.stored.splice(
+      log.stored.findIndex((s) => s.id === 'evt-00008'),
+      1,
+    );
+    log.add({ ...auditEvent(99), time: iso(12.5) });
+    // 15, 16, 17 stored as 17, 16, 15: moving two of them (16 and 17) restores seal order.
+    const a = stored('evt-00015');
+    const b = stored('evt-00017');
+    [a.event, b.event] = [b.event, a.event];
+
+    const report = await verifyAuditLog({ from: new Date(T0), to: new Date(iso(20)) }, deps);
+
+    expect(report.ok).toBe(false);
+    const byKind = (kind: string) =>
+      report.findings.filter((f) => f.kind === kind).map((f) => ('eventId' in f ? f.eventId : null));
+    expect(byKind('event-changed')).toEqual(['evt-00003']);
+    expect(byKind('event-dropped')).toEqual(['evt-00008']);
+    expect(byKind('event-inserted')).toEqual(['evt-00099']);
+    expect(byKind('event-reordered').sort()).toEqual(['evt-00016', 'evt-00017']);
+    expect(report.findings).toHaveLength(5);
+  });
+
+  it('notices a batch dropped from the store at the start of the range by its anchor', async () => {
+    seals.batches.splice(1, 1);
+    const report = await verifyAuditLog({ from: new Date(iso(10)), to: new Date(iso(15)) }, deps);
+    expect(report.findings.map((f) => f.kind)).toContain('checkpoint-chain-broken');
+  });
+
+  it('refuses a range that ends before it starts', async () => {
+    await expect(verifyAuditLog({ from: new Date(iso(10)), to: new Date(iso(5)) }, deps)).rejects.toThrow(
+      AuditRangeInvalid,
+    );
+  });
+});
