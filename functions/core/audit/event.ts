@@ -50,6 +50,13 @@ export const KNOWN_AUDIT_ACTIONS = [
   'license_type.updated',
   'sharing_agreement.registered',
   'sharing_agreement.updated',
+  'application.submitted',
+  'application.info_requested',
+  'application.responded',
+  'application.approved',
+  'application.rejected',
+  'application.withdrawn',
+  'application.viewed',
 ] as const;
 
 export const auditEventSchema = z.strictObject({
