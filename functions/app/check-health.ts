@@ -6,16 +6,40 @@ export interface DependencyCheck {
   error?: string;
 }
 
+/** How far audit sealing is behind: seconds since the sealed position, against the allowed most. */
+export interface AuditSealCheck {
+  /** `unknown` before the first seal, or when the position could not be read. */
+  status: 'ok' | 'behind' | 'unknown';
+  lagSeconds: number | null;
+  maxLagSeconds: number;
+  error?: string;
+}
+
 export interface HealthReport {
   status: 'ok' | 'degraded';
   checks: Record<string, DependencyCheck>;
+  auditSeal?: AuditSealCheck;
 }
 
-/** Asks every dependency at once, each bounded by a timeout; one unreachable dependency degrades the platform. */
+export interface SealLagSource {
+  maxLagSeconds: number;
+  /** Seconds sealing is behind now; null before anything was sealed. */
+  lagSeconds(): Promise<number | null>;
+}
+
+/**
+ * Asks every dependency at once, each bounded by a timeout; one unreachable dependency degrades
+ * the platform, and so does audit sealing behind by more than its allowed lag.
+ */
 export async function checkHealth(
   probes: readonly DependencyProbe[],
-  { timeoutMs = 2_000, now = () => performance.now() }: { timeoutMs?: number; now?: () => number } = {},
+  {
+    timeoutMs = 2_000,
+    now = () => performance.now(),
+    sealLag,
+  }: { timeoutMs?: number; now?: () => number; sealLag?: SealLagSource } = {},
 ): Promise<HealthReport> {
+  const auditSeal = sealLag === undefined ? undefined : checkSealLag(sealLag);
   const entries = await Promise.all(
     probes.map(async (probe): Promise<[string, DependencyCheck]> => {
       const started = now();
@@ -30,8 +54,22 @@ export async function checkHealth(
     }),
   );
   const checks = Object.fromEntries(entries);
-  const status = entries.every(([, c]) => c.status === 'up') ? 'ok' : 'degraded';
-  return { status, checks };
+  const seal = await auditSeal;
+  const healthy = entries.every(([, c]) => c.status === 'up') && seal?.status !== 'behind';
+  return { status: healthy ? 'ok' : 'degraded', checks, ...(seal === undefined ? {} : { auditSeal: seal }) };
+}
+
+async function checkSealLag(source: SealLagSource): Promise<AuditSealCheck> {
+  const { maxLagSeconds } = source;
+  try {
+    const lag = await source.lagSeconds();
+    if (lag === null) return { status: 'unknown', lagSeconds: null, maxLagSeconds };
+    const lagSeconds = Math.round(lag);
+    return { status: lag > maxLagSeconds ? 'behind' : 'ok', lagSeconds, maxLagSeconds };
+  } catch (error) {
+    // The table's own probe reports it unreachable; this says only that the lag is not known.
+    return { status: 'unknown', lagSeconds: null, maxLagSeconds, error: describe(error) };
+  }
 }
 
 function describe(error: unknown): string {

@@ -155,3 +155,17 @@ function checkSettings(deps: AuditSealing): void {
     problems.push(`maxBatchesPerRun a positive integer, found ${deps.maxBatchesPerRun}`);
   if (problems.length > 0) throw new AuditSealingMisconfigured(`expected ${problems.join('; ')}`);
 }
+
+/**
+ * Seconds since the sealed position (`through`), null before the first run: one read, for the
+ * health check. It bounds the age of any unsealed event from above (they are all younger), and
+ * keeps growing when the sealer stops running, even while no events arrive.
+ */
+export async function auditSealLagSeconds(deps: {
+  seals: Pick<AuditSealStore, 'readHead'>;
+  now: () => Date;
+}): Promise<number | null> {
+  const { through } = await deps.seals.readHead();
+  if (through === null) return null;
+  return Math.max(0, (deps.now().getTime() - Date.parse(through)) / 1000);
+}

@@ -1,8 +1,11 @@
+import { auditLogIdOf, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { dynamoDbTableProbe, s3BucketProbe } from '#adapters/aws/probes.ts';
 import { DynamoDbStatusReader } from '#adapters/aws/status-reader.ts';
+import { tableEnvVar } from '#adapters/aws/tables.ts';
 import { checkHealth } from '#app/check-health.ts';
 import { publishJwks } from '#app/publish-jwks.ts';
+import { auditSealLagSeconds } from '#app/seal-audit-log.ts';
 import { verifyLicense } from '#app/verify-license.ts';
 import { buildOpenApi } from '#http/openapi.ts';
 import { HttpProblem } from '#http/problem.ts';
@@ -14,6 +17,7 @@ import { documents, dynamodb, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
 import { signingKeys } from './key-material.ts';
 import { logger, withPowertools } from './observability.ts';
+import { parseMaxSealLagSeconds } from './sealer-settings.ts';
 
 // Public route group: no caller authentication. It reads the catalog and status entries and
 // the public halves of keys; it holds no decrypt and no sign permission.
@@ -21,15 +25,26 @@ const configTable = table('config');
 const config = new DynamoConfigStore(documents, configTable);
 const statuses = new DynamoDbStatusReader(documents, table('status-lists'));
 const probes = [dynamoDbTableProbe(dynamodb, configTable), s3BucketProbe(s3, bucket('documents'))];
+// The sealing lag, when the audit-seals table is bound (RO) to this function: one read per check.
+const sealsTable = process.env[tableEnvVar({ name: 'audit-seals' })];
+const sealLag = sealsTable
+  ? {
+      maxLagSeconds: parseMaxSealLagSeconds(process.env),
+      lagSeconds: () => auditSealLagSeconds({ seals: sealHead(sealsTable), now: () => new Date() }),
+    }
+  : undefined;
 const openApi = JSON.stringify(buildOpenApi(undefined, environment.version));
+function sealHead(sealsTable: string) {
+  return new DynamoAuditSealStore({ documents, table: sealsTable, logId: auditLogIdOf(environment.stage) });
+}
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const router = createRouter(
   'public',
   {
     async getHealth() {
-      const report = await checkHealth(probes);
-      if (report.status !== 'ok') logger.warn('dependency unreachable', { report });
+      const report = await checkHealth(probes, sealLag ? { sealLag } : {});
+      if (report.status !== 'ok') logger.warn('platform degraded', { report });
       return jsonResponse(report.status === 'ok' ? 200 : 503, report);
     },
     async getOpenApi() {

@@ -31,8 +31,7 @@ const sealing = {
   seals: new DynamoAuditSealStore({
     documents,
     table: table('audit-seals'),
-    s3,
-    archiveBucket: bucket('audit-archive'),
+    archive: { s3, bucket: bucket('audit-archive') },
     logId: auditLogIdOf(environment.stage),
   }),
   keys: signingKeys,

@@ -28,12 +28,26 @@ export const DependencyCheckSchema = z
   })
   .meta({ id: 'DependencyCheck' });
 
+export const AuditSealCheckSchema = z
+  .object({
+    status: z.enum(['ok', 'behind', 'unknown']),
+    lagSeconds: z.number().nonnegative().nullable().describe('Seconds since the sealed position'),
+    maxLagSeconds: z.number().positive(),
+    error: z.string().optional(),
+  })
+  .meta({ id: 'AuditSealCheck', description: 'How far audit sealing is behind' });
+
 export const HealthSchema = z
   .object({
     status: z.enum(['ok', 'degraded']),
     checks: z.record(z.string(), DependencyCheckSchema),
+    auditSeal: AuditSealCheckSchema.optional(),
   })
-  .meta({ id: 'Health', description: 'Reachability of each dependency; 503 when any is down' });
+  .meta({
+    id: 'Health',
+    description:
+      'Reachability of each dependency and the audit sealing lag; 503 when any is down or sealing is behind',
+  });
 
 export type Health = z.infer<typeof HealthSchema>;
 

@@ -35,3 +35,47 @@ describe('checkHealth', () => {
     expect(report.checks.kms).toMatchObject({ status: 'down', error: 'no answer within 20 ms' });
   });
 });
+
+describe('checkHealth with the audit sealing lag', () => {
+  const lag = (seconds: number | null, maxLagSeconds = 300) => ({
+    maxLagSeconds,
+    lagSeconds: async () => seconds,
+  });
+
+  it('is degraded and names the lag when sealing is further behind than allowed', async () => {
+    const report = await checkHealth([up('dynamodb')], { sealLag: lag(412.4) });
+    expect(report.status).toBe('degraded');
+    expect(report.auditSeal).toEqual({ status: 'behind', lagSeconds: 412, maxLagSeconds: 300 });
+    expect(report.checks.dynamodb?.status).toBe('up');
+  });
+
+  it('is ok while sealing is within the allowed lag', async () => {
+    const report = await checkHealth([up('dynamodb')], { sealLag: lag(75) });
+    expect(report).toEqual({
+      status: 'ok',
+      checks: { dynamodb: expect.objectContaining({ status: 'up' }) },
+      auditSeal: { status: 'ok', lagSeconds: 75, maxLagSeconds: 300 },
+    });
+  });
+
+  it('says the lag is unknown before the first seal, without degrading', async () => {
+    const report = await checkHealth([up('dynamodb')], { sealLag: lag(null) });
+    expect(report.status).toBe('ok');
+    expect(report.auditSeal).toEqual({ status: 'unknown', lagSeconds: null, maxLagSeconds: 300 });
+  });
+
+  it('reports why the lag could not be read', async () => {
+    const report = await checkHealth([up('dynamodb')], {
+      sealLag: {
+        maxLagSeconds: 300,
+        lagSeconds: async () => {
+          throw new Error('ResourceNotFoundException: table not found');
+        },
+      },
+    });
+    expect(report.auditSeal).toMatchObject({
+      status: 'unknown',
+      error: 'ResourceNotFoundException: table not found',
+    });
+  });
+});

@@ -75,24 +75,28 @@ const leafSchema = z.array(z.object({ id: z.string(), time: z.string(), hash: z.
 export interface AuditSealStoreOptions {
   documents: DynamoDBDocumentClient;
   table: string;
-  s3: S3Client;
-  archiveBucket: string;
   logId: string;
+  /** Needed to append and to read batches; reading the head (the health check) does without. */
+  archive?: { s3: S3Client; bucket: string };
 }
 
 export class DynamoAuditSealStore implements AuditSealStore {
   readonly #documents: DynamoDBDocumentClient;
   readonly #table: string;
-  readonly #s3: S3Client;
-  readonly #bucket: string;
+  readonly #archiveOption: { s3: S3Client; bucket: string } | undefined;
   readonly #logId: string;
 
   constructor(options: AuditSealStoreOptions) {
     this.#documents = options.documents;
     this.#table = options.table;
-    this.#s3 = options.s3;
-    this.#bucket = options.archiveBucket;
+    this.#archiveOption = options.archive;
     this.#logId = options.logId;
+  }
+
+  get #archiveBucket(): { s3: S3Client; bucket: string } {
+    if (this.#archiveOption === undefined)
+      throw new Error('expected the audit archive bucket, found none configured');
+    return this.#archiveOption;
   }
 
   get #headKey() {
@@ -210,11 +214,12 @@ export class DynamoAuditSealStore implements AuditSealStore {
       // Last: a checkpoint in the archive means its batch's other objects are there too.
       ['checkpoint.jws', checkpoint, 'application/jose'],
     ];
+    const { s3, bucket } = this.#archiveBucket;
     for (const [name, body, contentType] of objects) {
       try {
-        await this.#s3.send(
+        await s3.send(
           new PutObjectCommand({
-            Bucket: this.#bucket,
+            Bucket: bucket,
             Key: `${prefix}/${name}`,
             Body: body,
             ContentType: contentType,
@@ -299,10 +304,9 @@ export class DynamoAuditSealStore implements AuditSealStore {
   }
 
   async #manifest(prefix: string): Promise<SealedLeaf[]> {
+    const { s3, bucket } = this.#archiveBucket;
     try {
-      const object = await this.#s3.send(
-        new GetObjectCommand({ Bucket: this.#bucket, Key: `${prefix}/manifest.json` }),
-      );
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/manifest.json` }));
       return parseManifest((await object.Body?.transformToString('utf8')) ?? '');
     } catch (error) {
       // A manifest missing from the archive verifies as no leaves: a finding, not a crash.
