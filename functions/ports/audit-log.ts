@@ -28,3 +28,31 @@ export interface AuditLogReader {
   /** The same range and order with each event exactly as stored, for verification. */
   readStoredRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<StoredAuditEvent>>;
 }
+
+/** Where an event sits in the log's order: its time and id (the audit sort key `<time>#<id>`). */
+export interface AuditPosition {
+  time: string;
+  id: string;
+}
+
+/** Events about one license, newest first, as far as one read took them. */
+export interface LicenseAuditSlice {
+  events: AuditEvent[];
+  /** True when older events of the license may follow the last one returned. */
+  more: boolean;
+}
+
+/**
+ * The events whose subject names a license (any of its versions), for its holder's access
+ * history. Kept apart from AuditLogReader so that readers of time ranges need not implement it.
+ */
+export interface LicenseAuditReader {
+  /**
+   * Up to `limit` (1–100) events of the license key, newest first, strictly older than
+   * `before` when given; validated as readRange validates them.
+   */
+  readByLicense(
+    licenseKey: string,
+    options?: { limit?: number; before?: AuditPosition },
+  ): Promise<LicenseAuditSlice>;
+}

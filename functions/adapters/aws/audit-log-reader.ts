@@ -16,13 +16,23 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { type AuditEvent, auditEventId, auditTime, parseAuditEvent } from '#core/audit/event.ts';
-import type { AuditLogReader, AuditTimeRange, StoredAuditEvent } from '#ports/audit-log.ts';
+import type {
+  AuditLogReader,
+  AuditPosition,
+  AuditTimeRange,
+  LicenseAuditReader,
+  LicenseAuditSlice,
+  StoredAuditEvent,
+} from '#ports/audit-log.ts';
 import { InvalidCursor, type Page, type PageRequest } from '#ports/page.ts';
 import { StoredItemInvalid, type StoredItemIssue } from '#ports/stored-item-invalid.ts';
 import { AUDIT_SHARDS, auditHourBucket, auditPartitionKeys } from './audit-items.ts';
 import { issuesOf, pageLimit } from './dynamodb-paging.ts';
 
 const HOUR_MS = 3_600_000;
+/** The audit table's sparse index of events by license key (tables.ts). */
+export const AUDIT_BY_LICENSE_INDEX = 'by-license';
+const MAX_LICENSE_SLICE = 100;
 
 const envelopeSchema = z.object({ pk: z.string(), sk: z.string(), id: auditEventId, time: auditTime });
 const eventTextSchema = z.object({ action: z.string(), event: z.string() });
@@ -44,7 +54,7 @@ export interface AuditLogReaderOptions {
   maxBucketsPerPage?: number;
 }
 
-export class DynamoAuditLogReader implements AuditLogReader {
+export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader {
   readonly #documents: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #maxBuckets: number;
@@ -61,6 +71,39 @@ export class DynamoAuditLogReader implements AuditLogReader {
 
   readStoredRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<StoredAuditEvent>> {
     return this.#read(range, page, (keyed) => this.#stored(keyed));
+  }
+
+  /**
+   * One Query of the sparse `by-license` index (licenseKey, sk), descending. An index read is
+   * eventually consistent: an event written a moment ago may show on the next read.
+   */
+  async readByLicense(
+    licenseKey: string,
+    options: { limit?: number; before?: AuditPosition } = {},
+  ): Promise<LicenseAuditSlice> {
+    const limit = options.limit ?? MAX_LICENSE_SLICE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LICENSE_SLICE) {
+      throw new RangeError(`expected a limit from 1 to ${MAX_LICENSE_SLICE}, found ${limit}`);
+    }
+    const before = options.before === undefined ? undefined : positionKey(options.before);
+    const { Items = [], LastEvaluatedKey } = await this.#documents.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: AUDIT_BY_LICENSE_INDEX,
+        KeyConditionExpression:
+          before === undefined ? 'licenseKey = :key' : 'licenseKey = :key AND sk < :before',
+        ExpressionAttributeValues: {
+          ':key': licenseKey,
+          ...(before === undefined ? {} : { ':before': before }),
+        },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return {
+      events: Items.map((item) => this.#validated({ sk: String(item.sk), item })),
+      more: LastEvaluatedKey !== undefined,
+    };
   }
 
   async #read<T>(
@@ -274,6 +317,12 @@ class BucketMerge {
 function isoOf(date: Date, name: string): string {
   if (!Number.isFinite(date.getTime())) throw new RangeError(`range ${name} must be a valid date`);
   return date.toISOString();
+}
+
+function positionKey({ time, id }: AuditPosition): string {
+  auditTime.parse(time);
+  auditEventId.parse(id);
+  return `${time}#${id}`;
 }
 
 function floorHour(ms: number): number {
