@@ -145,6 +145,9 @@ export interface LicenseRepository {
    */
   recordGrantUse(grantId: string, now: string, auditEvent: AuditEvent): Promise<void>;
 
+  /** Every stored version of a license, by its license key, oldest first; empty when none. */
+  listVersions(licenseKey: string): Promise<LicenseRecord[]>;
+
   /** The holder's licenses (current versions), optionally of one type, ordered by type and key. */
   listByHolder(holderIndex: string, typeCode?: string): Promise<HolderLicense[]>;
 

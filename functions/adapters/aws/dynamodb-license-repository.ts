@@ -189,6 +189,29 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     return item === undefined ? undefined : licenseRecordOf(item, table);
   }
 
+  async listVersions(licenseKey: string): Promise<LicenseRecord[]> {
+    const { typeCode } = parseLicenseKey(licenseKey);
+    const { table } = await this.licenseTableOf(typeCode, licenseKey);
+    const records: LicenseRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :versions)',
+          ExpressionAttributeValues: { ':pk': licensePk(licenseKey), ':versions': LICENSE_SK_PREFIX },
+          ConsistentRead: true,
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          ...this.#capacity(),
+        }),
+      );
+      meterCapacity(this.#meter, 'read', 'listVersions', result.ConsumedCapacity);
+      for (const item of result.Items ?? []) records.push(licenseRecordOf(item, table));
+      start = result.LastEvaluatedKey;
+    } while (start !== undefined);
+    return records;
+  }
+
   async changeStatus(write: StatusChangeWrite): Promise<{ version: number }> {
     const { licenseId, expectedVersion, change, statusSlot, auditEvent } = write;
     if (change.action === 'supersede') {

@@ -216,6 +216,10 @@ describe('reissue', () => {
       expect.objectContaining({ licenseKey: licenseKeyOf(old.id), licenseId: newId }),
     );
     expect(await auditRecorded(event)).toBe(true);
+    expect((await stage.repository.listVersions(licenseKeyOf(old.id))).map((r) => [r.id, r.status])).toEqual([
+      [old.id, 'superseded'],
+      [newId, 'valid'],
+    ]);
   });
 
   test('moves the holder index entry when the next version has another holder', async () => {
