@@ -1,0 +1,462 @@
+// HolderStore on the `holders` table.
+//
+// | item          | pk                    | sk                               | attributes |
+// | ------------- | --------------------- | -------------------------------- | ---------- |
+// | binding       | `A#<account>`         | `BINDING`                        | kind, account, codeType, sealedCode (B), holderIndex, assurance, proofingId, boundAt, updated, version |
+// | identity      | `I#<holderIndex>`     | `ACCOUNT`                        | kind, account, codeType |
+// | proofing      | `A#<account>`         | `PROOFING#<time>#<id>`           | kind, the ProofingRecord |
+// | device key    | `A#<account>`         | `DEVICE_KEY#<thumbprint>`        | kind, the DeviceKey (jwk as a map) |
+// | key challenge | `A#<account>`         | `DEVICE_KEY_CHALLENGE#<nonce>`   | kind, expiresAt (epoch seconds, the table's TTL) |
+//
+// The holder code is never stored in clear: the binding keeps it sealed with the field cipher,
+// bound to {this table, `holder-account:<account>`} (the cipher's `licenseId` slot names the
+// record it belongs to), and the identity item is keyed by its blind index alone.
+//
+// One identity ↔ one account, for every code type: the identity item is put on condition that
+// it is new, in the same transaction as the binding (on condition that the account has none),
+// the proofing record and the audit event. A company's staff act for it through delegation
+// (not modelled yet), not by binding their own accounts to its USCC: otherwise any of them
+// could register the device key its licenses are bound to.
+//
+// TTL deletion is lazy (up to days late), so a challenge is honoured only while its expiresAt
+// is still ahead — checked in the condition that consumes it.
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { AuditEvent } from '#core/audit/event.ts';
+import { type DeviceKeyJwk, DeviceKeyJwkSchema } from '#core/holders/device-key.ts';
+import { ASSURANCE_LEVELS, type Assurance, meetsAssurance } from '#core/holders/identity.ts';
+import { AuditEventExists } from '#core/storage-errors.ts';
+import type { FieldCipher } from '#ports/field-cipher.ts';
+import type { HolderBinding } from '#ports/holder-identity.ts';
+import {
+  AccountBoundToAnotherIdentity,
+  type DeviceKey,
+  DeviceKeyAlreadyRevoked,
+  DeviceKeyChallengeUnknown,
+  DeviceKeyExists,
+  DeviceKeyNotFound,
+  type HolderKeyLookup,
+  type HolderStore,
+  IdentityBoundToAnotherAccount,
+  type IdentityToBind,
+  type ProofingRecord,
+} from '#ports/holder-store.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { auditItem } from './audit-items.ts';
+import { issuesOf } from './dynamodb-paging.ts';
+import { type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
+
+const accountPk = (account: string) => `A#${account}`;
+export const bindingKey = (account: string) => ({ pk: accountPk(account), sk: 'BINDING' });
+export const identityKey = (holderIndex: string) => ({ pk: `I#${holderIndex}`, sk: 'ACCOUNT' });
+const proofingSk = (record: Pick<ProofingRecord, 'time' | 'id'>) => `PROOFING#${record.time}#${record.id}`;
+const deviceKeySk = (keyId: string) => `DEVICE_KEY#${keyId}`;
+const challengeSk = (nonce: string) => `DEVICE_KEY_CHALLENGE#${nonce}`;
+
+/** At most this many proofings or device keys are listed per account. */
+const LIST_LIMIT = 100;
+
+const assurance = z.enum(ASSURANCE_LEVELS);
+const bindingItemSchema = z.object({
+  account: z.string(),
+  codeType: z.string(),
+  sealedCode: z.instanceof(Uint8Array),
+  holderIndex: z.string(),
+  assurance,
+  proofingId: z.string(),
+  boundAt: z.string(),
+  version: z.number().int().min(1),
+});
+const identityItemSchema = z.object({ account: z.string() });
+const proofingItemSchema = z.object({
+  id: z.string(),
+  account: z.string(),
+  provider: z.string(),
+  methods: z.array(z.string()),
+  assurance,
+  outcome: z.enum(['verified', 'failed']),
+  reason: z.string().optional(),
+  codeType: z.string(),
+  holderIndex: z.string(),
+  time: z.string(),
+});
+const deviceKeyItemSchema = z.object({
+  id: z.string(),
+  account: z.string(),
+  jwk: DeviceKeyJwkSchema,
+  label: z.string().optional(),
+  status: z.enum(['active', 'revoked']),
+  registered: z.string(),
+  revoked: z.string().optional(),
+});
+
+export interface HolderStoreOptions {
+  /** Physical name of the `holders` table. */
+  table: string;
+  /** Physical name of the `audit` table: every write here carries its event. */
+  auditTable: string;
+  /** Seals and opens the holder code of bindings. */
+  cipher: FieldCipher;
+  clock?: () => Date;
+}
+
+export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #auditTable: string;
+  readonly #cipher: FieldCipher;
+  readonly #clock: () => Date;
+
+  constructor(documents: DynamoDBDocumentClient, options: HolderStoreOptions) {
+    this.#documents = documents;
+    this.#table = options.table;
+    this.#auditTable = options.auditTable;
+    this.#cipher = options.cipher;
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  async bindingOf(account: string): Promise<HolderBinding | undefined> {
+    const stored = await this.#storedBinding(account);
+    if (stored === undefined) return undefined;
+    const opened = await this.#cipher.decryptFields(this.#sealBinding(account), stored.sealedCode);
+    const code = opened.holderCode;
+    if (typeof code !== 'string') {
+      throw this.#invalid(bindingKey(account), [
+        { path: 'sealedCode', message: 'expected a sealed holderCode' },
+      ]);
+    }
+    return {
+      account,
+      codeType: stored.codeType,
+      code,
+      holderIndex: stored.holderIndex,
+      assurance: stored.assurance,
+      proofingId: stored.proofingId,
+      boundAt: stored.boundAt,
+    };
+  }
+
+  async accountOf(holderIndex: string): Promise<string | undefined> {
+    const key = identityKey(holderIndex);
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+    );
+    if (Item === undefined) return undefined;
+    const parsed = identityItemSchema.safeParse(Item);
+    if (!parsed.success) throw this.#invalid(key, issuesOf(parsed.error));
+    return parsed.data.account;
+  }
+
+  async recordProofing(
+    record: ProofingRecord,
+    bind: IdentityToBind | undefined,
+    auditEvent: AuditEvent,
+  ): Promise<HolderBinding | undefined> {
+    const proofingPut: TransactItem = {
+      Put: {
+        TableName: this.#table,
+        Item: {
+          pk: accountPk(record.account),
+          sk: proofingSk(record),
+          kind: 'proofing',
+          ...dropUndefined(record),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    const current = bind === undefined ? undefined : await this.#storedBinding(record.account);
+    if (bind === undefined || (current !== undefined && !this.#raises(current, bind, record))) {
+      // Nothing to bind, or a proofing of the bound identity that does not raise its level.
+      if (current !== undefined && bind !== undefined && current.holderIndex !== bind.holderIndex) {
+        throw new AccountBoundToAnotherIdentity(record.account);
+      }
+      await this.#write([proofingPut], auditEvent, 'recordProofing', () => {});
+      return current === undefined ? undefined : this.bindingOf(record.account);
+    }
+    if (current !== undefined) {
+      // Same identity, stronger proofing: the binding takes its level, if nobody changed it meanwhile.
+      await this.#write(
+        [
+          proofingPut,
+          {
+            Update: {
+              TableName: this.#table,
+              Key: bindingKey(record.account),
+              ConditionExpression: 'holderIndex = :index AND #version = :version',
+              UpdateExpression:
+                'SET assurance = :assurance, proofingId = :proofing, updated = :now, #version = #version + :one',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: {
+                ':index': bind.holderIndex,
+                ':version': current.version,
+                ':assurance': record.assurance,
+                ':proofing': record.id,
+                ':now': record.time,
+                ':one': 1,
+              },
+            },
+          },
+        ],
+        auditEvent,
+        'raiseBinding',
+        (reasons) => {
+          if (reasons[1] === 'ConditionalCheckFailed')
+            throw new AccountBoundToAnotherIdentity(record.account);
+        },
+      );
+      return this.bindingOf(record.account);
+    }
+    const sealedCode = await this.#cipher.encryptFields(this.#sealBinding(record.account), {
+      holderCode: bind.code,
+    });
+    await this.#write(
+      [
+        proofingPut,
+        {
+          Put: {
+            TableName: this.#table,
+            Item: {
+              ...bindingKey(record.account),
+              kind: 'binding',
+              account: record.account,
+              codeType: bind.codeType,
+              sealedCode,
+              holderIndex: bind.holderIndex,
+              assurance: record.assurance,
+              proofingId: record.id,
+              boundAt: record.time,
+              updated: record.time,
+              version: 1,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.#table,
+            Item: {
+              ...identityKey(bind.holderIndex),
+              kind: 'identity',
+              account: record.account,
+              codeType: bind.codeType,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+      auditEvent,
+      'bindIdentity',
+      (reasons) => {
+        if (reasons[1] === 'ConditionalCheckFailed') throw new AccountBoundToAnotherIdentity(record.account);
+        if (reasons[2] === 'ConditionalCheckFailed') throw new IdentityBoundToAnotherAccount();
+      },
+    );
+    return {
+      account: record.account,
+      codeType: bind.codeType,
+      code: bind.code,
+      holderIndex: bind.holderIndex,
+      assurance: record.assurance,
+      proofingId: record.id,
+      boundAt: record.time,
+    };
+  }
+
+  async listProofings(account: string): Promise<ProofingRecord[]> {
+    const items = await this.#query(account, 'PROOFING#', false);
+    return items.map((item) => {
+      const parsed = proofingItemSchema.safeParse(item);
+      if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
+      return parsed.data;
+    });
+  }
+
+  async openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date): Promise<void> {
+    await this.#documents.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          pk: accountPk(account),
+          sk: challengeSk(nonce),
+          kind: 'device-key-challenge',
+          expiresAt: Math.floor(expiresAt.getTime() / 1000),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async registerDeviceKey(key: DeviceKey, nonce: string, auditEvent: AuditEvent): Promise<void> {
+    await this.#write(
+      [
+        {
+          Delete: {
+            TableName: this.#table,
+            Key: { pk: accountPk(key.account), sk: challengeSk(nonce) },
+            ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
+            ExpressionAttributeValues: { ':now': Math.floor(this.#clock().getTime() / 1000) },
+          },
+        },
+        {
+          Put: {
+            TableName: this.#table,
+            Item: {
+              pk: accountPk(key.account),
+              sk: deviceKeySk(key.id),
+              kind: 'device-key',
+              ...dropUndefined(key),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+      auditEvent,
+      'registerDeviceKey',
+      (reasons) => {
+        if (reasons[0] === 'ConditionalCheckFailed') throw new DeviceKeyChallengeUnknown();
+        if (reasons[1] === 'ConditionalCheckFailed') throw new DeviceKeyExists(key.id);
+      },
+    );
+  }
+
+  async listDeviceKeys(account: string): Promise<DeviceKey[]> {
+    const items = await this.#query(account, 'DEVICE_KEY#', true);
+    return items
+      .map((item) => this.#parseDeviceKey(item))
+      .sort((a, b) => (a.registered === b.registered ? 0 : a.registered < b.registered ? 1 : -1));
+  }
+
+  async revokeDeviceKey(account: string, keyId: string, auditEvent: AuditEvent): Promise<DeviceKey> {
+    const key = { pk: accountPk(account), sk: deviceKeySk(keyId) };
+    try {
+      await this.#write(
+        [
+          {
+            Update: {
+              TableName: this.#table,
+              Key: key,
+              ConditionExpression: 'attribute_exists(pk) AND #status = :active',
+              UpdateExpression: 'SET #status = :revoked, revoked = :now',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':active': 'active',
+                ':revoked': 'revoked',
+                ':now': auditEvent.time,
+              },
+            },
+          },
+        ],
+        auditEvent,
+        'revokeDeviceKey',
+        () => {},
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCancelled) || error.reasons[0]?.code !== 'ConditionalCheckFailed') {
+        throw error;
+      }
+      const current = await this.#getDeviceKey(account, keyId);
+      if (current?.revoked !== undefined) throw new DeviceKeyAlreadyRevoked(keyId, current.revoked);
+      throw new DeviceKeyNotFound(keyId);
+    }
+    const revoked = await this.#getDeviceKey(account, keyId);
+    if (revoked === undefined) throw new DeviceKeyNotFound(keyId);
+    return revoked;
+  }
+
+  async deviceKeyOf(holderIndex: string): Promise<DeviceKeyJwk | undefined> {
+    const account = await this.accountOf(holderIndex);
+    if (account === undefined) return undefined;
+    const keys = await this.listDeviceKeys(account);
+    return keys.find((key) => key.status === 'active')?.jwk;
+  }
+
+  #raises(
+    current: { holderIndex: string; assurance: Assurance },
+    bind: IdentityToBind,
+    record: ProofingRecord,
+  ) {
+    return current.holderIndex === bind.holderIndex && !meetsAssurance(current.assurance, record.assurance);
+  }
+
+  async #storedBinding(account: string): Promise<z.infer<typeof bindingItemSchema> | undefined> {
+    const key = bindingKey(account);
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+    );
+    if (Item === undefined) return undefined;
+    const parsed = bindingItemSchema.safeParse(Item);
+    if (!parsed.success) throw this.#invalid(key, issuesOf(parsed.error));
+    return parsed.data;
+  }
+
+  async #getDeviceKey(account: string, keyId: string): Promise<DeviceKey | undefined> {
+    const { Item } = await this.#documents.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: accountPk(account), sk: deviceKeySk(keyId) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined ? undefined : this.#parseDeviceKey(Item);
+  }
+
+  #parseDeviceKey(item: Record<string, unknown>): DeviceKey {
+    const parsed = deviceKeyItemSchema.safeParse(item);
+    if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
+    return parsed.data;
+  }
+
+  async #query(account: string, prefix: string, consistent: boolean): Promise<Record<string, unknown>[]> {
+    const { Items = [] } = await this.#documents.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': accountPk(account), ':prefix': prefix },
+        ScanIndexForward: false,
+        Limit: LIST_LIMIT,
+        ConsistentRead: consistent,
+      }),
+    );
+    return Items;
+  }
+
+  /**
+   * Writes the items and the audit event in one transaction; `interpret` turns the cancellation
+   * codes (by position of `items`) into a domain error, else the cancellation is rethrown.
+   */
+  async #write(
+    items: TransactItem[],
+    auditEvent: AuditEvent,
+    operation: string,
+    interpret: (reasons: readonly string[]) => void,
+  ): Promise<void> {
+    const auditPut: TransactItem = {
+      Put: {
+        TableName: this.#auditTable,
+        Item: auditItem(auditEvent),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    try {
+      await transactWrite(this.#documents, [...items, auditPut], operation);
+    } catch (error) {
+      if (!(error instanceof TransactionCancelled)) throw error;
+      const codes = error.reasons.map((r) => r.code);
+      interpret(codes);
+      if (codes[items.length] === 'ConditionalCheckFailed') throw new AuditEventExists(auditEvent.id);
+      throw error;
+    }
+  }
+
+  #sealBinding(account: string) {
+    return { table: this.#table, licenseId: `holder-account:${account}` };
+  }
+
+  #invalid(key: Record<string, unknown>, issues: { path: string; message: string }[]): StoredItemInvalid {
+    return new StoredItemInvalid(this.#table, `${String(key.pk)} / ${String(key.sk)}`, issues);
+  }
+}
+
+function dropUndefined<T extends object>(value: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,128 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AuditEvent } from '#core/audit/event.ts';
+import {
+  checkPossession,
+  type DeviceKeyJwk,
+  DeviceKeyProofInvalid,
+  deviceKeyId,
+} from '#core/holders/device-key.ts';
+import { decodeCompactJws } from '#core/jws.ts';
+import type { DeviceKey, HolderStore } from '#ports/holder-store.ts';
+import { requireBinding } from './proof-identity.ts';
+
+// 手机盾: a proofed holder registers the public half of a key pair its device made, proving
+// possession by signing a nonce the platform issued. Licenses issued to the holder afterwards
+// carry the key as `cnf.jwk`; revoking it stops that for licenses issued after the revocation.
+
+export interface DeviceKeyDeps {
+  store: Pick<
+    HolderStore,
+    'bindingOf' | 'openDeviceKeyChallenge' | 'registerDeviceKey' | 'listDeviceKeys' | 'revokeDeviceKey'
+  >;
+  /** The `aud` proofs must name: the holder API's base URL. */
+  audience: string;
+  now: () => Date;
+  newEventId?: () => string;
+}
+
+/** How long a device-key challenge may be answered. */
+export const CHALLENGE_SECONDS = 300;
+
+export interface DeviceKeyChallengeIssued {
+  nonce: string;
+  audience: string;
+  expiresAt: string;
+}
+
+/** A challenge for a proofed account (IdentityNotProofed otherwise). */
+export async function openDeviceKeyChallenge(
+  account: string,
+  deps: DeviceKeyDeps,
+): Promise<DeviceKeyChallengeIssued> {
+  await requireBinding(deps.store, account);
+  const nonce = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(deps.now().getTime() + CHALLENGE_SECONDS * 1000);
+  await deps.store.openDeviceKeyChallenge(account, nonce, expiresAt);
+  return { nonce, audience: deps.audience, expiresAt: expiresAt.toISOString() };
+}
+
+export interface RegisterDeviceKeyRequest {
+  account: string;
+  jwk: DeviceKeyJwk;
+  /** Compact JWS of typ device-key-proof+jwt over {nonce, aud}, signed with the key. */
+  proof: string;
+  label?: string | undefined;
+}
+
+/**
+ * Proofed account → the proof verifies with the submitted key and names this platform and a
+ * nonce → the challenge consumed and the key stored with its audit event, in one transaction.
+ */
+export async function registerDeviceKey(
+  request: RegisterDeviceKeyRequest,
+  deps: DeviceKeyDeps,
+): Promise<DeviceKey> {
+  await requireBinding(deps.store, request.account);
+  const nonce = nonceOf(request.proof);
+  await checkPossession(request.jwk, request.proof, { nonce, audience: deps.audience });
+  const now = deps.now().toISOString();
+  const key: DeviceKey = {
+    id: await deviceKeyId(request.jwk),
+    account: request.account,
+    jwk: request.jwk,
+    ...(request.label === undefined ? {} : { label: request.label }),
+    status: 'active',
+    registered: now,
+  };
+  await deps.store.registerDeviceKey(
+    key,
+    nonce,
+    keyEvent(deps, request.account, 'holder.device_key_registered', now, key.id),
+  );
+  return key;
+}
+
+export function listDeviceKeys(account: string, deps: DeviceKeyDeps): Promise<DeviceKey[]> {
+  return deps.store.listDeviceKeys(account);
+}
+
+export function revokeDeviceKey(account: string, keyId: string, deps: DeviceKeyDeps): Promise<DeviceKey> {
+  const now = deps.now().toISOString();
+  return deps.store.revokeDeviceKey(
+    account,
+    keyId,
+    keyEvent(deps, account, 'holder.device_key_revoked', now, keyId),
+  );
+}
+
+// The nonce is read before the signature is checked only to find the challenge; checkPossession
+// then verifies the whole proof, nonce included.
+function nonceOf(proof: string): string {
+  let nonce: unknown;
+  try {
+    nonce = decodeCompactJws(proof).payload.nonce;
+  } catch (error) {
+    throw new DeviceKeyProofInvalid(`expected a compact JWS, found ${(error as Error).message}`);
+  }
+  if (typeof nonce !== 'string' || nonce === '') {
+    throw new DeviceKeyProofInvalid('expected a payload naming the challenge nonce');
+  }
+  return nonce;
+}
+
+function keyEvent(
+  deps: DeviceKeyDeps,
+  account: string,
+  action: string,
+  time: string,
+  keyId: string,
+): AuditEvent {
+  return {
+    id: deps.newEventId?.() ?? randomUUID(),
+    time,
+    actor: { kind: 'holder', id: account },
+    action,
+    outcome: 'success',
+    details: { deviceKeyId: keyId },
+  };
+}
