@@ -3,7 +3,6 @@
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { SealKeyRef } from '#core/catalog/agency.ts';
 import { DemoRecordRefused } from '#core/catalog/registration-errors.ts';
-import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import {
   ApiKeyIdTaken,
   ConfigRecordExists,
@@ -22,9 +21,8 @@ export interface OperatorActor {
   keyId: string;
 }
 
-/** What every admin change needs besides the registry. */
+/** What every admin change needs besides the registry (which writes each change with its audit event). */
 export interface AdminChangeDeps {
-  audit: AuditLogWriter;
   /** The stage this platform runs as (`ELICENSE_STAGE`); `prod` refuses demo records. */
   stage: string;
   now: () => Date;
@@ -74,17 +72,17 @@ export function refuseDemoInProduction(
 }
 
 /**
- * Records a change made: the operator as actor, the operator's key among the details. It is
- * written after the change it records — an event says what happened, never what was only
- * tried — and a failure to write it fails the request.
+ * The audit event of a change: the operator as actor, the operator's key among the details. The
+ * registry writes it in the same transaction as the change — an event says what happened, never
+ * what was only tried, and no change is made without it.
  */
-export async function recordAdminChange(
+export function adminChangeEvent(
   deps: AdminChangeDeps,
   operator: OperatorActor,
   action: AdminAction,
   change: { subject?: NonNullable<AuditEvent['subject']>; details: NonNullable<AuditEvent['details']> },
-): Promise<void> {
-  await deps.audit.record({
+): AuditEvent {
+  return {
     id: deps.newEventId(),
     time: deps.now().toISOString(),
     actor: { kind: 'operator', id: operator.agency },
@@ -92,7 +90,7 @@ export async function recordAdminChange(
     ...(change.subject ? { subject: change.subject } : {}),
     outcome: 'success',
     details: { ...change.details, operatorKeyId: operator.keyId },
-  });
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import {
 } from '#core/catalog/registration-errors.ts';
 import { ApiKeyIdTaken, ConfigRecordNotFound, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
-import { type AdminChangeDeps, type OperatorActor, recordAdminChange } from './admin-change.ts';
+import { type AdminChangeDeps, adminChangeEvent, type OperatorActor } from './admin-change.ts';
 import { activeApiKey, type NewApiKey } from './register-agency.ts';
 
 export interface ApiKeyDeps extends AdminChangeDeps {
@@ -27,14 +27,13 @@ export async function addApiKey(
   const agency = current.value;
   if (agency.apiKeys.some((held) => held.keyId === key.keyId)) throw new ApiKeyIdTaken(key.keyId);
   if (agency.apiKeys.length >= MAX_API_KEYS) throw new ApiKeyLimitReached(uscc, MAX_API_KEYS);
-  const saved = await deps.config.updateAgency(
+  return deps.config.updateAgency(
     { ...agency, apiKeys: [...agency.apiKeys, activeApiKey(key, deps.now())] },
     current.version,
+    adminChangeEvent(deps, operator, 'agency.api_key_added', {
+      details: { agency: uscc, version: current.version + 1, apiKey: key.keyId, algorithm: key.algorithm },
+    }),
   );
-  await recordAdminChange(deps, operator, 'agency.api_key_added', {
-    details: { agency: uscc, version: saved.version, apiKey: key.keyId, algorithm: key.algorithm },
-  });
-  return saved;
 }
 
 /**
@@ -54,7 +53,7 @@ export async function revokeApiKey(
   if (uscc === operator.agency && keyId === operator.keyId) {
     throw new OperatorSelfLockout(`revoking key ${keyId}, the key this request is signed with,`);
   }
-  const saved = await deps.config.updateAgency(
+  return deps.config.updateAgency(
     {
       ...agency,
       apiKeys: agency.apiKeys.map((held) =>
@@ -62,11 +61,10 @@ export async function revokeApiKey(
       ),
     },
     current.version,
+    adminChangeEvent(deps, operator, 'agency.api_key_revoked', {
+      details: { agency: uscc, version: current.version + 1, apiKey: keyId },
+    }),
   );
-  await recordAdminChange(deps, operator, 'agency.api_key_revoked', {
-    details: { agency: uscc, version: saved.version, apiKey: keyId },
-  });
-  return saved;
 }
 
 async function registeredAgency(uscc: string, deps: ApiKeyDeps): Promise<Versioned<Agency>> {

@@ -10,8 +10,8 @@ import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
 import {
   type AdminChangeDeps,
+  adminChangeEvent,
   type OperatorActor,
-  recordAdminChange,
   refuseDemoInProduction,
   withNewSealKey,
 } from './admin-change.ts';
@@ -68,19 +68,19 @@ export async function registerAgency(
     apiKeys: registration.apiKeys.map((key) => activeApiKey(key, now)),
     ...(registration.demo ? { demo: true } : {}),
   };
-  const saved = registration.roles.includes('issuer')
-    ? await withNewSealKey(deps.sealKeys, { agency: uscc, generation: 1 }, (sealKey) =>
-        deps.config.createAgency({ ...agency, sealKey }),
-      )
-    : await deps.config.createAgency(agency);
-  await recordAdminChange(deps, operator, 'agency.registered', {
-    details: {
-      agency: uscc,
-      version: saved.version,
-      roles: saved.value.roles,
-      apiKeys: saved.value.apiKeys.map((key) => key.keyId),
-      ...(saved.value.sealKey ? { sealKid: saved.value.sealKey.kid } : {}),
-    },
+  const event = (registered: Agency) =>
+    adminChangeEvent(deps, operator, 'agency.registered', {
+      details: {
+        agency: uscc,
+        version: 1,
+        roles: registered.roles,
+        apiKeys: registered.apiKeys.map((key) => key.keyId),
+        ...(registered.sealKey ? { sealKid: registered.sealKey.kid } : {}),
+      },
+    });
+  if (!registration.roles.includes('issuer')) return deps.config.createAgency(agency, event(agency));
+  return withNewSealKey(deps.sealKeys, { agency: uscc, generation: 1 }, (sealKey) => {
+    const registered = { ...agency, sealKey };
+    return deps.config.createAgency(registered, event(registered));
   });
-  return saved;
 }

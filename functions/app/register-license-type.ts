@@ -8,9 +8,9 @@ import { ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import {
   type AdminChangeDeps,
+  adminChangeEvent,
   atExpectedVersion,
   type OperatorActor,
-  recordAdminChange,
   refuseDemoInProduction,
 } from './admin-change.ts';
 import { issuerProblems } from './catalog-checks.ts';
@@ -32,12 +32,13 @@ export async function registerLicenseType(
   if (await deps.config.getLicenseType(type.code)) throw new ConfigRecordExists('license-type', type.code);
   const problems = await issuerProblems(type, deps.config);
   if (problems.length > 0) throw new CatalogCrossCheckFailed('license-type', type.code, problems);
-  const saved = await deps.config.createLicenseType(type);
-  await recordAdminChange(deps, operator, 'license_type.registered', {
-    subject: { typeCode: type.code },
-    details: { version: saved.version, issuers: type.issuers, fields: type.fields.map((f) => f.name) },
-  });
-  return saved;
+  return deps.config.createLicenseType(
+    type,
+    adminChangeEvent(deps, operator, 'license_type.registered', {
+      subject: { typeCode: type.code },
+      details: { version: 1, issuers: type.issuers, fields: type.fields.map((f) => f.name) },
+    }),
+  );
 }
 
 /**
@@ -56,12 +57,18 @@ export async function updateLicenseType(
   if (problems.length > 0) throw new CatalogCrossCheckFailed('license-type', type.code, problems);
   const broken = await brokenAgreements(type, deps.config);
   if (broken.length > 0) throw new LicenseTypeChangeBreaksAgreements(type.code, broken);
-  const saved = await deps.config.updateLicenseType(type, expectedVersion);
-  await recordAdminChange(deps, operator, 'license_type.updated', {
-    subject: { typeCode: type.code },
-    details: { version: saved.version, issuers: type.issuers, fields: type.fields.map((f) => f.name) },
-  });
-  return saved;
+  return deps.config.updateLicenseType(
+    type,
+    expectedVersion,
+    adminChangeEvent(deps, operator, 'license_type.updated', {
+      subject: { typeCode: type.code },
+      details: {
+        version: expectedVersion + 1,
+        issuers: type.issuers,
+        fields: type.fields.map((f) => f.name),
+      },
+    }),
+  );
 }
 
 async function brokenAgreements(

@@ -4,9 +4,9 @@ import { ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import {
   type AdminChangeDeps,
+  adminChangeEvent,
   atExpectedVersion,
   type OperatorActor,
-  recordAdminChange,
   refuseDemoInProduction,
 } from './admin-change.ts';
 import { agreementProblems } from './catalog-checks.ts';
@@ -36,9 +36,10 @@ export async function registerSharingAgreement(
     throw new ConfigRecordExists('sharing-agreement', agreement.id);
   }
   await refuseMisfit(agreement, deps);
-  const saved = await deps.config.createSharingAgreement(agreement);
-  await recordAdminChange(deps, operator, 'sharing_agreement.registered', auditOf(saved));
-  return saved;
+  return deps.config.createSharingAgreement(
+    agreement,
+    adminChangeEvent(deps, operator, 'sharing_agreement.registered', auditOf(agreement, 1)),
+  );
 }
 
 /** Replaces an agreement, if nobody changed it since the version the operator read, after the same checks. */
@@ -55,9 +56,11 @@ export async function updateSharingAgreement(
   );
   refuseDemoInProduction('sharing-agreement', agreement.id, agreement, deps.stage);
   await refuseMisfit(agreement, deps);
-  const saved = await deps.config.updateSharingAgreement(agreement, expectedVersion);
-  await recordAdminChange(deps, operator, 'sharing_agreement.updated', auditOf(saved));
-  return saved;
+  return deps.config.updateSharingAgreement(
+    agreement,
+    expectedVersion,
+    adminChangeEvent(deps, operator, 'sharing_agreement.updated', auditOf(agreement, expectedVersion + 1)),
+  );
 }
 
 async function refuseMisfit(agreement: SharingAgreement, deps: SharingAgreementDeps): Promise<void> {
@@ -65,7 +68,7 @@ async function refuseMisfit(agreement: SharingAgreement, deps: SharingAgreementD
   if (problems.length > 0) throw new CatalogCrossCheckFailed('sharing-agreement', agreement.id, problems);
 }
 
-function auditOf({ value, version }: Versioned<SharingAgreement>) {
+function auditOf(value: SharingAgreement, version: number) {
   return {
     subject: { typeCode: value.typeCode },
     details: {

@@ -5,9 +5,9 @@ import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
 import {
   type AdminChangeDeps,
+  adminChangeEvent,
   atExpectedVersion,
   type OperatorActor,
-  recordAdminChange,
   withNewSealKey,
 } from './admin-change.ts';
 
@@ -36,22 +36,21 @@ export async function rotateSealKey(
   const agency = current.value;
   const replaced = agency.sealKey;
   if (replaced === undefined) throw new SealKeyNotRotatable(uscc, agency.roles);
-  const saved = await withNewSealKey(
+  return withNewSealKey(
     deps.sealKeys,
     { agency: uscc, generation: sealKeysOf(agency).length + 1 },
     (sealKey) =>
       deps.config.updateAgency(
         { ...agency, sealKey, previousSealKeys: [replaced, ...(agency.previousSealKeys ?? [])] },
         current.version,
+        adminChangeEvent(deps, operator, 'agency.seal_key_rotated', {
+          details: {
+            agency: uscc,
+            version: current.version + 1,
+            sealKid: sealKey.kid,
+            replacedKid: replaced.kid,
+          },
+        }),
       ),
   );
-  await recordAdminChange(deps, operator, 'agency.seal_key_rotated', {
-    details: {
-      agency: uscc,
-      version: saved.version,
-      sealKid: saved.value.sealKey?.kid ?? null,
-      replacedKid: replaced.kid,
-    },
-  });
-  return saved;
 }

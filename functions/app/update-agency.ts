@@ -5,9 +5,9 @@ import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
 import {
   type AdminChangeDeps,
+  adminChangeEvent,
   atExpectedVersion,
   type OperatorActor,
-  recordAdminChange,
   refuseDemoInProduction,
   withNewSealKey,
 } from './admin-change.ts';
@@ -57,23 +57,25 @@ export async function updateAgency(
     areaCode: changes.areaCode,
     ...(changes.demo ? { demo: true } : {}),
   };
-  const saved =
-    changes.roles.includes('issuer') && updated.sealKey === undefined
-      ? await withNewSealKey(
-          deps.sealKeys,
-          { agency: uscc, generation: sealKeysOf(updated).length + 1 },
-          (sealKey) => deps.config.updateAgency({ ...updated, sealKey }, expectedVersion),
-        )
-      : await deps.config.updateAgency(updated, expectedVersion);
-  await recordAdminChange(deps, operator, 'agency.updated', {
-    details: {
-      agency: uscc,
-      version: saved.version,
-      name: saved.value.name,
-      roles: saved.value.roles,
-      areaCode: saved.value.areaCode,
-      ...(saved.value.sealKey && !current.value.sealKey ? { sealKid: saved.value.sealKey.kid } : {}),
-    },
-  });
-  return saved;
+  const write = (agency: Agency) =>
+    deps.config.updateAgency(
+      agency,
+      expectedVersion,
+      adminChangeEvent(deps, operator, 'agency.updated', {
+        details: {
+          agency: uscc,
+          version: expectedVersion + 1,
+          name: agency.name,
+          roles: agency.roles,
+          areaCode: agency.areaCode,
+          ...(agency.sealKey && !current.value.sealKey ? { sealKid: agency.sealKey.kid } : {}),
+        },
+      }),
+    );
+  if (!changes.roles.includes('issuer') || updated.sealKey !== undefined) return write(updated);
+  return withNewSealKey(
+    deps.sealKeys,
+    { agency: uscc, generation: sealKeysOf(updated).length + 1 },
+    (sealKey) => write({ ...updated, sealKey }),
+  );
 }

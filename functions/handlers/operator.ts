@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { KmsSealKeyProvisioner } from '#adapters/aws/kms-seal-keys.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
@@ -35,8 +34,9 @@ import { logger, withPowertools } from './observability.ts';
 
 // Operator route group: the catalog — agencies, their API keys and seal keys, license types,
 // sharing agreements. It writes the config table and audit events; on AWS it creates seal keys
-// in KMS (tagged elicense-role=seal) and holds no sign or decrypt permission.
-const config = new DynamoConfigStore(documents, table('config'));
+// in KMS (tagged elicense-role=seal) and holds no sign or decrypt permission. Each change is
+// written with its audit event in one transaction.
+const config = new DynamoConfigStore(documents, table('config'), { auditTable: table('audit') });
 const sealKeys: SealKeyProvisioner =
   signingKeys instanceof LocalKeyVault
     ? new VaultSealKeyProvisioner(signingKeys)
@@ -47,7 +47,6 @@ const sealKeys: SealKeyProvisioner =
         ...(process.env.ELICENSE_SEAL_KEY_POLICY ? { keyPolicy: process.env.ELICENSE_SEAL_KEY_POLICY } : {}),
       });
 const admin = {
-  audit: new DynamoAuditLogWriter(documents, table('audit')),
   stage: environment.stage,
   now: () => new Date(),
   newEventId: () => `admin-${randomUUID()}`,

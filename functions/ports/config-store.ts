@@ -3,6 +3,7 @@
 // version; a registration is either a create (refused when the record exists) or an update
 // naming the version it replaces (refused when someone else changed it first), so no
 // registration ever silently overwrites another.
+import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency, ApiKey } from '#core/catalog/agency.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
@@ -24,30 +25,42 @@ export interface AgreementListRequest extends PageRequest {
   typeCode?: string;
 }
 
+/**
+ * Every write takes the audit event that records it, written in the same transaction: both or
+ * neither (AuditEventExists when the event id is taken). Writes without one are for seeding.
+ */
 export interface ConfigStore {
   /** Registers a new agency and its key ids (version 1); {@link ConfigRecordExists} if registered. */
-  createAgency(agency: Agency): Promise<Versioned<Agency>>;
+  createAgency(agency: Agency, auditEvent?: AuditEvent): Promise<Versioned<Agency>>;
   /**
    * Replaces an agency's record, keys included (add, revoke or remove keys this way), when
    * its stored version is `expectedVersion`; {@link ConfigVersionConflict} otherwise.
    */
-  updateAgency(agency: Agency, expectedVersion: number): Promise<Versioned<Agency>>;
+  updateAgency(agency: Agency, expectedVersion: number, auditEvent?: AuditEvent): Promise<Versioned<Agency>>;
   getAgency(uscc: string): Promise<Versioned<Agency> | undefined>;
   /** Agencies by USCC. */
   listAgencies(page?: PageRequest): Promise<Page<Versioned<Agency>>>;
   /** The key with this key id and its agency, active or revoked; undefined when unknown. */
   findApiKey(keyId: string): Promise<ApiKeyRecord | undefined>;
 
-  createLicenseType(type: LicenseType): Promise<Versioned<LicenseType>>;
-  updateLicenseType(type: LicenseType, expectedVersion: number): Promise<Versioned<LicenseType>>;
+  createLicenseType(type: LicenseType, auditEvent?: AuditEvent): Promise<Versioned<LicenseType>>;
+  updateLicenseType(
+    type: LicenseType,
+    expectedVersion: number,
+    auditEvent?: AuditEvent,
+  ): Promise<Versioned<LicenseType>>;
   getLicenseType(code: string): Promise<Versioned<LicenseType> | undefined>;
   /** License types by type code. */
   listLicenseTypes(page?: PageRequest): Promise<Page<Versioned<LicenseType>>>;
 
-  createSharingAgreement(agreement: SharingAgreement): Promise<Versioned<SharingAgreement>>;
+  createSharingAgreement(
+    agreement: SharingAgreement,
+    auditEvent?: AuditEvent,
+  ): Promise<Versioned<SharingAgreement>>;
   updateSharingAgreement(
     agreement: SharingAgreement,
     expectedVersion: number,
+    auditEvent?: AuditEvent,
   ): Promise<Versioned<SharingAgreement>>;
   getSharingAgreement(id: string): Promise<Versioned<SharingAgreement> | undefined>;
   /** All agreements by id. */

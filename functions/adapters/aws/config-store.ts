@@ -25,6 +25,9 @@
 // The listings (`AGENCY`, `TYPE`, `AGREEMENT`) are single partitions: the catalog holds
 // thousands of records, not millions, is written by the operator only, and is read through
 // per-container caches, so one partition is far from its limits.
+//
+// A write given its audit event puts the event into the `audit` table (layout of audit-items.ts)
+// as the last item of the same transaction: the change and its record, both or neither.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -35,9 +38,11 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import type { AuditEvent } from '#core/audit/event.ts';
 import { type Agency, AgencySchema } from '#core/catalog/agency.ts';
 import { type LicenseType, LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { type SharingAgreement, SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
+import { AuditEventExists } from '#core/storage-errors.ts';
 import {
   type AgreementListRequest,
   ApiKeyIdTaken,
@@ -51,6 +56,7 @@ import {
 } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { auditItem } from './audit-items.ts';
 import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -158,21 +164,28 @@ const apiKeyItemSchema = z.object({
 /** Ids longer than this are no record's id; refusing them keeps DynamoDB key limits out of reach. */
 const MAX_ID_LENGTH = 256;
 
+export interface ConfigStoreOptions {
+  /** The audit table, for writes that carry their audit event (the operator's). */
+  auditTable?: string;
+}
+
 export class DynamoConfigStore implements ConfigStore {
   readonly #documents: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #auditTable: string | undefined;
 
-  constructor(documents: DynamoDBDocumentClient, tableName: string) {
+  constructor(documents: DynamoDBDocumentClient, tableName: string, options: ConfigStoreOptions = {}) {
     this.#documents = documents;
     this.#table = tableName;
+    this.#auditTable = options.auditTable;
   }
 
-  createAgency(agency: Agency): Promise<Versioned<Agency>> {
-    return this.#create(AGENCY, agency);
+  createAgency(agency: Agency, auditEvent?: AuditEvent): Promise<Versioned<Agency>> {
+    return this.#create(AGENCY, agency, auditEvent);
   }
 
-  updateAgency(agency: Agency, expectedVersion: number): Promise<Versioned<Agency>> {
-    return this.#update(AGENCY, agency, expectedVersion);
+  updateAgency(agency: Agency, expectedVersion: number, auditEvent?: AuditEvent): Promise<Versioned<Agency>> {
+    return this.#update(AGENCY, agency, expectedVersion, auditEvent);
   }
 
   getAgency(uscc: string): Promise<Versioned<Agency> | undefined> {
@@ -205,12 +218,16 @@ export class DynamoConfigStore implements ConfigStore {
     return { agency, key: apiKey, agencyVersion: version };
   }
 
-  createLicenseType(type: LicenseType): Promise<Versioned<LicenseType>> {
-    return this.#create(LICENSE_TYPE, type);
+  createLicenseType(type: LicenseType, auditEvent?: AuditEvent): Promise<Versioned<LicenseType>> {
+    return this.#create(LICENSE_TYPE, type, auditEvent);
   }
 
-  updateLicenseType(type: LicenseType, expectedVersion: number): Promise<Versioned<LicenseType>> {
-    return this.#update(LICENSE_TYPE, type, expectedVersion);
+  updateLicenseType(
+    type: LicenseType,
+    expectedVersion: number,
+    auditEvent?: AuditEvent,
+  ): Promise<Versioned<LicenseType>> {
+    return this.#update(LICENSE_TYPE, type, expectedVersion, auditEvent);
   }
 
   getLicenseType(code: string): Promise<Versioned<LicenseType> | undefined> {
@@ -221,15 +238,19 @@ export class DynamoConfigStore implements ConfigStore {
     return this.#list(LICENSE_TYPE, PARTITION.type, page);
   }
 
-  createSharingAgreement(agreement: SharingAgreement): Promise<Versioned<SharingAgreement>> {
-    return this.#create(SHARING_AGREEMENT, agreement);
+  createSharingAgreement(
+    agreement: SharingAgreement,
+    auditEvent?: AuditEvent,
+  ): Promise<Versioned<SharingAgreement>> {
+    return this.#create(SHARING_AGREEMENT, agreement, auditEvent);
   }
 
   updateSharingAgreement(
     agreement: SharingAgreement,
     expectedVersion: number,
+    auditEvent?: AuditEvent,
   ): Promise<Versioned<SharingAgreement>> {
-    return this.#update(SHARING_AGREEMENT, agreement, expectedVersion);
+    return this.#update(SHARING_AGREEMENT, agreement, expectedVersion, auditEvent);
   }
 
   getSharingAgreement(id: string): Promise<Versioned<SharingAgreement> | undefined> {
@@ -254,8 +275,9 @@ export class DynamoConfigStore implements ConfigStore {
     return this.#list(SHARING_AGREEMENT, agreementsOfTypePk(typeCode), page);
   }
 
-  async #create<T>(spec: RecordSpec<T>, input: T): Promise<Versioned<T>> {
+  async #create<T>(spec: RecordSpec<T>, input: T, auditEvent?: AuditEvent): Promise<Versioned<T>> {
     const value = this.#checked(spec, input);
+    const audit = this.#auditPut(auditEvent);
     const id = spec.idOf(value);
     const linked = spec.linked(value, 1);
     const record: Item = {
@@ -271,17 +293,26 @@ export class DynamoConfigStore implements ConfigStore {
           Put: { TableName: this.#table, Item: record, ConditionExpression: 'attribute_not_exists(pk)' },
         },
         ...linked.map((link) => this.#putLinked(link)),
+        ...audit,
       ],
       (reasons) => {
         if (reasons[0] === 'ConditionalCheckFailed') return new ConfigRecordExists(spec.kind, id);
+        if (auditEvent && reasons.at(-1) === 'ConditionalCheckFailed')
+          return new AuditEventExists(auditEvent.id);
         return this.#linkedFailure(linked, reasons) ?? new ConfigVersionConflict(spec.kind, id, 0, undefined);
       },
     );
     return { value, version: 1 };
   }
 
-  async #update<T>(spec: RecordSpec<T>, input: T, expectedVersion: number): Promise<Versioned<T>> {
+  async #update<T>(
+    spec: RecordSpec<T>,
+    input: T,
+    expectedVersion: number,
+    auditEvent?: AuditEvent,
+  ): Promise<Versioned<T>> {
     const value = this.#checked(spec, input);
+    const audit = this.#auditPut(auditEvent);
     const id = spec.idOf(value);
     const key = spec.key(id);
     const current = await this.#head(key);
@@ -311,11 +342,14 @@ export class DynamoConfigStore implements ConfigStore {
         },
         ...linked.map((link) => this.#putLinked(link)),
         ...dropped.map((link) => ({ Delete: { TableName: this.#table, Key: link } })),
+        ...audit,
       ],
       (reasons) => {
         if (reasons[0] === 'ConditionalCheckFailed') {
           return new ConfigVersionConflict(spec.kind, id, expectedVersion, undefined);
         }
+        if (auditEvent && reasons.at(-1) === 'ConditionalCheckFailed')
+          return new AuditEventExists(auditEvent.id);
         return (
           this.#linkedFailure(linked, reasons) ??
           new ConfigVersionConflict(spec.kind, id, expectedVersion, undefined)
@@ -385,6 +419,23 @@ export class DynamoConfigStore implements ConfigStore {
     const parsed = storedHeadSchema.safeParse(Item);
     if (!parsed.success) throw this.#invalid(key, issuesOf(parsed.error));
     return parsed.data;
+  }
+
+  /** The audit event's put, validated (AuditEventInvalid) before anything is sent; none without an event. */
+  #auditPut(auditEvent: AuditEvent | undefined): TransactItem[] {
+    if (auditEvent === undefined) return [];
+    if (this.#auditTable === undefined) {
+      throw new Error('DynamoConfigStore was given an audit event but no audit table to write it to');
+    }
+    return [
+      {
+        Put: {
+          TableName: this.#auditTable,
+          Item: auditItem(auditEvent),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ];
   }
 
   #putLinked(link: LinkedItem): TransactItem {

@@ -1,10 +1,13 @@
 // The registry over the wire: the demo catalog stored and read back, registrations that never
 // silently overwrite, and the API-key lookup request authentication relies on.
 
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { auditPartitionKey } from '#adapters/aws/audit-items.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
+import { AuditEventExists } from '#core/storage-errors.ts';
 import { DEMO_CATALOG, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import {
   ApiKeyIdTaken,
@@ -269,5 +272,68 @@ describe('reads that meet damaged data', () => {
     expect(page.cursor).toBeDefined();
     await expect(store.listLicenseTypes({ cursor: page.cursor })).rejects.toBeInstanceOf(InvalidCursor);
     await expect(store.listAgencies({ cursor: 'not json!' })).rejects.toBeInstanceOf(InvalidCursor);
+  });
+});
+
+describe('a change with its audit event', () => {
+  const auditEvent = (id: string, uscc: string): AuditEvent => ({
+    id,
+    time: '2026-11-27T08:00:00.000Z',
+    actor: { kind: 'operator', id: DEMO_USCC.platformOperator },
+    action: 'agency.registered',
+    outcome: 'success',
+    details: { agency: uscc, version: 1 },
+  });
+  const newAgency = (uscc: string): Agency => ({
+    ...agencyOf(DEMO_USCC.housingProvidentFundCentre),
+    uscc,
+    apiKeys: [],
+  });
+  const auditItemOf = async (event: AuditEvent) =>
+    (
+      await stage.documents.send(
+        new GetCommand({
+          TableName: stage.table('audit'),
+          Key: { pk: auditPartitionKey(event.time, event.id), sk: `${event.time}#${event.id}` },
+        }),
+      )
+    ).Item;
+
+  test('writes both in one transaction', async () => {
+    const audited = new DynamoConfigStore(stage.documents, stage.table('config'), {
+      auditTable: stage.table('audit'),
+    });
+    const uscc = '12330100E00009015Y';
+    const event = auditEvent('cfg-audit-1', uscc);
+    await audited.createAgency(newAgency(uscc), event);
+    expect((await store.getAgency(uscc))?.version).toBe(1);
+    expect(JSON.parse(String((await auditItemOf(event))?.event))).toEqual(event);
+  });
+
+  test('writes neither when the event id is taken, or the change is refused', async () => {
+    const audited = new DynamoConfigStore(stage.documents, stage.table('config'), {
+      auditTable: stage.table('audit'),
+    });
+    const taken = auditEvent('cfg-audit-2', '12330100E00009023R');
+    await audited.createAgency(newAgency('12330100E00009023R'), taken);
+    const uscc = '12330100E00009031L';
+    await expect(
+      audited.createAgency(newAgency(uscc), { ...taken, details: { agency: uscc } }),
+    ).rejects.toThrow(AuditEventExists);
+    expect(await store.getAgency(uscc)).toBeUndefined();
+
+    const refused = auditEvent('cfg-audit-3', DEMO_USCC.housingProvidentFundCentre);
+    await expect(
+      audited.createAgency(agencyOf(DEMO_USCC.housingProvidentFundCentre), refused),
+    ).rejects.toThrow(ConfigRecordExists);
+    expect(await auditItemOf(refused)).toBeUndefined();
+  });
+
+  test('refuses an audit event when no audit table was given, writing nothing', async () => {
+    const uscc = '12330100E0000904XC';
+    await expect(store.createAgency(newAgency(uscc), auditEvent('cfg-audit-4', uscc))).rejects.toThrow(
+      /no audit table/,
+    );
+    expect(await store.getAgency(uscc)).toBeUndefined();
   });
 });

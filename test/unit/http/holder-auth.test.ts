@@ -9,7 +9,7 @@ const CLIENT = 'holder-app-client';
 const NOW = new Date('2026-11-27T08:00:00Z');
 const nowSeconds = Math.floor(NOW.getTime() / 1000);
 
-let privateKey: CryptoKey;
+let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let authenticate: ReturnType<typeof holderAuthenticator>;
 
 beforeAll(async () => {

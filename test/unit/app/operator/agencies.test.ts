@@ -25,7 +25,7 @@ function setup(stage = 'local') {
   const config = new InMemoryConfigStore({ agencies: DEMO_AGENCIES });
   const sealKeys = new FakeSealKeys();
   const admin = adminDeps(stage);
-  return { config, sealKeys, audit: admin.audit, deps: { ...admin, config, sealKeys } };
+  return { config, sealKeys, audit: config.audit, deps: { ...admin, config, sealKeys } };
 }
 
 const registration = (uscc: string, roles: ('issuer' | 'relying' | 'operator')[], keyIds: string[]) => ({
@@ -138,12 +138,13 @@ describe('registerAgency', () => {
     expect(sealKeys.discarded).toEqual([`fake:seal/${testUscc(6)}-1`]);
   });
 
-  it('fails the request when its audit event cannot be written', async () => {
-    const { deps, audit } = setup();
+  it('makes no change when its audit event cannot be written', async () => {
+    const { deps, audit, config } = setup();
     audit.failure = new Error('audit table unavailable');
     await expect(registerAgency(registration(testUscc(8), ['relying'], []), OPERATOR, deps)).rejects.toThrow(
       'audit table unavailable',
     );
+    expect(await config.getAgency(testUscc(8))).toBeUndefined();
   });
 });
 

@@ -39,7 +39,7 @@ function setup(stage = 'local', withDemoTypes = true) {
     agreements: withDemoTypes ? DEMO_SHARING_AGREEMENTS : [],
   });
   const admin = adminDeps(stage);
-  return { config, audit: admin.audit, deps: { ...admin, config } };
+  return { config, audit: config.audit, deps: { ...admin, config } };
 }
 
 describe('registerLicenseType', () => {

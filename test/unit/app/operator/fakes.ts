@@ -102,6 +102,9 @@ export class InMemoryConfigStore implements ConfigStore {
     (a) => a.id,
   );
 
+  /** The audit events written with the changes (both or neither, as in one transaction). */
+  readonly audit = new RecordingAuditLog();
+
   constructor(seed: { agencies?: Agency[]; types?: LicenseType[]; agreements?: SharingAgreement[] } = {}) {
     for (const agency of seed.agencies ?? []) this.agencies.create(agency);
     for (const type of seed.types ?? []) this.types.create(type);
@@ -117,16 +120,25 @@ export class InMemoryConfigStore implements ConfigStore {
     }
   }
 
-  async createAgency(agency: Agency) {
+  /** Runs a write with its audit event: the event is checked and kept only if the write succeeds. */
+  #audited<T>(auditEvent: AuditEvent | undefined, write: () => T): T {
+    if (auditEvent === undefined) return write();
+    const event = this.audit.check(auditEvent);
+    const written = write();
+    this.audit.events.push(event);
+    return written;
+  }
+
+  async createAgency(agency: Agency, auditEvent?: AuditEvent) {
     this.agencies.checked(agency);
     if (this.agencies.map.has(agency.uscc)) throw new ConfigRecordExists('agency', agency.uscc);
     this.#refuseForeignKeys(agency);
-    return this.agencies.create(agency);
+    return this.#audited(auditEvent, () => this.agencies.create(agency));
   }
-  async updateAgency(agency: Agency, expectedVersion: number) {
+  async updateAgency(agency: Agency, expectedVersion: number, auditEvent?: AuditEvent) {
     this.agencies.checked(agency);
     this.#refuseForeignKeys(agency);
-    return this.agencies.update(agency, expectedVersion);
+    return this.#audited(auditEvent, () => this.agencies.update(agency, expectedVersion));
   }
   async getAgency(uscc: string) {
     return this.agencies.get(uscc);
@@ -141,11 +153,11 @@ export class InMemoryConfigStore implements ConfigStore {
     }
     return undefined;
   }
-  async createLicenseType(type: LicenseType) {
-    return this.types.create(type);
+  async createLicenseType(type: LicenseType, auditEvent?: AuditEvent) {
+    return this.#audited(auditEvent, () => this.types.create(type));
   }
-  async updateLicenseType(type: LicenseType, expectedVersion: number) {
-    return this.types.update(type, expectedVersion);
+  async updateLicenseType(type: LicenseType, expectedVersion: number, auditEvent?: AuditEvent) {
+    return this.#audited(auditEvent, () => this.types.update(type, expectedVersion));
   }
   async getLicenseType(code: string) {
     return this.types.get(code);
@@ -153,11 +165,15 @@ export class InMemoryConfigStore implements ConfigStore {
   async listLicenseTypes(page?: PageRequest) {
     return this.types.list(undefined, page);
   }
-  async createSharingAgreement(agreement: SharingAgreement) {
-    return this.agreements.create(agreement);
+  async createSharingAgreement(agreement: SharingAgreement, auditEvent?: AuditEvent) {
+    return this.#audited(auditEvent, () => this.agreements.create(agreement));
   }
-  async updateSharingAgreement(agreement: SharingAgreement, expectedVersion: number) {
-    return this.agreements.update(agreement, expectedVersion);
+  async updateSharingAgreement(
+    agreement: SharingAgreement,
+    expectedVersion: number,
+    auditEvent?: AuditEvent,
+  ) {
+    return this.#audited(auditEvent, () => this.agreements.update(agreement, expectedVersion));
   }
   async getSharingAgreement(id: string) {
     return this.agreements.get(id);
@@ -181,8 +197,12 @@ export class RecordingAuditLog implements AuditLogWriter {
   readonly events: AuditEvent[] = [];
   failure: Error | undefined;
   async record(event: AuditEvent): Promise<void> {
+    this.events.push(this.check(event));
+  }
+  /** The event validated, or the failure it was told to fail with. */
+  check(event: AuditEvent): AuditEvent {
     if (this.failure) throw this.failure;
-    this.events.push(parseAuditEvent(event));
+    return parseAuditEvent(event);
   }
 }
 
@@ -230,8 +250,7 @@ export const NOW = new Date('2026-03-01T08:00:00.000Z');
 /** The admin-change dependencies with a fixed clock and numbered event ids. */
 export function adminDeps(stage = 'local') {
   let n = 0;
-  const audit = new RecordingAuditLog();
-  return { audit, stage, now: () => NOW, newEventId: () => `evt-${++n}` };
+  return { stage, now: () => NOW, newEventId: () => `evt-${++n}` };
 }
 
 /** A valid USCC (GB 32100, with a valid GB 11714 organization code inside) numbered `n`. */

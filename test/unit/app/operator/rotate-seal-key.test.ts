@@ -18,7 +18,7 @@ function setup(agencies = DEMO_AGENCIES) {
   const config = new InMemoryConfigStore({ agencies });
   const sealKeys = new FakeSealKeys();
   const admin = adminDeps();
-  return { config, sealKeys, audit: admin.audit, deps: { ...admin, config, sealKeys } };
+  return { config, sealKeys, audit: config.audit, deps: { ...admin, config, sealKeys } };
 }
 
 async function newIssuer(deps: ReturnType<typeof setup>['deps']) {
