@@ -1,0 +1,64 @@
+// Where license applications and their history live. The store keeps the application's state in
+// the clear (type, agency, account, state, times — what listings need) and what the applicant
+// wrote only sealed (the applied data and every note, sealed by the use cases with the field
+// cipher); it never sees a holder code in the clear. Every write carries its audit event in the
+// same transaction, so no application changes without its audit record.
+import type { Application, ApplicationState, ApplicationStep } from '#core/applications/application.ts';
+import type { AuditEvent } from '#core/audit/event.ts';
+import type { Page, PageRequest } from './page.ts';
+
+/** An attachment as the application records it: a document in the documents bucket, bound by digest. */
+export interface AttachmentRef {
+  /** SHA-256 of the bytes, unpadded base64url: the attachment's name in routes and history. */
+  sha256: string;
+  /** The document store's opaque key; never shown to callers. */
+  key: string;
+  size: number;
+  mediaType: string;
+  /** The step that added it. */
+  step: number;
+  added: string;
+}
+
+/** The application's stored state: the core record, its sealed content and its attachments. */
+export interface StoredApplication {
+  application: Application;
+  /** The applied data (and holder code, validity), sealed by the field cipher. */
+  sealedContent: Uint8Array;
+  attachments: AttachmentRef[];
+}
+
+/** A step as stored: its note, when it has one, sealed. */
+export interface StoredStep extends Omit<ApplicationStep, 'note'> {
+  sealedNote?: Uint8Array;
+}
+
+/** What listings show: no content, no notes. */
+export type ApplicationSummary = Application;
+
+export interface ApplicationWrite {
+  /** The application after the step; its version is the step's seq. */
+  next: StoredApplication;
+  step: StoredStep;
+  auditEvent: AuditEvent;
+}
+
+export interface ApplicationStore {
+  /** Stores a new application (version 1) with its first step and audit event. */
+  create(write: ApplicationWrite): Promise<void>;
+  /** The application and its whole history (oldest step first), read strongly consistent. */
+  get(applicationId: string): Promise<{ stored: StoredApplication; history: StoredStep[] } | undefined>;
+  /**
+   * Records one step: the application is replaced by `next` only if it is still at
+   * `next.application.version - 1` (else ConcurrentModification), with the step and audit event.
+   */
+  advance(write: ApplicationWrite): Promise<void>;
+  /** An agency's applications in one state, least recently changed first (a work queue). */
+  listByAgency(
+    agency: string,
+    state: ApplicationState,
+    page?: PageRequest,
+  ): Promise<Page<ApplicationSummary>>;
+  /** A holder account's applications, newest first. */
+  listByHolder(holderAccount: string, page?: PageRequest): Promise<Page<ApplicationSummary>>;
+}
