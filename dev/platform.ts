@@ -6,8 +6,10 @@ import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { handlerEntry, type RouteGroup } from '#http/routes.ts';
 import { bundleHandler } from '#lib/bundling.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
+import { type LocalSealer, startLocalSealer } from './audit-sealer.ts';
 import { DEMO_AGENCIES } from './demo/catalog.ts';
 import { type LocalServices, startLocalServices } from './emulators/index.ts';
+import { writeLocalEndpoints } from './local-endpoints.ts';
 import { DEV_OIDC_PATH, openDevOidcIssuer } from './oidc-issuer.ts';
 import { provisionStage } from './provision.ts';
 import { seedDemo } from './seed.ts';
@@ -31,6 +33,8 @@ export interface LocalPlatform {
   url: string;
   port: number;
   services: LocalServices;
+  /** Seals the settled audit events now (the in-process sealer also runs on its interval). */
+  sealAudit: LocalSealer['sealNow'];
   /** The development OIDC issuer of holder tokens (never on AWS). */
   holderIssuer: string;
   stop(): Promise<void>;
@@ -50,6 +54,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     log,
   });
   let server: Server | undefined;
+  let sealer: LocalSealer | undefined;
   try {
     const keyVaultDir = join(options.dataDir, 'keys');
     const vault = await openKeyVault(keyVaultDir, log);
@@ -89,13 +94,18 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       ELICENSE_HOLDER_ISSUER: oidc.issuer(),
       ELICENSE_HOLDER_AUDIENCE: oidc.audience,
     });
+    await writeLocalEndpoints(options.dataDir, { stage, env: services.env, keyVaultDir });
+    const localSealer = await startLocalSealer(log);
+    sealer = localSealer;
     const running = server;
     return {
       url,
       port,
       services,
       holderIssuer: oidc.issuer(),
+      sealAudit: localSealer.sealNow,
       async stop() {
+        await localSealer.stop();
         const closed = new Promise<void>((done) => running.close(() => done()));
         running.closeAllConnections();
         await closed;
@@ -103,6 +113,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       },
     };
   } catch (error) {
+    await sealer?.stop();
     server?.close();
     await services.stop();
     throw error;

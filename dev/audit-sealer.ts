@@ -1,0 +1,58 @@
+import type { SealRun } from '#app/seal-audit-log.ts';
+
+// The audit sealer of the local platform: the Lambda's own code (functions/handlers/sealer.ts)
+// run in-process on an interval instead of by an EventBridge schedule. The interval is
+// ELICENSE_AUDIT_SEAL_INTERVAL_SECONDS (default 60; 0: only when asked), the other settings are
+// the sealer's own variables (settle window, batch size). `sealNow` runs one seal at once, for
+// tests that need sealing to have happened before they look.
+
+export interface LocalSealer {
+  /** One run now (after any run in progress); undefined when another sealer moved the chain first. */
+  sealNow(): Promise<SealRun | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalSealer(log: (line: string) => void): Promise<LocalSealer> {
+  const intervalSeconds = Number(process.env.ELICENSE_AUDIT_SEAL_INTERVAL_SECONDS ?? 60);
+  if (!Number.isFinite(intervalSeconds) || intervalSeconds < 0) {
+    throw new Error(`expected ELICENSE_AUDIT_SEAL_INTERVAL_SECONDS ≥ 0, found ${intervalSeconds}`);
+  }
+  // Imported only now: the handler reads its environment when first loaded, as a Lambda does.
+  const { sealNow } = await import('#handlers/sealer.ts');
+  let running: Promise<SealRun | undefined> = Promise.resolve(undefined);
+  let busy = false;
+  const run = (): Promise<SealRun | undefined> => {
+    running = running
+      .catch(() => undefined)
+      .then(async () => {
+        busy = true;
+        try {
+          return await sealNow();
+        } finally {
+          busy = false;
+        }
+      });
+    return running;
+  };
+  const timer =
+    intervalSeconds === 0
+      ? undefined
+      : setInterval(() => {
+          // A tick that finds a run still going skips: the next run seals what it would have.
+          if (busy) return;
+          run().catch((error: unknown) => log(`audit sealing failed: ${(error as Error).message}`));
+        }, intervalSeconds * 1000);
+  timer?.unref();
+  log(
+    intervalSeconds === 0
+      ? 'audit sealer: on demand only'
+      : `audit sealer: every ${intervalSeconds} s, first run in ${intervalSeconds} s`,
+  );
+  return {
+    sealNow: run,
+    async stop() {
+      if (timer !== undefined) clearInterval(timer);
+      await running.catch(() => undefined);
+    },
+  };
+}
