@@ -8,6 +8,8 @@ export interface RevokeGrantRequest {
   actor: { kind: 'operator' | 'holder'; id: string; keyId?: string };
   grantId: string;
   reason?: string;
+  /** A holder revoking: only a grant of this holder (blind index); another's reads as not found. */
+  holderIndex?: string;
 }
 
 export interface RevokeGrantDeps {
@@ -22,9 +24,15 @@ export async function revokeGrant(
   deps: RevokeGrantDeps,
 ): Promise<Versioned<Grant>> {
   const current = await deps.grants.get(request.grantId);
-  if (current === undefined) throw new GrantNotFound(request.grantId);
+  if (
+    current === undefined ||
+    (request.holderIndex !== undefined && current.value.holderIndex !== request.holderIndex)
+  ) {
+    throw new GrantNotFound(request.grantId);
+  }
   const { scope } = current.value;
   return deps.grants.revoke(request.grantId, {
+    ...(request.holderIndex === undefined ? {} : { holderIndex: request.holderIndex }),
     auditEvent: {
       id: deps.newEventId(),
       time: deps.now().toISOString(),

@@ -1,0 +1,96 @@
+// 用证授权 by the holder: the holder lets a relying agency use one of their own licenses, or their
+// licenses of a type, through the same use cases an operator used before (create-grant,
+// revoke-grant), with the holder as the actor. A license or grant of another holder reads as
+// one that does not exist.
+import type { Grant } from '#core/grants/grant.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
+import type { GrantStore } from '#ports/grant-store.ts';
+import type { HolderIdentityReader } from '#ports/holder-identity.ts';
+import type { Page, PageRequest, Versioned } from '#ports/page.ts';
+import { type CreatedGrantResult, type CreateGrantDeps, createGrant } from './create-grant.ts';
+import { holdersLicense } from './holder-licenses.ts';
+import { requireBinding } from './proof-identity.ts';
+import { type RevokeGrantDeps, revokeGrant } from './revoke-grant.ts';
+
+export interface HolderGrantRequest {
+  account: string;
+  /** One of the holder's licenses (identifier or license key), or the holder's licenses of a type. */
+  scope: { licenseId: string } | { typeCode: string };
+  relyingAgency: string;
+  purpose: string;
+  fields: readonly string[];
+  expiresAt: string;
+  maxUses: number;
+}
+
+export interface HolderGrantDeps extends CreateGrantDeps {
+  identity: HolderIdentityReader;
+}
+
+/** Records the holder's grant with its audit event; the authorisation code is returned this once. */
+export async function createHolderGrant(
+  request: HolderGrantRequest,
+  deps: HolderGrantDeps,
+): Promise<CreatedGrantResult> {
+  const binding = await requireBinding(deps.identity, request.account);
+  const { account, scope, ...terms } = request;
+  if ('licenseId' in scope) await holdersLicense(binding, scope.licenseId, deps);
+  return createGrant(
+    {
+      actor: { kind: 'holder', id: account },
+      scope:
+        'licenseId' in scope
+          ? { licenseId: scope.licenseId }
+          : { typeCode: scope.typeCode, holder: { codeType: binding.codeType, code: binding.code } },
+      ...terms,
+    },
+    deps,
+  );
+}
+
+export interface ListHolderGrantsDeps {
+  identity: HolderIdentityReader;
+  grants: Pick<GrantStore, 'listByHolder'>;
+  audit: AuditLogWriter;
+  now: () => Date;
+  newEventId: () => string;
+}
+
+/** The holder's grants, newest first, a page at a time; audited, since they name whom the holder trusts. */
+export async function listHolderGrants(
+  request: { account: string; page?: PageRequest },
+  deps: ListHolderGrantsDeps,
+): Promise<Page<Versioned<Grant>>> {
+  const binding = await requireBinding(deps.identity, request.account);
+  const page = await deps.grants.listByHolder(binding.holderIndex, request.page);
+  await deps.audit.record({
+    id: deps.newEventId(),
+    time: deps.now().toISOString(),
+    actor: { kind: 'holder', id: request.account },
+    action: 'holder.grants_listed',
+    outcome: 'success',
+    details: { grants: page.items.length },
+  });
+  return page;
+}
+
+export interface RevokeHolderGrantDeps extends RevokeGrantDeps {
+  identity: HolderIdentityReader;
+}
+
+/** Revokes one of the holder's grants; GrantNotFound for another holder's, GrantAlreadyRevoked twice. */
+export async function revokeHolderGrant(
+  request: { account: string; grantId: string; reason?: string },
+  deps: RevokeHolderGrantDeps,
+): Promise<Versioned<Grant>> {
+  const binding = await requireBinding(deps.identity, request.account);
+  return revokeGrant(
+    {
+      actor: { kind: 'holder', id: request.account },
+      grantId: request.grantId,
+      holderIndex: binding.holderIndex,
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+    },
+    deps,
+  );
+}

@@ -1,0 +1,251 @@
+// 我的证照: a holder lists every license issued to them — every version, with the status it has
+// today — and opens one: its data (the holder's own, opened from the sealed disclosures), the
+// whole SD-JWT VC for the holder's wallet, and a short-lived link to its layout document.
+// A license of another holder reads exactly as one that does not exist. Each answer carries
+// personal data, so each is audited before it is given.
+import type { AuditEvent } from '#core/audit/event.ts';
+import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
+import { fromBase64url } from '#core/jws.ts';
+import { type EffectiveStatus, effectiveStatus } from '#core/lifecycle.ts';
+import { LicenseNotFound } from '#core/storage-errors.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
+import type { ConfigStore } from '#ports/config-store.ts';
+import type { DocumentStore } from '#ports/document-store.ts';
+import type { FieldCipher } from '#ports/field-cipher.ts';
+import type { HolderBinding, HolderIdentityReader } from '#ports/holder-identity.ts';
+import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
+import { asLicenseContent, openLicenseContent } from './license-content.ts';
+import { findLicense, parseLicenseReference } from './license-reference.ts';
+import { requireBinding } from './proof-identity.ts';
+import { DEFAULT_DOCUMENT_URL_SECONDS } from './retrieve-license.ts';
+
+export interface HolderLicenseDeps {
+  identity: HolderIdentityReader;
+  licenses: Pick<LicenseRepository, 'get' | 'getCurrent' | 'listByHolder' | 'listVersions'>;
+  config: Pick<ConfigStore, 'getLicenseType'>;
+  audit: AuditLogWriter;
+  now: () => Date;
+  newEventId: () => string;
+}
+
+export interface OpenLicenseDeps extends HolderLicenseDeps {
+  cipher: FieldCipher;
+  /** Absent: no document links are handed out. */
+  documents?: Pick<DocumentStore, 'presignDownload'>;
+  documentUrlSeconds?: number;
+}
+
+/** One version of a license as its holder sees it in a list. */
+export interface HolderLicenseVersion {
+  licenseId: string;
+  /** The identifier without version and check: the same for every version. */
+  licenseKey: string;
+  licenseVersion: string;
+  typeCode: string;
+  typeName?: { zh: string; en: string };
+  issuerCode: string;
+  /** Today's status: stored, or expired by its validity end. */
+  status: EffectiveStatus;
+  issuedAt: string;
+  validity: { from: string; until: string };
+  /** Set on a superseded version: the identifier of the version that replaced it. */
+  supersededBy?: string;
+  /** True for the highest version of the license. */
+  current: boolean;
+  hasDocument: boolean;
+}
+
+export interface HolderLicenseDetail {
+  license: HolderLicenseVersion;
+  /** Every field of the license, opened from its disclosures. */
+  fields: Record<string, unknown>;
+  /** The whole SD-JWT VC (`<issuer-jwt>~<every disclosure>~`): the holder's own copy, for a wallet. */
+  credential: string;
+  /** True when the credential names a holder key (`cnf`): presentations then carry a KB-JWT. */
+  keyBound: boolean;
+  document?: { url: string; expiresAt: string; sha256: string; mediaType: string };
+  auditEventId: string;
+}
+
+/** Every version of every license of the holder, newest license first; audited. */
+export async function listHolderLicenses(
+  request: { account: string },
+  deps: HolderLicenseDeps,
+): Promise<{ licenses: HolderLicenseVersion[]; auditEventId: string }> {
+  const binding = await requireBinding(deps.identity, request.account);
+  const now = deps.now();
+  const today = chinaCalendarDate(now);
+  const entries = await deps.licenses.listByHolder(binding.holderIndex);
+  const names = typeNames(deps);
+  const perLicense = await Promise.all(
+    entries.map(async (entry) => {
+      // After a re-issue to another holder code, earlier versions belong to the earlier holder.
+      const versions = (await deps.licenses.listVersions(entry.licenseKey)).filter(
+        (record) => record.holderIndex === binding.holderIndex,
+      );
+      const highest = versions.at(-1)?.licenseVersion;
+      return Promise.all(
+        versions.map(async (record) =>
+          versionView(record, today, record.licenseVersion === highest, await names(record.typeCode)),
+        ),
+      );
+    }),
+  );
+  const licenses = perLicense
+    .flat()
+    .sort(
+      (a, b) =>
+        b.issuedAt.localeCompare(a.issuedAt) ||
+        a.licenseKey.localeCompare(b.licenseKey) ||
+        b.licenseVersion.localeCompare(a.licenseVersion),
+    );
+  const auditEventId = deps.newEventId();
+  await deps.audit.record({
+    id: auditEventId,
+    time: now.toISOString(),
+    actor: { kind: 'holder', id: request.account },
+    action: 'holder.licenses_listed',
+    outcome: 'success',
+    details: { licenses: licenses.length },
+  });
+  return { licenses, auditEventId };
+}
+
+/** One license version of the holder with its data and document link; LicenseNotFound for any other. */
+export async function openHolderLicense(
+  request: { account: string; licenseId: string },
+  deps: OpenLicenseDeps,
+): Promise<HolderLicenseDetail> {
+  const binding = await requireBinding(deps.identity, request.account);
+  const record = await holdersLicense(binding, request.licenseId, deps);
+  const now = deps.now();
+  const { sdJwt, content } = await openLicenseContent(
+    deps.cipher,
+    { dataDomain: record.dataDomain, licenseId: record.id },
+    record.content,
+  );
+  const current = await deps.licenses.getCurrent(record.licenseKey);
+  const license = versionView(
+    record,
+    chinaCalendarDate(now),
+    current?.id === record.id,
+    await typeNames(deps)(record.typeCode),
+  );
+  const link =
+    content.document !== undefined && deps.documents !== undefined
+      ? await deps.documents.presignDownload(
+          content.document,
+          deps.documentUrlSeconds ?? DEFAULT_DOCUMENT_URL_SECONDS,
+        )
+      : undefined;
+  const auditEventId = deps.newEventId();
+  await deps.audit.record(
+    holderReadEvent(auditEventId, now, request.account, record, { document: link !== undefined }),
+  );
+  return {
+    license,
+    fields: disclosedFields(sdJwt),
+    credential: sdJwt,
+    keyBound: issuerClaims(sdJwt).cnf !== undefined,
+    ...(link && content.document
+      ? {
+          document: {
+            url: link.url,
+            expiresAt: link.expiresAt.toISOString(),
+            sha256: content.document.sha256,
+            mediaType: content.document.mediaType,
+          },
+        }
+      : {}),
+    auditEventId,
+  };
+}
+
+/**
+ * The license version (identifier) or current version (license key) the caller names, when it
+ * is the holder's; LicenseNotFound otherwise — another holder's license is not an existence oracle.
+ */
+export async function holdersLicense(
+  binding: Pick<HolderBinding, 'holderIndex'>,
+  licenseId: string,
+  deps: { licenses: Pick<LicenseRepository, 'get' | 'getCurrent'> },
+): Promise<LicenseRecord> {
+  const record = await findLicense(parseLicenseReference(licenseId), deps.licenses);
+  if (record === undefined || record.holderIndex !== binding.holderIndex)
+    throw new LicenseNotFound(licenseId);
+  return record;
+}
+
+export function versionView(
+  record: LicenseRecord,
+  today: string,
+  current: boolean,
+  typeName: { zh: string; en: string } | undefined,
+): HolderLicenseVersion {
+  const content = asLicenseContent(record.content);
+  return {
+    licenseId: record.id,
+    licenseKey: record.licenseKey,
+    licenseVersion: record.licenseVersion,
+    typeCode: record.typeCode,
+    ...(typeName === undefined ? {} : { typeName }),
+    issuerCode: record.issuerCode,
+    status: effectiveStatus(record.status, content.validity, today),
+    issuedAt: record.issuedAt,
+    validity: content.validity,
+    ...(record.supersededBy === undefined ? {} : { supersededBy: record.supersededBy }),
+    current,
+    hasDocument: content.document !== undefined,
+  };
+}
+
+function holderReadEvent(
+  id: string,
+  now: Date,
+  account: string,
+  record: LicenseRecord,
+  details: Record<string, boolean>,
+): AuditEvent {
+  return {
+    id,
+    time: now.toISOString(),
+    actor: { kind: 'holder', id: account },
+    action: 'license.holder_viewed',
+    subject: { licenseId: record.id, licenseVersion: record.licenseVersion, typeCode: record.typeCode },
+    outcome: 'success',
+    details,
+  };
+}
+
+/** The license types' names, each read once per call. */
+function typeNames(
+  deps: Pick<HolderLicenseDeps, 'config'>,
+): (code: string) => Promise<{ zh: string; en: string } | undefined> {
+  const names = new Map<string, Promise<{ zh: string; en: string } | undefined>>();
+  return (code) => {
+    let name = names.get(code);
+    if (name === undefined) {
+      name = deps.config.getLicenseType(code).then((type) => type?.value.name);
+      names.set(code, name);
+    }
+    return name;
+  };
+}
+
+/** Field name → value of the credential's object-property disclosures. */
+export function disclosedFields(sdJwt: string): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const encoded of sdJwt.split('~').slice(1, -1)) {
+    const decoded = JSON.parse(fromBase64url(encoded).toString('utf8')) as unknown;
+    if (Array.isArray(decoded) && decoded.length === 3 && typeof decoded[1] === 'string') {
+      fields[decoded[1]] = decoded[2];
+    }
+  }
+  return fields;
+}
+
+/** The issuer-signed JWT's payload (read, not verified: it comes from our own store). */
+export function issuerClaims(sdJwt: string): Record<string, unknown> {
+  const payload = sdJwt.split('~')[0]?.split('.')[1] ?? '';
+  return JSON.parse(fromBase64url(payload).toString('utf8')) as Record<string, unknown>;
+}

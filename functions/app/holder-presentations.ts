@@ -1,0 +1,304 @@
+// 亮证 / 出示码: the holder shows a license to a verifier — only the fields they choose — in a
+// QR-sized payload of one of two forms:
+//
+//   reference  a random reference (144 bits) that resolves for 5 minutes, once or up to 3 times,
+//              to the compact SD-JWT presentation (issuer-signed JWT + the chosen disclosures).
+//              The presentation is sealed with the field cipher while it waits, so only the
+//              holder group (which may open sealed fields) can resolve it — at a route any
+//              verifier may call without credentials. It carries no KB-JWT: the platform never
+//              holds the device key. The reference's short life, its use count and the holder's
+//              authenticated creation stand in for key binding; a verifier that needs proof of
+//              possession asks for the second form.
+//   sd-jwt     the compact SD-JWT presentation itself, handed to the holder's app; when the
+//              license names a device key (`cnf`) the app appends a KB-JWT signed with that key
+//              over the verifier's audience and nonce and the presentation's `sd_hash`, which
+//              this answer gives it.
+//
+// Creating either form and every resolution is audited before anything is handed out.
+import type { AuditEvent } from '#core/audit/event.ts';
+import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
+import { effectiveStatus } from '#core/lifecycle.ts';
+import {
+  MAX_PRESENTATION_RESOLUTIONS,
+  newPresentationRef,
+  PRESENTATION_REF_TTL_SECONDS,
+  presentationRefDigest,
+} from '#core/presentations/presentation-ref.ts';
+import { presentSdJwtVc, sdDigest } from '#core/sd-jwt-vc/index.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
+import type { FieldCipher } from '#ports/field-cipher.ts';
+import type { HolderIdentityReader } from '#ports/holder-identity.ts';
+import type { LicenseRepository } from '#ports/license-repository.ts';
+import { type PresentationStore, PresentationUnavailable } from '#ports/presentation-store.ts';
+import { disclosedFields, holdersLicense, issuerClaims } from './holder-licenses.ts';
+import { asLicenseContent, openLicenseContent } from './license-content.ts';
+import { requireBinding } from './proof-identity.ts';
+
+/** The logical table a waiting presentation is sealed for (the cipher binding's table). */
+const PRESENTATION_SEAL_TABLE = 'holders';
+
+export type PresentationForm = 'reference' | 'sd-jwt';
+
+export interface CreatePresentationRequest {
+  account: string;
+  /** One of the holder's licenses: identifier (that version) or license key (the current one). */
+  licenseId: string;
+  /** The fields to disclose; each a disclosable field of the credential. */
+  fields: readonly string[];
+  form: PresentationForm;
+  /** The verifier the holder shows it to, and its nonce, when the verifier gave them. */
+  audience?: string;
+  nonce?: string;
+  /** Reference form: resolutions allowed, 1 to 3; 1 when absent. */
+  maxResolutions?: number;
+}
+
+export interface CreatePresentationDeps {
+  identity: HolderIdentityReader;
+  licenses: Pick<LicenseRepository, 'get' | 'getCurrent'>;
+  cipher: FieldCipher;
+  presentations: Pick<PresentationStore, 'create'>;
+  audit: AuditLogWriter;
+  /** The platform's public base URL: references resolve under it. */
+  publicBaseUrl: string;
+  now: () => Date;
+  newEventId: () => string;
+}
+
+export type CreatedPresentation =
+  | {
+      form: 'reference';
+      reference: string;
+      /** What the QR code carries: GET it to resolve. */
+      url: string;
+      expiresAt: string;
+      maxResolutions: number;
+      licenseId: string;
+      disclosed: string[];
+      auditEventId: string;
+    }
+  | {
+      form: 'sd-jwt';
+      /** `<issuer-jwt>~<chosen disclosures>~`; append the KB-JWT when keyBinding says so. */
+      presentation: string;
+      /** Present when the license is bound to the holder's device key: the KB-JWT's `sd_hash`. */
+      keyBinding?: { sdHash: string; audience?: string; nonce?: string };
+      licenseId: string;
+      disclosed: string[];
+      auditEventId: string;
+    };
+
+/** A presentation request the credential cannot satisfy; a 400. */
+export class PresentationRequestInvalid extends Error {
+  readonly code = 'PRESENTATION_REQUEST_INVALID';
+  readonly errors: readonly { path: string; message: string }[];
+  constructor(errors: readonly { path: string; message: string }[]) {
+    super(`invalid presentation request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+    this.name = 'PresentationRequestInvalid';
+    this.errors = errors;
+  }
+}
+
+/** The license is not valid today (revoked, superseded, suspended, expired): nothing to show; a 409. */
+export class LicenseNotPresentable extends Error {
+  readonly code = 'LICENSE_NOT_PRESENTABLE';
+  constructor(licenseId: string, status: string) {
+    super(`expected license ${licenseId} to be valid to be presented, found it ${status}`);
+    this.name = 'LicenseNotPresentable';
+  }
+}
+
+export async function createPresentation(
+  request: CreatePresentationRequest,
+  deps: CreatePresentationDeps,
+): Promise<CreatedPresentation> {
+  const binding = await requireBinding(deps.identity, request.account);
+  const record = await holdersLicense(binding, request.licenseId, deps);
+  const now = deps.now();
+  const content = asLicenseContent(record.content);
+  const status = effectiveStatus(record.status, content.validity, chinaCalendarDate(now));
+  if (status !== 'valid') throw new LicenseNotPresentable(record.id, status);
+
+  const { sdJwt } = await openLicenseContent(
+    deps.cipher,
+    { dataDomain: record.dataDomain, licenseId: record.id },
+    content,
+  );
+  const available = Object.keys(disclosedFields(sdJwt));
+  const errors = request.fields.flatMap((name, i) =>
+    available.includes(name)
+      ? []
+      : [{ path: `fields.${i}`, message: `the credential has no disclosable field ${name}` }],
+  );
+  if (new Set(request.fields).size !== request.fields.length) {
+    errors.push({ path: 'fields', message: 'fields must be distinct' });
+  }
+  if (errors.length > 0) throw new PresentationRequestInvalid(errors);
+  const disclosed = available.filter((name) => request.fields.includes(name));
+  const presentation = await presentSdJwtVc(sdJwt, disclosed);
+  const auditEventId = deps.newEventId();
+  const event = (details: Record<string, string | number | boolean | string[]>): AuditEvent => ({
+    id: auditEventId,
+    time: now.toISOString(),
+    actor: { kind: 'holder', id: request.account },
+    action: 'presentation.created',
+    subject: { licenseId: record.id, licenseVersion: record.licenseVersion, typeCode: record.typeCode },
+    outcome: 'success',
+    details: {
+      form: request.form,
+      disclosed,
+      presentationDigest: sdDigest(presentation),
+      ...(request.audience === undefined ? {} : { audience: request.audience }),
+      ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
+      ...details,
+    },
+  });
+
+  if (request.form === 'sd-jwt') {
+    await deps.audit.record(event({}));
+    const keyBound = issuerClaims(sdJwt).cnf !== undefined;
+    return {
+      form: 'sd-jwt',
+      presentation,
+      ...(keyBound
+        ? {
+            keyBinding: {
+              sdHash: sdDigest(presentation),
+              ...(request.audience === undefined ? {} : { audience: request.audience }),
+              ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
+            },
+          }
+        : {}),
+      licenseId: record.id,
+      disclosed,
+      auditEventId,
+    };
+  }
+
+  const maxResolutions = request.maxResolutions ?? 1;
+  if (
+    !Number.isInteger(maxResolutions) ||
+    maxResolutions < 1 ||
+    maxResolutions > MAX_PRESENTATION_RESOLUTIONS
+  ) {
+    throw new PresentationRequestInvalid([
+      {
+        path: 'maxResolutions',
+        message: `expected 1 to ${MAX_PRESENTATION_RESOLUTIONS}, found ${maxResolutions}`,
+      },
+    ]);
+  }
+  const reference = newPresentationRef();
+  const id = presentationRefDigest(reference);
+  const expiresAt = new Date(now.getTime() + PRESENTATION_REF_TTL_SECONDS * 1000).toISOString();
+  const sealed = await deps.cipher.encryptFields(sealBinding(id), { presentation });
+  await deps.presentations.create(
+    {
+      id,
+      account: request.account,
+      licenseId: record.id,
+      licenseVersion: record.licenseVersion,
+      typeCode: record.typeCode,
+      fields: disclosed,
+      ...(request.audience === undefined ? {} : { audience: request.audience }),
+      ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
+      sealed,
+      created: now.toISOString(),
+      expiresAt,
+      maxResolutions,
+    },
+    event({ presentationId: id, expiresAt, maxResolutions }),
+  );
+  return {
+    form: 'reference',
+    reference,
+    url: `${deps.publicBaseUrl}/presentations/${reference}`,
+    expiresAt,
+    maxResolutions,
+    licenseId: record.id,
+    disclosed,
+    auditEventId,
+  };
+}
+
+export interface ResolvePresentationRequest {
+  reference: string;
+  /** What is known of the verifier, for the holder's access history. */
+  verifier: { sourceIp?: string; userAgent?: string };
+}
+
+export interface ResolvePresentationDeps {
+  presentations: Pick<PresentationStore, 'get' | 'recordResolution'>;
+  cipher: FieldCipher;
+  now: () => Date;
+  newEventId: () => string;
+}
+
+export interface ResolvedPresentation {
+  /** The compact SD-JWT presentation: verify it with POST /verify or offline. */
+  presentation: string;
+  licenseId: string;
+  typeCode: string;
+  disclosed: string[];
+  audience?: string;
+  nonce?: string;
+  expiresAt: string;
+}
+
+/**
+ * The presentation behind a reference, for any verifier; PresentationUnavailable when the
+ * reference is unknown, expired or used up. The resolution is counted and audited first.
+ */
+export async function resolvePresentation(
+  request: ResolvePresentationRequest,
+  deps: ResolvePresentationDeps,
+): Promise<ResolvedPresentation> {
+  const now = deps.now();
+  const id = presentationRefDigest(request.reference);
+  const stored = await deps.presentations.get(id);
+  if (stored === undefined) throw new PresentationUnavailable('not-found');
+  if (stored.expiresAt <= now.toISOString()) throw new PresentationUnavailable('expired');
+  if (stored.resolutions >= stored.maxResolutions) throw new PresentationUnavailable('used-up');
+  const { presentation } = await deps.cipher.decryptFields(sealBinding(id), stored.sealed);
+  if (typeof presentation !== 'string') {
+    throw new Error(`presentation ${id}: the sealed presentation is not a string`);
+  }
+  await deps.presentations.recordResolution(id, now, {
+    id: deps.newEventId(),
+    time: now.toISOString(),
+    // A verifier resolving a reference shows no credentials: what it is is what the request shows.
+    actor: { kind: 'system', id: 'presentation-verifier', name: 'unauthenticated verifier' },
+    action: 'presentation.resolved',
+    subject: {
+      licenseId: stored.licenseId,
+      licenseVersion: stored.licenseVersion,
+      typeCode: stored.typeCode,
+    },
+    basis: { legalBasis: `holder presentation ${id}` },
+    outcome: 'success',
+    details: {
+      presentationId: id,
+      holderAccount: stored.account,
+      resolution: stored.resolutions + 1,
+      disclosed: stored.fields,
+      ...(request.verifier.sourceIp === undefined ? {} : { sourceIp: request.verifier.sourceIp }),
+      ...(request.verifier.userAgent === undefined
+        ? {}
+        : { userAgent: request.verifier.userAgent.slice(0, 256) }),
+    },
+  });
+  return {
+    presentation,
+    licenseId: stored.licenseId,
+    typeCode: stored.typeCode,
+    disclosed: stored.fields,
+    ...(stored.audience === undefined ? {} : { audience: stored.audience }),
+    ...(stored.nonce === undefined ? {} : { nonce: stored.nonce }),
+    expiresAt: stored.expiresAt,
+  };
+}
+
+/** A waiting presentation opens only as itself: sealed for its own id. */
+function sealBinding(id: string) {
+  return { table: PRESENTATION_SEAL_TABLE, licenseId: `presentation:${id}` };
+}

@@ -1,0 +1,369 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { readAccessHistory } from '#app/access-history.ts';
+import { createHolderGrant, listHolderGrants, revokeHolderGrant } from '#app/holder-grants.ts';
+import { listHolderLicenses, openHolderLicense } from '#app/holder-licenses.ts';
+import {
+  createPresentation,
+  LicenseNotPresentable,
+  PresentationRequestInvalid,
+  resolvePresentation,
+} from '#app/holder-presentations.ts';
+import { IdentityNotProofed } from '#app/proof-identity.ts';
+import { retrieveLicense } from '#app/retrieve-license.ts';
+import { fromBase64url } from '#core/jws.ts';
+import { licenseKeyOf } from '#core/license-key.ts';
+import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
+import { LicenseNotFound } from '#core/storage-errors.ts';
+import { DEMO_LICENSES, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { GrantNotFound } from '#ports/grant-store.ts';
+import { PresentationUnavailable } from '#ports/presentation-store.ts';
+import { ACCOUNTS, HolderWorld } from './holder-fakes.ts';
+
+const [ZHANG_CARD, LI_CARD, , ZHANG_DRIVING] = DEMO_LICENSES;
+const PURPOSE = '办理住房公积金提取';
+
+let world: HolderWorld;
+beforeEach(async () => {
+  world = await HolderWorld.create();
+});
+
+const deps = () => world.holderDeps();
+
+function disclosedNames(presentation: string): string[] {
+  return presentation
+    .split('~')
+    .slice(1, -1)
+    .map((d) => (JSON.parse(fromBase64url(d).toString('utf8')) as [string, string, unknown])[1]);
+}
+
+const grantTerms = (licenseId: string) => ({
+  account: ACCOUNTS.zhang,
+  scope: { licenseId },
+  relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+  purpose: PURPOSE,
+  fields: ['姓名', '出生'],
+  expiresAt: '2025-06-02T00:00:00.000Z',
+  maxUses: 2,
+});
+
+describe('an account without a proofed identity', () => {
+  it('is refused by every holder use case before anything is read', async () => {
+    const account = ACCOUNTS.newcomer;
+    const card = await world.issue(ZHANG_CARD!);
+    const refusals = [
+      listHolderLicenses({ account }, deps()),
+      openHolderLicense({ account, licenseId: card.id }, deps()),
+      createHolderGrant({ ...grantTerms(card.id), account }, deps()),
+      listHolderGrants({ account }, deps()),
+      revokeHolderGrant({ account, grantId: 'grant-00000001' }, deps()),
+      createPresentation({ account, licenseId: card.id, fields: ['姓名'], form: 'sd-jwt' }, deps()),
+      readAccessHistory({ account }, deps()),
+    ];
+    for (const refusal of refusals) await expect(refusal).rejects.toBeInstanceOf(IdentityNotProofed);
+    expect(world.audit.events).toEqual([]);
+  });
+});
+
+describe('my licenses', () => {
+  it('lists every version of every own license with today’s status, and nothing of another holder', async () => {
+    const first = await world.issue(ZHANG_CARD!, { serial: 'CARD1', issuedAt: '2020-01-01T00:00:00.000Z' });
+    const second = await world.issue(ZHANG_CARD!, {
+      serial: 'CARD1',
+      version: '002',
+      issuedAt: '2024-01-01T00:00:00.000Z',
+    });
+    world.licenses.setStatus(first.id, 'superseded', second.id);
+    const revoked = await world.issue(ZHANG_DRIVING!, { issuedAt: '2022-01-01T00:00:00.000Z' });
+    world.licenses.setStatus(revoked.id, 'revoked');
+    const expired = await world.issue(ZHANG_CARD!, {
+      serial: 'OLD1',
+      validity: { from: '2005-01-01', until: '2025-05-31' },
+      issuedAt: '2005-01-01T00:00:00.000Z',
+    });
+    await world.issue(LI_CARD!);
+
+    const { licenses, auditEventId } = await listHolderLicenses({ account: ACCOUNTS.zhang }, deps());
+
+    expect(licenses.map((l) => [l.licenseId, l.status, l.current])).toEqual([
+      [second.id, 'valid', true],
+      [revoked.id, 'revoked', true],
+      [first.id, 'superseded', false],
+      [expired.id, 'expired', true],
+    ]);
+    expect(licenses[2]).toMatchObject({ supersededBy: second.id, licenseKey: licenseKeyOf(second.id) });
+    expect(licenses[0]?.typeName?.zh).toBe('居民身份证');
+    expect(world.audit.events).toEqual([
+      expect.objectContaining({
+        id: auditEventId,
+        action: 'holder.licenses_listed',
+        actor: { kind: 'holder', id: ACCOUNTS.zhang },
+      }),
+    ]);
+  });
+
+  it('opens an own license: its data, the whole credential, a document link; audited first', async () => {
+    const card = await world.issue(ZHANG_CARD!, {
+      document: { key: 'doc-1', sha256: 'x'.repeat(43), size: 10, mediaType: 'application/pdf' },
+    });
+
+    const detail = await openHolderLicense({ account: ACCOUNTS.zhang, licenseId: card.id }, deps());
+
+    expect(detail.fields).toEqual(ZHANG_CARD!.data);
+    expect(disclosedNames(detail.credential).sort()).toEqual(Object.keys(ZHANG_CARD!.data).sort());
+    expect(detail.document).toMatchObject({
+      url: expect.stringContaining('doc-1'),
+      mediaType: 'application/pdf',
+    });
+    expect(detail.license).toMatchObject({ licenseId: card.id, status: 'valid', current: true });
+    expect(world.audit.events.at(-1)).toMatchObject({
+      id: detail.auditEventId,
+      action: 'license.holder_viewed',
+      subject: { licenseId: card.id, licenseVersion: '001' },
+    });
+  });
+
+  it('reads another holder’s license as not found, by id and by license key, and audits nothing', async () => {
+    const lis = await world.issue(LI_CARD!);
+
+    for (const licenseId of [lis.id, licenseKeyOf(lis.id)]) {
+      await expect(openHolderLicense({ account: ACCOUNTS.zhang, licenseId }, deps())).rejects.toBeInstanceOf(
+        LicenseNotFound,
+      );
+    }
+    expect(world.audit.events).toEqual([]);
+  });
+
+  it('refuses to record the read when the audit log is down, handing nothing out', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    world.audit.failing = true;
+
+    await expect(openHolderLicense({ account: ACCOUNTS.zhang, licenseId: card.id }, deps())).rejects.toThrow(
+      /audit/,
+    );
+  });
+});
+
+describe('grants by the holder', () => {
+  it('grants an own license with the holder as actor; the relying agency retrieves with the code', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+
+    const { grant, code } = await createHolderGrant(grantTerms(card.id), deps());
+    const retrieval = await retrieveLicense(
+      {
+        requester: { agency: DEMO_USCC.housingProvidentFundCentre, keyId: 'k' },
+        target: { licenseId: card.id },
+        basis: { grant: { code } },
+      },
+      deps(),
+    );
+
+    expect(grant.value).toMatchObject({
+      scope: { kind: 'license', licenseId: card.licenseKey },
+      status: 'active',
+    });
+    expect(world.audit.events.find((e) => e.action === 'grant.created')).toMatchObject({
+      actor: { kind: 'holder', id: ACCOUNTS.zhang },
+    });
+    expect(retrieval.disclosed.sort()).toEqual(['出生', '姓名']);
+  });
+
+  it('grants the holder’s licenses of a type under the holder’s own identity', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+
+    const { grant } = await createHolderGrant(
+      { ...grantTerms(card.id), scope: { typeCode: ZHANG_CARD!.typeCode } },
+      deps(),
+    );
+
+    expect(grant.value.holderIndex).toBe(card.holderIndex);
+    expect(grant.value.scope).toEqual({ kind: 'type', typeCode: ZHANG_CARD!.typeCode });
+  });
+
+  it('cannot grant another holder’s license: it reads as not found', async () => {
+    const lis = await world.issue(LI_CARD!);
+
+    await expect(createHolderGrant(grantTerms(lis.id), deps())).rejects.toBeInstanceOf(LicenseNotFound);
+  });
+
+  it('lists only the holder’s own grants and revokes them; another holder’s grant is not found', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const lis = await world.issue(LI_CARD!);
+    const mine = await createHolderGrant(grantTerms(card.id), deps());
+    const theirs = await createHolderGrant({ ...grantTerms(lis.id), account: ACCOUNTS.li }, deps());
+
+    const listed = await listHolderGrants({ account: ACCOUNTS.zhang }, deps());
+    expect(listed.items.map((g) => g.value.id)).toEqual([mine.grant.value.id]);
+
+    await expect(
+      revokeHolderGrant({ account: ACCOUNTS.zhang, grantId: theirs.grant.value.id }, deps()),
+    ).rejects.toBeInstanceOf(GrantNotFound);
+    const revoked = await revokeHolderGrant(
+      { account: ACCOUNTS.zhang, grantId: mine.grant.value.id, reason: '不再需要' },
+      deps(),
+    );
+    expect(revoked.value.status).toBe('revoked');
+    expect((await world.grants.get(theirs.grant.value.id))?.value.status).toBe('active');
+    expect(world.audit.events.at(-1)).toMatchObject({
+      action: 'grant.revoked',
+      actor: { kind: 'holder', id: ACCOUNTS.zhang },
+    });
+  });
+});
+
+describe('presentations', () => {
+  it('hands the app a compact SD-JWT with only the chosen fields, which verifies', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+
+    const created = await createPresentation(
+      { account: ACCOUNTS.zhang, licenseId: card.id, fields: ['出生', '姓名'], form: 'sd-jwt' },
+      deps(),
+    );
+
+    if (created.form !== 'sd-jwt') throw new Error('expected the sd-jwt form');
+    expect(disclosedNames(created.presentation).sort()).toEqual(['出生', '姓名']);
+    expect(created.keyBinding).toBeUndefined();
+    const seal = await world.keys.keyFor(`seal/${ZHANG_CARD!.issuer}`);
+    const verified = await verifySdJwtVc(created.presentation, {
+      now: Math.floor(world.clock.now().getTime() / 1000),
+      resolveIssuerKey: () => seal.publicJwk,
+      status: () => 0,
+    });
+    expect(verified.valid).toBe(true);
+    expect(verified.claims?.fields).toEqual({ 姓名: '张伟明', 出生: '1990-03-07' });
+    expect(world.audit.events.at(-1)).toMatchObject({
+      id: created.auditEventId,
+      action: 'presentation.created',
+      details: { form: 'sd-jwt', disclosed: ['姓名', '出生'] },
+    });
+  });
+
+  it('resolves a reference once, for any verifier, with the verifier audited; then it is used up', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const created = await createPresentation(
+      { account: ACCOUNTS.zhang, licenseId: card.id, fields: ['姓名'], form: 'reference', nonce: 'n-1' },
+      deps(),
+    );
+    if (created.form !== 'reference') throw new Error('expected the reference form');
+    expect(created.url).toBe(`https://elicense.test/presentations/${created.reference}`);
+    expect(created.reference).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    // The stored item keeps neither the reference nor the presentation in the clear.
+    const [stored] = [...world.presentations.stored.values()];
+    expect(JSON.stringify(stored)).not.toContain(created.reference);
+
+    const resolved = await resolvePresentation(
+      { reference: created.reference, verifier: { sourceIp: '203.0.113.7', userAgent: 'counter-app/1.0' } },
+      deps(),
+    );
+
+    expect(disclosedNames(resolved.presentation)).toEqual(['姓名']);
+    expect(resolved).toMatchObject({ licenseId: card.id, disclosed: ['姓名'], nonce: 'n-1' });
+    expect(world.audit.events.at(-1)).toMatchObject({
+      action: 'presentation.resolved',
+      subject: { licenseId: card.id },
+      details: { sourceIp: '203.0.113.7', userAgent: 'counter-app/1.0', resolution: 1 },
+    });
+    await expect(
+      resolvePresentation({ reference: created.reference, verifier: {} }, deps()),
+    ).rejects.toMatchObject({ reason: 'used-up' });
+  });
+
+  it('a reference expires after five minutes, and an unknown one resolves to nothing', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const created = await createPresentation(
+      { account: ACCOUNTS.zhang, licenseId: card.id, fields: ['姓名'], form: 'reference', maxResolutions: 3 },
+      deps(),
+    );
+    if (created.form !== 'reference') throw new Error('expected the reference form');
+    world.clock.set('2025-06-01T02:05:00.000Z');
+
+    await expect(
+      resolvePresentation({ reference: created.reference, verifier: {} }, deps()),
+    ).rejects.toMatchObject({ reason: 'expired' });
+    await expect(
+      resolvePresentation({ reference: 'A'.repeat(24), verifier: {} }, deps()),
+    ).rejects.toBeInstanceOf(PresentationUnavailable);
+  });
+
+  it('refuses a field the credential does not have, a revoked license, another holder’s license', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const lis = await world.issue(LI_CARD!);
+    const request = { account: ACCOUNTS.zhang, form: 'sd-jwt' as const };
+
+    await expect(
+      createPresentation({ ...request, licenseId: card.id, fields: ['血型'] }, deps()),
+    ).rejects.toBeInstanceOf(PresentationRequestInvalid);
+    await expect(
+      createPresentation({ ...request, licenseId: lis.id, fields: ['姓名'] }, deps()),
+    ).rejects.toBeInstanceOf(LicenseNotFound);
+    world.licenses.setStatus(card.id, 'revoked');
+    await expect(
+      createPresentation({ ...request, licenseId: card.id, fields: ['姓名'] }, deps()),
+    ).rejects.toBeInstanceOf(LicenseNotPresentable);
+    expect(world.audit.events).toEqual([]);
+  });
+});
+
+describe('access history', () => {
+  it('shows who used the holder’s licenses, on what basis, newest first, page by page', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const driving = await world.issue(ZHANG_DRIVING!);
+    const lis = await world.issue(LI_CARD!);
+    const { code } = await createHolderGrant({ ...grantTerms(card.id), maxUses: 5 }, deps());
+    const retrieve = (licenseId: string, basis: Parameters<typeof retrieveLicense>[0]['basis']) =>
+      retrieveLicense(
+        {
+          requester: { agency: DEMO_USCC.housingProvidentFundCentre, keyId: 'k' },
+          target: { licenseId },
+          basis,
+        },
+        deps(),
+      );
+    for (let minute = 1; minute <= 3; minute += 1) {
+      world.clock.set(`2025-06-01T02:0${minute}:00.000Z`);
+      await retrieve(card.id, { grant: { code } });
+    }
+    await createHolderGrant({ ...grantTerms(lis.id), account: ACCOUNTS.li }, deps());
+    world.clock.set('2025-06-01T02:04:00.000Z');
+    await createPresentation(
+      { account: ACCOUNTS.zhang, licenseId: driving.id, fields: ['准驾车型'], form: 'sd-jwt' },
+      deps(),
+    );
+
+    const first = await readAccessHistory({ account: ACCOUNTS.zhang, limit: 3 }, deps());
+    const second = await readAccessHistory(
+      { account: ACCOUNTS.zhang, limit: 3, cursor: first.cursor! },
+      deps(),
+    );
+
+    expect([...first.items, ...second.items].map((e) => [e.action, e.time])).toEqual([
+      ['presentation.created', '2025-06-01T02:04:00.000Z'],
+      ['license.retrieved', '2025-06-01T02:03:00.000Z'],
+      ['license.retrieved', '2025-06-01T02:02:00.000Z'],
+      ['license.retrieved', '2025-06-01T02:01:00.000Z'],
+      ['grant.created', '2025-06-01T02:00:00.000Z'],
+    ]);
+    expect(second.cursor).toBeUndefined();
+    expect(first.items[1]).toMatchObject({
+      actor: { kind: 'agency', id: DEMO_USCC.housingProvidentFundCentre },
+      licenseId: card.id,
+      basis: { kind: 'grant', purpose: PURPOSE },
+      disclosed: expect.arrayContaining(['姓名', '出生']),
+    });
+    expect(world.audit.events.at(-1)).toMatchObject({ action: 'holder.access_history_read' });
+  });
+
+  it('narrows to one license, and reads another holder’s as not found', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const driving = await world.issue(ZHANG_DRIVING!);
+    const lis = await world.issue(LI_CARD!);
+    await createHolderGrant(grantTerms(card.id), deps());
+    await createHolderGrant({ ...grantTerms(driving.id), fields: ['姓名'] }, deps());
+
+    const history = await readAccessHistory({ account: ACCOUNTS.zhang, licenseId: driving.id }, deps());
+
+    expect(history.items.map((e) => e.licenseId)).toEqual([licenseKeyOf(driving.id)]);
+    await expect(
+      readAccessHistory({ account: ACCOUNTS.zhang, licenseId: lis.id }, deps()),
+    ).rejects.toBeInstanceOf(LicenseNotFound);
+  });
+});
