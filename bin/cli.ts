@@ -8,6 +8,7 @@ import type { IdentifierCheck } from '#core/identifiers/identifier-check.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
 import { addApiCommands } from './cli-api.ts';
+import { addAuditCommands } from './cli-audit.ts';
 
 export interface CliIo {
   out(text: string): void;
@@ -57,6 +58,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     });
 
   addApiCommands(program, io, setExitCode);
+  addAuditCommands(program, io, setExitCode);
   return program;
 }
 

@@ -223,7 +223,7 @@ export class DynamoAuditSealStore implements AuditSealStore {
             Key: `${prefix}/${name}`,
             Body: body,
             ContentType: contentType,
-            ChecksumAlgorithm: 'SHA256',
+            // No explicit checksum: the SDK adds one by default on AWS, which Object Lock requires.
             IfNoneMatch: '*',
           }),
         );

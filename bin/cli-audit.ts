@@ -1,0 +1,205 @@
+// `elicense audit verify`: checks a stage's stored audit events against its sealed checkpoints,
+// reading the stage's tables and archive bucket directly with the caller's AWS credentials
+// (endpoints from the SDK's AWS_ENDPOINT_URL* variables, so LocalStack and emulators work), or
+// those of a local platform (`--local`, from the endpoints file `npm start` writes).
+// Exit codes: 0 no findings, 1 findings, 2 usage error, 3 storage or keys unreachable.
+
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type Command, InvalidArgumentError } from 'commander';
+import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
+import { auditLogIdOf, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
+import { awsBucketName, localBucketName } from '#adapters/aws/buckets.ts';
+import { KmsSigningKeys } from '#adapters/aws/kms-signer.ts';
+import { physicalTableName } from '#adapters/aws/tables.ts';
+import { LocalKeyVault } from '#adapters/local/key-vault.ts';
+import { AuditRangeInvalid, verifyAuditLog } from '#app/verify-audit-log.ts';
+import type { PublicJwk } from '#core/jws.ts';
+import { readLocalEndpoints } from '#dev/local-endpoints.ts';
+
+export const EXIT_FINDINGS = 1;
+const EXIT_USAGE = 2;
+const EXIT_UNREACHABLE = 3;
+
+export interface AuditIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+interface VerifyOptions {
+  from: Date;
+  to: Date;
+  stage: string;
+  local?: string | true;
+  platformKey?: string;
+  jwks?: string;
+  archiveBucket?: string;
+  account?: string;
+}
+
+const DEFAULT_DATA_DIR = resolve(import.meta.dirname, '..', '.elicense');
+
+export function addAuditCommands(program: Command, io: AuditIo, setExitCode: (code: number) => void): void {
+  const audit = program.command('audit').description('the sealed audit log');
+  audit
+    .command('verify')
+    .description(
+      'check stored audit events against their signed checkpoints and print every changed, missing, inserted or reordered event as JSON; exit 0 if none, 1 if any',
+    )
+    .requiredOption('--from <time>', 'start of the range, RFC 3339 (inclusive)', parseInstant)
+    .requiredOption('--to <time>', 'end of the range, RFC 3339 (exclusive)', parseInstant)
+    .option(
+      '--stage <name>',
+      'stage whose tables and bucket to read (env ELICENSE_STAGE)',
+      process.env.ELICENSE_STAGE ?? 'local',
+    )
+    .option(
+      '--local [dataDir]',
+      `read the local platform of \`npm start\`: its endpoints and key vault in the data folder (default ${DEFAULT_DATA_DIR})`,
+    )
+    .option(
+      '--platform-key <kms key>',
+      'the platform signing key in KMS (id, ARN or alias) whose public key checks checkpoints (env ELICENSE_PLATFORM_KEY_ID)',
+      process.env.ELICENSE_PLATFORM_KEY_ID,
+    )
+    .option('--jwks <url or file>', "a JWKS with the platform's checkpoint keys (e.g. the stage's /jwks)")
+    .option(
+      '--archive-bucket <name>',
+      'the audit archive bucket (env BUCKET_AUDIT_ARCHIVE)',
+      process.env.BUCKET_AUDIT_ARCHIVE,
+    )
+    .option('--account <id>', 'AWS account of the stage, to name its archive bucket')
+    .action(async (options: VerifyOptions) => {
+      setExitCode(await verify(io, options));
+    });
+}
+
+async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
+  if (options.from >= options.to) {
+    io.err('elicense: --from must be before --to\n');
+    return EXIT_USAGE;
+  }
+  const local =
+    options.local === undefined
+      ? undefined
+      : await readLocalEndpoints(options.local === true ? DEFAULT_DATA_DIR : resolve(options.local)).catch(
+          (error: Error) => error,
+        );
+  if (local instanceof Error) {
+    io.err(`elicense: ${local.message}\n`);
+    return EXIT_USAGE;
+  }
+  const stage = local?.stage ?? options.stage;
+  const bucket =
+    options.archiveBucket ??
+    (local !== undefined
+      ? localBucketName(stage, { name: 'audit-archive' })
+      : options.account !== undefined
+        ? awsBucketName(stage, { name: 'audit-archive' }, options.account)
+        : undefined);
+  if (bucket === undefined) {
+    io.err('elicense: name the archive bucket: --archive-bucket, --account, or --local\n');
+    return EXIT_USAGE;
+  }
+  if (local === undefined && options.platformKey === undefined && options.jwks === undefined) {
+    io.err('elicense: name the checkpoint keys: --platform-key, --jwks, or --local\n');
+    return EXIT_USAGE;
+  }
+
+  const env = local?.env ?? {};
+  const clients = sdkClients(env);
+  try {
+    const publicJwks = await checkpointKeys(options, local?.keyVaultDir, clients.kms);
+    const documents = DynamoDBDocumentClient.from(clients.dynamodb);
+    const logId = auditLogIdOf(stage);
+    const report = await verifyAuditLog(
+      { from: options.from, to: options.to },
+      {
+        log: new DynamoAuditLogReader(documents, physicalTableName(stage, { name: 'audit' })),
+        seals: new DynamoAuditSealStore({
+          documents,
+          table: physicalTableName(stage, { name: 'audit-seals' }),
+          logId,
+          archive: { s3: clients.s3, bucket },
+        }),
+        logId,
+        publicJwks,
+      },
+    );
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
+    return report.ok ? 0 : EXIT_FINDINGS;
+  } catch (error) {
+    if (error instanceof AuditRangeInvalid) {
+      io.err(`elicense: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.err(`elicense: could not read the audit log: ${(error as Error).name}: ${(error as Error).message}\n`);
+    return EXIT_UNREACHABLE;
+  } finally {
+    clients.dynamodb.destroy();
+    clients.s3.destroy();
+    clients.kms.destroy();
+  }
+}
+
+/** SDK clients; a local platform's settings override the process environment's. */
+function sdkClients(env: Record<string, string>) {
+  const endpoint = (service: 'DYNAMODB' | 'S3' | 'KMS') =>
+    env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
+  const common = {
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
+      : {}),
+  };
+  const at = (service: 'DYNAMODB' | 'S3' | 'KMS') => {
+    const url = endpoint(service);
+    return { ...common, ...(url ? { endpoint: url } : {}) };
+  };
+  const pathStyle = (env.ELICENSE_S3_FORCE_PATH_STYLE ?? process.env.ELICENSE_S3_FORCE_PATH_STYLE) === 'true';
+  return {
+    dynamodb: new DynamoDBClient(at('DYNAMODB')),
+    s3: new S3Client({
+      ...at('S3'),
+      forcePathStyle: pathStyle,
+      ...(env.AWS_REQUEST_CHECKSUM_CALCULATION === 'WHEN_REQUIRED'
+        ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+        : {}),
+    }),
+    kms: new KMSClient(at('KMS')),
+  };
+}
+
+/** The keys checkpoints are checked with: from a JWKS, the KMS platform key, or the local vault. */
+async function checkpointKeys(
+  options: VerifyOptions,
+  keyVaultDir: string | undefined,
+  kms: KMSClient,
+): Promise<PublicJwk[]> {
+  if (options.jwks !== undefined) {
+    const text = /^https?:\/\//.test(options.jwks)
+      ? await (await fetch(options.jwks)).text()
+      : await readFile(options.jwks, 'utf8');
+    const { keys } = JSON.parse(text) as { keys: (PublicJwk & { owner?: string })[] };
+    // The platform's keys only: agency seal keys never sign checkpoints.
+    return keys.filter((key) => key.owner === undefined || key.owner === 'platform');
+  }
+  if (options.platformKey !== undefined) {
+    const key = await new KmsSigningKeys({ kms, platformKeyId: options.platformKey }).platformKey();
+    return [key.publicJwk];
+  }
+  const vault = await LocalKeyVault.open({ dir: keyVaultDir! });
+  return [(await vault.platformKey()).publicJwk];
+}
+
+function parseInstant(value: string): Date {
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)
+    ? Date.parse(value)
+    : Number.NaN;
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError('an RFC 3339 time like 2025-03-01T08:00:00Z');
+  return new Date(ms);
+}
