@@ -1,0 +1,110 @@
+import {
+  CompareFacesCommand,
+  ImageTooLargeException,
+  InvalidImageFormatException,
+  InvalidParameterException,
+  type RekognitionClient,
+} from '@aws-sdk/client-rekognition';
+import { z } from 'zod';
+import {
+  type IdentityProofingProvider,
+  ProofingEvidenceInvalid,
+  ProofingProviderUnavailable,
+  type ProofingRequest,
+  type ProofingResult,
+  type ReferencePhotoSource,
+} from '#ports/identity-proofing.ts';
+
+// Face comparison with Amazon Rekognition CompareFaces: the holder's live selfie (source) against
+// the identity's registered ID photo (target, from a ReferencePhotoSource). A match at or above
+// the similarity threshold earns `substantial`: the photo is an authoritative record, but a
+// selfie upload alone does not prove liveness (Rekognition Face Liveness would, for `high`).
+// The selfie is sent to Rekognition and dropped: neither it nor the photo is stored here.
+
+export const REKOGNITION_PROVIDER_NAME = 'rekognition-compare-faces';
+/** Rekognition's limit for image bytes passed inline. */
+const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+
+const EvidenceSchema = z.strictObject({
+  selfie: z.base64().min(1).describe('The live selfie, JPEG or PNG, base64'),
+});
+
+export interface RekognitionProofingOptions {
+  rekognition: RekognitionClient;
+  photos: ReferencePhotoSource;
+  /** Minimum similarity (0–100) of the best face match. Default 90. */
+  similarityThreshold?: number;
+}
+
+export class RekognitionProofingProvider implements IdentityProofingProvider {
+  readonly name = REKOGNITION_PROVIDER_NAME;
+  readonly #rekognition: RekognitionClient;
+  readonly #photos: ReferencePhotoSource;
+  readonly #threshold: number;
+
+  constructor(options: RekognitionProofingOptions) {
+    const threshold = options.similarityThreshold ?? 90;
+    if (!(threshold >= 0 && threshold <= 100)) {
+      throw new Error(`expected a similarity threshold between 0 and 100, found ${threshold}`);
+    }
+    this.#rekognition = options.rekognition;
+    this.#photos = options.photos;
+    this.#threshold = threshold;
+  }
+
+  async proof(request: ProofingRequest): Promise<ProofingResult> {
+    const parsed = EvidenceSchema.safeParse(request.evidence);
+    if (!parsed.success) {
+      throw new ProofingEvidenceInvalid(this.name, 'expected evidence {"selfie": "<base64 JPEG or PNG>"}');
+    }
+    const selfie = Buffer.from(parsed.data.selfie, 'base64');
+    if (selfie.byteLength > MAX_IMAGE_BYTES) {
+      throw new ProofingEvidenceInvalid(
+        this.name,
+        `expected a selfie of at most 5 MiB, found ${selfie.byteLength} bytes`,
+      );
+    }
+    const methods = ['face-comparison'];
+    const photo = await this.#photos.photoOf(request.identity);
+    if (photo === undefined) {
+      return {
+        verified: false,
+        assurance: 'substantial',
+        methods,
+        reason: 'no registered photo for this identity',
+      };
+    }
+    let similarity: number | undefined;
+    try {
+      const answer = await this.#rekognition.send(
+        new CompareFacesCommand({
+          SourceImage: { Bytes: selfie },
+          TargetImage: { Bytes: photo },
+          SimilarityThreshold: this.#threshold,
+        }),
+      );
+      similarity = Math.max(...(answer.FaceMatches ?? []).map((m) => m.Similarity ?? 0), -1);
+    } catch (error) {
+      if (error instanceof InvalidImageFormatException || error instanceof ImageTooLargeException) {
+        throw new ProofingEvidenceInvalid(this.name, 'expected a JPEG or PNG selfie Rekognition can read');
+      }
+      // Rekognition answers InvalidParameter when it finds no face in an image.
+      if (error instanceof InvalidParameterException) {
+        return {
+          verified: false,
+          assurance: 'substantial',
+          methods,
+          reason: 'no face found in the selfie or the registered photo',
+        };
+      }
+      throw new ProofingProviderUnavailable(this.name, error);
+    }
+    if (similarity >= this.#threshold) return { verified: true, assurance: 'substantial', methods };
+    return {
+      verified: false,
+      assurance: 'substantial',
+      methods,
+      reason: `the selfie does not match the registered photo at similarity ${this.#threshold} or above`,
+    };
+  }
+}
