@@ -10,6 +10,8 @@ import { provisionStage } from '#dev/provision.ts';
 import { useSuiteAwsEnv } from '../aws-env.ts';
 
 export interface StoreStage {
+  /** The stage name, for names derived from it (buckets). */
+  name: string;
   client: DynamoDBClient;
   documents: DynamoDBDocumentClient;
   /** Physical table name of a logical table (`config`, `grants`, …). */
@@ -34,6 +36,7 @@ export async function provisionStoreStage(prefix: string): Promise<StoreStage> {
   );
   const documents = DynamoDBDocumentClient.from(client);
   return {
+    name: stage,
     client,
     documents,
     table: (logicalName) => physicalTableName(stage, { name: logicalName }),
