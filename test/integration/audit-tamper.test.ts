@@ -1,0 +1,228 @@
+// Tampering with the stored audit log and catching it: events written through the real writer
+// and sealed with the local vault's platform key are then edited, deleted, inserted and
+// reordered directly in DynamoDB, and verifyAuditLog — and `elicense audit verify` run as a
+// child process — name each altered event precisely.
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { auditPartitionKey } from '#adapters/aws/audit-items.ts';
+import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
+import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
+import { auditLogIdOf, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
+import { localBucketName } from '#adapters/aws/buckets.ts';
+import { LocalKeyVault } from '#adapters/local/key-vault.ts';
+import { sealAuditLog } from '#app/seal-audit-log.ts';
+import { type AuditLogReport, verifyAuditLog } from '#app/verify-audit-log.ts';
+import type { AuditEvent } from '#core/audit/event.ts';
+import type { PublicJwk } from '#core/jws.ts';
+import { writeLocalEndpoints } from '#dev/local-endpoints.ts';
+import { auditEvent } from '../unit/audit/fixtures.ts';
+import { provisionStoreStage, type StoreStage } from './stores/stage.ts';
+
+const run = promisify(execFile);
+const cli = resolve(import.meta.dirname, '../../bin/elicense');
+const T0 = Date.parse('2025-03-01T08:00:00.000Z');
+const FROM = new Date(T0 - 60_000);
+const TO = new Date(T0 + 3_600_000);
+
+let stage: StoreStage;
+let dataDir: string;
+let s3: S3Client;
+let seals: DynamoAuditSealStore;
+let writer: DynamoAuditLogWriter;
+let publicJwks: PublicJwk[];
+let untouched: Record<string, unknown>[];
+
+const events: AuditEvent[] = Array.from({ length: 12 }, (_, n) => auditEvent(n));
+
+beforeAll(async () => {
+  stage = await provisionStoreStage('it-tamper');
+  dataDir = await mkdtemp(join(tmpdir(), 'elicense-tamper-'));
+  s3 = new S3Client({ forcePathStyle: true });
+  const logId = auditLogIdOf(stage.name);
+  seals = new DynamoAuditSealStore({
+    documents: stage.documents,
+    table: stage.table('audit-seals'),
+    logId,
+    archive: { s3, bucket: localBucketName(stage.name, { name: 'audit-archive' }) },
+  });
+  const vault = await LocalKeyVault.open({ dir: join(dataDir, 'keys') });
+  publicJwks = [(await vault.platformKey()).publicJwk];
+  writer = new DynamoAuditLogWriter(stage.documents, stage.table('audit'));
+  for (const event of events) await writer.record(event);
+
+  const sealed = await sealAuditLog({
+    log: new DynamoAuditLogReader(stage.documents, stage.table('audit')),
+    seals,
+    keys: vault,
+    logId,
+    now: () => TO,
+    settleSeconds: 60,
+    batchSize: 5,
+    maxBatchesPerRun: 10,
+    origin: () => FROM,
+  });
+  expect(sealed.batches.map((b) => b.events)).toEqual([5, 5, 2]);
+  untouched = await auditItems();
+  // What `npm start` leaves in its data folder, pointing at this suite's emulators.
+  await writeLocalEndpoints(dataDir, {
+    stage: stage.name,
+    env: process.env as Record<string, string>,
+    keyVaultDir: join(dataDir, 'keys'),
+  });
+});
+
+afterEach(async () => {
+  // Put the log back as sealed: remove every item, write the untouched ones again.
+  const now = await auditItems();
+  for (const item of now) {
+    await stage.documents.send(
+      new DeleteCommand({ TableName: stage.table('audit'), Key: { pk: item.pk, sk: item.sk } }),
+    );
+  }
+  for (let i = 0; i < untouched.length; i += 25) {
+    await stage.documents.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [stage.table('audit')]: untouched.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+        },
+      }),
+    );
+  }
+});
+
+afterAll(async () => {
+  s3.destroy();
+  await stage.dispose();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function auditItems(): Promise<Record<string, unknown>[]> {
+  const { Items = [] } = await stage.documents.send(
+    new ScanCommand({ TableName: stage.table('audit'), ConsistentRead: true }),
+  );
+  return Items;
+}
+
+function key(event: AuditEvent) {
+  return { pk: auditPartitionKey(event.time, event.id), sk: `${event.time}#${event.id}` };
+}
+
+async function item(event: AuditEvent): Promise<Record<string, unknown>> {
+  const { Item } = await stage.documents.send(
+    new GetCommand({ TableName: stage.table('audit'), Key: key(event), ConsistentRead: true }),
+  );
+  return Item!;
+}
+
+async function setEventText(event: AuditEvent, text: unknown): Promise<void> {
+  await stage.documents.send(
+    new PutCommand({ TableName: stage.table('audit'), Item: { ...(await item(event)), event: text } }),
+  );
+}
+
+function verify(): Promise<AuditLogReport> {
+  return verifyAuditLog(
+    { from: FROM, to: TO },
+    {
+      log: new DynamoAuditLogReader(stage.documents, stage.table('audit')),
+      seals,
+      logId: auditLogIdOf(stage.name),
+      publicJwks,
+    },
+  );
+}
+
+describe('tampering with the stored audit log', () => {
+  test('an untouched log verifies clean', async () => {
+    expect(await verify()).toMatchObject({ ok: true, eventsChecked: 12, batchesChecked: 3, findings: [] });
+  });
+
+  test('an edited event is named changed, at its sealed position', async () => {
+    const edited = { ...events[6]!, outcome: 'denied' };
+    await setEventText(events[6]!, JSON.stringify(edited));
+    const report = await verify();
+    expect(report.findings).toEqual([
+      { kind: 'event-changed', eventId: 'evt-00006', seq: 1, leafIndex: 1, storedPosition: 6 },
+    ]);
+  });
+
+  test('a deleted event is named dropped', async () => {
+    await stage.documents.send(new DeleteCommand({ TableName: stage.table('audit'), Key: key(events[3]!) }));
+    const report = await verify();
+    expect(report.findings).toEqual([
+      { kind: 'event-dropped', eventId: 'evt-00003', time: events[3]!.time, seq: 0, leafIndex: 3 },
+    ]);
+  });
+
+  test('an event inserted among sealed ones is named inserted', async () => {
+    const forged: AuditEvent = { ...auditEvent(500), time: new Date(T0 + 7_500).toISOString() };
+    await writer.record(forged);
+    const report = await verify();
+    expect(report.findings).toEqual([
+      {
+        kind: 'event-inserted',
+        eventId: 'evt-00500',
+        storedPosition: 8,
+        detail: 'id not in any sealed batch',
+      },
+    ]);
+  });
+
+  test('two events whose contents were swapped are named reordered', async () => {
+    const [a, b] = [events[2]!, events[9]!];
+    const [textA, textB] = [(await item(a)).event, (await item(b)).event];
+    await setEventText(a, textB);
+    await setEventText(b, textA);
+    const report = await verify();
+    expect(report.findings.map((f) => f.kind)).toEqual(['event-reordered', 'event-reordered']);
+    expect(report.findings.map((f) => ('eventId' in f ? f.eventId : null)).sort()).toEqual([
+      'evt-00002',
+      'evt-00009',
+    ]);
+  });
+
+  test('elicense audit verify --local reports each kind of tampering as JSON and exits 1, and 0 when clean', async () => {
+    const args = [
+      'audit',
+      'verify',
+      '--local',
+      dataDir,
+      '--from',
+      FROM.toISOString(),
+      '--to',
+      TO.toISOString(),
+    ];
+    const clean = await run(cli, args);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ ok: true, eventsChecked: 12 });
+
+    await setEventText(
+      events[0]!,
+      JSON.stringify({ ...events[0]!, actor: { kind: 'system', id: 'forger' } }),
+    );
+    await stage.documents.send(new DeleteCommand({ TableName: stage.table('audit'), Key: key(events[11]!) }));
+    await writer.record({ ...auditEvent(700), time: new Date(T0 + 4_200).toISOString() });
+
+    const failure = await run(cli, args).then(
+      () => undefined,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    const report = JSON.parse(failure!.stdout) as AuditLogReport;
+    expect(report.ok).toBe(false);
+    expect(report.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'event-changed', eventId: 'evt-00000', seq: 0, leafIndex: 0 }),
+        expect.objectContaining({ kind: 'event-dropped', eventId: 'evt-00011', seq: 2, leafIndex: 1 }),
+        expect.objectContaining({ kind: 'event-inserted', eventId: 'evt-00700' }),
+      ]),
+    );
+    expect(report.findings).toHaveLength(3);
+  }, 60_000);
+});
