@@ -1,0 +1,28 @@
+// Refusals of the application use cases beyond the state machine's own (core/applications/errors.ts).
+
+/** The applicant may apply only as the identity its account is proofed as, never in another's name. */
+export class NotTheApplicant extends Error {
+  readonly code = 'NOT_THE_APPLICANT';
+  constructor(detail: string) {
+    super(`an application is made in the applicant's own proofed identity: ${detail}`);
+    this.name = 'NotTheApplicant';
+  }
+}
+
+/** More attachments than a request or an application may carry. */
+export class TooManyAttachments extends Error {
+  readonly code = 'TOO_MANY_ATTACHMENTS';
+  constructor(found: number, limit: number, scope: 'per request' | 'per application') {
+    super(`expected at most ${limit} attachments ${scope}, found ${found}`);
+    this.name = 'TooManyAttachments';
+  }
+}
+
+/** A response to a request for information that adds nothing. */
+export class EmptyResponse extends Error {
+  readonly code = 'EMPTY_RESPONSE';
+  constructor() {
+    super('expected a note, changed data or attachments in the response, found none');
+    this.name = 'EmptyResponse';
+  }
+}

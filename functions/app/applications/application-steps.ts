@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import type { Application, ApplicationActor, ApplicationStep } from '#core/applications/application.ts';
+import { ApplicationNotFound } from '#core/applications/errors.ts';
+import type { AuditEvent } from '#core/audit/event.ts';
+import type { LicenseType } from '#core/catalog/license-type.ts';
+import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import { DocumentTooLarge } from '#core/layout-document/errors.ts';
+import type {
+  ApplicationStore,
+  AttachmentRef,
+  StoredApplication,
+  StoredStep,
+} from '#ports/application-store.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
+import type { ConfigStore } from '#ports/config-store.ts';
+import type { DocumentStore } from '#ports/document-store.ts';
+import type { FieldCipher } from '#ports/field-cipher.ts';
+import { openApplicationContent, openNote, sealNote } from './application-content.ts';
+import { TooManyAttachments } from './application-errors.ts';
+
+// What the holder's and the agency's application use cases share: their ports, attachments
+// (stored before the step that names them, removed again if the step is not recorded), sealed
+// notes, audit events, and the view of an application either party reads.
+
+export interface ApplicationDeps {
+  applications: ApplicationStore;
+  config: Pick<ConfigStore, 'getLicenseType'>;
+  cipher: FieldCipher;
+  /** The documents bucket: attachments are stored, bound by digest and handed out presigned. */
+  documents: Pick<DocumentStore, 'put' | 'delete' | 'presignDownload'>;
+  /** Records reads that return the applicant's data (a write records its event itself). */
+  audit: AuditLogWriter;
+  now: () => Date;
+  newId?: () => string;
+  newEventId?: () => string;
+}
+
+/** An attachment as uploaded: its bytes, declared media type and, optionally, the digest it must have. */
+export interface NewAttachment {
+  bytes: Uint8Array;
+  mediaType: string;
+  sha256?: string | undefined;
+}
+
+/**
+ * Bounds on attachments: 2 MiB each keeps a request with a few of them, base64 in JSON, under
+ * Lambda's 6 MB payload; 20 per application keeps the item (and its audit trail) small.
+ */
+export const ATTACHMENT_LIMITS = { maxBytes: 2 * 1024 * 1024, perRequest: 3, perApplication: 20 } as const;
+
+/** How long an attachment's download link lives. */
+export const ATTACHMENT_URL_SECONDS = 300;
+
+/** Stores the new attachments (a digest already attached is not stored twice); undoes all on failure. */
+export async function storeAttachments(
+  deps: Pick<ApplicationDeps, 'documents'>,
+  existing: readonly AttachmentRef[],
+  attachments: readonly NewAttachment[],
+  step: number,
+  added: string,
+): Promise<AttachmentRef[]> {
+  if (attachments.length > ATTACHMENT_LIMITS.perRequest) {
+    throw new TooManyAttachments(attachments.length, ATTACHMENT_LIMITS.perRequest, 'per request');
+  }
+  if (existing.length + attachments.length > ATTACHMENT_LIMITS.perApplication) {
+    throw new TooManyAttachments(
+      existing.length + attachments.length,
+      ATTACHMENT_LIMITS.perApplication,
+      'per application',
+    );
+  }
+  for (const attachment of attachments) {
+    if (attachment.bytes.byteLength > ATTACHMENT_LIMITS.maxBytes) {
+      throw new DocumentTooLarge(attachment.bytes.byteLength, ATTACHMENT_LIMITS.maxBytes);
+    }
+  }
+  const stored: AttachmentRef[] = [];
+  try {
+    for (const attachment of attachments) {
+      const document = await deps.documents.put({
+        bytes: attachment.bytes,
+        mediaType: attachment.mediaType,
+        ...(attachment.sha256 ? { sha256: attachment.sha256 } : {}),
+      });
+      if ([...existing, ...stored].some((a) => a.sha256 === document.sha256)) {
+        await deps.documents.delete(document.key);
+        continue;
+      }
+      stored.push({ ...document, step, added });
+    }
+  } catch (error) {
+    await discardAttachments(deps, stored);
+    throw error;
+  }
+  return stored;
+}
+
+/** Removes attachments whose step was not recorded; best effort, they are unreachable anyway. */
+export async function discardAttachments(
+  deps: Pick<ApplicationDeps, 'documents'>,
+  attachments: readonly AttachmentRef[],
+): Promise<void> {
+  await Promise.allSettled(attachments.map((a) => deps.documents.delete(a.key)));
+}
+
+/** The step as stored: its note sealed. */
+export async function storedStep(
+  deps: Pick<ApplicationDeps, 'cipher'>,
+  applicationId: string,
+  step: ApplicationStep,
+): Promise<StoredStep> {
+  const { note, ...rest } = step;
+  return note === undefined
+    ? rest
+    : { ...rest, sealedNote: await sealNote(deps.cipher, applicationId, step.seq, note) };
+}
+
+/** The audit event of a step or a read of an application. */
+export function applicationEvent(
+  deps: Pick<ApplicationDeps, 'newEventId'>,
+  actor: ApplicationActor,
+  action: string,
+  time: string,
+  application: Application,
+  details: Record<string, string | number> = {},
+): AuditEvent {
+  const parsed = application.licenseId ? parseLicenseId(application.licenseId) : undefined;
+  return {
+    id: deps.newEventId?.() ?? randomUUID(),
+    time,
+    actor: { kind: actor.kind, id: actor.id },
+    action,
+    subject: {
+      typeCode: application.typeCode,
+      ...(application.licenseId ? { licenseId: application.licenseId } : {}),
+      ...(parsed?.valid ? { licenseVersion: parsed.parts.version } : {}),
+    },
+    outcome: 'success',
+    details: { applicationId: application.id, state: application.state, ...details },
+  };
+}
+
+/** A stored application, or ApplicationNotFound when it is missing or `visible` says the caller may not see it. */
+export async function readApplication(
+  deps: Pick<ApplicationDeps, 'applications'>,
+  applicationId: string,
+  visible: (application: Application) => boolean | Promise<boolean>,
+): Promise<{ stored: StoredApplication; history: StoredStep[] }> {
+  const read = await deps.applications.get(applicationId);
+  if (read === undefined || !(await visible(read.stored.application))) {
+    throw new ApplicationNotFound(applicationId);
+  }
+  return read;
+}
+
+/** The registered type of an application's license; undefined if it was withdrawn from the catalog. */
+export async function typeOf(
+  deps: Pick<ApplicationDeps, 'config'>,
+  typeCode: string,
+): Promise<LicenseType | undefined> {
+  return (await deps.config.getLicenseType(typeCode))?.value;
+}
+
+export interface AttachmentView {
+  sha256: string;
+  size: number;
+  mediaType: string;
+  added: string;
+  step: number;
+  download: { url: string; expiresAt: string };
+}
+
+export interface HistoryView extends ApplicationStep {}
+
+/** An application as its holder or its agency reads it: state, the applied data, attachments to download, the whole history. */
+export interface ApplicationView extends Application {
+  data: Record<string, unknown>;
+  validity?: { from: string; until: string };
+  attachments: AttachmentView[];
+  history: HistoryView[];
+}
+
+export async function applicationView(
+  deps: Pick<ApplicationDeps, 'cipher' | 'documents'>,
+  stored: StoredApplication,
+  history: readonly StoredStep[],
+): Promise<ApplicationView> {
+  const { application } = stored;
+  const content = await openApplicationContent(deps.cipher, application.id, stored.sealedContent);
+  const attachments = await Promise.all(
+    stored.attachments.map(async (a): Promise<AttachmentView> => {
+      const link = await deps.documents.presignDownload(
+        { key: a.key, mediaType: a.mediaType as 'application/pdf' },
+        ATTACHMENT_URL_SECONDS,
+      );
+      return {
+        sha256: a.sha256,
+        size: a.size,
+        mediaType: a.mediaType,
+        added: a.added,
+        step: a.step,
+        download: { url: link.url, expiresAt: link.expiresAt.toISOString() },
+      };
+    }),
+  );
+  const steps = await Promise.all(
+    history.map(async ({ sealedNote, ...step }): Promise<HistoryView> => {
+      if (sealedNote === undefined) return step;
+      return { ...step, note: await openNote(deps.cipher, application.id, step.seq, sealedNote) };
+    }),
+  );
+  return {
+    ...application,
+    data: content.data,
+    ...(content.validity ? { validity: content.validity } : {}),
+    attachments,
+    history: steps,
+  };
+}

@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Application,
+  advanceApplication,
+  checkStep,
+  submitApplication as startApplication,
+} from '#core/applications/application.ts';
+import type { LicenseType } from '#core/catalog/license-type.ts';
+import type { HolderIdentityReader } from '#ports/holder-identity.ts';
+import type { Page, PageRequest } from '#ports/page.ts';
+import { LicenseDataInvalid } from '../issuer-errors.ts';
+import { checkLicense, issueDay, type ValidityInput } from '../license-issuance.ts';
+import { requireBinding } from '../proof-identity.ts';
+import {
+  type ApplicationContent,
+  openApplicationContent,
+  sealApplicationContent,
+} from './application-content.ts';
+import { EmptyResponse, NotTheApplicant } from './application-errors.ts';
+import {
+  type ApplicationDeps,
+  type ApplicationView,
+  applicationEvent,
+  applicationView,
+  discardAttachments,
+  type NewAttachment,
+  readApplication,
+  storeAttachments,
+  storedStep,
+  typeOf,
+} from './application-steps.ts';
+
+// The holder's side of an application (申请): apply for a license type as the identity the
+// account is proofed as, answer the agency's request for information, withdraw, and read one's
+// own applications with their whole history. Another holder's application reads as not found.
+
+export interface HolderApplicationDeps extends ApplicationDeps {
+  identities: HolderIdentityReader;
+}
+
+export interface ApplyRequest {
+  typeCode: string;
+  /** USCC of the issuing agency; may be left out when the type has a single issuer. */
+  agency?: string | undefined;
+  /** Field name → value, checked against the type; the holder code field may be left out. */
+  data: Record<string, unknown>;
+  /** Only for types whose data carries no validity field. */
+  validity?: ValidityInput | undefined;
+  note?: string | undefined;
+  attachments?: readonly NewAttachment[] | undefined;
+}
+
+/** 申请: checks the applicant's identity and data against the type, stores attachments, records the submission. */
+export async function applyForLicense(
+  account: string,
+  request: ApplyRequest,
+  deps: HolderApplicationDeps,
+): Promise<ApplicationView> {
+  const binding = await requireBinding(deps.identities, account);
+  const now = deps.now();
+  const type = await typeOf(deps, request.typeCode);
+  if (type === undefined) {
+    throw new LicenseDataInvalid([
+      {
+        path: 'typeCode',
+        code: 'unknown-type',
+        message: `no license type ${request.typeCode} is registered`,
+      },
+    ]);
+  }
+  const agency = agencyFor(type, request.agency);
+  if (binding.codeType !== type.holder.codeType) {
+    throw new NotTheApplicant(
+      `type ${type.code} is held under holder code type ${type.holder.codeType}, and this account is proofed under ${binding.codeType}`,
+    );
+  }
+  const content = checkApplied(type, request.data, request.validity, binding.code, now);
+  const id = (deps.newId ?? randomUUID)();
+  const time = now.toISOString();
+  const attachments = await storeAttachments(deps, [], request.attachments ?? [], 1, time);
+  try {
+    const { application, step } = startApplication({
+      id,
+      typeCode: type.code,
+      agency,
+      holderAccount: account,
+      holderCodeType: binding.codeType,
+      time,
+      note: request.note,
+      attachments: attachments.map((a) => a.sha256),
+    });
+    const next = {
+      application,
+      sealedContent: await sealApplicationContent(deps.cipher, id, content),
+      attachments,
+    };
+    await deps.applications.create({
+      next,
+      step: await storedStep(deps, id, step),
+      auditEvent: applicationEvent(deps, step.actor, 'application.submitted', time, application, {
+        attachments: attachments.length,
+      }),
+    });
+    return await applicationView(deps, next, [await storedStep(deps, id, step)]);
+  } catch (error) {
+    await discardAttachments(deps, attachments);
+    throw error;
+  }
+}
+
+export interface RespondRequest {
+  note?: string | undefined;
+  /** Fields to change: name → new value, null to remove one; the rest stays as applied. */
+  data?: Record<string, unknown> | undefined;
+  validity?: ValidityInput | undefined;
+  attachments?: readonly NewAttachment[] | undefined;
+}
+
+/** Answers the agency's request for information: a note, corrected data, more attachments; back to submitted. */
+export async function respondToApplication(
+  account: string,
+  applicationId: string,
+  request: RespondRequest,
+  deps: HolderApplicationDeps,
+): Promise<ApplicationView> {
+  const changesData = request.data !== undefined || request.validity !== undefined;
+  if (!request.note?.trim() && !changesData && (request.attachments?.length ?? 0) === 0) {
+    throw new EmptyResponse();
+  }
+  const { stored } = await readApplication(deps, applicationId, ownedBy(account));
+  const { application } = stored;
+  checkStep(application, 'respond');
+  const now = deps.now();
+  let sealedContent = stored.sealedContent;
+  if (changesData) {
+    const type = await typeOf(deps, application.typeCode);
+    if (type === undefined) {
+      throw new LicenseDataInvalid([
+        {
+          path: 'typeCode',
+          code: 'unknown-type',
+          message: `license type ${application.typeCode} is no longer registered`,
+        },
+      ]);
+    }
+    const applied = await openApplicationContent(deps.cipher, application.id, stored.sealedContent);
+    const content = checkApplied(
+      type,
+      amend(applied.data, request.data),
+      request.validity ?? applied.validity,
+      applied.holderCode,
+      now,
+    );
+    sealedContent = await sealApplicationContent(deps.cipher, application.id, content);
+  }
+  const time = now.toISOString();
+  const seq = application.version + 1;
+  const added = await storeAttachments(deps, stored.attachments, request.attachments ?? [], seq, time);
+  try {
+    return await recordHolderStep(deps, stored, sealedContent, added, {
+      action: 'respond',
+      account,
+      time,
+      note: request.note,
+      dataChanged: changesData,
+      auditAction: 'application.responded',
+    });
+  } catch (error) {
+    await discardAttachments(deps, added);
+    throw error;
+  }
+}
+
+/** Withdraws an application the agency has not decided on. */
+export async function withdrawApplication(
+  account: string,
+  applicationId: string,
+  request: { note?: string | undefined },
+  deps: HolderApplicationDeps,
+): Promise<ApplicationView> {
+  const { stored } = await readApplication(deps, applicationId, ownedBy(account));
+  return recordHolderStep(deps, stored, stored.sealedContent, [], {
+    action: 'withdraw',
+    account,
+    time: deps.now().toISOString(),
+    note: request.note,
+    auditAction: 'application.withdrawn',
+  });
+}
+
+/** The account's applications, newest first: state and times only. */
+export function holderApplications(
+  account: string,
+  page: PageRequest | undefined,
+  deps: Pick<ApplicationDeps, 'applications'>,
+): Promise<Page<Application>> {
+  return deps.applications.listByHolder(account, page);
+}
+
+/** One of the account's applications with its data, attachments and history; the read is audited. */
+export async function holderApplication(
+  account: string,
+  applicationId: string,
+  deps: HolderApplicationDeps,
+): Promise<ApplicationView> {
+  const { stored, history } = await readApplication(deps, applicationId, ownedBy(account));
+  const view = await applicationView(deps, stored, history);
+  await deps.audit.record(
+    applicationEvent(
+      deps,
+      { kind: 'holder', id: account },
+      'application.viewed',
+      deps.now().toISOString(),
+      stored.application,
+    ),
+  );
+  return view;
+}
+
+async function recordHolderStep(
+  deps: ApplicationDeps,
+  stored: Awaited<ReturnType<typeof readApplication>>['stored'],
+  sealedContent: Uint8Array,
+  added: Awaited<ReturnType<typeof storeAttachments>>,
+  step: {
+    action: 'respond' | 'withdraw';
+    account: string;
+    time: string;
+    note: string | undefined;
+    dataChanged?: boolean;
+    auditAction: string;
+  },
+): Promise<ApplicationView> {
+  const actor = { kind: 'holder' as const, id: step.account };
+  const advanced = advanceApplication(stored.application, {
+    action: step.action,
+    actor,
+    time: step.time,
+    note: step.note,
+    attachments: added.map((a) => a.sha256),
+    dataChanged: step.dataChanged,
+  });
+  const id = advanced.application.id;
+  const next = {
+    application: advanced.application,
+    sealedContent,
+    attachments: [...stored.attachments, ...added],
+  };
+  await deps.applications.advance({
+    next,
+    step: await storedStep(deps, id, advanced.step),
+    auditEvent: applicationEvent(deps, actor, step.auditAction, step.time, advanced.application, {
+      ...(added.length > 0 ? { attachments: added.length } : {}),
+    }),
+  });
+  const read = await deps.applications.get(id);
+  if (read === undefined) throw new Error(`application ${id} vanished after a step was recorded`);
+  return applicationView(deps, read.stored, read.history);
+}
+
+function ownedBy(account: string): (application: Application) => boolean {
+  return (application) => application.holderAccount === account;
+}
+
+/** The agency an application goes to: the one named, if it issues the type, or the type's only issuer. */
+function agencyFor(type: LicenseType, named: string | undefined): string {
+  if (named !== undefined) {
+    if (type.issuers.includes(named)) return named;
+    throw new LicenseDataInvalid([
+      { path: 'agency', code: 'not-an-issuer', message: `agency ${named} does not issue type ${type.code}` },
+    ]);
+  }
+  if (type.issuers.length === 1) return type.issuers[0]!;
+  throw new LicenseDataInvalid([
+    {
+      path: 'agency',
+      code: 'missing',
+      message: `type ${type.code} has ${type.issuers.length} issuers; name one of ${type.issuers.join(', ')}`,
+    },
+  ]);
+}
+
+/**
+ * The applied data checked as issuance will check it — one error per bad field — with the
+ * applicant's holder code filled in when left out, and refused if it names anyone else.
+ */
+function checkApplied(
+  type: LicenseType,
+  data: Record<string, unknown>,
+  validity: ValidityInput | undefined,
+  holderCode: string,
+  now: Date,
+): ApplicationContent {
+  const codeField = type.holder.codeField;
+  const given = data[codeField];
+  const withCode =
+    given === undefined || given === null || given === '' ? { ...data, [codeField]: holderCode } : data;
+  const checked = checkLicense(type, { data: withCode, validity }, issueDay(now));
+  if (checked.holder.code !== holderCode) {
+    throw new NotTheApplicant(`${codeField} must be the applicant's own holder code`);
+  }
+  return {
+    // Normalised license data is JSON (strings, numbers, booleans, {from, until} periods).
+    data: checked.data as ApplicationContent['data'],
+    holderCode,
+    ...(type.validity.field === undefined
+      ? { validity: { from: checked.validity.from, until: checked.validity.until } }
+      : {}),
+  };
+}
+
+/** The applied data with changes: a value replaces the field, null removes it. */
+export function amend(
+  data: Readonly<Record<string, unknown>>,
+  changes: Readonly<Record<string, unknown>> | undefined,
+): Record<string, unknown> {
+  const amended: Record<string, unknown> = { ...data };
+  for (const [name, value] of Object.entries(changes ?? {})) {
+    if (value === null) delete amended[name];
+    else amended[name] = value;
+  }
+  return amended;
+}

@@ -1,0 +1,232 @@
+import {
+  type Application,
+  type ApplicationState,
+  advanceApplication,
+  checkStep,
+} from '#core/applications/application.ts';
+import { mayIssue } from '#core/catalog/license-type.ts';
+import { buildLicenseId } from '#core/identifiers/license-id.ts';
+import { ConcurrentModification, LicenseAlreadyExists } from '#core/storage-errors.ts';
+import type { LicenseRepository } from '#ports/license-repository.ts';
+import type { Page, PageRequest } from '#ports/page.ts';
+import { issueLicense } from '../issue-license.ts';
+import type { IssuanceDeps, IssuerCaller, LicenseRequest, ValidityInput } from '../license-issuance.ts';
+import { openApplicationContent } from './application-content.ts';
+import {
+  type ApplicationDeps,
+  type ApplicationView,
+  applicationEvent,
+  applicationView,
+  readApplication,
+  storedStep,
+  typeOf,
+} from './application-steps.ts';
+import { amend } from './apply.ts';
+
+// The issuing agency's side of an application (审核 → 颁发): its queue per state, one
+// application with the applicant's data and attachments (an audited read), a request for more
+// information, a rejection with its reason, and an approval that issues the license through the
+// same use case as POST /licenses. An agency sees only applications addressed to it for types it
+// may still issue; any other reads as not found.
+
+export interface ReviewDeps extends ApplicationDeps {
+  issuance: IssuanceDeps & { licenses: Pick<LicenseRepository, 'issue' | 'get'> };
+}
+
+/** The agency's applications in one state, least recently changed first. */
+export async function agencyApplications(
+  caller: IssuerCaller,
+  state: ApplicationState,
+  page: PageRequest | undefined,
+  deps: Pick<ApplicationDeps, 'applications' | 'config'>,
+): Promise<Page<Application>> {
+  const listed = await deps.applications.listByAgency(caller.agency, state, page);
+  const issuable = new Map<string, Promise<boolean>>();
+  const visible = await Promise.all(
+    listed.items.map((application) => {
+      let may = issuable.get(application.typeCode);
+      if (may === undefined) {
+        may = mayStillIssue(deps, caller, application);
+        issuable.set(application.typeCode, may);
+      }
+      return may;
+    }),
+  );
+  return { ...listed, items: listed.items.filter((_, i) => visible[i]) };
+}
+
+/** One application with the applicant's data, attachments and history; the read is audited. */
+export async function agencyApplication(
+  caller: IssuerCaller,
+  applicationId: string,
+  deps: ApplicationDeps,
+): Promise<ApplicationView> {
+  const { stored, history } = await readApplication(deps, applicationId, (a) =>
+    mayStillIssue(deps, caller, a),
+  );
+  const view = await applicationView(deps, stored, history);
+  await deps.audit.record(
+    applicationEvent(
+      deps,
+      actorOf(caller),
+      'application.viewed',
+      deps.now().toISOString(),
+      stored.application,
+    ),
+  );
+  return view;
+}
+
+/** 补正: asks the applicant for more information (the note says what). */
+export function requestInformation(
+  caller: IssuerCaller,
+  applicationId: string,
+  request: { note: string },
+  deps: ApplicationDeps,
+): Promise<ApplicationView> {
+  return recordAgencyStep(caller, applicationId, 'request-info', request.note, deps);
+}
+
+/** 不予许可: rejects the application with its reason. */
+export function rejectApplication(
+  caller: IssuerCaller,
+  applicationId: string,
+  request: { reason: string },
+  deps: ApplicationDeps,
+): Promise<ApplicationView> {
+  return recordAgencyStep(caller, applicationId, 'reject', request.reason, deps);
+}
+
+export interface ApproveRequest {
+  /** Fields the agency corrects or completes: a value replaces the field, null removes it. */
+  data?: Record<string, unknown> | undefined;
+  validity?: ValidityInput | undefined;
+  note?: string | undefined;
+}
+
+export interface Approval {
+  application: ApplicationView;
+  license: { licenseId: string; version: string };
+}
+
+/**
+ * 颁发: issues the license with the applied data (as amended) to the applicant's identity and
+ * records its id on the application. The license serial is derived from the application id, so
+ * the license id is too: a second approval — a retry after a failure between issuing and
+ * recording, or a race — meets LicenseAlreadyExists instead of issuing again, and records the
+ * license the first one issued.
+ */
+export async function approveApplication(
+  caller: IssuerCaller,
+  applicationId: string,
+  request: ApproveRequest,
+  deps: ReviewDeps,
+): Promise<Approval> {
+  const { stored } = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
+  const { application } = stored;
+  checkStep(application, 'approve');
+  const type = (await typeOf(deps, application.typeCode))!;
+  const content = await openApplicationContent(deps.cipher, application.id, stored.sealedContent);
+  const data = amend(content.data, request.data);
+  const validity = request.validity ?? content.validity;
+  const name = data[type.holder.nameField];
+  const licenseRequest: LicenseRequest = {
+    typeCode: application.typeCode,
+    serial: serialOf(application.id),
+    holder: {
+      name: typeof name === 'string' ? name : '',
+      codeType: application.holderCodeType,
+      code: content.holderCode,
+    },
+    data,
+    ...(validity ? { validity } : {}),
+  };
+  let licenseId: string;
+  try {
+    ({ licenseId } = await issueLicense(licenseRequest, caller, deps.issuance));
+  } catch (error) {
+    if (!(error instanceof LicenseAlreadyExists)) throw error;
+    licenseId = buildLicenseId({
+      typeCode: application.typeCode,
+      issuerCode: caller.agency,
+      serial: licenseRequest.serial!,
+      version: '001',
+    });
+    if ((await deps.issuance.licenses.get(licenseId)) === undefined) throw error;
+  }
+  try {
+    const view = await recordAgencyStep(caller, applicationId, 'approve', request.note, deps, {
+      stored,
+      licenseId,
+    });
+    return { application: view, license: { licenseId, version: '001' } };
+  } catch (error) {
+    // A concurrent approval of the same application issued the same license and recorded it first.
+    if (!(error instanceof ConcurrentModification)) throw error;
+    const read = await readApplication(deps, applicationId, () => true);
+    if (read.stored.application.licenseId !== licenseId) throw error;
+    return {
+      application: await applicationView(deps, read.stored, read.history),
+      license: { licenseId, version: '001' },
+    };
+  }
+}
+
+/**
+ * The license serial of an application's license: the application id's letters and digits,
+ * upper-case (a UUID's 32 hex digits), within the 32 characters of `[0-9A-Z]` a serial may have.
+ */
+export function serialOf(applicationId: string): string {
+  return applicationId
+    .replace(/[^0-9A-Za-z]/g, '')
+    .toUpperCase()
+    .slice(0, 32);
+}
+
+async function recordAgencyStep(
+  caller: IssuerCaller,
+  applicationId: string,
+  action: 'request-info' | 'reject' | 'approve',
+  note: string | undefined,
+  deps: ApplicationDeps,
+  approval?: { stored: Awaited<ReturnType<typeof readApplication>>['stored']; licenseId: string },
+): Promise<ApplicationView> {
+  const stored =
+    approval?.stored ??
+    (await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a))).stored;
+  const actor = actorOf(caller);
+  const time = deps.now().toISOString();
+  const advanced = advanceApplication(stored.application, {
+    action,
+    actor,
+    time,
+    note,
+    licenseId: approval?.licenseId,
+  });
+  const auditAction = {
+    'request-info': 'application.info_requested',
+    reject: 'application.rejected',
+    approve: 'application.approved',
+  }[action];
+  await deps.applications.advance({
+    next: { ...stored, application: advanced.application },
+    step: await storedStep(deps, applicationId, advanced.step),
+    auditEvent: applicationEvent(deps, actor, auditAction, time, advanced.application),
+  });
+  const read = await readApplication(deps, applicationId, () => true);
+  return applicationView(deps, read.stored, read.history);
+}
+
+async function mayStillIssue(
+  deps: Pick<ApplicationDeps, 'config'>,
+  caller: IssuerCaller,
+  application: Application,
+): Promise<boolean> {
+  if (application.agency !== caller.agency) return false;
+  const type = await typeOf(deps, application.typeCode);
+  return type !== undefined && mayIssue(type, caller.agency);
+}
+
+function actorOf(caller: IssuerCaller) {
+  return { kind: 'agency' as const, id: caller.agency };
+}

@@ -1,0 +1,377 @@
+// The application use cases with in-memory ports: a holder applies in their own proofed identity
+// with data checked field by field; the agency asks, approves (issuing through issueLicense,
+// once) or rejects; every step and every read of the applicant's data is audited.
+
+import { describe, expect, it } from 'vitest';
+import { NotTheApplicant, TooManyAttachments } from '#app/applications/application-errors.ts';
+import {
+  applyForLicense,
+  holderApplication,
+  holderApplications,
+  respondToApplication,
+  withdrawApplication,
+} from '#app/applications/apply.ts';
+import {
+  agencyApplication,
+  agencyApplications,
+  approveApplication,
+  rejectApplication,
+  requestInformation,
+  serialOf,
+} from '#app/applications/review.ts';
+import { LicenseDataInvalid } from '#app/issuer-errors.ts';
+import { openLicenseContent } from '#app/license-content.ts';
+import { fieldsOfSdJwt } from '#app/license-issuance.ts';
+import { IdentityNotProofed } from '#app/proof-identity.ts';
+import { ApplicationNotFound, IllegalApplicationTransition } from '#core/applications/errors.ts';
+import { DocumentTooLarge } from '#core/layout-document/errors.ts';
+import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { DEMO_HOLDER_ACCOUNTS } from '#dev/demo/holder-accounts.ts';
+import { applicationWorld, pdf } from './application-fakes.ts';
+
+const ZHANG = DEMO_HOLDER_ACCOUNTS.zhangWeiming.account;
+const COMPANY = DEMO_HOLDER_ACCOUNTS.demoTechnology.account;
+const NEWCOMER = DEMO_HOLDER_ACCOUNTS.newcomer.account;
+const PSB = { agency: DEMO_USCC.publicSecurityBureau };
+const AMR = { agency: DEMO_USCC.marketRegulationBureau };
+
+/** An ID-card application of 张伟明 without the holder code (filled from the binding). */
+function idCardApplication(data: Record<string, unknown> = {}) {
+  const { 公民身份号码: _code, ...rest } = DEMO_LICENSES[0]!.data;
+  return {
+    typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+    data: { ...rest, 有效期限: { from: '2025-06-01', until: '2045-06-01' }, ...data },
+  };
+}
+
+describe('applying', () => {
+  it('records a submitted application to the type’s only issuer, the holder code filled in from the proofed identity, sealed', async () => {
+    const world = applicationWorld();
+    const view = await applyForLicense(
+      ZHANG,
+      {
+        ...idCardApplication(),
+        note: '首次申领',
+        attachments: [{ bytes: pdf('户口簿'), mediaType: 'application/pdf' }],
+      },
+      world.holderDeps,
+    );
+    expect(view).toMatchObject({
+      agency: DEMO_USCC.publicSecurityBureau,
+      holderAccount: ZHANG,
+      holderCodeType: '111',
+      state: 'submitted',
+      version: 1,
+    });
+    expect(view.data.公民身份号码).toBe(DEMO_HOLDERS.zhangWeiming.code);
+    expect(view.attachments).toHaveLength(1);
+    expect(view.attachments[0]!.download.url).toMatch(/^https:\/\/documents\.test\/doc-1/);
+    expect(view.history).toEqual([
+      expect.objectContaining({
+        seq: 1,
+        action: 'submit',
+        note: '首次申领',
+        attachments: [view.attachments[0]!.sha256],
+      }),
+    ]);
+    const stored = world.applications.items.get(view.id)!;
+    expect(new TextDecoder().decode(stored.stored.sealedContent)).toContain('application:');
+    expect(world.applications.audit).toEqual([
+      expect.objectContaining({
+        action: 'application.submitted',
+        actor: { kind: 'holder', id: ZHANG },
+        details: expect.objectContaining({ applicationId: view.id, state: 'submitted', attachments: 1 }),
+      }),
+    ]);
+  });
+
+  it('refuses an unproofed account', async () => {
+    const world = applicationWorld();
+    await expect(applyForLicense(NEWCOMER, idCardApplication(), world.holderDeps)).rejects.toThrow(
+      IdentityNotProofed,
+    );
+    expect(world.applications.items.size).toBe(0);
+  });
+
+  it('refuses to apply in someone else’s name, and a citizen for a company’s type', async () => {
+    const world = applicationWorld();
+    await expect(
+      applyForLicense(
+        ZHANG,
+        idCardApplication({ 公民身份号码: DEMO_HOLDERS.liXiaoyan.code }),
+        world.holderDeps,
+      ),
+    ).rejects.toThrow(NotTheApplicant);
+    await expect(
+      applyForLicense(
+        ZHANG,
+        { typeCode: DEMO_TYPE_CODE.businessLicense, data: DEMO_LICENSES[4]!.data },
+        world.holderDeps,
+      ),
+    ).rejects.toThrow(/held under holder code type 001/);
+    expect(world.applications.items.size).toBe(0);
+  });
+
+  it('reports one error per bad field at submission, and stores nothing', async () => {
+    const world = applicationWorld();
+    const refused = applyForLicense(
+      ZHANG,
+      idCardApplication({ 性别: '未知', 出生: '1990-02-30', 民族: undefined, 颜色: '蓝' }),
+      world.holderDeps,
+    );
+    await expect(refused).rejects.toThrow(LicenseDataInvalid);
+    const error = (await refused.catch((e: unknown) => e)) as LicenseDataInvalid;
+    expect(error.errors.map((e) => e.path).sort()).toEqual([
+      'data.出生',
+      'data.性别',
+      'data.民族',
+      'data.颜色',
+    ]);
+    expect(world.applications.items.size).toBe(0);
+  });
+
+  it('refuses an unknown type and an agency that does not issue the type', async () => {
+    const world = applicationWorld();
+    await expect(
+      applyForLicense(
+        ZHANG,
+        { ...idCardApplication(), typeCode: `${DEMO_TYPE_CODE.residentIdentityCard.slice(0, 18)}999` },
+        world.holderDeps,
+      ),
+    ).rejects.toThrow(/no license type/);
+    await expect(
+      applyForLicense(
+        ZHANG,
+        { ...idCardApplication(), agency: DEMO_USCC.marketRegulationBureau },
+        world.holderDeps,
+      ),
+    ).rejects.toThrow(/does not issue type/);
+  });
+
+  it('bounds attachments in number and size, storing none of a refused request', async () => {
+    const world = applicationWorld();
+    const four = [1, 2, 3, 4].map((n) => ({ bytes: pdf(`page ${n}`), mediaType: 'application/pdf' }));
+    await expect(
+      applyForLicense(ZHANG, { ...idCardApplication(), attachments: four }, world.holderDeps),
+    ).rejects.toThrow(TooManyAttachments);
+    const big = { bytes: new Uint8Array(2 * 1024 * 1024 + 1), mediaType: 'application/pdf' };
+    await expect(
+      applyForLicense(ZHANG, { ...idCardApplication(), attachments: [big] }, world.holderDeps),
+    ).rejects.toThrow(DocumentTooLarge);
+    const badSecond = [
+      { bytes: pdf('ok'), mediaType: 'application/pdf' },
+      { bytes: pdf('no'), mediaType: 'image/png' },
+    ];
+    await expect(
+      applyForLicense(ZHANG, { ...idCardApplication(), attachments: badSecond }, world.holderDeps),
+    ).rejects.toThrow(/unsupported/);
+    expect(world.documents.stored.size).toBe(0);
+    expect(world.applications.items.size).toBe(0);
+  });
+});
+
+describe('the whole review: apply → request info → respond → approve', () => {
+  it('issues the license to the applicant with the corrected data, records its id, and audits each step', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+
+    const queue = await agencyApplications(PSB, 'submitted', undefined, world.reviewDeps);
+    expect(queue.items.map((a) => a.id)).toEqual([applied.id]);
+
+    const asked = await requestInformation(
+      PSB,
+      applied.id,
+      { note: '请更正住址并补充户口簿' },
+      world.reviewDeps,
+    );
+    expect(asked.state).toBe('info-requested');
+
+    const holderSees = await holderApplication(ZHANG, applied.id, world.holderDeps);
+    expect(holderSees.history.at(-1)).toMatchObject({
+      action: 'request-info',
+      note: '请更正住址并补充户口簿',
+    });
+
+    const answered = await respondToApplication(
+      ZHANG,
+      applied.id,
+      {
+        note: '已更正',
+        data: { 住址: '演示市示例区示例路18号' },
+        attachments: [{ bytes: pdf('户口簿'), mediaType: 'application/pdf' }],
+      },
+      world.holderDeps,
+    );
+    expect(answered).toMatchObject({ state: 'submitted', version: 3 });
+    expect(answered.data.住址).toBe('演示市示例区示例路18号');
+    expect(answered.history.at(-1)).toMatchObject({ action: 'respond', dataChanged: true, note: '已更正' });
+
+    const { application, license } = await approveApplication(
+      PSB,
+      applied.id,
+      { data: { 签发机关: '演示市公安局示例分局' } },
+      world.reviewDeps,
+    );
+    expect(application).toMatchObject({ state: 'approved', licenseId: license.licenseId, version: 4 });
+    expect(license.licenseId).toContain(`.${serialOf(applied.id)}.001.`);
+
+    const record = world.issuer.licenses.records.get(license.licenseId)!;
+    const { sdJwt } = await openLicenseContent(
+      world.reviewDeps.cipher,
+      { dataDomain: 'person', licenseId: license.licenseId },
+      record.content,
+    );
+    expect(fieldsOfSdJwt(sdJwt)).toMatchObject({
+      公民身份号码: DEMO_HOLDERS.zhangWeiming.code,
+      住址: '演示市示例区示例路18号',
+      签发机关: '演示市公安局示例分局',
+    });
+    expect(world.applications.audit.map((e) => e.action)).toEqual([
+      'application.submitted',
+      'application.info_requested',
+      'application.responded',
+      'application.approved',
+    ]);
+    expect(world.applications.audit.at(-1)?.subject).toMatchObject({
+      licenseId: license.licenseId,
+      licenseVersion: '001',
+    });
+    expect(world.issuer.licenses.audit.map((e) => e.action)).toEqual(['license.issued']);
+    expect(world.views.map((e) => [e.action, e.actor.kind])).toEqual([['application.viewed', 'holder']]);
+  });
+
+  it('approving twice issues once: the second approval is refused as a transition from approved', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(
+      IllegalApplicationTransition,
+    );
+    expect(world.issuer.licenses.records.size).toBe(1);
+  });
+
+  it('an approval that issued but failed to record is completed by the retry, with the same license', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    world.applications.beforeNextAdvance = async () => {
+      throw new Error('the store was unreachable');
+    };
+    await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(/unreachable/);
+    expect(world.issuer.licenses.records.size).toBe(1);
+    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('submitted');
+
+    const { license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    expect(world.issuer.licenses.records.size).toBe(1);
+    expect([...world.issuer.licenses.records.keys()]).toEqual([license.licenseId]);
+    expect(world.applications.items.get(applied.id)!.stored.application.licenseId).toBe(license.licenseId);
+  });
+
+  it('an amendment that changes the holder code does not issue', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await expect(
+      approveApplication(
+        PSB,
+        applied.id,
+        { data: { 公民身份号码: DEMO_HOLDERS.liXiaoyan.code } },
+        world.reviewDeps,
+      ),
+    ).rejects.toThrow(LicenseDataInvalid);
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('submitted');
+  });
+});
+
+describe('who sees and does what', () => {
+  it('another agency and another holder read the application as not found', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await expect(agencyApplication(AMR, applied.id, world.reviewDeps)).rejects.toThrow(ApplicationNotFound);
+    await expect(rejectApplication(AMR, applied.id, { reason: 'no' }, world.reviewDeps)).rejects.toThrow(
+      ApplicationNotFound,
+    );
+    await expect(holderApplication(COMPANY, applied.id, world.holderDeps)).rejects.toThrow(
+      ApplicationNotFound,
+    );
+    await expect(withdrawApplication(COMPANY, applied.id, {}, world.holderDeps)).rejects.toThrow(
+      ApplicationNotFound,
+    );
+    expect((await agencyApplications(AMR, 'submitted', undefined, world.reviewDeps)).items).toEqual([]);
+    expect(world.views).toEqual([]);
+  });
+
+  it('an agency no longer registered as issuer of the type loses sight of its applications', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    const config = world.reviewDeps.config;
+    const deregistered = {
+      ...world.reviewDeps,
+      config: {
+        getLicenseType: async (code: string) => {
+          const type = await config.getLicenseType(code);
+          return type && { ...type, value: { ...type.value, issuers: [] } };
+        },
+      },
+    };
+    expect((await agencyApplications(PSB, 'submitted', undefined, deregistered)).items).toEqual([]);
+    await expect(agencyApplication(PSB, applied.id, deregistered)).rejects.toThrow(ApplicationNotFound);
+    expect((await agencyApplications(PSB, 'submitted', undefined, world.reviewDeps)).items).toHaveLength(1);
+  });
+
+  it('the agency’s read of an application is audited with the agency as actor', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    const view = await agencyApplication(PSB, applied.id, world.reviewDeps);
+    expect(view.data.姓名).toBe('张伟明');
+    expect(world.views).toEqual([
+      expect.objectContaining({
+        action: 'application.viewed',
+        actor: { kind: 'agency', id: PSB.agency },
+        details: expect.objectContaining({ applicationId: applied.id }),
+      }),
+    ]);
+  });
+
+  it('a holder withdraws before a decision, and then nothing more happens to it', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    const withdrawn = await withdrawApplication(ZHANG, applied.id, { note: '不再需要' }, world.holderDeps);
+    expect(withdrawn.state).toBe('withdrawn');
+    await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(
+      IllegalApplicationTransition,
+    );
+    await expect(rejectApplication(PSB, applied.id, { reason: '晚了' }, world.reviewDeps)).rejects.toThrow(
+      IllegalApplicationTransition,
+    );
+    expect(world.issuer.licenses.records.size).toBe(0);
+  });
+
+  it('a rejection carries its reason to the holder; the holder lists own applications only', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await rejectApplication(PSB, applied.id, { reason: '照片不合格' }, world.reviewDeps);
+    const seen = await holderApplication(ZHANG, applied.id, world.holderDeps);
+    expect(seen).toMatchObject({ state: 'rejected' });
+    expect(seen.history.at(-1)).toMatchObject({
+      action: 'reject',
+      note: '照片不合格',
+      actor: { kind: 'agency' },
+    });
+    expect((await holderApplications(ZHANG, undefined, world.holderDeps)).items.map((a) => a.id)).toEqual([
+      applied.id,
+    ]);
+    expect((await holderApplications(COMPANY, undefined, world.holderDeps)).items).toEqual([]);
+  });
+
+  it('a response is refused when nothing was asked, and when it adds nothing', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await expect(respondToApplication(ZHANG, applied.id, { note: '补充' }, world.holderDeps)).rejects.toThrow(
+      IllegalApplicationTransition,
+    );
+    await requestInformation(PSB, applied.id, { note: '请补充' }, world.reviewDeps);
+    await expect(respondToApplication(ZHANG, applied.id, { note: '  ' }, world.holderDeps)).rejects.toThrow(
+      /found none/,
+    );
+  });
+});
