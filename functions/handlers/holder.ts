@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { holderAuthenticator } from '#http/holder-auth.ts';
 import { createRouter } from '#http/router.ts';
 import { accountRoutes } from './holder/account.ts';
+import { identityRoutes } from './holder/identity.ts';
 import { logger, withPowertools } from './observability.ts';
 
 // Holder route group: citizens and companies with an OIDC access token. Each part of the group
@@ -16,7 +17,7 @@ const { ELICENSE_HOLDER_ISSUER: issuer, ELICENSE_HOLDER_AUDIENCE: audience } = z
 
 const router = createRouter(
   'holder',
-  { ...accountRoutes },
+  { ...accountRoutes, ...identityRoutes },
   {
     authenticateHolder: holderAuthenticator({
       issuer,

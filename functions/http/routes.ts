@@ -1,5 +1,6 @@
 import type { HttpMethod, RouteGroup, RouteSpec } from './route-spec.ts';
 import { holderAccountRoutes } from './routes/holder.ts';
+import { holderIdentityRoutes } from './routes/holder-identity.ts';
 import { issuerRoutes } from './routes/issuer.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { publicRoutes } from './routes/public.ts';
@@ -17,6 +18,7 @@ export const routes: readonly RouteSpec[] = [
   ...retrievalRoutes,
   ...operatorRoutes,
   ...holderAccountRoutes,
+  ...holderIdentityRoutes,
 ];
 
 /**

@@ -1,7 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { maskHolderCode } from '#core/holders/identity.ts';
 import { type AuthenticatedHolder, authenticatedHolder } from '#http/holder-auth.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
+import type { HolderBinding } from '#ports/holder-identity.ts';
+import { holderStore } from './identity-store.ts';
 
 /** The holder the router authenticated; a holder route that runs without one is a wiring bug. */
 export function holderOf(event: APIGatewayProxyEvent): AuthenticatedHolder {
@@ -12,6 +15,19 @@ export function holderOf(event: APIGatewayProxyEvent): AuthenticatedHolder {
 
 export const accountRoutes: Record<string, RouteImplementation> = {
   async getHolderAccount(event) {
-    return jsonResponse(200, { account: holderOf(event).account });
+    const { account } = holderOf(event);
+    const binding = await holderStore.bindingOf(account);
+    return jsonResponse(200, { account, ...(binding ? { identity: bindingView(binding) } : {}) });
   },
 };
+
+/** The binding as its own holder sees it: the code masked, so the answer carries no full ID number. */
+export function bindingView(binding: HolderBinding) {
+  return {
+    codeType: binding.codeType,
+    code: maskHolderCode(binding.code),
+    assurance: binding.assurance,
+    proofingId: binding.proofingId,
+    boundAt: binding.boundAt,
+  };
+}

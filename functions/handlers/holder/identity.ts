@@ -1,0 +1,171 @@
+import { RekognitionClient } from '@aws-sdk/client-rekognition';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { S3ReferencePhotoSource } from '#adapters/aws/reference-photos.ts';
+import {
+  REKOGNITION_PROVIDER_NAME,
+  RekognitionProofingProvider,
+} from '#adapters/aws/rekognition-proofing-provider.ts';
+import {
+  DEVELOPMENT_ONLY_PROVIDER_NAME,
+  DevelopmentOnlyProofingProvider,
+} from '#adapters/local/development-only-proofing-provider.ts';
+import {
+  type DeviceKeyDeps,
+  listDeviceKeys,
+  openDeviceKeyChallenge,
+  registerDeviceKey,
+  revokeDeviceKey,
+} from '#app/device-keys.ts';
+import { IdentityNotProofed, ProofingRequestInvalid, proofIdentity } from '#app/proof-identity.ts';
+import { DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
+import { HttpProblem, type ProblemType } from '#http/problem.ts';
+import { parseJsonBody } from '#http/request.ts';
+import { jsonResponse } from '#http/responses.ts';
+import type { RouteImplementation } from '#http/router.ts';
+import { ProofingRequestSchema, RegisterDeviceKeyRequestSchema } from '#http/schemas/holder-identity.ts';
+import {
+  AccountBoundToAnotherIdentity,
+  type DeviceKey,
+  DeviceKeyAlreadyRevoked,
+  DeviceKeyChallengeUnknown,
+  DeviceKeyExists,
+  DeviceKeyNotFound,
+  IdentityBoundToAnotherAccount,
+  type ProofingRecord,
+} from '#ports/holder-store.ts';
+import {
+  type IdentityProofingProvider,
+  ProofingEvidenceInvalid,
+  ProofingProviderUnavailable,
+} from '#ports/identity-proofing.ts';
+import { s3 } from '../aws-clients.ts';
+import { environment } from '../environment.ts';
+import { logger, tracer } from '../observability.ts';
+import { bindingView, holderOf } from './account.ts';
+import { blindIndexer, now, identity as store } from './deps.ts';
+
+// The holder's identity: proofing with the providers this stage enables, and device keys.
+//
+// Configuration, read once at start:
+// - ELICENSE_PROOFING_PROVIDERS: comma-separated provider names. Default: `development-only` on a
+//   local stage (local key vault), none on AWS. `development-only` on a KMS stage stops the
+//   container at start: it proves nothing.
+// - `rekognition-compare-faces` needs ELICENSE_REFERENCE_PHOTO_BUCKET (registered photos under
+//   `reference-photos/<blind index>`) and takes ELICENSE_FACE_SIMILARITY_THRESHOLD (0–100, default 90).
+const settings = z
+  .object({
+    ELICENSE_PROOFING_PROVIDERS: z.string().optional(),
+    ELICENSE_REFERENCE_PHOTO_BUCKET: z.string().min(1).optional(),
+    ELICENSE_FACE_SIMILARITY_THRESHOLD: z.coerce.number().min(0).max(100).default(90),
+  })
+  .parse(process.env);
+const local = environment.keys.kind === 'local-vault';
+
+function enabledProviders(): Map<string, IdentityProofingProvider> {
+  const names = (settings.ELICENSE_PROOFING_PROVIDERS ?? (local ? DEVELOPMENT_ONLY_PROVIDER_NAME : ''))
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const providers = new Map<string, IdentityProofingProvider>();
+  for (const name of names) {
+    if (name === DEVELOPMENT_ONLY_PROVIDER_NAME) {
+      providers.set(name, new DevelopmentOnlyProofingProvider({ local }));
+    } else if (name === REKOGNITION_PROVIDER_NAME) {
+      const bucket = settings.ELICENSE_REFERENCE_PHOTO_BUCKET;
+      if (bucket === undefined) {
+        throw new Error(`invalid function environment — ${name} needs ELICENSE_REFERENCE_PHOTO_BUCKET`);
+      }
+      providers.set(
+        name,
+        new RekognitionProofingProvider({
+          rekognition: tracer.captureAWSv3Client(new RekognitionClient({})),
+          photos: new S3ReferencePhotoSource({ s3, bucket, blindIndex: blindIndexer() }),
+          similarityThreshold: settings.ELICENSE_FACE_SIMILARITY_THRESHOLD,
+        }),
+      );
+    } else {
+      throw new Error(
+        `invalid function environment — ELICENSE_PROOFING_PROVIDERS names unknown provider ${name}`,
+      );
+    }
+  }
+  return providers;
+}
+
+const providers = enabledProviders();
+const keyDeps: DeviceKeyDeps = { store, audience: environment.publicBaseUrl, now };
+
+export const identityRoutes: Record<string, RouteImplementation> = {
+  async proofHolderIdentity(event) {
+    const request = parseJsonBody(event, ProofingRequestSchema);
+    const { account } = holderOf(event);
+    const outcome = await refusals(() =>
+      proofIdentity({ account, ...request }, { store, blindIndex: blindIndexer(), providers, now }),
+    );
+    return jsonResponse(201, {
+      proofing: proofingView(outcome.proofing),
+      ...(outcome.binding ? { identity: bindingView(outcome.binding) } : {}),
+    });
+  },
+  async listHolderProofings(event) {
+    const items = await store.listProofings(holderOf(event).account);
+    return jsonResponse(200, { items: items.map(proofingView) });
+  },
+  async openDeviceKeyChallenge(event) {
+    return jsonResponse(201, await refusals(() => openDeviceKeyChallenge(holderOf(event).account, keyDeps)));
+  },
+  async registerDeviceKey(event) {
+    const request = parseJsonBody(event, RegisterDeviceKeyRequestSchema);
+    const key = await refusals(() =>
+      registerDeviceKey({ account: holderOf(event).account, ...request }, keyDeps),
+    );
+    return jsonResponse(201, keyView(key));
+  },
+  async listDeviceKeys(event) {
+    const keys = await listDeviceKeys(holderOf(event).account, keyDeps);
+    return jsonResponse(200, { items: keys.map(keyView) });
+  },
+  async revokeDeviceKey(event) {
+    const key = await refusals(() => revokeDeviceKey(holderOf(event).account, keyIdOf(event), keyDeps));
+    return jsonResponse(200, keyView(key));
+  },
+};
+
+function proofingView({ account: _account, holderIndex: _index, ...record }: ProofingRecord) {
+  return record;
+}
+
+function keyView({ account: _account, ...key }: DeviceKey) {
+  return key;
+}
+
+function keyIdOf(event: APIGatewayProxyEvent): string {
+  return event.pathParameters?.keyId ?? '';
+}
+
+// This part's typed errors and their problem types; the router maps the shared ones.
+const PROBLEMS: ReadonlyArray<readonly [new (...args: never[]) => Error, ProblemType]> = [
+  [ProofingRequestInvalid, 'validation-failed'],
+  [ProofingEvidenceInvalid, 'validation-failed'],
+  [DeviceKeyProofInvalid, 'validation-failed'],
+  [DeviceKeyChallengeUnknown, 'validation-failed'],
+  [ProofingProviderUnavailable, 'dependency-unavailable'],
+  [AccountBoundToAnotherIdentity, 'conflict'],
+  [IdentityBoundToAnotherAccount, 'conflict'],
+  [DeviceKeyExists, 'conflict'],
+  [DeviceKeyAlreadyRevoked, 'conflict'],
+  [DeviceKeyNotFound, 'not-found'],
+  [IdentityNotProofed, 'identity-not-proofed'],
+];
+
+async function refusals<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const match = PROBLEMS.find(([type]) => error instanceof type);
+    if (match === undefined) throw error;
+    if (error instanceof ProofingProviderUnavailable) logger.warn('proofing provider failed', { error });
+    throw new HttpProblem(match[1], (error as Error).message);
+  }
+}
