@@ -16,7 +16,7 @@ import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
 import { DynamoNonceStore } from '#adapters/aws/nonce-store.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { DEMO_LICENSES, DEMO_SERVICE_ITEM, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
-import { type CreatedGrant, createRetrievalClient, type RetrieveRequest } from '../sdk/retrieval.ts';
+import { createRetrievalClient, type RetrieveRequest } from '../sdk/retrieval.ts';
 import { startPlatformProcess } from '../test/e2e/support/platform-process.ts';
 import { PlatformStorage, type StoredLicense } from '../test/e2e/support/stored-licenses.ts';
 import type { Figure } from './run.ts';
@@ -85,15 +85,20 @@ export async function run(): Promise<Record<string, Figure>> {
         algorithm,
       });
     const fundCentre = client('demo-hpf-1', 'ecdsa-p256-sha256');
-    const operator = client('demo-operator-1', 'ed25519');
     const licenses: StoredLicense[] = [];
     for (let i = 0; i < LICENSES; i += 1) licenses.push(await storage.issue(DEMO_LICENSES[0]!));
-    const grants: CreatedGrant[] = [];
+    // Grants go straight into the store (as a holder's POST /holder/grants stores them): the bench
+    // measures retrievals, and the licenses' holders have no proofed accounts to grant with.
+    const grantStore = new DynamoGrantStore(storage.documents, 'elicense-local-grants', {
+      auditTable: 'elicense-local-audit',
+    });
+    const grants: { code: string }[] = [];
     for (const license of licenses) {
       grants.push(
-        await operator.createGrant({
-          scope: { licenseId: license.record.id },
+        await grantStore.create({
+          scope: { kind: 'license', licenseId: license.record.licenseKey },
           relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+          holderIndex: license.record.holderIndex,
           purpose: '办理住房公积金提取',
           fields: ['姓名', '公民身份号码'],
           expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
@@ -114,9 +119,6 @@ export async function run(): Promise<Record<string, Figure>> {
     // The same calls from this process, through the adapters the handler wires.
     const nonces = new DynamoNonceStore(storage.documents, 'elicense-local-nonces');
     const audit = new DynamoAuditLogWriter(storage.documents, 'elicense-local-audit');
-    const grantStore = new DynamoGrantStore(storage.documents, 'elicense-local-grants', {
-      auditTable: 'elicense-local-audit',
-    });
     const authenticate = async () => {
       await storage.config.findApiKey('demo-hpf-1');
       await nonces.claim('demo-hpf-1', randomUUID(), new Date(Date.now() + 600_000));

@@ -1,5 +1,6 @@
 // The `elicense` commands that talk to a platform: `verify` (public); `issue`, `status`,
-// `grant`, `retrieve` and `call` (any agency route), signed with an agency key file.
+// `retrieve` and `call` (any agency route), signed with an agency key file; `grant`, a holder's,
+// with the holder's OIDC access token.
 // Exit codes: 0 success (for verify: valid), 1 the platform answered no (a problem, or an
 // invalid license), 3 the platform could not be reached.
 
@@ -82,7 +83,36 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
         setExitCode(await signedCall(io, options, 'POST', path, JSON.parse(await valueOrFile(body))));
       });
   bodyCommand('issue', '/licenses', 'issue a license (issuer)');
-  bodyCommand('grant', '/grants', "record a holder's grant (operator)");
+
+  program
+    .command('grant')
+    .description(
+      'grant a relying agency use of your license (holder, POST /holder/grants); exit 0 on success, 1 on a problem',
+    )
+    .argument('<body>', 'the JSON request body, or @file to read it from (see /openapi.json)')
+    .option(
+      '--token <token>',
+      'your OIDC access token (env ELICENSE_HOLDER_TOKEN)',
+      process.env.ELICENSE_HOLDER_TOKEN,
+    )
+    .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
+    .action(async (body: string, options: { token?: string; endpoint: string }) => {
+      if (!options.token) {
+        io.err('elicense: a holder access token is needed: --token or ELICENSE_HOLDER_TOKEN\n');
+        return setExitCode(1);
+      }
+      const json = JSON.parse(await valueOrFile(body)) as unknown;
+      const response = await send(io, () =>
+        (io.fetch ?? fetch)(new URL('/holder/grants', options.endpoint), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(json),
+        }),
+      );
+      if (!response) return setExitCode(EXIT_UNREACHABLE);
+      await printBody(io, response);
+      setExitCode(response.ok ? 0 : 1);
+    });
   bodyCommand(
     'retrieve',
     '/retrievals',

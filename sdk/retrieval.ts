@@ -1,5 +1,5 @@
-// The retrieval group of the agency SDK: holder grants (用证授权, recorded by the operator for
-// now), and retrieval (调阅) on a grant or a duty-based sharing agreement (依职能用证), with a
+// The retrieval group of the agency SDK: retrieval (调阅) on a holder's grant (用证授权, which the
+// holder gives through the holder API: sdk/holder.ts) or a duty-based sharing agreement (依职能用证), with a
 // check of the annotated copy (加注件) that any relying agency can run offline against the
 // platform's published keys.
 import { createHash } from 'node:crypto';
@@ -16,19 +16,6 @@ export interface HolderIdentity {
   code: string;
 }
 
-export interface CreateGrantRequest {
-  /** One license (GB/T 36904 identifier or license key), or the holder's licenses of a type. */
-  scope: { licenseId: string } | { typeCode: string; holder: HolderIdentity };
-  /** USCC of the relying agency. */
-  relyingAgency: string;
-  purpose: string;
-  /** Disclosable fields of the type, e.g. `['姓名', '公民身份号码']`. */
-  fields: string[];
-  /** RFC 3339. */
-  expiresAt: string;
-  maxUses: number;
-}
-
 export interface Grant {
   id: string;
   scope: { kind: 'license'; licenseId: string } | { kind: 'type'; typeCode: string };
@@ -42,12 +29,6 @@ export interface Grant {
   created: string;
   revoked?: string;
   lastUsedAt?: string;
-}
-
-export interface CreatedGrant {
-  grant: Grant;
-  /** The authorisation code (授权码): shown this once; hand it to the relying agency. */
-  code: string;
 }
 
 export type RetrievalTarget = { licenseId: string } | { holder: HolderIdentity; typeCode: string };
@@ -81,10 +62,6 @@ export interface RetrievalClient {
   readonly agency: AgencyClient;
   /** Retrieves a license (relying agencies). Refusals reject with PlatformProblemError; `problem.code` says why. */
   retrieve(request: RetrieveRequest): Promise<Retrieval>;
-  /** Records a holder's grant (operator). */
-  createGrant(request: CreateGrantRequest): Promise<CreatedGrant>;
-  /** Revokes a grant (operator). */
-  revokeGrant(grantId: string, reason?: string): Promise<Grant>;
 }
 
 /** A retrieval client over a signing client, or over the options to create one. */
@@ -97,9 +74,6 @@ export function createRetrievalClient(client: AgencyClient | AgencyClientOptions
   return {
     agency,
     retrieve: (request) => post('/retrievals', request),
-    createGrant: (request) => post('/grants', request),
-    revokeGrant: (grantId, reason) =>
-      post(`/grants/${encodeURIComponent(grantId)}/revoke`, reason === undefined ? {} : { reason }),
   };
 }
 

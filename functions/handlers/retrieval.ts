@@ -6,28 +6,21 @@ import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
 import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
 import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
-import { createGrant } from '#app/create-grant.ts';
 import { LicenseTypeNotFound } from '#app/retrieval-errors.ts';
 import { DEFAULT_MAX_ANNOTATION_SECONDS, retrieveLicense } from '#app/retrieve-license.ts';
-import { revokeGrant } from '#app/revoke-grant.ts';
-import type { Grant } from '#core/grants/grant.ts';
 import { type AuthenticatedAgency, authenticatedAgency } from '#http/agency-auth.ts';
 import { parseJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
-import {
-  CreateGrantRequestSchema,
-  RetrievalRequestSchema,
-  RevokeGrantRequestSchema,
-} from '#http/schemas/retrieval.ts';
+import { RetrievalRequestSchema } from '#http/schemas/retrieval.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { bucket, environment, shardsPerDomain, table } from './environment.ts';
 import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
 import { logger, withPowertools } from './observability.ts';
 
-// Retrieval group: holder grants (recorded by the operator for now), and retrieval on a grant
-// or duty basis. It reads licenses and the holder index, counts grant uses, writes audit
+// Retrieval group: retrieval on a holder's grant or a duty basis (holders give and revoke grants
+// through the holder group). It reads licenses and the holder index, counts grant uses, writes audit
 // events, opens sealed disclosures, signs annotated copies with the platform key and presigns
 // layout-document downloads. It never writes licenses, issuer listings or status entries, so
 // those two tables are not bound to it; their names stand in as unbound values that no
@@ -82,28 +75,6 @@ const eventIds = (prefix: string) => () => `${prefix}-${randomUUID()}`;
 const router = createRouter(
   'retrieval',
   {
-    async createGrant(event) {
-      const operator = caller(event);
-      const request = parseJsonBody(event, CreateGrantRequestSchema);
-      const { grant, code } = await createGrant(
-        { actor: { kind: 'operator', id: operator.agency, keyId: operator.keyId }, ...request },
-        { config, licenses, grants, blindIndexer: blindIndexer(), now, newEventId: eventIds('grant') },
-      );
-      return jsonResponse(201, { grant: grantView(grant.value), code });
-    },
-    async revokeGrant(event) {
-      const operator = caller(event);
-      const { reason } = parseJsonBody(event, RevokeGrantRequestSchema);
-      const revoked = await revokeGrant(
-        {
-          actor: { kind: 'operator', id: operator.agency, keyId: operator.keyId },
-          grantId: event.pathParameters?.grantId ?? '',
-          ...(reason === undefined ? {} : { reason }),
-        },
-        { grants, now, newEventId: eventIds('grant') },
-      );
-      return jsonResponse(200, grantView(revoked.value));
-    },
     async retrieveLicense(event) {
       const requester = caller(event);
       const { licenseId, holder, typeCode, basis, purpose } = parseJsonBody(event, RetrievalRequestSchema);
@@ -147,10 +118,4 @@ function caller(event: APIGatewayProxyEvent): AuthenticatedAgency {
   if (agency === undefined)
     throw new Error('expected an authenticated agency on an agency route, found none');
   return agency;
-}
-
-/** A grant as the API shows it: without the holder's blind index. */
-function grantView(grant: Grant): Omit<Grant, 'holderIndex'> {
-  const { holderIndex: _holderIndex, ...view } = grant;
-  return view;
 }

@@ -1,4 +1,11 @@
+import {
+  EmptyResponse,
+  NotTheApplicant,
+  TooManyAttachments,
+} from '#app/applications/application-errors.ts';
+import { LicenseNotPresentable, PresentationRequestInvalid } from '#app/holder-presentations.ts';
 import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
+import { IdentityNotProofed } from '#app/proof-identity.ts';
 import {
   GrantRequestInvalid,
   HolderLicenseNotFound,
@@ -7,6 +14,13 @@ import {
   RetrievalRefused,
   RetrievalRequestInvalid,
 } from '#app/retrieval-errors.ts';
+import {
+  ApplicationActorRefused,
+  ApplicationNotFound,
+  ApplicationNoteRequired,
+  IllegalApplicationTransition,
+  LicenseIdRequired,
+} from '#core/applications/errors.ts';
 import {
   ApiKeyAlreadyRevoked,
   ApiKeyLimitReached,
@@ -48,6 +62,7 @@ import {
 } from '#ports/config-store.ts';
 import { GrantAlreadyRevoked, GrantInvalid, GrantNotFound } from '#ports/grant-store.ts';
 import { InvalidCursor } from '#ports/page.ts';
+import { PresentationUnavailable } from '#ports/presentation-store.ts';
 import { HttpProblem, type ProblemType } from './problem.ts';
 
 // The one place typed domain errors become problem types (STYLE.md): a use case throws
@@ -100,6 +115,18 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [LicenseTypeChangeBreaksAgreements, 'conflict'],
   [CatalogCrossCheckFailed, 'validation-failed'],
   [DemoRecordRefused, 'validation-failed'],
+  [ApplicationNotFound, 'not-found'],
+  [IllegalApplicationTransition, 'conflict'],
+  [ApplicationActorRefused, 'forbidden'],
+  [ApplicationNoteRequired, 'validation-failed'],
+  [LicenseIdRequired, 'validation-failed'],
+  [NotTheApplicant, 'forbidden'],
+  [TooManyAttachments, 'validation-failed'],
+  [EmptyResponse, 'validation-failed'],
+  [IdentityNotProofed, 'identity-not-proofed'],
+  [PresentationUnavailable, 'not-found'],
+  [PresentationRequestInvalid, 'validation-failed'],
+  [LicenseNotPresentable, 'conflict'],
 ];
 
 /** The problem a domain error stands for, or the error itself when it is not a domain error. */

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
+import { holderToken } from './support/holder-tokens.ts';
 
 const launcher = fileURLToPath(new URL('../../bin/elicense', import.meta.url));
 const endpoint = inject('platformUrl');
@@ -47,7 +48,7 @@ describe('elicense verify and call, against the local platform', () => {
   });
 });
 
-describe('the named agency commands: issue → grant → retrieve → status revoke', () => {
+describe('the named commands: issue → grant (holder) → retrieve → status revoke', () => {
   it('runs the walkthrough of the README', async () => {
     const key = (id: string) => join(keys, `${id}.jwk.json`);
     const walkthrough = fileURLToPath(new URL('../../docs/walkthrough/', import.meta.url));
@@ -65,8 +66,8 @@ describe('the named agency commands: issue → grant → retrieve → status rev
     const granted = await elicense(
       'grant',
       `@${walkthrough}grant.json`,
-      '--key',
-      key('demo-operator-1'),
+      '--token',
+      await holderToken('zhangweiming'),
       '--endpoint',
       endpoint,
     );

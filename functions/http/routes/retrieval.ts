@@ -1,23 +1,13 @@
 import type { RouteAuth, RouteSpec } from '../route-spec.ts';
-import {
-  CreatedGrantSchema,
-  CreateGrantRequestSchema,
-  GrantViewSchema,
-  RetrievalRequestSchema,
-  RetrievalSchema,
-  RevokeGrantRequestSchema,
-} from '../schemas/retrieval.ts';
+import { RetrievalRequestSchema, RetrievalSchema } from '../schemas/retrieval.ts';
 
 // Routes of the retrieval group (one Lambda function). Its handler is functions/handlers/retrieval.ts.
-// Holder grants (用证授权) are recorded by the operator until the holder API exists; relying
-// agencies retrieve on a grant or on a duty-based sharing agreement (依职能用证).
+// Relying agencies retrieve on a holder's grant (用证授权, which holders give through the holder
+// routes, functions/http/routes/holder-grants.ts) or on a duty-based sharing agreement (依职能用证).
 //
-// None takes an Idempotency-Key: a grant's response carries its authorisation code and a
-// retrieval's carries personal data, and an idempotency record would keep either in the clear.
-// A retried retrieval is a second, separately audited use; a retried grant is a second grant
-// the operator can revoke.
+// No Idempotency-Key: a retrieval's response carries personal data, and an idempotency record
+// would keep it in the clear. A retried retrieval is a second, separately audited use.
 
-const OPERATOR: RouteAuth = { kind: 'agency', roles: ['operator'] };
 const RELYING: RouteAuth = { kind: 'agency', roles: ['relying'] };
 
 const REFUSALS = {
@@ -27,41 +17,6 @@ const REFUSALS = {
 } as const;
 
 export const retrievalRoutes: readonly RouteSpec[] = [
-  {
-    method: 'POST',
-    path: '/grants',
-    group: 'retrieval',
-    operationId: 'createGrant',
-    summary:
-      "Records a holder's grant (用证授权) to a relying agency: one license or a type, purpose, fields, expiry, uses; returns the authorisation code once",
-    auth: OPERATOR,
-    requestBody: CreateGrantRequestSchema,
-    responses: {
-      201: {
-        description: 'The grant and its authorisation code, shown this once',
-        schema: CreatedGrantSchema,
-      },
-      ...REFUSALS,
-      403: { description: 'The agency lacks the operator role' },
-      404: { description: 'No such license or license type' },
-    },
-  },
-  {
-    method: 'POST',
-    path: '/grants/{grantId}/revoke',
-    group: 'retrieval',
-    operationId: 'revokeGrant',
-    summary: 'Revokes a holder grant: its code retrieves nothing from now on',
-    auth: OPERATOR,
-    requestBody: RevokeGrantRequestSchema,
-    responses: {
-      200: { description: 'The revoked grant', schema: GrantViewSchema },
-      ...REFUSALS,
-      403: { description: 'The agency lacks the operator role' },
-      404: { description: 'No such grant' },
-      409: { description: 'The grant was revoked before' },
-    },
-  },
   {
     method: 'POST',
     path: '/retrievals',

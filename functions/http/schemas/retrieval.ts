@@ -1,17 +1,17 @@
 import { z } from 'zod';
-import { TypeCodeSchema, UsccSchema } from '#core/catalog/codes.ts';
-import { GrantIdSchema, GrantScopeSchema, MAX_GRANT_USES } from '#core/grants/grant.ts';
+import { TypeCodeSchema } from '#core/catalog/codes.ts';
 import { chinaCalendarDate, parseCitizenId } from '#core/identifiers/citizen-id.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
 
-// Requests and responses of the retrieval group: holder grants (用证授权), duty-based access
-// (依职能用证) and retrieval with its annotated copy (加注件). Request objects are strict:
+// Requests and responses of the retrieval group: retrieval on a holder grant (用证授权) or on
+// duty-based access (依职能用证), with its annotated copy (加注件). Grants themselves are the
+// holder's (schemas/holder-grants.ts). Request objects are strict:
 // an unknown field is a 400, never silently dropped.
 
-const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
+export const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
 
 /** A license named by its GB/T 36904 identifier (that version) or its license key (the current version). */
-const LicenseRefSchema = z
+export const LicenseRefSchema = z
   .string()
   .min(16)
   .max(160)
@@ -42,76 +42,7 @@ export const HolderIdentitySchema = z
   })
   .meta({ id: 'HolderIdentity', description: 'A holder (持证主体) by code type and code' });
 
-const PurposeSchema = z.string().trim().min(1).max(1000).regex(NO_CONTROL_CHARACTERS);
-
-export const CreateGrantRequestSchema = z
-  .strictObject({
-    scope: z
-      .union([
-        z.strictObject({ licenseId: LicenseRefSchema }),
-        z.strictObject({ typeCode: TypeCodeSchema, holder: HolderIdentitySchema }),
-      ])
-      .describe("One license ({ licenseId }), or the holder's licenses of a type ({ typeCode, holder })"),
-    relyingAgency: UsccSchema.describe('USCC of the relying agency the holder grants use to'),
-    purpose: PurposeSchema.describe(
-      'Purpose of use the holder agreed to; retrievals must state this purpose',
-    ),
-    fields: z
-      .array(z.string().min(1).max(32))
-      .min(1)
-      .max(128)
-      .describe('Fields the agency may receive; each a disclosable field of the type'),
-    expiresAt: z.iso.datetime({ offset: true }).describe('RFC 3339; the grant is void from this instant on'),
-    maxUses: z.number().int().min(1).max(MAX_GRANT_USES).describe('Retrievals the grant allows'),
-  })
-  .meta({
-    id: 'CreateGrantRequest',
-    description: "A holder's grant (用证授权), recorded by the operator until the holder API exists",
-  });
-
-export const GrantViewSchema = z
-  .object({
-    id: GrantIdSchema,
-    scope: GrantScopeSchema,
-    relyingAgency: z.string(),
-    purpose: z.string(),
-    fields: z.array(z.string()),
-    expiresAt: z.string(),
-    maxUses: z.number().int(),
-    uses: z.number().int().describe('Retrievals counted so far'),
-    status: z.enum(['active', 'revoked']),
-    created: z.string(),
-    revoked: z.string().optional(),
-    lastUsedAt: z.string().optional(),
-  })
-  .meta({
-    id: 'GrantView',
-    description: 'A holder grant as the platform keeps it (without the holder index)',
-  });
-
-export const CreatedGrantSchema = z
-  .object({
-    grant: GrantViewSchema,
-    code: z
-      .string()
-      .describe(
-        'The authorisation code (授权码): shown this once, only its hash is kept; hand it to the relying agency',
-      ),
-  })
-  .meta({ id: 'CreatedGrant' });
-
-export const RevokeGrantRequestSchema = z
-  .strictObject({
-    reason: z
-      .string()
-      .trim()
-      .min(1)
-      .max(500)
-      .regex(NO_CONTROL_CHARACTERS)
-      .optional()
-      .describe('Why, for the audit log'),
-  })
-  .meta({ id: 'RevokeGrantRequest' });
+export const PurposeSchema = z.string().trim().min(1).max(1000).regex(NO_CONTROL_CHARACTERS);
 
 export const DutyBasisSchema = z
   .strictObject({

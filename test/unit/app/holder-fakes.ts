@@ -139,6 +139,8 @@ export class HolderWorld extends RetrievalWorld {
   holderDeps() {
     return {
       ...this.retrievalDeps(),
+      licenses: this.licenses,
+      grants: this.grants,
       identity: this.identity,
       presentations: this.presentations,
       auditLog: this.licenseAudit,

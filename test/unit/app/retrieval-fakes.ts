@@ -37,7 +37,7 @@ import {
   type RevokeOptions,
 } from '#ports/grant-store.ts';
 import type { HolderLicense, LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
-import type { Versioned } from '#ports/page.ts';
+import type { Page, Versioned } from '#ports/page.ts';
 import type { SigningKey, SigningKeys } from '#ports/signer.ts';
 
 export const PUBLIC_BASE_URL = 'https://elicense.test';
@@ -184,7 +184,7 @@ export class TestGrants implements GrantStore {
     stored.version += 1;
     return { value: structuredClone(stored.grant), version: stored.version };
   }
-  async listByHolder() {
+  async listByHolder(_holderIndex: string): Promise<Page<Versioned<Grant>>> {
     return { items: [] };
   }
   async listByRelyingAgency() {

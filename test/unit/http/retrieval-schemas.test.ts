@@ -1,10 +1,7 @@
 // The retrieval group's request schemas: what a request must name, and what it may not carry.
 import { describe, expect, it } from 'vitest';
-import {
-  CreateGrantRequestSchema,
-  RetrievalRequestSchema,
-  RevokeGrantRequestSchema,
-} from '#http/schemas/retrieval.ts';
+import { HolderGrantRequestSchema, RevokeGrantRequestSchema } from '#http/schemas/holder-grants.ts';
+import { RetrievalRequestSchema } from '#http/schemas/retrieval.ts';
 
 const LICENSE_ID = '1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.DEMO0000001.001.Q';
 const TYPE_CODE = '11100000D00000013G001';
@@ -90,7 +87,7 @@ describe('RetrievalRequest', () => {
   });
 });
 
-describe('CreateGrantRequest', () => {
+describe('HolderGrantRequest', () => {
   const request = {
     scope: { licenseId: LICENSE_ID },
     relyingAgency: '12330100D000001448',
@@ -100,12 +97,18 @@ describe('CreateGrantRequest', () => {
     maxUses: 3,
   };
 
-  it('accepts a license or a holder-and-type scope, with an expiry in any RFC 3339 offset', () => {
-    expect(CreateGrantRequestSchema.safeParse(request).success).toBe(true);
+  it('accepts a license or a type scope, with an expiry in any RFC 3339 offset', () => {
+    expect(HolderGrantRequestSchema.safeParse(request).success).toBe(true);
+    expect(HolderGrantRequestSchema.safeParse({ ...request, scope: { typeCode: TYPE_CODE } }).success).toBe(
+      true,
+    );
+  });
+
+  it('refuses a scope naming a holder: the holder is the caller', () => {
     expect(
-      CreateGrantRequestSchema.safeParse({ ...request, scope: { typeCode: TYPE_CODE, holder: HOLDER } })
+      HolderGrantRequestSchema.safeParse({ ...request, scope: { typeCode: TYPE_CODE, holder: HOLDER } })
         .success,
-    ).toBe(true);
+    ).toBe(false);
   });
 
   it('refuses an invalid relying agency code, no fields, a use count out of range and unknown fields', () => {
@@ -117,7 +120,7 @@ describe('CreateGrantRequest', () => {
       { ...request, expiresAt: 'next week' },
       { ...request, holderIndex: 'x' },
     ]) {
-      expect(CreateGrantRequestSchema.safeParse(wrong).success).toBe(false);
+      expect(HolderGrantRequestSchema.safeParse(wrong).success).toBe(false);
     }
   });
 });

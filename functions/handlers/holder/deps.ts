@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
+import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
+import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import { S3DocumentStore } from '#adapters/aws/document-store.ts';
+import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
+import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
+import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
+import { LicenseTypeNotFound } from '#app/retrieval-errors.ts';
+import { HttpProblem } from '#http/problem.ts';
+import { documents, s3 } from '../aws-clients.ts';
+import { bucket, shardsPerDomain, table } from '../environment.ts';
+import { blindIndexer, fieldCipher } from '../key-material.ts';
+import { holderStore } from './identity-store.ts';
+
+// What the holder group's parts share: the catalog, licenses (read), grants, the audit log (write
+// and read by license), the field cipher, the holders table and layout-document links. The holder
+// function never writes licenses, issuer listings or status entries, so those two tables are not
+// bound to it; their names stand in as unbound values that no DynamoDB call would accept.
+
+export const config = new DynamoConfigStore(documents, table('config'));
+const shards = shardsPerDomain();
+const tables = stageTablesFromEnvironment(
+  {
+    TABLE_ISSUER_LISTING: 'unbound:issuer-listing',
+    TABLE_STATUS_LISTS: 'unbound:status-lists',
+    ...process.env,
+  },
+  shards,
+);
+const dataDomains = new Map<string, Promise<string>>();
+export const licenses = new DynamoDbLicenseRepository({
+  client: documents,
+  tables,
+  shards,
+  domainOf(typeCode) {
+    let domain = dataDomains.get(typeCode);
+    if (domain === undefined) {
+      domain = config.getLicenseType(typeCode).then((type) => {
+        if (type === undefined) throw new LicenseTypeNotFound(typeCode);
+        return type.value.dataDomain;
+      });
+      domain.catch(() => dataDomains.delete(typeCode));
+      dataDomains.set(typeCode, domain);
+    }
+    return domain;
+  },
+});
+export const grants = new DynamoGrantStore(documents, tables.grants, { auditTable: tables.audit });
+export const audit = new DynamoAuditLogWriter(documents, tables.audit);
+export const auditLog = new DynamoAuditLogReader(documents, tables.audit);
+export const cipher = await fieldCipher();
+export const holdersTable = table('holders');
+/** Who a holder account is: the identity proofing bound it to (the identity part's holder store). */
+export const identity = holderStore;
+// Downloads are presigned GETs, which name no key: the documents key matters to uploads only.
+export const layoutDocuments = new S3DocumentStore(s3, {
+  bucket: bucket('documents'),
+  kmsKeyId: process.env.ELICENSE_DOCUMENTS_KEY_ID ?? 'unused-by-presigned-downloads',
+});
+export { blindIndexer };
+
+export const now = (): Date => new Date();
+export const eventIds = (prefix: string) => (): string => `${prefix}-${randomUUID()}`;
+
+/** The query string parameters of a request, validated; a 400 naming each wrong one. */
+export function queryOf<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
+  const result = schema.safeParse(event.queryStringParameters ?? {});
+  if (!result.success) {
+    const errors = result.error.issues.map((i) => ({
+      path: i.path.map(String).join('.') || '(query)',
+      message: i.message,
+    }));
+    throw new HttpProblem('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
+      errors,
+    });
+  }
+  return result.data;
+}
+
+export const PageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().min(1).max(4096).optional(),
+});

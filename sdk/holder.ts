@@ -1,0 +1,176 @@
+// The holder SDK: a holder app's calls with an OIDC access token (Cognito on AWS, the development
+// issuer of `npm start` locally) — my licenses, grants (用证授权), presentations (亮证/出示码) and
+// the access history of my licenses — and a verifier's resolution of a presentation reference,
+// which needs no credentials. Refusals reject with PlatformProblemError.
+import { answerOf } from './problem.ts';
+import type { Grant } from './retrieval.ts';
+
+export { PlatformProblemError, type Problem } from './problem.ts';
+export type { Grant } from './retrieval.ts';
+
+export interface HolderClientOptions {
+  /** The platform's base URL, e.g. `http://127.0.0.1:3000`. */
+  endpoint: string;
+  /** The access token, or a function that returns a current one (refreshed by the caller). */
+  token: string | (() => string | Promise<string>);
+  fetch?: typeof globalThis.fetch;
+}
+
+export type LicenseStatus = 'valid' | 'suspended' | 'revoked' | 'superseded' | 'expired';
+
+export interface HolderLicenseVersion {
+  licenseId: string;
+  licenseKey: string;
+  licenseVersion: string;
+  typeCode: string;
+  typeName?: { zh: string; en: string };
+  issuerCode: string;
+  status: LicenseStatus;
+  issuedAt: string;
+  validity: { from: string; until: string };
+  supersededBy?: string;
+  current: boolean;
+  hasDocument: boolean;
+}
+
+export interface HolderLicenseDetail {
+  license: HolderLicenseVersion;
+  fields: Record<string, unknown>;
+  /** The whole SD-JWT VC: your own copy. */
+  credential: string;
+  keyBound: boolean;
+  document?: { url: string; expiresAt: string; sha256: string; mediaType: string };
+  auditEventId: string;
+}
+
+export interface HolderGrantRequest {
+  /** One of your licenses (identifier or license key), or your licenses of a type. */
+  scope: { licenseId: string } | { typeCode: string };
+  relyingAgency: string;
+  purpose: string;
+  fields: string[];
+  expiresAt: string;
+  maxUses: number;
+}
+
+export interface CreatedGrant {
+  grant: Grant;
+  /** The authorisation code (授权码): shown this once; hand it to the relying agency. */
+  code: string;
+}
+
+export interface PresentationRequest {
+  licenseId: string;
+  fields: string[];
+  /** `reference` (default): a 5-minute reference for a QR code; `sd-jwt`: the compact SD-JWT. */
+  form?: 'reference' | 'sd-jwt';
+  audience?: string;
+  nonce?: string;
+  maxResolutions?: number;
+}
+
+export interface CreatedPresentation {
+  form: 'reference' | 'sd-jwt';
+  licenseId: string;
+  disclosed: string[];
+  auditEventId: string;
+  reference?: string;
+  url?: string;
+  expiresAt?: string;
+  maxResolutions?: number;
+  presentation?: string;
+  keyBinding?: { sdHash: string; audience?: string; nonce?: string };
+}
+
+export interface ResolvedPresentation {
+  presentation: string;
+  licenseId: string;
+  typeCode: string;
+  disclosed: string[];
+  audience?: string;
+  nonce?: string;
+  expiresAt: string;
+}
+
+export interface AccessEntry {
+  eventId: string;
+  time: string;
+  action: string;
+  outcome: 'success' | 'denied' | 'failed';
+  actor: { kind: string; id: string; name?: string };
+  licenseId?: string;
+  licenseVersion?: string;
+  typeCode?: string;
+  basis?: {
+    kind: 'grant' | 'duty' | 'other';
+    grantId?: string;
+    legalBasis?: string;
+    purpose?: string;
+    serviceItemCode?: string;
+    caseNumber?: string;
+  };
+  disclosed?: string[];
+}
+
+export interface HolderClient {
+  licenses(): Promise<{ licenses: HolderLicenseVersion[] }>;
+  license(licenseId: string): Promise<HolderLicenseDetail>;
+  createGrant(request: HolderGrantRequest): Promise<CreatedGrant>;
+  grants(page?: { limit?: number; cursor?: string }): Promise<{ items: Grant[]; cursor?: string }>;
+  revokeGrant(grantId: string, reason?: string): Promise<Grant>;
+  present(request: PresentationRequest): Promise<CreatedPresentation>;
+  accessHistory(query?: {
+    licenseId?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: AccessEntry[]; cursor?: string }>;
+}
+
+export function createHolderClient(options: HolderClientOptions): HolderClient {
+  const fetcher = options.fetch ?? globalThis.fetch;
+  const call = async <T>(method: 'GET' | 'POST', path: string, json?: unknown): Promise<T> => {
+    const token = typeof options.token === 'string' ? options.token : await options.token();
+    const response = await fetcher(new URL(path, options.endpoint), {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    });
+    return answerOf<T>(response);
+  };
+  return {
+    licenses: () => call('GET', '/holder/licenses'),
+    license: (licenseId) => call('GET', `/holder/licenses/${encodeURIComponent(licenseId)}`),
+    createGrant: (request) => call('POST', '/holder/grants', request),
+    grants: (page = {}) => call('GET', `/holder/grants${queryString(page)}`),
+    revokeGrant: (grantId, reason) =>
+      call(
+        'POST',
+        `/holder/grants/${encodeURIComponent(grantId)}/revoke`,
+        reason === undefined ? {} : { reason },
+      ),
+    present: (request) => call('POST', '/holder/presentations', request),
+    accessHistory: (query = {}) => call('GET', `/holder/access-history${queryString(query)}`),
+  };
+}
+
+/** A verifier resolves a presentation reference (or the URL a QR code carries); no credentials. */
+export async function resolvePresentation(
+  endpoint: string,
+  reference: string,
+  fetcher: typeof globalThis.fetch = globalThis.fetch,
+): Promise<ResolvedPresentation> {
+  const url = reference.includes('/')
+    ? new URL(reference)
+    : new URL(`/presentations/${encodeURIComponent(reference)}`, endpoint);
+  return answerOf<ResolvedPresentation>(await fetcher(url));
+}
+
+function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
