@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { holderAuthenticator } from '#http/holder-auth.ts';
 import { createRouter } from '#http/router.ts';
 import { accountRoutes } from './holder/account.ts';
+import { applicationsRoutes } from './holder/applications.ts';
+import { grantsRoutes } from './holder/grants.ts';
+import { historyRoutes } from './holder/history.ts';
 import { identityRoutes } from './holder/identity.ts';
+import { licensesRoutes } from './holder/licenses.ts';
+import { presentationsRoutes } from './holder/presentations.ts';
 import { logger, withPowertools } from './observability.ts';
 
 // Holder route group: citizens and companies with an OIDC access token. Each part of the group
@@ -17,7 +22,15 @@ const { ELICENSE_HOLDER_ISSUER: issuer, ELICENSE_HOLDER_AUDIENCE: audience } = z
 
 const router = createRouter(
   'holder',
-  { ...accountRoutes, ...identityRoutes },
+  {
+    ...accountRoutes,
+    ...identityRoutes,
+    ...applicationsRoutes,
+    ...licensesRoutes,
+    ...grantsRoutes,
+    ...presentationsRoutes,
+    ...historyRoutes,
+  },
   {
     authenticateHolder: holderAuthenticator({
       issuer,

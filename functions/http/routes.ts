@@ -1,7 +1,13 @@
 import type { HttpMethod, RouteGroup, RouteSpec } from './route-spec.ts';
 import { holderAccountRoutes } from './routes/holder.ts';
+import { holderApplicationsRoutes } from './routes/holder-applications.ts';
+import { holderGrantsRoutes } from './routes/holder-grants.ts';
+import { holderHistoryRoutes } from './routes/holder-history.ts';
 import { holderIdentityRoutes } from './routes/holder-identity.ts';
+import { holderLicensesRoutes } from './routes/holder-licenses.ts';
+import { holderPresentationsRoutes } from './routes/holder-presentations.ts';
 import { issuerRoutes } from './routes/issuer.ts';
+import { issuerApplicationsRoutes } from './routes/issuer-applications.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { publicRoutes } from './routes/public.ts';
 import { retrievalRoutes } from './routes/retrieval.ts';
@@ -15,10 +21,16 @@ export const routes: readonly RouteSpec[] = [
   ...publicRoutes,
   ...statusRoutes,
   ...issuerRoutes,
+  ...issuerApplicationsRoutes,
   ...retrievalRoutes,
   ...operatorRoutes,
   ...holderAccountRoutes,
   ...holderIdentityRoutes,
+  ...holderApplicationsRoutes,
+  ...holderLicensesRoutes,
+  ...holderGrantsRoutes,
+  ...holderPresentationsRoutes,
+  ...holderHistoryRoutes,
 ];
 
 /**
