@@ -2,6 +2,7 @@ import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import {
   checkLicense,
+  holderKeyOf,
   type IssuanceDeps,
   type IssuedLicense,
   type IssuerCaller,
@@ -15,8 +16,8 @@ import {
 
 /**
  * 颁发: the agency may issue the type → the data, holder and validity match the type → the
- * GB/T 36904 identifier (version 001) → the holder's blind index → a status-list slot → the
- * SD-JWT VC signed with the agency's seal → content sealed → license, holder index, slot and
+ * GB/T 36904 identifier (version 001) → the holder's blind index → a status-list slot and the
+ * holder's device key (cnf), if any → the SD-JWT VC signed with the agency's seal → content sealed → license, holder index, slot and
  * audit event written in one transaction.
  */
 export async function issueLicense(
@@ -34,9 +35,12 @@ export async function issueLicense(
     version: '001',
   });
   const holderIndex = await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code);
-  const slot = await deps.statusLists.allocateSlot(caller.agency, type.code, licenseKeyOf(licenseId));
+  const [slot, holderKey] = await Promise.all([
+    deps.statusLists.allocateSlot(caller.agency, type.code, licenseKeyOf(licenseId)),
+    holderKeyOf(deps, holderIndex),
+  ]);
   const { sdJwt, content, statusList } = await signLicense(
-    { licenseId, issuerUscc: caller.agency, seal, type, license, slot, issuedAt: now },
+    { licenseId, issuerUscc: caller.agency, seal, type, license, slot, issuedAt: now, holderKey },
     deps,
   );
   await deps.licenses.issue(

@@ -14,12 +14,14 @@ import { type CivilDate, normaliseCivilDate } from '#core/civil-date.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import type { PublicJwk } from '#core/jws.ts';
 import type { Actor } from '#core/lifecycle.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
+import type { HolderKeyLookup } from '#ports/holder-store.ts';
 import type {
   LicenseRecord,
   LicenseRepository,
@@ -91,6 +93,11 @@ export interface IssuanceDeps {
   keys: Pick<SigningKeys, 'keyFor'>;
   cipher: FieldCipher;
   blindIndex: BlindIndexer;
+  /**
+   * The holder's device key (手机盾) by holder index: a license issued to a holder with an active
+   * one carries it as `cnf.jwk`. Without it, licenses carry no `cnf`.
+   */
+  holderKeys?: HolderKeyLookup;
   /** The platform's public base URL: issuer and status-list URIs are built under it. */
   publicBaseUrl: string;
   now: () => Date;
@@ -277,6 +284,8 @@ export interface SignRequest {
   issuedAt: Date;
   /** Carried into the stored content, for a re-issue of unchanged data. */
   document?: LayoutDocumentRef | undefined;
+  /** The holder's device key, which becomes `cnf.jwk`. */
+  holderKey?: PublicJwk | undefined;
 }
 
 /**
@@ -306,6 +315,7 @@ export async function signLicense(
       validFrom: startOfChinaDay(validity.from),
       validUntil: validity.until === LONG_TERM ? null : startOfChinaDay(validity.until) + DAY_SECONDS,
       status: statusList,
+      holderKey: request.holderKey,
     },
     key.signer,
   );
@@ -321,6 +331,16 @@ export async function signLicense(
   );
   // The repository keeps content as an opaque record; LicenseContent is one.
   return { sdJwt, content: content as LicenseContent & StoredContent, statusList };
+}
+
+/** The device key licenses issued to this holder are bound to, when the deps can look one up. */
+export async function holderKeyOf(
+  deps: Pick<IssuanceDeps, 'holderKeys'>,
+  holderIndex: string,
+): Promise<PublicJwk | undefined> {
+  const jwk = await deps.holderKeys?.deviceKeyOf(holderIndex);
+  // `kid` is required of a PublicJwk but is never put into cnf.jwk (only the key's members are).
+  return jwk === undefined ? undefined : { ...jwk, kid: 'holder-device-key' };
 }
 
 /** The fields of an issued SD-JWT VC, read back from its disclosures. */

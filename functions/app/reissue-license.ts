@@ -6,6 +6,7 @@ import {
   checkLicense,
   fieldsOfSdJwt,
   type HolderInput,
+  holderKeyOf,
   type IssuanceDeps,
   type IssuedLicense,
   type IssuerCaller,
@@ -77,7 +78,10 @@ export async function reissueLicense(
     issueDay(now),
   );
   const holderIndex = await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code);
-  const slot = await deps.statusLists.allocateSlot(current.issuerCode, current.typeCode, current.licenseKey);
+  const [slot, holderKey] = await Promise.all([
+    deps.statusLists.allocateSlot(current.issuerCode, current.typeCode, current.licenseKey),
+    holderKeyOf(deps, holderIndex),
+  ]);
   const { sdJwt, content, statusList } = await signLicense(
     {
       licenseId: step.newId,
@@ -88,6 +92,7 @@ export async function reissueLicense(
       slot,
       issuedAt: now,
       document,
+      holderKey,
     },
     deps,
   );

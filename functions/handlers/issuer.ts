@@ -6,6 +6,7 @@ import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
 import { DynamoDbStatusListStore, unprotectedSecrets } from '#adapters/aws/dynamodb-status-list-store.ts';
 import { fieldCipherSecretSealer } from '#adapters/aws/field-cipher-secret-sealer.ts';
+import { DynamoHolderStore } from '#adapters/aws/holder-store.ts';
 import { idempotencySettings } from '#adapters/aws/idempotency.ts';
 import { shardsFromTableBindings } from '#adapters/aws/license-shards.ts';
 import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
@@ -38,9 +39,10 @@ import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
 import { logger, withPowertools } from './observability.ts';
 
 // Issuer route group: issuing agencies issue licenses and change their status. It writes the
-// license tables, holder index, issuer listing, status lists and audit events; signs with the
-// agencies' seal keys; encrypts with the field key; stores layout documents. Every POST needs an
-// Idempotency-Key, remembered in the idempotency table.
+// license tables, holder index, issuer listing, status lists and audit events; reads the holders
+// table (a holder's device key becomes the license's cnf); signs with the agencies' seal keys;
+// encrypts with the field key; stores layout documents. Every POST needs an Idempotency-Key,
+// remembered in the idempotency table.
 const config = new DynamoConfigStore(documents, table('config'));
 const shards = shardsFromTableBindings(process.env);
 const domains = new Map<string, Promise<string>>();
@@ -96,6 +98,12 @@ const deps: IssuanceDeps = {
   keys: signingKeys,
   cipher,
   blindIndex: blindIndexer(),
+  // Reads only: the holder's newest active device key, which becomes the license's cnf.jwk.
+  holderKeys: new DynamoHolderStore(documents, {
+    table: table('holders'),
+    auditTable: table('audit'),
+    cipher,
+  }),
   publicBaseUrl: environment.publicBaseUrl,
   now: () => new Date(),
 };

@@ -1,8 +1,4 @@
-import {
-  EmptyResponse,
-  NotTheApplicant,
-  TooManyAttachments,
-} from '#app/applications/application-errors.ts';
+import { EmptyResponse, NotTheApplicant, TooManyAttachments } from '#app/applications/application-errors.ts';
 import { LicenseNotPresentable, PresentationRequestInvalid } from '#app/holder-presentations.ts';
 import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
@@ -16,8 +12,8 @@ import {
 } from '#app/retrieval-errors.ts';
 import {
   ApplicationActorRefused,
-  ApplicationNotFound,
   ApplicationNoteRequired,
+  ApplicationNotFound,
   IllegalApplicationTransition,
   LicenseIdRequired,
 } from '#core/applications/errors.ts';

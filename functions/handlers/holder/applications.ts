@@ -1,0 +1,91 @@
+import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
+import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import { DynamoHolderStore } from '#adapters/aws/holder-store.ts';
+import {
+  applyForLicense,
+  type HolderApplicationDeps,
+  holderApplication,
+  holderApplications,
+  respondToApplication,
+  withdrawApplication,
+} from '#app/applications/apply.ts';
+import { parseJsonBody } from '#http/request.ts';
+import { jsonResponse } from '#http/responses.ts';
+import type { RouteImplementation } from '#http/router.ts';
+import {
+  ApplyRequestSchema,
+  RespondRequestSchema,
+  WithdrawRequestSchema,
+} from '#http/schemas/applications.ts';
+import {
+  applicationEventIds,
+  applicationIdOf,
+  applicationStore,
+  attachmentStore,
+  attachmentsOf,
+  listQueryOf,
+  newApplicationId,
+} from '../application-wiring.ts';
+import { documents } from '../aws-clients.ts';
+import { table } from '../environment.ts';
+import { fieldCipher } from '../key-material.ts';
+import { holderOf } from './account.ts';
+
+// The holder's license applications: tables applications (RW), audit (W), config (R), holders (R,
+// the binding); the documents bucket (attachments in, presigned links out); the field key.
+const cipher = await fieldCipher();
+const deps: HolderApplicationDeps = {
+  applications: applicationStore(),
+  config: new DynamoConfigStore(documents, table('config')),
+  cipher,
+  documents: attachmentStore(),
+  audit: new DynamoAuditLogWriter(documents, table('audit')),
+  identities: new DynamoHolderStore(documents, {
+    table: table('holders'),
+    auditTable: table('audit'),
+    cipher,
+  }),
+  now: () => new Date(),
+  newId: newApplicationId,
+  newEventId: applicationEventIds,
+};
+
+export const applicationsRoutes: Record<string, RouteImplementation> = {
+  async applyForLicense(event) {
+    const { attachments, ...request } = parseJsonBody(event, ApplyRequestSchema);
+    const view = await applyForLicense(
+      holderOf(event).account,
+      { ...request, attachments: attachmentsOf(attachments) },
+      deps,
+    );
+    return jsonResponse(201, view, { location: `/holder/applications/${view.id}` });
+  },
+  async listHolderApplications(event) {
+    const { page } = listQueryOf(event);
+    const listed = await holderApplications(holderOf(event).account, page, deps);
+    return jsonResponse(200, {
+      applications: listed.items,
+      ...(listed.cursor === undefined ? {} : { cursor: listed.cursor }),
+    });
+  },
+  async getHolderApplication(event) {
+    return jsonResponse(200, await holderApplication(holderOf(event).account, applicationIdOf(event), deps));
+  },
+  async respondToApplication(event) {
+    const { attachments, ...request } = parseJsonBody(event, RespondRequestSchema);
+    const view = await respondToApplication(
+      holderOf(event).account,
+      applicationIdOf(event),
+      { ...request, attachments: attachmentsOf(attachments) },
+      deps,
+    );
+    return jsonResponse(200, view);
+  },
+  async withdrawApplication(event) {
+    const request = parseJsonBody(event, WithdrawRequestSchema);
+    return jsonResponse(
+      200,
+      await withdrawApplication(holderOf(event).account, applicationIdOf(event), request, deps),
+    );
+  },
+};

@@ -1,0 +1,111 @@
+import { HOLDER, type RouteSpec } from '../route-spec.ts';
+import {
+  ApplicationListSchema,
+  ApplicationSchema,
+  ApplyRequestSchema,
+  HolderApplicationListQuery,
+  RespondRequestSchema,
+  WithdrawRequestSchema,
+} from '../schemas/applications.ts';
+import { HOLDER_REFUSALS } from './holder.ts';
+
+// The holder's license applications (申请): apply in one's own proofed identity, follow the
+// review with its whole history, answer a request for information, withdraw before a decision.
+// Another holder's application reads as not found.
+
+const NOT_PROOFED = {
+  403: {
+    description:
+      'The account is not proofed (identity-not-proofed), or the data names another holder than the applicant',
+  },
+} as const;
+
+const ON_AN_APPLICATION = {
+  ...HOLDER_REFUSALS,
+  404: { description: 'No such application of yours' },
+} as const;
+
+const WRITE_REFUSALS = {
+  400: {
+    description: 'Malformed JSON, a request that does not match its schema, or data refused field by field',
+  },
+  413: { description: 'An attachment larger than 2 MiB' },
+  415: { description: 'Not application/json, or an attachment that is neither PDF nor OFD' },
+} as const;
+
+export const holderApplicationsRoutes: readonly RouteSpec[] = [
+  {
+    method: 'POST',
+    path: '/holder/applications',
+    group: 'holder',
+    operationId: 'applyForLicense',
+    summary:
+      'Applies for a license of a type, in your proofed identity, with data checked field by field and attachments',
+    auth: HOLDER,
+    requestBody: ApplyRequestSchema,
+    responses: {
+      201: { description: 'Submitted; the agency reviews it', schema: ApplicationSchema },
+      ...WRITE_REFUSALS,
+      ...HOLDER_REFUSALS,
+      ...NOT_PROOFED,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/holder/applications',
+    group: 'holder',
+    operationId: 'listHolderApplications',
+    summary: 'Your applications, newest first',
+    auth: HOLDER,
+    query: HolderApplicationListQuery,
+    responses: {
+      200: { description: 'A page of your applications', schema: ApplicationListSchema },
+      400: { description: 'A limit out of range or a cursor of another listing' },
+      ...HOLDER_REFUSALS,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/holder/applications/{id}',
+    group: 'holder',
+    operationId: 'getHolderApplication',
+    summary: 'One of your applications with its data, attachments and every step of its review',
+    auth: HOLDER,
+    responses: { 200: { description: 'The application', schema: ApplicationSchema }, ...ON_AN_APPLICATION },
+  },
+  {
+    method: 'POST',
+    path: '/holder/applications/{id}/respond',
+    group: 'holder',
+    operationId: 'respondToApplication',
+    summary: 'Answers the agency’s request for information: a note, corrected data, more attachments',
+    auth: HOLDER,
+    requestBody: RespondRequestSchema,
+    responses: {
+      200: { description: 'Submitted again', schema: ApplicationSchema },
+      ...WRITE_REFUSALS,
+      ...ON_AN_APPLICATION,
+      ...NOT_PROOFED,
+      409: {
+        description:
+          'No information was asked for (the application is not info-requested), or it changed meanwhile',
+      },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/holder/applications/{id}/withdraw',
+    group: 'holder',
+    operationId: 'withdrawApplication',
+    summary: 'Withdraws an application the agency has not decided on',
+    auth: HOLDER,
+    requestBody: WithdrawRequestSchema,
+    responses: {
+      200: { description: 'Withdrawn', schema: ApplicationSchema },
+      400: { description: 'A request that does not match its schema' },
+      415: { description: 'Not application/json' },
+      ...ON_AN_APPLICATION,
+      409: { description: 'Already decided or withdrawn' },
+    },
+  },
+];

@@ -1,0 +1,111 @@
+import type { RouteAuth, RouteSpec } from '../route-spec.ts';
+import {
+  AgencyApplicationListQuery,
+  ApplicationListSchema,
+  ApplicationSchema,
+  ApprovedApplicationSchema,
+  ApproveRequestSchema,
+  RejectRequestSchema,
+  RequestInformationSchema,
+} from '../schemas/applications.ts';
+
+// The issuing agency's review of license applications (审核 → 颁发), in the issuer group: its
+// queue per state, one application (an audited read of the applicant's data), a request for more
+// information, approval — the license is issued as by POST /licenses — and rejection with a
+// reason. An agency sees only applications addressed to it for types it may issue; any other is
+// 404. POSTs need an Idempotency-Key, as every issuer POST does.
+
+const ISSUER: RouteAuth = { kind: 'agency', roles: ['issuer'] };
+const IDEMPOTENT = {
+  'Idempotency-Key': 'Unique per operation; a retry with the same key and body gets the first answer',
+} as const;
+
+const READ_REFUSALS = {
+  401: { description: 'The request signature is missing or does not verify' },
+  403: { description: 'The agency lacks the issuer role' },
+} as const;
+
+const ON_AN_APPLICATION = {
+  ...READ_REFUSALS,
+  400: { description: 'No Idempotency-Key, malformed JSON, or a request that does not match its schema' },
+  404: { description: 'No such application addressed to this agency for a type it may issue' },
+  409: { description: 'Not allowed from the application’s state, or changed meanwhile; read and retry' },
+  415: { description: 'Not application/json' },
+  422: { description: 'The Idempotency-Key was used before with another body' },
+} as const;
+
+export const issuerApplicationsRoutes: readonly RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/applications',
+    group: 'issuer',
+    operationId: 'listApplications',
+    summary: 'Applications addressed to the calling agency in one state, least recently changed first',
+    auth: ISSUER,
+    query: AgencyApplicationListQuery,
+    responses: {
+      200: {
+        description: 'A page of applications (state and times, no applicant data)',
+        schema: ApplicationListSchema,
+      },
+      400: { description: 'An unknown state, a limit out of range or a cursor of another listing' },
+      ...READ_REFUSALS,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/applications/{id}',
+    group: 'issuer',
+    operationId: 'getApplication',
+    summary: 'One application with the applicant’s data, attachment links and history; the read is audited',
+    auth: ISSUER,
+    responses: {
+      200: { description: 'The application', schema: ApplicationSchema },
+      ...READ_REFUSALS,
+      404: ON_AN_APPLICATION[404],
+    },
+  },
+  {
+    method: 'POST',
+    path: '/applications/{id}/request-info',
+    group: 'issuer',
+    operationId: 'requestApplicationInformation',
+    summary: 'Asks the applicant for more information or corrections (补正); the note says what',
+    auth: ISSUER,
+    headers: IDEMPOTENT,
+    requestBody: RequestInformationSchema,
+    responses: {
+      200: { description: 'Waiting for the applicant', schema: ApplicationSchema },
+      ...ON_AN_APPLICATION,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/applications/{id}/approve',
+    group: 'issuer',
+    operationId: 'approveApplication',
+    summary:
+      'Approves: issues the license with the applied data (corrected as given) to the applicant, and records its id; never issues twice',
+    auth: ISSUER,
+    headers: IDEMPOTENT,
+    requestBody: ApproveRequestSchema,
+    responses: {
+      200: { description: 'Approved; the license is issued', schema: ApprovedApplicationSchema },
+      ...ON_AN_APPLICATION,
+      400: {
+        description: 'As for every POST, or the data as corrected does not satisfy the type, field by field',
+      },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/applications/{id}/reject',
+    group: 'issuer',
+    operationId: 'rejectApplication',
+    summary: 'Rejects the application (不予许可) with a reason the applicant reads',
+    auth: ISSUER,
+    headers: IDEMPOTENT,
+    requestBody: RejectRequestSchema,
+    responses: { 200: { description: 'Rejected', schema: ApplicationSchema }, ...ON_AN_APPLICATION },
+  },
+];

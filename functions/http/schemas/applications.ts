@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { APPLICATION_STATES } from '#core/applications/application.ts';
+
+// Requests and responses of license applications (申请 → 审核 → 颁发), both sides: the holder's
+// (/holder/applications…) and the issuing agency's (/applications…). Requests are strict; the
+// applied data is checked against its type's field schema by the use case, one error per field.
+
+const TYPE_CODE = /^[0-9A-Z]{18}[0-9]{3}$/;
+/** 2 MiB of bytes in base64. */
+const MAX_BASE64_CHARS = Math.ceil((2 * 1024 * 1024) / 3) * 4;
+
+export const ApplicationIdSchema = z.uuid();
+
+const note = z.string().min(1).max(2000);
+
+const ValiditySchema = z.strictObject({
+  from: z.string().min(1).max(32).describe('First valid day, YYYY-MM-DD'),
+  until: z.string().min(1).max(32).describe('Last valid day, YYYY-MM-DD, or long-term (长期)'),
+});
+
+export const AttachmentInputSchema = z
+  .strictObject({
+    mediaType: z.string().min(1).max(100).describe('application/pdf or application/ofd'),
+    content: z.base64().max(MAX_BASE64_CHARS).describe('The document itself, base64; at most 2 MiB'),
+    sha256: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, 'expected an unpadded base64url SHA-256')
+      .optional()
+      .describe('The digest the bytes must have; refused if they do not'),
+  })
+  .meta({
+    id: 'ApplicationAttachmentInput',
+    description: 'A supporting document (PDF or OFD), bound by its digest',
+  });
+
+const attachments = z
+  .array(AttachmentInputSchema)
+  .max(3)
+  .describe('At most 3 per request, 20 per application');
+
+export const ApplyRequestSchema = z
+  .strictObject({
+    typeCode: z.string().regex(TYPE_CODE, 'expected a 21-character type code').describe('证照类型代码'),
+    agency: z
+      .string()
+      .regex(/^[0-9A-Z]{18}$/, 'expected an 18-character USCC')
+      .optional()
+      .describe('The issuing agency; may be left out when the type has one issuer'),
+    data: z
+      .record(z.string(), z.unknown())
+      .describe(
+        "Field name → value, checked against the type's field schema; the holder code may be left out",
+      ),
+    validity: ValiditySchema.optional().describe('Only for types whose data carries no validity field'),
+    note: note.optional(),
+    attachments: attachments.optional(),
+  })
+  .meta({
+    id: 'ApplyRequest',
+    description: 'An application for a license, in the applicant’s own proofed identity',
+  });
+
+const dataChanges = z
+  .record(z.string(), z.unknown())
+  .describe('Fields to change: a value replaces the field, null removes it; the rest stays');
+
+export const RespondRequestSchema = z
+  .strictObject({
+    note: note.optional(),
+    data: dataChanges.optional(),
+    validity: ValiditySchema.optional(),
+    attachments: attachments.optional(),
+  })
+  .meta({ id: 'RespondToApplicationRequest', description: 'The answer to a request for information' });
+
+export const WithdrawRequestSchema = z
+  .strictObject({ note: note.optional() })
+  .meta({ id: 'WithdrawApplicationRequest' });
+
+export const RequestInformationSchema = z
+  .strictObject({ note: note.describe('What the applicant must add or correct') })
+  .meta({ id: 'RequestApplicationInformation' });
+
+export const RejectRequestSchema = z
+  .strictObject({ reason: note.describe('Why the application is refused; the holder reads it') })
+  .meta({ id: 'RejectApplicationRequest' });
+
+export const ApproveRequestSchema = z
+  .strictObject({
+    data: dataChanges.optional().describe('Corrections or completions of the applied data before issuing'),
+    validity: ValiditySchema.optional(),
+    note: note.optional(),
+  })
+  .meta({ id: 'ApproveApplicationRequest' });
+
+export const ApplicationStateSchema = z.enum(APPLICATION_STATES);
+
+export const ApplicationSummarySchema = z
+  .object({
+    id: z.string(),
+    typeCode: z.string(),
+    agency: z.string().describe('USCC of the issuing agency the application is addressed to'),
+    holderAccount: z.string(),
+    holderCodeType: z.string(),
+    state: ApplicationStateSchema,
+    created: z.string(),
+    updated: z.string(),
+    version: z.number().int().describe('The number of steps so far'),
+    licenseId: z.string().optional().describe('The license issued, once approved'),
+  })
+  .meta({ id: 'ApplicationSummary' });
+
+export const ApplicationListSchema = z
+  .object({
+    applications: z.array(ApplicationSummarySchema),
+    cursor: z.string().optional().describe('Pass as ?cursor= for the next page'),
+  })
+  .meta({ id: 'ApplicationList' });
+
+const StepSchema = z.object({
+  seq: z.number().int(),
+  action: z.enum(['submit', 'request-info', 'respond', 'approve', 'reject', 'withdraw']),
+  from: ApplicationStateSchema.nullable(),
+  to: ApplicationStateSchema,
+  actor: z.object({ kind: z.enum(['holder', 'agency']), id: z.string() }),
+  time: z.string(),
+  note: z.string().optional().describe('The request, reason or message of the step'),
+  licenseId: z.string().optional(),
+  attachments: z.array(z.string()).optional().describe('Digests of the attachments added'),
+  dataChanged: z.boolean().optional(),
+});
+
+export const ApplicationSchema = ApplicationSummarySchema.extend({
+  data: z.record(z.string(), z.unknown()).describe('The applied data, normalised'),
+  validity: z.object({ from: z.string(), until: z.string() }).optional(),
+  attachments: z.array(
+    z.object({
+      sha256: z.string(),
+      size: z.number().int(),
+      mediaType: z.string(),
+      added: z.string(),
+      step: z.number().int(),
+      download: z.object({ url: z.string(), expiresAt: z.string() }).describe('A link valid for 5 minutes'),
+    }),
+  ),
+  history: z.array(StepSchema).describe('Every step, oldest first'),
+}).meta({ id: 'Application', description: 'An application with its data, attachments and whole history' });
+
+export const ApprovedApplicationSchema = z
+  .object({
+    application: ApplicationSchema,
+    license: z.object({ licenseId: z.string(), version: z.string() }).describe('The license issued'),
+  })
+  .meta({ id: 'ApprovedApplication' });
+
+export const HolderApplicationListQuery = {
+  limit: 'Page size, 1–100 (default 100)',
+  cursor: 'The cursor of the previous page',
+} as const;
+
+export const AgencyApplicationListQuery = {
+  state: 'submitted (default), info-requested, approved, rejected or withdrawn',
+  ...HolderApplicationListQuery,
+} as const;
+
+export const ApplicationListQuerySchema = z.strictObject({
+  state: ApplicationStateSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().min(1).max(4096).optional(),
+});

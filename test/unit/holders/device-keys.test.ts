@@ -1,0 +1,159 @@
+// Device keys (手机盾) with in-memory ports: registration needs a proofed account, an open
+// challenge and a proof signed by the key over it; the newest active key becomes cnf.jwk of
+// licenses issued afterwards, and a revoked one no longer does.
+
+import { CompactSign, exportJWK, generateKeyPair } from 'jose';
+import { describe, expect, it } from 'vitest';
+import {
+  CHALLENGE_SECONDS,
+  type DeviceKeyDeps,
+  openDeviceKeyChallenge,
+  registerDeviceKey,
+  revokeDeviceKey,
+} from '#app/device-keys.ts';
+import { issueLicense } from '#app/issue-license.ts';
+import { IdentityNotProofed } from '#app/proof-identity.ts';
+import { DEVICE_KEY_PROOF_TYP, type DeviceKeyJwk, DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
+import { decodeCompactJws } from '#core/jws.ts';
+import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { DeviceKeyAlreadyRevoked, DeviceKeyChallengeUnknown } from '#ports/holder-store.ts';
+import { hmacIndexer, issuerWorld } from '../app/issuer-fakes.ts';
+import { MemoryHolderStore } from './holder-identity-fakes.ts';
+
+const AUDIENCE = 'https://elicense.example';
+const holder = DEMO_HOLDERS.zhangWeiming;
+
+async function deviceKey() {
+  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const { kty, crv, x, y } = await exportJWK(publicKey);
+  const jwk = { kty, crv, x, y } as DeviceKeyJwk;
+  const prove = (claims: Record<string, unknown>, typ = DEVICE_KEY_PROOF_TYP) =>
+    new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+      .setProtectedHeader({ alg: 'ES256', typ })
+      .sign(privateKey);
+  return { jwk, prove };
+}
+
+async function world() {
+  let clock = new Date('2025-06-01T02:00:00.000Z');
+  const store = new MemoryHolderStore(() => clock);
+  // The holder index the issuer computes for this holder (the same indexer on both sides).
+  const holderIndex = await hmacIndexer.tokenFor(holder.codeType, holder.code);
+  let n = 0;
+  const deps: DeviceKeyDeps = { store, audience: AUDIENCE, now: () => clock, newEventId: () => `evt-${++n}` };
+  const bind = (account: string) => {
+    store.bindings.set(account, {
+      account,
+      codeType: holder.codeType,
+      code: holder.code,
+      holderIndex,
+      assurance: 'low',
+      proofingId: 'p-1',
+      boundAt: clock.toISOString(),
+    });
+    store.owners.set(holderIndex, account);
+  };
+  return { store, deps, bind, advance: (ms: number) => (clock = new Date(clock.getTime() + ms)) };
+}
+
+describe('registerDeviceKey', () => {
+  it('registers a key that proves possession over an open challenge, once, with its audit event', async () => {
+    const { store, deps, bind } = await world();
+    bind('acct-1');
+    const key = await deviceKey();
+    const challenge = await openDeviceKeyChallenge('acct-1', deps);
+    expect(challenge.audience).toBe(AUDIENCE);
+
+    const registered = await registerDeviceKey(
+      {
+        account: 'acct-1',
+        jwk: key.jwk,
+        proof: await key.prove({ nonce: challenge.nonce, aud: AUDIENCE }),
+        label: 'phone',
+      },
+      deps,
+    );
+
+    expect(registered).toMatchObject({ account: 'acct-1', jwk: key.jwk, status: 'active', label: 'phone' });
+    expect(registered.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(store.events.map((e) => e.action)).toEqual(['holder.device_key_registered']);
+    await expect(
+      registerDeviceKey(
+        {
+          account: 'acct-1',
+          jwk: key.jwk,
+          proof: await key.prove({ nonce: challenge.nonce, aud: AUDIENCE }),
+        },
+        deps,
+      ),
+    ).rejects.toBeInstanceOf(DeviceKeyChallengeUnknown);
+  });
+
+  it('refuses an unproofed account, before any challenge', async () => {
+    const { store, deps } = await world();
+    await expect(openDeviceKeyChallenge('acct-new', deps)).rejects.toBeInstanceOf(IdentityNotProofed);
+    expect(store.challenges.size).toBe(0);
+  });
+
+  it('refuses proofs by another key, for another audience, of another typ, or over an expired challenge', async () => {
+    const { store, deps, bind, advance } = await world();
+    bind('acct-1');
+    const key = await deviceKey();
+    const other = await deviceKey();
+    const { nonce } = await openDeviceKeyChallenge('acct-1', deps);
+    const attempts = [
+      await other.prove({ nonce, aud: AUDIENCE }),
+      await key.prove({ nonce, aud: 'https://elsewhere.example' }),
+      await key.prove({ nonce, aud: AUDIENCE }, 'JWT'),
+      'not-a-jws',
+    ];
+    for (const proof of attempts) {
+      await expect(
+        registerDeviceKey({ account: 'acct-1', jwk: key.jwk, proof }, deps),
+      ).rejects.toBeInstanceOf(DeviceKeyProofInvalid);
+    }
+    advance(CHALLENGE_SECONDS * 1000 + 1);
+    await expect(
+      registerDeviceKey(
+        { account: 'acct-1', jwk: key.jwk, proof: await key.prove({ nonce, aud: AUDIENCE }) },
+        deps,
+      ),
+    ).rejects.toBeInstanceOf(DeviceKeyChallengeUnknown);
+    expect(store.keys.size).toBe(0);
+    expect(store.events).toHaveLength(0);
+  });
+});
+
+describe('cnf at issuance', () => {
+  const PSB = { agency: DEMO_USCC.publicSecurityBureau };
+  const request = {
+    typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+    holder: { name: holder.name, codeType: holder.codeType, code: holder.code },
+    data: { ...DEMO_LICENSES[0]!.data, 有效期限: { from: '2025-06-01', until: '2045-06-01' } },
+  };
+  const cnfOf = (sdJwt: string) => decodeCompactJws(sdJwt.split('~')[0]!).payload.cnf;
+
+  it('binds a license to the holder’s newest active device key, and stops once it is revoked', async () => {
+    const { store, deps, bind } = await world();
+    bind('acct-1');
+    const key = await deviceKey();
+    const { nonce } = await openDeviceKeyChallenge('acct-1', deps);
+    const registered = await registerDeviceKey(
+      { account: 'acct-1', jwk: key.jwk, proof: await key.prove({ nonce, aud: AUDIENCE }) },
+      deps,
+    );
+    const issuer = issuerWorld();
+
+    const withoutLookup = await issueLicense(request, PSB, issuer.deps);
+    const bound = await issueLicense(request, PSB, { ...issuer.deps, holderKeys: store });
+    await revokeDeviceKey('acct-1', registered.id, deps);
+    const afterRevocation = await issueLicense(request, PSB, { ...issuer.deps, holderKeys: store });
+
+    expect(cnfOf(withoutLookup.sdJwt)).toBeUndefined();
+    expect(cnfOf(bound.sdJwt)).toEqual({ jwk: key.jwk });
+    expect(cnfOf(afterRevocation.sdJwt)).toBeUndefined();
+    await expect(revokeDeviceKey('acct-1', registered.id, deps)).rejects.toBeInstanceOf(
+      DeviceKeyAlreadyRevoked,
+    );
+  });
+});

@@ -1,0 +1,96 @@
+// An in-memory holder store with the port's semantics (one identity one account, challenges
+// consumed once, keys revoked once), for the identity use cases.
+import type { AuditEvent } from '#core/audit/event.ts';
+import type { DeviceKeyJwk } from '#core/holders/device-key.ts';
+import { meetsAssurance } from '#core/holders/identity.ts';
+import type { HolderBinding } from '#ports/holder-identity.ts';
+import {
+  AccountBoundToAnotherIdentity,
+  type DeviceKey,
+  DeviceKeyAlreadyRevoked,
+  DeviceKeyChallengeUnknown,
+  DeviceKeyExists,
+  DeviceKeyNotFound,
+  type HolderKeyLookup,
+  type HolderStore,
+  IdentityBoundToAnotherAccount,
+  type IdentityToBind,
+  type ProofingRecord,
+} from '#ports/holder-store.ts';
+
+export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
+  readonly bindings = new Map<string, HolderBinding>();
+  readonly owners = new Map<string, string>();
+  readonly proofings: ProofingRecord[] = [];
+  readonly challenges = new Map<string, Date>();
+  readonly keys = new Map<string, DeviceKey>();
+  readonly events: AuditEvent[] = [];
+  constructor(readonly clock: () => Date) {}
+
+  async bindingOf(account: string) {
+    return this.bindings.get(account);
+  }
+  async accountOf(holderIndex: string) {
+    return this.owners.get(holderIndex);
+  }
+  async recordProofing(record: ProofingRecord, bind: IdentityToBind | undefined, event: AuditEvent) {
+    const current = this.bindings.get(record.account);
+    if (bind !== undefined) {
+      if (current !== undefined && current.holderIndex !== bind.holderIndex) {
+        throw new AccountBoundToAnotherIdentity(record.account);
+      }
+      const owner = this.owners.get(bind.holderIndex);
+      if (owner !== undefined && owner !== record.account) throw new IdentityBoundToAnotherAccount();
+      if (current === undefined) {
+        this.bindings.set(record.account, {
+          account: record.account,
+          codeType: bind.codeType,
+          code: bind.code,
+          holderIndex: bind.holderIndex,
+          assurance: record.assurance,
+          proofingId: record.id,
+          boundAt: record.time,
+        });
+        this.owners.set(bind.holderIndex, record.account);
+      } else if (!meetsAssurance(current.assurance, record.assurance)) {
+        this.bindings.set(record.account, { ...current, assurance: record.assurance, proofingId: record.id });
+      }
+    }
+    this.proofings.push(record);
+    this.events.push(event);
+    return this.bindings.get(record.account);
+  }
+  async listProofings(account: string) {
+    return this.proofings.filter((p) => p.account === account).reverse();
+  }
+  async openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date) {
+    this.challenges.set(`${account}/${nonce}`, expiresAt);
+  }
+  async registerDeviceKey(key: DeviceKey, nonce: string, event: AuditEvent) {
+    const expires = this.challenges.get(`${key.account}/${nonce}`);
+    if (expires === undefined || expires <= this.clock()) throw new DeviceKeyChallengeUnknown();
+    if (this.keys.has(`${key.account}/${key.id}`)) throw new DeviceKeyExists(key.id);
+    this.challenges.delete(`${key.account}/${nonce}`);
+    this.keys.set(`${key.account}/${key.id}`, key);
+    this.events.push(event);
+  }
+  async listDeviceKeys(account: string) {
+    return [...this.keys.values()]
+      .filter((k) => k.account === account)
+      .sort((a, b) => (a.registered < b.registered ? 1 : -1));
+  }
+  async revokeDeviceKey(account: string, keyId: string, event: AuditEvent) {
+    const key = this.keys.get(`${account}/${keyId}`);
+    if (key === undefined) throw new DeviceKeyNotFound(keyId);
+    if (key.revoked !== undefined) throw new DeviceKeyAlreadyRevoked(keyId, key.revoked);
+    const revoked: DeviceKey = { ...key, status: 'revoked', revoked: event.time };
+    this.keys.set(`${account}/${keyId}`, revoked);
+    this.events.push(event);
+    return revoked;
+  }
+  async deviceKeyOf(holderIndex: string): Promise<DeviceKeyJwk | undefined> {
+    const account = this.owners.get(holderIndex);
+    if (account === undefined) return undefined;
+    return (await this.listDeviceKeys(account)).find((k) => k.status === 'active')?.jwk;
+  }
+}
