@@ -25,7 +25,10 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
   readonly challenges = new Map<string, Date>();
   readonly keys = new Map<string, DeviceKey>();
   readonly events: AuditEvent[] = [];
-  constructor(readonly clock: () => Date) {}
+  readonly clock: () => Date;
+  constructor(clock: () => Date) {
+    this.clock = clock;
+  }
 
   async bindingOf(account: string) {
     return this.bindings.get(account);

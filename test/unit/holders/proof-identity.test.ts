@@ -34,7 +34,10 @@ const blindIndex = {
 class ScriptedProvider implements IdentityProofingProvider {
   readonly name = 'scripted';
   readonly asked: ProofingRequest[] = [];
-  constructor(readonly answer: { verified: boolean; assurance: 'low' | 'substantial' | 'high' }) {}
+  readonly answer: { verified: boolean; assurance: 'low' | 'substantial' | 'high' };
+  constructor(answer: { verified: boolean; assurance: 'low' | 'substantial' | 'high' }) {
+    this.answer = answer;
+  }
   async proof(request: ProofingRequest) {
     this.asked.push(request);
     return { ...this.answer, methods: ['scripted'], ...(this.answer.verified ? {} : { reason: 'no match' }) };
