@@ -35,6 +35,7 @@ import {
 import { authenticateAgency } from './agency-authenticator.ts';
 import { documents, dynamodb, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
+import { issuerApplicationRoutes } from './issuer/applications.ts';
 import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
 import { logger, withPowertools } from './observability.ts';
 
@@ -114,6 +115,8 @@ type Route = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatew
 const router = createRouter(
   'issuer',
   {
+    // Reviewing license applications; an approval issues through the same issueLicense.
+    ...issuerApplicationRoutes({ ...deps, licenses }, callerOf, idempotent),
     async issueLicense(event, context) {
       const request = parseJsonBody(event, IssueLicenseRequestSchema);
       const caller = callerOf(event);
