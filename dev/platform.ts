@@ -63,6 +63,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     await seedDemo({
       env: services.env,
       configTable: bindings.TABLE_CONFIG!,
+      holderTables: { holders: bindings.TABLE_HOLDERS!, audit: bindings.TABLE_AUDIT! },
       vault,
       dataDir: options.dataDir,
       log,

@@ -12,6 +12,7 @@ import {
   demoPrivateKey,
 } from './demo/catalog.ts';
 import { sdkConfig } from './provision.ts';
+import { seedDemoHolders } from './seed-holders.ts';
 
 // Seeds the local platform with the demo catalog (every record marked demo): agencies with
 // their request-signing keys, license types, the sharing agreement — once; a record already
@@ -24,9 +25,18 @@ export interface SeedOptions {
   vault: LocalKeyVault;
   dataDir: string;
   log: (line: string) => void;
+  /** The holders and audit tables: the demo holder accounts are proofed into them when given. */
+  holderTables?: { holders: string; audit: string };
 }
 
-export async function seedDemo({ env, configTable, vault, dataDir, log }: SeedOptions): Promise<void> {
+export async function seedDemo({
+  env,
+  configTable,
+  vault,
+  dataDir,
+  log,
+  holderTables,
+}: SeedOptions): Promise<void> {
   const client = new DynamoDBClient(sdkConfig(env, 'DYNAMODB'));
   try {
     const config = new DynamoConfigStore(DynamoDBDocumentClient.from(client), configTable);
@@ -45,6 +55,15 @@ export async function seedDemo({ env, configTable, vault, dataDir, log }: SeedOp
     }
     const keyDir = await writeAgencyKeyFiles(dataDir);
     log(`demo catalog: ${created} records created; agency request-signing keys in ${keyDir}`);
+    if (holderTables !== undefined) {
+      await seedDemoHolders({
+        env,
+        holdersTable: holderTables.holders,
+        auditTable: holderTables.audit,
+        vault,
+        log,
+      });
+    }
   } finally {
     client.destroy();
   }
