@@ -1,0 +1,336 @@
+// License applications over HTTP against the local platform (申请 → 审核 → 颁发): fresh holder
+// accounts proofed through POST /holder/proofings (the development-only provider) apply with
+// data and a PDF; the public security bureau asks for more, the holder answers, the bureau
+// approves — and the license is in the holder's own list. Every refusal on both sides too:
+// unproofed, someone else's name, bad fields, another holder's or another agency's application
+// (404), steps out of order (409), approving twice (issued once).
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEVELOPMENT_ONLY_EVIDENCE_TOKEN } from '#adapters/local/development-only-proofing-provider.ts';
+import { addYears } from '#core/civil-date.ts';
+import { chinaCalendarDate, citizenIdCheckChar } from '#core/identifiers/citizen-id.ts';
+import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { minimalPdf } from '../fixtures/layout-documents.ts';
+import { agencyClient } from './issuer-support.ts';
+import { mintHolderToken } from './support/holder-tokens.ts';
+
+const base = inject('platformUrl');
+const psb = agencyClient('demo-psb-1');
+const amr = agencyClient('demo-amr-1');
+const today = chinaCalendarDate(new Date());
+
+interface Applicant {
+  account: string;
+  code: string;
+  name: string;
+  headers: Record<string, string>;
+}
+
+interface ApplicationBody {
+  id: string;
+  state: string;
+  version: number;
+  agency: string;
+  licenseId?: string;
+  data: Record<string, unknown>;
+  attachments: { sha256: string; size: number; mediaType: string; download: { url: string } }[];
+  history: {
+    seq: number;
+    action: string;
+    note?: string;
+    actor: { kind: string; id: string };
+    licenseId?: string;
+  }[];
+}
+
+/** A citizen identity number nobody else in this run holds: random birth day and sequence. */
+function freshCitizenId(): string {
+  const birth = `19${randomInt(50, 99)}${String(randomInt(1, 13)).padStart(2, '0')}${String(randomInt(1, 29)).padStart(2, '0')}`;
+  const first17 = `330102${birth}${String(randomInt(0, 1000)).padStart(3, '0')}`;
+  return first17 + citizenIdCheckChar(first17);
+}
+
+/** A new holder account, proofed as a new citizen through the development-only provider. */
+async function newApplicant(proof = true): Promise<Applicant> {
+  const account = randomUUID();
+  const code = freshCitizenId();
+  const name = '赵申请';
+  const headers = { authorization: `Bearer ${await mintHolderToken({ sub: account })}` };
+  if (proof) {
+    const response = await fetch(`${base}/holder/proofings`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        provider: 'development-only',
+        identity: { codeType: '111', code, name },
+        evidence: { token: DEVELOPMENT_ONLY_EVIDENCE_TOKEN },
+      }),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+  }
+  return { account, code, name, headers };
+}
+
+function idCardData(applicant: Applicant, data: Record<string, unknown> = {}) {
+  return {
+    ...DEMO_LICENSES[0]!.data,
+    姓名: applicant.name,
+    公民身份号码: undefined,
+    有效期限: { from: today, until: addYears(today, 20) },
+    ...data,
+  };
+}
+
+async function asHolder(applicant: Applicant, method: string, path: string, json?: unknown) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...applicant.headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function asAgency(client = psb, method: string, path: string, json?: unknown) {
+  const response = await client.request(method, path, {
+    ...(json === undefined ? {} : { json }),
+    ...(method === 'POST' ? { headers: { 'idempotency-key': randomUUID() } } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+async function apply(applicant: Applicant, extra: Record<string, unknown> = {}): Promise<ApplicationBody> {
+  const { status, body } = await asHolder(applicant, 'POST', '/holder/applications', {
+    typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+    data: idCardData(applicant),
+    ...extra,
+  });
+  expect(status, JSON.stringify(body)).toBe(201);
+  return body as unknown as ApplicationBody;
+}
+
+let applicant: Applicant;
+
+beforeAll(async () => {
+  applicant = await newApplicant();
+});
+
+describe('apply → request info → respond → approve → the license is the holder’s', () => {
+  it('runs the whole review over HTTP, each step in the history both sides read', async () => {
+    const scan = minimalPdf('户口簿');
+    const applied = await apply(applicant, {
+      data: idCardData(applicant, { 住址: '旧住址' }),
+      note: '首次申领',
+      attachments: [{ mediaType: 'application/pdf', content: base64(scan) }],
+    });
+    expect(applied).toMatchObject({ state: 'submitted', version: 1, agency: DEMO_USCC.publicSecurityBureau });
+    expect(applied.data.公民身份号码).toBe(applicant.code);
+    expect(applied.attachments).toHaveLength(1);
+
+    // The bureau's queue has it; its read shows the data and the attachment, bound by digest.
+    const queue = await asAgency(psb, 'GET', '/applications?state=submitted');
+    expect(queue.status).toBe(200);
+    expect((queue.body.applications as { id: string }[]).map((a) => a.id)).toContain(applied.id);
+    expect(JSON.stringify(queue.body)).not.toContain(applicant.code);
+    const read = await asAgency(psb, 'GET', `/applications/${applied.id}`);
+    expect(read.status).toBe(200);
+    const seen = read.body as unknown as ApplicationBody;
+    expect(seen.data.住址).toBe('旧住址');
+    const download = await fetch(seen.attachments[0]!.download.url);
+    expect(download.status).toBe(200);
+    const bytes = new Uint8Array(await download.arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('base64url')).toBe(seen.attachments[0]!.sha256);
+
+    const asked = await asAgency(psb, 'POST', `/applications/${applied.id}/request-info`, {
+      note: '请更正住址，并补充户口簿首页',
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(200);
+    expect(asked.body.state).toBe('info-requested');
+    const waiting = await asAgency(psb, 'GET', '/applications?state=info-requested');
+    expect((waiting.body.applications as { id: string }[]).map((a) => a.id)).toContain(applied.id);
+
+    const holderSees = await asHolder(applicant, 'GET', `/holder/applications/${applied.id}`);
+    expect(holderSees.status).toBe(200);
+    expect((holderSees.body as unknown as ApplicationBody).history.at(-1)).toMatchObject({
+      action: 'request-info',
+      note: '请更正住址，并补充户口簿首页',
+      actor: { kind: 'agency', id: DEMO_USCC.publicSecurityBureau },
+    });
+
+    const answered = await asHolder(applicant, 'POST', `/holder/applications/${applied.id}/respond`, {
+      note: '已更正',
+      data: { 住址: '演示市示例区新路1号' },
+      attachments: [{ mediaType: 'application/pdf', content: base64(minimalPdf('户口簿首页')) }],
+    });
+    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+    expect(answered.body).toMatchObject({ state: 'submitted', version: 3 });
+    expect((answered.body as unknown as ApplicationBody).attachments).toHaveLength(2);
+
+    const approved = await asAgency(psb, 'POST', `/applications/${applied.id}/approve`, {
+      data: { 签发机关: '演示市公安局示例分局' },
+      note: '准予颁发',
+    });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    const { licenseId } = approved.body.license as { licenseId: string };
+    expect(approved.body.application).toMatchObject({ state: 'approved', licenseId });
+
+    // The license is the applicant's: in their own list, with the corrected data.
+    const mine = await asHolder(applicant, 'GET', '/holder/licenses');
+    expect(mine.status).toBe(200);
+    expect((mine.body.licenses as { licenseId: string }[]).map((l) => l.licenseId)).toContain(licenseId);
+    const license = await asHolder(applicant, 'GET', `/holder/licenses/${encodeURIComponent(licenseId)}`);
+    expect(license.status).toBe(200);
+    expect(license.body.fields).toMatchObject({
+      公民身份号码: applicant.code,
+      住址: '演示市示例区新路1号',
+      签发机关: '演示市公安局示例分局',
+    });
+
+    const final = (await asHolder(applicant, 'GET', `/holder/applications/${applied.id}`))
+      .body as unknown as ApplicationBody;
+    expect(final.history.map((s) => s.action)).toEqual(['submit', 'request-info', 'respond', 'approve']);
+    expect(final.history.at(-1)).toMatchObject({ licenseId, note: '准予颁发' });
+    const listed = await asHolder(applicant, 'GET', '/holder/applications');
+    expect(listed.body.applications).toEqual([
+      expect.objectContaining({ id: applied.id, state: 'approved' }),
+    ]);
+  });
+
+  it('approving twice issues once: a retry with the same key gets the same answer, another key 409', async () => {
+    const holder = await newApplicant();
+    const applied = await apply(holder);
+    const key = randomUUID();
+    const approve = () =>
+      psb.request('POST', `/applications/${applied.id}/approve`, {
+        json: {},
+        headers: { 'idempotency-key': key },
+      });
+    const first = await approve();
+    expect(first.status).toBe(200);
+    const firstBody = (await first.json()) as { license: { licenseId: string } };
+    const retry = await approve();
+    expect(retry.status).toBe(200);
+    expect(((await retry.json()) as typeof firstBody).license.licenseId).toBe(firstBody.license.licenseId);
+    const again = await asAgency(psb, 'POST', `/applications/${applied.id}/approve`, {});
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe('urn:elicense:problem:conflict');
+    const mine = await asHolder(holder, 'GET', '/holder/licenses');
+    expect((mine.body.licenses as unknown[]).length).toBe(1);
+  });
+});
+
+describe('rejection and withdrawal', () => {
+  it('a rejection reaches the holder with its reason; nothing more happens to it', async () => {
+    const holder = await newApplicant();
+    const applied = await apply(holder);
+    expect((await asAgency(psb, 'POST', `/applications/${applied.id}/reject`, {})).status).toBe(400);
+    const rejected = await asAgency(psb, 'POST', `/applications/${applied.id}/reject`, {
+      reason: '照片不符合要求',
+    });
+    expect(rejected.status).toBe(200);
+    const seen = (await asHolder(holder, 'GET', `/holder/applications/${applied.id}`))
+      .body as unknown as ApplicationBody;
+    expect(seen.state).toBe('rejected');
+    expect(seen.history.at(-1)).toMatchObject({ action: 'reject', note: '照片不符合要求' });
+    const withdraw = await asHolder(holder, 'POST', `/holder/applications/${applied.id}/withdraw`, {});
+    expect(withdraw.status).toBe(409);
+  });
+
+  it('a holder withdraws before a decision; the agency can no longer approve', async () => {
+    const holder = await newApplicant();
+    const applied = await apply(holder);
+    const withdrawn = await asHolder(holder, 'POST', `/holder/applications/${applied.id}/withdraw`, {
+      note: '不需要了',
+    });
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body.state).toBe('withdrawn');
+    const approve = await asAgency(psb, 'POST', `/applications/${applied.id}/approve`, {});
+    expect(approve.status).toBe(409);
+    expect((await asHolder(holder, 'GET', '/holder/licenses')).body.licenses).toEqual([]);
+  });
+});
+
+describe('refusals', () => {
+  it('an unproofed account may not apply (403 identity-not-proofed); no token is 401', async () => {
+    const unproofed = await newApplicant(false);
+    const refused = await asHolder(unproofed, 'POST', '/holder/applications', {
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      data: idCardData(unproofed),
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.type).toBe('urn:elicense:problem:identity-not-proofed');
+    const anonymous = await fetch(`${base}/holder/applications`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('nobody applies in someone else’s name, nor a citizen for a company’s type (403)', async () => {
+    const other = await asHolder(applicant, 'POST', '/holder/applications', {
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      data: idCardData(applicant, { 公民身份号码: DEMO_HOLDERS.zhangWeiming.code }),
+    });
+    expect(other.status).toBe(403);
+    expect(other.body.code).toBe('NOT_THE_APPLICANT');
+    const company = await asHolder(applicant, 'POST', '/holder/applications', {
+      typeCode: DEMO_TYPE_CODE.businessLicense,
+      data: DEMO_LICENSES[4]!.data,
+    });
+    expect(company.status).toBe(403);
+  });
+
+  it('bad data is refused at submission with one error per field', async () => {
+    const refused = await asHolder(applicant, 'POST', '/holder/applications', {
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      data: idCardData(applicant, { 性别: '未知', 出生: '1990-13-01', 颜色: '蓝' }),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.type).toBe('urn:elicense:problem:validation-failed');
+    expect((refused.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
+      'data.出生',
+      'data.性别',
+      'data.颜色',
+    ]);
+  });
+
+  it('an attachment that is not a PDF or OFD is refused with 415, and nothing is submitted', async () => {
+    const holder = await newApplicant();
+    const refused = await asHolder(holder, 'POST', '/holder/applications', {
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      data: idCardData(holder),
+      attachments: [{ mediaType: 'image/png', content: base64(new Uint8Array([137, 80, 78, 71])) }],
+    });
+    expect(refused.status).toBe(415);
+    expect((await asHolder(holder, 'GET', '/holder/applications')).body.applications).toEqual([]);
+  });
+
+  it('another holder’s application and another agency’s read as not found', async () => {
+    const applied = await apply(applicant);
+    const stranger = await newApplicant();
+    expect((await asHolder(stranger, 'GET', `/holder/applications/${applied.id}`)).status).toBe(404);
+    expect((await asHolder(stranger, 'POST', `/holder/applications/${applied.id}/withdraw`, {})).status).toBe(
+      404,
+    );
+    const byAmr = await asAgency(amr, 'GET', `/applications/${applied.id}`);
+    expect(byAmr.status).toBe(404);
+    expect((await asAgency(amr, 'POST', `/applications/${applied.id}/approve`, {})).status).toBe(404);
+    const amrQueue = await asAgency(amr, 'GET', '/applications');
+    expect((amrQueue.body.applications as { id: string }[]).map((a) => a.id)).not.toContain(applied.id);
+    expect((await asAgency(psb, 'GET', `/applications/${randomUUID()}`)).status).toBe(404);
+    expect((await asAgency(psb, 'GET', '/applications/not-an-id')).status).toBe(404);
+  });
+
+  it('steps out of order are 409; an unknown state is 400', async () => {
+    const applied = await apply(applicant);
+    const respond = await asHolder(applicant, 'POST', `/holder/applications/${applied.id}/respond`, {
+      note: '补充',
+    });
+    expect(respond.status).toBe(409);
+    expect((await asAgency(psb, 'GET', '/applications?state=pending')).status).toBe(400);
+    const noNote = await asAgency(psb, 'POST', `/applications/${applied.id}/request-info`, {});
+    expect(noNote.status).toBe(400);
+    const noKey = await psb.request('POST', `/applications/${applied.id}/reject`, { json: { reason: 'x' } });
+    expect(noKey.status).toBe(400);
+    const unchanged = (await asHolder(applicant, 'GET', `/holder/applications/${applied.id}`)).body;
+    expect(unchanged).toMatchObject({ state: 'submitted', version: 1 });
+  });
+});
