@@ -1,6 +1,3 @@
-import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
-import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
-import { DynamoHolderStore } from '#adapters/aws/holder-store.ts';
 import {
   applyForLicense,
   type HolderApplicationDeps,
@@ -26,25 +23,18 @@ import {
   listQueryOf,
   newApplicationId,
 } from '../application-wiring.ts';
-import { documents } from '../aws-clients.ts';
-import { table } from '../environment.ts';
-import { fieldCipher } from '../key-material.ts';
 import { holderOf } from './account.ts';
+import { audit, cipher, config, identity } from './deps.ts';
 
 // The holder's license applications: tables applications (RW), audit (W), config (R), holders (R,
 // the binding); the documents bucket (attachments in, presigned links out); the field key.
-const cipher = await fieldCipher();
 const deps: HolderApplicationDeps = {
   applications: applicationStore(),
-  config: new DynamoConfigStore(documents, table('config')),
+  config,
   cipher,
   documents: attachmentStore(),
-  audit: new DynamoAuditLogWriter(documents, table('audit')),
-  identities: new DynamoHolderStore(documents, {
-    table: table('holders'),
-    auditTable: table('audit'),
-    cipher,
-  }),
+  audit,
+  identities: identity,
   now: () => new Date(),
   newId: newApplicationId,
   newEventId: applicationEventIds,
