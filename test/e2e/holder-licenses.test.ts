@@ -1,0 +1,285 @@
+// The holder API over HTTP against the local platform, with tokens of the development OIDC issuer
+// for the demo accounts that `npm start` proofs: my licenses, grants (用证授权) that the relying
+// agency retrieves with, presentations (出示码) that a verifier resolves and checks, and the
+// access history that shows all of it — and every refusal: another holder's license or grant
+// reads as not found, an unproofed account is refused with 403, a bad token with 401.
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fromBase64url } from '#core/jws.ts';
+import { DEMO_LICENSES, DEMO_SERVICE_ITEM, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
+import { createHolderClient, type HolderClient, resolvePresentation } from '../../sdk/holder.ts';
+import { createRetrievalClient, PlatformProblemError, type RetrievalClient } from '../../sdk/retrieval.ts';
+import { holderToken, mintHolderToken } from './support/holder-tokens.ts';
+import { PlatformStorage } from './support/stored-licenses.ts';
+
+const endpoint = inject('platformUrl');
+const ZHANG_CARD = DEMO_LICENSES[0]!;
+const LI_CARD = DEMO_LICENSES[1]!;
+const PURPOSE = '办理住房公积金提取';
+
+let storage: PlatformStorage;
+let zhang: HolderClient;
+let li: HolderClient;
+let fundCentre: RetrievalClient;
+
+beforeAll(async () => {
+  storage = await PlatformStorage.open({
+    url: endpoint,
+    dataDir: inject('platformDataDir'),
+    endpoints: inject('platformEndpoints'),
+  });
+  zhang = createHolderClient({ endpoint, token: await holderToken('zhangweiming') });
+  li = createHolderClient({ endpoint, token: await holderToken('lixiaoyan') });
+  fundCentre = createRetrievalClient({
+    endpoint,
+    keyId: 'demo-hpf-1',
+    privateKey: demoPrivateKey('demo-hpf-1', 'ecdsa-p256-sha256'),
+    algorithm: 'ecdsa-p256-sha256',
+  });
+});
+
+afterAll(() => storage.close());
+
+async function problemOf(call: Promise<unknown>): Promise<{ status: number; type: string; code?: string }> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a problem, found ${String(error)}`);
+  return { status: error.status, type: error.problem.type, code: error.problem.code };
+}
+
+function disclosedNames(presentation: string): string[] {
+  return presentation
+    .split('~')
+    .slice(1, -1)
+    .map((d) => (JSON.parse(fromBase64url(d).toString('utf8')) as [string, string, unknown])[1]);
+}
+
+async function verify(
+  presentation: string,
+): Promise<{ valid: boolean; claims?: { fields: Record<string, unknown> } }> {
+  const response = await fetch(`${endpoint}/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ presentation }),
+  });
+  return (await response.json()) as { valid: boolean; claims?: { fields: Record<string, unknown> } };
+}
+
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+describe('my licenses', () => {
+  it('lists the holder’s licenses with today’s status, and none of another holder', async () => {
+    const valid = await storage.issue(ZHANG_CARD);
+    const revoked = await storage.issue(ZHANG_CARD);
+    await storage.changeStatus(revoked, 'revoked');
+    const expired = await storage.issue(ZHANG_CARD, { validUntil: '2020-01-01' });
+    const lis = await storage.issue(LI_CARD);
+
+    const { licenses } = await zhang.licenses();
+
+    const statusOf = (id: string) => licenses.find((l) => l.licenseId === id)?.status;
+    expect(statusOf(valid.record.id)).toBe('valid');
+    expect(statusOf(revoked.record.id)).toBe('revoked');
+    expect(statusOf(expired.record.id)).toBe('expired');
+    expect(statusOf(lis.record.id)).toBeUndefined();
+    expect(licenses.find((l) => l.licenseId === valid.record.id)).toMatchObject({
+      licenseVersion: '001',
+      current: true,
+      typeName: { zh: '居民身份证' },
+    });
+  });
+
+  it('opens one license with its data and a working layout-document link, audited', async () => {
+    const license = await storage.issue(ZHANG_CARD, { withDocument: true });
+    const before = new Date();
+
+    const detail = await zhang.license(license.record.id);
+
+    expect(detail.fields).toEqual(license.data);
+    expect(detail.credential).toBe(license.sdJwt);
+    const download = await fetch(detail.document!.url);
+    expect(download.status).toBe(200);
+    const bytes = new Uint8Array(await download.arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('base64url')).toBe(detail.document!.sha256);
+    expect(await storage.auditEvent(detail.auditEventId, before)).toMatchObject({
+      action: 'license.holder_viewed',
+      actor: { kind: 'holder' },
+      subject: { licenseId: license.record.id },
+    });
+  });
+
+  it('reads another holder’s license as not found (404, never 403), by identifier and by key', async () => {
+    const license = await storage.issue(ZHANG_CARD);
+    const key = license.record.licenseKey;
+
+    expect(await problemOf(li.license(license.record.id))).toMatchObject({ status: 404 });
+    expect(await problemOf(li.license(key))).toMatchObject({ status: 404 });
+    expect(await problemOf(li.accessHistory({ licenseId: key }))).toMatchObject({ status: 404 });
+  });
+});
+
+describe('the citizen story: grant → agency retrieves → holder sees it → holder revokes → retrieval fails', () => {
+  it('runs end to end over the holder routes and the existing retrieval route', async () => {
+    const license = await storage.issue(ZHANG_CARD);
+    const { grant, code } = await zhang.createGrant({
+      scope: { licenseId: license.record.id },
+      relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+      purpose: PURPOSE,
+      fields: ['姓名', '出生'],
+      expiresAt: inAnHour(),
+      maxUses: 3,
+    });
+    expect(grant).not.toHaveProperty('holderIndex');
+
+    const retrieval = await fundCentre.retrieve({ licenseId: license.record.id, basis: { grant: { code } } });
+    expect(retrieval.disclosed.sort()).toEqual(['出生', '姓名']);
+
+    const history = await zhang.accessHistory({ licenseId: license.record.id });
+    expect(history.items[0]).toMatchObject({
+      eventId: retrieval.auditEventId,
+      action: 'license.retrieved',
+      actor: { kind: 'agency', id: DEMO_USCC.housingProvidentFundCentre },
+      basis: { kind: 'grant', grantId: grant.id, purpose: PURPOSE },
+      licenseId: license.record.id,
+    });
+    expect(history.items.map((e) => e.action)).toContain('grant.created');
+    expect((await zhang.grants()).items.find((g) => g.id === grant.id)).toMatchObject({ uses: 1 });
+
+    expect(await problemOf(li.revokeGrant(grant.id))).toMatchObject({ status: 404 });
+    expect(await zhang.revokeGrant(grant.id, '不再办理')).toMatchObject({ status: 'revoked' });
+    expect(
+      await problemOf(fundCentre.retrieve({ licenseId: license.record.id, basis: { grant: { code } } })),
+    ).toMatchObject({ status: 403, code: 'GRANT_REVOKED' });
+    expect((await zhang.accessHistory({ licenseId: license.record.id })).items[0]).toMatchObject({
+      action: 'grant.revoked',
+      actor: { kind: 'holder' },
+    });
+  });
+
+  it('shows a duty-based retrieval with its service item and case number', async () => {
+    const license = await storage.issue(ZHANG_CARD);
+    const caseNumber = `GJJTQ-${randomUUID().slice(0, 8)}`;
+
+    const retrieval = await fundCentre.retrieve({
+      licenseId: license.record.id,
+      basis: {
+        duty: { serviceItemCode: DEMO_SERVICE_ITEM.code, caseNumber, operatorId: 'hpf-operator-007' },
+      },
+    });
+
+    const { items } = await zhang.accessHistory({ licenseId: license.record.licenseKey });
+    expect(items.find((e) => e.eventId === retrieval.auditEventId)).toMatchObject({
+      basis: { kind: 'duty', serviceItemCode: DEMO_SERVICE_ITEM.code, caseNumber },
+    });
+  });
+
+  it('cannot grant another holder’s license, nor a field the type lacks', async () => {
+    const lis = await storage.issue(LI_CARD);
+    const terms = {
+      relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+      purpose: PURPOSE,
+      fields: ['姓名'],
+      expiresAt: inAnHour(),
+      maxUses: 1,
+    };
+
+    expect(
+      await problemOf(zhang.createGrant({ ...terms, scope: { licenseId: lis.record.id } })),
+    ).toMatchObject({
+      status: 404,
+    });
+    expect(
+      await problemOf(
+        zhang.createGrant({ ...terms, scope: { typeCode: LI_CARD.typeCode }, fields: ['血型'] }),
+      ),
+    ).toMatchObject({ status: 400 });
+  });
+});
+
+describe('presentations', () => {
+  it('a reference resolves once for a verifier without credentials, verifies, and then is used up', async () => {
+    const license = await storage.issue(ZHANG_CARD);
+    const created = await zhang.present({ licenseId: license.record.id, fields: ['姓名', '性别'] });
+    expect(created.form).toBe('reference');
+    expect(created.url).toBe(`${endpoint}/presentations/${created.reference}`);
+
+    const response = await fetch(created.url!, { headers: { 'user-agent': 'e2e-counter/1.0' } });
+    expect(response.status).toBe(200);
+    const resolved = (await response.json()) as { presentation: string };
+
+    expect(disclosedNames(resolved.presentation).sort()).toEqual(['姓名', '性别']);
+    expect((await verify(resolved.presentation)).claims?.fields).toEqual({ 姓名: '张伟明', 性别: '男' });
+    expect(await problemOf(resolvePresentation(endpoint, created.reference!))).toMatchObject({
+      status: 404,
+      code: 'PRESENTATION_USED_UP',
+    });
+    const { items } = await zhang.accessHistory({ licenseId: license.record.id });
+    expect(items[0]).toMatchObject({ action: 'presentation.resolved', actor: { kind: 'system' } });
+    const event = await storage.auditEvent(items[0]!.eventId, new Date());
+    expect(event?.details).toMatchObject({ userAgent: 'e2e-counter/1.0', sourceIp: expect.any(String) });
+  });
+
+  it('the SD-JWT form hands the app a presentation of the chosen fields that verifies', async () => {
+    const license = await storage.issue(ZHANG_CARD);
+
+    const created = await zhang.present({
+      licenseId: license.record.id,
+      fields: ['出生'],
+      form: 'sd-jwt',
+      audience: 'https://bank.example',
+      nonce: 'n-123',
+    });
+
+    expect(disclosedNames(created.presentation!)).toEqual(['出生']);
+    expect(await verify(created.presentation!)).toMatchObject({
+      valid: true,
+      claims: { fields: { 出生: '1990-03-07' } },
+    });
+  });
+
+  it('an unknown reference, another holder’s license and a revoked license are refused', async () => {
+    const lis = await storage.issue(LI_CARD);
+    const revoked = await storage.issue(ZHANG_CARD);
+    await storage.changeStatus(revoked, 'revoked');
+
+    expect(await problemOf(resolvePresentation(endpoint, 'A'.repeat(24)))).toMatchObject({
+      status: 404,
+      code: 'PRESENTATION_NOT_FOUND',
+    });
+    expect(await problemOf(zhang.present({ licenseId: lis.record.id, fields: ['姓名'] }))).toMatchObject({
+      status: 404,
+    });
+    expect(await problemOf(zhang.present({ licenseId: revoked.record.id, fields: ['姓名'] }))).toMatchObject({
+      status: 409,
+    });
+  });
+});
+
+describe('who may call the holder routes', () => {
+  it('an account without a proofed identity is refused with 403 identity-not-proofed', async () => {
+    const unproofed = createHolderClient({ endpoint, token: await mintHolderToken({ sub: randomUUID() }) });
+
+    for (const call of [unproofed.licenses(), unproofed.grants(), unproofed.accessHistory()]) {
+      expect(await problemOf(call)).toMatchObject({
+        status: 403,
+        type: 'urn:elicense:problem:identity-not-proofed',
+      });
+    }
+  });
+
+  it('an expired token and a token for another client are refused with 401', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const token of [
+      await mintHolderToken({ iat: now - 7200, exp: now - 3600 }),
+      await mintHolderToken({ aud: 'another-app', client_id: 'another-app' }),
+    ]) {
+      const client = createHolderClient({ endpoint, token });
+      expect(await problemOf(client.licenses())).toMatchObject({ status: 401 });
+      expect(await problemOf(client.present({ licenseId: 'x'.repeat(20), fields: ['姓名'] }))).toMatchObject({
+        status: 401,
+      });
+    }
+  });
+});
