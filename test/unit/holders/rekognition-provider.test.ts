@@ -1,0 +1,65 @@
+// How the Rekognition provider reads CompareFaces answers moto cannot give (moto always answers
+// a canned match): a match below the threshold, no match, no face, an unreadable image, an
+// outage. The client is scripted; the wire is covered by test/integration/holders/.
+
+import {
+  InvalidImageFormatException,
+  InvalidParameterException,
+  type RekognitionClient,
+  ThrottlingException,
+} from '@aws-sdk/client-rekognition';
+import { describe, expect, it } from 'vitest';
+import { RekognitionProofingProvider } from '#adapters/aws/rekognition-proofing-provider.ts';
+import { ProofingEvidenceInvalid, ProofingProviderUnavailable } from '#ports/identity-proofing.ts';
+
+const meta = { $metadata: {} };
+function provider(answer: () => unknown, similarityThreshold?: number) {
+  const rekognition = { send: async () => answer() } as unknown as RekognitionClient;
+  const photos = { photoOf: async () => new Uint8Array([1, 2, 3]) };
+  return new RekognitionProofingProvider({
+    rekognition,
+    photos,
+    ...(similarityThreshold === undefined ? {} : { similarityThreshold }),
+  });
+}
+const request = {
+  account: 'acct',
+  identity: { codeType: '111', code: '330102199003071230' },
+  evidence: { selfie: Buffer.from('jpeg').toString('base64') },
+};
+
+describe('RekognitionProofingProvider', () => {
+  it('verifies at the threshold and fails below it or with no match', async () => {
+    const at = provider(() => ({ FaceMatches: [{ Similarity: 80 }, { Similarity: 92.5 }] }), 92.5);
+    expect(await at.proof(request)).toMatchObject({ verified: true, assurance: 'substantial' });
+    const below = provider(() => ({ FaceMatches: [{ Similarity: 89.9 }] }));
+    expect(await below.proof(request)).toMatchObject({
+      verified: false,
+      reason: expect.stringMatching(/similarity 90/),
+    });
+    const none = provider(() => ({ FaceMatches: [], UnmatchedFaces: [{}] }));
+    expect(await none.proof(request)).toMatchObject({ verified: false });
+  });
+
+  it('fails when Rekognition finds no face, refuses an unreadable image, and reports an outage', async () => {
+    const noFace = provider(() => {
+      throw new InvalidParameterException({ message: 'no face', ...meta });
+    });
+    expect(await noFace.proof(request)).toMatchObject({
+      verified: false,
+      reason: expect.stringMatching(/no face/),
+    });
+    const unreadable = provider(() => {
+      throw new InvalidImageFormatException({ message: 'format', ...meta });
+    });
+    await expect(unreadable.proof(request)).rejects.toBeInstanceOf(ProofingEvidenceInvalid);
+    const throttled = provider(() => {
+      throw new ThrottlingException({ message: 'slow down', ...meta });
+    });
+    await expect(throttled.proof(request)).rejects.toBeInstanceOf(ProofingProviderUnavailable);
+  });
+
+  it('refuses a threshold outside 0–100', () => {
+    expect(() => provider(() => ({}), 101)).toThrow(/between 0 and 100/);
+  });
+});
