@@ -1,4 +1,9 @@
-import { EmptyResponse, NotTheApplicant, TooManyAttachments } from '#app/applications/application-errors.ts';
+import {
+  AttachmentsTooLarge,
+  EmptyResponse,
+  NotTheApplicant,
+  TooManyAttachments,
+} from '#app/applications/application-errors.ts';
 import { LicenseNotPresentable, PresentationRequestInvalid } from '#app/holder-presentations.ts';
 import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
@@ -119,6 +124,7 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [NotTheApplicant, 'forbidden'],
   [TooManyAttachments, 'validation-failed'],
   [EmptyResponse, 'validation-failed'],
+  [AttachmentsTooLarge, 'payload-too-large'],
   [IdentityNotProofed, 'identity-not-proofed'],
   [PresentationUnavailable, 'not-found'],
   [PresentationRequestInvalid, 'validation-failed'],

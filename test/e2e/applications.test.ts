@@ -292,7 +292,7 @@ describe('refusals', () => {
     ]);
   });
 
-  it('an attachment that is not a PDF or OFD is refused with 415, and nothing is submitted', async () => {
+  it('an attachment that is not a PDF or OFD is refused with 415, one over 2 MiB with 413, and nothing is submitted', async () => {
     const holder = await newApplicant();
     const refused = await asHolder(holder, 'POST', '/holder/applications', {
       typeCode: DEMO_TYPE_CODE.residentIdentityCard,
@@ -300,6 +300,13 @@ describe('refusals', () => {
       attachments: [{ mediaType: 'image/png', content: base64(new Uint8Array([137, 80, 78, 71])) }],
     });
     expect(refused.status).toBe(415);
+    const oversized = await asHolder(holder, 'POST', '/holder/applications', {
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      data: idCardData(holder),
+      attachments: [{ mediaType: 'application/pdf', content: base64(new Uint8Array(2 * 1024 * 1024 + 1)) }],
+    });
+    expect(oversized.status).toBe(413);
+    expect(oversized.body.code).toBe('ATTACHMENTS_TOO_LARGE');
     expect((await asHolder(holder, 'GET', '/holder/applications')).body.applications).toEqual([]);
   });
 

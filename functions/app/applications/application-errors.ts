@@ -26,3 +26,12 @@ export class EmptyResponse extends Error {
     this.name = 'EmptyResponse';
   }
 }
+
+/** An attachment, or all of one request's together, larger than allowed. */
+export class AttachmentsTooLarge extends Error {
+  readonly code = 'ATTACHMENTS_TOO_LARGE';
+  constructor(size: number, limit: number, what: 'an attachment' | 'the attachments of one request') {
+    super(`expected ${what} of at most ${limit} bytes, found ${size}`);
+    this.name = 'AttachmentsTooLarge';
+  }
+}

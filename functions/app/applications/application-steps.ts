@@ -4,7 +4,6 @@ import { ApplicationNotFound } from '#core/applications/errors.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
-import { DocumentTooLarge } from '#core/layout-document/errors.ts';
 import type {
   ApplicationStore,
   AttachmentRef,
@@ -16,7 +15,7 @@ import type { ConfigStore } from '#ports/config-store.ts';
 import type { DocumentStore } from '#ports/document-store.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
 import { openApplicationContent, openNote, sealNote } from './application-content.ts';
-import { TooManyAttachments } from './application-errors.ts';
+import { AttachmentsTooLarge, TooManyAttachments } from './application-errors.ts';
 
 // What the holder's and the agency's application use cases share: their ports, attachments
 // (stored before the step that names them, removed again if the step is not recorded), sealed
@@ -43,10 +42,15 @@ export interface NewAttachment {
 }
 
 /**
- * Bounds on attachments: 2 MiB each keeps a request with a few of them, base64 in JSON, under
- * Lambda's 6 MB payload; 20 per application keeps the item (and its audit trail) small.
+ * Bounds on attachments: 2 MiB each and 4 MiB per request keep a request, base64 in JSON
+ * (4/3 larger), under Lambda's 6 MB payload; 20 per application keep the item small.
  */
-export const ATTACHMENT_LIMITS = { maxBytes: 2 * 1024 * 1024, perRequest: 3, perApplication: 20 } as const;
+export const ATTACHMENT_LIMITS = {
+  maxBytes: 2 * 1024 * 1024,
+  maxRequestBytes: 4 * 1024 * 1024,
+  perRequest: 3,
+  perApplication: 20,
+} as const;
 
 /** How long an attachment's download link lives. */
 export const ATTACHMENT_URL_SECONDS = 300;
@@ -71,8 +75,12 @@ export async function storeAttachments(
   }
   for (const attachment of attachments) {
     if (attachment.bytes.byteLength > ATTACHMENT_LIMITS.maxBytes) {
-      throw new DocumentTooLarge(attachment.bytes.byteLength, ATTACHMENT_LIMITS.maxBytes);
+      throw new AttachmentsTooLarge(attachment.bytes.byteLength, ATTACHMENT_LIMITS.maxBytes, 'an attachment');
     }
+  }
+  const total = attachments.reduce((sum, a) => sum + a.bytes.byteLength, 0);
+  if (total > ATTACHMENT_LIMITS.maxRequestBytes) {
+    throw new AttachmentsTooLarge(total, ATTACHMENT_LIMITS.maxRequestBytes, 'the attachments of one request');
   }
   const stored: AttachmentRef[] = [];
   try {

@@ -3,7 +3,11 @@
 // once) or rejects; every step and every read of the applicant's data is audited.
 
 import { describe, expect, it } from 'vitest';
-import { NotTheApplicant, TooManyAttachments } from '#app/applications/application-errors.ts';
+import {
+  AttachmentsTooLarge,
+  NotTheApplicant,
+  TooManyAttachments,
+} from '#app/applications/application-errors.ts';
 import {
   applyForLicense,
   holderApplication,
@@ -24,7 +28,6 @@ import { openLicenseContent } from '#app/license-content.ts';
 import { fieldsOfSdJwt } from '#app/license-issuance.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
 import { ApplicationNotFound, IllegalApplicationTransition } from '#core/applications/errors.ts';
-import { DocumentTooLarge } from '#core/layout-document/errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { DEMO_HOLDER_ACCOUNTS } from '#dev/demo/holder-accounts.ts';
 import { applicationWorld, pdf } from './application-fakes.ts';
@@ -157,7 +160,14 @@ describe('applying', () => {
     const big = { bytes: new Uint8Array(2 * 1024 * 1024 + 1), mediaType: 'application/pdf' };
     await expect(
       applyForLicense(ZHANG, { ...idCardApplication(), attachments: [big] }, world.holderDeps),
-    ).rejects.toThrow(DocumentTooLarge);
+    ).rejects.toThrow(AttachmentsTooLarge);
+    const tooMuch = [1, 2, 3].map(() => ({
+      bytes: new Uint8Array(1.5 * 1024 * 1024),
+      mediaType: 'application/pdf',
+    }));
+    await expect(
+      applyForLicense(ZHANG, { ...idCardApplication(), attachments: tooMuch }, world.holderDeps),
+    ).rejects.toThrow(/attachments of one request of at most 4194304 bytes, found 4718592/);
     const badSecond = [
       { bytes: pdf('ok'), mediaType: 'application/pdf' },
       { bytes: pdf('no'), mediaType: 'image/png' },
