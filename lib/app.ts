@@ -1,5 +1,5 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { loadStageConfig, type StageConfig } from './stage-config.ts';
 import { StatefulStack } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
@@ -24,6 +24,9 @@ export function createApp(options: { context?: Record<string, unknown>; outdir?:
   const stateless = new StatelessStack(app, `elicense-${config.stage}-api`, { config, data: stateful, env });
   Tags.of(app).add('project', 'elicense');
   Tags.of(app).add('stage', config.stage);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { verbose: true }),
+    new NIST80053R5Checks(app, { verbose: true }),
+  );
   return { app, config, stateful, stateless };
 }

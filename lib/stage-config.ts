@@ -3,6 +3,26 @@ import { z } from 'zod';
 // A stage's configuration, from cdk.json context (`stages.<name>`) and the environment,
 // validated before anything is synthesised: a bad value fails synth naming the field.
 
+const ROUTE_GROUPS = ['public', 'status', 'issuer', 'retrieval', 'operator', 'holder'] as const;
+
+/** China regions (partition aws-cn): SM2 keys exist only there; Cognito user pools do not. */
+export function isChinaRegion(region: string | undefined): boolean {
+  return region?.startsWith('cn-') ?? false;
+}
+
+const acmCertificateArn = z
+  .string()
+  .regex(
+    /^arn:aws(-cn)?:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f-]{36}$/,
+    'an ACM certificate ARN',
+  );
+const domainName = z
+  .string()
+  .regex(
+    /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/,
+    'a lower-case DNS name such as api.example.gov.cn',
+  );
+
 export const StageConfigSchema = z
   .object({
     stage: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, 'a lower-case stage name of at most 21 characters'),
@@ -60,8 +80,122 @@ export const StageConfigSchema = z
     alarmEmail: z.email().optional(),
     /** Requests per 5 minutes per client IP before WAF blocks it. */
     wafRateLimitPer5Min: z.number().int().min(100).default(2_000),
+    /**
+     * A custom domain on the regional API (agencies sign requests to it): the name and an ACM
+     * certificate for it in the stage's region. Without it the execute-api URL is the API's URL.
+     */
+    customDomain: z.object({ domainName, certificateArn: acmCertificateArn }).strict().optional(),
+    /**
+     * The field-encryption key in a CloudHSM custom key store (`cks-…`) instead of KMS's own
+     * HSMs. CloudFormation cannot create keys there, so a custom resource calls kms:CreateKey.
+     */
+    cloudHsmKeyStoreId: z
+      .string()
+      .regex(/^cks-[0-9a-f]{17}$/, 'a custom key store id such as cks-1234567890abcdef0')
+      .optional(),
+    /**
+     * The algorithm of agency seal keys. SM2 (GB/T 32918) is offered by KMS in China regions
+     * only; the platform key stays ES256 because JOSE has no registered SM2 algorithm.
+     */
+    sealAlgorithm: z.enum(['ES256', 'SM2']).default('ES256'),
+    /** Pre-initialised instances per route group (an alias `live` with provisioned concurrency). */
+    provisionedConcurrency: z.partialRecord(z.enum(ROUTE_GROUPS), z.number().int().min(0)).default({}),
+    /**
+     * A PRIVATE REST API reachable only through this interface VPC endpoint (execute-api),
+     * instead of a regional one.
+     */
+    privateEndpoint: z
+      .object({ vpcEndpointId: z.string().regex(/^vpce-[0-9a-f]{8,17}$/, 'a VPC endpoint id (vpce-…)') })
+      .strict()
+      .optional(),
+    /**
+     * Status lists and the JWKS through a CloudFront distribution that honours their
+     * Cache-Control. CloudFront certificates live in us-east-1 (ACM); in China regions
+     * CloudFront needs an ICP-registered domain and an IAM server certificate, which this
+     * stack does not handle, so the option is refused there.
+     */
+    cdn: z
+      .object({
+        domainName,
+        certificateArn: acmCertificateArn.regex(
+          /^arn:aws:acm:us-east-1:/,
+          'CloudFront takes certificates from ACM in us-east-1',
+        ),
+      })
+      .strict()
+      .optional(),
+    /** Default Object Lock retention of every object in the audit-archive bucket. */
+    auditArchiveLock: z
+      .object({ mode: z.enum(['COMPLIANCE', 'GOVERNANCE']), days: z.number().int().min(1).max(36_500) })
+      .strict()
+      .default({ mode: 'COMPLIANCE', days: 3653 }),
+    /**
+     * Who signs holders in: a Cognito user pool created by the data stack (MFA required or
+     * optional), or an external OIDC provider (Cognito user pools are not offered in China
+     * regions). Default: Cognito with MFA required.
+     */
+    holderIdentity: z
+      .discriminatedUnion('kind', [
+        z
+          .object({ kind: z.literal('cognito'), mfa: z.enum(['required', 'optional']).default('required') })
+          .strict(),
+        z
+          .object({
+            kind: z.literal('oidc'),
+            issuer: z.url({ protocol: /^https$/ }).describe('the OIDC issuer URL of holder tokens'),
+            audience: z.string().min(1),
+          })
+          .strict(),
+      ])
+      .default({ kind: 'cognito', mfa: 'required' }),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const china = isChinaRegion(c.region);
+    if (c.sealAlgorithm === 'SM2' && !china) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sealAlgorithm'],
+        message: `SM2 keys are offered by KMS in China regions (cn-north-1, cn-northwest-1) only, not in ${c.region ?? 'an unspecified region'}`,
+      });
+    }
+    if (c.holderIdentity.kind === 'cognito' && china) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['holderIdentity'],
+        message:
+          'Cognito user pools are not offered in China regions: give an external OIDC provider ({"kind":"oidc","issuer":…,"audience":…})',
+      });
+    }
+    if (c.cdn && china) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cdn'],
+        message:
+          'CloudFront in China regions needs an ICP-registered domain and an IAM server certificate, which this stack does not handle',
+      });
+    }
+    if (c.cdn && c.privateEndpoint) {
+      ctx.addIssue({ code: 'custom', path: ['cdn'], message: 'CloudFront cannot reach a private API' });
+    }
+    if (c.customDomain && c.privateEndpoint) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['customDomain'],
+        message: 'custom domains for private APIs are not built; reach a private API by its endpoint',
+      });
+    }
+    for (const group of ROUTE_GROUPS) {
+      const provisioned = c.provisionedConcurrency[group] ?? 0;
+      if (provisioned > c.reservedConcurrency[group]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['provisionedConcurrency', group],
+          message: `provisioned concurrency (${provisioned}) exceeds the group's reserved concurrency (${c.reservedConcurrency[group]})`,
+        });
+      }
+    }
+  });
 
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 

@@ -1,10 +1,19 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  ObjectLockRetention,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
+import { AwsCustomResource, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { awsBucketName, type BucketDefinition, buckets } from '../functions/adapters/aws/buckets.ts';
 import { allTables, physicalTableName, type TableDefinition } from '../functions/adapters/aws/tables.ts';
+import { HolderUserPool } from './constructs/holder-user-pool.ts';
 import type { StageConfig } from './stage-config.ts';
 
 export interface StatefulStackProps extends StackProps {
@@ -20,10 +29,17 @@ export class StatefulStack extends Stack {
   readonly tables: ReadonlyMap<string, TableV2>;
   readonly buckets: Readonly<Record<BucketDefinition['name'], Bucket>>;
   readonly dataKey: Key;
-  /** Envelope key of sensitive license fields (AWS Encryption SDK keyring) and the blind-index key. */
-  readonly fieldKey: Key;
+  /**
+   * Envelope key of sensitive license fields (AWS Encryption SDK keyring) and the blind-index
+   * key; in the stage's CloudHSM key store when one is configured.
+   */
+  readonly fieldKey: IKey;
   /** The platform's own ES256 key: status lists, annotated copies, audit checkpoints. */
   readonly platformSigningKey: Key;
+  /** Holder sign-in, when the stage uses Cognito (not offered in China regions). */
+  readonly holderPool: HolderUserPool | undefined;
+  /** Issuer URL and audience of holder tokens (Cognito's or the external provider's). */
+  readonly holderTokens: { issuer: string; audience: string };
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -35,10 +51,17 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.fieldKey = new Key(this, 'FieldKey', {
-      description: `elicense ${config.stage}: envelope key of sensitive license fields and the blind-index key`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+    const fieldKeyDescription = `elicense ${config.stage}: envelope key of sensitive license fields and the blind-index key`;
+    this.fieldKey = config.cloudHsmKeyStoreId
+      ? this.keyInCloudHsm(config.cloudHsmKeyStoreId, fieldKeyDescription)
+      : new Key(this, 'FieldKey', {
+          description: fieldKeyDescription,
+          enableKeyRotation: true,
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+    new CfnOutput(this, 'FieldKeyArn', {
+      description: 'The field-encryption key: create the blind-index key blob under it (README: deploying)',
+      value: this.fieldKey.keyArn,
     });
     // Asymmetric keys cannot rotate automatically; a new platform key is rolled by publishing
     // both in the JWKS until every list and checkpoint signed with the old one has expired.
@@ -65,10 +88,17 @@ export class StatefulStack extends Stack {
       lifecycleRules: [{ expiration: Duration.days(config.logRetentionDays) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket; logging it into itself would loop.',
-    });
+    Validations.of(accessLogs).acknowledge(
+      {
+        id: 'AwsSolutions-S1',
+        reason: 'This is the access-log bucket; logging it into itself would loop.',
+      },
+      {
+        id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
+        reason:
+          'S3 server access logging delivers only to buckets whose default encryption is SSE-S3 (AES-256); SSE-KMS is not supported for the log destination.',
+      },
+    );
 
     this.buckets = Object.fromEntries(
       buckets.map((definition) => [
@@ -86,6 +116,17 @@ export class StatefulStack extends Stack {
           serverAccessLogsBucket: accessLogs,
           serverAccessLogsPrefix: `${definition.name}/`,
           removalPolicy: RemovalPolicy.RETAIN,
+          // Sealed audit batches and checkpoints cannot be overwritten or deleted, by anyone, until
+          // their retention ends (compliance mode unless the stage chooses governance).
+          ...(definition.name === 'audit-archive'
+            ? {
+                objectLockEnabled: true,
+                objectLockDefaultRetention:
+                  config.auditArchiveLock.mode === 'COMPLIANCE'
+                    ? ObjectLockRetention.compliance(Duration.days(config.auditArchiveLock.days))
+                    : ObjectLockRetention.governance(Duration.days(config.auditArchiveLock.days)),
+              }
+            : {}),
           // A presigned upload stays tagged pending until its digest is checked; one never
           // completed is removed after a day (functions/adapters/aws/document-store.ts).
           ...(definition.name === 'documents'
@@ -98,6 +139,102 @@ export class StatefulStack extends Stack {
         }),
       ]),
     ) as Record<BucketDefinition['name'], Bucket>;
+    for (const bucket of [accessLogs, ...Object.values(this.buckets)]) {
+      Validations.of(bucket).acknowledge({
+        id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
+        reason:
+          'Cross-region replication is a disaster-recovery choice that needs a bucket and key in a second region (cn-northwest-1 for cn-north-1) and is not built yet; within the region S3 keeps every object across at least three Availability Zones, versioning keeps every overwritten version, and the audit archive is under Object Lock.',
+      });
+    }
+    Validations.of(this.buckets.public).acknowledge({
+      id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
+      reason:
+        'The public bucket holds only what anyone may read (signed status lists): SSE-S3 keeps the readers of public data free of any KMS grant. Everything with personal data is SSE-KMS under the data key.',
+    });
+
+    if (config.holderIdentity.kind === 'cognito') {
+      this.holderPool = new HolderUserPool(this, 'Holders', {
+        stage: config.stage,
+        mfa: config.holderIdentity.mfa,
+      });
+      this.holderTokens = {
+        issuer: this.holderPool.issuerUrl,
+        audience: this.holderPool.client.userPoolClientId,
+      };
+      new CfnOutput(this, 'HolderIssuerUrl', {
+        description: 'OIDC issuer of holder tokens (its JWKS: <issuer>/.well-known/jwks.json)',
+        value: this.holderPool.issuerUrl,
+      });
+      new CfnOutput(this, 'HolderClientId', {
+        description: 'The holder app client id (the audience of holder ID tokens)',
+        value: this.holderPool.client.userPoolClientId,
+      });
+    } else {
+      this.holderPool = undefined;
+      this.holderTokens = { issuer: config.holderIdentity.issuer, audience: config.holderIdentity.audience };
+    }
+  }
+
+  /**
+   * A symmetric key in a CloudHSM custom key store. CloudFormation cannot create one (AWS::KMS::Key
+   * refuses Origin AWS_CLOUDHSM), so a custom resource calls kms:CreateKey once; the key is never
+   * deleted by the stack (as RETAIN for the other keys). Keys in a custom key store do not rotate
+   * automatically: rotate by creating a new key and re-encrypting (the ESDK reads old messages
+   * under any key the keyring is given).
+   */
+  private keyInCloudHsm(keyStoreId: string, description: string): IKey {
+    const created = new AwsCustomResource(this, 'FieldKeyInCloudHsm', {
+      onCreate: {
+        service: 'KMS',
+        action: 'CreateKey',
+        parameters: {
+          CustomKeyStoreId: keyStoreId,
+          Origin: 'AWS_CLOUDHSM',
+          KeySpec: 'SYMMETRIC_DEFAULT',
+          KeyUsage: 'ENCRYPT_DECRYPT',
+          Description: description,
+        },
+        physicalResourceId: PhysicalResourceId.fromResponse('KeyMetadata.Arn'),
+        outputPaths: ['KeyMetadata.Arn'],
+      },
+      policy: {
+        statements: [
+          new PolicyStatement({
+            actions: ['kms:CreateKey'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'kms:KeyOrigin': 'AWS_CLOUDHSM' } },
+          }),
+        ],
+      },
+      installLatestAwsSdk: false, // offline, deterministic synth; the runtime's SDK has CreateKey
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(created).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'kms:CreateKey names no resource (the key does not exist yet); the statement allows only keys whose origin is AWS_CLOUDHSM (condition kms:KeyOrigin).',
+    });
+    // The provider function CDK shares among AwsCustomResources of a stack: CloudFormation invokes
+    // it synchronously, once per deploy of this resource.
+    const provider = this.node.findChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
+    Validations.of(provider).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'The deploy-time provider of CDK’s AwsCustomResource writes only its own logs with this policy; it runs once per deploy, never on a request path.',
+      },
+      ...['LambdaConcurrency', 'LambdaDLQ', 'LambdaInsideVPC'].map((rule) => ({
+        id: `NIST.800.53.R5-${rule}`,
+        reason:
+          'A deploy-time function invoked synchronously by CloudFormation, once per deploy: CloudFormation reports its failure and rolls back; it reaches only the KMS API.',
+      })),
+    );
+    Validations.of(created).acknowledge({
+      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+      reason:
+        'The custom resource’s policy is used by its deploy-time provider alone (one-to-one, removed with it), the case IAM guidance keeps inline policies for.',
+    });
+    return Key.fromKeyArn(this, 'FieldKey', created.getResponseField('KeyMetadata.Arn'));
   }
 
   private table(stage: string, definition: TableDefinition): TableV2 {
@@ -129,6 +266,9 @@ export class StatefulStack extends Stack {
     });
   }
 }
+
+/** The construct id of CDK's AwsCustomResource provider function (a fixed UUID in aws-cdk-lib). */
+const AWS_CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 function pascal(name: string): string {
   return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());

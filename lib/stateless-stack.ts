@@ -1,4 +1,12 @@
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
@@ -7,9 +15,17 @@ import {
   MethodLoggingLevel,
   RequestValidator,
   RestApi,
+  SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigateway';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { SEAL_KEY_TAG_KEYS } from '../functions/adapters/aws/kms-seal-keys.ts';
 import { allTables } from '../functions/adapters/aws/tables.ts';
@@ -22,6 +38,7 @@ import {
 } from '../functions/http/routes.ts';
 import { ApiFunction } from './constructs/api-function.ts';
 import { PlatformAlarms } from './constructs/platform-alarms.ts';
+import { PublicCdn } from './constructs/public-cdn.ts';
 import type { StageConfig } from './stage-config.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
@@ -35,11 +52,41 @@ export class StatelessStack extends Stack {
   readonly api: RestApi;
   readonly functions: ReadonlyMap<RouteGroup, ApiFunction>;
   readonly alarms: PlatformAlarms;
+  /** Encrypts every log group of the stack. */
+  readonly logKey: Key;
+  readonly cdn: PublicCdn | undefined;
+  /** The scheduled audit sealer and the queue its failed runs land in. */
+  readonly sealer: { fn: ApiFunction; deadLetterQueue: Queue };
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { config, data } = props;
     const logRetention = retention(config.logRetentionDays);
+
+    // Log events carry request ids, agency codes and error details: every log group is encrypted
+    // under this key, which only CloudWatch Logs of this account and region may use.
+    this.logKey = new Key(this, 'LogKey', {
+      description: `elicense ${config.stage}: encrypts the API stack's CloudWatch log groups`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.logKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal(`logs.${this.region}.${this.urlSuffix}`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
 
     const functions = new Map<RouteGroup, ApiFunction>();
     for (const group of routeGroups) {
@@ -51,15 +98,20 @@ export class StatelessStack extends Stack {
           logRetention,
           description: `elicense ${config.stage}: ${group} routes`,
           reservedConcurrency: config.reservedConcurrency[group],
+          provisionedConcurrency: config.provisionedConcurrency[group] ?? 0,
+          logKey: this.logKey,
         }),
       );
     }
     this.functions = functions;
     // Every function knows the stage's public URL, its shard map and its platform key (whose
     // presence also selects KMS over the local key vault).
+    const commonEnvironment = {
+      ELICENSE_PUBLIC_BASE_URL: config.publicBaseUrl,
+      ELICENSE_SHARDS_PER_DOMAIN: JSON.stringify(config.shardsPerDomain),
+    };
     for (const fn of functions.values()) {
-      fn.function.addEnvironment('ELICENSE_PUBLIC_BASE_URL', config.publicBaseUrl);
-      fn.function.addEnvironment('ELICENSE_SHARDS_PER_DOMAIN', JSON.stringify(config.shardsPerDomain));
+      for (const [name, value] of Object.entries(commonEnvironment)) fn.function.addEnvironment(name, value);
     }
     const definitions = new Map(allTables(config.shardsPerDomain).map((t) => [t.name, t]));
     const table = (name: string) => definitions.get(name)!;
@@ -71,6 +123,7 @@ export class StatelessStack extends Stack {
       .get('public')
       ?.bindTable(table('config'), 'RO')
       .bindTable(table('status-lists'), 'RO')
+      .bindTable(table('audit-seals'), 'RO') // the health answer reports the sealing lag
       .bindBucket('documents', 'LIST', data.dataKey)
       .bindPublicKeys(data.platformSigningKey);
 
@@ -95,7 +148,9 @@ export class StatelessStack extends Stack {
     }
 
     // operator: registers agencies, types and agreements; creates agency seal keys.
-    functions.get('operator')?.bindSealKeyProvisioning(SEAL_KEY_TAG_KEYS);
+    functions
+      .get('operator')
+      ?.bindSealKeyProvisioning(SEAL_KEY_TAG_KEYS, config.sealAlgorithm === 'SM2' ? 'SM2' : 'ECC_NIST_P256');
 
     // issuer: writes licenses, their indexes and status entries; seals fields; signs with
     // agency seal keys (never the platform key); stores layout documents.
@@ -107,6 +162,7 @@ export class StatelessStack extends Stack {
         .bindTable(table('issuer-listing'), 'RW')
         .bindTable(table('status-lists'), 'RW')
         .bindTable(table('idempotency'), 'RW')
+        .bindTable(table('applications'), 'RW')
         .bindBucket('documents', 'RW', data.dataKey)
         .bindFieldKey(data.fieldKey, 'encrypt', config.blindIndexKeyBlob)
         .bindSealSigning();
@@ -126,11 +182,83 @@ export class StatelessStack extends Stack {
         .bindPlatformSigning(data.platformSigningKey);
     }
 
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
+    // holder: a holder's own licenses, grants, applications and access history, authenticated
+    // by OIDC tokens of the stage's holder identity provider (Cognito or external).
+    const holder = functions.get('holder');
+    if (holder) {
+      for (const name of licenseTables) holder.bindTable(table(name), 'RO');
+      holder
+        .bindTable(table('holders'), 'RW')
+        .bindTable(table('applications'), 'RW')
+        .bindTable(table('grants'), 'RW')
+        .bindTable(table('audit'), 'RW')
+        .bindTable(table('config'), 'RO')
+        .bindTable(table('holder-index'), 'RO')
+        .bindBucket('documents', 'RO', data.dataKey)
+        .bindFieldKey(data.fieldKey, 'decrypt', config.blindIndexKeyBlob)
+        .bindPublicKeys(data.platformSigningKey);
+      holder.function.addEnvironment('ELICENSE_HOLDER_ISSUER', data.holderTokens.issuer);
+      holder.function.addEnvironment('ELICENSE_HOLDER_AUDIENCE', data.holderTokens.audience);
+    }
+
+    // The audit sealer: every minute it seals settled audit events into signed, hash-chained
+    // batches (audit-seals table, and manifests in the Object-Locked archive) with the platform key.
+    const sealerDlq = new Queue(this, 'SealerDeadLetters', {
+      encryption: QueueEncryption.KMS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(sealerDlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the sealer’s failed runs.',
+    });
+    const sealer = new ApiFunction(this, 'SealerFunction', {
+      entry: 'functions/handlers/sealer.ts',
+      stage: config.stage,
+      logRetention,
+      description: `elicense ${config.stage}: audit sealer (scheduled)`,
+      // Runs may overlap (the seal store lets one of them extend the chain); more is waste.
+      reservedConcurrency: 2,
+      timeout: Duration.minutes(5),
+      logKey: this.logKey,
+      deadLetterQueue: sealerDlq,
+    })
+      .bindTable(table('audit'), 'RO')
+      .bindTable(table('audit-seals'), 'RW')
+      .bindBucket('audit-archive', 'APPEND', data.dataKey)
+      .bindPublicKeys(data.platformSigningKey)
+      .bindPlatformSigning(data.platformSigningKey);
+    for (const [name, value] of Object.entries(commonEnvironment))
+      sealer.function.addEnvironment(name, value);
+    new Rule(this, 'SealerSchedule', {
+      description: `elicense ${config.stage}: run the audit sealer`,
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaTarget(sealer.function, { retryAttempts: 0, deadLetterQueue: sealerDlq })],
+    });
+    this.sealer = { fn: sealer, deadLetterQueue: sealerDlq };
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      encryptionKey: this.logKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const vpcEndpointId = config.privateEndpoint?.vpcEndpointId;
     this.api = new RestApi(this, 'Api', {
       restApiName: `elicense-${config.stage}`,
       description: 'elicense: electronic license sharing platform',
-      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      endpointConfiguration: vpcEndpointId
+        ? {
+            types: [EndpointType.PRIVATE],
+            vpcEndpoints: [
+              InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(this, 'ApiVpcEndpoint', {
+                vpcEndpointId,
+                port: 443,
+              }),
+            ],
+          }
+        : { types: [EndpointType.REGIONAL] },
+      // A private API answers only requests that arrive through the stage's VPC endpoint.
+      ...(vpcEndpointId ? { policy: privateApiPolicy(vpcEndpointId) } : {}),
       cloudWatchRole: true,
       binaryMediaTypes: [...binaryMediaTypes],
       deployOptions: {
@@ -150,7 +278,7 @@ export class StatelessStack extends Stack {
     });
     for (const route of routes) {
       const resource = this.api.root.resourceForPath(route.path);
-      resource.addMethod(route.method, new LambdaIntegration(functions.get(route.group)!.function), {
+      resource.addMethod(route.method, new LambdaIntegration(functions.get(route.group)!.target), {
         operationName: route.operationId,
         requestValidator: validator,
       });
@@ -161,6 +289,7 @@ export class StatelessStack extends Stack {
       api: this.api,
       functions,
       hotTables: [...definitions.values()].filter((t) => t.hot),
+      sealer: this.sealer,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     });
 
@@ -192,6 +321,64 @@ export class StatelessStack extends Stack {
       resourceArn: this.api.deploymentStage.stageArn,
       webAclArn: webAcl.attrArn,
     });
+    // WAF logs what it blocked and why; the Authorization header (holder tokens) is redacted.
+    const wafLogs = new LogGroup(this, 'WafLogs', {
+      logGroupName: `aws-waf-logs-elicense-${config.stage}`, // WAF requires the aws-waf-logs- prefix
+      retention: logRetention,
+      encryptionKey: this.logKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    new CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: webAcl.attrArn,
+      logDestinationConfigs: [
+        this.formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: wafLogs.logGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
+    });
+
+    if (config.customDomain) {
+      const domain = this.api.addDomainName('CustomDomain', {
+        domainName: config.customDomain.domainName,
+        certificate: Certificate.fromCertificateArn(
+          this,
+          'ApiCertificate',
+          config.customDomain.certificateArn,
+        ),
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+      });
+      new CfnOutput(this, 'ApiDomainTarget', {
+        description: `DNS: CNAME (or alias) ${config.customDomain.domainName} to this name`,
+        value: domain.domainNameAliasDomainName,
+      });
+    }
+    this.cdn = config.cdn
+      ? new PublicCdn(this, 'Cdn', { stage: config.stage, api: this.api, ...config.cdn })
+      : undefined;
+    if (this.cdn) {
+      new CfnOutput(this, 'CdnDomainTarget', {
+        description: `DNS: CNAME (or alias) ${config.cdn!.domainName} — the host of publicBaseUrl — to this name`,
+        value: this.cdn.distribution.distributionDomainName,
+      });
+    }
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Where agencies send (and sign) their requests',
+      value: config.customDomain ? `https://${config.customDomain.domainName}/` : this.api.url,
+    });
+    new CfnOutput(this, 'JwksUrl', {
+      description: 'Public keys of the platform and every agency seal',
+      value: `${config.publicBaseUrl.replace(/\/+$/, '')}/.well-known/jwks.json`,
+    });
+    new CfnOutput(this, 'StatusListBaseUrl', {
+      description: 'Status-list URIs in licenses start with this',
+      value: `${config.publicBaseUrl.replace(/\/+$/, '')}/status-lists/`,
+    });
 
     Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -207,10 +394,39 @@ export class StatelessStack extends Stack {
       {
         id: 'AwsSolutions-COG4',
         reason:
-          'Holder routes will use a Cognito authorizer; the routes present today are public or agency-signed, where a user pool does not apply.',
+          'Holder routes check OIDC tokens in the holder function (issuer, audience, expiry and signature against the issuer’s JWKS), because the holder identity provider is Cognito or, in China regions where Cognito user pools are not offered, an external OIDC provider that a Cognito authorizer cannot check; every other route is public or agency-signed.',
+      },
+      {
+        id: 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted',
+        reason:
+          'No API cache: responses are per caller and carry personal data (licenses, grants), and a stage cache would keep them outside the encrypted tables. What is the same for everyone (status lists, JWKS) is cached by CloudFront where the stage enables it.',
+      },
+      {
+        id: 'NIST.800.53.R5-APIGWSSLEnabled',
+        reason:
+          'A client certificate authenticates API Gateway to an HTTP backend; every integration here is a Lambda proxy integration, invoked through IAM with SigV4 over TLS, which has no use for one.',
       },
     );
   }
+}
+
+/** Allows execute-api:Invoke only through the given VPC endpoint; everything else is denied. */
+function privateApiPolicy(vpcEndpointId: string): PolicyDocument {
+  const invoke = {
+    actions: ['execute-api:Invoke'],
+    resources: ['execute-api:/*'],
+    principals: [new AnyPrincipal()],
+  };
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        ...invoke,
+        effect: Effect.DENY,
+        conditions: { StringNotEquals: { 'aws:SourceVpce': vpcEndpointId } },
+      }),
+      new PolicyStatement({ ...invoke, effect: Effect.ALLOW }),
+    ],
+  });
 }
 
 function managedRule(name: string, priority: number): CfnWebACL.RuleProperty {

@@ -10,8 +10,17 @@ import {
 } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Alias,
+  Architecture,
+  Code,
+  type IFunction,
+  Function as LambdaFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { awsBucketName, bucketEnvVar } from '../../functions/adapters/aws/buckets.ts';
 import { physicalTableName, type TableDefinition, tableEnvVar } from '../../functions/adapters/aws/tables.ts';
@@ -29,6 +38,12 @@ export interface ApiFunctionProps {
   timeout?: Duration;
   /** Reserved concurrency: the most instances this function may run at once. */
   reservedConcurrency?: number;
+  /** Instances kept initialised (an alias `live` that callers invoke); none when 0 or absent. */
+  provisionedConcurrency?: number;
+  /** Encrypts the function's log group (log events carry request ids, agencies and errors). */
+  logKey: IKey;
+  /** Where asynchronous invocations that failed go (scheduled functions); none for API functions. */
+  deadLetterQueue?: IQueue;
 }
 
 /**
@@ -40,6 +55,8 @@ export interface ApiFunctionProps {
  */
 export class ApiFunction extends Construct {
   readonly function: LambdaFunction;
+  /** What callers invoke: the `live` alias when concurrency is provisioned, else the function. */
+  readonly target: IFunction;
   readonly role: Role;
   readonly #stage: string;
 
@@ -48,6 +65,7 @@ export class ApiFunction extends Construct {
     this.#stage = props.stage;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
+      encryptionKey: props.logKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.role = new Role(this, 'Role', {
@@ -86,6 +104,9 @@ export class ApiFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
+      // A failed scheduled run is not retried by Lambda (the next run a minute later picks up
+      // where it stopped); its event is kept in the dead-letter queue, whose depth is alarmed.
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue, retryAttempts: 0 } : {}),
       logGroup,
       role: this.role,
       environment: {
@@ -96,12 +117,41 @@ export class ApiFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });
+    this.target =
+      (props.provisionedConcurrency ?? 0) > 0
+        ? new Alias(this, 'Live', {
+            aliasName: 'live',
+            version: this.function.currentVersion,
+            provisionedConcurrentExecutions: props.provisionedConcurrency,
+          })
+        : this.function;
+    Validations.of(this.function).acknowledge(
+      ...(props.deadLetterQueue
+        ? []
+        : [
+            {
+              id: 'NIST.800.53.R5-LambdaDLQ',
+              reason:
+                'API Gateway invokes the function synchronously: a failure is answered to the caller at once (problem+json 5xx), alarmed, and never retried by Lambda, so there is no asynchronous event a dead-letter queue could keep.',
+            },
+          ]),
+      {
+        id: 'NIST.800.53.R5-LambdaInsideVPC',
+        reason:
+          'The functions reach only regional AWS service endpoints (DynamoDB, S3, KMS, X-Ray, CloudWatch) over TLS with SigV4 and IAM, and no private resource; a VPC would add NAT or six interface endpoints per AZ and cold-start cost without narrowing what the role may do. Egress control is by IAM and resource policies.',
+      },
+    );
     const logGroupId = Stack.of(this).getLogicalId(logGroup.node.defaultChild as CfnElement);
     Validations.of(this.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
           'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions: AWS requires Resource "*" for them.',
+      },
+      {
+        id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+        reason:
+          'Each function has its own role with its own policy, used by nothing else (IAM guidance: inline policies for a strict one-to-one relationship). A customer-managed policy would allow 6,144 characters instead of 10,240, which the per-shard table ARNs of large stages outgrow.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`,
@@ -205,12 +255,13 @@ export class ApiFunction extends Construct {
   }
 
   /**
-   * Creating agency seal keys (operator group): kms:CreateKey only for ECC_NIST_P256 SIGN_VERIFY
-   * keys that carry the seal tags and no others, and scheduling the deletion of a seal key a
+   * Creating agency seal keys (operator group): kms:CreateKey only for SIGN_VERIFY keys of the
+   * stage's seal key spec (in ELICENSE_SEAL_KEY_SPEC) that carry the seal tags and no others, and scheduling the deletion of a seal key a
    * refused registration left behind.
    */
-  bindSealKeyProvisioning(tagKeys: readonly string[]): this {
+  bindSealKeyProvisioning(tagKeys: readonly string[], keySpec: 'ECC_NIST_P256' | 'SM2'): this {
     const stack = Stack.of(this);
+    this.function.addEnvironment('ELICENSE_SEAL_KEY_SPEC', keySpec);
     this.role.addToPolicy(
       new PolicyStatement({
         actions: ['kms:CreateKey', 'kms:TagResource'],
@@ -218,7 +269,7 @@ export class ApiFunction extends Construct {
         conditions: {
           StringEquals: {
             'aws:RequestTag/elicense-role': 'seal',
-            'kms:KeySpec': 'ECC_NIST_P256',
+            'kms:KeySpec': keySpec,
             'kms:KeyUsage': 'SIGN_VERIFY',
           },
           'ForAllValues:StringEquals': { 'aws:TagKeys': [...tagKeys] },
@@ -234,8 +285,7 @@ export class ApiFunction extends Construct {
     );
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'kms:CreateKey names no resource (the key does not exist yet); the statement is limited by conditions to ECC_NIST_P256 SIGN_VERIFY keys tagged elicense-role=seal with only the seal tag keys.',
+      reason: `kms:CreateKey names no resource (the key does not exist yet); the statement is limited by conditions to ${keySpec} SIGN_VERIFY keys tagged elicense-role=seal with only the seal tag keys.`,
     });
     return this;
   }
@@ -249,12 +299,12 @@ export class ApiFunction extends Construct {
   /**
    * Gives the function a bucket: its name in `BUCKET_<NAME>` and the access asked for, as
    * named actions (not the `s3:GetObject*`-style wildcards of `grantRead`) on the ARN derived
-   * from the bucket's name: `LIST` (existence, for health checks), `RO` (read objects) or `RW`
-   * (read, write, delete and tag objects), plus the bucket key's use of its KMS key.
+   * from the bucket's name: `LIST` (existence, for health checks), `RO` (read objects), `APPEND`
+   * (read and put objects, no delete) or `RW` (read, write, delete and tag objects), plus the bucket key's use of its KMS key.
    */
   bindBucket(
     bucket: 'documents' | 'audit-archive' | 'public',
-    access: 'LIST' | 'RO' | 'RW',
+    access: 'LIST' | 'RO' | 'APPEND' | 'RW',
     encryptionKey?: IKey,
   ): this {
     const stack = Stack.of(this);
@@ -266,13 +316,15 @@ export class ApiFunction extends Construct {
     const objectActions =
       access === 'RO'
         ? ['s3:GetObject']
-        : [
-            's3:GetObject',
-            's3:PutObject',
-            's3:DeleteObject',
-            's3:PutObjectTagging',
-            's3:DeleteObjectTagging',
-          ];
+        : access === 'APPEND'
+          ? ['s3:GetObject', 's3:PutObject'] // writes new objects; Object Lock keeps the old ones
+          : [
+              's3:GetObject',
+              's3:PutObject',
+              's3:DeleteObject',
+              's3:PutObjectTagging',
+              's3:DeleteObjectTagging',
+            ];
     this.role.addToPolicy(new PolicyStatement({ actions: objectActions, resources: [`${arn}/*`] }));
     if (encryptionKey) {
       const keyActions = access === 'RO' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'];

@@ -13,6 +13,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TableDefinition } from '../../functions/adapters/aws/tables.ts';
 import { physicalTableName } from '../../functions/adapters/aws/tables.ts';
@@ -24,13 +25,29 @@ export interface PlatformAlarmsProps {
   functions: ReadonlyMap<string, ApiFunction>;
   /** Tables whose throttling is alarmed: the hot ones (license shards, indexes, nonces, audit). */
   hotTables: readonly TableDefinition[];
+  /** The scheduled audit sealer: its errors, throttles, lag and dead letters are alarmed. */
+  sealer: { fn: ApiFunction; deadLetterQueue: IQueue };
   alarmEmail?: string;
 }
 
 /**
+ * KMS operations whose use is alarmed against the account's quota: Sign (seal keys and the
+ * platform key share the ECC quota, 1,000/s by default) and the symmetric operations behind
+ * field encryption and document keys.
+ */
+export const KMS_ALARMED_OPERATIONS = ['Sign', 'Decrypt', 'GenerateDataKey'] as const;
+
+/** Alarm when an operation's average rate over a minute reaches this share of its quota. */
+export const KMS_QUOTA_ALARM_PERCENT = 80;
+
+/** Alarm when the oldest unsealed audit event is this old (five settle periods). */
+export const SEAL_LAG_ALARM_SECONDS = 300;
+
+/**
  * What the operators watch: a 5xx rate and a p99 latency alarm on the API, errors and
- * throttles of every route group's function, throttling of the hot tables — all to one
- * encrypted SNS topic — and a dashboard of the same figures.
+ * throttles of every route group's function and of the sealer, throttling of the hot tables,
+ * KMS use against its quotas, the sealer's lag and dead letters — all to one encrypted SNS
+ * topic — and a dashboard of the same figures.
  */
 export class PlatformAlarms extends Construct {
   readonly topic: Topic;
@@ -45,7 +62,13 @@ export class PlatformAlarms extends Construct {
     });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     const action = new SnsAction(this.topic);
-    const alarm = (name: string, metric: Metric | MathExpression, threshold: number, description: string) => {
+    const alarm = (
+      name: string,
+      metric: Metric | MathExpression,
+      threshold: number,
+      description: string,
+      missing: TreatMissingData = TreatMissingData.NOT_BREACHING,
+    ) => {
       const created = new Alarm(this, name, {
         alarmDescription: description,
         metric,
@@ -53,7 +76,7 @@ export class PlatformAlarms extends Construct {
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        treatMissingData: missing,
       });
       created.addAlarmAction(action);
       created.addOkAction(action);
@@ -79,7 +102,7 @@ export class PlatformAlarms extends Construct {
     alarm('Api5xxRate', serverErrorRate, 1, 'More than 1% of API requests answered 5xx');
     alarm('ApiLatencyP99', api('Latency', 'p99'), 3_000, 'API p99 latency at or above 3 s');
 
-    for (const [group, fn] of props.functions) {
+    for (const [group, fn] of [...props.functions, ['sealer', props.sealer.fn] as const]) {
       const name = group[0]!.toUpperCase() + group.slice(1);
       alarm(
         `${name}Errors`,
@@ -119,6 +142,59 @@ export class PlatformAlarms extends Construct {
       alarm(`${name}Throttles`, throttles(table, n), 1, `DynamoDB throttled requests on ${table.name}`);
     });
 
+    // Sealing lag, from the sealer's own metric (Powertools, namespace `elicense`); a sealer that
+    // stops running publishes nothing, so missing data counts as breaching.
+    const sealLag = new Metric({
+      namespace: 'elicense',
+      metricName: 'AuditSealLagSeconds',
+      dimensionsMap: { service: 'elicense' },
+      statistic: 'Maximum',
+      period,
+    });
+    alarm(
+      'AuditSealLag',
+      sealLag,
+      SEAL_LAG_ALARM_SECONDS,
+      `The oldest unsealed audit event is ${SEAL_LAG_ALARM_SECONDS} s old or the sealer stopped reporting`,
+      TreatMissingData.BREACHING,
+    );
+    alarm(
+      'SealerDeadLetters',
+      props.sealer.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      1,
+      'A sealer run failed and its event is in the dead-letter queue',
+    );
+
+    // KMS publishes no throttling metric of its own. Its calls per operation are in AWS/Usage,
+    // and SERVICE_QUOTA() gives the account's per-second quota for them: alarming at 80 % of the
+    // quota warns before requests are refused, where a filter on ThrottlingException in the logs
+    // would only report refusals already made (those surface as function errors, also alarmed).
+    // A minute's average can hide a one-second burst; the reserved concurrency of the issuer
+    // group is what bounds bursts.
+    const kmsUsage = KMS_ALARMED_OPERATIONS.map((operation) => {
+      const calls = new Metric({
+        namespace: 'AWS/Usage',
+        metricName: 'CallCount',
+        dimensionsMap: { Service: 'KMS', Type: 'API', Resource: operation, Class: 'None' },
+        statistic: 'Sum',
+        period,
+      });
+      const id = `calls${operation}`; // unique per operation: the dashboard graphs them together
+      const share = new MathExpression({
+        expression: `100 * (${id} / 60) / SERVICE_QUOTA(${id})`,
+        usingMetrics: { [id]: calls },
+        label: `KMS ${operation}: % of quota`,
+        period,
+      });
+      alarm(
+        `Kms${operation}Quota`,
+        share,
+        KMS_QUOTA_ALARM_PERCENT,
+        `KMS ${operation} calls at ${KMS_QUOTA_ALARM_PERCENT}% or more of the account's quota`,
+      );
+      return share;
+    });
+
     new Dashboard(this, 'Dashboard', {
       dashboardName: `elicense-${props.stage}`,
       widgets: [
@@ -141,6 +217,10 @@ export class PlatformAlarms extends Construct {
             title: 'DynamoDB throttled requests (hot tables)',
             left: props.hotTables.map(throttles),
           }),
+        ],
+        [
+          new GraphWidget({ title: 'KMS use (% of quota)', left: kmsUsage }),
+          new GraphWidget({ title: 'Audit sealing lag (s)', left: [sealLag] }),
         ],
       ],
     });

@@ -10,6 +10,7 @@ const stages = {
     region: 'cn-north-1',
     publicBaseUrl: 'https://api.snap.test',
     shardsPerDomain: { person: 2, 'legal-entity': 1 },
+    holderIdentity: { kind: 'oidc', issuer: 'https://id.snap.test', audience: 'holder-app' },
   },
 };
 

@@ -6,19 +6,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { allTables, physicalTableName } from '#adapters/aws/tables.ts';
 import { createApp, type ElicenseApp } from '#lib/app.ts';
 
+const externalHolders = { kind: 'oidc', issuer: 'https://id.test', audience: 'holder-app' };
 const stages = {
   small: {
     region: 'cn-north-1',
     publicBaseUrl: 'https://api.small.test',
     shardsPerDomain: { person: 2, 'legal-entity': 1 },
+    holderIdentity: externalHolders,
   },
   large: {
     region: 'cn-northwest-1',
     publicBaseUrl: 'https://api.large.test',
     shardsPerDomain: { person: 8, 'legal-entity': 4 },
     logRetentionDays: 3653,
+    holderIdentity: externalHolders,
   },
 };
+
+/** Skips bundling handler code: the templates are complete without it, and synth is faster. */
+const noBundling = { 'aws:cdk:bundling-stacks': [] };
 
 describe('the CDK app', () => {
   let built: ElicenseApp;
@@ -128,6 +134,16 @@ describe('the CDK app', () => {
     return JSON.stringify(policies[0]!.Properties.PolicyDocument);
   }
 
+  /** The actions one route group's role is allowed on resources whose ARN contains `arnPart`. */
+  function actionsOn(group: string, arnPart: string): string[] {
+    const document = JSON.parse(policyOf(group)) as {
+      Statement: { Action: string | string[]; Resource: unknown }[];
+    };
+    return document.Statement.filter((s) => JSON.stringify(s.Resource).includes(arnPart)).flatMap((s) =>
+      [s.Action].flat(),
+    );
+  }
+
   it('gives the public function public keys only: no decrypt and no sign permission', () => {
     const statements = policyOf('public');
     expect(statements).toContain('kms:GetPublicKey');
@@ -170,7 +186,7 @@ describe('the CDK app', () => {
     const descriptions = alarms.map((a) => a.Properties.AlarmDescription as string);
     expect(descriptions).toContain('More than 1% of API requests answered 5xx');
     expect(descriptions).toContain('API p99 latency at or above 3 s');
-    for (const group of ['public', 'status', 'issuer', 'retrieval', 'operator']) {
+    for (const group of ['public', 'status', 'issuer', 'retrieval', 'operator', 'holder', 'sealer']) {
       expect(descriptions).toContain(`The ${group} function was throttled`);
       expect(descriptions).toContain(`The ${group} function failed 5 or more times a minute`);
     }
@@ -182,6 +198,150 @@ describe('the CDK app', () => {
     api.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
+  it('encrypts every log group, queue, topic, table and bucket', () => {
+    const logGroups = Object.values(api.findResources('AWS::Logs::LogGroup'));
+    expect(logGroups.length).toBeGreaterThan(6);
+    for (const group of logGroups) {
+      expect(group.Properties.KmsKeyId).toBeDefined();
+      expect(group.Properties.RetentionInDays).toBe(365);
+    }
+    for (const queue of Object.values(api.findResources('AWS::SQS::Queue'))) {
+      expect(queue.Properties.KmsMasterKeyId).toBeDefined();
+    }
+    for (const bucket of Object.values(data.findResources('AWS::S3::Bucket'))) {
+      expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toBeDefined();
+    }
+    // Only CloudWatch Logs of this region may use the log key, and only for log groups.
+    api.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: { 'Fn::Join': ['', ['logs.cn-north-1.', { Ref: 'AWS::URLSuffix' }]] } },
+            Condition: { ArnLike: Match.objectLike({}) },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('locks the audit archive in compliance mode by default, for ten years', () => {
+    const locked = Object.values(
+      data.findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } }),
+    );
+    expect(locked).toHaveLength(1);
+    expect(JSON.stringify(locked[0]!.Properties.BucketName)).toContain('elicense-small-audit-archive-');
+    data.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 3653 } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it('creates no user pool where the stage names an external holder identity provider, and tells the holder function', () => {
+    data.resourceCountIs('AWS::Cognito::UserPool', 0);
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'elicense small: holder routes',
+      Environment: {
+        Variables: Match.objectLike({
+          ELICENSE_HOLDER_ISSUER: 'https://id.test',
+          ELICENSE_HOLDER_AUDIENCE: 'holder-app',
+        }),
+      },
+    });
+  });
+
+  it('gives the holder function its tables, decrypt (no encrypt, no sign) and document reads only', () => {
+    const statements = policyOf('holder');
+    for (const table of ['holders', 'applications', 'grants', 'audit']) {
+      expect(actionsOn('holder', `table/elicense-small-${table}"`)).toContain('dynamodb:PutItem');
+    }
+    for (const table of ['config', 'holder-index', 'license-person-0']) {
+      const actions = actionsOn('holder', `table/elicense-small-${table}"`);
+      expect(actions).toContain('dynamodb:GetItem');
+      expect(actions).not.toContain('dynamodb:PutItem');
+    }
+    expect(statements).toContain('kms:Decrypt');
+    expect(statements).not.toContain('kms:Sign');
+    expect(statements).not.toContain('kms:GenerateDataKey');
+    expect(statements).not.toContain('s3:PutObject');
+  });
+
+  it('lets the issuer sign only with keys tagged as agency seals, never with the platform key', () => {
+    const document = JSON.parse(policyOf('issuer')) as {
+      Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+    };
+    const signing = document.Statement.filter((s) => [s.Action].flat().includes('kms:Sign'));
+    expect(signing).toHaveLength(1);
+    expect(signing[0]!.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } });
+    expect(policyOf('issuer')).toContain('elicense-small-applications');
+  });
+
+  it('runs the audit sealer every minute with the platform key, appending to the archive without delete', () => {
+    api.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: Match.anyValue() }),
+      ],
+    });
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'elicense small: audit sealer (scheduled)',
+      DeadLetterConfig: { TargetArn: Match.anyValue() },
+      ReservedConcurrentExecutions: 2,
+      Environment: {
+        Variables: Match.objectLike({
+          TABLE_AUDIT: 'elicense-small-audit',
+          TABLE_AUDIT_SEALS: 'elicense-small-audit-seals',
+          BUCKET_AUDIT_ARCHIVE: Match.anyValue(),
+          ELICENSE_PLATFORM_KEY_ID: Match.anyValue(),
+        }),
+      },
+    });
+    const statements = policyOf('sealer');
+    expect(statements).toContain('kms:Sign');
+    expect(statements).toContain('s3:PutObject');
+    expect(statements).not.toContain('s3:DeleteObject');
+    expect(actionsOn('sealer', 'table/elicense-small-audit"')).not.toContain('dynamodb:PutItem');
+    expect(actionsOn('sealer', 'table/elicense-small-audit-seals"')).toContain('dynamodb:PutItem');
+  });
+
+  it('alarms on sealer lag (missing data breaching), dead letters and KMS use against its quota', () => {
+    const alarms = Object.values(api.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const lag = alarms.find((a) => String(a.AlarmDescription).startsWith('The oldest unsealed audit event'));
+    expect(lag).toMatchObject({
+      MetricName: 'AuditSealLagSeconds',
+      Namespace: 'elicense',
+      TreatMissingData: 'breaching',
+    });
+    const dlq = alarms.find((a) => String(a.AlarmDescription).includes('dead-letter queue'));
+    expect(dlq).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    for (const operation of ['Sign', 'Decrypt', 'GenerateDataKey']) {
+      const quota = alarms.find(
+        (a) => a.AlarmDescription === `KMS ${operation} calls at 80% or more of the account's quota`,
+      );
+      expect(JSON.stringify(quota?.Metrics)).toContain(`SERVICE_QUOTA(calls${operation})`);
+      expect(JSON.stringify(quota?.Metrics)).toContain(`{"Name":"Resource","Value":"${operation}"}`);
+    }
+    expect(alarms.map((a) => a.AlarmDescription)).toContain('The sealer function was throttled');
+  });
+
+  it('logs WAF decisions with the Authorization header redacted', () => {
+    api.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      RedactedFields: Match.arrayWith([{ SingleHeader: { Name: 'authorization' } }]),
+    });
+    api.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: 'aws-waf-logs-elicense-small' });
+  });
+
+  it('outputs the API, JWKS and status-list URLs', () => {
+    api.hasOutput('JwksUrl', { Value: 'https://api.small.test/.well-known/jwks.json' });
+    api.hasOutput('StatusListBaseUrl', { Value: 'https://api.small.test/status-lists/' });
+    api.hasOutput('ApiUrl', Match.anyValue());
+    data.hasOutput('FieldKeyArn', Match.anyValue());
+  });
+
   it('serves every route of the route table', () => {
     api.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'health' });
     api.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', OperationName: 'getHealth' });
@@ -190,7 +350,7 @@ describe('the CDK app', () => {
 
 describe('stage configuration', () => {
   it('shards license tables per stage', () => {
-    const large = createApp({ context: { stage: 'large', stages } });
+    const large = createApp({ context: { stage: 'large', stages, ...noBundling } });
     const template = Template.fromStack(large.stateful);
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', allTables(stages.large.shardsPerDomain).length);
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {

@@ -1,0 +1,262 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type ElicenseApp } from '#lib/app.ts';
+
+// The optional parts of a stage: a custom domain, CloudFront, Cognito, a CloudHSM key store,
+// provisioned concurrency, a private endpoint, SM2 seal keys — each synthesised nag-clean and
+// pinned, and each misuse refused at synth naming the field.
+
+/** Skips bundling handler code: the templates are complete without it, and synth is faster. */
+const noBundling = { 'aws:cdk:bundling-stacks': [] };
+const certificate = (region: string) =>
+  `arn:aws:acm:${region}:123456789012:certificate/11111111-2222-3333-4444-555555555555`;
+
+const stages = {
+  full: {
+    region: 'eu-central-1',
+    account: '123456789012',
+    publicBaseUrl: 'https://licenses.full.test',
+    shardsPerDomain: { person: 2, 'legal-entity': 1 },
+    customDomain: { domainName: 'api.full.test', certificateArn: certificate('eu-central-1') },
+    cdn: { domainName: 'licenses.full.test', certificateArn: certificate('us-east-1') },
+    cloudHsmKeyStoreId: 'cks-1234567890abcdef0',
+    provisionedConcurrency: { public: 5, issuer: 2 },
+    auditArchiveLock: { mode: 'GOVERNANCE', days: 30 },
+  },
+  private: {
+    region: 'eu-central-1',
+    publicBaseUrl: 'https://licenses.private.test',
+    shardsPerDomain: { person: 1 },
+    privateEndpoint: { vpcEndpointId: 'vpce-0123456789abcdef0' },
+    holderIdentity: { kind: 'cognito', mfa: 'optional' },
+  },
+  sm2: {
+    region: 'cn-northwest-1',
+    publicBaseUrl: 'https://licenses.sm2.test',
+    shardsPerDomain: { person: 1 },
+    sealAlgorithm: 'SM2',
+    holderIdentity: { kind: 'oidc', issuer: 'https://id.sm2.test', audience: 'holder-app' },
+  },
+};
+
+function synth(stage: keyof typeof stages, overrides: object = {}): ElicenseApp {
+  const built = createApp({
+    context: { stage, stages: { ...stages, [stage]: { ...stages[stage], ...overrides } }, ...noBundling },
+  });
+  built.app.synth(); // cdk-nag, both packs: an unacknowledged finding throws here
+  return built;
+}
+
+describe('a stage with every option (custom domain, CloudFront, Cognito, CloudHSM, provisioned concurrency)', () => {
+  let data: Template;
+  let api: Template;
+  beforeAll(() => {
+    const built = synth('full');
+    data = Template.fromStack(built.stateful);
+    api = Template.fromStack(built.stateless);
+  });
+
+  it('creates the field key in the CloudHSM key store through KMS CreateKey, and no KMS-native field key', () => {
+    const created = Object.values(data.findResources('Custom::AWS'));
+    expect(created).toHaveLength(1);
+    const create = JSON.stringify(created[0]!.Properties.Create);
+    expect(create).toContain('\\"CustomKeyStoreId\\":\\"cks-1234567890abcdef0\\"');
+    expect(create).toContain('\\"Origin\\":\\"AWS_CLOUDHSM\\"');
+    expect(created[0]!.Properties.Delete).toBeUndefined(); // never deleted by the stack
+    const keys = Object.values(data.findResources('AWS::KMS::Key')).map((k) => k.Properties.Description);
+    expect(keys.some((d) => String(d).includes('sensitive license fields'))).toBe(false);
+    data.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'kms:CreateKey',
+            Condition: { StringEquals: { 'kms:KeyOrigin': 'AWS_CLOUDHSM' } },
+          }),
+        ],
+      },
+    });
+  });
+
+  it('signs holders in with a Cognito pool: MFA required, threat protection enforced, short tokens, retained', () => {
+    data.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        MfaConfiguration: 'ON',
+        EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+        UserPoolTier: 'PLUS',
+        UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+        DeletionProtection: 'ACTIVE',
+        Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
+      }),
+    });
+    data.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      AccessTokenValidity: 15,
+      IdTokenValidity: 15,
+      RefreshTokenValidity: 720,
+      PreventUserExistenceErrors: 'ENABLED',
+      EnableTokenRevocation: true,
+    });
+    data.hasOutput('HolderIssuerUrl', {
+      Value: {
+        'Fn::Join': ['', ['https://cognito-idp.eu-central-1.amazonaws.com/', { Ref: Match.anyValue() }]],
+      },
+    });
+    data.hasOutput('HolderClientId', Match.anyValue());
+  });
+
+  it('gives the holder function the pool as issuer and the app client as audience', () => {
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'elicense full: holder routes',
+      Environment: {
+        Variables: Match.objectLike({
+          ELICENSE_HOLDER_ISSUER: {
+            'Fn::Join': ['', ['https://cognito-idp.eu-central-1.amazonaws.com/', Match.anyValue()]],
+          },
+          ELICENSE_HOLDER_AUDIENCE: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('uses the stage’s Object Lock mode and retention for the audit archive', () => {
+    data.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
+      },
+    });
+  });
+
+  it('serves the API on its custom domain with TLS 1.2', () => {
+    api.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: 'api.full.test',
+      RegionalCertificateArn: certificate('eu-central-1'),
+      SecurityPolicy: 'TLS_1_2',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    api.hasOutput('ApiUrl', { Value: 'https://api.full.test/' });
+  });
+
+  it('caches status lists and the JWKS in CloudFront for as long as the API’s Cache-Control says', () => {
+    api.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({ MinTTL: 0, DefaultTTL: 0, MaxTTL: 86400 }),
+    });
+    api.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        Aliases: ['licenses.full.test'],
+        ViewerCertificate: Match.objectLike({
+          AcmCertificateArn: certificate('us-east-1'),
+          MinimumProtocolVersion: 'TLSv1.2_2021',
+        }),
+        CacheBehaviors: [
+          Match.objectLike({ PathPattern: '/status-lists/*', ViewerProtocolPolicy: 'redirect-to-https' }),
+          Match.objectLike({ PathPattern: '/.well-known/jwks.json' }),
+        ],
+        DefaultCacheBehavior: Match.objectLike({
+          CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // CachingDisabled
+        }),
+      }),
+    });
+  });
+
+  it('keeps provisioned instances behind a live alias that the API invokes', () => {
+    api.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 5 },
+    });
+    api.hasResourceProperties('AWS::Lambda::Alias', {
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+    });
+    api.resourceCountIs('AWS::Lambda::Alias', 2);
+    const health = Object.values(api.findResources('AWS::ApiGateway::Method')).find(
+      (m) => m.Properties.OperationName === 'getHealth',
+    );
+    expect(JSON.stringify(health?.Properties.Integration.Uri)).toMatch(/PublicFunctionLive/);
+  });
+});
+
+describe('a private stage', () => {
+  it('answers only through its VPC endpoint', () => {
+    const api = Template.fromStack(synth('private').stateless);
+    api.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['PRIVATE'], VpcEndpointIds: ['vpce-0123456789abcdef0'] },
+      Policy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'execute-api:Invoke',
+            Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-0123456789abcdef0' } },
+          }),
+        ]),
+      },
+    });
+    api.resourceCountIs('AWS::CloudFront::Distribution', 0);
+  });
+});
+
+describe('SM2 seal keys', () => {
+  it('lets the operator create SM2 seal keys only, in a China region', () => {
+    const api = Template.fromStack(synth('sm2').stateless);
+    api.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kms:CreateKey', 'kms:TagResource'],
+            Condition: Match.objectLike({ StringEquals: Match.objectLike({ 'kms:KeySpec': 'SM2' }) }),
+          }),
+        ]),
+      },
+    });
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'elicense sm2: operator routes',
+      Environment: { Variables: Match.objectLike({ ELICENSE_SEAL_KEY_SPEC: 'SM2' }) },
+    });
+  });
+
+  it('is refused outside China regions, naming the field', () => {
+    expect(() => synth('full', { sealAlgorithm: 'SM2' })).toThrow(
+      /stages\.full\.sealAlgorithm: SM2 keys are offered by KMS in China regions .* not in eu-central-1/,
+    );
+  });
+});
+
+describe('refused stage options', () => {
+  it.each([
+    [
+      { cdn: stages.full.cdn },
+      'sm2',
+      /stages\.sm2\.cdn: CloudFront in China regions needs an ICP-registered domain/,
+    ],
+    [
+      { holderIdentity: { kind: 'cognito' } },
+      'sm2',
+      /stages\.sm2\.holderIdentity: Cognito user pools are not offered in China regions/,
+    ],
+    [
+      { cdn: { domainName: 'x.test', certificateArn: certificate('eu-central-1') } },
+      'full',
+      /stages\.full\.cdn\.certificateArn: CloudFront takes certificates from ACM in us-east-1/,
+    ],
+    [
+      { customDomain: { domainName: 'api.full.test', certificateArn: 'not-an-arn' } },
+      'full',
+      /stages\.full\.customDomain\.certificateArn: an ACM certificate ARN/,
+    ],
+    [{ cloudHsmKeyStoreId: 'hsm-1' }, 'full', /stages\.full\.cloudHsmKeyStoreId: a custom key store id/],
+    [
+      { provisionedConcurrency: { operator: 6 } },
+      'full',
+      /stages\.full\.provisionedConcurrency\.operator: provisioned concurrency \(6\) exceeds the group's reserved concurrency \(5\)/,
+    ],
+    [
+      { privateEndpoint: { vpcEndpointId: 'vpc-1' } },
+      'private',
+      /stages\.private\.privateEndpoint\.vpcEndpointId: a VPC endpoint id/,
+    ],
+    [{ auditArchiveLock: { mode: 'LEGAL_HOLD', days: 1 } }, 'full', /stages\.full\.auditArchiveLock\.mode/],
+  ] as const)('%o on stage %s', (overrides, stage, message) => {
+    expect(() => synth(stage, overrides)).toThrow(message);
+  });
+});
