@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { readAccessHistory } from '#app/access-history.ts';
 import { createHolderGrant, listHolderGrants, revokeHolderGrant } from '#app/holder-grants.ts';
 import { listHolderLicenses, openHolderLicense } from '#app/holder-licenses.ts';
@@ -10,9 +11,9 @@ import {
 } from '#app/holder-presentations.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
 import { retrieveLicense } from '#app/retrieve-license.ts';
-import { fromBase64url } from '#core/jws.ts';
+import { fromBase64url, signCompactJws } from '#core/jws.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
-import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
+import { KB_JWT_TYP, sdDigest, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import { DEMO_LICENSES, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { GrantNotFound } from '#ports/grant-store.ts';
@@ -235,6 +236,35 @@ describe('presentations', () => {
       action: 'presentation.created',
       details: { form: 'sd-jwt', disclosed: ['姓名', '出生'] },
     });
+  });
+
+  it('for a key-bound license, gives the app the sd_hash its KB-JWT signs; the app’s KB-JWT then verifies', async () => {
+    const device = new SoftwareEs256Signer('device-1');
+    const card = await world.issue(ZHANG_CARD!, { holderKey: device.publicJwk });
+
+    const created = await createPresentation(
+      { account: ACCOUNTS.zhang, licenseId: card.id, fields: ['姓名'], form: 'sd-jwt', nonce: 'n-7' },
+      deps(),
+    );
+
+    if (created.form !== 'sd-jwt') throw new Error('expected the sd-jwt form');
+    expect(created.keyBinding).toEqual({ sdHash: sdDigest(created.presentation), nonce: 'n-7' });
+    // The holder's app signs with the device key, which the platform never holds.
+    const now = Math.floor(world.clock.now().getTime() / 1000);
+    const kbJwt = await signCompactJws(
+      { typ: KB_JWT_TYP },
+      { iat: now, aud: 'https://bank.example', nonce: 'n-7', sd_hash: created.keyBinding!.sdHash },
+      device,
+    );
+    const seal = await world.keys.keyFor(`seal/${ZHANG_CARD!.issuer}`);
+    const verified = await verifySdJwtVc(created.presentation + kbJwt, {
+      now,
+      resolveIssuerKey: () => seal.publicJwk,
+      status: () => 0,
+      keyBinding: { audience: 'https://bank.example', nonce: 'n-7' },
+    });
+    expect(verified.checks.keyBinding).toBe('ok');
+    expect(verified.valid).toBe(true);
   });
 
   it('resolves a reference once, for any verifier, with the verifier audited; then it is used up', async () => {

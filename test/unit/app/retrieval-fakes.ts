@@ -13,6 +13,7 @@ import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
 import { type Grant, GrantSchema, type GrantTerms, grantUnusableReason } from '#core/grants/grant.ts';
 import { grantCodeHash, newGrantCode } from '#core/grants/grant-code.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
+import type { PublicJwk } from '#core/jws.ts';
 import { blindIndexToken } from '#core/keys/blind-index.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import type { StoredStatus } from '#core/lifecycle.ts';
@@ -263,6 +264,8 @@ export interface IssueOptions {
   validity?: { from: string; until: string };
   issuedAt?: string;
   document?: StoredDocument;
+  /** The holder's device key: the credential's `cnf`. */
+  holderKey?: PublicJwk;
 }
 
 /** Everything a retrieval or grant use case needs, wired over the fakes. */
@@ -299,6 +302,7 @@ export class RetrievalWorld {
         validFrom: 1_600_000_000,
         validUntil: null,
         status: { uri: statusListUri(PUBLIC_BASE_URL, 'list-1'), idx: this.licenses.records.size },
+        ...(options.holderKey ? { holderKey: options.holderKey } : {}),
       },
       seal.signer,
     );
