@@ -31,6 +31,18 @@ export function fromBase64url(text: string): Buffer {
   return Buffer.from(text, 'base64url');
 }
 
+// Decoding into one reused buffer rather than a fresh Buffer per part: a verify decodes up to a
+// dozen parts, and each fresh Buffer is a pool slice plus a typed-array object to collect.
+const SCRATCH_BYTES = 8192;
+const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+
+/** The UTF-8 text that base64url `text` encodes (a JWS header or payload, a disclosure). */
+export function base64urlToText(text: string): string {
+  if (text.length > (SCRATCH_BYTES / 3) * 4) return Buffer.from(text, 'base64url').toString('utf8');
+  const length = scratch.write(text, 0, 'base64url');
+  return scratch.toString('utf8', 0, length);
+}
+
 /** Signs a compact JWS whose header gets `alg` and `kid` from the signer. */
 export async function signCompactJws(
   header: JsonObject,
@@ -55,8 +67,8 @@ export function decodeCompactJws(jws: string): DecodedJws {
   const parts = jws.split('.');
   if (parts.length !== 3) throw new Error(`expected a compact JWS of 3 parts, found ${parts.length}`);
   const [h, p, s] = parts as [string, string, string];
-  const header = JSON.parse(fromBase64url(h).toString('utf8')) as unknown;
-  const payload = JSON.parse(fromBase64url(p).toString('utf8')) as unknown;
+  const header = JSON.parse(base64urlToText(h)) as unknown;
+  const payload = JSON.parse(base64urlToText(p)) as unknown;
   if (!isObject(header)) throw new Error('JWS header is not a JSON object');
   if (!isObject(payload)) throw new Error('JWS payload is not a JSON object');
   return { header, payload, signingInput: `${h}.${p}`, signature: fromBase64url(s) };

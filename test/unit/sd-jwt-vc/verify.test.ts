@@ -296,6 +296,27 @@ describe('verifySdJwtVc — each failure is named', () => {
     expect(failed.disclosures).toContain('appears more than once');
   });
 
+  it('fails disclosures for an undisclosed digest listed twice, in _sd or as an array element', async () => {
+    const decoy = sdDigest(disclosure('ZGVjb3k', '未披露', 'x'));
+    const shown = disclosure('c2FsdA', '姓名', '张演示');
+    for (const extra of [
+      { _sd: [decoy, sdDigest(shown), decoy] },
+      { _sd: [decoy, sdDigest(shown)], 准驾车型: [{ '...': decoy }] },
+    ]) {
+      const jwt = await signedCustom(basePayload(extra));
+      const failed = failedChecks(await verifySdJwtVc(`${jwt}~${shown}~`, options()));
+      expect(failed).toEqual({ disclosures: `failed: digest ${decoy} appears more than once` });
+    }
+  });
+
+  it('fails disclosures for a digest repeated inside a disclosed value', async () => {
+    const inner = disclosure('aW5uZXI', 'C1');
+    const outer = disclosure('b3V0ZXI', '准驾车型', [{ '...': sdDigest(inner) }, { '...': sdDigest(inner) }]);
+    const jwt = await signedCustom(basePayload({ _sd: [sdDigest(outer)] }));
+    const failed = failedChecks(await verifySdJwtVc(`${jwt}~${outer}~${inner}~`, options()));
+    expect(failed).toEqual({ disclosures: `failed: digest ${sdDigest(inner)} appears more than once` });
+  });
+
   it('fails disclosures for a reserved claim name or a claim that must stay in the clear', async () => {
     for (const name of ['_sd', '...', 'exp']) {
       const d = disclosure('c2FsdA', name, 1);
