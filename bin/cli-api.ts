@@ -1,6 +1,6 @@
 // The `elicense` commands that talk to a platform: `verify` (public); `issue`, `status`,
-// `retrieve` and `call` (any agency route), signed with an agency key file; `grant`, a holder's,
-// with the holder's OIDC access token.
+// `retrieve` and `call` (any agency route), signed with an agency key file; `grant`, and `call`
+// of any holder route, with the holder's OIDC access token.
 // Exit codes: 0 success (for verify: valid), 1 the platform answered no (a problem, or an
 // invalid license), 3 the platform could not be reached.
 
@@ -58,17 +58,35 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
 
   program
     .command('call')
-    .description('send a signed agency request (RFC 9421) and print the answer; exit 0 on 2xx, 1 otherwise')
+    .description(
+      'send a request as an agency (signed, RFC 9421, with --key) or as a holder (with --token) and print the answer; exit 0 on 2xx, 1 otherwise',
+    )
     .argument('<method>', 'HTTP method, e.g. POST')
     .argument('<path>', 'route path, e.g. /licenses')
     .option('--json <body>', 'JSON body, or @file to read it from')
-    .requiredOption('--key <file>', KEY_HELP)
+    .option('--key <file>', `${KEY_HELP}, for an agency route`)
+    .option('--token <token>', 'a holder OIDC access token, for a holder route (env ELICENSE_HOLDER_TOKEN)')
     .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
     .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
-    .action(async (method: string, path: string, options: SignedOptions & { json?: string }) => {
-      const json = options.json === undefined ? undefined : JSON.parse(await valueOrFile(options.json));
-      setExitCode(await signedCall(io, options, method, path, json));
-    });
+    .action(
+      async (
+        method: string,
+        path: string,
+        options: Omit<SignedOptions, 'key'> & { key?: string; token?: string; json?: string },
+      ) => {
+        const json = options.json === undefined ? undefined : JSON.parse(await valueOrFile(options.json));
+        if (options.key)
+          return setExitCode(await signedCall(io, { ...options, key: options.key }, method, path, json));
+        const token = options.token ?? process.env.ELICENSE_HOLDER_TOKEN;
+        if (!token) {
+          io.err(
+            'elicense: call needs --key (an agency request) or --token / ELICENSE_HOLDER_TOKEN (a holder request)\n',
+          );
+          return setExitCode(2);
+        }
+        setExitCode(await holderCall(io, options.endpoint, token, method, path, json));
+      },
+    );
 
   // The named commands of the agency routes: the same signed call with the route filled in.
   const bodyCommand = (name: string, path: string, description: string) =>
@@ -102,16 +120,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
         return setExitCode(1);
       }
       const json = JSON.parse(await valueOrFile(body)) as unknown;
-      const response = await send(io, () =>
-        (io.fetch ?? fetch)(new URL('/holder/grants', options.endpoint), {
-          method: 'POST',
-          headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(json),
-        }),
-      );
-      if (!response) return setExitCode(EXIT_UNREACHABLE);
-      await printBody(io, response);
-      setExitCode(response.ok ? 0 : 1);
+      setExitCode(await holderCall(io, options.endpoint, options.token, 'POST', '/holder/grants', json));
     });
   bodyCommand(
     'retrieve',
@@ -167,6 +176,30 @@ async function signedCall(
     upper === 'POST' ? { 'idempotency-key': options.idempotencyKey ?? randomUUID() } : undefined;
   const response = await send(io, () =>
     client.request(upper, path, { ...(json === undefined ? {} : { json }), ...(headers ? { headers } : {}) }),
+  );
+  if (!response) return EXIT_UNREACHABLE;
+  await printBody(io, response);
+  return response.ok ? 0 : 1;
+}
+
+/** A holder request: the access token as a Bearer credential. */
+async function holderCall(
+  io: ApiIo,
+  endpoint: string,
+  token: string,
+  method: string,
+  path: string,
+  json: unknown,
+): Promise<number> {
+  const response = await send(io, () =>
+    (io.fetch ?? fetch)(new URL(path, endpoint), {
+      method: method.toUpperCase(),
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    }),
   );
   if (!response) return EXIT_UNREACHABLE;
   await printBody(io, response);

@@ -36,6 +36,13 @@ export const DEMO_HOLDER_ACCOUNTS = {
     account: '5d0c3a1e-0003-4a7e-9c1d-000000000003',
     holder: DEMO_HOLDERS.demoTechnology,
   },
+  // The README's citizen walkthrough: signs up unproofed, proofs as 赵欣, applies for an ID card.
+  zhaoXin: {
+    demo: true,
+    username: 'zhaoxin',
+    password: 'demo-zhaoxin',
+    account: '5d0c3a1e-0005-4a7e-9c1d-000000000005',
+  },
   // Signed up, never proofed: owns nothing until proofing binds the account to an identity.
   newcomer: {
     demo: true,

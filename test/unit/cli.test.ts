@@ -90,3 +90,49 @@ describe('elicense validate', () => {
     expect(out).toContain('validate <kind> <value>');
   });
 });
+
+describe('elicense call', () => {
+  it('sends a holder request with the token as a Bearer credential and prints the answer', async () => {
+    const seen: { url: string; init: RequestInit }[] = [];
+    let out = '';
+    const code = await runCli(
+      ['call', 'GET', '/holder/licenses', '--token', 'tok-123', '--endpoint', 'http://platform.test'],
+      {
+        out: (s) => {
+          out += s;
+        },
+        err: () => {},
+        fetch: async (url, init) => {
+          seen.push({ url: String(url), init: init ?? {} });
+          return new Response('{"licenses":[]}', {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+          });
+        },
+      },
+    );
+    expect(code).toBe(0);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.url).toBe('http://platform.test/holder/licenses');
+    expect(new Headers(seen[0]!.init.headers).get('authorization')).toBe('Bearer tok-123');
+    expect(JSON.parse(out)).toEqual({ licenses: [] });
+  });
+
+  it('is a usage error without an agency key or a holder token', async () => {
+    const saved = process.env.ELICENSE_HOLDER_TOKEN;
+    delete process.env.ELICENSE_HOLDER_TOKEN;
+    try {
+      const { code, err } = await run(
+        'call',
+        'GET',
+        '/holder/licenses',
+        '--endpoint',
+        'http://platform.test',
+      );
+      expect(code).toBe(2);
+      expect(err).toMatch(/--key .* or --token/);
+    } finally {
+      if (saved !== undefined) process.env.ELICENSE_HOLDER_TOKEN = saved;
+    }
+  });
+});
