@@ -5,7 +5,6 @@
 // Exit codes: 0 no findings, 1 findings, 2 usage error, 3 storage or keys unreachable.
 
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -19,7 +18,7 @@ import { physicalTableName } from '#adapters/aws/tables.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { AuditRangeInvalid, verifyAuditLog } from '#app/verify-audit-log.ts';
 import type { PublicJwk } from '#core/jws.ts';
-import { readLocalEndpoints } from '#dev/local-endpoints.ts';
+import { addStageOptions, resolveStage, type StageOptions, sdkClientConfig } from './cli-stage.ts';
 
 export const EXIT_FINDINGS = 1;
 const EXIT_USAGE = 2;
@@ -30,37 +29,25 @@ export interface AuditIo {
   err(text: string): void;
 }
 
-interface VerifyOptions {
+interface VerifyOptions extends StageOptions {
   from: Date;
   to: Date;
-  stage: string;
-  local?: string | true;
   platformKey?: string;
   jwks?: string;
   archiveBucket?: string;
   account?: string;
 }
 
-const DEFAULT_DATA_DIR = resolve(import.meta.dirname, '..', '.elicense');
-
 export function addAuditCommands(program: Command, io: AuditIo, setExitCode: (code: number) => void): void {
   const audit = program.command('audit').description('the sealed audit log');
-  audit
+  const verifyCommand = audit
     .command('verify')
     .description(
       'check stored audit events against their signed checkpoints and print every changed, missing, inserted or reordered event as JSON; exit 0 if none, 1 if any',
     )
     .requiredOption('--from <time>', 'start of the range, RFC 3339 (inclusive)', parseInstant)
-    .requiredOption('--to <time>', 'end of the range, RFC 3339 (exclusive)', parseInstant)
-    .option(
-      '--stage <name>',
-      'stage whose tables and bucket to read (env ELICENSE_STAGE)',
-      process.env.ELICENSE_STAGE ?? 'local',
-    )
-    .option(
-      '--local [dataDir]',
-      `read the local platform of \`npm start\`: its endpoints and key vault in the data folder (default ${DEFAULT_DATA_DIR})`,
-    )
+    .requiredOption('--to <time>', 'end of the range, RFC 3339 (exclusive)', parseInstant);
+  addStageOptions(verifyCommand, 'tables and bucket to read')
     .option(
       '--platform-key <kms key>',
       'the platform signing key in KMS (id, ARN or alias) whose public key checks checkpoints (env ELICENSE_PLATFORM_KEY_ID)',
@@ -83,17 +70,12 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
     io.err('elicense: --from must be before --to\n');
     return EXIT_USAGE;
   }
-  const local =
-    options.local === undefined
-      ? undefined
-      : await readLocalEndpoints(options.local === true ? DEFAULT_DATA_DIR : resolve(options.local)).catch(
-          (error: Error) => error,
-        );
-  if (local instanceof Error) {
-    io.err(`elicense: ${local.message}\n`);
+  const resolved = await resolveStage(options);
+  if (resolved instanceof Error) {
+    io.err(`elicense: ${resolved.message}\n`);
     return EXIT_USAGE;
   }
-  const stage = local?.stage ?? options.stage;
+  const { stage, local, env } = resolved;
   const bucket =
     options.archiveBucket ??
     (local !== undefined
@@ -110,7 +92,6 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
     return EXIT_USAGE;
   }
 
-  const env = local?.env ?? {};
   const clients = sdkClients(env);
   try {
     const publicJwks = await checkpointKeys(options, local?.keyVaultDir, clients.kms);
@@ -148,29 +129,17 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
 
 /** SDK clients; a local platform's settings override the process environment's. */
 function sdkClients(env: Record<string, string>) {
-  const endpoint = (service: 'DYNAMODB' | 'S3' | 'KMS') =>
-    env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-  const common = {
-    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
-    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
-      : {}),
-  };
-  const at = (service: 'DYNAMODB' | 'S3' | 'KMS') => {
-    const url = endpoint(service);
-    return { ...common, ...(url ? { endpoint: url } : {}) };
-  };
   const pathStyle = (env.ELICENSE_S3_FORCE_PATH_STYLE ?? process.env.ELICENSE_S3_FORCE_PATH_STYLE) === 'true';
   return {
-    dynamodb: new DynamoDBClient(at('DYNAMODB')),
+    dynamodb: new DynamoDBClient(sdkClientConfig(env, 'DYNAMODB')),
     s3: new S3Client({
-      ...at('S3'),
+      ...sdkClientConfig(env, 'S3'),
       forcePathStyle: pathStyle,
       ...(env.AWS_REQUEST_CHECKSUM_CALCULATION === 'WHEN_REQUIRED'
         ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
         : {}),
     }),
-    kms: new KMSClient(at('KMS')),
+    kms: new KMSClient(sdkClientConfig(env, 'KMS')),
   };
 }
 

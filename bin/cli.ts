@@ -9,6 +9,7 @@ import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
 import { addApiCommands } from './cli-api.ts';
 import { addAuditCommands } from './cli-audit.ts';
+import { addBootstrapCommands } from './cli-bootstrap.ts';
 
 export interface CliIo {
   out(text: string): void;
@@ -59,6 +60,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
 
   addApiCommands(program, io, setExitCode);
   addAuditCommands(program, io, setExitCode);
+  addBootstrapCommands(program, io, setExitCode);
   return program;
 }
 

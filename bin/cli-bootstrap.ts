@@ -1,0 +1,188 @@
+// `elicense bootstrap operator`: registers the first operator agency of a fresh stage, writing
+// its config and audit tables directly with the caller's AWS credentials (see cli-stage.ts) —
+// the one registration no signed API call can make, since none can be signed before it.
+// Exit codes: 0 registered, 1 refused (an operator exists, the USCC or key id is taken),
+// 2 usage error or unusable input, 3 storage unreachable (the write may or may not have landed).
+
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type Command, Option } from 'commander';
+import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import { physicalTableName } from '#adapters/aws/tables.ts';
+import {
+  bootstrapOperator,
+  OperatorAlreadyRegistered,
+  OperatorBootstrapInvalid,
+} from '#app/bootstrap-operator.ts';
+import { ApiKeyIdTaken, ConfigRecordExists, ConfigRecordInvalid } from '#ports/config-store.ts';
+import { addStageOptions, resolveStage, type StageOptions, sdkClientConfig } from './cli-stage.ts';
+
+const EXIT_REFUSED = 1;
+const EXIT_USAGE = 2;
+const EXIT_UNREACHABLE = 3;
+
+const ALGORITHMS = ['ecdsa-p256-sha256', 'ed25519'] as const;
+type Algorithm = (typeof ALGORITHMS)[number];
+
+export interface BootstrapIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+interface OperatorOptions extends StageOptions {
+  uscc: string;
+  name: string;
+  areaCode: string;
+  keyId: string;
+  publicKey?: string;
+  generateKey?: string;
+  algorithm: Algorithm;
+}
+
+export function addBootstrapCommands(
+  program: Command,
+  io: BootstrapIo,
+  setExitCode: (code: number) => void,
+): void {
+  const bootstrap = program.command('bootstrap').description('one-time set-up of a fresh stage');
+  const operator = bootstrap
+    .command('operator')
+    .description(
+      'register the first operator agency (role operator) and its audit event, directly in the stage tables; refused once any operator exists. Exit 0 registered, 1 refused, 2 bad input, 3 storage unreachable',
+    )
+    .requiredOption('--uscc <USCC>', 'unified social credit code of the operator agency (18 characters)')
+    .requiredOption('--name <name>', 'registered name of the operator agency')
+    .requiredOption('--area-code <code>', 'administrative area code (GB/T 2260), 6 digits')
+    .requiredOption('--key-id <id>', 'id of its request-signing key (the RFC 9421 keyid)')
+    .addOption(
+      new Option(
+        '--public-key <file>',
+        'its request-signing public key as a JWK file (P-256 or Ed25519)',
+      ).conflicts('generateKey'),
+    )
+    .option(
+      '--generate-key <file>',
+      'make the key pair here instead, writing the private key file (mode 0600) for `elicense call --key`',
+    )
+    .addOption(
+      new Option('--algorithm <alg>', 'algorithm of a generated key')
+        .choices(ALGORITHMS)
+        .default(ALGORITHMS[0]),
+    );
+  addStageOptions(operator, 'config and audit tables to write').action(async (options: OperatorOptions) => {
+    setExitCode(await bootstrapOperatorCommand(io, options));
+  });
+}
+
+async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOptions): Promise<number> {
+  const fail = (code: number, message: string) => {
+    io.err(`elicense: ${message}\n`);
+    return code;
+  };
+  if ((options.publicKey === undefined) === (options.generateKey === undefined)) {
+    return fail(EXIT_USAGE, 'name the key: --public-key <jwk file>, or --generate-key <out file>');
+  }
+  const resolved = await resolveStage(options);
+  if (resolved instanceof Error) return fail(EXIT_USAGE, resolved.message);
+
+  let publicJwk: unknown;
+  if (options.publicKey !== undefined) {
+    const text = await readFile(options.publicKey, 'utf8').catch((error: Error) => error);
+    if (text instanceof Error) return fail(EXIT_USAGE, `cannot read ${options.publicKey}: ${text.message}`);
+    try {
+      publicJwk = JSON.parse(text);
+    } catch {
+      return fail(EXIT_USAGE, `${options.publicKey} is not JSON; expected a public JWK`);
+    }
+  } else {
+    const written = await writeKeyFile(options.generateKey!, options).catch((error: Error) => error);
+    if (written instanceof Error) {
+      return fail(EXIT_USAGE, `cannot write the key file ${options.generateKey}: ${written.message}`);
+    }
+    publicJwk = written;
+  }
+  // A generated key nobody is registered with is of no use: removed when the write is refused.
+  const discardKeyFile = async () => {
+    if (options.generateKey !== undefined) await rm(options.generateKey, { force: true });
+  };
+
+  const client = new DynamoDBClient(sdkClientConfig(resolved.env, 'DYNAMODB'));
+  try {
+    const config = new DynamoConfigStore(
+      DynamoDBDocumentClient.from(client),
+      physicalTableName(resolved.stage, { name: 'config' }),
+      { auditTable: physicalTableName(resolved.stage, { name: 'audit' }) },
+    );
+    const saved = await bootstrapOperator(
+      {
+        uscc: options.uscc,
+        name: options.name,
+        areaCode: options.areaCode,
+        keyId: options.keyId,
+        publicJwk,
+      },
+      {
+        config,
+        stage: resolved.stage,
+        now: () => new Date(),
+        newEventId: () => `bootstrap-${randomUUID()}`,
+      },
+    );
+    const [key] = saved.value.apiKeys;
+    io.out(
+      `${JSON.stringify(
+        {
+          stage: resolved.stage,
+          agency: saved.value.uscc,
+          name: saved.value.name,
+          roles: saved.value.roles,
+          keyId: key?.keyId,
+          algorithm: key?.algorithm,
+          ...(options.generateKey === undefined ? {} : { keyFile: options.generateKey }),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof OperatorBootstrapInvalid || error instanceof ConfigRecordInvalid) {
+      await discardKeyFile();
+      return fail(EXIT_USAGE, error.message);
+    }
+    if (
+      error instanceof OperatorAlreadyRegistered ||
+      error instanceof ConfigRecordExists ||
+      error instanceof ApiKeyIdTaken
+    ) {
+      await discardKeyFile();
+      return fail(EXIT_REFUSED, `refused, nothing changed: ${error.message}`);
+    }
+    const kept = options.generateKey === undefined ? '' : ` (the key file ${options.generateKey} is kept)`;
+    return fail(
+      EXIT_UNREACHABLE,
+      `could not write the registry; check with \`elicense call GET /agencies\` whether it landed${kept}: ${(error as Error).name}: ${(error as Error).message}`,
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Generates the operator's key pair and writes the private half in the key-file format of
+ * `npm start` (`{agency, name, algorithm, jwk}`, mode 0600), refusing to overwrite a file;
+ * resolves to the public JWK. Written before the registry, so a registered key always has its file.
+ */
+async function writeKeyFile(file: string, options: OperatorOptions): Promise<Record<string, unknown>> {
+  const pair =
+    options.algorithm === 'ed25519'
+      ? generateKeyPairSync('ed25519')
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = { ...pair.privateKey.export({ format: 'jwk' }), kid: options.keyId };
+  const content = { agency: options.uscc, name: options.name, algorithm: options.algorithm, jwk };
+  await writeFile(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  await chmod(file, 0o600);
+  return pair.publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
+}
