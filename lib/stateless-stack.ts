@@ -163,6 +163,7 @@ export class StatelessStack extends Stack {
         .bindTable(table('status-lists'), 'RW')
         .bindTable(table('idempotency'), 'RW')
         .bindTable(table('applications'), 'RW')
+        .bindTable(table('holders'), 'RO') // a holder's device key becomes the license's cnf
         .bindBucket('documents', 'RW', data.dataKey)
         .bindFieldKey(data.fieldKey, 'encrypt', config.blindIndexKeyBlob)
         .bindSealSigning();
@@ -194,9 +195,12 @@ export class StatelessStack extends Stack {
         .bindTable(table('audit'), 'RW')
         .bindTable(table('config'), 'RO')
         .bindTable(table('holder-index'), 'RO')
-        .bindBucket('documents', 'RO', data.dataKey)
-        .bindFieldKey(data.fieldKey, 'decrypt', config.blindIndexKeyBlob)
+        // Application attachments are stored; license documents are presigned for download.
+        .bindBucket('documents', 'RW', data.dataKey)
+        // Seals application data, proofed holder codes and presentation references; opens licenses.
+        .bindFieldKey(data.fieldKey, 'encrypt', config.blindIndexKeyBlob)
         .bindPublicKeys(data.platformSigningKey);
+      holder.function.addEnvironment('ELICENSE_DOCUMENTS_KEY_ID', data.dataKey.keyArn);
       holder.function.addEnvironment('ELICENSE_HOLDER_ISSUER', data.holderTokens.issuer);
       holder.function.addEnvironment('ELICENSE_HOLDER_AUDIENCE', data.holderTokens.audience);
     }

@@ -254,7 +254,7 @@ describe('the CDK app', () => {
     });
   });
 
-  it('gives the holder function its tables, decrypt (no encrypt, no sign) and document reads only', () => {
+  it('gives the holder function its tables, the field key to seal and open, documents, and no sign', () => {
     const statements = policyOf('holder');
     for (const table of ['holders', 'applications', 'grants', 'audit']) {
       expect(actionsOn('holder', `table/elicense-small-${table}"`)).toContain('dynamodb:PutItem');
@@ -264,10 +264,12 @@ describe('the CDK app', () => {
       expect(actions).toContain('dynamodb:GetItem');
       expect(actions).not.toContain('dynamodb:PutItem');
     }
+    // Application data, proofed holder codes and presentation references are sealed; licenses opened.
     expect(statements).toContain('kms:Decrypt');
+    expect(statements).toContain('kms:GenerateDataKey');
     expect(statements).not.toContain('kms:Sign');
-    expect(statements).not.toContain('kms:GenerateDataKey');
-    expect(statements).not.toContain('s3:PutObject');
+    // Application attachments are stored (and removed again when their step is not recorded).
+    expect(statements).toContain('s3:PutObject');
   });
 
   it('lets the issuer sign only with keys tagged as agency seals, never with the platform key', () => {
@@ -278,6 +280,9 @@ describe('the CDK app', () => {
     expect(signing).toHaveLength(1);
     expect(signing[0]!.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } });
     expect(policyOf('issuer')).toContain('elicense-small-applications');
+    // Reads holders' device keys (cnf), never writes them.
+    expect(actionsOn('issuer', 'table/elicense-small-holders"')).toContain('dynamodb:GetItem');
+    expect(actionsOn('issuer', 'table/elicense-small-holders"')).not.toContain('dynamodb:PutItem');
   });
 
   it('runs the audit sealer every minute with the platform key, appending to the archive without delete', () => {
