@@ -16,7 +16,12 @@ import {
   OperatorAlreadyRegistered,
   OperatorBootstrapInvalid,
 } from '#app/bootstrap-operator.ts';
-import { ApiKeyIdTaken, ConfigRecordExists, ConfigRecordInvalid } from '#ports/config-store.ts';
+import {
+  ApiKeyIdTaken,
+  ConfigRecordExists,
+  ConfigRecordInvalid,
+  ConfigVersionConflict,
+} from '#ports/config-store.ts';
 import { addStageOptions, resolveStage, type StageOptions, sdkClientConfig } from './cli-stage.ts';
 
 const EXIT_REFUSED = 1;
@@ -155,6 +160,8 @@ async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOption
     if (
       error instanceof OperatorAlreadyRegistered ||
       error instanceof ConfigRecordExists ||
+      // A create cancelled by a concurrent write to the same record: nothing of it was written.
+      error instanceof ConfigVersionConflict ||
       error instanceof ApiKeyIdTaken
     ) {
       await discardKeyFile();
