@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
-import { decodeCompactJws, p1363ToDer, signCompactJws, verifyEs256 } from '#core/jws.ts';
+import { base64urlToText, decodeCompactJws, p1363ToDer, signCompactJws, verifyEs256 } from '#core/jws.ts';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const DATA = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0');
@@ -84,5 +84,27 @@ describe('verifyEs256', () => {
     expect(verifyEs256(jws.signingInput, jws.signature.subarray(0, 63), signer.publicJwk)).toBe(false);
     const other = new SoftwareEs256Signer('jws-test-other');
     expect(verifyEs256(jws.signingInput, jws.signature, other.publicJwk)).toBe(false);
+  });
+});
+
+describe('decodeCompactJws', () => {
+  const signer = new SoftwareEs256Signer('jws-decode');
+
+  it('decodes header and payload of any size, multi-byte text included, and keeps the exact signing input', async () => {
+    for (const size of [10, 400, 450, 460, 5_000]) {
+      const payload = { 住址: '演示省示例市'.repeat(size), n: size };
+      const jws = await signCompactJws({ typ: 'JWT' }, payload, signer);
+      const decoded = decodeCompactJws(jws);
+      expect(decoded.payload).toEqual(payload);
+      expect(decoded.header).toEqual({ typ: 'JWT', alg: 'ES256', kid: 'jws-decode' });
+      expect(decoded.signingInput).toBe(jws.slice(0, jws.lastIndexOf('.')));
+      expect(verifyEs256(decoded.signingInput, decoded.signature, signer.publicJwk)).toBe(true);
+    }
+  });
+
+  it('gives each decoded part its own text: a later decode does not change an earlier result', () => {
+    const first = base64urlToText(Buffer.from('{"a":"第一"}').toString('base64url'));
+    const second = base64urlToText(Buffer.from('{"b":"2"}').toString('base64url'));
+    expect([first, second]).toEqual(['{"a":"第一"}', '{"b":"2"}']);
   });
 });
