@@ -1,3 +1,4 @@
+import { checkpointHash, verifyCheckpoint } from '#core/audit/checkpoint.ts';
 import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
 import { type AuditFinding, verifyAuditRange } from '#core/audit/verify-range.ts';
 import type { PublicJwk } from '#core/jws.ts';
@@ -62,7 +63,7 @@ export async function verifyAuditLog(
     );
   }
   const head = await deps.seals.readHead();
-  const { batches, anchor } = await deps.seals.batchesCovering({ from, to });
+  const { batches, anchor, successor } = await deps.seals.batchesCovering({ from, to });
   const first = batches[0];
   const last = batches[batches.length - 1];
   const lo =
@@ -106,6 +107,7 @@ export async function verifyAuditLog(
     anchor,
   });
   findings.push(...report.findings);
+  findings.push(...chainEndFindings(batches, successor, head, deps.publicJwks));
   return {
     ok: findings.length === 0,
     logId: deps.logId,
@@ -117,6 +119,62 @@ export async function verifyAuditLog(
     sealedThrough: head.through,
     findings,
   };
+}
+
+/**
+ * The chain must go on from the range's last batch: to the next batch's checkpoint when there is
+ * one, else to the head. Without this, deleting the last batch of a range together with its
+ * events would leave a shorter range that verifies.
+ */
+function chainEndFindings(
+  batches: readonly { seq: number; checkpoint: string }[],
+  successor: string | null,
+  head: { seq: number | null; checkpoint: string | null },
+  publicJwks: readonly PublicJwk[],
+): AuditFinding[] {
+  const last = batches.at(-1);
+  if (last === undefined) return [];
+  const position = batches.length;
+  if (successor === null) {
+    if (head.seq === last.seq && head.checkpoint === last.checkpoint) return [];
+    return [
+      { kind: 'checkpoint-sequence-gap', batch: position, expectedSeq: head.seq ?? -1, foundSeq: last.seq },
+    ];
+  }
+  const next = verifyCheckpoint(successor, publicJwks);
+  if (!next.ok) {
+    return [
+      {
+        kind: 'checkpoint-bad-signature',
+        batch: position,
+        seq: next.body?.seq ?? null,
+        failures: next.failures,
+      },
+    ];
+  }
+  if (next.body.seq !== last.seq + 1) {
+    return [
+      {
+        kind: 'checkpoint-sequence-gap',
+        batch: position,
+        expectedSeq: last.seq + 1,
+        foundSeq: next.body.seq,
+      },
+    ];
+  }
+  const expected = checkpointHash(last.checkpoint);
+  if (next.body.previous !== expected) {
+    return [
+      {
+        kind: 'checkpoint-chain-broken',
+        batch: position,
+        seq: next.body.seq,
+        expected,
+        found: next.body.previous,
+      },
+    ];
+  }
+  return [];
 }
 
 /** Whether the sealer has not reached this stored event yet (by its stored position). */

@@ -52,6 +52,12 @@ export interface SealedRange {
   batches: StoredSealBatch[];
   /** The checkpoint preceding `batches[0]`; null when that is seq 0 or there are no batches. */
   anchor: string | null;
+  /**
+   * The checkpoint following the last of `batches` (the first batch after the range), null when
+   * there is none: its `previous` must be the last batch's hash, so a batch deleted at the end of
+   * the range — its item and its events — cannot go unnoticed.
+   */
+  successor: string | null;
 }
 
 export interface AuditSealStore {

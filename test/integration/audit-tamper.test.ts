@@ -226,3 +226,61 @@ describe('tampering with the stored audit log', () => {
     expect(report.findings).toHaveLength(3);
   }, 60_000);
 });
+
+describe('removing a whole sealed batch', () => {
+  async function batchItem(seq: number): Promise<Record<string, unknown>> {
+    const { Items = [] } = await stage.documents.send(
+      new ScanCommand({ TableName: stage.table('audit-seals'), ConsistentRead: true }),
+    );
+    return Items.find((i) => String(i.pk).startsWith('B#') && i.seq === seq)!;
+  }
+
+  /** Deletes a batch's item and the events it sealed; puts the item back after the test. */
+  async function removeBatch(seq: number, sealed: AuditEvent[]): Promise<() => Promise<void>> {
+    const removed = await batchItem(seq);
+    expect(removed).toBeDefined();
+    await stage.documents.send(
+      new DeleteCommand({ TableName: stage.table('audit-seals'), Key: { pk: removed.pk, sk: removed.sk } }),
+    );
+    for (const event of sealed) {
+      await stage.documents.send(new DeleteCommand({ TableName: stage.table('audit'), Key: key(event) }));
+    }
+    return async () => {
+      await stage.documents.send(new PutCommand({ TableName: stage.table('audit-seals'), Item: removed }));
+    };
+  }
+
+  test('at the end of a range, with its events, is caught by the next checkpoint', async () => {
+    const restore = await removeBatch(1, events.slice(5, 10));
+    try {
+      const to = new Date(Date.parse(events[9]!.time) + 1);
+      const report = await verifyAuditLog(
+        { from: FROM, to },
+        {
+          log: new DynamoAuditLogReader(stage.documents, stage.table('audit')),
+          seals,
+          logId: auditLogIdOf(stage.name),
+          publicJwks,
+        },
+      );
+      // The checkpoint after the range is seq 2, where seq 1 should follow the range's last batch.
+      expect(report.findings).toEqual([
+        { kind: 'checkpoint-sequence-gap', batch: 1, expectedSeq: 1, foundSeq: 2 },
+      ]);
+    } finally {
+      await restore();
+    }
+  });
+
+  test('at the head of the chain, with its events, is caught by the head', async () => {
+    const restore = await removeBatch(2, events.slice(10, 12));
+    try {
+      const report = await verify();
+      expect(report.findings).toEqual([
+        { kind: 'checkpoint-sequence-gap', batch: 2, expectedSeq: 2, foundSeq: 1 },
+      ]);
+    } finally {
+      await restore();
+    }
+  });
+});

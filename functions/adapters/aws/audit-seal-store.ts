@@ -239,9 +239,10 @@ export class DynamoAuditSealStore implements AuditSealStore {
     const from = range.from.toISOString();
     const to = range.to.toISOString();
     const items: z.infer<typeof batchSchema>[] = [];
-    if (from >= to) return { batches: [], anchor: null };
+    if (from >= to) return { batches: [], anchor: null, successor: null };
     let startKey: Record<string, unknown> | undefined;
     let firstSk: string | undefined;
+    let successor: string | null = null;
     scan: do {
       const page = await this.#documents.send(
         new QueryCommand({
@@ -254,7 +255,10 @@ export class DynamoAuditSealStore implements AuditSealStore {
       );
       for (const item of page.Items ?? []) {
         const batch = this.#batch(item);
-        if (batch.firstEvent.time >= to) break scan;
+        if (batch.firstEvent.time >= to) {
+          successor = batch.checkpoint;
+          break scan;
+        }
         firstSk ??= batch.sk;
         items.push(batch);
       }
@@ -263,7 +267,8 @@ export class DynamoAuditSealStore implements AuditSealStore {
 
     const batches = await this.#withManifests(items);
     const first = batches[0];
-    if (first === undefined || first.seq === 0 || firstSk === undefined) return { batches, anchor: null };
+    if (first === undefined || first.seq === 0 || firstSk === undefined)
+      return { batches, anchor: null, successor };
     const { Items = [] } = await this.#documents.send(
       new QueryCommand({
         TableName: this.#table,
@@ -275,7 +280,7 @@ export class DynamoAuditSealStore implements AuditSealStore {
       }),
     );
     const before = Items[0];
-    return { batches, anchor: before === undefined ? null : this.#batch(before).checkpoint };
+    return { batches, anchor: before === undefined ? null : this.#batch(before).checkpoint, successor };
   }
 
   #batch(item: Record<string, unknown>): z.infer<typeof batchSchema> {

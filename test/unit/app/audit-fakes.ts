@@ -75,8 +75,13 @@ export class MemorySealStore implements AuditSealStore {
     const from = range.from.toISOString();
     const to = range.to.toISOString();
     const index = this.batches.findIndex((b) => b.lastEvent.time >= from);
-    if (index === -1) return { batches: [], anchor: null };
+    if (index === -1) return { batches: [], anchor: null, successor: null };
     const batches = this.batches.slice(index).filter((b) => b.firstEvent.time < to);
-    return { batches, anchor: index === 0 ? null : this.batches[index - 1]!.checkpoint };
+    const after = this.batches[index + batches.length];
+    return {
+      batches,
+      anchor: index === 0 ? null : this.batches[index - 1]!.checkpoint,
+      successor: batches.length > 0 && after ? after.checkpoint : null,
+    };
   }
 }
