@@ -139,7 +139,7 @@ export async function run(): Promise<Record<string, Figure>> {
   // The floor: one ES256 verify of the same signing input with an already imported key, in the
   // cheapest form node:crypto takes: the KeyObject itself and the signature already in DER.
   // Not `{ key, dsaEncoding: 'ieee-p1363' }`: node 24 tells that options object from a key by
-  // two brand checks that throw, each capturing a stack trace, ≈40 µs more per call than the
+  // two brand checks that throw, each capturing a stack trace, ≈45 µs more per call than the
   // ECDSA work (≈80 µs) — a floor with that cost in it was no floor, and a verifier that
   // avoids it (ours does, in `verifyEs256`) would be flattered against it.
   const jws = decodeCompactJws(presentation.split('~')[0]!);

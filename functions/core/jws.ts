@@ -91,8 +91,9 @@ export function verifyEs256(signingInput: string, signature: Uint8Array, jwk: Pu
   if (signature.length !== 64) return false;
   // The KeyObject itself and a DER signature, not `{ key, dsaEncoding: 'ieee-p1363' }`: node 24
   // tells a KeyObject from an options object by brand checks that throw and catch, twice for an
-  // options object, and each throw captures a stack trace — measured at ≈45 µs per verify from
-  // a deep stack, a third of the whole ES256 verify. Node converts r‖s to the same DER itself.
+  // options object, and each throw captures a stack trace: measured at ≈45 µs per call from a
+  // shallow stack and ≈60 µs from within the SD-JWT VC verify, beside ≈75 µs of ECDSA work.
+  // Node converts r‖s to the same DER itself.
   // Buffer.from, not TextEncoder: same UTF-8 bytes, but from node's pooled slab rather than a
   // fresh off-heap allocation per call.
   return verify('sha256', Buffer.from(signingInput, 'utf8'), publicKeyOf(jwk), p1363ToDer(signature));
