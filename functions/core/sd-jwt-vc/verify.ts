@@ -307,8 +307,8 @@ export async function verifySdJwtVc(
   return { valid: true, checks, claims };
 }
 
-// Object.values rather than a loop over the names: reading fifteen different keys at one site
-// is a megamorphic lookup each, a measurable share of a verify.
+// Object.values rather than a loop over the names, where reading fifteen different keys at one
+// site makes each read a megamorphic lookup.
 function passed(checks: SdJwtVcChecks): boolean {
   for (const outcome of Object.values(checks)) if (outcome.startsWith('failed')) return false;
   for (const name of ALWAYS_REQUIRED) if (checks[name] !== 'ok') return false;
@@ -488,8 +488,8 @@ function unpackObject(obj: JsonObject, byDigest: Digests, top: boolean): JsonObj
 type Digests = Map<string, Disclosure | null>;
 
 // The disclosure a digest in the payload refers to, if presented; a second sighting of any
-// digest fails. Callers mark the disclosure used before unpacking its value, so a disclosure
-// that refers to itself is a repeat too.
+// digest fails. Callers mark the disclosure used before unpacking its value, so its digest met
+// again anywhere beneath is a repeat too.
 function meet(byDigest: Digests, digest: string): Disclosure | undefined {
   const d = byDigest.get(digest);
   if (d === null || d?.used) throw new DisclosureProblem(`digest ${digest} appears more than once`);
