@@ -148,6 +148,24 @@ export const StageConfigSchema = z
           .strict(),
       ])
       .default({ kind: 'cognito', mfa: 'required' }),
+    /**
+     * Per-agency throttling and quotas at API Gateway: a usage plan on the stage, an API key
+     * (`x-api-key`) per agency required on every agency-signed route. The key only meters; the
+     * RFC 9421 signature still authenticates every request. Off by default (and on the local
+     * platform, which has no API Gateway).
+     */
+    agencyUsagePlan: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Steady requests per second per agency key. */
+        rateLimit: z.number().positive().max(10_000).default(50),
+        /** Requests per agency key above the rate for short bursts (token bucket size). */
+        burstLimit: z.number().int().min(1).max(5_000).default(100),
+        /** Requests per agency key per day (UTC). */
+        quotaPerDay: z.number().int().min(1).max(100_000_000).default(500_000),
+      })
+      .strict()
+      .default({ enabled: false, rateLimit: 50, burstLimit: 100, quotaPerDay: 500_000 }),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -13,9 +13,11 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  Period,
   RequestValidator,
   RestApi,
   SecurityPolicy,
+  type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
@@ -55,6 +57,8 @@ export class StatelessStack extends Stack {
   /** Encrypts every log group of the stack. */
   readonly logKey: Key;
   readonly cdn: PublicCdn | undefined;
+  /** Per-agency throttling and quotas (the stage's `agencyUsagePlan`); none when not enabled. */
+  readonly agencyUsagePlan: UsagePlan | undefined;
   /** The scheduled audit sealer and the queue its failed runs land in. */
   readonly sealer: { fn: ApiFunction; deadLetterQueue: Queue };
 
@@ -280,11 +284,34 @@ export class StatelessStack extends Stack {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
+    // With the usage plan on, agency-signed routes also require the agency's API key (header
+    // x-api-key): API Gateway meters and throttles per key, the function still authenticates
+    // the signature. Holder and public routes are not metered per caller.
+    const usagePlan = config.agencyUsagePlan.enabled ? config.agencyUsagePlan : undefined;
     for (const route of routes) {
       const resource = this.api.root.resourceForPath(route.path);
       resource.addMethod(route.method, new LambdaIntegration(functions.get(route.group)!.target), {
         operationName: route.operationId,
         requestValidator: validator,
+        ...(usagePlan && route.auth.kind === 'agency' ? { apiKeyRequired: true } : {}),
+      });
+    }
+    const usagePlanName = `elicense-${config.stage}-agencies`;
+    this.agencyUsagePlan = usagePlan
+      ? this.api.addUsagePlan('AgencyUsagePlan', {
+          name: usagePlanName,
+          description: `elicense ${config.stage}: per-agency throttle and daily quota (one API key per agency)`,
+          throttle: { rateLimit: usagePlan.rateLimit, burstLimit: usagePlan.burstLimit },
+          quota: { limit: usagePlan.quotaPerDay, period: Period.DAY },
+          apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+        })
+      : undefined;
+    if (this.agencyUsagePlan) {
+      functions.get('operator')?.bindUsageKeys(this.agencyUsagePlan, usagePlanName);
+      new CfnOutput(this, 'AgencyUsagePlanId', {
+        description:
+          'The usage plan agency API keys are added to (the first operator’s key: README, deploying)',
+        value: this.agencyUsagePlan.usagePlanId,
       });
     }
 
@@ -342,7 +369,12 @@ export class StatelessStack extends Stack {
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         }),
       ],
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
+      redactedFields: [
+        { singleHeader: { Name: 'authorization' } },
+        { singleHeader: { Name: 'cookie' } },
+        // Agencies' usage-plan API keys, where the stage has the plan.
+        ...(usagePlan ? [{ singleHeader: { Name: 'x-api-key' } }] : []),
+      ],
     });
 
     if (config.customDomain) {

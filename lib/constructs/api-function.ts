@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import {
+  ArnFormat,
   type CfnElement,
   DockerImage,
   Duration,
@@ -8,7 +9,8 @@ import {
   Token,
   Validations,
 } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { UsagePlan } from 'aws-cdk-lib/aws-apigateway';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   Alias,
@@ -287,6 +289,55 @@ export class ApiFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `kms:CreateKey names no resource (the key does not exist yet); the statement is limited by conditions to ${keySpec} SIGN_VERIFY keys tagged elicense-role=seal with only the seal tag keys.`,
     });
+    return this;
+  }
+
+  /**
+   * Per-agency API keys on the stage's usage plan (operator group): create a key
+   * (POST /apikeys), add it to this plan, list this plan's keys by name and take keys off this
+   * plan — nothing on any other plan, no reading of key values, no deleting of keys.
+   *
+   * The plan's id cannot be in the function's environment: the plan depends on the API's stage,
+   * the stage on the deployment, the deployment on the methods and the methods on this function
+   * (a CloudFormation cycle). So the function gets the plan's name (ELICENSE_USAGE_PLAN_NAME) and
+   * finds its id at run time (GET /usageplans), and the statements that name the plan are a
+   * policy of their own, which the function does not wait for.
+   */
+  bindUsageKeys(usagePlan: UsagePlan, name: string): this {
+    const stack = Stack.of(this);
+    this.function.addEnvironment('ELICENSE_USAGE_PLAN_NAME', name);
+    const apigateway = (path: string) =>
+      stack.formatArn({
+        service: 'apigateway',
+        account: '',
+        resource: path,
+        arnFormat: ArnFormat.NO_RESOURCE_NAME,
+      });
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['apigateway:GET'], resources: [apigateway('/usageplans')] }),
+    );
+    const planKeys = apigateway(`/usageplans/${usagePlan.usagePlanId}/keys`);
+    const policy = new Policy(this, 'UsageKeys', {
+      roles: [this.role],
+      statements: [
+        new PolicyStatement({ actions: ['apigateway:POST'], resources: [apigateway('/apikeys'), planKeys] }),
+        new PolicyStatement({ actions: ['apigateway:GET'], resources: [planKeys] }),
+        new PolicyStatement({ actions: ['apigateway:DELETE'], resources: [`${planKeys}/*`] }),
+      ],
+    });
+    const planLogicalId = stack.getLogicalId(usagePlan.node.defaultChild as CfnElement);
+    Validations.of(policy).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:apigateway:${nagName(stack.region, 'AWS::Region')}::/usageplans/<${planLogicalId}>/keys/*]`,
+        reason:
+          'Taking an agency’s replaced key off the stage’s usage plan (DELETE /usageplans/{plan}/keys/{keyId}): key ids are made at run time; the wildcard covers the keys of this one plan only.',
+      },
+      {
+        id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+        reason:
+          'A policy of this function’s role alone, kept apart from its default policy because it names the usage plan, which depends (through the API stage and deployment) on the function itself.',
+      },
+    );
     return this;
   }
 
