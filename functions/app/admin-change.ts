@@ -35,6 +35,7 @@ export type AdminAction =
   | 'agency.api_key_added'
   | 'agency.api_key_revoked'
   | 'agency.seal_key_rotated'
+  | 'agency.usage_key_issued'
   | 'license_type.registered'
   | 'license_type.updated'
   | 'sharing_agreement.registered'
@@ -112,7 +113,8 @@ export async function withNewSealKey<T>(
   }
 }
 
-function isCertainRefusal(error: unknown): boolean {
+/** Whether the registry refused a write for certain: nothing of it was written. */
+export function isCertainRefusal(error: unknown): boolean {
   return (
     error instanceof ConfigRecordExists ||
     error instanceof ConfigRecordNotFound ||

@@ -8,6 +8,7 @@ import type {
 import { ApiKeyIdTaken, ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
+import type { UsageKey, UsageKeys } from '#ports/usage-keys.ts';
 import {
   type AdminChangeDeps,
   adminChangeEvent,
@@ -15,6 +16,7 @@ import {
   refuseDemoInProduction,
   withNewSealKey,
 } from './admin-change.ts';
+import { withNewUsageKey } from './agency-usage-keys.ts';
 
 /** A request-signing key as the operator registers it; the platform marks it active and dates it. */
 export interface NewApiKey {
@@ -35,7 +37,12 @@ export interface AgencyRegistration {
 export interface RegisterAgencyDeps extends AdminChangeDeps {
   config: Pick<ConfigStore, 'getAgency' | 'findApiKey' | 'createAgency'>;
   sealKeys: SealKeyProvisioner;
+  /** The agency's key on the stage's usage plan; none made when absent or when the stage has no plan. */
+  usageKeys?: UsageKeys;
 }
+
+/** The registered agency, and its usage key (value shown this once) where the stage meters agencies. */
+export type RegisteredAgency = Versioned<Agency> & { usageKey?: UsageKey };
 
 /** The key as the registry holds it from now on. */
 export function activeApiKey(key: NewApiKey, created: Date): ApiKey {
@@ -45,13 +52,14 @@ export function activeApiKey(key: NewApiKey, created: Date): ApiKey {
 /**
  * Registers an agency with its request-signing keys. An issuer gets a seal key of its own, made
  * for it here (generation 1): the operator never hands one in, so no agency can be pointed at
- * another's key or the platform's.
+ * another's key or the platform's. Where the stage meters agencies by a usage plan, the agency
+ * also gets its usage key, whose id the audit event records (never its value).
  */
 export async function registerAgency(
   registration: AgencyRegistration,
   operator: OperatorActor,
   deps: RegisterAgencyDeps,
-): Promise<Versioned<Agency>> {
+): Promise<RegisteredAgency> {
   const { uscc } = registration;
   refuseDemoInProduction('agency', uscc, registration, deps.stage);
   // Checked before a seal key is made; the registry checks both again when it writes.
@@ -68,7 +76,7 @@ export async function registerAgency(
     apiKeys: registration.apiKeys.map((key) => activeApiKey(key, now)),
     ...(registration.demo ? { demo: true } : {}),
   };
-  const event = (registered: Agency) =>
+  const event = (registered: Agency, usageKey: UsageKey | undefined) =>
     adminChangeEvent(deps, operator, 'agency.registered', {
       details: {
         agency: uscc,
@@ -76,11 +84,17 @@ export async function registerAgency(
         roles: registered.roles,
         apiKeys: registered.apiKeys.map((key) => key.keyId),
         ...(registered.sealKey ? { sealKid: registered.sealKey.kid } : {}),
+        ...(usageKey ? { usageKey: usageKey.id } : {}),
       },
     });
-  if (!registration.roles.includes('issuer')) return deps.config.createAgency(agency, event(agency));
-  return withNewSealKey(deps.sealKeys, { agency: uscc, generation: 1 }, (sealKey) => {
-    const registered = { ...agency, sealKey };
-    return deps.config.createAgency(registered, event(registered));
-  });
+  // The usage key is issued last, just before the write that records it.
+  const create = (registered: Agency): Promise<RegisteredAgency> =>
+    withNewUsageKey(deps.usageKeys, uscc, async (usageKey) => {
+      const saved = await deps.config.createAgency(registered, event(registered, usageKey));
+      return usageKey ? { ...saved, usageKey } : saved;
+    });
+  if (!registration.roles.includes('issuer')) return create(agency);
+  return withNewSealKey(deps.sealKeys, { agency: uscc, generation: 1 }, (sealKey) =>
+    create({ ...agency, sealKey }),
+  );
 }

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { NoUsageKeys } from '#adapters/local/no-usage-keys.ts';
+import { issueUsageKey, UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
+import { registerAgency } from '#app/register-agency.ts';
+import { DEMO_AGENCIES } from '#dev/demo/catalog.ts';
+import { ConfigRecordExists, ConfigRecordNotFound } from '#ports/config-store.ts';
+import type { UsageKey, UsageKeys } from '#ports/usage-keys.ts';
+import { adminDeps, FakeSealKeys, InMemoryConfigStore, NOW, newKey, OPERATOR, testUscc } from './fakes.ts';
+
+// Usage keys (the API keys of the stage's usage plan) in the operator's use cases, over a fake
+// plan: registration issues one and records its id, never its value; a refused registration
+// leaves no key on the plan; a new key replaces the old ones only once it is recorded.
+
+/** A usage plan in memory: keys by id with the agency they were issued to, and which are on the plan. */
+class FakeUsageKeys implements UsageKeys {
+  readonly issued: { agency: string; key: UsageKey }[] = [];
+  readonly onPlan = new Set<string>();
+  async issue(agency: string): Promise<UsageKey> {
+    const n = this.issued.length + 1;
+    const key = { id: `uk-${n}`, value: `secret-value-${n}-0123456789abcdef` };
+    this.issued.push({ agency, key });
+    this.onPlan.add(key.id);
+    return key;
+  }
+  async list(agency: string): Promise<string[]> {
+    return this.issued.filter((i) => i.agency === agency && this.onPlan.has(i.key.id)).map((i) => i.key.id);
+  }
+  async withdraw(keyId: string): Promise<void> {
+    this.onPlan.delete(keyId);
+  }
+}
+
+function setup(usageKeys: UsageKeys = new FakeUsageKeys()) {
+  const config = new InMemoryConfigStore({ agencies: DEMO_AGENCIES });
+  const deps = { ...adminDeps(), config, sealKeys: new FakeSealKeys(), usageKeys, audit: config.audit };
+  return { config, deps, audit: config.audit };
+}
+
+const registration = (uscc: string, roles: ('issuer' | 'relying')[] = ['relying']) => ({
+  uscc,
+  name: '演示市测试局',
+  roles,
+  areaCode: '330100',
+  apiKeys: [newKey(`k-${uscc}`)],
+});
+
+describe('registerAgency with usage keys', () => {
+  it('issues the agency a key on the plan, returns its value once and records only its id', async () => {
+    const usageKeys = new FakeUsageKeys();
+    const { deps, audit } = setup(usageKeys);
+    const uscc = testUscc(1);
+    const saved = await registerAgency(registration(uscc, ['issuer']), OPERATOR, deps);
+
+    expect(saved.usageKey).toEqual({ id: 'uk-1', value: 'secret-value-1-0123456789abcdef' });
+    expect(usageKeys.issued.map((i) => i.agency)).toEqual([uscc]);
+    expect([...usageKeys.onPlan]).toEqual(['uk-1']);
+    expect(audit.events).toHaveLength(1);
+    expect(audit.events[0]).toMatchObject({
+      action: 'agency.registered',
+      details: { agency: uscc, usageKey: 'uk-1', sealKid: `seal-${uscc}-1` },
+    });
+    expect(JSON.stringify(audit.events)).not.toContain('secret-value');
+    // The registry keeps no key value either.
+    expect(JSON.stringify(await deps.config.getAgency(uscc))).not.toContain('secret-value');
+  });
+
+  it('issues nothing and records no key where the stage has no usage plan', async () => {
+    const { config } = setup();
+    const deps = { ...adminDeps(), config, sealKeys: new FakeSealKeys() };
+    const saved = await registerAgency(registration(testUscc(2)), OPERATOR, deps);
+    expect(saved.usageKey).toBeUndefined();
+    expect(config.audit.events[0]!.details).not.toHaveProperty('usageKey');
+  });
+
+  it('issues no key for a registration refused before the write', async () => {
+    const usageKeys = new FakeUsageKeys();
+    const { deps } = setup(usageKeys);
+    const taken = { ...registration(DEMO_AGENCIES[0]!.uscc) };
+    await expect(registerAgency(taken, OPERATOR, deps)).rejects.toThrow(ConfigRecordExists);
+    expect(usageKeys.issued).toEqual([]);
+  });
+
+  it('takes the key off the plan again when the registry refuses the write, and records nothing', async () => {
+    const usageKeys = new FakeUsageKeys();
+    const { deps, config, audit } = setup(usageKeys);
+    const uscc = testUscc(3);
+    // Another registration of the same agency lands between the check and the write.
+    const createAgency = config.createAgency.bind(config);
+    config.createAgency = async (agency, event) => {
+      await createAgency({ ...agency, apiKeys: [] });
+      return createAgency(agency, event);
+    };
+    await expect(registerAgency(registration(uscc), OPERATOR, deps)).rejects.toThrow(ConfigRecordExists);
+    expect(usageKeys.issued).toHaveLength(1);
+    expect([...usageKeys.onPlan]).toEqual([]);
+    expect(audit.events).toEqual([]);
+  });
+});
+
+describe('issueUsageKey', () => {
+  it('gives the agency a new key, records it with the replaced ones, then withdraws those', async () => {
+    const usageKeys = new FakeUsageKeys();
+    const { deps, audit } = setup(usageKeys);
+    const uscc = testUscc(4);
+    const first = await registerAgency(registration(uscc), OPERATOR, deps);
+
+    const issued = await issueUsageKey({ uscc }, OPERATOR, deps);
+    expect(issued).toEqual({
+      agency: uscc,
+      usageKey: { id: 'uk-2', value: 'secret-value-2-0123456789abcdef' },
+      replaced: [first.usageKey!.id],
+    });
+    expect([...usageKeys.onPlan]).toEqual(['uk-2']);
+    expect(audit.events.at(-1)).toEqual({
+      id: 'evt-2',
+      time: NOW.toISOString(),
+      actor: { kind: 'operator', id: OPERATOR.agency },
+      action: 'agency.usage_key_issued',
+      outcome: 'success',
+      details: { agency: uscc, usageKey: 'uk-2', replaced: ['uk-1'], operatorKeyId: OPERATOR.keyId },
+    });
+  });
+
+  it('gives a key to an agency that has none (registered before the plan)', async () => {
+    const usageKeys = new FakeUsageKeys();
+    const { deps } = setup(usageKeys);
+    const operatorAgency = DEMO_AGENCIES.find((a) => a.roles.includes('operator'))!.uscc;
+    const issued = await issueUsageKey({ uscc: operatorAgency }, OPERATOR, deps);
+    expect(issued.replaced).toEqual([]);
+    expect([...usageKeys.onPlan]).toEqual([issued.usageKey.id]);
+  });
+
+  it('keeps the old key and withdraws the new one when the record cannot be written', async () => {
+    const usageKeys = new FakeUsageKeys();
+    const { deps, audit } = setup(usageKeys);
+    const uscc = testUscc(5);
+    await registerAgency(registration(uscc), OPERATOR, deps);
+    audit.failure = new Error('audit table unavailable');
+
+    await expect(issueUsageKey({ uscc }, OPERATOR, deps)).rejects.toThrow('audit table unavailable');
+    expect([...usageKeys.onPlan]).toEqual(['uk-1']);
+    expect(audit.events.map((e) => e.action)).toEqual(['agency.registered']);
+  });
+
+  it('refuses an agency that is not registered, issuing nothing', async () => {
+    const usageKeys = new FakeUsageKeys();
+    const { deps } = setup(usageKeys);
+    await expect(issueUsageKey({ uscc: testUscc(6) }, OPERATOR, deps)).rejects.toThrow(ConfigRecordNotFound);
+    expect(usageKeys.issued).toEqual([]);
+  });
+
+  it('refuses where the stage has no usage plan, recording nothing', async () => {
+    const { deps, audit } = setup(new NoUsageKeys());
+    const operatorAgency = DEMO_AGENCIES.find((a) => a.roles.includes('operator'))!.uscc;
+    await expect(issueUsageKey({ uscc: operatorAgency }, OPERATOR, deps)).rejects.toThrow(
+      UsagePlanNotEnabled,
+    );
+    expect(audit.events).toEqual([]);
+  });
+});
