@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ApiGatewayUsageKeys } from '#adapters/aws/api-gateway-usage-keys.ts';
+import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { KmsSealKeyProvisioner } from '#adapters/aws/kms-seal-keys.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
+import { NoUsageKeys } from '#adapters/local/no-usage-keys.ts';
 import { VaultSealKeyProvisioner } from '#adapters/local/vault-seal-keys.ts';
 import type { OperatorActor } from '#app/admin-change.ts';
 import { addApiKey, revokeApiKey } from '#app/agency-api-keys.ts';
+import { issueUsageKey } from '#app/agency-usage-keys.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { registerLicenseType, updateLicenseType } from '#app/register-license-type.ts';
 import { registerSharingAgreement, updateSharingAgreement } from '#app/register-sharing-agreement.ts';
@@ -26,11 +31,12 @@ import {
 } from '#http/schemas/operator.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
+import type { UsageKeys } from '#ports/usage-keys.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
 import { documents, kms } from './aws-clients.ts';
 import { environment, table } from './environment.ts';
 import { signingKeys } from './key-material.ts';
-import { logger, withPowertools } from './observability.ts';
+import { logger, tracer, withPowertools } from './observability.ts';
 
 // Operator route group: the catalog — agencies, their API keys and seal keys, license types,
 // sharing agreements. It writes the config table and audit events; on AWS it creates seal keys
@@ -46,19 +52,42 @@ const sealKeys: SealKeyProvisioner =
         // Optional: the key policy the stack renders for seal keys (roles that sign and read them).
         ...(process.env.ELICENSE_SEAL_KEY_POLICY ? { keyPolicy: process.env.ELICENSE_SEAL_KEY_POLICY } : {}),
       });
+// Agencies' usage keys on the stage's usage plan, which the stack names when the stage has one
+// (agencyUsagePlan); none on the local platform, which has no API Gateway.
+const usagePlanName = process.env.ELICENSE_USAGE_PLAN_NAME;
+// Its client is made here, not in aws-clients.ts, so the other groups' bundles leave it out.
+const usageKeys: UsageKeys = usagePlanName
+  ? new ApiGatewayUsageKeys({
+      client: tracer.captureAWSv3Client(new APIGatewayClient({})),
+      stage: environment.stage,
+      usagePlan: { name: usagePlanName },
+    })
+  : new NoUsageKeys();
+const audit = new DynamoAuditLogWriter(documents, table('audit'));
 const admin = {
   stage: environment.stage,
   now: () => new Date(),
   newEventId: () => `admin-${randomUUID()}`,
 };
-const deps = { ...admin, config, sealKeys };
+const deps = { ...admin, config, sealKeys, usageKeys, audit };
 
 const router = createRouter(
   'operator',
   {
     async registerAgency(event) {
       const registration = parseJsonBody(event, RegisterAgencyRequestSchema);
-      return agencyResponse(201, await registerAgency(registration, operatorOf(event), deps));
+      const { usageKey, ...record } = await registerAgency(registration, operatorOf(event), deps);
+      const { version, value } = record;
+      // The usage key's value is in this answer only: no-store, like every answer here.
+      return jsonResponse(
+        201,
+        { version, agency: value, ...(usageKey ? { usageKey } : {}) },
+        { etag: `"${version}"` },
+      );
+    },
+    async issueUsageKey(event) {
+      const request = { uscc: pathParameter(event, 'uscc') };
+      return jsonResponse(201, await issueUsageKey(request, operatorOf(event), deps));
     },
     async listAgencies(event) {
       return listResponse(await config.listAgencies(pageOf(event)), (agency) => ({ agency }));

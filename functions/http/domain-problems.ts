@@ -1,3 +1,4 @@
+import { UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import {
   AttachmentsTooLarge,
   EmptyResponse,
@@ -113,6 +114,7 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [ApiKeyLimitReached, 'conflict'],
   [OperatorSelfLockout, 'conflict'],
   [SealKeyNotRotatable, 'conflict'],
+  [UsagePlanNotEnabled, 'conflict'],
   [LicenseTypeChangeBreaksAgreements, 'conflict'],
   [CatalogCrossCheckFailed, 'validation-failed'],
   [DemoRecordRefused, 'validation-failed'],

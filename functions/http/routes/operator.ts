@@ -4,9 +4,11 @@ import type { RouteAuth, RouteSpec } from '../route-spec.ts';
 import {
   AgencyListSchema,
   AgencyRecordSchema,
+  IssuedUsageKeySchema,
   LicenseTypeRecordSchema,
   NewApiKeySchema,
   RegisterAgencyRequestSchema,
+  RegisteredAgencySchema,
   SharingAgreementListSchema,
   SharingAgreementRecordSchema,
   UpdateAgencyRequestSchema,
@@ -49,11 +51,12 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/agencies',
     group: 'operator',
     operationId: 'registerAgency',
-    summary: 'Registers an agency with its request-signing keys; an issuer gets a new seal key of its own',
+    summary:
+      'Registers an agency with its request-signing keys; an issuer gets a new seal key of its own, and, where the stage has a usage plan, every agency its usage key (x-api-key)',
     auth: OPERATOR,
     requestBody: RegisterAgencyRequestSchema,
     responses: {
-      201: { description: 'Registered (version 1)', schema: AgencyRecordSchema },
+      201: { description: 'Registered (version 1)', schema: RegisteredAgencySchema },
       ...REFUSALS,
       409: { description: 'The agency is registered already, or a key id is taken' },
     },
@@ -123,6 +126,21 @@ export const operatorRoutes: readonly RouteSpec[] = [
       ...READ_REFUSALS,
       404: { description: 'No such agency or key' },
       409: { description: 'Revoked already, or the key this request is signed with' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/agencies/{uscc}/usage-key',
+    group: 'operator',
+    operationId: 'issueUsageKey',
+    summary:
+      'Gives an agency a new usage key (x-api-key) on the stage’s usage plan; the keys it had stop working. The value is shown only in this answer',
+    auth: OPERATOR,
+    responses: {
+      201: { description: 'Issued', schema: IssuedUsageKeySchema },
+      ...READ_REFUSALS,
+      404: { description: 'No such agency' },
+      409: { description: 'The stage meters agencies by no usage plan' },
     },
   },
   {

@@ -85,6 +85,30 @@ export const AgencyRecordSchema = z
   .object({ version, agency: AgencySchema })
   .meta({ id: 'AgencyRecord', description: 'A registered agency with its version' });
 
+const UsageKeySchema = z
+  .object({
+    id: z.string().describe('The API key’s id at API Gateway (recorded in the audit log)'),
+    value: z
+      .string()
+      .describe('Send it as x-api-key with every signed request; shown this once, never again'),
+  })
+  .meta({
+    id: 'UsageKey',
+    description: 'An agency’s key on the stage’s usage plan (per-agency throttle and quota)',
+  });
+
+export const RegisteredAgencySchema = AgencyRecordSchema.extend({
+  usageKey: UsageKeySchema.optional().describe('Where the stage meters agencies by a usage plan'),
+}).meta({ id: 'RegisteredAgency', description: 'A newly registered agency with its version and usage key' });
+
+export const IssuedUsageKeySchema = z
+  .object({
+    agency: z.string(),
+    usageKey: UsageKeySchema,
+    replaced: z.array(z.string()).describe('Ids of the keys it replaced, no longer accepted'),
+  })
+  .meta({ id: 'IssuedUsageKey' });
+
 export const AgencyListSchema = z
   .object({ items: z.array(AgencyRecordSchema), cursor })
   .meta({ id: 'AgencyList' });
