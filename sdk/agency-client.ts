@@ -34,6 +34,12 @@ export interface AgencyClientOptions extends AgencyCredentials {
   fetch?: typeof globalThis.fetch;
   /** The clock `created` is read from; defaults to the system clock. */
   now?: () => Date;
+  /**
+   * The agency's usage key, sent as `x-api-key` on every request where the stage meters agencies
+   * by a usage plan. Outside the signature: API Gateway reads it to throttle, the platform
+   * authenticates by the signature alone.
+   */
+  apiKey?: string;
 }
 
 export interface AgencyRequestOptions {
@@ -146,7 +152,7 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
       );
       return send(signed.url, {
         method: signed.method,
-        headers: signed.headers,
+        headers: options.apiKey ? { ...signed.headers, 'x-api-key': options.apiKey } : signed.headers,
         ...(signed.body !== undefined ? { body: signed.body } : {}),
       });
     },

@@ -116,6 +116,22 @@ export interface AgencyRecord {
   version: number;
   agency: Agency;
 }
+/** An agency's key on the stage's usage plan: send `value` as x-api-key (AgencyClientOptions.apiKey). */
+export interface UsageKey {
+  id: string;
+  /** Shown in this answer only. */
+  value: string;
+}
+/** A newly registered agency, with its usage key where the stage meters agencies by a usage plan. */
+export interface RegisteredAgency extends AgencyRecord {
+  usageKey?: UsageKey;
+}
+export interface IssuedUsageKey {
+  agency: string;
+  usageKey: UsageKey;
+  /** Ids of the keys it replaced, no longer accepted. */
+  replaced: string[];
+}
 export interface LicenseTypeRecord {
   version: number;
   licenseType: LicenseType;
@@ -139,7 +155,7 @@ export interface PageOptions {
 /** An RFC 9457 problem the platform answered with; `errors` names each field or catalog problem. */
 export interface OperatorClient {
   readonly agency: AgencyClient;
-  registerAgency(registration: AgencyRegistration): Promise<AgencyRecord>;
+  registerAgency(registration: AgencyRegistration): Promise<RegisteredAgency>;
   listAgencies(page?: PageOptions): Promise<Page<AgencyRecord>>;
   getAgency(uscc: string): Promise<AgencyRecord>;
   /** Replaces name, roles, area and demo mark of the agency at `version`. */
@@ -148,6 +164,8 @@ export interface OperatorClient {
   revokeApiKey(uscc: string, keyId: string): Promise<AgencyRecord>;
   /** A new seal key for the agency; with `version`, only if the agency is still at it (safe to retry). */
   rotateSealKey(uscc: string, options?: { version?: number }): Promise<AgencyRecord>;
+  /** A new usage key (x-api-key) for the agency; the keys it had stop working. */
+  issueUsageKey(uscc: string): Promise<IssuedUsageKey>;
   registerLicenseType(type: LicenseType): Promise<LicenseTypeRecord>;
   updateLicenseType(type: LicenseType, version: number): Promise<LicenseTypeRecord>;
   registerSharingAgreement(agreement: SharingAgreement): Promise<SharingAgreementRecord>;
@@ -207,6 +225,7 @@ export function createOperatorClient(client: AgencyClient | AgencyClientOptions)
       call('POST', `/agencies/${segment(uscc)}/api-keys/${segment(keyId)}/revoke`),
     rotateSealKey: (uscc, options = {}) =>
       call('POST', `/agencies/${segment(uscc)}/seal-key/rotate`, undefined, options.version),
+    issueUsageKey: (uscc) => call('POST', `/agencies/${segment(uscc)}/usage-key`),
     registerLicenseType: (type) => call('POST', '/license-types', type),
     updateLicenseType: (type, version) => call('PUT', `/license-types/${segment(type.code)}`, type, version),
     registerSharingAgreement: (agreement) => call('POST', '/sharing-agreements', agreement),
