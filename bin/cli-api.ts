@@ -67,6 +67,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     .option('--key <file>', `${KEY_HELP}, for an agency route`)
     .option('--token <token>', 'a holder OIDC access token, for a holder route (env ELICENSE_HOLDER_TOKEN)')
     .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+    .option('--api-key <key>', API_KEY_HELP)
     .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
     .action(
       async (
@@ -96,6 +97,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
       .argument('<body>', 'the JSON request body, or @file to read it from (see /openapi.json)')
       .requiredOption('--key <file>', KEY_HELP)
       .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+      .option('--api-key <key>', API_KEY_HELP)
       .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
       .action(async (body: string, options: SignedOptions) => {
         setExitCode(await signedCall(io, options, 'POST', path, JSON.parse(await valueOrFile(body))));
@@ -136,6 +138,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     .option('--reason <text>', 'why (required to suspend or revoke)')
     .requiredOption('--key <file>', KEY_HELP)
     .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+    .option('--api-key <key>', API_KEY_HELP)
     .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
     .action(async (licenseId: string, action: string, options: SignedOptions & { reason?: string }) => {
       const path = `/licenses/${encodeURIComponent(licenseId)}/${action}`;
@@ -148,12 +151,15 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
 interface SignedOptions {
   key: string;
   idempotencyKey?: string;
+  apiKey?: string;
   endpoint: string;
 }
 
 const KEY_HELP = 'agency key file (.elicense/agency-keys/<key id>.jwk.json)';
 const IDEMPOTENCY_HELP = 'Idempotency-Key header for POSTs (default: a random UUID)';
 const ENDPOINT_HELP = 'platform base URL (env ELICENSE_ENDPOINT)';
+const API_KEY_HELP =
+  "the agency's usage key, sent as x-api-key where the stage has a usage plan (env ELICENSE_API_KEY)";
 
 /** Sends one request signed with the key file's key, prints the answer, returns the exit code. */
 async function signedCall(
@@ -164,11 +170,14 @@ async function signedCall(
   json: unknown,
 ): Promise<number> {
   const keyFile = JSON.parse(await readFile(options.key, 'utf8')) as KeyFile;
+  // Read here, not as the option's default, so that the help never prints the key.
+  const apiKey = options.apiKey ?? process.env.ELICENSE_API_KEY;
   const client = createAgencyClient({
     endpoint: options.endpoint,
     keyId: keyFile.jwk.kid ?? '',
     privateKey: keyFile.jwk,
     algorithm: keyFile.algorithm,
+    ...(apiKey ? { apiKey } : {}),
     ...(io.fetch ? { fetch: io.fetch } : {}),
   });
   const upper = method.toUpperCase();

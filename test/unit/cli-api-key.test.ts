@@ -1,0 +1,70 @@
+// The CLI's signed commands with a usage key: --api-key or ELICENSE_API_KEY puts it in
+// x-api-key; without either no such header is sent.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { demoPrivateKey } from '#dev/demo/catalog.ts';
+import { runCli } from '../../bin/cli.ts';
+
+let dir: string;
+let keyFile: string;
+const savedEnv = process.env.ELICENSE_API_KEY;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'elicense-cli-api-key-'));
+  keyFile = join(dir, 'demo-psb-1.jwk.json');
+  const jwk = demoPrivateKey('demo-psb-1', 'ecdsa-p256-sha256').export({ format: 'jwk' });
+  await writeFile(
+    keyFile,
+    JSON.stringify({ algorithm: 'ecdsa-p256-sha256', jwk: { ...jwk, kid: 'demo-psb-1' } }),
+  );
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+afterEach(() => {
+  if (savedEnv === undefined) delete process.env.ELICENSE_API_KEY;
+  else process.env.ELICENSE_API_KEY = savedEnv;
+});
+
+/** Runs a signed `call` and returns the headers it sent. */
+async function sentHeaders(...extra: string[]): Promise<Headers> {
+  const seen: RequestInit[] = [];
+  const code = await runCli(
+    ['call', 'GET', '/agencies', '--key', keyFile, '--endpoint', 'http://platform.test', ...extra],
+    {
+      out: () => {},
+      err: () => {},
+      fetch: async (_url, init) => {
+        seen.push(init ?? {});
+        return new Response('{"items":[]}', { status: 200, headers: { 'content-type': 'application/json' } });
+      },
+    },
+  );
+  expect(code).toBe(0);
+  expect(seen).toHaveLength(1);
+  const headers = new Headers(seen[0]!.headers);
+  expect(headers.get('signature')).toMatch(/^agency=:/);
+  return headers;
+}
+
+describe('elicense call with a usage key', () => {
+  it('sends --api-key as x-api-key', async () => {
+    delete process.env.ELICENSE_API_KEY;
+    expect((await sentHeaders('--api-key', 'key-from-option-0123456789')).get('x-api-key')).toBe(
+      'key-from-option-0123456789',
+    );
+  });
+
+  it('takes ELICENSE_API_KEY when no option is given, and the option over it', async () => {
+    process.env.ELICENSE_API_KEY = 'key-from-env-0123456789';
+    expect((await sentHeaders()).get('x-api-key')).toBe('key-from-env-0123456789');
+    expect((await sentHeaders('--api-key', 'key-from-option-0123456789')).get('x-api-key')).toBe(
+      'key-from-option-0123456789',
+    );
+  });
+
+  it('sends no x-api-key without either', async () => {
+    delete process.env.ELICENSE_API_KEY;
+    expect((await sentHeaders()).has('x-api-key')).toBe(false);
+  });
+});
