@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnTethered, type TetheredProcess } from '#dev/emulators/process.ts';
@@ -24,8 +24,13 @@ export interface PlatformProcess {
 export async function startPlatformProcess(
   args: string[] = [],
   env: Record<string, string> = {},
+  /** The data folder of a platform whose services this one shares: its key vault is shared too. */
+  keysOf?: string,
 ): Promise<PlatformProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'elicense-e2e-'));
+  // Data sealed under one vault's field key opens only with that key: a second platform on the
+  // same tables must hold the same keys, as every function of one stage does on AWS.
+  if (keysOf) await cp(join(keysOf, 'keys'), join(dataDir, 'keys'), { recursive: true });
   let onReady: (line: string) => void = () => {};
   const ready = new Promise<string>((resolveReady) => {
     onReady = resolveReady;
