@@ -21,6 +21,7 @@ import {
   ConfigRecordExists,
   ConfigRecordInvalid,
   ConfigVersionConflict,
+  RegistryAlreadyBootstrapped,
 } from '#ports/config-store.ts';
 import { addStageOptions, resolveStage, type StageOptions, sdkClientConfig } from './cli-stage.ts';
 
@@ -159,6 +160,7 @@ async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOption
     }
     if (
       error instanceof OperatorAlreadyRegistered ||
+      error instanceof RegistryAlreadyBootstrapped ||
       error instanceof ConfigRecordExists ||
       // A create cancelled by a concurrent write to the same record: nothing of it was written.
       error instanceof ConfigVersionConflict ||

@@ -29,7 +29,7 @@ export interface OperatorBootstrap {
 }
 
 export interface BootstrapOperatorDeps extends AdminChangeDeps {
-  config: Pick<ConfigStore, 'listAgencies' | 'createAgency'>;
+  config: Pick<ConfigStore, 'listAgencies' | 'createFirstOperator'>;
 }
 
 /** Who the audit log names as the actor: no agency exists yet to be one. */
@@ -104,7 +104,7 @@ export async function bootstrapOperator(
       stage: deps.stage,
     },
   };
-  return deps.config.createAgency(agency, event);
+  return deps.config.createFirstOperator(agency, event);
 }
 
 /** The public key, once every field is fit to register; all problems reported together. */

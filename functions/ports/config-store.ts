@@ -33,6 +33,12 @@ export interface ConfigStore {
   /** Registers a new agency and its key ids (version 1); {@link ConfigRecordExists} if registered. */
   createAgency(agency: Agency, auditEvent?: AuditEvent): Promise<Versioned<Agency>>;
   /**
+   * Registers the stage's first operator agency, as createAgency does, and marks the registry
+   * bootstrapped in the same write: {@link RegistryAlreadyBootstrapped} for every later attempt,
+   * whatever its agency, so two bootstraps at once cannot both succeed.
+   */
+  createFirstOperator(agency: Agency, auditEvent: AuditEvent): Promise<Versioned<Agency>>;
+  /**
    * Replaces an agency's record, keys included (add, revoke or remove keys this way), when
    * its stored version is `expectedVersion`; {@link ConfigVersionConflict} otherwise.
    */
@@ -75,6 +81,15 @@ export interface ConfigStore {
     typeCode: string,
     page?: PageRequest,
   ): Promise<Page<Versioned<SharingAgreement>>>;
+}
+
+/** A bootstrap of a registry that was bootstrapped before. */
+export class RegistryAlreadyBootstrapped extends Error {
+  readonly code = 'REGISTRY_ALREADY_BOOTSTRAPPED';
+  constructor() {
+    super('the registry was bootstrapped before: register further agencies through the operator API');
+    this.name = 'RegistryAlreadyBootstrapped';
+  }
 }
 
 /** A create for a record that is already registered. */

@@ -16,7 +16,7 @@ import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { DynamoNonceStore } from '#adapters/aws/nonce-store.ts';
 import { bootstrapOperator, OperatorAlreadyRegistered } from '#app/bootstrap-operator.ts';
 import { agencyAuthenticator } from '#http/agency-auth.ts';
-import { ConfigRecordExists, ConfigVersionConflict } from '#ports/config-store.ts';
+import { ConfigVersionConflict, RegistryAlreadyBootstrapped } from '#ports/config-store.ts';
 import { signAgencyRequest } from '../../sdk/agency-client.ts';
 import { testUscc } from '../unit/app/operator/fakes.ts';
 import { apiGatewayEvent } from '../unit/http-signatures/fakes.ts';
@@ -182,8 +182,8 @@ describe('elicense bootstrap operator', () => {
   });
 });
 
-describe('two bootstraps racing for one USCC', () => {
-  test('both find no operator, the conditional create lets exactly one write, with one audit event', async () => {
+describe('two bootstraps racing', () => {
+  test('both find no operator, even for different agencies exactly one writes, with one audit event', async () => {
     const documents = raceStage.documents;
     const config = new DynamoConfigStore(documents, raceStage.table('config'), {
       auditTable: raceStage.table('audit'),
@@ -201,7 +201,7 @@ describe('two bootstraps racing for one USCC', () => {
         await bothListed;
         return result;
       },
-      createAgency: config.createAgency.bind(config),
+      createFirstOperator: config.createFirstOperator.bind(config),
     };
     let n = 0;
     const deps = {
@@ -215,17 +215,22 @@ describe('two bootstraps racing for one USCC', () => {
       kid: keyId,
     });
     const results = await Promise.allSettled(
-      ['race-a', 'race-b'].map((keyId) =>
+      [
+        { uscc: OPERATOR, keyId: 'race-a' },
+        { uscc: testUscc(902), keyId: 'race-b' },
+      ].map(({ uscc, keyId }) =>
         bootstrapOperator(
-          { uscc: OPERATOR, name: '省大数据管理局', areaCode: '330000', keyId, publicJwk: publicJwk(keyId) },
+          { uscc, name: '省大数据管理局', areaCode: '330000', keyId, publicJwk: publicJwk(keyId) },
           deps,
         ),
       ),
     );
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const refusal = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
-    // DynamoDB cancels the loser as a failed condition, or as a conflict when the two overlap.
-    expect(refusal instanceof ConfigRecordExists || refusal instanceof ConfigVersionConflict).toBe(true);
+    // The bootstrap mark refuses the loser; DynamoDB may report the overlap as a conflict instead.
+    expect(refusal instanceof RegistryAlreadyBootstrapped || refusal instanceof ConfigVersionConflict).toBe(
+      true,
+    );
     expect(refusal).not.toBeInstanceOf(OperatorAlreadyRegistered);
     const { Items: audit = [] } = await documents.send(
       new ScanCommand({ TableName: raceStage.table('audit'), ConsistentRead: true }),

@@ -8,6 +8,7 @@
 // | sharing agreement          | `AGREEMENT`                 | `<agreement id>`      | kind, version, data, links |
 // | agreement by relying agency| `AGREEMENT#AGENCY#<uscc>`   | `<type code>#<id>`    | kind, version, data |
 // | agreement by type          | `AGREEMENT#TYPE#<code>`     | `<uscc>#<id>`         | kind, version, data |
+// | bootstrap mark             | `BOOTSTRAP`                 | `first-operator`      | kind, agency (written once, with the first operator) |
 //
 // `data` is the catalog record (Agency, LicenseType, SharingAgreement) as a map, validated
 // with its core schema on every read. `version` is 1 on creation and +1 per update; a create
@@ -53,6 +54,7 @@ import {
   ConfigRecordNotFound,
   type ConfigStore,
   ConfigVersionConflict,
+  RegistryAlreadyBootstrapped,
 } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
@@ -90,6 +92,8 @@ const PARTITION = {
 } as const;
 
 const apiKeyItemKey = (keyId: string): ItemKey => ({ pk: `APIKEY#${keyId}`, sk: 'APIKEY' });
+/** Written with the first operator agency, never again: the registry was bootstrapped. */
+const BOOTSTRAP_MARK: ItemKey = { pk: 'BOOTSTRAP', sk: 'first-operator' };
 const agreementsOfAgencyPk = (uscc: string) => `AGREEMENT#AGENCY#${uscc}`;
 const agreementsOfTypePk = (typeCode: string) => `AGREEMENT#TYPE#${typeCode}`;
 
@@ -184,6 +188,10 @@ export class DynamoConfigStore implements ConfigStore {
     return this.#create(AGENCY, agency, auditEvent);
   }
 
+  createFirstOperator(agency: Agency, auditEvent: AuditEvent): Promise<Versioned<Agency>> {
+    return this.#create(AGENCY, agency, auditEvent, BOOTSTRAP_MARK);
+  }
+
   updateAgency(agency: Agency, expectedVersion: number, auditEvent?: AuditEvent): Promise<Versioned<Agency>> {
     return this.#update(AGENCY, agency, expectedVersion, auditEvent);
   }
@@ -275,9 +283,25 @@ export class DynamoConfigStore implements ConfigStore {
     return this.#list(SHARING_AGREEMENT, agreementsOfTypePk(typeCode), page);
   }
 
-  async #create<T>(spec: RecordSpec<T>, input: T, auditEvent?: AuditEvent): Promise<Versioned<T>> {
+  async #create<T>(
+    spec: RecordSpec<T>,
+    input: T,
+    auditEvent?: AuditEvent,
+    onceOnly?: ItemKey,
+  ): Promise<Versioned<T>> {
     const value = this.#checked(spec, input);
     const audit = this.#auditPut(auditEvent);
+    const mark: TransactItem[] = onceOnly
+      ? [
+          {
+            Put: {
+              TableName: this.#table,
+              Item: { ...onceOnly, kind: 'bootstrap', agency: spec.idOf(value) },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ]
+      : [];
     const id = spec.idOf(value);
     const linked = spec.linked(value, 1);
     const record: Item = {
@@ -293,9 +317,13 @@ export class DynamoConfigStore implements ConfigStore {
           Put: { TableName: this.#table, Item: record, ConditionExpression: 'attribute_not_exists(pk)' },
         },
         ...linked.map((link) => this.#putLinked(link)),
+        ...mark,
         ...audit,
       ],
       (reasons) => {
+        if (mark.length > 0 && reasons[linked.length + 1] === 'ConditionalCheckFailed') {
+          return new RegistryAlreadyBootstrapped();
+        }
         if (reasons[0] === 'ConditionalCheckFailed') return new ConfigRecordExists(spec.kind, id);
         if (auditEvent && reasons.at(-1) === 'ConditionalCheckFailed')
           return new AuditEventExists(auditEvent.id);

@@ -6,7 +6,7 @@ import {
   OperatorBootstrapInvalid,
 } from '#app/bootstrap-operator.ts';
 import { DEMO_AGENCIES } from '#dev/demo/catalog.ts';
-import { ApiKeyIdTaken, ConfigRecordExists } from '#ports/config-store.ts';
+import { ApiKeyIdTaken, RegistryAlreadyBootstrapped } from '#ports/config-store.ts';
 import { adminDeps, InMemoryConfigStore, NOW, newKey, testUscc } from './fakes.ts';
 
 // The first operator of a fresh registry: written with its audit event, refused once any
@@ -101,16 +101,16 @@ describe('bootstrapOperator', () => {
     expect(config.audit.events).toHaveLength(1);
   });
 
-  it('leaves the race for one USCC to the conditional create: the loser gets ConfigRecordExists', async () => {
+  it('leaves the race to the bootstrap mark: even for another agency, the loser is refused', async () => {
     const { config, deps } = setup([]);
     // Both read an empty registry before either writes.
     const results = await Promise.allSettled([
       bootstrapOperator(request(), deps),
-      bootstrapOperator(request({ keyId: 'op-2' }), deps),
+      bootstrapOperator(request({ keyId: 'op-2', uscc: testUscc(77) }), deps),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-    expect(loser.reason).toBeInstanceOf(ConfigRecordExists);
+    expect(loser.reason).toBeInstanceOf(RegistryAlreadyBootstrapped);
     expect(config.audit.events).toHaveLength(1);
   });
 

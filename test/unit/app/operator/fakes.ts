@@ -19,6 +19,7 @@ import {
   ConfigRecordNotFound,
   type ConfigStore,
   ConfigVersionConflict,
+  RegistryAlreadyBootstrapped,
 } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
@@ -134,6 +135,18 @@ export class InMemoryConfigStore implements ConfigStore {
     if (this.agencies.map.has(agency.uscc)) throw new ConfigRecordExists('agency', agency.uscc);
     this.#refuseForeignKeys(agency);
     return this.#audited(auditEvent, () => this.agencies.create(agency));
+  }
+  /** Whether the first operator was bootstrapped (the DynamoDB store's bootstrap mark). */
+  bootstrapped = false;
+  async createFirstOperator(agency: Agency, auditEvent: AuditEvent) {
+    if (this.bootstrapped) throw new RegistryAlreadyBootstrapped();
+    this.bootstrapped = true; // in the same write as the agency, as the mark item is
+    try {
+      return await this.createAgency(agency, auditEvent);
+    } catch (error) {
+      this.bootstrapped = false;
+      throw error;
+    }
   }
   async updateAgency(agency: Agency, expectedVersion: number, auditEvent?: AuditEvent) {
     this.agencies.checked(agency);
