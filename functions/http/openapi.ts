@@ -7,6 +7,8 @@ type JsonSchema = Record<string, unknown>;
 
 const COMPONENT_PREFIX = '#/components/schemas/';
 const HOLDER_SECURITY_SCHEME = 'holderAccessToken';
+const AGENCY_SECURITY_SCHEME = 'agencySignature';
+const USAGE_KEY_SECURITY_SCHEME = 'agencyUsageKey';
 
 /** Builds the OpenAPI 3.1 description of the API from the route table and its zod schemas. */
 export function buildOpenApi(
@@ -33,6 +35,7 @@ export function buildOpenApi(
   for (const route of table) {
     const operation = {
       ...(route.auth.kind === 'holder' ? { security: [{ [HOLDER_SECURITY_SCHEME]: [] }] } : {}),
+      ...(route.auth.kind === 'agency' ? { security: [{ [AGENCY_SECURITY_SCHEME]: [] }] } : {}),
       operationId: route.operationId,
       summary: route.summary,
       tags: [route.group],
@@ -106,6 +109,22 @@ export function buildOpenApi(
           bearerFormat: 'JWT',
           description:
             'Holder routes: an OIDC access token of the holder identity provider (the Cognito user pool on AWS; the development issuer /dev-oidc of `npm start` locally).',
+        },
+        // OpenAPI has no scheme for HTTP Message Signatures; the header carrying them is named
+        // here, and the description says what must be signed.
+        [AGENCY_SECURITY_SCHEME]: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Signature',
+          description:
+            'Agency routes: an HTTP Message Signature (RFC 9421) with label `agency` in `Signature` and `Signature-Input`, `ecdsa-p256-sha256` or `ed25519`, over `@method`, `@target-uri` and `content-digest` (RFC 9530, whenever there is a body), with `created` (±300 s), a fresh `nonce` and the `keyid` of an active key of the agency.',
+        },
+        [USAGE_KEY_SECURITY_SCHEME]: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-api-key',
+          description:
+            "Agency routes on stages with a usage plan (agencyUsagePlan): the agency's API Gateway usage key, sent beside the signature; it meters and throttles, it does not authenticate.",
         },
       },
     },

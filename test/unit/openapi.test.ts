@@ -26,6 +26,21 @@ describe('the OpenAPI description', () => {
     }
   });
 
+  it('says who may call each route: the agency signature, the holder token, or anyone', () => {
+    const expected = {
+      agency: [{ agencySignature: [] }],
+      holder: [{ holderAccessToken: [] }],
+      none: undefined,
+    };
+    for (const route of routes) {
+      const operation = document.paths[route.path]?.[route.method.toLowerCase()] as { security?: unknown };
+      expect(operation?.security, route.operationId).toEqual(expected[route.auth.kind]);
+    }
+    const schemes = (document as unknown as { components: { securitySchemes: Record<string, unknown> } })
+      .components.securitySchemes;
+    expect(Object.keys(schemes).sort()).toEqual(['agencySignature', 'agencyUsageKey', 'holderAccessToken']);
+  });
+
   it('names the headers a route requires, such as Idempotency-Key on issuing', () => {
     const issue = document.paths['/licenses']?.post as unknown as {
       parameters: { name: string; in: string; required: boolean }[];
