@@ -1,10 +1,13 @@
 // The holder SDK: a holder app's calls with an OIDC access token (Cognito on AWS, the development
-// issuer of `npm start` locally) — my licenses, grants (用证授权), presentations (亮证/出示码) and
-// the access history of my licenses — and a verifier's resolution of a presentation reference,
-// which needs no credentials. Refusals reject with PlatformProblemError.
+// issuer of `npm start` locally) — my account and its identity proofing (实名核验), my licenses,
+// applications (申请), grants (用证授权), presentations (亮证/出示码) and the access history of my
+// licenses — and a verifier's resolution of a presentation reference, which needs no credentials.
+// Refusals reject with PlatformProblemError.
+import type { Application, ApplicationList, ApplicationResponse, ApplyRequest } from './applications.ts';
 import { answerOf } from './problem.ts';
 import type { Grant } from './retrieval.ts';
 
+export type * from './applications.ts';
 export { PlatformProblemError, type Problem } from './problem.ts';
 export type { Grant } from './retrieval.ts';
 
@@ -112,7 +115,63 @@ export interface AccessEntry {
   disclosed?: string[];
 }
 
+export type AssuranceLevel = 'low' | 'substantial' | 'high';
+
+export interface ProofingRequest {
+  /** An enabled provider: `development-only` (local stages), `rekognition-compare-faces`. */
+  provider: string;
+  identity: {
+    /** `111` citizen identity number, `001` USCC. */
+    codeType: '111' | '001';
+    code: string;
+    name?: string;
+  };
+  /** Provider-specific: `{ token }` (development-only), `{ selfie }` base64 (rekognition-compare-faces). */
+  evidence: Record<string, unknown>;
+}
+
+/** One identity proofing: its outcome, never its evidence. */
+export interface Proofing {
+  id: string;
+  provider: string;
+  methods: string[];
+  assurance: AssuranceLevel;
+  outcome: 'verified' | 'failed';
+  reason?: string;
+  codeType: string;
+  time: string;
+}
+
+/** The identity a verified proofing bound the account to. */
+export interface IdentityBinding {
+  codeType: string;
+  /** The holder code, masked: first and last 4 characters. */
+  code: string;
+  assurance: AssuranceLevel;
+  proofingId: string;
+  boundAt: string;
+}
+
+export interface ProofingOutcome {
+  proofing: Proofing;
+  /** The account's binding after the proofing; absent while it is unproofed. */
+  identity?: IdentityBinding;
+}
+
+export interface HolderAccount {
+  /** The `sub` of the account's access tokens. */
+  account: string;
+  /** Absent while the account is unproofed. */
+  identity?: IdentityBinding;
+}
+
 export interface HolderClient {
+  /** The account the token names, and its proofed identity if any. */
+  me(): Promise<HolderAccount>;
+  /** Proves who you are; a verified proofing binds the account (one identity, one account). */
+  proof(request: ProofingRequest): Promise<ProofingOutcome>;
+  /** Your proofings, newest first. */
+  proofings(): Promise<{ items: Proofing[] }>;
   licenses(): Promise<{ licenses: HolderLicenseVersion[] }>;
   license(licenseId: string): Promise<HolderLicenseDetail>;
   createGrant(request: HolderGrantRequest): Promise<CreatedGrant>;
@@ -124,6 +183,16 @@ export interface HolderClient {
     limit?: number;
     cursor?: string;
   }): Promise<{ items: AccessEntry[]; cursor?: string }>;
+  /** Applies for a license in your proofed identity; the data is checked field by field at once. */
+  apply(request: ApplyRequest): Promise<Application>;
+  /** Your applications, newest first. */
+  applications(page?: { limit?: number; cursor?: string }): Promise<ApplicationList>;
+  /** One of your applications with its data, attachment links and every step of its review. */
+  application(applicationId: string): Promise<Application>;
+  /** Answers the agency's request for information; the application is submitted again. */
+  respond(applicationId: string, response: ApplicationResponse): Promise<Application>;
+  /** Withdraws an application the agency has not decided on. */
+  withdraw(applicationId: string, note?: string): Promise<Application>;
 }
 
 export function createHolderClient(options: HolderClientOptions): HolderClient {
@@ -140,7 +209,12 @@ export function createHolderClient(options: HolderClientOptions): HolderClient {
     });
     return answerOf<T>(response);
   };
+  const application = (id: string, action = '') =>
+    `/holder/applications/${encodeURIComponent(id)}${action === '' ? '' : `/${action}`}`;
   return {
+    me: () => call('GET', '/holder/me'),
+    proof: (request) => call('POST', '/holder/proofings', request),
+    proofings: () => call('GET', '/holder/proofings'),
     licenses: () => call('GET', '/holder/licenses'),
     license: (licenseId) => call('GET', `/holder/licenses/${encodeURIComponent(licenseId)}`),
     createGrant: (request) => call('POST', '/holder/grants', request),
@@ -153,6 +227,11 @@ export function createHolderClient(options: HolderClientOptions): HolderClient {
       ),
     present: (request) => call('POST', '/holder/presentations', request),
     accessHistory: (query = {}) => call('GET', `/holder/access-history${queryString(query)}`),
+    apply: (request) => call('POST', '/holder/applications', request),
+    applications: (page = {}) => call('GET', `/holder/applications${queryString(page)}`),
+    application: (id) => call('GET', application(id)),
+    respond: (id, response) => call('POST', application(id, 'respond'), response),
+    withdraw: (id, note) => call('POST', application(id, 'withdraw'), note === undefined ? {} : { note }),
   };
 }
 

@@ -1,11 +1,20 @@
-// The issuer half of the agency SDK: typed methods for issuing licenses and changing their status,
-// on top of the signing client (agency-client.ts). Every call sends an Idempotency-Key — a new
-// random one unless the caller passes its own, which it should when it may retry: the platform
-// then answers a retry with the first answer instead of issuing twice.
+// The issuer half of the agency SDK: typed methods for issuing licenses, changing their status and
+// reviewing holders' applications (审核 → 颁发), on top of the signing client (agency-client.ts).
+// Every POST sends an Idempotency-Key — a new random one unless the caller passes its own, which
+// it should when it may retry: the platform then answers a retry with the first answer instead
+// of issuing twice.
 import { randomUUID } from 'node:crypto';
 import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
+import type {
+  Application,
+  ApplicationList,
+  ApplicationState,
+  ApprovedApplication,
+  ApproveRequest,
+} from './applications.ts';
 import { answerOf, type Problem } from './problem.ts';
 
+export type * from './applications.ts';
 export { PlatformProblemError, type Problem } from './problem.ts';
 
 export interface LicenseHolder {
@@ -110,6 +119,27 @@ export interface IssuerClient {
     mediaType: 'application/pdf' | 'application/ofd',
     options?: CallOptions,
   ): Promise<AttachedDocument>;
+  /**
+   * The queue: applications addressed to this agency in one state (default `submitted`), least
+   * recently changed first, without the applicant's data.
+   */
+  applications(query?: {
+    state?: ApplicationState;
+    limit?: number;
+    cursor?: string;
+  }): Promise<ApplicationList>;
+  /** One application with the applicant's data, attachment links and history; the read is audited. */
+  application(applicationId: string): Promise<Application>;
+  /** Asks the applicant for more information or corrections (补正); the note says what. */
+  requestInformation(applicationId: string, note: string, options?: CallOptions): Promise<Application>;
+  /** Issues the license with the applied data, corrected as given, to the applicant; never twice. */
+  approve(
+    applicationId: string,
+    request?: ApproveRequest,
+    options?: CallOptions,
+  ): Promise<ApprovedApplication>;
+  /** Refuses the application (不予许可) with a reason the applicant reads. */
+  reject(applicationId: string, reason: string, options?: CallOptions): Promise<Application>;
 }
 
 /** An issuer client over a signing client, or over the options to create one. */
@@ -130,7 +160,10 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
     );
     return answerOf<T>(response);
   };
+  const get = async <T>(path: string): Promise<T> => answerOf<T>(await agency.request('GET', path));
   const license = (id: string, action: string) => `/licenses/${encodeURIComponent(id)}/${action}`;
+  const application = (id: string, action = '') =>
+    `/applications/${encodeURIComponent(id)}${action === '' ? '' : `/${action}`}`;
   return {
     agency,
     issueLicense: (request, options) => post('/licenses', { json: request }, options),
@@ -142,5 +175,18 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
     reissue: (id, request = {}, options) => post(license(id, 'reissue'), { json: request }, options),
     attachDocument: (id, bytes, mediaType, options) =>
       post(license(id, 'document'), { bytes, mediaType }, options),
+    applications: (query = {}) => get(`/applications${queryString(query)}`),
+    application: (id) => get(application(id)),
+    requestInformation: (id, note, options) =>
+      post(application(id, 'request-info'), { json: { note } }, options),
+    approve: (id, request = {}, options) => post(application(id, 'approve'), { json: request }, options),
+    reject: (id, reason, options) => post(application(id, 'reject'), { json: { reason } }, options),
   };
+}
+
+function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
 }
