@@ -10,6 +10,7 @@ import {
   type ConfigRecordKind,
   ConfigRecordNotFound,
   ConfigVersionConflict,
+  RegistryAlreadyBootstrapped,
 } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
@@ -120,6 +121,7 @@ export function isCertainRefusal(error: unknown): boolean {
     error instanceof ConfigRecordNotFound ||
     error instanceof ConfigVersionConflict ||
     error instanceof ApiKeyIdTaken ||
-    error instanceof ConfigRecordInvalid
+    error instanceof ConfigRecordInvalid ||
+    error instanceof RegistryAlreadyBootstrapped
   );
 }

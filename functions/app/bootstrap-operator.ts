@@ -14,9 +14,10 @@ import {
 import { AreaCodeSchema } from '#core/catalog/codes.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
-import type { Versioned } from '#ports/page.ts';
+import type { UsageKeys } from '#ports/usage-keys.ts';
 import type { AdminChangeDeps } from './admin-change.ts';
-import { activeApiKey } from './register-agency.ts';
+import { withNewUsageKey } from './agency-usage-keys.ts';
+import { activeApiKey, type RegisteredAgency } from './register-agency.ts';
 
 /** What the infrastructure team hands in: who the operator is and the public key it signs with. */
 export interface OperatorBootstrap {
@@ -30,6 +31,11 @@ export interface OperatorBootstrap {
 
 export interface BootstrapOperatorDeps extends AdminChangeDeps {
   config: Pick<ConfigStore, 'listAgencies' | 'createFirstOperator'>;
+  /**
+   * The stage's usage plan, when the operator is to get its usage key with the bootstrap (a stage
+   * that meters agencies refuses every agency route without one); no key is made when absent.
+   */
+  usageKeys?: UsageKeys;
 }
 
 /** Who the audit log names as the actor: no agency exists yet to be one. */
@@ -67,12 +73,14 @@ export function requestSignatureAlgorithmOf(jwk: AgencyPublicJwk): RequestSignat
 /**
  * Registers the first operator agency with its audit event, in one registry transaction; refused
  * when any agency already holds the operator role. Two bootstraps racing for one USCC cannot
- * both succeed: the registry's create is conditional on the record not existing.
+ * both succeed: the registry's create is conditional on the record not existing. With usage
+ * keys, the operator's key is issued just before the write, its id recorded (never its value),
+ * and withdrawn again when the registry refuses the write for certain.
  */
 export async function bootstrapOperator(
   request: OperatorBootstrap,
   deps: BootstrapOperatorDeps,
-): Promise<Versioned<Agency>> {
+): Promise<RegisteredAgency> {
   const publicJwk = checked(request);
   const operators = await operatorAgencies(deps.config);
   if (operators.length > 0) throw new OperatorAlreadyRegistered(operators);
@@ -89,22 +97,26 @@ export async function bootstrapOperator(
     areaCode: request.areaCode,
     apiKeys: [key],
   };
-  const event: AuditEvent = {
-    id: deps.newEventId(),
-    time: now.toISOString(),
-    actor: { ...BOOTSTRAP_ACTOR },
-    action: 'agency.registered',
-    outcome: 'success',
-    details: {
-      agency: agency.uscc,
-      version: 1,
-      roles: agency.roles,
-      apiKeys: [key.keyId],
-      bootstrap: true,
-      stage: deps.stage,
-    },
-  };
-  return deps.config.createFirstOperator(agency, event);
+  return withNewUsageKey(deps.usageKeys, agency.uscc, async (usageKey) => {
+    const event: AuditEvent = {
+      id: deps.newEventId(),
+      time: now.toISOString(),
+      actor: { ...BOOTSTRAP_ACTOR },
+      action: 'agency.registered',
+      outcome: 'success',
+      details: {
+        agency: agency.uscc,
+        version: 1,
+        roles: agency.roles,
+        apiKeys: [key.keyId],
+        ...(usageKey ? { usageKey: usageKey.id } : {}),
+        bootstrap: true,
+        stage: deps.stage,
+      },
+    };
+    const saved = await deps.config.createFirstOperator(agency, event);
+    return usageKey ? { ...saved, usageKey } : saved;
+  });
 }
 
 /** The public key, once every field is fit to register; all problems reported together. */

@@ -7,10 +7,11 @@ import {
 } from '#app/bootstrap-operator.ts';
 import { DEMO_AGENCIES } from '#dev/demo/catalog.ts';
 import { ApiKeyIdTaken, RegistryAlreadyBootstrapped } from '#ports/config-store.ts';
-import { adminDeps, InMemoryConfigStore, NOW, newKey, testUscc } from './fakes.ts';
+import { adminDeps, FakeUsageKeys, InMemoryConfigStore, NOW, newKey, testUscc } from './fakes.ts';
 
 // The first operator of a fresh registry: written with its audit event, refused once any
 // operator exists, and refused (writing and recording nothing) on input it cannot register.
+// With a usage plan, the operator's usage key comes with it and leaves again with a refusal.
 
 const ed25519Jwk = () => generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
 
@@ -154,5 +155,78 @@ describe('bootstrapOperator', () => {
     expect(refusal.problems[0]?.message).toMatch(/^check character is /);
     expect(refusal.problems[1]?.message).toBe('area code must be 6 digits');
     expect(refusal.problems[3]?.message).toMatch(/^expected a public P-256 \(EC\) or Ed25519 \(OKP\) JWK: /);
+  });
+});
+
+describe('bootstrapOperator with a usage plan', () => {
+  function setupWithPlan(agencies = DEMO_AGENCIES.filter((a) => !a.roles.includes('operator'))) {
+    const usageKeys = new FakeUsageKeys();
+    const { config, deps } = setup(agencies);
+    return { config, usageKeys, deps: { ...deps, usageKeys } };
+  }
+
+  it('issues the operator a key on the plan, returns its value once and records only its id', async () => {
+    const { config, usageKeys, deps } = setupWithPlan();
+    const input = request();
+    const saved = await bootstrapOperator(input, deps);
+
+    expect(saved.usageKey).toEqual({ id: 'uk-1', value: 'secret-value-1-0123456789abcdef' });
+    expect(usageKeys.issued.map((i) => i.agency)).toEqual([input.uscc]);
+    expect([...usageKeys.onPlan]).toEqual(['uk-1']);
+    expect(config.audit.events).toHaveLength(1);
+    expect(config.audit.events[0]).toMatchObject({
+      actor: { kind: 'system', id: 'bootstrap' },
+      action: 'agency.registered',
+      details: { agency: input.uscc, apiKeys: ['op-1'], usageKey: 'uk-1', bootstrap: true, stage: 'prod' },
+    });
+    expect(JSON.stringify(config.audit.events)).not.toContain('secret-value');
+    expect(JSON.stringify(await config.getAgency(input.uscc))).not.toContain('secret-value');
+  });
+
+  it('issues no key when an operator exists or the input is unusable', async () => {
+    const withOperator = setupWithPlan(DEMO_AGENCIES);
+    await expect(bootstrapOperator(request(), withOperator.deps)).rejects.toThrow(OperatorAlreadyRegistered);
+    expect(withOperator.usageKeys.issued).toEqual([]);
+
+    const fresh = setupWithPlan();
+    await expect(bootstrapOperator(request({ areaCode: 'x' }), fresh.deps)).rejects.toThrow(
+      OperatorBootstrapInvalid,
+    );
+    expect(fresh.usageKeys.issued).toEqual([]);
+  });
+
+  it('takes the key off the plan again when the registry refuses the write: a taken key id, a lost race', async () => {
+    const { config, usageKeys, deps } = setupWithPlan();
+    const taken = DEMO_AGENCIES[0]!.apiKeys[0]!.keyId;
+    await expect(bootstrapOperator(request({ keyId: taken }), deps)).rejects.toThrow(ApiKeyIdTaken);
+    expect(usageKeys.issued).toHaveLength(1);
+    expect([...usageKeys.onPlan]).toEqual([]);
+
+    const results = await Promise.allSettled([
+      bootstrapOperator(request(), deps),
+      bootstrapOperator(request({ keyId: 'op-2', uscc: testUscc(77) }), deps),
+    ]);
+    const winner = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<
+      Awaited<ReturnType<typeof bootstrapOperator>>
+    >;
+    const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(loser.reason).toBeInstanceOf(RegistryAlreadyBootstrapped);
+    expect(usageKeys.issued).toHaveLength(3);
+    expect([...usageKeys.onPlan]).toEqual([winner.value.usageKey!.id]);
+    expect(config.audit.events.map((e) => e.details?.usageKey)).toEqual([winner.value.usageKey!.id]);
+  });
+
+  it('keeps the key when the write fails without a certain refusal: it may have landed', async () => {
+    const { config, usageKeys, deps } = setupWithPlan();
+    const unreachable = {
+      listAgencies: config.listAgencies.bind(config),
+      createFirstOperator: async () => {
+        throw new Error('socket hang up');
+      },
+    };
+    await expect(bootstrapOperator(request(), { ...deps, config: unreachable })).rejects.toThrow(
+      'socket hang up',
+    );
+    expect([...usageKeys.onPlan]).toEqual(['uk-1']);
   });
 });

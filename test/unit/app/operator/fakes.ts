@@ -1,5 +1,6 @@
 // In-memory fakes of the ports the operator's use cases depend on: a registry that keeps the
-// real store's rules (schemas on write, versions, global key ids), an audit log, seal keys.
+// real store's rules (schemas on write, versions, global key ids), an audit log, seal keys,
+// a usage plan.
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import type { OperatorActor } from '#app/admin-change.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
@@ -24,6 +25,7 @@ import {
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
 import type { SigningKey, SigningKeys } from '#ports/signer.ts';
+import type { UsageKey, UsageKeys } from '#ports/usage-keys.ts';
 
 type Schema<T> = {
   safeParse(
@@ -254,6 +256,25 @@ export class FakeSealKeys implements SealKeyProvisioner {
         publicJwk: this.platform.publicJwk,
       }),
     };
+  }
+}
+
+/** A usage plan in memory: keys by id with the agency they were issued to, and which are on the plan. */
+export class FakeUsageKeys implements UsageKeys {
+  readonly issued: { agency: string; key: UsageKey }[] = [];
+  readonly onPlan = new Set<string>();
+  async issue(agency: string): Promise<UsageKey> {
+    const n = this.issued.length + 1;
+    const key = { id: `uk-${n}`, value: `secret-value-${n}-0123456789abcdef` };
+    this.issued.push({ agency, key });
+    this.onPlan.add(key.id);
+    return key;
+  }
+  async list(agency: string): Promise<string[]> {
+    return this.issued.filter((i) => i.agency === agency && this.onPlan.has(i.key.id)).map((i) => i.key.id);
+  }
+  async withdraw(keyId: string): Promise<void> {
+    this.onPlan.delete(keyId);
   }
 }
 

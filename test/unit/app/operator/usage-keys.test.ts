@@ -4,31 +4,21 @@ import { issueUsageKey, UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { DEMO_AGENCIES } from '#dev/demo/catalog.ts';
 import { ConfigRecordExists, ConfigRecordNotFound } from '#ports/config-store.ts';
-import type { UsageKey, UsageKeys } from '#ports/usage-keys.ts';
-import { adminDeps, FakeSealKeys, InMemoryConfigStore, NOW, newKey, OPERATOR, testUscc } from './fakes.ts';
+import type { UsageKeys } from '#ports/usage-keys.ts';
+import {
+  adminDeps,
+  FakeSealKeys,
+  FakeUsageKeys,
+  InMemoryConfigStore,
+  NOW,
+  newKey,
+  OPERATOR,
+  testUscc,
+} from './fakes.ts';
 
 // Usage keys (the API keys of the stage's usage plan) in the operator's use cases, over a fake
 // plan: registration issues one and records its id, never its value; a refused registration
 // leaves no key on the plan; a new key replaces the old ones only once it is recorded.
-
-/** A usage plan in memory: keys by id with the agency they were issued to, and which are on the plan. */
-class FakeUsageKeys implements UsageKeys {
-  readonly issued: { agency: string; key: UsageKey }[] = [];
-  readonly onPlan = new Set<string>();
-  async issue(agency: string): Promise<UsageKey> {
-    const n = this.issued.length + 1;
-    const key = { id: `uk-${n}`, value: `secret-value-${n}-0123456789abcdef` };
-    this.issued.push({ agency, key });
-    this.onPlan.add(key.id);
-    return key;
-  }
-  async list(agency: string): Promise<string[]> {
-    return this.issued.filter((i) => i.agency === agency && this.onPlan.has(i.key.id)).map((i) => i.key.id);
-  }
-  async withdraw(keyId: string): Promise<void> {
-    this.onPlan.delete(keyId);
-  }
-}
 
 function setup(usageKeys: UsageKeys = new FakeUsageKeys()) {
   const config = new InMemoryConfigStore({ agencies: DEMO_AGENCIES });
