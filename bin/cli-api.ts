@@ -24,6 +24,8 @@ const DEFAULT_ENDPOINT = process.env.ELICENSE_ENDPOINT ?? 'http://127.0.0.1:3000
 interface KeyFile {
   algorithm: 'ecdsa-p256-sha256' | 'ed25519';
   jwk: JsonWebKey & { kid?: string };
+  /** The agency's usage key, where `bootstrap operator --usage-plan` wrote it. */
+  apiKey?: string;
 }
 
 export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: number) => void): void {
@@ -159,7 +161,7 @@ const KEY_HELP = 'agency key file (.elicense/agency-keys/<key id>.jwk.json)';
 const IDEMPOTENCY_HELP = 'Idempotency-Key header for POSTs (default: a random UUID)';
 const ENDPOINT_HELP = 'platform base URL (env ELICENSE_ENDPOINT)';
 const API_KEY_HELP =
-  "the agency's usage key, sent as x-api-key where the stage has a usage plan (env ELICENSE_API_KEY)";
+  "the agency's usage key, sent as x-api-key where the stage has a usage plan (env ELICENSE_API_KEY; else the key file's apiKey)";
 
 /** Sends one request signed with the key file's key, prints the answer, returns the exit code. */
 async function signedCall(
@@ -171,7 +173,7 @@ async function signedCall(
 ): Promise<number> {
   const keyFile = JSON.parse(await readFile(options.key, 'utf8')) as KeyFile;
   // Read here, not as the option's default, so that the help never prints the key.
-  const apiKey = options.apiKey ?? process.env.ELICENSE_API_KEY;
+  const apiKey = options.apiKey ?? process.env.ELICENSE_API_KEY ?? keyFile.apiKey;
   const client = createAgencyClient({
     endpoint: options.endpoint,
     keyId: keyFile.jwk.kid ?? '',

@@ -1,6 +1,7 @@
-// The CLI's signed commands with a usage key: --api-key or ELICENSE_API_KEY puts it in
-// x-api-key; without either no such header is sent.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// The CLI's signed commands with a usage key: --api-key, else ELICENSE_API_KEY, else the key
+// file's apiKey (as `bootstrap operator --usage-plan` writes it) puts it in x-api-key; without
+// any no such header is sent.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -28,9 +29,13 @@ afterEach(() => {
 
 /** Runs a signed `call` and returns the headers it sent. */
 async function sentHeaders(...extra: string[]): Promise<Headers> {
+  return sentHeadersWith(keyFile, ...extra);
+}
+
+async function sentHeadersWith(file: string, ...extra: string[]): Promise<Headers> {
   const seen: RequestInit[] = [];
   const code = await runCli(
-    ['call', 'GET', '/agencies', '--key', keyFile, '--endpoint', 'http://platform.test', ...extra],
+    ['call', 'GET', '/agencies', '--key', file, '--endpoint', 'http://platform.test', ...extra],
     {
       out: () => {},
       err: () => {},
@@ -66,5 +71,18 @@ describe('elicense call with a usage key', () => {
   it('sends no x-api-key without either', async () => {
     delete process.env.ELICENSE_API_KEY;
     expect((await sentHeaders()).has('x-api-key')).toBe(false);
+  });
+
+  it('takes the key file’s apiKey when neither option nor ELICENSE_API_KEY is given', async () => {
+    delete process.env.ELICENSE_API_KEY;
+    const withApiKey = join(dir, 'with-api-key.jwk.json');
+    const content = JSON.parse(await readFile(keyFile, 'utf8'));
+    await writeFile(withApiKey, JSON.stringify({ ...content, apiKey: 'key-from-file-0123456789' }));
+    expect((await sentHeadersWith(withApiKey)).get('x-api-key')).toBe('key-from-file-0123456789');
+    process.env.ELICENSE_API_KEY = 'key-from-env-0123456789';
+    expect((await sentHeadersWith(withApiKey)).get('x-api-key')).toBe('key-from-env-0123456789');
+    expect(
+      (await sentHeadersWith(withApiKey, '--api-key', 'key-from-option-0123456789')).get('x-api-key'),
+    ).toBe('key-from-option-0123456789');
   });
 });
