@@ -199,7 +199,7 @@ export function createHolderClient(options: HolderClientOptions): HolderClient {
   const fetcher = options.fetch ?? globalThis.fetch;
   const call = async <T>(method: 'GET' | 'POST', path: string, json?: unknown): Promise<T> => {
     const token = typeof options.token === 'string' ? options.token : await options.token();
-    const response = await fetcher(new URL(path, options.endpoint), {
+    const response = await fetcher(underEndpoint(options.endpoint, path), {
       method,
       headers: {
         authorization: `Bearer ${token}`,
@@ -243,8 +243,17 @@ export async function resolvePresentation(
 ): Promise<ResolvedPresentation> {
   const url = reference.includes('/')
     ? new URL(reference)
-    : new URL(`/presentations/${encodeURIComponent(reference)}`, endpoint);
+    : underEndpoint(endpoint, `/presentations/${encodeURIComponent(reference)}`);
   return answerOf<ResolvedPresentation>(await fetcher(url));
+}
+
+/**
+ * `path` under the endpoint, keeping the endpoint's own path: `new URL('/holder/me', …/prod)`
+ * would drop the `/prod` of an API Gateway stage URL.
+ */
+function underEndpoint(endpoint: string | URL, path: string): URL {
+  const base = new URL(endpoint);
+  return new URL(`${base.pathname.replace(/\/+$/, '')}${path}`, base);
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

@@ -3,7 +3,7 @@
 // or its problem+json as a PlatformProblemError.
 
 import { describe, expect, test } from 'vitest';
-import { createHolderClient, PlatformProblemError } from '../../../sdk/holder.ts';
+import { createHolderClient, PlatformProblemError, resolvePresentation } from '../../../sdk/holder.ts';
 
 const ENDPOINT = 'http://127.0.0.1:3000';
 const ID = '0b9f3c1e-6a52-4f0e-9d3b-2c7e8f1a4b5d';
@@ -147,5 +147,26 @@ describe('holder account and proofing', () => {
     await client.me();
     await client.applications();
     expect(sent.map((s) => s.headers.authorization)).toEqual(['Bearer token-1', 'Bearer token-2']);
+  });
+});
+
+describe('an endpoint with a path of its own', () => {
+  test('keeps it: an API Gateway stage URL such as …/prod', async () => {
+    const sent: Sent[] = [];
+    const client = createHolderClient({
+      endpoint: 'https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod/',
+      token: 't',
+      fetch: recordingFetch(sent),
+    });
+    await client.me();
+    await resolvePresentation(
+      'https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod',
+      'ref-1',
+      recordingFetch(sent),
+    );
+    expect(sent.map((s) => s.url)).toEqual([
+      'https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod/holder/me',
+      'https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod/presentations/ref-1',
+    ]);
   });
 });
