@@ -43,10 +43,15 @@ export async function startLocalSealer(log: (line: string) => void): Promise<Loc
           run().catch((error: unknown) => log(`audit sealing failed: ${(error as Error).message}`));
         }, intervalSeconds * 1000);
   timer?.unref();
+  if (intervalSeconds > 0) {
+    // One run at start: a platform restarted on old data catches up with what arrived while it
+    // was stopped (and /health stops reporting that lag) without waiting a whole interval.
+    run().catch((error: unknown) => log(`audit sealing failed: ${(error as Error).message}`));
+  }
   log(
     intervalSeconds === 0
       ? 'audit sealer: on demand only'
-      : `audit sealer: every ${intervalSeconds} s, first run in ${intervalSeconds} s`,
+      : `audit sealer: now, then every ${intervalSeconds} s`,
   );
   return {
     sealNow: run,
