@@ -1,14 +1,20 @@
 // `elicense bootstrap operator`: registers the first operator agency of a fresh stage, writing
 // its config and audit tables directly with the caller's AWS credentials (see cli-stage.ts) —
 // the one registration no signed API call can make, since none can be signed before it.
+// With `--usage-plan`, the operator also gets its API Gateway usage key on the stage's plan, as
+// registration gives every other agency its key: on a metered stage no agency route answers
+// without one, and no signed call could ask for the first.
 // Exit codes: 0 registered, 1 refused (an operator exists, the USCC or key id is taken),
-// 2 usage error or unusable input, 3 storage unreachable (the write may or may not have landed).
+// 2 usage error or unusable input (or no such usage plan), 3 storage or API Gateway unreachable
+// (after the key was issued, the write may or may not have landed).
 
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Command, Option } from 'commander';
+import { ApiGatewayUsageKeys, UsagePlanNotFound } from '#adapters/aws/api-gateway-usage-keys.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { physicalTableName } from '#adapters/aws/tables.ts';
 import {
@@ -23,6 +29,7 @@ import {
   ConfigVersionConflict,
   RegistryAlreadyBootstrapped,
 } from '#ports/config-store.ts';
+import type { UsageKey, UsageKeys } from '#ports/usage-keys.ts';
 import { addStageOptions, resolveStage, type StageOptions, sdkClientConfig } from './cli-stage.ts';
 
 const EXIT_REFUSED = 1;
@@ -45,6 +52,20 @@ interface OperatorOptions extends StageOptions {
   publicKey?: string;
   generateKey?: string;
   algorithm: Algorithm;
+  /** The usage plan's name; `true` (the flag alone) for the stack's `elicense-<stage>-agencies`. */
+  usagePlan?: string | true;
+}
+
+/** The name the stack gives a stage's agency usage plan (lib/stateless-stack.ts). */
+const stackUsagePlanName = (stage: string) => `elicense-${stage}-agencies`;
+
+/** The usage key could not be made, so nothing was registered. */
+class UsageKeyNotIssued extends Error {
+  constructor(plan: string, cause: unknown) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`could not issue the usage key on plan ${plan}: ${reason}`, { cause });
+    this.name = 'UsageKeyNotIssued';
+  }
 }
 
 export function addBootstrapCommands(
@@ -76,6 +97,10 @@ export function addBootstrapCommands(
       new Option('--algorithm <alg>', 'algorithm of a generated key')
         .choices(ALGORITHMS)
         .default(ALGORITHMS[0]),
+    )
+    .option(
+      '--usage-plan [name]',
+      "also issue the operator's API Gateway usage key (x-api-key) on this usage plan of the stage, needed where the stage has agencyUsagePlan; the flag alone names the stack's plan, elicense-<stage>-agencies. Its value is printed once (and written to the --generate-key file as apiKey)",
     );
   addStageOptions(operator, 'config and audit tables to write').action(async (options: OperatorOptions) => {
     setExitCode(await bootstrapOperatorCommand(io, options));
@@ -92,8 +117,16 @@ async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOption
   }
   const resolved = await resolveStage(options);
   if (resolved instanceof Error) return fail(EXIT_USAGE, resolved.message);
+  if (options.usagePlan !== undefined && resolved.local) {
+    return fail(
+      EXIT_USAGE,
+      'the local platform has no API Gateway: it issues no usage keys (drop --usage-plan)',
+    );
+  }
+  const usagePlan = options.usagePlan === true ? stackUsagePlanName(resolved.stage) : options.usagePlan;
 
   let publicJwk: unknown;
+  let keyFileContent: Record<string, unknown> | undefined;
   if (options.publicKey !== undefined) {
     const text = await readFile(options.publicKey, 'utf8').catch((error: Error) => error);
     if (text instanceof Error) return fail(EXIT_USAGE, `cannot read ${options.publicKey}: ${text.message}`);
@@ -107,7 +140,7 @@ async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOption
     if (written instanceof Error) {
       return fail(EXIT_USAGE, `cannot write the key file ${options.generateKey}: ${written.message}`);
     }
-    publicJwk = written;
+    ({ publicJwk, content: keyFileContent } = written);
   }
   // A generated key nobody is registered with is of no use: removed when the write is refused.
   const discardKeyFile = async () => {
@@ -115,6 +148,24 @@ async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOption
   };
 
   const client = new DynamoDBClient(sdkClientConfig(resolved.env, 'DYNAMODB'));
+  const apiGateway =
+    usagePlan === undefined ? undefined : new APIGatewayClient(sdkClientConfig(resolved.env, 'API_GATEWAY'));
+  // The key issued, kept here to name it if the registry's answer never comes.
+  let issued: UsageKey | undefined;
+  const usageKeys: UsageKeys | undefined =
+    apiGateway && usagePlan !== undefined
+      ? issuingOnce(
+          new ApiGatewayUsageKeys({
+            client: apiGateway,
+            stage: resolved.stage,
+            usagePlan: { name: usagePlan },
+          }),
+          usagePlan,
+          (key) => {
+            issued = key;
+          },
+        )
+      : undefined;
   try {
     const config = new DynamoConfigStore(
       DynamoDBDocumentClient.from(client),
@@ -134,8 +185,20 @@ async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOption
         stage: resolved.stage,
         now: () => new Date(),
         newEventId: () => `bootstrap-${randomUUID()}`,
+        ...(usageKeys ? { usageKeys } : {}),
       },
     );
+    if (saved.usageKey && options.generateKey !== undefined && keyFileContent) {
+      const content = { ...keyFileContent, apiKey: saved.usageKey.value };
+      const rewritten = await writeFile(options.generateKey, `${JSON.stringify(content, null, 2)}\n`, {
+        mode: 0o600,
+      }).catch((error: Error) => error);
+      if (rewritten instanceof Error) {
+        io.err(
+          `elicense: registered, but could not add the usage key to ${options.generateKey}: ${rewritten.message}\n`,
+        );
+      }
+    }
     const [key] = saved.value.apiKeys;
     io.out(
       `${JSON.stringify(
@@ -147,6 +210,8 @@ async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOption
           keyId: key?.keyId,
           algorithm: key?.algorithm,
           ...(options.generateKey === undefined ? {} : { keyFile: options.generateKey }),
+          // The value is shown this once: API Gateway keeps it, the registry and the audit log do not.
+          ...(saved.usageKey ? { usagePlan, usageKey: saved.usageKey } : {}),
         },
         null,
         2,
@@ -154,6 +219,11 @@ async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOption
     );
     return 0;
   } catch (error) {
+    if (error instanceof UsageKeyNotIssued) {
+      await discardKeyFile();
+      const code = error.cause instanceof UsagePlanNotFound ? EXIT_USAGE : EXIT_UNREACHABLE;
+      return fail(code, `${error.message}; nothing registered`);
+    }
     if (error instanceof OperatorBootstrapInvalid || error instanceof ConfigRecordInvalid) {
       await discardKeyFile();
       return fail(EXIT_USAGE, error.message);
@@ -169,22 +239,47 @@ async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOption
       await discardKeyFile();
       return fail(EXIT_REFUSED, `refused, nothing changed: ${error.message}`);
     }
-    const kept = options.generateKey === undefined ? '' : ` (the key file ${options.generateKey} is kept)`;
+    const keptFile =
+      options.generateKey === undefined ? '' : ` (the key file ${options.generateKey} is kept)`;
+    const keptKey = issued
+      ? `; the usage key ${issued.id} stays on plan ${usagePlan} (its value: \`aws apigateway get-api-key --api-key ${issued.id} --include-value\`)`
+      : '';
+    const kept = `${keptFile}${keptKey}`;
     return fail(
       EXIT_UNREACHABLE,
       `could not write the registry; check with \`elicense call GET /agencies\` whether it landed${kept}: ${(error as Error).name}: ${(error as Error).message}`,
     );
   } finally {
     client.destroy();
+    apiGateway?.destroy();
   }
+}
+
+/** The plan's keys, reporting the key issued and telling a failed issue from a failed write. */
+function issuingOnce(keys: UsageKeys, plan: string, onIssued: (key: UsageKey) => void): UsageKeys {
+  return {
+    issue: async (agency) => {
+      const key = await keys.issue(agency).catch((error: unknown) => {
+        throw new UsageKeyNotIssued(plan, error);
+      });
+      if (key) onIssued(key);
+      return key;
+    },
+    list: (agency) => keys.list(agency),
+    withdraw: (keyId) => keys.withdraw(keyId),
+  };
 }
 
 /**
  * Generates the operator's key pair and writes the private half in the key-file format of
  * `npm start` (`{agency, name, algorithm, jwk}`, mode 0600), refusing to overwrite a file;
- * resolves to the public JWK. Written before the registry, so a registered key always has its file.
+ * resolves to the public JWK and what the file holds. Written before the registry, so a
+ * registered key always has its file.
  */
-async function writeKeyFile(file: string, options: OperatorOptions): Promise<Record<string, unknown>> {
+async function writeKeyFile(
+  file: string,
+  options: OperatorOptions,
+): Promise<{ publicJwk: Record<string, unknown>; content: Record<string, unknown> }> {
   const pair =
     options.algorithm === 'ed25519'
       ? generateKeyPairSync('ed25519')
@@ -193,5 +288,5 @@ async function writeKeyFile(file: string, options: OperatorOptions): Promise<Rec
   const content = { agency: options.uscc, name: options.name, algorithm: options.algorithm, jwk };
   await writeFile(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   await chmod(file, 0o600);
-  return pair.publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
+  return { publicJwk: pair.publicKey.export({ format: 'jwk' }) as Record<string, unknown>, content };
 }

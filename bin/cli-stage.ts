@@ -45,7 +45,7 @@ export async function resolveStage(options: StageOptions): Promise<ResolvedStage
   return { stage: local.stage, env: local.env, local };
 }
 
-type Service = 'DYNAMODB' | 'S3' | 'KMS';
+type Service = 'DYNAMODB' | 'S3' | 'KMS' | 'API_GATEWAY';
 
 /** SDK client settings of one service; a local platform's settings override the process environment's. */
 export function sdkClientConfig(env: Record<string, string>, service: Service) {

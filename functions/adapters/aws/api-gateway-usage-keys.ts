@@ -9,6 +9,14 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import type { UsageKey, UsageKeys } from '#ports/usage-keys.ts';
 
+/** No usage plan, or more than one, has the name the stage's plan was given by. */
+export class UsagePlanNotFound extends Error {
+  constructor(name: string, found: number) {
+    super(`expected one usage plan named ${name}, found ${found}`);
+    this.name = 'UsagePlanNotFound';
+  }
+}
+
 export interface ApiGatewayUsageKeysOptions {
   client: APIGatewayClient;
   stage: string;
@@ -97,7 +105,7 @@ export class ApiGatewayUsageKeys implements UsageKeys {
       for (const plan of page.items ?? []) if (plan.name === name && plan.id) ids.push(plan.id);
     }
     if (ids.length !== 1) {
-      throw new Error(`expected one usage plan named ${name}, found ${ids.length}`);
+      throw new UsagePlanNotFound(name, ids.length);
     }
     return ids[0]!;
   }
