@@ -46,7 +46,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
           ...(options.nonce ? { nonce: options.nonce } : {}),
         };
         const response = await send(io, () =>
-          (io.fetch ?? fetch)(new URL('/verify', options.endpoint), {
+          (io.fetch ?? fetch)(underEndpoint(options.endpoint, '/verify'), {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(body),
@@ -203,7 +203,7 @@ async function holderCall(
   json: unknown,
 ): Promise<number> {
   const response = await send(io, () =>
-    (io.fetch ?? fetch)(new URL(path, endpoint), {
+    (io.fetch ?? fetch)(underEndpoint(endpoint, path), {
       method: method.toUpperCase(),
       headers: {
         authorization: `Bearer ${token}`,
@@ -215,6 +215,12 @@ async function holderCall(
   if (!response) return EXIT_UNREACHABLE;
   await printBody(io, response);
   return response.ok ? 0 : 1;
+}
+
+/** `path` under the endpoint, keeping its own path (an API Gateway stage URL ends in `/<stage>`). */
+function underEndpoint(endpoint: string, path: string): URL {
+  const base = new URL(endpoint);
+  return new URL(`${base.pathname.replace(/\/+$/, '')}${path}`, base);
 }
 
 async function valueOrFile(value: string): Promise<string> {

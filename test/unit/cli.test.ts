@@ -118,6 +118,23 @@ describe('elicense call', () => {
     expect(JSON.parse(out)).toEqual({ licenses: [] });
   });
 
+  it('keeps the path of an endpoint such as an API Gateway stage URL', async () => {
+    const seen: string[] = [];
+    const code = await runCli(
+      ['call', 'GET', '/holder/me', '--token', 't', '--endpoint', 'https://api.test/prod'],
+      {
+        out: () => {},
+        err: () => {},
+        fetch: async (url) => {
+          seen.push(String(url));
+          return Response.json({});
+        },
+      },
+    );
+    expect(code).toBe(0);
+    expect(seen).toEqual(['https://api.test/prod/holder/me']);
+  });
+
   it('is a usage error without an agency key or a holder token', async () => {
     const saved = process.env.ELICENSE_HOLDER_TOKEN;
     delete process.env.ELICENSE_HOLDER_TOKEN;
