@@ -34,6 +34,7 @@ import {
 } from '#http/schemas/issuer.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
 import { documents, dynamodb, s3 } from './aws-clients.ts';
+import { dataDomainOf } from './data-domains.ts';
 import { bucket, environment, table } from './environment.ts';
 import { issuerApplicationRoutes } from './issuer/applications.ts';
 import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
@@ -46,7 +47,6 @@ import { logger, withPowertools } from './observability.ts';
 // remembered in the idempotency table.
 const config = new DynamoConfigStore(documents, table('config'));
 const shards = shardsFromTableBindings(process.env);
-const domains = new Map<string, Promise<string>>();
 const licenses = new DynamoDbLicenseRepository({
   client: documents,
   // The repository also counts grant uses, which this group never does: it is not given the
@@ -56,19 +56,7 @@ const licenses = new DynamoDbLicenseRepository({
     shards,
   ),
   shards,
-  domainOf: (typeCode) => {
-    // A type's data domain never changes once registered.
-    let domain = domains.get(typeCode);
-    if (domain === undefined) {
-      domain = config.getLicenseType(typeCode).then((type) => {
-        if (type === undefined) throw new Error(`no license type ${typeCode} is registered`);
-        return type.value.dataDomain;
-      });
-      domain.catch(() => domains.delete(typeCode));
-      domains.set(typeCode, domain);
-    }
-    return domain;
-  },
+  domainOf: dataDomainOf(config),
 });
 const cipher = await fieldCipher();
 const statusLists = new DynamoDbStatusListStore({

@@ -6,7 +6,6 @@ import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
 import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
 import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
-import { LicenseTypeNotFound } from '#app/retrieval-errors.ts';
 import { DEFAULT_MAX_ANNOTATION_SECONDS, retrieveLicense } from '#app/retrieve-license.ts';
 import { type AuthenticatedAgency, authenticatedAgency } from '#http/agency-auth.ts';
 import { parseJsonBody } from '#http/request.ts';
@@ -15,6 +14,7 @@ import { createRouter } from '#http/router.ts';
 import { RetrievalRequestSchema } from '#http/schemas/retrieval.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
 import { documents, s3 } from './aws-clients.ts';
+import { dataDomainOf } from './data-domains.ts';
 import { bucket, environment, shardsPerDomain, table } from './environment.ts';
 import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
 import { logger, withPowertools } from './observability.ts';
@@ -35,24 +35,11 @@ const tables = stageTablesFromEnvironment(
   },
   shards,
 );
-const dataDomains = new Map<string, Promise<string>>();
 const licenses = new DynamoDbLicenseRepository({
   client: documents,
   tables,
   shards,
-  domainOf(typeCode) {
-    let domain = dataDomains.get(typeCode);
-    if (domain === undefined) {
-      domain = config.getLicenseType(typeCode).then((type) => {
-        if (type === undefined) throw new LicenseTypeNotFound(typeCode);
-        return type.value.dataDomain;
-      });
-      // A type not registered yet may be registered later: forget the failure.
-      domain.catch(() => dataDomains.delete(typeCode));
-      dataDomains.set(typeCode, domain);
-    }
-    return domain;
-  },
+  domainOf: dataDomainOf(config),
 });
 const grants = new DynamoGrantStore(documents, tables.grants, { auditTable: tables.audit });
 const audit = new DynamoAuditLogWriter(documents, tables.audit);

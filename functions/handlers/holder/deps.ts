@@ -8,9 +8,9 @@ import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
 import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
 import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
-import { LicenseTypeNotFound } from '#app/retrieval-errors.ts';
 import { HttpProblem } from '#http/problem.ts';
 import { documents, s3 } from '../aws-clients.ts';
+import { dataDomainOf } from '../data-domains.ts';
 import { bucket, shardsPerDomain, table } from '../environment.ts';
 import { blindIndexer, fieldCipher } from '../key-material.ts';
 import { holderStore } from './identity-store.ts';
@@ -30,23 +30,11 @@ const tables = stageTablesFromEnvironment(
   },
   shards,
 );
-const dataDomains = new Map<string, Promise<string>>();
 export const licenses = new DynamoDbLicenseRepository({
   client: documents,
   tables,
   shards,
-  domainOf(typeCode) {
-    let domain = dataDomains.get(typeCode);
-    if (domain === undefined) {
-      domain = config.getLicenseType(typeCode).then((type) => {
-        if (type === undefined) throw new LicenseTypeNotFound(typeCode);
-        return type.value.dataDomain;
-      });
-      domain.catch(() => dataDomains.delete(typeCode));
-      dataDomains.set(typeCode, domain);
-    }
-    return domain;
-  },
+  domainOf: dataDomainOf(config),
 });
 export const grants = new DynamoGrantStore(documents, tables.grants, { auditTable: tables.audit });
 export const audit = new DynamoAuditLogWriter(documents, tables.audit);
