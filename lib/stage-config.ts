@@ -124,6 +124,25 @@ export const StageConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * How holders prove who they are on this stage (the development-only provider never runs on
+     * AWS). `faceMatch`: Amazon Rekognition CompareFaces of a live selfie against the registered
+     * ID photo at `reference-photos/<blind index>` in the given bucket (SSE-S3, or give the
+     * role decrypt on its key), at least `similarityThreshold` % alike. Without it no provider
+     * is enabled and holders cannot be proofed.
+     */
+    holderProofing: z
+      .object({
+        faceMatch: z
+          .object({
+            referencePhotoBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+            similarityThreshold: z.number().min(80).max(100).default(90),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
     /** Default Object Lock retention of every object in the audit-archive bucket. */
     auditArchiveLock: z
       .object({ mode: z.enum(['COMPLIANCE', 'GOVERNANCE']), days: z.number().int().min(1).max(36_500) })

@@ -207,6 +207,9 @@ export class StatelessStack extends Stack {
       holder.function.addEnvironment('ELICENSE_DOCUMENTS_KEY_ID', data.dataKey.keyArn);
       holder.function.addEnvironment('ELICENSE_HOLDER_ISSUER', data.holderTokens.issuer);
       holder.function.addEnvironment('ELICENSE_HOLDER_AUDIENCE', data.holderTokens.audience);
+      const faceMatch = config.holderProofing.faceMatch;
+      if (faceMatch)
+        holder.bindFaceMatchProofing(faceMatch.referencePhotoBucket, faceMatch.similarityThreshold);
     }
 
     // The audit sealer: every minute it seals settled audit events into signed, hash-chained

@@ -243,6 +243,39 @@ export class ApiFunction extends Construct {
     return this;
   }
 
+  /**
+   * Identity proofing by face match (holder group): Amazon Rekognition CompareFaces, and reading
+   * the registered ID photos under `reference-photos/` of the given bucket.
+   */
+  bindFaceMatchProofing(referencePhotoBucket: string, similarityThreshold: number): this {
+    const stack = Stack.of(this);
+    this.function.addEnvironment('ELICENSE_PROOFING_PROVIDERS', 'rekognition-compare-faces');
+    this.function.addEnvironment('ELICENSE_REFERENCE_PHOTO_BUCKET', referencePhotoBucket);
+    this.function.addEnvironment('ELICENSE_FACE_SIMILARITY_THRESHOLD', String(similarityThreshold));
+    this.role.addToPolicy(new PolicyStatement({ actions: ['rekognition:CompareFaces'], resources: ['*'] }));
+    const photos = stack.formatArn({
+      service: 's3',
+      region: '',
+      account: '',
+      resource: referencePhotoBucket,
+      resourceName: 'reference-photos/*',
+    });
+    this.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [photos] }));
+    Validations.of(this.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'rekognition:CompareFaces defines no resource types: it can only be granted on *. It compares two images the function sends and touches no stored data.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:s3:::${referencePhotoBucket}/reference-photos/*]`,
+        reason:
+          'Registered ID photos only, one object per holder identity (keyed by its blind index), read-only.',
+      },
+    );
+    return this;
+  }
+
   /** kms:Sign with agency seal keys only (tagged `elicense-role=seal`), never the platform key. */
   bindSealSigning(): this {
     const stack = Stack.of(this);

@@ -21,6 +21,8 @@ const stages = {
     // Made once after the first deploy (README, Deploying, step 3); without it the functions
     // that look holders up refuse to start, by design.
     blindIndexKeyBlob: Buffer.from('a KMS ciphertext of the blind-index key').toString('base64'),
+    // The holder function's face-match provider starts with its bucket and threshold.
+    holderProofing: { faceMatch: { referencePhotoBucket: 'gov-id-photos', similarityThreshold: 92 } },
     // The operator function then also starts with the usage plan's name (usage keys on AWS).
     agencyUsagePlan: { enabled: true },
   },

@@ -22,6 +22,7 @@ const stages = {
     cloudHsmKeyStoreId: 'cks-1234567890abcdef0',
     provisionedConcurrency: { public: 5, issuer: 2 },
     auditArchiveLock: { mode: 'GOVERNANCE', days: 30 },
+    holderProofing: { faceMatch: { referencePhotoBucket: 'gov-id-photos-full', similarityThreshold: 95 } },
   },
   private: {
     region: 'eu-central-1',
@@ -118,6 +119,26 @@ describe('a stage with every option (custom domain, CloudFront, Cognito, CloudHS
         }),
       },
     });
+  });
+
+  it('lets holders prove who they are by face match: Rekognition, and the registered photos read-only', () => {
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'elicense full: holder routes',
+      Environment: {
+        Variables: Match.objectLike({
+          ELICENSE_PROOFING_PROVIDERS: 'rekognition-compare-faces',
+          ELICENSE_REFERENCE_PHOTO_BUCKET: 'gov-id-photos-full',
+          ELICENSE_FACE_SIMILARITY_THRESHOLD: '95',
+        }),
+      },
+    });
+    const holderPolicy = Object.entries(api.findResources('AWS::IAM::Policy')).find(([id]) =>
+      id.startsWith('HolderFunction'),
+    )?.[1];
+    const statements = JSON.stringify(holderPolicy);
+    expect(statements).toContain('"rekognition:CompareFaces"');
+    expect(statements).toContain(':s3:::gov-id-photos-full/reference-photos/*');
+    expect(statements).not.toMatch(/gov-id-photos-full[^"]*"[^}]*s3:PutObject/);
   });
 
   it('uses the stage’s Object Lock mode and retention for the audit archive', () => {
@@ -245,6 +266,11 @@ describe('refused stage options', () => {
       /stages\.full\.customDomain\.certificateArn: an ACM certificate ARN/,
     ],
     [{ cloudHsmKeyStoreId: 'hsm-1' }, 'full', /stages\.full\.cloudHsmKeyStoreId: a custom key store id/],
+    [
+      { holderProofing: { faceMatch: { referencePhotoBucket: 'photos', similarityThreshold: 50 } } },
+      'full',
+      /stages\.full\.holderProofing\.faceMatch\.similarityThreshold/,
+    ],
     [
       { provisionedConcurrency: { operator: 6 } },
       'full',
