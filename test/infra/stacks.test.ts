@@ -351,6 +351,15 @@ describe('the CDK app', () => {
     api.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'health' });
     api.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', OperationName: 'getHealth' });
   });
+
+  it('has no development OIDC issuer: holders sign in with the stage’s identity provider only', () => {
+    const paths = Object.values(api.findResources('AWS::ApiGateway::Resource')).map(
+      (r) => (r.Properties as { PathPart: string }).PathPart,
+    );
+    expect(paths).toContain('holder');
+    expect(paths).not.toContain('dev-oidc');
+    expect(JSON.stringify(api.toJSON())).not.toContain('dev-oidc');
+  });
 });
 
 describe('stage configuration', () => {
