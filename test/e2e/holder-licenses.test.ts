@@ -261,8 +261,13 @@ describe('who may call the holder routes', () => {
   it('an account without a proofed identity is refused with 403 identity-not-proofed', async () => {
     const unproofed = createHolderClient({ endpoint, token: await mintHolderToken({ sub: randomUUID() }) });
 
-    for (const call of [unproofed.licenses(), unproofed.grants(), unproofed.accessHistory()]) {
-      expect(await problemOf(call)).toMatchObject({
+    // One call at a time: a promise made before the previous one is awaited could reject unheard.
+    for (const call of [
+      () => unproofed.licenses(),
+      () => unproofed.grants(),
+      () => unproofed.accessHistory(),
+    ]) {
+      expect(await problemOf(call())).toMatchObject({
         status: 403,
         type: 'urn:elicense:problem:identity-not-proofed',
       });
