@@ -1,5 +1,6 @@
 import { UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import {
+  ApplicationKeyReused,
   AttachmentsTooLarge,
   EmptyResponse,
   NotTheApplicant,
@@ -124,6 +125,7 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [ApplicationNoteRequired, 'validation-failed'],
   [LicenseIdRequired, 'validation-failed'],
   [NotTheApplicant, 'forbidden'],
+  [ApplicationKeyReused, 'idempotency-key-reused'],
   [TooManyAttachments, 'validation-failed'],
   [EmptyResponse, 'validation-failed'],
   [AttachmentsTooLarge, 'payload-too-large'],

@@ -31,6 +31,11 @@ export interface StoredApplication {
 /** A step as stored: its note, when it has one, sealed. */
 export interface StoredStep extends Omit<ApplicationStep, 'note'> {
   sealedNote?: Uint8Array;
+  /**
+   * On the first step of an application made with an Idempotency-Key: the digest of that request,
+   * which tells a retry (the same request) from another request under the same key.
+   */
+  requestDigest?: string;
 }
 
 /** What listings show: no content, no notes. */

@@ -341,3 +341,41 @@ describe('refusals', () => {
     expect(unchanged).toMatchObject({ state: 'submitted', version: 1 });
   });
 });
+
+describe('applying with an Idempotency-Key', () => {
+  const post = (who: Applicant, key: string, body: unknown) =>
+    fetch(`${base}/holder/applications`, {
+      method: 'POST',
+      headers: { ...who.headers, 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
+
+  it('answers a retry with the application the first request made; another request under the key is 422', async () => {
+    const holder = await newApplicant();
+    const key = randomUUID();
+    const body = { typeCode: DEMO_TYPE_CODE.residentIdentityCard, data: idCardData(holder) };
+    const first = await post(holder, key, body);
+    expect(first.status, await first.clone().text()).toBe(201);
+    const retry = await post(holder, key, body);
+    expect(retry.status).toBe(201);
+    const [made, again] = [(await first.json()) as ApplicationBody, (await retry.json()) as ApplicationBody];
+    expect(again.id).toBe(made.id);
+    expect(again.history).toEqual(made.history);
+
+    const mine = await asHolder(holder, 'GET', '/holder/applications');
+    expect((mine.body.applications as { id: string }[]).filter((a) => a.id === made.id)).toHaveLength(1);
+    expect(mine.body.applications as unknown[]).toHaveLength(1);
+
+    const other = await post(holder, key, { ...body, data: idCardData(holder, { 住址: '另一个地址' }) });
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as { type: string }).type).toBe(
+      'urn:elicense:problem:idempotency-key-reused',
+    );
+    expect(
+      ((await asHolder(holder, 'GET', '/holder/applications')).body.applications as unknown[]).length,
+    ).toBe(1);
+
+    const malformed = await post(holder, 'has spaces in it', body);
+    expect(malformed.status).toBe(400);
+  });
+});

@@ -86,6 +86,10 @@ const stepItemSchema = z.object({
   attachments: z.array(z.string()).optional(),
   dataChanged: z.boolean().optional(),
   sealedNote: bytes.optional(),
+  requestDigest: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .optional(),
 });
 
 export class DynamoApplicationStore implements ApplicationStore {

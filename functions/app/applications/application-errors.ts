@@ -9,6 +9,17 @@ export class NotTheApplicant extends Error {
   }
 }
 
+/** An Idempotency-Key the account already used for another application request. */
+export class ApplicationKeyReused extends Error {
+  readonly code = 'APPLICATION_KEY_REUSED';
+  constructor() {
+    super(
+      'this Idempotency-Key was used with another application request: use a new key for a new application',
+    );
+    this.name = 'ApplicationKeyReused';
+  }
+}
+
 /** More attachments than a request or an application may carry. */
 export class TooManyAttachments extends Error {
   readonly code = 'TOO_MANY_ATTACHMENTS';

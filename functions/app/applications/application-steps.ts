@@ -212,7 +212,8 @@ export async function applicationView(
     }),
   );
   const steps = await Promise.all(
-    history.map(async ({ sealedNote, ...step }): Promise<HistoryView> => {
+    // The request digest of a keyed submission is the store's business, not the reader's.
+    history.map(async ({ sealedNote, requestDigest: _digest, ...step }): Promise<HistoryView> => {
       if (sealedNote === undefined) return step;
       return { ...step, note: await openNote(deps.cipher, application.id, step.seq, sealedNote) };
     }),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type Application,
   advanceApplication,
@@ -6,6 +6,7 @@ import {
   submitApplication as startApplication,
 } from '#core/applications/application.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
+import { ConcurrentModification } from '#core/storage-errors.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
 import { LicenseDataInvalid } from '../issuer-errors.ts';
@@ -16,7 +17,7 @@ import {
   openApplicationContent,
   sealApplicationContent,
 } from './application-content.ts';
-import { EmptyResponse, NotTheApplicant } from './application-errors.ts';
+import { ApplicationKeyReused, EmptyResponse, NotTheApplicant } from './application-errors.ts';
 import {
   type ApplicationDeps,
   type ApplicationView,
@@ -55,7 +56,19 @@ export async function applyForLicense(
   account: string,
   request: ApplyRequest,
   deps: HolderApplicationDeps,
+  options: { idempotencyKey?: string } = {},
 ): Promise<ApplicationView> {
+  // With an Idempotency-Key the application's id follows from the account and the key, so a
+  // retry (a phone that lost the answer) finds the application the first request made instead
+  // of making a second one. No response is kept anywhere: the retry reads the application back.
+  const keyed =
+    options.idempotencyKey === undefined
+      ? undefined
+      : keyedApplication(account, options.idempotencyKey, request);
+  if (keyed) {
+    const made = await madeBefore(account, keyed, deps);
+    if (made) return made;
+  }
   const binding = await requireBinding(deps.identities, account);
   const now = deps.now();
   const type = await typeOf(deps, request.typeCode);
@@ -75,7 +88,7 @@ export async function applyForLicense(
     );
   }
   const content = checkApplied(type, request.data, request.validity, binding.code, now);
-  const id = (deps.newId ?? randomUUID)();
+  const id = keyed?.id ?? (deps.newId ?? randomUUID)();
   const time = now.toISOString();
   const attachments = await storeAttachments(deps, [], request.attachments ?? [], 1, time);
   try {
@@ -94,9 +107,10 @@ export async function applyForLicense(
       sealedContent: await sealApplicationContent(deps.cipher, id, content),
       attachments,
     };
+    const first = await storedStep(deps, id, step);
     await deps.applications.create({
       next,
-      step: await storedStep(deps, id, step),
+      step: keyed ? { ...first, requestDigest: keyed.digest } : first,
       auditEvent: applicationEvent(deps, step.actor, 'application.submitted', time, application, {
         attachments: attachments.length,
       }),
@@ -104,8 +118,59 @@ export async function applyForLicense(
     return await applicationView(deps, next, [await storedStep(deps, id, step)]);
   } catch (error) {
     await discardAttachments(deps, attachments);
+    // Two copies of one keyed request at once: the one that lost the create answers with the
+    // application the other made.
+    if (keyed && error instanceof ConcurrentModification) {
+      const made = await madeBefore(account, keyed, deps);
+      if (made) return made;
+    }
     throw error;
   }
+}
+
+interface KeyedApplication {
+  id: string;
+  digest: string;
+}
+
+/**
+ * The id of the application an account makes with an Idempotency-Key (a UUID from SHA-256 of
+ * account and key, version nibble 8: RFC 9562's custom layout), and the digest of the request.
+ */
+function keyedApplication(account: string, key: string, request: ApplyRequest): KeyedApplication {
+  const hash = createHash('sha256').update(`elicense:application\n${account}\n${key}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x80;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // Attachments by their own digests: the same request, without hashing megabytes twice over.
+  const { attachments, ...rest } = request;
+  const described = {
+    ...rest,
+    attachments: (attachments ?? []).map((a) => ({
+      mediaType: a.mediaType,
+      sha256: createHash('sha256').update(a.bytes).digest('base64url'),
+    })),
+  };
+  const digest = createHash('sha256').update(id).update(JSON.stringify(described)).digest('base64url');
+  return { id, digest };
+}
+
+/** The application a keyed request made before, read (and the read audited) as the holder reads it; undefined when none. */
+async function madeBefore(
+  account: string,
+  keyed: KeyedApplication,
+  deps: HolderApplicationDeps,
+): Promise<ApplicationView | undefined> {
+  const found = await deps.applications.get(keyed.id);
+  if (found === undefined) return undefined;
+  if (
+    found.stored.application.holderAccount !== account ||
+    found.history[0]?.requestDigest !== keyed.digest
+  ) {
+    throw new ApplicationKeyReused();
+  }
+  return holderApplication(account, keyed.id, deps);
 }
 
 export interface RespondRequest {

@@ -1,3 +1,4 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import {
   applyForLicense,
   type HolderApplicationDeps,
@@ -6,7 +7,8 @@ import {
   respondToApplication,
   withdrawApplication,
 } from '#app/applications/apply.ts';
-import { parseJsonBody } from '#http/request.ts';
+import { HttpProblem } from '#http/problem.ts';
+import { header, parseJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import {
@@ -40,13 +42,30 @@ const deps: HolderApplicationDeps = {
   newEventId: applicationEventIds,
 };
 
+const IDEMPOTENCY_KEY = 'Idempotency-Key';
+
+/** An Idempotency-Key when the holder's app sends one (optional here), checked like the issuer's. */
+function optionalIdempotencyKey(event: APIGatewayProxyEvent): string | undefined {
+  const key = header(event, IDEMPOTENCY_KEY);
+  if (key === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new HttpProblem(
+      'bad-request',
+      `${IDEMPOTENCY_KEY} must be 1–255 printable ASCII characters without spaces, found ${key.length} characters`,
+    );
+  }
+  return key;
+}
+
 export const applicationsRoutes: Record<string, RouteImplementation> = {
   async applyForLicense(event) {
     const { attachments, ...request } = parseJsonBody(event, ApplyRequestSchema);
+    const idempotencyKey = optionalIdempotencyKey(event);
     const view = await applyForLicense(
       holderOf(event).account,
       { ...request, attachments: attachmentsOf(attachments) },
       deps,
+      idempotencyKey === undefined ? {} : { idempotencyKey },
     );
     return jsonResponse(201, view, { location: `/holder/applications/${view.id}` });
   },

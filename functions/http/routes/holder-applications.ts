@@ -40,12 +40,13 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
     group: 'holder',
     operationId: 'applyForLicense',
     summary:
-      'Applies for a license of a type, in your proofed identity, with data checked field by field and attachments',
+      'Applies for a license of a type, in your proofed identity, with data checked field by field and attachments. With an optional Idempotency-Key, a retry of the same request answers with the application the first one made (the same key with another request → 422)',
     auth: HOLDER,
     requestBody: ApplyRequestSchema,
     responses: {
       201: { description: 'Submitted; the agency reviews it', schema: ApplicationSchema },
       ...WRITE_REFUSALS,
+      422: { description: 'The Idempotency-Key was used with another application request' },
       ...HOLDER_REFUSALS,
       ...NOT_PROOFED,
     },

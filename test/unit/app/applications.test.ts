@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  ApplicationKeyReused,
   AttachmentsTooLarge,
   NotTheApplicant,
   TooManyAttachments,
@@ -177,6 +178,59 @@ describe('applying', () => {
     ).rejects.toThrow(/unsupported/);
     expect(world.documents.stored.size).toBe(0);
     expect(world.applications.items.size).toBe(0);
+  });
+});
+
+describe('applying with an Idempotency-Key', () => {
+  it('a retry of the same request answers with the application the first made, and makes no second', async () => {
+    const world = applicationWorld();
+    const request = {
+      ...idCardApplication(),
+      attachments: [{ bytes: pdf('户口簿'), mediaType: 'application/pdf' }],
+    };
+    const first = await applyForLicense(ZHANG, request, world.holderDeps, { idempotencyKey: 'app-key-1' });
+    const retry = await applyForLicense(ZHANG, request, world.holderDeps, { idempotencyKey: 'app-key-1' });
+    expect(retry).toEqual(first);
+    expect(world.applications.items.size).toBe(1);
+    expect(world.applications.audit.map((e) => e.action)).toEqual(['application.submitted']);
+    // The retry returned the applicant's data again: that read is audited, as any holder read.
+    expect(world.views.map((e) => e.action)).toEqual(['application.viewed']);
+    // Only the first request stored its attachment; the retry's data came back from the store.
+    expect(world.documents.stored.size).toBe(1);
+  });
+
+  it('two copies of one request at once make one application, both answered with it', async () => {
+    const world = applicationWorld();
+    const [a, b] = await Promise.all([
+      applyForLicense(ZHANG, idCardApplication(), world.holderDeps, { idempotencyKey: 'app-key-2' }),
+      applyForLicense(ZHANG, idCardApplication(), world.holderDeps, { idempotencyKey: 'app-key-2' }),
+    ]);
+    expect(a.id).toBe(b.id);
+    expect(world.applications.items.size).toBe(1);
+  });
+
+  it('refuses the same key with another request, and keys are the account’s own', async () => {
+    const world = applicationWorld();
+    const first = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps, {
+      idempotencyKey: 'k',
+    });
+    await expect(
+      applyForLicense(ZHANG, idCardApplication({ 住址: '另一个地址' }), world.holderDeps, {
+        idempotencyKey: 'k',
+      }),
+    ).rejects.toThrow(ApplicationKeyReused);
+    expect(world.applications.items.size).toBe(1);
+    // Another account's same key is another application.
+    const li = DEMO_HOLDER_ACCOUNTS.liXiaoyan;
+    world.identities.proof(li.account, li.holder.codeType, li.holder.code);
+    const other = await applyForLicense(
+      DEMO_HOLDER_ACCOUNTS.liXiaoyan.account,
+      idCardApplication({ 姓名: '李晓燕', 性别: '女', 出生: '1985-11-20' }),
+      world.holderDeps,
+      { idempotencyKey: 'k' },
+    );
+    expect(other.id).not.toBe(first.id);
+    expect(world.applications.items.size).toBe(2);
   });
 });
 
