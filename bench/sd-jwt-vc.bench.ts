@@ -9,15 +9,14 @@ import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { decodeCompactJws, type PublicJwk, p1363ToDer, publicKeyOf } from '#core/jws.ts';
 import {
-  agencyIssuer,
   issueSdJwtVc,
   presentSdJwtVc,
-  type SdJwtVcLicense,
   type StatusListReference,
   verifySdJwtVc,
 } from '#core/sd-jwt-vc/index.ts';
 import { StatusList } from '#core/status-list.ts';
 import { signStatusListToken, verifyStatusListToken } from '#core/status-list-token.ts';
+import { demoLicense, ISSUER, NOW, SIX_FIELDS, STATUS_URI } from '../test/unit/sd-jwt-vc/demo-license.ts';
 import type { Figure } from './run.ts';
 
 const WARM_UP_MS = 500;
@@ -25,35 +24,8 @@ const WARM_UP_MS = 500;
 const MEASURE_MS = 3_000;
 const SLICE_MS = 50;
 
-const AGENCY_USCC = '11990102MB1234567C';
-const ISSUER = agencyIssuer('https://elicense.example', AGENCY_USCC);
-const STATUS_URI = 'https://elicense.example/status-lists/demo-0001';
-const NOW = Date.UTC(2025, 5, 1, 8) / 1000;
-
-// Demo data: invented person, agency and codes (valid check characters).
-const LICENSE: SdJwtVcLicense = {
-  licenseId: `1.2.156.3005.2.11100000MB0000001T001.${AGENCY_USCC}.D20240001.001.H`,
-  issuer: ISSUER,
-  fields: {
-    姓名: '张演示',
-    性别: '男',
-    民族: '汉',
-    出生: '1990-03-07',
-    住址: '演示省示例市样板区测试路1号（演示数据）',
-    公民身份号码: '990102199003071233',
-    签发机关: '示例市公安局样板分局（演示）',
-    有效期限: '2024.03.01-2044.03.01',
-    照片: 'urn:elicense:demo:layout:photo-0001',
-    证照编号: 'D20240001',
-    签发日期: '2024-03-01',
-    行政区划代码: '990102',
-  },
-  issuedAt: Date.UTC(2024, 2, 1) / 1000,
-  validFrom: Date.UTC(2024, 2, 1) / 1000,
-  validUntil: Date.UTC(2044, 2, 1) / 1000,
-  status: { uri: STATUS_URI, idx: 4711 },
-};
-const SIX_FIELDS = ['姓名', '性别', '出生', '公民身份号码', '签发机关', '有效期限'];
+// The demo resident identity card the unit tests use: 12 fields, 6 of them presented.
+const LICENSE = demoLicense();
 
 type Contender = () => boolean | Promise<boolean>;
 
