@@ -5,6 +5,7 @@
 
 import { STATUS_INVALID, STATUS_SUSPENDED, StatusList } from '#core/status-list.ts';
 import { IndexPermutation } from '#core/status-list-allocation.ts';
+import { seededRandom } from '../test/unit/status-list/seeded-random.ts';
 import type { Figure } from './run.ts';
 
 const ENTRIES = 1_000_000;
@@ -14,18 +15,6 @@ const LOOKUP_SECONDS = 1;
 const DECODE_RUNS = 21;
 const ALLOCATIONS = 20_000;
 
-/** Deterministic PRNG (mulberry32): the same list, the same figures' inputs, every run. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -34,7 +23,8 @@ function median(values: number[]): number {
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 
 export async function run(): Promise<Record<string, Figure>> {
-  const random = prng(0x5eed);
+  // Seeded: the same list, the same figures' inputs, every run.
+  const random = seededRandom(0x5eed);
   const list = StatusList.create(ENTRIES, 2);
   let set = 0;
   while (set < ENTRIES * SET_FRACTION) {
