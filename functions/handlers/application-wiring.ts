@@ -4,6 +4,7 @@ import { DynamoApplicationStore } from '#adapters/aws/application-store.ts';
 import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { ATTACHMENT_LIMITS, type NewAttachment } from '#app/applications/application-steps.ts';
 import { HttpProblem } from '#http/problem.ts';
+import { parseQuery } from '#http/request.ts';
 import { ApplicationIdSchema, ApplicationListQuerySchema } from '#http/schemas/applications.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
@@ -57,16 +58,6 @@ export function applicationIdOf(event: APIGatewayProxyEvent): string {
 
 /** ?state, ?limit and ?cursor of a listing, checked. */
 export function listQueryOf(event: APIGatewayProxyEvent) {
-  const result = ApplicationListQuerySchema.safeParse(event.queryStringParameters ?? {});
-  if (!result.success) {
-    const errors = result.error.issues.map((i) => ({
-      path: i.path.map(String).join('.') || '(query)',
-      message: i.message,
-    }));
-    throw new HttpProblem('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
-      errors,
-    });
-  }
-  const { state, limit, cursor } = result.data;
+  const { state, limit, cursor } = parseQuery(event, ApplicationListQuerySchema);
   return { state, page: { limit: limit ?? 100, ...(cursor === undefined ? {} : { cursor }) } };
 }

@@ -28,16 +28,26 @@ export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEvent, 
     throw new HttpProblem('bad-request', `the body is not valid JSON: ${(error as Error).message}`);
   }
   const result = schema.safeParse(json);
-  if (!result.success) {
-    const errors = result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.') || '(body)',
-      message: issue.message,
-    }));
-    throw new HttpProblem('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
-      errors,
-    });
-  }
+  if (!result.success) throw schemaViolation(result.error, '(body)');
   return result.data;
+}
+
+/** The query string parameters of a request, validated against its schema; a 400 naming each wrong one. */
+export function parseQuery<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
+  const result = schema.safeParse(event.queryStringParameters ?? {});
+  if (!result.success) throw schemaViolation(result.error, '(query)');
+  return result.data;
+}
+
+/** A 400 listing each schema issue by path; `root` names an issue with the whole value. */
+function schemaViolation(error: z.ZodError, root: string): HttpProblem {
+  const errors = error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || root,
+    message: issue.message,
+  }));
+  return new HttpProblem('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
+    errors,
+  });
 }
 
 /** A request header by name, whatever its case (API Gateway keeps the case the client sent). */

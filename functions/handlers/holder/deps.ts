@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
@@ -8,7 +7,6 @@ import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
 import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
 import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
-import { HttpProblem } from '#http/problem.ts';
 import { documents, s3 } from '../aws-clients.ts';
 import { dataDomainOf } from '../data-domains.ts';
 import { bucket, shardsPerDomain, table } from '../environment.ts';
@@ -52,21 +50,6 @@ export { blindIndexer };
 
 export const now = (): Date => new Date();
 export const eventIds = (prefix: string) => (): string => `${prefix}-${randomUUID()}`;
-
-/** The query string parameters of a request, validated; a 400 naming each wrong one. */
-export function queryOf<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
-  const result = schema.safeParse(event.queryStringParameters ?? {});
-  if (!result.success) {
-    const errors = result.error.issues.map((i) => ({
-      path: i.path.map(String).join('.') || '(query)',
-      message: i.message,
-    }));
-    throw new HttpProblem('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
-      errors,
-    });
-  }
-  return result.data;
-}
 
 export const PageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).optional(),

@@ -1,6 +1,6 @@
 import { createHolderGrant, listHolderGrants, revokeHolderGrant } from '#app/holder-grants.ts';
 import type { Grant } from '#core/grants/grant.ts';
-import { parseJsonBody } from '#http/request.ts';
+import { parseJsonBody, parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import { HolderGrantRequestSchema, RevokeGrantRequestSchema } from '#http/schemas/holder-grants.ts';
@@ -15,7 +15,6 @@ import {
   licenses,
   now,
   PageQuerySchema,
-  queryOf,
 } from './deps.ts';
 
 const newEventId = eventIds('grant');
@@ -30,7 +29,7 @@ export const grantsRoutes: Record<string, RouteImplementation> = {
     return jsonResponse(201, { grant: grantView(grant.value), code });
   },
   async listHolderGrants(event) {
-    const { limit, cursor } = queryOf(event, PageQuerySchema);
+    const { limit, cursor } = parseQuery(event, PageQuerySchema);
     const page = await listHolderGrants(
       {
         account: holderOf(event).account,

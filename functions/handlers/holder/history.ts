@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { readAccessHistory } from '#app/access-history.ts';
+import { parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import { holderOf } from './account.ts';
-import { audit, auditLog, eventIds, identity, licenses, now, PageQuerySchema, queryOf } from './deps.ts';
+import { audit, auditLog, eventIds, identity, licenses, now, PageQuerySchema } from './deps.ts';
 
 const HistoryQuerySchema = PageQuerySchema.extend({ licenseId: z.string().min(16).max(160).optional() });
 
 export const historyRoutes: Record<string, RouteImplementation> = {
   async readAccessHistory(event) {
-    const { licenseId, limit, cursor } = queryOf(event, HistoryQuerySchema);
+    const { licenseId, limit, cursor } = parseQuery(event, HistoryQuerySchema);
     const history = await readAccessHistory(
       {
         account: holderOf(event).account,
