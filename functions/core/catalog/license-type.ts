@@ -1,6 +1,7 @@
 // A license type (证照类型): what a kind of license carries and who may issue it. Registered
 // by the platform operator; every issued license is validated against its type's field schema.
 import { z } from 'zod';
+import { ALWAYS_VISIBLE_CLAIMS, SD_RESERVED_NAMES } from '#core/sd-jwt-vc/claims.ts';
 import {
   BilingualNameSchema,
   DemoMarkerSchema,
@@ -52,22 +53,16 @@ export const HOLDER_CODE_TYPE_CITIZEN_ID = '111';
 export const HOLDER_CODE_TYPE_USCC = '001';
 
 /**
- * Claim names an SD-JWT VC reserves. A field is a claim of the signed license, so a field
- * named like one of these would overwrite the envelope; names beginning with `_` are the
- * SD-JWT machinery's.
+ * Whether a field name is one the credential keeps for itself. A field is a claim of the signed
+ * license, so it may not take a claim the profile shows in the clear or a name of the SD-JWT
+ * machinery (both refused again by the issuer, sd-jwt-vc/issue.ts), nor `sub`, which SD-JWT VC
+ * registers; names beginning with `_` are the machinery's too.
  */
-const RESERVED_CLAIM_NAMES = new Set([
-  'iss',
-  'sub',
-  'iat',
-  'nbf',
-  'exp',
-  'cnf',
-  'vct',
-  'vct#integrity',
-  'status',
-  '...',
-]);
+function isReservedClaimName(name: string): boolean {
+  return (
+    ALWAYS_VISIBLE_CLAIMS.has(name) || SD_RESERVED_NAMES.has(name) || name === 'sub' || name.startsWith('_')
+  );
+}
 
 /** One field of a license type; its key `name` is the printed Chinese name, e.g. `姓名`. */
 export const FieldSpecSchema = z
@@ -110,7 +105,7 @@ export const FieldSpecSchema = z
     notFuture: z.boolean().optional().describe('The date must not be after the issue day; date fields only'),
   })
   .superRefine((field, ctx) => {
-    if (RESERVED_CLAIM_NAMES.has(field.name) || field.name.startsWith('_')) {
+    if (isReservedClaimName(field.name)) {
       ctx.addIssue({
         code: 'custom',
         path: ['name'],

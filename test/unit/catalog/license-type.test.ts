@@ -86,7 +86,7 @@ describe('LicenseTypeSchema', () => {
   });
 
   it('rejects field names an SD-JWT VC reserves', () => {
-    for (const name of ['exp', 'status', '_sd']) {
+    for (const name of ['exp', 'status', '_sd', 'sub', '...', 'license_id']) {
       const issues = issuesOf(withField(RESIDENT_IDENTITY_CARD, '民族', { name }));
       expect(issues).toEqual([{ path: 'fields.2.name', message: expect.stringMatching(/reserved/) }]);
     }
