@@ -1,11 +1,10 @@
+import { HOLDER_CODE_TYPE_CITIZEN_ID, HOLDER_CODE_TYPE_USCC } from '../catalog/license-type.ts';
 import { parseCitizenId } from '../identifiers/citizen-id.ts';
 import { parseUscc } from '../identifiers/uscc.ts';
 
 // Who a holder claims to be when proofing, and how strongly a proofing showed it. The platform
 // binds accounts only to identities it can check the shape of: citizens by their identity
 // number (GB 11643, code type 111) and legal entities by their USCC (GB 32100, code type 001).
-
-export const HOLDER_CODE_TYPE = { citizenId: '111', uscc: '001' } as const;
 
 /** Ordered weakest first: a binding's assurance is the strongest proofing of its identity so far. */
 export const ASSURANCE_LEVELS = ['low', 'substantial', 'high'] as const;
@@ -14,11 +13,6 @@ export type Assurance = (typeof ASSURANCE_LEVELS)[number];
 /** Whether `level` is at least `minimum`. */
 export function meetsAssurance(level: Assurance, minimum: Assurance): boolean {
   return ASSURANCE_LEVELS.indexOf(level) >= ASSURANCE_LEVELS.indexOf(minimum);
-}
-
-/** The stronger of two levels. */
-export function strongerAssurance(a: Assurance, b: Assurance): Assurance {
-  return meetsAssurance(a, b) ? a : b;
 }
 
 export interface ClaimedIdentity {
@@ -37,11 +31,11 @@ export function checkClaimedIdentity(
   today: Date,
 ): { ok: true; identity: ClaimedIdentity } | { ok: false; reason: string } {
   const code = claimed.code.trim().normalize('NFC').toUpperCase();
-  if (claimed.codeType === HOLDER_CODE_TYPE.citizenId) {
+  if (claimed.codeType === HOLDER_CODE_TYPE_CITIZEN_ID) {
     const check = parseCitizenId(code, { today });
     return check.valid ? { ok: true, identity: { codeType: claimed.codeType, code } } : fail(check.reason);
   }
-  if (claimed.codeType === HOLDER_CODE_TYPE.uscc) {
+  if (claimed.codeType === HOLDER_CODE_TYPE_USCC) {
     const check = parseUscc(code);
     return check.valid ? { ok: true, identity: { codeType: claimed.codeType, code } } : fail(check.reason);
   }
