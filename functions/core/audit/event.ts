@@ -27,47 +27,6 @@ const reference = z.string().min(1).max(256);
 export const AUDIT_ACTOR_KINDS = ['agency', 'holder', 'operator', 'system'] as const;
 export const AUDIT_OUTCOMES = ['success', 'denied', 'failed'] as const;
 
-/** Actions the platform records today; the schema accepts any dotted lower-case name. */
-export const KNOWN_AUDIT_ACTIONS = [
-  'license.issued',
-  'license.reissued',
-  'license.revoked',
-  'license.suspended',
-  'license.resumed',
-  'license.document_attached',
-  'license.retrieved',
-  'license.verified',
-  'grant.created',
-  'grant.used',
-  'grant.revoked',
-  'holder.identity_proofed',
-  'holder.device_key_registered',
-  'holder.device_key_revoked',
-  'holder.licenses_listed',
-  'holder.grants_listed',
-  'holder.access_history_read',
-  'license.holder_viewed',
-  'presentation.created',
-  'presentation.resolved',
-  'status_list.published',
-  'agency.registered',
-  'agency.updated',
-  'agency.api_key_added',
-  'agency.api_key_revoked',
-  'agency.seal_key_rotated',
-  'license_type.registered',
-  'license_type.updated',
-  'sharing_agreement.registered',
-  'sharing_agreement.updated',
-  'application.submitted',
-  'application.info_requested',
-  'application.responded',
-  'application.approved',
-  'application.rejected',
-  'application.withdrawn',
-  'application.viewed',
-] as const;
-
 export const auditEventSchema = z.strictObject({
   id: auditEventId,
   time: auditTime,

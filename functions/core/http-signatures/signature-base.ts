@@ -21,17 +21,6 @@ export interface HttpMessage {
   headers: HttpFields;
 }
 
-export const DERIVED_COMPONENTS = [
-  '@method',
-  '@target-uri',
-  '@authority',
-  '@scheme',
-  '@request-target',
-  '@path',
-  '@query',
-  '@status',
-] as const;
-
 /** A covered component the message cannot supply, or one this profile does not support. */
 export class UnsupportedComponent extends Error {
   readonly code = 'UNSUPPORTED_COMPONENT';
