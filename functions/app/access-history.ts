@@ -12,7 +12,7 @@ import type { AuditPosition, LicenseAuditReader } from '#ports/audit-log.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
-import { InvalidCursor } from '#ports/page.ts';
+import { decodeJsonCursor, encodeJsonCursor, InvalidCursor } from '#ports/page.ts';
 import { holdersLicense } from './holder-licenses.ts';
 import { requireBinding } from './proof-identity.ts';
 
@@ -168,7 +168,7 @@ function encodeHistoryCursor(positions: Map<string, AuditPosition | null>): stri
   const json: Record<string, [string, string] | null> = {};
   for (const [key, position] of positions)
     json[key] = position === null ? null : [position.time, position.id];
-  return Buffer.from(JSON.stringify(json), 'utf8').toString('base64url');
+  return encodeJsonCursor(json);
 }
 
 /** Positions by license key; a license the cursor does not name starts from the newest event. */
@@ -178,12 +178,7 @@ function decodeHistoryCursor(
 ): Map<string, AuditPosition | null> {
   const positions = new Map<string, AuditPosition | null>();
   if (cursor === undefined) return positions;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursor('it does not decode to JSON');
-  }
+  const parsed = decodeJsonCursor(cursor);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new InvalidCursor('expected positions by license');
   }

@@ -23,6 +23,20 @@ export class InvalidCursor extends Error {
   }
 }
 
+/** A cursor carrying `value` as base64url JSON, the form every listing's cursor takes. */
+export function encodeJsonCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/** The value a base64url JSON cursor carries; its shape is the listing's to check. */
+export function decodeJsonCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursor('it does not decode to JSON');
+  }
+}
+
 /** A record with the version its optimistic lock expects on the next update. */
 export interface Versioned<T> {
   value: T;

@@ -24,7 +24,13 @@ import type {
   LicenseAuditSlice,
   StoredAuditEvent,
 } from '#ports/audit-log.ts';
-import { InvalidCursor, type Page, type PageRequest } from '#ports/page.ts';
+import {
+  decodeJsonCursor,
+  encodeJsonCursor,
+  InvalidCursor,
+  type Page,
+  type PageRequest,
+} from '#ports/page.ts';
 import { StoredItemInvalid, type StoredItemIssue } from '#ports/stored-item-invalid.ts';
 import { AUDIT_SHARDS, auditHourBucket, auditPartitionKeys } from './audit-items.ts';
 import { issuesOf, pageLimit } from './dynamodb-paging.ts';
@@ -330,17 +336,11 @@ function floorHour(ms: number): number {
 }
 
 function encodeAuditCursor(after: string): string {
-  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+  return encodeJsonCursor({ after });
 }
 
 function decodeAuditCursor(cursor: string, from: string, to: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursor('it does not decode to JSON');
-  }
-  const result = cursorSchema.safeParse(parsed);
+  const result = cursorSchema.safeParse(decodeJsonCursor(cursor));
   if (!result.success) throw new InvalidCursor('expected an audit position');
   const { after } = result.data;
   if (after < from || after >= to) throw new InvalidCursor('it lies outside the requested range');

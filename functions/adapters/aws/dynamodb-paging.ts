@@ -1,7 +1,7 @@
 // Page cursors and limits of the DynamoDB stores. A cursor is the query's LastEvaluatedKey as
 // base64url JSON; on the way back in it must name the same partition the listing queries, so
 // a cursor from one listing cannot read another's partition.
-import { InvalidCursor, type PageRequest } from '#ports/page.ts';
+import { decodeJsonCursor, encodeJsonCursor, InvalidCursor, type PageRequest } from '#ports/page.ts';
 
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
@@ -19,7 +19,7 @@ export function pageLimit(request: PageRequest | undefined): number {
 
 export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
   if (key === undefined) return undefined;
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+  return encodeJsonCursor(key);
 }
 
 /**
@@ -29,12 +29,7 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
 export function decodeCursor(cursor: string | undefined, expected: StringKey): StringKey | undefined {
   if (cursor === undefined) return undefined;
   if (!/^[A-Za-z0-9_-]{1,4096}$/.test(cursor)) throw new InvalidCursor('expected base64url text');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursor('it does not decode to JSON');
-  }
+  const parsed = decodeJsonCursor(cursor);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new InvalidCursor('expected an object of key attributes');
   }
