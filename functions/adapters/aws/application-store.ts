@@ -23,7 +23,6 @@ import {
   type Application,
   type ApplicationState,
 } from '#core/applications/application.ts';
-import type { AuditEvent } from '#core/audit/event.ts';
 import { AuditEventExists, ConcurrentModification } from '#core/storage-errors.ts';
 import type {
   ApplicationStore,
@@ -34,7 +33,7 @@ import type {
 } from '#ports/application-store.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
-import { auditItem } from './audit-items.ts';
+import { auditPut } from './audit-items.ts';
 import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
 import { rawNumber, type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
@@ -189,7 +188,7 @@ export class DynamoApplicationStore implements ApplicationStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      this.#putAudit(auditEvent),
+      auditPut(this.#auditTable, auditEvent),
     ];
     try {
       await transactWrite(this.#documents, items, operation);
@@ -247,16 +246,6 @@ export class DynamoApplicationStore implements ApplicationStore {
     const parsed = stepItemSchema.safeParse(item);
     if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
     return stripUndefined(parsed.data) as StoredStep;
-  }
-
-  #putAudit(event: AuditEvent): TransactItem {
-    return {
-      Put: {
-        TableName: this.#auditTable,
-        Item: auditItem(event),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
   }
 
   #invalid(item: Record<string, unknown>, issues: { path: string; message: string }[]): StoredItemInvalid {

@@ -2,6 +2,7 @@ import { canonicalEventBytes } from '#core/audit/canonical.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { licenseKeyOf, parseLicenseKey } from '#core/license-key.ts';
 import { stableShard } from '#core/stable-shard.ts';
+import type { TransactItem } from './transact-write.ts';
 
 // Layout of the `audit` table, shared by the writers (the license repository writes events in
 // the same transaction as the change they record) and the readers (audit log, sealer):
@@ -71,6 +72,16 @@ export function auditItem(event: AuditEvent): AuditItem {
     action: event.action,
     event: canonical,
     ...(licenseKey === undefined ? {} : { licenseKey }),
+  };
+}
+
+/**
+ * The transaction action that records an event next to the change it audits: validated
+ * (AuditEventInvalid) before anything is sent, and conditional on the event being new.
+ */
+export function auditPut(table: string, event: AuditEvent): TransactItem {
+  return {
+    Put: { TableName: table, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' },
   };
 }
 

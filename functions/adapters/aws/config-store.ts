@@ -58,7 +58,7 @@ import {
 } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
-import { auditItem } from './audit-items.ts';
+import { auditPut } from './audit-items.ts';
 import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -455,15 +455,7 @@ export class DynamoConfigStore implements ConfigStore {
     if (this.#auditTable === undefined) {
       throw new Error('DynamoConfigStore was given an audit event but no audit table to write it to');
     }
-    return [
-      {
-        Put: {
-          TableName: this.#auditTable,
-          Item: auditItem(auditEvent),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-    ];
+    return [auditPut(this.#auditTable, auditEvent)];
   }
 
   #putLinked(link: LinkedItem): TransactItem {

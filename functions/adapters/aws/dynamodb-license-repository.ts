@@ -27,7 +27,7 @@ import type {
   StatusSlot,
 } from '#ports/license-repository.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
-import { auditItem } from './audit-items.ts';
+import { auditPut } from './audit-items.ts';
 import {
   decodeListingCursor,
   encodeListingCursor,
@@ -144,7 +144,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       { Put: { TableName: this.#tables.holderIndex, Item: holderItem(license, domain, parts) } },
       this.#claimSlot(license.statusSlot, license.id),
       { Put: { TableName: this.#tables.issuerListing, Item: listingItem(license, parts, this.#subKeys) } },
-      this.#putAudit(auditEvent),
+      auditPut(this.#tables.audit, auditEvent),
     ];
     await this.#write(items, 'issue', (reasons) => {
       if (failed(reasons, 0)) return new LicenseAlreadyExists(license.id);
@@ -222,7 +222,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     const items: TransactItem[] = [
       this.#updateStatus(table, licenseKey, version, expectedVersion, change, {}),
       this.#setSlot(statusSlot, licenseId, statusListValue(change.to)),
-      this.#putAudit(auditEvent),
+      auditPut(this.#tables.audit, auditEvent),
     ];
     await this.#write(items, 'changeStatus', (reasons) => {
       if (failed(reasons, 0)) return lockFailure(licenseId, expectedVersion, reasons[0]);
@@ -257,7 +257,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       this.#claimSlot(next.statusSlot, next.id),
       { Put: { TableName: this.#tables.holderIndex, Item: holderItem(next, old.domain, parts) } },
       { Put: { TableName: this.#tables.issuerListing, Item: listingItem(next, parts, this.#subKeys) } },
-      this.#putAudit(auditEvent),
+      auditPut(this.#tables.audit, auditEvent),
     ];
     if (current.holderIndex !== next.holderIndex) {
       // The holder's code changed with the new version: the old holder no longer lists it.
@@ -310,7 +310,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
-      this.#putAudit(auditEvent),
+      auditPut(this.#tables.audit, auditEvent),
     ];
     await this.#write(items, 'attachDocument', (reasons) => {
       if (failed(reasons, 0)) return lockFailure(licenseId, expectedVersion, reasons[0]);
@@ -339,7 +339,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
-      this.#putAudit(auditEvent),
+      auditPut(this.#tables.audit, auditEvent),
     ];
     await this.#write(items, 'recordGrantUse', (reasons) => {
       if (failed(reasons, 0)) return grantRefusal(grantId, now, reasons[0]?.item);
@@ -481,16 +481,6 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
         ConditionExpression: 'licenseId = :id',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':value': value, ':id': licenseId },
-      },
-    };
-  }
-
-  #putAudit(event: AuditEvent): TransactItem {
-    return {
-      Put: {
-        TableName: this.#tables.audit,
-        Item: auditItem(event),
-        ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
   }

@@ -54,7 +54,7 @@ import {
 } from '#ports/grant-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
-import { auditItem } from './audit-items.ts';
+import { auditPut } from './audit-items.ts';
 import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
 import { type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
@@ -313,13 +313,7 @@ export class DynamoGrantStore implements GrantStore {
         'expected the grant store to be given its audit table (auditTable) to record audit events',
       );
     }
-    return {
-      Put: {
-        TableName: this.#auditTable,
-        Item: auditItem(event),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
+    return auditPut(this.#auditTable, event);
   }
 
   #invalid(key: Record<string, unknown>, issues: { path: string; message: string }[]): StoredItemInvalid {

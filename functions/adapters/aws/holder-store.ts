@@ -42,7 +42,7 @@ import {
   type ProofingRecord,
 } from '#ports/holder-store.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
-import { auditItem } from './audit-items.ts';
+import { auditPut } from './audit-items.ts';
 import { issuesOf } from './dynamodb-paging.ts';
 import { type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
@@ -430,15 +430,8 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
     operation: string,
     interpret: (reasons: readonly string[]) => void,
   ): Promise<void> {
-    const auditPut: TransactItem = {
-      Put: {
-        TableName: this.#auditTable,
-        Item: auditItem(auditEvent),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
     try {
-      await transactWrite(this.#documents, [...items, auditPut], operation);
+      await transactWrite(this.#documents, [...items, auditPut(this.#auditTable, auditEvent)], operation);
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
       const codes = error.reasons.map((r) => r.code);

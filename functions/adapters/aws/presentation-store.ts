@@ -18,7 +18,7 @@ import {
   type StoredPresentation,
 } from '#ports/presentation-store.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
-import { auditItem } from './audit-items.ts';
+import { auditPut } from './audit-items.ts';
 import { issuesOf } from './dynamodb-paging.ts';
 import { rawString, type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
@@ -67,7 +67,7 @@ export class DynamoPresentationStore implements PresentationStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      this.#putAudit(auditEvent),
+      auditPut(this.#auditTable, auditEvent),
     ];
     await this.#write(items, 'createPresentation', (reasons) =>
       reasons[1]?.code === 'ConditionalCheckFailed' ? new AuditEventExists(auditEvent.id) : undefined,
@@ -107,7 +107,7 @@ export class DynamoPresentationStore implements PresentationStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
-      this.#putAudit(auditEvent),
+      auditPut(this.#auditTable, auditEvent),
     ];
     await this.#write(items, 'resolvePresentation', (reasons) => {
       if (reasons[0]?.code === 'ConditionalCheckFailed') {
@@ -119,16 +119,6 @@ export class DynamoPresentationStore implements PresentationStore {
       if (reasons[1]?.code === 'ConditionalCheckFailed') return new AuditEventExists(auditEvent.id);
       return undefined;
     });
-  }
-
-  #putAudit(event: AuditEvent): TransactItem {
-    return {
-      Put: {
-        TableName: this.#auditTable,
-        Item: { ...auditItem(event) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
   }
 
   async #write(
