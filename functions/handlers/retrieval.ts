@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
-import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
-import { S3DocumentStore } from '#adapters/aws/document-store.ts';
-import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
-import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
-import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
 import { DEFAULT_MAX_ANNOTATION_SECONDS, retrieveLicense } from '#app/retrieve-license.ts';
 import { type AuthenticatedAgency, authenticatedAgency } from '#http/agency-auth.ts';
 import { parseJsonBody } from '#http/request.ts';
@@ -13,41 +7,15 @@ import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
 import { RetrievalRequestSchema } from '#http/schemas/retrieval.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
-import { documents, s3 } from './aws-clients.ts';
-import { dataDomainOf } from './data-domains.ts';
-import { bucket, environment, shardsPerDomain, table } from './environment.ts';
+import { environment } from './environment.ts';
 import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
+import { audit, config, grants, layoutDocuments, licenses } from './license-reading.ts';
 import { logger, withPowertools } from './observability.ts';
 
 // Retrieval group: retrieval on a holder's grant or a duty basis (holders give and revoke grants
 // through the holder group). It reads licenses and the holder index, counts grant uses, writes audit
 // events, opens sealed disclosures, signs annotated copies with the platform key and presigns
-// layout-document downloads. It never writes licenses, issuer listings or status entries, so
-// those two tables are not bound to it; their names stand in as unbound values that no
-// DynamoDB call would accept, should a code path ever reach them.
-const config = new DynamoConfigStore(documents, table('config'));
-const shards = shardsPerDomain();
-const tables = stageTablesFromEnvironment(
-  {
-    TABLE_ISSUER_LISTING: 'unbound:issuer-listing',
-    TABLE_STATUS_LISTS: 'unbound:status-lists',
-    ...process.env,
-  },
-  shards,
-);
-const licenses = new DynamoDbLicenseRepository({
-  client: documents,
-  tables,
-  shards,
-  domainOf: dataDomainOf(config),
-});
-const grants = new DynamoGrantStore(documents, tables.grants, { auditTable: tables.audit });
-const audit = new DynamoAuditLogWriter(documents, tables.audit);
-// Downloads are presigned GETs, which name no key: the documents key matters to uploads only.
-const layoutDocuments = new S3DocumentStore(s3, {
-  bucket: bucket('documents'),
-  kmsKeyId: process.env.ELICENSE_DOCUMENTS_KEY_ID ?? 'unused-by-presigned-downloads',
-});
+// layout-document downloads — the license-reading wiring it shares with the holder group.
 const maxAnnotationSeconds = Number(
   process.env.ELICENSE_ANNOTATION_MAX_SECONDS ?? DEFAULT_MAX_ANNOTATION_SECONDS,
 );

@@ -4,7 +4,7 @@ import { type AuthenticatedHolder, authenticatedHolder } from '#http/holder-auth
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import type { HolderBinding } from '#ports/holder-identity.ts';
-import { holderStore } from './identity-store.ts';
+import { identity } from './deps.ts';
 
 /** The holder the router authenticated; a holder route that runs without one is a wiring bug. */
 export function holderOf(event: APIGatewayProxyEvent): AuthenticatedHolder {
@@ -16,7 +16,7 @@ export function holderOf(event: APIGatewayProxyEvent): AuthenticatedHolder {
 export const accountRoutes: Record<string, RouteImplementation> = {
   async getHolderAccount(event) {
     const { account } = holderOf(event);
-    const binding = await holderStore.bindingOf(account);
+    const binding = await identity.bindingOf(account);
     return jsonResponse(200, { account, ...(binding ? { identity: bindingView(binding) } : {}) });
   },
 };
