@@ -2,24 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { openLicenseContent, sealLicenseContent } from '#app/license-content.ts';
 import { issueSdJwtVc } from '#core/sd-jwt-vc/index.ts';
-import type { FieldBinding, FieldCipher, LicenseFields } from '#ports/field-cipher.ts';
+import { bindingCipher as cipher } from './app/issuer-fakes.ts';
 
-// An in-memory cipher with the port's contract: opens only for the binding it sealed under.
-const cipher: FieldCipher = {
-  async encryptFields(binding: FieldBinding, fields: LicenseFields) {
-    return new TextEncoder().encode(JSON.stringify({ binding, fields }));
-  },
-  async decryptFields(binding: FieldBinding, sealed: Uint8Array) {
-    const opened = JSON.parse(new TextDecoder().decode(sealed)) as {
-      binding: FieldBinding;
-      fields: LicenseFields;
-    };
-    if (opened.binding.table !== binding.table || opened.binding.licenseId !== binding.licenseId) {
-      throw new Error('FieldDecryptionFailed');
-    }
-    return opened.fields;
-  },
-};
 const LICENSE_ID = '1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F';
 
 async function issued() {

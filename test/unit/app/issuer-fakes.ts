@@ -158,7 +158,7 @@ export const bindingCipher: FieldCipher = {
       fields: LicenseFields;
     };
     if (stored.table !== binding.table || stored.licenseId !== binding.licenseId) {
-      throw new Error('sealed fields of another binding');
+      throw new Error('FieldDecryptionFailed: sealed for another binding');
     }
     return fields;
   },

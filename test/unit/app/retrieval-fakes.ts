@@ -29,7 +29,6 @@ import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
-import type { FieldBinding, FieldCipher, LicenseFields } from '#ports/field-cipher.ts';
 import {
   GrantAlreadyRevoked,
   type GrantAuditEventOf,
@@ -40,6 +39,7 @@ import {
 import type { HolderLicense, LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
 import type { Page, Versioned } from '#ports/page.ts';
 import type { SigningKey, SigningKeys } from '#ports/signer.ts';
+import { bindingCipher } from './issuer-fakes.ts';
 
 export const PUBLIC_BASE_URL = 'https://elicense.test';
 
@@ -54,23 +54,6 @@ export class TestClock {
     this.#ms = Date.parse(iso);
   }
 }
-
-/** Seals as JSON with its binding; opens only for the same binding, as the port requires. */
-export const jsonCipher: FieldCipher = {
-  async encryptFields(binding: FieldBinding, fields: LicenseFields) {
-    return new TextEncoder().encode(JSON.stringify({ binding, fields }));
-  },
-  async decryptFields(binding: FieldBinding, sealed: Uint8Array) {
-    const opened = JSON.parse(new TextDecoder().decode(sealed)) as {
-      binding: FieldBinding;
-      fields: LicenseFields;
-    };
-    if (opened.binding.table !== binding.table || opened.binding.licenseId !== binding.licenseId) {
-      throw new Error('FieldDecryptionFailed: sealed for another binding');
-    }
-    return opened.fields;
-  },
-};
 
 const BLIND_INDEX_KEY = new TextEncoder().encode('unit-test-blind-index-key-32-bytes!');
 export const blindIndexer: BlindIndexer = {
@@ -307,7 +290,7 @@ export class RetrievalWorld {
       seal.signer,
     );
     const content = await sealLicenseContent(
-      jsonCipher,
+      bindingCipher,
       { dataDomain: type.dataDomain, licenseId: id },
       issued,
       {
@@ -341,7 +324,7 @@ export class RetrievalWorld {
       grants: this.grants,
       config: this.config,
       audit: this.audit,
-      cipher: jsonCipher,
+      cipher: bindingCipher,
       blindIndexer,
       keys: this.keys,
       documents: this.documents,
