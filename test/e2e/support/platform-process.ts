@@ -27,22 +27,55 @@ export async function startPlatformProcess(
   /** The data folder of a platform whose services this one shares: its key vault is shared too. */
   keysOf?: string,
 ): Promise<PlatformProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'elicense-e2e-'));
-  // Data sealed under one vault's field key opens only with that key: a second platform on the
-  // same tables must hold the same keys, as every function of one stage does on AWS.
-  if (keysOf) await cp(join(keysOf, 'keys'), join(dataDir, 'keys'), { recursive: true });
+  const launched = await launchPlatform({
+    name: 'platform',
+    dataDirPrefix: 'elicense-e2e-',
+    // Data sealed under one vault's field key opens only with that key: a second platform on the
+    // same tables must hold the same keys, as every function of one stage does on AWS.
+    prepare: keysOf
+      ? (dataDir) => cp(join(keysOf, 'keys'), join(dataDir, 'keys'), { recursive: true })
+      : undefined,
+    args: (dataDir) => [join(repositoryRoot, 'dev/start.ts'), '--port', '0', '--data-dir', dataDir, ...args],
+    env,
+  });
+  const info = JSON.parse(launched.ready) as Omit<PlatformProcess, 'process' | 'stop' | 'dataDir'>;
+  return { ...info, dataDir: launched.dataDir, process: launched.process, stop: launched.stop };
+}
+
+export interface LaunchedPlatform {
+  /** The JSON the entry point printed on its `[elicense] ready {…}` line. */
+  ready: string;
+  dataDir: string;
+  process: TetheredProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a platform entry point (`node <args>`) on a fresh throw-away data folder, tethered, and
+ * waits for its ready line; a platform that exits or does not get ready in time is stopped,
+ * its folder removed, and its last output quoted in the error.
+ */
+export async function launchPlatform(options: {
+  name: string;
+  dataDirPrefix: string;
+  args: (dataDir: string) => string[];
+  env: Record<string, string>;
+  prepare?: (dataDir: string) => Promise<void>;
+}): Promise<LaunchedPlatform> {
+  const dataDir = await mkdtemp(join(tmpdir(), options.dataDirPrefix));
+  await options.prepare?.(dataDir);
   let onReady: (line: string) => void = () => {};
   const ready = new Promise<string>((resolveReady) => {
     onReady = resolveReady;
   });
   const child = await spawnTethered({
-    name: 'platform',
+    name: options.name,
     command: process.execPath,
-    args: [join(repositoryRoot, 'dev/start.ts'), '--port', '0', '--data-dir', dataDir, ...args],
+    args: options.args(dataDir),
     cwd: repositoryRoot,
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', ...options.env },
     log: (line) => {
-      const match = READY.exec(line.replace(/^\[platform\] /, ''));
+      const match = READY.exec(line.replace(/^\[[^\]]+\] /, ''));
       if (match) onReady(match[1]!);
     },
   });
@@ -51,19 +84,15 @@ export async function startPlatformProcess(
     child.exited.then(() => 'exited' as const),
     new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), START_TIMEOUT_MS).unref()),
   ]);
-  if (outcome === 'exited' || outcome === 'timeout') {
+  const stop = async () => {
     await child.stop();
     await rm(dataDir, { recursive: true, force: true });
-    throw new Error(`the local platform did not start (${outcome}); last output:\n${child.outputTail()}`);
-  }
-  const info = JSON.parse(outcome) as Omit<PlatformProcess, 'process' | 'stop' | 'dataDir'>;
-  return {
-    ...info,
-    dataDir,
-    process: child,
-    async stop() {
-      await child.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
   };
+  if (outcome === 'exited' || outcome === 'timeout') {
+    await stop();
+    throw new Error(
+      `the platform (${options.name}) did not start (${outcome}); last output:\n${child.outputTail()}`,
+    );
+  }
+  return { ready: outcome, dataDir, process: child, stop };
 }
