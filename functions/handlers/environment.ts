@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bucketEnvVar } from '#adapters/aws/buckets.ts';
-import { type ShardMap, type StageTables, stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
+import type { ShardMap } from '#adapters/aws/stage-tables.ts';
 import { tableEnvVar } from '#adapters/aws/tables.ts';
 
 // The configuration of a function, validated once when its container starts: what every
@@ -78,9 +78,4 @@ export function shardsPerDomain(): ShardMap {
   const parsed = z.record(z.string(), z.number().int().min(1)).safeParse(JSON.parse(raw));
   if (!parsed.success) throw new Error(`invalid function environment — ELICENSE_SHARDS_PER_DOMAIN: ${raw}`);
   return parsed.data;
-}
-
-/** The physical names of the license and index tables bound to this function (all of them must be). */
-export function stageTables(): StageTables {
-  return stageTablesFromEnvironment(process.env, shardsPerDomain());
 }
