@@ -17,7 +17,7 @@ import type {
 import type { NewDocument, StoredDocument } from '#ports/document-store.ts';
 import type { HolderBinding, HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { Page } from '#ports/page.ts';
-import { bindingCipher, issuerWorld } from './issuer-fakes.ts';
+import { bindingCipher, issuerWorld, MemoryDocuments } from './issuer-fakes.ts';
 
 export class MemoryApplications implements ApplicationStore {
   readonly items = new Map<string, { stored: StoredApplication; history: StoredStep[] }>();
@@ -94,25 +94,10 @@ export class MemoryIdentities implements HolderIdentityReader {
 }
 
 /** Documents in memory that accept PDFs only, as the S3 store's content check does. */
-export class PresigningDocuments {
-  readonly stored = new Map<string, NewDocument>();
-  #n = 0;
-
-  async put(document: NewDocument): Promise<StoredDocument> {
+export class PresigningDocuments extends MemoryDocuments {
+  override async put(document: NewDocument): Promise<StoredDocument> {
     if (document.mediaType !== 'application/pdf') throw new Error(`unsupported ${document.mediaType}`);
-    this.#n += 1;
-    const key = `doc-${this.#n}`;
-    this.stored.set(key, document);
-    return {
-      key,
-      sha256: createHash('sha256').update(document.bytes).digest('base64url'),
-      size: document.bytes.byteLength,
-      mediaType: 'application/pdf',
-    };
-  }
-
-  async delete(key: string): Promise<void> {
-    this.stored.delete(key);
+    return super.put(document);
   }
 
   async presignDownload(document: { key: string }, seconds: number) {
