@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fromBase64url } from '#core/jws.ts';
 import { DEMO_LICENSES, DEMO_SERVICE_ITEM, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import { createHolderClient, type HolderClient, resolvePresentation } from '../../sdk/holder.ts';
-import { createRetrievalClient, PlatformProblemError, type RetrievalClient } from '../../sdk/retrieval.ts';
+import { createRetrievalClient, type RetrievalClient } from '../../sdk/retrieval.ts';
 import { holderToken, mintHolderToken } from './support/holder-tokens.ts';
+import { refusal } from './support/refusals.ts';
 import { PlatformStorage } from './support/stored-licenses.ts';
 
 const endpoint = inject('platformUrl');
@@ -41,11 +42,7 @@ beforeAll(async () => {
 afterAll(() => storage.close());
 
 async function problemOf(call: Promise<unknown>): Promise<{ status: number; type: string; code?: string }> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a problem, found ${String(error)}`);
+  const error = await refusal(call);
   return { status: error.status, type: error.problem.type, code: error.problem.code };
 }
 

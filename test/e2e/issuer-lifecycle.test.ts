@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
-import { PlatformProblemError } from '../../sdk/issuer.ts';
 import { minimalPdf } from '../fixtures/layout-documents.ts';
 import {
   amr,
@@ -17,12 +16,7 @@ import {
   vehicle,
   verify,
 } from './issuer-support.ts';
-
-async function problemOf(promise: Promise<unknown>): Promise<PlatformProblemError> {
-  const error = await promise.catch((e: unknown) => e);
-  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a problem, found ${String(error)}`);
-  return error;
-}
+import { refusal } from './support/refusals.ts';
 
 describe('issue → verify', () => {
   it('issues a resident identity card whose signed copy verifies, with a random 16-character serial', async () => {
@@ -53,7 +47,7 @@ describe('issue → verify', () => {
     const serial = `E2E${Date.now().toString(36).toUpperCase()}`;
     const issued = await psb.issueLicense({ ...idCardRequest(), serial });
     expect(issued.licenseId).toContain(`.${serial}.001.`);
-    const again = await problemOf(psb.issueLicense({ ...idCardRequest(), serial }));
+    const again = await refusal(psb.issueLicense({ ...idCardRequest(), serial }));
     expect(again.status).toBe(409);
     expect(again.problem.type).toBe('urn:elicense:problem:conflict');
   });
@@ -76,13 +70,13 @@ describe('status changes show in verification', () => {
     expect(revoked.valid).toBe(false);
     expect(revoked.checks.status).toMatch(/^failed/);
 
-    const twice = await problemOf(psb.revoke(licenseId, '证件注销'));
+    const twice = await refusal(psb.revoke(licenseId, '证件注销'));
     expect(twice.status).toBe(409);
     expect(twice.problem).toMatchObject({
       type: 'urn:elicense:problem:conflict',
       code: 'ILLEGAL_TRANSITION',
     });
-    const reinstated = await problemOf(psb.reinstate(licenseId));
+    const reinstated = await refusal(psb.reinstate(licenseId));
     expect(reinstated.status).toBe(409);
   });
 
@@ -121,7 +115,7 @@ describe('status changes show in verification', () => {
     expect((await verify(same.sdJwt)).valid).toBe(false);
     expect((await verify(moved.sdJwt)).claims?.fields.住址).toBe('演示市新区新路1号');
 
-    const stale = await problemOf(psb.reissue(first.licenseId));
+    const stale = await refusal(psb.reissue(first.licenseId));
     expect(stale.status).toBe(409);
   });
 
@@ -131,8 +125,8 @@ describe('status changes show in verification', () => {
     if (!parsed.valid) throw new Error(parsed.reason);
     const { buildLicenseId } = await import('#core/identifiers/license-id.ts');
     const missing = buildLicenseId({ ...parsed.parts, version: '007' });
-    expect((await problemOf(psb.suspend(missing, 'x'))).status).toBe(404);
-    expect((await problemOf(psb.suspend('1.2.156.3005.2.nonsense', 'x'))).status).toBe(400);
+    expect((await refusal(psb.suspend(missing, 'x'))).status).toBe(404);
+    expect((await refusal(psb.suspend('1.2.156.3005.2.nonsense', 'x'))).status).toBe(400);
   });
 });
 
@@ -154,7 +148,7 @@ describe('POST /licenses/{id}/document', () => {
 
   it('refuses bytes that are not what the media type says, another type, and a revoked license', async () => {
     const { licenseId } = await psb.issueLicense(idCardRequest());
-    const notPdf = await problemOf(
+    const notPdf = await refusal(
       psb.attachDocument(licenseId, new TextEncoder().encode('hello'), 'application/pdf'),
     );
     expect(notPdf.status).toBe(400);
@@ -164,7 +158,7 @@ describe('POST /licenses/{id}/document', () => {
     });
     expect(response.status).toBe(415);
     await psb.revoke(licenseId, '注销');
-    const final = await problemOf(psb.attachDocument(licenseId, minimalPdf(), 'application/pdf'));
+    const final = await refusal(psb.attachDocument(licenseId, minimalPdf(), 'application/pdf'));
     expect(final.status).toBe(409);
   });
 });

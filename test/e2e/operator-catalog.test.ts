@@ -18,9 +18,9 @@ import {
   apiKeyOf,
   createOperatorClient,
   type OperatorClient,
-  PlatformProblemError,
   type SharingAgreement,
 } from '../../sdk/operator.ts';
+import { refusal } from './support/refusals.ts';
 import { type StagePlatform, startStagePlatform } from './support/stage-platform.ts';
 
 // The operator's catalog routes over HTTP, signed with the demo operator key, on a platform
@@ -47,15 +47,6 @@ function freshUscc(): string {
   const body = `T${String(randomInt(10_000_000)).padStart(7, '0')}`;
   const first17 = `12330100${body}${organizationCodeCheckChar(body)}`;
   return `${first17}${usccCheckChar(first17)}`;
-}
-
-async function refusal(call: Promise<unknown>): Promise<PlatformProblemError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a refusal, found ${String(error)}`);
-  return error;
 }
 
 beforeAll(async () => {

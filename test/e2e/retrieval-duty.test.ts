@@ -12,11 +12,11 @@ import {
 } from '#dev/demo/catalog.ts';
 import {
   createRetrievalClient,
-  PlatformProblemError,
   type RetrievalClient,
   type RetrieveRequest,
   verifyAnnotation,
 } from '../../sdk/retrieval.ts';
+import { refusal } from './support/refusals.ts';
 import { newCitizenId, PlatformStorage, SECOND_RELYING } from './support/stored-licenses.ts';
 
 const endpoint = inject('platformUrl');
@@ -58,11 +58,7 @@ beforeAll(async () => {
 afterAll(() => storage.close());
 
 async function statusOf(call: Promise<unknown>): Promise<{ status: number; code?: unknown }> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a problem, found ${String(error)}`);
+  const error = await refusal(call);
   return { status: error.status, code: error.problem.code };
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, inject, it } from 'vitest';
 import { DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import { createAgencyClient } from '../../sdk/agency-client.ts';
-import { createOperatorClient, PlatformProblemError } from '../../sdk/operator.ts';
+import { createOperatorClient } from '../../sdk/operator.ts';
+import { refusal } from './support/refusals.ts';
 
 // Usage keys on the local platform, which has no API Gateway and so no usage plan: the operator
 // route answers that the stage issues no keys, and an agency that sends an x-api-key anyway is
@@ -19,15 +20,6 @@ function operator(apiKey?: string) {
       ...(apiKey ? { apiKey } : {}),
     }),
   );
-}
-
-async function refusal(call: Promise<unknown>): Promise<PlatformProblemError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof PlatformProblemError)) throw new Error(`expected a refusal, found ${String(error)}`);
-  return error;
 }
 
 describe('usage keys on the local platform', () => {
