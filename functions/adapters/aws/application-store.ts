@@ -34,7 +34,7 @@ import type {
 import type { Page, PageRequest } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
-import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
+import { issuesOf, queryPage } from './dynamodb-paging.ts';
 import { rawNumber, type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
 export const APPLICATION_INDEX = { byAgencyState: 'by-agency-state', byHolder: 'by-holder' } as const;
@@ -207,32 +207,27 @@ export class DynamoApplicationStore implements ApplicationStore {
     }
   }
 
-  async #list(
+  #list(
     index: string,
     attribute: string,
     value: string,
     ascending: boolean,
     request: PageRequest | undefined,
   ): Promise<Page<ApplicationSummary>> {
-    const limit = pageLimit(request);
-    const { Items = [], LastEvaluatedKey } = await this.#documents.send(
-      new QueryCommand({
+    return queryPage(
+      this.#documents,
+      {
         TableName: this.#table,
         IndexName: index,
         KeyConditionExpression: '#partition = :value',
         ExpressionAttributeNames: { '#partition': attribute },
         ExpressionAttributeValues: { ':value': value },
         ScanIndexForward: ascending,
-        Limit: limit,
-        ExclusiveStartKey: decodeCursor(request?.cursor, { [attribute]: value }),
-      }),
+      },
+      { [attribute]: value },
+      request,
+      (item) => this.#parseApplication(item).application,
     );
-    const page: Page<ApplicationSummary> = {
-      items: Items.map((item) => this.#parseApplication(item).application),
-    };
-    const cursor = encodeCursor(LastEvaluatedKey);
-    if (cursor !== undefined) page.cursor = cursor;
-    return page;
   }
 
   #parseApplication(item: Record<string, unknown>): StoredApplication {

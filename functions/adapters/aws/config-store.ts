@@ -33,8 +33,6 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
-  type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -59,7 +57,7 @@ import {
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
-import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
+import { issuesOf, queryPage } from './dynamodb-paging.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type Item = Record<string, unknown>;
@@ -396,30 +394,28 @@ export class DynamoConfigStore implements ConfigStore {
     return Item === undefined ? undefined : this.#parse(spec, Item);
   }
 
-  async #list<T>(
+  #list<T>(
     spec: RecordSpec<T>,
     partition: string,
     request: PageRequest | undefined,
     sortKeyPrefix?: string,
   ): Promise<Page<Versioned<T>>> {
-    const limit = pageLimit(request);
-    const input: QueryCommandInput = {
-      TableName: this.#table,
-      KeyConditionExpression:
-        sortKeyPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: {
-        ':pk': partition,
-        ...(sortKeyPrefix === undefined ? {} : { ':prefix': `${sortKeyPrefix}#` }),
+    return queryPage(
+      this.#documents,
+      {
+        TableName: this.#table,
+        KeyConditionExpression:
+          sortKeyPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': partition,
+          ...(sortKeyPrefix === undefined ? {} : { ':prefix': `${sortKeyPrefix}#` }),
+        },
+        ConsistentRead: true,
       },
-      ExclusiveStartKey: decodeCursor(request?.cursor, { pk: partition }),
-      Limit: limit,
-      ConsistentRead: true,
-    };
-    const { Items = [], LastEvaluatedKey } = await this.#documents.send(new QueryCommand(input));
-    const page: Page<Versioned<T>> = { items: Items.map((item) => this.#parse(spec, item)) };
-    const cursor = encodeCursor(LastEvaluatedKey);
-    if (cursor !== undefined) page.cursor = cursor;
-    return page;
+      { pk: partition },
+      request,
+      (item) => this.#parse(spec, item),
+    );
   }
 
   #checked<T>(spec: RecordSpec<T>, input: T): T {

@@ -1,7 +1,14 @@
 // Page cursors and limits of the DynamoDB stores. A cursor is the query's LastEvaluatedKey as
 // base64url JSON; on the way back in it must name the same partition the listing queries, so
 // a cursor from one listing cannot read another's partition.
-import { decodeJsonCursor, encodeJsonCursor, InvalidCursor, type PageRequest } from '#ports/page.ts';
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  decodeJsonCursor,
+  encodeJsonCursor,
+  InvalidCursor,
+  type Page,
+  type PageRequest,
+} from '#ports/page.ts';
 
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
@@ -17,7 +24,7 @@ export function pageLimit(request: PageRequest | undefined): number {
   return limit;
 }
 
-export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
   if (key === undefined) return undefined;
   return encodeJsonCursor(key);
 }
@@ -26,7 +33,7 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
  * The ExclusiveStartKey a cursor stands for. Every attribute in `expected` must have that
  * value (the listing's partition); all values must be strings, as all our key attributes are.
  */
-export function decodeCursor(cursor: string | undefined, expected: StringKey): StringKey | undefined {
+function decodeCursor(cursor: string | undefined, expected: StringKey): StringKey | undefined {
   if (cursor === undefined) return undefined;
   if (!/^[A-Za-z0-9_-]{1,4096}$/.test(cursor)) throw new InvalidCursor('expected base64url text');
   const parsed = decodeJsonCursor(cursor);
@@ -42,6 +49,27 @@ export function decodeCursor(cursor: string | undefined, expected: StringKey): S
     if (key[name] !== value) throw new InvalidCursor('it belongs to another listing');
   }
   return key;
+}
+
+/**
+ * One page of a Query over a single partition, which `partition` names (key attribute and
+ * value): the cursor coming in must belong to it, each item is parsed by `parse`.
+ */
+export async function queryPage<T>(
+  documents: DynamoDBDocumentClient,
+  query: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>,
+  partition: StringKey,
+  request: PageRequest | undefined,
+  parse: (item: Record<string, unknown>) => T,
+): Promise<Page<T>> {
+  const limit = pageLimit(request);
+  const { Items = [], LastEvaluatedKey } = await documents.send(
+    new QueryCommand({ ...query, Limit: limit, ExclusiveStartKey: decodeCursor(request?.cursor, partition) }),
+  );
+  const page: Page<T> = { items: Items.map((item) => parse(item)) };
+  const cursor = encodeCursor(LastEvaluatedKey);
+  if (cursor !== undefined) page.cursor = cursor;
+  return page;
 }
 
 /** Zod issues as the path/message pairs our errors carry. */

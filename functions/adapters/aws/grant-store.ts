@@ -27,7 +27,6 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -55,7 +54,7 @@ import {
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
-import { decodeCursor, encodeCursor, issuesOf, pageLimit } from './dynamodb-paging.ts';
+import { issuesOf, pageLimit, queryPage } from './dynamodb-paging.ts';
 import { type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
 export const GRANT_INDEX = { byHolder: 'by-holder', byRelyingAgency: 'by-relying-agency' } as const;
@@ -251,31 +250,26 @@ export class DynamoGrantStore implements GrantStore {
     return this.#list(GRANT_INDEX.byRelyingAgency, 'relyingAgency', relyingAgency, page);
   }
 
-  async #list(
+  #list(
     index: string,
     attribute: string,
     value: string,
     request: PageRequest | undefined,
   ): Promise<Page<Versioned<Grant>>> {
-    const limit = pageLimit(request);
-    const { Items = [], LastEvaluatedKey } = await this.#documents.send(
-      new QueryCommand({
+    return queryPage(
+      this.#documents,
+      {
         TableName: this.#table,
         IndexName: index,
         KeyConditionExpression: '#partition = :value',
         ExpressionAttributeNames: { '#partition': attribute },
         ExpressionAttributeValues: { ':value': value },
         ScanIndexForward: false,
-        Limit: limit,
-        ExclusiveStartKey: decodeCursor(request?.cursor, { [attribute]: value }),
-      }),
+      },
+      { [attribute]: value },
+      request,
+      (item) => this.#parseGrantItem(item, item).grant,
     );
-    const page: Page<Versioned<Grant>> = {
-      items: Items.map((item) => this.#parseGrantItem(item, item).grant),
-    };
-    const cursor = encodeCursor(LastEvaluatedKey);
-    if (cursor !== undefined) page.cursor = cursor;
-    return page;
   }
 
   async #getStored(grantId: string): Promise<{ grant: Versioned<Grant>; codeHash: string } | undefined> {
