@@ -30,12 +30,7 @@
 // A write given its audit event puts the event into the `audit` table (layout of audit-items.ts)
 // as the last item of the same transaction: the change and its record, both or neither.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { type Agency, AgencySchema } from '#core/catalog/agency.ts';
@@ -58,8 +53,8 @@ import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
 import { issuesOf, queryPage } from './dynamodb-paging.ts';
+import type { TransactItem } from './transact-write.ts';
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type Item = Record<string, unknown>;
 
 type ItemKey = {
