@@ -21,7 +21,7 @@ import { authenticatedAgency } from '#http/agency-auth.ts';
 import { asProblem } from '#http/domain-problems.ts';
 import { idempotentRequests } from '#http/idempotency.ts';
 import { HttpProblem, type ProblemDocument, problemDocument } from '#http/problem.ts';
-import { header, parseJsonBody } from '#http/request.ts';
+import { header, parseJsonBody, schemaViolation } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
 import {
@@ -134,7 +134,9 @@ const router = createRouter(
             const { licenseId, version, statusList } = outcome.license;
             return { index, status: 201, licenseId, version, statusList };
           }
-          const problem = result.success ? problemOf(outcome?.error) : schemaProblem(result.error);
+          const problem = problemOf(
+            result.success ? outcome?.error : schemaViolation(result.error, '(item)'),
+          );
           return { index, status: problem.status, problem };
         });
         const issued = results.filter((r) => r.status === 201).length;
@@ -239,16 +241,6 @@ function problemOf(error: unknown): ProblemDocument {
   }
   logger.error('batch item failed', { error });
   return problemDocument('internal-error', 'An unexpected error occurred; it has been logged.');
-}
-
-function schemaProblem(error: z.ZodError): ProblemDocument {
-  const errors = error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(item)',
-    message: issue.message,
-  }));
-  return problemDocument('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
-    errors,
-  });
 }
 
 function required(variable: string): string {

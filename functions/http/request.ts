@@ -40,7 +40,7 @@ export function parseQuery<S extends z.ZodType>(event: APIGatewayProxyEvent, sch
 }
 
 /** A 400 listing each schema issue by path; `root` names an issue with the whole value. */
-function schemaViolation(error: z.ZodError, root: string): HttpProblem {
+export function schemaViolation(error: z.ZodError, root: string): HttpProblem {
   const errors = error.issues.map((issue) => ({
     path: issue.path.map(String).join('.') || root,
     message: issue.message,
