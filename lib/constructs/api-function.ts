@@ -215,13 +215,7 @@ export class ApiFunction extends Construct {
       new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [platformKey.keyArn] }),
     );
     const stack = Stack.of(this);
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['kms:GetPublicKey'],
-        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-        conditions: { StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } },
-      }),
-    );
+    this.role.addToPolicy(onSealKeys(stack, ['kms:GetPublicKey']));
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:kms:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:key/*]`,
       reason:
@@ -278,14 +272,7 @@ export class ApiFunction extends Construct {
 
   /** kms:Sign with agency seal keys only (tagged `elicense-role=seal`), never the platform key. */
   bindSealSigning(): this {
-    const stack = Stack.of(this);
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['kms:Sign'],
-        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-        conditions: { StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } },
-      }),
-    );
+    this.role.addToPolicy(onSealKeys(Stack.of(this), ['kms:Sign']));
     return this;
   }
 
@@ -311,13 +298,7 @@ export class ApiFunction extends Construct {
         },
       }),
     );
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['kms:ScheduleKeyDeletion'],
-        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-        conditions: { StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } },
-      }),
-    );
+    this.role.addToPolicy(onSealKeys(stack, ['kms:ScheduleKeyDeletion']));
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `kms:CreateKey names no resource (the key does not exist yet); the statement is limited by conditions to ${keySpec} SIGN_VERIFY keys tagged elicense-role=seal with only the seal tag keys.`,
@@ -420,6 +401,18 @@ export class ApiFunction extends Construct {
     });
     return this;
   }
+}
+
+/**
+ * `actions` on agency seal keys only: created at run time, their ARNs are unknown at deploy time,
+ * so the statement names every key and admits those tagged `elicense-role=seal`.
+ */
+function onSealKeys(stack: Stack, actions: string[]): PolicyStatement {
+  return new PolicyStatement({
+    actions,
+    resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+    conditions: { StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } },
+  });
 }
 
 /** How cdk-nag names a value in a finding: the literal, or `<Pseudo>` while it is unresolved. */
