@@ -3,7 +3,14 @@
 // out here rather than imported from the platform's schemas (functions/http/schemas/applications.ts)
 // so the SDK stays usable without the server code.
 
-export type ApplicationState = 'submitted' | 'info-requested' | 'approved' | 'rejected' | 'withdrawn';
+/** `approving`: the agency decided to approve and the license is being issued; no withdrawal any more. */
+export type ApplicationState =
+  | 'submitted'
+  | 'info-requested'
+  | 'approving'
+  | 'approved'
+  | 'rejected'
+  | 'withdrawn';
 
 export interface ApplicationValidity {
   /** YYYY-MM-DD. */
@@ -85,7 +92,7 @@ export interface ApplicationAttachment {
 
 export interface ApplicationStep {
   seq: number;
-  action: 'submit' | 'request-info' | 'respond' | 'approve' | 'reject' | 'withdraw';
+  action: 'submit' | 'request-info' | 'respond' | 'approve' | 'issue' | 'reject' | 'withdraw';
   from: ApplicationState | null;
   to: ApplicationState;
   actor: { kind: 'holder' | 'agency'; id: string };

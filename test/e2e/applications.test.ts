@@ -189,8 +189,17 @@ describe('apply → request info → respond → approve → the license is the 
 
     const final = (await asHolder(applicant, 'GET', `/holder/applications/${applied.id}`))
       .body as unknown as ApplicationBody;
-    expect(final.history.map((s) => s.action)).toEqual(['submit', 'request-info', 'respond', 'approve']);
-    expect(final.history.at(-1)).toMatchObject({ licenseId, note: '准予颁发' });
+    expect(final.history.map((s) => s.action)).toEqual([
+      'submit',
+      'request-info',
+      'respond',
+      'approve',
+      'issue',
+    ]);
+    expect(final.history.slice(-2)).toMatchObject([
+      { to: 'approving', note: '准予颁发' },
+      { to: 'approved', licenseId },
+    ]);
     const listed = await asHolder(applicant, 'GET', '/holder/applications');
     expect(listed.body.applications).toEqual([
       expect.objectContaining({ id: applied.id, state: 'approved' }),

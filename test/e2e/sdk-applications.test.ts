@@ -140,6 +140,7 @@ describe('applications through the SDKs', () => {
       'request-info',
       'respond',
       'approve',
+      'issue',
     ]);
     expect((await holder.applications()).applications).toEqual([
       expect.objectContaining({ id: applied.id, state: 'approved', licenseId }),

@@ -19,6 +19,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
+  APPLICATION_ACTIONS,
   APPLICATION_STATES,
   type Application,
   type ApplicationState,
@@ -76,7 +77,7 @@ const applicationItemSchema = applicationSchema.extend({
 });
 const stepItemSchema = z.object({
   seq: z.number().int().min(1),
-  action: z.enum(['submit', 'request-info', 'respond', 'approve', 'reject', 'withdraw']),
+  action: z.enum(['submit', ...APPLICATION_ACTIONS]),
   from: stateSchema.nullable(),
   to: stateSchema,
   actor: z.object({ kind: z.enum(['holder', 'agency']), id: text }),

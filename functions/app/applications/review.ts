@@ -7,10 +7,19 @@ import {
 import { mayIssue } from '#core/catalog/license-type.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { ConcurrentModification, LicenseAlreadyExists } from '#core/storage-errors.ts';
+import type { StoredApplication } from '#ports/application-store.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
 import { issueLicense } from '../issue-license.ts';
-import type { IssuanceDeps, IssuerCaller, LicenseRequest, ValidityInput } from '../license-issuance.ts';
+import {
+  checkLicense,
+  type IssuanceDeps,
+  type IssuerCaller,
+  issuableType,
+  issueDay,
+  type LicenseRequest,
+  type ValidityInput,
+} from '../license-issuance.ts';
 import { openApplicationContent } from './application-content.ts';
 import {
   type ApplicationDeps,
@@ -111,10 +120,12 @@ export interface Approval {
 
 /**
  * 颁发: issues the license with the applied data (as amended) to the applicant's identity and
- * records its id on the application. The license serial is derived from the application id, so
- * the license id is too: a second approval — a retry after a failure between issuing and
- * recording, or a race — meets LicenseAlreadyExists instead of issuing again, and records the
- * license the first one issued.
+ * records its id on the application, in two recorded steps: `approve` (→ approving) records the
+ * decision first, so the holder can no longer withdraw it, then the license is issued and `issue`
+ * (→ approved) records its id. The license serial is derived from the application id, so the
+ * license id is too: an approval that stopped part way (a failure between the steps, or a race
+ * of two approvals) is completed by approving again, which meets LicenseAlreadyExists instead of
+ * issuing a second license and records the one the first issued.
  */
 export async function approveApplication(
   caller: IssuerCaller,
@@ -122,40 +133,18 @@ export async function approveApplication(
   request: ApproveRequest,
   deps: ReviewDeps,
 ): Promise<Approval> {
-  const { stored } = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
-  const { application } = stored;
-  checkStep(application, 'approve');
-  const type = (await typeOf(deps, application.typeCode))!;
-  const content = await openApplicationContent(deps.cipher, application.id, stored.sealedContent);
-  const data = amend(content.data, request.data);
-  const validity = request.validity ?? content.validity;
-  const name = data[type.holder.nameField];
-  const licenseRequest: LicenseRequest = {
-    typeCode: application.typeCode,
-    serial: serialOf(application.id),
-    holder: {
-      name: typeof name === 'string' ? name : '',
-      codeType: application.holderCodeType,
-      code: content.holderCode,
-    },
-    data,
-    ...(validity ? { validity } : {}),
-  };
-  let licenseId: string;
-  try {
-    ({ licenseId } = await issueLicense(licenseRequest, caller, deps.issuance));
-  } catch (error) {
-    if (!(error instanceof LicenseAlreadyExists)) throw error;
-    licenseId = buildLicenseId({
-      typeCode: application.typeCode,
-      issuerCode: caller.agency,
-      serial: licenseRequest.serial!,
-      version: '001',
-    });
-    if ((await deps.issuance.licenses.get(licenseId)) === undefined) throw error;
+  let { stored } = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
+  const licenseRequest = await licenseRequestOf(stored, request, deps);
+  if (stored.application.state !== 'approving') {
+    checkStep(stored.application, 'approve');
+    // Refuse what the license type would refuse before the decision is recorded: it is final.
+    const { type } = await issuableType(deps.issuance.config, caller.agency, licenseRequest.typeCode);
+    checkLicense(type, licenseRequest, issueDay(deps.now()));
+    stored = await decide(caller, stored, request.note, deps);
   }
+  const licenseId = await issueOnce(licenseRequest, caller, deps);
   try {
-    const view = await recordAgencyStep(caller, applicationId, 'approve', request.note, deps, {
+    const view = await recordAgencyStep(caller, applicationId, 'issue', undefined, deps, {
       stored,
       licenseId,
     });
@@ -172,6 +161,70 @@ export async function approveApplication(
   }
 }
 
+/** The license an approval issues: the applied data as the agency amends it, to the applicant. */
+async function licenseRequestOf(
+  stored: StoredApplication,
+  request: ApproveRequest,
+  deps: ReviewDeps,
+): Promise<LicenseRequest> {
+  const { application } = stored;
+  const type = (await typeOf(deps, application.typeCode))!;
+  const content = await openApplicationContent(deps.cipher, application.id, stored.sealedContent);
+  const data = amend(content.data, request.data);
+  const validity = request.validity ?? content.validity;
+  const name = data[type.holder.nameField];
+  return {
+    typeCode: application.typeCode,
+    serial: serialOf(application.id),
+    holder: {
+      name: typeof name === 'string' ? name : '',
+      codeType: application.holderCodeType,
+      code: content.holderCode,
+    },
+    data,
+    ...(validity ? { validity } : {}),
+  };
+}
+
+/**
+ * Records the decision (submitted → approving) and answers the application as it now stands.
+ * Losing the race to another approval of the same application is no failure: that one recorded
+ * the same decision, and the license is issued once either way. Losing it to a withdrawal is (409).
+ */
+async function decide(
+  caller: IssuerCaller,
+  stored: StoredApplication,
+  note: string | undefined,
+  deps: ReviewDeps,
+): Promise<StoredApplication> {
+  try {
+    return await writeAgencyStep(caller, stored, 'approve', note, deps);
+  } catch (error) {
+    if (!(error instanceof ConcurrentModification)) throw error;
+    const read = await readApplication(deps, stored.application.id, () => true);
+    if (read.stored.application.state === 'approving') return read.stored;
+    checkStep(read.stored.application, 'approve'); // the refusal that names the state it is in now
+    throw error;
+  }
+}
+
+/** Issues the application's license, or finds the one an earlier attempt issued. */
+async function issueOnce(licenseRequest: LicenseRequest, caller: IssuerCaller, deps: ReviewDeps) {
+  try {
+    return (await issueLicense(licenseRequest, caller, deps.issuance)).licenseId;
+  } catch (error) {
+    if (!(error instanceof LicenseAlreadyExists)) throw error;
+    const licenseId = buildLicenseId({
+      typeCode: licenseRequest.typeCode,
+      issuerCode: caller.agency,
+      serial: licenseRequest.serial!,
+      version: '001',
+    });
+    if ((await deps.issuance.licenses.get(licenseId)) === undefined) throw error;
+    return licenseId;
+  }
+}
+
 /**
  * The license serial of an application's license: the application id's letters and digits,
  * upper-case (a UUID's 32 hex digits), within the 32 characters of `[0-9A-Z]` a serial may have.
@@ -183,38 +236,50 @@ export function serialOf(applicationId: string): string {
     .slice(0, 32);
 }
 
+type AgencyAction = 'request-info' | 'reject' | 'approve' | 'issue';
+
+const AGENCY_AUDIT_ACTIONS: Readonly<Record<AgencyAction, string>> = {
+  'request-info': 'application.info_requested',
+  reject: 'application.rejected',
+  approve: 'application.approved',
+  issue: 'application.license_issued',
+};
+
 async function recordAgencyStep(
   caller: IssuerCaller,
   applicationId: string,
-  action: 'request-info' | 'reject' | 'approve',
+  action: AgencyAction,
   note: string | undefined,
   deps: ApplicationDeps,
-  approval?: { stored: Awaited<ReturnType<typeof readApplication>>['stored']; licenseId: string },
+  approval?: { stored: StoredApplication; licenseId: string },
 ): Promise<ApplicationView> {
   const stored =
     approval?.stored ??
     (await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a))).stored;
-  const actor = actorOf(caller);
-  const time = deps.now().toISOString();
-  const advanced = advanceApplication(stored.application, {
-    action,
-    actor,
-    time,
-    note,
-    licenseId: approval?.licenseId,
-  });
-  const auditAction = {
-    'request-info': 'application.info_requested',
-    reject: 'application.rejected',
-    approve: 'application.approved',
-  }[action];
-  await deps.applications.advance({
-    next: { ...stored, application: advanced.application },
-    step: await storedStep(deps, applicationId, advanced.step),
-    auditEvent: applicationEvent(deps, actor, auditAction, time, advanced.application),
-  });
+  await writeAgencyStep(caller, stored, action, note, deps, approval?.licenseId);
   const read = await readApplication(deps, applicationId, () => true);
   return applicationView(deps, read.stored, read.history);
+}
+
+/** Writes one agency step with its audit event; answers the application as stored after it. */
+async function writeAgencyStep(
+  caller: IssuerCaller,
+  stored: StoredApplication,
+  action: AgencyAction,
+  note: string | undefined,
+  deps: ApplicationDeps,
+  licenseId?: string,
+): Promise<StoredApplication> {
+  const actor = actorOf(caller);
+  const time = deps.now().toISOString();
+  const advanced = advanceApplication(stored.application, { action, actor, time, note, licenseId });
+  const next = { ...stored, application: advanced.application };
+  await deps.applications.advance({
+    next,
+    step: await storedStep(deps, stored.application.id, advanced.step),
+    auditEvent: applicationEvent(deps, actor, AGENCY_AUDIT_ACTIONS[action], time, advanced.application),
+  });
+  return next;
 }
 
 async function mayStillIssue(

@@ -4,11 +4,15 @@
 // allowed from which state, by whom, with what note — every step recorded with its actor and time.
 //
 //   submitted ──request-info (agency, note)──▶ info-requested ──respond (holder)──▶ submitted
-//   submitted ──approve (agency, license id)──▶ approved
+//   submitted ──approve (agency)──▶ approving ──issue (agency, license id)──▶ approved
 //   submitted | info-requested ──reject (agency, reason)──▶ rejected
 //   submitted | info-requested ──withdraw (holder)──▶ withdrawn
 //
-// approved, rejected and withdrawn are final: nothing leaves them.
+// approved, rejected and withdrawn are final: nothing leaves them. Approving is two steps so
+// that the decision is recorded before the license exists: once an application is approving, the
+// holder can no longer withdraw it (nor the agency reject it), so a license is never issued for
+// an application that ends withdrawn or rejected. From approving the only way on is `issue`,
+// which records the license the approval issued.
 import {
   ApplicationActorRefused,
   ApplicationNoteRequired,
@@ -19,6 +23,7 @@ import {
 export const APPLICATION_STATES = [
   'submitted',
   'info-requested',
+  'approving',
   'approved',
   'rejected',
   'withdrawn',
@@ -32,7 +37,14 @@ export const FINAL_APPLICATION_STATES: ReadonlySet<ApplicationState> = new Set([
 ]);
 
 /** What can happen to an application after it was submitted. */
-export const APPLICATION_ACTIONS = ['request-info', 'respond', 'approve', 'reject', 'withdraw'] as const;
+export const APPLICATION_ACTIONS = [
+  'request-info',
+  'respond',
+  'approve',
+  'issue',
+  'reject',
+  'withdraw',
+] as const;
 export type ApplicationAction = (typeof APPLICATION_ACTIONS)[number];
 
 /** Who acts: the applying holder account, or the issuing agency (its USCC). */
@@ -95,7 +107,8 @@ interface Rule {
 const RULES: Readonly<Record<ApplicationAction, Rule>> = {
   'request-info': { by: 'agency', from: ['submitted'], to: 'info-requested', noteRequired: true },
   respond: { by: 'holder', from: ['info-requested'], to: 'submitted', noteRequired: false },
-  approve: { by: 'agency', from: ['submitted'], to: 'approved', noteRequired: false },
+  approve: { by: 'agency', from: ['submitted'], to: 'approving', noteRequired: false },
+  issue: { by: 'agency', from: ['approving'], to: 'approved', noteRequired: false },
   reject: { by: 'agency', from: ['submitted', 'info-requested'], to: 'rejected', noteRequired: true },
   withdraw: { by: 'holder', from: ['submitted', 'info-requested'], to: 'withdrawn', noteRequired: false },
 };
@@ -145,7 +158,7 @@ export interface StepRequest {
   actor: ApplicationActor;
   time: string;
   note?: string | undefined;
-  /** Required to approve. */
+  /** Required to record the issued license (`issue`). */
   licenseId?: string | undefined;
   attachments?: readonly string[] | undefined;
   dataChanged?: boolean | undefined;
@@ -179,14 +192,14 @@ export function advanceApplication(
     throw new ApplicationNoteRequired(request.action);
   }
   const licenseId = request.licenseId?.trim();
-  if (request.action === 'approve' && !licenseId) throw new LicenseIdRequired(application.id);
+  if (request.action === 'issue' && !licenseId) throw new LicenseIdRequired(application.id);
   const seq = application.version + 1;
   const next: Application = {
     ...application,
     state: rule.to,
     updated: request.time,
     version: seq,
-    ...(request.action === 'approve' ? { licenseId } : {}),
+    ...(request.action === 'issue' ? { licenseId } : {}),
   };
   const step: ApplicationStep = {
     seq,
@@ -196,7 +209,7 @@ export function advanceApplication(
     actor: { ...request.actor },
     time: request.time,
     ...note,
-    ...(request.action === 'approve' ? { licenseId } : {}),
+    ...(request.action === 'issue' ? { licenseId } : {}),
     ...attachmentsOf(request.attachments),
     ...(request.dataChanged ? { dataChanged: true } : {}),
   };

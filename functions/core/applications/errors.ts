@@ -46,11 +46,11 @@ export class ApplicationNoteRequired extends Error {
   }
 }
 
-/** An approval names the license it issued. */
+/** Recording the license an approval issued needs its id. */
 export class LicenseIdRequired extends Error {
   readonly code = 'LICENSE_ID_REQUIRED';
   constructor(applicationId: string) {
-    super(`approving application ${applicationId} needs the id of the license issued, found none`);
+    super(`recording the license of application ${applicationId} needs its id, found none`);
     this.name = 'LicenseIdRequired';
   }
 }

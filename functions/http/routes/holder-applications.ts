@@ -106,7 +106,7 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
       400: { description: 'A request that does not match its schema' },
       415: { description: 'Not application/json' },
       ...ON_AN_APPLICATION,
-      409: { description: 'Already decided or withdrawn' },
+      409: { description: 'Already decided (approving, approved, rejected) or withdrawn' },
     },
   },
 ];

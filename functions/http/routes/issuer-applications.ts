@@ -85,7 +85,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     group: 'issuer',
     operationId: 'approveApplication',
     summary:
-      'Approves: issues the license with the applied data (corrected as given) to the applicant, and records its id; never issues twice',
+      'Approves: records the decision (approving; the applicant can no longer withdraw), issues the license with the applied data (corrected as given) to the applicant, and records its id (approved); never issues twice. An application left approving by a failure is finished by approving it again',
     auth: ISSUER,
     headers: IDEMPOTENT,
     requestBody: ApproveRequestSchema,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { APPLICATION_STATES } from '#core/applications/application.ts';
+import { APPLICATION_ACTIONS, APPLICATION_STATES } from '#core/applications/application.ts';
 
 // Requests and responses of license applications (申请 → 审核 → 颁发), both sides: the holder's
 // (/holder/applications…) and the issuing agency's (/applications…). Requests are strict; the
@@ -119,7 +119,7 @@ export const ApplicationListSchema = z
 
 const StepSchema = z.object({
   seq: z.number().int(),
-  action: z.enum(['submit', 'request-info', 'respond', 'approve', 'reject', 'withdraw']),
+  action: z.enum(['submit', ...APPLICATION_ACTIONS]),
   from: ApplicationStateSchema.nullable(),
   to: ApplicationStateSchema,
   actor: z.object({ kind: z.enum(['holder', 'agency']), id: z.string() }),
@@ -159,7 +159,8 @@ export const HolderApplicationListQuery = {
 } as const;
 
 export const AgencyApplicationListQuery = {
-  state: 'submitted (default), info-requested, approved, rejected or withdrawn',
+  state:
+    'submitted (default), info-requested, approving (decided, license not yet recorded: approve again to finish), approved, rejected or withdrawn',
   ...HolderApplicationListQuery,
 } as const;
 

@@ -214,15 +214,28 @@ describe('listing', () => {
       a.next.application.id,
       b.next.application.id,
     ]);
+    const approving = stepOf(a.next, {
+      action: 'approve',
+      actor: { kind: 'agency', id: agency },
+      time: nextTime(),
+    });
+    await store.advance(approving);
+    expect(ids(await store.listByAgency(agency, 'submitted'))).toEqual([b.next.application.id]);
+    expect(ids(await store.listByAgency(agency, 'approving'))).toEqual([a.next.application.id]);
     await store.advance(
-      stepOf(a.next, {
-        action: 'approve',
+      stepOf(approving.next, {
+        action: 'issue',
         actor: { kind: 'agency', id: agency },
         time: nextTime(),
         licenseId: LICENSE_ID,
       }),
     );
-    expect(ids(await store.listByAgency(agency, 'submitted'))).toEqual([b.next.application.id]);
+    expect(ids(await store.listByAgency(agency, 'approving'))).toEqual([]);
+    expect((await store.get(a.next.application.id))?.history.map((s) => s.action)).toEqual([
+      'submit',
+      'approve',
+      'issue',
+    ]);
     const approved = await store.listByAgency(agency, 'approved');
     expect(approved.items).toEqual([
       expect.objectContaining({ id: a.next.application.id, licenseId: LICENSE_ID }),

@@ -276,7 +276,11 @@ describe('the whole review: apply → request info → respond → approve', () 
       { data: { 签发机关: '演示市公安局示例分局' } },
       world.reviewDeps,
     );
-    expect(application).toMatchObject({ state: 'approved', licenseId: license.licenseId, version: 4 });
+    expect(application).toMatchObject({ state: 'approved', licenseId: license.licenseId, version: 5 });
+    expect(application.history.slice(-2)).toMatchObject([
+      { action: 'approve', from: 'submitted', to: 'approving' },
+      { action: 'issue', from: 'approving', to: 'approved', licenseId: license.licenseId },
+    ]);
     expect(license.licenseId).toContain(`.${serialOf(applied.id)}.001.`);
 
     const record = world.issuer.licenses.records.get(license.licenseId)!;
@@ -295,6 +299,7 @@ describe('the whole review: apply → request info → respond → approve', () 
       'application.info_requested',
       'application.responded',
       'application.approved',
+      'application.license_issued',
     ]);
     expect(world.applications.audit.at(-1)?.subject).toMatchObject({
       licenseId: license.licenseId,
@@ -317,17 +322,86 @@ describe('the whole review: apply → request info → respond → approve', () 
   it('an approval that issued but failed to record is completed by the retry, with the same license', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    // The decision is recorded; the store fails when the license issued is to be recorded.
     world.applications.beforeNextAdvance = async () => {
-      throw new Error('the store was unreachable');
+      world.applications.beforeNextAdvance = async () => {
+        throw new Error('the store was unreachable');
+      };
     };
     await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(/unreachable/);
     expect(world.issuer.licenses.records.size).toBe(1);
-    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('submitted');
+    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('approving');
+    // Decided: the holder can no longer withdraw, the agency no longer reject.
+    await expect(withdrawApplication(ZHANG, applied.id, {}, world.holderDeps)).rejects.toThrow(
+      /is approving; withdraw is allowed only from/,
+    );
+    await expect(
+      rejectApplication(PSB, applied.id, { reason: '不予许可' }, world.reviewDeps),
+    ).rejects.toThrow(IllegalApplicationTransition);
+    expect((await agencyApplications(PSB, 'approving', undefined, world.reviewDeps)).items).toHaveLength(1);
 
-    const { license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    const { application, license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
     expect(world.issuer.licenses.records.size).toBe(1);
     expect([...world.issuer.licenses.records.keys()]).toEqual([license.licenseId]);
-    expect(world.applications.items.get(applied.id)!.stored.application.licenseId).toBe(license.licenseId);
+    expect(application).toMatchObject({ state: 'approved', licenseId: license.licenseId });
+    expect(world.applications.audit.map((e) => e.action)).toEqual([
+      'application.submitted',
+      'application.approved',
+      'application.license_issued',
+    ]);
+  });
+
+  it('a withdrawal that lands before the decision wins: the approval is refused and issues nothing', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    world.applications.beforeNextAdvance = async () => {
+      await withdrawApplication(ZHANG, applied.id, {}, world.holderDeps);
+    };
+    await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(
+      /is withdrawn; approve is allowed only from submitted/,
+    );
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('withdrawn');
+  });
+
+  it('a withdrawal that lands after the decision is refused, and the approval completes', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    let withdrawal: unknown;
+    world.applications.beforeNextAdvance = async () => {
+      world.applications.beforeNextAdvance = async () => {
+        withdrawal = await withdrawApplication(ZHANG, applied.id, {}, world.holderDeps).catch(
+          (e: unknown) => e,
+        );
+      };
+    };
+    const { application } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    expect(withdrawal).toBeInstanceOf(IllegalApplicationTransition);
+    expect(application.state).toBe('approved');
+    expect(world.issuer.licenses.records.size).toBe(1);
+  });
+
+  it('two approvals at once record one decision and issue one license', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    let rival: Promise<unknown> | undefined;
+    // The rival approval starts once the first has recorded its decision and is issuing.
+    world.applications.beforeNextAdvance = async () => {
+      world.applications.beforeNextAdvance = async () => {
+        rival = approveApplication(PSB, applied.id, {}, world.reviewDeps);
+        await rival;
+      };
+    };
+    const first = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    const second = (await rival) as Awaited<ReturnType<typeof approveApplication>>;
+    expect(second.license).toEqual(first.license);
+    expect(first.application).toMatchObject({ state: 'approved', licenseId: first.license.licenseId });
+    expect(world.issuer.licenses.records.size).toBe(1);
+    expect(world.applications.audit.map((e) => e.action)).toEqual([
+      'application.submitted',
+      'application.approved',
+      'application.license_issued',
+    ]);
   });
 
   it('an amendment that changes the holder code does not issue', async () => {
@@ -343,6 +417,7 @@ describe('the whole review: apply → request info → respond → approve', () 
     ).rejects.toThrow(LicenseDataInvalid);
     expect(world.issuer.licenses.records.size).toBe(0);
     expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('submitted');
+    expect(world.applications.audit.map((e) => e.action)).toEqual(['application.submitted']);
   });
 });
 

@@ -75,7 +75,7 @@ describe('submitting', () => {
 });
 
 describe('the review path', () => {
-  test('request-info → respond → approve ends approved with the license id, each step numbered and timed', () => {
+  test('request-info → respond → approve → issue ends approved with the license id, each step numbered and timed', () => {
     const first = submitted();
     const asked = advanceApplication(first, {
       action: 'request-info',
@@ -103,14 +103,31 @@ describe('the review path', () => {
     expect(answered.application).toMatchObject({ state: 'submitted', version: 3 });
     expect(answered.step).toMatchObject({ seq: 3, attachments: ['digest-2'], dataChanged: true });
     expect(answered.step.note).toBeUndefined();
-    const approved = advanceApplication(answered.application, {
+    const approving = advanceApplication(answered.application, {
       action: 'approve',
       actor: agency,
       time: at(3),
+      note: '准予许可',
+    });
+    expect(approving.application).toMatchObject({ state: 'approving', version: 4 });
+    expect(approving.application.licenseId).toBeUndefined();
+    expect(approving.step).toEqual({
+      seq: 4,
+      action: 'approve',
+      from: 'submitted',
+      to: 'approving',
+      actor: agency,
+      time: at(3),
+      note: '准予许可',
+    });
+    const approved = advanceApplication(approving.application, {
+      action: 'issue',
+      actor: agency,
+      time: at(4),
       licenseId: LICENSE_ID,
     });
-    expect(approved.application).toMatchObject({ state: 'approved', version: 4, licenseId: LICENSE_ID });
-    expect(approved.step).toMatchObject({ seq: 4, from: 'submitted', to: 'approved', licenseId: LICENSE_ID });
+    expect(approved.application).toMatchObject({ state: 'approved', version: 5, licenseId: LICENSE_ID });
+    expect(approved.step).toMatchObject({ seq: 5, from: 'approving', to: 'approved', licenseId: LICENSE_ID });
     // The input is never changed.
     expect(first.state).toBe('submitted');
     expect(first.version).toBe(1);
@@ -138,12 +155,36 @@ describe('refusals', () => {
       time: at(1),
       note: '补充材料',
     }).application;
-    expect(() =>
-      advanceApplication(asked, { action: 'approve', actor: agency, time: at(2), licenseId: LICENSE_ID }),
-    ).toThrow(IllegalApplicationTransition);
+    expect(() => advanceApplication(asked, { action: 'approve', actor: agency, time: at(2) })).toThrow(
+      IllegalApplicationTransition,
+    );
     expect(() => advanceApplication(asked, { action: 'approve', actor: agency, time: at(2) })).toThrow(
       /is info-requested; approve is allowed only from submitted/,
     );
+  });
+
+  test('once approving, the holder cannot withdraw nor the agency reject or ask: only issue goes on', () => {
+    const approving = advanceApplication(submitted(), {
+      action: 'approve',
+      actor: agency,
+      time: at(1),
+    }).application;
+    expect(() => advanceApplication(approving, { action: 'withdraw', actor: holder, time: at(2) })).toThrow(
+      /is approving; withdraw is allowed only from submitted or info-requested/,
+    );
+    expect(() =>
+      advanceApplication(approving, { action: 'reject', actor: agency, time: at(2), note: '不予许可' }),
+    ).toThrow(IllegalApplicationTransition);
+    expect(() =>
+      advanceApplication(approving, { action: 'request-info', actor: agency, time: at(2), note: '补充' }),
+    ).toThrow(IllegalApplicationTransition);
+    expect(() => advanceApplication(approving, { action: 'approve', actor: agency, time: at(2) })).toThrow(
+      IllegalApplicationTransition,
+    );
+    expect(() =>
+      advanceApplication(submitted(), { action: 'issue', actor: agency, time: at(2), licenseId: LICENSE_ID }),
+    ).toThrow(/is submitted; issue is allowed only from approving/);
+    expect(isFinal(approving.state)).toBe(false);
   });
 
   test('responding when nothing was asked is refused', () => {
@@ -156,6 +197,10 @@ describe('refusals', () => {
     const app = submitted();
     expect(() =>
       advanceApplication(app, { action: 'approve', actor: holder, time: at(1), licenseId: LICENSE_ID }),
+    ).toThrow(ApplicationActorRefused);
+    const approving = advanceApplication(app, { action: 'approve', actor: agency, time: at(1) }).application;
+    expect(() =>
+      advanceApplication(approving, { action: 'issue', actor: holder, time: at(2), licenseId: LICENSE_ID }),
     ).toThrow(ApplicationActorRefused);
     expect(() => advanceApplication(app, { action: 'withdraw', actor: agency, time: at(1) })).toThrow(
       ApplicationActorRefused,
@@ -177,16 +222,24 @@ describe('refusals', () => {
     ).toThrow(ApplicationActorRefused);
   });
 
-  test('request-info and reject need a note that is not blank; approve needs a license id', () => {
+  test('request-info and reject need a note that is not blank; issue needs a license id', () => {
     expect(() =>
       advanceApplication(submitted(), { action: 'request-info', actor: agency, time: at(1), note: '   ' }),
     ).toThrow(ApplicationNoteRequired);
     expect(() => advanceApplication(submitted(), { action: 'reject', actor: agency, time: at(1) })).toThrow(
       /reject needs a reason/,
     );
-    expect(() => advanceApplication(submitted(), { action: 'approve', actor: agency, time: at(1) })).toThrow(
+    const approving = advanceApplication(submitted(), {
+      action: 'approve',
+      actor: agency,
+      time: at(1),
+    }).application;
+    expect(() => advanceApplication(approving, { action: 'issue', actor: agency, time: at(2) })).toThrow(
       LicenseIdRequired,
     );
+    expect(() =>
+      advanceApplication(approving, { action: 'issue', actor: agency, time: at(2), licenseId: '  ' }),
+    ).toThrow(LicenseIdRequired);
   });
 });
 
@@ -194,7 +247,7 @@ describe('any sequence of actions (property)', () => {
   const actionArb = fc.constantFrom<ApplicationAction>(...APPLICATION_ACTIONS);
   const stepArb = fc.record({ action: actionArb, byHolder: fc.boolean(), withNote: fc.boolean() });
 
-  test('final states absorb, versions count the accepted steps, a license id exactly when approved', () => {
+  test('final states absorb, versions count the accepted steps, a license id exactly when approved, approving leads only there', () => {
     fc.assert(
       fc.property(fc.array(stepArb, { maxLength: 12 }), (steps) => {
         let app = submitted();
@@ -213,6 +266,9 @@ describe('any sequence of actions (property)', () => {
             expect(isFinal(before.state)).toBe(false);
             expect(next.step.seq).toBe(before.version + 1);
             expect(next.step.from).toBe(before.state);
+            // A license exists only after an approval that nothing can undo: approving leads to
+            // approved alone, and approved is reached from approving alone.
+            expect(before.state === 'approving').toBe(next.application.state === 'approved');
             app = next.application;
             accepted += 1;
             seen.push(app.state);
