@@ -29,8 +29,7 @@
 //
 // A write given its audit event puts the event into the `audit` table (layout of audit-items.ts)
 // as the last item of the same transaction: the change and its record, both or neither.
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { type Agency, AgencySchema } from '#core/catalog/agency.ts';
@@ -53,7 +52,7 @@ import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
 import { issuesOf, queryPage } from './dynamodb-paging.ts';
-import type { TransactItem } from './transact-write.ts';
+import { type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
 type Item = Record<string, unknown>;
 
@@ -474,16 +473,18 @@ export class DynamoConfigStore implements ConfigStore {
     return undefined;
   }
 
+  // Through the shared transactWrite: a transaction cancelled only because another was in flight
+  // on one of its items is retried (its conditions are then checked against the winner's write),
+  // rather than answered as a version conflict the caller did not cause.
   async #transact(
     items: TransactItem[],
     onCancelled: (reasons: (string | undefined)[]) => Error,
   ): Promise<void> {
     try {
-      await this.#documents.send(new TransactWriteCommand({ TransactItems: items }));
+      await transactWrite(this.#documents, items, 'config-write');
     } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        throw onCancelled((error.CancellationReasons ?? []).map((reason) => reason.Code));
-      }
+      if (error instanceof TransactionCancelled)
+        throw onCancelled(error.reasons.map((reason) => reason.code));
       throw error;
     }
   }
