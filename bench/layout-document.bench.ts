@@ -2,7 +2,7 @@
 // maximum-size (20 MiB) document, which every read and every completed upload does once.
 
 import { documentDigest } from '#core/layout-document/digest.ts';
-import { checkLayoutContent, MAX_LAYOUT_DOCUMENT_BYTES } from '#core/layout-document/format.ts';
+import { checkDocumentContent, MAX_LAYOUT_DOCUMENT_BYTES } from '#core/layout-document/format.ts';
 import { pdfOfSize, zipArchive } from '../test/fixtures/layout-documents.ts';
 import type { Figure } from './run.ts';
 
@@ -32,9 +32,9 @@ export async function run(): Promise<Record<string, Figure>> {
   let sink = '';
   const verifyPdf = medianMs(() => {
     sink = documentDigest(pdf);
-    checkLayoutContent('pdf', pdf);
+    checkDocumentContent('pdf', pdf);
   });
-  const sniffOfd = medianMs(() => checkLayoutContent('ofd', ofd));
+  const sniffOfd = medianMs(() => checkDocumentContent('ofd', ofd));
   if (sink.length !== 43) throw new Error('digest not computed');
   return {
     document_verify_20mib_ms: { value: verifyPdf, unit: 'ms' },

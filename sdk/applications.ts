@@ -19,9 +19,9 @@ export interface ApplicationValidity {
   until: string;
 }
 
-/** A supporting document (PDF or OFD), at most 2 MiB. */
+/** A supporting document (PDF, OFD, or a JPEG or PNG image such as an ID photo), at most 2 MiB. */
 export interface ApplicationAttachmentInput {
-  mediaType: 'application/pdf' | 'application/ofd';
+  mediaType: 'application/pdf' | 'application/ofd' | 'image/jpeg' | 'image/png';
   /** The document's bytes, base64. */
   content: string;
   /** Unpadded base64url SHA-256 the bytes must have; refused if they do not. */

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoApplicationStore } from '#adapters/aws/application-store.ts';
 import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { ATTACHMENT_LIMITS, type NewAttachment } from '#app/applications/application-steps.ts';
+import { ATTACHMENT_MEDIA_TYPES } from '#core/layout-document/format.ts';
 import { HttpProblem } from '#http/problem.ts';
 import { parseQuery } from '#http/request.ts';
 import { ApplicationIdSchema, ApplicationListQuerySchema } from '#http/schemas/applications.ts';
@@ -29,6 +30,7 @@ export function attachmentStore(): S3DocumentStore {
     bucket: bucket('documents'),
     // The local S3 server ignores server-side encryption; on AWS the documents key is required.
     kmsKeyId: kmsKeyId ?? 'local-documents-key',
+    acceptedMediaTypes: ATTACHMENT_MEDIA_TYPES,
     maxBytes: ATTACHMENT_LIMITS.maxBytes,
   });
 }

@@ -1,17 +1,18 @@
-// The layout-document store: where a license's PDF or OFD lives, bound to the license by the
-// SHA-256 the license records. Every read is checked against that digest; nothing unverified
-// is handed back. Typed failures are in #core/layout-document/errors.ts.
+// The document store: where a license's layout document (PDF or OFD) and an application's
+// attachments (those, or JPEG and PNG images) live, each bound to its record by the SHA-256 the
+// record keeps. Every read is checked against that digest; nothing unverified is handed back.
+// Typed failures are in #core/layout-document/errors.ts.
 
-import type { LayoutMediaType } from '#core/layout-document/format.ts';
+import type { DocumentMediaType } from '#core/layout-document/format.ts';
 
-/** A stored layout document as the license records it. */
+/** A stored document as its license or application records it. */
 export interface StoredDocument {
   /** Opaque key; random, says nothing about the license or its holder. */
   readonly key: string;
   /** SHA-256 of the exact bytes, unpadded base64url (43 characters). */
   readonly sha256: string;
   readonly size: number;
-  readonly mediaType: LayoutMediaType;
+  readonly mediaType: DocumentMediaType;
 }
 
 /** What a read needs: where the document is and what it must hash to. */

@@ -10,7 +10,7 @@ import { DEVELOPMENT_ONLY_EVIDENCE_TOKEN } from '#adapters/local/development-onl
 import { addYears } from '#core/civil-date.ts';
 import { chinaCalendarDate, citizenIdCheckChar } from '#core/identifiers/citizen-id.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
-import { minimalPdf } from '../fixtures/layout-documents.ts';
+import { minimalPdf, minimalPng } from '../fixtures/layout-documents.ts';
 import { agencyClient } from './issuer-support.ts';
 import { mintHolderToken } from './support/holder-tokens.ts';
 
@@ -161,11 +161,19 @@ describe('apply → request info → respond → approve → the license is the 
     const answered = await asHolder(applicant, 'POST', `/holder/applications/${applied.id}/respond`, {
       note: '已更正',
       data: { 住址: '演示市示例区新路1号' },
-      attachments: [{ mediaType: 'application/pdf', content: base64(minimalPdf('户口簿首页')) }],
+      attachments: [
+        { mediaType: 'application/pdf', content: base64(minimalPdf('户口簿首页')) },
+        { mediaType: 'image/png', content: base64(minimalPng()) },
+      ],
     });
     expect(answered.status, JSON.stringify(answered.body)).toBe(200);
     expect(answered.body).toMatchObject({ state: 'submitted', version: 3 });
-    expect((answered.body as unknown as ApplicationBody).attachments).toHaveLength(2);
+    const attached = (answered.body as unknown as ApplicationBody).attachments;
+    expect(attached.map((a) => a.mediaType)).toEqual(['application/pdf', 'application/pdf', 'image/png']);
+    // The photo is served back as the image it is.
+    const photo = await fetch(attached[2]!.download.url);
+    expect(photo.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await photo.arrayBuffer()).equals(Buffer.from(minimalPng()))).toBe(true);
 
     const approved = await asAgency(psb, 'POST', `/applications/${applied.id}/approve`, {
       data: { 签发机关: '演示市公安局示例分局' },
@@ -301,14 +309,21 @@ describe('refusals', () => {
     ]);
   });
 
-  it('an attachment that is not a PDF or OFD is refused with 415, one over 2 MiB with 413, and nothing is submitted', async () => {
+  it('an attachment that is not PDF, OFD, JPEG or PNG is refused with 415, one that is not what it says with 400, one over 2 MiB with 413, and nothing is submitted', async () => {
     const holder = await newApplicant();
     const refused = await asHolder(holder, 'POST', '/holder/applications', {
       typeCode: DEMO_TYPE_CODE.residentIdentityCard,
       data: idCardData(holder),
-      attachments: [{ mediaType: 'image/png', content: base64(new Uint8Array([137, 80, 78, 71])) }],
+      attachments: [{ mediaType: 'image/gif', content: base64(Buffer.from('GIF89a')) }],
     });
     expect(refused.status).toBe(415);
+    const truncated = await asHolder(holder, 'POST', '/holder/applications', {
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      data: idCardData(holder),
+      attachments: [{ mediaType: 'image/png', content: base64(new Uint8Array([137, 80, 78, 71])) }],
+    });
+    expect(truncated.status).toBe(400);
+    expect(truncated.body.detail).toContain('declared as PNG');
     const oversized = await asHolder(holder, 'POST', '/holder/applications', {
       typeCode: DEMO_TYPE_CODE.residentIdentityCard,
       data: idCardData(holder),

@@ -28,9 +28,9 @@ import {
   PresignExpiryOutOfRange,
   UnsupportedDocumentType,
 } from '#core/layout-document/errors.ts';
-import { MAX_LAYOUT_DOCUMENT_BYTES } from '#core/layout-document/format.ts';
+import { ATTACHMENT_MEDIA_TYPES, MAX_LAYOUT_DOCUMENT_BYTES } from '#core/layout-document/format.ts';
 import type { PendingUpload } from '#ports/document-store.ts';
-import { minimalOfd, minimalPdf, pdfOfSize } from '../fixtures/layout-documents.ts';
+import { minimalJpeg, minimalOfd, minimalPdf, minimalPng, pdfOfSize } from '../fixtures/layout-documents.ts';
 import { useSuiteAwsEnv } from './aws-env.ts';
 
 useSuiteAwsEnv();
@@ -132,6 +132,33 @@ describe('put and get', () => {
     expect(stored.mediaType).toBe('application/ofd');
     expect(read.mediaType).toBe('application/ofd');
     expect(Buffer.from(read.bytes).equals(Buffer.from(ofd))).toBe(true);
+  });
+
+  test('stores JPEG and PNG images where attachments are accepted, and only there', async () => {
+    const attachments = new S3DocumentStore(storeClient, {
+      bucket,
+      kmsKeyId: kmsKeyArn,
+      acceptedMediaTypes: ATTACHMENT_MEDIA_TYPES,
+    });
+    const png = minimalPng();
+    const stored = await attachments.put({ bytes: png, mediaType: 'image/png' });
+    const read = await attachments.get(stored);
+    expect(read.mediaType).toBe('image/png');
+    expect(Buffer.from(read.bytes).equals(Buffer.from(png))).toBe(true);
+
+    const jpeg = await attachments.put({ bytes: minimalJpeg(), mediaType: 'image/jpeg' });
+    const response = await fetch((await attachments.presignDownload(jpeg, 60)).url);
+    expect(response.headers.get('content-type')).toBe('image/jpeg');
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="document.jpg"');
+    expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(minimalJpeg()))).toBe(true);
+
+    await expect(attachments.put({ bytes: png, mediaType: 'image/jpeg' })).rejects.toThrow(
+      'declared as JPEG (opening with FF D8 FF) but its content is PNG (opening with the PNG signature)',
+    );
+    // The layout-document store (the default) refuses images, whatever the bytes.
+    await expect(store.put({ bytes: png, mediaType: 'image/png' })).rejects.toBeInstanceOf(
+      UnsupportedDocumentType,
+    );
   });
 
   test('accepts a document of exactly 20 MiB and reads it back whole', async () => {
@@ -272,7 +299,7 @@ describe('presigned download', () => {
     expect(sent).toEqual([]);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/pdf');
-    expect(response.headers.get('content-disposition')).toBe('attachment; filename="license-document.pdf"');
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="document.pdf"');
     expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(pdf))).toBe(true);
   });
 

@@ -37,14 +37,14 @@ import {
 } from '#core/layout-document/errors.ts';
 import {
   canonicalMediaType,
+  checkDocumentContent,
   checkDocumentSize,
-  checkLayoutContent,
   DEFAULT_ACCEPTED_MEDIA_TYPES,
-  LAYOUT_MEDIA_TYPES,
-  type LayoutFormat,
-  layoutFormatOf,
+  DOCUMENT_MEDIA_TYPES,
+  type DocumentFormat,
+  documentFormatOf,
   MAX_LAYOUT_DOCUMENT_BYTES,
-  sniffLayoutFormat,
+  sniffDocumentFormat,
 } from '#core/layout-document/format.ts';
 import type {
   DeclaredUpload,
@@ -62,7 +62,7 @@ export interface S3DocumentStoreConfig {
   bucket: string;
   /** KMS key (id, ARN or alias ARN) every object is encrypted under. */
   kmsKeyId: string;
-  /** Declared media types accepted (see LAYOUT_MEDIA_TYPES); default `application/pdf`, `application/ofd`. */
+  /** Declared media types accepted (see DOCUMENT_MEDIA_TYPES); default `application/pdf`, `application/ofd`. */
   acceptedMediaTypes?: readonly string[];
   /** Default 20 MiB. */
   maxBytes?: number;
@@ -76,6 +76,14 @@ export interface S3DocumentStoreConfig {
 
 /** Tag on an object uploaded through a presigned URL until completeUpload has verified it. */
 export const PENDING_UPLOAD_TAG = { key: 'elicense-upload', value: 'pending' } as const;
+
+/** The file name extension a download is offered under, per format. */
+const FILE_EXTENSIONS: Readonly<Record<DocumentFormat, string>> = {
+  pdf: 'pdf',
+  ofd: 'ofd',
+  jpeg: 'jpg',
+  png: 'png',
+};
 
 /** User metadata (x-amz-meta-*) the store writes on every object. */
 const META = { sha256: 'sha256', size: 'size', mediaType: 'media-type' } as const;
@@ -101,10 +109,10 @@ export class S3DocumentStore implements DocumentStore {
     this.#bucket = config.bucket;
     this.#kmsKeyId = config.kmsKeyId;
     this.#accepted = config.acceptedMediaTypes ?? DEFAULT_ACCEPTED_MEDIA_TYPES;
-    const unknown = this.#accepted.filter((type) => LAYOUT_MEDIA_TYPES[type] === undefined);
+    const unknown = this.#accepted.filter((type) => DOCUMENT_MEDIA_TYPES[type] === undefined);
     if (unknown.length > 0) {
       throw new Error(
-        `acceptedMediaTypes must be among ${Object.keys(LAYOUT_MEDIA_TYPES).join(', ')}; found ${unknown.join(', ')}`,
+        `acceptedMediaTypes must be among ${Object.keys(DOCUMENT_MEDIA_TYPES).join(', ')}; found ${unknown.join(', ')}`,
       );
     }
     this.#maxBytes = config.maxBytes ?? MAX_LAYOUT_DOCUMENT_BYTES;
@@ -115,9 +123,9 @@ export class S3DocumentStore implements DocumentStore {
 
   async put(document: NewDocument): Promise<StoredDocument> {
     if (document.sha256 !== undefined) checkDocumentDigest(document.sha256);
-    const format = layoutFormatOf(document.mediaType, this.#accepted);
+    const format = documentFormatOf(document.mediaType, this.#accepted);
     checkDocumentSize(document.bytes.byteLength, this.#maxBytes);
-    checkLayoutContent(format, document.bytes);
+    checkDocumentContent(format, document.bytes);
     const sha256 = documentDigest(document.bytes);
     if (document.sha256 !== undefined && document.sha256 !== sha256) {
       throw new DocumentUploadRejected('(not stored)', 'digest', document.sha256, sha256);
@@ -156,7 +164,7 @@ export class S3DocumentStore implements DocumentStore {
     if (found !== document.sha256) throw new DocumentDigestMismatch(document.key, document.sha256, found);
     // The bytes are the ones the license binds, so their own content names their format; the
     // metadata is only a fallback for a document stored under older content rules.
-    const format = sniffLayoutFormat(body.bytes) ?? storedFormat(object.Metadata ?? {});
+    const format = sniffDocumentFormat(body.bytes) ?? storedFormat(object.Metadata ?? {});
     if (format === undefined) {
       throw new DocumentContentMismatch('PDF or OFD', 'content of neither kind and no recorded media type');
     }
@@ -175,7 +183,7 @@ export class S3DocumentStore implements DocumentStore {
   ): Promise<PresignedDownload> {
     this.#checkKey(document.key);
     checkExpiry(expiresInSeconds, this.#maxDownloadSeconds);
-    const format = layoutFormatOf(document.mediaType, Object.keys(LAYOUT_MEDIA_TYPES));
+    const format = documentFormatOf(document.mediaType, Object.keys(DOCUMENT_MEDIA_TYPES));
     const signingDate = this.#now();
     const url = await getSignedUrl(
       this.#s3,
@@ -183,7 +191,7 @@ export class S3DocumentStore implements DocumentStore {
         Bucket: this.#bucket,
         Key: document.key,
         ResponseContentType: canonicalMediaType(format),
-        ResponseContentDisposition: `attachment; filename="license-document.${format}"`,
+        ResponseContentDisposition: `attachment; filename="document.${FILE_EXTENSIONS[format]}"`,
         ResponseCacheControl: 'private, no-store',
       }),
       { expiresIn: expiresInSeconds, signingDate },
@@ -193,7 +201,7 @@ export class S3DocumentStore implements DocumentStore {
 
   async presignUpload(declared: DeclaredUpload, expiresInSeconds: number): Promise<PendingUpload> {
     checkDocumentDigest(declared.sha256);
-    const format = layoutFormatOf(declared.mediaType, this.#accepted);
+    const format = documentFormatOf(declared.mediaType, this.#accepted);
     if (!Number.isSafeInteger(declared.size) || declared.size < 1) {
       throw new RangeError(
         `declared document size must be a positive whole number of bytes; found ${declared.size}`,
@@ -256,7 +264,7 @@ export class S3DocumentStore implements DocumentStore {
     const declaredSha256 = metadata[META.sha256];
     const declaredSize = Number(metadata[META.size]);
     const declaredType = metadata[META.mediaType];
-    const declaredFormat = declaredType === undefined ? undefined : LAYOUT_MEDIA_TYPES[declaredType];
+    const declaredFormat = declaredType === undefined ? undefined : DOCUMENT_MEDIA_TYPES[declaredType];
     const rejectUnread = (reason: UploadRejection, expected: string, found: string): Promise<never> => {
       discard(object);
       return this.#reject(key, reason, expected, found);
@@ -288,7 +296,7 @@ export class S3DocumentStore implements DocumentStore {
     const found = documentDigest(body.bytes);
     if (found !== expectedSha256) return this.#reject(key, 'digest', `SHA-256 ${expectedSha256}`, found);
     try {
-      checkLayoutContent(declaredFormat, body.bytes);
+      checkDocumentContent(declaredFormat, body.bytes);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return this.#reject(key, 'content', canonicalMediaType(declaredFormat), message);
@@ -391,7 +399,7 @@ function isMissing(error: unknown): boolean {
   return error instanceof NoSuchKey || (error instanceof Error && error.name === 'NoSuchKey');
 }
 
-function storedFormat(metadata: Record<string, string>): LayoutFormat | undefined {
+function storedFormat(metadata: Record<string, string>): DocumentFormat | undefined {
   const type = metadata[META.mediaType];
-  return type === undefined ? undefined : LAYOUT_MEDIA_TYPES[type];
+  return type === undefined ? undefined : DOCUMENT_MEDIA_TYPES[type];
 }

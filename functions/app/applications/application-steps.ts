@@ -4,6 +4,7 @@ import { ApplicationNotFound } from '#core/applications/errors.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import type { DocumentMediaType } from '#core/layout-document/format.ts';
 import type {
   ApplicationStore,
   AttachmentRef,
@@ -198,7 +199,8 @@ export async function applicationView(
   const attachments = await Promise.all(
     stored.attachments.map(async (a): Promise<AttachmentView> => {
       const link = await deps.documents.presignDownload(
-        { key: a.key, mediaType: a.mediaType as 'application/pdf' },
+        // As stored by the document store, which wrote only its canonical types.
+        { key: a.key, mediaType: a.mediaType as DocumentMediaType },
         ATTACHMENT_URL_SECONDS,
       );
       return {

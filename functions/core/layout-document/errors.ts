@@ -21,7 +21,7 @@ export class UnsupportedDocumentType extends Error {
   readonly mediaType: string;
   readonly accepted: readonly string[];
   constructor(mediaType: string, accepted: readonly string[]) {
-    super(`layout document media type must be one of ${accepted.join(', ')}; found '${mediaType}'`);
+    super(`document media type must be one of ${accepted.join(', ')}; found '${mediaType}'`);
     this.name = 'UnsupportedDocumentType';
     this.mediaType = mediaType;
     this.accepted = accepted;
@@ -34,7 +34,7 @@ export class DocumentContentMismatch extends Error {
   readonly declared: string;
   readonly found: string;
   constructor(declared: string, found: string) {
-    super(`layout document declared as ${declared} but its content is ${found}`);
+    super(`document declared as ${declared} but its content is ${found}`);
     this.name = 'DocumentContentMismatch';
     this.declared = declared;
     this.found = found;

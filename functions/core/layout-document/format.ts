@@ -1,13 +1,18 @@
-// What a layout document (版式文件) may be: PDF or OFD (GB/T 33190), its media type, its size
-// limit, and a content check that its bytes are what its media type says.
+// What a stored document may be, its media type, its size limit, and a content check that its
+// bytes are what its media type says. A license's layout document (版式文件) is PDF or OFD
+// (GB/T 33190); an application's attachments may also be JPEG or PNG images (an ID photo, a
+// photographed certificate). Each store accepts a configured subset.
 
 import { DocumentContentMismatch, DocumentTooLarge, UnsupportedDocumentType } from './errors.ts';
 import { startsLikeZip, zipEntryNames } from './zip-entries.ts';
 
 export type LayoutFormat = 'pdf' | 'ofd';
+export type DocumentFormat = LayoutFormat | 'jpeg' | 'png';
 
-/** The one media type a stored document carries per format. */
+/** The media type of a license's layout document. */
 export type LayoutMediaType = 'application/pdf' | 'application/ofd';
+/** The one media type a stored document carries per format. */
+export type DocumentMediaType = LayoutMediaType | 'image/jpeg' | 'image/png';
 
 /** The spec limit on a layout document: 20 MiB. */
 export const MAX_LAYOUT_DOCUMENT_BYTES = 20 * 1024 * 1024;
@@ -17,29 +22,46 @@ export const MAX_LAYOUT_DOCUMENT_BYTES = 20 * 1024 * 1024;
  * `application/ofd` is what OFD producers and readers use, and some label the package by its
  * container (`application/zip`) or with the old `x-` prefix. A store accepts a configured subset.
  */
-export const LAYOUT_MEDIA_TYPES: Readonly<Record<string, LayoutFormat>> = {
+export const DOCUMENT_MEDIA_TYPES: Readonly<Record<string, DocumentFormat>> = {
   'application/pdf': 'pdf',
   'application/ofd': 'ofd',
   'application/x-ofd': 'ofd',
   'application/zip': 'ofd',
+  'image/jpeg': 'jpeg',
+  'image/png': 'png',
 };
 
-/** What a store accepts unless configured otherwise. */
+/** What a store accepts unless configured otherwise: the layout formats. */
 export const DEFAULT_ACCEPTED_MEDIA_TYPES: readonly string[] = ['application/pdf', 'application/ofd'];
 
-const CANONICAL: Readonly<Record<LayoutFormat, LayoutMediaType>> = {
+/** What an application's attachment may be. */
+export const ATTACHMENT_MEDIA_TYPES: readonly string[] = [
+  'application/pdf',
+  'application/ofd',
+  'image/jpeg',
+  'image/png',
+];
+
+const CANONICAL: Readonly<Record<DocumentFormat, DocumentMediaType>> = {
   pdf: 'application/pdf',
   ofd: 'application/ofd',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
 };
 
-export function canonicalMediaType(format: LayoutFormat): LayoutMediaType {
+export function canonicalMediaType(format: DocumentFormat): DocumentMediaType {
   return CANONICAL[format];
 }
 
+/** Whether a stored document's media type is a layout document's (PDF or OFD). */
+export function isLayoutMediaType(mediaType: DocumentMediaType): mediaType is LayoutMediaType {
+  return mediaType === 'application/pdf' || mediaType === 'application/ofd';
+}
+
 /** The format a declared media type names, if it is among `accepted`; case and parameters (`;…`) are ignored. */
-export function layoutFormatOf(declared: string, accepted: readonly string[]): LayoutFormat {
+export function documentFormatOf(declared: string, accepted: readonly string[]): DocumentFormat {
   const essence = declared.split(';', 1)[0]?.trim().toLowerCase() ?? '';
-  const format = LAYOUT_MEDIA_TYPES[essence];
+  const format = DOCUMENT_MEDIA_TYPES[essence];
   if (format === undefined || !accepted.includes(essence)) {
     throw new UnsupportedDocumentType(declared, accepted);
   }
@@ -52,29 +74,42 @@ export function checkDocumentSize(size: number, limit: number): void {
 }
 
 const PDF_HEADER = new TextEncoder().encode('%PDF-');
+/** JPEG (ISO/IEC 10918-1 / JFIF, Exif): start-of-image marker, then the next marker's 0xFF. */
+const JPEG_HEADER = Uint8Array.of(0xff, 0xd8, 0xff);
+/** PNG (ISO/IEC 15948): the 8-byte signature. */
+const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 /** GB/T 33190: the package's entry file, exactly one, at the root, under this exact name. */
 const OFD_ENTRY_FILE = 'OFD.xml';
 
-/** The layout format the bytes are, judged by content alone, or undefined for anything else. */
-export function sniffLayoutFormat(bytes: Uint8Array): LayoutFormat | undefined {
+/** The format the bytes are, judged by content alone, or undefined for anything else. */
+export function sniffDocumentFormat(bytes: Uint8Array): DocumentFormat | undefined {
   if (startsWith(bytes, PDF_HEADER)) return 'pdf';
+  if (startsWith(bytes, JPEG_HEADER)) return 'jpeg';
+  if (startsWith(bytes, PNG_SIGNATURE)) return 'png';
   if (startsLikeZip(bytes) && zipEntryNames(bytes)?.includes(OFD_ENTRY_FILE)) return 'ofd';
   return undefined;
 }
 
 /** Throws DocumentContentMismatch unless the bytes are a document of the declared format. */
-export function checkLayoutContent(declared: LayoutFormat, bytes: Uint8Array): void {
-  const found = sniffLayoutFormat(bytes);
+export function checkDocumentContent(declared: DocumentFormat, bytes: Uint8Array): void {
+  const found = sniffDocumentFormat(bytes);
   if (found !== declared) throw new DocumentContentMismatch(describeFormat(declared), describeContent(bytes));
 }
 
-function describeFormat(format: LayoutFormat): string {
-  return format === 'pdf' ? 'PDF (opening with %PDF-)' : 'OFD (a ZIP package holding OFD.xml)';
+const DESCRIPTIONS: Readonly<Record<DocumentFormat, string>> = {
+  pdf: 'PDF (opening with %PDF-)',
+  ofd: 'OFD (a ZIP package holding OFD.xml)',
+  jpeg: 'JPEG (opening with FF D8 FF)',
+  png: 'PNG (opening with the PNG signature)',
+};
+
+function describeFormat(format: DocumentFormat): string {
+  return DESCRIPTIONS[format];
 }
 
 /** What the bytes look like, for the error message: the format, or the container, or the first bytes. */
 function describeContent(bytes: Uint8Array): string {
-  const format = sniffLayoutFormat(bytes);
+  const format = sniffDocumentFormat(bytes);
   if (format !== undefined) return describeFormat(format);
   if (bytes.byteLength === 0) return 'empty';
   if (startsLikeZip(bytes)) {
@@ -83,7 +118,7 @@ function describeContent(bytes: Uint8Array): string {
       : `a ZIP archive without ${OFD_ENTRY_FILE} at its root`;
   }
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  return `neither PDF nor OFD (first bytes ${head})`;
+  return `no document format known here (first bytes ${head})`;
 }
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {

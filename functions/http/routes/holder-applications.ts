@@ -30,7 +30,7 @@ const WRITE_REFUSALS = {
     description: 'Malformed JSON, a request that does not match its schema, or data refused field by field',
   },
   413: { description: 'An attachment larger than 2 MiB' },
-  415: { description: 'Not application/json, or an attachment that is neither PDF nor OFD' },
+  415: { description: 'Not application/json, or an attachment that is not PDF, OFD, JPEG or PNG' },
 } as const;
 
 export const holderApplicationsRoutes: readonly RouteSpec[] = [

@@ -20,7 +20,11 @@ const ValiditySchema = z.strictObject({
 
 export const AttachmentInputSchema = z
   .strictObject({
-    mediaType: z.string().min(1).max(100).describe('application/pdf or application/ofd'),
+    mediaType: z
+      .string()
+      .min(1)
+      .max(100)
+      .describe('application/pdf, application/ofd, image/jpeg or image/png'),
     content: z.base64().max(MAX_BASE64_CHARS).describe('The document itself, base64; at most 2 MiB'),
     sha256: z
       .string()
@@ -30,7 +34,7 @@ export const AttachmentInputSchema = z
   })
   .meta({
     id: 'ApplicationAttachmentInput',
-    description: 'A supporting document (PDF or OFD), bound by its digest',
+    description: 'A supporting document (PDF, OFD, or a JPEG or PNG image), bound by its digest',
   });
 
 const attachments = z

@@ -177,10 +177,13 @@ export class PlatformStorage {
       signer,
     );
     const document = options.withDocument
-      ? await this.#layoutDocuments.put({
-          bytes: minimalPdf(`layout of ${id}`),
-          mediaType: 'application/pdf',
-        })
+      ? {
+          ...(await this.#layoutDocuments.put({
+            bytes: minimalPdf(`layout of ${id}`),
+            mediaType: 'application/pdf',
+          })),
+          mediaType: 'application/pdf' as const,
+        }
       : undefined;
     const content = await sealLicenseContent(
       this.#cipher,

@@ -15,6 +15,7 @@ import { grantCodeHash, newGrantCode } from '#core/grants/grant-code.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import type { PublicJwk } from '#core/jws.ts';
 import { blindIndexToken } from '#core/keys/blind-index.ts';
+import type { LayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import type { StoredStatus } from '#core/lifecycle.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
@@ -246,7 +247,8 @@ export interface IssueOptions {
   data?: Record<string, unknown>;
   validity?: { from: string; until: string };
   issuedAt?: string;
-  document?: StoredDocument;
+  /** A layout document already in the store (PDF or OFD). */
+  document?: StoredDocument & { mediaType: LayoutMediaType };
   /** The holder's device key: the credential's `cnf`. */
   holderKey?: PublicJwk;
 }

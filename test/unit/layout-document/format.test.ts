@@ -5,55 +5,63 @@ import {
   UnsupportedDocumentType,
 } from '#core/layout-document/errors.ts';
 import {
+  ATTACHMENT_MEDIA_TYPES,
+  checkDocumentContent,
   checkDocumentSize,
-  checkLayoutContent,
   DEFAULT_ACCEPTED_MEDIA_TYPES,
-  layoutFormatOf,
+  documentFormatOf,
   MAX_LAYOUT_DOCUMENT_BYTES,
-  sniffLayoutFormat,
+  sniffDocumentFormat,
 } from '#core/layout-document/format.ts';
-import { minimalOfd, minimalPdf, pdfOfSize, zipArchive } from '../../fixtures/layout-documents.ts';
+import {
+  minimalJpeg,
+  minimalOfd,
+  minimalPdf,
+  minimalPng,
+  pdfOfSize,
+  zipArchive,
+} from '../../fixtures/layout-documents.ts';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
 describe('content sniffing', () => {
   test('recognises a PDF by its %PDF- header', () => {
-    expect(sniffLayoutFormat(minimalPdf())).toBe('pdf');
-    expect(sniffLayoutFormat(text('%PDF-2.0\n'))).toBe('pdf');
+    expect(sniffDocumentFormat(minimalPdf())).toBe('pdf');
+    expect(sniffDocumentFormat(text('%PDF-2.0\n'))).toBe('pdf');
   });
 
   test('recognises an OFD as a ZIP package holding OFD.xml at its root', () => {
-    expect(sniffLayoutFormat(minimalOfd())).toBe('ofd');
+    expect(sniffDocumentFormat(minimalOfd())).toBe('ofd');
   });
 
   test('does not take a ZIP without OFD.xml at its root for an OFD', () => {
     const nested = zipArchive([{ name: 'Doc_0/OFD.xml', content: '<x/>' }]);
     const renamed = zipArchive([{ name: 'ofd.xml', content: '<x/>' }]);
-    expect(sniffLayoutFormat(nested)).toBeUndefined();
-    expect(sniffLayoutFormat(renamed)).toBeUndefined();
+    expect(sniffDocumentFormat(nested)).toBeUndefined();
+    expect(sniffDocumentFormat(renamed)).toBeUndefined();
   });
 
   test('does not take a PDF header further into the bytes, or a near miss, for a PDF', () => {
-    expect(sniffLayoutFormat(text(' %PDF-1.7'))).toBeUndefined();
-    expect(sniffLayoutFormat(text('%PDF1.7'))).toBeUndefined();
-    expect(sniffLayoutFormat(text('%PD'))).toBeUndefined();
-    expect(sniffLayoutFormat(new Uint8Array())).toBeUndefined();
+    expect(sniffDocumentFormat(text(' %PDF-1.7'))).toBeUndefined();
+    expect(sniffDocumentFormat(text('%PDF1.7'))).toBeUndefined();
+    expect(sniffDocumentFormat(text('%PD'))).toBeUndefined();
+    expect(sniffDocumentFormat(new Uint8Array())).toBeUndefined();
   });
 
   test('accepts content of the declared format', () => {
-    expect(() => checkLayoutContent('pdf', minimalPdf())).not.toThrow();
-    expect(() => checkLayoutContent('ofd', minimalOfd())).not.toThrow();
+    expect(() => checkDocumentContent('pdf', minimalPdf())).not.toThrow();
+    expect(() => checkDocumentContent('ofd', minimalOfd())).not.toThrow();
   });
 
   test('rejects an OFD package declared as a PDF, naming both', () => {
-    const error = catchError(() => checkLayoutContent('pdf', minimalOfd()));
+    const error = catchError(() => checkDocumentContent('pdf', minimalOfd()));
     expect(error).toBeInstanceOf(DocumentContentMismatch);
     expect(error).toMatchObject({ code: 'DOCUMENT_CONTENT_MISMATCH', declared: 'PDF (opening with %PDF-)' });
     expect((error as DocumentContentMismatch).found).toContain('OFD');
   });
 
   test('rejects a PDF declared as an OFD', () => {
-    const error = catchError(() => checkLayoutContent('ofd', minimalPdf()));
+    const error = catchError(() => checkDocumentContent('ofd', minimalPdf()));
     expect(error).toBeInstanceOf(DocumentContentMismatch);
     expect((error as DocumentContentMismatch).found).toBe('PDF (opening with %PDF-)');
   });
@@ -62,39 +70,74 @@ describe('content sniffing', () => {
     const plainZip = zipArchive([{ name: 'readme.txt', content: 'hi' }]);
     const truncated = minimalOfd().subarray(0, 40);
     const html = text('<html>');
-    expect(catchError(() => checkLayoutContent('ofd', plainZip))?.message).toContain(
+    expect(catchError(() => checkDocumentContent('ofd', plainZip))?.message).toContain(
       'a ZIP archive without OFD.xml at its root',
     );
-    expect(catchError(() => checkLayoutContent('ofd', truncated))?.message).toContain(
+    expect(catchError(() => checkDocumentContent('ofd', truncated))?.message).toContain(
       'a malformed or truncated ZIP archive',
     );
-    expect(catchError(() => checkLayoutContent('pdf', html))?.message).toContain(
+    expect(catchError(() => checkDocumentContent('pdf', html))?.message).toContain(
       'first bytes 3c 68 74 6d 6c 3e',
     );
-    expect(catchError(() => checkLayoutContent('pdf', new Uint8Array()))?.message).toContain('empty');
+    expect(catchError(() => checkDocumentContent('pdf', new Uint8Array()))?.message).toContain('empty');
+  });
+});
+
+describe('images (application attachments)', () => {
+  test('recognises a PNG by its signature and a JPEG by its start-of-image marker', () => {
+    expect(sniffDocumentFormat(minimalPng())).toBe('png');
+    expect(sniffDocumentFormat(minimalJpeg())).toBe('jpeg');
+    // One byte short of either signature is neither.
+    expect(sniffDocumentFormat(minimalPng().subarray(0, 7))).toBeUndefined();
+    expect(sniffDocumentFormat(Uint8Array.of(0xff, 0xd8, 0x00))).toBeUndefined();
+  });
+
+  test('accepts an image of its declared format and refuses one of the other, naming both', () => {
+    expect(() => checkDocumentContent('png', minimalPng())).not.toThrow();
+    expect(() => checkDocumentContent('jpeg', minimalJpeg())).not.toThrow();
+    const error = catchError(() => checkDocumentContent('jpeg', minimalPng()));
+    expect(error).toBeInstanceOf(DocumentContentMismatch);
+    expect(error).toMatchObject({
+      declared: 'JPEG (opening with FF D8 FF)',
+      found: 'PNG (opening with the PNG signature)',
+    });
+    expect(catchError(() => checkDocumentContent('png', minimalPdf()))?.message).toContain(
+      'its content is PDF (opening with %PDF-)',
+    );
+  });
+
+  test('are accepted only where attachments are: not by a layout-document store', () => {
+    expect(documentFormatOf('image/png', ATTACHMENT_MEDIA_TYPES)).toBe('png');
+    expect(documentFormatOf('IMAGE/JPEG', ATTACHMENT_MEDIA_TYPES)).toBe('jpeg');
+    expect(() => documentFormatOf('image/jpeg', DEFAULT_ACCEPTED_MEDIA_TYPES)).toThrow(
+      UnsupportedDocumentType,
+    );
+    expect(() => documentFormatOf('image/gif', ATTACHMENT_MEDIA_TYPES)).toThrow(
+      "document media type must be one of application/pdf, application/ofd, image/jpeg, image/png; found 'image/gif'",
+    );
   });
 });
 
 describe('media types', () => {
   test('maps the accepted media types to their format, ignoring case and parameters', () => {
-    expect(layoutFormatOf('application/pdf', DEFAULT_ACCEPTED_MEDIA_TYPES)).toBe('pdf');
-    expect(layoutFormatOf('Application/OFD; charset=binary', DEFAULT_ACCEPTED_MEDIA_TYPES)).toBe('ofd');
+    expect(documentFormatOf('application/pdf', DEFAULT_ACCEPTED_MEDIA_TYPES)).toBe('pdf');
+    expect(documentFormatOf('Application/OFD; charset=binary', DEFAULT_ACCEPTED_MEDIA_TYPES)).toBe('ofd');
   });
 
   test('takes application/zip as an OFD package only when configured to', () => {
-    expect(() => layoutFormatOf('application/zip', DEFAULT_ACCEPTED_MEDIA_TYPES)).toThrow(
+    expect(() => documentFormatOf('application/zip', DEFAULT_ACCEPTED_MEDIA_TYPES)).toThrow(
       UnsupportedDocumentType,
     );
-    expect(layoutFormatOf('application/zip', [...DEFAULT_ACCEPTED_MEDIA_TYPES, 'application/zip'])).toBe(
+    expect(documentFormatOf('application/zip', [...DEFAULT_ACCEPTED_MEDIA_TYPES, 'application/zip'])).toBe(
       'ofd',
     );
   });
 
   test('rejects a media type that is no layout format, listing the accepted ones', () => {
-    const error = catchError(() => layoutFormatOf('image/png', DEFAULT_ACCEPTED_MEDIA_TYPES));
+    const error = catchError(() => documentFormatOf('image/png', DEFAULT_ACCEPTED_MEDIA_TYPES));
     expect(error).toBeInstanceOf(UnsupportedDocumentType);
     expect(error?.message).toBe(
-      "layout document media type must be one of application/pdf, application/ofd; found 'image/png'",
+      "document media type must be one of application/pdf, application/ofd; found 'image/png'",
     );
   });
 });
@@ -116,7 +159,7 @@ describe('size limit', () => {
   test('pads a PDF to an exact size that still sniffs as a PDF', () => {
     const padded = pdfOfSize(4096);
     expect(padded.byteLength).toBe(4096);
-    expect(sniffLayoutFormat(padded)).toBe('pdf');
+    expect(sniffDocumentFormat(padded)).toBe('pdf');
   });
 });
 
