@@ -14,14 +14,50 @@ import type { IdentityProofingProvider, ProofingRequest } from '#ports/identity-
 // 实名核验: a holder account proves who it is with one of the configured providers. Only a
 // verified proofing binds the account to (holder code type, holder code); a failed one is
 // recorded too (who tried what, when — never the evidence), so attempts leave a trace.
+//
+// Failed attempts are limited in a sliding window, per account and per claimed identity (from
+// any accounts), before the provider is asked: a face match or a bank-card check is an oracle
+// that must not be tried a thousand times with a stolen ID number. The count is read, not
+// reserved, so attempts racing each other may pass the limit by as many as run at once.
+
+/** Failed proofings allowed within a sliding window; the next attempt is refused until one ages out. */
+export interface ProofingAttemptLimits {
+  /** Failed proofings of one account. */
+  perAccount: number;
+  /** Failed proofings claiming one identity, from any accounts. */
+  perIdentity: number;
+  windowSeconds: number;
+}
+
+export const PROOFING_ATTEMPT_LIMITS: ProofingAttemptLimits = {
+  perAccount: 5,
+  perIdentity: 10,
+  windowSeconds: 24 * 3600,
+};
+
+/** Too many failed proofings of the account or of the identity within the window. */
+export class ProofingAttemptsExceeded extends Error {
+  readonly code = 'PROOFING_ATTEMPTS_EXCEEDED';
+  /** Seconds until an attempt is allowed again (the Retry-After of the answer). */
+  readonly retryAfterSeconds: number;
+  constructor(retryAt: Date, now: Date, windowSeconds: number) {
+    super(
+      `too many failed identity proofings of this account or of this identity in the last ${windowSeconds / 3600} hours; try again after ${retryAt.toISOString()}`,
+    );
+    this.name = 'ProofingAttemptsExceeded';
+    this.retryAfterSeconds = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000));
+  }
+}
 
 export interface ProofIdentityDeps {
-  store: Pick<HolderStore, 'bindingOf' | 'accountOf' | 'recordProofing'>;
+  store: Pick<HolderStore, 'bindingOf' | 'accountOf' | 'recordProofing' | 'failedProofingsSince'>;
   blindIndex: BlindIndexer;
   /** The providers this stage enables, by name. */
   providers: ReadonlyMap<string, IdentityProofingProvider>;
   now: () => Date;
   newId?: () => string;
+  /** Default PROOFING_ATTEMPT_LIMITS. */
+  limits?: ProofingAttemptLimits;
 }
 
 export interface ProofIdentityRequest {
@@ -49,8 +85,8 @@ export interface ProofingOutcome {
 /**
  * The provider is enabled → the claimed identity is well formed → the account is not bound to
  * another identity, nor the identity to another account (checked before the provider is asked,
- * and again by the store's conditions) → the provider decides → the proofing (and, when
- * verified, the binding) written with its audit event.
+ * and again by the store's conditions) → neither has used up its failed attempts → the
+ * provider decides → the proofing (and, when verified, the binding) written with its audit event.
  */
 export async function proofIdentity(
   request: ProofIdentityRequest,
@@ -66,14 +102,26 @@ export async function proofIdentity(
   if (!checked.ok) throw new ProofingRequestInvalid(`identity.code: ${checked.reason}`);
   const { identity } = checked;
   const holderIndex = await deps.blindIndex.tokenFor(identity.codeType, identity.code);
-  const [current, owner] = await Promise.all([
+  const limits = deps.limits ?? PROOFING_ATTEMPT_LIMITS;
+  const started = deps.now();
+  const since = new Date(started.getTime() - limits.windowSeconds * 1000);
+  const [current, owner, accountFailures, identityFailures] = await Promise.all([
     deps.store.bindingOf(request.account),
     deps.store.accountOf(holderIndex),
+    deps.store.failedProofingsSince({ account: request.account }, since),
+    deps.store.failedProofingsSince({ holderIndex }, since),
   ]);
   if (current !== undefined && current.holderIndex !== holderIndex) {
     throw new AccountBoundToAnotherIdentity(request.account);
   }
   if (owner !== undefined && owner !== request.account) throw new IdentityBoundToAnotherAccount();
+  const retryAt = [
+    nextAttemptAt(accountFailures, limits.perAccount, limits.windowSeconds),
+    nextAttemptAt(identityFailures, limits.perIdentity, limits.windowSeconds),
+  ].reduce((latest, at) => Math.max(latest, at), 0);
+  if (retryAt > started.getTime()) {
+    throw new ProofingAttemptsExceeded(new Date(retryAt), started, limits.windowSeconds);
+  }
 
   const proofingRequest: ProofingRequest = {
     account: request.account,
@@ -100,6 +148,15 @@ export async function proofIdentity(
     proofingAuditEvent(proofing, deps.newId?.() ?? randomUUID()),
   );
   return { proofing, binding };
+}
+
+/**
+ * When one more attempt is allowed, in epoch ms (0 when it is now): with `limit` or more failures
+ * in the window (times oldest first), once enough of the oldest have aged out of it.
+ */
+function nextAttemptAt(failures: readonly string[], limit: number, windowSeconds: number): number {
+  if (failures.length < limit) return 0;
+  return Date.parse(failures[failures.length - limit]!) + windowSeconds * 1000;
 }
 
 function proofingAuditEvent(proofing: ProofingRecord, id: string): AuditEvent {

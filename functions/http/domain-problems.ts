@@ -8,7 +8,7 @@ import {
 } from '#app/applications/application-errors.ts';
 import { LicenseNotPresentable, PresentationRequestInvalid } from '#app/holder-presentations.ts';
 import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
-import { IdentityNotProofed } from '#app/proof-identity.ts';
+import { IdentityNotProofed, ProofingAttemptsExceeded } from '#app/proof-identity.ts';
 import {
   GrantRequestInvalid,
   HolderLicenseNotFound,
@@ -130,6 +130,7 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [EmptyResponse, 'validation-failed'],
   [AttachmentsTooLarge, 'payload-too-large'],
   [IdentityNotProofed, 'identity-not-proofed'],
+  [ProofingAttemptsExceeded, 'too-many-attempts'],
   [PresentationUnavailable, 'not-found'],
   [PresentationRequestInvalid, 'validation-failed'],
   [LicenseNotPresentable, 'conflict'],
@@ -140,9 +141,14 @@ export function asProblem(error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof HttpProblem) return error;
   for (const [type, problem] of MAPPING) {
     if (error instanceof type) {
-      const { code, errors } = error as { code?: unknown; errors?: unknown };
+      const { code, errors, retryAfterSeconds } = error as {
+        code?: unknown;
+        errors?: unknown;
+        retryAfterSeconds?: unknown;
+      };
       return new HttpProblem(problem, error.message, {
         ...(typeof code === 'string' ? { code } : {}),
+        ...(typeof retryAfterSeconds === 'number' ? { retryAfter: retryAfterSeconds } : {}),
         // Per-field errors (LicenseDataInvalid), as parseJsonBody reports schema violations.
         ...(Array.isArray(errors) ? { errors } : {}),
       });

@@ -19,6 +19,7 @@ export const problemTypes = {
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body has an unsupported media type' },
   'idempotency-key-reused': { status: 422, title: 'The Idempotency-Key was used with another request' },
+  'too-many-attempts': { status: 429, title: 'Too many failed attempts; try again later' },
   'internal-error': { status: 500, title: 'The platform failed to handle the request' },
   'dependency-unavailable': { status: 503, title: 'A service the platform depends on is unavailable' },
 } as const;
@@ -79,8 +80,13 @@ export function problemResponse(
 
 /** Maps anything thrown by a route to its problem response, in this one place. */
 export function toProblemResponse(error: unknown, requestId?: string): APIGatewayProxyResult {
-  if (error instanceof HttpProblem)
-    return problemResponse(error.problemType, error.message, error.extensions);
+  if (error instanceof HttpProblem) {
+    // RFC 9110 §10.2.3: a 429 (or 503) says when to come back, in seconds.
+    const { retryAfter } = error.extensions;
+    const headers: Record<string, string> =
+      typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {};
+    return problemResponse(error.problemType, error.message, error.extensions, headers);
+  }
   return problemResponse(
     'internal-error',
     'An unexpected error occurred; it has been logged.',

@@ -118,6 +118,12 @@ export interface HolderStore extends HolderIdentityReader {
   ): Promise<HolderBinding | undefined>;
   /** The account's proofings, newest first. */
   listProofings(account: string): Promise<ProofingRecord[]>;
+  /**
+   * Times (RFC 3339, oldest first) of the failed proofings at or after `since`: the account's,
+   * or those that claimed the identity, from any account. At most 100: enough to count against
+   * any attempt limit.
+   */
+  failedProofingsSince(scope: { account: string } | { holderIndex: string }, since: Date): Promise<string[]>;
   /** Opens a device-key challenge that expires at `expiresAt`. */
   openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date): Promise<void>;
   /**

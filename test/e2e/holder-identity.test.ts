@@ -141,6 +141,38 @@ describe('POST /holder/proofings', () => {
     expect((await call('GET', '/holder/me', headers)).json).not.toHaveProperty('identity');
   });
 
+  it('after 5 failed proofings an account is refused with 429 and Retry-After, recording nothing more', async () => {
+    const { headers } = await freshAccount();
+    for (let i = 0; i < 5; i++) {
+      const failed = await call(
+        'POST',
+        '/holder/proofings',
+        headers,
+        proofing(freshCitizenCode(), 'guessed'),
+      );
+      expect(failed.status).toBe(201);
+    }
+    const response = await fetch(`${base}/holder/proofings`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(proofing(freshCitizenCode())),
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    const retryAfter = Number(response.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(24 * 3600 - 600);
+    expect(retryAfter).toBeLessThanOrEqual(24 * 3600);
+    expect(await response.json()).toMatchObject({
+      type: `${PROBLEM}too-many-attempts`,
+      status: 429,
+      code: 'PROOFING_ATTEMPTS_EXCEEDED',
+      retryAfter,
+    });
+    // Even the right token is not tried: the account stays unbound, with its five failures.
+    expect((await call('GET', '/holder/me', headers)).json).not.toHaveProperty('identity');
+    expect((await call('GET', '/holder/proofings', headers)).json.items).toHaveLength(5);
+  });
+
   it('refuses a second account for a bound identity, and moving a bound account, changing nothing', async () => {
     const first = await proofed();
     const second = await freshAccount();

@@ -7,6 +7,11 @@
 // | proofing      | `A#<account>`         | `PROOFING#<time>#<id>`           | kind, the ProofingRecord |
 // | device key    | `A#<account>`         | `DEVICE_KEY#<thumbprint>`        | kind, the DeviceKey (jwk as a map) |
 // | key challenge | `A#<account>`         | `DEVICE_KEY_CHALLENGE#<nonce>`   | kind, expiresAt (epoch seconds, the table's TTL) |
+// | failed claim  | `I#<holderIndex>`     | `FAILED_PROOFING#<time>#<id>`    | kind, time, expiresAt (TTL, two days on) |
+//
+// A failed proofing writes, in its transaction, a marker under the identity it claimed, so the
+// attempts against one identity from many accounts can be counted (the attempt limits of
+// proof-identity.ts); the marker names no account and expires by TTL.
 //
 // The holder code is never stored in clear: the binding keeps it sealed with the field cipher,
 // bound to {this table, `holder-account:<account>`} (the cipher's `licenseId` slot names the
@@ -50,6 +55,10 @@ const accountPk = (account: string) => `A#${account}`;
 export const bindingKey = (account: string) => ({ pk: accountPk(account), sk: 'BINDING' });
 export const identityKey = (holderIndex: string) => ({ pk: `I#${holderIndex}`, sk: 'ACCOUNT' });
 const proofingSk = (record: Pick<ProofingRecord, 'time' | 'id'>) => `PROOFING#${record.time}#${record.id}`;
+const failedClaimSk = (record: Pick<ProofingRecord, 'time' | 'id'>) =>
+  `FAILED_PROOFING#${record.time}#${record.id}`;
+/** How long a failed claim's marker is kept: past any attempt window. */
+const FAILED_CLAIM_TTL_SECONDS = 2 * 86_400;
 const deviceKeySk = (keyId: string) => `DEVICE_KEY#${keyId}`;
 const challengeSk = (nonce: string) => `DEVICE_KEY_CHALLENGE#${nonce}`;
 
@@ -170,7 +179,24 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
       if (current !== undefined && bind !== undefined && current.holderIndex !== bind.holderIndex) {
         throw new AccountBoundToAnotherIdentity(record.account);
       }
-      await this.#write([proofingPut], auditEvent, 'recordProofing', () => {});
+      const failedClaim: TransactItem[] =
+        record.outcome === 'failed'
+          ? [
+              {
+                Put: {
+                  TableName: this.#table,
+                  Item: {
+                    pk: identityKey(record.holderIndex).pk,
+                    sk: failedClaimSk(record),
+                    kind: 'failed-proofing',
+                    time: record.time,
+                    expiresAt: Math.floor(Date.parse(record.time) / 1000) + FAILED_CLAIM_TTL_SECONDS,
+                  },
+                },
+              },
+            ]
+          : [];
+      await this.#write([proofingPut, ...failedClaim], auditEvent, 'recordProofing', () => {});
       return current === undefined ? undefined : this.bindingOf(record.account);
     }
     if (current !== undefined) {
@@ -269,6 +295,35 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
       if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
       return parsed.data;
     });
+  }
+
+  async failedProofingsSince(
+    scope: { account: string } | { holderIndex: string },
+    since: Date,
+  ): Promise<string[]> {
+    // Proofing sort keys start with their RFC 3339 time, so a key range is a time range.
+    const [pk, prefix] =
+      'account' in scope
+        ? [accountPk(scope.account), 'PROOFING#']
+        : [identityKey(scope.holderIndex).pk, 'FAILED_PROOFING#'];
+    const { Items = [] } = await this.#documents.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ...('account' in scope ? { FilterExpression: 'outcome = :failed' } : {}),
+        ProjectionExpression: '#time',
+        ExpressionAttributeNames: { '#time': 'time' },
+        ExpressionAttributeValues: {
+          ':pk': pk,
+          ':from': `${prefix}${since.toISOString()}`,
+          ':to': `${prefix}\uffff`,
+          ...('account' in scope ? { ':failed': 'failed' } : {}),
+        },
+        Limit: LIST_LIMIT,
+        ConsistentRead: true,
+      }),
+    );
+    return Items.map((item) => String(item.time));
   }
 
   async openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date): Promise<void> {

@@ -189,6 +189,50 @@ describe('binding through proofing', () => {
     expect(await auditIds()).toContain(audit.id);
   });
 
+  test('failed proofings are counted in a time range per account and per claimed identity, the identity’s marker expiring by TTL', async () => {
+    const holderIndex = await indexer.tokenFor('111', '11010519491231002X');
+    const at = (minute: number) => `2026-03-01T08:${String(minute).padStart(2, '0')}:00.000Z`;
+    const attempts = [
+      proofing('acct-limit-1', holderIndex, { outcome: 'failed', time: at(10) }),
+      proofing('acct-limit-1', holderIndex, { outcome: 'failed', time: at(20) }),
+      proofing('acct-limit-2', holderIndex, { outcome: 'failed', time: at(30) }),
+    ];
+    for (const attempt of attempts) {
+      await store.recordProofing(attempt, undefined, { ...event(attempt.account), outcome: 'denied' });
+    }
+    // A verified proofing of the same account is not a failure.
+    const other = await indexer.tokenFor('111', '110105194912310037');
+    await store.recordProofing(
+      proofing('acct-limit-1', other, { time: at(25) }),
+      { codeType: '111', code: '110105194912310037', holderIndex: other },
+      event('acct-limit-1'),
+    );
+
+    const since = new Date(at(15));
+    expect(await store.failedProofingsSince({ account: 'acct-limit-1' }, since)).toEqual([at(20)]);
+    expect(await store.failedProofingsSince({ account: 'acct-limit-1' }, new Date(at(0)))).toEqual([
+      at(10),
+      at(20),
+    ]);
+    expect(await store.failedProofingsSince({ holderIndex }, since)).toEqual([at(20), at(30)]);
+    expect(await store.failedProofingsSince({ holderIndex: other }, new Date(at(0)))).toEqual([]);
+
+    // The identity's markers name no account and carry an expiry two days on.
+    const { Items = [] } = await stage.documents.send(
+      new ScanCommand({
+        TableName: stage.table('holders'),
+        FilterExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `I#${holderIndex}` },
+      }),
+    );
+    const markers = Items.filter((item) => item.kind === 'failed-proofing');
+    expect(markers).toHaveLength(3);
+    for (const marker of markers) {
+      expect(Object.keys(marker).sort()).toEqual(['expiresAt', 'kind', 'pk', 'sk', 'time']);
+      expect(marker.expiresAt).toBe(Date.parse(marker.time as string) / 1000 + 2 * 86_400);
+    }
+  });
+
   test('an audit event id used before fails the whole proofing', async () => {
     const holderIndex = await indexer.tokenFor(OTHER_CITIZEN.codeType, OTHER_CITIZEN.code);
     const audit = event('acct-dup');

@@ -66,6 +66,13 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
   async listProofings(account: string) {
     return this.proofings.filter((p) => p.account === account).reverse();
   }
+  async failedProofingsSince(scope: { account: string } | { holderIndex: string }, since: Date) {
+    return this.proofings
+      .filter((p) => p.outcome === 'failed' && p.time >= since.toISOString())
+      .filter((p) => ('account' in scope ? p.account === scope.account : p.holderIndex === scope.holderIndex))
+      .map((p) => p.time)
+      .sort();
+  }
   async openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date) {
     this.challenges.set(`${account}/${nonce}`, expiresAt);
   }

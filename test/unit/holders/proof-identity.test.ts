@@ -9,6 +9,8 @@ import {
 } from '#adapters/local/development-only-proofing-provider.ts';
 import {
   IdentityNotProofed,
+  PROOFING_ATTEMPT_LIMITS,
+  ProofingAttemptsExceeded,
   ProofingRequestInvalid,
   proofIdentity,
   requireBinding,
@@ -34,7 +36,7 @@ const blindIndex = {
 class ScriptedProvider implements IdentityProofingProvider {
   readonly name = 'scripted';
   readonly asked: ProofingRequest[] = [];
-  readonly answer: { verified: boolean; assurance: 'low' | 'substantial' | 'high' };
+  answer: { verified: boolean; assurance: 'low' | 'substantial' | 'high' };
   constructor(answer: { verified: boolean; assurance: 'low' | 'substantial' | 'high' }) {
     this.answer = answer;
   }
@@ -157,6 +159,75 @@ describe('proofIdentity', () => {
     );
     expect(store.proofings).toHaveLength(0);
     expect(store.events).toHaveLength(0);
+  });
+});
+
+describe('failed attempts', () => {
+  /** A world whose clock the test moves, with a provider that fails unless told otherwise. */
+  function clocked() {
+    let now = NOW.getTime();
+    const provider = new ScriptedProvider({ verified: false, assurance: 'substantial' });
+    const { store, deps } = world(provider);
+    const tick = (ms: number) => {
+      now += ms;
+    };
+    return { store, provider, tick, deps: { ...deps, now: () => new Date(now) } };
+  }
+  const attempt = (account: string, identity: { codeType: string; code: string } = CITIZEN) => ({
+    account,
+    provider: 'scripted',
+    identity,
+    evidence: {},
+  });
+  const MINUTE = 60_000;
+
+  it('allows 5 failures of one account in 24 hours, then refuses without asking the provider until the oldest ages out', async () => {
+    const { store, provider, tick, deps } = clocked();
+    for (let i = 0; i < PROOFING_ATTEMPT_LIMITS.perAccount; i++) {
+      expect((await proofIdentity(attempt('acct-1'), deps)).proofing.outcome).toBe('failed');
+      tick(MINUTE);
+    }
+    const refused = await proofIdentity(attempt('acct-1'), deps).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ProofingAttemptsExceeded);
+    // The first failure was 5 minutes ago: 24 hours less 5 minutes to wait.
+    expect((refused as ProofingAttemptsExceeded).retryAfterSeconds).toBe(24 * 3600 - 5 * 60);
+    expect((refused as Error).message).toContain('try again after 2026-03-02T08:00:00.000Z');
+    expect(provider.asked).toHaveLength(5);
+    expect(store.proofings).toHaveLength(5);
+    // Another identity from the same account is refused too: the account is what is limited.
+    await expect(proofIdentity(attempt('acct-1', COMPANY), deps)).rejects.toThrow(ProofingAttemptsExceeded);
+
+    tick(24 * 3600 * 1000 - 5 * MINUTE); // the first failure leaves the window
+    expect((await proofIdentity(attempt('acct-1'), deps)).proofing.outcome).toBe('failed');
+    expect(provider.asked).toHaveLength(6);
+    await expect(proofIdentity(attempt('acct-1'), deps)).rejects.toThrow(ProofingAttemptsExceeded);
+  });
+
+  it('allows 10 failures claiming one identity from any accounts, then refuses that identity alone', async () => {
+    const { provider, tick, deps } = clocked();
+    for (let i = 0; i < PROOFING_ATTEMPT_LIMITS.perIdentity; i++) {
+      await proofIdentity(attempt(`acct-${i}`), deps);
+      tick(MINUTE);
+    }
+    const fresh = 'acct-new';
+    await expect(proofIdentity(attempt(fresh), deps)).rejects.toThrow(ProofingAttemptsExceeded);
+    expect(provider.asked).toHaveLength(10);
+    // The same new account may still try another identity.
+    expect((await proofIdentity(attempt(fresh, COMPANY), deps)).proofing.outcome).toBe('failed');
+  });
+
+  it('does not count verified proofings, and the limits are the deps’ to set', async () => {
+    const { provider, deps } = clocked();
+    const limits = { perAccount: 1, perIdentity: 10, windowSeconds: 600 };
+    provider.answer.verified = true;
+    await proofIdentity(attempt('acct-1'), { ...deps, limits });
+    await proofIdentity(attempt('acct-1'), { ...deps, limits });
+    provider.answer.verified = false;
+    await proofIdentity(attempt('acct-2', COMPANY), { ...deps, limits });
+    const refused = await proofIdentity(attempt('acct-2', COMPANY), { ...deps, limits }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({ code: 'PROOFING_ATTEMPTS_EXCEEDED', retryAfterSeconds: 600 });
   });
 });
 
