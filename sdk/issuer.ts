@@ -3,7 +3,7 @@
 // Every POST sends an Idempotency-Key — a new random one unless the caller passes its own, which
 // it should when it may retry: the platform then answers a retry with the first answer instead
 // of issuing twice.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
 import type {
   Application,
@@ -98,6 +98,31 @@ export interface AttachedDocument {
   document: { sha256: string; size: number; mediaType: 'application/pdf' | 'application/ofd' };
 }
 
+/** A presigned upload of a layout document for one license (POST /licenses/{id}/document-uploads). */
+export interface DocumentUpload {
+  licenseId: string;
+  /** Names the upload when completing it. */
+  upload: string;
+  url: string;
+  method: 'PUT';
+  /** Send exactly these headers with the PUT; the body must be exactly `size` bytes. */
+  headers: Record<string, string>;
+  expiresAt: string;
+  sha256: string;
+  size: number;
+  mediaType: string;
+}
+
+/** The PUT of an upload's bytes did not succeed; nothing is attached. */
+export class DocumentUploadFailed extends Error {
+  readonly status: number;
+  constructor(status: number, body: string) {
+    super(`the document store answered the upload with ${status}: ${body.slice(0, 300)}`);
+    this.name = 'DocumentUploadFailed';
+    this.status = status;
+  }
+}
+
 export interface CallOptions {
   /** Send this Idempotency-Key (reuse it when retrying the same operation); a random UUID otherwise. */
   idempotencyKey?: string;
@@ -117,6 +142,29 @@ export interface IssuerClient {
     licenseId: string,
     bytes: Uint8Array,
     mediaType: 'application/pdf' | 'application/ofd',
+    options?: CallOptions,
+  ): Promise<AttachedDocument>;
+  /**
+   * Attaches a layout document of any size up to 20 MiB without sending it through the API:
+   * declares it, PUTs the bytes to the presigned URL, then completes the upload. For documents
+   * over ≈ 4 MB this is the only way on AWS (Lambda takes 6 MB of request, base64 inside).
+   */
+  uploadDocument(
+    licenseId: string,
+    bytes: Uint8Array,
+    mediaType: 'application/pdf' | 'application/ofd',
+    options?: CallOptions & { fetch?: typeof globalThis.fetch },
+  ): Promise<AttachedDocument>;
+  /** The first step of uploadDocument: a presigned PUT for the declared document. */
+  beginDocumentUpload(
+    licenseId: string,
+    declared: { sha256: string; size: number; mediaType: 'application/pdf' | 'application/ofd' },
+    options?: CallOptions,
+  ): Promise<DocumentUpload>;
+  /** The last step of uploadDocument: the platform re-hashes what arrived and binds it to the license. */
+  completeDocumentUpload(
+    licenseId: string,
+    completion: { upload: string; sha256: string },
     options?: CallOptions,
   ): Promise<AttachedDocument>;
   /**
@@ -164,6 +212,10 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
   const license = (id: string, action: string) => `/licenses/${encodeURIComponent(id)}/${action}`;
   const application = (id: string, action = '') =>
     `/applications/${encodeURIComponent(id)}${action === '' ? '' : `/${action}`}`;
+  const beginDocumentUpload: IssuerClient['beginDocumentUpload'] = (id, declared, options) =>
+    post(license(id, 'document-uploads'), { json: declared }, options);
+  const completeDocumentUpload: IssuerClient['completeDocumentUpload'] = (id, completion, options) =>
+    post(license(id, 'document-uploads/complete'), { json: completion }, options);
   return {
     agency,
     issueLicense: (request, options) => post('/licenses', { json: request }, options),
@@ -175,6 +227,25 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
     reissue: (id, request = {}, options) => post(license(id, 'reissue'), { json: request }, options),
     attachDocument: (id, bytes, mediaType, options) =>
       post(license(id, 'document'), { bytes, mediaType }, options),
+    beginDocumentUpload,
+    completeDocumentUpload,
+    async uploadDocument(id, bytes, mediaType, options = {}) {
+      // Two operations, two keys: one key with two bodies would be refused as reused (422).
+      const step = (name: string): CallOptions =>
+        options.idempotencyKey === undefined ? {} : { idempotencyKey: `${options.idempotencyKey}.${name}` };
+      const sha256 = createHash('sha256').update(bytes).digest('base64url');
+      const pending = await beginDocumentUpload(
+        id,
+        { sha256, size: bytes.byteLength, mediaType },
+        step('begin'),
+      );
+      const send = options.fetch ?? globalThis.fetch;
+      const put = await send(pending.url, { method: 'PUT', headers: pending.headers, body: bytes });
+      // 412: the object exists (If-None-Match: *) — a retry under the same key after the PUT went
+      // through; completing re-hashes whatever is there, so it is safe to go on.
+      if (!put.ok && put.status !== 412) throw new DocumentUploadFailed(put.status, await put.text());
+      return completeDocumentUpload(id, { upload: pending.upload, sha256 }, step('complete'));
+    },
     applications: (query = {}) => get(`/applications${queryString(query)}`),
     application: (id) => get(application(id)),
     requestInformation: (id, note, options) =>

@@ -10,7 +10,11 @@ import { DynamoHolderStore } from '#adapters/aws/holder-store.ts';
 import { idempotencySettings } from '#adapters/aws/idempotency.ts';
 import { shardsFromTableBindings } from '#adapters/aws/license-shards.ts';
 import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
-import { attachLicenseDocument } from '#app/attach-license-document.ts';
+import {
+  attachLicenseDocument,
+  beginLicenseDocumentUpload,
+  completeLicenseDocumentUpload,
+} from '#app/attach-license-document.ts';
 import { changeLicenseStatus, type StatusAction } from '#app/change-license-status.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { issueLicenseBatch } from '#app/issue-license-batch.ts';
@@ -25,6 +29,8 @@ import { header, parseJsonBody, schemaViolation } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
 import {
+  CompleteDocumentUploadRequestSchema,
+  DocumentUploadRequestSchema,
   IssueLicenseBatchEnvelopeSchema,
   IssueLicenseRequestSchema,
   ReinstateLicenseRequestSchema,
@@ -173,6 +179,30 @@ const router = createRouter(
       return idempotent(event, context, async () => {
         const attached = await attachLicenseDocument(
           { licenseId: licenseIdOf(event), bytes, mediaType: header(event, 'content-type') ?? '' },
+          caller,
+          lifecycleDeps,
+        );
+        return jsonResponse(200, attached);
+      });
+    },
+    async beginLicenseDocumentUpload(event, context) {
+      const request = parseJsonBody(event, DocumentUploadRequestSchema);
+      const caller = callerOf(event);
+      return idempotent(event, context, async () => {
+        const upload = await beginLicenseDocumentUpload(
+          { ...request, licenseId: licenseIdOf(event) },
+          caller,
+          lifecycleDeps,
+        );
+        return jsonResponse(201, upload);
+      });
+    },
+    async completeLicenseDocumentUpload(event, context) {
+      const request = parseJsonBody(event, CompleteDocumentUploadRequestSchema);
+      const caller = callerOf(event);
+      return idempotent(event, context, async () => {
+        const attached = await completeLicenseDocumentUpload(
+          { ...request, licenseId: licenseIdOf(event) },
           caller,
           lifecycleDeps,
         );

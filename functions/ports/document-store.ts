@@ -42,6 +42,11 @@ export interface DeclaredUpload {
   readonly sha256: string;
   readonly size: number;
   readonly mediaType: string;
+  /**
+   * What the upload is for (ASCII, e.g. `license:<id>`), recorded with it: completion names the
+   * same owner, or the upload reads as not found to it.
+   */
+  readonly owner?: string;
 }
 
 /**
@@ -72,8 +77,10 @@ export interface DocumentStore {
   /**
    * Checks what was uploaded under `key` against `expectedSha256` and the declaration, and
    * returns the stored document; on any mismatch deletes the object and throws DocumentUploadRejected.
+   * With `expectedOwner`, an upload declared for another owner (or none) is DocumentNotFound,
+   * and is left alone.
    */
-  completeUpload(key: string, expectedSha256: string): Promise<StoredDocument>;
+  completeUpload(key: string, expectedSha256: string, expectedOwner?: string): Promise<StoredDocument>;
   /** Removes the document; deleting a missing one succeeds. */
   delete(key: string): Promise<void>;
 }

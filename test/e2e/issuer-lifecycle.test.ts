@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
-import { minimalPdf } from '../fixtures/layout-documents.ts';
+import { createHolderClient } from '../../sdk/holder.ts';
+import { minimalPdf, pdfOfSize } from '../fixtures/layout-documents.ts';
 import {
   amr,
   base,
@@ -16,6 +17,7 @@ import {
   vehicle,
   verify,
 } from './issuer-support.ts';
+import { holderToken } from './support/holder-tokens.ts';
 import { refusal } from './support/refusals.ts';
 
 describe('issue → verify', () => {
@@ -160,6 +162,61 @@ describe('POST /licenses/{id}/document', () => {
     await psb.revoke(licenseId, '注销');
     const final = await refusal(psb.attachDocument(licenseId, minimalPdf(), 'application/pdf'));
     expect(final.status).toBe(409);
+  });
+});
+
+describe('POST /licenses/{id}/document-uploads', () => {
+  it('attaches a 5 MiB PDF by a presigned PUT; the holder’s copy links the same bytes', async () => {
+    const { licenseId } = await psb.issueLicense(idCardRequest());
+    const pdf = pdfOfSize(5 * 1024 * 1024);
+    const attached = await psb.uploadDocument(licenseId, pdf, 'application/pdf');
+    expect(attached).toEqual({
+      licenseId,
+      version: '001',
+      document: {
+        sha256: createHash('sha256').update(pdf).digest('base64url'),
+        size: pdf.byteLength,
+        mediaType: 'application/pdf',
+      },
+    });
+    const zhang = createHolderClient({ endpoint: base, token: await holderToken('zhangweiming') });
+    const seen = await zhang.license(licenseId);
+    expect(seen.document?.sha256).toBe(attached.document.sha256);
+    const download = await fetch(seen.document!.url);
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(pdf))).toBe(true);
+  });
+
+  it('binds an upload to its license: bytes other than declared, another license, another agency and a revoked license are refused', async () => {
+    const { licenseId } = await psb.issueLicense(idCardRequest());
+    const other = await psb.issueLicense(idCardRequest());
+    const pdf = minimalPdf('声明的文件');
+    const sha256 = createHash('sha256').update(pdf).digest('base64url');
+    const declared = { sha256, size: pdf.byteLength, mediaType: 'application/pdf' as const };
+
+    // Completed on another license of the same agency: not found, and the upload stays usable.
+    const pending = await psb.beginDocumentUpload(licenseId, declared);
+    const put = await fetch(pending.url, { method: 'PUT', headers: pending.headers, body: pdf });
+    expect(put.status).toBe(200);
+    const elsewhere = await refusal(
+      psb.completeDocumentUpload(other.licenseId, { upload: pending.upload, sha256 }),
+    );
+    expect(elsewhere.status).toBe(404);
+    const wrongDigest = await refusal(
+      psb.completeDocumentUpload(licenseId, { upload: pending.upload, sha256: sha256.replace(/^./, 'A') }),
+    );
+    expect(wrongDigest.status).toBe(400);
+    expect(wrongDigest.problem.code).toBe('DOCUMENT_UPLOAD_REJECTED');
+    // The rejection deleted the upload: completing it now finds nothing there.
+    const gone = await refusal(psb.completeDocumentUpload(licenseId, { upload: pending.upload, sha256 }));
+    expect(gone.status).toBe(400);
+    expect(gone.problem.detail).toContain('not-uploaded');
+
+    expect((await refusal(amr.beginDocumentUpload(licenseId, declared))).status).toBe(403);
+    expect(
+      (await refusal(psb.beginDocumentUpload(licenseId, { ...declared, size: 20 * 1024 * 1024 + 1 }))).status,
+    ).toBe(400);
+    await psb.revoke(licenseId, '注销');
+    expect((await refusal(psb.beginDocumentUpload(licenseId, declared))).status).toBe(409);
   });
 });
 

@@ -364,6 +364,40 @@ describe('presigned upload', () => {
     expect(Buffer.from(read.bytes).equals(Buffer.from(pdf))).toBe(true);
   });
 
+  test('an upload declared for an owner completes for that owner only; to another it is not found and stays', async () => {
+    const pdf = minimalPdf('owned upload');
+    const pending = await store.presignUpload(
+      { sha256: documentDigest(pdf), size: pdf.byteLength, mediaType: 'application/pdf', owner: 'license:A' },
+      120,
+    );
+    expect(new URL(pending.url).searchParams.get('x-amz-meta-owner')).toBe('license:A');
+    expect((await upload(pending, pdf)).status).toBe(200);
+
+    await expect(store.completeUpload(pending.key, pending.sha256, 'license:B')).rejects.toBeInstanceOf(
+      DocumentNotFound,
+    );
+    const stillThere = await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: pending.key }));
+    expect(stillThere.Metadata?.owner).toBe('license:A');
+
+    const completed = await store.completeUpload(pending.key, pending.sha256, 'license:A');
+    expect(completed.sha256).toBe(documentDigest(pdf));
+    // An upload declared without an owner is none of any owner's.
+    const unowned = await store.presignUpload(
+      { sha256: documentDigest(pdf), size: pdf.byteLength, mediaType: 'application/pdf' },
+      120,
+    );
+    await upload(unowned, pdf);
+    await expect(store.completeUpload(unowned.key, unowned.sha256, 'license:A')).rejects.toBeInstanceOf(
+      DocumentNotFound,
+    );
+    await expect(
+      store.presignUpload(
+        { sha256: documentDigest(pdf), size: pdf.byteLength, mediaType: 'application/pdf', owner: '许可证' },
+        120,
+      ),
+    ).rejects.toThrow(/printable ASCII/);
+  });
+
   test('signs the checksum, encryption and no-overwrite headers it hands out, and the declaration', async () => {
     const pdf = minimalPdf();
     const sha256 = documentDigest(pdf);

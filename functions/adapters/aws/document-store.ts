@@ -86,7 +86,7 @@ const FILE_EXTENSIONS: Readonly<Record<DocumentFormat, string>> = {
 };
 
 /** User metadata (x-amz-meta-*) the store writes on every object. */
-const META = { sha256: 'sha256', size: 'size', mediaType: 'media-type' } as const;
+const META = { sha256: 'sha256', size: 'size', mediaType: 'media-type', owner: 'owner' } as const;
 
 type Body =
   | { kind: 'read'; bytes: Uint8Array }
@@ -228,9 +228,19 @@ export class S3DocumentStore implements DocumentStore {
       'x-amz-tagging': tagging,
     };
     const signingDate = this.#now();
+    if (declared.owner !== undefined && !/^[\x21-\x7e]{1,512}$/.test(declared.owner)) {
+      throw new RangeError('an upload owner must be 1–512 printable ASCII characters');
+    }
+    const input = this.#putInput(stored);
     const url = await getSignedUrl(
       this.#s3,
-      new PutObjectCommand({ ...this.#putInput(stored), Tagging: tagging }),
+      new PutObjectCommand({
+        ...input,
+        ...(declared.owner === undefined
+          ? {}
+          : { Metadata: { ...input.Metadata, [META.owner]: declared.owner } }),
+        Tagging: tagging,
+      }),
       {
         expiresIn: expiresInSeconds,
         signingDate,
@@ -252,7 +262,7 @@ export class S3DocumentStore implements DocumentStore {
     };
   }
 
-  async completeUpload(key: string, expectedSha256: string): Promise<StoredDocument> {
+  async completeUpload(key: string, expectedSha256: string, expectedOwner?: string): Promise<StoredDocument> {
     this.#checkKey(key);
     checkDocumentDigest(expectedSha256);
     const object = await this.#open(key);
@@ -261,6 +271,11 @@ export class S3DocumentStore implements DocumentStore {
     }
     // The declaration and the length arrive with the response headers: judged before any byte is read.
     const metadata = object.Metadata ?? {};
+    if (expectedOwner !== undefined && metadata[META.owner] !== expectedOwner) {
+      // Another's upload (or a document) is none of this caller's business: untouched, not found.
+      discard(object);
+      throw new DocumentNotFound(key, `no upload for ${expectedOwner}`);
+    }
     const declaredSha256 = metadata[META.sha256];
     const declaredSize = Number(metadata[META.size]);
     const declaredType = metadata[META.mediaType];

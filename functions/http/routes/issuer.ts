@@ -2,6 +2,9 @@ import type { RouteAuth, RouteSpec } from '../route-spec.ts';
 import {
   AttachedLicenseDocumentSchema,
   ChangedLicenseStatusSchema,
+  CompleteDocumentUploadRequestSchema,
+  DocumentUploadRequestSchema,
+  DocumentUploadSchema,
   IssuedLicenseSchema,
   IssueLicenseBatchRequestSchema,
   IssueLicenseBatchResultSchema,
@@ -126,7 +129,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     group: 'issuer',
     operationId: 'attachLicenseDocument',
     summary:
-      'Attaches the layout document (版式文件): the body is the PDF (application/pdf) or OFD (application/ofd) itself, up to 10 MB; stored encrypted and bound to the license by its SHA-256',
+      'Attaches the layout document (版式文件): the body is the PDF (application/pdf) or OFD (application/ofd) itself; stored encrypted and bound to the license by its SHA-256. On AWS a request body is at most ≈ 4 MB of document (Lambda takes 6 MB, base64 inside); larger documents, up to 20 MiB, go through /document-uploads',
     auth: ISSUER,
     headers: IDEMPOTENT,
     responses: {
@@ -137,6 +140,41 @@ export const issuerRoutes: readonly RouteSpec[] = [
       },
       413: { description: 'Larger than the store accepts' },
       415: { description: 'Neither application/pdf nor application/ofd' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/licenses/{id}/document-uploads',
+    group: 'issuer',
+    operationId: 'beginLicenseDocumentUpload',
+    summary:
+      'Begins a direct upload of a layout document of up to 20 MiB: declare its SHA-256, size and type; PUT the bytes to the presigned URL with the headers given; then complete the upload',
+    auth: ISSUER,
+    headers: IDEMPOTENT,
+    requestBody: DocumentUploadRequestSchema,
+    responses: {
+      201: { description: 'Where and how to PUT the document (15 minutes)', schema: DocumentUploadSchema },
+      ...ON_A_LICENSE,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/licenses/{id}/document-uploads/complete',
+    group: 'issuer',
+    operationId: 'completeLicenseDocumentUpload',
+    summary:
+      'Completes an upload begun for this license: the bytes are re-read and re-hashed (a mismatch deletes them), then bound to the license as by /document',
+    auth: ISSUER,
+    headers: IDEMPOTENT,
+    requestBody: CompleteDocumentUploadRequestSchema,
+    responses: {
+      200: { description: 'Stored and recorded in the license', schema: AttachedLicenseDocumentSchema },
+      ...ON_A_LICENSE,
+      400: {
+        description:
+          'As for every POST, or the upload does not match its declaration (nothing arrived, another digest, size or type); it is deleted',
+      },
+      404: { description: 'No such license version, or no upload begun for it under that name' },
     },
   },
 ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_LAYOUT_DOCUMENT_BYTES } from '#core/layout-document/format.ts';
 import { ProblemSchema } from '../schemas.ts';
 
 // Requests and responses of the issuer route group: issuing, status changes, re-issue, layout
@@ -129,6 +130,42 @@ export const ReissueLicenseRequestSchema = z
 export const ReissuedLicenseSchema = IssuedLicenseSchema.extend({
   supersedes: z.string().describe('The version this one supersedes'),
 }).meta({ id: 'ReissuedLicense' });
+
+const Sha256Schema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, 'expected a SHA-256 digest, unpadded base64url (43 characters)')
+  .describe('SHA-256 of the bytes, unpadded base64url');
+
+export const DocumentUploadRequestSchema = z
+  .strictObject({
+    sha256: Sha256Schema,
+    size: z.number().int().min(1).max(MAX_LAYOUT_DOCUMENT_BYTES).describe('Exact byte count, at most 20 MiB'),
+    mediaType: z.enum(['application/pdf', 'application/ofd']),
+  })
+  .meta({ id: 'DocumentUploadRequest' });
+
+export const DocumentUploadSchema = z
+  .object({
+    licenseId: z.string(),
+    upload: z.string().describe('Names the upload when completing it'),
+    url: z.string().describe('PUT the bytes here'),
+    method: z.literal('PUT'),
+    headers: z
+      .record(z.string(), z.string())
+      .describe('Headers the PUT must carry exactly as given (most are signed)'),
+    expiresAt: z.string().describe('The URL is refused after this time (15 minutes)'),
+    sha256: z.string(),
+    size: z.number().int(),
+    mediaType: z.string(),
+  })
+  .meta({ id: 'DocumentUpload', description: 'A presigned upload of a layout document for one license' });
+
+export const CompleteDocumentUploadRequestSchema = z
+  .strictObject({
+    upload: z.string().min(1).max(200).describe('The `upload` of the DocumentUpload'),
+    sha256: Sha256Schema,
+  })
+  .meta({ id: 'CompleteDocumentUploadRequest' });
 
 export const AttachedLicenseDocumentSchema = z
   .object({

@@ -9,11 +9,18 @@ import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import { DocumentNotFound, DocumentUploadRejected } from '#core/layout-document/errors.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { statusListValue } from '#core/lifecycle.ts';
 import { ConcurrentModification, LicenseAlreadyExists, LicenseNotFound } from '#core/storage-errors.ts';
 import { DEMO_AGENCIES, DEMO_LICENSE_TYPES } from '#dev/demo/catalog.ts';
-import type { DocumentStore, NewDocument, StoredDocument } from '#ports/document-store.ts';
+import type {
+  DeclaredUpload,
+  DocumentStore,
+  NewDocument,
+  PendingUpload,
+  StoredDocument,
+} from '#ports/document-store.ts';
 import type { FieldBinding, FieldCipher, LicenseFields } from '#ports/field-cipher.ts';
 import type {
   DocumentAttachWrite,
@@ -208,10 +215,43 @@ export const hmacIndexer = {
   },
 };
 
-/** Documents in memory under sequential keys. */
-export class MemoryDocuments implements Pick<DocumentStore, 'put' | 'delete'> {
+/** Documents in memory under sequential keys; uploads arrive when `arrive` says so. */
+export class MemoryDocuments
+  implements Pick<DocumentStore, 'put' | 'delete' | 'presignUpload' | 'completeUpload'>
+{
   readonly stored = new Map<string, NewDocument>();
+  /** Uploads begun, by key: what was declared for whom. */
+  readonly uploads = new Map<string, DeclaredUpload>();
   #n = 0;
+
+  async presignUpload(declared: DeclaredUpload, expiresInSeconds: number): Promise<PendingUpload> {
+    this.#n += 1;
+    const key = `upload-${this.#n}`;
+    this.uploads.set(key, declared);
+    return {
+      key,
+      sha256: declared.sha256,
+      size: declared.size,
+      mediaType: 'application/pdf',
+      url: `memory://${key}`,
+      method: 'PUT',
+      headers: {},
+      expiresAt: new Date(Date.parse('2025-06-01T02:00:00.000Z') + expiresInSeconds * 1000),
+    };
+  }
+
+  /** The bytes of an upload reach the store (the PUT). */
+  arrive(key: string, bytes: Uint8Array): void {
+    this.stored.set(key, { bytes, mediaType: this.uploads.get(key)!.mediaType });
+  }
+
+  async completeUpload(key: string, sha256: string, owner?: string): Promise<StoredDocument> {
+    const declared = this.uploads.get(key);
+    if (declared === undefined || declared.owner !== owner) throw new DocumentNotFound(key);
+    const bytes = this.stored.get(key)?.bytes;
+    if (bytes === undefined) throw new DocumentUploadRejected(key, 'not-uploaded', sha256, 'none');
+    return { key, sha256, size: bytes.byteLength, mediaType: 'application/pdf' };
+  }
 
   async put(document: NewDocument): Promise<StoredDocument> {
     this.#n += 1;

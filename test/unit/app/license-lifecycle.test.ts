@@ -1,8 +1,13 @@
 // Status changes, re-issue and layout documents with in-memory ports: only the issuer, only
 // legal transitions, status entries and audit events written with the change.
 
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { attachLicenseDocument } from '#app/attach-license-document.ts';
+import {
+  attachLicenseDocument,
+  beginLicenseDocumentUpload,
+  completeLicenseDocumentUpload,
+} from '#app/attach-license-document.ts';
 import { changeLicenseStatus } from '#app/change-license-status.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { issuerCopy } from '#app/issuer-copy.ts';
@@ -11,6 +16,7 @@ import { fieldsOfSdJwt, type LicenseRequest } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
 import { buildLicenseId, parseLicenseId } from '#core/identifiers/license-id.ts';
+import { DocumentNotFound } from '#core/layout-document/errors.ts';
 import { IllegalTransition, ReasonRequired } from '#core/lifecycle.ts';
 import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { ConcurrentModification, LicenseNotFound } from '#core/storage-errors.ts';
@@ -259,6 +265,75 @@ describe('attachLicenseDocument', () => {
       ),
     ).rejects.toBeInstanceOf(LicenseIsFinal);
     expect(world.documents.stored.size).toBe(0);
+  });
+});
+
+describe('document uploads', () => {
+  it('presigns an upload bound to the license version, and binds what arrived on completion, audited', async () => {
+    const { world, license } = await issued();
+    const sha256 = createHash('sha256').update(PDF).digest('base64url');
+    const pending = await beginLicenseDocumentUpload(
+      { licenseId: license.licenseId, sha256, size: PDF.byteLength, mediaType: 'application/pdf' },
+      PSB,
+      world.deps,
+    );
+    expect(pending).toMatchObject({ licenseId: license.licenseId, method: 'PUT', sha256 });
+    expect(pending.expiresAt).toBe('2025-06-01T02:15:00.000Z');
+    expect(world.documents.uploads.get(pending.upload)?.owner).toBe(`license:${license.licenseId}`);
+    world.documents.arrive(pending.upload, PDF);
+
+    const attached = await completeLicenseDocumentUpload(
+      { licenseId: license.licenseId, upload: pending.upload, sha256 },
+      PSB,
+      world.deps,
+    );
+    expect(attached.document).toEqual({ sha256, size: PDF.byteLength, mediaType: 'application/pdf' });
+    expect(world.licenses.records.get(license.licenseId)!.content.document).toMatchObject({
+      key: pending.upload,
+      sha256,
+    });
+    expect(world.licenses.audit.at(-1)).toMatchObject({ action: 'license.document_attached' });
+  });
+
+  it('an upload is completed only for its own license; a failed record write deletes it; final licenses get none', async () => {
+    const { world, license } = await issued();
+    const other = await issueLicense(card, PSB, world.deps);
+    const sha256 = createHash('sha256').update(PDF).digest('base64url');
+    const declared = { sha256, size: PDF.byteLength, mediaType: 'application/pdf' };
+    const pending = await beginLicenseDocumentUpload(
+      { licenseId: license.licenseId, ...declared },
+      PSB,
+      world.deps,
+    );
+    world.documents.arrive(pending.upload, PDF);
+    await expect(
+      completeLicenseDocumentUpload(
+        { licenseId: other.licenseId, upload: pending.upload, sha256 },
+        PSB,
+        world.deps,
+      ),
+    ).rejects.toBeInstanceOf(DocumentNotFound);
+
+    world.licenses.failNextWrite = new ConcurrentModification(`license ${license.licenseId}`, 1, 2);
+    await expect(
+      completeLicenseDocumentUpload(
+        { licenseId: license.licenseId, upload: pending.upload, sha256 },
+        PSB,
+        world.deps,
+      ),
+    ).rejects.toBeInstanceOf(ConcurrentModification);
+    expect(world.documents.stored.has(pending.upload)).toBe(false);
+
+    await changeLicenseStatus(
+      { licenseId: license.licenseId, action: 'revoke', reason: 'x' },
+      PSB,
+      world.deps,
+    );
+    const uploadsBefore = world.documents.uploads.size;
+    await expect(
+      beginLicenseDocumentUpload({ licenseId: license.licenseId, ...declared }, PSB, world.deps),
+    ).rejects.toBeInstanceOf(LicenseIsFinal);
+    expect(world.documents.uploads.size).toBe(uploadsBefore);
   });
 });
 
