@@ -7,8 +7,11 @@
 import type { JsonWebKey } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { Argument, type Command } from 'commander';
-import { createAgencyClient } from '../sdk/agency-client.ts';
+import { type AgencyClient, createAgencyClient } from '../sdk/agency-client.ts';
+import { createIssuerClient, DocumentUploadFailed } from '../sdk/issuer.ts';
+import { PlatformProblemError } from '../sdk/problem.ts';
 
 export const EXIT_UNREACHABLE = 3;
 
@@ -133,6 +136,54 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
   );
 
   program
+    .command('document')
+    .description(
+      "attach a license's layout document (PDF or OFD, up to 20 MiB) by a presigned upload (issuer); exit 0 on success, 1 on a problem",
+    )
+    .argument('<license-id>', 'the GB/T 36904 identifier of the version')
+    .argument('<file>', 'the .pdf or .ofd file')
+    .option('--type <media-type>', 'application/pdf or application/ofd (default: from the file name)')
+    .requiredOption('--key <file>', KEY_HELP)
+    .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+    .option('--api-key <key>', API_KEY_HELP)
+    .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
+    .action(async (licenseId: string, file: string, options: SignedOptions & { type?: string }) => {
+      const type = options.type ?? DOCUMENT_TYPES[extname(file).toLowerCase()];
+      if (type !== 'application/pdf' && type !== 'application/ofd') {
+        io.err('elicense: document needs a .pdf or .ofd file, or --type application/pdf|application/ofd\n');
+        return setExitCode(2);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(file);
+      } catch (error) {
+        io.err(`elicense: cannot read ${file}: ${(error as Error).message}\n`);
+        return setExitCode(2);
+      }
+      const issuer = createIssuerClient(await agencyClientOf(io, options));
+      try {
+        const attached = await issuer.uploadDocument(licenseId, bytes, type, {
+          ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+          ...(io.fetch ? { fetch: io.fetch } : {}),
+        });
+        io.out(`${JSON.stringify(attached, null, 2)}\n`);
+        setExitCode(0);
+      } catch (error) {
+        if (error instanceof PlatformProblemError) {
+          io.out(`${JSON.stringify(error.problem, null, 2)}\n`);
+          io.err(`elicense: ${error.status}\n`);
+          return setExitCode(1);
+        }
+        if (error instanceof DocumentUploadFailed) {
+          io.err(`elicense: ${error.message}\n`);
+          return setExitCode(1);
+        }
+        io.err(`elicense: the platform could not be reached: ${(error as Error).message}\n`);
+        setExitCode(EXIT_UNREACHABLE);
+      }
+    });
+
+  program
     .command('status')
     .description("change a license's status (issuer); exit 0 on success, 1 on a problem")
     .argument('<license-id>', 'the GB/T 36904 identifier of the version')
@@ -171,17 +222,7 @@ async function signedCall(
   path: string,
   json: unknown,
 ): Promise<number> {
-  const keyFile = JSON.parse(await readFile(options.key, 'utf8')) as KeyFile;
-  // Read here, not as the option's default, so that the help never prints the key.
-  const apiKey = options.apiKey ?? process.env.ELICENSE_API_KEY ?? keyFile.apiKey;
-  const client = createAgencyClient({
-    endpoint: options.endpoint,
-    keyId: keyFile.jwk.kid ?? '',
-    privateKey: keyFile.jwk,
-    algorithm: keyFile.algorithm,
-    ...(apiKey ? { apiKey } : {}),
-    ...(io.fetch ? { fetch: io.fetch } : {}),
-  });
+  const client = await agencyClientOf(io, options);
   const upper = method.toUpperCase();
   const headers =
     upper === 'POST' ? { 'idempotency-key': options.idempotencyKey ?? randomUUID() } : undefined;
@@ -192,6 +233,26 @@ async function signedCall(
   await printBody(io, response);
   return response.ok ? 0 : 1;
 }
+
+/** The signing client of the agency whose key file `options.key` names. */
+async function agencyClientOf(io: ApiIo, options: SignedOptions): Promise<AgencyClient> {
+  const keyFile = JSON.parse(await readFile(options.key, 'utf8')) as KeyFile;
+  // Read here, not as the option's default, so that the help never prints the key.
+  const apiKey = options.apiKey ?? process.env.ELICENSE_API_KEY ?? keyFile.apiKey;
+  return createAgencyClient({
+    endpoint: options.endpoint,
+    keyId: keyFile.jwk.kid ?? '',
+    privateKey: keyFile.jwk,
+    algorithm: keyFile.algorithm,
+    ...(apiKey ? { apiKey } : {}),
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+  });
+}
+
+const DOCUMENT_TYPES: Readonly<Record<string, string>> = {
+  '.pdf': 'application/pdf',
+  '.ofd': 'application/ofd',
+};
 
 /** A holder request: the access token as a Bearer credential. */
 async function holderCall(

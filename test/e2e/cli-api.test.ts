@@ -1,7 +1,12 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
+import { minimalPdf } from '../fixtures/layout-documents.ts';
+import { idCardRequest, psb } from './issuer-support.ts';
 import { holderToken } from './support/holder-tokens.ts';
 
 const launcher = fileURLToPath(new URL('../../bin/elicense', import.meta.url));
@@ -115,5 +120,54 @@ describe('the named commands: issue → grant (holder) → retrieve → status r
     );
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stdout)).toMatchObject({ status: 409 });
+  });
+});
+
+describe('elicense document', () => {
+  it('attaches a PDF file by presigned upload, and refuses a file of another kind and a revoked license', async () => {
+    const key = join(keys, 'demo-psb-1.jwk.json');
+    const issued = await psb.issueLicense(idCardRequest());
+    const dir = await mkdtemp(join(tmpdir(), 'elicense-document-'));
+    try {
+      const pdf = minimalPdf('居民身份证 版式文件');
+      await writeFile(join(dir, 'card.pdf'), pdf);
+      await writeFile(join(dir, 'card.txt'), 'not a document');
+      const attached = await elicense(
+        'document',
+        issued.licenseId,
+        join(dir, 'card.pdf'),
+        '--key',
+        key,
+        '--endpoint',
+        endpoint,
+      );
+      expect(attached.code, attached.stderr).toBe(0);
+      expect(JSON.parse(attached.stdout)).toMatchObject({
+        licenseId: issued.licenseId,
+        document: {
+          sha256: createHash('sha256').update(pdf).digest('base64url'),
+          mediaType: 'application/pdf',
+        },
+      });
+
+      const unknownKind = await elicense('document', issued.licenseId, join(dir, 'card.txt'), '--key', key);
+      expect(unknownKind.code).toBe(2);
+      expect(unknownKind.stderr).toContain('.pdf or .ofd');
+
+      await psb.revoke(issued.licenseId, '注销');
+      const refused = await elicense(
+        'document',
+        issued.licenseId,
+        join(dir, 'card.pdf'),
+        '--key',
+        key,
+        '--endpoint',
+        endpoint,
+      );
+      expect(refused.code).toBe(1);
+      expect(JSON.parse(refused.stdout)).toMatchObject({ status: 409 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
