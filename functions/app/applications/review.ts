@@ -134,9 +134,10 @@ export async function approveApplication(
   deps: ReviewDeps,
 ): Promise<Approval> {
   let { stored } = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
+  const resuming = stored.application.state === 'approving';
+  if (!resuming) checkStep(stored.application, 'approve');
   const licenseRequest = await licenseRequestOf(stored, request, deps);
-  if (stored.application.state !== 'approving') {
-    checkStep(stored.application, 'approve');
+  if (!resuming) {
     // Refuse what the license type would refuse before the decision is recorded: it is final.
     const { type } = await issuableType(deps.issuance.config, caller.agency, licenseRequest.typeCode);
     checkLicense(type, licenseRequest, issueDay(deps.now()));
