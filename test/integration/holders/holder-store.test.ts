@@ -191,7 +191,10 @@ describe('binding through proofing', () => {
 
   test('failed proofings are counted in a time range per account and per claimed identity, the identity’s marker expiring by TTL', async () => {
     const holderIndex = await indexer.tokenFor('111', '11010519491231002X');
-    const at = (minute: number) => `2026-03-01T08:${String(minute).padStart(2, '0')}:00.000Z`;
+    // Times of the last hour, not the suite's fixed clock: DynamoDB Local deletes items whose TTL
+    // has passed, and the markers expire two days after their time.
+    const hourAgo = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
+    const at = (minute: number) => new Date(hourAgo + minute * 60_000).toISOString();
     const attempts = [
       proofing('acct-limit-1', holderIndex, { outcome: 'failed', time: at(10) }),
       proofing('acct-limit-1', holderIndex, { outcome: 'failed', time: at(20) }),
