@@ -17,8 +17,9 @@ import type { IdentityProofingProvider, ProofingRequest } from '#ports/identity-
 //
 // Failed attempts are limited in a sliding window, per account and per claimed identity (from
 // any accounts), before the provider is asked: a face match or a bank-card check is an oracle
-// that must not be tried a thousand times with a stolen ID number. The count is read, not
-// reserved, so attempts racing each other may pass the limit by as many as run at once.
+// that must not be tried a thousand times with a stolen ID number. A proofing holds a lock on its
+// account and one on its identity while it counts, asks and records, so attempts sent at once
+// cannot overtake the count: the others are refused (409) until it has ended.
 
 /** Failed proofings allowed within a sliding window; the next attempt is refused until one ages out. */
 export interface ProofingAttemptLimits {
@@ -50,7 +51,10 @@ export class ProofingAttemptsExceeded extends Error {
 }
 
 export interface ProofIdentityDeps {
-  store: Pick<HolderStore, 'bindingOf' | 'accountOf' | 'recordProofing' | 'failedProofingsSince'>;
+  store: Pick<
+    HolderStore,
+    'bindingOf' | 'accountOf' | 'recordProofing' | 'failedProofingsSince' | 'lockProofing' | 'unlockProofing'
+  >;
   blindIndex: BlindIndexer;
   /** The providers this stage enables, by name. */
   providers: ReadonlyMap<string, IdentityProofingProvider>;
@@ -85,8 +89,8 @@ export interface ProofingOutcome {
 /**
  * The provider is enabled → the claimed identity is well formed → the account is not bound to
  * another identity, nor the identity to another account (checked before the provider is asked,
- * and again by the store's conditions) → neither has used up its failed attempts → the
- * provider decides → the proofing (and, when verified, the binding) written with its audit event.
+ * and again by the store's conditions) → the account's and the identity's proofing locks →
+ * neither has used up its failed attempts → the provider decides → the proofing (and, when verified, the binding) written with its audit event.
  */
 export async function proofIdentity(
   request: ProofIdentityRequest,
@@ -102,19 +106,54 @@ export async function proofIdentity(
   if (!checked.ok) throw new ProofingRequestInvalid(`identity.code: ${checked.reason}`);
   const { identity } = checked;
   const holderIndex = await deps.blindIndex.tokenFor(identity.codeType, identity.code);
-  const limits = deps.limits ?? PROOFING_ATTEMPT_LIMITS;
-  const started = deps.now();
-  const since = new Date(started.getTime() - limits.windowSeconds * 1000);
-  const [current, owner, accountFailures, identityFailures] = await Promise.all([
+  const [current, owner] = await Promise.all([
     deps.store.bindingOf(request.account),
     deps.store.accountOf(holderIndex),
-    deps.store.failedProofingsSince({ account: request.account }, since),
-    deps.store.failedProofingsSince({ holderIndex }, since),
   ]);
   if (current !== undefined && current.holderIndex !== holderIndex) {
     throw new AccountBoundToAnotherIdentity(request.account);
   }
   if (owner !== undefined && owner !== request.account) throw new IdentityBoundToAnotherAccount();
+
+  const started = deps.now();
+  const token = await deps.store.lockProofing(
+    request.account,
+    holderIndex,
+    new Date(started.getTime() + PROOFING_LOCK_SECONDS * 1000),
+  );
+  try {
+    return await proofLocked(request, { identity, holderIndex, provider, started }, deps);
+  } finally {
+    // A release that fails leaves the locks to lapse at their time.
+    await deps.store.unlockProofing(request.account, holderIndex, token).catch(() => undefined);
+  }
+}
+
+/**
+ * How long a proofing holds its locks at most: longer than the holder function may run (its
+ * timeout), so a lock lapses only after the proofing that took it cannot be running any more.
+ */
+export const PROOFING_LOCK_SECONDS = 60;
+
+// Under the locks: the failures counted now are all there are, as no other attempt of the
+// account or the identity can be running.
+async function proofLocked(
+  request: ProofIdentityRequest,
+  claim: {
+    identity: { codeType: string; code: string };
+    holderIndex: string;
+    provider: IdentityProofingProvider;
+    started: Date;
+  },
+  deps: ProofIdentityDeps,
+): Promise<ProofingOutcome> {
+  const { identity, holderIndex, provider, started } = claim;
+  const limits = deps.limits ?? PROOFING_ATTEMPT_LIMITS;
+  const since = new Date(started.getTime() - limits.windowSeconds * 1000);
+  const [accountFailures, identityFailures] = await Promise.all([
+    deps.store.failedProofingsSince({ account: request.account }, since),
+    deps.store.failedProofingsSince({ holderIndex }, since),
+  ]);
   const retryAt = [
     nextAttemptAt(accountFailures, limits.perAccount, limits.windowSeconds),
     nextAttemptAt(identityFailures, limits.perIdentity, limits.windowSeconds),

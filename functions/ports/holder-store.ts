@@ -68,6 +68,17 @@ export class IdentityBoundToAnotherAccount extends Error {
   }
 }
 
+/** Another proofing of the account, or of the identity, is running. */
+export class ProofingInProgress extends Error {
+  readonly code = 'PROOFING_IN_PROGRESS';
+  constructor() {
+    super(
+      'another identity proofing of this account or of this identity is in progress; try again when it has ended',
+    );
+    this.name = 'ProofingInProgress';
+  }
+}
+
 /** No open challenge of this account with that nonce (never issued, used, or expired). */
 export class DeviceKeyChallengeUnknown extends Error {
   readonly code = 'DEVICE_KEY_CHALLENGE_UNKNOWN';
@@ -124,6 +135,14 @@ export interface HolderStore extends HolderIdentityReader {
    * any attempt limit.
    */
   failedProofingsSince(scope: { account: string } | { holderIndex: string }, since: Date): Promise<string[]>;
+  /**
+   * Takes the proofing locks of the account and of the identity, both or neither, until `until`
+   * (so the lock of a proofing that never finished lapses); throws ProofingInProgress while
+   * either is held. Resolves to the token that releases them.
+   */
+  lockProofing(account: string, holderIndex: string, until: Date): Promise<string>;
+  /** Releases the locks taken with `token`; a lock another proofing holds by now is left alone. */
+  unlockProofing(account: string, holderIndex: string, token: string): Promise<void>;
   /** Opens a device-key challenge that expires at `expiresAt`. */
   openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date): Promise<void>;
   /**

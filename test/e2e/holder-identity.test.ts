@@ -173,6 +173,28 @@ describe('POST /holder/proofings', () => {
     expect((await call('GET', '/holder/proofings', headers)).json.items).toHaveLength(5);
   });
 
+  it('attempts sent at once run one at a time: the others are 409, and no more than 5 failures are ever recorded', async () => {
+    const { headers } = await freshAccount();
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        call('POST', '/holder/proofings', headers, proofing(freshCitizenCode(), 'guessed')),
+      ),
+    );
+    const statuses = burst.map((answer) => answer.status);
+    expect(statuses.every((status) => status === 201 || status === 409)).toBe(true);
+    expect(statuses).toContain(409);
+    expect(burst.find((answer) => answer.status === 409)?.json).toMatchObject({
+      code: 'PROOFING_IN_PROGRESS',
+    });
+    let last = 0;
+    for (let i = 0; i < 6 && last !== 429; i++) {
+      last = (await call('POST', '/holder/proofings', headers, proofing(freshCitizenCode(), 'guessed')))
+        .status;
+    }
+    expect(last).toBe(429);
+    expect((await call('GET', '/holder/proofings', headers)).json.items).toHaveLength(5);
+  });
+
   it('refuses a second account for a bound identity, and moving a bound account, changing nothing', async () => {
     const first = await proofed();
     const second = await freshAccount();

@@ -8,10 +8,13 @@
 // | device key    | `A#<account>`         | `DEVICE_KEY#<thumbprint>`        | kind, the DeviceKey (jwk as a map) |
 // | key challenge | `A#<account>`         | `DEVICE_KEY_CHALLENGE#<nonce>`   | kind, expiresAt (epoch seconds, the table's TTL) |
 // | failed claim  | `I#<holderIndex>`     | `FAILED_PROOFING#<time>#<id>`    | kind, time, expiresAt (TTL, two days on) |
+// | proofing lock | `A#<account>` · `I#<holderIndex>` | `PROOFING_LOCK`      | kind, token, expiresAt (TTL; also checked on taking) |
 //
 // A failed proofing writes, in its transaction, a marker under the identity it claimed, so the
 // attempts against one identity from many accounts can be counted (the attempt limits of
-// proof-identity.ts); the marker names no account and expires by TTL.
+// proof-identity.ts); the marker names no account and expires by TTL. A proofing runs holding a
+// lock on its account and one on its identity, taken together, so attempts cannot overtake the
+// count of failures by running at once.
 //
 // The holder code is never stored in clear: the binding keeps it sealed with the field cipher,
 // bound to {this table, `holder-account:<account>`} (the cipher's `licenseId` slot names the
@@ -25,7 +28,15 @@
 //
 // TTL deletion is lazy (up to days late), so a challenge is honoured only while its expiresAt
 // is still ahead — checked in the condition that consumes it.
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { type DeviceKeyJwk, DeviceKeyJwkSchema } from '#core/holders/device-key.ts';
@@ -44,6 +55,7 @@ import {
   type HolderStore,
   IdentityBoundToAnotherAccount,
   type IdentityToBind,
+  ProofingInProgress,
   type ProofingRecord,
 } from '#ports/holder-store.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
@@ -57,6 +69,8 @@ export const identityKey = (holderIndex: string) => ({ pk: `I#${holderIndex}`, s
 const proofingSk = (record: Pick<ProofingRecord, 'time' | 'id'>) => `PROOFING#${record.time}#${record.id}`;
 const failedClaimSk = (record: Pick<ProofingRecord, 'time' | 'id'>) =>
   `FAILED_PROOFING#${record.time}#${record.id}`;
+const PROOFING_LOCK_SK = 'PROOFING_LOCK';
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 /** How long a failed claim's marker is kept: past any attempt window. */
 const FAILED_CLAIM_TTL_SECONDS = 2 * 86_400;
 const deviceKeySk = (keyId: string) => `DEVICE_KEY#${keyId}`;
@@ -324,6 +338,56 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
       }),
     );
     return Items.map((item) => String(item.time));
+  }
+
+  async lockProofing(account: string, holderIndex: string, until: Date): Promise<string> {
+    const token = randomUUID();
+    const lock = (pk: string): TransactItem => ({
+      Put: {
+        TableName: this.#table,
+        Item: { pk, sk: PROOFING_LOCK_SK, kind: 'proofing-lock', token, expiresAt: epochSeconds(until) },
+        // TTL deletion is lazy: a lapsed lock is taken over, not waited for.
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+        ExpressionAttributeValues: { ':now': epochSeconds(this.#clock()) },
+      },
+    });
+    try {
+      await transactWrite(
+        this.#documents,
+        [lock(accountPk(account)), lock(identityKey(holderIndex).pk)],
+        'lockProofing',
+      );
+    } catch (error) {
+      if (
+        error instanceof TransactionCancelled &&
+        error.reasons.some((r) => r.code === 'ConditionalCheckFailed')
+      ) {
+        throw new ProofingInProgress();
+      }
+      throw error;
+    }
+    return token;
+  }
+
+  async unlockProofing(account: string, holderIndex: string, token: string): Promise<void> {
+    // Two conditional deletes, not one transaction: each lock is released if it is still ours.
+    await Promise.all(
+      [accountPk(account), identityKey(holderIndex).pk].map(async (pk) => {
+        try {
+          await this.#documents.send(
+            new DeleteCommand({
+              TableName: this.#table,
+              Key: { pk, sk: PROOFING_LOCK_SK },
+              ConditionExpression: '#token = :token',
+              ExpressionAttributeNames: { '#token': 'token' },
+              ExpressionAttributeValues: { ':token': token },
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }),
+    );
   }
 
   async openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date): Promise<void> {

@@ -32,6 +32,7 @@ import {
   DeviceKeyExists,
   DeviceKeyNotFound,
   IdentityBoundToAnotherAccount,
+  ProofingInProgress,
   type ProofingRecord,
 } from '#ports/holder-store.ts';
 import {
@@ -153,6 +154,7 @@ const PROBLEMS: ReadonlyArray<readonly [new (...args: never[]) => Error, Problem
   [ProofingProviderUnavailable, 'dependency-unavailable'],
   [AccountBoundToAnotherIdentity, 'conflict'],
   [IdentityBoundToAnotherAccount, 'conflict'],
+  [ProofingInProgress, 'conflict'],
   [DeviceKeyExists, 'conflict'],
   [DeviceKeyAlreadyRevoked, 'conflict'],
   [DeviceKeyNotFound, 'not-found'],
@@ -166,6 +168,7 @@ async function refusals<T>(run: () => Promise<T>): Promise<T> {
     const match = PROBLEMS.find(([type]) => error instanceof type);
     if (match === undefined) throw error;
     if (error instanceof ProofingProviderUnavailable) logger.warn('proofing provider failed', { error });
-    throw new HttpProblem(match[1], (error as Error).message);
+    const { code } = error as { code?: unknown };
+    throw new HttpProblem(match[1], (error as Error).message, typeof code === 'string' ? { code } : {});
   }
 }

@@ -43,7 +43,10 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
       },
       ...BODY_REFUSALS,
       ...HOLDER_REFUSALS,
-      409: { description: 'Your account is bound to another identity, or the identity to another account' },
+      409: {
+        description:
+          'Your account is bound to another identity, or the identity to another account; or another proofing of the account or the identity is in progress',
+      },
       429: {
         description:
           'too-many-attempts: 5 failed proofings of the account, or 10 of the identity from any accounts, in 24 hours; Retry-After says when to try again. The provider was not asked',

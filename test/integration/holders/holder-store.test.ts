@@ -23,6 +23,7 @@ import {
   DeviceKeyExists,
   DeviceKeyNotFound,
   IdentityBoundToAnotherAccount,
+  ProofingInProgress,
   type ProofingRecord,
 } from '#ports/holder-store.ts';
 import { provisionStoreStage, type StoreStage } from '../stores/stage.ts';
@@ -235,6 +236,54 @@ describe('binding through proofing', () => {
       expect(marker.expiresAt).toBe(Date.parse(marker.time as string) / 1000 + 2 * 86_400);
     }
   });
+
+  test('proofing locks: both or neither, held until released by their token or lapsed', async () => {
+    // The real time, not the suite's fixed clock: DynamoDB Local's TTL deletes locks whose time
+    // has passed, which would take them away in the middle of the test.
+    const suiteClock = clock;
+    clock = new Date();
+    try {
+      await lockScenario();
+    } finally {
+      clock = suiteClock;
+    }
+  });
+
+  async function lockScenario(): Promise<void> {
+    const index = await indexer.tokenFor('111', '110105194912310053');
+    const otherIndex = await indexer.tokenFor('111', '11010519491231007X');
+    const until = new Date(clock.getTime() + 60_000);
+    const token = await store.lockProofing('acct-lock-1', index, until);
+
+    // The account's lock and the identity's lock each refuse, and a refusal takes neither.
+    await expect(store.lockProofing('acct-lock-1', otherIndex, until)).rejects.toBeInstanceOf(
+      ProofingInProgress,
+    );
+    await expect(store.lockProofing('acct-lock-2', index, until)).rejects.toBeInstanceOf(ProofingInProgress);
+    const other = await store.lockProofing('acct-lock-2', otherIndex, until);
+    await store.unlockProofing('acct-lock-2', otherIndex, other);
+
+    // Another token releases nothing; the right one releases both.
+    await store.unlockProofing('acct-lock-1', index, 'not-the-token');
+    await expect(store.lockProofing('acct-lock-3', index, until)).rejects.toBeInstanceOf(ProofingInProgress);
+    await store.unlockProofing('acct-lock-1', index, token);
+    const again = await store.lockProofing('acct-lock-1', index, until);
+
+    // A lock past its time is taken over, whether or not TTL has deleted it yet.
+    const saved = clock;
+    clock = new Date(until.getTime() + 1000);
+    try {
+      const takeover = await store.lockProofing('acct-lock-1', index, new Date(clock.getTime() + 60_000));
+      // The lapsed holder's late release leaves the new lock alone.
+      await store.unlockProofing('acct-lock-1', index, again);
+      await expect(
+        store.lockProofing('acct-lock-1', index, new Date(clock.getTime() + 60_000)),
+      ).rejects.toBeInstanceOf(ProofingInProgress);
+      await store.unlockProofing('acct-lock-1', index, takeover);
+    } finally {
+      clock = saved;
+    }
+  }
 
   test('an audit event id used before fails the whole proofing', async () => {
     const holderIndex = await indexer.tokenFor(OTHER_CITIZEN.codeType, OTHER_CITIZEN.code);

@@ -15,6 +15,7 @@ import {
   type HolderStore,
   IdentityBoundToAnotherAccount,
   type IdentityToBind,
+  ProofingInProgress,
   type ProofingRecord,
 } from '#ports/holder-store.ts';
 
@@ -25,6 +26,9 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
   readonly challenges = new Map<string, Date>();
   readonly keys = new Map<string, DeviceKey>();
   readonly events: AuditEvent[] = [];
+  /** Proofing locks held, by `account:<id>` and `identity:<index>`. */
+  readonly locks = new Map<string, { token: string; until: Date }>();
+  #tokens = 0;
   readonly clock: () => Date;
   constructor(clock: () => Date) {
     this.clock = clock;
@@ -65,6 +69,22 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
   }
   async listProofings(account: string) {
     return this.proofings.filter((p) => p.account === account).reverse();
+  }
+  async lockProofing(account: string, holderIndex: string, until: Date) {
+    const names = [`account:${account}`, `identity:${holderIndex}`];
+    const now = this.clock().getTime();
+    if (names.some((name) => (this.locks.get(name)?.until.getTime() ?? 0) > now)) {
+      throw new ProofingInProgress();
+    }
+    this.#tokens += 1;
+    const token = `lock-${this.#tokens}`;
+    for (const name of names) this.locks.set(name, { token, until });
+    return token;
+  }
+  async unlockProofing(account: string, holderIndex: string, token: string) {
+    for (const name of [`account:${account}`, `identity:${holderIndex}`]) {
+      if (this.locks.get(name)?.token === token) this.locks.delete(name);
+    }
   }
   async failedProofingsSince(scope: { account: string } | { holderIndex: string }, since: Date) {
     return this.proofings

@@ -15,7 +15,11 @@ import {
   proofIdentity,
   requireBinding,
 } from '#app/proof-identity.ts';
-import { AccountBoundToAnotherIdentity, IdentityBoundToAnotherAccount } from '#ports/holder-store.ts';
+import {
+  AccountBoundToAnotherIdentity,
+  IdentityBoundToAnotherAccount,
+  ProofingInProgress,
+} from '#ports/holder-store.ts';
 import {
   type IdentityProofingProvider,
   ProofingEvidenceInvalid,
@@ -228,6 +232,78 @@ describe('failed attempts', () => {
       (e: unknown) => e,
     );
     expect(refused).toMatchObject({ code: 'PROOFING_ATTEMPTS_EXCEEDED', retryAfterSeconds: 600 });
+  });
+});
+
+describe('proofings at once', () => {
+  /** A provider whose answers the test releases, one by one. */
+  class GatedProvider implements IdentityProofingProvider {
+    readonly name = 'gated';
+    readonly waiting: (() => void)[] = [];
+    failWith: Error | undefined;
+    async proof() {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.failWith) throw this.failWith;
+      return { verified: false, assurance: 'substantial' as const, methods: ['gated'], reason: 'no match' };
+    }
+  }
+  const gated = (account: string, identity: { codeType: string; code: string } = CITIZEN) => ({
+    account,
+    provider: 'gated',
+    identity,
+    evidence: {},
+  });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('refuse a second attempt of the same account or the same identity while one runs; others go on', async () => {
+    const provider = new GatedProvider();
+    const { store, deps } = world(provider);
+    const first = proofIdentity(gated('acct-1'), deps);
+    await settle();
+    expect(provider.waiting).toHaveLength(1);
+
+    await expect(proofIdentity(gated('acct-1', COMPANY), deps)).rejects.toThrow(ProofingInProgress);
+    await expect(proofIdentity(gated('acct-2'), deps)).rejects.toThrow(ProofingInProgress);
+    const unrelated = proofIdentity(gated('acct-3', COMPANY), deps);
+    await settle();
+    expect(provider.waiting).toHaveLength(2);
+
+    for (const answer of provider.waiting.splice(0)) answer();
+    expect((await first).proofing.outcome).toBe('failed');
+    expect((await unrelated).proofing.outcome).toBe('failed');
+    expect(store.locks.size).toBe(0);
+    // Refused attempts asked no provider and recorded nothing.
+    expect(store.proofings).toHaveLength(2);
+  });
+
+  it('twenty attempts sent at once record at most the limit of failures', async () => {
+    const provider = new GatedProvider();
+    const { store, deps } = world(provider);
+    const attempts = Array.from({ length: 20 }, () => proofIdentity(gated('acct-1'), deps).catch((e) => e));
+    // Answer every attempt that reaches the provider, until all have ended.
+    const all = Promise.all(attempts);
+    let done = false;
+    void all.then(() => {
+      done = true;
+    });
+    while (!done) {
+      for (const answer of provider.waiting.splice(0)) answer();
+      await settle();
+    }
+    const outcomes = await all;
+    expect(outcomes.filter((o) => o instanceof ProofingInProgress).length).toBeGreaterThan(0);
+    expect(store.proofings.length).toBeLessThanOrEqual(PROOFING_ATTEMPT_LIMITS.perAccount);
+  });
+
+  it('releases the locks when the provider fails', async () => {
+    const provider = new GatedProvider();
+    provider.failWith = new Error('provider down');
+    const { store, deps } = world(provider);
+    const attempt = proofIdentity(gated('acct-1'), deps);
+    await settle();
+    for (const answer of provider.waiting.splice(0)) answer();
+    await expect(attempt).rejects.toThrow('provider down');
+    expect(store.locks.size).toBe(0);
   });
 });
 
