@@ -151,10 +151,13 @@ export class StatelessStack extends Stack {
         .bindPublicKeys(data.platformSigningKey);
     }
 
-    // operator: registers agencies, types and agreements; creates agency seal keys.
+    // operator: registers agencies, types and agreements; creates agency seal keys; forgets the
+    // failed proofings claimed against an identity (the holders table, found by blind index).
     functions
       .get('operator')
-      ?.bindSealKeyProvisioning(SEAL_KEY_TAG_KEYS, config.sealAlgorithm === 'SM2' ? 'SM2' : 'ECC_NIST_P256');
+      ?.bindSealKeyProvisioning(SEAL_KEY_TAG_KEYS, config.sealAlgorithm === 'SM2' ? 'SM2' : 'ECC_NIST_P256')
+      .bindTable(table('holders'), 'RW')
+      .bindFieldKey(data.fieldKey, 'decrypt', config.blindIndexKeyBlob);
 
     // issuer: writes licenses, their indexes and status entries; seals fields; signs with
     // agency seal keys (never the platform key); stores layout documents.

@@ -166,6 +166,14 @@ export interface OperatorClient {
   rotateSealKey(uscc: string, options?: { version?: number }): Promise<AgencyRecord>;
   /** A new usage key (x-api-key) for the agency; the keys it had stop working. */
   issueUsageKey(uscc: string): Promise<IssuedUsageKey>;
+  /**
+   * Forgets the failed proofings claimed against an identity (ten in a day block it for everyone),
+   * once its holder has proved who they are another way; `reason` says how.
+   */
+  unblockIdentityProofing(
+    identity: { codeType: '111' | '001'; code: string },
+    reason: string,
+  ): Promise<{ cleared: number }>;
   registerLicenseType(type: LicenseType): Promise<LicenseTypeRecord>;
   updateLicenseType(type: LicenseType, version: number): Promise<LicenseTypeRecord>;
   registerSharingAgreement(agreement: SharingAgreement): Promise<SharingAgreementRecord>;
@@ -226,6 +234,8 @@ export function createOperatorClient(client: AgencyClient | AgencyClientOptions)
     rotateSealKey: (uscc, options = {}) =>
       call('POST', `/agencies/${segment(uscc)}/seal-key/rotate`, undefined, options.version),
     issueUsageKey: (uscc) => call('POST', `/agencies/${segment(uscc)}/usage-key`),
+    unblockIdentityProofing: (identity, reason) =>
+      call('POST', '/identities/unblock-proofing', { identity, reason }),
     registerLicenseType: (type) => call('POST', '/license-types', type),
     updateLicenseType: (type, version) => call('PUT', `/license-types/${segment(type.code)}`, type, version),
     registerSharingAgreement: (agreement) => call('POST', '/sharing-agreements', agreement),

@@ -40,7 +40,8 @@ export type AdminAction =
   | 'license_type.registered'
   | 'license_type.updated'
   | 'sharing_agreement.registered'
-  | 'sharing_agreement.updated';
+  | 'sharing_agreement.updated'
+  | 'holder.identity_proofing_unblocked';
 
 /** Stages whose catalog must hold no demo record: demo keys are derived from public key ids. */
 const STAGES_REFUSING_DEMO = new Set(['prod']);

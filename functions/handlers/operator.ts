@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiGatewayUsageKeys } from '#adapters/aws/api-gateway-usage-keys.ts';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import { DynamoHolderStore } from '#adapters/aws/holder-store.ts';
 import { KmsSealKeyProvisioner } from '#adapters/aws/kms-seal-keys.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { NoUsageKeys } from '#adapters/local/no-usage-keys.ts';
@@ -15,6 +16,7 @@ import { registerAgency } from '#app/register-agency.ts';
 import { registerLicenseType, updateLicenseType } from '#app/register-license-type.ts';
 import { registerSharingAgreement, updateSharingAgreement } from '#app/register-sharing-agreement.ts';
 import { rotateSealKey } from '#app/rotate-seal-key.ts';
+import { unblockIdentityProofing } from '#app/unblock-identity-proofing.ts';
 import { updateAgency } from '#app/update-agency.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
@@ -27,6 +29,7 @@ import { createRouter } from '#http/router.ts';
 import {
   NewApiKeySchema,
   RegisterAgencyRequestSchema,
+  UnblockIdentityProofingRequestSchema,
   UpdateAgencyRequestSchema,
 } from '#http/schemas/operator.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
@@ -35,13 +38,14 @@ import type { UsageKeys } from '#ports/usage-keys.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
 import { documents, kms } from './aws-clients.ts';
 import { environment, table } from './environment.ts';
-import { signingKeys } from './key-material.ts';
+import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
 import { logger, tracer, withPowertools } from './observability.ts';
 
 // Operator route group: the catalog — agencies, their API keys and seal keys, license types,
 // sharing agreements. It writes the config table and audit events; on AWS it creates seal keys
-// in KMS (tagged elicense-role=seal) and holds no sign or decrypt permission. Each change is
-// written with its audit event in one transaction.
+// in KMS (tagged elicense-role=seal) and holds no sign permission. It also unblocks an identity's
+// proofing (the holders table), for which it may decrypt the field key: the blind-index key blob
+// is sealed under it. Each change is written with its audit event in one transaction.
 const config = new DynamoConfigStore(documents, table('config'), { auditTable: table('audit') });
 const sealKeys: SealKeyProvisioner =
   signingKeys instanceof LocalKeyVault
@@ -69,7 +73,14 @@ const admin = {
   now: () => new Date(),
   newEventId: () => `admin-${randomUUID()}`,
 };
-const deps = { ...admin, config, sealKeys, usageKeys, audit };
+// The holders table, for one thing only: forgetting the failed proofings claimed against an
+// identity (unblockIdentityProofing). The blind index finds the identity; nothing is unsealed.
+const holders = new DynamoHolderStore(documents, {
+  table: table('holders'),
+  auditTable: table('audit'),
+  cipher: await fieldCipher(),
+});
+const deps = { ...admin, config, sealKeys, usageKeys, audit, store: holders, blindIndex: blindIndexer() };
 
 const router = createRouter(
   'operator',
@@ -113,6 +124,10 @@ const router = createRouter(
     async revokeApiKey(event) {
       const request = { uscc: pathParameter(event, 'uscc'), keyId: pathParameter(event, 'keyId') };
       return agencyResponse(200, await revokeApiKey(request, operatorOf(event), deps));
+    },
+    async unblockIdentityProofing(event) {
+      const request = parseJsonBody(event, UnblockIdentityProofingRequestSchema);
+      return jsonResponse(200, await unblockIdentityProofing(request, operatorOf(event), deps));
     },
     async rotateSealKey(event) {
       const expectedVersion = ifMatch(event, false);

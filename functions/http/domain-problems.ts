@@ -8,7 +8,7 @@ import {
 } from '#app/applications/application-errors.ts';
 import { LicenseNotPresentable, PresentationRequestInvalid } from '#app/holder-presentations.ts';
 import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
-import { IdentityNotProofed, ProofingAttemptsExceeded } from '#app/proof-identity.ts';
+import { IdentityNotProofed, ProofingAttemptsExceeded, ProofingRequestInvalid } from '#app/proof-identity.ts';
 import {
   GrantRequestInvalid,
   HolderLicenseNotFound,
@@ -131,6 +131,7 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [AttachmentsTooLarge, 'payload-too-large'],
   [IdentityNotProofed, 'identity-not-proofed'],
   [ProofingAttemptsExceeded, 'too-many-attempts'],
+  [ProofingRequestInvalid, 'validation-failed'],
   [PresentationUnavailable, 'not-found'],
   [PresentationRequestInvalid, 'validation-failed'],
   [LicenseNotPresentable, 'conflict'],

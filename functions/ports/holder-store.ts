@@ -143,6 +143,11 @@ export interface HolderStore extends HolderIdentityReader {
   lockProofing(account: string, holderIndex: string, until: Date): Promise<string>;
   /** Releases the locks taken with `token`; a lock another proofing holds by now is left alone. */
   unlockProofing(account: string, holderIndex: string, token: string): Promise<void>;
+  /**
+   * Forgets the failed proofings claimed against an identity (not the proofing records, which
+   * stay with their accounts), with the audit event of the decision; resolves to how many.
+   */
+  clearFailedClaims(holderIndex: string, auditEvent: AuditEvent): Promise<number>;
   /** Opens a device-key challenge that expires at `expiresAt`. */
   openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date): Promise<void>;
   /**

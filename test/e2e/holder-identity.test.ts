@@ -11,7 +11,8 @@ import { DEVELOPMENT_ONLY_EVIDENCE_TOKEN } from '#adapters/local/development-onl
 import { citizenIdCheckChar } from '#core/identifiers/citizen-id.ts';
 import { decodeCompactJws } from '#core/jws.ts';
 import { presentSdJwtVc } from '#core/sd-jwt-vc/index.ts';
-import { idCardRequest, psb } from './issuer-support.ts';
+import { createOperatorClient } from '../../sdk/operator.ts';
+import { agencyClient, idCardRequest, psb } from './issuer-support.ts';
 import { asHolder, mintHolderToken } from './support/holder-tokens.ts';
 
 const base = inject('platformUrl');
@@ -193,6 +194,29 @@ describe('POST /holder/proofings', () => {
     }
     expect(last).toBe(429);
     expect((await call('GET', '/holder/proofings', headers)).json.items).toHaveLength(5);
+  });
+
+  it('ten failures from other accounts block an identity for its owner too, until the operator unblocks it', async () => {
+    const code = freshCitizenCode();
+    for (let i = 0; i < 10; i++) {
+      const attacker = await freshAccount();
+      const failed = await call('POST', '/holder/proofings', attacker.headers, proofing(code, 'guessed'));
+      expect(failed.status).toBe(201);
+    }
+    const owner = await freshAccount();
+    expect((await call('POST', '/holder/proofings', owner.headers, proofing(code))).status).toBe(429);
+
+    const request = { identity: { codeType: '111' as const, code }, reason: '本人持证到窗口核验' };
+    const notOperator = await agencyClient('demo-psb-1').request('POST', '/identities/unblock-proofing', {
+      json: request,
+    });
+    expect(notOperator.status).toBe(403);
+    const operator = createOperatorClient(agencyClient('demo-operator-1'));
+    expect(await operator.unblockIdentityProofing(request.identity, request.reason)).toEqual({ cleared: 10 });
+
+    const proofed = await call('POST', '/holder/proofings', owner.headers, proofing(code));
+    expect(proofed.status).toBe(201);
+    expect(proofed.json.proofing.outcome).toBe('verified');
   });
 
   it('refuses a second account for a bound identity, and moving a bound account, changing nothing', async () => {

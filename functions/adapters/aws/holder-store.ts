@@ -390,6 +390,28 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
     );
   }
 
+  async clearFailedClaims(holderIndex: string, auditEvent: AuditEvent): Promise<number> {
+    const { Items = [] } = await this.#documents.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': identityKey(holderIndex).pk, ':prefix': 'FAILED_PROOFING#' },
+        ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
+      }),
+    );
+    // The locks and the limit keep these few (10 a day, kept two days); a transaction takes 100
+    // items, one of them the audit event.
+    const markers = Items.slice(0, 99);
+    await this.#write(
+      markers.map((key) => ({ Delete: { TableName: this.#table, Key: { pk: key.pk, sk: key.sk } } })),
+      auditEvent,
+      'clearFailedClaims',
+      () => {},
+    );
+    return markers.length;
+  }
+
   async openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date): Promise<void> {
     await this.#documents.send(
       new PutCommand({

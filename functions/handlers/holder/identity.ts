@@ -17,7 +17,7 @@ import {
   registerDeviceKey,
   revokeDeviceKey,
 } from '#app/device-keys.ts';
-import { IdentityNotProofed, ProofingRequestInvalid, proofIdentity } from '#app/proof-identity.ts';
+import { IdentityNotProofed, proofIdentity } from '#app/proof-identity.ts';
 import { DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
 import { HttpProblem, type ProblemType } from '#http/problem.ts';
 import { parseJsonBody } from '#http/request.ts';
@@ -147,7 +147,6 @@ function keyIdOf(event: APIGatewayProxyEvent): string {
 
 // This part's typed errors and their problem types; the router maps the shared ones.
 const PROBLEMS: ReadonlyArray<readonly [new (...args: never[]) => Error, ProblemType]> = [
-  [ProofingRequestInvalid, 'validation-failed'],
   [ProofingEvidenceInvalid, 'validation-failed'],
   [DeviceKeyProofInvalid, 'validation-failed'],
   [DeviceKeyChallengeUnknown, 'validation-failed'],

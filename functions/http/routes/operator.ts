@@ -11,6 +11,8 @@ import {
   RegisteredAgencySchema,
   SharingAgreementListSchema,
   SharingAgreementRecordSchema,
+  UnblockedIdentityProofingSchema,
+  UnblockIdentityProofingRequestSchema,
   UpdateAgencyRequestSchema,
 } from '../schemas/operator.ts';
 
@@ -233,5 +235,19 @@ export const operatorRoutes: readonly RouteSpec[] = [
     auth: OPERATOR,
     requestBody: SharingAgreementSchema,
     responses: { 200: { description: 'Updated', schema: SharingAgreementRecordSchema }, ...UPDATE_REFUSALS },
+  },
+  {
+    method: 'POST',
+    path: '/identities/unblock-proofing',
+    group: 'operator',
+    operationId: 'unblockIdentityProofing',
+    summary:
+      'Forgets the failed proofings claimed against an identity (10 in a day block it for everyone), once its holder has proved who they are another way; audited with the reason, never the code',
+    auth: OPERATOR,
+    requestBody: UnblockIdentityProofingRequestSchema,
+    responses: {
+      200: { description: 'Unblocked', schema: UnblockedIdentityProofingSchema },
+      ...REFUSALS,
+    },
   },
 ];

@@ -124,3 +124,22 @@ export const SharingAgreementRecordSchema = z
 export const SharingAgreementListSchema = z
   .object({ items: z.array(SharingAgreementRecordSchema), cursor })
   .meta({ id: 'SharingAgreementList' });
+
+export const UnblockIdentityProofingRequestSchema = z
+  .strictObject({
+    identity: z.strictObject({
+      codeType: z.enum(['111', '001']).describe('111 citizen identity number, 001 USCC'),
+      code: z.string().min(1).max(64),
+    }),
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'expected why the identity is unblocked')
+      .max(1000)
+      .describe('e.g. where and how the holder proved their identity in person'),
+  })
+  .meta({ id: 'UnblockIdentityProofingRequest' });
+
+export const UnblockedIdentityProofingSchema = z
+  .object({ cleared: z.number().int().describe('Failed claims forgotten') })
+  .meta({ id: 'UnblockedIdentityProofing' });

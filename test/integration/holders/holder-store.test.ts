@@ -237,6 +237,37 @@ describe('binding through proofing', () => {
     }
   });
 
+  test('clearing the failed claims of an identity deletes its markers only, with the audit event', async () => {
+    const hourAgo = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
+    const at = (minute: number) => new Date(hourAgo + minute * 60_000).toISOString();
+    const target = await indexer.tokenFor('111', '110105194912310096');
+    const bystander = await indexer.tokenFor('111', '110105194912310107');
+    for (const [account, index, minute] of [
+      ['acct-clear-1', target, 1],
+      ['acct-clear-2', target, 2],
+      ['acct-clear-3', bystander, 3],
+    ] as const) {
+      await store.recordProofing(
+        proofing(account, index, { outcome: 'failed', time: at(minute) }),
+        undefined,
+        { ...event(account), outcome: 'denied' },
+      );
+    }
+    const decision = { ...event('ops'), actor: { kind: 'operator' as const, id: 'ops' } };
+    expect(await store.clearFailedClaims(target, decision)).toBe(2);
+
+    const since = new Date(at(0));
+    expect(await store.failedProofingsSince({ holderIndex: target }, since)).toEqual([]);
+    expect(await store.failedProofingsSince({ holderIndex: bystander }, since)).toEqual([at(3)]);
+    // The accounts keep their own records of the attempts.
+    expect(await store.failedProofingsSince({ account: 'acct-clear-1' }, since)).toEqual([at(1)]);
+    expect(await auditIds()).toContain(decision.id);
+    // Nothing left to clear is no error, and still audited.
+    const again = { ...decision, id: next() };
+    expect(await store.clearFailedClaims(target, again)).toBe(0);
+    expect(await auditIds()).toContain(again.id);
+  });
+
   test('proofing locks: both or neither, held until released by their token or lapsed', async () => {
     // The real time, not the suite's fixed clock: DynamoDB Local's TTL deletes locks whose time
     // has passed, which would take them away in the middle of the test.

@@ -86,10 +86,28 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
       if (this.locks.get(name)?.token === token) this.locks.delete(name);
     }
   }
+  /** Identities whose failed claims were cleared, and when: the fake forgets claims made before. */
+  readonly clearedAt = new Map<string, string>();
+  async clearFailedClaims(holderIndex: string, event: AuditEvent) {
+    const cleared = this.proofings.filter(
+      (p) => p.holderIndex === holderIndex && p.outcome === 'failed' && this.#claimCounts(p),
+    ).length;
+    this.clearedAt.set(holderIndex, this.clock().toISOString());
+    this.events.push(event);
+    return cleared;
+  }
+  #claimCounts(p: ProofingRecord): boolean {
+    const cleared = this.clearedAt.get(p.holderIndex);
+    return cleared === undefined || p.time > cleared;
+  }
   async failedProofingsSince(scope: { account: string } | { holderIndex: string }, since: Date) {
     return this.proofings
       .filter((p) => p.outcome === 'failed' && p.time >= since.toISOString())
-      .filter((p) => ('account' in scope ? p.account === scope.account : p.holderIndex === scope.holderIndex))
+      .filter((p) =>
+        'account' in scope
+          ? p.account === scope.account
+          : p.holderIndex === scope.holderIndex && this.#claimCounts(p),
+      )
       .map((p) => p.time)
       .sort();
   }

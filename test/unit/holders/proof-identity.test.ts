@@ -15,6 +15,7 @@ import {
   proofIdentity,
   requireBinding,
 } from '#app/proof-identity.ts';
+import { unblockIdentityProofing } from '#app/unblock-identity-proofing.ts';
 import {
   AccountBoundToAnotherIdentity,
   IdentityBoundToAnotherAccount,
@@ -232,6 +233,59 @@ describe('failed attempts', () => {
       (e: unknown) => e,
     );
     expect(refused).toMatchObject({ code: 'PROOFING_ATTEMPTS_EXCEEDED', retryAfterSeconds: 600 });
+  });
+});
+
+describe('unblockIdentityProofing', () => {
+  it('forgets the failed claims against an identity, audited with the reason and no ID number; the account limit stands', async () => {
+    let now = NOW.getTime();
+    const provider = new ScriptedProvider({ verified: false, assurance: 'substantial' });
+    const { store, deps: base } = world(provider);
+    const deps = { ...base, now: () => new Date(now) };
+    for (let i = 0; i < PROOFING_ATTEMPT_LIMITS.perIdentity; i++) {
+      await proofIdentity(
+        { account: `acct-${i}`, provider: 'scripted', identity: CITIZEN, evidence: {} },
+        deps,
+      );
+      now += 60_000;
+    }
+    const owner = { account: 'owner', provider: 'scripted', identity: CITIZEN, evidence: {} };
+    await expect(proofIdentity(owner, deps)).rejects.toThrow(ProofingAttemptsExceeded);
+
+    const operator = { agency: '12330100MB0000001X', keyId: 'ops-1' };
+    const unblocked = await unblockIdentityProofing(
+      { identity: CITIZEN, reason: '本人持证到窗口核验，工单 2026-118' },
+      operator,
+      { store, blindIndex, stage: 'dev', now: () => new Date(now), newEventId: () => 'evt-unblock' },
+    );
+    expect(unblocked.cleared).toBe(PROOFING_ATTEMPT_LIMITS.perIdentity);
+    const event = store.events.at(-1)!;
+    expect(event).toMatchObject({
+      id: 'evt-unblock',
+      action: 'holder.identity_proofing_unblocked',
+      actor: { kind: 'operator', id: operator.agency },
+      details: { codeType: '111', reason: '本人持证到窗口核验，工单 2026-118', operatorKeyId: 'ops-1' },
+    });
+    expect(JSON.stringify(event)).not.toContain(CITIZEN.code);
+
+    now += 1000;
+    provider.answer.verified = true;
+    expect((await proofIdentity(owner, deps)).binding?.account).toBe('owner');
+    // The failures stay with the accounts that made them, and count against those accounts.
+    expect(await store.failedProofingsSince({ account: 'acct-0' }, NOW)).toHaveLength(1);
+  });
+
+  it('refuses a malformed identity and a blank reason, writing nothing', async () => {
+    const { store } = world();
+    const deps = { store, blindIndex, stage: 'dev', now: () => NOW, newEventId: () => 'e' };
+    const operator = { agency: '12330100MB0000001X', keyId: 'ops-1' };
+    await expect(
+      unblockIdentityProofing({ identity: { codeType: '111', code: '123' }, reason: 'x' }, operator, deps),
+    ).rejects.toThrow(ProofingRequestInvalid);
+    await expect(
+      unblockIdentityProofing({ identity: CITIZEN, reason: '  ' }, operator, deps),
+    ).rejects.toThrow(/reason/);
+    expect(store.events).toHaveLength(0);
   });
 });
 
