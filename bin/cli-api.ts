@@ -144,7 +144,6 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     .argument('<file>', 'the .pdf or .ofd file')
     .option('--type <media-type>', 'application/pdf or application/ofd (default: from the file name)')
     .requiredOption('--key <file>', KEY_HELP)
-    .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
     .option('--api-key <key>', API_KEY_HELP)
     .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
     .action(async (licenseId: string, file: string, options: SignedOptions & { type?: string }) => {
@@ -162,10 +161,12 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
       }
       const issuer = createIssuerClient(await agencyClientOf(io, options));
       try {
-        const attached = await issuer.uploadDocument(licenseId, bytes, type, {
-          ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-          ...(io.fetch ? { fetch: io.fetch } : {}),
-        });
+        const attached = await issuer.uploadDocument(
+          licenseId,
+          bytes,
+          type,
+          io.fetch ? { fetch: io.fetch } : {},
+        );
         io.out(`${JSON.stringify(attached, null, 2)}\n`);
         setExitCode(0);
       } catch (error) {

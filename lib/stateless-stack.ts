@@ -156,8 +156,8 @@ export class StatelessStack extends Stack {
     functions
       .get('operator')
       ?.bindSealKeyProvisioning(SEAL_KEY_TAG_KEYS, config.sealAlgorithm === 'SM2' ? 'SM2' : 'ECC_NIST_P256')
-      .bindTable(table('holders'), 'RW')
-      .bindFieldKey(data.fieldKey, 'decrypt', config.blindIndexKeyBlob);
+      .bindIdentityClaims(table('holders'))
+      .bindBlindIndexKey(data.fieldKey, config.blindIndexKeyBlob);
 
     // issuer: writes licenses, their indexes and status entries; seals fields; signs with
     // agency seal keys (never the platform key); stores layout documents.

@@ -153,7 +153,7 @@ export interface IssuerClient {
     licenseId: string,
     bytes: Uint8Array,
     mediaType: 'application/pdf' | 'application/ofd',
-    options?: CallOptions & { fetch?: typeof globalThis.fetch },
+    options?: { fetch?: typeof globalThis.fetch },
   ): Promise<AttachedDocument>;
   /** The first step of uploadDocument: a presigned PUT for the declared document. */
   beginDocumentUpload(
@@ -230,21 +230,14 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
     beginDocumentUpload,
     completeDocumentUpload,
     async uploadDocument(id, bytes, mediaType, options = {}) {
-      // Two operations, two keys: one key with two bodies would be refused as reused (422).
-      const step = (name: string): CallOptions =>
-        options.idempotencyKey === undefined ? {} : { idempotencyKey: `${options.idempotencyKey}.${name}` };
       const sha256 = createHash('sha256').update(bytes).digest('base64url');
-      const pending = await beginDocumentUpload(
-        id,
-        { sha256, size: bytes.byteLength, mediaType },
-        step('begin'),
-      );
+      // Every call uploads afresh (a URL lasts 15 minutes): a retry after a lost answer binds the
+      // same bytes again, which changes nothing but adds an audit event.
+      const pending = await beginDocumentUpload(id, { sha256, size: bytes.byteLength, mediaType });
       const send = options.fetch ?? globalThis.fetch;
       const put = await send(pending.url, { method: 'PUT', headers: pending.headers, body: bytes });
-      // 412: the object exists (If-None-Match: *) — a retry under the same key after the PUT went
-      // through; completing re-hashes whatever is there, so it is safe to go on.
-      if (!put.ok && put.status !== 412) throw new DocumentUploadFailed(put.status, await put.text());
-      return completeDocumentUpload(id, { upload: pending.upload, sha256 }, step('complete'));
+      if (!put.ok) throw new DocumentUploadFailed(put.status, await put.text());
+      return completeDocumentUpload(id, { upload: pending.upload, sha256 });
     },
     applications: (query = {}) => get(`/applications${queryString(query)}`),
     application: (id) => get(application(id)),

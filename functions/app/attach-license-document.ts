@@ -1,6 +1,9 @@
+import { DocumentNotFound } from '#core/layout-document/errors.ts';
+import { ConcurrentModification } from '#core/storage-errors.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
 import { LicenseIsFinal } from './issuer-errors.ts';
+import { asLicenseContent } from './license-content.ts';
 import { type IssuanceDeps, type IssuerCaller, issuerAuditEvent, ownLicense } from './license-issuance.ts';
 
 export interface AttachDocumentRequest {
@@ -113,6 +116,15 @@ export async function completeLicenseDocumentUpload(
   deps: DocumentUploadDeps,
 ): Promise<AttachedDocument> {
   const license = await attachableLicense(request.licenseId, caller, deps);
+  // Completing an upload the license already holds answers as the first completion did, and
+  // never reaches the store: a check that failed there would delete the bound bytes.
+  const bound = asLicenseContent(license.content).document;
+  if (bound?.key === request.upload) {
+    if (bound.sha256 !== request.sha256) {
+      throw new DocumentNotFound(request.upload, 'the license holds this upload under another digest');
+    }
+    return attachedDocument(license, bound);
+  }
   const stored = await deps.documents.completeUpload(request.upload, request.sha256, uploadOwner(license.id));
   return recordDocument(license, stored, caller, deps);
 }
@@ -134,38 +146,62 @@ async function attachableLicense(
   return license;
 }
 
+/** How often the record write is tried when the license changed meanwhile (a status change, say). */
+const ATTACH_ATTEMPTS = 3;
+
+/**
+ * Records the stored document in the license with its audit event. A license changed since it
+ * was read (hashing 20 MiB takes a while) is read again and, while still attachable, written
+ * again. Bytes the license does not hold after a failure are removed, as unbound they are of no
+ * use to anyone — but never bytes it does hold (a concurrent completion of the same upload).
+ */
 async function recordDocument(
-  license: LicenseRecord,
+  read: LicenseRecord,
   stored: StoredDocument,
   caller: IssuerCaller,
   deps: Pick<IssuanceDeps, 'now' | 'newEventId'> & {
-    licenses: Pick<LicenseRepository, 'attachDocument'>;
+    licenses: Pick<LicenseRepository, 'get' | 'attachDocument'>;
     documents: Pick<DocumentStore, 'delete'>;
   },
 ): Promise<AttachedDocument> {
-  const now = deps.now();
+  let license = read;
   try {
-    await deps.licenses.attachDocument({
-      licenseId: license.id,
-      expectedVersion: license.version,
-      document: stored,
-      auditEvent: issuerAuditEvent(
-        deps,
-        caller,
-        'license.document_attached',
-        now,
-        { licenseId: license.id, typeCode: license.typeCode },
-        { sha256: stored.sha256, size: stored.size, mediaType: stored.mediaType },
-      ),
-    });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await deps.licenses.attachDocument({
+          licenseId: license.id,
+          expectedVersion: license.version,
+          document: stored,
+          auditEvent: issuerAuditEvent(
+            deps,
+            caller,
+            'license.document_attached',
+            deps.now(),
+            { licenseId: license.id, typeCode: license.typeCode },
+            { sha256: stored.sha256, size: stored.size, mediaType: stored.mediaType },
+          ),
+        });
+        return attachedDocument(license, stored);
+      } catch (error) {
+        if (!(error instanceof ConcurrentModification) || attempt >= ATTACH_ATTEMPTS) throw error;
+        license = await attachableLicense(license.id, caller, deps);
+      }
+    }
   } catch (error) {
-    // Unbound bytes are of no use to anyone; the write's own error is what the caller needs.
-    await deps.documents.delete(stored.key).catch(() => undefined);
+    const current = await deps.licenses.get(license.id).catch(() => undefined);
+    const holds = current !== undefined && asLicenseContent(current.content).document?.key === stored.key;
+    if (!holds) await deps.documents.delete(stored.key).catch(() => undefined);
     throw error;
   }
+}
+
+function attachedDocument(
+  license: LicenseRecord,
+  document: Pick<StoredDocument, 'sha256' | 'size' | 'mediaType'>,
+): AttachedDocument {
   return {
     licenseId: license.id,
     version: license.licenseVersion,
-    document: { sha256: stored.sha256, size: stored.size, mediaType: stored.mediaType },
+    document: { sha256: document.sha256, size: document.size, mediaType: document.mediaType },
   };
 }

@@ -32,11 +32,16 @@ export async function unblockIdentityProofing(
   const checked = checkClaimedIdentity(request.identity, deps.now());
   if (!checked.ok) throw new ProofingRequestInvalid(`identity.code: ${checked.reason}`);
   const { identity } = checked;
+  // The reason goes into the sealed, permanent audit log: never the number it is about.
+  if (reason.toUpperCase().includes(identity.code.toUpperCase())) {
+    throw new ProofingRequestInvalid('reason: must not contain the identity number; name the case instead');
+  }
   const holderIndex = await deps.blindIndex.tokenFor(identity.codeType, identity.code);
-  const cleared = await deps.store.clearFailedClaims(
-    holderIndex,
+  const cleared = await deps.store.clearFailedClaims(holderIndex, (count) =>
     adminChangeEvent(deps, operator, 'holder.identity_proofing_unblocked', {
-      details: { codeType: identity.codeType, reason },
+      // The blind index, not the number: it links this decision to the identity's later
+      // proofings and binding for whoever investigates, without saying whose identity it is.
+      details: { codeType: identity.codeType, holderIndex, cleared: count, reason },
     }),
   );
   return { cleared };

@@ -185,17 +185,16 @@ const router = createRouter(
         return jsonResponse(200, attached);
       });
     },
-    async beginLicenseDocumentUpload(event, context) {
+    // Not under an Idempotency-Key: it changes nothing, and a remembered answer would hand out
+    // its URL after the URL expired.
+    async beginLicenseDocumentUpload(event) {
       const request = parseJsonBody(event, DocumentUploadRequestSchema);
-      const caller = callerOf(event);
-      return idempotent(event, context, async () => {
-        const upload = await beginLicenseDocumentUpload(
-          { ...request, licenseId: licenseIdOf(event) },
-          caller,
-          lifecycleDeps,
-        );
-        return jsonResponse(201, upload);
-      });
+      const upload = await beginLicenseDocumentUpload(
+        { ...request, licenseId: licenseIdOf(event) },
+        callerOf(event),
+        lifecycleDeps,
+      );
+      return jsonResponse(201, upload);
     },
     async completeLicenseDocumentUpload(event, context) {
       const request = parseJsonBody(event, CompleteDocumentUploadRequestSchema);

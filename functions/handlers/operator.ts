@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiGatewayUsageKeys } from '#adapters/aws/api-gateway-usage-keys.ts';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
-import { DynamoHolderStore } from '#adapters/aws/holder-store.ts';
+import { clearFailedClaims } from '#adapters/aws/holder-store.ts';
 import { KmsSealKeyProvisioner } from '#adapters/aws/kms-seal-keys.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { NoUsageKeys } from '#adapters/local/no-usage-keys.ts';
@@ -18,6 +18,7 @@ import { registerSharingAgreement, updateSharingAgreement } from '#app/register-
 import { rotateSealKey } from '#app/rotate-seal-key.ts';
 import { unblockIdentityProofing } from '#app/unblock-identity-proofing.ts';
 import { updateAgency } from '#app/update-agency.ts';
+import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
@@ -38,14 +39,15 @@ import type { UsageKeys } from '#ports/usage-keys.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
 import { documents, kms } from './aws-clients.ts';
 import { environment, table } from './environment.ts';
-import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
+import { blindIndexer, signingKeys } from './key-material.ts';
 import { logger, tracer, withPowertools } from './observability.ts';
 
 // Operator route group: the catalog — agencies, their API keys and seal keys, license types,
 // sharing agreements. It writes the config table and audit events; on AWS it creates seal keys
 // in KMS (tagged elicense-role=seal) and holds no sign permission. It also unblocks an identity's
-// proofing (the holders table), for which it may decrypt the field key: the blind-index key blob
-// is sealed under it. Each change is written with its audit event in one transaction.
+// proofing: the `I#…` items of the holders table, and the blind-index key (a decrypt of the field
+// key allowed for that key blob alone). Each change is written with its audit event in one
+// transaction.
 const config = new DynamoConfigStore(documents, table('config'), { auditTable: table('audit') });
 const sealKeys: SealKeyProvisioner =
   signingKeys instanceof LocalKeyVault
@@ -73,14 +75,28 @@ const admin = {
   now: () => new Date(),
   newEventId: () => `admin-${randomUUID()}`,
 };
-// The holders table, for one thing only: forgetting the failed proofings claimed against an
-// identity (unblockIdentityProofing). The blind index finds the identity; nothing is unsealed.
-const holders = new DynamoHolderStore(documents, {
-  table: table('holders'),
-  auditTable: table('audit'),
-  cipher: await fieldCipher(),
-});
-const deps = { ...admin, config, sealKeys, usageKeys, audit, store: holders, blindIndex: blindIndexer() };
+// The identities of the holders table, for one thing only: forgetting the failed proofings
+// claimed against one (unblockIdentityProofing), found by its blind index. This function may read
+// and delete only `I#…` items and decrypt only the blind-index key: no binding, no sealed field.
+const holdersTable = table('holders');
+const failedClaims = {
+  clearFailedClaims: (holderIndex: string, auditEventOf: (cleared: number) => AuditEvent) =>
+    clearFailedClaims(
+      documents,
+      { table: holdersTable, auditTable: table('audit') },
+      holderIndex,
+      auditEventOf,
+    ),
+};
+const deps = {
+  ...admin,
+  config,
+  sealKeys,
+  usageKeys,
+  audit,
+  store: failedClaims,
+  blindIndex: blindIndexer(),
+};
 
 const router = createRouter(
   'operator',

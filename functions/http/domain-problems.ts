@@ -1,6 +1,7 @@
 import { UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import {
   ApplicationKeyReused,
+  ApprovalAlreadyDecided,
   AttachmentsTooLarge,
   EmptyResponse,
   NotTheApplicant,
@@ -126,6 +127,7 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
   [LicenseIdRequired, 'validation-failed'],
   [NotTheApplicant, 'forbidden'],
   [ApplicationKeyReused, 'idempotency-key-reused'],
+  [ApprovalAlreadyDecided, 'conflict'],
   [TooManyAttachments, 'validation-failed'],
   [EmptyResponse, 'validation-failed'],
   [AttachmentsTooLarge, 'payload-too-large'],

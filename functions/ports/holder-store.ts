@@ -145,9 +145,10 @@ export interface HolderStore extends HolderIdentityReader {
   unlockProofing(account: string, holderIndex: string, token: string): Promise<void>;
   /**
    * Forgets the failed proofings claimed against an identity (not the proofing records, which
-   * stay with their accounts), with the audit event of the decision; resolves to how many.
+   * stay with their accounts), with the audit event of the decision, made knowing how many;
+   * resolves to how many.
    */
-  clearFailedClaims(holderIndex: string, auditEvent: AuditEvent): Promise<number>;
+  clearFailedClaims(holderIndex: string, auditEventOf: (cleared: number) => AuditEvent): Promise<number>;
   /** Opens a device-key challenge that expires at `expiresAt`. */
   openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date): Promise<void>;
   /**

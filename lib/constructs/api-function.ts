@@ -24,6 +24,7 @@ import {
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BLIND_INDEX_KEY_CONTEXT } from '../../functions/adapters/aws/blind-indexer.ts';
 import { awsBucketName, bucketEnvVar } from '../../functions/adapters/aws/buckets.ts';
 import { physicalTableName, type TableDefinition, tableEnvVar } from '../../functions/adapters/aws/tables.ts';
 import { BUNDLE_FILE, bundleHandler } from '../bundling.ts';
@@ -229,6 +230,48 @@ export class ApiFunction extends Construct {
    * the blind-index key blob) or `decrypt` (opening sealed fields and the blob). The blob is the
    * stage's `blindIndexKeyBlob` (README: deploying).
    */
+  /**
+   * The blind index alone, without field encryption: kms:Decrypt on the field key only for a
+   * ciphertext bound to the blind-index purpose — the key blob, never a sealed field.
+   */
+  bindBlindIndexKey(fieldKey: IKey, blindIndexKeyBlob: string | undefined): this {
+    this.function.addEnvironment('ELICENSE_FIELD_KEY_ARN', fieldKey.keyArn);
+    if (blindIndexKeyBlob) this.function.addEnvironment('ELICENSE_BLIND_INDEX_KEY_BLOB', blindIndexKeyBlob);
+    const conditions = Object.fromEntries(
+      Object.entries(BLIND_INDEX_KEY_CONTEXT).map(([name, value]) => [
+        `kms:EncryptionContext:${name}`,
+        value,
+      ]),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [fieldKey.keyArn],
+        conditions: { StringEquals: conditions },
+      }),
+    );
+    return this;
+  }
+
+  /**
+   * Of the holders table, the items under identities (`I#…`: owners, failed-claim markers, locks)
+   * only, to read and delete: what unblocking an identity's proofing needs, and no binding, sealed
+   * code or device key.
+   */
+  bindIdentityClaims(table: TableDefinition): this {
+    const name = physicalTableName(this.#stage, table);
+    this.function.addEnvironment(tableEnvVar(table), name);
+    const arn = Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName: name });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+        resources: [arn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['I#*'] } },
+      }),
+    );
+    return this;
+  }
+
   bindFieldKey(fieldKey: IKey, use: 'encrypt' | 'decrypt', blindIndexKeyBlob: string | undefined): this {
     this.function.addEnvironment('ELICENSE_FIELD_KEY_ARN', fieldKey.keyArn);
     if (blindIndexKeyBlob) this.function.addEnvironment('ELICENSE_BLIND_INDEX_KEY_BLOB', blindIndexKeyBlob);

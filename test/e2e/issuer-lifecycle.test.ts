@@ -206,6 +206,8 @@ describe('POST /licenses/{id}/document-uploads', () => {
     );
     expect(wrongDigest.status).toBe(400);
     expect(wrongDigest.problem.code).toBe('DOCUMENT_UPLOAD_REJECTED');
+    // Rejected for its digest: the bytes were still there after the other license's attempt.
+    expect(wrongDigest.problem.detail).toContain('(digest)');
     // The rejection deleted the upload: completing it now finds nothing there.
     const gone = await refusal(psb.completeDocumentUpload(licenseId, { upload: pending.upload, sha256 }));
     expect(gone.status).toBe(400);

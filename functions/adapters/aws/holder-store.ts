@@ -320,24 +320,32 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
       'account' in scope
         ? [accountPk(scope.account), 'PROOFING#']
         : [identityKey(scope.holderIndex).pk, 'FAILED_PROOFING#'];
-    const { Items = [] } = await this.#documents.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ...('account' in scope ? { FilterExpression: 'outcome = :failed' } : {}),
-        ProjectionExpression: '#time',
-        ExpressionAttributeNames: { '#time': 'time' },
-        ExpressionAttributeValues: {
-          ':pk': pk,
-          ':from': `${prefix}${since.toISOString()}`,
-          ':to': `${prefix}\uffff`,
-          ...('account' in scope ? { ':failed': 'failed' } : {}),
-        },
-        Limit: LIST_LIMIT,
-        ConsistentRead: true,
-      }),
-    );
-    return Items.map((item) => String(item.time));
+    // The account's verified proofings share the range and are filtered out after each page is
+    // read, so pages are followed until the range ends or enough failures are found.
+    const times: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#documents.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ...('account' in scope ? { FilterExpression: 'outcome = :failed' } : {}),
+          ProjectionExpression: '#time',
+          ExpressionAttributeNames: { '#time': 'time' },
+          ExpressionAttributeValues: {
+            ':pk': pk,
+            ':from': `${prefix}${since.toISOString()}`,
+            ':to': `${prefix}\uffff`,
+            ...('account' in scope ? { ':failed': 'failed' } : {}),
+          },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) times.push(String(item.time));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined && times.length < LIST_LIMIT);
+    return times.slice(0, LIST_LIMIT);
   }
 
   async lockProofing(account: string, holderIndex: string, until: Date): Promise<string> {
@@ -390,26 +398,13 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
     );
   }
 
-  async clearFailedClaims(holderIndex: string, auditEvent: AuditEvent): Promise<number> {
-    const { Items = [] } = await this.#documents.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': identityKey(holderIndex).pk, ':prefix': 'FAILED_PROOFING#' },
-        ProjectionExpression: 'pk, sk',
-        ConsistentRead: true,
-      }),
+  clearFailedClaims(holderIndex: string, auditEventOf: (cleared: number) => AuditEvent): Promise<number> {
+    return clearFailedClaims(
+      this.#documents,
+      { table: this.#table, auditTable: this.#auditTable },
+      holderIndex,
+      auditEventOf,
     );
-    // The locks and the limit keep these few (10 a day, kept two days); a transaction takes 100
-    // items, one of them the audit event.
-    const markers = Items.slice(0, 99);
-    await this.#write(
-      markers.map((key) => ({ Delete: { TableName: this.#table, Key: { pk: key.pk, sk: key.sk } } })),
-      auditEvent,
-      'clearFailedClaims',
-      () => {},
-    );
-    return markers.length;
   }
 
   async openDeviceKeyChallenge(account: string, nonce: string, expiresAt: Date): Promise<void> {
@@ -593,4 +588,60 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
 
 function dropUndefined<T extends object>(value: T): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * Deletes every failed-claim marker of an identity, the first batch with the audit event of the
+ * decision; resolves to how many. A function of its own, not only the store's method, for the
+ * operator function: it holds no field key, so it cannot build the store.
+ */
+export async function clearFailedClaims(
+  client: DynamoDBDocumentClient,
+  tables: { table: string; auditTable: string },
+  holderIndex: string,
+  auditEventOf: (cleared: number) => AuditEvent,
+): Promise<number> {
+  const keys: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tables.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': identityKey(holderIndex).pk, ':prefix': 'FAILED_PROOFING#' },
+        ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    keys.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  const deletes: TransactItem[] = keys.map((key) => ({
+    Delete: { TableName: tables.table, Key: { pk: key.pk, sk: key.sk } },
+  }));
+  // A transaction takes 100 items: the first carries the audit event, so the decision is
+  // recorded with the first deletion (the locks and the limits keep the markers few anyway).
+  const [first, ...rest] = chunks(deletes, 99);
+  const auditEvent = auditEventOf(deletes.length);
+  try {
+    await transactWrite(
+      client,
+      [...(first ?? []), auditPut(tables.auditTable, auditEvent)],
+      'clearFailedClaims',
+    );
+  } catch (error) {
+    if (error instanceof TransactionCancelled && error.reasons.at(-1)?.code === 'ConditionalCheckFailed') {
+      throw new AuditEventExists(auditEvent.id);
+    }
+    throw error;
+  }
+  for (const chunk of rest) await transactWrite(client, chunk, 'clearFailedClaims');
+  return deletes.length;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

@@ -46,3 +46,14 @@ export class AttachmentsTooLarge extends Error {
     this.name = 'AttachmentsTooLarge';
   }
 }
+
+/** An approval that was decided already carries data or validity of its own. */
+export class ApprovalAlreadyDecided extends Error {
+  readonly code = 'APPROVAL_ALREADY_DECIDED';
+  constructor(applicationId: string) {
+    super(
+      `application ${applicationId} is approving: its license is issued with the data the decision recorded; approve again without data or validity to finish it`,
+    );
+    this.name = 'ApprovalAlreadyDecided';
+  }
+}

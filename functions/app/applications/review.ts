@@ -20,7 +20,12 @@ import {
   type LicenseRequest,
   type ValidityInput,
 } from '../license-issuance.ts';
-import { openApplicationContent } from './application-content.ts';
+import {
+  type ApplicationContent,
+  openApplicationContent,
+  sealApplicationContent,
+} from './application-content.ts';
+import { ApprovalAlreadyDecided } from './application-errors.ts';
 import {
   type ApplicationDeps,
   type ApplicationView,
@@ -134,15 +139,37 @@ export async function approveApplication(
   deps: ReviewDeps,
 ): Promise<Approval> {
   let { stored } = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
-  const resuming = stored.application.state === 'approving';
-  if (!resuming) checkStep(stored.application, 'approve');
-  const licenseRequest = await licenseRequestOf(stored, request, deps);
-  if (!resuming) {
+  const amends = request.data !== undefined || request.validity !== undefined;
+  if (stored.application.state === 'approving') {
+    if (amends) throw new ApprovalAlreadyDecided(applicationId);
+  } else {
+    checkStep(stored.application, 'approve');
+    // The data as the agency corrects it is sealed with the decision: whoever finishes the
+    // approval (a retry, a rival approval) issues exactly what was decided.
+    const applied = await openApplicationContent(deps.cipher, applicationId, stored.sealedContent);
+    const validity = request.validity ?? applied.validity;
+    const amended = { ...applied, data: amend(applied.data, request.data) };
     // Refuse what the license type would refuse before the decision is recorded: it is final.
-    const { type } = await issuableType(deps.issuance.config, caller.agency, licenseRequest.typeCode);
-    checkLicense(type, licenseRequest, issueDay(deps.now()));
-    stored = await decide(caller, stored, request.note, deps);
+    const { type } = await issuableType(deps.issuance.config, caller.agency, stored.application.typeCode);
+    const checked = checkLicense(
+      type,
+      await licenseRequestOf(stored.application, amended, deps),
+      issueDay(deps.now()),
+    );
+    const decided: ApplicationContent = {
+      // Normalised license data is JSON (strings, numbers, booleans, {from, until} periods).
+      data: checked.data as ApplicationContent['data'],
+      holderCode: applied.holderCode,
+      ...(validity ? { validity } : {}),
+    };
+    const sealedContent = await sealApplicationContent(deps.cipher, applicationId, decided);
+    const outcome = await decide(caller, { ...stored, sealedContent }, request.note, deps);
+    // Another approval decided first: finish it, with its data — unless this one brought its own.
+    if (!outcome.ours && amends) throw new ApprovalAlreadyDecided(applicationId);
+    stored = outcome.stored;
   }
+  const content = await openApplicationContent(deps.cipher, applicationId, stored.sealedContent);
+  const licenseRequest = await licenseRequestOf(stored.application, content, deps);
   const licenseId = await issueOnce(licenseRequest, caller, deps);
   try {
     const view = await recordAgencyStep(caller, applicationId, 'issue', undefined, deps, {
@@ -162,18 +189,14 @@ export async function approveApplication(
   }
 }
 
-/** The license an approval issues: the applied data as the agency amends it, to the applicant. */
+/** The license an approval issues: the data as decided, to the applicant's identity. */
 async function licenseRequestOf(
-  stored: StoredApplication,
-  request: ApproveRequest,
+  application: Application,
+  content: { data: Record<string, unknown>; holderCode: string; validity?: ValidityInput | undefined },
   deps: ReviewDeps,
 ): Promise<LicenseRequest> {
-  const { application } = stored;
   const type = (await typeOf(deps, application.typeCode))!;
-  const content = await openApplicationContent(deps.cipher, application.id, stored.sealedContent);
-  const data = amend(content.data, request.data);
-  const validity = request.validity ?? content.validity;
-  const name = data[type.holder.nameField];
+  const name = content.data[type.holder.nameField];
   return {
     typeCode: application.typeCode,
     serial: serialOf(application.id),
@@ -182,28 +205,29 @@ async function licenseRequestOf(
       codeType: application.holderCodeType,
       code: content.holderCode,
     },
-    data,
-    ...(validity ? { validity } : {}),
+    data: content.data,
+    ...(content.validity ? { validity: content.validity } : {}),
   };
 }
 
 /**
  * Records the decision (submitted → approving) and answers the application as it now stands.
  * Losing the race to another approval of the same application is no failure: that one recorded
- * the same decision, and the license is issued once either way. Losing it to a withdrawal is (409).
+ * a decision, and the license is issued once either way (`ours` tells whose). Losing it to a
+ * withdrawal is (409).
  */
 async function decide(
   caller: IssuerCaller,
   stored: StoredApplication,
   note: string | undefined,
   deps: ReviewDeps,
-): Promise<StoredApplication> {
+): Promise<{ stored: StoredApplication; ours: boolean }> {
   try {
-    return await writeAgencyStep(caller, stored, 'approve', note, deps);
+    return { stored: await writeAgencyStep(caller, stored, 'approve', note, deps), ours: true };
   } catch (error) {
     if (!(error instanceof ConcurrentModification)) throw error;
     const read = await readApplication(deps, stored.application.id, () => true);
-    if (read.stored.application.state === 'approving') return read.stored;
+    if (read.stored.application.state === 'approving') return { stored: read.stored, ours: false };
     checkStep(read.stored.application, 'approve'); // the refusal that names the state it is in now
     throw error;
   }

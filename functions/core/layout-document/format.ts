@@ -78,14 +78,20 @@ const PDF_HEADER = new TextEncoder().encode('%PDF-');
 const JPEG_HEADER = Uint8Array.of(0xff, 0xd8, 0xff);
 /** PNG (ISO/IEC 15948): the 8-byte signature. */
 const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
+/** A PNG's first chunk is IHDR: its type follows the signature and the 4-byte length. */
+const PNG_IHDR = new TextEncoder().encode('IHDR');
 /** GB/T 33190: the package's entry file, exactly one, at the root, under this exact name. */
 const OFD_ENTRY_FILE = 'OFD.xml';
 
 /** The format the bytes are, judged by content alone, or undefined for anything else. */
 export function sniffDocumentFormat(bytes: Uint8Array): DocumentFormat | undefined {
   if (startsWith(bytes, PDF_HEADER)) return 'pdf';
-  if (startsWith(bytes, JPEG_HEADER)) return 'jpeg';
-  if (startsWith(bytes, PNG_SIGNATURE)) return 'png';
+  // Past the signatures, the next structure too (a segment marker; the IHDR chunk): a file that
+  // only borrows an image's first bytes, HTML after FF D8 FF say, is not taken for one.
+  if (startsWith(bytes, JPEG_HEADER) && bytes.byteLength > 3 && bytes[3]! >= 0xc0 && bytes[3]! <= 0xfe) {
+    return 'jpeg';
+  }
+  if (startsWith(bytes, PNG_SIGNATURE) && PNG_IHDR.every((b, i) => bytes[12 + i] === b)) return 'png';
   if (startsLikeZip(bytes) && zipEntryNames(bytes)?.includes(OFD_ENTRY_FILE)) return 'ofd';
   return undefined;
 }

@@ -17,8 +17,9 @@ import {
 } from '../schemas/issuer.ts';
 
 // Routes of the issuer group (one Lambda function). Its handler is functions/handlers/issuer.ts.
-// Every route is a POST by an issuing agency and needs an Idempotency-Key header: a repeat
-// with the same key and body gets the first answer; the same key with another body is 422.
+// Every route is a POST by an issuing agency and, except for beginning a document upload (which
+// changes nothing), needs an Idempotency-Key header: a repeat with the same key and body gets
+// the first answer; the same key with another body is 422.
 
 const ISSUER: RouteAuth = { kind: 'agency', roles: ['issuer'] };
 const IDEMPOTENT = {
@@ -148,9 +149,8 @@ export const issuerRoutes: readonly RouteSpec[] = [
     group: 'issuer',
     operationId: 'beginLicenseDocumentUpload',
     summary:
-      'Begins a direct upload of a layout document of up to 20 MiB: declare its SHA-256, size and type; PUT the bytes to the presigned URL with the headers given; then complete the upload',
+      'Begins a direct upload of a layout document of up to 20 MiB: declare its SHA-256, size and type; PUT the bytes to the presigned URL with the headers given; then complete the upload. Changes nothing, so it needs no Idempotency-Key: repeat it for a fresh URL',
     auth: ISSUER,
-    headers: IDEMPOTENT,
     requestBody: DocumentUploadRequestSchema,
     responses: {
       201: { description: 'Where and how to PUT the document (15 minutes)', schema: DocumentUploadSchema },

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ApplicationKeyReused,
+  ApprovalAlreadyDecided,
   AttachmentsTooLarge,
   NotTheApplicant,
   TooManyAttachments,
@@ -349,6 +350,61 @@ describe('the whole review: apply → request info → respond → approve', () 
       'application.approved',
       'application.license_issued',
     ]);
+  });
+
+  it('the corrections are sealed with the decision: finishing an approval issues them, and refuses new ones', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    // The decision (with its correction) is recorded; issuing the license fails.
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(
+      approveApplication(PSB, applied.id, { data: { 签发机关: '演示市公安局示例分局' } }, world.reviewDeps),
+    ).rejects.toThrow(/unreachable/);
+    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('approving');
+    expect(world.issuer.licenses.records.size).toBe(0);
+
+    await expect(
+      approveApplication(PSB, applied.id, { data: { 签发机关: '另一个机关' } }, world.reviewDeps),
+    ).rejects.toThrow(ApprovalAlreadyDecided);
+    const { license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    const record = world.issuer.licenses.records.get(license.licenseId)!;
+    const { sdJwt } = await openLicenseContent(
+      world.reviewDeps.cipher,
+      { dataDomain: 'person', licenseId: license.licenseId },
+      record.content,
+    );
+    expect(fieldsOfSdJwt(sdJwt).签发机关).toBe('演示市公安局示例分局');
+  });
+
+  it('an approval that loses the decision to a rival finishes the rival’s, and refuses if it brought corrections', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    // The rival decides (with its correction) just before the first approval records its
+    // decision, and stops there: issuing its license fails.
+    world.applications.beforeNextAdvance = async () => {
+      world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+      await approveApplication(
+        PSB,
+        applied.id,
+        { data: { 签发机关: '竞争者的机关' } },
+        world.reviewDeps,
+      ).catch(() => undefined);
+    };
+    await expect(
+      approveApplication(PSB, applied.id, { data: { 签发机关: '自己的机关' } }, world.reviewDeps),
+    ).rejects.toThrow(ApprovalAlreadyDecided);
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.audit.filter((e) => e.action === 'application.approved')).toHaveLength(1);
+
+    const { application, license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    expect(application.state).toBe('approved');
+    const record = world.issuer.licenses.records.get(license.licenseId)!;
+    const { sdJwt } = await openLicenseContent(
+      world.reviewDeps.cipher,
+      { dataDomain: 'person', licenseId: license.licenseId },
+      record.content,
+    );
+    expect(fieldsOfSdJwt(sdJwt).签发机关).toBe('竞争者的机关');
   });
 
   it('a withdrawal that lands before the decision wins: the approval is refused and issues nothing', async () => {

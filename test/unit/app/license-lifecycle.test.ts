@@ -243,14 +243,14 @@ describe('attachLicenseDocument', () => {
 
   it('refuses a final license before storing anything, and removes the bytes when the record write fails', async () => {
     const { world, license } = await issued();
-    world.licenses.failNextWrite = new ConcurrentModification(`license ${license.licenseId}`, 1, 2);
+    world.licenses.failNextWrite = new Error('the license table was unreachable');
     await expect(
       attachLicenseDocument(
         { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
         PSB,
         world.deps,
       ),
-    ).rejects.toBeInstanceOf(ConcurrentModification);
+    ).rejects.toThrow('unreachable');
     expect(world.documents.stored.size).toBe(0);
     await changeLicenseStatus(
       { licenseId: license.licenseId, action: 'revoke', reason: 'x' },
@@ -314,14 +314,14 @@ describe('document uploads', () => {
       ),
     ).rejects.toBeInstanceOf(DocumentNotFound);
 
-    world.licenses.failNextWrite = new ConcurrentModification(`license ${license.licenseId}`, 1, 2);
+    world.licenses.failNextWrite = new Error('the license table was unreachable');
     await expect(
       completeLicenseDocumentUpload(
         { licenseId: license.licenseId, upload: pending.upload, sha256 },
         PSB,
         world.deps,
       ),
-    ).rejects.toBeInstanceOf(ConcurrentModification);
+    ).rejects.toThrow('unreachable');
     expect(world.documents.stored.has(pending.upload)).toBe(false);
 
     await changeLicenseStatus(
@@ -334,6 +334,59 @@ describe('document uploads', () => {
       beginLicenseDocumentUpload({ licenseId: license.licenseId, ...declared }, PSB, world.deps),
     ).rejects.toBeInstanceOf(LicenseIsFinal);
     expect(world.documents.uploads.size).toBe(uploadsBefore);
+  });
+});
+
+describe('document uploads, completed again or meanwhile changed', () => {
+  async function arrived() {
+    const { world, license } = await issued();
+    const sha256 = createHash('sha256').update(PDF).digest('base64url');
+    const pending = await beginLicenseDocumentUpload(
+      { licenseId: license.licenseId, sha256, size: PDF.byteLength, mediaType: 'application/pdf' },
+      PSB,
+      world.deps,
+    );
+    world.documents.arrive(pending.upload, PDF);
+    return { world, license, sha256, upload: pending.upload };
+  }
+
+  it('a license changed meanwhile (a status change) is read again and the document still recorded', async () => {
+    const { world, license, sha256, upload } = await arrived();
+    world.licenses.failNextWrite = new ConcurrentModification(`license ${license.licenseId}`, 1, 2);
+    const attached = await completeLicenseDocumentUpload(
+      { licenseId: license.licenseId, upload, sha256 },
+      PSB,
+      world.deps,
+    );
+    expect(attached.document.sha256).toBe(sha256);
+    expect(world.licenses.records.get(license.licenseId)!.content.document).toMatchObject({ key: upload });
+    expect(world.documents.stored.has(upload)).toBe(true);
+  });
+
+  it('completing a bound upload again answers as the first time and never touches the bytes', async () => {
+    const { world, license, sha256, upload } = await arrived();
+    const first = await completeLicenseDocumentUpload(
+      { licenseId: license.licenseId, upload, sha256 },
+      PSB,
+      world.deps,
+    );
+    const events = world.licenses.audit.length;
+    const again = await completeLicenseDocumentUpload(
+      { licenseId: license.licenseId, upload, sha256 },
+      PSB,
+      world.deps,
+    );
+    expect(again).toEqual(first);
+    expect(world.licenses.audit).toHaveLength(events);
+    // With another digest it is refused, and the bound bytes stay.
+    await expect(
+      completeLicenseDocumentUpload(
+        { licenseId: license.licenseId, upload, sha256: sha256.replace(/^./, 'A') },
+        PSB,
+        world.deps,
+      ),
+    ).rejects.toBeInstanceOf(DocumentNotFound);
+    expect(world.documents.stored.has(upload)).toBe(true);
   });
 });
 

@@ -88,12 +88,12 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
   }
   /** Identities whose failed claims were cleared, and when: the fake forgets claims made before. */
   readonly clearedAt = new Map<string, string>();
-  async clearFailedClaims(holderIndex: string, event: AuditEvent) {
+  async clearFailedClaims(holderIndex: string, eventOf: (cleared: number) => AuditEvent) {
     const cleared = this.proofings.filter(
       (p) => p.holderIndex === holderIndex && p.outcome === 'failed' && this.#claimCounts(p),
     ).length;
     this.clearedAt.set(holderIndex, this.clock().toISOString());
-    this.events.push(event);
+    this.events.push(eventOf(cleared));
     return cleared;
   }
   #claimCounts(p: ProofingRecord): boolean {

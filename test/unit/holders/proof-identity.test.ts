@@ -264,7 +264,13 @@ describe('unblockIdentityProofing', () => {
       id: 'evt-unblock',
       action: 'holder.identity_proofing_unblocked',
       actor: { kind: 'operator', id: operator.agency },
-      details: { codeType: '111', reason: '本人持证到窗口核验，工单 2026-118', operatorKeyId: 'ops-1' },
+      details: {
+        codeType: '111',
+        holderIndex: await blindIndex.tokenFor('111', CITIZEN.code),
+        cleared: PROOFING_ATTEMPT_LIMITS.perIdentity,
+        reason: '本人持证到窗口核验，工单 2026-118',
+        operatorKeyId: 'ops-1',
+      },
     });
     expect(JSON.stringify(event)).not.toContain(CITIZEN.code);
 
@@ -275,7 +281,7 @@ describe('unblockIdentityProofing', () => {
     expect(await store.failedProofingsSince({ account: 'acct-0' }, NOW)).toHaveLength(1);
   });
 
-  it('refuses a malformed identity and a blank reason, writing nothing', async () => {
+  it('refuses a malformed identity, a blank reason and one naming the number, writing nothing', async () => {
     const { store } = world();
     const deps = { store, blindIndex, stage: 'dev', now: () => NOW, newEventId: () => 'e' };
     const operator = { agency: '12330100MB0000001X', keyId: 'ops-1' };
@@ -285,6 +291,10 @@ describe('unblockIdentityProofing', () => {
     await expect(
       unblockIdentityProofing({ identity: CITIZEN, reason: '  ' }, operator, deps),
     ).rejects.toThrow(/reason/);
+    // The reason is kept for good in the audit log: it may not carry the number itself.
+    await expect(
+      unblockIdentityProofing({ identity: CITIZEN, reason: `核验 ${CITIZEN.code} 本人` }, operator, deps),
+    ).rejects.toThrow(/must not contain the identity number/);
     expect(store.events).toHaveLength(0);
   });
 });

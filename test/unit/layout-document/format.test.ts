@@ -90,6 +90,12 @@ describe('images (application attachments)', () => {
     // One byte short of either signature is neither.
     expect(sniffDocumentFormat(minimalPng().subarray(0, 7))).toBeUndefined();
     expect(sniffDocumentFormat(Uint8Array.of(0xff, 0xd8, 0x00))).toBeUndefined();
+    // Nor is a file that borrows only the first bytes: HTML after FF D8 FF, a PNG signature
+    // followed by anything but its IHDR chunk.
+    expect(sniffDocumentFormat(Uint8Array.from([0xff, 0xd8, 0xff, ...text('<html>')]))).toBeUndefined();
+    const noIhdr = minimalPng().slice();
+    noIhdr.set(text('tEXt'), 12);
+    expect(sniffDocumentFormat(noIhdr)).toBeUndefined();
   });
 
   test('accepts an image of its declared format and refuses one of the other, naming both', () => {
