@@ -24,10 +24,23 @@ async function freshAccount() {
   return { account, headers: { authorization: `Bearer ${await mintHolderToken({ sub: account })}` } };
 }
 
-/** A citizen number of 张伟明's birth date and sex (so the demo ID-card data fits it), never used before. */
+/** Hangzhou district codes: the area part of the numbers below. */
+const AREAS = ['330102', '330105', '330106', '330108', '330109', '330110', '330111', '330112'];
+const issuedCodes = new Set<string>();
+
+/**
+ * A citizen number of 张伟明's birth date and sex (so the demo ID-card data fits it), never used
+ * before in this file: 4,000 possible, drawn without repeats (the seeded demo holders use none).
+ */
 function freshCitizenCode(): string {
-  const first17 = `33010219900307${String(randomInt(0, 500) * 2 + 1).padStart(3, '0')}`;
-  return first17 + citizenIdCheckChar(first17);
+  for (;;) {
+    const area = AREAS[randomInt(0, AREAS.length)]!;
+    const first17 = `${area}19900307${String(randomInt(0, 500) * 2 + 1).padStart(3, '0')}`;
+    const code = first17 + citizenIdCheckChar(first17);
+    if (code === '330102199003071230' || issuedCodes.has(code)) continue;
+    issuedCodes.add(code);
+    return code;
+  }
 }
 
 async function call(method: string, path: string, headers: Record<string, string>, body?: unknown) {
