@@ -40,6 +40,17 @@ const NEWCOMER = DEMO_HOLDER_ACCOUNTS.newcomer.account;
 const PSB = { agency: DEMO_USCC.publicSecurityBureau };
 const AMR = { agency: DEMO_USCC.marketRegulationBureau };
 
+/** The fields of the license an approval issued, opened from its sealed content. */
+async function issuedFields(world: ReturnType<typeof applicationWorld>, licenseId: string) {
+  const record = world.issuer.licenses.records.get(licenseId)!;
+  const { sdJwt } = await openLicenseContent(
+    world.reviewDeps.cipher,
+    { dataDomain: 'person', licenseId },
+    record.content,
+  );
+  return fieldsOfSdJwt(sdJwt);
+}
+
 /** An ID-card application of 张伟明 without the holder code (filled from the binding). */
 function idCardApplication(data: Record<string, unknown> = {}) {
   const { 公民身份号码: _code, ...rest } = DEMO_LICENSES[0]!.data;
@@ -284,13 +295,7 @@ describe('the whole review: apply → request info → respond → approve', () 
     ]);
     expect(license.licenseId).toContain(`.${serialOf(applied.id)}.001.`);
 
-    const record = world.issuer.licenses.records.get(license.licenseId)!;
-    const { sdJwt } = await openLicenseContent(
-      world.reviewDeps.cipher,
-      { dataDomain: 'person', licenseId: license.licenseId },
-      record.content,
-    );
-    expect(fieldsOfSdJwt(sdJwt)).toMatchObject({
+    expect(await issuedFields(world, license.licenseId)).toMatchObject({
       公民身份号码: DEMO_HOLDERS.zhangWeiming.code,
       住址: '演示市示例区示例路18号',
       签发机关: '演示市公安局示例分局',
@@ -367,13 +372,7 @@ describe('the whole review: apply → request info → respond → approve', () 
       approveApplication(PSB, applied.id, { data: { 签发机关: '另一个机关' } }, world.reviewDeps),
     ).rejects.toThrow(ApprovalAlreadyDecided);
     const { license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
-    const record = world.issuer.licenses.records.get(license.licenseId)!;
-    const { sdJwt } = await openLicenseContent(
-      world.reviewDeps.cipher,
-      { dataDomain: 'person', licenseId: license.licenseId },
-      record.content,
-    );
-    expect(fieldsOfSdJwt(sdJwt).签发机关).toBe('演示市公安局示例分局');
+    expect((await issuedFields(world, license.licenseId)).签发机关).toBe('演示市公安局示例分局');
   });
 
   it('an approval that loses the decision to a rival finishes the rival’s, and refuses if it brought corrections', async () => {
@@ -398,13 +397,7 @@ describe('the whole review: apply → request info → respond → approve', () 
 
     const { application, license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
     expect(application.state).toBe('approved');
-    const record = world.issuer.licenses.records.get(license.licenseId)!;
-    const { sdJwt } = await openLicenseContent(
-      world.reviewDeps.cipher,
-      { dataDomain: 'person', licenseId: license.licenseId },
-      record.content,
-    );
-    expect(fieldsOfSdJwt(sdJwt).签发机关).toBe('竞争者的机关');
+    expect((await issuedFields(world, license.licenseId)).签发机关).toBe('竞争者的机关');
   });
 
   it('a withdrawal that lands before the decision wins: the approval is refused and issues nothing', async () => {
