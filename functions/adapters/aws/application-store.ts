@@ -16,7 +16,7 @@
 // A step is one transaction: the application item replaced on condition that its version is
 // still the one before the step, the step item put on condition it is new, and the audit event
 // put (audit-items.ts layout) on condition its id is new.
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   APPLICATION_ACTIONS,
@@ -124,20 +124,16 @@ export class DynamoApplicationStore implements ApplicationStore {
   ): Promise<{ stored: StoredApplication; history: StoredStep[] } | undefined> {
     if (!text.safeParse(applicationId).success) return undefined;
     const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const { Items = [], LastEvaluatedKey } = await this.#documents.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': applicationItemKey(applicationId).pk },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...Items);
-      start = LastEvaluatedKey;
-    } while (start !== undefined);
+    const pages = paginateQuery(
+      { client: this.#documents },
+      {
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': applicationItemKey(applicationId).pk },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
     const head = items.find((item) => item.sk === 'APPLICATION');
     if (head === undefined) return undefined;
     const stored = this.#parseApplication(head);

@@ -35,6 +35,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -323,28 +324,27 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
     // The account's verified proofings share the range and are filtered out after each page is
     // read, so pages are followed until the range ends or enough failures are found.
     const times: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#documents.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ...('account' in scope ? { FilterExpression: 'outcome = :failed' } : {}),
-          ProjectionExpression: '#time',
-          ExpressionAttributeNames: { '#time': 'time' },
-          ExpressionAttributeValues: {
-            ':pk': pk,
-            ':from': `${prefix}${since.toISOString()}`,
-            ':to': `${prefix}\uffff`,
-            ...('account' in scope ? { ':failed': 'failed' } : {}),
-          },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.#documents },
+      {
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ...('account' in scope ? { FilterExpression: 'outcome = :failed' } : {}),
+        ProjectionExpression: '#time',
+        ExpressionAttributeNames: { '#time': 'time' },
+        ExpressionAttributeValues: {
+          ':pk': pk,
+          ':from': `${prefix}${since.toISOString()}`,
+          ':to': `${prefix}\uffff`,
+          ...('account' in scope ? { ':failed': 'failed' } : {}),
+        },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) times.push(String(item.time));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined && times.length < LIST_LIMIT);
+      if (times.length >= LIST_LIMIT) break;
+    }
     return times.slice(0, LIST_LIMIT);
   }
 
@@ -602,21 +602,17 @@ export async function clearFailedClaims(
   auditEventOf: (cleared: number) => AuditEvent,
 ): Promise<number> {
   const keys: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tables.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': identityKey(holderIndex).pk, ':prefix': 'FAILED_PROOFING#' },
-        ProjectionExpression: 'pk, sk',
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    keys.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  const pages = paginateQuery(
+    { client },
+    {
+      TableName: tables.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': identityKey(holderIndex).pk, ':prefix': 'FAILED_PROOFING#' },
+      ProjectionExpression: 'pk, sk',
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) keys.push(...(page.Items ?? []));
   const deletes: TransactItem[] = keys.map((key) => ({
     Delete: { TableName: tables.table, Key: { pk: key.pk, sk: key.sk } },
   }));
