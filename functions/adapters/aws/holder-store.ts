@@ -556,25 +556,13 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
     return Items;
   }
 
-  /**
-   * Writes the items and the audit event in one transaction; `interpret` turns the cancellation
-   * codes (by position of `items`) into a domain error, else the cancellation is rethrown.
-   */
-  async #write(
+  #write(
     items: TransactItem[],
     auditEvent: AuditEvent,
     operation: string,
     interpret: (reasons: readonly string[]) => void,
   ): Promise<void> {
-    try {
-      await transactWrite(this.#documents, [...items, auditPut(this.#auditTable, auditEvent)], operation);
-    } catch (error) {
-      if (!(error instanceof TransactionCancelled)) throw error;
-      const codes = error.reasons.map((r) => r.code);
-      interpret(codes);
-      if (codes[items.length] === 'ConditionalCheckFailed') throw new AuditEventExists(auditEvent.id);
-      throw error;
-    }
+    return writeWithAudit(this.#documents, this.#auditTable, items, auditEvent, operation, interpret);
   }
 
   #sealBinding(account: string) {
@@ -620,20 +608,32 @@ export async function clearFailedClaims(
   // recorded with the first deletion (the locks and the limits keep the markers few anyway).
   const [first, ...rest] = chunks(deletes, 99);
   const auditEvent = auditEventOf(deletes.length);
-  try {
-    await transactWrite(
-      client,
-      [...(first ?? []), auditPut(tables.auditTable, auditEvent)],
-      'clearFailedClaims',
-    );
-  } catch (error) {
-    if (error instanceof TransactionCancelled && error.reasons.at(-1)?.code === 'ConditionalCheckFailed') {
-      throw new AuditEventExists(auditEvent.id);
-    }
-    throw error;
-  }
+  await writeWithAudit(client, tables.auditTable, first ?? [], auditEvent, 'clearFailedClaims', () => {});
   for (const chunk of rest) await transactWrite(client, chunk, 'clearFailedClaims');
   return deletes.length;
+}
+
+/**
+ * Writes the items and the audit event in one transaction; `interpret` turns the cancellation
+ * codes (by position of `items`) into a domain error, else the cancellation is rethrown.
+ */
+async function writeWithAudit(
+  client: DynamoDBDocumentClient,
+  auditTable: string,
+  items: TransactItem[],
+  auditEvent: AuditEvent,
+  operation: string,
+  interpret: (reasons: readonly string[]) => void,
+): Promise<void> {
+  try {
+    await transactWrite(client, [...items, auditPut(auditTable, auditEvent)], operation);
+  } catch (error) {
+    if (!(error instanceof TransactionCancelled)) throw error;
+    const codes = error.reasons.map((r) => r.code);
+    interpret(codes);
+    if (codes[items.length] === 'ConditionalCheckFailed') throw new AuditEventExists(auditEvent.id);
+    throw error;
+  }
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
