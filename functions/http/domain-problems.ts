@@ -75,7 +75,10 @@ import { HttpProblem, type ProblemType } from './problem.ts';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
+/** Domain error classes and the problem type each stands for. */
+export type ProblemMapping = ReadonlyArray<readonly [ErrorClass, ProblemType]>;
+
+const MAPPING: ProblemMapping = [
   [LicenseNotFound, 'not-found'],
   [StatusListNotFound, 'not-found'],
   [ConfigRecordNotFound, 'not-found'],
@@ -140,9 +143,9 @@ const MAPPING: ReadonlyArray<readonly [ErrorClass, ProblemType]> = [
 ];
 
 /** The problem a domain error stands for, or the error itself when it is not a domain error. */
-export function asProblem(error: unknown): unknown {
+export function asProblem(error: unknown, mapping: ProblemMapping = MAPPING): unknown {
   if (!(error instanceof Error) || error instanceof HttpProblem) return error;
-  for (const [type, problem] of MAPPING) {
+  for (const [type, problem] of mapping) {
     if (error instanceof type) {
       const { code, errors, retryAfterSeconds } = error as {
         code?: unknown;

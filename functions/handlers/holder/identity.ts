@@ -19,7 +19,7 @@ import {
 } from '#app/device-keys.ts';
 import { IdentityNotProofed, proofIdentity } from '#app/proof-identity.ts';
 import { DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
-import { HttpProblem, type ProblemType } from '#http/problem.ts';
+import { asProblem, type ProblemMapping } from '#http/domain-problems.ts';
 import { parseJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
@@ -145,8 +145,10 @@ function keyIdOf(event: APIGatewayProxyEvent): string {
   return event.pathParameters?.keyId ?? '';
 }
 
-// This part's typed errors and their problem types; the router maps the shared ones.
-const PROBLEMS: ReadonlyArray<readonly [new (...args: never[]) => Error, ProblemType]> = [
+// This part's typed errors and their problem types; the router maps the shared ones. Kept here,
+// not in the shared list, because that list is in every function's bundle and
+// DeviceKeyProofInvalid's module brings jose along.
+const PROBLEMS: ProblemMapping = [
   [ProofingEvidenceInvalid, 'validation-failed'],
   [DeviceKeyProofInvalid, 'validation-failed'],
   [DeviceKeyChallengeUnknown, 'validation-failed'],
@@ -164,10 +166,7 @@ async function refusals<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const match = PROBLEMS.find(([type]) => error instanceof type);
-    if (match === undefined) throw error;
     if (error instanceof ProofingProviderUnavailable) logger.warn('proofing provider failed', { error });
-    const { code } = error as { code?: unknown };
-    throw new HttpProblem(match[1], (error as Error).message, typeof code === 'string' ? { code } : {});
+    throw asProblem(error, PROBLEMS);
   }
 }
