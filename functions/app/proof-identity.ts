@@ -88,9 +88,10 @@ export interface ProofingOutcome {
 
 /**
  * The provider is enabled → the claimed identity is well formed → the account is not bound to
- * another identity, nor the identity to another account (checked before the provider is asked,
- * and again by the store's conditions) → the account's and the identity's proofing locks →
- * neither has used up its failed attempts → the provider decides → the proofing (and, when verified, the binding) written with its audit event.
+ * another identity → the account's and the identity's proofing locks → neither has used up its
+ * failed attempts → the provider decides → when verified, the identity is not bound to another
+ * account (checked again by the store's conditions) → the proofing (and, when verified, the
+ * binding) written with its audit event.
  */
 export async function proofIdentity(
   request: ProofIdentityRequest,
@@ -106,14 +107,10 @@ export async function proofIdentity(
   if (!checked.ok) throw new ProofingRequestInvalid(`identity.code: ${checked.reason}`);
   const { identity } = checked;
   const holderIndex = await deps.blindIndex.tokenFor(identity.codeType, identity.code);
-  const [current, owner] = await Promise.all([
-    deps.store.bindingOf(request.account),
-    deps.store.accountOf(holderIndex),
-  ]);
+  const current = await deps.store.bindingOf(request.account);
   if (current !== undefined && current.holderIndex !== holderIndex) {
     throw new AccountBoundToAnotherIdentity(request.account);
   }
-  if (owner !== undefined && owner !== request.account) throw new IdentityBoundToAnotherAccount();
 
   const started = deps.now();
   const token = await deps.store.lockProofing(
@@ -181,6 +178,20 @@ async function proofLocked(
     holderIndex,
     time,
   };
+  // Whether the identity is bound to another account is told only to whoever just proved to be
+  // that person: asked before the provider, it would tell anyone, without limit, whether an ID
+  // number is registered. Under the identity's lock no other binding can appear meanwhile.
+  const owner = result.verified ? await deps.store.accountOf(holderIndex) : undefined;
+  if (owner !== undefined && owner !== request.account) {
+    // The proofing is kept (the person proved who they are; the account holding their
+    // identity may be an old one of theirs, or someone else's), and its event says why nothing was bound.
+    await deps.store.recordProofing(
+      proofing,
+      undefined,
+      proofingAuditEvent(proofing, deps.newId?.() ?? randomUUID(), BOUND_ELSEWHERE),
+    );
+    throw new IdentityBoundToAnotherAccount();
+  }
   const binding = await deps.store.recordProofing(
     proofing,
     result.verified ? { ...identity, holderIndex } : undefined,
@@ -188,6 +199,8 @@ async function proofLocked(
   );
   return { proofing, binding };
 }
+
+const BOUND_ELSEWHERE = 'verified, but the identity is bound to another account; nothing was bound';
 
 /**
  * When one more attempt is allowed, in epoch ms (0 when it is now): with `limit` or more failures
@@ -198,20 +211,22 @@ function nextAttemptAt(failures: readonly string[], limit: number, windowSeconds
   return Date.parse(failures[failures.length - limit]!) + windowSeconds * 1000;
 }
 
-function proofingAuditEvent(proofing: ProofingRecord, id: string): AuditEvent {
+/** The proofing's event: success when it verified, denied (with `refusal` as its reason) otherwise. */
+function proofingAuditEvent(proofing: ProofingRecord, id: string, refusal?: string): AuditEvent {
+  const reason = refusal ?? proofing.reason;
   return {
     id,
     time: proofing.time,
     actor: { kind: 'holder', id: proofing.account },
     action: 'holder.identity_proofed',
-    outcome: proofing.outcome === 'verified' ? 'success' : 'denied',
+    outcome: proofing.outcome === 'verified' && refusal === undefined ? 'success' : 'denied',
     details: {
       proofingId: proofing.id,
       provider: proofing.provider,
       methods: proofing.methods,
       assurance: proofing.assurance,
       codeType: proofing.codeType,
-      ...(proofing.reason === undefined ? {} : { reason: proofing.reason }),
+      ...(reason === undefined ? {} : { reason }),
     },
   };
 }

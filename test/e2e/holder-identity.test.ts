@@ -232,16 +232,26 @@ describe('POST /holder/proofings', () => {
     expect(proofed.json.proofing.outcome).toBe('verified');
   });
 
-  it('refuses a second account for a bound identity, and moving a bound account, changing nothing', async () => {
+  it('refuses a second account for a bound identity, and moving a bound account, binding nothing', async () => {
     const first = await proofed();
     const second = await freshAccount();
 
+    // Only a proofing that passes learns the identity is taken; the one that passed is kept.
     expectProblem(
       await call('POST', '/holder/proofings', second.headers, proofing(first.code)),
       409,
       'conflict',
     );
-    expect((await call('GET', '/holder/proofings', second.headers)).json.items).toEqual([]);
+    expect((await call('GET', '/holder/proofings', second.headers)).json.items).toMatchObject([
+      { outcome: 'verified' },
+    ]);
+    expectProblem(await call('GET', '/holder/licenses', second.headers), 403, 'identity-not-proofed');
+    const failing = await call('POST', '/holder/proofings', (await freshAccount()).headers, {
+      ...proofing(first.code),
+      evidence: { token: 'wrong' },
+    });
+    expect(failing.status).toBe(201);
+    expect(failing.json).toMatchObject({ proofing: { outcome: 'failed' } });
 
     expectProblem(
       await call('POST', '/holder/proofings', first.headers, proofing(freshCitizenCode())),

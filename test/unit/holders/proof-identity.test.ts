@@ -116,7 +116,7 @@ describe('proofIdentity', () => {
     await expect(requireBinding(store, 'acct-1')).rejects.toBeInstanceOf(IdentityNotProofed);
   });
 
-  it('refuses a second account for a bound identity before asking the provider', async () => {
+  it('tells that an identity is bound to another account only to whoever proves to be that person', async () => {
     const provider = new ScriptedProvider({ verified: true, assurance: 'high' });
     const { store, deps } = world(provider);
     await proofIdentity({ ...devProof('acct-1'), provider: 'scripted' }, deps);
@@ -124,8 +124,41 @@ describe('proofIdentity', () => {
     await expect(proofIdentity({ ...devProof('acct-2'), provider: 'scripted' }, deps)).rejects.toBeInstanceOf(
       IdentityBoundToAnotherAccount,
     );
-    expect(provider.asked).toHaveLength(1);
-    expect(store.proofings).toHaveLength(1);
+    // The provider was asked, the verified proofing is kept with a denied event, nothing moved.
+    expect(provider.asked).toHaveLength(2);
+    expect(store.proofings.map((p) => [p.account, p.outcome])).toEqual([
+      ['acct-1', 'verified'],
+      ['acct-2', 'verified'],
+    ]);
+    expect(store.events[1]).toMatchObject({
+      actor: { id: 'acct-2' },
+      outcome: 'denied',
+      details: { reason: expect.stringContaining('bound to another account') },
+    });
+    expect(store.bindings.has('acct-2')).toBe(false);
+    expect(store.owners.get(await blindIndex.tokenFor('111', CITIZEN.code))).toBe('acct-1');
+  });
+
+  it('answers a failed proofing of a bound identity like any failed one, so the answer is no oracle', async () => {
+    const provider = new ScriptedProvider({ verified: true, assurance: 'high' });
+    const { store, deps } = world(provider);
+    await proofIdentity({ ...devProof('acct-1'), provider: 'scripted' }, deps);
+    provider.answer = { verified: false, assurance: 'high' };
+
+    const bound = await proofIdentity({ ...devProof('acct-2'), provider: 'scripted' }, deps);
+    const unbound = await proofIdentity(
+      { ...devProof('acct-3', { ...CITIZEN, code: '11010519491231002X' }), provider: 'scripted' },
+      deps,
+    );
+    expect(bound).toMatchObject({ proofing: { outcome: 'failed', reason: 'no match' }, binding: undefined });
+    expect(unbound).toMatchObject({
+      proofing: { outcome: 'failed', reason: 'no match' },
+      binding: undefined,
+    });
+    expect(store.events.slice(1).map((event) => event.details)).toEqual([
+      expect.objectContaining({ reason: 'no match' }),
+      expect.objectContaining({ reason: 'no match' }),
+    ]);
   });
 
   it('refuses to move a bound account to another identity', async () => {
