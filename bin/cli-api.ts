@@ -95,7 +95,12 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     );
 
   // The named commands of the agency routes: the same signed call with the route filled in.
-  const bodyCommand = (name: string, path: string, description: string) =>
+  // `prepare` may add to the body from the command's own options, or refuse with an exit code.
+  type Prepare = (
+    body: Record<string, unknown>,
+    options: SignedOptions & Record<string, string>,
+  ) => Promise<number | undefined>;
+  const bodyCommand = (name: string, path: string, description: string, prepare?: Prepare) =>
     program
       .command(name)
       .description(`${description}; exit 0 on success, 1 on a problem`)
@@ -104,10 +109,30 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
       .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
       .option('--api-key <key>', API_KEY_HELP)
       .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
-      .action(async (body: string, options: SignedOptions) => {
-        setExitCode(await signedCall(io, options, 'POST', path, JSON.parse(await valueOrFile(body))));
+      .action(async (body: string, options: SignedOptions & Record<string, string>) => {
+        const json = JSON.parse(await valueOrFile(body)) as Record<string, unknown>;
+        const refused = await prepare?.(json, options);
+        if (refused !== undefined) return setExitCode(refused);
+        setExitCode(await signedCall(io, options, 'POST', path, json));
       });
-  bodyCommand('issue', '/licenses', 'issue a license (issuer)');
+  bodyCommand('issue', '/licenses', 'issue a license (issuer)', async (request, options) => {
+    if (options.document === undefined) return undefined;
+    const type = DOCUMENT_TYPES[extname(options.document).toLowerCase()];
+    if (type === undefined) {
+      io.err('elicense: --document needs a .pdf or .ofd file\n');
+      return 2;
+    }
+    const bytes = await readFile(options.document).catch((error: Error) => error);
+    if (bytes instanceof Error) {
+      io.err(`elicense: cannot read ${options.document}: ${bytes.message}\n`);
+      return 2;
+    }
+    request.document = { mediaType: type, content: bytes.toString('base64') };
+    return undefined;
+  }).option(
+    '--document <file>',
+    'its layout document, a .pdf or .ofd file sent inside the request (on AWS ≈ 4 MB at most; larger ones: `elicense document` after issuing)',
+  );
 
   program
     .command('grant')

@@ -42,6 +42,15 @@ export interface IssueLicenseRequest {
   validity?: LicenseValidity;
 }
 
+/** One license with its layout document, issued in one request. */
+export interface IssueLicenseWithDocumentRequest extends IssueLicenseRequest {
+  /**
+   * The PDF or OFD the license is printed as, sent base64 inside the request: on AWS at most
+   * ≈ 4 MB of document. Larger ones (up to 20 MiB) go through `uploadDocument` after issuing.
+   */
+  document?: { bytes: Uint8Array; mediaType: 'application/pdf' | 'application/ofd' };
+}
+
 export interface StatusListReference {
   uri: string;
   idx: number;
@@ -130,8 +139,8 @@ export interface CallOptions {
 
 export interface IssuerClient {
   readonly agency: AgencyClient;
-  issueLicense(request: IssueLicenseRequest, options?: CallOptions): Promise<IssuedLicense>;
-  /** Up to 100 items; resolves with every item's outcome (partial success is not an error). */
+  issueLicense(request: IssueLicenseWithDocumentRequest, options?: CallOptions): Promise<IssuedLicense>;
+  /** Up to 100 items, without documents; resolves with every item's outcome (partial success is not an error). */
   issueBatch(items: IssueLicenseRequest[], options?: CallOptions): Promise<BatchResult>;
   suspend(licenseId: string, reason: string, options?: CallOptions): Promise<ChangedLicenseStatus>;
   reinstate(licenseId: string, reason?: string, options?: CallOptions): Promise<ChangedLicenseStatus>;
@@ -218,7 +227,23 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
     post(license(id, 'document-uploads/complete'), { json: completion }, options);
   return {
     agency,
-    issueLicense: (request, options) => post('/licenses', { json: request }, options),
+    issueLicense: ({ document, ...request }, options) =>
+      post(
+        '/licenses',
+        {
+          json:
+            document === undefined
+              ? request
+              : {
+                  ...request,
+                  document: {
+                    mediaType: document.mediaType,
+                    content: Buffer.from(document.bytes).toString('base64'),
+                  },
+                },
+        },
+        options,
+      ),
     issueBatch: (items, options) => post('/licenses/batch', { json: { items } }, options),
     suspend: (id, reason, options) => post(license(id, 'suspend'), { json: { reason } }, options),
     reinstate: (id, reason, options) =>

@@ -1,5 +1,8 @@
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
+import { isLayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
+import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
+import { asLicenseContent } from './license-content.ts';
 import {
   checkLicense,
   holderKeyOf,
@@ -14,16 +17,29 @@ import {
   signLicense,
 } from './license-issuance.ts';
 
+/** One license to issue, optionally with its layout document (版式文件). */
+export interface IssueLicenseRequest extends LicenseRequest {
+  /** The PDF or OFD the license is printed as; checked and stored like an attached one. */
+  document?: { bytes: Uint8Array; mediaType: string } | undefined;
+}
+
+export interface IssueLicenseDeps extends IssuanceDeps {
+  /** Where a layout document sent with the request is stored; needed only for such requests. */
+  documents?: Pick<DocumentStore, 'put' | 'delete'>;
+}
+
 /**
  * 颁发: the agency may issue the type → the data, holder and validity match the type → the
- * GB/T 36904 identifier (version 001) → the holder's blind index → a status-list slot and the
- * holder's device key (cnf), if any → the SD-JWT VC signed with the agency's seal → content sealed → license, holder index, slot and
- * audit event written in one transaction.
+ * GB/T 36904 identifier (version 001) → the holder's blind index → the layout document, if
+ * sent, checked and stored → a status-list slot and the holder's device key (cnf), if any → the
+ * SD-JWT VC signed with the agency's seal → content sealed (with the document's key and digest)
+ * → license, holder index, slot and audit event written in one transaction. A document stored
+ * for a license that was then not written is removed again.
  */
 export async function issueLicense(
-  request: LicenseRequest,
+  request: IssueLicenseRequest,
   caller: IssuerCaller,
-  deps: IssuanceDeps,
+  deps: IssueLicenseDeps,
 ): Promise<IssuedLicense> {
   const { type, seal } = await issuableType(deps.config, caller.agency, request.typeCode);
   const now = deps.now();
@@ -35,27 +51,73 @@ export async function issueLicense(
     version: '001',
   });
   const holderIndex = await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code);
-  const [slot, holderKey] = await Promise.all([
-    deps.statusLists.allocateSlot(caller.agency, type.code, licenseKeyOf(licenseId)),
-    holderKeyOf(deps, holderIndex),
-  ]);
-  const { sdJwt, content, statusList } = await signLicense(
-    { licenseId, issuerUscc: caller.agency, seal, type, license, slot, issuedAt: now, holderKey },
-    deps,
-  );
-  await deps.licenses.issue(
-    { id: licenseId, holderIndex, statusSlot: slot, issuedAt: now.toISOString(), content },
-    issuerAuditEvent(
+  const document = request.document === undefined ? undefined : await storeDocument(request.document, deps);
+  try {
+    const [slot, holderKey] = await Promise.all([
+      deps.statusLists.allocateSlot(caller.agency, type.code, licenseKeyOf(licenseId)),
+      holderKeyOf(deps, holderIndex),
+    ]);
+    const { sdJwt, content, statusList } = await signLicense(
+      { licenseId, issuerUscc: caller.agency, seal, type, license, slot, issuedAt: now, holderKey, document },
       deps,
-      caller,
-      'license.issued',
-      now,
-      { licenseId, typeCode: type.code },
-      {
-        statusListId: slot.listId,
-        statusIndex: slot.index,
-      },
-    ),
-  );
-  return { licenseId, version: '001', status: 'valid', statusList, sdJwt };
+    );
+    await deps.licenses.issue(
+      { id: licenseId, holderIndex, statusSlot: slot, issuedAt: now.toISOString(), content },
+      issuerAuditEvent(
+        deps,
+        caller,
+        'license.issued',
+        now,
+        { licenseId, typeCode: type.code },
+        {
+          statusListId: slot.listId,
+          statusIndex: slot.index,
+          ...(document === undefined
+            ? {}
+            : {
+                documentSha256: document.sha256,
+                documentSize: document.size,
+                documentMediaType: document.mediaType,
+              }),
+        },
+      ),
+    );
+    return { licenseId, version: '001', status: 'valid', statusList, sdJwt };
+  } catch (error) {
+    if (document !== undefined) await removeUnheldDocument(licenseId, document, deps);
+    throw error;
+  }
+}
+
+/**
+ * Removes a stored document when its license was not written — unbound bytes are of no use to
+ * anyone. A write whose answer was lost may have landed all the same (a retry then meets its own
+ * license), so the bytes stay when the license holds them, or when that cannot be told.
+ */
+async function removeUnheldDocument(licenseId: string, document: StoredDocument, deps: IssueLicenseDeps) {
+  let held: boolean;
+  try {
+    const current = await deps.licenses.get(licenseId);
+    held = current !== undefined && asLicenseContent(current.content).document?.key === document.key;
+  } catch {
+    held = true;
+  }
+  if (!held) await deps.documents?.delete(document.key).catch(() => undefined);
+}
+
+async function storeDocument(
+  document: NonNullable<IssueLicenseRequest['document']>,
+  deps: IssueLicenseDeps,
+): Promise<StoredDocument & { mediaType: 'application/pdf' | 'application/ofd' }> {
+  if (deps.documents === undefined) {
+    // A wiring fault, not the caller's: every route that takes a document wires the store.
+    throw new Error('issueLicense was given a layout document but no document store');
+  }
+  const stored = await deps.documents.put(document);
+  const { mediaType } = stored;
+  if (!isLayoutMediaType(mediaType)) {
+    await deps.documents.delete(stored.key).catch(() => undefined);
+    throw new Error(`the document store accepted ${mediaType}, which is no layout document`);
+  }
+  return { ...stored, mediaType };
 }

@@ -88,7 +88,8 @@ export interface IssuedLicense {
 
 export interface IssuanceDeps {
   config: Pick<ConfigStore, 'getAgency' | 'getLicenseType'>;
-  licenses: Pick<LicenseRepository, 'issue'>;
+  /** `get` tells, after a failed write, whether the license holds a document stored for it all the same. */
+  licenses: Pick<LicenseRepository, 'issue' | 'get'>;
   statusLists: Pick<StatusListStore, 'allocateSlot'>;
   keys: Pick<SigningKeys, 'keyFor'>;
   cipher: FieldCipher;

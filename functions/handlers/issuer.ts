@@ -32,6 +32,7 @@ import {
   CompleteDocumentUploadRequestSchema,
   DocumentUploadRequestSchema,
   IssueLicenseBatchEnvelopeSchema,
+  IssueLicenseBatchItemSchema,
   IssueLicenseRequestSchema,
   ReinstateLicenseRequestSchema,
   ReissueLicenseRequestSchema,
@@ -112,11 +113,21 @@ const router = createRouter(
     // Reviewing license applications; an approval issues through the same issueLicense.
     ...issuerApplicationRoutes({ ...deps, licenses }, callerOf, idempotent),
     async issueLicense(event, context) {
-      const request = parseJsonBody(event, IssueLicenseRequestSchema);
+      const { document, ...request } = parseJsonBody(event, IssueLicenseRequestSchema);
       const caller = callerOf(event);
       let signed: string | undefined;
       const answer = await idempotent(event, context, async () => {
-        const { sdJwt, ...issued } = await issueLicense(request, caller, deps);
+        const { sdJwt, ...issued } = await issueLicense(
+          {
+            ...request,
+            document: document && {
+              bytes: Buffer.from(document.content, 'base64'),
+              mediaType: document.mediaType,
+            },
+          },
+          caller,
+          lifecycleDeps,
+        );
         signed = sdJwt;
         return jsonResponse(201, issued);
       });
@@ -128,7 +139,7 @@ const router = createRouter(
       return idempotent(event, context, async () => {
         const parsed = items.map((item, index) => ({
           index,
-          result: IssueLicenseRequestSchema.safeParse(item),
+          result: IssueLicenseBatchItemSchema.safeParse(item),
         }));
         const valid = parsed.flatMap(({ index, result }) =>
           result.success ? [{ index, request: result.data }] : [],

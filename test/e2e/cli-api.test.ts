@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
+import { createHolderClient } from '../../sdk/holder.ts';
 import { minimalPdf } from '../fixtures/layout-documents.ts';
 import { idCardRequest, psb } from './issuer-support.ts';
 import { holderToken } from './support/holder-tokens.ts';
@@ -123,8 +124,8 @@ describe('the named commands: issue → grant (holder) → retrieve → status r
   });
 });
 
-describe('elicense document', () => {
-  it('attaches a PDF file by presigned upload, and refuses a file of another kind and a revoked license', async () => {
+describe('elicense document, and issue --document', () => {
+  it('attaches a PDF file by presigned upload or issues with it, and refuses a file of another kind and a revoked license', async () => {
     const key = join(keys, 'demo-psb-1.jwk.json');
     const issued = await psb.issueLicense(idCardRequest());
     const dir = await mkdtemp(join(tmpdir(), 'elicense-document-'));
@@ -149,6 +150,35 @@ describe('elicense document', () => {
           mediaType: 'application/pdf',
         },
       });
+
+      // Issued with its document in one request: the holder's copy links the same bytes.
+      const walkthrough = fileURLToPath(new URL('../../docs/walkthrough/', import.meta.url));
+      const withDocument = await elicense(
+        'issue',
+        `@${walkthrough}issue.json`,
+        '--document',
+        join(dir, 'card.pdf'),
+        '--key',
+        key,
+        '--endpoint',
+        endpoint,
+      );
+      expect(withDocument.code, withDocument.stderr).toBe(0);
+      const zhang = createHolderClient({ endpoint, token: await holderToken('zhangweiming') });
+      const seen = await zhang.license((JSON.parse(withDocument.stdout) as { licenseId: string }).licenseId);
+      expect(seen.document?.sha256).toBe(createHash('sha256').update(pdf).digest('base64url'));
+      const notDocument = await elicense(
+        'issue',
+        `@${walkthrough}issue.json`,
+        '--document',
+        join(dir, 'card.txt'),
+        '--key',
+        key,
+        '--endpoint',
+        endpoint,
+      );
+      expect(notDocument.code).toBe(2);
+      expect(notDocument.stderr).toContain('.pdf or .ofd');
 
       const unknownKind = await elicense('document', issued.licenseId, join(dir, 'card.txt'), '--key', key);
       expect(unknownKind.code).toBe(2);

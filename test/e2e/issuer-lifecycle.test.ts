@@ -132,6 +132,54 @@ describe('status changes show in verification', () => {
   });
 });
 
+describe('POST /licenses with its layout document', () => {
+  it('issues a license with its PDF in one request; the holder’s copy links the same bytes', async () => {
+    const pdf = minimalPdf('居民身份证 (随证颁发)');
+    const issued = await psb.issueLicense({
+      ...idCardRequest(),
+      document: { bytes: pdf, mediaType: 'application/pdf' },
+    });
+    expect((await verify(issued.sdJwt)).valid).toBe(true);
+
+    const zhang = createHolderClient({ endpoint: base, token: await holderToken('zhangweiming') });
+    const seen = await zhang.license(issued.licenseId);
+    expect(seen.document).toMatchObject({
+      sha256: createHash('sha256').update(pdf).digest('base64url'),
+      mediaType: 'application/pdf',
+    });
+    const download = await fetch(seen.document!.url);
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(pdf))).toBe(true);
+  });
+
+  it('refuses a document that is not a PDF, and a batch item carrying one, issuing nothing', async () => {
+    const serial = `DOC${Date.now().toString(36).toUpperCase()}`;
+    const notPdf = await refusal(
+      psb.issueLicense({
+        ...idCardRequest(),
+        serial,
+        document: { bytes: new TextEncoder().encode('hello'), mediaType: 'application/pdf' },
+      }),
+    );
+    expect(notPdf.status).toBe(400);
+    // Nothing was issued under the serial: it is still free.
+    const issued = await psb.issueLicense({ ...idCardRequest(), serial });
+    expect(issued.licenseId).toContain(`.${serial}.001.`);
+
+    const batch = await psb.agency.request('POST', '/licenses/batch', {
+      json: {
+        items: [{ ...idCardRequest(), document: { mediaType: 'application/pdf', content: 'JVBERi0=' } }],
+      },
+      headers: { 'idempotency-key': crypto.randomUUID() },
+    });
+    expect(batch.status).toBe(200);
+    expect((await batch.json()) as unknown).toMatchObject({
+      issued: 0,
+      failed: 1,
+      items: [{ index: 0, status: 400, problem: { type: 'urn:elicense:problem:validation-failed' } }],
+    });
+  });
+});
+
 describe('POST /licenses/{id}/document', () => {
   it('stores a PDF and records its SHA-256 in the license', async () => {
     const { licenseId } = await psb.issueLicense(idCardRequest());

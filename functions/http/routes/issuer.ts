@@ -49,14 +49,19 @@ export const issuerRoutes: readonly RouteSpec[] = [
     group: 'issuer',
     operationId: 'issueLicense',
     summary:
-      'Issues one license: checks the data against its type, signs it with the agency seal as SD-JWT VC, stores it with a status-list entry',
+      'Issues one license: checks the data against its type, signs it with the agency seal as SD-JWT VC, stores it with a status-list entry and, when sent, its layout document',
     auth: ISSUER,
     headers: IDEMPOTENT,
     requestBody: IssueLicenseRequestSchema,
     responses: {
       201: { description: 'Issued; the issuer’s own signed copy', schema: IssuedLicenseSchema },
       ...REFUSALS,
+      400: {
+        description:
+          'No Idempotency-Key, malformed JSON, a request that does not match its schema, data its type refuses, or a document that is not what its media type says',
+      },
       409: { description: 'A license with this serial is already issued' },
+      415: { description: 'Not application/json, or a document neither application/pdf nor application/ofd' },
     },
   },
   {

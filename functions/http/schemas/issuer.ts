@@ -37,19 +37,48 @@ const licenseData = z
   .record(z.string(), z.unknown())
   .describe("Field name → value, checked against the type's field schema (GET /license-types/{code})");
 
-export const IssueLicenseRequestSchema = z
+const licenseRequestFields = {
+  typeCode: z.string().regex(TYPE_CODE, 'expected a 21-character type code').describe('证照类型代码'),
+  serial: z
+    .string()
+    .regex(/^[0-9A-Z]{1,32}$/, 'expected 1–32 characters of 0-9 and A-Z')
+    .optional()
+    .describe('流水号; when absent the platform draws 16 random characters of 0-9A-Z'),
+  holder: LicenseHolderInputSchema,
+  data: licenseData,
+  validity: LicenseValidityInputSchema.optional(),
+};
+
+/** Base64 of the largest layout document, padded. */
+const MAX_DOCUMENT_BASE64 = Math.ceil(MAX_LAYOUT_DOCUMENT_BYTES / 3) * 4;
+
+export const LayoutDocumentInputSchema = z
   .strictObject({
-    typeCode: z.string().regex(TYPE_CODE, 'expected a 21-character type code').describe('证照类型代码'),
-    serial: z
-      .string()
-      .regex(/^[0-9A-Z]{1,32}$/, 'expected 1–32 characters of 0-9 and A-Z')
-      .optional()
-      .describe('流水号; when absent the platform draws 16 random characters of 0-9A-Z'),
-    holder: LicenseHolderInputSchema,
-    data: licenseData,
-    validity: LicenseValidityInputSchema.optional(),
+    mediaType: z.string().min(1).max(128).describe('application/pdf or application/ofd'),
+    content: z
+      .base64()
+      .min(1)
+      .max(MAX_DOCUMENT_BASE64)
+      .describe('The document, base64 (standard alphabet, padded)'),
   })
-  .meta({ id: 'IssueLicenseRequest', description: 'One license to issue' });
+  .meta({
+    id: 'LayoutDocumentInput',
+    description:
+      'The layout document (版式文件) the license is printed as, checked and stored like an attached one. On AWS the whole request is at most ≈ 4 MB of document (Lambda takes 6 MB, base64 inside); attach larger ones afterwards through /licenses/{id}/document-uploads',
+  });
+
+export const IssueLicenseRequestSchema = z
+  .strictObject({ ...licenseRequestFields, document: LayoutDocumentInputSchema.optional() })
+  .meta({
+    id: 'IssueLicenseRequest',
+    description: 'One license to issue, optionally with its layout document',
+  });
+
+/** A batch item: a license without its document (a batch of documents would not fit one request). */
+export const IssueLicenseBatchItemSchema = z.strictObject(licenseRequestFields).meta({
+  id: 'IssueLicenseBatchItem',
+  description: 'One license of a batch; documents are attached afterwards',
+});
 
 const StatusListReferenceSchema = z
   .object({ uri: z.string(), idx: z.number().int().nonnegative() })
@@ -67,7 +96,7 @@ export const IssuedLicenseSchema = z
 
 /** What the batch route documents; items are parsed one by one (see IssueLicenseBatchEnvelopeSchema). */
 export const IssueLicenseBatchRequestSchema = z
-  .strictObject({ items: z.array(IssueLicenseRequestSchema).min(1).max(100) })
+  .strictObject({ items: z.array(IssueLicenseBatchItemSchema).min(1).max(100) })
   .meta({ id: 'IssueLicenseBatchRequest', description: 'Up to 100 licenses, each issued on its own' });
 
 /** The batch as parsed: the envelope strictly, each item on its own so that one bad item fails alone. */

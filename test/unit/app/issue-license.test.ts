@@ -1,13 +1,15 @@
 // The issue use cases (one and batch) with in-memory ports: what is signed, stored and audited,
 // and every refusal leaving nothing behind.
 
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { issueLicense } from '#app/issue-license.ts';
+import { type IssueLicenseRequest, issueLicense } from '#app/issue-license.ts';
 import { issueLicenseBatch } from '#app/issue-license-batch.ts';
 import { IssuerNotRegistered, LicenseDataInvalid } from '#app/issuer-errors.ts';
 import { openLicenseContent } from '#app/license-content.ts';
 import { type LicenseRequest, randomSerial, startOfChinaDay } from '#app/license-issuance.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import { DocumentContentMismatch, UnsupportedDocumentType } from '#core/layout-document/errors.ts';
 import { agencyIssuer, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { LicenseAlreadyExists } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
@@ -18,15 +20,22 @@ const AMR = { agency: DEMO_USCC.marketRegulationBureau };
 const NOW = new Date('2025-06-01T02:00:00.000Z');
 
 /** A resident identity card request for 张伟明, valid 20 years from the issue day. */
-function idCard(overrides: Partial<LicenseRequest> = {}, data: Record<string, unknown> = {}): LicenseRequest {
+function idCard(
+  overrides: Partial<LicenseRequest> = {},
+  data: Record<string, unknown> = {},
+  document?: IssueLicenseRequest['document'],
+): IssueLicenseRequest {
   const holder = DEMO_HOLDERS.zhangWeiming;
   return {
     typeCode: DEMO_TYPE_CODE.residentIdentityCard,
     holder: { name: holder.name, codeType: holder.codeType, code: holder.code },
     data: { ...DEMO_LICENSES[0]!.data, 有效期限: { from: '2025-06-01', until: '2045-06-01' }, ...data },
     ...overrides,
+    ...(document === undefined ? {} : { document }),
   };
 }
+
+const PDF = new TextEncoder().encode('%PDF-1.7\n%demo layout document\n');
 
 async function verify(world: ReturnType<typeof issuerWorld>, sdJwt: string, now = NOW.getTime() / 1000) {
   return verifySdJwtVc(sdJwt, {
@@ -119,6 +128,74 @@ describe('issueLicense', () => {
       LicenseAlreadyExists,
     );
     expect(world.licenses.records.size).toBe(1);
+  });
+
+  it('stores a layout document sent with the request and records its key and digest with the license', async () => {
+    const world = issuerWorld(NOW);
+    const issued = await issueLicense(
+      idCard({}, {}, { bytes: PDF, mediaType: 'application/pdf' }),
+      PSB,
+      world.deps,
+    );
+
+    const sha256 = createHash('sha256').update(PDF).digest('base64url');
+    const stored = world.licenses.records.get(issued.licenseId)!;
+    expect(stored.content.document).toEqual({
+      key: 'doc-1',
+      sha256,
+      size: PDF.byteLength,
+      mediaType: 'application/pdf',
+    });
+    expect(world.documents.stored.get('doc-1')?.bytes).toEqual(PDF);
+    expect(world.licenses.audit).toEqual([
+      expect.objectContaining({
+        action: 'license.issued',
+        details: expect.objectContaining({
+          documentSha256: sha256,
+          documentSize: PDF.byteLength,
+          documentMediaType: 'application/pdf',
+        }),
+      }),
+    ]);
+  });
+
+  it('refuses a document that is not what it declares before drawing a slot, writing or storing anything', async () => {
+    const world = issuerWorld(NOW);
+    const notPdf = new TextEncoder().encode('<html>not a pdf</html>');
+    await expect(
+      issueLicense(idCard({}, {}, { bytes: notPdf, mediaType: 'application/pdf' }), PSB, world.deps),
+    ).rejects.toBeInstanceOf(DocumentContentMismatch);
+    await expect(
+      issueLicense(idCard({}, {}, { bytes: PDF, mediaType: 'image/png' }), PSB, world.deps),
+    ).rejects.toBeInstanceOf(UnsupportedDocumentType);
+    expect(world.statusLists.drawn).toEqual([]);
+    expect(world.licenses.records.size).toBe(0);
+    expect(world.documents.stored.size).toBe(0);
+  });
+
+  it('removes the stored document when the license is not written, and keeps it when the write landed unanswered', async () => {
+    const world = issuerWorld(NOW);
+    const document = { bytes: PDF, mediaType: 'application/pdf' };
+    await issueLicense(idCard({ serial: 'TAKEN' }), PSB, world.deps);
+    await expect(
+      issueLicense(idCard({ serial: 'TAKEN' }, {}, document), PSB, world.deps),
+    ).rejects.toBeInstanceOf(LicenseAlreadyExists);
+    expect(world.documents.stored.size).toBe(0);
+
+    // The write lands, but its answer is lost: the license holds the document, which stays.
+    const issue = world.licenses.issue.bind(world.licenses);
+    world.licenses.issue = async (license, event) => {
+      await issue(license, event);
+      throw new Error('connection reset after the write');
+    };
+    await expect(issueLicense(idCard({ serial: 'LANDED' }, {}, document), PSB, world.deps)).rejects.toThrow(
+      'connection reset',
+    );
+    const [landed] = [...world.licenses.records.values()].filter((r) => r.id.includes('.LANDED.'));
+    expect(landed?.content.document).toMatchObject({
+      sha256: createHash('sha256').update(PDF).digest('base64url'),
+    });
+    expect([...world.documents.stored.keys()]).toEqual([(landed!.content.document as { key: string }).key]);
   });
 
   it('signs a long-term license without exp', async () => {

@@ -10,6 +10,12 @@ import type { Agency } from '#core/catalog/agency.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DocumentNotFound, DocumentUploadRejected } from '#core/layout-document/errors.ts';
+import {
+  canonicalMediaType,
+  checkDocumentContent,
+  DEFAULT_ACCEPTED_MEDIA_TYPES,
+  documentFormatOf,
+} from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { statusListValue } from '#core/lifecycle.ts';
 import { ConcurrentModification, LicenseAlreadyExists, LicenseNotFound } from '#core/storage-errors.ts';
@@ -253,7 +259,10 @@ export class MemoryDocuments
     return { key, sha256, size: bytes.byteLength, mediaType: 'application/pdf' };
   }
 
+  /** Checks type and content as the real store does (the size limit is the real store's alone). */
   async put(document: NewDocument): Promise<StoredDocument> {
+    const format = documentFormatOf(document.mediaType, DEFAULT_ACCEPTED_MEDIA_TYPES);
+    checkDocumentContent(format, document.bytes);
     this.#n += 1;
     const key = `doc-${this.#n}`;
     this.stored.set(key, document);
@@ -261,7 +270,7 @@ export class MemoryDocuments
       key,
       sha256: createHash('sha256').update(document.bytes).digest('base64url'),
       size: document.bytes.byteLength,
-      mediaType: 'application/pdf',
+      mediaType: canonicalMediaType(format),
     };
   }
 
