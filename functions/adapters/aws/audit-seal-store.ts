@@ -31,7 +31,13 @@
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { canonicalEventBytes } from '#core/audit/canonical.ts';
 import { checkpointHash, type SealedLeaf } from '#core/audit/checkpoint.ts';
@@ -240,19 +246,18 @@ export class DynamoAuditSealStore implements AuditSealStore {
     const to = range.to.toISOString();
     const items: z.infer<typeof batchSchema>[] = [];
     if (from >= to) return { batches: [], anchor: null, successor: null };
-    let startKey: Record<string, unknown> | undefined;
     let firstSk: string | undefined;
     let successor: string | null = null;
-    scan: do {
-      const page = await this.#documents.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND sk >= :from',
-          ExpressionAttributeValues: { ':pk': this.#batchPk, ':from': from },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.#documents },
+      {
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND sk >= :from',
+        ExpressionAttributeValues: { ':pk': this.#batchPk, ':from': from },
+        ConsistentRead: true,
+      },
+    );
+    scan: for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const batch = this.#batch(item);
         if (batch.firstEvent.time >= to) {
@@ -262,8 +267,7 @@ export class DynamoAuditSealStore implements AuditSealStore {
         firstSk ??= batch.sk;
         items.push(batch);
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    }
 
     const batches = await this.#withManifests(items);
     const first = batches[0];

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { LICENSE_ID_ROOT, parseLicenseId } from '#core/identifiers/license-id.ts';
 import { parseLicenseKey } from '#core/license-key.ts';
@@ -193,22 +193,20 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     const { typeCode } = parseLicenseKey(licenseKey);
     const { table } = await this.licenseTableOf(typeCode, licenseKey);
     const records: LicenseRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.#client.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :versions)',
-          ExpressionAttributeValues: { ':pk': licensePk(licenseKey), ':versions': LICENSE_SK_PREFIX },
-          ConsistentRead: true,
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-          ...this.#capacity(),
-        }),
-      );
-      meterCapacity(this.#meter, 'read', 'listVersions', result.ConsumedCapacity);
-      for (const item of result.Items ?? []) records.push(licenseRecordOf(item, table));
-      start = result.LastEvaluatedKey;
-    } while (start !== undefined);
+    const pages = paginateQuery(
+      { client: this.#client },
+      {
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :versions)',
+        ExpressionAttributeValues: { ':pk': licensePk(licenseKey), ':versions': LICENSE_SK_PREFIX },
+        ConsistentRead: true,
+        ...this.#capacity(),
+      },
+    );
+    for await (const page of pages) {
+      meterCapacity(this.#meter, 'read', 'listVersions', page.ConsumedCapacity);
+      for (const item of page.Items ?? []) records.push(licenseRecordOf(item, table));
+    }
     return records;
   }
 
@@ -350,24 +348,22 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
 
   async listByHolder(holderIndex: string, typeCode?: string): Promise<HolderLicense[]> {
     const licenses: HolderLicense[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#tables.holderIndex,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: {
-            ':pk': holderPk(holderIndex),
-            ':prefix': typeCode === undefined ? 'T#' : holderTypePrefix(typeCode),
-          },
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-          ...this.#capacity(),
-        }),
-      );
-      meterCapacity(this.#meter, 'read', 'listByHolder', result.ConsumedCapacity);
-      for (const item of result.Items ?? []) licenses.push(holderLicenseOf(item));
-      start = result.LastEvaluatedKey;
-    } while (start !== undefined);
+    const pages = paginateQuery(
+      { client: this.#client },
+      {
+        TableName: this.#tables.holderIndex,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': holderPk(holderIndex),
+          ':prefix': typeCode === undefined ? 'T#' : holderTypePrefix(typeCode),
+        },
+        ...this.#capacity(),
+      },
+    );
+    for await (const page of pages) {
+      meterCapacity(this.#meter, 'read', 'listByHolder', page.ConsumedCapacity);
+      for (const item of page.Items ?? []) licenses.push(holderLicenseOf(item));
+    }
     return licenses;
   }
 

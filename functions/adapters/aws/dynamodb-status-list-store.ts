@@ -4,7 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
+  paginateQuery,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { stableShard } from '#core/stable-shard.ts';
@@ -162,20 +162,19 @@ export class DynamoDbStatusListStore implements StatusListStore {
     const info = infoOf(meta);
     const list = StatusList.create(info.size, PLATFORM_STATUS_BITS);
     let claimed = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slots)',
-          ExpressionAttributeValues: { ':pk': slotPk(listId), ':slots': SLOT_SK_PREFIX },
-          ExpressionAttributeNames: { '#status': 'status' },
-          ProjectionExpression: 'sk, #status',
-          ConsistentRead: true,
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-          ...this.#capacity(),
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.#client },
+      {
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slots)',
+        ExpressionAttributeValues: { ':pk': slotPk(listId), ':slots': SLOT_SK_PREFIX },
+        ExpressionAttributeNames: { '#status': 'status' },
+        ProjectionExpression: 'sk, #status',
+        ConsistentRead: true,
+        ...this.#capacity(),
+      },
+    );
+    for await (const page of pages) {
       meterCapacity(this.#meter, 'read', 'loadStatusList', page.ConsumedCapacity);
       for (const item of page.Items ?? []) {
         const index = Number(String(item.sk).slice(SLOT_SK_PREFIX.length));
@@ -183,8 +182,7 @@ export class DynamoDbStatusListStore implements StatusListStore {
         if (value !== 0) list.set(index, value);
         claimed += 1;
       }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    }
     return { info, list, claimed };
   }
 
