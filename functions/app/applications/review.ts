@@ -8,7 +8,6 @@ import { mayIssue } from '#core/catalog/license-type.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { ConcurrentModification, LicenseAlreadyExists } from '#core/storage-errors.ts';
 import type { StoredApplication } from '#ports/application-store.ts';
-import type { LicenseRepository } from '#ports/license-repository.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
 import { issueLicense } from '../issue-license.ts';
 import {
@@ -44,7 +43,7 @@ import { amend } from './apply.ts';
 // may still issue; any other reads as not found.
 
 export interface ReviewDeps extends ApplicationDeps {
-  issuance: IssuanceDeps & { licenses: Pick<LicenseRepository, 'issue' | 'get'> };
+  issuance: IssuanceDeps;
 }
 
 /** The agency's applications in one state, least recently changed first. */
