@@ -112,6 +112,27 @@ export async function discardAttachments(
   await Promise.allSettled(attachments.map((a) => deps.documents.delete(a.key)));
 }
 
+/**
+ * After a step's write failed: removes the attachments it added unless the application holds
+ * them. A write whose answer was lost may have landed all the same (a retry then meets its own
+ * step), so the bytes stay when the application holds them, or when that cannot be told.
+ */
+export async function discardUnheldAttachments(
+  deps: Pick<ApplicationDeps, 'applications' | 'documents'>,
+  applicationId: string,
+  added: readonly AttachmentRef[],
+): Promise<void> {
+  if (added.length === 0) return;
+  let held: Set<string>;
+  try {
+    const current = await deps.applications.get(applicationId);
+    held = new Set(current?.stored.attachments.map((a) => a.key));
+  } catch {
+    return;
+  }
+  await discardAttachments(deps, added.filter((a) => !held.has(a.key)));
+}
+
 /** The step as stored: its note sealed. */
 export async function storedStep(
   deps: Pick<ApplicationDeps, 'cipher'>,

@@ -7,6 +7,7 @@ import {
 } from '#core/applications/application.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { ConcurrentModification } from '#core/storage-errors.ts';
+import type { StoredApplication, StoredStep } from '#ports/application-store.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
 import { LicenseDataInvalid } from '../issuer-errors.ts';
@@ -23,7 +24,7 @@ import {
   type ApplicationView,
   applicationEvent,
   applicationView,
-  discardAttachments,
+  discardUnheldAttachments,
   type NewAttachment,
   readApplication,
   storeAttachments,
@@ -91,23 +92,27 @@ export async function applyForLicense(
   const id = keyed?.id ?? (deps.newId ?? randomUUID)();
   const time = now.toISOString();
   const attachments = await storeAttachments(deps, [], request.attachments ?? [], 1, time);
+  const { application, step } = startApplication({
+    id,
+    typeCode: type.code,
+    agency,
+    holderAccount: account,
+    holderCodeType: binding.codeType,
+    time,
+    note: request.note,
+    attachments: attachments.map((a) => a.sha256),
+  });
+  let next: StoredApplication;
+  let first: StoredStep;
+  // Only the write decides the attachments' fate: once it landed, the application and its audit
+  // event name them, so a failure after it (building the answer) must not remove them.
   try {
-    const { application, step } = startApplication({
-      id,
-      typeCode: type.code,
-      agency,
-      holderAccount: account,
-      holderCodeType: binding.codeType,
-      time,
-      note: request.note,
-      attachments: attachments.map((a) => a.sha256),
-    });
-    const next = {
+    next = {
       application,
       sealedContent: await sealApplicationContent(deps.cipher, id, content),
       attachments,
     };
-    const first = await storedStep(deps, id, step);
+    first = await storedStep(deps, id, step);
     await deps.applications.create({
       next,
       step: keyed ? { ...first, requestDigest: keyed.digest } : first,
@@ -115,9 +120,8 @@ export async function applyForLicense(
         attachments: attachments.length,
       }),
     });
-    return await applicationView(deps, next, [await storedStep(deps, id, step)]);
   } catch (error) {
-    await discardAttachments(deps, attachments);
+    await discardUnheldAttachments(deps, id, attachments);
     // Two copies of one keyed request at once: the one that lost the create answers with the
     // application the other made.
     if (keyed && error instanceof ConcurrentModification) {
@@ -126,6 +130,7 @@ export async function applyForLicense(
     }
     throw error;
   }
+  return applicationView(deps, next, [first]);
 }
 
 interface KeyedApplication {
@@ -221,19 +226,14 @@ export async function respondToApplication(
   const time = now.toISOString();
   const seq = application.version + 1;
   const added = await storeAttachments(deps, stored.attachments, request.attachments ?? [], seq, time);
-  try {
-    return await recordHolderStep(deps, stored, sealedContent, added, {
-      action: 'respond',
-      account,
-      time,
-      note: request.note,
-      dataChanged: changesData,
-      auditAction: 'application.responded',
-    });
-  } catch (error) {
-    await discardAttachments(deps, added);
-    throw error;
-  }
+  return recordHolderStep(deps, stored, sealedContent, added, {
+    action: 'respond',
+    account,
+    time,
+    note: request.note,
+    dataChanged: changesData,
+    auditAction: 'application.responded',
+  });
 }
 
 /** Withdraws an application the agency has not decided on. */
@@ -311,13 +311,19 @@ async function recordHolderStep(
     sealedContent,
     attachments: [...stored.attachments, ...added],
   };
-  await deps.applications.advance({
-    next,
-    step: await storedStep(deps, id, advanced.step),
-    auditEvent: applicationEvent(deps, actor, step.auditAction, step.time, advanced.application, {
-      ...(added.length > 0 ? { attachments: added.length } : {}),
-    }),
-  });
+  // As in applyForLicense: the added attachments go only with a write that did not land.
+  try {
+    await deps.applications.advance({
+      next,
+      step: await storedStep(deps, id, advanced.step),
+      auditEvent: applicationEvent(deps, actor, step.auditAction, step.time, advanced.application, {
+        ...(added.length > 0 ? { attachments: added.length } : {}),
+      }),
+    });
+  } catch (error) {
+    await discardUnheldAttachments(deps, id, added);
+    throw error;
+  }
   const read = await deps.applications.get(id);
   if (read === undefined) throw new Error(`application ${id} vanished after a step was recorded`);
   return applicationView(deps, read.stored, read.history);

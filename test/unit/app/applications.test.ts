@@ -30,6 +30,7 @@ import { openLicenseContent } from '#app/license-content.ts';
 import { fieldsOfSdJwt } from '#app/license-issuance.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
 import { ApplicationNotFound, IllegalApplicationTransition } from '#core/applications/errors.ts';
+import { ConcurrentModification } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { DEMO_HOLDER_ACCOUNTS } from '#dev/demo/holder-accounts.ts';
 import { applicationWorld, pdf } from './application-fakes.ts';
@@ -190,6 +191,107 @@ describe('applying', () => {
     ).rejects.toThrow(/unsupported/);
     expect(world.documents.stored.size).toBe(0);
     expect(world.applications.items.size).toBe(0);
+  });
+});
+
+describe('attachments when a step fails', () => {
+  const withAttachment = () => ({
+    ...idCardApplication(),
+    attachments: [{ bytes: pdf('户口簿'), mediaType: 'application/pdf' }],
+  });
+
+  /** The next presign of the world's documents throws, once (a credentials or KMS hiccup). */
+  function failNextPresign(world: ReturnType<typeof applicationWorld>) {
+    const presign = world.documents.presignDownload.bind(world.documents);
+    let failed = false;
+    world.documents.presignDownload = async (...args) => {
+      if (failed) return presign(...args);
+      failed = true;
+      throw new Error('presign failed');
+    };
+  }
+
+  it('keeps the attachments of a recorded application when building its answer fails, and a keyed retry finds them', async () => {
+    const world = applicationWorld();
+    failNextPresign(world);
+    await expect(
+      applyForLicense(ZHANG, withAttachment(), world.holderDeps, { idempotencyKey: 'presign' }),
+    ).rejects.toThrow('presign failed');
+    const [recorded] = [...world.applications.items.values()];
+    expect(recorded?.stored.application.state).toBe('submitted');
+    expect([...world.documents.stored.keys()]).toEqual(recorded?.stored.attachments.map((a) => a.key));
+
+    const retry = await applyForLicense(ZHANG, withAttachment(), world.holderDeps, {
+      idempotencyKey: 'presign',
+    });
+    expect(retry.attachments).toHaveLength(1);
+    expect(world.documents.stored.has(recorded!.stored.attachments[0]!.key)).toBe(true);
+  });
+
+  it('removes the attachments when the application is not written, and keeps them when the write landed unanswered', async () => {
+    const world = applicationWorld();
+    const create = world.applications.create.bind(world.applications);
+    world.applications.create = async () => {
+      throw new Error('the store was unreachable');
+    };
+    await expect(applyForLicense(ZHANG, withAttachment(), world.holderDeps)).rejects.toThrow(/unreachable/);
+    expect(world.applications.items.size).toBe(0);
+    expect(world.documents.stored.size).toBe(0);
+
+    world.applications.create = async (write) => {
+      await create(write);
+      throw new Error('connection reset after the write');
+    };
+    await expect(applyForLicense(ZHANG, withAttachment(), world.holderDeps)).rejects.toThrow(
+      'connection reset',
+    );
+    const [landed] = [...world.applications.items.values()];
+    expect([...world.documents.stored.keys()]).toEqual(landed?.stored.attachments.map((a) => a.key));
+  });
+
+  it('keeps the attachments when whether the write landed cannot be told', async () => {
+    const world = applicationWorld();
+    world.applications.create = async () => {
+      throw new Error('connection reset');
+    };
+    world.applications.get = async () => {
+      throw new Error('the store was unreachable');
+    };
+    await expect(applyForLicense(ZHANG, withAttachment(), world.holderDeps)).rejects.toThrow(
+      'connection reset',
+    );
+    expect(world.documents.stored.size).toBe(1);
+  });
+
+  it('keeps a response’s attachments once the response is recorded; removes them when it is not', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, withAttachment(), world.holderDeps);
+    await requestInformation(PSB, applied.id, { note: '请补充' }, world.reviewDeps);
+    const response = {
+      note: '已补充',
+      attachments: [{ bytes: pdf('结婚证'), mediaType: 'application/pdf' }],
+    };
+
+    // A withdrawal lands first: the response is not recorded, its attachment goes, the application's stays.
+    const other = await applyForLicense(ZHANG, withAttachment(), world.holderDeps);
+    await requestInformation(PSB, other.id, { note: '请补充' }, world.reviewDeps);
+    world.applications.beforeNextAdvance = async () => {
+      await withdrawApplication(ZHANG, other.id, {}, world.holderDeps);
+    };
+    await expect(respondToApplication(ZHANG, other.id, response, world.holderDeps)).rejects.toThrow(
+      ConcurrentModification,
+    );
+    const heldKeys = () =>
+      [...world.applications.items.values()].flatMap((i) => i.stored.attachments.map((a) => a.key)).sort();
+    expect([...world.documents.stored.keys()].sort()).toEqual(heldKeys());
+
+    // Recorded, then the answer fails: the response's attachment stays with the application.
+    failNextPresign(world);
+    await expect(respondToApplication(ZHANG, applied.id, response, world.holderDeps)).rejects.toThrow(
+      'presign failed',
+    );
+    expect(world.applications.items.get(applied.id)?.stored.attachments).toHaveLength(2);
+    expect([...world.documents.stored.keys()].sort()).toEqual(heldKeys());
   });
 });
 
