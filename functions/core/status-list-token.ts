@@ -1,4 +1,5 @@
 import { decodeCompactJws, type JwsSigner, type PublicJwk, signCompactJws, verifyEs256 } from './jws.ts';
+import { printable } from './printable.ts';
 import { isStatusBits, type StatusBits, StatusList, StatusListError } from './status-list.ts';
 
 // The Status List Token in JWT format (draft-ietf-oauth-status-list, "Status List Token").
@@ -189,5 +190,5 @@ function isNumericDate(value: unknown): value is number {
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return value;
-  return JSON.stringify(value) ?? String(value);
+  return printable(value);
 }

@@ -166,6 +166,26 @@ describe('POST /verify', () => {
     expect(result.checks.status).toMatch(/^failed: revoked/);
   });
 
+  it('answers a presentation nested too deeply to print with valid: false, not a 500', async () => {
+    // JSON.parse takes any depth, JSON.stringify (printing a value for a failure message) not:
+    // 20,000 levels in the header or a disclosure, a presentation under the 64 KiB body limit.
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const [jwt] = license.split('~');
+    const [, p, s] = jwt!.split('.');
+    const deepHeader = `${Buffer.from(`{"typ":${deep},"alg":"ES256","kid":"k"}`).toString('base64url')}.${p}.${s}~`;
+    const deepDisclosure = `${jwt}~${Buffer.from(deep).toString('base64url')}~`;
+    for (const [presentation, check] of [
+      [deepHeader, 'header'],
+      [deepDisclosure, 'format'],
+    ] as const) {
+      const response = await post('/verify', JSON.stringify({ presentation }));
+      expect(response.status).toBe(200);
+      const result = (await response.json()) as { valid: boolean; checks: Record<string, string> };
+      expect(result.valid).toBe(false);
+      expect(result.checks[check]).toMatch(/^failed: .*found <unprintable array>$/);
+    }
+  });
+
   it('answers bad requests with problems and changes nothing', async () => {
     const malformed = await post('/verify', '{"presentation":');
     expect(malformed.status).toBe(400);

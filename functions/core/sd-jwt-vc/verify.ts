@@ -6,6 +6,7 @@ import {
   type PublicJwk,
   verifyEs256,
 } from '../jws.ts';
+import { printable } from '../printable.ts';
 import {
   ALWAYS_VISIBLE_CLAIMS,
   KB_JWT_TYP,
@@ -187,6 +188,22 @@ export async function verifySdJwtVc(
   options: VerifySdJwtVcOptions,
 ): Promise<SdJwtVcVerification> {
   const checks = skippedChecks();
+  try {
+    return await runChecks(presentation, options, checks);
+  } catch (error) {
+    // Last resort, so that an input no check foresaw (a value that exhausts the stack where
+    // nothing expected it) is still an answer: it fails closed and says so, with the checks
+    // made until then; the error's own text stays in the process.
+    checks.format = `failed: the presentation could not be checked (${error instanceof Error ? error.name : typeof error})`;
+    return { valid: false, checks };
+  }
+}
+
+async function runChecks(
+  presentation: string,
+  options: VerifySdJwtVcOptions,
+  checks: SdJwtVcChecks,
+): Promise<SdJwtVcVerification> {
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
   const skew = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
   const now = options.now;
@@ -685,7 +702,7 @@ function isoTime(seconds: number): string {
 // A short, safe rendering of an unexpected value for a failure message.
 function show(value: unknown): string {
   if (value === undefined) return 'none';
-  const text = JSON.stringify(value) ?? String(value);
+  const text = printable(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
-import { base64url, decodeCompactJws, type JsonObject, signCompactJws } from '#core/jws.ts';
+import { base64url, decodeCompactJws, type JsonObject, type PublicJwk, signCompactJws } from '#core/jws.ts';
 import { sdDigest } from '#core/sd-jwt-vc/digest.ts';
 import {
   issueSdJwtVc,
@@ -465,6 +465,64 @@ describe('verifySdJwtVc — hostile input', () => {
     expect(result.valid).toBe(false);
     expect(result.checks.signature).toMatch(/^failed/);
     expect(result.checks.disclosures).toMatch(/^failed: cannot unpack the claims/);
+  });
+
+  // JSON.parse takes any depth; JSON.stringify, printing a value for a failure message, runs out
+  // of stack at a few thousand levels. 20,000 levels is a 55 KB presentation, under the API's
+  // limit. The JSON is written as text: the test cannot stringify it either.
+  const DEEP = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+  const KID = JSON.stringify(signer.kid);
+  const unsignedJwt = (header: string, payload: string) =>
+    `${base64url(header)}.${base64url(payload)}.${base64url(new Uint8Array(64))}`;
+  const payloadText = (replaced: string[]) => {
+    const clear = Object.fromEntries(Object.entries(basePayload()).filter(([k]) => !replaced.includes(k)));
+    return `{${[JSON.stringify(clear).slice(1, -1), ...replaced.map((k) => `"${k}":${DEEP}`)].join(',')}}`;
+  };
+
+  it('answers, rather than throws, for a header value nested too deeply to print', async () => {
+    for (const header of [
+      `{"typ":${DEEP},"alg":"ES256","kid":${KID}}`,
+      `{"typ":"dc+sd-jwt","alg":${DEEP},"kid":${KID}}`,
+      `{"typ":"dc+sd-jwt","alg":"ES256","kid":${DEEP}}`,
+    ]) {
+      const result = await verifySdJwtVc(`${unsignedJwt(header, payloadText([]))}~`, options());
+      expect(result.checks.format).toBe('ok');
+      expect(failedChecks(result).header).toMatch(/found <unprintable array>$/);
+    }
+  });
+
+  it('answers, rather than throws, for a disclosure or claim nested too deeply to print', async () => {
+    const jwt = (await issued()).split('~')[0]!;
+    expect(failedChecks(await verifySdJwtVc(`${jwt}~${base64url(DEEP)}~`, options()))).toEqual({
+      format:
+        'failed: disclosure 1: expected [salt, name, value] or [salt, value], found <unprintable array>',
+    });
+    const deepClaims = unsignedJwt(
+      `{"typ":"dc+sd-jwt","alg":"ES256","kid":${KID}}`,
+      payloadText(['iss', 'vct', 'exp', 'status']),
+    );
+    expect(failedChecks(await verifySdJwtVc(`${deepClaims}~`, options()))).toMatchObject({
+      issuer: 'failed: expected iss, found <unprintable array>',
+      vct: 'failed: expected vct, found <unprintable array>',
+      validity: 'failed: expected exp in NumericDate seconds, found <unprintable array>',
+      status: 'failed: expected status.status_list {idx, uri}, found <unprintable array>',
+    });
+  });
+
+  it('fails closed, rather than throws, when a check throws where nothing expected it', async () => {
+    const explodingKey = {
+      get alg(): string {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+    };
+    const result = await verifySdJwtVc(
+      await issued(),
+      options({ resolveIssuerKey: async () => explodingKey as unknown as PublicJwk }),
+    );
+    expect(failedChecks(result)).toEqual({
+      format: 'failed: the presentation could not be checked (RangeError)',
+    });
+    expect(result.checks.header).toBe('ok');
   });
 
   it('keeps a disclosed "__proto__" claim as data, not as the prototype', async () => {

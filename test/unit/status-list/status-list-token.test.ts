@@ -157,6 +157,22 @@ describe('verification names every failed check', () => {
     });
   });
 
+  it('answers, rather than throws, for header and claims nested too deeply to print', async () => {
+    // JSON.parse takes any depth; JSON.stringify runs out of stack at a few thousand levels, so
+    // the header is written as text.
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const [, p, s] = (await signed()).split('.');
+    const jwt = `${base64url(`{"alg":${deep},"typ":${deep},"kid":"status-key-1"}`)}.${p}.${s}`;
+    const result = verifyStatusListToken(jwt, { publicJwk: signer.publicJwk, uri, now });
+    expect(result).toEqual({
+      ok: false,
+      failures: [
+        { check: 'alg', expected: 'ES256', found: '<unprintable array>' },
+        { check: 'typ', expected: 'statuslist+jwt', found: '<unprintable array>' },
+      ],
+    });
+  });
+
   it('tolerates clock skew within the bound and not beyond', async () => {
     const jwt = await signed();
     const justExpired = new Date(expiresAt.getTime() + 30_000);
