@@ -7,7 +7,7 @@ import {
   deviceKeyId,
 } from '#core/holders/device-key.ts';
 import { decodeCompactJws } from '#core/jws.ts';
-import type { DeviceKey, HolderStore } from '#ports/holder-store.ts';
+import { type DeviceKey, DeviceKeyNotFound, type HolderStore } from '#ports/holder-store.ts';
 import { requireBinding } from './proof-identity.ts';
 
 // 手机盾: a proofed holder registers the public half of a key pair its device made, proving
@@ -27,6 +27,14 @@ export interface DeviceKeyDeps {
 
 /** How long a device-key challenge may be answered. */
 export const CHALLENGE_SECONDS = 300;
+
+/**
+ * 32 bytes, unpadded base64url: the shape of every challenge nonce (32 random bytes) and every
+ * key id (an RFC 7638 SHA-256 thumbprint). Both become part of a store key, which has a length
+ * limit of its own (1,024 bytes for a DynamoDB sort key): anything else is refused before it
+ * gets there.
+ */
+const BASE64URL_32_BYTES = /^[A-Za-z0-9_-]{43}$/;
 
 export interface DeviceKeyChallengeIssued {
   nonce: string;
@@ -86,7 +94,15 @@ export function listDeviceKeys(account: string, deps: DeviceKeyDeps): Promise<De
   return deps.store.listDeviceKeys(account);
 }
 
-export function revokeDeviceKey(account: string, keyId: string, deps: DeviceKeyDeps): Promise<DeviceKey> {
+export async function revokeDeviceKey(
+  account: string,
+  keyId: string,
+  deps: DeviceKeyDeps,
+): Promise<DeviceKey> {
+  // No key of any account has such an id (echoed at most as long as a real one).
+  if (!BASE64URL_32_BYTES.test(keyId)) {
+    throw new DeviceKeyNotFound(keyId.length > 43 ? `${keyId.slice(0, 43)}…` : keyId);
+  }
   const now = deps.now().toISOString();
   return deps.store.revokeDeviceKey(
     account,
@@ -106,6 +122,11 @@ function nonceOf(proof: string): string {
   }
   if (typeof nonce !== 'string' || nonce === '') {
     throw new DeviceKeyProofInvalid('expected a payload naming the challenge nonce');
+  }
+  if (!BASE64URL_32_BYTES.test(nonce)) {
+    throw new DeviceKeyProofInvalid(
+      `expected the nonce of a challenge (43 base64url characters), found ${nonce.length} characters`,
+    );
   }
   return nonce;
 }

@@ -366,6 +366,21 @@ describe('device keys', () => {
     expect((await call('GET', '/holder/device-keys', headers)).json.items).toEqual([]);
   });
 
+  it('answers a key id and a nonce of no shape the platform makes with 4xx, storing nothing', async () => {
+    const { headers } = await proofed();
+    await call('POST', '/holder/device-key-challenges', headers);
+    const key = deviceKey();
+    // Longer than a DynamoDB sort key may be: these once reached the store and answered 500.
+    expectProblem(await call('DELETE', `/holder/device-keys/${'k'.repeat(1100)}`, headers), 404, 'not-found');
+    const longNonce = await call('POST', '/holder/device-keys', headers, {
+      jwk: key.jwk,
+      proof: await proofOf(key.privateKey, { nonce: 'n'.repeat(2000), aud: base }),
+    });
+    expectProblem(longNonce, 400, 'validation-failed');
+    expect(longNonce.json.detail).toMatch(/nonce of a challenge/);
+    expect((await call('GET', '/holder/device-keys', headers)).json.items).toEqual([]);
+  });
+
   it('a license issued after registration carries cnf with the key, and a key-bound presentation verifies', async () => {
     const { headers, code } = await proofed();
     const { key, registered } = await registeredKey(headers);

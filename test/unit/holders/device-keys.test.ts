@@ -16,7 +16,11 @@ import { IdentityNotProofed } from '#app/proof-identity.ts';
 import { DEVICE_KEY_PROOF_TYP, type DeviceKeyJwk, DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
 import { decodeCompactJws } from '#core/jws.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
-import { DeviceKeyAlreadyRevoked, DeviceKeyChallengeUnknown } from '#ports/holder-store.ts';
+import {
+  DeviceKeyAlreadyRevoked,
+  DeviceKeyChallengeUnknown,
+  DeviceKeyNotFound,
+} from '#ports/holder-store.ts';
 import { hmacIndexer, issuerWorld } from '../app/issuer-fakes.ts';
 import { MemoryHolderStore } from './holder-identity-fakes.ts';
 
@@ -120,6 +124,34 @@ describe('registerDeviceKey', () => {
       ),
     ).rejects.toBeInstanceOf(DeviceKeyChallengeUnknown);
     expect(store.keys.size).toBe(0);
+    expect(store.events).toHaveLength(0);
+  });
+});
+
+describe('malformed device-key input', () => {
+  it('refuses a proof whose nonce is not of the shape challenges have, without asking the store', async () => {
+    const { store, deps, bind } = await world();
+    bind('acct-1');
+    const key = await deviceKey();
+    await openDeviceKeyChallenge('acct-1', deps);
+    for (const nonce of ['n'.repeat(2000), 'short', `${'a'.repeat(42)}=`]) {
+      await expect(
+        registerDeviceKey(
+          { account: 'acct-1', jwk: key.jwk, proof: await key.prove({ nonce, aud: AUDIENCE }) },
+          deps,
+        ),
+      ).rejects.toThrow(/expected the nonce of a challenge/);
+    }
+    expect(store.keys.size).toBe(0);
+    expect(store.events).toHaveLength(0);
+  });
+
+  it('answers a revocation of an id that is no key thumbprint as not found', async () => {
+    const { store, deps, bind } = await world();
+    bind('acct-1');
+    for (const keyId of ['k'.repeat(1100), 'no-such-key']) {
+      await expect(revokeDeviceKey('acct-1', keyId, deps)).rejects.toBeInstanceOf(DeviceKeyNotFound);
+    }
     expect(store.events).toHaveLength(0);
   });
 });

@@ -115,6 +115,7 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
     this.challenges.set(`${account}/${nonce}`, expiresAt);
   }
   async registerDeviceKey(key: DeviceKey, nonce: string, event: AuditEvent) {
+    sortKeyWithinLimit(`DEVICE_KEY_CHALLENGE#${nonce}`);
     const expires = this.challenges.get(`${key.account}/${nonce}`);
     if (expires === undefined || expires <= this.clock()) throw new DeviceKeyChallengeUnknown();
     if (this.keys.has(`${key.account}/${key.id}`)) throw new DeviceKeyExists(key.id);
@@ -128,6 +129,7 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
       .sort((a, b) => (a.registered < b.registered ? 1 : -1));
   }
   async revokeDeviceKey(account: string, keyId: string, event: AuditEvent) {
+    sortKeyWithinLimit(`DEVICE_KEY#${keyId}`);
     const key = this.keys.get(`${account}/${keyId}`);
     if (key === undefined) throw new DeviceKeyNotFound(keyId);
     if (key.revoked !== undefined) throw new DeviceKeyAlreadyRevoked(keyId, key.revoked);
@@ -141,4 +143,10 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
     if (account === undefined) return undefined;
     return (await this.listDeviceKeys(account)).find((k) => k.status === 'active')?.jwk;
   }
+}
+
+/** DynamoDB refuses a sort key over 1,024 bytes (a ValidationError, which the route answers with 500). */
+function sortKeyWithinLimit(sk: string): void {
+  if (Buffer.byteLength(sk) > 1024)
+    throw new Error(`ValidationError: sort key of ${Buffer.byteLength(sk)} bytes`);
 }
