@@ -1,5 +1,7 @@
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
+import { isStatusListId } from '#core/status-list.ts';
 import { signStatusListToken } from '#core/status-list-token.ts';
+import { StatusListNotFound } from '#core/storage-errors.ts';
 import type { SigningKeys } from '#ports/signer.ts';
 import type { StatusListCache } from '#ports/status-list-cache.ts';
 import type { StatusListStore } from '#ports/status-list-store.ts';
@@ -19,12 +21,16 @@ export interface StatusListPublishing {
 /**
  * The current signed Status List Token of a list: the published one while it is younger than
  * its `ttl`, else the list read from storage, signed with the platform key and published —
- * so signing happens at most once per list and `ttl`, however many verifiers ask.
+ * so signing happens at most once per list and `ttl`, however many verifiers ask. An id no list
+ * can have, or one naming no stored list, fails with StatusListNotFound.
  */
 export async function currentStatusList(
   listId: string,
   deps: StatusListPublishing,
 ): Promise<{ token: string; maxAgeSeconds: number }> {
+  // Checked before the cache, which cannot make an object key of such an id: the caller asked
+  // for a list that does not exist, not for something the platform failed at.
+  if (!isStatusListId(listId)) throw new StatusListNotFound(listId);
   const now = deps.now();
   const cached = await deps.cache.get(listId);
   const age = cached ? (now.getTime() - cached.issuedAt.getTime()) / 1000 : Number.POSITIVE_INFINITY;

@@ -15,6 +15,14 @@ export type LicenseStatusValue = typeof STATUS_VALID | typeof STATUS_INVALID | t
 export type StatusBits = 1 | 2 | 4 | 8;
 export const PLATFORM_STATUS_BITS: StatusBits = 2;
 
+/**
+ * Whether `id` has the shape of a status list id: what a published list's URI and its object key
+ * may carry. Anything else names no list, whatever a caller put in the path.
+ */
+export function isStatusListId(id: string): boolean {
+  return /^[0-9A-Za-z._-]{1,200}$/.test(id);
+}
+
 /** Decompressed lists larger than this are refused unless the caller raises the bound (zip bombs). */
 export const DEFAULT_MAX_LIST_BYTES = 16 * 1024 * 1024;
 

@@ -59,4 +59,16 @@ describe('GET /status-lists/{id}', () => {
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ type: 'urn:elicense:problem:not-found' });
   });
+
+  it('answers an id no list can have with 404, not 500', async () => {
+    for (const id of ['a~b', 'a!b', 'a%20b', 'x'.repeat(201)]) {
+      const response = await fetch(`${base}/status-lists/${id}`);
+      expect(response.status, id).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(await response.json()).toMatchObject({
+        type: 'urn:elicense:problem:not-found',
+        code: 'STATUS_LIST_NOT_FOUND',
+      });
+    }
+  });
 });

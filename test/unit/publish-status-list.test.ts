@@ -3,6 +3,7 @@ import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { currentStatusList, type StatusListPublishing } from '#app/publish-status-list.ts';
 import { StatusList } from '#core/status-list.ts';
 import { verifyStatusListToken } from '#core/status-list-token.ts';
+import { StatusListNotFound } from '#core/storage-errors.ts';
 import type { PublishedStatusList } from '#ports/status-list-cache.ts';
 
 const platform = new SoftwareEs256Signer('platform');
@@ -67,5 +68,21 @@ describe('currentStatusList', () => {
     const fresh = await currentStatusList('list-1', publishing);
     expect(fresh.token).not.toBe(first.token);
     expect(loads()).toBe(2);
+  });
+
+  it('answers an id no list can have with StatusListNotFound, asking neither cache nor store', async () => {
+    const clock = { now: new Date('2026-11-27T08:00:00Z') };
+    const { publishing, loads } = deps(clock);
+    const asked: string[] = [];
+    // Like the S3 cache, which refuses to build an object key from such an id.
+    publishing.cache.get = async (id) => {
+      asked.push(id);
+      throw new RangeError(`not a status list id: ${id}`);
+    };
+    for (const id of ['a~b', 'a!b', 'a b', 'a/b', '', 'x'.repeat(201)]) {
+      await expect(currentStatusList(id, publishing)).rejects.toThrow(StatusListNotFound);
+    }
+    expect(asked).toEqual([]);
+    expect(loads()).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isStatusListId } from '#core/status-list.ts';
 import type { PublishedStatusList, StatusListCache } from '#ports/status-list-cache.ts';
 
 // Signed status lists as objects `status-lists/<list id>` of the public bucket (CloudFront
@@ -39,6 +40,6 @@ export class S3StatusListCache implements StatusListCache {
 }
 
 function key(listId: string): string {
-  if (!/^[0-9A-Za-z._-]{1,200}$/.test(listId)) throw new RangeError(`not a status list id: ${listId}`);
+  if (!isStatusListId(listId)) throw new RangeError(`not a status list id: ${listId}`);
   return `status-lists/${listId}`;
 }
