@@ -5,11 +5,16 @@
 // appear in the history it reads).
 //
 // The log is read per license through its by-license index; the licenses' slices are merged
-// by time. The page cursor keeps, per license, the position of the last event handed out from
-// it (or that it is exhausted), so a page resumes each license exactly where it stopped.
+// by time. The index is by license key, across versions, and a re-issue may name a new holder:
+// only events about the caller's own versions are shown, and the grant events (which name the
+// license, not a version) only for the caller's own grants. The page cursor keeps, per license,
+// the position of the last event handed out from it (or that it is exhausted), so a page
+// resumes each license exactly where it stopped.
 import type { AuditEvent } from '#core/audit/event.ts';
+import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import type { AuditPosition, LicenseAuditReader } from '#ports/audit-log.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
+import type { GrantStore } from '#ports/grant-store.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
 import { decodeJsonCursor, encodeJsonCursor, InvalidCursor } from '#ports/page.ts';
@@ -21,7 +26,7 @@ export const MAX_HISTORY_LIMIT = 100;
 
 export interface AccessHistoryRequest {
   account: string;
-  /** Only this license (identifier or license key; every version of it). */
+  /** Only this license (identifier or license key; every version of it that is the caller's). */
   licenseId?: string;
   limit?: number;
   cursor?: string;
@@ -29,7 +34,8 @@ export interface AccessHistoryRequest {
 
 export interface AccessHistoryDeps {
   identity: HolderIdentityReader;
-  licenses: Pick<LicenseRepository, 'get' | 'getCurrent' | 'listByHolder'>;
+  licenses: Pick<LicenseRepository, 'get' | 'getCurrent' | 'listByHolder' | 'listVersions'>;
+  grants: Pick<GrantStore, 'get'>;
   auditLog: LicenseAuditReader;
   audit: AuditLogWriter;
   now: () => Date;
@@ -69,11 +75,18 @@ export async function readAccessHistory(
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
     throw new RangeError(`expected a limit from 1 to ${MAX_HISTORY_LIMIT}, found ${limit}`);
   }
-  const keys =
-    request.licenseId === undefined
-      ? [...new Set((await deps.licenses.listByHolder(binding.holderIndex)).map((l) => l.licenseKey))]
-      : [(await holdersLicense(binding, request.licenseId, deps)).licenseKey];
+  const named =
+    request.licenseId === undefined ? undefined : await holdersLicense(binding, request.licenseId, deps);
+  const listed =
+    named === undefined
+      ? (await deps.licenses.listByHolder(binding.holderIndex)).map((l) => ({
+          licenseKey: l.licenseKey,
+          current: l.licenseId,
+        }))
+      : [{ licenseKey: named.licenseKey }];
+  const keys = [...new Set(listed.map((l) => l.licenseKey))];
   const positions = decodeHistoryCursor(request.cursor, keys);
+  const mine = ownership(binding.holderIndex, listed, deps);
 
   // Each license that is not exhausted gives up to a page; the newest `limit` of all of them win.
   const slices = await Promise.all(
@@ -84,7 +97,8 @@ export async function readAccessHistory(
         limit,
         ...(position === undefined ? {} : { before: position }),
       });
-      return { key, ...slice };
+      const kept = await Promise.all(slice.events.map((event) => mine(key, event)));
+      return { key, events: slice.events.filter((_, i) => kept[i]), more: slice.more };
     }),
   );
   const merged = slices
@@ -118,6 +132,54 @@ export async function readAccessHistory(
   return {
     items: page.map(({ event }) => entryOf(event)),
     ...(more ? { cursor: encodeHistoryCursor(next) } : {}),
+  };
+}
+
+/**
+ * Whether an event of a license key is the caller's: one about a version whose holder is the
+ * caller, or one naming only a grant (grant.created / grant.revoked) of the caller. Anything
+ * else read through the key — another holder's version, an event naming neither — is left out.
+ */
+function ownership(
+  holderIndex: string,
+  listed: readonly { licenseKey: string; current?: string }[],
+  deps: Pick<AccessHistoryDeps, 'licenses' | 'grants'>,
+): (licenseKey: string, event: AuditEvent) => Promise<boolean> {
+  const currents = new Map(listed.map(({ licenseKey, current }) => [licenseKey, current]));
+  const versions = new Map<string, Promise<Set<string>>>();
+  const ownVersions = (licenseKey: string): Promise<Set<string>> => {
+    let own = versions.get(licenseKey);
+    if (own === undefined) {
+      const current = currents.get(licenseKey);
+      const parsed = current === undefined ? undefined : parseLicenseId(current);
+      // A license whose current version is the first has no other version: nothing to look up.
+      own =
+        parsed?.valid === true && parsed.parts.version === '001'
+          ? Promise.resolve(new Set(['001']))
+          : deps.licenses
+              .listVersions(licenseKey)
+              .then(
+                (records) =>
+                  new Set(records.filter((r) => r.holderIndex === holderIndex).map((r) => r.licenseVersion)),
+              );
+      versions.set(licenseKey, own);
+    }
+    return own;
+  };
+  const grants = new Map<string, Promise<boolean>>();
+  const ownGrant = (grantId: string): Promise<boolean> => {
+    let own = grants.get(grantId);
+    if (own === undefined) {
+      own = deps.grants.get(grantId).then((grant) => grant?.value.holderIndex === holderIndex);
+      grants.set(grantId, own);
+    }
+    return own;
+  };
+  return async (licenseKey, { subject }) => {
+    if (subject?.licenseVersion !== undefined) {
+      return (await ownVersions(licenseKey)).has(subject.licenseVersion);
+    }
+    return subject?.grantId !== undefined && ownGrant(subject.grantId);
   };
 }
 

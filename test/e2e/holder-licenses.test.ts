@@ -6,9 +6,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fromBase64url } from '#core/jws.ts';
-import { DEMO_LICENSES, DEMO_SERVICE_ITEM, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
+import {
+  DEMO_HOLDERS,
+  DEMO_LICENSES,
+  DEMO_SERVICE_ITEM,
+  DEMO_USCC,
+  demoPrivateKey,
+} from '#dev/demo/catalog.ts';
 import { createHolderClient, type HolderClient, resolvePresentation } from '../../sdk/holder.ts';
 import { createRetrievalClient, type RetrievalClient } from '../../sdk/retrieval.ts';
+import { idCardRequest, psb } from './issuer-support.ts';
 import { holderToken, mintHolderToken } from './support/holder-tokens.ts';
 import { refusal } from './support/refusals.ts';
 import { PlatformStorage } from './support/stored-licenses.ts';
@@ -192,6 +199,47 @@ describe('the citizen story: grant → agency retrieves → holder sees it → h
         zhang.createGrant({ ...terms, scope: { typeCode: LI_CARD.typeCode }, fields: ['血型'] }),
       ),
     ).toMatchObject({ status: 400 });
+  });
+});
+
+describe('the access history after a re-issue to another holder', () => {
+  it('shows each holder only the events of the versions that were theirs', async () => {
+    const first = await psb.issueLicense(idCardRequest());
+    const { grant, code } = await zhang.createGrant({
+      scope: { licenseId: first.licenseId },
+      relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+      purpose: '张的私事',
+      fields: ['姓名'],
+      expiresAt: inAnHour(),
+      maxUses: 1,
+    });
+    const onZhangsGrant = await fundCentre.retrieve({
+      licenseId: first.licenseId,
+      basis: { grant: { code } },
+    });
+    const holder = DEMO_HOLDERS.liXiaoyan;
+    const second = await psb.reissue(first.licenseId, {
+      reason: '更正持证主体',
+      holder: { name: holder.name, codeType: holder.codeType, code: holder.code },
+      data: LI_CARD.data,
+    });
+    const caseNumber = `GJJTQ-${randomUUID().slice(0, 8)}`;
+    const onLisDuty = await fundCentre.retrieve({
+      licenseId: second.licenseId,
+      basis: {
+        duty: { serviceItemCode: DEMO_SERVICE_ITEM.code, caseNumber, operatorId: 'hpf-operator-007' },
+      },
+    });
+
+    const lis = (await li.accessHistory({ licenseId: second.licenseId })).items;
+    const zhangs = (await zhang.accessHistory({ licenseId: first.licenseId })).items;
+
+    expect(lis.map((e) => e.eventId)).toContain(onLisDuty.auditEventId);
+    expect(lis.every((e) => e.licenseVersion === '002')).toBe(true);
+    expect(lis.some((e) => e.basis?.grantId === grant.id)).toBe(false);
+    expect(zhangs.map((e) => e.eventId)).toContain(onZhangsGrant.auditEventId);
+    expect(zhangs.find((e) => e.action === 'grant.created')).toMatchObject({ basis: { grantId: grant.id } });
+    expect(zhangs.some((e) => e.licenseVersion === '002' || e.basis?.caseNumber === caseNumber)).toBe(false);
   });
 });
 

@@ -4,7 +4,7 @@ import { parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import { holderOf } from './account.ts';
-import { audit, auditLog, eventIds, identity, licenses, now, PageQuerySchema } from './deps.ts';
+import { audit, auditLog, eventIds, grants, identity, licenses, now, PageQuerySchema } from './deps.ts';
 
 const HistoryQuerySchema = PageQuerySchema.extend({ licenseId: z.string().min(16).max(160).optional() });
 
@@ -18,7 +18,7 @@ export const historyRoutes: Record<string, RouteImplementation> = {
         ...(limit === undefined ? {} : { limit }),
         ...(cursor === undefined ? {} : { cursor }),
       },
-      { identity, licenses, auditLog, audit, now, newEventId: eventIds('holder-read') },
+      { identity, licenses, grants, auditLog, audit, now, newEventId: eventIds('holder-read') },
     );
     return jsonResponse(200, history);
   },

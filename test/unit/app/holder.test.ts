@@ -15,7 +15,7 @@ import { fromBase64url, signCompactJws } from '#core/jws.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { KB_JWT_TYP, sdDigest, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
-import { DEMO_LICENSES, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_SERVICE_ITEM, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { GrantNotFound } from '#ports/grant-store.ts';
 import { PresentationUnavailable } from '#ports/presentation-store.ts';
 import { ACCOUNTS, HolderWorld } from './holder-fakes.ts';
@@ -380,6 +380,54 @@ describe('access history', () => {
       disclosed: expect.arrayContaining(['姓名', '出生']),
     });
     expect(world.audit.events.at(-1)).toMatchObject({ action: 'holder.access_history_read' });
+  });
+
+  it('after a re-issue to another holder, shows each holder only the events of their own versions', async () => {
+    const v1 = await world.issue(ZHANG_CARD!);
+    const { code } = await createHolderGrant({ ...grantTerms(v1.id), purpose: '张的私事' }, deps());
+    world.clock.set('2025-06-01T02:01:00.000Z');
+    await retrieveLicense(
+      {
+        requester: { agency: DEMO_USCC.housingProvidentFundCentre, keyId: 'k' },
+        target: { licenseId: v1.id },
+        basis: { grant: { code } },
+      },
+      deps(),
+    );
+    world.clock.set('2025-06-01T03:00:00.000Z');
+    const v2 = await world.issue(
+      { ...ZHANG_CARD!, holder: DEMO_HOLDERS.liXiaoyan, data: LI_CARD!.data },
+      { version: '002' },
+    );
+    world.licenses.setStatus(v1.id, 'superseded', v2.id);
+    world.clock.set('2025-06-01T04:00:00.000Z');
+    await retrieveLicense(
+      {
+        requester: { agency: DEMO_USCC.housingProvidentFundCentre, keyId: 'demo-hpf-1' },
+        target: { licenseId: v2.id },
+        basis: {
+          duty: { serviceItemCode: DEMO_SERVICE_ITEM.code, caseNumber: 'CASE-LI', operatorId: 'op-1' },
+        },
+      },
+      deps(),
+    );
+    expect(world.audit.events.map((e) => e.action)).toEqual([
+      'grant.created',
+      'license.retrieved',
+      'license.retrieved',
+    ]);
+
+    const lis = await readAccessHistory({ account: ACCOUNTS.li }, deps());
+    const zhangs = await readAccessHistory({ account: ACCOUNTS.zhang, licenseId: v1.id }, deps());
+
+    expect(lis.items.map((e) => [e.action, e.licenseId, e.basis?.caseNumber])).toEqual([
+      ['license.retrieved', v2.id, 'CASE-LI'],
+    ]);
+    expect(zhangs.items.map((e) => [e.action, e.licenseId, e.basis?.purpose])).toEqual([
+      ['license.retrieved', v1.id, '张的私事'],
+      ['grant.created', licenseKeyOf(v1.id), '张的私事'],
+    ]);
+    expect(zhangs.cursor).toBeUndefined();
   });
 
   it('narrows to one license, and reads another holder’s as not found', async () => {
