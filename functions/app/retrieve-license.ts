@@ -11,8 +11,9 @@
 //      suspended or expired) today;
 //   4. the presentation, the annotated copy and the document link are prepared;
 //   5. the audit event is committed — with the grant's use counter in one transaction, or on
-//      its own for a duty basis — and only then does anything leave. A refused or failed
-//      write fails the request and nothing is returned.
+//      its own for a duty basis, either way on condition that the license is still the version
+//      read — and only then does anything leave. A refused or failed write fails the request
+//      and nothing is returned.
 import { type AnnotatedCopyStatement, type RetrievalBasis, signAnnotatedCopy } from '#core/annotated-copy.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
@@ -22,7 +23,7 @@ import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { fromBase64url } from '#core/jws.ts';
 import { effectiveStatus } from '#core/lifecycle.ts';
 import { presentSdJwtVc, sdDigest } from '#core/sd-jwt-vc/index.ts';
-import { GrantUseRefused, LicenseNotFound } from '#core/storage-errors.ts';
+import { ConcurrentModification, GrantUseRefused, LicenseNotFound } from '#core/storage-errors.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
@@ -32,7 +33,7 @@ import type { GrantStore } from '#ports/grant-store.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
 import type { SigningKeys } from '#ports/signer.ts';
 import type { HolderIdentity } from './create-grant.ts';
-import { asLicenseContent, openLicenseContent } from './license-content.ts';
+import { asLicenseContent, type LicenseContent, openLicenseContent } from './license-content.ts';
 import { findLicense, type LicenseReference, parseLicenseReference } from './license-reference.ts';
 import {
   HolderLicenseNotFound,
@@ -67,7 +68,10 @@ export interface RetrieveLicenseRequest {
 }
 
 export interface RetrieveLicenseDeps {
-  licenses: Pick<LicenseRepository, 'get' | 'getCurrent' | 'listByHolder' | 'recordGrantUse'>;
+  licenses: Pick<
+    LicenseRepository,
+    'get' | 'getCurrent' | 'listByHolder' | 'recordGrantUse' | 'recordRetrieval'
+  >;
   grants: Pick<GrantStore, 'findByCode'>;
   config: Pick<ConfigStore, 'listSharingAgreementsOfAgency'>;
   audit: AuditLogWriter;
@@ -113,11 +117,39 @@ interface Allowance {
   agreement?: SharingAgreement;
 }
 
-/** Retrieves a license on a grant or duty basis; see the module comment for the order of checks. */
+/** How often a retrieval is made again when its license changed between the read and the write. */
+const RETRIEVAL_ATTEMPTS = 3;
+
+/** The license changed (a status change, say) after it was read: the retrieval is made afresh. */
+class LicenseChangedMeanwhile extends Error {
+  readonly change: ConcurrentModification;
+  constructor(change: ConcurrentModification) {
+    super(change.message);
+    this.change = change;
+  }
+}
+
+/**
+ * Retrieves a license on a grant or duty basis; see the module comment for the order of checks.
+ * The final write holds only if the license version is still the one read, so a license revoked
+ * while its retrieval was being prepared is never handed out: the retrieval is made again, and
+ * now refused.
+ */
 export async function retrieveLicense(
   request: RetrieveLicenseRequest,
   deps: RetrieveLicenseDeps,
 ): Promise<Retrieval> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await retrieveOnce(request, deps);
+    } catch (error) {
+      if (!(error instanceof LicenseChangedMeanwhile)) throw error;
+      if (attempt >= RETRIEVAL_ATTEMPTS) throw error.change;
+    }
+  }
+}
+
+async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicenseDeps): Promise<Retrieval> {
   const now = deps.now();
   const today = chinaCalendarDate(now);
   const target = readTarget(request.target);
@@ -131,20 +163,7 @@ export async function retrieveLicense(
       ? await allowedByGrant(request, request.basis.grant.code, target, holderIndex, now, deps)
       : await allowedByAgreement(request, request.basis.duty, target.typeCode, today, deps);
 
-  const license =
-    target.reference === undefined
-      ? await holdersLicense(holderIndex!, target.typeCode, today, deps)
-      : await storedLicense(target.reference, deps);
-  if (allowance.grant !== undefined) checkGrantCovers(allowance.grant, license);
-  const content = asLicenseContent(license.content);
-  const status = effectiveStatus(license.status, content.validity, today);
-  if (status !== 'valid') {
-    throw new LicenseNotRetrievable(
-      license.id,
-      status,
-      license.supersededBy === undefined ? '' : `; the current version is ${license.supersededBy}`,
-    );
-  }
+  const { license, content } = await retrievableLicense(request, target, holderIndex, allowance, now, deps);
 
   const { sdJwt } = await openLicenseContent(
     deps.cipher,
@@ -201,16 +220,18 @@ export async function retrieveLicense(
     now,
     target.reference === undefined ? 'holder' : 'license',
   );
-  if (allowance.grant !== undefined) {
-    try {
-      await deps.licenses.recordGrantUse(allowance.grant.id, now.toISOString(), event);
-    } catch (error) {
-      // Another retrieval used the last use, or the holder revoked the grant, since we read it.
-      if (error instanceof GrantUseRefused) throw refusalOfGrantUse(error);
-      throw error;
+  const retrieved = { licenseId: license.id, version: license.version };
+  try {
+    if (allowance.grant !== undefined) {
+      await deps.licenses.recordGrantUse(allowance.grant.id, now.toISOString(), event, retrieved);
+    } else {
+      await deps.licenses.recordRetrieval(event, retrieved);
     }
-  } else {
-    await deps.audit.record(event);
+  } catch (error) {
+    // Another retrieval used the last use, or the holder revoked the grant, since we read it.
+    if (error instanceof GrantUseRefused) throw refusalOfGrantUse(error);
+    if (error instanceof ConcurrentModification) throw new LicenseChangedMeanwhile(error);
+    throw error;
   }
 
   return {
@@ -310,17 +331,112 @@ async function allowedByGrant(
   };
 }
 
-function checkGrantCovers(grant: Grant, license: LicenseRecord): void {
+/**
+ * Step 3, once the basis allowed the request: the license, covered by the basis and valid
+ * today. Whatever this step answers (no such license, not covered, revoked, suspended, expired)
+ * tells the agency something about a person, so it is recorded as a denied retrieval before it
+ * is answered — and, should that record fail, not answered.
+ */
+async function retrievableLicense(
+  request: RetrieveLicenseRequest,
+  target: Target,
+  holderIndex: string | undefined,
+  allowance: Allowance,
+  now: Date,
+  deps: RetrieveLicenseDeps,
+): Promise<{ license: LicenseRecord; content: LicenseContent }> {
+  const today = chinaCalendarDate(now);
+  let found: LicenseRecord | undefined;
+  try {
+    if (allowance.grant === undefined) {
+      found = await licenseOfTarget(target, holderIndex, today, deps);
+    } else {
+      found = await grantedLicense(allowance.grant, target, holderIndex, today, deps);
+      checkGrantCovers(allowance.grant, found);
+    }
+    const content = asLicenseContent(found.content);
+    const status = effectiveStatus(found.status, content.validity, today);
+    if (status !== 'valid') {
+      throw new LicenseNotRetrievable(
+        found.id,
+        status,
+        found.supersededBy === undefined ? '' : `; the current version is ${found.supersededBy}`,
+      );
+    }
+    return { license: found, content };
+  } catch (error) {
+    const refusal = refusalCodeOf(error);
+    if (refusal !== undefined) {
+      await deps.audit.record(deniedRetrievalEvent(request, allowance, target, found, refusal, now, deps));
+    }
+    throw error;
+  }
+}
+
+function licenseOfTarget(
+  target: Target,
+  holderIndex: string | undefined,
+  today: string,
+  deps: RetrieveLicenseDeps,
+): Promise<LicenseRecord> {
+  return target.reference === undefined
+    ? holdersLicense(holderIndex!, target.typeCode, today, deps)
+    : storedLicense(target.reference, deps);
+}
+
+/**
+ * The license a grant is asked to cover: a grant of one license means that license, however the
+ * request named it (by holder and type too); undefined when there is none.
+ */
+async function grantedLicense(
+  grant: Grant,
+  target: Target,
+  holderIndex: string | undefined,
+  today: string,
+  deps: RetrieveLicenseDeps,
+): Promise<LicenseRecord | undefined> {
+  const reference =
+    grant.scope.kind === 'license' && target.reference === undefined
+      ? parseLicenseReference(grant.scope.licenseId)
+      : target.reference;
+  return reference === undefined
+    ? holdersLicense(holderIndex!, target.typeCode, today, deps)
+    : findLicense(reference, deps.licenses);
+}
+
+/**
+ * Under a grant, a license that does not exist and one the grant does not cover are refused
+ * alike, naming no license: a grant is no way to learn which licenses exist.
+ */
+function checkGrantCovers(
+  grant: Grant,
+  license: LicenseRecord | undefined,
+): asserts license is LicenseRecord {
   const covered =
+    license !== undefined &&
     license.holderIndex === grant.holderIndex &&
     (grant.scope.kind === 'license'
       ? license.licenseKey === grant.scope.licenseId
       : license.typeCode === grant.scope.typeCode);
-  if (!covered)
+  if (!covered) {
     throw new RetrievalRefused(
       'GRANT_DOES_NOT_COVER',
-      `grant ${grant.id} does not cover license ${license.id}`,
+      `grant ${grant.id} does not cover the license asked for`,
     );
+  }
+}
+
+/** The code of a refusal step 3 answers with, or undefined for a failure (which answers nothing). */
+function refusalCodeOf(error: unknown): string | undefined {
+  if (
+    error instanceof LicenseNotRetrievable ||
+    error instanceof HolderLicenseNotFound ||
+    error instanceof LicenseNotFound ||
+    error instanceof RetrievalRefused
+  ) {
+    return error.code;
+  }
+  return undefined;
 }
 
 async function allowedByAgreement(
@@ -431,6 +547,53 @@ async function holdersLicense(
   return chosen;
 }
 
+/**
+ * A retrieval refused after its basis allowed it: who asked, on what basis, for which license (when
+ * one was found — it then shows in that holder's access history) and why it was refused.
+ */
+function deniedRetrievalEvent(
+  request: RetrieveLicenseRequest,
+  allowance: Allowance,
+  target: Target,
+  found: LicenseRecord | undefined,
+  refusal: string,
+  now: Date,
+  deps: Pick<RetrieveLicenseDeps, 'newEventId'>,
+): AuditEvent {
+  const { basis } = allowance;
+  return {
+    id: deps.newEventId(),
+    time: now.toISOString(),
+    actor: { kind: 'agency', id: request.requester.agency },
+    action: 'license.retrieved',
+    subject: {
+      ...(found === undefined ? {} : { licenseId: found.id, licenseVersion: found.licenseVersion }),
+      typeCode: target.typeCode,
+      ...(basis.kind === 'grant' ? { grantId: basis.grantId } : {}),
+    },
+    basis: eventBasis(basis, allowance.purpose),
+    outcome: 'denied',
+    details: {
+      basis: basis.kind,
+      keyId: request.requester.keyId,
+      lookup: target.reference === undefined ? 'holder' : 'license',
+      refusal,
+      ...(basis.kind === 'duty' ? { agreementId: basis.agreementId, operatorId: basis.operatorId } : {}),
+    },
+  };
+}
+
+function eventBasis(basis: RetrievalBasis, purpose: string): NonNullable<AuditEvent['basis']> {
+  return basis.kind === 'grant'
+    ? { purpose, legalBasis: `holder grant ${basis.grantId}` }
+    : {
+        purpose,
+        legalBasis: `sharing agreement ${basis.agreementId}`,
+        caseNumber: basis.caseNumber,
+        serviceItemCode: basis.serviceItem.code,
+      };
+}
+
 function retrievalEvent(
   request: RetrieveLicenseRequest,
   statement: AnnotatedCopyStatement,
@@ -449,15 +612,7 @@ function retrievalEvent(
       typeCode: statement.typeCode,
       ...(basis.kind === 'grant' ? { grantId: basis.grantId } : {}),
     },
-    basis:
-      basis.kind === 'grant'
-        ? { purpose: statement.purpose, legalBasis: `holder grant ${basis.grantId}` }
-        : {
-            purpose: statement.purpose,
-            legalBasis: `sharing agreement ${basis.agreementId}`,
-            caseNumber: basis.caseNumber,
-            serviceItemCode: basis.serviceItem.code,
-          },
+    basis: eventBasis(basis, statement.purpose),
     outcome: 'success',
     details: {
       basis: basis.kind,

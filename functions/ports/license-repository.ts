@@ -104,6 +104,13 @@ export interface IssuerListingEntry {
   issuedAt: string;
 }
 
+/** A license version as a retrieval read it: its write is refused if the version has changed since. */
+export interface RetrievedVersion {
+  licenseId: string;
+  /** The record's `version` (optimistic lock) when read. */
+  version: number;
+}
+
 export interface LicenseRepository {
   /**
    * Stores a new license version with its holder index entry, status-list slot, issuer listing
@@ -141,9 +148,23 @@ export interface LicenseRepository {
 
   /**
    * Counts one use of a grant together with the retrieval's audit event. Fails with
-   * GrantUseRefused (not found, revoked, exhausted or expired at `now`), writing neither.
+   * GrantUseRefused (not found, revoked, exhausted or expired at `now`), writing neither; with
+   * `retrieved`, also with ConcurrentModification when that license version changed since it was
+   * read (a revocation meanwhile), or LicenseNotFound.
    */
-  recordGrantUse(grantId: string, now: string, auditEvent: AuditEvent): Promise<void>;
+  recordGrantUse(
+    grantId: string,
+    now: string,
+    auditEvent: AuditEvent,
+    retrieved?: RetrievedVersion,
+  ): Promise<void>;
+
+  /**
+   * Writes the audit event of a retrieval on a duty basis, on condition that the license version
+   * handed out is still as it was read: ConcurrentModification (or LicenseNotFound) otherwise,
+   * writing nothing.
+   */
+  recordRetrieval(auditEvent: AuditEvent, retrieved: RetrievedVersion): Promise<void>;
 
   /** Every stored version of a license, by its license key, oldest first; empty when none. */
   listVersions(licenseKey: string): Promise<LicenseRecord[]>;

@@ -23,6 +23,7 @@ import type {
   LicenseRepository,
   NewLicense,
   ReissueWrite,
+  RetrievedVersion,
   StatusChangeWrite,
   StatusSlot,
 } from '#ports/license-repository.ts';
@@ -318,7 +319,12 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     return { version: expectedVersion + 1 };
   }
 
-  async recordGrantUse(grantId: string, now: string, auditEvent: AuditEvent): Promise<void> {
+  async recordGrantUse(
+    grantId: string,
+    now: string,
+    auditEvent: AuditEvent,
+    retrieved?: RetrievedVersion,
+  ): Promise<void> {
     if (!RFC3339_MS_UTC.test(now)) {
       // expiresAt is compared as text, which is time order only between fixed-width UTC times.
       throw new RangeError(`expected now as RFC 3339 UTC with milliseconds, found '${now}'`);
@@ -329,7 +335,8 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
           TableName: this.#tables.grants,
           Key: { pk: `G#${grantId}`, sk: 'GRANT' },
           // Exactly the agreed update: the grants store reads its items with a strict schema.
-          UpdateExpression: 'SET uses = uses + :one, version = if_not_exists(version, :zero) + :one',
+          UpdateExpression:
+            'SET uses = uses + :one, lastUsedAt = :now, version = if_not_exists(version, :zero) + :one',
           ConditionExpression:
             'attribute_exists(pk) AND #status = :active AND uses < maxUses AND expiresAt > :now',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -339,11 +346,41 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       },
       auditPut(this.#tables.audit, auditEvent),
     ];
+    if (retrieved !== undefined) items.push(await this.#unchanged(retrieved));
     await this.#write(items, 'recordGrantUse', (reasons) => {
       if (failed(reasons, 0)) return grantRefusal(grantId, now, reasons[0]?.item);
       if (failed(reasons, 1)) return new AuditEventExists(auditEvent.id);
+      if (retrieved !== undefined && failed(reasons, 2)) {
+        return lockFailure(retrieved.licenseId, retrieved.version, reasons[2]);
+      }
       return undefined;
     });
+  }
+
+  async recordRetrieval(auditEvent: AuditEvent, retrieved: RetrievedVersion): Promise<void> {
+    const items: TransactItem[] = [
+      auditPut(this.#tables.audit, auditEvent),
+      await this.#unchanged(retrieved),
+    ];
+    await this.#write(items, 'recordRetrieval', (reasons) => {
+      if (failed(reasons, 0)) return new AuditEventExists(auditEvent.id);
+      if (failed(reasons, 1)) return lockFailure(retrieved.licenseId, retrieved.version, reasons[1]);
+      return undefined;
+    });
+  }
+
+  /** A check that a license version is still as a retrieval read it (a status change moves its version). */
+  async #unchanged(retrieved: RetrievedVersion): Promise<TransactItem> {
+    const { table, licenseKey, version } = await this.#locate(retrieved.licenseId);
+    return {
+      ConditionCheck: {
+        TableName: table,
+        Key: { pk: licensePk(licenseKey), sk: licenseSk(version) },
+        ConditionExpression: 'attribute_exists(pk) AND version = :read',
+        ExpressionAttributeValues: { ':read': retrieved.version },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
   }
 
   async listByHolder(holderIndex: string, typeCode?: string): Promise<HolderLicense[]> {

@@ -19,7 +19,12 @@ import type { LayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import type { StoredStatus } from '#core/lifecycle.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
-import { AuditEventExists, GrantUseRefused } from '#core/storage-errors.ts';
+import {
+  AuditEventExists,
+  ConcurrentModification,
+  GrantUseRefused,
+  LicenseNotFound,
+} from '#core/storage-errors.ts';
 import {
   DEMO_AGENCIES,
   DEMO_LICENSE_TYPES,
@@ -37,7 +42,12 @@ import {
   type GrantStore,
   type RevokeOptions,
 } from '#ports/grant-store.ts';
-import type { HolderLicense, LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
+import type {
+  HolderLicense,
+  LicenseRecord,
+  LicenseRepository,
+  RetrievedVersion,
+} from '#ports/license-repository.ts';
 import type { Page, Versioned } from '#ports/page.ts';
 import type { SigningKey, SigningKeys } from '#ports/signer.ts';
 import { bindingCipher } from './issuer-fakes.ts';
@@ -190,12 +200,17 @@ export class TestGrants implements GrantStore {
 
 /** Licenses by id; the holder index lists the current version of each license key. */
 export class TestLicenses
-  implements Pick<LicenseRepository, 'get' | 'getCurrent' | 'listByHolder' | 'recordGrantUse'>
+  implements
+    Pick<LicenseRepository, 'get' | 'getCurrent' | 'listByHolder' | 'recordGrantUse' | 'recordRetrieval'>
 {
   readonly records = new Map<string, LicenseRecord>();
   readonly #grants: TestGrants;
-  constructor(grants: TestGrants) {
+  readonly #audit: AuditLogWriter;
+  /** Runs once, just before the next retrieval write checks its license: a change landing meanwhile. */
+  beforeNextWrite: (() => void) | undefined;
+  constructor(grants: TestGrants, audit: AuditLogWriter) {
     this.#grants = grants;
+    this.#audit = audit;
   }
   async get(licenseId: string) {
     const record = this.records.get(licenseId);
@@ -222,12 +237,34 @@ export class TestLicenses
       issuedAt: r!.issuedAt,
     }));
   }
-  recordGrantUse(grantId: string, now: string, auditEvent: AuditEvent): Promise<void> {
+  async recordGrantUse(grantId: string, now: string, auditEvent: AuditEvent, retrieved?: RetrievedVersion) {
+    if (retrieved !== undefined) this.#checkUnchanged(retrieved);
     return this.#grants.use(grantId, now, auditEvent);
   }
+  async recordRetrieval(auditEvent: AuditEvent, retrieved: RetrievedVersion) {
+    this.#checkUnchanged(retrieved);
+    await this.#audit.record(auditEvent);
+  }
+  /** As the repository's condition on the license item: the version read is still the version stored. */
+  #checkUnchanged(retrieved: RetrievedVersion): void {
+    const change = this.beforeNextWrite;
+    this.beforeNextWrite = undefined;
+    change?.();
+    const record = this.records.get(retrieved.licenseId);
+    if (record === undefined) throw new LicenseNotFound(retrieved.licenseId);
+    if (record.version !== retrieved.version) {
+      throw new ConcurrentModification(`license ${retrieved.licenseId}`, retrieved.version, record.version);
+    }
+  }
+  /** A status change as the repository writes it: the record's version moves on. */
   setStatus(licenseId: string, status: StoredStatus, supersededBy?: string): void {
     const record = this.records.get(licenseId)!;
-    this.records.set(licenseId, { ...record, status, ...(supersededBy ? { supersededBy } : {}) });
+    this.records.set(licenseId, {
+      ...record,
+      status,
+      version: record.version + 1,
+      ...(supersededBy ? { supersededBy } : {}),
+    });
   }
 }
 
@@ -258,7 +295,7 @@ export class RetrievalWorld {
   readonly clock = new TestClock('2025-06-01T02:00:00.000Z');
   readonly audit = new TestAuditLog();
   readonly grants = new TestGrants(this.clock.now, this.audit);
-  readonly licenses = new TestLicenses(this.grants);
+  readonly licenses = new TestLicenses(this.grants, this.audit);
   readonly config = new TestConfig();
   readonly keys = new TestKeys();
   readonly documents = new TestDocuments();

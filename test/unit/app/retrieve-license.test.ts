@@ -8,6 +8,7 @@ import { type RetrieveLicenseRequest, retrieveLicense } from '#app/retrieve-lice
 import { revokeGrant } from '#app/revoke-grant.ts';
 import { verifyAnnotatedCopy } from '#core/annotated-copy.ts';
 import { decodeCompactJws, fromBase64url } from '#core/jws.ts';
+import { licenseKeyOf } from '#core/license-key.ts';
 import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import {
@@ -378,6 +379,63 @@ describe('retrieval on a holder grant', () => {
     ]);
   });
 
+  it('with a type scope, answers another holder’s license and one that does not exist alike, naming neither', async () => {
+    await world.issue(ID_CARD);
+    const other = await world.issue(OTHER_ID_CARD);
+    const { code, grant: created } = await grant({ typeCode: ID_CARD.typeCode, holder: holderOf(ID_CARD) });
+    const missingKey = '1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.NOSUCH1';
+
+    const another = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: licenseKeyOf(other.id) }), world.retrievalDeps()),
+    );
+    const missing = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: missingKey }), world.retrievalDeps()),
+    );
+
+    expect(
+      [another, missing].map((e) => [(e as Error).constructor.name, (e as { code?: string }).code]),
+    ).toEqual([
+      ['RetrievalRefused', 'GRANT_DOES_NOT_COVER'],
+      ['RetrievalRefused', 'GRANT_DOES_NOT_COVER'],
+    ]);
+    expect((another as Error).message).toBe((missing as Error).message);
+    expect((another as Error).message).not.toContain(other.id);
+    // Both attempts are on record; the one that met 李晓燕's license is in her access history.
+    expect(world.audit.events.slice(-2)).toEqual([
+      expect.objectContaining({
+        action: 'license.retrieved',
+        outcome: 'denied',
+        subject: {
+          licenseId: other.id,
+          licenseVersion: '001',
+          typeCode: ID_CARD.typeCode,
+          grantId: created.value.id,
+        },
+        details: expect.objectContaining({ refusal: 'GRANT_DOES_NOT_COVER' }),
+      }),
+      expect.objectContaining({
+        outcome: 'denied',
+        subject: { typeCode: ID_CARD.typeCode, grantId: created.value.id },
+      }),
+    ]);
+  });
+
+  it('with a grant of one license, takes that license when asked by holder and type, not the holder’s newest', async () => {
+    const granted = await world.issue(ID_CARD, {
+      serial: 'DEMO0000071',
+      issuedAt: '2024-01-01T00:00:00.000Z',
+    });
+    await world.issue(ID_CARD, { serial: 'DEMO0000072', issuedAt: '2025-01-01T00:00:00.000Z' });
+    const { code } = await grant({ licenseId: granted.id });
+
+    const result = await retrieveLicense(
+      byGrant(code, { holder: holderOf(ID_CARD), typeCode: ID_CARD.typeCode }),
+      world.retrievalDeps(),
+    );
+
+    expect(result.licenseId).toBe(granted.id);
+  });
+
   it('covers the current version after a re-issue, since the grant names the license across versions', async () => {
     const first = await world.issue(ID_CARD);
     const { code } = await grant({ licenseId: first.id });
@@ -635,7 +693,7 @@ describe('duty-based retrieval (依职能用证)', () => {
 
 describe('the license must be valid to be retrieved', () => {
   for (const status of ['revoked', 'suspended'] as const) {
-    it(`refuses a ${status} license and records nothing`, async () => {
+    it(`refuses a ${status} license, counting no use and recording the refusal`, async () => {
       const license = await world.issue(ID_CARD);
       const { grant: created, code } = await grant({ licenseId: license.id });
       world.licenses.setStatus(license.id, status);
@@ -648,9 +706,68 @@ describe('the license must be valid to be retrieved', () => {
       expect(error).toBeInstanceOf(LicenseNotRetrievable);
       expect(error).toMatchObject({ code: `LICENSE_${status.toUpperCase()}`, status });
       expect((await world.grants.get(created.value.id))?.value.uses).toBe(0);
-      expect(world.audit.events).toHaveLength(events);
+      expect(world.audit.events.slice(events)).toEqual([
+        expect.objectContaining({
+          action: 'license.retrieved',
+          outcome: 'denied',
+          subject: expect.objectContaining({ licenseId: license.id }),
+          details: expect.objectContaining({ refusal: `LICENSE_${status.toUpperCase()}`, basis: 'grant' }),
+        }),
+      ]);
     });
   }
+
+  it('on a duty basis, records what a refusal tells — no license of the holder, or its status — before answering', async () => {
+    const license = await world.issue(ID_CARD);
+    world.licenses.setStatus(license.id, 'revoked');
+
+    const revoked = await refusal(
+      retrieveLicense(
+        byDuty({ holder: holderOf(ID_CARD), typeCode: ID_CARD.typeCode }),
+        world.retrievalDeps(),
+      ),
+    );
+    const none = await refusal(
+      retrieveLicense(
+        byDuty({
+          holder: { codeType: '111', code: DEMO_HOLDERS.wangSiyuan.code },
+          typeCode: ID_CARD.typeCode,
+        }),
+        world.retrievalDeps(),
+      ),
+    );
+
+    expect([revoked, none].map((e) => (e as { code?: string }).code)).toEqual([
+      'LICENSE_REVOKED',
+      'HOLDER_LICENSE_NOT_FOUND',
+    ]);
+    expect(world.audit.events).toEqual([
+      expect.objectContaining({
+        outcome: 'denied',
+        subject: expect.objectContaining({ licenseId: license.id }),
+        basis: expect.objectContaining({
+          caseNumber: expect.any(String),
+          serviceItemCode: expect.any(String),
+        }),
+        details: expect.objectContaining({ refusal: 'LICENSE_REVOKED', basis: 'duty', lookup: 'holder' }),
+      }),
+      expect.objectContaining({
+        outcome: 'denied',
+        subject: { typeCode: ID_CARD.typeCode },
+        details: expect.objectContaining({ refusal: 'HOLDER_LICENSE_NOT_FOUND' }),
+      }),
+    ]);
+    expect(JSON.stringify(world.audit.events)).not.toContain(DEMO_HOLDERS.wangSiyuan.code);
+
+    // A refusal that cannot be recorded is not answered either.
+    world.audit.failing = true;
+    await expect(
+      retrieveLicense(
+        byDuty({ holder: holderOf(ID_CARD), typeCode: ID_CARD.typeCode }),
+        world.retrievalDeps(),
+      ),
+    ).rejects.toThrow('audit table unreachable');
+  });
 
   it('refuses a license past its last valid day', async () => {
     const license = await world.issue(ID_CARD, { validity: { from: '2015-05-10', until: '2025-05-31' } });
