@@ -6,7 +6,11 @@ import { ATTACHMENT_LIMITS, type NewAttachment } from '#app/applications/applica
 import { ATTACHMENT_MEDIA_TYPES } from '#core/layout-document/format.ts';
 import { HttpProblem } from '#http/problem.ts';
 import { parseQuery } from '#http/request.ts';
-import { ApplicationIdSchema, ApplicationListQuerySchema } from '#http/schemas/applications.ts';
+import {
+  ApplicationIdSchema,
+  ApplicationListQuerySchema,
+  HolderApplicationListQuerySchema,
+} from '#http/schemas/applications.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
 
@@ -58,8 +62,18 @@ export function applicationIdOf(event: APIGatewayProxyEvent): string {
   return id;
 }
 
-/** ?state, ?limit and ?cursor of a listing, checked. */
+/** ?state, ?limit and ?cursor of the agency's queue, checked. */
 export function listQueryOf(event: APIGatewayProxyEvent) {
   const { state, limit, cursor } = parseQuery(event, ApplicationListQuerySchema);
-  return { state, page: { limit: limit ?? 100, ...(cursor === undefined ? {} : { cursor }) } };
+  return { state, page: pageOf(limit, cursor) };
+}
+
+/** ?limit and ?cursor of the holder's listing, checked; any other parameter is 400. */
+export function holderListQueryOf(event: APIGatewayProxyEvent) {
+  const { limit, cursor } = parseQuery(event, HolderApplicationListQuerySchema);
+  return { page: pageOf(limit, cursor) };
+}
+
+function pageOf(limit: number | undefined, cursor: string | undefined) {
+  return { limit: limit ?? 100, ...(cursor === undefined ? {} : { cursor }) };
 }

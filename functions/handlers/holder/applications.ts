@@ -22,7 +22,7 @@ import {
   applicationStore,
   attachmentStore,
   attachmentsOf,
-  listQueryOf,
+  holderListQueryOf,
   newApplicationId,
 } from '../application-wiring.ts';
 import { holderOf } from './account.ts';
@@ -70,7 +70,7 @@ export const applicationsRoutes: Record<string, RouteImplementation> = {
     return jsonResponse(201, view, { location: `/holder/applications/${view.id}` });
   },
   async listHolderApplications(event) {
-    const { page } = listQueryOf(event);
+    const { page } = holderListQueryOf(event);
     const listed = await holderApplications(holderOf(event).account, page, deps);
     return jsonResponse(200, {
       applications: listed.items,

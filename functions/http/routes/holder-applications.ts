@@ -61,7 +61,10 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
     query: HolderApplicationListQuery,
     responses: {
       200: { description: 'A page of your applications', schema: ApplicationListSchema },
-      400: { description: 'A limit out of range or a cursor of another listing' },
+      400: {
+        description:
+          'A limit out of range, a cursor of another listing, or any other query parameter (there is no state filter here)',
+      },
       ...HOLDER_REFUSALS,
     },
   },
@@ -86,7 +89,9 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
       200: { description: 'Submitted again', schema: ApplicationSchema },
       ...WRITE_REFUSALS,
       ...ON_AN_APPLICATION,
-      ...NOT_PROOFED,
+      // No identity-not-proofed here: only a proofed account can apply, so only one owns an
+      // application, and a binding is never removed.
+      403: { description: 'The corrected data names another holder than the applicant' },
       409: {
         description:
           'No information was asked for (the application is not info-requested), or it changed meanwhile',

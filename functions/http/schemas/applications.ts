@@ -168,8 +168,17 @@ export const AgencyApplicationListQuery = {
   ...HolderApplicationListQuery,
 } as const;
 
-export const ApplicationListQuerySchema = z.strictObject({
-  state: ApplicationStateSchema.optional(),
+/**
+ * The holder's listing: a page of all their applications. The store has no index by holder and
+ * state, so there is no ?state here — strict, so a ?state is refused rather than ignored.
+ */
+export const HolderApplicationListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).optional(),
   cursor: z.string().min(1).max(4096).optional(),
+});
+
+/** The agency's queue: one state, a page. */
+export const ApplicationListQuerySchema = z.strictObject({
+  state: ApplicationStateSchema.optional(),
+  ...HolderApplicationListQuerySchema.shape,
 });

@@ -653,6 +653,24 @@ describe('who sees and does what', () => {
     expect((await holderApplications(COMPANY, undefined, world.holderDeps)).items).toEqual([]);
   });
 
+  it('a response whose changes name another holder is refused as not the applicant, and changes nothing', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await requestInformation(PSB, applied.id, { note: '请补充' }, world.reviewDeps);
+    await expect(
+      respondToApplication(
+        ZHANG,
+        applied.id,
+        { data: { 公民身份号码: DEMO_HOLDERS.liXiaoyan.code } },
+        world.holderDeps,
+      ),
+    ).rejects.toThrow(NotTheApplicant);
+    expect(world.applications.items.get(applied.id)!.stored.application).toMatchObject({
+      state: 'info-requested',
+      version: 2,
+    });
+  });
+
   it('a response is refused when nothing was asked, and when it adds nothing', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
