@@ -35,7 +35,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
   program
     .command('verify')
     .description(
-      'verify a license or presentation with the platform (POST /verify); exit 0 if valid, 1 if not',
+      'verify a license or presentation with the platform (POST /verify); exit 0 if valid, 1 if not, 3 if the platform could not be reached or could not check',
     )
     .argument('<presentation>', 'the SD-JWT VC, or @file to read it from')
     .option('--endpoint <url>', 'platform base URL (env ELICENSE_ENDPOINT)', DEFAULT_ENDPOINT)
@@ -57,6 +57,8 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
         );
         if (!response) return setExitCode(EXIT_UNREACHABLE);
         const result = (await printBody(io, response)) as { valid?: boolean };
+        // 503: the platform could not read a key or status entry, so it gave no verdict — not "invalid".
+        if (response.status === 503) return setExitCode(EXIT_UNREACHABLE);
         setExitCode(response.ok && result.valid === true ? 0 : 1);
       },
     );

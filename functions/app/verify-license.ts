@@ -9,6 +9,7 @@ import {
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { SigningKeys } from '#ports/signer.ts';
 import type { StatusReader } from '#ports/status-reader.ts';
+import { VerificationUnavailable } from './verification-errors.ts';
 
 export interface VerifyLicenseDeps {
   config: Pick<ConfigStore, 'getAgency'>;
@@ -30,32 +31,51 @@ export interface VerifyLicenseRequest {
 /**
  * Online verification of a license issued on this platform: issuer keys from the registry
  * (the agency named by `iss`, its current or a previous seal key by `kid`), status from the
- * stored list entry.
+ * stored list entry. Fails with VerificationUnavailable when a store or the key service fails.
  */
 export async function verifyLicense(
   request: VerifyLicenseRequest,
   deps: VerifyLicenseDeps,
 ): Promise<SdJwtVcVerification> {
-  return verifySdJwtVc(request.presentation, {
+  // A port that throws is the platform failing, never the credential. The verifier would report
+  // it as a failed check — a verdict of "invalid" that is not one, carrying the error's words —
+  // so the first failure is kept and thrown in place of the answer.
+  let unavailable: VerificationUnavailable | undefined;
+  const read = async <T>(what: string, reading: Promise<T>): Promise<T> => {
+    try {
+      return await reading;
+    } catch (error) {
+      unavailable ??= new VerificationUnavailable(what, error);
+      throw unavailable;
+    }
+  };
+  const result = await verifySdJwtVc(request.presentation, {
     now: deps.now(),
     ...(request.keyBinding ? { keyBinding: request.keyBinding } : {}),
-    resolveIssuerKey: (iss, kid) => issuerKey(iss, kid, deps),
+    resolveIssuerKey: (iss, kid) => issuerKey(iss, kid, deps, read),
     status: async (ref) => {
       const listId = statusListIdOfUri(deps.publicBaseUrl, ref.uri);
       if (listId === undefined) throw new Error(`${ref.uri} is not a status list of this platform`);
-      const value = await deps.statuses.statusOf(listId, ref.idx);
+      const value = await read("the license's status", deps.statuses.statusOf(listId, ref.idx));
       if (value === undefined) throw new Error('no license holds this status entry');
       return value;
     },
   });
+  if (unavailable) throw unavailable;
+  return result;
 }
 
-async function issuerKey(iss: string, kid: string, deps: VerifyLicenseDeps): Promise<PublicJwk | undefined> {
+async function issuerKey(
+  iss: string,
+  kid: string,
+  deps: VerifyLicenseDeps,
+  read: <T>(what: string, reading: Promise<T>) => Promise<T>,
+): Promise<PublicJwk | undefined> {
   const uscc = agencyOfIssuer(deps.publicBaseUrl, iss);
   if (uscc === undefined) return undefined;
-  const agency = (await deps.config.getAgency(uscc))?.value;
+  const agency = (await read('the issuer key', deps.config.getAgency(uscc)))?.value;
   // A rotated-out seal key still verifies the licenses it signed before the rotation.
   const seal = agency && sealKeyWithKid(agency, kid);
   if (!seal) return undefined;
-  return (await deps.keys.keyFor(seal.keyRef)).publicJwk;
+  return (await read('the issuer key', deps.keys.keyFor(seal.keyRef))).publicJwk;
 }

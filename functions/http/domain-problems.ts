@@ -18,6 +18,7 @@ import {
   RetrievalRefused,
   RetrievalRequestInvalid,
 } from '#app/retrieval-errors.ts';
+import { VerificationUnavailable } from '#app/verification-errors.ts';
 import {
   ApplicationActorRefused,
   ApplicationNoteRequired,
@@ -140,6 +141,7 @@ const MAPPING: ProblemMapping = [
   [PresentationUnavailable, 'not-found'],
   [PresentationRequestInvalid, 'validation-failed'],
   [LicenseNotPresentable, 'conflict'],
+  [VerificationUnavailable, 'dependency-unavailable'],
 ];
 
 /** The problem a domain error stands for, or the error itself when it is not a domain error. */

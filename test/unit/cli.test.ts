@@ -91,6 +91,26 @@ describe('elicense validate', () => {
   });
 });
 
+describe('elicense verify', () => {
+  const verifyAnswering = (status: number, body: object) =>
+    runCli(['verify', 'x~', '--endpoint', 'http://platform.test'], {
+      out: () => {},
+      err: () => {},
+      fetch: async () =>
+        new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } }),
+    });
+
+  it('exits 0 for a valid answer, 1 for an invalid one or a refused request', async () => {
+    expect(await verifyAnswering(200, { valid: true, checks: {} })).toBe(0);
+    expect(await verifyAnswering(200, { valid: false, checks: {} })).toBe(1);
+    expect(await verifyAnswering(400, { type: 'urn:elicense:problem:validation-failed' })).toBe(1);
+  });
+
+  it('exits 3, as for an unreachable platform, when the platform could not check (503)', async () => {
+    expect(await verifyAnswering(503, { type: 'urn:elicense:problem:dependency-unavailable' })).toBe(3);
+  });
+});
+
 describe('elicense call', () => {
   it('sends a holder request with the token as a Bearer credential and prints the answer', async () => {
     const seen: { url: string; init: RequestInit }[] = [];

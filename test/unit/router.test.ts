@@ -120,4 +120,31 @@ describe('domain errors', () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('secret detail');
   });
+
+  it('answer a verification that could not read its dependencies with 503, its cause only logged', async () => {
+    const { VerificationUnavailable } = await import('#app/verification-errors.ts');
+    const logged: unknown[] = [];
+    const router = createRouter(
+      'issuer',
+      {
+        open: async () => {
+          throw new VerificationUnavailable(
+            'the issuer key',
+            new Error('AccessDenied: arn:aws:kms:…:key/abcd'),
+          );
+        },
+        issue: ok,
+      },
+      { authenticate: async () => undefined, onUnexpectedError: (error) => logged.push(error) },
+      table,
+    );
+    const response = await router(event('GET', '/open'), context);
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body)).toMatchObject({
+      type: 'urn:elicense:problem:dependency-unavailable',
+      code: 'VERIFICATION_UNAVAILABLE',
+    });
+    expect(response.body).not.toContain('arn:');
+    expect(((logged[0] as Error).cause as Error).message).toContain('arn:aws:kms');
+  });
 });

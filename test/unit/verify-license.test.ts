@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { publishJwks } from '#app/publish-jwks.ts';
+import { VerificationUnavailable } from '#app/verification-errors.ts';
 import { type VerifyLicenseDeps, verifyLicense } from '#app/verify-license.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
@@ -117,6 +118,32 @@ describe('verifyLicense', () => {
     const stranger = await verifyLicense({ presentation: await signWith(unknown) }, afterRotation);
     expect(stranger.valid).toBe(false);
     expect(stranger.checks.signature).toMatch(/^failed/);
+  });
+
+  it('gives no verdict when a store or the key service fails, and keeps its words out of the answer', async () => {
+    // What an AccessDenied of KMS or DynamoDB says: role, account, key and table ARNs.
+    const denied = () =>
+      Promise.reject(
+        new Error(
+          'User: arn:aws:sts::123456789012:assumed-role/elicense-public/fn is not authorized to perform: kms:GetPublicKey on resource: arn:aws:kms:cn-north-1:123456789012:key/abcd',
+        ),
+      );
+    const presentation = await license();
+    const failing: [string, VerifyLicenseDeps][] = [
+      ['the issuer key', { ...deps(), config: { getAgency: denied } }],
+      ['the issuer key', { ...deps(), keys: { keyFor: denied } }],
+      ["the license's status", { ...deps(), statuses: { statusOf: denied } }],
+    ];
+    for (const [what, broken] of failing) {
+      const error = await verifyLicense({ presentation }, broken).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(VerificationUnavailable);
+      expect((error as VerificationUnavailable).message).toContain(what);
+      expect((error as VerificationUnavailable).message).not.toMatch(/arn:|123456789012/);
+      expect(((error as VerificationUnavailable).cause as Error).message).toMatch(/not authorized/);
+    }
   });
 
   it('reports a suspended license', async () => {

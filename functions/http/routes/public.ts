@@ -74,6 +74,10 @@ export const publicRoutes: readonly RouteSpec[] = [
       200: { description: 'The outcome of every check (valid or not)', schema: VerifyResultSchema },
       400: { description: 'Malformed JSON or a request that does not match the schema' },
       415: { description: 'Not application/json' },
+      503: {
+        description:
+          "The issuer's key or the license's status could not be read just now: no verdict; try again (code VERIFICATION_UNAVAILABLE)",
+      },
     },
   },
 ];
