@@ -1,11 +1,23 @@
 // Counting grant uses over the wire: the counter update and the retrieval's audit event are one
-// transaction, so an event exists exactly for the uses that counted.
+// transaction, so an event exists exactly for the uses that counted — and, given the license
+// version the retrieval read, only while that version is unchanged (a revocation meanwhile).
 
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { auditPartitionKey } from '#adapters/aws/audit-items.ts';
-import { GrantUseRefused } from '#core/storage-errors.ts';
-import { auditEventFor, provisionTestStage, rawItem, type Stage, snapshot } from './support.ts';
+import { revoke } from '#core/lifecycle.ts';
+import { ConcurrentModification, GrantUseRefused, LicenseNotFound } from '#core/storage-errors.ts';
+import { DEMO_LICENSES } from '#dev/demo/catalog.ts';
+import type { LicenseRecord } from '#ports/license-repository.ts';
+import {
+  auditEventFor,
+  idOf,
+  newDemoLicense,
+  provisionTestStage,
+  rawItem,
+  type Stage,
+  snapshot,
+} from './support.ts';
 
 let stage: Stage;
 
@@ -125,5 +137,66 @@ describe('recordGrantUse', () => {
         auditEventFor('license.retrieved', {}),
       ),
     ).rejects.toThrow(/RFC 3339 UTC with milliseconds/);
+  });
+});
+
+describe('retrieval writes guarded by the license version read', () => {
+  const [card] = DEMO_LICENSES;
+
+  async function issued(serial: string): Promise<LicenseRecord> {
+    const license = await newDemoLicense(stage, card, { serial });
+    return stage.repository.issue(license, auditEventFor('license.issued', { licenseId: license.id }));
+  }
+
+  async function revokeIt(license: LicenseRecord): Promise<void> {
+    await stage.repository.changeStatus({
+      licenseId: license.id,
+      expectedVersion: license.version,
+      change: revoke('valid', { actor: { kind: 'agency', id: card!.issuer }, at: NOW, reason: '吊销' }),
+      statusSlot: license.statusSlot,
+      auditEvent: auditEventFor('license.revoked', { licenseId: license.id }),
+    });
+  }
+
+  test('a grant use counts, sets lastUsedAt and is audited while the license is unchanged; after a revocation it writes nothing', async () => {
+    const license = await issued('GUARD1');
+    await putGrant('g-guarded', { maxUses: 5, expiresAt: '2025-03-31T00:00:00.000Z' });
+    const retrieved = { licenseId: license.id, version: license.version };
+    const first = auditEventFor('license.retrieved', { grantId: 'g-guarded' }, NOW);
+
+    await stage.repository.recordGrantUse('g-guarded', NOW, first, retrieved);
+    expect(await grant('g-guarded')).toMatchObject({ uses: 1, lastUsedAt: NOW });
+    expect(await recorded(first)).toBe(true);
+
+    await revokeIt(license);
+    const before = await snapshot(stage);
+    const late = auditEventFor('license.retrieved', { grantId: 'g-guarded' }, NOW);
+    await expect(stage.repository.recordGrantUse('g-guarded', NOW, late, retrieved)).rejects.toBeInstanceOf(
+      ConcurrentModification,
+    );
+    expect(await snapshot(stage)).toEqual(before);
+  });
+
+  test('a duty-based retrieval event is written while the license is unchanged, and refused after a revocation or for no license', async () => {
+    const license = await issued('GUARD2');
+    const retrieved = { licenseId: license.id, version: license.version };
+    const first = auditEventFor('license.retrieved', { licenseId: license.id }, NOW);
+
+    await stage.repository.recordRetrieval(first, retrieved);
+    expect(await recorded(first)).toBe(true);
+
+    await revokeIt(license);
+    const late = auditEventFor('license.retrieved', { licenseId: license.id }, NOW);
+    await expect(stage.repository.recordRetrieval(late, retrieved)).rejects.toMatchObject({
+      name: 'ConcurrentModification',
+      foundVersion: 2,
+    });
+    expect(await recorded(late)).toBe(false);
+
+    const nowhere = auditEventFor('license.retrieved', {}, NOW);
+    await expect(
+      stage.repository.recordRetrieval(nowhere, { licenseId: idOf(card!, '001', 'NOSUCH9'), version: 1 }),
+    ).rejects.toBeInstanceOf(LicenseNotFound);
+    expect(await recorded(nowhere)).toBe(false);
   });
 });

@@ -769,6 +769,35 @@ describe('the license must be valid to be retrieved', () => {
     ).rejects.toThrow('audit table unreachable');
   });
 
+  it('hands nothing out when the license is revoked while its retrieval is prepared: the retrieval runs again and is refused', async () => {
+    const license = await world.issue(ID_CARD);
+    const { grant: created, code } = await grant({ licenseId: license.id });
+    world.licenses.beforeNextWrite = () => world.licenses.setStatus(license.id, 'revoked');
+
+    const error = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps()),
+    );
+
+    expect(error).toMatchObject({ code: 'LICENSE_REVOKED' });
+    expect((await world.grants.get(created.value.id))?.value.uses).toBe(0);
+    expect(world.audit.events.filter((e) => e.action === 'license.retrieved').map((e) => e.outcome)).toEqual([
+      'denied',
+    ]);
+  });
+
+  it('retrieves on the second run when the license changed meanwhile but stays valid', async () => {
+    const license = await world.issue(ID_CARD);
+    world.licenses.beforeNextWrite = () => {
+      const record = world.licenses.records.get(license.id)!;
+      world.licenses.records.set(license.id, { ...record, version: record.version + 1 }); // e.g. a document attached
+    };
+
+    const result = await retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps());
+
+    expect(result.licenseId).toBe(license.id);
+    expect(world.audit.events.map((e) => [e.action, e.outcome])).toEqual([['license.retrieved', 'success']]);
+  });
+
   it('refuses a license past its last valid day', async () => {
     const license = await world.issue(ID_CARD, { validity: { from: '2015-05-10', until: '2025-05-31' } });
 
