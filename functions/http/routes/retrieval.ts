@@ -34,15 +34,15 @@ export const retrievalRoutes: readonly RouteSpec[] = [
       ...REFUSALS,
       403: {
         description:
-          'The agency lacks the relying role, or the basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, …)',
+          'The agency lacks the relying role, or the basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, …). Under a grant, a license that does not exist is GRANT_DOES_NOT_COVER too, naming no license',
       },
       404: {
         description:
-          'No such license, or the holder has no license of the type (asked only once the basis allows it)',
+          'No such license, or the holder has no license of the type (asked only once the basis allows it; audited as a denied retrieval)',
       },
       409: {
         description:
-          'The license is not valid: `code` LICENSE_REVOKED, LICENSE_SUPERSEDED, LICENSE_SUSPENDED or LICENSE_EXPIRED',
+          'The license is not valid: `code` LICENSE_REVOKED, LICENSE_SUPERSEDED, LICENSE_SUSPENDED or LICENSE_EXPIRED (audited as a denied retrieval); or it kept changing while the retrieval was prepared (CONCURRENT_MODIFICATION: retry)',
       },
       500: { description: 'The audit event (or another write) failed; nothing was handed out' },
     },
