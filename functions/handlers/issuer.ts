@@ -50,8 +50,10 @@ import { logger, withPowertools } from './observability.ts';
 // Issuer route group: issuing agencies issue licenses and change their status. It writes the
 // license tables, holder index, issuer listing, status lists and audit events; reads the holders
 // table (a holder's device key becomes the license's cnf); signs with the agencies' seal keys;
-// encrypts with the field key; stores layout documents. Every POST needs an Idempotency-Key,
-// remembered in the idempotency table.
+// encrypts with the field key; stores layout documents. Every POST that changes something needs
+// an Idempotency-Key, remembered in the idempotency table — which keeps no field values and no
+// short-lived links: an answer carrying them is rebuilt after the record (withIssuerCopy, the
+// review steps in issuer/applications.ts) or stored without them (rememberedProblem).
 const config = new DynamoConfigStore(documents, table('config'));
 const shards = shardsFromTableBindings(process.env);
 const licenses = new DynamoDbLicenseRepository({
@@ -136,7 +138,8 @@ const router = createRouter(
     async issueLicenseBatch(event, context) {
       const { items } = parseJsonBody(event, IssueLicenseBatchEnvelopeSchema);
       const caller = callerOf(event);
-      return idempotent(event, context, async () => {
+      let answered: unknown;
+      const remembered = await idempotent(event, context, async () => {
         const parsed = items.map((item, index) => ({
           index,
           result: IssueLicenseBatchItemSchema.safeParse(item),
@@ -157,8 +160,17 @@ const router = createRouter(
           return { index, status: problem.status, problem };
         });
         const issued = results.filter((r) => r.status === 201).length;
-        return jsonResponse(200, { issued, failed: results.length - issued, items: results });
+        const counts = { issued, failed: results.length - issued };
+        answered = { ...counts, items: results };
+        return jsonResponse(200, {
+          ...counts,
+          items: results.map((r) =>
+            r.problem === undefined ? r : { ...r, problem: rememberedProblem(r.problem) },
+          ),
+        });
       });
+      // The first answer has each refused item's reasons in full; the record, and so a repeat, not.
+      return answered === undefined ? remembered : jsonResponse(200, answered);
     },
     suspendLicense: statusRoute('suspend', SuspendLicenseRequestSchema),
     reinstateLicense: statusRoute('reinstate', ReinstateLicenseRequestSchema),
@@ -281,6 +293,31 @@ function problemOf(error: unknown): ProblemDocument {
   }
   logger.error('batch item failed', { error });
   return problemDocument('internal-error', 'An unexpected error occurred; it has been logged.');
+}
+
+/**
+ * A refused batch item's problem as the idempotency record keeps it: type, status, code and the
+ * path and code of each bad field, without the detail and messages, which quote the values sent
+ * (`found "…"`) — field values stay out of that table, as everywhere else they are kept encrypted.
+ */
+function rememberedProblem(problem: ProblemDocument): ProblemDocument {
+  const { type, title, status, code, errors } = problem;
+  return {
+    type,
+    title,
+    status,
+    ...(typeof code === 'string' ? { code } : {}),
+    detail: `${title}; a repeated answer leaves out the reasons, which may quote the values sent`,
+    ...(Array.isArray(errors)
+      ? {
+          errors: (errors as { path: string; code?: string }[]).map(({ path, code: why }) => ({
+            path,
+            ...(why === undefined ? {} : { code: why }),
+            message: `refused${why === undefined ? '' : ` (${why})`}; the reason is in the first answer only`,
+          })),
+        }
+      : {}),
+  };
 }
 
 function required(variable: string): string {

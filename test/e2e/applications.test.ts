@@ -13,6 +13,7 @@ import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/dem
 import { minimalPdf, minimalPng } from '../fixtures/layout-documents.ts';
 import { agencyClient } from './issuer-support.ts';
 import { mintHolderToken } from './support/holder-tokens.ts';
+import { idempotencyRecordsMentioning } from './support/idempotency-records.ts';
 
 const base = inject('platformUrl');
 const psb = agencyClient('demo-psb-1');
@@ -234,6 +235,80 @@ describe('apply → request info → respond → approve → the license is the 
     expect(again.body.type).toBe('urn:elicense:problem:conflict');
     const mine = await asHolder(holder, 'GET', '/holder/licenses');
     expect((mine.body.licenses as unknown[]).length).toBe(1);
+  });
+});
+
+describe('what an Idempotency-Key remembers of a review step', () => {
+  /** The answer without its attachment links, which are signed afresh on every answer. */
+  const withoutLinks = (view: ApplicationBody) => ({
+    ...view,
+    attachments: view.attachments.map(({ download: _, ...a }) => a),
+  });
+
+  it('keeps no applicant data, notes or links: a repeat answers the same application, with links that work', async () => {
+    const holder = await newApplicant();
+    const scan = minimalPdf('户口簿');
+    const steps = [
+      ['request-info', { note: `请补充户口簿首页 ${randomUUID()}` }],
+      ['reject', { reason: `照片不符合要求 ${randomUUID()}` }],
+    ] as const;
+    for (const [step, json] of steps) {
+      const applied = await apply(holder, {
+        attachments: [{ mediaType: 'application/pdf', content: base64(scan) }],
+      });
+      const key = randomUUID();
+      const send = async () => {
+        const response = await psb.request('POST', `/applications/${applied.id}/${step}`, {
+          json,
+          headers: { 'idempotency-key': key },
+        });
+        expect(response.status, step).toBe(200);
+        return (await response.json()) as ApplicationBody;
+      };
+      const first = await send();
+      const repeat = await send();
+      expect(first.data.公民身份号码).toBe(holder.code);
+      expect(withoutLinks(repeat)).toEqual(withoutLinks(first));
+      const download = await fetch(repeat.attachments[0]!.download.url);
+      expect(download.status).toBe(200);
+
+      const records = await idempotencyRecordsMentioning(applied.id);
+      expect(records, step).toHaveLength(1);
+      for (const secret of [holder.code, holder.name, Object.values(json)[0], 'X-Amz-', 'download']) {
+        expect(records[0], `${step}: ${secret}`).not.toContain(secret);
+      }
+    }
+  });
+
+  it('an approval keeps the application and license ids; a repeat answers the application as read again', async () => {
+    const holder = await newApplicant();
+    const applied = await apply(holder, {
+      attachments: [{ mediaType: 'application/pdf', content: base64(minimalPdf('户口簿')) }],
+    });
+    const key = randomUUID();
+    const note = `准予颁发 ${randomUUID()}`;
+    const approve = async () => {
+      const response = await psb.request('POST', `/applications/${applied.id}/approve`, {
+        json: { note },
+        headers: { 'idempotency-key': key },
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { application: ApplicationBody; license: { licenseId: string } };
+    };
+    const first = await approve();
+    const repeat = await approve();
+    expect(first.application).toMatchObject({ state: 'approved', licenseId: first.license.licenseId });
+    expect(first.application.data.公民身份号码).toBe(holder.code);
+    expect(repeat.license).toEqual(first.license);
+    expect(withoutLinks(repeat.application)).toEqual(withoutLinks(first.application));
+    expect((await fetch(repeat.application.attachments[0]!.download.url)).status).toBe(200);
+
+    const [record, ...more] = await idempotencyRecordsMentioning(applied.id);
+    expect(more).toEqual([]);
+    expect(record).toContain(first.license.licenseId);
+    for (const secret of [holder.code, holder.name, note, 'X-Amz-', 'download']) {
+      expect(record, secret).not.toContain(secret);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 // The issuer routes over HTTP with the SDK, end to end: what is issued verifies through POST
 // /verify, and every status change shows there at once.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
@@ -18,6 +18,7 @@ import {
   verify,
 } from './issuer-support.ts';
 import { holderToken } from './support/holder-tokens.ts';
+import { idempotencyRecordsMentioning } from './support/idempotency-records.ts';
 import { refusal } from './support/refusals.ts';
 
 describe('issue → verify', () => {
@@ -292,6 +293,33 @@ describe('POST /licenses/batch', () => {
     for (const item of result.items.filter((i) => i.status === 201)) {
       expect(item.licenseId).toMatch(/^1\.2\.156\.3005\.2\./);
     }
+  });
+
+  it('remembers no value a refused item quoted: a repeat answers the same outcomes, each error by path and code', async () => {
+    const odd = `未知${randomUUID()}`;
+    const items = [idCardRequest({ 性别: odd }), idCardRequest()];
+    const idempotencyKey = randomUUID();
+    const first = await psb.issueBatch(items, { idempotencyKey });
+    expect(first).toMatchObject({ issued: 1, failed: 1 });
+    expect(first.items[0]!.problem?.errors).toEqual([
+      expect.objectContaining({ path: 'data.性别', code: 'enum', message: expect.stringContaining(odd) }),
+    ]);
+
+    const repeat = await psb.issueBatch(items, { idempotencyKey });
+    const outcome = (item: (typeof first.items)[number]) => ({
+      index: item.index,
+      status: item.status,
+      licenseId: item.licenseId,
+      type: item.problem?.type,
+      errors: item.problem?.errors?.map(({ path, code }) => ({ path, code })),
+    });
+    expect(repeat.items.map(outcome)).toEqual(first.items.map(outcome));
+    expect(repeat.items[0]!.problem).toMatchObject({ status: 400, code: first.items[0]!.problem!.code });
+    expect(JSON.stringify(repeat)).not.toContain(odd);
+
+    const records = await idempotencyRecordsMentioning(first.items[1]!.licenseId!);
+    expect(records).toHaveLength(1);
+    expect(records[0]).not.toContain(odd);
   });
 
   it('refuses an empty batch and one of more than 100 items as a whole', async () => {

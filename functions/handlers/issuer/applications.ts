@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
+import type { ApplicationView } from '#app/applications/application-steps.ts';
 import {
+  type Approval,
   agencyApplication,
   agencyApplications,
   approveApplication,
@@ -29,6 +31,13 @@ import { table } from '../environment.ts';
 
 // The issuing agency's review of applications, in the issuer group: tables applications (RW),
 // audit (W) and what issuing needs; the documents bucket (presigned attachment links).
+//
+// A review step (request-info, reject, approve) runs under the Idempotency-Key, but its record
+// keeps only the step's outcome — the application id and state, an approval's license — never the
+// view: that carries the applicant's data and the notes in the clear, which are kept encrypted
+// everywhere else, and attachment links that expire after five minutes. The first answer is the
+// view the step built; a repeat reads the application again as GET /applications/{id} does
+// (audited, fresh links), as it stands by then.
 
 type Idempotent = (
   event: APIGatewayProxyEvent,
@@ -67,25 +76,61 @@ export function issuerApplicationRoutes(
       const request = parseJsonBody(event, RequestInformationSchema);
       const caller = callerOf(event);
       const id = applicationIdOf(event);
-      return idempotent(event, context, async () =>
-        jsonResponse(200, await requestInformation(caller, id, request, deps)),
-      );
+      const { application } = await reviewStep(caller, event, context, async () => ({
+        application: await requestInformation(caller, id, request, deps),
+      }));
+      return jsonResponse(200, application);
     },
     async approveApplication(event, context) {
       const request = parseJsonBody(event, ApproveRequestSchema);
       const caller = callerOf(event);
       const id = applicationIdOf(event);
-      return idempotent(event, context, async () =>
-        jsonResponse(200, await approveApplication(caller, id, request, deps)),
+      return jsonResponse(
+        200,
+        await reviewStep(caller, event, context, () => approveApplication(caller, id, request, deps)),
       );
     },
     async rejectApplication(event, context) {
       const request = parseJsonBody(event, RejectRequestSchema);
       const caller = callerOf(event);
       const id = applicationIdOf(event);
-      return idempotent(event, context, async () =>
-        jsonResponse(200, await rejectApplication(caller, id, request, deps)),
-      );
+      const { application } = await reviewStep(caller, event, context, async () => ({
+        application: await rejectApplication(caller, id, request, deps),
+      }));
+      return jsonResponse(200, application);
     },
   };
+
+  /** Runs a review step once per Idempotency-Key, remembering its outcome only (module comment). */
+  async function reviewStep(
+    caller: IssuerCaller,
+    event: APIGatewayProxyEvent,
+    context: Context,
+    step: () => Promise<StepAnswer>,
+  ): Promise<StepAnswer> {
+    let built: ApplicationView | undefined;
+    const remembered = await idempotent(event, context, async () => {
+      const { application, license } = await step();
+      built = application;
+      const outcome: StepOutcome = {
+        application: { id: application.id, state: application.state },
+        ...(license === undefined ? {} : { license }),
+      };
+      return jsonResponse(200, outcome);
+    });
+    const { application, license } = JSON.parse(remembered.body) as StepOutcome;
+    return {
+      application: built ?? (await agencyApplication(caller, application.id, deps)),
+      ...(license === undefined ? {} : { license }),
+    };
+  }
+}
+
+/** What a review step answers: the application as it stands after it, and an approval's license. */
+type StepAnswer = { application: ApplicationView; license?: Approval['license'] };
+
+/** What the idempotency record keeps of a review step: nothing of the applicant's. */
+interface StepOutcome {
+  application: Pick<ApplicationView, 'id' | 'state'>;
+  license?: Approval['license'];
 }

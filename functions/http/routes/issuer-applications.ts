@@ -13,11 +13,13 @@ import {
 // queue per state, one application (an audited read of the applicant's data), a request for more
 // information, approval — the license is issued as by POST /licenses — and rejection with a
 // reason. An agency sees only applications addressed to it for types it may issue; any other is
-// 404. POSTs need an Idempotency-Key, as every issuer POST does.
+// 404. POSTs need an Idempotency-Key, as every issuer POST that changes something does; the
+// record keeps the step's outcome only, and a repeat reads the application again.
 
 const ISSUER: RouteAuth = { kind: 'agency', roles: ['issuer'] };
 const IDEMPOTENT = {
-  'Idempotency-Key': 'Unique per operation; a retry with the same key and body gets the first answer',
+  'Idempotency-Key':
+    'Unique per operation; a retry with the same key and body does not repeat the step: it answers with the application read again (as GET /applications/{id}, with fresh attachment links) and, for an approval, the same license',
 } as const;
 
 const READ_REFUSALS = {

@@ -75,7 +75,8 @@ export const issuerRoutes: readonly RouteSpec[] = [
     requestBody: IssueLicenseBatchRequestSchema,
     responses: {
       200: {
-        description: 'Every item’s outcome (201 or a problem), with counts: partial success is explicit',
+        description:
+          'Every item’s outcome (201 or a problem), with counts: partial success is explicit. A retry under the same Idempotency-Key reports the same outcomes, but a refused item’s problem only by type, code and the path and code of each bad field: its detail and messages, which may quote the values sent, are in the first answer only',
         schema: IssueLicenseBatchResultSchema,
       },
       ...REFUSALS,
