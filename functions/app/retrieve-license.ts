@@ -16,6 +16,7 @@
 //      and nothing is returned.
 import { type AnnotatedCopyStatement, type RetrievalBasis, signAnnotatedCopy } from '#core/annotated-copy.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
+import { disclosableFieldNames } from '#core/catalog/license-type.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
 import { isAgreementInForce } from '#core/catalog/sharing-agreement.ts';
 import { type Grant, grantUnusableReason } from '#core/grants/grant.ts';
@@ -73,7 +74,7 @@ export interface RetrieveLicenseDeps {
     'get' | 'getCurrent' | 'listByHolder' | 'recordGrantUse' | 'recordRetrieval'
   >;
   grants: Pick<GrantStore, 'findByCode'>;
-  config: Pick<ConfigStore, 'listSharingAgreementsOfAgency'>;
+  config: Pick<ConfigStore, 'listSharingAgreementsOfAgency' | 'getLicenseType'>;
   audit: AuditLogWriter;
   cipher: FieldCipher;
   blindIndexer: BlindIndexer;
@@ -324,11 +325,26 @@ async function allowedByGrant(
   }
   return {
     basis: { kind: 'grant', grantId: grant.id },
-    fields: grant.fields,
+    fields: await stillDisclosable(grant.fields, target.typeCode, deps),
     purpose,
     endsAt: Date.parse(grant.expiresAt),
     grant,
   };
+}
+
+/**
+ * The granted fields the license type still lets be disclosed. A grant names the fields that were
+ * disclosable when it was given; the operator may since have withdrawn one (sharing agreements
+ * are checked when the type changes, grants — as many as holders make — at their use).
+ */
+async function stillDisclosable(
+  fields: readonly string[],
+  typeCode: string,
+  deps: Pick<RetrieveLicenseDeps, 'config'>,
+): Promise<string[]> {
+  const type = (await deps.config.getLicenseType(typeCode))?.value;
+  const disclosable = new Set(type === undefined ? [] : disclosableFieldNames(type));
+  return fields.filter((field) => disclosable.has(field));
 }
 
 /**

@@ -479,6 +479,21 @@ describe('retrieval on a holder grant', () => {
 
     expect(result.disclosed).toEqual(['姓名']);
   });
+
+  it('discloses no granted field the operator has since made undisclosable', async () => {
+    const license = await world.issue(ID_CARD);
+    const { code } = await grant({ licenseId: license.id }, { fields: ['姓名', '公民身份号码'] });
+    const type = world.config.types.get(ID_CARD.typeCode)!;
+    world.config.types.set(ID_CARD.typeCode, {
+      ...type,
+      fields: type.fields.map((f) => (f.name === '公民身份号码' ? { ...f, disclosable: false } : f)),
+    });
+
+    const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+
+    expect(result.disclosed).toEqual(['姓名']);
+    expect(disclosedFields(result.presentation)).toEqual({ 姓名: '张伟明' });
+  });
 });
 
 describe('the layout document', () => {
