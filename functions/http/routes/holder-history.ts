@@ -15,7 +15,7 @@ export const holderHistoryRoutes: readonly RouteSpec[] = [
       'Who used your licenses — retrievals (agency, grant or duty basis, purpose, case number), verifications, grants, presentations, status changes — newest first',
     auth: HOLDER,
     query: {
-      licenseId: 'Only this license (identifier or license key; every version)',
+      licenseId: 'Only this license (identifier or license key; every version of it that was yours)',
       limit: 'Entries per page, 1–100 (default 50)',
       cursor: 'The cursor of the previous page',
     },
