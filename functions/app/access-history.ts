@@ -7,10 +7,14 @@
 // The log is read per license through its by-license index; the licenses' slices are merged
 // by time. The index is by license key, across versions, and a re-issue may name a new holder:
 // only events about the caller's own versions are shown, and the grant events (which name the
-// license, not a version) only for the caller's own grants. The page cursor keeps, per license,
-// the position of the last event handed out from it (or that it is exhausted), so a page
-// resumes each license exactly where it stopped.
-import type { AuditEvent } from '#core/audit/event.ts';
+// license, not a version) only for the caller's own grants.
+//
+// Paging: every license's events and the merge follow one order (time, then event id, newest
+// first: the index's sort key), and the merge hands out an event only once every license's next
+// event is known, so a page is the newest `limit` events of all the licenses. The cursor is then
+// the position of the last event handed out, whatever the number of licenses: the next page is
+// every license's events strictly older than it — none skipped, none repeated.
+import { type AuditEvent, auditEventId, auditTime } from '#core/audit/event.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import type { AuditPosition, LicenseAuditReader } from '#ports/audit-log.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
@@ -85,37 +89,25 @@ export async function readAccessHistory(
         }))
       : [{ licenseKey: named.licenseKey }];
   const keys = [...new Set(listed.map((l) => l.licenseKey))];
-  const positions = decodeHistoryCursor(request.cursor, keys);
+  const before = decodeHistoryCursor(request.cursor);
   const mine = ownership(binding.holderIndex, listed, deps);
 
-  // Each license that is not exhausted gives up to a page; the newest `limit` of all of them win.
-  const slices = await Promise.all(
-    keys.map(async (key) => {
-      const position = positions.get(key);
-      if (position === null) return { key, events: [], more: false };
-      const slice = await deps.auditLog.readByLicense(key, {
-        limit,
-        ...(position === undefined ? {} : { before: position }),
-      });
-      const kept = await Promise.all(slice.events.map((event) => mine(key, event)));
-      return { key, events: slice.events.filter((_, i) => kept[i]), more: slice.more };
-    }),
-  );
-  const merged = slices
-    .flatMap(({ key, events }) => events.map((event) => ({ key, event })))
-    .sort((a, b) => newestFirst(a.event, b.event));
-  const page = merged.slice(0, limit);
-
-  const next = new Map<string, AuditPosition | null>(positions);
-  let more = false;
-  for (const { key, events, more: sliceMore } of slices) {
-    const taken = page.filter((entry) => entry.key === key);
-    const last = taken.at(-1)?.event;
-    if (last !== undefined) next.set(key, { time: last.time, id: last.id });
-    const exhausted = taken.length === events.length && !sliceMore;
-    if (exhausted) next.set(key, null);
-    else more = true;
+  const streams = keys.map((key): LicenseStream => ({ key, events: [], before, more: true, reads: 0 }));
+  const next = (stream: LicenseStream) => nextOwnEvent(stream, limit, mine, deps.auditLog);
+  const page: AuditEvent[] = [];
+  while (page.length < limit) {
+    const heads = await Promise.all(streams.map(next));
+    let newest: number | undefined;
+    heads.forEach((head, i) => {
+      const best = newest === undefined ? undefined : heads[newest];
+      if (head !== undefined && (best === undefined || newestFirst(head, best) < 0)) newest = i;
+    });
+    if (newest === undefined) break;
+    page.push(streams[newest]!.events.shift()!);
   }
+  const last = page.at(-1);
+  const more =
+    page.length === limit && last !== undefined && streams.some((s) => s.events.length > 0 || s.more);
 
   await deps.audit.record({
     id: deps.newEventId(),
@@ -130,9 +122,45 @@ export async function readAccessHistory(
     },
   });
   return {
-    items: page.map(({ event }) => entryOf(event)),
-    ...(more ? { cursor: encodeHistoryCursor(next) } : {}),
+    items: page.map(entryOf),
+    ...(more ? { cursor: encodeHistoryCursor(last) } : {}),
   };
+}
+
+/** One license's events as the merge consumes them: the caller's, read a slice at a time. */
+interface LicenseStream {
+  key: string;
+  /** Read and kept, not yet handed out; newest first. */
+  events: AuditEvent[];
+  /** Where the next read starts (exclusive): the last event read, kept or not. */
+  before: AuditPosition | undefined;
+  /** Whether the index may hold older events of the license. */
+  more: boolean;
+  reads: number;
+}
+
+/** The stream's next own event, reading on while what was read is all left out; undefined at its end. */
+async function nextOwnEvent(
+  stream: LicenseStream,
+  limit: number,
+  mine: (licenseKey: string, event: AuditEvent) => Promise<boolean>,
+  auditLog: LicenseAuditReader,
+): Promise<AuditEvent | undefined> {
+  while (stream.events.length === 0 && stream.more) {
+    // The first read takes a page; a further one is needed only when events were left out (another
+    // holder's versions), and it takes the most the index gives, to pass them in few reads.
+    const slice = await auditLog.readByLicense(stream.key, {
+      limit: stream.reads === 0 ? limit : MAX_HISTORY_LIMIT,
+      ...(stream.before === undefined ? {} : { before: stream.before }),
+    });
+    stream.reads += 1;
+    const last = slice.events.at(-1);
+    stream.more = slice.more && last !== undefined;
+    if (last !== undefined) stream.before = { time: last.time, id: last.id };
+    const kept = await Promise.all(slice.events.map((event) => mine(stream.key, event)));
+    stream.events = slice.events.filter((_, i) => kept[i]);
+  }
+  return stream.events[0];
 }
 
 /**
@@ -225,42 +253,23 @@ function entryOf(event: AuditEvent): AccessEntry {
   };
 }
 
-// The cursor: base64url JSON `{ "<license key>": [time, id] | null }` — null for an exhausted license.
-function encodeHistoryCursor(positions: Map<string, AuditPosition | null>): string {
-  const json: Record<string, [string, string] | null> = {};
-  for (const [key, position] of positions)
-    json[key] = position === null ? null : [position.time, position.id];
-  return encodeJsonCursor(json);
+// The cursor: base64url JSON `[time, id]` of the last event handed out — the same size for any
+// number of licenses (the query string allows 4096 characters).
+function encodeHistoryCursor(last: AuditEvent): string {
+  return encodeJsonCursor([last.time, last.id]);
 }
 
-/** Positions by license key; a license the cursor does not name starts from the newest event. */
-function decodeHistoryCursor(
-  cursor: string | undefined,
-  keys: readonly string[],
-): Map<string, AuditPosition | null> {
-  const positions = new Map<string, AuditPosition | null>();
-  if (cursor === undefined) return positions;
+/** The position the page starts below; undefined for the first page. */
+function decodeHistoryCursor(cursor: string | undefined): AuditPosition | undefined {
+  if (cursor === undefined) return undefined;
   const parsed = decodeJsonCursor(cursor);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidCursor('expected positions by license');
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    !auditTime.safeParse(parsed[0]).success ||
+    !auditEventId.safeParse(parsed[1]).success
+  ) {
+    throw new InvalidCursor('expected the position [time, id] of the last event of a page');
   }
-  const wanted = new Set(keys);
-  for (const [key, value] of Object.entries(parsed)) {
-    if (!wanted.has(key)) throw new InvalidCursor('it names a license this history does not cover');
-    if (value === null) {
-      positions.set(key, null);
-    } else if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value[0]) &&
-      typeof value[1] === 'string' &&
-      /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(value[1])
-    ) {
-      positions.set(key, { time: value[0], id: value[1] });
-    } else {
-      throw new InvalidCursor('expected a position [time, id] or null per license');
-    }
-  }
-  return positions;
+  return { time: parsed[0] as string, id: parsed[1] as string };
 }

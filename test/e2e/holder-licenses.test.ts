@@ -243,6 +243,21 @@ describe('the access history after a re-issue to another holder', () => {
   });
 });
 
+describe('the access history in pages', () => {
+  it('continues below the last entry of a page with a cursor whose size does not grow with the licenses', async () => {
+    for (let n = 0; n < 3; n += 1) await zhang.license((await storage.issue(ZHANG_CARD)).record.id);
+
+    const first = await zhang.accessHistory({ limit: 2 });
+    const second = await zhang.accessHistory({ limit: 2, cursor: first.cursor! });
+
+    const position = (e: { time: string; eventId: string }) => `${e.time}#${e.eventId}`;
+    expect(first.items).toHaveLength(2);
+    expect(second.items).toHaveLength(2);
+    expect(position(second.items[0]!) < position(first.items[1]!)).toBe(true);
+    expect(first.cursor!.length).toBeLessThan(200);
+  });
+});
+
 describe('presentations', () => {
   it('a reference resolves once for a verifier without credentials, verifies, and then is used up', async () => {
     const license = await storage.issue(ZHANG_CARD);

@@ -85,8 +85,18 @@ export class HolderLicenses extends TestLicenses {
 /** The by-license index over the recorded events: the key audit-items.ts would write. */
 export class TestLicenseAudit implements LicenseAuditReader {
   readonly #log: TestAuditLog;
+  /** Recorded events never change: each is canonicalised once, not on every read. */
+  readonly #items = new WeakMap<AuditEvent, { licenseKey?: string; sk: string }>();
   constructor(log: TestAuditLog) {
     this.#log = log;
+  }
+  #itemOf(event: AuditEvent): { licenseKey?: string; sk: string } {
+    let item = this.#items.get(event);
+    if (item === undefined) {
+      item = auditItem(event);
+      this.#items.set(event, item);
+    }
+    return item;
   }
   async readByLicense(
     licenseKey: string,
@@ -94,7 +104,7 @@ export class TestLicenseAudit implements LicenseAuditReader {
   ): Promise<LicenseAuditSlice> {
     const before = options.before && `${options.before.time}#${options.before.id}`;
     const matching = this.#log.events
-      .map((event) => ({ event, item: auditItem(event) }))
+      .map((event) => ({ event, item: this.#itemOf(event) }))
       .filter(({ item }) => item.licenseKey === licenseKey && (before === undefined || item.sk < before))
       .sort((a, b) => (a.item.sk < b.item.sk ? 1 : -1));
     const limit = options.limit ?? 100;

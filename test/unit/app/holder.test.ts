@@ -17,6 +17,7 @@ import { KB_JWT_TYP, sdDigest, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_SERVICE_ITEM, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { GrantNotFound } from '#ports/grant-store.ts';
+import { InvalidCursor } from '#ports/page.ts';
 import { PresentationUnavailable } from '#ports/presentation-store.ts';
 import { ACCOUNTS, HolderWorld } from './holder-fakes.ts';
 
@@ -428,6 +429,106 @@ describe('access history', () => {
       ['grant.created', licenseKeyOf(v1.id), '张的私事'],
     ]);
     expect(zhangs.cursor).toBeUndefined();
+  });
+
+  /** Every page from the first until the cursor is absent (at most `pages`), with each cursor handed out. */
+  async function allPages(request: { account: string; limit: number }, pages = 100) {
+    const items: Awaited<ReturnType<typeof readAccessHistory>>['items'] = [];
+    const cursors: string[] = [];
+    const sizes: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await readAccessHistory(
+        { ...request, ...(cursor === undefined ? {} : { cursor }) },
+        deps(),
+      );
+      items.push(...page.items);
+      sizes.push(page.items.length);
+      cursor = page.cursor;
+      if (cursor !== undefined) cursors.push(cursor);
+    } while (cursor !== undefined && sizes.length < pages);
+    return { items, cursors, sizes, ended: cursor === undefined };
+  }
+
+  it('pages through the history of 60 licenses: every event once, newest first, each cursor within the query’s 4096 characters', async () => {
+    for (let i = 0; i < 60; i += 1) {
+      const license = await world.issue(ZHANG_CARD!, { serial: `CARD${String(i).padStart(4, '0')}` });
+      // Three licenses share each minute, and both opens of a license its millisecond: ties break by event id.
+      world.clock.set(`2025-06-01T03:${String(Math.floor(i / 3)).padStart(2, '0')}:00.000Z`);
+      for (let n = 0; n < 2; n += 1) {
+        await openHolderLicense({ account: ACCOUNTS.zhang, licenseId: license.id }, deps());
+      }
+    }
+    const opened = world.audit.events.filter((e) => e.action === 'license.holder_viewed');
+    expect(opened).toHaveLength(120);
+
+    for (const limit of [50, 7, 100]) {
+      const { items, cursors, ended } = await allPages({ account: ACCOUNTS.zhang, limit });
+
+      expect(ended).toBe(true);
+      expect(items.map((e) => e.eventId).sort()).toEqual(opened.map((e) => e.id).sort());
+      const order = items.map((e) => `${e.time}#${e.eventId}`);
+      expect(order).toEqual([...order].sort().reverse());
+      expect(Math.max(...cursors.map((c) => c.length))).toBeLessThanOrEqual(4096);
+    }
+  });
+
+  it('leaves out another holder’s versions without a short page, and ends', async () => {
+    const at = (minute: number) =>
+      world.clock.set(`2025-06-01T03:${String(minute).padStart(2, '0')}:00.000Z`);
+    const v1 = await world.issue(ZHANG_CARD!);
+    const lis = await world.issue(LI_CARD!);
+    const open = (account: string, licenseId: string) => openHolderLicense({ account, licenseId }, deps());
+    for (const [minute, account, licenseId] of [
+      [1, ACCOUNTS.li, lis.id],
+      [2, ACCOUNTS.li, lis.id],
+      [3, ACCOUNTS.zhang, v1.id],
+      [4, ACCOUNTS.zhang, v1.id],
+      [5, ACCOUNTS.zhang, v1.id],
+      [6, ACCOUNTS.li, lis.id],
+      [7, ACCOUNTS.zhang, v1.id],
+      [8, ACCOUNTS.zhang, v1.id],
+    ] as const) {
+      at(minute);
+      await open(account, licenseId);
+    }
+    const v2 = await world.issue(
+      { ...ZHANG_CARD!, holder: DEMO_HOLDERS.liXiaoyan, data: LI_CARD!.data },
+      { version: '002' },
+    );
+    world.licenses.setStatus(v1.id, 'superseded', v2.id);
+    for (const minute of [9, 10]) {
+      at(minute);
+      await open(ACCOUNTS.li, v2.id);
+    }
+
+    const { items, sizes, ended } = await allPages({ account: ACCOUNTS.li, limit: 2 }, 10);
+
+    expect(ended).toBe(true);
+    expect(items.map((e) => [e.licenseId, e.time.slice(11, 16)])).toEqual([
+      [v2.id, '03:10'],
+      [v2.id, '03:09'],
+      [lis.id, '03:06'],
+      [lis.id, '03:02'],
+      [lis.id, '03:01'],
+    ]);
+    expect(sizes).toEqual([2, 2, 1]);
+  });
+
+  it('refuses a cursor it did not hand out, reading and recording nothing', async () => {
+    await world.issue(ZHANG_CARD!);
+    const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const cursor of [
+      'not-json',
+      cursorOf({ '1.2.156.3005.2.x': null }),
+      cursorOf(['2025-06-01T03:00:00Z', 'evt-1']),
+      cursorOf(['2025-06-01T03:00:00.000Z', 'evt 1']),
+    ]) {
+      await expect(readAccessHistory({ account: ACCOUNTS.zhang, cursor }, deps())).rejects.toBeInstanceOf(
+        InvalidCursor,
+      );
+    }
+    expect(world.audit.events).toEqual([]);
   });
 
   it('narrows to one license, and reads another holder’s as not found', async () => {
