@@ -78,7 +78,7 @@ describe('over the DynamoDB registry and nonce table', () => {
     expect(JSON.parse(result.body)).toEqual({ agency: uscc, keyId, roles: ['issuer'] });
   });
 
-  test('the nonce is stored under the key until created + skew, the TTL attribute in epoch seconds', async () => {
+  test('the nonce is stored under the key until created is no longer accepted (created + skew + 1 s), the TTL attribute in epoch seconds', async () => {
     const request = signed('demo-amr-1', 'ecdsa-p256-sha256');
     expect((await handler(eventOf(request))).statusCode).toBe(200);
     const created = Number(/created=(\d+)/.exec(request.headers['signature-input']!)![1]);
@@ -88,7 +88,77 @@ describe('over the DynamoDB registry and nonce table', () => {
         Key: { pk: nonceKey('demo-amr-1', nonceOf(request)) },
       }),
     );
-    expect(Item).toEqual({ pk: `demo-amr-1#${nonceOf(request)}`, expiresAt: created + SKEW });
+    expect(Item).toEqual({ pk: `demo-amr-1#${nonceOf(request)}`, expiresAt: created + SKEW + 1 });
+  });
+
+  describe('a captured request replayed at any instant its created is still accepted', () => {
+    const T = 1_740_816_000;
+    let clock = T * 1000;
+    let clocked: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+    beforeAll(() => {
+      const store = new DynamoNonceStore(stage.documents, stage.table('nonces'), { now: () => clock });
+      const wrapped = middy(
+        async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({
+          statusCode: 200,
+          body: JSON.stringify(authenticatedAgency(event)),
+        }),
+      ).use(
+        agencyAuthentication({
+          config,
+          nonces: store,
+          skewSeconds: SKEW,
+          requiredRole: 'issuer',
+          now: () => new Date(clock),
+        }),
+      );
+      clocked = (event) => wrapped(event, lambdaContext('it-agency-auth', event.requestContext.requestId));
+    });
+
+    /** The answer (200, or the failed check) to the same event at each offset from T, in seconds. */
+    async function answersAt(event: APIGatewayProxyEvent, offsets: number[]): Promise<(number | string)[]> {
+      const answers: (number | string)[] = [];
+      for (const offset of offsets) {
+        clock = (T + offset) * 1000;
+        const result = await clocked(event);
+        answers.push(result.statusCode === 200 ? 200 : (JSON.parse(result.body) as { check: string }).check);
+      }
+      return answers;
+    }
+
+    const request = (created: number) =>
+      eventOf(
+        signAgencyRequest(
+          { method: 'POST', url: `${ENDPOINT}/licenses`, created: new Date(created * 1000) },
+          {
+            keyId: 'demo-psb-1',
+            algorithm: 'ecdsa-p256-sha256',
+            privateKey: demoPrivateKey('demo-psb-1', 'ecdsa-p256-sha256'),
+          },
+        ),
+      );
+
+    test('signed at T: accepted once, a replay refused up to the last instant of T + 300, then too old', async () => {
+      expect(await answersAt(request(T), [0, 1, 299, 300, 300.9, 301])).toEqual([
+        200,
+        'nonce',
+        'nonce',
+        'nonce',
+        'nonce',
+        'created',
+      ]);
+    });
+
+    test('signed 300 s ahead of the clock: accepted once, a replay refused until created + 300 has passed', async () => {
+      expect(await answersAt(request(T + 300), [0, 300, 599, 600, 600.9, 601])).toEqual([
+        200,
+        'nonce',
+        'nonce',
+        'nonce',
+        'nonce',
+        'created',
+      ]);
+    });
   });
 
   test('of ten copies of one signed request arriving together, exactly one is accepted', async () => {

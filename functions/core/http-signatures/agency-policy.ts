@@ -63,7 +63,10 @@ export interface AgencyAuthSuccess {
   /** USCC of the agency owning the key. */
   agency: string;
   roles: string[];
-  /** When the nonce may be forgotten: `created` + skew, after which the request is stale anyway. */
+  /**
+   * When the nonce may be forgotten: `created` + skew + 1 s, the first instant at which the
+   * request is stale anyway (see the time check).
+   */
   nonceExpiresAt: Date;
 }
 
@@ -283,7 +286,10 @@ export function readAgencySignature(
       alg: alg as HttpSignatureAlgorithm | undefined,
       signatureBase: base,
       signature,
-      nonceExpiresAt: new Date((createdAt + skewSeconds) * 1000),
+      // The time check compares whole seconds, so `created` is still accepted throughout the
+      // second created + skew (until created + skew + 1, exclusive): the claim must live that long,
+      // or a replay in that last second finds it expired and is accepted again.
+      nonceExpiresAt: new Date((createdAt + skewSeconds + 1) * 1000),
     },
   };
 }

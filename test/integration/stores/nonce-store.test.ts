@@ -61,7 +61,10 @@ describe('claiming a nonce', () => {
     try {
       now = claimedAt + 299_000;
       expect(await store.claim('demo-psb-1', nonce, inFiveMinutes())).toBe(false);
-      now = claimedAt + 301_000;
+      // Live until expiresAt, exclusive: the policy passes the first instant the request is stale.
+      now = claimedAt + 299_999;
+      expect(await store.claim('demo-psb-1', nonce, inFiveMinutes())).toBe(false);
+      now = claimedAt + 300_000;
       expect(await store.claim('demo-psb-1', nonce, inFiveMinutes())).toBe(true);
     } finally {
       now = claimedAt;

@@ -139,7 +139,7 @@ describe('an agency request signed as the SDK signs it', () => {
         nonce: 'nonce-of-sixteen-chars',
         agency: KEYS[name].agency,
         roles: ['issuer'],
-        nonceExpiresAt: new Date((NOW_S + 300) * 1000),
+        nonceExpiresAt: new Date((NOW_S + 301) * 1000),
       });
     },
   );
@@ -148,7 +148,7 @@ describe('an agency request signed as the SDK signs it', () => {
     expect(await authenticate(sdkSigned('ecdsa', { method: 'GET' }))).toMatchObject({ ok: true });
   });
 
-  test('claims its nonce for the key until created + skew', async () => {
+  test('claims its nonce for the key until created is no longer accepted: created + skew + 1 s', async () => {
     const request = sdkSigned('ed25519', {
       created: new Date(NOW.getTime() - 100_000),
       nonce: 'abcdefghijklmnopqrst',
@@ -158,7 +158,7 @@ describe('an agency request signed as the SDK signs it', () => {
       {
         keyId: 'demo-vehicle-1',
         nonce: 'abcdefghijklmnopqrst',
-        expiresAt: new Date((NOW_S - 100 + 120) * 1000),
+        expiresAt: new Date((NOW_S - 100 + 120 + 1) * 1000),
       },
     ]);
   });
