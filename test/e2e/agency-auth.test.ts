@@ -98,7 +98,10 @@ describe('agency request authentication over HTTP', () => {
     };
     const answer = await send(sign({}, stranger));
     expect(answer.status).toBe(401);
-    expect(answer.body.check).toBe('key');
+    // The same answer as a forged signature under a key id that exists.
+    const forged = await send(sign({}, { ...stranger, keyId: 'demo-psb-1' }));
+    expect(answer.body).toMatchObject({ check: 'signature' });
+    expect(answer.body.detail).toBe(forged.body.detail);
   });
 
   it('refuses a body over the 10 MB limit with 413', async () => {

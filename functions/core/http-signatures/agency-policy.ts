@@ -14,8 +14,10 @@
 //
 // Checks run cheapest and least revealing first, and the nonce is claimed last, only for a
 // request whose signature verified, so nobody without the key can burn an agency's nonces.
-// An unknown, revoked or mismatched key id fails the one `key` check with one detail, so the
-// answer never says which key ids exist.
+// Whatever no active key verifies — an unknown, revoked or unlisted key id, an `alg` other than
+// the key's, a signature that does not verify — fails the one `signature` check with one detail:
+// anyone can send a made-up signature, and the answer must not tell which key ids exist nor
+// which algorithm a key has. (Nothing logs authentication failures, so no finer reason is kept.)
 import type { JsonWebKey } from 'node:crypto';
 import {
   type HttpSignatureAlgorithm,
@@ -42,7 +44,6 @@ export type AgencyAuthCheck =
   | 'digest'
   | 'created'
   | 'expired'
-  | 'key'
   | 'algorithm'
   | 'signature'
   | 'nonce'
@@ -117,13 +118,15 @@ export interface RegisteredRequestKey {
 }
 
 // The key-id syntax of the catalog (ApiKeySchema): anything else cannot be registered, so it
-// is refused as an unknown key without a lookup (and never reaches a store as a key).
+// is refused as a signature no key verifies, without a lookup (and never reaches a store as a key).
 const KEY_ID_SYNTAX = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const UNKNOWN_KEY: AgencyAuthFailure = {
+/** The one answer for a request no active key verifies, whatever the reason (module comment). */
+const NOT_VERIFIED: AgencyAuthFailure = {
   ok: false,
-  check: 'key',
-  detail: 'keyid does not name an active request-signing key of a registered agency',
+  check: 'signature',
+  detail:
+    'the signature does not verify with an active request-signing key named by keyid, over the signature base rebuilt from the request',
 };
 
 function fail(check: AgencyAuthCheck, detail: string): AgencyAuthFailure {
@@ -318,11 +321,9 @@ export function checkAgencySignature(
     listed?.status !== 'active' ||
     !isHttpSignatureAlgorithm(key.algorithm)
   ) {
-    return UNKNOWN_KEY;
+    return NOT_VERIFIED;
   }
-  if (signature.alg !== undefined && signature.alg !== key.algorithm) {
-    return fail('algorithm', `alg ${signature.alg} is not the algorithm registered for this key`);
-  }
+  if (signature.alg !== undefined && signature.alg !== key.algorithm) return NOT_VERIFIED;
   let verified: boolean;
   try {
     verified = verifySignatureBase(
@@ -333,15 +334,10 @@ export function checkAgencySignature(
     );
   } catch {
     // A registered JWK node cannot import is the registry's fault, but to the caller it is
-    // no usable key, and the answer must not differ from an unknown one.
-    return UNKNOWN_KEY;
+    // no usable key, and the answer must not differ from any other unverified signature.
+    return NOT_VERIFIED;
   }
-  if (!verified) {
-    return fail(
-      'signature',
-      `the ${key.algorithm} signature does not verify over the signature base rebuilt from the request`,
-    );
-  }
+  if (!verified) return NOT_VERIFIED;
   if (requiredRoles.length > 0 && !requiredRoles.some((role) => registered.agency.roles.includes(role))) {
     return fail(
       'role',

@@ -184,7 +184,7 @@ describe('a rejected request', () => {
     expect((await problem(response)).check).toBe('signature');
   });
 
-  test('with a revoked key: 401 key', async () => {
+  test('with a revoked key: 401 signature, as any signature no active key verifies', async () => {
     registry = new MemoryKeyRegistry(
       DEMO_AGENCIES.map((a) => ({
         ...a,
@@ -195,7 +195,7 @@ describe('a rejected request', () => {
       'GET',
       '/x',
     );
-    expect(await problem(response)).toMatchObject({ status: 401, check: 'key' });
+    expect(await problem(response)).toMatchObject({ status: 401, check: 'signature' });
   });
 
   test('from an agency without the route role: 403 forbidden naming role', async () => {
