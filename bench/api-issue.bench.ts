@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
 import { DynamoDbStatusListStore, unprotectedSecrets } from '#adapters/aws/dynamodb-status-list-store.ts';
@@ -172,9 +173,11 @@ export async function run(): Promise<Record<string, Figure>> {
     const latencies = api.flatMap((r) => r.latencies).sort((a, b) => a - b);
 
     // Verification through the API (public, unsigned): POST /verify of an issued license, against
-    // a loop of its storage calls — the issuing agency's record and the license's status entry.
+    // a loop of its storage calls — the issuing agency's record and the license's status entry,
+    // then its audit event (license.verified, written before the answer).
     const issued = await issuer.issueLicense(REQUEST);
     const statuses = new DynamoDbStatusReader(documents, env.TABLE_STATUS_LISTS!);
+    const auditLog = new DynamoAuditLogWriter(documents, env.TABLE_AUDIT!);
     const listId = decodeURIComponent(issued.statusList.uri.split('/').at(-1)!);
     const verifyBody = JSON.stringify({ presentation: issued.sdJwt });
     const verifyViaApi = async () => {
@@ -188,6 +191,15 @@ export async function run(): Promise<Record<string, Figure>> {
     };
     const verifyViaStorage = async () => {
       await Promise.all([config.getAgency(issuerCode), statuses.statusOf(listId, issued.statusList.idx)]);
+      await auditLog.record({
+        id: `bench-verify-${randomUUID()}`,
+        time: new Date().toISOString(),
+        actor: { kind: 'system', id: 'public-verifier', name: 'unauthenticated verifier' },
+        action: 'license.verified',
+        subject: { licenseId: issued.licenseId },
+        outcome: 'success',
+        details: { disclosed: Object.keys(REQUEST.data), keyBound: false },
+      });
     };
     await measure(WARMUP, verifyViaApi);
     await measure(WARMUP, verifyViaStorage);
@@ -209,7 +221,7 @@ export async function run(): Promise<Record<string, Figure>> {
       e2e_verify_p99_ms: { value: percentile(verifyLatencies, 99), unit: 'ms per POST /verify' },
       storage_verify_loop_rps: {
         value: verifyStorageRps,
-        unit: `loops/s, agency read + status entry read, concurrency ${CONCURRENCY}`,
+        unit: `loops/s, agency read + status entry read + audit event write, concurrency ${CONCURRENCY}`,
       },
       e2e_verify_ratio_to_storage: {
         value: verifyRps / verifyStorageRps,

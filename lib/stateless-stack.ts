@@ -122,12 +122,14 @@ export class StatelessStack extends Stack {
     const licenseTables = [...definitions.keys()].filter((name) => name.startsWith('license-'));
 
     // public: health, catalog, JWKS, verification. It reads the catalog and status entries and
-    // the public halves of keys — no decrypt, no sign.
+    // the public halves of keys — no decrypt, no sign — and appends one audit event per
+    // verification: PutItem only, so an anonymous route can neither read the log nor change it.
     functions
       .get('public')
       ?.bindTable(table('config'), 'RO')
       .bindTable(table('status-lists'), 'RO')
       .bindTable(table('audit-seals'), 'RO') // the health answer reports the sealing lag
+      .bindTable(table('audit'), 'APPEND')
       .bindBucket('documents', 'LIST', data.dataKey)
       .bindPublicKeys(data.platformSigningKey);
 

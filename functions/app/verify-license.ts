@@ -1,11 +1,15 @@
+import { type AuditEvent, AuditEventInvalid } from '#core/audit/event.ts';
 import { sealKeyWithKid } from '#core/catalog/agency.ts';
-import type { PublicJwk } from '#core/jws.ts';
+import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import { decodeCompactJws, type PublicJwk } from '#core/jws.ts';
 import {
   agencyOfIssuer,
+  LICENSE_ID_CLAIM,
   type SdJwtVcVerification,
   statusListIdOfUri,
   verifySdJwtVc,
 } from '#core/sd-jwt-vc/index.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { SigningKeys } from '#ports/signer.ts';
 import type { StatusReader } from '#ports/status-reader.ts';
@@ -17,8 +21,9 @@ export interface VerifyLicenseDeps {
   statuses: StatusReader;
   /** The platform's public base URL: issuers and status lists of this platform live under it. */
   publicBaseUrl: string;
-  /** NumericDate seconds. */
-  now: () => number;
+  audit: AuditLogWriter;
+  now: () => Date;
+  newEventId: () => string;
 }
 
 export interface VerifyLicenseRequest {
@@ -26,12 +31,15 @@ export interface VerifyLicenseRequest {
   presentation: string;
   /** When given, a key-bound presentation for this audience and nonce is required. */
   keyBinding?: { audience: string; nonce: string };
+  /** What the request shows of the verifier, who presents no credentials: for the audit event. */
+  verifier?: { sourceIp?: string; userAgent?: string };
 }
 
 /**
  * Online verification of a license issued on this platform: issuer keys from the registry
  * (the agency named by `iss`, its current or a previous seal key by `kid`), status from the
- * stored list entry. Fails with VerificationUnavailable when a store or the key service fails.
+ * stored list entry. Every verification is an audit event (`license.verified`), written before
+ * the answer; VerificationUnavailable when a store, the key service or the audit log fails.
  */
 export async function verifyLicense(
   request: VerifyLicenseRequest,
@@ -41,41 +49,108 @@ export async function verifyLicense(
   // it as a failed check — a verdict of "invalid" that is not one, carrying the error's words —
   // so the first failure is kept and thrown in place of the answer.
   let unavailable: VerificationUnavailable | undefined;
-  const read = async <T>(what: string, reading: Promise<T>): Promise<T> => {
+  const read = async <T>(what: string, reading: () => Promise<T>): Promise<T> => {
     try {
-      return await reading;
+      return await reading();
     } catch (error) {
-      unavailable ??= new VerificationUnavailable(what, error);
+      unavailable ??= new VerificationUnavailable(`${what} could not be read`, error);
       throw unavailable;
     }
   };
+  const now = deps.now();
   const result = await verifySdJwtVc(request.presentation, {
-    now: deps.now(),
+    now: Math.floor(now.getTime() / 1000),
     ...(request.keyBinding ? { keyBinding: request.keyBinding } : {}),
     resolveIssuerKey: (iss, kid) => issuerKey(iss, kid, deps, read),
     status: async (ref) => {
       const listId = statusListIdOfUri(deps.publicBaseUrl, ref.uri);
       if (listId === undefined) throw new Error(`${ref.uri} is not a status list of this platform`);
-      const value = await read("the license's status", deps.statuses.statusOf(listId, ref.idx));
+      const value = await read("the license's status", () => deps.statuses.statusOf(listId, ref.idx));
       if (value === undefined) throw new Error('no license holds this status entry');
       return value;
     },
   });
   if (unavailable) throw unavailable;
+  try {
+    await deps.audit.record(verificationEvent(request, result, now, deps.newEventId()));
+  } catch (error) {
+    if (error instanceof AuditEventInvalid) throw error; // an event we built wrong: a bug, not an outage
+    throw new VerificationUnavailable('the verification could not be recorded in the audit log', error);
+  }
   return result;
+}
+
+// Whoever calls POST /verify shows no credentials, like a verifier resolving a presentation
+// reference (`presentation.resolved`), and is recorded the same way: the schema has no
+// anonymous actor kind, and agency, holder or operator would each claim an identity nobody
+// proved; `system` with a stable id says "the platform's public verifier, on someone's behalf".
+const PUBLIC_VERIFIER = { kind: 'system', id: 'public-verifier', name: 'unauthenticated verifier' } as const;
+
+/**
+ * The `license.verified` event: the outcome, the checks that failed (their names: the messages
+ * quote what the caller sent), the names of the fields the answer showed (never their values),
+ * and whether a KB-JWT proved the holder's key.
+ */
+function verificationEvent(
+  request: VerifyLicenseRequest,
+  result: SdJwtVcVerification,
+  now: Date,
+  id: string,
+): AuditEvent {
+  const subject = licenseOf(request.presentation, result);
+  const { sourceIp, userAgent } = request.verifier ?? {};
+  return {
+    id,
+    time: now.toISOString(),
+    actor: PUBLIC_VERIFIER,
+    action: 'license.verified',
+    ...(subject ? { subject } : {}),
+    outcome: result.valid ? 'success' : 'denied',
+    details: {
+      ...(result.valid
+        ? {}
+        : {
+            failed: Object.entries(result.checks)
+              .filter(([, outcome]) => outcome.startsWith('failed'))
+              .map(([check]) => check),
+          }),
+      disclosed: result.claims ? Object.keys(result.claims.fields) : [],
+      keyBound: result.checks.kbSignature === 'ok',
+      ...(sourceIp === undefined ? {} : { sourceIp }),
+      // Cut to 256 code units, and any surrogate half (cut, or sent) replaced: the event's
+      // canonical JSON (RFC 8785) refuses a lone one, which would turn a header into a 500.
+      ...(userAgent === undefined ? {} : { userAgent: userAgent.slice(0, 256).toWellFormed() }),
+    },
+  };
+}
+
+/**
+ * The license a verification is about, only when its issuer's signature verified: anyone can
+ * write any license identifier into a forged credential, and the event would then stand in the
+ * access history of a holder whose license it never was. A genuine credential that fails
+ * (revoked, expired, a bad KB-JWT) is named: someone did present that license.
+ */
+function licenseOf(presentation: string, result: SdJwtVcVerification): AuditEvent['subject'] | undefined {
+  if (result.checks.signature !== 'ok') return undefined;
+  const licenseId =
+    result.claims?.licenseId ?? decodeCompactJws(presentation.split('~', 1)[0]!).payload[LICENSE_ID_CLAIM];
+  if (typeof licenseId !== 'string') return undefined;
+  const parsed = parseLicenseId(licenseId);
+  if (!parsed.valid) return undefined;
+  return { licenseId, licenseVersion: parsed.parts.version, typeCode: parsed.parts.typeCode };
 }
 
 async function issuerKey(
   iss: string,
   kid: string,
   deps: VerifyLicenseDeps,
-  read: <T>(what: string, reading: Promise<T>) => Promise<T>,
+  read: <T>(what: string, reading: () => Promise<T>) => Promise<T>,
 ): Promise<PublicJwk | undefined> {
   const uscc = agencyOfIssuer(deps.publicBaseUrl, iss);
   if (uscc === undefined) return undefined;
-  const agency = (await read('the issuer key', deps.config.getAgency(uscc)))?.value;
+  const agency = (await read('the issuer key', () => deps.config.getAgency(uscc)))?.value;
   // A rotated-out seal key still verifies the licenses it signed before the rotation.
   const seal = agency && sealKeyWithKid(agency, kid);
   if (!seal) return undefined;
-  return (await read('the issuer key', deps.keys.keyFor(seal.keyRef))).publicJwk;
+  return (await read('the issuer key', () => deps.keys.keyFor(seal.keyRef))).publicJwk;
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { auditLogIdOf, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { dynamoDbTableProbe, s3BucketProbe } from '#adapters/aws/probes.ts';
@@ -9,7 +11,7 @@ import { auditSealLagSeconds } from '#app/seal-audit-log.ts';
 import { verifyLicense } from '#app/verify-license.ts';
 import { buildOpenApi } from '#http/openapi.ts';
 import { HttpProblem } from '#http/problem.ts';
-import { parseJsonBody } from '#http/request.ts';
+import { header, parseJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
 import { VerifyRequestSchema } from '#http/schemas.ts';
@@ -20,10 +22,20 @@ import { logger, withPowertools } from './observability.ts';
 import { parseMaxSealLagSeconds } from './sealer-settings.ts';
 
 // Public route group: no caller authentication. It reads the catalog and status entries and
-// the public halves of keys; it holds no decrypt and no sign permission.
+// the public halves of keys, and appends an audit event per verification; it holds no decrypt
+// and no sign permission.
 const configTable = table('config');
 const config = new DynamoConfigStore(documents, configTable);
 const statuses = new DynamoDbStatusReader(documents, table('status-lists'));
+const verification = {
+  config,
+  keys: signingKeys,
+  statuses,
+  audit: new DynamoAuditLogWriter(documents, table('audit')),
+  publicBaseUrl: environment.publicBaseUrl,
+  now: () => new Date(),
+  newEventId: () => `verify-${randomUUID()}`,
+};
 const probes = [dynamoDbTableProbe(dynamodb, configTable), s3BucketProbe(s3, bucket('documents'))];
 // The sealing lag, when the audit-seals table is bound (RO) to this function: one read per check.
 const sealsTable = process.env[tableEnvVar({ name: 'audit-seals' })];
@@ -37,7 +49,6 @@ const openApi = JSON.stringify(buildOpenApi(undefined, environment.version));
 function sealHead(sealsTable: string) {
   return new DynamoAuditSealStore({ documents, table: sealsTable, logId: auditLogIdOf(environment.stage) });
 }
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const router = createRouter(
   'public',
@@ -78,14 +89,17 @@ const router = createRouter(
     },
     async verifyLicense(event) {
       const request = parseJsonBody(event, VerifyRequestSchema);
+      const sourceIp = event.requestContext.identity?.sourceIp;
+      const userAgent = event.requestContext.identity?.userAgent ?? header(event, 'user-agent');
       const result = await verifyLicense(
         {
           presentation: request.presentation,
           ...(request.audience && request.nonce
             ? { keyBinding: { audience: request.audience, nonce: request.nonce } }
             : {}),
+          verifier: { ...(sourceIp ? { sourceIp } : {}), ...(userAgent ? { userAgent } : {}) },
         },
-        { config, keys: signingKeys, statuses, publicBaseUrl: environment.publicBaseUrl, now: nowSeconds },
+        verification,
       );
       return jsonResponse(200, result);
     },

@@ -166,11 +166,12 @@ export class ApiFunction extends Construct {
 
   /**
    * Gives the function a table: its name in `TABLE_<NAME>` and the access asked for —
-   * `DESCRIBE` (existence only, for health checks), read-only or read-write — as named actions
-   * on the table's ARN derived from its name, so that no CloudFormation export ties this stack
-   * to the data stack.
+   * `DESCRIBE` (existence only, for health checks), `APPEND` (new items only: PutItem, no read,
+   * update or delete — the audit log of an unauthenticated route), read-only or read-write — as
+   * named actions on the table's ARN derived from its name, so that no CloudFormation export
+   * ties this stack to the data stack.
    */
-  bindTable(table: TableDefinition, access: 'DESCRIBE' | 'RO' | 'RW'): this {
+  bindTable(table: TableDefinition, access: 'DESCRIBE' | 'APPEND' | 'RO' | 'RW'): this {
     const name = physicalTableName(this.#stage, table);
     this.function.addEnvironment(tableEnvVar(table), name);
     const stack = Stack.of(this);
@@ -189,10 +190,11 @@ export class ApiFunction extends Construct {
     ];
     const actions = [
       'dynamodb:DescribeTable', // the health check tells "reachable" from "missing"
-      ...(access === 'DESCRIBE' ? [] : read),
+      ...(access === 'RO' || access === 'RW' ? read : []),
       ...(access === 'RW' ? write : []),
+      ...(access === 'APPEND' ? ['dynamodb:PutItem'] : []),
     ];
-    const indexes = access !== 'DESCRIBE' && (table.globalIndexes?.length ?? 0) > 0;
+    const indexes = (access === 'RO' || access === 'RW') && (table.globalIndexes?.length ?? 0) > 0;
     this.role.addToPolicy(
       new PolicyStatement({ actions, resources: indexes ? [arn, `${arn}/index/*`] : [arn] }),
     );

@@ -8,6 +8,9 @@ import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { buildLicenseId } from '#core/identifiers/index.ts';
 import { agencyIssuer, issueSdJwtVc, presentSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { DEMO_AGENCIES, DEMO_LICENSE_TYPES, DEMO_LICENSES, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { createHolderClient } from '../../sdk/holder.ts';
+import { idCardRequest, psb } from './issuer-support.ts';
+import { holderToken } from './support/holder-tokens.ts';
 
 const base = inject('platformUrl');
 const client = new DynamoDBClient({
@@ -201,5 +204,36 @@ describe('POST /verify', () => {
     const wrongType = await post('/verify', license, 'text/plain');
     expect(wrongType.status).toBe(415);
     expect(await wrongType.json()).toMatchObject({ type: 'urn:elicense:problem:unsupported-media-type' });
+  });
+});
+
+describe('POST /verify is audited', () => {
+  it('shows in the holder’s access history: who verified, the outcome, the field names disclosed', async () => {
+    const issued = await psb.issueLicense(idCardRequest());
+    const presentation = await presentSdJwtVc(issued.sdJwt, ['姓名', '性别']);
+    const response = await post('/verify', JSON.stringify({ presentation }));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { valid: boolean }).valid).toBe(true);
+    // A forgery naming the same license is audited too, but not as that license's.
+    const [jwt, ...rest] = issued.sdJwt.split('~');
+    const [h, p] = jwt!.split('.');
+    const forged = [`${h}.${p}.${Buffer.alloc(64).toString('base64url')}`, ...rest].join('~');
+    expect(
+      ((await (await post('/verify', JSON.stringify({ presentation: forged }))).json()) as { valid: boolean })
+        .valid,
+    ).toBe(false);
+
+    const zhang = createHolderClient({ endpoint: base, token: await holderToken('zhangweiming') });
+    const { items } = await zhang.accessHistory({ licenseId: issued.licenseId });
+    const verified = items.filter((e) => e.action === 'license.verified');
+    expect(verified).toEqual([
+      expect.objectContaining({
+        actor: { kind: 'system', id: 'public-verifier', name: 'unauthenticated verifier' },
+        outcome: 'success',
+        licenseId: issued.licenseId,
+        licenseVersion: '001',
+        disclosed: ['姓名', '性别'],
+      }),
+    ]);
   });
 });

@@ -152,6 +152,17 @@ describe('the CDK app', () => {
     expect(statements).toContain('"aws:ResourceTag/elicense-role":"seal"');
   });
 
+  it('lets the public function append audit events and nothing more: no read, update or delete of the log', () => {
+    expect(actionsOn('public', 'table/elicense-small-audit"').sort()).toEqual([
+      'dynamodb:DescribeTable',
+      'dynamodb:PutItem',
+    ]);
+    expect(policyOf('public')).not.toContain('elicense-small-audit/index');
+    for (const table of ['config', 'status-lists', 'audit-seals']) {
+      expect(actionsOn('public', `table/elicense-small-${table}"`)).not.toContain('dynamodb:PutItem');
+    }
+  });
+
   it('lets the status function sign with the platform key, and nothing else sign or decrypt', () => {
     const statements = policyOf('status');
     expect(statements).toContain('kms:Sign');

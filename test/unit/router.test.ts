@@ -129,7 +129,7 @@ describe('domain errors', () => {
       {
         open: async () => {
           throw new VerificationUnavailable(
-            'the issuer key',
+            'the issuer key could not be read',
             new Error('AccessDenied: arn:aws:kms:…:key/abcd'),
           );
         },

@@ -3,8 +3,9 @@ import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { publishJwks } from '#app/publish-jwks.ts';
 import { VerificationUnavailable } from '#app/verification-errors.ts';
 import { type VerifyLicenseDeps, verifyLicense } from '#app/verify-license.ts';
+import { type AuditEvent, parseAuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
-import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
+import { agencyIssuer, issueSdJwtVc, presentSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
 import type { SigningKey } from '#ports/signer.ts';
 
@@ -21,7 +22,12 @@ const key = (signer: SoftwareEs256Signer, keyRef: string): SigningKey => ({
   publicJwk: signer.publicJwk,
 });
 
+/** The audit events the fakes recorded, validated as the DynamoDB writer validates them. */
+let recorded: AuditEvent[] = [];
+let eventCount = 0;
+
 function deps(statuses: Record<string, number> = { 'list-1#7': 0 }): VerifyLicenseDeps {
+  recorded = [];
   return {
     config: {
       getAgency: async (uscc) =>
@@ -32,16 +38,25 @@ function deps(statuses: Record<string, number> = { 'list-1#7': 0 }): VerifyLicen
     keys: { keyFor: async (ref) => key(seal, ref) },
     statuses: { statusOf: async (listId, index) => statuses[`${listId}#${index}`] },
     publicBaseUrl: BASE,
-    now: () => NOW,
+    audit: {
+      record: async (event) => {
+        recorded.push(parseAuditEvent(event));
+      },
+    },
+    now: () => new Date(NOW * 1000),
+    newEventId: () => `verify-${++eventCount}`,
   };
 }
 
-async function license(overrides: { issuer?: string; statusUri?: string } = {}) {
+async function license(
+  overrides: { issuer?: string; statusUri?: string; holderKey?: SoftwareEs256Signer['publicJwk'] } = {},
+) {
   const { sdJwt } = await issueSdJwtVc(
     {
       licenseId: LICENSE_ID,
       issuer: overrides.issuer ?? agencyIssuer(BASE, agency.uscc),
-      fields: { 姓名: '张演示' },
+      ...(overrides.holderKey ? { holderKey: overrides.holderKey } : {}),
+      fields: { 姓名: '张演示', 性别: '男' },
       issuedAt: NOW - 100,
       validFrom: NOW - 100,
       validUntil: NOW + 100,
@@ -149,6 +164,100 @@ describe('verifyLicense', () => {
   it('reports a suspended license', async () => {
     const result = await verifyLicense({ presentation: await license() }, deps({ 'list-1#7': 2 }));
     expect(result.checks.status).toMatch(/^failed: suspended/);
+  });
+});
+
+describe('verifyLicense audits every verification', () => {
+  const VERIFIER = { kind: 'system', id: 'public-verifier', name: 'unauthenticated verifier' };
+  const SUBJECT = { licenseId: LICENSE_ID, licenseVersion: '001', typeCode: '11100000000013338W032' };
+
+  it('records a valid one as a success naming the license and the disclosed field names, never values', async () => {
+    const presentation = await presentSdJwtVc(await license(), ['姓名']);
+    const result = await verifyLicense(
+      { presentation, verifier: { sourceIp: '203.0.113.9', userAgent: 'curl/8' } },
+      deps(),
+    );
+    expect(result.valid).toBe(true);
+    expect(recorded).toEqual([
+      {
+        id: expect.stringMatching(/^verify-/),
+        time: new Date(NOW * 1000).toISOString(),
+        actor: VERIFIER,
+        action: 'license.verified',
+        subject: SUBJECT,
+        outcome: 'success',
+        details: { disclosed: ['姓名'], keyBound: false, sourceIp: '203.0.113.9', userAgent: 'curl/8' },
+      },
+    ]);
+    expect(JSON.stringify(recorded)).not.toContain('张演示');
+  });
+
+  it('records a genuine license that fails as denied, naming the failed checks and the license', async () => {
+    const result = await verifyLicense({ presentation: await license() }, deps({ 'list-1#7': 1 }));
+    expect(result.valid).toBe(false);
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        action: 'license.verified',
+        subject: SUBJECT,
+        outcome: 'denied',
+        details: { failed: ['status'], disclosed: [], keyBound: false },
+      }),
+    ]);
+  });
+
+  it('names no license for a credential whose issuer signature does not verify, or that is no credential', async () => {
+    const impostor = new SoftwareEs256Signer('seal-kid');
+    const { sdJwt: forged } = await issueSdJwtVc(
+      {
+        licenseId: LICENSE_ID,
+        issuer: agencyIssuer(BASE, agency.uscc),
+        fields: { 姓名: '李冒充' },
+        issuedAt: NOW - 100,
+        validFrom: NOW - 100,
+        validUntil: NOW + 100,
+        status: { uri: statusListUri(BASE, 'list-1'), idx: 7 },
+      },
+      impostor,
+    );
+    const d = deps();
+    await verifyLicense({ presentation: forged }, d);
+    await verifyLicense({ presentation: 'not-a-license~' }, d);
+    expect(recorded.map((e) => [e.outcome, e.subject, e.details?.failed])).toEqual([
+      ['denied', undefined, ['signature']],
+      ['denied', undefined, ['format']],
+    ]);
+  });
+
+  it('keeps a User-Agent cut at 256 characters well formed, even where an emoji straddles the cut', async () => {
+    const userAgent = `${'x'.repeat(255)}😀 and more`;
+    await verifyLicense({ presentation: await license(), verifier: { userAgent } }, deps());
+    expect(recorded[0]!.details?.userAgent).toBe(`${'x'.repeat(255)}\uFFFD`);
+  });
+
+  it('says whether the presentation was bound to the holder key', async () => {
+    const device = new SoftwareEs256Signer('device');
+    const presentation = await presentSdJwtVc(await license({ holderKey: device.publicJwk }), ['性别'], {
+      keyBinding: { signer: device, audience: 'https://rp.test', nonce: 'n-1', issuedAt: NOW - 5 },
+    });
+    const result = await verifyLicense(
+      { presentation, keyBinding: { audience: 'https://rp.test', nonce: 'n-1' } },
+      deps(),
+    );
+    expect(result.valid).toBe(true);
+    expect(recorded[0]!.details).toEqual({ disclosed: ['性别'], keyBound: true });
+  });
+
+  it('answers nothing when the event cannot be written', async () => {
+    const broken: VerifyLicenseDeps = {
+      ...deps(),
+      audit: { record: () => Promise.reject(new Error('ProvisionedThroughputExceededException')) },
+    };
+    const error = await verifyLicense({ presentation: await license() }, broken).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(VerificationUnavailable);
+    expect((error as Error).message).toMatch(/could not be recorded/);
   });
 });
 

@@ -76,7 +76,7 @@ export const publicRoutes: readonly RouteSpec[] = [
       415: { description: 'Not application/json' },
       503: {
         description:
-          "The issuer's key or the license's status could not be read just now: no verdict; try again (code VERIFICATION_UNAVAILABLE)",
+          "The issuer's key or the license's status could not be read, or the verification (an audit event, written before every answer) could not be recorded, just now: no verdict; try again (code VERIFICATION_UNAVAILABLE)",
       },
     },
   },

@@ -7,7 +7,15 @@ import { SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { ConfigRecordNotFound, ConfigVersionConflict } from '#ports/config-store.ts';
-import { adminDeps, FakeSealKeys, InMemoryConfigStore, NOW, OPERATOR, testUscc } from './fakes.ts';
+import {
+  adminDeps,
+  FakeSealKeys,
+  InMemoryConfigStore,
+  NOW,
+  OPERATOR,
+  RecordingAuditLog,
+  testUscc,
+} from './fakes.ts';
 
 // Seal key rotation: the agency signs with a new key from the rotation on, and every license
 // signed before it still verifies, because the replaced key stays on record and published.
@@ -92,7 +100,9 @@ describe('rotateSealKey', () => {
           keys: sealKeys.keys,
           statuses: { statusOf: async () => 0 },
           publicBaseUrl: BASE,
-          now: () => NOW_S,
+          audit: new RecordingAuditLog(),
+          now: () => NOW,
+          newEventId: () => 'verify-1',
         },
       );
     expect((await verify(before)).valid).toBe(true);
