@@ -24,12 +24,13 @@ import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
 import { authenticatedAgency } from '#http/agency-auth.ts';
 import { HttpProblem } from '#http/problem.ts';
-import { header, parseJsonBody } from '#http/request.ts';
+import { header, parseJsonBody, parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
 import {
   NewApiKeySchema,
   RegisterAgencyRequestSchema,
+  SharingAgreementFilterSchema,
   UnblockIdentityProofingRequestSchema,
   UpdateAgencyRequestSchema,
 } from '#http/schemas/operator.ts';
@@ -168,7 +169,7 @@ const router = createRouter(
       return recordResponse(201, saved, (agreement) => ({ agreement }));
     },
     async listSharingAgreements(event) {
-      const { relyingAgency, typeCode } = event.queryStringParameters ?? {};
+      const { relyingAgency, typeCode } = parseQuery(event, SharingAgreementFilterSchema);
       const page = pageOf(event);
       const listed = relyingAgency
         ? await config.listSharingAgreementsOfAgency(relyingAgency, {

@@ -278,6 +278,33 @@ describe('license types and sharing agreements', () => {
     expect(listed.items).toEqual([{ version: 1, agreement }]);
   });
 
+  it('refuses a listing by a relying agency or type code that is not one with 400 naming it', async () => {
+    const cases = [
+      [{ relyingAgency: agreement.relyingAgency, typeCode: 'x'.repeat(2000) }, 'typeCode'],
+      [{ typeCode: 'x'.repeat(2000) }, 'typeCode'],
+      [{ relyingAgency: 'x'.repeat(3000) }, 'relyingAgency'],
+      [{ relyingAgency: '91330100MA27XL6Q2X' }, 'relyingAgency'],
+    ] as const;
+    for (const [filter, path] of cases) {
+      const refused = await refusal(operator.listSharingAgreements(filter));
+      expect(refused.status, path).toBe(400);
+      expect(refused.problem.type).toBe('urn:elicense:problem:validation-failed');
+      expect(refused.problem.errors?.map((e) => e.path)).toEqual([path]);
+    }
+  });
+
+  it('refuses a cursor whose key no listing could have handed out with 400', async () => {
+    const cursor = (key: Record<string, string>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    for (const forged of [
+      cursor({ pk: 'AGENCY', sk: 'AGENCY#x', extra: 'y' }),
+      cursor({ pk: 'AGENCY', sk: 'x'.repeat(2000) }),
+    ]) {
+      const refused = await refusal(operator.listAgencies({ cursor: forged }));
+      expect(refused.status).toBe(400);
+      expect(refused.problem.type).toBe('urn:elicense:problem:bad-request');
+    }
+  });
+
   it('refuses an agreement naming a non-disclosable or unknown field with 400 naming each', async () => {
     const refused = await refusal(
       operator.registerSharingAgreement({

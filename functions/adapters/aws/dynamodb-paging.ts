@@ -15,6 +15,8 @@ export const MAX_PAGE_LIMIT = 1000;
 
 export type StringKey = Record<string, string>;
 
+const MAX_SORT_KEY_BYTES = 1024;
+
 /** The page size asked for, checked: 1 to {@link MAX_PAGE_LIMIT}, {@link DEFAULT_PAGE_LIMIT} when absent. */
 export function pageLimit(request: PageRequest | undefined): number {
   const limit = request?.limit ?? DEFAULT_PAGE_LIMIT;
@@ -43,6 +45,10 @@ function decodeCursor(cursor: string | undefined, expected: StringKey): StringKe
   const key: StringKey = {};
   for (const [name, value] of Object.entries(parsed)) {
     if (typeof value !== 'string') throw new InvalidCursor(`key attribute ${name} is not a string`);
+    // DynamoDB's bound on a sort key; no key this platform writes comes near it.
+    if (Buffer.byteLength(value) > MAX_SORT_KEY_BYTES && expected[name] === undefined) {
+      throw new InvalidCursor(`key attribute ${name} is longer than any key of the table`);
+    }
     key[name] = value;
   }
   for (const [name, value] of Object.entries(expected)) {
@@ -63,9 +69,23 @@ export async function queryPage<T>(
   parse: (item: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
   const limit = pageLimit(request);
-  const { Items = [], LastEvaluatedKey } = await documents.send(
-    new QueryCommand({ ...query, Limit: limit, ExclusiveStartKey: decodeCursor(request?.cursor, partition) }),
-  );
+  const { Items = [], LastEvaluatedKey } = await documents
+    .send(
+      new QueryCommand({
+        ...query,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(request?.cursor, partition),
+      }),
+    )
+    .catch((error: unknown) => {
+      // The same query without a cursor is the first page; refused with one, it is the start key
+      // the table refuses (attributes not of its key schema, a key over DynamoDB's size limits):
+      // a cursor it never handed out, the client's error.
+      if (request?.cursor !== undefined && (error as { name?: unknown }).name === 'ValidationException') {
+        throw new InvalidCursor('the table refuses it as a starting key');
+      }
+      throw error;
+    });
   const page: Page<T> = { items: Items.map((item) => parse(item)) };
   const cursor = encodeCursor(LastEvaluatedKey);
   if (cursor !== undefined) page.cursor = cursor;

@@ -218,11 +218,14 @@ export const operatorRoutes: readonly RouteSpec[] = [
     query: {
       ...PAGING,
       relyingAgency: 'only the agreements of this relying agency (USCC)',
-      typeCode: 'only the agreements for this license type',
+      typeCode: 'only the agreements for this license type (type code)',
     },
     responses: {
       200: { description: 'One page of agreements', schema: SharingAgreementListSchema },
-      400: { description: 'A page size out of range or a cursor this listing did not hand out' },
+      400: {
+        description:
+          'A page size out of range, a cursor this listing did not hand out, or a relyingAgency or typeCode that is not a USCC or a type code',
+      },
       ...READ_REFUSALS,
     },
   },

@@ -7,6 +7,7 @@ import {
   PublicJwkSchema,
   REQUEST_SIGNATURE_ALGORITHMS,
 } from '#core/catalog/agency.ts';
+import { TypeCodeSchema, UsccSchema } from '#core/catalog/codes.ts';
 import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
 
@@ -124,6 +125,16 @@ export const SharingAgreementRecordSchema = z
 export const SharingAgreementListSchema = z
   .object({ items: z.array(SharingAgreementRecordSchema), cursor })
   .meta({ id: 'SharingAgreementList' });
+
+/**
+ * The filters of GET /sharing-agreements: each becomes part of a storage key, so a value that is
+ * not a USCC or a type code is refused (400) rather than sent to the store. Other parameters
+ * (limit, cursor) are checked where the page is read.
+ */
+export const SharingAgreementFilterSchema = z.object({
+  relyingAgency: UsccSchema.optional(),
+  typeCode: TypeCodeSchema.optional(),
+});
 
 export const UnblockIdentityProofingRequestSchema = z
   .strictObject({

@@ -273,6 +273,19 @@ describe('reads that meet damaged data', () => {
     await expect(store.listLicenseTypes({ cursor: page.cursor })).rejects.toBeInstanceOf(InvalidCursor);
     await expect(store.listAgencies({ cursor: 'not json!' })).rejects.toBeInstanceOf(InvalidCursor);
   });
+
+  test('refuse a cursor of the listing’s partition whose key the table could not have handed out', async () => {
+    const forged = (key: Record<string, string>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const keys: Record<string, string>[] = [
+      { pk: 'AGENCY', sk: 'AGENCY#x', extra: 'y' },
+      { pk: 'AGENCY' },
+      { pk: 'AGENCY', sk: 'x'.repeat(2000) },
+    ];
+    for (const key of keys) {
+      const listing = store.listAgencies({ cursor: forged(key) });
+      await expect(listing, JSON.stringify(key).slice(0, 60)).rejects.toBeInstanceOf(InvalidCursor);
+    }
+  });
 });
 
 describe('a change with its audit event', () => {
