@@ -15,7 +15,7 @@
 //              this answer gives it.
 //
 // Creating either form and every resolution is audited before anything is handed out.
-import type { AuditEvent } from '#core/audit/event.ts';
+import { type AuditEvent, auditableText } from '#core/audit/event.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { effectiveStatus } from '#core/lifecycle.ts';
 import {
@@ -284,7 +284,7 @@ export async function resolvePresentation(
       ...(request.verifier.sourceIp === undefined ? {} : { sourceIp: request.verifier.sourceIp }),
       ...(request.verifier.userAgent === undefined
         ? {}
-        : { userAgent: request.verifier.userAgent.slice(0, 256) }),
+        : { userAgent: auditableText(request.verifier.userAgent) }),
     },
   });
   return {

@@ -1,4 +1,4 @@
-import { type AuditEvent, AuditEventInvalid } from '#core/audit/event.ts';
+import { type AuditEvent, AuditEventInvalid, auditableText } from '#core/audit/event.ts';
 import { sealKeyWithKid } from '#core/catalog/agency.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { decodeCompactJws, type PublicJwk } from '#core/jws.ts';
@@ -119,7 +119,7 @@ function verificationEvent(
       ...(sourceIp === undefined ? {} : { sourceIp }),
       // Cut to 256 code units, and any surrogate half (cut, or sent) replaced: the event's
       // canonical JSON (RFC 8785) refuses a lone one, which would turn a header into a 500.
-      ...(userAgent === undefined ? {} : { userAgent: userAgent.slice(0, 256).toWellFormed() }),
+      ...(userAgent === undefined ? {} : { userAgent: auditableText(userAgent) }),
     },
   };
 }

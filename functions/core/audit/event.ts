@@ -101,3 +101,12 @@ export function compareAuditEvents(
   if (a.id !== b.id) return a.id < b.id ? -1 : 1;
   return 0;
 }
+
+/**
+ * Text a caller sent (a User-Agent, say), cut to `max` UTF-16 units for an event. A cut may split
+ * a surrogate pair, and canonical JSON (RFC 8785) refuses a lone surrogate: the half left is
+ * replaced by U+FFFD.
+ */
+export function auditableText(value: string, max = 256): string {
+  return value.slice(0, max).toWellFormed();
+}

@@ -298,6 +298,22 @@ describe('presentations', () => {
     ).rejects.toMatchObject({ reason: 'used-up' });
   });
 
+  it('records a User-Agent cut where an emoji straddles the cut as well-formed text', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const created = await createPresentation(
+      { account: ACCOUNTS.zhang, licenseId: card.id, fields: ['姓名'], form: 'reference' },
+      deps(),
+    );
+    if (created.form !== 'reference') throw new Error('expected the reference form');
+
+    await resolvePresentation(
+      { reference: created.reference, verifier: { userAgent: `${'x'.repeat(255)}😀 app` } },
+      deps(),
+    );
+
+    expect(world.audit.events.at(-1)?.details?.userAgent).toBe(`${'x'.repeat(255)}\uFFFD`);
+  });
+
   it('a reference expires after five minutes, and an unknown one resolves to nothing', async () => {
     const card = await world.issue(ZHANG_CARD!);
     const created = await createPresentation(
