@@ -130,7 +130,10 @@ export async function discardUnheldAttachments(
   } catch {
     return;
   }
-  await discardAttachments(deps, added.filter((a) => !held.has(a.key)));
+  await discardAttachments(
+    deps,
+    added.filter((a) => !held.has(a.key)),
+  );
 }
 
 /** The step as stored: its note sealed. */
