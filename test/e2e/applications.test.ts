@@ -409,7 +409,7 @@ describe('refusals', () => {
     expect((await asHolder(holder, 'GET', '/holder/applications')).body.applications).toEqual([]);
   });
 
-  it('the holder’s listing takes no state filter: ?state is refused with 400, not ignored', async () => {
+  it('the holder’s listings take no unknown query parameter: ?state is refused with 400, not ignored', async () => {
     const holder = await newApplicant();
     await apply(holder);
     const filtered = await asHolder(holder, 'GET', '/holder/applications?state=approved');
@@ -418,6 +418,12 @@ describe('refusals', () => {
     expect(filtered.body.detail).toContain('state');
     const paged = await asHolder(holder, 'GET', '/holder/applications?limit=1');
     expect((paged.body.applications as unknown[]).length).toBe(1);
+    // The other holder listings refuse what they do not know too, rather than ignore a misspelling.
+    for (const path of ['/holder/grants?status=active', '/holder/access-history?licenceId=x']) {
+      const refused = await asHolder(holder, 'GET', path);
+      expect(refused.status, path).toBe(400);
+      expect(refused.body.type).toBe('urn:elicense:problem:validation-failed');
+    }
   });
 
   it('another holder’s application and another agency’s read as not found', async () => {

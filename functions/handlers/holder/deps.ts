@@ -24,7 +24,7 @@ export { audit, blindIndexer, config, grants, layoutDocuments, licenses };
 export const now = (): Date => new Date();
 export const eventIds = (prefix: string) => (): string => `${prefix}-${randomUUID()}`;
 
-export const PageQuerySchema = z.object({
+export const PageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).optional(),
   cursor: z.string().min(1).max(4096).optional(),
 });
