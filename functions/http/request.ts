@@ -23,13 +23,29 @@ export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEvent, 
         : event.body;
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text, refuseLoneSurrogates);
   } catch (error) {
+    if (error instanceof HttpProblem) throw error;
     throw new HttpProblem('bad-request', `the body is not valid JSON: ${(error as Error).message}`);
   }
   const result = schema.safeParse(json);
   if (!result.success) throw schemaViolation(result.error, '(body)');
   return result.data;
+}
+
+/**
+ * JSON may escape half of a surrogate pair (`"\ud800"`), which is no Unicode text: it cannot be
+ * stored as canonical JSON (RFC 8785, every audit event), nor printed. Such a body is refused as a
+ * whole, before any schema sees it, for every route at once.
+ */
+function refuseLoneSurrogates(key: string, value: unknown): unknown {
+  if (!key.isWellFormed() || (typeof value === 'string' && !value.isWellFormed())) {
+    throw new HttpProblem(
+      'validation-failed',
+      `${key === '' ? '(body)' : key.isWellFormed() ? key : '(a member name)'}: expected Unicode text, found a lone UTF-16 surrogate (half of a pair)`,
+    );
+  }
+  return value;
 }
 
 /** The query string parameters of a request, validated against its schema; a 400 naming each wrong one. */

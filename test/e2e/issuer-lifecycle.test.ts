@@ -131,6 +131,14 @@ describe('status changes show in verification', () => {
     expect((await refusal(psb.suspend(missing, 'x'))).status).toBe(404);
     expect((await refusal(psb.suspend('1.2.156.3005.2.nonsense', 'x'))).status).toBe(400);
   });
+
+  it('a reason that is no Unicode text (a lone surrogate) → 400, and the license stays valid', async () => {
+    const { licenseId, sdJwt } = await psb.issueLicense(idCardRequest());
+    const refused = await refusal(psb.suspend(licenseId, 'lost \ud800'));
+    expect(refused.status).toBe(400);
+    expect(refused.problem.type).toBe('urn:elicense:problem:validation-failed');
+    expect((await verify(sdJwt)).valid).toBe(true);
+  });
 });
 
 describe('POST /licenses with its layout document', () => {
