@@ -14,6 +14,16 @@ export const logger = new Logger({ serviceName: 'elicense' });
 export const metrics = new Metrics({ namespace: 'elicense', serviceName: 'elicense' });
 export const tracer = new Tracer({ serviceName: 'elicense' });
 
+/**
+ * The handler's X-Ray subsegment (cold start, service, errors) without its response: Powertools
+ * would put the whole result into the trace's metadata — licenses, holders' names and ID numbers,
+ * a one-time usage key's value — where X-Ray keeps it outside the encrypted stores and open to
+ * anyone who may read traces. Errors are still recorded: the routers answer every route error
+ * as a problem (logged, never thrown here), so what reaches this is a failure of the wrapper or
+ * of the sealer (storage, KMS, chain), whose messages name ids, not personal data.
+ */
+export const traceHandler = () => captureLambdaHandler(tracer, { captureResponse: false });
+
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /** Wraps an API handler with tracing, structured logging with the Lambda context, and metrics. */
@@ -26,8 +36,5 @@ export function withPowertools(handler: ApiHandler) {
     metrics.addMetric(outcome, MetricUnit.Count, 1);
     return result;
   };
-  return middy(counted)
-    .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+  return middy(counted).use(traceHandler()).use(injectLambdaContext(logger)).use(logMetrics(metrics));
 }

@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import { auditLogIdOf, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
@@ -10,7 +9,7 @@ import { SealChainMoved } from '#ports/audit-seal-store.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
 import { signingKeys } from './key-material.ts';
-import { logger, metrics, tracer } from './observability.ts';
+import { logger, metrics, traceHandler } from './observability.ts';
 import { parseSealerSettings } from './sealer-settings.ts';
 
 // The audit sealer, invoked on a schedule (EventBridge, every minute) rather than by the audit
@@ -66,6 +65,6 @@ export async function sealNow(): Promise<SealRun | undefined> {
 export const handler = middy(async () => {
   await sealNow();
 })
-  .use(captureLambdaHandler(tracer))
+  .use(traceHandler())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

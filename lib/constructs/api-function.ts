@@ -118,6 +118,9 @@ export class ApiFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: 'elicense',
         POWERTOOLS_METRICS_NAMESPACE: 'elicense',
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // Never a result in the traces (they would carry licenses, names, usage-key values):
+        // the handlers' middleware already says so; this covers any other traced method too.
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
       },
     });
     this.target =

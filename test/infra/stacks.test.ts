@@ -124,6 +124,16 @@ describe('the CDK app', () => {
     });
   });
 
+  it('keeps responses out of every function’s traces (they carry personal data)', () => {
+    const functions = Object.values(api.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.TracingConfig?.Mode === 'Active',
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(7); // six route groups and the sealer
+    for (const fn of functions) {
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACER_CAPTURE_RESPONSE).toBe('false');
+    }
+  });
+
   /** The policy statements of one route group's function role. */
   function policyOf(group: string): string {
     const logicalIdPrefix = `${group[0]!.toUpperCase()}${group.slice(1)}FunctionRole`;
