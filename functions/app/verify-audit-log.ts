@@ -107,7 +107,7 @@ export async function verifyAuditLog(
     anchor,
   });
   findings.push(...report.findings);
-  findings.push(...chainEndFindings(batches, successor, head, deps.publicJwks));
+  findings.push(...chainEndFindings(batches, anchor, successor, head, deps.publicJwks));
   return {
     ok: findings.length === 0,
     logId: deps.logId,
@@ -122,23 +122,31 @@ export async function verifyAuditLog(
 }
 
 /**
- * The chain must go on from the range's last batch: to the next batch's checkpoint when there is
- * one, else to the head. Without this, deleting the last batch of a range together with its
- * events would leave a shorter range that verifies.
+ * The chain must go on from the range's last batch — or, when no batch touches the range, from
+ * the batch just before it (the anchor) — to the next batch's checkpoint when there is one, else
+ * to the head. Without this, deleting the last batch of a range, or every batch of it, together
+ * with its events would leave a shorter or an empty range that verifies.
  */
 function chainEndFindings(
   batches: readonly { seq: number; checkpoint: string }[],
+  anchor: string | null,
   successor: string | null,
   head: { seq: number | null; checkpoint: string | null },
   publicJwks: readonly PublicJwk[],
 ): AuditFinding[] {
-  const last = batches.at(-1);
-  if (last === undefined) return [];
   const position = batches.length;
+  const tail = batches.at(-1) ?? anchorBatch(anchor, publicJwks);
+  // An anchor whose body does not even decode is a finding of verifyAuditRange already.
+  if (tail === undefined) return [];
   if (successor === null) {
-    if (head.seq === last.seq && head.checkpoint === last.checkpoint) return [];
+    if (head.seq === (tail?.seq ?? null) && head.checkpoint === (tail?.checkpoint ?? null)) return [];
     return [
-      { kind: 'checkpoint-sequence-gap', batch: position, expectedSeq: head.seq ?? -1, foundSeq: last.seq },
+      {
+        kind: 'checkpoint-sequence-gap',
+        batch: position,
+        expectedSeq: head.seq ?? -1,
+        foundSeq: tail?.seq ?? -1,
+      },
     ];
   }
   const next = verifyCheckpoint(successor, publicJwks);
@@ -152,17 +160,11 @@ function chainEndFindings(
       },
     ];
   }
-  if (next.body.seq !== last.seq + 1) {
-    return [
-      {
-        kind: 'checkpoint-sequence-gap',
-        batch: position,
-        expectedSeq: last.seq + 1,
-        foundSeq: next.body.seq,
-      },
-    ];
+  const expectedSeq = tail === null ? 0 : tail.seq + 1;
+  if (next.body.seq !== expectedSeq) {
+    return [{ kind: 'checkpoint-sequence-gap', batch: position, expectedSeq, foundSeq: next.body.seq }];
   }
-  const expected = checkpointHash(last.checkpoint);
+  const expected = tail === null ? null : checkpointHash(tail.checkpoint);
   if (next.body.previous !== expected) {
     return [
       {
@@ -175,6 +177,16 @@ function chainEndFindings(
     ];
   }
   return [];
+}
+
+/** The anchor as a batch of the chain (null: the chain's start); undefined when it does not decode. */
+function anchorBatch(
+  anchor: string | null,
+  publicJwks: readonly PublicJwk[],
+): { seq: number; checkpoint: string } | null | undefined {
+  if (anchor === null) return null;
+  const seq = verifyCheckpoint(anchor, publicJwks).body?.seq;
+  return seq === undefined ? undefined : { seq, checkpoint: anchor };
 }
 
 /** Whether the sealer has not reached this stored event yet (by its stored position). */

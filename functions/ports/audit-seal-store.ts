@@ -46,16 +46,24 @@ export interface SealAppend {
   through: string;
 }
 
-/** The sealed batches a time range touches, and the checkpoint just before the first of them. */
+/**
+ * The sealed batches a time range touches, and the checkpoints on either side of them. With no
+ * batch in the range the two sides are still given: the chain must lead from the one before
+ * the range straight to the one after it (or to the head), so deleting every batch of a range
+ * together with its events cannot leave an empty range that verifies.
+ */
 export interface SealedRange {
   /** Every batch with an event in the range, whole, in seq order. */
   batches: StoredSealBatch[];
-  /** The checkpoint preceding `batches[0]`; null when that is seq 0 or there are no batches. */
+  /**
+   * The checkpoint preceding `batches[0]` — with no batches, the last batch before the range —;
+   * null when there is none (the range starts at or before seq 0).
+   */
   anchor: string | null;
   /**
-   * The checkpoint following the last of `batches` (the first batch after the range), null when
-   * there is none: its `previous` must be the last batch's hash, so a batch deleted at the end of
-   * the range — its item and its events — cannot go unnoticed.
+   * The checkpoint of the first batch after the range, null when there is none: its `previous`
+   * must be the hash of the last of `batches` (else of `anchor`), so a batch deleted at the end
+   * of the range — its item and its events — cannot go unnoticed.
    */
   successor: string | null;
 }

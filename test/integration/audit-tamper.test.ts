@@ -272,6 +272,51 @@ describe('removing a whole sealed batch', () => {
     }
   });
 
+  test('with its events, over a range no other batch touches, is caught from the batch before it', async () => {
+    const restore = await removeBatch(1, events.slice(5, 10));
+    try {
+      const report = await verifyAuditLog(
+        {
+          from: new Date(Date.parse(events[4]!.time) + 500),
+          to: new Date(Date.parse(events[9]!.time) + 500),
+        },
+        {
+          log: new DynamoAuditLogReader(stage.documents, stage.table('audit')),
+          seals,
+          logId: auditLogIdOf(stage.name),
+          publicJwks,
+        },
+      );
+      expect(report).toMatchObject({ ok: false, eventsChecked: 0, batchesChecked: 0 });
+      // Batch 0 (the anchor) is followed by seq 2, not seq 1.
+      expect(report.findings).toEqual([
+        { kind: 'checkpoint-sequence-gap', batch: 0, expectedSeq: 1, foundSeq: 2 },
+      ]);
+    } finally {
+      await restore();
+    }
+  });
+
+  test('at the head of the chain, with its events, over a range no other batch touches, is caught by the head', async () => {
+    const restore = await removeBatch(2, events.slice(10, 12));
+    try {
+      const report = await verifyAuditLog(
+        { from: new Date(Date.parse(events[9]!.time) + 500), to: TO },
+        {
+          log: new DynamoAuditLogReader(stage.documents, stage.table('audit')),
+          seals,
+          logId: auditLogIdOf(stage.name),
+          publicJwks,
+        },
+      );
+      expect(report.findings).toEqual([
+        { kind: 'checkpoint-sequence-gap', batch: 0, expectedSeq: 2, foundSeq: 1 },
+      ]);
+    } finally {
+      await restore();
+    }
+  });
+
   test('at the head of the chain, with its events, is caught by the head', async () => {
     const restore = await removeBatch(2, events.slice(10, 12));
     try {

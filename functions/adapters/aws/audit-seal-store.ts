@@ -246,7 +246,9 @@ export class DynamoAuditSealStore implements AuditSealStore {
     const to = range.to.toISOString();
     const items: z.infer<typeof batchSchema>[] = [];
     if (from >= to) return { batches: [], anchor: null, successor: null };
-    let firstSk: string | undefined;
+    // The first batch at or after the range's start, in the range or after it: the anchor is
+    // the item just before it, whether or not any batch lies in the range.
+    let firstFound: { sk: string; seq: number } | undefined;
     let successor: string | null = null;
     const pages = paginateQuery(
       { client: this.#documents },
@@ -260,24 +262,22 @@ export class DynamoAuditSealStore implements AuditSealStore {
     scan: for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const batch = this.#batch(item);
+        firstFound ??= batch;
         if (batch.firstEvent.time >= to) {
           successor = batch.checkpoint;
           break scan;
         }
-        firstSk ??= batch.sk;
         items.push(batch);
       }
     }
 
     const batches = await this.#withManifests(items);
-    const first = batches[0];
-    if (first === undefined || first.seq === 0 || firstSk === undefined)
-      return { batches, anchor: null, successor };
+    if (firstFound?.seq === 0) return { batches, anchor: null, successor };
     const { Items = [] } = await this.#documents.send(
       new QueryCommand({
         TableName: this.#table,
         KeyConditionExpression: 'pk = :pk AND sk < :first',
-        ExpressionAttributeValues: { ':pk': this.#batchPk, ':first': firstSk },
+        ExpressionAttributeValues: { ':pk': this.#batchPk, ':first': firstFound?.sk ?? from },
         ScanIndexForward: false,
         Limit: 1,
         ConsistentRead: true,

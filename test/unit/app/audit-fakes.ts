@@ -74,14 +74,13 @@ export class MemorySealStore implements AuditSealStore {
   async batchesCovering(range: AuditTimeRange): Promise<SealedRange> {
     const from = range.from.toISOString();
     const to = range.to.toISOString();
-    const index = this.batches.findIndex((b) => b.lastEvent.time >= from);
-    if (index === -1) return { batches: [], anchor: null, successor: null };
+    const found = this.batches.findIndex((b) => b.lastEvent.time >= from);
+    const index = found === -1 ? this.batches.length : found;
     const batches = this.batches.slice(index).filter((b) => b.firstEvent.time < to);
-    const after = this.batches[index + batches.length];
     return {
       batches,
-      anchor: index === 0 ? null : this.batches[index - 1]!.checkpoint,
-      successor: batches.length > 0 && after ? after.checkpoint : null,
+      anchor: this.batches[index - 1]?.checkpoint ?? null,
+      successor: this.batches[index + batches.length]?.checkpoint ?? null,
     };
   }
 }

@@ -90,6 +90,71 @@ describe('verifyAuditLog', () => {
     expect(report.findings.map((f) => f.kind)).toContain('checkpoint-chain-broken');
   });
 
+  describe('a range no batch touches', () => {
+    /** Removes the batches of these seqs from the store and the events they sealed from the log. */
+    function removeBatches(...seqs: number[]): void {
+      for (const seq of seqs) {
+        const [victim] = seals.batches.splice(
+          seals.batches.findIndex((b) => b.seq === seq),
+          1,
+        );
+        const ids = new Set(victim!.manifest.map((l) => l.id));
+        log.stored.splice(0, log.stored.length, ...log.stored.filter((s) => !ids.has(s.id)));
+      }
+    }
+    const kinds = (report: { findings: { kind: string }[] }) => report.findings.map((f) => f.kind);
+
+    it('verifies clean between two batches, before the first and after the last', async () => {
+      for (const [from, to] of [
+        [-10, 0],
+        [141, 145],
+        [19.5, 140],
+      ] as const) {
+        const report = await verifyAuditLog({ from: new Date(iso(from)), to: new Date(iso(to)) }, deps);
+        expect(report).toMatchObject({ ok: true, eventsChecked: 0, batchesChecked: 0, findings: [] });
+      }
+    });
+
+    it('notices a batch deleted with its events: the chain from the batch before does not reach the next', async () => {
+      removeBatches(1);
+      const report = await verifyAuditLog({ from: new Date(iso(4.5)), to: new Date(iso(9.5)) }, deps);
+      expect(report).toMatchObject({ ok: false, eventsChecked: 0 });
+      expect(report.findings).toEqual([
+        { kind: 'checkpoint-sequence-gap', batch: 0, expectedSeq: 1, foundSeq: 2 },
+      ]);
+    });
+
+    it('notices every batch of a longer span deleted with its events', async () => {
+      removeBatches(1, 2);
+      const report = await verifyAuditLog({ from: new Date(iso(4.5)), to: new Date(iso(14.5)) }, deps);
+      expect(kinds(report)).toEqual(['checkpoint-sequence-gap']);
+    });
+
+    it('notices the first batch deleted: the next one is not seq 0', async () => {
+      removeBatches(0);
+      const report = await verifyAuditLog({ from: new Date(iso(-1)), to: new Date(iso(4.5)) }, deps);
+      expect(report.findings).toEqual([
+        { kind: 'checkpoint-sequence-gap', batch: 0, expectedSeq: 0, foundSeq: 1 },
+      ]);
+    });
+
+    it('notices the last batch deleted: the batch before is not the head', async () => {
+      removeBatches(3);
+      const report = await verifyAuditLog({ from: new Date(iso(14.5)), to: new Date(iso(19.5)) }, deps);
+      expect(report.findings).toEqual([
+        { kind: 'checkpoint-sequence-gap', batch: 0, expectedSeq: 3, foundSeq: 2 },
+      ]);
+    });
+
+    it('notices every batch deleted', async () => {
+      removeBatches(0, 1, 2, 3);
+      const report = await verifyAuditLog({ from: new Date(T0), to: new Date(iso(20)) }, deps);
+      expect(report.findings).toEqual([
+        { kind: 'checkpoint-sequence-gap', batch: 0, expectedSeq: 3, foundSeq: -1 },
+      ]);
+    });
+  });
+
   it('refuses a range that ends before it starts', async () => {
     await expect(verifyAuditLog({ from: new Date(iso(10)), to: new Date(iso(5)) }, deps)).rejects.toThrow(
       AuditRangeInvalid,
