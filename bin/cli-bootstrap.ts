@@ -1,3 +1,4 @@
+// `elicense bootstrap blind-index-key` makes the stage's blind-index key blob (below).
 // `elicense bootstrap operator`: registers the first operator agency of a fresh stage, writing
 // its config and audit tables directly with the caller's AWS credentials (see cli-stage.ts) —
 // the one registration no signed API call can make, since none can be signed before it.
@@ -12,9 +13,11 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Command, Option } from 'commander';
 import { ApiGatewayUsageKeys, UsagePlanNotFound } from '#adapters/aws/api-gateway-usage-keys.ts';
+import { createBlindIndexKeyBlob } from '#adapters/aws/blind-indexer.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { physicalTableName } from '#adapters/aws/tables.ts';
 import {
@@ -105,6 +108,24 @@ export function addBootstrapCommands(
   addStageOptions(operator, 'config and audit tables to write').action(async (options: OperatorOptions) => {
     setExitCode(await bootstrapOperatorCommand(io, options));
   });
+
+  bootstrap
+    .command('blind-index-key')
+    .description(
+      "make the stage's blind-index HMAC key, encrypted under its field key, and print it (base64) for the stage configuration's blindIndexKeyBlob; run once per stage, never again on a stage with data. Exit 0 printed, 3 KMS refused or unreachable",
+    )
+    .requiredOption('--key-id <arn>', "the stage's field key (the FieldKeyArn output of the stateful stack)")
+    .action(async ({ keyId }: { keyId: string }) => {
+      // The blob is bound to its use by an encryption context the functions decrypt it with (and
+      // their IAM condition names): made any other way, no holder lookup would work.
+      const blob = await createBlindIndexKeyBlob(new KMSClient({}), keyId).catch((error: Error) => error);
+      if (blob instanceof Error) {
+        io.err(`elicense: KMS did not make the key: ${blob.name}: ${blob.message}\n`);
+        return setExitCode(EXIT_UNREACHABLE);
+      }
+      io.out(`${Buffer.from(blob).toString('base64')}\n`);
+      setExitCode(0);
+    });
 }
 
 async function bootstrapOperatorCommand(io: BootstrapIo, options: OperatorOptions): Promise<number> {

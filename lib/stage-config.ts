@@ -50,10 +50,10 @@ export const StageConfigSchema = z
       )
       .refine((r) => Object.keys(r).length > 0, 'at least one data domain'),
     /**
-     * The blind-index HMAC key, as a KMS ciphertext under the stage's field key (base64):
-     * `aws kms generate-data-key-without-plaintext --key-id <FieldKey ARN> --key-spec AES_256
-     * --query CiphertextBlob --output text` once after the first deploy. Never change it on a
-     * stage with data: every holder lookup depends on it.
+     * The blind-index HMAC key, as a KMS ciphertext under the stage's field key (base64), bound
+     * to its use by the encryption context elicense:purpose=blind-index-key:
+     * `npx elicense bootstrap blind-index-key --key-id <FieldKey ARN>` once after the first
+     * deploy. Never change it on a stage with data: every holder lookup depends on it.
      */
     blindIndexKeyBlob: z.base64().optional(),
     logRetentionDays: z.number().int().positive().default(365),

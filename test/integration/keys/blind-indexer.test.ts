@@ -1,5 +1,8 @@
 // The holder blind index on AWS: an HMAC key that exists in configuration only as a KMS blob
-// (moto), decrypted once per container.
+// (moto), decrypted once per container; `elicense bootstrap blind-index-key` makes the blob.
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import {
   CreateKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
@@ -76,5 +79,24 @@ describe('KmsBlindIndexer over the wire', () => {
     await expect(indexer.tokenFor('111', '33010219900307123X')).rejects.toBeInstanceOf(
       InvalidCiphertextException,
     );
+  });
+});
+
+describe('elicense bootstrap blind-index-key', () => {
+  const cli = resolve(import.meta.dirname, '../../../bin/elicense');
+
+  test('prints a blob the functions can use, and exits 3 when KMS refuses', async () => {
+    const { stdout } = await promisify(execFile)(cli, ['bootstrap', 'blind-index-key', '--key-id', keyId]);
+    const printed = Buffer.from(stdout.trim(), 'base64');
+    const indexer = new KmsBlindIndexer({ kms: new KMSClient({}), keyId, encryptedKey: printed });
+    expect(await indexer.tokenFor('111', '33010219900307123X')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    const refused = await promisify(execFile)(cli, [
+      'bootstrap',
+      'blind-index-key',
+      '--key-id',
+      'no-such-key',
+    ]).catch((error: { code: number; stderr: string }) => error);
+    expect(refused).toMatchObject({ code: 3, stderr: expect.stringContaining('KMS did not make the key') });
   });
 });
