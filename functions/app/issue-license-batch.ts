@@ -11,6 +11,15 @@ export type BatchItemOutcome =
   | { index: number; ok: true; license: IssuedLicense }
   | { index: number; ok: false; error: unknown };
 
+export interface BatchOptions {
+  /**
+   * The issuer's key for the batch (its Idempotency-Key): an item without a serial gets the one
+   * that follows from key and item index, so the batch run again issues no item twice.
+   */
+  requestKey?: string | undefined;
+  concurrency?: number | undefined;
+}
+
 /**
  * 批量颁发: each item issued as by {@link issueLicense}, in its own transaction, so one refused
  * item leaves the others issued; every item's outcome is reported, in request order.
@@ -19,7 +28,7 @@ export async function issueLicenseBatch(
   items: ReadonlyArray<{ index: number; request: LicenseRequest }>,
   caller: IssuerCaller,
   deps: IssuanceDeps,
-  concurrency = BATCH_CONCURRENCY,
+  { requestKey, concurrency = BATCH_CONCURRENCY }: BatchOptions = {},
 ): Promise<BatchItemOutcome[]> {
   if (items.length > MAX_BATCH_ITEMS) {
     throw new RangeError(`expected at most ${MAX_BATCH_ITEMS} items in a batch, found ${items.length}`);
@@ -35,8 +44,10 @@ export async function issueLicenseBatch(
   const worker = async () => {
     for (let position = next++; position < items.length; position = next++) {
       const { index, request } = items[position]!;
+      const issuanceKey = requestKey === undefined ? undefined : { requestKey, item: index };
       try {
-        outcomes[position] = { index, ok: true, license: await issueLicense(request, caller, shared) };
+        const license = await issueLicense({ ...request, issuanceKey }, caller, shared);
+        outcomes[position] = { index, ok: true, license };
       } catch (error) {
         outcomes[position] = { index, ok: false, error };
       }

@@ -1,10 +1,14 @@
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { isLayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
+import { statusListUri } from '#core/sd-jwt-vc/index.ts';
+import { LicenseAlreadyExists } from '#core/storage-errors.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
+import { issuerCopyOf } from './issuer-copy.ts';
 import { asLicenseContent } from './license-content.ts';
 import {
   checkLicense,
+  derivedSerial,
   holderKeyOf,
   type IssuanceDeps,
   type IssuedLicense,
@@ -21,6 +25,25 @@ import {
 export interface IssueLicenseRequest extends LicenseRequest {
   /** The PDF or OFD the license is printed as; checked and stored like an attached one. */
   document?: { bytes: Uint8Array; mediaType: string } | undefined;
+  /** The issuer's name for this issuance: without a serial, the serial follows from it ({@link issuanceSerial}). */
+  issuanceKey?: IssuanceKey | undefined;
+}
+
+/** The issuer's own name for one issuance: its request key (the Idempotency-Key) and, in a batch, the item's position. */
+export interface IssuanceKey {
+  requestKey: string;
+  item?: number | undefined;
+}
+
+/**
+ * The serial of an issuance the issuer named, from agency, request key and item, so the same
+ * request run again — a retry after its idempotency record was lost: deleted when the work
+ * failed part way, expired at the function's deadline, or never saved — names the license the
+ * first run wrote and meets it ({@link issueLicenseOnce}) instead of issuing a second one.
+ */
+export function issuanceSerial(agency: string, key: IssuanceKey): string {
+  const { requestKey, item } = key;
+  return derivedSerial(item === undefined ? [agency, requestKey] : [agency, requestKey, String(item)]);
 }
 
 export interface IssueLicenseDeps extends IssuanceDeps {
@@ -34,12 +57,40 @@ export interface IssueLicenseDeps extends IssuanceDeps {
  * sent, checked and stored → a status-list slot and the holder's device key (cnf), if any → the
  * SD-JWT VC signed with the agency's seal → content sealed (with the document's key and digest)
  * → license, holder index, slot and audit event written in one transaction. A document stored
- * for a license that was then not written is removed again.
+ * for a license that was then not written is removed again. Without a serial the license gets a
+ * random one, or under an issuance key the one derived from it, and is then issued once.
  */
 export async function issueLicense(
   request: IssueLicenseRequest,
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
+): Promise<IssuedLicense> {
+  const { issuanceKey, ...rest } = request;
+  if (rest.serial === undefined && issuanceKey !== undefined) {
+    return issueLicenseOnce({ ...rest, serial: issuanceSerial(caller.agency, issuanceKey) }, caller, deps);
+  }
+  return issue(rest, caller, deps, false);
+}
+
+/**
+ * 颁发 once, under a serial that follows from what names the issuance (an issuer's request key,
+ * an application): a run that meets the license an earlier run wrote answers it as that run
+ * did, when it is the same request — same type (part of the id) and holder. Another holder is
+ * another request under a reused name: LicenseAlreadyExists.
+ */
+export function issueLicenseOnce(
+  request: IssueLicenseRequest & { serial: string },
+  caller: IssuerCaller,
+  deps: IssueLicenseDeps,
+): Promise<IssuedLicense> {
+  return issue(request, caller, deps, true);
+}
+
+async function issue(
+  request: IssueLicenseRequest,
+  caller: IssuerCaller,
+  deps: IssueLicenseDeps,
+  once: boolean,
 ): Promise<IssuedLicense> {
   const { type, seal } = await issuableType(deps.config, caller.agency, request.typeCode);
   const now = deps.now();
@@ -85,8 +136,29 @@ export async function issueLicense(
     return { licenseId, version: '001', status: 'valid', statusList, sdJwt };
   } catch (error) {
     if (document !== undefined) await removeUnheldDocument(licenseId, document, deps);
+    if (once && error instanceof LicenseAlreadyExists)
+      return issuedBefore(licenseId, holderIndex, deps, error);
     throw error;
   }
+}
+
+/** The license an earlier run of the same issuance wrote, answered as issued; else the refusal. */
+async function issuedBefore(
+  licenseId: string,
+  holderIndex: string,
+  deps: IssueLicenseDeps,
+  refusal: LicenseAlreadyExists,
+): Promise<IssuedLicense> {
+  const earlier = await deps.licenses.get(licenseId);
+  if (earlier === undefined || earlier.holderIndex !== holderIndex) throw refusal;
+  const { listId, index } = earlier.statusSlot;
+  return {
+    licenseId,
+    version: '001',
+    status: 'valid',
+    statusList: { uri: statusListUri(deps.publicBaseUrl, listId), idx: index },
+    sdJwt: await issuerCopyOf(earlier, deps.cipher),
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { FieldCipher } from '#ports/field-cipher.ts';
-import type { LicenseRepository } from '#ports/license-repository.ts';
+import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
 import { openLicenseContent } from './license-content.ts';
 import { type IssuerCaller, ownLicense } from './license-issuance.ts';
 
@@ -13,9 +13,13 @@ export async function issuerCopy(
   caller: IssuerCaller,
   deps: { licenses: Pick<LicenseRepository, 'get'>; cipher: FieldCipher },
 ): Promise<string> {
-  const license = await ownLicense(deps.licenses, caller, licenseId);
+  return issuerCopyOf(await ownLicense(deps.licenses, caller, licenseId), deps.cipher);
+}
+
+/** The signed copy of a license version already read as the caller's own. */
+export async function issuerCopyOf(license: LicenseRecord, cipher: FieldCipher): Promise<string> {
   const { sdJwt } = await openLicenseContent(
-    deps.cipher,
+    cipher,
     { dataDomain: license.dataDomain, licenseId: license.id },
     license.content,
   );

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency, SealKeyRef } from '#core/catalog/agency.ts';
 import {
@@ -124,9 +124,26 @@ export const RANDOM_SERIAL_LENGTH = 16;
  * how many licenses an issuer has issued or when, and no counter is contended.
  */
 export function randomSerial(length = RANDOM_SERIAL_LENGTH): string {
+  return serialFrom(() => randomBytes(length * 2), length);
+}
+
+/**
+ * A serial of `[0-9A-Z]` that follows from a name — whatever names one issuance — so issuing
+ * under the same name again names the same license. As uniform as a random one (the characters
+ * are drawn from SHA-256 of the name as {@link randomSerial} draws them from random bytes), and
+ * it says no more about the name than a hash does.
+ */
+export function derivedSerial(name: readonly string[], length = RANDOM_SERIAL_LENGTH): string {
+  // JSON keeps the parts apart: ['a', 'bc'] and ['ab', 'c'] are two names.
+  const named = JSON.stringify(['elicense:serial', ...name]);
+  return serialFrom((block) => createHash('sha256').update(`${block}\n${named}`).digest(), length);
+}
+
+/** `length` characters of the alphabet from the bytes of successive blocks. */
+function serialFrom(block: (n: number) => Uint8Array, length: number): string {
   let serial = '';
-  while (serial.length < length) {
-    for (const byte of randomBytes(length * 2)) {
+  for (let n = 0; serial.length < length; n += 1) {
+    for (const byte of block(n)) {
       // 252 = 7 × 36: bytes above it are dropped, so every character is equally likely.
       if (byte < 252 && serial.length < length) serial += SERIAL_ALPHABET[byte % 36];
     }

@@ -118,7 +118,7 @@ const router = createRouter(
       const { document, ...request } = parseJsonBody(event, IssueLicenseRequestSchema);
       const caller = callerOf(event);
       let signed: string | undefined;
-      const answer = await idempotent(event, context, async () => {
+      const answer = await idempotent(event, context, async (requestKey) => {
         const { sdJwt, ...issued } = await issueLicense(
           {
             ...request,
@@ -126,6 +126,7 @@ const router = createRouter(
               bytes: Buffer.from(document.content, 'base64'),
               mediaType: document.mediaType,
             },
+            issuanceKey: { requestKey },
           },
           caller,
           lifecycleDeps,
@@ -139,7 +140,7 @@ const router = createRouter(
       const { items } = parseJsonBody(event, IssueLicenseBatchEnvelopeSchema);
       const caller = callerOf(event);
       let answered: unknown;
-      const remembered = await idempotent(event, context, async () => {
+      const remembered = await idempotent(event, context, async (requestKey) => {
         const parsed = items.map((item, index) => ({
           index,
           result: IssueLicenseBatchItemSchema.safeParse(item),
@@ -147,7 +148,9 @@ const router = createRouter(
         const valid = parsed.flatMap(({ index, result }) =>
           result.success ? [{ index, request: result.data }] : [],
         );
-        const outcomes = new Map((await issueLicenseBatch(valid, caller, deps)).map((o) => [o.index, o]));
+        const outcomes = new Map(
+          (await issueLicenseBatch(valid, caller, deps, { requestKey })).map((o) => [o.index, o]),
+        );
         const results = parsed.map(({ index, result }) => {
           const outcome = outcomes.get(index);
           if (outcome?.ok) {

@@ -14,7 +14,9 @@
 //
 // Only completed responses are remembered: a route that throws (a refusal, a failure) leaves no
 // record, and the same request may be sent again. A second copy arriving while the first still
-// runs is answered 409.
+// runs is answered 409. A record can be lost after the work was done — deleted when the work
+// failed part way (a batch past its deadline), expired at the function's deadline, or never
+// saved (503) — so the work is handed the key, and an issue names its licenses after it.
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -51,20 +53,25 @@ export interface IdempotencyOptions {
 }
 
 /**
- * Runs a route's work at most once per (agency, method, path, Idempotency-Key): a repeat with
- * the same body gets the first response again; without the header → 400 `bad-request`; the
- * same key with another body → 422 `idempotency-key-reused`; while the first copy runs → 409.
+ * Runs a route's work at most once per (agency, method, path, Idempotency-Key) while its record
+ * lasts: a repeat with the same body gets the first response again; without the header → 400
+ * `bad-request`; the same key with another body → 422 `idempotency-key-reused`; while the first
+ * copy runs → 409. The work is given the key, to name what it makes after it (a record that is
+ * lost lets the work run again, which must then meet what the first run made).
  */
 export type IdempotentRunner = (
   event: APIGatewayProxyEvent,
   context: Context,
-  work: () => Promise<APIGatewayProxyResult>,
+  work: (idempotencyKey: string) => Promise<APIGatewayProxyResult>,
 ) => Promise<APIGatewayProxyResult>;
 
 export function idempotentRequests(options: IdempotencyOptions): IdempotentRunner {
   const run = makeIdempotent(
-    async (_request: IdempotentRequest, _context: Context, work: () => Promise<APIGatewayProxyResult>) =>
-      work(),
+    async (
+      request: IdempotentRequest,
+      _context: Context,
+      work: (idempotencyKey: string) => Promise<APIGatewayProxyResult>,
+    ) => work(request.headers['idempotency-key']),
     {
       persistenceStore: options.persistenceStore,
       config: new IdempotencyConfig(options.config),
@@ -120,9 +127,11 @@ function idempotencyProblem(error: unknown): unknown {
     );
   }
   if (error instanceof IdempotencyPersistenceLayerError) {
+    // Reached before the work (nothing done), or after it (done, its answer not remembered): which
+    // is not known here, so the answer says what a repeat does rather than inviting one blindly.
     return new HttpProblem(
       'dependency-unavailable',
-      'the idempotency records could not be reached; try again',
+      `the idempotency records could not be reached, so this request may have been carried out all the same; sent again with the same ${IDEMPOTENCY_KEY} it issues no license twice (an issue without a serial answers the license already issued), but a change already made answers 409 — read the license to tell`,
     );
   }
   return error;

@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
-import { DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { createHolderClient } from '../../sdk/holder.ts';
 import { minimalPdf, pdfOfSize } from '../fixtures/layout-documents.ts';
 import {
@@ -18,7 +18,10 @@ import {
   verify,
 } from './issuer-support.ts';
 import { holderToken } from './support/holder-tokens.ts';
-import { idempotencyRecordsMentioning } from './support/idempotency-records.ts';
+import {
+  idempotencyRecordsMentioning,
+  loseIdempotencyRecordsMentioning,
+} from './support/idempotency-records.ts';
 import { refusal } from './support/refusals.ts';
 
 describe('issue → verify', () => {
@@ -44,6 +47,38 @@ describe('issue → verify', () => {
     expect((await verify(business.sdJwt)).valid).toBe(true);
     const driving = await vehicle.issueLicense(drivingLicenceRequest());
     expect((await verify(driving.sdJwt)).valid).toBe(true);
+  });
+
+  it('answers the same request sent again after its idempotency record was lost with the license it issued, not a second', async () => {
+    const idempotencyKey = randomUUID();
+    const first = await psb.issueLicense(idCardRequest(), { idempotencyKey });
+    // Lost as when the function passes its deadline, or the record cannot be saved (503).
+    expect(await loseIdempotencyRecordsMentioning(first.licenseId)).toBe(1);
+    const again = await psb.issueLicense(idCardRequest(), { idempotencyKey });
+    expect(again).toEqual(first);
+    expect(await idempotencyRecordsMentioning(first.licenseId)).toHaveLength(1);
+
+    // Another holder under the same key, once its record is gone: another request, refused.
+    expect(await loseIdempotencyRecordsMentioning(first.licenseId)).toBe(1);
+    const li = DEMO_HOLDERS.liXiaoyan;
+    const liCard = {
+      ...idCardRequest({ ...DEMO_LICENSES[1]!.data, 有效期限: idCardRequest().data.有效期限 }),
+      holder: { name: li.name, codeType: li.codeType, code: li.code },
+    };
+    const otherHolder = await refusal(psb.issueLicense(liCard, { idempotencyKey }));
+    expect(otherHolder.status).toBe(409);
+  });
+
+  it('answers a batch sent again after its idempotency record was lost with the licenses it issued', async () => {
+    const idempotencyKey = randomUUID();
+    const items = [idCardRequest(), businessLicenseRequest()];
+    const first = await psb.issueBatch(items, { idempotencyKey });
+    expect(first).toMatchObject({ issued: 1, failed: 1 });
+    expect(await loseIdempotencyRecordsMentioning(first.items[0]!.licenseId!)).toBe(1);
+    const again = await psb.issueBatch(items, { idempotencyKey });
+    expect(again.items.map((i) => [i.status, i.licenseId])).toEqual(
+      first.items.map((i) => [i.status, i.licenseId]),
+    );
   });
 
   it('issues with a serial of the issuer’s choice, once', async () => {

@@ -5,11 +5,10 @@ import {
   checkStep,
 } from '#core/applications/application.ts';
 import { mayIssue } from '#core/catalog/license-type.ts';
-import { buildLicenseId } from '#core/identifiers/license-id.ts';
-import { ConcurrentModification, LicenseAlreadyExists } from '#core/storage-errors.ts';
+import { ConcurrentModification } from '#core/storage-errors.ts';
 import type { StoredApplication } from '#ports/application-store.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
-import { issueLicense } from '../issue-license.ts';
+import { issueLicenseOnce } from '../issue-license.ts';
 import {
   checkLicense,
   type IssuanceDeps,
@@ -169,7 +168,8 @@ export async function approveApplication(
   }
   const content = await openApplicationContent(deps.cipher, applicationId, stored.sealedContent);
   const licenseRequest = await licenseRequestOf(stored.application, content, deps);
-  const licenseId = await issueOnce(licenseRequest, caller, deps);
+  // Or finds the one an earlier attempt issued.
+  const { licenseId } = await issueLicenseOnce(licenseRequest, caller, deps.issuance);
   try {
     const view = await recordAgencyStep(caller, applicationId, 'issue', undefined, deps, {
       stored,
@@ -193,7 +193,7 @@ async function licenseRequestOf(
   application: Application,
   content: { data: Record<string, unknown>; holderCode: string; validity?: ValidityInput | undefined },
   deps: ReviewDeps,
-): Promise<LicenseRequest> {
+): Promise<LicenseRequest & { serial: string }> {
   const type = (await typeOf(deps, application.typeCode))!;
   const name = content.data[type.holder.nameField];
   return {
@@ -229,23 +229,6 @@ async function decide(
     if (read.stored.application.state === 'approving') return { stored: read.stored, ours: false };
     checkStep(read.stored.application, 'approve'); // the refusal that names the state it is in now
     throw error;
-  }
-}
-
-/** Issues the application's license, or finds the one an earlier attempt issued. */
-async function issueOnce(licenseRequest: LicenseRequest, caller: IssuerCaller, deps: ReviewDeps) {
-  try {
-    return (await issueLicense(licenseRequest, caller, deps.issuance)).licenseId;
-  } catch (error) {
-    if (!(error instanceof LicenseAlreadyExists)) throw error;
-    const licenseId = buildLicenseId({
-      typeCode: licenseRequest.typeCode,
-      issuerCode: caller.agency,
-      serial: licenseRequest.serial!,
-      version: '001',
-    });
-    if ((await deps.issuance.licenses.get(licenseId)) === undefined) throw error;
-    return licenseId;
   }
 }
 

@@ -60,7 +60,10 @@ export const issuerRoutes: readonly RouteSpec[] = [
         description:
           'No Idempotency-Key, malformed JSON, a request that does not match its schema, data its type refuses, or a document that is not what its media type says',
       },
-      409: { description: 'A license with this serial is already issued' },
+      409: {
+        description:
+          'A license with this serial is already issued; without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again answers the license it issued',
+      },
       415: { description: 'Not application/json, or a document neither application/pdf nor application/ofd' },
     },
   },

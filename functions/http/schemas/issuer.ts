@@ -43,7 +43,9 @@ const licenseRequestFields = {
     .string()
     .regex(/^[0-9A-Z]{1,32}$/, 'expected 1–32 characters of 0-9 and A-Z')
     .optional()
-    .describe('流水号; when absent the platform draws 16 random characters of 0-9A-Z'),
+    .describe(
+      '流水号; when absent, 16 characters of 0-9A-Z derived from the agency, the Idempotency-Key and a batch item’s position, so a retry whose idempotency record was lost names the same license',
+    ),
   holder: LicenseHolderInputSchema,
   data: licenseData,
   validity: LicenseValidityInputSchema.optional(),

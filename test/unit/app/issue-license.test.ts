@@ -3,11 +3,11 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type IssueLicenseRequest, issueLicense } from '#app/issue-license.ts';
+import { type IssueLicenseRequest, issuanceSerial, issueLicense } from '#app/issue-license.ts';
 import { issueLicenseBatch } from '#app/issue-license-batch.ts';
 import { IssuerNotRegistered, LicenseDataInvalid } from '#app/issuer-errors.ts';
 import { openLicenseContent } from '#app/license-content.ts';
-import { type LicenseRequest, randomSerial, startOfChinaDay } from '#app/license-issuance.ts';
+import { derivedSerial, type LicenseRequest, randomSerial, startOfChinaDay } from '#app/license-issuance.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DocumentContentMismatch, UnsupportedDocumentType } from '#core/layout-document/errors.ts';
 import { agencyIssuer, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
@@ -282,6 +282,84 @@ describe('issueLicense', () => {
   });
 });
 
+describe('issueLicense under the issuer’s request key', () => {
+  const keyed = (requestKey: string, overrides: Partial<LicenseRequest> = {}): IssueLicenseRequest => ({
+    ...idCard(overrides),
+    issuanceKey: { requestKey },
+  });
+
+  it('derives the serial from agency and key: 16 of 0-9A-Z, the same for the same key, another for another key or agency', async () => {
+    const world = issuerWorld(NOW);
+    const serialOf = (id: string) => {
+      const parsed = parseLicenseId(id);
+      return parsed.valid ? parsed.parts.serial : '';
+    };
+    const a = await issueLicense(keyed('key-a'), PSB, world.deps);
+    const b = await issueLicense(keyed('key-b'), PSB, world.deps);
+    expect(serialOf(a.licenseId)).toMatch(/^[0-9A-Z]{16}$/);
+    expect(serialOf(a.licenseId)).toBe(issuanceSerial(PSB.agency, { requestKey: 'key-a' }));
+    expect(serialOf(b.licenseId)).not.toBe(serialOf(a.licenseId));
+    expect(issuanceSerial(AMR.agency, { requestKey: 'key-a' })).not.toBe(serialOf(a.licenseId));
+    // A batch item's serial follows from its position as well.
+    expect(issuanceSerial(PSB.agency, { requestKey: 'key-a', item: 0 })).not.toBe(serialOf(a.licenseId));
+    // A serial the issuer names is used as it is.
+    const given = await issueLicense(keyed('key-c', { serial: 'GIVEN0002' }), PSB, world.deps);
+    expect(given.licenseId).toContain('.GIVEN0002.001.');
+  });
+
+  it('answers a re-run of the same request with the license the first run issued, issuing nothing more', async () => {
+    const world = issuerWorld(NOW);
+    const first = await issueLicense(keyed('retried'), PSB, world.deps);
+    // The idempotency record is gone (the work timed out, or its answer could not be saved): the
+    // same request runs again.
+    const again = await issueLicense(
+      { ...keyed('retried'), document: { bytes: PDF, mediaType: 'application/pdf' } },
+      PSB,
+      world.deps,
+    );
+    expect(again).toEqual(first);
+    expect(world.licenses.records.size).toBe(1);
+    expect(world.licenses.audit).toHaveLength(1);
+    // The document the re-run stored belongs to no license and is removed again.
+    expect(world.documents.stored.size).toBe(0);
+  });
+
+  it('refuses another request under a key already used (another holder) with LicenseAlreadyExists', async () => {
+    const world = issuerWorld(NOW);
+    await issueLicense(keyed('reused'), PSB, world.deps);
+    const other = DEMO_HOLDERS.liXiaoyan;
+    const otherCard = DEMO_LICENSES.find((l) => l.holder === other)!;
+    await expect(
+      issueLicense(
+        {
+          ...idCard(
+            { holder: { name: other.name, codeType: other.codeType, code: other.code } },
+            { ...otherCard.data, 有效期限: { from: '2025-06-01', until: '2045-06-01' } },
+          ),
+          issuanceKey: { requestKey: 'reused' },
+        },
+        PSB,
+        world.deps,
+      ),
+    ).rejects.toBeInstanceOf(LicenseAlreadyExists);
+    expect(world.licenses.records.size).toBe(1);
+  });
+
+  it('answers a re-run of a batch with the licenses its first run issued, item by item', async () => {
+    const world = issuerWorld(NOW);
+    const items = [0, 1, 2].map((index) => ({ index, request: idCard() }));
+    const first = await issueLicenseBatch(items, PSB, world.deps, { requestKey: 'batch-key' });
+    // The first run stopped after two items were written; the re-run meets them and issues the third.
+    world.licenses.records.delete((first[2] as { license: { licenseId: string } }).license.licenseId);
+    const again = await issueLicenseBatch(items, PSB, world.deps, { requestKey: 'batch-key' });
+    expect(again.map((o) => o.ok && o.license.licenseId)).toEqual(
+      first.map((o) => o.ok && o.license.licenseId),
+    );
+    expect(new Set(again.map((o) => o.ok && o.license.licenseId)).size).toBe(3);
+    expect(world.licenses.records.size).toBe(3);
+  });
+});
+
 describe('issueLicenseBatch', () => {
   it('issues each item on its own, reports every outcome in order, and reads the catalog once per type', async () => {
     const world = issuerWorld(NOW);
@@ -292,7 +370,7 @@ describe('issueLicenseBatch', () => {
       { index: 4, request: idCard({ serial: 'BATCHDUP' }) },
       { index: 5, request: idCard() },
     ];
-    const outcomes = await issueLicenseBatch(items, PSB, world.deps, 1);
+    const outcomes = await issueLicenseBatch(items, PSB, world.deps, { concurrency: 1 });
     expect(outcomes.map((o) => [o.index, o.ok])).toEqual([
       [0, true],
       [2, false],
@@ -314,9 +392,20 @@ describe('issueLicenseBatch', () => {
   });
 });
 
-describe('randomSerial', () => {
+describe('randomSerial and derivedSerial', () => {
   it('uses every character of 0-9A-Z and nothing else', () => {
     const seen = new Set([...Array.from({ length: 200 }, () => randomSerial()).join('')]);
+    expect([...seen].sort().join('')).toBe('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ');
+  });
+
+  it('derives 16 characters of 0-9A-Z from a name, the same for the same name, every character in use', () => {
+    const derived = Array.from({ length: 200 }, (_, n) => derivedSerial(['agency', `key-${n}`]));
+    for (const serial of derived) expect(serial).toMatch(/^[0-9A-Z]{16}$/);
+    expect(new Set(derived).size).toBe(200);
+    expect(derivedSerial(['agency', 'key-7'])).toBe(derived[7]);
+    // The parts stay apart: moving a character from one part to the next is another name.
+    expect(derivedSerial(['ab', 'c'])).not.toBe(derivedSerial(['a', 'bc']));
+    const seen = new Set([...derived.join('')]);
     expect([...seen].sort().join('')).toBe('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ');
   });
 });
