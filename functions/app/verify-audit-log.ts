@@ -63,7 +63,19 @@ export async function verifyAuditLog(
     );
   }
   const head = await deps.seals.readHead();
-  const { batches, anchor, successor } = await deps.seals.batchesCovering({ from, to });
+  const covering = await deps.seals.batchesCovering({ from, to });
+  // The sealer may append while we read. Batches never change once appended, so the chain up to
+  // the head read first is one consistent view: judge that, and leave out whole the batches
+  // appended during the read — after that head, up to the head read after it. Their events lie
+  // after the first head's position, so they count as pending below. A batch after even the
+  // second head is not the sealer's doing (it moves the head in the same write) and stays in, to
+  // be judged: a head moved back or deleted is found. (Re-reading the head until it stops moving
+  // might never settle on a busy log.)
+  const later = await deps.seals.readHead();
+  const appendedMeanwhile = (seq: number) => seq > (head.seq ?? -1) && seq <= (later.seq ?? -1);
+  const batches = covering.batches.filter((b) => !appendedMeanwhile(b.seq));
+  const { anchor } = covering;
+  const successor = batches.length < covering.batches.length ? null : covering.successor;
   const first = batches[0];
   const last = batches[batches.length - 1];
   const lo =
@@ -107,7 +119,7 @@ export async function verifyAuditLog(
     anchor,
   });
   findings.push(...report.findings);
-  findings.push(...chainEndFindings(batches, anchor, successor, head, deps.publicJwks));
+  findings.push(...chainEndFindings(batches, anchor, successor, head, appendedMeanwhile, deps.publicJwks));
   return {
     ok: findings.length === 0,
     logId: deps.logId,
@@ -124,7 +136,7 @@ export async function verifyAuditLog(
 /**
  * The chain must go on from the range's last batch — or, when no batch touches the range, from
  * the batch just before it (the anchor) — to the next batch's checkpoint when there is one, else
- * to the head. Without this, deleting the last batch of a range, or every batch of it, together
+ * (or when later batches were appended after the head was read) to the head. Without this, deleting the last batch of a range, or every batch of it, together
  * with its events would leave a shorter or an empty range that verifies.
  */
 function chainEndFindings(
@@ -132,12 +144,14 @@ function chainEndFindings(
   anchor: string | null,
   successor: string | null,
   head: { seq: number | null; checkpoint: string | null },
+  appendedMeanwhile: (seq: number) => boolean,
   publicJwks: readonly PublicJwk[],
 ): AuditFinding[] {
   const position = batches.length;
   const tail = batches.at(-1) ?? anchorBatch(anchor, publicJwks);
-  // An anchor whose body does not even decode is a finding of verifyAuditRange already.
-  if (tail === undefined) return [];
+  // An anchor whose body does not even decode is a finding of verifyAuditRange already. One
+  // appended during the read lies after the first head, and so does the whole range: pending.
+  if (tail === undefined || (tail !== null && appendedMeanwhile(tail.seq))) return [];
   if (successor === null) {
     if (head.seq === (tail?.seq ?? null) && head.checkpoint === (tail?.checkpoint ?? null)) return [];
     return [

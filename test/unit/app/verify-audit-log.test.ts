@@ -15,22 +15,27 @@ let log: MemoryAuditLog;
 let seals: MemorySealStore;
 let deps: AuditVerification;
 
-/** 20 events, one a second, sealed in batches of 5 by a run at T0 + 200 s; two more after that. */
-beforeEach(async () => {
-  log = new MemoryAuditLog();
-  seals = new MemorySealStore();
-  log.add(...Array.from({ length: 20 }, (_, n) => auditEvent(n)));
-  await sealAuditLog({
+/** A sealer run at T0 + `seconds`. */
+function sealAt(seconds: number) {
+  return sealAuditLog({
     log,
     seals,
     keys: { platformKey: async () => ({ keyRef: 'local:platform', signer, publicJwk: signer.publicJwk }) },
     logId: LOG,
-    now: () => new Date(T0 + 200_000),
+    now: () => new Date(T0 + seconds * 1000),
     settleSeconds: 60,
     batchSize: 5,
     maxBatchesPerRun: 10,
     origin: () => new Date(T0),
   });
+}
+
+/** 20 events, one a second, sealed in batches of 5 by a run at T0 + 200 s; two more after that. */
+beforeEach(async () => {
+  log = new MemoryAuditLog();
+  seals = new MemorySealStore();
+  log.add(...Array.from({ length: 20 }, (_, n) => auditEvent(n)));
+  await sealAt(200);
   log.add({ ...auditEvent(20), time: iso(150) }, { ...auditEvent(21), time: iso(160) });
   deps = { log, seals, logId: LOG, publicJwks: [signer.publicJwk] };
 });
@@ -152,6 +157,64 @@ describe('verifyAuditLog', () => {
       expect(report.findings).toEqual([
         { kind: 'checkpoint-sequence-gap', batch: 0, expectedSeq: 3, foundSeq: -1 },
       ]);
+    });
+  });
+
+  describe('while the sealer appends', () => {
+    /** The store as a verifier sees it when a sealer run at T0 + 300 s appends between its reads of the head and the batches. */
+    const racing = (): AuditVerification => ({
+      ...deps,
+      seals: {
+        readHead: () => seals.readHead(),
+        batchesCovering: async (range) => {
+          await sealAt(300);
+          return seals.batchesCovering(range);
+        },
+      },
+    });
+
+    it('judges the chain as of the head it read: a batch appended since then is pending, not tampering', async () => {
+      const report = await verifyAuditLog({ from: new Date(T0), to: new Date(T0 + 3_600_000) }, racing());
+      expect(seals.head.seq).toBe(4);
+      expect(report).toMatchObject({
+        ok: true,
+        eventsChecked: 20,
+        batchesChecked: 4,
+        pendingEvents: 2,
+        sealedThrough: iso(140),
+        findings: [],
+      });
+    });
+
+    it('leaves a range after the head alone when the batch before it was appended since', async () => {
+      const report = await verifyAuditLog({ from: new Date(iso(165)), to: new Date(iso(170)) }, racing());
+      expect(report).toMatchObject({ ok: true, eventsChecked: 0, pendingEvents: 0, findings: [] });
+    });
+
+    it('still notices a head moved back, or deleted, behind batches that were not appended since', async () => {
+      const kept = seals.batches[1]!;
+      seals.head = {
+        version: seals.head.version + 1,
+        checkpoint: kept.checkpoint,
+        seq: kept.seq,
+        lastEvent: kept.lastEvent,
+        through: kept.lastEvent.time,
+      };
+      const range = { from: new Date(T0), to: new Date(iso(20)) };
+      const rewound = await verifyAuditLog(range, deps);
+      expect(rewound.ok).toBe(false);
+      expect(rewound.findings.map((f) => f.kind)).toContain('checkpoint-sequence-gap');
+
+      seals.head = { version: 0, checkpoint: null, seq: null, lastEvent: null, through: null };
+      const deleted = await verifyAuditLog(range, deps);
+      expect(deleted.ok).toBe(false);
+      expect(deleted.findings.map((f) => f.kind)).toContain('checkpoint-sequence-gap');
+    });
+
+    it('still follows the chain to the head from a range that ends at it', async () => {
+      seals.batches.splice(3, 1);
+      const report = await verifyAuditLog({ from: new Date(iso(12)), to: new Date(iso(155)) }, racing());
+      expect(report.findings.map((f) => f.kind)).toContain('checkpoint-sequence-gap');
     });
   });
 
