@@ -78,14 +78,19 @@ export async function verifyAuditLog(
   const successor = batches.length < covering.batches.length ? null : covering.successor;
   const first = batches[0];
   const last = batches[batches.length - 1];
-  const lo =
-    first !== undefined && first.firstEvent.time < from.toISOString()
-      ? new Date(first.firstEvent.time)
-      : from;
+  const fromIso = from.toISOString();
+  const toIso = to.toISOString();
+  const lo = first !== undefined && first.firstEvent.time < fromIso ? new Date(first.firstEvent.time) : from;
   const hi =
-    last !== undefined && last.lastEvent.time >= to.toISOString()
-      ? new Date(Date.parse(last.lastEvent.time) + 1)
-      : to;
+    last !== undefined && last.lastEvent.time >= toIso ? new Date(Date.parse(last.lastEvent.time) + 1) : to;
+
+  // Widening reads whole milliseconds, but a batch can end part way through one: the next batch
+  // may start at the very time the first batch ends (or the last begins). Events of that time
+  // outside both the range asked for and the batches' span belong to a batch not checked here;
+  // any range holding their millisecond reads both batches and judges them.
+  const outsideChecked = (stored: StoredAuditEvent): boolean =>
+    (stored.time < fromIso && first !== undefined && compareAuditEvents(stored, first.firstEvent) < 0) ||
+    (stored.time >= toIso && last !== undefined && compareAuditEvents(stored, last.lastEvent) > 0);
 
   const frontier = { through: head.through, lastEvent: head.lastEvent };
   const sealable: unknown[] = [];
@@ -99,6 +104,7 @@ export async function verifyAuditLog(
         { limit: READ_PAGE, ...(cursor === undefined ? {} : { cursor }) },
       );
       for (const stored of page.items) {
+        if (outsideChecked(stored)) continue;
         if (beyondSealed(stored, frontier)) pendingEvents += 1;
         else sealable.push(stored.event);
       }
@@ -123,7 +129,7 @@ export async function verifyAuditLog(
   return {
     ok: findings.length === 0,
     logId: deps.logId,
-    range: { from: from.toISOString(), to: to.toISOString() },
+    range: { from: fromIso, to: toIso },
     checked: { from: lo.toISOString(), to: hi.toISOString() },
     eventsChecked: report.eventsChecked,
     batchesChecked: report.batchesChecked,

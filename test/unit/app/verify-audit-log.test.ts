@@ -218,6 +218,46 @@ describe('verifyAuditLog', () => {
     });
   });
 
+  describe('two batches that split one millisecond', () => {
+    // Events 4 and 5 share the time 4 s; batches of 5 end batch 0 at event 4 and start batch 1 at event 5.
+    beforeEach(async () => {
+      log = new MemoryAuditLog();
+      seals = new MemorySealStore();
+      log.add(...Array.from({ length: 10 }, (_, n) => ({ ...auditEvent(n), time: iso(n === 5 ? 4 : n) })));
+      await sealAt(200);
+      deps = { log, seals, logId: LOG, publicJwks: [signer.publicJwk] };
+      expect(seals.batches.map((b) => [b.lastEvent.time, b.firstEvent.time])).toEqual([
+        [iso(4), iso(0)],
+        [iso(9), iso(4)],
+      ]);
+    });
+
+    it('verifies clean a range ending at that millisecond, and one starting just after it', async () => {
+      for (const [from, to] of [
+        [0, 4],
+        [4.001, 20],
+        [0, 4.001],
+        [4, 20],
+      ] as const) {
+        const report = await verifyAuditLog({ from: new Date(iso(from)), to: new Date(iso(to)) }, deps);
+        expect(report.findings).toEqual([]);
+      }
+    });
+
+    it('still finds an event inserted between the two batches by any range holding that millisecond', async () => {
+      log.add({ ...auditEvent(45), id: 'evt-000045', time: iso(4) });
+      for (const [from, to] of [
+        [0, 4.001],
+        [4, 20],
+      ] as const) {
+        const report = await verifyAuditLog({ from: new Date(iso(from)), to: new Date(iso(to)) }, deps);
+        expect(report.findings).toEqual([
+          expect.objectContaining({ kind: 'event-inserted', eventId: 'evt-000045' }),
+        ]);
+      }
+    });
+  });
+
   it('refuses a range that ends before it starts', async () => {
     await expect(verifyAuditLog({ from: new Date(iso(10)), to: new Date(iso(5)) }, deps)).rejects.toThrow(
       AuditRangeInvalid,
