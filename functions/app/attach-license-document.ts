@@ -4,7 +4,13 @@ import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
 import { LicenseIsFinal } from './issuer-errors.ts';
 import { asLicenseContent } from './license-content.ts';
-import { type IssuanceDeps, type IssuerCaller, issuerAuditEvent, ownLicense } from './license-issuance.ts';
+import {
+  type IssuanceDeps,
+  type IssuerCaller,
+  issuerAuditEvent,
+  ownLicense,
+  stillIssuerOf,
+} from './license-issuance.ts';
 
 export interface AttachDocumentRequest {
   /** Full identifier of the license version the document shows. */
@@ -22,11 +28,13 @@ export interface AttachedDocument {
 
 export interface AttachDocumentDeps extends Pick<IssuanceDeps, 'now' | 'newEventId'> {
   licenses: Pick<LicenseRepository, 'get' | 'attachDocument'>;
+  config: Pick<IssuanceDeps['config'], 'getLicenseType'>;
   documents: Pick<DocumentStore, 'put' | 'delete'>;
 }
 
 /**
- * 版式文件: only the issuing agency, only while the license is valid or suspended; the store
+ * 版式文件: only the issuing agency while still registered for the type (the document is part of
+ * what it issues), only while the license is valid or suspended; the store
  * checks type, size and content and keeps the bytes under a random key (encrypted); the license
  * then records key and SHA-256 — the binding every later read is checked against — with its
  * audit event, under the optimistic lock. A document whose record write fails is removed again.
@@ -69,6 +77,7 @@ export interface DocumentUpload {
 
 export interface DocumentUploadDeps extends Pick<IssuanceDeps, 'now' | 'newEventId'> {
   licenses: Pick<LicenseRepository, 'get' | 'attachDocument'>;
+  config: Pick<IssuanceDeps['config'], 'getLicenseType'>;
   documents: Pick<DocumentStore, 'presignUpload' | 'completeUpload' | 'delete'>;
 }
 
@@ -137,13 +146,19 @@ function uploadOwner(licenseId: string): string {
 async function attachableLicense(
   licenseId: string,
   caller: IssuerCaller,
-  deps: { licenses: Pick<LicenseRepository, 'get'> },
+  deps: AttachableDeps,
 ): Promise<LicenseRecord> {
   const license = await ownLicense(deps.licenses, caller, licenseId);
+  await stillIssuerOf(deps.config, caller.agency, license.typeCode);
   if (license.status === 'revoked' || license.status === 'superseded') {
     throw new LicenseIsFinal(license.id, license.status);
   }
   return license;
+}
+
+interface AttachableDeps {
+  licenses: Pick<LicenseRepository, 'get'>;
+  config: Pick<IssuanceDeps['config'], 'getLicenseType'>;
 }
 
 /** How often the record write is tried when the license changed meanwhile (a status change, say). */
@@ -159,10 +174,11 @@ async function recordDocument(
   read: LicenseRecord,
   stored: StoredDocument,
   caller: IssuerCaller,
-  deps: Pick<IssuanceDeps, 'now' | 'newEventId'> & {
-    licenses: Pick<LicenseRepository, 'get' | 'attachDocument'>;
-    documents: Pick<DocumentStore, 'delete'>;
-  },
+  deps: Pick<IssuanceDeps, 'now' | 'newEventId'> &
+    AttachableDeps & {
+      licenses: Pick<LicenseRepository, 'get' | 'attachDocument'>;
+      documents: Pick<DocumentStore, 'delete'>;
+    },
 ): Promise<AttachedDocument> {
   let license = read;
   try {

@@ -7,6 +7,7 @@ import {
   type IssuerCaller,
   issuerAuditEvent,
   ownLicense,
+  stillIssuerOf,
 } from './license-issuance.ts';
 
 export type StatusAction = 'suspend' | 'reinstate' | 'revoke';
@@ -29,6 +30,8 @@ export interface ChangedLicense {
 
 export interface StatusChangeDeps extends Pick<IssuanceDeps, 'publicBaseUrl' | 'now' | 'newEventId'> {
   licenses: Pick<LicenseRepository, 'get' | 'changeStatus'>;
+  /** Whether the agency may still issue the type: asked to reinstate only. */
+  config: Pick<IssuanceDeps['config'], 'getLicenseType'>;
 }
 
 const TRANSITIONS = { suspend, reinstate, revoke } as const;
@@ -39,7 +42,9 @@ const AUDIT_ACTIONS: Record<StatusAction, string> = {
 };
 
 /**
- * 暂停 / 恢复 / 吊销: only the issuing agency; the core lifecycle decides whether the change is
+ * 暂停 / 恢复 / 吊销: only the issuing agency — to reinstate, one still registered for the type
+ * (IssuerNotRegistered); one removed from its issuers may still suspend and revoke what it
+ * issued, and so withdraw it — the core lifecycle decides whether the change is
  * legal (IllegalTransition, ReasonRequired); status, status-list entry and audit event are
  * written together on condition that nobody changed the license since it was read
  * (ConcurrentModification). Every copy ever handed out then reads the new status.
@@ -50,6 +55,7 @@ export async function changeLicenseStatus(
   deps: StatusChangeDeps,
 ): Promise<ChangedLicense> {
   const license = await ownLicense(deps.licenses, caller, request.licenseId);
+  if (request.action === 'reinstate') await stillIssuerOf(deps.config, caller.agency, license.typeCode);
   const now = deps.now();
   const change: StatusChange = TRANSITIONS[request.action](license.status, {
     actor: agencyActor(caller),

@@ -172,6 +172,22 @@ export async function issuableType(
 }
 
 /**
+ * Refuses (IssuerNotRegistered) an agency no longer among the type's issuers. Such an agency may
+ * still withdraw a license it issued (suspend, revoke); renewing or amending one (reinstate,
+ * re-issue, a layout document) is issuing, and needs the registration.
+ */
+export async function stillIssuerOf(
+  config: Pick<IssuanceDeps['config'], 'getLicenseType'>,
+  agencyUscc: string,
+  typeCode: string,
+): Promise<void> {
+  const type = await config.getLicenseType(typeCode);
+  if (type === undefined || !mayIssue(type.value, agencyUscc)) {
+    throw new IssuerNotRegistered(agencyUscc, typeCode);
+  }
+}
+
+/**
  * Checks a request's data against its type, the named holder against the data's holder fields,
  * and the validity against the type's terms; returns them normalised, or throws
  * LicenseDataInvalid with one error per bad part.

@@ -42,6 +42,24 @@ const ON_A_LICENSE = {
   },
 } as const;
 
+/** Suspend and revoke withdraw a license: its issuer may, even once removed from the type's issuers. */
+const WITHDRAWING = {
+  ...ON_A_LICENSE,
+  403: {
+    description:
+      'The agency lacks the issuer role, or did not issue this license. An issuer removed from the type’s issuers may still suspend and revoke the licenses it issued',
+  },
+} as const;
+
+/** Reinstating, re-issuing and a layout document renew or amend a license: issuing, for a registered issuer only. */
+const AMENDING = {
+  ...ON_A_LICENSE,
+  403: {
+    description:
+      'The agency lacks the issuer role, did not issue this license, or is no longer registered as an issuer of its type',
+  },
+} as const;
+
 export const issuerRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
@@ -94,7 +112,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     auth: ISSUER,
     headers: IDEMPOTENT,
     requestBody: SuspendLicenseRequestSchema,
-    responses: { 200: { description: 'Suspended', schema: ChangedLicenseStatusSchema }, ...ON_A_LICENSE },
+    responses: { 200: { description: 'Suspended', schema: ChangedLicenseStatusSchema }, ...WITHDRAWING },
   },
   {
     method: 'POST',
@@ -105,7 +123,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     auth: ISSUER,
     headers: IDEMPOTENT,
     requestBody: ReinstateLicenseRequestSchema,
-    responses: { 200: { description: 'Valid again', schema: ChangedLicenseStatusSchema }, ...ON_A_LICENSE },
+    responses: { 200: { description: 'Valid again', schema: ChangedLicenseStatusSchema }, ...AMENDING },
   },
   {
     method: 'POST',
@@ -116,7 +134,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     auth: ISSUER,
     headers: IDEMPOTENT,
     requestBody: RevokeLicenseRequestSchema,
-    responses: { 200: { description: 'Revoked', schema: ChangedLicenseStatusSchema }, ...ON_A_LICENSE },
+    responses: { 200: { description: 'Revoked', schema: ChangedLicenseStatusSchema }, ...WITHDRAWING },
   },
   {
     method: 'POST',
@@ -130,7 +148,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     requestBody: ReissueLicenseRequestSchema,
     responses: {
       201: { description: 'The new version; the old one is superseded', schema: ReissuedLicenseSchema },
-      ...ON_A_LICENSE,
+      ...AMENDING,
     },
   },
   {
@@ -144,7 +162,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     headers: IDEMPOTENT,
     responses: {
       200: { description: 'Stored and recorded in the license', schema: AttachedLicenseDocumentSchema },
-      ...ON_A_LICENSE,
+      ...AMENDING,
       400: {
         description: 'No Idempotency-Key, or the bytes are not what the media type says',
       },
@@ -163,7 +181,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     requestBody: DocumentUploadRequestSchema,
     responses: {
       201: { description: 'Where and how to PUT the document (15 minutes)', schema: DocumentUploadSchema },
-      ...ON_A_LICENSE,
+      ...AMENDING,
     },
   },
   {
@@ -178,7 +196,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     requestBody: CompleteDocumentUploadRequestSchema,
     responses: {
       200: { description: 'Stored and recorded in the license', schema: AttachedLicenseDocumentSchema },
-      ...ON_A_LICENSE,
+      ...AMENDING,
       400: {
         description:
           'As for every POST, or the upload does not match its declaration (nothing arrived, another digest, size or type); it is deleted',

@@ -181,7 +181,7 @@ export const bindingCipher: FieldCipher = {
 export class DemoCatalog {
   readonly seals = new Map<string, SoftwareEs256Signer>();
   readonly agencies: Agency[];
-  readonly types: LicenseType[] = DEMO_LICENSE_TYPES;
+  types: LicenseType[] = DEMO_LICENSE_TYPES;
   readonly reads = { agency: 0, type: 0 };
 
   constructor() {
@@ -191,6 +191,13 @@ export class DemoCatalog {
       this.seals.set(agency.sealKey.keyRef, signer);
       return { ...agency, sealKey: { keyRef: agency.sealKey.keyRef, kid: signer.kid } };
     });
+  }
+
+  /** The operator removes the agency from the type's issuers. */
+  removeIssuer(typeCode: string, uscc: string): void {
+    this.types = this.types.map((t) =>
+      t.code === typeCode ? { ...t, issuers: t.issuers.filter((issuer) => issuer !== uscc) } : t,
+    );
   }
 
   readonly config: IssuanceDeps['config'] = {

@@ -11,7 +11,7 @@ import {
 import { changeLicenseStatus } from '#app/change-license-status.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { issuerCopy } from '#app/issuer-copy.ts';
-import { LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
+import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
 import { fieldsOfSdJwt, type LicenseRequest } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
@@ -146,6 +146,43 @@ describe('changeLicenseStatus', () => {
     await expect(
       changeLicenseStatus({ licenseId: license.licenseId, action: 'suspend', reason: 'x' }, PSB, world.deps),
     ).rejects.toBeInstanceOf(ConcurrentModification);
+  });
+});
+
+describe('an agency removed from a type’s issuers', () => {
+  it('still suspends and revokes the licenses of the type it issued, and may no longer reinstate, re-issue or attach a document', async () => {
+    const { world, license } = await issued();
+    const { licenseId } = license;
+    const sha256 = createHash('sha256').update(PDF).digest('base64url');
+    const declared = { licenseId, sha256, size: PDF.byteLength, mediaType: 'application/pdf' };
+    const pending = await beginLicenseDocumentUpload(declared, PSB, world.deps);
+    world.documents.arrive(pending.upload, PDF);
+    world.catalog.removeIssuer(DEMO_TYPE_CODE.residentIdentityCard, PSB.agency);
+
+    await changeLicenseStatus({ licenseId, action: 'suspend', reason: '挂失' }, PSB, world.deps);
+    const refusals = [
+      () => changeLicenseStatus({ licenseId, action: 'reinstate' }, PSB, world.deps),
+      () => reissueLicense({ licenseId }, PSB, world.deps),
+      () => attachLicenseDocument({ licenseId, bytes: PDF, mediaType: 'application/pdf' }, PSB, world.deps),
+      () => beginLicenseDocumentUpload(declared, PSB, world.deps),
+      () => completeLicenseDocumentUpload({ licenseId, upload: pending.upload, sha256 }, PSB, world.deps),
+    ];
+    for (const attempt of refusals) {
+      const refused = attempt();
+      await expect(refused).rejects.toBeInstanceOf(IssuerNotRegistered);
+      await expect(refused).rejects.toThrow(/not registered as an issuer of type 11100000D00000013G001/);
+    }
+    await changeLicenseStatus({ licenseId, action: 'revoke', reason: '注销' }, PSB, world.deps);
+
+    expect(world.licenses.records.get(licenseId)).toMatchObject({ status: 'revoked' });
+    expect(world.licenses.records.get(licenseId)!.content.document).toBeUndefined();
+    expect(world.licenses.audit.map((e) => e.action)).toEqual([
+      'license.issued',
+      'license.suspended',
+      'license.revoked',
+    ]);
+    // Only the upload that arrived before is stored; nothing more was put.
+    expect([...world.documents.stored.keys()]).toEqual([pending.upload]);
   });
 });
 
