@@ -341,11 +341,59 @@ export class StatelessStack extends Stack {
         sampledRequestsEnabled: true,
       },
       rules: [
-        managedRule('AWSManagedRulesCommonRuleSet', 0),
-        managedRule('AWSManagedRulesKnownBadInputsRuleSet', 1),
+        // SizeRestrictions_BODY blocks every body over 8 KB (fixed by AWS): batches, base64
+        // documents, attachments and selfies would never reach a function. It only counts here;
+        // sizes are bounded by API Gateway (10 MB), Lambda (6 MB) and each route's schema.
+        // The body-pattern rules only count too, and the rule after them blocks on their labels
+        // except for an attached layout document, whose body is a PDF or OFD file: its bytes
+        // (XML metadata, compressed streams) are not the text those patterns were made for,
+        // and the function accepts nothing but those two formats.
+        managedRule('AWSManagedRulesCommonRuleSet', 0, [
+          'SizeRestrictions_BODY',
+          ...CORE_BODY_PATTERN_RULES.map((rule) => `${rule}_BODY`),
+        ]),
+        {
+          name: 'CoreRuleSetBodyOutsideDocuments',
+          priority: 1,
+          action: { block: {} },
+          statement: {
+            andStatement: {
+              statements: [
+                {
+                  orStatement: {
+                    statements: CORE_BODY_PATTERN_RULES.map((rule) => ({
+                      labelMatchStatement: {
+                        scope: 'LABEL',
+                        key: `awswaf:managed:aws:core-rule-set:${rule}_Body`,
+                      },
+                    })),
+                  },
+                },
+                {
+                  notStatement: {
+                    statement: {
+                      regexMatchStatement: {
+                        // With or without the stage in front (execute-api URL or custom domain).
+                        regexString: '/licenses/[^/]+/document$',
+                        fieldToMatch: { uriPath: {} },
+                        textTransformations: [{ priority: 0, type: 'NONE' }],
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          },
+          visibilityConfig: {
+            cloudWatchMetricsEnabled: true,
+            metricName: 'CoreRuleSetBodyOutsideDocuments',
+            sampledRequestsEnabled: true,
+          },
+        },
+        managedRule('AWSManagedRulesKnownBadInputsRuleSet', 2),
         {
           name: 'RateLimitPerIp',
-          priority: 2,
+          priority: 3,
           action: { block: {} },
           statement: { rateBasedStatement: { limit: config.wafRateLimitPer5Min, aggregateKeyType: 'IP' } },
           visibilityConfig: {
@@ -473,12 +521,28 @@ function privateApiPolicy(vpcEndpointId: string): PolicyDocument {
   });
 }
 
-function managedRule(name: string, priority: number): CfnWebACL.RuleProperty {
+/** Core rule set rules that look for attack patterns in the body (`<name>_BODY`, label `<name>_Body`). */
+const CORE_BODY_PATTERN_RULES = ['CrossSiteScripting', 'GenericLFI', 'GenericRFI', 'EC2MetaDataSSRF'];
+
+/** An AWS managed rule group, blocking as AWS ships it except for the rules named in `counted`. */
+function managedRule(
+  name: string,
+  priority: number,
+  counted: readonly string[] = [],
+): CfnWebACL.RuleProperty {
   return {
     name,
     priority,
     overrideAction: { none: {} },
-    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+    statement: {
+      managedRuleGroupStatement: {
+        vendorName: 'AWS',
+        name,
+        ...(counted.length > 0
+          ? { ruleActionOverrides: counted.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
+          : {}),
+      },
+    },
     visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
   };
 }

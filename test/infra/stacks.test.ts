@@ -202,6 +202,66 @@ describe('the CDK app', () => {
     });
   });
 
+  /** The parts of a synthesized WAF rule statement these tests read. */
+  interface WafStatement {
+    ManagedRuleGroupStatement?: { RuleActionOverrides?: { Name: string; ActionToUse: object }[] };
+    AndStatement?: { Statements: WafStatement[] };
+    OrStatement?: { Statements: WafStatement[] };
+    NotStatement?: { Statement: WafStatement };
+    LabelMatchStatement?: { Key: string };
+    RegexMatchStatement?: { RegexString: string };
+  }
+  interface WafRule {
+    Name: string;
+    Priority: number;
+    Action?: object;
+    Statement: WafStatement;
+  }
+
+  /** The web ACL's rules, by name. */
+  function wafRules(): Map<string, WafRule> {
+    const [acl] = Object.values(api.findResources('AWS::WAFv2::WebACL'));
+    return new Map((acl!.Properties.Rules as WafRule[]).map((rule) => [rule.Name, rule]));
+  }
+
+  const coreOverrides = () =>
+    wafRules().get('AWSManagedRulesCommonRuleSet')!.Statement.ManagedRuleGroupStatement!
+      .RuleActionOverrides ?? [];
+
+  it('lets request bodies over 8 KB through the WAF (batches, documents, attachments, selfies)', () => {
+    expect(coreOverrides()).toContainEqual({ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } });
+    // No rule of our own takes the size rule's label up again.
+    expect(JSON.stringify([...wafRules().values()])).not.toContain('SizeRestrictions_Body');
+  });
+
+  it('blocks what the core rule set finds in a body everywhere except in an attached layout document', () => {
+    const bodyRules = ['CrossSiteScripting', 'GenericLFI', 'GenericRFI', 'EC2MetaDataSSRF'];
+    expect(
+      coreOverrides()
+        .map((o) => o.Name)
+        .sort(),
+    ).toEqual(['SizeRestrictions_BODY', ...bodyRules.map((r) => `${r}_BODY`)].sort());
+    for (const o of coreOverrides()) expect(o.ActionToUse).toEqual({ Count: {} });
+    const reblock = wafRules().get('CoreRuleSetBodyOutsideDocuments')!;
+    expect(reblock.Action).toEqual({ Block: {} });
+    expect(reblock.Priority).toBeGreaterThan(wafRules().get('AWSManagedRulesCommonRuleSet')!.Priority);
+    const [matched, exempt] = reblock.Statement.AndStatement!.Statements;
+    expect(matched!.OrStatement!.Statements.map((s) => s.LabelMatchStatement!.Key).sort()).toEqual(
+      bodyRules.map((r) => `awswaf:managed:aws:core-rule-set:${r}_Body`).sort(),
+    );
+    const pattern = new RegExp(exempt!.NotStatement!.Statement.RegexMatchStatement!.RegexString);
+    expect(pattern.test('/small/licenses/L-1/document')).toBe(true);
+    expect(pattern.test('/licenses/L-1/document')).toBe(true);
+    for (const other of [
+      '/licenses/batch',
+      '/licenses',
+      '/licenses/L-1/document-uploads',
+      '/holder/proofings',
+    ]) {
+      expect(pattern.test(other)).toBe(false);
+    }
+  });
+
   it('alarms on the API 5xx rate and p99 latency, every function, and the hot tables, to an encrypted topic', () => {
     const alarms = Object.values(api.findResources('AWS::CloudWatch::Alarm'));
     const descriptions = alarms.map((a) => a.Properties.AlarmDescription as string);
