@@ -71,7 +71,7 @@ export interface LicenseRequest {
   holder: HolderInput;
   /** Field name → value, checked against the type's field schema. */
   data: Readonly<Record<string, unknown>>;
-  /** Needed when the type carries no validity field in its data; must agree with it when it does. */
+  /** Needed when the data carries no validity field (the type has none, or an optional one left out); else must agree with it. */
   validity?: ValidityInput;
 }
 
@@ -259,23 +259,32 @@ function checkValidity(
     });
     return undefined;
   }
-  if (type.validity.field !== undefined) {
+  const { field } = type.validity;
+  if (field !== undefined) {
     // The data carries the validity; its field errors are already reported.
     if (data === undefined) return undefined;
     const fromData = validityOf(type, data);
-    if (fromData === undefined) return undefined;
-    if (parsed !== undefined && (parsed.from !== fromData.from || parsed.until !== fromData.until)) {
-      errors.push({
-        path: 'validity',
-        code: 'validity-mismatch',
-        message: `expected the validity of ${type.validity.field} (${fromData.from} to ${fromData.until}), found ${parsed.from} to ${parsed.until}`,
-      });
-      return undefined;
+    if (fromData !== undefined) {
+      if (parsed !== undefined && (parsed.from !== fromData.from || parsed.until !== fromData.until)) {
+        errors.push({
+          path: 'validity',
+          code: 'validity-mismatch',
+          message: `expected the validity of ${field} (${fromData.from} to ${fromData.until}), found ${parsed.from} to ${parsed.until}`,
+        });
+        return undefined;
+      }
+      return fromData;
     }
-    return fromData;
+    // An optional validity field left out of the data (a required one is reported missing
+    // already): every license has a validity, so it is the one given apart, as for a type
+    // without the field.
   }
   if (parsed === undefined) {
-    errors.push({ path: 'validity', code: 'missing', message: `type ${type.code} needs a validity period` });
+    errors.push({
+      path: 'validity',
+      code: 'missing',
+      message: `type ${type.code} needs a validity period${field === undefined ? '' : `, in data.${field} or as validity`}`,
+    });
     return undefined;
   }
   const refused = checkValidityPeriod(type.validity, parsed, today);

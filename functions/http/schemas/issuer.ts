@@ -30,7 +30,7 @@ export const LicenseValidityInputSchema = z
   .meta({
     id: 'LicenseValidityInput',
     description:
-      "Validity period; required for a type without a validity field, and must agree with the data's when it has one",
+      "Validity period; required for a type without a validity field and when the data leaves out an optional one, and must agree with the data's when it has one",
   });
 
 const licenseData = z
