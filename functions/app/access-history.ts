@@ -4,8 +4,8 @@
 // first. Reading the history is itself audited (it is not about one license, so it does not
 // appear in the history it reads).
 //
-// The log is read per license through its by-license index; the licenses' slices are merged
-// by time. The index is by license key, across versions, and a re-issue may name a new holder:
+// The log is read per license through its by-license index (and, for a grant of a type, which
+// names no license, per grant); the slices are merged by time. The index is by license key, across versions, and a re-issue may name a new holder:
 // only events about the caller's own versions are shown, and the grant events (which name the
 // license, not a version) only for the caller's own grants.
 //
@@ -39,7 +39,7 @@ export interface AccessHistoryRequest {
 export interface AccessHistoryDeps {
   identity: HolderIdentityReader;
   licenses: Pick<LicenseRepository, 'get' | 'getCurrent' | 'listByHolder' | 'listVersions'>;
-  grants: Pick<GrantStore, 'get'>;
+  grants: Pick<GrantStore, 'get' | 'listByHolder'>;
   auditLog: LicenseAuditReader;
   audit: AuditLogWriter;
   now: () => Date;
@@ -92,7 +92,13 @@ export async function readAccessHistory(
   const before = decodeHistoryCursor(request.cursor);
   const mine = ownership(binding.holderIndex, listed, deps);
 
-  const streams = keys.map((key): LicenseStream => ({ key, events: [], before, more: true, reads: 0 }));
+  const streams = [
+    ...keys.map((key): LicenseStream => ({ key, events: [], before, more: true, reads: 0 })),
+    // A grant of the holder's licenses of a type names no license: its own events have a stream.
+    ...(named === undefined ? await typeGrantsOf(binding.holderIndex, deps) : []).map(
+      (grantId): LicenseStream => ({ key: grantId, grant: true, events: [], before, more: true, reads: 0 }),
+    ),
+  ];
   const next = (stream: LicenseStream) => nextOwnEvent(stream, limit, mine, deps.auditLog);
   const page: AuditEvent[] = [];
   while (page.length < limit) {
@@ -127,9 +133,23 @@ export async function readAccessHistory(
   };
 }
 
-/** One license's events as the merge consumes them: the caller's, read a slice at a time. */
+/** The ids of the holder's grants of a type (rather than of one license). */
+async function typeGrantsOf(holderIndex: string, deps: Pick<AccessHistoryDeps, 'grants'>): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.grants.listByHolder(holderIndex, cursor === undefined ? {} : { cursor });
+    for (const { value } of page.items) if (value.scope.kind === 'type') ids.push(value.id);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return ids;
+}
+
+/** One license's (or type grant's) events as the merge consumes them: the caller's, read a slice at a time. */
 interface LicenseStream {
+  /** The license key, or the grant id of a type-scoped grant's stream. */
   key: string;
+  grant?: true;
   /** Read and kept, not yet handed out; newest first. */
   events: AuditEvent[];
   /** Where the next read starts (exclusive): the last event read, kept or not. */
@@ -149,10 +169,13 @@ async function nextOwnEvent(
   while (stream.events.length === 0 && stream.more) {
     // The first read takes a page; a further one is needed only when events were left out (another
     // holder's versions), and it takes the most the index gives, to pass them in few reads.
-    const slice = await auditLog.readByLicense(stream.key, {
+    const options = {
       limit: stream.reads === 0 ? limit : MAX_HISTORY_LIMIT,
       ...(stream.before === undefined ? {} : { before: stream.before }),
-    });
+    };
+    const slice = await (stream.grant
+      ? auditLog.readByGrant(stream.key, options)
+      : auditLog.readByLicense(stream.key, options));
     stream.reads += 1;
     const last = slice.events.at(-1);
     stream.more = slice.more && last !== undefined;

@@ -3,6 +3,7 @@
 // altered event becomes a finding of the verifier rather than a failure of the read.
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Page, PageRequest } from './page.ts';
+import type { StoredItemIssue } from './stored-item-invalid.ts';
 
 /** Half-open: events with `from` ≤ time < `to`. */
 export interface AuditTimeRange {
@@ -16,6 +17,11 @@ export interface StoredAuditEvent {
   id: string;
   /** The stored event JSON parsed; the stored text itself when it does not parse. */
   event: unknown;
+  /**
+   * Set when the item is not an event at the place it is stored (its keys and copies disagree):
+   * evidence in itself, not read as an event. `time` and `id` are then taken from its sort key.
+   */
+  unreadable?: { key: string; issues: readonly StoredItemIssue[] };
 }
 
 export interface AuditLogReader {
@@ -25,7 +31,10 @@ export interface AuditLogReader {
    * events, even none, and still carry a cursor: keep reading until the cursor is absent.
    */
   readRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<AuditEvent>>;
-  /** The same range and order with each event exactly as stored, for verification. */
+  /**
+   * The same range and order with each event exactly as stored, for verification; an item that
+   * readRange would refuse for its keys is handed out marked `unreadable`, and reading goes on.
+   */
   readStoredRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<StoredAuditEvent>>;
 }
 
@@ -53,6 +62,14 @@ export interface LicenseAuditReader {
    */
   readByLicense(
     licenseKey: string,
+    options?: { limit?: number; before?: AuditPosition },
+  ): Promise<LicenseAuditSlice>;
+  /**
+   * The same, for the events that name a grant but no license: a type-scoped grant's creation and
+   * revocation, a retrieval under it that met no license.
+   */
+  readByGrant(
+    grantId: string,
     options?: { limit?: number; before?: AuditPosition },
   ): Promise<LicenseAuditSlice>;
 }

@@ -13,7 +13,8 @@ import type { TransactItem } from './transact-write.ts';
 //   event                              the AuditEvent as RFC 8785 canonical JSON text — the exact
 //                                      bytes the sealer hashes, so a reader never re-serialises
 //   licenseKey                         when the event's subject names a license: its identifier
-//                                      without version and check (for per-license history)
+//                                      without version and check (for per-license history);
+//                                      naming only a grant: G#<grant id> (byLicenseKeyOf)
 //
 // Why the shard: a bulk issuance writes thousands of events a second, all in the same hour; one
 // partition per hour would cap that at 1,000 WCU. 32 shards per hour take 32,000 WCU
@@ -63,7 +64,7 @@ export function auditPartitionKeys(hourBucket: string): string[] {
 /** The item of an event; validates it (AuditEventInvalid) and canonicalises it. */
 export function auditItem(event: AuditEvent): AuditItem {
   const canonical = decoder.decode(canonicalEventBytes(event));
-  const licenseKey = licenseKeyOfSubject(event.subject?.licenseId);
+  const licenseKey = byLicenseKeyOf(event.subject);
   return {
     pk: auditPartitionKey(event.time, event.id),
     sk: `${event.time}#${event.id}`,
@@ -83,6 +84,22 @@ export function auditPut(table: string, event: AuditEvent): TransactItem {
   return {
     Put: { TableName: table, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' },
   };
+}
+
+/**
+ * The by-license index key of an event: its license's key; for an event that names a grant but
+ * no license (a type-scoped grant's creation and revocation, a retrieval under it that met no
+ * license) the grant's, so its holder's history finds those too.
+ */
+export function byLicenseKeyOf(subject: AuditEvent['subject']): string | undefined {
+  const licenseKey = licenseKeyOfSubject(subject?.licenseId);
+  if (licenseKey !== undefined || subject?.grantId === undefined) return licenseKey;
+  return byGrantKey(subject.grantId);
+}
+
+/** The by-license index key under which a grant's own events (naming no license) are found. */
+export function byGrantKey(grantId: string): string {
+  return `G#${grantId}`;
 }
 
 /** The subject may name a version (full identifier) or the license across versions (its key). */

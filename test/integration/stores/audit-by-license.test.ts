@@ -53,10 +53,22 @@ const newestFirst = [...mine].sort((a, b) =>
   a.time === b.time ? b.id.localeCompare(a.id) : b.time.localeCompare(a.time),
 );
 
+// A grant of a type names no license: its events are found by the grant; one naming a license
+// as well is the license's.
+const TYPE_GRANT = 'grant-of-a-type-0001';
+const grantEvents: AuditEvent[] = [
+  {
+    ...event(40, { grantId: TYPE_GRANT, typeCode: DEMO_TYPE_CODE.residentIdentityCard }, 30),
+    action: 'grant.created',
+  },
+  { ...event(41, { grantId: TYPE_GRANT }, 40), action: 'grant.revoked' },
+  event(42, { grantId: TYPE_GRANT, licenseId: OTHER }, 35),
+];
+
 beforeAll(async () => {
   stage = await provisionStoreStage('audit-by-license');
   reader = new DynamoAuditLogReader(stage.documents, stage.table('audit'));
-  for (const e of [...mine, event(20, { licenseId: OTHER }, 10), event(21, undefined, 11)]) {
+  for (const e of [...mine, event(20, { licenseId: OTHER }, 10), event(21, undefined, 11), ...grantEvents]) {
     await stage.documents.send(new PutCommand({ TableName: stage.table('audit'), Item: auditItem(e) }));
   }
 });
@@ -110,5 +122,18 @@ describe('DynamoAuditLogReader.readByLicense', () => {
   test('refuses a limit outside 1–100', async () => {
     await expect(reader.readByLicense(KEY, { limit: 0 })).rejects.toThrow(/limit/);
     await expect(reader.readByLicense(KEY, { limit: 101 })).rejects.toThrow(/limit/);
+  });
+});
+
+describe('DynamoAuditLogReader.readByGrant', () => {
+  test('returns the events naming the grant but no license, newest first', async () => {
+    const slice = await reader.readByGrant(TYPE_GRANT);
+
+    expect(slice.events.map((e) => [e.id, e.action])).toEqual([
+      ['hist-041', 'grant.revoked'],
+      ['hist-040', 'grant.created'],
+    ]);
+    expect((await reader.readByLicense(licenseKeyOf(OTHER))).events.map((e) => e.id)).toContain('hist-042');
+    expect(await reader.readByGrant('another-grant')).toEqual({ events: [], more: false });
   });
 });

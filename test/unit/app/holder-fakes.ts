@@ -2,7 +2,7 @@
 // over the retrieval fakes: proofed accounts bound to demo holders, every version of a license,
 // grants listed by holder, presentations with the store's conditions, and the audit log read by
 // license as the by-license index reads it.
-import { auditItem } from '#adapters/aws/audit-items.ts';
+import { auditItem, byGrantKey } from '#adapters/aws/audit-items.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Grant, GrantTerms } from '#core/grants/grant.ts';
 import { DEMO_HOLDERS, type DemoHolder } from '#dev/demo/catalog.ts';
@@ -97,6 +97,9 @@ export class TestLicenseAudit implements LicenseAuditReader {
       this.#items.set(event, item);
     }
     return item;
+  }
+  readByGrant(grantId: string, options: { limit?: number; before?: AuditPosition } = {}) {
+    return this.readByLicense(byGrantKey(grantId), options);
   }
   async readByLicense(
     licenseKey: string,

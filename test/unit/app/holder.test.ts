@@ -399,6 +399,31 @@ describe('access history', () => {
     expect(world.audit.events.at(-1)).toMatchObject({ action: 'holder.access_history_read' });
   });
 
+  it('shows the creation and revocation of a grant of a type, which names no license, to its holder only', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const typeGrant = { ...grantTerms(card.id), scope: { typeCode: ZHANG_CARD!.typeCode } };
+    const { grant } = await createHolderGrant(typeGrant, deps());
+    world.clock.set('2025-06-01T02:01:00.000Z');
+    await revokeHolderGrant({ account: ACCOUNTS.zhang, grantId: grant.value.id, reason: '不再需要' }, deps());
+    await createHolderGrant(
+      { ...typeGrant, account: ACCOUNTS.li, scope: { typeCode: LI_CARD!.typeCode } },
+      deps(),
+    );
+
+    const zhangs = await readAccessHistory({ account: ACCOUNTS.zhang }, deps());
+    const lis = await readAccessHistory({ account: ACCOUNTS.li }, deps());
+    const narrowed = await readAccessHistory({ account: ACCOUNTS.zhang, licenseId: card.id }, deps());
+
+    expect(zhangs.items.map((e) => [e.action, e.basis?.grantId])).toEqual([
+      ['grant.revoked', grant.value.id],
+      ['grant.created', grant.value.id],
+    ]);
+    expect(lis.items.map((e) => e.action)).toEqual(['grant.created']);
+    expect(lis.items[0]?.basis?.grantId).not.toBe(grant.value.id);
+    // Narrowed to one license, the history holds that license's events only.
+    expect(narrowed.items).toEqual([]);
+  });
+
   it('after a re-issue to another holder, shows each holder only the events of their own versions', async () => {
     const v1 = await world.issue(ZHANG_CARD!);
     const { code } = await createHolderGrant({ ...grantTerms(v1.id), purpose: '张的私事' }, deps());
