@@ -5,11 +5,12 @@ import {
   checkValidityPeriod,
   type LicenseData,
   LONG_TERM,
+  normalisedText,
   type ValidityPeriod,
   validateLicenseData,
   validityOf,
 } from '#core/catalog/license-data.ts';
-import { type LicenseType, mayIssue } from '#core/catalog/license-type.ts';
+import { fieldOf, type LicenseType, mayIssue } from '#core/catalog/license-type.ts';
 import { type CivilDate, normaliseCivilDate } from '#core/civil-date.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
@@ -223,12 +224,13 @@ export function checkLicense(
       );
     }
     // Compared only when the data's own holder fields passed: otherwise their errors say it.
-    if (result.ok && given.name.trim().normalize('NFC') !== holder.name) {
+    // Each spelled as its field is in the data, so the same value sent alike in both agrees.
+    if (result.ok && normalisedText(fieldOf(type, type.holder.nameField) ?? {}, given.name) !== holder.name) {
       errors.push(
         mismatch('holder.name', `expected the holder name to be ${type.holder.nameField} of the data`),
       );
     }
-    if (result.ok && given.code.trim().normalize('NFC').toUpperCase() !== holder.code) {
+    if (result.ok && normalisedText(fieldOf(type, type.holder.codeField) ?? {}, given.code) !== holder.code) {
       errors.push(
         mismatch('holder.code', `expected the holder code to be ${type.holder.codeField} of the data`),
       );

@@ -216,8 +216,18 @@ function checkField(field: FieldSpec, raw: unknown, today: CivilDate): FieldOutc
   }
 }
 
+/**
+ * A string field's value as the data keeps it: trimmed, NFC, and upper-case for an identifier,
+ * whose letters are upper-case only (a lower-case x or letter is a typing habit). Anything
+ * compared with a field's value (the holder an issuer names) is spelled this way too.
+ */
+export function normalisedText(field: Pick<FieldSpec, 'identifier'>, raw: string): string {
+  const value = raw.trim().normalize('NFC');
+  return field.identifier === undefined ? value : value.toUpperCase();
+}
+
 function checkString(field: FieldSpec, raw: string, today: CivilDate): FieldOutcome {
-  let value = raw.trim().normalize('NFC');
+  const value = normalisedText(field, raw);
   const maxLength = field.maxLength ?? DEFAULT_MAX_LENGTH;
   const length = [...value].length;
   if (length > maxLength) {
@@ -228,8 +238,6 @@ function checkString(field: FieldSpec, raw: string, today: CivilDate): FieldOutc
     };
   }
   if (field.identifier !== undefined) {
-    // Both identifiers use upper-case letters only; a lower-case x or letter is a typing habit.
-    value = value.toUpperCase();
     const check = field.identifier === 'uscc' ? parseUscc(value) : parseCitizenId(value, { today });
     if (!check.valid) {
       const what = field.identifier === 'uscc' ? 'a unified social credit code' : 'a citizen identity number';

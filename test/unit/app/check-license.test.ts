@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { LicenseDataInvalid } from '#app/issuer-errors.ts';
 import { checkLicense } from '#app/license-issuance.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
-import { BUSINESS_LICENSE, DEMO_LICENSES, DEMO_TYPE_CODE } from '#dev/demo/catalog.ts';
+import {
+  BUSINESS_LICENSE,
+  DEMO_LICENSES,
+  DEMO_TYPE_CODE,
+  RESIDENT_IDENTITY_CARD,
+} from '#dev/demo/catalog.ts';
 
 const TODAY = '2025-06-01';
 
@@ -69,5 +74,53 @@ describe('checkLicense, a type whose validity field is optional', () => {
     expect(refused.errors).toEqual([
       expect.objectContaining({ path: 'validity', code: 'validity-mismatch' }),
     ]);
+  });
+});
+
+describe('checkLicense, a holder code without an identifier check', () => {
+  // A resident identity card whose holder is named by a passport number (414): letters keep
+  // their case in the data, as no identifier rule says they are upper-case.
+  const type: LicenseType = {
+    ...RESIDENT_IDENTITY_CARD,
+    holder: { ...RESIDENT_IDENTITY_CARD.holder, codeType: '414' },
+    fields: RESIDENT_IDENTITY_CARD.fields.map((f) =>
+      f.name === RESIDENT_IDENTITY_CARD.holder.codeField
+        ? { ...f, identifier: undefined, pattern: undefined }
+        : f,
+    ),
+  };
+  const data = (code: string) => ({
+    ...DEMO_LICENSES[0]!.data,
+    公民身份号码: code,
+    有效期限: { from: '2025-06-01', until: '2045-06-01' },
+  });
+  const holder = (code: string) => ({ name: '张伟明', codeType: '414', code });
+
+  it('accepts the same code sent alike in holder and data, whatever its case', () => {
+    const checked = checkLicense(type, { data: data('e1234567'), holder: holder(' e1234567 ') }, TODAY);
+    expect(checked.holder).toEqual({ name: '张伟明', codeType: '414', code: 'e1234567' });
+  });
+
+  it('refuses a code that differs from the data’s in case, as it is another code', () => {
+    const refused = refusal(() =>
+      checkLicense(type, { data: data('e1234567'), holder: holder('E1234567') }, TODAY),
+    );
+    expect(refused.errors).toEqual([
+      expect.objectContaining({ path: 'holder.code', code: 'holder-mismatch' }),
+    ]);
+  });
+
+  it('still reads a citizen identity number’s x in either case', () => {
+    const card = {
+      ...DEMO_LICENSES[0]!.data,
+      公民身份号码: '11010519491231002x',
+      有效期限: { from: '2025-06-01', until: '2045-06-01' },
+    };
+    const checked = checkLicense(
+      RESIDENT_IDENTITY_CARD,
+      { data: card, holder: { name: '张伟明', codeType: '111', code: '11010519491231002x' } },
+      TODAY,
+    );
+    expect(checked.holder.code).toBe('11010519491231002X');
   });
 });
