@@ -333,9 +333,9 @@ async function allowedByGrant(
 }
 
 /**
- * The granted fields the license type still lets be disclosed. A grant names the fields that were
- * disclosable when it was given; the operator may since have withdrawn one (sharing agreements
- * are checked when the type changes, grants — as many as holders make — at their use).
+ * The fields of a basis the license type still lets be disclosed. A grant names the fields that
+ * were disclosable when it was given; the operator may since have withdrawn one (sharing
+ * agreements are checked when the type changes, grants — as many as holders make — at their use).
  */
 async function stillDisclosable(
   fields: readonly string[],
@@ -508,7 +508,9 @@ async function allowedByAgreement(
       caseNumber,
       operatorId,
     },
-    fields: agreement.fields,
+    // Checked against the type when the agreement was written; a type change racing that write
+    // could still have withdrawn a field, so what goes out is what the type allows now.
+    fields: await stillDisclosable(agreement.fields, typeCode, deps),
     purpose,
     endsAt: endOfChinaDay(agreement.validUntil),
     agreement,

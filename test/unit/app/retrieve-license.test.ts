@@ -686,6 +686,19 @@ describe('duty-based retrieval (依职能用证)', () => {
     expect(world.audit.events).toEqual([]);
   });
 
+  it('discloses no agreed field the type no longer lets be disclosed (a type change racing the agreement’s write)', async () => {
+    const license = await world.issue(ID_CARD);
+    const type = world.config.types.get(ID_CARD.typeCode)!;
+    world.config.types.set(ID_CARD.typeCode, {
+      ...type,
+      fields: type.fields.map((f) => (f.name === '公民身份号码' ? { ...f, disclosable: false } : f)),
+    });
+
+    const result = await retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps());
+
+    expect(result.disclosed).toEqual(['姓名']);
+  });
+
   it('refuses a purpose the agreement does not state', async () => {
     const license = await world.issue(ID_CARD);
 
