@@ -3,7 +3,7 @@ import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
 import { type AuditFinding, verifyAuditRange } from '#core/audit/verify-range.ts';
 import type { PublicJwk } from '#core/jws.ts';
 import type { AuditLogReader, StoredAuditEvent } from '#ports/audit-log.ts';
-import type { AuditPosition, AuditSealStore } from '#ports/audit-seal-store.ts';
+import type { AuditPosition, AuditSealStore, SealedRange, SealHead } from '#ports/audit-seal-store.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 
 // Verifying the audit log over a time range: the events as stored now against the sealed
@@ -19,7 +19,10 @@ export interface AuditVerification {
   publicJwks: readonly PublicJwk[];
 }
 
-/** A stored item the log reader refused to read as an event (its keys or copies disagree). */
+/**
+ * A stored item that is not what it should be: an event item whose keys or copies disagree, or
+ * a seal head or batch item that does not read back as one.
+ */
 export interface UnreadableItemFinding {
   kind: 'stored-item-unreadable';
   key: string;
@@ -62,8 +65,31 @@ export async function verifyAuditLog(
       `expected a range whose start is before its end, found ${String(from)} to ${String(to)}`,
     );
   }
-  const head = await deps.seals.readHead();
-  const covering = await deps.seals.batchesCovering({ from, to });
+  const fromIso = from.toISOString();
+  const toIso = to.toISOString();
+  let head: SealHead;
+  let covering: SealedRange;
+  let later: SealHead;
+  try {
+    head = await deps.seals.readHead();
+    covering = await deps.seals.batchesCovering({ from, to });
+    later = await deps.seals.readHead();
+  } catch (error) {
+    if (!(error instanceof StoredItemInvalid)) throw error;
+    // The head or a batch item is not what the sealer writes: evidence of tampering in itself,
+    // and without it there is no chain to judge the range against.
+    return {
+      ok: false,
+      logId: deps.logId,
+      range: { from: fromIso, to: toIso },
+      checked: { from: fromIso, to: toIso },
+      eventsChecked: 0,
+      batchesChecked: 0,
+      pendingEvents: 0,
+      sealedThrough: null,
+      findings: [{ kind: 'stored-item-unreadable', key: error.key, issues: error.issues }],
+    };
+  }
   // The sealer may append while we read. Batches never change once appended, so the chain up to
   // the head read first is one consistent view: judge that, and leave out whole the batches
   // appended during the read — after that head, up to the head read after it. Their events lie
@@ -71,15 +97,12 @@ export async function verifyAuditLog(
   // second head is not the sealer's doing (it moves the head in the same write) and stays in, to
   // be judged: a head moved back or deleted is found. (Re-reading the head until it stops moving
   // might never settle on a busy log.)
-  const later = await deps.seals.readHead();
   const appendedMeanwhile = (seq: number) => seq > (head.seq ?? -1) && seq <= (later.seq ?? -1);
   const batches = covering.batches.filter((b) => !appendedMeanwhile(b.seq));
   const { anchor } = covering;
   const successor = batches.length < covering.batches.length ? null : covering.successor;
   const first = batches[0];
   const last = batches[batches.length - 1];
-  const fromIso = from.toISOString();
-  const toIso = to.toISOString();
   const lo = first !== undefined && first.firstEvent.time < fromIso ? new Date(first.firstEvent.time) : from;
   const hi =
     last !== undefined && last.lastEvent.time >= toIso ? new Date(Date.parse(last.lastEvent.time) + 1) : to;
@@ -104,6 +127,10 @@ export async function verifyAuditLog(
         { limit: READ_PAGE, ...(cursor === undefined ? {} : { cursor }) },
       );
       for (const stored of page.items) {
+        if (stored.unreadable !== undefined) {
+          findings.push({ kind: 'stored-item-unreadable', ...stored.unreadable });
+          continue;
+        }
         if (outsideChecked(stored)) continue;
         if (beyondSealed(stored, frontier)) pendingEvents += 1;
         else sealable.push(stored.event);
@@ -112,8 +139,8 @@ export async function verifyAuditLog(
     } while (cursor !== undefined);
   } catch (error) {
     if (!(error instanceof StoredItemInvalid)) throw error;
-    // The reader stops at an item whose keys and copies disagree; the events before it are
-    // still compared, and the item itself is a finding.
+    // A reader that cannot read on past an item whose keys and copies disagree: the events
+    // before it are still compared, and the item itself is a finding.
     findings.push({ kind: 'stored-item-unreadable', key: error.key, issues: error.issues });
   }
 

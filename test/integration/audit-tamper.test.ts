@@ -188,6 +188,21 @@ describe('tampering with the stored audit log', () => {
     ]);
   });
 
+  test('an event item moved out of its place is named unreadable, and the events after it are still compared', async () => {
+    const moved: Record<string, unknown> = { ...(await item(events[3]!)), id: 'evt-99999' };
+    await stage.documents.send(new PutCommand({ TableName: stage.table('audit'), Item: moved }));
+    const report = await verify();
+    expect(report.findings).toEqual([
+      {
+        kind: 'stored-item-unreadable',
+        key: `${String(moved.pk)} / ${String(moved.sk)}`,
+        issues: [expect.objectContaining({ path: 'sk' })],
+      },
+      { kind: 'event-dropped', eventId: 'evt-00003', time: events[3]!.time, seq: 0, leafIndex: 3 },
+    ]);
+    expect(report.eventsChecked).toBe(11);
+  });
+
   test('elicense audit verify --local reports each kind of tampering as JSON and exits 1, and 0 when clean', async () => {
     const args = [
       'audit',
@@ -316,6 +331,46 @@ describe('removing a whole sealed batch', () => {
       await restore();
     }
   });
+
+  test('a seal head or batch item that does not read back is a finding, and the CLI exits 1', async () => {
+    const { Items = [] } = await stage.documents.send(
+      new ScanCommand({ TableName: stage.table('audit-seals'), ConsistentRead: true }),
+    );
+    const head = Items.find((i) => String(i.pk).startsWith('H#'))!;
+    const batch = await batchItem(1);
+    const put = (Item: Record<string, unknown>) =>
+      stage.documents.send(new PutCommand({ TableName: stage.table('audit-seals'), Item }));
+    try {
+      await put({ ...batch, firstEvent: 'none' });
+      expect((await verify()).findings).toEqual([
+        expect.objectContaining({ kind: 'stored-item-unreadable', key: `${batch.pk} / ${batch.sk}` }),
+      ]);
+      await put(batch);
+      await put({ ...head, version: 'x' });
+      const args = [
+        'audit',
+        'verify',
+        '--local',
+        dataDir,
+        '--from',
+        FROM.toISOString(),
+        '--to',
+        TO.toISOString(),
+      ];
+      const failure = await run(cli, args).then(
+        () => undefined,
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(failure?.code).toBe(1);
+      expect(JSON.parse(failure!.stdout)).toMatchObject({
+        ok: false,
+        findings: [{ kind: 'stored-item-unreadable', key: `${head.pk} / ${head.sk}` }],
+      });
+    } finally {
+      await put(batch);
+      await put(head);
+    }
+  }, 60_000);
 
   test('at the head of the chain, with its events, is caught by the head', async () => {
     const restore = await removeBatch(2, events.slice(10, 12));

@@ -220,16 +220,20 @@ describe('the stored log and its verification', () => {
     expect(report.findings.map((f) => f.kind)).toContain('event-changed');
   });
 
-  test('an item whose key does not match its event is refused even as stored', async () => {
-    const item = auditItem(event(900, Date.parse('2025-03-05T20:00:00.000Z')));
-    await stage.documents.send(
-      new PutCommand({ TableName: stage.table('audit'), Item: { ...item, sk: `${item.time}#evt-other` } }),
-    );
-    const error = await readStored(reader).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(StoredItemInvalid);
-    expect((error as StoredItemInvalid).issues.map((i) => i.path)).toEqual(['sk']);
+  test('an item whose key does not match its event is handed out as unreadable, and reading goes on past it', async () => {
+    const item = auditItem(event(900, Date.parse('2025-03-05T08:03:30.000Z')));
+    const sk = `${item.time}#evt-other`;
+    await stage.documents.send(new PutCommand({ TableName: stage.table('audit'), Item: { ...item, sk } }));
+    const stored = await readStored(reader);
+    expect(stored.map((s) => s.id)).toEqual([
+      ...day5.slice(0, 4).map((e) => e.id),
+      'evt-other',
+      ...day5.slice(4).map((e) => e.id),
+    ]);
+    expect(stored[4]).toMatchObject({
+      time: item.time,
+      unreadable: { key: `${item.pk} / ${sk}`, issues: [expect.objectContaining({ path: 'sk' })] },
+    });
+    expect(stored.filter((s) => s.unreadable !== undefined)).toHaveLength(1);
   });
 });

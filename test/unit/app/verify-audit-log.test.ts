@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { sealAuditLog } from '#app/seal-audit-log.ts';
 import { AuditRangeInvalid, type AuditVerification, verifyAuditLog } from '#app/verify-audit-log.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditEvent } from '../audit/fixtures.ts';
 import { MemoryAuditLog, MemorySealStore } from './audit-fakes.ts';
 
@@ -255,6 +256,58 @@ describe('verifyAuditLog', () => {
           expect.objectContaining({ kind: 'event-inserted', eventId: 'evt-000045' }),
         ]);
       }
+    });
+  });
+
+  describe('a stored item that is not what it should be', () => {
+    const invalid = (key: string) =>
+      new StoredItemInvalid('audit-seals', key, [{ path: 'seq', message: 'expected a number' }]);
+
+    it('is a finding when it is the head or a batch item, and nothing is judged without them', async () => {
+      const range = { from: new Date(T0), to: new Date(iso(20)) };
+      const badHead: AuditVerification = {
+        ...deps,
+        seals: {
+          readHead: async () => {
+            throw invalid('H#log / HEAD');
+          },
+          batchesCovering: (r) => seals.batchesCovering(r),
+        },
+      };
+      const badBatch: AuditVerification = {
+        ...deps,
+        seals: {
+          readHead: () => seals.readHead(),
+          batchesCovering: async () => {
+            throw invalid('B#log / 2025-03-01T08:00:09.000Z#000000000001');
+          },
+        },
+      };
+      for (const [verification, key] of [
+        [badHead, 'H#log / HEAD'],
+        [badBatch, 'B#log / 2025-03-01T08:00:09.000Z#000000000001'],
+      ] as const) {
+        const report = await verifyAuditLog(range, verification);
+        expect(report).toMatchObject({
+          ok: false,
+          eventsChecked: 0,
+          findings: [
+            { kind: 'stored-item-unreadable', key, issues: [{ path: 'seq', message: 'expected a number' }] },
+          ],
+        });
+      }
+    });
+
+    it('is a finding when it is an event item, and the events after it are still compared', async () => {
+      const at = log.stored.findIndex((s) => s.id === 'evt-00007');
+      const unreadable = { key: 'A#2025030108#07 / x', issues: [{ path: 'pk', message: 'moved' }] };
+      log.stored[at] = { ...log.stored[at]!, unreadable };
+      const report = await verifyAuditLog({ from: new Date(T0), to: new Date(iso(20)) }, deps);
+      expect(report.findings).toEqual([
+        { kind: 'stored-item-unreadable', ...unreadable },
+        { kind: 'event-dropped', eventId: 'evt-00007', time: iso(7), seq: 1, leafIndex: 2 },
+      ]);
+      expect(report.eventsChecked).toBe(19);
     });
   });
 
