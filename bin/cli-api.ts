@@ -142,19 +142,17 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
       'grant a relying agency use of your license (holder, POST /holder/grants); exit 0 on success, 1 on a problem',
     )
     .argument('<body>', 'the JSON request body, or @file to read it from (see /openapi.json)')
-    .option(
-      '--token <token>',
-      'your OIDC access token (env ELICENSE_HOLDER_TOKEN)',
-      process.env.ELICENSE_HOLDER_TOKEN,
-    )
+    .option('--token <token>', 'your OIDC access token (env ELICENSE_HOLDER_TOKEN)')
     .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
     .action(async (body: string, options: { token?: string; endpoint: string }) => {
-      if (!options.token) {
+      // Read here, not as the option's default, so that the help never prints the token.
+      const token = options.token ?? process.env.ELICENSE_HOLDER_TOKEN;
+      if (!token) {
         io.err('elicense: a holder access token is needed: --token or ELICENSE_HOLDER_TOKEN\n');
         return setExitCode(1);
       }
       const json = JSON.parse(await valueOrFile(body)) as unknown;
-      setExitCode(await holderCall(io, options.endpoint, options.token, 'POST', '/holder/grants', json));
+      setExitCode(await holderCall(io, options.endpoint, token, 'POST', '/holder/grants', json));
     });
   bodyCommand(
     'retrieve',

@@ -173,3 +173,28 @@ describe('elicense call', () => {
     }
   });
 });
+
+describe('the help of the API commands', () => {
+  it.each(['grant', 'call', 'issue', 'document'])(
+    'never shows the holder token or the usage key the environment holds: %s --help',
+    async (command) => {
+      const saved = { token: process.env.ELICENSE_HOLDER_TOKEN, apiKey: process.env.ELICENSE_API_KEY };
+      process.env.ELICENSE_HOLDER_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-token';
+      process.env.ELICENSE_API_KEY = 'usage-key-secret-0123456789';
+      try {
+        const { code, out } = await run(command, '--help');
+        expect(code).toBe(0);
+        expect(out).toContain('Usage: elicense');
+        expect(out).not.toContain('secret');
+      } finally {
+        for (const [name, value] of [
+          ['ELICENSE_HOLDER_TOKEN', saved.token],
+          ['ELICENSE_API_KEY', saved.apiKey],
+        ] as const) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+      }
+    },
+  );
+});
