@@ -1,6 +1,8 @@
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import {
   CatalogCrossCheckFailed,
+  type CatalogProblem,
+  DataDomainChangeRefused,
   LicenseTypeChangeBreaksAgreements,
 } from '#core/catalog/registration-errors.ts';
 import { checkSharingAgreement } from '#core/catalog/sharing-agreement.ts';
@@ -20,6 +22,8 @@ export interface LicenseTypeDeps extends AdminChangeDeps {
     ConfigStore,
     'getAgency' | 'getLicenseType' | 'createLicenseType' | 'updateLicenseType' | 'listSharingAgreementsOfType'
   >;
+  /** The data domains the stage has license tables for (its shard map's keys). */
+  dataDomains: readonly string[];
 }
 
 /** Registers a license type; every agency it names as issuer must be a registered issuer. */
@@ -30,8 +34,7 @@ export async function registerLicenseType(
 ): Promise<Versioned<LicenseType>> {
   refuseDemoInProduction('license-type', type.code, type, deps.stage);
   if (await deps.config.getLicenseType(type.code)) throw new ConfigRecordExists('license-type', type.code);
-  const problems = await issuerProblems(type, deps.config);
-  if (problems.length > 0) throw new CatalogCrossCheckFailed('license-type', type.code, problems);
+  await refuseMisfits(type, deps);
   return deps.config.createLicenseType(
     type,
     adminChangeEvent(deps, operator, 'license_type.registered', {
@@ -42,19 +45,27 @@ export async function registerLicenseType(
 }
 
 /**
- * Replaces a license type, if nobody changed it since the version the operator read. A change
- * that would leave a registered sharing agreement naming a field the type no longer has or no
- * longer discloses is refused: the agreement is changed first.
+ * Replaces a license type, if nobody changed it since the version the operator read. Its data
+ * domain stays: the licenses issued are found in that domain's tables. A change that would leave
+ * a registered sharing agreement naming a field the type no longer has or no longer discloses is
+ * refused: the agreement is changed first.
  */
 export async function updateLicenseType(
   { type, expectedVersion }: { type: LicenseType; expectedVersion: number },
   operator: OperatorActor,
   deps: LicenseTypeDeps,
 ): Promise<Versioned<LicenseType>> {
-  atExpectedVersion('license-type', type.code, await deps.config.getLicenseType(type.code), expectedVersion);
+  const current = atExpectedVersion(
+    'license-type',
+    type.code,
+    await deps.config.getLicenseType(type.code),
+    expectedVersion,
+  );
+  if (type.dataDomain !== current.value.dataDomain) {
+    throw new DataDomainChangeRefused(type.code, current.value.dataDomain, type.dataDomain);
+  }
   refuseDemoInProduction('license-type', type.code, type, deps.stage);
-  const problems = await issuerProblems(type, deps.config);
-  if (problems.length > 0) throw new CatalogCrossCheckFailed('license-type', type.code, problems);
+  await refuseMisfits(type, deps);
   const broken = await brokenAgreements(type, deps.config);
   if (broken.length > 0) throw new LicenseTypeChangeBreaksAgreements(type.code, broken);
   return deps.config.updateLicenseType(
@@ -69,6 +80,20 @@ export async function updateLicenseType(
       },
     }),
   );
+}
+
+/** Refuses a type whose data domain has no license tables on the stage, or whose issuers do not issue. */
+async function refuseMisfits(type: LicenseType, deps: LicenseTypeDeps): Promise<void> {
+  const problems: CatalogProblem[] = [];
+  // The schema allows any slug, as domains come by configuration; the stage's tables decide.
+  if (!deps.dataDomains.includes(type.dataDomain)) {
+    problems.push({
+      path: 'dataDomain',
+      reason: `the stage has no license tables for data domain ${type.dataDomain}; it has ${deps.dataDomains.join(', ')}`,
+    });
+  }
+  problems.push(...(await issuerProblems(type, deps.config)));
+  if (problems.length > 0) throw new CatalogCrossCheckFailed('license-type', type.code, problems);
 }
 
 async function brokenAgreements(

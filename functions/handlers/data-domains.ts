@@ -3,7 +3,7 @@ import type { ConfigStore } from '#ports/config-store.ts';
 
 /**
  * The data domain of a license type (which license tables hold it), read from the catalog once
- * per container: a type's domain never changes once registered. A type not registered yet may be
+ * per container: a type's domain never changes once registered (updateLicenseType refuses it). A type not registered yet may be
  * registered later, so a failed lookup is forgotten rather than cached.
  */
 export function dataDomainOf(

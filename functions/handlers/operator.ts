@@ -39,7 +39,7 @@ import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
 import type { UsageKeys } from '#ports/usage-keys.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
 import { documents, kms } from './aws-clients.ts';
-import { environment, table } from './environment.ts';
+import { environment, shardsPerDomain, table } from './environment.ts';
 import { blindIndexer, signingKeys } from './key-material.ts';
 import { logger, tracer, withPowertools } from './observability.ts';
 
@@ -92,6 +92,8 @@ const failedClaims = {
 const deps = {
   ...admin,
   config,
+  // A license type may name only a data domain the stage has license tables for.
+  dataDomains: Object.keys(shardsPerDomain()),
   sealKeys,
   usageKeys,
   audit,

@@ -268,6 +268,33 @@ describe('license types and sharing agreements', () => {
     ]);
   });
 
+  it('refuses to move a type to another data domain with 409, and a domain without tables with 400', async () => {
+    const moved = await refusal(operator.updateLicenseType({ ...permit, dataDomain: 'legal-entity' }, 1));
+    expect(moved.status).toBe(409);
+    expect(moved.problem).toMatchObject({
+      type: 'urn:elicense:problem:conflict',
+      code: 'DATA_DOMAIN_CHANGE_REFUSED',
+    });
+    expect(moved.problem.detail).toMatch(/keeps its data domain person, found legal-entity/);
+
+    const unknown = await refusal(
+      operator.registerLicenseType({
+        ...permit,
+        code: `${idCard.definingAgency.uscc}0${sequence.slice(1)}`,
+        dataDomain: 'vehicle',
+      }),
+    );
+    expect(unknown.status).toBe(400);
+    expect(unknown.problem.errors).toEqual([
+      {
+        path: 'dataDomain',
+        message: 'the stage has no license tables for data domain vehicle; it has person, legal-entity',
+      },
+    ]);
+    const served = await fetch(`${platform.url}/license-types/${permit.code}`);
+    expect(((await served.json()) as LicenseType).dataDomain).toBe('person');
+  });
+
   it('registers an agreement for the type and lists it for the relying agency', async () => {
     const record = await operator.registerSharingAgreement(agreement);
     expect(record).toEqual({ version: 1, agreement });

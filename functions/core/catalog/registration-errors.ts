@@ -52,6 +52,27 @@ export class LicenseTypeChangeBreaksAgreements extends Error {
   }
 }
 
+/**
+ * An update that would move a license type to another data domain (409). A license's table is
+ * found through its type's domain, so the licenses already issued would be lost to every read,
+ * revocation and re-issue; a type of another domain is registered under a new code instead.
+ */
+export class DataDomainChangeRefused extends Error {
+  readonly code = 'DATA_DOMAIN_CHANGE_REFUSED';
+  readonly typeCode: string;
+  readonly registered: string;
+  readonly requested: string;
+  constructor(typeCode: string, registered: string, requested: string) {
+    super(
+      `type ${typeCode} keeps its data domain ${registered}, found ${requested}: its licenses are stored in the ${registered} tables; register a type of another code for ${requested}`,
+    );
+    this.name = 'DataDomainChangeRefused';
+    this.typeCode = typeCode;
+    this.registered = registered;
+    this.requested = requested;
+  }
+}
+
 /** A record marked `demo` sent to a stage that refuses demo data (production). */
 export class DemoRecordRefused extends Error {
   readonly code = 'DEMO_RECORD_REFUSED';

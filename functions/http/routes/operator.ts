@@ -166,7 +166,8 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/license-types',
     group: 'operator',
     operationId: 'registerLicenseType',
-    summary: 'Registers a license type; every issuer it names must be a registered issuing agency',
+    summary:
+      'Registers a license type; every issuer it names must be a registered issuing agency, and its data domain one the stage has license tables for',
     auth: OPERATOR,
     requestBody: LicenseTypeSchema,
     responses: {
@@ -181,7 +182,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     group: 'operator',
     operationId: 'updateLicenseType',
     summary:
-      'Replaces a license type at the version in If-Match; refused while a sharing agreement names a field it would no longer disclose',
+      'Replaces a license type at the version in If-Match; its data domain stays (its licenses are stored by it); refused while a sharing agreement names a field it would no longer disclose',
     auth: OPERATOR,
     requestBody: LicenseTypeSchema,
     responses: {
@@ -189,7 +190,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       ...UPDATE_REFUSALS,
       409: {
         description:
-          'Changed since the version in If-Match, or sharing agreements name fields the change stops disclosing',
+          'Changed since the version in If-Match, the data domain differs from the registered one, or sharing agreements name fields the change stops disclosing',
       },
     },
   },

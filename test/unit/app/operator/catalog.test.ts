@@ -4,6 +4,7 @@ import { registerSharingAgreement, updateSharingAgreement } from '#app/register-
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import {
   CatalogCrossCheckFailed,
+  DataDomainChangeRefused,
   DemoRecordRefused,
   LicenseTypeChangeBreaksAgreements,
 } from '#core/catalog/registration-errors.ts';
@@ -39,7 +40,9 @@ function setup(stage = 'local', withDemoTypes = true) {
     agreements: withDemoTypes ? DEMO_SHARING_AGREEMENTS : [],
   });
   const admin = adminDeps(stage);
-  return { config, audit: config.audit, deps: { ...admin, config } };
+  // The stage's license tables: the demo types' two domains, as the local platform has them.
+  const dataDomains = ['person', 'legal-entity'];
+  return { config, audit: config.audit, deps: { ...admin, config, dataDomains } };
 }
 
 describe('registerLicenseType', () => {
@@ -76,6 +79,22 @@ describe('registerLicenseType', () => {
     expect(await config.getLicenseType(permit.code)).toBeUndefined();
   });
 
+  it('refuses a data domain the stage has no license tables for, naming the known ones', async () => {
+    const { deps, config, audit } = setup();
+    const refused = registerLicenseType({ ...permit, dataDomain: 'vehicle' }, OPERATOR, deps);
+    await expect(refused).rejects.toThrow(CatalogCrossCheckFailed);
+    await expect(refused).rejects.toMatchObject({
+      problems: [
+        {
+          path: 'dataDomain',
+          reason: 'the stage has no license tables for data domain vehicle; it has person, legal-entity',
+        },
+      ],
+    });
+    expect(await config.getLicenseType(permit.code)).toBeUndefined();
+    expect(audit.events).toEqual([]);
+  });
+
   it('refuses a registered code and a demo type in prod', async () => {
     await expect(registerLicenseType(idCard, OPERATOR, setup().deps)).rejects.toThrow(ConfigRecordExists);
     await expect(
@@ -95,6 +114,32 @@ describe('updateLicenseType', () => {
     await expect(updateLicenseType({ type: renamed, expectedVersion: 1 }, OPERATOR, deps)).rejects.toThrow(
       ConfigVersionConflict,
     );
+  });
+
+  it('refuses to move a type to another data domain: its licenses stay in the tables of the first', async () => {
+    const { deps, config, audit } = setup();
+    for (const dataDomain of ['legal-entity', 'vehicle']) {
+      const moved = { ...idCard, dataDomain };
+      const refused = updateLicenseType({ type: moved, expectedVersion: 1 }, OPERATOR, deps);
+      await expect(refused).rejects.toThrow(DataDomainChangeRefused);
+      await expect(refused).rejects.toThrow(
+        `type ${idCard.code} keeps its data domain person, found ${dataDomain}: its licenses are stored in the person tables`,
+      );
+    }
+    expect(await config.getLicenseType(idCard.code)).toEqual({ value: idCard, version: 1 });
+    expect(audit.events).toEqual([]);
+  });
+
+  it('refuses to update a type whose stored data domain the stage has no tables for', async () => {
+    const { deps, config } = setup();
+    const stranded = { ...permit, dataDomain: 'vehicle' };
+    config.types.create(stranded);
+    const refused = updateLicenseType(
+      { type: { ...stranded, name: { zh: '改名', en: 'Renamed' } }, expectedVersion: 1 },
+      OPERATOR,
+      deps,
+    );
+    await expect(refused).rejects.toMatchObject({ problems: [{ path: 'dataDomain' }] });
   });
 
   it('refuses to stop disclosing a field a sharing agreement names, naming the agreement', async () => {
