@@ -32,8 +32,9 @@ export async function unblockIdentityProofing(
   const checked = checkClaimedIdentity(request.identity, deps.now());
   if (!checked.ok) throw new ProofingRequestInvalid(`identity.code: ${checked.reason}`);
   const { identity } = checked;
-  // The reason goes into the sealed, permanent audit log: never the number it is about.
-  if (reason.toUpperCase().includes(identity.code.toUpperCase())) {
+  // The reason goes into the sealed, permanent audit log: never the number it is about, however
+  // it is written — spaced, hyphenated, lower case or in full-width forms (NFKC folds those).
+  if (alphanumeric(reason).includes(alphanumeric(identity.code))) {
     throw new ProofingRequestInvalid('reason: must not contain the identity number; name the case instead');
   }
   const holderIndex = await deps.blindIndex.tokenFor(identity.codeType, identity.code);
@@ -45,4 +46,12 @@ export async function unblockIdentityProofing(
     }),
   );
   return { cleared };
+}
+
+/** Only the letters and digits of a text, upper case, after folding compatibility forms. */
+function alphanumeric(text: string): string {
+  return text
+    .normalize('NFKC')
+    .replace(/[^0-9A-Za-z]/g, '')
+    .toUpperCase();
 }

@@ -330,6 +330,24 @@ describe('unblockIdentityProofing', () => {
     ).rejects.toThrow(/must not contain the identity number/);
     expect(store.events).toHaveLength(0);
   });
+
+  it('refuses a reason naming the number however it is spaced, punctuated, cased or written full width', async () => {
+    const { store } = world();
+    const deps = { store, blindIndex, stage: 'dev', now: () => NOW, newEventId: () => 'e' };
+    const operator = { agency: '12330100MB0000001X', keyId: 'ops-1' };
+    for (const [identity, written] of [
+      [CITIZEN, '3301 0219 9003 0712 30'],
+      [CITIZEN, '330102-19900307-1230'],
+      [CITIZEN, '３３０１０２１９９００３０７１２３０'],
+      [COMPANY, '9133 0100 ma2d 0001 0b'],
+      [COMPANY, '９１３３０１００ＭＡ２Ｄ０００１０Ｂ'],
+    ] as const) {
+      await expect(
+        unblockIdentityProofing({ identity, reason: `核验 ${written} 本人` }, operator, deps),
+      ).rejects.toThrow(/must not contain the identity number/);
+    }
+    expect(store.events).toHaveLength(0);
+  });
 });
 
 describe('proofings at once', () => {
