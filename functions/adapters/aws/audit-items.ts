@@ -7,7 +7,8 @@ import type { TransactItem } from './transact-write.ts';
 // Layout of the `audit` table, shared by the writers (the license repository writes events in
 // the same transaction as the change they record) and the readers (audit log, sealer):
 //
-//   pk  A#<yyyyMMddHH>#<shard 00–15>   hour of the event's time (UTC) + stableShard(event id, 16)
+//   pk  A#<yyyyMMddHH>#<shard>         hour of the event's time (UTC) + the shard, two digits:
+//                                      stableShard(event id, AUDIT_SHARDS)
 //   sk  <time, RFC 3339 UTC with ms>#<event id>
 //   id, time, action                   copied out of the event for queries and filters
 //   event                              the AuditEvent as RFC 8785 canonical JSON text — the exact

@@ -1,7 +1,7 @@
 // AuditLogReader on the `audit` table, in the layout of audit-items.ts (shared with the
 // writer, the license repository):
 //
-//   pk  `A#<yyyyMMddHH>#<shard>`   hour bucket of the event time (UTC) + shard `00`–`15`
+//   pk  `A#<yyyyMMddHH>#<shard>`   hour bucket of the event time (UTC) + shard (AUDIT_SHARDS of them)
 //   sk  `<time>#<event id>`        time as Date#toISOString() (fixed width, milliseconds)
 //   id, time, action, licenseKey?  copies of the event's fields
 //   event                           the AuditEvent as canonical (RFC 8785) JSON text
@@ -54,8 +54,9 @@ interface Keyed {
 
 export interface AuditLogReaderOptions {
   /**
-   * Empty hour buckets scanned at most per page (16 queries each); past it the page returns
-   * what it has with a cursor, so a sparse range of months cannot hold one call for minutes.
+   * Empty hour buckets scanned at most per page (AUDIT_SHARDS queries each); past it the page
+   * returns what it has with a cursor, so a sparse range of months cannot hold one call for
+   * minutes.
    */
   maxBucketsPerPage?: number;
 }
