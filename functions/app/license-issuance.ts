@@ -195,7 +195,13 @@ export async function stillIssuerOf(
  */
 export function checkLicense(
   type: LicenseType,
-  request: { data: unknown; holder?: HolderInput | undefined; validity?: ValidityInput | undefined },
+  request: {
+    data: unknown;
+    holder?: HolderInput | undefined;
+    validity?: ValidityInput | undefined;
+    /** A re-issue's current validity: taken when the data carries none and none is given. */
+    currentValidity?: ValidityInput | undefined;
+  },
   today: CivilDate,
 ): CheckedLicense {
   const errors: LicenseInputError[] = [];
@@ -236,7 +242,7 @@ export function checkLicense(
       );
     }
   }
-  const validity = checkValidity(type, result.ok ? data : undefined, request.validity, today, errors);
+  const validity = checkValidity(type, result.ok ? data : undefined, request, today, errors);
   if (errors.length > 0 || validity === undefined) throw new LicenseDataInvalid(errors);
   return { data, holder, validity };
 }
@@ -248,10 +254,11 @@ function mismatch(path: string, message: string): LicenseInputError {
 function checkValidity(
   type: LicenseType,
   data: LicenseData | undefined,
-  given: ValidityInput | undefined,
+  request: { validity?: ValidityInput | undefined; currentValidity?: ValidityInput | undefined },
   today: CivilDate,
   errors: LicenseInputError[],
 ): ValidityPeriod | undefined {
+  const given = request.validity;
   const parsed = given === undefined ? undefined : parsePeriod(given);
   if (given !== undefined && parsed === undefined) {
     errors.push({
@@ -281,7 +288,9 @@ function checkValidity(
     // already): every license has a validity, so it is the one given apart, as for a type
     // without the field.
   }
-  if (parsed === undefined) {
+  const current = request.currentValidity && parsePeriod(request.currentValidity);
+  const period = parsed ?? current;
+  if (period === undefined) {
     errors.push({
       path: 'validity',
       code: 'missing',
@@ -289,12 +298,12 @@ function checkValidity(
     });
     return undefined;
   }
-  const refused = checkValidityPeriod(type.validity, parsed, today);
+  const refused = checkValidityPeriod(type.validity, period, today);
   if (refused !== undefined) {
     errors.push({ path: 'validity', code: 'validity-term', message: refused });
     return undefined;
   }
-  return parsed;
+  return period;
 }
 
 function parsePeriod(given: ValidityInput): ValidityPeriod | undefined {

@@ -25,6 +25,7 @@ export interface ReissueRequest {
   /** The new version's data; the current version's data when absent (补发 of a lost copy). */
   data?: Readonly<Record<string, unknown>> | undefined;
   holder?: HolderInput | undefined;
+  /** As for an issue; the current version's when the data carries none and none is given. */
   validity?: ValidityInput | undefined;
 }
 
@@ -60,23 +61,30 @@ export async function reissueLicense(
       ...(request.reason !== undefined ? { reason: request.reason } : {}),
     },
   );
-  let data = request.data;
-  // The layout document shows the data; it stays bound only to a version with the same data.
-  let document: LayoutDocumentRef | undefined;
-  if (data === undefined) {
-    const opened = await openLicenseContent(
-      deps.cipher,
-      { dataDomain: current.dataDomain, licenseId: current.id },
-      current.content,
-    );
-    data = fieldsOfSdJwt(opened.sdJwt);
-    document = opened.content.document;
-  }
+  const opened = await openLicenseContent(
+    deps.cipher,
+    { dataDomain: current.dataDomain, licenseId: current.id },
+    current.content,
+  );
+  // 补发 of a lost copy sends nothing: the current version's data, and its validity where the
+  // data does not carry it.
   const license = checkLicense(
     type,
-    { data, holder: request.holder, validity: request.validity },
+    {
+      data: request.data ?? fieldsOfSdJwt(opened.sdJwt),
+      holder: request.holder,
+      validity: request.validity,
+      currentValidity: opened.content.validity,
+    },
     issueDay(now),
   );
+  // The layout document prints the data and the validity; it stays bound only to a version
+  // with both unchanged.
+  const unchanged =
+    request.data === undefined &&
+    license.validity.from === opened.content.validity.from &&
+    license.validity.until === opened.content.validity.until;
+  const document: LayoutDocumentRef | undefined = unchanged ? opened.content.document : undefined;
   const holderIndex = await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code);
   const [slot, holderKey] = await Promise.all([
     deps.statusLists.allocateSlot(current.issuerCode, current.typeCode, current.licenseKey),

@@ -142,7 +142,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     group: 'issuer',
     operationId: 'reissueLicense',
     summary:
-      'Re-issues a license (换发/补发): the next version is signed with new or the same data, this one superseded',
+      'Re-issues a license (换发/补发): the next version is signed with new or the same data and validity (the current ones when not sent), this one superseded; the layout document stays with it only when both are unchanged',
     auth: ISSUER,
     headers: IDEMPOTENT,
     requestBody: ReissueLicenseRequestSchema,

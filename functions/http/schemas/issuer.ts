@@ -152,7 +152,11 @@ export const ChangedLicenseStatusSchema = z
 export const ReissueLicenseRequestSchema = z
   .strictObject({
     reason: reason.optional().describe('Why (换发, 补发, …)'),
-    data: licenseData.optional().describe('The new version’s data; the current data when absent'),
+    data: licenseData
+      .optional()
+      .describe(
+        'The new version’s data; the current data when absent. A validity the data does not carry is, when not sent, the current version’s. The layout document stays bound only to a new version with the same data and validity',
+      ),
     holder: LicenseHolderInputSchema.optional(),
     validity: LicenseValidityInputSchema.optional(),
   })

@@ -12,15 +12,23 @@ import { changeLicenseStatus } from '#app/change-license-status.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { issuerCopy } from '#app/issuer-copy.ts';
 import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
+import { openLicenseContent } from '#app/license-content.ts';
 import { fieldsOfSdJwt, type LicenseRequest } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
+import type { LicenseType } from '#core/catalog/license-type.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
 import { buildLicenseId, parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DocumentNotFound } from '#core/layout-document/errors.ts';
 import { IllegalTransition, ReasonRequired } from '#core/lifecycle.ts';
 import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { ConcurrentModification, LicenseNotFound } from '#core/storage-errors.ts';
-import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import {
+  DEMO_HOLDERS,
+  DEMO_LICENSES,
+  DEMO_TYPE_CODE,
+  DEMO_USCC,
+  RESIDENT_IDENTITY_CARD,
+} from '#dev/demo/catalog.ts';
 import { issuerWorld } from './issuer-fakes.ts';
 
 const PSB = { agency: DEMO_USCC.publicSecurityBureau };
@@ -250,6 +258,69 @@ describe('reissueLicense', () => {
     await expect(reissueLicense({ licenseId: other.licenseId }, PSB, world.deps)).rejects.toBeInstanceOf(
       IllegalTransition,
     );
+  });
+});
+
+describe('reissueLicense of a type whose validity is given apart from the data', () => {
+  // A resident identity card without 有效期限 in its data: the validity is sent as `validity`.
+  const type: LicenseType = {
+    ...RESIDENT_IDENTITY_CARD,
+    code: `${RESIDENT_IDENTITY_CARD.code.slice(0, 18)}009`,
+    fields: RESIDENT_IDENTITY_CARD.fields.filter((f) => f.name !== '有效期限'),
+    validity: { termsInYears: [10, 20], longTermAllowed: false, explicitEndAllowed: false },
+  };
+  const { 有效期限: _apart, ...data } = card.data;
+  const twentyYears = { from: '2025-06-01', until: '2045-06-01' };
+
+  async function issuedApart() {
+    const world = issuerWorld(NOW);
+    world.catalog.types = [...world.catalog.types, type];
+    const license = await issueLicense(
+      { typeCode: type.code, holder: card.holder, data, validity: twentyYears },
+      PSB,
+      world.deps,
+    );
+    await attachLicenseDocument(
+      { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
+      PSB,
+      world.deps,
+    );
+    return { world, license };
+  }
+
+  const opened = (world: ReturnType<typeof issuerWorld>, licenseId: string) => {
+    const record = world.licenses.records.get(licenseId)!;
+    return openLicenseContent(
+      world.deps.cipher,
+      { dataDomain: record.dataDomain, licenseId },
+      record.content,
+    );
+  };
+
+  it('补发 without data or validity re-signs the current version’s validity, and keeps the layout document', async () => {
+    const { world, license } = await issuedApart();
+    const next = await reissueLicense({ licenseId: license.licenseId, reason: '补领' }, PSB, world.deps);
+    const { content } = await opened(world, next.licenseId);
+    expect(content.validity).toEqual(twentyYears);
+    expect(content.document).toEqual((await opened(world, license.licenseId)).content.document);
+    expect((await verify(world, next.sdJwt)).claims?.expiresAt).toBe(Date.UTC(2045, 5, 1, 16) / 1000);
+  });
+
+  it('keeps the document when the same validity is sent again, and drops it with another validity, which the old document does not print', async () => {
+    const same = await issuedApart();
+    const again = await reissueLicense(
+      { licenseId: same.license.licenseId, validity: { from: '2025.06.01', until: '2045-06-01' } },
+      PSB,
+      same.world.deps,
+    );
+    expect((await opened(same.world, again.licenseId)).content.document).toBeDefined();
+
+    const { world, license } = await issuedApart();
+    const tenYears = { from: '2025-06-01', until: '2035-06-01' };
+    const next = await reissueLicense({ licenseId: license.licenseId, validity: tenYears }, PSB, world.deps);
+    const { content } = await opened(world, next.licenseId);
+    expect(content.validity).toEqual(tenYears);
+    expect(content.document).toBeUndefined();
   });
 });
 
