@@ -169,8 +169,9 @@ export async function verifyAuditLog(
 /**
  * The chain must go on from the range's last batch — or, when no batch touches the range, from
  * the batch just before it (the anchor) — to the next batch's checkpoint when there is one, else
- * (or when later batches were appended after the head was read) to the head. Without this, deleting the last batch of a range, or every batch of it, together
- * with its events would leave a shorter or an empty range that verifies.
+ * (or when batches were appended after the head was read) to the head. Without this, deleting
+ * the last batch of a range, or every batch of it, together with its events would leave a
+ * shorter or an empty range that verifies.
  */
 function chainEndFindings(
   batches: readonly { seq: number; checkpoint: string }[],
