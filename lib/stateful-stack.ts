@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
@@ -71,6 +71,9 @@ export class StatefulStack extends Stack {
       keyUsage: KeyUsage.SIGN_VERIFY,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Of the seal keys' spec and usage, it says what it is: no stage's operator function may
+    // tag a key with another elicense-role as a seal key (ApiFunction.bindSealKeyProvisioning).
+    Tags.of(this.platformSigningKey).add('elicense-role', 'platform');
 
     this.tables = new Map(
       allTables(config.shardsPerDomain).map((definition) => [

@@ -157,7 +157,12 @@ export class StatelessStack extends Stack {
     // failed proofings claimed against an identity (the holders table, found by blind index).
     functions
       .get('operator')
-      ?.bindSealKeyProvisioning(SEAL_KEY_TAG_KEYS, config.sealAlgorithm === 'SM2' ? 'SM2' : 'ECC_NIST_P256')
+      ?.bindSealKeyProvisioning(SEAL_KEY_TAG_KEYS, config.sealAlgorithm === 'SM2' ? 'SM2' : 'ECC_NIST_P256', [
+        data.platformSigningKey,
+        data.fieldKey,
+        data.dataKey,
+        this.logKey,
+      ])
       .bindIdentityClaims(table('holders'))
       .bindBlindIndexKey(data.fieldKey, config.blindIndexKeyBlob);
 

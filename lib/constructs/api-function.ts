@@ -10,7 +10,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { UsagePlan } from 'aws-cdk-lib/aws-apigateway';
-import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   Alias,
@@ -326,31 +326,73 @@ export class ApiFunction extends Construct {
 
   /**
    * Creating agency seal keys (operator group): kms:CreateKey only for SIGN_VERIFY keys of the
-   * stage's seal key spec (in ELICENSE_SEAL_KEY_SPEC) that carry the seal tags and no others, and scheduling the deletion of a seal key a
-   * refused registration left behind.
+   * stage's seal key spec (in ELICENSE_SEAL_KEY_SPEC) that carry the seal tags and no others, and
+   * scheduling the deletion of a seal key a refused registration left behind.
+   *
+   * Tags given to CreateKey are authorised as kms:TagResource, which KMS requires in an IAM
+   * policy covering every key of the account and region ("Controlling access to tags", KMS
+   * developer guide): it cannot be tied to the key being created. So the same grant would let
+   * the operator tag an existing key `elicense-role=seal` — and a key of the seal spec would then
+   * be signed with by the issuer function and scheduled for deletion by this one. Denied here:
+   * any tagging or untagging of the stacks' own keys (`stackKeys`, by ARN), and tagging any key
+   * that already carries an `elicense-role` other than seal (every stage's platform key is
+   * tagged `elicense-role=platform`). What remains: an untagged key of the seal spec made outside
+   * these stacks in the same account and region could still be made a seal key; keep such keys
+   * in another account, or tag them with their role.
    */
-  bindSealKeyProvisioning(tagKeys: readonly string[], keySpec: 'ECC_NIST_P256' | 'SM2'): this {
+  bindSealKeyProvisioning(
+    tagKeys: readonly string[],
+    keySpec: 'ECC_NIST_P256' | 'SM2',
+    stackKeys: readonly IKey[],
+  ): this {
     const stack = Stack.of(this);
     this.function.addEnvironment('ELICENSE_SEAL_KEY_SPEC', keySpec);
+    const sealKeyRequest = {
+      StringEquals: {
+        'aws:RequestTag/elicense-role': 'seal',
+        'kms:KeySpec': keySpec,
+        'kms:KeyUsage': 'SIGN_VERIFY',
+      },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [...tagKeys] },
+    };
+    const anyKey = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['kms:CreateKey'], resources: ['*'], conditions: sealKeyRequest }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['kms:TagResource'], resources: [anyKey], conditions: sealKeyRequest }),
+    );
     this.role.addToPolicy(
       new PolicyStatement({
-        actions: ['kms:CreateKey', 'kms:TagResource'],
-        resources: ['*'],
+        effect: Effect.DENY,
+        actions: ['kms:TagResource', 'kms:UntagResource'],
+        resources: stackKeys.map((key) => key.keyArn),
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['kms:TagResource'],
+        resources: [anyKey],
+        // Both must hold: a key with no role tag (a key being created) is not refused here.
         conditions: {
-          StringEquals: {
-            'aws:RequestTag/elicense-role': 'seal',
-            'kms:KeySpec': keySpec,
-            'kms:KeyUsage': 'SIGN_VERIFY',
-          },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [...tagKeys] },
+          Null: { 'aws:ResourceTag/elicense-role': 'false' },
+          StringNotEquals: { 'aws:ResourceTag/elicense-role': 'seal' },
         },
       }),
     );
     this.role.addToPolicy(onSealKeys(stack, ['kms:ScheduleKeyDeletion']));
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `kms:CreateKey names no resource (the key does not exist yet); the statement is limited by conditions to ${keySpec} SIGN_VERIFY keys tagged elicense-role=seal with only the seal tag keys.`,
-    });
+    Validations.of(this.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `kms:CreateKey names no resource (the key does not exist yet); the statement is limited by conditions to ${keySpec} SIGN_VERIFY keys tagged elicense-role=seal with only the seal tag keys.`,
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:kms:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:key/*]`,
+        reason:
+          'Tags given to kms:CreateKey are authorised as kms:TagResource on every key of the account and region (KMS requires it); limited to the seal tags and spec, and denied on the stacks’ own keys and on keys tagged for another role.',
+      },
+    );
     return this;
   }
 

@@ -154,6 +154,46 @@ describe('the CDK app', () => {
     );
   }
 
+  interface PolicyStatementJson {
+    Effect: 'Allow' | 'Deny';
+    Action: string | string[];
+    Resource: unknown;
+    Condition?: Record<string, Record<string, unknown>>;
+  }
+
+  /** One route group's policy statements that name `action`. */
+  function statementsWith(group: string, action: string): PolicyStatementJson[] {
+    const document = JSON.parse(policyOf(group)) as { Statement: PolicyStatementJson[] };
+    return document.Statement.filter((s) => [s.Action].flat().includes(action));
+  }
+
+  it('lets the operator tag a key only as a new seal key: never a key of the stacks, never one tagged for another role', () => {
+    const allows = statementsWith('operator', 'kms:TagResource').filter((s) => s.Effect === 'Allow');
+    expect(allows.length).toBeGreaterThan(0);
+    for (const allow of allows) {
+      expect(allow.Condition?.StringEquals).toMatchObject({
+        'aws:RequestTag/elicense-role': 'seal',
+        'kms:KeySpec': 'ECC_NIST_P256',
+        'kms:KeyUsage': 'SIGN_VERIFY',
+      });
+    }
+    const denies = statementsWith('operator', 'kms:TagResource').filter((s) => s.Effect === 'Deny');
+    const ownKeys = denies.find((s) => [s.Action].flat().includes('kms:UntagResource'));
+    for (const key of ['PlatformSigningKey', 'FieldKey', 'DataKey', 'LogKey']) {
+      expect(JSON.stringify(ownKeys?.Resource)).toContain(key);
+    }
+    expect(ownKeys?.Condition).toBeUndefined();
+    expect(denies.map((s) => s.Condition)).toContainEqual({
+      Null: { 'aws:ResourceTag/elicense-role': 'false' },
+      StringNotEquals: { 'aws:ResourceTag/elicense-role': 'seal' },
+    });
+    // The platform key says what it is, so no stage's operator can make it a seal key.
+    data.hasResourceProperties('AWS::KMS::Key', {
+      KeyUsage: 'SIGN_VERIFY',
+      Tags: Match.arrayWith([{ Key: 'elicense-role', Value: 'platform' }]),
+    });
+  });
+
   it('gives the public function public keys only: no decrypt and no sign permission', () => {
     const statements = policyOf('public');
     expect(statements).toContain('kms:GetPublicKey');

@@ -224,7 +224,11 @@ describe('SM2 seal keys', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ['kms:CreateKey', 'kms:TagResource'],
+            Action: 'kms:CreateKey',
+            Condition: Match.objectLike({ StringEquals: Match.objectLike({ 'kms:KeySpec': 'SM2' }) }),
+          }),
+          Match.objectLike({
+            Action: 'kms:TagResource',
             Condition: Match.objectLike({ StringEquals: Match.objectLike({ 'kms:KeySpec': 'SM2' }) }),
           }),
         ]),
