@@ -11,7 +11,7 @@ import { extname } from 'node:path';
 import { Argument, type Command } from 'commander';
 import { type AgencyClient, createAgencyClient } from '../sdk/agency-client.ts';
 import { createIssuerClient, DocumentUploadFailed } from '../sdk/issuer.ts';
-import { PlatformProblemError } from '../sdk/problem.ts';
+import { PlatformProblemError, PlatformUnreachableError } from '../sdk/problem.ts';
 
 export const EXIT_UNREACHABLE = 3;
 
@@ -92,7 +92,9 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
           );
           return setExitCode(2);
         }
-        setExitCode(await holderCall(io, options.endpoint, token, method, path, json));
+        setExitCode(
+          await holderCall(io, options.endpoint, token, method, path, json, options.idempotencyKey),
+        );
       },
     );
 
@@ -204,7 +206,13 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
           io.err(`elicense: ${error.message}\n`);
           return setExitCode(1);
         }
-        io.err(`elicense: the platform could not be reached: ${(error as Error).message}\n`);
+        // The SDK's own unreachable error already says so (document has no --idempotency-key: its
+        // one keyed step, binding the uploaded bytes, changes nothing when repeated).
+        io.err(
+          error instanceof PlatformUnreachableError
+            ? `elicense: the platform could not be reached: ${(error.cause as Error)?.message ?? error.cause}\n`
+            : `elicense: the platform could not be reached: ${(error as Error).message}\n`,
+        );
         setExitCode(EXIT_UNREACHABLE);
       }
     });
@@ -235,7 +243,8 @@ interface SignedOptions {
 }
 
 const KEY_HELP = 'agency key file (.elicense/agency-keys/<key id>.jwk.json)';
-const IDEMPOTENCY_HELP = 'Idempotency-Key header for POSTs (default: a random UUID)';
+const IDEMPOTENCY_HELP =
+  'Idempotency-Key header for POSTs (default for agency POSTs: a random UUID, printed if the request does not succeed)';
 const ENDPOINT_HELP = 'platform base URL (env ELICENSE_ENDPOINT)';
 const API_KEY_HELP =
   "the agency's usage key, sent as x-api-key where the stage has a usage plan (env ELICENSE_API_KEY; else the key file's apiKey)";
@@ -250,14 +259,31 @@ async function signedCall(
 ): Promise<number> {
   const client = await agencyClientOf(io, options);
   const upper = method.toUpperCase();
-  const headers =
-    upper === 'POST' ? { 'idempotency-key': options.idempotencyKey ?? randomUUID() } : undefined;
+  const idempotencyKey = upper === 'POST' ? (options.idempotencyKey ?? randomUUID()) : undefined;
+  const headers = idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey };
   const response = await send(io, () =>
     client.request(upper, path, { ...(json === undefined ? {} : { json }), ...(headers ? { headers } : {}) }),
   );
+  return finish(io, response, idempotencyKey);
+}
+
+/** Prints the answer and returns the exit code; after anything but a 2xx, how to retry under the same key. */
+async function finish(io: ApiIo, response: Response | undefined, idempotencyKey?: string): Promise<number> {
+  if (response) await printBody(io, response);
+  // A drawn key is printed nowhere else: without it a retry would be a second operation (a 503 or a
+  // lost answer may hide work the platform did; the key is what lets it answer that work again).
+  if (idempotencyKey !== undefined && !response?.ok) {
+    io.err(
+      `elicense: the request was sent with Idempotency-Key ${idempotencyKey}; to retry it as the same operation, run it again with --idempotency-key ${shellWord(idempotencyKey)}\n`,
+    );
+  }
   if (!response) return EXIT_UNREACHABLE;
-  await printBody(io, response);
   return response.ok ? 0 : 1;
+}
+
+/** `value` as one shell word: as it is when that is safe, else single-quoted. */
+function shellWord(value: string): string {
+  return /^[\w.:@%+=,/-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 /** The signing client of the agency whose key file `options.key` names. */
@@ -280,7 +306,11 @@ const DOCUMENT_TYPES: Readonly<Record<string, string>> = {
   '.ofd': 'application/ofd',
 };
 
-/** A holder request: the access token as a Bearer credential. */
+/**
+ * A holder request: the access token as a Bearer credential. An Idempotency-Key only when given:
+ * of the holder routes only POST /holder/applications honours one, so a drawn key would promise
+ * a safe retry the others (a grant, a presentation) do not give.
+ */
 async function holderCall(
   io: ApiIo,
   endpoint: string,
@@ -288,20 +318,22 @@ async function holderCall(
   method: string,
   path: string,
   json: unknown,
+  idempotencyKey?: string,
 ): Promise<number> {
+  const upper = method.toUpperCase();
+  const key = upper === 'POST' ? idempotencyKey : undefined;
   const response = await send(io, () =>
     (io.fetch ?? fetch)(underEndpoint(endpoint, path), {
-      method: method.toUpperCase(),
+      method: upper,
       headers: {
         authorization: `Bearer ${token}`,
         ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(key === undefined ? {} : { 'idempotency-key': key }),
       },
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     }),
   );
-  if (!response) return EXIT_UNREACHABLE;
-  await printBody(io, response);
-  return response.ok ? 0 : 1;
+  return finish(io, response, key);
 }
 
 /** `path` under the endpoint, keeping its own path (an API Gateway stage URL ends in `/<stage>`). */

@@ -12,10 +12,10 @@ import type {
   ApprovedApplication,
   ApproveRequest,
 } from './applications.ts';
-import { answerOf, type Problem } from './problem.ts';
+import { answerOf, PlatformUnreachableError, type Problem } from './problem.ts';
 
 export type * from './applications.ts';
-export { PlatformProblemError, type Problem } from './problem.ts';
+export { PlatformProblemError, PlatformUnreachableError, type Problem } from './problem.ts';
 
 export interface LicenseHolder {
   name: string;
@@ -207,15 +207,21 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
     body: { json: unknown } | { bytes: Uint8Array; mediaType: string },
     options: CallOptions = {},
   ): Promise<T> => {
-    const headers = { 'idempotency-key': options.idempotencyKey ?? randomUUID() };
-    const response = await agency.request(
-      'POST',
-      path,
-      'json' in body
-        ? { json: body.json, headers }
-        : { body: body.bytes, headers: { ...headers, 'content-type': body.mediaType } },
-    );
-    return answerOf<T>(response);
+    const sent = { idempotencyKey: options.idempotencyKey ?? randomUUID() };
+    const headers = { 'idempotency-key': sent.idempotencyKey };
+    // The errors carry the key, drawn here when the caller gave none, so a retry can be the same operation.
+    const response = await agency
+      .request(
+        'POST',
+        path,
+        'json' in body
+          ? { json: body.json, headers }
+          : { body: body.bytes, headers: { ...headers, 'content-type': body.mediaType } },
+      )
+      .catch((error: unknown) => {
+        throw new PlatformUnreachableError(error, sent);
+      });
+    return answerOf<T>(response, sent);
   };
   const get = async <T>(path: string): Promise<T> => answerOf<T>(await agency.request('GET', path));
   const license = (id: string, action: string) => `/licenses/${encodeURIComponent(id)}/${action}`;

@@ -1,0 +1,127 @@
+// An agency POST that did not succeed — a problem answer such as a 503, or no answer at all — is
+// retried as the same operation only under the same Idempotency-Key, so the CLI prints the key it
+// sent and the flag that sends it again.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoPrivateKey } from '#dev/demo/catalog.ts';
+import { runCli } from '../../bin/cli.ts';
+
+let dir: string;
+let keyFile: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'elicense-cli-retry-'));
+  keyFile = join(dir, 'demo-psb-1.jwk.json');
+  const jwk = demoPrivateKey('demo-psb-1', 'ecdsa-p256-sha256').export({ format: 'jwk' });
+  await writeFile(
+    keyFile,
+    JSON.stringify({ algorithm: 'ecdsa-p256-sha256', jwk: { ...jwk, kid: 'demo-psb-1' } }),
+  );
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Runs the command against a fetch that answers with `answer`; returns the keys sent and the output. */
+async function run(answer: () => Promise<Response>, ...args: string[]) {
+  const keys: (string | null)[] = [];
+  let out = '';
+  let err = '';
+  const code = await runCli([...args, '--endpoint', 'http://platform.test'], {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    fetch: async (_url, init) => {
+      keys.push(new Headers(init?.headers).get('idempotency-key'));
+      return answer();
+    },
+  });
+  return { code, keys, out, err };
+}
+
+const answering = (status: number, body: object) => () =>
+  Promise.resolve(
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/problem+json' },
+    }),
+  );
+const unavailable = answering(503, { type: 'urn:elicense:problem:dependency-unavailable', status: 503 });
+
+describe('the Idempotency-Key of a POST that did not succeed', () => {
+  it('is printed with the flag to retry after a 503', async () => {
+    const { code, keys, err } = await run(unavailable, 'issue', '{}', '--key', keyFile);
+    expect(code).toBe(1);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(err).toContain(`--idempotency-key ${keys[0]}`);
+  });
+
+  it('is printed when the platform could not be reached', async () => {
+    const { code, keys, err } = await run(
+      () => Promise.reject(new TypeError('fetch failed')),
+      'call',
+      'POST',
+      '/licenses/x/revoke',
+      '--json',
+      '{"reason":"r"}',
+      '--key',
+      keyFile,
+    );
+    expect(code).toBe(3);
+    expect(err).toContain('could not be reached');
+    expect(err).toContain(`--idempotency-key ${keys[0]}`);
+  });
+
+  it('is the one given, printed again', async () => {
+    const { keys, err } = await run(
+      answering(409, { type: 'urn:elicense:problem:conflict', status: 409 }),
+      'status',
+      'license-1',
+      'revoke',
+      '--reason',
+      'r',
+      '--key',
+      keyFile,
+      '--idempotency-key',
+      'revoke-once',
+    );
+    expect(keys).toEqual(['revoke-once']);
+    expect(err).toContain('--idempotency-key revoke-once');
+  });
+
+  it('is sent with a holder POST when given, and printed when it fails', async () => {
+    const { keys, err } = await run(
+      unavailable,
+      'call',
+      'POST',
+      '/holder/applications',
+      '--json',
+      '{}',
+      '--token',
+      't',
+      '--idempotency-key',
+      'apply-once',
+    );
+    expect(keys).toEqual(['apply-once']);
+    expect(err).toContain('--idempotency-key apply-once');
+  });
+
+  it('is not printed on success, nor for a GET', async () => {
+    const ok = await run(
+      () => Promise.resolve(Response.json({ licenseId: 'x' })),
+      'issue',
+      '{}',
+      '--key',
+      keyFile,
+    );
+    expect(ok.code).toBe(0);
+    expect(ok.err).toBe('');
+    const get = await run(unavailable, 'call', 'GET', '/agencies', '--key', keyFile);
+    expect(get.keys).toEqual([null]);
+    expect(get.err).not.toContain('idempotency');
+  });
+});
