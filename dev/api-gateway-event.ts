@@ -21,20 +21,24 @@ export function toProxyEvent(
   pathParameters: Record<string, string>,
   stage: string,
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Names are the caller's: collected in Maps, then made own members of plain objects, as
+  // Lambda's JSON parse of the event makes them — `__proto__` and `constructor` included.
+  const headerLines = new Map<string, string[]>();
   for (let i = 0; i + 1 < input.rawHeaders.length; i += 2) {
     const name = input.rawHeaders[i]!;
-    const value = input.rawHeaders[i + 1]!;
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    headerLines.set(name, [...(headerLines.get(name) ?? []), input.rawHeaders[i + 1]!]);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const queryValues = new Map<string, string[]>();
   for (const [name, value] of input.url.searchParams) {
-    query[name] = value; // like API Gateway, the single-value map keeps the last value
-    multiQuery[name] = [...(multiQuery[name] ?? []), value];
+    queryValues.set(name, [...(queryValues.get(name) ?? []), value]);
   }
+  // Like API Gateway, a single-value map keeps the last value of each name.
+  const lastOf = (lines: Map<string, string[]>) =>
+    Object.fromEntries([...lines].map(([name, values]) => [name, values.at(-1)!]));
+  const headers: Record<string, string> = lastOf(headerLines);
+  const multiValueHeaders: Record<string, string[]> = Object.fromEntries(headerLines);
+  const query: Record<string, string> = lastOf(queryValues);
+  const multiQuery: Record<string, string[]> = Object.fromEntries(queryValues);
   const contentType = headerValue(headers, 'content-type');
   const binary = input.body.length > 0 && isBinary(contentType);
   const now = Date.now();

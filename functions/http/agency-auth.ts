@@ -179,18 +179,23 @@ function isAgencyRole(role: unknown): role is AgencyRole {
  * for names multiValueHeaders lacks (its single-value twin repeats only the last line).
  */
 export function lowerCaseHeaders(event: APIGatewayProxyEvent): Record<string, string[]> {
-  const fields: Record<string, string[]> = {};
+  // Keyed by names the caller chose: a Map, so `constructor` or `__proto__` is a field like any
+  // other, never a member every object inherits.
+  const fields = new Map<string, string[]>();
   for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
     const key = name.toLowerCase();
-    fields[key] = [...(fields[key] ?? []), ...(values ?? [])];
+    fields.set(key, [...(fields.get(key) ?? []), ...(values ?? [])]);
   }
-  const fromMulti = new Set(Object.keys(fields));
+  const fromMulti = new Set(fields.keys());
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     const key = name.toLowerCase();
     if (value === undefined || fromMulti.has(key)) continue;
-    fields[key] = [...(fields[key] ?? []), value];
+    fields.set(key, [...(fields.get(key) ?? []), value]);
   }
-  return fields;
+  // Handed on as a record without a prototype: a name the request lacks reads as undefined.
+  const record = Object.create(null) as Record<string, string[]>;
+  for (const [name, lines] of fields) record[name] = lines;
+  return record;
 }
 
 /** The request as the agency signed it (see the module comment). */

@@ -104,6 +104,41 @@ describe('agency request authentication over HTTP', () => {
     expect(answer.body.detail).toBe(forged.body.detail);
   });
 
+  // Names every plain object inherits: looked up as header fields they once found the
+  // built-ins and answered 500.
+  it.each(['constructor', '__proto__'])(
+    'refuses a signature covering a field %s the request lacks: 401 components, not 500',
+    async (component) => {
+      const created = Math.floor(Date.now() / 1000);
+      const response = await fetch(`${endpoint}/licenses`, {
+        method: 'POST',
+        headers: [
+          [
+            'signature-input',
+            `agency=("@method" "@target-uri" "${component}");created=${created};nonce="aaaaaaaaaaaaaaaaaaaa";keyid="x"`,
+          ],
+          ['signature', 'agency=:AAAA:'],
+        ],
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(await response.json()).toMatchObject({
+        type: 'urn:elicense:problem:unauthorized',
+        check: 'components',
+      });
+    },
+  );
+
+  it.each(['Constructor', '__proto__'])(
+    'refuses a request with a header named %s and no signature: 401',
+    async (name) => {
+      const response = await fetch(`${endpoint}/licenses`, { method: 'POST', headers: [[name, 'x']] });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(await response.json()).toMatchObject({ check: 'missing-signature' });
+    },
+  );
+
   it('refuses a body over the 10 MB limit with 413', async () => {
     const big = new Uint8Array(10 * 1024 * 1024 + 1).fill(0x20);
     const answer = await send(sign({ body: big }));

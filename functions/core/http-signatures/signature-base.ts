@@ -73,12 +73,18 @@ function derivedValue(message: HttpMessage, component: string): string {
   }
 }
 
-/** A header field's component value (§2.1): each line trimmed, obs-fold made a space, lines joined by `, `. */
+/**
+ * A header field's component value (§2.1): each line trimmed, obs-fold made a space, lines joined
+ * by `, `. Undefined when the message has no such field.
+ */
 export function fieldValue(headers: HttpFields, name: string): string | undefined {
+  // The name is the sender's choice (a covered component): only an own member is a field, or
+  // `constructor` and `__proto__` would find what every plain object inherits.
+  if (!Object.hasOwn(headers, name)) return undefined;
   const raw = headers[name];
-  if (raw === undefined) return undefined;
-  const lines = typeof raw === 'string' ? [raw] : raw;
-  if (lines.length === 0) return undefined;
+  const lines: readonly unknown[] = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : [];
+  if (lines.length === 0 || !lines.every((line): line is string => typeof line === 'string'))
+    return undefined;
   return lines.map((line) => line.replace(/\r\n[ \t]+/g, ' ').replace(/^[ \t]+|[ \t]+$/g, '')).join(', ');
 }
 

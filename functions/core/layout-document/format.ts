@@ -22,14 +22,19 @@ export const MAX_LAYOUT_DOCUMENT_BYTES = 20 * 1024 * 1024;
  * `application/ofd` is what OFD producers and readers use, and some label the package by its
  * container (`application/zip`) or with the old `x-` prefix. A store accepts a configured subset.
  */
-export const DOCUMENT_MEDIA_TYPES: Readonly<Record<string, DocumentFormat>> = {
-  'application/pdf': 'pdf',
-  'application/ofd': 'ofd',
-  'application/x-ofd': 'ofd',
-  'application/zip': 'ofd',
-  'image/jpeg': 'jpeg',
-  'image/png': 'png',
-};
+// Without a prototype: it is looked up by the caller's Content-Type, and `constructor` must
+// name no format.
+export const DOCUMENT_MEDIA_TYPES: Readonly<Record<string, DocumentFormat>> = Object.assign(
+  Object.create(null),
+  {
+    'application/pdf': 'pdf',
+    'application/ofd': 'ofd',
+    'application/x-ofd': 'ofd',
+    'application/zip': 'ofd',
+    'image/jpeg': 'jpeg',
+    'image/png': 'png',
+  },
+);
 
 /** What a store accepts unless configured otherwise: the layout formats. */
 export const DEFAULT_ACCEPTED_MEDIA_TYPES: readonly string[] = ['application/pdf', 'application/ofd'];

@@ -301,6 +301,37 @@ describe('components', () => {
     await expectFailure(authenticate({ ...request, headers }), 'components');
   });
 
+  // Names of Object.prototype's members: a plain-object header map would hand back the
+  // built-in (a function, the prototype) instead of "no such field".
+  test.each(['constructor', '__proto__'])(
+    'a covered field named %s that the request does not carry, with no valid signature',
+    async (name) => {
+      const request: SignedRequest = {
+        method: 'GET',
+        targetUri: URL_,
+        headers: {
+          'signature-input': `agency=("@method" "@target-uri" "${name}");created=${NOW_S};nonce="aaaaaaaaaaaaaaaaaaaa";keyid="x"`,
+          signature: 'agency=:AAAA:',
+        },
+        body: new Uint8Array(),
+      };
+      const detail = await expectFailure(authenticate(request), 'components');
+      expect(detail).toBe(`covered component "${name}" is not a field of the message`);
+    },
+  );
+
+  test('a covered field named __proto__ that the request carries is signed and verified like any other', async () => {
+    // As Lambda hands it over: JSON.parse makes `__proto__` an own member, not the prototype.
+    const headers = JSON.parse('{"__proto__":"field value"}') as Record<string, string>;
+    const request = customSigned({
+      components: ['@method', '@target-uri', '__proto__'],
+      parameters: VALID_PARAMS,
+      headers,
+    });
+    expect(Object.hasOwn(request.headers, '__proto__')).toBe(true);
+    expect(await authenticate(request)).toMatchObject({ ok: true, keyId: 'demo-psb-1' });
+  });
+
   test('a component covered twice', async () => {
     const request = sdkSigned('ecdsa');
     const input = (request.headers['signature-input'] as string).replace(

@@ -9,6 +9,7 @@ import {
   checkDocumentContent,
   checkDocumentSize,
   DEFAULT_ACCEPTED_MEDIA_TYPES,
+  DOCUMENT_MEDIA_TYPES,
   documentFormatOf,
   MAX_LAYOUT_DOCUMENT_BYTES,
   sniffDocumentFormat,
@@ -125,6 +126,13 @@ describe('images (application attachments)', () => {
 });
 
 describe('media types', () => {
+  test('a declared type named like a member every object inherits names no format', () => {
+    for (const declared of ['constructor', '__proto__', 'toString']) {
+      expect(DOCUMENT_MEDIA_TYPES[declared]).toBeUndefined();
+      expect(() => documentFormatOf(declared, [declared])).toThrow(UnsupportedDocumentType);
+    }
+  });
+
   test('maps the accepted media types to their format, ignoring case and parameters', () => {
     expect(documentFormatOf('application/pdf', DEFAULT_ACCEPTED_MEDIA_TYPES)).toBe('pdf');
     expect(documentFormatOf('Application/OFD; charset=binary', DEFAULT_ACCEPTED_MEDIA_TYPES)).toBe('ofd');
