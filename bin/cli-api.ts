@@ -2,7 +2,9 @@
 // `retrieve` and `call` (any agency route), signed with an agency key file; `grant`, and `call`
 // of any holder route, with the holder's OIDC access token.
 // Exit codes: 0 success (for verify: valid), 1 the platform answered no (a problem, or an
-// invalid license), 3 the platform could not be reached.
+// invalid license), 2 a usage error found before anything is sent (CliUsageError: a bad
+// argument, JSON that does not parse, a file that cannot be read, no credential), 3 the
+// platform could not be reached.
 
 import type { JsonWebKey } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +16,11 @@ import { createIssuerClient, DocumentUploadFailed } from '../sdk/issuer.ts';
 import { PlatformProblemError, PlatformUnreachableError } from '../sdk/problem.ts';
 
 export const EXIT_UNREACHABLE = 3;
+
+/** A mistake in the command line or the files it names: runCli prints the one line and exits 2. */
+export class CliUsageError extends Error {
+  override name = 'CliUsageError';
+}
 
 export interface ApiIo {
   out(text: string): void;
@@ -44,12 +51,13 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     .action(
       async (presentation: string, options: { endpoint: string; audience?: string; nonce?: string }) => {
         const body = {
-          presentation: (await valueOrFile(presentation)).trim(),
+          presentation: (await valueOrFile(presentation, 'the presentation')).trim(),
           ...(options.audience ? { audience: options.audience } : {}),
           ...(options.nonce ? { nonce: options.nonce } : {}),
         };
+        const url = underEndpoint(options.endpoint, '/verify');
         const response = await send(io, () =>
-          (io.fetch ?? fetch)(underEndpoint(options.endpoint, '/verify'), {
+          (io.fetch ?? fetch)(url, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(body),
@@ -82,15 +90,18 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
         path: string,
         options: Omit<SignedOptions, 'key'> & { key?: string; token?: string; json?: string },
       ) => {
-        const json = options.json === undefined ? undefined : JSON.parse(await valueOrFile(options.json));
+        const json =
+          options.json === undefined
+            ? undefined
+            : jsonOf(await valueOrFile(options.json, '--json'), '--json');
+        checkRequest(method, path, json);
         if (options.key)
           return setExitCode(await signedCall(io, { ...options, key: options.key }, method, path, json));
         const token = options.token ?? process.env.ELICENSE_HOLDER_TOKEN;
         if (!token) {
-          io.err(
-            'elicense: call needs --key (an agency request) or --token / ELICENSE_HOLDER_TOKEN (a holder request)\n',
+          throw new CliUsageError(
+            'call needs --key (an agency request) or --token / ELICENSE_HOLDER_TOKEN (a holder request)',
           );
-          return setExitCode(2);
         }
         setExitCode(
           await holderCall(io, options.endpoint, token, method, path, json, options.idempotencyKey),
@@ -114,7 +125,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
       .option('--api-key <key>', API_KEY_HELP)
       .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
       .action(async (body: string, options: SignedOptions & Record<string, string>) => {
-        const json = JSON.parse(await valueOrFile(body)) as Record<string, unknown>;
+        const json = jsonOf(await valueOrFile(body, 'the body'), 'the body') as Record<string, unknown>;
         const refused = await prepare?.(json, options);
         if (refused !== undefined) return setExitCode(refused);
         setExitCode(await signedCall(io, options, 'POST', path, json));
@@ -149,11 +160,9 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     .action(async (body: string, options: { token?: string; endpoint: string }) => {
       // Read here, not as the option's default, so that the help never prints the token.
       const token = options.token ?? process.env.ELICENSE_HOLDER_TOKEN;
-      if (!token) {
-        io.err('elicense: a holder access token is needed: --token or ELICENSE_HOLDER_TOKEN\n');
-        return setExitCode(1);
-      }
-      const json = JSON.parse(await valueOrFile(body)) as unknown;
+      if (!token)
+        throw new CliUsageError('a holder access token is needed: --token or ELICENSE_HOLDER_TOKEN');
+      const json = jsonOf(await valueOrFile(body, 'the body'), 'the body');
       setExitCode(await holderCall(io, options.endpoint, token, 'POST', '/holder/grants', json));
     });
   bodyCommand(
@@ -288,17 +297,25 @@ function shellWord(value: string): string {
 
 /** The signing client of the agency whose key file `options.key` names. */
 async function agencyClientOf(io: ApiIo, options: SignedOptions): Promise<AgencyClient> {
-  const keyFile = JSON.parse(await readFile(options.key, 'utf8')) as KeyFile;
-  // Read here, not as the option's default, so that the help never prints the key.
-  const apiKey = options.apiKey ?? process.env.ELICENSE_API_KEY ?? keyFile.apiKey;
-  return createAgencyClient({
-    endpoint: options.endpoint,
-    keyId: keyFile.jwk.kid ?? '',
-    privateKey: keyFile.jwk,
-    algorithm: keyFile.algorithm,
-    ...(apiKey ? { apiKey } : {}),
-    ...(io.fetch ? { fetch: io.fetch } : {}),
+  const endpoint = endpointOf(options.endpoint);
+  const text = await readFile(options.key, 'utf8').catch((error: Error) => {
+    throw new CliUsageError(`cannot read the key file ${options.key}: ${error.message}`);
   });
+  try {
+    const keyFile = JSON.parse(text) as KeyFile;
+    // Read here, not as the option's default, so that the help never prints the key.
+    const apiKey = options.apiKey ?? process.env.ELICENSE_API_KEY ?? keyFile.apiKey;
+    return createAgencyClient({
+      endpoint,
+      keyId: keyFile.jwk.kid ?? '',
+      privateKey: keyFile.jwk,
+      algorithm: keyFile.algorithm,
+      ...(apiKey ? { apiKey } : {}),
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+    });
+  } catch (error) {
+    throw new CliUsageError(`the key file ${options.key} is not usable: ${(error as Error).message}`);
+  }
 }
 
 const DOCUMENT_TYPES: Readonly<Record<string, string>> = {
@@ -322,8 +339,9 @@ async function holderCall(
 ): Promise<number> {
   const upper = method.toUpperCase();
   const key = upper === 'POST' ? idempotencyKey : undefined;
+  const url = underEndpoint(endpoint, path);
   const response = await send(io, () =>
-    (io.fetch ?? fetch)(underEndpoint(endpoint, path), {
+    (io.fetch ?? fetch)(url, {
       method: upper,
       headers: {
         authorization: `Bearer ${token}`,
@@ -338,12 +356,53 @@ async function holderCall(
 
 /** `path` under the endpoint, keeping its own path (an API Gateway stage URL ends in `/<stage>`). */
 function underEndpoint(endpoint: string, path: string): URL {
-  const base = new URL(endpoint);
+  const base = endpointOf(endpoint);
   return new URL(`${base.pathname.replace(/\/+$/, '')}${path}`, base);
 }
 
-async function valueOrFile(value: string): Promise<string> {
-  return value.startsWith('@') ? readFile(value.slice(1), 'utf8') : value;
+function endpointOf(endpoint: string): URL {
+  try {
+    return new URL(endpoint);
+  } catch {
+    throw new CliUsageError(`--endpoint needs a URL such as http://127.0.0.1:3000, found ${endpoint}`);
+  }
+}
+
+/**
+ * What `call` can send: checked here, since fetch and the signing client refuse the rest only
+ * when sending, which would read as an unreachable platform (exit 3). A path must start with a
+ * single `/`: `//host/…` would send the credential to another host.
+ */
+function checkRequest(method: string, path: string, json: unknown): void {
+  // RFC 9110 token characters.
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) {
+    throw new CliUsageError(`expected an HTTP method such as GET or POST, found ${method}`);
+  }
+  if (!path.startsWith('/') || path.startsWith('//')) {
+    throw new CliUsageError(
+      `expected a route path starting with a single /, such as /licenses, found ${path}`,
+    );
+  }
+  const upper = method.toUpperCase();
+  if (json !== undefined && (upper === 'GET' || upper === 'HEAD')) {
+    throw new CliUsageError(`a ${upper} request has no body: leave out --json`);
+  }
+}
+
+/** `value`, or the content of the file `@file` names; `what` names it in the error. */
+async function valueOrFile(value: string, what: string): Promise<string> {
+  if (!value.startsWith('@')) return value;
+  return readFile(value.slice(1), 'utf8').catch((error: Error) => {
+    throw new CliUsageError(`cannot read ${what} from ${value.slice(1)}: ${error.message}`);
+  });
+}
+
+function jsonOf(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliUsageError(`${what} is not JSON: ${(error as Error).message}`);
+  }
 }
 
 async function send(io: ApiIo, request: () => Promise<Response>): Promise<Response | undefined> {

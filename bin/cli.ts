@@ -7,7 +7,7 @@ import { parseCitizenId } from '#core/identifiers/citizen-id.ts';
 import type { IdentifierCheck } from '#core/identifiers/identifier-check.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
-import { addApiCommands } from './cli-api.ts';
+import { addApiCommands, CliUsageError } from './cli-api.ts';
 import { addAuditCommands } from './cli-audit.ts';
 import { addBootstrapCommands } from './cli-bootstrap.ts';
 
@@ -75,6 +75,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     // Commander has already written its message; --help and --version end with exitCode 0.
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (error instanceof CliUsageError) {
+      io.err(`elicense: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
     throw error;
   }
   return exitCode;

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../bin/cli.ts';
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -197,4 +200,62 @@ describe('the help of the API commands', () => {
       }
     },
   );
+});
+
+describe('usage errors of the API commands', () => {
+  const saved = process.env.ELICENSE_HOLDER_TOKEN;
+  const missing = join(tmpdir(), 'elicense-cli-test-missing', 'none.json');
+  let notJson: string;
+  let pdf: string;
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'elicense-cli-test-'));
+    notJson = join(dir, 'key.jwk.json');
+    await writeFile(notJson, 'not json');
+    pdf = join(dir, 'card.pdf');
+    await writeFile(pdf, '%PDF-1.4\n%%EOF\n');
+    delete process.env.ELICENSE_HOLDER_TOKEN;
+  });
+  afterAll(async () => {
+    await rm(dirname(notJson), { recursive: true, force: true });
+    if (saved !== undefined) process.env.ELICENSE_HOLDER_TOKEN = saved;
+  });
+
+  it.each([
+    [['call', 'POST', '/holder/grants', '--json', '{bad', '--token', 't'], '--json'],
+    [['call', 'POST', '/holder/grants', '--json', `@${missing}`, '--token', 't'], missing],
+    [['issue', '{"typeCode":', '--key', missing], 'body'],
+    [['issue', `@${missing}`, '--key', missing], missing],
+    [['grant', 'nope', '--token', 't'], 'body'],
+    [['verify', `@${missing}`], missing],
+    [['call', 'GET', '/agencies', '--key', missing], missing],
+    [['call', 'GET', '/agencies', '--key', 'KEY_NOT_JSON'], 'key file'],
+    [['status', 'license-1', 'revoke', '--reason', 'r', '--key', missing], missing],
+    [['document', 'license-1', 'A_PDF', '--key', missing], missing],
+    [['call', 'GET', '/holder/licenses', '--json', '{}', '--token', 't'], 'GET'],
+    [['call', 'HEAD', '/health', '--json', '{}', '--token', 't'], 'HEAD'],
+    [['call', 'GET', 'holder/licenses', '--token', 't'], 'holder/licenses'],
+    [['call', 'GET', '//evil.test/x', '--token', 't'], '//evil.test/x'],
+    [['call', 'G ET', '/holder/licenses', '--token', 't'], 'G ET'],
+    [['grant', '{}'], 'ELICENSE_HOLDER_TOKEN'],
+  ])('exits 2 with one line naming the problem, sending nothing: %j', async (args, named) => {
+    let sent = 0;
+    let err = '';
+    const code = await runCli(
+      args.map((arg) => ({ KEY_NOT_JSON: notJson, A_PDF: pdf })[arg] ?? arg),
+      {
+        out: () => {},
+        err: (s) => {
+          err += s;
+        },
+        fetch: async () => {
+          sent += 1;
+          return Response.json({});
+        },
+      },
+    );
+    expect(code).toBe(2);
+    expect(sent).toBe(0);
+    expect(err).toMatch(/^elicense: [^\n]+\n$/);
+    expect(err).toContain(named);
+  });
 });
