@@ -82,10 +82,23 @@ function matchPath(template: string, path: string): Record<string, string> | und
     const h = have[i]!;
     if (w.startsWith('{') && w.endsWith('}')) {
       if (h === '') return undefined;
-      params[w.slice(1, -1)] = decodeURIComponent(h);
+      const value = decoded(h);
+      // Not percent-encoded UTF-8 (`%ZZ`, a cut-off `%E4%B8`): it decodes to no identifier, so
+      // the path names no resource and matches no route — 404 like any unknown id. (400 would
+      // need an error channel beside "no route" for a case no client of ours produces.)
+      if (value === undefined) return undefined;
+      params[w.slice(1, -1)] = value;
     } else if (w !== h) {
       return undefined;
     }
   }
   return params;
+}
+
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined; // URIError: a `%` not followed by two hex digits, or not UTF-8
+  }
 }

@@ -65,6 +65,22 @@ describe('the license-type catalog', () => {
     expect(await unknown.json()).toMatchObject({ type: 'urn:elicense:problem:not-found' });
   });
 
+  it('answers a code that is not percent-encoded UTF-8 as no such type: 404 problem+json, not 500', async () => {
+    for (const code of ['%ZZ', '%E4%B8', '%', '%C0']) {
+      const response = await fetch(`${base}/license-types/${code}`);
+      expect(response.status, code).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(await response.json()).toMatchObject({ type: 'urn:elicense:problem:not-found' });
+    }
+  });
+
+  it('takes query parameters named like members every object inherits as any unknown parameter', async () => {
+    for (const query of ['__proto__=1', 'constructor=1', 'constructor=1&constructor=2']) {
+      const response = await fetch(`${base}/license-types?${query}`);
+      expect(response.status, query).toBe(200);
+    }
+  });
+
   it('refuses a page size out of range', async () => {
     const response = await fetch(`${base}/license-types?limit=0`);
     expect(response.status).toBe(400);

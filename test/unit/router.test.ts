@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { problemResponse } from '#http/problem.ts';
 import type { RouteSpec } from '#http/route-spec.ts';
 import { createRouter } from '#http/router.ts';
+import { matchRoute } from '#http/routes.ts';
 
 const table: RouteSpec[] = [
   {
@@ -146,5 +147,23 @@ describe('domain errors', () => {
     });
     expect(response.body).not.toContain('arn:');
     expect(((logged[0] as Error).cause as Error).message).toContain('arn:aws:kms');
+  });
+});
+
+describe('matchRoute', () => {
+  it('hands over path parameters percent-decoded', () => {
+    const match = matchRoute('GET', '/license-types/%E4%B8%AD-1');
+    expect(match.route?.operationId).toBeDefined();
+    expect(match.route && match.pathParameters).toEqual({ code: '中-1' });
+  });
+
+  // A segment that is not percent-encoded UTF-8 can be no identifier of ours: no such resource.
+  it.each([
+    ['GET', '/license-types/%ZZ'],
+    ['GET', '/presentations/%E4%B8'],
+    ['GET', '/holder/licenses/%'],
+    ['GET', '/status-lists/%C0'],
+  ])('matches no route for %s %s, whose parameter does not decode, instead of throwing', (method, path) => {
+    expect(matchRoute(method, path)).toEqual({ route: undefined, methods: [] });
   });
 });
