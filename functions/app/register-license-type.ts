@@ -1,4 +1,5 @@
 import type { LicenseType } from '#core/catalog/license-type.ts';
+import { licenseTypeChanges, licenseTypeRecorded } from '#core/catalog/record-changes.ts';
 import {
   CatalogCrossCheckFailed,
   type CatalogProblem,
@@ -39,7 +40,7 @@ export async function registerLicenseType(
     type,
     adminChangeEvent(deps, operator, 'license_type.registered', {
       subject: { typeCode: type.code },
-      details: { version: 1, issuers: type.issuers, fields: type.fields.map((f) => f.name) },
+      details: { version: 1, ...licenseTypeRecorded(type) },
     }),
   );
 }
@@ -73,11 +74,7 @@ export async function updateLicenseType(
     expectedVersion,
     adminChangeEvent(deps, operator, 'license_type.updated', {
       subject: { typeCode: type.code },
-      details: {
-        version: expectedVersion + 1,
-        issuers: type.issuers,
-        fields: type.fields.map((f) => f.name),
-      },
+      details: { version: expectedVersion + 1, changes: licenseTypeChanges(current.value, type) },
     }),
   );
 }

@@ -1,3 +1,4 @@
+import { changedMembers } from '#core/catalog/record-changes.ts';
 import { CatalogCrossCheckFailed } from '#core/catalog/registration-errors.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
 import { ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
@@ -38,7 +39,21 @@ export async function registerSharingAgreement(
   await refuseMisfit(agreement, deps);
   return deps.config.createSharingAgreement(
     agreement,
-    adminChangeEvent(deps, operator, 'sharing_agreement.registered', auditOf(agreement, 1)),
+    adminChangeEvent(deps, operator, 'sharing_agreement.registered', {
+      subject: { typeCode: agreement.typeCode },
+      // The whole agreement: a few KB at most (16 purposes, 128 field names).
+      details: {
+        agreement: agreement.id,
+        version: 1,
+        relyingAgency: agreement.relyingAgency,
+        serviceItem: agreement.serviceItem,
+        purposes: agreement.purposes,
+        fields: agreement.fields,
+        validFrom: agreement.validFrom,
+        validUntil: agreement.validUntil,
+        ...(agreement.demo ? { demo: true } : {}),
+      },
+    }),
   );
 }
 
@@ -48,7 +63,7 @@ export async function updateSharingAgreement(
   operator: OperatorActor,
   deps: SharingAgreementDeps,
 ): Promise<Versioned<SharingAgreement>> {
-  atExpectedVersion(
+  const current = atExpectedVersion(
     'sharing-agreement',
     agreement.id,
     await deps.config.getSharingAgreement(agreement.id),
@@ -59,26 +74,19 @@ export async function updateSharingAgreement(
   return deps.config.updateSharingAgreement(
     agreement,
     expectedVersion,
-    adminChangeEvent(deps, operator, 'sharing_agreement.updated', auditOf(agreement, expectedVersion + 1)),
+    adminChangeEvent(deps, operator, 'sharing_agreement.updated', {
+      subject: { typeCode: agreement.typeCode },
+      details: {
+        agreement: agreement.id,
+        version: expectedVersion + 1,
+        relyingAgency: agreement.relyingAgency,
+        changes: changedMembers(current.value, agreement),
+      },
+    }),
   );
 }
 
 async function refuseMisfit(agreement: SharingAgreement, deps: SharingAgreementDeps): Promise<void> {
   const problems = await agreementProblems(agreement, deps.config);
   if (problems.length > 0) throw new CatalogCrossCheckFailed('sharing-agreement', agreement.id, problems);
-}
-
-function auditOf(value: SharingAgreement, version: number) {
-  return {
-    subject: { typeCode: value.typeCode },
-    details: {
-      agreement: value.id,
-      version,
-      relyingAgency: value.relyingAgency,
-      serviceItemCode: value.serviceItem.code,
-      fields: value.fields,
-      validFrom: value.validFrom,
-      validUntil: value.validUntil,
-    },
-  };
 }

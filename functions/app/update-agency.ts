@@ -1,4 +1,5 @@
 import { type Agency, type AgencyRole, sealKeysOf } from '#core/catalog/agency.ts';
+import { changedMembers } from '#core/catalog/record-changes.ts';
 import { OperatorSelfLockout } from '#core/catalog/registration-errors.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
@@ -65,10 +66,7 @@ export async function updateAgency(
         details: {
           agency: uscc,
           version: expectedVersion + 1,
-          name: agency.name,
-          roles: agency.roles,
-          areaCode: agency.areaCode,
-          ...(agency.sealKey && !current.value.sealKey ? { sealKid: agency.sealKey.kid } : {}),
+          changes: changedMembers(current.value, agency),
         },
       }),
     );

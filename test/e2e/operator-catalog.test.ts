@@ -212,6 +212,10 @@ describe('agencies', () => {
       'agency.api_key_revoked',
       'agency.updated',
     ]);
+    expect(events.at(-1)?.details?.changes).toEqual({
+      name: { before: '演示市测试用证局', after: '演示市测试用证局（更名）' },
+      areaCode: { before: '330100', after: '330102' },
+    });
     for (const event of events) {
       expect(event.actor).toEqual({ kind: 'operator', id: DEMO_USCC.platformOperator });
       expect(event.details?.operatorKeyId).toBe('demo-operator-1');

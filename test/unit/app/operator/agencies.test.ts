@@ -9,7 +9,7 @@ import {
   DemoRecordRefused,
   OperatorSelfLockout,
 } from '#core/catalog/registration-errors.ts';
-import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { DEMO_AGENCIES, DEMO_AREA_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import {
   ApiKeyIdTaken,
   ConfigRecordExists,
@@ -165,6 +165,12 @@ describe('updateAgency', () => {
     expect(audit.events.map((e) => [e.action, e.details?.agency, e.details?.version])).toEqual([
       ['agency.updated', uscc, 2],
     ]);
+    // What changed, before and after, the demo mark included; the unchanged roles are not named.
+    expect(audit.events[0]?.details?.changes).toEqual({
+      name: { before: '演示市住房公积金管理中心', after: '新名称' },
+      areaCode: { before: DEMO_AREA_CODE, after: '330102' },
+      demo: { before: true, after: null },
+    });
   });
 
   it('refuses a stale version naming the stored one, and an unknown agency', async () => {
@@ -184,7 +190,7 @@ describe('updateAgency', () => {
   });
 
   it('makes a seal key for an agency that becomes an issuer', async () => {
-    const { deps, sealKeys } = setup();
+    const { deps, sealKeys, audit } = setup();
     const uscc = DEMO_USCC.housingProvidentFundCentre;
     const saved = await updateAgency(
       { uscc, expectedVersion: 1, changes: { name: 'x', roles: ['relying', 'issuer'], areaCode: '330100' } },
@@ -193,6 +199,10 @@ describe('updateAgency', () => {
     );
     expect(sealKeys.requests).toEqual([{ agency: uscc, generation: 1 }]);
     expect(saved.value.sealKey?.keyRef).toBe(`fake:seal/${uscc}-1`);
+    expect(audit.events[0]?.details?.changes).toMatchObject({
+      roles: { before: ['relying'], after: ['relying', 'issuer'] },
+      sealKey: { before: null, after: saved.value.sealKey },
+    });
   });
 
   it('keeps the seal key of an agency that stops issuing, so its licenses still verify', async () => {

@@ -54,9 +54,19 @@ describe('registerLicenseType', () => {
       expect.objectContaining({
         action: 'license_type.registered',
         subject: { typeCode: permit.code },
-        details: expect.objectContaining({ version: 1, issuers: permit.issuers }),
+        details: expect.objectContaining({ version: 1, issuers: permit.issuers, dataDomain: 'person' }),
       }),
     ]);
+    // Each field by name with its flags — 住址 registered as not disclosable on its own.
+    expect(audit.events[0]?.details?.fields).toContainEqual({
+      name: '住址',
+      type: 'string',
+      required: true,
+      sensitive: true,
+      disclosable: false,
+      searchable: false,
+      maxLength: 200,
+    });
   });
 
   it('names every issuer that is not registered or does not issue', async () => {
@@ -114,6 +124,62 @@ describe('updateLicenseType', () => {
     await expect(updateLicenseType({ type: renamed, expectedVersion: 1 }, OPERATOR, deps)).rejects.toThrow(
       ConfigVersionConflict,
     );
+  });
+
+  it('records what the update changed: each field by name with its changed flags, issuers added and removed', async () => {
+    const { deps, audit } = setup();
+    const changed: LicenseType = {
+      ...idCard,
+      fields: [
+        ...idCard.fields
+          .filter((f) => f.name !== '照片')
+          .map((f) =>
+            f.name === '住址'
+              ? { ...f, sensitive: false, disclosable: false, label: { zh: '住所', en: 'Domicile' } }
+              : f,
+          ),
+        { ...idCard.fields.find((f) => f.name === '签发机关')!, name: '备注', required: false },
+      ],
+      validity: { ...idCard.validity, longTermAllowed: false },
+      issuers: [DEMO_USCC.vehicleAdministration],
+    };
+    await updateLicenseType({ type: changed, expectedVersion: 1 }, OPERATOR, deps);
+    expect(audit.events).toEqual([
+      expect.objectContaining({ action: 'license_type.updated', subject: { typeCode: idCard.code } }),
+    ]);
+    expect(audit.events[0]?.details).toEqual({
+      version: 2,
+      operatorKeyId: OPERATOR.keyId,
+      changes: {
+        fields: {
+          added: ['备注'],
+          removed: ['照片'],
+          changed: {
+            住址: {
+              sensitive: { before: true, after: false },
+              disclosable: { before: true, after: false },
+              label: 'changed',
+            },
+          },
+        },
+        validity: {
+          before: idCard.validity,
+          after: { ...idCard.validity, longTermAllowed: false },
+        },
+        issuers: {
+          added: [DEMO_USCC.vehicleAdministration],
+          removed: [DEMO_USCC.publicSecurityBureau],
+          addedCount: 1,
+          removedCount: 1,
+        },
+      },
+    });
+  });
+
+  it('records an update that changes nothing as no change', async () => {
+    const { deps, audit } = setup();
+    await updateLicenseType({ type: idCard, expectedVersion: 1 }, OPERATOR, deps);
+    expect(audit.events[0]?.details).toMatchObject({ version: 2, changes: {} });
   });
 
   it('refuses to move a type to another data domain: its licenses stay in the tables of the first', async () => {
@@ -214,6 +280,36 @@ describe('sharing agreements', () => {
     );
     await expect(refused).rejects.toThrow(CatalogCrossCheckFailed);
     await expect(refused).rejects.toThrow(/relyingAgency: agency .* has roles issuer, not relying/);
+  });
+
+  it('records the agreement whole on registration, and an update as the members changed', async () => {
+    const { deps, audit } = setup();
+    await registerSharingAgreement(fresh, OPERATOR, deps);
+    const widened = { ...fresh, purposes: [...fresh.purposes, '核验缴存人身份'], validUntil: '2031-12-31' };
+    await updateSharingAgreement({ agreement: widened, expectedVersion: 1 }, OPERATOR, deps);
+    expect(audit.events.map((e) => e.details)).toEqual([
+      {
+        agreement: fresh.id,
+        version: 1,
+        relyingAgency: fresh.relyingAgency,
+        serviceItem: fresh.serviceItem,
+        purposes: fresh.purposes,
+        fields: fresh.fields,
+        validFrom: fresh.validFrom,
+        validUntil: fresh.validUntil,
+        operatorKeyId: OPERATOR.keyId,
+      },
+      {
+        agreement: fresh.id,
+        version: 2,
+        relyingAgency: fresh.relyingAgency,
+        changes: {
+          purposes: { before: fresh.purposes, after: widened.purposes },
+          validUntil: { before: fresh.validUntil, after: '2031-12-31' },
+        },
+        operatorKeyId: OPERATOR.keyId,
+      },
+    ]);
   });
 
   it('refuses a registered id, and updates at the version read with the same checks', async () => {
