@@ -13,7 +13,7 @@ import { extname } from 'node:path';
 import { Argument, type Command } from 'commander';
 import { type AgencyClient, createAgencyClient } from '../sdk/agency-client.ts';
 import { createIssuerClient, DocumentUploadFailed } from '../sdk/issuer.ts';
-import { PlatformProblemError, PlatformUnreachableError } from '../sdk/problem.ts';
+import { PlatformProblemError, PlatformUnreachableError, UnexpectedAnswerError } from '../sdk/problem.ts';
 
 export const EXIT_UNREACHABLE = 3;
 
@@ -64,10 +64,10 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
           }),
         );
         if (!response) return setExitCode(EXIT_UNREACHABLE);
-        const result = (await printBody(io, response)) as { valid?: boolean };
+        const result = (await printBody(io, response)) as { valid?: boolean } | null;
         // 503: the platform could not read a key or status entry, so it gave no verdict — not "invalid".
         if (response.status === 503) return setExitCode(EXIT_UNREACHABLE);
-        setExitCode(response.ok && result.valid === true ? 0 : 1);
+        setExitCode(response.ok && result?.valid === true ? 0 : 1);
       },
     );
 
@@ -211,7 +211,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
           io.err(`elicense: ${error.status}\n`);
           return setExitCode(1);
         }
-        if (error instanceof DocumentUploadFailed) {
+        if (error instanceof DocumentUploadFailed || error instanceof UnexpectedAnswerError) {
           io.err(`elicense: ${error.message}\n`);
           return setExitCode(1);
         }

@@ -8,7 +8,7 @@ import { answerOf } from './problem.ts';
 import type { Grant } from './retrieval.ts';
 
 export type * from './applications.ts';
-export { PlatformProblemError, type Problem } from './problem.ts';
+export { PlatformProblemError, type Problem, UnexpectedAnswerError } from './problem.ts';
 export type { Grant } from './retrieval.ts';
 
 export interface HolderClientOptions {

@@ -15,7 +15,12 @@ import type {
 import { answerOf, PlatformUnreachableError, type Problem } from './problem.ts';
 
 export type * from './applications.ts';
-export { PlatformProblemError, PlatformUnreachableError, type Problem } from './problem.ts';
+export {
+  PlatformProblemError,
+  PlatformUnreachableError,
+  type Problem,
+  UnexpectedAnswerError,
+} from './problem.ts';
 
 export interface LicenseHolder {
   name: string;

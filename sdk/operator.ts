@@ -6,7 +6,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
 import { answerOf } from './problem.ts';
 
-export { PlatformProblemError, type Problem } from './problem.ts';
+export { PlatformProblemError, type Problem, UnexpectedAnswerError } from './problem.ts';
 
 export type AgencyRole = 'issuer' | 'relying' | 'operator';
 export type RequestSignatureAlgorithm = 'ecdsa-p256-sha256' | 'ed25519';

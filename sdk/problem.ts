@@ -1,6 +1,8 @@
 // What the platform answers when it refuses or fails a request: RFC 9457 problem details,
 // with the platform's extensions (`code` of the domain error, `errors` per field, `check` of
-// a failed authentication). One error class for every client of the SDK.
+// a failed authentication). One error class for every refusal, of every client of the SDK,
+// and one each for no answer and for a 2xx answer that is not JSON.
+import { STATUS_CODES } from 'node:http';
 
 export interface Problem {
   type: string;
@@ -27,7 +29,7 @@ export class PlatformProblemError extends Error {
   readonly idempotencyKey: string | undefined;
   constructor(status: number, problem: Problem, sent: SentWith = {}) {
     super(
-      `${status} ${problem.type}${problem.code ? ` ${problem.code}` : ''}: ${problem.detail ?? problem.title}`,
+      `${status} ${problem.type}${problem.code ? ` ${problem.code}` : ''}: ${problem.detail || problem.title}`,
     );
     this.name = 'PlatformProblemError';
     this.status = status;
@@ -54,17 +56,51 @@ export class PlatformUnreachableError extends Error {
   }
 }
 
+/**
+ * A 2xx answer without the JSON body every route answers with (empty, or not JSON): something
+ * between the client and the platform changed it, so what the platform did is not known.
+ */
+export class UnexpectedAnswerError extends Error {
+  readonly status: number;
+  constructor(status: number, text: string) {
+    super(
+      `the platform answered ${status} without a JSON body${text === '' ? '' : `: ${text.slice(0, 300)}`}`,
+    );
+    this.name = 'UnexpectedAnswerError';
+    this.status = status;
+  }
+}
+
 /** The JSON body of a 2xx answer; a PlatformProblemError (naming `sent`'s key) for anything else. */
 export async function answerOf<T>(response: Response, sent: SentWith = {}): Promise<T> {
   const text = await response.text();
-  if (!response.ok) {
-    let problem: Problem;
-    try {
-      problem = JSON.parse(text) as Problem;
-    } catch {
-      problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text };
-    }
-    throw new PlatformProblemError(response.status, problem, sent);
+  if (!response.ok) throw new PlatformProblemError(response.status, problemOf(response, text), sent);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new UnexpectedAnswerError(response.status, text);
   }
-  return JSON.parse(text) as T;
+}
+
+/**
+ * The problem an error answer carries. Not every error comes from the platform: API Gateway
+ * answers throttling, a missing usage key or a WAF block with `{"message": …}`, a proxy with a
+ * page; those become an `about:blank` problem (RFC 9457 § 4.2) of the answer's status whose
+ * detail is the message, or the text.
+ */
+function problemOf(response: Response, text: string): Problem {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined;
+  const title = response.statusText || STATUS_CODES[response.status] || `HTTP ${response.status}`;
+  if (fields !== undefined && typeof (fields as Problem).type === 'string') {
+    return fields as Problem;
+  }
+  const message = (fields as { message?: unknown } | undefined)?.message;
+  const detail = typeof message === 'string' ? message : text;
+  return { type: 'about:blank', title, status: response.status, ...(detail === '' ? {} : { detail }) };
 }

@@ -7,7 +7,7 @@ import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } fro
 import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from './agency-client.ts';
 import { answerOf } from './problem.ts';
 
-export { PlatformProblemError, type Problem } from './problem.ts';
+export { PlatformProblemError, type Problem, UnexpectedAnswerError } from './problem.ts';
 
 /** An RFC 9457 problem the platform answered with; `code` names a refusal (e.g. GRANT_EXHAUSTED). */
 /** 持证主体: `111` citizen identity number, `001` unified social credit code, others as data. */
