@@ -12,6 +12,7 @@ import {
 import { AwsCustomResource, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { awsBucketName, type BucketDefinition, buckets } from '../functions/adapters/aws/buckets.ts';
+import { SEAL_KEY_STAGE_TAG_KEY } from '../functions/adapters/aws/kms-seal-keys.ts';
 import { allTables, physicalTableName, type TableDefinition } from '../functions/adapters/aws/tables.ts';
 import { HolderUserPool } from './constructs/holder-user-pool.ts';
 import type { StageConfig } from './stage-config.ts';
@@ -74,6 +75,7 @@ export class StatefulStack extends Stack {
     // Of the seal keys' spec and usage, it says what it is: no stage's operator function may
     // tag a key with another elicense-role as a seal key (ApiFunction.bindSealKeyProvisioning).
     Tags.of(this.platformSigningKey).add('elicense-role', 'platform');
+    Tags.of(this.platformSigningKey).add(SEAL_KEY_STAGE_TAG_KEY, config.stage);
 
     this.tables = new Map(
       allTables(config.shardsPerDomain).map((definition) => [

@@ -26,6 +26,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BLIND_INDEX_KEY_CONTEXT } from '../../functions/adapters/aws/blind-indexer.ts';
 import { awsBucketName, bucketEnvVar } from '../../functions/adapters/aws/buckets.ts';
+import { SEAL_KEY_STAGE_TAG_KEY, SEAL_KEY_TAG } from '../../functions/adapters/aws/kms-seal-keys.ts';
 import { physicalTableName, type TableDefinition, tableEnvVar } from '../../functions/adapters/aws/tables.ts';
 import { BUNDLE_FILE, bundleHandler } from '../bundling.ts';
 
@@ -212,7 +213,8 @@ export class ApiFunction extends Construct {
 
   /**
    * Lets the function read public keys: the platform key (its id in ELICENSE_PLATFORM_KEY_ID)
-   * and every agency seal key, which the operator creates with the tag `elicense-role=seal`.
+   * and the stage's agency seal keys, which the operator creates tagged `elicense-role=seal` and
+   * `elicense-stage=<stage>`.
    * kms:GetPublicKey only — no sign, no decrypt.
    */
   bindPublicKeys(platformKey: IKey): this {
@@ -221,11 +223,11 @@ export class ApiFunction extends Construct {
       new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [platformKey.keyArn] }),
     );
     const stack = Stack.of(this);
-    this.role.addToPolicy(onSealKeys(stack, ['kms:GetPublicKey']));
+    this.role.addToPolicy(onSealKeys(stack, this.#stage, ['kms:GetPublicKey']));
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:kms:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:key/*]`,
       reason:
-        'Agency seal keys are created at run time by the operator flow, so their ARNs are not known at deploy time; statements on key/* are limited by attribute-based access to keys tagged elicense-role=seal (kms:GetPublicKey, and kms:Sign for the issuer group only).',
+        'Agency seal keys are created at run time by the operator flow, so their ARNs are not known at deploy time; statements on key/* are limited by attribute-based access to keys tagged elicense-role=seal and this stage in elicense-stage (kms:GetPublicKey, and kms:Sign for the issuer group only).',
     });
     return this;
   }
@@ -318,9 +320,9 @@ export class ApiFunction extends Construct {
     return this;
   }
 
-  /** kms:Sign with agency seal keys only (tagged `elicense-role=seal`), never the platform key. */
+  /** kms:Sign with the stage's agency seal keys only (tagged `elicense-role=seal`, `elicense-stage=<stage>`), never the platform key. */
   bindSealSigning(): this {
-    this.role.addToPolicy(onSealKeys(Stack.of(this), ['kms:Sign']));
+    this.role.addToPolicy(onSealKeys(Stack.of(this), this.#stage, ['kms:Sign']));
     return this;
   }
 
@@ -349,7 +351,8 @@ export class ApiFunction extends Construct {
     this.function.addEnvironment('ELICENSE_SEAL_KEY_SPEC', keySpec);
     const sealKeyRequest = {
       StringEquals: {
-        'aws:RequestTag/elicense-role': 'seal',
+        [`aws:RequestTag/${SEAL_KEY_TAG.TagKey}`]: SEAL_KEY_TAG.TagValue,
+        [`aws:RequestTag/${SEAL_KEY_STAGE_TAG_KEY}`]: this.#stage,
         'kms:KeySpec': keySpec,
         'kms:KeyUsage': 'SIGN_VERIFY',
       },
@@ -381,11 +384,24 @@ export class ApiFunction extends Construct {
         },
       }),
     );
-    this.role.addToPolicy(onSealKeys(stack, ['kms:ScheduleKeyDeletion']));
+    // Nor a key of another stage: retagging its seal key into this stage would hand it to this
+    // stage's issuer function.
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['kms:TagResource'],
+        resources: [anyKey],
+        conditions: {
+          Null: { [`aws:ResourceTag/${SEAL_KEY_STAGE_TAG_KEY}`]: 'false' },
+          StringNotEquals: { [`aws:ResourceTag/${SEAL_KEY_STAGE_TAG_KEY}`]: this.#stage },
+        },
+      }),
+    );
+    this.role.addToPolicy(onSealKeys(stack, this.#stage, ['kms:ScheduleKeyDeletion']));
     Validations.of(this.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: `kms:CreateKey names no resource (the key does not exist yet); the statement is limited by conditions to ${keySpec} SIGN_VERIFY keys tagged elicense-role=seal with only the seal tag keys.`,
+        reason: `kms:CreateKey names no resource (the key does not exist yet); the statement is limited by conditions to ${keySpec} SIGN_VERIFY keys tagged elicense-role=seal and elicense-stage=${this.#stage} with only the seal tag keys.`,
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:kms:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:key/*]`,
@@ -494,14 +510,21 @@ export class ApiFunction extends Construct {
 }
 
 /**
- * `actions` on agency seal keys only: created at run time, their ARNs are unknown at deploy time,
- * so the statement names every key and admits those tagged `elicense-role=seal`.
+ * `actions` on the stage's agency seal keys only: created at run time, their ARNs are unknown at
+ * deploy time, so the statement names every key and admits those tagged `elicense-role=seal` and
+ * `elicense-stage=<stage>` — stages may share an account, and one stage's functions must not sign
+ * with (or delete) another's seal keys.
  */
-function onSealKeys(stack: Stack, actions: string[]): PolicyStatement {
+function onSealKeys(stack: Stack, stage: string, actions: string[]): PolicyStatement {
   return new PolicyStatement({
     actions,
     resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-    conditions: { StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } },
+    conditions: {
+      StringEquals: {
+        [`aws:ResourceTag/${SEAL_KEY_TAG.TagKey}`]: SEAL_KEY_TAG.TagValue,
+        [`aws:ResourceTag/${SEAL_KEY_STAGE_TAG_KEY}`]: stage,
+      },
+    },
   });
 }
 

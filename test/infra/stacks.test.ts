@@ -194,6 +194,40 @@ describe('the CDK app', () => {
     });
   });
 
+  it('scopes every seal-key permission to the stage’s own seal keys (stages may share an account)', () => {
+    const groups = ['public', 'status', 'issuer', 'retrieval', 'operator', 'holder', 'sealer'];
+    const onSealKeys = groups.flatMap((group) =>
+      (JSON.parse(policyOf(group)) as { Statement: PolicyStatementJson[] }).Statement.filter(
+        (s) =>
+          s.Effect === 'Allow' &&
+          JSON.stringify(s.Condition ?? {}).includes('"aws:ResourceTag/elicense-role":"seal"'),
+      ),
+    );
+    expect(onSealKeys.flatMap((s) => [s.Action].flat())).toEqual(
+      expect.arrayContaining(['kms:GetPublicKey', 'kms:Sign', 'kms:ScheduleKeyDeletion']),
+    );
+    for (const statement of onSealKeys) {
+      expect(statement.Condition?.StringEquals).toEqual({
+        'aws:ResourceTag/elicense-role': 'seal',
+        'aws:ResourceTag/elicense-stage': 'small',
+      });
+    }
+    for (const action of ['kms:CreateKey', 'kms:TagResource']) {
+      for (const allow of statementsWith('operator', action).filter((s) => s.Effect === 'Allow')) {
+        expect(allow.Condition?.StringEquals).toMatchObject({ 'aws:RequestTag/elicense-stage': 'small' });
+      }
+    }
+    // Nor may it move another stage's seal key into this stage.
+    expect(
+      statementsWith('operator', 'kms:TagResource')
+        .filter((s) => s.Effect === 'Deny')
+        .map((s) => s.Condition),
+    ).toContainEqual({
+      Null: { 'aws:ResourceTag/elicense-stage': 'false' },
+      StringNotEquals: { 'aws:ResourceTag/elicense-stage': 'small' },
+    });
+  });
+
   it('gives the public function public keys only: no decrypt and no sign permission', () => {
     const statements = policyOf('public');
     expect(statements).toContain('kms:GetPublicKey');
@@ -399,7 +433,9 @@ describe('the CDK app', () => {
     };
     const signing = document.Statement.filter((s) => [s.Action].flat().includes('kms:Sign'));
     expect(signing).toHaveLength(1);
-    expect(signing[0]!.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/elicense-role': 'seal' } });
+    expect(signing[0]!.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/elicense-role': 'seal', 'aws:ResourceTag/elicense-stage': 'small' },
+    });
     expect(policyOf('issuer')).toContain('elicense-small-applications');
     // Reads holders' device keys (cnf), never writes them.
     expect(actionsOn('issuer', 'table/elicense-small-holders"')).toContain('dynamodb:GetItem');

@@ -15,12 +15,17 @@ import { publicJwkOf } from './kms-signer.ts';
 
 /** The tag every seal key carries; IAM conditions on `aws:ResourceTag/elicense-role` rely on it. */
 export const SEAL_KEY_TAG = { TagKey: 'elicense-role', TagValue: 'seal' } as const;
+/**
+ * The tag naming the stage a seal key belongs to (its value is the stage); IAM conditions on
+ * `aws:ResourceTag/elicense-stage` keep one stage's functions off another's seal keys.
+ */
+export const SEAL_KEY_STAGE_TAG_KEY = 'elicense-stage';
 /** The tag keys a seal key is created with, for an `aws:TagKeys` condition on kms:CreateKey. */
 export const SEAL_KEY_TAG_KEYS = [
   'elicense-role',
   'elicense-agency',
   'elicense-seal-generation',
-  'elicense-stage',
+  SEAL_KEY_STAGE_TAG_KEY,
 ];
 
 export interface KmsSealKeyProvisionerOptions {
@@ -56,7 +61,7 @@ export class KmsSealKeyProvisioner implements SealKeyProvisioner {
       SEAL_KEY_TAG,
       { TagKey: 'elicense-agency', TagValue: agency },
       { TagKey: 'elicense-seal-generation', TagValue: String(generation) },
-      { TagKey: 'elicense-stage', TagValue: this.#stage },
+      { TagKey: SEAL_KEY_STAGE_TAG_KEY, TagValue: this.#stage },
     ];
     const { KeyMetadata } = await this.#kms.send(
       new CreateKeyCommand({
