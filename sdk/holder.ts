@@ -235,16 +235,45 @@ export function createHolderClient(options: HolderClientOptions): HolderClient {
   };
 }
 
-/** A verifier resolves a presentation reference (or the URL a QR code carries); no credentials. */
+export interface ResolvePresentationOptions {
+  fetch?: typeof globalThis.fetch;
+  /**
+   * Origins besides the endpoint's whose presentation URLs may be followed, such as a public
+   * domain in front of the API (`https://license.example.gov.cn`).
+   */
+  allowedOrigins?: string[];
+}
+
+/**
+ * A verifier resolves a presentation reference, or the URL a QR code carries; no credentials.
+ * A URL is followed only when it is the platform's (the endpoint's origin or an allowed one) and
+ * names a presentation: a code pointing elsewhere would otherwise make the verifier's backend
+ * fetch, and return as resolved, fields nobody signed — and reach whatever it can reach.
+ */
 export async function resolvePresentation(
   endpoint: string,
   reference: string,
-  fetcher: typeof globalThis.fetch = globalThis.fetch,
+  fetcherOrOptions: typeof globalThis.fetch | ResolvePresentationOptions = {},
 ): Promise<ResolvedPresentation> {
+  const options = typeof fetcherOrOptions === 'function' ? { fetch: fetcherOrOptions } : fetcherOrOptions;
   const url = reference.includes('/')
-    ? new URL(reference)
+    ? platformUrl(reference, [new URL(endpoint).origin, ...(options.allowedOrigins ?? [])])
     : underEndpoint(endpoint, `/presentations/${encodeURIComponent(reference)}`);
-  return answerOf<ResolvedPresentation>(await fetcher(url));
+  return answerOf<ResolvedPresentation>(await (options.fetch ?? globalThis.fetch)(url));
+}
+
+function platformUrl(reference: string, origins: string[]): URL {
+  const url = new URL(reference);
+  const allowed = origins.map((origin) => new URL(origin).origin);
+  if (!allowed.includes(url.origin)) {
+    throw new TypeError(
+      `expected a presentation URL of the platform's origin (${allowed.join(', ')}), found origin ${url.origin}`,
+    );
+  }
+  if (!/\/presentations\/[^/]+$/.test(url.pathname)) {
+    throw new TypeError(`expected a URL ending in /presentations/<reference>, found ${url.pathname}`);
+  }
+  return url;
 }
 
 /**
