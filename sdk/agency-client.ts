@@ -18,6 +18,9 @@ import {
   type HttpSignatureAlgorithm,
   signMessage,
 } from '../functions/core/http-signatures/index.ts';
+import { type RequestControl, requestSignal } from './deadline.ts';
+
+export type { RequestControl } from './deadline.ts';
 
 export interface AgencyCredentials {
   /** The key id registered for the agency's key (`keyid`). */
@@ -40,9 +43,11 @@ export interface AgencyClientOptions extends AgencyCredentials {
    * authenticates by the signature alone.
    */
   apiKey?: string;
+  /** Aborts every request not done within this many milliseconds (a request may set its own). */
+  timeoutMs?: number;
 }
 
-export interface AgencyRequestOptions {
+export interface AgencyRequestOptions extends RequestControl {
   /** A value sent as JSON (`content-type: application/json`). */
   json?: unknown;
   /** A raw body; give its content-type in `headers`. */
@@ -126,7 +131,7 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
 
   return {
     endpoint,
-    async request(method, path, { json, body, headers = {} } = {}) {
+    async request(method, path, { json, body, headers = {}, signal, timeoutMs = options.timeoutMs } = {}) {
       // `//host/...` would be read as another authority, not a path under the endpoint.
       if (!path.startsWith('/') || path.startsWith('//')) {
         throw new TypeError(`expected a path starting with a single /, found ${path}`);
@@ -150,8 +155,10 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
         },
         credentials,
       );
+      const abort = requestSignal({ signal, timeoutMs });
       return send(signed.url, {
         method: signed.method,
+        ...(abort === undefined ? {} : { signal: abort }),
         headers: options.apiKey ? { ...signed.headers, 'x-api-key': options.apiKey } : signed.headers,
         ...(signed.body !== undefined ? { body: signed.body } : {}),
       });

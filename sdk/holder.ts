@@ -4,6 +4,7 @@
 // licenses — and a verifier's resolution of a presentation reference, which needs no credentials.
 // Refusals reject with PlatformProblemError.
 import type { Application, ApplicationList, ApplicationResponse, ApplyRequest } from './applications.ts';
+import { type RequestControl, requestSignal } from './deadline.ts';
 import { answerOf } from './problem.ts';
 import type { Grant } from './retrieval.ts';
 
@@ -11,7 +12,8 @@ export type * from './applications.ts';
 export { PlatformProblemError, type Problem, UnexpectedAnswerError } from './problem.ts';
 export type { Grant } from './retrieval.ts';
 
-export interface HolderClientOptions {
+/** `signal` aborts every request of the client; `timeoutMs` each one not done in time. */
+export interface HolderClientOptions extends RequestControl {
   /** The platform's base URL, e.g. `http://127.0.0.1:3000`. */
   endpoint: string;
   /** The access token, or a function that returns a current one (refreshed by the caller). */
@@ -199,8 +201,10 @@ export function createHolderClient(options: HolderClientOptions): HolderClient {
   const fetcher = options.fetch ?? globalThis.fetch;
   const call = async <T>(method: 'GET' | 'POST', path: string, json?: unknown): Promise<T> => {
     const token = typeof options.token === 'string' ? options.token : await options.token();
+    const abort = requestSignal(options);
     const response = await fetcher(underEndpoint(options.endpoint, path), {
       method,
+      ...(abort === undefined ? {} : { signal: abort }),
       headers: {
         authorization: `Bearer ${token}`,
         ...(json === undefined ? {} : { 'content-type': 'application/json' }),
@@ -235,7 +239,7 @@ export function createHolderClient(options: HolderClientOptions): HolderClient {
   };
 }
 
-export interface ResolvePresentationOptions {
+export interface ResolvePresentationOptions extends RequestControl {
   fetch?: typeof globalThis.fetch;
   /**
    * Origins besides the endpoint's whose presentation URLs may be followed, such as a public
@@ -259,7 +263,10 @@ export async function resolvePresentation(
   const url = reference.includes('/')
     ? platformUrl(reference, [new URL(endpoint).origin, ...(options.allowedOrigins ?? [])])
     : underEndpoint(endpoint, `/presentations/${encodeURIComponent(reference)}`);
-  return answerOf<ResolvedPresentation>(await (options.fetch ?? globalThis.fetch)(url));
+  const abort = requestSignal(options);
+  return answerOf<ResolvedPresentation>(
+    await (options.fetch ?? globalThis.fetch)(url, abort === undefined ? {} : { signal: abort }),
+  );
 }
 
 function platformUrl(reference: string, origins: string[]): URL {

@@ -12,6 +12,7 @@ import type {
   ApprovedApplication,
   ApproveRequest,
 } from './applications.ts';
+import { type RequestControl, requestSignal } from './deadline.ts';
 import { answerOf, PlatformUnreachableError, type Problem } from './problem.ts';
 
 export type * from './applications.ts';
@@ -137,7 +138,8 @@ export class DocumentUploadFailed extends Error {
   }
 }
 
-export interface CallOptions {
+/** `signal` and `timeoutMs` abort the request; a POST then rejects with PlatformUnreachableError. */
+export interface CallOptions extends RequestControl {
   /** Send this Idempotency-Key (reuse it when retrying the same operation); a random UUID otherwise. */
   idempotencyKey?: string;
 }
@@ -167,7 +169,8 @@ export interface IssuerClient {
     licenseId: string,
     bytes: Uint8Array,
     mediaType: 'application/pdf' | 'application/ofd',
-    options?: { fetch?: typeof globalThis.fetch },
+    /** `signal` and `timeoutMs` apply to each of the three requests, the PUT of the bytes included. */
+    options?: RequestControl & { fetch?: typeof globalThis.fetch },
   ): Promise<AttachedDocument>;
   /** The first step of uploadDocument: a presigned PUT for the declared document. */
   beginDocumentUpload(
@@ -185,13 +188,16 @@ export interface IssuerClient {
    * The queue: applications addressed to this agency in one state (default `submitted`), least
    * recently changed first, without the applicant's data.
    */
-  applications(query?: {
-    state?: ApplicationState;
-    limit?: number;
-    cursor?: string;
-  }): Promise<ApplicationList>;
+  applications(
+    query?: {
+      state?: ApplicationState;
+      limit?: number;
+      cursor?: string;
+    },
+    options?: RequestControl,
+  ): Promise<ApplicationList>;
   /** One application with the applicant's data, attachment links and history; the read is audited. */
-  application(applicationId: string): Promise<Application>;
+  application(applicationId: string, options?: RequestControl): Promise<Application>;
   /** Asks the applicant for more information or corrections (补正); the note says what. */
   requestInformation(applicationId: string, note: string, options?: CallOptions): Promise<Application>;
   /** Issues the license with the applied data, corrected as given, to the applicant; never twice. */
@@ -215,20 +221,22 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
     const sent = { idempotencyKey: options.idempotencyKey ?? randomUUID() };
     const headers = { 'idempotency-key': sent.idempotencyKey };
     // The errors carry the key, drawn here when the caller gave none, so a retry can be the same operation.
+    const control = { signal: options.signal, timeoutMs: options.timeoutMs };
     const response = await agency
       .request(
         'POST',
         path,
         'json' in body
-          ? { json: body.json, headers }
-          : { body: body.bytes, headers: { ...headers, 'content-type': body.mediaType } },
+          ? { json: body.json, headers, ...control }
+          : { body: body.bytes, headers: { ...headers, 'content-type': body.mediaType }, ...control },
       )
       .catch((error: unknown) => {
         throw new PlatformUnreachableError(error, sent);
       });
     return answerOf<T>(response, sent);
   };
-  const get = async <T>(path: string): Promise<T> => answerOf<T>(await agency.request('GET', path));
+  const get = async <T>(path: string, control: RequestControl = {}): Promise<T> =>
+    answerOf<T>(await agency.request('GET', path, control));
   const license = (id: string, action: string) => `/licenses/${encodeURIComponent(id)}/${action}`;
   const application = (id: string, action = '') =>
     `/applications/${encodeURIComponent(id)}${action === '' ? '' : `/${action}`}`;
@@ -269,14 +277,21 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
       const sha256 = createHash('sha256').update(bytes).digest('base64url');
       // Every call uploads afresh (a URL lasts 15 minutes): a retry after a lost answer binds the
       // same bytes again, which changes nothing but adds an audit event.
-      const pending = await beginDocumentUpload(id, { sha256, size: bytes.byteLength, mediaType });
+      const control = { signal: options.signal, timeoutMs: options.timeoutMs };
+      const pending = await beginDocumentUpload(id, { sha256, size: bytes.byteLength, mediaType }, control);
       const send = options.fetch ?? globalThis.fetch;
-      const put = await send(pending.url, { method: 'PUT', headers: pending.headers, body: bytes });
+      const abort = requestSignal(control);
+      const put = await send(pending.url, {
+        method: 'PUT',
+        headers: pending.headers,
+        body: bytes,
+        ...(abort === undefined ? {} : { signal: abort }),
+      });
       if (!put.ok) throw new DocumentUploadFailed(put.status, await put.text());
-      return completeDocumentUpload(id, { upload: pending.upload, sha256 });
+      return completeDocumentUpload(id, { upload: pending.upload, sha256 }, control);
     },
-    applications: (query = {}) => get(`/applications${queryString(query)}`),
-    application: (id) => get(application(id)),
+    applications: (query = {}, control) => get(`/applications${queryString(query)}`, control),
+    application: (id, control) => get(application(id), control),
     requestInformation: (id, note, options) =>
       post(application(id, 'request-info'), { json: { note } }, options),
     approve: (id, request = {}, options) => post(application(id, 'approve'), { json: request }, options),
