@@ -185,6 +185,16 @@ export const ValidityRulesSchema = z
   });
 export type ValidityRules = z.infer<typeof ValidityRulesSchema>;
 
+/**
+ * The most a license type may take, as UTF-8 JSON. It is stored as one DynamoDB item, which holds
+ * 400 KB counting attribute names and values as UTF-8; a record's JSON is within a few hundred
+ * bytes of that count (quotes and commas outweigh the item's per-list and per-number overhead),
+ * and the rest leaves room for the item's own keys, version and links. The field bounds alone
+ * (128 fields × 256 enum values × 128 characters, 10,000 issuers) would allow megabytes, yet a
+ * real type takes a few KB: a bound on the whole refuses only the outsized, as invalid input.
+ */
+export const MAX_LICENSE_TYPE_BYTES = 300 * 1024;
+
 export const LicenseTypeSchema = z
   .strictObject({
     code: TypeCodeSchema,
@@ -273,8 +283,18 @@ export const LicenseTypeSchema = z
     if (new Set(type.issuers).size !== type.issuers.length) {
       ctx.addIssue({ code: 'custom', path: ['issuers'], message: 'issuers must be distinct' });
     }
+    const bytes = Buffer.byteLength(JSON.stringify(type));
+    if (bytes > MAX_LICENSE_TYPE_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `the license type is ${bytes} bytes as JSON, more than the ${MAX_LICENSE_TYPE_BYTES} a type may take (it is stored as one record of at most 400 KB); shorten its enum values, patterns, labels or issuers`,
+      });
+    }
   })
-  .meta({ id: 'LicenseType', description: 'License type (证照类型) with its field schema' });
+  .meta({
+    id: 'LicenseType',
+    description: `License type (证照类型) with its field schema; at most ${MAX_LICENSE_TYPE_BYTES} bytes as JSON`,
+  });
 export type LicenseType = z.infer<typeof LicenseTypeSchema>;
 
 /** The field spec named `name`, or undefined. */

@@ -7,6 +7,7 @@ import { auditPartitionKey } from '#adapters/aws/audit-items.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
+import { type LicenseType, MAX_LICENSE_TYPE_BYTES } from '#core/catalog/license-type.ts';
 import { AuditEventExists } from '#core/storage-errors.ts';
 import { DEMO_CATALOG, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import {
@@ -164,6 +165,54 @@ describe('registrations never silently overwrite', () => {
     const broken = { ...agencyOf(DEMO_USCC.platformOperator), uscc: '12330100D000001520' };
     await expect(store.createAgency(broken)).rejects.toBeInstanceOf(ConfigRecordInvalid);
     expect(await store.getAgency(broken.uscc)).toBeUndefined();
+  });
+});
+
+describe('a license type at the size bound', () => {
+  const { demo: _demo, ...idCard } = DEMO_CATALOG.licenseTypes.find(
+    (t) => t.code === DEMO_TYPE_CODE.residentIdentityCard,
+  )!;
+  /** The ID card type with `count` enum fields of 256 values of 128 three-byte characters (≈ 99 KB each). */
+  const withEnums = (code: string, count: number, lastValues = 256): LicenseType => ({
+    ...idCard,
+    code: `${idCard.definingAgency.uscc}${code}`,
+    fields: [
+      ...idCard.fields,
+      ...Array.from({ length: count }, (_, i) => ({
+        name: `枚举${i}`,
+        label: { zh: '枚举', en: 'Enumeration' },
+        type: 'enum' as const,
+        required: false,
+        sensitive: false,
+        disclosable: true,
+        searchable: false,
+        values: Array.from({ length: i === count - 1 ? lastValues : 256 }, (_, j) =>
+          `${j}`.padEnd(128, '值'),
+        ),
+      })),
+    ],
+  });
+  const bytes = (type: LicenseType) => Buffer.byteLength(JSON.stringify(type));
+
+  test('refuses a type larger than a DynamoDB item may hold as invalid, naming its size, and writes nothing', async () => {
+    const oversized = withEnums('951', 5);
+    expect(bytes(oversized)).toBeGreaterThan(400 * 1024);
+    const refused = store.createLicenseType(oversized);
+    await expect(refused).rejects.toBeInstanceOf(ConfigRecordInvalid);
+    await expect(refused).rejects.toThrow(
+      `the license type is ${bytes(oversized)} bytes as JSON, more than the ${MAX_LICENSE_TYPE_BYTES} a type may take`,
+    );
+    expect(await store.getLicenseType(oversized.code)).toBeUndefined();
+  });
+
+  test('stores and reads back the largest type the schema accepts', async () => {
+    // Three full enum fields, and a fourth grown value by value to just under the bound.
+    let lastValues = 1;
+    while (bytes(withEnums('952', 4, lastValues + 1)) <= MAX_LICENSE_TYPE_BYTES) lastValues += 1;
+    const largest = withEnums('952', 4, lastValues);
+    expect(MAX_LICENSE_TYPE_BYTES - bytes(largest)).toBeLessThan(400);
+    expect(await store.createLicenseType(largest)).toEqual({ value: largest, version: 1 });
+    expect(await store.getLicenseType(largest.code)).toEqual({ value: largest, version: 1 });
   });
 });
 

@@ -6,8 +6,10 @@ import {
   fieldOf,
   type LicenseType,
   LicenseTypeSchema,
+  MAX_LICENSE_TYPE_BYTES,
   mayIssue,
 } from '#core/catalog/license-type.ts';
+import { organizationCodeCheckChar, usccCheckChar } from '#core/identifiers/index.ts';
 import {
   BUSINESS_LICENSE,
   DEMO_LICENSE_TYPES,
@@ -136,6 +138,26 @@ describe('LicenseTypeSchema', () => {
   it('rejects an issuer whose USCC check character is wrong', () => {
     const issues = issuesOf({ ...RESIDENT_IDENTITY_CARD, issuers: ['11330100D0000011XA'] });
     expect(issues).toEqual([{ path: 'issuers.0', message: expect.stringMatching(/check character/) }]);
+  });
+
+  it('rejects a type too large to store as one record, naming its size, though each member is in bounds', () => {
+    // 10,000 issuers (≈ 210 KB) and one enum field of 256 values of 128 three-byte characters (≈ 99 KB).
+    const issuers = Array.from({ length: 10_000 }, (_, i) => {
+      const body = `E${String(i).padStart(7, '0')}`;
+      const first17 = `12330100${body}${organizationCodeCheckChar(body)}`;
+      return `${first17}${usccCheckChar(first17)}`;
+    });
+    const values = Array.from({ length: 256 }, (_, j) => `${j}`.padEnd(128, '值'));
+    const outsized = withField({ ...RESIDENT_IDENTITY_CARD, issuers }, '性别', { values });
+    const bytes = Buffer.byteLength(JSON.stringify(outsized));
+    expect(bytes).toBeGreaterThan(MAX_LICENSE_TYPE_BYTES);
+    expect(issuesOf(outsized)).toEqual([
+      {
+        path: '',
+        message: `the license type is ${bytes} bytes as JSON, more than the ${MAX_LICENSE_TYPE_BYTES} a type may take (it is stored as one record of at most 400 KB); shorten its enum values, patterns, labels or issuers`,
+      },
+    ]);
+    expect(issuesOf({ ...outsized, issuers: issuers.slice(0, 9_000) })).toEqual([]);
   });
 
   it('yields a JSON Schema that refuses unknown members, for the OpenAPI document', () => {
