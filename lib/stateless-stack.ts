@@ -143,13 +143,15 @@ export class StatelessStack extends Stack {
       .bindPlatformSigning(data.platformSigningKey);
 
     // The agency groups authenticate every request: the registry (read) and nonces (write),
-    // and every change they make is audited.
+    // and every change they make is audited — appended only (conditional Puts, alone or in the
+    // change's transaction): none of them reads the log, and none may rewrite or delete an event
+    // before the sealer seals it.
     for (const group of ['issuer', 'retrieval', 'operator'] as const) {
       functions
         .get(group)
         ?.bindTable(table('config'), group === 'operator' ? 'RW' : 'RO')
         .bindTable(table('nonces'), 'RW')
-        .bindTable(table('audit'), 'RW')
+        .bindTable(table('audit'), 'APPEND')
         .bindPublicKeys(data.platformSigningKey);
     }
 
@@ -206,7 +208,8 @@ export class StatelessStack extends Stack {
         .bindTable(table('holders'), 'RW')
         .bindTable(table('applications'), 'RW')
         .bindTable(table('grants'), 'RW')
-        .bindTable(table('audit'), 'RW')
+        // The access history reads the by-license index; its own reads are appended as events.
+        .bindTable(table('audit'), 'READ_APPEND')
         .bindTable(table('config'), 'RO')
         .bindTable(table('holder-index'), 'RO')
         // Application attachments are stored; license documents are presigned for download.

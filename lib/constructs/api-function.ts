@@ -169,17 +169,22 @@ export class ApiFunction extends Construct {
   }
 
   /**
-   * Gives the function a table: its name in `TABLE_<NAME>` and the access asked for —
-   * `DESCRIBE` (existence only, for health checks), `APPEND` (new items only: PutItem, no read,
-   * update or delete — the audit log of an unauthenticated route), read-only or read-write — as
-   * named actions on the table's ARN derived from its name, so that no CloudFormation export
-   * ties this stack to the data stack.
+   * Gives the function a table: its name in `TABLE_<NAME>` and the access asked for, as named
+   * actions on the table's ARN derived from its name, so that no CloudFormation export ties this
+   * stack to the data stack:
+   * - `DESCRIBE`: existence only, for health checks;
+   * - `APPEND`: new items only — PutItem (also inside TransactWriteItems, which IAM authorises
+   *   per item action), no read, update or delete: the audit log of a function that never reads it;
+   * - `READ_APPEND`: reads (the table and its indexes) and new items, no update or delete: the
+   *   audit log of a function that also reads it;
+   * - `RO`: reads; `RW`: reads and every write.
    */
-  bindTable(table: TableDefinition, access: 'DESCRIBE' | 'APPEND' | 'RO' | 'RW'): this {
+  bindTable(table: TableDefinition, access: 'DESCRIBE' | 'APPEND' | 'READ_APPEND' | 'RO' | 'RW'): this {
     const name = physicalTableName(this.#stage, table);
     this.function.addEnvironment(tableEnvVar(table), name);
     const stack = Stack.of(this);
     const arn = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: name });
+    const reads = access === 'READ_APPEND' || access === 'RO' || access === 'RW';
     const read = [
       'dynamodb:GetItem',
       'dynamodb:BatchGetItem',
@@ -194,11 +199,11 @@ export class ApiFunction extends Construct {
     ];
     const actions = [
       'dynamodb:DescribeTable', // the health check tells "reachable" from "missing"
-      ...(access === 'RO' || access === 'RW' ? read : []),
+      ...(reads ? read : []),
       ...(access === 'RW' ? write : []),
-      ...(access === 'APPEND' ? ['dynamodb:PutItem'] : []),
+      ...(access === 'APPEND' || access === 'READ_APPEND' ? ['dynamodb:PutItem'] : []),
     ];
-    const indexes = (access === 'RO' || access === 'RW') && (table.globalIndexes?.length ?? 0) > 0;
+    const indexes = reads && (table.globalIndexes?.length ?? 0) > 0;
     this.role.addToPolicy(
       new PolicyStatement({ actions, resources: indexes ? [arn, `${arn}/index/*`] : [arn] }),
     );

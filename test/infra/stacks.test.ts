@@ -247,6 +247,35 @@ describe('the CDK app', () => {
     }
   });
 
+  it('lets no function update, delete or batch-write audit events; only the holder and the sealer read them', () => {
+    const audit = 'table/elicense-small-audit"';
+    const auditIndexes = 'table/elicense-small-audit/index/*';
+    for (const group of ['public', 'issuer', 'retrieval', 'operator']) {
+      expect(actionsOn(group, audit).sort(), group).toEqual(['dynamodb:DescribeTable', 'dynamodb:PutItem']);
+      expect(policyOf(group), group).not.toContain(auditIndexes);
+    }
+    // The holder's access history queries the by-license index; it appends its own reads' events.
+    expect(actionsOn('holder', audit).sort()).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DescribeTable',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ].sort(),
+    );
+    expect(policyOf('holder')).toContain(auditIndexes);
+    // The sealer reads every event and writes none.
+    expect(actionsOn('sealer', audit)).toContain('dynamodb:Query');
+    expect(actionsOn('sealer', audit)).not.toContain('dynamodb:PutItem');
+    for (const group of ['public', 'issuer', 'retrieval', 'operator', 'holder', 'sealer']) {
+      for (const action of ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) {
+        expect(actionsOn(group, audit), `${group} ${action}`).not.toContain(action);
+      }
+    }
+  });
+
   it('lets the status function sign with the platform key, and nothing else sign or decrypt', () => {
     const statements = policyOf('status');
     expect(statements).toContain('kms:Sign');
