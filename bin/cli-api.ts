@@ -82,21 +82,36 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     .option('--key <file>', `${KEY_HELP}, for an agency route`)
     .option('--token <token>', 'a holder OIDC access token, for a holder route (env ELICENSE_HOLDER_TOKEN)')
     .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+    .option(
+      '--if-match <version>',
+      'If-Match header: the version an update (PUT, seal-key rotation) was made against, e.g. 3 (sent as "3")',
+    )
     .option('--api-key <key>', API_KEY_HELP)
     .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
     .action(
       async (
         method: string,
         path: string,
-        options: Omit<SignedOptions, 'key'> & { key?: string; token?: string; json?: string },
+        options: Omit<SignedOptions, 'key'> & {
+          key?: string;
+          token?: string;
+          json?: string;
+          ifMatch?: string;
+        },
       ) => {
         const json =
           options.json === undefined
             ? undefined
             : jsonOf(await valueOrFile(options.json, '--json'), '--json');
         checkRequest(method, path, json);
-        if (options.key)
-          return setExitCode(await signedCall(io, { ...options, key: options.key }, method, path, json));
+        // The platform's ETags are quoted versions; a bare version is quoted as the operator SDK does.
+        const ifMatch =
+          options.ifMatch === undefined ? {} : { 'if-match': options.ifMatch.replace(/^(\d+)$/, '"$1"') };
+        if (options.key) {
+          return setExitCode(
+            await signedCall(io, { ...options, key: options.key }, method, path, json, ifMatch),
+          );
+        }
         const token = options.token ?? process.env.ELICENSE_HOLDER_TOKEN;
         if (!token) {
           throw new CliUsageError(
@@ -104,7 +119,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
           );
         }
         setExitCode(
-          await holderCall(io, options.endpoint, token, method, path, json, options.idempotencyKey),
+          await holderCall(io, options.endpoint, token, method, path, json, options.idempotencyKey, ifMatch),
         );
       },
     );
@@ -265,13 +280,17 @@ async function signedCall(
   method: string,
   path: string,
   json: unknown,
+  extraHeaders: Record<string, string> = {},
 ): Promise<number> {
   const client = await agencyClientOf(io, options);
   const upper = method.toUpperCase();
   const idempotencyKey = upper === 'POST' ? (options.idempotencyKey ?? randomUUID()) : undefined;
-  const headers = idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey };
+  const headers = {
+    ...extraHeaders,
+    ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+  };
   const response = await send(io, () =>
-    client.request(upper, path, { ...(json === undefined ? {} : { json }), ...(headers ? { headers } : {}) }),
+    client.request(upper, path, { ...(json === undefined ? {} : { json }), headers }),
   );
   return finish(io, response, idempotencyKey);
 }
@@ -336,6 +355,7 @@ async function holderCall(
   path: string,
   json: unknown,
   idempotencyKey?: string,
+  extraHeaders: Record<string, string> = {},
 ): Promise<number> {
   const upper = method.toUpperCase();
   const key = upper === 'POST' ? idempotencyKey : undefined;
@@ -344,6 +364,7 @@ async function holderCall(
     (io.fetch ?? fetch)(url, {
       method: upper,
       headers: {
+        ...extraHeaders,
         authorization: `Bearer ${token}`,
         ...(json === undefined ? {} : { 'content-type': 'application/json' }),
         ...(key === undefined ? {} : { 'idempotency-key': key }),
