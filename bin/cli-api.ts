@@ -105,7 +105,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
             : jsonOf(await valueOrFile(options.json, '--json'), '--json');
         checkRequest(method, path, json);
         // The platform's ETags are quoted versions; a bare version is quoted as the operator SDK does.
-        const ifMatch =
+        const ifMatch: Record<string, string> =
           options.ifMatch === undefined ? {} : { 'if-match': options.ifMatch.replace(/^(\d+)$/, '"$1"') };
         if (options.key) {
           return setExitCode(
