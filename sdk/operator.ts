@@ -175,6 +175,8 @@ export interface OperatorClient {
     reason: string,
   ): Promise<{ cleared: number }>;
   registerLicenseType(type: LicenseType): Promise<LicenseTypeRecord>;
+  /** A license type with its version (the ETag of the public GET), for updateLicenseType. */
+  getLicenseType(code: string): Promise<LicenseTypeRecord>;
   updateLicenseType(type: LicenseType, version: number): Promise<LicenseTypeRecord>;
   registerSharingAgreement(agreement: SharingAgreement): Promise<SharingAgreementRecord>;
   listSharingAgreements(
@@ -237,6 +239,16 @@ export function createOperatorClient(client: AgencyClient | AgencyClientOptions)
     unblockIdentityProofing: (identity, reason) =>
       call('POST', '/identities/unblock-proofing', { identity, reason }),
     registerLicenseType: (type) => call('POST', '/license-types', type),
+    async getLicenseType(code) {
+      const response = await agency.request('GET', `/license-types/${segment(code)}`);
+      const etag = response.headers.get('etag');
+      const licenseType = await answerOf<LicenseType>(response);
+      const version = /^"([1-9]\d*)"$/.exec(etag ?? '')?.[1];
+      if (version === undefined) {
+        throw new Error(`expected license type ${code} with an ETag naming its version, found ETag ${etag}`);
+      }
+      return { version: Number(version), licenseType };
+    },
     updateLicenseType: (type, version) => call('PUT', `/license-types/${segment(type.code)}`, type, version),
     registerSharingAgreement: (agreement) => call('POST', '/sharing-agreements', agreement),
     listSharingAgreements: (options = {}) =>

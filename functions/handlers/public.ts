@@ -85,7 +85,8 @@ const router = createRouter(
       const code = event.pathParameters?.code ?? '';
       const type = await config.getLicenseType(code);
       if (!type) throw new HttpProblem('not-found', `no license type ${code}`);
-      return jsonResponse(200, type.value);
+      // Its version, which the operator's PUT /license-types/{code} names in If-Match.
+      return jsonResponse(200, type.value, { etag: `"${type.version}"` });
     },
     async verifyLicense(event) {
       const request = parseJsonBody(event, VerifyRequestSchema);

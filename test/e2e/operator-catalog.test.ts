@@ -251,6 +251,8 @@ describe('license types and sharing agreements', () => {
     expect(record).toEqual({ version: 1, licenseType: permit });
     const served = await fetch(`${platform.url}/license-types/${permit.code}`);
     expect(served.status).toBe(200);
+    // Its version, for the If-Match of an update, as the operator's agency reads carry theirs.
+    expect(served.headers.get('etag')).toBe('"1"');
     expect(((await served.json()) as { name: unknown }).name).toEqual(permit.name);
     expect((await refusal(operator.registerLicenseType(permit))).status).toBe(409);
   });
@@ -382,9 +384,12 @@ describe('license types and sharing agreements', () => {
 
     const narrowed = await operator.updateSharingAgreement({ ...agreement, fields: ['姓名'] }, 1);
     expect(narrowed.version).toBe(2);
-    const updated = await operator.updateLicenseType(hidden, 1);
+    const read = await operator.getLicenseType(permit.code);
+    expect(read).toEqual({ version: 1, licenseType: permit });
+    const updated = await operator.updateLicenseType(hidden, read.version);
     expect(updated.version).toBe(2);
-    expect((await refusal(operator.updateLicenseType(hidden, 1))).status).toBe(409);
+    expect((await operator.getLicenseType(permit.code)).version).toBe(2);
+    expect((await refusal(operator.updateLicenseType(hidden, read.version))).status).toBe(409);
   });
 
   it('refuses a body whose code is not the one in the path', async () => {

@@ -19,8 +19,9 @@ import {
 // Routes of the operator group (one Lambda function). Its handler is functions/handlers/operator.ts.
 // The platform operator registers the catalog: agencies with their request-signing keys and
 // seal keys, license types, duty-based sharing agreements. Every change is an audit event.
-// Updates are optimistic: a record is read with its version (also its ETag), and an update
-// names that version in `If-Match`; a record changed meanwhile answers 409.
+// Updates are optimistic: a record is read with its version (also its ETag) — a license type at
+// the public GET /license-types/{code} — and an update names that version in `If-Match`; a
+// record changed meanwhile answers 409.
 
 const OPERATOR: RouteAuth = { kind: 'agency', roles: ['operator'] };
 
@@ -182,7 +183,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     group: 'operator',
     operationId: 'updateLicenseType',
     summary:
-      'Replaces a license type at the version in If-Match; its data domain stays (its licenses are stored by it); refused while a sharing agreement names a field it would no longer disclose',
+      'Replaces a license type at the version in If-Match (the ETag of GET /license-types/{code}); its data domain stays (its licenses are stored by it); refused while a sharing agreement names a field it would no longer disclose',
     auth: OPERATOR,
     requestBody: LicenseTypeSchema,
     responses: {

@@ -57,7 +57,11 @@ export const publicRoutes: readonly RouteSpec[] = [
     summary: 'One license type by its GB/T 36904 type code',
     auth: PUBLIC,
     responses: {
-      200: { description: 'The license type', schema: LicenseTypeListSchema.shape.items.element },
+      200: {
+        description:
+          'The license type; its version in ETag, which an update (PUT /license-types/{code}) names in If-Match',
+        schema: LicenseTypeListSchema.shape.items.element,
+      },
       404: { description: 'No such type' },
     },
   },
