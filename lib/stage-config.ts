@@ -78,8 +78,13 @@ export const StageConfigSchema = z
       }),
     /** Where alarms are mailed (an SNS e-mail subscription); alarms still go to the topic without it. */
     alarmEmail: z.email().optional(),
-    /** Requests per 5 minutes per client IP before WAF blocks it. */
-    wafRateLimitPer5Min: z.number().int().min(100).default(2_000),
+    /**
+     * Requests per 5 minutes per client IP before WAF blocks it. With the agency usage plan it
+     * must be at least what one agency may send under the plan (rate × 300 + burst), so that an
+     * agency behind one address is throttled by its plan before the WAF blocks the address; by
+     * default it is that, or 2,000 when higher.
+     */
+    wafRateLimitPer5Min: z.number().int().min(100).optional(),
     /**
      * A custom domain on the regional API (agencies sign requests to it): the name and an ACM
      * certificate for it in the stage's region. Without it the execute-api URL is the API's URL.
@@ -222,6 +227,14 @@ export const StageConfigSchema = z
         message: 'custom domains for private APIs are not built; reach a private API by its endpoint',
       });
     }
+    const planFloor = wafRateFloor(c.agencyUsagePlan);
+    if (c.wafRateLimitPer5Min !== undefined && c.wafRateLimitPer5Min < planFloor) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wafRateLimitPer5Min'],
+        message: `one agency may send ${planFloor.toLocaleString('en-US')} requests in 5 minutes under the usage plan (rateLimit × 300 + burstLimit); the WAF would block its address first — set at least ${planFloor.toLocaleString('en-US')}`,
+      });
+    }
     for (const group of ROUTE_GROUPS) {
       const provisioned = c.provisionedConcurrency[group] ?? 0;
       if (provisioned > c.reservedConcurrency[group]) {
@@ -232,9 +245,18 @@ export const StageConfigSchema = z
         });
       }
     }
-  });
+  })
+  .transform((c) => ({
+    ...c,
+    wafRateLimitPer5Min: c.wafRateLimitPer5Min ?? Math.max(2_000, wafRateFloor(c.agencyUsagePlan)),
+  }));
 
 export type StageConfig = z.infer<typeof StageConfigSchema>;
+
+/** The most one agency may send in the WAF's 5-minute window under the usage plan; 0 without it. */
+function wafRateFloor(plan: { enabled: boolean; rateLimit: number; burstLimit: number }): number {
+  return plan.enabled ? Math.ceil(plan.rateLimit * 300) + plan.burstLimit : 0;
+}
 
 /** Reads `stages.<stage>` from the context; CDK_DEFAULT_ACCOUNT/REGION fill what the stage leaves open. */
 export function loadStageConfig(

@@ -399,6 +399,12 @@ export class StatelessStack extends Stack {
           },
         },
         managedRule('AWSManagedRulesKnownBadInputsRuleSet', 2),
+        // Per client address, at least what one agency may send under its usage plan (stage
+        // config). Behind CloudFront (`cdn`) the address is an edge server's, shared by many
+        // viewers; X-Forwarded-For (FORWARDED_IP) would name the viewer, but WAF reads its first
+        // address, which the client writes, and the API is reachable without CloudFront too, so
+        // keying on it would let anyone escape the limit. A per-viewer limit belongs in a
+        // CloudFront web ACL (us-east-1; not built — README).
         {
           name: 'RateLimitPerIp',
           priority: 3,
@@ -416,7 +422,9 @@ export class StatelessStack extends Stack {
       resourceArn: this.api.deploymentStage.stageArn,
       webAclArn: webAcl.attrArn,
     });
-    // WAF logs what it blocked and why; the Authorization header (holder tokens) is redacted.
+    // WAF logs what it blocked and why, and nothing else: an allowed request's URI may carry a
+    // presentation reference (a short-lived bearer value), and the access log has the rest. The
+    // Authorization header (holder tokens), cookies and API keys are redacted.
     const wafLogs = new LogGroup(this, 'WafLogs', {
       logGroupName: `aws-waf-logs-elicense-${config.stage}`, // WAF requires the aws-waf-logs- prefix
       retention: logRetention,
@@ -433,6 +441,17 @@ export class StatelessStack extends Stack {
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         }),
       ],
+      // Raw CloudFormation (the property is untyped JSON in CDK): keep blocked requests, drop the rest.
+      loggingFilter: {
+        DefaultBehavior: 'DROP',
+        Filters: [
+          {
+            Behavior: 'KEEP',
+            Requirement: 'MEETS_ANY',
+            Conditions: [{ ActionCondition: { Action: 'BLOCK' } }],
+          },
+        ],
+      },
       redactedFields: [
         { singleHeader: { Name: 'authorization' } },
         { singleHeader: { Name: 'cookie' } },

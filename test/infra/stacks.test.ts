@@ -365,6 +365,22 @@ describe('the CDK app', () => {
     }
   });
 
+  it('logs only the requests the WAF blocked, never the URIs of allowed ones (presentation references)', () => {
+    api.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      LoggingFilter: {
+        DefaultBehavior: 'DROP',
+        Filters: [
+          {
+            Behavior: 'KEEP',
+            Requirement: 'MEETS_ANY',
+            Conditions: [{ ActionCondition: { Action: 'BLOCK' } }],
+          },
+        ],
+      },
+      RedactedFields: Match.arrayWith([{ SingleHeader: { Name: 'authorization' } }]),
+    });
+  });
+
   it('alarms on the API 5xx rate and p99 latency, every function, and the hot tables, to an encrypted topic', () => {
     const alarms = Object.values(api.findResources('AWS::CloudWatch::Alarm'));
     const descriptions = alarms.map((a) => a.Properties.AlarmDescription as string);

@@ -128,6 +128,16 @@ describe('agency usage plan: enabled', () => {
     );
   });
 
+  it('keeps the WAF’s per-IP rate limit above all one agency may send under its plan', () => {
+    // 25 requests/s for the rule's five minutes and a burst of 60: an agency behind one NAT is
+    // throttled by its plan (429) before the WAF would block its address (403).
+    const [acl] = Object.values(api.findResources('AWS::WAFv2::WebACL'));
+    const rule = (acl!.Properties.Rules as { Name: string; Statement: CfnResource['Properties'] }[]).find(
+      (r) => r.Name === 'RateLimitPerIp',
+    );
+    expect(rule!.Statement.RateBasedStatement.Limit).toBe(25 * 300 + 60);
+  });
+
   it('redacts the x-api-key header from WAF logs', () => {
     api.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       RedactedFields: Match.arrayWith([{ SingleHeader: { Name: 'x-api-key' } }]),
@@ -144,5 +154,16 @@ describe('agency usage plan: refused settings', () => {
     [{ enabled: true, perMonth: 5 }, 'stages.metered.agencyUsagePlan'],
   ])('%o fails synth naming %s', (agencyUsagePlan, field) => {
     expect(() => synth(agencyUsagePlan)).toThrow(field);
+  });
+
+  it('refuses a WAF rate limit per IP below what one agency may send under its plan', () => {
+    const metered = {
+      ...base,
+      wafRateLimitPer5Min: 10_000,
+      agencyUsagePlan: { enabled: true, rateLimit: 50, burstLimit: 100 },
+    };
+    expect(() => createApp({ context: { stage: 'metered', stages: { metered }, ...noBundling } })).toThrow(
+      /stages\.metered\.wafRateLimitPer5Min: .*at least 15,100/,
+    );
   });
 });
