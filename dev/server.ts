@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { problemResponse } from '#http/problem.ts';
 import { matchRoute, type RouteGroup } from '#http/routes.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
@@ -44,10 +45,19 @@ export function createLocalServer({
     return handler;
   };
 
-  return createServer(async (request, response) => {
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
     const method = request.method ?? 'GET';
+    const url = requestUrl(request);
+    if (url === undefined) {
+      // RFC 9112 §3.2: a request whose Host is no valid authority is answered 400.
+      send(
+        response,
+        problemResponse('bad-request', `the Host header must be host[:port], found ${request.headers.host}`),
+      );
+      log(`${method} ${request.url} → 400 (bad Host header)`);
+      return;
+    }
     let result = problemResponse('internal-error', 'The local server failed to handle the request.');
     try {
       const match = matchRoute(method, url.pathname);
@@ -97,15 +107,55 @@ export function createLocalServer({
         );
       }
     } catch (error) {
-      log(
-        `${method} ${url.pathname} failed in the local server: ${error instanceof Error ? error.stack : String(error)}`,
-      );
+      log(`${method} ${url.pathname} failed in the local server: ${stackOf(error)}`);
     }
-    const { status, headers, body } = fromProxyResult(result);
-    response.writeHead(status, Object.fromEntries(headers));
-    response.end(body);
+    // Sending throws too, for a result no response can carry (a status out of range, a header
+    // value with a line break): left to the last resort below, which answers 500.
+    const status = send(response, result);
     log(`${method} ${url.pathname} → ${status} (${Math.round(performance.now() - started)} ms)`);
+  };
+
+  return createServer((request, response) => {
+    // The last resort: anything thrown above would otherwise be an unhandled rejection, which
+    // ends the process — one bad request would stop `npm start`.
+    serve(request, response).catch((error: unknown) => {
+      log(`${request.method} ${request.url} failed in the local server: ${stackOf(error)}`);
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      try {
+        // Drop what a half-applied writeHead left behind; the answer is the problem alone.
+        for (const name of response.getHeaderNames()) response.removeHeader(name);
+        send(response, problemResponse('internal-error', 'The local server failed to handle the request.'));
+      } catch {
+        response.destroy();
+      }
+    });
   });
+}
+
+/** The URL the request addressed, or undefined when its Host header names no authority. */
+function requestUrl(request: IncomingMessage): URL | undefined {
+  const host = request.headers.host ?? 'localhost';
+  // Userinfo, a path, query or fragment in Host would be taken as part of the URL, not refused.
+  if (host === '' || /[/?#@\\]/.test(host)) return undefined;
+  try {
+    return new URL(request.url ?? '/', `http://${host}`);
+  } catch {
+    return undefined;
+  }
+}
+
+function send(response: ServerResponse, result: APIGatewayProxyResult): number {
+  const { status, headers, body } = fromProxyResult(result);
+  response.writeHead(status, Object.fromEntries(headers));
+  response.end(body);
+  return status;
+}
+
+function stackOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
