@@ -5,7 +5,7 @@ import { ApiGatewayUsageKeys } from '#adapters/aws/api-gateway-usage-keys.ts';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { clearFailedClaims } from '#adapters/aws/holder-store.ts';
-import { KmsSealKeyProvisioner } from '#adapters/aws/kms-seal-keys.ts';
+import { KmsSealKeyProvisioner, SEAL_KEY_SPECS, type SealKeySpec } from '#adapters/aws/kms-seal-keys.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { NoUsageKeys } from '#adapters/local/no-usage-keys.ts';
 import { VaultSealKeyProvisioner } from '#adapters/local/vault-seal-keys.ts';
@@ -58,6 +58,7 @@ const sealKeys: SealKeyProvisioner =
         stage: environment.stage,
         // Optional: the key policy the stack renders for seal keys (roles that sign and read them).
         ...(process.env.ELICENSE_SEAL_KEY_POLICY ? { keyPolicy: process.env.ELICENSE_SEAL_KEY_POLICY } : {}),
+        keySpec: sealKeySpec(process.env.ELICENSE_SEAL_KEY_SPEC),
       });
 // Agencies' usage keys on the stage's usage plan, which the stack names when the stage has one
 // (agencyUsagePlan); none on the local platform, which has no API Gateway.
@@ -204,6 +205,17 @@ function operatorOf(event: APIGatewayProxyEvent): OperatorActor {
   const caller = authenticatedAgency(event);
   if (!caller) throw new Error('an operator route ran without an authenticated agency');
   return { agency: caller.agency, keyId: caller.keyId };
+}
+
+/** The seal key spec the stack grants (ELICENSE_SEAL_KEY_SPEC); P-256 when unset. */
+function sealKeySpec(value: string | undefined): SealKeySpec {
+  if (value === undefined || value === '') return 'ECC_NIST_P256';
+  if (!(SEAL_KEY_SPECS as readonly string[]).includes(value)) {
+    throw new Error(
+      `invalid function environment — ELICENSE_SEAL_KEY_SPEC: expected one of ${SEAL_KEY_SPECS.join(', ')}, found ${value}`,
+    );
+  }
+  return value as SealKeySpec;
 }
 
 function pathParameter(event: APIGatewayProxyEvent, name: string): string {

@@ -69,6 +69,7 @@ import {
 import { GrantAlreadyRevoked, GrantInvalid, GrantNotFound } from '#ports/grant-store.ts';
 import { InvalidCursor } from '#ports/page.ts';
 import { PresentationUnavailable } from '#ports/presentation-store.ts';
+import { Sm2SigningNotBuilt } from '#ports/seal-key-provisioner.ts';
 import { HttpProblem, type ProblemType } from './problem.ts';
 
 // The one place typed domain errors become problem types (STYLE.md): a use case throws
@@ -144,6 +145,7 @@ const MAPPING: ProblemMapping = [
   [PresentationRequestInvalid, 'validation-failed'],
   [LicenseNotPresentable, 'conflict'],
   [VerificationUnavailable, 'dependency-unavailable'],
+  [Sm2SigningNotBuilt, 'not-implemented'],
 ];
 
 /** The problem a domain error stands for, or the error itself when it is not a domain error. */

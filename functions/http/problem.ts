@@ -21,6 +21,7 @@ export const problemTypes = {
   'idempotency-key-reused': { status: 422, title: 'The Idempotency-Key was used with another request' },
   'too-many-attempts': { status: 429, title: 'Too many failed attempts; try again later' },
   'internal-error': { status: 500, title: 'The platform failed to handle the request' },
+  'not-implemented': { status: 501, title: 'The platform does not do this yet on this stage' },
   'dependency-unavailable': { status: 503, title: 'A service the platform depends on is unavailable' },
 } as const;
 

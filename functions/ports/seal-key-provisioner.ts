@@ -22,3 +22,18 @@ export interface SealKeyProvisioner {
    */
   discard(key: SealKeyRef): Promise<void>;
 }
+
+/**
+ * A seal key the platform cannot sign with: the stage is configured for SM2 keys (KMS offers them
+ * in China regions only), but SM2 signing is not built yet. Refused before a key is made, so an
+ * agency is neither made an issuer nor given a key it could never seal a license with.
+ */
+export class Sm2SigningNotBuilt extends Error {
+  readonly code = 'SM2_SIGNING_NOT_BUILT';
+  constructor() {
+    super(
+      'this stage seals licenses with SM2 keys (ELICENSE_SEAL_KEY_SPEC=SM2), but the platform does not sign with SM2 yet, so it makes no seal key: no agency can be made an issuer or have its seal key rotated here; nothing was changed',
+    );
+    this.name = 'Sm2SigningNotBuilt';
+  }
+}

@@ -1,4 +1,5 @@
-// SealKeyProvisioner on KMS: each seal key is an ECC_NIST_P256 SIGN_VERIFY key of its own,
+// SealKeyProvisioner on KMS: each seal key is an ECC_NIST_P256 SIGN_VERIFY key of its own (a
+// stage configured for SM2 is refused: the platform does not sign with SM2 yet),
 // created at run time by the operator flow and tagged `elicense-role=seal` — the tag the
 // functions' IAM policies name (attribute-based access), since the ARNs of keys created after
 // deployment cannot be listed in them. The agency record names the key by ARN.
@@ -10,7 +11,11 @@ import {
   type Tag,
 } from '@aws-sdk/client-kms';
 import type { SealKeyRef } from '#core/catalog/agency.ts';
-import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
+import {
+  type SealKeyProvisioner,
+  type SealKeyRequest,
+  Sm2SigningNotBuilt,
+} from '#ports/seal-key-provisioner.ts';
 import { publicJwkOf } from './kms-signer.ts';
 
 /** The tag every seal key carries; IAM conditions on `aws:ResourceTag/elicense-role` rely on it. */
@@ -41,22 +46,35 @@ export interface KmsSealKeyProvisionerOptions {
    * the functions' roles applies at once.
    */
   keyPolicy?: string;
+  /**
+   * The key spec the stage's IAM lets this function create (ELICENSE_SEAL_KEY_SPEC); P-256 unless
+   * told. SM2 is refused (Sm2SigningNotBuilt) until the platform can sign with it.
+   */
+  keySpec?: SealKeySpec;
 }
+
+/** Seal key specs a stage may be configured with. */
+export const SEAL_KEY_SPECS = ['ECC_NIST_P256', 'SM2'] as const;
+export type SealKeySpec = (typeof SEAL_KEY_SPECS)[number];
 
 export class KmsSealKeyProvisioner implements SealKeyProvisioner {
   readonly #kms: KMSClient;
   readonly #stage: string;
   readonly #deletionWindowDays: number;
   readonly #keyPolicy: string | undefined;
+  readonly #keySpec: SealKeySpec;
 
   constructor(options: KmsSealKeyProvisionerOptions) {
     this.#kms = options.kms;
     this.#stage = options.stage;
     this.#deletionWindowDays = options.deletionWindowDays ?? 7;
     this.#keyPolicy = options.keyPolicy;
+    this.#keySpec = options.keySpec ?? 'ECC_NIST_P256';
   }
 
   async provision({ agency, generation }: SealKeyRequest): Promise<SealKeyRef> {
+    // Before KMS is asked: the stage's IAM allows SM2 keys only, and no signer here could use one.
+    if (this.#keySpec === 'SM2') throw new Sm2SigningNotBuilt();
     const tags: Tag[] = [
       SEAL_KEY_TAG,
       { TagKey: 'elicense-agency', TagValue: agency },

@@ -46,6 +46,14 @@ const UPDATE_REFUSALS = {
   409: { description: 'The record changed since the version in If-Match: read it again' },
 } as const;
 
+/** A seal key the stage cannot make: SM2 stages (Sm2SigningNotBuilt). */
+const NO_SEAL_KEY = {
+  501: {
+    description:
+      'The stage seals with SM2, which the platform does not sign with yet: no seal key is made (code SM2_SIGNING_NOT_BUILT)',
+  },
+} as const;
+
 const PAGING = { limit: 'page size, 1–100 (default 100)', cursor: 'the cursor of the previous page' };
 
 export const operatorRoutes: readonly RouteSpec[] = [
@@ -62,6 +70,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       201: { description: 'Registered (version 1)', schema: RegisteredAgencySchema },
       ...REFUSALS,
       409: { description: 'The agency is registered already, or a key id is taken' },
+      ...NO_SEAL_KEY,
     },
   },
   {
@@ -100,7 +109,11 @@ export const operatorRoutes: readonly RouteSpec[] = [
       'Replaces an agency’s name, roles, area and demo mark at the version in If-Match; a new issuer gets a seal key',
     auth: OPERATOR,
     requestBody: UpdateAgencyRequestSchema,
-    responses: { 200: { description: 'Updated', schema: AgencyRecordSchema }, ...UPDATE_REFUSALS },
+    responses: {
+      200: { description: 'Updated', schema: AgencyRecordSchema },
+      ...UPDATE_REFUSALS,
+      ...NO_SEAL_KEY,
+    },
   },
   {
     method: 'POST',
@@ -160,6 +173,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       ...READ_REFUSALS,
       404: { description: 'No such agency' },
       409: { description: 'The agency has no seal key, or changed since the version in If-Match' },
+      ...NO_SEAL_KEY,
     },
   },
   {
