@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   calculateJwkThumbprint,
@@ -9,6 +9,7 @@ import {
   type JWTPayload,
   SignJWT,
 } from 'jose';
+import { privateDirectory } from './data-dir.ts';
 import {
   DEMO_HOLDER_ACCOUNTS,
   DEV_HOLDER_CLIENT_ID,
@@ -53,7 +54,7 @@ export async function devOidcSigningKey(dataDir: string): Promise<JWK & { kid: s
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(privateKey);
   const key = { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'ES256', use: 'sig' };
-  await mkdir(dirname(file), { recursive: true });
+  await privateDirectory(dirname(file));
   await writeFile(file, `${JSON.stringify(key)}\n`, { mode: 0o600 });
   return key;
 }

@@ -3,10 +3,10 @@
 
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { privateDirectory } from '../data-dir.ts';
 import { EmulatorStartError, MissingPrerequisiteError } from './errors.ts';
 import { type Log, onFreePort, spawnTethered, type TetheredProcess, waitUntilReady } from './process.ts';
 
@@ -25,7 +25,7 @@ export async function startDynamoDbLocal(options: { dbPath?: string; log?: Log }
   const java = javaCommand();
   await checkJava(java);
   const engine = engineDirectory();
-  if (options.dbPath !== undefined) await mkdir(options.dbPath, { recursive: true });
+  if (options.dbPath !== undefined) await privateDirectory(options.dbPath);
 
   return onFreePort(async (port) => {
     const endpoint = `http://127.0.0.1:${port}`;

@@ -1,9 +1,9 @@
 // s3rver: the local platform's S3, a Node library run in this process, keeping buckets and
 // objects as plain files under a directory so that data survives restarts.
 
-import { mkdir } from 'node:fs/promises';
 import S3rver from 's3rver';
 import AWSAccount from 's3rver/lib/models/account.js';
+import { privateDirectory } from '../data-dir.ts';
 
 export interface S3rverServer {
   endpoint: string;
@@ -24,7 +24,7 @@ export const S3RVER_SDK_ENV: Readonly<Record<string, string>> = {
 /** Starts s3rver on a free port of 127.0.0.1 with its data under `directory`. */
 export async function startS3rver(options: { directory: string }): Promise<S3rverServer> {
   acceptAnyAccessKey();
-  await mkdir(options.directory, { recursive: true });
+  await privateDirectory(options.directory);
   const server = new S3rver({
     address: '127.0.0.1',
     // Port 0: the kernel picks a free port at bind time, so no race as with a probed port.

@@ -1,0 +1,17 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+
+// The local platform's data folder holds the DynamoDB file, s3rver's objects (layout documents,
+// unencrypted) and the key vault, written with the umask's modes: the folders shut others out.
+describe('the local platform’s data folder', () => {
+  const dataDir = inject('platformDataDir');
+
+  it('and every folder the platform made in it are readable by their owner only', async () => {
+    const folders = (await readdir(dataDir, { withFileTypes: true })).filter((entry) => entry.isDirectory());
+    expect(folders.map((folder) => folder.name)).toEqual(expect.arrayContaining(['dynamodb', 's3', 'keys']));
+    for (const path of [dataDir, ...folders.map((folder) => join(dataDir, folder.name))]) {
+      expect((await stat(path)).mode & 0o077, path).toBe(0);
+    }
+  });
+});
