@@ -6,7 +6,10 @@ import { matchRoute, type RouteGroup } from '#http/routes.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
 import { fromProxyResult, lambdaContext, readBody, toProxyEvent } from './api-gateway-event.ts';
 
-/** API Gateway's own limit on a request payload. */
+/**
+ * API Gateway's own limit on a request payload. Lambda on AWS takes a request of only about 6 MB,
+ * so a body between the two passes here and is refused there (see the README).
+ */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 /** A development-only endpoint the local server answers itself, outside the API (never on AWS). */
