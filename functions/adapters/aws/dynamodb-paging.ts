@@ -45,8 +45,9 @@ function decodeCursor(cursor: string | undefined, expected: StringKey): StringKe
   const key: StringKey = {};
   for (const [name, value] of Object.entries(parsed)) {
     if (typeof value !== 'string') throw new InvalidCursor(`key attribute ${name} is not a string`);
-    // DynamoDB's bound on a sort key; no key this platform writes comes near it.
-    if (Buffer.byteLength(value) > MAX_SORT_KEY_BYTES && expected[name] === undefined) {
+    // DynamoDB's bound on a sort key; no key this platform writes comes near it. (The name is
+    // the client's: own members only, or `constructor` would pass for an expected attribute.)
+    if (Buffer.byteLength(value) > MAX_SORT_KEY_BYTES && !Object.hasOwn(expected, name)) {
       throw new InvalidCursor(`key attribute ${name} is longer than any key of the table`);
     }
     key[name] = value;

@@ -335,6 +335,15 @@ describe('reads that meet damaged data', () => {
       await expect(listing, JSON.stringify(key).slice(0, 60)).rejects.toBeInstanceOf(InvalidCursor);
     }
   });
+
+  test('refuse an over-long cursor attribute named like a member every object inherits before the table sees it', async () => {
+    const cursor = Buffer.from(
+      JSON.stringify({ pk: 'AGENCY', sk: 'AGENCY#x', constructor: 'x'.repeat(2000) }),
+    ).toString('base64url');
+    await expect(store.listAgencies({ cursor })).rejects.toThrow(
+      'key attribute constructor is longer than any key of the table',
+    );
+  });
 });
 
 describe('a change with its audit event', () => {
