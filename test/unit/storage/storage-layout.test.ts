@@ -38,7 +38,15 @@ describe('audit item layout', () => {
     const key = '1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.DEMO0000001';
     expect(auditItem({ ...event, subject: { licenseId: key } }).licenseKey).toBe(key);
     expect(auditItem({ ...event, subject: { licenseId: 'legacy-42' } }).licenseKey).toBeUndefined();
-    expect('licenseKey' in auditItem({ ...event, subject: { grantId: 'g1' } })).toBe(false);
+    expect('licenseKey' in auditItem({ ...event, subject: { typeCode: '11100000D00000013G001' } })).toBe(
+      false,
+    );
+  });
+
+  it('keys an event naming a grant but no license by the grant, and one naming both by the license', () => {
+    const key = '1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.DEMO0000001';
+    expect(auditItem({ ...event, subject: { grantId: 'g1' } }).licenseKey).toBe('G#g1');
+    expect(auditItem({ ...event, subject: { grantId: 'g1', licenseId: key } }).licenseKey).toBe(key);
   });
 
   it('lists the 32 partitions of an hour for readers, and refuses a time that is not UTC', () => {
