@@ -1,25 +1,18 @@
 // The CLI's signed commands with a usage key: --api-key, else ELICENSE_API_KEY, else the key
 // file's apiKey (as `bootstrap operator --usage-plan` writes it) puts it in x-api-key; without
 // any no such header is sent.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { demoPrivateKey } from '#dev/demo/catalog.ts';
 import { runCli } from '../../bin/cli.ts';
+import { demoKeyFile } from './cli-key-file.ts';
 
 let dir: string;
 let keyFile: string;
 const savedEnv = process.env.ELICENSE_API_KEY;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'elicense-cli-api-key-'));
-  keyFile = join(dir, 'demo-psb-1.jwk.json');
-  const jwk = demoPrivateKey('demo-psb-1', 'ecdsa-p256-sha256').export({ format: 'jwk' });
-  await writeFile(
-    keyFile,
-    JSON.stringify({ algorithm: 'ecdsa-p256-sha256', jwk: { ...jwk, kid: 'demo-psb-1' } }),
-  );
+  ({ dir, keyFile } = await demoKeyFile('demo-psb-1', 'elicense-cli-api-key-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 afterEach(() => {

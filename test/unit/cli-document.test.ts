@@ -1,24 +1,17 @@
 // `elicense document` reports each way the presigned upload can end with its own exit code: an
 // answer that is not what the route answers is the platform's (1), not an unreachable one (3).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoPrivateKey } from '#dev/demo/catalog.ts';
 import { runCli } from '../../bin/cli.ts';
+import { demoKeyFile } from './cli-key-file.ts';
 
 let dir: string;
 let keyFile: string;
 let pdf: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'elicense-cli-document-'));
-  keyFile = join(dir, 'demo-psb-1.jwk.json');
-  const jwk = demoPrivateKey('demo-psb-1', 'ecdsa-p256-sha256').export({ format: 'jwk' });
-  await writeFile(
-    keyFile,
-    JSON.stringify({ algorithm: 'ecdsa-p256-sha256', jwk: { ...jwk, kid: 'demo-psb-1' } }),
-  );
+  ({ dir, keyFile } = await demoKeyFile('demo-psb-1', 'elicense-cli-document-'));
   pdf = join(dir, 'card.pdf');
   await writeFile(pdf, '%PDF-1.4\n%%EOF\n');
 });

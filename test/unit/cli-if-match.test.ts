@@ -1,23 +1,15 @@
 // `elicense call` reaches the operator's updates too: a PUT (and a seal-key rotation) names the
 // version it was made against as If-Match, the way the operator SDK sends it.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoPrivateKey } from '#dev/demo/catalog.ts';
 import { runCli } from '../../bin/cli.ts';
+import { demoKeyFile } from './cli-key-file.ts';
 
 let dir: string;
 let keyFile: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'elicense-cli-if-match-'));
-  keyFile = join(dir, 'demo-operator-1.jwk.json');
-  const jwk = demoPrivateKey('demo-operator-1', 'ecdsa-p256-sha256').export({ format: 'jwk' });
-  await writeFile(
-    keyFile,
-    JSON.stringify({ algorithm: 'ecdsa-p256-sha256', jwk: { ...jwk, kid: 'demo-operator-1' } }),
-  );
+  ({ dir, keyFile } = await demoKeyFile('demo-operator-1', 'elicense-cli-if-match-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -1,24 +1,16 @@
 // An agency POST that did not succeed — a problem answer such as a 503, or no answer at all — is
 // retried as the same operation only under the same Idempotency-Key, so the CLI prints the key it
 // sent and the flag that sends it again.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoPrivateKey } from '#dev/demo/catalog.ts';
 import { runCli } from '../../bin/cli.ts';
+import { demoKeyFile } from './cli-key-file.ts';
 
 let dir: string;
 let keyFile: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'elicense-cli-retry-'));
-  keyFile = join(dir, 'demo-psb-1.jwk.json');
-  const jwk = demoPrivateKey('demo-psb-1', 'ecdsa-p256-sha256').export({ format: 'jwk' });
-  await writeFile(
-    keyFile,
-    JSON.stringify({ algorithm: 'ecdsa-p256-sha256', jwk: { ...jwk, kid: 'demo-psb-1' } }),
-  );
+  ({ dir, keyFile } = await demoKeyFile('demo-psb-1', 'elicense-cli-retry-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
