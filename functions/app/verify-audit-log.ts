@@ -13,7 +13,7 @@ import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 
 export interface AuditVerification {
   log: Pick<AuditLogReader, 'readStoredRange'>;
-  seals: Pick<AuditSealStore, 'readHead' | 'batchesCovering'>;
+  seals: Pick<AuditSealStore, 'readHead' | 'batchesCovering' | 'archivedCheckpoints'>;
   logId: string;
   /** The platform's checkpoint keys, current and retired, from a source the verifier trusts. */
   publicJwks: readonly PublicJwk[];
@@ -29,7 +29,18 @@ export interface UnreadableItemFinding {
   issues: readonly { path: string; message: string }[];
 }
 
-export type AuditLogFinding = AuditFinding | UnreadableItemFinding;
+/**
+ * A checkpoint in the write-once archive just past the head: a batch the sealer archived that the
+ * tables no longer name — the head moved back over batches deleted with their events — or a
+ * sealer that crashed between archiving and moving the head (the next run seals past it).
+ */
+export interface ArchivedBeyondHeadFinding {
+  kind: 'archived-checkpoint-beyond-head';
+  seq: number;
+  checkpoints: string[];
+}
+
+export type AuditLogFinding = AuditFinding | UnreadableItemFinding | ArchivedBeyondHeadFinding;
 
 export interface AuditLogReport {
   ok: boolean;
@@ -153,6 +164,7 @@ export async function verifyAuditLog(
   });
   findings.push(...report.findings);
   findings.push(...chainEndFindings(batches, anchor, successor, head, appendedMeanwhile, deps.publicJwks));
+  findings.push(...(await archivedBeyondHead(later, deps.seals)));
   return {
     ok: findings.length === 0,
     logId: deps.logId,
@@ -225,6 +237,25 @@ function chainEndFindings(
     ];
   }
   return [];
+}
+
+/**
+ * The tables alone cannot show batches dropped from the end of the chain together with their
+ * events and the head moved back: what is left is a shorter chain that verifies, and the dropped
+ * events read as never written. The archive is write-once, so it still holds their checkpoints
+ * — one at the next sequence number gives it away. A sealer archives before it moves the head:
+ * one found is judged only if the head has not moved past it meanwhile.
+ */
+async function archivedBeyondHead(
+  head: SealHead,
+  seals: Pick<AuditSealStore, 'readHead' | 'archivedCheckpoints'>,
+): Promise<ArchivedBeyondHeadFinding[]> {
+  const seq = (head.seq ?? -1) + 1;
+  const checkpoints = await seals.archivedCheckpoints(seq);
+  if (checkpoints.length === 0) return [];
+  const now = await seals.readHead();
+  if ((now.seq ?? -1) >= seq) return [];
+  return [{ kind: 'archived-checkpoint-beyond-head', seq, checkpoints }];
 }
 
 /** The anchor as a batch of the chain (null: the chain's start); undefined when it does not decode. */

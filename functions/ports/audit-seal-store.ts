@@ -77,6 +77,11 @@ export interface AuditSealStore {
   append(input: SealAppend): Promise<SealHead>;
   /** Batches whose events overlap the range (half-open, by event time). */
   batchesCovering(range: AuditTimeRange): Promise<SealedRange>;
+  /**
+   * The hashes of the checkpoints archived (write-once) under this sequence number — a batch the
+   * sealer archived, whether or not the table still names it.
+   */
+  archivedCheckpoints(seq: number): Promise<string[]>;
 }
 
 /** The head changed between reading it and appending: another sealer won; nothing was appended. */

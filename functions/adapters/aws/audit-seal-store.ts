@@ -26,11 +26,18 @@
 // A crash after 1 leaves archive objects that no head names: the head has not moved, so the
 // next run reads the same unsealed events and seals them again (a new checkpoint under a new
 // key); the orphan names a `previous` the chain also continues from, and is ignored by
-// verification, which walks the chain from the table. Nothing in the table ever points at an
+// verification, which walks the chain from the table — except one just past the head, which a
+// verify reports: a head moved back leaves the batches it dropped there. Nothing in the table ever points at an
 // object that was not written. A loser of a race (step 2 refused) leaves such an orphan too.
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -239,6 +246,20 @@ export class DynamoAuditSealStore implements AuditSealStore {
           throw error;
       }
     }
+  }
+
+  async archivedCheckpoints(seq: number): Promise<string[]> {
+    const { s3, bucket } = this.#archiveBucket;
+    const prefix = `${this.#logId}/${seqKey(seq)}/`;
+    const hashes: string[] = [];
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+      for (const { Key } of page.Contents ?? []) {
+        // The checkpoint is archived last: with it, the batch's other objects are there too.
+        const match = Key?.slice(prefix.length).match(/^([^/]+)\/checkpoint\.jws$/);
+        if (match) hashes.push(match[1]!);
+      }
+    }
+    return hashes;
   }
 
   async batchesCovering(range: AuditTimeRange): Promise<SealedRange> {

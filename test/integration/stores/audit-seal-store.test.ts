@@ -152,6 +152,7 @@ describe('DynamoAuditSealStore', () => {
       },
       append: (input) => real.append(input),
       batchesCovering: (range) => real.batchesCovering(range),
+      archivedCheckpoints: (seq) => real.archivedCheckpoints(seq),
     };
 
     const outcomes = await Promise.allSettled([
@@ -192,6 +193,9 @@ describe('DynamoAuditSealStore', () => {
     const hashes = new Set((listed.Contents ?? []).map((o) => o.Key!.split('/')[2]));
     expect(hashes.size).toBe(2);
     expect(hashes).toContain(checkpointHash(covering.batches[0]!.checkpoint));
+    // archivedCheckpoints names both, by their checkpoint objects; nothing is archived past the head.
+    expect(new Set(await real.archivedCheckpoints(0))).toEqual(hashes);
+    expect(await real.archivedCheckpoints(3)).toEqual([]);
   });
 
   test('gives the head of a log never sealed as version 0 with nothing sealed', async () => {

@@ -1,5 +1,6 @@
 // In-memory audit log and seal store with the ports' semantics (half-open time ranges, seal
 // order, paging with cursors, a conditional append), for the sealing and verification use cases.
+import { checkpointHash } from '#core/audit/checkpoint.ts';
 import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
 import type { AuditLogReader, AuditTimeRange, StoredAuditEvent } from '#ports/audit-log.ts';
 import {
@@ -50,8 +51,15 @@ export class MemorySealStore implements AuditSealStore {
 
   async append(input: SealAppend): Promise<SealHead> {
     await this.beforeAppend?.();
-    if (input.expected.version !== this.head.version) throw new SealChainMoved(input.expected.version);
+    // Archived first, as the store does: a sealer that loses the race leaves its checkpoint there.
     const batch = input.batch?.sealed;
+    if (batch !== undefined) {
+      this.archive.set(batch.body.seq, [
+        ...(this.archive.get(batch.body.seq) ?? []),
+        checkpointHash(batch.checkpoint),
+      ]);
+    }
+    if (input.expected.version !== this.head.version) throw new SealChainMoved(input.expected.version);
     if (batch !== undefined) {
       this.batches.push({
         seq: batch.body.seq,
@@ -69,6 +77,13 @@ export class MemorySealStore implements AuditSealStore {
       through: input.through,
     };
     return { ...this.head };
+  }
+
+  /** Checkpoint hashes by seq, as the write-once archive keeps them: a batch deleted from the table stays here. */
+  readonly archive = new Map<number, string[]>();
+
+  async archivedCheckpoints(seq: number): Promise<string[]> {
+    return [...(this.archive.get(seq) ?? [])];
   }
 
   async batchesCovering(range: AuditTimeRange): Promise<SealedRange> {

@@ -171,6 +171,7 @@ describe('verifyAuditLog', () => {
           await sealAt(300);
           return seals.batchesCovering(range);
         },
+        archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
       },
     });
 
@@ -216,6 +217,78 @@ describe('verifyAuditLog', () => {
       seals.batches.splice(3, 1);
       const report = await verifyAuditLog({ from: new Date(iso(12)), to: new Date(iso(155)) }, racing());
       expect(report.findings.map((f) => f.kind)).toContain('checkpoint-sequence-gap');
+    });
+  });
+
+  describe('the newest batches dropped with their events, and the head moved back', () => {
+    /** Batches 2 and 3 and their events gone, the head set back to batch 1: the tables agree. */
+    function rollBack() {
+      const dropped = seals.batches.splice(2);
+      const ids = new Set(
+        log.stored.filter((s) => s.time >= dropped[0]!.firstEvent.time && s.time <= iso(19)).map((s) => s.id),
+      );
+      log.stored.splice(0, log.stored.length, ...log.stored.filter((s) => !ids.has(s.id)));
+      const kept = seals.batches[1]!;
+      seals.head = {
+        version: seals.head.version + 1,
+        checkpoint: kept.checkpoint,
+        seq: kept.seq,
+        lastEvent: kept.lastEvent,
+        through: kept.lastEvent.time,
+      };
+    }
+
+    it('is found through the archive, which still holds the checkpoint after the head', async () => {
+      rollBack();
+      const report = await verifyAuditLog({ from: new Date(T0), to: new Date(T0 + 3_600_000) }, deps);
+      expect(report.ok).toBe(false);
+      expect(report.findings).toEqual([
+        { kind: 'archived-checkpoint-beyond-head', seq: 2, checkpoints: seals.archive.get(2) },
+      ]);
+      // The tables alone would pass: without the archive's word the chain is whole.
+      const tablesOnly = await verifyAuditLog(
+        { from: new Date(T0), to: new Date(T0 + 3_600_000) },
+        {
+          ...deps,
+          seals: {
+            readHead: () => seals.readHead(),
+            batchesCovering: (range) => seals.batchesCovering(range),
+            archivedCheckpoints: async () => [],
+          },
+        },
+      );
+      expect(tablesOnly.ok).toBe(true);
+    });
+
+    it('is no finding when the sealer archived the next batch and then moved the head while the verify looked', async () => {
+      const before = { ...seals.head };
+      await sealAt(300); // archives batch 4 and moves the head to it
+      const after = { ...seals.head };
+      seals.head = before; // as the verify first sees it: batch 4 archived, the head not yet moved
+      const range = { from: new Date(T0), to: new Date(iso(20)) };
+      const finishing: AuditVerification = {
+        ...deps,
+        seals: {
+          readHead: () => seals.readHead(),
+          batchesCovering: (r) => seals.batchesCovering(r),
+          archivedCheckpoints: async (seq) => {
+            const found = seals.archive.get(seq) ?? [];
+            seals.head = after; // the sealer's second step lands meanwhile
+            return found;
+          },
+        },
+      };
+      const report = await verifyAuditLog(range, finishing);
+      expect(report.findings.map((f) => f.kind)).not.toContain('archived-checkpoint-beyond-head');
+
+      // Had the head stayed where it was, the archived batch beyond it would be reported.
+      seals.head = before;
+      const stalled = await verifyAuditLog(range, deps);
+      expect(stalled.findings).toContainEqual({
+        kind: 'archived-checkpoint-beyond-head',
+        seq: after.seq,
+        checkpoints: seals.archive.get(after.seq!),
+      });
     });
   });
 
@@ -272,6 +345,7 @@ describe('verifyAuditLog', () => {
             throw invalid('H#log / HEAD');
           },
           batchesCovering: (r) => seals.batchesCovering(r),
+          archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
         },
       };
       const badBatch: AuditVerification = {
@@ -281,6 +355,7 @@ describe('verifyAuditLog', () => {
           batchesCovering: async () => {
             throw invalid('B#log / 2025-03-01T08:00:09.000Z#000000000001');
           },
+          archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
         },
       };
       for (const [verification, key] of [
