@@ -3,6 +3,7 @@ import { isLayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { LicenseAlreadyExists } from '#core/storage-errors.ts';
+import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
 import { issuerCopyOf } from './issuer-copy.ts';
 import { asLicenseContent } from './license-content.ts';
@@ -41,9 +42,17 @@ export interface IssuanceKey {
  * failed part way, expired at the function's deadline, or never saved — names the license the
  * first run wrote and meets it ({@link issueLicenseOnce}) instead of issuing a second one.
  */
-export function issuanceSerial(agency: string, key: IssuanceKey): string {
+export async function issuanceSerial(
+  agency: string,
+  key: IssuanceKey,
+  blindIndex: BlindIndexer,
+): Promise<string> {
   const { requestKey, item } = key;
-  return derivedSerial(item === undefined ? [agency, requestKey] : [agency, requestKey, String(item)]);
+  const name = JSON.stringify(item === undefined ? [agency, requestKey] : [agency, requestKey, String(item)]);
+  // Keyed, by the blind index's secret: from a bare hash anyone holding a license id could test
+  // guesses at the request key (an order number, a counter) and learn how the issuer counts. Hex
+  // keeps the name's case (the index upper-cases what it is given); `SERIAL` is no holder code type.
+  return derivedSerial([await blindIndex.tokenFor('serial', Buffer.from(name, 'utf8').toString('hex'))]);
 }
 
 export interface IssueLicenseDeps extends IssuanceDeps {
@@ -67,7 +76,8 @@ export async function issueLicense(
 ): Promise<IssuedLicense> {
   const { issuanceKey, ...rest } = request;
   if (rest.serial === undefined && issuanceKey !== undefined) {
-    return issueLicenseOnce({ ...rest, serial: issuanceSerial(caller.agency, issuanceKey) }, caller, deps);
+    const serial = await issuanceSerial(caller.agency, issuanceKey, deps.blindIndex);
+    return issueLicenseOnce({ ...rest, serial }, caller, deps);
   }
   return issue(rest, caller, deps, false);
 }
@@ -150,7 +160,10 @@ async function issuedBefore(
   refusal: LicenseAlreadyExists,
 ): Promise<IssuedLicense> {
   const earlier = await deps.licenses.get(licenseId);
-  if (earlier === undefined || earlier.holderIndex !== holderIndex) throw refusal;
+  // Answered as issued only while it still is: one since suspended, revoked or re-issued is no
+  // fresh license to hand out as if nothing had happened — the retry meets it as a conflict.
+  if (earlier === undefined || earlier.holderIndex !== holderIndex || earlier.status !== 'valid')
+    throw refusal;
   const { listId, index } = earlier.statusSlot;
   return {
     licenseId,

@@ -297,11 +297,17 @@ describe('issueLicense under the issuer’s request key', () => {
     const a = await issueLicense(keyed('key-a'), PSB, world.deps);
     const b = await issueLicense(keyed('key-b'), PSB, world.deps);
     expect(serialOf(a.licenseId)).toMatch(/^[0-9A-Z]{16}$/);
-    expect(serialOf(a.licenseId)).toBe(issuanceSerial(PSB.agency, { requestKey: 'key-a' }));
+    expect(serialOf(a.licenseId)).toBe(
+      await issuanceSerial(PSB.agency, { requestKey: 'key-a' }, world.deps.blindIndex),
+    );
     expect(serialOf(b.licenseId)).not.toBe(serialOf(a.licenseId));
-    expect(issuanceSerial(AMR.agency, { requestKey: 'key-a' })).not.toBe(serialOf(a.licenseId));
+    expect(await issuanceSerial(AMR.agency, { requestKey: 'key-a' }, world.deps.blindIndex)).not.toBe(
+      serialOf(a.licenseId),
+    );
     // A batch item's serial follows from its position as well.
-    expect(issuanceSerial(PSB.agency, { requestKey: 'key-a', item: 0 })).not.toBe(serialOf(a.licenseId));
+    expect(
+      await issuanceSerial(PSB.agency, { requestKey: 'key-a', item: 0 }, world.deps.blindIndex),
+    ).not.toBe(serialOf(a.licenseId));
     // A serial the issuer names is used as it is.
     const given = await issueLicense(keyed('key-c', { serial: 'GIVEN0002' }), PSB, world.deps);
     expect(given.licenseId).toContain('.GIVEN0002.001.');
@@ -322,6 +328,32 @@ describe('issueLicense under the issuer’s request key', () => {
     expect(world.licenses.audit).toHaveLength(1);
     // The document the re-run stored belongs to no license and is removed again.
     expect(world.documents.stored.size).toBe(0);
+  });
+
+  it('keys the serial by the platform secret, and keeps the request key’s case', async () => {
+    const world = issuerWorld(NOW);
+    const otherSecret = {
+      async tokenFor(codeType: string, code: string) {
+        return createHash('sha256').update(`another secret:${codeType}:${code}`).digest('base64url');
+      },
+    };
+    const mine = await issuanceSerial(PSB.agency, { requestKey: 'order-000123' }, world.deps.blindIndex);
+    expect(await issuanceSerial(PSB.agency, { requestKey: 'order-000123' }, otherSecret)).not.toBe(mine);
+    expect(await issuanceSerial(PSB.agency, { requestKey: 'ORDER-000123' }, world.deps.blindIndex)).not.toBe(
+      mine,
+    );
+  });
+
+  it('does not answer a re-run with a license since revoked as if it were freshly issued', async () => {
+    const world = issuerWorld(NOW);
+    const first = await issueLicense(keyed('revoked-since'), PSB, world.deps);
+    const record = world.licenses.records.get(first.licenseId)!;
+    world.licenses.records.set(first.licenseId, { ...record, status: 'revoked' });
+
+    await expect(issueLicense(keyed('revoked-since'), PSB, world.deps)).rejects.toBeInstanceOf(
+      LicenseAlreadyExists,
+    );
+    expect(world.licenses.records.size).toBe(1);
   });
 
   it('refuses another request under a key already used (another holder) with LicenseAlreadyExists', async () => {
