@@ -39,6 +39,7 @@ import { findLicense, type LicenseReference, parseLicenseReference } from './lic
 import {
   HolderLicenseNotFound,
   LicenseNotRetrievable,
+  LicenseTypeNotFound,
   RetrievalRefused,
   RetrievalRequestInvalid,
 } from './retrieval-errors.ts';
@@ -343,7 +344,9 @@ async function stillDisclosable(
   deps: Pick<RetrieveLicenseDeps, 'config'>,
 ): Promise<string[]> {
   const type = (await deps.config.getLicenseType(typeCode))?.value;
-  const disclosable = new Set(type === undefined ? [] : disclosableFieldNames(type));
+  // Nothing to disclose is no retrieval to count or record: a type the catalog no longer holds is refused.
+  if (type === undefined) throw new LicenseTypeNotFound(typeCode);
+  const disclosable = new Set(disclosableFieldNames(type));
   return fields.filter((field) => disclosable.has(field));
 }
 
@@ -383,7 +386,10 @@ async function retrievableLicense(
   } catch (error) {
     const refusal = refusalCodeOf(error);
     if (refusal !== undefined) {
-      await deps.audit.record(deniedRetrievalEvent(request, allowance, target, found, refusal, now, deps));
+      // A license the grant does not cover is another holder's business, not this grant's: the
+      // event names the grant only, so it reaches the history of the holder whose grant was used.
+      const named = refusal === 'GRANT_DOES_NOT_COVER' ? undefined : found;
+      await deps.audit.record(deniedRetrievalEvent(request, allowance, target, named, refusal, now, deps));
     }
     throw error;
   }

@@ -400,17 +400,13 @@ describe('retrieval on a holder grant', () => {
     ]);
     expect((another as Error).message).toBe((missing as Error).message);
     expect((another as Error).message).not.toContain(other.id);
-    // Both attempts are on record; the one that met 李晓燕's license is in her access history.
+    // Both attempts are on record, under the grant that was used (its holder's history), naming
+    // no license — 李晓燕's history holds nothing of 张伟明's grant or purpose.
     expect(world.audit.events.slice(-2)).toEqual([
       expect.objectContaining({
         action: 'license.retrieved',
         outcome: 'denied',
-        subject: {
-          licenseId: other.id,
-          licenseVersion: '001',
-          typeCode: ID_CARD.typeCode,
-          grantId: created.value.id,
-        },
+        subject: { typeCode: ID_CARD.typeCode, grantId: created.value.id },
         details: expect.objectContaining({ refusal: 'GRANT_DOES_NOT_COVER' }),
       }),
       expect.objectContaining({
@@ -418,6 +414,7 @@ describe('retrieval on a holder grant', () => {
         subject: { typeCode: ID_CARD.typeCode, grantId: created.value.id },
       }),
     ]);
+    expect(JSON.stringify(world.audit.events)).not.toContain(other.id);
   });
 
   it('with a grant of one license, takes that license when asked by holder and type, not the holder’s newest', async () => {
@@ -478,6 +475,19 @@ describe('retrieval on a holder grant', () => {
     const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
 
     expect(result.disclosed).toEqual(['姓名']);
+  });
+
+  it('is refused, counting no use, when the license type is no longer in the catalog', async () => {
+    const license = await world.issue(ID_CARD);
+    const { grant: created, code } = await grant({ licenseId: license.id });
+    world.config.types.delete(ID_CARD.typeCode);
+
+    const error = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps()),
+    );
+
+    expect(error).toMatchObject({ code: 'LICENSE_TYPE_NOT_FOUND' });
+    expect((await world.grants.get(created.value.id))?.value.uses).toBe(0);
   });
 
   it('discloses no granted field the operator has since made undisclosable', async () => {
