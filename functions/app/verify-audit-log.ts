@@ -253,10 +253,16 @@ async function archivedBeyondHead(
   const seq = (head.seq ?? -1) + 1;
   const checkpoints = await seals.archivedCheckpoints(seq);
   if (checkpoints.length === 0) return [];
-  const now = await seals.readHead();
-  if ((now.seq ?? -1) >= seq) return [];
+  // The sealer's head write follows its archive write by milliseconds: give it a moment.
+  for (const wait of HEAD_MOVE_WAITS_MS) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    if (((await seals.readHead()).seq ?? -1) >= seq) return [];
+  }
   return [{ kind: 'archived-checkpoint-beyond-head', seq, checkpoints }];
 }
+
+/** How long (ms) to wait, before each look, for a head a sealer is moving past an archived batch. */
+const HEAD_MOVE_WAITS_MS = [0, 250, 1000];
 
 /** The anchor as a batch of the chain (null: the chain's start); undefined when it does not decode. */
 function anchorBatch(

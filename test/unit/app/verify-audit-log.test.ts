@@ -281,6 +281,24 @@ describe('verifyAuditLog', () => {
       const report = await verifyAuditLog(range, finishing);
       expect(report.findings.map((f) => f.kind)).not.toContain('archived-checkpoint-beyond-head');
 
+      // Nor when the head write lands a moment after the verify first looked again.
+      seals.head = before;
+      let looks = 0;
+      const slow: AuditVerification = {
+        ...deps,
+        seals: {
+          readHead: async () => {
+            looks += 1;
+            if (looks === 4) seals.head = after; // after the two reads and one look past the archive
+            return seals.readHead();
+          },
+          batchesCovering: (r) => seals.batchesCovering(r),
+          archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
+        },
+      };
+      const late = await verifyAuditLog(range, slow);
+      expect(late.findings.map((f) => f.kind)).not.toContain('archived-checkpoint-beyond-head');
+
       // Had the head stayed where it was, the archived batch beyond it would be reported.
       seals.head = before;
       const stalled = await verifyAuditLog(range, deps);
