@@ -296,8 +296,19 @@ async function signedCall(
 }
 
 /** Prints the answer and returns the exit code; after anything but a 2xx, how to retry under the same key. */
-async function finish(io: ApiIo, response: Response | undefined, idempotencyKey?: string): Promise<number> {
-  if (response) await printBody(io, response);
+async function finish(io: ApiIo, answer: Response | undefined, idempotencyKey?: string): Promise<number> {
+  let response = answer;
+  // An answer whose body breaks off (the connection dropped) is no answer either.
+  if (response) {
+    const printed = await printBody(io, response).then(
+      () => true,
+      (error: Error) => {
+        io.err(`elicense: the answer broke off: ${error.message}\n`);
+        return false;
+      },
+    );
+    if (!printed) response = undefined;
+  }
   // A drawn key is printed nowhere else: without it a retry would be a second operation (a 503 or a
   // lost answer may hide work the platform did; the key is what lets it answer that work again).
   if (idempotencyKey !== undefined && !response?.ok) {

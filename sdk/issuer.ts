@@ -13,7 +13,13 @@ import type {
   ApproveRequest,
 } from './applications.ts';
 import { type RequestControl, requestSignal } from './deadline.ts';
-import { answerOf, PlatformUnreachableError, type Problem } from './problem.ts';
+import {
+  answerOf,
+  PlatformProblemError,
+  PlatformUnreachableError,
+  type Problem,
+  UnexpectedAnswerError,
+} from './problem.ts';
 
 export type * from './applications.ts';
 export {
@@ -233,7 +239,12 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
       .catch((error: unknown) => {
         throw new PlatformUnreachableError(error, sent);
       });
-    return answerOf<T>(response, sent);
+    // The answer's body may break off too (a timeout, a dropped connection): that is no answer
+    // either, and the key must travel with it.
+    return answerOf<T>(response, sent).catch((error: unknown) => {
+      if (error instanceof PlatformProblemError || error instanceof UnexpectedAnswerError) throw error;
+      throw new PlatformUnreachableError(error, sent);
+    });
   };
   const get = async <T>(path: string, control: RequestControl = {}): Promise<T> =>
     answerOf<T>(await agency.request('GET', path, control));

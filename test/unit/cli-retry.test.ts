@@ -68,6 +68,25 @@ describe('the Idempotency-Key of a POST that did not succeed', () => {
     expect(err).toContain(`--idempotency-key ${keys[0]}`);
   });
 
+  it('is printed when the answer broke off, which counts as no answer (exit 3)', async () => {
+    const brokenOff = () =>
+      Promise.resolve(
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('{"licenseId":'));
+              controller.error(new TypeError('terminated'));
+            },
+          }),
+          { status: 201, headers: { 'content-type': 'application/json' } },
+        ),
+      );
+    const { code, keys, err } = await run(brokenOff, 'issue', '{}', '--key', keyFile);
+    expect(code).toBe(3);
+    expect(err).toContain('the answer broke off');
+    expect(err).toContain(`--idempotency-key ${keys[0]}`);
+  });
+
   it('is the one given, printed again', async () => {
     const { keys, err } = await run(
       answering(409, { type: 'urn:elicense:problem:conflict', status: 409 }),

@@ -41,7 +41,30 @@ const unavailable = () =>
     ),
   );
 
+/** A 201 whose body breaks off after its first bytes, as a dropped connection leaves it. */
+const brokenOff = () =>
+  Promise.resolve(
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"licenseId":'));
+          controller.error(new TypeError('terminated'));
+        },
+      }),
+      { status: 201, headers: { 'content-type': 'application/json' } },
+    ),
+  );
+
 describe('retrying an issuer POST', () => {
+  test('an answer whose body breaks off rejects with PlatformUnreachableError carrying the key', async () => {
+    const sent: string[] = [];
+    const error = await issuer(sent, brokenOff)
+      .issueLicense(REQUEST)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PlatformUnreachableError);
+    expect((error as PlatformUnreachableError).idempotencyKey).toBe(sent[0]);
+  });
+
   test('a problem answer carries the Idempotency-Key the client drew', async () => {
     const sent: string[] = [];
     const error = await issuer(sent, unavailable)
