@@ -11,7 +11,6 @@
 // What the ratio leaves out is the platform's own work: HTTP, signature verification, opening
 // the sealed disclosures, presenting, signing the annotated copy.
 import { randomUUID } from 'node:crypto';
-import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
 import { DynamoNonceStore } from '#adapters/aws/nonce-store.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
@@ -118,24 +117,32 @@ export async function run(): Promise<Record<string, Figure>> {
 
     // The same calls from this process, through the adapters the handler wires.
     const nonces = new DynamoNonceStore(storage.documents, 'elicense-local-nonces');
-    const audit = new DynamoAuditLogWriter(storage.documents, 'elicense-local-audit');
     const authenticate = async () => {
       await storage.config.findApiKey('demo-hpf-1');
       await nonces.claim('demo-hpf-1', randomUUID(), new Date(Date.now() + 600_000));
     };
+    // As the use case: the basis, the type's disclosable fields, the license, and the event
+    // written on condition that the license is the version read.
+    const typeCode = DEMO_LICENSES[0]!.typeCode;
     const dutyStorage = async (n: number) => {
       await authenticate();
-      await storage.config.listSharingAgreementsOfAgency(DEMO_USCC.housingProvidentFundCentre, {
-        typeCode: DEMO_LICENSES[0]!.typeCode,
+      await storage.config.listSharingAgreementsOfAgency(DEMO_USCC.housingProvidentFundCentre, { typeCode });
+      await storage.config.getLicenseType(typeCode);
+      const license = await storage.licenses.get(idOf(n));
+      await storage.licenses.recordRetrieval(event(idOf(n)), {
+        licenseId: idOf(n),
+        version: license!.version,
       });
-      await storage.licenses.get(idOf(n));
-      await audit.record(event(idOf(n)));
     };
     const grantStorage = async (n: number) => {
       await authenticate();
       const grant = await grantStore.findByCode(grants[n % LICENSES]!.code);
-      await storage.licenses.get(idOf(n));
-      await storage.licenses.recordGrantUse(grant!.value.id, new Date().toISOString(), event(idOf(n)));
+      await storage.config.getLicenseType(typeCode);
+      const license = await storage.licenses.get(idOf(n));
+      await storage.licenses.recordGrantUse(grant!.value.id, new Date().toISOString(), event(idOf(n)), {
+        licenseId: idOf(n),
+        version: license!.version,
+      });
     };
 
     await measure(WARMUP, retrieve(byDuty));
