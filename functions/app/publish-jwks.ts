@@ -1,5 +1,6 @@
 import { sealKeysOf } from '#core/catalog/agency.ts';
 import type { PublicJwk } from '#core/jws.ts';
+import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { SigningKeys } from '#ports/signer.ts';
 
@@ -13,7 +14,8 @@ export type PublishedJwk = PublicJwk & {
 
 /**
  * The platform's JWKS: every agency's seal keys — the current one and those rotation replaced,
- * which licenses signed before the rotation still name — and the platform's own key.
+ * which licenses signed before the rotation still name — and the platform's own key. A key the
+ * key service has withdrawn (disabled, pending deletion) is left out: nothing verifies with it.
  */
 export async function publishJwks(deps: {
   config: Pick<ConfigStore, 'listAgencies'>;
@@ -25,8 +27,13 @@ export async function publishJwks(deps: {
     const page = await deps.config.listAgencies(cursor ? { cursor } : {});
     for (const { value: agency } of page.items) {
       for (const seal of sealKeysOf(agency)) {
-        const { publicJwk } = await deps.keys.keyFor(seal.keyRef);
-        published.push({ ...publicJwk, use: 'sig', alg: 'ES256', owner: 'agency', agency: agency.uscc });
+        const key = await deps.keys.keyFor(seal.keyRef).catch((error: unknown) => {
+          // One agency's withdrawn key must not take every other agency's keys off the JWKS.
+          if (error instanceof SigningKeyWithdrawn) return undefined;
+          throw error;
+        });
+        if (key === undefined) continue;
+        published.push({ ...key.publicJwk, use: 'sig', alg: 'ES256', owner: 'agency', agency: agency.uscc });
       }
     }
     cursor = page.cursor;

@@ -2,6 +2,7 @@ import { type AuditEvent, AuditEventInvalid, auditableText } from '#core/audit/e
 import { sealKeyWithKid } from '#core/catalog/agency.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { decodeCompactJws, type PublicJwk } from '#core/jws.ts';
+import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 import {
   agencyOfIssuer,
   LICENSE_ID_CLAIM,
@@ -152,5 +153,12 @@ async function issuerKey(
   // A rotated-out seal key still verifies the licenses it signed before the rotation.
   const seal = agency && sealKeyWithKid(agency, kid);
   if (!seal) return undefined;
-  return (await read('the issuer key', () => deps.keys.keyFor(seal.keyRef))).publicJwk;
+  // A withdrawn key is no outage: the license names a key that verifies nothing any more.
+  const key = await read('the issuer key', () =>
+    deps.keys.keyFor(seal.keyRef).catch((error: unknown) => {
+      if (error instanceof SigningKeyWithdrawn) return undefined;
+      throw error;
+    }),
+  );
+  return key?.publicJwk;
 }

@@ -17,7 +17,10 @@ export interface SigningKey {
 
 /** The keys the platform signs with: one per issuing agency seal, and the platform's own. */
 export interface SigningKeys {
-  /** The key a seal key reference names; rejects with UnsupportedKeyRef or SigningKeyUnsuitable. */
+  /**
+   * The key a seal key reference names; rejects with UnsupportedKeyRef, SigningKeyUnsuitable, or
+   * SigningKeyWithdrawn for a key the key service will not use any more.
+   */
   keyFor(keyRef: SigningKeyRef): Promise<SigningKey>;
   /** The platform's key: status lists, annotated copies, audit checkpoints. */
   platformKey(): Promise<SigningKey>;

@@ -5,6 +5,7 @@ import { VerificationUnavailable } from '#app/verification-errors.ts';
 import { type VerifyLicenseDeps, verifyLicense } from '#app/verify-license.ts';
 import { type AuditEvent, parseAuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
+import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 import { agencyIssuer, issueSdJwtVc, presentSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
 import type { SigningKey } from '#ports/signer.ts';
@@ -258,6 +259,45 @@ describe('verifyLicense audits every verification', () => {
     );
     expect(error).toBeInstanceOf(VerificationUnavailable);
     expect((error as Error).message).toMatch(/could not be recorded/);
+  });
+});
+
+describe('a seal key the key service has withdrawn', () => {
+  it('fails the signature check of what it signed, without taking the verifier down', async () => {
+    const presentation = await license();
+    const result = await verifyLicense(
+      { presentation },
+      {
+        ...deps(),
+        keys: {
+          keyFor: async (ref) => {
+            throw new SigningKeyWithdrawn(ref, 'KMSInvalidStateException: pending deletion');
+          },
+        },
+      },
+    );
+    expect(result.valid).toBe(false);
+    expect(result.checks.signature).toMatch(/^failed: issuer .* publishes no key/);
+  });
+
+  it('is left out of the JWKS, and every other key stays', async () => {
+    const agencies = DEMO_AGENCIES.map((value) => ({ value, version: 1 }));
+    const withdrawn = DEMO_AGENCIES.find((a) => a.sealKey)!.sealKey!.keyRef;
+    const jwks = await publishJwks({
+      config: { listAgencies: async () => ({ items: agencies }) },
+      keys: {
+        keyFor: async (ref) => {
+          if (ref === withdrawn) throw new SigningKeyWithdrawn(ref, 'DisabledException');
+          return key(seal, ref);
+        },
+        platformKey: async () => key(platform, 'local:platform'),
+      },
+    });
+    const sealed = DEMO_AGENCIES.filter((a) => a.sealKey && a.sealKey.keyRef !== withdrawn).map(
+      (a) => a.uscc,
+    );
+    expect(jwks.keys.filter((k) => k.owner === 'agency').map((k) => k.agency)).toEqual(sealed);
+    expect(jwks.keys.at(-1)).toMatchObject({ owner: 'platform' });
   });
 });
 

@@ -5,7 +5,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import type { JwsSigner, PublicJwk } from '#core/jws.ts';
 import { derToRawEcdsaSignature } from '#core/keys/ecdsa-signature.ts';
-import { SigningKeyUnsuitable, UnsupportedKeyRef } from '#core/keys/errors.ts';
+import { SigningKeyUnsuitable, SigningKeyWithdrawn, UnsupportedKeyRef } from '#core/keys/errors.ts';
 import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import type { SigningKey, SigningKeyRef, SigningKeys } from '#ports/signer.ts';
 
@@ -92,7 +92,20 @@ export class KmsSigningKeys implements SigningKeys {
   }
 
   async #load(keyRef: SigningKeyRef): Promise<SigningKey> {
-    const answer = await this.#kms.send(new GetPublicKeyCommand({ KeyId: keyRef }));
+    const answer = await this.#kms
+      .send(new GetPublicKeyCommand({ KeyId: keyRef }))
+      .catch((error: unknown) => {
+        // A key disabled, pending deletion or gone answers so for good; anything else may pass.
+        const name = (error as { name?: string }).name;
+        if (
+          name === 'KMSInvalidStateException' ||
+          name === 'DisabledException' ||
+          name === 'NotFoundException'
+        ) {
+          throw new SigningKeyWithdrawn(keyRef, `${name}: ${(error as Error).message}`, { cause: error });
+        }
+        throw error;
+      });
     // KeySpec replaced CustomerMasterKeySpec; KMS returns both, moto only the older one.
     const keySpec = answer.KeySpec ?? answer.CustomerMasterKeySpec;
     if (keySpec !== 'ECC_NIST_P256') throw new SigningKeyUnsuitable(keyRef, `found key spec ${keySpec}`);

@@ -26,6 +26,21 @@ export class SigningKeyUnsuitable extends Error {
 }
 
 /**
+ * The key can no longer be used: disabled, pending deletion or deleted in the key service. Not an
+ * outage — it will not come back by retrying — so what it signed no longer verifies, and it is
+ * no longer published.
+ */
+export class SigningKeyWithdrawn extends Error {
+  readonly code = 'SIGNING_KEY_WITHDRAWN';
+  readonly keyRef: string;
+  constructor(keyRef: string, reason: string, options?: ErrorOptions) {
+    super(`signing key ${keyRef} can no longer be used: ${reason}`, options);
+    this.name = 'SigningKeyWithdrawn';
+    this.keyRef = keyRef;
+  }
+}
+
+/**
  * Sealed license fields that do not open here: altered bytes, another license's or table's
  * fields, or a key this store does not hold. Deliberately one error: which of these it was
  * is for the operator's logs (`reason`), not for the caller.

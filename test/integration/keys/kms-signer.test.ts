@@ -13,7 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KMS_RAW_MESSAGE_LIMIT, type KmsEs256Signer, KmsSigningKeys } from '#adapters/aws/kms-signer.ts';
 import { decodeCompactJws, signCompactJws, verifyEs256 } from '#core/jws.ts';
-import { SigningKeyUnsuitable, UnsupportedKeyRef } from '#core/keys/errors.ts';
+import { SigningKeyUnsuitable, SigningKeyWithdrawn, UnsupportedKeyRef } from '#core/keys/errors.ts';
 import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import { countKmsCommands } from '#dev/kms-command-counter.ts';
 import { useSuiteAwsEnv } from '../aws-env.ts';
@@ -154,5 +154,16 @@ describe('KmsSigningKeys over the wire', () => {
 
     await expect(keys.keyFor(symmetric)).rejects.toBeInstanceOf(SigningKeyUnsuitable);
     await expect(keys.keyFor('local:seal/11330100D0000011XM')).rejects.toBeInstanceOf(UnsupportedKeyRef);
+  });
+});
+
+describe('a key KMS will no longer use', () => {
+  // moto answers GetPublicKey for a key pending deletion or disabled as for any other (real KMS
+  // answers KMSInvalidStateException / DisabledException, mapped alike); a deleted key it does
+  // refuse, with NotFoundException.
+  test('is SigningKeyWithdrawn when KMS no longer has it, not an outage to retry', async () => {
+    const keys = new KmsSigningKeys({ kms: new KMSClient({}), platformKeyId: platformKey });
+    const gone = sealKey.replace(/key\/[0-9a-f-]+$/, 'key/00000000-0000-4000-8000-000000000000');
+    await expect(keys.keyFor(gone)).rejects.toBeInstanceOf(SigningKeyWithdrawn);
   });
 });
