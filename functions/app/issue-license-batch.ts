@@ -1,5 +1,5 @@
-import { issueLicense } from './issue-license.ts';
-import type { IssuanceDeps, IssuedLicense, IssuerCaller, LicenseRequest } from './license-issuance.ts';
+import { type IssueLicenseDeps, issueLicense } from './issue-license.ts';
+import type { IssuedLicense, IssuerCaller, LicenseRequest } from './license-issuance.ts';
 
 /** The most items one batch may carry. */
 export const MAX_BATCH_ITEMS = 100;
@@ -27,14 +27,14 @@ export interface BatchOptions {
 export async function issueLicenseBatch(
   items: ReadonlyArray<{ index: number; request: LicenseRequest }>,
   caller: IssuerCaller,
-  deps: IssuanceDeps,
+  deps: IssueLicenseDeps,
   { requestKey, concurrency = BATCH_CONCURRENCY }: BatchOptions = {},
 ): Promise<BatchItemOutcome[]> {
   if (items.length > MAX_BATCH_ITEMS) {
     throw new RangeError(`expected at most ${MAX_BATCH_ITEMS} items in a batch, found ${items.length}`);
   }
   // One catalog read per type (and per agency) and batch, shared by the items that name it.
-  const config: IssuanceDeps['config'] = {
+  const config: IssueLicenseDeps['config'] = {
     getLicenseType: memoise((code) => deps.config.getLicenseType(code)),
     getAgency: memoise((uscc) => deps.config.getAgency(uscc)),
   };

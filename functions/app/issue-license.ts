@@ -3,9 +3,10 @@ import { isLayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { LicenseAlreadyExists } from '#core/storage-errors.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
-import { issuerCopyOf } from './issuer-copy.ts';
+import { auditedIssuerCopy } from './issuer-copy.ts';
 import { asLicenseContent } from './license-content.ts';
 import {
   checkLicense,
@@ -58,6 +59,11 @@ export async function issuanceSerial(
 export interface IssueLicenseDeps extends IssuanceDeps {
   /** Where a layout document sent with the request is stored; needed only for such requests. */
   documents?: Pick<DocumentStore, 'put' | 'delete'>;
+  /**
+   * Records the read of the license a re-run answers with (it is not written again); without it
+   * a re-run that meets its license is refused instead.
+   */
+  audit?: AuditLogWriter;
 }
 
 /**
@@ -147,7 +153,7 @@ async function issue(
   } catch (error) {
     if (document !== undefined) await removeUnheldDocument(licenseId, document, deps);
     if (once && error instanceof LicenseAlreadyExists)
-      return issuedBefore(licenseId, holderIndex, deps, error);
+      return issuedBefore(licenseId, holderIndex, caller, deps, error);
     throw error;
   }
 }
@@ -156,6 +162,7 @@ async function issue(
 async function issuedBefore(
   licenseId: string,
   holderIndex: string,
+  caller: IssuerCaller,
   deps: IssueLicenseDeps,
   refusal: LicenseAlreadyExists,
 ): Promise<IssuedLicense> {
@@ -164,13 +171,16 @@ async function issuedBefore(
   // fresh license to hand out as if nothing had happened — the retry meets it as a conflict.
   if (earlier === undefined || earlier.holderIndex !== holderIndex || earlier.status !== 'valid')
     throw refusal;
+  // Its every field leaves again: without a way to record that, the re-run is refused instead.
+  const { audit } = deps;
+  if (audit === undefined) throw refusal;
   const { listId, index } = earlier.statusSlot;
   return {
     licenseId,
     version: '001',
     status: 'valid',
     statusList: { uri: statusListUri(deps.publicBaseUrl, listId), idx: index },
-    sdJwt: await issuerCopyOf(earlier, deps.cipher),
+    sdJwt: await auditedIssuerCopy(earlier, caller, { ...deps, audit }),
   };
 }
 

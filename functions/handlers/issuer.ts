@@ -1,6 +1,7 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
@@ -105,7 +106,9 @@ const deps: IssuanceDeps = {
   publicBaseUrl: environment.publicBaseUrl,
   now: () => new Date(),
 };
-const lifecycleDeps = { ...deps, licenses, documents: documentStore };
+// Records the reads of a license an issue answered again (its issuer's copy, read back).
+const audit = new DynamoAuditLogWriter(documents, table('audit'));
+const lifecycleDeps = { ...deps, licenses, documents: documentStore, audit };
 
 type Route = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -149,7 +152,10 @@ const router = createRouter(
           result.success ? [{ index, request: result.data }] : [],
         );
         const outcomes = new Map(
-          (await issueLicenseBatch(valid, caller, deps, { requestKey })).map((o) => [o.index, o]),
+          (await issueLicenseBatch(valid, caller, { ...deps, audit }, { requestKey })).map((o) => [
+            o.index,
+            o,
+          ]),
         );
         const results = parsed.map(({ index, result }) => {
           const outcome = outcomes.get(index);
@@ -271,7 +277,8 @@ async function withIssuerCopy(
 ): Promise<APIGatewayProxyResult> {
   if (answer.statusCode !== status) return answer;
   const body = JSON.parse(answer.body) as { licenseId: string } & Record<string, unknown>;
-  const sdJwt = signed ?? (await issuerCopy(body.licenseId, caller, { licenses, cipher }));
+  const sdJwt =
+    signed ?? (await issuerCopy(body.licenseId, caller, { licenses, cipher, audit, now: deps.now }));
   return jsonResponse(status, { ...body, sdJwt });
 }
 

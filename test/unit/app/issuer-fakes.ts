@@ -301,6 +301,12 @@ export function issuerWorld(now = new Date('2025-06-01T02:00:00.000Z')) {
     cipher: bindingCipher,
     blindIndex: hmacIndexer,
     documents,
+    // Events written on their own (not in a repository write) land with the others.
+    audit: {
+      record: async (event: AuditEvent) => {
+        licenses.audit.push(event);
+      },
+    },
     publicBaseUrl: BASE_URL,
     now: () => now,
     newEventId: () => `evt-${++eventCounter}`,

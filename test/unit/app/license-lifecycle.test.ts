@@ -501,7 +501,15 @@ describe('document uploads, completed again or meanwhile changed', () => {
 describe('issuerCopy', () => {
   it('opens the issuer’s signed copy from storage, for the issuer only', async () => {
     const { world, license } = await issued();
+    const events = world.licenses.audit.length;
     expect(await issuerCopy(license.licenseId, PSB, world.deps)).toBe(license.sdJwt);
+    expect(world.licenses.audit.slice(events)).toEqual([
+      expect.objectContaining({
+        action: 'license.issuer_copy_read',
+        actor: { kind: 'agency', id: PSB.agency },
+        subject: expect.objectContaining({ licenseId: license.licenseId }),
+      }),
+    ]);
     await expect(issuerCopy(license.licenseId, AMR, world.deps)).rejects.toBeInstanceOf(NotTheIssuer);
   });
 });
