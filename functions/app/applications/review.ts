@@ -146,7 +146,13 @@ export async function approveApplication(
     // approval (a retry, a rival approval) issues exactly what was decided.
     const applied = await openApplicationContent(deps.cipher, applicationId, stored.sealedContent);
     const validity = request.validity ?? applied.validity;
-    const amended = { ...applied, data: amend(applied.data, request.data) };
+    // The validity checked is the one decided: a correction the type refuses must be refused
+    // here, or the decision would be sealed with a license that can never be issued.
+    const amended = {
+      ...applied,
+      data: amend(applied.data, request.data),
+      ...(validity ? { validity } : {}),
+    };
     // Refuse what the license type would refuse before the decision is recorded: it is final.
     const { type } = await issuableType(deps.issuance.config, caller.agency, stored.application.typeCode);
     const checked = checkLicense(

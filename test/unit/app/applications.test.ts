@@ -570,6 +570,24 @@ describe('the whole review: apply → request info → respond → approve', () 
     expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('submitted');
     expect(world.applications.audit.map((e) => e.action)).toEqual(['application.submitted']);
   });
+
+  it('a validity correction the type refuses is refused before the decision, and a good one then issues', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    for (const validity of [
+      { from: 'garbage', until: 'x' },
+      { from: '2025-06-01', until: '2035-06-01' }, // not the validity the data states
+    ]) {
+      await expect(approveApplication(PSB, applied.id, { validity }, world.reviewDeps)).rejects.toThrow(
+        LicenseDataInvalid,
+      );
+    }
+    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('submitted');
+    expect(world.applications.audit.map((e) => e.action)).toEqual(['application.submitted']);
+
+    const { application } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    expect(application.state).toBe('approved');
+  });
 });
 
 describe('who sees and does what', () => {
