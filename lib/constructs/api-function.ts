@@ -310,6 +310,17 @@ export class ApiFunction extends Construct {
       resourceName: 'reference-photos/*',
     });
     this.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [photos] }));
+    // Without ListBucket, S3 answers a missing photo with 403 AccessDenied rather than 404: the
+    // proofing would fail as an outage (500, no attempt counted) instead of as "no photo".
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [
+          stack.formatArn({ service: 's3', region: '', account: '', resource: referencePhotoBucket }),
+        ],
+        conditions: { StringLike: { 's3:prefix': ['reference-photos/*'] } },
+      }),
+    );
     Validations.of(this.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
