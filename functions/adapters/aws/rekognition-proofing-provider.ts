@@ -6,6 +6,7 @@ import {
   type RekognitionClient,
 } from '@aws-sdk/client-rekognition';
 import { z } from 'zod';
+import { sniffDocumentFormat } from '#core/layout-document/format.ts';
 import {
   type IdentityProofingProvider,
   ProofingEvidenceInvalid,
@@ -64,16 +65,22 @@ export class RekognitionProofingProvider implements IdentityProofingProvider {
         `expected a selfie of at most 5 MiB, found ${selfie.byteLength} bytes`,
       );
     }
-    const methods = ['face-comparison'];
-    const photo = await this.#photos.photoOf(request.identity);
-    if (photo === undefined) {
-      return {
-        verified: false,
-        assurance: 'substantial',
-        methods,
-        reason: 'no registered photo for this identity',
-      };
+    // Refused before the registered photo is looked at, so a bad selfie tells nothing of it.
+    const format = sniffDocumentFormat(selfie);
+    if (format !== 'jpeg' && format !== 'png') {
+      throw new ProofingEvidenceInvalid(this.name, 'expected the selfie as a JPEG or PNG image');
     }
+    const methods = ['face-comparison'];
+    // No photo, no face, no match: one answer, so a failed proofing does not tell whether the
+    // identity has a registered photo (whether the ID number is a registered person's).
+    const failed: ProofingResult = {
+      verified: false,
+      assurance: 'substantial',
+      methods,
+      reason: NOT_MATCHED,
+    };
+    const photo = await this.#photos.photoOf(request.identity);
+    if (photo === undefined) return failed;
     let similarity: number | undefined;
     try {
       const answer = await this.#rekognition.send(
@@ -89,22 +96,12 @@ export class RekognitionProofingProvider implements IdentityProofingProvider {
         throw new ProofingEvidenceInvalid(this.name, 'expected a JPEG or PNG selfie Rekognition can read');
       }
       // Rekognition answers InvalidParameter when it finds no face in an image.
-      if (error instanceof InvalidParameterException) {
-        return {
-          verified: false,
-          assurance: 'substantial',
-          methods,
-          reason: 'no face found in the selfie or the registered photo',
-        };
-      }
+      if (error instanceof InvalidParameterException) return failed;
       throw new ProofingProviderUnavailable(this.name, error);
     }
     if (similarity >= this.#threshold) return { verified: true, assurance: 'substantial', methods };
-    return {
-      verified: false,
-      assurance: 'substantial',
-      methods,
-      reason: `the selfie does not match the registered photo at similarity ${this.#threshold} or above`,
-    };
+    return failed;
   }
 }
+
+const NOT_MATCHED = 'the selfie was not matched to the registered photo of this identity';

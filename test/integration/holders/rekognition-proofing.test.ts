@@ -131,7 +131,10 @@ describe('RekognitionProofingProvider against moto', () => {
       identity: { codeType: '111', code: '330106198511202461' },
     });
 
-    expect(result).toMatchObject({ verified: false, reason: 'no registered photo for this identity' });
+    expect(result).toMatchObject({
+      verified: false,
+      reason: 'the selfie was not matched to the registered photo of this identity',
+    });
     expect(sent).toHaveLength(0);
   });
 

@@ -22,21 +22,21 @@ function provider(answer: () => unknown, similarityThreshold?: number) {
     ...(similarityThreshold === undefined ? {} : { similarityThreshold }),
   });
 }
+/** The first bytes of a JPEG (start of image, then an APP0 marker): what the provider sniffs. */
+const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]);
 const request = {
   account: 'acct',
   identity: { codeType: '111', code: '330102199003071230' },
-  evidence: { selfie: Buffer.from('jpeg').toString('base64') },
+  evidence: { selfie: JPEG.toString('base64') },
 };
+const NOT_MATCHED = 'the selfie was not matched to the registered photo of this identity';
 
 describe('RekognitionProofingProvider', () => {
   it('verifies at the threshold and fails below it or with no match', async () => {
     const at = provider(() => ({ FaceMatches: [{ Similarity: 80 }, { Similarity: 92.5 }] }), 92.5);
     expect(await at.proof(request)).toMatchObject({ verified: true, assurance: 'substantial' });
     const below = provider(() => ({ FaceMatches: [{ Similarity: 89.9 }] }));
-    expect(await below.proof(request)).toMatchObject({
-      verified: false,
-      reason: expect.stringMatching(/similarity 90/),
-    });
+    expect(await below.proof(request)).toMatchObject({ verified: false, reason: NOT_MATCHED });
     const none = provider(() => ({ FaceMatches: [], UnmatchedFaces: [{}] }));
     expect(await none.proof(request)).toMatchObject({ verified: false });
   });
@@ -45,10 +45,8 @@ describe('RekognitionProofingProvider', () => {
     const noFace = provider(() => {
       throw new InvalidParameterException({ message: 'no face', ...meta });
     });
-    expect(await noFace.proof(request)).toMatchObject({
-      verified: false,
-      reason: expect.stringMatching(/no face/),
-    });
+    // No face, no photo and no match read alike: the answer tells nothing of the registered photo.
+    expect(await noFace.proof(request)).toMatchObject({ verified: false, reason: NOT_MATCHED });
     const unreadable = provider(() => {
       throw new InvalidImageFormatException({ message: 'format', ...meta });
     });
@@ -57,6 +55,26 @@ describe('RekognitionProofingProvider', () => {
       throw new ThrottlingException({ message: 'slow down', ...meta });
     });
     await expect(throttled.proof(request)).rejects.toBeInstanceOf(ProofingProviderUnavailable);
+  });
+
+  it('refuses a selfie that is no JPEG or PNG before it looks for the registered photo', async () => {
+    let looked = 0;
+    const sniffing = new RekognitionProofingProvider({
+      rekognition: { send: async () => ({ FaceMatches: [] }) } as unknown as RekognitionClient,
+      photos: {
+        photoOf: async () => {
+          looked += 1;
+          return undefined;
+        },
+      },
+    });
+    await expect(
+      sniffing.proof({ ...request, evidence: { selfie: Buffer.from('not an image').toString('base64') } }),
+    ).rejects.toBeInstanceOf(ProofingEvidenceInvalid);
+    expect(looked).toBe(0);
+    // Without a registered photo, the failure reads as any other.
+    expect(await sniffing.proof(request)).toMatchObject({ verified: false, reason: NOT_MATCHED });
+    expect(looked).toBe(1);
   });
 
   it('refuses a threshold outside 0–100', () => {
