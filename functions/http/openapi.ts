@@ -70,11 +70,15 @@ export function buildOpenApi(
             status,
             {
               description: spec.description,
-              content: {
-                [spec.contentType ?? 'application/json']: {
-                  schema: spec.schema ? schemaRef(spec.schema) : {},
-                },
-              },
+              // An error answered without a schema of its own is a problem document, as sent.
+              content:
+                Number(status) >= 400 && spec.schema === undefined && spec.contentType === undefined
+                  ? { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: `${COMPONENT_PREFIX}Problem` } } }
+                  : {
+                      [spec.contentType ?? 'application/json']: {
+                        schema: spec.schema ? schemaRef(spec.schema) : {},
+                      },
+                    },
             },
           ]),
         ),

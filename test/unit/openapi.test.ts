@@ -50,6 +50,17 @@ describe('the OpenAPI description', () => {
     );
   });
 
+  it('describes an error answer as the problem document it is', () => {
+    const operation = document.paths['/licenses/{id}/revoke']?.post as unknown as {
+      responses: Record<string, { content: Record<string, unknown> }>;
+    };
+    expect(Object.keys(operation.responses['409']!.content)).toEqual(['application/problem+json']);
+    expect(Object.keys(operation.responses['200']!.content)).toEqual(['application/json']);
+    const health = document.paths['/health']?.get as unknown as typeof operation;
+    // An error answer with a schema of its own keeps it (the health report's 503).
+    expect(Object.keys(health.responses['503']!.content)).toEqual(['application/json']);
+  });
+
   it('documents every problem type', () => {
     for (const name of Object.keys(problemTypes)) expect(document.info.description).toContain(name);
   });
