@@ -140,7 +140,9 @@ describe('a stage with every option (custom domain, CloudFront, Cognito, CloudHS
     expect(statements).toContain(':s3:::gov-id-photos-full/reference-photos/*');
     expect(statements).not.toMatch(/gov-id-photos-full[^"]*"[^}]*s3:PutObject/);
     // Listing, within the photos' prefix only, so a missing photo reads as missing (404), not denied.
-    expect(statements).toMatch(/"s3:ListBucket".*"s3:prefix":\["reference-photos\/\*"\].*gov-id-photos-full"/);
+    expect(statements).toMatch(
+      /"s3:ListBucket".*"s3:prefix":\["reference-photos\/\*"\].*gov-id-photos-full"/,
+    );
   });
 
   it('uses the stage’s Object Lock mode and retention for the audit archive', () => {
