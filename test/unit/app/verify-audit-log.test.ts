@@ -43,6 +43,17 @@ beforeEach(async () => {
 
 const stored = (id: string) => log.stored.find((s) => s.id === id)!;
 
+/** The verification over the seal store, with some of its reads replaced: a race, a fault. */
+const withSeals = (replaced: Partial<AuditVerification['seals']>): AuditVerification => ({
+  ...deps,
+  seals: {
+    readHead: () => seals.readHead(),
+    batchesCovering: (range) => seals.batchesCovering(range),
+    archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
+    ...replaced,
+  },
+});
+
 describe('verifyAuditLog', () => {
   it('finds nothing in an untouched log and counts the events the sealer has not reached', async () => {
     const report = await verifyAuditLog({ from: new Date(T0), to: new Date(T0 + 3_600_000) }, deps);
@@ -163,17 +174,13 @@ describe('verifyAuditLog', () => {
 
   describe('while the sealer appends', () => {
     /** The store as a verifier sees it when a sealer run at T0 + 300 s appends between its reads of the head and the batches. */
-    const racing = (): AuditVerification => ({
-      ...deps,
-      seals: {
-        readHead: () => seals.readHead(),
+    const racing = (): AuditVerification =>
+      withSeals({
         batchesCovering: async (range) => {
           await sealAt(300);
           return seals.batchesCovering(range);
         },
-        archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
-      },
-    });
+      });
 
     it('judges the chain as of the head it read: a batch appended since then is pending, not tampering', async () => {
       const report = await verifyAuditLog({ from: new Date(T0), to: new Date(T0 + 3_600_000) }, racing());
@@ -248,14 +255,7 @@ describe('verifyAuditLog', () => {
       // The tables alone would pass: without the archive's word the chain is whole.
       const tablesOnly = await verifyAuditLog(
         { from: new Date(T0), to: new Date(T0 + 3_600_000) },
-        {
-          ...deps,
-          seals: {
-            readHead: () => seals.readHead(),
-            batchesCovering: (range) => seals.batchesCovering(range),
-            archivedCheckpoints: async () => [],
-          },
-        },
+        withSeals({ archivedCheckpoints: async () => [] }),
       );
       expect(tablesOnly.ok).toBe(true);
     });
@@ -266,36 +266,26 @@ describe('verifyAuditLog', () => {
       const after = { ...seals.head };
       seals.head = before; // as the verify first sees it: batch 4 archived, the head not yet moved
       const range = { from: new Date(T0), to: new Date(iso(20)) };
-      const finishing: AuditVerification = {
-        ...deps,
-        seals: {
-          readHead: () => seals.readHead(),
-          batchesCovering: (r) => seals.batchesCovering(r),
-          archivedCheckpoints: async (seq) => {
-            const found = seals.archive.get(seq) ?? [];
-            seals.head = after; // the sealer's second step lands meanwhile
-            return found;
-          },
+      const finishing = withSeals({
+        archivedCheckpoints: async (seq) => {
+          const found = seals.archive.get(seq) ?? [];
+          seals.head = after; // the sealer's second step lands meanwhile
+          return found;
         },
-      };
+      });
       const report = await verifyAuditLog(range, finishing);
       expect(report.findings.map((f) => f.kind)).not.toContain('archived-checkpoint-beyond-head');
 
       // Nor when the head write lands a moment after the verify first looked again.
       seals.head = before;
       let looks = 0;
-      const slow: AuditVerification = {
-        ...deps,
-        seals: {
-          readHead: async () => {
-            looks += 1;
-            if (looks === 4) seals.head = after; // after the two reads and one look past the archive
-            return seals.readHead();
-          },
-          batchesCovering: (r) => seals.batchesCovering(r),
-          archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
+      const slow = withSeals({
+        readHead: async () => {
+          looks += 1;
+          if (looks === 4) seals.head = after; // after the two reads and one look past the archive
+          return seals.readHead();
         },
-      };
+      });
       const late = await verifyAuditLog(range, slow);
       expect(late.findings.map((f) => f.kind)).not.toContain('archived-checkpoint-beyond-head');
 
@@ -356,26 +346,16 @@ describe('verifyAuditLog', () => {
 
     it('is a finding when it is the head or a batch item, and nothing is judged without them', async () => {
       const range = { from: new Date(T0), to: new Date(iso(20)) };
-      const badHead: AuditVerification = {
-        ...deps,
-        seals: {
-          readHead: async () => {
-            throw invalid('H#log / HEAD');
-          },
-          batchesCovering: (r) => seals.batchesCovering(r),
-          archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
+      const badHead = withSeals({
+        readHead: async () => {
+          throw invalid('H#log / HEAD');
         },
-      };
-      const badBatch: AuditVerification = {
-        ...deps,
-        seals: {
-          readHead: () => seals.readHead(),
-          batchesCovering: async () => {
-            throw invalid('B#log / 2025-03-01T08:00:09.000Z#000000000001');
-          },
-          archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
+      });
+      const badBatch = withSeals({
+        batchesCovering: async () => {
+          throw invalid('B#log / 2025-03-01T08:00:09.000Z#000000000001');
         },
-      };
+      });
       for (const [verification, key] of [
         [badHead, 'H#log / HEAD'],
         [badBatch, 'B#log / 2025-03-01T08:00:09.000Z#000000000001'],
