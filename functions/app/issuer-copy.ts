@@ -45,7 +45,7 @@ export async function auditedIssuerCopy(
 }
 
 /** The signed copy of a license version already read as the caller's own. */
-export async function issuerCopyOf(license: LicenseRecord, cipher: FieldCipher): Promise<string> {
+async function issuerCopyOf(license: LicenseRecord, cipher: FieldCipher): Promise<string> {
   const { sdJwt } = await openLicenseContent(
     cipher,
     { dataDomain: license.dataDomain, licenseId: license.id },

@@ -130,7 +130,7 @@ export async function proofIdentity(
  * How long a proofing holds its locks at most: longer than the holder function may run (its
  * timeout), so a lock lapses only after the proofing that took it cannot be running any more.
  */
-export const PROOFING_LOCK_SECONDS = 60;
+const PROOFING_LOCK_SECONDS = 60;
 
 // Under the locks: the failures counted now are all there are, as no other attempt of the
 // account or the identity can be running.

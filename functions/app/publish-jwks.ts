@@ -1,8 +1,7 @@
 import { sealKeysOf } from '#core/catalog/agency.ts';
 import type { PublicJwk } from '#core/jws.ts';
-import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
-import type { SigningKeys } from '#ports/signer.ts';
+import { type SigningKeys, usableKey } from '#ports/signer.ts';
 
 /** A published key: the JWK plus whose it is (RFC 7517 allows members of one's own). */
 export type PublishedJwk = PublicJwk & {
@@ -27,11 +26,8 @@ export async function publishJwks(deps: {
     const page = await deps.config.listAgencies(cursor ? { cursor } : {});
     for (const { value: agency } of page.items) {
       for (const seal of sealKeysOf(agency)) {
-        const key = await deps.keys.keyFor(seal.keyRef).catch((error: unknown) => {
-          // One agency's withdrawn key must not take every other agency's keys off the JWKS.
-          if (error instanceof SigningKeyWithdrawn) return undefined;
-          throw error;
-        });
+        // One agency's withdrawn key must not take every other agency's keys off the JWKS.
+        const key = await usableKey(deps.keys, seal.keyRef);
         if (key === undefined) continue;
         published.push({ ...key.publicJwk, use: 'sig', alg: 'ES256', owner: 'agency', agency: agency.uscc });
       }

@@ -2,7 +2,6 @@ import { type AuditEvent, AuditEventInvalid, auditableText } from '#core/audit/e
 import { sealKeyWithKid } from '#core/catalog/agency.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { decodeCompactJws, type PublicJwk } from '#core/jws.ts';
-import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 import {
   agencyOfIssuer,
   LICENSE_ID_CLAIM,
@@ -12,7 +11,7 @@ import {
 } from '#core/sd-jwt-vc/index.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
-import type { SigningKeys } from '#ports/signer.ts';
+import { type SigningKeys, usableKey } from '#ports/signer.ts';
 import type { StatusReader } from '#ports/status-reader.ts';
 import { VerificationUnavailable } from './verification-errors.ts';
 
@@ -154,11 +153,6 @@ async function issuerKey(
   const seal = agency && sealKeyWithKid(agency, kid);
   if (!seal) return undefined;
   // A withdrawn key is no outage: the license names a key that verifies nothing any more.
-  const key = await read('the issuer key', () =>
-    deps.keys.keyFor(seal.keyRef).catch((error: unknown) => {
-      if (error instanceof SigningKeyWithdrawn) return undefined;
-      throw error;
-    }),
-  );
+  const key = await read('the issuer key', () => usableKey(deps.keys, seal.keyRef));
   return key?.publicJwk;
 }

@@ -1,4 +1,5 @@
 import type { JwsSigner, PublicJwk } from '#core/jws.ts';
+import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 
 /**
  * Names a signing key: `local:seal/<USCC>` or `local:platform` in the local key vault; a KMS
@@ -24,4 +25,15 @@ export interface SigningKeys {
   keyFor(keyRef: SigningKeyRef): Promise<SigningKey>;
   /** The platform's key: status lists, annotated copies, audit checkpoints. */
   platformKey(): Promise<SigningKey>;
+}
+
+/** The key, or undefined when the key service has withdrawn it (SigningKeyWithdrawn); other failures stand. */
+export function usableKey(
+  keys: Pick<SigningKeys, 'keyFor'>,
+  keyRef: SigningKeyRef,
+): Promise<SigningKey | undefined> {
+  return keys.keyFor(keyRef).catch((error: unknown) => {
+    if (error instanceof SigningKeyWithdrawn) return undefined;
+    throw error;
+  });
 }
