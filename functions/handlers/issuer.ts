@@ -152,10 +152,7 @@ const router = createRouter(
           result.success ? [{ index, request: result.data }] : [],
         );
         const outcomes = new Map(
-          (await issueLicenseBatch(valid, caller, { ...deps, audit }, { requestKey })).map((o) => [
-            o.index,
-            o,
-          ]),
+          (await issueLicenseBatch(valid, caller, lifecycleDeps, { requestKey })).map((o) => [o.index, o]),
         );
         const results = parsed.map(({ index, result }) => {
           const outcome = outcomes.get(index);

@@ -237,18 +237,18 @@ export class ApiFunction extends Construct {
     return this;
   }
 
-  /**
-   * The field-encryption key: `encrypt` (GenerateDataKey, for sealing fields, plus Decrypt of
-   * the blind-index key blob) or `decrypt` (opening sealed fields and the blob). The blob is the
-   * stage's `blindIndexKeyBlob` (README: deploying).
-   */
+  /** Where the function finds the field key and the blind-index key blob. */
+  #fieldKeyEnvironment(fieldKey: IKey, blindIndexKeyBlob: string | undefined): void {
+    this.function.addEnvironment('ELICENSE_FIELD_KEY_ARN', fieldKey.keyArn);
+    if (blindIndexKeyBlob) this.function.addEnvironment('ELICENSE_BLIND_INDEX_KEY_BLOB', blindIndexKeyBlob);
+  }
+
   /**
    * The blind index alone, without field encryption: kms:Decrypt on the field key only for a
    * ciphertext bound to the blind-index purpose — the key blob, never a sealed field.
    */
   bindBlindIndexKey(fieldKey: IKey, blindIndexKeyBlob: string | undefined): this {
-    this.function.addEnvironment('ELICENSE_FIELD_KEY_ARN', fieldKey.keyArn);
-    if (blindIndexKeyBlob) this.function.addEnvironment('ELICENSE_BLIND_INDEX_KEY_BLOB', blindIndexKeyBlob);
+    this.#fieldKeyEnvironment(fieldKey, blindIndexKeyBlob);
     const conditions = Object.fromEntries(
       Object.entries(BLIND_INDEX_KEY_CONTEXT).map(([name, value]) => [
         `kms:EncryptionContext:${name}`,
@@ -284,9 +284,13 @@ export class ApiFunction extends Construct {
     return this;
   }
 
+  /**
+   * The field-encryption key: `encrypt` (GenerateDataKey, for sealing fields, plus Decrypt of
+   * the blind-index key blob) or `decrypt` (opening sealed fields and the blob). The blob is the
+   * stage's `blindIndexKeyBlob` (README: deploying).
+   */
   bindFieldKey(fieldKey: IKey, use: 'encrypt' | 'decrypt', blindIndexKeyBlob: string | undefined): this {
-    this.function.addEnvironment('ELICENSE_FIELD_KEY_ARN', fieldKey.keyArn);
-    if (blindIndexKeyBlob) this.function.addEnvironment('ELICENSE_BLIND_INDEX_KEY_BLOB', blindIndexKeyBlob);
+    this.#fieldKeyEnvironment(fieldKey, blindIndexKeyBlob);
     const actions = use === 'encrypt' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'];
     this.role.addToPolicy(new PolicyStatement({ actions, resources: [fieldKey.keyArn] }));
     return this;

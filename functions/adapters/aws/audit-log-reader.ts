@@ -84,13 +84,6 @@ export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader 
    * One Query of the sparse `by-license` index (licenseKey, sk), descending. An index read is
    * eventually consistent: an event written a moment ago may show on the next read.
    */
-  readByGrant(
-    grantId: string,
-    options: { limit?: number; before?: AuditPosition } = {},
-  ): Promise<LicenseAuditSlice> {
-    return this.readByLicense(byGrantKey(grantId), options);
-  }
-
   async readByLicense(
     licenseKey: string,
     options: { limit?: number; before?: AuditPosition } = {},
@@ -118,6 +111,13 @@ export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader 
       events: Items.map((item) => this.#validated({ sk: String(item.sk), item })),
       more: LastEvaluatedKey !== undefined,
     };
+  }
+
+  readByGrant(
+    grantId: string,
+    options: { limit?: number; before?: AuditPosition } = {},
+  ): Promise<LicenseAuditSlice> {
+    return this.readByLicense(byGrantKey(grantId), options);
   }
 
   async #read<T>(

@@ -54,7 +54,7 @@ const licenseRequestFields = {
 /** Base64 of the largest layout document, padded. */
 const MAX_DOCUMENT_BASE64 = Math.ceil(MAX_LAYOUT_DOCUMENT_BYTES / 3) * 4;
 
-export const LayoutDocumentInputSchema = z
+const LayoutDocumentInputSchema = z
   .strictObject({
     mediaType: z.string().min(1).max(128).describe('application/pdf or application/ofd'),
     content: z
