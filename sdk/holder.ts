@@ -165,6 +165,8 @@ export interface HolderAccount {
   account: string;
   /** Absent while the account is unproofed. */
   identity?: IdentityBinding;
+  /** The audit event of this read. */
+  auditEventId: string;
 }
 
 export interface HolderClient {
@@ -173,7 +175,7 @@ export interface HolderClient {
   /** Proves who you are; a verified proofing binds the account (one identity, one account). */
   proof(request: ProofingRequest): Promise<ProofingOutcome>;
   /** Your proofings, newest first. */
-  proofings(): Promise<{ items: Proofing[] }>;
+  proofings(): Promise<{ items: Proofing[]; auditEventId: string }>;
   licenses(): Promise<{ licenses: HolderLicenseVersion[] }>;
   license(licenseId: string): Promise<HolderLicenseDetail>;
   createGrant(request: HolderGrantRequest): Promise<CreatedGrant>;

@@ -6,7 +6,7 @@
 
 import { generateKeyPairSync, type KeyObject, randomInt, randomUUID, sign } from 'node:crypto';
 import { CompactSign } from 'jose';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEVELOPMENT_ONLY_EVIDENCE_TOKEN } from '#adapters/local/development-only-proofing-provider.ts';
 import { citizenIdCheckChar } from '#core/identifiers/citizen-id.ts';
 import { decodeCompactJws } from '#core/jws.ts';
@@ -14,9 +14,20 @@ import { presentSdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { createOperatorClient } from '../../sdk/operator.ts';
 import { agencyClient, idCardRequest, psb } from './issuer-support.ts';
 import { asHolder, mintHolderToken } from './support/holder-tokens.ts';
+import { PlatformStorage } from './support/stored-licenses.ts';
 
 const base = inject('platformUrl');
 const PROBLEM = 'urn:elicense:problem:';
+
+let storage: PlatformStorage;
+beforeAll(async () => {
+  storage = await PlatformStorage.open({
+    url: base,
+    dataDir: inject('platformDataDir'),
+    endpoints: inject('platformEndpoints'),
+  });
+});
+afterAll(() => storage.close());
 
 /** A new account: a valid token of the dev issuer for a `sub` it never listed. */
 async function freshAccount() {
@@ -115,6 +126,42 @@ describe('GET /holder/me', () => {
     const newcomer = await call('GET', '/holder/me', await asHolder('newcomer'));
     expect(newcomer.status).toBe(200);
     expect(newcomer.json).not.toHaveProperty('identity');
+  });
+
+  it('is audited before it answers: holder.account_read, naming the account and the proofing only', async () => {
+    const { account, headers, code } = await proofed();
+    const before = new Date();
+
+    const me = await call('GET', '/holder/me', headers);
+
+    expect(me.status).toBe(200);
+    const event = await storage.auditEvent(me.json.auditEventId, before);
+    expect(event).toMatchObject({
+      actor: { kind: 'holder', id: account },
+      action: 'holder.account_read',
+      outcome: 'success',
+      details: { bound: true, proofingId: me.json.identity.proofingId },
+    });
+    expect(JSON.stringify(event)).not.toContain(code);
+  });
+});
+
+describe('GET /holder/proofings', () => {
+  it('is audited before it answers: holder.proofings_listed, naming the account only', async () => {
+    const { account, headers, code } = await proofed();
+    const before = new Date();
+
+    const listed = await call('GET', '/holder/proofings', headers);
+
+    expect(listed.status).toBe(200);
+    const event = await storage.auditEvent(listed.json.auditEventId, before);
+    expect(event).toMatchObject({
+      actor: { kind: 'holder', id: account },
+      action: 'holder.proofings_listed',
+      outcome: 'success',
+      details: { proofings: 1 },
+    });
+    expect(JSON.stringify(event)).not.toContain(code);
   });
 });
 

@@ -1,10 +1,14 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { readHolderAccount } from '#app/holder-account.ts';
 import { maskHolderCode } from '#core/holders/identity.ts';
 import { type AuthenticatedHolder, authenticatedHolder } from '#http/holder-auth.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import type { HolderBinding } from '#ports/holder-identity.ts';
-import { identity } from './deps.ts';
+import { audit, eventIds, identity, now } from './deps.ts';
+
+/** What the account's own reads (this one and its proofings) need: each is audited. */
+export const accountReadDeps = { identity, audit, now, newEventId: eventIds('holder-read') };
 
 /** The holder the router authenticated; a holder route that runs without one is a wiring bug. */
 export function holderOf(event: APIGatewayProxyEvent): AuthenticatedHolder {
@@ -16,8 +20,12 @@ export function holderOf(event: APIGatewayProxyEvent): AuthenticatedHolder {
 export const accountRoutes: Record<string, RouteImplementation> = {
   async getHolderAccount(event) {
     const { account } = holderOf(event);
-    const binding = await identity.bindingOf(account);
-    return jsonResponse(200, { account, ...(binding ? { identity: bindingView(binding) } : {}) });
+    const { binding, auditEventId } = await readHolderAccount({ account }, accountReadDeps);
+    return jsonResponse(200, {
+      account,
+      ...(binding ? { identity: bindingView(binding) } : {}),
+      auditEventId,
+    });
   },
 };
 

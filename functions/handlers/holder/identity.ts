@@ -17,6 +17,7 @@ import {
   registerDeviceKey,
   revokeDeviceKey,
 } from '#app/device-keys.ts';
+import { listHolderProofings } from '#app/holder-account.ts';
 import { IdentityNotProofed, proofIdentity } from '#app/proof-identity.ts';
 import { DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
 import { asProblem, type ProblemMapping } from '#http/domain-problems.ts';
@@ -43,7 +44,7 @@ import {
 import { s3 } from '../aws-clients.ts';
 import { environment } from '../environment.ts';
 import { logger, tracer } from '../observability.ts';
-import { bindingView, holderOf } from './account.ts';
+import { accountReadDeps, bindingView, holderOf } from './account.ts';
 import { blindIndexer, now, identity as store } from './deps.ts';
 
 // The holder's identity: proofing with the providers this stage enables, and device keys.
@@ -110,8 +111,11 @@ export const identityRoutes: Record<string, RouteImplementation> = {
     });
   },
   async listHolderProofings(event) {
-    const items = await store.listProofings(holderOf(event).account);
-    return jsonResponse(200, { items: items.map(proofingView) });
+    const { proofings, auditEventId } = await listHolderProofings(
+      { account: holderOf(event).account },
+      accountReadDeps,
+    );
+    return jsonResponse(200, { items: proofings.map(proofingView), auditEventId });
   },
   async openDeviceKeyChallenge(event) {
     return jsonResponse(201, await refusals(() => openDeviceKeyChallenge(holderOf(event).account, keyDeps)));

@@ -59,7 +59,7 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     path: '/holder/proofings',
     group: 'holder',
     operationId: 'listHolderProofings',
-    summary: 'Your identity proofings, newest first',
+    summary: 'Your identity proofings, newest first; audited (holder.proofings_listed) before it answers',
     auth: HOLDER,
     responses: { 200: { description: 'The proofings', schema: ProofingListSchema }, ...HOLDER_REFUSALS },
   },

@@ -17,7 +17,8 @@ export const holderAccountRoutes: readonly RouteSpec[] = [
     path: '/holder/me',
     group: 'holder',
     operationId: 'getHolderAccount',
-    summary: 'The holder account the access token names',
+    summary:
+      'The holder account the access token names and its proofed identity (code masked); audited (holder.account_read) before it answers',
     auth: HOLDER,
     responses: {
       200: { description: 'The account', schema: HolderAccountSchema },

@@ -57,7 +57,10 @@ export const ProofingOutcomeSchema = z
   .meta({ id: 'ProofingOutcome', description: 'The proofing, and the binding when the account is bound' });
 
 export const ProofingListSchema = z
-  .object({ items: z.array(ProofingSchema) })
+  .object({
+    items: z.array(ProofingSchema),
+    auditEventId: z.string().describe('The audit event of this read (holder.proofings_listed)'),
+  })
   .meta({ id: 'ProofingList', description: 'Your proofings, newest first' });
 
 export const DeviceKeyChallengeSchema = z

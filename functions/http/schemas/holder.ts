@@ -9,5 +9,6 @@ export const HolderAccountSchema = z
     identity: IdentityBindingSchema.optional().describe(
       'The proofed identity the account is bound to; absent while the account is unproofed',
     ),
+    auditEventId: z.string().describe('The audit event of this read (holder.account_read)'),
   })
   .meta({ id: 'HolderAccount', description: 'The holder account the access token names' });
