@@ -5,9 +5,11 @@ import type { AuditEvent } from '#core/audit/event.ts';
 
 export interface AuditLogWriter {
   /**
-   * Records the event durably before resolving: once this resolves the event is in the log. An
-   * event id already recorded (at its time) fails with AuditEventExists and is never replaced;
-   * an event that is not well formed fails with AuditEventInvalid, writing nothing.
+   * Records the event durably before resolving: once this resolves the event is in the log. The
+   * same event recorded again resolves and stays one record (a retried write is not a clash); a
+   * different event under an id already recorded (at its time) fails with AuditEventExists and
+   * never replaces it; an event that is not well formed fails with AuditEventInvalid, writing
+   * nothing.
    */
   record(event: AuditEvent): Promise<void>;
 }

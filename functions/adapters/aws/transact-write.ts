@@ -15,6 +15,11 @@ import {
 // failed condition, and retries when the only reason was a conflict with another transaction in
 // flight on the same item (DynamoDB cancels rather than queues; a retry then either succeeds or
 // meets the winner's committed state and fails its condition, which is the answer we want).
+// A transaction the SDK itself retries (its first answer lost to a timeout after it committed)
+// does not meet its own writes: the SDK fills in a ClientRequestToken per command and resends it
+// unchanged, and DynamoDB answers a repeated token within 10 minutes with the first success.
+// Each attempt of the loop below is a new command, hence a new token: it follows a cancellation,
+// so nothing of the attempt before was written.
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { sealLicenseContent } from '#app/license-content.ts';
+import { canonicalEventBytes } from '#core/audit/canonical.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
@@ -127,15 +128,27 @@ export class TestConfig
   }
 }
 
-/** Audit events by id; `failing` makes every write fail as an unreachable table would. */
+/**
+ * Audit events by id at their time, as the DynamoDB writer keys them: the same event again is
+ * already recorded (a retried write), a different one under its id is refused. `failing` makes
+ * every write fail as an unreachable table would.
+ */
 export class TestAuditLog implements AuditLogWriter {
   readonly events: AuditEvent[] = [];
   failing = false;
   async record(event: AuditEvent): Promise<void> {
     if (this.failing) throw new Error('audit table unreachable');
-    if (this.events.some((e) => e.id === event.id)) throw new AuditEventExists(event.id);
+    const recorded = this.events.find((e) => e.id === event.id && e.time === event.time);
+    if (recorded !== undefined) {
+      if (sameCanonicalBytes(recorded, event)) return;
+      throw new AuditEventExists(event.id);
+    }
     this.events.push(structuredClone(event));
   }
+}
+
+function sameCanonicalBytes(a: AuditEvent, b: AuditEvent): boolean {
+  return Buffer.from(canonicalEventBytes(a)).equals(canonicalEventBytes(b));
 }
 
 /** Grants by id, codes by hash; conditions as the DynamoDB store and repository check them. */

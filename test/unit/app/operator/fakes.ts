@@ -3,12 +3,14 @@
 // a usage plan.
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import type { OperatorActor } from '#app/admin-change.ts';
+import { canonicalEventBytes } from '#core/audit/canonical.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { parseAuditEvent } from '#core/audit/event.ts';
 import { type Agency, AgencySchema, type SealKeyRef } from '#core/catalog/agency.ts';
 import { type LicenseType, LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { type SharingAgreement, SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
 import { organizationCodeCheckChar, usccCheckChar } from '#core/identifiers/index.ts';
+import { AuditEventExists } from '#core/storage-errors.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import {
   type AgreementListRequest,
@@ -207,12 +209,21 @@ export class InMemoryConfigStore implements ConfigStore {
   }
 }
 
-/** Keeps every event it is given, validated as the real writer validates it; fails when told to. */
+/**
+ * Keeps every event it is given, validated and keyed (id at its time) as the real writer does:
+ * the same event again is already recorded (a retried write), a different one under its id is
+ * refused. Fails when told to.
+ */
 export class RecordingAuditLog implements AuditLogWriter {
   readonly events: AuditEvent[] = [];
   failure: Error | undefined;
   async record(event: AuditEvent): Promise<void> {
-    this.events.push(this.check(event));
+    const checked = this.check(event);
+    const recorded = this.events.find((e) => e.id === checked.id && e.time === checked.time);
+    if (recorded === undefined) this.events.push(checked);
+    else if (!Buffer.from(canonicalEventBytes(recorded)).equals(canonicalEventBytes(checked))) {
+      throw new AuditEventExists(checked.id);
+    }
   }
   /** The event validated, or the failure it was told to fail with. */
   check(event: AuditEvent): AuditEvent {
