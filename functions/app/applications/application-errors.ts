@@ -47,12 +47,12 @@ export class AttachmentsTooLarge extends Error {
   }
 }
 
-/** An approval that was decided already carries data or validity of its own. */
+/** An approval that was decided already carries data, validity or a note of its own. */
 export class ApprovalAlreadyDecided extends Error {
   readonly code = 'APPROVAL_ALREADY_DECIDED';
   constructor(applicationId: string) {
     super(
-      `application ${applicationId} is approving: its license is issued with the data the decision recorded; approve again without data or validity to finish it`,
+      `application ${applicationId} is approving: a decision was recorded already, and its license is issued with the data, validity and note that decision recorded; nothing of this approval was recorded — approve again without data, validity or another note to finish it`,
     );
     this.name = 'ApprovalAlreadyDecided';
   }

@@ -3,10 +3,11 @@ import {
   type ApplicationState,
   advanceApplication,
   checkStep,
+  recordedNote,
 } from '#core/applications/application.ts';
 import { mayIssue } from '#core/catalog/license-type.ts';
 import { ConcurrentModification } from '#core/storage-errors.ts';
-import type { StoredApplication } from '#ports/application-store.ts';
+import type { StoredApplication, StoredStep } from '#ports/application-store.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
 import { issueLicenseOnce } from '../issue-license.ts';
 import {
@@ -21,6 +22,7 @@ import {
 import {
   type ApplicationContent,
   openApplicationContent,
+  openNote,
   sealApplicationContent,
 } from './application-content.ts';
 import { ApprovalAlreadyDecided } from './application-errors.ts';
@@ -136,10 +138,10 @@ export async function approveApplication(
   request: ApproveRequest,
   deps: ReviewDeps,
 ): Promise<Approval> {
-  let { stored } = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
-  const amends = request.data !== undefined || request.validity !== undefined;
+  const read = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
+  let { stored } = read;
   if (stored.application.state === 'approving') {
-    if (amends) throw new ApprovalAlreadyDecided(applicationId);
+    await onlyFinishes(applicationId, request, read.history, deps);
   } else {
     checkStep(stored.application, 'approve');
     // The data as the agency corrects it is sealed with the decision: whoever finishes the
@@ -168,8 +170,8 @@ export async function approveApplication(
     };
     const sealedContent = await sealApplicationContent(deps.cipher, applicationId, decided);
     const outcome = await decide(caller, { ...stored, sealedContent }, request.note, deps);
-    // Another approval decided first: finish it, with its data — unless this one brought its own.
-    if (!outcome.ours && amends) throw new ApprovalAlreadyDecided(applicationId);
+    // Another approval decided first: finish it, with its data and note — unless this one brought its own.
+    if (outcome.history !== undefined) await onlyFinishes(applicationId, request, outcome.history, deps);
     stored = outcome.stored;
   }
   const content = await openApplicationContent(deps.cipher, applicationId, stored.sealedContent);
@@ -192,6 +194,32 @@ export async function approveApplication(
       license: { licenseId, version: '001' },
     };
   }
+}
+
+/**
+ * An approval that meets a decision already recorded (its own earlier attempt's, or a rival's
+ * that landed first) can only finish it: the decision's data, validity and note are what is
+ * issued and what the applicant reads. Terms of its own would be silently dropped, so they are
+ * refused (409) before anything is written — data or validity, or a note the decision does not
+ * carry. The same note is the same decision (a retry): it finishes.
+ */
+async function onlyFinishes(
+  applicationId: string,
+  request: ApproveRequest,
+  history: readonly StoredStep[],
+  deps: ReviewDeps,
+): Promise<void> {
+  if (request.data !== undefined || request.validity !== undefined) {
+    throw new ApprovalAlreadyDecided(applicationId);
+  }
+  const note = recordedNote(request.note);
+  if (note === undefined) return;
+  const decision = history.findLast((step) => step.action === 'approve');
+  const decided =
+    decision?.sealedNote === undefined
+      ? undefined
+      : await openNote(deps.cipher, applicationId, decision.seq, decision.sealedNote);
+  if (decided !== note) throw new ApprovalAlreadyDecided(applicationId);
 }
 
 /** The license an approval issues: the data as decided, to the applicant's identity. */
@@ -218,21 +246,21 @@ async function licenseRequestOf(
 /**
  * Records the decision (submitted → approving) and answers the application as it now stands.
  * Losing the race to another approval of the same application is no failure: that one recorded
- * a decision, and the license is issued once either way (`ours` tells whose). Losing it to a
- * withdrawal is (409).
+ * a decision, and the license is issued once either way (`history`, with that decision, tells
+ * it was another's). Losing it to a withdrawal is (409).
  */
 async function decide(
   caller: IssuerCaller,
   stored: StoredApplication,
   note: string | undefined,
   deps: ReviewDeps,
-): Promise<{ stored: StoredApplication; ours: boolean }> {
+): Promise<{ stored: StoredApplication; history?: StoredStep[] }> {
   try {
-    return { stored: await writeAgencyStep(caller, stored, 'approve', note, deps), ours: true };
+    return { stored: await writeAgencyStep(caller, stored, 'approve', note, deps) };
   } catch (error) {
     if (!(error instanceof ConcurrentModification)) throw error;
     const read = await readApplication(deps, stored.application.id, () => true);
-    if (read.stored.application.state === 'approving') return { stored: read.stored, ours: false };
+    if (read.stored.application.state === 'approving') return read;
     checkStep(read.stored.application, 'approve'); // the refusal that names the state it is in now
     throw error;
   }

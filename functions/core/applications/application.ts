@@ -222,8 +222,13 @@ export function isFinal(state: ApplicationState): boolean {
 }
 
 function noteOf(note: string | undefined): { note?: string } {
-  const trimmed = note?.trim().normalize('NFC');
-  return trimmed ? { note: trimmed } : {};
+  const recorded = recordedNote(note);
+  return recorded === undefined ? {} : { note: recorded };
+}
+
+/** A note as a step records it: trimmed, NFC; a blank one is none. */
+export function recordedNote(note: string | undefined): string | undefined {
+  return note?.trim().normalize('NFC') || undefined;
 }
 
 function attachmentsOf(attachments: readonly string[] | undefined): { attachments?: string[] } {

@@ -94,6 +94,10 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     responses: {
       200: { description: 'Approved; the license is issued', schema: ApprovedApplicationSchema },
       ...ON_AN_APPLICATION,
+      409: {
+        description:
+          'Not allowed from the application’s state, or changed meanwhile; or APPROVAL_ALREADY_DECIDED: a decision was recorded already (an earlier attempt’s or a rival’s) and this approval brings data, validity or a note other than that decision’s — nothing of it is recorded; approve again without them to finish it',
+      },
       400: {
         description: 'As for every POST, or the data as corrected does not satisfy the type, field by field',
       },

@@ -555,6 +555,82 @@ describe('the whole review: apply → request info → respond → approve', () 
     ]);
   });
 
+  it('an approval with a note that loses the decision to a rival is refused (409), its note not dropped', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    // The rival decides, with its own note, just before this approval records its decision, and
+    // stops there: issuing its license fails.
+    world.applications.beforeNextAdvance = async () => {
+      world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+      await approveApplication(PSB, applied.id, { note: '竞争者的说明' }, world.reviewDeps).catch(
+        () => undefined,
+      );
+    };
+    await expect(
+      approveApplication(PSB, applied.id, { note: '请到3号窗口领取' }, world.reviewDeps),
+    ).rejects.toThrow(ApprovalAlreadyDecided);
+    // Nothing of the refused approval is written: one decision, the rival's, and no license.
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.audit.filter((e) => e.action === 'application.approved')).toHaveLength(1);
+    const decided = await agencyApplication(PSB, applied.id, world.reviewDeps);
+    expect(decided.state).toBe('approving');
+    expect(decided.history.filter((s) => s.action === 'approve').map((s) => s.note)).toEqual([
+      '竞争者的说明',
+    ]);
+
+    // Finishing it without a note of its own issues the rival's decision, note and all.
+    const { application } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    expect(application.state).toBe('approved');
+    expect(application.history.find((s) => s.action === 'approve')?.note).toBe('竞争者的说明');
+  });
+
+  it('an approval with a note of its own meeting a decision already recorded is refused; the decider completes', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    let rival: unknown;
+    // The rival approval, with a note, starts once the first has recorded its decision.
+    world.applications.beforeNextAdvance = async () => {
+      world.applications.beforeNextAdvance = async () => {
+        rival = await approveApplication(
+          PSB,
+          applied.id,
+          { note: '另一位审核人的说明' },
+          world.reviewDeps,
+        ).catch((e: unknown) => e);
+      };
+    };
+    const first = await approveApplication(PSB, applied.id, { note: '准予许可' }, world.reviewDeps);
+    expect(rival).toBeInstanceOf(ApprovalAlreadyDecided);
+    expect(first.application.state).toBe('approved');
+    expect(
+      first.application.history.filter((s) => s.note !== undefined).map((s) => [s.action, s.note]),
+    ).toEqual([['approve', '准予许可']]);
+    expect(world.issuer.licenses.records.size).toBe(1);
+  });
+
+  it('finishing an approval with the note its decision recorded is the same decision: it completes', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(approveApplication(PSB, applied.id, { note: '准予许可' }, world.reviewDeps)).rejects.toThrow(
+      /unreachable/,
+    );
+
+    await expect(
+      approveApplication(PSB, applied.id, { note: '另一个说明' }, world.reviewDeps),
+    ).rejects.toThrow(ApprovalAlreadyDecided);
+    const { application } = await approveApplication(
+      PSB,
+      applied.id,
+      { note: ' 准予许可 ' },
+      world.reviewDeps,
+    );
+    expect(application.state).toBe('approved');
+    expect(application.history.filter((s) => s.note !== undefined).map((s) => [s.action, s.note])).toEqual([
+      ['approve', '准予许可'],
+    ]);
+  });
+
   it('an amendment that changes the holder code does not issue', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
