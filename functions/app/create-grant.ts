@@ -6,6 +6,7 @@ import type { AuditEvent } from '#core/audit/event.ts';
 import { hasRole } from '#core/catalog/agency.ts';
 import { fieldOf } from '#core/catalog/license-type.ts';
 import type { Grant, GrantScope } from '#core/grants/grant.ts';
+import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
@@ -52,11 +53,14 @@ export interface CreatedGrantResult {
 /**
  * Checks the terms against the catalog (fields disclosable, relying agency registered with the
  * relying role, expiry in the future) and stores the grant with its audit event in one write.
+ * The purpose may not name an identity number (IdentityNumberInText): it is audited, and each
+ * retrieval on the grant states and audits it again.
  */
 export async function createGrant(
   request: CreateGrantRequest,
   deps: CreateGrantDeps,
 ): Promise<CreatedGrantResult> {
+  refuseIdentityNumbers({ purpose: request.purpose });
   const now = deps.now();
   const { scope, typeCode, holderIndex } = await resolveScope(request.scope, deps);
   const type = (await deps.config.getLicenseType(typeCode))?.value;

@@ -20,6 +20,7 @@ import { disclosableFieldNames } from '#core/catalog/license-type.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
 import { isAgreementInForce } from '#core/catalog/sharing-agreement.ts';
 import { type Grant, grantUnusableReason } from '#core/grants/grant.ts';
+import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { fromBase64url } from '#core/jws.ts';
 import { effectiveStatus } from '#core/lifecycle.ts';
@@ -480,6 +481,9 @@ async function allowedByAgreement(
       );
     }
   }
+  // Both are audited with the retrieval, for good: a case or staff member is named by its own
+  // reference, never by a citizen identity number.
+  refuseIdentityNumbers({ 'basis.duty.caseNumber': caseNumber, 'basis.duty.operatorId': operatorId });
   const forItem = (await agreementsOf(request.requester.agency, typeCode, deps)).filter(
     (a) => a.typeCode === typeCode && a.serviceItem.code === duty.serviceItemCode,
   );

@@ -1,6 +1,7 @@
 // Revoking a holder grant: from then on its code retrieves nothing. Copies already handed out
 // stay with their annotated copies, which say until when they may be used.
 import type { Grant } from '#core/grants/grant.ts';
+import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { GrantNotFound, type GrantStore } from '#ports/grant-store.ts';
 import type { Versioned } from '#ports/page.ts';
 
@@ -18,11 +19,15 @@ export interface RevokeGrantDeps {
   newEventId: () => string;
 }
 
-/** Revokes an active grant with its audit event in one write; GrantNotFound or GrantAlreadyRevoked otherwise. */
+/**
+ * Revokes an active grant with its audit event in one write; GrantNotFound or GrantAlreadyRevoked
+ * otherwise, IdentityNumberInText for a reason naming an identity number.
+ */
 export async function revokeGrant(
   request: RevokeGrantRequest,
   deps: RevokeGrantDeps,
 ): Promise<Versioned<Grant>> {
+  refuseIdentityNumbers({ reason: request.reason });
   const current = await deps.grants.get(request.grantId);
   if (
     current === undefined ||

@@ -1,4 +1,5 @@
 import { checkClaimedIdentity } from '#core/holders/identity.ts';
+import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { HolderStore } from '#ports/holder-store.ts';
 import { type AdminChangeDeps, adminChangeEvent, type OperatorActor } from './admin-change.ts';
@@ -32,11 +33,9 @@ export async function unblockIdentityProofing(
   const checked = checkClaimedIdentity(request.identity, deps.now());
   if (!checked.ok) throw new ProofingRequestInvalid(`identity.code: ${checked.reason}`);
   const { identity } = checked;
-  // The reason goes into the sealed, permanent audit log: never the number it is about, however
-  // it is written — spaced, hyphenated, lower case or in full-width forms (NFKC folds those).
-  if (alphanumeric(reason).includes(alphanumeric(identity.code))) {
-    throw new ProofingRequestInvalid('reason: must not contain the identity number; name the case instead');
-  }
+  // The reason goes into the sealed, permanent audit log: no identity number, and not the code it
+  // is about either, of whichever type, however it is written.
+  refuseIdentityNumbers({ reason }, [identity.code]);
   const holderIndex = await deps.blindIndex.tokenFor(identity.codeType, identity.code);
   const cleared = await deps.store.clearFailedClaims(holderIndex, (count) =>
     adminChangeEvent(deps, operator, 'holder.identity_proofing_unblocked', {
@@ -46,12 +45,4 @@ export async function unblockIdentityProofing(
     }),
   );
   return { cleared };
-}
-
-/** Only the letters and digits of a text, upper case, after folding compatibility forms. */
-function alphanumeric(text: string): string {
-  return text
-    .normalize('NFKC')
-    .replace(/[^0-9A-Za-z]/g, '')
-    .toUpperCase();
 }

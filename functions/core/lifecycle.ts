@@ -8,6 +8,7 @@
 //   expired is never stored: it is read from the validity end and `today`.
 import { LONG_TERM, type ValidityPeriod } from './catalog/license-data.ts';
 import { type CivilDate, isCivilDate } from './civil-date.ts';
+import { refuseIdentityNumbers } from './holders/identity-in-text.ts';
 import { buildLicenseId, parseLicenseId } from './identifiers/license-id.ts';
 
 /** Statuses a license record stores. */
@@ -130,7 +131,7 @@ const MAX_REASON_LENGTH = 1000;
 
 /**
  * Checks that `from → to` is legal and that the input is complete, and returns the change to
- * store. Throws IllegalTransition, ReasonRequired or InvalidTransitionInput.
+ * store. Throws IllegalTransition, ReasonRequired, InvalidTransitionInput or IdentityNumberInText.
  */
 export function transition(from: StoredStatus, to: StoredStatus, input: TransitionInput): StatusChange {
   const rule = RULES.find((r) => r.to === to && r.from.includes(from));
@@ -157,6 +158,8 @@ export function transition(from: StoredStatus, to: StoredStatus, input: Transiti
       `reason must be at most ${MAX_REASON_LENGTH} characters, found ${reason.length}`,
     );
   }
+  // The reason is stored with the license and audited for good.
+  refuseIdentityNumbers({ reason });
   const change: StatusChange = { action: rule.action, from, to, actor: { ...input.actor }, at: input.at };
   if (reason) change.reason = reason;
   return change;

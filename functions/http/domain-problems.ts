@@ -37,6 +37,7 @@ import {
   OperatorSelfLockout,
   SealKeyNotRotatable,
 } from '#core/catalog/registration-errors.ts';
+import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
 import {
   DocumentContentMismatch,
@@ -98,6 +99,7 @@ const MAPPING: ProblemMapping = [
   [GrantUseRefused, 'forbidden'],
   [ReasonRequired, 'validation-failed'],
   [InvalidTransitionInput, 'validation-failed'],
+  [IdentityNumberInText, 'validation-failed'],
   [ConfigRecordInvalid, 'validation-failed'],
   [InvalidCursor, 'bad-request'],
   [InvalidDocumentDigest, 'validation-failed'],

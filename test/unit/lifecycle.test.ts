@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { mod37_36CheckChar } from '#core/identifiers/iso7064.ts';
 import { buildLicenseId, licenseIdCheckChar, parseLicenseId } from '#core/identifiers/license-id.ts';
 import {
@@ -121,6 +122,15 @@ describe('required input', () => {
       code: 'REASON_REQUIRED',
       action: 'revoke',
     });
+  });
+
+  it('refuses a reason naming a citizen identity number, for any change', () => {
+    const reason = '持证人 110105 19491231 002x 挂失';
+    expect(() => suspend('valid', { actor: issuer, at, reason })).toThrow(IdentityNumberInText);
+    expect(() => reinstate('suspended', { actor: issuer, at, reason })).toThrow(IdentityNumberInText);
+    expect(() => reissue({ id: licenseId, status: 'valid' }, { actor: issuer, at, reason })).toThrow(
+      IdentityNumberInText,
+    );
   });
 
   it('requires an actor id and an RFC 3339 UTC time', () => {

@@ -13,7 +13,9 @@ export const HolderGrantRequestSchema = z
       .union([z.strictObject({ licenseId: LicenseRefSchema }), z.strictObject({ typeCode: TypeCodeSchema })])
       .describe('One of your licenses ({ licenseId }), or your licenses of a type ({ typeCode })'),
     relyingAgency: UsccSchema.describe('USCC of the relying agency you grant use to'),
-    purpose: PurposeSchema.describe('Purpose of use you agree to; retrievals must state this purpose'),
+    purpose: PurposeSchema.describe(
+      'Purpose of use you agree to; retrievals must state this purpose. Audited with the grant and each retrieval: no citizen identity number (400 when it names one)',
+    ),
     fields: z
       .array(z.string().min(1).max(32))
       .min(1)
@@ -71,6 +73,6 @@ export const RevokeGrantRequestSchema = z
       .max(500)
       .regex(NO_CONTROL_CHARACTERS)
       .optional()
-      .describe('Why, for the audit log'),
+      .describe('Why, for the audit log: no citizen identity number (400 when it names one)'),
   })
   .meta({ id: 'RevokeGrantRequest' });

@@ -126,18 +126,24 @@ export const IssueLicenseBatchResultSchema = z
     description: 'Every item’s outcome in request order; partial success is explicit in the counts',
   });
 
+/** Refused by the use case when it names a citizen identity number (core/holders/identity-in-text.ts). */
+const NO_ID_NUMBER = 'no citizen identity number (400 when it names one)';
 const reason = z.string().trim().min(1, 'expected a reason').max(1000);
 
 export const SuspendLicenseRequestSchema = z
-  .strictObject({ reason: reason.describe('Why (挂失, 暂扣, …); recorded and audited') })
+  .strictObject({
+    reason: reason.describe(`Why (挂失, 暂扣, …); recorded and audited for good: ${NO_ID_NUMBER}`),
+  })
   .meta({ id: 'SuspendLicenseRequest' });
 
 export const ReinstateLicenseRequestSchema = z
-  .strictObject({ reason: reason.optional() })
+  .strictObject({ reason: reason.optional().describe(`Why; recorded and audited for good: ${NO_ID_NUMBER}`) })
   .meta({ id: 'ReinstateLicenseRequest' });
 
 export const RevokeLicenseRequestSchema = z
-  .strictObject({ reason: reason.describe('Why (吊销, 注销, …); required, recorded and audited') })
+  .strictObject({
+    reason: reason.describe(`Why (吊销, 注销, …); required, recorded and audited for good: ${NO_ID_NUMBER}`),
+  })
   .meta({ id: 'RevokeLicenseRequest' });
 
 export const ChangedLicenseStatusSchema = z
@@ -151,7 +157,7 @@ export const ChangedLicenseStatusSchema = z
 
 export const ReissueLicenseRequestSchema = z
   .strictObject({
-    reason: reason.optional().describe('Why (换发, 补发, …)'),
+    reason: reason.optional().describe(`Why (换发, 补发, …); recorded and audited for good: ${NO_ID_NUMBER}`),
     data: licenseData
       .optional()
       .describe(

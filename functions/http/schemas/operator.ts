@@ -147,7 +147,9 @@ export const UnblockIdentityProofingRequestSchema = z
       .trim()
       .min(1, 'expected why the identity is unblocked')
       .max(1000)
-      .describe('e.g. where and how the holder proved their identity in person'),
+      .describe(
+        'e.g. where and how the holder proved their identity in person; audited for good: neither the code unblocked nor any citizen identity number (400 when it names one)',
+      ),
   })
   .meta({ id: 'UnblockIdentityProofingRequest' });
 

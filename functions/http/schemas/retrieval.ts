@@ -56,14 +56,18 @@ export const DutyBasisSchema = z
       .min(1, 'a duty-based retrieval names its case number')
       .max(64)
       .regex(NO_CONTROL_CHARACTERS)
-      .describe('办件编号 of the case being handled'),
+      .describe(
+        '办件编号 of the case being handled; audited: no citizen identity number (400 when it names one)',
+      ),
     operatorId: z
       .string()
       .trim()
       .min(1, 'a duty-based retrieval names its operator')
       .max(64)
       .regex(NO_CONTROL_CHARACTERS)
-      .describe("The agency's staff member handling the case"),
+      .describe(
+        "The agency's staff member handling the case; audited: a staff reference, not a citizen identity number (400 when it is one)",
+      ),
   })
   .meta({ id: 'DutyBasis', description: 'Duty-based access (依职能用证) under a sharing agreement' });
 

@@ -5,6 +5,7 @@ import { type CreateGrantRequest, createGrant } from '#app/create-grant.ts';
 import { GrantRequestInvalid, LicenseTypeNotFound } from '#app/retrieval-errors.ts';
 import { revokeGrant } from '#app/revoke-grant.ts';
 import { isGrantCodeShape } from '#core/grants/grant-code.ts';
+import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import { DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC, RESIDENT_IDENTITY_CARD } from '#dev/demo/catalog.ts';
 import { GrantAlreadyRevoked, GrantNotFound } from '#ports/grant-store.ts';
@@ -120,6 +121,20 @@ describe('creating a grant', () => {
     await expect(refused).rejects.toMatchObject({ errors: [{ path: 'expiresAt' }] });
   });
 
+  it('refuses a purpose naming an identity number, storing and auditing nothing', async () => {
+    // The purpose is audited with the grant and with every retrieval on it.
+    const refused = createGrant(
+      request({
+        purpose: `为持证人 ${ID_CARD.holder.code.replace(/(.{6})(.{8})/, '$1 $2 ')} 办理公积金提取`,
+      }),
+      world.grantDeps(),
+    );
+
+    await expect(refused).rejects.toBeInstanceOf(IdentityNumberInText);
+    await expect(refused).rejects.toMatchObject({ errors: [{ path: 'purpose' }] });
+    expect(world.audit.events).toEqual([]);
+  });
+
   it('answers a license or type that does not exist with not found', async () => {
     const license = createGrant(
       request({ scope: { licenseId: '1.2.156.3005.2.11100000D00000013G001.11330100D0000011XM.NOSUCH1' } }),
@@ -156,6 +171,23 @@ describe('revoking a grant', () => {
       subject: { grantId: grant.value.id, typeCode: ID_CARD.typeCode },
       details: { reason: '持证人撤回授权', usesBefore: 0 },
     });
+  });
+
+  it('refuses a reason naming an identity number, leaving the grant active and recording nothing', async () => {
+    const { grant } = await createGrant(request(), world.grantDeps());
+    const events = world.audit.events.length;
+
+    const refused = revokeGrant(
+      { actor: OPERATOR, grantId: grant.value.id, reason: `持证人（${ID_CARD.holder.code}）撤回授权` },
+      deps(),
+    );
+
+    await expect(refused).rejects.toMatchObject({
+      name: 'IdentityNumberInText',
+      errors: [{ path: 'reason' }],
+    });
+    expect((await world.grants.get(grant.value.id))?.value.status).toBe('active');
+    expect(world.audit.events).toHaveLength(events);
   });
 
   it('answers an unknown grant with not found and a revoked one with already revoked, recording nothing', async () => {

@@ -11,6 +11,7 @@ import {
 } from '#app/holder-presentations.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
 import { retrieveLicense } from '#app/retrieve-license.ts';
+import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { fromBase64url, signCompactJws } from '#core/jws.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { KB_JWT_TYP, sdDigest, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
@@ -209,6 +210,27 @@ describe('grants by the holder', () => {
       action: 'grant.revoked',
       actor: { kind: 'holder', id: ACCOUNTS.zhang },
     });
+  });
+
+  it('refuses a purpose or a revocation reason naming an identity number, recording nothing', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const { grant } = await createHolderGrant(grantTerms(card.id), deps());
+    const events = world.audit.events.length;
+    const own = DEMO_HOLDERS.zhangWeiming.code;
+
+    await expect(
+      createHolderGrant({ ...grantTerms(card.id), purpose: `本人（身份证号${own}）办理公积金提取` }, deps()),
+    ).rejects.toBeInstanceOf(IdentityNumberInText);
+    await expect(
+      revokeHolderGrant(
+        { account: ACCOUNTS.zhang, grantId: grant.value.id, reason: `${own} 不再需要` },
+        deps(),
+      ),
+    ).rejects.toMatchObject({ errors: [{ path: 'reason' }] });
+    expect(
+      (await listHolderGrants({ account: ACCOUNTS.zhang }, deps())).items.map((g) => g.value.status),
+    ).toEqual(['active']);
+    expect(world.audit.events.slice(events).map((e) => e.action)).toEqual(['holder.grants_listed']);
   });
 });
 

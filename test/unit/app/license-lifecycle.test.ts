@@ -16,6 +16,7 @@ import { openLicenseContent } from '#app/license-content.ts';
 import { fieldsOfSdJwt, type LicenseRequest } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
+import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
 import { buildLicenseId, parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DocumentNotFound } from '#core/layout-document/errors.ts';
@@ -106,6 +107,47 @@ describe('changeLicenseStatus', () => {
       changeLicenseStatus({ licenseId, action: 'revoke', reason: '注销' }, PSB, world.deps),
     ).rejects.toThrow(/a revoked license cannot become revoked/);
     expect(world.licenses.audit).toHaveLength(2);
+  });
+
+  it('refuses a reason naming an identity number, for every change and a re-issue, writing nothing', async () => {
+    const { world, license } = await issued();
+    const { licenseId } = license;
+    // Kept with the license and audited for good: however the number is written.
+    const reasons = [
+      `持证人 ${card.holder.code} 挂失`,
+      '持证人 ３３０１０２ １９９００３０７ １２３０ 挂失',
+      '他人身份证 11010519491231002x 冒用',
+    ];
+    const before = { ...world.licenses.records.get(licenseId) };
+    for (const reason of reasons) {
+      for (const action of ['suspend', 'revoke'] as const) {
+        await expect(
+          changeLicenseStatus({ licenseId, action, reason }, PSB, world.deps),
+        ).rejects.toMatchObject({
+          name: 'IdentityNumberInText',
+          errors: [{ path: 'reason' }],
+        });
+      }
+      await expect(reissueLicense({ licenseId, reason }, PSB, world.deps)).rejects.toBeInstanceOf(
+        IdentityNumberInText,
+      );
+    }
+    await changeLicenseStatus({ licenseId, action: 'suspend', reason: '挂失' }, PSB, world.deps);
+    await expect(
+      changeLicenseStatus({ licenseId, action: 'reinstate', reason: reasons[0] }, PSB, world.deps),
+    ).rejects.toBeInstanceOf(IdentityNumberInText);
+    expect(world.licenses.records.get(licenseId)).toMatchObject({
+      status: 'suspended',
+      version: before.version! + 1,
+    });
+    expect(world.licenses.audit.map((e) => e.action)).toEqual(['license.issued', 'license.suspended']);
+    // An 18-digit number that is not an identity number is a reference like any other.
+    await changeLicenseStatus(
+      { licenseId, action: 'revoke', reason: '决定书 202403051234567895' },
+      PSB,
+      world.deps,
+    );
+    expect(world.licenses.audit.at(-1)?.details).toMatchObject({ reason: '决定书 202403051234567895' });
   });
 
   it('refuses another agency from the identifier alone, and names a malformed identifier', async () => {

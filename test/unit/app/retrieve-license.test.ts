@@ -696,6 +696,33 @@ describe('duty-based retrieval (依职能用证)', () => {
     expect(world.audit.events).toEqual([]);
   });
 
+  it('refuses a case number or operator id naming an identity number, handing out and recording nothing', async () => {
+    const license = await world.issue(ID_CARD);
+    // Both are audited with the retrieval, for good.
+    const asCase = await refusal(
+      retrieveLicense(
+        byDuty({ licenseId: license.id }, { caseNumber: `GJJ-${ID_CARD.holder.code}` }),
+        world.retrievalDeps(),
+      ),
+    );
+    const asOperator = await refusal(
+      retrieveLicense(
+        byDuty({ licenseId: license.id }, { operatorId: '110105 19491231 002x' }),
+        world.retrievalDeps(),
+      ),
+    );
+
+    expect(asCase).toMatchObject({
+      name: 'IdentityNumberInText',
+      errors: [{ path: 'basis.duty.caseNumber' }],
+    });
+    expect(asOperator).toMatchObject({
+      name: 'IdentityNumberInText',
+      errors: [{ path: 'basis.duty.operatorId' }],
+    });
+    expect(world.audit.events).toEqual([]);
+  });
+
   it('discloses no agreed field the type no longer lets be disclosed (a type change racing the agreement’s write)', async () => {
     const license = await world.issue(ID_CARD);
     const type = world.config.types.get(ID_CARD.typeCode)!;
