@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commonResponses } from './common-responses.ts';
 import { PROBLEM_MEDIA_TYPE, problemTypes } from './problem.ts';
 import { type RouteSpec, routes } from './routes.ts';
 import { ProblemSchema } from './schemas.ts';
@@ -41,6 +42,18 @@ export function buildOpenApi(
       tags: [route.group],
       parameters: [
         ...pathParameters(route.path),
+        ...(route.idempotencyKey === undefined
+          ? []
+          : [
+              {
+                name: 'Idempotency-Key',
+                in: 'header',
+                required: true,
+                description: route.idempotencyKey,
+                // As idempotency.ts checks it: 1–255 printable ASCII characters, no spaces.
+                schema: { type: 'string', pattern: '^[!-~]{1,255}$' },
+              },
+            ]),
         ...Object.entries(route.headers ?? {}).map(([name, description]) => ({
           name,
           in: 'header',
@@ -63,30 +76,15 @@ export function buildOpenApi(
               content: { 'application/json': { schema: schemaRef(route.requestBody) } },
             },
           }
-        : {}),
-      responses: {
-        ...Object.fromEntries(
-          Object.entries(route.responses).map(([status, spec]) => [
-            status,
-            {
-              description: spec.description,
-              // An error answered without a schema of its own is a problem document, as sent.
-              content:
-                Number(status) >= 400 && spec.schema === undefined && spec.contentType === undefined
-                  ? { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: `${COMPONENT_PREFIX}Problem` } } }
-                  : {
-                      [spec.contentType ?? 'application/json']: {
-                        schema: spec.schema ? schemaRef(spec.schema) : {},
-                      },
-                    },
-            },
-          ]),
-        ),
-        default: {
-          description: 'A problem (RFC 9457)',
-          content: { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: `${COMPONENT_PREFIX}Problem` } } },
-        },
-      },
+        : route.requestMediaTypes
+          ? {
+              requestBody: {
+                required: true,
+                content: Object.fromEntries(route.requestMediaTypes.map((type) => [type, {}])),
+              },
+            }
+          : {}),
+      responses: { ...responses(route), default: problemAnswer('A problem (RFC 9457)') },
     };
     paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
   }
@@ -132,6 +130,44 @@ export function buildOpenApi(
         },
       },
     },
+  };
+}
+
+/**
+ * A route's answers: its own, and those it gives by what it uses (common-responses.ts), each
+ * status described by every reason it is answered for — the common ones first.
+ */
+function responses(route: RouteSpec): Record<string, unknown> {
+  const common = commonResponses(route);
+  const statuses = [...new Set([...Object.keys(route.responses), ...Object.keys(common)].map(Number))].sort(
+    (a, b) => a - b,
+  );
+  return Object.fromEntries(
+    statuses.map((status) => {
+      const own = route.responses[status];
+      const reasons = [...(common[status] ?? []), ...(own ? [own.description] : [])];
+      const description = reasons.join('. ');
+      // An error answered without a schema of its own is a problem document, as sent.
+      if (status >= 400 && own?.schema === undefined && own?.contentType === undefined) {
+        return [String(status), problemAnswer(description)];
+      }
+      return [
+        String(status),
+        {
+          description,
+          content: {
+            [own?.contentType ?? 'application/json']: { schema: own?.schema ? schemaRef(own.schema) : {} },
+          },
+        },
+      ];
+    }),
+  );
+}
+
+function problemAnswer(description: string): Record<string, unknown> {
+  return {
+    description,
+    content: { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: `${COMPONENT_PREFIX}Problem` } } },
   };
 }
 

@@ -35,6 +35,14 @@ export interface RouteSpec {
   auth: RouteAuth;
   /** JSON request body schema, for routes that take one. */
   requestBody?: z.ZodType;
+  /** Media types of a raw (not JSON) request body, for routes that take the bytes themselves. */
+  requestMediaTypes?: readonly string[];
+  /**
+   * Present on a route that runs under the idempotency layer (functions/http/idempotency.ts): the
+   * description of its required Idempotency-Key header. The header and what the layer answers are
+   * declared from it (common-responses.ts).
+   */
+  idempotencyKey?: string;
   /** Query parameters: name → description. */
   query?: Record<string, string>;
   /** Request headers the route requires: name → description. */

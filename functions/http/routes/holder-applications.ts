@@ -7,7 +7,6 @@ import {
   RespondRequestSchema,
   WithdrawRequestSchema,
 } from '../schemas/applications.ts';
-import { HOLDER_REFUSALS } from './holder.ts';
 
 // The holder's license applications (申请): apply in one's own proofed identity, follow the
 // review with its whole history, answer a request for information, withdraw before a decision.
@@ -21,16 +20,13 @@ const NOT_PROOFED = {
 } as const;
 
 const ON_AN_APPLICATION = {
-  ...HOLDER_REFUSALS,
   404: { description: 'No such application of yours' },
 } as const;
 
 const WRITE_REFUSALS = {
-  400: {
-    description: 'Malformed JSON, a request that does not match its schema, or data refused field by field',
-  },
+  400: { description: 'Data refused field by field' },
   413: { description: 'An attachment larger than 2 MiB' },
-  415: { description: 'Not application/json, or an attachment that is not PDF, OFD, JPEG or PNG' },
+  415: { description: 'An attachment that is not PDF, OFD, JPEG or PNG' },
 } as const;
 
 export const holderApplicationsRoutes: readonly RouteSpec[] = [
@@ -47,7 +43,6 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
       201: { description: 'Submitted; the agency reviews it', schema: ApplicationSchema },
       ...WRITE_REFUSALS,
       422: { description: 'The Idempotency-Key was used with another application request' },
-      ...HOLDER_REFUSALS,
       ...NOT_PROOFED,
     },
   },
@@ -65,7 +60,6 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
         description:
           'A limit out of range, a cursor of another listing, or any other query parameter (there is no state filter here)',
       },
-      ...HOLDER_REFUSALS,
     },
   },
   {
@@ -108,8 +102,6 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
     requestBody: WithdrawRequestSchema,
     responses: {
       200: { description: 'Withdrawn', schema: ApplicationSchema },
-      400: { description: 'A request that does not match its schema' },
-      415: { description: 'Not application/json' },
       ...ON_AN_APPLICATION,
       409: { description: 'Already decided (approving, approved, rejected) or withdrawn' },
     },

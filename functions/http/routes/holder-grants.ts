@@ -6,7 +6,6 @@ import {
   HolderGrantRequestSchema,
   RevokeGrantRequestSchema,
 } from '../schemas/holder-grants.ts';
-import { HOLDER_REFUSALS } from './holder.ts';
 import { NOT_PROOFED } from './holder-licenses.ts';
 
 // The holder's grants (用证授权). Implementations: functions/handlers/holder/grants.ts. No
@@ -14,10 +13,7 @@ import { NOT_PROOFED } from './holder-licenses.ts';
 // keep in the clear; a retried grant is a second grant the holder can revoke.
 
 const BODY_REFUSALS = {
-  400: {
-    description: 'Malformed JSON, a request that does not match its schema, or terms the catalog refuses',
-  },
-  415: { description: 'Not application/json' },
+  400: { description: 'Terms the catalog refuses' },
 } as const;
 
 export const holderGrantsRoutes: readonly RouteSpec[] = [
@@ -36,7 +32,6 @@ export const holderGrantsRoutes: readonly RouteSpec[] = [
         schema: CreatedGrantSchema,
       },
       ...BODY_REFUSALS,
-      ...HOLDER_REFUSALS,
       ...NOT_PROOFED,
       404: { description: 'No such license of yours, or no such license type' },
     },
@@ -52,7 +47,6 @@ export const holderGrantsRoutes: readonly RouteSpec[] = [
     responses: {
       200: { description: 'A page of your grants', schema: GrantListSchema },
       400: { description: 'A limit out of range or a cursor of another listing' },
-      ...HOLDER_REFUSALS,
       ...NOT_PROOFED,
     },
   },
@@ -67,7 +61,6 @@ export const holderGrantsRoutes: readonly RouteSpec[] = [
     responses: {
       200: { description: 'The revoked grant', schema: GrantViewSchema },
       ...BODY_REFUSALS,
-      ...HOLDER_REFUSALS,
       ...NOT_PROOFED,
       404: { description: 'No such grant of yours' },
       409: { description: 'The grant was revoked before' },

@@ -1,6 +1,5 @@
 import { HOLDER, type RouteSpec } from '../route-spec.ts';
 import { AccessHistorySchema } from '../schemas/holder-history.ts';
-import { HOLDER_REFUSALS } from './holder.ts';
 import { NOT_PROOFED } from './holder-licenses.ts';
 
 // The access history of the holder's licenses (用证记录). Implementation: functions/handlers/holder/history.ts.
@@ -22,7 +21,6 @@ export const holderHistoryRoutes: readonly RouteSpec[] = [
     responses: {
       200: { description: 'A page of the history', schema: AccessHistorySchema },
       400: { description: 'A limit out of range, a malformed license id or a cursor of another history' },
-      ...HOLDER_REFUSALS,
       ...NOT_PROOFED,
       404: { description: 'No such license of yours' },
     },

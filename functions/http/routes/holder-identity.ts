@@ -8,18 +8,13 @@ import {
   ProofingRequestSchema,
   RegisterDeviceKeyRequestSchema,
 } from '../schemas/holder-identity.ts';
-import { HOLDER_REFUSALS } from './holder.ts';
 
 // The holder's identity: proofing (实名核验) that binds the account to a holder code, and device
 // keys (手机盾) that become the cnf of licenses issued afterwards. Implementations:
 // functions/handlers/holder/identity.ts.
 
 const BODY_REFUSALS = {
-  400: {
-    description:
-      'Malformed JSON, a request that does not match its schema, or evidence the provider does not take',
-  },
-  415: { description: 'Not application/json' },
+  400: { description: 'Evidence the provider does not take' },
 } as const;
 
 const IDENTITY_NEEDED = {
@@ -42,7 +37,6 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
         schema: ProofingOutcomeSchema,
       },
       ...BODY_REFUSALS,
-      ...HOLDER_REFUSALS,
       409: {
         description:
           'Your account is bound to another identity, or the identity to another account; or another proofing of the account or the identity is in progress',
@@ -61,7 +55,7 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     operationId: 'listHolderProofings',
     summary: 'Your identity proofings, newest first; audited (holder.proofings_listed) before it answers',
     auth: HOLDER,
-    responses: { 200: { description: 'The proofings', schema: ProofingListSchema }, ...HOLDER_REFUSALS },
+    responses: { 200: { description: 'The proofings', schema: ProofingListSchema } },
   },
   {
     method: 'POST',
@@ -72,7 +66,6 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     auth: HOLDER,
     responses: {
       201: { description: 'The challenge', schema: DeviceKeyChallengeSchema },
-      ...HOLDER_REFUSALS,
       ...IDENTITY_NEEDED,
     },
   },
@@ -87,7 +80,6 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     responses: {
       201: { description: 'The registered key', schema: DeviceKeySchema },
       ...BODY_REFUSALS,
-      ...HOLDER_REFUSALS,
       ...IDENTITY_NEEDED,
       409: { description: 'The key is registered already' },
     },
@@ -99,7 +91,7 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     operationId: 'listDeviceKeys',
     summary: 'Your device keys, newest first',
     auth: HOLDER,
-    responses: { 200: { description: 'The keys', schema: DeviceKeyListSchema }, ...HOLDER_REFUSALS },
+    responses: { 200: { description: 'The keys', schema: DeviceKeyListSchema } },
   },
   {
     method: 'DELETE',
@@ -110,7 +102,6 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     auth: HOLDER,
     responses: {
       200: { description: 'The revoked key', schema: DeviceKeySchema },
-      ...HOLDER_REFUSALS,
       404: { description: 'No such key of yours' },
       409: { description: 'The key is revoked already' },
     },

@@ -1,6 +1,5 @@
 import { HOLDER, type RouteSpec } from '../route-spec.ts';
 import { HolderLicenseDetailSchema, HolderLicenseListSchema } from '../schemas/holder-licenses.ts';
-import { HOLDER_REFUSALS } from './holder.ts';
 
 // The holder's licenses (我的证照). Implementations: functions/handlers/holder/licenses.ts.
 
@@ -18,7 +17,6 @@ export const holderLicensesRoutes: readonly RouteSpec[] = [
     auth: HOLDER,
     responses: {
       200: { description: 'Your licenses, newest first', schema: HolderLicenseListSchema },
-      ...HOLDER_REFUSALS,
       ...NOT_PROOFED,
     },
   },
@@ -33,7 +31,6 @@ export const holderLicensesRoutes: readonly RouteSpec[] = [
     responses: {
       200: { description: 'The license', schema: HolderLicenseDetailSchema },
       400: { description: 'Not a GB/T 36904 identifier or license key' },
-      ...HOLDER_REFUSALS,
       ...NOT_PROOFED,
       404: { description: 'No such license of yours (another holder’s license reads the same)' },
     },

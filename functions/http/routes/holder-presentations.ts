@@ -4,7 +4,6 @@ import {
   PresentationRequestSchema,
   ResolvedPresentationSchema,
 } from '../schemas/holder-presentations.ts';
-import { HOLDER_REFUSALS } from './holder.ts';
 import { NOT_PROOFED } from './holder-licenses.ts';
 
 // Presentations (亮证 / 出示码). Implementations: functions/handlers/holder/presentations.ts.
@@ -24,11 +23,7 @@ export const holderPresentationsRoutes: readonly RouteSpec[] = [
     requestBody: PresentationRequestSchema,
     responses: {
       201: { description: 'The presentation payload', schema: CreatedPresentationSchema },
-      400: {
-        description: 'Malformed JSON, a request that does not match its schema, or a field the license lacks',
-      },
-      415: { description: 'Not application/json' },
-      ...HOLDER_REFUSALS,
+      400: { description: 'A field the license lacks' },
       ...NOT_PROOFED,
       404: { description: 'No such license of yours' },
       409: { description: 'The license is not valid today (revoked, superseded, suspended or expired)' },

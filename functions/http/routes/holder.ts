@@ -4,12 +4,9 @@ import { HolderAccountSchema } from '../schemas/holder.ts';
 // Routes of the holder group (one Lambda function, functions/handlers/holder.ts): citizens and
 // companies, authenticated by an OIDC access token (a Cognito user pool on AWS, the development
 // issuer of `npm start` locally). Every holder route answers only about the caller's own
-// account, licenses, grants and applications; another holder's reads as not found.
-
-/** What every holder route may refuse for who calls. */
-export const HOLDER_REFUSALS = {
-  401: { description: 'No access token, or one that is expired, not for this client or not an access token' },
-} as const;
+// account, licenses, grants and applications; another holder's reads as not found. What the
+// token check (and, on a route with a body, the body parser) answers is declared from the route
+// (common-responses.ts); the descriptions in these files are each route's own reasons.
 
 export const holderAccountRoutes: readonly RouteSpec[] = [
   {
@@ -22,7 +19,6 @@ export const holderAccountRoutes: readonly RouteSpec[] = [
     auth: HOLDER,
     responses: {
       200: { description: 'The account', schema: HolderAccountSchema },
-      ...HOLDER_REFUSALS,
     },
   },
 ];

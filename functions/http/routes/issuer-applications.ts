@@ -13,27 +13,18 @@ import {
 // queue per state, one application (an audited read of the applicant's data), a request for more
 // information, approval — the license is issued as by POST /licenses — and rejection with a
 // reason. An agency sees only applications addressed to it for types it may issue; any other is
-// 404. POSTs need an Idempotency-Key, as every issuer POST that changes something does; the
-// record keeps the step's outcome only, and a repeat reads the application again.
+// 404. POSTs run under the idempotency layer, as every issuer POST that changes something does;
+// the record keeps the step's outcome only, and a repeat reads the application again. What the
+// signature check, the body parser and that layer answer is declared from the route
+// (common-responses.ts); the descriptions here are each route's own reasons.
 
 const ISSUER: RouteAuth = { kind: 'agency', roles: ['issuer'] };
-const IDEMPOTENT = {
-  'Idempotency-Key':
-    'Unique per operation; a retry with the same key and body does not repeat the step: it answers with the application read again (as GET /applications/{id}, with fresh attachment links) and, for an approval, the same license',
-} as const;
-
-const READ_REFUSALS = {
-  401: { description: 'The request signature is missing or does not verify' },
-  403: { description: 'The agency lacks the issuer role' },
-} as const;
+const IDEMPOTENT =
+  'Unique per operation; a retry with the same key and body does not repeat the step: it answers with the application read again (as GET /applications/{id}, with fresh attachment links) and, for an approval, the same license';
 
 const ON_AN_APPLICATION = {
-  ...READ_REFUSALS,
-  400: { description: 'No Idempotency-Key, malformed JSON, or a request that does not match its schema' },
   404: { description: 'No such application addressed to this agency for a type it may issue' },
   409: { description: 'Not allowed from the application’s state, or changed meanwhile; read and retry' },
-  415: { description: 'Not application/json' },
-  422: { description: 'The Idempotency-Key was used before with another body' },
 } as const;
 
 export const issuerApplicationsRoutes: readonly RouteSpec[] = [
@@ -51,7 +42,6 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
         schema: ApplicationListSchema,
       },
       400: { description: 'An unknown state, a limit out of range or a cursor of another listing' },
-      ...READ_REFUSALS,
     },
   },
   {
@@ -63,7 +53,6 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     auth: ISSUER,
     responses: {
       200: { description: 'The application', schema: ApplicationSchema },
-      ...READ_REFUSALS,
       404: ON_AN_APPLICATION[404],
     },
   },
@@ -74,7 +63,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     operationId: 'requestApplicationInformation',
     summary: 'Asks the applicant for more information or corrections (补正); the note says what',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: RequestInformationSchema,
     responses: {
       200: { description: 'Waiting for the applicant', schema: ApplicationSchema },
@@ -89,7 +78,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     summary:
       'Approves: records the decision (approving; the applicant can no longer withdraw), issues the license with the applied data (corrected as given) to the applicant, and records its id (approved); never issues twice. An application left approving by a failure is finished by approving it again',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: ApproveRequestSchema,
     responses: {
       200: { description: 'Approved; the license is issued', schema: ApprovedApplicationSchema },
@@ -98,9 +87,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
         description:
           'Not allowed from the application’s state, or changed meanwhile; or APPROVAL_ALREADY_DECIDED: a decision was recorded already (an earlier attempt’s or a rival’s) and this approval brings data, validity or a note other than that decision’s — nothing of it is recorded; approve again without them to finish it',
       },
-      400: {
-        description: 'As for every POST, or the data as corrected does not satisfy the type, field by field',
-      },
+      400: { description: 'The data as corrected does not satisfy the type, field by field' },
     },
   },
   {
@@ -110,7 +97,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     operationId: 'rejectApplication',
     summary: 'Rejects the application (不予许可) with a reason the applicant reads',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: RejectRequestSchema,
     responses: { 200: { description: 'Rejected', schema: ApplicationSchema }, ...ON_AN_APPLICATION },
   },

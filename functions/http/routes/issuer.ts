@@ -18,20 +18,16 @@ import {
 
 // Routes of the issuer group (one Lambda function). Its handler is functions/handlers/issuer.ts.
 // Every route is a POST by an issuing agency and, except for beginning a document upload (which
-// changes nothing), needs an Idempotency-Key header: a repeat with the same key and body gets
-// the first answer; the same key with another body is 422.
+// changes nothing), runs under the idempotency layer: a repeat with the same key and body gets
+// the first answer; the same key with another body is 422. What the signature check, the body
+// parser and that layer answer is declared from `auth`, the body and `idempotencyKey`
+// (common-responses.ts); the descriptions here are each route's own reasons.
 
 const ISSUER: RouteAuth = { kind: 'agency', roles: ['issuer'] };
-const IDEMPOTENT = {
-  'Idempotency-Key': 'Unique per operation; a retry with the same key and body gets the first answer',
-} as const;
+const IDEMPOTENT = 'Unique per operation; a retry with the same key and body gets the first answer';
 
 const REFUSALS = {
-  400: { description: 'No Idempotency-Key, malformed JSON, or a request that does not match its schema' },
-  401: { description: 'The request signature is missing or does not verify' },
-  403: { description: 'The agency lacks the issuer role, or is not the issuer (of the type or license)' },
-  415: { description: 'Not application/json' },
-  422: { description: 'The Idempotency-Key was used before with another body' },
+  403: { description: 'The agency is not the issuer (of the type or license)' },
 } as const;
 
 const ON_A_LICENSE = {
@@ -47,7 +43,7 @@ const WITHDRAWING = {
   ...ON_A_LICENSE,
   403: {
     description:
-      'The agency lacks the issuer role, or did not issue this license. An issuer removed from the type’s issuers may still suspend and revoke the licenses it issued',
+      'The agency did not issue this license. An issuer removed from the type’s issuers may still suspend and revoke the licenses it issued',
   },
 } as const;
 
@@ -55,8 +51,7 @@ const WITHDRAWING = {
 const AMENDING = {
   ...ON_A_LICENSE,
   403: {
-    description:
-      'The agency lacks the issuer role, did not issue this license, or is no longer registered as an issuer of its type',
+    description: 'The agency did not issue this license, or is no longer registered as an issuer of its type',
   },
 } as const;
 
@@ -69,20 +64,17 @@ export const issuerRoutes: readonly RouteSpec[] = [
     summary:
       'Issues one license: checks the data against its type, signs it with the agency seal as SD-JWT VC, stores it with a status-list entry and, when sent, its layout document',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: IssueLicenseRequestSchema,
     responses: {
       201: { description: 'Issued; the issuer’s own signed copy', schema: IssuedLicenseSchema },
       ...REFUSALS,
-      400: {
-        description:
-          'No Idempotency-Key, malformed JSON, a request that does not match its schema, data its type refuses, or a document that is not what its media type says',
-      },
+      400: { description: 'Data its type refuses, or a document that is not what its media type says' },
       409: {
         description:
           'A license with this serial is already issued; without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again answers the license it issued',
       },
-      415: { description: 'Not application/json, or a document neither application/pdf nor application/ofd' },
+      415: { description: 'A document neither application/pdf nor application/ofd' },
     },
   },
   {
@@ -92,7 +84,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     operationId: 'issueLicenseBatch',
     summary: 'Issues up to 100 licenses, each in its own transaction; every item’s outcome is reported',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: IssueLicenseBatchRequestSchema,
     responses: {
       200: {
@@ -110,7 +102,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     operationId: 'suspendLicense',
     summary: 'Suspends a valid license (暂停/挂失); its status list entry reads suspended',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: SuspendLicenseRequestSchema,
     responses: { 200: { description: 'Suspended', schema: ChangedLicenseStatusSchema }, ...WITHDRAWING },
   },
@@ -121,7 +113,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     operationId: 'reinstateLicense',
     summary: 'Reinstates a suspended license (恢复)',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: ReinstateLicenseRequestSchema,
     responses: { 200: { description: 'Valid again', schema: ChangedLicenseStatusSchema }, ...AMENDING },
   },
@@ -132,7 +124,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     operationId: 'revokeLicense',
     summary: 'Revokes a license for good (吊销/注销); every copy ever handed out fails verification',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: RevokeLicenseRequestSchema,
     responses: { 200: { description: 'Revoked', schema: ChangedLicenseStatusSchema }, ...WITHDRAWING },
   },
@@ -144,7 +136,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     summary:
       'Re-issues a license (换发/补发): the next version is signed with new or the same data and validity (the current ones when not sent), this one superseded; the layout document stays with it only when both are unchanged',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: ReissueLicenseRequestSchema,
     responses: {
       201: { description: 'The new version; the old one is superseded', schema: ReissuedLicenseSchema },
@@ -159,13 +151,12 @@ export const issuerRoutes: readonly RouteSpec[] = [
     summary:
       'Attaches the layout document (版式文件): the body is the PDF (application/pdf) or OFD (application/ofd) itself; stored encrypted and bound to the license by its SHA-256. On AWS a request body is at most ≈ 4 MB of document (Lambda takes 6 MB, base64 inside); larger documents, up to 20 MiB, go through /document-uploads',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
+    requestMediaTypes: ['application/pdf', 'application/ofd'],
     responses: {
       200: { description: 'Stored and recorded in the license', schema: AttachedLicenseDocumentSchema },
       ...AMENDING,
-      400: {
-        description: 'No Idempotency-Key, or the bytes are not what the media type says',
-      },
+      400: { description: 'No document in the body, or the bytes are not what the media type says' },
       413: { description: 'Larger than the store accepts' },
       415: { description: 'Neither application/pdf nor application/ofd' },
     },
@@ -192,14 +183,14 @@ export const issuerRoutes: readonly RouteSpec[] = [
     summary:
       'Completes an upload begun for this license: the bytes are re-read and re-hashed (a mismatch deletes them), then bound to the license as by /document',
     auth: ISSUER,
-    headers: IDEMPOTENT,
+    idempotencyKey: IDEMPOTENT,
     requestBody: CompleteDocumentUploadRequestSchema,
     responses: {
       200: { description: 'Stored and recorded in the license', schema: AttachedLicenseDocumentSchema },
       ...AMENDING,
       400: {
         description:
-          'As for every POST, or the upload does not match its declaration (nothing arrived, another digest, size or type); it is deleted',
+          'The upload does not match its declaration (nothing arrived, another digest, size or type); it is deleted',
       },
       404: { description: 'No such license version, or no upload begun for it under that name' },
     },

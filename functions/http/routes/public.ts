@@ -76,8 +76,6 @@ export const publicRoutes: readonly RouteSpec[] = [
     requestBody: VerifyRequestSchema,
     responses: {
       200: { description: 'The outcome of every check (valid or not)', schema: VerifyResultSchema },
-      400: { description: 'Malformed JSON or a request that does not match the schema' },
-      415: { description: 'Not application/json' },
       503: {
         description:
           "The issuer's key or the license's status could not be read, or the verification (an audit event, written before every answer) could not be recorded, just now: no verdict; try again (code VERIFICATION_UNAVAILABLE)",

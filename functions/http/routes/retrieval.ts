@@ -10,12 +10,6 @@ import { RetrievalRequestSchema, RetrievalSchema } from '../schemas/retrieval.ts
 
 const RELYING: RouteAuth = { kind: 'agency', roles: ['relying'] };
 
-const REFUSALS = {
-  400: { description: 'Malformed JSON, or a request that does not match its schema' },
-  401: { description: 'The request signature is missing or does not verify' },
-  415: { description: 'Not application/json' },
-} as const;
-
 export const retrievalRoutes: readonly RouteSpec[] = [
   {
     method: 'POST',
@@ -31,10 +25,9 @@ export const retrievalRoutes: readonly RouteSpec[] = [
         description: 'The license as the basis allows it, with its annotated copy',
         schema: RetrievalSchema,
       },
-      ...REFUSALS,
       403: {
         description:
-          'The agency lacks the relying role, or the basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, …). Under a grant, a license that does not exist is GRANT_DOES_NOT_COVER too, naming no license',
+          'The basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, …). Under a grant, a license that does not exist is GRANT_DOES_NOT_COVER too, naming no license',
       },
       404: {
         description:

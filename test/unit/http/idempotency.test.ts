@@ -13,9 +13,10 @@ import { lambdaContext } from '#dev/api-gateway-event.ts';
 import { idempotentRequests } from '#http/idempotency.ts';
 import { HttpProblem } from '#http/problem.ts';
 
-/** Records in a Map, with DynamoDB's put condition: absent, or expired. */
+/** Records in a Map, with DynamoDB's put condition: absent, or expired; a put fails while `failure` is set. */
 class MemoryPersistence extends BasePersistenceLayer {
   readonly records = new Map<string, IdempotencyRecord>();
+  failure: Error | undefined;
 
   protected async _getRecord(key: string): Promise<IdempotencyRecord> {
     const record = this.records.get(key);
@@ -23,6 +24,7 @@ class MemoryPersistence extends BasePersistenceLayer {
     return record;
   }
   protected async _putRecord(record: IdempotencyRecord): Promise<void> {
+    if (this.failure) throw this.failure;
     const existing = this.records.get(record.idempotencyKey);
     if (existing && !existing.isExpired()) {
       throw new IdempotencyItemAlreadyExistsError('exists', existing);
@@ -122,6 +124,17 @@ describe('idempotentRequests', () => {
     });
     expect(s.persistenceStore.records.size).toBe(0);
     expect((await s.idempotent(event(), s.context, s.work)).statusCode).toBe(201);
+  });
+
+  it('answers 503 dependency-unavailable, running nothing, when its records cannot be reached', async () => {
+    const s = setup();
+    s.persistenceStore.failure = new Error('ProvisionedThroughputExceededException');
+    await expect(s.idempotent(event(), s.context, s.work)).rejects.toMatchObject({
+      problemType: 'dependency-unavailable',
+      status: 503,
+      message: expect.stringMatching(/same Idempotency-Key/),
+    });
+    expect(s.runs()).toBe(0);
   });
 
   it('answers a copy arriving while the first still runs with a conflict', async () => {

@@ -1,0 +1,70 @@
+import type { RouteSpec } from './route-spec.ts';
+
+// The answers a route gives because of what it uses rather than what it does: the authenticator
+// the router runs before it (agency-auth.ts, holder-auth.ts), the body it reads (request.ts, and
+// the platform's request size limit), the idempotency layer it runs under (idempotency.ts).
+// Derived from the route's entry in the route table, so the OpenAPI description declares each on
+// every route that can answer it, and no route lists them by hand. Each reason names the problem
+// type it is answered with. An audit event that cannot be written is no reason of its own here:
+// outside POST /verify (whose route declares its 503) it is an internal error, the `default` answer.
+
+/** Status → why a route answers it, by what the route uses (see the module comment). */
+export type CommonResponses = Record<number, string[]>;
+
+/** Whether a route reads a request body: JSON by its schema, or raw bytes of the media types it names. */
+export function takesBody(route: RouteSpec): boolean {
+  return route.requestBody !== undefined || (route.requestMediaTypes?.length ?? 0) > 0;
+}
+
+export function commonResponses(route: RouteSpec): CommonResponses {
+  const responses: CommonResponses = {};
+  const add = (status: number, reason: string) => {
+    responses[status] = [...(responses[status] ?? []), reason];
+  };
+
+  if (route.auth.kind === 'agency') {
+    add(
+      401,
+      'The request signature is missing or does not verify (unauthorized; `check` names the failed check)',
+    );
+    if (route.auth.roles.length > 0) {
+      add(403, `The agency lacks the ${route.auth.roles.join(' or ')} role (forbidden; \`check\` role)`);
+    }
+    add(
+      503,
+      'The request could not be authenticated now: the agency registry or the nonce table could not be reached; nothing was done, try again (dependency-unavailable)',
+    );
+  } else if (route.auth.kind === 'holder') {
+    add(
+      401,
+      'No access token, or one that is expired, not for this client or not an access token (unauthorized, with a Bearer challenge)',
+    );
+    add(
+      503,
+      "The identity provider's signing keys could not be fetched; nothing was done, try again (dependency-unavailable)",
+    );
+  }
+
+  if (takesBody(route)) add(413, 'A request body larger than the platform takes (payload-too-large)');
+  if (route.requestBody) {
+    add(400, 'Malformed JSON, or a body that does not match its schema (bad-request, validation-failed)');
+    add(415, 'Not application/json (unsupported-media-type)');
+  }
+
+  if (route.idempotencyKey !== undefined) {
+    add(
+      400,
+      'No Idempotency-Key, or one that is not 1–255 printable ASCII characters without spaces (bad-request)',
+    );
+    add(
+      409,
+      'A request with this Idempotency-Key is still being processed; retry after it completes (conflict)',
+    );
+    add(422, 'The Idempotency-Key was used before with another request body (idempotency-key-reused)');
+    add(
+      503,
+      'The idempotency records could not be reached, so the request may have been carried out: send it again with the same Idempotency-Key (dependency-unavailable)',
+    );
+  }
+  return responses;
+}
