@@ -1,4 +1,4 @@
-import { type Agency, MAX_API_KEYS } from '#core/catalog/agency.ts';
+import { type Agency, MAX_API_KEYS, roomForApiKey } from '#core/catalog/agency.ts';
 import {
   ApiKeyAlreadyRevoked,
   ApiKeyLimitReached,
@@ -16,7 +16,9 @@ export interface ApiKeyDeps extends AdminChangeDeps {
 
 /**
  * Adds a request-signing key to an agency, active at once. Key ids are global: one held by
- * this or any other agency, even revoked, is refused (the registry checks the others).
+ * this or any other agency, even revoked, is refused (the registry checks the others). Only
+ * active keys count against the limit: when the record is full, the oldest revoked keys are let
+ * go in the same write (named in its audit event), and with them their ids.
  */
 export async function addApiKey(
   { uscc, key }: { uscc: string; key: NewApiKey },
@@ -26,12 +28,19 @@ export async function addApiKey(
   const current = await registeredAgency(uscc, deps);
   const agency = current.value;
   if (agency.apiKeys.some((held) => held.keyId === key.keyId)) throw new ApiKeyIdTaken(key.keyId);
-  if (agency.apiKeys.length >= MAX_API_KEYS) throw new ApiKeyLimitReached(uscc, MAX_API_KEYS);
+  const room = roomForApiKey(agency.apiKeys);
+  if (room === undefined) throw new ApiKeyLimitReached(uscc, MAX_API_KEYS);
   return deps.config.updateAgency(
-    { ...agency, apiKeys: [...agency.apiKeys, activeApiKey(key, deps.now())] },
+    { ...agency, apiKeys: [...room.kept, activeApiKey(key, deps.now())] },
     current.version,
     adminChangeEvent(deps, operator, 'agency.api_key_added', {
-      details: { agency: uscc, version: current.version + 1, apiKey: key.keyId, algorithm: key.algorithm },
+      details: {
+        agency: uscc,
+        version: current.version + 1,
+        apiKey: key.keyId,
+        algorithm: key.algorithm,
+        ...(room.dropped.length === 0 ? {} : { droppedRevokedApiKeys: room.dropped.map((k) => k.keyId) }),
+      },
     }),
   );
 }

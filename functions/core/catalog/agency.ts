@@ -81,7 +81,12 @@ export const SealKeyRefSchema = z
   .describe('Seal key reference (电子印章密钥)');
 export type SealKeyRef = z.infer<typeof SealKeyRefSchema>;
 
-/** Request-signing keys an agency may hold, active and revoked together. */
+/**
+ * Request-signing keys an agency holds on record, active and revoked together. It bounds the
+ * agency's item and the transaction that writes it (one lookup item per key, each a copy of the
+ * whole agency; see docs/data-model.md). Only active keys count against it when a key is added:
+ * revoked ones make way for it (roomForApiKey).
+ */
 export const MAX_API_KEYS = 16;
 
 export const AgencySchema = z
@@ -154,4 +159,16 @@ export function sealKeyWithKid(
 /** The agency's active request-signing key with this key id, or undefined. */
 export function activeApiKey(agency: Agency, keyId: string): ApiKey | undefined {
   return agency.apiKeys.find((key) => key.keyId === keyId && key.status === 'active');
+}
+
+/**
+ * The keys to keep so that one more fits within MAX_API_KEYS: every key while there is room,
+ * else all but the oldest revoked ones (first added, first let go — the record keeps no
+ * revocation time). Undefined when as many keys as allowed are active: then none may be added.
+ */
+export function roomForApiKey(apiKeys: readonly ApiKey[]): { kept: ApiKey[]; dropped: ApiKey[] } | undefined {
+  const excess = apiKeys.length + 1 - MAX_API_KEYS;
+  const dropped = excess > 0 ? apiKeys.filter((key) => key.status === 'revoked').slice(0, excess) : [];
+  if (dropped.length < excess) return undefined;
+  return { kept: apiKeys.filter((key) => !dropped.includes(key)), dropped };
 }

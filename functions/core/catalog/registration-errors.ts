@@ -116,12 +116,12 @@ export class ApiKeyAlreadyRevoked extends Error {
   }
 }
 
-/** An agency that holds as many request-signing keys (active and revoked) as it may. */
+/** An agency that holds as many active request-signing keys as it may. */
 export class ApiKeyLimitReached extends Error {
   readonly code = 'API_KEY_LIMIT_REACHED';
   readonly agency: string;
   constructor(agency: string, limit: number) {
-    super(`agency ${agency} holds ${limit} keys, active and revoked, the most it may; no key can be added`);
+    super(`agency ${agency} holds ${limit} active keys, the most it may; revoke one to add another`);
     this.name = 'ApiKeyLimitReached';
     this.agency = agency;
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addApiKey, revokeApiKey } from '#app/agency-api-keys.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { updateAgency } from '#app/update-agency.ts';
+import { MAX_API_KEYS } from '#core/catalog/agency.ts';
 import {
   ApiKeyAlreadyRevoked,
   ApiKeyLimitReached,
@@ -264,6 +265,45 @@ describe('API keys', () => {
     await expect(addApiKey({ uscc, key: newKey('hpf-17') }, OPERATOR, deps)).rejects.toThrow(
       ApiKeyLimitReached,
     );
+  });
+
+  it('counts only active keys: an agency that rotated sixteen times adds a key, letting its oldest revoked key go', async () => {
+    const { deps, config, audit } = setup();
+    // Rotate: each new key replaces the one before, until sixteen keys are on record, one active.
+    for (let i = 2; i <= 16; i++) {
+      await addApiKey({ uscc, key: newKey(`hpf-${i}`) }, OPERATOR, deps);
+      await revokeApiKey({ uscc, keyId: i === 2 ? 'demo-hpf-1' : `hpf-${i - 1}` }, OPERATOR, deps);
+    }
+    audit.events.length = 0;
+
+    const saved = await addApiKey({ uscc, key: newKey('hpf-17') }, OPERATOR, deps);
+
+    expect(saved.value.apiKeys).toHaveLength(MAX_API_KEYS);
+    expect(saved.value.apiKeys.map((k) => k.keyId)).toEqual([
+      ...Array.from({ length: 15 }, (_, n) => `hpf-${n + 2}`),
+      'hpf-17',
+    ]);
+    expect(saved.value.apiKeys.filter((k) => k.status === 'active').map((k) => k.keyId)).toEqual([
+      'hpf-16',
+      'hpf-17',
+    ]);
+    expect(await config.findApiKey('demo-hpf-1')).toBeUndefined();
+    expect(audit.events.map((e) => [e.action, e.details?.apiKey, e.details?.droppedRevokedApiKeys])).toEqual([
+      ['agency.api_key_added', 'hpf-17', ['demo-hpf-1']],
+    ]);
+  });
+
+  it('refuses a seventeenth active key even with revoked keys on record, and changes nothing', async () => {
+    const { deps, config } = setup();
+    await addApiKey({ uscc, key: newKey('hpf-2') }, OPERATOR, deps);
+    await revokeApiKey({ uscc, keyId: 'demo-hpf-1' }, OPERATOR, deps);
+    for (let i = 3; i <= 17; i++) await addApiKey({ uscc, key: newKey(`hpf-${i}`) }, OPERATOR, deps);
+    const before = await config.getAgency(uscc);
+
+    await expect(addApiKey({ uscc, key: newKey('hpf-18') }, OPERATOR, deps)).rejects.toThrow(
+      ApiKeyLimitReached,
+    );
+    expect(await config.getAgency(uscc)).toEqual(before);
   });
 
   it('revokes a key, keeping it on record; a second revocation and an unknown key are refused', async () => {
