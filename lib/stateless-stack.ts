@@ -38,7 +38,7 @@ import {
   routeGroups,
   routes,
 } from '../functions/http/routes.ts';
-import { ApiFunction } from './constructs/api-function.ts';
+import { ApiFunction, sealKeyPolicy } from './constructs/api-function.ts';
 import { PlatformAlarms } from './constructs/platform-alarms.ts';
 import { PublicCdn } from './constructs/public-cdn.ts';
 import type { StageConfig } from './stage-config.ts';
@@ -260,6 +260,14 @@ export class StatelessStack extends Stack {
       targets: [new LambdaTarget(sealer.function, { retryAttempts: 0, deadLetterQueue: sealerDlq })],
     });
     this.sealer = { fn: sealer, deadLetterQueue: sealerDlq };
+
+    // Each new seal key names, in its own policy, the roles that read, sign with or discard it.
+    functions
+      .get('operator')
+      ?.function.addEnvironment(
+        'ELICENSE_SEAL_KEY_POLICY',
+        sealKeyPolicy(this, [...functions.values(), sealer]),
+      );
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: logRetention,

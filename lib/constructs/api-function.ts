@@ -10,7 +10,14 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { UsagePlan } from 'aws-cdk-lib/aws-apigateway';
-import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  AccountRootPrincipal,
+  Effect,
+  Policy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   Alias,
@@ -62,6 +69,12 @@ export class ApiFunction extends Construct {
   /** What callers invoke: the `live` alias when concurrency is provisioned, else the function. */
   readonly target: IFunction;
   readonly role: Role;
+  /**
+   * What the function does with the stage's agency seal keys (kms:GetPublicKey, kms:Sign,
+   * kms:ScheduleKeyDeletion), as its role allows by their tags: `sealKeyPolicy` grants the same
+   * in each new seal key's own policy, which applies at once where the tags may take minutes.
+   */
+  readonly sealKeyActions = new Set<string>();
   readonly #stage: string;
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
@@ -216,6 +229,11 @@ export class ApiFunction extends Construct {
     return this;
   }
 
+  #allowOnSealKeys(actions: string[]): void {
+    for (const action of actions) this.sealKeyActions.add(action);
+    this.role.addToPolicy(onSealKeys(Stack.of(this), this.#stage, actions));
+  }
+
   /**
    * Lets the function read public keys: the platform key (its id in ELICENSE_PLATFORM_KEY_ID)
    * and the stage's agency seal keys, which the operator creates tagged `elicense-role=seal` and
@@ -228,7 +246,7 @@ export class ApiFunction extends Construct {
       new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [platformKey.keyArn] }),
     );
     const stack = Stack.of(this);
-    this.role.addToPolicy(onSealKeys(stack, this.#stage, ['kms:GetPublicKey']));
+    this.#allowOnSealKeys(['kms:GetPublicKey']);
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:kms:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:key/*]`,
       reason:
@@ -342,7 +360,7 @@ export class ApiFunction extends Construct {
 
   /** kms:Sign with the stage's agency seal keys only (tagged `elicense-role=seal`, `elicense-stage=<stage>`), never the platform key. */
   bindSealSigning(): this {
-    this.role.addToPolicy(onSealKeys(Stack.of(this), this.#stage, ['kms:Sign']));
+    this.#allowOnSealKeys(['kms:Sign']);
     return this;
   }
 
@@ -417,7 +435,7 @@ export class ApiFunction extends Construct {
         },
       }),
     );
-    this.role.addToPolicy(onSealKeys(stack, this.#stage, ['kms:ScheduleKeyDeletion']));
+    this.#allowOnSealKeys(['kms:ScheduleKeyDeletion']);
     Validations.of(this.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -546,6 +564,44 @@ function onSealKeys(stack: Stack, stage: string, actions: string[]): PolicyState
       },
     },
   });
+}
+
+/**
+ * The key policy every new agency seal key of the stage is created with (the operator function's
+ * ELICENSE_SEAL_KEY_POLICY): each function's role is granted by ARN what it does with seal keys.
+ * The roles' tag-conditioned IAM statements (`onSealKeys`) allow the same, but KMS may take up to
+ * five minutes to honour a new key's tags — the operator's own GetPublicKey right after
+ * CreateKey, and the first issuance signed with a new key, would be refused meanwhile. A key
+ * policy applies from the key's creation.
+ *
+ * The account statement is KMS's default one: it keeps the IAM policies in force (the tag grants,
+ * and the account's administrators, so no key becomes unmanageable). The operator function gets
+ * no kms:PutKeyPolicy: it creates keys with this policy and the lockout safety check bypassed,
+ * as that check asks the caller to be able to change the policy later, which it must not.
+ */
+export function sealKeyPolicy(stack: Stack, functions: readonly ApiFunction[]): string {
+  const rolesBy = new Map<string, string[]>();
+  for (const fn of functions) {
+    for (const action of fn.sealKeyActions)
+      rolesBy.set(action, [...(rolesBy.get(action) ?? []), fn.role.roleArn]);
+  }
+  const statements = [
+    {
+      Sid: 'AccountIamPolicies',
+      Effect: 'Allow',
+      Principal: { AWS: new AccountRootPrincipal().arn },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+    ...[...rolesBy].map(([action, roles]) => ({
+      Sid: action.replace('kms:', 'StageFunctions'),
+      Effect: 'Allow',
+      Principal: { AWS: roles },
+      Action: action,
+      Resource: '*',
+    })),
+  ];
+  return stack.toJsonString({ Version: '2012-10-17', Statement: statements });
 }
 
 /** How cdk-nag names a value in a finding: the literal, or `<Pseudo>` while it is unresolved. */

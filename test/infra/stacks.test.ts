@@ -228,6 +228,81 @@ describe('the CDK app', () => {
     });
   });
 
+  it('creates each seal key with a policy granting every role at once what its tags allow it', () => {
+    const groups = ['public', 'status', 'issuer', 'retrieval', 'operator', 'holder', 'sealer'];
+    const operator = Object.values(api.findResources('AWS::Lambda::Function')).find(
+      (fn) => fn.Properties.Description === 'elicense small: operator routes',
+    );
+    // The rendered JSON, with each role ARN written as <its role's logical id>.
+    const rendered = operator?.Properties.Environment.Variables.ELICENSE_SEAL_KEY_POLICY as {
+      'Fn::Join': [string, unknown[]];
+    };
+    const text = rendered['Fn::Join'][1]
+      .map((part) => {
+        if (typeof part === 'string') return part;
+        const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+        if (getAtt) return `<${getAtt[0]}>`;
+        return `<${(part as { Ref: string }).Ref}>`;
+      })
+      .join('');
+    const policy = JSON.parse(text) as {
+      Statement: {
+        Effect: string;
+        Principal: { AWS: string | string[] };
+        Action: string;
+        Resource: string;
+      }[];
+    };
+    // KMS's default account statement, so IAM policies stay in force and the key manageable.
+    expect(policy.Statement[0]).toEqual({
+      Sid: 'AccountIamPolicies',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:<AWS::Partition>:iam::<AWS::AccountId>:root' },
+      Action: 'kms:*',
+      Resource: '*',
+    });
+    const granted = new Map<string, string[]>();
+    for (const statement of policy.Statement.slice(1)) {
+      for (const role of [statement.Principal.AWS].flat()) {
+        granted.set(role, [...(granted.get(role) ?? []), statement.Action].sort());
+      }
+    }
+    const roleOf = (group: string) =>
+      Object.keys(api.findResources('AWS::IAM::Role')).find((id) =>
+        id.startsWith(`${group[0]!.toUpperCase()}${group.slice(1)}FunctionRole`),
+      );
+    for (const group of groups) {
+      const byTag = statementsWithTag(group).flatMap((s) => [s.Action].flat());
+      expect(granted.get(`<${roleOf(group)}>`), group).toEqual(byTag.sort());
+    }
+    expect(granted.get(`<${roleOf('issuer')}>`)).toContain('kms:Sign');
+    expect(granted.get(`<${roleOf('public')}>`)).toEqual(['kms:GetPublicKey']);
+    expect(granted.size).toBe(groups.length);
+
+    // Lambda refuses an environment over 4 KB (names and values). Every value not known at synth
+    // is counted at the longest it can be: an IAM role ARN is at most 98 characters in aws-cn
+    // (34 + a 64-character name), and any other reference is taken as 128.
+    const longest = (value: unknown): number => {
+      if (typeof value === 'string') return value.length;
+      const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+      if (join) return join[1].reduce((sum: number, part) => sum + longest(part), 0);
+      return (value as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'] ? 98 : 128;
+    };
+    const environment = Object.entries(operator?.Properties.Environment.Variables as Record<string, unknown>);
+    expect(environment.reduce((sum, [name, value]) => sum + name.length + longest(value), 0)).toBeLessThan(
+      4096,
+    );
+  });
+
+  /** One group's statements on the stage's seal keys, by their tags. */
+  function statementsWithTag(group: string): PolicyStatementJson[] {
+    return (JSON.parse(policyOf(group)) as { Statement: PolicyStatementJson[] }).Statement.filter(
+      (s) =>
+        s.Effect === 'Allow' &&
+        JSON.stringify(s.Condition ?? {}).includes('"aws:ResourceTag/elicense-role":"seal"'),
+    );
+  }
+
   it('gives the public function public keys only: no decrypt and no sign permission', () => {
     const statements = policyOf('public');
     expect(statements).toContain('kms:GetPublicKey');

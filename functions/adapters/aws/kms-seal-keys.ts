@@ -43,7 +43,7 @@ export interface KmsSealKeyProvisionerOptions {
    * The key policy each seal key is created with (JSON). Without it KMS gives the key its
    * default policy and access rests on IAM policies conditioned on the `elicense-role=seal`
    * tag — which KMS may take up to five minutes to honour for a new key; a key policy naming
-   * the functions' roles applies at once.
+   * the functions' roles applies at once. The stack renders one (`sealKeyPolicy`).
    */
   keyPolicy?: string;
   /**
@@ -87,7 +87,12 @@ export class KmsSealKeyProvisioner implements SealKeyProvisioner {
         KeyUsage: 'SIGN_VERIFY',
         Description: `elicense ${this.#stage}: seal key of agency ${agency}, generation ${generation}`,
         Tags: tags,
-        ...(this.#keyPolicy === undefined ? {} : { Policy: this.#keyPolicy }),
+        // The policy the stack renders lets the account's IAM policies and the stage's roles use
+        // the key, and deliberately not this function change it: the safety check would refuse
+        // such a policy, as it asks that the caller could put another policy later.
+        ...(this.#keyPolicy === undefined
+          ? {}
+          : { Policy: this.#keyPolicy, BypassPolicyLockoutSafetyCheck: true }),
       }),
     );
     if (KeyMetadata?.Arn === undefined) throw new Error('KMS CreateKey returned no key ARN');
