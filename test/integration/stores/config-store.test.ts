@@ -5,6 +5,8 @@ import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { auditPartitionKey } from '#adapters/aws/audit-items.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
+import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
+import { addApiKey, revokeApiKey } from '#app/agency-api-keys.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { type LicenseType, MAX_LICENSE_TYPE_BYTES } from '#core/catalog/license-type.ts';
@@ -50,6 +52,16 @@ async function readAll<T>(
     pages += 1;
   } while (cursor !== undefined);
   return { items, pages };
+}
+
+/** A request-signing key as the operator registers it, with a fresh P-256 public key. */
+function requestKey(keyId: string) {
+  const { x, y } = new SoftwareEs256Signer(keyId).publicJwk;
+  return {
+    keyId,
+    algorithm: 'ecdsa-p256-sha256' as const,
+    publicJwk: { kty: 'EC' as const, crv: 'P-256' as const, x: x!, y: y! },
+  };
 }
 
 const agencyOf = (uscc: string): Agency => DEMO_CATALOG.agencies.find((a) => a.uscc === uscc)!;
@@ -398,6 +410,41 @@ describe('a change with its audit event', () => {
       audited.createAgency(agencyOf(DEMO_USCC.housingProvidentFundCentre), refused),
     ).rejects.toThrow(ConfigRecordExists);
     expect(await auditItemOf(refused)).toBeUndefined();
+  });
+
+  test('an agency that rotated sixteen times adds a key: its oldest revoked key goes in that write, id and all', async () => {
+    const audited = new DynamoConfigStore(stage.documents, stage.table('config'), {
+      auditTable: stage.table('audit'),
+    });
+    let n = 0;
+    const deps = {
+      config: audited,
+      stage: 'local',
+      now: () => new Date('2026-11-27T09:00:00.000Z'),
+      newEventId: () => `cfg-rotate-${++n}`,
+    };
+    const operator = { agency: DEMO_USCC.platformOperator, keyId: 'demo-operator-1' };
+    const uscc = '12330100E00009058C';
+    await audited.createAgency({ ...newAgency(uscc), apiKeys: [] });
+    await addApiKey({ uscc, key: requestKey('rot-1') }, operator, deps);
+    for (let i = 2; i <= 16; i++) {
+      await addApiKey({ uscc, key: requestKey(`rot-${i}`) }, operator, deps);
+      await revokeApiKey({ uscc, keyId: `rot-${i - 1}` }, operator, deps);
+    }
+
+    const saved = await addApiKey({ uscc, key: requestKey('rot-17') }, operator, deps);
+
+    expect(await store.getAgency(uscc)).toEqual(saved);
+    expect(saved.value.apiKeys.map((k) => k.keyId)).toEqual(
+      Array.from({ length: 16 }, (_, i) => `rot-${i + 2}`),
+    );
+    expect(await store.findApiKey('rot-1')).toBeUndefined();
+    expect((await store.findApiKey('rot-17'))?.agencyVersion).toBe(saved.version);
+    const other = agencyOf(DEMO_USCC.marketRegulationBureau);
+    const { value: current, version } = (await store.getAgency(other.uscc))!;
+    const reused = { ...saved.value.apiKeys[0]!, keyId: 'rot-1', status: 'active' as const };
+    await store.updateAgency({ ...current, apiKeys: [...current.apiKeys, reused] }, version);
+    expect((await store.findApiKey('rot-1'))?.agency.uscc).toBe(other.uscc);
   });
 
   test('refuses an audit event when no audit table was given, writing nothing', async () => {
