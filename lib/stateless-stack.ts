@@ -39,6 +39,7 @@ import {
   routes,
 } from '../functions/http/routes.ts';
 import { ApiFunction, sealKeyPolicy } from './constructs/api-function.ts';
+import { addGatewayProblems } from './constructs/gateway-problems.ts';
 import { PlatformAlarms } from './constructs/platform-alarms.ts';
 import { PublicCdn } from './constructs/public-cdn.ts';
 import type { StageConfig } from './stage-config.ts';
@@ -303,6 +304,7 @@ export class StatelessStack extends Stack {
         metricsEnabled: true,
       },
     });
+    addGatewayProblems(this.api);
     const validator = new RequestValidator(this, 'Validator', {
       restApi: this.api,
       validateRequestBody: true,

@@ -20,9 +20,13 @@ export const problemTypes = {
   'unsupported-media-type': { status: 415, title: 'The request body has an unsupported media type' },
   'idempotency-key-reused': { status: 422, title: 'The Idempotency-Key was used with another request' },
   'too-many-attempts': { status: 429, title: 'Too many failed attempts; try again later' },
+  // API Gateway's own answers (lib/constructs/gateway-problems.ts): a usage plan's throttle or
+  // quota, and a function that did not answer in time.
+  'rate-limited': { status: 429, title: 'Too many requests; slow down and try again' },
   'internal-error': { status: 500, title: 'The platform failed to handle the request' },
   'not-implemented': { status: 501, title: 'The platform does not do this yet on this stage' },
   'dependency-unavailable': { status: 503, title: 'A service the platform depends on is unavailable' },
+  timeout: { status: 504, title: 'The platform did not answer in time' },
 } as const;
 
 export type ProblemType = keyof typeof problemTypes;

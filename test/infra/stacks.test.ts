@@ -4,6 +4,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allTables, physicalTableName } from '#adapters/aws/tables.ts';
+import { problemTypes } from '#http/problem.ts';
 import { createApp, type ElicenseApp } from '#lib/app.ts';
 
 const externalHolders = { kind: 'oidc', issuer: 'https://id.test', audience: 'holder-app' };
@@ -293,6 +294,46 @@ describe('the CDK app', () => {
       4096,
     );
   });
+
+  it('answers what API Gateway answers by itself as problems: an unknown route is a 404, throttling a 429', () => {
+    const responses = Object.values(api.findResources('AWS::ApiGateway::GatewayResponse')).map(
+      (r) => r.Properties as GatewayResponseJson,
+    );
+    const byType = new Map(responses.map((r) => [r.ResponseType, r]));
+    expect(byType.get('MISSING_AUTHENTICATION_TOKEN')?.StatusCode).toBe('404');
+    expect(byType.get('THROTTLED')?.StatusCode).toBe('429');
+    expect(byType.get('QUOTA_EXCEEDED')?.StatusCode).toBe('429');
+    expect(byType.get('REQUEST_TOO_LARGE')?.StatusCode).toBe('413');
+    expect(byType.get('WAF_FILTERED')?.StatusCode).toBe('403');
+    expect(byType.has('DEFAULT_4XX') && byType.has('DEFAULT_5XX')).toBe(true);
+    for (const response of responses) {
+      expect(response.ResponseParameters['gatewayresponse.header.Content-Type']).toBe(
+        "'application/problem+json'",
+      );
+      // API Gateway fills in the request id; the rest must already be the problem document.
+      const body = JSON.parse(
+        response.ResponseTemplates['application/json']!.replace('$context.requestId', 'req-1'),
+      ) as Record<string, unknown>;
+      const name = String(body.type).replace('urn:elicense:problem:', '');
+      expect(problemTypes, response.ResponseType).toHaveProperty(name);
+      expect(body.title).toBe(problemTypes[name as keyof typeof problemTypes].title);
+      expect(body.requestId).toBe('req-1');
+      // A fixed status is the one the problem type names, and the one answered.
+      if (response.StatusCode !== undefined) {
+        expect(body.status).toBe(Number(response.StatusCode));
+        expect(problemTypes[name as keyof typeof problemTypes].status).toBe(body.status);
+      } else {
+        expect(body).not.toHaveProperty('status');
+      }
+    }
+  });
+
+  interface GatewayResponseJson {
+    ResponseType: string;
+    StatusCode?: string;
+    ResponseParameters: Record<string, string>;
+    ResponseTemplates: Record<string, string>;
+  }
 
   /** One group's statements on the stage's seal keys, by their tags. */
   function statementsWithTag(group: string): PolicyStatementJson[] {
