@@ -7,6 +7,7 @@ import {
   deviceKeyId,
 } from '#core/holders/device-key.ts';
 import { decodeCompactJws } from '#core/jws.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import { type DeviceKey, DeviceKeyNotFound, type HolderStore } from '#ports/holder-store.ts';
 import { requireBinding } from './proof-identity.ts';
 
@@ -15,10 +16,7 @@ import { requireBinding } from './proof-identity.ts';
 // carry the key as `cnf.jwk`; revoking it stops that for licenses issued after the revocation.
 
 export interface DeviceKeyDeps {
-  store: Pick<
-    HolderStore,
-    'bindingOf' | 'openDeviceKeyChallenge' | 'registerDeviceKey' | 'listDeviceKeys' | 'revokeDeviceKey'
-  >;
+  store: Pick<HolderStore, 'bindingOf' | 'openDeviceKeyChallenge' | 'registerDeviceKey' | 'revokeDeviceKey'>;
   /** The `aud` proofs must name: the holder API's base URL. */
   audience: string;
   now: () => Date;
@@ -90,8 +88,34 @@ export async function registerDeviceKey(
   return key;
 }
 
-export function listDeviceKeys(account: string, deps: DeviceKeyDeps): Promise<DeviceKey[]> {
-  return deps.store.listDeviceKeys(account);
+export interface DeviceKeyListDeps {
+  store: Pick<HolderStore, 'listDeviceKeys'>;
+  audit: AuditLogWriter;
+  now: () => Date;
+  newEventId: () => string;
+}
+
+/**
+ * The account's device keys, newest first, read and audited (holder.device_keys_listed) before
+ * they are answered, like the account's other reads: the list tells which devices hold the keys
+ * that bind the person's licenses. The event names the key ids (thumbprints) only — no
+ * coordinates, no labels. The store lists at most 100 keys, so the event stays small.
+ */
+export async function listDeviceKeys(
+  account: string,
+  deps: DeviceKeyListDeps,
+): Promise<{ keys: DeviceKey[]; auditEventId: string }> {
+  const keys = await deps.store.listDeviceKeys(account);
+  const auditEventId = deps.newEventId();
+  await deps.audit.record({
+    id: auditEventId,
+    time: deps.now().toISOString(),
+    actor: { kind: 'holder', id: account },
+    action: 'holder.device_keys_listed',
+    outcome: 'success',
+    details: { deviceKeys: keys.length, deviceKeyIds: keys.map((key) => key.id) },
+  });
+  return { keys, auditEventId };
 }
 
 export async function revokeDeviceKey(

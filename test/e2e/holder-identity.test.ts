@@ -363,6 +363,28 @@ describe('device keys', () => {
     expect((await call('GET', '/holder/device-keys', headers)).json.items).toEqual([]);
   });
 
+  it('lists keys only once it is audited: holder.device_keys_listed, naming the key ids only', async () => {
+    const { account, headers, code } = await proofed();
+    const { key, registered } = await registeredKey(headers);
+    const before = new Date();
+
+    const listed = await call('GET', '/holder/device-keys', headers);
+
+    expect(listed.status).toBe(200);
+    expect(listed.json.items).toEqual([registered.json]);
+    const event = await storage.auditEvent(listed.json.auditEventId, before);
+    expect(event).toMatchObject({
+      actor: { kind: 'holder', id: account },
+      action: 'holder.device_keys_listed',
+      outcome: 'success',
+      details: { deviceKeys: 1, deviceKeyIds: [registered.json.id] },
+    });
+    const written = JSON.stringify(event);
+    for (const secretish of [code, key.jwk.x, key.jwk.y, 'test phone']) {
+      expect(written).not.toContain(secretish);
+    }
+  });
+
   it('registers a key with proof of possession, once per challenge; lists and revokes it', async () => {
     const { headers } = await proofed();
     const { key, nonce, audience, registered } = await registeredKey(headers);

@@ -45,7 +45,7 @@ import { s3 } from '../aws-clients.ts';
 import { environment } from '../environment.ts';
 import { logger, tracer } from '../observability.ts';
 import { accountReadDeps, bindingView, holderOf } from './account.ts';
-import { blindIndexer, now, identity as store } from './deps.ts';
+import { audit, blindIndexer, eventIds, now, identity as store } from './deps.ts';
 
 // The holder's identity: proofing with the providers this stage enables, and device keys.
 //
@@ -97,6 +97,7 @@ function enabledProviders(): Map<string, IdentityProofingProvider> {
 
 const providers = enabledProviders();
 const keyDeps: DeviceKeyDeps = { store, audience: environment.publicBaseUrl, now };
+const keyListDeps = { store, audit, now, newEventId: eventIds('holder-read') };
 
 export const identityRoutes: Record<string, RouteImplementation> = {
   async proofHolderIdentity(event) {
@@ -128,8 +129,8 @@ export const identityRoutes: Record<string, RouteImplementation> = {
     return jsonResponse(201, keyView(key));
   },
   async listDeviceKeys(event) {
-    const keys = await listDeviceKeys(holderOf(event).account, keyDeps);
-    return jsonResponse(200, { items: keys.map(keyView) });
+    const { keys, auditEventId } = await listDeviceKeys(holderOf(event).account, keyListDeps);
+    return jsonResponse(200, { items: keys.map(keyView), auditEventId });
   },
   async revokeDeviceKey(event) {
     const key = await refusals(() => revokeDeviceKey(holderOf(event).account, keyIdOf(event), keyDeps));

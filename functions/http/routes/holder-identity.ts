@@ -89,7 +89,7 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     path: '/holder/device-keys',
     group: 'holder',
     operationId: 'listDeviceKeys',
-    summary: 'Your device keys, newest first',
+    summary: 'Your device keys, newest first; audited (holder.device_keys_listed) before it answers',
     auth: HOLDER,
     responses: { 200: { description: 'The keys', schema: DeviceKeyListSchema } },
   },

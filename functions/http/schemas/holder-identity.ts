@@ -98,5 +98,8 @@ export const DeviceKeySchema = z
   });
 
 export const DeviceKeyListSchema = z
-  .object({ items: z.array(DeviceKeySchema) })
+  .object({
+    items: z.array(DeviceKeySchema),
+    auditEventId: z.string().describe('The audit event of this read (holder.device_keys_listed)'),
+  })
   .meta({ id: 'DeviceKeyList', description: 'Your device keys, newest first' });

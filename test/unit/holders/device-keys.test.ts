@@ -7,12 +7,14 @@ import { describe, expect, it } from 'vitest';
 import {
   CHALLENGE_SECONDS,
   type DeviceKeyDeps,
+  listDeviceKeys,
   openDeviceKeyChallenge,
   registerDeviceKey,
   revokeDeviceKey,
 } from '#app/device-keys.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
+import { parseAuditEvent } from '#core/audit/event.ts';
 import { DEVICE_KEY_PROOF_TYP, type DeviceKeyJwk, DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
 import { decodeCompactJws } from '#core/jws.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
@@ -22,6 +24,7 @@ import {
   DeviceKeyNotFound,
 } from '#ports/holder-store.ts';
 import { hmacIndexer, issuerWorld } from '../app/issuer-fakes.ts';
+import { TestAuditLog } from '../app/retrieval-fakes.ts';
 import { MemoryHolderStore } from './holder-identity-fakes.ts';
 
 const AUDIENCE = 'https://elicense.example';
@@ -125,6 +128,82 @@ describe('registerDeviceKey', () => {
     ).rejects.toBeInstanceOf(DeviceKeyChallengeUnknown);
     expect(store.keys.size).toBe(0);
     expect(store.events).toHaveLength(0);
+  });
+});
+
+describe('listDeviceKeys', () => {
+  async function withTwoKeys() {
+    const { store, deps, bind, advance } = await world();
+    bind('acct-1');
+    const registered = [];
+    for (const label of ['old phone', 'new phone']) {
+      const key = await deviceKey();
+      const { nonce } = await openDeviceKeyChallenge('acct-1', deps);
+      registered.push(
+        await registerDeviceKey(
+          { account: 'acct-1', jwk: key.jwk, proof: await key.prove({ nonce, aud: AUDIENCE }), label },
+          deps,
+        ),
+      );
+      advance(1000);
+    }
+    const audit = new TestAuditLog();
+    const listDeps = {
+      store,
+      audit,
+      now: () => new Date('2025-06-02T00:00:00.000Z'),
+      newEventId: () => 'read-1',
+    };
+    return { store, audit, listDeps, registered };
+  }
+
+  it('answers the keys once its holder.device_keys_listed event, naming key ids only, is written', async () => {
+    const { audit, listDeps, registered } = await withTwoKeys();
+
+    const { keys, auditEventId } = await listDeviceKeys('acct-1', listDeps);
+
+    expect(keys.map((k) => k.label)).toEqual(['new phone', 'old phone']);
+    expect(auditEventId).toBe('read-1');
+    expect(audit.events).toEqual([
+      {
+        id: 'read-1',
+        time: '2025-06-02T00:00:00.000Z',
+        actor: { kind: 'holder', id: 'acct-1' },
+        action: 'holder.device_keys_listed',
+        outcome: 'success',
+        details: { deviceKeys: 2, deviceKeyIds: keys.map((k) => k.id) },
+      },
+    ]);
+    expect(parseAuditEvent(audit.events[0])).toEqual(audit.events[0]);
+    // No key material beyond the thumbprints: not the coordinates, nor the labels.
+    const written = JSON.stringify(audit.events);
+    for (const key of registered) {
+      expect(written).not.toContain(key.jwk.x);
+      expect(written).not.toContain(key.jwk.y);
+      expect(written).not.toContain(key.label);
+    }
+  });
+
+  it('audits the read of an account with no keys too', async () => {
+    const { audit, listDeps } = await withTwoKeys();
+
+    const { keys } = await listDeviceKeys('acct-2', listDeps);
+
+    expect(keys).toEqual([]);
+    expect(audit.events).toMatchObject([
+      {
+        actor: { kind: 'holder', id: 'acct-2' },
+        action: 'holder.device_keys_listed',
+        details: { deviceKeys: 0, deviceKeyIds: [] },
+      },
+    ]);
+  });
+
+  it('answers nothing when its event cannot be written', async () => {
+    const { audit, listDeps } = await withTwoKeys();
+    audit.failing = true;
+
+    await expect(listDeviceKeys('acct-1', listDeps)).rejects.toThrow(/audit/);
   });
 });
 
