@@ -5,8 +5,9 @@ import type { RouteSpec } from './route-spec.ts';
 // the platform's request size limit), the idempotency layer it runs under (idempotency.ts).
 // Derived from the route's entry in the route table, so the OpenAPI description declares each on
 // every route that can answer it, and no route lists them by hand. Each reason names the problem
-// type it is answered with. An audit event that cannot be written is no reason of its own here:
-// outside POST /verify (whose route declares its 503) it is an internal error, the `default` answer.
+// type it is answered with. Every route that reads or writes a store also answers 503 when the
+// store or key service is busy or cannot be reached (domain-problems.ts, by the AWS SDK's own
+// error classes); that is declared on every route but /openapi.json, which reads nothing.
 
 /** Status → why a route answers it, by what the route uses (see the module comment). */
 export type CommonResponses = Record<number, string[]>;
@@ -42,6 +43,13 @@ export function commonResponses(route: RouteSpec): CommonResponses {
     add(
       503,
       "The identity provider's signing keys could not be fetched; nothing was done, try again (dependency-unavailable)",
+    );
+  }
+
+  if (route.path !== '/openapi.json') {
+    add(
+      503,
+      'A store or key service the platform depends on is busy or cannot be reached; the request may have been carried out: retry it (dependency-unavailable)',
     );
   }
 

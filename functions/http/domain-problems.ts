@@ -1,3 +1,4 @@
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import {
   ApplicationKeyReused,
@@ -168,5 +169,17 @@ export function asProblem(error: unknown, mapping: ProblemMapping = MAPPING): un
       });
     }
   }
+  // What the AWS SDK gave up on after its own retries — throttled, timed out, unreachable, or
+  // failing on the service's side — is a dependency unavailable for now, which the caller may
+  // retry; any other error (a bug, a misconfiguration, a permission missing) stays internal.
+  // The SDK's own classifiers, so the answer follows the errors the SDK itself retries.
+  const failed = error as Parameters<typeof isTransientError>[0];
+  if (isThrottlingError(failed) || isTransientError(failed) || isServerError(failed)) {
+    return new HttpProblem('dependency-unavailable', STORE_UNAVAILABLE);
+  }
   return error;
 }
+
+const STORE_UNAVAILABLE =
+  'A store or key service the platform depends on is busy or cannot be reached now. The request ' +
+  'may have been carried out: retry it (where the route takes an Idempotency-Key, with the same key).';

@@ -150,6 +150,62 @@ describe('domain errors', () => {
   });
 });
 
+describe('AWS SDK errors', () => {
+  const answerTo = async (thrown: unknown) => {
+    const logged: unknown[] = [];
+    const router = createRouter(
+      'issuer',
+      {
+        open: async () => {
+          throw thrown;
+        },
+        issue: ok,
+      },
+      { authenticate: async () => undefined, onUnexpectedError: (error) => logged.push(error) },
+      table,
+    );
+    const response = await router(event('GET', '/open'), context);
+    return { response, logged };
+  };
+
+  it('answer a store that is throttled, unreachable or failing on its side with 503, the cause logged', async () => {
+    const { InternalServerError, ProvisionedThroughputExceededException } = await import(
+      '@aws-sdk/client-dynamodb'
+    );
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' });
+    for (const thrown of [
+      new ProvisionedThroughputExceededException({ message: 'rate', $metadata: { httpStatusCode: 400 } }),
+      new InternalServerError({ message: 'oops', $metadata: { httpStatusCode: 500 } }),
+      refused,
+    ]) {
+      const { response, logged } = await answerTo(thrown);
+      expect(response.statusCode, (thrown as Error).name).toBe(503);
+      expect(JSON.parse(response.body)).toMatchObject({
+        type: 'urn:elicense:problem:dependency-unavailable',
+      });
+      expect(response.body).not.toContain((thrown as Error).message);
+      expect(logged).toEqual([thrown]);
+    }
+  });
+
+  it('leave a request the service refused as malformed or unauthorised an internal error', async () => {
+    const { ResourceNotFoundException } = await import('@aws-sdk/client-dynamodb');
+    const denied = Object.assign(new Error('User is not authorized to perform: kms:Sign'), {
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    for (const thrown of [
+      new ResourceNotFoundException({ message: 'no table', $metadata: { httpStatusCode: 400 } }),
+      denied,
+    ]) {
+      const { response } = await answerTo(thrown);
+      expect(response.statusCode, (thrown as Error).name).toBe(500);
+      expect(response.body).not.toContain((thrown as Error).message);
+    }
+  });
+});
+
 describe('matchRoute', () => {
   it('hands over path parameters percent-decoded', () => {
     const match = matchRoute('GET', '/license-types/%E4%B8%AD-1');
