@@ -78,6 +78,8 @@ export interface ApplicationList {
   applications: ApplicationSummary[];
   /** Pass as `cursor` for the next page. */
   cursor?: string;
+  /** The audit event of this read (application.listed). */
+  auditEventId: string;
 }
 
 export interface ApplicationAttachment {

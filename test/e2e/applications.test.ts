@@ -5,7 +5,7 @@
 // unproofed, someone else's name, bad fields, another holder's or another agency's application
 // (404), steps out of order (409), approving twice (issued once).
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEVELOPMENT_ONLY_EVIDENCE_TOKEN } from '#adapters/local/development-only-proofing-provider.ts';
 import { addYears } from '#core/civil-date.ts';
 import { chinaCalendarDate, citizenIdCheckChar } from '#core/identifiers/citizen-id.ts';
@@ -14,6 +14,7 @@ import { minimalPdf, minimalPng } from '../fixtures/layout-documents.ts';
 import { agencyClient } from './issuer-support.ts';
 import { mintHolderToken } from './support/holder-tokens.ts';
 import { idempotencyRecordsMentioning } from './support/idempotency-records.ts';
+import { PlatformStorage } from './support/stored-licenses.ts';
 
 const base = inject('platformUrl');
 const psb = agencyClient('demo-psb-1');
@@ -115,6 +116,45 @@ let applicant: Applicant;
 
 beforeAll(async () => {
   applicant = await newApplicant();
+});
+
+describe('the lists of applications', () => {
+  let storage: PlatformStorage;
+  beforeAll(async () => {
+    storage = await PlatformStorage.open({
+      url: base,
+      dataDir: inject('platformDataDir'),
+      endpoints: inject('platformEndpoints'),
+    });
+  });
+  afterAll(() => storage.close());
+
+  it('are audited before they answer: application.listed, naming the reader and the application ids shown', async () => {
+    const holder = await newApplicant();
+    const applied = await apply(holder);
+    const before = new Date();
+
+    const mine = await asHolder(holder, 'GET', '/holder/applications');
+    const queue = await asAgency(psb, 'GET', '/applications?state=submitted');
+
+    expect(mine.status).toBe(200);
+    expect(await storage.auditEvent(mine.body.auditEventId as string, before)).toMatchObject({
+      actor: { kind: 'holder', id: holder.account },
+      action: 'application.listed',
+      outcome: 'success',
+      details: { applications: 1, applicationIds: [applied.id] },
+    });
+    expect(queue.status).toBe(200);
+    const shown = (queue.body.applications as { id: string }[]).map((a) => a.id);
+    expect(shown).toContain(applied.id);
+    const event = await storage.auditEvent(queue.body.auditEventId as string, before);
+    expect(event).toMatchObject({
+      actor: { kind: 'agency', id: DEMO_USCC.publicSecurityBureau },
+      action: 'application.listed',
+      details: { state: 'submitted', applications: shown.length, applicationIds: shown },
+    });
+    expect(JSON.stringify(event)).not.toContain(holder.code);
+  });
 });
 
 describe('apply → request info → respond → approve → the license is the holder’s', () => {

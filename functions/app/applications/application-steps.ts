@@ -173,6 +173,26 @@ export function applicationEvent(
   };
 }
 
+/**
+ * The event of a read of a list of applications, by the holder or the agency: it names the
+ * applications shown (ids only — the list carries no applied data), so the log tells who saw which.
+ */
+export function applicationsListedEvent(
+  deps: Pick<ApplicationDeps, 'newEventId' | 'now'>,
+  actor: ApplicationActor,
+  shown: readonly Application[],
+  details: Record<string, string> = {},
+): AuditEvent {
+  return {
+    id: deps.newEventId?.() ?? randomUUID(),
+    time: deps.now().toISOString(),
+    actor: { kind: actor.kind, id: actor.id },
+    action: 'application.listed',
+    outcome: 'success',
+    details: { ...details, applications: shown.length, applicationIds: shown.map((a) => a.id) },
+  };
+}
+
 /** A stored application, or ApplicationNotFound when it is missing or `visible` says the caller may not see it. */
 export async function readApplication(
   deps: Pick<ApplicationDeps, 'applications'>,

@@ -23,6 +23,7 @@ import {
   type ApplicationDeps,
   type ApplicationView,
   applicationEvent,
+  applicationsListedEvent,
   applicationView,
   discardUnheldAttachments,
   type NewAttachment,
@@ -253,13 +254,20 @@ export async function withdrawApplication(
   });
 }
 
-/** The account's applications, newest first: state and times only. */
-export function holderApplications(
+/**
+ * The account's applications, newest first: state and times only — but which licenses a person
+ * applied for, where, and how it stands, so the read is audited before it is answered
+ * (application.listed, naming the application ids, as application.viewed names its one).
+ */
+export async function holderApplications(
   account: string,
   page: PageRequest | undefined,
-  deps: Pick<ApplicationDeps, 'applications'>,
-): Promise<Page<Application>> {
-  return deps.applications.listByHolder(account, page);
+  deps: Pick<ApplicationDeps, 'applications' | 'audit' | 'now' | 'newEventId'>,
+): Promise<Page<Application> & { auditEventId: string }> {
+  const listed = await deps.applications.listByHolder(account, page);
+  const event = applicationsListedEvent(deps, { kind: 'holder', id: account }, listed.items);
+  await deps.audit.record(event);
+  return { ...listed, auditEventId: event.id };
 }
 
 /** One of the account's applications with its data, attachments and history; the read is audited. */

@@ -30,6 +30,7 @@ import {
   type ApplicationDeps,
   type ApplicationView,
   applicationEvent,
+  applicationsListedEvent,
   applicationView,
   readApplication,
   storedStep,
@@ -47,13 +48,17 @@ export interface ReviewDeps extends ApplicationDeps {
   issuance: IssuanceDeps;
 }
 
-/** The agency's applications in one state, least recently changed first. */
+/**
+ * The agency's applications in one state, least recently changed first: state and times only, but
+ * which holder accounts applied for what, so the read is audited (application.listed, naming the
+ * applications shown) before it is answered.
+ */
 export async function agencyApplications(
   caller: IssuerCaller,
   state: ApplicationState,
   page: PageRequest | undefined,
-  deps: Pick<ApplicationDeps, 'applications' | 'config'>,
-): Promise<Page<Application>> {
+  deps: Pick<ApplicationDeps, 'applications' | 'config' | 'audit' | 'now' | 'newEventId'>,
+): Promise<Page<Application> & { auditEventId: string }> {
   const listed = await deps.applications.listByAgency(caller.agency, state, page);
   const issuable = new Map<string, Promise<boolean>>();
   const visible = await Promise.all(
@@ -66,7 +71,10 @@ export async function agencyApplications(
       return may;
     }),
   );
-  return { ...listed, items: listed.items.filter((_, i) => visible[i]) };
+  const items = listed.items.filter((_, i) => visible[i]);
+  const event = applicationsListedEvent(deps, actorOf(caller), items, { state });
+  await deps.audit.record(event);
+  return { ...listed, items, auditEventId: event.id };
 }
 
 /** One application with the applicant's data, attachments and history; the read is audited. */

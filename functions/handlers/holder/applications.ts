@@ -75,6 +75,7 @@ export const applicationsRoutes: Record<string, RouteImplementation> = {
     return jsonResponse(200, {
       applications: listed.items,
       ...(listed.cursor === undefined ? {} : { cursor: listed.cursor }),
+      auditEventId: listed.auditEventId,
     });
   },
   async getHolderApplication(event) {

@@ -67,6 +67,7 @@ export function issuerApplicationRoutes(
       return jsonResponse(200, {
         applications: listed.items,
         ...(listed.cursor === undefined ? {} : { cursor: listed.cursor }),
+        auditEventId: listed.auditEventId,
       });
     },
     async getApplication(event) {

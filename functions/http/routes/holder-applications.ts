@@ -51,7 +51,7 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
     path: '/holder/applications',
     group: 'holder',
     operationId: 'listHolderApplications',
-    summary: 'Your applications, newest first',
+    summary: 'Your applications, newest first; audited (application.listed) before it answers',
     auth: HOLDER,
     query: HolderApplicationListQuery,
     responses: {

@@ -33,7 +33,8 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     path: '/applications',
     group: 'issuer',
     operationId: 'listApplications',
-    summary: 'Applications addressed to the calling agency in one state, least recently changed first',
+    summary:
+      'Applications addressed to the calling agency in one state, least recently changed first; audited (application.listed) before it answers',
     auth: ISSUER,
     query: AgencyApplicationListQuery,
     responses: {

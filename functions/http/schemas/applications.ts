@@ -118,6 +118,7 @@ export const ApplicationListSchema = z
   .object({
     applications: z.array(ApplicationSummarySchema),
     cursor: z.string().optional().describe('Pass as ?cursor= for the next page'),
+    auditEventId: z.string().describe('The audit event of this read (application.listed)'),
   })
   .meta({ id: 'ApplicationList' });
 

@@ -414,7 +414,10 @@ describe('the whole review: apply → request info → respond → approve', () 
       licenseVersion: '001',
     });
     expect(world.issuer.licenses.audit.map((e) => e.action)).toEqual(['license.issued']);
-    expect(world.views.map((e) => [e.action, e.actor.kind])).toEqual([['application.viewed', 'holder']]);
+    expect(world.views.map((e) => [e.action, e.actor.kind])).toEqual([
+      ['application.listed', 'agency'],
+      ['application.viewed', 'holder'],
+    ]);
   });
 
   it('approving twice issues once: the second approval is refused as a transition from approved', async () => {
@@ -681,7 +684,14 @@ describe('who sees and does what', () => {
       ApplicationNotFound,
     );
     expect((await agencyApplications(AMR, 'submitted', undefined, world.reviewDeps)).items).toEqual([]);
-    expect(world.views).toEqual([]);
+    // Only the other agency's (empty) list was read: no application was shown to anyone.
+    expect(world.views).toMatchObject([
+      {
+        action: 'application.listed',
+        actor: { kind: 'agency', id: AMR.agency },
+        details: { applicationIds: [] },
+      },
+    ]);
   });
 
   it('an agency no longer registered as issuer of the type loses sight of its applications', async () => {
@@ -775,5 +785,74 @@ describe('who sees and does what', () => {
     await expect(respondToApplication(ZHANG, applied.id, { note: '  ' }, world.holderDeps)).rejects.toThrow(
       /found none/,
     );
+  });
+});
+
+describe('listing applications', () => {
+  const unreachable = {
+    record: async () => {
+      throw new Error('audit table unreachable');
+    },
+  };
+
+  it('the holder’s list is answered once its application.listed event, naming the application ids only, is written', async () => {
+    const world = applicationWorld();
+    const first = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    world.advanceClock(1);
+    const second = await applyForLicense(
+      ZHANG,
+      idCardApplication({ 住址: '杭州市西湖区' }),
+      world.holderDeps,
+    );
+
+    const listed = await holderApplications(ZHANG, undefined, world.holderDeps);
+
+    expect(listed.items.map((a) => a.id)).toEqual([second.id, first.id]);
+    expect(world.views).toEqual([
+      {
+        id: listed.auditEventId,
+        time: '2025-06-01T02:01:00.000Z',
+        actor: { kind: 'holder', id: ZHANG },
+        action: 'application.listed',
+        outcome: 'success',
+        details: { applications: 2, applicationIds: [second.id, first.id] },
+      },
+    ]);
+    expect(JSON.stringify(world.views)).not.toContain(DEMO_HOLDERS.zhangWeiming.code);
+  });
+
+  it('the holder’s empty list is audited too, and nothing is answered when its event cannot be written', async () => {
+    const world = applicationWorld();
+    await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+
+    expect((await holderApplications(COMPANY, undefined, world.holderDeps)).items).toEqual([]);
+    expect(world.views).toMatchObject([
+      { actor: { kind: 'holder', id: COMPANY }, action: 'application.listed', details: { applications: 0 } },
+    ]);
+    await expect(
+      holderApplications(ZHANG, undefined, { ...world.holderDeps, audit: unreachable }),
+    ).rejects.toThrow(/audit/);
+  });
+
+  it('the agency’s queue is answered once its application.listed event, naming the state and the application ids shown, is written', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+
+    const queue = await agencyApplications(PSB, 'submitted', undefined, world.reviewDeps);
+
+    expect(queue.items.map((a) => a.id)).toEqual([applied.id]);
+    expect(world.views).toEqual([
+      {
+        id: queue.auditEventId,
+        time: '2025-06-01T02:00:00.000Z',
+        actor: { kind: 'agency', id: PSB.agency },
+        action: 'application.listed',
+        outcome: 'success',
+        details: { state: 'submitted', applications: 1, applicationIds: [applied.id] },
+      },
+    ]);
+    await expect(
+      agencyApplications(PSB, 'submitted', undefined, { ...world.reviewDeps, audit: unreachable }),
+    ).rejects.toThrow(/audit/);
   });
 });
