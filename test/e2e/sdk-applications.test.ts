@@ -64,7 +64,7 @@ const problemOf = (promise: Promise<unknown>) =>
 describe('applications through the SDKs', () => {
   it('apply → request info → respond → approve, and the license is the holder’s', async () => {
     const { account, holder } = await newHolder();
-    expect(await holder.me()).toEqual({ account });
+    expect(await holder.me()).toEqual({ account, auditEventId: expect.any(String) });
     const unproofed = await problemOf(
       holder.apply({ typeCode: DEMO_TYPE_CODE.residentIdentityCard, data: idCardData() }),
     );
