@@ -7,7 +7,7 @@ import { handlerEntry, type RouteGroup } from '#http/routes.ts';
 import { bundleHandler } from '#lib/bundling.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
 import { type LocalSealer, startLocalSealer } from './audit-sealer.ts';
-import { privateDirectory } from './data-dir.ts';
+import { privateDataDirectory } from './data-dir.ts';
 import { DEMO_AGENCIES } from './demo/catalog.ts';
 import { type LocalServices, startLocalServices } from './emulators/index.ts';
 import { writeLocalEndpoints } from './local-endpoints.ts';
@@ -48,7 +48,7 @@ export interface LocalPlatform {
 export async function startPlatform(options: PlatformOptions): Promise<LocalPlatform> {
   const log = options.log ?? (() => {});
   const stage = options.stage ?? 'local';
-  await privateDirectory(options.dataDir);
+  await privateDataDirectory(options.dataDir);
   const services = await startLocalServices({
     services: ['dynamodb', 's3'],
     mode: 'platform',

@@ -1,7 +1,7 @@
 // `npm start`: the whole platform on this machine. `npm start -- --help` lists the options.
-import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { DataDirectoryRefused, resetDataDirectory } from './data-dir.ts';
 import { startPlatform } from './platform.ts';
 
 const program = new Command('npm start --')
@@ -15,17 +15,24 @@ const program = new Command('npm start --')
 const options = program.opts<{ port: number; dataDir: string; reset: boolean; bundled: boolean }>();
 const log = (line: string) => console.log(`[elicense] ${line}`);
 
-if (options.reset) {
-  await rm(options.dataDir, { recursive: true, force: true });
-  log(`cleared ${options.dataDir}`);
-}
-
-const platform = await startPlatform({
-  port: options.port,
-  dataDir: options.dataDir,
-  bundled: options.bundled,
-  log,
-});
+const platform = await (async () => {
+  try {
+    if (options.reset) {
+      await resetDataDirectory(options.dataDir);
+      log(`cleared ${options.dataDir}`);
+    }
+    return await startPlatform({
+      port: options.port,
+      dataDir: options.dataDir,
+      bundled: options.bundled,
+      log,
+    });
+  } catch (error) {
+    if (!(error instanceof DataDirectoryRefused)) throw error;
+    console.error(`[elicense] ${error.message}`);
+    process.exit(2);
+  }
+})();
 log(`API on ${platform.url} (${options.bundled ? 'bundled handlers' : 'handlers from source'})`);
 for (const [service, endpoint] of Object.entries(platform.services.endpoints)) {
   if (endpoint) log(`${service}: ${endpoint}`);

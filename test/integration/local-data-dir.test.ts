@@ -1,11 +1,18 @@
 // The local platform's data folders are its owner's alone, whatever the umask: they hold the
 // DynamoDB file, s3rver's objects (layout documents, unencrypted) and the key vault.
 
-import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { privateDirectory } from '#dev/data-dir.ts';
+import {
+  DataDirectoryRefused,
+  privateDataDirectory,
+  privateDirectory,
+  resetDataDirectory,
+} from '#dev/data-dir.ts';
 import { startS3rver } from '#dev/emulators/s3rver.ts';
 
 let root: string;
@@ -60,4 +67,57 @@ test('s3rver keeps its objects in a folder readable by its owner only', async ()
   } finally {
     await s3.stop();
   }
+});
+
+describe('the --data-dir folder', () => {
+  /** A project folder: open to its group, holding what the platform never writes. */
+  async function projectFolder(name: string): Promise<string> {
+    const dir = join(root, name);
+    await mkdir(dir);
+    await chmod(dir, 0o775);
+    await writeFile(join(dir, 'package.json'), '{}');
+    await mkdir(join(dir, 'dynamodb'));
+    return dir;
+  }
+
+  test('open to others and holding anything but the platform’s own entries is refused, unchanged', async () => {
+    const dir = await projectFolder('project');
+    await expect(privateDataDirectory(dir)).rejects.toThrow(DataDirectoryRefused);
+    await expect(privateDataDirectory(dir)).rejects.toThrow(/package\.json/);
+    expect(await permissions(dir)).toBe(0o775);
+  });
+
+  test('open to others and holding only the platform’s entries is made private', async () => {
+    const dir = join(root, 'ours');
+    await mkdir(join(dir, 'dynamodb'), { recursive: true });
+    await writeFile(join(dir, 'endpoints.json'), '{}');
+    await chmod(dir, 0o755);
+    await privateDataDirectory(dir);
+    expect(await permissions(dir)).toBe(0o700);
+    const created = join(root, 'fresh', 'data');
+    await privateDataDirectory(created);
+    expect(await permissions(created)).toBe(0o700);
+  });
+
+  test('is reset only when it holds nothing but the platform’s entries, and never in part', async () => {
+    const dir = await projectFolder('project-reset');
+    await expect(resetDataDirectory(dir)).rejects.toThrow(DataDirectoryRefused);
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe('{}');
+    expect((await stat(join(dir, 'dynamodb'))).isDirectory()).toBe(true);
+
+    const ours = join(root, 'ours-reset');
+    await mkdir(join(ours, 's3', 'bucket'), { recursive: true });
+    await writeFile(join(ours, 'endpoints.json'), '{}');
+    await resetDataDirectory(ours);
+    await expect(stat(ours)).rejects.toMatchObject({ code: 'ENOENT' });
+    await resetDataDirectory(ours); // nothing there: nothing to do
+  });
+
+  test('npm start --reset on a project folder exits 2 with the reason and deletes nothing', async () => {
+    const dir = await projectFolder('project-start');
+    const start = resolve(import.meta.dirname, '../../dev/start.ts');
+    const run = promisify(execFile)(process.execPath, [start, '--data-dir', dir, '--reset', '--port', '0']);
+    await expect(run).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('package.json') });
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe('{}');
+  });
 });
