@@ -37,6 +37,8 @@ export type AdminAction =
   | 'agency.api_key_revoked'
   | 'agency.seal_key_rotated'
   | 'agency.usage_key_issued'
+  | 'agency.successor_designated'
+  | 'agency.successor_removed'
   | 'license_type.registered'
   | 'license_type.updated'
   | 'sharing_agreement.registered'

@@ -8,7 +8,9 @@ import {
   issuerAuditEvent,
   ownLicense,
   stillIssuerOf,
+  storedLicense,
 } from './license-issuance.ts';
+import { predecessorServed } from './succession.ts';
 
 export type StatusAction = 'suspend' | 'reinstate' | 'revoke';
 
@@ -30,8 +32,11 @@ export interface ChangedLicense {
 
 export interface StatusChangeDeps extends Pick<IssuanceDeps, 'publicBaseUrl' | 'now' | 'newEventId'> {
   licenses: Pick<LicenseRepository, 'get' | 'changeStatus'>;
-  /** Whether the agency may still issue the type: asked to reinstate only. */
-  config: Pick<IssuanceDeps['config'], 'getLicenseType'>;
+  /**
+   * Whether the agency may still issue the type (asked to reinstate only), and, for a license of
+   * another agency, whether the caller is that agency's successor.
+   */
+  config: Pick<IssuanceDeps['config'], 'getLicenseType' | 'getAgency'>;
 }
 
 const TRANSITIONS = { suspend, reinstate, revoke } as const;
@@ -42,11 +47,12 @@ const AUDIT_ACTIONS: Record<StatusAction, string> = {
 };
 
 /**
- * 暂停 / 恢复 / 吊销: only the issuing agency — to reinstate, one still registered for the type
- * (IssuerNotRegistered); one removed from its issuers may still suspend and revoke what it
- * issued, and so withdraw it — the core lifecycle decides whether the change is
- * legal (IllegalTransition, ReasonRequired); status, status-list entry and audit event are
- * written together on condition that nobody changed the license since it was read
+ * 暂停 / 恢复 / 吊销: only the issuing agency, or the successor (承继机关) the operator designated
+ * for it (succession.ts), whose audit events name whom it acts for — to reinstate, one still
+ * registered for the type (IssuerNotRegistered); one removed from its issuers may still suspend
+ * and revoke, and so withdraw, the licenses it issued or succeeded to — the core lifecycle decides
+ * whether the change is legal (IllegalTransition, ReasonRequired); status, status-list entry and
+ * audit event are written together on condition that nobody changed the license since it was read
  * (ConcurrentModification). Every copy ever handed out then reads the new status.
  */
 export async function changeLicenseStatus(
@@ -54,7 +60,11 @@ export async function changeLicenseStatus(
   caller: IssuerCaller,
   deps: StatusChangeDeps,
 ): Promise<ChangedLicense> {
-  const license = await ownLicense(deps.licenses, caller, request.licenseId);
+  const asSuccessorOf = await predecessorServed(deps.config, caller, request.licenseId);
+  const license =
+    asSuccessorOf === undefined
+      ? await ownLicense(deps.licenses, caller, request.licenseId)
+      : await storedLicense(deps.licenses, request.licenseId);
   if (request.action === 'reinstate') await stillIssuerOf(deps.config, caller.agency, license.typeCode);
   const now = deps.now();
   const change: StatusChange = TRANSITIONS[request.action](license.status, {
@@ -73,7 +83,12 @@ export async function changeLicenseStatus(
       AUDIT_ACTIONS[request.action],
       now,
       { licenseId: license.id, typeCode: license.typeCode },
-      { from: change.from, to: change.to, reason: change.reason ?? null },
+      {
+        from: change.from,
+        to: change.to,
+        reason: change.reason ?? null,
+        ...(asSuccessorOf === undefined ? {} : { asSuccessorOf }),
+      },
     ),
   });
   return {

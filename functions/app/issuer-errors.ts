@@ -64,3 +64,24 @@ export class LicenseIsFinal extends Error {
     this.status = status;
   }
 }
+
+/**
+ * A successor (承继机关) asked to re-issue a license of the agency it succeeds (409). A new version
+ * keeps the identifier and moves its version on, and a GB/T 36904 identifier names the issuing
+ * agency by its USCC: a version signed with the successor's seal would carry an identifier naming
+ * another agency as its issuer. The successor issues a license of its own instead (its identifier
+ * naming it) and revokes the predecessor's.
+ */
+export class SuccessorCannotReissue extends Error {
+  readonly code = 'SUCCESSOR_CANNOT_REISSUE';
+  readonly agency: string;
+  readonly licenseId: string;
+  constructor(agency: string, licenseId: string, issuer: string) {
+    super(
+      `agency ${agency} succeeds ${issuer} but may not re-issue license ${licenseId}: every version's GB/T 36904 identifier names ${issuer} as its issuer, and a version signed with ${agency}'s seal would not; issue the holder a license of ${agency}'s own and revoke this one`,
+    );
+    this.name = 'SuccessorCannotReissue';
+    this.agency = agency;
+    this.licenseId = licenseId;
+  }
+}

@@ -459,6 +459,14 @@ export async function ownLicense(
   if (parsed.parts.issuerCode !== caller.agency) {
     throw new NotTheIssuer(caller.agency, licenseId, parsed.parts.issuerCode);
   }
+  return storedLicense(licenses, licenseId);
+}
+
+/** The stored license version, or LicenseNotFound. */
+export async function storedLicense(
+  licenses: Pick<LicenseRepository, 'get'>,
+  licenseId: string,
+): Promise<LicenseRecord> {
   const record = await licenses.get(licenseId);
   if (record === undefined) throw new LicenseNotFound(licenseId);
   return record;

@@ -1,5 +1,6 @@
 import { reissue } from '#core/lifecycle.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
+import { SuccessorCannotReissue } from './issuer-errors.ts';
 import { type LayoutDocumentRef, openLicenseContent } from './license-content.ts';
 import {
   agencyActor,
@@ -17,6 +18,7 @@ import {
   signLicense,
   type ValidityInput,
 } from './license-issuance.ts';
+import { predecessorServed } from './succession.ts';
 
 export interface ReissueRequest {
   /** Full identifier of the version to supersede. */
@@ -39,7 +41,8 @@ export interface ReissueDeps extends Omit<IssuanceDeps, 'licenses'> {
 }
 
 /**
- * 换发/补发: only the issuing agency, still registered for the type; the lifecycle supersedes the
+ * 换发/补发: only the issuing agency, still registered for the type — not its successor
+ * (SuccessorCannotReissue: the identifier of every version names the issuer); the lifecycle supersedes the
  * current version (IllegalTransition from a final status) and names the next; the next version
  * is checked against the type like a new license, gets its own status-list slot on the same
  * list shard, is signed and sealed; old version, new version, both status entries, holder index
@@ -50,6 +53,9 @@ export async function reissueLicense(
   caller: IssuerCaller,
   deps: ReissueDeps,
 ): Promise<ReissuedLicense> {
+  const predecessor = await predecessorServed(deps.config, caller, request.licenseId);
+  if (predecessor !== undefined)
+    throw new SuccessorCannotReissue(caller.agency, request.licenseId, predecessor);
   const current = await ownLicense(deps.licenses, caller, request.licenseId);
   const { type, seal } = await issuableType(deps.config, caller.agency, current.typeCode);
   const now = deps.now();

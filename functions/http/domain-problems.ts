@@ -8,8 +8,15 @@ import {
   NotTheApplicant,
   TooManyAttachments,
 } from '#app/applications/application-errors.ts';
+import { NoSuccessorDesignated } from '#app/designate-successor.ts';
 import { LicenseNotPresentable, PresentationRequestInvalid } from '#app/holder-presentations.ts';
-import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
+import {
+  IssuerNotRegistered,
+  LicenseDataInvalid,
+  LicenseIsFinal,
+  NotTheIssuer,
+  SuccessorCannotReissue,
+} from '#app/issuer-errors.ts';
 import { IdentityNotProofed, ProofingAttemptsExceeded, ProofingRequestInvalid } from '#app/proof-identity.ts';
 import {
   GrantRequestInvalid,
@@ -19,6 +26,7 @@ import {
   RetrievalRefused,
   RetrievalRequestInvalid,
 } from '#app/retrieval-errors.ts';
+import { SuccessionUnresolved } from '#app/succession.ts';
 import { VerificationUnavailable } from '#app/verification-errors.ts';
 import {
   ApplicationActorRefused,
@@ -110,6 +118,9 @@ const MAPPING: ProblemMapping = [
   [UnsupportedDocumentType, 'unsupported-media-type'],
   [IssuerNotRegistered, 'forbidden'],
   [NotTheIssuer, 'forbidden'],
+  [SuccessorCannotReissue, 'conflict'],
+  [SuccessionUnresolved, 'conflict'],
+  [NoSuccessorDesignated, 'not-found'],
   [LicenseIsFinal, 'conflict'],
   [LicenseDataInvalid, 'validation-failed'],
   [InvalidIdentifier, 'bad-request'],

@@ -89,6 +89,13 @@ export type SealKeyRef = z.infer<typeof SealKeyRefSchema>;
  */
 export const MAX_API_KEYS = 16;
 
+/**
+ * Successions (机构撤并 → 承继机关) followed from one agency before giving up: a designation that
+ * would make a successor's chain longer is refused, and a chain that still does not end there (two
+ * designations raced into a loop) answers no successor rather than looping.
+ */
+export const MAX_SUCCESSION_LINKS = 8;
+
 export const AgencySchema = z
   .strictObject({
     uscc: UsccSchema,
@@ -102,9 +109,15 @@ export const AgencySchema = z
       .optional()
       .describe('Seal keys replaced by rotation, newest first; licenses they signed still verify'),
     areaCode: AreaCodeSchema,
+    successor: UsccSchema.optional().describe(
+      'The successor agency (承继机关) designated by the operator when this agency was dissolved or merged (机构撤并): it suspends, reinstates and revokes the licenses this agency issued',
+    ),
     demo: DemoMarkerSchema,
   })
   .superRefine((agency, ctx) => {
+    if (agency.successor === agency.uscc) {
+      ctx.addIssue({ code: 'custom', path: ['successor'], message: 'an agency cannot be its own successor' });
+    }
     if (new Set(agency.roles).size !== agency.roles.length) {
       ctx.addIssue({ code: 'custom', path: ['roles'], message: 'roles must be distinct' });
     }

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { designateSuccessor, NoSuccessorDesignated, removeSuccessor } from '#app/designate-successor.ts';
+import { updateAgency } from '#app/update-agency.ts';
+import { type Agency, MAX_SUCCESSION_LINKS } from '#core/catalog/agency.ts';
+import { CatalogCrossCheckFailed } from '#core/catalog/registration-errors.ts';
+import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { ConfigRecordInvalid, ConfigRecordNotFound, ConfigVersionConflict } from '#ports/config-store.ts';
+import { adminDeps, FakeSealKeys, InMemoryConfigStore, OPERATOR, testUscc } from './fakes.ts';
+
+// The operator designates the successor (承继机关) of a dissolved or merged agency (机构撤并):
+// a registered issuer, never the agency itself, never closing a loop, within the chain bound;
+// each designation, change and removal written at the version read with its audit event.
+
+const PSB = DEMO_USCC.publicSecurityBureau;
+const AMR = DEMO_USCC.marketRegulationBureau;
+const VEHICLE = DEMO_USCC.vehicleAdministration;
+const HPF = DEMO_USCC.housingProvidentFundCentre;
+
+/** An issuing agency of the test registry, with a seal key of its own and maybe a successor. */
+function issuer(uscc: string, successor?: string): Agency {
+  return {
+    uscc,
+    name: `测试局 ${uscc}`,
+    roles: ['issuer'],
+    apiKeys: [],
+    sealKey: { keyRef: `fake:seal/${uscc}-1`, kid: `seal-${uscc}` },
+    areaCode: '330100',
+    ...(successor ? { successor } : {}),
+  };
+}
+
+function setup(extra: Agency[] = []) {
+  const config = new InMemoryConfigStore({ agencies: [...DEMO_AGENCIES, ...extra] });
+  return { config, audit: config.audit, deps: { ...adminDeps(), config } };
+}
+
+describe('designateSuccessor', () => {
+  it('names a registered issuer as successor at the version read, and records it with before and after', async () => {
+    const { deps, audit, config } = setup();
+    const saved = await designateSuccessor({ uscc: PSB, expectedVersion: 1, successor: AMR }, OPERATOR, deps);
+    expect(saved.version).toBe(2);
+    expect(saved.value.successor).toBe(AMR);
+    // Nothing else of the record changes: keys, seal key and roles stay.
+    const { successor: _s, ...rest } = saved.value;
+    expect(rest).toEqual(DEMO_AGENCIES.find((a) => a.uscc === PSB));
+    expect((await config.getAgency(PSB))?.value.successor).toBe(AMR);
+    expect(audit.events).toEqual([
+      expect.objectContaining({
+        action: 'agency.successor_designated',
+        actor: { kind: 'operator', id: OPERATOR.agency },
+        outcome: 'success',
+        details: {
+          agency: PSB,
+          version: 2,
+          changes: { successor: { before: null, after: AMR } },
+          operatorKeyId: OPERATOR.keyId,
+        },
+      }),
+    ]);
+  });
+
+  it('records a change of successor and its removal, each with before and after', async () => {
+    const { deps, audit } = setup();
+    await designateSuccessor({ uscc: PSB, expectedVersion: 1, successor: AMR }, OPERATOR, deps);
+    const changed = await designateSuccessor(
+      { uscc: PSB, expectedVersion: 2, successor: VEHICLE },
+      OPERATOR,
+      deps,
+    );
+    expect(changed.value.successor).toBe(VEHICLE);
+    const removed = await removeSuccessor({ uscc: PSB, expectedVersion: 3 }, OPERATOR, deps);
+    expect(removed.version).toBe(4);
+    expect(removed.value).not.toHaveProperty('successor');
+    expect(audit.events.map((e) => [e.action, e.details?.version, e.details?.changes])).toEqual([
+      ['agency.successor_designated', 2, { successor: { before: null, after: AMR } }],
+      ['agency.successor_designated', 3, { successor: { before: AMR, after: VEHICLE } }],
+      ['agency.successor_removed', 4, { successor: { before: VEHICLE, after: null } }],
+    ]);
+  });
+
+  it.each([
+    ['the agency itself', PSB, /an agency cannot be its own successor/],
+    ['an agency nobody registered', testUscc(77), /no agency .* is registered/],
+    ['an agency without the issuer role', HPF, /does not hold the issuer role/],
+  ])(
+    'refuses %s as successor, naming the successor field, and writes nothing',
+    async (_what, successor, reason) => {
+      const { deps, audit, config } = setup();
+      const refused = designateSuccessor({ uscc: PSB, expectedVersion: 1, successor }, OPERATOR, deps);
+      await expect(refused).rejects.toBeInstanceOf(CatalogCrossCheckFailed);
+      await expect(refused).rejects.toThrow(reason);
+      await expect(refused).rejects.toMatchObject({
+        errors: [expect.objectContaining({ path: 'successor' })],
+      });
+      expect(await config.getAgency(PSB)).toEqual({ value: DEMO_AGENCIES[0], version: 1 });
+      expect(audit.events).toEqual([]);
+    },
+  );
+
+  it('refuses a designation that would close a loop, naming the chain', async () => {
+    // VEHICLE → PSB → AMR: designating VEHICLE for AMR would lead AMR's licenses back to AMR.
+    const { deps, audit } = setup();
+    await designateSuccessor({ uscc: VEHICLE, expectedVersion: 1, successor: PSB }, OPERATOR, deps);
+    await designateSuccessor({ uscc: PSB, expectedVersion: 1, successor: AMR }, OPERATOR, deps);
+    const loop = designateSuccessor({ uscc: AMR, expectedVersion: 1, successor: VEHICLE }, OPERATOR, deps);
+    await expect(loop).rejects.toBeInstanceOf(CatalogCrossCheckFailed);
+    await expect(loop).rejects.toThrow(`${VEHICLE} → ${PSB} → ${AMR}`);
+    expect(audit.events).toHaveLength(2);
+  });
+
+  it(`refuses a successor whose own chain already has ${MAX_SUCCESSION_LINKS} links, and takes one with fewer`, async () => {
+    // S1 → S2 → … → S9: eight designations from S1.
+    const chain = Array.from({ length: MAX_SUCCESSION_LINKS + 1 }, (_, i) => testUscc(100 + i));
+    const agencies = chain.map((uscc, i) => issuer(uscc, chain[i + 1]));
+    const newcomer = testUscc(99);
+    const { deps, audit } = setup([...agencies, issuer(newcomer)]);
+    const tooLong = designateSuccessor(
+      { uscc: newcomer, expectedVersion: 1, successor: chain[0]! },
+      OPERATOR,
+      deps,
+    );
+    await expect(tooLong).rejects.toBeInstanceOf(CatalogCrossCheckFailed);
+    await expect(tooLong).rejects.toThrow(`more than ${MAX_SUCCESSION_LINKS} successions`);
+    expect(audit.events).toEqual([]);
+    const saved = await designateSuccessor(
+      { uscc: newcomer, expectedVersion: 1, successor: chain[1]! },
+      OPERATOR,
+      deps,
+    );
+    expect(saved.value.successor).toBe(chain[1]);
+  });
+
+  it('refuses a stale version and an unknown agency, writing nothing', async () => {
+    const { deps, audit } = setup();
+    await expect(
+      designateSuccessor({ uscc: PSB, expectedVersion: 3, successor: AMR }, OPERATOR, deps),
+    ).rejects.toBeInstanceOf(ConfigVersionConflict);
+    await expect(
+      designateSuccessor({ uscc: testUscc(5), expectedVersion: 1, successor: AMR }, OPERATOR, deps),
+    ).rejects.toBeInstanceOf(ConfigRecordNotFound);
+    await expect(removeSuccessor({ uscc: PSB, expectedVersion: 3 }, OPERATOR, deps)).rejects.toBeInstanceOf(
+      ConfigVersionConflict,
+    );
+    expect(audit.events).toEqual([]);
+  });
+
+  it('refuses to remove a successor that was never designated', async () => {
+    const { deps, audit } = setup();
+    const refused = removeSuccessor({ uscc: PSB, expectedVersion: 1 }, OPERATOR, deps);
+    await expect(refused).rejects.toBeInstanceOf(NoSuccessorDesignated);
+    await expect(refused).rejects.toThrow(`agency ${PSB} has no successor designated`);
+    expect(audit.events).toEqual([]);
+  });
+});
+
+describe('the successor in the agency record', () => {
+  it('is refused by the registry when it names the agency itself', async () => {
+    const { config } = setup();
+    await expect(config.updateAgency({ ...DEMO_AGENCIES[0]!, successor: PSB }, 1)).rejects.toBeInstanceOf(
+      ConfigRecordInvalid,
+    );
+  });
+
+  it('survives an update of name, roles and area: the agency that loses the issuer role keeps it', async () => {
+    const { deps } = setup();
+    await designateSuccessor({ uscc: PSB, expectedVersion: 1, successor: AMR }, OPERATOR, deps);
+    const saved = await updateAgency(
+      {
+        uscc: PSB,
+        expectedVersion: 2,
+        changes: { name: '演示市公安局（已撤并）', roles: ['relying'], areaCode: '330100' },
+      },
+      OPERATOR,
+      { ...deps, sealKeys: new FakeSealKeys() },
+    );
+    expect(saved.value).toMatchObject({ roles: ['relying'], successor: AMR });
+  });
+});
