@@ -33,8 +33,11 @@ export interface HolderLicenseVersion {
   status: LicenseStatus;
   issuedAt: string;
   validity: { from: string; until: string };
+  /** The version that replaced this one, when that version is yours too. */
   supersededBy?: string;
   current: boolean;
+  /** The license was re-issued to another holder: this version was yours, the license no longer is. */
+  former: boolean;
   hasDocument: boolean;
 }
 

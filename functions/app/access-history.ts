@@ -83,10 +83,13 @@ export async function readAccessHistory(
     request.licenseId === undefined ? undefined : await holdersLicense(binding, request.licenseId, deps);
   const listed =
     named === undefined
-      ? (await deps.licenses.listByHolder(binding.holderIndex)).map((l) => ({
-          licenseKey: l.licenseKey,
-          current: l.licenseId,
-        }))
+      ? // With the licenses re-issued from the holder to another: the versions that were theirs stay their history.
+        (await deps.licenses.listByHolder(binding.holderIndex, undefined, { includeFormer: true })).map(
+          (l) => ({
+            licenseKey: l.licenseKey,
+            current: l.licenseId,
+          }),
+        )
       : [{ licenseKey: named.licenseKey }];
   const keys = [...new Set(listed.map((l) => l.licenseKey))];
   const before = decodeHistoryCursor(request.cursor);
@@ -201,9 +204,10 @@ function ownership(
   const ownVersions = (licenseKey: string): Promise<Set<string>> => {
     let own = versions.get(licenseKey);
     if (own === undefined) {
+      // The index entry's version: the current one, or (a former entry) the holder's last one.
       const current = currents.get(licenseKey);
       const parsed = current === undefined ? undefined : parseLicenseId(current);
-      // A license whose current version is the first has no other version: nothing to look up.
+      // A license whose entry names the first version has no other version of the holder's: nothing to look up.
       own =
         parsed?.valid === true && parsed.parts.version === '001'
           ? Promise.resolve(new Set(['001']))

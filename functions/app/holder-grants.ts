@@ -8,7 +8,7 @@ import type { GrantStore } from '#ports/grant-store.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { type CreatedGrantResult, type CreateGrantDeps, createGrant } from './create-grant.ts';
-import { holdersLicense } from './holder-licenses.ts';
+import { heldLicense } from './holder-licenses.ts';
 import { requireBinding } from './proof-identity.ts';
 import { type RevokeGrantDeps, revokeGrant } from './revoke-grant.ts';
 
@@ -34,7 +34,7 @@ export async function createHolderGrant(
 ): Promise<CreatedGrantResult> {
   const binding = await requireBinding(deps.identity, request.account);
   const { account, scope, ...terms } = request;
-  if ('licenseId' in scope) await holdersLicense(binding, scope.licenseId, deps);
+  if ('licenseId' in scope) await heldLicense(binding, scope.licenseId, deps);
   return createGrant(
     {
       actor: { kind: 'holder', id: account },

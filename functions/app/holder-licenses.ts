@@ -3,6 +3,10 @@
 // whole SD-JWT VC for the holder's wallet, and a short-lived link to its layout document.
 // A license of another holder reads exactly as one that does not exist. Each answer carries
 // personal data, so each is audited before it is given.
+//
+// A license re-issued to another holder stays in the earlier holder's list — the versions that
+// were theirs, marked `former` — but nothing of the next holder's versions shows, not even the
+// identifier of the version that replaced theirs; and it is no longer theirs to grant or present.
 import type { AuditEvent } from '#core/audit/event.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { fromBase64url } from '#core/jws.ts';
@@ -48,10 +52,12 @@ export interface HolderLicenseVersion {
   status: EffectiveStatus;
   issuedAt: string;
   validity: { from: string; until: string };
-  /** Set on a superseded version: the identifier of the version that replaced it. */
+  /** Set on a superseded version: the identifier of the version that replaced it, when that one is the holder's too. */
   supersededBy?: string;
   /** True for the highest version of the license. */
   current: boolean;
+  /** True when the license was re-issued to another holder: this version was the holder's, the license no longer is. */
+  former: boolean;
   hasDocument: boolean;
 }
 
@@ -75,18 +81,23 @@ export async function listHolderLicenses(
   const binding = await requireBinding(deps.identity, request.account);
   const now = deps.now();
   const today = chinaCalendarDate(now);
-  const entries = await deps.licenses.listByHolder(binding.holderIndex);
+  const entries = await deps.licenses.listByHolder(binding.holderIndex, undefined, { includeFormer: true });
   const names = typeNames(deps);
   const perLicense = await Promise.all(
     entries.map(async (entry) => {
+      const all = await deps.licenses.listVersions(entry.licenseKey);
+      const current = all.at(-1);
       // After a re-issue to another holder code, earlier versions belong to the earlier holder.
-      const versions = (await deps.licenses.listVersions(entry.licenseKey)).filter(
-        (record) => record.holderIndex === binding.holderIndex,
-      );
-      const highest = versions.at(-1)?.licenseVersion;
+      const versions = all.filter((record) => record.holderIndex === binding.holderIndex);
+      const own = new Set(versions.map((record) => record.id));
+      const held = current?.holderIndex === binding.holderIndex;
       return Promise.all(
         versions.map(async (record) =>
-          versionView(record, today, record.licenseVersion === highest, await names(record.typeCode)),
+          versionView(record, today, await names(record.typeCode), {
+            current: record.id === current?.id,
+            former: !held,
+            successorShown: record.supersededBy !== undefined && own.has(record.supersededBy),
+          }),
         ),
       );
     }),
@@ -125,12 +136,15 @@ export async function openHolderLicense(
     record.content,
   );
   const current = await deps.licenses.getCurrent(record.licenseKey);
-  const license = versionView(
-    record,
-    chinaCalendarDate(now),
-    current?.id === record.id,
-    await typeNames(deps)(record.typeCode),
-  );
+  const successor =
+    record.supersededBy === undefined || record.supersededBy === current?.id
+      ? current
+      : await deps.licenses.get(record.supersededBy);
+  const license = versionView(record, chinaCalendarDate(now), await typeNames(deps)(record.typeCode), {
+    current: current?.id === record.id,
+    former: current?.holderIndex !== binding.holderIndex,
+    successorShown: record.supersededBy !== undefined && successor?.holderIndex === binding.holderIndex,
+  });
   const link =
     content.document !== undefined && deps.documents !== undefined
       ? await deps.documents.presignDownload(
@@ -176,11 +190,36 @@ export async function holdersLicense(
   return record;
 }
 
+/**
+ * As holdersLicense, for acting on the license as the holder's own (granting, presenting): the
+ * license must still be theirs — one re-issued to another holder reads as not found, even by the
+ * identifier of a version that was theirs.
+ */
+export async function heldLicense(
+  binding: Pick<HolderBinding, 'holderIndex'>,
+  licenseId: string,
+  deps: { licenses: Pick<LicenseRepository, 'get' | 'getCurrent'> },
+): Promise<LicenseRecord> {
+  const record = await holdersLicense(binding, licenseId, deps);
+  // Only the highest version is never superseded: a version that is not needs no further read.
+  if (record.supersededBy !== undefined) {
+    const current = await deps.licenses.getCurrent(record.licenseKey);
+    if (current?.holderIndex !== binding.holderIndex) throw new LicenseNotFound(licenseId);
+  }
+  return record;
+}
+
 export function versionView(
   record: LicenseRecord,
   today: string,
-  current: boolean,
   typeName: { zh: string; en: string } | undefined,
+  place: {
+    current: boolean;
+    /** The license's current version is another holder's. */
+    former: boolean;
+    /** Whether `supersededBy` may be shown: the version that replaced this one is the holder's too. */
+    successorShown: boolean;
+  },
 ): HolderLicenseVersion {
   const content = asLicenseContent(record.content);
   return {
@@ -193,8 +232,11 @@ export function versionView(
     status: effectiveStatus(record.status, content.validity, today),
     issuedAt: record.issuedAt,
     validity: content.validity,
-    ...(record.supersededBy === undefined ? {} : { supersededBy: record.supersededBy }),
-    current,
+    ...(record.supersededBy === undefined || !place.successorShown
+      ? {}
+      : { supersededBy: record.supersededBy }),
+    current: place.current,
+    former: place.former,
     hasDocument: content.document !== undefined,
   };
 }

@@ -30,7 +30,7 @@ import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
 import { type PresentationStore, PresentationUnavailable } from '#ports/presentation-store.ts';
-import { disclosedFields, holdersLicense, issuerClaims } from './holder-licenses.ts';
+import { disclosedFields, heldLicense, issuerClaims } from './holder-licenses.ts';
 import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import { requireBinding } from './proof-identity.ts';
 
@@ -113,7 +113,7 @@ export async function createPresentation(
   deps: CreatePresentationDeps,
 ): Promise<CreatedPresentation> {
   const binding = await requireBinding(deps.identity, request.account);
-  const record = await holdersLicense(binding, request.licenseId, deps);
+  const record = await heldLicense(binding, request.licenseId, deps);
   const now = deps.now();
   const content = asLicenseContent(record.content);
   const status = effectiveStatus(record.status, content.validity, chinaCalendarDate(now));

@@ -63,7 +63,7 @@ export interface StatusChangeWrite {
 
 export interface ReissueWrite {
   /** The version being superseded, as the caller read it. */
-  current: Pick<LicenseRecord, 'id' | 'version' | 'statusSlot' | 'holderIndex'>;
+  current: Pick<LicenseRecord, 'id' | 'version' | 'statusSlot' | 'holderIndex' | 'issuedAt'>;
   /** The lifecycle's supersede change; `supersededBy` must name `next.id`. */
   change: StatusChange;
   /** The next version: same license key, version + 1. */
@@ -80,16 +80,30 @@ export interface DocumentAttachWrite {
   auditEvent: AuditEvent;
 }
 
-/** A license of a holder, as the holder index lists it: always its current version. */
+/**
+ * A license of a holder, as the holder index lists it: its current version — or, for a license
+ * re-issued to another holder (`former`), the last version that was this holder's.
+ */
 export interface HolderLicense {
   licenseKey: string;
-  /** Identifier of the current version. */
+  /** Identifier of the current version; of this holder's last version when `former`. */
   licenseId: string;
   typeCode: string;
   issuerCode: string;
   dataDomain: string;
-  /** When the current version was issued. */
+  /** When that version was issued. */
   issuedAt: string;
+  /** Set when the license was re-issued to another holder: it was this holder's, it is no longer. */
+  former?: true;
+}
+
+export interface HolderListingOptions {
+  /**
+   * Also the licenses re-issued to another holder (entries marked `former`). Only for reading the
+   * holder's own past (their listing, their access history): anything that acts on a license as
+   * the holder's own (grants, presentations, retrieval by holder and type) must not see them.
+   */
+  includeFormer?: boolean;
 }
 
 export interface IssuerListingQuery {
@@ -136,6 +150,8 @@ export interface LicenseRepository {
   /**
    * 换发/补发: supersedes the current version and stores the next one — old version, new
    * version, both status-list entries, holder index, issuer listing and audit event in one write.
+   * When the next version names another holder, the earlier holder's index entry becomes a
+   * `former` one pointing at their last version, in the same write.
    */
   reissue(write: ReissueWrite): Promise<{ superseded: { version: number }; current: LicenseRecord }>;
 
@@ -169,8 +185,15 @@ export interface LicenseRepository {
   /** Every stored version of a license, by its license key, oldest first; empty when none. */
   listVersions(licenseKey: string): Promise<LicenseRecord[]>;
 
-  /** The holder's licenses (current versions), optionally of one type, ordered by type and key. */
-  listByHolder(holderIndex: string, typeCode?: string): Promise<HolderLicense[]>;
+  /**
+   * The licenses the holder holds (current versions), optionally of one type, ordered by type and
+   * key; with `includeFormer`, also those re-issued from them to another holder.
+   */
+  listByHolder(
+    holderIndex: string,
+    typeCode?: string,
+    options?: HolderListingOptions,
+  ): Promise<HolderLicense[]>;
 
   /**
    * Licenses an issuer issued of a type in a month, in issue order, one page at a time (limit

@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fromBase64url } from '#core/jws.ts';
+import { licenseKeyOf } from '#core/license-key.ts';
 import {
   DEMO_HOLDERS,
   DEMO_LICENSES,
@@ -240,6 +241,49 @@ describe('the access history after a re-issue to another holder', () => {
     expect(zhangs.map((e) => e.eventId)).toContain(onZhangsGrant.auditEventId);
     expect(zhangs.find((e) => e.action === 'grant.created')).toMatchObject({ basis: { grantId: grant.id } });
     expect(zhangs.some((e) => e.licenseVersion === '002' || e.basis?.caseNumber === caseNumber)).toBe(false);
+  });
+});
+
+describe('my licenses after a re-issue to another holder', () => {
+  it('the earlier holder still lists their version as no longer theirs, and can neither grant nor present it', async () => {
+    const first = await psb.issueLicense(idCardRequest());
+    const holder = DEMO_HOLDERS.liXiaoyan;
+    const second = await psb.reissue(first.licenseId, {
+      reason: '更正持证主体',
+      holder: { name: holder.name, codeType: holder.codeType, code: holder.code },
+      data: LI_CARD.data,
+    });
+
+    const key = licenseKeyOf(first.licenseId);
+    const zhangs = (await zhang.licenses()).licenses.filter((l) => l.licenseKey === key);
+    const lis = (await li.licenses()).licenses.filter((l) => l.licenseKey === key);
+
+    expect(zhangs).toEqual([
+      expect.objectContaining({
+        licenseId: first.licenseId,
+        status: 'superseded',
+        current: false,
+        former: true,
+      }),
+    ]);
+    expect(zhangs[0]).not.toHaveProperty('supersededBy');
+    expect(lis.map((l) => [l.licenseId, l.current, l.former])).toEqual([[second.licenseId, true, false]]);
+    expect((await zhang.license(first.licenseId)).license).toMatchObject({ former: true, current: false });
+    expect(
+      await problemOf(
+        zhang.createGrant({
+          scope: { licenseId: first.licenseId },
+          relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+          purpose: PURPOSE,
+          fields: ['姓名'],
+          expiresAt: inAnHour(),
+          maxUses: 1,
+        }),
+      ),
+    ).toMatchObject({ status: 404 });
+    expect(await problemOf(zhang.present({ licenseId: first.licenseId, fields: ['姓名'] }))).toMatchObject({
+      status: 404,
+    });
   });
 });
 

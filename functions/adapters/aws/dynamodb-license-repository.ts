@@ -17,6 +17,7 @@ import {
 import type {
   DocumentAttachWrite,
   HolderLicense,
+  HolderListingOptions,
   IssuerListingEntry,
   IssuerListingQuery,
   LicenseRecord,
@@ -39,10 +40,10 @@ import {
 import {
   assertSlot,
   describeNewLicense,
+  formerHolderItem,
   holderItem,
   holderLicenseOf,
   holderPk,
-  holderSk,
   holderTypePrefix,
   LICENSE_SK_PREFIX,
   licensePk,
@@ -259,11 +260,13 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       auditPut(this.#tables.audit, auditEvent),
     ];
     if (current.holderIndex !== next.holderIndex) {
-      // The holder's code changed with the new version: the old holder no longer lists it.
+      // The holder's code changed with the new version: the earlier holder no longer holds the
+      // license, but keeps finding the versions that were theirs — their entry is overwritten by a
+      // former one naming their last version (a holder it comes back to gets a current one again).
       items.push({
-        Delete: {
+        Put: {
           TableName: this.#tables.holderIndex,
-          Key: { pk: holderPk(current.holderIndex), sk: holderSk(parts.typeCode, parts.licenseKey) },
+          Item: formerHolderItem(current, old.domain, parts),
         },
       });
     }
@@ -383,13 +386,20 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     };
   }
 
-  async listByHolder(holderIndex: string, typeCode?: string): Promise<HolderLicense[]> {
+  async listByHolder(
+    holderIndex: string,
+    typeCode?: string,
+    options: HolderListingOptions = {},
+  ): Promise<HolderLicense[]> {
     const licenses: HolderLicense[] = [];
     const pages = paginateQuery(
       { client: this.#client },
       {
         TableName: this.#tables.holderIndex,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        // Former entries are left out unless asked for: whoever acts on a holder's licenses sees
+        // only those they hold.
+        ...(options.includeFormer === true ? {} : { FilterExpression: 'attribute_not_exists(former)' }),
         ExpressionAttributeValues: {
           ':pk': holderPk(holderIndex),
           ':prefix': typeCode === undefined ? 'T#' : holderTypePrefix(typeCode),

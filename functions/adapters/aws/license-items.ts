@@ -23,7 +23,9 @@ import { StoredItemInvalid, type StoredItemIssue } from '#ports/stored-item-inva
 // holder-index
 //   pk  H#<holder blind index>
 //   sk  T#<typeCode>#<licenseKey>  one entry per license (not per version), pointing at the current id
-//   licenseKey, licenseId, typeCode, issuerCode, dataDomain, issuedAt
+//   licenseKey, licenseId, typeCode, issuerCode, dataDomain, issuedAt, former?
+//   A re-issue to another holder turns the earlier holder's entry into a former one (former: true),
+//   pointing at their last version: they keep finding the versions that were theirs.
 //
 // issuer-listing
 //   pk  I#<issuerCode>#<typeCode>#<yyyyMM>#<s>   s = stableShard(licenseKey, S): S sub-keys per month
@@ -182,7 +184,7 @@ export function licenseRecordOf(item: Record<string, unknown>, table: string): L
 
 /** The holder-index item of a license's current version. */
 export function holderItem(
-  license: NewLicense,
+  license: Pick<NewLicense, 'id' | 'holderIndex' | 'issuedAt'>,
   dataDomain: string,
   parts: ReturnType<typeof describeNewLicense>,
 ): Record<string, unknown> {
@@ -198,6 +200,18 @@ export function holderItem(
   };
 }
 
+/**
+ * The holder-index item of a license re-issued from this holder to another: it points at the
+ * holder's last version (the one being superseded), so their listing still finds it.
+ */
+export function formerHolderItem(
+  version: Pick<NewLicense, 'id' | 'holderIndex' | 'issuedAt'>,
+  dataDomain: string,
+  parts: ReturnType<typeof describeNewLicense>,
+): Record<string, unknown> {
+  return { ...holderItem(version, dataDomain, parts), former: true };
+}
+
 export function holderLicenseOf(item: Record<string, unknown>): HolderLicense {
   return {
     licenseKey: String(item.licenseKey),
@@ -206,6 +220,7 @@ export function holderLicenseOf(item: Record<string, unknown>): HolderLicense {
     issuerCode: String(item.issuerCode),
     dataDomain: String(item.dataDomain),
     issuedAt: String(item.issuedAt),
+    ...(item.former === true ? { former: true as const } : {}),
   };
 }
 

@@ -16,8 +16,16 @@ export const HolderLicenseVersionSchema = z
       .describe('Today: stored, or expired by its validity end'),
     issuedAt: z.string(),
     validity: z.object({ from: z.string(), until: z.string() }),
-    supersededBy: z.string().optional().describe('On a superseded version: the version that replaced it'),
+    supersededBy: z
+      .string()
+      .optional()
+      .describe('On a superseded version: the version that replaced it, when that version is yours too'),
     current: z.boolean().describe('True for the highest version of the license'),
+    former: z
+      .boolean()
+      .describe(
+        'True when the license was re-issued to another holder: this version was yours, the license no longer is — it cannot be granted or presented',
+      ),
     hasDocument: z.boolean().describe('Whether a layout document (PDF/OFD) is attached'),
   })
   .meta({ id: 'HolderLicenseVersion', description: 'One version of a license, as its holder sees it' });

@@ -222,7 +222,7 @@ describe('reissue', () => {
     ]);
   });
 
-  test('moves the holder index entry when the next version has another holder', async () => {
+  test('to another holder: the earlier holder keeps a former entry naming their last version, listed only when asked', async () => {
     const old = await issued('REISSUE2');
     const { change } = reissue(old, { actor: agency, at });
     const next = {
@@ -240,10 +240,60 @@ describe('reissue', () => {
     const key = licenseKeyOf(old.id);
     expect(
       await rawItem(stage, stage.tables.holderIndex, `H#${old.holderIndex}`, `T#${card!.typeCode}#${key}`),
-    ).toBe(undefined);
+    ).toMatchObject({ licenseKey: key, licenseId: old.id, issuedAt: old.issuedAt, former: true });
     expect(await stage.repository.listByHolder(next.holderIndex)).toEqual([
       expect.objectContaining({ licenseKey: key, licenseId: next.id }),
     ]);
+    expect((await stage.repository.listByHolder(next.holderIndex))[0]).not.toHaveProperty('former');
+    const held = await stage.repository.listByHolder(old.holderIndex, card!.typeCode);
+    expect(held.some((entry) => entry.licenseKey === key)).toBe(false);
+    const withFormer = await stage.repository.listByHolder(old.holderIndex, card!.typeCode, {
+      includeFormer: true,
+    });
+    expect(withFormer.filter((entry) => entry.licenseKey === key)).toEqual([
+      {
+        licenseKey: key,
+        licenseId: old.id,
+        typeCode: card!.typeCode,
+        issuerCode: card!.issuer,
+        dataDomain: old.dataDomain,
+        issuedAt: old.issuedAt,
+        former: true,
+      },
+    ]);
+  });
+
+  test('back to the earlier holder: their entry is current again, the one in between keeps a former one', async () => {
+    const first = await issued('REISSUEBACK');
+    const other = blindIndexOf('111', '330106198511202461');
+    const second = {
+      ...(await newDemoLicense(stage, card, { serial: 'REISSUEBACK', version: '002' })),
+      holderIndex: other,
+    };
+    const away = await stage.repository.reissue({
+      current: first,
+      change: reissue(first, { actor: agency, at }).change,
+      next: second,
+      auditEvent: auditEventFor('license.reissued', { licenseId: second.id }),
+    });
+    const third = await newDemoLicense(stage, card, { serial: 'REISSUEBACK', version: '003' });
+    expect(third.holderIndex).toBe(first.holderIndex);
+
+    await stage.repository.reissue({
+      current: away.current,
+      change: reissue(away.current, { actor: agency, at }).change,
+      next: third,
+      auditEvent: auditEventFor('license.reissued', { licenseId: third.id }),
+    });
+
+    const key = licenseKeyOf(first.id);
+    const mine = (holder: string) =>
+      stage.repository
+        .listByHolder(holder, card!.typeCode, { includeFormer: true })
+        .then((entries) => entries.filter((entry) => entry.licenseKey === key));
+    expect(await mine(first.holderIndex)).toEqual([expect.not.objectContaining({ former: true })]);
+    expect((await mine(first.holderIndex))[0]?.licenseId).toBe(third.id);
+    expect(await mine(other)).toEqual([expect.objectContaining({ licenseId: second.id, former: true })]);
   });
 
   test('from a stale read, or to a version already stored, is refused with nothing written', async () => {

@@ -9,7 +9,7 @@ import { DEMO_HOLDERS, type DemoHolder } from '#dev/demo/catalog.ts';
 import type { AuditPosition, LicenseAuditReader, LicenseAuditSlice } from '#ports/audit-log.ts';
 import type { GrantAuditEventOf } from '#ports/grant-store.ts';
 import type { HolderBinding, HolderIdentityReader } from '#ports/holder-identity.ts';
-import type { HolderLicense, LicenseRecord } from '#ports/license-repository.ts';
+import type { LicenseRecord } from '#ports/license-repository.ts';
 import type { Versioned } from '#ports/page.ts';
 import {
   type PresentationStore,
@@ -68,12 +68,6 @@ export class HolderGrants extends TestGrants {
 }
 
 export class HolderLicenses extends TestLicenses {
-  /** As the holder index lists them: a license whose current version was re-issued to another holder is not the earlier holder's. */
-  override async listByHolder(holderIndex: string, typeCode?: string): Promise<HolderLicense[]> {
-    const listed = await super.listByHolder(holderIndex, typeCode);
-    const current = await Promise.all(listed.map((entry) => this.get(entry.licenseId)));
-    return listed.filter((_, i) => current[i]?.holderIndex === holderIndex);
-  }
   async listVersions(licenseKey: string): Promise<LicenseRecord[]> {
     return [...this.records.values()]
       .filter((r) => r.licenseKey === licenseKey)

@@ -45,6 +45,7 @@ import {
 } from '#ports/grant-store.ts';
 import type {
   HolderLicense,
+  HolderListingOptions,
   LicenseRecord,
   LicenseRepository,
   RetrievedVersion,
@@ -234,21 +235,36 @@ export class TestLicenses
     const current = versions.sort((a, b) => b.licenseVersion.localeCompare(a.licenseVersion))[0];
     return current && structuredClone(current);
   }
-  async listByHolder(holderIndex: string, typeCode?: string): Promise<HolderLicense[]> {
-    const keys = new Set(
-      [...this.records.values()]
-        .filter((r) => r.holderIndex === holderIndex && (typeCode === undefined || r.typeCode === typeCode))
-        .map((r) => r.licenseKey),
-    );
-    const current = await Promise.all([...keys].map((key) => this.getCurrent(key)));
-    return current.map((r) => ({
-      licenseKey: r!.licenseKey,
-      licenseId: r!.id,
-      typeCode: r!.typeCode,
-      issuerCode: r!.issuerCode,
-      dataDomain: r!.dataDomain,
-      issuedAt: r!.issuedAt,
-    }));
+  /**
+   * As the holder index lists them: the current version of each license the holder holds; with
+   * includeFormer, a license re-issued to another holder by the holder's last version, marked former.
+   */
+  async listByHolder(
+    holderIndex: string,
+    typeCode?: string,
+    options: HolderListingOptions = {},
+  ): Promise<HolderLicense[]> {
+    const own = [...this.records.values()]
+      .filter((r) => r.holderIndex === holderIndex && (typeCode === undefined || r.typeCode === typeCode))
+      .sort((a, b) => a.licenseVersion.localeCompare(b.licenseVersion));
+    const lastOwn = new Map(own.map((r) => [r.licenseKey, r]));
+    const entries: HolderLicense[] = [];
+    for (const [key, last] of lastOwn) {
+      const current = (await this.getCurrent(key))!;
+      const former = current.holderIndex !== holderIndex;
+      if (former && options.includeFormer !== true) continue;
+      const r = former ? last : current;
+      entries.push({
+        licenseKey: r.licenseKey,
+        licenseId: r.id,
+        typeCode: r.typeCode,
+        issuerCode: r.issuerCode,
+        dataDomain: r.dataDomain,
+        issuedAt: r.issuedAt,
+        ...(former ? { former: true as const } : {}),
+      });
+    }
+    return entries;
   }
   async recordGrantUse(grantId: string, now: string, auditEvent: AuditEvent, retrieved?: RetrievedVersion) {
     if (retrieved !== undefined) this.#checkUnchanged(retrieved);
