@@ -32,6 +32,8 @@ export interface ApiKey extends NewApiKey {
 export interface SealKeyRef {
   keyRef: string;
   kid: string;
+  /** Present once the operator withdrew the key: unpublished, and nothing it signed verifies. */
+  withdrawn?: { at: string; reason: string; operator: string };
 }
 
 export interface Agency {
@@ -42,10 +44,12 @@ export interface Agency {
   apiKeys: ApiKey[];
   /** The key the agency's licenses are signed with from now on (issuers). */
   sealKey?: SealKeyRef;
-  /** Keys rotation replaced, newest first: licenses they signed still verify. */
+  /** Keys rotation or withdrawal replaced, newest first: licenses they signed still verify unless withdrawn. */
   previousSealKeys?: SealKeyRef[];
   /** 行政区划代码, 6 digits. */
   areaCode: string;
+  /** The successor (承继机关) the operator designated when the agency was dissolved or merged. */
+  successor?: string;
   demo?: true;
 }
 
@@ -160,10 +164,28 @@ export interface OperatorClient {
   getAgency(uscc: string): Promise<AgencyRecord>;
   /** Replaces name, roles, area and demo mark of the agency at `version`. */
   updateAgency(uscc: string, changes: AgencyChanges, version: number): Promise<AgencyRecord>;
+  /**
+   * Designates (or changes) the successor (承继机关) of a dissolved or merged agency, at `version`:
+   * it then suspends, reinstates and revokes the licenses the agency issued.
+   */
+  designateSuccessor(uscc: string, successor: string, version: number): Promise<AgencyRecord>;
+  /** Removes the agency's successor, at `version`. */
+  removeSuccessor(uscc: string, version: number): Promise<AgencyRecord>;
   addApiKey(uscc: string, key: NewApiKey): Promise<AgencyRecord>;
   revokeApiKey(uscc: string, keyId: string): Promise<AgencyRecord>;
   /** A new seal key for the agency; with `version`, only if the agency is still at it (safe to retry). */
   rotateSealKey(uscc: string, options?: { version?: number }): Promise<AgencyRecord>;
+  /**
+   * Withdraws a compromised seal key (by its kid): unpublished, nothing it signed verifies until
+   * re-issued, disabled in the key service; the agency's current key is replaced in the same
+   * change. With `version`, only if the agency is still at it.
+   */
+  withdrawSealKey(
+    uscc: string,
+    kid: string,
+    reason: string,
+    options?: { version?: number },
+  ): Promise<AgencyRecord>;
   /** A new usage key (x-api-key) for the agency; the keys it had stop working. */
   issueUsageKey(uscc: string): Promise<IssuedUsageKey>;
   /**
@@ -205,7 +227,7 @@ export function apiKeyOf(keyId: string, key: KeyObject): NewApiKey {
 export function createOperatorClient(client: AgencyClient | AgencyClientOptions): OperatorClient {
   const agency = 'request' in client ? client : createAgencyClient(client);
   const call = async <T>(
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     json?: unknown,
     version?: number,
@@ -230,11 +252,22 @@ export function createOperatorClient(client: AgencyClient | AgencyClientOptions)
     listAgencies: (page = {}) => call('GET', `/agencies${query({ limit: page.limit, cursor: page.cursor })}`),
     getAgency: (uscc) => call('GET', `/agencies/${segment(uscc)}`),
     updateAgency: (uscc, changes, version) => call('PUT', `/agencies/${segment(uscc)}`, changes, version),
+    designateSuccessor: (uscc, successor, version) =>
+      call('PUT', `/agencies/${segment(uscc)}/successor`, { successor }, version),
+    removeSuccessor: (uscc, version) =>
+      call('DELETE', `/agencies/${segment(uscc)}/successor`, undefined, version),
     addApiKey: (uscc, key) => call('POST', `/agencies/${segment(uscc)}/api-keys`, key),
     revokeApiKey: (uscc, keyId) =>
       call('POST', `/agencies/${segment(uscc)}/api-keys/${segment(keyId)}/revoke`),
     rotateSealKey: (uscc, options = {}) =>
       call('POST', `/agencies/${segment(uscc)}/seal-key/rotate`, undefined, options.version),
+    withdrawSealKey: (uscc, kid, reason, options = {}) =>
+      call(
+        'POST',
+        `/agencies/${segment(uscc)}/seal-keys/${segment(kid)}/withdraw`,
+        { reason },
+        options.version,
+      ),
     issueUsageKey: (uscc) => call('POST', `/agencies/${segment(uscc)}/usage-key`),
     unblockIdentityProofing: (identity, reason) =>
       call('POST', '/identities/unblock-proofing', { identity, reason }),

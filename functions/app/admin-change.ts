@@ -36,6 +36,7 @@ export type AdminAction =
   | 'agency.api_key_added'
   | 'agency.api_key_revoked'
   | 'agency.seal_key_rotated'
+  | 'agency.seal_key_withdrawn'
   | 'agency.usage_key_issued'
   | 'agency.successor_designated'
   | 'agency.successor_removed'

@@ -14,7 +14,8 @@ export type PublishedJwk = PublicJwk & {
 /**
  * The platform's JWKS: every agency's seal keys — the current one and those rotation replaced,
  * which licenses signed before the rotation still name — and the platform's own key. A key the
- * key service has withdrawn (disabled, pending deletion) is left out: nothing verifies with it.
+ * operator withdrew, or the key service no longer uses (disabled, pending deletion), is left out:
+ * nothing verifies with it.
  */
 export async function publishJwks(deps: {
   config: Pick<ConfigStore, 'listAgencies'>;
@@ -26,6 +27,8 @@ export async function publishJwks(deps: {
     const page = await deps.config.listAgencies(cursor ? { cursor } : {});
     for (const { value: agency } of page.items) {
       for (const seal of sealKeysOf(agency)) {
+        // Withdrawn by the operator: left out at once, however long a container caches the key.
+        if (seal.withdrawn !== undefined) continue;
         // One agency's withdrawn key must not take every other agency's keys off the JWKS.
         const key = await usableKey(deps.keys, seal.keyRef);
         if (key === undefined) continue;

@@ -8,6 +8,7 @@ import {
   type SdJwtVcVerification,
   statusListIdOfUri,
   verifySdJwtVc,
+  type WithdrawnIssuerKey,
 } from '#core/sd-jwt-vc/index.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
@@ -145,14 +146,16 @@ async function issuerKey(
   kid: string,
   deps: VerifyLicenseDeps,
   read: <T>(what: string, reading: () => Promise<T>) => Promise<T>,
-): Promise<PublicJwk | undefined> {
+): Promise<PublicJwk | WithdrawnIssuerKey | undefined> {
   const uscc = agencyOfIssuer(deps.publicBaseUrl, iss);
   if (uscc === undefined) return undefined;
   const agency = (await read('the issuer key', () => deps.config.getAgency(uscc)))?.value;
-  // A rotated-out seal key still verifies the licenses it signed before the rotation.
+  // A rotated-out seal key still verifies the licenses it signed before the rotation, unless the
+  // operator withdrew it: the record decides, whatever a container cached of the key.
   const seal = agency && sealKeyWithKid(agency, kid);
   if (!seal) return undefined;
-  // A withdrawn key is no outage: the license names a key that verifies nothing any more.
+  if (seal.withdrawn !== undefined) return { withdrawn: true, since: seal.withdrawn.at };
+  // A key the key service withdrew is no outage: the license names a key that verifies nothing any more.
   const key = await read('the issuer key', () => usableKey(deps.keys, seal.keyRef));
-  return key?.publicJwk;
+  return key === undefined ? { withdrawn: true } : key.publicJwk;
 }

@@ -12,12 +12,14 @@ import { VaultSealKeyProvisioner } from '#adapters/local/vault-seal-keys.ts';
 import type { OperatorActor } from '#app/admin-change.ts';
 import { addApiKey, revokeApiKey } from '#app/agency-api-keys.ts';
 import { issueUsageKey } from '#app/agency-usage-keys.ts';
+import { designateSuccessor, removeSuccessor } from '#app/designate-successor.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { registerLicenseType, updateLicenseType } from '#app/register-license-type.ts';
 import { registerSharingAgreement, updateSharingAgreement } from '#app/register-sharing-agreement.ts';
 import { rotateSealKey } from '#app/rotate-seal-key.ts';
 import { unblockIdentityProofing } from '#app/unblock-identity-proofing.ts';
 import { updateAgency } from '#app/update-agency.ts';
+import { withdrawSealKey } from '#app/withdraw-seal-key.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
@@ -28,11 +30,13 @@ import { header, parseJsonBody, parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
 import {
+  DesignateSuccessorRequestSchema,
   NewApiKeySchema,
   RegisterAgencyRequestSchema,
   SharingAgreementFilterSchema,
   UnblockIdentityProofingRequestSchema,
   UpdateAgencyRequestSchema,
+  WithdrawSealKeyRequestSchema,
 } from '#http/schemas/operator.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
@@ -45,7 +49,8 @@ import { logger, tracer, withPowertools } from './observability.ts';
 
 // Operator route group: the catalog — agencies, their API keys and seal keys, license types,
 // sharing agreements. It writes the config table and audit events; on AWS it creates seal keys
-// in KMS (tagged elicense-role=seal) and holds no sign permission. It also unblocks an identity's
+// in KMS (tagged elicense-role=seal), disables the ones the operator withdraws, and holds no
+// sign permission. It also unblocks an identity's
 // proofing: the `I#…` items of the holders table, and the blind-index key (a decrypt of the field
 // key allowed for that key blob alone). Each change is written with its audit event in one
 // transaction.
@@ -134,6 +139,19 @@ const router = createRouter(
       const request = { uscc: pathParameter(event, 'uscc'), expectedVersion: ifMatch(event, true), changes };
       return agencyResponse(200, await updateAgency(request, operatorOf(event), deps));
     },
+    async designateSuccessor(event) {
+      const { successor } = parseJsonBody(event, DesignateSuccessorRequestSchema);
+      const request = {
+        uscc: pathParameter(event, 'uscc'),
+        expectedVersion: ifMatch(event, true),
+        successor,
+      };
+      return agencyResponse(200, await designateSuccessor(request, operatorOf(event), deps));
+    },
+    async removeSuccessor(event) {
+      const request = { uscc: pathParameter(event, 'uscc'), expectedVersion: ifMatch(event, true) };
+      return agencyResponse(200, await removeSuccessor(request, operatorOf(event), deps));
+    },
     async addApiKey(event) {
       const key = parseJsonBody(event, NewApiKeySchema);
       return agencyResponse(
@@ -153,6 +171,17 @@ const router = createRouter(
       const expectedVersion = ifMatch(event, false);
       const request = { uscc: pathParameter(event, 'uscc'), ...(expectedVersion ? { expectedVersion } : {}) };
       return agencyResponse(200, await rotateSealKey(request, operatorOf(event), deps));
+    },
+    async withdrawSealKey(event) {
+      const { reason } = parseJsonBody(event, WithdrawSealKeyRequestSchema);
+      const expectedVersion = ifMatch(event, false);
+      const request = {
+        uscc: pathParameter(event, 'uscc'),
+        kid: pathParameter(event, 'kid'),
+        reason,
+        ...(expectedVersion ? { expectedVersion } : {}),
+      };
+      return agencyResponse(200, await withdrawSealKey(request, operatorOf(event), deps));
     },
     async registerLicenseType(event) {
       const type = parseJsonBody(event, LicenseTypeSchema);

@@ -44,6 +44,8 @@ import {
   DemoRecordRefused,
   LicenseTypeChangeBreaksAgreements,
   OperatorSelfLockout,
+  SealKeyAlreadyWithdrawn,
+  SealKeyNotFound,
   SealKeyNotRotatable,
 } from '#core/catalog/registration-errors.ts';
 import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
@@ -136,6 +138,8 @@ const MAPPING: ProblemMapping = [
   [ApiKeyLimitReached, 'conflict'],
   [OperatorSelfLockout, 'conflict'],
   [SealKeyNotRotatable, 'conflict'],
+  [SealKeyNotFound, 'not-found'],
+  [SealKeyAlreadyWithdrawn, 'conflict'],
   [UsagePlanNotEnabled, 'conflict'],
   [LicenseTypeChangeBreaksAgreements, 'conflict'],
   [DataDomainChangeRefused, 'conflict'],

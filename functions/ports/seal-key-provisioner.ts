@@ -21,6 +21,14 @@ export interface SealKeyProvisioner {
    * Call it only when the refusal is certain: the key must never be one an agency record names.
    */
   discard(key: SealKeyRef): Promise<void>;
+  /**
+   * Stops the key service from using a key the operator withdrew (KMS: DisableKey), so it signs
+   * nothing more and what it signed stops verifying wherever the key service is asked. Done
+   * already is done: a key disabled, pending deletion or deleted is left as it is. The key is
+   * kept, not deleted: an investigation may still need its public key, and a mistaken withdrawal
+   * can be undone by hand.
+   */
+  withdraw(key: SealKeyRef): Promise<void>;
 }
 
 /**

@@ -1,10 +1,12 @@
 // SealKeyProvisioner on KMS: each seal key is an ECC_NIST_P256 SIGN_VERIFY key of its own (a
 // stage configured for SM2 is refused: the platform does not sign with SM2 yet),
-// created at run time by the operator flow and tagged `elicense-role=seal` — the tag the
-// functions' IAM policies name (attribute-based access), since the ARNs of keys created after
-// deployment cannot be listed in them. The agency record names the key by ARN.
+// created at run time by the operator flow, disabled when the operator withdraws it, and tagged
+// `elicense-role=seal` — the tag the functions' IAM policies name (attribute-based access), since
+// the ARNs of keys created after deployment cannot be listed in them. The agency record names
+// the key by ARN.
 import {
   CreateKeyCommand,
+  DisableKeyCommand,
   GetPublicKeyCommand,
   type KMSClient,
   ScheduleKeyDeletionCommand,
@@ -110,6 +112,22 @@ export class KmsSealKeyProvisioner implements SealKeyProvisioner {
 
   discard(key: SealKeyRef): Promise<void> {
     return this.#scheduleDeletion(key.keyRef);
+  }
+
+  /**
+   * Disables the key (kms:DisableKey): KMS then refuses Sign and GetPublicKey with it. Disabling
+   * a disabled key succeeds; a key pending deletion (KMSInvalidStateException — a seal key has no
+   * other state that refuses DisableKey: it is neither imported, multi-Region nor in a custom
+   * key store) or deleted (NotFoundException) is already beyond use, so that is done too.
+   */
+  async withdraw(key: SealKeyRef): Promise<void> {
+    try {
+      await this.#kms.send(new DisableKeyCommand({ KeyId: keyIdOf(key.keyRef) }));
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'KMSInvalidStateException' || name === 'NotFoundException') return;
+      throw error;
+    }
   }
 
   async #scheduleDeletion(keyRef: string): Promise<void> {

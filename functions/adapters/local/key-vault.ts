@@ -9,6 +9,7 @@
 //   master.key                 base64url of 32 random bytes; created on first open, mode 0600
 //   vault.json                 a check value sealed under the master key: a wrong master key is refused
 //   signing/<name>.json        P-256 private keys (PKCS#8), e.g. signing/seal-<USCC>.json, signing/platform.json
+//   signing/<name>.withdrawn   the time a seal key was withdrawn (plain; kms:DisableKey's counterpart)
 //   field-wrapping.json        the AES-256 key that wraps field-encryption data keys
 //   blind-index.json           the HMAC-SHA256 key of the holder blind index
 // Every key file is AES-256-GCM under the master key with its own name as associated data, so
@@ -23,7 +24,7 @@ import {
 } from 'node:crypto';
 import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { UnsupportedKeyRef } from '#core/keys/errors.ts';
+import { SigningKeyWithdrawn, UnsupportedKeyRef } from '#core/keys/errors.ts';
 import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import type { SigningKey, SigningKeyRef, SigningKeys } from '#ports/signer.ts';
 import { SoftwareEs256Signer } from './software-signer.ts';
@@ -123,17 +124,36 @@ export class LocalKeyVault implements SigningKeys {
     return vault;
   }
 
-  keyFor(keyRef: SigningKeyRef): Promise<SigningKey> {
+  async keyFor(keyRef: SigningKeyRef): Promise<SigningKey> {
     let name: string;
     if (keyRef === LOCAL_PLATFORM_KEY_REF) name = 'platform';
     else {
       const seal = LOCAL_SEAL_REF.exec(keyRef);
-      if (seal === null) {
-        return Promise.reject(new UnsupportedKeyRef(keyRef, `${LOCAL_PLATFORM_KEY_REF} or local:seal/<id>`));
-      }
+      if (seal === null) throw new UnsupportedKeyRef(keyRef, `${LOCAL_PLATFORM_KEY_REF} or local:seal/<id>`);
       name = `seal-${seal[1]}`;
+      // Asked on every use, as KMS refuses a disabled key on every call: a key cached before its
+      // withdrawal (by this process or another sharing the folder) is refused all the same.
+      const withdrawnAt = await readIfPresent(this.#withdrawalFile(name));
+      if (withdrawnAt !== undefined) {
+        throw new SigningKeyWithdrawn(keyRef, `withdrawn in the local key vault at ${withdrawnAt.trim()}`);
+      }
     }
     return remember(this.#signingKeys, name, () => this.#signingKey(keyRef, name));
+  }
+
+  /**
+   * Withdraws a seal key, as kms:DisableKey does on AWS: from then on keyFor refuses it
+   * (SigningKeyWithdrawn). The key itself stays in the folder. Withdrawing it again changes
+   * nothing; the platform key cannot be withdrawn.
+   */
+  async withdraw(keyRef: SigningKeyRef, at: Date = new Date()): Promise<void> {
+    const seal = LOCAL_SEAL_REF.exec(keyRef);
+    if (seal === null) throw new UnsupportedKeyRef(keyRef, 'local:seal/<id>');
+    await createIfAbsent(this.#withdrawalFile(`seal-${seal[1]}`), () => `${at.toISOString()}\n`);
+  }
+
+  #withdrawalFile(name: string): string {
+    return join(this.dir, 'signing', `${name}.withdrawn`);
   }
 
   platformKey(): Promise<SigningKey> {
@@ -274,6 +294,16 @@ function remember<T>(cache: Map<string, Promise<T>>, name: string, load: () => P
     value.catch(() => cache.delete(name));
   }
   return value;
+}
+
+/** The file's content, or undefined when there is no such file. */
+async function readIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }
 
 function isNotFound(error: unknown): boolean {

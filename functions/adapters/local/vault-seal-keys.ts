@@ -6,6 +6,11 @@ import type { SealKeyRef } from '#core/catalog/agency.ts';
 import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
 import type { SigningKeys } from '#ports/signer.ts';
 
+/** What the provisioner needs of the local key vault. */
+export interface SealKeyVault extends Pick<SigningKeys, 'keyFor'> {
+  withdraw(keyRef: string): Promise<void>;
+}
+
 /** The vault's reference of an agency's seal key of one generation. */
 export function localSealKeyRef({ agency, generation }: SealKeyRequest): string {
   if (!/^[0-9A-Za-z]{1,50}$/.test(agency) || !Number.isInteger(generation) || generation < 1) {
@@ -17,9 +22,9 @@ export function localSealKeyRef({ agency, generation }: SealKeyRequest): string 
 }
 
 export class VaultSealKeyProvisioner implements SealKeyProvisioner {
-  readonly #vault: Pick<SigningKeys, 'keyFor'>;
+  readonly #vault: SealKeyVault;
 
-  constructor(vault: Pick<SigningKeys, 'keyFor'>) {
+  constructor(vault: SealKeyVault) {
     this.#vault = vault;
   }
 
@@ -31,4 +36,9 @@ export class VaultSealKeyProvisioner implements SealKeyProvisioner {
 
   /** The vault deletes no key; an unnamed key file is harmless and is what the next attempt reuses. */
   async discard(_key: SealKeyRef): Promise<void> {}
+
+  /** Marks the key withdrawn in the vault, which then refuses it to every process sharing the folder. */
+  withdraw(key: SealKeyRef): Promise<void> {
+    return this.#vault.withdraw(key.keyRef);
+  }
 }

@@ -2,6 +2,11 @@
 // requests with (RFC 9421) and licenses with (its seal key).
 import { z } from 'zod';
 import { AreaCodeSchema, DemoMarkerSchema, TimestampSchema, UsccSchema } from './codes.ts';
+import {
+  SealKeyAlreadyWithdrawn,
+  SealKeyNotFound,
+  SealKeyReplacementRequired,
+} from './registration-errors.ts';
 
 /** What an agency does on the platform. */
 export const AGENCY_ROLES = ['issuer', 'relying', 'operator'] as const;
@@ -72,11 +77,30 @@ export function apiKeyAlgorithmMismatch(
   return found === expected ? undefined : `algorithm ${algorithm} needs a ${expected} key, found ${found}`;
 }
 
+/** Free text on why a seal key was withdrawn; kept for good in the record and the audit log. */
+export const SealKeyWithdrawalReasonSchema = z.string().trim().min(1).max(1000);
+
+/**
+ * The operator's withdrawal of a seal key (e.g. compromised): from then on the key is left out
+ * of the JWKS and nothing it signed verifies, whatever its state in the key service.
+ */
+export const SealKeyWithdrawalSchema = z
+  .strictObject({
+    at: TimestampSchema,
+    reason: SealKeyWithdrawalReasonSchema,
+    operator: UsccSchema.describe('The operator agency that withdrew the key'),
+  })
+  .meta({ id: 'SealKeyWithdrawal', description: 'When, why and by whom a seal key was withdrawn' });
+export type SealKeyWithdrawal = z.infer<typeof SealKeyWithdrawalSchema>;
+
 /** Where an issuer's seal (signing) key lives: a KMS key id or alias on AWS, a vault name locally. */
 export const SealKeyRefSchema = z
   .strictObject({
     keyRef: z.string().min(1).max(2048).describe('Opaque reference resolved by the signer adapter'),
     kid: z.string().min(1).max(128).describe('Key id published in the JWKS and placed in license headers'),
+    withdrawn: SealKeyWithdrawalSchema.optional().describe(
+      'Present once the operator withdrew the key: unpublished, and what it signed no longer verifies',
+    ),
   })
   .describe('Seal key reference (电子印章密钥)');
 export type SealKeyRef = z.infer<typeof SealKeyRefSchema>;
@@ -107,7 +131,9 @@ export const AgencySchema = z
       .array(SealKeyRefSchema)
       .max(64)
       .optional()
-      .describe('Seal keys replaced by rotation, newest first; licenses they signed still verify'),
+      .describe(
+        'Seal keys replaced by rotation, newest first; licenses they signed still verify unless the key is withdrawn',
+      ),
     areaCode: AreaCodeSchema,
     successor: UsccSchema.optional().describe(
       'The successor agency (承继机关) designated by the operator when this agency was dissolved or merged (机构撤并): it suspends, reinstates and revokes the licenses this agency issued',
@@ -128,6 +154,15 @@ export const AgencySchema = z
     // An issuer signs every license it issues; without a seal key it could issue nothing.
     if (agency.roles.includes('issuer') && agency.sealKey === undefined) {
       ctx.addIssue({ code: 'custom', path: ['sealKey'], message: 'an issuer needs a seal key' });
+    }
+    // Withdrawing the key an agency signs with gives it a new one in the same change, so the
+    // platform never signs with a key it has withdrawn.
+    if (agency.sealKey?.withdrawn !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sealKey', 'withdrawn'],
+        message: 'the current seal key cannot be withdrawn: a withdrawal replaces it',
+      });
     }
     // A verifier finds the key of a license by its kid alone, so no two seal keys share one.
     const seals = sealKeysOf(agency);
@@ -167,6 +202,29 @@ export function sealKeyWithKid(
   kid: string,
 ): SealKeyRef | undefined {
   return sealKeysOf(agency).find((seal) => seal.kid === kid);
+}
+
+/**
+ * The agency with the seal key of this kid withdrawn (`withdrawal`). The current key can only be
+ * withdrawn together with its replacement (`replacement`), which becomes the current key while
+ * the withdrawn one moves to the front of the previous keys, as a rotation does. Throws
+ * SealKeyNotFound for a kid the agency never held, SealKeyAlreadyWithdrawn for one withdrawn
+ * before, and SealKeyReplacementRequired for the current key without a replacement.
+ */
+export function withSealKeyWithdrawn(
+  agency: Agency,
+  kid: string,
+  withdrawal: SealKeyWithdrawal,
+  replacement?: SealKeyRef,
+): Agency {
+  const seal = sealKeyWithKid(agency, kid);
+  if (seal === undefined) throw new SealKeyNotFound(agency.uscc, kid);
+  if (seal.withdrawn !== undefined) throw new SealKeyAlreadyWithdrawn(agency.uscc, kid, seal.withdrawn.at);
+  const withdrawn = { ...seal, withdrawn: withdrawal };
+  const previous = (agency.previousSealKeys ?? []).map((key) => (key.kid === kid ? withdrawn : key));
+  if (agency.sealKey?.kid !== kid) return { ...agency, previousSealKeys: previous };
+  if (replacement === undefined) throw new SealKeyReplacementRequired(agency.uscc, kid);
+  return { ...agency, sealKey: replacement, previousSealKeys: [withdrawn, ...previous] };
 }
 
 /** The agency's active request-signing key with this key id, or undefined. */

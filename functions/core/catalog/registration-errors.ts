@@ -150,3 +150,38 @@ export class SealKeyNotRotatable extends Error {
     this.agency = agency;
   }
 }
+
+/** A seal key id the agency never held (404). */
+export class SealKeyNotFound extends Error {
+  readonly code = 'SEAL_KEY_NOT_FOUND';
+  readonly agency: string;
+  readonly kid: string;
+  constructor(agency: string, kid: string) {
+    super(`agency ${agency} holds no seal key ${kid}`);
+    this.name = 'SealKeyNotFound';
+    this.agency = agency;
+    this.kid = kid;
+  }
+}
+
+/** A withdrawal of a seal key withdrawn before (409). */
+export class SealKeyAlreadyWithdrawn extends Error {
+  readonly code = 'SEAL_KEY_ALREADY_WITHDRAWN';
+  readonly agency: string;
+  readonly kid: string;
+  constructor(agency: string, kid: string, at: string) {
+    super(`seal key ${kid} of agency ${agency} was withdrawn already, at ${at}`);
+    this.name = 'SealKeyAlreadyWithdrawn';
+    this.agency = agency;
+    this.kid = kid;
+  }
+}
+
+/** The current seal key withdrawn with no key to replace it: a bug of the caller, never the operator's. */
+export class SealKeyReplacementRequired extends Error {
+  readonly code = 'SEAL_KEY_REPLACEMENT_REQUIRED';
+  constructor(agency: string, kid: string) {
+    super(`seal key ${kid} is the one agency ${agency} signs with: its withdrawal needs a new key`);
+    this.name = 'SealKeyReplacementRequired';
+  }
+}

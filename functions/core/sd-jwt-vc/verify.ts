@@ -98,11 +98,23 @@ export interface SdJwtVcVerification {
   claims?: VerifiedSdJwtVc;
 }
 
-/** Finds the issuer's published key for a `kid`; undefined when the issuer publishes none. */
+/**
+ * A key the issuer held under the `kid` and has withdrawn (e.g. compromised): it verifies
+ * nothing any more. `since` says when, where known.
+ */
+export interface WithdrawnIssuerKey {
+  withdrawn: true;
+  since?: string;
+}
+
+/**
+ * Finds the issuer's published key for a `kid`; undefined when the issuer publishes none, and a
+ * WithdrawnIssuerKey when the issuer held it and withdrew it — so the check can say so.
+ */
 export type IssuerKeyResolver = (
   iss: string,
   kid: string,
-) => PublicJwk | undefined | Promise<PublicJwk | undefined>;
+) => PublicJwk | WithdrawnIssuerKey | undefined | Promise<PublicJwk | WithdrawnIssuerKey | undefined>;
 
 /** The status-list port: the 2-bit status at `ref` (0 valid, 1 invalid, 2 suspended). */
 export type StatusLookup = (ref: StatusListReference) => number | Promise<number>;
@@ -401,8 +413,12 @@ function checkIssuerSignature(
 ): CheckOutcome | Promise<CheckOutcome> {
   const lookupFailed = (error: unknown): CheckOutcome =>
     `failed: could not look up key "${kid}" of issuer "${iss}": ${(error as Error).message}`;
-  const outcome = (jwk: PublicJwk | undefined): CheckOutcome => {
+  const outcome = (jwk: PublicJwk | WithdrawnIssuerKey | undefined): CheckOutcome => {
     if (!jwk) return `failed: issuer "${iss}" publishes no key "${kid}"`;
+    if ('withdrawn' in jwk) {
+      const since = jwk.since === undefined ? '' : ` since ${jwk.since}`;
+      return `failed: key "${kid}" of issuer "${iss}" is withdrawn${since}: it verifies nothing it signed`;
+    }
     if (jwk.alg !== undefined && jwk.alg !== jwt.header.alg) {
       return `failed: key "${kid}" is for ${jwk.alg}, the JWT says ${show(jwt.header.alg)}`;
     }

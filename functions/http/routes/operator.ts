@@ -4,6 +4,7 @@ import type { RouteAuth, RouteSpec } from '../route-spec.ts';
 import {
   AgencyListSchema,
   AgencyRecordSchema,
+  DesignateSuccessorRequestSchema,
   IssuedUsageKeySchema,
   LicenseTypeRecordSchema,
   NewApiKeySchema,
@@ -14,6 +15,7 @@ import {
   UnblockedIdentityProofingSchema,
   UnblockIdentityProofingRequestSchema,
   UpdateAgencyRequestSchema,
+  WithdrawSealKeyRequestSchema,
 } from '../schemas/operator.ts';
 
 // Routes of the operator group (one Lambda function). Its handler is functions/handlers/operator.ts.
@@ -109,6 +111,39 @@ export const operatorRoutes: readonly RouteSpec[] = [
     },
   },
   {
+    method: 'PUT',
+    path: '/agencies/{uscc}/successor',
+    group: 'operator',
+    operationId: 'designateSuccessor',
+    summary:
+      'Designates (or changes) the successor (承继机关) of a dissolved or merged agency (机构撤并) at the version in If-Match: from then on the successor suspends, reinstates (when registered for the type) and revokes the licenses the agency issued, through the issuer routes, and may not re-issue them. Chains resolve to their last agency (A → B → C: C acts for A and B); audited as agency.successor_designated with the successor before and after',
+    auth: OPERATOR,
+    requestBody: DesignateSuccessorRequestSchema,
+    responses: {
+      200: { description: 'Designated', schema: AgencyRecordSchema },
+      ...UPDATE_REFUSALS,
+      400: {
+        description:
+          'A successor that is the agency itself, not registered, without the issuer role, whose own successors lead back to the agency or already number 8 (each named on `successor`); or no If-Match header naming the version',
+      },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/agencies/{uscc}/successor',
+    group: 'operator',
+    operationId: 'removeSuccessor',
+    summary:
+      'Removes an agency’s successor at the version in If-Match: its licenses are again its own alone; audited as agency.successor_removed with the successor before',
+    auth: OPERATOR,
+    responses: {
+      200: { description: 'Removed', schema: AgencyRecordSchema },
+      400: { description: 'No If-Match header naming the version' },
+      404: { description: 'No such agency, or it has no successor (code NO_SUCCESSOR_DESIGNATED)' },
+      409: { description: 'The record changed since the version in If-Match: read it again' },
+    },
+  },
+  {
     method: 'POST',
     path: '/agencies/{uscc}/api-keys',
     group: 'operator',
@@ -164,6 +199,29 @@ export const operatorRoutes: readonly RouteSpec[] = [
       400: { description: 'An If-Match header that names no version' },
       404: { description: 'No such agency' },
       409: { description: 'The agency has no seal key, or changed since the version in If-Match' },
+      ...NO_SEAL_KEY,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/agencies/{uscc}/seal-keys/{kid}/withdraw',
+    group: 'operator',
+    operationId: 'withdrawSealKey',
+    summary:
+      'Withdraws a compromised seal key: the JWKS leaves it out, nothing it signed verifies any more (its licenses verify again once re-issued), and the key service disables it; the key the agency signs with is replaced by a new one in the same change. Send If-Match to make a retry safe',
+    auth: OPERATOR,
+    requestBody: WithdrawSealKeyRequestSchema,
+    responses: {
+      200: { description: 'Withdrawn', schema: AgencyRecordSchema },
+      400: {
+        description:
+          'No reason, or one that names a citizen identity number; or an If-Match header that names no version',
+      },
+      404: { description: 'No such agency, or the agency never held a seal key of this kid' },
+      409: {
+        description:
+          'The key was withdrawn already (code SEAL_KEY_ALREADY_WITHDRAWN), or the agency changed since the version in If-Match',
+      },
       ...NO_SEAL_KEY,
     },
   },

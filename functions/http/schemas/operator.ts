@@ -6,6 +6,7 @@ import {
   MAX_API_KEYS,
   PublicJwkSchema,
   REQUEST_SIGNATURE_ALGORITHMS,
+  SealKeyWithdrawalReasonSchema,
 } from '#core/catalog/agency.ts';
 import { TypeCodeSchema, UsccSchema } from '#core/catalog/codes.ts';
 import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
@@ -77,6 +78,18 @@ export const UpdateAgencyRequestSchema = z
     id: 'UpdateAgencyRequest',
     description:
       'Replaces name, roles, area and demo mark; keys change through their own routes, seal keys by rotation',
+  });
+
+export const DesignateSuccessorRequestSchema = z
+  .strictObject({
+    successor: UsccSchema.describe(
+      'USCC of the successor agency (承继机关): registered, holding the issuer role, not the agency itself',
+    ),
+  })
+  .meta({
+    id: 'DesignateSuccessorRequest',
+    description:
+      'The agency that takes over the functions of a dissolved or merged agency (机构撤并): it suspends, reinstates and revokes the licenses the agency issued',
   });
 
 const version = z.number().int().min(1).describe('Version of the record; name it in If-Match to update it');
@@ -156,3 +169,11 @@ export const UnblockIdentityProofingRequestSchema = z
 export const UnblockedIdentityProofingSchema = z
   .object({ cleared: z.number().int().describe('Failed claims forgotten') })
   .meta({ id: 'UnblockedIdentityProofing' });
+
+export const WithdrawSealKeyRequestSchema = z
+  .strictObject({
+    reason: SealKeyWithdrawalReasonSchema.describe(
+      'Why the key is withdrawn, e.g. the incident in which it was found compromised; kept for good in the agency record and the audit log: no citizen identity number (400 when it names one)',
+    ),
+  })
+  .meta({ id: 'WithdrawSealKeyRequest' });

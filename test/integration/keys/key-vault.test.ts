@@ -14,7 +14,7 @@ import {
   LocalKeyVault,
 } from '#adapters/local/key-vault.ts';
 import { decodeCompactJws, signCompactJws, verifyEs256 } from '#core/jws.ts';
-import { FieldDecryptionFailed, UnsupportedKeyRef } from '#core/keys/errors.ts';
+import { FieldDecryptionFailed, SigningKeyWithdrawn, UnsupportedKeyRef } from '#core/keys/errors.ts';
 import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 
 const folders: string[] = [];
@@ -133,6 +133,28 @@ describe('LocalKeyVault', () => {
 
     expect(new Set(jwks.map((jwk) => jwk.kid)).size).toBe(1);
     expect((await readdir(join(dir, 'signing'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('refuses a withdrawn seal key to every vault on the folder, a key it had cached included, and keeps the others', async () => {
+    const dir = await vaultDir();
+    const vault = await LocalKeyVault.open({ dir });
+    const other = await LocalKeyVault.open({ dir });
+    await other.keyFor(SEAL); // cached in that vault before the withdrawal
+    const kept = await vault.keyFor('local:seal/11330100D00000128M');
+
+    await vault.withdraw(SEAL, new Date('2026-03-01T08:00:00.000Z'));
+    await vault.withdraw(SEAL); // again: nothing changes
+
+    for (const v of [vault, other, await LocalKeyVault.open({ dir })]) {
+      const refused = await v.keyFor(SEAL).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(SigningKeyWithdrawn);
+      expect((refused as Error).message).toContain(
+        'withdrawn in the local key vault at 2026-03-01T08:00:00.000Z',
+      );
+    }
+    expect((await other.keyFor('local:seal/11330100D00000128M')).publicJwk).toEqual(kept.publicJwk);
+    await expect(vault.withdraw('local:platform')).rejects.toBeInstanceOf(UnsupportedKeyRef);
+    expect((await vault.platformKey()).publicJwk.kid).toBeTruthy();
   });
 
   test('refuses key references that are not local ones', async () => {

@@ -1,6 +1,9 @@
 // Seal keys created at run time in KMS (moto): the key the operator flow provisions signs
 // ES256 through the platform's signing-keys adapter, is published under the kid provisioning
-// returned, carries the tags IAM conditions rely on, and a discarded one is scheduled away.
+// returned, carries the tags IAM conditions rely on, a discarded one is scheduled away, and a
+// withdrawn one is disabled.
+
+import { randomUUID } from 'node:crypto';
 import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
@@ -83,6 +86,29 @@ describe('KmsSealKeyProvisioner', () => {
       new GetKeyPolicyCommand({ KeyId: seal.keyRef.split('/').at(-1), PolicyName: 'default' }),
     );
     expect(JSON.parse(Policy ?? '{}')).toEqual(JSON.parse(keyPolicy));
+  });
+
+  test('withdraws a key: KMS holds it disabled, and withdrawing it again is done already', async () => {
+    const seal = await provisioner.provision({ agency: AGENCY, generation: 6 });
+    kept.push(seal.keyRef);
+
+    await provisioner.withdraw(seal);
+    await provisioner.withdraw(seal);
+
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: seal.keyRef }));
+    expect(KeyMetadata).toMatchObject({ KeyState: 'Disabled', Enabled: false });
+    // moto still signs with a disabled key and serves its public key (KMS refuses both with
+    // DisabledException, which KmsSigningKeys reads as SigningKeyWithdrawn): the refusal is
+    // not shown here, and the platform does not rely on it — the agency record decides.
+  });
+
+  test('takes a key that is gone as withdrawn already', async () => {
+    const seal = await provisioner.provision({ agency: AGENCY, generation: 7 });
+    kept.push(seal.keyRef);
+    const gone = { keyRef: seal.keyRef.replace(/key\/.+$/, `key/${randomUUID()}`), kid: 'gone' };
+    await expect(provisioner.withdraw(gone)).resolves.toBeUndefined();
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: seal.keyRef }));
+    expect(KeyMetadata?.KeyState).toBe('Enabled');
   });
 
   test('schedules a discarded key for deletion', async () => {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KmsSealKeyProvisioner } from '#adapters/aws/kms-seal-keys.ts';
@@ -34,5 +36,60 @@ describe('KmsSealKeyProvisioner on an SM2 stage', () => {
       extensions: { code: 'SM2_SIGNING_NOT_BUILT' },
       message: expect.stringMatching(/ELICENSE_SEAL_KEY_SPEC=SM2.*does not sign with SM2/),
     });
+  });
+});
+
+// What real KMS answers DisableKey for a key pending deletion, which moto does not (it disables
+// such a key): served by a stub over HTTP, so the SDK parses the error as it would KMS's.
+describe('KmsSealKeyProvisioner.withdraw against KMS errors', () => {
+  async function answering(errorType: string): Promise<{ kms: KMSClient; close: () => Promise<void> }> {
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify({ __type: errorType, message: `stub ${errorType}` }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = new KMSClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    return {
+      kms: client,
+      close: async () => {
+        client.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+  const seal = {
+    keyRef: 'arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-1111-2222-3333-444455556666',
+    kid: 'k',
+  };
+
+  it('takes a key pending deletion (KMSInvalidStateException) as withdrawn already', async () => {
+    const stub = await answering('KMSInvalidStateException');
+    try {
+      await expect(
+        new KmsSealKeyProvisioner({ kms: stub.kms, stage: 'dev' }).withdraw(seal),
+      ).resolves.toBeUndefined();
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it('passes any other refusal on, so the withdrawal is not taken for done', async () => {
+    const stub = await answering('AccessDeniedException');
+    try {
+      await expect(
+        new KmsSealKeyProvisioner({ kms: stub.kms, stage: 'dev' }).withdraw(seal),
+      ).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
+    } finally {
+      await stub.close();
+    }
   });
 });

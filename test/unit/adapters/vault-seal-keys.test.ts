@@ -9,8 +9,13 @@ const AGENCY = '11330100D0000011XM';
 
 function fakeVault() {
   const keys = new Map<string, SigningKey>();
+  const withdrawn: string[] = [];
   return {
     keys,
+    withdrawn,
+    async withdraw(keyRef: string): Promise<void> {
+      withdrawn.push(keyRef);
+    },
     async keyFor(keyRef: string): Promise<SigningKey> {
       let key = keys.get(keyRef);
       if (key === undefined) {
@@ -32,6 +37,14 @@ describe('VaultSealKeyProvisioner', () => {
     expect(first).toEqual({ keyRef: `local:seal/${AGENCY}-1`, kid: `kid-of-local:seal/${AGENCY}-1` });
     expect(second.keyRef).toBe(`local:seal/${AGENCY}-2`);
     expect([...vault.keys.keys()]).toEqual([first.keyRef, second.keyRef]);
+  });
+
+  it('withdraws a seal key in the vault by its reference', async () => {
+    const vault = fakeVault();
+    const provisioner = new VaultSealKeyProvisioner(vault);
+    const key = await provisioner.provision({ agency: AGENCY, generation: 1 });
+    await provisioner.withdraw(key);
+    expect(vault.withdrawn).toEqual([`local:seal/${AGENCY}-1`]);
   });
 
   it('keeps the reference within the vault’s seal reference syntax', () => {

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { type Agency, AgencySchema, sealKeysOf, sealKeyWithKid } from '#core/catalog/agency.ts';
+import {
+  type Agency,
+  AgencySchema,
+  sealKeysOf,
+  sealKeyWithKid,
+  withSealKeyWithdrawn,
+} from '#core/catalog/agency.ts';
+import {
+  SealKeyAlreadyWithdrawn,
+  SealKeyNotFound,
+  SealKeyReplacementRequired,
+} from '#core/catalog/registration-errors.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
 
 // An agency keeps the seal keys rotation replaced, so the licenses they signed still verify.
@@ -47,6 +58,56 @@ describe('an agency’s seal keys', () => {
     const orphan = { ...relying, previousSealKeys: [{ keyRef: 'local:seal/old', kid: 'old-kid' }] };
     expect(issuesOf(orphan)).toEqual([
       'previousSealKeys: previous seal keys need a current seal key that replaced them',
+    ]);
+  });
+});
+
+describe('withdrawing a seal key', () => {
+  const withdrawal = {
+    at: '2026-03-01T08:00:00.000Z',
+    reason: '密钥泄露',
+    operator: DEMO_USCC.platformOperator,
+  };
+  const replacement = { keyRef: 'local:seal/newest', kid: 'newest-kid' };
+
+  it('marks a replaced key withdrawn where it stands, leaving the current key', () => {
+    const withdrawn = withSealKeyWithdrawn(rotated, 'older-kid', withdrawal);
+    expect(withdrawn.sealKey).toEqual(rotated.sealKey);
+    expect(withdrawn.previousSealKeys).toEqual([
+      { keyRef: 'local:seal/old', kid: 'old-kid' },
+      { keyRef: 'local:seal/older', kid: 'older-kid', withdrawn: withdrawal },
+    ]);
+    expect(issuesOf(withdrawn)).toEqual([]);
+  });
+
+  it('replaces the current key and puts the withdrawn one first among the previous keys', () => {
+    const withdrawn = withSealKeyWithdrawn(rotated, 'new-kid', withdrawal, replacement);
+    expect(sealKeysOf(withdrawn).map((s) => [s.kid, s.withdrawn !== undefined])).toEqual([
+      ['newest-kid', false],
+      ['new-kid', true],
+      ['old-kid', false],
+      ['older-kid', false],
+    ]);
+    expect(issuesOf(withdrawn)).toEqual([]);
+  });
+
+  it('refuses a kid never held, a key withdrawn already, and the current key with no replacement', () => {
+    expect(() => withSealKeyWithdrawn(rotated, 'missing', withdrawal)).toThrow(SealKeyNotFound);
+    const once = withSealKeyWithdrawn(rotated, 'old-kid', withdrawal);
+    expect(() => withSealKeyWithdrawn(once, 'old-kid', withdrawal)).toThrow(SealKeyAlreadyWithdrawn);
+    expect(() => withSealKeyWithdrawn(rotated, 'new-kid', withdrawal)).toThrow(SealKeyReplacementRequired);
+  });
+
+  it('refuses a record whose current key is withdrawn, or a withdrawal without a reason', () => {
+    expect(issuesOf({ ...rotated, sealKey: { ...rotated.sealKey, withdrawn: withdrawal } })).toEqual([
+      'sealKey.withdrawn: the current seal key cannot be withdrawn: a withdrawal replaces it',
+    ]);
+    const noReason = {
+      ...rotated,
+      previousSealKeys: [{ keyRef: 'x', kid: 'y', withdrawn: { ...withdrawal, reason: ' ' } }],
+    };
+    expect(issuesOf(noReason)).toEqual([
+      'previousSealKeys.0.withdrawn.reason: Too small: expected string to have >=1 characters',
     ]);
   });
 });

@@ -10,6 +10,7 @@ import { type Agency, AgencySchema, type SealKeyRef } from '#core/catalog/agency
 import { type LicenseType, LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { type SharingAgreement, SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
 import { organizationCodeCheckChar, usccCheckChar } from '#core/identifiers/index.ts';
+import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 import { AuditEventExists } from '#core/storage-errors.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import {
@@ -254,11 +255,21 @@ export class FakeSealKeys implements SealKeyProvisioner {
     this.discarded.push(key.keyRef);
   }
 
+  /** Keys the key service was told to withdraw, in order; it then refuses them, as KMS a disabled key. */
+  readonly withdrawn: string[] = [];
+  /** When set, withdraw fails with it (the key service unreachable) and withdraws nothing. */
+  withdrawFailure: Error | undefined;
+  async withdraw(key: SealKeyRef): Promise<void> {
+    if (this.withdrawFailure) throw this.withdrawFailure;
+    this.withdrawn.push(key.keyRef);
+  }
+
   get keys(): SigningKeys {
     return {
       keyFor: async (keyRef) => {
         const key = this.made.get(keyRef);
         if (!key) throw new Error(`no fake key ${keyRef}`);
+        if (this.withdrawn.includes(keyRef)) throw new SigningKeyWithdrawn(keyRef, 'disabled');
         return key;
       },
       platformKey: async () => ({

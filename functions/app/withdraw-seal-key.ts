@@ -1,0 +1,100 @@
+import { type Agency, sealKeysOf, sealKeyWithKid, withSealKeyWithdrawn } from '#core/catalog/agency.ts';
+import { SealKeyAlreadyWithdrawn, SealKeyNotFound } from '#core/catalog/registration-errors.ts';
+import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
+import { ConfigRecordInvalid, type ConfigStore } from '#ports/config-store.ts';
+import type { Versioned } from '#ports/page.ts';
+import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
+import {
+  type AdminChangeDeps,
+  adminChangeEvent,
+  atExpectedVersion,
+  type OperatorActor,
+  withNewSealKey,
+} from './admin-change.ts';
+
+// Withdrawing a compromised seal key (电子印章密钥吊销). Rotation leaves the replaced key verifying
+// whatever it signs, whenever — also what a thief signs with it. A withdrawal ends that: the
+// agency record marks the key withdrawn (when, why, by whom) with its audit event, so the JWKS
+// leaves it out and every verification of what it signed fails its signature check, naming the
+// key as withdrawn; then the key service disables it, so it signs nothing more.
+//
+// The record decides, not the key service: a container that read a key's public part before
+// its withdrawal keeps it (KmsSigningKeys caches it for the container's life), and the record is
+// read on every verification. Its licenses become verifiable again only by re-issue, which
+// signs the new version with the agency's current key.
+//
+// When the withdrawn key is the one the agency signs with, the same change gives it a new key
+// (as a rotation does), so the agency can go on issuing at once and the platform never signs
+// with a withdrawn key — refusing issuance until someone rotates would stop an agency's service
+// for no gain in safety.
+
+export interface WithdrawSealKeyRequest {
+  uscc: string;
+  kid: string;
+  /** Why: e.g. the incident in which the key was found compromised. Kept for good. */
+  reason: string;
+  /** When given, the withdrawal applies only to this version of the agency (`If-Match`). */
+  expectedVersion?: number;
+}
+
+export interface WithdrawSealKeyDeps extends AdminChangeDeps {
+  config: Pick<ConfigStore, 'getAgency' | 'updateAgency'>;
+  sealKeys: SealKeyProvisioner;
+}
+
+/**
+ * Withdraws one of an agency's seal keys, current or previous. SealKeyNotFound for a kid the
+ * agency never held, SealKeyAlreadyWithdrawn for one withdrawn before; a reason that is empty or
+ * names a citizen identity number is refused; nothing is changed by a refusal.
+ */
+export async function withdrawSealKey(
+  request: WithdrawSealKeyRequest,
+  operator: OperatorActor,
+  deps: WithdrawSealKeyDeps,
+): Promise<Versioned<Agency>> {
+  const { uscc, kid, expectedVersion } = request;
+  const reason = request.reason.trim();
+  if (reason === '') {
+    throw new ConfigRecordInvalid('agency', [
+      { path: 'reason', message: 'expected why the key is withdrawn' },
+    ]);
+  }
+  // The reason stays in the agency record and the sealed audit log for good.
+  refuseIdentityNumbers({ reason });
+  const current = atExpectedVersion('agency', uscc, await deps.config.getAgency(uscc), expectedVersion);
+  const agency = current.value;
+  const seal = sealKeyWithKid(agency, kid);
+  if (seal === undefined) throw new SealKeyNotFound(uscc, kid);
+  if (seal.withdrawn !== undefined) {
+    // A withdrawal whose key-service step failed after the record was written is finished by
+    // asking again: the record already says so, and the key service is told once more (a no-op
+    // when it was done).
+    await deps.sealKeys.withdraw(seal);
+    throw new SealKeyAlreadyWithdrawn(uscc, kid, seal.withdrawn.at);
+  }
+  const withdrawal = { at: deps.now().toISOString(), reason, operator: operator.agency };
+  const write = (replacement?: Agency['sealKey']) =>
+    deps.config.updateAgency(
+      withSealKeyWithdrawn(agency, kid, withdrawal, replacement),
+      current.version,
+      adminChangeEvent(deps, operator, 'agency.seal_key_withdrawn', {
+        details: {
+          agency: uscc,
+          version: current.version + 1,
+          withdrawnKid: kid,
+          reason,
+          ...(replacement ? { sealKid: replacement.kid } : {}),
+        },
+      }),
+    );
+  const saved =
+    agency.sealKey?.kid === kid
+      ? await withNewSealKey(
+          deps.sealKeys,
+          { agency: uscc, generation: sealKeysOf(agency).length + 1 },
+          write,
+        )
+      : await write();
+  await deps.sealKeys.withdraw(seal);
+  return saved;
+}
