@@ -38,13 +38,21 @@ const ON_A_LICENSE = {
   },
 } as const;
 
-/** Suspend and revoke withdraw a license: its issuer may, even once removed from the type's issuers. */
+/** What a designated successor (承继机关) meets that nobody else does: a loop of designations. */
+const SUCCESSION_409 =
+  'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or, to the issuer’s successor, the successors designated for the issuer do not end within 8 (code SUCCESSION_UNRESOLVED: the operator must fix them)';
+
+/**
+ * Suspend and revoke withdraw a license: its issuer may, even once removed from the type's
+ * issuers, and so may the successor the operator designated for the issuer (functions/app/succession.ts).
+ */
 const WITHDRAWING = {
   ...ON_A_LICENSE,
   403: {
     description:
-      'The agency did not issue this license. An issuer removed from the type’s issuers may still suspend and revoke the licenses it issued',
+      'The agency neither issued this license nor is the successor (承继机关) the operator designated for its issuer (the last of a chain of successors). An issuer removed from the type’s issuers may still suspend and revoke the licenses it issued',
   },
+  409: { description: SUCCESSION_409 },
 } as const;
 
 /** Reinstating, re-issuing and a layout document renew or amend a license: issuing, for a registered issuer only. */
@@ -100,7 +108,8 @@ export const issuerRoutes: readonly RouteSpec[] = [
     path: '/licenses/{id}/suspend',
     group: 'issuer',
     operationId: 'suspendLicense',
-    summary: 'Suspends a valid license (暂停/挂失); its status list entry reads suspended',
+    summary:
+      'Suspends a valid license (暂停/挂失); its status list entry reads suspended. By its issuer, or the successor designated for a dissolved or merged issuer, whose audit event names whom it acts for (asSuccessorOf)',
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: SuspendLicenseRequestSchema,
@@ -111,18 +120,28 @@ export const issuerRoutes: readonly RouteSpec[] = [
     path: '/licenses/{id}/reinstate',
     group: 'issuer',
     operationId: 'reinstateLicense',
-    summary: 'Reinstates a suspended license (恢复)',
+    summary:
+      'Reinstates a suspended license (恢复). By its issuer, or the successor designated for a dissolved or merged issuer; either registered as an issuer of the type',
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: ReinstateLicenseRequestSchema,
-    responses: { 200: { description: 'Valid again', schema: ChangedLicenseStatusSchema }, ...AMENDING },
+    responses: {
+      200: { description: 'Valid again', schema: ChangedLicenseStatusSchema },
+      ...AMENDING,
+      403: {
+        description:
+          'The agency neither issued this license nor is the successor designated for its issuer, or is not registered as an issuer of its type',
+      },
+      409: { description: SUCCESSION_409 },
+    },
   },
   {
     method: 'POST',
     path: '/licenses/{id}/revoke',
     group: 'issuer',
     operationId: 'revokeLicense',
-    summary: 'Revokes a license for good (吊销/注销); every copy ever handed out fails verification',
+    summary:
+      'Revokes a license for good (吊销/注销); every copy ever handed out fails verification. By its issuer, or the successor designated for a dissolved or merged issuer, whose audit event names whom it acts for (asSuccessorOf)',
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: RevokeLicenseRequestSchema,
@@ -141,6 +160,10 @@ export const issuerRoutes: readonly RouteSpec[] = [
     responses: {
       201: { description: 'The new version; the old one is superseded', schema: ReissuedLicenseSchema },
       ...AMENDING,
+      409: {
+        description:
+          'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or the agency is the successor designated for the issuer (code SUCCESSOR_CANNOT_REISSUE): a version’s GB/T 36904 identifier names the issuer, so a successor issues a license of its own and revokes this one',
+      },
     },
   },
   {
