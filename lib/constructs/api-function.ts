@@ -71,7 +71,7 @@ export class ApiFunction extends Construct {
   readonly role: Role;
   /**
    * What the function does with the stage's agency seal keys (kms:GetPublicKey, kms:Sign,
-   * kms:ScheduleKeyDeletion), as its role allows by their tags: `sealKeyPolicy` grants the same
+   * kms:ScheduleKeyDeletion, kms:DisableKey), as its role allows by their tags: `sealKeyPolicy` grants the same
    * in each new seal key's own policy, which applies at once where the tags may take minutes.
    */
   readonly sealKeyActions = new Set<string>();
@@ -435,7 +435,8 @@ export class ApiFunction extends Construct {
         },
       }),
     );
-    this.#allowOnSealKeys(['kms:ScheduleKeyDeletion']);
+    // A refused registration's new key is scheduled away; a key the operator withdraws is disabled.
+    this.#allowOnSealKeys(['kms:ScheduleKeyDeletion', 'kms:DisableKey']);
     Validations.of(this.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -205,7 +205,7 @@ describe('the CDK app', () => {
       ),
     );
     expect(onSealKeys.flatMap((s) => [s.Action].flat())).toEqual(
-      expect.arrayContaining(['kms:GetPublicKey', 'kms:Sign', 'kms:ScheduleKeyDeletion']),
+      expect.arrayContaining(['kms:GetPublicKey', 'kms:Sign', 'kms:ScheduleKeyDeletion', 'kms:DisableKey']),
     );
     for (const statement of onSealKeys) {
       expect(statement.Condition?.StringEquals).toEqual({
@@ -278,6 +278,11 @@ describe('the CDK app', () => {
     }
     expect(granted.get(`<${roleOf('issuer')}>`)).toContain('kms:Sign');
     expect(granted.get(`<${roleOf('public')}>`)).toEqual(['kms:GetPublicKey']);
+    // Only the operator withdraws a seal key (kms:DisableKey), by its tags and by the key policy.
+    expect(granted.get(`<${roleOf('operator')}>`)).toContain('kms:DisableKey');
+    expect(
+      [...granted].filter(([, actions]) => actions.includes('kms:DisableKey')).map(([role]) => role),
+    ).toEqual([`<${roleOf('operator')}>`]);
     expect(granted.size).toBe(groups.length);
 
     // Lambda refuses an environment over 4 KB (names and values). Every value not known at synth
