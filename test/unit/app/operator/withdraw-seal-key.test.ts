@@ -208,6 +208,26 @@ describe('withdrawSealKey', () => {
     expect(sealKeys.withdrawn).toEqual([`fake:seal/${uscc}-1`]);
   });
 
+  it('refuses to replace the current key of an agency holding 64 previous keys, but withdraws one of those', async () => {
+    const { config, sealKeys, deps, uscc } = await setup();
+    const current = (await config.getAgency(uscc))!;
+    const previous = Array.from({ length: 64 }, (_, i) => ({ keyRef: `fake:old/${i}`, kid: `old-${i}` }));
+    const full = await config.updateAgency({ ...current.value, previousSealKeys: previous }, current.version);
+    const currentKid = full.value.sealKey!.kid;
+
+    await expect(withdrawSealKey({ uscc, kid: currentKid, reason: REASON }, OPERATOR, deps)).rejects.toThrow(
+      ConfigRecordInvalid,
+    );
+    expect(sealKeys.discarded).toEqual([`fake:seal/${uscc}-66`]);
+    expect(sealKeys.withdrawn).toEqual([]);
+    expect(await config.getAgency(uscc)).toEqual(full);
+
+    const saved = await withdrawSealKey({ uscc, kid: 'old-5', reason: REASON }, OPERATOR, deps);
+    expect(saved.value.previousSealKeys).toHaveLength(64);
+    expect(saved.value.previousSealKeys?.[5]?.withdrawn?.reason).toBe(REASON);
+    expect(sealKeys.withdrawn).toEqual(['fake:old/5']);
+  });
+
   it('gives up the replacement key and withdraws nothing when another change got to the agency first', async () => {
     const { config, sealKeys, deps, uscc } = await setup();
     const racing = {
