@@ -204,6 +204,23 @@ describe('verifySdJwtVc — each failure is named', () => {
     expect(failed.signature).toBe(`failed: issuer "${ISSUER}" publishes no key "agency-seal-old"`);
   });
 
+  it('fails signature for a key the issuer withdrew, naming it withdrawn (and since when, if known)', async () => {
+    const sdJwt = await issued();
+    const since = '2026-03-01T08:00:00.000Z';
+    const withdrawn = failedChecks(
+      await verifySdJwtVc(sdJwt, options({ resolveIssuerKey: async () => ({ withdrawn: true, since }) })),
+    );
+    expect(withdrawn).toEqual({
+      signature: `failed: key "${signer.kid}" of issuer "${ISSUER}" is withdrawn since ${since}: it verifies nothing it signed`,
+    });
+    const undated = failedChecks(
+      await verifySdJwtVc(sdJwt, options({ resolveIssuerKey: () => ({ withdrawn: true }) })),
+    );
+    expect(undated.signature).toBe(
+      `failed: key "${signer.kid}" of issuer "${ISSUER}" is withdrawn: it verifies nothing it signed`,
+    );
+  });
+
   it('fails issuer for an issuer the verifier does not accept', async () => {
     const sdJwt = await issued({ issuer: 'https://elicense.example/agencies/11990102MB7654321X' });
     const failed = failedChecks(await verifySdJwtVc(sdJwt, options()));
