@@ -10,6 +10,7 @@ import {
   type ConfigRecordKind,
   ConfigRecordNotFound,
   ConfigVersionConflict,
+  OperatorRecordChanged,
   RegistryAlreadyBootstrapped,
 } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
@@ -126,6 +127,7 @@ export function isCertainRefusal(error: unknown): boolean {
     error instanceof ConfigVersionConflict ||
     error instanceof ApiKeyIdTaken ||
     error instanceof ConfigRecordInvalid ||
-    error instanceof RegistryAlreadyBootstrapped
+    error instanceof RegistryAlreadyBootstrapped ||
+    error instanceof OperatorRecordChanged
   );
 }

@@ -8,6 +8,7 @@ import {
 import { ApiKeyIdTaken, ConfigRecordNotFound, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import { type AdminChangeDeps, adminChangeEvent, type OperatorActor } from './admin-change.ts';
+import { operatorStanding } from './operator-standing.ts';
 import { activeApiKey, type NewApiKey } from './register-agency.ts';
 
 export interface ApiKeyDeps extends AdminChangeDeps {
@@ -47,7 +48,9 @@ export async function addApiKey(
 
 /**
  * Revokes one of an agency's request-signing keys: from the write on, a request signed with it
- * fails authentication like one with an unknown key. The key stays on record, revoked.
+ * fails authentication like one with an unknown key. The key stays on record, revoked. A key of
+ * an operator agency is revoked only while the caller's own record is as this read it
+ * (operator-standing.ts): of two operators revoking each other at once, one is refused.
  */
 export async function revokeApiKey(
   { uscc, keyId }: { uscc: string; keyId: string },
@@ -62,6 +65,9 @@ export async function revokeApiKey(
   if (uscc === operator.agency && keyId === operator.keyId) {
     throw new OperatorSelfLockout(`revoking key ${keyId}, the key this request is signed with,`);
   }
+  const standing = agency.roles.includes('operator')
+    ? await operatorStanding(operator, deps.config, uscc === operator.agency ? current : undefined)
+    : undefined;
   return deps.config.updateAgency(
     {
       ...agency,
@@ -73,6 +79,7 @@ export async function revokeApiKey(
     adminChangeEvent(deps, operator, 'agency.api_key_revoked', {
       details: { agency: uscc, version: current.version + 1, apiKey: keyId },
     }),
+    standing,
   );
 }
 

@@ -12,6 +12,7 @@ import {
   refuseDemoInProduction,
   withNewSealKey,
 } from './admin-change.ts';
+import { operatorStanding } from './operator-standing.ts';
 
 /** What an update replaces; keys have routes of their own, seal keys change only by rotation. */
 export interface AgencyChanges {
@@ -36,7 +37,8 @@ export interface UpdateAgencyDeps extends AdminChangeDeps {
 /**
  * Replaces an agency's name, roles, area and demo mark, if nobody changed it since the version
  * the operator read. An agency that becomes an issuer gets its seal key here; one that stops
- * being one keeps its seal keys, so the licenses it issued still verify.
+ * being one keeps its seal keys, so the licenses it issued still verify. Taking the operator
+ * role away holds only while the caller's own record is as this read it (operator-standing.ts).
  */
 export async function updateAgency(
   { uscc, expectedVersion, changes }: UpdateAgencyRequest,
@@ -50,6 +52,10 @@ export async function updateAgency(
       `removing the operator role from ${uscc}, the agency signing this request,`,
     );
   }
+  const standing =
+    current.value.roles.includes('operator') && !changes.roles.includes('operator')
+      ? await operatorStanding(operator, deps.config, uscc === operator.agency ? current : undefined)
+      : undefined;
   const { demo: _demo, ...kept } = current.value;
   const updated: Agency = {
     ...kept,
@@ -69,6 +75,7 @@ export async function updateAgency(
           changes: changedMembers(current.value, agency),
         },
       }),
+      standing,
     );
   if (!changes.roles.includes('issuer') || updated.sealKey !== undefined) return write(updated);
   return withNewSealKey(

@@ -77,6 +77,7 @@ import {
   ConfigRecordInvalid,
   ConfigRecordNotFound,
   ConfigVersionConflict,
+  OperatorRecordChanged,
 } from '#ports/config-store.ts';
 import { GrantAlreadyRevoked, GrantInvalid, GrantNotFound } from '#ports/grant-store.ts';
 import { InvalidCursor } from '#ports/page.ts';
@@ -105,6 +106,7 @@ const MAPPING: ProblemMapping = [
   [VersionExhausted, 'conflict'],
   [ConfigRecordExists, 'conflict'],
   [ConfigVersionConflict, 'conflict'],
+  [OperatorRecordChanged, 'conflict'],
   [ApiKeyIdTaken, 'conflict'],
   [GrantAlreadyRevoked, 'conflict'],
   [GrantUseRefused, 'forbidden'],

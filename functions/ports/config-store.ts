@@ -20,6 +20,16 @@ export interface ApiKeyRecord {
   agencyVersion: number;
 }
 
+/**
+ * The calling operator agency's own record as a change was decided on it (its signing key active,
+ * its operator role held): a write given it holds only while that record is still at `version`.
+ */
+export interface OperatorStanding {
+  /** USCC of the operator agency signing the request. */
+  agency: string;
+  version: number;
+}
+
 export interface AgreementListRequest extends PageRequest {
   /** Only agreements for this license type. */
   typeCode?: string;
@@ -40,9 +50,16 @@ export interface ConfigStore {
   createFirstOperator(agency: Agency, auditEvent: AuditEvent): Promise<Versioned<Agency>>;
   /**
    * Replaces an agency's record, keys included (add, revoke or remove keys this way), when
-   * its stored version is `expectedVersion`; {@link ConfigVersionConflict} otherwise.
+   * its stored version is `expectedVersion`; {@link ConfigVersionConflict} otherwise. With
+   * `standing`, only while the calling operator's own record is still at its version, checked in
+   * the same write: {@link OperatorRecordChanged} otherwise, writing nothing.
    */
-  updateAgency(agency: Agency, expectedVersion: number, auditEvent?: AuditEvent): Promise<Versioned<Agency>>;
+  updateAgency(
+    agency: Agency,
+    expectedVersion: number,
+    auditEvent?: AuditEvent,
+    standing?: OperatorStanding,
+  ): Promise<Versioned<Agency>>;
   getAgency(uscc: string): Promise<Versioned<Agency> | undefined>;
   /** Agencies by USCC. */
   listAgencies(page?: PageRequest): Promise<Page<Versioned<Agency>>>;
@@ -139,6 +156,26 @@ export class ConfigVersionConflict extends Error {
     this.id = id;
     this.expected = expected;
     this.found = found;
+  }
+}
+
+/**
+ * A change that could take away an operator's access (revoke an operator agency's key, remove its
+ * operator role), refused: the calling operator agency's own record changed since the change was
+ * decided on it — another operator revoked its key or took its role at the same moment. Of two
+ * operators revoking each other at once, one is written and the other gets this, so an active
+ * operator key always remains.
+ */
+export class OperatorRecordChanged extends Error {
+  readonly code = 'OPERATOR_RECORD_CHANGED';
+  /** USCC of the calling operator agency. */
+  readonly agency: string;
+  constructor(agency: string, detail: string) {
+    super(
+      `the operator agency ${agency} signing this request changed meanwhile (${detail}); nothing was written — sign the request again with an active key of an operator agency`,
+    );
+    this.name = 'OperatorRecordChanged';
+    this.agency = agency;
   }
 }
 

@@ -46,6 +46,8 @@ import {
   ConfigRecordNotFound,
   type ConfigStore,
   ConfigVersionConflict,
+  OperatorRecordChanged,
+  type OperatorStanding,
   RegistryAlreadyBootstrapped,
 } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
@@ -184,8 +186,30 @@ export class DynamoConfigStore implements ConfigStore {
     return this.#create(AGENCY, agency, auditEvent, BOOTSTRAP_MARK);
   }
 
-  updateAgency(agency: Agency, expectedVersion: number, auditEvent?: AuditEvent): Promise<Versioned<Agency>> {
-    return this.#update(AGENCY, agency, expectedVersion, auditEvent);
+  updateAgency(
+    agency: Agency,
+    expectedVersion: number,
+    auditEvent?: AuditEvent,
+    standing?: OperatorStanding,
+  ): Promise<Versioned<Agency>> {
+    if (standing === undefined) return this.#update(AGENCY, agency, expectedVersion, auditEvent);
+    const changed = () => new OperatorRecordChanged(standing.agency, 'its record changed since it was read');
+    if (standing.agency === agency.uscc) {
+      // The caller's own record is the one written: its version condition is the check.
+      if (standing.version !== expectedVersion) throw changed();
+      return this.#update(AGENCY, agency, expectedVersion, auditEvent);
+    }
+    return this.#update(AGENCY, agency, expectedVersion, auditEvent, {
+      item: {
+        ConditionCheck: {
+          TableName: this.#table,
+          Key: AGENCY.key(standing.agency),
+          ConditionExpression: 'version = :standing',
+          ExpressionAttributeValues: { ':standing': standing.version },
+        },
+      },
+      onConditionFailed: changed,
+    });
   }
 
   getAgency(uscc: string): Promise<Versioned<Agency> | undefined> {
@@ -330,6 +354,8 @@ export class DynamoConfigStore implements ConfigStore {
     input: T,
     expectedVersion: number,
     auditEvent?: AuditEvent,
+    /** A condition on another item the write holds under, checked in the same transaction. */
+    check?: { item: TransactItem; onConditionFailed: () => Error },
   ): Promise<Versioned<T>> {
     const value = this.#checked(spec, input);
     const audit = this.#auditPut(auditEvent);
@@ -362,11 +388,15 @@ export class DynamoConfigStore implements ConfigStore {
         },
         ...linked.map((link) => this.#putLinked(link)),
         ...dropped.map((link) => ({ Delete: { TableName: this.#table, Key: link } })),
+        ...(check === undefined ? [] : [check.item]),
         ...audit,
       ],
       (reasons) => {
         if (reasons[0] === 'ConditionalCheckFailed') {
           return new ConfigVersionConflict(spec.kind, id, expectedVersion, undefined);
+        }
+        if (check !== undefined && reasons[1 + linked.length + dropped.length] === 'ConditionalCheckFailed') {
+          return check.onConditionFailed();
         }
         if (auditEvent && reasons.at(-1) === 'ConditionalCheckFailed')
           return new AuditEventExists(auditEvent.id);

@@ -108,6 +108,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
       200: { description: 'Updated', schema: AgencyRecordSchema },
       ...UPDATE_REFUSALS,
       ...NO_SEAL_KEY,
+      409: {
+        description:
+          'The record changed since the version in If-Match: read it again; or (code OPERATOR_RECORD_CHANGED) the operator role is being removed while the caller’s own agency record changed since it was read — another operator revoking the caller at the same moment: nothing written',
+      },
     },
   },
   {
@@ -169,7 +173,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
     responses: {
       200: { description: 'Revoked', schema: AgencyRecordSchema },
       404: { description: 'No such agency or key' },
-      409: { description: 'Revoked already, or the key this request is signed with' },
+      409: {
+        description:
+          'Revoked already, or the key this request is signed with; or (code OPERATOR_RECORD_CHANGED) a key of an operator agency while the caller’s own agency record changed since it was read — another operator revoking the caller at the same moment: nothing written',
+      },
     },
   },
   {

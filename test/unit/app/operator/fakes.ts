@@ -23,6 +23,8 @@ import {
   ConfigRecordNotFound,
   type ConfigStore,
   ConfigVersionConflict,
+  OperatorRecordChanged,
+  type OperatorStanding,
   RegistryAlreadyBootstrapped,
 } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
@@ -153,9 +155,18 @@ export class InMemoryConfigStore implements ConfigStore {
       throw error;
     }
   }
-  async updateAgency(agency: Agency, expectedVersion: number, auditEvent?: AuditEvent) {
+  async updateAgency(
+    agency: Agency,
+    expectedVersion: number,
+    auditEvent?: AuditEvent,
+    standing?: OperatorStanding,
+  ) {
     this.agencies.checked(agency);
     this.#refuseForeignKeys(agency);
+    // In the same step as the write, as the store's ConditionCheck in its transaction.
+    if (standing !== undefined && this.agencies.map.get(standing.agency)?.version !== standing.version) {
+      throw new OperatorRecordChanged(standing.agency, 'its record changed since it was read');
+    }
     return this.#audited(auditEvent, () => this.agencies.update(agency, expectedVersion));
   }
   async getAgency(uscc: string) {
