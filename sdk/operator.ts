@@ -150,6 +150,14 @@ export interface Page<T> {
   /** Present when more follow: pass it to get the next page. */
   cursor?: string;
 }
+/** A read of the catalog: the platform audits it before it answers. */
+export interface AuditedRead {
+  /** The audit event of this read (agency.read, agency.listed, sharing_agreement.listed). */
+  auditEventId: string;
+}
+export interface AgencyRead extends AgencyRecord, AuditedRead {}
+export interface AgencyList extends Page<AgencyRecord>, AuditedRead {}
+export interface SharingAgreementList extends Page<SharingAgreementRecord>, AuditedRead {}
 export interface PageOptions {
   /** 1–100; 100 unless told. */
   limit?: number;
@@ -160,8 +168,10 @@ export interface PageOptions {
 export interface OperatorClient {
   readonly agency: AgencyClient;
   registerAgency(registration: AgencyRegistration): Promise<RegisteredAgency>;
-  listAgencies(page?: PageOptions): Promise<Page<AgencyRecord>>;
-  getAgency(uscc: string): Promise<AgencyRecord>;
+  /** A page of agencies by USCC; the read is audited (agency.listed). */
+  listAgencies(page?: PageOptions): Promise<AgencyList>;
+  /** One agency with its version; the read is audited (agency.read). */
+  getAgency(uscc: string): Promise<AgencyRead>;
   /** Replaces name, roles, area and demo mark of the agency at `version`. */
   updateAgency(uscc: string, changes: AgencyChanges, version: number): Promise<AgencyRecord>;
   /**
@@ -201,9 +211,10 @@ export interface OperatorClient {
   getLicenseType(code: string): Promise<LicenseTypeRecord>;
   updateLicenseType(type: LicenseType, version: number): Promise<LicenseTypeRecord>;
   registerSharingAgreement(agreement: SharingAgreement): Promise<SharingAgreementRecord>;
+  /** A page of sharing agreements; the read is audited (sharing_agreement.listed). */
   listSharingAgreements(
     options?: PageOptions & { relyingAgency?: string; typeCode?: string },
-  ): Promise<Page<SharingAgreementRecord>>;
+  ): Promise<SharingAgreementList>;
   updateSharingAgreement(agreement: SharingAgreement, version: number): Promise<SharingAgreementRecord>;
 }
 

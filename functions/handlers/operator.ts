@@ -12,6 +12,7 @@ import { VaultSealKeyProvisioner } from '#adapters/local/vault-seal-keys.ts';
 import type { OperatorActor } from '#app/admin-change.ts';
 import { addApiKey, revokeApiKey } from '#app/agency-api-keys.ts';
 import { issueUsageKey } from '#app/agency-usage-keys.ts';
+import { listAgencies, listSharingAgreements, readAgency } from '#app/catalog-reads.ts';
 import { designateSuccessor, removeSuccessor } from '#app/designate-successor.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { registerLicenseType, updateLicenseType } from '#app/register-license-type.ts';
@@ -126,13 +127,15 @@ const router = createRouter(
       return jsonResponse(201, await issueUsageKey(request, operatorOf(event), deps));
     },
     async listAgencies(event) {
-      return listResponse(await config.listAgencies(pageOf(event)), (agency) => ({ agency }));
+      const listed = await listAgencies(pageOf(event), operatorOf(event), deps);
+      return listResponse(listed, (agency) => ({ agency }));
     },
     async getAgency(event) {
       const uscc = pathParameter(event, 'uscc');
-      const found = await config.getAgency(uscc);
+      const found = await readAgency(uscc, operatorOf(event), deps);
       if (!found) throw new HttpProblem('not-found', `no agency ${uscc} is registered`);
-      return agencyResponse(200, found);
+      const { auditEventId, ...record } = found;
+      return recordResponse(200, record, (agency) => ({ agency, auditEventId }));
     },
     async updateAgency(event) {
       const changes = parseJsonBody(event, UpdateAgencyRequestSchema);
@@ -201,16 +204,8 @@ const router = createRouter(
       return recordResponse(201, saved, (agreement) => ({ agreement }));
     },
     async listSharingAgreements(event) {
-      const { relyingAgency, typeCode } = parseQuery(event, SharingAgreementFilterSchema);
-      const page = pageOf(event);
-      const listed = relyingAgency
-        ? await config.listSharingAgreementsOfAgency(relyingAgency, {
-            ...page,
-            ...(typeCode ? { typeCode } : {}),
-          })
-        : typeCode
-          ? await config.listSharingAgreementsOfType(typeCode, page)
-          : await config.listSharingAgreements(page);
+      const filter = parseQuery(event, SharingAgreementFilterSchema);
+      const listed = await listSharingAgreements(filter, pageOf(event), operatorOf(event), deps);
       return listResponse(listed, (agreement) => ({ agreement }));
     },
     async updateSharingAgreement(event) {
@@ -299,9 +294,10 @@ function agencyResponse(status: number, record: Versioned<Agency>) {
   return recordResponse(status, record, (agency) => ({ agency }));
 }
 
-function listResponse<T>(page: Page<Versioned<T>>, wrap: (value: T) => object) {
+function listResponse<T>(page: Page<Versioned<T>> & { auditEventId: string }, wrap: (value: T) => object) {
   return jsonResponse(200, {
     items: page.items.map(({ value, version }) => ({ version, ...wrap(value) })),
     ...(page.cursor ? { cursor: page.cursor } : {}),
+    auditEventId: page.auditEventId,
   });
 }

@@ -204,8 +204,12 @@ describe('agencies', () => {
     expect(keys).toContainEqual(expect.objectContaining({ kid: record.agency.sealKey?.kid, agency: issuer }));
   });
 
-  it('records every change as an audit event of the operator', async () => {
-    const events = (await auditEvents()).filter((e) => e.details?.agency === uscc);
+  it('records every change and every read as an audit event of the operator', async () => {
+    const ofAgency = (await auditEvents()).filter((e) => e.details?.agency === uscc);
+    // The four GET /agencies/{uscc} above (one by the operator client, three by getAgency).
+    const reads = ofAgency.filter((e) => e.action === 'agency.read');
+    expect(reads).toHaveLength(4);
+    const events = ofAgency.filter((e) => e.action !== 'agency.read');
     expect(events.map((e) => e.action)).toEqual([
       'agency.registered',
       'agency.api_key_added',
@@ -216,10 +220,70 @@ describe('agencies', () => {
       name: { before: '演示市测试用证局', after: '演示市测试用证局（更名）' },
       areaCode: { before: '330100', after: '330102' },
     });
-    for (const event of events) {
+    for (const event of ofAgency) {
       expect(event.actor).toEqual({ kind: 'operator', id: DEMO_USCC.platformOperator });
       expect(event.details?.operatorKeyId).toBe('demo-operator-1');
     }
+  });
+});
+
+describe('the operator’s reads of the catalog', () => {
+  const operatorActor = { kind: 'operator', id: DEMO_USCC.platformOperator };
+
+  it('are answered with the auditEventId of their event, each in the audit log naming ids and counts only', async () => {
+    const listed = await operator.listAgencies({ limit: 3 });
+    const response = await operator.agency.request('GET', `/agencies/${DEMO_USCC.publicSecurityBureau}`);
+    const read = (await response.json()) as {
+      version: number;
+      agency: { name: string };
+      auditEventId: string;
+    };
+    const agreements = await operator.listSharingAgreements({
+      relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+    });
+
+    expect(response.status).toBe(200);
+    // The read keeps its ETag: the version an update names in If-Match.
+    expect(response.headers.get('etag')).toBe(`"${read.version}"`);
+    const events = new Map((await auditEvents()).map((e) => [e.id, e]));
+    expect(events.get(listed.auditEventId)).toMatchObject({
+      actor: operatorActor,
+      action: 'agency.listed',
+      outcome: 'success',
+      details: {
+        agencies: 3,
+        agencyIds: listed.items.map((r) => r.agency.uscc),
+        operatorKeyId: 'demo-operator-1',
+      },
+    });
+    expect(events.get(read.auditEventId)).toMatchObject({
+      actor: operatorActor,
+      action: 'agency.read',
+      details: { agency: DEMO_USCC.publicSecurityBureau, version: read.version },
+    });
+    const agreementIds = agreements.items.map((r) => r.agreement.id);
+    expect(agreementIds.length).toBeGreaterThan(0);
+    expect(events.get(agreements.auditEventId)).toMatchObject({
+      actor: operatorActor,
+      action: 'sharing_agreement.listed',
+      details: {
+        relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+        agreements: agreementIds.length,
+        agreementIds,
+      },
+    });
+    const written = JSON.stringify([listed, read, agreements].map((r) => events.get(r.auditEventId)));
+    expect(written).not.toContain(read.agency.name);
+    expect(written).not.toContain(agreements.items[0]!.agreement.purposes[0]);
+  });
+
+  it('records nothing for an agency that is not registered: 404', async () => {
+    const response = await operator.agency.request('GET', '/agencies/91330100MA2D00010B');
+    expect(response.status).toBe(404);
+    const reads = (await auditEvents()).filter(
+      (e) => e.action === 'agency.read' && e.details?.agency === '91330100MA2D00010B',
+    );
+    expect(reads).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
 import type { RouteAuth, RouteSpec } from '../route-spec.ts';
 import {
   AgencyListSchema,
+  AgencyReadSchema,
   AgencyRecordSchema,
   DesignateSuccessorRequestSchema,
   IssuedUsageKeySchema,
@@ -23,7 +24,7 @@ import {
 // seal keys, license types, duty-based sharing agreements. Every change is an audit event.
 // Updates are optimistic: a record is read with its version (also its ETag) — a license type at
 // the public GET /license-types/{code} — and an update names that version in `If-Match`; a
-// record changed meanwhile answers 409.
+// record changed meanwhile answers 409. Reads are audited before they answer (catalog-reads.ts).
 
 const OPERATOR: RouteAuth = { kind: 'agency', roles: ['operator'] };
 
@@ -75,7 +76,8 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/agencies',
     group: 'operator',
     operationId: 'listAgencies',
-    summary: 'The registered agencies by USCC',
+    summary:
+      'The registered agencies by USCC; audited (agency.listed, naming the USCCs shown) before it answers',
     auth: OPERATOR,
     query: PAGING,
     responses: {
@@ -88,10 +90,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/agencies/{uscc}',
     group: 'operator',
     operationId: 'getAgency',
-    summary: 'One agency with its version (also in ETag)',
+    summary: 'One agency with its version (also in ETag); audited (agency.read) before it answers',
     auth: OPERATOR,
     responses: {
-      200: { description: 'The agency', schema: AgencyRecordSchema },
+      200: { description: 'The agency', schema: AgencyReadSchema },
       404: { description: 'No such agency' },
     },
   },
@@ -285,7 +287,8 @@ export const operatorRoutes: readonly RouteSpec[] = [
     path: '/sharing-agreements',
     group: 'operator',
     operationId: 'listSharingAgreements',
-    summary: 'The sharing agreements by id, or those of one relying agency or one type',
+    summary:
+      'The sharing agreements by id, or those of one relying agency or one type; audited (sharing_agreement.listed, naming the filters and the ids shown) before it answers',
     auth: OPERATOR,
     query: {
       ...PAGING,

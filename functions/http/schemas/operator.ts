@@ -123,8 +123,16 @@ export const IssuedUsageKeySchema = z
   })
   .meta({ id: 'IssuedUsageKey' });
 
+/** The id of the audit event a read was recorded as, before it was answered. */
+const auditEventId = (action: string) =>
+  z.string().describe(`The audit event of this read (${action}), written before the answer`);
+
+export const AgencyReadSchema = AgencyRecordSchema.extend({
+  auditEventId: auditEventId('agency.read'),
+}).meta({ id: 'AgencyRead', description: 'A registered agency with its version, as the operator read it' });
+
 export const AgencyListSchema = z
-  .object({ items: z.array(AgencyRecordSchema), cursor })
+  .object({ items: z.array(AgencyRecordSchema), cursor, auditEventId: auditEventId('agency.listed') })
   .meta({ id: 'AgencyList' });
 
 export const LicenseTypeRecordSchema = z
@@ -136,7 +144,11 @@ export const SharingAgreementRecordSchema = z
   .meta({ id: 'SharingAgreementRecord', description: 'A registered sharing agreement with its version' });
 
 export const SharingAgreementListSchema = z
-  .object({ items: z.array(SharingAgreementRecordSchema), cursor })
+  .object({
+    items: z.array(SharingAgreementRecordSchema),
+    cursor,
+    auditEventId: auditEventId('sharing_agreement.listed'),
+  })
   .meta({ id: 'SharingAgreementList' });
 
 /**
