@@ -54,6 +54,8 @@ export function stageEnvironment(
 ): Record<string, string> {
   return {
     ELICENSE_STAGE: stage,
+    // The local platform seeds the demo catalog; its operator routes take demo records and keys.
+    ELICENSE_DEMO_DATA: 'allowed',
     ...Object.fromEntries(tables.map((t) => [tableEnvVar(t), physicalTableName(stage, t)])),
     ...Object.fromEntries(bucketDefinitions.map((b) => [bucketEnvVar(b), localBucketName(stage, b)])),
   };

@@ -86,6 +86,12 @@ export const StageConfigSchema = z
      */
     wafRateLimitPer5Min: z.number().int().min(100).optional(),
     /**
+     * Whether the operator routes take demo records (`demo: true`) and the demo agencies' request
+     * keys, whose private halves anyone can derive from their key ids: a LocalStack or throwaway
+     * stage seeded like the local platform. Off by default, so no stage takes them by accident.
+     */
+    demoData: z.boolean().default(false),
+    /**
      * A custom domain on the regional API (agencies sign requests to it): the name and an ACM
      * certificate for it in the stage's region. Without it the execute-api URL is the API's URL.
      */

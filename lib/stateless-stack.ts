@@ -262,6 +262,7 @@ export class StatelessStack extends Stack {
     });
     this.sealer = { fn: sealer, deadLetterQueue: sealerDlq };
 
+    if (config.demoData) functions.get('operator')?.function.addEnvironment('ELICENSE_DEMO_DATA', 'allowed');
     // Each new seal key names, in its own policy, the roles that read, sign with or discard it.
     functions
       .get('operator')

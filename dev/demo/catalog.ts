@@ -7,8 +7,8 @@
 // (Demo City) so that a human reading them knows too. Codes carry valid check characters
 // (GB 32100 for USCCs, with a valid GB 11714 organization code inside; GB 11643 for citizen
 // identity numbers), as test/unit/catalog/demo-catalog.test.ts checks.
-import { createECDH, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import type { Agency, AgencyPublicJwk, ApiKey, RequestSignatureAlgorithm } from '#core/catalog/agency.ts';
+import { demoPrivateKey } from '#core/catalog/demo-keys.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import {
   DATA_DOMAIN_LEGAL_ENTITY,
@@ -38,32 +38,11 @@ export const DEMO_AREA_CODE = '330100';
 const KEYS_CREATED = '2025-01-01T00:00:00Z';
 
 /**
- * Demo request-signing keys are derived from their key id, so the local platform, the CLI and
- * the tests all hold the same keys without sharing a file. Public by construction: never
- * register a demo agency outside a local or test platform.
+ * Demo request-signing keys are derived from their key id (functions/core/catalog/demo-keys.ts),
+ * so the local platform, the CLI and the tests all hold the same keys without sharing a file.
+ * Public by construction: a stage that takes no demo data refuses them under any key id.
  */
-export function demoPrivateKey(keyId: string, algorithm: RequestSignatureAlgorithm): KeyObject {
-  const seed = createHash('sha256').update(`elicense demo request key ${keyId}`).digest();
-  if (algorithm === 'ed25519') {
-    const pkcs8Prefix = Buffer.from('302e020100300506032b657004220420', 'hex');
-    return createPrivateKey({ key: Buffer.concat([pkcs8Prefix, seed]), format: 'der', type: 'pkcs8' });
-  }
-  // A SHA-256 digest exceeds the P-256 group order with probability about 2^-32; the key ids
-  // below are fixed, and setPrivateKey would throw if one ever did.
-  const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(seed);
-  const point = ecdh.getPublicKey();
-  return createPrivateKey({
-    key: {
-      kty: 'EC',
-      crv: 'P-256',
-      d: seed.toString('base64url'),
-      x: point.subarray(1, 33).toString('base64url'),
-      y: point.subarray(33).toString('base64url'),
-    },
-    format: 'jwk',
-  });
-}
+export { demoPrivateKey };
 
 function demoApiKey(keyId: string, algorithm: RequestSignatureAlgorithm): ApiKey {
   const jwk = demoPrivateKey(keyId, algorithm).export({ format: 'jwk' });

@@ -1,8 +1,9 @@
 // What every change the operator makes to the catalog shares: who made it, the audit event that
 // records it, the refusal of demo records in production, and the seal keys made for it.
 import type { AuditEvent } from '#core/audit/event.ts';
-import type { SealKeyRef } from '#core/catalog/agency.ts';
-import { DemoRecordRefused } from '#core/catalog/registration-errors.ts';
+import type { AgencyPublicJwk, SealKeyRef } from '#core/catalog/agency.ts';
+import { isDemoPublicKey } from '#core/catalog/demo-keys.ts';
+import { DemoKeyRefused, DemoRecordRefused } from '#core/catalog/registration-errors.ts';
 import {
   ApiKeyIdTaken,
   ConfigRecordExists,
@@ -25,8 +26,14 @@ export interface OperatorActor {
 
 /** What every admin change needs besides the registry (which writes each change with its audit event). */
 export interface AdminChangeDeps {
-  /** The stage this platform runs as (`ELICENSE_STAGE`); `prod` refuses demo records. */
+  /** The stage this platform runs as (`ELICENSE_STAGE`), named in refusals and audit details. */
   stage: string;
+  /**
+   * Whether the stage takes demo data (`ELICENSE_DEMO_DATA=allowed`: the local platform, a stage
+   * configured with `demoData`). Every other stage refuses records marked demo and the demo
+   * agencies' request keys, whose private halves anyone can derive.
+   */
+  demoData: 'allowed' | 'refused';
   now: () => Date;
   newEventId: () => string;
 }
@@ -47,9 +54,6 @@ export type AdminAction =
   | 'sharing_agreement.updated'
   | 'holder.identity_proofing_unblocked';
 
-/** Stages whose catalog must hold no demo record: demo keys are derived from public key ids. */
-const STAGES_REFUSING_DEMO = new Set(['prod']);
-
 /**
  * The stored record an update replaces: ConfigRecordNotFound when there is none, and
  * ConfigVersionConflict when someone changed it since the version the operator read (no check
@@ -69,13 +73,26 @@ export function atExpectedVersion<T>(
 }
 
 /** Refuses a record marked demo in a stage that takes no demo data. */
-export function refuseDemoInProduction(
+export function refuseDemoData(
   kind: string,
   id: string,
   record: { demo?: true | undefined },
-  stage: string,
+  deps: Pick<AdminChangeDeps, 'stage' | 'demoData'>,
 ): void {
-  if (record.demo === true && STAGES_REFUSING_DEMO.has(stage)) throw new DemoRecordRefused(kind, id, stage);
+  if (record.demo === true && deps.demoData === 'refused') throw new DemoRecordRefused(kind, id, deps.stage);
+}
+
+/**
+ * Refuses, in a stage that takes no demo data, a request key that is a demo agency's under
+ * whatever key id: its private half follows from a public key id (core/catalog/demo-keys.ts).
+ */
+export function refuseDemoKeys(
+  keys: readonly { keyId: string; publicJwk: AgencyPublicJwk }[],
+  deps: Pick<AdminChangeDeps, 'stage' | 'demoData'>,
+): void {
+  if (deps.demoData === 'allowed') return;
+  const demo = keys.find((key) => isDemoPublicKey(key.publicJwk));
+  if (demo) throw new DemoKeyRefused(demo.keyId, deps.stage);
 }
 
 /**

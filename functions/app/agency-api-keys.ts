@@ -7,7 +7,12 @@ import {
 } from '#core/catalog/registration-errors.ts';
 import { ApiKeyIdTaken, ConfigRecordNotFound, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
-import { type AdminChangeDeps, adminChangeEvent, type OperatorActor } from './admin-change.ts';
+import {
+  type AdminChangeDeps,
+  adminChangeEvent,
+  type OperatorActor,
+  refuseDemoKeys,
+} from './admin-change.ts';
 import { operatorStanding } from './operator-standing.ts';
 import { activeApiKey, type NewApiKey } from './register-agency.ts';
 
@@ -26,6 +31,7 @@ export async function addApiKey(
   operator: OperatorActor,
   deps: ApiKeyDeps,
 ): Promise<Versioned<Agency>> {
+  refuseDemoKeys([key], deps);
   const current = await registeredAgency(uscc, deps);
   const agency = current.value;
   if (agency.apiKeys.some((held) => held.keyId === key.keyId)) throw new ApiKeyIdTaken(key.keyId);

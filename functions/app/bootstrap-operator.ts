@@ -12,6 +12,7 @@ import {
   type RequestSignatureAlgorithm,
 } from '#core/catalog/agency.ts';
 import { AreaCodeSchema } from '#core/catalog/codes.ts';
+import { isDemoPublicKey } from '#core/catalog/demo-keys.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { UsageKeys } from '#ports/usage-keys.ts';
@@ -29,7 +30,8 @@ export interface OperatorBootstrap {
   publicJwk: unknown;
 }
 
-export interface BootstrapOperatorDeps extends AdminChangeDeps {
+/** No `demoData`: a bootstrap refuses demo keys on every stage (the local platform seeds its operator). */
+export interface BootstrapOperatorDeps extends Omit<AdminChangeDeps, 'demoData'> {
   config: Pick<ConfigStore, 'listAgencies' | 'createFirstOperator'>;
   /**
    * The stage's usage plan, when the operator is to get its usage key with the bootstrap (a stage
@@ -143,7 +145,14 @@ function checked(request: OperatorBootstrap): AgencyPublicJwk {
     });
   } else {
     const parsed = PublicJwkSchema.safeParse(jwk);
-    if (parsed.success) publicJwk = parsed.data;
+    if (parsed.success && isDemoPublicKey(parsed.data)) {
+      // Whatever the stage: the local platform seeds its demo operator and needs no bootstrap.
+      problems.push({
+        field: 'publicKey',
+        message:
+          "is a demo agency's request key, whose private key anyone can derive; generate a key of your own",
+      });
+    } else if (parsed.success) publicJwk = parsed.data;
     else {
       problems.push({
         field: 'publicKey',

@@ -13,7 +13,8 @@ import {
   type AdminChangeDeps,
   adminChangeEvent,
   type OperatorActor,
-  refuseDemoInProduction,
+  refuseDemoData,
+  refuseDemoKeys,
   withNewSealKey,
 } from './admin-change.ts';
 import { withNewUsageKey } from './agency-usage-keys.ts';
@@ -61,7 +62,8 @@ export async function registerAgency(
   deps: RegisterAgencyDeps,
 ): Promise<RegisteredAgency> {
   const { uscc } = registration;
-  refuseDemoInProduction('agency', uscc, registration, deps.stage);
+  refuseDemoData('agency', uscc, registration, deps);
+  refuseDemoKeys(registration.apiKeys, deps);
   // Checked before a seal key is made; the registry checks both again when it writes.
   if (await deps.config.getAgency(uscc)) throw new ConfigRecordExists('agency', uscc);
   for (const key of registration.apiKeys) {

@@ -14,7 +14,7 @@ import {
   adminChangeEvent,
   atExpectedVersion,
   type OperatorActor,
-  refuseDemoInProduction,
+  refuseDemoData,
 } from './admin-change.ts';
 import { issuerProblems } from './catalog-checks.ts';
 
@@ -33,7 +33,7 @@ export async function registerLicenseType(
   operator: OperatorActor,
   deps: LicenseTypeDeps,
 ): Promise<Versioned<LicenseType>> {
-  refuseDemoInProduction('license-type', type.code, type, deps.stage);
+  refuseDemoData('license-type', type.code, type, deps);
   if (await deps.config.getLicenseType(type.code)) throw new ConfigRecordExists('license-type', type.code);
   await refuseMisfits(type, deps);
   return deps.config.createLicenseType(
@@ -65,7 +65,7 @@ export async function updateLicenseType(
   if (type.dataDomain !== current.value.dataDomain) {
     throw new DataDomainChangeRefused(type.code, current.value.dataDomain, type.dataDomain);
   }
-  refuseDemoInProduction('license-type', type.code, type, deps.stage);
+  refuseDemoData('license-type', type.code, type, deps);
   await refuseMisfits(type, deps);
   const broken = await brokenAgreements(type, deps.config);
   if (broken.length > 0) throw new LicenseTypeChangeBreaksAgreements(type.code, broken);

@@ -8,7 +8,7 @@ import {
   adminChangeEvent,
   atExpectedVersion,
   type OperatorActor,
-  refuseDemoInProduction,
+  refuseDemoData,
 } from './admin-change.ts';
 import { agreementProblems } from './catalog-checks.ts';
 
@@ -32,7 +32,7 @@ export async function registerSharingAgreement(
   operator: OperatorActor,
   deps: SharingAgreementDeps,
 ): Promise<Versioned<SharingAgreement>> {
-  refuseDemoInProduction('sharing-agreement', agreement.id, agreement, deps.stage);
+  refuseDemoData('sharing-agreement', agreement.id, agreement, deps);
   if (await deps.config.getSharingAgreement(agreement.id)) {
     throw new ConfigRecordExists('sharing-agreement', agreement.id);
   }
@@ -69,7 +69,7 @@ export async function updateSharingAgreement(
     await deps.config.getSharingAgreement(agreement.id),
     expectedVersion,
   );
-  refuseDemoInProduction('sharing-agreement', agreement.id, agreement, deps.stage);
+  refuseDemoData('sharing-agreement', agreement.id, agreement, deps);
   await refuseMisfit(agreement, deps);
   return deps.config.updateSharingAgreement(
     agreement,

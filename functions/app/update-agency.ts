@@ -9,7 +9,7 @@ import {
   adminChangeEvent,
   atExpectedVersion,
   type OperatorActor,
-  refuseDemoInProduction,
+  refuseDemoData,
   withNewSealKey,
 } from './admin-change.ts';
 import { operatorStanding } from './operator-standing.ts';
@@ -46,7 +46,7 @@ export async function updateAgency(
   deps: UpdateAgencyDeps,
 ): Promise<Versioned<Agency>> {
   const current = atExpectedVersion('agency', uscc, await deps.config.getAgency(uscc), expectedVersion);
-  refuseDemoInProduction('agency', uscc, changes, deps.stage);
+  refuseDemoData('agency', uscc, changes, deps);
   if (uscc === operator.agency && !changes.roles.includes('operator')) {
     throw new OperatorSelfLockout(
       `removing the operator role from ${uscc}, the agency signing this request,`,

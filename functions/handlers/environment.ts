@@ -18,6 +18,8 @@ const EnvironmentSchema = z
     ELICENSE_KEY_VAULT_DIR: z.string().min(1).optional(),
     ELICENSE_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
     ELICENSE_VERSION: z.string().default('0.1.0'),
+    // Only the local platform and a stage configured with `demoData` take demo records and keys.
+    ELICENSE_DEMO_DATA: z.enum(['allowed', 'refused']).default('refused'),
   })
   .refine((e) => (e.ELICENSE_PLATFORM_KEY_ID === undefined) !== (e.ELICENSE_KEY_VAULT_DIR === undefined), {
     message: 'set exactly one of ELICENSE_PLATFORM_KEY_ID (KMS) and ELICENSE_KEY_VAULT_DIR (local key vault)',
@@ -30,6 +32,7 @@ export interface Environment {
   keys: { kind: 'kms'; platformKeyId: string } | { kind: 'local-vault'; dir: string };
   s3ForcePathStyle: boolean;
   version: string;
+  demoData: 'allowed' | 'refused';
 }
 
 export function parseEnvironment(env: Record<string, string | undefined>): Environment {
@@ -47,6 +50,7 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
       : { kind: 'local-vault', dir: e.ELICENSE_KEY_VAULT_DIR! },
     s3ForcePathStyle: e.ELICENSE_S3_FORCE_PATH_STYLE === 'true',
     version: e.ELICENSE_VERSION,
+    demoData: e.ELICENSE_DEMO_DATA,
   };
 }
 

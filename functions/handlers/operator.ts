@@ -80,6 +80,7 @@ const usageKeys: UsageKeys = usagePlanName
 const audit = new DynamoAuditLogWriter(documents, table('audit'));
 const admin = {
   stage: environment.stage,
+  demoData: environment.demoData,
   now: () => new Date(),
   newEventId: () => `admin-${randomUUID()}`,
 };

@@ -244,6 +244,19 @@ describe('SM2 seal keys', () => {
     });
   });
 
+  it('takes demo data only when told: the operator function learns it from ELICENSE_DEMO_DATA', () => {
+    const operatorEnvironment = (api: Template) =>
+      Object.values(api.findResources('AWS::Lambda::Function')).find(
+        (fn) => fn.Properties.Description === 'elicense sm2: operator routes',
+      )?.Properties.Environment.Variables as Record<string, unknown>;
+    expect(operatorEnvironment(Template.fromStack(synth('sm2').stateless))).not.toHaveProperty(
+      'ELICENSE_DEMO_DATA',
+    );
+    expect(
+      operatorEnvironment(Template.fromStack(synth('sm2', { demoData: true }).stateless)).ELICENSE_DEMO_DATA,
+    ).toBe('allowed');
+  });
+
   it('is refused outside China regions, naming the field', () => {
     expect(() => synth('full', { sealAlgorithm: 'SM2' })).toThrow(
       /stages\.full\.sealAlgorithm: SM2 keys are offered by KMS in China regions .* not in eu-central-1/,

@@ -90,6 +90,21 @@ export class DemoRecordRefused extends Error {
   }
 }
 
+/** A demo agency's request key sent to a stage that refuses demo data, under any key id. */
+export class DemoKeyRefused extends Error {
+  readonly code = 'DEMO_KEY_REFUSED';
+  readonly keyId: string;
+  readonly stage: string;
+  constructor(keyId: string, stage: string) {
+    super(
+      `key ${keyId} is a demo agency's request key, refused in stage ${stage}: its private key follows from a public key id, so anyone could sign with it; generate a key of your own`,
+    );
+    this.name = 'DemoKeyRefused';
+    this.keyId = keyId;
+    this.stage = stage;
+  }
+}
+
 /** An API key id the agency does not hold. */
 export class ApiKeyNotFound extends Error {
   readonly code = 'API_KEY_NOT_FOUND';

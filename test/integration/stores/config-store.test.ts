@@ -420,6 +420,7 @@ describe('a change with its audit event', () => {
     const deps = {
       config: audited,
       stage: 'local',
+      demoData: 'allowed' as const,
       now: () => new Date('2026-11-27T09:00:00.000Z'),
       newEventId: () => `cfg-rotate-${++n}`,
     };

@@ -37,6 +37,7 @@ const deps = (event: { id: string; time: string }) => ({
   // Never called: no change here makes an agency an issuer.
   sealKeys: {} as SealKeyProvisioner,
   stage: 'local',
+  demoData: 'allowed' as const,
   now: () => new Date(event.time),
   newEventId: () => event.id,
 });

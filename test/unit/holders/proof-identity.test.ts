@@ -289,7 +289,14 @@ describe('unblockIdentityProofing', () => {
     const unblocked = await unblockIdentityProofing(
       { identity: CITIZEN, reason: '本人持证到窗口核验，工单 2026-118' },
       operator,
-      { store, blindIndex, stage: 'dev', now: () => new Date(now), newEventId: () => 'evt-unblock' },
+      {
+        store,
+        blindIndex,
+        stage: 'dev',
+        demoData: 'refused' as const,
+        now: () => new Date(now),
+        newEventId: () => 'evt-unblock',
+      },
     );
     expect(unblocked.cleared).toBe(PROOFING_ATTEMPT_LIMITS.perIdentity);
     const event = store.events.at(-1)!;
@@ -316,7 +323,14 @@ describe('unblockIdentityProofing', () => {
 
   it('refuses a malformed identity, a blank reason and one naming the number, writing nothing', async () => {
     const { store } = world();
-    const deps = { store, blindIndex, stage: 'dev', now: () => NOW, newEventId: () => 'e' };
+    const deps = {
+      store,
+      blindIndex,
+      stage: 'dev',
+      demoData: 'refused' as const,
+      now: () => NOW,
+      newEventId: () => 'e',
+    };
     const operator = { agency: '12330100MB0000001X', keyId: 'ops-1' };
     await expect(
       unblockIdentityProofing({ identity: { codeType: '111', code: '123' }, reason: 'x' }, operator, deps),
@@ -333,7 +347,14 @@ describe('unblockIdentityProofing', () => {
 
   it('refuses a reason naming the number, or any citizen identity number, however it is spaced, punctuated, cased or written full width', async () => {
     const { store } = world();
-    const deps = { store, blindIndex, stage: 'dev', now: () => NOW, newEventId: () => 'e' };
+    const deps = {
+      store,
+      blindIndex,
+      stage: 'dev',
+      demoData: 'refused' as const,
+      now: () => NOW,
+      newEventId: () => 'e',
+    };
     const operator = { agency: '12330100MB0000001X', keyId: 'ops-1' };
     for (const [identity, written] of [
       [CITIZEN, '3301 0219 9003 0712 30'],

@@ -7,6 +7,7 @@ import {
   ApiKeyAlreadyRevoked,
   ApiKeyLimitReached,
   ApiKeyNotFound,
+  DemoKeyRefused,
   DemoRecordRefused,
   OperatorSelfLockout,
 } from '#core/catalog/registration-errors.ts';
@@ -22,10 +23,10 @@ import { adminDeps, FakeSealKeys, InMemoryConfigStore, NOW, newKey, OPERATOR, te
 // The operator's agency use cases over an in-memory registry: what is written, what is
 // refused (writing nothing and recording nothing), and the audit event of each change.
 
-function setup(stage = 'local') {
+function setup(stage = 'local', demoData: 'allowed' | 'refused' = 'allowed') {
   const config = new InMemoryConfigStore({ agencies: DEMO_AGENCIES });
   const sealKeys = new FakeSealKeys();
-  const admin = adminDeps(stage);
+  const admin = adminDeps(stage, demoData);
   return { config, sealKeys, audit: config.audit, deps: { ...admin, config, sealKeys } };
 }
 
@@ -93,17 +94,58 @@ describe('registerAgency', () => {
     expect(await config.getAgency(testUscc(3))).toBeUndefined();
   });
 
-  it('refuses a demo record in prod, naming the stage, and accepts it in a local stage', async () => {
+  it('refuses a demo record in a stage that takes no demo data, naming the stage, and accepts it where it does', async () => {
     const demo = { ...registration(testUscc(4), ['relying'], []), demo: true as const };
-    const prod = setup('prod');
+    const prod = setup('prod', 'refused');
     await expect(registerAgency(demo, OPERATOR, prod.deps)).rejects.toThrow(DemoRecordRefused);
     await expect(registerAgency(demo, OPERATOR, prod.deps)).rejects.toThrow(/refused in stage prod/);
     expect(await prod.config.getAgency(testUscc(4))).toBeUndefined();
-    const local = setup('local');
+    const local = setup('local', 'allowed');
     expect((await registerAgency(demo, OPERATOR, local.deps)).value.demo).toBe(true);
     expect(
       (await registerAgency({ ...demo, uscc: testUscc(5), demo: undefined }, OPERATOR, prod.deps)).value,
     ).not.toHaveProperty('demo');
+  });
+
+  it('refuses a demo agency’s request key under any key id and unmarked, where demo data is refused', async () => {
+    // Its private half follows from its public key id: copied into a real agency, anyone could sign.
+    const demoKey = DEMO_AGENCIES[0]!.apiKeys[0]!;
+    const copied = { keyId: 'psb-prod-1', algorithm: demoKey.algorithm, publicJwk: { ...demoKey.publicJwk } };
+    const staging = setup('staging', 'refused');
+    const unmarked = { ...registration(testUscc(6), ['relying'], []), apiKeys: [copied] };
+    await expect(registerAgency(unmarked, OPERATOR, staging.deps)).rejects.toThrow(DemoKeyRefused);
+    await expect(registerAgency(unmarked, OPERATOR, staging.deps)).rejects.toThrow(
+      /key psb-prod-1 is a demo agency's request key, refused in stage staging/,
+    );
+    expect(await staging.config.getAgency(testUscc(6))).toBeUndefined();
+
+    // Added to an agency already registered: refused too, nothing written, nothing audited.
+    const hpf = DEMO_USCC.housingProvidentFundCentre;
+    const before = await staging.config.getAgency(hpf);
+    await expect(addApiKey({ uscc: hpf, key: copied }, OPERATOR, staging.deps)).rejects.toThrow(
+      DemoKeyRefused,
+    );
+    expect(await staging.config.getAgency(hpf)).toEqual(before);
+    expect(staging.audit.events).toEqual([]);
+
+    // The other point with the same x is the negated key, whose private key is n − d: refused alike.
+    const { x, y } = demoKey.publicJwk as { x: string; y: string };
+    const negatedY = negateP256Y(y);
+    const negated = {
+      ...copied,
+      keyId: 'psb-prod-2',
+      publicJwk: { kty: 'EC' as const, crv: 'P-256' as const, x, y: negatedY },
+    };
+    await expect(addApiKey({ uscc: hpf, key: negated }, OPERATOR, staging.deps)).rejects.toThrow(
+      DemoKeyRefused,
+    );
+
+    // A key of its own is taken; where demo data is allowed, the copied demo key is too.
+    expect(
+      (await addApiKey({ uscc: hpf, key: newKey('hpf-own') }, OPERATOR, staging.deps)).value.apiKeys,
+    ).toHaveLength(2);
+    const local = setup('local', 'allowed');
+    expect((await addApiKey({ uscc: hpf, key: copied }, OPERATOR, local.deps)).value.apiKeys).toHaveLength(2);
   });
 
   it('gives up the seal key when the registry refuses the write, and keeps it when the outcome is unknown', async () => {
@@ -327,3 +369,10 @@ describe('API keys', () => {
     ).rejects.toThrow(OperatorSelfLockout);
   });
 });
+
+/** y of the P-256 point −(x, y): p − y, base64url of 32 bytes. */
+function negateP256Y(y: string): string {
+  const p = 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n;
+  const negated = p - BigInt(`0x${Buffer.from(y, 'base64url').toString('hex')}`);
+  return Buffer.from(negated.toString(16).padStart(64, '0'), 'hex').toString('base64url');
+}

@@ -141,6 +141,25 @@ describe('bootstrapOperator', () => {
     expect(config.audit.events).toEqual([]);
   });
 
+  it('refuses the demo operator’s key under another key id, on any stage, recording nothing', async () => {
+    const { config, deps } = setup();
+    const demoOperatorKey = DEMO_AGENCIES.find((a) => a.roles.includes('operator'))!.apiKeys[0]!;
+    const refusal = await bootstrapOperator(
+      request({ keyId: 'op-real-1', publicJwk: { ...demoOperatorKey.publicJwk } }),
+      deps,
+    ).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(OperatorBootstrapInvalid);
+    expect((refusal as OperatorBootstrapInvalid).problems).toEqual([
+      {
+        field: 'publicKey',
+        message:
+          "is a demo agency's request key, whose private key anyone can derive; generate a key of your own",
+      },
+    ]);
+    expect(config.agencies.map.size).toBe(DEMO_AGENCIES.length - 1);
+    expect(config.audit.events).toEqual([]);
+  });
+
   it('names every bad field at once: USCC check character, area code, key id, key curve', async () => {
     const { deps } = setup();
     const uscc = testUscc(3);

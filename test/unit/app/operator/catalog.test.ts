@@ -33,13 +33,13 @@ const permit: LicenseType = {
   demo: undefined,
 };
 
-function setup(stage = 'local', withDemoTypes = true) {
+function setup(stage = 'local', withDemoTypes = true, demoData: 'allowed' | 'refused' = 'allowed') {
   const config = new InMemoryConfigStore({
     agencies: DEMO_AGENCIES,
     types: withDemoTypes ? DEMO_LICENSE_TYPES : [],
     agreements: withDemoTypes ? DEMO_SHARING_AGREEMENTS : [],
   });
-  const admin = adminDeps(stage);
+  const admin = adminDeps(stage, demoData);
   // The stage's license tables: the demo types' two domains, as the local platform has them.
   const dataDomains = ['person', 'legal-entity'];
   return { config, audit: config.audit, deps: { ...admin, config, dataDomains } };
@@ -105,10 +105,10 @@ describe('registerLicenseType', () => {
     expect(audit.events).toEqual([]);
   });
 
-  it('refuses a registered code and a demo type in prod', async () => {
+  it('refuses a registered code, and a demo type where demo data is refused', async () => {
     await expect(registerLicenseType(idCard, OPERATOR, setup().deps)).rejects.toThrow(ConfigRecordExists);
     await expect(
-      registerLicenseType({ ...permit, demo: true }, OPERATOR, setup('prod').deps),
+      registerLicenseType({ ...permit, demo: true }, OPERATOR, setup('prod', true, 'refused').deps),
     ).rejects.toThrow(DemoRecordRefused);
   });
 });

@@ -314,10 +314,10 @@ export class FakeUsageKeys implements UsageKeys {
 export const OPERATOR: OperatorActor = { agency: '12330100D000001523', keyId: 'demo-operator-1' };
 export const NOW = new Date('2026-03-01T08:00:00.000Z');
 
-/** The admin-change dependencies with a fixed clock and numbered event ids. */
-export function adminDeps(stage = 'local') {
+/** The admin-change dependencies with a fixed clock and numbered event ids; demo data taken unless told. */
+export function adminDeps(stage = 'local', demoData: 'allowed' | 'refused' = 'allowed') {
   let n = 0;
-  return { stage, now: () => NOW, newEventId: () => `evt-${++n}` };
+  return { stage, demoData, now: () => NOW, newEventId: () => `evt-${++n}` };
 }
 
 /** A valid USCC (GB 32100, with a valid GB 11714 organization code inside) numbered `n`. */
