@@ -115,6 +115,12 @@ export interface Application extends ApplicationSummary {
   history: ApplicationStep[];
 }
 
+/** An application as read with GET: the read is audited before it answers. */
+export interface ApplicationRead extends Application {
+  /** The audit event of this read (application.viewed). */
+  auditEventId: string;
+}
+
 export interface ApprovedApplication {
   application: Application;
   /** The license issued. */

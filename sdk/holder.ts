@@ -3,7 +3,13 @@
 // applications (申请), grants (用证授权), presentations (亮证/出示码) and the access history of my
 // licenses — and a verifier's resolution of a presentation reference, which needs no credentials.
 // Refusals reject with PlatformProblemError.
-import type { Application, ApplicationList, ApplicationResponse, ApplyRequest } from './applications.ts';
+import type {
+  Application,
+  ApplicationList,
+  ApplicationRead,
+  ApplicationResponse,
+  ApplyRequest,
+} from './applications.ts';
 import { type RequestControl, requestSignal } from './deadline.ts';
 import { answerOf } from './problem.ts';
 import type { Grant } from './retrieval.ts';
@@ -182,20 +188,25 @@ export interface HolderClient {
   licenses(): Promise<{ licenses: HolderLicenseVersion[] }>;
   license(licenseId: string): Promise<HolderLicenseDetail>;
   createGrant(request: HolderGrantRequest): Promise<CreatedGrant>;
-  grants(page?: { limit?: number; cursor?: string }): Promise<{ items: Grant[]; cursor?: string }>;
+  /** Your grants, newest first; the read is audited (holder.grants_listed). */
+  grants(page?: {
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: Grant[]; cursor?: string; auditEventId: string }>;
   revokeGrant(grantId: string, reason?: string): Promise<Grant>;
   present(request: PresentationRequest): Promise<CreatedPresentation>;
+  /** Who used your licenses, newest first; the read is audited (holder.access_history_read). */
   accessHistory(query?: {
     licenseId?: string;
     limit?: number;
     cursor?: string;
-  }): Promise<{ items: AccessEntry[]; cursor?: string }>;
+  }): Promise<{ items: AccessEntry[]; cursor?: string; auditEventId: string }>;
   /** Applies for a license in your proofed identity; the data is checked field by field at once. */
   apply(request: ApplyRequest): Promise<Application>;
   /** Your applications, newest first. */
   applications(page?: { limit?: number; cursor?: string }): Promise<ApplicationList>;
-  /** One of your applications with its data, attachment links and every step of its review. */
-  application(applicationId: string): Promise<Application>;
+  /** One of your applications with its data, attachment links and every step of its review; the read is audited. */
+  application(applicationId: string): Promise<ApplicationRead>;
   /** Answers the agency's request for information; the application is submitted again. */
   respond(applicationId: string, response: ApplicationResponse): Promise<Application>;
   /** Withdraws an application the agency has not decided on. */

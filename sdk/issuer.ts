@@ -8,6 +8,7 @@ import { type AgencyClient, type AgencyClientOptions, createAgencyClient } from 
 import type {
   Application,
   ApplicationList,
+  ApplicationRead,
   ApplicationState,
   ApprovedApplication,
   ApproveRequest,
@@ -203,7 +204,7 @@ export interface IssuerClient {
     options?: RequestControl,
   ): Promise<ApplicationList>;
   /** One application with the applicant's data, attachment links and history; the read is audited. */
-  application(applicationId: string, options?: RequestControl): Promise<Application>;
+  application(applicationId: string, options?: RequestControl): Promise<ApplicationRead>;
   /** Asks the applicant for more information or corrections (补正); the note says what. */
   requestInformation(applicationId: string, note: string, options?: CallOptions): Promise<Application>;
   /** Issues the license with the applied data, corrected as given, to the applicant; never twice. */

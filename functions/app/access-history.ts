@@ -1,8 +1,8 @@
 // 用证记录: who did what with the holder's licenses, from the audit log — retrievals (which agency,
 // on the holder's grant or on a duty basis with its service item and case number, for what
 // purpose), verifications, grants, presentations and their resolutions, status changes — newest
-// first. Reading the history is itself audited (it is not about one license, so it does not
-// appear in the history it reads).
+// first. Reading the history is itself audited before it is answered, with the event's id in the
+// answer (it is not about one license, so it does not appear in the history it reads).
 //
 // The log is read per license through its by-license index (and, for a grant of a type, which
 // names no license, per grant); the slices are merged by time. The index is by license key, across versions, and a re-issue may name a new holder:
@@ -73,7 +73,7 @@ export interface AccessEntry {
 export async function readAccessHistory(
   request: AccessHistoryRequest,
   deps: AccessHistoryDeps,
-): Promise<{ items: AccessEntry[]; cursor?: string }> {
+): Promise<{ items: AccessEntry[]; cursor?: string; auditEventId: string }> {
   const binding = await requireBinding(deps.identity, request.account);
   const limit = request.limit ?? DEFAULT_HISTORY_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
@@ -118,8 +118,9 @@ export async function readAccessHistory(
   const more =
     page.length === limit && last !== undefined && streams.some((s) => s.events.length > 0 || s.more);
 
+  const auditEventId = deps.newEventId();
   await deps.audit.record({
-    id: deps.newEventId(),
+    id: auditEventId,
     time: deps.now().toISOString(),
     actor: { kind: 'holder', id: request.account },
     action: 'holder.access_history_read',
@@ -133,6 +134,7 @@ export async function readAccessHistory(
   return {
     items: page.map(entryOf),
     ...(more ? { cursor: encodeHistoryCursor(last) } : {}),
+    auditEventId,
   };
 }
 

@@ -56,22 +56,26 @@ export interface ListHolderGrantsDeps {
   newEventId: () => string;
 }
 
-/** The holder's grants, newest first, a page at a time; audited, since they name whom the holder trusts. */
+/**
+ * The holder's grants, newest first, a page at a time; audited (holder.grants_listed) before it is
+ * answered, since they name whom the holder trusts, with the event's id in the answer.
+ */
 export async function listHolderGrants(
   request: { account: string; page?: PageRequest },
   deps: ListHolderGrantsDeps,
-): Promise<Page<Versioned<Grant>>> {
+): Promise<Page<Versioned<Grant>> & { auditEventId: string }> {
   const binding = await requireBinding(deps.identity, request.account);
   const page = await deps.grants.listByHolder(binding.holderIndex, request.page);
+  const auditEventId = deps.newEventId();
   await deps.audit.record({
-    id: deps.newEventId(),
+    id: auditEventId,
     time: deps.now().toISOString(),
     actor: { kind: 'holder', id: request.account },
     action: 'holder.grants_listed',
     outcome: 'success',
     details: { grants: page.items.length },
   });
-  return page;
+  return { ...page, auditEventId };
 }
 
 export interface RevokeHolderGrantDeps extends RevokeGrantDeps {

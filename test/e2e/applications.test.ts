@@ -155,6 +155,31 @@ describe('the lists of applications', () => {
     });
     expect(JSON.stringify(event)).not.toContain(holder.code);
   });
+
+  it('one application, read by its holder or by the agency, carries the auditEventId of its application.viewed event', async () => {
+    const holder = await newApplicant();
+    const applied = await apply(holder);
+    const before = new Date();
+
+    const mine = await asHolder(holder, 'GET', `/holder/applications/${applied.id}`);
+    const theirs = await asAgency(psb, 'GET', `/applications/${applied.id}`);
+
+    expect(mine.status).toBe(200);
+    expect(mine.body.id).toBe(applied.id);
+    expect(await storage.auditEvent(mine.body.auditEventId as string, before)).toMatchObject({
+      actor: { kind: 'holder', id: holder.account },
+      action: 'application.viewed',
+      outcome: 'success',
+      details: { applicationId: applied.id, state: 'submitted' },
+    });
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.auditEventId).not.toBe(mine.body.auditEventId);
+    expect(await storage.auditEvent(theirs.body.auditEventId as string, before)).toMatchObject({
+      actor: { kind: 'agency', id: DEMO_USCC.publicSecurityBureau },
+      action: 'application.viewed',
+      details: { applicationId: applied.id },
+    });
+  });
 });
 
 describe('apply → request info → respond → approve → the license is the holder’s', () => {

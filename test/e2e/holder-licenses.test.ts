@@ -203,6 +203,41 @@ describe('the citizen story: grant → agency retrieves → holder sees it → h
   });
 });
 
+describe('the reads of grants and of the access history', () => {
+  it('carry the auditEventId of the event each wrote before it answered', async () => {
+    const license = await storage.issue(ZHANG_CARD);
+    const { grant } = await zhang.createGrant({
+      scope: { licenseId: license.record.id },
+      relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+      purpose: PURPOSE,
+      fields: ['姓名'],
+      expiresAt: inAnHour(),
+      maxUses: 1,
+    });
+    const before = new Date();
+
+    const grants = await zhang.grants({ limit: 5 });
+    const history = await zhang.accessHistory({ licenseId: license.record.id });
+
+    expect(grants.items.map((g) => g.id)).toContain(grant.id);
+    const listed = await storage.auditEvent(grants.auditEventId, before);
+    expect(listed).toMatchObject({
+      actor: { kind: 'holder' },
+      action: 'holder.grants_listed',
+      outcome: 'success',
+      details: { grants: grants.items.length },
+    });
+    expect(history.items.map((e) => e.action)).toEqual(['grant.created']);
+    const read = await storage.auditEvent(history.auditEventId, before);
+    expect(read).toMatchObject({
+      actor: { kind: 'holder', id: listed!.actor.id },
+      action: 'holder.access_history_read',
+      outcome: 'success',
+      details: { licenses: 1, events: 1, licenseId: license.record.id },
+    });
+  });
+});
+
 describe('the access history after a re-issue to another holder', () => {
   it('shows each holder only the events of the versions that were theirs', async () => {
     const first = await psb.issueLicense(idCardRequest());

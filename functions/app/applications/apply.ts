@@ -176,7 +176,9 @@ async function madeBefore(
   ) {
     throw new ApplicationKeyReused();
   }
-  return holderApplication(account, keyed.id, deps);
+  // The retry answers what the first request did, the application: the read's event id is no part of it.
+  const { auditEventId: _read, ...view } = await holderApplication(account, keyed.id, deps);
+  return view;
 }
 
 export interface RespondRequest {
@@ -270,24 +272,26 @@ export async function holderApplications(
   return { ...listed, auditEventId: event.id };
 }
 
-/** One of the account's applications with its data, attachments and history; the read is audited. */
+/**
+ * One of the account's applications with its data, attachments and history; the read is audited
+ * (application.viewed) before it is answered, with the event's id.
+ */
 export async function holderApplication(
   account: string,
   applicationId: string,
   deps: HolderApplicationDeps,
-): Promise<ApplicationView> {
+): Promise<ApplicationView & { auditEventId: string }> {
   const { stored, history } = await readApplication(deps, applicationId, ownedBy(account));
   const view = await applicationView(deps, stored, history);
-  await deps.audit.record(
-    applicationEvent(
-      deps,
-      { kind: 'holder', id: account },
-      'application.viewed',
-      deps.now().toISOString(),
-      stored.application,
-    ),
+  const event = applicationEvent(
+    deps,
+    { kind: 'holder', id: account },
+    'application.viewed',
+    deps.now().toISOString(),
+    stored.application,
   );
-  return view;
+  await deps.audit.record(event);
+  return { ...view, auditEventId: event.id };
 }
 
 async function recordHolderStep(

@@ -77,26 +77,28 @@ export async function agencyApplications(
   return { ...listed, items, auditEventId: event.id };
 }
 
-/** One application with the applicant's data, attachments and history; the read is audited. */
+/**
+ * One application with the applicant's data, attachments and history; the read is audited
+ * (application.viewed) before it is answered, with the event's id.
+ */
 export async function agencyApplication(
   caller: IssuerCaller,
   applicationId: string,
   deps: ApplicationDeps,
-): Promise<ApplicationView> {
+): Promise<ApplicationView & { auditEventId: string }> {
   const { stored, history } = await readApplication(deps, applicationId, (a) =>
     mayStillIssue(deps, caller, a),
   );
   const view = await applicationView(deps, stored, history);
-  await deps.audit.record(
-    applicationEvent(
-      deps,
-      actorOf(caller),
-      'application.viewed',
-      deps.now().toISOString(),
-      stored.application,
-    ),
+  const event = applicationEvent(
+    deps,
+    actorOf(caller),
+    'application.viewed',
+    deps.now().toISOString(),
+    stored.application,
   );
-  return view;
+  await deps.audit.record(event);
+  return { ...view, auditEventId: event.id };
 }
 
 /** 补正: asks the applicant for more information (the note says what). */

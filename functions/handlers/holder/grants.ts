@@ -40,6 +40,7 @@ export const grantsRoutes: Record<string, RouteImplementation> = {
     return jsonResponse(200, {
       items: page.items.map((g) => grantView(g.value)),
       ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+      auditEventId: page.auditEventId,
     });
   },
   async revokeHolderGrant(event) {

@@ -102,6 +102,12 @@ export function issuerApplicationRoutes(
     },
   };
 
+  /** A step's answer again, the application read as it stands: the read's event id is no part of it. */
+  async function replayedView(caller: IssuerCaller, id: string): Promise<ApplicationView> {
+    const { auditEventId: _read, ...view } = await agencyApplication(caller, id, deps);
+    return view;
+  }
+
   /** Runs a review step once per Idempotency-Key, remembering its outcome only (module comment). */
   async function reviewStep(
     caller: IssuerCaller,
@@ -121,7 +127,7 @@ export function issuerApplicationRoutes(
     });
     const { application, license } = JSON.parse(remembered.body) as StepOutcome;
     return {
-      application: built ?? (await agencyApplication(caller, application.id, deps)),
+      application: built ?? (await replayedView(caller, application.id)),
       ...(license === undefined ? {} : { license }),
     };
   }

@@ -1,6 +1,7 @@
 import { HOLDER, type RouteSpec } from '../route-spec.ts';
 import {
   ApplicationListSchema,
+  ApplicationReadSchema,
   ApplicationSchema,
   ApplyRequestSchema,
   HolderApplicationListQuery,
@@ -67,9 +68,13 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
     path: '/holder/applications/{id}',
     group: 'holder',
     operationId: 'getHolderApplication',
-    summary: 'One of your applications with its data, attachments and every step of its review',
+    summary:
+      'One of your applications with its data, attachments and every step of its review; audited (application.viewed) before it answers',
     auth: HOLDER,
-    responses: { 200: { description: 'The application', schema: ApplicationSchema }, ...ON_AN_APPLICATION },
+    responses: {
+      200: { description: 'The application', schema: ApplicationReadSchema },
+      ...ON_AN_APPLICATION,
+    },
   },
   {
     method: 'POST',

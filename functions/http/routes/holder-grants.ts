@@ -41,7 +41,7 @@ export const holderGrantsRoutes: readonly RouteSpec[] = [
     path: '/holder/grants',
     group: 'holder',
     operationId: 'listHolderGrants',
-    summary: 'Your grants, newest first',
+    summary: 'Your grants, newest first; audited (holder.grants_listed) before it answers',
     auth: HOLDER,
     query: { limit: 'Grants per page, 1–100 (default 50)', cursor: 'The cursor of the previous page' },
     responses: {

@@ -11,7 +11,7 @@ export const holderHistoryRoutes: readonly RouteSpec[] = [
     group: 'holder',
     operationId: 'readAccessHistory',
     summary:
-      'Who used your licenses — retrievals (agency, grant or duty basis, purpose, case number), verifications, grants, presentations, status changes — newest first',
+      'Who used your licenses — retrievals (agency, grant or duty basis, purpose, case number), verifications, grants, presentations, status changes — newest first; audited (holder.access_history_read) before it answers',
     auth: HOLDER,
     query: {
       licenseId: 'Only this license (identifier or license key; every version of it that was yours)',

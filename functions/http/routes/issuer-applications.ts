@@ -2,6 +2,7 @@ import type { RouteAuth, RouteSpec } from '../route-spec.ts';
 import {
   AgencyApplicationListQuery,
   ApplicationListSchema,
+  ApplicationReadSchema,
   ApplicationSchema,
   ApprovedApplicationSchema,
   ApproveRequestSchema,
@@ -50,10 +51,11 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     path: '/applications/{id}',
     group: 'issuer',
     operationId: 'getApplication',
-    summary: 'One application with the applicant’s data, attachment links and history; the read is audited',
+    summary:
+      'One application with the applicant’s data, attachment links and history; audited (application.viewed) before it answers',
     auth: ISSUER,
     responses: {
-      200: { description: 'The application', schema: ApplicationSchema },
+      200: { description: 'The application', schema: ApplicationReadSchema },
       404: ON_AN_APPLICATION[404],
     },
   },

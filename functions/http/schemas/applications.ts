@@ -151,6 +151,10 @@ export const ApplicationSchema = ApplicationSummarySchema.extend({
   history: z.array(StepSchema).describe('Every step, oldest first'),
 }).meta({ id: 'Application', description: 'An application with its data, attachments and whole history' });
 
+export const ApplicationReadSchema = ApplicationSchema.extend({
+  auditEventId: z.string().describe('The audit event of this read (application.viewed)'),
+}).meta({ id: 'ApplicationRead', description: 'An application as read, with the audit event of the read' });
+
 export const ApprovedApplicationSchema = z
   .object({
     application: ApplicationSchema,

@@ -61,6 +61,7 @@ export const GrantListSchema = z
   .object({
     items: z.array(GrantViewSchema).describe('Newest first'),
     cursor: z.string().optional().describe('Pass as ?cursor= for the next page; absent on the last'),
+    auditEventId: z.string().describe('The audit event of this read (holder.grants_listed)'),
   })
   .meta({ id: 'GrantList' });
 

@@ -34,5 +34,6 @@ export const AccessHistorySchema = z
   .object({
     items: z.array(AccessEntrySchema).describe('Newest first'),
     cursor: z.string().optional().describe('Pass as ?cursor= for the next page; absent on the last'),
+    auditEventId: z.string().describe('The audit event of this read (holder.access_history_read)'),
   })
   .meta({ id: 'AccessHistory' });

@@ -856,3 +856,43 @@ describe('listing applications', () => {
     ).rejects.toThrow(/audit/);
   });
 });
+
+describe('viewing one application', () => {
+  const unreachable = {
+    record: async () => {
+      throw new Error('audit table unreachable');
+    },
+  };
+
+  it('the holder’s view carries the id of its application.viewed event, written before it answered', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+
+    const seen = await holderApplication(ZHANG, applied.id, world.holderDeps);
+
+    expect(seen.id).toBe(applied.id);
+    expect(world.views).toMatchObject([
+      { actor: { kind: 'holder', id: ZHANG }, action: 'application.viewed', outcome: 'success' },
+    ]);
+    expect(seen.auditEventId).toBe(world.views[0]!.id);
+    await expect(
+      holderApplication(ZHANG, applied.id, { ...world.holderDeps, audit: unreachable }),
+    ).rejects.toThrow(/audit/);
+  });
+
+  it('the agency’s view carries the id of its application.viewed event, written before it answered', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+
+    const seen = await agencyApplication(PSB, applied.id, world.reviewDeps);
+
+    expect(seen.id).toBe(applied.id);
+    expect(world.views).toMatchObject([
+      { actor: { kind: 'agency', id: PSB.agency }, action: 'application.viewed', outcome: 'success' },
+    ]);
+    expect(seen.auditEventId).toBe(world.views[0]!.id);
+    await expect(
+      agencyApplication(PSB, applied.id, { ...world.reviewDeps, audit: unreachable }),
+    ).rejects.toThrow(/audit/);
+  });
+});

@@ -609,3 +609,37 @@ describe('access history', () => {
     ).rejects.toBeInstanceOf(LicenseNotFound);
   });
 });
+
+describe('the reads carry the id of the audit event they were recorded as', () => {
+  it('the grant list: the holder.grants_listed event written before it answered', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    await createHolderGrant(grantTerms(card.id), deps());
+
+    const listed = await listHolderGrants({ account: ACCOUNTS.zhang }, deps());
+
+    const written = world.audit.events.at(-1)!;
+    expect(written).toMatchObject({ action: 'holder.grants_listed', details: { grants: 1 } });
+    expect(listed.auditEventId).toBe(written.id);
+  });
+
+  it('the access history: the holder.access_history_read event written before it answered', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    await createHolderGrant(grantTerms(card.id), deps());
+
+    const history = await readAccessHistory({ account: ACCOUNTS.zhang }, deps());
+
+    const written = world.audit.events.at(-1)!;
+    expect(written).toMatchObject({ action: 'holder.access_history_read', details: { events: 1 } });
+    expect(history.auditEventId).toBe(written.id);
+    expect(history.items.map((e) => e.eventId)).not.toContain(history.auditEventId);
+  });
+
+  it('neither answers when its event cannot be written', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    await createHolderGrant(grantTerms(card.id), deps());
+    world.audit.failing = true;
+
+    await expect(listHolderGrants({ account: ACCOUNTS.zhang }, deps())).rejects.toThrow(/audit/);
+    await expect(readAccessHistory({ account: ACCOUNTS.zhang }, deps())).rejects.toThrow(/audit/);
+  });
+});
