@@ -61,17 +61,20 @@ export async function withdrawSealKey(
   }
   // The reason stays in the agency record and the sealed audit log for good.
   refuseIdentityNumbers({ reason });
-  const current = atExpectedVersion('agency', uscc, await deps.config.getAgency(uscc), expectedVersion);
+  const stored = await deps.config.getAgency(uscc);
+  const withdrawnBefore = stored && sealKeyWithKid(stored.value, kid);
+  if (withdrawnBefore?.withdrawn !== undefined) {
+    // A withdrawal whose key-service step failed after the record was written is finished by
+    // asking again: the record already says so, and the key service is told once more (a no-op
+    // when it was done). This comes before the If-Match comparison: the retry carries the
+    // version read before the first attempt, which that very attempt moved on.
+    await deps.sealKeys.withdraw(withdrawnBefore);
+    throw new SealKeyAlreadyWithdrawn(uscc, kid, withdrawnBefore.withdrawn.at);
+  }
+  const current = atExpectedVersion('agency', uscc, stored, expectedVersion);
   const agency = current.value;
   const seal = sealKeyWithKid(agency, kid);
   if (seal === undefined) throw new SealKeyNotFound(uscc, kid);
-  if (seal.withdrawn !== undefined) {
-    // A withdrawal whose key-service step failed after the record was written is finished by
-    // asking again: the record already says so, and the key service is told once more (a no-op
-    // when it was done).
-    await deps.sealKeys.withdraw(seal);
-    throw new SealKeyAlreadyWithdrawn(uscc, kid, seal.withdrawn.at);
-  }
   const withdrawal = { at: deps.now().toISOString(), reason, operator: operator.agency };
   const write = (replacement?: Agency['sealKey']) =>
     deps.config.updateAgency(

@@ -143,6 +143,25 @@ describe('withdrawSealKey', () => {
     expect(sealKeys.withdrawn).toEqual([`fake:seal/${uscc}-1`]);
   });
 
+  it('finishes a withdrawal whose key-service step failed when retried with the original If-Match', async () => {
+    const { config, sealKeys, deps, uscc } = await setup();
+    sealKeys.withdrawFailure = new Error('KMS unreachable');
+    const request = { uscc, kid: `seal-${uscc}-2`, reason: REASON, expectedVersion: 2 };
+
+    await expect(withdrawSealKey(request, OPERATOR, deps)).rejects.toThrow('KMS unreachable');
+    const written = await config.getAgency(uscc);
+    expect(written?.version).toBe(3);
+    expect(sealKeys.withdrawn).toEqual([]);
+
+    // The retry carries the version the operator read before the first attempt: the record has
+    // moved on because of that very attempt, so the key is found withdrawn, not a version conflict.
+    sealKeys.withdrawFailure = undefined;
+    await expect(withdrawSealKey(request, OPERATOR, deps)).rejects.toThrow(SealKeyAlreadyWithdrawn);
+    expect(sealKeys.withdrawn).toEqual([`fake:seal/${uscc}-2`]);
+    expect(await config.getAgency(uscc)).toEqual(written);
+    expect(config.audit.events.map((e) => e.action)).toEqual(['agency.seal_key_withdrawn']);
+  });
+
   it('replaces the current key in the same change: new licenses are signed with the new key and verify', async () => {
     const { config, sealKeys, deps, uscc, sign, verify, publishedKids, audit } = await setup();
     const signedWithCurrent = await sign(`fake:seal/${uscc}-2`);
