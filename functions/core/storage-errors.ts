@@ -110,3 +110,17 @@ export class StatusListNotFound extends Error {
     this.listId = listId;
   }
 }
+
+/**
+ * The store refused a write for load — throttled, or contended past the writer's own retries —
+ * and wrote none of it: a dependency unavailable for now (503), which the caller may send again.
+ */
+export class StoreBusy extends Error {
+  readonly code = 'STORE_BUSY';
+  constructor(operation: string, reasons: readonly string[]) {
+    super(
+      `the store is busy: ${operation} was refused (${reasons.join(', ')}) and nothing was written; send it again`,
+    );
+    this.name = 'StoreBusy';
+  }
+}

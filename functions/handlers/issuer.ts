@@ -23,7 +23,7 @@ import { issuerCopy } from '#app/issuer-copy.ts';
 import type { IssuanceDeps, IssuerCaller } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
 import { authenticatedAgency } from '#http/agency-auth.ts';
-import { asProblem } from '#http/domain-problems.ts';
+import { asBatchItemProblem } from '#http/domain-problems.ts';
 import { idempotentRequests } from '#http/idempotency.ts';
 import { HttpProblem, type ProblemDocument, problemDocument } from '#http/problem.ts';
 import { header, parseJsonBody, schemaViolation } from '#http/request.ts';
@@ -294,7 +294,7 @@ function licenseIdOf(event: APIGatewayProxyEvent): string {
 
 /** The problem a refused batch item stands for; anything unexpected is logged and stays opaque. */
 function problemOf(error: unknown): ProblemDocument {
-  const problem = asProblem(error);
+  const problem = asBatchItemProblem(error);
   if (problem instanceof HttpProblem) {
     return problemDocument(problem.problemType, problem.message, problem.extensions);
   }

@@ -7,7 +7,8 @@ import type { RouteSpec } from './route-spec.ts';
 // every route that can answer it, and no route lists them by hand. Each reason names the problem
 // type it is answered with. Every route that reads or writes a store also answers 503 when the
 // store or key service is busy or cannot be reached (domain-problems.ts, by the AWS SDK's own
-// error classes); that is declared on every route but /openapi.json, which reads nothing.
+// error classes); that is declared on every route but /openapi.json, which reads nothing, and
+// /health, which answers an unreachable store in its own report.
 
 /** Status → why a route answers it, by what the route uses (see the module comment). */
 export type CommonResponses = Record<number, string[]>;
@@ -46,10 +47,11 @@ export function commonResponses(route: RouteSpec): CommonResponses {
     );
   }
 
-  if (route.path !== '/openapi.json') {
+  // /openapi.json reads nothing; /health reports an unreachable store in its own answer.
+  if (route.path !== '/openapi.json' && route.path !== '/health') {
     add(
       503,
-      'A store or key service the platform depends on is busy or cannot be reached; the request may have been carried out: retry it (dependency-unavailable)',
+      'A store or key service the platform depends on is busy or cannot be reached (dependency-unavailable): a store that refused the write for load wrote nothing; otherwise the request may have been carried out — send it again with the same Idempotency-Key where the route takes one, else check first',
     );
   }
 

@@ -71,6 +71,7 @@ import {
   LicenseAlreadyExists,
   LicenseNotFound,
   StatusListNotFound,
+  StoreBusy,
 } from '#core/storage-errors.ts';
 import {
   ApiKeyIdTaken,
@@ -167,6 +168,7 @@ const MAPPING: ProblemMapping = [
   [PresentationRequestInvalid, 'validation-failed'],
   [LicenseNotPresentable, 'conflict'],
   [VerificationUnavailable, 'dependency-unavailable'],
+  [StoreBusy, 'dependency-unavailable'],
   [Sm2SigningNotBuilt, 'not-implemented'],
 ];
 
@@ -191,14 +193,38 @@ export function asProblem(error: unknown, mapping: ProblemMapping = MAPPING): un
   // What the AWS SDK gave up on after its own retries — throttled, timed out, unreachable, or
   // failing on the service's side — is a dependency unavailable for now, which the caller may
   // retry; any other error (a bug, a misconfiguration, a permission missing) stays internal.
-  // The SDK's own classifiers, so the answer follows the errors the SDK itself retries.
+  // The SDK's own classifiers, so the answer follows the errors the SDK itself retries — but a
+  // quota (KMS's key count, API Gateway's API keys: LimitExceededException, which the SDK counts
+  // as throttling) is no passing load, and no retry meets it: that stays internal.
   const failed = error as Parameters<typeof isTransientError>[0];
-  if (isThrottlingError(failed) || isTransientError(failed) || isServerError(failed)) {
+  if (
+    error.name !== 'LimitExceededException' &&
+    (isThrottlingError(failed) || isTransientError(failed) || isServerError(failed))
+  ) {
     return new HttpProblem('dependency-unavailable', STORE_UNAVAILABLE);
   }
   return error;
 }
 
+/**
+ * The problem one refused item of a batch stands for. An item the store failed on may have been
+ * issued all the same, and the batch's answer is remembered under its Idempotency-Key: a repeat
+ * gets this same answer, and only a new request — whose derived serials differ — can send the
+ * item again, so the issuer is told to look first.
+ */
+export function asBatchItemProblem(error: unknown): unknown {
+  const problem = asProblem(error);
+  if (!(problem instanceof HttpProblem) || problem.message !== STORE_UNAVAILABLE) return problem;
+  return new HttpProblem(
+    'dependency-unavailable',
+    'A store or key service could not be reached for this item, and it may have been issued all ' +
+      'the same: look for its license before sending the item again in a new request (a repeat ' +
+      'under the same Idempotency-Key gets this answer again).',
+  );
+}
+
+/** Said of a failure the platform cannot place: the call may have reached the store before it. */
 const STORE_UNAVAILABLE =
-  'A store or key service the platform depends on is busy or cannot be reached now. The request ' +
-  'may have been carried out: retry it (where the route takes an Idempotency-Key, with the same key).';
+  'A store or key service the platform depends on is busy or cannot be reached now, and the ' +
+  'request may have been carried out before it failed: with an Idempotency-Key, send it again ' +
+  'with the same key; without one, check what it did before sending it again.';

@@ -188,16 +188,23 @@ describe('AWS SDK errors', () => {
     }
   });
 
-  it('leave a request the service refused as malformed or unauthorised an internal error', async () => {
+  it('leave a request the service refused as malformed, unauthorised or over a quota an internal error', async () => {
     const { ResourceNotFoundException } = await import('@aws-sdk/client-dynamodb');
     const denied = Object.assign(new Error('User is not authorized to perform: kms:Sign'), {
       name: 'AccessDeniedException',
       $fault: 'client',
       $metadata: { httpStatusCode: 400 },
     });
+    // A quota no retry meets: KMS's key count, which the SDK counts among throttling errors.
+    const quota = Object.assign(new Error('too many keys in this account'), {
+      name: 'LimitExceededException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
     for (const thrown of [
       new ResourceNotFoundException({ message: 'no table', $metadata: { httpStatusCode: 400 } }),
       denied,
+      quota,
     ]) {
       const { response } = await answerTo(thrown);
       expect(response.statusCode, (thrown as Error).name).toBe(500);
@@ -221,5 +228,22 @@ describe('matchRoute', () => {
     ['GET', '/status-lists/%C0'],
   ])('matches no route for %s %s, whose parameter does not decode, instead of throwing', (method, path) => {
     expect(matchRoute(method, path)).toEqual({ route: undefined, methods: [] });
+  });
+});
+
+describe('asBatchItemProblem', () => {
+  it('tells the issuer to look for an item the store failed on before sending it in a new request', async () => {
+    const { asBatchItemProblem } = await import('#http/domain-problems.ts');
+    const { HttpProblem } = await import('#http/problem.ts');
+    const { StoreBusy } = await import('#core/storage-errors.ts');
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const unreachable = asBatchItemProblem(refused) as InstanceType<typeof HttpProblem>;
+    expect(unreachable.problemType).toBe('dependency-unavailable');
+    expect(unreachable.message).toMatch(/may have been issued .* look for its license .* in a new request/);
+    // A store that refused for load wrote nothing: its own words say so, and stand.
+    const busy = asBatchItemProblem(new StoreBusy('issue-license', ['ThrottlingError'])) as InstanceType<
+      typeof HttpProblem
+    >;
+    expect(busy.message).toContain('nothing was written');
   });
 });

@@ -9,6 +9,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { StoreBusy } from '#core/storage-errors.ts';
 
 // One TransactWriteItems with what every storage write here needs around it: consumed capacity
 // reported to a meter, cancellation reasons handed back by position so the caller can name the
@@ -48,6 +49,14 @@ export class TransactionCancelled extends Error {
 }
 
 const CONFLICT_ATTEMPTS = 6;
+
+/** Cancellation reasons that say the store was under load, not that a condition failed. */
+const BUSY_REASONS: ReadonlySet<string> = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+]);
 
 /** Sums consumed capacity into a meter; `kind` says which units the operation spends. */
 export function meterCapacity(
@@ -95,6 +104,14 @@ export async function transactWrite(
         // Jittered exponential backoff, 10–20 ms doubling: conflicting writers must not retry in step.
         await sleep(10 * 2 ** (attempt - 1) * (1 + Math.random()));
         continue;
+      }
+      // Refused for load alone (throttled, or still contended after the retries above): nothing
+      // was written and no condition decided anything, so it is the store being busy — a 503 —
+      // and not a cancellation for a caller to translate. The SDK's own retries do not see these:
+      // DynamoDB reports them inside a TransactionCanceledException, an HTTP 400.
+      const loaded = reasons.filter((r) => r.code !== 'None').map((r) => r.code);
+      if (loaded.length > 0 && loaded.every((code) => BUSY_REASONS.has(code))) {
+        throw new StoreBusy(operation, [...new Set(loaded)]);
       }
       throw new TransactionCancelled(reasons, error);
     }
