@@ -187,7 +187,10 @@ export class ApiFunction extends Construct {
    * stack to the data stack:
    * - `DESCRIBE`: existence only, for health checks;
    * - `APPEND`: new items only — PutItem (also inside TransactWriteItems, which IAM authorises
-   *   per item action), no read, update or delete: the audit log of a function that never reads it;
+   *   per item action), no update or delete and no read action: the audit log of a function that
+   *   never reads it. Not no read at all: a PutItem its condition refuses can hand back the item
+   *   it met (ReturnValuesOnConditionCheckFailure, which the audit writer uses to know its own
+   *   retried event), so whoever holds the role and knows an item's keys can learn that item;
    * - `READ_APPEND`: reads (the table and its indexes) and new items, no update or delete: the
    *   audit log of a function that also reads it;
    * - `RO`: reads; `RW`: reads and every write.
