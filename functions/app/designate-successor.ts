@@ -41,8 +41,9 @@ export class NoSuccessorDesignated extends Error {
 
 /**
  * Designates (or changes) an agency's successor: a registered agency holding the issuer role, not
- * the agency itself, whose own chain of successors neither leads back to the agency (a loop) nor
- * has MAX_SUCCESSION_LINKS links already — each refused as CatalogCrossCheckFailed on `successor`.
+ * the agency itself, whose own chain of successors neither leads back to the agency (a loop), nor
+ * loops by itself, nor has MAX_SUCCESSION_LINKS links already — each refused as
+ * CatalogCrossCheckFailed on `successor`.
  */
 export async function designateSuccessor(
   { uscc, expectedVersion, successor }: DesignateSuccessorRequest,
@@ -60,13 +61,21 @@ export async function designateSuccessor(
       `agency ${successor} does not hold the issuer role: a successor withdraws and reinstates licenses`,
     );
   }
-  const { chain, ends } = await successionChain(deps.config, successor);
+  // Only the successor's side of the chain can be checked: the registry cannot list the agency's
+  // predecessors, so a chain may still grow past the bound from its start (resolution says so).
+  const succession = await successionChain(deps.config, successor);
+  const { chain } = succession;
   if (chain.includes(uscc)) {
     throw refuse(
       `designating ${successor} would close a loop: ${[uscc, ...chain.slice(0, chain.indexOf(uscc) + 1)].join(' → ')}`,
     );
   }
-  if (!ends || chain.length - 1 >= MAX_SUCCESSION_LINKS) {
+  if (succession.end === 'loop') {
+    throw refuse(
+      `the successors of ${successor} loop (${succession.repeated} repeats): the operator must remove a designation of that loop first`,
+    );
+  }
+  if (succession.end === 'too-long' || chain.length - 1 >= MAX_SUCCESSION_LINKS) {
     throw refuse(
       `the successors of ${successor} already reach ${chain.at(-1)}: designating it would make more than ${MAX_SUCCESSION_LINKS} successions in a row; designate the last of them`,
     );

@@ -8,16 +8,29 @@ import type { ConfigStore } from '#ports/config-store.ts';
 import type { IssuerCaller } from './license-issuance.ts';
 
 /**
- * A chain of successors that does not end within MAX_SUCCESSION_LINKS (409): two designations made
- * at the same moment closed a loop, which the designation's own check cannot see. No agency acts
- * as successor until the operator removes one of them.
+ * How the designated successors from one agency end: at the `last` agency (the one acting for all
+ * before it), in a `loop` (an agency repeats: `repeated` is its first one in `chain`), or `too-long`
+ * (still going after MAX_SUCCESSION_LINKS links).
+ */
+export type Succession =
+  | { chain: string[]; end: 'last' }
+  | { chain: string[]; end: 'loop'; repeated: string }
+  | { chain: string[]; end: 'too-long' };
+
+/**
+ * A chain of successors that ends in no agency (409): a loop, which only two designations made at
+ * the same moment can close (each designation refuses one it sees), or a chain longer than
+ * MAX_SUCCESSION_LINKS. No agency in it acts as successor until the operator fixes the designations.
  */
 export class SuccessionUnresolved extends Error {
   readonly code = 'SUCCESSION_UNRESOLVED';
   readonly agency: string;
-  constructor(agency: string, chain: readonly string[]) {
+  constructor(agency: string, succession: Exclude<Succession, { end: 'last' }>) {
+    const { chain } = succession;
     super(
-      `the successors of ${agency} do not end within ${MAX_SUCCESSION_LINKS} designations (${chain.join(' → ')} → …): the operator must remove a designation of the loop before any of them acts as successor`,
+      succession.end === 'loop'
+        ? `the successors of ${agency} loop: ${[...chain.slice(chain.indexOf(succession.repeated)), succession.repeated].join(' → ')}: the operator must remove a designation of the loop before any of them acts as successor`
+        : `the successors of ${agency} do not end within ${MAX_SUCCESSION_LINKS} designations (${chain[0]} → … → ${chain.at(-1)} → …): the chain is too long; the operator can designate its last agency directly`,
     );
     this.name = 'SuccessionUnresolved';
     this.agency = agency;
@@ -25,21 +38,22 @@ export class SuccessionUnresolved extends Error {
 }
 
 /**
- * The agencies from `start` along the designated successors: `[start, successor, its successor,
- * …]`, at most MAX_SUCCESSION_LINKS links. `ends` is false when the last one has a successor still
- * (a chain too long, or a loop).
+ * The agencies from `start` along the designated successors, `[start, successor, its successor,
+ * …]` (each once), and how they end.
  */
 export async function successionChain(
   config: Pick<ConfigStore, 'getAgency'>,
   start: string,
-): Promise<{ chain: string[]; ends: boolean }> {
+): Promise<Succession> {
   const chain = [start];
   let next = (await config.getAgency(start))?.value.successor;
-  while (next !== undefined && chain.length <= MAX_SUCCESSION_LINKS) {
+  while (next !== undefined) {
+    if (chain.includes(next)) return { chain, end: 'loop', repeated: next };
+    if (chain.length > MAX_SUCCESSION_LINKS) return { chain, end: 'too-long' };
     chain.push(next);
     next = (await config.getAgency(next))?.value.successor;
   }
-  return { chain, ends: next === undefined };
+  return { chain, end: 'last' };
 }
 
 /**
@@ -57,8 +71,8 @@ export async function predecessorServed(
   const parsed = parseLicenseId(licenseId);
   if (!parsed.valid || parsed.parts.issuerCode === caller.agency) return undefined;
   const issuer = parsed.parts.issuerCode;
-  const { chain, ends } = await successionChain(config, issuer);
-  if (!chain.slice(1).includes(caller.agency)) return undefined;
-  if (!ends) throw new SuccessionUnresolved(issuer, chain);
-  return chain.at(-1) === caller.agency ? issuer : undefined;
+  const succession = await successionChain(config, issuer);
+  if (!succession.chain.slice(1).includes(caller.agency)) return undefined;
+  if (succession.end !== 'last') throw new SuccessionUnresolved(issuer, succession);
+  return succession.chain.at(-1) === caller.agency ? issuer : undefined;
 }

@@ -114,11 +114,14 @@ export type SealKeyRef = z.infer<typeof SealKeyRefSchema>;
 export const MAX_API_KEYS = 16;
 
 /**
- * Successions (机构撤并 → 承继机关) followed from one agency before giving up: a designation that
- * would make a successor's chain longer is refused, and a chain that still does not end there (two
- * designations raced into a loop) answers no successor rather than looping.
+ * Successions (机构撤并 → 承继机关) followed from one agency before giving up. Loops are found by
+ * the agencies repeating, not by this bound; it only caps the registry reads of one resolution
+ * (one per link). Generous on purpose: a designation cannot see the agency's predecessors (the
+ * registry has no reverse lookup), so chains grow past any bound a designation checks when made
+ * in natural order (A1 → A2, then A2 → A3, …), and real reorganisations rarely chain more than a
+ * few times. A chain longer than this resolves to no successor (SUCCESSION_UNRESOLVED, too long).
  */
-export const MAX_SUCCESSION_LINKS = 8;
+export const MAX_SUCCESSION_LINKS = 64;
 
 export const AgencySchema = z
   .strictObject({

@@ -40,7 +40,7 @@ const ON_A_LICENSE = {
 
 /** What a designated successor (承继机关) meets that nobody else does: a loop of designations. */
 const SUCCESSION_409 =
-  'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or, to the issuer’s successor, the successors designated for the issuer do not end within 8 (code SUCCESSION_UNRESOLVED: the operator must fix them)';
+  'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or, to an agency among the issuer’s successors, the successors designated for the issuer loop, or do not end within 64 designations (code SUCCESSION_UNRESOLVED: the operator must fix them)';
 
 /**
  * Suspend and revoke withdraw a license: its issuer may, even once removed from the type's

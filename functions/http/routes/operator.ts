@@ -130,7 +130,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       ...UPDATE_REFUSALS,
       400: {
         description:
-          'A successor that is the agency itself, not registered, without the issuer role, whose own successors lead back to the agency or already number 8 (each named on `successor`); or no If-Match header naming the version',
+          'A successor that is the agency itself, not registered, without the issuer role, whose own successors lead back to the agency, loop, or already number 64 (each named on `successor`); or no If-Match header naming the version',
       },
     },
   },

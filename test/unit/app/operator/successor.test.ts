@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { designateSuccessor, NoSuccessorDesignated, removeSuccessor } from '#app/designate-successor.ts';
+import { predecessorServed, SuccessionUnresolved } from '#app/succession.ts';
 import { updateAgency } from '#app/update-agency.ts';
 import { type Agency, MAX_SUCCESSION_LINKS } from '#core/catalog/agency.ts';
 import { CatalogCrossCheckFailed } from '#core/catalog/registration-errors.ts';
+import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { ConfigRecordInvalid, ConfigRecordNotFound, ConfigVersionConflict } from '#ports/config-store.ts';
 import { adminDeps, FakeSealKeys, InMemoryConfigStore, OPERATOR, testUscc } from './fakes.ts';
@@ -108,6 +110,15 @@ describe('designateSuccessor', () => {
     expect(audit.events).toHaveLength(2);
   });
 
+  it('refuses a successor whose own chain loops (as two raced designations can leave it)', async () => {
+    const [b, c] = [testUscc(90), testUscc(91)];
+    const { deps, audit } = setup([issuer(b, c), issuer(c, b)]);
+    const refused = designateSuccessor({ uscc: PSB, expectedVersion: 1, successor: b }, OPERATOR, deps);
+    await expect(refused).rejects.toBeInstanceOf(CatalogCrossCheckFailed);
+    await expect(refused).rejects.toThrow(`the successors of ${b} loop (${b} repeats)`);
+    expect(audit.events).toEqual([]);
+  });
+
   it(`refuses a successor whose own chain already has ${MAX_SUCCESSION_LINKS} links, and takes one with fewer`, async () => {
     // S1 → S2 → … → S9: eight designations from S1.
     const chain = Array.from({ length: MAX_SUCCESSION_LINKS + 1 }, (_, i) => testUscc(100 + i));
@@ -174,5 +185,51 @@ describe('the successor in the agency record', () => {
       { ...deps, sealKeys: new FakeSealKeys() },
     );
     expect(saved.value).toMatchObject({ roles: ['relying'], successor: AMR });
+  });
+});
+
+describe('resolving a chain of successors', () => {
+  /** A license the agency issued: only its identifier matters to the resolution. */
+  const licenseOf = (uscc: string) =>
+    buildLicenseId({
+      typeCode: '11100000000013338W032',
+      issuerCode: uscc,
+      serial: '2430599',
+      version: '001',
+    });
+
+  it('resolves an 11-link chain designated in natural order to its last agency, and to it alone', async () => {
+    // A1 → A2, then A2 → A3, …: each designation passes, as its new successor has no chain yet.
+    const chain = Array.from({ length: 12 }, (_, i) => testUscc(300 + i));
+    const { deps, config } = setup(chain.map((uscc) => issuer(uscc)));
+    for (const [i, uscc] of chain.slice(0, -1).entries()) {
+      await designateSuccessor({ uscc, expectedVersion: 1, successor: chain[i + 1]! }, OPERATOR, deps);
+    }
+    const last = chain.at(-1)!;
+    expect(await predecessorServed(config, { agency: last }, licenseOf(chain[0]!))).toBe(chain[0]);
+    expect(await predecessorServed(config, { agency: last }, licenseOf(chain[6]!))).toBe(chain[6]);
+    // An agency inside the chain passed its functions on: it acts for nobody before it.
+    expect(await predecessorServed(config, { agency: chain[5]! }, licenseOf(chain[0]!))).toBeUndefined();
+  });
+
+  it('reports a loop (an agency repeating) as a loop, naming it, to the agencies in it only', async () => {
+    // A → B → C → B, as two designations made at the same moment can leave it.
+    const [a, b, c] = [testUscc(400), testUscc(401), testUscc(402)];
+    const { config } = setup([issuer(a, b), issuer(b, c), issuer(c, b)]);
+    const refused = predecessorServed(config, { agency: c }, licenseOf(a));
+    await expect(refused).rejects.toBeInstanceOf(SuccessionUnresolved);
+    await expect(refused).rejects.toThrow(`the successors of ${a} loop: ${b} → ${c} → ${b}`);
+    expect(await predecessorServed(config, { agency: testUscc(403) }, licenseOf(a))).toBeUndefined();
+  });
+
+  it(`says a chain longer than ${MAX_SUCCESSION_LINKS} links is too long, not a loop`, async () => {
+    const chain = Array.from({ length: MAX_SUCCESSION_LINKS + 2 }, (_, i) => testUscc(500 + i));
+    const { config } = setup(chain.map((uscc, i) => issuer(uscc, chain[i + 1])));
+    const refused = predecessorServed(config, { agency: chain[3]! }, licenseOf(chain[0]!));
+    await expect(refused).rejects.toBeInstanceOf(SuccessionUnresolved);
+    await expect(refused).rejects.toThrow(
+      `the successors of ${chain[0]} do not end within ${MAX_SUCCESSION_LINKS} designations`,
+    );
+    await expect(refused).rejects.not.toThrow(/loop/);
   });
 });
