@@ -110,10 +110,13 @@ export class StatelessStack extends Stack {
     }
     this.functions = functions;
     // Every function knows the stage's public URL, its shard map and its platform key (whose
-    // presence also selects KMS over the local key vault).
-    const commonEnvironment = {
+    // presence also selects KMS over the local key vault), and whether the stage takes demo
+    // data: the operator refuses demo records without it, and every agency route group refuses
+    // requests signed with a demo key (functions/http/agency-auth.ts).
+    const commonEnvironment: Record<string, string> = {
       ELICENSE_PUBLIC_BASE_URL: config.publicBaseUrl,
       ELICENSE_SHARDS_PER_DOMAIN: JSON.stringify(config.shardsPerDomain),
+      ...(config.demoData ? { ELICENSE_DEMO_DATA: 'allowed' } : {}),
     };
     for (const fn of functions.values()) {
       for (const [name, value] of Object.entries(commonEnvironment)) fn.function.addEnvironment(name, value);
@@ -262,7 +265,6 @@ export class StatelessStack extends Stack {
     });
     this.sealer = { fn: sealer, deadLetterQueue: sealerDlq };
 
-    if (config.demoData) functions.get('operator')?.function.addEnvironment('ELICENSE_DEMO_DATA', 'allowed');
     // Each new seal key names, in its own policy, the roles that read, sign with or discard it.
     functions
       .get('operator')

@@ -25,6 +25,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { AGENCY_ROLES, type AgencyRole } from '#core/catalog/agency.ts';
+import { isDemoPublicKey } from '#core/catalog/demo-keys.ts';
 import {
   type AgencyAuthResult,
   authenticateAgencyRequest,
@@ -32,7 +33,7 @@ import {
   DEFAULT_SKEW_SECONDS,
   type SignedRequest,
 } from '#core/http-signatures/index.ts';
-import type { ConfigStore } from '#ports/config-store.ts';
+import type { ApiKeyRecord, ConfigStore } from '#ports/config-store.ts';
 import type { NonceStore } from '#ports/nonce-store.ts';
 import { problemResponse } from './problem.ts';
 
@@ -56,6 +57,15 @@ export interface AgencyAuthenticationOptions {
   defaultScheme?: 'http' | 'https';
   /** Told about a registry or nonce-table failure, which is answered with a 503. */
   onDependencyError?: (error: unknown) => void;
+  /**
+   * Whether the stage takes demo data (ELICENSE_DEMO_DATA). Where it does not, a demo agency's
+   * request key — whose private key anyone can derive (core/catalog/demo-keys.ts) — verifies
+   * nothing, under any key id: registration refuses one now, but a record written before
+   * (when only `prod` refused them) still holds it. No default: each caller decides.
+   */
+  demoData: 'allowed' | 'refused';
+  /** Told when a demo key on record was refused, for the log; the caller learns nothing more. */
+  onDemoKeyRefused?: (refused: { keyId: string; agency: string }) => void;
 }
 
 /** What a handler learns about the caller, from `event.requestContext.authorizer`. */
@@ -95,13 +105,22 @@ export function agencyAuthenticator(
 ): AgencyAuthenticator {
   const now = options.now ?? (() => new Date());
   const skewSeconds = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
+  const refuseDemoKeys = options.demoData !== 'allowed';
   const lookups = {
     async findKey(keyId: string) {
+      let found: ApiKeyRecord | undefined;
       try {
-        return await options.config.findApiKey(keyId);
+        found = await options.config.findApiKey(keyId);
       } catch (error) {
         throw new DependencyFailure('the API-key lookup', error);
       }
+      // Treated as no key on record, so the answer is the one of any key that does not verify
+      // (core/http-signatures/agency-policy.ts): a forger learns nothing from it.
+      if (found && refuseDemoKeys && isDemoPublicKey(found.key.publicJwk)) {
+        options.onDemoKeyRefused?.({ keyId, agency: found.agency.uscc });
+        return undefined;
+      }
+      return found;
     },
     async claimNonce(keyId: string, nonce: string, expiresAt: Date) {
       try {

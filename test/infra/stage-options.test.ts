@@ -244,17 +244,24 @@ describe('SM2 seal keys', () => {
     });
   });
 
-  it('takes demo data only when told: the operator function learns it from ELICENSE_DEMO_DATA', () => {
-    const operatorEnvironment = (api: Template) =>
-      Object.values(api.findResources('AWS::Lambda::Function')).find(
-        (fn) => fn.Properties.Description === 'elicense sm2: operator routes',
-      )?.Properties.Environment.Variables as Record<string, unknown>;
-    expect(operatorEnvironment(Template.fromStack(synth('sm2').stateless))).not.toHaveProperty(
-      'ELICENSE_DEMO_DATA',
+  it('takes demo data only when told: every function of the stage learns it from ELICENSE_DEMO_DATA', () => {
+    // Every function: registration (operator) refuses demo keys, and so does request
+    // authentication in each agency route group — a demo key on record must not sign there.
+    const environments = (api: Template) =>
+      Object.values(api.findResources('AWS::Lambda::Function'))
+        .filter((fn) => String(fn.Properties.Description).startsWith('elicense sm2: '))
+        .map((fn) => ({
+          description: fn.Properties.Description as string,
+          demoData: (fn.Properties.Environment.Variables as Record<string, unknown>).ELICENSE_DEMO_DATA,
+        }));
+    const refusing = environments(Template.fromStack(synth('sm2').stateless));
+    const taking = environments(Template.fromStack(synth('sm2', { demoData: true }).stateless));
+    expect(refusing.map((fn) => fn.description)).toEqual(
+      expect.arrayContaining(['elicense sm2: operator routes', 'elicense sm2: issuer routes']),
     );
-    expect(
-      operatorEnvironment(Template.fromStack(synth('sm2', { demoData: true }).stateless)).ELICENSE_DEMO_DATA,
-    ).toBe('allowed');
+    expect(refusing.map((fn) => fn.demoData)).toEqual(refusing.map(() => undefined));
+    expect(taking).toHaveLength(refusing.length);
+    expect(taking.map((fn) => fn.demoData)).toEqual(taking.map(() => 'allowed'));
   });
 
   it('is refused outside China regions, naming the field', () => {

@@ -32,7 +32,9 @@ beforeAll(async () => {
   const wrapped = middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     served += 1;
     return { statusCode: 200, body: JSON.stringify(authenticatedAgency(event)) };
-  }).use(agencyAuthentication({ config, nonces, skewSeconds: SKEW, requiredRole: 'issuer' }));
+  }).use(
+    agencyAuthentication({ config, nonces, skewSeconds: SKEW, requiredRole: 'issuer', demoData: 'allowed' }),
+  );
   handler = (event) => wrapped(event, lambdaContext('it-agency-auth', event.requestContext.requestId));
 });
 
@@ -111,6 +113,7 @@ describe('over the DynamoDB registry and nonce table', () => {
           nonces: store,
           skewSeconds: SKEW,
           requiredRole: 'issuer',
+          demoData: 'allowed',
           now: () => new Date(clock),
         }),
       );

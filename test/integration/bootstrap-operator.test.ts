@@ -161,6 +161,7 @@ describe('elicense bootstrap operator', () => {
     const authenticate = agencyAuthenticator({
       config: new DynamoConfigStore(stage.documents, stage.table('config')),
       nonces: new DynamoNonceStore(stage.documents, stage.table('nonces')),
+      demoData: 'refused',
     });
     const request = signAgencyRequest(
       {

@@ -2,9 +2,12 @@
 // SDK pass through to the handler with the agency on requestContext.authorizer; everything else
 // is answered with problem+json naming the failed check, and the handler never runs.
 
+import { generateKeyPairSync } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { beforeEach, describe, expect, test } from 'vitest';
+import type { AgencyPublicJwk } from '#core/catalog/agency.ts';
+import { DEMO_REQUEST_KEYS } from '#core/catalog/demo-keys.ts';
 import { lambdaContext, toProxyEvent } from '#dev/api-gateway-event.ts';
 import { DEMO_AGENCIES, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import {
@@ -23,12 +26,14 @@ let registry: MemoryKeyRegistry;
 let nonces: MemoryNonceStore;
 let seen: APIGatewayProxyEvent[];
 let dependencyErrors: unknown[];
+let refusedDemoKeys: { keyId: string; agency: string }[];
 
 beforeEach(() => {
   registry = new MemoryKeyRegistry(DEMO_AGENCIES);
   nonces = new MemoryNonceStore(() => NOW.getTime());
   seen = [];
   dependencyErrors = [];
+  refusedDemoKeys = [];
 });
 
 function handler(options: Partial<AgencyAuthenticationOptions> = {}) {
@@ -40,7 +45,10 @@ function handler(options: Partial<AgencyAuthenticationOptions> = {}) {
       config: registry,
       nonces,
       now: () => NOW,
+      // The demo agencies' keys sign most requests here: a stage taking demo data.
+      demoData: 'allowed',
       onDependencyError: (error) => dependencyErrors.push(error),
+      onDemoKeyRefused: (refused) => refusedDemoKeys.push(refused),
       ...options,
     }),
   );
@@ -236,6 +244,87 @@ describe('a rejected request', () => {
     expect((await problem(response)).type).toBe('urn:elicense:problem:dependency-unavailable');
     expect(dependencyErrors).toHaveLength(1);
     expect((dependencyErrors[0] as Error).cause).toBe(nonces.failure);
+  });
+});
+
+describe('on a stage that refuses demo data', () => {
+  const NOT_VERIFIED = {
+    type: 'urn:elicense:problem:unauthorized',
+    title: 'The request is not authenticated',
+    status: 401,
+    check: 'signature',
+    detail:
+      'the signature does not verify with an active request-signing key named by keyid, over the signature base rebuilt from the request',
+  };
+
+  test.each(DEMO_REQUEST_KEYS.map((k) => [k.keyId, k.algorithm] as const))(
+    'a demo key on record (%s) is 401 signature as any key that does not verify, and the refusal is reported',
+    async (keyId, algorithm) => {
+      const response = await client(
+        keyId,
+        algorithm,
+        viaApiGateway(handler({ demoData: 'refused' })),
+      ).request('GET', '/licenses');
+      expect(await problem(response)).toEqual(NOT_VERIFIED);
+      expect(seen).toEqual([]);
+      expect(nonces.claims).toEqual([]);
+      const agency = DEMO_AGENCIES.find((a) => a.apiKeys.some((k) => k.keyId === keyId))!.uscc;
+      expect(refusedDemoKeys).toEqual([{ keyId, agency }]);
+    },
+  );
+
+  test('a demo public key on record under another key id, in a real agency, is refused too', async () => {
+    const { demo: _, ...psb } = DEMO_AGENCIES.find((a) => a.uscc === DEMO_USCC.publicSecurityBureau)!;
+    const copied = { ...psb.apiKeys[0]!, keyId: 'psb-2025-1' };
+    registry.put({ agency: { ...psb, apiKeys: [copied] }, key: copied, agencyVersion: 1 });
+    const forger = createAgencyClient({
+      endpoint: ENDPOINT,
+      keyId: 'psb-2025-1',
+      algorithm: 'ecdsa-p256-sha256',
+      privateKey: demoPrivateKey('demo-psb-1', 'ecdsa-p256-sha256').export({ format: 'jwk' }),
+      fetch: viaApiGateway(handler({ demoData: 'refused' })),
+      now: () => NOW,
+    });
+    expect(await problem(await forger.request('GET', '/licenses'))).toEqual(NOT_VERIFIED);
+    expect(seen).toEqual([]);
+    expect(refusedDemoKeys).toEqual([{ keyId: 'psb-2025-1', agency: psb.uscc }]);
+  });
+
+  test('a key of its own is accepted, and nothing is reported', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const { demo: _, ...psb } = DEMO_AGENCIES.find((a) => a.uscc === DEMO_USCC.publicSecurityBureau)!;
+    const own = {
+      keyId: 'psb-2025-2',
+      algorithm: 'ed25519' as const,
+      publicJwk: publicKey.export({ format: 'jwk' }) as AgencyPublicJwk,
+      status: 'active' as const,
+      created: NOW.toISOString(),
+    };
+    registry.put({ agency: { ...psb, apiKeys: [own] }, key: own, agencyVersion: 1 });
+    const agency = createAgencyClient({
+      endpoint: ENDPOINT,
+      keyId: 'psb-2025-2',
+      algorithm: 'ed25519',
+      privateKey: privateKey.export({ format: 'jwk' }),
+      fetch: viaApiGateway(handler({ demoData: 'refused' })),
+      now: () => NOW,
+    });
+    const response = await agency.request('GET', '/licenses');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ agency: psb.uscc, keyId: 'psb-2025-2', roles: ['issuer'] });
+    expect(refusedDemoKeys).toEqual([]);
+  });
+
+  test('while a stage that takes demo data accepts every demo key', async () => {
+    for (const { keyId, algorithm } of DEMO_REQUEST_KEYS) {
+      const response = await client(
+        keyId,
+        algorithm,
+        viaApiGateway(handler({ demoData: 'allowed' })),
+      ).request('GET', '/licenses');
+      expect(response.status).toBe(200);
+    }
+    expect(refusedDemoKeys).toEqual([]);
   });
 });
 

@@ -111,6 +111,7 @@ describe('what every agency route answers for its caller, as declared', () => {
         config: registry,
         nonces,
         now: () => NOW,
+        demoData: 'allowed',
         onDependencyError: () => {},
       });
       const router = routerFor(route.group, { authenticate });

@@ -21,7 +21,12 @@ beforeEach(() => {
 });
 
 const authenticate = () =>
-  agencyAuthenticator({ config: new MemoryKeyRegistry(DEMO_AGENCIES), nonces, now: () => NOW });
+  agencyAuthenticator({
+    config: new MemoryKeyRegistry(DEMO_AGENCIES),
+    nonces,
+    now: () => NOW,
+    demoData: 'allowed',
+  });
 
 /**
  * An API Gateway event as Lambda hands it to the function: parsed from JSON, so a header named

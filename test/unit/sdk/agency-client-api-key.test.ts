@@ -75,6 +75,7 @@ describe('AgencyClient apiKey', () => {
         config: new MemoryKeyRegistry(DEMO_AGENCIES),
         nonces: new MemoryNonceStore(() => NOW.getTime()),
         now: () => NOW,
+        demoData: 'allowed',
         onDependencyError: () => {},
       }),
     );

@@ -65,6 +65,7 @@ async function authenticatedAs(sent: Sent): Promise<unknown> {
       config: new MemoryKeyRegistry(DEMO_AGENCIES),
       nonces: new MemoryNonceStore(() => NOW.getTime()),
       now: () => NOW,
+      demoData: 'allowed',
       onDependencyError: () => {},
     }),
   );
