@@ -85,3 +85,25 @@ export class SuccessorCannotReissue extends Error {
     this.licenseId = licenseId;
   }
 }
+
+/**
+ * The key service no longer signs with the agency's seal key (SigningKeyWithdrawn): most likely the
+ * operator withdrew it after this request read the agency record, and the record now names the
+ * agency's new key. Nothing was written, so the request may be sent again (409: the catalog
+ * changed under it). When the record still names the key (disabled in the key service by other
+ * means), the retry meets this again, and the operator must rotate the key.
+ */
+export class SealKeyUnusable extends Error {
+  readonly code = 'SEAL_KEY_UNUSABLE';
+  readonly agency: string;
+  readonly kid: string;
+  constructor(agency: string, kid: string, options?: ErrorOptions) {
+    super(
+      `seal key ${kid} of agency ${agency} can no longer sign: nothing was written. It was most likely withdrawn while this request was under way: send the request again, and it is signed with the key the agency record now names (if the record still names ${kid}, the operator must rotate it)`,
+      options,
+    );
+    this.name = 'SealKeyUnusable';
+    this.agency = agency;
+    this.kid = kid;
+  }
+}

@@ -16,6 +16,7 @@ import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import type { PublicJwk } from '#core/jws.ts';
+import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 import type { Actor } from '#core/lifecycle.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
@@ -36,6 +37,7 @@ import {
   LicenseDataInvalid,
   type LicenseInputError,
   NotTheIssuer,
+  SealKeyUnusable,
 } from './issuer-errors.ts';
 import { type LayoutDocumentRef, type LicenseContent, sealLicenseContent } from './license-content.ts';
 
@@ -354,7 +356,13 @@ export async function signLicense(
   request: SignRequest,
   deps: Pick<IssuanceDeps, 'keys' | 'cipher' | 'publicBaseUrl'>,
 ): Promise<{ sdJwt: string; content: StoredContent; statusList: { uri: string; idx: number } }> {
-  const key = await deps.keys.keyFor(request.seal.keyRef);
+  const unusable = (error: unknown): never => {
+    if (error instanceof SigningKeyWithdrawn) {
+      throw new SealKeyUnusable(request.issuerUscc, request.seal.kid, { cause: error });
+    }
+    throw error;
+  };
+  const key = await deps.keys.keyFor(request.seal.keyRef).catch(unusable);
   if (key.signer.kid !== request.seal.kid) {
     // Such a license would never verify: the registry publishes the seal under its own kid.
     throw new Error(
@@ -375,7 +383,7 @@ export async function signLicense(
       holderKey: request.holderKey,
     },
     key.signer,
-  );
+  ).catch(unusable);
   const content = await sealLicenseContent(
     deps.cipher,
     { dataDomain: request.type.dataDomain, licenseId: request.licenseId },

@@ -24,9 +24,11 @@ import {
 // signs the new version with the agency's current key.
 //
 // When the withdrawn key is the one the agency signs with, the same change gives it a new key
-// (as a rotation does), so the agency can go on issuing at once and the platform never signs
-// with a withdrawn key — refusing issuance until someone rotates would stop an agency's service
-// for no gain in safety.
+// (as a rotation does), so the agency can go on issuing at once — refusing issuance until someone
+// rotates would stop an agency's service for no gain in safety. Every request that reads the record
+// after the write signs with the new key; one that read it just before may still sign with the
+// withdrawn key until the key service disables it (its license fails verification as the rest),
+// and is refused SealKeyUnusable after that (license-issuance.ts signLicense).
 
 export interface WithdrawSealKeyRequest {
   uscc: string;

@@ -15,6 +15,7 @@ import {
   LicenseDataInvalid,
   LicenseIsFinal,
   NotTheIssuer,
+  SealKeyUnusable,
   SuccessorCannotReissue,
 } from '#app/issuer-errors.ts';
 import { IdentityNotProofed, ProofingAttemptsExceeded, ProofingRequestInvalid } from '#app/proof-identity.ts';
@@ -125,6 +126,7 @@ const MAPPING: ProblemMapping = [
   [IssuerNotRegistered, 'forbidden'],
   [NotTheIssuer, 'forbidden'],
   [SuccessorCannotReissue, 'conflict'],
+  [SealKeyUnusable, 'conflict'],
   [SuccessionUnresolved, 'conflict'],
   [NoSuccessorDesignated, 'not-found'],
   [LicenseIsFinal, 'conflict'],

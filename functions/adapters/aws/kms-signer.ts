@@ -37,14 +37,20 @@ export class KmsEs256Signer implements JwsSigner {
     // ECDSA_SHA_256 over RAW hashes inside KMS; above 4 KB KMS refuses RAW, so the SHA-256
     // is computed here and sent as DIGEST — the same signature either way.
     const asDigest = signingInput.byteLength > KMS_RAW_MESSAGE_LIMIT;
-    const { Signature } = await this.#kms.send(
-      new SignCommand({
-        KeyId: this.keyId,
-        Message: asDigest ? createHash('sha256').update(signingInput).digest() : signingInput,
-        MessageType: asDigest ? 'DIGEST' : 'RAW',
-        SigningAlgorithm: 'ECDSA_SHA_256',
-      }),
-    );
+    const { Signature } = await this.#kms
+      .send(
+        new SignCommand({
+          KeyId: this.keyId,
+          Message: asDigest ? createHash('sha256').update(signingInput).digest() : signingInput,
+          MessageType: asDigest ? 'DIGEST' : 'RAW',
+          SigningAlgorithm: 'ECDSA_SHA_256',
+        }),
+      )
+      .catch((error: unknown) => {
+        // A container keeps this signer for its life: a key disabled since (a withdrawal) is met
+        // here, not at GetPublicKey.
+        throw asWithdrawn(this.keyId, error);
+      });
     if (Signature === undefined) throw new Error(`KMS Sign with ${this.keyId} returned no Signature`);
     return derToRawEcdsaSignature(Signature, 32);
   }
@@ -95,16 +101,7 @@ export class KmsSigningKeys implements SigningKeys {
     const answer = await this.#kms
       .send(new GetPublicKeyCommand({ KeyId: keyRef }))
       .catch((error: unknown) => {
-        // A key disabled, pending deletion or gone answers so for good; anything else may pass.
-        const name = (error as { name?: string }).name;
-        if (
-          name === 'KMSInvalidStateException' ||
-          name === 'DisabledException' ||
-          name === 'NotFoundException'
-        ) {
-          throw new SigningKeyWithdrawn(keyRef, `${name}: ${(error as Error).message}`, { cause: error });
-        }
-        throw error;
+        throw asWithdrawn(keyRef, error);
       });
     // KeySpec replaced CustomerMasterKeySpec; KMS returns both, moto only the older one.
     const keySpec = answer.KeySpec ?? answer.CustomerMasterKeySpec;
@@ -123,6 +120,18 @@ export class KmsSigningKeys implements SigningKeys {
     const publicJwk = publicJwkOf(answer.PublicKey);
     return { keyRef, signer: new KmsEs256Signer(this.#kms, answer.KeyId, publicJwk.kid), publicJwk };
   }
+}
+
+/**
+ * KMS's answer for a key disabled, pending deletion or gone as SigningKeyWithdrawn: it answers so
+ * for good. Any other failure is returned as it is: it may pass.
+ */
+function asWithdrawn(keyRef: SigningKeyRef, error: unknown): unknown {
+  const name = (error as { name?: string }).name;
+  if (name === 'KMSInvalidStateException' || name === 'DisabledException' || name === 'NotFoundException') {
+    return new SigningKeyWithdrawn(keyRef, `${name}: ${(error as Error).message}`, { cause: error });
+  }
+  return error;
 }
 
 /** The JWK of a DER SubjectPublicKeyInfo (what KMS GetPublicKey returns), with its thumbprint as `kid`. */

@@ -80,7 +80,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
       400: { description: 'Data its type refuses, or a document that is not what its media type says' },
       409: {
         description:
-          'A license with this serial is already issued; without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again answers the license it issued',
+          'A license with this serial is already issued; without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again answers the license it issued. Or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was issued, and the request sent again is signed with the agency’s new key',
       },
       415: { description: 'A document neither application/pdf nor application/ofd' },
     },
@@ -162,7 +162,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
       ...AMENDING,
       409: {
         description:
-          'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or the agency is the successor designated for the issuer (code SUCCESSOR_CANNOT_REISSUE): a version’s GB/T 36904 identifier names the issuer, so a successor issues a license of its own and revokes this one',
+          'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or the agency is the successor designated for the issuer (code SUCCESSOR_CANNOT_REISSUE): a version’s GB/T 36904 identifier names the issuer, so a successor issues a license of its own and revokes this one; or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was written, and the request sent again is signed with the agency’s new key',
       },
     },
   },
