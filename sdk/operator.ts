@@ -59,7 +59,7 @@ export interface AgencyRegistration {
   roles: AgencyRole[];
   areaCode: string;
   apiKeys?: NewApiKey[];
-  /** Demo record; refused by a prod stage. */
+  /** Demo record; refused by a stage without `demoData` (400 DEMO_RECORD_REFUSED). */
   demo?: true;
 }
 

@@ -143,6 +143,31 @@ describe('the OpenAPI description', () => {
     expect(Object.keys(attach.requestBody.content).sort()).toEqual(['application/ofd', 'application/pdf']);
   });
 
+  it('says a demo record or demo request key is refused on any stage without demoData, not in prod alone', () => {
+    const text = JSON.stringify(document);
+    expect(text).not.toMatch(/in the prod stage|by a prod stage/);
+    const refusal = (path: string, method: string) =>
+      (document.paths[path]![method] as unknown as { responses: Record<string, { description: string }> })
+        .responses['400']!.description;
+    for (const [path, method] of [
+      ['/agencies', 'post'],
+      ['/agencies/{uscc}/api-keys', 'post'],
+    ] as const) {
+      expect(refusal(path, method)).toMatch(/DEMO_KEY_REFUSED/);
+      expect(refusal(path, method)).toMatch(/without demoData/);
+    }
+    expect(refusal('/license-types', 'post')).toMatch(
+      /demo on a stage without demoData \(code DEMO_RECORD_REFUSED\)/,
+    );
+    const schemas = (
+      document as unknown as {
+        components: { schemas: Record<string, { properties: Record<string, { description?: string }> }> };
+      }
+    ).components.schemas;
+    for (const name of ['RegisterAgencyRequest', 'UpdateAgencyRequest'])
+      expect(schemas[name]!.properties.demo!.description).toMatch(/stage without demoData/);
+  });
+
   it('documents every problem type', () => {
     for (const name of Object.keys(problemTypes)) expect(document.info.description).toContain(name);
   });

@@ -73,7 +73,7 @@ export class DataDomainChangeRefused extends Error {
   }
 }
 
-/** A record marked `demo` sent to a stage that refuses demo data (production). */
+/** A record marked `demo` sent to a stage that refuses demo data (any stage without `demoData`). */
 export class DemoRecordRefused extends Error {
   readonly code = 'DEMO_RECORD_REFUSED';
   readonly kind: string;

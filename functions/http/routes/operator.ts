@@ -33,7 +33,14 @@ const OPERATOR: RouteAuth = { kind: 'agency', roles: ['operator'] };
 const REFUSALS = {
   400: {
     description:
-      'A record that does not fit the catalog (each problem named), or a demo record in the prod stage',
+      'A record that does not fit the catalog (each problem named), or a record marked demo on a stage without demoData (code DEMO_RECORD_REFUSED)',
+  },
+} as const;
+
+/** Where a request-signing key is taken: a demo agency's key is refused outside demo stages. */
+const KEY_REFUSALS = {
+  400: {
+    description: `${REFUSALS[400].description}; or a demo agency’s request key, under any key id, on a stage without demoData (code DEMO_KEY_REFUSED: its private key follows from its public key id, so anyone could sign with it)`,
   },
 } as const;
 
@@ -66,7 +73,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     requestBody: RegisterAgencyRequestSchema,
     responses: {
       201: { description: 'Registered (version 1)', schema: RegisteredAgencySchema },
-      ...REFUSALS,
+      ...KEY_REFUSALS,
       409: { description: 'The agency is registered already, or a key id is taken' },
       ...NO_SEAL_KEY,
     },
@@ -160,7 +167,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     requestBody: NewApiKeySchema,
     responses: {
       201: { description: 'Added', schema: AgencyRecordSchema },
-      ...REFUSALS,
+      ...KEY_REFUSALS,
       404: { description: 'No such agency' },
       409: { description: 'The key id is taken (by any agency), or the agency holds 16 active keys' },
     },

@@ -60,7 +60,7 @@ export const RegisterAgencyRequestSchema = z
           ctx,
         ),
       ),
-    demo: agencyShape.demo.describe('Demo record (public demo keys); refused in the prod stage'),
+    demo: agencyShape.demo.describe('Demo record (public demo keys); refused on a stage without demoData'),
   })
   .meta({
     id: 'RegisterAgencyRequest',
@@ -72,7 +72,9 @@ export const UpdateAgencyRequestSchema = z
     name: agencyShape.name,
     roles: rolesSchema,
     areaCode: agencyShape.areaCode,
-    demo: agencyShape.demo.describe('Demo record; absent removes the mark; refused in the prod stage'),
+    demo: agencyShape.demo.describe(
+      'Demo record; absent removes the mark; refused on a stage without demoData',
+    ),
   })
   .meta({
     id: 'UpdateAgencyRequest',
