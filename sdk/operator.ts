@@ -46,6 +46,8 @@ export interface Agency {
   sealKey?: SealKeyRef;
   /** Keys rotation or withdrawal replaced, newest first: licenses they signed still verify unless withdrawn. */
   previousSealKeys?: SealKeyRef[];
+  /** How many withdrawn seal keys were let go from previousSealKeys to make room (at 64). */
+  sealKeysLetGo?: number;
   /** 行政区划代码, 6 digits. */
   areaCode: string;
   /** The successor (承继机关) the operator designated when the agency was dissolved or merged. */

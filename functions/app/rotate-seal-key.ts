@@ -1,4 +1,4 @@
-import { type Agency, sealKeysOf } from '#core/catalog/agency.ts';
+import { type Agency, nextSealKeyGeneration } from '#core/catalog/agency.ts';
 import { SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
@@ -38,7 +38,7 @@ export async function rotateSealKey(
   if (replaced === undefined) throw new SealKeyNotRotatable(uscc, agency.roles);
   return withNewSealKey(
     deps.sealKeys,
-    { agency: uscc, generation: sealKeysOf(agency).length + 1 },
+    { agency: uscc, generation: nextSealKeyGeneration(agency) },
     (sealKey) =>
       deps.config.updateAgency(
         { ...agency, sealKey, previousSealKeys: [replaced, ...(agency.previousSealKeys ?? [])] },

@@ -1,4 +1,4 @@
-import { type Agency, type AgencyRole, sealKeysOf } from '#core/catalog/agency.ts';
+import { type Agency, type AgencyRole, nextSealKeyGeneration } from '#core/catalog/agency.ts';
 import { changedMembers } from '#core/catalog/record-changes.ts';
 import { OperatorSelfLockout } from '#core/catalog/registration-errors.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
@@ -80,7 +80,7 @@ export async function updateAgency(
   if (!changes.roles.includes('issuer') || updated.sealKey !== undefined) return write(updated);
   return withNewSealKey(
     deps.sealKeys,
-    { agency: uscc, generation: sealKeysOf(updated).length + 1 },
+    { agency: uscc, generation: nextSealKeyGeneration(updated) },
     (sealKey) => write({ ...updated, sealKey }),
   );
 }

@@ -1,5 +1,16 @@
-import { type Agency, sealKeysOf, sealKeyWithKid, withSealKeyWithdrawn } from '#core/catalog/agency.ts';
-import { SealKeyAlreadyWithdrawn, SealKeyNotFound } from '#core/catalog/registration-errors.ts';
+import {
+  type Agency,
+  MAX_PREVIOUS_SEAL_KEYS,
+  nextSealKeyGeneration,
+  roomForPreviousSealKey,
+  sealKeyWithKid,
+  withSealKeyWithdrawn,
+} from '#core/catalog/agency.ts';
+import {
+  SealKeyAlreadyWithdrawn,
+  SealKeyLimitReached,
+  SealKeyNotFound,
+} from '#core/catalog/registration-errors.ts';
 import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { ConfigRecordInvalid, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
@@ -22,6 +33,13 @@ import {
 // its withdrawal keeps it (KmsSigningKeys caches it for the container's life), and the record is
 // read on every verification. Its licenses become verifiable again only by re-issue, which
 // signs the new version with the agency's current key.
+//
+// An agency record keeps at most MAX_PREVIOUS_SEAL_KEYS previous keys. Withdrawing the current key
+// of one that holds as many lets go of the oldest withdrawn one (its licenses fail verification
+// already; they then name no published key, and the key service keeps it disabled). When none is
+// withdrawn it is refused: a compromised current key still signs, but letting go of a key that
+// still verifies its licenses would take them from their holders unasked — the operator withdraws
+// the oldest first (SealKeyLimitReached says which), then the current one.
 //
 // When the withdrawn key is the one the agency signs with, the same change gives it a new key
 // (as a rotation does), so the agency can go on issuing at once — refusing issuance until someone
@@ -77,6 +95,13 @@ export async function withdrawSealKey(
   const agency = current.value;
   const seal = sealKeyWithKid(agency, kid);
   if (seal === undefined) throw new SealKeyNotFound(uscc, kid);
+  const isCurrent = agency.sealKey?.kid === kid;
+  // Refused before a replacement key is made; the key let go is named in the audit event.
+  const room = isCurrent ? roomForPreviousSealKey(agency.previousSealKeys ?? []) : undefined;
+  if (isCurrent && room === undefined) {
+    throw new SealKeyLimitReached(uscc, MAX_PREVIOUS_SEAL_KEYS, agency.previousSealKeys?.at(-1)?.kid ?? kid);
+  }
+  const letGoKids = room?.dropped.map((key) => key.kid) ?? [];
   const withdrawal = { at: deps.now().toISOString(), reason, operator: operator.agency };
   const write = (replacement?: Agency['sealKey']) =>
     deps.config.updateAgency(
@@ -89,17 +114,13 @@ export async function withdrawSealKey(
           withdrawnKid: kid,
           reason,
           ...(replacement ? { sealKid: replacement.kid } : {}),
+          ...(letGoKids.length > 0 ? { letGoKids } : {}),
         },
       }),
     );
-  const saved =
-    agency.sealKey?.kid === kid
-      ? await withNewSealKey(
-          deps.sealKeys,
-          { agency: uscc, generation: sealKeysOf(agency).length + 1 },
-          write,
-        )
-      : await write();
+  const saved = isCurrent
+    ? await withNewSealKey(deps.sealKeys, { agency: uscc, generation: nextSealKeyGeneration(agency) }, write)
+    : await write();
   await deps.sealKeys.withdraw(seal);
   return saved;
 }

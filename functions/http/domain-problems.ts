@@ -47,6 +47,7 @@ import {
   LicenseTypeChangeBreaksAgreements,
   OperatorSelfLockout,
   SealKeyAlreadyWithdrawn,
+  SealKeyLimitReached,
   SealKeyNotFound,
   SealKeyNotRotatable,
 } from '#core/catalog/registration-errors.ts';
@@ -146,6 +147,7 @@ const MAPPING: ProblemMapping = [
   [SealKeyNotRotatable, 'conflict'],
   [SealKeyNotFound, 'not-found'],
   [SealKeyAlreadyWithdrawn, 'conflict'],
+  [SealKeyLimitReached, 'conflict'],
   [UsagePlanNotEnabled, 'conflict'],
   [LicenseTypeChangeBreaksAgreements, 'conflict'],
   [DataDomainChangeRefused, 'conflict'],

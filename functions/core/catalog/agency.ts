@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AreaCodeSchema, DemoMarkerSchema, TimestampSchema, UsccSchema } from './codes.ts';
 import {
   SealKeyAlreadyWithdrawn,
+  SealKeyLimitReached,
   SealKeyNotFound,
   SealKeyReplacementRequired,
 } from './registration-errors.ts';
@@ -123,6 +124,13 @@ export const MAX_API_KEYS = 16;
  */
 export const MAX_SUCCESSION_LINKS = 64;
 
+/**
+ * Previous seal keys one agency record keeps (withdrawn ones among them: their kids name what
+ * verification refuses). Bounded by the record's item size; at the bound, withdrawing the
+ * current key lets go of the oldest withdrawn one (roomForPreviousSealKey).
+ */
+export const MAX_PREVIOUS_SEAL_KEYS = 64;
+
 export const AgencySchema = z
   .strictObject({
     uscc: UsccSchema,
@@ -132,10 +140,18 @@ export const AgencySchema = z
     sealKey: SealKeyRefSchema.optional(),
     previousSealKeys: z
       .array(SealKeyRefSchema)
-      .max(64)
+      .max(MAX_PREVIOUS_SEAL_KEYS)
       .optional()
       .describe(
         'Seal keys replaced by rotation, newest first; licenses they signed still verify unless the key is withdrawn',
+      ),
+    sealKeysLetGo: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        'How many withdrawn seal keys were let go from previousSealKeys to make room for a new key: counted so each new key is of a generation the agency never had',
       ),
     areaCode: AreaCodeSchema,
     successor: UsccSchema.optional().describe(
@@ -199,6 +215,30 @@ export function sealKeysOf(agency: Pick<Agency, 'sealKey' | 'previousSealKeys'>)
   return [...(agency.sealKey ? [agency.sealKey] : []), ...(agency.previousSealKeys ?? [])];
 }
 
+/** The generation of the agency's next seal key: one more than every key it has had, those let go included. */
+export function nextSealKeyGeneration(
+  agency: Pick<Agency, 'sealKey' | 'previousSealKeys' | 'sealKeysLetGo'>,
+): number {
+  return sealKeysOf(agency).length + (agency.sealKeysLetGo ?? 0) + 1;
+}
+
+/**
+ * The previous seal keys to keep so that one more fits within MAX_PREVIOUS_SEAL_KEYS: all while
+ * there is room, else all but the oldest withdrawn one — its licenses fail verification already,
+ * and then fail it naming no published key. Undefined when none is withdrawn: letting go of a key
+ * that still verifies its licenses is the operator's call (withdraw it first), never a side effect.
+ */
+export function roomForPreviousSealKey(
+  previous: readonly SealKeyRef[],
+): { kept: SealKeyRef[]; dropped: SealKeyRef[] } | undefined {
+  const excess = previous.length + 1 - MAX_PREVIOUS_SEAL_KEYS;
+  if (excess <= 0) return { kept: [...previous], dropped: [] };
+  // Newest first: the oldest withdrawn keys are the last ones.
+  const dropped = previous.filter((key) => key.withdrawn !== undefined).slice(-excess);
+  if (dropped.length < excess) return undefined;
+  return { kept: previous.filter((key) => !dropped.includes(key)), dropped };
+}
+
 /** The agency's seal key (current or previous) published under this kid, or undefined. */
 export function sealKeyWithKid(
   agency: Pick<Agency, 'sealKey' | 'previousSealKeys'>,
@@ -212,7 +252,8 @@ export function sealKeyWithKid(
  * withdrawn together with its replacement (`replacement`), which becomes the current key while
  * the withdrawn one moves to the front of the previous keys, as a rotation does. Throws
  * SealKeyNotFound for a kid the agency never held, SealKeyAlreadyWithdrawn for one withdrawn
- * before, and SealKeyReplacementRequired for the current key without a replacement.
+ * before, SealKeyReplacementRequired for the current key without a replacement, and
+ * SealKeyLimitReached when no previous key can make room for it (roomForPreviousSealKey).
  */
 export function withSealKeyWithdrawn(
   agency: Agency,
@@ -227,7 +268,17 @@ export function withSealKeyWithdrawn(
   const previous = (agency.previousSealKeys ?? []).map((key) => (key.kid === kid ? withdrawn : key));
   if (agency.sealKey?.kid !== kid) return { ...agency, previousSealKeys: previous };
   if (replacement === undefined) throw new SealKeyReplacementRequired(agency.uscc, kid);
-  return { ...agency, sealKey: replacement, previousSealKeys: [withdrawn, ...previous] };
+  const room = roomForPreviousSealKey(previous);
+  if (room === undefined) {
+    throw new SealKeyLimitReached(agency.uscc, MAX_PREVIOUS_SEAL_KEYS, previous.at(-1)?.kid ?? kid);
+  }
+  const letGo = (agency.sealKeysLetGo ?? 0) + room.dropped.length;
+  return {
+    ...agency,
+    sealKey: replacement,
+    previousSealKeys: [withdrawn, ...room.kept],
+    ...(letGo > 0 ? { sealKeysLetGo: letGo } : {}),
+  };
 }
 
 /** The agency's active request-signing key with this key id, or undefined. */

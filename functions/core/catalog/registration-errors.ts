@@ -192,6 +192,23 @@ export class SealKeyAlreadyWithdrawn extends Error {
   }
 }
 
+/**
+ * A withdrawal of the current seal key of an agency whose 64 previous keys are none of them
+ * withdrawn (409): making room would let go of a key that still verifies its licenses, which the
+ * operator did not ask for. Withdrawing the oldest first makes room (it is then let go).
+ */
+export class SealKeyLimitReached extends Error {
+  readonly code = 'SEAL_KEY_LIMIT_REACHED';
+  readonly agency: string;
+  constructor(agency: string, limit: number, oldestKid: string) {
+    super(
+      `agency ${agency} holds ${limit} previous seal keys, none of them withdrawn: withdraw the oldest, ${oldestKid}, first (the licenses it signed then stop verifying until re-issued); it is then let go to make room for the key that replaces the current one`,
+    );
+    this.name = 'SealKeyLimitReached';
+    this.agency = agency;
+  }
+}
+
 /** The current seal key withdrawn with no key to replace it: a bug of the caller, never the operator's. */
 export class SealKeyReplacementRequired extends Error {
   readonly code = 'SEAL_KEY_REPLACEMENT_REQUIRED';

@@ -236,7 +236,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       404: { description: 'No such agency, or the agency never held a seal key of this kid' },
       409: {
         description:
-          'The key was withdrawn already (code SEAL_KEY_ALREADY_WITHDRAWN, whatever If-Match names: the key service is told to disable it again, which finishes a withdrawal whose key-service step failed), or the agency changed since the version in If-Match',
+          'The key was withdrawn already (code SEAL_KEY_ALREADY_WITHDRAWN, whatever If-Match names: the key service is told to disable it again, which finishes a withdrawal whose key-service step failed), or the agency changed since the version in If-Match; or, withdrawing the current key of an agency holding 64 previous keys none of which is withdrawn (code SEAL_KEY_LIMIT_REACHED), withdraw the oldest first — at 64, the oldest withdrawn previous key is let go to make room',
       },
       ...NO_SEAL_KEY,
     },

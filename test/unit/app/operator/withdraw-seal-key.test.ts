@@ -4,7 +4,11 @@ import { registerAgency } from '#app/register-agency.ts';
 import { rotateSealKey } from '#app/rotate-seal-key.ts';
 import { verifyLicense } from '#app/verify-license.ts';
 import { withdrawSealKey } from '#app/withdraw-seal-key.ts';
-import { SealKeyAlreadyWithdrawn, SealKeyNotFound } from '#core/catalog/registration-errors.ts';
+import {
+  SealKeyAlreadyWithdrawn,
+  SealKeyLimitReached,
+  SealKeyNotFound,
+} from '#core/catalog/registration-errors.ts';
 import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { ConfigRecordInvalid, ConfigRecordNotFound, ConfigVersionConflict } from '#ports/config-store.ts';
@@ -227,24 +231,51 @@ describe('withdrawSealKey', () => {
     expect(sealKeys.withdrawn).toEqual([`fake:seal/${uscc}-1`]);
   });
 
-  it('refuses to replace the current key of an agency holding 64 previous keys, but withdraws one of those', async () => {
-    const { config, sealKeys, deps, uscc } = await setup();
+  it('withdraws the current key of an agency holding 64 previous keys by letting go of the oldest withdrawn one', async () => {
+    const { config, sealKeys, deps, uscc, audit } = await setup();
     const current = (await config.getAgency(uscc))!;
     const previous = Array.from({ length: 64 }, (_, i) => ({ keyRef: `fake:old/${i}`, kid: `old-${i}` }));
     const full = await config.updateAgency({ ...current.value, previousSealKeys: previous }, current.version);
     const currentKid = full.value.sealKey!.kid;
 
-    await expect(withdrawSealKey({ uscc, kid: currentKid, reason: REASON }, OPERATOR, deps)).rejects.toThrow(
-      ConfigRecordInvalid,
+    // None of the 64 is withdrawn: letting one go would make its licenses unverifiable unasked, so
+    // the operator is told to withdraw the oldest first. No key is made for a refused withdrawal.
+    const refused = withdrawSealKey({ uscc, kid: currentKid, reason: REASON }, OPERATOR, deps);
+    await expect(refused).rejects.toBeInstanceOf(SealKeyLimitReached);
+    await expect(refused).rejects.toThrow(
+      `agency ${uscc} holds 64 previous seal keys, none of them withdrawn: withdraw the oldest, old-63, first`,
     );
-    expect(sealKeys.discarded).toEqual([`fake:seal/${uscc}-66`]);
+    expect(sealKeys.requests).toHaveLength(2);
     expect(sealKeys.withdrawn).toEqual([]);
     expect(await config.getAgency(uscc)).toEqual(full);
 
-    const saved = await withdrawSealKey({ uscc, kid: 'old-5', reason: REASON }, OPERATOR, deps);
-    expect(saved.value.previousSealKeys).toHaveLength(64);
-    expect(saved.value.previousSealKeys?.[5]?.withdrawn?.reason).toBe(REASON);
-    expect(sealKeys.withdrawn).toEqual(['fake:old/5']);
+    await withdrawSealKey({ uscc, kid: 'old-63', reason: REASON }, OPERATOR, deps);
+    await withdrawSealKey({ uscc, kid: 'old-5', reason: REASON }, OPERATOR, deps);
+    audit.events.length = 0;
+    const saved = await withdrawSealKey({ uscc, kid: currentKid, reason: REASON }, OPERATOR, deps);
+
+    expect(sealKeys.requests.at(-1)).toEqual({ agency: uscc, generation: 66 });
+    expect(saved.value.sealKey?.kid).toBe(`seal-${uscc}-66`);
+    const kids = saved.value.previousSealKeys!.map((k) => k.kid);
+    expect(kids).toHaveLength(64);
+    expect(kids[0]).toBe(currentKid);
+    expect(kids).not.toContain('old-63');
+    expect(kids).toContain('old-5');
+    expect(saved.value.sealKeysLetGo).toBe(1);
+    expect(audit.events.map((e) => e.details)).toEqual([
+      expect.objectContaining({
+        withdrawnKid: currentKid,
+        sealKid: `seal-${uscc}-66`,
+        letGoKids: ['old-63'],
+      }),
+    ]);
+    expect(sealKeys.withdrawn).toEqual(['fake:old/63', 'fake:old/5', `fake:seal/${uscc}-2`]);
+
+    // Keys let go still count for the next key's generation: it names no key the agency had.
+    const again = await withdrawSealKey({ uscc, kid: `seal-${uscc}-66`, reason: REASON }, OPERATOR, deps);
+    expect(sealKeys.requests.at(-1)).toEqual({ agency: uscc, generation: 67 });
+    expect(again.value.previousSealKeys!.map((k) => k.kid)).not.toContain('old-5');
+    expect(again.value.sealKeysLetGo).toBe(2);
   });
 
   it('gives up the replacement key and withdraws nothing when another change got to the agency first', async () => {
