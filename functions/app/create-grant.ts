@@ -11,7 +11,7 @@ import { LicenseNotFound } from '#core/storage-errors.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { GrantStore } from '#ports/grant-store.ts';
-import type { LicenseRepository } from '#ports/license-repository.ts';
+import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
 import type { Versioned } from '#ports/page.ts';
 import { findLicense, parseLicenseReference } from './license-reference.ts';
 import { GrantRequestInvalid, LicenseTypeNotFound } from './retrieval-errors.ts';
@@ -25,8 +25,14 @@ export interface HolderIdentity {
 export interface CreateGrantRequest {
   /** Who records the grant: the operator agency (USCC) and the key it signed with. */
   actor: { kind: 'operator' | 'holder'; id: string; keyId?: string };
-  /** One license (full identifier or license key), or a type of the holder's licenses. */
-  scope: { licenseId: string } | { typeCode: string; holder: HolderIdentity };
+  /**
+   * One license (full identifier or license key), or one the caller has read and checked already
+   * (used as read, not read again), or a type of the holder's licenses.
+   */
+  scope:
+    | { licenseId: string }
+    | { license: Pick<LicenseRecord, 'licenseKey' | 'typeCode' | 'holderIndex'> }
+    | { typeCode: string; holder: HolderIdentity };
   relyingAgency: string;
   purpose: string;
   fields: readonly string[];
@@ -138,10 +144,10 @@ async function resolveScope(
   requested: CreateGrantRequest['scope'],
   deps: Pick<CreateGrantDeps, 'licenses' | 'blindIndexer'>,
 ): Promise<{ scope: GrantScope; typeCode: string; holderIndex: string }> {
-  if ('licenseId' in requested) {
-    const reference = parseLicenseReference(requested.licenseId);
-    const license = await findLicense(reference, deps.licenses);
-    if (license === undefined) throw new LicenseNotFound(requested.licenseId);
+  if ('licenseId' in requested || 'license' in requested) {
+    // A license the caller checked is taken as checked: reading it again could meet a re-issue to
+    // another holder made in between, and the grant would carry that holder's index.
+    const license = 'license' in requested ? requested.license : await readLicense(requested.licenseId, deps);
     // The grant names the license across versions: a re-issue does not void the holder's consent.
     return {
       scope: { kind: 'license', licenseId: license.licenseKey },
@@ -154,4 +160,13 @@ async function resolveScope(
     typeCode: requested.typeCode,
     holderIndex: await deps.blindIndexer.tokenFor(requested.holder.codeType, requested.holder.code),
   };
+}
+
+async function readLicense(
+  licenseId: string,
+  deps: Pick<CreateGrantDeps, 'licenses'>,
+): Promise<LicenseRecord> {
+  const license = await findLicense(parseLicenseReference(licenseId), deps.licenses);
+  if (license === undefined) throw new LicenseNotFound(licenseId);
+  return license;
 }

@@ -34,13 +34,14 @@ export async function createHolderGrant(
 ): Promise<CreatedGrantResult> {
   const binding = await requireBinding(deps.identity, request.account);
   const { account, scope, ...terms } = request;
-  if ('licenseId' in scope) await heldLicense(binding, scope.licenseId, deps);
+  // The grant is made of the record found to be the holder's, not of a second read: a re-issue to
+  // another holder in between would otherwise lend the grant that holder's index.
   return createGrant(
     {
       actor: { kind: 'holder', id: account },
       scope:
         'licenseId' in scope
-          ? { licenseId: scope.licenseId }
+          ? { license: await heldLicense(binding, scope.licenseId, deps) }
           : { typeCode: scope.typeCode, holder: { codeType: binding.codeType, code: binding.code } },
       ...terms,
     },

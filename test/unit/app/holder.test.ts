@@ -182,6 +182,48 @@ describe('grants by the holder', () => {
     expect(grant.value.scope).toEqual({ kind: 'type', typeCode: ZHANG_CARD!.typeCode });
   });
 
+  it('grants the license as it was checked to be the holder’s, though re-issued to another meanwhile', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const licenses = world.licenses;
+    let reads = 0;
+    // The re-issue to 李晓燕 lands just after the first read of the current version.
+    const racing = {
+      get: licenses.get.bind(licenses),
+      getCurrent: async (key: string) => {
+        const current = await licenses.getCurrent(key);
+        if (++reads === 1) {
+          const next = await world.issue(
+            { ...ZHANG_CARD!, holder: DEMO_HOLDERS.liXiaoyan, data: LI_CARD!.data },
+            { version: '002' },
+          );
+          licenses.setStatus(card.id, 'superseded', next.id);
+        }
+        return current;
+      },
+    };
+
+    const { grant, code } = await createHolderGrant(grantTerms(card.licenseKey), {
+      ...deps(),
+      licenses: racing,
+    });
+
+    expect(grant.value.holderIndex).toBe(card.holderIndex);
+    await expect(
+      retrieveLicense(
+        {
+          requester: { agency: DEMO_USCC.housingProvidentFundCentre, keyId: 'k' },
+          target: { licenseId: card.licenseKey },
+          basis: { grant: { code } },
+        },
+        deps(),
+      ),
+    ).rejects.toThrow();
+    expect(world.audit.events.at(-1)).toMatchObject({
+      action: 'license.retrieved',
+      outcome: expect.not.stringMatching(/success/),
+    });
+  });
+
   it('cannot grant another holder’s license: it reads as not found', async () => {
     const lis = await world.issue(LI_CARD!);
 
