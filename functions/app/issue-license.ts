@@ -1,3 +1,4 @@
+import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { isLayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
@@ -56,6 +57,9 @@ export async function issuanceSerial(
   return derivedSerial([await blindIndex.tokenFor('serial', Buffer.from(name, 'utf8').toString('hex'))]);
 }
 
+const SERIAL_WHY =
+  'the serial is part of the license identifier, which is shown in clear wherever the license is named; use a number of your own or leave the serial out';
+
 export interface IssueLicenseDeps extends IssuanceDeps {
   /** Where a layout document sent with the request is stored; needed only for such requests. */
   documents?: Pick<DocumentStore, 'put' | 'delete'>;
@@ -67,7 +71,8 @@ export interface IssueLicenseDeps extends IssuanceDeps {
 }
 
 /**
- * 颁发: the agency may issue the type → the data, holder and validity match the type → the
+ * 颁发: a serial the issuer names holds no identity number (IdentityNumberInText) → the agency
+ * may issue the type → the data, holder and validity match the type → the
  * GB/T 36904 identifier (version 001) → the holder's blind index → the layout document, if
  * sent, checked and stored → a status-list slot and the holder's device key (cnf), if any → the
  * SD-JWT VC signed with the agency's seal → content sealed (with the document's key and digest)
@@ -81,6 +86,11 @@ export async function issueLicense(
   deps: IssueLicenseDeps,
 ): Promise<IssuedLicense> {
   const { issuanceKey, ...rest } = request;
+  // The serial the issuer chose is part of the license identifier, which leaves in clear —
+  // audit subjects, URLs, index keys, verification answers — where no field encryption or blind
+  // index reaches: a holder's identity number (a natural pick for an ID card) may not be one.
+  // Serials the platform draws or derives never are, and are not checked.
+  refuseIdentityNumbers({ serial: rest.serial }, [], SERIAL_WHY);
   if (rest.serial === undefined && issuanceKey !== undefined) {
     const serial = await issuanceSerial(caller.agency, issuanceKey, deps.blindIndex);
     return issueLicenseOnce({ ...rest, serial }, caller, deps);

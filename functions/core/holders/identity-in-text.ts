@@ -81,15 +81,16 @@ export function containsIdentityNumber(text: string, codes: readonly string[] = 
   return false;
 }
 
+const FREE_TEXT_WHY = 'the text is kept for good in the audit log; name the case instead';
+
 /** Free text that names an identity number; a 400 (validation-failed) naming each field. */
 export class IdentityNumberInText extends Error {
   readonly code = 'IDENTITY_NUMBER_IN_TEXT';
   /** Each field by path, as a schema violation reports them (`errors` of the problem document). */
   readonly errors: readonly { path: string; message: string }[];
 
-  constructor(paths: readonly string[]) {
-    const message =
-      'must not contain an identity number: the text is kept for good in the audit log; name the case instead';
+  constructor(paths: readonly string[], why = FREE_TEXT_WHY) {
+    const message = `must not contain an identity number: ${why}`;
     const errors = paths.map((path) => ({ path, message }));
     super(errors.map((e) => `${e.path}: ${e.message}`).join('; '));
     this.name = 'IdentityNumberInText';
@@ -99,14 +100,16 @@ export class IdentityNumberInText extends Error {
 
 /**
  * Throws IdentityNumberInText naming every field (path → text; absent ones skipped) that holds
- * an identity number, or one of `codes`.
+ * an identity number, or one of `codes`; `why` tells the caller why the field may not (by
+ * default: free text kept in the audit log).
  */
 export function refuseIdentityNumbers(
   fields: Readonly<Record<string, string | undefined>>,
   codes: readonly string[] = [],
+  why?: string,
 ): void {
   const named = Object.entries(fields)
     .filter(([, text]) => text !== undefined && containsIdentityNumber(text, codes))
     .map(([path]) => path);
-  if (named.length > 0) throw new IdentityNumberInText(named);
+  if (named.length > 0) throw new IdentityNumberInText(named, why);
 }

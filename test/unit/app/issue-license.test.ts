@@ -8,6 +8,7 @@ import { issueLicenseBatch } from '#app/issue-license-batch.ts';
 import { IssuerNotRegistered, LicenseDataInvalid } from '#app/issuer-errors.ts';
 import { openLicenseContent } from '#app/license-content.ts';
 import { derivedSerial, type LicenseRequest, randomSerial, startOfChinaDay } from '#app/license-issuance.ts';
+import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DocumentContentMismatch, UnsupportedDocumentType } from '#core/layout-document/errors.ts';
 import { agencyIssuer, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
@@ -119,6 +120,34 @@ describe('issueLicense', () => {
     expect(serials[0]).not.toBe(serials[1]);
     const given = await issueLicense(idCard({ serial: 'GIVEN0001' }), PSB, world.deps);
     expect(given.licenseId).toContain('.GIVEN0001.001.');
+  });
+
+  it('refuses a serial that is an identity number, alone or in a batch, before anything is stored', async () => {
+    const world = issuerWorld(NOW);
+    const holderCode = DEMO_HOLDERS.zhangWeiming.code;
+    const document = { bytes: PDF, mediaType: 'application/pdf' };
+    for (const serial of [holderCode, `A${holderCode}B`]) {
+      const refused = await issueLicense(idCard({ serial }, {}, document), PSB, world.deps).catch((e) => e);
+      expect(refused).toBeInstanceOf(IdentityNumberInText);
+      expect((refused as IdentityNumberInText).errors).toEqual([
+        { path: 'serial', message: expect.stringContaining('identity number') },
+      ]);
+    }
+    const outcomes = await issueLicenseBatch(
+      [
+        { index: 0, request: idCard({ serial: holderCode }) },
+        { index: 1, request: idCard({ serial: 'ORDER2025000123' }) },
+      ],
+      PSB,
+      world.deps,
+      { requestKey: 'batch-with-serials' },
+    );
+    expect(outcomes[0]).toMatchObject({ ok: false, error: expect.any(IdentityNumberInText) });
+    expect(outcomes[1]).toMatchObject({ ok: true });
+    expect([...world.licenses.records.keys()].some((id) => id.includes(holderCode))).toBe(false);
+    expect(world.licenses.records.size).toBe(1);
+    expect(world.documents.stored.size).toBe(0);
+    expect(world.statusLists.drawn).toHaveLength(1);
   });
 
   it('refuses a serial already issued with LicenseAlreadyExists', async () => {
