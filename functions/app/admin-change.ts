@@ -4,6 +4,7 @@ import type { AuditEvent } from '#core/audit/event.ts';
 import type { AgencyPublicJwk, SealKeyRef } from '#core/catalog/agency.ts';
 import { isDemoPublicKey } from '#core/catalog/demo-keys.ts';
 import { DemoKeyRefused, DemoRecordRefused } from '#core/catalog/registration-errors.ts';
+import { StoreBusy } from '#core/storage-errors.ts';
 import {
   ApiKeyIdTaken,
   ConfigRecordExists,
@@ -145,6 +146,8 @@ export function isCertainRefusal(error: unknown): boolean {
     error instanceof ApiKeyIdTaken ||
     error instanceof ConfigRecordInvalid ||
     error instanceof RegistryAlreadyBootstrapped ||
-    error instanceof OperatorRecordChanged
+    error instanceof OperatorRecordChanged ||
+    // Refused for load: the transaction wrote nothing.
+    error instanceof StoreBusy
   );
 }

@@ -114,12 +114,14 @@ export class StatusListNotFound extends Error {
 /**
  * The store refused a write for load — throttled, or contended past the writer's own retries —
  * and wrote none of it: a dependency unavailable for now (503), which the caller may send again.
+ * Earlier writes of the same request may have landed (an approval's decision before its issue
+ * step): the message speaks of this write only.
  */
 export class StoreBusy extends Error {
   readonly code = 'STORE_BUSY';
   constructor(operation: string, reasons: readonly string[]) {
     super(
-      `the store is busy: ${operation} was refused (${reasons.join(', ')}) and nothing was written; send it again`,
+      `the store is busy: ${operation} was refused for load (${reasons.join(', ')}) and not written; send the request again`,
     );
     this.name = 'StoreBusy';
   }

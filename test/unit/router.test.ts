@@ -244,6 +244,6 @@ describe('asBatchItemProblem', () => {
     const busy = asBatchItemProblem(new StoreBusy('issue-license', ['ThrottlingError'])) as InstanceType<
       typeof HttpProblem
     >;
-    expect(busy.message).toContain('nothing was written');
+    expect(busy.message).toContain('not written');
   });
 });

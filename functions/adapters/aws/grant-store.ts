@@ -23,13 +23,8 @@
 // the layout of audit-items.ts, on condition that its id is new) in the same transaction, so a
 // grant never changes without its audit record.
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { AuditEvent } from '#core/audit/event.ts';
 import {
@@ -115,33 +110,34 @@ export class DynamoGrantStore implements GrantStore {
     const code = newGrantCode();
     const codeHash = grantCodeHash(code);
     const auditEvent = auditEventOf?.(grant);
+    // Through transactWrite like every other write: a cancellation for load is StoreBusy (503).
     try {
-      await this.#documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: { ...grantItemKey(grant.id), kind: 'grant', ...grant, version: 1, codeHash },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
+      await transactWrite(
+        this.#documents,
+        [
+          {
+            Put: {
+              TableName: this.#table,
+              Item: { ...grantItemKey(grant.id), kind: 'grant', ...grant, version: 1, codeHash },
+              ConditionExpression: 'attribute_not_exists(pk)',
             },
-            {
-              Put: {
-                TableName: this.#table,
-                Item: { ...grantCodeItemKey(codeHash), kind: 'grant-code', grantId: grant.id },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
+          },
+          {
+            Put: {
+              TableName: this.#table,
+              Item: { ...grantCodeItemKey(codeHash), kind: 'grant-code', grantId: grant.id },
+              ConditionExpression: 'attribute_not_exists(pk)',
             },
-            ...(auditEvent === undefined ? [] : [this.#putAudit(auditEvent)]),
-          ],
-        }),
+          },
+          ...(auditEvent === undefined ? [] : [this.#putAudit(auditEvent)]),
+        ],
+        'create-grant',
       );
     } catch (error) {
       if (
         auditEvent !== undefined &&
-        error instanceof TransactionCanceledException &&
-        error.CancellationReasons?.[2]?.Code === 'ConditionalCheckFailed'
+        error instanceof TransactionCancelled &&
+        error.reasons[2]?.code === 'ConditionalCheckFailed'
       ) {
         throw new AuditEventExists(auditEvent.id);
       }

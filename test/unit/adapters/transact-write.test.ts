@@ -35,7 +35,7 @@ describe('transactWrite', () => {
     const error = await transactWrite(client, [], 'issue-license').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreBusy);
     expect((error as Error).message).toBe(
-      'the store is busy: issue-license was refused (ThrottlingError) and nothing was written; send it again',
+      'the store is busy: issue-license was refused for load (ThrottlingError) and not written; send the request again',
     );
     expect(sends()).toBe(1);
     const problem = asProblem(error) as HttpProblem;

@@ -11,6 +11,7 @@ import {
   DemoRecordRefused,
   OperatorSelfLockout,
 } from '#core/catalog/registration-errors.ts';
+import { StoreBusy } from '#core/storage-errors.ts';
 import { DEMO_AGENCIES, DEMO_AREA_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import {
   ApiKeyIdTaken,
@@ -179,6 +180,21 @@ describe('registerAgency', () => {
       registerAgency(registration(testUscc(7), ['issuer'], []), OPERATOR, timingOut),
     ).rejects.toThrow('socket hang up');
     expect(sealKeys.discarded).toEqual([`fake:seal/${testUscc(6)}-1`]);
+
+    // A write the store refused for load wrote nothing either: its key goes too, not one per retry.
+    const busy = {
+      ...refusing,
+      config: {
+        ...refusing.config,
+        createAgency: async () => {
+          throw new StoreBusy('register-agency', ['ThrottlingError']);
+        },
+      },
+    };
+    await expect(registerAgency(registration(testUscc(9), ['issuer'], []), OPERATOR, busy)).rejects.toThrow(
+      StoreBusy,
+    );
+    expect(sealKeys.discarded).toEqual([`fake:seal/${testUscc(6)}-1`, `fake:seal/${testUscc(9)}-1`]);
   });
 
   it('makes no change when its audit event cannot be written', async () => {
