@@ -71,8 +71,9 @@ export class RekognitionProofingProvider implements IdentityProofingProvider {
       throw new ProofingEvidenceInvalid(this.name, 'expected the selfie as a JPEG or PNG image');
     }
     const methods = ['face-comparison'];
-    // No photo, no face, no match: one answer, so a failed proofing does not tell whether the
-    // identity has a registered photo (whether the ID number is a registered person's).
+    // No photo, no face, an image Rekognition cannot read, no match: one answer, so a failed
+    // proofing does not tell whether the identity has a registered photo (whether the ID number is
+    // a registered person's).
     const failed: ProofingResult = {
       verified: false,
       assurance: 'substantial',
@@ -92,11 +93,17 @@ export class RekognitionProofingProvider implements IdentityProofingProvider {
       );
       similarity = Math.max(...(answer.FaceMatches ?? []).map((m) => m.Similarity ?? 0), -1);
     } catch (error) {
-      if (error instanceof InvalidImageFormatException || error instanceof ImageTooLargeException) {
-        throw new ProofingEvidenceInvalid(this.name, 'expected a JPEG or PNG selfie Rekognition can read');
+      // Rekognition answers InvalidParameter when it finds no face in an image. An image it cannot
+      // read or finds too large (the selfie, or the photo) is refused only here, after a photo was
+      // found: refused as bad evidence (400, not counted) it would tell, for free, that the ID
+      // number has a registered photo — so it is the one failed answer too, counted as any.
+      if (
+        error instanceof InvalidParameterException ||
+        error instanceof InvalidImageFormatException ||
+        error instanceof ImageTooLargeException
+      ) {
+        return failed;
       }
-      // Rekognition answers InvalidParameter when it finds no face in an image.
-      if (error instanceof InvalidParameterException) return failed;
       throw new ProofingProviderUnavailable(this.name, error);
     }
     if (similarity >= this.#threshold) return { verified: true, assurance: 'substantial', methods };

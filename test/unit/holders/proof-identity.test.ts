@@ -2,7 +2,9 @@
 // account; refusals record nothing and ask no provider.
 
 import { createHmac } from 'node:crypto';
+import { InvalidImageFormatException, type RekognitionClient } from '@aws-sdk/client-rekognition';
 import { describe, expect, it } from 'vitest';
+import { RekognitionProofingProvider } from '#adapters/aws/rekognition-proofing-provider.ts';
 import {
   DEVELOPMENT_ONLY_EVIDENCE_TOKEN,
   DevelopmentOnlyProofingProvider,
@@ -252,6 +254,43 @@ describe('failed attempts', () => {
     expect(provider.asked).toHaveLength(10);
     // The same new account may still try another identity.
     expect((await proofIdentity(attempt(fresh, COMPANY), deps)).proofing.outcome).toBe('failed');
+  });
+
+  it('counts a selfie Rekognition cannot read as a failure, alike whether the identity has a registered photo', async () => {
+    // A truncated JPEG passes the sniff; Rekognition refuses it only once it meets the photo.
+    const truncated = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46]).toString('base64');
+    const photographed = await blindIndex.tokenFor(CITIZEN.codeType, CITIZEN.code);
+    const rekognition = new RekognitionProofingProvider({
+      rekognition: {
+        send: async () => {
+          throw new InvalidImageFormatException({
+            message: 'Request has invalid image format',
+            $metadata: {},
+          });
+        },
+      } as unknown as RekognitionClient,
+      photos: {
+        photoOf: async (identity) =>
+          (await blindIndex.tokenFor(identity.codeType, identity.code)) === photographed
+            ? new Uint8Array([0xff, 0xd8, 0xff])
+            : undefined,
+      },
+    });
+    const { store, deps } = world(rekognition);
+    const limits = { perAccount: 1, perIdentity: 10, windowSeconds: 600 };
+    const proof = (account: string, identity: { codeType: string; code: string; name?: string }) =>
+      proofIdentity(
+        { account, provider: rekognition.name, identity, evidence: { selfie: truncated } },
+        { ...deps, limits },
+      );
+
+    const withPhoto = await proof('acct-1', CITIZEN);
+    const withoutPhoto = await proof('acct-2', { ...CITIZEN, code: '11010519491231002X' });
+
+    expect(withPhoto.proofing).toMatchObject({ outcome: 'failed' });
+    expect(withPhoto.proofing.reason).toBe(withoutPhoto.proofing.reason);
+    expect(store.events.map((e) => e.outcome)).toEqual(['denied', 'denied']);
+    await expect(proof('acct-1', CITIZEN)).rejects.toBeInstanceOf(ProofingAttemptsExceeded);
   });
 
   it('does not count verified proofings, and the limits are the deps’ to set', async () => {

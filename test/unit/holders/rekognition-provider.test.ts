@@ -3,6 +3,7 @@
 // outage. The client is scripted; the wire is covered by test/integration/holders/.
 
 import {
+  ImageTooLargeException,
   InvalidImageFormatException,
   InvalidParameterException,
   type RekognitionClient,
@@ -41,16 +42,27 @@ describe('RekognitionProofingProvider', () => {
     expect(await none.proof(request)).toMatchObject({ verified: false });
   });
 
-  it('fails when Rekognition finds no face, refuses an unreadable image, and reports an outage', async () => {
+  it('fails when Rekognition finds no face or cannot read an image, and reports an outage', async () => {
     const noFace = provider(() => {
       throw new InvalidParameterException({ message: 'no face', ...meta });
     });
     // No face, no photo and no match read alike: the answer tells nothing of the registered photo.
     expect(await noFace.proof(request)).toMatchObject({ verified: false, reason: NOT_MATCHED });
+    // Refused only once a registered photo is found, an unreadable selfie must fail alike: a
+    // refusal would tell, uncounted, that the ID number has a photo.
     const unreadable = provider(() => {
       throw new InvalidImageFormatException({ message: 'format', ...meta });
     });
-    await expect(unreadable.proof(request)).rejects.toBeInstanceOf(ProofingEvidenceInvalid);
+    expect(await unreadable.proof(request)).toEqual({
+      verified: false,
+      assurance: 'substantial',
+      methods: ['face-comparison'],
+      reason: NOT_MATCHED,
+    });
+    const tooLarge = provider(() => {
+      throw new ImageTooLargeException({ message: 'too large', ...meta });
+    });
+    expect(await tooLarge.proof(request)).toMatchObject({ verified: false, reason: NOT_MATCHED });
     const throttled = provider(() => {
       throw new ThrottlingException({ message: 'slow down', ...meta });
     });
