@@ -4,8 +4,8 @@
 // first. Reading the history is itself audited before it is answered, with the event's id in the
 // answer (it is not about one license, so it does not appear in the history it reads).
 //
-// The log is read per license through its by-license index (and, for a grant of a type, which
-// names no license, per grant); the slices are merged by time. The index is by license key, across versions, and a re-issue may name a new holder:
+// The log is read per license through its by-license index (and, for the events naming a grant
+// but no license, per grant of the holder's); the slices are merged by time. The index is by license key, across versions, and a re-issue may name a new holder:
 // only events about the caller's own versions are shown, and the grant events (which name the
 // license, not a version) only for the caller's own grants.
 //
@@ -97,8 +97,10 @@ export async function readAccessHistory(
 
   const streams = [
     ...keys.map((key): LicenseStream => ({ key, events: [], before, more: true, reads: 0 })),
-    // A grant of the holder's licenses of a type names no license: its own events have a stream.
-    ...(named === undefined ? await typeGrantsOf(binding.holderIndex, deps) : []).map(
+    // The events naming a grant but no license have a stream per grant: a grant of a type's
+    // creation and revocation, and a retrieval refused on any grant of the holder's that met no
+    // license it covers (a one-license grant's too) — the holder should see their code misused.
+    ...(named === undefined ? await grantsOf(binding.holderIndex, deps) : []).map(
       (grantId): LicenseStream => ({ key: grantId, grant: true, events: [], before, more: true, reads: 0 }),
     ),
   ];
@@ -138,21 +140,21 @@ export async function readAccessHistory(
   };
 }
 
-/** The ids of the holder's grants of a type (rather than of one license). */
-async function typeGrantsOf(holderIndex: string, deps: Pick<AccessHistoryDeps, 'grants'>): Promise<string[]> {
+/** The ids of the holder's grants, of one license or of a type. */
+async function grantsOf(holderIndex: string, deps: Pick<AccessHistoryDeps, 'grants'>): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.grants.listByHolder(holderIndex, cursor === undefined ? {} : { cursor });
-    for (const { value } of page.items) if (value.scope.kind === 'type') ids.push(value.id);
+    for (const { value } of page.items) ids.push(value.id);
     cursor = page.cursor;
   } while (cursor !== undefined);
   return ids;
 }
 
-/** One license's (or type grant's) events as the merge consumes them: the caller's, read a slice at a time. */
+/** One license's (or grant's) events as the merge consumes them: the caller's, read a slice at a time. */
 interface LicenseStream {
-  /** The license key, or the grant id of a type-scoped grant's stream. */
+  /** The license key, or the grant id of a grant's stream (its events naming no license). */
   key: string;
   grant?: true;
   /** Read and kept, not yet handed out; newest first. */

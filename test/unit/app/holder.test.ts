@@ -488,6 +488,39 @@ describe('access history', () => {
     expect(narrowed.items).toEqual([]);
   });
 
+  it('shows a retrieval refused on a grant of one license, which names no license, to that grant’s holder only', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const { grant, code } = await createHolderGrant(grantTerms(card.licenseKey), deps());
+    world.clock.set('2025-06-01T02:01:00.000Z');
+    // Re-issued to 李晓燕, the license is no longer the grant's: the refusal names the grant only.
+    const next = await world.issue(
+      { ...ZHANG_CARD!, holder: DEMO_HOLDERS.liXiaoyan, data: LI_CARD!.data },
+      { version: '002' },
+    );
+    world.licenses.setStatus(card.id, 'superseded', next.id);
+    world.clock.set('2025-06-01T02:02:00.000Z');
+    await expect(
+      retrieveLicense(
+        {
+          requester: { agency: DEMO_USCC.housingProvidentFundCentre, keyId: 'k' },
+          target: { licenseId: card.licenseKey },
+          basis: { grant: { code } },
+        },
+        deps(),
+      ),
+    ).rejects.toMatchObject({ code: 'GRANT_DOES_NOT_COVER' });
+
+    const zhangs = await readAccessHistory({ account: ACCOUNTS.zhang }, deps());
+    const lis = await readAccessHistory({ account: ACCOUNTS.li }, deps());
+
+    expect(zhangs.items.map((e) => [e.action, e.outcome, e.basis?.grantId, e.licenseId])).toEqual([
+      ['license.retrieved', 'denied', grant.value.id, undefined],
+      ['grant.created', 'success', grant.value.id, card.licenseKey],
+    ]);
+    expect(zhangs.items[0]?.actor).toEqual({ kind: 'agency', id: DEMO_USCC.housingProvidentFundCentre });
+    expect(lis.items).toEqual([]);
+  });
+
   it('after a re-issue to another holder, shows each holder only the events of their own versions', async () => {
     const v1 = await world.issue(ZHANG_CARD!);
     const { code } = await createHolderGrant({ ...grantTerms(v1.id), purpose: '张的私事' }, deps());
