@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { isLayoutMediaType } from '#core/layout-document/format.ts';
@@ -7,11 +8,16 @@ import { LicenseAlreadyExists } from '#core/storage-errors.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
+import type { FieldCipher } from '#ports/field-cipher.ts';
+import type { LicenseRecord } from '#ports/license-repository.ts';
 import { auditedIssuerCopy } from './issuer-copy.ts';
-import { asLicenseContent } from './license-content.ts';
+import { IssuanceKeyReused } from './issuer-errors.ts';
+import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import {
+  type CheckedLicense,
   checkLicense,
   derivedSerial,
+  fieldsOfSdJwt,
   holderKeyOf,
   type IssuanceDeps,
   type IssuedLicense,
@@ -78,7 +84,9 @@ export interface IssueLicenseDeps extends IssuanceDeps {
  * SD-JWT VC signed with the agency's seal → content sealed (with the document's key and digest)
  * → license, holder index, slot and audit event written in one transaction. A document stored
  * for a license that was then not written is removed again. Without a serial the license gets a
- * random one, or under an issuance key the one derived from it, and is then issued once.
+ * random one, or under an issuance key the one derived from it, and is then issued once: a
+ * re-run meeting it is answered with it when it asks for the same license, else refused
+ * (IssuanceKeyReused for the same holder, LicenseAlreadyExists for another).
  */
 export async function issueLicense(
   request: IssueLicenseRequest,
@@ -93,9 +101,9 @@ export async function issueLicense(
   refuseIdentityNumbers({ serial: rest.serial }, [], SERIAL_WHY);
   if (rest.serial === undefined && issuanceKey !== undefined) {
     const serial = await issuanceSerial(caller.agency, issuanceKey, deps.blindIndex);
-    return issueLicenseOnce({ ...rest, serial }, caller, deps);
+    return issue({ ...rest, serial }, caller, deps, 'same-request');
   }
-  return issue(rest, caller, deps, false);
+  return issue(rest, caller, deps, 'refused');
 }
 
 /**
@@ -109,14 +117,23 @@ export function issueLicenseOnce(
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
 ): Promise<IssuedLicense> {
-  return issue(request, caller, deps, true);
+  return issue(request, caller, deps, 'same-holder');
 }
+
+/**
+ * What a run must share with the license it meets under its serial to be answered with it:
+ * nothing does (a serial the issuer chose or one drawn at random: LicenseAlreadyExists); the
+ * holder (an application's approval: the data it issues was sealed with the decision); or the
+ * whole request (an issuer's Idempotency-Key: another body under the key is refused, as it is
+ * while the key's idempotency record is kept).
+ */
+type Rerun = 'refused' | 'same-holder' | 'same-request';
 
 async function issue(
   request: IssueLicenseRequest,
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
-  once: boolean,
+  rerun: Rerun,
 ): Promise<IssuedLicense> {
   const { type, seal } = await issuableType(deps.config, caller.agency, request.typeCode);
   const now = deps.now();
@@ -162,16 +179,23 @@ async function issue(
     return { licenseId, version: '001', status: 'valid', statusList, sdJwt };
   } catch (error) {
     if (document !== undefined) await removeUnheldDocument(licenseId, document, deps);
-    if (once && error instanceof LicenseAlreadyExists)
-      return issuedBefore(licenseId, holderIndex, caller, deps, error);
+    if (rerun !== 'refused' && error instanceof LicenseAlreadyExists) {
+      const asked = rerun === 'same-request' ? { license, document } : undefined;
+      return issuedBefore(licenseId, holderIndex, asked, caller, deps, error);
+    }
     throw error;
   }
 }
 
-/** The license an earlier run of the same issuance wrote, answered as issued; else the refusal. */
+/**
+ * The license an earlier run of the same issuance wrote, answered as issued; else the refusal.
+ * With `asked` (the checked request and its stored document), the earlier license must carry
+ * the same data, validity and document, or the request is another one under a reused key.
+ */
 async function issuedBefore(
   licenseId: string,
   holderIndex: string,
+  asked: { license: CheckedLicense; document: StoredDocument | undefined } | undefined,
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
   refusal: LicenseAlreadyExists,
@@ -181,6 +205,9 @@ async function issuedBefore(
   // fresh license to hand out as if nothing had happened — the retry meets it as a conflict.
   if (earlier === undefined || earlier.holderIndex !== holderIndex || earlier.status !== 'valid')
     throw refusal;
+  if (asked !== undefined && !(await carries(earlier, asked, deps.cipher))) {
+    throw new IssuanceKeyReused(licenseId);
+  }
   // Its every field leaves again: without a way to record that, the re-run is refused instead.
   const { audit } = deps;
   if (audit === undefined) throw refusal;
@@ -192,6 +219,31 @@ async function issuedBefore(
     statusList: { uri: statusListUri(deps.publicBaseUrl, listId), idx: index },
     sdJwt: await auditedIssuerCopy(earlier, caller, { ...deps, audit }),
   };
+}
+
+/**
+ * Whether a license carries what a request asks for: the same data (as its disclosures hold it),
+ * validity and — when the request sends one — layout document. A document absent from the
+ * request is no difference: one may have been attached to the license since.
+ */
+async function carries(
+  earlier: LicenseRecord,
+  asked: { license: CheckedLicense; document: StoredDocument | undefined },
+  cipher: FieldCipher,
+): Promise<boolean> {
+  const { sdJwt, content } = await openLicenseContent(
+    cipher,
+    { dataDomain: earlier.dataDomain, licenseId: earlier.id },
+    earlier.content,
+  );
+  const { data, validity } = asked.license;
+  // Normalised license data is JSON; the disclosures hold it as JSON.parse gives it back.
+  return (
+    isDeepStrictEqual(fieldsOfSdJwt(sdJwt), JSON.parse(JSON.stringify(data))) &&
+    content.validity.from === validity.from &&
+    content.validity.until === validity.until &&
+    (asked.document === undefined || content.document?.sha256 === asked.document.sha256)
+  );
 }
 
 /**

@@ -107,3 +107,21 @@ export class SealKeyUnusable extends Error {
     this.kid = kid;
   }
 }
+
+/**
+ * An issuance under an Idempotency-Key already used for another request: the license that key
+ * issued (its serial follows from the key) carries other data, validity or layout document, so
+ * answering with it would silently drop what this request sent (422, as a repeat of the key with
+ * another body is while its idempotency record is kept). Nothing was written.
+ */
+export class IssuanceKeyReused extends Error {
+  readonly code = 'ISSUANCE_KEY_REUSED';
+  readonly licenseId: string;
+  constructor(licenseId: string) {
+    super(
+      `this Idempotency-Key issued license ${licenseId} for another request (other data, validity or layout document): nothing was written; use a new key for a new license, or re-issue that one to change it`,
+    );
+    this.name = 'IssuanceKeyReused';
+    this.licenseId = licenseId;
+  }
+}

@@ -11,6 +11,7 @@ import {
 import { NoSuccessorDesignated } from '#app/designate-successor.ts';
 import { LicenseNotPresentable, PresentationRequestInvalid } from '#app/holder-presentations.ts';
 import {
+  IssuanceKeyReused,
   IssuerNotRegistered,
   LicenseDataInvalid,
   LicenseIsFinal,
@@ -161,6 +162,7 @@ const MAPPING: ProblemMapping = [
   [LicenseIdRequired, 'validation-failed'],
   [NotTheApplicant, 'forbidden'],
   [ApplicationKeyReused, 'idempotency-key-reused'],
+  [IssuanceKeyReused, 'idempotency-key-reused'],
   [ApprovalAlreadyDecided, 'conflict'],
   [TooManyAttachments, 'validation-failed'],
   [EmptyResponse, 'validation-failed'],

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type IssueLicenseRequest, issuanceSerial, issueLicense } from '#app/issue-license.ts';
 import { issueLicenseBatch } from '#app/issue-license-batch.ts';
-import { IssuerNotRegistered, LicenseDataInvalid } from '#app/issuer-errors.ts';
+import { IssuanceKeyReused, IssuerNotRegistered, LicenseDataInvalid } from '#app/issuer-errors.ts';
 import { openLicenseContent } from '#app/license-content.ts';
 import { derivedSerial, type LicenseRequest, randomSerial, startOfChinaDay } from '#app/license-issuance.ts';
 import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
@@ -14,6 +14,7 @@ import { DocumentContentMismatch, UnsupportedDocumentType } from '#core/layout-d
 import { agencyIssuer, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { LicenseAlreadyExists } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { asProblem } from '#http/domain-problems.ts';
 import { BASE_URL, bindingCipher, issuerWorld } from './issuer-fakes.ts';
 
 const PSB = { agency: DEMO_USCC.publicSecurityBureau };
@@ -344,14 +345,11 @@ describe('issueLicense under the issuer’s request key', () => {
 
   it('answers a re-run of the same request with the license the first run issued, issuing nothing more', async () => {
     const world = issuerWorld(NOW);
-    const first = await issueLicense(keyed('retried'), PSB, world.deps);
+    const document = { bytes: PDF, mediaType: 'application/pdf' };
+    const first = await issueLicense({ ...keyed('retried'), document }, PSB, world.deps);
     // The idempotency record is gone (the work timed out, or its answer could not be saved): the
     // same request runs again.
-    const again = await issueLicense(
-      { ...keyed('retried'), document: { bytes: PDF, mediaType: 'application/pdf' } },
-      PSB,
-      world.deps,
-    );
+    const again = await issueLicense({ ...keyed('retried'), document }, PSB, world.deps);
     expect(again).toEqual(first);
     expect(world.licenses.records.size).toBe(1);
     // Issued once; the copy the re-run hands out again is a read, and recorded as one.
@@ -359,8 +357,8 @@ describe('issueLicense under the issuer’s request key', () => {
       ['license.issued', first.licenseId],
       ['license.issuer_copy_read', first.licenseId],
     ]);
-    // The document the re-run stored belongs to no license and is removed again.
-    expect(world.documents.stored.size).toBe(0);
+    // The document the re-run stored again belongs to no license and is removed again.
+    expect([...world.documents.stored.keys()]).toEqual(['doc-1']);
   });
 
   it('keys the serial by the platform secret, and keeps the request key’s case', async () => {
@@ -408,6 +406,54 @@ describe('issueLicense under the issuer’s request key', () => {
       ),
     ).rejects.toBeInstanceOf(LicenseAlreadyExists);
     expect(world.licenses.records.size).toBe(1);
+  });
+
+  it('refuses another request under a key already used for the same holder (other data, validity or document) as a reused key', async () => {
+    const world = issuerWorld(NOW);
+    const document = { bytes: PDF, mediaType: 'application/pdf' };
+    const first = await issueLicense({ ...keyed('order-42'), document }, PSB, world.deps);
+    const retries: IssueLicenseRequest[] = [
+      // Another address: the first license would answer for it, the new address silently dropped.
+      { ...keyed('order-42'), document, data: { ...idCard().data, 住址: '上海市浦东新区世纪大道100号' } },
+      // Another validity.
+      {
+        ...keyed('order-42'),
+        document,
+        data: { ...idCard().data, 有效期限: { from: '2025-06-01', until: '2035-06-01' } },
+      },
+      // Another layout document.
+      {
+        ...keyed('order-42'),
+        document: { bytes: new TextEncoder().encode('%PDF-1.7\n%another\n'), mediaType: 'application/pdf' },
+      },
+    ];
+    for (const retry of retries) {
+      const refused = await issueLicense(retry, PSB, world.deps).catch((e) => e);
+      expect(refused).toBeInstanceOf(IssuanceKeyReused);
+      expect(asProblem(refused)).toMatchObject({
+        status: 422,
+        problemType: 'idempotency-key-reused',
+        extensions: { code: 'ISSUANCE_KEY_REUSED' },
+        message: expect.stringContaining(first.licenseId),
+      });
+    }
+    const batch = await issueLicenseBatch(
+      [{ index: 0, request: idCard({}, { 住址: '上海市浦东新区世纪大道100号' }) }],
+      PSB,
+      world.deps,
+      { requestKey: 'batch-42' },
+    ).then(async ([issued]) => {
+      expect(issued).toMatchObject({ ok: true });
+      return issueLicenseBatch([{ index: 0, request: idCard() }], PSB, world.deps, {
+        requestKey: 'batch-42',
+      });
+    });
+    expect(batch[0]).toMatchObject({ ok: false, error: expect.any(IssuanceKeyReused) });
+    expect(world.licenses.records.size).toBe(2);
+    // Nothing was read out for the refusals: the copy leaves only for the same request.
+    expect(world.licenses.audit.map((e) => e.action)).toEqual(['license.issued', 'license.issued']);
+    // The refused retries' documents are removed again; the first license's stays.
+    expect([...world.documents.stored.keys()]).toEqual(['doc-1']);
   });
 
   it('answers a re-run of a batch with the licenses its first run issued, item by item', async () => {
