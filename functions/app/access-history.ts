@@ -16,6 +16,7 @@
 // every license's events strictly older than it — none skipped, none repeated.
 import { type AuditEvent, auditEventId, auditTime } from '#core/audit/event.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import { LicenseNotFound } from '#core/storage-errors.ts';
 import type { AuditPosition, LicenseAuditReader } from '#ports/audit-log.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { GrantStore } from '#ports/grant-store.ts';
@@ -23,6 +24,7 @@ import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
 import { decodeJsonCursor, encodeJsonCursor, InvalidCursor } from '#ports/page.ts';
 import { holdersLicense } from './holder-licenses.ts';
+import { parseLicenseReference } from './license-reference.ts';
 import { requireBinding } from './proof-identity.ts';
 
 export const DEFAULT_HISTORY_LIMIT = 50;
@@ -30,7 +32,10 @@ export const MAX_HISTORY_LIMIT = 100;
 
 export interface AccessHistoryRequest {
   account: string;
-  /** Only this license (identifier or license key; every version of it that is the caller's). */
+  /**
+   * Only this license (identifier or license key; every version of it that is or was the
+   * caller's, a license key too after a re-issue to another holder).
+   */
   licenseId?: string;
   limit?: number;
   cursor?: string;
@@ -80,7 +85,9 @@ export async function readAccessHistory(
     throw new RangeError(`expected a limit from 1 to ${MAX_HISTORY_LIMIT}, found ${limit}`);
   }
   const named =
-    request.licenseId === undefined ? undefined : await holdersLicense(binding, request.licenseId, deps);
+    request.licenseId === undefined
+      ? undefined
+      : await namedLicense(binding.holderIndex, request.licenseId, deps);
   const listed =
     named === undefined
       ? // With the licenses re-issued from the holder to another: the versions that were theirs stay their history.
@@ -90,7 +97,7 @@ export async function readAccessHistory(
             current: l.licenseId,
           }),
         )
-      : [{ licenseKey: named.licenseKey }];
+      : [named];
   const keys = [...new Set(listed.map((l) => l.licenseKey))];
   const before = decodeHistoryCursor(request.cursor);
   const mine = ownership(binding.holderIndex, listed, deps);
@@ -138,6 +145,27 @@ export async function readAccessHistory(
     ...(more ? { cursor: encodeHistoryCursor(last) } : {}),
     auditEventId,
   };
+}
+
+/**
+ * The license the caller narrows the history to, when it is or was theirs: a version identifier
+ * must name one of their versions; a license key is looked up among the holder's own licenses,
+ * former ones too — its current version may be another holder's after a re-issue, and the
+ * versions that were the caller's are still their history. LicenseNotFound otherwise.
+ */
+async function namedLicense(
+  holderIndex: string,
+  licenseId: string,
+  deps: Pick<AccessHistoryDeps, 'licenses'>,
+): Promise<{ licenseKey: string; current?: string }> {
+  const reference = parseLicenseReference(licenseId);
+  if (reference.kind === 'version') {
+    return { licenseKey: (await holdersLicense({ holderIndex }, licenseId, deps)).licenseKey };
+  }
+  const entries = await deps.licenses.listByHolder(holderIndex, reference.typeCode, { includeFormer: true });
+  const entry = entries.find((l) => l.licenseKey === reference.licenseKey);
+  if (entry === undefined) throw new LicenseNotFound(licenseId);
+  return { licenseKey: entry.licenseKey, current: entry.licenseId };
 }
 
 /** The ids of the holder's grants, of one license or of a type. */

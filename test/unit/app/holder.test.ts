@@ -567,6 +567,18 @@ describe('access history', () => {
       ['grant.created', licenseKeyOf(v1.id), '张的私事'],
     ]);
     expect(zhangs.cursor).toBeUndefined();
+    // Named by its license key, the license is still the earlier holder's to read the history of:
+    // the versions that were theirs, as by the identifier.
+    const byKey = await readAccessHistory(
+      { account: ACCOUNTS.zhang, licenseId: licenseKeyOf(v1.id) },
+      deps(),
+    );
+    expect(byKey.items.map((e) => e.eventId)).toEqual(zhangs.items.map((e) => e.eventId));
+    const lisByKey = await readAccessHistory(
+      { account: ACCOUNTS.li, licenseId: licenseKeyOf(v1.id) },
+      deps(),
+    );
+    expect(lisByKey.items.map((e) => e.licenseId)).toEqual([v2.id]);
   });
 
   /** Every page from the first until the cursor is absent (at most `pages`), with each cursor handed out. */
