@@ -1,6 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
+import { type Agency, sealKeyWithKid } from '#core/catalog/agency.ts';
 import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
+import { decodeCompactJws } from '#core/jws.ts';
 import { isLayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
@@ -11,7 +13,7 @@ import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { LicenseRecord } from '#ports/license-repository.ts';
 import { auditedIssuerCopy } from './issuer-copy.ts';
-import { IssuanceKeyReused } from './issuer-errors.ts';
+import { IssuanceKeyReused, LicenseSealWithdrawn } from './issuer-errors.ts';
 import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import {
   type CheckedLicense,
@@ -135,7 +137,7 @@ async function issue(
   deps: IssueLicenseDeps,
   rerun: Rerun,
 ): Promise<IssuedLicense> {
-  const { type, seal } = await issuableType(deps.config, caller.agency, request.typeCode);
+  const { type, agency, seal } = await issuableType(deps.config, caller.agency, request.typeCode);
   const now = deps.now();
   const license = checkLicense(type, request, issueDay(now));
   const licenseId = buildLicenseId({
@@ -181,7 +183,7 @@ async function issue(
     if (document !== undefined) await removeUnheldDocument(licenseId, document, deps);
     if (rerun !== 'refused' && error instanceof LicenseAlreadyExists) {
       const asked = rerun === 'same-request' ? { license, document } : undefined;
-      return issuedBefore(licenseId, holderIndex, asked, caller, deps, error);
+      return issuedBefore(licenseId, holderIndex, asked, agency, caller, deps, error);
     }
     throw error;
   }
@@ -196,6 +198,7 @@ async function issuedBefore(
   licenseId: string,
   holderIndex: string,
   asked: { license: CheckedLicense; document: StoredDocument | undefined } | undefined,
+  agency: Agency,
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
   refusal: LicenseAlreadyExists,
@@ -207,6 +210,13 @@ async function issuedBefore(
     throw refusal;
   if (asked !== undefined && !(await carries(earlier, asked, deps.cipher))) {
     throw new IssuanceKeyReused(licenseId);
+  }
+  // Valid, yet sealed with a key since withdrawn, it fails verification: handed out as issued,
+  // the issuer would take it for a good one. The record read to issue tells, at no extra read.
+  const { kid } = decodeCompactJws(asLicenseContent(earlier.content).issuerJwt).header;
+  const seal = typeof kid === 'string' ? sealKeyWithKid(agency, kid) : undefined;
+  if (seal === undefined || seal.withdrawn !== undefined) {
+    throw new LicenseSealWithdrawn(licenseId, String(kid));
   }
   // Its every field leaves again: without a way to record that, the re-run is refused instead.
   const { audit } = deps;

@@ -125,3 +125,22 @@ export class IssuanceKeyReused extends Error {
     this.licenseId = licenseId;
   }
 }
+
+/**
+ * A re-run of an issuance meets the license its first run wrote, sealed with a key the operator
+ * has since withdrawn (409): handed out as issued it would fail verification while marked valid.
+ * Nothing was written; re-issuing the license seals a new version with the agency's current key.
+ */
+export class LicenseSealWithdrawn extends Error {
+  readonly code = 'LICENSE_SEAL_WITHDRAWN';
+  readonly licenseId: string;
+  readonly kid: string;
+  constructor(licenseId: string, kid: string) {
+    super(
+      `license ${licenseId}, which this request issued before, is sealed with key ${kid}, since withdrawn, and fails verification: nothing was written; re-issue it (POST /licenses/{id}/reissue) to have it sealed with the agency's current key`,
+    );
+    this.name = 'LicenseSealWithdrawn';
+    this.licenseId = licenseId;
+    this.kid = kid;
+  }
+}

@@ -80,7 +80,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
       400: { description: 'Data its type refuses, or a document that is not what its media type says' },
       409: {
         description:
-          'A license with this serial is already issued; without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again answers the license it issued. Or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was issued, and the request sent again is signed with the agency’s new key',
+          'A license with this serial is already issued; without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again answers the license it issued — unless that license is sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it seals a new version with the agency’s current key. Or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was issued, and the request sent again is signed with the agency’s new key',
       },
       415: { description: 'A document neither application/pdf nor application/ofd' },
     },

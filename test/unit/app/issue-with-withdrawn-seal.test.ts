@@ -4,9 +4,10 @@
 // the key the record now names — not a 500.
 
 import { describe, expect, it } from 'vitest';
+import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { issueLicenseBatch } from '#app/issue-license-batch.ts';
-import { SealKeyUnusable } from '#app/issuer-errors.ts';
+import { LicenseSealWithdrawn, SealKeyUnusable } from '#app/issuer-errors.ts';
 import type { LicenseRequest } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
 import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
@@ -109,6 +110,47 @@ describe('an issuance whose seal key the key service no longer uses', () => {
       SealKeyUnusable,
     );
     expect(await world.licenses.get(licenseId)).toEqual(before);
+    expect(world.licenses.audit.map((e) => e.action)).toEqual(['license.issued']);
+  });
+});
+
+describe('a re-run under an Idempotency-Key whose license was sealed with a key since withdrawn', () => {
+  it('is 409 LICENSE_SEAL_WITHDRAWN telling the issuer to re-issue it, and hands out no copy', async () => {
+    const world = issuerWorld(NOW);
+    const keyed = { ...card, issuanceKey: { requestKey: 'order-7' } };
+    const { licenseId } = await issueLicense(keyed, PSB, world.deps);
+    // The operator withdraws the key the license was sealed with: the agency signs with a new one.
+    const withdrawnKid = sealKid(world);
+    const replacement = new SoftwareEs256Signer('seal-replacement');
+    world.catalog.seals.set('replacement', replacement);
+    const agencies = world.catalog.agencies;
+    const at = agencies.findIndex((a) => a.uscc === PSB.agency);
+    agencies[at] = {
+      ...agencies[at]!,
+      sealKey: { keyRef: 'replacement', kid: replacement.kid },
+      previousSealKeys: [
+        {
+          ...agencies[at]!.sealKey!,
+          withdrawn: { at: NOW.toISOString(), reason: 'compromised', operator: DEMO_USCC.platformOperator },
+        },
+      ],
+    };
+
+    const refused = await issueLicense(keyed, PSB, world.deps).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(refused).toBeInstanceOf(LicenseSealWithdrawn);
+    expect(asProblem(refused)).toMatchObject({
+      status: 409,
+      problemType: 'conflict',
+      extensions: { code: 'LICENSE_SEAL_WITHDRAWN' },
+      message: expect.stringMatching(
+        new RegExp(`${licenseId.replaceAll('.', '\\.')}, .*${withdrawnKid}.*withdrawn.*re-issue`),
+      ),
+    });
+    expect(world.licenses.records.size).toBe(1);
     expect(world.licenses.audit.map((e) => e.action)).toEqual(['license.issued']);
   });
 });
