@@ -215,12 +215,32 @@ export function asProblem(error: unknown, mapping: ProblemMapping = MAPPING): un
 }
 
 /**
- * The problem one refused item of a batch stands for. An item the store failed on may have been
- * issued all the same, and the batch's answer is remembered under its Idempotency-Key: a repeat
- * gets this same answer, and only a new request — whose derived serials differ — can send the
- * item again, so the issuer is told to look first.
+ * The problem one refused item of a batch stands for. The batch's answer is remembered under its
+ * Idempotency-Key: a repeat gets this same answer, and only a new request — whose derived serials
+ * differ — can send the item again. So an item refused with nothing written (the store busy, the
+ * seal key withdrawn under way) is to be sent in a new request, not "again"; and one the store
+ * failed on may have been issued all the same, so the issuer is told to look first.
  */
 export function asBatchItemProblem(error: unknown): unknown {
+  if (error instanceof StoreBusy) {
+    return new HttpProblem(
+      'dependency-unavailable',
+      'The store was busy and this item was not written (nothing was written for it): send the item ' +
+        'again in a new request (a repeat under the same Idempotency-Key gets this answer again).',
+      { code: error.code },
+    );
+  }
+  if (error instanceof SealKeyUnusable) {
+    return new HttpProblem(
+      'conflict',
+      `seal key ${error.kid} of agency ${error.agency} can no longer sign: nothing was written for this ` +
+        'item. It was most likely withdrawn while the batch was under way: send the item again in a ' +
+        'new request (a repeat under the same Idempotency-Key gets this answer again), and it is ' +
+        `signed with the key the agency record now names (if the record still names ${error.kid}, the ` +
+        'operator must rotate it).',
+      { code: error.code },
+    );
+  }
   const problem = asProblem(error);
   if (!(problem instanceof HttpProblem) || problem.message !== STORE_UNAVAILABLE) return problem;
   return new HttpProblem(

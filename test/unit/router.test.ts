@@ -235,15 +235,37 @@ describe('asBatchItemProblem', () => {
   it('tells the issuer to look for an item the store failed on before sending it in a new request', async () => {
     const { asBatchItemProblem } = await import('#http/domain-problems.ts');
     const { HttpProblem } = await import('#http/problem.ts');
-    const { StoreBusy } = await import('#core/storage-errors.ts');
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     const unreachable = asBatchItemProblem(refused) as InstanceType<typeof HttpProblem>;
     expect(unreachable.problemType).toBe('dependency-unavailable');
     expect(unreachable.message).toMatch(/may have been issued .* look for its license .* in a new request/);
-    // A store that refused for load wrote nothing: its own words say so, and stand.
-    const busy = asBatchItemProblem(new StoreBusy('issue-license', ['ThrottlingError'])) as InstanceType<
-      typeof HttpProblem
-    >;
-    expect(busy.message).toContain('not written');
+  });
+
+  it('tells the issuer to send an item refused with nothing written in a new request, not again under its key', async () => {
+    const { asBatchItemProblem } = await import('#http/domain-problems.ts');
+    const { StoreBusy } = await import('#core/storage-errors.ts');
+    const { SealKeyUnusable } = await import('#app/issuer-errors.ts');
+    // The batch's answer is remembered under its Idempotency-Key: "send the request again" would
+    // replay this very refusal.
+    const busy = asBatchItemProblem(new StoreBusy('issue-license', ['ThrottlingError']));
+    expect(busy).toMatchObject({
+      status: 503,
+      problemType: 'dependency-unavailable',
+      extensions: { code: 'STORE_BUSY' },
+      message: expect.stringMatching(/not written .*send the item again in a new request/),
+    });
+    const unusable = asBatchItemProblem(new SealKeyUnusable('11330100D0000011XM', 'seal-kid-1'));
+    expect(unusable).toMatchObject({
+      status: 409,
+      problemType: 'conflict',
+      extensions: { code: 'SEAL_KEY_UNUSABLE' },
+      message: expect.stringMatching(
+        /seal-kid-1 .*nothing was written .*send the item again in a new request/,
+      ),
+    });
+    for (const problem of [busy, unusable]) {
+      expect((problem as Error).message).not.toMatch(/send the request again/);
+      expect((problem as Error).message).toContain('same Idempotency-Key');
+    }
   });
 });
