@@ -16,6 +16,8 @@
 //
 // Creating either form and every resolution is audited before anything is handed out.
 import { type AuditEvent, auditableText } from '#core/audit/event.ts';
+import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
+import { maskIdentityNumbers } from '#core/holders/masked-text.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { effectiveStatus } from '#core/lifecycle.ts';
 import {
@@ -113,6 +115,8 @@ export async function createPresentation(
   deps: CreatePresentationDeps,
 ): Promise<CreatedPresentation> {
   const binding = await requireBinding(deps.identity, request.account);
+  // Both are kept in the presentation.created event (and stored with a reference): free text.
+  refuseIdentityNumbers({ audience: request.audience, nonce: request.nonce });
   const record = await heldLicense(binding, request.licenseId, deps);
   const now = deps.now();
   const content = asLicenseContent(record.content);
@@ -282,9 +286,10 @@ export async function resolvePresentation(
       resolution: stored.resolutions + 1,
       disclosed: stored.fields,
       ...(request.verifier.sourceIp === undefined ? {} : { sourceIp: request.verifier.sourceIp }),
+      // A header the verifier's software sends cannot be refused: an identity number in it is masked.
       ...(request.verifier.userAgent === undefined
         ? {}
-        : { userAgent: auditableText(request.verifier.userAgent) }),
+        : { userAgent: auditableText(maskIdentityNumbers(request.verifier.userAgent)) }),
     },
   });
   return {

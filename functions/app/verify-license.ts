@@ -1,5 +1,6 @@
 import { type AuditEvent, AuditEventInvalid, auditableText } from '#core/audit/event.ts';
 import { sealKeyWithKid } from '#core/catalog/agency.ts';
+import { maskIdentityNumbers } from '#core/holders/masked-text.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { decodeCompactJws, type PublicJwk } from '#core/jws.ts';
 import {
@@ -119,8 +120,10 @@ function verificationEvent(
       keyBound: result.checks.kbSignature === 'ok',
       ...(sourceIp === undefined ? {} : { sourceIp }),
       // Cut to 256 code units, and any surrogate half (cut, or sent) replaced: the event's
-      // canonical JSON (RFC 8785) refuses a lone one, which would turn a header into a 500.
-      ...(userAgent === undefined ? {} : { userAgent: auditableText(userAgent) }),
+      // canonical JSON (RFC 8785) refuses a lone one, which would turn a header into a 500. A
+      // header cannot be refused, so an identity number in it is masked (first, so none is cut
+      // in half and kept).
+      ...(userAgent === undefined ? {} : { userAgent: auditableText(maskIdentityNumbers(userAgent)) }),
     },
   };
 }

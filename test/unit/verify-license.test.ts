@@ -235,6 +235,12 @@ describe('verifyLicense audits every verification', () => {
     expect(recorded[0]!.details?.userAgent).toBe(`${'x'.repeat(255)}\uFFFD`);
   });
 
+  it('records a User-Agent naming an identity number with the number masked', async () => {
+    const userAgent = 'counter-app/1.0 (operator 110105 19491231 002X)';
+    await verifyLicense({ presentation: await license(), verifier: { userAgent } }, deps());
+    expect(recorded[0]!.details?.userAgent).toBe('counter-app/1.0 (operator ****** ******** ****)');
+  });
+
   it('says whether the presentation was bound to the holder key', async () => {
     const device = new SoftwareEs256Signer('device');
     const presentation = await presentSdJwtVc(await license({ holderKey: device.publicJwk }), ['性别'], {

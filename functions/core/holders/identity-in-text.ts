@@ -34,7 +34,7 @@ function compact(text: string): string {
  * group perhaps ending in the check character X. Chinese characters and letters end it, so a
  * number set in Chinese text keeps its bounds.
  */
-const NUMBER = /[0-9]+(?:[\p{Zs}\t\-\u2010-\u2015\u2212]+[0-9]+)*X?/gu;
+const NUMBER = /[0-9]+(?:[\p{Zs}\t\-\u2010-\u2015\u2212]+[0-9]+)*[Xx]?/gu;
 const SEPARATORS = /[^0-9X]+/;
 /** Every 18-character run of 17 digits and a digit or X, overlapping runs included. */
 const WINDOW = /(?=([0-9]{17}[0-9X]))/g;
@@ -75,10 +75,25 @@ export function containsIdentityNumber(text: string, codes: readonly string[] = 
   // a false positive needs that very code.
   const plain = compact(text);
   if (codes.map(compact).some((code) => code !== '' && plain.includes(code))) return true;
-  for (const [number] of folded(text).matchAll(NUMBER)) {
-    for (const candidate of candidates(number)) if (isIdentityNumber(candidate)) return true;
-  }
+  for (const [number] of folded(text).matchAll(NUMBER)) if (holdsIdentityNumber(number)) return true;
   return false;
+}
+
+/** Whether one number, as NUMBER finds it, holds an identity number. */
+function holdsIdentityNumber(number: string): boolean {
+  for (const candidate of candidates(number.toUpperCase())) if (isIdentityNumber(candidate)) return true;
+  return false;
+}
+
+/**
+ * `text` in its NFKC form (full-width digits folded, case kept) with each number in it that holds
+ * a citizen identity number replaced by `replace(number)`: for text that must be kept but cannot
+ * be refused (masked-text.ts).
+ */
+export function replaceIdentityNumbers(text: string, replace: (number: string) => string): string {
+  return text
+    .normalize('NFKC')
+    .replace(NUMBER, (number) => (holdsIdentityNumber(number) ? replace(number) : number));
 }
 
 const FREE_TEXT_WHY = 'the text is kept for good in the audit log; name the case instead';

@@ -18,14 +18,20 @@ export const PresentationRequestSchema = z
       .describe(
         '`reference`: a short-lived reference a verifier resolves at GET /presentations/{ref}; `sd-jwt`: the compact SD-JWT itself, to which your app appends a KB-JWT when the license is key-bound',
       ),
-    audience: z.string().min(1).max(256).regex(NO_CONTROL_CHARACTERS).optional().describe('The verifier'),
+    audience: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(NO_CONTROL_CHARACTERS)
+      .optional()
+      .describe('The verifier; no citizen identity number (400 naming `audience`): it is audited'),
     nonce: z
       .string()
       .min(1)
       .max(256)
       .regex(NO_CONTROL_CHARACTERS)
       .optional()
-      .describe("The verifier's nonce"),
+      .describe("The verifier's nonce; no citizen identity number (400 naming `nonce`): it is audited"),
     maxResolutions: z
       .number()
       .int()

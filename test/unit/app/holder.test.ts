@@ -378,6 +378,40 @@ describe('presentations', () => {
     expect(world.audit.events.at(-1)?.details?.userAgent).toBe(`${'x'.repeat(255)}\uFFFD`);
   });
 
+  it('refuses an audience or nonce naming an identity number, in either form, writing nothing', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const own = DEMO_HOLDERS.zhangWeiming.code;
+    const request = { account: ACCOUNTS.zhang, licenseId: card.id, fields: ['姓名'] };
+
+    await expect(
+      createPresentation({ ...request, form: 'sd-jwt', audience: `窗口 ${own}` }, deps()),
+    ).rejects.toMatchObject({ name: 'IdentityNumberInText', errors: [{ path: 'audience' }] });
+    await expect(
+      createPresentation({ ...request, form: 'reference', nonce: own, audience: 'counter-1' }, deps()),
+    ).rejects.toMatchObject({ name: 'IdentityNumberInText', errors: [{ path: 'nonce' }] });
+    expect(world.presentations.stored.size).toBe(0);
+    expect(world.audit.events).toEqual([]);
+  });
+
+  it('records a User-Agent naming an identity number with the number masked', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const created = await createPresentation(
+      { account: ACCOUNTS.zhang, licenseId: card.id, fields: ['姓名'], form: 'reference' },
+      deps(),
+    );
+    if (created.form !== 'reference') throw new Error('expected the reference form');
+    const own = DEMO_HOLDERS.zhangWeiming.code;
+
+    await resolvePresentation(
+      { reference: created.reference, verifier: { userAgent: `counter-app/1.0 (operator ${own})` } },
+      deps(),
+    );
+
+    expect(world.audit.events.at(-1)?.details?.userAgent).toBe(
+      `counter-app/1.0 (operator ${'*'.repeat(18)})`,
+    );
+  });
+
   it('a reference expires after five minutes, and an unknown one resolves to nothing', async () => {
     const card = await world.issue(ZHANG_CARD!);
     const created = await createPresentation(
