@@ -1,5 +1,5 @@
 import { DocumentNotFound } from '#core/layout-document/errors.ts';
-import { ConcurrentModification } from '#core/storage-errors.ts';
+import { ConcurrentModification, writeRefused } from '#core/storage-errors.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
 import { LicenseIsFinal } from './issuer-errors.ts';
@@ -11,6 +11,7 @@ import {
   ownLicense,
   stillIssuerOf,
 } from './license-issuance.ts';
+import { removeUnheldDocument } from './unheld-document.ts';
 
 export interface AttachDocumentRequest {
   /** Full identifier of the license version the document shows. */
@@ -37,7 +38,8 @@ export interface AttachDocumentDeps extends Pick<IssuanceDeps, 'now' | 'newEvent
  * what it issues), only while the license is valid or suspended; the store
  * checks type, size and content and keeps the bytes under a random key (encrypted); the license
  * then records key and SHA-256 — the binding every later read is checked against — with its
- * audit event, under the optimistic lock. A document whose record write fails is removed again.
+ * audit event, under the optimistic lock. A document whose record write the store refuses is
+ * removed again.
  */
 export async function attachLicenseDocument(
   request: AttachDocumentRequest,
@@ -167,8 +169,10 @@ const ATTACH_ATTEMPTS = 3;
 /**
  * Records the stored document in the license with its audit event. A license changed since it
  * was read (hashing 20 MiB takes a while) is read again and, while still attachable, written
- * again. Bytes the license does not hold after a failure are removed, as unbound they are of no
- * use to anyone — but never bytes it does hold (a concurrent completion of the same upload).
+ * again. Bytes the license does not hold after the store refused the write are removed, as
+ * unbound they are of no use to anyone — but never bytes it does hold (a concurrent completion
+ * of the same upload), nor any after a failure that may still land (a timeout: the write may
+ * commit a moment later, pointing at them).
  */
 async function recordDocument(
   read: LicenseRecord,
@@ -181,6 +185,8 @@ async function recordDocument(
     },
 ): Promise<AttachedDocument> {
   let license = read;
+  // Whether the last write failed without telling whether it landed.
+  let unclear = false;
   try {
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -199,14 +205,13 @@ async function recordDocument(
         });
         return attachedDocument(license, stored);
       } catch (error) {
+        unclear = !writeRefused(error);
         if (!(error instanceof ConcurrentModification) || attempt >= ATTACH_ATTEMPTS) throw error;
         license = await attachableLicense(license.id, caller, deps);
       }
     }
   } catch (error) {
-    const current = await deps.licenses.get(license.id).catch(() => undefined);
-    const holds = current !== undefined && asLicenseContent(current.content).document?.key === stored.key;
-    if (!holds) await deps.documents.delete(stored.key).catch(() => undefined);
+    if (!unclear) await removeUnheldDocument(license.id, stored, deps);
     throw error;
   }
 }

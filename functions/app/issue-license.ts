@@ -6,7 +6,7 @@ import { decodeCompactJws } from '#core/jws.ts';
 import { isLayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
-import { LicenseAlreadyExists } from '#core/storage-errors.ts';
+import { LicenseAlreadyExists, writeRefused } from '#core/storage-errors.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
@@ -31,6 +31,7 @@ import {
   randomSerial,
   signLicense,
 } from './license-issuance.ts';
+import { removeUnheldDocument } from './unheld-document.ts';
 
 /** One license to issue, optionally with its layout document (版式文件). */
 export interface IssueLicenseRequest extends LicenseRequest {
@@ -85,7 +86,7 @@ export interface IssueLicenseDeps extends IssuanceDeps {
  * sent, checked and stored → a status-list slot and the holder's device key (cnf), if any → the
  * SD-JWT VC signed with the agency's seal → content sealed (with the document's key and digest)
  * → license, holder index, slot and audit event written in one transaction. A document stored
- * for a license that was then not written is removed again. Without a serial the license gets a
+ * for a license that was then certainly not written is removed again. Without a serial the license gets a
  * random one, or under an issuance key the one derived from it, and is then issued once: a
  * re-run meeting it is answered with it when it asks for the same license, else refused
  * (IssuanceKeyReused for the same holder, LicenseAlreadyExists for another).
@@ -148,6 +149,7 @@ async function issue(
   });
   const holderIndex = await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code);
   const document = request.document === undefined ? undefined : await storeDocument(request.document, deps);
+  let sent = false;
   try {
     const [slot, holderKey] = await Promise.all([
       deps.statusLists.allocateSlot(caller.agency, type.code, licenseKeyOf(licenseId)),
@@ -157,6 +159,7 @@ async function issue(
       { licenseId, issuerUscc: caller.agency, seal, type, license, slot, issuedAt: now, holderKey, document },
       deps,
     );
+    sent = true;
     await deps.licenses.issue(
       { id: licenseId, holderIndex, statusSlot: slot, issuedAt: now.toISOString(), content },
       issuerAuditEvent(
@@ -180,7 +183,11 @@ async function issue(
     );
     return { licenseId, version: '001', status: 'valid', statusList, sdJwt };
   } catch (error) {
-    if (document !== undefined) await removeUnheldDocument(licenseId, document, deps);
+    // A write that failed unclearly (a timeout) may land a moment later, pointing at the bytes:
+    // they stay, even if it never lands (no sweep removes unheld documents: README, known gaps).
+    if (document !== undefined && (!sent || writeRefused(error))) {
+      await removeUnheldDocument(licenseId, document, deps);
+    }
     if (rerun !== 'refused' && error instanceof LicenseAlreadyExists) {
       const asked = rerun === 'same-request' ? { license, document } : undefined;
       return issuedBefore(licenseId, holderIndex, asked, agency, caller, deps, error);
@@ -254,22 +261,6 @@ async function carries(
     content.validity.until === validity.until &&
     (asked.document === undefined || content.document?.sha256 === asked.document.sha256)
   );
-}
-
-/**
- * Removes a stored document when its license was not written — unbound bytes are of no use to
- * anyone. A write whose answer was lost may have landed all the same (a retry then meets its own
- * license), so the bytes stay when the license holds them, or when that cannot be told.
- */
-async function removeUnheldDocument(licenseId: string, document: StoredDocument, deps: IssueLicenseDeps) {
-  let held: boolean;
-  try {
-    const current = await deps.licenses.get(licenseId);
-    held = current !== undefined && asLicenseContent(current.content).document?.key === document.key;
-  } catch {
-    held = true;
-  }
-  if (!held) await deps.documents?.delete(document.key).catch(() => undefined);
 }
 
 async function storeDocument(

@@ -126,3 +126,22 @@ export class StoreBusy extends Error {
     this.name = 'StoreBusy';
   }
 }
+
+/**
+ * Whether a failed write is one the store refused, having written none of it: a condition it
+ * checked (the errors above, translated from a cancelled transaction) or load (StoreBusy). Any
+ * other failure — a timeout, a connection reset — may have been written all the same, now or a
+ * moment later: what was prepared for the write (stored bytes it points at) must then stay.
+ */
+export function writeRefused(error: unknown): boolean {
+  return (
+    error instanceof LicenseAlreadyExists ||
+    error instanceof LicenseNotFound ||
+    error instanceof ConcurrentModification ||
+    error instanceof StatusSlotTaken ||
+    error instanceof StatusSlotMismatch ||
+    error instanceof AuditEventExists ||
+    error instanceof GrantUseRefused ||
+    error instanceof StoreBusy
+  );
+}

@@ -12,7 +12,7 @@ import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DocumentContentMismatch, UnsupportedDocumentType } from '#core/layout-document/errors.ts';
 import { agencyIssuer, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
-import { LicenseAlreadyExists } from '#core/storage-errors.ts';
+import { LicenseAlreadyExists, StoreBusy } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { asProblem } from '#http/domain-problems.ts';
 import { BASE_URL, bindingCipher, issuerWorld } from './issuer-fakes.ts';
@@ -226,6 +226,40 @@ describe('issueLicense', () => {
       sha256: createHash('sha256').update(PDF).digest('base64url'),
     });
     expect([...world.documents.stored.keys()]).toEqual([(landed!.content.document as { key: string }).key]);
+  });
+
+  it('keeps the document after a failure that may still land, and removes it after one that wrote nothing', async () => {
+    const world = issuerWorld(NOW);
+    const document = { bytes: PDF, mediaType: 'application/pdf' };
+    // The client times out while the transaction may still commit: it lands after the failure
+    // was seen (and after any read of the license the cleanup could make).
+    const issue = world.licenses.issue.bind(world.licenses);
+    let land: (() => Promise<unknown>) | undefined;
+    world.licenses.issue = async (license, event) => {
+      land = () => issue(license, event);
+      throw new Error('socket timed out');
+    };
+    await expect(issueLicense(idCard({ serial: 'LATE' }, {}, document), PSB, world.deps)).rejects.toThrow(
+      'timed out',
+    );
+    await land!();
+    const [late] = [...world.licenses.records.values()];
+    const key = (late!.content.document as { key: string }).key;
+    expect(world.documents.stored.has(key)).toBe(true);
+
+    // Refused by the store (for load), or failing before the write: certainly not written.
+    world.licenses.issue = issue;
+    world.licenses.failNextWrite = new StoreBusy('issue', ['ThrottlingError']);
+    await expect(
+      issueLicense(idCard({ serial: 'BUSY' }, {}, document), PSB, world.deps),
+    ).rejects.toBeInstanceOf(StoreBusy);
+    world.statusLists.allocateSlot = async () => {
+      throw new Error('the status list table was unreachable');
+    };
+    await expect(issueLicense(idCard({ serial: 'NOSLOT' }, {}, document), PSB, world.deps)).rejects.toThrow(
+      'unreachable',
+    );
+    expect([...world.documents.stored.keys()]).toEqual([key]);
   });
 
   it('signs a long-term license without exp', async () => {

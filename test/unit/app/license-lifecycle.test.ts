@@ -12,7 +12,7 @@ import { changeLicenseStatus } from '#app/change-license-status.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { issuerCopy } from '#app/issuer-copy.ts';
 import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
-import { openLicenseContent } from '#app/license-content.ts';
+import { asLicenseContent, openLicenseContent } from '#app/license-content.ts';
 import { fieldsOfSdJwt, type LicenseRequest } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
@@ -22,7 +22,7 @@ import { buildLicenseId, parseLicenseId } from '#core/identifiers/license-id.ts'
 import { DocumentNotFound } from '#core/layout-document/errors.ts';
 import { IllegalTransition, ReasonRequired } from '#core/lifecycle.ts';
 import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
-import { ConcurrentModification, LicenseNotFound } from '#core/storage-errors.ts';
+import { ConcurrentModification, LicenseNotFound, StoreBusy } from '#core/storage-errors.ts';
 import {
   DEMO_HOLDERS,
   DEMO_LICENSES,
@@ -391,16 +391,16 @@ describe('attachLicenseDocument', () => {
     });
   });
 
-  it('refuses a final license before storing anything, and removes the bytes when the record write fails', async () => {
+  it('refuses a final license before storing anything, and removes the bytes when the record write is refused', async () => {
     const { world, license } = await issued();
-    world.licenses.failNextWrite = new Error('the license table was unreachable');
+    world.licenses.failNextWrite = new StoreBusy('attachDocument', ['ThrottlingError']);
     await expect(
       attachLicenseDocument(
         { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
         PSB,
         world.deps,
       ),
-    ).rejects.toThrow('unreachable');
+    ).rejects.toBeInstanceOf(StoreBusy);
     expect(world.documents.stored.size).toBe(0);
     await changeLicenseStatus(
       { licenseId: license.licenseId, action: 'revoke', reason: 'x' },
@@ -415,6 +415,29 @@ describe('attachLicenseDocument', () => {
       ),
     ).rejects.toBeInstanceOf(LicenseIsFinal);
     expect(world.documents.stored.size).toBe(0);
+  });
+});
+
+describe('attachLicenseDocument after a failure that may still land', () => {
+  it('keeps the bytes: the write may land after the failure was seen, pointing at them', async () => {
+    const { world, license } = await issued();
+    const attach = world.licenses.attachDocument.bind(world.licenses);
+    let land: (() => Promise<unknown>) | undefined;
+    world.licenses.attachDocument = async (write) => {
+      land = () => attach(write);
+      throw new Error('socket timed out');
+    };
+    await expect(
+      attachLicenseDocument(
+        { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
+        PSB,
+        world.deps,
+      ),
+    ).rejects.toThrow('timed out');
+    await land!();
+    const held = asLicenseContent(world.licenses.records.get(license.licenseId)!.content).document;
+    expect(held).toBeDefined();
+    expect(world.documents.stored.has(held!.key)).toBe(true);
   });
 });
 
@@ -445,7 +468,7 @@ describe('document uploads', () => {
     expect(world.licenses.audit.at(-1)).toMatchObject({ action: 'license.document_attached' });
   });
 
-  it('an upload is completed only for its own license; a failed record write deletes it; final licenses get none', async () => {
+  it('an upload is completed only for its own license; a record write the store refused deletes it; final licenses get none', async () => {
     const { world, license } = await issued();
     const other = await issueLicense(card, PSB, world.deps);
     const sha256 = createHash('sha256').update(PDF).digest('base64url');
@@ -464,14 +487,14 @@ describe('document uploads', () => {
       ),
     ).rejects.toBeInstanceOf(DocumentNotFound);
 
-    world.licenses.failNextWrite = new Error('the license table was unreachable');
+    world.licenses.failNextWrite = new StoreBusy('attachDocument', ['ThrottlingError']);
     await expect(
       completeLicenseDocumentUpload(
         { licenseId: license.licenseId, upload: pending.upload, sha256 },
         PSB,
         world.deps,
       ),
-    ).rejects.toThrow('unreachable');
+    ).rejects.toBeInstanceOf(StoreBusy);
     expect(world.documents.stored.has(pending.upload)).toBe(false);
 
     await changeLicenseStatus(
