@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -10,7 +10,8 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Alias } from 'aws-cdk-lib/aws-kms';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -51,13 +52,31 @@ export const SEAL_LAG_ALARM_SECONDS = 300;
  */
 export class PlatformAlarms extends Construct {
   readonly topic: Topic;
+  /** Encrypts the topic; CloudWatch of this account may use it to publish alarms. */
+  readonly topicKey: Key;
   readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: PlatformAlarmsProps) {
     super(scope, id);
+    // A key of its own: CloudWatch publishes an alarm to an encrypted topic only if the key's
+    // policy lets it generate and read data keys, and the AWS-managed alias/aws/sns key's policy
+    // cannot be changed — under it no alarm would ever be delivered. Only this account's alarms.
+    this.topicKey = new Key(this, 'TopicKey', {
+      description: `elicense ${props.stage}: encrypts the alarm topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
     this.topic = new Topic(this, 'Topic', {
       displayName: `elicense ${props.stage} alarms`,
-      masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      masterKey: this.topicKey,
       enforceSSL: true,
     });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));

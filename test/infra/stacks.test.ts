@@ -519,6 +519,29 @@ describe('the CDK app', () => {
     api.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
+  it('encrypts the alarm topic under a key of the stack that CloudWatch of this account may use', () => {
+    // The AWS-managed alias/aws/sns key's policy cannot be changed to let CloudWatch use it: an
+    // alarm could never publish to a topic under it.
+    const topics = Object.values(api.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(1);
+    const keyRef = topics[0]!.Properties.KmsMasterKeyId as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+    const keyId = keyRef['Fn::GetAtt']?.[0] ?? keyRef.Ref;
+    const key = api.findResources('AWS::KMS::Key')[keyId ?? ''];
+    expect(key, JSON.stringify(keyRef)).toBeDefined();
+    expect(key?.DeletionPolicy).toBe('Retain');
+    expect(key?.Properties.EnableKeyRotation).toBe(true);
+    const statements = key?.Properties.KeyPolicy.Statement as {
+      Principal?: { Service?: unknown };
+      Action: string | string[];
+      Condition?: unknown;
+    }[];
+    const forCloudWatch = statements.find((s) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+    expect([forCloudWatch?.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(forCloudWatch?.Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    });
+  });
+
   it('encrypts every log group, queue, topic, table and bucket', () => {
     const logGroups = Object.values(api.findResources('AWS::Logs::LogGroup'));
     expect(logGroups.length).toBeGreaterThan(6);
