@@ -27,11 +27,16 @@ import {
   presentationRefDigest,
 } from '#core/presentations/presentation-ref.ts';
 import { presentSdJwtVc, sdDigest } from '#core/sd-jwt-vc/index.ts';
+import { ConcurrentModification } from '#core/storage-errors.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
-import { type PresentationStore, PresentationUnavailable } from '#ports/presentation-store.ts';
+import {
+  type PresentationStore,
+  PresentationUnavailable,
+  type StoredPresentation,
+} from '#ports/presentation-store.ts';
 import { disclosedFields, heldLicense, issuerClaims } from './holder-licenses.ts';
 import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import { requireBinding } from './proof-identity.ts';
@@ -259,15 +264,7 @@ export async function resolvePresentation(
 ): Promise<ResolvedPresentation> {
   const now = deps.now();
   const id = presentationRefDigest(request.reference);
-  const stored = await deps.presentations.get(id);
-  if (stored === undefined) throw new PresentationUnavailable('not-found');
-  if (stored.expiresAt <= now.toISOString()) throw new PresentationUnavailable('expired');
-  if (stored.resolutions >= stored.maxResolutions) throw new PresentationUnavailable('used-up');
-  const { presentation } = await deps.cipher.decryptFields(sealBinding(id), stored.sealed);
-  if (typeof presentation !== 'string') {
-    throw new Error(`presentation ${id}: the sealed presentation is not a string`);
-  }
-  await deps.presentations.recordResolution(id, now, {
+  const resolvedEvent = (stored: StoredPresentation): AuditEvent => ({
     id: deps.newEventId(),
     time: now.toISOString(),
     // A verifier resolving a reference shows no credentials: what it is is what the request shows.
@@ -283,6 +280,7 @@ export async function resolvePresentation(
     details: {
       presentationId: id,
       holderAccount: stored.account,
+      // The store counts it only if this is still the next number (recordResolution).
       resolution: stored.resolutions + 1,
       disclosed: stored.fields,
       ...(request.verifier.sourceIp === undefined ? {} : { sourceIp: request.verifier.sourceIp }),
@@ -292,6 +290,23 @@ export async function resolvePresentation(
         : { userAgent: auditableText(maskIdentityNumbers(request.verifier.userAgent)) }),
     },
   });
+  let stored = await resolvable(id, now, deps);
+  const { presentation } = await deps.cipher.decryptFields(sealBinding(id), stored.sealed);
+  if (typeof presentation !== 'string') {
+    throw new Error(`presentation ${id}: the sealed presentation is not a string`);
+  }
+  for (;;) {
+    try {
+      await deps.presentations.recordResolution(id, now, stored.resolutions + 1, resolvedEvent(stored));
+      break;
+    } catch (error) {
+      // Another verifier's resolution was counted since the read: this one is numbered afresh.
+      // Each time this happens one more of the few resolutions allowed (at most 3) is gone, so
+      // the loop ends, in resolvable's used-up at the latest.
+      if (!(error instanceof ConcurrentModification)) throw error;
+      stored = await resolvable(id, now, deps);
+    }
+  }
   return {
     presentation,
     licenseId: stored.licenseId,
@@ -301,6 +316,19 @@ export async function resolvePresentation(
     ...(stored.nonce === undefined ? {} : { nonce: stored.nonce }),
     expiresAt: stored.expiresAt,
   };
+}
+
+/** The stored presentation, while it may be resolved; PresentationUnavailable otherwise. */
+async function resolvable(
+  id: string,
+  now: Date,
+  deps: Pick<ResolvePresentationDeps, 'presentations'>,
+): Promise<StoredPresentation> {
+  const stored = await deps.presentations.get(id);
+  if (stored === undefined) throw new PresentationUnavailable('not-found');
+  if (stored.expiresAt <= now.toISOString()) throw new PresentationUnavailable('expired');
+  if (stored.resolutions >= stored.maxResolutions) throw new PresentationUnavailable('used-up');
+  return stored;
 }
 
 /** A waiting presentation opens only as itself: sealed for its own id. */

@@ -52,6 +52,9 @@ export interface PresentationStore {
   /**
    * Counts one resolution with its audit event, on condition that the presentation exists, has
    * not expired at `now` and is not used up: PresentationUnavailable otherwise, writing neither.
+   * `resolution` is the count this one makes (the count read, plus one), as its event says: when
+   * another resolution was counted since the read, ConcurrentModification, writing neither, so no
+   * two events name the same resolution.
    */
-  recordResolution(id: string, now: Date, auditEvent: AuditEvent): Promise<void>;
+  recordResolution(id: string, now: Date, resolution: number, auditEvent: AuditEvent): Promise<void>;
 }

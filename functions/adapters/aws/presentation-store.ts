@@ -7,11 +7,13 @@
 //
 // TTL deletion is lazy (up to days late): a resolution is counted only on condition that
 // expiresAt is still ahead of now and resolutions < maxResolutions, in one transaction with
-// its audit event, so two verifiers racing for a once-only reference cannot both have it.
+// its audit event, so two verifiers racing for a once-only reference cannot both have it; and
+// on condition that the count is still the one its event was numbered from, so two racing for a
+// reference of several uses cannot both be resolution n (the later is told to read again).
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { AuditEvent } from '#core/audit/event.ts';
-import { AuditEventExists } from '#core/storage-errors.ts';
+import { AuditEventExists, ConcurrentModification } from '#core/storage-errors.ts';
 import {
   type PresentationStore,
   PresentationUnavailable,
@@ -20,7 +22,13 @@ import {
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
 import { issuesOf } from './dynamodb-paging.ts';
-import { rawString, type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
+import {
+  rawNumber,
+  rawString,
+  type TransactItem,
+  TransactionCancelled,
+  transactWrite,
+} from './transact-write.ts';
 
 export const presentationKey = (id: string) => ({ pk: `P#${id}`, sk: 'PRESENTATION' });
 
@@ -93,17 +101,19 @@ export class DynamoPresentationStore implements PresentationStore {
     };
   }
 
-  async recordResolution(id: string, now: Date, auditEvent: AuditEvent): Promise<void> {
+  async recordResolution(id: string, now: Date, resolution: number, auditEvent: AuditEvent): Promise<void> {
     const nowIso = now.toISOString();
     const items: TransactItem[] = [
       {
         Update: {
           TableName: this.#table,
           Key: presentationKey(id),
-          UpdateExpression: 'SET resolutions = resolutions + :one, lastResolvedAt = :now',
+          // The event names the count it makes, and a transaction returns no new values: the
+          // count is set to that number on condition that it is still the one before it.
+          UpdateExpression: 'SET resolutions = :resolution, lastResolvedAt = :now',
           ConditionExpression:
-            'attribute_exists(pk) AND expiresAtIso > :now AND resolutions < maxResolutions',
-          ExpressionAttributeValues: { ':one': 1, ':now': nowIso },
+            'attribute_exists(pk) AND expiresAtIso > :now AND resolutions < maxResolutions AND resolutions = :before',
+          ExpressionAttributeValues: { ':resolution': resolution, ':before': resolution - 1, ':now': nowIso },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
@@ -114,7 +124,13 @@ export class DynamoPresentationStore implements PresentationStore {
         const old = reasons[0].item;
         if (old === undefined) return new PresentationUnavailable('not-found');
         const expiry = rawString(old, 'expiresAtIso');
-        return new PresentationUnavailable(expiry !== undefined && expiry <= nowIso ? 'expired' : 'used-up');
+        if (expiry !== undefined && expiry <= nowIso) return new PresentationUnavailable('expired');
+        const found = rawNumber(old, 'resolutions');
+        const allowed = rawNumber(old, 'maxResolutions');
+        if (found === undefined || allowed === undefined || found >= allowed) {
+          return new PresentationUnavailable('used-up');
+        }
+        return new ConcurrentModification(`presentation ${id} resolutions`, resolution - 1, found);
       }
       if (reasons[1]?.code === 'ConditionalCheckFailed') return new AuditEventExists(auditEvent.id);
       return undefined;

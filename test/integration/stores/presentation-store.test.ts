@@ -1,6 +1,7 @@
 // Holder presentations behind a reference, over the wire: stored with their audit event, read
 // back as stored, resolved only while unexpired and not used up — each resolution counted in
-// one transaction with its audit event, so racing verifiers cannot exceed the allowance.
+// one transaction with its audit event, so racing verifiers cannot exceed the allowance, and
+// only as the number its event names, so no two events name the same resolution.
 
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -88,11 +89,11 @@ describe('DynamoPresentationStore', () => {
   test('counts resolutions up to the allowance, each with its audit event, then refuses as used up', async () => {
     await store.create(presentation('digest-4', 2), auditEvent('presentation.created'));
     const first = auditEvent('presentation.resolved');
-    await store.recordResolution('digest-4', NOW, first);
-    await store.recordResolution('digest-4', NOW, auditEvent('presentation.resolved'));
+    await store.recordResolution('digest-4', NOW, 1, first);
+    await store.recordResolution('digest-4', NOW, 2, auditEvent('presentation.resolved'));
     const refused = auditEvent('presentation.resolved');
 
-    await expect(store.recordResolution('digest-4', NOW, refused)).rejects.toMatchObject({
+    await expect(store.recordResolution('digest-4', NOW, 3, refused)).rejects.toMatchObject({
       reason: 'used-up',
     });
     expect((await store.get('digest-4'))?.resolutions).toBe(2);
@@ -105,7 +106,7 @@ describe('DynamoPresentationStore', () => {
 
     const outcomes = await Promise.allSettled(
       Array.from({ length: 5 }, () =>
-        store.recordResolution('digest-5', NOW, auditEvent('presentation.resolved')),
+        store.recordResolution('digest-5', NOW, 1, auditEvent('presentation.resolved')),
       ),
     );
 
@@ -115,15 +116,38 @@ describe('DynamoPresentationStore', () => {
     }
   });
 
+  test('counts a resolution only as the number its event names: a count read before another was made is refused, nothing written', async () => {
+    await store.create(presentation('digest-8', 3), auditEvent('presentation.created'));
+    const racing = [auditEvent('presentation.resolved'), auditEvent('presentation.resolved')];
+
+    // Two verifiers read the count 0 and both number their resolution 1.
+    const outcomes = await Promise.allSettled(
+      racing.map((e) => store.recordResolution('digest-8', NOW, 1, e)),
+    );
+
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = outcomes.findIndex((o) => o.status === 'rejected');
+    expect((outcomes[lost] as PromiseRejectedResult).reason).toMatchObject({
+      name: 'ConcurrentModification',
+      expectedVersion: 0,
+      foundVersion: 1,
+    });
+    expect(await audited(racing[lost]!)).toBe(false);
+    expect((await store.get('digest-8'))?.resolutions).toBe(1);
+    // Numbered afresh from the count now, it is resolution 2.
+    await store.recordResolution('digest-8', NOW, 2, auditEvent('presentation.resolved'));
+    expect((await store.get('digest-8'))?.resolutions).toBe(2);
+  });
+
   test('refuses an expired presentation (whatever TTL has not yet deleted) and an unknown one', async () => {
     await store.create(presentation('digest-6'), auditEvent('presentation.created'));
     const later = new Date(NOW.getTime() + 300_000);
 
     await expect(
-      store.recordResolution('digest-6', later, auditEvent('presentation.resolved', later)),
+      store.recordResolution('digest-6', later, 1, auditEvent('presentation.resolved', later)),
     ).rejects.toMatchObject({ reason: 'expired' });
     await expect(
-      store.recordResolution('digest-7', NOW, auditEvent('presentation.resolved')),
+      store.recordResolution('digest-7', NOW, 1, auditEvent('presentation.resolved')),
     ).rejects.toMatchObject({ reason: 'not-found' });
   });
 });

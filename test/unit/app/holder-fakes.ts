@@ -5,6 +5,7 @@
 import { auditItem, byGrantKey } from '#adapters/aws/audit-items.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Grant, GrantTerms } from '#core/grants/grant.ts';
+import { ConcurrentModification } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, type DemoHolder } from '#dev/demo/catalog.ts';
 import type { AuditPosition, LicenseAuditReader, LicenseAuditSlice } from '#ports/audit-log.ts';
 import type { GrantAuditEventOf } from '#ports/grant-store.ts';
@@ -124,13 +125,22 @@ export class TestPresentations implements PresentationStore {
     const stored = this.stored.get(id);
     return stored && structuredClone(stored);
   }
-  async recordResolution(id: string, now: Date, auditEvent: AuditEvent) {
+  async recordResolution(id: string, now: Date, resolution: number, auditEvent: AuditEvent) {
     const stored = this.stored.get(id);
     if (stored === undefined) throw new PresentationUnavailable('not-found');
     if (stored.expiresAt <= now.toISOString()) throw new PresentationUnavailable('expired');
     if (stored.resolutions >= stored.maxResolutions) throw new PresentationUnavailable('used-up');
-    await this.#audit.record(auditEvent);
-    stored.resolutions += 1;
+    if (stored.resolutions !== resolution - 1) {
+      throw new ConcurrentModification(`presentation ${id} resolutions`, resolution - 1, stored.resolutions);
+    }
+    // Counted before the await, as one transaction would, and taken back when the event fails.
+    stored.resolutions = resolution;
+    try {
+      await this.#audit.record(auditEvent);
+    } catch (error) {
+      stored.resolutions = resolution - 1;
+      throw error;
+    }
   }
 }
 

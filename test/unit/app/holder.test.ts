@@ -362,6 +362,26 @@ describe('presentations', () => {
     ).rejects.toMatchObject({ reason: 'used-up' });
   });
 
+  it('numbers each of two resolutions made at once by the count it made, 1 and 2', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const created = await createPresentation(
+      { account: ACCOUNTS.zhang, licenseId: card.id, fields: ['姓名'], form: 'reference', maxResolutions: 2 },
+      deps(),
+    );
+    if (created.form !== 'reference') throw new Error('expected the reference form');
+
+    await Promise.all([
+      resolvePresentation({ reference: created.reference, verifier: {} }, deps()),
+      resolvePresentation({ reference: created.reference, verifier: {} }, deps()),
+    ]);
+
+    const resolutions = world.audit.events
+      .filter((e) => e.action === 'presentation.resolved')
+      .map((e) => e.details?.resolution);
+    expect(resolutions.sort()).toEqual([1, 2]);
+    expect((await world.presentations.get([...world.presentations.stored.keys()][0]!))?.resolutions).toBe(2);
+  });
+
   it('records a User-Agent cut where an emoji straddles the cut as well-formed text', async () => {
     const card = await world.issue(ZHANG_CARD!);
     const created = await createPresentation(
