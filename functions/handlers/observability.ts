@@ -11,7 +11,15 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 // whether tracing or metrics are on come from the POWERTOOLS_* variables the stack (or the
 // local server) sets.
 export const logger = new Logger({ serviceName: 'elicense' });
-export const metrics = new Metrics({ namespace: 'elicense', serviceName: 'elicense' });
+// Stages may share an account and region, and a metric's dimensions are what tell them apart:
+// every metric carries its stage, so one stage's figures never feed another's alarms
+// (lib/constructs/platform-alarms.ts). ELICENSE_STAGE is set on every function by the stack.
+const stage = process.env.ELICENSE_STAGE;
+export const metrics = new Metrics({
+  namespace: 'elicense',
+  serviceName: 'elicense',
+  ...(stage ? { defaultDimensions: { stage } } : {}),
+});
 export const tracer = new Tracer({ serviceName: 'elicense' });
 
 /**

@@ -161,12 +161,13 @@ export class PlatformAlarms extends Construct {
       alarm(`${name}Throttles`, throttles(table, n), 1, `DynamoDB throttled requests on ${table.name}`);
     });
 
-    // Sealing lag, from the sealer's own metric (Powertools, namespace `elicense`); a sealer that
-    // stops running publishes nothing, so missing data counts as breaching.
+    // Sealing lag, from the sealer's own metric (Powertools, namespace `elicense`, which gives
+    // every metric the stage as a dimension: stages may share an account and region); a sealer
+    // that stops running publishes nothing, so missing data counts as breaching.
     const sealLag = new Metric({
       namespace: 'elicense',
       metricName: 'AuditSealLagSeconds',
-      dimensionsMap: { service: 'elicense' },
+      dimensionsMap: { service: 'elicense', stage: props.stage },
       statistic: 'Maximum',
       period,
     });

@@ -667,6 +667,11 @@ describe('the CDK app', () => {
       Namespace: 'elicense',
       TreatMissingData: 'breaching',
     });
+    // The stage's own sealer only: stages may share an account and region.
+    expect(lag?.Dimensions).toEqual([
+      { Name: 'service', Value: 'elicense' },
+      { Name: 'stage', Value: 'small' },
+    ]);
     const dlq = alarms.find((a) => String(a.AlarmDescription).includes('dead-letter queue'));
     expect(dlq).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
     for (const operation of ['Sign', 'Decrypt', 'GenerateDataKey']) {

@@ -53,3 +53,47 @@ describe('withPowertools', () => {
     expect(JSON.stringify(root)).toContain('audit-seals unreachable');
   });
 });
+
+describe('metrics', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('carry the stage as a dimension: stages sharing an account and region never feed each other’s alarms', async () => {
+    vi.stubEnv('ELICENSE_STAGE', 'prod');
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'elicense');
+    vi.resetModules();
+    const fresh = await import('#handlers/observability.ts');
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+
+    await fresh.withPowertools(async () => ({ statusCode: 200, body: '{}' }))(event, context);
+    fresh.metrics.addMetric('AuditSealLagSeconds', 'Seconds', 12);
+    fresh.metrics.publishStoredMetrics();
+
+    const records = written
+      .flatMap((text) => text.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map(
+        (line) =>
+          JSON.parse(line) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } } & Record<
+            string,
+            unknown
+          >,
+      );
+    const names = records.flatMap((r) =>
+      Object.keys(r).filter((k) => k === 'Success' || k === 'AuditSealLagSeconds'),
+    );
+    expect(names.sort()).toEqual(['AuditSealLagSeconds', 'Success']);
+    for (const record of records) {
+      expect(record._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'stage']]);
+      expect(record).toMatchObject({ service: 'elicense', stage: 'prod' });
+    }
+  });
+});
