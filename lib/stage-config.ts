@@ -174,6 +174,15 @@ export const StageConfigSchema = z
             kind: z.literal('oidc'),
             issuer: z.url({ protocol: /^https$/ }).describe('the OIDC issuer URL of holder tokens'),
             audience: z.string().min(1),
+            /**
+             * Where the provider publishes its signing keys (its discovery document's `jwks_uri`),
+             * when not at `<issuer>/.well-known/jwks.json` — Keycloak's, for one, are at
+             * `<issuer>/protocol/openid-connect/certs`.
+             */
+            jwksUri: z
+              .url({ protocol: /^https$/ })
+              .optional()
+              .describe("the https URL of the provider's JWKS"),
           })
           .strict(),
       ])

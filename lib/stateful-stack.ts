@@ -39,8 +39,11 @@ export class StatefulStack extends Stack {
   readonly platformSigningKey: Key;
   /** Holder sign-in, when the stage uses Cognito (not offered in China regions). */
   readonly holderPool: HolderUserPool | undefined;
-  /** Issuer URL and audience of holder tokens (Cognito's or the external provider's). */
-  readonly holderTokens: { issuer: string; audience: string };
+  /**
+   * Issuer URL and audience of holder tokens (Cognito's or the external provider's), and the
+   * provider's JWKS URI when it is not `<issuer>/.well-known/jwks.json`.
+   */
+  readonly holderTokens: { issuer: string; audience: string; jwksUri?: string };
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -176,7 +179,8 @@ export class StatefulStack extends Stack {
       });
     } else {
       this.holderPool = undefined;
-      this.holderTokens = { issuer: config.holderIdentity.issuer, audience: config.holderIdentity.audience };
+      const { issuer, audience, jwksUri } = config.holderIdentity;
+      this.holderTokens = { issuer, audience, ...(jwksUri ? { jwksUri } : {}) };
     }
   }
 

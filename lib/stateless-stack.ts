@@ -224,6 +224,8 @@ export class StatelessStack extends Stack {
       holder.function.addEnvironment('ELICENSE_DOCUMENTS_KEY_ID', data.dataKey.keyArn);
       holder.function.addEnvironment('ELICENSE_HOLDER_ISSUER', data.holderTokens.issuer);
       holder.function.addEnvironment('ELICENSE_HOLDER_AUDIENCE', data.holderTokens.audience);
+      if (data.holderTokens.jwksUri)
+        holder.function.addEnvironment('ELICENSE_HOLDER_JWKS_URI', data.holderTokens.jwksUri);
       const faceMatch = config.holderProofing.faceMatch;
       if (faceMatch)
         holder.bindFaceMatchProofing(faceMatch.referencePhotoBucket, faceMatch.similarityThreshold);

@@ -13,10 +13,19 @@ import { logger, withPowertools } from './observability.ts';
 // Holder route group: citizens and companies with an OIDC access token. Each part of the group
 // (account, identity, licenses, grants, presentations, applications) keeps its route
 // implementations in functions/handlers/holder/<part>.ts; this module wires them into one router.
-const { ELICENSE_HOLDER_ISSUER: issuer, ELICENSE_HOLDER_AUDIENCE: audience } = z
+const {
+  ELICENSE_HOLDER_ISSUER: issuer,
+  ELICENSE_HOLDER_AUDIENCE: audience,
+  ELICENSE_HOLDER_JWKS_URI: jwksUri,
+} = z
   .object({
     ELICENSE_HOLDER_ISSUER: z.url({ protocol: /^https?$/ }).describe('the OIDC issuer of holder tokens'),
     ELICENSE_HOLDER_AUDIENCE: z.string().min(1).describe('the app client holder tokens are issued to'),
+    // Set when the provider's keys are not at <issuer>/.well-known/jwks.json (stage holderIdentity).
+    ELICENSE_HOLDER_JWKS_URI: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("the provider's JWKS URI"),
   })
   .parse(process.env);
 
@@ -35,6 +44,7 @@ const router = createRouter(
     authenticateHolder: holderAuthenticator({
       issuer,
       audience,
+      ...(jwksUri ? { jwksUri } : {}),
       onDependencyError: (error) =>
         logger.error('the identity provider keys could not be fetched', { error }),
     }),

@@ -32,7 +32,12 @@ export interface HolderAuthenticationOptions {
   issuer: string;
   /** The app client the tokens must be issued to. */
   audience: string;
-  /** Where the signing keys are; `<issuer>/.well-known/jwks.json` (Cognito's layout) unless told. */
+  /**
+   * Where the provider publishes its signing keys (its discovery document's `jwks_uri`), when it
+   * is not `<issuer>/.well-known/jwks.json`, Cognito's layout (Keycloak: `…/protocol/openid-connect/certs`).
+   */
+  jwksUri?: string;
+  /** The signing keys themselves, instead of fetching them (tests). */
   keys?: JWTVerifyGetKey;
   /** Told about a key-set fetch failure, which is answered with a 503. */
   onDependencyError?: (error: unknown) => void;
@@ -54,7 +59,10 @@ export type HolderAuthenticator = (event: APIGatewayProxyEvent) => Promise<APIGa
 
 export function holderAuthenticator(options: HolderAuthenticationOptions): HolderAuthenticator {
   const keys =
-    options.keys ?? createRemoteJWKSet(new URL(`${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`));
+    options.keys ??
+    createRemoteJWKSet(
+      new URL(options.jwksUri ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`),
+    );
   return async (event) => {
     const token = bearerToken(event);
     if (typeof token !== 'string') return refuse(token.reason, 'invalid_request');

@@ -271,6 +271,22 @@ describe('SM2 seal keys', () => {
   });
 });
 
+describe('an external holder identity provider', () => {
+  it('tells the holder function where the provider publishes its keys, when they are not at <issuer>/.well-known/jwks.json', () => {
+    const holderVariables = (built: ElicenseApp) =>
+      Object.values(Template.fromStack(built.stateless).findResources('AWS::Lambda::Function')).find(
+        (fn) => fn.Properties.Description === 'elicense sm2: holder routes',
+      )?.Properties.Environment.Variables as Record<string, unknown>;
+    const certs = 'https://id.sm2.test/realms/citizens/protocol/openid-connect/certs';
+    const keycloak = synth('sm2', { holderIdentity: { ...stages.sm2.holderIdentity, jwksUri: certs } });
+    expect(holderVariables(keycloak)).toMatchObject({
+      ELICENSE_HOLDER_ISSUER: 'https://id.sm2.test',
+      ELICENSE_HOLDER_JWKS_URI: certs,
+    });
+    expect(holderVariables(synth('sm2'))).not.toHaveProperty('ELICENSE_HOLDER_JWKS_URI');
+  });
+});
+
 describe('refused stage options', () => {
   it.each([
     [
@@ -310,6 +326,11 @@ describe('refused stage options', () => {
       /stages\.private\.privateEndpoint\.vpcEndpointId: a VPC endpoint id/,
     ],
     [{ auditArchiveLock: { mode: 'LEGAL_HOLD', days: 1 } }, 'full', /stages\.full\.auditArchiveLock\.mode/],
+    [
+      { holderIdentity: { ...stages.sm2.holderIdentity, jwksUri: 'http://id.sm2.test/certs' } },
+      'sm2',
+      /stages\.sm2\.holderIdentity\.jwksUri/,
+    ],
   ] as const)('%o on stage %s', (overrides, stage, message) => {
     expect(() => synth(stage, overrides)).toThrow(message);
   });

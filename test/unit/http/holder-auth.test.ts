@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -114,5 +116,51 @@ describe('holder access tokens', () => {
     const answer = await unreachable(event(`Bearer ${await token()}`));
     expect(answer?.statusCode).toBe(503);
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe('the identity provider’s keys', () => {
+  it('are fetched from the JWKS URI given, where the provider does not publish them at <issuer>/.well-known/jwks.json', async () => {
+    // A Keycloak-shaped provider: its keys at /protocol/openid-connect/certs, nothing at the
+    // Cognito path.
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const jwks = JSON.stringify({
+      keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'kc', alg: 'ES256' }],
+    });
+    const requested: string[] = [];
+    const server = createServer((request, response) => {
+      requested.push(request.url ?? '');
+      if (request.url === '/realms/citizens/protocol/openid-connect/certs') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
+      } else {
+        response.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/realms/citizens`;
+      const jwt = await new SignJWT({
+        token_use: 'access',
+        client_id: CLIENT,
+        sub: 'account-kc',
+        iat: nowSeconds - 60,
+        exp: nowSeconds + 3600,
+      })
+        .setIssuer(base)
+        .setProtectedHeader({ alg: 'ES256', kid: 'kc' })
+        .sign(pair.privateKey);
+      const keycloak = holderAuthenticator({
+        issuer: base,
+        audience: CLIENT,
+        jwksUri: `${base}/protocol/openid-connect/certs`,
+        now: () => NOW,
+      });
+      const request = event(`Bearer ${jwt}`);
+      expect(await keycloak(request)).toBeUndefined();
+      expect(authenticatedHolder(request)).toEqual({ account: 'account-kc' });
+      expect(requested).toEqual(['/realms/citizens/protocol/openid-connect/certs']);
+    } finally {
+      await new Promise((closed) => server.close(closed));
+    }
   });
 });
