@@ -6,7 +6,9 @@
 //
 //   1. what is asked for: a license (identifier or key) or a holder's license of a type;
 //   2. the basis allows it — checked before anything is looked up, so an agency without a
-//      basis learns nothing, not even whether the license or holder exists;
+//      basis learns nothing, not even whether the license or holder exists; a grant refused
+//      here (no such code, revoked, expired, used up, another agency's, not covering what is
+//      asked) is recorded as a denied retrieval before it is answered;
 //   3. the license: found, covered by the basis, and valid (not revoked, superseded,
 //      suspended or expired) today;
 //   4. the presentation, the annotated copy and the document link are prepared;
@@ -231,8 +233,14 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
       await deps.licenses.recordRetrieval(event, retrieved);
     }
   } catch (error) {
-    // Another retrieval used the last use, or the holder revoked the grant, since we read it.
-    if (error instanceof GrantUseRefused) throw refusalOfGrantUse(error);
+    // Another retrieval used the last use, or the holder revoked the grant, since we read it. The
+    // use's event went with the refused transaction: the refusal is recorded on its own, as one
+    // found when the grant was read would have been.
+    if (error instanceof GrantUseRefused) {
+      const refused = refusalOfGrantUse(error);
+      await deps.audit.record(grantRefusalEvent(request, error.grantId, target, refused.code, now, deps));
+      throw refused;
+    }
     if (error instanceof ConcurrentModification) throw new LicenseChangedMeanwhile(error);
     throw error;
   }
@@ -273,6 +281,11 @@ function readTarget(target: RetrievalTarget): Target {
   return { typeCode: target.typeCode, reference: undefined };
 }
 
+/**
+ * Step 2 on a grant. A refusal here is recorded before it is answered, as a refusal after the
+ * license was looked up is: an agency trying codes, or using a grant revoked, expired or not its
+ * own, leaves a record, and the grant's holder finds every refused use of it in their history.
+ */
 async function allowedByGrant(
   request: RetrieveLicenseRequest,
   code: string,
@@ -282,6 +295,32 @@ async function allowedByGrant(
   deps: RetrieveLicenseDeps,
 ): Promise<Allowance> {
   const grant = (await deps.grants.findByCode(code))?.value;
+  let purpose: string;
+  try {
+    purpose = grantedPurpose(request, grant, target, holderIndex, now);
+  } catch (error) {
+    if (error instanceof RetrievalRefused) {
+      await deps.audit.record(grantRefusalEvent(request, grant?.id, target, error.code, now, deps));
+    }
+    throw error;
+  }
+  return {
+    basis: { kind: 'grant', grantId: grant!.id },
+    fields: await stillDisclosable(grant!.fields, target.typeCode, deps),
+    purpose,
+    endsAt: Date.parse(grant!.expiresAt),
+    grant: grant!,
+  };
+}
+
+/** The purpose the grant allows the request, once it allows it at all; RetrievalRefused otherwise. */
+function grantedPurpose(
+  request: RetrieveLicenseRequest,
+  grant: Grant | undefined,
+  target: Target,
+  holderIndex: string | undefined,
+  now: Date,
+): string {
   if (grant === undefined)
     throw new RetrievalRefused('GRANT_NOT_FOUND', 'no grant has this authorisation code');
   if (grant.relyingAgency !== request.requester.agency) {
@@ -325,13 +364,7 @@ async function allowedByGrant(
       `grant ${grant.id} allows the purpose ${JSON.stringify(grant.purpose)}, found ${JSON.stringify(purpose)}`,
     );
   }
-  return {
-    basis: { kind: 'grant', grantId: grant.id },
-    fields: await stillDisclosable(grant.fields, target.typeCode, deps),
-    purpose,
-    endsAt: Date.parse(grant.expiresAt),
-    grant,
-  };
+  return purpose;
 }
 
 /**
@@ -607,6 +640,39 @@ function deniedRetrievalEvent(
       lookup: target.reference === undefined ? 'holder' : 'license',
       refusal,
       ...(basis.kind === 'duty' ? { agreementId: basis.agreementId, operatorId: basis.operatorId } : {}),
+    },
+  };
+}
+
+/**
+ * A retrieval refused on its grant before any license was looked up: who asked, for what type,
+ * under which grant when the code named one (the event is then indexed under the grant, and shows
+ * in its holder's access history) and why. It names no license — none was looked up, and one the
+ * request names may be another holder's — and nothing of the code, a secret whether it named a
+ * grant or not. Nor a purpose: the grant did not allow the request, and what the agency stated is
+ * unchecked text.
+ */
+function grantRefusalEvent(
+  request: RetrieveLicenseRequest,
+  grantId: string | undefined,
+  target: Target,
+  refusal: string,
+  now: Date,
+  deps: Pick<RetrieveLicenseDeps, 'newEventId'>,
+): AuditEvent {
+  return {
+    id: deps.newEventId(),
+    time: now.toISOString(),
+    actor: { kind: 'agency', id: request.requester.agency },
+    action: 'license.retrieved',
+    subject: { typeCode: target.typeCode, ...(grantId === undefined ? {} : { grantId }) },
+    ...(grantId === undefined ? {} : { basis: { legalBasis: `holder grant ${grantId}` } }),
+    outcome: 'denied',
+    details: {
+      basis: 'grant',
+      keyId: request.requester.keyId,
+      lookup: target.reference === undefined ? 'holder' : 'license',
+      refusal,
     },
   };
 }

@@ -27,7 +27,7 @@ export const retrievalRoutes: readonly RouteSpec[] = [
       },
       403: {
         description:
-          'The basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, …). Under a grant, a license that does not exist is GRANT_DOES_NOT_COVER too, naming no license',
+          'The basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, …). Under a grant, a license that does not exist is GRANT_DOES_NOT_COVER too, naming no license. Every refusal under a grant (GRANT_NOT_FOUND too) is audited as a denied retrieval before it is answered, under the grant when the code names one',
       },
       404: {
         description:
@@ -37,7 +37,10 @@ export const retrievalRoutes: readonly RouteSpec[] = [
         description:
           'The license is not valid: `code` LICENSE_REVOKED, LICENSE_SUPERSEDED, LICENSE_SUSPENDED or LICENSE_EXPIRED (audited as a denied retrieval); or it kept changing while the retrieval was prepared (CONCURRENT_MODIFICATION: retry)',
       },
-      500: { description: 'The audit event (or another write) failed; nothing was handed out' },
+      500: {
+        description:
+          'The audit event (or another write) failed; nothing was handed out, and a refusal whose denied event failed is not answered',
+      },
     },
   },
 ];

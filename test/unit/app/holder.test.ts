@@ -542,6 +542,42 @@ describe('access history', () => {
     expect(narrowed.items).toEqual([]);
   });
 
+  it('shows a refused use of a revoked grant to that grant’s holder, and a code naming no grant to no one', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const { grant, code } = await createHolderGrant(grantTerms(card.id), deps());
+    world.clock.set('2025-06-01T02:01:00.000Z');
+    await revokeHolderGrant({ account: ACCOUNTS.zhang, grantId: grant.value.id }, deps());
+    world.clock.set('2025-06-01T02:02:00.000Z');
+    const retrieval = (grantCode: string) =>
+      retrieveLicense(
+        {
+          requester: { agency: DEMO_USCC.housingProvidentFundCentre, keyId: 'k' },
+          target: { licenseId: card.id },
+          basis: { grant: { code: grantCode } },
+        },
+        deps(),
+      );
+    await expect(retrieval(code)).rejects.toMatchObject({ code: 'GRANT_REVOKED' });
+    world.clock.set('2025-06-01T02:03:00.000Z');
+    await expect(retrieval(`${code.slice(0, -1)}${code.endsWith('A') ? 'B' : 'A'}`)).rejects.toMatchObject({
+      code: 'GRANT_NOT_FOUND',
+    });
+
+    const zhangs = await readAccessHistory({ account: ACCOUNTS.zhang }, deps());
+    const lis = await readAccessHistory({ account: ACCOUNTS.li }, deps());
+
+    expect(zhangs.items.map((e) => [e.action, e.outcome, e.basis?.grantId, e.licenseId])).toEqual([
+      ['license.retrieved', 'denied', grant.value.id, undefined],
+      ['grant.revoked', 'success', grant.value.id, card.licenseKey],
+      ['grant.created', 'success', grant.value.id, card.licenseKey],
+    ]);
+    expect(zhangs.items[0]).toMatchObject({
+      actor: { kind: 'agency', id: DEMO_USCC.housingProvidentFundCentre },
+      basis: { kind: 'grant', grantId: grant.value.id },
+    });
+    expect(lis.items).toEqual([]);
+  });
+
   it('shows a retrieval refused on a grant of one license, which names no license, to that grant’s holder only', async () => {
     const card = await world.issue(ZHANG_CARD!);
     const { grant, code } = await createHolderGrant(grantTerms(card.licenseKey), deps());

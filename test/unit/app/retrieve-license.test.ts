@@ -7,6 +7,7 @@ import { LicenseNotRetrievable, RetrievalRefused, RetrievalRequestInvalid } from
 import { type RetrieveLicenseRequest, retrieveLicense } from '#app/retrieve-license.ts';
 import { revokeGrant } from '#app/revoke-grant.ts';
 import { verifyAnnotatedCopy } from '#core/annotated-copy.ts';
+import { newGrantCode } from '#core/grants/grant-code.ts';
 import { decodeCompactJws, fromBase64url } from '#core/jws.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
@@ -220,7 +221,7 @@ describe('retrieval on a holder grant', () => {
     expect(decodeCompactJws(b.annotation).payload.exp).toBe(Date.parse('2025-06-02T02:00:00.000Z') / 1000);
   });
 
-  it('is refused once every use is made, and the refused attempt counts and records nothing', async () => {
+  it('is refused once every use is made, and the refused attempt counts nothing and is recorded as denied', async () => {
     const license = await world.issue(ID_CARD);
     const { grant: created, code } = await grant({ licenseId: license.id }, { maxUses: 2 });
     await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
@@ -234,7 +235,9 @@ describe('retrieval on a holder grant', () => {
     expect(error).toBeInstanceOf(RetrievalRefused);
     expect(error).toMatchObject({ code: 'GRANT_EXHAUSTED' });
     expect((await world.grants.get(created.value.id))?.value.uses).toBe(2);
-    expect(world.audit.events).toHaveLength(events);
+    expect(world.audit.events.slice(events).map((e) => [e.action, e.outcome, e.subject?.grantId])).toEqual([
+      ['license.retrieved', 'denied', created.value.id],
+    ]);
   });
 
   it('is refused after the grant expires', async () => {
@@ -267,7 +270,7 @@ describe('retrieval on a holder grant', () => {
     expect(error).toMatchObject({ code: 'GRANT_REVOKED' });
   });
 
-  it('is refused when the grant is revoked between reading it and counting the use', async () => {
+  it('is refused when the grant is revoked between reading it and counting the use, recording the refusal', async () => {
     const license = await world.issue(ID_CARD);
     const { grant: created, code } = await grant({ licenseId: license.id });
     const stale = await world.grants.findByCode(code);
@@ -279,7 +282,16 @@ describe('retrieval on a holder grant', () => {
 
     expect(error).toBeInstanceOf(RetrievalRefused);
     expect(error).toMatchObject({ code: 'GRANT_REVOKED' });
-    expect(world.audit.events).toHaveLength(events);
+    // The use's own event went with the refused transaction; the refusal is recorded on its own,
+    // under the grant, naming no license (the agency learns only that the grant is revoked).
+    expect(world.audit.events.slice(events)).toEqual([
+      expect.objectContaining({
+        action: 'license.retrieved',
+        outcome: 'denied',
+        subject: { typeCode: ID_CARD.typeCode, grantId: created.value.id },
+        details: expect.objectContaining({ refusal: 'GRANT_REVOKED', basis: 'grant' }),
+      }),
+    ]);
   });
 
   it('is refused to another relying agency that presents the code', async () => {
@@ -463,7 +475,7 @@ describe('retrieval on a holder grant', () => {
       retrieveLicense(byGrant(code, { licenseId: license.id }, HPF, '核查信用状况'), world.retrievalDeps()),
     );
 
-    expect(world.audit.events.at(-1)?.basis?.purpose).toBe(PURPOSE);
+    expect(world.audit.events.find((e) => e.id === stated.auditEventId)?.basis?.purpose).toBe(PURPOSE);
     expect(stated.disclosed).toEqual(['姓名', '出生']);
     expect(other).toMatchObject({ code: 'PURPOSE_NOT_ALLOWED' });
   });
@@ -504,6 +516,216 @@ describe('retrieval on a holder grant', () => {
     expect(result.disclosed).toEqual(['姓名']);
     expect(disclosedFields(result.presentation)).toEqual({ 姓名: '张伟明' });
   });
+});
+
+describe('a grant refused before any license is looked up', () => {
+  // Each refusal answers as it always did (class, code, words) and is first recorded as a denied
+  // retrieval: under the grant when one was found, so its holder sees the attempt; naming no
+  // license, since none was looked up; and for a code that names no grant, nothing of the code.
+  interface Refused {
+    request: RetrieveLicenseRequest;
+    grantId?: string;
+    typeCode: string;
+    lookup: 'license' | 'holder';
+    code: string;
+    message: string;
+  }
+  const cases: [string, () => Promise<Refused>][] = [
+    [
+      'a code no grant has',
+      async () => {
+        const license = await world.issue(ID_CARD);
+        return {
+          request: byGrant(newGrantCode(), { licenseId: license.id }),
+          typeCode: ID_CARD.typeCode,
+          lookup: 'license',
+          code: 'GRANT_NOT_FOUND',
+          message: 'no grant has this authorisation code',
+        };
+      },
+    ],
+    [
+      'a grant given to another relying agency',
+      async () => {
+        const license = await world.issue(ID_CARD);
+        const { grant: created, code } = await grant({ licenseId: license.id });
+        return {
+          request: byGrant(code, { licenseId: license.id }, SECOND_RELYING),
+          grantId: created.value.id,
+          typeCode: ID_CARD.typeCode,
+          lookup: 'license',
+          code: 'GRANT_NOT_FOR_AGENCY',
+          message: 'the grant was given to another relying agency',
+        };
+      },
+    ],
+    [
+      'a revoked grant',
+      async () => {
+        const license = await world.issue(ID_CARD);
+        const { grant: created, code } = await grant({ licenseId: license.id });
+        const revoked = await revokeGrant(
+          { actor: { kind: 'operator', id: DEMO_USCC.platformOperator }, grantId: created.value.id },
+          { grants: world.grants, now: world.clock.now, newEventId: world.newEventId },
+        );
+        return {
+          request: byGrant(code, { licenseId: license.id }),
+          grantId: created.value.id,
+          typeCode: ID_CARD.typeCode,
+          lookup: 'license',
+          code: 'GRANT_REVOKED',
+          message: `grant ${created.value.id} was revoked at ${revoked.value.revoked}`,
+        };
+      },
+    ],
+    [
+      'an expired grant',
+      async () => {
+        const license = await world.issue(ID_CARD);
+        const { grant: created, code } = await grant(
+          { licenseId: license.id },
+          { expiresAt: '2025-06-01T03:00:00.000Z' },
+        );
+        world.clock.set('2025-06-01T03:00:00.000Z');
+        return {
+          request: byGrant(code, { licenseId: license.id }),
+          grantId: created.value.id,
+          typeCode: ID_CARD.typeCode,
+          lookup: 'license',
+          code: 'GRANT_EXPIRED',
+          message: `grant ${created.value.id} expired at 2025-06-01T03:00:00.000Z`,
+        };
+      },
+    ],
+    [
+      'a grant whose uses are all made',
+      async () => {
+        const license = await world.issue(ID_CARD);
+        const { grant: created, code } = await grant({ licenseId: license.id }, { maxUses: 1 });
+        await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+        return {
+          request: byGrant(code, { licenseId: license.id }),
+          grantId: created.value.id,
+          typeCode: ID_CARD.typeCode,
+          lookup: 'license',
+          code: 'GRANT_EXHAUSTED',
+          message: `grant ${created.value.id} allowed 1 retrievals and all of them have been made`,
+        };
+      },
+    ],
+    [
+      'a grant of one license asked for another license key',
+      async () => {
+        const license = await world.issue(ID_CARD);
+        const other = await world.issue(OTHER_ID_CARD);
+        const { grant: created, code } = await grant({ licenseId: license.id });
+        return {
+          request: byGrant(code, { licenseId: other.id }),
+          grantId: created.value.id,
+          typeCode: ID_CARD.typeCode,
+          lookup: 'license',
+          code: 'GRANT_DOES_NOT_COVER',
+          message: `grant ${created.value.id} covers another license`,
+        };
+      },
+    ],
+    [
+      'a grant asked for another type',
+      async () => {
+        const license = await world.issue(ID_CARD);
+        const { grant: created, code } = await grant({ licenseId: license.id });
+        return {
+          request: byGrant(code, { holder: holderOf(DRIVING_LICENCE), typeCode: DRIVING_LICENCE.typeCode }),
+          grantId: created.value.id,
+          typeCode: DRIVING_LICENCE.typeCode,
+          lookup: 'holder',
+          code: 'GRANT_DOES_NOT_COVER',
+          message: `grant ${created.value.id} covers licenses of type ${ID_CARD.typeCode}, not ${DRIVING_LICENCE.typeCode}`,
+        };
+      },
+    ],
+    [
+      'a grant of a type asked for another holder',
+      async () => {
+        await world.issue(ID_CARD);
+        await world.issue(OTHER_ID_CARD);
+        const { grant: created, code } = await grant({
+          typeCode: ID_CARD.typeCode,
+          holder: holderOf(ID_CARD),
+        });
+        return {
+          request: byGrant(code, { holder: holderOf(OTHER_ID_CARD), typeCode: ID_CARD.typeCode }),
+          grantId: created.value.id,
+          typeCode: ID_CARD.typeCode,
+          lookup: 'holder',
+          code: 'GRANT_DOES_NOT_COVER',
+          message: `grant ${created.value.id} was given by another holder`,
+        };
+      },
+    ],
+    [
+      'a purpose the grant does not state',
+      async () => {
+        const license = await world.issue(ID_CARD);
+        const { grant: created, code } = await grant({ licenseId: license.id });
+        return {
+          request: byGrant(code, { licenseId: license.id }, HPF, '核查信用状况'),
+          grantId: created.value.id,
+          typeCode: ID_CARD.typeCode,
+          lookup: 'license',
+          code: 'PURPOSE_NOT_ALLOWED',
+          message: `grant ${created.value.id} allows the purpose "${PURPOSE}", found "核查信用状况"`,
+        };
+      },
+    ],
+  ];
+
+  for (const [name, arrange] of cases) {
+    it(`records ${name} as a denied retrieval before answering it as before`, async () => {
+      const refused = await arrange();
+      const before = world.audit.events.length;
+      const uses = refused.grantId && (await world.grants.get(refused.grantId))?.value.uses;
+
+      const error = await refusal(retrieveLicense(refused.request, world.retrievalDeps()));
+
+      expect(error).toBeInstanceOf(RetrievalRefused);
+      expect(error).toMatchObject({ code: refused.code, message: refused.message });
+      const recorded = world.audit.events.slice(before);
+      expect(recorded).toEqual([
+        {
+          id: expect.any(String),
+          time: world.clock.now().toISOString(),
+          actor: { kind: 'agency', id: refused.request.requester.agency },
+          action: 'license.retrieved',
+          subject: {
+            typeCode: refused.typeCode,
+            ...(refused.grantId === undefined ? {} : { grantId: refused.grantId }),
+          },
+          ...(refused.grantId === undefined
+            ? {}
+            : { basis: { legalBasis: `holder grant ${refused.grantId}` } }),
+          outcome: 'denied',
+          details: { basis: 'grant', keyId: 'key-1', lookup: refused.lookup, refusal: refused.code },
+        },
+      ]);
+      if (refused.grantId !== undefined) {
+        expect((await world.grants.get(refused.grantId))?.value.uses).toBe(uses);
+      }
+      // The code is the agency's secret to use, not the log's to keep: no part of it is recorded.
+      const code = 'grant' in refused.request.basis ? refused.request.basis.grant.code : '';
+      const text = JSON.stringify(recorded);
+      for (let i = 0; i + 8 <= code.length; i += 1) expect(text).not.toContain(code.slice(i, i + 8));
+    });
+
+    it(`answers ${name} with no refusal when its record cannot be written`, async () => {
+      const refused = await arrange();
+      world.audit.failing = true;
+
+      await expect(retrieveLicense(refused.request, world.retrievalDeps())).rejects.toThrow(
+        'audit table unreachable',
+      );
+    });
+  }
 });
 
 describe('the layout document', () => {
