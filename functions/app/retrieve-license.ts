@@ -166,7 +166,7 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
   const allowance =
     'grant' in request.basis
       ? await allowedByGrant(request, request.basis.grant.code, target, holderIndex, now, deps)
-      : await allowedByAgreement(request, request.basis.duty, target.typeCode, today, deps);
+      : await allowedByAgreementAudited(request, request.basis.duty, target, today, now, deps);
 
   const { license, content } = await retrievableLicense(request, target, holderIndex, allowance, now, deps);
 
@@ -495,6 +495,29 @@ function refusalCodeOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Step 2 on a duty basis, its refusals recorded before they are answered as a grant's are: an
+ * agency asking outside its agreements — none for the type and service item, none in force, a
+ * purpose none allows — leaves a record of the attempt.
+ */
+async function allowedByAgreementAudited(
+  request: RetrieveLicenseRequest,
+  duty: { serviceItemCode: string; caseNumber: string; operatorId: string },
+  target: Target,
+  today: string,
+  now: Date,
+  deps: RetrieveLicenseDeps,
+): Promise<Allowance> {
+  try {
+    return await allowedByAgreement(request, duty, target.typeCode, today, deps);
+  } catch (error) {
+    if (error instanceof RetrievalRefused) {
+      await deps.audit.record(agreementRefusalEvent(request, duty, target, error.code, now, deps));
+    }
+    throw error;
+  }
+}
+
 async function allowedByAgreement(
   request: RetrieveLicenseRequest,
   duty: { serviceItemCode: string; caseNumber: string; operatorId: string },
@@ -671,6 +694,38 @@ function grantRefusalEvent(
     details: {
       basis: 'grant',
       keyId: request.requester.keyId,
+      lookup: target.reference === undefined ? 'holder' : 'license',
+      refusal,
+    },
+  };
+}
+
+/**
+ * A duty-based retrieval refused on its agreements before any license was looked up: who asked,
+ * for what type, under which service item and case, and why. Like a grant's refusal it names no
+ * license and no purpose (none was allowed); the case number and operator id were checked to hold
+ * no identity number before any agreement was read.
+ */
+function agreementRefusalEvent(
+  request: RetrieveLicenseRequest,
+  duty: { serviceItemCode: string; caseNumber: string; operatorId: string },
+  target: Target,
+  refusal: string,
+  now: Date,
+  deps: Pick<RetrieveLicenseDeps, 'newEventId'>,
+): AuditEvent {
+  return {
+    id: deps.newEventId(),
+    time: now.toISOString(),
+    actor: { kind: 'agency', id: request.requester.agency },
+    action: 'license.retrieved',
+    subject: { typeCode: target.typeCode },
+    basis: { caseNumber: duty.caseNumber.trim(), serviceItemCode: duty.serviceItemCode },
+    outcome: 'denied',
+    details: {
+      basis: 'duty',
+      keyId: request.requester.keyId,
+      operatorId: duty.operatorId.trim(),
       lookup: target.reference === undefined ? 'holder' : 'license',
       refusal,
     },

@@ -27,7 +27,7 @@ export const retrievalRoutes: readonly RouteSpec[] = [
       },
       403: {
         description:
-          'The basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, …). Under a grant, a license that does not exist is GRANT_DOES_NOT_COVER too, naming no license. Every refusal under a grant (GRANT_NOT_FOUND too) is audited as a denied retrieval before it is answered, under the grant when the code names one',
+          'The basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, …). Under a grant, a license that does not exist is GRANT_DOES_NOT_COVER too, naming no license. Every refusal under a grant (GRANT_NOT_FOUND too) is audited as a denied retrieval before it is answered, under the grant when the code names one; so is every refusal of a sharing agreement',
       },
       404: {
         description:

@@ -845,7 +845,36 @@ describe('duty-based retrieval (依职能用证)', () => {
       code: 'NO_SHARING_AGREEMENT',
       message: expect.stringContaining('DEMO330100GJJDK002'),
     });
-    expect(world.audit.events).toEqual([]);
+    // The attempt is recorded before it is answered: who, for what type, on which item and case,
+    // why — no license (none was looked up), no purpose (none was allowed).
+    expect(world.audit.events).toEqual([
+      {
+        id: expect.any(String),
+        time: expect.any(String),
+        actor: { kind: 'agency', id: HPF },
+        action: 'license.retrieved',
+        subject: { typeCode: ID_CARD.typeCode },
+        basis: { caseNumber: 'GJJTQ-2025-000123', serviceItemCode: 'DEMO330100GJJDK002' },
+        outcome: 'denied',
+        details: {
+          basis: 'duty',
+          keyId: 'demo-hpf-1',
+          operatorId: 'hpf-operator-007',
+          lookup: 'license',
+          refusal: 'NO_SHARING_AGREEMENT',
+        },
+      },
+    ]);
+  });
+
+  it('answers nothing when the refusal cannot be recorded', async () => {
+    const license = await world.issue(ID_CARD);
+    world.clock.set('2030-12-31T16:00:00.000Z');
+    const failing = {
+      ...world.retrievalDeps(),
+      audit: { record: async () => Promise.reject(new Error('audit down')) },
+    };
+    await expect(retrieveLicense(byDuty({ licenseId: license.id }), failing)).rejects.toThrow('audit down');
   });
 
   it('is refused for a type the agency has no agreement for', async () => {
@@ -881,6 +910,9 @@ describe('duty-based retrieval (依职能用证)', () => {
       code: 'AGREEMENT_NOT_IN_FORCE',
       message: expect.stringContaining('2031-01-01'),
     });
+    expect(world.audit.events.map((e) => [e.outcome, e.details?.refusal])).toEqual([
+      ['denied', 'AGREEMENT_NOT_IN_FORCE'],
+    ]);
   });
 
   it('finds the agreement on a later page of the agency’s agreements', async () => {
