@@ -25,6 +25,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
@@ -266,6 +267,22 @@ export class StatelessStack extends Stack {
       targets: [new LambdaTarget(sealer.function, { retryAttempts: 0, deadLetterQueue: sealerDlq })],
     });
     this.sealer = { fn: sealer, deadLetterQueue: sealerDlq };
+
+    // Lambda refuses an environment over 4 KB, but only at deploy (after the data stack is made):
+    // every license shard is a TABLE_LICENSE_* variable of three functions, so too many shards
+    // are refused here, at synth. Measured on the finished environments, at their longest.
+    this.node.addValidation({
+      validate: () => {
+        const [largest] = [...functions.values(), sealer]
+          .map((fn) => ({ fn, bytes: longestEnvironmentBytes(this, fn) }))
+          .sort((a, b) => b.bytes - a.bytes);
+        if (!largest || largest.bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return [];
+        const shards = Object.values(config.shardsPerDomain).reduce((a, b) => a + b, 0);
+        return [
+          `stages.${config.stage}.shardsPerDomain: ${shards} license shards give the ${largest.fn.node.id} an environment of ${largest.bytes} bytes at its longest, over Lambda's 4 KB (${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes): each shard is a TABLE_LICENSE_* variable; use fewer shards`,
+        ];
+      },
+    });
 
     // Each new seal key names, in its own policy, the roles that read, sign with or discard it.
     functions
@@ -542,6 +559,31 @@ export class StatelessStack extends Stack {
       },
     );
   }
+}
+
+/** Lambda's limit on a function's environment: names and values together. */
+const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/**
+ * The size of a function's environment (names and values) with every value not known at synth
+ * at the longest it can be: an IAM role ARN (the only attribute the functions' environments take)
+ * is at most 98 characters in aws-cn (34 + a 64-character name); any other reference (a key ARN,
+ * a pool id, the account) is taken as 128. The same measure as test/infra/stacks.test.ts.
+ */
+function longestEnvironmentBytes(stack: Stack, fn: ApiFunction): number {
+  const rendered = stack.resolve((fn.function.node.defaultChild as CfnFunction).environment) as
+    | { variables?: Record<string, unknown>; Variables?: Record<string, unknown> }
+    | undefined;
+  const longest = (value: unknown): number => {
+    if (typeof value === 'string') return Buffer.byteLength(value);
+    const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    if (join) return join[1].reduce((sum: number, part) => sum + longest(part), 0);
+    return (value as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'] ? 98 : 128;
+  };
+  return Object.entries(rendered?.variables ?? rendered?.Variables ?? {}).reduce(
+    (sum, [name, value]) => sum + name.length + longest(value),
+    0,
+  );
 }
 
 /** Allows execute-api:Invoke only through the given VPC endpoint; everything else is denied. */

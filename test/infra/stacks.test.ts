@@ -723,6 +723,16 @@ describe('stage configuration', () => {
     });
   });
 
+  it('refuses at synth shard counts whose table variables would pass Lambda’s 4 KB environment limit', () => {
+    // Each license shard is a TABLE_LICENSE_* variable of the issuer, retrieval and holder
+    // functions; CloudFormation would fail the deploy, after the data stack was made.
+    const crowded = { ...stages.small, shardsPerDomain: { person: 40, 'legal-entity': 20 } };
+    const built = createApp({ context: { stage: 'crowded', stages: { crowded }, ...noBundling } });
+    expect(() => built.app.synth()).toThrow(
+      /stages\.crowded\.shardsPerDomain: .*environment of \d+ bytes .*over Lambda's 4 KB/,
+    );
+  });
+
   it('fails synth naming the bad field', () => {
     expect(() =>
       createApp({
