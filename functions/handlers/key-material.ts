@@ -43,6 +43,15 @@ export function blindIndexer(): BlindIndexer {
   return blindIndexerInstance;
 }
 
+/**
+ * The blind indexer, made on its first lookup rather than when asked for: the retrieval group
+ * looks a holder up only for a retrieval by holder, so on a stage whose blind-index key blob is
+ * not configured yet (README, Deploying) its retrievals by license identifier still answer.
+ */
+export function blindIndexerOnFirstUse(): BlindIndexer {
+  return { tokenFor: async (codeType, code) => blindIndexer().tokenFor(codeType, code) };
+}
+
 function required(variable: string): string {
   const value = process.env[variable];
   if (!value) throw new Error(`invalid function environment — ${variable} is not set`);

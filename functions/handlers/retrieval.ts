@@ -8,7 +8,7 @@ import { createRouter } from '#http/router.ts';
 import { RetrievalRequestSchema } from '#http/schemas/retrieval.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
 import { environment } from './environment.ts';
-import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
+import { blindIndexerOnFirstUse, fieldCipher, signingKeys } from './key-material.ts';
 import { audit, config, grants, layoutDocuments, licenses } from './license-reading.ts';
 import { logger, withPowertools } from './observability.ts';
 
@@ -25,6 +25,8 @@ if (!Number.isInteger(maxAnnotationSeconds) || maxAnnotationSeconds < 60) {
   );
 }
 const now = () => new Date();
+// Only a retrieval by holder needs the blind-index key; one by license identifier answers without it.
+const holderLookups = blindIndexerOnFirstUse();
 const eventIds = (prefix: string) => () => `${prefix}-${randomUUID()}`;
 
 const router = createRouter(
@@ -47,7 +49,7 @@ const router = createRouter(
           config,
           audit,
           cipher: await fieldCipher(),
-          blindIndexer: blindIndexer(),
+          blindIndexer: holderLookups,
           keys: signingKeys,
           documents: layoutDocuments,
           publicBaseUrl: environment.publicBaseUrl,
