@@ -174,7 +174,8 @@ export class StatefulStack extends Stack {
         value: this.holderPool.issuerUrl,
       });
       new CfnOutput(this, 'HolderClientId', {
-        description: 'The holder app client id (the audience of holder ID tokens)',
+        description:
+          'The holder app client id: the client_id of holder access tokens (ID tokens are refused)',
         value: this.holderPool.client.userPoolClientId,
       });
     } else {

@@ -43,7 +43,7 @@ import { ApiFunction, sealKeyPolicy } from './constructs/api-function.ts';
 import { addGatewayProblems } from './constructs/gateway-problems.ts';
 import { PlatformAlarms } from './constructs/platform-alarms.ts';
 import { PublicCdn } from './constructs/public-cdn.ts';
-import type { StageConfig } from './stage-config.ts';
+import { SEALER_RESERVED_CONCURRENCY, type StageConfig } from './stage-config.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -249,7 +249,7 @@ export class StatelessStack extends Stack {
       logRetention,
       description: `elicense ${config.stage}: audit sealer (scheduled)`,
       // Runs may overlap (the seal store lets one of them extend the chain); more is waste.
-      reservedConcurrency: 2,
+      reservedConcurrency: SEALER_RESERVED_CONCURRENCY,
       timeout: Duration.minutes(5),
       logKey: this.logKey,
       deadLetterQueue: sealerDlq,

@@ -123,12 +123,18 @@ export class PlatformAlarms extends Construct {
 
     for (const [group, fn] of [...props.functions, ['sealer', props.sealer.fn] as const]) {
       const name = group[0]!.toUpperCase() + group.slice(1);
-      alarm(
-        `${name}Errors`,
-        fn.function.metricErrors({ period }),
-        5,
-        `The ${group} function failed 5 or more times a minute`,
-      );
+      // The sealer runs once a minute and is not retried: one failed run is the most a minute
+      // can show, so it is what alarms.
+      if (group === 'sealer') {
+        alarm(`${name}Errors`, fn.function.metricErrors({ period }), 1, 'A sealer run failed');
+      } else {
+        alarm(
+          `${name}Errors`,
+          fn.function.metricErrors({ period }),
+          5,
+          `The ${group} function failed 5 or more times a minute`,
+        );
+      }
       alarm(
         `${name}Throttles`,
         fn.function.metricThrottles({ period }),
@@ -140,7 +146,8 @@ export class PlatformAlarms extends Construct {
     // Metric ids are unique per table: the dashboard graphs every table's expression together.
     const throttles = (table: TableDefinition, n: number) =>
       new MathExpression({
-        expression: `reads${n} + writes${n}`,
+        // A metric with no data in a period makes the sum empty: count it as none throttled.
+        expression: `FILL(reads${n}, 0) + FILL(writes${n}, 0)`,
         usingMetrics: Object.fromEntries(
           (['ReadThrottleEvents', 'WriteThrottleEvents'] as const).map((metricName, i) => [
             `${i === 0 ? 'reads' : 'writes'}${n}`,

@@ -507,13 +507,25 @@ describe('the CDK app', () => {
     const descriptions = alarms.map((a) => a.Properties.AlarmDescription as string);
     expect(descriptions).toContain('More than 1% of API requests answered 5xx');
     expect(descriptions).toContain('API p99 latency at or above 3 s');
-    for (const group of ['public', 'status', 'issuer', 'retrieval', 'operator', 'holder', 'sealer']) {
+    for (const group of ['public', 'status', 'issuer', 'retrieval', 'operator', 'holder']) {
       expect(descriptions).toContain(`The ${group} function was throttled`);
       expect(descriptions).toContain(`The ${group} function failed 5 or more times a minute`);
     }
+    // The sealer runs once a minute without retries: five failures a minute cannot happen.
+    expect(descriptions).toContain('The sealer function was throttled');
+    const sealerErrors = alarms.find((a) => a.Properties.AlarmDescription === 'A sealer run failed');
+    expect(sealerErrors?.Properties).toMatchObject({ MetricName: 'Errors', Threshold: 1 });
     for (const table of allTables(stages.small.shardsPerDomain).filter((t) => t.hot)) {
       expect(descriptions).toContain(`DynamoDB throttled requests on ${table.name}`);
     }
+    // A minute with reads throttled and no write data (or the reverse) still sums to the reads.
+    const auditThrottles = alarms.find(
+      (a) => a.Properties.AlarmDescription === 'DynamoDB throttled requests on audit',
+    );
+    const expression = ((auditThrottles?.Properties.Metrics ?? []) as { Expression?: string }[]).find(
+      (m) => m.Expression,
+    )?.Expression;
+    expect(expression).toMatch(/^FILL\(reads\d+, 0\) \+ FILL\(writes\d+, 0\)$/);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
     api.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     api.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -755,6 +767,14 @@ describe('stage configuration', () => {
     };
     expect(() => createApp({ context: { stage: 'greedy', stages: { greedy } } })).toThrow(
       /leave at least 100/,
+    );
+    // 899 for the route groups and the sealer's 2 leave 99.
+    const tight = {
+      ...stages.small,
+      reservedConcurrency: { public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5, holder: 174 },
+    };
+    expect(() => createApp({ context: { stage: 'tight', stages: { tight } } })).toThrow(
+      /with the sealer's 2.*leave at least 100/,
     );
   });
 });

@@ -104,7 +104,10 @@ describe('a stage with every option (custom domain, CloudFront, Cognito, CloudHS
         'Fn::Join': ['', ['https://cognito-idp.eu-central-1.amazonaws.com/', { Ref: Match.anyValue() }]],
       },
     });
-    data.hasOutput('HolderClientId', Match.anyValue());
+    // The holder function accepts access tokens only, matched on their client_id.
+    data.hasOutput('HolderClientId', {
+      Description: Match.stringLikeRegexp('client_id of holder access tokens'),
+    });
   });
 
   it('gives the holder function the pool as issuer and the app client as audience', () => {
