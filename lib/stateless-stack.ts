@@ -139,12 +139,12 @@ export class StatelessStack extends Stack {
       .bindPublicKeys(data.platformSigningKey);
 
     // status: serves signed status lists — reads status entries, signs with the platform key at
-    // most once per list and ttl, keeps the signed lists in the public bucket.
+    // most once per list and ttl, keeps the signed lists in the public bucket. It reads no seal key.
     functions
       .get('status')
       ?.bindTable(table('status-lists'), 'RO')
       .bindBucket('public', 'RW')
-      .bindPublicKeys(data.platformSigningKey)
+      .bindPublicKeys(data.platformSigningKey, { sealKeys: false })
       .bindPlatformSigning(data.platformSigningKey);
 
     // The agency groups authenticate every request: the registry (read) and nonces (write),
@@ -257,7 +257,7 @@ export class StatelessStack extends Stack {
       .bindTable(table('audit'), 'RO')
       .bindTable(table('audit-seals'), 'RW')
       .bindBucket('audit-archive', 'APPEND', data.dataKey)
-      .bindPublicKeys(data.platformSigningKey)
+      .bindPublicKeys(data.platformSigningKey, { sealKeys: false })
       .bindPlatformSigning(data.platformSigningKey);
     for (const [name, value] of Object.entries(commonEnvironment))
       sealer.function.addEnvironment(name, value);

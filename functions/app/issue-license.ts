@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Agency, sealKeyWithKid } from '#core/catalog/agency.ts';
-import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
+import { refuseCodes } from '#core/holders/identity-in-text.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { decodeCompactJws } from '#core/jws.ts';
 import { isLayoutMediaType } from '#core/layout-document/format.ts';
@@ -100,8 +100,10 @@ export async function issueLicense(
   // The serial the issuer chose is part of the license identifier, which leaves in clear —
   // audit subjects, URLs, index keys, verification answers — where no field encryption or blind
   // index reaches: a holder's identity number (a natural pick for an ID card) may not be one.
-  // Serials the platform draws or derives never are, and are not checked.
-  refuseIdentityNumbers({ serial: rest.serial }, [], SERIAL_WHY);
+  // Serials the platform draws or derives never are, and are not checked. Only the holder's own
+  // code is looked for: an issuer's region + date + sequence serials pass for some identity
+  // number about one time in eleven, and refusing those at random would refuse real numbering.
+  refuseCodes({ serial: rest.serial }, [rest.holder.code], SERIAL_WHY);
   if (rest.serial === undefined && issuanceKey !== undefined) {
     const serial = await issuanceSerial(caller.agency, issuanceKey, deps.blindIndex);
     return issue({ ...rest, serial }, caller, deps, 'same-request');

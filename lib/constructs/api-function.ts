@@ -239,15 +239,20 @@ export class ApiFunction extends Construct {
 
   /**
    * Lets the function read public keys: the platform key (its id in ELICENSE_PLATFORM_KEY_ID)
-   * and the stage's agency seal keys, which the operator creates tagged `elicense-role=seal` and
-   * `elicense-stage=<stage>`.
+   * and, unless `sealKeys` is false, the stage's agency seal keys, which the operator creates
+   * tagged `elicense-role=seal` and `elicense-stage=<stage>`.
    * kms:GetPublicKey only — no sign, no decrypt.
+   *
+   * `sealKeys: false` for a function that signs with the platform key and verifies nothing an
+   * agency signed (status lists, the audit sealer): no tag statement, and `sealKeyPolicy` names
+   * its role in no seal key's policy.
    */
-  bindPublicKeys(platformKey: IKey): this {
+  bindPublicKeys(platformKey: IKey, options: { sealKeys?: boolean } = {}): this {
     this.function.addEnvironment('ELICENSE_PLATFORM_KEY_ID', platformKey.keyArn);
     this.role.addToPolicy(
       new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [platformKey.keyArn] }),
     );
+    if (options.sealKeys === false) return this;
     const stack = Stack.of(this);
     this.#allowOnSealKeys(['kms:GetPublicKey']);
     Validations.of(this.role).acknowledge({

@@ -230,7 +230,8 @@ describe('the CDK app', () => {
   });
 
   it('creates each seal key with a policy granting every role at once what its tags allow it', () => {
-    const groups = ['public', 'status', 'issuer', 'retrieval', 'operator', 'holder', 'sealer'];
+    // The status function and the sealer read the platform key only: no seal key names them.
+    const groups = ['public', 'issuer', 'retrieval', 'operator', 'holder'];
     const operator = Object.values(api.findResources('AWS::Lambda::Function')).find(
       (fn) => fn.Properties.Description === 'elicense small: operator routes',
     );
@@ -284,6 +285,7 @@ describe('the CDK app', () => {
       [...granted].filter(([, actions]) => actions.includes('kms:DisableKey')).map(([role]) => role),
     ).toEqual([`<${roleOf('operator')}>`]);
     expect(granted.size).toBe(groups.length);
+    for (const group of ['status', 'sealer']) expect(granted.has(`<${roleOf(group)}>`), group).toBe(false);
 
     // Lambda refuses an environment over 4 KB (names and values). Every value not known at synth
     // is counted at the longest it can be: an IAM role ARN is at most 98 characters in aws-cn
@@ -401,7 +403,18 @@ describe('the CDK app', () => {
     const statements = policyOf('status');
     expect(statements).toContain('kms:Sign');
     expect(statements).not.toContain('kms:Decrypt');
-    expect(statements).not.toContain('"aws:ResourceTag/elicense-role":"seal"]');
+    expect(statements).not.toContain('"aws:ResourceTag/elicense-role":"seal"');
+  });
+
+  it('lets the status function and the sealer read the platform key only, never a seal key', () => {
+    for (const group of ['status', 'sealer']) {
+      expect(statementsWithTag(group), group).toEqual([]);
+      const readers = statementsWith(group, 'kms:GetPublicKey');
+      expect(
+        readers.map((s) => JSON.stringify(s.Resource)),
+        group,
+      ).toEqual([expect.stringContaining('PlatformSigningKey')]);
+    }
   });
 
   it('tells the public function where its tables, keys and public URL are', () => {

@@ -79,6 +79,24 @@ export function containsIdentityNumber(text: string, codes: readonly string[] = 
   return false;
 }
 
+/**
+ * Throws IdentityNumberInText naming every field that holds one of `codes` (a holder's own), however
+ * written — and nothing else: for text shaped like numbers by design, a serial above all, where an
+ * issuer's region + date + sequence scheme makes a valid-looking identity number about one time in
+ * eleven, and only the holder's own code is a disclosure.
+ */
+export function refuseCodes(
+  fields: Readonly<Record<string, string | undefined>>,
+  codes: readonly string[],
+  why?: string,
+): void {
+  const wanted = codes.map(compact).filter((code) => code !== '');
+  const named = Object.entries(fields)
+    .filter(([, text]) => text !== undefined && wanted.some((code) => compact(text).includes(code)))
+    .map(([path]) => path);
+  if (named.length > 0) throw new IdentityNumberInText(named, why);
+}
+
 /** Whether one number, as NUMBER finds it, holds an identity number. */
 function holdsIdentityNumber(number: string): boolean {
   for (const candidate of candidates(number.toUpperCase())) if (isIdentityNumber(candidate)) return true;

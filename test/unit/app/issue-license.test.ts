@@ -149,6 +149,10 @@ describe('issueLicense', () => {
     expect(world.licenses.records.size).toBe(1);
     expect(world.documents.stored.size).toBe(0);
     expect(world.statusLists.drawn).toHaveLength(1);
+    // A serial of region, date and sequence that happens to pass for an identity number — but not
+    // the holder's — is the issuer's numbering, and is taken.
+    const numbered = await issueLicense(idCard({ serial: '110105202411270004' }), PSB, world.deps);
+    expect(numbered.licenseId).toContain('.110105202411270004.001.');
   });
 
   it('refuses a serial already issued with LicenseAlreadyExists', async () => {
