@@ -147,15 +147,15 @@ export class StatelessStack extends Stack {
       .bindPublicKeys(data.platformSigningKey, { sealKeys: false })
       .bindPlatformSigning(data.platformSigningKey);
 
-    // The agency groups authenticate every request: the registry (read) and nonces (write),
-    // and every change they make is audited — appended only (conditional Puts, alone or in the
-    // change's transaction): none of them reads the log, and none may rewrite or delete an event
-    // before the sealer seals it.
+    // The agency groups authenticate every request: the registry (read) and nonces (claimed by
+    // a conditional Put, read by nothing, left to TTL: append only), and every change they make
+    // is audited — appended only (conditional Puts, alone or in the change's transaction): none
+    // of them reads the log, and none may rewrite or delete an event before the sealer seals it.
     for (const group of ['issuer', 'retrieval', 'operator'] as const) {
       functions
         .get(group)
         ?.bindTable(table('config'), group === 'operator' ? 'RW' : 'RO')
-        .bindTable(table('nonces'), 'RW')
+        .bindTable(table('nonces'), 'APPEND')
         .bindTable(table('audit'), 'APPEND')
         .bindPublicKeys(data.platformSigningKey);
     }

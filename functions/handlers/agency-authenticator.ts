@@ -7,7 +7,8 @@ import { logger } from './observability.ts';
 
 // Request authentication of the agency route groups (RFC 9421 signatures checked against the
 // registry, nonces claimed in the nonce table): the `authenticate` option of their routers.
-// Each group that imports this needs the `config` (read) and `nonces` (read-write) tables.
+// Each group that imports this needs the `config` (read) and `nonces` (PutItem: a claim is a
+// conditional put, and nothing reads or deletes a claim) tables.
 export const authenticateAgency = agencyAuthenticator({
   config: new DynamoConfigStore(documents, table('config')),
   nonces: new DynamoNonceStore(documents, table('nonces')),

@@ -417,6 +417,15 @@ describe('the CDK app', () => {
     }
   });
 
+  it('lets the agency groups only claim nonces (conditional puts): no read, update or delete', () => {
+    for (const group of ['issuer', 'retrieval', 'operator']) {
+      expect(actionsOn(group, 'table/elicense-small-nonces"').sort(), group).toEqual([
+        'dynamodb:DescribeTable',
+        'dynamodb:PutItem',
+      ]);
+    }
+  });
+
   it('tells the public function where its tables, keys and public URL are', () => {
     api.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
