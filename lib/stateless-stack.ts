@@ -139,11 +139,12 @@ export class StatelessStack extends Stack {
       .bindPublicKeys(data.platformSigningKey);
 
     // status: serves signed status lists — reads status entries, signs with the platform key at
-    // most once per list and ttl, keeps the signed lists in the public bucket. It reads no seal key.
+    // most once per list and ttl, keeps the signed lists in the public bucket (gets the one
+    // published and puts its successor over it; never deletes or tags). It reads no seal key.
     functions
       .get('status')
       ?.bindTable(table('status-lists'), 'RO')
-      .bindBucket('public', 'RW')
+      .bindBucket('public', 'APPEND')
       .bindPublicKeys(data.platformSigningKey, { sealKeys: false })
       .bindPlatformSigning(data.platformSigningKey);
 

@@ -518,7 +518,9 @@ export class ApiFunction extends Construct {
    * Gives the function a bucket: its name in `BUCKET_<NAME>` and the access asked for, as
    * named actions (not the `s3:GetObject*`-style wildcards of `grantRead`) on the ARN derived
    * from the bucket's name: `LIST` (existence, for health checks), `RO` (read objects), `APPEND`
-   * (read and put objects, no delete) or `RW` (read, write, delete and tag objects), plus the bucket key's use of its KMS key.
+   * (read and put objects, no delete or tagging: a put replaces an object of the same key, except
+   * in the Object-Locked audit archive, which keeps every version) or `RW` (read, write, delete
+   * and tag objects), plus the bucket key's use of its KMS key.
    */
   bindBucket(
     bucket: 'documents' | 'audit-archive' | 'public',
@@ -535,7 +537,7 @@ export class ApiFunction extends Construct {
       access === 'RO'
         ? ['s3:GetObject']
         : access === 'APPEND'
-          ? ['s3:GetObject', 's3:PutObject'] // writes new objects; Object Lock keeps the old ones
+          ? ['s3:GetObject', 's3:PutObject']
           : [
               's3:GetObject',
               's3:PutObject',

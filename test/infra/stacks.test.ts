@@ -426,6 +426,14 @@ describe('the CDK app', () => {
     }
   });
 
+  it('lets the status function get and put signed lists in the public bucket, and never delete or tag them', () => {
+    expect(actionsOn('status', 'elicense-small-public-').sort()).toEqual([
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+    ]);
+  });
+
   it('tells the public function where its tables, keys and public URL are', () => {
     api.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
