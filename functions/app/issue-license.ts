@@ -112,27 +112,39 @@ export async function issueLicense(
 }
 
 /**
- * 颁发 once, under a serial that follows from what names the issuance (an issuer's request key,
- * an application): a run that meets the license an earlier run wrote answers it as that run
- * did, when it is the same request — same type (part of the id) and holder. Another holder is
- * another request under a reused name: LicenseAlreadyExists.
+ * 颁发 once for an application, under the serial its id gives: a run that meets the license an
+ * earlier run wrote — same type (part of the id) and holder — answers that license's id, which is
+ * all an approval records. Whatever became of it since (suspended, revoked, re-issued, its seal
+ * withdrawn), it is the license this application issued, so an approval that stopped part way is
+ * always completed by approving again; no copy leaves, so nothing is read out to audit. Another
+ * holder is another request under a reused name: LicenseAlreadyExists.
  */
-export function issueLicenseOnce(
+export async function issueLicenseOnce(
   request: IssueLicenseRequest & { serial: string },
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
-): Promise<IssuedLicense> {
-  return issue(request, caller, deps, 'same-holder');
+): Promise<{ licenseId: string }> {
+  try {
+    return await issue(request, caller, deps, 'refused');
+  } catch (error) {
+    if (!(error instanceof LicenseAlreadyExists)) throw error;
+    const [earlier, holderIndex] = await Promise.all([
+      deps.licenses.get(error.licenseId),
+      deps.blindIndex.tokenFor(request.holder.codeType, request.holder.code),
+    ]);
+    if (earlier === undefined || earlier.holderIndex !== holderIndex) throw error;
+    return { licenseId: error.licenseId };
+  }
 }
 
 /**
  * What a run must share with the license it meets under its serial to be answered with it:
- * nothing does (a serial the issuer chose or one drawn at random: LicenseAlreadyExists); the
- * holder (an application's approval: the data it issues was sealed with the decision); or the
- * whole request (an issuer's Idempotency-Key: another body under the key is refused, as it is
- * while the key's idempotency record is kept).
+ * nothing does (a serial the issuer chose or one drawn at random, and an application's, which
+ * issueLicenseOnce answers itself: LicenseAlreadyExists); or the whole request (an issuer's
+ * Idempotency-Key: another body under the key is refused, as it is while the key's idempotency
+ * record is kept).
  */
-type Rerun = 'refused' | 'same-holder' | 'same-request';
+type Rerun = 'refused' | 'same-request';
 
 async function issue(
   request: IssueLicenseRequest,
@@ -190,8 +202,8 @@ async function issue(
     if (document !== undefined && (!sent || writeRefused(error))) {
       await removeUnheldDocument(licenseId, document, deps);
     }
-    if (rerun !== 'refused' && error instanceof LicenseAlreadyExists) {
-      const asked = rerun === 'same-request' ? { license, document } : undefined;
+    if (rerun === 'same-request' && error instanceof LicenseAlreadyExists) {
+      const asked = { license, document };
       return issuedBefore(licenseId, holderIndex, asked, agency, caller, deps, error);
     }
     throw error;
@@ -206,7 +218,7 @@ async function issue(
 async function issuedBefore(
   licenseId: string,
   holderIndex: string,
-  asked: { license: CheckedLicense; document: StoredDocument | undefined } | undefined,
+  asked: { license: CheckedLicense; document: StoredDocument | undefined },
   agency: Agency,
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
@@ -217,7 +229,7 @@ async function issuedBefore(
   // fresh license to hand out as if nothing had happened — the retry meets it as a conflict.
   if (earlier === undefined || earlier.holderIndex !== holderIndex || earlier.status !== 'valid')
     throw refusal;
-  if (asked !== undefined && !(await carries(earlier, asked, deps.cipher))) {
+  if (!(await carries(earlier, asked, deps.cipher))) {
     throw new IssuanceKeyReused(licenseId);
   }
   // Valid, yet sealed with a key since withdrawn, it fails verification: handed out as issued,

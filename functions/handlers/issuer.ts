@@ -116,7 +116,7 @@ const router = createRouter(
   'issuer',
   {
     // Reviewing license applications; an approval issues through the same issueLicense.
-    ...issuerApplicationRoutes({ ...deps, licenses, audit }, callerOf, idempotent),
+    ...issuerApplicationRoutes({ ...deps, licenses }, callerOf, idempotent),
     async issueLicense(event, context) {
       const { document, ...request } = parseJsonBody(event, IssueLicenseRequestSchema);
       const caller = callerOf(event);

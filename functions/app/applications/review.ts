@@ -8,7 +8,6 @@ import {
 import { mayIssue } from '#core/catalog/license-type.ts';
 import { ConcurrentModification } from '#core/storage-errors.ts';
 import type { StoredApplication, StoredStep } from '#ports/application-store.ts';
-import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
 import { issueLicenseOnce } from '../issue-license.ts';
 import {
@@ -46,13 +45,7 @@ import { amend } from './apply.ts';
 // may still issue; any other reads as not found.
 
 export interface ReviewDeps extends ApplicationDeps {
-  /**
-   * With the audit writer, required: an approval that stopped after its license was written is
-   * completed by approving again, which meets that license and answers it — a read of the
-   * issuer's copy, recorded. Without the writer the re-run is refused as a conflict, and the
-   * application would stay `approving` for good.
-   */
-  issuance: IssuanceDeps & { audit: AuditLogWriter };
+  issuance: IssuanceDeps;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   requestInformation,
   serialOf,
 } from '#app/applications/review.ts';
+import { changeLicenseStatus } from '#app/change-license-status.ts';
 import { LicenseDataInvalid } from '#app/issuer-errors.ts';
 import { openLicenseContent } from '#app/license-content.ts';
 import { fieldsOfSdJwt } from '#app/license-issuance.ts';
@@ -460,6 +461,36 @@ describe('the whole review: apply → request info → respond → approve', () 
       'application.approved',
       'application.license_issued',
     ]);
+  });
+
+  it('an approval that stopped part way completes though its license was revoked since, and with no audit writer', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    world.applications.beforeNextAdvance = async () => {
+      world.applications.beforeNextAdvance = async () => {
+        throw new Error('the store was unreachable');
+      };
+    };
+    await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(/unreachable/);
+    const [licenseId] = [...world.issuer.licenses.records.keys()];
+    await changeLicenseStatus(
+      { licenseId: licenseId!, action: 'revoke', reason: '证件作废' },
+      PSB,
+      world.issuer.deps,
+    );
+
+    // As the issuer function wires it: the approval's issuance has no audit writer — no copy of the
+    // license leaves an approval met again, only its id, which is what the application records.
+    const { audit: _unused, ...issuance } = world.issuer.deps;
+    const { application, license } = await approveApplication(
+      PSB,
+      applied.id,
+      {},
+      { ...world.reviewDeps, issuance },
+    );
+    expect(license.licenseId).toBe(licenseId);
+    expect(application).toMatchObject({ state: 'approved', licenseId });
+    expect(world.issuer.licenses.records.size).toBe(1);
   });
 
   it('the corrections are sealed with the decision: finishing an approval issues them, and refuses new ones', async () => {
