@@ -142,6 +142,10 @@ export function writeRefused(error: unknown): boolean {
     error instanceof StatusSlotMismatch ||
     error instanceof AuditEventExists ||
     error instanceof GrantUseRefused ||
-    error instanceof StoreBusy
+    error instanceof StoreBusy ||
+    // A cancelled transaction no adapter translated (a ValidationError reason, say) wrote nothing
+    // either; the adapters' TransactionCancelled is known here by its code alone (core imports no
+    // adapter).
+    (error instanceof Error && (error as { code?: unknown }).code === 'TRANSACTION_CANCELLED')
   );
 }
