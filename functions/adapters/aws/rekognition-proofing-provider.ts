@@ -35,6 +35,12 @@ export interface RekognitionProofingOptions {
   photos: ReferencePhotoSource;
   /** Minimum similarity (0–100) of the best face match. Default 90. */
   similarityThreshold?: number;
+  /**
+   * Told, with no identity, when a registered photo is one Rekognition cannot compare (not a JPEG
+   * or PNG, or over 5 MiB): its holder's every proofing then fails as not matched and uses up
+   * their attempts, and only this says why — the answer may not.
+   */
+  onUnusablePhoto?: () => void;
 }
 
 export class RekognitionProofingProvider implements IdentityProofingProvider {
@@ -42,6 +48,7 @@ export class RekognitionProofingProvider implements IdentityProofingProvider {
   readonly #rekognition: RekognitionClient;
   readonly #photos: ReferencePhotoSource;
   readonly #threshold: number;
+  readonly #onUnusablePhoto: (() => void) | undefined;
 
   constructor(options: RekognitionProofingOptions) {
     const threshold = options.similarityThreshold ?? 90;
@@ -51,6 +58,7 @@ export class RekognitionProofingProvider implements IdentityProofingProvider {
     this.#rekognition = options.rekognition;
     this.#photos = options.photos;
     this.#threshold = threshold;
+    this.#onUnusablePhoto = options.onUnusablePhoto;
   }
 
   async proof(request: ProofingRequest): Promise<ProofingResult> {
@@ -82,6 +90,9 @@ export class RekognitionProofingProvider implements IdentityProofingProvider {
     };
     const photo = await this.#photos.photoOf(request.identity);
     if (photo === undefined) return failed;
+    if (photo.byteLength > MAX_IMAGE_BYTES || !['jpeg', 'png'].includes(sniffDocumentFormat(photo) ?? '')) {
+      this.#onUnusablePhoto?.();
+    }
     let similarity: number | undefined;
     try {
       const answer = await this.#rekognition.send(

@@ -84,6 +84,9 @@ function enabledProviders(): Map<string, IdentityProofingProvider> {
           rekognition: tracer.captureAWSv3Client(new RekognitionClient({})),
           photos: new S3ReferencePhotoSource({ s3, bucket, blindIndex: blindIndexer() }),
           similarityThreshold: settings.ELICENSE_FACE_SIMILARITY_THRESHOLD,
+          // No identity in it: the reference-photo bucket's keeper finds the photo by the failures.
+          onUnusablePhoto: () =>
+            logger.warn('a registered reference photo is no JPEG or PNG of at most 5 MiB'),
         }),
       );
     } else {

@@ -69,6 +69,26 @@ describe('RekognitionProofingProvider', () => {
     await expect(throttled.proof(request)).rejects.toBeInstanceOf(ProofingProviderUnavailable);
   });
 
+  it('tells, with no identity, of a registered photo Rekognition cannot compare, and answers as ever', async () => {
+    const warned: string[] = [];
+    const withPhoto = (photo: Uint8Array) =>
+      new RekognitionProofingProvider({
+        rekognition: {
+          send: async () => {
+            throw new InvalidImageFormatException({ message: 'format', ...meta });
+          },
+        } as unknown as RekognitionClient,
+        photos: { photoOf: async () => photo },
+        onUnusablePhoto: () => warned.push('unusable'),
+      });
+    // A corrupt photo fails the holder's proofing as not matched, as it must; only the hook tells.
+    expect(await withPhoto(new Uint8Array([1, 2, 3])).proof(request)).toMatchObject({ reason: NOT_MATCHED });
+    expect(warned).toEqual(['unusable']);
+    // A JPEG photo Rekognition cannot read is the selfie's fault as far as anyone can tell: no hook.
+    await withPhoto(JPEG).proof(request);
+    expect(warned).toEqual(['unusable']);
+  });
+
   it('refuses a selfie that is no JPEG or PNG before it looks for the registered photo', async () => {
     let looked = 0;
     const sniffing = new RekognitionProofingProvider({
