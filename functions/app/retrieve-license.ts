@@ -238,7 +238,7 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
     // found when the grant was read would have been.
     if (error instanceof GrantUseRefused) {
       const refused = refusalOfGrantUse(error);
-      await deps.audit.record(grantRefusalEvent(request, error.grantId, target, refused.code, now, deps));
+      await deps.audit.record(basisRefusalEvent(request, error.grantId, target, refused.code, now, deps));
       throw refused;
     }
     if (error instanceof ConcurrentModification) throw new LicenseChangedMeanwhile(error);
@@ -300,7 +300,7 @@ async function allowedByGrant(
     purpose = grantedPurpose(request, grant, target, holderIndex, now);
   } catch (error) {
     if (error instanceof RetrievalRefused) {
-      await deps.audit.record(grantRefusalEvent(request, grant?.id, target, error.code, now, deps));
+      await deps.audit.record(basisRefusalEvent(request, grant?.id, target, error.code, now, deps));
     }
     throw error;
   }
@@ -512,7 +512,7 @@ async function allowedByAgreementAudited(
     return await allowedByAgreement(request, duty, target.typeCode, today, deps);
   } catch (error) {
     if (error instanceof RetrievalRefused) {
-      await deps.audit.record(agreementRefusalEvent(request, duty, target, error.code, now, deps));
+      await deps.audit.record(basisRefusalEvent(request, undefined, target, error.code, now, deps));
     }
     throw error;
   }
@@ -668,14 +668,17 @@ function deniedRetrievalEvent(
 }
 
 /**
- * A retrieval refused on its grant before any license was looked up: who asked, for what type,
- * under which grant when the code named one (the event is then indexed under the grant, and shows
- * in its holder's access history) and why. It names no license — none was looked up, and one the
- * request names may be another holder's — and nothing of the code, a secret whether it named a
- * grant or not. Nor a purpose: the grant did not allow the request, and what the agency stated is
+ * A retrieval refused on its basis before any license was looked up: who asked, for what type,
+ * and why. It names no license — none was looked up, and one the request names may be another
+ * holder's — and no purpose: the basis did not allow the request, and what the agency stated is
  * unchecked text.
+ * - On a grant: the grant when the code named one (the event is then indexed under the grant, and
+ *   shows in its holder's access history), and nothing of the code, a secret whether it named a
+ *   grant or not.
+ * - On a duty: the service item, case number and operator id, checked to hold no identity number
+ *   before any agreement was read.
  */
-function grantRefusalEvent(
+function basisRefusalEvent(
   request: RetrieveLicenseRequest,
   grantId: string | undefined,
   target: Target,
@@ -683,52 +686,36 @@ function grantRefusalEvent(
   now: Date,
   deps: Pick<RetrieveLicenseDeps, 'newEventId'>,
 ): AuditEvent {
+  const lookup = target.reference === undefined ? 'holder' : 'license';
+  const keyId = request.requester.keyId;
+  const onBasis: Pick<AuditEvent, 'subject' | 'basis' | 'details'> =
+    'grant' in request.basis
+      ? {
+          subject: { typeCode: target.typeCode, ...(grantId === undefined ? {} : { grantId }) },
+          ...(grantId === undefined ? {} : { basis: { legalBasis: `holder grant ${grantId}` } }),
+          details: { basis: 'grant', keyId, lookup, refusal },
+        }
+      : {
+          subject: { typeCode: target.typeCode },
+          basis: {
+            caseNumber: request.basis.duty.caseNumber.trim(),
+            serviceItemCode: request.basis.duty.serviceItemCode,
+          },
+          details: {
+            basis: 'duty',
+            keyId,
+            operatorId: request.basis.duty.operatorId.trim(),
+            lookup,
+            refusal,
+          },
+        };
   return {
     id: deps.newEventId(),
     time: now.toISOString(),
     actor: { kind: 'agency', id: request.requester.agency },
     action: 'license.retrieved',
-    subject: { typeCode: target.typeCode, ...(grantId === undefined ? {} : { grantId }) },
-    ...(grantId === undefined ? {} : { basis: { legalBasis: `holder grant ${grantId}` } }),
+    ...onBasis,
     outcome: 'denied',
-    details: {
-      basis: 'grant',
-      keyId: request.requester.keyId,
-      lookup: target.reference === undefined ? 'holder' : 'license',
-      refusal,
-    },
-  };
-}
-
-/**
- * A duty-based retrieval refused on its agreements before any license was looked up: who asked,
- * for what type, under which service item and case, and why. Like a grant's refusal it names no
- * license and no purpose (none was allowed); the case number and operator id were checked to hold
- * no identity number before any agreement was read.
- */
-function agreementRefusalEvent(
-  request: RetrieveLicenseRequest,
-  duty: { serviceItemCode: string; caseNumber: string; operatorId: string },
-  target: Target,
-  refusal: string,
-  now: Date,
-  deps: Pick<RetrieveLicenseDeps, 'newEventId'>,
-): AuditEvent {
-  return {
-    id: deps.newEventId(),
-    time: now.toISOString(),
-    actor: { kind: 'agency', id: request.requester.agency },
-    action: 'license.retrieved',
-    subject: { typeCode: target.typeCode },
-    basis: { caseNumber: duty.caseNumber.trim(), serviceItemCode: duty.serviceItemCode },
-    outcome: 'denied',
-    details: {
-      basis: 'duty',
-      keyId: request.requester.keyId,
-      operatorId: duty.operatorId.trim(),
-      lookup: target.reference === undefined ? 'holder' : 'license',
-      refusal,
-    },
   };
 }
 
