@@ -1,11 +1,10 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KmsSealKeyProvisioner } from '#adapters/aws/kms-seal-keys.ts';
 import { asProblem } from '#http/domain-problems.ts';
 import { HttpProblem } from '#http/problem.ts';
 import { Sm2SigningNotBuilt } from '#ports/seal-key-provisioner.ts';
+import { kmsAnswering as answering } from './kms-error-stub.ts';
 
 // A stage configured for SM2 seal keys: the platform cannot sign with them yet, so the operator
 // is told so before KMS is asked for a key (which the stage's IAM would deny with AccessDenied,
@@ -40,30 +39,8 @@ describe('KmsSealKeyProvisioner on an SM2 stage', () => {
 });
 
 // What real KMS answers DisableKey for a key pending deletion, which moto does not (it disables
-// such a key): served by a stub over HTTP, so the SDK parses the error as it would KMS's.
+// such a key): served by a stub (kms-error-stub.ts).
 describe('KmsSealKeyProvisioner.withdraw against KMS errors', () => {
-  async function answering(errorType: string): Promise<{ kms: KMSClient; close: () => Promise<void> }> {
-    const server = createServer((request, response) => {
-      request.resume();
-      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify({ __type: errorType, message: `stub ${errorType}` }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const client = new KMSClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
-    return {
-      kms: client,
-      close: async () => {
-        client.destroy();
-        await new Promise((resolve) => server.close(resolve));
-      },
-    };
-  }
   const seal = {
     keyRef: 'arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-1111-2222-3333-444455556666',
     kid: 'k',

@@ -1,37 +1,11 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { KmsEs256Signer } from '#adapters/aws/kms-signer.ts';
 import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
+import { kmsAnswering as answering } from './kms-error-stub.ts';
 
 // A container keeps a seal key's signer for its life (KmsSigningKeys caches the public key), so a
 // key disabled after that first use is met at Sign, not at GetPublicKey. moto signs with a
-// disabled key, so what real KMS answers is served by a stub over HTTP, parsed by the SDK as
-// KMS's own errors.
-async function answering(errorType: string): Promise<{ kms: KMSClient; close: () => Promise<void> }> {
-  const server = createServer((request, response) => {
-    request.resume();
-    response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
-    response.end(JSON.stringify({ __type: errorType, message: `stub ${errorType}` }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const kms = new KMSClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  return {
-    kms,
-    close: async () => {
-      kms.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
+// disabled key, so what real KMS answers is served by a stub (kms-error-stub.ts).
 const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-1111-2222-3333-444455556666';
 
 describe('KmsEs256Signer against a key KMS will no longer use', () => {
