@@ -24,6 +24,7 @@ import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
 import { decodeJsonCursor, encodeJsonCursor, InvalidCursor } from '#ports/page.ts';
 import { holdersLicense } from './holder-licenses.ts';
+import { recordHolderRead } from './holder-read-event.ts';
 import { parseLicenseReference } from './license-reference.ts';
 import { requireBinding } from './proof-identity.ts';
 
@@ -127,19 +128,16 @@ export async function readAccessHistory(
   const more =
     page.length === limit && last !== undefined && streams.some((s) => s.events.length > 0 || s.more);
 
-  const auditEventId = deps.newEventId();
-  await deps.audit.record({
-    id: auditEventId,
-    time: deps.now().toISOString(),
-    actor: { kind: 'holder', id: request.account },
-    action: 'holder.access_history_read',
-    outcome: 'success',
-    details: {
+  const auditEventId = await recordHolderRead(
+    request.account,
+    'holder.access_history_read',
+    {
       licenses: keys.length,
       events: page.length,
       ...(request.licenseId === undefined ? {} : { licenseId: request.licenseId }),
     },
-  });
+    deps,
+  );
   return {
     items: page.map(entryOf),
     ...(more ? { cursor: encodeHistoryCursor(last) } : {}),

@@ -9,6 +9,7 @@ import {
 import { decodeCompactJws } from '#core/jws.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import { type DeviceKey, DeviceKeyNotFound, type HolderStore } from '#ports/holder-store.ts';
+import { recordHolderRead } from './holder-read-event.ts';
 import { requireBinding } from './proof-identity.ts';
 
 // 手机盾: a proofed holder registers the public half of a key pair its device made, proving
@@ -106,15 +107,12 @@ export async function listDeviceKeys(
   deps: DeviceKeyListDeps,
 ): Promise<{ keys: DeviceKey[]; auditEventId: string }> {
   const keys = await deps.store.listDeviceKeys(account);
-  const auditEventId = deps.newEventId();
-  await deps.audit.record({
-    id: auditEventId,
-    time: deps.now().toISOString(),
-    actor: { kind: 'holder', id: account },
-    action: 'holder.device_keys_listed',
-    outcome: 'success',
-    details: { deviceKeys: keys.length, deviceKeyIds: keys.map((key) => key.id) },
-  });
+  const auditEventId = await recordHolderRead(
+    account,
+    'holder.device_keys_listed',
+    { deviceKeys: keys.length, deviceKeyIds: keys.map((key) => key.id) },
+    deps,
+  );
   return { keys, auditEventId };
 }
 

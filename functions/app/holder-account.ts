@@ -10,6 +10,7 @@
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { HolderBinding } from '#ports/holder-identity.ts';
 import type { HolderStore, ProofingRecord } from '#ports/holder-store.ts';
+import { recordHolderRead } from './holder-read-event.ts';
 
 export interface HolderAccountDeps {
   identity: Pick<HolderStore, 'bindingOf' | 'listProofings'>;
@@ -24,7 +25,7 @@ export async function readHolderAccount(
   deps: HolderAccountDeps,
 ): Promise<{ binding: HolderBinding | undefined; auditEventId: string }> {
   const binding = await deps.identity.bindingOf(request.account);
-  const auditEventId = await recordRead(
+  const auditEventId = await recordHolderRead(
     request.account,
     'holder.account_read',
     binding === undefined ? { bound: false } : { bound: true, proofingId: binding.proofingId },
@@ -39,29 +40,11 @@ export async function listHolderProofings(
   deps: HolderAccountDeps,
 ): Promise<{ proofings: ProofingRecord[]; auditEventId: string }> {
   const proofings = await deps.identity.listProofings(request.account);
-  const auditEventId = await recordRead(
+  const auditEventId = await recordHolderRead(
     request.account,
     'holder.proofings_listed',
     { proofings: proofings.length },
     deps,
   );
   return { proofings, auditEventId };
-}
-
-async function recordRead(
-  account: string,
-  action: string,
-  details: Record<string, string | number | boolean>,
-  deps: HolderAccountDeps,
-): Promise<string> {
-  const id = deps.newEventId();
-  await deps.audit.record({
-    id,
-    time: deps.now().toISOString(),
-    actor: { kind: 'holder', id: account },
-    action,
-    outcome: 'success',
-    details,
-  });
-  return id;
 }

@@ -9,6 +9,7 @@ import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { type CreatedGrantResult, type CreateGrantDeps, createGrant } from './create-grant.ts';
 import { heldLicense } from './holder-licenses.ts';
+import { recordHolderRead } from './holder-read-event.ts';
 import { requireBinding } from './proof-identity.ts';
 import { type RevokeGrantDeps, revokeGrant } from './revoke-grant.ts';
 
@@ -67,15 +68,12 @@ export async function listHolderGrants(
 ): Promise<Page<Versioned<Grant>> & { auditEventId: string }> {
   const binding = await requireBinding(deps.identity, request.account);
   const page = await deps.grants.listByHolder(binding.holderIndex, request.page);
-  const auditEventId = deps.newEventId();
-  await deps.audit.record({
-    id: auditEventId,
-    time: deps.now().toISOString(),
-    actor: { kind: 'holder', id: request.account },
-    action: 'holder.grants_listed',
-    outcome: 'success',
-    details: { grants: page.items.length },
-  });
+  const auditEventId = await recordHolderRead(
+    request.account,
+    'holder.grants_listed',
+    { grants: page.items.length },
+    deps,
+  );
   return { ...page, auditEventId };
 }
 

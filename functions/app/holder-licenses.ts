@@ -18,6 +18,7 @@ import type { DocumentStore } from '#ports/document-store.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { HolderBinding, HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
+import { recordHolderRead } from './holder-read-event.ts';
 import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import { findLicense, parseLicenseReference } from './license-reference.ts';
 import { requireBinding } from './proof-identity.ts';
@@ -110,15 +111,12 @@ export async function listHolderLicenses(
         a.licenseKey.localeCompare(b.licenseKey) ||
         b.licenseVersion.localeCompare(a.licenseVersion),
     );
-  const auditEventId = deps.newEventId();
-  await deps.audit.record({
-    id: auditEventId,
-    time: now.toISOString(),
-    actor: { kind: 'holder', id: request.account },
-    action: 'holder.licenses_listed',
-    outcome: 'success',
-    details: { licenses: licenses.length },
-  });
+  const auditEventId = await recordHolderRead(
+    request.account,
+    'holder.licenses_listed',
+    { licenses: licenses.length },
+    { ...deps, now: () => now },
+  );
   return { licenses, auditEventId };
 }
 
