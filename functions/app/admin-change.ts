@@ -39,6 +39,9 @@ export interface AdminChangeDeps {
   newEventId: () => string;
 }
 
+/** The operator's audited reads of the catalog (catalog-reads.ts), in the form of its changes. */
+export type OperatorReadAction = 'agency.listed' | 'agency.read' | 'sharing_agreement.listed';
+
 export type AdminAction =
   | 'agency.registered'
   | 'agency.updated'
@@ -102,9 +105,9 @@ export function refuseDemoKeys(
  * what was only tried, and no change is made without it.
  */
 export function adminChangeEvent(
-  deps: AdminChangeDeps,
+  deps: Pick<AdminChangeDeps, 'now' | 'newEventId'>,
   operator: OperatorActor,
-  action: AdminAction,
+  action: AdminAction | OperatorReadAction,
   change: { subject?: NonNullable<AuditEvent['subject']>; details: NonNullable<AuditEvent['details']> },
 ): AuditEvent {
   return {

@@ -10,7 +10,7 @@ import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
-import type { OperatorActor } from './admin-change.ts';
+import { adminChangeEvent, type OperatorActor, type OperatorReadAction } from './admin-change.ts';
 
 export interface CatalogReadDeps {
   config: Pick<
@@ -93,17 +93,10 @@ export async function listSharingAgreements(
 async function recordRead(
   deps: CatalogReadDeps,
   operator: OperatorActor,
-  action: 'agency.listed' | 'agency.read' | 'sharing_agreement.listed',
+  action: OperatorReadAction,
   details: NonNullable<AuditEvent['details']>,
 ): Promise<string> {
-  const id = deps.newEventId();
-  await deps.audit.record({
-    id,
-    time: deps.now().toISOString(),
-    actor: { kind: 'operator', id: operator.agency },
-    action,
-    outcome: 'success',
-    details: { ...details, operatorKeyId: operator.keyId },
-  });
-  return id;
+  const event = adminChangeEvent(deps, operator, action, { details });
+  await deps.audit.record(event);
+  return event.id;
 }
