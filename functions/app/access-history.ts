@@ -5,9 +5,10 @@
 // answer (it is not about one license, so it does not appear in the history it reads).
 //
 // The log is read per license through its by-license index (and, for the events naming a grant
-// but no license, per grant of the holder's); the slices are merged by time. The index is by license key, across versions, and a re-issue may name a new holder:
-// only events about the caller's own versions are shown, and the grant events (which name the
-// license, not a version) only for the caller's own grants.
+// but no license, per grant of the holder's: see grantStreams); the slices are merged by time. The
+// index is by license key, across versions, and a re-issue may name a new holder: only events about
+// the caller's own versions are shown, and the grant events (which name the license, not a
+// version) only for the caller's own grants.
 //
 // Paging: every license's events and the merge follow one order (time, then event id, newest
 // first: the index's sort key), and the merge hands out an event only once every license's next
@@ -15,6 +16,7 @@
 // the position of the last event handed out, whatever the number of licenses: the next page is
 // every license's events strictly older than it — none skipped, none repeated.
 import { type AuditEvent, auditEventId, auditTime } from '#core/audit/event.ts';
+import type { Grant } from '#core/grants/grant.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import type { AuditPosition, LicenseAuditReader } from '#ports/audit-log.ts';
@@ -105,11 +107,15 @@ export async function readAccessHistory(
 
   const streams = [
     ...keys.map((key): LicenseStream => ({ key, events: [], before, more: true, reads: 0 })),
-    // The events naming a grant but no license have a stream per grant: a grant of a type's
-    // creation and revocation, and a retrieval refused on any grant of the holder's that met no
-    // license it covers (a one-license grant's too) — the holder should see their code misused.
-    ...(named === undefined ? await grantsOf(binding.holderIndex, deps) : []).map(
-      (grantId): LicenseStream => ({ key: grantId, grant: true, events: [], before, more: true, reads: 0 }),
+    ...(await grantStreams(binding.holderIndex, named, deps)).map(
+      (grantId): LicenseStream => ({
+        key: grantId,
+        grant: named === undefined ? 'every-event' : 'uses-only',
+        events: [],
+        before,
+        more: true,
+        reads: 0,
+      }),
     ),
   ];
   const next = (stream: LicenseStream) => nextOwnEvent(stream, limit, mine, deps.auditLog);
@@ -155,34 +161,104 @@ async function namedLicense(
   holderIndex: string,
   licenseId: string,
   deps: Pick<AccessHistoryDeps, 'licenses'>,
-): Promise<{ licenseKey: string; current?: string }> {
+): Promise<NamedLicense> {
   const reference = parseLicenseReference(licenseId);
+  const { typeCode } = reference;
   if (reference.kind === 'version') {
-    return { licenseKey: (await holdersLicense({ holderIndex }, licenseId, deps)).licenseKey };
+    return { licenseKey: (await holdersLicense({ holderIndex }, licenseId, deps)).licenseKey, typeCode };
   }
-  const entries = await deps.licenses.listByHolder(holderIndex, reference.typeCode, { includeFormer: true });
+  const entries = await deps.licenses.listByHolder(holderIndex, typeCode, { includeFormer: true });
   const entry = entries.find((l) => l.licenseKey === reference.licenseKey);
   if (entry === undefined) throw new LicenseNotFound(licenseId);
-  return { licenseKey: entry.licenseKey, current: entry.licenseId };
+  return { licenseKey: entry.licenseKey, current: entry.licenseId, typeCode };
 }
 
-/** The ids of the holder's grants, of one license or of a type. */
-async function grantsOf(holderIndex: string, deps: Pick<AccessHistoryDeps, 'grants'>): Promise<string[]> {
-  const ids: string[] = [];
+interface NamedLicense {
+  licenseKey: string;
+  current?: string;
+  typeCode: string;
+}
+
+/**
+ * The grants whose own streams (the events that name a grant but no license: a grant of a type's
+ * creation and revocation, and a retrieval refused on the grant that met no license it covers)
+ * the page reads, merged with the licenses' streams — the holder should see their code misused.
+ *
+ * Unnarrowed: every grant of the holder's. Narrowed to a license: the grants that cover it — one
+ * of that license, and one of its type that was in force (created .. revoked or expired) while the
+ * holder held the license (from their first version's issue until another holder's version
+ * replaced their last): a refused use of a type grant names the type only, so it may have been
+ * aimed at any license of the type the grant covered. Of these streams the narrowed history shows
+ * the uses (license.retrieved) only: a type grant's creation and revocation are about the grant.
+ */
+async function grantStreams(
+  holderIndex: string,
+  named: NamedLicense | undefined,
+  deps: Pick<AccessHistoryDeps, 'grants' | 'licenses'>,
+): Promise<string[]> {
+  const grants = await grantsOf(holderIndex, deps);
+  const read = named === undefined ? grants : await covering(grants, holderIndex, named, deps);
+  return read.map((grant) => grant.id);
+}
+
+/** The holder's grants, of one license or of a type. */
+async function grantsOf(holderIndex: string, deps: Pick<AccessHistoryDeps, 'grants'>): Promise<Grant[]> {
+  const grants: Grant[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.grants.listByHolder(holderIndex, cursor === undefined ? {} : { cursor });
-    for (const { value } of page.items) ids.push(value.id);
+    for (const { value } of page.items) grants.push(value);
     cursor = page.cursor;
   } while (cursor !== undefined);
-  return ids;
+  return grants;
+}
+
+/** Of the holder's grants, those covering the license (see grantStreams). */
+async function covering(
+  grants: readonly Grant[],
+  holderIndex: string,
+  named: NamedLicense,
+  deps: Pick<AccessHistoryDeps, 'licenses'>,
+): Promise<Grant[]> {
+  const ofType = grants.filter(({ scope }) => scope.kind === 'type' && scope.typeCode === named.typeCode);
+  const held = ofType.length === 0 ? undefined : await tenure(holderIndex, named.licenseKey, deps);
+  return grants.filter(({ scope, created, revoked, expiresAt }) => {
+    if (scope.kind === 'license') return licenseKeyOfScope(scope.licenseId) === named.licenseKey;
+    if (held === undefined || scope.typeCode !== named.typeCode) return false;
+    return (held.until === undefined || created < held.until) && (revoked ?? expiresAt) > held.from;
+  });
+}
+
+/** When the holder held the license: their first version's issue until the next holder's version's. */
+async function tenure(
+  holderIndex: string,
+  licenseKey: string,
+  deps: Pick<AccessHistoryDeps, 'licenses'>,
+): Promise<{ from: string; until?: string } | undefined> {
+  const versions = await deps.licenses.listVersions(licenseKey);
+  const own = versions.filter((v) => v.holderIndex === holderIndex);
+  const first = own[0];
+  const last = own.at(-1);
+  if (first === undefined || last === undefined) return undefined;
+  const next = versions.find((v) => v.licenseVersion > last.licenseVersion);
+  return { from: first.issuedAt, ...(next === undefined ? {} : { until: next.issuedAt }) };
+}
+
+/** The license key a one-license grant names (it stores the key; an identifier is read as its key). */
+function licenseKeyOfScope(licenseId: string): string | undefined {
+  try {
+    return parseLicenseReference(licenseId).licenseKey;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One license's (or grant's) events as the merge consumes them: the caller's, read a slice at a time. */
 interface LicenseStream {
   /** The license key, or the grant id of a grant's stream (its events naming no license). */
   key: string;
-  grant?: true;
+  /** A grant's stream; narrowed to a license, only its uses (refused retrievals) are kept. */
+  grant?: 'every-event' | 'uses-only';
   /** Read and kept, not yet handed out; newest first. */
   events: AuditEvent[];
   /** Where the next read starts (exclusive): the last event read, kept or not. */
@@ -213,7 +289,13 @@ async function nextOwnEvent(
     const last = slice.events.at(-1);
     stream.more = slice.more && last !== undefined;
     if (last !== undefined) stream.before = { time: last.time, id: last.id };
-    const kept = await Promise.all(slice.events.map((event) => mine(stream.key, event)));
+    const kept = await Promise.all(
+      slice.events.map(
+        async (event) =>
+          (stream.grant !== 'uses-only' || event.action === 'license.retrieved') &&
+          (await mine(stream.key, event)),
+      ),
+    );
     stream.events = slice.events.filter((_, i) => kept[i]);
   }
   return stream.events[0];

@@ -672,7 +672,7 @@ describe('access history', () => {
   });
 
   /** Every page from the first until the cursor is absent (at most `pages`), with each cursor handed out. */
-  async function allPages(request: { account: string; limit: number }, pages = 100) {
+  async function allPages(request: { account: string; limit: number; licenseId?: string }, pages = 100) {
     const items: Awaited<ReturnType<typeof readAccessHistory>>['items'] = [];
     const cursors: string[] = [];
     const sizes: number[] = [];
@@ -769,6 +769,100 @@ describe('access history', () => {
       );
     }
     expect(world.audit.events).toEqual([]);
+  });
+
+  /** A retrieval by 公积金中心 of a license on a grant's code, refused with `code`. */
+  async function refusedUse(grantCode: string, licenseId: string, code: string) {
+    await expect(
+      retrieveLicense(
+        {
+          requester: { agency: DEMO_USCC.housingProvidentFundCentre, keyId: 'k' },
+          target: { licenseId },
+          basis: { grant: { code: grantCode } },
+        },
+        deps(),
+      ),
+    ).rejects.toMatchObject({ code });
+  }
+
+  it('narrowed to one license, shows the refused uses of the grants covering it — of that license, and of its type — page by page', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const driving = await world.issue(ZHANG_DRIVING!);
+    const ofCard = await createHolderGrant(grantTerms(card.id), deps());
+    const ofType = await createHolderGrant(
+      { ...grantTerms(card.id), scope: { typeCode: ZHANG_CARD!.typeCode } },
+      deps(),
+    );
+    const ofDriving = await createHolderGrant({ ...grantTerms(driving.id), fields: ['姓名'] }, deps());
+    world.clock.set('2025-06-01T02:01:00.000Z');
+    for (const { grant } of [ofCard, ofType, ofDriving]) {
+      await revokeHolderGrant({ account: ACCOUNTS.zhang, grantId: grant.value.id }, deps());
+    }
+    world.clock.set('2025-06-01T02:02:00.000Z');
+    await refusedUse(ofCard.code, card.id, 'GRANT_REVOKED');
+    world.clock.set('2025-06-01T02:03:00.000Z');
+    await refusedUse(ofType.code, card.id, 'GRANT_REVOKED');
+    world.clock.set('2025-06-01T02:04:00.000Z');
+    await refusedUse(ofDriving.code, driving.id, 'GRANT_REVOKED');
+
+    const cards = await readAccessHistory({ account: ACCOUNTS.zhang, licenseId: card.id }, deps());
+    const drivings = await readAccessHistory({ account: ACCOUNTS.zhang, licenseId: driving.id }, deps());
+
+    const [cardGrant, typeGrant, drivingGrant] = [ofCard, ofType, ofDriving].map(
+      ({ grant }) => grant.value.id,
+    );
+    // The type grant's creation and revocation are about the grant, not a use of the license.
+    expect(cards.items.map((e) => [e.time.slice(11, 16), e.action, e.outcome, e.basis?.grantId])).toEqual([
+      ['02:03', 'license.retrieved', 'denied', typeGrant],
+      ['02:02', 'license.retrieved', 'denied', cardGrant],
+      ['02:01', 'grant.revoked', 'success', cardGrant],
+      ['02:00', 'grant.created', 'success', cardGrant],
+    ]);
+    expect(cards.items[0]).toMatchObject({
+      actor: { kind: 'agency', id: DEMO_USCC.housingProvidentFundCentre },
+      typeCode: ZHANG_CARD!.typeCode,
+    });
+    expect(cards.cursor).toBeUndefined();
+    expect(drivings.items.map((e) => [e.time.slice(11, 16), e.action, e.basis?.grantId])).toEqual([
+      ['02:04', 'license.retrieved', drivingGrant],
+      ['02:01', 'grant.revoked', drivingGrant],
+      ['02:00', 'grant.created', drivingGrant],
+    ]);
+    for (const licenseId of [card.id, card.licenseKey]) {
+      const paged = await allPages({ account: ACCOUNTS.zhang, limit: 1, licenseId });
+      expect(paged.ended).toBe(true);
+      expect(paged.items.map((e) => e.eventId)).toEqual(cards.items.map((e) => e.eventId));
+    }
+  });
+
+  it('narrowed to one license, leaves out a grant of its type made after it was re-issued to another holder', async () => {
+    const v1 = await world.issue(ZHANG_CARD!);
+    const typeTerms = { ...grantTerms(v1.id), scope: { typeCode: ZHANG_CARD!.typeCode } };
+    const during = await createHolderGrant(typeTerms, deps());
+    world.clock.set('2025-06-01T02:01:00.000Z');
+    const v2 = await world.issue(
+      { ...ZHANG_CARD!, holder: DEMO_HOLDERS.liXiaoyan, data: LI_CARD!.data },
+      { version: '002' },
+    );
+    world.licenses.setStatus(v1.id, 'superseded', v2.id);
+    world.clock.set('2025-06-01T02:02:00.000Z');
+    const after = await createHolderGrant(typeTerms, deps());
+    world.clock.set('2025-06-01T02:03:00.000Z');
+    for (const { grant } of [during, after]) {
+      await revokeHolderGrant({ account: ACCOUNTS.zhang, grantId: grant.value.id }, deps());
+    }
+    world.clock.set('2025-06-01T02:04:00.000Z');
+    await refusedUse(during.code, v1.licenseKey, 'GRANT_REVOKED');
+    world.clock.set('2025-06-01T02:05:00.000Z');
+    await refusedUse(after.code, v1.licenseKey, 'GRANT_REVOKED');
+
+    const zhangs = await readAccessHistory({ account: ACCOUNTS.zhang, licenseId: v1.id }, deps());
+    const lis = await readAccessHistory({ account: ACCOUNTS.li, licenseId: v2.licenseKey }, deps());
+
+    expect(zhangs.items.map((e) => [e.time.slice(11, 16), e.action, e.basis?.grantId])).toEqual([
+      ['02:04', 'license.retrieved', during.grant.value.id],
+    ]);
+    expect(lis.items).toEqual([]);
   });
 
   it('narrows to one license, and reads another holder’s as not found', async () => {
