@@ -4,6 +4,7 @@
 // Typed failures are in #core/layout-document/errors.ts.
 
 import type { DocumentMediaType } from '#core/layout-document/format.ts';
+import type { Page, PageRequest } from './page.ts';
 
 /** A stored document as its license or application records it. */
 export interface StoredDocument {
@@ -24,6 +25,11 @@ export interface NewDocument {
   readonly mediaType: string;
   /** The digest the sender declared, if any; the stored bytes must hash to it. */
   readonly sha256?: string;
+  /**
+   * What the document is for (ASCII, e.g. `license:<id>`), recorded with it in the same write:
+   * the sweep of documents no license holds reads it to know which license to ask.
+   */
+  readonly owner?: string;
 }
 
 /** A document read back, its bytes verified against the digest. */
@@ -81,6 +87,35 @@ export interface DocumentStore {
    * and is left alone.
    */
   completeUpload(key: string, expectedSha256: string, expectedOwner?: string): Promise<StoredDocument>;
+  /** Removes the document; deleting a missing one succeeds. */
+  delete(key: string): Promise<void>;
+}
+
+/** A document as the listing of one day's keys names it. */
+export interface ListedDocument {
+  readonly key: string;
+  readonly size: number;
+}
+
+/** What the store recorded with a document when it was written, read without its bytes. */
+export interface DocumentRecord {
+  /** The owner declared at write (`license:<id>`); absent when none was, or it is unreadable. */
+  readonly owner?: string;
+  /** SHA-256 recorded at write, unpadded base64url; absent when none (or no well-formed one) was. */
+  readonly sha256?: string;
+  readonly size: number;
+}
+
+/**
+ * What the sweep of documents no license holds needs: the keys made on one day, what was
+ * recorded with each, and removal. Documents under keys made before keys carried their day are
+ * never listed.
+ */
+export interface DocumentSweepStore {
+  /** Documents whose key was made on `day` (UTC, `yyyy-mm-dd`), in key order, a page at a time. */
+  listWrittenOn(day: string, page?: PageRequest): Promise<Page<ListedDocument>>;
+  /** What was recorded with the document, its bytes unread; undefined when there is none. */
+  describe(key: string): Promise<DocumentRecord | undefined>;
   /** Removes the document; deleting a missing one succeeds. */
   delete(key: string): Promise<void>;
 }

@@ -523,6 +523,93 @@ describe('presigned upload', () => {
   });
 });
 
+describe('listing by day, for the sweep of documents no license holds', () => {
+  /** A store whose clock stands on a day no other test writes to, so its listing is its own. */
+  const onDay = (iso: string) =>
+    new S3DocumentStore(storeClient, { bucket, kmsKeyId: kmsKeyArn, now: () => new Date(iso) });
+
+  test('a put records the owner in the same PutObject, under a key of its UTC day', async () => {
+    const pdf = minimalPdf('owned document');
+    const stored = await onDay('2020-01-02T23:59:00.000Z').put({
+      bytes: pdf,
+      mediaType: 'application/pdf',
+      owner: 'license:1.2.156.3005.2.X',
+    });
+
+    expect(stored.key).toMatch(/^documents\/2020-01-02\/[a-z2-7]{26}$/);
+    expect(sent).toEqual(['PutObjectCommand']);
+    const head = await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: stored.key }));
+    expect(head.Metadata?.owner).toBe('license:1.2.156.3005.2.X');
+    await expect(store.put({ bytes: pdf, mediaType: 'application/pdf', owner: '许可证' })).rejects.toThrow(
+      /printable ASCII/,
+    );
+  });
+
+  test('lists the keys of one day only, a page at a time, and describes each without its bytes', async () => {
+    const store1 = onDay('2020-02-03T00:00:00.000Z');
+    const pdf = minimalPdf('listed');
+    const written = [];
+    for (let i = 0; i < 3; i++) {
+      written.push(await store1.put({ bytes: pdf, mediaType: 'application/pdf', owner: `license:L${i}` }));
+    }
+    const unowned = await store1.put({ bytes: pdf, mediaType: 'application/pdf' });
+    await onDay('2020-02-04T00:00:00.000Z').put({
+      bytes: pdf,
+      mediaType: 'application/pdf',
+      owner: 'license:N',
+    });
+    // Something under the day's prefix the store did not write is never handed out.
+    await raw.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'documents/2020-02-03/not-a-key', Body: 'x' }),
+    );
+
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.listWrittenOn('2020-02-03', { limit: 2, ...(cursor ? { cursor } : {}) });
+      keys.push(...page.items.map((item) => item.key));
+      for (const item of page.items) expect(item.size).toBe(pdf.byteLength);
+      cursor = page.cursor;
+      pages += 1;
+    } while (cursor !== undefined);
+
+    expect(keys.sort()).toEqual([...written, unowned].map((d) => d.key).sort());
+    expect(pages).toBe(3);
+    sent.length = 0;
+    expect(await store.describe(written[1]!.key)).toEqual({
+      owner: 'license:L1',
+      sha256: documentDigest(pdf),
+      size: pdf.byteLength,
+    });
+    expect(await store.describe(unowned.key)).toEqual({ sha256: documentDigest(pdf), size: pdf.byteLength });
+    expect(sent).toEqual(['HeadObjectCommand', 'HeadObjectCommand']);
+    expect(await store.listWrittenOn('2019-12-31')).toEqual({ items: [] });
+  });
+
+  test('describes a missing document as undefined and refuses a foreign key without asking S3', async () => {
+    expect(await store.describe(`documents/2020-03-01/${'a'.repeat(26)}`)).toBeUndefined();
+    sent.length = 0;
+    await expect(store.describe('documents/../x')).rejects.toBeInstanceOf(DocumentNotFound);
+    await expect(store.listWrittenOn('2020-02-30')).rejects.toThrow(/yyyy-mm-dd/);
+    await expect(store.listWrittenOn('2020-02-03', { limit: 1001 })).rejects.toThrow(/1–1000/);
+    expect(sent).toEqual([]);
+  });
+
+  test('a presigned upload is keyed by its signing day and carries its owner for the sweep', async () => {
+    const pdf = minimalPdf('swept upload');
+    const pending = await onDay('2020-04-05T12:00:00.000Z').presignUpload(
+      { sha256: documentDigest(pdf), size: pdf.byteLength, mediaType: 'application/pdf', owner: 'license:U' },
+      120,
+    );
+    expect((await upload(pending, pdf)).status).toBe(200);
+
+    const { items } = await store.listWrittenOn('2020-04-05');
+    expect(items.map((i) => i.key)).toEqual([pending.key]);
+    expect((await store.describe(pending.key))?.owner).toBe('license:U');
+  });
+});
+
 describe('keys', () => {
   test('reveal nothing of the license or holder and carry 128 random bits each', async () => {
     const licenseId = '1.2.156.3005.2.11100000000013338W.91110000100000000K.0001.1.J';

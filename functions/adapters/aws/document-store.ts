@@ -14,6 +14,11 @@
 // Presigned uploads carry their declaration (digest, size, media type) in signed metadata
 // and a `elicense-upload=pending` tag that completeUpload removes; a lifecycle rule on that
 // tag expires uploads that were never completed.
+//
+// Keys carry the UTC day they were made (document-key.ts) and objects the owner they were
+// written for (`license:<id>`, in the same PutObject as the bytes): the sweep of documents no
+// license holds lists one day by prefix and reads each owner with a HeadObject, which needs no
+// KMS permission, so the sweeper never can read a document's bytes.
 
 import { Readable } from 'node:stream';
 import {
@@ -21,12 +26,20 @@ import {
   DeleteObjectTaggingCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { checkDocumentDigest, digestToS3Checksum, documentDigest } from '#core/layout-document/digest.ts';
+import {
+  checkDocumentDigest,
+  digestToS3Checksum,
+  documentDigest,
+  isDocumentDigest,
+} from '#core/layout-document/digest.ts';
 import {
   DocumentContentMismatch,
   DocumentDigestMismatch,
@@ -48,15 +61,19 @@ import {
 } from '#core/layout-document/format.ts';
 import type {
   DeclaredUpload,
+  DocumentRecord,
   DocumentRef,
   DocumentStore,
+  DocumentSweepStore,
+  ListedDocument,
   NewDocument,
   PendingUpload,
   PresignedDownload,
   RetrievedDocument,
   StoredDocument,
 } from '#ports/document-store.ts';
-import { isDocumentKey, newDocumentKey } from './document-key.ts';
+import type { Page, PageRequest } from '#ports/page.ts';
+import { documentDayPrefix, isDocumentKey, newDocumentKey } from './document-key.ts';
 
 export interface S3DocumentStoreConfig {
   bucket: string;
@@ -70,7 +87,7 @@ export interface S3DocumentStoreConfig {
   maxDownloadUrlSeconds?: number;
   /** Longest an upload URL may live; default 900 s (20 MiB over a slow link). */
   maxUploadUrlSeconds?: number;
-  /** Signing time of presigned URLs; default the system clock. */
+  /** Signing time of presigned URLs and the day new keys carry; default the system clock. */
   now?: () => Date;
 }
 
@@ -94,7 +111,10 @@ type Body =
   /** The SDK found the bytes differ from the checksum S3 returned with them. */
   | { kind: 'checksum-failed'; detail: string };
 
-export class S3DocumentStore implements DocumentStore {
+/** Most keys one listing page holds: S3's own ceiling per ListObjectsV2. */
+const MAX_LIST_KEYS = 1_000;
+
+export class S3DocumentStore implements DocumentStore, DocumentSweepStore {
   readonly #s3: S3Client;
   readonly #bucket: string;
   readonly #kmsKeyId: string;
@@ -130,13 +150,16 @@ export class S3DocumentStore implements DocumentStore {
     if (document.sha256 !== undefined && document.sha256 !== sha256) {
       throw new DocumentUploadRejected('(not stored)', 'digest', document.sha256, sha256);
     }
+    checkOwner(document.owner);
     const stored: StoredDocument = {
-      key: newDocumentKey(),
+      key: newDocumentKey(this.#now()),
       sha256,
       size: document.bytes.byteLength,
       mediaType: canonicalMediaType(format),
     };
-    await this.#s3.send(new PutObjectCommand({ ...this.#putInput(stored), Body: document.bytes }));
+    await this.#s3.send(
+      new PutObjectCommand({ ...this.#putInput(stored, document.owner), Body: document.bytes }),
+    );
     return stored;
   }
 
@@ -209,8 +232,10 @@ export class S3DocumentStore implements DocumentStore {
     }
     checkDocumentSize(declared.size, this.#maxBytes);
     checkExpiry(expiresInSeconds, this.#maxUploadSeconds);
+    checkOwner(declared.owner);
+    const signingDate = this.#now();
     const stored: StoredDocument = {
-      key: newDocumentKey(),
+      key: newDocumentKey(signingDate),
       sha256: declared.sha256,
       size: declared.size,
       mediaType: canonicalMediaType(format),
@@ -227,20 +252,9 @@ export class S3DocumentStore implements DocumentStore {
       'x-amz-server-side-encryption-bucket-key-enabled': 'true',
       'x-amz-tagging': tagging,
     };
-    const signingDate = this.#now();
-    if (declared.owner !== undefined && !/^[\x21-\x7e]{1,512}$/.test(declared.owner)) {
-      throw new RangeError('an upload owner must be 1–512 printable ASCII characters');
-    }
-    const input = this.#putInput(stored);
     const url = await getSignedUrl(
       this.#s3,
-      new PutObjectCommand({
-        ...input,
-        ...(declared.owner === undefined
-          ? {}
-          : { Metadata: { ...input.Metadata, [META.owner]: declared.owner } }),
-        Tagging: tagging,
-      }),
+      new PutObjectCommand({ ...this.#putInput(stored, declared.owner), Tagging: tagging }),
       {
         expiresIn: expiresInSeconds,
         signingDate,
@@ -325,8 +339,48 @@ export class S3DocumentStore implements DocumentStore {
     await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
   }
 
-  /** PutObject fields shared by put and presignUpload. */
-  #putInput(stored: StoredDocument) {
+  async listWrittenOn(day: string, page: PageRequest = {}): Promise<Page<ListedDocument>> {
+    const limit = page.limit ?? MAX_LIST_KEYS;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_KEYS) {
+      throw new RangeError(`expected a page limit of 1–${MAX_LIST_KEYS}, found ${limit}`);
+    }
+    const listed = await this.#s3.send(
+      new ListObjectsV2Command({
+        Bucket: this.#bucket,
+        Prefix: documentDayPrefix(day),
+        MaxKeys: limit,
+        ...(page.cursor === undefined ? {} : { ContinuationToken: page.cursor }),
+      }),
+    );
+    // Anything else under the prefix was not written by this store: never handed to a sweep.
+    const items = (listed.Contents ?? [])
+      .filter((object) => object.Key !== undefined && isDocumentKey(object.Key))
+      .map((object) => ({ key: object.Key!, size: object.Size ?? 0 }));
+    const cursor = listed.IsTruncated ? listed.NextContinuationToken : undefined;
+    return cursor === undefined ? { items } : { items, cursor };
+  }
+
+  async describe(key: string): Promise<DocumentRecord | undefined> {
+    this.#checkKey(key);
+    let head: HeadObjectCommandOutput;
+    try {
+      head = await this.#s3.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    const metadata = head.Metadata ?? {};
+    const owner = metadata[META.owner];
+    const sha256 = metadata[META.sha256];
+    return {
+      ...(owner !== undefined && isOwner(owner) ? { owner } : {}),
+      ...(sha256 !== undefined && isDocumentDigest(sha256) ? { sha256 } : {}),
+      size: head.ContentLength ?? 0,
+    };
+  }
+
+  /** PutObject fields shared by put and presignUpload; `owner` goes into the metadata when given. */
+  #putInput(stored: StoredDocument, owner?: string) {
     return {
       Bucket: this.#bucket,
       Key: stored.key,
@@ -342,6 +396,7 @@ export class S3DocumentStore implements DocumentStore {
         [META.sha256]: stored.sha256,
         [META.size]: String(stored.size),
         [META.mediaType]: stored.mediaType,
+        ...(owner === undefined ? {} : { [META.owner]: owner }),
       },
     } as const;
   }
@@ -411,7 +466,22 @@ function discard(object: GetObjectCommandOutput): void {
 }
 
 function isMissing(error: unknown): boolean {
-  return error instanceof NoSuchKey || (error instanceof Error && error.name === 'NoSuchKey');
+  // GetObject answers NoSuchKey; HeadObject, which has no body to say so, a bare 404 NotFound.
+  return (
+    error instanceof NoSuchKey ||
+    (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound'))
+  );
+}
+
+/** Metadata travels in HTTP headers: an owner is printable ASCII, bounded. */
+function isOwner(owner: string): boolean {
+  return /^[\x21-\x7e]{1,512}$/.test(owner);
+}
+
+function checkOwner(owner: string | undefined): void {
+  if (owner !== undefined && !isOwner(owner)) {
+    throw new RangeError('a document owner must be 1–512 printable ASCII characters');
+  }
 }
 
 function storedFormat(metadata: Record<string, string>): DocumentFormat | undefined {
