@@ -107,7 +107,7 @@ export async function readAccessHistory(
 
   const streams = [
     ...keys.map((key): LicenseStream => ({ key, events: [], before, more: true, reads: 0 })),
-    ...(await grantStreams(binding.holderIndex, named, deps)).map(
+    ...(await grantStreams(binding.holderIndex, named, before, deps)).map(
       (grantId): LicenseStream => ({
         key: grantId,
         grant: named === undefined ? 'every-event' : 'uses-only',
@@ -180,6 +180,14 @@ interface NamedLicense {
 }
 
 /**
+ * How far a grant's events may precede its `created`: the grant.created event takes its time just
+ * before the store stamps the grant, and a refusal on another function's clock may run a little
+ * behind. A minute is far more than either; too small a margin would lose events, too large only
+ * reads a few more streams.
+ */
+const GRANT_CLOCK_MARGIN_MS = 60_000;
+
+/**
  * The grants whose own streams (the events that name a grant but no license: a grant of a type's
  * creation and revocation, and a retrieval refused on the grant that met no license it covers)
  * the page reads, merged with the licenses' streams — the holder should see their code misused.
@@ -190,13 +198,23 @@ interface NamedLicense {
  * replaced their last): a refused use of a type grant names the type only, so it may have been
  * aimed at any license of the type the grant covered. Of these streams the narrowed history shows
  * the uses (license.retrieved) only: a type grant's creation and revocation are about the grant.
+ *
+ * Cost: a grant's events are never older than its creation, so below a cursor the grants made
+ * after it are not read — but they have no upper bound (a revoked or expired grant's code can be
+ * refused any time later, and nothing records when), so every grant made before the position is
+ * still read, one query each. A page's cost bounded by its size needs that bound kept on the
+ * grant or the events indexed by holder: a change of the store, not of this reader.
  */
 async function grantStreams(
   holderIndex: string,
   named: NamedLicense | undefined,
+  before: AuditPosition | undefined,
   deps: Pick<AccessHistoryDeps, 'grants' | 'licenses'>,
 ): Promise<string[]> {
-  const grants = await grantsOf(holderIndex, deps);
+  const latest = before === undefined ? undefined : Date.parse(before.time) + GRANT_CLOCK_MARGIN_MS;
+  const grants = (await grantsOf(holderIndex, deps)).filter(
+    (grant) => latest === undefined || Date.parse(grant.created) <= latest,
+  );
   const read = named === undefined ? grants : await covering(grants, holderIndex, named, deps);
   return read.map((grant) => grant.id);
 }

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { readAccessHistory } from '#app/access-history.ts';
 import { createHolderGrant, listHolderGrants, revokeHolderGrant } from '#app/holder-grants.ts';
@@ -863,6 +863,42 @@ describe('access history', () => {
       ['02:04', 'license.retrieved', during.grant.value.id],
     ]);
     expect(lis.items).toEqual([]);
+  });
+
+  it('reads the audit stream of no grant made after the position a page starts from', async () => {
+    await world.issue(ZHANG_CARD!);
+    const created: string[] = [];
+    for (let day = 1; day <= 20; day += 1) {
+      world.clock.set(`2025-06-${String(day).padStart(2, '0')}T02:00:00.000Z`);
+      const { grant } = await createHolderGrant(
+        {
+          ...grantTerms(ZHANG_CARD!.typeCode),
+          scope: { typeCode: ZHANG_CARD!.typeCode },
+          expiresAt: '2026-01-01T00:00:00.000Z',
+        },
+        deps(),
+      );
+      created.unshift(grant.value.id);
+    }
+    const reads = vi.spyOn(world.licenseAudit, 'readByGrant');
+
+    const items: string[] = [];
+    const readsPerPage: number[] = [];
+    let cursor: string | undefined;
+    do {
+      reads.mockClear();
+      const page = await readAccessHistory(
+        { account: ACCOUNTS.zhang, limit: 5, ...(cursor === undefined ? {} : { cursor }) },
+        deps(),
+      );
+      readsPerPage.push(reads.mock.calls.length);
+      items.push(...page.items.map((e) => e.basis?.grantId ?? ''));
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+
+    expect(items).toEqual(created);
+    // Each page below the first reads the grants made up to its position only (20 grants, one a day).
+    expect(readsPerPage).toEqual([20, 16, 11, 6]);
   });
 
   it('narrows to one license, and reads another holder’s as not found', async () => {
