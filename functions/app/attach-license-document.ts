@@ -2,6 +2,7 @@ import { DocumentNotFound } from '#core/layout-document/errors.ts';
 import { ConcurrentModification, writeRefused } from '#core/storage-errors.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
+import { licenseDocumentOwner } from './document-owner.ts';
 import { LicenseIsFinal } from './issuer-errors.ts';
 import { asLicenseContent } from './license-content.ts';
 import {
@@ -47,7 +48,11 @@ export async function attachLicenseDocument(
   deps: AttachDocumentDeps,
 ): Promise<AttachedDocument> {
   const license = await attachableLicense(request.licenseId, caller, deps);
-  const stored = await deps.documents.put({ bytes: request.bytes, mediaType: request.mediaType });
+  const stored = await deps.documents.put({
+    bytes: request.bytes,
+    mediaType: request.mediaType,
+    owner: licenseDocumentOwner(license.id),
+  });
   return recordDocument(license, stored, caller, deps);
 }
 
@@ -99,7 +104,7 @@ export async function beginLicenseDocumentUpload(
       sha256: request.sha256,
       size: request.size,
       mediaType: request.mediaType,
-      owner: uploadOwner(license.id),
+      owner: licenseDocumentOwner(license.id),
     },
     DOCUMENT_UPLOAD_URL_SECONDS,
   );
@@ -136,13 +141,12 @@ export async function completeLicenseDocumentUpload(
     }
     return attachedDocument(license, bound);
   }
-  const stored = await deps.documents.completeUpload(request.upload, request.sha256, uploadOwner(license.id));
+  const stored = await deps.documents.completeUpload(
+    request.upload,
+    request.sha256,
+    licenseDocumentOwner(license.id),
+  );
   return recordDocument(license, stored, caller, deps);
-}
-
-/** The owner an upload is declared for: the license version (whose id names its issuer). */
-function uploadOwner(licenseId: string): string {
-  return `license:${licenseId}`;
 }
 
 async function attachableLicense(

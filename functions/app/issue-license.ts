@@ -12,6 +12,7 @@ import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { LicenseRecord } from '#ports/license-repository.ts';
+import { licenseDocumentOwner } from './document-owner.ts';
 import { auditedIssuerCopy } from './issuer-copy.ts';
 import { IssuanceKeyReused, LicenseSealWithdrawn } from './issuer-errors.ts';
 import { asLicenseContent, openLicenseContent } from './license-content.ts';
@@ -162,7 +163,8 @@ async function issue(
     version: '001',
   });
   const holderIndex = await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code);
-  const document = request.document === undefined ? undefined : await storeDocument(request.document, deps);
+  const document =
+    request.document === undefined ? undefined : await storeDocument(request.document, licenseId, deps);
   let sent = false;
   try {
     const [slot, holderKey] = await Promise.all([
@@ -198,7 +200,8 @@ async function issue(
     return { licenseId, version: '001', status: 'valid', statusList, sdJwt };
   } catch (error) {
     // A write that failed unclearly (a timeout) may land a moment later, pointing at the bytes:
-    // they stay, even if it never lands (no sweep removes unheld documents: README, known gaps).
+    // they stay; if it never lands, the daily sweep of documents no license holds removes them
+    // (sweep-unheld-documents.ts), as it does bytes left by a run that died before this line.
     if (document !== undefined && (!sent || writeRefused(error))) {
       await removeUnheldDocument(licenseId, document, deps);
     }
@@ -279,13 +282,14 @@ async function carries(
 
 async function storeDocument(
   document: NonNullable<IssueLicenseRequest['document']>,
+  licenseId: string,
   deps: IssueLicenseDeps,
 ): Promise<StoredDocument & { mediaType: 'application/pdf' | 'application/ofd' }> {
   if (deps.documents === undefined) {
     // A wiring fault, not the caller's: every route that takes a document wires the store.
     throw new Error('issueLicense was given a layout document but no document store');
   }
-  const stored = await deps.documents.put(document);
+  const stored = await deps.documents.put({ ...document, owner: licenseDocumentOwner(licenseId) });
   const { mediaType } = stored;
   if (!isLayoutMediaType(mediaType)) {
     await deps.documents.delete(stored.key).catch(() => undefined);

@@ -181,6 +181,8 @@ describe('issueLicense', () => {
       mediaType: 'application/pdf',
     });
     expect(world.documents.stored.get('doc-1')?.bytes).toEqual(PDF);
+    // Written for this license, in the same put: what the sweep of unheld documents asks about.
+    expect(world.documents.stored.get('doc-1')?.owner).toBe(`license:${issued.licenseId}`);
     expect(world.licenses.audit).toEqual([
       expect.objectContaining({
         action: 'license.issued',

@@ -384,7 +384,7 @@ describe('attachLicenseDocument', () => {
       key: 'doc-1',
       ...attached.document,
     });
-    expect(world.documents.stored.has('doc-1')).toBe(true);
+    expect(world.documents.stored.get('doc-1')?.owner).toBe(`license:${license.licenseId}`);
     expect(world.licenses.audit.at(-1)).toMatchObject({
       action: 'license.document_attached',
       details: { sha256: attached.document.sha256 },
