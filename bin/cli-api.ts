@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Argument, type Command } from 'commander';
-import { type AgencyClient, createAgencyClient } from '../sdk/agency-client.ts';
+import { type AgencyClient, agencyRequestUrl, createAgencyClient } from '../sdk/agency-client.ts';
+import { urlUnderEndpoint } from '../sdk/endpoint-url.ts';
 import { createIssuerClient, DocumentUploadFailed } from '../sdk/issuer.ts';
 import { PlatformProblemError, PlatformUnreachableError, UnexpectedAnswerError } from '../sdk/problem.ts';
 
@@ -103,7 +104,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
           options.json === undefined
             ? undefined
             : jsonOf(await valueOrFile(options.json, '--json'), '--json');
-        checkRequest(method, path, json);
+        checkRequest(method, path, json, options);
         // The platform's ETags are quoted versions; a bare version is quoted as the operator SDK does.
         const ifMatch: Record<string, string> =
           options.ifMatch === undefined ? {} : { 'if-match': options.ifMatch.replace(/^(\d+)$/, '"$1"') };
@@ -388,8 +389,17 @@ async function holderCall(
 
 /** `path` under the endpoint, keeping its own path (an API Gateway stage URL ends in `/<stage>`). */
 function underEndpoint(endpoint: string, path: string): URL {
-  const base = endpointOf(endpoint);
-  return new URL(`${base.pathname.replace(/\/+$/, '')}${path}`, base);
+  return routeUrl(() => urlUnderEndpoint(endpointOf(endpoint), path));
+}
+
+/** The SDK's refusal of a path that would leave the endpoint, as a usage error. */
+function routeUrl<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof TypeError) throw new CliUsageError(`expected a route path: ${error.message}`);
+    throw error;
+  }
 }
 
 function endpointOf(endpoint: string): URL {
@@ -402,19 +412,23 @@ function endpointOf(endpoint: string): URL {
 
 /**
  * What `call` can send: checked here, since fetch and the signing client refuse the rest only
- * when sending, which would read as an unreachable platform (exit 3). A path must start with a
- * single `/`: `//host/…` would send the credential to another host.
+ * when sending, which would read as an unreachable platform (exit 3). The path must lead under
+ * the endpoint: `//host/…`, `/\host/…` or a tab or newline in `//` would send the credential
+ * to another host.
  */
-function checkRequest(method: string, path: string, json: unknown): void {
+function checkRequest(
+  method: string,
+  path: string,
+  json: unknown,
+  options: { endpoint: string; key?: string },
+): void {
   // RFC 9110 token characters.
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) {
     throw new CliUsageError(`expected an HTTP method such as GET or POST, found ${method}`);
   }
-  if (!path.startsWith('/') || path.startsWith('//')) {
-    throw new CliUsageError(
-      `expected a route path starting with a single /, such as /licenses, found ${path}`,
-    );
-  }
+  // A signed request goes to the canonical URL it signs (agencyRequestUrl), a holder's as built.
+  const endpoint = endpointOf(options.endpoint);
+  routeUrl(() => (options.key ? agencyRequestUrl(endpoint, path) : urlUnderEndpoint(endpoint, path)));
   const upper = method.toUpperCase();
   if (json !== undefined && (upper === 'GET' || upper === 'HEAD')) {
     throw new CliUsageError(`a ${upper} request has no body: leave out --json`);

@@ -19,6 +19,7 @@ import {
   signMessage,
 } from '../functions/core/http-signatures/index.ts';
 import { type RequestControl, requestSignal } from './deadline.ts';
+import { assertUnderEndpoint, urlUnderEndpoint } from './endpoint-url.ts';
 
 export type { RequestControl } from './deadline.ts';
 
@@ -122,7 +123,6 @@ export function signAgencyRequest(
 /** A client for one agency key against one platform endpoint. */
 export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
   const endpoint = new URL(options.endpoint);
-  const base = endpoint.pathname.replace(/\/+$/, '');
   const privateKey = privateKeyOf(options.privateKey);
   assertKeyFitsAlgorithm(privateKey, options.algorithm);
   const credentials: AgencyCredentials = { keyId: options.keyId, privateKey, algorithm: options.algorithm };
@@ -132,10 +132,8 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
   return {
     endpoint,
     async request(method, path, { json, body, headers = {}, signal, timeoutMs = options.timeoutMs } = {}) {
-      // `//host/...` would be read as another authority, not a path under the endpoint.
-      if (!path.startsWith('/') || path.startsWith('//')) {
-        throw new TypeError(`expected a path starting with a single /, found ${path}`);
-      }
+      // Checked before anything is signed: the request, its body and the usage key go to the endpoint only.
+      const url = agencyRequestUrl(endpoint, path);
       if (json !== undefined && body !== undefined) throw new TypeError('give json or body, not both');
       const requestHeaders = { ...headers };
       let bytes: Uint8Array | undefined;
@@ -148,7 +146,7 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
       const signed = signAgencyRequest(
         {
           method,
-          url: new URL(`${base}${path}`, endpoint),
+          url,
           headers: requestHeaders,
           body: bytes,
           created: now(),
@@ -164,6 +162,18 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
       });
     },
   };
+}
+
+/**
+ * Where a client sends (and what it signs for) a request to `path`: the canonical URL under the
+ * endpoint. Throws a TypeError for a path that would lead to another host or out of the
+ * endpoint's base path.
+ */
+export function agencyRequestUrl(endpoint: string | URL, path: string): string {
+  const url = canonicalUrl(urlUnderEndpoint(endpoint, path));
+  // The canonical form decodes the path (`%2F..` becomes `/..`), so it is checked again.
+  assertUnderEndpoint(endpoint, url, path);
+  return url;
 }
 
 function privateKeyOf(key: JsonWebKey | KeyObject): KeyObject {

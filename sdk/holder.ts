@@ -11,6 +11,7 @@ import type {
   ApplyRequest,
 } from './applications.ts';
 import { type RequestControl, requestSignal } from './deadline.ts';
+import { urlUnderEndpoint } from './endpoint-url.ts';
 import { answerOf } from './problem.ts';
 import type { Grant } from './retrieval.ts';
 
@@ -218,7 +219,7 @@ export function createHolderClient(options: HolderClientOptions): HolderClient {
   const call = async <T>(method: 'GET' | 'POST', path: string, json?: unknown): Promise<T> => {
     const token = typeof options.token === 'string' ? options.token : await options.token();
     const abort = requestSignal(options);
-    const response = await fetcher(underEndpoint(options.endpoint, path), {
+    const response = await fetcher(urlUnderEndpoint(options.endpoint, path), {
       method,
       ...(abort === undefined ? {} : { signal: abort }),
       headers: {
@@ -278,7 +279,7 @@ export async function resolvePresentation(
   const options = typeof fetcherOrOptions === 'function' ? { fetch: fetcherOrOptions } : fetcherOrOptions;
   const url = reference.includes('/')
     ? platformUrl(reference, [new URL(endpoint).origin, ...(options.allowedOrigins ?? [])])
-    : underEndpoint(endpoint, `/presentations/${encodeURIComponent(reference)}`);
+    : urlUnderEndpoint(endpoint, `/presentations/${encodeURIComponent(reference)}`);
   const abort = requestSignal(options);
   return answerOf<ResolvedPresentation>(
     await (options.fetch ?? globalThis.fetch)(url, abort === undefined ? {} : { signal: abort }),
@@ -297,15 +298,6 @@ function platformUrl(reference: string, origins: string[]): URL {
     throw new TypeError(`expected a URL ending in /presentations/<reference>, found ${url.pathname}`);
   }
   return url;
-}
-
-/**
- * `path` under the endpoint, keeping the endpoint's own path: `new URL('/holder/me', …/prod)`
- * would drop the `/prod` of an API Gateway stage URL.
- */
-function underEndpoint(endpoint: string | URL, path: string): URL {
-  const base = new URL(endpoint);
-  return new URL(`${base.pathname.replace(/\/+$/, '')}${path}`, base);
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

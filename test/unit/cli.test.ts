@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../bin/cli.ts';
+import { demoKeyFile } from './cli-key-file.ts';
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -207,7 +208,9 @@ describe('usage errors of the API commands', () => {
   const missing = join(tmpdir(), 'elicense-cli-test-missing', 'none.json');
   let notJson: string;
   let pdf: string;
+  let agencyKey: { dir: string; keyFile: string };
   beforeAll(async () => {
+    agencyKey = await demoKeyFile('demo-psb-1', 'elicense-cli-test-key-');
     const dir = await mkdtemp(join(tmpdir(), 'elicense-cli-test-'));
     notJson = join(dir, 'key.jwk.json');
     await writeFile(notJson, 'not json');
@@ -217,6 +220,7 @@ describe('usage errors of the API commands', () => {
   });
   afterAll(async () => {
     await rm(dirname(notJson), { recursive: true, force: true });
+    await rm(agencyKey.dir, { recursive: true, force: true });
     if (saved !== undefined) process.env.ELICENSE_HOLDER_TOKEN = saved;
   });
 
@@ -235,13 +239,20 @@ describe('usage errors of the API commands', () => {
     [['call', 'HEAD', '/health', '--json', '{}', '--token', 't'], 'HEAD'],
     [['call', 'GET', 'holder/licenses', '--token', 't'], 'holder/licenses'],
     [['call', 'GET', '//evil.test/x', '--token', 't'], '//evil.test/x'],
+    // URL parsers read `\` as `/` and drop tabs and newlines: each would send the credential to evil.test.
+    [['call', 'GET', '/\\evil.test/holder/licenses', '--token', 't'], 'evil.test/holder/licenses'],
+    [['call', 'GET', '/\t/evil.test/x', '--token', 't'], 'evil.test/x'],
+    [['call', 'GET', '/\n/evil.test/x', '--token', 't'], 'evil.test/x'],
+    [['call', 'POST', '/\\evil.test/licenses', '--json', '{}', '--key', 'AGENCY_KEY'], 'evil.test/licenses'],
+    [['call', 'GET', '/../admin', '--token', 't', '--endpoint', 'https://api.test/prod'], '/../admin'],
+    [['call', 'GET', '/../admin', '--key', 'AGENCY_KEY', '--endpoint', 'https://api.test/prod'], '/../admin'],
     [['call', 'G ET', '/holder/licenses', '--token', 't'], 'G ET'],
     [['grant', '{}'], 'ELICENSE_HOLDER_TOKEN'],
   ])('exits 2 with one line naming the problem, sending nothing: %j', async (args, named) => {
     let sent = 0;
     let err = '';
     const code = await runCli(
-      args.map((arg) => ({ KEY_NOT_JSON: notJson, A_PDF: pdf })[arg] ?? arg),
+      args.map((arg) => ({ KEY_NOT_JSON: notJson, A_PDF: pdf, AGENCY_KEY: agencyKey.keyFile })[arg] ?? arg),
       {
         out: () => {},
         err: (s) => {
