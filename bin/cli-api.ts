@@ -64,8 +64,9 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
             body: JSON.stringify(body),
           }),
         );
-        if (!response) return setExitCode(EXIT_UNREACHABLE);
-        const result = (await printBody(io, response)) as { valid?: boolean } | null;
+        const printed = response && (await printAnswer(io, response));
+        if (!response || !printed) return setExitCode(EXIT_UNREACHABLE);
+        const result = printed.body as { valid?: boolean } | null;
         // 503: the platform could not read a key or status entry, so it gave no verdict — not "invalid".
         if (response.status === 503) return setExitCode(EXIT_UNREACHABLE);
         setExitCode(response.ok && result?.valid === true ? 0 : 1);
@@ -298,18 +299,7 @@ async function signedCall(
 
 /** Prints the answer and returns the exit code; after anything but a 2xx, how to retry under the same key. */
 async function finish(io: ApiIo, answer: Response | undefined, idempotencyKey?: string): Promise<number> {
-  let response = answer;
-  // An answer whose body breaks off (the connection dropped) is no answer either.
-  if (response) {
-    const printed = await printBody(io, response).then(
-      () => true,
-      (error: Error) => {
-        io.err(`elicense: the answer broke off: ${error.message}\n`);
-        return false;
-      },
-    );
-    if (!printed) response = undefined;
-  }
+  const response = answer && (await printAnswer(io, answer)) ? answer : undefined;
   // A drawn key is printed nowhere else: without it a retry would be a second operation (a 503 or a
   // lost answer may hide work the platform did; the key is what lets it answer that work again).
   if (idempotencyKey !== undefined && !response?.ok) {
@@ -458,6 +448,19 @@ async function send(io: ApiIo, request: () => Promise<Response>): Promise<Respon
     io.err(
       `elicense: the platform could not be reached: ${(error as Error).cause ?? (error as Error).message}\n`,
     );
+    return undefined;
+  }
+}
+
+/**
+ * Prints the answer; undefined, once that is said, when its body breaks off (the connection
+ * dropped): that is no answer either, so no verdict and no exit 1.
+ */
+async function printAnswer(io: ApiIo, response: Response): Promise<{ body: unknown } | undefined> {
+  try {
+    return { body: await printBody(io, response) };
+  } catch (error) {
+    io.err(`elicense: the answer broke off: ${(error as Error).message}\n`);
     return undefined;
   }
 }

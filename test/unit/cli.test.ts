@@ -113,6 +113,28 @@ describe('elicense verify', () => {
   it('exits 3, as for an unreachable platform, when the platform could not check (503)', async () => {
     expect(await verifyAnswering(503, { type: 'urn:elicense:problem:dependency-unavailable' })).toBe(3);
   });
+
+  it('exits 3, not 1 ("invalid"), when the answer breaks off mid-body', async () => {
+    let err = '';
+    const code = await runCli(['verify', 'x~', '--endpoint', 'http://platform.test'], {
+      out: () => {},
+      err: (s) => {
+        err += s;
+      },
+      fetch: async () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('{"valid":'));
+              controller.error(new Error('socket hang up'));
+            },
+          }),
+          { status: 200, headers: { 'content-type': 'application/json' } },
+        ),
+    });
+    expect(code).toBe(3);
+    expect(err).toBe('elicense: the answer broke off: socket hang up\n');
+  });
 });
 
 describe('elicense call', () => {
