@@ -7,6 +7,9 @@
 // A license re-issued to another holder stays in the earlier holder's list — the versions that
 // were theirs, marked `former` — but nothing of the next holder's versions shows, not even the
 // identifier of the version that replaced theirs; and it is no longer theirs to grant or present.
+//
+// A live version sealed with a key the operator has since withdrawn is flagged `sealWithdrawn`
+// (seal-standing.ts): it fails every verification until its issuer re-issues it.
 import type { AuditEvent } from '#core/audit/event.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { fromBase64url } from '#core/jws.ts';
@@ -23,11 +26,14 @@ import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import { findLicense, parseLicenseReference } from './license-reference.ts';
 import { requireBinding } from './proof-identity.ts';
 import { DEFAULT_DOCUMENT_URL_SECONDS } from './retrieve-license.ts';
+import { type SealStandings, type SealWithdrawn, sealWithdrawnOf } from './seal-standing.ts';
 
 export interface HolderLicenseDeps {
   identity: HolderIdentityReader;
   licenses: Pick<LicenseRepository, 'get' | 'getCurrent' | 'listByHolder' | 'listVersions'>;
   config: Pick<ConfigStore, 'getLicenseType'>;
+  /** Whether a license's seal key is withdrawn: a cached registry read per issuer (seal-standing.ts). */
+  seals: SealStandings;
   audit: AuditLogWriter;
   now: () => Date;
   newEventId: () => string;
@@ -60,6 +66,11 @@ export interface HolderLicenseVersion {
   /** True when the license was re-issued to another holder: this version was the holder's, the license no longer is. */
   former: boolean;
   hasDocument: boolean;
+  /**
+   * Present on a valid or suspended version whose seal key the operator has withdrawn: it fails
+   * every verification, so presenting it is refused, until its issuer re-issues it.
+   */
+  sealWithdrawn?: SealWithdrawn;
 }
 
 export interface HolderLicenseDetail {
@@ -94,11 +105,15 @@ export async function listHolderLicenses(
       const held = current?.holderIndex === binding.holderIndex;
       return Promise.all(
         versions.map(async (record) =>
-          versionView(record, today, await names(record.typeCode), {
-            current: record.id === current?.id,
-            former: !held,
-            successorShown: record.supersededBy !== undefined && own.has(record.supersededBy),
-          }),
+          withSealStanding(
+            record,
+            versionView(record, today, await names(record.typeCode), {
+              current: record.id === current?.id,
+              former: !held,
+              successorShown: record.supersededBy !== undefined && own.has(record.supersededBy),
+            }),
+            deps,
+          ),
         ),
       );
     }),
@@ -111,10 +126,11 @@ export async function listHolderLicenses(
         a.licenseKey.localeCompare(b.licenseKey) ||
         b.licenseVersion.localeCompare(a.licenseVersion),
     );
+  const sealWithdrawn = licenses.filter((license) => license.sealWithdrawn !== undefined).length;
   const auditEventId = await recordHolderRead(
     request.account,
     'holder.licenses_listed',
-    { licenses: licenses.length },
+    { licenses: licenses.length, ...(sealWithdrawn > 0 ? { sealWithdrawn } : {}) },
     { ...deps, now: () => now },
   );
   return { licenses, auditEventId };
@@ -138,11 +154,15 @@ export async function openHolderLicense(
     record.supersededBy === undefined || record.supersededBy === current?.id
       ? current
       : await deps.licenses.get(record.supersededBy);
-  const license = versionView(record, chinaCalendarDate(now), await typeNames(deps)(record.typeCode), {
-    current: current?.id === record.id,
-    former: current?.holderIndex !== binding.holderIndex,
-    successorShown: record.supersededBy !== undefined && successor?.holderIndex === binding.holderIndex,
-  });
+  const license = await withSealStanding(
+    record,
+    versionView(record, chinaCalendarDate(now), await typeNames(deps)(record.typeCode), {
+      current: current?.id === record.id,
+      former: current?.holderIndex !== binding.holderIndex,
+      successorShown: record.supersededBy !== undefined && successor?.holderIndex === binding.holderIndex,
+    }),
+    deps,
+  );
   const link =
     content.document !== undefined && deps.documents !== undefined
       ? await deps.documents.presignDownload(
@@ -152,7 +172,10 @@ export async function openHolderLicense(
       : undefined;
   const auditEventId = deps.newEventId();
   await deps.audit.record(
-    holderReadEvent(auditEventId, now, request.account, record, { document: link !== undefined }),
+    holderReadEvent(auditEventId, now, request.account, record, {
+      document: link !== undefined,
+      ...(license.sealWithdrawn ? { sealWithdrawn: license.sealWithdrawn.kid } : {}),
+    }),
   );
   return {
     license,
@@ -239,12 +262,30 @@ export function versionView(
   };
 }
 
+/**
+ * The version with its seal flag. Only a valid or suspended one is asked about: a revoked,
+ * superseded or expired version fails verification anyway, and its issuer re-issues nothing for
+ * it. A listing costs at most one (cached) registry read per issuer of a live license.
+ */
+async function withSealStanding(
+  record: LicenseRecord,
+  view: HolderLicenseVersion,
+  deps: Pick<HolderLicenseDeps, 'seals'>,
+): Promise<HolderLicenseVersion> {
+  if (view.status !== 'valid' && view.status !== 'suspended') return view;
+  const sealWithdrawn = await sealWithdrawnOf(
+    { issuerCode: record.issuerCode, issuerJwt: asLicenseContent(record.content).issuerJwt },
+    deps.seals,
+  );
+  return sealWithdrawn ? { ...view, sealWithdrawn } : view;
+}
+
 function holderReadEvent(
   id: string,
   now: Date,
   account: string,
   record: LicenseRecord,
-  details: Record<string, boolean>,
+  details: Record<string, boolean | string>,
 ): AuditEvent {
   return {
     id,

@@ -19,6 +19,7 @@ import { type AuditEvent, auditableText } from '#core/audit/event.ts';
 import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { maskIdentityNumbers } from '#core/holders/masked-text.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
+import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { effectiveStatus } from '#core/lifecycle.ts';
 import {
   MAX_PRESENTATION_RESOLUTIONS,
@@ -38,8 +39,10 @@ import {
   type StoredPresentation,
 } from '#ports/presentation-store.ts';
 import { disclosedFields, heldLicense, issuerClaims } from './holder-licenses.ts';
+import { LicenseSealWithdrawn } from './issuer-errors.ts';
 import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import { requireBinding } from './proof-identity.ts';
+import { type SealStandings, type SealWithdrawn, sealWithdrawnOf } from './seal-standing.ts';
 
 /** The logical table a waiting presentation is sealed for (the cipher binding's table). */
 const PRESENTATION_SEAL_TABLE = 'holders';
@@ -65,6 +68,8 @@ export interface CreatePresentationDeps {
   licenses: Pick<LicenseRepository, 'get' | 'getCurrent'>;
   cipher: FieldCipher;
   presentations: Pick<PresentationStore, 'create'>;
+  /** Whether the license's seal key is withdrawn: one cached registry read (seal-standing.ts). */
+  seals: SealStandings;
   audit: AuditLogWriter;
   /** The platform's public base URL: references resolve under it. */
   publicBaseUrl: string;
@@ -127,6 +132,18 @@ export async function createPresentation(
   const content = asLicenseContent(record.content);
   const status = effectiveStatus(record.status, content.validity, chinaCalendarDate(now));
   if (status !== 'valid') throw new LicenseNotPresentable(record.id, status);
+  // Every verifier would reject it, failing its signature: the holder learns why now, and whom to ask.
+  const sealWithdrawn = await sealWithdrawnOf(
+    { issuerCode: record.issuerCode, issuerJwt: content.issuerJwt },
+    deps.seals,
+  );
+  if (sealWithdrawn) {
+    throw new LicenseSealWithdrawn(
+      record.id,
+      sealWithdrawn.kid,
+      `license ${record.id} cannot be presented: it is sealed with key ${JSON.stringify(sealWithdrawn.kid)} of its issuer ${record.issuerCode}, withdrawn${sealWithdrawn.since === undefined ? '' : ` since ${sealWithdrawn.since}`}, so every verifier would reject it; its issuer re-issues it to have it sealed with a current key`,
+    );
+  }
 
   const { sdJwt } = await openLicenseContent(
     deps.cipher,
@@ -238,6 +255,8 @@ export interface ResolvePresentationRequest {
 
 export interface ResolvePresentationDeps {
   presentations: Pick<PresentationStore, 'get' | 'recordResolution'>;
+  /** Whether the license's seal key is withdrawn: one cached registry read (seal-standing.ts). */
+  seals: SealStandings;
   cipher: FieldCipher;
   now: () => Date;
   newEventId: () => string;
@@ -252,6 +271,11 @@ export interface ResolvedPresentation {
   audience?: string;
   nonce?: string;
   expiresAt: string;
+  /**
+   * Present when the license's seal key was withdrawn after the holder made the presentation: it
+   * fails verification until its issuer re-issues the license.
+   */
+  sealWithdrawn?: SealWithdrawn;
 }
 
 /**
@@ -264,7 +288,10 @@ export async function resolvePresentation(
 ): Promise<ResolvedPresentation> {
   const now = deps.now();
   const id = presentationRefDigest(request.reference);
-  const resolvedEvent = (stored: StoredPresentation): AuditEvent => ({
+  const resolvedEvent = (
+    stored: StoredPresentation,
+    sealWithdrawn: SealWithdrawn | undefined,
+  ): AuditEvent => ({
     id: deps.newEventId(),
     time: now.toISOString(),
     // A verifier resolving a reference shows no credentials: what it is is what the request shows.
@@ -288,6 +315,7 @@ export async function resolvePresentation(
       ...(request.verifier.userAgent === undefined
         ? {}
         : { userAgent: auditableText(maskIdentityNumbers(request.verifier.userAgent)) }),
+      ...(sealWithdrawn ? { sealWithdrawn: sealWithdrawn.kid } : {}),
     },
   });
   let stored = await resolvable(id, now, deps);
@@ -295,9 +323,19 @@ export async function resolvePresentation(
   if (typeof presentation !== 'string') {
     throw new Error(`presentation ${id}: the sealed presentation is not a string`);
   }
+  // A key withdrawn since the holder made it: the verifier is told why its verification will fail.
+  const sealWithdrawn = await sealWithdrawnOf(
+    { issuerCode: issuerCodeOf(stored.licenseId), issuerJwt: presentation },
+    deps.seals,
+  );
   for (;;) {
     try {
-      await deps.presentations.recordResolution(id, now, stored.resolutions + 1, resolvedEvent(stored));
+      await deps.presentations.recordResolution(
+        id,
+        now,
+        stored.resolutions + 1,
+        resolvedEvent(stored, sealWithdrawn),
+      );
       break;
     } catch (error) {
       // Another verifier's resolution was counted since the read: this one is numbered afresh.
@@ -315,7 +353,15 @@ export async function resolvePresentation(
     ...(stored.audience === undefined ? {} : { audience: stored.audience }),
     ...(stored.nonce === undefined ? {} : { nonce: stored.nonce }),
     expiresAt: stored.expiresAt,
+    ...(sealWithdrawn ? { sealWithdrawn } : {}),
   };
+}
+
+/** The issuing agency a license identifier names (GB/T 36904); a stored presentation names a stored license. */
+function issuerCodeOf(licenseId: string): string {
+  const parsed = parseLicenseId(licenseId);
+  if (!parsed.valid) throw new Error(`stored presentation names no license identifier: ${parsed.reason}`);
+  return parsed.parts.issuerCode;
 }
 
 /** The stored presentation, while it may be resolved; PresentationUnavailable otherwise. */

@@ -1,25 +1,39 @@
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
-import { openLicenseContent } from './license-content.ts';
+import { LicenseSealWithdrawn } from './issuer-errors.ts';
+import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import { type IssuerCaller, issuerAuditEvent, ownLicense } from './license-issuance.ts';
+import { type SealStandings, sealWithdrawnOf } from './seal-standing.ts';
 
 /**
  * The issuing agency's own signed copy of a license version (every disclosure), opened from
  * storage. A repeated issue request is answered from its idempotency record, which keeps no
  * field values; the signed copy is read back here instead of being stored there in the clear.
+ *
+ * LicenseSealWithdrawn when its seal key was withdrawn since: the stored answer says `valid`, and
+ * the copy would fail verification — as a re-run of the same request meeting that license is
+ * refused (issue-license.ts), so is the answer given again, telling the issuer to re-issue.
  */
 export async function issuerCopy(
   licenseId: string,
   caller: IssuerCaller,
   deps: IssuerCopyDeps,
 ): Promise<string> {
-  return auditedIssuerCopy(await ownLicense(deps.licenses, caller, licenseId), caller, deps);
+  const license = await ownLicense(deps.licenses, caller, licenseId);
+  const sealWithdrawn = await sealWithdrawnOf(
+    { issuerCode: license.issuerCode, issuerJwt: asLicenseContent(license.content).issuerJwt },
+    deps.seals,
+  );
+  if (sealWithdrawn) throw new LicenseSealWithdrawn(license.id, sealWithdrawn.kid);
+  return auditedIssuerCopy(license, caller, deps);
 }
 
 export interface IssuerCopyDeps {
   licenses: Pick<LicenseRepository, 'get'>;
   cipher: FieldCipher;
+  /** Whether the license's seal key is withdrawn: one cached registry read (seal-standing.ts). */
+  seals: SealStandings;
   audit: AuditLogWriter;
   now: () => Date;
   newEventId?: () => string;
@@ -32,7 +46,7 @@ export interface IssuerCopyDeps {
 export async function auditedIssuerCopy(
   license: LicenseRecord,
   caller: IssuerCaller,
-  deps: Omit<IssuerCopyDeps, 'licenses'>,
+  deps: Omit<IssuerCopyDeps, 'licenses' | 'seals'>,
 ): Promise<string> {
   const sdJwt = await issuerCopyOf(license, deps.cipher);
   await deps.audit.record(

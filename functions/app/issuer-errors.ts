@@ -127,17 +127,20 @@ export class IssuanceKeyReused extends Error {
 }
 
 /**
- * A re-run of an issuance meets the license its first run wrote, sealed with a key the operator
- * has since withdrawn (409): handed out as issued it would fail verification while marked valid.
- * Nothing was written; re-issuing the license seals a new version with the agency's current key.
+ * A license sealed with a key the operator has since withdrawn, asked for where it would be
+ * handed out as sound (409): a re-run of its issuance, or the issuer's copy for a request answered
+ * again — either would fail verification while marked valid —, or a holder's new presentation of
+ * it, which every verifier would reject. Nothing was written; re-issuing the license seals a new
+ * version with the agency's current key. `message` says it for a caller other than its issuer.
  */
 export class LicenseSealWithdrawn extends Error {
   readonly code = 'LICENSE_SEAL_WITHDRAWN';
   readonly licenseId: string;
   readonly kid: string;
-  constructor(licenseId: string, kid: string) {
+  constructor(licenseId: string, kid: string, message?: string) {
     super(
-      `license ${licenseId}, which this request issued before, is sealed with key ${kid}, since withdrawn, and fails verification: nothing was written; re-issue it (POST /licenses/{id}/reissue) to have it sealed with the agency's current key`,
+      message ??
+        `license ${licenseId}, which this request issued before, is sealed with key ${kid}, since withdrawn, and fails verification: nothing was written; re-issue it (POST /licenses/{id}/reissue) to have it sealed with the agency's current key`,
     );
     this.name = 'LicenseSealWithdrawn';
     this.licenseId = licenseId;

@@ -11,7 +11,10 @@
 //      asked) is recorded as a denied retrieval before it is answered;
 //   3. the license: found, covered by the basis, and valid (not revoked, superseded,
 //      suspended or expired) today;
-//   4. the presentation, the annotated copy and the document link are prepared;
+//   4. the presentation, the annotated copy and the document link are prepared, and the license
+//      flagged `sealWithdrawn` when the key that sealed it is withdrawn (it then fails verification
+//      until re-issued: the basis allows the retrieval, so it is made and recorded, and the relying
+//      agency learns why its verification fails and that the issuer re-issues);
 //   5. the audit event is committed — with the grant's use counter in one transaction, or on
 //      its own for a duty basis, either way on condition that the license is still the version
 //      read — and only then does anything leave. A refused or failed write fails the request
@@ -46,6 +49,7 @@ import {
   RetrievalRefused,
   RetrievalRequestInvalid,
 } from './retrieval-errors.ts';
+import { type SealStandings, type SealWithdrawn, sealWithdrawnOf } from './seal-standing.ts';
 
 /** Longest an annotated copy may be used, unless configured otherwise: 24 hours. */
 export const DEFAULT_MAX_ANNOTATION_SECONDS = 24 * 60 * 60;
@@ -83,6 +87,8 @@ export interface RetrieveLicenseDeps {
   cipher: FieldCipher;
   blindIndexer: BlindIndexer;
   keys: Pick<SigningKeys, 'platformKey'>;
+  /** Whether the license's seal key is withdrawn: one cached registry read (seal-standing.ts). */
+  seals: SealStandings;
   /** Absent: no document links are handed out. */
   documents?: Pick<DocumentStore, 'presignDownload'>;
   /** The platform's public base URL: the annotated copy's `iss`. */
@@ -107,6 +113,12 @@ export interface Retrieval {
   usableUntil: string;
   /** A link to the layout document, when the license has one and the basis allows every field. */
   document?: { url: string; expiresAt: string; sha256: string; mediaType: string };
+  /**
+   * Present when the key that sealed the license is withdrawn: the presentation fails verification
+   * until its issuer re-issues the license. Handed out still — the retrieval is recorded, and the
+   * relying agency learns why its verification fails and whom to ask.
+   */
+  sealWithdrawn?: SealWithdrawn;
   /** The audit event committed for this retrieval (the annotation's `jti`). */
   auditEventId: string;
 }
@@ -169,6 +181,10 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
       : await allowedByAgreementAudited(request, request.basis.duty, target, today, now, deps);
 
   const { license, content } = await retrievableLicense(request, target, holderIndex, allowance, now, deps);
+  const sealWithdrawn = await sealWithdrawnOf(
+    { issuerCode: license.issuerCode, issuerJwt: content.issuerJwt },
+    deps.seals,
+  );
 
   const { sdJwt } = await openLicenseContent(
     deps.cipher,
@@ -224,6 +240,7 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
     statement,
     now,
     target.reference === undefined ? 'holder' : 'license',
+    sealWithdrawn,
   );
   const retrieved = { licenseId: license.id, version: license.version };
   try {
@@ -263,6 +280,7 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
           },
         }
       : {}),
+    ...(sealWithdrawn ? { sealWithdrawn } : {}),
     auditEventId: eventId,
   };
 }
@@ -735,6 +753,7 @@ function retrievalEvent(
   statement: AnnotatedCopyStatement,
   now: Date,
   lookup: 'license' | 'holder',
+  sealWithdrawn: SealWithdrawn | undefined,
 ): AuditEvent {
   const { basis } = statement;
   return {
@@ -759,6 +778,7 @@ function retrievalEvent(
       document: statement.document !== undefined,
       usableUntil: new Date(statement.expiresAt * 1000).toISOString(),
       ...(basis.kind === 'duty' ? { agreementId: basis.agreementId, operatorId: basis.operatorId } : {}),
+      ...(sealWithdrawn ? { sealWithdrawn: sealWithdrawn.kid } : {}),
     },
   };
 }

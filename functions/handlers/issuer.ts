@@ -22,6 +22,7 @@ import { issueLicenseBatch } from '#app/issue-license-batch.ts';
 import { issuerCopy } from '#app/issuer-copy.ts';
 import type { IssuanceDeps, IssuerCaller } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
+import { CachedSealStandings } from '#app/seal-standing.ts';
 import { authenticatedAgency } from '#http/agency-auth.ts';
 import { asBatchItemProblem } from '#http/domain-problems.ts';
 import { idempotentRequests } from '#http/idempotency.ts';
@@ -56,6 +57,8 @@ import { logger, withPowertools } from './observability.ts';
 // short-lived links: an answer carrying them is rebuilt after the record (withIssuerCopy, the
 // review steps in issuer/applications.ts) or stored without them (rememberedProblem).
 const config = new DynamoConfigStore(documents, table('config'));
+// An answer given again refuses a license whose seal key was withdrawn since (issuer-copy.ts).
+const seals = new CachedSealStandings(config);
 const shards = shardsFromTableBindings(process.env);
 const licenses = new DynamoDbLicenseRepository({
   client: documents,
@@ -275,7 +278,7 @@ async function withIssuerCopy(
   if (answer.statusCode !== status) return answer;
   const body = JSON.parse(answer.body) as { licenseId: string } & Record<string, unknown>;
   const sdJwt =
-    signed ?? (await issuerCopy(body.licenseId, caller, { licenses, cipher, audit, now: deps.now }));
+    signed ?? (await issuerCopy(body.licenseId, caller, { licenses, cipher, seals, audit, now: deps.now }));
   return jsonResponse(status, { ...body, sdJwt });
 }
 

@@ -4,6 +4,7 @@ import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
 import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
 import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
+import { CachedSealStandings } from '#app/seal-standing.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { dataDomainOf } from './data-domains.ts';
 import { bucket, shardsPerDomain, table } from './environment.ts';
@@ -15,6 +16,8 @@ import { bucket, shardsPerDomain, table } from './environment.ts';
 // ever reach them.
 
 export const config = new DynamoConfigStore(documents, table('config'));
+/** Whether a license's seal key is withdrawn, from agency records cached per container (≤ 60 s). */
+export const seals = new CachedSealStandings(config);
 const shards = shardsPerDomain();
 const tables = stageTablesFromEnvironment(
   {

@@ -9,7 +9,7 @@ import { RetrievalRequestSchema } from '#http/schemas/retrieval.ts';
 import { authenticateAgency } from './agency-authenticator.ts';
 import { environment } from './environment.ts';
 import { blindIndexerOnFirstUse, fieldCipher, signingKeys } from './key-material.ts';
-import { audit, config, grants, layoutDocuments, licenses } from './license-reading.ts';
+import { audit, config, grants, layoutDocuments, licenses, seals } from './license-reading.ts';
 import { logger, withPowertools } from './observability.ts';
 
 // Retrieval group: retrieval on a holder's grant or a duty basis (holders give and revoke grants
@@ -51,6 +51,7 @@ const router = createRouter(
           cipher: await fieldCipher(),
           blindIndexer: holderLookups,
           keys: signingKeys,
+          seals,
           documents: layoutDocuments,
           publicBaseUrl: environment.publicBaseUrl,
           now,

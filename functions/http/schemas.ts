@@ -20,6 +20,24 @@ export const ProblemSchema = z
     description: `RFC 9457 problem details. Types: ${Object.keys(problemTypes).join(', ')}`,
   });
 
+/** The flag on a license handed out whose seal key the operator has withdrawn (app/seal-standing.ts). */
+export const SealWithdrawnSchema = z
+  .object({
+    kid: z.string().describe('The seal key the license’s issuer JWT names (its `kid` header)'),
+    since: z
+      .string()
+      .optional()
+      .describe(
+        'When the operator withdrew it, RFC 3339; absent when the agency has since let go of the key',
+      ),
+    detail: z.string().describe('The same in words, and what to do: the issuer re-issues the license'),
+  })
+  .meta({
+    id: 'SealWithdrawn',
+    description:
+      'Present only when the key that sealed the license is withdrawn: every verification of it fails its signature check until its issuer re-issues it (POST /licenses/{id}/reissue). Read from agency records a container caches for up to 60 s, so a withdrawal may take that long to show here; POST /verify sees it at once',
+  });
+
 export const DependencyCheckSchema = z
   .object({
     status: z.enum(['up', 'down']),

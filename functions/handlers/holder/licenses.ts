@@ -2,9 +2,9 @@ import { listHolderLicenses, openHolderLicense } from '#app/holder-licenses.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import { holderOf } from './account.ts';
-import { audit, cipher, config, eventIds, identity, layoutDocuments, licenses, now } from './deps.ts';
+import { audit, cipher, config, eventIds, identity, layoutDocuments, licenses, now, seals } from './deps.ts';
 
-const deps = { identity, licenses, config, audit, now, newEventId: eventIds('holder-read') };
+const deps = { identity, licenses, config, seals, audit, now, newEventId: eventIds('holder-read') };
 
 export const licensesRoutes: Record<string, RouteImplementation> = {
   async listHolderLicenses(event) {

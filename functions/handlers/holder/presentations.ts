@@ -9,7 +9,7 @@ import { PresentationUnavailable } from '#ports/presentation-store.ts';
 import { documents } from '../aws-clients.ts';
 import { environment, table } from '../environment.ts';
 import { holderOf } from './account.ts';
-import { audit, cipher, eventIds, holdersTable, identity, licenses, now } from './deps.ts';
+import { audit, cipher, eventIds, holdersTable, identity, licenses, now, seals } from './deps.ts';
 
 const presentations = new DynamoPresentationStore(documents, {
   table: holdersTable,
@@ -27,6 +27,7 @@ export const presentationsRoutes: Record<string, RouteImplementation> = {
         licenses,
         cipher,
         presentations,
+        seals,
         audit,
         publicBaseUrl: environment.publicBaseUrl,
         now,
@@ -49,7 +50,7 @@ export const presentationsRoutes: Record<string, RouteImplementation> = {
           ...(userAgent ? { userAgent } : {}),
         },
       },
-      { presentations, cipher, now, newEventId },
+      { presentations, seals, cipher, now, newEventId },
     );
     return jsonResponse(200, resolved);
   },

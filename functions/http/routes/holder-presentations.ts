@@ -26,7 +26,10 @@ export const holderPresentationsRoutes: readonly RouteSpec[] = [
       400: { description: 'A field the license lacks' },
       ...NOT_PROOFED,
       404: { description: 'No such license of yours' },
-      409: { description: 'The license is not valid today (revoked, superseded, suspended or expired)' },
+      409: {
+        description:
+          'The license is not valid today (revoked, superseded, suspended or expired); or its seal key is withdrawn (code LICENSE_SEAL_WITHDRAWN): every verifier would reject it until its issuer re-issues it',
+      },
     },
   },
   {

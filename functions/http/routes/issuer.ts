@@ -162,7 +162,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
       ...AMENDING,
       409: {
         description:
-          'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or the agency is the successor designated for the issuer (code SUCCESSOR_CANNOT_REISSUE): a version’s GB/T 36904 identifier names the issuer, so a successor issues a license of its own and revokes this one; or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was written, and the request sent again is signed with the agency’s new key',
+          'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or the agency is the successor designated for the issuer (code SUCCESSOR_CANNOT_REISSUE): a version’s GB/T 36904 identifier names the issuer, so a successor issues a license of its own and revokes this one; or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was written, and the request sent again is signed with the agency’s new key; or the request, sent again under its Idempotency-Key, re-issued a version sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it once more seals it with the agency’s current key',
       },
     },
   },

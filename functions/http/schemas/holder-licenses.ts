@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SealWithdrawnSchema } from '../schemas.ts';
 
 // Responses of the holder's licenses (我的证照): every version with today's status, and one
 // license with its data, credential and layout document link.
@@ -27,6 +28,9 @@ export const HolderLicenseVersionSchema = z
         'True when the license was re-issued to another holder: this version was yours, the license no longer is — it cannot be granted or presented',
       ),
     hasDocument: z.boolean().describe('Whether a layout document (PDF/OFD) is attached'),
+    sealWithdrawn: SealWithdrawnSchema.optional().describe(
+      'On a valid or suspended version only: its seal key is withdrawn, so it fails verification and cannot be presented until its issuer re-issues it',
+    ),
   })
   .meta({ id: 'HolderLicenseVersion', description: 'One version of a license, as its holder sees it' });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_PRESENTATION_RESOLUTIONS } from '#core/presentations/presentation-ref.ts';
+import { SealWithdrawnSchema } from '../schemas.ts';
 import { LicenseRefSchema, NO_CONTROL_CHARACTERS } from './retrieval.ts';
 
 // Requests and responses of holder presentations (亮证 / 出示码).
@@ -75,5 +76,8 @@ export const ResolvedPresentationSchema = z
     audience: z.string().optional(),
     nonce: z.string().optional(),
     expiresAt: z.string(),
+    sealWithdrawn: SealWithdrawnSchema.optional().describe(
+      'The license’s seal key was withdrawn after the holder made the presentation: it fails verification',
+    ),
   })
   .meta({ id: 'ResolvedPresentation' });

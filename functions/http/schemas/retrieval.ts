@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TypeCodeSchema } from '#core/catalog/codes.ts';
 import { chinaCalendarDate, parseCitizenId } from '#core/identifiers/citizen-id.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
+import { SealWithdrawnSchema } from '../schemas.ts';
 
 // Requests and responses of the retrieval group: retrieval on a holder grant (用证授权) or on
 // duty-based access (依职能用证), with its annotated copy (加注件). Grants themselves are the
@@ -139,6 +140,9 @@ export const RetrievalSchema = z
       })
       .optional()
       .describe('The layout document (PDF/OFD), only when the basis allows every field of the license'),
+    sealWithdrawn: SealWithdrawnSchema.optional().describe(
+      'The license’s seal key is withdrawn: the presentation fails verification until its issuer re-issues the license; the retrieval is recorded all the same (the event names the kid)',
+    ),
     auditEventId: z.string().describe('The audit event recorded for this retrieval (the annotation’s jti)'),
   })
   .meta({ id: 'Retrieval', description: 'A retrieved license with its annotated copy' });

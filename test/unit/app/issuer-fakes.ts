@@ -5,6 +5,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import type { IssuanceDeps } from '#app/license-issuance.ts';
+import { CachedSealStandings } from '#app/seal-standing.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
@@ -308,6 +309,8 @@ export function issuerWorld(now = new Date('2025-06-01T02:00:00.000Z')) {
       },
     },
     publicBaseUrl: BASE_URL,
+    // No caching: a test that withdraws a seal key sees it at the next read.
+    seals: new CachedSealStandings(catalog.config, { maxAgeMs: 0 }),
     now: () => now,
     newEventId: () => `evt-${++eventCounter}`,
   };

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { sealLicenseContent } from '#app/license-content.ts';
+import { CachedSealStandings } from '#app/seal-standing.ts';
 import { canonicalEventBytes } from '#core/audit/canonical.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
@@ -85,7 +86,10 @@ export class TestKeys implements SigningKeys {
   async keyFor(keyRef: string): Promise<SigningKey> {
     let signer = this.#seals.get(keyRef);
     if (!signer) {
-      signer = new SoftwareEs256Signer(`seal-${this.#seals.size + 1}`);
+      // A demo issuer's seal is named by the kid its agency record registers, as the seed does: the
+      // flag on licenses of a withdrawn seal key reads that record by the license's kid.
+      const registered = DEMO_AGENCIES.find((a) => keyRef === `seal/${a.uscc}`)?.sealKey?.kid;
+      signer = new SoftwareEs256Signer(registered ?? `seal-${this.#seals.size + 1}`);
       this.#seals.set(keyRef, signer);
     }
     return { keyRef, signer, publicJwk: signer.publicJwk };
@@ -396,6 +400,8 @@ export class RetrievalWorld {
       blindIndexer,
       keys: this.keys,
       documents: this.documents,
+      // A fresh cache per call: a test that withdraws a key between two calls sees the flag at once.
+      seals: new CachedSealStandings(this.config),
       publicBaseUrl: PUBLIC_BASE_URL,
       now: this.clock.now,
       newEventId: this.newEventId,
