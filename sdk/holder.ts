@@ -13,7 +13,7 @@ import type {
 import { type RequestControl, requestSignal } from './deadline.ts';
 import { urlUnderEndpoint } from './endpoint-url.ts';
 import { answerOf } from './problem.ts';
-import type { Grant } from './retrieval.ts';
+import type { Grant, SealWithdrawn } from './retrieval.ts';
 
 export type * from './applications.ts';
 export { PlatformProblemError, type Problem, UnexpectedAnswerError } from './problem.ts';
@@ -46,6 +46,11 @@ export interface HolderLicenseVersion {
   /** The license was re-issued to another holder: this version was yours, the license no longer is. */
   former: boolean;
   hasDocument: boolean;
+  /**
+   * On a valid or suspended version whose seal key the operator withdrew: it fails verification,
+   * and presenting it is refused (409 LICENSE_SEAL_WITHDRAWN), until its issuer re-issues it.
+   */
+  sealWithdrawn?: SealWithdrawn;
 }
 
 export interface HolderLicenseDetail {
@@ -105,6 +110,8 @@ export interface ResolvedPresentation {
   audience?: string;
   nonce?: string;
   expiresAt: string;
+  /** The license's seal key was withdrawn after the presentation was made: it fails verification. */
+  sealWithdrawn?: SealWithdrawn;
 }
 
 export interface AccessEntry {

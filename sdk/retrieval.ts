@@ -55,7 +55,22 @@ export interface Retrieval {
   usableUntil: string;
   /** Present only when the basis allows every field of the license. */
   document?: { url: string; expiresAt: string; sha256: string; mediaType: string };
+  /** The license's seal key is withdrawn: the presentation fails verification until its issuer re-issues it. */
+  sealWithdrawn?: SealWithdrawn;
   auditEventId: string;
+}
+
+/**
+ * The flag on a license whose seal key the operator has withdrawn: every verification of it fails
+ * its signature check until its issuer re-issues it. The platform may take up to 60 s to show it.
+ */
+export interface SealWithdrawn {
+  /** The seal key the license's issuer JWT names. */
+  kid: string;
+  /** When it was withdrawn; absent when the agency has since let go of the key. */
+  since?: string;
+  /** The same in words, and what to do. */
+  detail: string;
 }
 
 export interface RetrievalClient {
