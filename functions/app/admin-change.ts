@@ -14,6 +14,7 @@ import {
   ConfigVersionConflict,
   OperatorRecordChanged,
   RegistryAlreadyBootstrapped,
+  SuccessionChanged,
 } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
@@ -150,6 +151,7 @@ export function isCertainRefusal(error: unknown): boolean {
     error instanceof ConfigRecordInvalid ||
     error instanceof RegistryAlreadyBootstrapped ||
     error instanceof OperatorRecordChanged ||
+    error instanceof SuccessionChanged ||
     // Refused for load: the transaction wrote nothing.
     error instanceof StoreBusy
   );

@@ -25,7 +25,7 @@ export interface DesignateSuccessorRequest {
 }
 
 export interface DesignateSuccessorDeps extends AdminChangeDeps {
-  config: Pick<ConfigStore, 'getAgency' | 'updateAgency'>;
+  config: Pick<ConfigStore, 'getAgency' | 'updateAgency' | 'designateSuccessor'>;
 }
 
 /** Removing a successor from an agency that has none (404). */
@@ -43,7 +43,8 @@ export class NoSuccessorDesignated extends Error {
  * Designates (or changes) an agency's successor: a registered agency holding the issuer role, not
  * the agency itself, whose own chain of successors neither leads back to the agency (a loop), nor
  * loops by itself, nor has MAX_SUCCESSION_LINKS links already — each refused as
- * CatalogCrossCheckFailed on `successor`.
+ * CatalogCrossCheckFailed on `successor`. Written only while that chain is still as checked
+ * (SuccessionChanged otherwise): another designation in it at the same moment could close a loop.
  */
 export async function designateSuccessor(
   { uscc, expectedVersion, successor }: DesignateSuccessorRequest,
@@ -80,7 +81,15 @@ export async function designateSuccessor(
       `the successors of ${successor} already reach ${chain.at(-1)}: designating it would make more than ${MAX_SUCCESSION_LINKS} successions in a row; designate the last of them`,
     );
   }
-  return write(current, { ...current.value, successor }, 'agency.successor_designated', operator, deps);
+  const updated = { ...current.value, successor };
+  // The chain as checked: each agency naming the next, the last naming none (end 'last').
+  const asChecked = chain.map((agency, i) => ({ uscc: agency, successor: chain[i + 1] }));
+  return deps.config.designateSuccessor(
+    updated,
+    current.version,
+    asChecked,
+    changeEvent(current, updated, 'agency.successor_designated', operator, deps),
+  );
 }
 
 /** Removes an agency's successor: its licenses are then again the agency's own alone. */
@@ -92,25 +101,26 @@ export async function removeSuccessor(
   const current = atExpectedVersion('agency', uscc, await deps.config.getAgency(uscc), expectedVersion);
   if (current.value.successor === undefined) throw new NoSuccessorDesignated(uscc);
   const { successor: _removed, ...kept } = current.value;
-  return write(current, kept, 'agency.successor_removed', operator, deps);
+  // A removal shortens chains: it cannot close a loop, so it holds on the agency's version alone.
+  return deps.config.updateAgency(
+    kept,
+    current.version,
+    changeEvent(current, kept, 'agency.successor_removed', operator, deps),
+  );
 }
 
-function write(
+function changeEvent(
   current: Versioned<Agency>,
   updated: Agency,
   action: 'agency.successor_designated' | 'agency.successor_removed',
   operator: OperatorActor,
   deps: DesignateSuccessorDeps,
-): Promise<Versioned<Agency>> {
-  return deps.config.updateAgency(
-    updated,
-    current.version,
-    adminChangeEvent(deps, operator, action, {
-      details: {
-        agency: updated.uscc,
-        version: current.version + 1,
-        changes: changedMembers(current.value, updated),
-      },
-    }),
-  );
+) {
+  return adminChangeEvent(deps, operator, action, {
+    details: {
+      agency: updated.uscc,
+      version: current.version + 1,
+      changes: changedMembers(current.value, updated),
+    },
+  });
 }

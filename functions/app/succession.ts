@@ -18,9 +18,10 @@ export type Succession =
   | { chain: string[]; end: 'too-long' };
 
 /**
- * A chain of successors that ends in no agency (409): a loop, which only two designations made at
- * the same moment can close (each designation refuses one it sees), or a chain longer than
- * MAX_SUCCESSION_LINKS. No agency in it acts as successor until the operator fixes the designations.
+ * A chain of successors that ends in no agency (409): a loop, which no designation closes (each
+ * refuses one it sees, and is written only while the chain it checked is unchanged), so one in
+ * records written some other way; or a chain longer than MAX_SUCCESSION_LINKS. No agency in it
+ * acts as successor until the operator fixes the designations.
  */
 export class SuccessionUnresolved extends Error {
   readonly code = 'SUCCESSION_UNRESOLVED';

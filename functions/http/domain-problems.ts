@@ -84,6 +84,7 @@ import {
   ConfigRecordNotFound,
   ConfigVersionConflict,
   OperatorRecordChanged,
+  SuccessionChanged,
 } from '#ports/config-store.ts';
 import { GrantAlreadyRevoked, GrantInvalid, GrantNotFound } from '#ports/grant-store.ts';
 import { InvalidCursor } from '#ports/page.ts';
@@ -132,6 +133,7 @@ const MAPPING: ProblemMapping = [
   [SealKeyUnusable, 'conflict'],
   [LicenseSealWithdrawn, 'conflict'],
   [SuccessionUnresolved, 'conflict'],
+  [SuccessionChanged, 'conflict'],
   [NoSuccessorDesignated, 'not-found'],
   [LicenseIsFinal, 'conflict'],
   [LicenseDataInvalid, 'validation-failed'],

@@ -30,6 +30,12 @@ export interface OperatorStanding {
   version: number;
 }
 
+/** An agency of a chain of successors with the successor it named when read (undefined: none). */
+export interface SuccessorAsRead {
+  uscc: string;
+  successor: string | undefined;
+}
+
 export interface AgreementListRequest extends PageRequest {
   /** Only agreements for this license type. */
   typeCode?: string;
@@ -59,6 +65,20 @@ export interface ConfigStore {
     expectedVersion: number,
     auditEvent?: AuditEvent,
     standing?: OperatorStanding,
+  ): Promise<Versioned<Agency>>;
+  /**
+   * Writes an agency with a new successor as updateAgency does, only while every agency of `chain`
+   * — the successor's chain of successors from the successor itself, as the designation checked it
+   * for a loop back to the agency — still names the successor it named then, checked in the same
+   * write: {@link SuccessionChanged} otherwise, writing nothing. So two designations at the same
+   * moment cannot both pass a check the other's write makes wrong (A → B beside B → A). At most
+   * MAX_SUCCESSION_LINKS agencies.
+   */
+  designateSuccessor(
+    agency: Agency,
+    expectedVersion: number,
+    chain: readonly SuccessorAsRead[],
+    auditEvent?: AuditEvent,
   ): Promise<Versioned<Agency>>;
   getAgency(uscc: string): Promise<Versioned<Agency> | undefined>;
   /** Agencies by USCC. */
@@ -176,6 +196,28 @@ export class OperatorRecordChanged extends Error {
     );
     this.name = 'OperatorRecordChanged';
     this.agency = agency;
+  }
+}
+
+/**
+ * A designation of successor refused: the successor's chain of successors, checked for a loop back
+ * to the agency, changed before the designation was written — another designation made at the
+ * same moment somewhere in that chain. Of A → B and B → A sent together, one is written and the
+ * other gets this, so no loop forms. Nothing was written.
+ */
+export class SuccessionChanged extends Error {
+  readonly code = 'SUCCESSION_CHANGED';
+  /** USCC of the agency whose successor was to be designated. */
+  readonly agency: string;
+  /** USCC of the agency of the chain whose successor changed meanwhile. */
+  readonly changed: string;
+  constructor(agency: string, successor: string, changed: string) {
+    super(
+      `the successors of ${successor} changed while ${successor} was being designated the successor of ${agency} (the successor of ${changed} was designated, changed or removed meanwhile); nothing was written — read the agencies again and designate again`,
+    );
+    this.name = 'SuccessionChanged';
+    this.agency = agency;
+    this.changed = changed;
   }
 }
 

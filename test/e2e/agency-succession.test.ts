@@ -7,6 +7,7 @@ import { DEMO_AGENCIES, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import { type AgencyClient, createAgencyClient } from '../../sdk/agency-client.ts';
 import { createIssuerClient, type IssuerClient } from '../../sdk/issuer.ts';
 import { createOperatorClient, type OperatorClient } from '../../sdk/operator.ts';
+import { PlatformProblemError } from '../../sdk/problem.ts';
 import { idCardRequest } from './issuer-support.ts';
 import { refusal } from './support/refusals.ts';
 import { type StagePlatform, startStagePlatform } from './support/stage-platform.ts';
@@ -188,5 +189,41 @@ describe('designating a successor', () => {
       ['agency.successor_designated', { successor: { before: null, after: AMR } }],
       ['agency.successor_removed', { successor: { before: AMR, after: null } }],
     ]);
+  });
+});
+
+describe('designations at the same moment', () => {
+  it('AMR → VEHICLE beside VEHICLE → AMR, round after round: one is written, the other refused, no loop', async () => {
+    // The loser checked its chain before the winner's write (409 SUCCESSION_CHANGED) or after it
+    // (400, the loop named on `successor`); which one is timing, so both are accepted.
+    for (let round = 0; round < 5; round += 1) {
+      const [amrRead, vehicleRead] = await Promise.all([
+        operator.getAgency(AMR),
+        operator.getAgency(VEHICLE),
+      ]);
+      const outcomes = await Promise.allSettled([
+        operator.designateSuccessor(AMR, VEHICLE, amrRead.version),
+        operator.designateSuccessor(VEHICLE, AMR, vehicleRead.version),
+      ]);
+
+      const written = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      expect(written, `round ${round}`).toHaveLength(1);
+      const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      expect(refused[0], `round ${round}`).toBeInstanceOf(PlatformProblemError);
+      const { status, problem } = refused[0] as PlatformProblemError;
+      if (status === 409) {
+        expect(problem).toMatchObject({ type: 'urn:elicense:problem:conflict', code: 'SUCCESSION_CHANGED' });
+      } else {
+        expect([status, problem.errors]).toEqual([400, [expect.objectContaining({ path: 'successor' })]]);
+      }
+      const [amrNow, vehicleNow] = await Promise.all([operator.getAgency(AMR), operator.getAgency(VEHICLE)]);
+      expect(
+        [amrNow.agency.successor, vehicleNow.agency.successor].filter((s) => s !== undefined),
+        `round ${round}`,
+      ).toHaveLength(1);
+
+      const { agency, version } = written[0]!;
+      await operator.removeSuccessor(agency.uscc, version);
+    }
   });
 });

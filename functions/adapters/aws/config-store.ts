@@ -32,7 +32,7 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { AuditEvent } from '#core/audit/event.ts';
-import { type Agency, AgencySchema } from '#core/catalog/agency.ts';
+import { type Agency, AgencySchema, MAX_SUCCESSION_LINKS } from '#core/catalog/agency.ts';
 import { type LicenseType, LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { type SharingAgreement, SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
 import { AuditEventExists } from '#core/storage-errors.ts';
@@ -49,6 +49,8 @@ import {
   OperatorRecordChanged,
   type OperatorStanding,
   RegistryAlreadyBootstrapped,
+  SuccessionChanged,
+  type SuccessorAsRead,
 } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
@@ -199,17 +201,55 @@ export class DynamoConfigStore implements ConfigStore {
       if (standing.version !== expectedVersion) throw changed();
       return this.#update(AGENCY, agency, expectedVersion, auditEvent);
     }
-    return this.#update(AGENCY, agency, expectedVersion, auditEvent, {
+    return this.#update(AGENCY, agency, expectedVersion, auditEvent, [
+      {
+        item: {
+          ConditionCheck: {
+            TableName: this.#table,
+            Key: AGENCY.key(standing.agency),
+            ConditionExpression: 'version = :standing',
+            ExpressionAttributeValues: { ':standing': standing.version },
+          },
+        },
+        onConditionFailed: changed,
+      },
+    ]);
+  }
+
+  designateSuccessor(
+    agency: Agency,
+    expectedVersion: number,
+    chain: readonly SuccessorAsRead[],
+    auditEvent?: AuditEvent,
+  ): Promise<Versioned<Agency>> {
+    const designated = agency.successor;
+    if (designated === undefined || chain[0]?.uscc !== designated) {
+      throw new RangeError('the chain checked for a designation starts at the successor designated');
+    }
+    // Within DynamoDB's 100 items a transaction: the record, its MAX_API_KEYS key items, the
+    // audit event and MAX_SUCCESSION_LINKS checks.
+    if (chain.length > MAX_SUCCESSION_LINKS) {
+      throw new RangeError(`a chain of ${chain.length} successors is longer than any designation checks`);
+    }
+    // On the successor each agency names, not its version: the chain is made of these alone, and
+    // another change to one of its agencies (its keys, its name) cannot close a loop.
+    const checks = chain.map(({ uscc, successor: named }) => ({
       item: {
         ConditionCheck: {
           TableName: this.#table,
-          Key: AGENCY.key(standing.agency),
-          ConditionExpression: 'version = :standing',
-          ExpressionAttributeValues: { ':standing': standing.version },
+          Key: AGENCY.key(uscc),
+          ...(named === undefined
+            ? { ConditionExpression: 'attribute_not_exists(#data.#successor)' }
+            : {
+                ConditionExpression: '#data.#successor = :successor',
+                ExpressionAttributeValues: { ':successor': named },
+              }),
+          ExpressionAttributeNames: { '#data': 'data', '#successor': 'successor' },
         },
       },
-      onConditionFailed: changed,
-    });
+      onConditionFailed: () => new SuccessionChanged(agency.uscc, designated, uscc),
+    }));
+    return this.#update(AGENCY, agency, expectedVersion, auditEvent, checks);
   }
 
   getAgency(uscc: string): Promise<Versioned<Agency> | undefined> {
@@ -354,8 +394,8 @@ export class DynamoConfigStore implements ConfigStore {
     input: T,
     expectedVersion: number,
     auditEvent?: AuditEvent,
-    /** A condition on another item the write holds under, checked in the same transaction. */
-    check?: { item: TransactItem; onConditionFailed: () => Error },
+    /** Conditions on other items the write holds under, checked in the same transaction. */
+    checks: { item: TransactItem; onConditionFailed: () => Error }[] = [],
   ): Promise<Versioned<T>> {
     const value = this.#checked(spec, input);
     const audit = this.#auditPut(auditEvent);
@@ -388,16 +428,16 @@ export class DynamoConfigStore implements ConfigStore {
         },
         ...linked.map((link) => this.#putLinked(link)),
         ...dropped.map((link) => ({ Delete: { TableName: this.#table, Key: link } })),
-        ...(check === undefined ? [] : [check.item]),
+        ...checks.map((check) => check.item),
         ...audit,
       ],
       (reasons) => {
         if (reasons[0] === 'ConditionalCheckFailed') {
           return new ConfigVersionConflict(spec.kind, id, expectedVersion, undefined);
         }
-        if (check !== undefined && reasons[1 + linked.length + dropped.length] === 'ConditionalCheckFailed') {
-          return check.onConditionFailed();
-        }
+        const firstCheck = 1 + linked.length + dropped.length;
+        const failedCheck = checks.find((_, i) => reasons[firstCheck + i] === 'ConditionalCheckFailed');
+        if (failedCheck !== undefined) return failedCheck.onConditionFailed();
         if (auditEvent && reasons.at(-1) === 'ConditionalCheckFailed')
           return new AuditEventExists(auditEvent.id);
         return (

@@ -139,6 +139,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
         description:
           'A successor that is the agency itself, not registered, without the issuer role, whose own successors lead back to the agency, loop, or already number 64 (each named on `successor`); or no If-Match header naming the version',
       },
+      409: {
+        description:
+          'The record changed since the version in If-Match: read it again; or (code SUCCESSION_CHANGED) an agency of the successor’s chain of successors, as checked for a loop, had its successor designated, changed or removed meanwhile — another designation at the same moment, which together with this one could close a loop: nothing written, read the agencies again',
+      },
     },
   },
   {

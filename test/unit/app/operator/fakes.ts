@@ -26,6 +26,8 @@ import {
   OperatorRecordChanged,
   type OperatorStanding,
   RegistryAlreadyBootstrapped,
+  SuccessionChanged,
+  type SuccessorAsRead,
 } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
@@ -166,6 +168,27 @@ export class InMemoryConfigStore implements ConfigStore {
     // In the same step as the write, as the store's ConditionCheck in its transaction.
     if (standing !== undefined && this.agencies.map.get(standing.agency)?.version !== standing.version) {
       throw new OperatorRecordChanged(standing.agency, 'its record changed since it was read');
+    }
+    return this.#audited(auditEvent, () => this.agencies.update(agency, expectedVersion));
+  }
+  async designateSuccessor(
+    agency: Agency,
+    expectedVersion: number,
+    chain: readonly SuccessorAsRead[],
+    auditEvent?: AuditEvent,
+  ) {
+    this.agencies.checked(agency);
+    const current = this.agencies.map.get(agency.uscc)?.version;
+    // The store's transaction names a stale version before a changed chain.
+    if (current !== undefined && current !== expectedVersion) {
+      throw new ConfigVersionConflict('agency', agency.uscc, expectedVersion, current);
+    }
+    // In the same step as the write, as the store's ConditionChecks in its transaction.
+    const changed = chain.find(
+      ({ uscc, successor }) => this.agencies.map.get(uscc)?.value.successor !== successor,
+    );
+    if (changed !== undefined) {
+      throw new SuccessionChanged(agency.uscc, String(agency.successor), changed.uscc);
     }
     return this.#audited(auditEvent, () => this.agencies.update(agency, expectedVersion));
   }

@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { designateSuccessor, NoSuccessorDesignated, removeSuccessor } from '#app/designate-successor.ts';
-import { predecessorServed, SuccessionUnresolved } from '#app/succession.ts';
+import { predecessorServed, SuccessionUnresolved, successionChain } from '#app/succession.ts';
 import { updateAgency } from '#app/update-agency.ts';
 import { type Agency, MAX_SUCCESSION_LINKS } from '#core/catalog/agency.ts';
 import { CatalogCrossCheckFailed } from '#core/catalog/registration-errors.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
-import { ConfigRecordInvalid, ConfigRecordNotFound, ConfigVersionConflict } from '#ports/config-store.ts';
+import { asProblem } from '#http/domain-problems.ts';
+import type { HttpProblem } from '#http/problem.ts';
+import {
+  ConfigRecordInvalid,
+  ConfigRecordNotFound,
+  ConfigVersionConflict,
+  SuccessionChanged,
+} from '#ports/config-store.ts';
 import { adminDeps, FakeSealKeys, InMemoryConfigStore, OPERATOR, testUscc } from './fakes.ts';
 
 // The operator designates the successor (承继机关) of a dissolved or merged agency (机构撤并):
@@ -110,7 +117,7 @@ describe('designateSuccessor', () => {
     expect(audit.events).toHaveLength(2);
   });
 
-  it('refuses a successor whose own chain loops (as two raced designations can leave it)', async () => {
+  it('refuses a successor whose own chain loops (as records written other than by designation may)', async () => {
     const [b, c] = [testUscc(90), testUscc(91)];
     const { deps, audit } = setup([issuer(b, c), issuer(c, b)]);
     const refused = designateSuccessor({ uscc: PSB, expectedVersion: 1, successor: b }, OPERATOR, deps);
@@ -164,6 +171,82 @@ describe('designateSuccessor', () => {
   });
 });
 
+describe('designations at the same moment', () => {
+  // The in-memory registry interleaves the use cases at each await, as two requests on two Lambda
+  // instances would: each reads and checks its chain before either writes.
+  const race = (deps: ReturnType<typeof setup>['deps'], pairs: [string, string][]) =>
+    Promise.allSettled(
+      pairs.map(([uscc, successor]) =>
+        designateSuccessor({ uscc, expectedVersion: 1, successor }, OPERATOR, deps),
+      ),
+    );
+
+  it('A → B beside B → A: one is written, the other is 409 SUCCESSION_CHANGED and writes nothing', async () => {
+    const [a, b] = [testUscc(600), testUscc(601)];
+    const { deps, audit, config } = setup([issuer(a), issuer(b)]);
+
+    const outcomes = await race(deps, [
+      [a, b],
+      [b, a],
+    ]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    const refused = (outcomes[1] as PromiseRejectedResult).reason;
+    expect(refused).toBeInstanceOf(SuccessionChanged);
+    expect(refused).toMatchObject({ code: 'SUCCESSION_CHANGED', agency: b, changed: a });
+    expect(await config.getAgency(b)).toEqual({ value: issuer(b), version: 1 });
+    expect((await successionChain(config, a)).end).toBe('last');
+    expect(audit.events.map((e) => [e.action, e.details?.agency])).toEqual([
+      ['agency.successor_designated', a],
+    ]);
+    const problem = asProblem(refused) as HttpProblem;
+    expect([problem.status, problem.problemType, problem.extensions]).toEqual([
+      409,
+      'conflict',
+      { code: 'SUCCESSION_CHANGED' },
+    ]);
+    expect(problem.message).toBe(
+      `the successors of ${a} changed while ${a} was being designated the successor of ${b} (the successor of ${a} was designated, changed or removed meanwhile); nothing was written — read the agencies again and designate again`,
+    );
+  });
+
+  it('A → B, B → C and C → A at once: the one that would close the ring is refused', async () => {
+    const [a, b, c] = [testUscc(610), testUscc(611), testUscc(612)];
+    const { deps, audit, config } = setup([issuer(a), issuer(b), issuer(c)]);
+
+    const outcomes = await race(deps, [
+      [a, b],
+      [b, c],
+      [c, a],
+    ]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(SuccessionChanged);
+    expect(await successionChain(config, a)).toEqual({ chain: [a, b, c], end: 'last' });
+    expect(audit.events).toHaveLength(2);
+  });
+
+  it('checks the whole chain it read, not the named successor alone', async () => {
+    // B → C stands. C → A and A → B at once: A → B checked C naming none, which C → A changes.
+    const [a, b, c] = [testUscc(620), testUscc(621), testUscc(622)];
+    const { deps, audit, config } = setup([issuer(a), issuer(b, c), issuer(c)]);
+
+    const outcomes = await race(deps, [
+      [c, a],
+      [a, b],
+    ]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'SUCCESSION_CHANGED',
+      agency: a,
+      changed: c,
+    });
+    expect(await successionChain(config, b)).toEqual({ chain: [b, c, a], end: 'last' });
+    expect(audit.events).toHaveLength(1);
+  });
+});
+
 describe('the successor in the agency record', () => {
   it('is refused by the registry when it names the agency itself', async () => {
     const { config } = setup();
@@ -213,7 +296,7 @@ describe('resolving a chain of successors', () => {
   });
 
   it('reports a loop (an agency repeating) as a loop, naming it, to the agencies in it only', async () => {
-    // A → B → C → B, as two designations made at the same moment can leave it.
+    // A → B → C → B, as records written other than by designation may hold.
     const [a, b, c] = [testUscc(400), testUscc(401), testUscc(402)];
     const { config } = setup([issuer(a, b), issuer(b, c), issuer(c, b)]);
     const refused = predecessorServed(config, { agency: c }, licenseOf(a));
