@@ -4,10 +4,11 @@ import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { organizationCodeCheckChar, usccCheckChar } from '#core/identifiers/index.ts';
 import { decodeCompactJws } from '#core/jws.ts';
 import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
-import { DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
+import { DEMO_SERVICE_ITEM, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import { type AgencyClient, createAgencyClient } from '../../sdk/agency-client.ts';
 import { createIssuerClient, type IssuedLicense, type IssuerClient } from '../../sdk/issuer.ts';
 import { type AgencyRecord, createOperatorClient, type OperatorClient } from '../../sdk/operator.ts';
+import { createRetrievalClient, type RetrievalClient } from '../../sdk/retrieval.ts';
 import { idCardRequest } from './issuer-support.ts';
 import { refusal } from './support/refusals.ts';
 import { type StagePlatform, startStagePlatform } from './support/stage-platform.ts';
@@ -16,7 +17,9 @@ import { type StagePlatform, startStagePlatform } from './support/stage-platform
 // its demo keys): the bureau issues a license, the operator withdraws the key it was signed with
 // (the bureau's current key, so the same change gives the bureau a new one), and from then on
 // POST /verify fails that license's signature naming the key withdrawn, the JWKS leaves the key
-// out, the local key vault refuses it — and the license re-issued by the bureau verifies again.
+// out, the local key vault refuses it, a relying agency retrieving it is told (sealWithdrawn), the
+// bureau's issue answer given again is refused — and the license re-issued by the bureau verifies
+// again, unflagged.
 
 const PSB = DEMO_USCC.publicSecurityBureau;
 const REASON = '印章密钥备份介质遗失（安全事件 SEC-2026-031）';
@@ -24,6 +27,12 @@ let platform: StagePlatform;
 let operator: OperatorClient;
 let operatorAgency: AgencyClient;
 let psb: IssuerClient;
+let fundCentre: RetrievalClient;
+const duty = {
+  serviceItemCode: DEMO_SERVICE_ITEM.code,
+  caseNumber: 'GJJTQ-2026-000031',
+  operatorId: 'hpf-operator-007',
+};
 
 beforeAll(async () => {
   platform = await startStagePlatform('e2e-op-withdrawal');
@@ -37,6 +46,7 @@ beforeAll(async () => {
   operatorAgency = client('demo-operator-1', 'ed25519');
   operator = createOperatorClient(operatorAgency);
   psb = createIssuerClient(client('demo-psb-1', 'ecdsa-p256-sha256'));
+  fundCentre = createRetrievalClient(client('demo-hpf-1', 'ecdsa-p256-sha256'));
 });
 
 afterAll(async () => {
@@ -68,13 +78,15 @@ async function agencyRecord(uscc: string): Promise<AgencyRecord> {
 const kidOf = (sdJwt: string) => decodeCompactJws(sdJwt.split('~')[0]!).header.kid as string;
 
 describe('withdrawing a seal key', () => {
+  const request = idCardRequest();
+  const idempotencyKey = 'e2e-withdrawal-card-1';
   let issued: IssuedLicense;
   let oldKid: string;
   let before: AgencyRecord;
   let withdrawn: AgencyRecord;
 
   beforeAll(async () => {
-    issued = await psb.issueLicense(idCardRequest());
+    issued = await psb.issueLicense(request, { idempotencyKey });
     oldKid = kidOf(issued.sdJwt);
     before = await agencyRecord(PSB);
   });
@@ -140,6 +152,21 @@ describe('withdrawing a seal key', () => {
     expect(await publishedKids()).toEqual([withdrawn.agency.sealKey!.kid]);
   });
 
+  it('flags the license to a relying agency that retrieves it, and refuses the bureau’s issue answer given again', async () => {
+    const retrieval = await fundCentre.retrieve({ licenseId: issued.licenseId, basis: { duty } });
+    expect(kidOf(retrieval.presentation)).toBe(oldKid);
+    expect(retrieval.sealWithdrawn).toEqual({
+      kid: oldKid,
+      since: withdrawn.agency.previousSealKeys?.[0]?.withdrawn?.at,
+      detail: expect.stringMatching(/fails verification until its issuer re-issues it/),
+    });
+
+    const again = await refusal(psb.issueLicense(request, { idempotencyKey }));
+    expect(again.status).toBe(409);
+    expect(again.problem).toMatchObject({ code: 'LICENSE_SEAL_WITHDRAWN' });
+    expect(again.problem.detail).toContain(issued.licenseId);
+  });
+
   it('holds the key withdrawn in the local key vault', async () => {
     const vault = await LocalKeyVault.open({ dir: join(platform.dataDir, 'keys') });
     const refused = await vault.keyFor(before.agency.sealKey!.keyRef).catch((e: unknown) => e);
@@ -159,6 +186,8 @@ describe('withdrawing a seal key', () => {
     const result = await verify(reissued.sdJwt);
     expect(result.checks.signature).toBe('ok');
     expect(result.valid).toBe(true);
+    const retrieval = await fundCentre.retrieve({ licenseId: reissued.licenseId, basis: { duty } });
+    expect(retrieval.sealWithdrawn).toBeUndefined();
     // New licenses are signed with the new key too.
     expect(kidOf((await psb.issueLicense(idCardRequest())).sdJwt)).toBe(withdrawn.agency.sealKey!.kid);
   });
