@@ -9,6 +9,7 @@ import type { ApiHandler } from '../functions/handlers/observability.ts';
 import { type LocalSealer, startLocalSealer } from './audit-sealer.ts';
 import { privateDataDirectory } from './data-dir.ts';
 import { DEMO_AGENCIES } from './demo/catalog.ts';
+import { type LocalDocumentSweeper, startLocalDocumentSweeper } from './document-sweeper.ts';
 import { type LocalServices, startLocalServices } from './emulators/index.ts';
 import { writeLocalEndpoints } from './local-endpoints.ts';
 import { DEV_OIDC_PATH, openDevOidcIssuer } from './oidc-issuer.ts';
@@ -36,6 +37,8 @@ export interface LocalPlatform {
   services: LocalServices;
   /** Seals the settled audit events now (the in-process sealer also runs on its interval). */
   sealAudit: LocalSealer['sealNow'];
+  /** Sweeps layout documents no license holds now (the in-process sweep also runs daily). */
+  sweepDocuments: LocalDocumentSweeper['sweepNow'];
   /** The development OIDC issuer of holder tokens (never on AWS). */
   holderIssuer: string;
   stop(): Promise<void>;
@@ -57,6 +60,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
   });
   let server: Server | undefined;
   let sealer: LocalSealer | undefined;
+  let sweeper: LocalDocumentSweeper | undefined;
   try {
     const keyVaultDir = join(options.dataDir, 'keys');
     const vault = await openKeyVault(keyVaultDir, log);
@@ -100,6 +104,8 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     await writeLocalEndpoints(options.dataDir, { stage, env: services.env, keyVaultDir });
     const localSealer = await startLocalSealer(log);
     sealer = localSealer;
+    const documentSweeper = await startLocalDocumentSweeper(log);
+    sweeper = documentSweeper;
     const running = server;
     return {
       url,
@@ -107,7 +113,9 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       services,
       holderIssuer: oidc.issuer(),
       sealAudit: localSealer.sealNow,
+      sweepDocuments: documentSweeper.sweepNow,
       async stop() {
+        await documentSweeper.stop();
         await localSealer.stop();
         const closed = new Promise<void>((done) => running.close(() => done()));
         running.closeAllConnections();
@@ -116,6 +124,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       },
     };
   } catch (error) {
+    await sweeper?.stop();
     await sealer?.stop();
     server?.close();
     await services.stop();

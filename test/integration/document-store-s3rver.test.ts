@@ -80,4 +80,28 @@ describe('document store on s3rver', () => {
     if (replay.ok) await expect(reading).rejects.toBeInstanceOf(DocumentDigestMismatch);
     else await expect(reading).resolves.toMatchObject({ sha256: completed.sha256 });
   });
+
+  test('lists a day’s keys and reads their owner, as the local platform’s document sweep does', async () => {
+    const dated = new S3DocumentStore(s3, {
+      bucket,
+      kmsKeyId: 'local-platform-key',
+      now: () => new Date('2021-07-08T10:00:00.000Z'),
+    });
+    const stored = await dated.put({
+      bytes: minimalPdf('swept locally'),
+      mediaType: 'application/pdf',
+      owner: 'license:X',
+    });
+
+    expect(await store.listWrittenOn('2021-07-08')).toEqual({
+      items: [{ key: stored.key, size: stored.size }],
+    });
+    expect(await store.describe(stored.key)).toEqual({
+      owner: 'license:X',
+      sha256: stored.sha256,
+      size: stored.size,
+    });
+    await store.delete(stored.key);
+    expect(await store.describe(stored.key)).toBeUndefined();
+  });
 });
