@@ -2,7 +2,8 @@
 // reading the stage's tables and archive bucket directly with the caller's AWS credentials
 // (endpoints from the SDK's AWS_ENDPOINT_URL* variables, so LocalStack and emulators work), or
 // those of a local platform (`--local`, from the endpoints file `npm start` writes).
-// Exit codes: 0 no findings, 1 findings, 2 usage error, 3 storage or keys unreachable.
+// Exit codes: 0 no findings, 1 findings, 2 usage error (a --jwks that is no JWKS among them),
+// 3 storage or keys unreachable.
 
 import { readFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,6 +11,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import { auditLogIdOf, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { awsBucketName, localBucketName } from '#adapters/aws/buckets.ts';
@@ -118,6 +120,10 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
       io.err(`elicense: ${error.message}\n`);
       return EXIT_USAGE;
     }
+    if (error instanceof JwksUnusable) {
+      io.err(`elicense: ${error.message}\n`);
+      return error.exitCode;
+    }
     io.err(`elicense: could not read the audit log: ${(error as Error).name}: ${(error as Error).message}\n`);
     return EXIT_UNREACHABLE;
   } finally {
@@ -149,20 +155,72 @@ async function checkpointKeys(
   keyVaultDir: string | undefined,
   kms: KMSClient,
 ): Promise<PublicJwk[]> {
-  if (options.jwks !== undefined) {
-    const text = /^https?:\/\//.test(options.jwks)
-      ? await (await fetch(options.jwks)).text()
-      : await readFile(options.jwks, 'utf8');
-    const { keys } = JSON.parse(text) as { keys: (PublicJwk & { owner?: string })[] };
-    // The platform's keys only: agency seal keys never sign checkpoints.
-    return keys.filter((key) => key.owner === undefined || key.owner === 'platform');
-  }
+  if (options.jwks !== undefined) return jwksKeys(options.jwks);
   if (options.platformKey !== undefined) {
     const key = await new KmsSigningKeys({ kms, platformKeyId: options.platformKey }).platformKey();
     return [key.publicJwk];
   }
   const vault = await LocalKeyVault.open({ dir: keyVaultDir! });
   return [(await vault.platformKey()).publicJwk];
+}
+
+/**
+ * A `--jwks` that gave no usable keys, naming where it came from: a usage error (exit 2) for a
+ * wrong URL or file, 3 when the server could not answer — not the audit log's storage.
+ */
+class JwksUnusable extends Error {
+  override name = 'JwksUnusable';
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number = EXIT_USAGE) {
+    // One line: a parser's message may quote the file's own lines.
+    super(message.replace(/\s*\n\s*/g, ' '));
+    this.exitCode = exitCode;
+  }
+}
+
+const Jwks = z.object({ keys: z.array(z.looseObject({ kid: z.string(), owner: z.string().optional() })) });
+
+/** The platform's keys of the JWKS at `source`, a URL or a file. */
+async function jwksKeys(source: string): Promise<PublicJwk[]> {
+  const text = /^https?:\/\//.test(source) ? await jwksAnswer(source) : await jwksFile(source);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new JwksUnusable(`the JWKS from ${source} is not JSON: ${(error as Error).message}`);
+  }
+  const jwks = Jwks.safeParse(json);
+  if (!jwks.success)
+    throw new JwksUnusable(`the JWKS from ${source} has no keys: ${z.prettifyError(jwks.error)}`);
+  // The platform's keys only: agency seal keys never sign checkpoints.
+  const keys = jwks.data.keys.filter((key) => key.owner === undefined || key.owner === 'platform');
+  // None would make every checkpoint fail its signature: findings that are only a wrong --jwks.
+  if (keys.length === 0) throw new JwksUnusable(`the JWKS from ${source} holds no platform key`);
+  return keys as PublicJwk[];
+}
+
+async function jwksAnswer(url: string): Promise<string> {
+  const response = await fetch(url).catch((error: Error) => {
+    throw new JwksUnusable(
+      `could not reach the JWKS at ${url}: ${error.cause ?? error.message}`,
+      EXIT_UNREACHABLE,
+    );
+  });
+  if (!response.ok) {
+    throw new JwksUnusable(
+      `the JWKS at ${url} answered ${response.status} ${response.statusText}`,
+      response.status >= 500 ? EXIT_UNREACHABLE : EXIT_USAGE,
+    );
+  }
+  return response.text().catch((error: Error) => {
+    throw new JwksUnusable(`the JWKS answer from ${url} broke off: ${error.message}`, EXIT_UNREACHABLE);
+  });
+}
+
+async function jwksFile(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((error: Error) => {
+    throw new JwksUnusable(`cannot read the JWKS file ${file}: ${error.message}`);
+  });
 }
 
 function parseInstant(value: string): Date {
