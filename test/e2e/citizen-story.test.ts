@@ -30,7 +30,7 @@ function elicense(...args: string[]): Promise<{ code: number; json: Record<strin
 }
 
 describe('the citizen story', () => {
-  it('apply → approve → the license appears → grant → retrieve → the holder sees it → revoke → refused', async () => {
+  it('apply → approve → the license appears → grant → retrieve → the holder sees it → revoke → refused, and sees the refusal', async () => {
     const token = await holderToken(DEMO_HOLDER_ACCOUNTS.zhaoXin.username);
     const asHolder = ['--token', token];
 
@@ -124,5 +124,18 @@ describe('the citizen story', () => {
     const refused = await elicense('retrieve', request, '--key', key('demo-hpf-1'));
     expect(refused.code).toBe(1);
     expect(refused.json).toMatchObject({ status: 403 });
-  });
+
+    // 9. Her card's history shows that refused attempt, made on her revoked grant of ID cards.
+    const after = await elicense('call', 'GET', `/holder/access-history?licenseId=${licenseId}`, ...asHolder);
+    expect(
+      (after.json.items as Record<string, unknown>[]).find(
+        (e) => e.action === 'license.retrieved' && e.outcome === 'denied',
+      ),
+    ).toMatchObject({
+      actor: { kind: 'agency', id: '12330100D000001448' },
+      typeCode: '11100000D00000013G001',
+      basis: { kind: 'grant', grantId },
+    });
+    // Every step is a CLI process (a Node start each): more than the default 30 s on a loaded machine.
+  }, 120_000);
 });
