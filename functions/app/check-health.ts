@@ -1,4 +1,5 @@
 import type { DependencyProbe } from '#ports/dependency-probe.ts';
+import { AuditSealHeadAhead } from './seal-audit-log.ts';
 
 export interface DependencyCheck {
   status: 'up' | 'down';
@@ -8,8 +9,11 @@ export interface DependencyCheck {
 
 /** How far audit sealing is behind: seconds since the sealed position, against the allowed most. */
 export interface AuditSealCheck {
-  /** `unknown` before the first seal, or when the position could not be read. */
-  status: 'ok' | 'behind' | 'unknown';
+  /**
+   * `unknown` before the first seal, or when the position could not be read; `ahead` when the
+   * position is later than now (a clock ran ahead, or the table was edited): nothing is sealed.
+   */
+  status: 'ok' | 'behind' | 'ahead' | 'unknown';
   lagSeconds: number | null;
   maxLagSeconds: number;
   error?: string;
@@ -55,7 +59,8 @@ export async function checkHealth(
   );
   const checks = Object.fromEntries(entries);
   const seal = await auditSeal;
-  const healthy = entries.every(([, c]) => c.status === 'up') && seal?.status !== 'behind';
+  const healthy =
+    entries.every(([, c]) => c.status === 'up') && seal?.status !== 'behind' && seal?.status !== 'ahead';
   return { status: healthy ? 'ok' : 'degraded', checks, ...(seal === undefined ? {} : { auditSeal: seal }) };
 }
 
@@ -67,6 +72,9 @@ async function checkSealLag(source: SealLagSource): Promise<AuditSealCheck> {
     const lagSeconds = Math.round(lag);
     return { status: lag > maxLagSeconds ? 'behind' : 'ok', lagSeconds, maxLagSeconds };
   } catch (error) {
+    if (error instanceof AuditSealHeadAhead) {
+      return { status: 'ahead', lagSeconds: null, maxLagSeconds, error: error.message };
+    }
     // The table's own probe reports it unreachable; this says only that the lag is not known.
     return { status: 'unknown', lagSeconds: null, maxLagSeconds, error: describe(error) };
   }

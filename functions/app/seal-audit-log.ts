@@ -62,14 +62,44 @@ export class AuditSealingMisconfigured extends Error {
 const READ_PAGE = 1000;
 
 /**
+ * How far the sealed position may lie ahead of this clock before that is an error. A run writes
+ * `through` a settle window behind its own clock, so a later `through` than now means a clock
+ * that ran ahead by more than that window, or an edited table; NTP-synced hosts differ by far
+ * less than this allowance.
+ */
+const CLOCK_SKEW_ALLOWANCE_MS = 10_000;
+
+/**
+ * The sealed position is later than now. Nothing is sealed until the clock reaches it, and the
+ * lag would read 0: so it is an error — a failed sealer run, a degraded health check — not quiet.
+ */
+export class AuditSealHeadAhead extends Error {
+  readonly code = 'AUDIT_SEAL_HEAD_AHEAD';
+  constructor(through: string, now: Date) {
+    super(
+      `the audit seal head's through (${through}) is ${Math.round((Date.parse(through) - now.getTime()) / 1000)} s ahead of the clock (${now.toISOString()}): a clock ran ahead or the audit-seals table was edited; nothing is sealed until the clock reaches it`,
+    );
+    this.name = 'AuditSealHeadAhead';
+  }
+}
+
+function refuseHeadAhead(through: string | null, now: Date): void {
+  if (through !== null && Date.parse(through) > now.getTime() + CLOCK_SKEW_ALLOWANCE_MS) {
+    throw new AuditSealHeadAhead(through, now);
+  }
+}
+
+/**
  * Seals what has settled since the last run. Rejects with SealChainMoved when another sealer
- * appended first; the batches this run appended before that stay sealed.
+ * appended first; the batches this run appended before that stay sealed. Rejects with
+ * AuditSealHeadAhead, sealing nothing, when the sealed position is ahead of the clock.
  */
 export async function sealAuditLog(deps: AuditSealing): Promise<SealRun> {
   checkSettings(deps);
   const now = deps.now();
   const upTo = new Date(now.getTime() - deps.settleSeconds * 1000).toISOString();
   let head = await deps.seals.readHead();
+  refuseHeadAhead(head.through, now);
   const start = head.through ?? deps.origin(now).toISOString();
   const sealedBefore = head.lastEvent;
   const batches: SealedBatchSummary[] = [];
@@ -159,7 +189,8 @@ function checkSettings(deps: AuditSealing): void {
 /**
  * Seconds since the sealed position (`through`), null before the first run: one read, for the
  * health check. It bounds the age of any unsealed event from above (they are all younger), and
- * keeps growing when the sealer stops running, even while no events arrive.
+ * keeps growing when the sealer stops running, even while no events arrive. Rejects with
+ * AuditSealHeadAhead when the position is ahead of the clock.
  */
 export async function auditSealLagSeconds(deps: {
   seals: Pick<AuditSealStore, 'readHead'>;
@@ -167,5 +198,7 @@ export async function auditSealLagSeconds(deps: {
 }): Promise<number | null> {
   const { through } = await deps.seals.readHead();
   if (through === null) return null;
-  return Math.max(0, (deps.now().getTime() - Date.parse(through)) / 1000);
+  const now = deps.now();
+  refuseHeadAhead(through, now);
+  return Math.max(0, (now.getTime() - Date.parse(through)) / 1000);
 }

@@ -4,7 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import { auditLogIdOf, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
-import { type SealRun, sealAuditLog } from '#app/seal-audit-log.ts';
+import { AuditSealHeadAhead, type SealRun, sealAuditLog } from '#app/seal-audit-log.ts';
 import { SealChainMoved } from '#ports/audit-seal-store.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
@@ -45,6 +45,8 @@ export async function sealNow(): Promise<SealRun | undefined> {
   try {
     run = await sealAuditLog(sealing);
   } catch (error) {
+    // The run fails (no lag metric, so the lag alarm fires); the log says why.
+    if (error instanceof AuditSealHeadAhead) logger.error('audit sealing stopped', { error });
     if (!(error instanceof SealChainMoved)) throw error;
     logger.info('another sealer moved the audit chain first', { error: error.message });
     return undefined;

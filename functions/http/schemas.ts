@@ -48,7 +48,11 @@ export const DependencyCheckSchema = z
 
 export const AuditSealCheckSchema = z
   .object({
-    status: z.enum(['ok', 'behind', 'unknown']),
+    status: z
+      .enum(['ok', 'behind', 'ahead', 'unknown'])
+      .describe(
+        '`behind`: past the allowed lag; `ahead`: the sealed position is later than now (a clock ran ahead, or the table was edited), so nothing is sealed; `unknown`: before the first seal, or not readable',
+      ),
     lagSeconds: z.number().nonnegative().nullable().describe('Seconds since the sealed position'),
     maxLagSeconds: z.number().positive(),
     error: z.string().optional(),
@@ -64,7 +68,7 @@ export const HealthSchema = z
   .meta({
     id: 'Health',
     description:
-      'Reachability of each dependency and the audit sealing lag; 503 when any is down or sealing is behind',
+      'Reachability of each dependency and the audit sealing lag; 503 when any is down or sealing is behind or ahead of the clock',
   });
 
 export type Health = z.infer<typeof HealthSchema>;

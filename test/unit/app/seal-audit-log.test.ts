@@ -170,6 +170,34 @@ describe('sealAuditLog', () => {
     expect(verifyAll(log, seals)).toMatchObject({ ok: true, eventsChecked: 2 });
   });
 
+  it('fails the run, sealing nothing, when the sealed position is ahead of the clock', async () => {
+    const log = new MemoryAuditLog();
+    log.add(at(0, 0), at(1, 10), at(2, 20));
+    const seals = new MemorySealStore();
+    // A head written by a sealer whose clock ran ten minutes ahead (or edited in the table).
+    await seals.append({ expected: seals.head, through: new Date(T0 + 900_000).toISOString() });
+    const before = { ...seals.head };
+
+    await expect(sealAuditLog(sealing(log, seals, 300))).rejects.toMatchObject({
+      code: 'AUDIT_SEAL_HEAD_AHEAD',
+      message: expect.stringContaining(new Date(T0 + 900_000).toISOString()),
+    });
+    expect(seals.head).toEqual(before);
+    expect(seals.batches).toEqual([]);
+  });
+
+  it('takes a sealed position ahead of the clock by a few seconds of skew as no lag, sealing nothing', async () => {
+    const log = new MemoryAuditLog();
+    log.add(at(0, 0));
+    const seals = new MemorySealStore();
+    await seals.append({ expected: seals.head, through: new Date(T0 + 305_000).toISOString() });
+
+    const run = await sealAuditLog(sealing(log, seals, 300));
+
+    expect(run).toMatchObject({ batches: [], lagSeconds: 0, complete: true });
+    expect(seals.batches).toEqual([]);
+  });
+
   it('refuses settings that cannot seal', async () => {
     const log = new MemoryAuditLog();
     const seals = new MemorySealStore();
