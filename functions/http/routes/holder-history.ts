@@ -14,7 +14,8 @@ export const holderHistoryRoutes: readonly RouteSpec[] = [
       'Who used your licenses — retrievals (agency, grant or duty basis, purpose, case number), verifications, grants, presentations, status changes — newest first; audited (holder.access_history_read) before it answers',
     auth: HOLDER,
     query: {
-      licenseId: 'Only this license (identifier or license key; every version of it that was yours)',
+      licenseId:
+        'Only this license (identifier or license key; every version of it that was yours), with the refused uses of your grants covering it: of that license, or of its type while you held it',
       limit: 'Entries per page, 1–100 (default 50)',
       cursor: 'The cursor of the previous page',
     },
