@@ -157,10 +157,15 @@ describe('the citizen story: grant → agency retrieves → holder sees it → h
     expect(
       await problemOf(fundCentre.retrieve({ licenseId: license.record.id, basis: { grant: { code } } })),
     ).toMatchObject({ status: 403, code: 'GRANT_REVOKED' });
-    expect((await zhang.accessHistory({ licenseId: license.record.id })).items[0]).toMatchObject({
-      action: 'grant.revoked',
-      actor: { kind: 'holder' },
+    // Newest first: the refused use of the revoked grant, then the revocation.
+    const [refused, revoked] = (await zhang.accessHistory({ licenseId: license.record.id })).items;
+    expect(refused).toMatchObject({
+      action: 'license.retrieved',
+      outcome: 'denied',
+      actor: { kind: 'agency', id: DEMO_USCC.housingProvidentFundCentre },
+      basis: { kind: 'grant', grantId: grant.id },
     });
+    expect(revoked).toMatchObject({ action: 'grant.revoked', actor: { kind: 'holder' } });
   });
 
   it('shows a duty-based retrieval with its service item and case number', async () => {
