@@ -182,7 +182,7 @@ const Jwks = z.object({ keys: z.array(z.looseObject({ kid: z.string(), owner: z.
 
 /** The platform's keys of the JWKS at `source`, a URL or a file. */
 async function jwksKeys(source: string): Promise<PublicJwk[]> {
-  const text = /^https?:\/\//.test(source) ? await jwksAnswer(source) : await jwksFile(source);
+  const text = /^https?:\/\//i.test(source) ? await jwksAnswer(source) : await jwksFile(source);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -209,7 +209,10 @@ async function jwksAnswer(url: string): Promise<string> {
   if (!response.ok) {
     throw new JwksUnusable(
       `the JWKS at ${url} answered ${response.status} ${response.statusText}`,
-      response.status >= 500 ? EXIT_UNREACHABLE : EXIT_USAGE,
+      // A server's failure or a request to wait is no mistake of the caller's: try again later.
+      response.status >= 500 || response.status === 408 || response.status === 429
+        ? EXIT_UNREACHABLE
+        : EXIT_USAGE,
     );
   }
   return response.text().catch((error: Error) => {

@@ -16,6 +16,7 @@ const ANSWERS: Record<string, { status: number; type: string; body: string }> = 
   '/html': { status: 200, type: 'text/html', body: '<!doctype html><p>a sign-in page</p>' },
   '/no-keys': { status: 200, type: 'application/json', body: '{"issuer":"x"}' },
   '/down': { status: 503, type: 'text/plain', body: 'upstream unavailable' },
+  '/busy': { status: 429, type: 'text/plain', body: 'slow down' },
 };
 
 let server: Server;
@@ -94,10 +95,19 @@ describe('elicense audit verify --jwks', () => {
     expect(err).toContain(said);
   });
 
-  it('exits 3 naming the URL when the server could not answer (5xx)', async () => {
-    const { code, err } = await auditVerify(`${base}/down`);
+  it.each([
+    ['/down', '503'],
+    ['/busy', '429'],
+  ])('exits 3 naming the URL when %s could not answer now (5xx, 429)', async (path, said) => {
+    const { code, err } = await auditVerify(`${base}${path}`);
     expect(code).toBe(3);
-    expect(err).toContain(`${base}/down`);
-    expect(err).toContain('503');
+    expect(err).toContain(`${base}${path}`);
+    expect(err).toContain(said);
+  });
+
+  it('takes an upper-case scheme as a URL, not a file name', async () => {
+    const { code, err } = await auditVerify(`${base.replace('http', 'HTTP')}/missing`);
+    expect(code).toBe(2);
+    expect(err).toContain('404');
   });
 });
