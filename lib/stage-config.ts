@@ -8,6 +8,9 @@ const ROUTE_GROUPS = ['public', 'status', 'issuer', 'retrieval', 'operator', 'ho
 /** The audit sealer's reserved concurrency (runs may overlap; more is waste). */
 export const SEALER_RESERVED_CONCURRENCY = 2;
 
+/** The daily document sweeper's reserved concurrency: one run a day, overlapping none. */
+export const DOCUMENT_SWEEPER_RESERVED_CONCURRENCY = 1;
+
 /** China regions (partition aws-cn): SM2 keys exist only there; Cognito user pools do not. */
 export function isChinaRegion(region: string | undefined): boolean {
   return region?.startsWith('cn-') ?? false;
@@ -76,12 +79,19 @@ export const StageConfigSchema = z
       })
       .strict()
       .default({ public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5, holder: 150 })
-      // Lambda keeps 100 of the account's concurrency unreserved: with the sealer's, the stage
-      // must leave at least that much of the default 1,000 (two stages at the defaults do not
-      // fit one account without a raised quota).
-      .refine((r) => Object.values(r).reduce((a, b) => a + b, SEALER_RESERVED_CONCURRENCY) <= 900, {
-        message: `reserved concurrency of the route groups with the sealer's ${SEALER_RESERVED_CONCURRENCY} must leave at least 100 of the default 1,000 unreserved`,
-      }),
+      // Lambda keeps 100 of the account's concurrency unreserved: with the scheduled functions',
+      // the stage must leave at least that much of the default 1,000 (two stages at the defaults
+      // do not fit one account without a raised quota).
+      .refine(
+        (r) =>
+          Object.values(r).reduce(
+            (a, b) => a + b,
+            SEALER_RESERVED_CONCURRENCY + DOCUMENT_SWEEPER_RESERVED_CONCURRENCY,
+          ) <= 900,
+        {
+          message: `reserved concurrency of the route groups with the sealer's ${SEALER_RESERVED_CONCURRENCY} and the document sweeper's ${DOCUMENT_SWEEPER_RESERVED_CONCURRENCY} must leave at least 100 of the default 1,000 unreserved`,
+        },
+      ),
     /** Where alarms are mailed (an SNS e-mail subscription); alarms still go to the topic without it. */
     alarmEmail: z.email().optional(),
     /**

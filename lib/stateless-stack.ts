@@ -43,7 +43,11 @@ import { ApiFunction, sealKeyPolicy } from './constructs/api-function.ts';
 import { addGatewayProblems } from './constructs/gateway-problems.ts';
 import { PlatformAlarms } from './constructs/platform-alarms.ts';
 import { PublicCdn } from './constructs/public-cdn.ts';
-import { SEALER_RESERVED_CONCURRENCY, type StageConfig } from './stage-config.ts';
+import {
+  DOCUMENT_SWEEPER_RESERVED_CONCURRENCY,
+  SEALER_RESERVED_CONCURRENCY,
+  type StageConfig,
+} from './stage-config.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -63,6 +67,8 @@ export class StatelessStack extends Stack {
   readonly agencyUsagePlan: UsagePlan | undefined;
   /** The scheduled audit sealer and the queue its failed runs land in. */
   readonly sealer: { fn: ApiFunction; deadLetterQueue: Queue };
+  /** The daily sweep of layout documents no license holds, and the queue its failed runs land in. */
+  readonly documentSweeper: { fn: ApiFunction; deadLetterQueue: Queue };
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -269,12 +275,52 @@ export class StatelessStack extends Stack {
     });
     this.sealer = { fn: sealer, deadLetterQueue: sealerDlq };
 
+    // The document sweeper: once a day it removes layout-document bytes no license holds (written
+    // for a license write that never landed), from days past a 48 h grace, each removal audited
+    // first. It reads licenses (and the catalog, for a type's data domain) and appends to the log;
+    // of the documents bucket it lists, reads metadata and deletes under documents/ only.
+    const sweeperDlq = new Queue(this, 'DocumentSweeperDeadLetters', {
+      encryption: QueueEncryption.KMS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(sweeperDlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the document sweeper’s failed runs.',
+    });
+    const documentSweeper = new ApiFunction(this, 'DocumentSweeperFunction', {
+      entry: 'functions/handlers/document-sweeper.ts',
+      stage: config.stage,
+      logRetention,
+      description: `elicense ${config.stage}: sweep of layout documents no license holds (scheduled)`,
+      reservedConcurrency: DOCUMENT_SWEEPER_RESERVED_CONCURRENCY,
+      // It stops a minute before its time is up; what is left is swept by the next day's run.
+      timeout: Duration.minutes(15),
+      logKey: this.logKey,
+      deadLetterQueue: sweeperDlq,
+    });
+    for (const name of licenseTables) documentSweeper.bindTable(table(name), 'RO');
+    documentSweeper.bindTable(table('config'), 'RO').bindTable(table('audit'), 'APPEND').bindDocumentSweep();
+    for (const [name, value] of Object.entries(commonEnvironment))
+      documentSweeper.function.addEnvironment(name, value);
+    // Selects the KMS mode of the shared function environment; the sweeper is granted no key.
+    documentSweeper.function.addEnvironment('ELICENSE_PLATFORM_KEY_ID', data.platformSigningKey.keyArn);
+    new Rule(this, 'DocumentSweeperSchedule', {
+      description: `elicense ${config.stage}: sweep layout documents no license holds`,
+      // 03:00 UTC (11:00 Beijing time): past the night's batch issuance, before the day's peak.
+      schedule: Schedule.cron({ minute: '0', hour: '3' }),
+      targets: [
+        new LambdaTarget(documentSweeper.function, { retryAttempts: 0, deadLetterQueue: sweeperDlq }),
+      ],
+    });
+    this.documentSweeper = { fn: documentSweeper, deadLetterQueue: sweeperDlq };
+
     // Lambda refuses an environment over 4 KB, but only at deploy (after the data stack is made):
     // every license shard is a TABLE_LICENSE_* variable of three functions, so too many shards
     // are refused here, at synth. Measured on the finished environments, at their longest.
     this.node.addValidation({
       validate: () => {
-        const [largest] = [...functions.values(), sealer]
+        const [largest] = [...functions.values(), sealer, documentSweeper]
           .map((fn) => ({ fn, bytes: longestEnvironmentBytes(this, fn) }))
           .sort((a, b) => b.bytes - a.bytes);
         if (!largest || largest.bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return [];
@@ -370,6 +416,7 @@ export class StatelessStack extends Stack {
       functions,
       hotTables: [...definitions.values()].filter((t) => t.hot),
       sealer: this.sealer,
+      documentSweeper: this.documentSweeper,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     });
 

@@ -556,7 +556,41 @@ export class ApiFunction extends Construct {
     });
     return this;
   }
+  /**
+   * The sweep of layout documents no license holds (functions/app/sweep-unheld-documents.ts): the
+   * documents bucket's name, listing under `documents/` only, and on objects under it HeadObject
+   * (which IAM names s3:GetObject) and DeleteObject. No KMS: a HeadObject of an SSE-KMS object needs
+   * none, so the sweeper cannot read a document's bytes, only what was recorded with them.
+   */
+  bindDocumentSweep(): this {
+    const stack = Stack.of(this);
+    const name = awsBucketName(this.#stage, { name: 'documents' }, stack.account);
+    this.function.addEnvironment(bucketEnvVar({ name: 'documents' }), name);
+    const arn = stack.formatArn({ service: 's3', region: '', account: '', resource: name });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [arn],
+        conditions: { StringLike: { 's3:prefix': [DOCUMENTS_PREFIX] } },
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:DeleteObject'],
+        resources: [`${arn}/${DOCUMENTS_PREFIX}`],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:s3:::elicense-${this.#stage}-documents-${nagName(stack.account, 'AWS::AccountId')}/${DOCUMENTS_PREFIX}]`,
+      reason:
+        'Layout documents only (keys made at run time, documents/<day>/<random>): read their metadata and delete those no license holds.',
+    });
+    return this;
+  }
 }
+
+/** Where the document store keeps every layout document (functions/adapters/aws/document-key.ts). */
+const DOCUMENTS_PREFIX = 'documents/*';
 
 /**
  * `actions` on the stage's agency seal keys only: created at run time, their ARNs are unknown at

@@ -28,6 +28,8 @@ export interface PlatformAlarmsProps {
   hotTables: readonly TableDefinition[];
   /** The scheduled audit sealer: its errors, throttles, lag and dead letters are alarmed. */
   sealer: { fn: ApiFunction; deadLetterQueue: IQueue };
+  /** The daily sweep of documents no license holds: its dead letters (a failed run) are alarmed. */
+  documentSweeper: { fn: ApiFunction; deadLetterQueue: IQueue };
   alarmEmail?: string;
 }
 
@@ -190,6 +192,19 @@ export class PlatformAlarms extends Construct {
       props.sealer.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       1,
       'A sealer run failed and its event is in the dead-letter queue',
+    );
+    // The sweeper runs once a day, so its Errors metric shows one datapoint a day, too few for
+    // these alarms' 2 of 3 minutes; a failed run's event stays in the dead-letter queue, whose
+    // depth is breaching for as long as it is there. The next run makes up what a failed one
+    // left, but one failing every day leaves unheld personal data in place.
+    alarm(
+      'DocumentSweeperDeadLetters',
+      props.documentSweeper.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: 'Maximum',
+      }),
+      1,
+      'A document sweep run failed and its event is in the dead-letter queue',
     );
 
     // KMS publishes no throttling metric of its own. Its calls per operation are in AWS/Usage,

@@ -78,6 +78,10 @@ describe('each function starts with the environment the stack gives it', () => {
   const entries = [
     ...routeGroups.map((group) => ({ label: `${group} routes`, entry: handlerEntry(group) })),
     { label: 'audit sealer (scheduled)', entry: 'functions/handlers/sealer.ts' },
+    {
+      label: 'sweep of layout documents no license holds (scheduled)',
+      entry: 'functions/handlers/document-sweeper.ts',
+    },
   ];
   for (const { label, entry } of entries) {
     it(`elicense small: ${label}`, async () => {

@@ -701,6 +701,57 @@ describe('the CDK app', () => {
     expect(actionsOn('sealer', 'table/elicense-small-audit-seals"')).toContain('dynamodb:PutItem');
   });
 
+  it('sweeps unheld layout documents daily: lists, reads metadata and deletes under documents/ only, no key, reads licenses, appends events', () => {
+    api.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: Match.anyValue() }),
+      ],
+    });
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'elicense small: sweep of layout documents no license holds (scheduled)',
+      Timeout: 900,
+      ReservedConcurrentExecutions: 1,
+      DeadLetterConfig: { TargetArn: Match.anyValue() },
+      Environment: {
+        Variables: Match.objectLike({
+          TABLE_AUDIT: 'elicense-small-audit',
+          TABLE_CONFIG: 'elicense-small-config',
+          BUCKET_DOCUMENTS: Match.anyValue(),
+          ELICENSE_SHARDS_PER_DOMAIN: Match.anyValue(),
+        }),
+      },
+    });
+    const document = JSON.parse(policyOf('documentSweeper')) as { Statement: PolicyStatementJson[] };
+    const onBucket = document.Statement.filter((s) => JSON.stringify(s.Resource).includes(':s3:::'));
+    expect(onBucket.map((s) => ({ Action: s.Action, Condition: s.Condition }))).toEqual([
+      { Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['documents/*'] } } },
+      { Action: ['s3:GetObject', 's3:DeleteObject'], Condition: undefined },
+    ]);
+    expect(JSON.stringify(onBucket[1]!.Resource)).toMatch(/elicense-small-documents-.*\/documents\/\*"/);
+    // HeadObject of an SSE-KMS object needs no key: the sweeper never can read a document's bytes.
+    const actions = document.Statement.flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a) => a.startsWith('kms:'))).toEqual([]);
+    expect(actions).not.toContain('s3:PutObject');
+    for (const shard of ['person-0', 'legal-entity-0']) {
+      const onLicenses = actionsOn('documentSweeper', `table/elicense-small-license-${shard}"`);
+      expect(onLicenses).toContain('dynamodb:Query');
+      expect(onLicenses).not.toContain('dynamodb:PutItem');
+    }
+    expect(actionsOn('documentSweeper', 'table/elicense-small-audit"')).toEqual([
+      'dynamodb:DescribeTable',
+      'dynamodb:PutItem',
+    ]);
+    expect(policyOf('documentSweeper')).not.toContain('holder-index');
+    const alarms = Object.values(api.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    // A daily run fails once a day at most: its dead letter, visible until handled, is what alarms.
+    expect(
+      alarms.find(
+        (a) => a.AlarmDescription === 'A document sweep run failed and its event is in the dead-letter queue',
+      ),
+    ).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+  });
+
   it('alarms on sealer lag (missing data breaching), dead letters and KMS use against its quota', () => {
     const alarms = Object.values(api.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     const lag = alarms.find((a) => String(a.AlarmDescription).startsWith('The oldest unsealed audit event'));
@@ -798,13 +849,13 @@ describe('stage configuration', () => {
     expect(() => createApp({ context: { stage: 'greedy', stages: { greedy } } })).toThrow(
       /leave at least 100/,
     );
-    // 899 for the route groups and the sealer's 2 leave 99.
+    // 898 for the route groups, the sealer's 2 and the document sweeper's 1 leave 99.
     const tight = {
       ...stages.small,
-      reservedConcurrency: { public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5, holder: 174 },
+      reservedConcurrency: { public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5, holder: 173 },
     };
     expect(() => createApp({ context: { stage: 'tight', stages: { tight } } })).toThrow(
-      /with the sealer's 2.*leave at least 100/,
+      /with the sealer's 2 and the document sweeper's 1 must leave at least 100/,
     );
   });
 });
