@@ -8,7 +8,8 @@ import { asLicenseContent } from './license-content.ts';
  * anyone. Bytes the license holds all the same stay (an earlier attempt of the same write that
  * landed, a concurrent completion of the same upload), as do bytes when that cannot be read.
  * After a failure that may still land (a timeout) the caller must not call this: the license may
- * yet point at the bytes, and nothing here could tell.
+ * yet point at the bytes, and nothing here could tell. Bytes so kept that no license comes to hold
+ * are removed by the daily sweep (sweep-unheld-documents.ts), long after any such write.
  */
 export async function removeUnheldDocument(
   licenseId: string,
