@@ -138,11 +138,9 @@ export async function createPresentation(
     deps.seals,
   );
   if (sealWithdrawn) {
-    throw new LicenseSealWithdrawn(
-      record.id,
-      sealWithdrawn.kid,
-      `license ${record.id} cannot be presented: it is sealed with key ${JSON.stringify(sealWithdrawn.kid)} of its issuer ${record.issuerCode}, withdrawn${sealWithdrawn.since === undefined ? '' : ` since ${sealWithdrawn.since}`}, so every verifier would reject it; its issuer re-issues it to have it sealed with a current key`,
-    );
+    throw new LicenseSealWithdrawn(record.id, sealWithdrawn.kid, {
+      holderMessage: `license ${record.id} cannot be presented: it is sealed with key ${JSON.stringify(sealWithdrawn.kid)} of its issuer ${record.issuerCode}, withdrawn${sealWithdrawn.since === undefined ? '' : ` since ${sealWithdrawn.since}`}, so every verifier would reject it; its issuer re-issues it to have it sealed with a current key`,
+    });
   }
 
   const { sdJwt } = await openLicenseContent(

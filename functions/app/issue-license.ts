@@ -240,7 +240,8 @@ async function issuedBefore(
   const { kid } = decodeCompactJws(asLicenseContent(earlier.content).issuerJwt).header;
   const seal = typeof kid === 'string' ? sealKeyWithKid(agency, kid) : undefined;
   if (seal === undefined || seal.withdrawn !== undefined) {
-    throw new LicenseSealWithdrawn(licenseId, String(kid));
+    // Answered as issued only while valid (above): never superseded here.
+    throw new LicenseSealWithdrawn(licenseId, String(kid), { issued: { version: earlier.licenseVersion } });
   }
   // Its every field leaves again: without a way to record that, the re-run is refused instead.
   const { audit } = deps;

@@ -13,7 +13,8 @@ import { type SealStandings, sealWithdrawnOf } from './seal-standing.ts';
  *
  * LicenseSealWithdrawn when its seal key was withdrawn since: the stored answer says `valid`, and
  * the copy would fail verification — as a re-run of the same request meeting that license is
- * refused (issue-license.ts), so is the answer given again, telling the issuer to re-issue.
+ * refused (issue-license.ts), so is the answer given again, telling the issuer which version to
+ * re-issue — or, when it was re-issued meanwhile, which version is current.
  */
 export async function issuerCopy(
   licenseId: string,
@@ -25,12 +26,36 @@ export async function issuerCopy(
     { issuerCode: license.issuerCode, issuerJwt: asLicenseContent(license.content).issuerJwt },
     deps.seals,
   );
-  if (sealWithdrawn) throw new LicenseSealWithdrawn(license.id, sealWithdrawn.kid);
+  if (sealWithdrawn) {
+    throw new LicenseSealWithdrawn(license.id, sealWithdrawn.kid, {
+      issued: { version: license.licenseVersion, current: await supersedingVersion(license, deps) },
+    });
+  }
   return auditedIssuerCopy(license, caller, deps);
 }
 
+/**
+ * The license's current version when the agency re-issued this one meanwhile — perhaps already
+ * to have it sealed anew, so "re-issue it" would be wrong (and refused: it is no longer current).
+ */
+async function supersedingVersion(license: LicenseRecord, deps: IssuerCopyDeps) {
+  if (license.supersededBy === undefined) return undefined;
+  const current = await deps.licenses.getCurrent(license.licenseKey);
+  if (current === undefined || current.id === license.id) return undefined;
+  const sealWithdrawn = await sealWithdrawnOf(
+    { issuerCode: current.issuerCode, issuerJwt: asLicenseContent(current.content).issuerJwt },
+    deps.seals,
+  );
+  return {
+    licenseId: current.id,
+    version: current.licenseVersion,
+    status: current.status,
+    sealWithdrawn: sealWithdrawn !== undefined,
+  };
+}
+
 export interface IssuerCopyDeps {
-  licenses: Pick<LicenseRepository, 'get'>;
+  licenses: Pick<LicenseRepository, 'get' | 'getCurrent'>;
   cipher: FieldCipher;
   /** Whether the license's seal key is withdrawn: one cached registry read (seal-standing.ts). */
   seals: SealStandings;

@@ -131,19 +131,59 @@ export class IssuanceKeyReused extends Error {
  * handed out as sound (409): a re-run of its issuance, or the issuer's copy for a request answered
  * again — either would fail verification while marked valid —, or a holder's new presentation of
  * it, which every verifier would reject. Nothing was written; re-issuing the license seals a new
- * version with the agency's current key. `message` says it for a caller other than its issuer.
+ * version with the agency's current key.
+ *
+ * To its issuer (`issued`) it names the version and key as problem members, not only in words: an
+ * agency whose first answer was lost has no read route to find them otherwise. When that version
+ * was superseded meanwhile (`issued.current`), the current one is named instead of "re-issue it".
+ * `holderMessage` says it to the holder instead, who knows the license but has no use for the key.
  */
 export class LicenseSealWithdrawn extends Error {
   readonly code = 'LICENSE_SEAL_WITHDRAWN';
   readonly licenseId: string;
   readonly kid: string;
-  constructor(licenseId: string, kid: string, message?: string) {
-    super(
-      message ??
-        `license ${licenseId}, which this request issued before, is sealed with key ${kid}, since withdrawn, and fails verification: nothing was written; re-issue it (POST /licenses/{id}/reissue) to have it sealed with the agency's current key`,
-    );
+  /** RFC 9457 extension members the answer carries beside `code` (domain-problems.ts). */
+  readonly problemMembers: Readonly<Record<string, string>>;
+  constructor(
+    licenseId: string,
+    kid: string,
+    told: { issued: WithdrawnSealVersion } | { holderMessage: string },
+  ) {
+    super('holderMessage' in told ? told.holderMessage : issuerMessage(licenseId, kid, told.issued));
     this.name = 'LicenseSealWithdrawn';
     this.licenseId = licenseId;
     this.kid = kid;
+    if ('holderMessage' in told) {
+      this.problemMembers = { licenseId };
+      return;
+    }
+    const { version, current } = told.issued;
+    this.problemMembers = {
+      licenseId,
+      version,
+      kid,
+      ...(current === undefined
+        ? {}
+        : { currentLicenseId: current.licenseId, currentVersion: current.version }),
+    };
   }
+}
+
+/** The license version refused to its issuer, and the version superseding it now, if any. */
+export interface WithdrawnSealVersion {
+  /** Its 3-digit version (`001` first). */
+  version: string;
+  /** The license's current version, when it is no longer this one; `sealWithdrawn` when its key is withdrawn too. */
+  current?: { licenseId: string; version: string; status: string; sealWithdrawn: boolean };
+}
+
+function issuerMessage(licenseId: string, kid: string, { version, current }: WithdrawnSealVersion): string {
+  const refused = `license ${licenseId}, version ${version}, which this request issued (or re-issued) before, is sealed with key ${kid}, since withdrawn, and fails verification: nothing was written`;
+  if (current === undefined) {
+    return `${refused}; re-issue it (POST /licenses/{id}/reissue) to have it sealed with the agency's current key`;
+  }
+  const now = `it has since been superseded: its current version is ${current.version}, ${current.licenseId} (${current.status})`;
+  return current.sealWithdrawn
+    ? `${refused}; ${now}, which is sealed with a withdrawn key too: re-issue that one (POST /licenses/{id}/reissue) to have it sealed with the agency's current key`
+    : `${refused}; ${now}, whose seal key is not withdrawn: nothing of this version needs re-issuing`;
 }

@@ -187,12 +187,15 @@ export function asProblem(error: unknown, mapping: ProblemMapping = MAPPING): un
   if (!(error instanceof Error) || error instanceof HttpProblem) return error;
   for (const [type, problem] of mapping) {
     if (error instanceof type) {
-      const { code, errors, retryAfterSeconds } = error as {
+      const { code, errors, retryAfterSeconds, problemMembers } = error as {
         code?: unknown;
         errors?: unknown;
         retryAfterSeconds?: unknown;
+        problemMembers?: unknown;
       };
       return new HttpProblem(problem, error.message, {
+        // What the caller acts on by machine, not only in the detail's words (LicenseSealWithdrawn).
+        ...(typeof problemMembers === 'object' && problemMembers !== null ? problemMembers : {}),
         ...(typeof code === 'string' ? { code } : {}),
         ...(typeof retryAfterSeconds === 'number' ? { retryAfter: retryAfterSeconds } : {}),
         // Per-field errors (LicenseDataInvalid), as parseJsonBody reports schema violations.

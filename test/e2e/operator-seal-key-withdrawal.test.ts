@@ -163,8 +163,13 @@ describe('withdrawing a seal key', () => {
 
     const again = await refusal(psb.issueLicense(request, { idempotencyKey }));
     expect(again.status).toBe(409);
-    expect(again.problem).toMatchObject({ code: 'LICENSE_SEAL_WITHDRAWN' });
-    expect(again.problem.detail).toContain(issued.licenseId);
+    // Which license (and version, and key) to re-issue, for an agency whose first answer was lost.
+    expect(again.problem).toMatchObject({
+      code: 'LICENSE_SEAL_WITHDRAWN',
+      licenseId: issued.licenseId,
+      version: '001',
+      kid: oldKid,
+    });
   });
 
   it('holds the key withdrawn in the local key vault', async () => {

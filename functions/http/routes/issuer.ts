@@ -80,7 +80,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
       400: { description: 'Data its type refuses, or a document that is not what its media type says' },
       409: {
         description:
-          'A license with this serial is already issued; without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again answers the license it issued — unless that license is sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it seals a new version with the agency’s current key. Or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was issued, and the request sent again is signed with the agency’s new key',
+          'A license with this serial is already issued; without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again answers the license it issued — unless that license is sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it seals a new version with the agency’s current key; the problem names it in members `licenseId`, `version` and `kid` (the seal key), and, when the license was re-issued meanwhile, its current version in `currentLicenseId` and `currentVersion` — the detail then says whether that one needs re-issuing too. Or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was issued, and the request sent again is signed with the agency’s new key',
       },
       415: { description: 'A document neither application/pdf nor application/ofd' },
     },
@@ -162,7 +162,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
       ...AMENDING,
       409: {
         description:
-          'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or the agency is the successor designated for the issuer (code SUCCESSOR_CANNOT_REISSUE): a version’s GB/T 36904 identifier names the issuer, so a successor issues a license of its own and revokes this one; or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was written, and the request sent again is signed with the agency’s new key; or the request, sent again under its Idempotency-Key, re-issued a version sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it once more seals it with the agency’s current key',
+          'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or the agency is the successor designated for the issuer (code SUCCESSOR_CANNOT_REISSUE): a version’s GB/T 36904 identifier names the issuer, so a successor issues a license of its own and revokes this one; or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was written, and the request sent again is signed with the agency’s new key; or the request, sent again under its Idempotency-Key, re-issued a version sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it once more seals it with the agency’s current key; the problem names that version in members `licenseId`, `version` and `kid` (the seal key), and, when it was re-issued meanwhile, the current version in `currentLicenseId` and `currentVersion`',
       },
     },
   },

@@ -145,7 +145,7 @@ describe('a re-run under an Idempotency-Key whose license was sealed with a key 
     expect(asProblem(refused)).toMatchObject({
       status: 409,
       problemType: 'conflict',
-      extensions: { code: 'LICENSE_SEAL_WITHDRAWN' },
+      extensions: { code: 'LICENSE_SEAL_WITHDRAWN', licenseId, version: '001', kid: withdrawnKid },
       message: expect.stringMatching(
         new RegExp(`${licenseId.replaceAll('.', '\\.')}, .*${withdrawnKid}.*withdrawn.*re-issue`),
       ),

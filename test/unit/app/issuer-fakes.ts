@@ -68,6 +68,12 @@ export class MemoryLicenses implements Repo {
     return record && structuredClone(record);
   }
 
+  async getCurrent(licenseKey: string): Promise<LicenseRecord | undefined> {
+    const versions = [...this.records.values()].filter((r) => r.licenseKey === licenseKey);
+    const current = versions.sort((a, b) => a.licenseVersion.localeCompare(b.licenseVersion)).at(-1);
+    return current && structuredClone(current);
+  }
+
   async changeStatus(write: StatusChangeWrite): Promise<{ version: number }> {
     this.#failIfAsked();
     const record = this.#locked(write.licenseId, write.expectedVersion);

@@ -11,6 +11,7 @@ import { createPresentation, resolvePresentation } from '#app/holder-presentatio
 import { issueLicense } from '#app/issue-license.ts';
 import { issuerCopy } from '#app/issuer-copy.ts';
 import { LicenseSealWithdrawn } from '#app/issuer-errors.ts';
+import { reissueLicense } from '#app/reissue-license.ts';
 import { retrieveLicense } from '#app/retrieve-license.ts';
 import { type Agency, withSealKeyWithdrawn } from '#core/catalog/agency.ts';
 import { decodeCompactJws } from '#core/jws.ts';
@@ -105,7 +106,8 @@ describe('a license sealed with a withdrawn key, read by its holder and relying 
       expect(refused).toBeInstanceOf(LicenseSealWithdrawn);
       expect(asProblem(refused)).toMatchObject({
         status: 409,
-        extensions: { code: 'LICENSE_SEAL_WITHDRAWN' },
+        // The holder knows the license; the issuer's key is no business of hers.
+        extensions: { code: 'LICENSE_SEAL_WITHDRAWN', licenseId: card.id },
         message: expect.stringMatching(/withdrawn.*verifier.*re-issue/),
       });
     }
@@ -214,12 +216,67 @@ describe('the issuer’s copy of a license sealed with a since withdrawn key, as
     const refused = await issuerCopy(licenseId, PSB, world.deps).catch((error: unknown) => error);
 
     expect(refused).toBeInstanceOf(LicenseSealWithdrawn);
+    // An agency whose first answer was lost learns, machine-readably, which license to re-issue.
     expect(asProblem(refused)).toMatchObject({
       status: 409,
-      extensions: { code: 'LICENSE_SEAL_WITHDRAWN' },
-      message: expect.stringContaining(kidOf(sdJwt)),
+      extensions: { code: 'LICENSE_SEAL_WITHDRAWN', licenseId, version: '001', kid: kidOf(sdJwt) },
+      message: expect.stringMatching(/withdrawn.*re-issue it/),
     });
+    expect((asProblem(refused) as { extensions: object }).extensions).not.toHaveProperty('currentLicenseId');
     expect(world.licenses.audit.length).toBe(events);
+  });
+
+  it('names the current version, not "re-issue it", when the agency has re-issued it meanwhile', async () => {
+    const world = issuerWorld();
+    const { licenseId, sdJwt } = await issueLicense(card, PSB, world.deps);
+    const agencies = world.catalog.agencies;
+    const at = agencies.findIndex((a) => a.uscc === PSB.agency);
+    agencies[at] = withdrawCurrentSeal(agencies[at]!);
+    world.catalog.seals.set(
+      agencies[at]!.sealKey!.keyRef,
+      new SoftwareEs256Signer(agencies[at]!.sealKey!.kid),
+    );
+    const reissued = await reissueLicense({ licenseId, reason: '换发' }, PSB, world.deps);
+    const events = world.licenses.audit.length;
+
+    const refused = await issuerCopy(licenseId, PSB, world.deps).catch((error: unknown) => error);
+
+    expect(refused).toBeInstanceOf(LicenseSealWithdrawn);
+    const problem = asProblem(refused) as { message: string; extensions: Record<string, unknown> };
+    expect(problem).toMatchObject({
+      status: 409,
+      extensions: {
+        code: 'LICENSE_SEAL_WITHDRAWN',
+        licenseId,
+        version: '001',
+        kid: kidOf(sdJwt),
+        currentLicenseId: reissued.licenseId,
+        currentVersion: '002',
+      },
+    });
+    expect(problem.message).toContain(`superseded`);
+    expect(problem.message).toContain(reissued.licenseId);
+    expect(problem.message).not.toMatch(/re-issue it/);
+    expect(world.licenses.audit.length).toBe(events);
+  });
+
+  it('says the current version needs re-issuing too when it was re-issued before the withdrawal', async () => {
+    const world = issuerWorld();
+    const { licenseId } = await issueLicense(card, PSB, world.deps);
+    const reissued = await reissueLicense({ licenseId, reason: '换发' }, PSB, world.deps);
+    const agencies = world.catalog.agencies;
+    const at = agencies.findIndex((a) => a.uscc === PSB.agency);
+    agencies[at] = withdrawCurrentSeal(agencies[at]!);
+
+    const refused = await issuerCopy(licenseId, PSB, world.deps).catch((error: unknown) => error);
+
+    const problem = asProblem(refused) as { message: string };
+    expect(problem).toMatchObject({
+      extensions: { licenseId, currentLicenseId: reissued.licenseId, currentVersion: '002' },
+    });
+    expect(problem.message).toMatch(
+      new RegExp(`${reissued.licenseId.replaceAll('.', '\\.')}.*withdrawn.*re-issue that`),
+    );
   });
 });
 
