@@ -18,7 +18,8 @@ import type { ConfigStore } from '#ports/config-store.ts';
 //   a later read in flight or an older cached record says;
 // - a kid a cached record does not hold is read again, uncached, before it counts as gone: the
 //   record may predate the rotation that made the key. A fresh record without it means the agency
-//   let go of it — only withdrawn keys are let go — so the license names no published key.
+//   let go of it — only withdrawn keys are let go — so the license names no published key. Lookups
+//   made together share that fresh read (one per agency, not one per license of a listing).
 
 /** How long a container trusts an agency record it read for the flag: a withdrawal shows within this. */
 export const SEAL_STANDING_MAX_AGE_MS = 60_000;
@@ -87,6 +88,9 @@ export class CachedSealStandings implements SealStandings {
   readonly #now: () => number;
   readonly #agencies = new Map<string, CachedAgency>();
   readonly #withdrawn = new Map<string, SealKeyWithdrawal>();
+  /** Per agency, the fresh read under way and the number of lookups begun before it was asked. */
+  readonly #freshReads = new Map<string, { read: CachedAgency['read']; after: number }>();
+  #lookups = 0;
 
   constructor(
     config: Pick<ConfigStore, 'getAgency'>,
@@ -98,29 +102,52 @@ export class CachedSealStandings implements SealStandings {
   }
 
   async withdrawalOf(issuerUscc: string, kid: string): Promise<SealKeyWithdrawal | undefined> {
+    const lookup = ++this.#lookups;
     const known = `${issuerUscc} ${kid}`;
     const seen = this.#withdrawn.get(known);
     if (seen !== undefined) return seen;
-    let seal = sealKeyWithKid((await this.#agency(issuerUscc, false)) ?? {}, kid);
-    if (seal === undefined) seal = sealKeyWithKid((await this.#agency(issuerUscc, true)) ?? {}, kid);
+    let seal = sealKeyWithKid((await this.#agency(issuerUscc)) ?? {}, kid);
+    if (seal === undefined) seal = sealKeyWithKid((await this.#freshAgency(issuerUscc, lookup)) ?? {}, kid);
     if (seal !== undefined && seal.withdrawn === undefined) return undefined;
     const withdrawal = seal?.withdrawn === undefined ? {} : { since: seal.withdrawn.at };
     this.#withdrawn.set(known, withdrawal);
     return withdrawal;
   }
 
-  async #agency(uscc: string, fresh: boolean) {
-    const now = this.#now();
-    let cached = this.#agencies.get(uscc);
-    if (fresh || cached === undefined || now - cached.at >= this.#maxAgeMs) {
-      const read = this.#config.getAgency(uscc);
-      cached = { read, at: now };
-      this.#agencies.set(uscc, cached);
-      // A failed read is asked again by the next caller, not remembered.
-      read.catch(() => {
-        if (this.#agencies.get(uscc) === cached) this.#agencies.delete(uscc);
-      });
-    }
-    return (await cached.read)?.value;
+  async #agency(uscc: string) {
+    const cached = this.#agencies.get(uscc);
+    if (cached !== undefined && this.#now() - cached.at < this.#maxAgeMs) return (await cached.read)?.value;
+    return (await this.#read(uscc))?.value;
+  }
+
+  /**
+   * The record read after lookup number `lookup` began, so after the license it checks was read:
+   * it holds the key that sealed it unless that key was let go. Lookups made together (a holder's
+   * listing checks every version at once) share one such read per agency; a read asked before a
+   * lookup began is not shared with it — it may predate the rotation that made the lookup's kid,
+   * and a kid missing from it would be remembered withdrawn for good.
+   */
+  async #freshAgency(uscc: string, lookup: number) {
+    const underWay = this.#freshReads.get(uscc);
+    if (underWay !== undefined && underWay.after >= lookup) return (await underWay.read)?.value;
+    const fresh = { read: this.#read(uscc), after: this.#lookups };
+    this.#freshReads.set(uscc, fresh);
+    const done = () => {
+      if (this.#freshReads.get(uscc) === fresh) this.#freshReads.delete(uscc);
+    };
+    fresh.read.then(done, done);
+    return (await fresh.read)?.value;
+  }
+
+  /** Reads the agency record, and caches it for the lookups that follow. */
+  #read(uscc: string): CachedAgency['read'] {
+    const read = this.#config.getAgency(uscc);
+    const cached = { read, at: this.#now() };
+    this.#agencies.set(uscc, cached);
+    // A failed read is asked again by the next caller, not remembered.
+    read.catch(() => {
+      if (this.#agencies.get(uscc) === cached) this.#agencies.delete(uscc);
+    });
+    return read;
   }
 }

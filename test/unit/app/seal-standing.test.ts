@@ -1,7 +1,7 @@
 // The per-container answer to "is this license's seal key withdrawn?": agency records cached for
 // at most their maximum age, a key once seen withdrawn never seen otherwise, and a kid the cached
 // record does not hold read again before it counts as gone.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CachedSealStandings, SEAL_STANDING_MAX_AGE_MS } from '#app/seal-standing.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
@@ -15,12 +15,20 @@ const WITHDRAWAL = {
   operator: DEMO_USCC.platformOperator,
 };
 
-/** A registry of one agency whose record a test replaces, counting reads; `failing` makes the next read fail. */
+/**
+ * A registry of one agency whose record a test replaces, counting reads; `failing` makes the next
+ * read fail; while `held`, a read answers the record as it was when asked, once `held` resolves.
+ */
 function registry(agency: Agency) {
-  const state = { agency, reads: 0, failing: false };
+  const state = { agency, reads: 0, failing: false, held: undefined as Promise<void> | undefined };
   const config = {
     getAgency: async (uscc: string) => {
       state.reads += 1;
+      if (state.held !== undefined) {
+        const asked = state.agency;
+        await state.held;
+        return uscc === asked.uscc ? { value: asked, version: 1 } : undefined;
+      }
       if (state.failing) {
         state.failing = false;
         throw new Error('ProvisionedThroughputExceededException');
@@ -36,6 +44,15 @@ const rotated = (agency: Agency, kid: string, withdrawn?: typeof WITHDRAWAL): Ag
   sealKey: { keyRef: `${agency.sealKey!.keyRef}-${kid}`, kid },
   previousSealKeys: [{ ...agency.sealKey!, ...(withdrawn ? { withdrawn } : {}) }],
 });
+
+/** A promise and the function that resolves it: a read held until the test lets it answer. */
+function gate(): [Promise<void>, () => void] {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return [held, release];
+}
 
 function clock(start = 1_000_000) {
   const time = { now: start };
@@ -86,6 +103,54 @@ describe('CachedSealStandings', () => {
     // The fresh record is cached in turn: the old key, still verifying, costs no further read.
     expect(await seals.withdrawalOf(PSB, KID)).toBeUndefined();
     expect(state.reads).toBe(2);
+  });
+
+  it('makes one fresh read for parallel lookups of a kid newer than the cached record (a holder’s listing)', async () => {
+    const { state, config } = registry(BASE);
+    const seals = new CachedSealStandings(config, { now: clock().now });
+    expect(await seals.withdrawalOf(PSB, KID)).toBeUndefined();
+    state.agency = rotated(BASE, 'made-since');
+    const [held, release] = gate();
+    state.held = held;
+
+    const lookups = Promise.all(Array.from({ length: 20 }, () => seals.withdrawalOf(PSB, 'made-since')));
+    await vi.waitFor(() => expect(state.reads).toBe(2));
+    release();
+
+    expect(await lookups).toEqual(Array.from({ length: 20 }, () => undefined));
+    expect(state.reads).toBe(2);
+  });
+
+  it('shares no fresh read asked before a lookup began: it may predate the rotation that made its kid', async () => {
+    const { state, config } = registry(BASE);
+    const { time, now } = clock();
+    const seals = new CachedSealStandings(config, { now });
+    expect(await seals.withdrawalOf(PSB, KID)).toBeUndefined();
+    const [heldFresh, releaseFresh] = gate();
+    state.held = heldFresh;
+    state.agency = rotated(BASE, 'second');
+    // A fresh read for `second`, slow to answer…
+    const first = seals.withdrawalOf(PSB, 'second');
+    await vi.waitFor(() => expect(state.reads).toBe(2));
+    // …while, the cache aged out, another lookup reads the record again, also before the next rotation.
+    time.now += SEAL_STANDING_MAX_AGE_MS;
+    const [heldCached, releaseCached] = gate();
+    state.held = heldCached;
+    const other = seals.withdrawalOf(PSB, KID);
+    await vi.waitFor(() => expect(state.reads).toBe(3));
+    state.held = undefined;
+
+    // Rotated again: a license sealed with the newest key is looked up, and meets that cached record.
+    state.agency = rotated(state.agency, 'third');
+    const second = seals.withdrawalOf(PSB, 'third');
+    releaseCached();
+    expect(await other).toBeUndefined();
+    // The fresh read still under way was asked before this lookup began: it reads one of its own.
+    await vi.waitFor(() => expect(state.reads).toBe(4));
+    releaseFresh();
+
+    expect(await second).toBeUndefined();
+    expect(await first).toBeUndefined();
   });
 
   it('counts a kid the agency no longer holds, read fresh, as withdrawn — let go, with no time', async () => {
