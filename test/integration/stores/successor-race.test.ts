@@ -92,6 +92,14 @@ function refusedForTheOther(reason: unknown): boolean {
   );
 }
 
+/**
+ * Whether a round exercised the chain condition: a designation refused as SUCCESSION_CHANGED checked
+ * its chain before the other committed, and only the ConditionCheck stopped it. Were every round
+ * refused as a loop, the requests ran one after the other and the race went untested — a test the
+ * condition's removal could not fail.
+ */
+const raced = (refused: unknown[]) => refused.some((reason) => reason instanceof SuccessionChanged);
+
 /** Races one designation per pair [agency, successor]; what committed and what was refused. */
 async function race(round: string, pairs: [string, string][]) {
   const events = pairs.map((_, i) => eventOf(`${round}-${i}`));
@@ -110,6 +118,7 @@ async function race(round: string, pairs: [string, string][]) {
 
 describe('designations of successors at the same moment', () => {
   test(`A → B beside B → A, ${ROUNDS} rounds: exactly one commits with its audit event, no loop is left`, async () => {
+    let racedRounds = 0;
     for (let round = 0; round < ROUNDS; round += 1) {
       const [a, b] = (await issuers(round * 2, 2)) as [string, string];
 
@@ -120,6 +129,7 @@ describe('designations of successors at the same moment', () => {
 
       expect(committed, `round ${round}`).toHaveLength(1);
       expect(refused.every(refusedForTheOther), `round ${round}: ${String(refused[0])}`).toBe(true);
+      if (raced(refused)) racedRounds += 1;
       for (const start of [a, b]) {
         expect((await successionChain(store, start)).end, `round ${round}: from ${start}`).toBe('last');
       }
@@ -128,9 +138,11 @@ describe('designations of successors at the same moment', () => {
         `round ${round}: only the committed designation has its event`,
       ).toEqual(outcomes.map((o) => o.status === 'fulfilled'));
     }
+    expect(racedRounds, 'rounds in which the loser checked before the winner committed').toBeGreaterThan(0);
   });
 
   test(`A → B, B → C and C → A at once, ${ROUNDS} rounds: two commit, no loop is left`, async () => {
+    let racedRounds = 0;
     for (let round = 0; round < ROUNDS; round += 1) {
       const [a, b, c] = (await issuers(1000 + round * 3, 3)) as [string, string, string];
 
@@ -143,6 +155,7 @@ describe('designations of successors at the same moment', () => {
       // Whichever commits last would close the ring: it is refused, the two before it stand.
       expect(committed, `round ${round}`).toHaveLength(2);
       expect(refused.every(refusedForTheOther), `round ${round}: ${String(refused[0])}`).toBe(true);
+      if (raced(refused)) racedRounds += 1;
       for (const start of [a, b, c]) {
         expect((await successionChain(store, start)).end, `round ${round}: from ${start}`).toBe('last');
       }
@@ -150,6 +163,7 @@ describe('designations of successors at the same moment', () => {
         outcomes.map((o) => o.status === 'fulfilled'),
       );
     }
+    expect(racedRounds, 'rounds in which the loser checked before the others committed').toBeGreaterThan(0);
   });
 });
 
