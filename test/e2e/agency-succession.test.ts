@@ -195,10 +195,10 @@ describe('designating a successor', () => {
 describe('designations at the same moment', () => {
   it('AMR → VEHICLE beside VEHICLE → AMR, round after round: one is written, the other refused, no loop', async () => {
     // The loser checked its chain before the winner's write (409 SUCCESSION_CHANGED) or after it
-    // (400, the loop named on `successor`); which one is timing, so both are accepted. Over HTTP
-    // the two requests pass signature checks and idempotency records each before they race, so
-    // nothing here makes them overlap; that the chain condition is met at all is asserted where the
-    // designations race directly on the store (test/integration/stores/successor-race.test.ts).
+    // (400, the loop named on `successor`); which one is timing, so both are accepted. Through the
+    // whole platform, whether the two overlap at the store is left to scheduling, over 5 rounds;
+    // that the chain condition is met at all is asserted where the designations race directly on
+    // the store, 30 rounds (test/integration/stores/successor-race.test.ts).
     for (let round = 0; round < 5; round += 1) {
       const [amrRead, vehicleRead] = await Promise.all([
         operator.getAgency(AMR),
