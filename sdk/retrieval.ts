@@ -114,6 +114,12 @@ export interface AnnotationClaims extends JWTPayload {
   disclosed: string[];
   presentation_digest: { alg: 'sha-256'; value: string };
   document?: { sha256: string; media_type: string };
+  /**
+   * Present when the license's seal key was withdrawn as the copy was made (as far as the platform
+   * knew: up to 60 s late): the presentation fails verification until its issuer re-issues it.
+   * `since` is absent when the agency had let go of the key.
+   */
+  seal_withdrawn?: { kid: string; since?: string };
 }
 
 /**

@@ -14,7 +14,8 @@
 //   4. the presentation, the annotated copy and the document link are prepared, and the license
 //      flagged `sealWithdrawn` when the key that sealed it is withdrawn (it then fails verification
 //      until re-issued: the basis allows the retrieval, so it is made and recorded, and the relying
-//      agency learns why its verification fails and that the issuer re-issues);
+//      agency learns why its verification fails and that the issuer re-issues — in the answer and
+//      in the annotated copy's `seal_withdrawn`, which it may check offline later);
 //   5. the audit event is committed — with the grant's use counter in one transaction, or on
 //      its own for a duty basis, either way on condition that the license is still the version
 //      read — and only then does anything leave. A refused or failed write fails the request
@@ -232,6 +233,14 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
     issuedAt,
     expiresAt: usableUntil,
     eventId,
+    ...(sealWithdrawn
+      ? {
+          sealWithdrawn: {
+            kid: sealWithdrawn.kid,
+            ...(sealWithdrawn.since === undefined ? {} : { since: sealWithdrawn.since }),
+          },
+        }
+      : {}),
   };
   const annotation = await signAnnotatedCopy(statement, (await deps.keys.platformKey()).signer);
 

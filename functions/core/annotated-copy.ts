@@ -51,6 +51,12 @@ export interface AnnotatedCopyStatement {
   expiresAt: number;
   /** `jti`: the retrieval's audit event id. */
   eventId: string;
+  /**
+   * The license's seal key, withdrawn when the copy was made (as far as the platform knew then —
+   * its agency records are cached up to 60 s): the presentation fails verification, and whoever
+   * relies on the copy offline learns why. An optional claim: verifiers that ignore it still pass.
+   */
+  sealWithdrawn?: { kid: string; since?: string };
 }
 
 /** The JWT claims of an annotated copy. */
@@ -88,6 +94,14 @@ export function annotationClaims(statement: AnnotatedCopyStatement): JsonObject 
     presentation_digest: { alg: ANNOTATION_DIGEST_ALG, value: sdDigest(statement.presentation) },
     ...(statement.document
       ? { document: { sha256: statement.document.sha256, media_type: statement.document.mediaType } }
+      : {}),
+    ...(statement.sealWithdrawn
+      ? {
+          seal_withdrawn: {
+            kid: statement.sealWithdrawn.kid,
+            ...(statement.sealWithdrawn.since === undefined ? {} : { since: statement.sealWithdrawn.since }),
+          },
+        }
       : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { organizationCodeCheckChar, usccCheckChar } from '#core/identifiers/index.ts';
@@ -8,7 +9,7 @@ import { DEMO_SERVICE_ITEM, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.
 import { type AgencyClient, createAgencyClient } from '../../sdk/agency-client.ts';
 import { createIssuerClient, type IssuedLicense, type IssuerClient } from '../../sdk/issuer.ts';
 import { type AgencyRecord, createOperatorClient, type OperatorClient } from '../../sdk/operator.ts';
-import { createRetrievalClient, type RetrievalClient } from '../../sdk/retrieval.ts';
+import { createRetrievalClient, type RetrievalClient, verifyAnnotation } from '../../sdk/retrieval.ts';
 import { idCardRequest } from './issuer-support.ts';
 import { refusal } from './support/refusals.ts';
 import { type StagePlatform, startStagePlatform } from './support/stage-platform.ts';
@@ -61,6 +62,10 @@ async function verify(presentation: string): Promise<{ valid: boolean; checks: R
   });
   expect(response.status).toBe(200);
   return (await response.json()) as { valid: boolean; checks: Record<string, string> };
+}
+
+async function jwks(): Promise<JSONWebKeySet> {
+  return (await (await fetch(`${platform.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
 }
 
 async function publishedKids(): Promise<string[]> {
@@ -155,11 +160,17 @@ describe('withdrawing a seal key', () => {
   it('flags the license to a relying agency that retrieves it, and refuses the bureau’s issue answer given again', async () => {
     const retrieval = await fundCentre.retrieve({ licenseId: issued.licenseId, basis: { duty } });
     expect(kidOf(retrieval.presentation)).toBe(oldKid);
+    const since = withdrawn.agency.previousSealKeys?.[0]?.withdrawn?.at;
     expect(retrieval.sealWithdrawn).toEqual({
       kid: oldKid,
-      since: withdrawn.agency.previousSealKeys?.[0]?.withdrawn?.at,
+      since,
       detail: expect.stringMatching(/fails verification until its issuer re-issues it/),
     });
+    // The signed copy the agency files says so too, for whoever checks it offline later.
+    const claims = await verifyAnnotation(retrieval, await jwks(), {
+      requester: DEMO_USCC.housingProvidentFundCentre,
+    });
+    expect(claims.seal_withdrawn).toEqual({ kid: oldKid, since });
 
     const again = await refusal(psb.issueLicense(request, { idempotencyKey }));
     expect(again.status).toBe(409);
@@ -193,6 +204,7 @@ describe('withdrawing a seal key', () => {
     expect(result.valid).toBe(true);
     const retrieval = await fundCentre.retrieve({ licenseId: reissued.licenseId, basis: { duty } });
     expect(retrieval.sealWithdrawn).toBeUndefined();
+    expect(await verifyAnnotation(retrieval, await jwks())).not.toHaveProperty('seal_withdrawn');
     // New licenses are signed with the new key too.
     expect(kidOf((await psb.issueLicense(idCardRequest())).sdJwt)).toBe(withdrawn.agency.sealKey!.kid);
   });

@@ -128,7 +128,7 @@ export const RetrievalSchema = z
     annotation: z
       .string()
       .describe(
-        'The annotated copy (加注件): a JWT (typ elicense-annotation+jwt) signed with the platform key in /.well-known/jwks.json, naming requester, basis, purpose, case number, time, expiry, license id and version, and the sha-256 of the presentation',
+        'The annotated copy (加注件): a JWT (typ elicense-annotation+jwt) signed with the platform key in /.well-known/jwks.json, naming requester, basis, purpose, case number, time, expiry, license id and version, and the sha-256 of the presentation; and seal_withdrawn {kid, since?} when the license’s seal key is withdrawn (as sealWithdrawn here), a claim verifiers that ignore it still pass',
       ),
     usableUntil: z.string().describe('Until when the copy may be used (the annotation’s exp), RFC 3339'),
     document: z

@@ -70,6 +70,17 @@ describe('annotated copy claims', () => {
     expect(claims).not.toHaveProperty('case_number');
   });
 
+  it('say the license’s seal key is withdrawn when the platform knew it, and nothing otherwise', () => {
+    const since = '2025-05-31T08:00:00.000Z';
+    expect(annotationClaims({ ...statement, sealWithdrawn: { kid: 'seal-1', since } })).toMatchObject({
+      seal_withdrawn: { kid: 'seal-1', since },
+    });
+    expect(annotationClaims({ ...statement, sealWithdrawn: { kid: 'seal-1' } }).seal_withdrawn).toEqual({
+      kid: 'seal-1',
+    });
+    expect(annotationClaims(statement)).not.toHaveProperty('seal_withdrawn');
+  });
+
   it('refuse an expiry that is not after the issue time', () => {
     expect(() => annotationClaims({ ...statement, expiresAt: statement.issuedAt })).toThrow(RangeError);
   });

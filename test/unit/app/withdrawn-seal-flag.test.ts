@@ -171,13 +171,20 @@ describe('a license sealed with a withdrawn key, read by its holder and relying 
         },
         world.retrievalDeps(),
       );
-    expect((await retrieve(code, card.id)).sealWithdrawn).toBeUndefined();
+    const sound = await retrieve(code, card.id);
+    expect(sound.sealWithdrawn).toBeUndefined();
+    expect(decodeCompactJws(sound.annotation).payload).not.toHaveProperty('seal_withdrawn');
     expect(world.audit.events.at(-1)!.details).not.toHaveProperty('sealWithdrawn');
 
     withdraw(card.issuerCode);
     const retrieval = await retrieve(code, card.id);
 
     expect(retrieval.sealWithdrawn).toMatchObject({
+      kid: kidOf(retrieval.presentation),
+      since: WITHDRAWN_AT,
+    });
+    // The platform-signed copy says it too, for a relying agency that trusts it offline.
+    expect(decodeCompactJws(retrieval.annotation).payload.seal_withdrawn).toEqual({
       kid: kidOf(retrieval.presentation),
       since: WITHDRAWN_AT,
     });
