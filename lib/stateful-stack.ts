@@ -11,7 +11,13 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { AwsCustomResource, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { awsBucketName, type BucketDefinition, buckets } from '../functions/adapters/aws/buckets.ts';
+import {
+  awsBucketName,
+  type BucketDefinition,
+  buckets,
+  DOCUMENT_RECOVERY_DAYS,
+} from '../functions/adapters/aws/buckets.ts';
+import { DOCUMENT_KEY_PREFIX } from '../functions/adapters/aws/document-key.ts';
 import { SEAL_KEY_STAGE_TAG_KEY } from '../functions/adapters/aws/kms-seal-keys.ts';
 import { allTables, physicalTableName, type TableDefinition } from '../functions/adapters/aws/tables.ts';
 import { HolderUserPool } from './constructs/holder-user-pool.ts';
@@ -93,7 +99,12 @@ export class StatefulStack extends Stack {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       versioned: true,
-      lifecycleRules: [{ expiration: Duration.days(config.logRetentionDays) }],
+      // Versioned, so an expiry only hides a log behind a delete marker: its noncurrent version
+      // (requester IPs are personal data) is removed a day later, and the marker left alone after.
+      lifecycleRules: [
+        { expiration: Duration.days(config.logRetentionDays), noncurrentVersionExpiration: Duration.days(1) },
+        { expiredObjectDeleteMarker: true },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(accessLogs).acknowledge(
@@ -137,10 +148,20 @@ export class StatefulStack extends Stack {
             : {}),
           // A presigned upload stays tagged pending until its digest is checked; one never
           // completed is removed after a day (functions/adapters/aws/document-store.ts).
+          // The bucket is versioned, so a DeleteObject (the sweep's, a discarded attachment's, an
+          // expired upload's) only lays a delete marker over the bytes: the version it hid is
+          // removed DOCUMENT_RECOVERY_DAYS later — the window in which removing the marker undoes
+          // a wrong delete — and the marker once nothing is left under it. No function may delete
+          // a version itself (none is granted s3:DeleteObjectVersion).
           ...(definition.name === 'documents'
             ? {
                 lifecycleRules: [
                   { tagFilters: { 'elicense-upload': 'pending' }, expiration: Duration.days(1) },
+                  {
+                    prefix: DOCUMENT_KEY_PREFIX,
+                    noncurrentVersionExpiration: Duration.days(DOCUMENT_RECOVERY_DAYS),
+                    expiredObjectDeleteMarker: true,
+                  },
                 ],
               }
             : {}),

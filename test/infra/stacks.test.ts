@@ -96,14 +96,42 @@ describe('the CDK app', () => {
   it('expires presigned uploads never completed', () => {
     data.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
-        Rules: [
+        Rules: Match.arrayWith([
           Match.objectLike({
             ExpirationInDays: 1,
             TagFilters: [{ Key: 'elicense-upload', Value: 'pending' }],
           }),
-        ],
+        ]),
       },
     });
+  });
+
+  it('removes the bytes of a deleted document 30 days after its delete (versioned bucket: noncurrent versions and their delete markers expire)', () => {
+    const [, documents] = Object.entries(data.findResources('AWS::S3::Bucket')).find(([id]) =>
+      id.startsWith('Documents'),
+    )!;
+    expect(documents.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(documents.Properties.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({
+        Prefix: 'documents/',
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        ExpiredObjectDeleteMarker: true,
+        Status: 'Enabled',
+      }),
+    );
+  });
+
+  it('removes expired access logs, not only hides them behind delete markers', () => {
+    const [, logs] = Object.entries(data.findResources('AWS::S3::Bucket')).find(([id]) =>
+      id.startsWith('AccessLogs'),
+    )!;
+    const rules = logs.Properties.LifecycleConfiguration.Rules;
+    expect(rules).toContainEqual(
+      expect.objectContaining({ ExpirationInDays: 365, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
+    );
+    expect(rules).toContainEqual(
+      expect.objectContaining({ ExpiredObjectDeleteMarker: true, Status: 'Enabled' }),
+    );
   });
 
   it('reserves concurrency per route group, capping what each can ask of KMS', () => {

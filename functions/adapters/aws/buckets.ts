@@ -12,6 +12,13 @@ export const buckets: readonly BucketDefinition[] = [
 ];
 
 /**
+ * Days a deleted document's bytes stay as a noncurrent version of the versioned documents bucket
+ * before its lifecycle rule removes them: a wrong delete can be undone within them by removing
+ * the delete marker, and after them the bytes are gone.
+ */
+export const DOCUMENT_RECOVERY_DAYS = 30;
+
+/**
  * The name on AWS: `elicense-<stage>-<bucket>-<account id>` (bucket names are global; the
  * account makes them unique). The data stack names its buckets so and the API stack derives
  * the same names, so no CloudFormation export ties the two stacks together.
