@@ -84,7 +84,8 @@ export interface DocumentStore {
    * Checks what was uploaded under `key` against `expectedSha256` and the declaration, and
    * returns the stored document; on any mismatch deletes the object and throws DocumentUploadRejected.
    * With `expectedOwner`, an upload declared for another owner (or none) is DocumentNotFound,
-   * and is left alone.
+   * and is left alone. An upload begun before yesterday (UTC) is DocumentUploadExpired, unread
+   * and left alone (the sweep of documents no license holds may be deciding it).
    */
   completeUpload(key: string, expectedSha256: string, expectedOwner?: string): Promise<StoredDocument>;
   /** Removes the document; deleting a missing one succeeds. */

@@ -24,6 +24,7 @@ import {
   DocumentDigestMismatch,
   DocumentNotFound,
   DocumentTooLarge,
+  DocumentUploadExpired,
   DocumentUploadRejected,
   PresignExpiryOutOfRange,
   UnsupportedDocumentType,
@@ -362,6 +363,40 @@ describe('presigned upload', () => {
     expect(head.ServerSideEncryption).toBe('aws:kms');
     expect(head.SSEKMSKeyId).toBe(kmsKeyArn);
     expect(Buffer.from(read.bytes).equals(Buffer.from(pdf))).toBe(true);
+  });
+
+  test('an upload completes on the day it was begun or the next (UTC); later it is refused before any S3 request and stays as it is', async () => {
+    const pdf = minimalPdf('late upload');
+    let now = new Date('2026-03-10T23:59:00.000Z');
+    const clocked = new S3DocumentStore(storeClient, { bucket, kmsKeyId: kmsKeyArn, now: () => now });
+    const begin = async () => {
+      const pending = await clocked.presignUpload(
+        {
+          sha256: documentDigest(pdf),
+          size: pdf.byteLength,
+          mediaType: 'application/pdf',
+          owner: 'license:L',
+        },
+        120,
+      );
+      expect((await upload(pending, pdf)).status).toBe(200);
+      return pending;
+    };
+    const onTime = await begin();
+    const late = await begin();
+    expect(late.key.startsWith('documents/2026-03-10/')).toBe(true);
+
+    now = new Date('2026-03-11T23:59:59.999Z');
+    expect((await clocked.completeUpload(onTime.key, onTime.sha256, 'license:L')).key).toBe(onTime.key);
+    now = new Date('2026-03-12T00:00:00.000Z');
+    sent.length = 0;
+    const refused = clocked.completeUpload(late.key, late.sha256, 'license:L');
+
+    await expect(refused).rejects.toBeInstanceOf(DocumentUploadExpired);
+    await expect(refused).rejects.toThrow(/begun on 2026-03-10.*from 2026-03-11/);
+    expect(sent).toEqual([]);
+    const tags = await raw.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: late.key }));
+    expect(tags.TagSet).toEqual([{ Key: PENDING_UPLOAD_TAG.key, Value: PENDING_UPLOAD_TAG.value }]);
   });
 
   test('an upload declared for an owner completes for that owner only; to another it is not found and stays', async () => {

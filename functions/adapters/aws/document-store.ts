@@ -44,6 +44,7 @@ import {
   DocumentContentMismatch,
   DocumentDigestMismatch,
   DocumentNotFound,
+  DocumentUploadExpired,
   DocumentUploadRejected,
   PresignExpiryOutOfRange,
   type UploadRejection,
@@ -73,7 +74,7 @@ import type {
   StoredDocument,
 } from '#ports/document-store.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
-import { documentDayPrefix, isDocumentKey, newDocumentKey } from './document-key.ts';
+import { documentDayPrefix, documentKeyDay, isDocumentKey, newDocumentKey, utcDay } from './document-key.ts';
 
 export interface S3DocumentStoreConfig {
   bucket: string;
@@ -110,6 +111,8 @@ type Body =
   | { kind: 'oversized'; size: number }
   /** The SDK found the bytes differ from the checksum S3 returned with them. */
   | { kind: 'checksum-failed'; detail: string };
+
+const DAY_MS = 24 * 3_600_000;
 
 /** Most keys one listing page holds: S3's own ceiling per ListObjectsV2. */
 const MAX_LIST_KEYS = 1_000;
@@ -279,6 +282,14 @@ export class S3DocumentStore implements DocumentStore, DocumentSweepStore {
   async completeUpload(key: string, expectedSha256: string, expectedOwner?: string): Promise<StoredDocument> {
     this.#checkKey(key);
     checkDocumentDigest(expectedSha256);
+    // The sweep of documents no license holds takes a day's keys from 48 h after the day's end and
+    // may then delete any one no license holds: a completion binding such a key could race its
+    // delete. Completing only on the key's day or the next keeps every binding a full day clear of
+    // the sweep (the URL lives 15 minutes, so no honest completion is later). Undated keys predate
+    // presigned keys carrying their day and are never swept.
+    const day = documentKeyDay(key);
+    const earliest = utcDay(new Date(this.#now().getTime() - DAY_MS));
+    if (day !== undefined && day < earliest) throw new DocumentUploadExpired(key, day, earliest);
     const object = await this.#open(key);
     if (object === undefined) {
       throw new DocumentUploadRejected(key, 'not-uploaded', `an object of SHA-256 ${expectedSha256}`, 'none');

@@ -108,6 +108,24 @@ export class DocumentUploadRejected extends Error {
   }
 }
 
+/**
+ * A presigned upload completed too long after it was begun: its key's day is before yesterday
+ * (UTC). Nothing is read, written or deleted; begin a new upload.
+ */
+export class DocumentUploadExpired extends Error {
+  readonly code = 'DOCUMENT_UPLOAD_EXPIRED';
+  readonly key: string;
+  readonly day: string;
+  constructor(key: string, day: string, earliestDay: string) {
+    super(
+      `upload ${key} was begun on ${day}; an upload completes on the day it was begun or the next (from ${earliestDay} now) — begin a new upload`,
+    );
+    this.name = 'DocumentUploadExpired';
+    this.key = key;
+    this.day = day;
+  }
+}
+
 /** A presigned URL was asked for with an expiry outside 1..max seconds. */
 export class PresignExpiryOutOfRange extends Error {
   readonly code = 'PRESIGN_EXPIRY_OUT_OF_RANGE';

@@ -213,7 +213,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
       ...AMENDING,
       400: {
         description:
-          'The upload does not match its declaration (nothing arrived, another digest, size or type); it is deleted',
+          'The upload does not match its declaration (nothing arrived, another digest, size or type); it is deleted. Or (code DOCUMENT_UPLOAD_EXPIRED) it was begun before yesterday (UTC) and is no longer completed, nothing read or changed: begin a new upload',
       },
       404: { description: 'No such license version, or no upload begun for it under that name' },
     },
