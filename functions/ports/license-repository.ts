@@ -186,6 +186,14 @@ export interface LicenseRepository {
   listVersions(licenseKey: string): Promise<LicenseRecord[]>;
 
   /**
+   * As listVersions, but from every shard of the license's data domain, not only the one the shard
+   * map routes its key to: for concluding that a license does not exist, which a shard count that
+   * differs between its writers and this reader (a misconfiguration, a re-shard under way) would
+   * otherwise conclude of a license in another shard. One Query per shard: for rare paths only.
+   */
+  listVersionsInEveryShard(licenseKey: string): Promise<LicenseRecord[]>;
+
+  /**
    * The licenses the holder holds (current versions), optionally of one type, ordered by type and
    * key; with `includeFormer`, also those re-issued from them to another holder.
    */

@@ -194,6 +194,20 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
   async listVersions(licenseKey: string): Promise<LicenseRecord[]> {
     const { typeCode } = parseLicenseKey(licenseKey);
     const { table } = await this.licenseTableOf(typeCode, licenseKey);
+    return this.#versionsIn(table, licenseKey);
+  }
+
+  async listVersionsInEveryShard(licenseKey: string): Promise<LicenseRecord[]> {
+    const { typeCode } = parseLicenseKey(licenseKey);
+    const { domain } = await this.licenseTableOf(typeCode, licenseKey);
+    const records: LicenseRecord[] = [];
+    for (let shard = 0; shard < this.#shards[domain]!; shard += 1) {
+      records.push(...(await this.#versionsIn(this.#tables.license(domain, shard), licenseKey)));
+    }
+    return records;
+  }
+
+  async #versionsIn(table: string, licenseKey: string): Promise<LicenseRecord[]> {
     const records: LicenseRecord[] = [];
     const pages = paginateQuery(
       { client: this.#client },

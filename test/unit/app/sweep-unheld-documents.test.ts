@@ -72,6 +72,9 @@ function world(now = RUN_AT) {
   const journal: string[] = [];
   const documents = new MemorySweepStore(journal);
   const versions = new Map<string, LicenseRecord[]>();
+  /** Licenses in a shard other than the one the sweeper's shard map chooses (a shard count that differs). */
+  const elsewhere = new Map<string, LicenseRecord[]>();
+  let failEveryShard = false;
   const events: AuditEvent[] = [];
   let failAudit = false;
   let n = 0;
@@ -81,6 +84,10 @@ function world(now = RUN_AT) {
       async listVersions(licenseKey) {
         if (licenseKey.endsWith('.BROKEN')) throw new Error('DynamoDB unavailable');
         return versions.get(licenseKey) ?? [];
+      },
+      async listVersionsInEveryShard(licenseKey) {
+        if (failEveryShard) throw new Error('DynamoDB unavailable');
+        return [...(versions.get(licenseKey) ?? []), ...(elsewhere.get(licenseKey) ?? [])];
       },
     },
     audit: {
@@ -96,12 +103,19 @@ function world(now = RUN_AT) {
   const issue = (...records: LicenseRecord[]) => {
     for (const r of records) versions.set(r.licenseKey, [...(versions.get(r.licenseKey) ?? []), r]);
   };
+  const issueInAnotherShard = (...records: LicenseRecord[]) => {
+    for (const r of records) elsewhere.set(r.licenseKey, [...(elsewhere.get(r.licenseKey) ?? []), r]);
+  };
   return {
     deps,
     documents,
     events,
     journal,
     issue,
+    issueInAnotherShard,
+    failEveryShard: () => {
+      failEveryShard = true;
+    },
     failAudit: () => {
       failAudit = true;
     },
@@ -154,6 +168,33 @@ describe('the sweep of documents no license holds', () => {
         details: { documentKey: key, writtenOn: DAY, reason: 'license-not-found', size: 1234, sha256: SHA },
       },
     ]);
+  });
+
+  test('concludes a license does not exist only after every shard of its domain: one in another shard keeps its document', async () => {
+    const w = world();
+    const held = w.documents.add(DAY, 'moved-held', { owner: `license:${idOf('M1')}` });
+    const unheld = w.documents.add(DAY, 'moved-unheld', { owner: `license:${idOf('M1')}` });
+    w.issueInAnotherShard(version(idOf('M1'), held));
+
+    const sweep = await sweepDocumentsOfDay(DAY, w.deps);
+
+    expect(sweep).toMatchObject({ held: 1, discarded: 1 });
+    expect([...w.documents.objects.keys()]).toEqual([held]);
+    expect(w.events.map((e) => [e.details?.documentKey, e.details?.reason])).toEqual([
+      [unheld, 'held-by-no-version'],
+    ]);
+  });
+
+  test('keeps a document whose license is in no shard it was routed to when the other shards cannot be read', async () => {
+    const w = world();
+    const key = w.documents.add(DAY, 'unsure', { owner: `license:${idOf('M2')}` });
+    w.failEveryShard();
+
+    const sweep = await sweepDocumentsOfDay(DAY, w.deps);
+
+    expect(sweep).toMatchObject({ undecided: 1, discarded: 0 });
+    expect([...w.documents.objects.keys()]).toEqual([key]);
+    expect(w.events).toEqual([]);
   });
 
   test('removes bytes no version of an existing license holds (its write was lost, another attempt landed)', async () => {
