@@ -40,6 +40,8 @@ export interface IssueLicenseRequest extends LicenseRequest {
   document?: { bytes: Uint8Array; mediaType: string } | undefined;
   /** The issuer's name for this issuance: without a serial, the serial follows from it ({@link issuanceSerial}). */
   issuanceKey?: IssuanceKey | undefined;
+  /** The application whose approval this is: written only while it is approving (LicenseRepository.issue). */
+  approving?: string | undefined;
 }
 
 /** The issuer's own name for one issuance: its request key (the Idempotency-Key) and, in a batch, the item's position. */
@@ -196,6 +198,7 @@ async function issue(
               }),
         },
       ),
+      request.approving === undefined ? undefined : { approving: request.approving },
     );
     return { licenseId, version: '001', status: 'valid', statusList, sdJwt };
   } catch (error) {

@@ -70,6 +70,8 @@ const licenses = new DynamoDbLicenseRepository({
   ),
   shards,
   domainOf: dataDomainOf(config),
+  // An approval's license is written only while its application is approving, marking it.
+  applications: table('applications'),
 });
 const cipher = await fieldCipher();
 const statusLists = new DynamoDbStatusListStore({

@@ -3,6 +3,7 @@ import { UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import {
   ApplicationKeyReused,
   ApprovalAlreadyDecided,
+  ApprovalLicenseIssued,
   AttachmentsTooLarge,
   EmptyResponse,
   NotTheApplicant,
@@ -170,6 +171,7 @@ const MAPPING: ProblemMapping = [
   [ApplicationKeyReused, 'idempotency-key-reused'],
   [IssuanceKeyReused, 'idempotency-key-reused'],
   [ApprovalAlreadyDecided, 'conflict'],
+  [ApprovalLicenseIssued, 'conflict'],
   [TooManyAttachments, 'validation-failed'],
   [EmptyResponse, 'validation-failed'],
   [AttachmentsTooLarge, 'payload-too-large'],

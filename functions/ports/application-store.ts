@@ -26,6 +26,11 @@ export interface StoredApplication {
   /** The applied data (and holder code, validity), sealed by the field cipher. */
   sealedContent: Uint8Array;
   attachments: AttachmentRef[];
+  /**
+   * The license id, once the license of the application's approval was written (set by that
+   * write, LicenseRepository.issue `approving`): from then on only the step to approved is stored.
+   */
+  licenseWritten?: string;
 }
 
 /** A step as stored: its note, when it has one, sealed. */
@@ -56,6 +61,8 @@ export interface ApplicationStore {
   /**
    * Records one step: the application is replaced by `next` only if it is still at
    * `next.application.version - 1` (else ConcurrentModification), with the step and audit event.
+   * Once the application's license was written (`licenseWritten`), any step but the one to
+   * approved is refused the same way: a license never stands beside a rejected or withdrawn one.
    */
   advance(write: ApplicationWrite): Promise<void>;
   /** An agency's applications in one state, least recently changed first (a work queue). */

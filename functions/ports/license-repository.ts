@@ -129,9 +129,16 @@ export interface LicenseRepository {
   /**
    * Stores a new license version with its holder index entry, status-list slot, issuer listing
    * entry and audit event, in one write. Fails with LicenseAlreadyExists (that id and version is
-   * stored), StatusSlotTaken or AuditEventExists, leaving nothing behind.
+   * stored), StatusSlotTaken or AuditEventExists, leaving nothing behind. With `approving` (the
+   * license of an application's approval) it is written only while that application is
+   * approving, and marks it so in the same write (StoredApplication.licenseWritten); else it fails
+   * with ConcurrentModification — a rejection or withdrawal and the license exclude each other.
    */
-  issue(license: NewLicense, auditEvent: AuditEvent): Promise<LicenseRecord>;
+  issue(
+    license: NewLicense,
+    auditEvent: AuditEvent,
+    options?: { approving?: string },
+  ): Promise<LicenseRecord>;
 
   /** The license version with this full identifier, read consistently; undefined when none. */
   get(licenseId: string): Promise<LicenseRecord | undefined>;

@@ -2,7 +2,7 @@
 //
 // | item        | pk          | sk              | attributes |
 // | ----------- | ----------- | --------------- | ---------- |
-// | application | `A#<id>`    | `APPLICATION`   | kind, id, typeCode, agency, holderAccount, holderCodeType, state, created, updated, version, licenseId?, sealedContent (B), attachments (list), agencyState |
+// | application | `A#<id>`    | `APPLICATION`   | kind, id, typeCode, agency, holderAccount, holderCodeType, state, created, updated, version, licenseId?, sealedContent (B), attachments (list), agencyState, licenseWritten? |
 // | step        | `A#<id>`    | `S#<seq, 4 digits>` | kind, seq, action, from, to, actor, time, licenseId?, attachments?, dataChanged?, sealedNote? (B) |
 //
 // One partition per application: `get` is one strongly consistent Query that returns the
@@ -15,7 +15,9 @@
 //
 // A step is one transaction: the application item replaced on condition that its version is
 // still the one before the step, the step item put on condition it is new, and the audit event
-// put (audit-items.ts layout) on condition its id is new.
+// put (audit-items.ts layout) on condition its id is new. `licenseWritten` is set only by the
+// write of the approval's license (dynamodb-license-repository.ts, on condition the application is
+// approving); a step to any state but approved is conditioned on its absence.
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
@@ -74,6 +76,7 @@ const attachmentSchema = z.object({
 const applicationItemSchema = applicationSchema.extend({
   sealedContent: bytes,
   attachments: z.array(attachmentSchema),
+  licenseWritten: text.optional(),
 });
 const stepItemSchema = z.object({
   seq: z.number().int().min(1),
@@ -116,7 +119,12 @@ export class DynamoApplicationStore implements ApplicationStore {
     if (write.step.seq !== application.version) {
       throw new RangeError(`step ${write.step.seq} does not match version ${application.version}`);
     }
-    await this.#write(write, '#version = :expected', application.version - 1, 'advanceApplication');
+    // Once the approval's license is written, only the step recording it may follow.
+    const condition =
+      application.state === 'approved'
+        ? '#version = :expected'
+        : '#version = :expected AND attribute_not_exists(licenseWritten)';
+    await this.#write(write, condition, application.version - 1, 'advanceApplication');
   }
 
   async get(
@@ -230,8 +238,13 @@ export class DynamoApplicationStore implements ApplicationStore {
   #parseApplication(item: Record<string, unknown>): StoredApplication {
     const parsed = applicationItemSchema.safeParse(item);
     if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
-    const { sealedContent, attachments, ...application } = parsed.data;
-    return { application: stripUndefined(application) as Application, sealedContent, attachments };
+    const { sealedContent, attachments, licenseWritten, ...application } = parsed.data;
+    return {
+      application: stripUndefined(application) as Application,
+      sealedContent,
+      attachments,
+      ...(licenseWritten === undefined ? {} : { licenseWritten }),
+    };
   }
 
   #parseStep(item: Record<string, unknown>): StoredStep {
@@ -245,6 +258,8 @@ export class DynamoApplicationStore implements ApplicationStore {
   }
 }
 
+// licenseWritten is the license write's alone to set: a step never writes it (one to approved
+// replaces it with licenseId, and no other step passes its condition).
 function applicationItem(stored: StoredApplication): Record<string, unknown> {
   const { application } = stored;
   return stripUndefined({

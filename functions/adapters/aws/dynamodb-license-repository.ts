@@ -29,6 +29,7 @@ import type {
   StatusSlot,
 } from '#ports/license-repository.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
+import { applicationItemKey } from './application-store.ts';
 import { auditPut } from './audit-items.ts';
 import {
   decodeListingCursor,
@@ -103,6 +104,8 @@ export interface DynamoDbLicenseRepositoryOptions {
   /** S: sub-keys per issuer listing month. Fixed for a stage: readers must use the writers' S. */
   issuerListingSubKeys?: number;
   meter?: CapacityMeter;
+  /** The applications table: needed only to issue the license of an approval (`approving`). */
+  applications?: string;
 }
 
 export class DynamoDbLicenseRepository implements LicenseRepository {
@@ -112,8 +115,10 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
   readonly #domainOf: (typeCode: string) => string | Promise<string>;
   readonly #subKeys: number;
   readonly #meter: CapacityMeter | undefined;
+  readonly #applications: string | undefined;
 
   constructor(options: DynamoDbLicenseRepositoryOptions) {
+    this.#applications = options.applications;
     this.#client = options.client;
     this.#tables = options.tables;
     this.#shards = options.shards;
@@ -137,7 +142,11 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     return { table: this.#tables.license(domain, stableShard(licenseKey, shards)), domain };
   }
 
-  async issue(license: NewLicense, auditEvent: AuditEvent): Promise<LicenseRecord> {
+  async issue(
+    license: NewLicense,
+    auditEvent: AuditEvent,
+    options: { approving?: string } = {},
+  ): Promise<LicenseRecord> {
     const parts = describeNewLicense(license);
     const { table, domain } = await this.licenseTableOf(parts.typeCode, parts.licenseKey);
     const item = newLicenseItem(license, domain, parts);
@@ -148,13 +157,40 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       { Put: { TableName: this.#tables.issuerListing, Item: listingItem(license, parts, this.#subKeys) } },
       auditPut(this.#tables.audit, auditEvent),
     ];
+    const { approving } = options;
+    if (approving !== undefined) items.push(this.#markApproval(approving, license.id));
     await this.#write(items, 'issue', (reasons) => {
       if (failed(reasons, 0)) return new LicenseAlreadyExists(license.id);
       if (failed(reasons, 2)) return new StatusSlotTaken(license.statusSlot.listId, license.statusSlot.index);
       if (failed(reasons, 4)) return new AuditEventExists(auditEvent.id);
+      if (failed(reasons, 5)) return new ConcurrentModification(`application ${approving}`, 0);
       return undefined;
     });
     return licenseRecordOf(item, table);
+  }
+
+  /**
+   * The application whose approval issues the license, marked with it in the license's own write
+   * and only while approving: the application store then refuses to reject or withdraw it
+   * (application-store.ts), and a rejection or withdrawal that landed first fails this write — two
+   * tables, so only one transaction can make the two exclude each other.
+   */
+  #markApproval(applicationId: string, licenseId: string): TransactItem {
+    if (this.#applications === undefined) {
+      throw new Error(
+        'expected the applications table to issue the license of an approval, found none given',
+      );
+    }
+    return {
+      Update: {
+        TableName: this.#applications,
+        Key: applicationItemKey(applicationId),
+        UpdateExpression: 'SET licenseWritten = :license',
+        ConditionExpression: '#state = :approving',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':license': licenseId, ':approving': 'approving' },
+      },
+    };
   }
 
   async get(licenseId: string): Promise<LicenseRecord | undefined> {

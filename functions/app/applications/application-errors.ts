@@ -57,3 +57,14 @@ export class ApprovalAlreadyDecided extends Error {
     this.name = 'ApprovalAlreadyDecided';
   }
 }
+
+/** A rejection or withdrawal of an approving application whose license was written already. */
+export class ApprovalLicenseIssued extends Error {
+  readonly code = 'APPROVAL_LICENSE_ISSUED';
+  constructor(applicationId: string, licenseId: string) {
+    super(
+      `application ${applicationId} is approving and its license ${licenseId} was issued: it can no longer be rejected or withdrawn — approving it again records that license, which the agency may then suspend or revoke`,
+    );
+    this.name = 'ApprovalLicenseIssued';
+  }
+}

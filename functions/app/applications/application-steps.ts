@@ -3,8 +3,9 @@ import type { Application, ApplicationActor, ApplicationStep } from '#core/appli
 import { ApplicationNotFound } from '#core/applications/errors.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
-import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import { buildLicenseId, parseLicenseId } from '#core/identifiers/license-id.ts';
 import type { DocumentMediaType } from '#core/layout-document/format.ts';
+import { ConcurrentModification } from '#core/storage-errors.ts';
 import type {
   ApplicationStore,
   AttachmentRef,
@@ -15,8 +16,9 @@ import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { DocumentStore } from '#ports/document-store.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
+import type { LicenseRepository } from '#ports/license-repository.ts';
 import { openApplicationContent, openNote, sealNote } from './application-content.ts';
-import { AttachmentsTooLarge, TooManyAttachments } from './application-errors.ts';
+import { ApprovalLicenseIssued, AttachmentsTooLarge, TooManyAttachments } from './application-errors.ts';
 
 // What the holder's and the agency's application use cases share: their ports, attachments
 // (stored before the step that names them, removed again if the step is not recorded), sealed
@@ -204,6 +206,55 @@ export async function readApplication(
     throw new ApplicationNotFound(applicationId);
   }
   return read;
+}
+
+/**
+ * The license serial of an application's license: the application id's letters and digits,
+ * upper-case (a UUID's 32 hex digits), within the 32 characters of `[0-9A-Z]` a serial may have.
+ */
+export function serialOf(applicationId: string): string {
+  return applicationId
+    .replace(/[^0-9A-Za-z]/g, '')
+    .toUpperCase()
+    .slice(0, 32);
+}
+
+/** The id of the license an application's approval issues: its serial is the application's. */
+export function approvalLicenseId(application: Application): string {
+  return buildLicenseId({
+    typeCode: application.typeCode,
+    issuerCode: application.agency,
+    serial: serialOf(application.id),
+    version: '001',
+  });
+}
+
+/**
+ * Writes a step that ends an application (reject, withdraw) — refused (ApprovalLicenseIssued)
+ * when it is approving and the license of its approval exists. The license store is asked (a
+ * license written before the store marked applications counts too); a license written after
+ * that look marks the application in its own write, and the store then refuses this step's.
+ */
+export async function endUnlessLicensed<T>(
+  deps: Pick<ApplicationDeps, 'applications'> & { licenses: Pick<LicenseRepository, 'get'> },
+  stored: StoredApplication,
+  write: () => Promise<T>,
+): Promise<T> {
+  const { application } = stored;
+  if (application.state !== 'approving') return write();
+  const licenseId = stored.licenseWritten ?? approvalLicenseId(application);
+  if (stored.licenseWritten !== undefined || (await deps.licenses.get(licenseId)) !== undefined) {
+    throw new ApprovalLicenseIssued(application.id, licenseId);
+  }
+  try {
+    return await write();
+  } catch (error) {
+    if (!(error instanceof ConcurrentModification)) throw error;
+    const now = await deps.applications.get(application.id);
+    const written = now?.stored.licenseWritten;
+    if (written !== undefined) throw new ApprovalLicenseIssued(application.id, written);
+    throw error;
+  }
 }
 
 /** The registered type of an application's license; undefined if it was withdrawn from the catalog. */

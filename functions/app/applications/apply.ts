@@ -9,6 +9,7 @@ import type { LicenseType } from '#core/catalog/license-type.ts';
 import { ConcurrentModification } from '#core/storage-errors.ts';
 import type { StoredApplication, StoredStep } from '#ports/application-store.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
+import type { LicenseRepository } from '#ports/license-repository.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
 import { LicenseDataInvalid } from '../issuer-errors.ts';
 import { checkLicense, issueDay, type ValidityInput } from '../license-issuance.ts';
@@ -26,6 +27,7 @@ import {
   applicationsListedEvent,
   applicationView,
   discardUnheldAttachments,
+  endUnlessLicensed,
   type NewAttachment,
   readApplication,
   storeAttachments,
@@ -39,6 +41,8 @@ import {
 
 export interface HolderApplicationDeps extends ApplicationDeps {
   identities: HolderIdentityReader;
+  /** Read to tell whether an approving application's license exists: then it cannot be withdrawn. */
+  licenses: Pick<LicenseRepository, 'get'>;
 }
 
 export interface ApplyRequest {
@@ -239,7 +243,7 @@ export async function respondToApplication(
   });
 }
 
-/** Withdraws an application the agency has not decided on. */
+/** Withdraws an application while no license was issued for it (an approving one too, until then). */
 export async function withdrawApplication(
   account: string,
   applicationId: string,
@@ -247,13 +251,15 @@ export async function withdrawApplication(
   deps: HolderApplicationDeps,
 ): Promise<ApplicationView> {
   const { stored } = await readApplication(deps, applicationId, ownedBy(account));
-  return recordHolderStep(deps, stored, stored.sealedContent, [], {
-    action: 'withdraw',
-    account,
-    time: deps.now().toISOString(),
-    note: request.note,
-    auditAction: 'application.withdrawn',
-  });
+  return endUnlessLicensed(deps, stored, () =>
+    recordHolderStep(deps, stored, stored.sealedContent, [], {
+      action: 'withdraw',
+      account,
+      time: deps.now().toISOString(),
+      note: request.note,
+      auditAction: 'application.withdrawn',
+    }),
+  );
 }
 
 /**

@@ -32,11 +32,15 @@ import {
   applicationEvent,
   applicationsListedEvent,
   applicationView,
+  endUnlessLicensed,
   readApplication,
+  serialOf,
   storedStep,
   typeOf,
 } from './application-steps.ts';
 import { amend } from './apply.ts';
+
+export { serialOf };
 
 // The issuing agency's side of an application (审核 → 颁发): its queue per state, one
 // application with the applicant's data and attachments (an audited read), a request for more
@@ -111,14 +115,20 @@ export function requestInformation(
   return recordAgencyStep(caller, applicationId, 'request-info', request.note, deps);
 }
 
-/** 不予许可: rejects the application with its reason. */
-export function rejectApplication(
+/**
+ * 不予许可: rejects the application with its reason — an approving one too, while the license of
+ * its approval was not written (a decision whose data no longer issues is not stuck for ever).
+ */
+export async function rejectApplication(
   caller: IssuerCaller,
   applicationId: string,
   request: { reason: string },
-  deps: ApplicationDeps,
+  deps: ReviewDeps,
 ): Promise<ApplicationView> {
-  return recordAgencyStep(caller, applicationId, 'reject', request.reason, deps);
+  const { stored } = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
+  return endUnlessLicensed({ ...deps, licenses: deps.issuance.licenses }, stored, () =>
+    recordAgencyStep(caller, applicationId, 'reject', request.reason, deps, { stored }),
+  );
 }
 
 export interface ApproveRequest {
@@ -136,8 +146,8 @@ export interface Approval {
 /**
  * 颁发: issues the license with the applied data (as amended) to the applicant's identity and
  * records its id on the application, in two recorded steps: `approve` (→ approving) records the
- * decision first, so the holder can no longer withdraw it, then the license is issued and `issue`
- * (→ approved) records its id. The license serial is derived from the application id, so the
+ * decision first, then the license is issued — marking the application in the same write, after
+ * which it can no longer be rejected or withdrawn — and `issue` (→ approved) records its id. The license serial is derived from the application id, so the
  * license id is too: an approval that stopped part way (a failure between the steps, or a race
  * of two approvals) is completed by approving again, which meets LicenseAlreadyExists instead of
  * issuing a second license and records the one the first issued.
@@ -186,8 +196,18 @@ export async function approveApplication(
   }
   const content = await openApplicationContent(deps.cipher, applicationId, stored.sealedContent);
   const licenseRequest = await licenseRequestOf(stored.application, content, deps);
-  // Or finds the one an earlier attempt issued.
-  const { licenseId } = await issueLicenseOnce(licenseRequest, caller, deps.issuance);
+  // Or finds the one an earlier attempt issued. Written only while the application is still
+  // approving: a rejection or withdrawal that landed meanwhile wins, and no license is left.
+  const { licenseId } = await issueLicenseOnce(
+    { ...licenseRequest, approving: applicationId },
+    caller,
+    deps.issuance,
+  ).catch(async (error: unknown) => {
+    if (!(error instanceof ConcurrentModification)) throw error;
+    const now = await readApplication(deps, applicationId, () => true);
+    checkStep(now.stored.application, 'issue'); // the refusal naming the state it is in now
+    throw error;
+  });
   try {
     const view = await recordAgencyStep(caller, applicationId, 'issue', undefined, deps, {
       stored,
@@ -276,17 +296,6 @@ async function decide(
   }
 }
 
-/**
- * The license serial of an application's license: the application id's letters and digits,
- * upper-case (a UUID's 32 hex digits), within the 32 characters of `[0-9A-Z]` a serial may have.
- */
-export function serialOf(applicationId: string): string {
-  return applicationId
-    .replace(/[^0-9A-Za-z]/g, '')
-    .toUpperCase()
-    .slice(0, 32);
-}
-
 type AgencyAction = 'request-info' | 'reject' | 'approve' | 'issue';
 
 const AGENCY_AUDIT_ACTIONS: Readonly<Record<AgencyAction, string>> = {
@@ -302,12 +311,12 @@ async function recordAgencyStep(
   action: AgencyAction,
   note: string | undefined,
   deps: ApplicationDeps,
-  approval?: { stored: StoredApplication; licenseId: string },
+  given?: { stored: StoredApplication; licenseId?: string },
 ): Promise<ApplicationView> {
   const stored =
-    approval?.stored ??
+    given?.stored ??
     (await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a))).stored;
-  await writeAgencyStep(caller, stored, action, note, deps, approval?.licenseId);
+  await writeAgencyStep(caller, stored, action, note, deps, given?.licenseId);
   const read = await readApplication(deps, applicationId, () => true);
   return applicationView(deps, read.stored, read.history);
 }

@@ -5,14 +5,15 @@
 //
 //   submitted ──request-info (agency, note)──▶ info-requested ──respond (holder)──▶ submitted
 //   submitted ──approve (agency)──▶ approving ──issue (agency, license id)──▶ approved
-//   submitted | info-requested ──reject (agency, reason)──▶ rejected
-//   submitted | info-requested ──withdraw (holder)──▶ withdrawn
+//   submitted | info-requested | approving ──reject (agency, reason)──▶ rejected
+//   submitted | info-requested | approving ──withdraw (holder)──▶ withdrawn
 //
 // approved, rejected and withdrawn are final: nothing leaves them. Approving is two steps so
-// that the decision is recorded before the license exists: once an application is approving, the
-// holder can no longer withdraw it (nor the agency reject it), so a license is never issued for
-// an application that ends withdrawn or rejected. From approving the only way on is `issue`,
-// which records the license the approval issued.
+// that the decision is recorded before the license exists. An approving application may still be
+// rejected or withdrawn while no license was written for it — else a decision whose data stopped
+// passing issuance (a field the type now requires, a validity now past) would hold it forever —
+// but once its license is written only `issue`, which records that license, may follow. That
+// second rule needs the license store and is the app layer's and the stores' (review.ts).
 import {
   ApplicationActorRefused,
   ApplicationNoteRequired,
@@ -109,8 +110,18 @@ const RULES: Readonly<Record<ApplicationAction, Rule>> = {
   respond: { by: 'holder', from: ['info-requested'], to: 'submitted', noteRequired: false },
   approve: { by: 'agency', from: ['submitted'], to: 'approving', noteRequired: false },
   issue: { by: 'agency', from: ['approving'], to: 'approved', noteRequired: false },
-  reject: { by: 'agency', from: ['submitted', 'info-requested'], to: 'rejected', noteRequired: true },
-  withdraw: { by: 'holder', from: ['submitted', 'info-requested'], to: 'withdrawn', noteRequired: false },
+  reject: {
+    by: 'agency',
+    from: ['submitted', 'info-requested', 'approving'],
+    to: 'rejected',
+    noteRequired: true,
+  },
+  withdraw: {
+    by: 'holder',
+    from: ['submitted', 'info-requested', 'approving'],
+    to: 'withdrawn',
+    noteRequired: false,
+  },
 };
 
 export interface NewApplication {

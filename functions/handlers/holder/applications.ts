@@ -26,10 +26,11 @@ import {
   newApplicationId,
 } from '../application-wiring.ts';
 import { holderOf } from './account.ts';
-import { audit, cipher, config, identity } from './deps.ts';
+import { audit, cipher, config, identity, licenses } from './deps.ts';
 
 // The holder's license applications: tables applications (RW), audit (W), config (R), holders (R,
-// the binding); the documents bucket (attachments in, presigned links out); the field key.
+// the binding), licenses (R: an approving application's license, which bars its withdrawal); the
+// documents bucket (attachments in, presigned links out); the field key.
 const deps: HolderApplicationDeps = {
   applications: applicationStore(),
   config,
@@ -37,6 +38,7 @@ const deps: HolderApplicationDeps = {
   documents: attachmentStore(),
   audit,
   identities: identity,
+  licenses,
   now: () => new Date(),
   newId: newApplicationId,
   newEventId: applicationEventIds,

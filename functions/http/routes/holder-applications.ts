@@ -10,7 +10,7 @@ import {
 } from '../schemas/applications.ts';
 
 // The holder's license applications (申请): apply in one's own proofed identity, follow the
-// review with its whole history, answer a request for information, withdraw before a decision.
+// review with its whole history, answer a request for information, withdraw before a license.
 // Another holder's application reads as not found.
 
 const NOT_PROOFED = {
@@ -102,13 +102,17 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
     path: '/holder/applications/{id}/withdraw',
     group: 'holder',
     operationId: 'withdrawApplication',
-    summary: 'Withdraws an application the agency has not decided on',
+    summary:
+      'Withdraws an application while no license was issued for it (one left approving by a failed approval too)',
     auth: HOLDER,
     requestBody: WithdrawRequestSchema,
     responses: {
       200: { description: 'Withdrawn', schema: ApplicationSchema },
       ...ON_AN_APPLICATION,
-      409: { description: 'Already decided (approving, approved, rejected) or withdrawn' },
+      409: {
+        description:
+          'Approved, rejected or withdrawn already; or APPROVAL_LICENSE_ISSUED: approving, and the license of its approval was written',
+      },
     },
   },
 ];

@@ -79,7 +79,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     group: 'issuer',
     operationId: 'approveApplication',
     summary:
-      'Approves: records the decision (approving; the applicant can no longer withdraw), issues the license with the applied data (corrected as given) to the applicant, and records its id (approved); never issues twice. An application left approving by a failure is finished by approving it again',
+      'Approves: records the decision (approving), issues the license with the applied data (corrected as given) to the applicant, and records its id (approved); never issues twice. An application left approving by a failure is finished by approving it again',
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: ApproveRequestSchema,
@@ -98,10 +98,18 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     path: '/applications/{id}/reject',
     group: 'issuer',
     operationId: 'rejectApplication',
-    summary: 'Rejects the application (不予许可) with a reason the applicant reads',
+    summary:
+      'Rejects the application (不予许可) with a reason the applicant reads — one left approving by a failed approval too, while its license was not written',
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: RejectRequestSchema,
-    responses: { 200: { description: 'Rejected', schema: ApplicationSchema }, ...ON_AN_APPLICATION },
+    responses: {
+      200: { description: 'Rejected', schema: ApplicationSchema },
+      ...ON_AN_APPLICATION,
+      409: {
+        description:
+          'Approved, rejected or withdrawn already, or changed meanwhile; or APPROVAL_LICENSE_ISSUED: approving, and the license of its approval was written — approve again to record it',
+      },
+    },
   },
 ];

@@ -44,12 +44,26 @@ export class MemoryApplications implements ApplicationStore {
     const id = write.next.application.id;
     const item = this.items.get(id);
     const expected = write.next.application.version - 1;
-    if (item === undefined || item.stored.application.version !== expected) {
+    // As the DynamoDB store: once the approval's license is written, only the step to approved.
+    const barred = item?.stored.licenseWritten !== undefined && write.next.application.state !== 'approved';
+    if (item === undefined || item.stored.application.version !== expected || barred) {
       throw new ConcurrentModification(`application ${id}`, expected, item?.stored.application.version);
     }
-    item.stored = structuredClone(write.next);
+    const { licenseWritten: _never, ...next } = write.next;
+    item.stored = structuredClone(next);
     item.history.push(structuredClone(write.step));
     this.audit.push(write.auditEvent);
+  }
+
+  /** The license write's part: marks an approving application with its license, else refuses. */
+  markApproval(applicationId: string, licenseId: string): () => void {
+    const item = this.items.get(applicationId);
+    if (item?.stored.application.state !== 'approving') {
+      throw new ConcurrentModification(`application ${applicationId}`, 0);
+    }
+    return () => {
+      item.stored.licenseWritten = licenseId;
+    };
   }
 
   async listByAgency(
@@ -129,7 +143,8 @@ export function applicationWorld(now = new Date('2025-06-01T02:00:00.000Z')) {
     newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`,
     newEventId: issuer.deps.newEventId,
   };
-  const holderDeps: HolderApplicationDeps = { ...base, identities };
+  issuer.licenses.markApproval = (id, licenseId) => applications.markApproval(id, licenseId);
+  const holderDeps: HolderApplicationDeps = { ...base, identities, licenses: issuer.licenses };
   const reviewDeps: ReviewDeps = { ...base, issuance: issuer.deps };
   return {
     issuer,

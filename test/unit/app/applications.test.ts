@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ApplicationKeyReused,
   ApprovalAlreadyDecided,
+  ApprovalLicenseIssued,
   AttachmentsTooLarge,
   NotTheApplicant,
   TooManyAttachments,
@@ -443,13 +444,13 @@ describe('the whole review: apply → request info → respond → approve', () 
     await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(/unreachable/);
     expect(world.issuer.licenses.records.size).toBe(1);
     expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('approving');
-    // Decided: the holder can no longer withdraw, the agency no longer reject.
+    // Its license exists: the holder can no longer withdraw, the agency no longer reject.
     await expect(withdrawApplication(ZHANG, applied.id, {}, world.holderDeps)).rejects.toThrow(
-      /is approving; withdraw is allowed only from/,
+      ApprovalLicenseIssued,
     );
     await expect(
       rejectApplication(PSB, applied.id, { reason: '不予许可' }, world.reviewDeps),
-    ).rejects.toThrow(IllegalApplicationTransition);
+    ).rejects.toThrow(ApprovalLicenseIssued);
     expect((await agencyApplications(PSB, 'approving', undefined, world.reviewDeps)).items).toHaveLength(1);
 
     const { application, license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
@@ -549,7 +550,7 @@ describe('the whole review: apply → request info → respond → approve', () 
     expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('withdrawn');
   });
 
-  it('a withdrawal that lands after the decision is refused, and the approval completes', async () => {
+  it('a withdrawal that lands after the license is refused, and the approval completes', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
     let withdrawal: unknown;
@@ -561,9 +562,87 @@ describe('the whole review: apply → request info → respond → approve', () 
       };
     };
     const { application } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
-    expect(withdrawal).toBeInstanceOf(IllegalApplicationTransition);
+    expect(withdrawal).toBeInstanceOf(ApprovalLicenseIssued);
     expect(application.state).toBe('approved');
     expect(world.issuer.licenses.records.size).toBe(1);
+  });
+
+  it('a decision whose data no longer issues can be rejected, or withdrawn, while no license exists', async () => {
+    const world = applicationWorld();
+    const first = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    const second = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    // Both decided; issuing fails. Then the operator adds a required field to the type.
+    for (const id of [first.id, second.id]) {
+      world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+      await expect(approveApplication(PSB, id, {}, world.reviewDeps)).rejects.toThrow(/unreachable/);
+    }
+    const code = DEMO_TYPE_CODE.residentIdentityCard;
+    world.issuer.catalog.types = world.issuer.catalog.types.map((t) =>
+      t.code === code
+        ? {
+            ...t,
+            fields: [
+              ...t.fields,
+              { ...t.fields.find((f) => f.type === 'string')!, name: '新字段', required: true },
+            ],
+          }
+        : t,
+    );
+    await expect(approveApplication(PSB, first.id, {}, world.reviewDeps)).rejects.toThrow(LicenseDataInvalid);
+
+    const rejected = await rejectApplication(
+      PSB,
+      first.id,
+      { reason: '请按新规定重新申请' },
+      world.reviewDeps,
+    );
+    expect(rejected.state).toBe('rejected');
+    expect(rejected.history.at(-1)).toMatchObject({ action: 'reject', from: 'approving', to: 'rejected' });
+    const withdrawn = await withdrawApplication(ZHANG, second.id, {}, world.holderDeps);
+    expect(withdrawn.history.at(-1)).toMatchObject({
+      action: 'withdraw',
+      from: 'approving',
+      to: 'withdrawn',
+    });
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.audit.map((e) => e.action).slice(-2)).toEqual([
+      'application.rejected',
+      'application.withdrawn',
+    ]);
+  });
+
+  it('a rejection that lands before the approval’s license wins: no license is written', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    world.issuer.licenses.beforeNextIssue = async () => {
+      await rejectApplication(PSB, applied.id, { reason: '不予许可' }, world.reviewDeps);
+    };
+    await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(
+      /is rejected; issue is allowed only from approving/,
+    );
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('rejected');
+  });
+
+  it('a rejection that looked before the approval’s license was written is refused when it lands after', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(/unreachable/);
+    // The rejection finds no license; before its write lands, an approval writes the license (and
+    // fails to record it).
+    world.applications.beforeNextAdvance = async () => {
+      world.applications.beforeNextAdvance = async () => {
+        throw new Error('the store was unreachable');
+      };
+      await approveApplication(PSB, applied.id, {}, world.reviewDeps).catch(() => undefined);
+    };
+    await expect(
+      rejectApplication(PSB, applied.id, { reason: '不予许可' }, world.reviewDeps),
+    ).rejects.toThrow(ApprovalLicenseIssued);
+    expect(world.issuer.licenses.records.size).toBe(1);
+    const { application } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    expect(application.state).toBe('approved');
   });
 
   it('two approvals at once record one decision and issue one license', async () => {

@@ -52,10 +52,26 @@ export class MemoryLicenses implements Repo {
   readonly slots = new Map<string, { licenseId: string; value: number }>();
   /** Thrown by the next write instead of writing, once. */
   failNextWrite: Error | undefined;
+  /** Runs before the next issue is applied, once (a rival writer). */
+  beforeNextIssue: (() => Promise<void>) | undefined;
+  /** Marks the application an approval's license is issued for, or throws (the applications store's part of the write). */
+  markApproval: ((applicationId: string, licenseId: string) => () => void) | undefined;
 
-  async issue(license: NewLicense, auditEvent: AuditEvent): Promise<LicenseRecord> {
+  async issue(
+    license: NewLicense,
+    auditEvent: AuditEvent,
+    options: { approving?: string } = {},
+  ): Promise<LicenseRecord> {
+    const rival = this.beforeNextIssue;
+    this.beforeNextIssue = undefined;
+    await rival?.();
     this.#failIfAsked();
     if (this.records.has(license.id)) throw new LicenseAlreadyExists(license.id);
+    if (options.approving !== undefined) {
+      if (this.markApproval === undefined) throw new Error('no applications store to mark an approval in');
+      // Checked before anything is written, applied with the rest: all or nothing.
+      this.markApproval(options.approving, license.id)();
+    }
     const record = recordOf(license);
     this.records.set(license.id, record);
     this.slots.set(slotKey(license.statusSlot), { licenseId: license.id, value: 0 });

@@ -145,6 +145,23 @@ describe('the review path', () => {
     const withdrawn = advanceApplication(submitted(), { action: 'withdraw', actor: holder, time: at(1) });
     expect(withdrawn.application.state).toBe('withdrawn');
   });
+
+  test('an approving application may still be rejected or withdrawn (the app layer refuses it once its license exists)', () => {
+    const approving = advanceApplication(submitted(), {
+      action: 'approve',
+      actor: agency,
+      time: at(4),
+    }).application;
+    const rejected = advanceApplication(approving, {
+      action: 'reject',
+      actor: agency,
+      time: at(5),
+      note: '所决定的数据已不能颁发',
+    });
+    expect(rejected.step).toMatchObject({ from: 'approving', to: 'rejected' });
+    const withdrawn = advanceApplication(approving, { action: 'withdraw', actor: holder, time: at(5) });
+    expect(withdrawn.step).toMatchObject({ from: 'approving', to: 'withdrawn' });
+  });
 });
 
 describe('refusals', () => {
@@ -163,18 +180,12 @@ describe('refusals', () => {
     );
   });
 
-  test('once approving, the holder cannot withdraw nor the agency reject or ask: only issue goes on', () => {
+  test('once approving, the agency can no longer ask nor approve again: issue goes on (or reject, withdraw)', () => {
     const approving = advanceApplication(submitted(), {
       action: 'approve',
       actor: agency,
       time: at(1),
     }).application;
-    expect(() => advanceApplication(approving, { action: 'withdraw', actor: holder, time: at(2) })).toThrow(
-      /is approving; withdraw is allowed only from submitted or info-requested/,
-    );
-    expect(() =>
-      advanceApplication(approving, { action: 'reject', actor: agency, time: at(2), note: '不予许可' }),
-    ).toThrow(IllegalApplicationTransition);
     expect(() =>
       advanceApplication(approving, { action: 'request-info', actor: agency, time: at(2), note: '补充' }),
     ).toThrow(IllegalApplicationTransition);
@@ -266,9 +277,12 @@ describe('any sequence of actions (property)', () => {
             expect(isFinal(before.state)).toBe(false);
             expect(next.step.seq).toBe(before.version + 1);
             expect(next.step.from).toBe(before.state);
-            // A license exists only after an approval that nothing can undo: approving leads to
-            // approved alone, and approved is reached from approving alone.
-            expect(before.state === 'approving').toBe(next.application.state === 'approved');
+            // Approved is reached from approving alone; approving leads there, or — while no
+            // license was written, which the app layer checks — to rejected or withdrawn.
+            if (next.application.state === 'approved') expect(before.state).toBe('approving');
+            if (before.state === 'approving') {
+              expect(['approved', 'rejected', 'withdrawn']).toContain(next.application.state);
+            }
             app = next.application;
             accepted += 1;
             seen.push(app.state);
