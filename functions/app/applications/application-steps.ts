@@ -157,7 +157,7 @@ export function applicationEvent(
   action: string,
   time: string,
   application: Application,
-  details: Record<string, string | number> = {},
+  details: NonNullable<AuditEvent['details']> = {},
 ): AuditEvent {
   const parsed = application.licenseId ? parseLicenseId(application.licenseId) : undefined;
   return {

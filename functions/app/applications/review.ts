@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   type Application,
   type ApplicationState,
@@ -189,7 +190,16 @@ export async function approveApplication(
       ...(validity ? { validity } : {}),
     };
     const sealedContent = await sealApplicationContent(deps.cipher, applicationId, decided);
-    const outcome = await decide(caller, { ...stored, sealedContent }, request.note, deps);
+    // The agency's corrections overwrite what the holder applied with: the step says so and its
+    // event names the fields changed (names only — values are the applicant's, kept sealed).
+    const corrected = request.data !== undefined || request.validity !== undefined;
+    const outcome = await decide(
+      caller,
+      { ...stored, sealedContent },
+      request.note,
+      deps,
+      corrected ? changedFields(applied, decided) : undefined,
+    );
     // Another approval decided first: finish it, with its data and note — unless this one brought its own.
     if (outcome.history !== undefined) await onlyFinishes(applicationId, request, outcome.history, deps);
     stored = outcome.stored;
@@ -284,9 +294,12 @@ async function decide(
   stored: StoredApplication,
   note: string | undefined,
   deps: ReviewDeps,
+  changed: readonly string[] | undefined,
 ): Promise<{ stored: StoredApplication; history?: StoredStep[] }> {
   try {
-    return { stored: await writeAgencyStep(caller, stored, 'approve', note, deps) };
+    return {
+      stored: await writeAgencyStep(caller, stored, 'approve', note, deps, { changedFields: changed }),
+    };
   } catch (error) {
     if (!(error instanceof ConcurrentModification)) throw error;
     const read = await readApplication(deps, stored.application.id, () => true);
@@ -316,7 +329,7 @@ async function recordAgencyStep(
   const stored =
     given?.stored ??
     (await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a))).stored;
-  await writeAgencyStep(caller, stored, action, note, deps, given?.licenseId);
+  await writeAgencyStep(caller, stored, action, note, deps, { licenseId: given?.licenseId });
   const read = await readApplication(deps, applicationId, () => true);
   return applicationView(deps, read.stored, read.history);
 }
@@ -328,18 +341,42 @@ async function writeAgencyStep(
   action: AgencyAction,
   note: string | undefined,
   deps: ApplicationDeps,
-  licenseId?: string,
+  extra: { licenseId?: string | undefined; changedFields?: readonly string[] | undefined } = {},
 ): Promise<StoredApplication> {
   const actor = actorOf(caller);
   const time = deps.now().toISOString();
-  const advanced = advanceApplication(stored.application, { action, actor, time, note, licenseId });
+  const { licenseId, changedFields } = extra;
+  const dataChanged = changedFields !== undefined;
+  const advanced = advanceApplication(stored.application, {
+    action,
+    actor,
+    time,
+    note,
+    licenseId,
+    dataChanged,
+  });
   const next = { ...stored, application: advanced.application };
   await deps.applications.advance({
     next,
     step: await storedStep(deps, stored.application.id, advanced.step),
-    auditEvent: applicationEvent(deps, actor, AGENCY_AUDIT_ACTIONS[action], time, advanced.application),
+    auditEvent: applicationEvent(
+      deps,
+      actor,
+      AGENCY_AUDIT_ACTIONS[action],
+      time,
+      advanced.application,
+      dataChanged ? { changedFields: [...changedFields] } : {},
+    ),
   });
   return next;
+}
+
+/** The names of the fields (and `validity`) the decided content changes from the applied one. */
+function changedFields(applied: ApplicationContent, decided: ApplicationContent): string[] {
+  const names = new Set([...Object.keys(applied.data), ...Object.keys(decided.data)]);
+  const changed = [...names].filter((name) => !isDeepStrictEqual(applied.data[name], decided.data[name]));
+  if (!isDeepStrictEqual(applied.validity, decided.validity)) changed.push('validity');
+  return changed.sort();
 }
 
 async function mayStillIssue(

@@ -422,6 +422,28 @@ describe('the whole review: apply → request info → respond → approve', () 
     ]);
   });
 
+  it('an approval with corrections records that it changed the data and which fields, never their values', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    const { application } = await approveApplication(
+      PSB,
+      applied.id,
+      // 住址 as applied: carried, not changed.
+      { data: { 签发机关: '演示市公安局示例分局', 住址: '旧地址' } },
+      world.reviewDeps,
+    );
+    expect(application.history.find((s) => s.action === 'approve')).toMatchObject({ dataChanged: true });
+    const approved = world.applications.audit.find((e) => e.action === 'application.approved')!;
+    expect(approved.details).toMatchObject({ changedFields: ['签发机关'] });
+    expect(JSON.stringify(approved.details)).not.toContain('演示市公安局示例分局');
+
+    const plain = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    const { application: unchanged } = await approveApplication(PSB, plain.id, {}, world.reviewDeps);
+    expect(unchanged.history.find((s) => s.action === 'approve')?.dataChanged).toBeUndefined();
+    expect(world.applications.audit.at(-2)).toMatchObject({ action: 'application.approved' });
+    expect(world.applications.audit.at(-2)?.details).not.toHaveProperty('changedFields');
+  });
+
   it('approving twice issues once: the second approval is refused as a transition from approved', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
