@@ -24,6 +24,11 @@ export interface OperatorActor {
   /** USCC of the operator agency. */
   agency: string;
   keyId: string;
+  /**
+   * The RFC 7638 thumbprint of that key's public JWK, as authentication found it: a key id names
+   * another key once its revoked key is let go and the id registered again, the thumbprint never.
+   */
+  keyThumbprint?: string;
 }
 
 /** What every admin change needs besides the registry (which writes each change with its audit event). */
@@ -118,7 +123,11 @@ export function adminChangeEvent(
     action,
     ...(change.subject ? { subject: change.subject } : {}),
     outcome: 'success',
-    details: { ...change.details, operatorKeyId: operator.keyId },
+    details: {
+      ...change.details,
+      operatorKeyId: operator.keyId,
+      ...(operator.keyThumbprint === undefined ? {} : { operatorKeyThumbprint: operator.keyThumbprint }),
+    },
   };
 }
 

@@ -14,7 +14,7 @@ import {
   refuseDemoKeys,
 } from './admin-change.ts';
 import { operatorStanding } from './operator-standing.ts';
-import { activeApiKey, type NewApiKey } from './register-agency.ts';
+import { activeApiKey, apiKeyThumbprint, apiKeyThumbprints, type NewApiKey } from './register-agency.ts';
 
 export interface ApiKeyDeps extends AdminChangeDeps {
   config: Pick<ConfigStore, 'getAgency' | 'updateAgency'>;
@@ -45,8 +45,14 @@ export async function addApiKey(
         agency: uscc,
         version: current.version + 1,
         apiKey: key.keyId,
+        apiKeyThumbprint: apiKeyThumbprint(key),
         algorithm: key.algorithm,
-        ...(room.dropped.length === 0 ? {} : { droppedRevokedApiKeys: room.dropped.map((k) => k.keyId) }),
+        ...(room.dropped.length === 0
+          ? {}
+          : {
+              droppedRevokedApiKeys: room.dropped.map((k) => k.keyId),
+              droppedRevokedApiKeyThumbprints: apiKeyThumbprints(room.dropped),
+            }),
       },
     }),
   );
@@ -83,7 +89,12 @@ export async function revokeApiKey(
     },
     current.version,
     adminChangeEvent(deps, operator, 'agency.api_key_revoked', {
-      details: { agency: uscc, version: current.version + 1, apiKey: keyId },
+      details: {
+        agency: uscc,
+        version: current.version + 1,
+        apiKey: keyId,
+        apiKeyThumbprint: apiKeyThumbprint(key),
+      },
     }),
     standing,
   );

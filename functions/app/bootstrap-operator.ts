@@ -18,7 +18,7 @@ import type { ConfigStore } from '#ports/config-store.ts';
 import type { UsageKeys } from '#ports/usage-keys.ts';
 import type { AdminChangeDeps } from './admin-change.ts';
 import { withNewUsageKey } from './agency-usage-keys.ts';
-import { activeApiKey, type RegisteredAgency } from './register-agency.ts';
+import { activeApiKey, apiKeyThumbprints, type RegisteredAgency } from './register-agency.ts';
 
 /** What the infrastructure team hands in: who the operator is and the public key it signs with. */
 export interface OperatorBootstrap {
@@ -111,6 +111,7 @@ export async function bootstrapOperator(
         version: 1,
         roles: agency.roles,
         apiKeys: [key.keyId],
+        apiKeyThumbprints: apiKeyThumbprints([key]),
         ...(usageKey ? { usageKey: usageKey.id } : {}),
         bootstrap: true,
         stage: deps.stage,

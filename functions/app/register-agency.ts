@@ -5,6 +5,7 @@ import type {
   ApiKey,
   RequestSignatureAlgorithm,
 } from '#core/catalog/agency.ts';
+import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import { ApiKeyIdTaken, ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
@@ -51,6 +52,22 @@ export function activeApiKey(key: NewApiKey, created: Date): ApiKey {
 }
 
 /**
+ * The RFC 7638 thumbprint of a request-signing key's public JWK, which audit events name beside
+ * its id: ids are freed when revoked keys are let go (roomForApiKey) and may then be registered
+ * again, by any agency, for another key — the thumbprint tells which key an event meant.
+ */
+export function apiKeyThumbprint(key: { publicJwk: AgencyPublicJwk }): string {
+  return jwkThumbprint(key.publicJwk);
+}
+
+/** The thumbprints of keys by key id. */
+export function apiKeyThumbprints(
+  keys: readonly { keyId: string; publicJwk: AgencyPublicJwk }[],
+): Record<string, string> {
+  return Object.fromEntries(keys.map((key) => [key.keyId, apiKeyThumbprint(key)]));
+}
+
+/**
  * Registers an agency with its request-signing keys. An issuer gets a seal key of its own, made
  * for it here (generation 1): the operator never hands one in, so no agency can be pointed at
  * another's key or the platform's. Where the stage meters agencies by a usage plan, the agency
@@ -85,6 +102,7 @@ export async function registerAgency(
         version: 1,
         roles: registered.roles,
         apiKeys: registered.apiKeys.map((key) => key.keyId),
+        apiKeyThumbprints: apiKeyThumbprints(registered.apiKeys),
         ...(registered.sealKey ? { sealKid: registered.sealKey.kid } : {}),
         ...(usageKey ? { usageKey: usageKey.id } : {}),
       },

@@ -229,7 +229,7 @@ export const handler = withPowertools(router);
 function operatorOf(event: APIGatewayProxyEvent): OperatorActor {
   const caller = authenticatedAgency(event);
   if (!caller) throw new Error('an operator route ran without an authenticated agency');
-  return { agency: caller.agency, keyId: caller.keyId };
+  return { agency: caller.agency, keyId: caller.keyId, keyThumbprint: caller.keyThumbprint };
 }
 
 /** The seal key spec the stack grants (ELICENSE_SEAL_KEY_SPEC); P-256 when unset. */

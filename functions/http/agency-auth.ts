@@ -73,6 +73,8 @@ export interface AuthenticatedAgency {
   /** USCC of the agency. */
   agency: string;
   keyId: string;
+  /** The RFC 7638 thumbprint of the key that verified, for audit events naming the caller's key. */
+  keyThumbprint: string;
   roles: AgencyRole[];
 }
 
@@ -155,6 +157,7 @@ export function agencyAuthenticator(
     const authenticated: AuthenticatedAgency = {
       agency: result.agency,
       keyId: result.keyId,
+      keyThumbprint: result.keyThumbprint,
       roles: result.roles.filter(isAgencyRole),
     };
     event.requestContext.authorizer = { ...authenticated };
@@ -184,9 +187,16 @@ export function agencyAuthentication(
 export function authenticatedAgency(event: APIGatewayProxyEvent): AuthenticatedAgency | undefined {
   const context = event.requestContext.authorizer as Record<string, unknown> | null | undefined;
   if (!context) return undefined;
-  const { agency, keyId, roles } = context;
-  if (typeof agency !== 'string' || typeof keyId !== 'string' || !Array.isArray(roles)) return undefined;
-  return { agency, keyId, roles: roles.filter(isAgencyRole) };
+  const { agency, keyId, keyThumbprint, roles } = context;
+  if (
+    typeof agency !== 'string' ||
+    typeof keyId !== 'string' ||
+    typeof keyThumbprint !== 'string' ||
+    !Array.isArray(roles)
+  ) {
+    return undefined;
+  }
+  return { agency, keyId, keyThumbprint, roles: roles.filter(isAgencyRole) };
 }
 
 function isAgencyRole(role: unknown): role is AgencyRole {

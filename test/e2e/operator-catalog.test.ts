@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomInt } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { organizationCodeCheckChar, usccCheckChar } from '#core/identifiers/index.ts';
+import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import {
   DEMO_LICENSE_TYPES,
   DEMO_SERVICE_ITEM,
@@ -220,9 +221,14 @@ describe('agencies', () => {
       name: { before: '演示市测试用证局', after: '演示市测试用证局（更名）' },
       areaCode: { before: '330100', after: '330102' },
     });
+    // Each names the keys by RFC 7638 thumbprint too: key ids can be freed and registered again.
+    const thumbprintOf = (key: KeyObject) => jwkThumbprint(createPublicKey(key).export({ format: 'jwk' }));
+    expect(events[0]?.details?.apiKeyThumbprints).toEqual({ [keyId]: thumbprintOf(privateKey) });
+    const operatorKey = thumbprintOf(demoPrivateKey('demo-operator-1', 'ed25519'));
     for (const event of ofAgency) {
       expect(event.actor).toEqual({ kind: 'operator', id: DEMO_USCC.platformOperator });
       expect(event.details?.operatorKeyId).toBe('demo-operator-1');
+      expect(event.details?.operatorKeyThumbprint).toBe(operatorKey);
     }
   });
 });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { DynamoNonceStore } from '#adapters/aws/nonce-store.ts';
 import { bootstrapOperator, OperatorAlreadyRegistered } from '#app/bootstrap-operator.ts';
+import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import { agencyAuthenticator } from '#http/agency-auth.ts';
 import { ConfigVersionConflict, RegistryAlreadyBootstrapped } from '#ports/config-store.ts';
 import { signAgencyRequest } from '../../sdk/agency-client.ts';
@@ -179,7 +180,12 @@ describe('elicense bootstrap operator', () => {
       ...(request.body ? { body: request.body } : {}),
     });
     expect(await authenticate(event, ['operator'])).toBeUndefined();
-    expect(event.requestContext.authorizer).toEqual({ agency: OPERATOR, keyId: 'op-1', roles: ['operator'] });
+    expect(event.requestContext.authorizer).toEqual({
+      agency: OPERATOR,
+      keyId: 'op-1',
+      keyThumbprint: jwkThumbprint(jwk),
+      roles: ['operator'],
+    });
   });
 });
 

@@ -19,6 +19,7 @@
 // anyone can send a made-up signature, and the answer must not tell which key ids exist nor
 // which algorithm a key has. (Nothing logs authentication failures, so no finer reason is kept.)
 import type { JsonWebKey } from 'node:crypto';
+import { jwkThumbprint } from '../keys/jwk-thumbprint.ts';
 import {
   type HttpSignatureAlgorithm,
   isHttpSignatureAlgorithm,
@@ -58,6 +59,8 @@ export interface AgencyAuthFailure {
 export interface AgencyAuthSuccess {
   ok: true;
   keyId: string;
+  /** The RFC 7638 thumbprint of the key's public JWK: which key the id stood for, for the audit. */
+  keyThumbprint: string;
   /** `created`, Unix seconds. */
   created: number;
   nonce: string;
@@ -347,6 +350,7 @@ export function checkAgencySignature(
   return {
     ok: true,
     keyId: signature.keyId,
+    keyThumbprint: jwkThumbprint(key.publicJwk),
     created: signature.created,
     nonce: signature.nonce,
     agency: registered.agency.uscc,

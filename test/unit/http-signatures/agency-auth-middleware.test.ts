@@ -8,6 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { AgencyPublicJwk } from '#core/catalog/agency.ts';
 import { DEMO_REQUEST_KEYS } from '#core/catalog/demo-keys.ts';
+import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import { lambdaContext, toProxyEvent } from '#dev/api-gateway-event.ts';
 import { DEMO_AGENCIES, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import {
@@ -113,8 +114,17 @@ describe('a request signed by the SDK, through API Gateway', () => {
         viaApiGateway(handler({ requiredRole: 'issuer' })),
       ).request('POST', '/licenses', { json: { typeCode: '11100000D00000013G001', data: { 姓名: '张三' } } });
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ agency: uscc, keyId, roles: ['issuer'] });
-      expect(seen[0]!.requestContext.authorizer).toEqual({ agency: uscc, keyId, roles: ['issuer'] });
+      // The thumbprint of the key that verified, which operator audit events name beside its id.
+      const keyThumbprint = jwkThumbprint(
+        DEMO_AGENCIES.flatMap((a) => a.apiKeys).find((k) => k.keyId === keyId)!.publicJwk,
+      );
+      expect(await response.json()).toEqual({ agency: uscc, keyId, keyThumbprint, roles: ['issuer'] });
+      expect(seen[0]!.requestContext.authorizer).toEqual({
+        agency: uscc,
+        keyId,
+        keyThumbprint,
+        roles: ['issuer'],
+      });
     },
   );
 
@@ -311,7 +321,12 @@ describe('on a stage that refuses demo data', () => {
     });
     const response = await agency.request('GET', '/licenses');
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ agency: psb.uscc, keyId: 'psb-2025-2', roles: ['issuer'] });
+    expect(await response.json()).toEqual({
+      agency: psb.uscc,
+      keyId: 'psb-2025-2',
+      keyThumbprint: jwkThumbprint(own.publicJwk),
+      roles: ['issuer'],
+    });
     expect(refusedDemoKeys).toEqual([]);
   });
 

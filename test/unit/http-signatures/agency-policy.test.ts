@@ -13,6 +13,7 @@ import {
   type SignedRequest,
   signMessage,
 } from '#core/http-signatures/index.ts';
+import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import { DEMO_AGENCIES, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import { signAgencyRequest } from '../../../sdk/agency-client.ts';
 import { MemoryKeyRegistry, MemoryNonceStore } from './fakes.ts';
@@ -135,6 +136,9 @@ describe('an agency request signed as the SDK signs it', () => {
       expect(await authenticate(request, { requiredRoles: ['issuer'] })).toEqual({
         ok: true,
         keyId: KEYS[name].keyId,
+        keyThumbprint: jwkThumbprint(
+          agencyOf(KEYS[name].agency).apiKeys.find((k) => k.keyId === KEYS[name].keyId)!.publicJwk,
+        ),
         created: NOW_S,
         nonce: 'nonce-of-sixteen-chars',
         agency: KEYS[name].agency,

@@ -51,7 +51,9 @@ function event(
     body,
     isBase64Encoded: false,
     headers: { 'Content-Type': 'application/json', ...(key === null ? {} : { [headerName]: key }) },
-    requestContext: { authorizer: { agency, keyId: 'k', roles: ['issuer'] } },
+    requestContext: {
+      authorizer: { agency, keyId: 'k', keyThumbprint: 'thumbprint-of-k', roles: ['issuer'] },
+    },
   } as unknown as APIGatewayProxyEvent;
 }
 

@@ -11,6 +11,7 @@ import {
   DemoRecordRefused,
   OperatorSelfLockout,
 } from '#core/catalog/registration-errors.ts';
+import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import { StoreBusy } from '#core/storage-errors.ts';
 import { DEMO_AGENCIES, DEMO_AREA_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import {
@@ -65,6 +66,7 @@ describe('registerAgency', () => {
           version: 1,
           roles: ['issuer'],
           apiKeys: ['k-1'],
+          apiKeyThumbprints: { 'k-1': jwkThumbprint(request.apiKeys[0]!.publicJwk) },
           sealKid: `seal-${uscc}-1`,
           operatorKeyId: OPERATOR.keyId,
         },
@@ -307,6 +309,24 @@ describe('API keys', () => {
     ]);
   });
 
+  // Key ids are freed when revoked keys are let go and may then name another public key, so
+  // each event names the key by its RFC 7638 thumbprint too.
+  it('names each key in its events by thumbprint as well as id', async () => {
+    const { deps, audit } = setup();
+    const key = newKey('hpf-2');
+    const operator = { ...OPERATOR, keyThumbprint: 'thumbprint-of-demo-operator-1' };
+    await addApiKey({ uscc, key }, operator, deps);
+    await revokeApiKey({ uscc, keyId: 'hpf-2' }, operator, deps);
+    expect(audit.events.map((e) => [e.action, e.details?.apiKey, e.details?.apiKeyThumbprint])).toEqual([
+      ['agency.api_key_added', 'hpf-2', jwkThumbprint(key.publicJwk)],
+      ['agency.api_key_revoked', 'hpf-2', jwkThumbprint(key.publicJwk)],
+    ]);
+    expect(audit.events.map((e) => e.details?.operatorKeyThumbprint)).toEqual([
+      'thumbprint-of-demo-operator-1',
+      'thumbprint-of-demo-operator-1',
+    ]);
+  });
+
   it('refuses a key id the agency or another agency holds', async () => {
     const { deps } = setup();
     await expect(addApiKey({ uscc, key: newKey('demo-hpf-1') }, OPERATOR, deps)).rejects.toThrow(
@@ -349,6 +369,10 @@ describe('API keys', () => {
     expect(audit.events.map((e) => [e.action, e.details?.apiKey, e.details?.droppedRevokedApiKeys])).toEqual([
       ['agency.api_key_added', 'hpf-17', ['demo-hpf-1']],
     ]);
+    const demoKey = DEMO_AGENCIES.find((a) => a.uscc === uscc)!.apiKeys[0]!;
+    expect(audit.events[0]?.details?.droppedRevokedApiKeyThumbprints).toEqual({
+      'demo-hpf-1': jwkThumbprint(demoKey.publicJwk),
+    });
   });
 
   it('refuses a seventeenth active key even with revoked keys on record, and changes nothing', async () => {

@@ -5,6 +5,7 @@ import {
   OperatorAlreadyRegistered,
   OperatorBootstrapInvalid,
 } from '#app/bootstrap-operator.ts';
+import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import { DEMO_AGENCIES } from '#dev/demo/catalog.ts';
 import { ApiKeyIdTaken, RegistryAlreadyBootstrapped } from '#ports/config-store.ts';
 import { adminDeps, FakeUsageKeys, InMemoryConfigStore, NOW, newKey, testUscc } from './fakes.ts';
@@ -66,6 +67,7 @@ describe('bootstrapOperator', () => {
           version: 1,
           roles: ['operator'],
           apiKeys: ['op-1'],
+          apiKeyThumbprints: { 'op-1': jwkThumbprint(input.publicJwk) },
           bootstrap: true,
           stage: 'prod',
         },
