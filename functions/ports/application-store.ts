@@ -37,8 +37,8 @@ export interface StoredApplication {
 export interface StoredStep extends Omit<ApplicationStep, 'note'> {
   sealedNote?: Uint8Array;
   /**
-   * On the first step of an application made with an Idempotency-Key: the digest of that request,
-   * which tells a retry (the same request) from another request under the same key.
+   * On the first step of an application made with an Idempotency-Key, and on an approval's
+   * decision: the digest of that request, which tells a retry (the same request) from another.
    */
   requestDigest?: string;
 }

@@ -52,7 +52,7 @@ export class ApprovalAlreadyDecided extends Error {
   readonly code = 'APPROVAL_ALREADY_DECIDED';
   constructor(applicationId: string) {
     super(
-      `application ${applicationId} is approving: a decision was recorded already, and its license is issued with the data, validity and note that decision recorded; nothing of this approval was recorded — approve again without data, validity or another note to finish it`,
+      `application ${applicationId} is approving: a decision was recorded already, and its license is issued with the data, validity and note that decision recorded; nothing of this approval was recorded — approve again without data, validity or another note (or with exactly the terms decided) to finish it`,
     );
     this.name = 'ApprovalAlreadyDecided';
   }

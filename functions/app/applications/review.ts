@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   type Application,
@@ -193,13 +194,10 @@ export async function approveApplication(
     // The agency's corrections overwrite what the holder applied with: the step says so and its
     // event names the fields changed (names only — values are the applicant's, kept sealed).
     const corrected = request.data !== undefined || request.validity !== undefined;
-    const outcome = await decide(
-      caller,
-      { ...stored, sealedContent },
-      request.note,
-      deps,
-      corrected ? changedFields(applied, decided) : undefined,
-    );
+    const outcome = await decide(caller, { ...stored, sealedContent }, request.note, deps, {
+      changedFields: corrected ? changedFields(applied, decided) : undefined,
+      requestDigest: digestOf(request),
+    });
     // Another approval decided first: finish it, with its data and note — unless this one brought its own.
     if (outcome.history !== undefined) await onlyFinishes(applicationId, request, outcome.history, deps);
     stored = outcome.stored;
@@ -249,17 +247,34 @@ async function onlyFinishes(
   history: readonly StoredStep[],
   deps: ReviewDeps,
 ): Promise<void> {
+  const decision = history.findLast((step) => step.action === 'approve');
+  // The same request again (a retry whose first run failed past the decision, so no idempotency
+  // record kept its answer) is the same decision, corrections and all: it finishes.
+  if (decision?.requestDigest !== undefined && decision.requestDigest === digestOf(request)) return;
   if (request.data !== undefined || request.validity !== undefined) {
     throw new ApprovalAlreadyDecided(applicationId);
   }
   const note = recordedNote(request.note);
   if (note === undefined) return;
-  const decision = history.findLast((step) => step.action === 'approve');
   const decided =
     decision?.sealedNote === undefined
       ? undefined
       : await openNote(deps.cipher, applicationId, decision.seq, decision.sealedNote);
   if (decided !== note) throw new ApprovalAlreadyDecided(applicationId);
+}
+
+/**
+ * The digest of an approval's terms (SHA-256, base64url), kept on its decision's step — as a keyed
+ * submission's is on its first — to tell the same approval again from another. The note as a step
+ * records it, so a retry differing only in blanks or Unicode form is the same.
+ */
+function digestOf(request: ApproveRequest): string {
+  const terms = {
+    data: request.data ?? null,
+    validity: request.validity ?? null,
+    note: recordedNote(request.note) ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(terms)).digest('base64url');
 }
 
 /** The license an approval issues: the data as decided, to the applicant's identity. */
@@ -294,12 +309,10 @@ async function decide(
   stored: StoredApplication,
   note: string | undefined,
   deps: ReviewDeps,
-  changed: readonly string[] | undefined,
+  decision: { changedFields: readonly string[] | undefined; requestDigest: string },
 ): Promise<{ stored: StoredApplication; history?: StoredStep[] }> {
   try {
-    return {
-      stored: await writeAgencyStep(caller, stored, 'approve', note, deps, { changedFields: changed }),
-    };
+    return { stored: await writeAgencyStep(caller, stored, 'approve', note, deps, decision) };
   } catch (error) {
     if (!(error instanceof ConcurrentModification)) throw error;
     const read = await readApplication(deps, stored.application.id, () => true);
@@ -341,11 +354,15 @@ async function writeAgencyStep(
   action: AgencyAction,
   note: string | undefined,
   deps: ApplicationDeps,
-  extra: { licenseId?: string | undefined; changedFields?: readonly string[] | undefined } = {},
+  extra: {
+    licenseId?: string | undefined;
+    changedFields?: readonly string[] | undefined;
+    requestDigest?: string | undefined;
+  } = {},
 ): Promise<StoredApplication> {
   const actor = actorOf(caller);
   const time = deps.now().toISOString();
-  const { licenseId, changedFields } = extra;
+  const { licenseId, changedFields, requestDigest } = extra;
   const dataChanged = changedFields !== undefined;
   const advanced = advanceApplication(stored.application, {
     action,
@@ -358,7 +375,10 @@ async function writeAgencyStep(
   const next = { ...stored, application: advanced.application };
   await deps.applications.advance({
     next,
-    step: await storedStep(deps, stored.application.id, advanced.step),
+    step: {
+      ...(await storedStep(deps, stored.application.id, advanced.step)),
+      ...(requestDigest === undefined ? {} : { requestDigest }),
+    },
     auditEvent: applicationEvent(
       deps,
       actor,

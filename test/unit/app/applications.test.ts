@@ -534,6 +534,27 @@ describe('the whole review: apply → request info → respond → approve', () 
     expect((await issuedFields(world, license.licenseId)).签发机关).toBe('演示市公安局示例分局');
   });
 
+  it('the same approval with its corrections, retried after a failure past the decision, finishes it', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    const body = { data: { 住址: '北京市东城区新地址1号' }, note: '已核实' };
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(approveApplication(PSB, applied.id, body, world.reviewDeps)).rejects.toThrow(/unreachable/);
+
+    await expect(
+      approveApplication(PSB, applied.id, { ...body, data: { 住址: '别处' } }, world.reviewDeps),
+    ).rejects.toThrow(ApprovalAlreadyDecided);
+    const { application, license } = await approveApplication(
+      PSB,
+      applied.id,
+      structuredClone(body),
+      world.reviewDeps,
+    );
+    expect(application.state).toBe('approved');
+    expect((await issuedFields(world, license.licenseId)).住址).toBe('北京市东城区新地址1号');
+    expect(application.history.some((s) => 'requestDigest' in s)).toBe(false);
+  });
+
   it('an approval that loses the decision to a rival finishes the rival’s, and refuses if it brought corrections', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
