@@ -227,10 +227,10 @@ export async function approveApplication(
     if (!(error instanceof ConcurrentModification)) throw error;
     const read = await readApplication(deps, applicationId, () => true);
     if (read.stored.application.licenseId !== licenseId) throw error;
-    return {
-      application: await applicationView(deps, read.stored, read.history),
-      license: { licenseId, version: '001' },
-    };
+    // No step of this approval was recorded, so its answer — the applicant's data and
+    // attachment links — is a read like any other, audited before it is given.
+    const { auditEventId: _read, ...view } = await agencyApplication(caller, applicationId, deps);
+    return { application: view, license: { licenseId, version: '001' } };
   }
 }
 

@@ -711,6 +711,25 @@ describe('the whole review: apply → request info → respond → approve', () 
     ]);
   });
 
+  it('an approval whose record of the license loses to a rival answers through an audited read', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    let rival: Promise<unknown> | undefined;
+    world.applications.beforeNextAdvance = async () => {
+      world.applications.beforeNextAdvance = async () => {
+        rival = approveApplication(PSB, applied.id, {}, world.reviewDeps);
+        await rival;
+      };
+    };
+    const { application } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    await rival;
+    expect(application.state).toBe('approved');
+    expect(application).not.toHaveProperty('auditEventId');
+    expect(world.views.map((e) => [e.action, e.actor.id, e.details?.applicationId])).toEqual([
+      ['application.viewed', PSB.agency, applied.id],
+    ]);
+  });
+
   it('an approval with a note that loses the decision to a rival is refused (409), its note not dropped', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
