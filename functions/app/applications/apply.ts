@@ -200,7 +200,10 @@ export async function respondToApplication(
   request: RespondRequest,
   deps: HolderApplicationDeps,
 ): Promise<ApplicationView> {
-  const changesData = request.data !== undefined || request.validity !== undefined;
+  // `data: {}` names no field: it changes nothing, and must neither count as an answer nor be
+  // recorded as changed data.
+  const changesData =
+    (request.data !== undefined && Object.keys(request.data).length > 0) || request.validity !== undefined;
   if (!request.note?.trim() && !changesData && (request.attachments?.length ?? 0) === 0) {
     throw new EmptyResponse();
   }

@@ -957,6 +957,18 @@ describe('who sees and does what', () => {
     await expect(respondToApplication(ZHANG, applied.id, { note: '  ' }, world.holderDeps)).rejects.toThrow(
       /found none/,
     );
+    // No field named is no change.
+    await expect(respondToApplication(ZHANG, applied.id, { data: {} }, world.holderDeps)).rejects.toThrow(
+      /found none/,
+    );
+    const answered = await respondToApplication(
+      ZHANG,
+      applied.id,
+      { data: {}, note: '已补充' },
+      world.holderDeps,
+    );
+    expect(answered.history.at(-1)).toMatchObject({ action: 'respond', note: '已补充' });
+    expect(answered.history.at(-1)).not.toHaveProperty('dataChanged');
   });
 });
 
