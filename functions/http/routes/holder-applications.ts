@@ -26,7 +26,10 @@ const ON_AN_APPLICATION = {
 
 const WRITE_REFUSALS = {
   400: { description: 'Data refused field by field' },
-  413: { description: 'An attachment larger than 2 MiB' },
+  413: {
+    description:
+      'ATTACHMENTS_TOO_LARGE: an attachment larger than 2 MiB, or those of one request together over 4 MiB',
+  },
   415: { description: 'An attachment that is not PDF, OFD, JPEG or PNG' },
 } as const;
 
