@@ -12,6 +12,7 @@ import {
   type ConfigRecordKind,
   ConfigRecordNotFound,
   ConfigVersionConflict,
+  LicenseTypeChanged,
   OperatorRecordChanged,
   RegistryAlreadyBootstrapped,
   SuccessionChanged,
@@ -160,6 +161,7 @@ export function isCertainRefusal(error: unknown): boolean {
     error instanceof ConfigRecordInvalid ||
     error instanceof RegistryAlreadyBootstrapped ||
     error instanceof OperatorRecordChanged ||
+    error instanceof LicenseTypeChanged ||
     error instanceof SuccessionChanged ||
     // Refused for load: the transaction wrote nothing.
     error instanceof StoreBusy

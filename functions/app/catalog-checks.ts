@@ -4,7 +4,7 @@ import { hasRole } from '#core/catalog/agency.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import type { CatalogProblem } from '#core/catalog/registration-errors.ts';
 import { checkSharingAgreement, type SharingAgreement } from '#core/catalog/sharing-agreement.ts';
-import type { ConfigStore } from '#ports/config-store.ts';
+import type { ConfigStore, LicenseTypeAsRead } from '#ports/config-store.ts';
 
 /** Agencies looked up at once; a type may name thousands of issuers. */
 const LOOKUP_BATCH = 16;
@@ -41,7 +41,7 @@ export async function issuerProblems(
 export async function agreementProblems(
   agreement: SharingAgreement,
   config: Pick<ConfigStore, 'getAgency' | 'getLicenseType'>,
-): Promise<CatalogProblem[]> {
+): Promise<{ problems: CatalogProblem[]; typeAsRead: LicenseTypeAsRead | undefined }> {
   const [type, agency] = await Promise.all([
     config.getLicenseType(agreement.typeCode),
     config.getAgency(agreement.relyingAgency),
@@ -60,5 +60,5 @@ export async function agreementProblems(
       reason: `agency ${agency.value.uscc} has roles ${agency.value.roles.join(', ')}, not relying`,
     });
   }
-  return problems;
+  return { problems, typeAsRead: type && { code: agreement.typeCode, version: type.version } };
 }

@@ -1,7 +1,7 @@
 import { changedMembers } from '#core/catalog/record-changes.ts';
 import { CatalogCrossCheckFailed } from '#core/catalog/registration-errors.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
-import { ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
+import { ConfigRecordExists, type ConfigStore, type LicenseTypeAsRead } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import {
   type AdminChangeDeps,
@@ -36,7 +36,7 @@ export async function registerSharingAgreement(
   if (await deps.config.getSharingAgreement(agreement.id)) {
     throw new ConfigRecordExists('sharing-agreement', agreement.id);
   }
-  await refuseMisfit(agreement, deps);
+  const typeAsRead = await refuseMisfit(agreement, deps);
   return deps.config.createSharingAgreement(
     agreement,
     adminChangeEvent(deps, operator, 'sharing_agreement.registered', {
@@ -54,6 +54,7 @@ export async function registerSharingAgreement(
         ...(agreement.demo ? { demo: true } : {}),
       },
     }),
+    typeAsRead,
   );
 }
 
@@ -70,7 +71,7 @@ export async function updateSharingAgreement(
     expectedVersion,
   );
   refuseDemoData('sharing-agreement', agreement.id, agreement, deps);
-  await refuseMisfit(agreement, deps);
+  const typeAsRead = await refuseMisfit(agreement, deps);
   return deps.config.updateSharingAgreement(
     agreement,
     expectedVersion,
@@ -83,10 +84,20 @@ export async function updateSharingAgreement(
         changes: changedMembers(current.value, agreement),
       },
     }),
+    typeAsRead,
   );
 }
 
-async function refuseMisfit(agreement: SharingAgreement, deps: SharingAgreementDeps): Promise<void> {
-  const problems = await agreementProblems(agreement, deps.config);
+/**
+ * Refuses an agreement that does not fit the catalog; else the license type it was checked
+ * against, as read, which its write is conditioned on (LicenseTypeAsRead): a type update at the
+ * same moment checks this agreement's old version, not this one.
+ */
+async function refuseMisfit(
+  agreement: SharingAgreement,
+  deps: SharingAgreementDeps,
+): Promise<LicenseTypeAsRead | undefined> {
+  const { problems, typeAsRead } = await agreementProblems(agreement, deps.config);
   if (problems.length > 0) throw new CatalogCrossCheckFailed('sharing-agreement', agreement.id, problems);
+  return typeAsRead;
 }

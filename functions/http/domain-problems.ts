@@ -85,6 +85,7 @@ import {
   ConfigRecordInvalid,
   ConfigRecordNotFound,
   ConfigVersionConflict,
+  LicenseTypeChanged,
   OperatorRecordChanged,
   SuccessionChanged,
 } from '#ports/config-store.ts';
@@ -116,6 +117,7 @@ const MAPPING: ProblemMapping = [
   [ConfigRecordExists, 'conflict'],
   [ConfigVersionConflict, 'conflict'],
   [OperatorRecordChanged, 'conflict'],
+  [LicenseTypeChanged, 'conflict'],
   [ApiKeyIdTaken, 'conflict'],
   [GrantAlreadyRevoked, 'conflict'],
   [GrantUseRefused, 'forbidden'],

@@ -30,6 +30,19 @@ export interface OperatorStanding {
   version: number;
 }
 
+/**
+ * The license type an agreement was checked against, as read. An agreement write holds only while
+ * the type is still at this version: a type update checks the agreements naming it as it reads
+ * them, and the agreement the type as it reads it, so without this condition a type update and an
+ * agreement write at the same moment could each pass a check the other's write makes wrong,
+ * leaving an agreement that names a field the type lacks. The agreement side carries it as the
+ * cheaper one: a type can have many agreements, an agreement has one type.
+ */
+export interface LicenseTypeAsRead {
+  code: string;
+  version: number;
+}
+
 /** An agency of a chain of successors with the successor it named when read (undefined: none). */
 export interface SuccessorAsRead {
   uscc: string;
@@ -96,14 +109,22 @@ export interface ConfigStore {
   /** License types by type code. */
   listLicenseTypes(page?: PageRequest): Promise<Page<Versioned<LicenseType>>>;
 
+  /**
+   * Registers an agreement (version 1). With `typeAsRead`, only while its license type is still at
+   * the version the agreement was checked against, checked in the same write:
+   * {@link LicenseTypeChanged} otherwise, writing nothing.
+   */
   createSharingAgreement(
     agreement: SharingAgreement,
     auditEvent?: AuditEvent,
+    typeAsRead?: LicenseTypeAsRead,
   ): Promise<Versioned<SharingAgreement>>;
+  /** Replaces an agreement at `expectedVersion`, with `typeAsRead` as createSharingAgreement. */
   updateSharingAgreement(
     agreement: SharingAgreement,
     expectedVersion: number,
     auditEvent?: AuditEvent,
+    typeAsRead?: LicenseTypeAsRead,
   ): Promise<Versioned<SharingAgreement>>;
   getSharingAgreement(id: string): Promise<Versioned<SharingAgreement> | undefined>;
   /** All agreements by id. */
@@ -196,6 +217,19 @@ export class OperatorRecordChanged extends Error {
     );
     this.name = 'OperatorRecordChanged';
     this.agency = agency;
+  }
+}
+
+/** An agreement write refused: its license type changed since the agreement was checked against it. */
+export class LicenseTypeChanged extends Error {
+  readonly code = 'LICENSE_TYPE_CHANGED';
+  readonly typeCode: string;
+  constructor(typeCode: string, agreementId: string) {
+    super(
+      `license type ${typeCode} changed while sharing agreement ${agreementId} was being checked against it; nothing was written — send the agreement again to have it checked against the type as it is now`,
+    );
+    this.name = 'LicenseTypeChanged';
+    this.typeCode = typeCode;
   }
 }
 

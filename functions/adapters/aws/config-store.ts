@@ -46,6 +46,8 @@ import {
   ConfigRecordNotFound,
   type ConfigStore,
   ConfigVersionConflict,
+  type LicenseTypeAsRead,
+  LicenseTypeChanged,
   OperatorRecordChanged,
   type OperatorStanding,
   RegistryAlreadyBootstrapped,
@@ -115,6 +117,12 @@ const AGENCY: RecordSpec<Agency> = {
       onConditionFailed: () => new ApiKeyIdTaken(key.keyId),
     })),
 };
+
+/** A condition on another item a write holds under, and the refusal when it fails. */
+interface WriteCheck {
+  item: TransactItem;
+  onConditionFailed: () => Error;
+}
 
 const LICENSE_TYPE: RecordSpec<LicenseType> = {
   kind: 'license-type',
@@ -305,16 +313,48 @@ export class DynamoConfigStore implements ConfigStore {
   createSharingAgreement(
     agreement: SharingAgreement,
     auditEvent?: AuditEvent,
+    typeAsRead?: LicenseTypeAsRead,
   ): Promise<Versioned<SharingAgreement>> {
-    return this.#create(SHARING_AGREEMENT, agreement, auditEvent);
+    return this.#create(
+      SHARING_AGREEMENT,
+      agreement,
+      auditEvent,
+      undefined,
+      this.#typeChecks(agreement, typeAsRead),
+    );
   }
 
   updateSharingAgreement(
     agreement: SharingAgreement,
     expectedVersion: number,
     auditEvent?: AuditEvent,
+    typeAsRead?: LicenseTypeAsRead,
   ): Promise<Versioned<SharingAgreement>> {
-    return this.#update(SHARING_AGREEMENT, agreement, expectedVersion, auditEvent);
+    return this.#update(
+      SHARING_AGREEMENT,
+      agreement,
+      expectedVersion,
+      auditEvent,
+      this.#typeChecks(agreement, typeAsRead),
+    );
+  }
+
+  /** The condition that the agreement's license type is still as it was checked (LicenseTypeAsRead). */
+  #typeChecks(agreement: SharingAgreement, typeAsRead: LicenseTypeAsRead | undefined): WriteCheck[] {
+    if (typeAsRead === undefined) return [];
+    return [
+      {
+        item: {
+          ConditionCheck: {
+            TableName: this.#table,
+            Key: LICENSE_TYPE.key(typeAsRead.code),
+            ConditionExpression: 'version = :typeVersion',
+            ExpressionAttributeValues: { ':typeVersion': typeAsRead.version },
+          },
+        },
+        onConditionFailed: () => new LicenseTypeChanged(typeAsRead.code, agreement.id),
+      },
+    ];
   }
 
   getSharingAgreement(id: string): Promise<Versioned<SharingAgreement> | undefined> {
@@ -344,6 +384,8 @@ export class DynamoConfigStore implements ConfigStore {
     input: T,
     auditEvent?: AuditEvent,
     onceOnly?: ItemKey,
+    /** Conditions on other items the write holds under, checked in the same transaction. */
+    checks: WriteCheck[] = [],
   ): Promise<Versioned<T>> {
     const value = this.#checked(spec, input);
     const audit = this.#auditPut(auditEvent);
@@ -374,6 +416,7 @@ export class DynamoConfigStore implements ConfigStore {
         },
         ...linked.map((link) => this.#putLinked(link)),
         ...mark,
+        ...checks.map((check) => check.item),
         ...audit,
       ],
       (reasons) => {
@@ -381,6 +424,9 @@ export class DynamoConfigStore implements ConfigStore {
           return new RegistryAlreadyBootstrapped();
         }
         if (reasons[0] === 'ConditionalCheckFailed') return new ConfigRecordExists(spec.kind, id);
+        const firstCheck = 1 + linked.length + mark.length;
+        const failedCheck = checks.find((_, i) => reasons[firstCheck + i] === 'ConditionalCheckFailed');
+        if (failedCheck !== undefined) return failedCheck.onConditionFailed();
         if (auditEvent && reasons.at(-1) === 'ConditionalCheckFailed')
           return new AuditEventExists(auditEvent.id);
         return this.#linkedFailure(linked, reasons) ?? new ConfigVersionConflict(spec.kind, id, 0, undefined);
@@ -395,7 +441,7 @@ export class DynamoConfigStore implements ConfigStore {
     expectedVersion: number,
     auditEvent?: AuditEvent,
     /** Conditions on other items the write holds under, checked in the same transaction. */
-    checks: { item: TransactItem; onConditionFailed: () => Error }[] = [],
+    checks: WriteCheck[] = [],
   ): Promise<Versioned<T>> {
     const value = this.#checked(spec, input);
     const audit = this.#auditPut(auditEvent);

@@ -290,7 +290,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
     responses: {
       201: { description: 'Registered (version 1)', schema: SharingAgreementRecordSchema },
       ...REFUSALS,
-      409: { description: 'The agreement id is registered already' },
+      409: {
+        description:
+          'The agreement id is registered already; or (code LICENSE_TYPE_CHANGED) its license type changed while the agreement was checked against it — nothing written: send it again to be checked against the type as it is now',
+      },
     },
   },
   {
@@ -322,7 +325,13 @@ export const operatorRoutes: readonly RouteSpec[] = [
     summary: 'Replaces a sharing agreement at the version in If-Match, after the same checks as registration',
     auth: OPERATOR,
     requestBody: SharingAgreementSchema,
-    responses: { 200: { description: 'Updated', schema: SharingAgreementRecordSchema }, ...UPDATE_REFUSALS },
+    responses: {
+      200: { description: 'Updated', schema: SharingAgreementRecordSchema },
+      ...UPDATE_REFUSALS,
+      409: {
+        description: `${UPDATE_REFUSALS[409].description}; or (code LICENSE_TYPE_CHANGED) its license type changed while the agreement was checked against it — nothing written: send it again to be checked against the type as it is now`,
+      },
+    },
   },
   {
     method: 'POST',

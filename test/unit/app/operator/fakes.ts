@@ -23,6 +23,8 @@ import {
   ConfigRecordNotFound,
   type ConfigStore,
   ConfigVersionConflict,
+  type LicenseTypeAsRead,
+  LicenseTypeChanged,
   OperatorRecordChanged,
   type OperatorStanding,
   RegistryAlreadyBootstrapped,
@@ -217,15 +219,28 @@ export class InMemoryConfigStore implements ConfigStore {
   async listLicenseTypes(page?: PageRequest) {
     return this.types.list(undefined, page);
   }
-  async createSharingAgreement(agreement: SharingAgreement, auditEvent?: AuditEvent) {
+  async createSharingAgreement(
+    agreement: SharingAgreement,
+    auditEvent?: AuditEvent,
+    typeAsRead?: LicenseTypeAsRead,
+  ) {
+    this.#refuseChangedType(agreement, typeAsRead);
     return this.#audited(auditEvent, () => this.agreements.create(agreement));
   }
   async updateSharingAgreement(
     agreement: SharingAgreement,
     expectedVersion: number,
     auditEvent?: AuditEvent,
+    typeAsRead?: LicenseTypeAsRead,
   ) {
+    this.#refuseChangedType(agreement, typeAsRead);
     return this.#audited(auditEvent, () => this.agreements.update(agreement, expectedVersion));
+  }
+  /** In the same step as the write, as the store's ConditionCheck in its transaction. */
+  #refuseChangedType(agreement: SharingAgreement, typeAsRead: LicenseTypeAsRead | undefined) {
+    if (typeAsRead !== undefined && this.types.map.get(typeAsRead.code)?.version !== typeAsRead.version) {
+      throw new LicenseTypeChanged(typeAsRead.code, agreement.id);
+    }
   }
   async getSharingAgreement(id: string) {
     return this.agreements.get(id);
