@@ -127,17 +127,36 @@ export async function issueLicenseOnce(
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
 ): Promise<{ licenseId: string }> {
+  // Looked for before anything is checked, at the cost of one read per approval: what a run
+  // checks — the type's rules, the agency's standing as its issuer, the decided validity — may
+  // have changed since an earlier run wrote the license, and the application, which may then be
+  // neither rejected nor withdrawn, could never be finished.
+  const firstVersion = buildLicenseId({
+    typeCode: request.typeCode,
+    issuerCode: caller.agency,
+    serial: request.serial,
+    version: '001',
+  });
+  if (await issuedToThisHolder(firstVersion, request, deps)) return { licenseId: firstVersion };
   try {
     return await issue(request, caller, deps, 'refused');
   } catch (error) {
     if (!(error instanceof LicenseAlreadyExists)) throw error;
-    const [earlier, holderIndex] = await Promise.all([
-      deps.licenses.get(error.licenseId),
-      deps.blindIndex.tokenFor(request.holder.codeType, request.holder.code),
-    ]);
-    if (earlier === undefined || earlier.holderIndex !== holderIndex) throw error;
+    if (!(await issuedToThisHolder(error.licenseId, request, deps))) throw error;
     return { licenseId: error.licenseId };
   }
+}
+
+async function issuedToThisHolder(
+  licenseId: string,
+  request: IssueLicenseRequest,
+  deps: IssueLicenseDeps,
+): Promise<boolean> {
+  const [earlier, holderIndex] = await Promise.all([
+    deps.licenses.get(licenseId),
+    deps.blindIndex.tokenFor(request.holder.codeType, request.holder.code),
+  ]);
+  return earlier !== undefined && earlier.holderIndex === holderIndex;
 }
 
 /**

@@ -516,6 +516,37 @@ describe('the whole review: apply → request info → respond → approve', () 
     expect(world.issuer.licenses.records.size).toBe(1);
   });
 
+  it('an approval that stopped after its license completes though the type or the agency no longer issues that data', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    world.applications.beforeNextAdvance = async () => {
+      world.applications.beforeNextAdvance = async () => {
+        throw new Error('the store was unreachable');
+      };
+    };
+    await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(/unreachable/);
+    const [licenseId] = [...world.issuer.licenses.records.keys()];
+    // The operator then adds a required field to the type: the decided data would no longer issue,
+    // and the license exists, so rejecting and withdrawing are refused. Only finishing is left.
+    const code = DEMO_TYPE_CODE.residentIdentityCard;
+    world.issuer.catalog.types = world.issuer.catalog.types.map((t) =>
+      t.code === code
+        ? {
+            ...t,
+            fields: [
+              ...t.fields,
+              { ...t.fields.find((f) => f.type === 'string')!, name: '新字段', required: true },
+            ],
+          }
+        : t,
+    );
+
+    const { application, license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    expect(license.licenseId).toBe(licenseId);
+    expect(application).toMatchObject({ state: 'approved', licenseId });
+    expect(world.issuer.licenses.records.size).toBe(1);
+  });
+
   it('the corrections are sealed with the decision: finishing an approval issues them, and refuses new ones', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
