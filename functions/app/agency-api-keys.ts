@@ -24,7 +24,8 @@ export interface ApiKeyDeps extends AdminChangeDeps {
  * Adds a request-signing key to an agency, active at once. Key ids are global: one held by
  * this or any other agency, even revoked, is refused (the registry checks the others). Only
  * active keys count against the limit: when the record is full, the oldest revoked keys are let
- * go in the same write (named in its audit event), and with them their ids.
+ * go in the same write (named in its audit event), and with them their ids. A key of an operator
+ * agency is added only while the caller's own record is as this read it (operator-standing.ts).
  */
 export async function addApiKey(
   { uscc, key }: { uscc: string; key: NewApiKey },
@@ -37,6 +38,10 @@ export async function addApiKey(
   if (agency.apiKeys.some((held) => held.keyId === key.keyId)) throw new ApiKeyIdTaken(key.keyId);
   const room = roomForApiKey(agency.apiKeys);
   if (room === undefined) throw new ApiKeyLimitReached(uscc, MAX_API_KEYS);
+  // A key of an operator agency signs as an operator: granted only while the caller still is one.
+  const standing = agency.roles.includes('operator')
+    ? await operatorStanding(operator, deps.config, uscc === operator.agency ? current : undefined)
+    : undefined;
   return deps.config.updateAgency(
     { ...agency, apiKeys: [...room.kept, activeApiKey(key, deps.now())] },
     current.version,
@@ -55,6 +60,7 @@ export async function addApiKey(
             }),
       },
     }),
+    standing,
   );
 }
 

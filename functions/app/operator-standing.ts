@@ -7,6 +7,10 @@
 // record, and the other is refused (OperatorRecordChanged, 409) writing nothing. Since no operator
 // may revoke its own signing key or drop its own operator role (OperatorSelfLockout), the caller's
 // key is still an active operator key when such a write commits: the last one cannot go.
+// Writes that grant operator access — registering an operator agency, granting the role, adding a
+// key to an operator agency — carry the same condition for another reason: a request authenticated
+// just before its operator's key was revoked (or its role removed) must not complete afterwards and
+// plant a new operator agency or key.
 import type { Agency } from '#core/catalog/agency.ts';
 import { type ConfigStore, OperatorRecordChanged, type OperatorStanding } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';

@@ -19,6 +19,7 @@ import {
   withNewSealKey,
 } from './admin-change.ts';
 import { withNewUsageKey } from './agency-usage-keys.ts';
+import { operatorStanding } from './operator-standing.ts';
 
 /** A request-signing key as the operator registers it; the platform marks it active and dates it. */
 export interface NewApiKey {
@@ -68,7 +69,9 @@ export function apiKeyThumbprints(
 }
 
 /**
- * Registers an agency with its request-signing keys. An issuer gets a seal key of its own, made
+ * Registers an agency with its request-signing keys. An operator agency is registered only while
+ * the caller's own record is as read, its signing key active (operator-standing.ts): an operator
+ * whose key or role is being taken away cannot plant another operator meanwhile. An issuer gets a seal key of its own, made
  * for it here (generation 1): the operator never hands one in, so no agency can be pointed at
  * another's key or the platform's. Where the stage meters agencies by a usage plan, the agency
  * also gets its usage key, whose id the audit event records (never its value).
@@ -86,6 +89,10 @@ export async function registerAgency(
   for (const key of registration.apiKeys) {
     if (await deps.config.findApiKey(key.keyId)) throw new ApiKeyIdTaken(key.keyId);
   }
+  // Granting the operator role holds only while the caller still holds it with its key active.
+  const standing = registration.roles.includes('operator')
+    ? await operatorStanding(operator, deps.config)
+    : undefined;
   const now = deps.now();
   const agency: Agency = {
     uscc,
@@ -110,7 +117,7 @@ export async function registerAgency(
   // The usage key is issued last, just before the write that records it.
   const create = (registered: Agency): Promise<RegisteredAgency> =>
     withNewUsageKey(deps.usageKeys, uscc, async (usageKey) => {
-      const saved = await deps.config.createAgency(registered, event(registered, usageKey));
+      const saved = await deps.config.createAgency(registered, event(registered, usageKey), standing);
       return usageKey ? { ...saved, usageKey } : saved;
     });
   if (!registration.roles.includes('issuer')) return create(agency);

@@ -38,7 +38,8 @@ export interface UpdateAgencyDeps extends AdminChangeDeps {
  * Replaces an agency's name, roles, area and demo mark, if nobody changed it since the version
  * the operator read. An agency that becomes an issuer gets its seal key here; one that stops
  * being one keeps its seal keys, so the licenses it issued still verify. Taking the operator
- * role away holds only while the caller's own record is as this read it (operator-standing.ts).
+ * role away, or granting it, holds only while the caller's own record is as this read it
+ * (operator-standing.ts).
  */
 export async function updateAgency(
   { uscc, expectedVersion, changes }: UpdateAgencyRequest,
@@ -52,8 +53,9 @@ export async function updateAgency(
       `removing the operator role from ${uscc}, the agency signing this request,`,
     );
   }
+  // Taking the operator role away, or granting it: either holds only while the caller still is one.
   const standing =
-    current.value.roles.includes('operator') && !changes.roles.includes('operator')
+    current.value.roles.includes('operator') !== changes.roles.includes('operator')
       ? await operatorStanding(operator, deps.config, uscc === operator.agency ? current : undefined)
       : undefined;
   const { demo: _demo, ...kept } = current.value;

@@ -59,8 +59,16 @@ export interface AgreementListRequest extends PageRequest {
  * neither (AuditEventExists when the event id is taken). Writes without one are for seeding.
  */
 export interface ConfigStore {
-  /** Registers a new agency and its key ids (version 1); {@link ConfigRecordExists} if registered. */
-  createAgency(agency: Agency, auditEvent?: AuditEvent): Promise<Versioned<Agency>>;
+  /**
+   * Registers a new agency and its key ids (version 1); {@link ConfigRecordExists} if registered.
+   * With `standing`, only while the calling operator's own record is still at its version, checked
+   * in the same write: {@link OperatorRecordChanged} otherwise, writing nothing.
+   */
+  createAgency(
+    agency: Agency,
+    auditEvent?: AuditEvent,
+    standing?: OperatorStanding,
+  ): Promise<Versioned<Agency>>;
   /**
    * Registers the stage's first operator agency, as createAgency does, and marks the registry
    * bootstrapped in the same write: {@link RegistryAlreadyBootstrapped} for every later attempt,

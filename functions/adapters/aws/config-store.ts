@@ -118,6 +118,9 @@ const AGENCY: RecordSpec<Agency> = {
     })),
 };
 
+const operatorRecordChanged = (standing: OperatorStanding) =>
+  new OperatorRecordChanged(standing.agency, 'its record changed since it was read');
+
 /** A condition on another item a write holds under, and the refusal when it fails. */
 interface WriteCheck {
   item: TransactItem;
@@ -188,8 +191,18 @@ export class DynamoConfigStore implements ConfigStore {
     this.#auditTable = options.auditTable;
   }
 
-  createAgency(agency: Agency, auditEvent?: AuditEvent): Promise<Versioned<Agency>> {
-    return this.#create(AGENCY, agency, auditEvent);
+  createAgency(
+    agency: Agency,
+    auditEvent?: AuditEvent,
+    standing?: OperatorStanding,
+  ): Promise<Versioned<Agency>> {
+    return this.#create(
+      AGENCY,
+      agency,
+      auditEvent,
+      undefined,
+      standing ? [this.#standingCheck(standing)] : [],
+    );
   }
 
   createFirstOperator(agency: Agency, auditEvent: AuditEvent): Promise<Versioned<Agency>> {
@@ -203,25 +216,27 @@ export class DynamoConfigStore implements ConfigStore {
     standing?: OperatorStanding,
   ): Promise<Versioned<Agency>> {
     if (standing === undefined) return this.#update(AGENCY, agency, expectedVersion, auditEvent);
-    const changed = () => new OperatorRecordChanged(standing.agency, 'its record changed since it was read');
     if (standing.agency === agency.uscc) {
       // The caller's own record is the one written: its version condition is the check.
-      if (standing.version !== expectedVersion) throw changed();
+      if (standing.version !== expectedVersion) throw operatorRecordChanged(standing);
       return this.#update(AGENCY, agency, expectedVersion, auditEvent);
     }
-    return this.#update(AGENCY, agency, expectedVersion, auditEvent, [
-      {
-        item: {
-          ConditionCheck: {
-            TableName: this.#table,
-            Key: AGENCY.key(standing.agency),
-            ConditionExpression: 'version = :standing',
-            ExpressionAttributeValues: { ':standing': standing.version },
-          },
+    return this.#update(AGENCY, agency, expectedVersion, auditEvent, [this.#standingCheck(standing)]);
+  }
+
+  /** The condition that the calling operator's own record is still as read (OperatorStanding). */
+  #standingCheck(standing: OperatorStanding): WriteCheck {
+    return {
+      item: {
+        ConditionCheck: {
+          TableName: this.#table,
+          Key: AGENCY.key(standing.agency),
+          ConditionExpression: 'version = :standing',
+          ExpressionAttributeValues: { ':standing': standing.version },
         },
-        onConditionFailed: changed,
       },
-    ]);
+      onConditionFailed: () => operatorRecordChanged(standing),
+    };
   }
 
   designateSuccessor(

@@ -74,7 +74,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
     responses: {
       201: { description: 'Registered (version 1)', schema: RegisteredAgencySchema },
       ...KEY_REFUSALS,
-      409: { description: 'The agency is registered already, or a key id is taken' },
+      409: {
+        description:
+          'The agency is registered already, or a key id is taken; or (code OPERATOR_RECORD_CHANGED) an operator agency while the caller’s own agency record changed since it was read (its key revoked or its operator role removed meanwhile): nothing written',
+      },
       ...NO_SEAL_KEY,
     },
   },
@@ -119,7 +122,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       ...NO_SEAL_KEY,
       409: {
         description:
-          'The record changed since the version in If-Match: read it again; or (code OPERATOR_RECORD_CHANGED) the operator role is being removed while the caller’s own agency record changed since it was read — another operator revoking the caller at the same moment: nothing written',
+          'The record changed since the version in If-Match: read it again; or (code OPERATOR_RECORD_CHANGED) the operator role is being removed or granted while the caller’s own agency record changed since it was read — another operator revoking the caller at the same moment: nothing written',
       },
     },
   },
@@ -173,7 +176,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
       201: { description: 'Added', schema: AgencyRecordSchema },
       ...KEY_REFUSALS,
       404: { description: 'No such agency' },
-      409: { description: 'The key id is taken (by any agency), or the agency holds 16 active keys' },
+      409: {
+        description:
+          'The key id is taken (by any agency), or the agency holds 16 active keys; or (code OPERATOR_RECORD_CHANGED) a key of an operator agency while the caller’s own agency record changed since it was read (its key revoked or its operator role removed meanwhile): nothing written',
+      },
     },
   },
   {

@@ -10,6 +10,7 @@ import { auditPartitionKey } from '#adapters/aws/audit-items.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { revokeApiKey } from '#app/agency-api-keys.ts';
+import { registerAgency } from '#app/register-agency.ts';
 import { updateAgency } from '#app/update-agency.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { organizationCodeCheckChar, usccCheckChar } from '#core/identifiers/index.ts';
@@ -181,5 +182,42 @@ describe('mutual revocation by two operators at the same moment', () => {
     expect(await store.getAgency(b.agency)).toEqual(before);
     expect(await audited(refused.id, refused.time)).toBe(false);
     expect(await activeOperatorKeys(a.keyId, b.keyId)).toEqual([b.keyId]);
+  });
+});
+
+describe('an operator revoked while it registers another operator', () => {
+  test('the registration, its standing read before the revocation, is refused at the write, writing nothing', async () => {
+    const { a, b } = await twoOperators(3 * ROUNDS + 1, 'plant');
+    const planted = operatorAgency(9000, 'plant-c-1');
+    const refused = eventOf('plant-b');
+    // B's request was authenticated, and its standing read, before A revoked B's key; the
+    // registry's createAgency runs A's revocation first, as a request of A committing then would.
+    const racing = new Proxy(store, {
+      get(target, name) {
+        const member = Reflect.get(target, name, target);
+        if (typeof member !== 'function') return member;
+        if (name !== 'createAgency') return member.bind(target);
+        return async (...args: unknown[]) => {
+          await revokeApiKey({ uscc: b.agency, keyId: b.keyId }, a, deps(eventOf('plant-a')));
+          return member.apply(target, args);
+        };
+      },
+    });
+    const { apiKeys, ...rest } = planted;
+
+    await expect(
+      registerAgency(
+        {
+          ...rest,
+          apiKeys: apiKeys.map(({ keyId, algorithm, publicJwk }) => ({ keyId, algorithm, publicJwk })),
+        },
+        b,
+        { ...deps(refused), config: racing },
+      ),
+    ).rejects.toBeInstanceOf(OperatorRecordChanged);
+
+    expect(await store.getAgency(planted.uscc)).toBeUndefined();
+    expect(await store.findApiKey('plant-c-1')).toBeUndefined();
+    expect(await audited(refused.id, refused.time)).toBe(false);
   });
 });

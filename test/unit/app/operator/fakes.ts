@@ -141,10 +141,14 @@ export class InMemoryConfigStore implements ConfigStore {
     return written;
   }
 
-  async createAgency(agency: Agency, auditEvent?: AuditEvent) {
+  async createAgency(agency: Agency, auditEvent?: AuditEvent, standing?: OperatorStanding) {
     this.agencies.checked(agency);
     if (this.agencies.map.has(agency.uscc)) throw new ConfigRecordExists('agency', agency.uscc);
     this.#refuseForeignKeys(agency);
+    // In the same step as the write, as the store's ConditionCheck in its transaction.
+    if (standing !== undefined && this.agencies.map.get(standing.agency)?.version !== standing.version) {
+      throw new OperatorRecordChanged(standing.agency, 'its record changed since it was read');
+    }
     return this.#audited(auditEvent, () => this.agencies.create(agency));
   }
   /** Whether the first operator was bootstrapped (the DynamoDB store's bootstrap mark). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { revokeApiKey } from '#app/agency-api-keys.ts';
+import { addApiKey, revokeApiKey } from '#app/agency-api-keys.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { updateAgency } from '#app/update-agency.ts';
 import { DEMO_AGENCIES } from '#dev/demo/catalog.ts';
@@ -159,5 +159,115 @@ describe('an operator whose own access went away after the request was authentic
     const saved = await revokeApiKey({ uscc: hpf.uscc, keyId }, A, deps);
 
     expect(saved.value.apiKeys.find((k) => k.keyId === keyId)?.status).toBe('revoked');
+  });
+});
+
+/** The registry with `meanwhile` run once, just before the first call of `method` writes. */
+function interposed(
+  config: InMemoryConfigStore,
+  method: 'createAgency' | 'updateAgency',
+  meanwhile: () => Promise<unknown>,
+): InMemoryConfigStore {
+  let ran = false;
+  return new Proxy(config, {
+    get(target, name) {
+      const member = Reflect.get(target, name, target);
+      if (typeof member !== 'function') return member;
+      if (name !== method) return member.bind(target);
+      return async (...args: unknown[]) => {
+        if (!ran) {
+          ran = true;
+          await meanwhile();
+        }
+        return member.apply(target, args);
+      };
+    },
+  });
+}
+
+describe('an operator whose access goes away while it grants operator access', () => {
+  // B's request was authenticated, and its standing read, before A revoked B's key; B's write
+  // comes after. Granting operator access then would outlive B's own.
+  const revokeB = (deps: Awaited<ReturnType<typeof twoOperators>>['deps']) => () =>
+    revokeApiKey({ uscc: B.agency, keyId: B.keyId }, A, deps);
+
+  it('cannot register an operator agency: 409, nothing written', async () => {
+    const { config, deps } = await twoOperators();
+    const c = testUscc(901);
+    const racing = { ...deps, config: interposed(config, 'createAgency', revokeB(deps)) };
+
+    await expect(
+      registerAgency(
+        {
+          uscc: c,
+          name: '演示市第三运营机构',
+          roles: ['operator'],
+          areaCode: '330100',
+          apiKeys: [newKey('op-c-1')],
+        },
+        B,
+        racing,
+      ),
+    ).rejects.toBeInstanceOf(OperatorRecordChanged);
+    expect(await config.getAgency(c)).toBeUndefined();
+    expect(await config.findApiKey('op-c-1')).toBeUndefined();
+    expect(config.audit.events.map((e) => e.action)).toEqual(['agency.api_key_revoked']);
+  });
+
+  it('still registers an agency that is no operator', async () => {
+    const { config, deps } = await twoOperators();
+    const c = testUscc(902);
+    const racing = { ...deps, config: interposed(config, 'createAgency', revokeB(deps)) };
+
+    const saved = await registerAgency(
+      {
+        uscc: c,
+        name: '演示市用证机构',
+        roles: ['relying'],
+        areaCode: '330100',
+        apiKeys: [newKey('rel-c-1')],
+      },
+      B,
+      racing,
+    );
+    expect(saved.version).toBe(1);
+  });
+
+  it('cannot add a key to an operator agency: 409, nothing written', async () => {
+    const { config, deps } = await twoOperators();
+    const before = await config.getAgency(A.agency);
+    const racing = { ...deps, config: interposed(config, 'updateAgency', revokeB(deps)) };
+
+    await expect(addApiKey({ uscc: A.agency, key: newKey('op-x-1') }, B, racing)).rejects.toBeInstanceOf(
+      OperatorRecordChanged,
+    );
+    expect(await config.findApiKey('op-x-1')).toBeUndefined();
+    expect(await config.getAgency(A.agency)).toEqual(before);
+    expect(config.audit.events.map((e) => e.action)).toEqual(['agency.api_key_revoked']);
+  });
+
+  it('cannot grant the operator role: 409, nothing written', async () => {
+    const { config, deps } = await twoOperators();
+    const hpf = DEMO_AGENCIES.find((a) => a.roles.includes('relying') && !a.roles.includes('operator'))!;
+    const current = (await config.getAgency(hpf.uscc))!;
+    const racing = { ...deps, config: interposed(config, 'updateAgency', revokeB(deps)) };
+
+    await expect(
+      updateAgency(
+        {
+          uscc: hpf.uscc,
+          expectedVersion: current.version,
+          changes: {
+            name: current.value.name,
+            roles: ['relying', 'operator'],
+            areaCode: current.value.areaCode,
+          },
+        },
+        B,
+        racing,
+      ),
+    ).rejects.toBeInstanceOf(OperatorRecordChanged);
+    expect(await config.getAgency(hpf.uscc)).toEqual(current);
+    expect(config.audit.events.map((e) => e.action)).toEqual(['agency.api_key_revoked']);
   });
 });
