@@ -8,6 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { DynamoNonceStore, nonceKey } from '#adapters/aws/nonce-store.ts';
+import { jwkThumbprint } from '#core/keys/jwk-thumbprint.ts';
 import { lambdaContext } from '#dev/api-gateway-event.ts';
 import { DEMO_AGENCIES, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import { agencyAuthentication, authenticatedAgency } from '#http/agency-auth.ts';
@@ -77,7 +78,13 @@ describe('over the DynamoDB registry and nonce table', () => {
   ] as const)('a request signed with %s (%s) is accepted for its agency', async (keyId, algorithm, uscc) => {
     const result = await handler(eventOf(signed(keyId, algorithm, { typeCode: '11100000D00000013G001' })));
     expect(result.statusCode).toBe(200);
-    expect(JSON.parse(result.body)).toEqual({ agency: uscc, keyId, roles: ['issuer'] });
+    const { publicJwk } = DEMO_AGENCIES.flatMap((a) => a.apiKeys).find((k) => k.keyId === keyId)!;
+    expect(JSON.parse(result.body)).toEqual({
+      agency: uscc,
+      keyId,
+      keyThumbprint: jwkThumbprint(publicJwk),
+      roles: ['issuer'],
+    });
   });
 
   test('the nonce is stored under the key until created is no longer accepted (created + skew + 1 s), the TTL attribute in epoch seconds', async () => {
