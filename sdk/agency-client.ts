@@ -4,7 +4,8 @@
 //
 // Each request carries
 //   Content-Digest   sha-256 of the body, when there is one
-//   Signature-Input  agency=("@method" "@target-uri" ["content-digest" "content-type"]);
+//   Signature-Input  agency=("@method" "@target-uri" ["content-digest"] ["content-type"]
+//                    ["idempotency-key"] ["if-match"]);  — each field when the request has it
 //                    created=<now>;nonce="<128 random bits>";keyid="<key id>";alg="<algorithm>"
 //   Signature        agency=:<raw signature>:
 // and is sent to exactly the canonical target URI it signs (target-uri.ts), so what the
@@ -13,6 +14,7 @@ import { createPrivateKey, type JsonWebKey, KeyObject, randomBytes } from 'node:
 import {
   AGENCY_SIGNATURE_LABEL,
   assertKeyFitsAlgorithm,
+  COVERED_WHEN_PRESENT,
   canonicalUrl,
   contentDigest,
   type HttpSignatureAlgorithm,
@@ -97,8 +99,9 @@ export function signAgencyRequest(
   if (body !== undefined) {
     headers['content-digest'] = contentDigest(body);
     components.push('content-digest');
-    if (headers['content-type'] !== undefined) components.push('content-type');
   }
+  // The platform requires these covered whenever they are sent (agency-policy.ts).
+  for (const field of COVERED_WHEN_PRESENT) if (headers[field] !== undefined) components.push(field);
   const privateKey = privateKeyOf(credentials.privateKey);
   const signed = signMessage(
     { method, targetUri: url, headers },

@@ -119,7 +119,7 @@ export function buildOpenApi(
           in: 'header',
           name: 'Signature',
           description:
-            'Agency routes: an HTTP Message Signature (RFC 9421) with label `agency` in `Signature` and `Signature-Input`, `ecdsa-p256-sha256` or `ed25519`, over `@method`, `@target-uri` and `content-digest` (RFC 9530, whenever there is a body), with `created` (±300 s), a fresh `nonce` and the `keyid` of an active key of the agency.',
+            'Agency routes: an HTTP Message Signature (RFC 9421) with label `agency` in `Signature` and `Signature-Input`, `ecdsa-p256-sha256` or `ed25519`, over `@method`, `@target-uri`, `content-digest` (RFC 9530, whenever there is a body) and each of `content-type`, `idempotency-key` and `if-match` the request carries (a request carrying one its signature leaves out is 401 `components`), with `created` (±300 s), a fresh `nonce` and the `keyid` of an active key of the agency.',
         },
         [USAGE_KEY_SECURITY_SCHEME]: {
           type: 'apiKey',

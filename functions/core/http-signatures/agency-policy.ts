@@ -6,8 +6,13 @@
 //   one, means the signer decides unambiguously which signature speaks for the agency, and a
 //   reordering of dictionary members cannot change which one is checked.
 // - Covered components: `@method` and `@target-uri` always; `content-digest` whenever the
-//   request has a body (RFC 9530; sha-256 or sha-512, checked against the body). Further
-//   components may be covered and are then checked too.
+//   request has a body (RFC 9530; sha-256 or sha-512, checked against the body); `content-type`,
+//   `idempotency-key` and `if-match` whenever the request carries them, since the handlers act on
+//   them (the media type a layout document is stored as, the key a retry is answered by, the
+//   version an update holds under): an intermediary must not add or change one under a signature
+//   that leaves it out. A field the request does not carry cannot be covered (RFC 9421 §2.5), so
+//   its absence is the signer's to decide; a handler needing one refuses a request without it.
+//   Further components may be covered and are then checked too.
 // - Parameters: `created` (integer seconds, within ±skew of now), `nonce` (16–512 characters,
 //   new for the key), `keyid` (an active key of the agency); `expires` honoured when present;
 //   `alg`, when present, must be the key's registered algorithm.
@@ -36,6 +41,8 @@ export const MIN_NONCE_LENGTH = 16;
 export const MAX_NONCE_LENGTH = 512;
 export const REQUIRED_COMPONENTS = ['@method', '@target-uri'] as const;
 export const REQUIRED_PARAMETERS = ['created', 'nonce', 'keyid'] as const;
+/** Fields the signature must cover whenever the request carries them (module comment). */
+export const COVERED_WHEN_PRESENT = ['content-type', 'idempotency-key', 'if-match'] as const;
 
 /** The check a request failed; named in the 401 (403 for `role`) problem response. */
 export type AgencyAuthCheck =
@@ -212,6 +219,9 @@ export function readAgencySignature(
   const covered = new Set(input.components);
   const required: string[] = [...REQUIRED_COMPONENTS];
   if (request.body.length > 0) required.push('content-digest');
+  for (const field of COVERED_WHEN_PRESENT) {
+    if (fieldValue(request.headers, field) !== undefined) required.push(field);
+  }
   const missingComponents = required.filter((c) => !covered.has(c));
   const missingParameters = REQUIRED_PARAMETERS.filter((p) => !params.has(p));
   if (missingComponents.length > 0 || missingParameters.length > 0) {

@@ -288,6 +288,48 @@ describe('components', () => {
     expect(detail).toContain('missing component content-digest');
   });
 
+  // The handlers act on these fields (the media type a layout document is stored as, the version an
+  // update holds under, the key a retry is answered by), so one added or changed on the way must
+  // not pass under a signature that leaves it out.
+  test.each([
+    ['content-type', { 'content-type': 'application/json' }, '{"a":1}'],
+    ['idempotency-key', { 'idempotency-key': 'key-0001' }, undefined],
+    ['if-match', { 'if-match': '"3"' }, undefined],
+  ] as const)('a request carrying %s its signature does not cover', async (field, headers, body) => {
+    const request = customSigned({
+      components: ['@method', '@target-uri', ...(body === undefined ? [] : ['content-digest'])],
+      parameters: VALID_PARAMS,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    const detail = await expectFailure(authenticate(request), 'components');
+    expect(detail).toContain(`missing component ${field}`);
+    expect(nonces.claims).toEqual([]);
+  });
+
+  test('a request carrying content-type, idempotency-key and if-match, all covered, as the SDK signs it', async () => {
+    const signed = signAgencyRequest(
+      {
+        method: 'PUT',
+        url: URL_,
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-0001', 'If-Match': '"3"' },
+        body: encoder.encode('{"a":1}'),
+        created: NOW,
+      },
+      credentials('ecdsa'),
+    );
+    expect(signed.headers['signature-input']).toContain(
+      '("@method" "@target-uri" "content-digest" "content-type" "idempotency-key" "if-match")',
+    );
+    const request = {
+      method: signed.method,
+      targetUri: signed.url,
+      headers: signed.headers,
+      body: signed.body!,
+    };
+    expect(await authenticate(request)).toMatchObject({ ok: true });
+  });
+
   test('a request with a body and no Content-Digest at all', async () => {
     const request = sdkSigned('ecdsa', { body: '{"a":1}' });
     const { 'content-digest': _, ...headers } = request.headers as Record<string, string>;
