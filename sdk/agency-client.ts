@@ -174,7 +174,7 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
  */
 export function agencyRequestUrl(endpoint: string | URL, path: string): string {
   const url = canonicalUrl(urlUnderEndpoint(endpoint, path));
-  // The canonical form decodes the path (`%2F..` becomes `/..`), so it is checked again.
+  // The canonical form decodes each segment (`%2e%2e` becomes `..`), so it is checked again.
   assertUnderEndpoint(endpoint, url, path);
   return url;
 }

@@ -3,8 +3,9 @@
 // tabs and newlines anywhere, so `/\evil.example/x` or `/\t/evil.example/x` parses as another
 // host; `..` segments (`%2e%2e` too) climb out of a stage's base path. A check of the path's
 // text cannot foresee every such reading, so the URL is checked after it is built. An encoded
-// slash (`..%2F`) stays one segment here, as API Gateway routes it; only the agency client, whose
-// signed canonical form decodes it, checks its URL again after that decoding.
+// slash (`..%2F`) stays one segment here, as API Gateway routes it, and in the agency client's
+// signed canonical form; that form decodes `%2e%2e` to `..`, so the agency client checks its URL
+// again after that decoding.
 
 /** A backslash, or a C0 control or DEL: no route path needs one. */
 function unsendable(path: string): boolean {

@@ -6,10 +6,14 @@
 //
 // - scheme: lower case (`https` on AWS; `http` on the local platform).
 // - authority: the Host the client addressed, lower case, without the scheme's default port.
-// - path: the path the client addressed, stage or base path included, percent-decoded and
-//   encoded again so that only unreserved characters, sub-delims, `:`, `@` and `/` appear
-//   literally and everything else as upper-case %XX of its UTF-8 bytes. (API Gateway REST
-//   APIs pass the path still encoded; decoding first makes both forms agree.) Empty → `/`.
+// - path: the path the client addressed, stage or base path included, segment by segment
+//   percent-decoded and encoded again so that only unreserved characters, sub-delims, `:` and
+//   `@` appear literally and everything else — a `/` inside a segment (`%2F`) included — as
+//   upper-case %XX of its UTF-8 bytes; segments joined by `/`. (API Gateway REST APIs pass the
+//   path still encoded; decoding first makes both forms agree.) An encoded slash stays one:
+//   `a%2Fb` is one segment and `a/b` two, which route differently, and RFC 3986 §6.2.2.2 holds
+//   only unreserved characters equivalent to their encoding (RFC 9421 §2.2.6 compares the path
+//   before decoding). Empty → `/`.
 // - query: API Gateway REST events carry only decoded query parameters, not the query string,
 //   so the query is rebuilt from name/value pairs: sorted by name (code units; values of one
 //   name keep their order), each `encodeURIComponent(name)=encodeURIComponent(value)`, joined
@@ -21,8 +25,8 @@
 
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
 
-// RFC 3986 unreserved, sub-delims, ':', '@' and '/': what may stand literally in a path.
-const PATH_LITERAL = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
+// RFC 3986 pchar: unreserved, sub-delims, ':' and '@' — what may stand literally in a segment.
+const SEGMENT_LITERAL = /[A-Za-z0-9\-._~!$&'()*+,;=:@]/;
 
 export interface TargetUriParts {
   scheme: string;
@@ -60,17 +64,22 @@ export function canonicalAuthority(authority: string, scheme: string): string {
     : lower;
 }
 
-/** Percent-decoded, then encoded again with only the path-literal characters left bare. */
+/** Each segment percent-decoded, then encoded again with only pchar left bare; `/` between them. */
 export function canonicalPath(path: string): string {
-  let decoded = path;
+  const out = path.split('/').map(canonicalSegment).join('/');
+  return out.startsWith('/') ? out : `/${out}`;
+}
+
+function canonicalSegment(segment: string): string {
+  let decoded = segment;
   try {
-    decoded = decodeURIComponent(path);
+    decoded = decodeURIComponent(segment);
   } catch {
     // Not valid percent-encoded UTF-8: canonicalise the characters as they stand, `%` included.
   }
   let out = '';
   for (const char of decoded) {
-    if (PATH_LITERAL.test(char)) {
+    if (SEGMENT_LITERAL.test(char)) {
       out += char;
     } else {
       for (const byte of Buffer.from(char, 'utf8')) {
@@ -78,7 +87,7 @@ export function canonicalPath(path: string): string {
       }
     }
   }
-  return out.startsWith('/') ? out : `/${out}`;
+  return out;
 }
 
 /** Pairs sorted by name, each component-encoded, joined by `&`; empty when there are none. */
