@@ -22,8 +22,10 @@
 // Whatever no active key verifies — an unknown, revoked or unlisted key id, an `alg` other than
 // the key's, a signature that does not verify — fails the one `signature` check with one detail:
 // anyone can send a made-up signature, and the answer must not tell which key ids exist nor
-// which algorithm a key has. (Nothing logs authentication failures, so no finer reason is kept.)
-import type { JsonWebKey } from 'node:crypto';
+// which algorithm a key has — nor in how long it takes: without a usable key the signature is
+// verified against a key nobody holds. (Nothing logs authentication failures, so no finer reason
+// is kept.)
+import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { jwkThumbprint } from '../keys/jwk-thumbprint.ts';
 import {
   type HttpSignatureAlgorithm,
@@ -310,6 +312,44 @@ export function readAgencySignature(
   };
 }
 
+/** The registered key, when it is active, listed by its agency and of the signature's `alg`. */
+function usableKey(
+  signature: AgencySignature,
+  registered: RegisteredRequestKey | undefined,
+):
+  | { registered: RegisteredRequestKey; key: RegisteredRequestKey['key']; algorithm: HttpSignatureAlgorithm }
+  | undefined {
+  const key = registered?.key;
+  const listed = registered?.agency.apiKeys.find((k) => k.keyId === signature.keyId);
+  if (
+    registered === undefined ||
+    key === undefined ||
+    key.keyId !== signature.keyId ||
+    key.status !== 'active' ||
+    listed?.status !== 'active' ||
+    !isHttpSignatureAlgorithm(key.algorithm) ||
+    (signature.alg !== undefined && signature.alg !== key.algorithm)
+  ) {
+    return undefined;
+  }
+  return { registered, key, algorithm: key.algorithm };
+}
+
+const unheldKeys = new Map<HttpSignatureAlgorithm, KeyObject>();
+
+/** A public key of the algorithm whose private half was thrown away: it verifies nothing. */
+function unheldKey(algorithm: HttpSignatureAlgorithm): KeyObject {
+  let key = unheldKeys.get(algorithm);
+  if (key === undefined) {
+    key =
+      algorithm === 'ed25519'
+        ? generateKeyPairSync('ed25519').publicKey
+        : generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    unheldKeys.set(algorithm, key);
+  }
+  return key;
+}
+
 /** Whether a key id could be registered at all (the catalog's key-id syntax). */
 export function isPlausibleKeyId(keyId: string): boolean {
   return KEY_ID_SYNTAX.test(keyId);
@@ -324,37 +364,25 @@ export function checkAgencySignature(
   registered: RegisteredRequestKey | undefined,
   requiredRoles: readonly string[] = [],
 ): AgencyAuthResult {
-  const key = registered?.key;
-  const listed = registered?.agency.apiKeys.find((k) => k.keyId === signature.keyId);
-  if (
-    registered === undefined ||
-    key === undefined ||
-    key.keyId !== signature.keyId ||
-    key.status !== 'active' ||
-    listed?.status !== 'active' ||
-    !isHttpSignatureAlgorithm(key.algorithm)
-  ) {
-    return NOT_VERIFIED;
-  }
-  if (signature.alg !== undefined && signature.alg !== key.algorithm) return NOT_VERIFIED;
+  const usable = usableKey(signature, registered);
+  // Without a usable key the signature is verified all the same, against a key nobody holds, so
+  // that how long the answer takes does not tell a made-up key id from a registered one.
+  const algorithm = usable?.algorithm ?? signature.alg ?? 'ecdsa-p256-sha256';
   let verified: boolean;
   try {
-    verified = verifySignatureBase(
-      signature.signatureBase,
-      signature.signature,
-      publicKeyFromJwk(key.publicJwk as JsonWebKey),
-      key.algorithm,
-    );
+    const publicKey = usable ? publicKeyFromJwk(usable.key.publicJwk as JsonWebKey) : unheldKey(algorithm);
+    verified = verifySignatureBase(signature.signatureBase, signature.signature, publicKey, algorithm);
   } catch {
     // A registered JWK node cannot import is the registry's fault, but to the caller it is
     // no usable key, and the answer must not differ from any other unverified signature.
     return NOT_VERIFIED;
   }
-  if (!verified) return NOT_VERIFIED;
-  if (requiredRoles.length > 0 && !requiredRoles.some((role) => registered.agency.roles.includes(role))) {
+  if (usable === undefined || !verified) return NOT_VERIFIED;
+  const { key, registered: found } = usable;
+  if (requiredRoles.length > 0 && !requiredRoles.some((role) => found.agency.roles.includes(role))) {
     return fail(
       'role',
-      `this route needs an agency with the role ${requiredRoles.join(' or ')}; the agency has ${registered.agency.roles.join(', ') || 'none'}`,
+      `this route needs an agency with the role ${requiredRoles.join(' or ')}; the agency has ${found.agency.roles.join(', ') || 'none'}`,
     );
   }
   return {
@@ -363,8 +391,8 @@ export function checkAgencySignature(
     keyThumbprint: jwkThumbprint(key.publicJwk),
     created: signature.created,
     nonce: signature.nonce,
-    agency: registered.agency.uscc,
-    roles: [...registered.agency.roles],
+    agency: found.agency.uscc,
+    roles: [...found.agency.roles],
     nonceExpiresAt: signature.nonceExpiresAt,
   };
 }
