@@ -109,8 +109,11 @@ export interface ApplicationStep {
 
 /** An application with its data, attachments and whole history (oldest step first). */
 export interface Application extends ApplicationSummary {
+  /** The data as applied; once an approval is decided, as decided (what the license is issued with). */
   data: Record<string, unknown>;
   validity?: ApplicationValidity;
+  /** The data as the holder applied with it, present only when the approval changed it. */
+  applied?: { data: Record<string, unknown>; validity?: ApplicationValidity };
   attachments: ApplicationAttachment[];
   history: ApplicationStep[];
 }

@@ -23,8 +23,17 @@ export interface AttachmentRef {
 /** The application's stored state: the core record, its sealed content and its attachments. */
 export interface StoredApplication {
   application: Application;
-  /** The applied data (and holder code, validity), sealed by the field cipher. */
+  /**
+   * The applied data (and holder code, validity), sealed by the field cipher; once an approval's
+   * decision is recorded, the data as decided — what its license is issued with.
+   */
   sealedContent: Uint8Array;
+  /**
+   * The data as the holder applied with it (or last corrected it in a response), sealed as it was,
+   * kept when the decision changed it: the decided data replaces `sealedContent`, and this keeps
+   * the applicant's own beside it. Absent while no decision was recorded, or when it changed nothing.
+   */
+  sealedApplied?: Uint8Array;
   attachments: AttachmentRef[];
   /**
    * The license id, once the license of the application's approval was written (set by that

@@ -2,7 +2,7 @@
 //
 // | item        | pk          | sk              | attributes |
 // | ----------- | ----------- | --------------- | ---------- |
-// | application | `A#<id>`    | `APPLICATION`   | kind, id, typeCode, agency, holderAccount, holderCodeType, state, created, updated, version, licenseId?, sealedContent (B), attachments (list), agencyState, licenseWritten? |
+// | application | `A#<id>`    | `APPLICATION`   | kind, id, typeCode, agency, holderAccount, holderCodeType, state, created, updated, version, licenseId?, sealedContent (B), sealedApplied? (B), attachments (list), agencyState, licenseWritten? |
 // | step        | `A#<id>`    | `S#<seq, 4 digits>` | kind, seq, action, from, to, actor, time, licenseId?, attachments?, dataChanged?, sealedNote? (B) |
 //
 // One partition per application: `get` is one strongly consistent Query that returns the
@@ -75,6 +75,7 @@ const attachmentSchema = z.object({
 });
 const applicationItemSchema = applicationSchema.extend({
   sealedContent: bytes,
+  sealedApplied: bytes.optional(),
   attachments: z.array(attachmentSchema),
   licenseWritten: text.optional(),
 });
@@ -238,10 +239,11 @@ export class DynamoApplicationStore implements ApplicationStore {
   #parseApplication(item: Record<string, unknown>): StoredApplication {
     const parsed = applicationItemSchema.safeParse(item);
     if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
-    const { sealedContent, attachments, licenseWritten, ...application } = parsed.data;
+    const { sealedContent, sealedApplied, attachments, licenseWritten, ...application } = parsed.data;
     return {
       application: stripUndefined(application) as Application,
       sealedContent,
+      ...(sealedApplied === undefined ? {} : { sealedApplied }),
       attachments,
       ...(licenseWritten === undefined ? {} : { licenseWritten }),
     };
@@ -268,6 +270,7 @@ function applicationItem(stored: StoredApplication): Record<string, unknown> {
     ...application,
     agencyState: `${application.agency}#${application.state}`,
     sealedContent: stored.sealedContent,
+    sealedApplied: stored.sealedApplied,
     attachments: stored.attachments.map((a) => ({ ...a })),
   });
 }

@@ -278,8 +278,11 @@ export interface HistoryView extends ApplicationStep {}
 
 /** An application as its holder or its agency reads it: state, the applied data, attachments to download, the whole history. */
 export interface ApplicationView extends Application {
+  /** The data as applied — once approved, as decided: what the license is issued with. */
   data: Record<string, unknown>;
   validity?: { from: string; until: string };
+  /** The data as the holder applied with it, present only when the agency's decision changed it. */
+  applied?: { data: Record<string, unknown>; validity?: { from: string; until: string } };
   attachments: AttachmentView[];
   history: HistoryView[];
 }
@@ -291,6 +294,10 @@ export async function applicationView(
 ): Promise<ApplicationView> {
   const { application } = stored;
   const content = await openApplicationContent(deps.cipher, application.id, stored.sealedContent);
+  const applied =
+    stored.sealedApplied === undefined
+      ? undefined
+      : await openApplicationContent(deps.cipher, application.id, stored.sealedApplied);
   const attachments = await Promise.all(
     stored.attachments.map(async (a): Promise<AttachmentView> => {
       const link = await deps.documents.presignDownload(
@@ -319,6 +326,14 @@ export async function applicationView(
     ...application,
     data: content.data,
     ...(content.validity ? { validity: content.validity } : {}),
+    ...(applied === undefined
+      ? {}
+      : {
+          applied: {
+            data: applied.data,
+            ...(applied.validity ? { validity: applied.validity } : {}),
+          },
+        }),
     attachments,
     history: steps,
   };

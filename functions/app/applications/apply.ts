@@ -330,6 +330,8 @@ async function recordHolderStep(
   const next = {
     application: advanced.application,
     sealedContent,
+    // A withdrawal of an approving application keeps what was applied beside what was decided.
+    ...(stored.sealedApplied === undefined ? {} : { sealedApplied: stored.sealedApplied }),
     attachments: [...stored.attachments, ...added],
   };
   // As in applyForLicense: the added attachments go only with a write that did not land.

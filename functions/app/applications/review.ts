@@ -191,11 +191,19 @@ export async function approveApplication(
       ...(validity ? { validity } : {}),
     };
     const sealedContent = await sealApplicationContent(deps.cipher, applicationId, decided);
-    // The agency's corrections overwrite what the holder applied with: the step says so and its
-    // event names the fields changed (names only — values are the applicant's, kept sealed).
+    // The decided data is what the license is issued with; when it differs from what the holder
+    // applied with, the applied stays beside it, sealed as it was, for both parties to read. With
+    // corrections the step says so and its event names the fields changed (names only — values
+    // are the applicant's, kept sealed).
+    const changed = changedFields(applied, decided);
     const corrected = request.data !== undefined || request.validity !== undefined;
-    const outcome = await decide(caller, { ...stored, sealedContent }, request.note, deps, {
-      changedFields: corrected ? changedFields(applied, decided) : undefined,
+    const next: StoredApplication = {
+      ...stored,
+      sealedContent,
+      ...(changed.length > 0 ? { sealedApplied: stored.sealedContent } : {}),
+    };
+    const outcome = await decide(caller, next, request.note, deps, {
+      changedFields: corrected ? changed : undefined,
       requestDigest: digestOf(request),
     });
     // Another approval decided first: finish it, with its data and note — unless this one brought its own.

@@ -136,8 +136,21 @@ const StepSchema = z.object({
 });
 
 export const ApplicationSchema = ApplicationSummarySchema.extend({
-  data: z.record(z.string(), z.unknown()).describe('The applied data, normalised'),
+  data: z
+    .record(z.string(), z.unknown())
+    .describe(
+      'The applied data, normalised; once an approval is decided, the data as decided — what the license is issued with',
+    ),
   validity: z.object({ from: z.string(), until: z.string() }).optional(),
+  applied: z
+    .object({
+      data: z.record(z.string(), z.unknown()),
+      validity: z.object({ from: z.string(), until: z.string() }).optional(),
+    })
+    .optional()
+    .describe(
+      'The data as the holder applied with it (or last corrected it), kept beside the decided data; present only when the approval changed it',
+    ),
   attachments: z.array(
     z.object({
       sha256: z.string(),

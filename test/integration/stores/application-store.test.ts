@@ -189,6 +189,43 @@ describe('advancing', () => {
     expect(audit.Item).toBeUndefined();
   });
 
+  test('a decision that changed the data keeps the applied content beside the decided one, through the steps after it', async () => {
+    const write = await submit();
+    const agency = { kind: 'agency' as const, id: AGENCY };
+    const decided = stepOf(
+      { ...write.next, sealedContent: sealed('decided'), sealedApplied: write.next.sealedContent },
+      { action: 'approve', actor: agency, time: nextTime() },
+      'application.approved',
+    );
+    await store.advance(decided);
+    const approving = await store.get(write.next.application.id);
+    expect(new TextDecoder().decode(approving!.stored.sealedContent)).toBe('sealed:decided');
+    expect(new TextDecoder().decode(approving!.stored.sealedApplied)).toBe(`sealed:${CITIZEN_ID}`);
+
+    await store.advance(
+      stepOf(
+        approving!.stored,
+        { action: 'issue', actor: agency, time: nextTime(), licenseId: LICENSE_ID },
+        'application.license_issued',
+      ),
+    );
+    const approved = await store.get(write.next.application.id);
+    expect(approved?.stored.application.state).toBe('approved');
+    expect(new TextDecoder().decode(approved!.stored.sealedApplied)).toBe(`sealed:${CITIZEN_ID}`);
+    const { Item } = await stage.documents.send(
+      new GetCommand({
+        TableName: stage.table('applications'),
+        Key: applicationItemKey(write.next.application.id),
+      }),
+    );
+    expect(Item?.sealedApplied).toBeInstanceOf(Uint8Array);
+  });
+
+  test('an application with nothing kept beside its content reads without it', async () => {
+    const write = await submit();
+    expect((await store.get(write.next.application.id))?.stored).not.toHaveProperty('sealedApplied');
+  });
+
   test('a step whose audit event id is already recorded is refused, the application unchanged', async () => {
     const write = await submit();
     const step = stepOf(write.next, {

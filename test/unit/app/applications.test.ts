@@ -444,6 +444,49 @@ describe('the whole review: apply → request info → respond → approve', () 
     expect(world.applications.audit.at(-2)?.details).not.toHaveProperty('changedFields');
   });
 
+  it('an approval that changes the data keeps the applied data sealed beside the decided, and both views show both', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    const sealedAsApplied = world.applications.items.get(applied.id)!.stored.sealedContent;
+    await approveApplication(PSB, applied.id, { data: { 住址: '新地址' } }, world.reviewDeps);
+
+    const stored = world.applications.items.get(applied.id)!.stored;
+    // The applicant's bytes as they were sealed, not a copy re-sealed by the agency.
+    expect(stored.sealedApplied).toEqual(sealedAsApplied);
+    for (const seen of [
+      await holderApplication(ZHANG, applied.id, world.holderDeps),
+      await agencyApplication(PSB, applied.id, world.reviewDeps),
+    ]) {
+      expect(seen.data.住址).toBe('新地址');
+      expect(seen.applied?.data.住址).toBe('旧地址');
+      expect(seen.applied?.data.公民身份号码).toBe(DEMO_HOLDERS.zhangWeiming.code);
+    }
+
+    // Approved as applied: nothing kept beside, nothing shown.
+    const plain = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await approveApplication(
+      PSB,
+      plain.id,
+      { data: { 住址: DEMO_LICENSES[0]!.data.住址 } },
+      world.reviewDeps,
+    );
+    expect(world.applications.items.get(plain.id)!.stored.sealedApplied).toBeUndefined();
+    expect(await holderApplication(ZHANG, plain.id, world.holderDeps)).not.toHaveProperty('applied');
+  });
+
+  it('the applied data kept beside a decision survives the withdrawal of the approving application', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(
+      approveApplication(PSB, applied.id, { data: { 住址: '新地址' } }, world.reviewDeps),
+    ).rejects.toThrow(/unreachable/);
+
+    const withdrawn = await withdrawApplication(ZHANG, applied.id, {}, world.holderDeps);
+    expect(withdrawn).toMatchObject({ state: 'withdrawn', data: { 住址: '新地址' } });
+    expect(withdrawn.applied?.data.住址).toBe('旧地址');
+  });
+
   it('approving twice issues once: the second approval is refused as a transition from approved', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
