@@ -571,6 +571,10 @@ async function allowedByAgreement(
     (a) => a.typeCode === typeCode && a.serviceItem.code === duty.serviceItemCode,
   );
   if (forItem.length === 0) {
+    // A code no agreement names is the agency's own text, and the refusal's record keeps it for
+    // good (and its message repeats it); a code an agreement names is the operator's, kept with the
+    // agreement, and is not refused even should it read as a number (nor block that agreement).
+    refuseIdentityNumbers({ 'basis.duty.serviceItemCode': duty.serviceItemCode });
     throw new RetrievalRefused(
       'NO_SHARING_AGREEMENT',
       `no sharing agreement of agency ${request.requester.agency} covers type ${typeCode} for service item ${duty.serviceItemCode}`,
@@ -703,7 +707,7 @@ function deniedRetrievalEvent(
  *   shows in its holder's access history), and nothing of the code, a secret whether it named a
  *   grant or not.
  * - On a duty: the service item, case number and operator id, checked to hold no identity number
- *   before any agreement was read.
+ *   (the service item code when no agreement names it).
  */
 function basisRefusalEvent(
   request: RetrieveLicenseRequest,

@@ -50,7 +50,9 @@ export const DutyBasisSchema = z
     serviceItemCode: z
       .string()
       .regex(/^[0-9A-Z]{4,64}$/, 'service item code is 4–64 digits and upper-case letters')
-      .describe('事项编码 of the government service item the retrieval serves'),
+      .describe(
+        '事项编码 of the government service item the retrieval serves; a code none of the agency’s agreements names is audited with the refusal: no citizen identity number (400 when it holds one)',
+      ),
     caseNumber: z
       .string()
       .trim()

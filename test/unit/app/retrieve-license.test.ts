@@ -977,6 +977,46 @@ describe('duty-based retrieval (依职能用证)', () => {
     expect(world.audit.events).toEqual([]);
   });
 
+  it('refuses a service item code no agreement names that holds an identity number, recording and echoing nothing', async () => {
+    const license = await world.issue(ID_CARD);
+    // The schema's 4–64 digits and capitals let an identity number through, X and all; were it
+    // refused as NO_SHARING_AGREEMENT, the denied event would keep it for good.
+    const errors = [];
+    for (const serviceItemCode of [ID_CARD.holder.code, '11010519491231002X', 'GJJ11010519491231002X01']) {
+      errors.push(
+        await refusal(
+          retrieveLicense(byDuty({ licenseId: license.id }, { serviceItemCode }), world.retrievalDeps()),
+        ),
+      );
+    }
+
+    for (const error of errors) {
+      expect(error).toMatchObject({
+        name: 'IdentityNumberInText',
+        errors: [{ path: 'basis.duty.serviceItemCode' }],
+      });
+      expect((error as Error).message).not.toMatch(/19491231|19900307/);
+    }
+    expect(world.audit.events).toEqual([]);
+  });
+
+  it('retrieves under an agreement whose configured service item code happens to read as an identity number', async () => {
+    const license = await world.issue(ID_CARD);
+    // The operator's code, already kept with the agreement, is no agency's free text.
+    const first = world.config.agreements[0]!;
+    world.config.agreements[0] = {
+      ...first,
+      serviceItem: { ...first.serviceItem, code: '11010519491231002X' },
+    };
+
+    const result = await retrieveLicense(
+      byDuty({ licenseId: license.id }, { serviceItemCode: '11010519491231002X' }),
+      world.retrievalDeps(),
+    );
+
+    expect(result.licenseId).toBe(license.id);
+  });
+
   it('discloses no agreed field the type no longer lets be disclosed (a type change racing the agreement’s write)', async () => {
     const license = await world.issue(ID_CARD);
     const type = world.config.types.get(ID_CARD.typeCode)!;
