@@ -71,8 +71,9 @@ export interface RetrieveLicenseRequest {
   target: RetrievalTarget;
   basis: RetrievalBasisRequest;
   /**
-   * The purpose of use. With a grant it must be the grant's purpose; with an agreement one of
-   * its purposes. When absent: the grant's purpose, or the agreement's only purpose.
+   * The purpose of use. With a grant it must be the grant's purpose; on a duty basis one of the
+   * purposes of the agreements in force, which picks the agreement. When absent: the grant's
+   * purpose, or the only purpose the agreements in force allow.
    */
   purpose?: string;
 }
@@ -580,23 +581,12 @@ async function allowedByAgreement(
       `no sharing agreement of agency ${request.requester.agency} covers type ${typeCode} for service item ${duty.serviceItemCode}`,
     );
   }
-  const agreement = forItem.find((a) => isAgreementInForce(a, today));
-  if (agreement === undefined) {
+  const inForce = forItem.filter((a) => isAgreementInForce(a, today));
+  if (inForce.length === 0) {
     const windows = forItem.map((a) => `${a.id} ${a.validFrom}–${a.validUntil}`).join(', ');
     throw new RetrievalRefused('AGREEMENT_NOT_IN_FORCE', `no agreement is in force on ${today}: ${windows}`);
   }
-  const purpose = request.purpose ?? (agreement.purposes.length === 1 ? agreement.purposes[0] : undefined);
-  if (purpose === undefined) {
-    throw new RetrievalRequestInvalid(
-      `agreement ${agreement.id} allows several purposes; state one of ${agreement.purposes.map((p) => JSON.stringify(p)).join(', ')}`,
-    );
-  }
-  if (!agreement.purposes.includes(purpose)) {
-    throw new RetrievalRefused(
-      'PURPOSE_NOT_ALLOWED',
-      `agreement ${agreement.id} allows the purposes ${agreement.purposes.map((p) => JSON.stringify(p)).join(', ')}, found ${JSON.stringify(purpose)}`,
-    );
-  }
+  const { agreement, purpose } = agreementForPurpose(inForce, request.purpose);
   return {
     basis: {
       kind: 'duty',
@@ -612,6 +602,37 @@ async function allowedByAgreement(
     endsAt: endOfChinaDay(agreement.validUntil),
     agreement,
   };
+}
+
+/**
+ * Which of the agreements in force (for one type and service item) the request is made under: the
+ * one allowing the stated purpose — or, with none stated, the one purpose they allow between them.
+ * Should two allow the purpose (a renewal overlapping the agreement it replaces), the one in force
+ * since the later day: its terms are the current ones, and the agency has no way to name another.
+ */
+function agreementForPurpose(
+  inForce: readonly SharingAgreement[],
+  stated: string | undefined,
+): { agreement: SharingAgreement; purpose: string } {
+  const purposes = [...new Set(inForce.flatMap((a) => a.purposes))];
+  const named = (list: readonly string[]) => list.map((p) => JSON.stringify(p)).join(', ');
+  const ids = inForce.map((a) => a.id).join(', ');
+  if (stated === undefined && purposes.length > 1) {
+    throw new RetrievalRequestInvalid(
+      `the agreements in force (${ids}) allow several purposes; state one of ${named(purposes)}`,
+    );
+  }
+  const purpose = stated ?? purposes[0]!;
+  const agreement = inForce
+    .filter((a) => a.purposes.includes(purpose))
+    .sort((a, b) => b.validFrom.localeCompare(a.validFrom) || a.id.localeCompare(b.id))[0];
+  if (agreement === undefined) {
+    throw new RetrievalRefused(
+      'PURPOSE_NOT_ALLOWED',
+      `the agreements in force (${ids}) allow the purposes ${named(purposes)}, found ${JSON.stringify(purpose)}`,
+    );
+  }
+  return { agreement, purpose };
 }
 
 async function agreementsOf(

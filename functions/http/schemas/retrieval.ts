@@ -94,7 +94,7 @@ export const RetrievalRequestSchema = z
         'What allows the retrieval: { grant: { code } } or { duty: { serviceItemCode, caseNumber, operatorId } }',
       ),
     purpose: PurposeSchema.optional().describe(
-      "Purpose of use: the grant's purpose, or one of the agreement's; defaults to the grant's, or the agreement's only one",
+      "Purpose of use: the grant's purpose, or one of the agreement's — with several agreements in force for the type and service item, the one allowing this purpose is used; defaults to the grant's, or the only purpose the agreements in force allow (400 naming them when they allow several)",
     ),
   })
   .superRefine((request, ctx) => {

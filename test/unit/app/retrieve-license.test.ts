@@ -1040,6 +1040,100 @@ describe('duty-based retrieval (依职能用证)', () => {
     expect(error).toMatchObject({ code: 'PURPOSE_NOT_ALLOWED' });
   });
 
+  describe('among several agreements in force for the type and service item', () => {
+    const FIRST_PURPOSE = '核验提取申请人身份'; // the demo agreement's only purpose
+    const SECOND_PURPOSE = '核验委托代办人身份';
+
+    beforeEach(() => {
+      world.config.agreements.push({
+        ...world.config.agreements[0]!,
+        id: 'demo-hpf-zz-agent',
+        purposes: [SECOND_PURPOSE],
+        fields: ['姓名'],
+      });
+    });
+
+    it('takes the one whose purposes include the stated purpose, and names it in the copy and the event', async () => {
+      const license = await world.issue(ID_CARD);
+
+      const result = await retrieveLicense(
+        { ...byDuty({ licenseId: license.id }), purpose: SECOND_PURPOSE },
+        world.retrievalDeps(),
+      );
+
+      expect(result.disclosed).toEqual(['姓名']);
+      expect(decodeCompactJws(result.annotation).payload).toMatchObject({
+        basis: { agreement_id: 'demo-hpf-zz-agent' },
+        purpose: SECOND_PURPOSE,
+      });
+      expect(world.audit.events).toEqual([
+        expect.objectContaining({
+          outcome: 'success',
+          basis: expect.objectContaining({
+            purpose: SECOND_PURPOSE,
+            legalBasis: 'sharing agreement demo-hpf-zz-agent',
+          }),
+          details: expect.objectContaining({ agreementId: 'demo-hpf-zz-agent' }),
+        }),
+      ]);
+    });
+
+    it('refuses a purpose none of them states, naming every purpose they allow', async () => {
+      const license = await world.issue(ID_CARD);
+
+      const error = await refusal(
+        retrieveLicense({ ...byDuty({ licenseId: license.id }), purpose: '营销' }, world.retrievalDeps()),
+      );
+
+      expect(error).toMatchObject({ code: 'PURPOSE_NOT_ALLOWED' });
+      expect((error as Error).message).toContain(FIRST_PURPOSE);
+      expect((error as Error).message).toContain(SECOND_PURPOSE);
+    });
+
+    it('asks for the purpose when none is stated and they allow several, recording nothing', async () => {
+      const license = await world.issue(ID_CARD);
+
+      const error = await refusal(retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps()));
+
+      expect(error).toBeInstanceOf(RetrievalRequestInvalid);
+      expect((error as Error).message).toContain(FIRST_PURPOSE);
+      expect((error as Error).message).toContain(SECOND_PURPOSE);
+      expect(world.audit.events).toEqual([]);
+    });
+
+    it('takes the only one in force when none is stated and it allows one purpose', async () => {
+      const license = await world.issue(ID_CARD);
+      world.config.agreements[0] = { ...world.config.agreements[0]!, validUntil: '2025-01-31' };
+
+      const result = await retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps());
+
+      expect(decodeCompactJws(result.annotation).payload).toMatchObject({
+        basis: { agreement_id: 'demo-hpf-zz-agent' },
+        purpose: SECOND_PURPOSE,
+      });
+    });
+
+    it('when two allow the stated purpose, takes the one in force since the later day', async () => {
+      const license = await world.issue(ID_CARD);
+      world.config.agreements.push({
+        ...world.config.agreements[0]!,
+        id: 'demo-hpf-withdrawal-id-card-renewed',
+        validFrom: '2025-03-01',
+        fields: ['公民身份号码'],
+      });
+
+      const result = await retrieveLicense(
+        { ...byDuty({ licenseId: license.id }), purpose: FIRST_PURPOSE },
+        world.retrievalDeps(),
+      );
+
+      expect(decodeCompactJws(result.annotation).payload).toMatchObject({
+        basis: { agreement_id: 'demo-hpf-withdrawal-id-card-renewed' },
+      });
+      expect(result.disclosed).toEqual(['公民身份号码']);
+    });
+  });
+
   it('returns nothing when the audit event cannot be written', async () => {
     const license = await world.issue(ID_CARD);
     world.audit.failing = true;
