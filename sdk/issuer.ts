@@ -151,6 +151,11 @@ export interface CallOptions extends RequestControl {
   idempotencyKey?: string;
 }
 
+/** A decision on an application: sent as If-Match, `version` makes it one on what was read. */
+export interface DecisionOptions extends CallOptions {
+  version?: number;
+}
+
 export interface IssuerClient {
   readonly agency: AgencyClient;
   issueLicense(request: IssueLicenseWithDocumentRequest, options?: CallOptions): Promise<IssuedLicense>;
@@ -207,14 +212,20 @@ export interface IssuerClient {
   application(applicationId: string, options?: RequestControl): Promise<ApplicationRead>;
   /** Asks the applicant for more information or corrections (补正); the note says what. */
   requestInformation(applicationId: string, note: string, options?: CallOptions): Promise<Application>;
-  /** Issues the license with the applied data, corrected as given, to the applicant; never twice. */
+  /**
+   * Issues the license with the applied data, corrected as given, to the applicant; never twice.
+   * With `version` (the application's, as read), refused 409 if it changed since.
+   */
   approve(
     applicationId: string,
     request?: ApproveRequest,
-    options?: CallOptions,
+    options?: DecisionOptions,
   ): Promise<ApprovedApplication>;
-  /** Refuses the application (不予许可) with a reason the applicant reads. */
-  reject(applicationId: string, reason: string, options?: CallOptions): Promise<Application>;
+  /**
+   * Refuses the application (不予许可) with a reason the applicant reads. With `version` (the
+   * application's, as read), refused 409 if it changed since.
+   */
+  reject(applicationId: string, reason: string, options?: DecisionOptions): Promise<Application>;
 }
 
 /** An issuer client over a signing client, or over the options to create one. */
@@ -223,10 +234,13 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
   const post = async <T>(
     path: string,
     body: { json: unknown } | { bytes: Uint8Array; mediaType: string },
-    options: CallOptions = {},
+    options: DecisionOptions = {},
   ): Promise<T> => {
     const sent = { idempotencyKey: options.idempotencyKey ?? randomUUID() };
-    const headers = { 'idempotency-key': sent.idempotencyKey };
+    const headers = {
+      'idempotency-key': sent.idempotencyKey,
+      ...(options.version === undefined ? {} : { 'if-match': `"${options.version}"` }),
+    };
     // The errors carry the key, drawn here when the caller gave none, so a retry can be the same operation.
     const control = { signal: options.signal, timeoutMs: options.timeoutMs };
     const response = await agency

@@ -27,7 +27,7 @@ import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
 import { authenticatedAgency } from '#http/agency-auth.ts';
 import { HttpProblem } from '#http/problem.ts';
-import { header, parseJsonBody, parseQuery } from '#http/request.ts';
+import { ifMatch, parseJsonBody, parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
 import {
@@ -245,25 +245,6 @@ function sealKeySpec(value: string | undefined): SealKeySpec {
 
 function pathParameter(event: APIGatewayProxyEvent, name: string): string {
   return event.pathParameters?.[name] ?? '';
-}
-
-/** The version an update was made against: `If-Match: "3"` (the ETag of the read), or `3`. */
-function ifMatch(event: APIGatewayProxyEvent, required: true): number;
-function ifMatch(event: APIGatewayProxyEvent, required: false): number | undefined;
-function ifMatch(event: APIGatewayProxyEvent, required: boolean): number | undefined {
-  const value = header(event, 'if-match')?.trim();
-  if (value === undefined || value === '') {
-    if (!required) return undefined;
-    throw new HttpProblem(
-      'bad-request',
-      'expected an If-Match header naming the version the change was made against, e.g. If-Match: "3"; found none',
-    );
-  }
-  const match = /^"?([1-9]\d{0,8})"?$/.exec(value);
-  if (!match) {
-    throw new HttpProblem('bad-request', `expected If-Match to name one version such as "3", found ${value}`);
-  }
-  return Number(match[1]);
 }
 
 function pageOf(event: APIGatewayProxyEvent): PageRequest {

@@ -74,3 +74,22 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
   }
   return undefined;
 }
+
+/** The version an update was made against: `If-Match: "3"` (the ETag of the read), or `3`. */
+export function ifMatch(event: APIGatewayProxyEvent, required: true): number;
+export function ifMatch(event: APIGatewayProxyEvent, required: false): number | undefined;
+export function ifMatch(event: APIGatewayProxyEvent, required: boolean): number | undefined {
+  const value = header(event, 'if-match')?.trim();
+  if (value === undefined || value === '') {
+    if (!required) return undefined;
+    throw new HttpProblem(
+      'bad-request',
+      'expected an If-Match header naming the version the change was made against, e.g. If-Match: "3"; found none',
+    );
+  }
+  const match = /^"?([1-9]\d{0,8})"?$/.exec(value);
+  if (!match) {
+    throw new HttpProblem('bad-request', `expected If-Match to name one version such as "3", found ${value}`);
+  }
+  return Number(match[1]);
+}

@@ -150,6 +150,50 @@ describe('applications through the SDKs', () => {
     expect(late.status).toBe(409);
   });
 
+  it('a decision names the version read: stale after the holder answered with new data, 409 and nothing recorded; the approval keeps the applied data beside the decided', async () => {
+    const { holder } = await newHolder();
+    await proofed(holder);
+    const applied = await holder.apply({
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      data: idCardData({ 住址: '演示市旧地址1号' }),
+    });
+    const read = await psb.agency.request('GET', `/applications/${applied.id}`);
+    expect(read.status).toBe(200);
+    expect(read.headers.get('etag')).toBe('"1"');
+    const seen = (await read.json()) as { version: number };
+    // Meanwhile another officer asks, and the holder answers with other data.
+    await psb.requestInformation(applied.id, '请更正住址');
+    await holder.respond(applied.id, { data: { 住址: '演示市新地址2号' } });
+
+    for (const stale of [
+      psb.approve(applied.id, {}, { version: seen.version }),
+      psb.reject(applied.id, '不予许可', { version: seen.version }),
+    ]) {
+      const refused = await problemOf(stale);
+      expect(refused.status).toBe(409);
+      expect(refused.problem.type).toBe('urn:elicense:problem:conflict');
+    }
+    const malformed = await psb.agency.request('POST', `/applications/${applied.id}/approve`, {
+      json: {},
+      headers: { 'idempotency-key': randomUUID(), 'if-match': 'W/"x"' },
+    });
+    expect(malformed.status).toBe(400);
+    const unchanged = await psb.application(applied.id);
+    expect(unchanged).toMatchObject({ state: 'submitted', version: 3 });
+
+    const approved = await psb.approve(
+      applied.id,
+      { data: { 住址: '演示市核定地址3号' } },
+      { version: unchanged.version },
+    );
+    expect(approved.application).toMatchObject({
+      state: 'approved',
+      data: { 住址: '演示市核定地址3号' },
+      applied: { data: { 住址: '演示市新地址2号' } },
+    });
+    expect((await holder.application(applied.id)).applied?.data.住址).toBe('演示市新地址2号');
+  });
+
   it('a withdrawn application cannot be rejected, and another holder cannot read it', async () => {
     const { holder } = await newHolder();
     await proofed(holder);

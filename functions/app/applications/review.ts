@@ -124,10 +124,12 @@ export function requestInformation(
 export async function rejectApplication(
   caller: IssuerCaller,
   applicationId: string,
-  request: { reason: string },
+  request: { reason: string; expectedVersion?: number | undefined },
   deps: ReviewDeps,
 ): Promise<ApplicationView> {
   const { stored } = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
+  // The step is written on condition of the version checked here, so none can slip in between.
+  readVersionStands(request.expectedVersion, stored.application);
   return endUnlessLicensed({ ...deps, licenses: deps.issuance.licenses }, stored, () =>
     recordAgencyStep(caller, applicationId, 'reject', request.reason, deps, { stored }),
   );
@@ -138,6 +140,12 @@ export interface ApproveRequest {
   data?: Record<string, unknown> | undefined;
   validity?: ValidityInput | undefined;
   note?: string | undefined;
+  /**
+   * The version of the application the reviewer read (the request's If-Match): the approval is
+   * refused if the application changed since — unless the change is a decision made on that very
+   * version, which this approval then finishes. No part of the approval's terms (its digest).
+   */
+  expectedVersion?: number | undefined;
 }
 
 export interface Approval {
@@ -161,6 +169,7 @@ export async function approveApplication(
   deps: ReviewDeps,
 ): Promise<Approval> {
   const read = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
+  decidedOnReadVersion(request.expectedVersion, read);
   let { stored } = read;
   if (stored.application.state === 'approving') {
     await onlyFinishes(applicationId, request, read.history, deps);
@@ -202,7 +211,7 @@ export async function approveApplication(
       sealedContent,
       ...(changed.length > 0 ? { sealedApplied: stored.sealedContent } : {}),
     };
-    const outcome = await decide(caller, next, request.note, deps, {
+    const outcome = await decide(caller, next, request, deps, {
       changedFields: corrected ? changed : undefined,
       requestDigest: digestOf(request),
     });
@@ -315,19 +324,50 @@ async function licenseRequestOf(
 async function decide(
   caller: IssuerCaller,
   stored: StoredApplication,
-  note: string | undefined,
+  request: ApproveRequest,
   deps: ReviewDeps,
   decision: { changedFields: readonly string[] | undefined; requestDigest: string },
 ): Promise<{ stored: StoredApplication; history?: StoredStep[] }> {
   try {
-    return { stored: await writeAgencyStep(caller, stored, 'approve', note, deps, decision) };
+    return { stored: await writeAgencyStep(caller, stored, 'approve', request.note, deps, decision) };
   } catch (error) {
     if (!(error instanceof ConcurrentModification)) throw error;
     const read = await readApplication(deps, stored.application.id, () => true);
-    if (read.stored.application.state === 'approving') return read;
+    if (read.stored.application.state === 'approving') {
+      // The rival's decision may have been made on data this reviewer never read.
+      decidedOnReadVersion(request.expectedVersion, read);
+      return read;
+    }
     checkStep(read.stored.application, 'approve'); // the refusal that names the state it is in now
     throw error;
   }
+}
+
+/**
+ * A rejection's If-Match: the version the reviewer read is still the application's; otherwise
+ * another officer or the holder changed it since (new data, a request, a decision) and the
+ * reviewer decides on what they have not seen — refused as any stale If-Match is (409).
+ */
+function readVersionStands(expected: number | undefined, application: Application): void {
+  if (expected !== undefined && application.version !== expected) {
+    throw new ConcurrentModification(`application ${application.id}`, expected, application.version);
+  }
+}
+
+/**
+ * An approval's If-Match: as a rejection's, except that a decision recorded on the version read
+ * (this approval's own earlier attempt, or a rival's on the same data) is no change of what was
+ * read — approving again finishes it, as without If-Match.
+ */
+function decidedOnReadVersion(
+  expected: number | undefined,
+  read: { stored: StoredApplication; history: readonly StoredStep[] },
+): void {
+  const { application } = read.stored;
+  if (expected === undefined || application.version === expected) return;
+  const decision = read.history.findLast((step) => step.action === 'approve');
+  if (application.state === 'approving' && decision?.seq === expected + 1) return;
+  readVersionStands(expected, application);
 }
 
 type AgencyAction = 'request-info' | 'reject' | 'approve' | 'issue';

@@ -11,7 +11,7 @@ import {
   requestInformation,
 } from '#app/applications/review.ts';
 import type { IssuerCaller } from '#app/license-issuance.ts';
-import { parseJsonBody } from '#http/request.ts';
+import { ifMatch, parseJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import {
@@ -71,7 +71,9 @@ export function issuerApplicationRoutes(
       });
     },
     async getApplication(event) {
-      return jsonResponse(200, await agencyApplication(callerOf(event), applicationIdOf(event), deps));
+      const read = await agencyApplication(callerOf(event), applicationIdOf(event), deps);
+      // Its version, which an approval or rejection may name in If-Match (decided on what was read).
+      return jsonResponse(200, read, { etag: `"${read.version}"` });
     },
     async requestApplicationInformation(event, context) {
       const request = parseJsonBody(event, RequestInformationSchema);
@@ -83,7 +85,10 @@ export function issuerApplicationRoutes(
       return jsonResponse(200, application);
     },
     async approveApplication(event, context) {
-      const request = parseJsonBody(event, ApproveRequestSchema);
+      const request = {
+        ...parseJsonBody(event, ApproveRequestSchema),
+        expectedVersion: ifMatch(event, false),
+      };
       const caller = callerOf(event);
       const id = applicationIdOf(event);
       return jsonResponse(
@@ -92,7 +97,10 @@ export function issuerApplicationRoutes(
       );
     },
     async rejectApplication(event, context) {
-      const request = parseJsonBody(event, RejectRequestSchema);
+      const request = {
+        ...parseJsonBody(event, RejectRequestSchema),
+        expectedVersion: ifMatch(event, false),
+      };
       const caller = callerOf(event);
       const id = applicationIdOf(event);
       const { application } = await reviewStep(caller, event, context, async () => ({

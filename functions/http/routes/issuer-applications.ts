@@ -23,6 +23,14 @@ const ISSUER: RouteAuth = { kind: 'agency', roles: ['issuer'] };
 const IDEMPOTENT =
   'Unique per operation; a retry with the same key and body does not repeat the step: it answers with the application read again (as GET /applications/{id}, with fresh attachment links) and, for an approval, the same license';
 
+// Approve and reject take an optional If-Match: the application's version as the reviewer read it
+// (`version`, and the ETag of GET /applications/{id}). Changed since — another officer asked for
+// information and the holder answered with new data, say — the decision is 409 and nothing is
+// recorded: no one decides on data they did not see. Without it, as before.
+const IF_MATCH =
+  'With an If-Match naming the application’s version as read (the ETag of GET /applications/{id}, e.g. "3"), refused 409 if it changed since';
+const STALE = 'or changed since the version in If-Match: read it again (nothing recorded)';
+
 const ON_AN_APPLICATION = {
   404: { description: 'No such application addressed to this agency for a type it may issue' },
   409: { description: 'Not allowed from the application’s state, or changed meanwhile; read and retry' },
@@ -55,7 +63,11 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
       'One application with the applicant’s data, attachment links and history; audited (application.viewed) before it answers',
     auth: ISSUER,
     responses: {
-      200: { description: 'The application', schema: ApplicationReadSchema },
+      200: {
+        description:
+          'The application; its version in ETag, which an approval or rejection may name in If-Match',
+        schema: ApplicationReadSchema,
+      },
       404: ON_AN_APPLICATION[404],
     },
   },
@@ -78,8 +90,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     path: '/applications/{id}/approve',
     group: 'issuer',
     operationId: 'approveApplication',
-    summary:
-      'Approves: records the decision (approving), issues the license with the applied data (corrected as given) to the applicant, and records its id (approved); never issues twice. An application left approving by a failure is finished by approving it again',
+    summary: `Approves: records the decision (approving), issues the license with the applied data (corrected as given) to the applicant, and records its id (approved); never issues twice. An application left approving by a failure is finished by approving it again (under If-Match, the version read before its decision, or the approving one). ${IF_MATCH}`,
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: ApproveRequestSchema,
@@ -87,10 +98,12 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
       200: { description: 'Approved; the license is issued', schema: ApprovedApplicationSchema },
       ...ON_AN_APPLICATION,
       409: {
-        description:
-          'Not allowed from the application’s state, or changed meanwhile; or APPROVAL_ALREADY_DECIDED: a decision was recorded already (an earlier attempt’s or a rival’s) and this approval brings data, validity or a note other than that decision’s — nothing of it is recorded; approve again without them to finish it',
+        description: `Not allowed from the application’s state, or changed meanwhile, ${STALE}; or APPROVAL_ALREADY_DECIDED: a decision was recorded already (an earlier attempt’s or a rival’s) and this approval brings data, validity or a note other than that decision’s — nothing of it is recorded; approve again without them to finish it`,
       },
-      400: { description: 'The data as corrected does not satisfy the type, field by field' },
+      400: {
+        description:
+          'The data as corrected does not satisfy the type, field by field; or an If-Match that names no version',
+      },
     },
   },
   {
@@ -98,8 +111,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     path: '/applications/{id}/reject',
     group: 'issuer',
     operationId: 'rejectApplication',
-    summary:
-      'Rejects the application (不予许可) with a reason the applicant reads — one left approving by a failed approval too, while its license was not written',
+    summary: `Rejects the application (不予许可) with a reason the applicant reads — one left approving by a failed approval too, while its license was not written. ${IF_MATCH}`,
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: RejectRequestSchema,
@@ -107,9 +119,9 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
       200: { description: 'Rejected', schema: ApplicationSchema },
       ...ON_AN_APPLICATION,
       409: {
-        description:
-          'Approved, rejected or withdrawn already, or changed meanwhile; or APPROVAL_LICENSE_ISSUED: approving, and the license of its approval was written — approve again to record it',
+        description: `Approved, rejected or withdrawn already, or changed meanwhile, ${STALE}; or APPROVAL_LICENSE_ISSUED: approving, and the license of its approval was written — approve again to record it`,
       },
+      400: { description: 'An If-Match that names no version' },
     },
   },
 ];

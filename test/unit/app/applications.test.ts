@@ -915,6 +915,116 @@ describe('the whole review: apply → request info → respond → approve', () 
   });
 });
 
+describe('deciding on the version read (If-Match)', () => {
+  const stale = (expectedVersion: number, foundVersion: number) =>
+    expect.objectContaining({ name: 'ConcurrentModification', expectedVersion, foundVersion });
+
+  it('an approval of the version read is refused once the holder answered with new data since, and records nothing', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    const read = await agencyApplication(PSB, applied.id, world.reviewDeps);
+    // Another officer asks; the holder answers with other data.
+    await requestInformation(PSB, applied.id, { note: '请更正住址' }, world.reviewDeps);
+    await respondToApplication(ZHANG, applied.id, { data: { 住址: '新地址' } }, world.holderDeps);
+
+    await expect(
+      approveApplication(PSB, applied.id, { expectedVersion: read.version }, world.reviewDeps),
+    ).rejects.toEqual(stale(1, 3));
+    expect(world.applications.items.get(applied.id)!.stored.application).toMatchObject({
+      state: 'submitted',
+      version: 3,
+    });
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.audit.map((e) => e.action)).not.toContain('application.approved');
+
+    const { application } = await approveApplication(
+      PSB,
+      applied.id,
+      { expectedVersion: 3 },
+      world.reviewDeps,
+    );
+    expect(application).toMatchObject({ state: 'approved', data: { 住址: '新地址' } });
+  });
+
+  it('a rejection of a version no longer current is refused, the application unchanged; of the current one it rejects', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await requestInformation(PSB, applied.id, { note: '请补充材料' }, world.reviewDeps);
+    await expect(
+      rejectApplication(PSB, applied.id, { reason: '不予许可', expectedVersion: 1 }, world.reviewDeps),
+    ).rejects.toEqual(stale(1, 2));
+    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('info-requested');
+    expect(world.applications.audit.map((e) => e.action)).not.toContain('application.rejected');
+
+    const rejected = await rejectApplication(
+      PSB,
+      applied.id,
+      { reason: '不予许可', expectedVersion: 2 },
+      world.reviewDeps,
+    );
+    expect(rejected.state).toBe('rejected');
+  });
+
+  it('an approval stopped past its decision is finished by its retry naming the same version read', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(
+      approveApplication(PSB, applied.id, { expectedVersion: 1 }, world.reviewDeps),
+    ).rejects.toThrow(/unreachable/);
+    const { application } = await approveApplication(
+      PSB,
+      applied.id,
+      { expectedVersion: 1 },
+      world.reviewDeps,
+    );
+    expect(application.state).toBe('approved');
+  });
+
+  it('a decision made on a later version than the one read is not finished under the old one; read while approving, it is', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await requestInformation(PSB, applied.id, { note: '请更正住址' }, world.reviewDeps);
+    await respondToApplication(ZHANG, applied.id, { data: { 住址: '新地址' } }, world.holderDeps);
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(approveApplication(PSB, applied.id, {}, world.reviewDeps)).rejects.toThrow(/unreachable/);
+
+    await expect(
+      approveApplication(PSB, applied.id, { expectedVersion: 1 }, world.reviewDeps),
+    ).rejects.toEqual(stale(1, 4));
+    await expect(
+      rejectApplication(PSB, applied.id, { reason: '不予许可', expectedVersion: 3 }, world.reviewDeps),
+    ).rejects.toEqual(stale(3, 4));
+    expect(world.issuer.licenses.records.size).toBe(0);
+
+    const { application } = await approveApplication(
+      PSB,
+      applied.id,
+      { expectedVersion: 4 },
+      world.reviewDeps,
+    );
+    expect(application.state).toBe('approved');
+  });
+
+  it('an approval whose decision loses the race to one made on other data is refused, and issues nothing', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    // After this approval checked the version, and before its decision lands: another officer
+    // asks, the holder answers, and a third approval decides on the new data (its issuing fails).
+    world.applications.beforeNextAdvance = async () => {
+      await requestInformation(PSB, applied.id, { note: '请更正住址' }, world.reviewDeps);
+      await respondToApplication(ZHANG, applied.id, { data: { 住址: '新地址' } }, world.holderDeps);
+      world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+      await approveApplication(PSB, applied.id, {}, world.reviewDeps).catch(() => undefined);
+    };
+    await expect(
+      approveApplication(PSB, applied.id, { expectedVersion: 1 }, world.reviewDeps),
+    ).rejects.toEqual(stale(1, 4));
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.items.get(applied.id)!.stored.application.state).toBe('approving');
+  });
+});
+
 describe('who sees and does what', () => {
   it('another agency and another holder read the application as not found', async () => {
     const world = applicationWorld();
