@@ -438,10 +438,11 @@ async function retrievableLicense(
     const content = asLicenseContent(found.content);
     const status = effectiveStatus(found.status, content.validity, today);
     if (status !== 'valid') {
+      const successor = status === 'superseded' ? await successorToName(found, deps) : undefined;
       throw new LicenseNotRetrievable(
         found.id,
         status,
-        found.supersededBy === undefined ? '' : `; the current version is ${found.supersededBy}`,
+        successor === undefined ? '' : `; the current version is ${successor}`,
       );
     }
     return { license: found, content };
@@ -455,6 +456,19 @@ async function retrievableLicense(
     }
     throw error;
   }
+}
+
+/**
+ * The version that superseded `license`, when its holder holds it too: one re-issued to another
+ * holder is that holder's, and is not named — as the holder API does not name it (holder-licenses.ts).
+ */
+async function successorToName(
+  license: LicenseRecord,
+  deps: Pick<RetrieveLicenseDeps, 'licenses'>,
+): Promise<string | undefined> {
+  if (license.supersededBy === undefined) return undefined;
+  const successor = await deps.licenses.get(license.supersededBy);
+  return successor?.holderIndex === license.holderIndex ? successor.id : undefined;
 }
 
 function licenseOfTarget(

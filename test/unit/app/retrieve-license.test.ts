@@ -463,6 +463,26 @@ describe('retrieval on a holder grant', () => {
     expect(old).toMatchObject({ code: 'LICENSE_SUPERSEDED', message: expect.stringContaining(second.id) });
   });
 
+  it('names no next version that another holder holds, as the holder API does not', async () => {
+    const first = await world.issue(ID_CARD);
+    const { code } = await grant({ typeCode: ID_CARD.typeCode, holder: holderOf(ID_CARD) });
+    const transferred = await world.issue(
+      { ...ID_CARD, holder: OTHER_ID_CARD.holder, data: OTHER_ID_CARD.data },
+      { version: '002' },
+    );
+    world.licenses.setStatus(first.id, 'superseded', transferred.id);
+
+    const onGrant = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: first.id }), world.retrievalDeps()),
+    );
+    const onDuty = await refusal(retrieveLicense(byDuty({ licenseId: first.id }), world.retrievalDeps()));
+
+    for (const error of [onGrant, onDuty]) {
+      expect(error).toMatchObject({ code: 'LICENSE_SUPERSEDED', message: expect.stringContaining(first.id) });
+      expect((error as Error).message).not.toContain(transferred.id);
+    }
+  });
+
   it('takes the grant’s purpose when none is stated, and refuses another one', async () => {
     const license = await world.issue(ID_CARD);
     const { code } = await grant({ licenseId: license.id });
