@@ -580,8 +580,13 @@ async function allowedByAgreement(
     }
   }
   // Both are audited with the retrieval, for good: a case or staff member is named by its own
-  // reference, never by a citizen identity number.
-  refuseIdentityNumbers({ 'basis.duty.caseNumber': caseNumber, 'basis.duty.operatorId': operatorId });
+  // reference, never by a citizen identity number — nor, on a lookup by holder, by the holder's own
+  // code of whatever type (a passport number is no GB 11643 number, and would pass unnoticed).
+  const holderCodes = 'holder' in request.target ? [request.target.holder.code] : [];
+  refuseIdentityNumbers(
+    { 'basis.duty.caseNumber': caseNumber, 'basis.duty.operatorId': operatorId },
+    holderCodes,
+  );
   const forItem = (await agreementsOf(request.requester.agency, typeCode, deps)).filter(
     (a) => a.typeCode === typeCode && a.serviceItem.code === duty.serviceItemCode,
   );
@@ -589,7 +594,7 @@ async function allowedByAgreement(
     // A code no agreement names is the agency's own text, and the refusal's record keeps it for
     // good (and its message repeats it); a code an agreement names is the operator's, kept with the
     // agreement, and is not refused even should it read as a number (nor block that agreement).
-    refuseIdentityNumbers({ 'basis.duty.serviceItemCode': duty.serviceItemCode });
+    refuseIdentityNumbers({ 'basis.duty.serviceItemCode': duty.serviceItemCode }, holderCodes);
     throw new RetrievalRefused(
       'NO_SHARING_AGREEMENT',
       `no sharing agreement of agency ${request.requester.agency} covers type ${typeCode} for service item ${duty.serviceItemCode}`,

@@ -51,7 +51,7 @@ export const DutyBasisSchema = z
       .string()
       .regex(/^[0-9A-Z]{4,64}$/, 'service item code is 4–64 digits and upper-case letters')
       .describe(
-        '事项编码 of the government service item the retrieval serves; a code none of the agency’s agreements names is audited with the refusal: no citizen identity number (400 when it holds one)',
+        '事项编码 of the government service item the retrieval serves; a code none of the agency’s agreements names is audited with the refusal: no citizen identity number, nor on a lookup by holder that holder’s code (400 when it holds one)',
       ),
     caseNumber: z
       .string()
@@ -60,7 +60,7 @@ export const DutyBasisSchema = z
       .max(64)
       .regex(NO_CONTROL_CHARACTERS)
       .describe(
-        '办件编号 of the case being handled; audited: no citizen identity number (400 when it names one)',
+        '办件编号 of the case being handled; audited: no citizen identity number, nor on a lookup by holder that holder’s code (400 when it names one)',
       ),
     operatorId: z
       .string()
@@ -69,7 +69,7 @@ export const DutyBasisSchema = z
       .max(64)
       .regex(NO_CONTROL_CHARACTERS)
       .describe(
-        "The agency's staff member handling the case; audited: a staff reference, not a citizen identity number (400 when it is one)",
+        "The agency's staff member handling the case; audited: a staff reference, not a citizen identity number nor, on a lookup by holder, that holder's code (400 when it is one)",
       ),
   })
   .meta({ id: 'DutyBasis', description: 'Duty-based access (依职能用证) under a sharing agreement' });

@@ -997,6 +997,31 @@ describe('duty-based retrieval (依职能用证)', () => {
     expect(world.audit.events).toEqual([]);
   });
 
+  it('on a lookup by holder, refuses the holder’s own code of any type in the case number, operator id or an unknown service item code', async () => {
+    const passport = { codeType: '414', code: 'EA1234567' };
+    await world.issue({ ...ID_CARD, holder: { ...ID_CARD.holder, ...passport } });
+    const target = { holder: passport, typeCode: ID_CARD.typeCode };
+
+    const errors = [];
+    for (const duty of [
+      { caseNumber: 'GJJ-ea 123 4567' },
+      { operatorId: 'EA1234567' },
+      { serviceItemCode: 'GJJEA123456701' },
+    ]) {
+      errors.push(await refusal(retrieveLicense(byDuty(target, duty), world.retrievalDeps())));
+    }
+
+    expect(errors.map((e) => (e as { errors?: { path: string }[] }).errors)).toEqual([
+      [expect.objectContaining({ path: 'basis.duty.caseNumber' })],
+      [expect.objectContaining({ path: 'basis.duty.operatorId' })],
+      [expect.objectContaining({ path: 'basis.duty.serviceItemCode' })],
+    ]);
+    expect(world.audit.events).toEqual([]);
+    // The holder's code is refused, not a reference that merely resembles it.
+    const result = await retrieveLicense(byDuty(target, { caseNumber: 'GJJ-EA123' }), world.retrievalDeps());
+    expect(result.disclosed.length).toBeGreaterThan(0);
+  });
+
   it('refuses a service item code no agreement names that holds an identity number, recording and echoing nothing', async () => {
     const license = await world.issue(ID_CARD);
     // The schema's 4–64 digits and capitals let an identity number through, X and all; were it
