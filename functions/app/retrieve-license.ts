@@ -594,7 +594,11 @@ async function allowedByAgreement(
     // A code no agreement names is the agency's own text, and the refusal's record keeps it for
     // good (and its message repeats it); a code an agreement names is the operator's, kept with the
     // agreement, and is not refused even should it read as a number (nor block that agreement).
-    refuseIdentityNumbers({ 'basis.duty.serviceItemCode': duty.serviceItemCode }, holderCodes);
+    refuseIdentityNumbers(
+      { 'basis.duty.serviceItemCode': duty.serviceItemCode },
+      holderCodes,
+      'no agreement names this code, and the refusal that would answer it is kept for good in the audit log; name the service item of the agreement',
+    );
     throw new RetrievalRefused(
       'NO_SHARING_AGREEMENT',
       `no sharing agreement of agency ${request.requester.agency} covers type ${typeCode} for service item ${duty.serviceItemCode}`,

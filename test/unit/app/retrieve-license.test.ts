@@ -1041,6 +1041,7 @@ describe('duty-based retrieval (依职能用证)', () => {
         errors: [{ path: 'basis.duty.serviceItemCode' }],
       });
       expect((error as Error).message).not.toMatch(/19491231|19900307/);
+      expect((error as Error).message).toContain('no agreement names this code');
     }
     expect(world.audit.events).toEqual([]);
   });
