@@ -3,6 +3,7 @@
 // revoke-grant), with the holder as the actor. A license or grant of another holder reads as
 // one that does not exist.
 import type { Grant } from '#core/grants/grant.ts';
+import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { GrantStore } from '#ports/grant-store.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
@@ -34,6 +35,9 @@ export async function createHolderGrant(
   deps: HolderGrantDeps,
 ): Promise<CreatedGrantResult> {
   const binding = await requireBinding(deps.identity, request.account);
+  // The holder's own code of any type, not only a citizen identity number's shape: createGrant
+  // knows the holder by index only.
+  refuseIdentityNumbers({ purpose: request.purpose }, [binding.code]);
   const { account, scope, ...terms } = request;
   // The grant is made of the record found to be the holder's, not of a second read: a re-issue to
   // another holder in between would otherwise lend the grant that holder's index.
@@ -87,6 +91,7 @@ export async function revokeHolderGrant(
   deps: RevokeHolderGrantDeps,
 ): Promise<Versioned<Grant>> {
   const binding = await requireBinding(deps.identity, request.account);
+  refuseIdentityNumbers({ reason: request.reason }, [binding.code]);
   return revokeGrant(
     {
       actor: { kind: 'holder', id: request.account },

@@ -16,7 +16,13 @@ import { fromBase64url, signCompactJws } from '#core/jws.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { KB_JWT_TYP, sdDigest, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
-import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_SERVICE_ITEM, DEMO_USCC } from '#dev/demo/catalog.ts';
+import {
+  DEMO_HOLDERS,
+  DEMO_LICENSES,
+  DEMO_SERVICE_ITEM,
+  DEMO_TYPE_CODE,
+  DEMO_USCC,
+} from '#dev/demo/catalog.ts';
 import { GrantNotFound } from '#ports/grant-store.ts';
 import { InvalidCursor } from '#ports/page.ts';
 import { PresentationUnavailable } from '#ports/presentation-store.ts';
@@ -396,6 +402,30 @@ describe('presentations', () => {
     );
 
     expect(world.audit.events.at(-1)?.details?.userAgent).toBe(`${'x'.repeat(255)}\uFFFD`);
+  });
+
+  it('refuses a purpose or a revocation reason holding the holder’s own code of any type, recording nothing', async () => {
+    // A company's code (a USCC) reads as no citizen identity number; it is the holder's all the same.
+    const account = 'account-company';
+    const company = DEMO_HOLDERS.demoTechnology;
+    await world.identity.bind(account, company);
+    const terms = {
+      ...grantTerms('unused'),
+      account,
+      scope: { typeCode: DEMO_TYPE_CODE.businessLicense },
+      fields: ['名称'],
+    };
+    const { grant } = await createHolderGrant(terms, deps());
+    const events = world.audit.events.length;
+
+    await expect(
+      createHolderGrant({ ...terms, purpose: `统一社会信用代码${company.code}的企业办理登记` }, deps()),
+    ).rejects.toMatchObject({ name: 'IdentityNumberInText', errors: [{ path: 'purpose' }] });
+    await expect(
+      revokeHolderGrant({ account, grantId: grant.value.id, reason: `${company.code} 已办结` }, deps()),
+    ).rejects.toMatchObject({ name: 'IdentityNumberInText', errors: [{ path: 'reason' }] });
+    expect(world.audit.events.length).toBe(events);
+    expect((await world.grants.get(grant.value.id))?.value.status).toBe('active');
   });
 
   it('refuses an audience or nonce naming an identity number, in either form, writing nothing', async () => {
