@@ -125,8 +125,9 @@ export async function createPresentation(
   deps: CreatePresentationDeps,
 ): Promise<CreatedPresentation> {
   const binding = await requireBinding(deps.identity, request.account);
-  // Both are kept in the presentation.created event (and stored with a reference): free text.
-  refuseIdentityNumbers({ audience: request.audience, nonce: request.nonce });
+  // Both are kept in the presentation.created event (and stored with a reference): free text,
+  // which may hold neither an identity number nor the holder's own code of any type.
+  refuseIdentityNumbers({ audience: request.audience, nonce: request.nonce }, [binding.code]);
   const record = await heldLicense(binding, request.licenseId, deps);
   const now = deps.now();
   const content = asLicenseContent(record.content);

@@ -443,6 +443,26 @@ describe('presentations', () => {
     expect(world.audit.events).toEqual([]);
   });
 
+  it('refuses an audience or nonce holding the holder’s own code of any type, writing nothing', async () => {
+    const account = 'account-company';
+    const company = DEMO_HOLDERS.demoTechnology;
+    await world.identity.bind(account, company);
+    const licence = await world.issue(DEMO_LICENSES.find((l) => l.holder === company)!);
+    const request = { account, licenseId: licence.id, fields: ['名称'] };
+
+    await expect(
+      createPresentation({ ...request, form: 'sd-jwt', audience: `窗口 ${company.code}` }, deps()),
+    ).rejects.toMatchObject({ name: 'IdentityNumberInText', errors: [{ path: 'audience' }] });
+    await expect(
+      createPresentation(
+        { ...request, form: 'reference', nonce: company.code, audience: 'counter-1' },
+        deps(),
+      ),
+    ).rejects.toMatchObject({ name: 'IdentityNumberInText', errors: [{ path: 'nonce' }] });
+    expect(world.presentations.stored.size).toBe(0);
+    expect(world.audit.events).toEqual([]);
+  });
+
   it('records a User-Agent naming an identity number with the number masked', async () => {
     const card = await world.issue(ZHANG_CARD!);
     const created = await createPresentation(
