@@ -1,4 +1,5 @@
 import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { StartRefused } from './start-refused.ts';
 
 /**
  * Creates a folder of the local platform's data readable by its owner only (0700), or takes
@@ -16,6 +17,7 @@ export async function privateDirectory(dir: string): Promise<void> {
 /** What the local platform keeps at the top of its data folder (`--data-dir`), and nothing else. */
 const PLATFORM_ENTRIES = new Set([
   'agency-keys',
+  'base-url.json',
   'bundles',
   'dynamodb',
   'endpoints.json',
@@ -25,7 +27,7 @@ const PLATFORM_ENTRIES = new Set([
 ]);
 
 /** A data folder the platform will not change: it holds what the platform did not put there. */
-export class DataDirectoryRefused extends Error {
+export class DataDirectoryRefused extends StartRefused {
   constructor(dir: string, foreign: readonly string[], what: string) {
     const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ', …' : '');
     super(

@@ -7,6 +7,7 @@ import { handlerEntry, type RouteGroup } from '#http/routes.ts';
 import { bundleHandler } from '#lib/bundling.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
 import { type LocalSealer, startLocalSealer } from './audit-sealer.ts';
+import { assertSameBaseUrl, localBaseUrl, recordBaseUrl, recordedBaseUrl } from './base-url.ts';
 import { privateDataDirectory } from './data-dir.ts';
 import { DEMO_AGENCIES } from './demo/catalog.ts';
 import { type LocalDocumentSweeper, startLocalDocumentSweeper } from './document-sweeper.ts';
@@ -52,6 +53,8 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
   const log = options.log ?? (() => {});
   const stage = options.stage ?? 'local';
   await privateDataDirectory(options.dataDir);
+  const recorded = await recordedBaseUrl(options.dataDir);
+  assertSameBaseUrl(options.dataDir, recorded, options.port);
   const services = await startLocalServices({
     services: ['dynamodb', 's3'],
     mode: 'platform',
@@ -92,8 +95,9 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       loadHandler: (group) => (options.bundled ? loadBundled(group, bundleDir) : loadSource(group)),
     });
     const port = await listen(server, options.port);
-    const url = `http://127.0.0.1:${port}`;
+    const url = localBaseUrl(port);
     baseUrl = url;
+    if (recorded === undefined) await recordBaseUrl(options.dataDir, url);
     // Handlers load on their first request, after this: they see the URL they are served at.
     Object.assign(process.env, {
       ELICENSE_PUBLIC_BASE_URL: url,

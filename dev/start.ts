@@ -1,8 +1,9 @@
 // `npm start`: the whole platform on this machine. `npm start -- --help` lists the options.
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { DataDirectoryRefused, resetDataDirectory } from './data-dir.ts';
+import { resetDataDirectory } from './data-dir.ts';
 import { startPlatform } from './platform.ts';
+import { StartRefused } from './start-refused.ts';
 
 const program = new Command('npm start --')
   .description('Run the elicense platform locally: DynamoDB Local, an S3 server, and the API on localhost.')
@@ -28,7 +29,7 @@ const platform = await (async () => {
       log,
     });
   } catch (error) {
-    if (!(error instanceof DataDirectoryRefused)) throw error;
+    if (!(error instanceof StartRefused)) throw error;
     console.error(`[elicense] ${error.message}`);
     process.exit(2);
   }

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { recordedBaseUrl } from '#dev/base-url.ts';
 
 // The local platform's data folder holds the DynamoDB file, s3rver's objects (layout documents,
 // unencrypted) and the key vault, written with the umask's modes: the folders shut others out.
@@ -13,5 +14,9 @@ describe('the local platform’s data folder', () => {
     for (const path of [dataDir, ...folders.map((folder) => join(dataDir, folder.name))]) {
       expect((await stat(path)).mode & 0o077, path).toBe(0);
     }
+  });
+
+  it('records the base URL its licenses name, which a start on another port must keep', async () => {
+    expect(await recordedBaseUrl(dataDir)).toBe(inject('platformUrl'));
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { recordBaseUrl, recordedBaseUrl } from '#dev/base-url.ts';
 import {
   DataDirectoryRefused,
   privateDataDirectory,
@@ -120,4 +121,28 @@ describe('the --data-dir folder', () => {
     await expect(run).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('package.json') });
     expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe('{}');
   });
+
+  test('first started on one port, is refused on another or on a free one (exit 2), nothing started', async () => {
+    // What a first `npm start` left: licenses naming port 3000.
+    const dir = join(root, 'started-on-3000');
+    await privateDataDirectory(dir);
+    await recordBaseUrl(dir, 'http://127.0.0.1:3000');
+    const start = resolve(import.meta.dirname, '../../dev/start.ts');
+    for (const port of ['0', '3001']) {
+      // Were the start not refused, the platform would run until this timeout kills it.
+      const run = promisify(execFile)(process.execPath, [start, '--data-dir', dir, '--port', port], {
+        timeout: 20_000,
+      });
+      await expect(run).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(
+          "this data folder's licenses name http://127.0.0.1:3000, which " +
+            (port === '0' ? 'a free port (--port 0)' : 'port 3001') +
+            ' would not serve; start with --port 3000, or --reset',
+        ),
+      });
+    }
+    await expect(stat(join(dir, 'dynamodb'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await recordedBaseUrl(dir)).toBe('http://127.0.0.1:3000');
+  }, 60_000);
 });
