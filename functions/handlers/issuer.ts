@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -93,6 +94,10 @@ const idempotent = idempotentRequests({
   persistenceStore: new DynamoDBPersistenceLayer(persistence),
   config: idempotencyConfig,
   keyPrefix: 'issuer',
+  // The blind index's HMAC over the body's SHA-256 (hex: the index upper-cases what it is given;
+  // `REQUEST-BODY` is no holder code type), so the record keeps nothing a guess can be tested on.
+  bodyDigest: (body) =>
+    blindIndexer().tokenFor('request-body', createHash('sha256').update(body).digest('hex')),
 });
 
 const deps: IssuanceDeps = {

@@ -10,7 +10,10 @@
 //   - `resource` is the addressed path (`/licenses/<id>/revoke`), not the template: the same key
 //     used on two licenses must be two records, or the second would get the first's answer.
 // So the record key is the SHA-256 of [agency, method, addressed path, Idempotency-Key], and the
-// record holds the SHA-256 of the raw body (the same key with another body → 422).
+// record holds the SHA-256 of a keyed digest of the raw body (the same key with another body →
+// 422). Keyed (bodyDigest, the blind index's HMAC in the handlers): a bare hash of a small body
+// — an approval correcting one birth date — could be tested against guesses by anyone reading
+// the table until the record expires.
 //
 // Only completed responses are remembered: a route that throws (a refusal, a failure) leaves no
 // record, and the same request may be sent again. A second copy arriving while the first still
@@ -50,6 +53,8 @@ export interface IdempotencyOptions {
   config: IdempotencyConfigOptions;
   /** Namespace of the records; stable across deployments (Powertools' default is the function name). */
   keyPrefix: string;
+  /** A digest of the raw body under a secret the records never hold (module comment). */
+  bodyDigest: (body: string) => Promise<string>;
 }
 
 /**
@@ -103,7 +108,7 @@ export function idempotentRequests(options: IdempotencyOptions): IdempotentRunne
       resource: event.path,
       headers: { 'idempotency-key': key },
       // Base64 for binary bodies: still one string per byte sequence.
-      body: event.body ?? '',
+      body: await options.bodyDigest(event.body ?? ''),
     };
     try {
       return await run(request, context, work);

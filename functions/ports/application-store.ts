@@ -46,8 +46,10 @@ export interface StoredApplication {
 export interface StoredStep extends Omit<ApplicationStep, 'note'> {
   sealedNote?: Uint8Array;
   /**
-   * On the first step of an application made with an Idempotency-Key, and on an approval's
-   * decision: the digest of that request, which tells a retry (the same request) from another.
+   * On the first step of an application made with an Idempotency-Key: the keyed digest of that
+   * request (HMAC under the blind index's secret), which tells a retry (the same request) from
+   * another. Decisions written before approvals told a retry from the sealed contents carry one
+   * too; it is ignored.
    */
   requestDigest?: string;
 }

@@ -66,7 +66,9 @@ const header = `headers."${IDEMPOTENCY_KEY_HEADER}"`;
 
 export const IDEMPOTENCY_CONFIG: IdempotencyConfigSettings = {
   eventKeyJmesPath: `${header} && ${AUTHENTICATED_AGENCY_PATH} && [${AUTHENTICATED_AGENCY_PATH}, httpMethod, resource, ${header}]`,
-  // The raw body: the same key with a body that differs in any byte is another request (422).
+  // The body as #http/idempotency.ts hands it: a keyed digest of the raw body, so the same key
+  // with a body that differs in any byte is another request (422), and the record holds no bare
+  // hash of it to test guesses on.
   payloadValidationJmesPath: 'body',
   throwOnNoIdempotencyKey: true,
   expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,

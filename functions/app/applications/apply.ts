@@ -8,6 +8,7 @@ import {
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { ConcurrentModification } from '#core/storage-errors.ts';
 import type { StoredApplication, StoredStep } from '#ports/application-store.ts';
+import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
@@ -43,6 +44,8 @@ export interface HolderApplicationDeps extends ApplicationDeps {
   identities: HolderIdentityReader;
   /** Read to tell whether an approving application's license exists: then it cannot be withdrawn. */
   licenses: Pick<LicenseRepository, 'get'>;
+  /** Its secret keys the digest a keyed submission keeps of its request (keyedApplication). */
+  blindIndex: BlindIndexer;
 }
 
 export interface ApplyRequest {
@@ -70,7 +73,7 @@ export async function applyForLicense(
   const keyed =
     options.idempotencyKey === undefined
       ? undefined
-      : keyedApplication(account, options.idempotencyKey, request);
+      : await keyedApplication(account, options.idempotencyKey, request, deps.blindIndex);
   if (keyed) {
     const made = await madeBefore(account, keyed, deps);
     if (made) return made;
@@ -147,7 +150,12 @@ interface KeyedApplication {
  * The id of the application an account makes with an Idempotency-Key (a UUID from SHA-256 of
  * account and key, version nibble 8: RFC 9562's custom layout), and the digest of the request.
  */
-function keyedApplication(account: string, key: string, request: ApplyRequest): KeyedApplication {
+async function keyedApplication(
+  account: string,
+  key: string,
+  request: ApplyRequest,
+  blindIndex: BlindIndexer,
+): Promise<KeyedApplication> {
   const hash = createHash('sha256').update(`elicense:application\n${account}\n${key}`).digest();
   hash[6] = (hash[6]! & 0x0f) | 0x80;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
@@ -162,7 +170,12 @@ function keyedApplication(account: string, key: string, request: ApplyRequest): 
       sha256: createHash('sha256').update(a.bytes).digest('base64url'),
     })),
   };
-  const digest = createHash('sha256').update(id).update(JSON.stringify(described)).digest('base64url');
+  // Keyed, by the blind index's secret (as an issuance key's serial is): the digest is stored
+  // beside the id, and a bare hash of them would let anyone reading the table test guesses at
+  // the applicant's low-entropy data (a birth date, an address). Hex keeps the request's case
+  // (the index upper-cases what it is given); `APPLICATION-REQUEST` is no holder code type.
+  const hashed = createHash('sha256').update(id).update(JSON.stringify(described)).digest('hex');
+  const digest = await blindIndex.tokenFor('application-request', hashed);
   return { id, digest };
 }
 

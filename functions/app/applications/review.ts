@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   type Application,
@@ -7,7 +6,7 @@ import {
   checkStep,
   recordedNote,
 } from '#core/applications/application.ts';
-import { mayIssue } from '#core/catalog/license-type.ts';
+import { type LicenseType, mayIssue } from '#core/catalog/license-type.ts';
 import { ConcurrentModification } from '#core/storage-errors.ts';
 import type { StoredApplication, StoredStep } from '#ports/application-store.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
@@ -172,51 +171,32 @@ export async function approveApplication(
   decidedOnReadVersion(request.expectedVersion, read);
   let { stored } = read;
   if (stored.application.state === 'approving') {
-    await onlyFinishes(applicationId, request, read.history, deps);
+    await onlyFinishes(request, read, deps);
   } else {
     checkStep(stored.application, 'approve');
     // The data as the agency corrects it is sealed with the decision: whoever finishes the
     // approval (a retry, a rival approval) issues exactly what was decided.
     const applied = await openApplicationContent(deps.cipher, applicationId, stored.sealedContent);
-    const validity = request.validity ?? applied.validity;
-    // The validity checked is the one decided: a correction the type refuses must be refused
-    // here, or the decision would be sealed with a license that can never be issued.
-    const amended = {
-      ...applied,
-      data: amend(applied.data, request.data),
-      ...(validity ? { validity } : {}),
-    };
     // Refuse what the license type would refuse before the decision is recorded: it is final.
     const { type } = await issuableType(deps.issuance.config, caller.agency, stored.application.typeCode);
-    const checked = checkLicense(
-      type,
-      await licenseRequestOf(stored.application, amended, deps),
-      issueDay(deps.now()),
-    );
-    const decided: ApplicationContent = {
-      // Normalised license data is JSON (strings, numbers, booleans, {from, until} periods).
-      data: checked.data as ApplicationContent['data'],
-      holderCode: applied.holderCode,
-      ...(validity ? { validity } : {}),
-    };
+    const decided = await decidedContent(type, stored.application, applied, request, deps);
     const sealedContent = await sealApplicationContent(deps.cipher, applicationId, decided);
     // The decided data is what the license is issued with; when it differs from what the holder
     // applied with, the applied stays beside it, sealed as it was, for both parties to read. With
     // corrections the step says so and its event names the fields changed (names only — values
     // are the applicant's, kept sealed).
     const changed = changedFields(applied, decided);
-    const corrected = request.data !== undefined || request.validity !== undefined;
     const next: StoredApplication = {
       ...stored,
       sealedContent,
       ...(changed.length > 0 ? { sealedApplied: stored.sealedContent } : {}),
     };
-    const outcome = await decide(caller, next, request, deps, {
-      changedFields: corrected ? changed : undefined,
-      requestDigest: digestOf(request),
-    });
+    const corrected = request.data !== undefined || request.validity !== undefined;
+    const outcome = await decide(caller, next, request, deps, corrected ? changed : undefined);
     // Another approval decided first: finish it, with its data and note — unless this one brought its own.
-    if (outcome.history !== undefined) await onlyFinishes(applicationId, request, outcome.history, deps);
+    if (outcome.history !== undefined) {
+      await onlyFinishes(request, { stored: outcome.stored, history: outcome.history }, deps);
+    }
     stored = outcome.stored;
   }
   const content = await openApplicationContent(deps.cipher, applicationId, stored.sealedContent);
@@ -255,43 +235,84 @@ export async function approveApplication(
  * An approval that meets a decision already recorded (its own earlier attempt's, or a rival's
  * that landed first) can only finish it: the decision's data, validity and note are what is
  * issued and what the applicant reads. Terms of its own would be silently dropped, so they are
- * refused (409) before anything is written — data or validity, or a note the decision does not
- * carry. The same note is the same decision (a retry): it finishes.
+ * refused (409) before anything is written — data or validity that do not amend the applied
+ * content to the decided one, or a note the decision does not carry. The same terms are the same
+ * decision (a retry whose first run failed past the decision, so no idempotency record kept its
+ * answer): it finishes. They are told from the sealed contents, not from a digest of the request
+ * kept beside them — an unkeyed hash of a birth date or an address is a dictionary oracle for it
+ * (a `requestDigest` on decisions stored before is ignored).
  */
 async function onlyFinishes(
-  applicationId: string,
   request: ApproveRequest,
-  history: readonly StoredStep[],
+  read: { stored: StoredApplication; history: readonly StoredStep[] },
   deps: ReviewDeps,
 ): Promise<void> {
+  const { stored, history } = read;
+  const { application } = stored;
   const decision = history.findLast((step) => step.action === 'approve');
-  // The same request again (a retry whose first run failed past the decision, so no idempotency
-  // record kept its answer) is the same decision, corrections and all: it finishes.
-  if (decision?.requestDigest !== undefined && decision.requestDigest === digestOf(request)) return;
-  if (request.data !== undefined || request.validity !== undefined) {
-    throw new ApprovalAlreadyDecided(applicationId);
+  const terms = request.data !== undefined || request.validity !== undefined;
+  if (terms && !(await sameDecidedContent(stored, request, deps))) {
+    throw new ApprovalAlreadyDecided(application.id);
   }
   const note = recordedNote(request.note);
   if (note === undefined) return;
   const decided =
     decision?.sealedNote === undefined
       ? undefined
-      : await openNote(deps.cipher, applicationId, decision.seq, decision.sealedNote);
-  if (decided !== note) throw new ApprovalAlreadyDecided(applicationId);
+      : await openNote(deps.cipher, application.id, decision.seq, decision.sealedNote);
+  if (decided !== note) throw new ApprovalAlreadyDecided(application.id);
 }
 
 /**
- * The digest of an approval's terms (SHA-256, base64url), kept on its decision's step — as a keyed
- * submission's is on its first — to tell the same approval again from another. The note as a step
- * records it, so a retry differing only in blanks or Unicode form is the same.
+ * Whether the request's data and validity amend the applied content (as the holder applied, or
+ * as it stood when decided) to the content decided — compared as decided, normalised by the
+ * type. A type that no longer takes that data cannot tell: not the same.
  */
-function digestOf(request: ApproveRequest): string {
-  const terms = {
-    data: request.data ?? null,
-    validity: request.validity ?? null,
-    note: recordedNote(request.note) ?? null,
+async function sameDecidedContent(
+  stored: StoredApplication,
+  request: ApproveRequest,
+  deps: ReviewDeps,
+): Promise<boolean> {
+  const { application } = stored;
+  const [applied, decided] = await Promise.all([
+    openApplicationContent(deps.cipher, application.id, stored.sealedApplied ?? stored.sealedContent),
+    openApplicationContent(deps.cipher, application.id, stored.sealedContent),
+  ]);
+  const type = await typeOf(deps, application.typeCode);
+  if (type === undefined) return false;
+  try {
+    return isDeepStrictEqual(await decidedContent(type, application, applied, request, deps), decided);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The content an approval decides: the applied one amended with its data and validity, checked
+ * and normalised by the type (throws what checkLicense throws). The validity checked is the one
+ * decided: a correction the type refuses must be refused before the decision is sealed, or it
+ * would be sealed with a license that can never be issued.
+ */
+async function decidedContent(
+  type: LicenseType,
+  application: Application,
+  applied: ApplicationContent,
+  request: ApproveRequest,
+  deps: ReviewDeps,
+): Promise<ApplicationContent> {
+  const validity = request.validity ?? applied.validity;
+  const amended = { ...applied, data: amend(applied.data, request.data), ...(validity ? { validity } : {}) };
+  const checked = checkLicense(
+    type,
+    await licenseRequestOf(application, amended, deps),
+    issueDay(deps.now()),
+  );
+  return {
+    // Normalised license data is JSON (strings, numbers, booleans, {from, until} periods).
+    data: checked.data as ApplicationContent['data'],
+    holderCode: applied.holderCode,
+    ...(validity ? { validity } : {}),
   };
-  return createHash('sha256').update(JSON.stringify(terms)).digest('base64url');
 }
 
 /** The license an approval issues: the data as decided, to the applicant's identity. */
@@ -326,10 +347,12 @@ async function decide(
   stored: StoredApplication,
   request: ApproveRequest,
   deps: ReviewDeps,
-  decision: { changedFields: readonly string[] | undefined; requestDigest: string },
+  changedFields: readonly string[] | undefined,
 ): Promise<{ stored: StoredApplication; history?: StoredStep[] }> {
   try {
-    return { stored: await writeAgencyStep(caller, stored, 'approve', request.note, deps, decision) };
+    return {
+      stored: await writeAgencyStep(caller, stored, 'approve', request.note, deps, { changedFields }),
+    };
   } catch (error) {
     if (!(error instanceof ConcurrentModification)) throw error;
     const read = await readApplication(deps, stored.application.id, () => true);
@@ -405,12 +428,11 @@ async function writeAgencyStep(
   extra: {
     licenseId?: string | undefined;
     changedFields?: readonly string[] | undefined;
-    requestDigest?: string | undefined;
   } = {},
 ): Promise<StoredApplication> {
   const actor = actorOf(caller);
   const time = deps.now().toISOString();
-  const { licenseId, changedFields, requestDigest } = extra;
+  const { licenseId, changedFields } = extra;
   const dataChanged = changedFields !== undefined;
   const advanced = advanceApplication(stored.application, {
     action,
@@ -423,10 +445,7 @@ async function writeAgencyStep(
   const next = { ...stored, application: advanced.application };
   await deps.applications.advance({
     next,
-    step: {
-      ...(await storedStep(deps, stored.application.id, advanced.step)),
-      ...(requestDigest === undefined ? {} : { requestDigest }),
-    },
+    step: await storedStep(deps, stored.application.id, advanced.step),
     auditEvent: applicationEvent(
       deps,
       actor,

@@ -26,11 +26,11 @@ import {
   newApplicationId,
 } from '../application-wiring.ts';
 import { holderOf } from './account.ts';
-import { audit, cipher, config, identity, licenses } from './deps.ts';
+import { audit, blindIndexer, cipher, config, identity, licenses } from './deps.ts';
 
 // The holder's license applications: tables applications (RW), audit (W), config (R), holders (R,
 // the binding), licenses (R: an approving application's license, which bars its withdrawal); the
-// documents bucket (attachments in, presigned links out); the field key.
+// documents bucket (attachments in, presigned links out); the field key and the blind-index key.
 const deps: HolderApplicationDeps = {
   applications: applicationStore(),
   config,
@@ -39,6 +39,8 @@ const deps: HolderApplicationDeps = {
   audit,
   identities: identity,
   licenses,
+  // Keys the digest a keyed submission keeps of its request.
+  blindIndex: blindIndexer(),
   now: () => new Date(),
   newId: newApplicationId,
   newEventId: applicationEventIds,

@@ -144,7 +144,12 @@ export function applicationWorld(now = new Date('2025-06-01T02:00:00.000Z')) {
     newEventId: issuer.deps.newEventId,
   };
   issuer.licenses.markApproval = (id, licenseId) => applications.markApproval(id, licenseId);
-  const holderDeps: HolderApplicationDeps = { ...base, identities, licenses: issuer.licenses };
+  const holderDeps: HolderApplicationDeps = {
+    ...base,
+    identities,
+    licenses: issuer.licenses,
+    blindIndex: issuer.deps.blindIndex,
+  };
   const reviewDeps: ReviewDeps = { ...base, issuance: issuer.deps };
   return {
     issuer,

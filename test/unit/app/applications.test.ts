@@ -2,6 +2,7 @@
 // with data checked field by field; the agency asks, approves (issuing through issueLicense,
 // once) or rejects; every step and every read of the applicant's data is audited.
 
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   ApplicationKeyReused,
@@ -348,6 +349,24 @@ describe('applying with an Idempotency-Key', () => {
     expect(other.id).not.toBe(first.id);
     expect(world.applications.items.size).toBe(2);
   });
+
+  it('keeps the request’s digest keyed: a bare hash of a guessed request does not match it', async () => {
+    const world = applicationWorld();
+    const request = idCardApplication();
+    const made = await applyForLicense(ZHANG, request, world.holderDeps, { idempotencyKey: 'k' });
+    const kept = world.applications.items.get(made.id)!.history[0]!.requestDigest;
+    expect(kept).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Anyone reading the table knows the id beside it: a bare hash would let them test guesses.
+    const guessed = createHash('sha256')
+      .update(made.id)
+      .update(JSON.stringify({ ...request, attachments: [] }))
+      .digest('base64url');
+    expect(kept).not.toBe(guessed);
+    // And the retry still finds the application.
+    expect((await applyForLicense(ZHANG, request, world.holderDeps, { idempotencyKey: 'k' })).id).toBe(
+      made.id,
+    );
+  });
 });
 
 describe('the whole review: apply → request info → respond → approve', () => {
@@ -627,6 +646,34 @@ describe('the whole review: apply → request info → respond → approve', () 
     expect(application.state).toBe('approved');
     expect((await issuedFields(world, license.licenseId)).住址).toBe('北京市东城区新地址1号');
     expect(application.history.some((s) => 'requestDigest' in s)).toBe(false);
+    // Told from the sealed decision, not from a digest kept in clear beside it: an unkeyed hash
+    // of such low-entropy terms (an address, a birth date) is a dictionary oracle for them.
+    expect(world.applications.items.get(applied.id)!.history.some((s) => 'requestDigest' in s)).toBe(false);
+  });
+
+  it('an approval retried with terms that amend the applied data to the decided finishes it; other terms are refused', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(
+      approveApplication(PSB, applied.id, { data: { 住址: '新地址' }, note: '已核实' }, world.reviewDeps),
+    ).rejects.toThrow(/unreachable/);
+
+    // Another note with the same data is another decision; so is data the decision did not make.
+    await expect(
+      approveApplication(PSB, applied.id, { data: { 住址: '新地址' }, note: '另一条' }, world.reviewDeps),
+    ).rejects.toThrow(ApprovalAlreadyDecided);
+    await expect(
+      approveApplication(PSB, applied.id, { data: { 住址: '旧地址' } }, world.reviewDeps),
+    ).rejects.toThrow(ApprovalAlreadyDecided);
+    // The same data, named with a field it already had: the same decided content.
+    const { application } = await approveApplication(
+      PSB,
+      applied.id,
+      { data: { 住址: '新地址', 姓名: DEMO_LICENSES[0]!.data.姓名 } },
+      world.reviewDeps,
+    );
+    expect(application).toMatchObject({ state: 'approved', data: { 住址: '新地址' } });
   });
 
   it('an approval that loses the decision to a rival finishes the rival’s, and refuses if it brought corrections', async () => {

@@ -1,6 +1,7 @@
 // Idempotency-Key inside a route: Powertools' function wrapper over an in-memory persistence
 // layer with the platform's settings — what is remembered, what is keyed apart, what is refused.
 
+import { createHash, createHmac } from 'node:crypto';
 import {
   IdempotencyItemAlreadyExistsError,
   IdempotencyItemNotFoundError,
@@ -57,12 +58,17 @@ function event(
   } as unknown as APIGatewayProxyEvent;
 }
 
-function setup() {
+/** The body's digest keyed as the handler keys it (the blind index's HMAC), under `secret`. */
+const keyedDigest = (secret: string) => async (body: string) =>
+  createHmac('sha256', secret).update(body).digest('base64url');
+
+function setup(secret = 'blind-index-key') {
   const persistenceStore = new MemoryPersistence();
   const idempotent = idempotentRequests({
     persistenceStore,
     config: IDEMPOTENCY_CONFIG,
     keyPrefix: 'issuer',
+    bodyDigest: keyedDigest(secret),
   });
   let runs = 0;
   const work = async () => {
@@ -102,6 +108,23 @@ describe('idempotentRequests', () => {
     await expect(reused).rejects.toBeInstanceOf(HttpProblem);
     await expect(reused).rejects.toMatchObject({ problemType: 'idempotency-key-reused' });
     expect(s.runs()).toBe(1);
+  });
+
+  it('keeps no bare hash of the body: what it keeps depends on a secret, so a guessed body cannot be tested', async () => {
+    // An approval's body with one correction (a birth date) is small enough to guess.
+    const body = '{"data":{"出生":"1987-03-14"}}';
+    const kept = [];
+    for (const secret of ['one key', 'another key']) {
+      const s = setup(secret);
+      await s.idempotent(event({ body }), s.context, s.work);
+      const [record] = [...s.persistenceStore.records.values()];
+      kept.push(record!.payloadHash);
+    }
+    const bare = (data: string) => createHash('sha256').update(data).digest('base64');
+    expect(kept[0]).toBeDefined();
+    expect(kept[0]).not.toBe(kept[1]);
+    expect(kept).not.toContain(bare(JSON.stringify(body)));
+    expect(kept).not.toContain(bare(body));
   });
 
   it('requires the header, in a printable form', async () => {
