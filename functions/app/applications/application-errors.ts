@@ -47,12 +47,18 @@ export class AttachmentsTooLarge extends Error {
   }
 }
 
-/** An approval that was decided already carries data, validity or a note of its own. */
+/**
+ * An approval that was decided already carries data, validity or a note of its own — or, under
+ * If-Match of the version before the decision (`approvingVersion`), not the terms of a decision
+ * that changed the data.
+ */
 export class ApprovalAlreadyDecided extends Error {
   readonly code = 'APPROVAL_ALREADY_DECIDED';
-  constructor(applicationId: string) {
+  constructor(applicationId: string, approvingVersion?: number) {
     super(
-      `application ${applicationId} is approving: a decision was recorded already, and its license is issued with the data, validity and note that decision recorded; nothing of this approval was recorded — approve again without data, validity or another note (or with exactly the terms decided) to finish it`,
+      approvingVersion === undefined
+        ? `application ${applicationId} is approving: a decision was recorded already, and its license is issued with the data, validity and note that decision recorded; nothing of this approval was recorded — approve again without data, validity or another note (or with exactly the terms decided) to finish it`
+        : `application ${applicationId} is approving: a decision recorded after the version you read changed the data, and its license is issued with that data, which you have not seen; nothing of this approval was recorded — read it again (GET /applications/${applicationId} shows data as decided and applied as the holder applied) and approve with If-Match: "${approvingVersion}" to finish it`,
     );
     this.name = 'ApprovalAlreadyDecided';
   }

@@ -142,7 +142,8 @@ export interface ApproveRequest {
   /**
    * The version of the application the reviewer read (the request's If-Match): the approval is
    * refused if the application changed since — unless the change is a decision made on that very
-   * version, which this approval then finishes. No part of the approval's terms (its digest).
+   * version, which this approval then finishes (only with that decision's terms when it changed
+   * the data: onlyFinishes).
    */
   expectedVersion?: number | undefined;
 }
@@ -251,8 +252,19 @@ async function onlyFinishes(
   const { application } = stored;
   const decision = history.findLast((step) => step.action === 'approve');
   const terms = request.data !== undefined || request.validity !== undefined;
-  if (terms && !(await sameDecidedContent(stored, request, deps))) {
-    throw new ApprovalAlreadyDecided(application.id);
+  // Under If-Match of the version before the decision (decidedOnReadVersion), a decision that
+  // changed the data — another officer's corrections — was made on data this reviewer never
+  // saw: finishing it without those very terms would issue them unseen. Read again (data and
+  // applied both shown) and If-Match the approving version. A decision stored with dataChanged
+  // but without the applied content beside it cannot be compared: read again too.
+  const unseen =
+    request.expectedVersion !== undefined &&
+    request.expectedVersion !== application.version &&
+    (stored.sealedApplied !== undefined || decision?.dataChanged === true);
+  if (terms || unseen) {
+    const same =
+      !(unseen && stored.sealedApplied === undefined) && (await sameDecidedContent(stored, request, deps));
+    if (!same) throw new ApprovalAlreadyDecided(application.id, unseen ? application.version : undefined);
   }
   const note = recordedNote(request.note);
   if (note === undefined) return;
@@ -380,7 +392,8 @@ function readVersionStands(expected: number | undefined, application: Applicatio
 /**
  * An approval's If-Match: as a rejection's, except that a decision recorded on the version read
  * (this approval's own earlier attempt, or a rival's on the same data) is no change of what was
- * read — approving again finishes it, as without If-Match.
+ * read — approving again finishes it, as without If-Match, unless that decision changed the data
+ * (onlyFinishes then asks for its very terms).
  */
 function decidedOnReadVersion(
   expected: number | undefined,

@@ -90,7 +90,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     path: '/applications/{id}/approve',
     group: 'issuer',
     operationId: 'approveApplication',
-    summary: `Approves: records the decision (approving), issues the license with the applied data (corrected as given) to the applicant, and records its id (approved); never issues twice. An application left approving by a failure is finished by approving it again (under If-Match, the version read before its decision, or the approving one). ${IF_MATCH}`,
+    summary: `Approves: records the decision (approving), issues the license with the applied data (corrected as given) to the applicant, and records its id (approved); never issues twice. An application left approving by a failure is finished by approving it again (under If-Match, the approving version; or the version read before its decision — with that decision’s very terms when it changed the data). ${IF_MATCH}`,
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: ApproveRequestSchema,
@@ -98,7 +98,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
       200: { description: 'Approved; the license is issued', schema: ApprovedApplicationSchema },
       ...ON_AN_APPLICATION,
       409: {
-        description: `Not allowed from the application’s state, or changed meanwhile, ${STALE}; or APPROVAL_ALREADY_DECIDED: a decision was recorded already (an earlier attempt’s or a rival’s) and this approval brings data, validity or a note other than that decision’s — nothing of it is recorded; approve again without them to finish it`,
+        description: `Not allowed from the application’s state, or changed meanwhile, ${STALE}; or APPROVAL_ALREADY_DECIDED: a decision was recorded already (an earlier attempt’s or a rival’s) and this approval brings data, validity or a note other than that decision’s — nothing of it is recorded; approve again without them to finish it — or, under If-Match of the version before a decision that changed the data (another officer’s corrections, never seen), without those very terms: read it again (data and applied both shown) and approve with If-Match of the approving version`,
       },
       400: {
         description:

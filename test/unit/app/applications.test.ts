@@ -1028,6 +1028,78 @@ describe('deciding on the version read (If-Match)', () => {
     expect(application.state).toBe('approved');
   });
 
+  it('another officer’s decision that changed the data is not finished under the version read before it without its terms', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '申请人地址' }), world.holderDeps);
+    const readByA = await agencyApplication(PSB, applied.id, world.reviewDeps);
+    // Officer B approves with a correction; B's license write fails (left approving).
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(
+      approveApplication(PSB, applied.id, { data: { 住址: '官员B改的地址' } }, world.reviewDeps),
+    ).rejects.toThrow(/unreachable/);
+
+    // A approves as read, with no terms: B's data was never seen by A.
+    const refused = approveApplication(
+      PSB,
+      applied.id,
+      { expectedVersion: readByA.version },
+      world.reviewDeps,
+    );
+    await expect(refused).rejects.toThrow(ApprovalAlreadyDecided);
+    await expect(refused).rejects.toThrow(/read it again.*If-Match: "2"/);
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.items.get(applied.id)!.stored.application).toMatchObject({
+      state: 'approving',
+      version: 2,
+    });
+
+    // Read again (data as decided, applied beside it), If-Match the approving version: finished.
+    const again = await agencyApplication(PSB, applied.id, world.reviewDeps);
+    expect(again).toMatchObject({
+      version: 2,
+      data: { 住址: '官员B改的地址' },
+      applied: { data: { 住址: '申请人地址' } },
+    });
+    const { application } = await approveApplication(
+      PSB,
+      applied.id,
+      { expectedVersion: 2 },
+      world.reviewDeps,
+    );
+    expect(application).toMatchObject({ state: 'approved', data: { 住址: '官员B改的地址' } });
+  });
+
+  it('under the version read before it, a decision that changed the data is finished by its own terms again', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    const body = { data: { 住址: '新地址' }, expectedVersion: 1 };
+    world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+    await expect(approveApplication(PSB, applied.id, body, world.reviewDeps)).rejects.toThrow(/unreachable/);
+    const { application } = await approveApplication(
+      PSB,
+      applied.id,
+      structuredClone(body),
+      world.reviewDeps,
+    );
+    expect(application).toMatchObject({ state: 'approved', data: { 住址: '新地址' } });
+  });
+
+  it('an approval under If-Match losing the race to a decision on the same version that changed the data is refused', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    world.applications.beforeNextAdvance = async () => {
+      world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+      await approveApplication(PSB, applied.id, { data: { 住址: '别人改的' } }, world.reviewDeps).catch(
+        () => undefined,
+      );
+    };
+    await expect(
+      approveApplication(PSB, applied.id, { expectedVersion: 1 }, world.reviewDeps),
+    ).rejects.toThrow(ApprovalAlreadyDecided);
+    expect(world.issuer.licenses.records.size).toBe(0);
+    expect(world.applications.audit.filter((e) => e.action === 'application.approved')).toHaveLength(1);
+  });
+
   it('a decision made on a later version than the one read is not finished under the old one; read while approving, it is', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
