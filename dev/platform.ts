@@ -16,7 +16,7 @@ import { writeLocalEndpoints } from './local-endpoints.ts';
 import { DEV_OIDC_PATH, openDevOidcIssuer } from './oidc-issuer.ts';
 import { provisionStage } from './provision.ts';
 import { seedDemo } from './seed.ts';
-import { createLocalServer, listen } from './server.ts';
+import { assertPortFree, createLocalServer, listen } from './server.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '..');
 
@@ -55,6 +55,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
   await privateDataDirectory(options.dataDir);
   const recorded = await recordedBaseUrl(options.dataDir);
   assertSameBaseUrl(options.dataDir, recorded, options.port);
+  await assertPortFree(options.port);
   const services = await startLocalServices({
     services: ['dynamodb', 's3'],
     mode: 'platform',

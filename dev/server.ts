@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { problemResponse } from '#http/problem.ts';
 import { matchRoute, type RouteGroup } from '#http/routes.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
 import { fromProxyResult, lambdaContext, readBody, toProxyEvent } from './api-gateway-event.ts';
+import { StartRefused } from './start-refused.ts';
 
 /**
  * API Gateway's own limit on a request payload. Lambda on AWS takes a request of only about 6 MB,
@@ -161,13 +162,34 @@ function stackOf(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
-export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
+export async function listen(server: NetServer, port: number, host = '127.0.0.1'): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortTaken(port) : error);
+    server.once('error', refused);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve();
     });
   });
   return (server.address() as AddressInfo).port;
+}
+
+/** The API's port is held by another process: `npm start` says so in one line and exits 2. */
+export class PortTaken extends StartRefused {
+  constructor(port: number) {
+    super(`port ${port} is taken (another npm start?): start with --port 8080, or --port 0 for a free one`);
+    this.name = 'PortTaken';
+  }
+}
+
+/**
+ * Refuses a taken port before the emulators start and the demo is seeded, rather than after
+ * (`listen` still refuses it, should another process take it meanwhile). 0 is never taken.
+ */
+export async function assertPortFree(port: number, host = '127.0.0.1'): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await listen(probe, port, host);
+  await new Promise<void>((closed) => probe.close(() => closed()));
 }

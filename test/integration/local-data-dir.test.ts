@@ -3,6 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -145,4 +146,25 @@ describe('the --data-dir folder', () => {
     await expect(stat(join(dir, 'dynamodb'))).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await recordedBaseUrl(dir)).toBe('http://127.0.0.1:3000');
   }, 60_000);
+
+  test('npm start on a taken port exits 2 naming it, before starting the emulators', async () => {
+    const holder = createServer();
+    await new Promise<void>((listening) => holder.listen(0, '127.0.0.1', listening));
+    const { port } = holder.address() as AddressInfo;
+    const dir = join(root, 'port-taken');
+    const start = resolve(import.meta.dirname, '../../dev/start.ts');
+    try {
+      const run = promisify(execFile)(process.execPath, [start, '--data-dir', dir, '--port', String(port)], {
+        timeout: 60_000,
+      });
+      await expect(run).rejects.toMatchObject({
+        code: 2,
+        stderr: `[elicense] port ${port} is taken (another npm start?): start with --port 8080, or --port 0 for a free one\n`,
+      });
+    } finally {
+      holder.close();
+    }
+    await expect(stat(join(dir, 'dynamodb'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await recordedBaseUrl(dir)).toBeUndefined();
+  }, 90_000);
 });
