@@ -15,6 +15,7 @@ import {
   LicenseTypeChanged,
   OperatorRecordChanged,
   RegistryAlreadyBootstrapped,
+  SharingAgreementsChanged,
   SuccessionChanged,
 } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
@@ -162,6 +163,7 @@ export function isCertainRefusal(error: unknown): boolean {
     error instanceof RegistryAlreadyBootstrapped ||
     error instanceof OperatorRecordChanged ||
     error instanceof LicenseTypeChanged ||
+    error instanceof SharingAgreementsChanged ||
     error instanceof SuccessionChanged ||
     // Refused for load: the transaction wrote nothing.
     error instanceof StoreBusy

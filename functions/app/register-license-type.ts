@@ -21,7 +21,12 @@ import { issuerProblems } from './catalog-checks.ts';
 export interface LicenseTypeDeps extends AdminChangeDeps {
   config: Pick<
     ConfigStore,
-    'getAgency' | 'getLicenseType' | 'createLicenseType' | 'updateLicenseType' | 'listSharingAgreementsOfType'
+    | 'getAgency'
+    | 'getLicenseType'
+    | 'createLicenseType'
+    | 'updateLicenseType'
+    | 'agreementWritesOfType'
+    | 'listSharingAgreementsOfType'
   >;
   /** The data domains the stage has license tables for (its shard map's keys). */
   dataDomains: readonly string[];
@@ -49,7 +54,8 @@ export async function registerLicenseType(
  * Replaces a license type, if nobody changed it since the version the operator read. Its data
  * domain stays: the licenses issued are found in that domain's tables. A change that would leave
  * a registered sharing agreement naming a field the type no longer has or no longer discloses is
- * refused: the agreement is changed first.
+ * refused: the agreement is changed first. An agreement written after the agreements were listed
+ * refuses the update instead (SharingAgreementsChanged, see LicenseTypeAsRead).
  */
 export async function updateLicenseType(
   { type, expectedVersion }: { type: LicenseType; expectedVersion: number },
@@ -67,6 +73,8 @@ export async function updateLicenseType(
   }
   refuseDemoData('license-type', type.code, type, deps);
   await refuseMisfits(type, deps);
+  // Read before the listing: the write holds only while no agreement was written after it.
+  const agreementWrites = await deps.config.agreementWritesOfType(type.code);
   const broken = await brokenAgreements(type, deps.config);
   if (broken.length > 0) throw new LicenseTypeChangeBreaksAgreements(type.code, broken);
   return deps.config.updateLicenseType(
@@ -76,6 +84,7 @@ export async function updateLicenseType(
       subject: { typeCode: type.code },
       details: { version: expectedVersion + 1, changes: licenseTypeChanges(current.value, type) },
     }),
+    agreementWrites,
   );
 }
 

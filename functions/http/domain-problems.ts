@@ -87,6 +87,7 @@ import {
   ConfigVersionConflict,
   LicenseTypeChanged,
   OperatorRecordChanged,
+  SharingAgreementsChanged,
   SuccessionChanged,
 } from '#ports/config-store.ts';
 import { GrantAlreadyRevoked, GrantInvalid, GrantNotFound } from '#ports/grant-store.ts';
@@ -118,6 +119,7 @@ const MAPPING: ProblemMapping = [
   [ConfigVersionConflict, 'conflict'],
   [OperatorRecordChanged, 'conflict'],
   [LicenseTypeChanged, 'conflict'],
+  [SharingAgreementsChanged, 'conflict'],
   [ApiKeyIdTaken, 'conflict'],
   [GrantAlreadyRevoked, 'conflict'],
   [GrantUseRefused, 'forbidden'],

@@ -31,12 +31,17 @@ export interface OperatorStanding {
 }
 
 /**
- * The license type an agreement was checked against, as read. An agreement write holds only while
- * the type is still at this version: a type update checks the agreements naming it as it reads
- * them, and the agreement the type as it reads it, so without this condition a type update and an
- * agreement write at the same moment could each pass a check the other's write makes wrong,
- * leaving an agreement that names a field the type lacks. The agreement side carries it as the
- * cheaper one: a type can have many agreements, an agreement has one type.
+ * The license type an agreement was checked against, as read. A type update checks the agreements
+ * naming it as it lists them, and an agreement write the type as it reads it; without a condition
+ * on each side, a type update and an agreement write at the same moment could each pass a check
+ * the other's write makes wrong, leaving an agreement that names a field the type lacks or no
+ * longer discloses. Both sides meet on the type's record: an agreement write given this holds only
+ * while the type is still at `version`, and counts itself on the type's record (its agreement
+ * writes, see agreementWritesOfType); a type update holds only while that count is as it read it
+ * before listing the agreements. Whichever commits second is refused, writing nothing
+ * (LicenseTypeChanged on the agreement side, SharingAgreementsChanged on the type's). The count
+ * is not the type's version: that is the ETag operators update the type under, and an agreement
+ * written beside it does not change the type.
  */
 export interface LicenseTypeAsRead {
   code: string;
@@ -108,10 +113,21 @@ export interface ConfigStore {
   findApiKey(keyId: string): Promise<ApiKeyRecord | undefined>;
 
   createLicenseType(type: LicenseType, auditEvent?: AuditEvent): Promise<Versioned<LicenseType>>;
+  /**
+   * How many agreement writes given a LicenseTypeAsRead of this type have committed (0 for none,
+   * or no such type); read before listing the type's agreements to check an update against them.
+   */
+  agreementWritesOfType(code: string): Promise<number>;
+  /**
+   * Replaces a type at `expectedVersion`. With `agreementWrites` (agreementWritesOfType as read
+   * before the agreements were checked), only while no agreement write has committed since:
+   * {@link SharingAgreementsChanged} otherwise, writing nothing. The count is kept as it is.
+   */
   updateLicenseType(
     type: LicenseType,
     expectedVersion: number,
     auditEvent?: AuditEvent,
+    agreementWrites?: number,
   ): Promise<Versioned<LicenseType>>;
   getLicenseType(code: string): Promise<Versioned<LicenseType> | undefined>;
   /** License types by type code. */
@@ -120,7 +136,8 @@ export interface ConfigStore {
   /**
    * Registers an agreement (version 1). With `typeAsRead`, only while its license type is still at
    * the version the agreement was checked against, checked in the same write:
-   * {@link LicenseTypeChanged} otherwise, writing nothing.
+   * {@link LicenseTypeChanged} otherwise, writing nothing; written, it counts in the type's
+   * agreementWritesOfType.
    */
   createSharingAgreement(
     agreement: SharingAgreement,
@@ -225,6 +242,22 @@ export class OperatorRecordChanged extends Error {
     );
     this.name = 'OperatorRecordChanged';
     this.agency = agency;
+  }
+}
+
+/**
+ * A license type update refused: a sharing agreement naming the type was written after the update
+ * checked the type's agreements, so the check did not see it (LicenseTypeAsRead).
+ */
+export class SharingAgreementsChanged extends Error {
+  readonly code = 'SHARING_AGREEMENTS_CHANGED';
+  readonly typeCode: string;
+  constructor(typeCode: string) {
+    super(
+      `a sharing agreement naming license type ${typeCode} was written while the type's agreements were being checked against the update; nothing was written — send the update again to have it checked against the agreements as they are now`,
+    );
+    this.name = 'SharingAgreementsChanged';
+    this.typeCode = typeCode;
   }
 }
 

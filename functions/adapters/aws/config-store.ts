@@ -4,7 +4,7 @@
 // | -------------------------- | --------------------------- | --------------------- | ---------------- |
 // | agency                     | `AGENCY`                    | `<uscc>`              | kind, version, data, links |
 // | API key (lookup)           | `APIKEY#<keyId>`            | `APIKEY`              | kind, keyId, agencyUscc, version, data (the agency) |
-// | license type               | `TYPE`                      | `<type code>`         | kind, version, data, links |
+// | license type               | `TYPE`                      | `<type code>`         | kind, version, data, links, agreementWrites |
 // | sharing agreement          | `AGREEMENT`                 | `<agreement id>`      | kind, version, data, links |
 // | agreement by relying agency| `AGREEMENT#AGENCY#<uscc>`   | `<type code>#<id>`    | kind, version, data |
 // | agreement by type          | `AGREEMENT#TYPE#<code>`     | `<uscc>#<id>`         | kind, version, data |
@@ -26,6 +26,13 @@
 // The listings (`AGENCY`, `TYPE`, `AGREEMENT`) are single partitions: the catalog holds
 // thousands of records, not millions, is written by the operator only, and is read through
 // per-container caches, so one partition is far from its limits.
+//
+// A license type's item also counts the agreement writes checked against it (`agreementWrites`,
+// absent for none): an agreement write adds 1 to it under a condition on the type's version, and a
+// type update is conditioned on it being as read before the type's agreements were listed, so a
+// type update and an agreement write cannot each pass a check the other makes wrong
+// (LicenseTypeAsRead). It is no part of the type: reads parse `version` and `data` alone, so it
+// shows in no answer and leaves the version, the type's ETag, as it is.
 //
 // A write given its audit event puts the event into the `audit` table (layout of audit-items.ts)
 // as the last item of the same transaction: the change and its record, both or neither.
@@ -51,6 +58,7 @@ import {
   OperatorRecordChanged,
   type OperatorStanding,
   RegistryAlreadyBootstrapped,
+  SharingAgreementsChanged,
   SuccessionChanged,
   type SuccessorAsRead,
 } from '#ports/config-store.ts';
@@ -58,7 +66,12 @@ import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
 import { issuesOf, queryPage } from './dynamodb-paging.ts';
-import { type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
+import {
+  type CancellationReason,
+  type TransactItem,
+  TransactionCancelled,
+  transactWrite,
+} from './transact-write.ts';
 
 type Item = Record<string, unknown>;
 
@@ -127,6 +140,16 @@ interface WriteCheck {
   onConditionFailed: () => Error;
 }
 
+/**
+ * The agreement writes counted on a type's item, which its update keeps and holds under: as the
+ * caller read them before checking the agreements, or else as read with the item's head, so an
+ * agreement counted meanwhile is not lost from the count.
+ */
+interface CountedAgreementWrites {
+  asRead: number | undefined;
+  onChanged: () => Error;
+}
+
 const LICENSE_TYPE: RecordSpec<LicenseType> = {
   kind: 'license-type',
   schema: LicenseTypeSchema,
@@ -164,7 +187,12 @@ const SHARING_AGREEMENT: RecordSpec<SharingAgreement> = {
 
 const versionSchema = z.number().int().min(1);
 const linksSchema = z.array(z.strictObject({ pk: z.string().min(1), sk: z.string().min(1) }));
-const storedHeadSchema = z.object({ version: versionSchema, links: linksSchema });
+const agreementWritesSchema = z.number().int().min(0).optional();
+const storedHeadSchema = z.object({
+  version: versionSchema,
+  links: linksSchema,
+  agreementWrites: agreementWritesSchema,
+});
 const apiKeyItemSchema = z.object({
   keyId: z.string(),
   agencyUscc: z.string(),
@@ -309,12 +337,32 @@ export class DynamoConfigStore implements ConfigStore {
     return this.#create(LICENSE_TYPE, type, auditEvent);
   }
 
+  async agreementWritesOfType(code: string): Promise<number> {
+    if (!isLookupable(code)) return 0;
+    const key = LICENSE_TYPE.key(code);
+    const { Item } = await this.#documents.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: key,
+        ConsistentRead: true,
+        ProjectionExpression: 'agreementWrites',
+      }),
+    );
+    const parsed = agreementWritesSchema.safeParse(Item?.agreementWrites);
+    if (!parsed.success) throw this.#invalid(key, issuesOf(parsed.error));
+    return parsed.data ?? 0;
+  }
+
   updateLicenseType(
     type: LicenseType,
     expectedVersion: number,
     auditEvent?: AuditEvent,
+    agreementWrites?: number,
   ): Promise<Versioned<LicenseType>> {
-    return this.#update(LICENSE_TYPE, type, expectedVersion, auditEvent);
+    return this.#update(LICENSE_TYPE, type, expectedVersion, auditEvent, [], {
+      asRead: agreementWrites,
+      onChanged: () => new SharingAgreementsChanged(type.code),
+    });
   }
 
   getLicenseType(code: string): Promise<Versioned<LicenseType> | undefined> {
@@ -354,17 +402,22 @@ export class DynamoConfigStore implements ConfigStore {
     );
   }
 
-  /** The condition that the agreement's license type is still as it was checked (LicenseTypeAsRead). */
+  /**
+   * The condition that the agreement's license type is still as it was checked, and the agreement's
+   * count on the type's item (LicenseTypeAsRead): an Update, not a bare ConditionCheck, so that a
+   * type update that listed the agreements before this one is refused in turn.
+   */
   #typeChecks(agreement: SharingAgreement, typeAsRead: LicenseTypeAsRead | undefined): WriteCheck[] {
     if (typeAsRead === undefined) return [];
     return [
       {
         item: {
-          ConditionCheck: {
+          Update: {
             TableName: this.#table,
             Key: LICENSE_TYPE.key(typeAsRead.code),
+            UpdateExpression: 'ADD agreementWrites :one',
             ConditionExpression: 'version = :typeVersion',
-            ExpressionAttributeValues: { ':typeVersion': typeAsRead.version },
+            ExpressionAttributeValues: { ':typeVersion': typeAsRead.version, ':one': 1 },
           },
         },
         onConditionFailed: () => new LicenseTypeChanged(typeAsRead.code, agreement.id),
@@ -457,6 +510,8 @@ export class DynamoConfigStore implements ConfigStore {
     auditEvent?: AuditEvent,
     /** Conditions on other items the write holds under, checked in the same transaction. */
     checks: WriteCheck[] = [],
+    /** A license type's: the agreement writes counted on its item (CountedAgreementWrites). */
+    counted?: CountedAgreementWrites,
   ): Promise<Versioned<T>> {
     const value = this.#checked(spec, input);
     const audit = this.#auditPut(auditEvent);
@@ -467,6 +522,17 @@ export class DynamoConfigStore implements ConfigStore {
     if (current.version !== expectedVersion) {
       throw new ConfigVersionConflict(spec.kind, id, expectedVersion, current.version);
     }
+    const writes = counted && (counted.asRead ?? current.agreementWrites ?? 0);
+    if (counted && writes !== (current.agreementWrites ?? 0)) throw counted.onChanged();
+    const writesHeld =
+      writes === undefined
+        ? undefined
+        : {
+            attributes: writes === 0 ? {} : { agreementWrites: writes },
+            condition:
+              writes === 0 ? ' AND attribute_not_exists(agreementWrites)' : ' AND agreementWrites = :writes',
+            values: writes === 0 ? {} : { ':writes': writes },
+          };
     const version = expectedVersion + 1;
     const linked = spec.linked(value, version);
     const kept = new Set(linked.map(({ item }) => `${item.pk}\n${item.sk}`));
@@ -482,9 +548,12 @@ export class DynamoConfigStore implements ConfigStore {
               version,
               data: value,
               links: linked.map(({ item }) => ({ pk: item.pk, sk: item.sk })),
+              ...writesHeld?.attributes,
             },
-            ConditionExpression: 'version = :expected',
-            ExpressionAttributeValues: { ':expected': expectedVersion },
+            ConditionExpression: `version = :expected${writesHeld?.condition ?? ''}`,
+            ExpressionAttributeValues: { ':expected': expectedVersion, ...writesHeld?.values },
+            // To tell a changed count from a changed version when the condition fails.
+            ...(writesHeld ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
           },
         },
         ...linked.map((link) => this.#putLinked(link)),
@@ -492,8 +561,10 @@ export class DynamoConfigStore implements ConfigStore {
         ...checks.map((check) => check.item),
         ...audit,
       ],
-      (reasons) => {
+      (reasons, cancelled) => {
         if (reasons[0] === 'ConditionalCheckFailed') {
+          const stillAsExpected = cancelled[0]?.item?.version?.N === String(expectedVersion);
+          if (counted && stillAsExpected) return counted.onChanged();
           return new ConfigVersionConflict(spec.kind, id, expectedVersion, undefined);
         }
         const firstCheck = 1 + linked.length + dropped.length;
@@ -561,7 +632,7 @@ export class DynamoConfigStore implements ConfigStore {
         TableName: this.#table,
         Key: key,
         ConsistentRead: true,
-        ProjectionExpression: 'version, links',
+        ProjectionExpression: 'version, links, agreementWrites',
       }),
     );
     if (Item === undefined) return undefined;
@@ -609,13 +680,16 @@ export class DynamoConfigStore implements ConfigStore {
   // rather than answered as a version conflict the caller did not cause.
   async #transact(
     items: TransactItem[],
-    onCancelled: (reasons: (string | undefined)[]) => Error,
+    onCancelled: (reasons: (string | undefined)[], cancelled: readonly CancellationReason[]) => Error,
   ): Promise<void> {
     try {
       await transactWrite(this.#documents, items, 'config-write');
     } catch (error) {
       if (error instanceof TransactionCancelled)
-        throw onCancelled(error.reasons.map((reason) => reason.code));
+        throw onCancelled(
+          error.reasons.map((reason) => reason.code),
+          error.reasons,
+        );
       throw error;
     }
   }

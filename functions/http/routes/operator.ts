@@ -280,7 +280,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       ...UPDATE_REFUSALS,
       409: {
         description:
-          'Changed since the version in If-Match, the data domain differs from the registered one, or sharing agreements name fields the change stops disclosing',
+          'Changed since the version in If-Match, the data domain differs from the registered one, or sharing agreements name fields the change stops disclosing; or (code SHARING_AGREEMENTS_CHANGED) a sharing agreement naming the type was written while its agreements were checked against the change — nothing written: send it again to be checked against the agreements as they are now',
       },
     },
   },

@@ -16,7 +16,7 @@ import {
   DEMO_TYPE_CODE,
   DEMO_USCC,
 } from '#dev/demo/catalog.ts';
-import { ConfigRecordExists, ConfigVersionConflict } from '#ports/config-store.ts';
+import { ConfigRecordExists, ConfigVersionConflict, SharingAgreementsChanged } from '#ports/config-store.ts';
 import { adminDeps, InMemoryConfigStore, OPERATOR, testUscc } from './fakes.ts';
 
 // License types and sharing agreements as the operator registers them: each checked against
@@ -221,6 +221,50 @@ describe('updateLicenseType', () => {
     );
     expect((await config.getLicenseType(idCard.code))?.version).toBe(1);
     expect(audit.events).toEqual([]);
+  });
+
+  it('refuses a change when an agreement naming the type was written after its agreements were checked', async () => {
+    const { deps, config, audit } = setup();
+    // Registered between the update's check of the type's agreements and its write, as a
+    // concurrent registration would be: it discloses 民族, which the update stops disclosing.
+    const late: SharingAgreement = { ...agreement, id: 'hpf-late', fields: ['民族'], demo: undefined };
+    let interposed = false;
+    const racing = new Proxy(config, {
+      get(target, name, receiver) {
+        const member = Reflect.get(target, name, receiver);
+        if (name !== 'updateLicenseType') return typeof member === 'function' ? member.bind(target) : member;
+        return async (...args: Parameters<InMemoryConfigStore['updateLicenseType']>) => {
+          if (!interposed) {
+            interposed = true;
+            await registerSharingAgreement(late, OPERATOR, { ...deps, newEventId: () => 'evt-late' });
+          }
+          return target.updateLicenseType(...args);
+        };
+      },
+    });
+    const hidden = {
+      ...idCard,
+      fields: idCard.fields.map((f) => (f.name === '民族' ? { ...f, disclosable: false } : f)),
+    };
+    const refused = updateLicenseType({ type: hidden, expectedVersion: 1 }, OPERATOR, {
+      ...deps,
+      config: racing,
+    });
+    await expect(refused).rejects.toThrow(SharingAgreementsChanged);
+    await expect(refused).rejects.toMatchObject({ code: 'SHARING_AGREEMENTS_CHANGED' });
+    expect(await config.getLicenseType(idCard.code)).toEqual({ value: idCard, version: 1 });
+    expect(audit.events.map((e) => e.action)).toEqual(['sharing_agreement.registered']);
+    // Checked again against the agreements as they are now, the change is refused for the late one.
+    await expect(updateLicenseType({ type: hidden, expectedVersion: 1 }, OPERATOR, deps)).rejects.toThrow(
+      /agreement hpf-late: field 民族/,
+    );
+  });
+
+  it('leaves the type as read (value and version, its ETag) when agreements naming it are written', async () => {
+    const { deps, config } = setup();
+    await registerSharingAgreement({ ...agreement, id: 'hpf-more', demo: undefined }, OPERATOR, deps);
+    expect(await config.getLicenseType(idCard.code)).toEqual({ value: idCard, version: 1 });
+    expect((await updateLicenseType({ type: idCard, expectedVersion: 1 }, OPERATOR, deps)).version).toBe(2);
   });
 });
 

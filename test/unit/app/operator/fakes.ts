@@ -28,6 +28,7 @@ import {
   OperatorRecordChanged,
   type OperatorStanding,
   RegistryAlreadyBootstrapped,
+  SharingAgreementsChanged,
   SuccessionChanged,
   type SuccessorAsRead,
 } from '#ports/config-store.ts';
@@ -214,8 +215,29 @@ export class InMemoryConfigStore implements ConfigStore {
   async createLicenseType(type: LicenseType, auditEvent?: AuditEvent) {
     return this.#audited(auditEvent, () => this.types.create(type));
   }
-  async updateLicenseType(type: LicenseType, expectedVersion: number, auditEvent?: AuditEvent) {
-    return this.#audited(auditEvent, () => this.types.update(type, expectedVersion));
+  /** Agreement writes per type code, as the store counts them on the type's item (LicenseTypeAsRead). */
+  readonly agreementWrites = new Map<string, number>();
+  async agreementWritesOfType(code: string) {
+    return this.agreementWrites.get(code) ?? 0;
+  }
+  async updateLicenseType(
+    type: LicenseType,
+    expectedVersion: number,
+    auditEvent?: AuditEvent,
+    agreementWrites?: number,
+  ) {
+    return this.#audited(auditEvent, () => {
+      const current = this.types.map.get(type.code)?.version;
+      // The store's transaction names a stale version before a changed count.
+      if (
+        current === expectedVersion &&
+        agreementWrites !== undefined &&
+        (this.agreementWrites.get(type.code) ?? 0) !== agreementWrites
+      ) {
+        throw new SharingAgreementsChanged(type.code);
+      }
+      return this.types.update(type, expectedVersion);
+    });
   }
   async getLicenseType(code: string) {
     return this.types.get(code);
@@ -229,7 +251,9 @@ export class InMemoryConfigStore implements ConfigStore {
     typeAsRead?: LicenseTypeAsRead,
   ) {
     this.#refuseChangedType(agreement, typeAsRead);
-    return this.#audited(auditEvent, () => this.agreements.create(agreement));
+    return this.#audited(auditEvent, () =>
+      this.#countedOnType(typeAsRead, this.agreements.create(agreement)),
+    );
   }
   async updateSharingAgreement(
     agreement: SharingAgreement,
@@ -238,9 +262,18 @@ export class InMemoryConfigStore implements ConfigStore {
     typeAsRead?: LicenseTypeAsRead,
   ) {
     this.#refuseChangedType(agreement, typeAsRead);
-    return this.#audited(auditEvent, () => this.agreements.update(agreement, expectedVersion));
+    return this.#audited(auditEvent, () =>
+      this.#countedOnType(typeAsRead, this.agreements.update(agreement, expectedVersion)),
+    );
   }
-  /** In the same step as the write, as the store's ConditionCheck in its transaction. */
+  /** Counts a written agreement on its type, as the store's Update of the type's item in its transaction. */
+  #countedOnType<T>(typeAsRead: LicenseTypeAsRead | undefined, written: T): T {
+    if (typeAsRead !== undefined) {
+      this.agreementWrites.set(typeAsRead.code, (this.agreementWrites.get(typeAsRead.code) ?? 0) + 1);
+    }
+    return written;
+  }
+  /** In the same step as the write, as the store's condition on the type's item in its transaction. */
   #refuseChangedType(agreement: SharingAgreement, typeAsRead: LicenseTypeAsRead | undefined) {
     if (typeAsRead !== undefined && this.types.map.get(typeAsRead.code)?.version !== typeAsRead.version) {
       throw new LicenseTypeChanged(typeAsRead.code, agreement.id);
