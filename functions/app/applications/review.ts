@@ -183,17 +183,16 @@ export async function approveApplication(
     const decided = await decidedContent(type, stored.application, applied, request, deps);
     const sealedContent = await sealApplicationContent(deps.cipher, applicationId, decided);
     // The decided data is what the license is issued with; when it differs from what the holder
-    // applied with, the applied stays beside it, sealed as it was, for both parties to read. With
-    // corrections the step says so and its event names the fields changed (names only — values
-    // are the applicant's, kept sealed).
+    // applied with, the applied stays beside it, sealed as it was, for both parties to read; the step
+    // then says so and its event names the fields changed (names only — values are the
+    // applicant's, kept sealed).
     const changed = changedFields(applied, decided);
     const next: StoredApplication = {
       ...stored,
       sealedContent,
       ...(changed.length > 0 ? { sealedApplied: stored.sealedContent } : {}),
     };
-    const corrected = request.data !== undefined || request.validity !== undefined;
-    const outcome = await decide(caller, next, request, deps, corrected ? changed : undefined);
+    const outcome = await decide(caller, next, request, deps, changed);
     // Another approval decided first: finish it, with its data and note — unless this one brought its own.
     if (outcome.history !== undefined) {
       await onlyFinishes(request, { stored: outcome.stored, history: outcome.history }, deps);
@@ -359,7 +358,7 @@ async function decide(
   stored: StoredApplication,
   request: ApproveRequest,
   deps: ReviewDeps,
-  changedFields: readonly string[] | undefined,
+  changedFields: readonly string[],
 ): Promise<{ stored: StoredApplication; history?: StoredStep[] }> {
   try {
     return {
@@ -445,8 +444,11 @@ async function writeAgencyStep(
 ): Promise<StoredApplication> {
   const actor = actorOf(caller);
   const time = deps.now().toISOString();
-  const { licenseId, changedFields } = extra;
-  const dataChanged = changedFields !== undefined;
+  const { licenseId, changedFields = [] } = extra;
+  // One change set decides the step's dataChanged, the event's changedFields and (in the
+  // approval) whether the applied content is kept beside the decided: corrections that change
+  // nothing are no change, and a change the type's normalisation made is one.
+  const dataChanged = changedFields.length > 0;
   const advanced = advanceApplication(stored.application, {
     action,
     actor,

@@ -463,6 +463,19 @@ describe('the whole review: apply → request info → respond → approve', () 
     expect(world.applications.audit.at(-2)?.details).not.toHaveProperty('changedFields');
   });
 
+  it('an approval whose corrections change nothing records no change: dataChanged and changedFields follow the change set', async () => {
+    const world = applicationWorld();
+    const asApplied = idCardApplication();
+    for (const request of [{ data: {} }, { data: { 姓名: asApplied.data.姓名 } }]) {
+      const applied = await applyForLicense(ZHANG, asApplied, world.holderDeps);
+      const { application } = await approveApplication(PSB, applied.id, request, world.reviewDeps);
+      expect(application.history.find((s) => s.action === 'approve')?.dataChanged).toBeUndefined();
+      expect(application).not.toHaveProperty('applied');
+      const approved = world.applications.audit.findLast((e) => e.action === 'application.approved')!;
+      expect(approved.details).not.toHaveProperty('changedFields');
+    }
+  });
+
   it('an approval that changes the data keeps the applied data sealed beside the decided, and both views show both', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
