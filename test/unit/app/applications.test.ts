@@ -466,7 +466,7 @@ describe('the whole review: apply → request info → respond → approve', () 
   it('an approval whose corrections change nothing records no change: dataChanged and changedFields follow the change set', async () => {
     const world = applicationWorld();
     const asApplied = idCardApplication();
-    for (const request of [{ data: {} }, { data: { 姓名: asApplied.data.姓名 } }]) {
+    for (const request of [{ data: {} }, { data: { 姓名: DEMO_LICENSES[0]!.data.姓名 } }]) {
       const applied = await applyForLicense(ZHANG, asApplied, world.holderDeps);
       const { application } = await approveApplication(PSB, applied.id, request, world.reviewDeps);
       expect(application.history.find((s) => s.action === 'approve')?.dataChanged).toBeUndefined();
