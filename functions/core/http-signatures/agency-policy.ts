@@ -22,12 +22,16 @@
 // Whatever no active key verifies — an unknown, revoked or unlisted key id, an `alg` other than
 // the key's, a signature that does not verify — fails the one `signature` check with one detail:
 // anyone can send a made-up signature, and the answer must not tell which key ids exist nor
-// which algorithm a key has — nor in how long it takes: without a usable key the signature is
-// verified against a key nobody holds. (Nothing logs authentication failures, so no finer reason
-// is kept.)
+// which algorithm a key has. Its time tells less: every path verifies the same (one verification
+// of `alg`, or one of each algorithm when `alg` is omitted), against a key nobody holds where
+// there is no usable key. What remains is the registry lookup: a key id outside the catalog's
+// key-id syntax is not looked up at all, and one that is found costs reading and parsing its
+// agency's record, which one not found does not. (Nothing logs authentication failures, so no
+// finer reason is kept.)
 import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { jwkThumbprint } from '../keys/jwk-thumbprint.ts';
 import {
+  HTTP_SIGNATURE_ALGORITHMS,
   type HttpSignatureAlgorithm,
   isHttpSignatureAlgorithm,
   publicKeyFromJwk,
@@ -350,6 +354,30 @@ function unheldKey(algorithm: HttpSignatureAlgorithm): KeyObject {
   return key;
 }
 
+/**
+ * The registered key imported; undefined when node cannot import its JWK — the registry's fault,
+ * but to the caller no usable key, answered as any other unverified signature.
+ */
+function importedKey(key: RegisteredRequestKey['key']): KeyObject | undefined {
+  try {
+    return publicKeyFromJwk(key.publicJwk as JsonWebKey);
+  } catch {
+    return undefined;
+  }
+}
+
+function verifies(
+  signature: AgencySignature,
+  publicKey: KeyObject,
+  algorithm: HttpSignatureAlgorithm,
+): boolean {
+  try {
+    return verifySignatureBase(signature.signatureBase, signature.signature, publicKey, algorithm);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a key id could be registered at all (the catalog's key-id syntax). */
 export function isPlausibleKeyId(keyId: string): boolean {
   return KEY_ID_SYNTAX.test(keyId);
@@ -365,17 +393,17 @@ export function checkAgencySignature(
   requiredRoles: readonly string[] = [],
 ): AgencyAuthResult {
   const usable = usableKey(signature, registered);
-  // Without a usable key the signature is verified all the same, against a key nobody holds, so
-  // that how long the answer takes does not tell a made-up key id from a registered one.
-  const algorithm = usable?.algorithm ?? signature.alg ?? 'ecdsa-p256-sha256';
-  let verified: boolean;
-  try {
-    const publicKey = usable ? publicKeyFromJwk(usable.key.publicJwk as JsonWebKey) : unheldKey(algorithm);
-    verified = verifySignatureBase(signature.signatureBase, signature.signature, publicKey, algorithm);
-  } catch {
-    // A registered JWK node cannot import is the registry's fault, but to the caller it is
-    // no usable key, and the answer must not differ from any other unverified signature.
-    return NOT_VERIFIED;
+  // Every path does the same verification work, so that how long the answer takes tells neither
+  // a made-up key id from a registered one nor which algorithm a registered key has: with `alg`
+  // one verification of it, with the key's (a key of another is no usable key) or, without a
+  // usable key, one nobody holds; without `alg` (RFC 9421 §2.3 makes it optional, and the key's
+  // registered algorithm applies) one of each algorithm, the key's with the key and the other
+  // with a key nobody holds.
+  let verified = false;
+  for (const algorithm of signature.alg === undefined ? HTTP_SIGNATURE_ALGORITHMS : [signature.alg]) {
+    const held = usable?.algorithm === algorithm ? importedKey(usable.key) : undefined;
+    const checked = verifies(signature, held ?? unheldKey(algorithm), algorithm);
+    if (held !== undefined) verified = checked;
   }
   if (usable === undefined || !verified) return NOT_VERIFIED;
   const { key, registered: found } = usable;
