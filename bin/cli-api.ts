@@ -254,12 +254,18 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     .option('--api-key <key>', API_KEY_HELP)
     .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
     .action(async (licenseId: string, action: string, options: SignedOptions & { reason?: string }) => {
+      // The platform refuses these without one (400, RevokeLicenseRequest): no request for a sure "no".
+      if (REASON_REQUIRED.has(action) && !options.reason?.trim())
+        throw new CliUsageError(`--reason is required to ${action} a license (recorded and audited)`);
       const path = `/licenses/${encodeURIComponent(licenseId)}/${action}`;
       setExitCode(
         await signedCall(io, options, 'POST', path, options.reason ? { reason: options.reason } : {}),
       );
     });
 }
+
+/** The status changes whose request schema requires a reason (SuspendLicenseRequest, RevokeLicenseRequest). */
+const REASON_REQUIRED = new Set(['suspend', 'revoke']);
 
 interface SignedOptions {
   key: string;

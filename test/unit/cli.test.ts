@@ -256,6 +256,9 @@ describe('usage errors of the API commands', () => {
     [['call', 'GET', '/agencies', '--key', missing], missing],
     [['call', 'GET', '/agencies', '--key', 'KEY_NOT_JSON'], 'key file'],
     [['status', 'license-1', 'revoke', '--reason', 'r', '--key', missing], missing],
+    // The platform refuses these without a reason (400): say so before signing and sending.
+    [['status', 'license-1', 'revoke', '--key', 'AGENCY_KEY'], '--reason'],
+    [['status', 'license-1', 'suspend', '--reason', ' ', '--key', 'AGENCY_KEY'], '--reason'],
     [['document', 'license-1', 'A_PDF', '--key', missing], missing],
     [['call', 'GET', '/holder/licenses', '--json', '{}', '--token', 't'], 'GET'],
     [['call', 'HEAD', '/health', '--json', '{}', '--token', 't'], 'HEAD'],
