@@ -13,6 +13,7 @@ import type {
   StoredStep,
 } from '#ports/application-store.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
+import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { DocumentStore } from '#ports/document-store.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
@@ -234,17 +235,29 @@ export function approvalLicenseId(application: Application): string {
  * when it is approving and the license of its approval exists. The license store is asked (a
  * license written before the store marked applications counts too); a license written after
  * that look marks the application in its own write, and the store then refuses this step's.
+ * A license under the approval's serial counts only when it is the applicant's (its holder index,
+ * as issueLicenseOnce meets it): the agency's own POST /licenses may name that serial for another
+ * holder, and the approval could then never issue — the application must still be endable.
  */
 export async function endUnlessLicensed<T>(
-  deps: Pick<ApplicationDeps, 'applications'> & { licenses: Pick<LicenseRepository, 'get'> },
+  deps: Pick<ApplicationDeps, 'applications' | 'cipher'> & {
+    licenses: Pick<LicenseRepository, 'get'>;
+    blindIndex: BlindIndexer;
+  },
   stored: StoredApplication,
   write: () => Promise<T>,
 ): Promise<T> {
   const { application } = stored;
   if (application.state !== 'approving') return write();
-  const licenseId = stored.licenseWritten ?? approvalLicenseId(application);
-  if (stored.licenseWritten !== undefined || (await deps.licenses.get(licenseId)) !== undefined) {
-    throw new ApprovalLicenseIssued(application.id, licenseId);
+  if (stored.licenseWritten !== undefined) {
+    throw new ApprovalLicenseIssued(application.id, stored.licenseWritten);
+  }
+  const licenseId = approvalLicenseId(application);
+  const found = await deps.licenses.get(licenseId);
+  if (found !== undefined) {
+    const { holderCode } = await openApplicationContent(deps.cipher, application.id, stored.sealedContent);
+    const applicant = await deps.blindIndex.tokenFor(application.holderCodeType, holderCode);
+    if (found.holderIndex === applicant) throw new ApprovalLicenseIssued(application.id, licenseId);
   }
   try {
     return await write();

@@ -44,7 +44,7 @@ export interface HolderApplicationDeps extends ApplicationDeps {
   identities: HolderIdentityReader;
   /** Read to tell whether an approving application's license exists: then it cannot be withdrawn. */
   licenses: Pick<LicenseRepository, 'get'>;
-  /** Its secret keys the digest a keyed submission keeps of its request (keyedApplication). */
+  /** Keys the digest a keyed submission keeps of its request; tells the applicant's license from another's. */
   blindIndex: BlindIndexer;
 }
 

@@ -129,8 +129,10 @@ export async function rejectApplication(
   const { stored } = await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a));
   // The step is written on condition of the version checked here, so none can slip in between.
   readVersionStands(request.expectedVersion, stored.application);
-  return endUnlessLicensed({ ...deps, licenses: deps.issuance.licenses }, stored, () =>
-    recordAgencyStep(caller, applicationId, 'reject', request.reason, deps, { stored }),
+  return endUnlessLicensed(
+    { ...deps, licenses: deps.issuance.licenses, blindIndex: deps.issuance.blindIndex },
+    stored,
+    () => recordAgencyStep(caller, applicationId, 'reject', request.reason, deps, { stored }),
   );
 }
 

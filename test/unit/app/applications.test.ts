@@ -28,6 +28,7 @@ import {
   serialOf,
 } from '#app/applications/review.ts';
 import { changeLicenseStatus } from '#app/change-license-status.ts';
+import { issueLicense } from '#app/issue-license.ts';
 import { LicenseDataInvalid } from '#app/issuer-errors.ts';
 import { openLicenseContent } from '#app/license-content.ts';
 import { fieldsOfSdJwt } from '#app/license-issuance.ts';
@@ -786,6 +787,41 @@ describe('the whole review: apply → request info → respond → approve', () 
       'application.rejected',
       'application.withdrawn',
     ]);
+  });
+
+  it('a license the agency issued under the approval’s serial to someone else does not stop the rejection or withdrawal', async () => {
+    const world = applicationWorld();
+    const first = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    const second = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    for (const id of [first.id, second.id]) {
+      world.issuer.licenses.failNextWrite = new Error('the license table was unreachable');
+      await expect(approveApplication(PSB, id, {}, world.reviewDeps)).rejects.toThrow(/unreachable/);
+      // The agency's own POST /licenses names that serial for another holder.
+      const li = DEMO_HOLDER_ACCOUNTS.liXiaoyan.holder;
+      await issueLicense(
+        {
+          typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+          serial: serialOf(id),
+          holder: { name: '李晓燕', codeType: li.codeType, code: li.code },
+          data: {
+            ...DEMO_LICENSES[0]!.data,
+            姓名: '李晓燕',
+            性别: '女',
+            出生: '1985-11-20',
+            公民身份号码: li.code,
+            有效期限: { from: '2025-06-01', until: '2045-06-01' },
+          },
+        },
+        PSB,
+        world.issuer.deps,
+      );
+    }
+    expect(world.issuer.licenses.records.size).toBe(2);
+
+    const rejected = await rejectApplication(PSB, first.id, { reason: '不予许可' }, world.reviewDeps);
+    expect(rejected.state).toBe('rejected');
+    const withdrawn = await withdrawApplication(ZHANG, second.id, {}, world.holderDeps);
+    expect(withdrawn.state).toBe('withdrawn');
   });
 
   it('a rejection that lands before the approval’s license wins: no license is written', async () => {
