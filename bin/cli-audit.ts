@@ -124,6 +124,14 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
       io.err(`elicense: ${error.message}\n`);
       return error.exitCode;
     }
+    if (local !== undefined && connectionRefused(error)) {
+      // The endpoints file outlives the platform: its emulators' ports are dead once it stops.
+      const last = local.url === undefined ? '' : ` it answered on port ${new URL(local.url).port} last time`;
+      io.err(
+        `elicense: the local platform of ${local.dataDir} does not answer: is npm start running?${last}\n`,
+      );
+      return EXIT_UNREACHABLE;
+    }
     io.err(`elicense: could not read the audit log: ${(error as Error).name}: ${(error as Error).message}\n`);
     return EXIT_UNREACHABLE;
   } finally {
@@ -131,6 +139,12 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
     clients.s3.destroy();
     clients.kms.destroy();
   }
+}
+
+/** A connection nothing listened for (Node's net error, alone or among a happy-eyeballs attempt's). */
+function connectionRefused(error: unknown): boolean {
+  const { code, errors } = error as { code?: unknown; errors?: unknown };
+  return code === 'ECONNREFUSED' || (Array.isArray(errors) && errors.some(connectionRefused));
 }
 
 /** SDK clients; a local platform's settings override the process environment's. */

@@ -32,8 +32,8 @@ export interface ResolvedStage {
   stage: string;
   /** SDK settings overriding the process environment's: a local platform's, else none. */
   env: Record<string, string>;
-  /** The local platform's endpoints file, with `--local`. */
-  local?: LocalEndpoints;
+  /** The local platform's endpoints file, with `--local`, and the data folder it was read from. */
+  local?: LocalEndpoints & { dataDir: string };
 }
 
 /** The stage the options name, or the error saying why the local platform's file was unusable. */
@@ -42,7 +42,7 @@ export async function resolveStage(options: StageOptions): Promise<ResolvedStage
   const dir = options.local === true ? DEFAULT_DATA_DIR : resolve(options.local);
   const local = await readLocalEndpoints(dir).catch((error: Error) => error);
   if (local instanceof Error) return local;
-  return { stage: local.stage, env: local.env, local };
+  return { stage: local.stage, env: local.env, local: { ...local, dataDir: dir } };
 }
 
 type Service = 'DYNAMODB' | 'S3' | 'KMS' | 'API_GATEWAY';

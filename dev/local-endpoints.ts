@@ -7,6 +7,8 @@ import { join } from 'node:path';
 
 export interface LocalEndpoints {
   stage: string;
+  /** The API's base URL that run served at (absent in files of older versions). */
+  url?: string;
   /** The SDK variables of the platform's services: AWS_ENDPOINT_URL_*, AWS_REGION, dummy credentials. */
   env: Record<string, string>;
   /** The local key vault, whose platform key signs the audit checkpoints. */

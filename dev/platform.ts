@@ -106,7 +106,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       ELICENSE_HOLDER_ISSUER: oidc.issuer(),
       ELICENSE_HOLDER_AUDIENCE: oidc.audience,
     });
-    await writeLocalEndpoints(options.dataDir, { stage, env: services.env, keyVaultDir });
+    await writeLocalEndpoints(options.dataDir, { stage, url, env: services.env, keyVaultDir });
     const localSealer = await startLocalSealer(log);
     sealer = localSealer;
     const documentSweeper = await startLocalDocumentSweeper(log);
