@@ -16,7 +16,7 @@ import { writeLocalEndpoints } from './local-endpoints.ts';
 import { DEV_OIDC_PATH, openDevOidcIssuer } from './oidc-issuer.ts';
 import { provisionStage } from './provision.ts';
 import { seedDemo } from './seed.ts';
-import { assertPortFree, createLocalServer, listen } from './server.ts';
+import { assertPortFree, createLocalServer, listen, PortTaken } from './server.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '..');
 
@@ -55,7 +55,11 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
   await privateDataDirectory(options.dataDir);
   const recorded = await recordedBaseUrl(options.dataDir);
   assertSameBaseUrl(options.dataDir, recorded, options.port);
-  await assertPortFree(options.port);
+  await assertPortFree(options.port).catch((error: unknown) => {
+    throw error instanceof PortTaken && recorded !== undefined
+      ? new PortTaken(options.port, options.dataDir)
+      : error;
+  });
   const services = await startLocalServices({
     services: ['dynamodb', 's3'],
     mode: 'platform',

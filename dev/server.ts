@@ -177,8 +177,13 @@ export async function listen(server: NetServer, port: number, host = '127.0.0.1'
 
 /** The API's port is held by another process: `npm start` says so in one line and exits 2. */
 export class PortTaken extends StartRefused {
-  constructor(port: number) {
-    super(`port ${port} is taken (another npm start?): start with --port 8080, or --port 0 for a free one`);
+  /** `dataDir`: a data folder whose licenses name this port, so that another port is no way out. */
+  constructor(port: number, dataDir?: string) {
+    super(
+      dataDir === undefined
+        ? `port ${port} is taken (another npm start?): start with --port 8080, or --port 0 for a free one`
+        : `port ${port} is taken (another npm start?), and ${dataDir}'s licenses name it: stop what holds it, or start another --data-dir`,
+    );
     this.name = 'PortTaken';
   }
 }

@@ -167,4 +167,25 @@ describe('the --data-dir folder', () => {
     await expect(stat(join(dir, 'dynamodb'))).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await recordedBaseUrl(dir)).toBeUndefined();
   }, 90_000);
+
+  test('npm start of a folder whose licenses name a taken port says another port is no way out', async () => {
+    const holder = createServer();
+    await new Promise<void>((listening) => holder.listen(0, '127.0.0.1', listening));
+    const { port } = holder.address() as AddressInfo;
+    const dir = join(root, 'pinned-port-taken');
+    await privateDataDirectory(dir);
+    await recordBaseUrl(dir, `http://127.0.0.1:${port}`);
+    const start = resolve(import.meta.dirname, '../../dev/start.ts');
+    try {
+      const run = promisify(execFile)(process.execPath, [start, '--data-dir', dir, '--port', String(port)], {
+        timeout: 20_000,
+      });
+      await expect(run).rejects.toMatchObject({
+        code: 2,
+        stderr: `[elicense] port ${port} is taken (another npm start?), and ${dir}'s licenses name it: stop what holds it, or start another --data-dir\n`,
+      });
+    } finally {
+      holder.close();
+    }
+  });
 });
