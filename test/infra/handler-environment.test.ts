@@ -91,3 +91,17 @@ describe('each function starts with the environment the stack gives it', () => {
     });
   }
 });
+
+// README, Deploying, step 3: an API stack deployed before its blind-index key blob still runs its
+// holder and retrieval functions; only the requests that look a holder up fail.
+describe('a function that looks holders up on some requests only starts without the blind-index key blob', () => {
+  for (const group of ['holder', 'retrieval'] as const) {
+    it(`elicense small: ${group} routes`, async () => {
+      const fn = functions.find((f) => f.description === `elicense small: ${group} routes`);
+      expect(fn, `a function described as "elicense small: ${group} routes"`).toBeDefined();
+      const { ELICENSE_BLIND_INDEX_KEY_BLOB: blob, ...variables } = fn!.variables;
+      expect(blob).toBeDefined();
+      expect(await importWith(handlerEntry(group), variables)).toBe('loaded');
+    });
+  }
+});

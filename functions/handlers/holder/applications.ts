@@ -25,8 +25,9 @@ import {
   holderListQueryOf,
   newApplicationId,
 } from '../application-wiring.ts';
+import { blindIndexerOnFirstUse } from '../key-material.ts';
 import { holderOf } from './account.ts';
-import { audit, blindIndexer, cipher, config, identity, licenses } from './deps.ts';
+import { audit, cipher, config, identity, licenses } from './deps.ts';
 
 // The holder's license applications: tables applications (RW), audit (W), config (R), holders (R,
 // the binding), licenses (R: an approving application's license, which bars its withdrawal); the
@@ -39,8 +40,9 @@ const deps: HolderApplicationDeps = {
   audit,
   identities: identity,
   licenses,
-  // Keys the digest a keyed submission keeps of its request.
-  blindIndex: blindIndexer(),
+  // Keys the digest a keyed submission keeps of its request. Made on first use, as for grants and
+  // proofing: a stage without the blind-index key blob yet still starts the holder function.
+  blindIndex: blindIndexerOnFirstUse(),
   now: () => new Date(),
   newId: newApplicationId,
   newEventId: applicationEventIds,

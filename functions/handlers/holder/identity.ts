@@ -43,6 +43,7 @@ import {
 } from '#ports/identity-proofing.ts';
 import { s3 } from '../aws-clients.ts';
 import { environment } from '../environment.ts';
+import { blindIndexerOnFirstUse } from '../key-material.ts';
 import { logger, tracer } from '../observability.ts';
 import { accountReadDeps, bindingView, holderOf } from './account.ts';
 import { audit, blindIndexer, eventIds, now, identity as store } from './deps.ts';
@@ -82,7 +83,8 @@ function enabledProviders(): Map<string, IdentityProofingProvider> {
         name,
         new RekognitionProofingProvider({
           rekognition: tracer.captureAWSv3Client(new RekognitionClient({})),
-          photos: new S3ReferencePhotoSource({ s3, bucket, blindIndex: blindIndexer() }),
+          // Made on first use: the function starts on a stage without the blind-index key blob yet.
+          photos: new S3ReferencePhotoSource({ s3, bucket, blindIndex: blindIndexerOnFirstUse() }),
           similarityThreshold: settings.ELICENSE_FACE_SIMILARITY_THRESHOLD,
           // No identity in it: the reference-photo bucket's keeper finds the photo by the failures.
           onUnusablePhoto: () =>
