@@ -217,14 +217,15 @@ export function asProblem(error: unknown, mapping: ProblemMapping = MAPPING): un
   // The SDK's own classifiers, so the answer follows the errors the SDK itself retries — but a
   // quota (KMS's key count, API Gateway's API keys: LimitExceededException, which the SDK counts
   // as throttling) is no passing load, and no retry meets it: that stays internal.
-  const failed = error as Parameters<typeof isTransientError>[0];
-  if (
-    error.name !== 'LimitExceededException' &&
-    (isThrottlingError(failed) || isTransientError(failed) || isServerError(failed))
-  ) {
-    return new HttpProblem('dependency-unavailable', STORE_UNAVAILABLE);
-  }
+  if (isDependencyUnavailable(error)) return new HttpProblem('dependency-unavailable', STORE_UNAVAILABLE);
   return error;
+}
+
+/** Whether the AWS SDK gave up on `error` for passing trouble (asProblem says which), not a quota or a bug. */
+export function isDependencyUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name === 'LimitExceededException') return false;
+  const failed = error as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(failed) || isTransientError(failed) || isServerError(failed);
 }
 
 /**

@@ -31,6 +31,7 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { IdempotencyConfigOptions } from '@aws-lambda-powertools/idempotency/types';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { authenticatedAgency } from './agency-auth.ts';
+import { isDependencyUnavailable } from './domain-problems.ts';
 import { HttpProblem } from './problem.ts';
 import { header } from './request.ts';
 
@@ -108,7 +109,15 @@ export function idempotentRequests(options: IdempotencyOptions): IdempotentRunne
       resource: event.path,
       headers: { 'idempotency-key': key },
       // Base64 for binary bodies: still one string per byte sequence.
-      body: await options.bodyDigest(event.body ?? ''),
+      body: await options.bodyDigest(event.body ?? '').catch((error: unknown) => {
+        // Before the record and the work: a key service busy or unreachable leaves nothing done,
+        // which the caller is told (the generic answer could only say the request may have run).
+        if (!isDependencyUnavailable(error)) throw error;
+        throw new HttpProblem(
+          'dependency-unavailable',
+          `the key that keeps this request's record could not be read now; nothing was done — send it again with the same ${IDEMPOTENCY_KEY}`,
+        );
+      }),
     };
     try {
       return await run(request, context, work);

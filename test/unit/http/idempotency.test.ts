@@ -162,6 +162,35 @@ describe('idempotentRequests', () => {
     expect(s.runs()).toBe(0);
   });
 
+  it('answers 503 saying nothing was done, running nothing, when the key of its digest cannot be read', async () => {
+    const persistenceStore = new MemoryPersistence();
+    // As KMS answers a Decrypt of the blind-index key blob it throttles (after the SDK's retries).
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const idempotent = idempotentRequests({
+      persistenceStore,
+      config: IDEMPOTENCY_CONFIG,
+      keyPrefix: 'issuer',
+      bodyDigest: async () => {
+        throw throttled;
+      },
+    });
+    let runs = 0;
+    const work = async () => {
+      runs += 1;
+      return { statusCode: 201, headers: {}, body: '{}' };
+    };
+    await expect(idempotent(event(), lambdaContext('test', 'req'), work)).rejects.toMatchObject({
+      problemType: 'dependency-unavailable',
+      status: 503,
+      message: expect.stringMatching(/nothing was done/),
+    });
+    expect(runs).toBe(0);
+    expect(persistenceStore.records.size).toBe(0);
+  });
+
   it('answers a copy arriving while the first still runs with a conflict', async () => {
     const s = setup();
     let release: () => void = () => {};
