@@ -15,19 +15,13 @@
 // event is known, so a page is the newest `limit` events of all the licenses. The cursor is then
 // the position of the last event handed out, whatever the number of licenses: the next page is
 // every license's events strictly older than it — none skipped, none repeated.
-//
-// A grant's stream is read only when it can matter: each grant keeps the hour of its stream's
-// newest event (lastEventHour, kept by the grant store), so the merge opens the grant streams
-// newest bound first, and only while a bound is newer than the event the page would hand out next.
-// A holder with hundreds of grants, most idle, pays about one read per grant whose events the page
-// holds, not one per grant.
 import { type AuditEvent, auditEventId, auditTime } from '#core/audit/event.ts';
-import { eventHourEnd, type Grant } from '#core/grants/grant.ts';
+import type { Grant } from '#core/grants/grant.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import type { AuditPosition, LicenseAuditReader } from '#ports/audit-log.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
-import type { GrantStore, StoredGrant } from '#ports/grant-store.ts';
+import type { GrantStore } from '#ports/grant-store.ts';
 import type { HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
 import { decodeJsonCursor, encodeJsonCursor, InvalidCursor } from '#ports/page.ts';
@@ -111,22 +105,19 @@ export async function readAccessHistory(
   const before = decodeHistoryCursor(request.cursor);
   const mine = ownership(binding.holderIndex, listed, deps);
 
-  const grantStream = (grantId: string): LicenseStream => ({
-    key: grantId,
-    grant: named === undefined ? 'every-event' : 'uses-only',
-    events: [],
-    before,
-    more: true,
-    reads: 0,
-  });
-  const grants = await grantStreams(binding.holderIndex, named, before, deps);
-  // Unbounded grants (stored before the bound was kept) are read as every license is; the bounded
-  // wait, newest bound first, until the merge may need them.
   const streams = [
     ...keys.map((key): LicenseStream => ({ key, events: [], before, more: true, reads: 0 })),
-    ...grants.filter((g) => g.until === undefined).map((g) => grantStream(g.id)),
+    ...(await grantStreams(binding.holderIndex, named, before, deps)).map(
+      (grantId): LicenseStream => ({
+        key: grantId,
+        grant: named === undefined ? 'every-event' : 'uses-only',
+        events: [],
+        before,
+        more: true,
+        reads: 0,
+      }),
+    ),
   ];
-  const waiting = grants.filter((g) => g.until !== undefined).sort((a, b) => b.until! - a.until!);
   const next = (stream: LicenseStream) => nextOwnEvent(stream, limit, mine, deps.auditLog);
   const page: AuditEvent[] = [];
   while (page.length < limit) {
@@ -136,31 +127,12 @@ export async function readAccessHistory(
       const best = newest === undefined ? undefined : heads[newest];
       if (head !== undefined && (best === undefined || newestFirst(head, best) < 0)) newest = i;
     });
-    // A waiting stream whose bound is after the event to hand out may hold a newer one: open it
-    // (and every other such, at once) and look again. With none, the next has the newest bound.
-    const after = newest === undefined ? undefined : Date.parse(heads[newest]!.time);
-    const opening =
-      after === undefined
-        ? waiting.splice(0, 1)
-        : waiting.splice(
-            0,
-            countWhile(waiting, (g) => g.until! > after),
-          );
-    if (opening.length > 0) {
-      streams.push(...opening.map((g) => grantStream(g.id)));
-      continue;
-    }
     if (newest === undefined) break;
     page.push(streams[newest]!.events.shift()!);
   }
   const last = page.at(-1);
-  // A waiting stream may hold events older than the last handed out, unless the next page would
-  // not read it either (a grant made after that position).
   const more =
-    page.length === limit &&
-    last !== undefined &&
-    (streams.some((s) => s.events.length > 0 || s.more) ||
-      waiting.some((g) => g.created <= Date.parse(last.time) + GRANT_CLOCK_MARGIN_MS));
+    page.length === limit && last !== undefined && streams.some((s) => s.events.length > 0 || s.more);
 
   const auditEventId = await recordHolderRead(
     request.account,
@@ -215,21 +187,6 @@ interface NamedLicense {
  */
 const GRANT_CLOCK_MARGIN_MS = 60_000;
 
-/** How many of the first items pass the test (the items being sorted so that the rest fail it). */
-function countWhile<T>(items: readonly T[], test: (item: T) => boolean): number {
-  const first = items.findIndex((item) => !test(item));
-  return first === -1 ? items.length : first;
-}
-
-/** A grant whose stream the page may read: its events are before `until` (ms) when that is known. */
-interface GrantOfPage {
-  id: string;
-  /** When the grant was made (ms). */
-  created: number;
-  /** The end of its lastEventHour, with the clock margin; undefined when not kept (always read). */
-  until?: number;
-}
-
 /**
  * The grants whose own streams (the events that name a grant but no license: a grant of a type's
  * creation and revocation, and a retrieval refused on the grant that met no license it covers)
@@ -243,43 +200,32 @@ interface GrantOfPage {
  * the uses (license.retrieved) only: a type grant's creation and revocation are about the grant.
  *
  * Cost: a grant's events are never older than its creation, so below a cursor the grants made
- * after it are not listed for reading; nor newer than the end of its lastEventHour (a refused use
- * raises it before its event is written), so the merge reads a grant's stream only once the page
- * has reached that bound. Grants stored before the bound was kept have none, and are always read.
+ * after it are not read — but they have no upper bound (a revoked or expired grant's code can be
+ * refused any time later, and nothing records when), so every grant made before the position is
+ * still read, one query each. A page's cost bounded by its size needs that bound kept on the
+ * grant or the events indexed by holder: a change of the store, not of this reader.
  */
 async function grantStreams(
   holderIndex: string,
   named: NamedLicense | undefined,
   before: AuditPosition | undefined,
   deps: Pick<AccessHistoryDeps, 'grants' | 'licenses'>,
-): Promise<GrantOfPage[]> {
+): Promise<string[]> {
   const latest = before === undefined ? undefined : Date.parse(before.time) + GRANT_CLOCK_MARGIN_MS;
-  const stored = (await grantsOf(holderIndex, deps)).filter(
-    ({ value }) => latest === undefined || Date.parse(value.created) <= latest,
+  const grants = (await grantsOf(holderIndex, deps)).filter(
+    (grant) => latest === undefined || Date.parse(grant.created) <= latest,
   );
-  const grants = stored.map(({ value }) => value);
-  const read = new Set(named === undefined ? grants : await covering(grants, holderIndex, named, deps));
-  return stored
-    .filter(({ value }) => read.has(value))
-    .map(({ value, lastEventHour }) => ({
-      id: value.id,
-      created: Date.parse(value.created),
-      // The margin, as for `created`: an event on a clock ahead of the one that set the hour, or a
-      // revocation's hour set over a refusal's a little later.
-      ...(lastEventHour === undefined ? {} : { until: eventHourEnd(lastEventHour) + GRANT_CLOCK_MARGIN_MS }),
-    }));
+  const read = named === undefined ? grants : await covering(grants, holderIndex, named, deps);
+  return read.map((grant) => grant.id);
 }
 
 /** The holder's grants, of one license or of a type. */
-async function grantsOf(
-  holderIndex: string,
-  deps: Pick<AccessHistoryDeps, 'grants'>,
-): Promise<StoredGrant[]> {
-  const grants: StoredGrant[] = [];
+async function grantsOf(holderIndex: string, deps: Pick<AccessHistoryDeps, 'grants'>): Promise<Grant[]> {
+  const grants: Grant[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.grants.listByHolder(holderIndex, cursor === undefined ? {} : { cursor });
-    grants.push(...page.items);
+    for (const { value } of page.items) grants.push(value);
     cursor = page.cursor;
   } while (cursor !== undefined);
   return grants;

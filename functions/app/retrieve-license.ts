@@ -25,7 +25,7 @@ import type { AuditEvent } from '#core/audit/event.ts';
 import { disclosableFieldNames } from '#core/catalog/license-type.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
 import { isAgreementInForce } from '#core/catalog/sharing-agreement.ts';
-import { eventHourOf, type Grant, grantUnusableReason } from '#core/grants/grant.ts';
+import { type Grant, grantUnusableReason } from '#core/grants/grant.ts';
 import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { fromBase64url } from '#core/jws.ts';
@@ -83,7 +83,7 @@ export interface RetrieveLicenseDeps {
     LicenseRepository,
     'get' | 'getCurrent' | 'listByHolder' | 'recordGrantUse' | 'recordRetrieval'
   >;
-  grants: Pick<GrantStore, 'findByCode' | 'raiseLastEventHour'>;
+  grants: Pick<GrantStore, 'findByCode'>;
   config: Pick<ConfigStore, 'listSharingAgreementsOfAgency' | 'getLicenseType'>;
   audit: AuditLogWriter;
   cipher: FieldCipher;
@@ -265,7 +265,7 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
     // found when the grant was read would have been.
     if (error instanceof GrantUseRefused) {
       const refused = refusalOfGrantUse(error);
-      await recordRefusal(basisRefusalEvent(request, error.grantId, target, refused.code, now, deps), deps);
+      await deps.audit.record(basisRefusalEvent(request, error.grantId, target, refused.code, now, deps));
       throw refused;
     }
     if (error instanceof ConcurrentModification) throw new LicenseChangedMeanwhile(error);
@@ -328,7 +328,7 @@ async function allowedByGrant(
     purpose = grantedPurpose(request, grant, target, holderIndex, now);
   } catch (error) {
     if (error instanceof RetrievalRefused) {
-      await recordRefusal(basisRefusalEvent(request, grant?.id, target, error.code, now, deps), deps);
+      await deps.audit.record(basisRefusalEvent(request, grant?.id, target, error.code, now, deps));
     }
     throw error;
   }
@@ -452,7 +452,7 @@ async function retrievableLicense(
       // A license the grant does not cover is another holder's business, not this grant's: the
       // event names the grant only, so it reaches the history of the holder whose grant was used.
       const named = refusal === 'GRANT_DOES_NOT_COVER' ? undefined : found;
-      await recordRefusal(deniedRetrievalEvent(request, allowance, target, named, refusal, now, deps), deps);
+      await deps.audit.record(deniedRetrievalEvent(request, allowance, target, named, refusal, now, deps));
     }
     throw error;
   }
@@ -704,25 +704,6 @@ async function holdersLicense(
   const chosen = records.sort((a, b) => rank(b) - rank(a) || b.issuedAt.localeCompare(a.issuedAt))[0];
   if (chosen === undefined) throw new HolderLicenseNotFound(typeCode);
   return chosen;
-}
-
-/**
- * Records a refusal. One that goes to a grant's own audit stream (it names the grant and no
- * license) is written with no write of the grant, so it first raises the grant's lastEventHour,
- * the bound the holder's access history trusts to leave the stream unread: raised first, a crash
- * between leaves the bound too new (a stream read for nothing), never too old (an event the history
- * skips). A failed raise fails the request before the event, as a failed audit write does: the
- * agency gets nothing, and no event is written that the history could miss.
- */
-async function recordRefusal(
-  event: AuditEvent,
-  deps: Pick<RetrieveLicenseDeps, 'audit' | 'grants'>,
-): Promise<void> {
-  const { grantId, licenseId } = event.subject ?? {};
-  if (grantId !== undefined && licenseId === undefined) {
-    await deps.grants.raiseLastEventHour(grantId, eventHourOf(event.time));
-  }
-  await deps.audit.record(event);
 }
 
 /**

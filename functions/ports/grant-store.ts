@@ -15,21 +15,8 @@ export interface CreatedGrant {
 export interface RevokeOptions {
   /** Revoke only when the grant belongs to this holder; another holder's grant reads as not found. */
   holderIndex?: string;
-  /**
-   * Recorded in the same write as the revocation: both or neither (AuditEventExists when its id is
-   * taken); the write sets the grant's lastEventHour to the later of its hour and the revocation's.
-   */
+  /** Recorded in the same write as the revocation: both or neither (AuditEventExists when its id is taken). */
   auditEvent?: AuditEvent;
-}
-
-/**
- * A grant as stored, with the UTC hour (`yyyy-mm-ddThh`) of the newest event of its own audit
- * stream (the events naming it and no license), or of its creation: the holder's access history
- * reads the stream only while that hour can still hold an event the page needs. Undefined for a
- * grant stored before it was kept: unknown, so its stream is always read.
- */
-export interface StoredGrant extends Versioned<Grant> {
-  lastEventHour?: string;
 }
 
 /** The audit event of a grant's creation, made once the grant (and its generated id) exists. */
@@ -50,13 +37,7 @@ export interface GrantStore {
    */
   revoke(grantId: string, options?: RevokeOptions): Promise<Versioned<Grant>>;
   /** A holder's grants, newest first. */
-  listByHolder(holderIndex: string, page?: PageRequest): Promise<Page<StoredGrant>>;
-  /**
-   * Raises the grant's `lastEventHour` to `hour` unless it is there or later already (or the grant
-   * does not exist): written BEFORE an event naming the grant that no write of the grant carries
-   * (a refused use), so that the bound is never older than the stream. Leaves the version alone.
-   */
-  raiseLastEventHour(grantId: string, hour: string): Promise<void>;
+  listByHolder(holderIndex: string, page?: PageRequest): Promise<Page<Versioned<Grant>>>;
   /** Grants to a relying agency, newest first. */
   listByRelyingAgency(relyingAgency: string, page?: PageRequest): Promise<Page<Versioned<Grant>>>;
 }

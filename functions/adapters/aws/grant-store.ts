@@ -2,7 +2,7 @@
 //
 // | item        | pk               | sk      | attributes |
 // | ----------- | ---------------- | ------- | ---------- |
-// | grant       | `G#<grantId>`    | `GRANT` | kind, id, scope, relyingAgency, holderIndex, purpose, fields, expiresAt, maxUses, uses, status (`active`/`revoked`), created, revoked?, version, codeHash, lastEventHour? |
+// | grant       | `G#<grantId>`    | `GRANT` | kind, id, scope, relyingAgency, holderIndex, purpose, fields, expiresAt, maxUses, uses, status (`active`/`revoked`), created, revoked?, version, codeHash |
 // | code lookup | `C#<codeHash>`   | `CODE`  | kind, grantId |
 //
 // Indexes (sparse, only grant items have the attributes): `by-holder` (holderIndex, created)
@@ -19,12 +19,6 @@
 // item, written in the same transaction. Finding a grant by code is two strongly consistent
 // GetItems (code item, then grant), with no index lag between creating a grant and using it.
 //
-// `lastEventHour` (UTC `yyyy-mm-ddThh`) bounds the grant's own audit stream (events naming it and
-// no license, indexed under `G#<grantId>`): creation and revocation set it in their write; an event
-// written without a write of the grant (a refused use) first raises it with a conditional Update
-// (raiseLastEventHour), which leaves `version` alone — it is not a change of the grant. Grants
-// written before it was kept have none (the access history then always reads their stream).
-//
 // Creating and revoking may carry their audit event: it is then put into the `audit` table (in
 // the layout of audit-items.ts, on condition that its id is new) in the same transaction, so a
 // grant never changes without its audit record.
@@ -34,8 +28,6 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { z } from 'zod';
 import type { AuditEvent } from '#core/audit/event.ts';
 import {
-  EventHourSchema,
-  eventHourOf,
   type Grant,
   GrantIdSchema,
   GrantSchema,
@@ -53,7 +45,6 @@ import {
   GrantNotFound,
   type GrantStore,
   type RevokeOptions,
-  type StoredGrant,
 } from '#ports/grant-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
@@ -67,12 +58,11 @@ export const grantItemKey = (grantId: string) => ({ pk: `G#${grantId}`, sk: 'GRA
 export const grantCodeItemKey = (codeHash: string) => ({ pk: `C#${codeHash}`, sk: 'CODE' });
 
 /** Attributes of a grant item that are storage, not part of the Grant record. */
-const STORAGE_ATTRIBUTES = new Set(['pk', 'sk', 'kind', 'version', 'codeHash', 'lastEventHour']);
+const STORAGE_ATTRIBUTES = new Set(['pk', 'sk', 'kind', 'version', 'codeHash']);
 
 const grantItemSchema = z.object({
   version: z.number().int().min(1),
   codeHash: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a base64url SHA-256'),
-  lastEventHour: EventHourSchema.optional(),
 });
 const codeItemSchema = z.object({ grantId: GrantIdSchema });
 
@@ -120,7 +110,6 @@ export class DynamoGrantStore implements GrantStore {
     const code = newGrantCode();
     const codeHash = grantCodeHash(code);
     const auditEvent = auditEventOf?.(grant);
-    const lastEventHour = laterHour(created, auditEvent?.time);
     // Through transactWrite like every other write: a cancellation for load is StoreBusy (503).
     try {
       await transactWrite(
@@ -129,14 +118,7 @@ export class DynamoGrantStore implements GrantStore {
           {
             Put: {
               TableName: this.#table,
-              Item: {
-                ...grantItemKey(grant.id),
-                kind: 'grant',
-                ...grant,
-                version: 1,
-                codeHash,
-                lastEventHour,
-              },
+              Item: { ...grantItemKey(grant.id), kind: 'grant', ...grant, version: 1, codeHash },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
@@ -166,7 +148,7 @@ export class DynamoGrantStore implements GrantStore {
 
   async get(grantId: string): Promise<Versioned<Grant> | undefined> {
     const stored = await this.#getStored(grantId);
-    return stored && { value: stored.grant.value, version: stored.grant.version };
+    return stored?.grant;
   }
 
   async findByCode(code: string): Promise<Versioned<Grant> | undefined> {
@@ -190,35 +172,29 @@ export class DynamoGrantStore implements GrantStore {
         { path: 'codeHash', message: `expected the hash of the code item ${key.pk}, found another` },
       ]);
     }
-    return { value: stored.grant.value, version: stored.grant.version };
+    return stored.grant;
   }
 
   async revoke(grantId: string, options: RevokeOptions = {}): Promise<Versioned<Grant>> {
     if (!GrantIdSchema.safeParse(grantId).success) throw new GrantNotFound(grantId);
     const key = grantItemKey(grantId);
     const byHolder = options.holderIndex !== undefined;
-    const now = this.#clock().toISOString();
     const update = {
       TableName: this.#table,
       Key: key,
       ConditionExpression: `attribute_exists(pk) AND #status = :active${byHolder ? ' AND #holder = :holder' : ''}`,
-      // Set, not raised: a raise needs a condition of its own. It may lower an hour a refusal on a
-      // clock ahead of this one raised; the access history allows for such skew (a minute).
-      UpdateExpression:
-        'SET #status = :revoked, #revoked = :now, #version = #version + :one, #lastEventHour = :hour',
+      UpdateExpression: 'SET #status = :revoked, #revoked = :now, #version = #version + :one',
       ExpressionAttributeNames: {
         '#status': 'status',
         '#revoked': 'revoked',
         '#version': 'version',
-        '#lastEventHour': 'lastEventHour',
         ...(byHolder ? { '#holder': 'holderIndex' } : {}),
       },
       ExpressionAttributeValues: {
         ':active': 'active',
         ':revoked': 'revoked',
-        ':now': now,
+        ':now': this.#clock().toISOString(),
         ':one': 1,
-        ':hour': laterHour(now, options.auditEvent?.time),
         ...(byHolder ? { ':holder': options.holderIndex } : {}),
       },
     };
@@ -240,8 +216,7 @@ export class DynamoGrantStore implements GrantStore {
         const { Attributes } = await this.#documents.send(
           new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }),
         );
-        const { value, version } = this.#parseGrantItem(key, Attributes ?? {}).grant;
-        return { value, version };
+        return this.#parseGrantItem(key, Attributes ?? {}).grant;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
@@ -255,35 +230,12 @@ export class DynamoGrantStore implements GrantStore {
     throw new GrantNotFound(grantId);
   }
 
-  listByHolder(holderIndex: string, page?: PageRequest): Promise<Page<StoredGrant>> {
+  listByHolder(holderIndex: string, page?: PageRequest): Promise<Page<Versioned<Grant>>> {
     if (!HolderIndexSchema.safeParse(holderIndex).success) {
       pageLimit(page);
       return Promise.resolve({ items: [] });
     }
     return this.#list(GRANT_INDEX.byHolder, 'holderIndex', holderIndex, page);
-  }
-
-  async raiseLastEventHour(grantId: string, hour: string): Promise<void> {
-    if (!GrantIdSchema.safeParse(grantId).success) return;
-    if (!EventHourSchema.safeParse(hour).success) {
-      throw new RangeError(`expected a UTC hour yyyy-mm-ddThh, found ${hour}`);
-    }
-    try {
-      await this.#documents.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: grantItemKey(grantId),
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(#lastEventHour) OR #lastEventHour < :hour)',
-          UpdateExpression: 'SET #lastEventHour = :hour',
-          ExpressionAttributeNames: { '#lastEventHour': 'lastEventHour' },
-          ExpressionAttributeValues: { ':hour': hour },
-        }),
-      );
-    } catch (error) {
-      // Already this hour or later (or no such grant): nothing to raise.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
   }
 
   listByRelyingAgency(relyingAgency: string, page?: PageRequest): Promise<Page<Versioned<Grant>>> {
@@ -299,7 +251,7 @@ export class DynamoGrantStore implements GrantStore {
     attribute: string,
     value: string,
     request: PageRequest | undefined,
-  ): Promise<Page<StoredGrant>> {
+  ): Promise<Page<Versioned<Grant>>> {
     return queryPage(
       this.#documents,
       {
@@ -316,7 +268,7 @@ export class DynamoGrantStore implements GrantStore {
     );
   }
 
-  async #getStored(grantId: string): Promise<{ grant: StoredGrant; codeHash: string } | undefined> {
+  async #getStored(grantId: string): Promise<{ grant: Versioned<Grant>; codeHash: string } | undefined> {
     if (!GrantIdSchema.safeParse(grantId).success) return undefined;
     const key = grantItemKey(grantId);
     const { Item } = await this.#documents.send(
@@ -328,7 +280,7 @@ export class DynamoGrantStore implements GrantStore {
   #parseGrantItem(
     key: Record<string, unknown>,
     item: Record<string, unknown>,
-  ): { grant: StoredGrant; codeHash: string } {
+  ): { grant: Versioned<Grant>; codeHash: string } {
     const storage = grantItemSchema.safeParse(item);
     const record = GrantSchema.safeParse(
       Object.fromEntries(Object.entries(item).filter(([name]) => !STORAGE_ATTRIBUTES.has(name))),
@@ -339,9 +291,8 @@ export class DynamoGrantStore implements GrantStore {
         ...(record.success ? [] : issuesOf(record.error)),
       ]);
     }
-    const { version, lastEventHour } = storage.data;
     return {
-      grant: { value: record.data, version, ...(lastEventHour === undefined ? {} : { lastEventHour }) },
+      grant: { value: record.data, version: storage.data.version },
       codeHash: storage.data.codeHash,
     };
   }
@@ -358,11 +309,4 @@ export class DynamoGrantStore implements GrantStore {
   #invalid(key: Record<string, unknown>, issues: { path: string; message: string }[]): StoredItemInvalid {
     return new StoredItemInvalid(this.#table, `${String(key.pk)} / ${String(key.sk)}`, issues);
   }
-}
-
-/** The later of the hours of two instants (the second optional). */
-function laterHour(time: string, other: string | undefined): string {
-  const hour = eventHourOf(time);
-  const otherHour = other === undefined ? undefined : eventHourOf(other);
-  return otherHour !== undefined && otherHour > hour ? otherHour : hour;
 }

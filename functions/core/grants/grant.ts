@@ -96,21 +96,3 @@ export function grantUnusableReason(
   if (grant.uses >= grant.maxUses) return 'exhausted';
   return undefined;
 }
-
-/**
- * The UTC hour (`yyyy-mm-ddThh`) a grant's `lastEventHour` keeps for an event at `time` (an
- * RFC 3339 UTC instant as Date#toISOString writes it): fixed width, so text order is time order
- * and the store can raise it with a plain `<` condition.
- */
-export function eventHourOf(time: string): string {
-  return time.slice(0, 13);
-}
-
-export const EventHourSchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}$/, 'expected a UTC hour yyyy-mm-ddThh');
-
-/** The instant (ms) at which an event hour ends: every event of that hour is strictly before it. */
-export function eventHourEnd(hour: string): number {
-  return Date.parse(`${hour}:00:00.000Z`) + 3_600_000;
-}

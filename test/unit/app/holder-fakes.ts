@@ -4,13 +4,14 @@
 // license as the by-license index reads it.
 import { auditItem, byGrantKey } from '#adapters/aws/audit-items.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
-import type { GrantTerms } from '#core/grants/grant.ts';
+import type { Grant, GrantTerms } from '#core/grants/grant.ts';
 import { ConcurrentModification } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, type DemoHolder } from '#dev/demo/catalog.ts';
 import type { AuditPosition, LicenseAuditReader, LicenseAuditSlice } from '#ports/audit-log.ts';
-import type { GrantAuditEventOf, StoredGrant } from '#ports/grant-store.ts';
+import type { GrantAuditEventOf } from '#ports/grant-store.ts';
 import type { HolderBinding, HolderIdentityReader } from '#ports/holder-identity.ts';
 import type { LicenseRecord } from '#ports/license-repository.ts';
+import type { Versioned } from '#ports/page.ts';
 import {
   type PresentationStore,
   PresentationUnavailable,
@@ -58,9 +59,9 @@ export class HolderGrants extends TestGrants {
     return created;
   }
   override async listByHolder(holderIndex: string) {
-    const items: StoredGrant[] = [];
+    const items: Versioned<Grant>[] = [];
     for (const id of this.#ids) {
-      const grant = await this.getStored(id);
+      const grant = await this.get(id);
       if (grant?.value.holderIndex === holderIndex) items.push(grant);
     }
     return { items };

@@ -12,13 +12,7 @@ import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
-import {
-  eventHourOf,
-  type Grant,
-  GrantSchema,
-  type GrantTerms,
-  grantUnusableReason,
-} from '#core/grants/grant.ts';
+import { type Grant, GrantSchema, type GrantTerms, grantUnusableReason } from '#core/grants/grant.ts';
 import { grantCodeHash, newGrantCode } from '#core/grants/grant-code.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import type { PublicJwk } from '#core/jws.ts';
@@ -49,7 +43,6 @@ import {
   GrantNotFound,
   type GrantStore,
   type RevokeOptions,
-  type StoredGrant,
 } from '#ports/grant-store.ts';
 import type {
   HolderLicense,
@@ -165,10 +158,7 @@ function sameCanonicalBytes(a: AuditEvent, b: AuditEvent): boolean {
 
 /** Grants by id, codes by hash; conditions as the DynamoDB store and repository check them. */
 export class TestGrants implements GrantStore {
-  readonly #grants = new Map<
-    string,
-    { grant: Grant; version: number; codeHash: string; lastEventHour?: string }
-  >();
+  readonly #grants = new Map<string, { grant: Grant; version: number; codeHash: string }>();
   readonly #clock: () => Date;
   readonly #audit: TestAuditLog;
   constructor(clock: () => Date, audit: TestAuditLog) {
@@ -185,38 +175,13 @@ export class TestGrants implements GrantStore {
       created: this.#clock().toISOString(),
     });
     const code = newGrantCode();
-    const event = auditEventOf?.(grant);
-    if (event) await this.#audit.record(event);
-    const lastEventHour = laterHour(grant.created, event?.time);
-    this.#grants.set(grant.id, { grant, version: 1, codeHash: grantCodeHash(code), lastEventHour });
+    if (auditEventOf) await this.#audit.record(auditEventOf(grant));
+    this.#grants.set(grant.id, { grant, version: 1, codeHash: grantCodeHash(code) });
     return { grant: { value: structuredClone(grant), version: 1 }, code };
   }
   async get(grantId: string): Promise<Versioned<Grant> | undefined> {
     const stored = this.#grants.get(grantId);
     return stored && { value: structuredClone(stored.grant), version: stored.version };
-  }
-  /** The grant as the holder listing reads it: with its lastEventHour, when kept. */
-  async getStored(grantId: string): Promise<StoredGrant | undefined> {
-    const stored = this.#grants.get(grantId);
-    return (
-      stored && {
-        value: structuredClone(stored.grant),
-        version: stored.version,
-        ...(stored.lastEventHour === undefined ? {} : { lastEventHour: stored.lastEventHour }),
-      }
-    );
-  }
-  /** As the store's conditional Update: raised only when absent or older. */
-  async raiseLastEventHour(grantId: string, hour: string): Promise<void> {
-    const stored = this.#grants.get(grantId);
-    if (stored && (stored.lastEventHour === undefined || stored.lastEventHour < hour)) {
-      stored.lastEventHour = hour;
-    }
-  }
-  /** A grant as stored before lastEventHour was kept. */
-  forgetLastEventHour(grantId: string): void {
-    const stored = this.#grants.get(grantId);
-    if (stored) delete stored.lastEventHour;
   }
   async findByCode(code: string) {
     const hash = grantCodeHash(code);
@@ -229,11 +194,10 @@ export class TestGrants implements GrantStore {
     if (stored.grant.revoked !== undefined) throw new GrantAlreadyRevoked(grantId, stored.grant.revoked);
     if (options.auditEvent) await this.#audit.record(options.auditEvent);
     stored.grant = { ...stored.grant, status: 'revoked', revoked: this.#clock().toISOString() };
-    stored.lastEventHour = laterHour(stored.grant.revoked!, options.auditEvent?.time);
     stored.version += 1;
     return { value: structuredClone(stored.grant), version: stored.version };
   }
-  async listByHolder(_holderIndex: string): Promise<Page<StoredGrant>> {
+  async listByHolder(_holderIndex: string): Promise<Page<Versioned<Grant>>> {
     return { items: [] };
   }
   async listByRelyingAgency() {
@@ -454,10 +418,4 @@ export class RetrievalWorld {
       newEventId: this.newEventId,
     };
   }
-}
-
-/** The later of the hours of two instants, as the store computes a grant's lastEventHour. */
-function laterHour(time: string, other: string | undefined): string {
-  const hour = eventHourOf(time);
-  return other !== undefined && eventHourOf(other) > hour ? eventHourOf(other) : hour;
 }

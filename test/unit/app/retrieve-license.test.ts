@@ -276,13 +276,7 @@ describe('retrieval on a holder grant', () => {
     const stale = await world.grants.findByCode(code);
     await world.grants.revoke(created.value.id);
     const events = world.audit.events.length;
-    const deps = {
-      ...world.retrievalDeps(),
-      grants: {
-        findByCode: async () => stale,
-        raiseLastEventHour: world.grants.raiseLastEventHour.bind(world.grants),
-      },
-    };
+    const deps = { ...world.retrievalDeps(), grants: { findByCode: async () => stale } };
 
     const error = await refusal(retrieveLicense(byGrant(code, { licenseId: license.id }), deps));
 
