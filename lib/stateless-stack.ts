@@ -239,81 +239,90 @@ export class StatelessStack extends Stack {
         holder.bindFaceMatchProofing(faceMatch.referencePhotoBucket, faceMatch.similarityThreshold);
     }
 
+    // A function run on a schedule, with the shared environment and a dead-letter queue (alarmed)
+    // that both its failed runs and the rule's failed invocations land in.
+    const scheduled = (
+      id: string,
+      props: {
+        entry: string;
+        /** Who fails, in the queue's acknowledgement: "the sealer's failed runs". */
+        runner: string;
+        what: string;
+        reservedConcurrency: number;
+        timeout: Duration;
+        schedule: Schedule;
+        ruleDescription: string;
+      },
+    ) => {
+      const deadLetterQueue = new Queue(this, `${id}DeadLetters`, {
+        encryption: QueueEncryption.KMS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      Validations.of(deadLetterQueue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: `This queue is itself the dead-letter queue of the ${props.runner}’s failed runs.`,
+      });
+      const fn = new ApiFunction(this, `${id}Function`, {
+        entry: props.entry,
+        stage: config.stage,
+        logRetention,
+        description: `elicense ${config.stage}: ${props.what} (scheduled)`,
+        reservedConcurrency: props.reservedConcurrency,
+        timeout: props.timeout,
+        logKey: this.logKey,
+        deadLetterQueue,
+      });
+      for (const [name, value] of Object.entries(commonEnvironment)) fn.function.addEnvironment(name, value);
+      new Rule(this, `${id}Schedule`, {
+        description: `elicense ${config.stage}: ${props.ruleDescription}`,
+        schedule: props.schedule,
+        targets: [new LambdaTarget(fn.function, { retryAttempts: 0, deadLetterQueue })],
+      });
+      return { fn, deadLetterQueue };
+    };
+
     // The audit sealer: every minute it seals settled audit events into signed, hash-chained
     // batches (audit-seals table, and manifests in the Object-Locked archive) with the platform key.
-    const sealerDlq = new Queue(this, 'SealerDeadLetters', {
-      encryption: QueueEncryption.KMS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(sealerDlq).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the sealer’s failed runs.',
-    });
-    const sealer = new ApiFunction(this, 'SealerFunction', {
+    const sealerRun = scheduled('Sealer', {
       entry: 'functions/handlers/sealer.ts',
-      stage: config.stage,
-      logRetention,
-      description: `elicense ${config.stage}: audit sealer (scheduled)`,
+      runner: 'sealer',
+      what: 'audit sealer',
       // Runs may overlap (the seal store lets one of them extend the chain); more is waste.
       reservedConcurrency: SEALER_RESERVED_CONCURRENCY,
       timeout: Duration.minutes(5),
-      logKey: this.logKey,
-      deadLetterQueue: sealerDlq,
-    })
+      schedule: Schedule.rate(Duration.minutes(1)),
+      ruleDescription: 'run the audit sealer',
+    });
+    const sealer = sealerRun.fn
       .bindTable(table('audit'), 'RO')
       .bindTable(table('audit-seals'), 'RW')
       .bindBucket('audit-archive', 'APPEND', data.dataKey)
       .bindPublicKeys(data.platformSigningKey, { sealKeys: false })
       .bindPlatformSigning(data.platformSigningKey);
-    for (const [name, value] of Object.entries(commonEnvironment))
-      sealer.function.addEnvironment(name, value);
-    new Rule(this, 'SealerSchedule', {
-      description: `elicense ${config.stage}: run the audit sealer`,
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaTarget(sealer.function, { retryAttempts: 0, deadLetterQueue: sealerDlq })],
-    });
-    this.sealer = { fn: sealer, deadLetterQueue: sealerDlq };
+    this.sealer = { fn: sealer, deadLetterQueue: sealerRun.deadLetterQueue };
 
     // The document sweeper: once a day it removes layout-document bytes no license holds (written
     // for a license write that never landed), from days past a 48 h grace, each removal audited
     // first. It reads licenses (and the catalog, for a type's data domain) and appends to the log;
     // of the documents bucket it lists, reads metadata and deletes under documents/ only.
-    const sweeperDlq = new Queue(this, 'DocumentSweeperDeadLetters', {
-      encryption: QueueEncryption.KMS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(sweeperDlq).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the document sweeper’s failed runs.',
-    });
-    const documentSweeper = new ApiFunction(this, 'DocumentSweeperFunction', {
+    const sweeperRun = scheduled('DocumentSweeper', {
       entry: 'functions/handlers/document-sweeper.ts',
-      stage: config.stage,
-      logRetention,
-      description: `elicense ${config.stage}: sweep of layout documents no license holds (scheduled)`,
+      runner: 'document sweeper',
+      what: 'sweep of layout documents no license holds',
       reservedConcurrency: DOCUMENT_SWEEPER_RESERVED_CONCURRENCY,
       // It stops a minute before its time is up; what is left is swept by the next day's run.
       timeout: Duration.minutes(15),
-      logKey: this.logKey,
-      deadLetterQueue: sweeperDlq,
-    });
-    for (const name of licenseTables) documentSweeper.bindTable(table(name), 'RO');
-    documentSweeper.bindTable(table('config'), 'RO').bindTable(table('audit'), 'APPEND').bindDocumentSweep();
-    for (const [name, value] of Object.entries(commonEnvironment))
-      documentSweeper.function.addEnvironment(name, value);
-    // Selects the KMS mode of the shared function environment; the sweeper is granted no key.
-    documentSweeper.function.addEnvironment('ELICENSE_PLATFORM_KEY_ID', data.platformSigningKey.keyArn);
-    new Rule(this, 'DocumentSweeperSchedule', {
-      description: `elicense ${config.stage}: sweep layout documents no license holds`,
       // 03:00 UTC (11:00 Beijing time): past the night's batch issuance, before the day's peak.
       schedule: Schedule.cron({ minute: '0', hour: '3' }),
-      targets: [
-        new LambdaTarget(documentSweeper.function, { retryAttempts: 0, deadLetterQueue: sweeperDlq }),
-      ],
+      ruleDescription: 'sweep layout documents no license holds',
     });
-    this.documentSweeper = { fn: documentSweeper, deadLetterQueue: sweeperDlq };
+    const documentSweeper = sweeperRun.fn;
+    for (const name of licenseTables) documentSweeper.bindTable(table(name), 'RO');
+    documentSweeper.bindTable(table('config'), 'RO').bindTable(table('audit'), 'APPEND').bindDocumentSweep();
+    // Selects the KMS mode of the shared function environment; the sweeper is granted no key.
+    documentSweeper.function.addEnvironment('ELICENSE_PLATFORM_KEY_ID', data.platformSigningKey.keyArn);
+    this.documentSweeper = sweeperRun;
 
     // Lambda refuses an environment over 4 KB, but only at deploy (after the data stack is made):
     // every license shard is a TABLE_LICENSE_* variable of three functions, so too many shards
