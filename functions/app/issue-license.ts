@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Agency, sealKeyWithKid } from '#core/catalog/agency.ts';
 import { refuseCodes } from '#core/holders/identity-in-text.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
-import { decodeCompactJws } from '#core/jws.ts';
+import { decodeJwsHeader } from '#core/jws.ts';
 import { isLayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
@@ -259,7 +259,7 @@ async function issuedBefore(
   }
   // Valid, yet sealed with a key since withdrawn, it fails verification: handed out as issued,
   // the issuer would take it for a good one. The record read to issue tells, at no extra read.
-  const { kid } = decodeCompactJws(asLicenseContent(earlier.content).issuerJwt).header;
+  const { kid } = decodeJwsHeader(asLicenseContent(earlier.content).issuerJwt);
   const seal = typeof kid === 'string' ? sealKeyWithKid(agency, kid) : undefined;
   if (seal === undefined || seal.withdrawn !== undefined) {
     // Answered as issued only while valid (above): never superseded here.

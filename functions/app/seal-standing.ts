@@ -1,5 +1,5 @@
 import { sealKeyWithKid } from '#core/catalog/agency.ts';
-import { decodeCompactJws } from '#core/jws.ts';
+import { decodeJwsHeader } from '#core/jws.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 
 // Whether a stored license's seal still verifies. A license carries the kid of the seal key that
@@ -46,7 +46,8 @@ export interface SealStandings {
 
 /** The kid a license's issuer JWT names (`<header>.<payload>.<signature>`); undefined when none. */
 export function sealKidOf(issuerJwt: string): string | undefined {
-  const { kid } = decodeCompactJws(issuerJwt).header;
+  // The header only: this runs for every license handed out, and the payload is most of the JWT.
+  const { kid } = decodeJwsHeader(issuerJwt);
   return typeof kid === 'string' ? kid : undefined;
 }
 

@@ -74,6 +74,14 @@ export function decodeCompactJws(jws: string): DecodedJws {
   return { header, payload, signingInput: `${h}.${p}`, signature: fromBase64url(s) };
 }
 
+/** The protected header of a compact JWS alone, its payload left undecoded; throws on a malformed one. */
+export function decodeJwsHeader(jws: string): JsonObject {
+  const end = jws.indexOf('.');
+  const header = JSON.parse(base64urlToText(end < 0 ? jws : jws.slice(0, end))) as unknown;
+  if (!isObject(header)) throw new Error('JWS header is not a JSON object');
+  return header;
+}
+
 const keyCache = new WeakMap<PublicJwk, KeyObject>();
 
 /** Imports a public JWK once per JWK object; verification is on the hot path. */

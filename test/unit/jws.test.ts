@@ -1,7 +1,14 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
-import { base64urlToText, decodeCompactJws, p1363ToDer, signCompactJws, verifyEs256 } from '#core/jws.ts';
+import {
+  base64urlToText,
+  decodeCompactJws,
+  decodeJwsHeader,
+  p1363ToDer,
+  signCompactJws,
+  verifyEs256,
+} from '#core/jws.ts';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const DATA = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0');
@@ -106,5 +113,21 @@ describe('decodeCompactJws', () => {
     const first = base64urlToText(Buffer.from('{"a":"第一"}').toString('base64url'));
     const second = base64urlToText(Buffer.from('{"b":"2"}').toString('base64url'));
     expect([first, second]).toEqual(['{"a":"第一"}', '{"b":"2"}']);
+  });
+});
+
+describe('decodeJwsHeader', () => {
+  it('decodes the header alone, of a JWS or of an SD-JWT, and refuses one that is no JSON object', async () => {
+    const jws = await signCompactJws(
+      { typ: 'dc+sd-jwt' },
+      { sub: 'x' },
+      new SoftwareEs256Signer('header-only'),
+    );
+    const header = { typ: 'dc+sd-jwt', alg: 'ES256', kid: 'header-only' };
+    expect(decodeJwsHeader(jws)).toEqual(header);
+    expect(decodeJwsHeader(`${jws}~WyJzYWx0IiwiYSIsMV0~`)).toEqual(header);
+    expect(() => decodeJwsHeader(`${Buffer.from('[1]').toString('base64url')}.e30.sig`)).toThrow(
+      /not a JSON object/,
+    );
   });
 });
