@@ -97,7 +97,8 @@ export class StatefulStack extends Stack {
       encryption: BucketEncryption.S3_MANAGED, // S3 server access logging cannot write to SSE-KMS buckets
       enforceSSL: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      // No ACLs: log delivery is granted by bucket policy (FEATURE_FLAGS in lib/app.ts).
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
       // Versioned, so an expiry only hides a log behind a delete marker: its noncurrent version
       // (requester IPs are personal data) is removed a day later, and the marker left alone after.

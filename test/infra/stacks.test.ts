@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -5,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allTables, physicalTableName } from '#adapters/aws/tables.ts';
 import { problemTypes } from '#http/problem.ts';
-import { createApp, type ElicenseApp } from '#lib/app.ts';
+import { createApp, type ElicenseApp, FEATURE_FLAGS } from '#lib/app.ts';
 
 const externalHolders = { kind: 'oidc', issuer: 'https://id.test', audience: 'holder-app' };
 const stages = {
@@ -90,6 +91,38 @@ describe('the CDK app', () => {
     expect(policies.length).toBe(4);
     for (const policy of policies) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('uses no ACL anywhere: access logs are delivered under a bucket policy naming each source bucket', () => {
+    const buckets = data.findResources('AWS::S3::Bucket');
+    for (const bucket of Object.values(buckets)) {
+      expect(bucket.Properties.AccessControl).toBeUndefined();
+      expect(
+        bucket.Properties.OwnershipControls?.Rules ?? [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+      ).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+    }
+    const logsId = Object.keys(buckets).find((id) => id.startsWith('AccessLogs'))!;
+    const [logsPolicy] = Object.values(data.findResources('AWS::S3::BucketPolicy')).filter(
+      (policy) => policy.Properties.Bucket.Ref === logsId,
+    );
+    const delivery = logsPolicy!.Properties.PolicyDocument.Statement.filter(
+      (statement: { Principal?: { Service?: string } }) =>
+        statement.Principal?.Service === 'logging.s3.amazonaws.com',
+    );
+    const sources = Object.keys(buckets).filter((id) => id !== logsId);
+    expect(delivery).toHaveLength(sources.length);
+    for (const statement of delivery) {
+      expect(statement.Action).toBe('s3:PutObject');
+      expect(sources).toContain(statement.Condition.ArnLike['aws:SourceArn']['Fn::GetAtt'][0]);
+    }
+  });
+
+  it('takes its CDK feature flags from lib/app.ts alone, so these tests see the template cdk deploy sends', () => {
+    const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
+    expect(Object.keys(cdkJson.context).filter((key) => key.startsWith('@aws-cdk/'))).toEqual([]);
+    for (const [flag, value] of Object.entries(FEATURE_FLAGS)) {
+      expect(built.app.node.tryGetContext(flag)).toEqual(value);
     }
   });
 
@@ -287,7 +320,8 @@ describe('the CDK app', () => {
     expect(policy.Statement[0]).toEqual({
       Sid: 'AccountIamPolicies',
       Effect: 'Allow',
-      Principal: { AWS: 'arn:<AWS::Partition>:iam::<AWS::AccountId>:root' },
+      // The stage's region is known at synth, so its partition is written out (FEATURE_FLAGS).
+      Principal: { AWS: 'arn:aws-cn:iam::<AWS::AccountId>:root' },
       Action: 'kms:*',
       Resource: '*',
     });
