@@ -449,6 +449,53 @@ describe('refusals', () => {
     ]);
   });
 
+  it('a control character in the data or a note is refused with 400 and nothing is submitted; a note keeps its line breaks', async () => {
+    const before = await asHolder(applicant, 'GET', '/holder/applications');
+    const refused = await asHolder(applicant, 'POST', '/holder/applications', {
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      data: idCardData(applicant, { 住址: '\u0007\u001b[31m', 签发机关: 'a\u0000b' }),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([
+      expect.objectContaining({ path: 'data.住址', code: 'control-character' }),
+      expect.objectContaining({ path: 'data.签发机关', code: 'control-character' }),
+    ]);
+    const badNote = await asHolder(applicant, 'POST', '/holder/applications', {
+      typeCode: DEMO_TYPE_CODE.residentIdentityCard,
+      data: idCardData(applicant),
+      note: '首次\u0000申领',
+    });
+    expect(badNote.status).toBe(400);
+    expect(badNote.body).toMatchObject({ type: 'urn:elicense:problem:validation-failed' });
+    expect((await asHolder(applicant, 'GET', '/holder/applications')).body.applications).toEqual(
+      before.body.applications,
+    );
+
+    const applied = await apply(applicant, { note: '首次申领\n户口簿见附件' });
+    const asked = await asAgency(psb, 'POST', `/applications/${applied.id}/request-info`, {
+      note: '请更正\u001b住址',
+    });
+    expect(asked.status).toBe(400);
+    await asAgency(psb, 'POST', `/applications/${applied.id}/request-info`, { note: '请更正住址' });
+    const answered = await asHolder(applicant, 'POST', `/holder/applications/${applied.id}/respond`, {
+      data: { 住址: '演示市\u0000新路1号' },
+    });
+    expect(answered.status).toBe(400);
+    expect(answered.body.errors).toEqual([
+      expect.objectContaining({ path: 'data.住址', code: 'control-character' }),
+    ]);
+    await asHolder(applicant, 'POST', `/holder/applications/${applied.id}/respond`, { note: '已更正' });
+    const approved = await asAgency(psb, 'POST', `/applications/${applied.id}/approve`, {
+      data: { 签发机关: '演示市\u0085公安局' },
+    });
+    expect(approved.status).toBe(400);
+    const read = (await asHolder(applicant, 'GET', `/holder/applications/${applied.id}`))
+      .body as unknown as ApplicationBody;
+    expect(read).toMatchObject({ state: 'submitted' });
+    expect(read.history[0]!.note).toBe('首次申领\n户口簿见附件');
+    await asAgency(psb, 'POST', `/applications/${applied.id}/reject`, { reason: '测试结束' });
+  });
+
   it('an attachment that is not PDF, OFD, JPEG or PNG is refused with 415, one that is not what it says with 400, one over 2 MiB with 413, and nothing is submitted', async () => {
     const holder = await newApplicant();
     const refused = await asHolder(holder, 'POST', '/holder/applications', {

@@ -151,6 +151,52 @@ describe('schema', () => {
     expect(paths).toEqual(['data.性别', 'data.出生', 'data.公民身份号码']);
   });
 
+  it('refuses a control character in the data, the holder name or a reason with 400, issuing nothing', async () => {
+    const request = idCardRequest({ 姓名: 'a\u0000b', 住址: '\u0007\u001b[31m' });
+    const refused = await psb
+      .issueLicense({ ...request, holder: { ...request.holder, name: 'a\u0000b' } })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({
+      status: 400,
+      problem: { type: 'urn:elicense:problem:validation-failed' },
+    });
+    expect((refused as { problem: { detail: string } }).problem.detail).toMatch(/holder\.name/);
+    const data = await psb
+      .issueLicense(idCardRequest({ 姓名: 'a\u0000b', 住址: '\u0007\u001b[31m' }))
+      .catch((e: unknown) => e);
+    expect(data).toMatchObject({
+      status: 400,
+      problem: {
+        code: 'LICENSE_DATA_INVALID',
+        errors: [
+          { path: 'data.姓名', code: 'control-character' },
+          { path: 'data.住址', code: 'control-character' },
+        ],
+      },
+    });
+    const batch = await psb.issueBatch([idCardRequest({ 签发机关: '演示\u0000' }), idCardRequest()]);
+    expect(batch).toMatchObject({
+      issued: 1,
+      failed: 1,
+      items: [{ index: 0, status: 400 }, { status: 201 }],
+    });
+
+    const { licenseId, sdJwt } = await psb.issueLicense(idCardRequest());
+    const reissue = await psb
+      .reissue(licenseId, { data: { ...idCardRequest().data, 姓名: '李\u0000四' } })
+      .catch((e: unknown) => e);
+    expect(reissue).toMatchObject({
+      status: 400,
+      problem: { errors: [{ path: 'data.姓名', code: 'control-character' }] },
+    });
+    const reason = await psb.revoke(licenseId, '注销\u001b[2J').catch((e: unknown) => e);
+    expect(reason).toMatchObject({
+      status: 400,
+      problem: { type: 'urn:elicense:problem:validation-failed' },
+    });
+    expect((await verify(sdJwt)).valid).toBe(true);
+  });
+
   it('refuses unknown fields and malformed JSON with 400', async () => {
     const unknown = await psb.agency.request('POST', '/licenses', {
       json: { ...idCardRequest(), colour: 'blue' },

@@ -35,6 +35,7 @@ export type FieldErrorCode =
   | 'future-date'
   | 'period'
   | 'validity-term'
+  | 'control-character'
   | 'not-an-object';
 
 /** One bad field: which, a stable code, and a reason saying what was expected and found. */
@@ -103,6 +104,11 @@ export function validateLicenseData(
       }
       continue;
     }
+    const control = controlCharacterIn(raw);
+    if (control !== undefined) {
+      errors.push({ field: field.name, code: 'control-character', reason: control });
+      continue;
+    }
     const outcome = checkField(field, raw, opts.today);
     if (!outcome.ok) {
       errors.push({ field: field.name, code: outcome.code, reason: outcome.reason });
@@ -158,6 +164,39 @@ export function validityOf(type: LicenseType, data: LicenseData): ValidityPeriod
 // Null and blank strings count as absent: issuers export records with every column present.
 function isAbsent(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * Where a value holds a control character (NUL, ESC, a line break inside the text, …), at any
+ * depth: said what was found, or undefined. License data is signed into the credential and
+ * printed for good, and a NUL or an escape sequence there is never a holder's name or address,
+ * only a broken export or an attempt on whatever displays it later. White space around a value
+ * is trimmed as the data keeps it, so a trailing line end of an exported record still passes.
+ * Walked with a stack, not recursion: a deeply nested body must not overflow the stack.
+ */
+function controlCharacterIn(value: unknown): string | undefined {
+  const queue: Array<{ value: unknown; path: string }> = [{ value, path: '' }];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    const where = next.path === '' ? '' : ` in ${next.path}`;
+    if (typeof next.value === 'string') {
+      const characters = [...next.value.trim()];
+      const at = characters.findIndex((c) => CONTROL_CHARACTER.test(c));
+      if (at >= 0) {
+        const code = characters[at]!.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+        return `expected text without control characters, found U+${code}${where} at character ${at + 1}`;
+      }
+    } else if (typeof next.value === 'object' && next.value !== null) {
+      for (const [key, inner] of Object.entries(next.value)) {
+        if (CONTROL_CHARACTER.test(key)) {
+          return `expected member names without control characters, found ${JSON.stringify(key)}${where}`;
+        }
+        queue.push({ value: inner, path: next.path === '' ? key : `${next.path}.${key}` });
+      }
+    }
+  }
+  return undefined;
 }
 
 function describe(value: unknown): string {

@@ -11,7 +11,15 @@ const MAX_BASE64_CHARS = Math.ceil((2 * 1024 * 1024) / 3) * 4;
 
 export const ApplicationIdSchema = z.uuid();
 
-const note = z.string().min(1).max(2000);
+// A note is a message between applicant and officer, so it may run over several lines: LF is
+// its one line break. Every other control character is refused, CR included — a lone CR
+// rewrites the line before it on a terminal, and a note is shown to the other party for good.
+const NOTE_TEXT = /^(?:\n|\P{Cc})*$/u;
+const note = z
+  .string()
+  .min(1)
+  .max(2000)
+  .regex(NOTE_TEXT, 'expected text without control characters (a line break is LF alone)');
 
 const ValiditySchema = z.strictObject({
   from: z.string().min(1).max(32).describe('First valid day, YYYY-MM-DD'),

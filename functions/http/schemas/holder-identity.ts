@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeviceKeyJwkSchema } from '#core/holders/device-key.ts';
 import { ASSURANCE_LEVELS } from '#core/holders/identity.ts';
+import { NO_CONTROL_CHARACTERS } from './retrieval.ts';
 
 // Schemas of the holder's identity routes (functions/http/routes/holder-identity.ts).
 
@@ -16,7 +17,12 @@ export const ProofingRequestSchema = z
     identity: z.strictObject({
       codeType: z.enum(['111', '001']).describe('111 citizen identity number, 001 USCC'),
       code: z.string().min(1).max(64),
-      name: z.string().min(1).max(128).optional(),
+      name: z
+        .string()
+        .min(1)
+        .max(128)
+        .regex(NO_CONTROL_CHARACTERS, 'expected text without control characters')
+        .optional(),
     }),
     evidence: z
       .record(z.string(), z.unknown())

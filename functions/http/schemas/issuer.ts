@@ -1,21 +1,33 @@
 import { z } from 'zod';
 import { MAX_LAYOUT_DOCUMENT_BYTES } from '#core/layout-document/format.ts';
 import { ProblemSchema } from '../schemas.ts';
+import { NO_CONTROL_CHARACTERS } from './retrieval.ts';
 
 // Requests and responses of the issuer route group: issuing, status changes, re-issue, layout
 // documents. Requests are strict (unknown fields refused); license data is checked against its
 // type's field schema by the use case, which reports one error per field.
 
 const TYPE_CODE = /^[0-9A-Z]{18}[0-9]{3}$/;
+const CONTROL_CHARACTERS_REFUSED = 'expected text without control characters';
 
 export const LicenseHolderInputSchema = z
   .strictObject({
-    name: z.string().min(1).max(256).describe('持证主体: the holder name, as in the data'),
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(NO_CONTROL_CHARACTERS, CONTROL_CHARACTERS_REFUSED)
+      .describe('持证主体: the holder name, as in the data'),
     codeType: z
       .string()
       .regex(/^\d{3}$/, 'expected 3 digits')
       .describe('持证主体代码类型: 111 citizen identity number, 001 USCC, …'),
-    code: z.string().min(1).max(64).describe('持证主体代码, as in the data'),
+    code: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(NO_CONTROL_CHARACTERS, CONTROL_CHARACTERS_REFUSED)
+      .describe('持证主体代码, as in the data'),
   })
   .meta({
     id: 'LicenseHolderInput',
@@ -35,7 +47,9 @@ export const LicenseValidityInputSchema = z
 
 const licenseData = z
   .record(z.string(), z.unknown())
-  .describe("Field name → value, checked against the type's field schema (GET /license-types/{code})");
+  .describe(
+    "Field name → value, checked against the type's field schema (GET /license-types/{code}); a control character (U+0000–U+001F, U+007F–U+009F, line breaks included) anywhere in a value is refused with the field's error `control-character`",
+  );
 
 const licenseRequestFields = {
   typeCode: z.string().regex(TYPE_CODE, 'expected a 21-character type code').describe('证照类型代码'),
@@ -128,7 +142,12 @@ export const IssueLicenseBatchResultSchema = z
 
 /** Refused by the use case when it names a citizen identity number (core/holders/identity-in-text.ts). */
 const NO_ID_NUMBER = 'no citizen identity number (400 when it names one)';
-const reason = z.string().trim().min(1, 'expected a reason').max(1000);
+const reason = z
+  .string()
+  .trim()
+  .min(1, 'expected a reason')
+  .max(1000)
+  .regex(NO_CONTROL_CHARACTERS, CONTROL_CHARACTERS_REFUSED);
 
 export const SuspendLicenseRequestSchema = z
   .strictObject({

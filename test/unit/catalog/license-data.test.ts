@@ -92,6 +92,49 @@ describe('validateLicenseData', () => {
     }
   });
 
+  it('refuses a control character in any field, one error per field, at any depth', () => {
+    const errors = errorsOf(RESIDENT_IDENTITY_CARD, {
+      ...idCard,
+      姓名: 'a\u0000b',
+      住址: '\u0007\u001b[31m',
+      照片: 'urn:elicense:doc:\u0000',
+      有效期限: { from: '2016-05-10', until: '2036-05-10\u0085' },
+    });
+    expect(errors).toEqual([
+      {
+        field: '姓名',
+        code: 'control-character',
+        reason: 'expected text without control characters, found U+0000 at character 2',
+      },
+      {
+        field: '住址',
+        code: 'control-character',
+        reason: 'expected text without control characters, found U+0007 at character 1',
+      },
+      {
+        field: '有效期限',
+        code: 'control-character',
+        reason: 'expected text without control characters, found U+0085 in until at character 11',
+      },
+      {
+        field: '照片',
+        code: 'control-character',
+        reason: 'expected text without control characters, found U+0000 at character 18',
+      },
+    ]);
+  });
+
+  it('still trims white space, line ends included, around a value before looking for control characters', () => {
+    expect(accepted(RESIDENT_IDENTITY_CARD, { ...idCard, 姓名: '\t张伟明\r\n' }).姓名).toBe('张伟明');
+    expect(errorsOf(RESIDENT_IDENTITY_CARD, { ...idCard, 住址: '北京市\n东城区' })).toEqual([
+      {
+        field: '住址',
+        code: 'control-character',
+        reason: 'expected text without control characters, found U+000A at character 4',
+      },
+    ]);
+  });
+
   it('normalises dates, identifiers, white space and printed periods', () => {
     const data = accepted(RESIDENT_IDENTITY_CARD, {
       ...idCard,
