@@ -155,7 +155,8 @@ export const StageConfigSchema = z
      * How holders prove who they are on this stage (the development-only provider never runs on
      * AWS). `faceMatch`: Amazon Rekognition CompareFaces of a live selfie against the registered
      * ID photo at `reference-photos/<blind index>` in the given bucket (SSE-S3, or give the
-     * role decrypt on its key), at least `similarityThreshold` % alike. Without it no provider
+     * role decrypt on its key; the holder function may list its keys, so keep it for the photos),
+     * at least `similarityThreshold` % alike. Without it no provider
      * is enabled and holders cannot be proofed.
      */
     holderProofing: z

@@ -341,14 +341,17 @@ export class ApiFunction extends Construct {
     });
     this.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [photos] }));
     // Without ListBucket, S3 answers a missing photo with 403 AccessDenied rather than 404: the
-    // proofing would fail as an outage (500, no attempt counted) instead of as "no photo".
+    // proofing would fail as an outage (500, no attempt counted) instead of as "no photo". Granted
+    // on the bucket without an s3:prefix condition: AWS documents that ListBucket on the bucket
+    // decides 404 against 403, not whether that implicit check carries the key as s3:prefix, and
+    // a grant that may not count there fails every identity without a photo. The keys are blind
+    // indexes, and GetObject stays within reference-photos/.
     this.role.addToPolicy(
       new PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [
           stack.formatArn({ service: 's3', region: '', account: '', resource: referencePhotoBucket }),
         ],
-        conditions: { StringLike: { 's3:prefix': ['reference-photos/*'] } },
       }),
     );
     Validations.of(this.role).acknowledge(
@@ -558,7 +561,7 @@ export class ApiFunction extends Construct {
   }
   /**
    * The sweep of layout documents no license holds (functions/app/sweep-unheld-documents.ts): the
-   * documents bucket's name, listing under `documents/` only, and on objects under it HeadObject
+   * documents bucket's name, listing it, and on objects under `documents/` HeadObject
    * (which IAM names s3:GetObject) and DeleteObject. No KMS: a HeadObject of an SSE-KMS object needs
    * none, so the sweeper cannot read a document's bytes, only what was recorded with them.
    */
@@ -567,13 +570,10 @@ export class ApiFunction extends Construct {
     const name = awsBucketName(this.#stage, { name: 'documents' }, stack.account);
     this.function.addEnvironment(bucketEnvVar({ name: 'documents' }), name);
     const arn = stack.formatArn({ service: 's3', region: '', account: '', resource: name });
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [arn],
-        conditions: { StringLike: { 's3:prefix': [DOCUMENTS_PREFIX] } },
-      }),
-    );
+    // On the bucket, without an s3:prefix condition (the sweep lists under documents/ anyway): a
+    // HeadObject of a key removed meanwhile must answer 404 ("gone") rather than 403, and S3 does so
+    // for a caller allowed ListBucket, with no documented s3:prefix in that check (bindFaceMatchProofing).
+    this.role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [arn] }));
     this.role.addToPolicy(
       new PolicyStatement({
         actions: ['s3:GetObject', 's3:DeleteObject'],
