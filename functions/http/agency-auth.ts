@@ -36,6 +36,7 @@ import {
 import type { ApiKeyRecord, ConfigStore } from '#ports/config-store.ts';
 import type { NonceStore } from '#ports/nonce-store.ts';
 import { problemResponse } from './problem.ts';
+import { lowerCaseHeaders } from './request.ts';
 
 export type RoleRequirement = AgencyRole | readonly AgencyRole[];
 
@@ -201,30 +202,6 @@ export function authenticatedAgency(event: APIGatewayProxyEvent): AuthenticatedA
 
 function isAgencyRole(role: unknown): role is AgencyRole {
   return (AGENCY_ROLES as readonly unknown[]).includes(role);
-}
-
-/**
- * Header fields by lower-case name, every line kept: from multiValueHeaders, and from headers
- * for names multiValueHeaders lacks (its single-value twin repeats only the last line).
- */
-export function lowerCaseHeaders(event: APIGatewayProxyEvent): Record<string, string[]> {
-  // Keyed by names the caller chose: a Map, so `constructor` or `__proto__` is a field like any
-  // other, never a member every object inherits.
-  const fields = new Map<string, string[]>();
-  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
-    const key = name.toLowerCase();
-    fields.set(key, [...(fields.get(key) ?? []), ...(values ?? [])]);
-  }
-  const fromMulti = new Set(fields.keys());
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    const key = name.toLowerCase();
-    if (value === undefined || fromMulti.has(key)) continue;
-    fields.set(key, [...(fields.get(key) ?? []), value]);
-  }
-  // Handed on as a record without a prototype: a name the request lacks reads as undefined.
-  const record = Object.create(null) as Record<string, string[]>;
-  for (const [name, lines] of fields) record[name] = lines;
-  return record;
 }
 
 /** The request as the agency signed it (see the module comment). */

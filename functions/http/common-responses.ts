@@ -37,6 +37,7 @@ export function commonResponses(route: RouteSpec): CommonResponses {
       'The request could not be authenticated now: the agency registry or the nonce table could not be reached; nothing was done, try again (dependency-unavailable)',
     );
   } else if (route.auth.kind === 'holder') {
+    add(400, 'Authorization sent as more than one header line (bad-request, code REPEATED_HEADER)');
     add(
       401,
       'No access token, or one that is expired, not for this client or not an access token (unauthorized, with a Bearer challenge)',
@@ -57,14 +58,17 @@ export function commonResponses(route: RouteSpec): CommonResponses {
 
   if (takesBody(route)) add(413, 'A request body larger than the platform takes (payload-too-large)');
   if (route.requestBody) {
-    add(400, 'Malformed JSON, or a body that does not match its schema (bad-request, validation-failed)');
+    add(
+      400,
+      'Malformed JSON, or a body that does not match its schema (bad-request, validation-failed); Content-Type sent as more than one header line (bad-request, code REPEATED_HEADER)',
+    );
     add(415, 'Not application/json (unsupported-media-type)');
   }
 
   if (route.idempotencyKey !== undefined) {
     add(
       400,
-      'No Idempotency-Key, or one that is not 1–255 printable ASCII characters without spaces (bad-request)',
+      'No Idempotency-Key, one sent as more than one header line (code REPEATED_HEADER), or one that is not 1–255 printable ASCII characters without spaces (bad-request)',
     );
     add(
       409,

@@ -21,7 +21,8 @@ import {
   type JWTVerifyResult,
   jwtVerify,
 } from 'jose';
-import { problemResponse } from './problem.ts';
+import { HttpProblem, problemResponse, toProblemResponse } from './problem.ts';
+import { header } from './request.ts';
 
 /** Asymmetric algorithms an identity provider signs access tokens with; never HS* or none. */
 const ACCEPTED_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA'];
@@ -64,7 +65,14 @@ export function holderAuthenticator(options: HolderAuthenticationOptions): Holde
       new URL(options.jwksUri ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`),
     );
   return async (event) => {
-    const token = bearerToken(event);
+    let token: ReturnType<typeof bearerToken>;
+    try {
+      token = bearerToken(event);
+    } catch (error) {
+      // Authorization sent as two lines (header(): REPEATED_HEADER) is a malformed request.
+      if (error instanceof HttpProblem) return toProblemResponse(error);
+      throw error;
+    }
     if (typeof token !== 'string') return refuse(token.reason, 'invalid_request');
     let verified: JWTVerifyResult;
     try {
@@ -100,9 +108,7 @@ export function authenticatedHolder(event: APIGatewayProxyEvent): AuthenticatedH
 }
 
 function bearerToken(event: APIGatewayProxyEvent): string | { reason: string } {
-  const headers = event.headers ?? {};
-  const name = Object.keys(headers).find((h) => h.toLowerCase() === 'authorization');
-  const value = name ? headers[name]?.trim() : undefined;
+  const value = header(event, 'authorization')?.trim();
   if (!value) return { reason: 'expected an Authorization: Bearer <access token> header; found none' };
   const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(value);
   if (!match) return { reason: 'expected the Authorization header to carry a Bearer access token' };

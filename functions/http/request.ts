@@ -66,13 +66,62 @@ export function schemaViolation(error: z.ZodError, root: string): HttpProblem {
   });
 }
 
-/** A request header by name, whatever its case (API Gateway keeps the case the client sent). */
+/**
+ * Fields that name one value. An agency's signature covers every line of a field, joined by `, `
+ * (RFC 9421 §2.1), and API Gateway's single-value `headers` keeps only the last line of a name (or
+ * the first name, when the client varied its case): a field sent twice would be signed as one
+ * value and acted on as another. None of these has a meaning as a list, so more than one line is
+ * refused. (Signature, Signature-Input and Content-Digest are Structured Fields dictionaries, whose
+ * lines do combine: the signature check reads them joined, as it verifies them.)
+ */
+const SINGLE_VALUE_FIELDS: ReadonlySet<string> = new Set([
+  'authorization',
+  'content-type',
+  'idempotency-key',
+  'if-match',
+]);
+
+/**
+ * A request header by name, whatever its case (API Gateway keeps the case the client sent):
+ * every line of it joined by `, `, as a signature covers it; a 400 `REPEATED_HEADER` for a field
+ * that names one value sent as more than one line.
+ */
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  const lines = lowerCaseHeaders(event)[wanted];
+  if (lines === undefined || lines.length === 0) return undefined;
+  if (lines.length > 1 && SINGLE_VALUE_FIELDS.has(wanted)) {
+    throw new HttpProblem(
+      'bad-request',
+      `${name} sent ${lines.length} times; it names one value, so send it as one header line`,
+      { code: 'REPEATED_HEADER', header: wanted },
+    );
   }
-  return undefined;
+  return lines.join(', ');
+}
+
+/**
+ * Header fields by lower-case name, every line kept: from multiValueHeaders, and from headers
+ * for names multiValueHeaders lacks (its single-value twin repeats only the last line).
+ */
+export function lowerCaseHeaders(event: APIGatewayProxyEvent): Record<string, string[]> {
+  // Keyed by names the caller chose: a Map, so `constructor` or `__proto__` is a field like any
+  // other, never a member every object inherits.
+  const fields = new Map<string, string[]>();
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    const key = name.toLowerCase();
+    fields.set(key, [...(fields.get(key) ?? []), ...(values ?? [])]);
+  }
+  const fromMulti = new Set(fields.keys());
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    const key = name.toLowerCase();
+    if (value === undefined || fromMulti.has(key)) continue;
+    fields.set(key, [...(fields.get(key) ?? []), value]);
+  }
+  // Handed on as a record without a prototype: a name the request lacks reads as undefined.
+  const record = Object.create(null) as Record<string, string[]>;
+  for (const [name, lines] of fields) record[name] = lines;
+  return record;
 }
 
 /** The version an update was made against: `If-Match: "3"` (the ETag of the read), or `3`. */

@@ -165,7 +165,7 @@ describe('what every holder route answers for its caller, as declared', () => {
   });
 
   it.each(holderRoutes.map((r) => [r.operationId, r] as const))(
-    '%s: 401 without a token, 503 when the identity provider’s keys cannot be fetched',
+    '%s: 401 without a token, 400 for two Authorization lines, 503 when the identity provider’s keys cannot be fetched',
     async (_, route) => {
       const router = routerFor(route.group, {
         authenticateHolder: holderAuthenticator({
@@ -186,6 +186,20 @@ describe('what every holder route answers for its caller, as declared', () => {
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('content-type')).toBe('application/problem+json');
       expect(declared).toContain('401');
+
+      const twice = apiGatewayEvent({
+        method: route.method,
+        url,
+        headers: [
+          ['Authorization', `Bearer ${token}`],
+          ['Authorization', `Bearer ${token}`],
+        ],
+      });
+      twice.resource = route.path;
+      const repeated = await router(twice);
+      expect(repeated.statusCode).toBe(400);
+      expect(JSON.parse(repeated.body)).toMatchObject({ code: 'REPEATED_HEADER' });
+      expect(declared).toContain('400');
 
       const unreachable = await send(url, {
         method: route.method,

@@ -103,6 +103,30 @@ describe('holder access tokens', () => {
     expect(await refusal('Bearer not-a-jwt')).toMatch(/well-formed/);
   });
 
+  it('refuse two Authorization lines with 400 REPEATED_HEADER, whichever of them holds the valid token', async () => {
+    const valid = `Bearer ${await token()}`;
+    for (const lines of [
+      ['Bearer x', valid],
+      [valid, 'Bearer x'],
+    ]) {
+      // As API Gateway delivers it: `headers` keeps the last line, `multiValueHeaders` every one.
+      const request = {
+        headers: { Authorization: lines[1] },
+        multiValueHeaders: { Authorization: lines },
+        requestContext: {},
+      } as unknown as APIGatewayProxyEvent;
+      const answer = await authenticate(request);
+      expect(answer?.statusCode).toBe(400);
+      expect(answer?.headers?.['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(answer!.body)).toMatchObject({
+        type: 'urn:elicense:problem:bad-request',
+        code: 'REPEATED_HEADER',
+        header: 'authorization',
+      });
+      expect(authenticatedHolder(request)).toBeUndefined();
+    }
+  });
+
   it('answer 503 when the identity provider keys cannot be fetched, and say so', async () => {
     const errors: unknown[] = [];
     const unreachable = holderAuthenticator({

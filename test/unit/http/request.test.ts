@@ -1,10 +1,12 @@
-// Request bodies as the routes read them: JSON that is no Unicode text is refused for every route.
+// Requests as the routes read them: header fields, and JSON bodies (JSON that is no Unicode text
+// is refused for every route).
 
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { toProxyEvent } from '#dev/api-gateway-event.ts';
 import { HttpProblem } from '#http/problem.ts';
-import { parseJsonBody } from '#http/request.ts';
+import { header, ifMatch, parseJsonBody } from '#http/request.ts';
 
 const Schema = z.strictObject({ reason: z.string(), nested: z.record(z.string(), z.string()).optional() });
 
@@ -48,5 +50,107 @@ describe('parseJsonBody', () => {
 
   it('still answers malformed JSON as a bad request', () => {
     expect(problemOf('{"reason":').problemType).toBe('bad-request');
+  });
+});
+
+/** The event API Gateway (here, the local platform's) makes of these header lines, as sent. */
+function sent(lines: [string, string][], body = '{"reason":"x"}'): APIGatewayProxyEvent {
+  return toProxyEvent(
+    {
+      method: 'POST',
+      url: new URL('http://127.0.0.1:3000/licenses'),
+      rawHeaders: lines.flat(),
+      body: Buffer.from(body),
+      sourceIp: '127.0.0.1',
+    },
+    '/licenses',
+    {},
+    'local',
+  );
+}
+
+function refused(read: () => unknown): HttpProblem {
+  try {
+    read();
+  } catch (error) {
+    if (error instanceof HttpProblem) return error;
+    throw error;
+  }
+  throw new Error('expected the request to be refused');
+}
+
+describe('header', () => {
+  it('reads a field by name whatever its case, every line of it', () => {
+    const event = sent([
+      ['Accept', 'application/json'],
+      ['accept', 'text/plain'],
+      ['X-Note', 'a'],
+    ]);
+    expect(header(event, 'ACCEPT')).toBe('application/json, text/plain');
+    expect(header(event, 'x-note')).toBe('a');
+    expect(header(event, 'if-match')).toBeUndefined();
+  });
+
+  it('reads an event that carries headers only (no multiValueHeaders)', () => {
+    expect(header(event('{}'), 'content-type')).toBe('application/json; charset=utf-8');
+  });
+
+  // What the agency signs is every line joined (RFC 9421 §2.1); what the route acts on must be
+  // the same, so a field that names one value is refused when it comes as several lines.
+  it.each([
+    ['Idempotency-Key', 'Idempotency-Key'],
+    ['Content-Type', 'content-type'],
+    ['If-Match', 'IF-MATCH'],
+    ['Authorization', 'authorization'],
+  ])(
+    'refuses %s sent twice (also when the names differ in case) with 400 REPEATED_HEADER',
+    (first, second) => {
+      for (const names of [
+        [first, first],
+        [first, second],
+      ]) {
+        const problem = refused(() =>
+          header(
+            sent([
+              [names[0]!, 'a'],
+              [names[1]!, 'b'],
+            ]),
+            first,
+          ),
+        );
+        expect(problem.status).toBe(400);
+        expect(problem.problemType).toBe('bad-request');
+        expect(problem.extensions).toEqual({ code: 'REPEATED_HEADER', header: first.toLowerCase() });
+        expect(problem.message).toContain(`${first} sent 2 times`);
+      }
+    },
+  );
+
+  it('refuses a body whose Content-Type comes twice, whichever line names JSON', () => {
+    for (const types of [
+      ['text/plain', 'application/json'],
+      ['application/json', 'text/plain'],
+    ]) {
+      const problem = refused(() =>
+        parseJsonBody(
+          sent([
+            ['Content-Type', types[0]!],
+            ['Content-Type', types[1]!],
+          ]),
+          Schema,
+        ),
+      );
+      expect(problem.extensions.code).toBe('REPEATED_HEADER');
+    }
+    expect(parseJsonBody(sent([['Content-Type', 'application/json']]), Schema)).toEqual({ reason: 'x' });
+  });
+
+  it('refuses an If-Match sent twice rather than taking either version', () => {
+    const event = sent([
+      ['If-Match', '"3"'],
+      ['If-Match', '"4"'],
+    ]);
+    expect(refused(() => ifMatch(event, true)).extensions.code).toBe('REPEATED_HEADER');
+    expect(ifMatch(sent([['if-match', '"4"']]), true)).toBe(4);
   });
 });

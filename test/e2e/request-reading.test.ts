@@ -1,0 +1,132 @@
+// How the platform reads a request over HTTP, where what a signature covers and what a route acts
+// on could part: a field sent as several lines is signed as all of them joined (RFC 9421 §2.1), so
+// a field naming one value (Idempotency-Key, Content-Type, If-Match, Authorization) must come once.
+// fetch joins repeated names into one line, so the requests here are written with node:http, each
+// header line as given.
+
+import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { DEMO_AGENCIES, demoPrivateKey } from '#dev/demo/catalog.ts';
+import { signAgencyRequest } from '../../sdk/agency-client.ts';
+import { base, idCardRequest, psb } from './issuer-support.ts';
+import { holderToken } from './support/holder-tokens.ts';
+
+const PROBLEM = 'application/problem+json';
+
+interface Answer {
+  status: number;
+  contentType: string | undefined;
+  json: Record<string, unknown>;
+}
+
+/** Sends one request with exactly these header lines, in this order (and Host, which a raw list lacks). */
+function send(method: string, url: string, lines: [string, string][], body?: Uint8Array): Promise<Answer> {
+  const headers = [['Host', new URL(url).host], ...lines, ['Content-Length', String(body?.length ?? 0)]];
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method, headers: headers.flat() }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: response.statusCode!,
+          contentType: response.headers['content-type'],
+          json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+        });
+      });
+      response.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body === undefined ? undefined : Buffer.from(body));
+  });
+}
+
+const psbKey = DEMO_AGENCIES.flatMap((a) => a.apiKeys).find((k) => k.keyId === 'demo-psb-1')!;
+
+/**
+ * A POST /licenses signed by the public security bureau over `signed` (lower-case names, values
+ * as the signature covers them), sent with the header lines `lines` and the signature fields.
+ */
+function signedIssue(signed: Record<string, string>, lines: [string, string][], body: Uint8Array) {
+  const request = signAgencyRequest(
+    { method: 'POST', url: `${base}/licenses`, headers: signed, body },
+    {
+      keyId: psbKey.keyId,
+      privateKey: demoPrivateKey(psbKey.keyId, psbKey.algorithm),
+      algorithm: psbKey.algorithm,
+    },
+  );
+  const { 'content-digest': digest, 'signature-input': input, signature } = request.headers;
+  return send(
+    'POST',
+    request.url,
+    [...lines, ['Content-Digest', digest!], ['Signature-Input', input!], ['Signature', signature!]],
+    body,
+  );
+}
+
+const jsonBody = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+describe('a header field naming one value, sent as two lines', () => {
+  it('Idempotency-Key signed as "X, Y": 400 REPEATED_HEADER, and neither key is taken', async () => {
+    const [x, y] = [randomUUID(), randomUUID()];
+    const answer = await signedIssue(
+      { 'content-type': 'application/json', 'idempotency-key': `${x}, ${y}` },
+      [
+        ['Content-Type', 'application/json'],
+        ['Idempotency-Key', x],
+        ['Idempotency-Key', y],
+      ],
+      jsonBody(idCardRequest()),
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.contentType).toBe(PROBLEM);
+    expect(answer.json).toMatchObject({
+      type: 'urn:elicense:problem:bad-request',
+      code: 'REPEATED_HEADER',
+      header: 'idempotency-key',
+    });
+    // Nothing was recorded under either key: each takes another request as a new one (a key kept
+    // for the refused body would answer 422 here).
+    const other = idCardRequest({ 住址: '演示市别处2号' });
+    await expect(psb.issueLicense(other, { idempotencyKey: y })).resolves.toMatchObject({ version: '001' });
+    await expect(psb.issueLicense(other, { idempotencyKey: x })).resolves.toMatchObject({ version: '001' });
+  });
+
+  it.each([
+    ['Content-Type', 'Content-Type'],
+    ['Content-Type', 'content-type'],
+  ])('Content-Type as %s then %s (text/plain, application/json): 400 REPEATED_HEADER', async (a, b) => {
+    const key = randomUUID();
+    const answer = await signedIssue(
+      { 'content-type': 'text/plain, application/json', 'idempotency-key': key },
+      [
+        [a, 'text/plain'],
+        [b, 'application/json'],
+        ['Idempotency-Key', key],
+      ],
+      jsonBody(idCardRequest()),
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.json).toMatchObject({ code: 'REPEATED_HEADER', header: 'content-type' });
+  });
+
+  it('Authorization on a holder route, the valid token first or last: 400 REPEATED_HEADER', async () => {
+    const valid = `Bearer ${await holderToken('zhangweiming')}`;
+    const alone = await send('GET', `${base}/holder/licenses`, [['Authorization', valid]]);
+    expect(alone.status).toBe(200);
+    for (const lines of [
+      ['Bearer x', valid],
+      [valid, 'Bearer x'],
+    ]) {
+      const answer = await send('GET', `${base}/holder/licenses`, [
+        ['Authorization', lines[0]!],
+        ['Authorization', lines[1]!],
+      ]);
+      expect(answer.status).toBe(400);
+      expect(answer.contentType).toBe(PROBLEM);
+      expect(answer.json).toMatchObject({ code: 'REPEATED_HEADER', header: 'authorization' });
+    }
+  });
+});
