@@ -255,7 +255,10 @@ export class StatelessStack extends Stack {
       },
     ) => {
       const deadLetterQueue = new Queue(this, `${id}DeadLetters`, {
-        encryption: QueueEncryption.KMS_MANAGED,
+        // SSE-SQS, not alias/aws/sqs: EventBridge sends the rule's failed invocations as
+        // events.amazonaws.com, which that AWS-managed key's fixed policy (principals of the
+        // account only) refuses, so they would be dropped unseen. SSE-SQS needs no key policy.
+        encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
       });

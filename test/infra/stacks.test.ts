@@ -653,8 +653,13 @@ describe('the CDK app', () => {
       expect(group.Properties.KmsKeyId).toBeDefined();
       expect(group.Properties.RetentionInDays).toBe(365);
     }
-    for (const queue of Object.values(api.findResources('AWS::SQS::Queue'))) {
-      expect(queue.Properties.KmsMasterKeyId).toBeDefined();
+    // SSE-SQS, not the AWS-managed alias/aws/sqs key: EventBridge sends a rule's failed invocations
+    // as events.amazonaws.com, which that key's fixed policy (account principals only) refuses.
+    const queues = api.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues).length).toBeGreaterThan(0);
+    for (const queue of Object.values(queues)) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      expect(queue.Properties.KmsMasterKeyId).toBeUndefined();
     }
     for (const bucket of Object.values(data.findResources('AWS::S3::Bucket'))) {
       expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toBeDefined();
@@ -733,6 +738,27 @@ describe('the CDK app', () => {
     // Reads holders' device keys (cnf), never writes them.
     expect(actionsOn('issuer', 'table/elicense-small-holders"')).toContain('dynamodb:GetItem');
     expect(actionsOn('issuer', 'table/elicense-small-holders"')).not.toContain('dynamodb:PutItem');
+  });
+
+  it('lets EventBridge deliver each scheduled rule’s failed invocations to its dead-letter queue', () => {
+    const rules = Object.values(api.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(2);
+    const queues = api.findResources('AWS::SQS::Queue');
+    const policies = Object.values(api.findResources('AWS::SQS::QueuePolicy'));
+    for (const rule of rules) {
+      const queueId = rule.Properties.Targets[0].DeadLetterConfig.Arn['Fn::GetAtt'][0] as string;
+      // EventBridge sends as events.amazonaws.com: the queue policy names it, and the queue's
+      // encryption must not be a key whose policy cannot (alias/aws/sqs).
+      expect(queues[queueId]!.Properties).toMatchObject({ SqsManagedSseEnabled: true });
+      expect(queues[queueId]!.Properties.KmsMasterKeyId).toBeUndefined();
+      const sends = policies
+        .filter((p) => JSON.stringify(p.Properties.Queues).includes(queueId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter(
+          (st: { Principal?: { Service?: string } }) => st.Principal?.Service === 'events.amazonaws.com',
+        );
+      expect(sends.map((st: { Action: string }) => st.Action)).toContain('sqs:SendMessage');
+    }
   });
 
   it('runs the audit sealer every minute with the platform key, appending to the archive without delete', () => {
