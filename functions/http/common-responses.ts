@@ -62,7 +62,10 @@ export function commonResponses(route: RouteSpec): CommonResponses {
       400,
       'Malformed JSON, or a body that does not match its schema (bad-request, validation-failed); Content-Type sent as more than one header line (bad-request, code REPEATED_HEADER)',
     );
-    add(415, 'Not application/json (unsupported-media-type)');
+    add(
+      415,
+      'Not application/json (unsupported-media-type); or a charset other than utf-8 (code UNSUPPORTED_CHARSET)',
+    );
   }
 
   if (route.idempotencyKey !== undefined) {

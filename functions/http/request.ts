@@ -8,13 +8,7 @@ import { HttpProblem } from './problem.ts';
  * (unknown fields included: request schemas are strict), each naming what was wrong.
  */
 export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
-  const contentType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json') {
-    throw new HttpProblem(
-      'unsupported-media-type',
-      `expected application/json, found ${contentType ?? 'no content type'}`,
-    );
-  }
+  requireJsonUtf8(header(event, 'content-type'));
   const text =
     event.body === null
       ? ''
@@ -31,6 +25,53 @@ export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEvent, 
   const result = schema.safeParse(json);
   if (!result.success) throw schemaViolation(result.error, '(body)');
   return result.data;
+}
+
+// A media type's parameters (RFC 9110 §5.6.6): each `;` then `name=value`, the value a token or
+// a quoted string, empty ones (`;;`) allowed. Read here rather than with a parser such as Node's
+// MIMEType or the `content-type` package because those keep one value of a repeated parameter
+// (MIMEType the first, `content-type` the last) — the ambiguity refused here: every charset given
+// must be UTF-8.
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const PARAMETER = `[ \\t]*;[ \\t]*(?:(${TOKEN})=(?:(${TOKEN})|"((?:[^"\\\\]|\\\\.)*)"))?`;
+
+/**
+ * A JSON body must say application/json, in UTF-8 or no charset: the body is read as UTF-8
+ * (RFC 8259 §8.1), so one declared in another charset would be read as text its sender did not
+ * mean. Other parameters are ignored.
+ */
+function requireJsonUtf8(contentType: string | undefined): void {
+  const semicolon = contentType?.indexOf(';') ?? -1;
+  const essence = (semicolon === -1 ? contentType : contentType?.slice(0, semicolon))?.trim().toLowerCase();
+  if (essence !== 'application/json') {
+    throw new HttpProblem(
+      'unsupported-media-type',
+      `expected application/json, found ${essence ?? 'no content type'}`,
+    );
+  }
+  if (semicolon === -1) return;
+  const text = contentType!;
+  const parameter = new RegExp(PARAMETER, 'y');
+  parameter.lastIndex = semicolon;
+  for (let at = semicolon; /\S/.test(text.slice(at)); at = parameter.lastIndex) {
+    const match = parameter.exec(text);
+    if (match === null) {
+      throw new HttpProblem(
+        'unsupported-media-type',
+        `expected application/json with parameters written as ;name=token or ;name="quoted string", found ${text}`,
+      );
+    }
+    const [, name, token, quoted] = match;
+    const charset =
+      name?.toLowerCase() === 'charset' ? (token ?? quoted!.replace(/\\(.)/g, '$1')) : undefined;
+    if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+      throw new HttpProblem(
+        'unsupported-media-type',
+        `expected UTF-8 JSON (charset=utf-8, or none), found charset ${charset}`,
+        { code: 'UNSUPPORTED_CHARSET' },
+      );
+    }
+  }
 }
 
 /**

@@ -130,3 +130,26 @@ describe('a header field naming one value, sent as two lines', () => {
     }
   });
 });
+
+describe('the charset of a JSON body', () => {
+  it('POST /licenses declared charset=utf-16: 415 UNSUPPORTED_CHARSET, and its key stays free', async () => {
+    const key = randomUUID();
+    const contentType = 'application/json; charset=utf-16';
+    const answer = await signedIssue(
+      { 'content-type': contentType, 'idempotency-key': key },
+      [
+        ['Content-Type', contentType],
+        ['Idempotency-Key', key],
+      ],
+      jsonBody(idCardRequest()),
+    );
+    expect(answer.status).toBe(415);
+    expect(answer.contentType).toBe(PROBLEM);
+    expect(answer.json).toMatchObject({
+      type: 'urn:elicense:problem:unsupported-media-type',
+      code: 'UNSUPPORTED_CHARSET',
+    });
+    const other = idCardRequest({ 住址: '演示市别处3号' });
+    await expect(psb.issueLicense(other, { idempotencyKey: key })).resolves.toMatchObject({ version: '001' });
+  });
+});

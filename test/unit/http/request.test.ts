@@ -154,3 +154,45 @@ describe('header', () => {
     expect(ifMatch(sent([['if-match', '"4"']]), true)).toBe(4);
   });
 });
+
+describe('the media type of a JSON body', () => {
+  const typed = (contentType: string) => sent([['Content-Type', contentType]]);
+
+  it.each([
+    'application/json',
+    'application/json;charset=UTF-8',
+    'Application/JSON ; charset="utf-8"',
+    'application/json; charset=utf-8; charset=UTF-8',
+    'application/json; profile="x"',
+    // A parameter whose quoted value reads like a charset is no charset.
+    'application/json; note="a;charset=utf-16"',
+  ])('accepts %s', (contentType) => {
+    expect(parseJsonBody(typed(contentType), Schema)).toEqual({ reason: 'x' });
+  });
+
+  it.each([
+    'application/json; charset=utf-16',
+    'application/json; Charset="UTF-16LE"',
+    'application/json; charset=iso-8859-1',
+    'application/json; charset="utf\\-16"',
+    'application/json; charset=utf-8; charset=utf-16',
+    'application/json; charset=utf-16; charset=utf-8',
+  ])('refuses %s with 415 UNSUPPORTED_CHARSET', (contentType) => {
+    const problem = refused(() => parseJsonBody(typed(contentType), Schema));
+    expect(problem.status).toBe(415);
+    expect(problem.problemType).toBe('unsupported-media-type');
+    expect(problem.extensions).toEqual({ code: 'UNSUPPORTED_CHARSET' });
+    expect(problem.message).toMatch(/expected UTF-8 .*found charset /);
+  });
+
+  it.each([
+    'application/json; charset',
+    'application/json; charset="utf-8',
+    'application/json; charset=utf-8 x',
+    'application/json; =utf-8',
+  ])('refuses parameters it cannot read (%s) with 415', (contentType) => {
+    const problem = refused(() => parseJsonBody(typed(contentType), Schema));
+    expect(problem.status).toBe(415);
+    expect(problem.message).toContain('parameters');
+  });
+});
