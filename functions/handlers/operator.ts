@@ -34,11 +34,12 @@ import {
   DesignateSuccessorRequestSchema,
   NewApiKeySchema,
   RegisterAgencyRequestSchema,
-  SharingAgreementFilterSchema,
+  SharingAgreementListQuerySchema,
   UnblockIdentityProofingRequestSchema,
   UpdateAgencyRequestSchema,
   WithdrawSealKeyRequestSchema,
 } from '#http/schemas/operator.ts';
+import { PageQuerySchema } from '#http/schemas/paging.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner } from '#ports/seal-key-provisioner.ts';
 import type { UsageKeys } from '#ports/usage-keys.ts';
@@ -128,7 +129,8 @@ const router = createRouter(
       return jsonResponse(201, await issueUsageKey(request, operatorOf(event), deps));
     },
     async listAgencies(event) {
-      const listed = await listAgencies(pageOf(event), operatorOf(event), deps);
+      const { limit, cursor } = parseQuery(event, PageQuerySchema);
+      const listed = await listAgencies(pageOf(limit, cursor), operatorOf(event), deps);
       return listResponse(listed, (agency) => ({ agency }));
     },
     async getAgency(event) {
@@ -205,8 +207,8 @@ const router = createRouter(
       return recordResponse(201, saved, (agreement) => ({ agreement }));
     },
     async listSharingAgreements(event) {
-      const filter = parseQuery(event, SharingAgreementFilterSchema);
-      const listed = await listSharingAgreements(filter, pageOf(event), operatorOf(event), deps);
+      const { limit, cursor, ...filter } = parseQuery(event, SharingAgreementListQuerySchema);
+      const listed = await listSharingAgreements(filter, pageOf(limit, cursor), operatorOf(event), deps);
       return listResponse(listed, (agreement) => ({ agreement }));
     },
     async updateSharingAgreement(event) {
@@ -247,13 +249,9 @@ function pathParameter(event: APIGatewayProxyEvent, name: string): string {
   return event.pathParameters?.[name] ?? '';
 }
 
-function pageOf(event: APIGatewayProxyEvent): PageRequest {
-  const { limit: rawLimit, cursor } = event.queryStringParameters ?? {};
-  const limit = Number(rawLimit ?? 100);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw new HttpProblem('bad-request', `limit must be an integer from 1 to 100, found ${rawLimit}`);
-  }
-  return { limit, ...(cursor ? { cursor } : {}) };
+/** A page as the query named it (checked by PageQuerySchema); 100 items unless it says fewer. */
+function pageOf(limit: number | undefined, cursor: string | undefined): PageRequest {
+  return { limit: limit ?? 100, ...(cursor === undefined ? {} : { cursor }) };
 }
 
 function samePathId(member: string, inPath: string, inBody: string): void {

@@ -11,9 +11,10 @@ import { auditSealLagSeconds } from '#app/seal-audit-log.ts';
 import { verifyLicense } from '#app/verify-license.ts';
 import { buildOpenApi } from '#http/openapi.ts';
 import { HttpProblem } from '#http/problem.ts';
-import { header, parseJsonBody } from '#http/request.ts';
+import { header, parseJsonBody, parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
+import { PageQuerySchema } from '#http/schemas/paging.ts';
 import { VerifyRequestSchema } from '#http/schemas.ts';
 import { documents, dynamodb, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
@@ -67,15 +68,8 @@ const router = createRouter(
       return jsonResponse(200, jwks, { 'cache-control': 'public, max-age=300' });
     },
     async listLicenseTypes(event) {
-      const limit = Number(event.queryStringParameters?.limit ?? 100);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-        throw new HttpProblem(
-          'bad-request',
-          `limit must be an integer from 1 to 100, found ${event.queryStringParameters?.limit}`,
-        );
-      }
-      const cursor = event.queryStringParameters?.cursor;
-      const page = await config.listLicenseTypes({ limit, ...(cursor ? { cursor } : {}) });
+      const { limit = 100, cursor } = parseQuery(event, PageQuerySchema);
+      const page = await config.listLicenseTypes({ limit, ...(cursor === undefined ? {} : { cursor }) });
       return jsonResponse(200, {
         items: page.items.map((t) => t.value),
         ...(page.cursor ? { cursor: page.cursor } : {}),

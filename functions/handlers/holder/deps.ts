@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import { DynamoHolderStore } from '#adapters/aws/holder-store.ts';
 import { documents } from '../aws-clients.ts';
@@ -23,8 +22,3 @@ export { audit, blindIndexer, config, grants, layoutDocuments, licenses, seals }
 
 export const now = (): Date => new Date();
 export const eventIds = (prefix: string) => (): string => `${prefix}-${randomUUID()}`;
-
-export const PageQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().min(1).max(4096).optional(),
-});

@@ -4,18 +4,9 @@ import { parseJsonBody, parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import { HolderGrantRequestSchema, RevokeGrantRequestSchema } from '#http/schemas/holder-grants.ts';
+import { PageQuerySchema } from '#http/schemas/paging.ts';
 import { holderOf } from './account.ts';
-import {
-  audit,
-  blindIndexer,
-  config,
-  eventIds,
-  grants,
-  identity,
-  licenses,
-  now,
-  PageQuerySchema,
-} from './deps.ts';
+import { audit, blindIndexer, config, eventIds, grants, identity, licenses, now } from './deps.ts';
 
 const newEventId = eventIds('grant');
 

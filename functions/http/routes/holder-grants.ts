@@ -46,7 +46,7 @@ export const holderGrantsRoutes: readonly RouteSpec[] = [
     query: { limit: 'Grants per page, 1–100 (default 50)', cursor: 'The cursor of the previous page' },
     responses: {
       200: { description: 'A page of your grants', schema: GrantListSchema },
-      400: { description: 'A limit out of range or a cursor of another listing' },
+      400: { description: 'A limit out of range, a cursor of another listing, or any other query parameter' },
       ...NOT_PROOFED,
     },
   },

@@ -21,7 +21,10 @@ export const holderHistoryRoutes: readonly RouteSpec[] = [
     },
     responses: {
       200: { description: 'A page of the history', schema: AccessHistorySchema },
-      400: { description: 'A limit out of range, a malformed license id or a cursor of another history' },
+      400: {
+        description:
+          'A limit out of range, a malformed license id, a cursor of another history, or any other query parameter',
+      },
       ...NOT_PROOFED,
       404: { description: 'No such license of yours' },
     },

@@ -55,7 +55,10 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     operationId: 'listHolderProofings',
     summary: 'Your identity proofings, newest first; audited (holder.proofings_listed) before it answers',
     auth: HOLDER,
-    responses: { 200: { description: 'The proofings', schema: ProofingListSchema } },
+    responses: {
+      200: { description: 'The proofings', schema: ProofingListSchema },
+      400: { description: 'Any query parameter: this read takes none' },
+    },
   },
   {
     method: 'POST',
@@ -91,7 +94,10 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     operationId: 'listDeviceKeys',
     summary: 'Your device keys, newest first; audited (holder.device_keys_listed) before it answers',
     auth: HOLDER,
-    responses: { 200: { description: 'The keys', schema: DeviceKeyListSchema } },
+    responses: {
+      200: { description: 'The keys', schema: DeviceKeyListSchema },
+      400: { description: 'Any query parameter: this read takes none' },
+    },
   },
   {
     method: 'DELETE',

@@ -19,6 +19,7 @@ export const holderAccountRoutes: readonly RouteSpec[] = [
     auth: HOLDER,
     responses: {
       200: { description: 'The account', schema: HolderAccountSchema },
+      400: { description: 'Any query parameter: this read takes none' },
     },
   },
 ];

@@ -92,7 +92,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
     query: PAGING,
     responses: {
       200: { description: 'One page of agencies', schema: AgencyListSchema },
-      400: { description: 'A page size out of range or a cursor this listing did not hand out' },
+      400: {
+        description:
+          'A page size out of range, an empty cursor or one this listing did not hand out, or any other query parameter',
+      },
     },
   },
   {
@@ -319,7 +322,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       200: { description: 'One page of agreements', schema: SharingAgreementListSchema },
       400: {
         description:
-          'A page size out of range, a cursor this listing did not hand out, or a relyingAgency or typeCode that is not a USCC or a type code',
+          'A page size out of range, an empty cursor or one this listing did not hand out, a relyingAgency or typeCode that is not a USCC or a type code, or any other query parameter (a misspelt filter is refused, not ignored)',
       },
     },
   },

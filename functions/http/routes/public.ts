@@ -47,7 +47,13 @@ export const publicRoutes: readonly RouteSpec[] = [
     summary: 'The catalog of license types with their field schemas',
     auth: PUBLIC,
     query: { limit: 'page size, 1–100 (default 100)', cursor: 'the cursor of the previous page' },
-    responses: { 200: { description: 'One page of license types', schema: LicenseTypeListSchema } },
+    responses: {
+      200: { description: 'One page of license types', schema: LicenseTypeListSchema },
+      400: {
+        description:
+          'A page size out of range, an empty cursor or one this listing did not hand out, or any other query parameter',
+      },
+    },
   },
   {
     method: 'GET',

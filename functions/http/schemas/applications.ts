@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { APPLICATION_ACTIONS, APPLICATION_STATES } from '#core/applications/application.ts';
+import { PageQuerySchema } from './paging.ts';
 
 // Requests and responses of license applications (申请 → 审核 → 颁发), both sides: the holder's
 // (/holder/applications…) and the issuing agency's (/applications…). Requests are strict; the
@@ -198,10 +199,7 @@ export const AgencyApplicationListQuery = {
  * The holder's listing: a page of all their applications. The store has no index by holder and
  * state, so there is no ?state here — strict, so a ?state is refused rather than ignored.
  */
-export const HolderApplicationListQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().min(1).max(4096).optional(),
-});
+export const HolderApplicationListQuerySchema = PageQuerySchema;
 
 /** The agency's queue: one state, a page. */
 export const ApplicationListQuerySchema = z.strictObject({

@@ -11,6 +11,7 @@ import {
 import { TypeCodeSchema, UsccSchema } from '#core/catalog/codes.ts';
 import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
+import { PageQuerySchema } from './paging.ts';
 
 // Requests and responses of the operator route group: the catalog of agencies (with their
 // request-signing keys and seal keys), license types and sharing agreements. Requests reuse the
@@ -154,11 +155,12 @@ export const SharingAgreementListSchema = z
   .meta({ id: 'SharingAgreementList' });
 
 /**
- * The filters of GET /sharing-agreements: each becomes part of a storage key, so a value that is
- * not a USCC or a type code is refused (400) rather than sent to the store. Other parameters
- * (limit, cursor) are checked where the page is read.
+ * The query of GET /sharing-agreements: a page and its filters. Each filter becomes part of a
+ * storage key, so a value that is not a USCC or a type code is refused (400) rather than sent to
+ * the store; and, strict like every listing, a misspelt filter (?relyingagency=) is refused
+ * rather than ignored — ignored, it answered every agreement.
  */
-export const SharingAgreementFilterSchema = z.object({
+export const SharingAgreementListQuerySchema = PageQuerySchema.extend({
   relyingAgency: UsccSchema.optional(),
   typeCode: TypeCodeSchema.optional(),
 });
