@@ -1,7 +1,14 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { problemResponse } from '#http/problem.ts';
+import { type ProblemType, problemResponse } from '#http/problem.ts';
 import { matchRoute, type RouteGroup } from '#http/routes.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
 import { fromProxyResult, lambdaContext, readBody, toProxyEvent } from './api-gateway-event.ts';
@@ -52,6 +59,14 @@ export function createLocalServer({
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const started = performance.now();
     const method = request.method ?? 'GET';
+    if (request.headers.host === undefined && request.httpVersion === '1.1') {
+      // RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400 (Node's own check,
+      // turned off in createServer below, answers it with no body). The connection closes after.
+      response.shouldKeepAlive = false;
+      send(response, problemResponse('bad-request', 'an HTTP/1.1 request must carry a Host header'));
+      log(`${method} ${request.url} → 400 (no Host header)`);
+      return;
+    }
     const url = requestUrl(request);
     if (url === undefined) {
       // RFC 9112 §3.2: a request whose Host is no valid authority is answered 400.
@@ -111,6 +126,15 @@ export function createLocalServer({
         );
       }
     } catch (error) {
+      if (clientWentAway(request)) {
+        // The client closed the connection before its request ended (a body short of its
+        // Content-Length, say): nobody is left to answer, and it is no fault of the platform.
+        response.destroy();
+        log(
+          `${method} ${url.pathname} → the client closed the connection before its request ended (${Math.round(performance.now() - started)} ms)`,
+        );
+        return;
+      }
       log(`${method} ${url.pathname} failed in the local server: ${stackOf(error)}`);
     }
     // Sending throws too, for a result no response can carry (a status out of range, a header
@@ -119,7 +143,8 @@ export function createLocalServer({
     log(`${method} ${url.pathname} → ${status} (${Math.round(performance.now() - started)} ms)`);
   };
 
-  return createServer((request, response) => {
+  // Node checks Host itself with a bare 400; serve() answers it as a problem instead.
+  const server = createServer({ requireHostHeader: false }, (request, response) => {
     // The last resort: anything thrown above would otherwise be an unhandled rejection, which
     // ends the process — one bad request would stop `npm start`.
     serve(request, response).catch((error: unknown) => {
@@ -137,6 +162,71 @@ export function createLocalServer({
       }
     });
   });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    answerClientError(error, socket, log);
+  });
+  return server;
+}
+
+/**
+ * What Node's HTTP parser refuses before there is a request to route: API Gateway answers such
+ * bytes on AWS, and here they are answered as everything else is, problem+json with a detail
+ * saying what was wrong — not Node's default bare 400 with no body.
+ */
+const PARSER_REFUSALS: Record<string, { type: ProblemType; detail: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    type: 'request-header-fields-too-large',
+    detail: 'the request line and headers exceed 16 KB together',
+  },
+  HPE_INVALID_METHOD: {
+    type: 'bad-request',
+    detail: 'the method is not one HTTP defines; methods are case-sensitive (GET, not get)',
+  },
+  HPE_INVALID_URL: {
+    type: 'bad-request',
+    detail: 'the request target must be a path starting with / in ASCII (percent-encode anything else)',
+  },
+  HPE_INVALID_HEADER_TOKEN: {
+    type: 'bad-request',
+    detail: 'a header name or value holds a character HTTP does not allow (a control character, say)',
+  },
+  HPE_INVALID_TRANSFER_ENCODING: {
+    type: 'bad-request',
+    detail: 'a request may carry Content-Length or Transfer-Encoding, not both, and only chunked coding',
+  },
+  HPE_UNEXPECTED_CONTENT_LENGTH: {
+    type: 'bad-request',
+    detail: 'a request may carry Content-Length or Transfer-Encoding, not both',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: { type: 'request-timeout', detail: 'the request did not arrive in time' },
+};
+
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, log: (line: string) => void): void {
+  // A connection that broke, or ended part way through a request (HPE_INVALID_EOF_STATE), has
+  // nobody left to read an answer.
+  if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const refusal = PARSER_REFUSALS[error.code ?? ''] ?? {
+    type: 'bad-request' as const,
+    detail: `the request is not well-formed HTTP/1.1 (${error.code ?? error.message})`,
+  };
+  const { statusCode, body } = problemResponse(refusal.type, refusal.detail);
+  const head = [
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}`,
+    'content-type: application/problem+json',
+    'cache-control: no-store',
+    `content-length: ${Buffer.byteLength(body)}`,
+    'connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  log(`(unparsed request) → ${statusCode} (${error.code ?? error.message})`);
+}
+
+/** Whether the request failed because its client closed the connection before it ended. */
+function clientWentAway(request: IncomingMessage): boolean {
+  return !request.complete && (request.destroyed || request.socket.destroyed);
 }
 
 /** The URL the request addressed, or undefined when its Host header names no authority. */
@@ -144,8 +234,11 @@ function requestUrl(request: IncomingMessage): URL | undefined {
   const host = request.headers.host ?? 'localhost';
   // Userinfo, a path, query or fragment in Host would be taken as part of the URL, not refused.
   if (host === '' || /[/?#@\\]/.test(host)) return undefined;
+  const target = request.url ?? '/';
   try {
-    return new URL(request.url ?? '/', `http://${host}`);
+    // A path is appended to the origin, not resolved against it: resolved, `//health` would
+    // read as a URL naming the host `health` (and the path /).
+    return target.startsWith('/') ? new URL(`http://${host}${target}`) : new URL(target, `http://${host}`);
   } catch {
     return undefined;
   }

@@ -15,6 +15,8 @@ export const problemTypes = {
   },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'The resource does not support this method' },
+  // The local server's HTTP parser (dev/server.ts): a request that took too long to arrive.
+  'request-timeout': { status: 408, title: 'The request did not arrive in time' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body has an unsupported media type' },
@@ -23,6 +25,8 @@ export const problemTypes = {
   // API Gateway's own answers (lib/constructs/gateway-problems.ts): a usage plan's throttle or
   // quota, and a function that did not answer in time.
   'rate-limited': { status: 429, title: 'Too many requests; slow down and try again' },
+  // The local server's HTTP parser (dev/server.ts); API Gateway answers oversized headers itself.
+  'request-header-fields-too-large': { status: 431, title: 'The request headers are too large' },
   'internal-error': { status: 500, title: 'The platform failed to handle the request' },
   'not-implemented': { status: 501, title: 'The platform does not do this yet on this stage' },
   'dependency-unavailable': { status: 503, title: 'A service the platform depends on is unavailable' },

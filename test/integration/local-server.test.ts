@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createLocalServer, listen } from '#dev/server.ts';
 
 let server: Server;
@@ -41,7 +41,7 @@ afterEach(() => {
  * Sends the request bytes as given and reads the whole answer (HTTP/1.0: the body unchunked,
  * the connection closed after it). No answer within seconds is status 0, not a hung test.
  */
-function rawRequest(text: string): Promise<{ status: number; headers: string; body: string }> {
+function rawRequest(text: string | Buffer): Promise<{ status: number; headers: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.write(text));
     socket.setTimeout(5_000, () => socket.destroy());
@@ -52,11 +52,28 @@ function rawRequest(text: string): Promise<{ status: number; headers: string; bo
     });
     socket.on('error', reject);
     socket.on('close', () => {
-      const [head = '', body = ''] = data.split('\r\n\r\n', 2);
+      const at = data.indexOf('\r\n\r\n');
+      const head = at < 0 ? data : data.slice(0, at);
+      const rest = at < 0 ? '' : data.slice(at + 4);
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
-      resolve({ status, headers: head.toLowerCase(), body });
+      const chunked = /\r\ntransfer-encoding: chunked/i.test(head);
+      resolve({ status, headers: head.toLowerCase(), body: chunked ? unchunk(rest) : rest });
     });
   });
+}
+
+/** The body of an HTTP/1.1 chunked answer (an answer to HTTP/1.1 without Content-Length). */
+function unchunk(text: string): string {
+  let body = '';
+  let rest = text;
+  for (;;) {
+    const end = rest.indexOf('\r\n');
+    const size = Number.parseInt(rest.slice(0, end), 16);
+    if (!(size > 0)) return body;
+    // Sizes count bytes, the text is decoded: the answers read this way are ASCII, so the two agree.
+    body += rest.slice(end + 2, end + 2 + size);
+    rest = rest.slice(end + 2 + size + 2);
+  }
 }
 
 const get = (path: string, host: string) => rawRequest(`GET ${path} HTTP/1.0\r\nHost: ${host}\r\n\r\n`);
@@ -91,6 +108,70 @@ describe('the local server', () => {
     expect(logged.some((line) => line.includes('failed in the local server'))).toBe(true);
     handlerResult = () => ({ statusCode: 200, body: 'ok' });
     expect((await get(ROUTE, `127.0.0.1:${port}`)).status).toBe(200);
+  });
+
+  // What Node's HTTP parser refuses before any request exists (its clientError): each answered
+  // as the platform answers everything, problem+json, instead of a bare 400 with no body.
+  test.each([
+    [
+      'raw UTF-8 in the path',
+      Buffer.from(`GET /h\u00e9llo HTTP/1.1\r\nHost: a\r\n\r\n`, 'utf8'),
+      400,
+      'bad-request',
+    ],
+    [
+      'a control byte in a header value',
+      'GET / HTTP/1.1\r\nHost: a\r\nX-A: a\u0001b\r\n\r\n',
+      400,
+      'bad-request',
+    ],
+    [
+      'both Content-Length and Transfer-Encoding',
+      'POST /verify HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'bad-request',
+    ],
+    ['a lower-case method', 'get / HTTP/1.1\r\nHost: a\r\n\r\n', 400, 'bad-request'],
+    ['a path without its leading /', 'GET health HTTP/1.1\r\nHost: a\r\n\r\n', 400, 'bad-request'],
+    [
+      'headers over 16 KB',
+      `GET / HTTP/1.1\r\nHost: a\r\nX-A: ${'a'.repeat(17_000)}\r\n\r\n`,
+      431,
+      'request-header-fields-too-large',
+    ],
+    ['an HTTP/1.1 request without Host', 'GET /health HTTP/1.1\r\n\r\n', 400, 'bad-request'],
+  ] as const)('answers %s with problem+json, and keeps serving', async (_, bytes, status, type) => {
+    const answer = await rawRequest(bytes);
+    expect(answer.status).toBe(status);
+    expect(answer.headers).toContain('content-type: application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ type: `urn:elicense:problem:${type}`, status });
+    expect(escaped).toEqual([]);
+    expect((await get(ROUTE, `127.0.0.1:${port}`)).status).toBe(200);
+  });
+
+  test('reads a path that starts with // as a path, not as a host', async () => {
+    const answer = await get(`/${ROUTE}`, `127.0.0.1:${port}`);
+    expect(answer.status).toBe(404);
+    expect(JSON.parse(answer.body)).toMatchObject({ detail: `no route GET /${ROUTE}` });
+  });
+
+  test('takes a request whose client closed before its body ended as the client’s doing: no stack, no 500', async () => {
+    await new Promise<void>((done) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end(
+          'POST /verify HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"pre',
+        );
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => done());
+      socket.resume();
+    });
+    await vi.waitFor(() => expect(logged.some((line) => line.startsWith('POST /verify'))).toBe(true));
+    expect(logged).toEqual([
+      expect.stringMatching(/^POST \/verify → the client closed the connection before its request ended/),
+    ]);
+    expect(logged.join('\n')).not.toMatch(/aborted|500|\n\s+at /);
+    expect(escaped).toEqual([]);
   });
 
   test('answers a handler result with a status no response can have with 500 problem+json', async () => {
