@@ -398,21 +398,30 @@ export class ApiFunction extends Construct {
   ): this {
     const stack = Stack.of(this);
     this.function.addEnvironment('ELICENSE_SEAL_KEY_SPEC', keySpec);
-    const sealKeyRequest = {
-      StringEquals: {
-        [`aws:RequestTag/${SEAL_KEY_TAG.TagKey}`]: SEAL_KEY_TAG.TagValue,
-        [`aws:RequestTag/${SEAL_KEY_STAGE_TAG_KEY}`]: this.#stage,
-        'kms:KeySpec': keySpec,
-        'kms:KeyUsage': 'SIGN_VERIFY',
-      },
-      'ForAllValues:StringEquals': { 'aws:TagKeys': [...tagKeys] },
+    const sealTags = {
+      [`aws:RequestTag/${SEAL_KEY_TAG.TagKey}`]: SEAL_KEY_TAG.TagValue,
+      [`aws:RequestTag/${SEAL_KEY_STAGE_TAG_KEY}`]: this.#stage,
     };
+    const sealKey = { 'kms:KeySpec': keySpec, 'kms:KeyUsage': 'SIGN_VERIFY' };
+    const onlySealTagKeys = { 'ForAllValues:StringEquals': { 'aws:TagKeys': [...tagKeys] } };
     const anyKey = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
     this.role.addToPolicy(
-      new PolicyStatement({ actions: ['kms:CreateKey'], resources: ['*'], conditions: sealKeyRequest }),
+      new PolicyStatement({
+        actions: ['kms:CreateKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { ...sealTags, ...sealKey }, ...onlySealTagKeys },
+      }),
     );
+    // KMS documents kms:KeySpec and kms:KeyUsage for CreateKey's request and for the key an
+    // operation uses, not for the TagResource that authorises CreateKey's tags (no key exists
+    // yet): required there, the grant might never match and no seal key could be created. So
+    // they hold only where present — tagging an existing key, which must be of the seal spec.
     this.role.addToPolicy(
-      new PolicyStatement({ actions: ['kms:TagResource'], resources: [anyKey], conditions: sealKeyRequest }),
+      new PolicyStatement({
+        actions: ['kms:TagResource'],
+        resources: [anyKey],
+        conditions: { StringEquals: sealTags, StringEqualsIfExists: sealKey, ...onlySealTagKeys },
+      }),
     );
     this.role.addToPolicy(
       new PolicyStatement({

@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SEAL_KEY_TAG_KEYS } from '#adapters/aws/kms-seal-keys.ts';
 import { allTables, physicalTableName } from '#adapters/aws/tables.ts';
 import { problemTypes } from '#http/problem.ts';
 import { createApp, type ElicenseApp, FEATURE_FLAGS } from '#lib/app.ts';
@@ -230,15 +231,28 @@ describe('the CDK app', () => {
   }
 
   it('lets the operator tag a key only as a new seal key: never a key of the stacks, never one tagged for another role', () => {
-    const allows = statementsWith('operator', 'kms:TagResource').filter((s) => s.Effect === 'Allow');
-    expect(allows.length).toBeGreaterThan(0);
-    for (const allow of allows) {
-      expect(allow.Condition?.StringEquals).toMatchObject({
+    // CreateKey itself: the spec and usage of the key asked for, and only the seal tags.
+    const creates = statementsWith('operator', 'kms:CreateKey');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]!.Condition).toEqual({
+      StringEquals: {
         'aws:RequestTag/elicense-role': 'seal',
+        'aws:RequestTag/elicense-stage': 'small',
         'kms:KeySpec': 'ECC_NIST_P256',
         'kms:KeyUsage': 'SIGN_VERIFY',
-      });
-    }
+      },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': SEAL_KEY_TAG_KEYS },
+    });
+    // CreateKey's tags are authorised as TagResource, whose request context KMS documents no key
+    // spec or usage for: required only where present (tagging an existing key), else the grant
+    // might never match and no seal key could be created.
+    const allows = statementsWith('operator', 'kms:TagResource').filter((s) => s.Effect === 'Allow');
+    expect(allows).toHaveLength(1);
+    expect(allows[0]!.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/elicense-role': 'seal', 'aws:RequestTag/elicense-stage': 'small' },
+      StringEqualsIfExists: { 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': SEAL_KEY_TAG_KEYS },
+    });
     const denies = statementsWith('operator', 'kms:TagResource').filter((s) => s.Effect === 'Deny');
     const ownKeys = denies.find((s) => [s.Action].flat().includes('kms:UntagResource'));
     for (const key of ['PlatformSigningKey', 'FieldKey', 'DataKey', 'LogKey']) {

@@ -245,7 +245,9 @@ describe('SM2 seal keys', () => {
           }),
           Match.objectLike({
             Action: 'kms:TagResource',
-            Condition: Match.objectLike({ StringEquals: Match.objectLike({ 'kms:KeySpec': 'SM2' }) }),
+            Condition: Match.objectLike({
+              StringEqualsIfExists: { 'kms:KeySpec': 'SM2', 'kms:KeyUsage': 'SIGN_VERIFY' },
+            }),
           }),
         ]),
       },
