@@ -7,7 +7,12 @@ import { z } from 'zod';
 
 /** ?limit= and ?cursor= of a paged listing; each route sets its own default page size. */
 export const PageQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).optional(),
+  // Decimal digits only: a number coercion would also take 0x10, 1e1, 1.0 or ' 5'.
+  limit: z
+    .string()
+    .regex(/^(?:[1-9][0-9]?|100)$/, 'expected a whole number from 1 to 100')
+    .transform(Number)
+    .optional(),
   cursor: z.string().min(1).max(4096).optional(),
 });
 
