@@ -184,13 +184,14 @@ export class StatelessStack extends Stack {
     // agency seal keys (never the platform key); stores layout documents.
     const issuer = functions.get('issuer');
     if (issuer) {
-      for (const name of licenseTables) issuer.bindTable(table(name), 'RW');
+      // No delete but in the idempotency table, where Powertools removes a failed request's record.
+      for (const name of licenseTables) issuer.bindTable(table(name), 'READ_PUT_UPDATE');
       issuer
-        .bindTable(table('holder-index'), 'RW')
-        .bindTable(table('issuer-listing'), 'RW')
-        .bindTable(table('status-lists'), 'RW')
+        .bindTable(table('holder-index'), 'READ_PUT_UPDATE')
+        .bindTable(table('issuer-listing'), 'READ_PUT_UPDATE')
+        .bindTable(table('status-lists'), 'READ_PUT_UPDATE')
         .bindTable(table('idempotency'), 'RW')
-        .bindTable(table('applications'), 'RW')
+        .bindTable(table('applications'), 'READ_PUT_UPDATE')
         .bindTable(table('holders'), 'RO') // a holder's device key becomes the license's cnf
         .bindBucket('documents', 'RW', data.dataKey)
         .bindFieldKey(data.fieldKey, 'encrypt', config.blindIndexKeyBlob)
@@ -205,7 +206,7 @@ export class StatelessStack extends Stack {
       for (const name of licenseTables) retrieval.bindTable(table(name), 'RO');
       retrieval
         .bindTable(table('holder-index'), 'RO')
-        .bindTable(table('grants'), 'RW')
+        .bindTable(table('grants'), 'READ_PUT_UPDATE')
         .bindBucket('documents', 'RO', data.dataKey)
         .bindFieldKey(data.fieldKey, 'decrypt', config.blindIndexKeyBlob)
         .bindPlatformSigning(data.platformSigningKey);
@@ -217,15 +218,16 @@ export class StatelessStack extends Stack {
     if (holder) {
       for (const name of licenseTables) holder.bindTable(table(name), 'RO');
       holder
-        .bindTable(table('holders'), 'RW')
-        .bindTable(table('applications'), 'RW')
-        .bindTable(table('grants'), 'RW')
+        .bindTable(table('holders'), 'RW') // unlocking proofing, consuming device-key challenges
+        .bindTable(table('applications'), 'READ_PUT_UPDATE')
+        .bindTable(table('grants'), 'READ_PUT_UPDATE')
         // The access history reads the by-license index; its own reads are appended as events.
         .bindTable(table('audit'), 'READ_APPEND')
         .bindTable(table('config'), 'RO')
         .bindTable(table('holder-index'), 'RO')
-        // Application attachments are stored; license documents are presigned for download.
-        .bindBucket('documents', 'RW', data.dataKey)
+        // Application attachments are stored (and removed again when their step is not
+        // recorded); license documents are presigned for download. No presigned upload: no tagging.
+        .bindBucket('documents', 'READ_PUT_DELETE', data.dataKey)
         // Seals application data, proofed holder codes and presentation references; opens licenses.
         .bindFieldKey(data.fieldKey, 'encrypt', config.blindIndexKeyBlob)
         .bindPublicKeys(data.platformSigningKey);
@@ -299,7 +301,7 @@ export class StatelessStack extends Stack {
     });
     const sealer = sealerRun.fn
       .bindTable(table('audit'), 'RO')
-      .bindTable(table('audit-seals'), 'RW')
+      .bindTable(table('audit-seals'), 'READ_PUT_UPDATE')
       .bindBucket('audit-archive', 'APPEND', data.dataKey)
       .bindPublicKeys(data.platformSigningKey, { sealKeys: false })
       .bindPlatformSigning(data.platformSigningKey);

@@ -193,31 +193,40 @@ export class ApiFunction extends Construct {
    *   retried event), so whoever holds the role and knows an item's keys can learn that item;
    * - `READ_APPEND`: reads (the table and its indexes) and new items, no update or delete: the
    *   audit log of a function that also reads it;
-   * - `RO`: reads; `RW`: reads and every write.
+   * - `RO`: reads;
+   * - `READ_PUT_UPDATE`: reads, PutItem and UpdateItem (each also inside a transaction), no
+   *   delete: for a function whose code never deletes there, so a stolen role cannot either
+   *   (though a put still replaces an item of the same key);
+   * - `RW`: reads, puts, updates and DeleteItem, where the function's code deletes.
+   * No level grants BatchWriteItem: no code batch-writes.
    */
-  bindTable(table: TableDefinition, access: 'DESCRIBE' | 'APPEND' | 'READ_APPEND' | 'RO' | 'RW'): this {
+  bindTable(
+    table: TableDefinition,
+    access: 'DESCRIBE' | 'APPEND' | 'READ_APPEND' | 'RO' | 'READ_PUT_UPDATE' | 'RW',
+  ): this {
     const name = physicalTableName(this.#stage, table);
     this.function.addEnvironment(tableEnvVar(table), name);
     const stack = Stack.of(this);
     const arn = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: name });
-    const reads = access === 'READ_APPEND' || access === 'RO' || access === 'RW';
+    const reads = access !== 'DESCRIBE' && access !== 'APPEND';
     const read = [
       'dynamodb:GetItem',
       'dynamodb:BatchGetItem',
       'dynamodb:Query',
       'dynamodb:ConditionCheckItem',
     ];
-    const write = [
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
-    ];
+    const writes: Record<typeof access, string[]> = {
+      DESCRIBE: [],
+      RO: [],
+      APPEND: ['dynamodb:PutItem'],
+      READ_APPEND: ['dynamodb:PutItem'],
+      READ_PUT_UPDATE: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      RW: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    };
     const actions = [
       'dynamodb:DescribeTable', // the health check tells "reachable" from "missing"
       ...(reads ? read : []),
-      ...(access === 'RW' ? write : []),
-      ...(access === 'APPEND' || access === 'READ_APPEND' ? ['dynamodb:PutItem'] : []),
+      ...writes[access],
     ];
     const indexes = reads && (table.globalIndexes?.length ?? 0) > 0;
     this.role.addToPolicy(
@@ -531,12 +540,14 @@ export class ApiFunction extends Construct {
    * named actions (not the `s3:GetObject*`-style wildcards of `grantRead`) on the ARN derived
    * from the bucket's name: `LIST` (existence, for health checks), `RO` (read objects), `APPEND`
    * (read and put objects, no delete or tagging: a put replaces an object of the same key, except
-   * in the Object-Locked audit archive, which keeps every version) or `RW` (read, write, delete
-   * and tag objects), plus the bucket key's use of its KMS key.
+   * in the Object-Locked audit archive, which keeps every version), `READ_PUT_DELETE` (read, put
+   * and delete objects, no tagging: for a function that presigns no upload) or `RW` (read, write,
+   * delete and tag objects: presigned uploads are tagged pending until verified), plus the bucket
+   * key's use of its KMS key.
    */
   bindBucket(
     bucket: 'documents' | 'audit-archive' | 'public',
-    access: 'LIST' | 'RO' | 'APPEND' | 'RW',
+    access: 'LIST' | 'RO' | 'APPEND' | 'READ_PUT_DELETE' | 'RW',
     encryptionKey?: IKey,
   ): this {
     const stack = Stack.of(this);
@@ -545,18 +556,18 @@ export class ApiFunction extends Construct {
     const arn = stack.formatArn({ service: 's3', region: '', account: '', resource: name });
     this.role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [arn] }));
     if (access === 'LIST') return this;
-    const objectActions =
-      access === 'RO'
-        ? ['s3:GetObject']
-        : access === 'APPEND'
-          ? ['s3:GetObject', 's3:PutObject']
-          : [
-              's3:GetObject',
-              's3:PutObject',
-              's3:DeleteObject',
-              's3:PutObjectTagging',
-              's3:DeleteObjectTagging',
-            ];
+    const objectActions = {
+      RO: ['s3:GetObject'],
+      APPEND: ['s3:GetObject', 's3:PutObject'],
+      READ_PUT_DELETE: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      RW: [
+        's3:GetObject',
+        's3:PutObject',
+        's3:DeleteObject',
+        's3:PutObjectTagging',
+        's3:DeleteObjectTagging',
+      ],
+    }[access];
     this.role.addToPolicy(new PolicyStatement({ actions: objectActions, resources: [`${arn}/*`] }));
     if (encryptionKey) {
       const keyActions = access === 'RO' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'];

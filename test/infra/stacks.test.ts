@@ -739,6 +739,54 @@ describe('the CDK app', () => {
     expect(statements).toContain('s3:PutObject');
   });
 
+  it('lets a function delete items only in the tables its code deletes from, and batch-write in none', () => {
+    const noDelete: [string, string[]][] = [
+      ['issuer', ['license-person-0', 'holder-index', 'issuer-listing', 'status-lists', 'applications']],
+      ['retrieval', ['grants']],
+      ['holder', ['grants', 'applications']],
+      ['sealer', ['audit-seals']],
+    ];
+    for (const [group, tables] of noDelete) {
+      for (const name of tables) {
+        const actions = actionsOn(group, `table/elicense-small-${name}"`);
+        expect(actions, `${group} on ${name}`).toEqual(
+          expect.arrayContaining([
+            'dynamodb:GetItem',
+            'dynamodb:Query',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+          ]),
+        );
+        expect(actions, `${group} on ${name}`).not.toContain('dynamodb:DeleteItem');
+      }
+    }
+    // Powertools idempotency deletes a record whose request failed; the holder unlocks proofing
+    // and consumes device-key challenges; the operator drops catalog links.
+    const deletes: [string, string][] = [
+      ['issuer', 'idempotency'],
+      ['holder', 'holders'],
+      ['operator', 'config'],
+    ];
+    for (const [group, name] of deletes) {
+      expect(actionsOn(group, `table/elicense-small-${name}"`), `${group} on ${name}`).toContain(
+        'dynamodb:DeleteItem',
+      );
+    }
+    for (const group of ['public', 'status', 'issuer', 'retrieval', 'operator', 'holder', 'sealer']) {
+      expect(policyOf(group)).not.toContain('dynamodb:BatchWriteItem');
+    }
+  });
+
+  it('lets the holder put, read and delete documents but not tag them (it presigns no upload)', () => {
+    const onDocuments = actionsOn('holder', 'elicense-small-documents-');
+    expect(onDocuments).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:DeleteObject']));
+    expect(onDocuments.filter((a) => a.includes('Tagging'))).toEqual([]);
+    // The issuer does: a presigned upload is tagged pending until it is verified.
+    expect(actionsOn('issuer', 'elicense-small-documents-')).toEqual(
+      expect.arrayContaining(['s3:PutObjectTagging', 's3:DeleteObjectTagging']),
+    );
+  });
+
   it('lets the issuer sign only with keys tagged as agency seals, never with the platform key', () => {
     const document = JSON.parse(policyOf('issuer')) as {
       Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
