@@ -153,3 +153,27 @@ describe('the charset of a JSON body', () => {
     await expect(psb.issueLicense(other, { idempotencyKey: key })).resolves.toMatchObject({ version: '001' });
   });
 });
+
+describe('a JSON body naming a member twice', () => {
+  it('POST /licenses with {"typeCode":12,"typeCode":"…"}: 400 DUPLICATE_MEMBER_NAME, and its key stays free', async () => {
+    const key = randomUUID();
+    const body = new TextEncoder().encode(`{"typeCode":12,${JSON.stringify(idCardRequest()).slice(1)}`);
+    const answer = await signedIssue(
+      { 'content-type': 'application/json', 'idempotency-key': key },
+      [
+        ['Content-Type', 'application/json'],
+        ['Idempotency-Key', key],
+      ],
+      body,
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.contentType).toBe(PROBLEM);
+    expect(answer.json).toMatchObject({
+      type: 'urn:elicense:problem:bad-request',
+      code: 'DUPLICATE_MEMBER_NAME',
+      detail: expect.stringContaining('"typeCode"'),
+    });
+    const other = idCardRequest({ 住址: '演示市别处4号' });
+    await expect(psb.issueLicense(other, { idempotencyKey: key })).resolves.toMatchObject({ version: '001' });
+  });
+});

@@ -196,3 +196,33 @@ describe('the media type of a JSON body', () => {
     expect(problem.message).toContain('parameters');
   });
 });
+
+// I-JSON (RFC 7493 §2.3): a member name twice in one object is read as its last value here and as
+// its first by other parsers, so a signed body could mean one thing to the platform and another to
+// whoever else reads the same bytes.
+describe('duplicate member names', () => {
+  const Open = z.unknown();
+
+  it.each([
+    ['at the top', '{"typeCode":12,"typeCode":"11100000000013338W032"}', 'typeCode'],
+    ['in a nested object', '{"data":{"姓名":"张三","x":[1,{"y":2}],"姓名":"李四"}}', '姓名'],
+    ['in an object inside an array', '{"items":[{"a":1},{"b":1,"c":2,"b":3}]}', 'b'],
+    ['spelt with an escape', '{"a":1,"\\u0061":2}', 'a'],
+    ['after strings holding quotes, braces and backslashes', '{"a":"x\\"}{,\\\\","b":"\\\\","a":1}', 'a'],
+  ])('are refused %s with 400 DUPLICATE_MEMBER_NAME', (_, body, name) => {
+    const problem = refused(() => parseJsonBody(event(body), Open));
+    expect(problem.status).toBe(400);
+    expect(problem.problemType).toBe('bad-request');
+    expect(problem.extensions).toEqual({ code: 'DUPLICATE_MEMBER_NAME' });
+    expect(problem.message).toContain(`"${name}"`);
+  });
+
+  it.each([
+    ['the same name in sibling and nested objects', '{"a":{"a":1},"b":[{"a":1},{"a":2}],"c":{"a":{}}}'],
+    ['a value equal to a name', '{"a":"a","b":["a","b"],"c":"b"}'],
+    ['names that differ only by an escaped backslash', '{"a\\\\":1,"a":2}'],
+    ['arrays and scalars at the top', '[{"a":1},{"a":2}]'],
+  ])('leave %s alone', (_, body) => {
+    expect(parseJsonBody(event(body), Open)).toEqual(JSON.parse(body));
+  });
+});
