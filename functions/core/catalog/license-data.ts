@@ -3,6 +3,7 @@
 // returns the data normalised (trimmed, NFC, dates as YYYY-MM-DD, identifiers upper-case), so
 // that signatures, blind indexes and comparisons see one spelling of each value.
 import { addYears, type CivilDate, isCivilDate, normaliseCivilDate } from '#core/civil-date.ts';
+import { CONTROL_CHARACTER } from '#core/control-characters.ts';
 import { parseCitizenId } from '#core/identifiers/citizen-id.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
 import type { FieldSpec, LicenseType, ValidityRules } from './license-type.ts';
@@ -166,13 +167,10 @@ function isAbsent(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
-const CONTROL_CHARACTER = /\p{Cc}/u;
-
 /**
- * Where a value holds a control character (NUL, ESC, a line break inside the text, …), at any
- * depth: said what was found, or undefined. License data is signed into the credential and
- * printed for good, and a NUL or an escape sequence there is never a holder's name or address,
- * only a broken export or an attempt on whatever displays it later. White space around a value
+ * Where a value holds a control character (NUL, ESC, a line break inside the text, a bidi
+ * override, …: control-characters.ts), at any depth: said what was found, or undefined. License
+ * data is signed into the credential and printed for good. White space around a value
  * is trimmed as the data keeps it, so a trailing line end of an exported record still passes.
  * Walked with a stack, not recursion: a deeply nested body must not overflow the stack.
  */

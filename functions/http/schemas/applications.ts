@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { APPLICATION_ACTIONS, APPLICATION_STATES } from '#core/applications/application.ts';
+import { LINES_WITHOUT_CONTROL_CHARACTERS } from '#core/control-characters.ts';
 import { PageQuerySchema } from './paging.ts';
 
 // Requests and responses of license applications (申请 → 审核 → 颁发), both sides: the holder's
@@ -15,12 +16,14 @@ export const ApplicationIdSchema = z.uuid();
 // A note is a message between applicant and officer, so it may run over several lines: LF is
 // its one line break. Every other control character is refused, CR included — a lone CR
 // rewrites the line before it on a terminal, and a note is shown to the other party for good.
-const NOTE_TEXT = /^(?:\n|\P{Cc})*$/u;
 const note = z
   .string()
   .min(1)
   .max(2000)
-  .regex(NOTE_TEXT, 'expected text without control characters (a line break is LF alone)');
+  .regex(
+    LINES_WITHOUT_CONTROL_CHARACTERS,
+    'expected text without control characters (a line break is LF alone)',
+  );
 
 const ValiditySchema = z.strictObject({
   from: z.string().min(1).max(32).describe('First valid day, YYYY-MM-DD'),

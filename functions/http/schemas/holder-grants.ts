@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { TypeCodeSchema, UsccSchema } from '#core/catalog/codes.ts';
+import { NO_CONTROL_CHARACTERS } from '#core/control-characters.ts';
 import { GrantIdSchema, GrantScopeSchema, MAX_GRANT_USES } from '#core/grants/grant.ts';
-import { LicenseRefSchema, NO_CONTROL_CHARACTERS, PurposeSchema } from './retrieval.ts';
+import { LicenseRefSchema, PurposeSchema } from './retrieval.ts';
 
 // Requests and responses of the holder's grants (用证授权): the holder lets a relying agency use
 // one of their licenses, or their licenses of a type, for a purpose, chosen fields, a time and a

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { NO_CONTROL_CHARACTERS } from '#core/control-characters.ts';
 import { DeviceKeyJwkSchema } from '#core/holders/device-key.ts';
 import { ASSURANCE_LEVELS } from '#core/holders/identity.ts';
-import { NO_CONTROL_CHARACTERS } from './retrieval.ts';
 
 // Schemas of the holder's identity routes (functions/http/routes/holder-identity.ts).
 

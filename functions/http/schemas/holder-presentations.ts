@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { NO_CONTROL_CHARACTERS } from '#core/control-characters.ts';
 import { MAX_PRESENTATION_RESOLUTIONS } from '#core/presentations/presentation-ref.ts';
 import { SealWithdrawnSchema } from '../schemas.ts';
-import { LicenseRefSchema, NO_CONTROL_CHARACTERS } from './retrieval.ts';
+import { LicenseRefSchema } from './retrieval.ts';
 
 // Requests and responses of holder presentations (亮证 / 出示码).
 

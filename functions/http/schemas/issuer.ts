@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { NO_CONTROL_CHARACTERS } from '#core/control-characters.ts';
 import { MAX_LAYOUT_DOCUMENT_BYTES } from '#core/layout-document/format.ts';
 import { ProblemSchema } from '../schemas.ts';
-import { NO_CONTROL_CHARACTERS } from './retrieval.ts';
 
 // Requests and responses of the issuer route group: issuing, status changes, re-issue, layout
 // documents. Requests are strict (unknown fields refused); license data is checked against its

@@ -9,7 +9,7 @@ import { SealWithdrawnSchema } from '../schemas.ts';
 // holder's (schemas/holder-grants.ts). Request objects are strict:
 // an unknown field is a 400, never silently dropped.
 
-export const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
+import { NO_CONTROL_CHARACTERS } from '#core/control-characters.ts';
 
 /** A license named by its GB/T 36904 identifier (that version) or its license key (the current version). */
 export const LicenseRefSchema = z

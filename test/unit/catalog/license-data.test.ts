@@ -124,6 +124,36 @@ describe('validateLicenseData', () => {
     ]);
   });
 
+  it('refuses the characters that reorder or break what a reader sees (bidi overrides and isolates, line and paragraph separators), and keeps the marks and joiners real text needs', () => {
+    // "Trojan Source": U+202E shows 张伟明 backwards beside what is signed.
+    expect(
+      errorsOf(RESIDENT_IDENTITY_CARD, {
+        ...idCard,
+        姓名: '张\u202E伟明',
+        住址: '北京市\u2028东城区',
+        签发机关: '北京市公安局\u2066东城分局\u2069',
+      }),
+    ).toEqual([
+      {
+        field: '姓名',
+        code: 'control-character',
+        reason: 'expected text without control characters, found U+202E at character 2',
+      },
+      {
+        field: '住址',
+        code: 'control-character',
+        reason: 'expected text without control characters, found U+2028 at character 4',
+      },
+      {
+        field: '签发机关',
+        code: 'control-character',
+        reason: 'expected text without control characters, found U+2066 at character 7',
+      },
+    ]);
+    const joined = accepted(RESIDENT_IDENTITY_CARD, { ...idCard, 住址: '北京市\u200D东城区\u200E' });
+    expect(joined.住址).toBe('北京市\u200D东城区\u200E');
+  });
+
   it('still trims white space, line ends included, around a value before looking for control characters', () => {
     expect(accepted(RESIDENT_IDENTITY_CARD, { ...idCard, 姓名: '\t张伟明\r\n' }).姓名).toBe('张伟明');
     expect(errorsOf(RESIDENT_IDENTITY_CARD, { ...idCard, 住址: '北京市\n东城区' })).toEqual([
