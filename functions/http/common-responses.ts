@@ -68,6 +68,10 @@ export function commonResponses(route: RouteSpec): CommonResponses {
     );
   }
 
+  if (route.query !== undefined) {
+    add(400, 'A query parameter given more than once (bad-request, code REPEATED_PARAMETER)');
+  }
+
   if (route.idempotencyKey !== undefined) {
     add(
       400,

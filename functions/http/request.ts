@@ -161,6 +161,18 @@ function refuseLoneSurrogates(key: string, value: unknown): unknown {
 
 /** The query string parameters of a request, validated against its schema; a 400 naming each wrong one. */
 export function parseQuery<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
+  // No route takes a list in its query, and API Gateway's queryStringParameters keeps only the
+  // last of a repeated name while a signature covers every value: a repeat is refused, never
+  // read as one of its values (?state=submitted&state=approved answered the approved queue).
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    if ((values?.length ?? 0) > 1) {
+      throw new HttpProblem(
+        'bad-request',
+        `query parameter ${JSON.stringify(name.slice(0, 64))} given ${values!.length} times; give it once`,
+        { code: 'REPEATED_PARAMETER', parameter: name.slice(0, 64) },
+      );
+    }
+  }
   const result = schema.safeParse(event.queryStringParameters ?? {});
   if (!result.success) throw schemaViolation(result.error, '(query)');
   return result.data;

@@ -92,3 +92,28 @@ describe('the query string of a listing', () => {
     });
   }
 });
+
+describe('a query parameter given twice', () => {
+  // The signature covers both values; API Gateway's queryStringParameters keeps the last one.
+  const repeats: ReadonlyArray<{ call: () => Caller; pathAndQuery: string; parameter: string }> = [
+    {
+      call: () => asOperator,
+      pathAndQuery: `/sharing-agreements?relyingAgency=${DEMO_USCC.housingProvidentFundCentre}&relyingAgency=${DEMO_USCC.housingProvidentFundCentre}`,
+      parameter: 'relyingAgency',
+    },
+    { call: () => asAnyone, pathAndQuery: '/license-types?limit=1&limit=2', parameter: 'limit' },
+    { call: () => asHolder, pathAndQuery: '/holder/grants?limit=1&limit=1', parameter: 'limit' },
+  ];
+  for (const { call, pathAndQuery, parameter } of repeats) {
+    it(`is refused 400 REPEATED_PARAMETER, not read as one of its values: ${pathAndQuery}`, async () => {
+      const response = await call()(pathAndQuery);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(await response.json()).toMatchObject({
+        type: 'urn:elicense:problem:bad-request',
+        code: 'REPEATED_PARAMETER',
+        parameter,
+      });
+    });
+  }
+});
