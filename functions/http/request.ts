@@ -73,7 +73,7 @@ function requireJsonUtf8(contentType: string | undefined): void {
     const [, name, token, quoted] = match;
     const charset =
       name?.toLowerCase() === 'charset' ? (token ?? quoted!.replace(/\\(.)/g, '$1')) : undefined;
-    if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+    if (charset !== undefined && !UTF8_LABELS.has(charset.toLowerCase())) {
       throw new HttpProblem(
         'unsupported-media-type',
         `expected UTF-8 JSON (charset=utf-8, or none), found charset ${charset}`,
@@ -82,6 +82,17 @@ function requireJsonUtf8(contentType: string | undefined): void {
     }
   }
 }
+
+// The WHATWG Encoding Standard's labels of UTF-8 (what browsers and fetch accept for it):
+// `utf8` is a common spelling of clients that mean the same bytes.
+const UTF8_LABELS: ReadonlySet<string> = new Set([
+  'utf-8',
+  'utf8',
+  'unicode-1-1-utf-8',
+  'unicode11utf8',
+  'unicode20utf8',
+  'x-unicode20utf8',
+]);
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

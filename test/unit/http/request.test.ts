@@ -163,6 +163,9 @@ describe('the media type of a JSON body', () => {
     'application/json;charset=UTF-8',
     'Application/JSON ; charset="utf-8"',
     'application/json; charset=utf-8; charset=UTF-8',
+    // UTF-8 by another of its WHATWG labels.
+    'application/json; charset=utf8',
+    'application/json; charset="Unicode-1-1-UTF-8"',
     'application/json; profile="x"',
     // A parameter whose quoted value reads like a charset is no charset.
     'application/json; note="a;charset=utf-16"',
