@@ -26,14 +26,17 @@ if [[ ! -x "$venv/bin/cfn-lint" ]] || ! "$venv/bin/python" -m pip show --quiet c
   "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --quiet "$CFN_LINT_REQUIREMENT"
 fi
 
-mapfile -t templates < <("$venv/bin/python" -c '
+# Each template with its stack's region (aws://account/region), so cfn-lint checks what that
+# region offers (cn-north-1 lacks resource types and runtimes us-east-1 has).
+mapfile -t stacks < <("$venv/bin/python" -c '
 import json
 manifest = json.load(open("cdk.out/manifest.json"))
 for artifact in manifest["artifacts"].values():
     if artifact["type"] == "aws:cloudformation:stack":
-        print("cdk.out/" + artifact["properties"]["templateFile"])
+        region = artifact.get("environment", "").rsplit("/", 1)[-1]  # unknown-region: env-agnostic
+        print(("us-east-1" if region in ("", "unknown-region") else region), "cdk.out/" + artifact["properties"]["templateFile"])
 ')
-if [[ ${#templates[@]} -eq 0 ]]; then
+if [[ ${#stacks[@]} -eq 0 ]]; then
   echo "lint:templates: cdk.out/manifest.json names no stack template." >&2
   exit 2
 fi
@@ -41,5 +44,9 @@ fi
 # W3005 ("dependency already enforced by a GetAtt"): the CDK lists each function's role in its
 # DependsOn beside the role's policy, and the function's GetAtt of the role already orders it:
 # redundant and harmless. Every other finding, warnings included, fails.
-"$venv/bin/cfn-lint" --ignore-checks W3005 -- "${templates[@]}"
-echo "lint:templates: ${templates[*]} clean"
+for stack in "${stacks[@]}"; do
+  region="${stack%% *}"
+  template="${stack#* }"
+  "$venv/bin/cfn-lint" --ignore-checks W3005 --regions "$region" -- "$template"
+  echo "lint:templates: $template clean for $region"
+done
