@@ -208,6 +208,14 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, log: (l
     socket.destroy();
     return;
   }
+  // A malformed request pipelined behind one whose answer is already being written: an answer
+  // written now would land inside that one, so the connection is closed instead (as Node's own
+  // handler does). `_httpMessage` is the response in flight on the socket, Node-internal.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
   const refusal = PARSER_REFUSALS[error.code ?? ''] ?? {
     type: 'bad-request' as const,
     detail: `the request is not well-formed HTTP/1.1 (${error.code ?? error.message})`,
