@@ -196,6 +196,24 @@ export function applicationsListedEvent(
   };
 }
 
+/**
+ * A step answers the application as it stands after it, read again: when another party's step
+ * landed in between (the holder's response with new data and attachments), the answer shows what
+ * the step's own event does not name, so it is recorded as a read (application.viewed) before it
+ * is handed out.
+ */
+export async function auditLaterState(
+  deps: Pick<ApplicationDeps, 'audit' | 'now' | 'newEventId'>,
+  actor: ApplicationActor,
+  written: Application,
+  answered: Application,
+): Promise<void> {
+  if (answered.version === written.version) return;
+  await deps.audit.record(
+    applicationEvent(deps, actor, 'application.viewed', deps.now().toISOString(), answered),
+  );
+}
+
 /** A stored application, or ApplicationNotFound when it is missing or `visible` says the caller may not see it. */
 export async function readApplication(
   deps: Pick<ApplicationDeps, 'applications'>,

@@ -25,6 +25,7 @@ import {
   type ApplicationDeps,
   type ApplicationView,
   applicationEvent,
+  auditLaterState,
   applicationsListedEvent,
   applicationView,
   discardUnheldAttachments,
@@ -362,7 +363,9 @@ async function recordHolderStep(
   }
   const read = await deps.applications.get(id);
   if (read === undefined) throw new Error(`application ${id} vanished after a step was recorded`);
-  return applicationView(deps, read.stored, read.history);
+  const view = await applicationView(deps, read.stored, read.history);
+  await auditLaterState(deps, actor, advanced.application, read.stored.application);
+  return view;
 }
 
 function ownedBy(account: string): (application: Application) => boolean {

@@ -33,6 +33,7 @@ import {
   applicationEvent,
   applicationsListedEvent,
   applicationView,
+  auditLaterState,
   endUnlessLicensed,
   readApplication,
   serialOf,
@@ -427,9 +428,11 @@ async function recordAgencyStep(
   const stored =
     given?.stored ??
     (await readApplication(deps, applicationId, (a) => mayStillIssue(deps, caller, a))).stored;
-  await writeAgencyStep(caller, stored, action, note, deps, { licenseId: given?.licenseId });
+  const written = await writeAgencyStep(caller, stored, action, note, deps, { licenseId: given?.licenseId });
   const read = await readApplication(deps, applicationId, () => true);
-  return applicationView(deps, read.stored, read.history);
+  const view = await applicationView(deps, read.stored, read.history);
+  await auditLaterState(deps, actorOf(caller), written.application, read.stored.application);
+  return view;
 }
 
 /** Writes one agency step with its audit event; answers the application as stored after it. */

@@ -370,6 +370,49 @@ describe('applying with an Idempotency-Key', () => {
   });
 });
 
+describe('a step answered after another party’s step landed', () => {
+  /** The next advance lands, then `rival` runs before the step reads the application again. */
+  function afterNextAdvance(world: ReturnType<typeof applicationWorld>, rival: () => Promise<unknown>) {
+    const advance = world.applications.advance.bind(world.applications);
+    let pending: (() => Promise<unknown>) | undefined = rival;
+    world.applications.advance = async (write) => {
+      await advance(write);
+      const run = pending;
+      pending = undefined;
+      await run?.();
+    };
+  }
+
+  it('the agency’s answer shows the holder’s response, and that read is audited (application.viewed)', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    afterNextAdvance(world, () =>
+      respondToApplication(ZHANG, applied.id, { data: { 住址: '新地址' } }, world.holderDeps),
+    );
+    const asked = await requestInformation(PSB, applied.id, { note: '请更正住址' }, world.reviewDeps);
+    expect(asked).toMatchObject({ state: 'submitted', version: 3, data: { 住址: '新地址' } });
+    expect(world.views.map((e) => [e.action, e.actor.id, e.details?.state])).toEqual([
+      ['application.viewed', PSB.agency, 'submitted'],
+    ]);
+  });
+
+  it('the holder’s answer shows the agency’s later step, and that read is audited; without a rival nothing extra', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
+    await requestInformation(PSB, applied.id, { note: '请更正住址' }, world.reviewDeps);
+    await respondToApplication(ZHANG, applied.id, { data: { 住址: '新地址' } }, world.holderDeps);
+    expect(world.views).toEqual([]);
+
+    await requestInformation(PSB, applied.id, { note: '请再补充' }, world.reviewDeps);
+    afterNextAdvance(world, () => requestInformation(PSB, applied.id, { note: '第三次' }, world.reviewDeps));
+    const answered = await respondToApplication(ZHANG, applied.id, { note: '已补充' }, world.holderDeps);
+    expect(answered).toMatchObject({ state: 'info-requested', version: 6 });
+    expect(world.views.map((e) => [e.action, e.actor.kind, e.details?.state])).toEqual([
+      ['application.viewed', 'holder', 'info-requested'],
+    ]);
+  });
+});
+
 describe('the whole review: apply → request info → respond → approve', () => {
   it('issues the license to the applicant with the corrected data, records its id, and audits each step', async () => {
     const world = applicationWorld();
