@@ -174,6 +174,8 @@ export async function openHolderLicense(
   await deps.audit.record(
     holderReadEvent(auditEventId, now, request.account, record, {
       document: link !== undefined,
+      // Which bytes the link opens: an attach replaces a version's document in place.
+      ...(link !== undefined && content.document ? { documentSha256: content.document.sha256 } : {}),
       ...(license.sealWithdrawn ? { sealWithdrawn: license.sealWithdrawn.kid } : {}),
     }),
   );

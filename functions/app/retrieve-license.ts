@@ -833,6 +833,8 @@ function retrievalEvent(
       disclosed: [...statement.disclosed],
       presentationDigest: sdDigest(statement.presentation),
       document: statement.document !== undefined,
+      // Which bytes the link opens: an attach replaces a version's document in place.
+      ...(statement.document ? { documentSha256: statement.document.sha256 } : {}),
       usableUntil: new Date(statement.expiresAt * 1000).toISOString(),
       ...(basis.kind === 'duty' ? { agreementId: basis.agreementId, operatorId: basis.operatorId } : {}),
       ...(sealWithdrawn ? { sealWithdrawn: sealWithdrawn.kid } : {}),

@@ -128,6 +128,8 @@ describe('my licenses', () => {
       id: detail.auditEventId,
       action: 'license.holder_viewed',
       subject: { licenseId: card.id, licenseVersion: '001' },
+      // Which bytes the link opened: an attach replaces a version's document in place.
+      details: { document: true, documentSha256: 'x'.repeat(43) },
     });
   });
 

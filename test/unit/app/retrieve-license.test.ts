@@ -766,7 +766,11 @@ describe('the layout document', () => {
       sha256: DOCUMENT.sha256,
       media_type: 'application/pdf',
     });
-    expect(world.audit.events.at(-1)?.details).toMatchObject({ document: true });
+    // Which bytes the link opened: an attach replaces a version's document in place.
+    expect(world.audit.events.at(-1)?.details).toMatchObject({
+      document: true,
+      documentSha256: DOCUMENT.sha256,
+    });
   });
 
   it('is withheld when the basis allows only some fields, since it prints them all', async () => {
