@@ -172,7 +172,13 @@ export function applicationEvent(
       ...(parsed?.valid ? { licenseVersion: parsed.parts.version } : {}),
     },
     outcome: 'success',
-    details: { applicationId: application.id, state: application.state, ...details },
+    // The version pins what was written or shown: each step makes one, and the history keeps all.
+    details: {
+      applicationId: application.id,
+      state: application.state,
+      version: application.version,
+      ...details,
+    },
   };
 }
 

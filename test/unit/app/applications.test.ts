@@ -391,8 +391,8 @@ describe('a step answered after another party’s step landed', () => {
     );
     const asked = await requestInformation(PSB, applied.id, { note: '请更正住址' }, world.reviewDeps);
     expect(asked).toMatchObject({ state: 'submitted', version: 3, data: { 住址: '新地址' } });
-    expect(world.views.map((e) => [e.action, e.actor.id, e.details?.state])).toEqual([
-      ['application.viewed', PSB.agency, 'submitted'],
+    expect(world.views.map((e) => [e.action, e.actor.id, e.details?.state, e.details?.version])).toEqual([
+      ['application.viewed', PSB.agency, 'submitted', 3],
     ]);
   });
 
