@@ -29,6 +29,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
 import { SEAL_KEY_TAG_KEYS } from '../functions/adapters/aws/kms-seal-keys.ts';
 import { allTables } from '../functions/adapters/aws/tables.ts';
@@ -388,6 +389,24 @@ export class StatelessStack extends Stack {
       },
     });
     addGatewayProblems(this.api);
+    // API Gateway's trace segment records the request URL, and a presentation's is a bearer
+    // value (GET /presentations/<reference>, live for minutes): such requests are never traced.
+    // A sampling rule is the only switch X-Ray offers per path; it names this stage's API only.
+    new CfnSamplingRule(this, 'NoTracesOfPresentationReferences', {
+      samplingRule: {
+        ruleName: `eli-${config.stage}-norefs`, // at most 32 characters
+        priority: 1,
+        fixedRate: 0,
+        reservoirSize: 0,
+        serviceName: `elicense-${config.stage}/${config.stage}`,
+        serviceType: '*',
+        host: '*',
+        httpMethod: '*',
+        urlPath: '*/presentations/*',
+        resourceArn: '*',
+        version: 1,
+      },
+    });
     const validator = new RequestValidator(this, 'Validator', {
       restApi: this.api,
       validateRequestBody: true,
@@ -437,10 +456,14 @@ export class StatelessStack extends Stack {
     const webAcl = new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
+      // No request sampling, here or on any rule: WAF would keep a sample of every request,
+      // allowed ones too, with its URI and every header for three hours, and the log's
+      // redaction does not reach samples — holder tokens, API keys and presentation references
+      // readable to anyone allowed wafv2:GetSampledRequests.
       visibilityConfig: {
         cloudWatchMetricsEnabled: true,
         metricName: `elicense-${config.stage}`,
-        sampledRequestsEnabled: true,
+        sampledRequestsEnabled: false,
       },
       rules: [
         // SizeRestrictions_BODY blocks every body over 8 KB (fixed by AWS): batches, base64
@@ -489,7 +512,7 @@ export class StatelessStack extends Stack {
           visibilityConfig: {
             cloudWatchMetricsEnabled: true,
             metricName: 'CoreRuleSetBodyOutsideDocuments',
-            sampledRequestsEnabled: true,
+            sampledRequestsEnabled: false,
           },
         },
         managedRule('AWSManagedRulesKnownBadInputsRuleSet', 2),
@@ -507,7 +530,7 @@ export class StatelessStack extends Stack {
           visibilityConfig: {
             cloudWatchMetricsEnabled: true,
             metricName: 'RateLimitPerIp',
-            sampledRequestsEnabled: true,
+            sampledRequestsEnabled: false,
           },
         },
       ],
@@ -546,7 +569,11 @@ export class StatelessStack extends Stack {
           },
         ],
       },
+      // The path and query too: a blocked GET /presentations/<reference> left its reference
+      // unused, so still live, in the log.
       redactedFields: [
+        { uriPath: {} },
+        { queryString: {} },
         { singleHeader: { Name: 'authorization' } },
         { singleHeader: { Name: 'cookie' } },
         // Agencies' usage-plan API keys, where the stage has the plan.
@@ -689,7 +716,7 @@ function managedRule(
           : {}),
       },
     },
-    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
+    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: false },
   };
 }
 

@@ -929,11 +929,38 @@ describe('the CDK app', () => {
     expect(alarms.map((a) => a.AlarmDescription)).toContain('The sealer function was throttled');
   });
 
-  it('logs WAF decisions with the Authorization header redacted', () => {
+  it('logs WAF decisions with the Authorization header, the path and the query redacted', () => {
     api.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
-      RedactedFields: Match.arrayWith([{ SingleHeader: { Name: 'authorization' } }]),
+      RedactedFields: Match.arrayWith([
+        { UriPath: {} },
+        { QueryString: {} },
+        { SingleHeader: { Name: 'authorization' } },
+      ]),
     });
     api.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: 'aws-waf-logs-elicense-small' });
+  });
+
+  it('keeps no WAF request samples (they hold every header and URI, redaction aside), on the ACL or any rule', () => {
+    const [acl] = Object.values(api.findResources('AWS::WAFv2::WebACL'));
+    const configs = [
+      acl!.Properties.VisibilityConfig,
+      ...acl!.Properties.Rules.map((rule: { VisibilityConfig: unknown }) => rule.VisibilityConfig),
+    ];
+    expect(configs.length).toBeGreaterThan(1);
+    for (const config of configs) expect(config).toMatchObject({ SampledRequestsEnabled: false });
+  });
+
+  it('traces no request for a presentation: its URL carries a live bearer reference', () => {
+    api.hasResourceProperties('AWS::XRay::SamplingRule', {
+      SamplingRule: {
+        RuleName: 'eli-small-norefs',
+        FixedRate: 0,
+        ReservoirSize: 0,
+        ServiceName: 'elicense-small/small',
+        URLPath: '*/presentations/*',
+        Priority: 1,
+      },
+    });
   });
 
   it('outputs the API, JWKS and status-list URLs', () => {
