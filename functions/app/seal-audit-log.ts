@@ -8,6 +8,11 @@ import type { SigningKeys } from '#ports/signer.ts';
 // batches in seal order, each batch sealed into a checkpoint signed with the platform key and
 // chained to the one before, and appended to the seal store.
 //
+// A run seals until it is caught up or its time budget is spent, so a backlog is worked off as
+// fast as one sealer can go rather than a fixed number of batches a minute; batches grow while
+// they fill. One chain is sealed by one run at a time, batch after batch: its throughput is the
+// ceiling of the whole log (bench/audit-sealing.bench.ts measures the core's part of it).
+//
 // The settle window: writers stamp an event's time when they build it and write it a moment
 // later, so an event can land slightly in the past — at most the life of the request that
 // writes it (API Gateway ends every integration at 29 s). Sealing only events older than the
@@ -23,9 +28,21 @@ export interface AuditSealing {
   now: () => Date;
   /** Events younger than this are left for a later run. */
   settleSeconds: number;
-  /** Most events in one batch (one checkpoint, one Merkle tree). */
+  /** Most events in a run's first batch (one checkpoint, one Merkle tree). */
   batchSize: number;
-  /** Most batches one run seals, so a backlog is worked off over runs of bounded length. */
+  /**
+   * Most events in any batch: each batch that fills doubles the next one's size up to this, so
+   * a backlog is sealed in large batches — one signature, three archive objects and one
+   * transaction for many events — while a caught-up log keeps small ones, which a verifier of
+   * a short range reads whole.
+   */
+  maxBatchSize: number;
+  /**
+   * The run's time budget on `now`: no batch is begun after it is spent, so a run ends a
+   * batch's time after it, before the next scheduled run starts. At least one batch is sealed.
+   */
+  runSeconds: number;
+  /** Most batches one run seals, whatever the clock says: a safety net behind the budget. */
   maxBatchesPerRun: number;
   /**
    * Where a log that was never sealed starts, given the time of the first run: the sealer
@@ -47,8 +64,10 @@ export interface SealRun {
   through: string | null;
   /** Age in seconds of the oldest event not yet sealed; 0 when every event is sealed. */
   lagSeconds: number;
-  /** False when the run stopped at maxBatchesPerRun with settled events left. */
+  /** False when the run stopped with settled events left (see `stopped`). */
   complete: boolean;
+  /** Why the run ended: every settled event sealed, its time budget spent, or its batch cap reached. */
+  stopped: 'caught-up' | 'time-budget' | 'batch-cap';
 }
 
 export class AuditSealingMisconfigured extends Error {
@@ -104,7 +123,15 @@ export async function sealAuditLog(deps: AuditSealing): Promise<SealRun> {
   const sealedBefore = head.lastEvent;
   const batches: SealedBatchSummary[] = [];
   let pending: AuditEvent[] = [];
-  let complete = true;
+  let size = deps.batchSize;
+  let stopped: SealRun['stopped'] = 'caught-up';
+  const budgetEnds = now.getTime() + deps.runSeconds * 1000;
+  /** Why no further batch may begin, if one may not. */
+  const stopBeforeNextBatch = (): SealRun['stopped'] | undefined => {
+    if (batches.length >= deps.maxBatchesPerRun) return 'batch-cap';
+    if (deps.now().getTime() >= budgetEnds) return 'time-budget';
+    return undefined;
+  };
 
   const seal = async (events: AuditEvent[], through: string): Promise<void> => {
     const { signer } = await deps.keys.platformKey();
@@ -132,31 +159,42 @@ export async function sealAuditLog(deps: AuditSealing): Promise<SealRun> {
     let cursor: string | undefined;
     read: do {
       const page = await deps.log.readRange(range, {
-        limit: Math.min(READ_PAGE, deps.batchSize),
+        limit: Math.min(READ_PAGE, deps.maxBatchSize),
         ...(cursor === undefined ? {} : { cursor }),
       });
       for (const event of page.items) {
         if (sealedBefore !== null && compareAuditEvents(event, sealedBefore) <= 0) continue;
-        if (batches.length === deps.maxBatchesPerRun) {
-          complete = false;
-          break read;
+        if (pending.length === 0 && batches.length > 0) {
+          const stop = stopBeforeNextBatch();
+          if (stop !== undefined) {
+            stopped = stop;
+            break read;
+          }
         }
         pending.push(event);
-        if (pending.length === deps.batchSize) {
+        if (pending.length === size) {
           // Events at this batch's last time may follow in the next: `through` stays at that time.
           await seal(pending, event.time);
           pending = [];
+          // A full batch means more is waiting: a larger one spreads the per-batch cost further.
+          size = Math.min(size * 2, deps.maxBatchSize);
         }
       }
       cursor = page.cursor;
     } while (cursor !== undefined);
-    if (complete) {
+    if (stopped === 'caught-up') {
       if (pending.length > 0) await seal(pending, upTo);
       else head = await deps.seals.append({ expected: head, through: upTo });
     }
   }
 
-  return { batches, through: head.through, lagSeconds: await oldestUnsealedAge(deps, head, now), complete };
+  return {
+    batches,
+    through: head.through,
+    lagSeconds: await oldestUnsealedAge(deps, head, now),
+    complete: stopped === 'caught-up',
+    stopped,
+  };
 }
 
 /** Seconds since the oldest event after the sealed position was stamped; 0 when there is none. */
@@ -181,6 +219,10 @@ function checkSettings(deps: AuditSealing): void {
     problems.push(`settleSeconds ≥ 0, found ${deps.settleSeconds}`);
   if (!(Number.isInteger(deps.batchSize) && deps.batchSize >= 1))
     problems.push(`batchSize a positive integer, found ${deps.batchSize}`);
+  if (!(Number.isInteger(deps.maxBatchSize) && deps.maxBatchSize >= deps.batchSize))
+    problems.push(`maxBatchSize an integer ≥ batchSize (${deps.batchSize}), found ${deps.maxBatchSize}`);
+  if (!(Number.isFinite(deps.runSeconds) && deps.runSeconds >= 0))
+    problems.push(`runSeconds ≥ 0, found ${deps.runSeconds}`);
   if (!(Number.isInteger(deps.maxBatchesPerRun) && deps.maxBatchesPerRun >= 1))
     problems.push(`maxBatchesPerRun a positive integer, found ${deps.maxBatchesPerRun}`);
   if (problems.length > 0) throw new AuditSealingMisconfigured(`expected ${problems.join('; ')}`);

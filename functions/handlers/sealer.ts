@@ -59,7 +59,7 @@ export async function sealNow(): Promise<SealRun | undefined> {
     events,
     through: run.through,
     lagSeconds: run.lagSeconds,
-    complete: run.complete,
+    stopped: run.stopped,
   });
   return run;
 }

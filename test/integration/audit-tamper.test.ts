@@ -65,6 +65,8 @@ beforeAll(async () => {
     now: () => TO,
     settleSeconds: 60,
     batchSize: 5,
+    maxBatchSize: 5,
+    runSeconds: 40,
     maxBatchesPerRun: 10,
     origin: () => FROM,
   });

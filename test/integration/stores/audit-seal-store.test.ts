@@ -44,6 +44,8 @@ function sealing(seals: AuditSealStore, logId: string): AuditSealing {
     now: () => new Date(T0 + 3_600_000),
     settleSeconds: 60,
     batchSize: 4,
+    maxBatchSize: 4,
+    runSeconds: 40,
     maxBatchesPerRun: 10,
     origin: () => new Date(T0 - 60_000),
   };

@@ -31,10 +31,24 @@ function sealing(
     now: () => new Date(T0 + nowSeconds * 1000),
     settleSeconds: 60,
     batchSize: 4,
+    maxBatchSize: 4,
+    runSeconds: 40,
     maxBatchesPerRun: 10,
     origin: () => new Date(T0 - 3_600_000),
     ...over,
   } satisfies AuditSealing;
+}
+
+/** A clock the test moves: what a run reads as its time when it checks its budget. */
+class Clock {
+  #ms: number;
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+  readonly now = (): Date => new Date(this.#ms);
+  advance(seconds: number): void {
+    this.#ms += seconds * 1000;
+  }
 }
 
 /** Verifies the whole stored log against every batch of the store. */
@@ -109,6 +123,7 @@ describe('sealAuditLog', () => {
       through: new Date(T0 + 540_000).toISOString(),
       lagSeconds: 0,
       complete: true,
+      stopped: 'caught-up',
     });
     expect(seals.head).toMatchObject({ version: 1, seq: null, checkpoint: null });
   });
@@ -120,7 +135,7 @@ describe('sealAuditLog', () => {
     const seals = new MemorySealStore();
 
     const first = await sealAuditLog(sealing(log, seals, 300, { maxBatchesPerRun: 1 }));
-    expect(first.complete).toBe(false);
+    expect(first).toMatchObject({ complete: false, stopped: 'batch-cap' });
     expect(first.batches.map((b) => b.lastEvent.id)).toEqual(['same-3']);
     // The oldest unsealed event is same-4, 295 s old.
     expect(first.lagSeconds).toBe(295);
@@ -129,6 +144,80 @@ describe('sealAuditLog', () => {
     expect(second.batches.map((b) => [b.firstEvent.id, b.lastEvent.id])).toEqual([['same-4', 'evt-00007']]);
     expect(second.complete).toBe(true);
     expect(verifyAll(log, seals)).toMatchObject({ ok: true, eventsChecked: 8, batchesChecked: 2 });
+  });
+
+  it('seals batch after batch until caught up, however many that takes within its time budget', async () => {
+    const log = new MemoryAuditLog();
+    log.add(...Array.from({ length: 90 }, (_, n) => at(n, n)));
+    const seals = new MemorySealStore();
+    // A clock that moves a second with every batch: 45 batches take 45 s of a 50 s budget.
+    const clock = new Clock(T0 + 300_000);
+    seals.beforeAppend = async () => clock.advance(1);
+
+    const run = await sealAuditLog(
+      sealing(log, seals, 300, {
+        now: clock.now,
+        batchSize: 2,
+        maxBatchSize: 2,
+        runSeconds: 50,
+        maxBatchesPerRun: 1_000,
+      }),
+    );
+
+    expect(run).toMatchObject({ complete: true, stopped: 'caught-up', lagSeconds: 0 });
+    expect(run.batches).toHaveLength(45);
+    expect(verifyAll(log, seals)).toMatchObject({ ok: true, eventsChecked: 90, batchesChecked: 45 });
+  });
+
+  it('begins no batch once its time budget on the given clock is spent; the next run seals the rest', async () => {
+    const log = new MemoryAuditLog();
+    log.add(...Array.from({ length: 20 }, (_, n) => at(n, n)));
+    const seals = new MemorySealStore();
+    // Each batch takes 20 s: batches begin at 0, 20 and 40 s; at 60 s the 45 s budget is spent.
+    const clock = new Clock(T0 + 300_000);
+    seals.beforeAppend = async () => clock.advance(20);
+
+    const first = await sealAuditLog(
+      sealing(log, seals, 300, { now: clock.now, batchSize: 2, maxBatchSize: 2, runSeconds: 45 }),
+    );
+
+    expect(first).toMatchObject({ complete: false, stopped: 'time-budget' });
+    expect(first.batches.map((b) => b.lastEvent.id)).toEqual(['evt-00001', 'evt-00003', 'evt-00005']);
+    // Stopped between batches: the head is at the last one sealed, no event half-sealed.
+    expect(seals.head.lastEvent?.id).toBe('evt-00005');
+
+    seals.beforeAppend = undefined;
+    const second = await sealAuditLog(sealing(log, seals, 400, { batchSize: 2, maxBatchSize: 2 }));
+    expect(second).toMatchObject({ complete: true, stopped: 'caught-up' });
+    expect(second.batches[0]?.firstEvent.id).toBe('evt-00006');
+    expect(verifyAll(log, seals)).toMatchObject({ ok: true, eventsChecked: 20 });
+  });
+
+  it('seals one batch even when its budget is spent before it starts, so every run makes progress', async () => {
+    const log = new MemoryAuditLog();
+    log.add(...Array.from({ length: 10 }, (_, n) => at(n, n)));
+    const seals = new MemorySealStore();
+
+    const run = await sealAuditLog(sealing(log, seals, 300, { runSeconds: 0 }));
+
+    expect(run).toMatchObject({ complete: false, stopped: 'time-budget' });
+    expect(run.batches.map((b) => b.events)).toEqual([4]);
+  });
+
+  it('doubles the batch after each one that fills, up to maxBatchSize, and starts small again on the next run', async () => {
+    const log = new MemoryAuditLog();
+    log.add(...Array.from({ length: 40 }, (_, n) => at(n, n)));
+    const seals = new MemorySealStore();
+
+    const backlog = await sealAuditLog(sealing(log, seals, 300, { batchSize: 2, maxBatchSize: 8 }));
+
+    expect(backlog.batches.map((b) => b.events)).toEqual([2, 4, 8, 8, 8, 8, 2]);
+    expect(backlog.stopped).toBe('caught-up');
+
+    log.add(...Array.from({ length: 3 }, (_, n) => at(40 + n, 250 + n)));
+    const steady = await sealAuditLog(sealing(log, seals, 400, { batchSize: 2, maxBatchSize: 8 }));
+    expect(steady.batches.map((b) => b.events)).toEqual([2, 1]);
+    expect(verifyAll(log, seals)).toMatchObject({ ok: true, eventsChecked: 43, batchesChecked: 9 });
   });
 
   it('never seals an event that arrives behind the sealed position; verification names it inserted', async () => {
@@ -206,6 +295,9 @@ describe('sealAuditLog', () => {
     );
     await expect(sealAuditLog(sealing(log, seals, 100, { settleSeconds: -1 }))).rejects.toThrow(
       /settleSeconds ≥ 0, found -1/,
+    );
+    await expect(sealAuditLog(sealing(log, seals, 100, { batchSize: 8, maxBatchSize: 4 }))).rejects.toThrow(
+      /maxBatchSize an integer ≥ batchSize \(8\), found 4/,
     );
     expect(seals.head.version).toBe(0);
   });

@@ -26,6 +26,8 @@ function sealAt(seconds: number) {
     now: () => new Date(T0 + seconds * 1000),
     settleSeconds: 60,
     batchSize: 5,
+    maxBatchSize: 5,
+    runSeconds: 40,
     maxBatchesPerRun: 10,
     origin: () => new Date(T0),
   });
