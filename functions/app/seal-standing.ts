@@ -1,6 +1,10 @@
-import { sealKeyWithKid } from '#core/catalog/agency.ts';
+import { type Agency, type SealKeyRef, sealKeyWithKid } from '#core/catalog/agency.ts';
 import { decodeJwsHeader } from '#core/jws.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
+import type { Versioned } from '#ports/page.ts';
+import { CATALOG_MAX_AGE_MS, CachedCatalog } from './cached-catalog.ts';
+import { RecordCache } from './record-cache.ts';
+import type { IssuerSealKeys } from './verify-license.ts';
 
 // Whether a stored license's seal still verifies. A license carries the kid of the seal key that
 // signed it in its issuer JWT's header; once the operator withdraws that key (withdraw-seal-key.ts)
@@ -10,8 +14,9 @@ import type { ConfigStore } from '#ports/config-store.ts';
 // Asking costs a registry read of the issuer agency. Retrieval and the holder's reads are hot
 // paths that otherwise never read the agency, so the answer comes from a short-lived cache of
 // agency records per container: a withdrawal may go unflagged there for up to its maximum age
-// (SEAL_STANDING_MAX_AGE_MS), never longer. Verification itself reads the record every time and
-// fails at once; the flag is advice to whoever holds the license, not the check.
+// (SEAL_STANDING_MAX_AGE_MS), never longer. Public verification (POST /verify) reads the issuer's
+// seal key through the same cache and rules (sealKeyOf), so it fails a license of a withdrawn key
+// within that bound too: one issuer's agency item cannot take a read per verification.
 //
 // Two rules keep the cache from saying less than the registry did:
 // - a key once seen withdrawn stays withdrawn in the container (withdrawal is for good), whatever
@@ -22,7 +27,7 @@ import type { ConfigStore } from '#ports/config-store.ts';
 //   made together share that fresh read (one per agency, not one per license of a listing).
 
 /** How long a container trusts an agency record it read for the flag: a withdrawal shows within this. */
-export const SEAL_STANDING_MAX_AGE_MS = 60_000;
+export const SEAL_STANDING_MAX_AGE_MS = CATALOG_MAX_AGE_MS;
 
 /** The flag on a license answer whose seal key is withdrawn: it fails verification until re-issued. */
 export interface SealWithdrawn {
@@ -74,81 +79,66 @@ export async function sealWithdrawnOf(
   };
 }
 
-interface CachedAgency {
-  read: Promise<Awaited<ReturnType<ConfigStore['getAgency']>>>;
-  at: number;
-}
-
 /**
  * SealStandings over the agency registry, with a per-container cache of the records read (one per
- * agency, for `maxAgeMs`) and a memory of every key seen withdrawn. Create one per container.
+ * agency, for `maxAgeMs`, or the CachedCatalog's agencies when given one) and a memory of every
+ * key seen withdrawn. It also answers verification's seal-key lookups (IssuerSealKeys) under the
+ * same two rules. Create one per container.
  */
-export class CachedSealStandings implements SealStandings {
-  readonly #config: Pick<ConfigStore, 'getAgency'>;
-  readonly #maxAgeMs: number;
-  readonly #now: () => number;
-  readonly #agencies = new Map<string, CachedAgency>();
+export class CachedSealStandings implements SealStandings, IssuerSealKeys {
+  readonly #agencies: RecordCache<Versioned<Agency>>;
   readonly #withdrawn = new Map<string, SealKeyWithdrawal>();
-  /** Per agency, the fresh read under way and the number of lookups begun before it was asked. */
-  readonly #freshReads = new Map<string, { read: CachedAgency['read']; after: number }>();
-  #lookups = 0;
+  /** The seal keys seen withdrawn in a record, by `<uscc> <kid>`: as many as the registry withdrew. */
+  readonly #withdrawnKeys = new Map<string, SealKeyRef>();
 
   constructor(
-    config: Pick<ConfigStore, 'getAgency'>,
+    config: Pick<ConfigStore, 'getAgency'> | CachedCatalog,
     options: { maxAgeMs?: number; now?: () => number } = {},
   ) {
-    this.#config = config;
-    this.#maxAgeMs = options.maxAgeMs ?? SEAL_STANDING_MAX_AGE_MS;
-    this.#now = options.now ?? Date.now;
+    this.#agencies =
+      config instanceof CachedCatalog
+        ? config.agencies
+        : new RecordCache((uscc) => config.getAgency(uscc), {
+            maxAgeMs: options.maxAgeMs ?? SEAL_STANDING_MAX_AGE_MS,
+            ...(options.now ? { now: options.now } : {}),
+          });
   }
 
   async withdrawalOf(issuerUscc: string, kid: string): Promise<SealKeyWithdrawal | undefined> {
-    const lookup = ++this.#lookups;
     const known = `${issuerUscc} ${kid}`;
     const seen = this.#withdrawn.get(known);
     if (seen !== undefined) return seen;
-    let seal = sealKeyWithKid((await this.#agency(issuerUscc)) ?? {}, kid);
-    if (seal === undefined) seal = sealKeyWithKid((await this.#freshAgency(issuerUscc, lookup)) ?? {}, kid);
+    const seal = await this.#sealKey(issuerUscc, kid);
     if (seal !== undefined && seal.withdrawn === undefined) return undefined;
     const withdrawal = seal?.withdrawn === undefined ? {} : { since: seal.withdrawn.at };
     this.#withdrawn.set(known, withdrawal);
     return withdrawal;
   }
 
-  async #agency(uscc: string) {
-    const cached = this.#agencies.get(uscc);
-    if (cached !== undefined && this.#now() - cached.at < this.#maxAgeMs) return (await cached.read)?.value;
-    return (await this.#read(uscc))?.value;
+  /**
+   * The agency's seal key of this kid, for verification: withdrawn once seen withdrawn. A kid no
+   * fresh record holds is undefined, not remembered — verification's kids come from whoever posts.
+   */
+  async sealKeyOf(issuerUscc: string, kid: string): Promise<SealKeyRef | undefined> {
+    return this.#sealKey(issuerUscc, kid);
   }
 
   /**
-   * The record read after lookup number `lookup` began, so after the license it checks was read:
-   * it holds the key that sealed it unless that key was let go. Lookups made together (a holder's
-   * listing checks every version at once) share one such read per agency; a read asked before a
-   * lookup began is not shared with it — it may predate the rotation that made the lookup's kid,
-   * and a kid missing from it would be remembered withdrawn for good.
+   * The key as the cached record holds it; one it lacks as a record read after this lookup began
+   * holds it (RecordCache.freshAfter: lookups made together, a holder's listing checking every
+   * version at once, share that read). A read asked before the lookup began may predate the
+   * rotation that made the lookup's kid, and a kid missing from it would be remembered withdrawn.
    */
-  async #freshAgency(uscc: string, lookup: number) {
-    const underWay = this.#freshReads.get(uscc);
-    if (underWay !== undefined && underWay.after >= lookup) return (await underWay.read)?.value;
-    const fresh = { read: this.#read(uscc), after: this.#lookups };
-    this.#freshReads.set(uscc, fresh);
-    const done = () => {
-      if (this.#freshReads.get(uscc) === fresh) this.#freshReads.delete(uscc);
-    };
-    fresh.read.then(done, done);
-    return (await fresh.read)?.value;
-  }
-
-  /** Reads the agency record, and caches it for the lookups that follow. */
-  #read(uscc: string): CachedAgency['read'] {
-    const read = this.#config.getAgency(uscc);
-    const cached = { read, at: this.#now() };
-    this.#agencies.set(uscc, cached);
-    // A failed read is asked again by the next caller, not remembered.
-    read.catch(() => {
-      if (this.#agencies.get(uscc) === cached) this.#agencies.delete(uscc);
-    });
-    return read;
+  async #sealKey(uscc: string, kid: string): Promise<SealKeyRef | undefined> {
+    const lookup = this.#agencies.lookup();
+    const known = `${uscc} ${kid}`;
+    const seen = this.#withdrawnKeys.get(known);
+    if (seen !== undefined) return seen;
+    let seal = sealKeyWithKid((await this.#agencies.get(uscc))?.value ?? {}, kid);
+    if (seal === undefined)
+      seal = sealKeyWithKid((await this.#agencies.freshAfter(uscc, lookup))?.value ?? {}, kid);
+    // Withdrawal is for good: whatever an older record, cached or read in flight, says later.
+    if (seal?.withdrawn !== undefined) this.#withdrawnKeys.set(known, seal);
+    return this.#withdrawnKeys.get(known) ?? seal;
   }
 }

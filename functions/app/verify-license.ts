@@ -1,5 +1,5 @@
 import { type AuditEvent, AuditEventInvalid, auditableText } from '#core/audit/event.ts';
-import { sealKeyWithKid } from '#core/catalog/agency.ts';
+import { type SealKeyRef, sealKeyWithKid } from '#core/catalog/agency.ts';
 import { maskIdentityNumbers } from '#core/holders/masked-text.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { decodeCompactJws, type PublicJwk } from '#core/jws.ts';
@@ -17,8 +17,24 @@ import { type SigningKeys, usableKey } from '#ports/signer.ts';
 import type { StatusReader } from '#ports/status-reader.ts';
 import { VerificationUnavailable } from './verification-errors.ts';
 
+/** Where verification finds an issuer's seal keys. */
+export interface IssuerSealKeys {
+  /** The agency's seal key of this kid, withdrawn or not; undefined when it holds none (or no such agency). */
+  sealKeyOf(issuerUscc: string, kid: string): Promise<SealKeyRef | undefined>;
+}
+
+/** IssuerSealKeys read from the registry on every lookup; the public function reads through CachedSealStandings. */
+export function registrySealKeys(config: Pick<ConfigStore, 'getAgency'>): IssuerSealKeys {
+  return {
+    async sealKeyOf(uscc, kid) {
+      const agency = (await config.getAgency(uscc))?.value;
+      return agency && sealKeyWithKid(agency, kid);
+    },
+  };
+}
+
 export interface VerifyLicenseDeps {
-  config: Pick<ConfigStore, 'getAgency'>;
+  sealKeys: IssuerSealKeys;
   keys: Pick<SigningKeys, 'keyFor'>;
   statuses: StatusReader;
   /** The platform's public base URL: issuers and status lists of this platform live under it. */
@@ -39,7 +55,7 @@ export interface VerifyLicenseRequest {
 
 /**
  * Online verification of a license issued on this platform: issuer keys from the registry
- * (the agency named by `iss`, its current or a previous seal key by `kid`), status from the
+ * (the agency named by `iss`, its current or a previous seal key by `kid`, through `sealKeys`), status from the
  * stored list entry. Every verification is an audit event (`license.verified`), written before
  * the answer; VerificationUnavailable when a store, the key service or the audit log fails.
  */
@@ -152,10 +168,10 @@ async function issuerKey(
 ): Promise<PublicJwk | WithdrawnIssuerKey | undefined> {
   const uscc = agencyOfIssuer(deps.publicBaseUrl, iss);
   if (uscc === undefined) return undefined;
-  const agency = (await read('the issuer key', () => deps.config.getAgency(uscc)))?.value;
   // A rotated-out seal key still verifies the licenses it signed before the rotation, unless the
-  // operator withdrew it: the record decides, whatever a container cached of the key.
-  const seal = agency && sealKeyWithKid(agency, kid);
+  // operator withdrew it: the record decides (as sealKeys read it), whatever the key service's
+  // client cached of the key.
+  const seal = await read('the issuer key', () => deps.sealKeys.sealKeyOf(uscc, kid));
   if (!seal) return undefined;
   if (seal.withdrawn !== undefined) return { withdrawn: true, since: seal.withdrawn.at };
   // A key the key service withdrew is no outage: the license names a key that verifies nothing any more.

@@ -17,6 +17,7 @@ import {
   beginLicenseDocumentUpload,
   completeLicenseDocumentUpload,
 } from '#app/attach-license-document.ts';
+import { CachedCatalog } from '#app/cached-catalog.ts';
 import { changeLicenseStatus, type StatusAction } from '#app/change-license-status.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { issueLicenseBatch } from '#app/issue-license-batch.ts';
@@ -57,9 +58,16 @@ import { logger, withPowertools } from './observability.ts';
 // an Idempotency-Key, remembered in the idempotency table — which keeps no field values and no
 // short-lived links: an answer carrying them is rebuilt after the record (withIssuerCopy, the
 // review steps in issuer/applications.ts) or stored without them (rememberedProblem).
-const config = new DynamoConfigStore(documents, table('config'));
+const registry = new DynamoConfigStore(documents, table('config'));
+// Every issue, reinstate and application review reads its license type: through the container's
+// cache (cached-catalog.ts), so the most used type's item takes no read per license — an issuer
+// taken off a type, or a type changed, shows within CATALOG_MAX_AGE_MS. The issuer agency is read
+// from the registry each time: it holds the seal key a new license is signed with, which must not
+// be one the operator rotated out or withdrew a moment ago (its load is one agency's own requests).
+const catalog = new CachedCatalog(registry);
+const config = { getLicenseType: catalog.getLicenseType, getAgency: registry.getAgency.bind(registry) };
 // An answer given again refuses a license whose seal key was withdrawn since (issuer-copy.ts).
-const seals = new CachedSealStandings(config);
+const seals = new CachedSealStandings(catalog);
 const shards = shardsFromTableBindings(process.env);
 const licenses = new DynamoDbLicenseRepository({
   client: documents,
@@ -70,7 +78,7 @@ const licenses = new DynamoDbLicenseRepository({
     shards,
   ),
   shards,
-  domainOf: dataDomainOf(config),
+  domainOf: dataDomainOf(registry),
   // An approval's license is written only while its application is approving, marking it.
   applications: table('applications'),
 });

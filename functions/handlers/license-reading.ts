@@ -4,6 +4,7 @@ import { S3DocumentStore } from '#adapters/aws/document-store.ts';
 import { DynamoDbLicenseRepository } from '#adapters/aws/dynamodb-license-repository.ts';
 import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
 import { stageTablesFromEnvironment } from '#adapters/aws/stage-tables.ts';
+import { CachedCatalog } from '#app/cached-catalog.ts';
 import { CachedSealStandings } from '#app/seal-standing.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { dataDomainOf } from './data-domains.ts';
@@ -15,9 +16,21 @@ import { bucket, shardsPerDomain, table } from './environment.ts';
 // their names stand in as unbound values that no DynamoDB call would accept, should a code path
 // ever reach them.
 
-export const config = new DynamoConfigStore(documents, table('config'));
-/** Whether a license's seal key is withdrawn, from agency records cached per container (≤ 60 s). */
-export const seals = new CachedSealStandings(config);
+const registry = new DynamoConfigStore(documents, table('config'));
+// Every retrieval, holder listing and grant reads a license type (and a grant its relying agency):
+// read from the registry each time, the most used type's one item would throttle (cached-catalog.ts).
+const catalog = new CachedCatalog(registry);
+/**
+ * The catalog as these groups read it: types and agencies through the container's cache (a change
+ * shows within CATALOG_MAX_AGE_MS), sharing agreements from the registry on every retrieval.
+ */
+export const config = {
+  getLicenseType: catalog.getLicenseType,
+  getAgency: catalog.getAgency,
+  listSharingAgreementsOfAgency: registry.listSharingAgreementsOfAgency.bind(registry),
+};
+/** Whether a license's seal key is withdrawn, from the agency records cached above (≤ 60 s). */
+export const seals = new CachedSealStandings(catalog);
 const shards = shardsPerDomain();
 const tables = stageTablesFromEnvironment(
   {
@@ -32,7 +45,7 @@ export const licenses = new DynamoDbLicenseRepository({
   client: documents,
   tables,
   shards,
-  domainOf: dataDomainOf(config),
+  domainOf: dataDomainOf(registry),
 });
 export const grants = new DynamoGrantStore(documents, tables.grants, { auditTable });
 export const audit = new DynamoAuditLogWriter(documents, auditTable);

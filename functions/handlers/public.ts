@@ -5,9 +5,11 @@ import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { dynamoDbTableProbe, s3BucketProbe } from '#adapters/aws/probes.ts';
 import { DynamoDbStatusReader } from '#adapters/aws/status-reader.ts';
 import { tableEnvVar } from '#adapters/aws/tables.ts';
+import { CachedCatalog } from '#app/cached-catalog.ts';
 import { checkHealth } from '#app/check-health.ts';
 import { publishJwks } from '#app/publish-jwks.ts';
 import { auditSealLagSeconds } from '#app/seal-audit-log.ts';
+import { CachedSealStandings } from '#app/seal-standing.ts';
 import { verifyLicense } from '#app/verify-license.ts';
 import { buildOpenApi } from '#http/openapi.ts';
 import { HttpProblem } from '#http/problem.ts';
@@ -27,9 +29,15 @@ import { parseMaxSealLagSeconds } from './sealer-settings.ts';
 // and no sign permission.
 const configTable = table('config');
 const config = new DynamoConfigStore(documents, configTable);
+// Every POST /verify looks up its issuer's seal key: read from the registry each time, one
+// issuer's agency item would throttle under its licenses' verifications. Read through the
+// container's cache instead, a withdrawal fails verification within SEAL_STANDING_MAX_AGE_MS
+// (seal-standing.ts). The rest of this group reads the registry itself: GET /license-types/{code}
+// answers the version operators name in If-Match.
+const sealKeys = new CachedSealStandings(new CachedCatalog(config));
 const statuses = new DynamoDbStatusReader(documents, table('status-lists'));
 const verification = {
-  config,
+  sealKeys,
   keys: signingKeys,
   statuses,
   audit: new DynamoAuditLogWriter(documents, table('audit')),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { publishJwks } from '#app/publish-jwks.ts';
 import { VerificationUnavailable } from '#app/verification-errors.ts';
-import { type VerifyLicenseDeps, verifyLicense } from '#app/verify-license.ts';
+import { registrySealKeys, type VerifyLicenseDeps, verifyLicense } from '#app/verify-license.ts';
 import { type AuditEvent, parseAuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
@@ -30,12 +30,12 @@ let eventCount = 0;
 function deps(statuses: Record<string, number> = { 'list-1#7': 0 }): VerifyLicenseDeps {
   recorded = [];
   return {
-    config: {
+    sealKeys: registrySealKeys({
       getAgency: async (uscc) =>
         uscc === agency.uscc
           ? { value: { ...agency, sealKey: { keyRef: 'local:seal/x', kid: 'seal-kid' } }, version: 1 }
           : undefined,
-    },
+    }),
     keys: { keyFor: async (ref) => key(seal, ref) },
     statuses: { statusOf: async (listId, index) => statuses[`${listId}#${index}`] },
     publicBaseUrl: BASE,
@@ -117,7 +117,7 @@ describe('verifyLicense', () => {
     };
     const afterRotation: VerifyLicenseDeps = {
       ...deps(),
-      config: {
+      sealKeys: registrySealKeys({
         getAgency: async () => ({
           value: {
             ...agency,
@@ -126,7 +126,7 @@ describe('verifyLicense', () => {
           },
           version: 2,
         }),
-      },
+      }),
       keys: { keyFor: async (ref) => key(signers[ref] ?? unknown, ref) },
     };
     expect((await verifyLicense({ presentation: await signWith(rotated) }, afterRotation)).valid).toBe(true);
@@ -146,7 +146,7 @@ describe('verifyLicense', () => {
       );
     const presentation = await license();
     const failing: [string, VerifyLicenseDeps][] = [
-      ['the issuer key', { ...deps(), config: { getAgency: denied } }],
+      ['the issuer key', { ...deps(), sealKeys: registrySealKeys({ getAgency: denied }) }],
       ['the issuer key', { ...deps(), keys: { keyFor: denied } }],
       ["the license's status", { ...deps(), statuses: { statusOf: denied } }],
     ];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { publishJwks } from '#app/publish-jwks.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { rotateSealKey } from '#app/rotate-seal-key.ts';
-import { verifyLicense } from '#app/verify-license.ts';
+import { registrySealKeys, verifyLicense } from '#app/verify-license.ts';
 import { SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
@@ -96,7 +96,7 @@ describe('rotateSealKey', () => {
       verifyLicense(
         { presentation },
         {
-          config,
+          sealKeys: registrySealKeys(config),
           keys: sealKeys.keys,
           statuses: { statusOf: async () => 0 },
           publicBaseUrl: BASE,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { publishJwks } from '#app/publish-jwks.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { rotateSealKey } from '#app/rotate-seal-key.ts';
-import { verifyLicense } from '#app/verify-license.ts';
+import { registrySealKeys, verifyLicense } from '#app/verify-license.ts';
 import { withdrawSealKey } from '#app/withdraw-seal-key.ts';
 import {
   SealKeyAlreadyWithdrawn,
@@ -60,7 +60,7 @@ async function setup() {
     verifyLicense(
       { presentation },
       {
-        config,
+        sealKeys: registrySealKeys(config),
         keys: sealKeys.keys,
         statuses: { statusOf: async () => 0 },
         publicBaseUrl: BASE,

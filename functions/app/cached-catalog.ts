@@ -1,0 +1,35 @@
+import type { Agency } from '#core/catalog/agency.ts';
+import type { LicenseType } from '#core/catalog/license-type.ts';
+import type { ConfigStore } from '#ports/config-store.ts';
+import type { Versioned } from '#ports/page.ts';
+import { RecordCache, type RecordCacheOptions } from './record-cache.ts';
+
+// License types and agencies as the hot read paths see them: read through a per-container cache
+// (record-cache.ts), so a change the operator makes shows on those paths within CATALOG_MAX_AGE_MS
+// — a narrowed list of disclosable fields, an issuer taken off a type, a relying role withdrawn —
+// and a newly registered type or agency within a second. What reads it, and why staleness is
+// acceptable there, is the handlers' choice (functions/handlers/license-reading.ts, issuer.ts,
+// public.ts): the operator's own routes, and every write, read the registry itself, consistently;
+// an issuance reads its issuer agency (the seal key it signs with) uncached.
+
+/** How long a container trusts a license type or agency it read: a change shows within this. */
+export const CATALOG_MAX_AGE_MS = 60_000;
+
+/** The registry's type and agency reads through a per-container cache. Create one per container. */
+export class CachedCatalog implements Pick<ConfigStore, 'getLicenseType' | 'getAgency'> {
+  readonly types: RecordCache<Versioned<LicenseType>>;
+  readonly agencies: RecordCache<Versioned<Agency>>;
+
+  constructor(
+    config: Pick<ConfigStore, 'getLicenseType' | 'getAgency'>,
+    options: Partial<RecordCacheOptions> = {},
+  ) {
+    const settings = { maxAgeMs: CATALOG_MAX_AGE_MS, ...options };
+    this.types = new RecordCache((code) => config.getLicenseType(code), settings);
+    this.agencies = new RecordCache((uscc) => config.getAgency(uscc), settings);
+  }
+
+  // Bound, so a handler can hand them out as a ConfigStore's methods.
+  getLicenseType = (code: string): Promise<Versioned<LicenseType> | undefined> => this.types.get(code);
+  getAgency = (uscc: string): Promise<Versioned<Agency> | undefined> => this.agencies.get(uscc);
+}
