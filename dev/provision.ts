@@ -89,7 +89,6 @@ function tableInput(name: string, table: TableDefinition): CreateTableCommandInp
           })),
         }
       : {}),
-    ...(table.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } } : {}),
   };
 }
 

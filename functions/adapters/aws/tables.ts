@@ -20,8 +20,6 @@ export interface TableDefinition {
   globalIndexes?: { name: string; partitionKey: KeyAttribute; sortKey?: KeyAttribute }[];
   /** Attribute holding an epoch-seconds expiry that DynamoDB deletes after. */
   timeToLiveAttribute?: string;
-  /** Whether a stream of new images feeds a consumer (the audit sealer). */
-  stream?: boolean;
   /** Hot tables get CloudWatch Contributor Insights on AWS. */
   hot?: boolean;
 }
@@ -85,10 +83,10 @@ export const singletonTables: readonly TableDefinition[] = [
   },
   {
     name: 'audit',
-    purpose: 'audit events, partitioned by time bucket + shard; streamed to the sealer',
+    // No stream: the sealer reads the table on a schedule, in seal order across all shards.
+    purpose: 'audit events, partitioned by time bucket + shard; read in seal order by the scheduled sealer',
     partitionKey: pk,
     sortKey: sk,
-    stream: true,
     hot: true,
     // Sparse: events whose subject names a license, by license (a holder's access history).
     globalIndexes: [{ name: 'by-license', partitionKey: { name: 'licenseKey', type: 'S' }, sortKey: sk }],
