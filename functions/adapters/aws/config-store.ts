@@ -24,8 +24,12 @@
 // condition and the registration with it (ApiKeyIdTaken).
 //
 // The listings (`AGENCY`, `TYPE`, `AGREEMENT`) are single partitions: the catalog holds
-// thousands of records, not millions, is written by the operator only, and is read through
-// per-container caches, so one partition is far from its limits.
+// thousands of records, not millions, and is written by the operator only. This store reads every
+// item strongly consistent, every time; the hot paths read license types and agencies through a
+// per-container cache (CachedCatalog, functions/app/cached-catalog.ts: at most one read per item
+// per container per 60 s), since one item serves at most 3,000 RCU/s and adaptive capacity cannot
+// split it. Sharing agreements (a Query per retrieval, by relying agency) and API keys (their own
+// partitions) are read uncached.
 //
 // A license type's item also counts the agreement writes checked against it (`agreementWrites`,
 // absent for none): an agreement write adds 1 to it under a condition on the type's version, and a
