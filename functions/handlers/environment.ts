@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bucketEnvVar } from '#adapters/aws/buckets.ts';
 import type { ShardMap } from '#adapters/aws/stage-tables.ts';
 import { tableEnvVar } from '#adapters/aws/tables.ts';
+import { CATALOG_MAX_AGE_MS } from '#app/cached-catalog.ts';
 
 // The configuration of a function, validated once when its container starts: what every
 // route group shares here, and each group's tables and buckets through `table()`/`bucket()`,
@@ -82,4 +83,22 @@ export function shardsPerDomain(): ShardMap {
   const parsed = z.record(z.string(), z.number().int().min(1)).safeParse(JSON.parse(raw));
   if (!parsed.success) throw new Error(`invalid function environment — ELICENSE_SHARDS_PER_DOMAIN: ${raw}`);
   return parsed.data;
+}
+
+/**
+ * How long a container trusts a license type or agency it read (CachedCatalog): whole seconds from
+ * ELICENSE_CATALOG_MAX_AGE_SECONDS, default and at most CATALOG_MAX_AGE_MS — the bound the README
+ * promises operators. 0 reads the registry every time (the e2e platform, whose tests change the
+ * catalog and look at once); bursts still share a read.
+ */
+export function catalogCacheOptions(): { maxAgeMs: number } {
+  const raw = process.env.ELICENSE_CATALOG_MAX_AGE_SECONDS;
+  if (raw === undefined) return { maxAgeMs: CATALOG_MAX_AGE_MS };
+  const seconds = Number(raw);
+  if (!/^\d+$/.test(raw) || seconds * 1000 > CATALOG_MAX_AGE_MS) {
+    throw new Error(
+      `invalid function environment — ELICENSE_CATALOG_MAX_AGE_SECONDS: expected whole seconds from 0 to ${CATALOG_MAX_AGE_MS / 1000}, found ${raw}`,
+    );
+  }
+  return { maxAgeMs: seconds * 1000 };
 }

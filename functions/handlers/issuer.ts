@@ -46,7 +46,7 @@ import {
 import { authenticateAgency } from './agency-authenticator.ts';
 import { documents, dynamodb, s3 } from './aws-clients.ts';
 import { dataDomainOf } from './data-domains.ts';
-import { bucket, environment, table } from './environment.ts';
+import { bucket, catalogCacheOptions, environment, table } from './environment.ts';
 import { issuerApplicationRoutes } from './issuer/applications.ts';
 import { blindIndexer, fieldCipher, signingKeys } from './key-material.ts';
 import { logger, withPowertools } from './observability.ts';
@@ -64,7 +64,7 @@ const registry = new DynamoConfigStore(documents, table('config'));
 // taken off a type, or a type changed, shows within CATALOG_MAX_AGE_MS. The issuer agency is read
 // from the registry each time: it holds the seal key a new license is signed with, which must not
 // be one the operator rotated out or withdrew a moment ago (its load is one agency's own requests).
-const catalog = new CachedCatalog(registry);
+const catalog = new CachedCatalog(registry, catalogCacheOptions());
 const config = { getLicenseType: catalog.getLicenseType, getAgency: registry.getAgency.bind(registry) };
 // An answer given again refuses a license whose seal key was withdrawn since (issuer-copy.ts).
 const seals = new CachedSealStandings(catalog);

@@ -8,7 +8,7 @@ import { CachedCatalog } from '#app/cached-catalog.ts';
 import { CachedSealStandings } from '#app/seal-standing.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { dataDomainOf } from './data-domains.ts';
-import { bucket, shardsPerDomain, table } from './environment.ts';
+import { bucket, catalogCacheOptions, shardsPerDomain, table } from './environment.ts';
 
 // What the groups that read licenses but never write them (holder, retrieval) wire the same way:
 // the catalog, licenses (read), grants, audit events and layout-document downloads. They never
@@ -19,7 +19,7 @@ import { bucket, shardsPerDomain, table } from './environment.ts';
 const registry = new DynamoConfigStore(documents, table('config'));
 // Every retrieval, holder listing and grant reads a license type (and a grant its relying agency):
 // read from the registry each time, the most used type's one item would throttle (cached-catalog.ts).
-const catalog = new CachedCatalog(registry);
+const catalog = new CachedCatalog(registry, catalogCacheOptions());
 /**
  * The catalog as these groups read it: types and agencies through the container's cache (a change
  * shows within CATALOG_MAX_AGE_MS), sharing agreements from the registry on every retrieval.

@@ -19,7 +19,7 @@ import { createRouter } from '#http/router.ts';
 import { PageQuerySchema } from '#http/schemas/paging.ts';
 import { VerifyRequestSchema } from '#http/schemas.ts';
 import { documents, dynamodb, s3 } from './aws-clients.ts';
-import { bucket, environment, table } from './environment.ts';
+import { bucket, catalogCacheOptions, environment, table } from './environment.ts';
 import { signingKeys } from './key-material.ts';
 import { logger, withPowertools } from './observability.ts';
 import { parseMaxSealLagSeconds } from './sealer-settings.ts';
@@ -34,7 +34,7 @@ const config = new DynamoConfigStore(documents, configTable);
 // container's cache instead, a withdrawal fails verification within SEAL_STANDING_MAX_AGE_MS
 // (seal-standing.ts). The rest of this group reads the registry itself: GET /license-types/{code}
 // answers the version operators name in If-Match.
-const sealKeys = new CachedSealStandings(new CachedCatalog(config));
+const sealKeys = new CachedSealStandings(new CachedCatalog(config, catalogCacheOptions()));
 const statuses = new DynamoDbStatusReader(documents, table('status-lists'));
 const verification = {
   sealKeys,

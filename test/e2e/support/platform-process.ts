@@ -73,7 +73,14 @@ export async function launchPlatform(options: {
     command: process.execPath,
     args: options.args(dataDir),
     cwd: repositoryRoot,
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', ...options.env },
+    // The tests change the catalog (a type, a seal key withdrawn) and look at once: no catalog cache
+    // (functions/handlers/environment.ts, catalogCacheOptions); the unit tests cover it.
+    env: {
+      ...process.env,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      ELICENSE_CATALOG_MAX_AGE_SECONDS: '0',
+      ...options.env,
+    },
     log: (line) => {
       const match = READY.exec(line.replace(/^\[[^\]]+\] /, ''));
       if (match) onReady(match[1]!);
