@@ -2,9 +2,10 @@ import type { StatusList } from '#core/status-list.ts';
 import type { StatusSlot } from './license-repository.ts';
 
 // Status-list slots: drawing an unused index for a license about to be issued, and reading a
-// whole list back to publish it. A drawn slot is only reserved in memory; the license's issue
-// write claims it for good (and refuses an index claimed before), so a crash between the two
-// loses an index, never hands one out twice.
+// whole list back to publish it, at a cost that follows its entries not valid, not its size. A
+// drawn slot is only reserved in memory; the license's issue write claims it for good (and
+// refuses an index claimed before), so a crash between the two loses an index, never hands one
+// out twice.
 
 export interface StatusListInfo {
   listId: string;
@@ -22,8 +23,12 @@ export interface LoadedStatusList {
   info: StatusListInfo;
   /** The list as it is to be published: every claimed index at its stored value, the rest 0. */
   list: StatusList;
-  /** How many indices have been claimed by licenses. */
-  claimed: number;
+  /**
+   * Indices handed to writers so far (blocks claimed × block size, at most `size`): an upper
+   * bound of the licenses issued on the list, since a writer that stops leaves the rest of its
+   * block unused. Not an exact count, which every issue would have to write to one item per list.
+   */
+  allocated: number;
 }
 
 export interface StatusListStore {

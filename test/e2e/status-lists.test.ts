@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDbStatusListStore, unprotectedSecrets } from '#adapters/aws/dynamodb-status-list-store.ts';
-import { slotPk, slotSk } from '#adapters/aws/license-items.ts';
+import { changedSlotItem, slotPk, slotSk } from '#adapters/aws/license-items.ts';
 import type { PublicJwk } from '#core/jws.ts';
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { verifyStatusListToken } from '#core/status-list-token.ts';
@@ -34,6 +34,10 @@ describe('GET /status-lists/{id}', () => {
         TableName: 'elicense-local-status-lists',
         Item: { pk: slotPk(slot.listId), sk: slotSk(slot.index), status: 2, licenseId: 'e2e-suspended' },
       }),
+    );
+    // A status change writes the slot and its changed-slot item together; the list is built from the latter.
+    await table.send(
+      new PutCommand({ TableName: 'elicense-local-status-lists', Item: changedSlotItem(slot, 2) }),
     );
 
     const response = await fetch(`${base}/status-lists/${slot.listId}`);

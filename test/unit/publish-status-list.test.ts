@@ -20,7 +20,7 @@ function deps(clock: { now: Date }) {
         return {
           info: { listId, issuerCode: 'x', typeCode: 'y', shard: 0, generation: 0, size: 16 },
           list,
-          claimed: 1,
+          allocated: 1,
         };
       },
     },

@@ -40,6 +40,7 @@ import {
 } from './issuer-listing-page.ts';
 import {
   assertSlot,
+  changedSlotItem,
   describeNewLicense,
   formerHolderItem,
   holderItem,
@@ -273,6 +274,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       this.#updateStatus(table, licenseKey, version, expectedVersion, change, {}),
       this.#setSlot(statusSlot, licenseId, statusListValue(change.to)),
       auditPut(this.#tables.audit, auditEvent),
+      this.#markChanged(statusSlot, statusListValue(change.to)),
     ];
     await this.#write(items, 'changeStatus', (reasons) => {
       if (failed(reasons, 0)) return lockFailure(licenseId, expectedVersion, reasons[0]);
@@ -308,6 +310,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       { Put: { TableName: this.#tables.holderIndex, Item: holderItem(next, old.domain, parts) } },
       { Put: { TableName: this.#tables.issuerListing, Item: listingItem(next, parts, this.#subKeys) } },
       auditPut(this.#tables.audit, auditEvent),
+      this.#markChanged(current.statusSlot, statusListValue('superseded')),
     ];
     if (current.holderIndex !== next.holderIndex) {
       // The holder's code changed with the new version: the earlier holder no longer holds the
@@ -576,6 +579,15 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
         ExpressionAttributeValues: { ':value': value, ':id': licenseId },
       },
     };
+  }
+
+  /**
+   * The changed-slot item of a slot set to `value` (license-items.ts), put in the transaction that
+   * sets the slot — after its audit event, so that the positions the errors are read from stay
+   * put. Unconditional: the slot's own update checks the slot is the license's.
+   */
+  #markChanged(slot: StatusSlot, value: number): TransactItem {
+    return { Put: { TableName: this.#tables.statusLists, Item: changedSlotItem(slot, value) } };
   }
 
   #capacity(): { ReturnConsumedCapacity?: 'TOTAL' } {

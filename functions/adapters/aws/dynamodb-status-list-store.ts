@@ -24,7 +24,7 @@ import type {
   StatusListInfo,
   StatusListStore,
 } from '#ports/status-list-store.ts';
-import { SLOT_SK_PREFIX, slotPk } from './license-items.ts';
+import { changedSlotPk, SLOT_SK_PREFIX, slotPk } from './license-items.ts';
 import { type CapacityMeter, meterCapacity } from './transact-write.ts';
 
 // Status-list slots on DynamoDB (status-lists table), allocated in blocks so that concurrent
@@ -36,6 +36,9 @@ import { type CapacityMeter, meterCapacity } from './transact-write.ts';
 //                                                 allocationKey (sealed), createdAt
 //   pk SL#<listId>                      sk I#<index, 10 digits>   status (N), licenseId — the slots,
 //                                                 written by the license repository (license-items.ts)
+//   pk SLC#<listId>                     sk I#<index, 10 digits>   status (N) — the slots whose status
+//                                                 changed, also written by the repository: what
+//                                                 loadStatusList reads
 //
 // listId = <issuerCode>-<typeCode>-<k>-<generation>; k = stableShard(licenseKey, K), so an issuer's
 // licenses of one type spread over K lists (K partitions of writes) and every version of a license
@@ -161,13 +164,15 @@ export class DynamoDbStatusListStore implements StatusListStore {
     if (meta === undefined) throw new StatusListNotFound(listId);
     const info = infoOf(meta);
     const list = StatusList.create(info.size, PLATFORM_STATUS_BITS);
-    let claimed = 0;
+    // Only the changed slots (license-items.ts): every other slot of the list is valid, 0. Their
+    // items are written in the status change's own transaction, so a consistent read of them is
+    // the list as it is now — for a few read units where the slots of a full list are ~150 MB.
     const pages = paginateQuery(
       { client: this.#client },
       {
         TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slots)',
-        ExpressionAttributeValues: { ':pk': slotPk(listId), ':slots': SLOT_SK_PREFIX },
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': changedSlotPk(listId) },
         ExpressionAttributeNames: { '#status': 'status' },
         ProjectionExpression: 'sk, #status',
         ConsistentRead: true,
@@ -180,10 +185,10 @@ export class DynamoDbStatusListStore implements StatusListStore {
         const index = Number(String(item.sk).slice(SLOT_SK_PREFIX.length));
         const value = Number(item.status);
         if (value !== 0) list.set(index, value);
-        claimed += 1;
       }
     }
-    return { info, list, claimed };
+    const allocated = Math.min(info.size, Number(meta.nextBlock) * Number(meta.blockSize));
+    return { info, list, allocated };
   }
 
   async #openList(issuerCode: string, typeCode: string, shard: number): Promise<OpenList> {

@@ -36,6 +36,17 @@ import { StoredItemInvalid, type StoredItemIssue } from '#ports/stored-item-inva
 //   pk  SL#<listId>
 //   sk  I#<index, 10 digits>   claimed with attribute_not_exists in the issue write
 //   status (N: the 2-bit Token Status List value), licenseId
+//
+//   pk  SLC#<listId>           changed slots: one item per slot whose status ever left valid
+//   sk  I#<index, 10 digits>
+//   status (N: the slot's current value)
+//   Put in the same transaction as every status change of the slot (suspend, revoke, supersede,
+//   and reinstate, which puts 0), never by the issue write: a list is rebuilt from these alone, so
+//   its cost follows the few licenses that are not valid, not the up to 2^20 that were issued.
+//   A reinstated slot keeps its item (status 0) rather than losing it: deleting would give the
+//   issuer role DeleteItem on this table, where it now has none (no slot can be deleted and so
+//   claimed twice). Lists written before this layout have no such items; none exist — the
+//   platform had never been deployed — so nothing is migrated.
 
 /** Largest index a 10-digit sort key holds; lists are at most 2^32 entries. */
 const INDEX_DIGITS = 10;
@@ -51,6 +62,7 @@ export const holderTypePrefix = (typeCode: string): string => `T#${typeCode}#`;
 export const slotPk = (listId: string): string => `SL#${listId}`;
 export const slotSk = (index: number): string => `I#${String(index).padStart(INDEX_DIGITS, '0')}`;
 export const SLOT_SK_PREFIX = 'I#';
+export const changedSlotPk = (listId: string): string => `SLC#${listId}`;
 
 /** The partition of issuer-listing sub-key `s` for a month (`yyyy-MM`). */
 export function listingPk(issuerCode: string, typeCode: string, month: string, subKey: number): string {
@@ -246,4 +258,9 @@ export function listingItem(
 /** The status-list slot item claimed by a license. */
 export function slotItem(slot: StatusSlot, licenseId: string, value: number): Record<string, unknown> {
   return { pk: slotPk(slot.listId), sk: slotSk(slot.index), status: value, licenseId };
+}
+
+/** The changed-slot item of a slot whose status is now `value`: what rebuilding its list reads. */
+export function changedSlotItem(slot: StatusSlot, value: number): Record<string, unknown> {
+  return { pk: changedSlotPk(slot.listId), sk: slotSk(slot.index), status: value };
 }

@@ -1,18 +1,35 @@
 // Status-list slots over the wire: block claims on the list's META item, indices drawn through
-// the list's keyed permutation, generations when a list fills, and the list rebuilt from its
-// entries for publishing.
+// the list's keyed permutation, generations when a list fills, and the list rebuilt for
+// publishing from the slots whose status changed — never from every slot issued.
 
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { DynamoDbStatusListStore, unprotectedSecrets } from '#adapters/aws/dynamodb-status-list-store.ts';
+import { changedSlotPk, slotItem, slotSk } from '#adapters/aws/license-items.ts';
+import type { CapacityMeter } from '#adapters/aws/transact-write.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
-import { revoke, suspend } from '#core/lifecycle.ts';
+import { reinstate, reissue, revoke, suspend } from '#core/lifecycle.ts';
 import { stableShard } from '#core/stable-shard.ts';
+import { StatusList } from '#core/status-list.ts';
 import { IndexPermutation } from '#core/status-list-allocation.ts';
-import { StatusListNotFound } from '#core/storage-errors.ts';
+import {
+  ConcurrentModification,
+  StatusListNotFound,
+  StatusSlotMismatch,
+  StatusSlotTaken,
+} from '#core/storage-errors.ts';
 import { DEMO_LICENSES } from '#dev/demo/catalog.ts';
+import type { LicenseRecord } from '#ports/license-repository.ts';
 import type { SecretSealer } from '#ports/status-list-store.ts';
-import { auditEventFor, idOf, newDemoLicense, provisionTestStage, type Stage } from './support.ts';
+import {
+  auditEventFor,
+  idOf,
+  newDemoLicense,
+  provisionTestStage,
+  rawItem,
+  type Stage,
+  snapshot,
+} from './support.ts';
 
 let stage: Stage;
 const [card, , , driving] = DEMO_LICENSES;
@@ -189,9 +206,149 @@ describe('loadStatusList', () => {
       generation: 0,
       shard: 0,
     });
-    expect(loaded.claimed).toBe(10);
+    expect(loaded.allocated).toBe(12); // 10 issues drew from 3 blocks of 4
     expect(Buffer.from(loaded.list.bytes).toString('hex')).toBe(Buffer.from(expected).toString('hex'));
     expect(expected.some((byte) => byte !== 0)).toBe(true);
+  });
+
+  test('reads only the slots whose status changed: suspended, reinstated, revoked and superseded entries as they are now, for a handful of read units however many valid slots the list holds', async () => {
+    const issuerOfList = '12330100D000001448';
+    const reads: number[] = [];
+    const meter: CapacityMeter = {
+      record: (kind, units, operation) => {
+        if (kind === 'read' && operation === 'loadStatusList') reads.push(units);
+      },
+    };
+    const lists = storeWith({ listSize: 4096, blockSize: 16, listsPerIssuerType: 1, meter });
+    const local: Stage = { ...stage, statusLists: lists };
+    const records: LicenseRecord[] = [];
+    for (let n = 0; n < 6; n += 1) {
+      const license = await newDemoLicense(
+        local,
+        { ...driving!, issuer: issuerOfList },
+        { serial: `SPARSE${n}` },
+      );
+      records.push(
+        await stage.repository.issue(license, auditEventFor('license.issued', { licenseId: license.id })),
+      );
+    }
+    const [reset, suspended, revoked, old] = records;
+    const at = '2025-03-04T00:00:00.000Z';
+    const change = async (record: LicenseRecord, expectedVersion: number, to: ReturnType<typeof suspend>) => {
+      await stage.repository.changeStatus({
+        licenseId: record.id,
+        expectedVersion,
+        change: to,
+        statusSlot: record.statusSlot,
+        auditEvent: auditEventFor(`license.${to.to}`, { licenseId: record.id }),
+      });
+    };
+    await change(reset!, 1, suspend('valid', { actor: agency, at, reason: '挂失' }));
+    await change(reset!, 2, reinstate('suspended', { actor: agency, at }));
+    await change(suspended!, 1, suspend('valid', { actor: agency, at, reason: '挂失' }));
+    await change(revoked!, 1, revoke('valid', { actor: agency, at, reason: '吊销' }));
+    const next = await newDemoLicense(
+      local,
+      { ...driving!, issuer: issuerOfList },
+      { serial: 'SPARSE3', version: '002' },
+    );
+    await stage.repository.reissue({
+      current: old!,
+      change: reissue(old!, { actor: agency, at }).change,
+      next,
+      auditEvent: auditEventFor('license.reissued', { licenseId: next.id }),
+    });
+    const listId = old!.statusSlot.listId;
+    expect([...records.map((r) => r.statusSlot), next.statusSlot].every((s) => s.listId === listId)).toBe(
+      true,
+    );
+    // 2,000 more valid licenses, as the issue write leaves their slots: written directly, since
+    // issuing them one transaction at a time would only make the test slow.
+    const taken = new Set([...records.map((r) => r.statusSlot.index), next.statusSlot.index]);
+    const free = Array.from({ length: 4096 }, (_, i) => i).filter((i) => !taken.has(i));
+    for (let start = 0; start < 2000; start += 25) {
+      await stage.documents.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [stage.tables.statusLists]: free.slice(start, start + 25).map((index) => ({
+              PutRequest: { Item: slotItem({ listId, index }, `valid-${index}`, 0) },
+            })),
+          },
+        }),
+      );
+    }
+
+    const loaded = await lists.loadStatusList(listId);
+
+    const expected = StatusList.create(4096);
+    expected.set(suspended!.statusSlot.index, 2);
+    expected.set(revoked!.statusSlot.index, 1);
+    expected.set(old!.statusSlot.index, 1);
+    expect(Buffer.from(loaded.list.bytes).toString('hex')).toBe(Buffer.from(expected.bytes).toString('hex'));
+    // META (≤ 4 KB, consistent: 1) and the four changed slots (one page, consistent: 1) — where
+    // reading every slot item of the list cost 45 (measured before the changed slots existed).
+    expect(reads.reduce((sum, units) => sum + units, 0)).toBeLessThanOrEqual(2);
+    // The reinstated slot keeps its item at 0; the new version's slot, never changed, has none.
+    const changed = (index: number) =>
+      rawItem(stage, stage.tables.statusLists, changedSlotPk(listId), slotSk(index));
+    expect((await changed(reset!.statusSlot.index))?.status).toBe(0);
+    expect((await changed(old!.statusSlot.index))?.status).toBe(1);
+    expect(await changed(next.statusSlot.index)).toBeUndefined();
+  });
+
+  test('a status change or re-issue that fails writes no changed-slot item, and the published list still shows the license valid', async () => {
+    const issuerOfList = '12330100D000001448';
+    const issuerCard = { ...DEMO_LICENSES[4]!, issuer: issuerOfList };
+    const lists = storeWith({ listSize: 256, blockSize: 16, listsPerIssuerType: 1 });
+    const local: Stage = { ...stage, statusLists: lists };
+    const issue = async (serial: string) => {
+      const license = await newDemoLicense(local, issuerCard, { serial });
+      return stage.repository.issue(license, auditEventFor('license.issued', { licenseId: license.id }));
+    };
+    const license = await issue('ATOMIC1');
+    const other = await issue('ATOMIC2');
+    const at = '2025-03-05T00:00:00.000Z';
+    const changedSlot = (index: number) =>
+      rawItem(stage, stage.tables.statusLists, changedSlotPk(license.statusSlot.listId), slotSk(index));
+    const before = await snapshot(stage);
+
+    // A stale version: the license's condition fails.
+    await expect(
+      stage.repository.changeStatus({
+        licenseId: license.id,
+        expectedVersion: 2,
+        change: revoke('valid', { actor: agency, at, reason: '吊销' }),
+        statusSlot: license.statusSlot,
+        auditEvent: auditEventFor('license.revoked', { licenseId: license.id }),
+      }),
+    ).rejects.toBeInstanceOf(ConcurrentModification);
+    // Another license's slot: the license passes, its slot's condition fails.
+    await expect(
+      stage.repository.changeStatus({
+        licenseId: license.id,
+        expectedVersion: 1,
+        change: suspend('valid', { actor: agency, at, reason: '挂失' }),
+        statusSlot: other.statusSlot,
+        auditEvent: auditEventFor('license.suspended', { licenseId: license.id }),
+      }),
+    ).rejects.toBeInstanceOf(StatusSlotMismatch);
+    // A re-issue whose new slot is taken: the old slot would have been superseded.
+    const next = await newDemoLicense(local, issuerCard, { serial: 'ATOMIC1', version: '002' });
+    await expect(
+      stage.repository.reissue({
+        current: license,
+        change: reissue(license, { actor: agency, at }).change,
+        next: { ...next, statusSlot: other.statusSlot },
+        auditEvent: auditEventFor('license.reissued', { licenseId: next.id }),
+      }),
+    ).rejects.toBeInstanceOf(StatusSlotTaken);
+
+    expect(await changedSlot(license.statusSlot.index)).toBeUndefined();
+    expect(await changedSlot(other.statusSlot.index)).toBeUndefined();
+    expect(await snapshot(stage)).toEqual(before);
+    const loaded = await lists.loadStatusList(license.statusSlot.listId);
+    expect(loaded.list.get(license.statusSlot.index)).toBe(0);
+    expect(loaded.list.get(other.statusSlot.index)).toBe(0);
   });
 
   test('an unknown list → StatusListNotFound', async () => {

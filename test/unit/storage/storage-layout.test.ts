@@ -5,7 +5,7 @@ import {
   auditPartitionKey,
   auditPartitionKeys,
 } from '#adapters/aws/audit-items.ts';
-import { listingPk, monthOf, slotSk } from '#adapters/aws/license-items.ts';
+import { changedSlotItem, listingPk, monthOf, slotItem, slotSk } from '#adapters/aws/license-items.ts';
 import { stageTablesFromEnvironment, stageTablesOf } from '#adapters/aws/stage-tables.ts';
 import { allTables, tableEnvVar } from '#adapters/aws/tables.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
@@ -62,6 +62,12 @@ describe('license item layout', () => {
     expect(slotSk(2 ** 32 - 1)).toBe('I#4294967295');
     expect(monthOf('2025-03-01T00:00:00.000Z')).toBe('2025-03');
     expect(listingPk('ISSUER', 'TYPE', '2025-03', 7)).toBe('I#ISSUER#TYPE#202503#7');
+  });
+
+  it('keeps a changed slot apart from the slots of its list, under the same index key', () => {
+    const slot = { listId: 'ISSUER-TYPE-0-0', index: 42 };
+    expect(changedSlotItem(slot, 2)).toEqual({ pk: 'SLC#ISSUER-TYPE-0-0', sk: 'I#0000000042', status: 2 });
+    expect(slotItem(slot, 'license', 0).pk).toBe('SL#ISSUER-TYPE-0-0');
   });
 });
 
