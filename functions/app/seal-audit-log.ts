@@ -145,7 +145,7 @@ export async function sealAuditLog(deps: AuditSealing): Promise<SealRun> {
       },
       signer,
     );
-    head = await deps.seals.append({ expected: head, batch: { sealed, events }, through });
+    head = await deps.seals.append({ expected: head, batch: { sealed }, through });
     batches.push({
       seq: sealed.body.seq,
       events: events.length,

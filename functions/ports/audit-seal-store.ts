@@ -3,7 +3,6 @@
 // conditional on the head the sealer read, so two sealers running at once can never fork the
 // chain: one wins, the other gets SealChainMoved and has written nothing to the chain.
 import type { SealedBatch, SealedLeaf } from '#core/audit/checkpoint.ts';
-import type { AuditEvent } from '#core/audit/event.ts';
 import type { AuditTimeRange } from './audit-log.ts';
 
 /** A position in seal order: (time, id) of an event. */
@@ -40,8 +39,8 @@ export interface StoredSealBatch {
 export interface SealAppend {
   /** The head as read; the append is refused if the head has moved since (by version). */
   expected: SealHead;
-  /** The next batch of the chain with the events it seals, in seal order; absent to only move `through`. */
-  batch?: { sealed: SealedBatch; events: readonly AuditEvent[] };
+  /** The next batch of the chain (with the bytes of the events it seals); absent to only move `through`. */
+  batch?: { sealed: SealedBatch };
   /** The new `through`: no earlier than the previous one. */
   through: string;
 }

@@ -46,7 +46,6 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { canonicalEventBytes } from '#core/audit/canonical.ts';
 import { checkpointHash, type SealedLeaf } from '#core/audit/checkpoint.ts';
 import { auditEventId, auditTime } from '#core/audit/event.ts';
 import type { AuditTimeRange } from '#ports/audit-log.ts';
@@ -174,10 +173,10 @@ export class DynamoAuditSealStore implements AuditSealStore {
       return next;
     }
 
-    const { sealed, events } = input.batch;
+    const { sealed } = input.batch;
     const { body } = sealed;
     const prefix = `${this.#logId}/${seqKey(body.seq)}/${checkpointHash(sealed.checkpoint)}`;
-    await this.#archive(prefix, sealed.checkpoint, sealed.manifest, events);
+    await this.#archive(prefix, sealed.checkpoint, sealed.manifest, sealed.eventBytes);
     try {
       await transactWrite(
         this.#documents,
@@ -218,11 +217,12 @@ export class DynamoAuditSealStore implements AuditSealStore {
     prefix: string,
     checkpoint: string,
     manifest: readonly SealedLeaf[],
-    events: readonly Parameters<typeof canonicalEventBytes>[0][],
+    eventBytes: readonly Uint8Array[],
   ): Promise<void> {
-    const lines = events.map((event) => Buffer.from(canonicalEventBytes(event)).toString('utf8')).join('\n');
-    const objects: [string, string, string][] = [
-      ['events.jsonl', `${lines}\n`, 'application/jsonl'],
+    // Each event's RFC 8785 bytes as sealed, one per line (JCS escapes every newline in a string).
+    const lines = Buffer.concat(eventBytes.flatMap((bytes) => [bytes, NEWLINE]));
+    const objects: [string, string | Buffer, string][] = [
+      ['events.jsonl', lines, 'application/jsonl'],
       ['manifest.json', JSON.stringify(manifest), 'application/json'],
       // Last: a checkpoint in the archive means its batch's other objects are there too.
       ['checkpoint.jws', checkpoint, 'application/jose'],
@@ -347,6 +347,7 @@ export class DynamoAuditSealStore implements AuditSealStore {
 }
 
 const MANIFEST_READS = 16;
+const NEWLINE = Buffer.from('\n');
 
 /**
  * The archived manifest as leaves; an altered manifest that no longer parses becomes no leaves,

@@ -1,3 +1,4 @@
+import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import {
@@ -8,7 +9,7 @@ import {
   sealBatch,
   verifyCheckpoint,
 } from '#core/audit/checkpoint.ts';
-import { inclusionProof, rootHash, verifyInclusion } from '#core/audit/merkle.ts';
+import { inclusionProof, leafHash, rootHash, verifyInclusion } from '#core/audit/merkle.ts';
 import { base64url, decodeCompactJws, fromBase64url, signCompactJws } from '#core/jws.ts';
 import { auditEvents } from './fixtures.ts';
 
@@ -41,6 +42,17 @@ describe('sealing a batch', () => {
     });
     expect(first.body.previous).toBeNull();
     expect(verifyCheckpoint(second.checkpoint, [signer.publicJwk])).toEqual({ ok: true, body: second.body });
+  });
+
+  it('hands back the RFC 8785 bytes of each event it hashed, for the archive to keep as sealed', async () => {
+    const events = auditEvents(0, 5);
+    const sealed = await sealBatch({ logId: 'audit-main', seq: 0, events, previous: null, sealedAt }, signer);
+    expect(sealed.eventBytes.map((bytes) => new TextDecoder().decode(bytes))).toEqual(
+      events.map((event) => canonicalize(event)),
+    );
+    expect(sealed.eventBytes.map((bytes) => base64url(leafHash(bytes)))).toEqual(
+      sealed.manifest.map((leaf) => leaf.hash),
+    );
   });
 
   it('gives a manifest from which any event can be proven included in the signed root', async () => {
