@@ -5,7 +5,7 @@ import { z } from 'zod';
 /**
  * The largest batch a sealer may be set to. A batch is held in memory whole while sealed — the
  * events, the manifest and the archive objects — which bench/audit-sealing.bench.ts measures at
- * about 1.6 KB an event (≈ 5 × its 340 canonical bytes): 50,000 events hold ≈ 80 MB, and even
+ * under 1.6 KB an event (≈ 5 × its 340 canonical bytes): 50,000 events hold < 80 MB, and even
  * events six times that size fit the function's 1 GiB. Such a batch's archive objects (≈ 20 MB
  * of events.jsonl, ≈ 7 MB of manifest) are far below S3's 5 GB single PutObject; the checkpoint
  * KMS signs and the batch's table item do not grow with the batch. A verifier reads a batch's
