@@ -253,6 +253,7 @@ export class StatelessStack extends Stack {
         what: string;
         reservedConcurrency: number;
         timeout: Duration;
+        memorySize?: number;
         schedule: Schedule;
         ruleDescription: string;
       },
@@ -276,6 +277,7 @@ export class StatelessStack extends Stack {
         description: `elicense ${config.stage}: ${props.what} (scheduled)`,
         reservedConcurrency: props.reservedConcurrency,
         timeout: props.timeout,
+        ...(props.memorySize === undefined ? {} : { memorySize: props.memorySize }),
         logKey: this.logKey,
         deadLetterQueue,
       });
@@ -297,6 +299,9 @@ export class StatelessStack extends Stack {
       // Runs may overlap (the seal store lets one of them extend the chain); more is waste.
       reservedConcurrency: SEALER_RESERVED_CONCURRENCY,
       timeout: Duration.minutes(5),
+      // One whole vCPU (Lambda gives one at 1,769 MB): sealing is one chain, batch after batch,
+      // so its pace is one core's (≈ 40,000 events per CPU-second, bench/audit-sealing.bench.ts).
+      memorySize: 1769,
       schedule: Schedule.rate(Duration.minutes(1)),
       ruleDescription: 'run the audit sealer',
     });

@@ -834,6 +834,8 @@ describe('the CDK app', () => {
       Description: 'elicense small: audit sealer (scheduled)',
       DeadLetterConfig: { TargetArn: Match.anyValue() },
       ReservedConcurrentExecutions: 2,
+      // One whole vCPU: one chain is sealed at one core's pace.
+      MemorySize: 1769,
       Environment: {
         Variables: Match.objectLike({
           TABLE_AUDIT: 'elicense-small-audit',
