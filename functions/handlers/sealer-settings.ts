@@ -6,7 +6,7 @@ import { z } from 'zod';
  * The largest batch a sealer may be set to. A batch is held in memory whole while sealed — the
  * events, the manifest and the archive objects — which bench/audit-sealing.bench.ts measures at
  * under 1.6 KB an event (≈ 5 × its 340 canonical bytes): 50,000 events hold < 80 MB, and even
- * events six times that size fit the function's 1 GiB. Such a batch's archive objects (≈ 20 MB
+ * events six times that size fit the function's 1,769 MB. Such a batch's archive objects (≈ 20 MB
  * of events.jsonl, ≈ 7 MB of manifest) are far below S3's 5 GB single PutObject; the checkpoint
  * KMS signs and the batch's table item do not grow with the batch. A verifier reads a batch's
  * manifest whole, which is why batches grow only while a backlog lasts.
@@ -21,8 +21,10 @@ const SealerSettingsSchema = z
     ELICENSE_AUDIT_SEAL_BATCH_SIZE: z.coerce.number().int().min(1).max(MAX_BATCH_LIMIT).default(1_000),
     ELICENSE_AUDIT_SEAL_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(MAX_BATCH_LIMIT).default(20_000),
     // The run's time budget: below the schedule's one-minute period, so runs seldom overlap (the
-    // last batch begun ends after it), and far inside the function's five-minute timeout.
-    ELICENSE_AUDIT_SEAL_RUN_SECONDS: z.coerce.number().int().min(1).max(120).default(40),
+    // last batch begun ends after it; an overlap is safe, the chain head's write is conditional),
+    // and far inside the function's five-minute timeout. The sealer is idle for the rest of the
+    // minute, so its sustained pace is about (budget + one batch) / 60 of its pace in a run.
+    ELICENSE_AUDIT_SEAL_RUN_SECONDS: z.coerce.number().int().min(1).max(120).default(50),
     // A safety net behind the budget, should the clock stall: 200 batches of 20,000 events.
     ELICENSE_AUDIT_SEAL_MAX_BATCHES: z.coerce.number().int().min(1).max(10_000).default(200),
     // Where the first run of a new log starts reading; by default a week before that run.

@@ -168,6 +168,14 @@ describe('the CDK app', () => {
     );
   });
 
+  it('gives the status function a whole vCPU and 25 s to rebuild a list on the request path', () => {
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'elicense small: status routes',
+      MemorySize: 1769,
+      Timeout: 25,
+    });
+  });
+
   it('reserves concurrency per route group, capping what each can ask of KMS', () => {
     api.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'elicense small: issuer routes',

@@ -8,7 +8,7 @@ describe('parseSealerSettings', () => {
       settleSeconds: 60,
       batchSize: 1_000,
       maxBatchSize: 20_000,
-      runSeconds: 40,
+      runSeconds: 50,
       maxBatchesPerRun: 200,
     });
   });
