@@ -134,6 +134,12 @@ export class StatelessStack extends Stack {
     for (const fn of functions.values()) {
       for (const [name, value] of Object.entries(commonEnvironment)) fn.function.addEnvironment(name, value);
     }
+    // Issuance (a type's issuers, signed into a legally binding license) and public verification
+    // (a withdrawn seal key) trust a cached type or agency for 5 s, not the 60 s of the reading
+    // paths: their load on one item stays containers ÷ 5 reads a second (CachedCatalog).
+    for (const group of ['issuer', 'public'] as const) {
+      functions.get(group)?.function.addEnvironment('ELICENSE_CATALOG_MAX_AGE_SECONDS', '5');
+    }
     const definitions = new Map(allTables(config.shardsPerDomain).map((t) => [t.name, t]));
     const table = (name: string) => definitions.get(name)!;
     const licenseTables = [...definitions.keys()].filter((name) => name.startsWith('license-'));

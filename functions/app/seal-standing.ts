@@ -16,7 +16,8 @@ import type { IssuerSealKeys } from './verify-license.ts';
 // agency records per container: a withdrawal may go unflagged there for up to its maximum age
 // (SEAL_STANDING_MAX_AGE_MS), never longer. Public verification (POST /verify) reads the issuer's
 // seal key through the same cache and rules (sealKeyOf), so it fails a license of a withdrawn key
-// within that bound too: one issuer's agency item cannot take a read per verification.
+// within its bound too (5 s on AWS). A kid the cached record lacks is read again (below), so a
+// verification naming a forged kid still costs one read of the agency item, as before the cache.
 //
 // Two rules keep the cache from saying less than the registry did:
 // - a key once seen withdrawn stays withdrawn in the container (withdrawal is for good), whatever

@@ -30,8 +30,9 @@ import {
 // key as withdrawn; then the key service disables it, so it signs nothing more.
 //
 // The record decides, not the key service: a container that read a key's public part before
-// its withdrawal keeps it (KmsSigningKeys caches it for the container's life), and the record is
-// read on every verification. Its licenses become verifiable again only by re-issue, which
+// its withdrawal keeps it (KmsSigningKeys caches it for the container's life), and verification
+// reads the record through a cache of at most 5 s on AWS (CachedSealStandings, the public
+// function's ELICENSE_CATALOG_MAX_AGE_SECONDS): a withdrawal fails POST /verify within that. Its licenses become verifiable again only by re-issue, which
 // signs the new version with the agency's current key.
 //
 // An agency record keeps at most MAX_PREVIOUS_SEAL_KEYS previous keys. Withdrawing the current key

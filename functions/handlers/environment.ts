@@ -88,8 +88,8 @@ export function shardsPerDomain(): ShardMap {
 /**
  * How long a container trusts a license type or agency it read (CachedCatalog): whole seconds from
  * ELICENSE_CATALOG_MAX_AGE_SECONDS, default and at most CATALOG_MAX_AGE_MS — the bound the README
- * promises operators. 0 reads the registry every time (the e2e platform, whose tests change the
- * catalog and look at once); bursts still share a read.
+ * promises operators; the stack sets 5 for the issuer and public functions. 0 reads the registry
+ * every time (the e2e platform, whose tests change the catalog and look at once).
  */
 export function catalogCacheOptions(): { maxAgeMs: number } {
   const raw = process.env.ELICENSE_CATALOG_MAX_AGE_SECONDS;

@@ -35,7 +35,7 @@ export const SealWithdrawnSchema = z
   .meta({
     id: 'SealWithdrawn',
     description:
-      'Present only when the key that sealed the license is withdrawn: every verification of it fails its signature check until its issuer re-issues it (POST /licenses/{id}/reissue). Read from agency records a container caches for up to 60 s, so a withdrawal may take that long to show here; POST /verify sees it at once',
+      'Present only when the key that sealed the license is withdrawn: every verification of it fails its signature check until its issuer re-issues it (POST /licenses/{id}/reissue). Read from agency records a container caches for up to 60 s, so a withdrawal may take that long to show here; POST /verify fails such a license within 5 s of the withdrawal',
   });
 
 export const DependencyCheckSchema = z

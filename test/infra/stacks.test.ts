@@ -168,6 +168,19 @@ describe('the CDK app', () => {
     );
   });
 
+  it('lets issuance and public verification trust a cached type or agency for 5 s, the reading paths for the default 60 s', () => {
+    const ages = Object.fromEntries(
+      Object.values(api.findResources('AWS::Lambda::Function')).map((fn) => [
+        fn.Properties.Description,
+        fn.Properties.Environment?.Variables?.ELICENSE_CATALOG_MAX_AGE_SECONDS,
+      ]),
+    );
+    expect(ages['elicense small: issuer routes']).toBe('5');
+    expect(ages['elicense small: public routes']).toBe('5');
+    expect(ages['elicense small: retrieval routes']).toBeUndefined();
+    expect(ages['elicense small: holder routes']).toBeUndefined();
+  });
+
   it('gives the status function a whole vCPU and 25 s to rebuild a list on the request path', () => {
     api.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'elicense small: status routes',

@@ -237,7 +237,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     group: 'operator',
     operationId: 'withdrawSealKey',
     summary:
-      'Withdraws a compromised seal key: the JWKS leaves it out, nothing it signed verifies any more (its licenses verify again once re-issued), and the key service disables it; the key the agency signs with is replaced by a new one in the same change. Send If-Match to make a retry safe',
+      'Withdraws a compromised seal key: the JWKS leaves it out, nothing it signed verifies any more — POST /verify within 5 s, the flag on licenses handed out within 60 s (its licenses verify again once re-issued), and the key service disables it; the key the agency signs with is replaced by a new one in the same change. Send If-Match to make a retry safe',
     auth: OPERATOR,
     requestBody: WithdrawSealKeyRequestSchema,
     responses: {
