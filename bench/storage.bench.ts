@@ -201,7 +201,9 @@ export async function run(): Promise<Record<string, Figure>> {
     const rcuPerIssuance = meter.read / repositoryIssues;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-    // Retrieval: read the license version (consistent), count the grant use with its audit event.
+    // Retrieval as the use case writes it: read the license version (consistent), then count the
+    // grant use with its audit event on condition that the version read is still the license's
+    // (a ConditionCheck on the license item, billed as a write of its size).
     await documents.send(
       new PutCommand({
         TableName: tables.grants,
@@ -221,11 +223,12 @@ export async function run(): Promise<Record<string, Figure>> {
       const id = issued[n]!;
       const record = await repository.get(id);
       if (record === undefined) throw new Error(`issued license ${id} not found`);
-      await repository.recordGrantUse('bench', new Date().toISOString(), {
-        ...eventFor(id),
-        action: 'license.retrieved',
-        subject: { licenseId: id, grantId: 'bench' },
-      });
+      await repository.recordGrantUse(
+        'bench',
+        new Date().toISOString(),
+        { ...eventFor(id), action: 'license.retrieved', subject: { licenseId: id, grantId: 'bench' } },
+        { licenseId: id, version: record.version },
+      );
     }
     const rcuPerRetrieval = meter.read / RETRIEVALS;
     const wcuPerRetrieval = meter.write / RETRIEVALS;
@@ -241,7 +244,10 @@ export async function run(): Promise<Record<string, Figure>> {
       ddb_wcu_per_issuance: { value: wcuPerIssuance, unit: 'WCU (transactional, incl. block claims)' },
       ddb_rcu_per_issuance: { value: rcuPerIssuance, unit: 'RCU (list opening, amortised)' },
       ddb_rcu_per_retrieval: { value: rcuPerRetrieval, unit: 'RCU (consistent GetItem)' },
-      ddb_wcu_per_retrieval: { value: wcuPerRetrieval, unit: 'WCU (grant use + audit event, transactional)' },
+      ddb_wcu_per_retrieval: {
+        value: wcuPerRetrieval,
+        unit: 'WCU (grant use + audit event + license version check, transactional)',
+      },
     };
   } finally {
     documents.destroy();
