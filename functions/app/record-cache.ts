@@ -6,7 +6,7 @@
 // load. Read through this cache, a container reads a record at most once per maximum age.
 //
 // No library serves this: the age bound, sharing a read under way, a short life for "no such
-// record" and the fresh read a seal-key lookup needs (freshAfter) are a few lines over a Map,
+// record" and the fresher reads seal-key lookups need (freshAfter, readWithin) are a few lines over a Map,
 // where a general cache (lru-cache and the like) would still need all of them written around it.
 //
 // Its size is bounded by the registry, never by request input: a key stays only while its record
@@ -91,6 +91,18 @@ export class RecordCache<V> {
   freshAfter(key: string, lookup: number): Promise<V | undefined> {
     const entry = this.#records.get(key) ?? this.#unknown.get(key);
     if (entry !== undefined && entry.after >= lookup) return entry.read;
+    return this.#readNow(key).read;
+  }
+
+  /**
+   * The record (or "no such record") as read less than `ageMs` ago — a read under way is shared —
+   * else read now: a fresher record than get's, for at most one read per key per `ageMs` whatever
+   * the number of lookups. Unlike freshAfter, an answer asked up to `ageMs` before the lookup may
+   * serve it, so what it lacks must not be remembered (CachedSealStandings.sealKeyOf).
+   */
+  readWithin(key: string, ageMs: number): Promise<V | undefined> {
+    const entry = this.#records.get(key) ?? this.#unknown.get(key);
+    if (entry !== undefined && this.#now() - entry.at < ageMs) return entry.read;
     return this.#readNow(key).read;
   }
 

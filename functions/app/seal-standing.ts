@@ -16,19 +16,32 @@ import type { IssuerSealKeys } from './verify-license.ts';
 // agency records per container: a withdrawal may go unflagged there for up to its maximum age
 // (SEAL_STANDING_MAX_AGE_MS), never longer. Public verification (POST /verify) reads the issuer's
 // seal key through the same cache and rules (sealKeyOf), so it fails a license of a withdrawn key
-// within its bound too (5 s on AWS). A kid the cached record lacks is read again (below), so a
-// verification naming a forged kid still costs one read of the agency item, as before the cache.
+// within its bound too (5 s on AWS).
 //
 // Two rules keep the cache from saying less than the registry did:
 // - a key once seen withdrawn stays withdrawn in the container (withdrawal is for good), whatever
 //   a later read in flight or an older cached record says;
-// - a kid a cached record does not hold is read again, uncached, before it counts as gone: the
-//   record may predate the rotation that made the key. A fresh record without it means the agency
-//   let go of it — only withdrawn keys are let go — so the license names no published key. Lookups
-//   made together share that fresh read (one per agency, not one per license of a listing).
+// - a kid a cached record does not hold is read again before it counts as gone: the record may
+//   predate the rotation that made the key. For the flag (withdrawalOf), which remembers the
+//   answer, the read is one asked after the lookup began: a record without the kid then means the
+//   agency let go of it — only withdrawn keys are let go — so the license names no published key.
+//   Lookups made together share that read (one per agency, not one per license of a listing).
+//   Verification (sealKeyOf) remembers nothing of a kid it did not find, and its kids come from
+//   whoever posts: a kid forged for a real issuer must not cost a read of that agency's item each
+//   (spread out, they would throttle it, and issuance reads that item too). So it reads again only
+//   when the record it has is UNHELD_KID_RECHECK_MS old — at most one read per agency per second
+//   per container — and a license sealed with a key rotated in just now may fail verification for
+//   up to that second (the record read just before the rotation answers it), never longer.
 
 /** How long a container trusts an agency record it read for the flag: a withdrawal shows within this. */
 export const SEAL_STANDING_MAX_AGE_MS = CATALOG_MAX_AGE_MS;
+
+/**
+ * How old an agency record may be and still answer verification that it holds no key of a kid:
+ * a rotation shows in POST /verify within this, and kids no key holds cost at most one read of
+ * their agency per this time per container.
+ */
+export const UNHELD_KID_RECHECK_MS = 1_000;
 
 /** The flag on a license answer whose seal key is withdrawn: it fails verification until re-issued. */
 export interface SealWithdrawn {
@@ -106,10 +119,12 @@ export class CachedSealStandings implements SealStandings, IssuerSealKeys {
   }
 
   async withdrawalOf(issuerUscc: string, kid: string): Promise<SealKeyWithdrawal | undefined> {
+    // Taken before the cached record is: see freshAfter.
+    const lookup = this.#agencies.lookup();
     const known = `${issuerUscc} ${kid}`;
     const seen = this.#withdrawn.get(known);
     if (seen !== undefined) return seen;
-    const seal = await this.#sealKey(issuerUscc, kid);
+    const seal = await this.#sealKey(issuerUscc, kid, () => this.#agencies.freshAfter(issuerUscc, lookup));
     if (seal !== undefined && seal.withdrawn === undefined) return undefined;
     const withdrawal = seal?.withdrawn === undefined ? {} : { since: seal.withdrawn.at };
     this.#withdrawn.set(known, withdrawal);
@@ -117,27 +132,30 @@ export class CachedSealStandings implements SealStandings, IssuerSealKeys {
   }
 
   /**
-   * The agency's seal key of this kid, for verification: withdrawn once seen withdrawn. A kid no
-   * fresh record holds is undefined, not remembered — verification's kids come from whoever posts.
+   * The agency's seal key of this kid, for verification: withdrawn once seen withdrawn. A kid the
+   * cached record lacks is looked for in a record read less than UNHELD_KID_RECHECK_MS ago (so
+   * also an unknown agency is read at most once a second); one no such record holds is undefined,
+   * not remembered — verification's kids come from whoever posts.
    */
   async sealKeyOf(issuerUscc: string, kid: string): Promise<SealKeyRef | undefined> {
-    return this.#sealKey(issuerUscc, kid);
+    return this.#sealKey(issuerUscc, kid, () => this.#agencies.readWithin(issuerUscc, UNHELD_KID_RECHECK_MS));
   }
 
   /**
-   * The key as the cached record holds it; one it lacks as a record read after this lookup began
-   * holds it (RecordCache.freshAfter: lookups made together, a holder's listing checking every
-   * version at once, share that read). A read asked before the lookup began may predate the
-   * rotation that made the lookup's kid, and a kid missing from it would be remembered withdrawn.
+   * The key as the cached record holds it; one it lacks as the record `fresher` gives holds it
+   * (withdrawalOf: a record read after its lookup began, shared by lookups made together, a
+   * holder's listing checking every version at once; sealKeyOf: one less than a second old).
    */
-  async #sealKey(uscc: string, kid: string): Promise<SealKeyRef | undefined> {
-    const lookup = this.#agencies.lookup();
+  async #sealKey(
+    uscc: string,
+    kid: string,
+    fresher: () => Promise<Versioned<Agency> | undefined>,
+  ): Promise<SealKeyRef | undefined> {
     const known = `${uscc} ${kid}`;
     const seen = this.#withdrawnKeys.get(known);
     if (seen !== undefined) return seen;
     let seal = sealKeyWithKid((await this.#agencies.get(uscc))?.value ?? {}, kid);
-    if (seal === undefined)
-      seal = sealKeyWithKid((await this.#agencies.freshAfter(uscc, lookup))?.value ?? {}, kid);
+    if (seal === undefined) seal = sealKeyWithKid((await fresher())?.value ?? {}, kid);
     // Withdrawal is for good: whatever an older record, cached or read in flight, says later.
     if (seal?.withdrawn !== undefined) this.#withdrawnKeys.set(known, seal);
     return this.#withdrawnKeys.get(known) ?? seal;

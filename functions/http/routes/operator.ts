@@ -221,7 +221,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     group: 'operator',
     operationId: 'rotateSealKey',
     summary:
-      'Gives an issuer a new seal key; the replaced key stays published, so licenses it signed still verify. Send If-Match to make a retry safe',
+      'Gives an issuer a new seal key; the replaced key stays published, so licenses it signed still verify. POST /verify finds the new key within 1 s. Send If-Match to make a retry safe',
     auth: OPERATOR,
     responses: {
       200: { description: 'Rotated', schema: AgencyRecordSchema },

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG_MAX_AGE_MS, CachedCatalog } from '#app/cached-catalog.ts';
 import { RecordCache, UNKNOWN_RECORD_MAX_AGE_MS } from '#app/record-cache.ts';
-import { CachedSealStandings } from '#app/seal-standing.ts';
+import { CachedSealStandings, UNHELD_KID_RECHECK_MS } from '#app/seal-standing.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { DEMO_AGENCIES, DEMO_LICENSE_TYPES, DEMO_USCC } from '#dev/demo/catalog.ts';
 
@@ -188,18 +188,89 @@ describe('seal keys for verification (CachedSealStandings.sealKeyOf)', () => {
     expect((await seals.sealKeyOf(PSB, KID))?.withdrawn).toEqual(WITHDRAWAL);
   });
 
-  it('reads again for a kid the cached record lacks (a rotation since), once for a burst of them', async () => {
+  it('reads again for a kid the cached record lacks only once that record is a second old: one read per agency per second, whatever kids are posted', async () => {
     const { state, config } = registry(BASE);
-    const seals = new CachedSealStandings(config);
+    const { time, now } = clock();
+    const seals = new CachedSealStandings(config, { maxAgeMs: 5_000, now });
     await seals.sealKeyOf(PSB, KID);
+    expect(state.reads).toBe(1);
+    // Kids nobody holds, as anyone may post, one after another: nothing remembered, and the record
+    // read less than a second ago answers them.
+    const forged = async (from: number) => {
+      for (let i = from; i < from + 10; i += 1)
+        expect(await seals.sealKeyOf(PSB, `forged-${i}`)).toBeUndefined();
+    };
+    await forged(0);
+    expect(state.reads).toBe(1);
+    // Older than a second (yet within the maximum age): the first of them reads again, the rest share it…
+    time.now += 2_000;
+    await forged(10);
+    expect(state.reads).toBe(2);
+    time.now += UNHELD_KID_RECHECK_MS - 1;
+    await forged(20);
+    expect(state.reads).toBe(2);
+    // …and a second later, one more.
+    time.now += 1;
+    await forged(30);
+    expect(state.reads).toBe(3);
+    // A burst at once shares one read too.
+    time.now += UNHELD_KID_RECHECK_MS;
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => seals.sealKeyOf(PSB, `burst-${i}`)));
+    expect(burst.every((seal) => seal === undefined)).toBe(true);
+    expect(state.reads).toBe(4);
+  });
+
+  it('keeps "no such agency" for a second: lookups naming an unknown issuer read it once a second', async () => {
+    const { state, config } = registry(BASE);
+    const { time, now } = clock();
+    const seals = new CachedSealStandings(config, { maxAgeMs: 5_000, now });
+    for (let i = 0; i < 5; i += 1) expect(await seals.sealKeyOf('91330100MA00000000', KID)).toBeUndefined();
+    expect(state.reads).toBe(1);
+    time.now += UNKNOWN_RECORD_MAX_AGE_MS;
+    for (let i = 0; i < 5; i += 1) expect(await seals.sealKeyOf('91330100MA00000000', KID)).toBeUndefined();
+    expect(state.reads).toBe(2);
+  });
+
+  it('finds a key rotated in within a second: at once when the cached record is older, else once it is', async () => {
+    const { state, config } = registry(BASE);
+    const { time, now } = clock();
+    const seals = new CachedSealStandings(config, { maxAgeMs: 5_000, now });
+    await seals.sealKeyOf(PSB, KID);
+    // Rotated 0.4 s after the container read the record: a license of the new key fails for the
+    // rest of that record's second, and verifies from then on.
+    time.now += 400;
     state.agency = rotated('seal-2');
+    expect(await seals.sealKeyOf(PSB, 'seal-2')).toBeUndefined();
+    time.now += UNHELD_KID_RECHECK_MS - 400;
     expect((await seals.sealKeyOf(PSB, 'seal-2'))?.keyRef).toBe(`${BASE.sealKey!.keyRef}-seal-2`);
     expect(state.reads).toBe(2);
-    // Kids nobody holds, as anyone may post: one read for the burst, and nothing remembered.
-    const forged = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => seals.sealKeyOf(PSB, `forged-${i}`)),
-    );
-    expect(forged.every((seal) => seal === undefined)).toBe(true);
+    // Rotated when the cached record is older than a second: found at once.
+    time.now += 2_000;
+    state.agency = {
+      ...BASE,
+      sealKey: { keyRef: `${BASE.sealKey!.keyRef}-seal-3`, kid: 'seal-3' },
+      previousSealKeys: [state.agency.sealKey!, BASE.sealKey!],
+    };
+    expect((await seals.sealKeyOf(PSB, 'seal-3'))?.keyRef).toBe(`${BASE.sealKey!.keyRef}-seal-3`);
     expect(state.reads).toBe(3);
+  });
+
+  it('keeps a key withdrawn once a re-read showed it so, though the record answering it later does not', async () => {
+    const { state, config } = registry(BASE);
+    const { time, now } = clock();
+    const seals = new CachedSealStandings(config, { maxAgeMs: 5_000, now });
+    expect((await seals.sealKeyOf(PSB, KID))?.withdrawn).toBeUndefined();
+    // Withdrawn with a replacement; a license of the replacement makes the container read again.
+    state.agency = rotated('seal-2', WITHDRAWAL);
+    time.now += UNHELD_KID_RECHECK_MS;
+    expect((await seals.sealKeyOf(PSB, 'seal-2'))?.withdrawn).toBeUndefined();
+    expect((await seals.sealKeyOf(PSB, KID))?.withdrawn).toEqual(WITHDRAWAL);
+    state.agency = BASE;
+    for (const step of [UNHELD_KID_RECHECK_MS, 5_000]) {
+      time.now += step;
+      await seals.sealKeyOf(PSB, 'forged');
+      expect((await seals.sealKeyOf(PSB, KID))?.withdrawn).toEqual(WITHDRAWAL);
+    }
+    expect(state.reads).toBe(4);
   });
 });
