@@ -10,8 +10,8 @@
 // where a general cache (lru-cache and the like) would still need all of them written around it.
 //
 // Its size is bounded by the registry, never by request input: a key stays only while its record
-// exists (a type code or USCC that names nothing is kept apart, at most maxUnknown of them, for a
-// short time), and never more than maxRecords records — an attacker sending random type codes
+// exists (a type code or USCC that names nothing, or is being read for the first time, is kept
+// apart, at most maxUnknown of them, for a short time), and never more than maxRecords records — an attacker sending random type codes
 // makes reads, not memory.
 
 /** How long "no such record" is trusted: short, so a record registered just now shows quickly. */
@@ -46,9 +46,12 @@ export class RecordCache<V> {
   readonly #maxUnknown: number;
   readonly #maxRecords: number;
   readonly #now: () => number;
-  /** Records read and reads under way, oldest asked first. */
+  /** Records read, and reads under way of keys found naming one, oldest first. */
   readonly #records = new Map<string, Entry<V>>();
-  /** Keys found naming no record, oldest first. A key is in one of the two maps at most. */
+  /**
+   * Keys found naming no record, and reads under way of keys not found naming one yet, oldest
+   * first. A key is in one of the two maps at most.
+   */
   readonly #unknown = new Map<string, Entry<V>>();
   #lookups = 0;
 
@@ -112,23 +115,35 @@ export class RecordCache<V> {
       at: this.#now(),
       after: this.#lookups,
     };
-    this.#unknown.delete(key);
-    this.#records.delete(key); // re-inserted last: the map stays in the order reads were asked
-    this.#records.set(key, entry);
-    if (this.#records.size > this.#maxRecords) this.#records.delete(this.#records.keys().next().value!);
-    const current = () => this.#records.get(key) === entry;
+    // A key holds a place among the records only once found to name one: a read under way for
+    // any other (a type code a request made up) waits among the unknown, so it never evicts a
+    // record, and a flood of them bounds itself there.
+    const among = this.#records.has(key) ? this.#records : this.#unknown;
+    among.delete(key); // re-inserted last: each map stays in the order reads were asked
+    among.set(key, entry);
+    this.#bound();
+    const held = () => this.#records.get(key) ?? this.#unknown.get(key);
     entry.read.then(
       (value) => {
-        if (value !== undefined || !current()) return;
+        const now = held();
+        if (now !== undefined && now !== entry) return; // a later read answers for the key
         this.#records.delete(key);
-        this.#unknown.set(key, entry);
-        if (this.#unknown.size > this.#maxUnknown) this.#unknown.delete(this.#unknown.keys().next().value!);
+        this.#unknown.delete(key);
+        (value === undefined ? this.#unknown : this.#records).set(key, entry);
+        this.#bound();
       },
       // A failed read is asked again by the next caller, not remembered.
       () => {
-        if (current()) this.#records.delete(key);
+        if (this.#records.get(key) === entry) this.#records.delete(key);
+        if (this.#unknown.get(key) === entry) this.#unknown.delete(key);
       },
     );
     return entry;
+  }
+
+  /** Lets the oldest go of either map past its bound. */
+  #bound(): void {
+    if (this.#records.size > this.#maxRecords) this.#records.delete(this.#records.keys().next().value!);
+    if (this.#unknown.size > this.#maxUnknown) this.#unknown.delete(this.#unknown.keys().next().value!);
   }
 }

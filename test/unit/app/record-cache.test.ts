@@ -89,6 +89,22 @@ describe('RecordCache', () => {
     expect(registry.readsOf('a')).toBe(2);
   });
 
+  it('lets no read of a key not known to name a record evict a record: unknown keys make reads, not evictions', async () => {
+    const registry = store({ a: 'A', b: 'B', c: 'C', d: 'D' });
+    const cache = new RecordCache(registry.read, { maxAgeMs: 60_000, maxRecords: 3 });
+    for (const key of ['a', 'b', 'c']) await cache.get(key);
+    // Under way together with a lookup of a cached record, and answered: neither evicts one.
+    const [unknown, cached] = await Promise.all([cache.get('no-such-key'), cache.get('a')]);
+    expect([unknown, cached]).toEqual([undefined, 'A']);
+    for (let i = 0; i < 10; i += 1) await cache.get(`random-${i}`);
+    for (const key of ['a', 'b', 'c']) await cache.get(key);
+    expect(['a', 'b', 'c'].map(registry.readsOf)).toEqual([1, 1, 1]);
+    // A key found to name a record joins them, and the oldest read goes.
+    expect(await cache.get('d')).toBe('D');
+    await cache.get('a');
+    expect(['a', 'b', 'c', 'd'].map(registry.readsOf)).toEqual([2, 1, 1, 1]);
+  });
+
   it('forgets a failed read: the next lookup reads again', async () => {
     const registry = store({ a: 'A' });
     const cache = new RecordCache(registry.read, { maxAgeMs: 60_000 });
