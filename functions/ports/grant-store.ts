@@ -38,8 +38,6 @@ export interface GrantStore {
   revoke(grantId: string, options?: RevokeOptions): Promise<Versioned<Grant>>;
   /** A holder's grants, newest first. */
   listByHolder(holderIndex: string, page?: PageRequest): Promise<Page<Versioned<Grant>>>;
-  /** Grants to a relying agency, newest first. */
-  listByRelyingAgency(relyingAgency: string, page?: PageRequest): Promise<Page<Versioned<Grant>>>;
 }
 
 export class GrantNotFound extends Error {

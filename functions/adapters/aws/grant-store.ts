@@ -5,8 +5,9 @@
 // | grant       | `G#<grantId>`    | `GRANT` | kind, id, scope, relyingAgency, holderIndex, purpose, fields, expiresAt, maxUses, uses, status (`active`/`revoked`), created, revoked?, version, codeHash |
 // | code lookup | `C#<codeHash>`   | `CODE`  | kind, grantId |
 //
-// Indexes (sparse, only grant items have the attributes): `by-holder` (holderIndex, created)
-// and `by-relying-agency` (relyingAgency, created), both listed newest first.
+// Index (sparse, only grant items have the attributes): `by-holder` (holderIndex, created), listed
+// newest first. No index by relying agency: no route lists an agency's grants, and one would take
+// a write for every grant use, all of one agency's in one partition.
 //
 // Agreed with the license repository, which counts uses in the retrieval's transaction: a use
 // is an Update of the grant item on condition
@@ -52,7 +53,7 @@ import { auditPut } from './audit-items.ts';
 import { issuesOf, pageLimit, queryPage } from './dynamodb-paging.ts';
 import { type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
-export const GRANT_INDEX = { byHolder: 'by-holder', byRelyingAgency: 'by-relying-agency' } as const;
+export const GRANT_INDEX = { byHolder: 'by-holder' } as const;
 
 export const grantItemKey = (grantId: string) => ({ pk: `G#${grantId}`, sk: 'GRANT' });
 export const grantCodeItemKey = (codeHash: string) => ({ pk: `C#${codeHash}`, sk: 'CODE' });
@@ -236,14 +237,6 @@ export class DynamoGrantStore implements GrantStore {
       return Promise.resolve({ items: [] });
     }
     return this.#list(GRANT_INDEX.byHolder, 'holderIndex', holderIndex, page);
-  }
-
-  listByRelyingAgency(relyingAgency: string, page?: PageRequest): Promise<Page<Versioned<Grant>>> {
-    if (relyingAgency.length === 0 || relyingAgency.length > 64) {
-      pageLimit(page);
-      return Promise.resolve({ items: [] });
-    }
-    return this.#list(GRANT_INDEX.byRelyingAgency, 'relyingAgency', relyingAgency, page);
   }
 
   #list(

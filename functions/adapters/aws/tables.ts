@@ -60,11 +60,6 @@ export const singletonTables: readonly TableDefinition[] = [
         partitionKey: { name: 'holderIndex', type: 'S' },
         sortKey: { name: 'created', type: 'S' },
       },
-      {
-        name: 'by-relying-agency',
-        partitionKey: { name: 'relyingAgency', type: 'S' },
-        sortKey: { name: 'created', type: 'S' },
-      },
     ],
   },
   {

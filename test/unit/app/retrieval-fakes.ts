@@ -200,9 +200,6 @@ export class TestGrants implements GrantStore {
   async listByHolder(_holderIndex: string): Promise<Page<Versioned<Grant>>> {
     return { items: [] };
   }
-  async listByRelyingAgency() {
-    return { items: [] };
-  }
 
   /** The use counter as the repository's transaction counts it: condition, count and event together. */
   async use(grantId: string, now: string, event: AuditEvent): Promise<void> {
