@@ -239,6 +239,19 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
  * for names multiValueHeaders lacks (its single-value twin repeats only the last line).
  */
 export function lowerCaseHeaders(event: APIGatewayProxyEvent): Record<string, string[]> {
+  // Built once per event: authentication, the body's content type, the idempotency key and the
+  // handler each ask for a field of the same request.
+  let record = headersOfEvent.get(event);
+  if (record === undefined) {
+    record = collectHeaders(event);
+    headersOfEvent.set(event, record);
+  }
+  return record;
+}
+
+const headersOfEvent = new WeakMap<APIGatewayProxyEvent, Record<string, string[]>>();
+
+function collectHeaders(event: APIGatewayProxyEvent): Record<string, string[]> {
   // Keyed by names the caller chose: a Map, so `constructor` or `__proto__` is a field like any
   // other, never a member every object inherits.
   const fields = new Map<string, string[]>();
