@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
-import { auditLogIdOf, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
+import { auditLogIdOf } from '#adapters/aws/audit-seal-groups.ts';
+import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { dynamoDbTableProbe, s3BucketProbe } from '#adapters/aws/probes.ts';
 import { DynamoDbStatusReader } from '#adapters/aws/status-reader.ts';

@@ -365,8 +365,3 @@ function parseManifest(text: string): SealedLeaf[] {
 function seqKey(seq: number): string {
   return String(seq).padStart(12, '0');
 }
-
-/** The audit log of a stage: one chain per stage. */
-export function auditLogIdOf(stage: string): string {
-  return `elicense-${stage}-audit`;
-}
