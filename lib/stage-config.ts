@@ -1,12 +1,26 @@
 import { z } from 'zod';
+import { AUDIT_SHARDS } from '../functions/adapters/aws/audit-items.ts';
+import {
+  AUDIT_SEAL_GROUP_COUNTS,
+  type AuditSealGroupCount,
+} from '../functions/adapters/aws/audit-seal-groups.ts';
 
 // A stage's configuration, from cdk.json context (`stages.<name>`) and the environment,
 // validated before anything is synthesised: a bad value fails synth naming the field.
 
 const ROUTE_GROUPS = ['public', 'status', 'issuer', 'retrieval', 'operator', 'holder'] as const;
 
-/** The audit sealer's reserved concurrency (runs may overlap; more is waste). */
-export const SEALER_RESERVED_CONCURRENCY = 2;
+/** The audit sealer's reserved concurrency per seal group (a group's runs may overlap; more is waste). */
+export const SEALER_RESERVED_CONCURRENCY_PER_GROUP = 2;
+
+/** The audit sealer's reserved concurrency: every seal group's run once a minute, each may overlap one. */
+export function sealerReservedConcurrency(auditSealGroups: AuditSealGroupCount): number {
+  return SEALER_RESERVED_CONCURRENCY_PER_GROUP * auditSealGroups;
+}
+
+/** What Lambda keeps unreserved of an account's concurrency, and the account's default quota. */
+const UNRESERVED_MINIMUM = 100;
+const DEFAULT_ACCOUNT_CONCURRENCY = 1_000;
 
 /** The daily document sweeper's reserved concurrency: one run a day, overlapping none. */
 export const DOCUMENT_SWEEPER_RESERVED_CONCURRENCY = 1;
@@ -78,20 +92,20 @@ export const StageConfigSchema = z
         holder: z.number().int().min(1),
       })
       .strict()
-      .default({ public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5, holder: 150 })
-      // Lambda keeps 100 of the account's concurrency unreserved: with the scheduled functions',
-      // the stage must leave at least that much of the default 1,000 (two stages at the defaults
-      // do not fit one account without a raised quota).
-      .refine(
-        (r) =>
-          Object.values(r).reduce(
-            (a, b) => a + b,
-            SEALER_RESERVED_CONCURRENCY + DOCUMENT_SWEEPER_RESERVED_CONCURRENCY,
-          ) <= 900,
-        {
-          message: `reserved concurrency of the route groups with the sealer's ${SEALER_RESERVED_CONCURRENCY} and the document sweeper's ${DOCUMENT_SWEEPER_RESERVED_CONCURRENCY} must leave at least 100 of the default 1,000 unreserved`,
-        },
-      ),
+      .default({ public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5, holder: 150 }),
+    /**
+     * How many chains the audit log is sealed as (functions/adapters/aws/audit-seal-groups.ts):
+     * one chain is sealed at one core's pace, ≈ 9,000–12,000 events/s sustained on a whole vCPU,
+     * below the design's peak of 15,000 events/s; G groups are sealed by G scheduled runs in
+     * parallel (4 gives ≈ 4×). Part of the audit layout: changing it on a stage with sealed events
+     * starts new chains, and the old ones verify with the old count.
+     */
+    auditSealGroups: z
+      .literal(AUDIT_SEAL_GROUP_COUNTS, {
+        error: (issue) =>
+          `expected a seal-group count of ${AUDIT_SEAL_GROUP_COUNTS.join(', ')} (a divisor of the ${AUDIT_SHARDS} audit shards), found ${JSON.stringify(issue.input)}`,
+      })
+      .default(4),
     /** Where alarms are mailed (an SNS e-mail subscription); alarms still go to the topic without it. */
     alarmEmail: z.email().optional(),
     /**
@@ -265,6 +279,21 @@ export const StageConfigSchema = z
         code: 'custom',
         path: ['wafRateLimitPer5Min'],
         message: `one agency may send ${planFloor.toLocaleString('en-US')} requests in 5 minutes under the usage plan (rateLimit × 300 + burstLimit); the WAF would block its address first — set at least ${planFloor.toLocaleString('en-US')}`,
+      });
+    }
+    // Lambda keeps 100 of the account's concurrency unreserved: with the scheduled functions',
+    // the stage must leave at least that much of the default 1,000 (two stages at the defaults
+    // do not fit one account without a raised quota).
+    const sealer = sealerReservedConcurrency(c.auditSealGroups);
+    const reserved = Object.values(c.reservedConcurrency).reduce(
+      (a, b) => a + b,
+      sealer + DOCUMENT_SWEEPER_RESERVED_CONCURRENCY,
+    );
+    if (reserved > DEFAULT_ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reservedConcurrency'],
+        message: `reserved concurrency of the route groups with the sealer's ${sealer} (${SEALER_RESERVED_CONCURRENCY_PER_GROUP} for each of ${c.auditSealGroups} seal groups) and the document sweeper's ${DOCUMENT_SWEEPER_RESERVED_CONCURRENCY} is ${reserved}: it must leave at least ${UNRESERVED_MINIMUM} of the default ${DEFAULT_ACCOUNT_CONCURRENCY.toLocaleString('en-US')} unreserved`,
       });
     }
     for (const group of ROUTE_GROUPS) {

@@ -21,7 +21,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -31,6 +31,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
+import { AUDIT_SEAL_GROUPS_ENV } from '../functions/adapters/aws/audit-seal-groups.ts';
 import { SEAL_KEY_TAG_KEYS } from '../functions/adapters/aws/kms-seal-keys.ts';
 import { allTables } from '../functions/adapters/aws/tables.ts';
 import {
@@ -46,8 +47,8 @@ import { PlatformAlarms } from './constructs/platform-alarms.ts';
 import { PublicCdn } from './constructs/public-cdn.ts';
 import {
   DOCUMENT_SWEEPER_RESERVED_CONCURRENCY,
-  SEALER_RESERVED_CONCURRENCY,
   type StageConfig,
+  sealerReservedConcurrency,
 } from './stage-config.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
@@ -140,6 +141,8 @@ export class StatelessStack extends Stack {
     for (const group of ['issuer', 'public'] as const) {
       functions.get(group)?.function.addEnvironment('ELICENSE_CATALOG_MAX_AGE_SECONDS', '5');
     }
+    // The health answer reports the sealing lag of every seal group's chain head.
+    functions.get('public')?.function.addEnvironment(AUDIT_SEAL_GROUPS_ENV, String(config.auditSealGroups));
     const definitions = new Map(allTables(config.shardsPerDomain).map((t) => [t.name, t]));
     const table = (name: string) => definitions.get(name)!;
     const licenseTables = [...definitions.keys()].filter((name) => name.startsWith('license-'));
@@ -254,7 +257,9 @@ export class StatelessStack extends Stack {
     }
 
     // A function run on a schedule, with the shared environment and a dead-letter queue (alarmed)
-    // that both its failed runs and the rule's failed invocations land in.
+    // that both its failed runs and the rules' failed invocations land in. A rule per entry of
+    // `rules`, on the same schedule, each with its own description and, if given, the constant
+    // event its runs get.
     const scheduled = (
       id: string,
       props: {
@@ -266,7 +271,7 @@ export class StatelessStack extends Stack {
         timeout: Duration;
         memorySize?: number;
         schedule: Schedule;
-        ruleDescription: string;
+        rules: readonly { description: string; input?: Record<string, unknown> }[];
       },
     ) => {
       const deadLetterQueue = new Queue(this, `${id}DeadLetters`, {
@@ -293,28 +298,44 @@ export class StatelessStack extends Stack {
         deadLetterQueue,
       });
       for (const [name, value] of Object.entries(commonEnvironment)) fn.function.addEnvironment(name, value);
-      new Rule(this, `${id}Schedule`, {
-        description: `elicense ${config.stage}: ${props.ruleDescription}`,
-        schedule: props.schedule,
-        targets: [new LambdaTarget(fn.function, { retryAttempts: 0, deadLetterQueue })],
+      props.rules.forEach(({ description, input }, n) => {
+        // The first rule keeps the id of the one rule there was.
+        new Rule(this, `${id}Schedule${n === 0 ? '' : n}`, {
+          description: `elicense ${config.stage}: ${description}`,
+          schedule: props.schedule,
+          targets: [
+            new LambdaTarget(fn.function, {
+              retryAttempts: 0,
+              deadLetterQueue,
+              ...(input ? { event: RuleTargetInput.fromObject(input) } : {}),
+            }),
+          ],
+        });
       });
       return { fn, deadLetterQueue };
     };
 
     // The audit sealer: every minute it seals settled audit events into signed, hash-chained
     // batches (audit-seals table, and manifests in the Object-Locked archive) with the platform key.
+    // The log is sealed as G chains (the stage's auditSealGroups): one function, one rule per
+    // group, whose run gets `{"group": k}` and seals that group's chain only.
+    const sealGroups = config.auditSealGroups;
     const sealerRun = scheduled('Sealer', {
       entry: 'functions/handlers/sealer.ts',
       runner: 'sealer',
       what: 'audit sealer',
-      // Runs may overlap (the seal store lets one of them extend the chain); more is waste.
-      reservedConcurrency: SEALER_RESERVED_CONCURRENCY,
+      // A group's runs may overlap (the seal store lets one of them extend its chain): two per
+      // group; more is waste.
+      reservedConcurrency: sealerReservedConcurrency(sealGroups),
       timeout: Duration.minutes(5),
-      // One whole vCPU (Lambda gives one at 1,769 MB): sealing is one chain, batch after batch,
-      // so its pace is one core's (≈ 40,000 events per CPU-second, bench/audit-sealing.bench.ts).
+      // One whole vCPU (Lambda gives one at 1,769 MB): a chain is sealed batch after batch, so
+      // its pace is one core's (≈ 40,000 events per CPU-second, bench/audit-sealing.bench.ts).
       memorySize: 1769,
       schedule: Schedule.rate(Duration.minutes(1)),
-      ruleDescription: 'run the audit sealer',
+      rules: Array.from({ length: sealGroups }, (_, group) => ({
+        description: `run the audit sealer for seal group ${group} of ${sealGroups}`,
+        input: { group },
+      })),
     });
     const sealer = sealerRun.fn
       .bindTable(table('audit'), 'RO')
@@ -322,6 +343,7 @@ export class StatelessStack extends Stack {
       .bindBucket('audit-archive', 'APPEND', data.dataKey)
       .bindPublicKeys(data.platformSigningKey, { sealKeys: false })
       .bindPlatformSigning(data.platformSigningKey);
+    sealer.function.addEnvironment(AUDIT_SEAL_GROUPS_ENV, String(sealGroups));
     this.sealer = { fn: sealer, deadLetterQueue: sealerRun.deadLetterQueue };
 
     // The document sweeper: once a day it removes layout-document bytes no license holds (written
@@ -337,7 +359,7 @@ export class StatelessStack extends Stack {
       timeout: Duration.minutes(15),
       // 03:00 UTC (11:00 Beijing time): past the night's batch issuance, before the day's peak.
       schedule: Schedule.cron({ minute: '0', hour: '3' }),
-      ruleDescription: 'sweep layout documents no license holds',
+      rules: [{ description: 'sweep layout documents no license holds' }],
     });
     const documentSweeper = sweeperRun.fn;
     for (const name of licenseTables) documentSweeper.bindTable(table(name), 'RO');

@@ -172,7 +172,11 @@ export class PlatformAlarms extends Construct {
 
     // Sealing lag, from the sealer's own metric (Powertools, namespace `elicense`, which gives
     // every metric the stage as a dimension: stages may share an account and region); a sealer
-    // that stops running publishes nothing, so missing data counts as breaching.
+    // that stops running publishes nothing, so missing data counts as breaching. Every seal
+    // group's run publishes this one metric (no group dimension): the Maximum is the slowest
+    // group's lag, so one group falling behind alarms however well the others keep up. (While
+    // others report, a group whose runs stop altogether breaches no missing data; its failed runs
+    // still alarm as errors and dead letters.)
     const sealLag = new Metric({
       namespace: 'elicense',
       metricName: 'AuditSealLagSeconds',

@@ -8,6 +8,7 @@ import { SEAL_KEY_TAG_KEYS } from '#adapters/aws/kms-seal-keys.ts';
 import { allTables, physicalTableName } from '#adapters/aws/tables.ts';
 import { problemTypes } from '#http/problem.ts';
 import { createApp, type ElicenseApp, FEATURE_FLAGS } from '#lib/app.ts';
+import { loadStageConfig } from '#lib/stage-config.ts';
 
 const externalHolders = { kind: 'oidc', issuer: 'https://id.test', audience: 'holder-app' };
 const stages = {
@@ -28,6 +29,30 @@ const stages = {
 
 /** Skips bundling handler code: the templates are complete without it, and synth is faster. */
 const noBundling = { 'aws:cdk:bundling-stacks': [] };
+
+/** The schedule rules that invoke the stage's audit sealer, in seal-group order. */
+function sealerRules(api: Template, stage: string) {
+  const [sealerId] = Object.entries(api.findResources('AWS::Lambda::Function')).find(
+    ([, fn]) => fn.Properties.Description === `elicense ${stage}: audit sealer (scheduled)`,
+  )!;
+  return Object.values(api.findResources('AWS::Events::Rule'))
+    .map((rule) => rule.Properties)
+    .filter((rule) =>
+      rule.Targets.some((t: { Arn: unknown }) => JSON.stringify(t.Arn).includes(`"${sealerId}"`)),
+    )
+    .map((rule) => {
+      expect(rule.Targets).toHaveLength(1);
+      const [target] = rule.Targets;
+      return {
+        description: rule.Description,
+        schedule: rule.ScheduleExpression,
+        input: JSON.parse(target.Input),
+        retries: target.RetryPolicy?.MaximumRetryAttempts,
+        deadLetters: target.DeadLetterConfig !== undefined,
+      };
+    })
+    .sort((a, b) => a.input.group - b.input.group);
+}
 
 describe('the CDK app', () => {
   let built: ElicenseApp;
@@ -825,7 +850,7 @@ describe('the CDK app', () => {
 
   it('lets EventBridge deliver each scheduled rule’s failed invocations to its dead-letter queue', () => {
     const rules = Object.values(api.findResources('AWS::Events::Rule'));
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(5); // the sealer's, one per seal group (4 by default), and the sweeper's
     const queues = api.findResources('AWS::SQS::Queue');
     const policies = Object.values(api.findResources('AWS::SQS::QueuePolicy'));
     for (const rule of rules) {
@@ -844,17 +869,21 @@ describe('the CDK app', () => {
     }
   });
 
-  it('runs the audit sealer every minute with the platform key, appending to the archive without delete', () => {
-    api.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      Targets: [
-        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: Match.anyValue() }),
-      ],
-    });
+  it('runs the audit sealer every minute for each of the stage’s 4 seal groups (the default), with the platform key, appending to the archive without delete', () => {
+    expect(sealerRules(api, 'small')).toEqual(
+      [0, 1, 2, 3].map((group) => ({
+        description: `elicense small: run the audit sealer for seal group ${group} of 4`,
+        schedule: 'rate(1 minute)',
+        input: { group },
+        retries: 0,
+        deadLetters: true,
+      })),
+    );
     api.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'elicense small: audit sealer (scheduled)',
       DeadLetterConfig: { TargetArn: Match.anyValue() },
-      ReservedConcurrentExecutions: 2,
+      // Two per seal group: a group's runs may overlap.
+      ReservedConcurrentExecutions: 8,
       // One whole vCPU: one chain is sealed at one core's pace.
       MemorySize: 1769,
       Environment: {
@@ -863,8 +892,14 @@ describe('the CDK app', () => {
           TABLE_AUDIT_SEALS: 'elicense-small-audit-seals',
           BUCKET_AUDIT_ARCHIVE: Match.anyValue(),
           ELICENSE_PLATFORM_KEY_ID: Match.anyValue(),
+          ELICENSE_AUDIT_SEAL_GROUPS: '4',
         }),
       },
+    });
+    // The health answer reads every group's chain head.
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'elicense small: public routes',
+      Environment: { Variables: Match.objectLike({ ELICENSE_AUDIT_SEAL_GROUPS: '4' }) },
     });
     const statements = policyOf('sealer');
     expect(statements).toContain('kms:Sign');
@@ -933,6 +968,8 @@ describe('the CDK app', () => {
     expect(lag).toMatchObject({
       MetricName: 'AuditSealLagSeconds',
       Namespace: 'elicense',
+      // Every seal group's run publishes the one metric: the slowest group decides.
+      Statistic: 'Maximum',
       TreatMissingData: 'breaching',
     });
     // The stage's own sealer only: stages may share an account and region.
@@ -1051,15 +1088,73 @@ describe('stage configuration', () => {
     expect(() => createApp({ context: { stage: 'greedy', stages: { greedy } } })).toThrow(
       /leave at least 100/,
     );
-    // 898 for the route groups, the sealer's 2 and the document sweeper's 1 leave 99.
-    const tight = {
-      ...stages.small,
-      reservedConcurrency: { public: 200, status: 20, issuer: 100, retrieval: 400, operator: 5, holder: 173 },
+    // 892 for the route groups, the sealer's 8 (2 for each of the default 4 seal groups) and the
+    // document sweeper's 1 leave 99; one fewer for the holders leaves 100.
+    const reservedConcurrency = {
+      public: 200,
+      status: 20,
+      issuer: 100,
+      retrieval: 400,
+      operator: 5,
+      holder: 167,
     };
+    const tight = { ...stages.small, reservedConcurrency };
     expect(() => createApp({ context: { stage: 'tight', stages: { tight } } })).toThrow(
-      /with the sealer's 2 and the document sweeper's 1 must leave at least 100/,
+      /stages\.tight\.reservedConcurrency: reserved concurrency of the route groups with the sealer's 8 \(2 for each of 4 seal groups\) and the document sweeper's 1 is 901: it must leave at least 100 of the default 1,000 unreserved/,
+    );
+    const fits = { ...stages.small, reservedConcurrency: { ...reservedConcurrency, holder: 166 } };
+    expect(loadStageConfig({ stage: 'fits', stages: { fits } }).reservedConcurrency.holder).toBe(166);
+  });
+
+  it('offers the seal-group counts that divide the 32 audit shards, 4 by default, and refuses any other naming the field', () => {
+    const load = (auditSealGroups?: unknown, reservedConcurrency?: object) =>
+      loadStageConfig({
+        stage: 'sealed',
+        stages: { sealed: { ...stages.small, auditSealGroups, reservedConcurrency } },
+      }).auditSealGroups;
+    expect(load()).toBe(4);
+    // Below the defaults' route-group reservations: 32 groups reserve 64 for the sealer.
+    const modest = { public: 200, status: 20, issuer: 100, retrieval: 300, operator: 5, holder: 150 };
+    for (const count of [1, 2, 4, 8, 16, 32]) expect(load(count, modest)).toBe(count);
+    for (const refused of [3, 0, 64, '4']) {
+      expect(() => load(refused)).toThrow(
+        `invalid stage configuration — stages.sealed.auditSealGroups: expected a seal-group count of 1, 2, 4, 8, 16, 32 (a divisor of the 32 audit shards), found ${JSON.stringify(refused)}`,
+      );
+    }
+    // At the defaults' route-group reservations (875), 32 groups' 64 and the sweeper's 1 leave 60.
+    expect(() => load(32)).toThrow(
+      /the sealer's 64 \(2 for each of 32 seal groups\) .* is 940: it must leave at least 100/,
     );
   });
+
+  it.each([1, 2] as const)(
+    'runs the sealer once a minute for each of %i seal groups, reserving two runs for each',
+    (count) => {
+      const stage = `g${count}`;
+      const built = createApp({
+        context: { stage, stages: { [stage]: { ...stages.small, auditSealGroups: count } }, ...noBundling },
+      });
+      const api = Template.fromStack(built.stateless);
+      expect(sealerRules(api, stage)).toEqual(
+        Array.from({ length: count }, (_, group) => ({
+          description: `elicense ${stage}: run the audit sealer for seal group ${group} of ${count}`,
+          schedule: 'rate(1 minute)',
+          input: { group },
+          retries: 0,
+          deadLetters: true,
+        })),
+      );
+      api.hasResourceProperties('AWS::Lambda::Function', {
+        Description: `elicense ${stage}: audit sealer (scheduled)`,
+        ReservedConcurrentExecutions: 2 * count,
+        Environment: { Variables: Match.objectLike({ ELICENSE_AUDIT_SEAL_GROUPS: String(count) }) },
+      });
+      api.hasResourceProperties('AWS::Lambda::Function', {
+        Description: `elicense ${stage}: public routes`,
+        Environment: { Variables: Match.objectLike({ ELICENSE_AUDIT_SEAL_GROUPS: String(count) }) },
+      });
+    },
+  );
 });
 
 describe('cdk-nag', () => {
