@@ -13,13 +13,20 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
-import { auditLogIdOf } from '#adapters/aws/audit-seal-groups.ts';
+import {
+  AUDIT_SEAL_GROUP_COUNTS,
+  AUDIT_SEAL_GROUPS_ENV,
+  type AuditSealGroupCount,
+  auditSealGroups,
+  isAuditSealGroupCount,
+  parseAuditSealGroupCount,
+} from '#adapters/aws/audit-seal-groups.ts';
 import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { awsBucketName, localBucketName } from '#adapters/aws/buckets.ts';
 import { KmsSigningKeys } from '#adapters/aws/kms-signer.ts';
 import { physicalTableName } from '#adapters/aws/tables.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
-import { AuditRangeInvalid, verifyAuditLog } from '#app/verify-audit-log.ts';
+import { AuditRangeInvalid, verifyAuditLogGroups } from '#app/verify-audit-log.ts';
 import type { PublicJwk } from '#core/jws.ts';
 import { addStageOptions, resolveStage, type StageOptions, sdkClientConfig } from './cli-stage.ts';
 
@@ -39,6 +46,7 @@ interface VerifyOptions extends StageOptions {
   jwks?: string;
   archiveBucket?: string;
   account?: string;
+  sealGroups?: AuditSealGroupCount;
 }
 
 export function addAuditCommands(program: Command, io: AuditIo, setExitCode: (code: number) => void): void {
@@ -63,6 +71,11 @@ export function addAuditCommands(program: Command, io: AuditIo, setExitCode: (co
       process.env.BUCKET_AUDIT_ARCHIVE,
     )
     .option('--account <id>', 'AWS account of the stage, to name its archive bucket')
+    .option(
+      '--seal-groups <count>',
+      `the chains (seal groups) the log is sealed as: ${AUDIT_SEAL_GROUP_COUNTS.join(', ')} (env ${AUDIT_SEAL_GROUPS_ENV}; default: the local platform's, else the one layout whose chains the stage has)`,
+      parseSealGroups,
+    )
     .action(async (options: VerifyOptions) => {
       setExitCode(await verify(io, options));
     });
@@ -95,29 +108,42 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
     return EXIT_USAGE;
   }
 
+  // The flag, else the local platform's own count, else the environment's, else what the stage has.
+  let givenGroups =
+    options.sealGroups ??
+    (local === undefined ? undefined : parseSealGroups(String(local.auditSealGroups ?? 1)));
+  if (givenGroups === undefined && (process.env[AUDIT_SEAL_GROUPS_ENV] ?? '') !== '') {
+    try {
+      givenGroups = parseAuditSealGroupCount(process.env[AUDIT_SEAL_GROUPS_ENV]);
+    } catch (error) {
+      io.err(`elicense: ${(error as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+  }
+
   const clients = sdkClients(env);
   try {
     const publicJwks = await checkpointKeys(options, local?.keyVaultDir, clients.kms);
     const documents = DynamoDBDocumentClient.from(clients.dynamodb);
-    const logId = auditLogIdOf(stage);
-    const report = await verifyAuditLog(
-      { from: options.from, to: options.to },
-      {
-        log: new DynamoAuditLogReader(documents, physicalTableName(stage, { name: 'audit' })),
-        seals: new DynamoAuditSealStore({
-          documents,
-          table: physicalTableName(stage, { name: 'audit-seals' }),
-          logId,
-          archive: { s3: clients.s3, bucket },
-        }),
-        logId,
-        publicJwks,
-      },
-    );
+    const sealsTable = physicalTableName(stage, { name: 'audit-seals' });
+    const count = givenGroups ?? (await sealedLayout(documents, sealsTable, stage));
+    const chains = auditSealGroups(stage, count).map((group) => ({
+      logId: group.logId,
+      log: new DynamoAuditLogReader(documents, physicalTableName(stage, { name: 'audit' }), {
+        shards: group.shards,
+      }),
+      seals: new DynamoAuditSealStore({
+        documents,
+        table: sealsTable,
+        logId: group.logId,
+        archive: { s3: clients.s3, bucket },
+      }),
+    }));
+    const report = await verifyAuditLogGroups({ from: options.from, to: options.to }, { chains, publicJwks });
     io.out(`${JSON.stringify(report, null, 2)}\n`);
     return report.ok ? 0 : EXIT_FINDINGS;
   } catch (error) {
-    if (error instanceof AuditRangeInvalid) {
+    if (error instanceof AuditRangeInvalid || error instanceof SealLayoutAmbiguous) {
       io.err(`elicense: ${error.message}\n`);
       return EXIT_USAGE;
     }
@@ -140,6 +166,47 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
     clients.s3.destroy();
     clients.kms.destroy();
   }
+}
+
+function parseSealGroups(value: string): AuditSealGroupCount {
+  const count = Number(value);
+  if (!/^\d{1,2}$/.test(value) || !isAuditSealGroupCount(count)) {
+    throw new InvalidArgumentError(`expected one of ${AUDIT_SEAL_GROUP_COUNTS.join(', ')}`);
+  }
+  return count;
+}
+
+/** Chains of more than one layout: the stage changed its seal groups, and the caller must say which to read. */
+class SealLayoutAmbiguous extends Error {
+  override name = 'SealLayoutAmbiguous';
+}
+
+/**
+ * The seal-group count whose chains the stage has: the one layout with any chain head (1 when
+ * nothing was sealed yet). One read per possible chain (63), side by side.
+ */
+async function sealedLayout(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  stage: string,
+): Promise<AuditSealGroupCount> {
+  const found: AuditSealGroupCount[] = [];
+  await Promise.all(
+    AUDIT_SEAL_GROUP_COUNTS.map(async (count) => {
+      const heads = await Promise.all(
+        auditSealGroups(stage, count).map(({ logId }) =>
+          new DynamoAuditSealStore({ documents, table, logId }).readHead(),
+        ),
+      );
+      if (heads.some((head) => head.through !== null)) found.push(count);
+    }),
+  );
+  if (found.length > 1) {
+    throw new SealLayoutAmbiguous(
+      `the stage has chains of ${found.sort((a, b) => a - b).join(' and ')} seal groups: name one with --seal-groups`,
+    );
+  }
+  return found[0] ?? 1;
 }
 
 /** A connection nothing listened for (Node's net error, alone or among a happy-eyeballs attempt's). */

@@ -3,12 +3,16 @@ import type { SealRun } from '#app/seal-audit-log.ts';
 // The audit sealer of the local platform: the Lambda's own code (functions/handlers/sealer.ts)
 // run in-process on an interval instead of by an EventBridge schedule. The interval is
 // ELICENSE_AUDIT_SEAL_INTERVAL_SECONDS (default 60; 0: only when asked), the other settings are
-// the sealer's own variables (settle window, batch size). `sealNow` runs one seal at once, for
+// the sealer's own variables (settle window, batch size, seal groups). Each run seals every seal
+// group, the groups side by side, as their schedules do on AWS. `sealNow` runs one at once, for
 // tests that need sealing to have happened before they look.
 
 export interface LocalSealer {
-  /** One run now (after any run in progress); undefined when another sealer moved the chain first. */
-  sealNow(): Promise<SealRun | undefined>;
+  /**
+   * One run now (after any run in progress): a run per seal group, in group order; undefined for a
+   * group whose chain another sealer moved first.
+   */
+  sealNow(): Promise<(SealRun | undefined)[]>;
   stop(): Promise<void>;
 }
 
@@ -18,16 +22,16 @@ export async function startLocalSealer(log: (line: string) => void): Promise<Loc
     throw new Error(`expected ELICENSE_AUDIT_SEAL_INTERVAL_SECONDS ≥ 0, found ${intervalSeconds}`);
   }
   // Imported only now: the handler reads its environment when first loaded, as a Lambda does.
-  const { sealNow } = await import('#handlers/sealer.ts');
-  let running: Promise<SealRun | undefined> = Promise.resolve(undefined);
+  const { sealNow, sealGroups } = await import('#handlers/sealer.ts');
+  let running: Promise<(SealRun | undefined)[]> = Promise.resolve([]);
   let busy = false;
-  const run = (): Promise<SealRun | undefined> => {
+  const run = (): Promise<(SealRun | undefined)[]> => {
     running = running
-      .catch(() => undefined)
+      .catch(() => [])
       .then(async () => {
         busy = true;
         try {
-          return await sealNow();
+          return await Promise.all(sealGroups.map((group) => sealNow(group.index)));
         } finally {
           busy = false;
         }
@@ -50,8 +54,8 @@ export async function startLocalSealer(log: (line: string) => void): Promise<Loc
   }
   log(
     intervalSeconds === 0
-      ? 'audit sealer: on demand only'
-      : `audit sealer: now, then every ${intervalSeconds} s`,
+      ? `audit sealer (${sealGroups.length} seal groups): on demand only`
+      : `audit sealer (${sealGroups.length} seal groups): now, then every ${intervalSeconds} s`,
   );
   return {
     sealNow: run,

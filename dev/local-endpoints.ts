@@ -13,6 +13,8 @@ export interface LocalEndpoints {
   env: Record<string, string>;
   /** The local key vault, whose platform key signs the audit checkpoints. */
   keyVaultDir: string;
+  /** The audit log's seal groups (G) that run sealed with (absent in files of older versions: 1). */
+  auditSealGroups?: number;
 }
 
 const FILE = 'endpoints.json';

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { AUDIT_SEAL_GROUPS_ENV, parseAuditSealGroupCount } from '#adapters/aws/audit-seal-groups.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { handlerEntry, type RouteGroup } from '#http/routes.ts';
 import { bundleHandler } from '#lib/bundling.ts';
@@ -73,6 +74,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     const keyVaultDir = join(options.dataDir, 'keys');
     const vault = await openKeyVault(keyVaultDir, log);
     const shardsPerDomain = options.shardsPerDomain ?? { person: 2, 'legal-entity': 2 };
+    const auditSealGroups = parseAuditSealGroupCount(process.env[AUDIT_SEAL_GROUPS_ENV] ?? '2');
     const bindings = await provisionStage({ stage, shardsPerDomain, env: services.env });
     await seedDemo({
       env: services.env,
@@ -86,6 +88,8 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     // exactly as a Lambda container does.
     Object.assign(process.env, services.env, bindings, {
       ELICENSE_SHARDS_PER_DOMAIN: JSON.stringify(shardsPerDomain),
+      // Two seal groups unless told otherwise, as the dev stage: every path meets more than one chain.
+      [AUDIT_SEAL_GROUPS_ENV]: String(auditSealGroups),
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
@@ -110,7 +114,13 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       ELICENSE_HOLDER_ISSUER: oidc.issuer(),
       ELICENSE_HOLDER_AUDIENCE: oidc.audience,
     });
-    await writeLocalEndpoints(options.dataDir, { stage, url, env: services.env, keyVaultDir });
+    await writeLocalEndpoints(options.dataDir, {
+      stage,
+      url,
+      env: services.env,
+      keyVaultDir,
+      auditSealGroups,
+    });
     const localSealer = await startLocalSealer(log);
     sealer = localSealer;
     const documentSweeper = await startLocalDocumentSweeper(log);

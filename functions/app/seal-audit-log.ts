@@ -229,18 +229,26 @@ function checkSettings(deps: AuditSealing): void {
 }
 
 /**
- * Seconds since the sealed position (`through`), null before the first run: one read, for the
- * health check. It bounds the age of any unsealed event from above (they are all younger), and
- * keeps growing when the sealer stops running, even while no events arrive. Rejects with
- * AuditSealHeadAhead when the position is ahead of the clock.
+ * Seconds since the sealed position (`through`) of the chain furthest behind, null while any
+ * chain has never been sealed: one read a chain, for the health check. It bounds the age of any
+ * unsealed event from above (they are all younger), and keeps growing when a group's sealer
+ * stops running, even while no events arrive. Rejects with AuditSealHeadAhead when a position
+ * is ahead of the clock.
  */
 export async function auditSealLagSeconds(deps: {
-  seals: Pick<AuditSealStore, 'readHead'>;
+  /** Every seal group's chain (one for a log of one group). */
+  seals: readonly Pick<AuditSealStore, 'readHead'>[];
   now: () => Date;
 }): Promise<number | null> {
-  const { through } = await deps.seals.readHead();
-  if (through === null) return null;
+  if (deps.seals.length === 0) throw new AuditSealingMisconfigured('expected at least one seal group');
+  const heads = await Promise.all(deps.seals.map((seals) => seals.readHead()));
   const now = deps.now();
-  refuseHeadAhead(through, now);
-  return Math.max(0, (now.getTime() - Date.parse(through)) / 1000);
+  let lag = 0;
+  for (const { through } of heads) {
+    // A group never sealed leaves the whole log's state unknown, however far the others are.
+    if (through === null) return null;
+    refuseHeadAhead(through, now);
+    lag = Math.max(lag, (now.getTime() - Date.parse(through)) / 1000);
+  }
+  return lag;
 }

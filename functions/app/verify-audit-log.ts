@@ -284,3 +284,65 @@ function beyondSealed(
   const position: Pick<AuditEvent, 'time' | 'id'> = { time: stored.time, id: stored.id };
   return frontier.lastEvent === null || compareAuditEvents(position, frontier.lastEvent) > 0;
 }
+
+/** One seal group's chain and where to read it (audit-seal-groups.ts). */
+export interface AuditChainSource {
+  logId: string;
+  /** The log's events of this group's shards only. */
+  log: Pick<AuditLogReader, 'readStoredRange'>;
+  seals: AuditVerification['seals'];
+}
+
+/** A finding, naming the chain it was found in. */
+export type AuditChainFinding = AuditLogFinding & { logId: string };
+
+/** One chain's verdict within a whole log's: its report with its findings counted, not repeated. */
+export type AuditChainSummary = Omit<AuditLogReport, 'findings'> & { findings: number };
+
+/** The verdict on a log sealed as several chains (seal groups): a range verifies when every chain's part of it does. */
+export interface AuditLogGroupsReport {
+  ok: boolean;
+  range: { from: string; to: string };
+  /** How many chains (seal groups) the log is sealed as. */
+  sealGroups: number;
+  eventsChecked: number;
+  batchesChecked: number;
+  /** Events in the range that their chain's sealer has not reached yet. */
+  pendingEvents: number;
+  /** The earliest of the chains' sealed positions; null while any chain was never sealed. */
+  sealedThrough: string | null;
+  findings: AuditChainFinding[];
+  chains: AuditChainSummary[];
+}
+
+/**
+ * Verifies a range of a log sealed as several chains, each chain against the events of its own
+ * group: events of different groups share no chain, so each group's part of the range is judged
+ * by itself and the range is intact when every part is.
+ */
+export async function verifyAuditLogGroups(
+  input: { from: Date; to: Date },
+  deps: { chains: readonly AuditChainSource[]; publicJwks: readonly PublicJwk[] },
+): Promise<AuditLogGroupsReport> {
+  if (deps.chains.length === 0) throw new AuditRangeInvalid('expected at least one chain to verify');
+  const reports: AuditLogReport[] = [];
+  for (const chain of deps.chains) {
+    reports.push(await verifyAuditLog(input, { ...chain, publicJwks: deps.publicJwks }));
+  }
+  const throughs = reports.map((r) => r.sealedThrough);
+  return {
+    ok: reports.every((r) => r.ok),
+    range: reports[0]!.range,
+    sealGroups: reports.length,
+    eventsChecked: sum(reports.map((r) => r.eventsChecked)),
+    batchesChecked: sum(reports.map((r) => r.batchesChecked)),
+    pendingEvents: sum(reports.map((r) => r.pendingEvents)),
+    sealedThrough: throughs.includes(null) ? null : (throughs as string[]).sort()[0]!,
+    findings: reports.flatMap((r) => r.findings.map((f) => ({ ...f, logId: r.logId }))),
+    chains: reports.map(({ findings, ...report }) => ({ ...report, findings: findings.length })),
+  };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

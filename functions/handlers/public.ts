@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
-import { auditLogIdOf } from '#adapters/aws/audit-seal-groups.ts';
+import {
+  AUDIT_SEAL_GROUPS_ENV,
+  auditSealGroups,
+  parseAuditSealGroupCount,
+} from '#adapters/aws/audit-seal-groups.ts';
 import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { dynamoDbTableProbe, s3BucketProbe } from '#adapters/aws/probes.ts';
@@ -52,12 +56,16 @@ const sealsTable = process.env[tableEnvVar({ name: 'audit-seals' })];
 const sealLag = sealsTable
   ? {
       maxLagSeconds: parseMaxSealLagSeconds(process.env),
-      lagSeconds: () => auditSealLagSeconds({ seals: sealHead(sealsTable), now: () => new Date() }),
+      lagSeconds: () => auditSealLagSeconds({ seals: sealHeads(sealsTable), now: () => new Date() }),
     }
   : undefined;
 const openApi = JSON.stringify(buildOpenApi(undefined, environment.version));
-function sealHead(sealsTable: string) {
-  return new DynamoAuditSealStore({ documents, table: sealsTable, logId: auditLogIdOf(environment.stage) });
+/** The head of every seal group's chain: the slowest decides the lag. */
+function sealHeads(sealsTable: string) {
+  const count = parseAuditSealGroupCount(process.env[AUDIT_SEAL_GROUPS_ENV]);
+  return auditSealGroups(environment.stage, count).map(
+    ({ logId }) => new DynamoAuditSealStore({ documents, table: sealsTable, logId }),
+  );
 }
 
 const router = createRouter(

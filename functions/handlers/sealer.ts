@@ -3,9 +3,15 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
-import { auditLogIdOf } from '#adapters/aws/audit-seal-groups.ts';
+import {
+  AUDIT_SEAL_GROUPS_ENV,
+  type AuditSealGroup,
+  auditSealGroups,
+  parseAuditSealGroupCount,
+  sealGroupOfInvocation,
+} from '#adapters/aws/audit-seal-groups.ts';
 import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
-import { AuditSealHeadAhead, type SealRun, sealAuditLog } from '#app/seal-audit-log.ts';
+import { AuditSealHeadAhead, type AuditSealing, type SealRun, sealAuditLog } from '#app/seal-audit-log.ts';
 import { SealChainMoved } from '#ports/audit-seal-store.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
@@ -13,35 +19,49 @@ import { signingKeys } from './key-material.ts';
 import { logger, metrics, traceHandler } from './observability.ts';
 import { parseSealerSettings } from './sealer-settings.ts';
 
-// The audit sealer, invoked on a schedule (EventBridge, every minute) rather than by the audit
-// table's stream: the stream would hand it events in shard order, per partition, and at the
-// pace of writes, where sealing needs them in seal order (time, id) across all 32 partitions
-// and only once they have settled; a scheduled run reads exactly that from the table, and a
-// backlog (a run that failed, a burst) is worked off by the next runs without replay logic.
-// Runs may overlap (a slow run, a retry): the seal store's conditional append lets only one
-// of them extend the chain; the other ends with SealChainMoved, which is not a failure.
+// The audit sealer, invoked on a schedule (EventBridge, every minute: one rule per seal group,
+// each naming its group, audit-seal-groups.ts) rather than by the audit table's stream: the
+// stream would hand it events in shard order, per partition, and at the pace of writes, where
+// sealing needs them in seal order (time, id) across the group's partitions and only once they
+// have settled; a scheduled run reads exactly that from the table, and a backlog (a run that
+// failed, a burst) is worked off by the next runs without replay logic. Runs of one group may
+// overlap (a slow run, a retry): the seal store's conditional append lets only one of them
+// extend the group's chain; the other ends with SealChainMoved, which is not a failure.
 //
-// AuditSealLagSeconds (namespace `elicense`) is the age of the oldest event not yet sealed
-// after the run; an alarm on it — and on its absence, a sealer that no longer runs — says
-// when sealing falls behind.
+// AuditSealLagSeconds (namespace `elicense`) is the age of the oldest event of the run's group
+// not yet sealed after the run; an alarm on its Maximum (the slowest group decides) — and on its
+// absence, a sealer that no longer runs — says when sealing falls behind.
 
 const settings = parseSealerSettings(process.env);
-const sealing = {
-  log: new DynamoAuditLogReader(documents, table('audit')),
-  seals: new DynamoAuditSealStore({
-    documents,
-    table: table('audit-seals'),
-    archive: { s3, bucket: bucket('audit-archive') },
-    logId: auditLogIdOf(environment.stage),
-  }),
-  keys: signingKeys,
-  logId: auditLogIdOf(environment.stage),
-  now: () => new Date(),
-  ...settings,
-};
+const groups = auditSealGroups(
+  environment.stage,
+  parseAuditSealGroupCount(process.env[AUDIT_SEAL_GROUPS_ENV]),
+);
+const log = table('audit');
+const archive = { s3, bucket: bucket('audit-archive') };
+/** What one seal group's run works on: the group's shards of the log and its own chain. */
+function sealingOf(group: AuditSealGroup): AuditSealing {
+  return {
+    log: new DynamoAuditLogReader(documents, log, { shards: group.shards }),
+    seals: new DynamoAuditSealStore({ documents, table: table('audit-seals'), archive, logId: group.logId }),
+    keys: signingKeys,
+    logId: group.logId,
+    now: () => new Date(),
+    ...settings,
+  };
+}
+const sealings = groups.map(sealingOf);
 
-/** One sealing run; undefined when another sealer appended first (it seals these events). */
-export async function sealNow(): Promise<SealRun | undefined> {
+/** The stage's seal groups, in index order. */
+export const sealGroups: readonly AuditSealGroup[] = groups;
+
+/**
+ * One sealing run of one seal group; undefined when another sealer appended to that group's
+ * chain first (it seals these events).
+ */
+export async function sealNow(group: number): Promise<SealRun | undefined> {
+  const sealing = sealings[group];
+  if (sealing === undefined) throw new RangeError(`no seal group ${group} of ${groups.length}`);
   let run: SealRun;
   try {
     run = await sealAuditLog(sealing);
@@ -49,13 +69,14 @@ export async function sealNow(): Promise<SealRun | undefined> {
     // The run fails (no lag metric, so the lag alarm fires); the log says why.
     if (error instanceof AuditSealHeadAhead) logger.error('audit sealing stopped', { error });
     if (!(error instanceof SealChainMoved)) throw error;
-    logger.info('another sealer moved the audit chain first', { error: error.message });
+    logger.info('another sealer moved the audit chain first', { logId: sealing.logId, error: error.message });
     return undefined;
   }
   const events = run.batches.reduce((sum, b) => sum + b.events, 0);
   metrics.addMetric('AuditSealLagSeconds', MetricUnit.Seconds, run.lagSeconds);
   metrics.addMetric('AuditEventsSealed', MetricUnit.Count, events);
   logger.info('audit sealed', {
+    logId: sealing.logId,
     batches: run.batches.map((b) => b.seq),
     events,
     through: run.through,
@@ -65,8 +86,8 @@ export async function sealNow(): Promise<SealRun | undefined> {
   return run;
 }
 
-export const handler = middy(async () => {
-  await sealNow();
+export const handler = middy(async (event: unknown) => {
+  await sealNow(sealGroupOfInvocation(event, groups.length));
 })
   .use(traceHandler())
   .use(injectLambdaContext(logger))

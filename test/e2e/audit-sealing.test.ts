@@ -7,7 +7,7 @@ import { type PlatformProcess, startPlatformProcess } from './support/platform-p
 // The local platform seals its own audit log in-process, as the scheduled sealer does on AWS:
 // a platform of its own (its own emulators and log, sealing every second after a one-second
 // settle window) issues a license, and `elicense audit verify --local` finds the events sealed
-// and intact, and /health reports the sealing caught up.
+// and intact in both seal groups' chains, and /health reports the sealing caught up.
 const launcher = fileURLToPath(new URL('../../bin/elicense', import.meta.url));
 const walkthrough = fileURLToPath(new URL('../../docs/walkthrough/', import.meta.url));
 
@@ -47,7 +47,13 @@ describe('the local platform seals its audit log', () => {
 
     const to = new Date(Date.now() + 60_000).toISOString();
     let report:
-      | { ok: boolean; eventsChecked: number; pendingEvents: number; findings: unknown[] }
+      | {
+          ok: boolean;
+          eventsChecked: number;
+          pendingEvents: number;
+          findings: unknown[];
+          chains: { logId: string }[];
+        }
       | undefined;
     for (let attempt = 0; attempt < 30; attempt++) {
       const verified = await elicense(
@@ -64,7 +70,12 @@ describe('the local platform seals its audit log', () => {
       if (report!.pendingEvents === 0 && report!.eventsChecked > 0) break;
       await new Promise((done) => setTimeout(done, 1000));
     }
-    expect(report).toMatchObject({ ok: true, pendingEvents: 0, findings: [] });
+    // Two seal groups, as the local platform runs unless told otherwise: two chains, both judged.
+    expect(report).toMatchObject({ ok: true, sealGroups: 2, pendingEvents: 0, findings: [] });
+    expect(report!.chains.map((c) => c.logId)).toEqual([
+      'elicense-local-audit-g0of2',
+      'elicense-local-audit-g1of2',
+    ]);
     expect(report!.eventsChecked).toBeGreaterThanOrEqual(1);
 
     const health = (await (await fetch(`${platform.url}/health`)).json()) as {

@@ -54,12 +54,18 @@ export function auditPartitionKey(time: string, eventId: string): string {
   return `A#${auditHourBucket(time)}#${String(stableShard(eventId, AUDIT_SHARDS)).padStart(2, '0')}`;
 }
 
-/** Every partition of an hour bucket (`yyyyMMddHH`), for a reader that merges them. */
-export function auditPartitionKeys(hourBucket: string): string[] {
+/**
+ * The partitions of an hour bucket (`yyyyMMddHH`) for a reader that merges them: every shard's,
+ * or those of the shards given (a seal group's).
+ */
+export function auditPartitionKeys(hourBucket: string, shards?: readonly number[]): string[] {
   if (!/^\d{10}$/.test(hourBucket)) {
     throw new RangeError(`expected an hour bucket yyyyMMddHH, found '${hourBucket}'`);
   }
-  return Array.from({ length: AUDIT_SHARDS }, (_, s) => `A#${hourBucket}#${String(s).padStart(2, '0')}`);
+  const partition = (s: number) => `A#${hourBucket}#${String(s).padStart(2, '0')}`;
+  return shards === undefined
+    ? Array.from({ length: AUDIT_SHARDS }, (_, s) => partition(s))
+    : shards.map(partition);
 }
 
 /** The item of an event; validates it (AuditEventInvalid) and canonicalises it. */

@@ -32,7 +32,13 @@ import {
   type PageRequest,
 } from '#ports/page.ts';
 import { StoredItemInvalid, type StoredItemIssue } from '#ports/stored-item-invalid.ts';
-import { AUDIT_SHARDS, auditHourBucket, auditPartitionKeys, byGrantKey } from './audit-items.ts';
+import {
+  AUDIT_SHARDS,
+  auditHourBucket,
+  auditPartitionKey,
+  auditPartitionKeys,
+  byGrantKey,
+} from './audit-items.ts';
 import { issuesOf, pageLimit } from './dynamodb-paging.ts';
 
 const HOUR_MS = 3_600_000;
@@ -59,17 +65,36 @@ export interface AuditLogReaderOptions {
    * minutes.
    */
   maxBucketsPerPage?: number;
+  /**
+   * The audit shards to read, ascending (a seal group's, audit-seal-groups.ts); every shard when
+   * absent. An event item found in a partition its id does not hash to is unreadable either way.
+   */
+  shards?: readonly number[];
 }
 
 export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader {
   readonly #documents: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #maxBuckets: number;
+  readonly #shards: readonly number[] | undefined;
 
   constructor(documents: DynamoDBDocumentClient, tableName: string, options: AuditLogReaderOptions = {}) {
     this.#documents = documents;
     this.#table = tableName;
     this.#maxBuckets = options.maxBucketsPerPage ?? 48;
+    const { shards } = options;
+    if (
+      shards !== undefined &&
+      (shards.length === 0 ||
+        shards.some(
+          (s, i) => !Number.isInteger(s) || s < 0 || s >= AUDIT_SHARDS || (i > 0 && s <= shards[i - 1]!),
+        ))
+    ) {
+      throw new RangeError(
+        `expected ascending audit shards from 0 to ${AUDIT_SHARDS - 1}, found [${shards.join(', ')}]`,
+      );
+    }
+    this.#shards = shards;
   }
 
   readRange(range: AuditTimeRange, page?: PageRequest): Promise<Page<AuditEvent>> {
@@ -141,7 +166,16 @@ export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader 
       }
       scanned += 1;
       const need = limit - items.length;
-      const merge = new BucketMerge(this.#documents, this.#table, bucket, lower, to, after, need);
+      const merge = new BucketMerge(
+        this.#documents,
+        this.#table,
+        bucket,
+        this.#shards,
+        lower,
+        to,
+        after,
+        need,
+      );
       const taken = await merge.take(need);
       items.push(...taken.map(decode));
       if (items.length === limit) {
@@ -159,9 +193,10 @@ export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader 
     const { pk, sk, id, time } = parsed.data;
     const issues: StoredItemIssue[] = [];
     if (sk !== `${time}#${id}`) issues.push({ path: 'sk', message: `expected ${time}#${id}, found ${sk}` });
-    if (!auditPartitionKeys(auditHourBucket(time)).includes(pk)) {
-      issues.push({ path: 'pk', message: `expected the bucket of ${time}, found ${pk}` });
-    }
+    // The exact partition, not any of the hour's: an event moved to another shard would leave
+    // its seal group's chain (reported dropped there) for another's.
+    const expected = auditPartitionKey(time, id);
+    if (pk !== expected) issues.push({ path: 'pk', message: `expected ${expected}, found ${pk}` });
     if (issues.length > 0) throw this.#invalid(item, issues);
     return parsed.data;
   }
@@ -298,17 +333,18 @@ class BucketMerge {
     documents: DynamoDBDocumentClient,
     table: string,
     bucket: number,
+    shards: readonly number[] | undefined,
     lower: string,
     upper: string,
     after: string | undefined,
     need: number,
   ) {
-    this.#streams = auditPartitionKeys(auditHourBucket(new Date(bucket).toISOString())).map(
+    this.#streams = auditPartitionKeys(auditHourBucket(new Date(bucket).toISOString()), shards).map(
       (pk) => new ShardStream(documents, table, pk, lower, upper, after),
     );
     // About twice each shard's share of the page, so an even spread is read in one round;
     // +1 covers the cursor's own event, which the query returns and the stream drops.
-    this.#batch = Math.min(need + 1, Math.max(8, Math.ceil((2 * need) / AUDIT_SHARDS) + 1));
+    this.#batch = Math.min(need + 1, Math.max(8, Math.ceil((2 * need) / this.#streams.length) + 1));
   }
 
   async take(count: number): Promise<Keyed[]> {

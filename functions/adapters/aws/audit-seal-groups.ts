@@ -70,3 +70,18 @@ export function parseAuditSealGroupCount(raw: string | undefined): AuditSealGrou
   }
   return count;
 }
+
+/**
+ * The seal group a sealer invocation names: `{"group": k}`, as each group's schedule rule sends.
+ * Anything else is a misconfigured rule, an Error that fails the run (and lands in its queue).
+ */
+export function sealGroupOfInvocation(event: unknown, count: number): number {
+  const group = (event as { group?: unknown } | null)?.group;
+  if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group >= count) {
+    const found = JSON.stringify(event) ?? String(event);
+    throw new Error(
+      `expected a sealer invocation {"group": k} with k from 0 to ${count - 1} (${AUDIT_SEAL_GROUPS_ENV}=${count}), found ${found.length > 80 ? `${found.slice(0, 77)}...` : found}`,
+    );
+  }
+  return group;
+}

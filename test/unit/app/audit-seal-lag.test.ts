@@ -7,21 +7,38 @@ describe('auditSealLagSeconds', () => {
   it('is the time since the sealed position, and null before the first seal', async () => {
     const seals = new MemorySealStore();
     const now = () => new Date('2025-03-01T08:10:00.000Z');
-    expect(await auditSealLagSeconds({ seals, now })).toBeNull();
+    expect(await auditSealLagSeconds({ seals: [seals], now })).toBeNull();
     await seals.append({ expected: seals.head, through: '2025-03-01T08:07:30.000Z' });
-    expect(await auditSealLagSeconds({ seals, now })).toBe(150);
+    expect(await auditSealLagSeconds({ seals: [seals], now })).toBe(150);
+  });
+
+  it('is the lag of the seal group furthest behind, and unknown while any group was never sealed', async () => {
+    const groups = [new MemorySealStore(), new MemorySealStore(), new MemorySealStore()];
+    const now = () => new Date('2025-03-01T08:10:00.000Z');
+    await groups[0]!.append({ expected: groups[0]!.head, through: '2025-03-01T08:09:00.000Z' });
+    await groups[2]!.append({ expected: groups[2]!.head, through: '2025-03-01T08:09:30.000Z' });
+    expect(await auditSealLagSeconds({ seals: groups, now })).toBeNull();
+
+    await groups[1]!.append({ expected: groups[1]!.head, through: '2025-03-01T08:02:00.000Z' });
+    expect(await auditSealLagSeconds({ seals: groups, now })).toBe(480);
+    const report = await checkHealth([], {
+      sealLag: { maxLagSeconds: 300, lagSeconds: () => auditSealLagSeconds({ seals: groups, now }) },
+    });
+    expect(report.auditSeal).toMatchObject({ status: 'behind', lagSeconds: 480 });
   });
 
   it('fails the health check when the sealed position is ahead of the clock, where nothing is sealed', async () => {
+    const behind = new MemorySealStore();
     const seals = new MemorySealStore();
     const now = () => new Date('2025-03-01T08:10:00.000Z');
+    await behind.append({ expected: behind.head, through: '2025-03-01T08:09:00.000Z' });
     await seals.append({ expected: seals.head, through: '2025-03-01T08:25:00.000Z' });
 
-    await expect(auditSealLagSeconds({ seals, now })).rejects.toMatchObject({
+    await expect(auditSealLagSeconds({ seals: [behind, seals], now })).rejects.toMatchObject({
       code: 'AUDIT_SEAL_HEAD_AHEAD',
     });
     const report = await checkHealth([], {
-      sealLag: { maxLagSeconds: 300, lagSeconds: () => auditSealLagSeconds({ seals, now }) },
+      sealLag: { maxLagSeconds: 300, lagSeconds: () => auditSealLagSeconds({ seals: [behind, seals], now }) },
     });
     expect(report.status).toBe('degraded');
     expect(report.auditSeal).toMatchObject({
