@@ -21,7 +21,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
-import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { type CfnRule, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -298,20 +298,45 @@ export class StatelessStack extends Stack {
         deadLetterQueue,
       });
       for (const [name, value] of Object.entries(commonEnvironment)) fn.function.addEnvironment(name, value);
+      // The queue is the rules' dead-letter queue by one policy statement for all of them, on
+      // their common name prefix: given to each target, it would add a statement per rule, and
+      // SQS takes at most 20 statements and 8 KB (32 seal groups' rules would not deploy).
+      const ruleNamePrefix = `elicense-${config.stage}-${id.replace(/(?<=[a-z0-9])([A-Z])/g, '-$1').toLowerCase()}-`;
       props.rules.forEach(({ description, input }, n) => {
         // The first rule keeps the id of the one rule there was.
-        new Rule(this, `${id}Schedule${n === 0 ? '' : n}`, {
+        const rule = new Rule(this, `${id}Schedule${n === 0 ? '' : n}`, {
+          ruleName: `${ruleNamePrefix}${n}`,
           description: `elicense ${config.stage}: ${description}`,
           schedule: props.schedule,
           targets: [
             new LambdaTarget(fn.function, {
               retryAttempts: 0,
-              deadLetterQueue,
               ...(input ? { event: RuleTargetInput.fromObject(input) } : {}),
             }),
           ],
         });
+        (rule.node.defaultChild as CfnRule).addPropertyOverride(
+          'Targets.0.DeadLetterConfig.Arn',
+          deadLetterQueue.queueArn,
+        );
       });
+      deadLetterQueue.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'ScheduleRulesFailedInvocations',
+          principals: [new ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [deadLetterQueue.queueArn],
+          conditions: {
+            ArnLike: {
+              'aws:SourceArn': this.formatArn({
+                service: 'events',
+                resource: 'rule',
+                resourceName: `${ruleNamePrefix}*`,
+              }),
+            },
+          },
+        }),
+      );
       return { fn, deadLetterQueue };
     };
 

@@ -848,7 +848,7 @@ describe('the CDK app', () => {
     expect(actionsOn('issuer', 'table/elicense-small-holders"')).not.toContain('dynamodb:PutItem');
   });
 
-  it('lets EventBridge deliver each scheduled rule’s failed invocations to its dead-letter queue', () => {
+  it('lets EventBridge deliver each scheduled rule’s failed invocations to its dead-letter queue, by one statement per queue', () => {
     const rules = Object.values(api.findResources('AWS::Events::Rule'));
     expect(rules).toHaveLength(5); // the sealer's, one per seal group (4 by default), and the sweeper's
     const queues = api.findResources('AWS::SQS::Queue');
@@ -865,8 +865,23 @@ describe('the CDK app', () => {
         .filter(
           (st: { Principal?: { Service?: string } }) => st.Principal?.Service === 'events.amazonaws.com',
         );
-      expect(sends.map((st: { Action: string }) => st.Action)).toContain('sqs:SendMessage');
+      // One statement for all of the queue's rules (SQS takes 20 statements and 8 KB at most),
+      // on their name prefix, which this rule's name has.
+      expect(sends).toHaveLength(1);
+      expect(sends[0].Action).toBe('sqs:SendMessage');
+      const [, prefix] = /:rule\/([a-z0-9-]+)\*"/.exec(
+        JSON.stringify(sends[0].Condition.ArnLike['aws:SourceArn']),
+      )!;
+      expect(rule.Properties.Name).toMatch(new RegExp(`^${prefix}\\d+$`));
     }
+    // Each queue's prefix names its own function's rules only.
+    expect(rules.map((r) => r.Properties.Name).sort()).toEqual([
+      'elicense-small-document-sweeper-0',
+      'elicense-small-sealer-0',
+      'elicense-small-sealer-1',
+      'elicense-small-sealer-2',
+      'elicense-small-sealer-3',
+    ]);
   });
 
   it('runs the audit sealer every minute for each of the stage’s 4 seal groups (the default), with the platform key, appending to the archive without delete', () => {
@@ -1127,13 +1142,21 @@ describe('stage configuration', () => {
     );
   });
 
-  it.each([1, 2] as const)(
+  it.each([1, 32] as const)(
     'runs the sealer once a minute for each of %i seal groups, reserving two runs for each',
     (count) => {
       const stage = `g${count}`;
-      const built = createApp({
-        context: { stage, stages: { [stage]: { ...stages.small, auditSealGroups: count } }, ...noBundling },
-      });
+      // Room for 32 groups' 64: the defaults' route groups reserve 875.
+      const reservedConcurrency = {
+        public: 200,
+        status: 20,
+        issuer: 100,
+        retrieval: 300,
+        operator: 5,
+        holder: 150,
+      };
+      const config = { ...stages.small, auditSealGroups: count, reservedConcurrency };
+      const built = createApp({ context: { stage, stages: { [stage]: config }, ...noBundling } });
       const api = Template.fromStack(built.stateless);
       expect(sealerRules(api, stage)).toEqual(
         Array.from({ length: count }, (_, group) => ({
@@ -1153,6 +1176,10 @@ describe('stage configuration', () => {
         Description: `elicense ${stage}: public routes`,
         Environment: { Variables: Match.objectLike({ ELICENSE_AUDIT_SEAL_GROUPS: String(count) }) },
       });
+      // However many rules, their dead-letter queue's policy stays within SQS's 20 statements.
+      for (const policy of Object.values(api.findResources('AWS::SQS::QueuePolicy'))) {
+        expect(policy.Properties.PolicyDocument.Statement.length).toBeLessThanOrEqual(2);
+      }
     },
   );
 });
