@@ -5,8 +5,9 @@
 // out is the wait on AWS per batch (one KMS Sign, three S3 puts, one transaction, the reads of
 // the events from the audit table); the README adds those to state the deployed ceiling.
 //
-// One chain is sealed by one run at a time, batch after batch, so this is the ceiling of the
-// whole log however many sealers are scheduled. Batches of 1,000 (the fixed size before runs
+// One chain is sealed by one run at a time, batch after batch, so this is the ceiling of one
+// seal group's chain however many runs overlap; a stage's G groups are sealed side by side, each
+// at this pace (functions/adapters/aws/audit-seal-groups.ts). Batches of 1,000 (the fixed size before runs
 // grew their batches) against batches growing from 1,000 to 20,000 (the default settings);
 // and the memory a batch of the largest size holds, to bound the batch size a 1 GiB function
 // may be set to.

@@ -11,7 +11,9 @@ import type { SigningKeys } from '#ports/signer.ts';
 // A run seals until it is caught up or its time budget is spent, so a backlog is worked off as
 // fast as one sealer can go rather than a fixed number of batches a minute; batches grow while
 // they fill. One chain is sealed by one run at a time, batch after batch: its throughput is the
-// ceiling of the whole log (bench/audit-sealing.bench.ts measures the core's part of it).
+// ceiling of that chain (bench/audit-sealing.bench.ts measures the core's part of it); a log
+// sealed as several chains (seal groups, adapters/aws/audit-seal-groups.ts) runs this once per
+// chain, side by side, each reading only its group's events.
 //
 // The settle window: writers stamp an event's time when they build it and write it a moment
 // later, so an event can land slightly in the past — at most the life of the request that
