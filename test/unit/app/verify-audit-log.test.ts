@@ -1,7 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { sealAuditLog } from '#app/seal-audit-log.ts';
-import { AuditRangeInvalid, type AuditVerification, verifyAuditLog } from '#app/verify-audit-log.ts';
+import {
+  AuditRangeInvalid,
+  type AuditVerification,
+  verifyAuditLog,
+  verifyAuditLogGroups,
+} from '#app/verify-audit-log.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditEvent } from '../audit/fixtures.ts';
 import { MemoryAuditLog, MemorySealStore } from './audit-fakes.ts';
@@ -388,6 +393,69 @@ describe('verifyAuditLog', () => {
 
   it('refuses a range that ends before it starts', async () => {
     await expect(verifyAuditLog({ from: new Date(iso(10)), to: new Date(iso(5)) }, deps)).rejects.toThrow(
+      AuditRangeInvalid,
+    );
+  });
+});
+
+describe('verifyAuditLogGroups', () => {
+  const range = { from: new Date(T0), to: new Date(T0 + 3_600_000) };
+
+  it('sums the chains, names each finding’s chain, and is sealed through the earliest chain’s position', async () => {
+    // A second chain of its own events, sealed less far than the first (run at T0 + 100 s).
+    const otherLog = new MemoryAuditLog();
+    const otherSeals = new MemorySealStore();
+    otherLog.add(...Array.from({ length: 6 }, (_, n) => ({ ...auditEvent(100 + n), time: iso(n * 10) })));
+    await sealAuditLog({
+      log: otherLog,
+      seals: otherSeals,
+      keys: { platformKey: async () => ({ keyRef: 'local:platform', signer, publicJwk: signer.publicJwk }) },
+      logId: `${LOG}-g1of2`,
+      now: () => new Date(T0 + 100_000),
+      settleSeconds: 60,
+      batchSize: 5,
+      maxBatchSize: 5,
+      runSeconds: 40,
+      maxBatchesPerRun: 10,
+      origin: () => new Date(T0),
+    });
+    otherLog.stored.splice(1, 1); // an event of the second chain deleted
+
+    const report = await verifyAuditLogGroups(range, {
+      chains: [
+        { logId: LOG, log, seals },
+        { logId: `${LOG}-g1of2`, log: otherLog, seals: otherSeals },
+      ],
+      publicJwks: [signer.publicJwk],
+    });
+    expect(report).toMatchObject({
+      ok: false,
+      sealGroups: 2,
+      // The second chain sealed the events of 0–30 s (settled by its run), one of them since deleted.
+      eventsChecked: 20 + 3,
+      pendingEvents: 2 + 2,
+      sealedThrough: iso(40),
+      findings: [{ kind: 'event-dropped', eventId: auditEvent(101).id, logId: `${LOG}-g1of2` }],
+    });
+    expect(report.chains.map((c) => [c.logId, c.ok, c.findings, c.sealedThrough])).toEqual([
+      [LOG, true, 0, iso(140)],
+      [`${LOG}-g1of2`, false, 1, iso(40)],
+    ]);
+  });
+
+  it('is sealed through nothing while any chain was never sealed', async () => {
+    const report = await verifyAuditLogGroups(range, {
+      chains: [
+        { logId: LOG, log, seals },
+        { logId: `${LOG}-g1of2`, log: new MemoryAuditLog(), seals: new MemorySealStore() },
+      ],
+      publicJwks: [signer.publicJwk],
+    });
+    expect(report).toMatchObject({ ok: true, sealedThrough: null, eventsChecked: 20 });
+  });
+
+  it('refuses to verify no chain at all', async () => {
+    await expect(verifyAuditLogGroups(range, { chains: [], publicJwks: [] })).rejects.toThrow(
       AuditRangeInvalid,
     );
   });
