@@ -254,3 +254,24 @@ export async function auditSealLagSeconds(deps: {
   }
   return lag;
 }
+
+/**
+ * The lag a sealer run reports: its own group's (the age of its oldest unsealed event), or the
+ * time since the sealed position of any group's chain if that is longer — so a group whose runs
+ * stopped altogether (its rule disabled or deleted) shows in the lag every other group's runs
+ * report, not only in the health check. A chain never sealed or ahead of the clock is left to its
+ * own runs (which fail, or have not started yet) and the health check.
+ */
+export async function reportedSealLagSeconds(
+  run: Pick<SealRun, 'lagSeconds'>,
+  deps: { seals: readonly Pick<AuditSealStore, 'readHead'>[]; now: () => Date },
+): Promise<number> {
+  const heads = await Promise.all(deps.seals.map((seals) => seals.readHead()));
+  const now = deps.now().getTime();
+  let lag = run.lagSeconds;
+  for (const { through } of heads) {
+    if (through === null || Date.parse(through) > now + CLOCK_SKEW_ALLOWANCE_MS) continue;
+    lag = Math.max(lag, (now - Date.parse(through)) / 1000);
+  }
+  return lag;
+}

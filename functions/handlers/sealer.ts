@@ -11,7 +11,13 @@ import {
   sealGroupOfInvocation,
 } from '#adapters/aws/audit-seal-groups.ts';
 import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
-import { AuditSealHeadAhead, type AuditSealing, type SealRun, sealAuditLog } from '#app/seal-audit-log.ts';
+import {
+  AuditSealHeadAhead,
+  type AuditSealing,
+  reportedSealLagSeconds,
+  type SealRun,
+  sealAuditLog,
+} from '#app/seal-audit-log.ts';
 import { SealChainMoved } from '#ports/audit-seal-store.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
@@ -29,8 +35,9 @@ import { parseSealerSettings } from './sealer-settings.ts';
 // extend the group's chain; the other ends with SealChainMoved, which is not a failure.
 //
 // AuditSealLagSeconds (namespace `elicense`) is the age of the oldest event of the run's group
-// not yet sealed after the run; an alarm on its Maximum (the slowest group decides) — and on its
-// absence, a sealer that no longer runs — says when sealing falls behind.
+// not yet sealed after the run, or the time since any group's sealed position if longer (so a
+// group whose runs stopped shows in every other group's report); an alarm on its Maximum — and on
+// its absence, a sealer that no longer runs at all — says when sealing falls behind.
 
 const settings = parseSealerSettings(process.env);
 const groups = auditSealGroups(
@@ -73,7 +80,11 @@ export async function sealNow(group: number): Promise<SealRun | undefined> {
     return undefined;
   }
   const events = run.batches.reduce((sum, b) => sum + b.events, 0);
-  metrics.addMetric('AuditSealLagSeconds', MetricUnit.Seconds, run.lagSeconds);
+  const lagSeconds = await reportedSealLagSeconds(run, {
+    seals: sealings.map((other) => other.seals),
+    now: () => new Date(),
+  });
+  metrics.addMetric('AuditSealLagSeconds', MetricUnit.Seconds, lagSeconds);
   metrics.addMetric('AuditEventsSealed', MetricUnit.Count, events);
   logger.info('audit sealed', {
     logId: sealing.logId,
@@ -81,6 +92,7 @@ export async function sealNow(group: number): Promise<SealRun | undefined> {
     events,
     through: run.through,
     lagSeconds: run.lagSeconds,
+    reportedLagSeconds: lagSeconds,
     stopped: run.stopped,
   });
   return run;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkHealth } from '#app/check-health.ts';
-import { auditSealLagSeconds } from '#app/seal-audit-log.ts';
+import { auditSealLagSeconds, reportedSealLagSeconds } from '#app/seal-audit-log.ts';
 import { MemorySealStore } from './audit-fakes.ts';
 
 describe('auditSealLagSeconds', () => {
@@ -46,5 +46,28 @@ describe('auditSealLagSeconds', () => {
       lagSeconds: null,
       error: expect.stringContaining('2025-03-01T08:25:00.000Z'),
     });
+  });
+});
+
+describe('reportedSealLagSeconds', () => {
+  const now = () => new Date('2025-03-01T08:10:00.000Z');
+
+  it('is the run’s own lag while every chain is further on', async () => {
+    const groups = [new MemorySealStore(), new MemorySealStore()];
+    for (const g of groups) await g.append({ expected: g.head, through: '2025-03-01T08:09:00.000Z' });
+    expect(await reportedSealLagSeconds({ lagSeconds: 75 }, { seals: groups, now })).toBe(75);
+  });
+
+  it('is the time since a stopped group’s sealed position when that is longer', async () => {
+    const groups = [new MemorySealStore(), new MemorySealStore(), new MemorySealStore()];
+    await groups[0]!.append({ expected: groups[0]!.head, through: '2025-03-01T08:09:00.000Z' });
+    await groups[1]!.append({ expected: groups[1]!.head, through: '2025-03-01T07:40:00.000Z' });
+    expect(await reportedSealLagSeconds({ lagSeconds: 10 }, { seals: groups, now })).toBe(1800);
+  });
+
+  it('leaves a chain never sealed, or ahead of the clock, to its own runs', async () => {
+    const groups = [new MemorySealStore(), new MemorySealStore()];
+    await groups[1]!.append({ expected: groups[1]!.head, through: '2025-03-01T09:00:00.000Z' });
+    expect(await reportedSealLagSeconds({ lagSeconds: 12 }, { seals: groups, now })).toBe(12);
   });
 });
