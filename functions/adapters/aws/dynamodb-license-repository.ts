@@ -32,13 +32,6 @@ import type { Page, PageRequest } from '#ports/page.ts';
 import { applicationItemKey } from './application-store.ts';
 import { auditPut } from './audit-items.ts';
 import {
-  decodeListingCursor,
-  encodeListingCursor,
-  listingBinding,
-  mergePage,
-  type SubKeyRows,
-} from './issuer-listing-page.ts';
-import {
   assertSlot,
   changedSlotItem,
   describeNewLicense,
@@ -59,6 +52,13 @@ import {
   slotSk,
 } from './license-items.ts';
 import type { ShardMap, StageTables } from './stage-tables.ts';
+import {
+  decodeListingCursor,
+  encodeListingCursor,
+  listingBinding,
+  mergePage,
+  type SubKeyRows,
+} from './sub-key-listing.ts';
 import {
   type CancellationReason,
   type CapacityMeter,

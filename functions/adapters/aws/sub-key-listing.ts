@@ -1,15 +1,19 @@
 import { hash } from 'node:crypto';
 import { InvalidCursor } from '#ports/page.ts';
 
-// Paging over an issuer listing that is written to S sub-keys: each page queries every sub-key
-// not yet exhausted from its own cursor, merges the results by sort key (issue time, then id)
-// and keeps the first `limit`. The page cursor carries every sub-key's cursor: the sort key of
-// the last entry taken from it, `null` when none was taken yet, `true` once it is exhausted.
-// (The shared paging contract, ports/page.ts, calls the token a cursor.)
+// Paging over a listing whose writers spread it over S sub-keys (partition keys) so that no one
+// partition takes all its writes: the issuer listing (issuer + type + month) and an agency's
+// application queue (agency + state). Each page queries every sub-key not yet exhausted from its
+// own cursor, merges the results by sort key and keeps the first `limit`. The page cursor carries
+// every sub-key's cursor: the sort key of the last entry taken from it, `null` when none was
+// taken yet, `true` once it is exhausted. (The shared paging contract, ports/page.ts, calls the
+// token a cursor.) Hand-written: a k-way merge with resumable per-partition positions is a few
+// lines, and no DynamoDB library pages over several partitions.
 //
 // The cursor is not signed: it names positions inside one listing, and the caller has to be
-// allowed that listing (issuer, type, month) anyway. It is bound to its listing by a digest, so
-// a cursor from another listing or sub-key count is refused instead of silently misread.
+// allowed that listing anyway. It is bound to its listing by a digest of the listing's identity
+// (its kind, its key parts and S), so a cursor from another listing or sub-key count is refused
+// instead of silently misread.
 
 export type SubKeyCursor = string | null | true;
 
@@ -31,11 +35,16 @@ export function encodeListingCursor(binding: string, cursors: readonly SubKeyCur
   return Buffer.from(JSON.stringify({ v: TOKEN_VERSION, b: binding, c: cursors })).toString('base64url');
 }
 
-/** The sub-key positions a cursor carries for this listing; a listing's first page has every cursor `null`. */
+/**
+ * The sub-key positions a cursor carries for this listing; a listing's first page has every
+ * cursor `null`. `isPosition` checks each position's form, for listings whose sort key is more
+ * than one string (the position is then decoded into a start key, and must decode).
+ */
 export function decodeListingCursor(
   token: string | undefined,
   binding: string,
   subKeys: number,
+  isPosition: (position: string) => boolean = (position) => position.length > 0,
 ): SubKeyCursor[] {
   if (token === undefined) return Array.from({ length: subKeys }, () => null);
   let decoded: unknown;
@@ -50,12 +59,12 @@ export function decodeListingCursor(
     throw new InvalidCursor(`expected cursor format ${TOKEN_VERSION}, found ${String(v)}`);
   if (b !== binding)
     throw new InvalidCursor(
-      'expected a cursor of this listing, found one of another issuer, type, month or sub-key count',
+      'expected a cursor of this listing, found one of another listing or sub-key count',
     );
   if (
     !Array.isArray(c) ||
     c.length !== subKeys ||
-    !c.every((x) => x === null || x === true || (typeof x === 'string' && x.length > 0))
+    !c.every((x) => x === null || x === true || (typeof x === 'string' && x.length > 0 && isPosition(x)))
   ) {
     throw new InvalidCursor(
       `expected ${subKeys} sub-key positions, found ${Array.isArray(c) ? c.length : 'none'} or malformed ones`,
@@ -66,7 +75,11 @@ export function decodeListingCursor(
 
 /**
  * Merges one page out of the sub-keys' rows: the `limit` smallest sort keys over all of them,
- * and the cursors for the next page (`undefined` when every sub-key is exhausted).
+ * and the cursors for the next page (`undefined` when every sub-key is exhausted). Each sub-key
+ * is queried for `limit` rows, but DynamoDB may return fewer and more to come (its 1 MB page):
+ * once every row such a sub-key returned is taken, its next row is unknown and may sort before
+ * any other's, so the page ends there, shorter than `limit`, rather than out of order (but
+ * never empty while rows are at hand, so that paging always moves on).
  */
 export function mergePage<T>(
   cursors: readonly SubKeyCursor[],
@@ -76,7 +89,10 @@ export function mergePage<T>(
 ): { items: T[]; next: SubKeyCursor[] | undefined } {
   const taken = cursors.map(() => 0);
   const items: T[] = [];
+  const cutShort = (subKey: number, { rows, exhausted }: SubKeyRows<T>) =>
+    !exhausted && taken[subKey] === rows.length;
   while (items.length < limit) {
+    if (items.length > 0 && [...fetched].some(([subKey, result]) => cutShort(subKey, result))) break;
     let best = -1;
     let bestKey = '';
     for (const [subKey, { rows }] of fetched) {

@@ -7,18 +7,31 @@ import {
   mergePage,
   type SubKeyCursor,
   type SubKeyRows,
-} from '#adapters/aws/issuer-listing-page.ts';
+} from '#adapters/aws/sub-key-listing.ts';
 import { InvalidCursor } from '#ports/page.ts';
 
-/** What DynamoDB's Query with Limit does on one sub-key: rows after the cursor, at most `limit`. */
-function query(rows: readonly string[], cursor: string | null, limit: number): SubKeyRows<string> {
+/**
+ * What DynamoDB's Query with Limit does on one sub-key: rows after the cursor, at most `limit`,
+ * or at most `cap` when its 1 MB page fills first.
+ */
+function query(
+  rows: readonly string[],
+  cursor: string | null,
+  limit: number,
+  cap = Number.POSITIVE_INFINITY,
+): SubKeyRows<string> {
   const after = cursor === null ? rows : rows.filter((r) => r > cursor);
-  const page = after.slice(0, limit);
-  // DynamoDB says "maybe more" (LastEvaluatedKey) whenever it stopped at the limit.
-  return { rows: page, exhausted: page.length < limit };
+  const stop = Math.min(limit, cap);
+  const page = after.slice(0, stop);
+  // DynamoDB says "maybe more" (LastEvaluatedKey) whenever it stopped at the limit or the 1 MB.
+  return { rows: page, exhausted: page.length < stop };
 }
 
-function listAll(subKeys: readonly string[][], limit: number): { items: string[]; pages: number } {
+function listAll(
+  subKeys: readonly string[][],
+  limit: number,
+  cap?: number,
+): { items: string[]; pages: number } {
   const binding = listingBinding(['issuer', 'type', '2025-03', String(subKeys.length)]);
   const items: string[] = [];
   let token: string | undefined;
@@ -27,7 +40,7 @@ function listAll(subKeys: readonly string[][], limit: number): { items: string[]
     const cursors = decodeListingCursor(token, binding, subKeys.length);
     const fetched = new Map<number, SubKeyRows<string>>();
     cursors.forEach((cursor, s) => {
-      if (cursor !== true) fetched.set(s, query(subKeys[s]!, cursor, limit));
+      if (cursor !== true) fetched.set(s, query(subKeys[s]!, cursor, limit, cap));
     });
     const page = mergePage(cursors, fetched, (row) => row, limit);
     expect(page.items.length).toBeLessThanOrEqual(limit);
@@ -39,8 +52,8 @@ function listAll(subKeys: readonly string[][], limit: number): { items: string[]
   return { items, pages };
 }
 
-describe('issuer listing over S sub-keys', () => {
-  it('returns every entry exactly once, in sort-key order, whatever the spread and page size', () => {
+describe('a listing over S sub-keys', () => {
+  it('returns every entry exactly once, in sort-key order, whatever the spread, page size and 1 MB cuts', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(
@@ -52,13 +65,14 @@ describe('issuer listing over S sub-keys', () => {
         fc.integer({ min: 1, max: 8 }),
         fc.integer({ min: 1, max: 25 }),
         fc.array(fc.nat(), { minLength: 120, maxLength: 120 }),
-        (keys, subKeyCount, limit, spread) => {
+        fc.option(fc.integer({ min: 1, max: 25 }), { nil: undefined }),
+        (keys, subKeyCount, limit, spread, cap) => {
           const subKeys = Array.from({ length: subKeyCount }, () => [] as string[]);
           keys.forEach((key, i) => {
             subKeys[spread[i]! % subKeyCount]!.push(key);
           });
           for (const rows of subKeys) rows.sort();
-          const { items } = listAll(subKeys, limit);
+          const { items } = listAll(subKeys, limit, cap);
           expect(items).toEqual([...keys].sort());
         },
       ),
@@ -100,5 +114,50 @@ describe('issuer listing over S sub-keys', () => {
     expect(() => decodeListingCursor(encodeListingCursor(binding, ['', true]), binding, 2)).toThrow(
       InvalidCursor,
     );
+  });
+
+  it('refuses a position its listing cannot read as a start key', () => {
+    const binding = listingBinding(['queue', 'agency', 'submitted', '2']);
+    const isPosition = (position: string) => /^\d{3}#.+$/.test(position);
+    const good = encodeListingCursor(binding, ['123#a', null]);
+    expect(decodeListingCursor(good, binding, 2, isPosition)).toEqual(['123#a', null]);
+    const bad = encodeListingCursor(binding, ['12#a', null]);
+    expect(() => decodeListingCursor(bad, binding, 2, isPosition)).toThrow(/expected 2 sub-key positions/);
+  });
+
+  it('ends a page where a sub-key cut short (DynamoDB’s 1 MB) has rows it did not return yet', () => {
+    const cursors: SubKeyCursor[] = [null, null];
+    // Sub-key 0 holds a1 a3 a5 but returned only a1, with more to come; sub-key 1 is whole.
+    const fetched = new Map<number, SubKeyRows<string>>([
+      [0, { rows: ['a1'], exhausted: false }],
+      [1, { rows: ['a2', 'a4', 'a6'], exhausted: true }],
+    ]);
+    const page = mergePage(cursors, fetched, (r) => r, 5);
+    // Sub-key 0's next row (a3) is unseen and could sort before a2, so the page stops after a1.
+    expect(page.items).toEqual(['a1']);
+    expect(page.next).toEqual(['a1', null]);
+    const rest = mergePage(
+      page.next!,
+      new Map<number, SubKeyRows<string>>([
+        [0, { rows: ['a3', 'a5'], exhausted: true }],
+        [1, { rows: ['a2', 'a4', 'a6'], exhausted: true }],
+      ]),
+      (r) => r,
+      5,
+    );
+    expect(rest.items).toEqual(['a2', 'a3', 'a4', 'a5', 'a6']);
+    expect(rest.next).toBeUndefined();
+    // With nothing taken yet, a page still moves on rather than answer empty forever.
+    const stalled = mergePage(
+      cursors,
+      new Map<number, SubKeyRows<string>>([
+        [0, { rows: [], exhausted: false }],
+        [1, { rows: ['a2'], exhausted: true }],
+      ]),
+      (r) => r,
+      5,
+    );
+    expect(stalled.items).toEqual(['a2']);
+    expect(stalled.next).toEqual([null, true]);
   });
 });
