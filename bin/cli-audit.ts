@@ -17,11 +17,13 @@ import {
   AUDIT_SEAL_GROUP_COUNTS,
   AUDIT_SEAL_GROUPS_ENV,
   type AuditSealGroupCount,
+  auditLogIdOf,
+  auditSealGroupCountOf,
   auditSealGroups,
   isAuditSealGroupCount,
   parseAuditSealGroupCount,
 } from '#adapters/aws/audit-seal-groups.ts';
-import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
+import { archivedLogIds, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { awsBucketName, localBucketName } from '#adapters/aws/buckets.ts';
 import { KmsSigningKeys } from '#adapters/aws/kms-signer.ts';
 import { physicalTableName } from '#adapters/aws/tables.ts';
@@ -126,7 +128,8 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
     const publicJwks = await checkpointKeys(options, local?.keyVaultDir, clients.kms);
     const documents = DynamoDBDocumentClient.from(clients.dynamodb);
     const sealsTable = physicalTableName(stage, { name: 'audit-seals' });
-    const count = givenGroups ?? (await sealedLayout(documents, sealsTable, stage));
+    const count =
+      givenGroups ?? (await sealedLayout(documents, sealsTable, { s3: clients.s3, bucket }, stage));
     const chains = auditSealGroups(stage, count).map((group) => ({
       logId: group.logId,
       log: new DynamoAuditLogReader(documents, physicalTableName(stage, { name: 'audit' }), {
@@ -182,15 +185,22 @@ class SealLayoutAmbiguous extends Error {
 }
 
 /**
- * The seal-group count whose chains the stage has: the one layout with any chain head (1 when
- * nothing was sealed yet). One read per possible chain (63), side by side.
+ * The seal-group count whose chains the stage has: the one layout with a chain in the
+ * write-once archive or a chain head in the table (1 when there is none: nothing sealed yet).
+ * The archive, not only the heads: deleting a layout's heads from the table must not make the
+ * verifier read another layout, whose chains would then hold none of the events.
  */
 async function sealedLayout(
   documents: DynamoDBDocumentClient,
   table: string,
+  archive: { s3: S3Client; bucket: string },
   stage: string,
 ): Promise<AuditSealGroupCount> {
-  const found: AuditSealGroupCount[] = [];
+  const found = new Set<AuditSealGroupCount>();
+  for (const logId of await archivedLogIds(archive, auditLogIdOf(stage))) {
+    const count = auditSealGroupCountOf(stage, logId);
+    if (count !== undefined) found.add(count);
+  }
   await Promise.all(
     AUDIT_SEAL_GROUP_COUNTS.map(async (count) => {
       const heads = await Promise.all(
@@ -198,15 +208,15 @@ async function sealedLayout(
           new DynamoAuditSealStore({ documents, table, logId }).readHead(),
         ),
       );
-      if (heads.some((head) => head.through !== null)) found.push(count);
+      if (heads.some((head) => head.through !== null)) found.add(count);
     }),
   );
-  if (found.length > 1) {
+  if (found.size > 1) {
     throw new SealLayoutAmbiguous(
-      `the stage has chains of ${found.sort((a, b) => a - b).join(' and ')} seal groups: name one with --seal-groups`,
+      `the stage has chains of ${[...found].sort((a, b) => a - b).join(' and ')} seal groups: name one with --seal-groups`,
     );
   }
-  return found[0] ?? 1;
+  return [...found][0] ?? 1;
 }
 
 /** A connection nothing listened for (Node's net error, alone or among a happy-eyeballs attempt's). */

@@ -170,7 +170,7 @@ describe('an audit log sealed as four chains', () => {
     }
   });
 
-  test('elicense audit verify finds the four chains the stage has, and refuses a count not offered', async () => {
+  test('elicense audit verify finds the four chains the stage has, through the archive too, and refuses a count not offered', async () => {
     const jwks = join(dataDir, 'jwks.json');
     await writeFile(jwks, JSON.stringify({ keys: publicJwks }));
     const args = [
@@ -213,5 +213,31 @@ describe('an audit log sealed as four chains', () => {
     err = '';
     expect(await runCli([...args, '--seal-groups', '3'], io)).toBe(2);
     expect(err).toContain('expected one of 1, 2, 4, 8, 16, 32');
+
+    // Every chain head deleted from the table: the write-once archive still names the four
+    // chains, so the verifier reads them — and finds their heads gone — rather than reading one
+    // chain that never was and calling every event pending.
+    const heads = await Promise.all(
+      groups.map(async ({ logId }) => {
+        const key = { pk: `H#${logId}`, sk: 'HEAD' };
+        const { Item } = await stage.documents.send(
+          new GetCommand({ TableName: stage.table('audit-seals'), Key: key }),
+        );
+        await stage.documents.send(new DeleteCommand({ TableName: stage.table('audit-seals'), Key: key }));
+        return Item!;
+      }),
+    );
+    try {
+      out = '';
+      expect(await runCli(args, io)).toBe(1);
+      const report = JSON.parse(out) as { sealGroups: number; findings: { kind: string; logId: string }[] };
+      expect(report.sealGroups).toBe(4);
+      expect(new Set(report.findings.map((f) => f.logId))).toEqual(new Set(groups.map((g) => g.logId)));
+      expect(report.findings.map((f) => f.kind)).toContain('archived-checkpoint-beyond-head');
+    } finally {
+      for (const Item of heads) {
+        await stage.documents.send(new PutCommand({ TableName: stage.table('audit-seals'), Item }));
+      }
+    }
   }, 60_000);
 });

@@ -365,3 +365,22 @@ function parseManifest(text: string): SealedLeaf[] {
 function seqKey(seq: number): string {
   return String(seq).padStart(12, '0');
 }
+
+/**
+ * The log ids of the chains the write-once archive holds anything of, among those starting with
+ * `prefix`: every chain that ever sealed a batch, whatever became of the tables since.
+ */
+export async function archivedLogIds(
+  archive: { s3: S3Client; bucket: string },
+  prefix: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of paginateListObjectsV2(
+    { client: archive.s3 },
+    { Bucket: archive.bucket, Prefix: prefix, Delimiter: '/' },
+  )) {
+    for (const { Prefix } of page.CommonPrefixes ?? [])
+      if (Prefix !== undefined) ids.push(Prefix.slice(0, -1));
+  }
+  return ids;
+}

@@ -5,6 +5,7 @@ import {
   AUDIT_SEAL_GROUP_COUNTS,
   auditLogIdOf,
   auditSealGroup,
+  auditSealGroupCountOf,
   auditSealGroups,
   parseAuditSealGroupCount,
   sealGroupOfInvocation,
@@ -88,6 +89,23 @@ describe('audit seal groups', () => {
       expect(() => sealGroupOfInvocation(bad, 4)).toThrow(
         /expected a sealer invocation \{"group": k\} with k from 0 to 3/,
       );
+    }
+  });
+
+  it('tell the count a log id of the stage names, and nothing for any other id', () => {
+    expect(auditSealGroupCountOf('prod', 'elicense-prod-audit')).toBe(1);
+    expect(auditSealGroupCountOf('prod', 'elicense-prod-audit-g3of4')).toBe(4);
+    expect(auditSealGroupCountOf('prod', 'elicense-prod-audit-g31of32')).toBe(32);
+    for (const other of [
+      'elicense-prod-audit-g4of4',
+      'elicense-prod-audit-g01of4',
+      'elicense-prod-audit-g0of3',
+      'elicense-prod-audit-g0of4x',
+      'elicense-dev-audit-g0of2',
+      'elicense-prod-2-audit',
+      'elicense-prod-audit-x',
+    ]) {
+      expect(auditSealGroupCountOf('prod', other), other).toBeUndefined();
     }
   });
 });
