@@ -85,7 +85,10 @@ function tableInput(name: string, table: TableDefinition): CreateTableCommandInp
           GlobalSecondaryIndexes: table.globalIndexes.map((index) => ({
             IndexName: index.name,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: 'ALL' },
+            Projection:
+              index.projection === undefined
+                ? { ProjectionType: 'ALL' as const }
+                : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.projection] },
           })),
         }
       : {}),

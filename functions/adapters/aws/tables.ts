@@ -10,6 +10,18 @@ export interface KeyAttribute {
   type: AttributeType;
 }
 
+export interface GlobalIndexDefinition {
+  name: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  /**
+   * The non-key attributes the index copies (DynamoDB's INCLUDE projection); absent, it copies
+   * whole items (ALL). Keys of the table and of the index are always copied, so they are not
+   * listed here (DynamoDB refuses them as non-key attributes).
+   */
+  projection?: readonly string[];
+}
+
 export interface TableDefinition {
   /** Logical name, unique within a stage: `config`, `license-person-0`, … */
   name: string;
@@ -17,7 +29,7 @@ export interface TableDefinition {
   purpose: string;
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
-  globalIndexes?: { name: string; partitionKey: KeyAttribute; sortKey?: KeyAttribute }[];
+  globalIndexes?: GlobalIndexDefinition[];
   /** Attribute holding an epoch-seconds expiry that DynamoDB deletes after. */
   timeToLiveAttribute?: string;
   /** Hot tables get CloudWatch Contributor Insights on AWS. */
