@@ -3,7 +3,9 @@ import type { AgencyAuthenticator } from './agency-auth.ts';
 import { asProblem } from './domain-problems.ts';
 import type { HolderAuthenticator } from './holder-auth.ts';
 import { problemResponse, toProblemResponse } from './problem.ts';
+import { parseQuery } from './request.ts';
 import { type RouteGroup, type RouteSpec, routes } from './routes.ts';
+import { NoQuerySchema } from './schemas/paging.ts';
 
 export type RouteImplementation = (
   event: APIGatewayProxyEvent,
@@ -65,6 +67,9 @@ export function createRouter(
         const refused = await authenticateHolder!(event);
         if (refused) return refused;
       }
+      // A route that declares no query takes none: a parameter it would ignore (a misspelt
+      // filter, a `?version=` meant to pick one) is refused rather than silently dropped.
+      if (route.query === undefined) parseQuery(event, NoQuerySchema);
       return await implementations[route.operationId]!(event, context);
     } catch (error) {
       const response = toProblemResponse(asProblem(error), context.awsRequestId);

@@ -81,6 +81,44 @@ describe('createRouter', () => {
     expect((await router(event('GET', '/open'), context)).statusCode).toBe(200);
     expect(asked).toBe(1);
   });
+
+  it('refuses any query parameter on a route that declares none, and leaves a declared query to its route', async () => {
+    let ran = 0;
+    const run = async () => {
+      ran += 1;
+      return { statusCode: 200, body: 'done' };
+    };
+    const listed: RouteSpec = {
+      ...table[0]!,
+      path: '/list',
+      operationId: 'list',
+      query: { limit: 'page size' },
+    };
+    const router = createRouter(
+      'issuer',
+      { open: run, issue: ok, list: run },
+      { authenticate: async () => undefined },
+      [...table, listed],
+    );
+    const withQuery = (resource: string, query: Record<string, string>) =>
+      ({
+        ...event('GET', resource),
+        queryStringParameters: query,
+        multiValueQueryStringParameters: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])),
+      }) as APIGatewayProxyEvent;
+
+    const refused = await router(withQuery('/open', { version: '002' }), context);
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body)).toMatchObject({
+      type: expect.stringContaining('validation-failed'),
+      errors: [{ path: '(query)', message: expect.stringContaining('version') }],
+    });
+    expect(ran).toBe(0);
+
+    expect((await router(withQuery('/list', { limit: '5' }), context)).statusCode).toBe(200);
+    expect((await router(event('GET', '/open'), context)).statusCode).toBe(200);
+    expect(ran).toBe(2);
+  });
 });
 
 describe('domain errors', () => {

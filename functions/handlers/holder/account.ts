@@ -2,10 +2,8 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { readHolderAccount } from '#app/holder-account.ts';
 import { maskHolderCode } from '#core/holders/identity.ts';
 import { type AuthenticatedHolder, authenticatedHolder } from '#http/holder-auth.ts';
-import { parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
-import { NoQuerySchema } from '#http/schemas/paging.ts';
 import type { HolderBinding } from '#ports/holder-identity.ts';
 import { audit, eventIds, identity, now } from './deps.ts';
 
@@ -21,7 +19,6 @@ export function holderOf(event: APIGatewayProxyEvent): AuthenticatedHolder {
 
 export const accountRoutes: Record<string, RouteImplementation> = {
   async getHolderAccount(event) {
-    parseQuery(event, NoQuerySchema);
     const { account } = holderOf(event);
     const { binding, auditEventId } = await readHolderAccount({ account }, accountReadDeps);
     return jsonResponse(200, {

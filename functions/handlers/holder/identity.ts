@@ -21,11 +21,10 @@ import { listHolderProofings } from '#app/holder-account.ts';
 import { IdentityNotProofed, proofIdentity } from '#app/proof-identity.ts';
 import { DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
 import { asProblem, type ProblemMapping } from '#http/domain-problems.ts';
-import { parseJsonBody, parseQuery } from '#http/request.ts';
+import { parseJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
 import { ProofingRequestSchema, RegisterDeviceKeyRequestSchema } from '#http/schemas/holder-identity.ts';
-import { NoQuerySchema } from '#http/schemas/paging.ts';
 import {
   AccountBoundToAnotherIdentity,
   type DeviceKey,
@@ -118,7 +117,6 @@ export const identityRoutes: Record<string, RouteImplementation> = {
     });
   },
   async listHolderProofings(event) {
-    parseQuery(event, NoQuerySchema);
     const { proofings, auditEventId } = await listHolderProofings(
       { account: holderOf(event).account },
       accountReadDeps,
@@ -136,7 +134,6 @@ export const identityRoutes: Record<string, RouteImplementation> = {
     return jsonResponse(201, keyView(key));
   },
   async listDeviceKeys(event) {
-    parseQuery(event, NoQuerySchema);
     const { keys, auditEventId } = await listDeviceKeys(holderOf(event).account, keyListDeps);
     return jsonResponse(200, { items: keys.map(keyView), auditEventId });
   },

@@ -1,8 +1,6 @@
 import { listHolderLicenses, openHolderLicense } from '#app/holder-licenses.ts';
-import { parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
-import { NoQuerySchema } from '#http/schemas/paging.ts';
 import { holderOf } from './account.ts';
 import { audit, cipher, config, eventIds, identity, layoutDocuments, licenses, now, seals } from './deps.ts';
 
@@ -10,7 +8,6 @@ const deps = { identity, licenses, config, seals, audit, now, newEventId: eventI
 
 export const licensesRoutes: Record<string, RouteImplementation> = {
   async listHolderLicenses(event) {
-    parseQuery(event, NoQuerySchema);
     return jsonResponse(200, await listHolderLicenses({ account: holderOf(event).account }, deps));
   },
   async getHolderLicense(event) {
