@@ -8,17 +8,26 @@
 // One partition per application: `get` is one strongly consistent Query that returns the
 // application item (`APPLICATION` sorts before `S#…`) and its history in order.
 //
-// Indexes (sparse: only application items carry their attributes): `by-agency-state`
-// (agencyState = `<agency USCC>#<state>`, updated) — an agency's queue per state, oldest change
-// first; `by-holder` (holderAccount, created) — a holder's applications, newest first. Neither
-// key holds anything personal: the account is the platform's own opaque id, never a holder code.
+// Indexes (sparse: only application items carry their attributes), each copying the summary
+// only (tables.ts APPLICATION_SUMMARY_ATTRIBUTES: no sealed content, no attachments):
+// `by-agency-state` (agencyState = `<agency USCC>#<state>#<s>`, updated) — an agency's queue
+// per state, oldest change first; `by-holder` (holderAccount, created) — a holder's
+// applications, newest first. Neither key holds anything personal: the account is the
+// platform's own opaque id, never a holder code.
+//
+// An agency's queue in one state is spread over S = APPLICATION_QUEUE_SUBKEYS sub-keys,
+// s = stableShard(application id, S): one index partition takes ≤ 1,000 WCU/s, which one busy
+// agency's steps would pass on a single key (and a throttled index throttles the table's writes).
+// An application keeps its s through every state, so a step deletes from `…#<from>#<s>` and puts
+// to `…#<to>#<s>`. The listing queries every sub-key not yet exhausted and merges them by
+// (updated, id) (sub-key-listing.ts); its cursor holds each sub-key's position.
 //
 // A step is one transaction: the application item replaced on condition that its version is
 // still the one before the step, the step item put on condition it is new, and the audit event
 // put (audit-items.ts layout) on condition its id is new. `licenseWritten` is set only by the
 // write of the approval's license (dynamodb-license-repository.ts, on condition the application is
 // approving); a step to any state but approved is conditioned on its absence.
-import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   APPLICATION_ACTIONS,
@@ -26,6 +35,7 @@ import {
   type Application,
   type ApplicationState,
 } from '#core/applications/application.ts';
+import { stableShard } from '#core/stable-shard.ts';
 import { AuditEventExists, ConcurrentModification } from '#core/storage-errors.ts';
 import type {
   ApplicationStore,
@@ -34,13 +44,34 @@ import type {
   StoredApplication,
   StoredStep,
 } from '#ports/application-store.ts';
-import type { Page, PageRequest } from '#ports/page.ts';
+import { InvalidCursor, type Page, type PageRequest } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
-import { issuesOf, queryPage } from './dynamodb-paging.ts';
+import { issuesOf, pageLimit, queryPage } from './dynamodb-paging.ts';
+import {
+  decodeListingCursor,
+  encodeListingCursor,
+  listingBinding,
+  mergePage,
+  type SubKeyRows,
+} from './sub-key-listing.ts';
 import { rawNumber, type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
 export const APPLICATION_INDEX = { byAgencyState: 'by-agency-state', byHolder: 'by-holder' } as const;
+
+/**
+ * S: sub-keys of an agency's queue per state (see docs/data-model.md for the choice). Part of the
+ * layout, like the issuer listing's S: every item's key was written with it, so readers must use
+ * the writers' S, and changing it means re-keying every application item.
+ */
+export const APPLICATION_QUEUE_SUBKEYS = 8;
+
+/** The `by-agency-state` partition key of an application's sub-key of its agency's queue. */
+export const agencyStateKey = (agency: string, state: ApplicationState, applicationId: string): string =>
+  agencyStateSubKey(agency, state, stableShard(applicationId, APPLICATION_QUEUE_SUBKEYS));
+
+const agencyStateSubKey = (agency: string, state: ApplicationState, subKey: number): string =>
+  `${agency}#${state}#${subKey}`;
 
 export const applicationItemKey = (id: string) => ({ pk: `A#${id}`, sk: 'APPLICATION' });
 export const stepItemKey = (id: string, seq: number) => ({
@@ -49,7 +80,8 @@ export const stepItemKey = (id: string, seq: number) => ({
 });
 
 const text = z.string().min(1).max(512);
-const instant = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const instant = z.string().regex(INSTANT);
 const stateSchema = z.enum(APPLICATION_STATES);
 const bytes = z.instanceof(Uint8Array);
 
@@ -152,16 +184,67 @@ export class DynamoApplicationStore implements ApplicationStore {
     return { stored, history };
   }
 
-  listByAgency(
+  async listByAgency(
     agency: string,
     state: ApplicationState,
     page?: PageRequest,
   ): Promise<Page<ApplicationSummary>> {
-    return this.#list(APPLICATION_INDEX.byAgencyState, 'agencyState', `${agency}#${state}`, true, page);
+    const limit = pageLimit(page);
+    const binding = listingBinding([
+      APPLICATION_INDEX.byAgencyState,
+      agency,
+      state,
+      String(APPLICATION_QUEUE_SUBKEYS),
+    ]);
+    const cursors = decodeListingCursor(page?.cursor, binding, APPLICATION_QUEUE_SUBKEYS, isQueuePosition);
+    const fetched = new Map<number, SubKeyRows<ApplicationSummary>>();
+    await Promise.all(
+      cursors.map(async (cursor, subKey) => {
+        if (cursor === true) return;
+        const partition = agencyStateSubKey(agency, state, subKey);
+        const { Items = [], LastEvaluatedKey } = await this.#documents
+          .send(
+            new QueryCommand({
+              TableName: this.#table,
+              IndexName: APPLICATION_INDEX.byAgencyState,
+              KeyConditionExpression: 'agencyState = :partition',
+              ExpressionAttributeValues: { ':partition': partition },
+              // A page may come entirely from one sub-key, so each is asked for a whole page.
+              Limit: limit,
+              ...(cursor === null ? {} : { ExclusiveStartKey: queueStartKey(partition, cursor) }),
+            }),
+          )
+          .catch((error: unknown) => {
+            // A position of the right form that is still no key of the table (too long for one).
+            if (cursor !== null && (error as { name?: unknown }).name === 'ValidationException') {
+              throw new InvalidCursor('the table refuses it as a starting key');
+            }
+            throw error;
+          });
+        fetched.set(subKey, {
+          rows: Items.map((item) => this.#parseSummary(item)),
+          exhausted: LastEvaluatedKey === undefined,
+        });
+      }),
+    );
+    const { items, next } = mergePage(cursors, fetched, queuePosition, limit);
+    return { items, ...(next === undefined ? {} : { cursor: encodeListingCursor(binding, next) }) };
   }
 
   listByHolder(holderAccount: string, page?: PageRequest): Promise<Page<ApplicationSummary>> {
-    return this.#list(APPLICATION_INDEX.byHolder, 'holderAccount', holderAccount, false, page);
+    return queryPage(
+      this.#documents,
+      {
+        TableName: this.#table,
+        IndexName: APPLICATION_INDEX.byHolder,
+        KeyConditionExpression: 'holderAccount = :account',
+        ExpressionAttributeValues: { ':account': holderAccount },
+        ScanIndexForward: false,
+      },
+      { holderAccount },
+      page,
+      (item) => this.#parseSummary(item),
+    );
   }
 
   async #write(
@@ -213,29 +296,6 @@ export class DynamoApplicationStore implements ApplicationStore {
     }
   }
 
-  #list(
-    index: string,
-    attribute: string,
-    value: string,
-    ascending: boolean,
-    request: PageRequest | undefined,
-  ): Promise<Page<ApplicationSummary>> {
-    return queryPage(
-      this.#documents,
-      {
-        TableName: this.#table,
-        IndexName: index,
-        KeyConditionExpression: '#partition = :value',
-        ExpressionAttributeNames: { '#partition': attribute },
-        ExpressionAttributeValues: { ':value': value },
-        ScanIndexForward: ascending,
-      },
-      { [attribute]: value },
-      request,
-      (item) => this.#parseApplication(item).application,
-    );
-  }
-
   #parseApplication(item: Record<string, unknown>): StoredApplication {
     const parsed = applicationItemSchema.safeParse(item);
     if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
@@ -247,6 +307,13 @@ export class DynamoApplicationStore implements ApplicationStore {
       attachments,
       ...(licenseWritten === undefined ? {} : { licenseWritten }),
     };
+  }
+
+  /** An application as an index copies it: its summary only (tables.ts APPLICATION_SUMMARY_ATTRIBUTES). */
+  #parseSummary(item: Record<string, unknown>): ApplicationSummary {
+    const parsed = applicationSchema.safeParse(item);
+    if (!parsed.success) throw this.#invalid(item, issuesOf(parsed.error));
+    return stripUndefined(parsed.data) as ApplicationSummary;
   }
 
   #parseStep(item: Record<string, unknown>): StoredStep {
@@ -268,11 +335,29 @@ function applicationItem(stored: StoredApplication): Record<string, unknown> {
     ...applicationItemKey(application.id),
     kind: 'application',
     ...application,
-    agencyState: `${application.agency}#${application.state}`,
+    agencyState: agencyStateKey(application.agency, application.state, application.id),
     sealedContent: stored.sealedContent,
     sealedApplied: stored.sealedApplied,
     attachments: stored.attachments.map((a) => ({ ...a })),
   });
+}
+
+// A queue position is the summary's (updated, id): `updated` is fixed-width, so comparing the
+// text compares the time first, then the id, as the index orders equal times by the table's key.
+function queuePosition(summary: ApplicationSummary): string {
+  return `${summary.updated}#${summary.id}`;
+}
+
+function isQueuePosition(position: string): boolean {
+  return (
+    INSTANT.test(position.slice(0, 24)) && position[24] === '#' && text.safeParse(position.slice(25)).success
+  );
+}
+
+/** The index key a position stands for: the sub-key's partition, the time and the table's key. */
+function queueStartKey(partition: string, position: string): Record<string, string> {
+  const id = position.slice(25);
+  return { agencyState: partition, updated: position.slice(0, 24), ...applicationItemKey(id) };
 }
 
 function stepItem(applicationId: string, step: StoredStep): Record<string, unknown> {
