@@ -2,7 +2,7 @@
 //
 // | item        | pk          | sk              | attributes |
 // | ----------- | ----------- | --------------- | ---------- |
-// | application | `A#<id>`    | `APPLICATION`   | kind, id, typeCode, agency, holderAccount, holderCodeType, state, created, updated, version, licenseId?, sealedContent (B), sealedApplied? (B), attachments (list), agencyState, licenseWritten? |
+// | application | `A#<id>`    | `APPLICATION`   | kind, id, typeCode, agency, holderAccount, holderCodeType, state, created, updated, version, licenseId?, sealedContent (B), sealedApplied? (B), attachments (list), agencyState, queueOrder, licenseWritten? |
 // | step        | `A#<id>`    | `S#<seq, 4 digits>` | kind, seq, action, from, to, actor, time, licenseId?, attachments?, dataChanged?, sealedNote? (B) |
 //
 // One partition per application: `get` is one strongly consistent Query that returns the
@@ -10,8 +10,8 @@
 //
 // Indexes (sparse: only application items carry their attributes), each copying the summary
 // only (tables.ts APPLICATION_SUMMARY_ATTRIBUTES: no sealed content, no attachments):
-// `by-agency-state` (agencyState = `<agency USCC>#<state>#<s>`, updated) — an agency's queue
-// per state, oldest change first; `by-holder` (holderAccount, created) — a holder's
+// `by-agency-state` (agencyState = `<agency USCC>#<state>#<s>`, queueOrder = `<updated>#<id>`)
+// — an agency's queue per state, oldest change first; `by-holder` (holderAccount, created) — a holder's
 // applications, newest first. Neither key holds anything personal: the account is the
 // platform's own opaque id, never a holder code.
 //
@@ -20,7 +20,10 @@
 // agency's steps would pass on a single key (and a throttled index throttles the table's writes).
 // An application keeps its s through every state, so a step deletes from `…#<from>#<s>` and puts
 // to `…#<to>#<s>`. The listing queries every sub-key not yet exhausted and merges them by
-// (updated, id) (sub-key-listing.ts); its cursor holds each sub-key's position.
+// queueOrder (sub-key-listing.ts); its cursor holds each sub-key's last queueOrder taken. The
+// sort key carries the id because DynamoDB does not order index items of equal sort keys: with
+// `updated` alone, applications changed in the same millisecond came back in no stated order,
+// and a merge by (updated, id) cannot rest on that.
 //
 // A step is one transaction: the application item replaced on condition that its version is
 // still the one before the step, the step item put on condition it is new, and the audit event
@@ -336,14 +339,15 @@ function applicationItem(stored: StoredApplication): Record<string, unknown> {
     kind: 'application',
     ...application,
     agencyState: agencyStateKey(application.agency, application.state, application.id),
+    queueOrder: queuePosition(application),
     sealedContent: stored.sealedContent,
     sealedApplied: stored.sealedApplied,
     attachments: stored.attachments.map((a) => ({ ...a })),
   });
 }
 
-// A queue position is the summary's (updated, id): `updated` is fixed-width, so comparing the
-// text compares the time first, then the id, as the index orders equal times by the table's key.
+// A queue position, the index's sort key: (updated, id) as text. `updated` is fixed-width, so
+// comparing the text (as DynamoDB and the merge do) compares the time first, then the id.
 function queuePosition(summary: ApplicationSummary): string {
   return `${summary.updated}#${summary.id}`;
 }
@@ -354,10 +358,9 @@ function isQueuePosition(position: string): boolean {
   );
 }
 
-/** The index key a position stands for: the sub-key's partition, the time and the table's key. */
+/** The index key a position stands for: the sub-key's partition, the position and the table's key. */
 function queueStartKey(partition: string, position: string): Record<string, string> {
-  const id = position.slice(25);
-  return { agencyState: partition, updated: position.slice(0, 24), ...applicationItemKey(id) };
+  return { agencyState: partition, queueOrder: position, ...applicationItemKey(position.slice(25)) };
 }
 
 function stepItem(applicationId: string, step: StoredStep): Record<string, unknown> {

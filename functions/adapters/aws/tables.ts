@@ -59,7 +59,6 @@ export const APPLICATION_SUMMARY_ATTRIBUTES = [
 /** The summary's attributes that are not keys of an index (nor of the table: pk, sk). */
 const applicationSummaryBeside = (...keys: KeyAttribute[]): string[] =>
   APPLICATION_SUMMARY_ATTRIBUTES.filter((name) => !keys.some((key) => key.name === name));
-const updated: KeyAttribute = { name: 'updated', type: 'S' };
 const created: KeyAttribute = { name: 'created', type: 'S' };
 const holderAccount: KeyAttribute = { name: 'holderAccount', type: 'S' };
 
@@ -149,8 +148,10 @@ export const singletonTables: readonly TableDefinition[] = [
       {
         name: 'by-agency-state',
         partitionKey: { name: 'agencyState', type: 'S' },
-        sortKey: updated,
-        projection: applicationSummaryBeside(updated),
+        // `<updated>#<id>`: the queue's order, unique, so a page resumes exactly where one ended
+        // even among applications changed in the same millisecond.
+        sortKey: { name: 'queueOrder', type: 'S' },
+        projection: applicationSummaryBeside(),
       },
       {
         name: 'by-holder',

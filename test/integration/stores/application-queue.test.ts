@@ -71,9 +71,9 @@ function writeOf(application: Application, step: ApplicationWrite['step'], time:
   };
 }
 
-async function submit(agency: string, time: string): Promise<ApplicationWrite> {
+async function submit(agency: string, time: string, id = randomUUID()): Promise<ApplicationWrite> {
   const { application, step } = submitApplication({
-    id: randomUUID(),
+    id,
     typeCode: DEMO_TYPE_CODE.residentIdentityCard,
     agency,
     holderAccount: randomUUID(),
@@ -99,6 +99,8 @@ async function listAll(agency: string, state: ApplicationState, limit: number): 
   throw new Error('paging does not end');
 }
 
+const subKeyOf = (id: string) => stableShard(id, APPLICATION_QUEUE_SUBKEYS);
+
 const byUpdatedThenId = (a: Application, b: Application) =>
   a.updated === b.updated ? (a.id < b.id ? -1 : 1) : a.updated < b.updated ? -1 : 1;
 
@@ -107,20 +109,26 @@ describe('an agency’s queue over sub-keys', () => {
   let submitted: Application[];
 
   beforeAll(async () => {
-    // 20 applications, two to a minute: equal `updated` times are ordered by id.
-    const writes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => submit(agency, at(Math.floor(i / 2)))),
-    );
+    // 20 applications, two to a minute and to a sub-key: equal `updated` times are ordered by id,
+    // within a sub-key (which DynamoDB would not order by itself) as across them.
+    const ids = Array.from({ length: 10 }, () => {
+      const first = randomUUID();
+      let second = randomUUID();
+      while (subKeyOf(second) !== subKeyOf(first)) second = randomUUID();
+      return [first, second];
+    }).flat();
+    const writes = await Promise.all(ids.map((id, i) => submit(agency, at(Math.floor(i / 2)), id)));
     submitted = writes.map((w) => w.next.application).sort(byUpdatedThenId);
   });
 
-  test('spreads one agency and state over several sub-keys, by the application id', async () => {
+  test('spreads one agency and state over several sub-keys by the application id, ordered by (updated, id)', async () => {
     const keys = await Promise.all(
-      submitted.map(async ({ id }) => {
+      submitted.map(async ({ id, updated }) => {
         const { Item } = await stage.documents.send(
           new GetCommand({ TableName: stage.table('applications'), Key: applicationItemKey(id) }),
         );
-        expect(Item?.agencyState).toBe(`${agency}#submitted#${stableShard(id, APPLICATION_QUEUE_SUBKEYS)}`);
+        expect(Item?.agencyState).toBe(`${agency}#submitted#${subKeyOf(id)}`);
+        expect(Item?.queueOrder).toBe(`${updated}#${id}`);
         return Item?.agencyState as string;
       }),
     );
