@@ -11,8 +11,8 @@
 // Indexes (sparse: only application items carry their attributes), each copying the summary
 // only (tables.ts APPLICATION_SUMMARY_ATTRIBUTES: no sealed content, no attachments):
 // `by-agency-state` (agencyState = `<agency USCC>#<state>#<s>`, queueOrder = `<updated>#<id>`)
-// — an agency's queue per state, oldest change first; `by-holder` (holderAccount, created) — a holder's
-// applications, newest first. Neither key holds anything personal: the account is the
+// — an agency's queue per state, oldest change first; `by-holder` (holderAccount, created) — a
+// holder's applications, newest first. Neither key holds anything personal: the account is the
 // platform's own opaque id, never a holder code.
 //
 // An agency's queue in one state is spread over S = APPLICATION_QUEUE_SUBKEYS sub-keys,
@@ -21,9 +21,9 @@
 // An application keeps its s through every state, so a step deletes from `…#<from>#<s>` and puts
 // to `…#<to>#<s>`. The listing queries every sub-key not yet exhausted and merges them by
 // queueOrder (sub-key-listing.ts); its cursor holds each sub-key's last queueOrder taken. The
-// sort key carries the id because DynamoDB does not order index items of equal sort keys: with
-// `updated` alone, applications changed in the same millisecond came back in no stated order,
-// and a merge by (updated, id) cannot rest on that.
+// sort key carries the id because DynamoDB promises no order among index items of equal sort keys:
+// with `updated` alone, applications changed in the same millisecond came back in either order
+// (DynamoDB Local), and a merge by (updated, id) cannot rest on that.
 //
 // A step is one transaction: the application item replaced on condition that its version is
 // still the one before the step, the step item put on condition it is new, and the audit event
