@@ -231,11 +231,13 @@ function checkSettings(deps: AuditSealing): void {
 }
 
 /**
- * Seconds since the sealed position (`through`) of the chain furthest behind, null while any
- * chain has never been sealed: one read a chain, for the health check. It bounds the age of any
+ * Seconds since the sealed position (`through`) of the chain furthest behind, null while no
+ * chain has been sealed: one read a chain, for the health check. It bounds the age of any
  * unsealed event from above (they are all younger), and keeps growing when a group's sealer
- * stops running, even while no events arrive. Rejects with AuditSealHeadAhead when a position
- * is ahead of the clock.
+ * stops running, even while no events arrive. A chain never sealed while others are counts
+ * from the earliest start of those (its runs should have begun with theirs): a group whose rule
+ * never ran is behind, not unknown. Rejects with AuditSealHeadAhead when a position is ahead of
+ * the clock.
  */
 export async function auditSealLagSeconds(deps: {
   /** Every seal group's chain (one for a log of one group). */
@@ -245,33 +247,43 @@ export async function auditSealLagSeconds(deps: {
   if (deps.seals.length === 0) throw new AuditSealingMisconfigured('expected at least one seal group');
   const heads = await Promise.all(deps.seals.map((seals) => seals.readHead()));
   const now = deps.now();
-  let lag = 0;
-  for (const { through } of heads) {
-    // A group never sealed leaves the whole log's state unknown, however far the others are.
-    if (through === null) return null;
-    refuseHeadAhead(through, now);
-    lag = Math.max(lag, (now.getTime() - Date.parse(through)) / 1000);
-  }
-  return lag;
+  for (const { through } of heads) refuseHeadAhead(through, now);
+  return chainsLagSeconds(heads, now.getTime(), 0);
 }
 
 /**
  * The lag a sealer run reports: its own group's (the age of its oldest unsealed event), or the
- * time since the sealed position of any group's chain if that is longer — so a group whose runs
- * stopped altogether (its rule disabled or deleted) shows in the lag every other group's runs
- * report, not only in the health check. A chain never sealed or ahead of the clock is left to its
- * own runs (which fail, or have not started yet) and the health check.
+ * lag of another group's chain if that is longer — the time since its sealed position less the
+ * settle window (a chain sealed a minute ago is a minute behind, not a minute and the window),
+ * and for a chain never sealed while others are, the time since the earliest of their starts
+ * less the window — so a group whose runs stopped, or never began, shows in the lag every other
+ * group's runs report. A chain whose head cannot be read, or lies ahead of the clock, is left to
+ * its own runs (which fail) and the health check: it must not fail this run, which has sealed.
  */
 export async function reportedSealLagSeconds(
   run: Pick<SealRun, 'lagSeconds'>,
-  deps: { seals: readonly Pick<AuditSealStore, 'readHead'>[]; now: () => Date },
+  deps: { seals: readonly Pick<AuditSealStore, 'readHead'>[]; now: () => Date; settleSeconds: number },
 ): Promise<number> {
-  const heads = await Promise.all(deps.seals.map((seals) => seals.readHead()));
+  const read = await Promise.all(deps.seals.map((seals) => seals.readHead().catch(() => undefined)));
   const now = deps.now().getTime();
-  let lag = run.lagSeconds;
-  for (const { through } of heads) {
-    if (through === null || Date.parse(through) > now + CLOCK_SKEW_ALLOWANCE_MS) continue;
-    lag = Math.max(lag, (now - Date.parse(through)) / 1000);
+  const heads = read.filter(
+    (head): head is SealHead =>
+      head !== undefined &&
+      (head.through === null || Date.parse(head.through) <= now + CLOCK_SKEW_ALLOWANCE_MS),
+  );
+  return Math.max(run.lagSeconds, chainsLagSeconds(heads, now, deps.settleSeconds) ?? 0);
+}
+
+/** Seconds the chain furthest behind is behind (see auditSealLagSeconds), less `settleSeconds`; null when none is sealed. */
+function chainsLagSeconds(heads: readonly SealHead[], nowMs: number, settleSeconds: number): number | null {
+  const sealed = heads.filter((head) => head.through !== null);
+  if (sealed.length === 0) return null;
+  const since = (time: string) => Math.max(0, (nowMs - Date.parse(time)) / 1000 - settleSeconds);
+  let lag = 0;
+  for (const head of sealed) lag = Math.max(lag, since(head.through!));
+  if (sealed.length < heads.length) {
+    const earliest = sealed.map((head) => head.started ?? head.through!).sort()[0]!;
+    lag = Math.max(lag, since(earliest));
   }
   return lag;
 }

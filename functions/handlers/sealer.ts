@@ -35,9 +35,10 @@ import { parseSealerSettings } from './sealer-settings.ts';
 // extend the group's chain; the other ends with SealChainMoved, which is not a failure.
 //
 // AuditSealLagSeconds (namespace `elicense`) is the age of the oldest event of the run's group
-// not yet sealed after the run, or the time since any group's sealed position if longer (so a
-// group whose runs stopped shows in every other group's report); an alarm on its Maximum — and on
-// its absence, a sealer that no longer runs at all — says when sealing falls behind.
+// not yet sealed after the run, or another group's lag if longer (reportedSealLagSeconds: so a
+// group whose runs stopped, or never began, shows in every other group's report); an alarm on
+// its Maximum — and on its absence, a sealer that no longer runs at all — says when sealing falls
+// behind.
 
 const settings = parseSealerSettings(process.env);
 const groups = auditSealGroups(
@@ -83,6 +84,7 @@ export async function sealNow(group: number): Promise<SealRun | undefined> {
   const lagSeconds = await reportedSealLagSeconds(run, {
     seals: sealings.map((other) => other.seals),
     now: () => new Date(),
+    settleSeconds: settings.settleSeconds,
   });
   metrics.addMetric('AuditSealLagSeconds', MetricUnit.Seconds, lagSeconds);
   metrics.addMetric('AuditEventsSealed', MetricUnit.Count, events);

@@ -26,6 +26,11 @@ export interface SealHead {
    * Null before the first run.
    */
   through: string | null;
+  /**
+   * The `through` of the chain's first run: when sealing this chain began. Null before the first
+   * run, and in heads written before it was kept (their `through` stands in for it).
+   */
+  started: string | null;
 }
 
 export interface StoredSealBatch {

@@ -1,7 +1,7 @@
 // AuditSealStore on the `audit-seals` table and the `audit-archive` bucket.
 //
 //   pk `H#<log id>`  sk `HEAD`                 the chain head: version, seq, checkpoint,
-//                                              last sealed event, `through`
+//                                              last sealed event, `through`, `started`
 //   pk `B#<log id>`  sk `<last time>#<seq 12>`  one item per batch: checkpoint, first and last
 //                                              event, archive prefix
 //
@@ -70,6 +70,7 @@ const headSchema = z.object({
   checkpoint: z.string().optional(),
   lastEvent: position.optional(),
   through: auditTime,
+  started: auditTime.optional(),
 });
 
 const batchSchema = z.object({
@@ -124,7 +125,7 @@ export class DynamoAuditSealStore implements AuditSealStore {
       new GetCommand({ TableName: this.#table, Key: this.#headKey, ConsistentRead: true }),
     );
     if (Item === undefined)
-      return { version: 0, checkpoint: null, seq: null, lastEvent: null, through: null };
+      return { version: 0, checkpoint: null, seq: null, lastEvent: null, through: null, started: null };
     const parsed = headSchema.safeParse(Item);
     if (!parsed.success)
       throw new StoredItemInvalid(this.#table, `${Item.pk} / ${Item.sk}`, issuesOf(parsed.error));
@@ -135,6 +136,7 @@ export class DynamoAuditSealStore implements AuditSealStore {
       seq: head.seq ?? null,
       lastEvent: head.lastEvent ?? null,
       through: head.through,
+      started: head.started ?? null,
     };
   }
 
@@ -146,11 +148,14 @@ export class DynamoAuditSealStore implements AuditSealStore {
       seq: input.batch?.sealed.body.seq ?? previous.seq,
       lastEvent: input.batch ? input.batch.sealed.body.lastEvent : previous.lastEvent,
       through: input.through,
+      // Kept from the first run on; a head from before it was kept gets its `through` now.
+      started: previous.started ?? (previous.version === 0 ? input.through : previous.through),
     };
     const headItem = {
       ...this.#headKey,
       version: next.version,
       through: next.through,
+      ...(next.started === null ? {} : { started: next.started }),
       ...(next.seq === null ? {} : { seq: next.seq }),
       ...(next.checkpoint === null ? {} : { checkpoint: next.checkpoint }),
       ...(next.lastEvent === null ? {} : { lastEvent: next.lastEvent }),

@@ -3,7 +3,7 @@
 // fork the chain.
 
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
@@ -208,6 +208,31 @@ describe('DynamoAuditSealStore', () => {
       seq: null,
       lastEvent: null,
       through: null,
+      started: null,
     });
+  });
+
+  test('keeps the first run’s through as the chain’s start, and gives a head written without one its through then', async () => {
+    const logId = auditLogIdOf('started');
+    const store = storeFor(logId);
+    const first = await store.append({
+      expected: await store.readHead(),
+      through: '2025-03-01T08:00:00.000Z',
+    });
+    expect(first.started).toBe('2025-03-01T08:00:00.000Z');
+    await store.append({ expected: first, through: '2025-03-01T08:01:00.000Z' });
+    expect(await store.readHead()).toMatchObject({
+      through: '2025-03-01T08:01:00.000Z',
+      started: '2025-03-01T08:00:00.000Z',
+    });
+
+    // A head as written before `started` was kept: its next append takes its through then.
+    const old = { pk: `H#${logId}-old`, sk: 'HEAD', version: 3, through: '2025-03-01T07:00:00.000Z' };
+    await stage.documents.send(new PutCommand({ TableName: stage.table('audit-seals'), Item: old }));
+    const oldStore = storeFor(`${logId}-old`);
+    const read = await oldStore.readHead();
+    expect(read.started).toBeNull();
+    await oldStore.append({ expected: read, through: '2025-03-01T07:01:00.000Z' });
+    expect((await oldStore.readHead()).started).toBe('2025-03-01T07:00:00.000Z');
   });
 });

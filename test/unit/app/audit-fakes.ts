@@ -40,7 +40,7 @@ export class MemoryAuditLog implements AuditLogReader {
 }
 
 export class MemorySealStore implements AuditSealStore {
-  head: SealHead = { version: 0, checkpoint: null, seq: null, lastEvent: null, through: null };
+  head: SealHead = { version: 0, checkpoint: null, seq: null, lastEvent: null, through: null, started: null };
   readonly batches: StoredSealBatch[] = [];
   /** Runs inside append before the version check: lets a test move the head "concurrently". */
   beforeAppend: (() => Promise<void>) | undefined;
@@ -75,6 +75,7 @@ export class MemorySealStore implements AuditSealStore {
       seq: batch?.body.seq ?? this.head.seq,
       lastEvent: batch?.body.lastEvent ?? this.head.lastEvent,
       through: input.through,
+      started: this.head.started ?? input.through,
     };
     return { ...this.head };
   }

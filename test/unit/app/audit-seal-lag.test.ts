@@ -3,42 +3,65 @@ import { checkHealth } from '#app/check-health.ts';
 import { auditSealLagSeconds, reportedSealLagSeconds } from '#app/seal-audit-log.ts';
 import { MemorySealStore } from './audit-fakes.ts';
 
+const now = () => new Date('2025-03-01T08:10:00.000Z');
+
+/** Seal stores whose heads were moved to these positions in turn (null: never sealed). */
+async function chains(...positions: (string[] | null)[]): Promise<MemorySealStore[]> {
+  const stores: MemorySealStore[] = [];
+  for (const throughs of positions) {
+    const store = new MemorySealStore();
+    for (const through of throughs ?? []) await store.append({ expected: store.head, through });
+    stores.push(store);
+  }
+  return stores;
+}
+
 describe('auditSealLagSeconds', () => {
   it('is the time since the sealed position, and null before the first seal', async () => {
-    const seals = new MemorySealStore();
-    const now = () => new Date('2025-03-01T08:10:00.000Z');
-    expect(await auditSealLagSeconds({ seals: [seals], now })).toBeNull();
-    await seals.append({ expected: seals.head, through: '2025-03-01T08:07:30.000Z' });
-    expect(await auditSealLagSeconds({ seals: [seals], now })).toBe(150);
+    const [seals] = await chains(null);
+    expect(await auditSealLagSeconds({ seals: [seals!], now })).toBeNull();
+    await seals!.append({ expected: seals!.head, through: '2025-03-01T08:07:30.000Z' });
+    expect(await auditSealLagSeconds({ seals: [seals!], now })).toBe(150);
   });
 
-  it('is the lag of the seal group furthest behind, and unknown while any group was never sealed', async () => {
-    const groups = [new MemorySealStore(), new MemorySealStore(), new MemorySealStore()];
-    const now = () => new Date('2025-03-01T08:10:00.000Z');
-    await groups[0]!.append({ expected: groups[0]!.head, through: '2025-03-01T08:09:00.000Z' });
-    await groups[2]!.append({ expected: groups[2]!.head, through: '2025-03-01T08:09:30.000Z' });
-    expect(await auditSealLagSeconds({ seals: groups, now })).toBeNull();
-
-    await groups[1]!.append({ expected: groups[1]!.head, through: '2025-03-01T08:02:00.000Z' });
+  it('is the lag of the seal group furthest behind', async () => {
+    const groups = await chains(
+      ['2025-03-01T08:09:00.000Z'],
+      ['2025-03-01T08:02:00.000Z'],
+      ['2025-03-01T08:09:30.000Z'],
+    );
     expect(await auditSealLagSeconds({ seals: groups, now })).toBe(480);
     const report = await checkHealth([], {
       sealLag: { maxLagSeconds: 300, lagSeconds: () => auditSealLagSeconds({ seals: groups, now }) },
     });
-    expect(report.auditSeal).toMatchObject({ status: 'behind', lagSeconds: 480 });
+    expect(report).toMatchObject({ status: 'degraded', auditSeal: { status: 'behind', lagSeconds: 480 } });
   });
 
-  it('fails the health check when the sealed position is ahead of the clock, where nothing is sealed', async () => {
-    const behind = new MemorySealStore();
-    const seals = new MemorySealStore();
-    const now = () => new Date('2025-03-01T08:10:00.000Z');
-    await behind.append({ expected: behind.head, through: '2025-03-01T08:09:00.000Z' });
-    await seals.append({ expected: seals.head, through: '2025-03-01T08:25:00.000Z' });
+  it('counts a group never sealed from the earliest start of the sealed ones: behind, not unknown', async () => {
+    // Group 1's rule never ran; the others began sealing at 07:40 and are up to date.
+    const groups = await chains(['2025-03-01T07:40:00.000Z', '2025-03-01T08:09:00.000Z'], null, [
+      '2025-03-01T07:41:00.000Z',
+      '2025-03-01T08:09:00.000Z',
+    ]);
+    expect(await auditSealLagSeconds({ seals: groups, now })).toBe(1800);
+    const report = await checkHealth([], {
+      sealLag: { maxLagSeconds: 300, lagSeconds: () => auditSealLagSeconds({ seals: groups, now }) },
+    });
+    expect(report).toMatchObject({ status: 'degraded', auditSeal: { status: 'behind', lagSeconds: 1800 } });
 
-    await expect(auditSealLagSeconds({ seals: [behind, seals], now })).rejects.toMatchObject({
+    // Moments after a first deploy, one group sealed and the other not yet: a short lag, healthy.
+    const fresh = await chains(['2025-03-01T08:09:00.000Z'], null);
+    expect(await auditSealLagSeconds({ seals: fresh, now })).toBe(60);
+    expect(await auditSealLagSeconds({ seals: await chains(null, null), now })).toBeNull();
+  });
+
+  it('fails the health check when a sealed position is ahead of the clock, where nothing is sealed', async () => {
+    const groups = await chains(['2025-03-01T08:09:00.000Z'], ['2025-03-01T08:25:00.000Z']);
+    await expect(auditSealLagSeconds({ seals: groups, now })).rejects.toMatchObject({
       code: 'AUDIT_SEAL_HEAD_AHEAD',
     });
     const report = await checkHealth([], {
-      sealLag: { maxLagSeconds: 300, lagSeconds: () => auditSealLagSeconds({ seals: [behind, seals], now }) },
+      sealLag: { maxLagSeconds: 300, lagSeconds: () => auditSealLagSeconds({ seals: groups, now }) },
     });
     expect(report.status).toBe('degraded');
     expect(report.auditSeal).toMatchObject({
@@ -50,24 +73,35 @@ describe('auditSealLagSeconds', () => {
 });
 
 describe('reportedSealLagSeconds', () => {
-  const now = () => new Date('2025-03-01T08:10:00.000Z');
+  const settleSeconds = 60;
 
-  it('is the run’s own lag while every chain is further on', async () => {
-    const groups = [new MemorySealStore(), new MemorySealStore()];
-    for (const g of groups) await g.append({ expected: g.head, through: '2025-03-01T08:09:00.000Z' });
-    expect(await reportedSealLagSeconds({ lagSeconds: 75 }, { seals: groups, now })).toBe(75);
+  it('counts an up-to-date chain from its last run, not from its last run and the settle window', async () => {
+    // Each chain's last run, a minute ago, sealed up to a settle window before it.
+    const groups = await chains(['2025-03-01T08:08:00.000Z'], ['2025-03-01T08:08:30.000Z']);
+    expect(await reportedSealLagSeconds({ lagSeconds: 0 }, { seals: groups, now, settleSeconds })).toBe(60);
+    expect(await reportedSealLagSeconds({ lagSeconds: 75 }, { seals: groups, now, settleSeconds })).toBe(75);
   });
 
-  it('is the time since a stopped group’s sealed position when that is longer', async () => {
-    const groups = [new MemorySealStore(), new MemorySealStore(), new MemorySealStore()];
-    await groups[0]!.append({ expected: groups[0]!.head, through: '2025-03-01T08:09:00.000Z' });
-    await groups[1]!.append({ expected: groups[1]!.head, through: '2025-03-01T07:40:00.000Z' });
-    expect(await reportedSealLagSeconds({ lagSeconds: 10 }, { seals: groups, now })).toBe(1800);
+  it('is a stopped group’s lag when that is longer', async () => {
+    const groups = await chains(['2025-03-01T08:09:00.000Z'], ['2025-03-01T07:40:00.000Z']);
+    expect(await reportedSealLagSeconds({ lagSeconds: 10 }, { seals: groups, now, settleSeconds })).toBe(
+      1740,
+    );
   });
 
-  it('leaves a chain never sealed, or ahead of the clock, to its own runs', async () => {
-    const groups = [new MemorySealStore(), new MemorySealStore()];
-    await groups[1]!.append({ expected: groups[1]!.head, through: '2025-03-01T09:00:00.000Z' });
-    expect(await reportedSealLagSeconds({ lagSeconds: 12 }, { seals: groups, now })).toBe(12);
+  it('counts a group never sealed from the earliest start of the others', async () => {
+    const groups = await chains(['2025-03-01T07:40:00.000Z', '2025-03-01T08:09:00.000Z'], null);
+    expect(await reportedSealLagSeconds({ lagSeconds: 5 }, { seals: groups, now, settleSeconds })).toBe(1740);
+  });
+
+  it('leaves a chain ahead of the clock, or whose head cannot be read, to its own runs', async () => {
+    const groups = await chains(['2025-03-01T09:00:00.000Z'], ['2025-03-01T08:09:00.000Z']);
+    const unreadable = { readHead: () => Promise.reject(new Error('throttled')) };
+    expect(
+      await reportedSealLagSeconds(
+        { lagSeconds: 12 },
+        { seals: [...groups, unreadable], now, settleSeconds },
+      ),
+    ).toBe(12);
   });
 });

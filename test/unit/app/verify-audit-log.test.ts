@@ -215,13 +215,14 @@ describe('verifyAuditLog', () => {
         seq: kept.seq,
         lastEvent: kept.lastEvent,
         through: kept.lastEvent.time,
+        started: seals.head.started,
       };
       const range = { from: new Date(T0), to: new Date(iso(20)) };
       const rewound = await verifyAuditLog(range, deps);
       expect(rewound.ok).toBe(false);
       expect(rewound.findings.map((f) => f.kind)).toContain('checkpoint-sequence-gap');
 
-      seals.head = { version: 0, checkpoint: null, seq: null, lastEvent: null, through: null };
+      seals.head = { version: 0, checkpoint: null, seq: null, lastEvent: null, through: null, started: null };
       const deleted = await verifyAuditLog(range, deps);
       expect(deleted.ok).toBe(false);
       expect(deleted.findings.map((f) => f.kind)).toContain('checkpoint-sequence-gap');
@@ -249,6 +250,7 @@ describe('verifyAuditLog', () => {
         seq: kept.seq,
         lastEvent: kept.lastEvent,
         through: kept.lastEvent.time,
+        started: seals.head.started,
       };
     }
 
