@@ -48,9 +48,9 @@ export interface AuditSealing {
   maxBatchesPerRun: number;
   /**
    * Where a log that was never sealed starts, given the time of the first run: the sealer
-   * reads from there. Events older than it are never sealed.
+   * reads from there. Events older than it are never sealed (by this chain).
    */
-  origin: (now: Date) => Date;
+  origin: (now: Date) => Date | Promise<Date>;
 }
 
 export interface SealedBatchSummary {
@@ -121,7 +121,7 @@ export async function sealAuditLog(deps: AuditSealing): Promise<SealRun> {
   const upTo = new Date(now.getTime() - deps.settleSeconds * 1000).toISOString();
   let head = await deps.seals.readHead();
   refuseHeadAhead(head.through, now);
-  const start = head.through ?? deps.origin(now).toISOString();
+  const start = head.through ?? (await deps.origin(now)).toISOString();
   const sealedBefore = head.lastEvent;
   const batches: SealedBatchSummary[] = [];
   let pending: AuditEvent[] = [];
@@ -286,4 +286,24 @@ function chainsLagSeconds(heads: readonly SealHead[], nowMs: number, settleSecon
     lag = Math.max(lag, since(earliest));
   }
   return lag;
+}
+
+/**
+ * Where the chains of a new seal-group layout begin when the stage changed its count: the
+ * position up to which the layout before sealed every event — the earliest sealed position among
+ * its chains (a chain of it never sealed is ignored: it sealed nothing) — so no event falls
+ * between the two layouts unsealed, and those between its chains' positions are sealed by both.
+ * With several older layouts, the latest such position; undefined when there is none.
+ */
+export async function continuedOrigin(
+  otherLayouts: readonly (readonly Pick<AuditSealStore, 'readHead'>[])[],
+): Promise<Date | undefined> {
+  let latest: string | undefined;
+  for (const chains of otherLayouts) {
+    const heads = await Promise.all(chains.map((seals) => seals.readHead()));
+    const positions = heads.flatMap((head) => (head.through === null ? [] : [head.through])).sort();
+    const sealedUpTo = positions[0];
+    if (sealedUpTo !== undefined && (latest === undefined || sealedUpTo > latest)) latest = sealedUpTo;
+  }
+  return latest === undefined ? undefined : new Date(latest);
 }

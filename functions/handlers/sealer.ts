@@ -4,6 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import {
+  AUDIT_SEAL_GROUP_COUNTS,
   AUDIT_SEAL_GROUPS_ENV,
   type AuditSealGroup,
   auditSealGroups,
@@ -14,6 +15,7 @@ import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import {
   AuditSealHeadAhead,
   type AuditSealing,
+  continuedOrigin,
   reportedSealLagSeconds,
   type SealRun,
   sealAuditLog,
@@ -56,9 +58,23 @@ function sealingOf(group: AuditSealGroup): AuditSealing {
     logId: group.logId,
     now: () => new Date(),
     ...settings,
+    origin: originOf,
   };
 }
 const sealings = groups.map(sealingOf);
+
+/**
+ * A chain's first run begins where the stage's previous seal-group layout left off, if it had
+ * one (a changed `auditSealGroups`), else at the configured origin.
+ */
+async function originOf(now: Date): Promise<Date> {
+  const others = AUDIT_SEAL_GROUP_COUNTS.filter((count) => count !== groups.length).map((count) =>
+    auditSealGroups(environment.stage, count).map(
+      ({ logId }) => new DynamoAuditSealStore({ documents, table: table('audit-seals'), logId }),
+    ),
+  );
+  return (await continuedOrigin(others)) ?? settings.origin(now);
+}
 
 /** The stage's seal groups, in index order. */
 export const sealGroups: readonly AuditSealGroup[] = groups;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkHealth } from '#app/check-health.ts';
-import { auditSealLagSeconds, reportedSealLagSeconds } from '#app/seal-audit-log.ts';
+import { auditSealLagSeconds, continuedOrigin, reportedSealLagSeconds } from '#app/seal-audit-log.ts';
 import { MemorySealStore } from './audit-fakes.ts';
 
 const now = () => new Date('2025-03-01T08:10:00.000Z');
@@ -103,5 +103,20 @@ describe('reportedSealLagSeconds', () => {
         { seals: [...groups, unreadable], now, settleSeconds },
       ),
     ).toBe(12);
+  });
+});
+
+describe('continuedOrigin', () => {
+  it('is where the previous layout sealed every event: its chains’ earliest position, the latest layout’s', async () => {
+    const oneChain = await chains(['2025-03-01T06:00:00.000Z']);
+    const fourChains = await chains(
+      ['2025-03-01T08:09:00.000Z'],
+      ['2025-03-01T08:08:00.000Z'],
+      null, // never sealed: it sealed nothing, and holds no position back
+      ['2025-03-01T08:09:30.000Z'],
+    );
+    expect(await continuedOrigin([oneChain, fourChains])).toEqual(new Date('2025-03-01T08:08:00.000Z'));
+    expect(await continuedOrigin([oneChain])).toEqual(new Date('2025-03-01T06:00:00.000Z'));
+    expect(await continuedOrigin([await chains(null, null), []])).toBeUndefined();
   });
 });
