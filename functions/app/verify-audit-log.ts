@@ -293,8 +293,18 @@ export interface AuditChainSource {
   seals: AuditVerification['seals'];
 }
 
+/**
+ * A chain never sealed while another chain of the log is, with events of its own in the range:
+ * its group's sealer never ran, and nothing seals those events against change.
+ */
+export interface ChainNeverSealedFinding {
+  kind: 'chain-never-sealed';
+  /** The chain's events in the range, all unsealed. */
+  pendingEvents: number;
+}
+
 /** A finding, naming the chain it was found in. */
-export type AuditChainFinding = AuditLogFinding & { logId: string };
+export type AuditChainFinding = (AuditLogFinding | ChainNeverSealedFinding) & { logId: string };
 
 /** One chain's verdict within a whole log's: its report with its findings counted, not repeated. */
 export type AuditChainSummary = Omit<AuditLogReport, 'findings'> & { findings: number };
@@ -330,16 +340,30 @@ export async function verifyAuditLogGroups(
     reports.push(await verifyAuditLog(input, { ...chain, publicJwks: deps.publicJwks }));
   }
   const throughs = reports.map((r) => r.sealedThrough);
+  // With one chain, none sealed is a log not sealed yet; with several, a chain left behind by
+  // the others is a sealer that never ran for its group (or a head deleted without trace).
+  const neverSealed: AuditChainFinding[] = throughs.every((t) => t === null)
+    ? []
+    : reports
+        .filter((r) => r.sealedThrough === null && r.pendingEvents > 0)
+        .map((r) => ({ kind: 'chain-never-sealed', pendingEvents: r.pendingEvents, logId: r.logId }));
+  const findings = [
+    ...reports.flatMap((r) => r.findings.map((f) => ({ ...f, logId: r.logId }))),
+    ...neverSealed,
+  ];
   return {
-    ok: reports.every((r) => r.ok),
+    ok: findings.length === 0,
     range: reports[0]!.range,
     sealGroups: reports.length,
     eventsChecked: sum(reports.map((r) => r.eventsChecked)),
     batchesChecked: sum(reports.map((r) => r.batchesChecked)),
     pendingEvents: sum(reports.map((r) => r.pendingEvents)),
     sealedThrough: throughs.includes(null) ? null : (throughs as string[]).sort()[0]!,
-    findings: reports.flatMap((r) => r.findings.map((f) => ({ ...f, logId: r.logId }))),
-    chains: reports.map(({ findings, ...report }) => ({ ...report, findings: findings.length })),
+    findings,
+    chains: reports.map(({ findings: found, ...report }) => ({
+      ...report,
+      findings: findings.filter((f) => f.logId === report.logId).length,
+    })),
   };
 }
 

@@ -456,6 +456,31 @@ describe('verifyAuditLogGroups', () => {
     expect(report).toMatchObject({ ok: true, sealedThrough: null, eventsChecked: 20 });
   });
 
+  it('finds a chain never sealed, while another is, that has events of its own: its sealer never ran', async () => {
+    const unsealed = new MemoryAuditLog();
+    unsealed.add({ ...auditEvent(300), time: iso(30) }, { ...auditEvent(301), time: iso(31) });
+    const report = await verifyAuditLogGroups(range, {
+      chains: [
+        { logId: LOG, log, seals },
+        { logId: `${LOG}-g1of2`, log: unsealed, seals: new MemorySealStore() },
+      ],
+      publicJwks: [signer.publicJwk],
+    });
+    expect(report).toMatchObject({
+      ok: false,
+      sealedThrough: null,
+      findings: [{ kind: 'chain-never-sealed', pendingEvents: 2, logId: `${LOG}-g1of2` }],
+    });
+    expect(report.chains.map((c) => c.findings)).toEqual([0, 1]);
+
+    // A log of one chain not sealed yet is no finding: nothing has begun sealing it.
+    const alone = await verifyAuditLogGroups(range, {
+      chains: [{ logId: `${LOG}-g1of2`, log: unsealed, seals: new MemorySealStore() }],
+      publicJwks: [signer.publicJwk],
+    });
+    expect(alone).toMatchObject({ ok: true, pendingEvents: 2, findings: [] });
+  });
+
   it('refuses to verify no chain at all', async () => {
     await expect(verifyAuditLogGroups(range, { chains: [], publicJwks: [] })).rejects.toThrow(
       AuditRangeInvalid,
