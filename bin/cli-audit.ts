@@ -15,13 +15,11 @@ import { z } from 'zod';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import {
   AUDIT_SEAL_GROUP_COUNTS,
-  AUDIT_SEAL_GROUPS_ENV,
   type AuditSealGroupCount,
   auditLogIdOf,
   auditSealGroupCountOf,
   auditSealGroups,
   isAuditSealGroupCount,
-  parseAuditSealGroupCount,
 } from '#adapters/aws/audit-seal-groups.ts';
 import { archivedLogIds, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { awsBucketName, localBucketName } from '#adapters/aws/buckets.ts';
@@ -30,6 +28,7 @@ import { physicalTableName } from '#adapters/aws/tables.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { AuditRangeInvalid, verifyAuditLogGroups } from '#app/verify-audit-log.ts';
 import type { PublicJwk } from '#core/jws.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { addStageOptions, resolveStage, type StageOptions, sdkClientConfig } from './cli-stage.ts';
 
 export const EXIT_FINDINGS = 1;
@@ -75,7 +74,7 @@ export function addAuditCommands(program: Command, io: AuditIo, setExitCode: (co
     .option('--account <id>', 'AWS account of the stage, to name its archive bucket')
     .option(
       '--seal-groups <count>',
-      `the chains (seal groups) the log is sealed as: ${AUDIT_SEAL_GROUP_COUNTS.join(', ')} (env ${AUDIT_SEAL_GROUPS_ENV}; default: the local platform's, else the one layout whose chains the stage has)`,
+      `the chains (seal groups) the log is sealed as: ${AUDIT_SEAL_GROUP_COUNTS.join(', ')} (default: the local platform's, else the one layout whose chains the stage has; refused when the stage has chains, but none of this count)`,
       parseSealGroups,
     )
     .action(async (options: VerifyOptions) => {
@@ -110,26 +109,20 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
     return EXIT_USAGE;
   }
 
-  // The flag, else the local platform's own count, else the environment's, else what the stage has.
-  let givenGroups =
+  // The flag, else the local platform's own count; either is checked against what the stage has.
+  const givenGroups =
     options.sealGroups ??
-    (local === undefined ? undefined : parseSealGroups(String(local.auditSealGroups ?? 1)));
-  if (givenGroups === undefined && (process.env[AUDIT_SEAL_GROUPS_ENV] ?? '') !== '') {
-    try {
-      givenGroups = parseAuditSealGroupCount(process.env[AUDIT_SEAL_GROUPS_ENV]);
-    } catch (error) {
-      io.err(`elicense: ${(error as Error).message}\n`);
-      return EXIT_USAGE;
-    }
-  }
+    (local?.auditSealGroups === undefined ? undefined : parseSealGroups(String(local.auditSealGroups)));
 
   const clients = sdkClients(env);
   try {
     const publicJwks = await checkpointKeys(options, local?.keyVaultDir, clients.kms);
     const documents = DynamoDBDocumentClient.from(clients.dynamodb);
     const sealsTable = physicalTableName(stage, { name: 'audit-seals' });
-    const count =
-      givenGroups ?? (await sealedLayout(documents, sealsTable, { s3: clients.s3, bucket }, stage));
+    const count = await sealLayoutToVerify(
+      givenGroups,
+      await sealedLayouts(documents, sealsTable, { s3: clients.s3, bucket }, stage),
+    );
     const chains = auditSealGroups(stage, count).map((group) => ({
       logId: group.logId,
       log: new DynamoAuditLogReader(documents, physicalTableName(stage, { name: 'audit' }), {
@@ -146,7 +139,7 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
     io.out(`${JSON.stringify(report, null, 2)}\n`);
     return report.ok ? 0 : EXIT_FINDINGS;
   } catch (error) {
-    if (error instanceof AuditRangeInvalid || error instanceof SealLayoutAmbiguous) {
+    if (error instanceof AuditRangeInvalid || error instanceof SealLayoutRefused) {
       io.err(`elicense: ${error.message}\n`);
       return EXIT_USAGE;
     }
@@ -179,44 +172,94 @@ function parseSealGroups(value: string): AuditSealGroupCount {
   return count;
 }
 
-/** Chains of more than one layout: the stage changed its seal groups, and the caller must say which to read. */
-class SealLayoutAmbiguous extends Error {
-  override name = 'SealLayoutAmbiguous';
+/** A seal-group count that the stage's chains do not bear out, or none where the stage has chains of several. */
+class SealLayoutRefused extends Error {
+  override name = 'SealLayoutRefused';
+}
+
+/** What the stage holds of one seal-group layout: when its chains began and how far they got. */
+interface SealedLayout {
+  count: AuditSealGroupCount;
+  /** The earliest start among its chains; null when none has a head (the archive alone names it). */
+  started: string | null;
+  /** The furthest sealed position among its chains; null likewise. */
+  through: string | null;
 }
 
 /**
- * The seal-group count whose chains the stage has: the one layout with a chain in the
- * write-once archive or a chain head in the table (1 when there is none: nothing sealed yet).
- * The archive, not only the heads: deleting a layout's heads from the table must not make the
- * verifier read another layout, whose chains would then hold none of the events.
+ * The seal-group layouts whose chains the stage has: a chain in the write-once archive or a
+ * chain head in the table. The archive, not only the heads: deleting a layout's heads from the
+ * table must not make the verifier read another layout, whose chains would hold none of the
+ * events. One read per possible chain head (63), side by side, and one archive listing.
  */
-async function sealedLayout(
+async function sealedLayouts(
   documents: DynamoDBDocumentClient,
   table: string,
   archive: { s3: S3Client; bucket: string },
   stage: string,
-): Promise<AuditSealGroupCount> {
-  const found = new Set<AuditSealGroupCount>();
+): Promise<SealedLayout[]> {
+  const archived = new Set<AuditSealGroupCount>();
   for (const logId of await archivedLogIds(archive, auditLogIdOf(stage))) {
     const count = auditSealGroupCountOf(stage, logId);
-    if (count !== undefined) found.add(count);
+    if (count !== undefined) archived.add(count);
   }
-  await Promise.all(
-    AUDIT_SEAL_GROUP_COUNTS.map(async (count) => {
+  const layouts = await Promise.all(
+    AUDIT_SEAL_GROUP_COUNTS.map(async (count): Promise<SealedLayout | undefined> => {
+      // A head that does not read back is a chain all the same: the verify reports it.
+      let unreadable = false;
       const heads = await Promise.all(
         auditSealGroups(stage, count).map(({ logId }) =>
-          new DynamoAuditSealStore({ documents, table, logId }).readHead(),
+          new DynamoAuditSealStore({ documents, table, logId }).readHead().catch((error: unknown) => {
+            if (!(error instanceof StoredItemInvalid)) throw error;
+            unreadable = true;
+            return undefined;
+          }),
         ),
       );
-      if (heads.some((head) => head.through !== null)) found.add(count);
+      const sealed = heads.filter((h) => h !== undefined && h.through !== null) as {
+        through: string;
+        started: string | null;
+      }[];
+      const throughs = sealed.map((h) => h.through).sort();
+      const starts = sealed.map((h) => h.started ?? h.through).sort();
+      if (throughs.length === 0 && !unreadable && !archived.has(count)) return undefined;
+      return { count, started: starts[0] ?? null, through: throughs.at(-1) ?? null };
     }),
   );
-  if (found.size > 1) {
-    throw new SealLayoutAmbiguous(
-      `the stage has chains of ${[...found].sort((a, b) => a - b).join(' and ')} seal groups: name one with --seal-groups`,
+  return layouts.filter((layout) => layout !== undefined);
+}
+
+/**
+ * The count to verify: the one given, if the stage has chains of it or none at all (nothing
+ * sealed yet); else the stage's one layout (1 when there is none). A count the stage has no
+ * chains of, while it has others, would read every event as pending and answer ok: refused.
+ */
+function sealLayoutToVerify(
+  given: AuditSealGroupCount | undefined,
+  layouts: readonly SealedLayout[],
+): AuditSealGroupCount {
+  const described = () =>
+    layouts
+      .map(({ count, started, through }) =>
+        started === null
+          ? `${count} (in the archive; no chain head left)`
+          : `${count} (sealed from ${started} through ${through})`,
+      )
+      .join(' and ');
+  if (given !== undefined) {
+    if (layouts.length > 0 && !layouts.some((layout) => layout.count === given)) {
+      throw new SealLayoutRefused(
+        `the stage has no chains of ${given} seal groups; it has chains of ${described()} seal groups`,
+      );
+    }
+    return given;
+  }
+  if (layouts.length > 1) {
+    throw new SealLayoutRefused(
+      `the stage has chains of ${described()} seal groups: name the one to verify with --seal-groups (the layout that sealed the range)`,
     );
   }
-  return [...found][0] ?? 1;
+  return layouts[0]?.count ?? 1;
 }
 
 /** A connection nothing listened for (Node's net error, alone or among a happy-eyeballs attempt's). */

@@ -17,7 +17,7 @@ import { type AuditSealGroup, auditSealGroups } from '#adapters/aws/audit-seal-g
 import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { localBucketName } from '#adapters/aws/buckets.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
-import { sealAuditLog } from '#app/seal-audit-log.ts';
+import { continuedOrigin, sealAuditLog } from '#app/seal-audit-log.ts';
 import { verifyAuditLogGroups } from '#app/verify-audit-log.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { PublicJwk } from '#core/jws.ts';
@@ -200,15 +200,13 @@ describe('an audit log sealed as four chains', () => {
     expect(await runCli(args, io), err).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ ok: true, sealGroups: 4, eventsChecked: 40 });
 
-    // Read as one chain, the stage's log has none sealed: every event is pending, none judged.
-    out = '';
-    expect(await runCli([...args, '--seal-groups', '1'], io)).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({
-      sealGroups: 1,
-      eventsChecked: 0,
-      pendingEvents: 40,
-      sealedThrough: null,
-    });
+    // Read as one chain the log would have none sealed, every event pending and ok: a count the
+    // stage has no chains of is refused, naming the ones it has.
+    err = '';
+    expect(await runCli([...args, '--seal-groups', '1'], io)).toBe(2);
+    expect(err).toMatch(
+      /the stage has no chains of 1 seal groups; it has chains of 4 \(sealed from \S+ through \S+\) seal groups/,
+    );
 
     err = '';
     expect(await runCli([...args, '--seal-groups', '3'], io)).toBe(2);
@@ -239,5 +237,41 @@ describe('an audit log sealed as four chains', () => {
         await stage.documents.send(new PutCommand({ TableName: stage.table('audit-seals'), Item }));
       }
     }
+
+    // The stage changes to two seal groups: their chains begin where the four left off, and the
+    // verifier, finding chains of both, asks which layout sealed the range.
+    const two = auditSealGroups(stage.name, 2);
+    const origin = await continuedOrigin([groups.map((g) => chain(g).seals)]);
+    expect(origin).toEqual(new Date(TO.getTime() - 60_000));
+    for (const group of two) {
+      const { log, seals, logId } = chain(group);
+      await sealAuditLog({
+        log,
+        seals,
+        keys: vault,
+        logId,
+        now: () => new Date(TO.getTime() + 120_000),
+        settleSeconds: 60,
+        batchSize: 4,
+        maxBatchSize: 8,
+        runSeconds: 40,
+        maxBatchesPerRun: 100,
+        origin: () => origin!,
+      });
+    }
+    err = '';
+    expect(await runCli(args, io)).toBe(2);
+    expect(err).toMatch(/the stage has chains of 2 \(sealed from \S+ through \S+\) and 4 \(sealed from/);
+    expect(err).toContain('name the one to verify with --seal-groups');
+    out = '';
+    expect(await runCli([...args, '--seal-groups', '4'], io)).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ ok: true, sealGroups: 4, eventsChecked: 40 });
+    out = '';
+    expect(await runCli([...args, '--seal-groups', '2'], io)).toBe(1);
+    // Read with the new layout, the events before its chains began were never sealed by it.
+    const newer = JSON.parse(out) as { sealGroups: number; findings: { kind: string }[] };
+    expect(newer.sealGroups).toBe(2);
+    expect(newer.findings).toHaveLength(40);
+    expect(new Set(newer.findings.map((f) => f.kind))).toEqual(new Set(['event-inserted']));
   }, 60_000);
 });
