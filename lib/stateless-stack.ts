@@ -301,7 +301,10 @@ export class StatelessStack extends Stack {
       // The queue is the rules' dead-letter queue by one policy statement for all of them, on
       // their common name prefix: given to each target, it would add a statement per rule, and
       // SQS takes at most 20 statements and 8 KB (32 seal groups' rules would not deploy).
-      const ruleNamePrefix = `elicense-${config.stage}-${id.replace(/(?<=[a-z0-9])([A-Z])/g, '-$1').toLowerCase()}-`;
+      // `_` after the stage: stage names cannot hold one, so the prefix (the dead-letter policy's
+      // condition) names this stage's rules only — `elicense-x-sealer-` would also match the
+      // rules of a stage called `x-sealer`.
+      const ruleNamePrefix = `elicense-${config.stage}_${id.replace(/(?<=[a-z0-9])([A-Z])/g, '-$1').toLowerCase()}-`;
       props.rules.forEach(({ description, input }, n) => {
         // The first rule keeps the id of the one rule there was.
         const rule = new Rule(this, `${id}Schedule${n === 0 ? '' : n}`, {

@@ -174,9 +174,9 @@ export class PlatformAlarms extends Construct {
     // every metric the stage as a dimension: stages may share an account and region); a sealer
     // that stops running publishes nothing, so missing data counts as breaching. Every seal
     // group's run publishes this one metric (no group dimension): the Maximum is the slowest
-    // group's lag, so one group falling behind alarms however well the others keep up. (While
-    // others report, a group whose runs stop altogether breaches no missing data; its failed runs
-    // still alarm as errors and dead letters.)
+    // group's lag, so one group falling behind alarms however well the others keep up; and every
+    // run reports another group's lag when longer (reportedSealLagSeconds), so a group whose runs
+    // stopped or never began alarms too while the others report.
     const sealLag = new Metric({
       namespace: 'elicense',
       metricName: 'AuditSealLagSeconds',

@@ -869,18 +869,18 @@ describe('the CDK app', () => {
       // on their name prefix, which this rule's name has.
       expect(sends).toHaveLength(1);
       expect(sends[0].Action).toBe('sqs:SendMessage');
-      const [, prefix] = /:rule\/([a-z0-9-]+)\*"/.exec(
+      const [, prefix] = /:rule\/([a-z0-9_-]+)\*"/.exec(
         JSON.stringify(sends[0].Condition.ArnLike['aws:SourceArn']),
       )!;
       expect(rule.Properties.Name).toMatch(new RegExp(`^${prefix}\\d+$`));
     }
     // Each queue's prefix names its own function's rules only.
     expect(rules.map((r) => r.Properties.Name).sort()).toEqual([
-      'elicense-small-document-sweeper-0',
-      'elicense-small-sealer-0',
-      'elicense-small-sealer-1',
-      'elicense-small-sealer-2',
-      'elicense-small-sealer-3',
+      'elicense-small_document-sweeper-0',
+      'elicense-small_sealer-0',
+      'elicense-small_sealer-1',
+      'elicense-small_sealer-2',
+      'elicense-small_sealer-3',
     ]);
   });
 
