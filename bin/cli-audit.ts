@@ -109,19 +109,20 @@ async function verify(io: AuditIo, options: VerifyOptions): Promise<number> {
     return EXIT_USAGE;
   }
 
-  // The flag, else the local platform's own count; either is checked against what the stage has.
-  const givenGroups =
-    options.sealGroups ??
-    (local?.auditSealGroups === undefined ? undefined : parseSealGroups(String(local.auditSealGroups)));
+  // The flag, checked against what the stage has; the local platform's own count only where the
+  // stage has sealed nothing yet.
+  const localGroups =
+    local?.auditSealGroups === undefined ? 1 : parseSealGroups(String(local.auditSealGroups));
 
   const clients = sdkClients(env);
   try {
     const publicJwks = await checkpointKeys(options, local?.keyVaultDir, clients.kms);
     const documents = DynamoDBDocumentClient.from(clients.dynamodb);
     const sealsTable = physicalTableName(stage, { name: 'audit-seals' });
-    const count = await sealLayoutToVerify(
-      givenGroups,
+    const count = sealLayoutToVerify(
+      options.sealGroups,
       await sealedLayouts(documents, sealsTable, { s3: clients.s3, bucket }, stage),
+      localGroups,
     );
     const chains = auditSealGroups(stage, count).map((group) => ({
       logId: group.logId,
@@ -177,15 +178,6 @@ class SealLayoutRefused extends Error {
   override name = 'SealLayoutRefused';
 }
 
-/** What the stage holds of one seal-group layout: when its chains began and how far they got. */
-interface SealedLayout {
-  count: AuditSealGroupCount;
-  /** The earliest start among its chains; null when none has a head (the archive alone names it). */
-  started: string | null;
-  /** The furthest sealed position among its chains; null likewise. */
-  through: string | null;
-}
-
 /**
  * The seal-group layouts whose chains the stage has: a chain in the write-once archive or a
  * chain head in the table. The archive, not only the heads: deleting a layout's heads from the
@@ -197,14 +189,14 @@ async function sealedLayouts(
   table: string,
   archive: { s3: S3Client; bucket: string },
   stage: string,
-): Promise<SealedLayout[]> {
+): Promise<AuditSealGroupCount[]> {
   const archived = new Set<AuditSealGroupCount>();
   for (const logId of await archivedLogIds(archive, auditLogIdOf(stage))) {
     const count = auditSealGroupCountOf(stage, logId);
     if (count !== undefined) archived.add(count);
   }
   const layouts = await Promise.all(
-    AUDIT_SEAL_GROUP_COUNTS.map(async (count): Promise<SealedLayout | undefined> => {
+    AUDIT_SEAL_GROUP_COUNTS.map(async (count): Promise<AuditSealGroupCount | undefined> => {
       // A head that does not read back is a chain all the same: the verify reports it.
       let unreadable = false;
       const heads = await Promise.all(
@@ -216,14 +208,8 @@ async function sealedLayouts(
           }),
         ),
       );
-      const sealed = heads.filter((h) => h !== undefined && h.through !== null) as {
-        through: string;
-        started: string | null;
-      }[];
-      const throughs = sealed.map((h) => h.through).sort();
-      const starts = sealed.map((h) => h.started ?? h.through).sort();
-      if (throughs.length === 0 && !unreadable && !archived.has(count)) return undefined;
-      return { count, started: starts[0] ?? null, through: throughs.at(-1) ?? null };
+      const sealed = heads.some((head) => head !== undefined && head.through !== null);
+      return sealed || unreadable || archived.has(count) ? count : undefined;
     }),
   );
   return layouts.filter((layout) => layout !== undefined);
@@ -231,23 +217,18 @@ async function sealedLayouts(
 
 /**
  * The count to verify: the one given, if the stage has chains of it or none at all (nothing
- * sealed yet); else the stage's one layout (1 when there is none). A count the stage has no
- * chains of, while it has others, would read every event as pending and answer ok: refused.
+ * sealed yet); else the stage's one layout, else the local platform's count, else 1. A count the
+ * stage has no chains of, while it has others, would read every event as pending and answer ok:
+ * refused.
  */
 function sealLayoutToVerify(
   given: AuditSealGroupCount | undefined,
-  layouts: readonly SealedLayout[],
+  layouts: readonly AuditSealGroupCount[],
+  fallback: AuditSealGroupCount,
 ): AuditSealGroupCount {
-  const described = () =>
-    layouts
-      .map(({ count, started, through }) =>
-        started === null
-          ? `${count} (in the archive; no chain head left)`
-          : `${count} (sealed from ${started} through ${through})`,
-      )
-      .join(' and ');
+  const described = () => layouts.join(' and ');
   if (given !== undefined) {
-    if (layouts.length > 0 && !layouts.some((layout) => layout.count === given)) {
+    if (layouts.length > 0 && !layouts.includes(given)) {
       throw new SealLayoutRefused(
         `the stage has no chains of ${given} seal groups; it has chains of ${described()} seal groups`,
       );
@@ -256,10 +237,10 @@ function sealLayoutToVerify(
   }
   if (layouts.length > 1) {
     throw new SealLayoutRefused(
-      `the stage has chains of ${described()} seal groups: name the one to verify with --seal-groups (the layout that sealed the range)`,
+      `the stage has chains of ${described()} seal groups, where a stage's count is fixed once it has sealed: name the one to verify with --seal-groups`,
     );
   }
-  return layouts[0]?.count ?? 1;
+  return layouts[0] ?? fallback;
 }
 
 /** A connection nothing listened for (Node's net error, alone or among a happy-eyeballs attempt's). */

@@ -1,4 +1,15 @@
-import type { SealRun } from '#app/seal-audit-log.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  AUDIT_SEAL_GROUP_COUNTS,
+  AUDIT_SEAL_GROUPS_ENV,
+  type AuditSealGroupCount,
+  auditSealGroups,
+  parseAuditSealGroupCount,
+} from '#adapters/aws/audit-seal-groups.ts';
+import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
+import { type SealRun, sealedLayoutsBesides } from '#app/seal-audit-log.ts';
+import { sdkConfig } from './provision.ts';
 
 // The audit sealer of the local platform: the Lambda's own code (functions/handlers/sealer.ts)
 // run in-process on an interval instead of by an EventBridge schedule. The interval is
@@ -64,4 +75,32 @@ export async function startLocalSealer(log: (line: string) => void): Promise<Loc
       await running.catch(() => undefined);
     },
   };
+}
+
+/**
+ * The seal-group count a local platform runs with: ELICENSE_AUDIT_SEAL_GROUPS when set, else the
+ * count its data folder's log is already sealed as (a stage's count is fixed once it has sealed:
+ * a folder from before seal groups keeps its one chain), else two — as the dev stage, so every
+ * path meets more than one chain.
+ */
+export async function localSealGroupCount(options: {
+  env: Record<string, string>;
+  stage: string;
+  sealsTable: string;
+}): Promise<AuditSealGroupCount> {
+  const configured = process.env[AUDIT_SEAL_GROUPS_ENV];
+  if (configured !== undefined && configured !== '') return parseAuditSealGroupCount(configured);
+  const client = new DynamoDBClient(sdkConfig(options.env, 'DYNAMODB'));
+  try {
+    const documents = DynamoDBDocumentClient.from(client);
+    for (const count of AUDIT_SEAL_GROUP_COUNTS) {
+      const chains = auditSealGroups(options.stage, count).map(
+        ({ logId }) => new DynamoAuditSealStore({ documents, table: options.sealsTable, logId }),
+      );
+      if ((await sealedLayoutsBesides([{ count, chains }])).length > 0) return count;
+    }
+    return 2;
+  } finally {
+    client.destroy();
+  }
 }

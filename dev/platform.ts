@@ -2,12 +2,12 @@ import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AUDIT_SEAL_GROUPS_ENV, parseAuditSealGroupCount } from '#adapters/aws/audit-seal-groups.ts';
+import { AUDIT_SEAL_GROUPS_ENV } from '#adapters/aws/audit-seal-groups.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { handlerEntry, type RouteGroup } from '#http/routes.ts';
 import { bundleHandler } from '#lib/bundling.ts';
 import type { ApiHandler } from '../functions/handlers/observability.ts';
-import { type LocalSealer, startLocalSealer } from './audit-sealer.ts';
+import { type LocalSealer, localSealGroupCount, startLocalSealer } from './audit-sealer.ts';
 import { assertSameBaseUrl, localBaseUrl, recordBaseUrl, recordedBaseUrl } from './base-url.ts';
 import { privateDataDirectory } from './data-dir.ts';
 import { DEMO_AGENCIES } from './demo/catalog.ts';
@@ -74,8 +74,12 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     const keyVaultDir = join(options.dataDir, 'keys');
     const vault = await openKeyVault(keyVaultDir, log);
     const shardsPerDomain = options.shardsPerDomain ?? { person: 2, 'legal-entity': 2 };
-    const auditSealGroups = parseAuditSealGroupCount(process.env[AUDIT_SEAL_GROUPS_ENV] ?? '2');
     const bindings = await provisionStage({ stage, shardsPerDomain, env: services.env });
+    const auditSealGroups = await localSealGroupCount({
+      env: services.env,
+      stage,
+      sealsTable: bindings.TABLE_AUDIT_SEALS!,
+    });
     await seedDemo({
       env: services.env,
       configTable: bindings.TABLE_CONFIG!,
@@ -88,7 +92,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     // exactly as a Lambda container does.
     Object.assign(process.env, services.env, bindings, {
       ELICENSE_SHARDS_PER_DOMAIN: JSON.stringify(shardsPerDomain),
-      // Two seal groups unless told otherwise, as the dev stage: every path meets more than one chain.
+      // The handlers' count: the data folder's own, or two (localSealGroupCount).
       [AUDIT_SEAL_GROUPS_ENV]: String(auditSealGroups),
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',

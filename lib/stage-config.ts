@@ -97,8 +97,8 @@ export const StageConfigSchema = z
      * How many chains the audit log is sealed as (functions/adapters/aws/audit-seal-groups.ts):
      * one chain is sealed at one core's pace, ≈ 9,000–12,000 events/s sustained on a whole vCPU,
      * below the design's peak of 15,000 events/s; G groups are sealed by G scheduled runs in
-     * parallel (4 gives ≈ 4×). Part of the audit layout: changing it on a stage with sealed events
-     * starts new chains, and the old ones verify with the old count.
+     * parallel (4 gives ≈ 4×). Part of the audit layout and fixed once the stage has sealed: the
+     * sealer refuses to start chains of another count beside the stage's (AuditSealLayoutChanged).
      */
     auditSealGroups: z
       .literal(AUDIT_SEAL_GROUP_COUNTS, {

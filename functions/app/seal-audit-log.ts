@@ -289,21 +289,32 @@ function chainsLagSeconds(heads: readonly SealHead[], nowMs: number, settleSecon
 }
 
 /**
- * Where the chains of a new seal-group layout begin when the stage changed its count: the
- * position up to which the layout before sealed every event — the earliest sealed position among
- * its chains (a chain of it never sealed is ignored: it sealed nothing) — so no event falls
- * between the two layouts unsealed, and those between its chains' positions are sealed by both.
- * With several older layouts, the latest such position; undefined when there is none.
+ * The stage's seal-group count changed after it sealed: chains of another count hold the log
+ * before. Refused rather than started, since two layouts would each seal part of the same events
+ * and a verifier could no longer read one of them over a range (changing the count is a migration
+ * not built: docs/data-model.md). The first run of every new chain fails with it, alarmed.
  */
-export async function continuedOrigin(
-  otherLayouts: readonly (readonly Pick<AuditSealStore, 'readHead'>[])[],
-): Promise<Date | undefined> {
-  let latest: string | undefined;
-  for (const chains of otherLayouts) {
-    const heads = await Promise.all(chains.map((seals) => seals.readHead()));
-    const positions = heads.flatMap((head) => (head.through === null ? [] : [head.through])).sort();
-    const sealedUpTo = positions[0];
-    if (sealedUpTo !== undefined && (latest === undefined || sealedUpTo > latest)) latest = sealedUpTo;
+export class AuditSealLayoutChanged extends Error {
+  readonly code = 'AUDIT_SEAL_LAYOUT_CHANGED';
+  constructor(count: number, others: readonly number[]) {
+    super(
+      `the stage is configured for ${count} seal groups, but its log is sealed as ${others.join(' and ')}: a stage's seal-group count is fixed once it has sealed; set auditSealGroups back to ${others.join(' or ')}`,
+    );
+    this.name = 'AuditSealLayoutChanged';
   }
-  return latest === undefined ? undefined : new Date(latest);
+}
+
+/**
+ * Which other seal-group layouts have chains (a head, sealed or unreadable: evidence either way),
+ * for a chain's first run to refuse starting beside them.
+ */
+export async function sealedLayoutsBesides(
+  otherLayouts: readonly { count: number; chains: readonly Pick<AuditSealStore, 'readHead'>[] }[],
+): Promise<number[]> {
+  const found: number[] = [];
+  for (const { count, chains } of otherLayouts) {
+    const heads = await Promise.all(chains.map((seals) => seals.readHead().catch(() => undefined)));
+    if (heads.some((head) => head === undefined || head.through !== null)) found.push(count);
+  }
+  return found;
 }

@@ -15,10 +15,11 @@ import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import {
   AuditSealHeadAhead,
   type AuditSealing,
-  continuedOrigin,
+  AuditSealLayoutChanged,
   reportedSealLagSeconds,
   type SealRun,
   sealAuditLog,
+  sealedLayoutsBesides,
 } from '#app/seal-audit-log.ts';
 import { SealChainMoved } from '#ports/audit-seal-store.ts';
 import { documents, s3 } from './aws-clients.ts';
@@ -64,16 +65,19 @@ function sealingOf(group: AuditSealGroup): AuditSealing {
 const sealings = groups.map(sealingOf);
 
 /**
- * A chain's first run begins where the stage's previous seal-group layout left off, if it had
- * one (a changed `auditSealGroups`), else at the configured origin.
+ * Where a chain's first run begins: the configured origin — unless the stage's log is sealed as
+ * chains of another count, which a changed `auditSealGroups` would start beside: refused.
  */
 async function originOf(now: Date): Promise<Date> {
-  const others = AUDIT_SEAL_GROUP_COUNTS.filter((count) => count !== groups.length).map((count) =>
-    auditSealGroups(environment.stage, count).map(
+  const others = AUDIT_SEAL_GROUP_COUNTS.filter((count) => count !== groups.length).map((count) => ({
+    count,
+    chains: auditSealGroups(environment.stage, count).map(
       ({ logId }) => new DynamoAuditSealStore({ documents, table: table('audit-seals'), logId }),
     ),
-  );
-  return (await continuedOrigin(others)) ?? settings.origin(now);
+  }));
+  const sealed = await sealedLayoutsBesides(others);
+  if (sealed.length > 0) throw new AuditSealLayoutChanged(groups.length, sealed);
+  return settings.origin(now);
 }
 
 /** The stage's seal groups, in index order. */
@@ -91,7 +95,9 @@ export async function sealNow(group: number): Promise<SealRun | undefined> {
     run = await sealAuditLog(sealing);
   } catch (error) {
     // The run fails (no lag metric, so the lag alarm fires); the log says why.
-    if (error instanceof AuditSealHeadAhead) logger.error('audit sealing stopped', { error });
+    if (error instanceof AuditSealHeadAhead || error instanceof AuditSealLayoutChanged) {
+      logger.error('audit sealing stopped', { error });
+    }
     if (!(error instanceof SealChainMoved)) throw error;
     logger.info('another sealer moved the audit chain first', { logId: sealing.logId, error: error.message });
     return undefined;
@@ -117,7 +123,12 @@ export async function sealNow(group: number): Promise<SealRun | undefined> {
 }
 
 export const handler = middy(async (event: unknown) => {
-  await sealNow(sealGroupOfInvocation(event, groups.length));
+  const group = sealGroupOfInvocation(event, groups.length);
+  if (group === undefined) {
+    logger.warn('a scheduled event naming no seal group: a rule from before seal groups; nothing sealed');
+    return;
+  }
+  await sealNow(group);
 })
   .use(traceHandler())
   .use(injectLambdaContext(logger))

@@ -10,8 +10,8 @@ import { AUDIT_SHARDS } from './audit-items.ts';
 // group's part of it does.
 //
 // G is part of the layout, like AUDIT_SHARDS: it names the chains. G = 1 keeps the one chain
-// of old, under its old log id. Changing G on a stage with sealed events starts new chains (of
-// new log ids) from the sealer's origin; the old chains stay verifiable with the old G.
+// of old, under its old log id. G is fixed once a stage has sealed: a chain's first run refuses
+// to start beside chains of another count (AuditSealLayoutChanged, app/seal-audit-log.ts).
 
 /** The seal-group counts a stage may choose: divisors of AUDIT_SHARDS, so every group holds as many shards. */
 export const AUDIT_SEAL_GROUP_COUNTS = [1, 2, 4, 8, 16, 32] as const;
@@ -86,13 +86,17 @@ export function parseAuditSealGroupCount(raw: string | undefined): AuditSealGrou
 
 /**
  * The seal group a sealer invocation names: `{"group": k}`, as each group's schedule rule sends.
- * Anything else is a misconfigured rule, an Error that fails the run (and lands in its queue).
+ * EventBridge's own scheduled event, naming no group, is the one rule of a stage deployed before
+ * seal groups, still firing while an update replaces it: group 0 when there is one group, else
+ * undefined — nothing to seal, since which group it meant is unknown (each group's own rule
+ * fires too). Anything else is a misconfigured rule, an Error that fails the run (and lands in
+ * its queue).
  */
-export function sealGroupOfInvocation(event: unknown, count: number): number {
-  const group = (event as { group?: unknown } | null)?.group;
-  // One group: an invocation that names none is the one rule of a stage deployed before seal
-  // groups (EventBridge's own scheduled event), still firing while an update replaces it.
-  if (count === 1 && group === undefined) return 0;
+export function sealGroupOfInvocation(event: unknown, count: number): number | undefined {
+  const { group, source, 'detail-type': detailType } = (event ?? {}) as Record<string, unknown>;
+  if (group === undefined && source === 'aws.events' && detailType === 'Scheduled Event') {
+    return count === 1 ? 0 : undefined;
+  }
   if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group >= count) {
     const found = JSON.stringify(event) ?? String(event);
     throw new Error(

@@ -76,11 +76,12 @@ describe('audit seal groups', () => {
   it('take the group of a sealer run from its invocation, and refuse any other invocation', () => {
     expect(sealGroupOfInvocation({ group: 0 }, 4)).toBe(0);
     expect(sealGroupOfInvocation({ group: 3 }, 4)).toBe(3);
-    // One group: the scheduled event of a rule from before seal groups still seals the one chain.
+    // The scheduled event of a rule from before seal groups: the one chain's, or nothing to do.
     const scheduled = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
     expect(sealGroupOfInvocation(scheduled, 1)).toBe(0);
-    expect(() => sealGroupOfInvocation(scheduled, 4)).toThrow(/expected a sealer invocation/);
+    expect(sealGroupOfInvocation(scheduled, 4)).toBeUndefined();
     expect(() => sealGroupOfInvocation({ group: 1 }, 1)).toThrow(/expected a sealer invocation/);
+    expect(() => sealGroupOfInvocation({ source: 'aws.events' }, 4)).toThrow(/expected a sealer invocation/);
     for (const bad of [
       {},
       { group: 4 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkHealth } from '#app/check-health.ts';
-import { auditSealLagSeconds, continuedOrigin, reportedSealLagSeconds } from '#app/seal-audit-log.ts';
+import { auditSealLagSeconds, reportedSealLagSeconds, sealedLayoutsBesides } from '#app/seal-audit-log.ts';
 import { MemorySealStore } from './audit-fakes.ts';
 
 const now = () => new Date('2025-03-01T08:10:00.000Z');
@@ -106,17 +106,16 @@ describe('reportedSealLagSeconds', () => {
   });
 });
 
-describe('continuedOrigin', () => {
-  it('is where the previous layout sealed every event: its chains’ earliest position, the latest layout’s', async () => {
-    const oneChain = await chains(['2025-03-01T06:00:00.000Z']);
-    const fourChains = await chains(
-      ['2025-03-01T08:09:00.000Z'],
-      ['2025-03-01T08:08:00.000Z'],
-      null, // never sealed: it sealed nothing, and holds no position back
-      ['2025-03-01T08:09:30.000Z'],
-    );
-    expect(await continuedOrigin([oneChain, fourChains])).toEqual(new Date('2025-03-01T08:08:00.000Z'));
-    expect(await continuedOrigin([oneChain])).toEqual(new Date('2025-03-01T06:00:00.000Z'));
-    expect(await continuedOrigin([await chains(null, null), []])).toBeUndefined();
+describe('sealedLayoutsBesides', () => {
+  it('names the other layouts with a chain sealed or unreadable, and none whose chains never sealed', async () => {
+    const unreadable = { readHead: () => Promise.reject(new Error('not what the sealer writes')) };
+    expect(
+      await sealedLayoutsBesides([
+        { count: 1, chains: await chains(['2025-03-01T06:00:00.000Z']) },
+        { count: 2, chains: await chains(null, null) },
+        { count: 8, chains: [...(await chains(null)), unreadable] },
+      ]),
+    ).toEqual([1, 8]);
+    expect(await sealedLayoutsBesides([{ count: 2, chains: await chains(null, null) }])).toEqual([]);
   });
 });
