@@ -3,11 +3,15 @@ import { InvalidCursor } from '#ports/page.ts';
 
 // Paging over a listing whose writers spread it over S sub-keys (partition keys) so that no one
 // partition takes all its writes: the issuer listing (issuer + type + month) and an agency's
-// application queue (agency + state). Each page queries every sub-key not yet exhausted from its
-// own cursor, merges the results by sort key and keeps the first `limit`. The page cursor carries
-// every sub-key's cursor: the sort key of the last entry taken from it, `null` when none was
-// taken yet, `true` once it is exhausted. (The shared paging contract, ports/page.ts, calls the
-// token a cursor.) Hand-written: a k-way merge with resumable per-partition positions is a few
+// application queue (agency + state). Each page queries every sub-key from its own cursor,
+// merges the results by sort key and keeps the first `limit`. The page cursor carries every
+// sub-key's cursor: the sort key of the last entry taken from it, `null` when none was taken
+// yet. A sub-key that ran out is queried again on the next page all the same: an entry written
+// to it meanwhile (an application entering the queue during the walk) sorts after everything
+// listed so far and is listed like one in any other sub-key; the listing ends only on a page
+// where every sub-key ran out. (`true`, an exhausted sub-key in cursors of an earlier version,
+// is still read, and that sub-key not queried.) (The shared paging contract, ports/page.ts,
+// calls the token a cursor.) Hand-written: a k-way merge with resumable per-partition positions is a few
 // lines, and no DynamoDB library pages over several partitions.
 //
 // The cursor is not signed: it names positions inside one listing, and the caller has to be
@@ -75,7 +79,7 @@ export function decodeListingCursor(
 
 /**
  * Merges one page out of the sub-keys' rows: the `limit` smallest sort keys over all of them,
- * and the cursors for the next page (`undefined` when every sub-key is exhausted). Each sub-key
+ * and the cursors for the next page (`undefined` when every sub-key ran out on this page). Each sub-key
  * is queried for `limit` rows, but DynamoDB may return fewer and more to come (its 1 MB page):
  * once every row such a sub-key returned is taken, its next row is unknown and may sort before
  * any other's, so the page ends there, shorter than `limit`, rather than out of order (but
@@ -110,10 +114,13 @@ export function mergePage<T>(
   }
   const next = cursors.map((cursor, subKey): SubKeyCursor => {
     const result = fetched.get(subKey);
-    if (result === undefined) return cursor; // exhausted before this page, so not queried
+    if (result === undefined) return cursor; // `true` of an earlier cursor: not queried
     const count = taken[subKey]!;
-    if (count === result.rows.length && result.exhausted) return true;
     return count > 0 ? sortKey(result.rows[count - 1]!) : cursor;
   });
-  return { items, next: next.every((c) => c === true) ? undefined : next };
+  const ranOut = cursors.every((cursor, subKey) => {
+    const result = fetched.get(subKey);
+    return result === undefined ? cursor === true : result.exhausted && taken[subKey] === result.rows.length;
+  });
+  return { items, next: ranOut ? undefined : next };
 }

@@ -135,6 +135,33 @@ describe('an agency’s queue over sub-keys', () => {
     expect(new Set(keys).size).toBeGreaterThan(1);
   });
 
+  test('lists an application that enters the queue during a walk, whichever sub-key it lands in', async () => {
+    // A queue of its own: one application in one sub-key, five in another.
+    const walked = `WALK${randomUUID().replaceAll('-', '').slice(0, 14).toUpperCase()}`;
+    const idIn = (subKey: number) => {
+      let id = randomUUID();
+      while (subKeyOf(id) !== subKey) id = randomUUID();
+      return id;
+    };
+    await submit(walked, at(0), idIn(0));
+    for (let minute = 1; minute <= 5; minute++) await submit(walked, at(minute), idIn(1));
+    const first = await store.listByAgency(walked, 'submitted', { limit: 2 });
+    expect(first.items.map((a) => a.updated)).toEqual([at(0), at(1)]);
+
+    // Sub-key 0 has run out; two applications arrive, one in each sub-key, after the walk began.
+    const late0 = await submit(walked, at(20), idIn(0));
+    const late1 = await submit(walked, at(21), idIn(1));
+    const rest: Application[] = [];
+    let cursor = first.cursor;
+    while (cursor !== undefined) {
+      const page = await store.listByAgency(walked, 'submitted', { limit: 2, cursor });
+      rest.push(...page.items);
+      cursor = page.cursor;
+    }
+    expect(rest.map((a) => a.updated)).toEqual([at(2), at(3), at(4), at(5), at(20), at(21)]);
+    expect(rest.slice(-2).map((a) => a.id)).toEqual([late0.next.application.id, late1.next.application.id]);
+  });
+
   test.each([1, 2, 100])(
     'lists every application once, in (updated, id) order, %i to a page',
     async (limit) => {

@@ -103,6 +103,41 @@ describe('a listing over S sub-keys', () => {
     });
   });
 
+  it('queries a sub-key that ran out again on the next page, so an entry written to it during the walk is listed', () => {
+    const subKeys = [['a0'], ['a1', 'a2', 'a3', 'a4', 'a5']];
+    const binding = listingBinding(['i', 't', '2025-03', '2']);
+    const first = mergePage(
+      decodeListingCursor(undefined, binding, 2),
+      new Map(subKeys.map((rows, s) => [s, query(rows, null, 2)])),
+      (r) => r,
+      2,
+    );
+    expect(first.items).toEqual(['a0', 'a1']);
+    // Sub-key 0 ran out; it keeps its position rather than being dropped from the walk.
+    expect(first.next).toEqual(['a0', 'a1']);
+
+    // Entries arrive in both sub-keys, after everything listed so far.
+    subKeys[0]!.push('b0');
+    subKeys[1]!.push('b1');
+    const rest: string[] = [];
+    let cursors = first.next!;
+    for (let page = 0; page < 10; page++) {
+      const fetched = new Map(cursors.map((cursor, s) => [s, query(subKeys[s]!, cursor as string, 2)]));
+      const next = mergePage(cursors, fetched, (r) => r, 2);
+      rest.push(...next.items);
+      if (next.next === undefined) break;
+      cursors = next.next;
+    }
+    expect(rest).toEqual(['a2', 'a3', 'a4', 'a5', 'b0', 'b1']);
+  });
+
+  it('still reads an exhausted sub-key (true) in a cursor of an earlier version, and does not query it', () => {
+    const binding = listingBinding(['i', 't', '2025-03', '2']);
+    const cursors = decodeListingCursor(encodeListingCursor(binding, [true, 'a1']), binding, 2);
+    const page = mergePage(cursors, new Map([[1, query(['a1', 'a2'], 'a1', 5)]]), (r) => r, 5);
+    expect(page).toEqual({ items: ['a2'], next: undefined });
+  });
+
   it('refuses a cursor of another listing, of another sub-key count, or altered', () => {
     const binding = listingBinding(['i', 't', '2025-03', '2']);
     const other = listingBinding(['i', 't', '2025-04', '2']);
@@ -158,6 +193,6 @@ describe('a listing over S sub-keys', () => {
       5,
     );
     expect(stalled.items).toEqual(['a2']);
-    expect(stalled.next).toEqual([null, true]);
+    expect(stalled.next).toEqual([null, 'a2']);
   });
 });
