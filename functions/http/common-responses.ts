@@ -70,6 +70,11 @@ export function commonResponses(route: RouteSpec): CommonResponses {
 
   if (route.query !== undefined) {
     add(400, 'A query parameter given more than once (bad-request, code REPEATED_PARAMETER)');
+  } else if (!route.queryIgnored) {
+    add(
+      400,
+      'Any query parameter: this route takes none (validation-failed; one given twice: bad-request, code REPEATED_PARAMETER)',
+    );
   }
 
   if (route.idempotencyKey !== undefined) {

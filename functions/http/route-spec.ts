@@ -43,8 +43,17 @@ export interface RouteSpec {
    * declared from it (common-responses.ts).
    */
   idempotencyKey?: string;
-  /** Query parameters: name → description. */
+  /**
+   * Query parameters: name → description. A route without it takes none: any parameter is
+   * refused (router.ts) — unless `queryIgnored`.
+   */
   query?: Record<string, string>;
+  /**
+   * A public document the CDN (`cdn`, lib/constructs/public-cdn.ts) serves from its cache, which
+   * drops the query: the API ignores the query too, so the answer does not depend on whether a
+   * stage has a CDN (a verifier's cache-busting `?_=…` is answered, not refused).
+   */
+  queryIgnored?: true;
   /** Request headers the route requires: name → description. */
   headers?: Record<string, string>;
   responses: Record<number, ResponseSpec>;

@@ -69,7 +69,7 @@ export function createRouter(
       }
       // A route that declares no query takes none: a parameter it would ignore (a misspelt
       // filter, a `?version=` meant to pick one) is refused rather than silently dropped.
-      if (route.query === undefined) parseQuery(event, NoQuerySchema);
+      if (route.query === undefined && !route.queryIgnored) parseQuery(event, NoQuerySchema);
       return await implementations[route.operationId]!(event, context);
     } catch (error) {
       const response = toProblemResponse(asProblem(error), context.awsRequestId);

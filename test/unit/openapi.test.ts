@@ -20,6 +20,7 @@ function machineryStatuses(route: RouteSpec): number[] {
   if (route.auth.kind === 'holder') add(401, 503);
   if (route.requestBody || route.requestMediaTypes?.length) add(413);
   if (route.requestBody) add(400, 415);
+  if (route.query === undefined && !route.queryIgnored) add(400);
   if (route.idempotencyKey !== undefined) add(400, 409, 422, 503);
   return [...statuses].sort();
 }

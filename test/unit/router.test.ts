@@ -118,6 +118,17 @@ describe('createRouter', () => {
     expect((await router(withQuery('/list', { limit: '5' }), context)).statusCode).toBe(200);
     expect((await router(event('GET', '/open'), context)).statusCode).toBe(200);
     expect(ran).toBe(2);
+
+    // A public document a CDN serves without its query is answered with the query ignored.
+    const cached: RouteSpec = { ...table[0]!, path: '/cached', operationId: 'cached', queryIgnored: true };
+    const documents = createRouter(
+      'issuer',
+      { open: run, issue: ok, cached: run },
+      { authenticate: async () => undefined },
+      [...table, cached],
+    );
+    expect((await documents(withQuery('/cached', { _: '1700000000' }), context)).statusCode).toBe(200);
+    expect(ran).toBe(3);
   });
 });
 

@@ -57,7 +57,6 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     auth: HOLDER,
     responses: {
       200: { description: 'The proofings', schema: ProofingListSchema },
-      400: { description: 'Any query parameter: this read takes none' },
     },
   },
   {
@@ -96,7 +95,6 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
     auth: HOLDER,
     responses: {
       200: { description: 'The keys', schema: DeviceKeyListSchema },
-      400: { description: 'Any query parameter: this read takes none' },
     },
   },
   {

@@ -17,7 +17,6 @@ export const holderLicensesRoutes: readonly RouteSpec[] = [
     auth: HOLDER,
     responses: {
       200: { description: 'Your licenses, newest first', schema: HolderLicenseListSchema },
-      400: { description: 'Any query parameter: the list is not paged and takes none' },
       ...NOT_PROOFED,
     },
   },

@@ -19,7 +19,6 @@ export const holderAccountRoutes: readonly RouteSpec[] = [
     auth: HOLDER,
     responses: {
       200: { description: 'The account', schema: HolderAccountSchema },
-      400: { description: 'Any query parameter: this read takes none' },
     },
   },
 ];

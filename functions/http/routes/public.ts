@@ -36,6 +36,7 @@ export const publicRoutes: readonly RouteSpec[] = [
     group: 'public',
     operationId: 'getJwks',
     summary: "Issuing agencies' seal keys and the platform key, for offline verification",
+    queryIgnored: true,
     auth: PUBLIC,
     responses: { 200: { description: 'The JWKS', schema: JwksSchema } },
   },

@@ -10,6 +10,7 @@ export const statusRoutes: readonly RouteSpec[] = [
     operationId: 'getStatusList',
     summary:
       'A Token Status List (2 bits: 0 valid, 1 revoked or superseded, 2 suspended), signed by the platform',
+    queryIgnored: true,
     auth: PUBLIC,
     responses: {
       200: {
