@@ -74,7 +74,7 @@ export function addAuditCommands(program: Command, io: AuditIo, setExitCode: (co
     .option('--account <id>', 'AWS account of the stage, to name its archive bucket')
     .option(
       '--seal-groups <count>',
-      `the chains (seal groups) the log is sealed as: ${AUDIT_SEAL_GROUP_COUNTS.join(', ')} (default: the local platform's, else the one layout whose chains the stage has; refused when the stage has chains, but none of this count)`,
+      `the chains (seal groups) the log is sealed as: ${AUDIT_SEAL_GROUP_COUNTS.join(', ')} (default: the one layout the stage has sealed events in; else, nothing sealed, the local platform's, else 1; refused when the stage has chains, but none of this count)`,
       parseSealGroups,
     )
     .action(async (options: VerifyOptions) => {
@@ -208,7 +208,9 @@ async function sealedLayouts(
           }),
         ),
       );
-      const sealed = heads.some((head) => head !== undefined && head.through !== null);
+      // Sealed: a batch. A chain whose runs met no event yet (its `through` moved alone) holds
+      // nothing to verify, as the sealer counts it (sealedLayoutsBesides).
+      const sealed = heads.some((head) => head !== undefined && head.seq !== null);
       return sealed || unreadable || archived.has(count) ? count : undefined;
     }),
   );

@@ -3,6 +3,7 @@ import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
 import type { AuditLogReader } from '#ports/audit-log.ts';
 import type { AuditPosition, AuditSealStore, SealHead } from '#ports/audit-seal-store.ts';
 import type { SigningKeys } from '#ports/signer.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 
 // Sealing the audit log: every event that has settled and is not yet sealed is cut into
 // batches in seal order, each batch sealed into a checkpoint signed with the platform key and
@@ -305,16 +306,25 @@ export class AuditSealLayoutChanged extends Error {
 }
 
 /**
- * Which other seal-group layouts have chains (a head, sealed or unreadable: evidence either way),
- * for a chain's first run to refuse starting beside them.
+ * Which other seal-group layouts have sealed events — a chain with a batch, or a head that does
+ * not read back as one (evidence either way) — for a chain's first run to refuse starting beside
+ * them. A chain whose runs met no event yet has sealed nothing and holds no count in place. Any
+ * other error reading a head rejects: the run fails and the next one asks again.
  */
 export async function sealedLayoutsBesides(
   otherLayouts: readonly { count: number; chains: readonly Pick<AuditSealStore, 'readHead'>[] }[],
 ): Promise<number[]> {
   const found: number[] = [];
   for (const { count, chains } of otherLayouts) {
-    const heads = await Promise.all(chains.map((seals) => seals.readHead().catch(() => undefined)));
-    if (heads.some((head) => head === undefined || head.through !== null)) found.push(count);
+    const heads = await Promise.all(
+      chains.map((seals) =>
+        seals.readHead().catch((error: unknown) => {
+          if (error instanceof StoredItemInvalid) return undefined;
+          throw error;
+        }),
+      ),
+    );
+    if (heads.some((head) => head === undefined || head.seq !== null)) found.push(count);
   }
   return found;
 }

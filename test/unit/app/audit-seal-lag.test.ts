@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkHealth } from '#app/check-health.ts';
 import { auditSealLagSeconds, reportedSealLagSeconds, sealedLayoutsBesides } from '#app/seal-audit-log.ts';
+import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { MemorySealStore } from './audit-fakes.ts';
 
 const now = () => new Date('2025-03-01T08:10:00.000Z');
@@ -107,15 +108,32 @@ describe('reportedSealLagSeconds', () => {
 });
 
 describe('sealedLayoutsBesides', () => {
-  it('names the other layouts with a chain sealed or unreadable, and none whose chains never sealed', async () => {
-    const unreadable = { readHead: () => Promise.reject(new Error('not what the sealer writes')) };
+  /** A chain that has sealed a batch (seq 0) by its run at `through`. */
+  async function sealedChain(through: string): Promise<MemorySealStore> {
+    const [store] = await chains([through]);
+    store!.head = { ...store!.head, seq: 0 };
+    return store!;
+  }
+
+  it('names the other layouts with a batch sealed or a head unreadable, and none whose runs met no event', async () => {
+    const unreadable = {
+      readHead: () => Promise.reject(new StoredItemInvalid('audit-seals', 'H#x / HEAD', [])),
+    };
     expect(
       await sealedLayoutsBesides([
-        { count: 1, chains: await chains(['2025-03-01T06:00:00.000Z']) },
-        { count: 2, chains: await chains(null, null) },
+        { count: 1, chains: [await sealedChain('2025-03-01T06:00:00.000Z')] },
+        // Runs that found no event moved `through` alone: nothing sealed, no count held in place.
+        { count: 2, chains: await chains(['2025-03-01T06:00:00.000Z'], null) },
         { count: 8, chains: [...(await chains(null)), unreadable] },
       ]),
     ).toEqual([1, 8]);
     expect(await sealedLayoutsBesides([{ count: 2, chains: await chains(null, null) }])).toEqual([]);
+  });
+
+  it('fails on a head it could not read for another reason, rather than take it for a layout', async () => {
+    const throttled = { readHead: () => Promise.reject(new Error('ThrottlingException')) };
+    await expect(sealedLayoutsBesides([{ count: 1, chains: [throttled] }])).rejects.toThrow(
+      'ThrottlingException',
+    );
   });
 });
