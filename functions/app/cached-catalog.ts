@@ -1,7 +1,7 @@
 import type { Agency } from '#core/catalog/agency.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
-import type { Versioned } from '#ports/page.ts';
+import type { Page, Versioned } from '#ports/page.ts';
 import { RecordCache, type RecordCacheOptions } from './record-cache.ts';
 
 // License types and agencies as the hot read paths see them: read through a per-container cache
@@ -32,4 +32,33 @@ export class CachedCatalog implements Pick<ConfigStore, 'getLicenseType' | 'getA
   // Bound, so a handler can hand them out as a ConfigStore's methods.
   getLicenseType = (code: string): Promise<Versioned<LicenseType> | undefined> => this.types.get(code);
   getAgency = (uscc: string): Promise<Versioned<Agency> | undefined> => this.agencies.get(uscc);
+}
+
+/** At most this many listing pages are kept per container (their keys come from requests). */
+export const MAX_CACHED_TYPE_PAGES = 200;
+
+/**
+ * The public catalog listing (`GET /license-types`) read through the same kind of cache: every
+ * type lives in one item collection, and a listing reads a page of them consistently, so a public
+ * flood of listings would keep the most used types' items hot — the very items the hot paths'
+ * caches refresh from. Through this, a container reads a page (by its size and cursor) at most
+ * once per maximum age; a failed read (a cursor refused) is not kept.
+ */
+export class CachedTypeListing {
+  readonly #pages: RecordCache<Page<Versioned<LicenseType>>>;
+
+  constructor(config: Pick<ConfigStore, 'listLicenseTypes'>, options: Partial<RecordCacheOptions> = {}) {
+    this.#pages = new RecordCache(
+      (key) => {
+        const { limit, cursor } = JSON.parse(key) as { limit: number; cursor?: string };
+        return config.listLicenseTypes({ limit, ...(cursor === undefined ? {} : { cursor }) });
+      },
+      { maxAgeMs: CATALOG_MAX_AGE_MS, maxRecords: MAX_CACHED_TYPE_PAGES, ...options },
+    );
+  }
+
+  list(page: { limit: number; cursor?: string }): Promise<Page<Versioned<LicenseType>>> {
+    const key = JSON.stringify(page.cursor === undefined ? { limit: page.limit } : page);
+    return this.#pages.get(key) as Promise<Page<Versioned<LicenseType>>>;
+  }
 }

@@ -10,7 +10,7 @@ import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { dynamoDbTableProbe, s3BucketProbe } from '#adapters/aws/probes.ts';
 import { DynamoDbStatusReader } from '#adapters/aws/status-reader.ts';
 import { tableEnvVar } from '#adapters/aws/tables.ts';
-import { CachedCatalog } from '#app/cached-catalog.ts';
+import { CachedCatalog, CachedTypeListing } from '#app/cached-catalog.ts';
 import { checkHealth } from '#app/check-health.ts';
 import { publishJwks } from '#app/publish-jwks.ts';
 import { auditSealLagSeconds } from '#app/seal-audit-log.ts';
@@ -37,9 +37,14 @@ const config = new DynamoConfigStore(documents, configTable);
 // Every POST /verify looks up its issuer's seal key: read from the registry each time, one
 // issuer's agency item would throttle under its licenses' verifications. Read through the
 // container's cache instead, a withdrawal fails verification within SEAL_STANDING_MAX_AGE_MS
-// (seal-standing.ts). The rest of this group reads the registry itself: GET /license-types/{code}
-// answers the version operators name in If-Match.
-const sealKeys = new CachedSealStandings(new CachedCatalog(config, catalogCacheOptions()));
+// (seal-standing.ts). The public catalog reads (GET /license-types, /license-types/{code}) go
+// through the same cache: anyone may send them, and read from the registry each time a flood of
+// them would keep hot the type items every other path's cache refreshes from. An operator names
+// in If-Match the version its own write answered (its ETag); a GET may show one up to the
+// cache's age old.
+const catalog = new CachedCatalog(config, catalogCacheOptions());
+const typeListing = new CachedTypeListing(config, catalogCacheOptions());
+const sealKeys = new CachedSealStandings(catalog);
 const statuses = new DynamoDbStatusReader(documents, table('status-lists'));
 const verification = {
   sealKeys,
@@ -86,7 +91,7 @@ const router = createRouter(
     },
     async listLicenseTypes(event) {
       const { limit = 100, cursor } = parseQuery(event, PageQuerySchema);
-      const page = await config.listLicenseTypes({ limit, ...(cursor === undefined ? {} : { cursor }) });
+      const page = await typeListing.list({ limit, ...(cursor === undefined ? {} : { cursor }) });
       return jsonResponse(200, {
         items: page.items.map((t) => t.value),
         ...(page.cursor ? { cursor: page.cursor } : {}),
@@ -94,7 +99,7 @@ const router = createRouter(
     },
     async getLicenseType(event) {
       const code = event.pathParameters?.code ?? '';
-      const type = await config.getLicenseType(code);
+      const type = await catalog.getLicenseType(code);
       if (!type) throw new HttpProblem('not-found', `no license type ${code}`);
       // Its version, which the operator's PUT /license-types/{code} names in If-Match.
       return jsonResponse(200, type.value, { etag: `"${type.version}"` });
