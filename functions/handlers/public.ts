@@ -37,14 +37,13 @@ const config = new DynamoConfigStore(documents, configTable);
 // Every POST /verify looks up its issuer's seal key: read from the registry each time, one
 // issuer's agency item would throttle under its licenses' verifications. Read through the
 // container's cache instead, a withdrawal fails verification within SEAL_STANDING_MAX_AGE_MS
-// (seal-standing.ts). The public catalog reads (GET /license-types, /license-types/{code}) go
-// through the same cache: anyone may send them, and read from the registry each time a flood of
-// them would keep hot the type items every other path's cache refreshes from. An operator names
-// in If-Match the version its own write answered (its ETag); a GET may show one up to the
-// cache's age old.
-const catalog = new CachedCatalog(config, catalogCacheOptions());
+// (seal-standing.ts). The public catalog listing (GET /license-types) is read through a cache
+// of its pages too: anyone may send it, and read from the registry each time a flood of it would
+// keep hot the type items every other path's cache refreshes from. GET /license-types/{code}
+// reads the registry itself: its ETag is the version operators read before an update and name in
+// If-Match (sdk/operator.ts getLicenseType), which must be the current one.
 const typeListing = new CachedTypeListing(config, catalogCacheOptions());
-const sealKeys = new CachedSealStandings(catalog);
+const sealKeys = new CachedSealStandings(new CachedCatalog(config, catalogCacheOptions()));
 const statuses = new DynamoDbStatusReader(documents, table('status-lists'));
 const verification = {
   sealKeys,
@@ -99,7 +98,7 @@ const router = createRouter(
     },
     async getLicenseType(event) {
       const code = event.pathParameters?.code ?? '';
-      const type = await catalog.getLicenseType(code);
+      const type = await config.getLicenseType(code);
       if (!type) throw new HttpProblem('not-found', `no license type ${code}`);
       // Its version, which the operator's PUT /license-types/{code} names in If-Match.
       return jsonResponse(200, type.value, { etag: `"${type.version}"` });
