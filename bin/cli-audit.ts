@@ -65,7 +65,10 @@ export function addAuditCommands(program: Command, io: AuditIo, setExitCode: (co
       'the platform signing key in KMS (id, ARN or alias) whose public key checks checkpoints (env ELICENSE_PLATFORM_KEY_ID)',
       process.env.ELICENSE_PLATFORM_KEY_ID,
     )
-    .option('--jwks <url or file>', "a JWKS with the platform's checkpoint keys (e.g. the stage's /jwks)")
+    .option(
+      '--jwks <url or file>',
+      "a JWKS with the platform's checkpoint keys (e.g. the stage's /.well-known/jwks.json)",
+    )
     .option(
       '--archive-bucket <name>',
       'the audit archive bucket (env BUCKET_AUDIT_ARCHIVE)',

@@ -92,6 +92,9 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     // exactly as a Lambda container does.
     Object.assign(process.env, services.env, bindings, {
       ELICENSE_SHARDS_PER_DOMAIN: JSON.stringify(shardsPerDomain),
+      // The deployed issuer and public functions' catalog age (5 s), unless told otherwise: every
+      // handler shares this process, so the other paths' 60 s promise holds a fortiori.
+      ELICENSE_CATALOG_MAX_AGE_SECONDS: process.env.ELICENSE_CATALOG_MAX_AGE_SECONDS ?? '5',
       // The handlers' count: the data folder's own, or two (localSealGroupCount).
       [AUDIT_SEAL_GROUPS_ENV]: String(auditSealGroups),
       POWERTOOLS_TRACE_ENABLED: 'false',
