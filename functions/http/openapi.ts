@@ -66,7 +66,7 @@ export function buildOpenApi(
           in: 'query',
           required: false,
           description,
-          schema: { type: 'string' },
+          schema: queryParameterSchema(route, name),
         })),
       ],
       ...(route.requestBody
@@ -179,6 +179,22 @@ function schemaRef(schema: z.ZodType): JsonSchema {
     unrepresentable: 'any',
   }) as JsonSchema;
   return inline;
+}
+
+/**
+ * A query parameter's schema as the handler parses it (the route's querySchema, as input: a
+ * string with its pattern, enum or bounds), without its optionality, which `required` says.
+ */
+function queryParameterSchema(route: RouteSpec, name: string): JsonSchema {
+  const field = route.querySchema?.shape[name] as z.ZodType | undefined;
+  if (field === undefined) return { type: 'string' };
+  const inner = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
+  const { $schema: _s, ...schema } = z.toJSONSchema(inner, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  return schema;
 }
 
 function pathParameters(path: string): JsonSchema[] {

@@ -49,6 +49,12 @@ export interface RouteSpec {
    */
   query?: Record<string, string>;
   /**
+   * The schema the route's handler parses its query with (request.ts parseQuery): the OpenAPI
+   * parameters take their types, patterns, enums and bounds from it, and a test holds its names
+   * to `query`'s. Required with `query`.
+   */
+  querySchema?: z.ZodObject;
+  /**
    * A public document the CDN (`cdn`, lib/constructs/public-cdn.ts) serves from its cache, which
    * drops the query: the API ignores the query too, so the answer does not depend on whether a
    * stage has a CDN (a verifier's cache-busting `?_=…` is answered, not refused).

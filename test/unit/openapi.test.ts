@@ -172,4 +172,37 @@ describe('the OpenAPI description', () => {
   it('documents every problem type', () => {
     for (const name of Object.keys(problemTypes)) expect(document.info.description).toContain(name);
   });
+
+  it('gives each query parameter the form its handler parses: the names of its schema, their patterns, enums and bounds', () => {
+    for (const route of routes.filter((r) => r.query !== undefined)) {
+      // Documented and parsed names agree: a parameter documented but refused, or taken but undocumented, fails.
+      expect(Object.keys(route.querySchema?.shape ?? {}).sort(), route.operationId).toEqual(
+        Object.keys(route.query!).sort(),
+      );
+    }
+    const parameters = (path: string) =>
+      Object.fromEntries(
+        (
+          (
+            document.paths[path]!.get as unknown as {
+              parameters: { name: string; in: string; schema: unknown }[];
+            }
+          ).parameters ?? []
+        )
+          .filter((p) => p.in === 'query')
+          .map((p) => [p.name, p.schema]),
+      );
+    const queue = parameters('/applications');
+    expect(queue.state).toEqual({
+      type: 'string',
+      enum: ['submitted', 'info-requested', 'approving', 'approved', 'rejected', 'withdrawn'],
+    });
+    expect(queue.limit).toEqual({ type: 'string', pattern: '^(?:[1-9][0-9]?|100)$' });
+    expect(queue.cursor).toEqual({ type: 'string', minLength: 1, maxLength: 4096 });
+    expect(parameters('/holder/access-history').licenseId).toEqual({
+      type: 'string',
+      minLength: 16,
+      maxLength: 160,
+    });
+  });
 });

@@ -1,13 +1,10 @@
-import { z } from 'zod';
 import { readAccessHistory } from '#app/access-history.ts';
 import { parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import type { RouteImplementation } from '#http/router.ts';
-import { PageQuerySchema } from '#http/schemas/paging.ts';
+import { HistoryQuerySchema } from '#http/schemas/holder-history.ts';
 import { holderOf } from './account.ts';
 import { audit, auditLog, eventIds, grants, identity, licenses, now } from './deps.ts';
-
-const HistoryQuerySchema = PageQuerySchema.extend({ licenseId: z.string().min(16).max(160).optional() });
 
 export const historyRoutes: Record<string, RouteImplementation> = {
   async readAccessHistory(event) {

@@ -5,6 +5,7 @@ import {
   ApplicationSchema,
   ApplyRequestSchema,
   HolderApplicationListQuery,
+  HolderApplicationListQuerySchema,
   RespondRequestSchema,
   WithdrawRequestSchema,
 } from '../schemas/applications.ts';
@@ -57,6 +58,7 @@ export const holderApplicationsRoutes: readonly RouteSpec[] = [
     operationId: 'listHolderApplications',
     summary: 'Your applications, newest first; audited (application.listed) before it answers',
     auth: HOLDER,
+    querySchema: HolderApplicationListQuerySchema,
     query: HolderApplicationListQuery,
     responses: {
       200: { description: 'A page of your applications', schema: ApplicationListSchema },

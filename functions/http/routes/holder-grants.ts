@@ -6,6 +6,7 @@ import {
   HolderGrantRequestSchema,
   RevokeGrantRequestSchema,
 } from '../schemas/holder-grants.ts';
+import { PageQuerySchema } from '../schemas/paging.ts';
 import { NOT_PROOFED } from './holder-licenses.ts';
 
 // The holder's grants (用证授权). Implementations: functions/handlers/holder/grants.ts. No
@@ -43,6 +44,7 @@ export const holderGrantsRoutes: readonly RouteSpec[] = [
     operationId: 'listHolderGrants',
     summary: 'Your grants, newest first; audited (holder.grants_listed) before it answers',
     auth: HOLDER,
+    querySchema: PageQuerySchema,
     query: { limit: 'Grants per page, 1–100 (default 50)', cursor: 'The cursor of the previous page' },
     responses: {
       200: { description: 'A page of your grants', schema: GrantListSchema },

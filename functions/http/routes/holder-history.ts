@@ -1,5 +1,5 @@
 import { HOLDER, type RouteSpec } from '../route-spec.ts';
-import { AccessHistorySchema } from '../schemas/holder-history.ts';
+import { AccessHistorySchema, HistoryQuerySchema } from '../schemas/holder-history.ts';
 import { NOT_PROOFED } from './holder-licenses.ts';
 
 // The access history of the holder's licenses (用证记录). Implementation: functions/handlers/holder/history.ts.
@@ -13,6 +13,7 @@ export const holderHistoryRoutes: readonly RouteSpec[] = [
     summary:
       'Who used your licenses — retrievals (agency, grant or duty basis, purpose, case number), verifications, grants, presentations, status changes — newest first; audited (holder.access_history_read) before it answers',
     auth: HOLDER,
+    querySchema: HistoryQuerySchema,
     query: {
       licenseId:
         'Only this license (identifier or license key; every version of it that was yours), with the refused uses of your grants covering it: of that license, or of its type while you held it',

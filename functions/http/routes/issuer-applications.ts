@@ -1,6 +1,7 @@
 import type { RouteAuth, RouteSpec } from '../route-spec.ts';
 import {
   AgencyApplicationListQuery,
+  ApplicationListQuerySchema,
   ApplicationListSchema,
   ApplicationReadSchema,
   ApplicationSchema,
@@ -45,6 +46,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
     summary:
       'Applications addressed to the calling agency in one state, least recently changed first; audited (application.listed) before it answers',
     auth: ISSUER,
+    querySchema: ApplicationListQuerySchema,
     query: AgencyApplicationListQuery,
     responses: {
       200: {

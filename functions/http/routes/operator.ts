@@ -11,6 +11,7 @@ import {
   NewApiKeySchema,
   RegisterAgencyRequestSchema,
   RegisteredAgencySchema,
+  SharingAgreementListQuerySchema,
   SharingAgreementListSchema,
   SharingAgreementRecordSchema,
   UnblockedIdentityProofingSchema,
@@ -18,6 +19,7 @@ import {
   UpdateAgencyRequestSchema,
   WithdrawSealKeyRequestSchema,
 } from '../schemas/operator.ts';
+import { PageQuerySchema } from '../schemas/paging.ts';
 
 // Routes of the operator group (one Lambda function). Its handler is functions/handlers/operator.ts.
 // The platform operator registers the catalog: agencies with their request-signing keys and
@@ -89,6 +91,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     summary:
       'The registered agencies by USCC; audited (agency.listed, naming the USCCs shown) before it answers',
     auth: OPERATOR,
+    querySchema: PageQuerySchema,
     query: PAGING,
     responses: {
       200: { description: 'One page of agencies', schema: AgencyListSchema },
@@ -313,6 +316,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     summary:
       'The sharing agreements by id, or those of one relying agency or one type; audited (sharing_agreement.listed, naming the filters and the ids shown) before it answers',
     auth: OPERATOR,
+    querySchema: SharingAgreementListQuerySchema,
     query: {
       ...PAGING,
       relyingAgency: 'only the agreements of this relying agency (USCC)',

@@ -1,4 +1,5 @@
 import { PUBLIC, type RouteSpec } from '../route-spec.ts';
+import { PageQuerySchema } from '../schemas/paging.ts';
 import {
   HealthSchema,
   JwksSchema,
@@ -47,6 +48,7 @@ export const publicRoutes: readonly RouteSpec[] = [
     operationId: 'listLicenseTypes',
     summary: 'The catalog of license types with their field schemas',
     auth: PUBLIC,
+    querySchema: PageQuerySchema,
     query: { limit: 'page size, 1–100 (default 100)', cursor: 'the cursor of the previous page' },
     responses: {
       200: { description: 'One page of license types', schema: LicenseTypeListSchema },

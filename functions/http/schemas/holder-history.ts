@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PageQuerySchema } from './paging.ts';
 
 // The access history of the holder's licenses (用证记录), from the audit log.
 
@@ -37,3 +38,8 @@ export const AccessHistorySchema = z
     auditEventId: z.string().describe('The audit event of this read (holder.access_history_read)'),
   })
   .meta({ id: 'AccessHistory' });
+
+/** ?licenseId= (only that license's history) with a page's ?limit= and ?cursor=. */
+export const HistoryQuerySchema = PageQuerySchema.extend({
+  licenseId: z.string().min(16).max(160).optional(),
+});
