@@ -286,7 +286,11 @@ export function createOperatorClient(client: AgencyClient | AgencyClientOptions)
       call('POST', '/identities/unblock-proofing', { identity, reason }),
     registerLicenseType: (type) => call('POST', '/license-types', type),
     async getLicenseType(code) {
-      const response = await agency.request('GET', `/license-types/${segment(code)}`);
+      // Asked fresh: the version an update names in If-Match must be the current one, and the
+      // public GET answers from a cache of up to 5 s otherwise (at most 1 s old when asked so).
+      const response = await agency.request('GET', `/license-types/${segment(code)}`, {
+        headers: { 'cache-control': 'no-cache' },
+      });
       const etag = response.headers.get('etag');
       const licenseType = await answerOf<LicenseType>(response);
       const version = /^"([1-9]\d*)"$/.exec(etag ?? '')?.[1];

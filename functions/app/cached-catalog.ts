@@ -29,6 +29,15 @@ export class CachedCatalog implements Pick<ConfigStore, 'getLicenseType' | 'getA
     this.agencies = new RecordCache((uscc) => config.getAgency(uscc), settings);
   }
 
+  /**
+   * A license type read at most `ageMs` ago (a read under way is shared), however old the cached
+   * one: for a caller that asked for a fresh answer (`Cache-Control: no-cache`), at most one read
+   * of the type per `ageMs` per container however many ask.
+   */
+  freshLicenseType(code: string, ageMs: number): Promise<Versioned<LicenseType> | undefined> {
+    return this.types.readWithin(code, ageMs);
+  }
+
   // Bound, so a handler can hand them out as a ConfigStore's methods.
   getLicenseType = (code: string): Promise<Versioned<LicenseType> | undefined> => this.types.get(code);
   getAgency = (uscc: string): Promise<Versioned<Agency> | undefined> => this.agencies.get(uscc);

@@ -18,7 +18,7 @@ import { CachedSealStandings } from '#app/seal-standing.ts';
 import { verifyLicense } from '#app/verify-license.ts';
 import { buildOpenApi } from '#http/openapi.ts';
 import { HttpProblem } from '#http/problem.ts';
-import { header, parseJsonBody, parseQuery } from '#http/request.ts';
+import { asksNoCache, header, parseJsonBody, parseQuery } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
 import { createRouter } from '#http/router.ts';
 import { PageQuerySchema } from '#http/schemas/paging.ts';
@@ -37,13 +37,17 @@ const config = new DynamoConfigStore(documents, configTable);
 // Every POST /verify looks up its issuer's seal key: read from the registry each time, one
 // issuer's agency item would throttle under its licenses' verifications. Read through the
 // container's cache instead, a withdrawal fails verification within SEAL_STANDING_MAX_AGE_MS
-// (seal-standing.ts). The public catalog listing (GET /license-types) is read through a cache
-// of its pages too: anyone may send it, and read from the registry each time a flood of it would
-// keep hot the type items every other path's cache refreshes from. GET /license-types/{code}
-// reads the registry itself: its ETag is the version operators read before an update and name in
-// If-Match (sdk/operator.ts getLicenseType), which must be the current one.
-const typeListing = new CachedTypeListing(config, catalogCacheOptions());
-const sealKeys = new CachedSealStandings(new CachedCatalog(config, catalogCacheOptions()));
+// (seal-standing.ts). The public catalog reads (GET /license-types by page, and
+// /license-types/{code}) go through the same kind of cache: anyone may send them, and read from
+// the registry each time a flood of them would keep hot the type items every other path's cache
+// refreshes from. A GET of one type asking `Cache-Control: no-cache` — as the operator SDK does
+// before an update, whose If-Match must name the current version — is answered from a read at
+// most FRESH_TYPE_READ_MS old: at most one such read of a type per second per container.
+const catalogOptions = catalogCacheOptions();
+const catalog = new CachedCatalog(config, catalogOptions);
+const typeListing = new CachedTypeListing(config, catalogOptions);
+const sealKeys = new CachedSealStandings(catalog);
+const FRESH_TYPE_READ_MS = Math.min(1_000, catalogOptions.maxAgeMs);
 const statuses = new DynamoDbStatusReader(documents, table('status-lists'));
 const verification = {
   sealKeys,
@@ -98,7 +102,9 @@ const router = createRouter(
     },
     async getLicenseType(event) {
       const code = event.pathParameters?.code ?? '';
-      const type = await config.getLicenseType(code);
+      const type = await (asksNoCache(event)
+        ? catalog.freshLicenseType(code, FRESH_TYPE_READ_MS)
+        : catalog.getLicenseType(code));
       if (!type) throw new HttpProblem('not-found', `no license type ${code}`);
       // Its version, which the operator's PUT /license-types/{code} names in If-Match.
       return jsonResponse(200, type.value, { etag: `"${type.version}"` });

@@ -220,6 +220,19 @@ const SINGLE_VALUE_FIELDS: ReadonlySet<string> = new Set([
  * every line of it joined by `, `, as a signature covers it; a 400 `REPEATED_HEADER` for a field
  * that names one value sent as more than one line.
  */
+/**
+ * Whether the request asks not to be answered from a stored copy (RFC 9111 §5.2.1.4: a
+ * `no-cache` directive in Cache-Control, or the HTTP/1.0 `Pragma: no-cache`).
+ */
+export function asksNoCache(event: APIGatewayProxyEvent): boolean {
+  const directives = (value: string | undefined) =>
+    (value ?? '').split(',').map((d) => d.trim().toLowerCase().split('=')[0]);
+  return (
+    directives(header(event, 'cache-control')).includes('no-cache') ||
+    directives(header(event, 'pragma')).includes('no-cache')
+  );
+}
+
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();
   const lines = lowerCaseHeaders(event)[wanted];

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { toProxyEvent } from '#dev/api-gateway-event.ts';
 import { HttpProblem } from '#http/problem.ts';
-import { header, ifMatch, parseJsonBody } from '#http/request.ts';
+import { asksNoCache, header, ifMatch, parseJsonBody } from '#http/request.ts';
 
 const Schema = z.strictObject({ reason: z.string(), nested: z.record(z.string(), z.string()).optional() });
 
@@ -152,6 +152,34 @@ describe('header', () => {
     ]);
     expect(refused(() => ifMatch(event, true)).extensions.code).toBe('REPEATED_HEADER');
     expect(ifMatch(sent([['if-match', '"4"']]), true)).toBe(4);
+  });
+});
+
+describe('asksNoCache', () => {
+  it('is true for a no-cache directive of Cache-Control, or Pragma: no-cache, however written', () => {
+    for (const lines of [
+      [['Cache-Control', 'no-cache']],
+      [['cache-control', 'max-age=0, No-Cache']],
+      [
+        ['Cache-Control', 'no-store'],
+        ['Cache-Control', ' no-cache '],
+      ],
+      [['Cache-Control', 'no-cache="set-cookie"']],
+      [['Pragma', 'no-cache']],
+    ] as [string, string][][]) {
+      expect(asksNoCache(sent(lines)), JSON.stringify(lines)).toBe(true);
+    }
+  });
+
+  it('is false without one', () => {
+    for (const lines of [
+      [],
+      [['Cache-Control', 'max-age=0']],
+      [['Cache-Control', 'no-cachex, no-store']],
+      [['X-No-Cache', 'no-cache']],
+    ] as [string, string][][]) {
+      expect(asksNoCache(sent(lines)), JSON.stringify(lines)).toBe(false);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CachedTypeListing, MAX_CACHED_TYPE_PAGES } from '#app/cached-catalog.ts';
+import { CachedCatalog, CachedTypeListing, MAX_CACHED_TYPE_PAGES } from '#app/cached-catalog.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { InvalidCursor, type Page, type PageRequest, type Versioned } from '#ports/page.ts';
 
@@ -70,5 +70,37 @@ describe('CachedTypeListing', () => {
     expect(reads).toBe(MAX_CACHED_TYPE_PAGES + 1);
     await listing.list({ limit: 10, cursor: 'c0' });
     expect(reads).toBe(MAX_CACHED_TYPE_PAGES + 2);
+  });
+});
+
+describe('CachedCatalog.freshLicenseType', () => {
+  it('answers from a read at most the given age old, where a plain read may be as old as the maximum age', async () => {
+    let now = 0;
+    let version = 1;
+    let reads = 0;
+    const catalog = new CachedCatalog(
+      {
+        getLicenseType: async (code) => {
+          reads += 1;
+          return { value: { code } as LicenseType, version };
+        },
+        getAgency: async () => undefined,
+      },
+      { maxAgeMs: 5_000, now: () => now },
+    );
+    expect((await catalog.getLicenseType('T'))!.version).toBe(1);
+    version = 2; // the operator's update lands
+    now = 999;
+    expect((await catalog.freshLicenseType('T', 1_000))!.version).toBe(1); // read under a second ago
+    now = 1_000;
+    const fresh = await Promise.all([
+      catalog.freshLicenseType('T', 1_000),
+      catalog.freshLicenseType('T', 1_000),
+    ]);
+    expect(fresh.map((t) => t!.version)).toEqual([2, 2]);
+    expect(reads).toBe(2); // the two asking together shared one read
+    // The fresher read serves the plain reads after it too.
+    expect((await catalog.getLicenseType('T'))!.version).toBe(2);
+    expect(reads).toBe(2);
   });
 });
