@@ -68,7 +68,7 @@ export const publicRoutes: readonly RouteSpec[] = [
     responses: {
       200: {
         description:
-          'The license type; its version in ETag, which an update (PUT /license-types/{code}) names in If-Match',
+          'The license type; its version in ETag, which an update (PUT /license-types/{code}) names in If-Match. Answered from a copy up to 5 s old, or up to 1 s old when the request says Cache-Control: no-cache (as an operator reading the version to update should)',
         schema: LicenseTypeListSchema.shape.items.element,
       },
       404: { description: 'No such type' },
