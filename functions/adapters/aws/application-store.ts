@@ -51,13 +51,7 @@ import { InvalidCursor, type Page, type PageRequest } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
 import { issuesOf, pageLimit, queryPage } from './dynamodb-paging.ts';
-import {
-  decodeListingCursor,
-  encodeListingCursor,
-  listingBinding,
-  mergePage,
-  type SubKeyRows,
-} from './sub-key-listing.ts';
+import { listingBinding, pageOverSubKeys } from './sub-key-listing.ts';
 import { rawNumber, type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
 export const APPLICATION_INDEX = { byAgencyState: 'by-agency-state', byHolder: 'by-holder' } as const;
@@ -199,11 +193,14 @@ export class DynamoApplicationStore implements ApplicationStore {
       state,
       String(APPLICATION_QUEUE_SUBKEYS),
     ]);
-    const cursors = decodeListingCursor(page?.cursor, binding, APPLICATION_QUEUE_SUBKEYS, isQueuePosition);
-    const fetched = new Map<number, SubKeyRows<ApplicationSummary>>();
-    await Promise.all(
-      cursors.map(async (cursor, subKey) => {
-        if (cursor === true) return;
+    return pageOverSubKeys({
+      binding,
+      subKeys: APPLICATION_QUEUE_SUBKEYS,
+      token: page?.cursor,
+      limit,
+      isPosition: isQueuePosition,
+      sortKey: queuePosition,
+      query: async (subKey, cursor) => {
         const partition = agencyStateSubKey(agency, state, subKey);
         const { Items = [], LastEvaluatedKey } = await this.#documents
           .send(
@@ -224,14 +221,12 @@ export class DynamoApplicationStore implements ApplicationStore {
             }
             throw error;
           });
-        fetched.set(subKey, {
+        return {
           rows: Items.map((item) => this.#parseSummary(item)),
           exhausted: LastEvaluatedKey === undefined,
-        });
-      }),
-    );
-    const { items, next } = mergePage(cursors, fetched, queuePosition, limit);
-    return { items, ...(next === undefined ? {} : { cursor: encodeListingCursor(binding, next) }) };
+        };
+      },
+    });
   }
 
   listByHolder(holderAccount: string, page?: PageRequest): Promise<Page<ApplicationSummary>> {

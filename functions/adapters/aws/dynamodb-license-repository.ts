@@ -52,13 +52,7 @@ import {
   slotSk,
 } from './license-items.ts';
 import type { ShardMap, StageTables } from './stage-tables.ts';
-import {
-  decodeListingCursor,
-  encodeListingCursor,
-  listingBinding,
-  mergePage,
-  type SubKeyRows,
-} from './sub-key-listing.ts';
+import { listingBinding, pageOverSubKeys } from './sub-key-listing.ts';
 import {
   type CancellationReason,
   type CapacityMeter,
@@ -476,11 +470,13 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       throw new RangeError(`expected a page limit from 1 to ${MAX_LISTING_LIMIT}, found ${limit}`);
     }
     const binding = listingBinding([issuerCode, typeCode, month, String(this.#subKeys)]);
-    const cursors = decodeListingCursor(page.cursor, binding, this.#subKeys);
-    const fetched = new Map<number, SubKeyRows<{ sk: string; licenseId: string; issuedAt: string }>>();
-    await Promise.all(
-      cursors.map(async (cursor, subKey) => {
-        if (cursor === true) return;
+    const listed = await pageOverSubKeys({
+      binding,
+      subKeys: this.#subKeys,
+      token: page.cursor,
+      limit,
+      sortKey: (row: { sk: string }) => row.sk,
+      query: async (subKey, cursor) => {
         const pk = listingPk(issuerCode, typeCode, month, subKey);
         const result = await this.#client.send(
           new QueryCommand({
@@ -494,20 +490,19 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
           }),
         );
         meterCapacity(this.#meter, 'read', 'listByIssuer', result.ConsumedCapacity);
-        fetched.set(subKey, {
+        return {
           rows: (result.Items ?? []).map((item) => ({
             sk: String(item.sk),
             licenseId: String(item.licenseId),
             issuedAt: String(item.issuedAt),
           })),
           exhausted: result.LastEvaluatedKey === undefined,
-        });
-      }),
-    );
-    const { items, next } = mergePage(cursors, fetched, (row) => row.sk, limit);
+        };
+      },
+    });
     return {
-      items: items.map(({ licenseId, issuedAt }) => ({ licenseId, issuedAt })),
-      ...(next === undefined ? {} : { cursor: encodeListingCursor(binding, next) }),
+      items: listed.items.map(({ licenseId, issuedAt }) => ({ licenseId, issuedAt })),
+      ...(listed.cursor === undefined ? {} : { cursor: listed.cursor }),
     };
   }
 

@@ -124,3 +124,29 @@ export function mergePage<T>(
   });
   return { items, next: ranOut ? undefined : next };
 }
+
+/**
+ * One page of a listing over sub-keys, the whole walk: the token's positions for this listing,
+ * every sub-key queried from its own (`query`, for a whole page of rows after it), the rows
+ * merged (mergePage) and the next page's token, absent on the last page.
+ */
+export async function pageOverSubKeys<T>(listing: {
+  binding: string;
+  subKeys: number;
+  token: string | undefined;
+  limit: number;
+  isPosition?: (position: string) => boolean;
+  query: (subKey: number, position: string | null) => Promise<SubKeyRows<T>>;
+  sortKey: (row: T) => string;
+}): Promise<{ items: T[]; cursor?: string }> {
+  const { binding, subKeys, token, limit, isPosition, query, sortKey } = listing;
+  const cursors = decodeListingCursor(token, binding, subKeys, isPosition);
+  const fetched = new Map<number, SubKeyRows<T>>();
+  await Promise.all(
+    cursors.map(async (cursor, subKey) => {
+      if (cursor !== true) fetched.set(subKey, await query(subKey, cursor));
+    }),
+  );
+  const { items, next } = mergePage(cursors, fetched, sortKey, limit);
+  return { items, ...(next === undefined ? {} : { cursor: encodeListingCursor(binding, next) }) };
+}
