@@ -21,14 +21,14 @@ import {
   auditSealGroups,
   isAuditSealGroupCount,
 } from '#adapters/aws/audit-seal-groups.ts';
-import { archivedLogIds, DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
+import { archivedLogIds, DynamoAuditSealStore, sealLayoutStores } from '#adapters/aws/audit-seal-store.ts';
 import { awsBucketName, localBucketName } from '#adapters/aws/buckets.ts';
 import { KmsSigningKeys } from '#adapters/aws/kms-signer.ts';
 import { physicalTableName } from '#adapters/aws/tables.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
+import { sealedLayoutsBesides } from '#app/seal-audit-log.ts';
 import { AuditRangeInvalid, verifyAuditLogGroups } from '#app/verify-audit-log.ts';
 import type { PublicJwk } from '#core/jws.ts';
-import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { addStageOptions, resolveStage, type StageOptions, sdkClientConfig } from './cli-stage.ts';
 
 export const EXIT_FINDINGS = 1;
@@ -198,26 +198,10 @@ async function sealedLayouts(
     const count = auditSealGroupCountOf(stage, logId);
     if (count !== undefined) archived.add(count);
   }
-  const layouts = await Promise.all(
-    AUDIT_SEAL_GROUP_COUNTS.map(async (count): Promise<AuditSealGroupCount | undefined> => {
-      // A head that does not read back is a chain all the same: the verify reports it.
-      let unreadable = false;
-      const heads = await Promise.all(
-        auditSealGroups(stage, count).map(({ logId }) =>
-          new DynamoAuditSealStore({ documents, table, logId }).readHead().catch((error: unknown) => {
-            if (!(error instanceof StoredItemInvalid)) throw error;
-            unreadable = true;
-            return undefined;
-          }),
-        ),
-      );
-      // Sealed: a batch. A chain whose runs met no event yet (its `through` moved alone) holds
-      // nothing to verify, as the sealer counts it (sealedLayoutsBesides).
-      const sealed = heads.some((head) => head !== undefined && head.seq !== null);
-      return sealed || unreadable || archived.has(count) ? count : undefined;
-    }),
-  );
-  return layouts.filter((layout) => layout !== undefined);
+  // Sealed as the sealer counts it (sealedLayoutsBesides): a chain with a batch, or a head that
+  // does not read back (the verify reports it); runs that met no event hold nothing to verify.
+  const inTable = await sealedLayoutsBesides(sealLayoutStores(documents, table, stage));
+  return AUDIT_SEAL_GROUP_COUNTS.filter((count) => archived.has(count) || inTable.includes(count));
 }
 
 /**

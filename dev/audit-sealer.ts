@@ -1,13 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
-  AUDIT_SEAL_GROUP_COUNTS,
   AUDIT_SEAL_GROUPS_ENV,
   type AuditSealGroupCount,
-  auditSealGroups,
   parseAuditSealGroupCount,
 } from '#adapters/aws/audit-seal-groups.ts';
-import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
+import { sealLayoutStores } from '#adapters/aws/audit-seal-store.ts';
 import { type SealRun, sealedLayoutsBesides } from '#app/seal-audit-log.ts';
 import { sdkConfig } from './provision.ts';
 
@@ -93,13 +91,10 @@ export async function localSealGroupCount(options: {
   const client = new DynamoDBClient(sdkConfig(options.env, 'DYNAMODB'));
   try {
     const documents = DynamoDBDocumentClient.from(client);
-    for (const count of AUDIT_SEAL_GROUP_COUNTS) {
-      const chains = auditSealGroups(options.stage, count).map(
-        ({ logId }) => new DynamoAuditSealStore({ documents, table: options.sealsTable, logId }),
-      );
-      if ((await sealedLayoutsBesides([{ count, chains }])).length > 0) return count;
-    }
-    return 2;
+    const [sealed] = await sealedLayoutsBesides(
+      sealLayoutStores(documents, options.sealsTable, options.stage),
+    );
+    return sealed ?? 2;
   } finally {
     client.destroy();
   }

@@ -311,20 +311,21 @@ export class AuditSealLayoutChanged extends Error {
  * them. A chain whose runs met no event yet has sealed nothing and holds no count in place. Any
  * other error reading a head rejects: the run fails and the next one asks again.
  */
-export async function sealedLayoutsBesides(
-  otherLayouts: readonly { count: number; chains: readonly Pick<AuditSealStore, 'readHead'>[] }[],
-): Promise<number[]> {
-  const found: number[] = [];
-  for (const { count, chains } of otherLayouts) {
-    const heads = await Promise.all(
-      chains.map((seals) =>
-        seals.readHead().catch((error: unknown) => {
-          if (error instanceof StoredItemInvalid) return undefined;
-          throw error;
-        }),
-      ),
-    );
-    if (heads.some((head) => head === undefined || head.seq !== null)) found.push(count);
-  }
-  return found;
+export async function sealedLayoutsBesides<Count extends number>(
+  otherLayouts: readonly { count: Count; chains: readonly Pick<AuditSealStore, 'readHead'>[] }[],
+): Promise<Count[]> {
+  const sealed = await Promise.all(
+    otherLayouts.map(async ({ chains }) => {
+      const heads = await Promise.all(
+        chains.map((seals) =>
+          seals.readHead().catch((error: unknown) => {
+            if (error instanceof StoredItemInvalid) return undefined;
+            throw error;
+          }),
+        ),
+      );
+      return heads.some((head) => head === undefined || head.seq !== null);
+    }),
+  );
+  return otherLayouts.filter((_, i) => sealed[i]).map(({ count }) => count);
 }

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
-import {
-  AUDIT_SEAL_GROUPS_ENV,
-  auditSealGroups,
-  parseAuditSealGroupCount,
-} from '#adapters/aws/audit-seal-groups.ts';
-import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
+import { AUDIT_SEAL_GROUPS_ENV, parseAuditSealGroupCount } from '#adapters/aws/audit-seal-groups.ts';
+import { sealLayoutStores } from '#adapters/aws/audit-seal-store.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { dynamoDbTableProbe, s3BucketProbe } from '#adapters/aws/probes.ts';
 import { DynamoDbStatusReader } from '#adapters/aws/status-reader.ts';
@@ -61,20 +57,19 @@ const verification = {
 const probes = [dynamoDbTableProbe(dynamodb, configTable), s3BucketProbe(s3, bucket('documents'))];
 // The sealing lag, when the audit-seals table is bound (RO) to this function: one read per check.
 const sealsTable = process.env[tableEnvVar({ name: 'audit-seals' })];
+/** The head of every seal group's chain: the slowest decides the lag. */
+const sealHeads = sealsTable
+  ? sealLayoutStores(documents, sealsTable, environment.stage, [
+      parseAuditSealGroupCount(process.env[AUDIT_SEAL_GROUPS_ENV]),
+    ])[0]!.chains
+  : [];
 const sealLag = sealsTable
   ? {
       maxLagSeconds: parseMaxSealLagSeconds(process.env),
-      lagSeconds: () => auditSealLagSeconds({ seals: sealHeads(sealsTable), now: () => new Date() }),
+      lagSeconds: () => auditSealLagSeconds({ seals: sealHeads, now: () => new Date() }),
     }
   : undefined;
 const openApi = JSON.stringify(buildOpenApi(undefined, environment.version));
-/** The head of every seal group's chain: the slowest decides the lag. */
-function sealHeads(sealsTable: string) {
-  const count = parseAuditSealGroupCount(process.env[AUDIT_SEAL_GROUPS_ENV]);
-  return auditSealGroups(environment.stage, count).map(
-    ({ logId }) => new DynamoAuditSealStore({ documents, table: sealsTable, logId }),
-  );
-}
 
 const router = createRouter(
   'public',

@@ -11,7 +11,7 @@ import {
   parseAuditSealGroupCount,
   sealGroupOfInvocation,
 } from '#adapters/aws/audit-seal-groups.ts';
-import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
+import { DynamoAuditSealStore, sealLayoutStores } from '#adapters/aws/audit-seal-store.ts';
 import {
   AuditSealHeadAhead,
   type AuditSealing,
@@ -69,12 +69,12 @@ const sealings = groups.map(sealingOf);
  * chains of another count, which a changed `auditSealGroups` would start beside: refused.
  */
 async function originOf(now: Date): Promise<Date> {
-  const others = AUDIT_SEAL_GROUP_COUNTS.filter((count) => count !== groups.length).map((count) => ({
-    count,
-    chains: auditSealGroups(environment.stage, count).map(
-      ({ logId }) => new DynamoAuditSealStore({ documents, table: table('audit-seals'), logId }),
-    ),
-  }));
+  const others = sealLayoutStores(
+    documents,
+    table('audit-seals'),
+    environment.stage,
+    AUDIT_SEAL_GROUP_COUNTS.filter((count) => count !== groups.length),
+  );
   const sealed = await sealedLayoutsBesides(others);
   if (sealed.length > 0) throw new AuditSealLayoutChanged(groups.length, sealed);
   return settings.origin(now);

@@ -61,15 +61,9 @@ export function auditLogIdOf(stage: string, index = 0, count = 1): string {
 
 /** The seal-group count a log id of the stage names; undefined for any other id. */
 export function auditSealGroupCountOf(stage: string, logId: string): AuditSealGroupCount | undefined {
-  if (logId === auditLogIdOf(stage)) return 1;
-  const base = auditLogIdOf(stage);
-  if (!logId.startsWith(`${base}-g`)) return undefined;
-  const match = /^g(\d{1,2})of(\d{1,2})$/.exec(logId.slice(base.length + 1));
-  if (match === null) return undefined;
-  const [index, count] = [Number(match[1]), Number(match[2])];
-  return isAuditSealGroupCount(count) && index < count && auditLogIdOf(stage, index, count) === logId
-    ? count
-    : undefined;
+  return AUDIT_SEAL_GROUP_COUNTS.find((count) =>
+    auditSealGroups(stage, count).some((group) => group.logId === logId),
+  );
 }
 
 /** G from the environment: 1 when unset; an Error naming the variable for anything else not offered. */

@@ -58,6 +58,7 @@ import {
   type StoredSealBatch,
 } from '#ports/audit-seal-store.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { AUDIT_SEAL_GROUP_COUNTS, type AuditSealGroupCount, auditSealGroups } from './audit-seal-groups.ts';
 import { issuesOf } from './dynamodb-paging.ts';
 import { TransactionCancelled, transactWrite } from './transact-write.ts';
 
@@ -388,4 +389,22 @@ export async function archivedLogIds(
       if (Prefix !== undefined) ids.push(Prefix.slice(0, -1));
   }
   return ids;
+}
+
+/**
+ * The chains (their seal stores, heads only: no archive) of each seal-group layout of a stage, by
+ * count: every layout, or the counts given.
+ */
+export function sealLayoutStores(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  stage: string,
+  counts: readonly AuditSealGroupCount[] = AUDIT_SEAL_GROUP_COUNTS,
+): { count: AuditSealGroupCount; chains: DynamoAuditSealStore[] }[] {
+  return counts.map((count) => ({
+    count,
+    chains: auditSealGroups(stage, count).map(
+      ({ logId }) => new DynamoAuditSealStore({ documents, table, logId }),
+    ),
+  }));
 }
