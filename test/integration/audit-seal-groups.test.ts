@@ -17,7 +17,12 @@ import { type AuditSealGroup, auditSealGroups } from '#adapters/aws/audit-seal-g
 import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { localBucketName } from '#adapters/aws/buckets.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
-import { AuditSealLayoutChanged, sealAuditLog, sealedLayoutsBesides } from '#app/seal-audit-log.ts';
+import {
+  type AuditSealing,
+  AuditSealLayoutChanged,
+  sealAuditLog,
+  sealedLayoutsBesides,
+} from '#app/seal-audit-log.ts';
 import { verifyAuditLogGroups } from '#app/verify-audit-log.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { PublicJwk } from '#core/jws.ts';
@@ -55,13 +60,11 @@ function chain(group: AuditSealGroup) {
   };
 }
 
-function seal(group: AuditSealGroup) {
-  const { log, seals, logId } = chain(group);
+/** A sealer run of one group at TO (or as `overrides` say), reading from FROM. */
+function seal(group: AuditSealGroup, overrides: Partial<Pick<AuditSealing, 'now' | 'origin'>> = {}) {
   return sealAuditLog({
-    log,
-    seals,
+    ...chain(group),
     keys: vault,
-    logId,
     now: () => TO,
     settleSeconds: 60,
     batchSize: 4,
@@ -69,6 +72,7 @@ function seal(group: AuditSealGroup) {
     runSeconds: 40,
     maxBatchesPerRun: 100,
     origin: () => FROM,
+    ...overrides,
   });
 }
 
@@ -95,7 +99,7 @@ afterAll(async () => {
 
 describe('an audit log sealed as four chains', () => {
   test('each group seals its own shards into its own chain, side by side, and together they seal every event once', async () => {
-    const runs = await Promise.all(groups.map(seal));
+    const runs = await Promise.all(groups.map((group) => seal(group)));
     const sealedIds: string[][] = [];
     for (const [index, run] of runs.entries()) {
       expect(run.stopped).toBe('caught-up');
@@ -240,19 +244,9 @@ describe('an audit log sealed as four chains', () => {
     // four, sealing nothing.
     const two = auditSealGroups(stage.name, 2);
     for (const group of two) {
-      const { log, seals, logId } = chain(group);
       await expect(
-        sealAuditLog({
-          log,
-          seals,
-          keys: vault,
-          logId,
+        seal(group, {
           now: () => new Date(TO.getTime() + 120_000),
-          settleSeconds: 60,
-          batchSize: 4,
-          maxBatchSize: 8,
-          runSeconds: 40,
-          maxBatchesPerRun: 100,
           origin: async () => {
             const sealed = await sealedLayoutsBesides([
               { count: 4, chains: groups.map((g) => chain(g).seals) },
@@ -264,23 +258,13 @@ describe('an audit log sealed as four chains', () => {
       ).rejects.toThrow(
         "a stage's seal-group count is fixed once it has sealed; set auditSealGroups back to 4",
       );
+      const { seals } = chain(group);
       expect((await seals.readHead()).through).toBeNull();
     }
 
     // Chains of two layouts (a stage sealed by code from before that refusal): the verifier asks
     // which to read rather than picking one.
-    const stray = chain(two[0]!);
-    const strayRun = await sealAuditLog({
-      ...stray,
-      keys: vault,
-      now: () => TO,
-      settleSeconds: 60,
-      batchSize: 4,
-      maxBatchSize: 8,
-      runSeconds: 40,
-      maxBatchesPerRun: 100,
-      origin: () => FROM,
-    });
+    const strayRun = await seal(two[0]!);
     expect(strayRun.batches.length).toBeGreaterThan(0);
     err = '';
     expect(await runCli(args, io)).toBe(2);
