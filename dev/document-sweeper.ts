@@ -1,6 +1,6 @@
 import type { DaySweep } from '#app/sweep-unheld-documents.ts';
 
-// The sweep of layout documents no license holds, on the local platform: the Lambda's own code
+// The sweep of documents nothing holds, on the local platform: the Lambda's own code
 // (functions/handlers/document-sweeper.ts) run in-process on an interval instead of by the daily
 // EventBridge rule, as the audit sealer is (audit-sealer.ts). The interval is
 // ELICENSE_DOCUMENT_SWEEP_INTERVAL_SECONDS (default 86,400: daily; 0: only when asked); one run at

@@ -39,7 +39,7 @@ export interface LocalPlatform {
   services: LocalServices;
   /** Seals the settled audit events now (the in-process sealer also runs on its interval). */
   sealAudit: LocalSealer['sealNow'];
-  /** Sweeps layout documents no license holds now (the in-process sweep also runs daily). */
+  /** Sweeps documents nothing holds now (the in-process sweep also runs daily). */
   sweepDocuments: LocalDocumentSweeper['sweepNow'];
   /** The development OIDC issuer of holder tokens (never on AWS). */
   holderIssuer: string;

@@ -69,7 +69,7 @@ export class StatelessStack extends Stack {
   readonly agencyUsagePlan: UsagePlan | undefined;
   /** The scheduled audit sealer and the queue its failed runs land in. */
   readonly sealer: { fn: ApiFunction; deadLetterQueue: Queue };
-  /** The daily sweep of layout documents no license holds, and the queue its failed runs land in. */
+  /** The daily sweep of documents nothing holds, and the queue its failed runs land in. */
   readonly documentSweeper: { fn: ApiFunction; deadLetterQueue: Queue };
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -374,24 +374,30 @@ export class StatelessStack extends Stack {
     sealer.function.addEnvironment(AUDIT_SEAL_GROUPS_ENV, String(sealGroups));
     this.sealer = { fn: sealer, deadLetterQueue: sealerRun.deadLetterQueue };
 
-    // The document sweeper: once a day it removes layout-document bytes no license holds (written
-    // for a license write that never landed), from days past a 48 h grace, each removal audited
-    // first. It reads licenses (and the catalog, for a type's data domain) and appends to the log;
-    // of the documents bucket it lists, reads metadata and deletes under documents/ only.
+    // The document sweeper: once a day it removes document bytes nothing holds (a layout document
+    // written for a license write that never landed, an attachment for an application step that
+    // never landed), from days past a 48 h grace, each removal audited first. It reads licenses
+    // (and the catalog, for a type's data domain) and the attachment lists of applications, and
+    // appends to the log; of the documents bucket it lists, reads metadata and deletes under
+    // documents/ only.
     const sweeperRun = scheduled('DocumentSweeper', {
       entry: 'functions/handlers/document-sweeper.ts',
       runner: 'document sweeper',
-      what: 'sweep of layout documents no license holds',
+      what: 'sweep of documents nothing holds',
       reservedConcurrency: DOCUMENT_SWEEPER_RESERVED_CONCURRENCY,
       // It stops a minute before its time is up; what is left is swept by the next day's run.
       timeout: Duration.minutes(15),
       // 03:00 UTC (11:00 Beijing time): past the night's batch issuance, before the day's peak.
       schedule: Schedule.cron({ minute: '0', hour: '3' }),
-      rules: [{ description: 'sweep layout documents no license holds' }],
+      rules: [{ description: 'sweep documents nothing holds' }],
     });
     const documentSweeper = sweeperRun.fn;
     for (const name of licenseTables) documentSweeper.bindTable(table(name), 'RO');
-    documentSweeper.bindTable(table('config'), 'RO').bindTable(table('audit'), 'APPEND').bindDocumentSweep();
+    documentSweeper
+      .bindTable(table('config'), 'RO')
+      .bindTable(table('audit'), 'APPEND')
+      .bindApplicationAttachments(table('applications'))
+      .bindDocumentSweep();
     // Selects the KMS mode of the shared function environment; the sweeper is granted no key.
     documentSweeper.function.addEnvironment('ELICENSE_PLATFORM_KEY_ID', data.platformSigningKey.keyArn);
     this.documentSweeper = sweeperRun;

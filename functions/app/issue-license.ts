@@ -222,7 +222,7 @@ async function issue(
     return { licenseId, version: '001', status: 'valid', statusList, sdJwt };
   } catch (error) {
     // A write that failed unclearly (a timeout) may land a moment later, pointing at the bytes:
-    // they stay; if it never lands, the daily sweep of documents no license holds removes them
+    // they stay; if it never lands, the daily sweep of documents nothing holds removes them
     // (sweep-unheld-documents.ts), as it does bytes left by a run that died before this line.
     if (document !== undefined && (!sent || writeRefused(error))) {
       await removeUnheldDocument(licenseId, document, deps);

@@ -2,28 +2,32 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
+import type { ApplicationAttachmentReader, HeldAttachments } from '#ports/application-store.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
-import type { DocumentSweepStore, ListedDocument } from '#ports/document-store.ts';
+import type { DocumentRecord, DocumentSweepStore, ListedDocument } from '#ports/document-store.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
-import { licenseOfDocumentOwner } from './document-owner.ts';
+import { applicationOfDocumentOwner, licenseOfDocumentOwner } from './document-owner.ts';
 import { asLicenseContent } from './license-content.ts';
 
-// The sweep of layout documents no license holds. A document is written before the license write
-// that binds it (issue, attach, a completed upload); when that write is refused the use case
-// removes the bytes itself, but after a write that failed unclearly (a timeout: it may still land)
-// it must keep them, and a run killed part way removes nothing. This sweep finds those bytes: it
-// takes one day's keys (the key carries the UTC day it was made), long after every request of that
-// day has ended, asks the license named in each object's metadata whether any of its versions
-// holds that key, and removes the bytes no version holds — each removal audited before it happens.
+// The sweep of documents nothing holds. A layout document is written before the license write
+// that binds it (issue, attach, a completed upload), an application's attachment before the step
+// that names it; when that write is refused the use case removes the bytes itself, but after a
+// write that failed unclearly (a timeout: it may still land) it must keep them, and a run killed
+// part way removes nothing. This sweep finds those bytes: it takes one day's keys (the key carries
+// the UTC day it was made), long after every request of that day has ended, asks the owner named
+// in each object's metadata — a license: whether any of its versions holds that key; an
+// application: whether it lists that attachment — and removes the bytes nothing holds, each
+// removal audited before it happens.
 //
-// Any doubt keeps the bytes: no owner recorded (a document written before owners were, an
-// application's attachment), an owner naming no license, a license that cannot be read. A day
-// is swept whole or in part; a part left (the run's time ran out) is taken up by the next run.
+// Any doubt keeps the bytes: no owner recorded (a document written before owners were), an owner
+// naming neither a license nor an application, a record that cannot be read. A day is swept whole
+// or in part; a part left (the run's time ran out) is taken up by the next run.
 
 /** The system actor of the sweep's audit events. */
 export const DOCUMENT_SWEEPER = { kind: 'system', id: 'document-sweeper' } as const;
 
 export const DOCUMENT_DISCARDED_ACTION = 'license.document_discarded';
+export const ATTACHMENT_DISCARDED_ACTION = 'application.attachment_discarded';
 
 /**
  * How long after the end of its day a document's key is first swept: far beyond any request that
@@ -31,7 +35,7 @@ export const DOCUMENT_DISCARDED_ACTION = 'license.document_discarded';
  */
 export const SWEEP_GRACE_HOURS = 48;
 
-/** How many documents are decided at once (each a HeadObject and a license Query). */
+/** How many documents are decided at once (each a HeadObject and a license Query or application read). */
 const CONCURRENCY = 8;
 
 const DAY_MS = 24 * 3_600_000;
@@ -39,6 +43,7 @@ const DAY_MS = 24 * 3_600_000;
 export interface SweepDeps {
   documents: DocumentSweepStore;
   licenses: Pick<LicenseRepository, 'listVersions' | 'listVersionsInEveryShard'>;
+  applications: ApplicationAttachmentReader;
   audit: AuditLogWriter;
   now: () => Date;
   newEventId?: () => string;
@@ -52,13 +57,13 @@ export interface DaySweep {
   day: string;
   /** Documents listed. */
   listed: number;
-  /** Held by a version of their license: kept. */
+  /** Held by a version of their license, or by their application: kept. */
   held: number;
-  /** Held by no version (or their license does not exist): audited, then removed. */
+  /** Held by no version or not by their application (or that does not exist): audited, then removed. */
   discarded: number;
-  /** Kept: no owner recorded, or one that names no license. */
+  /** Kept: no owner recorded, or one that names neither a license nor an application. */
   unowned: number;
-  /** Kept: their license could not be read (an error, content of an unknown shape). */
+  /** Kept: their license or application could not be read (an error, content of an unknown shape). */
   undecided: number;
   /** Gone between listing and deciding (removed meanwhile). */
   gone: number;
@@ -136,15 +141,28 @@ export async function sweepDocumentsOfDay(day: string, deps: SweepDeps): Promise
 type Outcome = 'held' | 'discarded' | 'unowned' | 'undecided' | 'gone' | 'failed';
 
 async function decide(listed: ListedDocument, day: string, deps: SweepDeps): Promise<Outcome> {
-  let record: Awaited<ReturnType<DocumentSweepStore['describe']>>;
+  let record: DocumentRecord | undefined;
   try {
     record = await deps.documents.describe(listed.key);
   } catch {
     return 'undecided';
   }
   if (record === undefined) return 'gone';
-  const licenseId = record.owner === undefined ? undefined : licenseOfDocumentOwner(record.owner);
-  if (licenseId === undefined) return 'unowned';
+  if (record.owner === undefined) return 'unowned';
+  const licenseId = licenseOfDocumentOwner(record.owner);
+  if (licenseId !== undefined) return decideLicenseDocument(licenseId, listed, record, day, deps);
+  const applicationId = applicationOfDocumentOwner(record.owner);
+  if (applicationId !== undefined) return decideAttachment(applicationId, listed, record, day, deps);
+  return 'unowned';
+}
+
+async function decideLicenseDocument(
+  licenseId: string,
+  listed: ListedDocument,
+  record: DocumentRecord,
+  day: string,
+  deps: SweepDeps,
+): Promise<Outcome> {
   const parsed = parseLicenseId(licenseId);
   if (!parsed.valid) return 'unowned';
   let versions: LicenseRecord[];
@@ -161,30 +179,71 @@ async function decide(listed: ListedDocument, day: string, deps: SweepDeps): Pro
   const held = heldBy(versions, listed.key);
   if (held === undefined) return 'undecided';
   if (held) return 'held';
-  // Recorded before the bytes go, so that no removal is without its record; written again (with
-  // a new id) should the removal fail and a later sweep decide the same.
-  const event: AuditEvent = {
-    id: deps.newEventId?.() ?? `document-discarded-${randomUUID()}`,
-    time: deps.now().toISOString(),
-    actor: DOCUMENT_SWEEPER,
+  return discard(listed.key, deps, {
     action: DOCUMENT_DISCARDED_ACTION,
     subject: { licenseId, typeCode: parsed.parts.typeCode },
-    outcome: 'success',
     details: {
       documentKey: listed.key,
       writtenOn: day,
       reason: versions.length === 0 ? 'license-not-found' : 'held-by-no-version',
-      size: record.size,
-      ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }),
+      ...recorded(record),
     },
-  };
+  });
+}
+
+// An attachment is stored before the step that names it, and the application item lists every
+// attachment of every step: one consistent read of that list decides it.
+async function decideAttachment(
+  applicationId: string,
+  listed: ListedDocument,
+  record: DocumentRecord,
+  day: string,
+  deps: SweepDeps,
+): Promise<Outcome> {
+  let held: HeldAttachments | undefined;
   try {
-    await deps.audit.record(event);
+    held = await deps.applications.heldAttachments(applicationId);
+  } catch {
+    return 'undecided';
+  }
+  if (held?.keys.includes(listed.key)) return 'held';
+  return discard(listed.key, deps, {
+    action: ATTACHMENT_DISCARDED_ACTION,
+    ...(held === undefined ? {} : { subject: { typeCode: held.typeCode } }),
+    details: {
+      applicationId,
+      documentKey: listed.key,
+      writtenOn: day,
+      reason: held === undefined ? 'application-not-found' : 'held-by-no-step',
+      ...recorded(record),
+    },
+  });
+}
+
+function recorded(record: DocumentRecord): { size: number; sha256?: string } {
+  return { size: record.size, ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }) };
+}
+
+// Recorded before the bytes go, so that no removal is without its record; written again (with a
+// new id) should the removal fail and a later sweep decide the same.
+async function discard(
+  key: string,
+  deps: SweepDeps,
+  event: Pick<AuditEvent, 'action' | 'subject' | 'details'>,
+): Promise<Outcome> {
+  try {
+    await deps.audit.record({
+      id: deps.newEventId?.() ?? `document-discarded-${randomUUID()}`,
+      time: deps.now().toISOString(),
+      actor: DOCUMENT_SWEEPER,
+      outcome: 'success',
+      ...event,
+    });
   } catch {
     return 'undecided';
   }
   try {
-    await deps.documents.delete(listed.key);
+    await deps.documents.delete(key);
   } catch {
     return 'failed';
   }

@@ -4,6 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { DynamoApplicationStore } from '#adapters/aws/application-store.ts';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { S3DocumentStore } from '#adapters/aws/document-store.ts';
@@ -15,11 +16,12 @@ import { dataDomainOf } from './data-domains.ts';
 import { bucket, shardsPerDomain, table } from './environment.ts';
 import { logger, metrics, traceHandler } from './observability.ts';
 
-// The sweep of layout documents no license holds, invoked once a day (EventBridge) on AWS and on
-// an interval by the local platform (dev/document-sweeper.ts). It lists the documents of the last
+// The sweep of documents nothing holds, invoked once a day (EventBridge) on AWS and on an interval
+// by the local platform (dev/document-sweeper.ts). It lists the documents of the last
 // ELICENSE_DOCUMENT_SWEEP_DAYS days past their grace (default 3: two missed runs are made up),
-// reads each one's owner (HeadObject: no KMS, so never the bytes), the versions of that license
-// (read only), and removes what no version holds, its audit event appended first. It stops a
+// reads each one's owner (HeadObject: no KMS, so never the bytes), the versions of that license or
+// the attachment list of that application (read only), and removes what nothing holds, its audit
+// event appended first. It stops a
 // minute before its time runs out; what is left of a day is swept by the next run.
 //
 // DocumentsDiscarded, DocumentsUndecided (kept for doubt: a read that failed) and
@@ -57,6 +59,11 @@ const sweeping = {
     tables,
     shards,
     domainOf: dataDomainOf(config),
+  }),
+  // Read only: the sweep asks an application which attachments it lists, and writes nothing there.
+  applications: new DynamoApplicationStore(documents, {
+    applications: table('applications'),
+    audit: table('audit'),
   }),
   audit: new DynamoAuditLogWriter(documents, table('audit')),
   now: () => new Date(),

@@ -85,3 +85,16 @@ export interface ApplicationStore {
   /** A holder account's applications, newest first. */
   listByHolder(holderAccount: string, page?: PageRequest): Promise<Page<ApplicationSummary>>;
 }
+
+/** Which attachments an application holds: what the sweep of documents nothing holds asks. */
+export interface HeldAttachments {
+  typeCode: string;
+  /** The document keys of every attachment the application records, from every step. */
+  keys: string[];
+}
+
+/** The sweep's read of applications: their attachments alone, never their content. */
+export interface ApplicationAttachmentReader {
+  /** The application's attachments, read strongly consistent; undefined when there is no such application. */
+  heldAttachments(applicationId: string): Promise<HeldAttachments | undefined>;
+}

@@ -26,8 +26,8 @@ export interface NewDocument {
   /** The digest the sender declared, if any; the stored bytes must hash to it. */
   readonly sha256?: string;
   /**
-   * What the document is for (ASCII, e.g. `license:<id>`), recorded with it in the same write:
-   * the sweep of documents no license holds reads it to know which license to ask.
+   * What the document is for (ASCII: `license:<id>` or `application:<id>`), recorded with it in
+   * the same write: the sweep of documents nothing holds reads it to know which record to ask.
    */
   readonly owner?: string;
 }
@@ -85,7 +85,7 @@ export interface DocumentStore {
    * returns the stored document; on any mismatch deletes the object and throws DocumentUploadRejected.
    * With `expectedOwner`, an upload declared for another owner (or none) is DocumentNotFound,
    * and is left alone. An upload begun before yesterday (UTC) is DocumentUploadExpired, unread
-   * and left alone (the sweep of documents no license holds may be deciding it).
+   * and left alone (the sweep of documents nothing holds may be deciding it).
    */
   completeUpload(key: string, expectedSha256: string, expectedOwner?: string): Promise<StoredDocument>;
   /** Removes the document; deleting a missing one succeeds. */
@@ -100,7 +100,7 @@ export interface ListedDocument {
 
 /** What the store recorded with a document when it was written, read without its bytes. */
 export interface DocumentRecord {
-  /** The owner declared at write (`license:<id>`); absent when none was, or it is unreadable. */
+  /** The owner declared at write (`license:<id>`, `application:<id>`); absent when none was, or it is unreadable. */
   readonly owner?: string;
   /** SHA-256 recorded at write, unpadded base64url; absent when none (or no well-formed one) was. */
   readonly sha256?: string;
@@ -108,7 +108,7 @@ export interface DocumentRecord {
 }
 
 /**
- * What the sweep of documents no license holds needs: the keys made on one day, what was
+ * What the sweep of documents nothing holds needs: the keys made on one day, what was
  * recorded with each, and removal. Documents under keys made before keys carried their day are
  * never listed.
  */

@@ -34,7 +34,12 @@ import { Construct } from 'constructs';
 import { BLIND_INDEX_KEY_CONTEXT } from '../../functions/adapters/aws/blind-indexer.ts';
 import { awsBucketName, bucketEnvVar } from '../../functions/adapters/aws/buckets.ts';
 import { SEAL_KEY_STAGE_TAG_KEY, SEAL_KEY_TAG } from '../../functions/adapters/aws/kms-seal-keys.ts';
-import { physicalTableName, type TableDefinition, tableEnvVar } from '../../functions/adapters/aws/tables.ts';
+import {
+  APPLICATION_ATTACHMENT_ATTRIBUTES,
+  physicalTableName,
+  type TableDefinition,
+  tableEnvVar,
+} from '../../functions/adapters/aws/tables.ts';
 import { BUNDLE_FILE, bundleHandler } from '../bundling.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '../..');
@@ -580,7 +585,7 @@ export class ApiFunction extends Construct {
     return this;
   }
   /**
-   * The sweep of layout documents no license holds (functions/app/sweep-unheld-documents.ts): the
+   * The sweep of documents nothing holds (functions/app/sweep-unheld-documents.ts): the
    * documents bucket's name, listing it, and on objects under `documents/` HeadObject
    * (which IAM names s3:GetObject) and DeleteObject. No KMS: a HeadObject of an SSE-KMS object needs
    * none, so the sweeper cannot read a document's bytes, only what was recorded with them.
@@ -603,8 +608,31 @@ export class ApiFunction extends Construct {
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'AWS::Partition')}:s3:::elicense-${this.#stage}-documents-${nagName(stack.account, 'AWS::AccountId')}/${DOCUMENTS_PREFIX}]`,
       reason:
-        'Layout documents only (keys made at run time, documents/<day>/<random>): read their metadata and delete those no license holds.',
+        'Documents only (keys made at run time, documents/<day>/<random>): read their metadata and delete those nothing holds.',
     });
+    return this;
+  }
+
+  /**
+   * The sweep's read of applications (DynamoApplicationStore.heldAttachments): GetItem on the
+   * applications table, and of each item only its key, type and attachment list — IAM refuses a
+   * read naming any other attribute, or none (all of them), so the sweeper never reads an
+   * application's sealed content, its history or its indexes.
+   */
+  bindApplicationAttachments(table: TableDefinition): this {
+    const name = physicalTableName(this.#stage, table);
+    this.function.addEnvironment(tableEnvVar(table), name);
+    const arn = Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName: name });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [arn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...APPLICATION_ATTACHMENT_ATTRIBUTES] },
+          StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+        },
+      }),
+    );
     return this;
   }
 }

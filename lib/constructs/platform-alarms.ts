@@ -28,7 +28,7 @@ export interface PlatformAlarmsProps {
   hotTables: readonly TableDefinition[];
   /** The scheduled audit sealer: its errors, throttles, lag and dead letters are alarmed. */
   sealer: { fn: ApiFunction; deadLetterQueue: IQueue };
-  /** The daily sweep of documents no license holds: its dead letters (a failed run) are alarmed. */
+  /** The daily sweep of documents nothing holds: its dead letters (a failed run) are alarmed. */
   documentSweeper: { fn: ApiFunction; deadLetterQueue: IQueue };
   alarmEmail?: string;
 }

@@ -79,7 +79,7 @@ describe('each function starts with the environment the stack gives it', () => {
     ...routeGroups.map((group) => ({ label: `${group} routes`, entry: handlerEntry(group) })),
     { label: 'audit sealer (scheduled)', entry: 'functions/handlers/sealer.ts' },
     {
-      label: 'sweep of layout documents no license holds (scheduled)',
+      label: 'sweep of documents nothing holds (scheduled)',
       entry: 'functions/handlers/document-sweeper.ts',
     },
   ];

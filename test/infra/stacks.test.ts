@@ -924,7 +924,7 @@ describe('the CDK app', () => {
     expect(actionsOn('sealer', 'table/elicense-small-audit-seals"')).toContain('dynamodb:PutItem');
   });
 
-  it('sweeps unheld layout documents daily: lists the bucket, reads metadata and deletes under documents/ only, no key, reads licenses, appends events', () => {
+  it('sweeps unheld documents daily: lists the bucket, reads metadata and deletes under documents/ only, no key, reads licenses and applications’ attachment lists, appends events', () => {
     api.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'cron(0 3 * * ? *)',
       Targets: [
@@ -932,7 +932,7 @@ describe('the CDK app', () => {
       ],
     });
     api.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'elicense small: sweep of layout documents no license holds (scheduled)',
+      Description: 'elicense small: sweep of documents nothing holds (scheduled)',
       Timeout: 900,
       ReservedConcurrentExecutions: 1,
       DeadLetterConfig: { TargetArn: Match.anyValue() },
@@ -940,6 +940,7 @@ describe('the CDK app', () => {
         Variables: Match.objectLike({
           TABLE_AUDIT: 'elicense-small-audit',
           TABLE_CONFIG: 'elicense-small-config',
+          TABLE_APPLICATIONS: 'elicense-small-applications',
           BUCKET_DOCUMENTS: Match.anyValue(),
           ELICENSE_SHARDS_PER_DOMAIN: Match.anyValue(),
         }),
@@ -968,6 +969,20 @@ describe('the CDK app', () => {
       'dynamodb:PutItem',
     ]);
     expect(policyOf('documentSweeper')).not.toContain('holder-index');
+    // Of applications, one GetItem naming the key, type and attachment list only: never the
+    // sealed content (nor all attributes, which a read naming none asks for), nor the indexes.
+    const onApplications = document.Statement.filter((s) =>
+      JSON.stringify(s.Resource).includes('table/elicense-small-applications'),
+    );
+    expect(onApplications).toHaveLength(1);
+    expect(onApplications[0]).toMatchObject({
+      Action: 'dynamodb:GetItem',
+      Condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'typeCode', 'attachments'] },
+        StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+      },
+    });
+    expect(JSON.stringify(onApplications[0]!.Resource)).not.toContain('/index/');
     const alarms = Object.values(api.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     // A daily run fails once a day at most: its dead letter, visible until handled, is what alarms.
     expect(

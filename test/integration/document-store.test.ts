@@ -558,7 +558,7 @@ describe('presigned upload', () => {
   });
 });
 
-describe('listing by day, for the sweep of documents no license holds', () => {
+describe('listing by day, for the sweep of documents nothing holds', () => {
   /** A store whose clock stands on a day no other test writes to, so its listing is its own. */
   const onDay = (iso: string) =>
     new S3DocumentStore(storeClient, { bucket, kmsKeyId: kmsKeyArn, now: () => new Date(iso) });

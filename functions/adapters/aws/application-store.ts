@@ -30,7 +30,7 @@
 // put (audit-items.ts layout) on condition its id is new. `licenseWritten` is set only by the
 // write of the approval's license (dynamodb-license-repository.ts, on condition the application is
 // approving); a step to any state but approved is conditioned on its absence.
-import { type DynamoDBDocumentClient, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   APPLICATION_ACTIONS,
@@ -41,9 +41,11 @@ import {
 import { stableShard } from '#core/stable-shard.ts';
 import { AuditEventExists, ConcurrentModification } from '#core/storage-errors.ts';
 import type {
+  ApplicationAttachmentReader,
   ApplicationStore,
   ApplicationSummary,
   ApplicationWrite,
+  HeldAttachments,
   StoredApplication,
   StoredStep,
 } from '#ports/application-store.ts';
@@ -52,6 +54,7 @@ import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditPut } from './audit-items.ts';
 import { issuesOf, pageLimit, queryPage } from './dynamodb-paging.ts';
 import { listingBinding, pageOverSubKeys } from './sub-key-listing.ts';
+import { APPLICATION_ATTACHMENT_ATTRIBUTES } from './tables.ts';
 import { rawNumber, type TransactItem, TransactionCancelled, transactWrite } from './transact-write.ts';
 
 export const APPLICATION_INDEX = { byAgencyState: 'by-agency-state', byHolder: 'by-holder' } as const;
@@ -125,7 +128,9 @@ const stepItemSchema = z.object({
     .optional(),
 });
 
-export class DynamoApplicationStore implements ApplicationStore {
+const heldAttachmentsSchema = z.object({ typeCode: text, attachments: z.array(attachmentSchema) });
+
+export class DynamoApplicationStore implements ApplicationStore, ApplicationAttachmentReader {
   readonly #documents: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #auditTable: string;
@@ -179,6 +184,27 @@ export class DynamoApplicationStore implements ApplicationStore {
       .filter((item) => typeof item.sk === 'string' && item.sk.startsWith('S#'))
       .map((item) => this.#parseStep(item));
     return { stored, history };
+  }
+
+  // One GetItem projecting the key, type and attachment list (the attributes the sweeper's IAM
+  // grant names, and no other): it reads no sealed content and no history.
+  async heldAttachments(applicationId: string): Promise<HeldAttachments | undefined> {
+    if (!text.safeParse(applicationId).success) return undefined;
+    const { Item } = await this.#documents.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: applicationItemKey(applicationId),
+        ProjectionExpression: APPLICATION_ATTACHMENT_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(
+          APPLICATION_ATTACHMENT_ATTRIBUTES.map((name, i) => [`#a${i}`, name]),
+        ),
+        ConsistentRead: true,
+      }),
+    );
+    if (Item === undefined) return undefined;
+    const parsed = heldAttachmentsSchema.safeParse(Item);
+    if (!parsed.success) throw this.#invalid(Item, issuesOf(parsed.error));
+    return { typeCode: parsed.data.typeCode, keys: parsed.data.attachments.map((a) => a.key) };
   }
 
   async listByAgency(

@@ -282,7 +282,7 @@ export class S3DocumentStore implements DocumentStore, DocumentSweepStore {
   async completeUpload(key: string, expectedSha256: string, expectedOwner?: string): Promise<StoredDocument> {
     this.#checkKey(key);
     checkDocumentDigest(expectedSha256);
-    // The sweep of documents no license holds takes a day's keys from 48 h after the day's end and
+    // The sweep of documents nothing holds takes a day's keys from 48 h after the day's end and
     // may then delete any one no license holds: a completion binding such a key could race its
     // delete. Completing only on the key's day or the next keeps every binding a full day clear of
     // the sweep (the URL lives 15 minutes, so no honest completion is later). Undated keys predate

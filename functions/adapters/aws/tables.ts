@@ -56,6 +56,13 @@ export const APPLICATION_SUMMARY_ATTRIBUTES = [
   'licenseId',
 ] as const;
 
+/**
+ * What the sweep of documents nothing holds reads of an application (application-store.ts's
+ * heldAttachments): its key, type and attachment list, and nothing else — its IAM grant names
+ * these alone (lib/constructs/api-function.ts bindApplicationAttachments).
+ */
+export const APPLICATION_ATTACHMENT_ATTRIBUTES = ['pk', 'sk', 'typeCode', 'attachments'] as const;
+
 /** The summary's attributes that are not keys of an index (nor of the table: pk, sk). */
 const applicationSummaryBeside = (...keys: KeyAttribute[]): string[] =>
   APPLICATION_SUMMARY_ATTRIBUTES.filter((name) => !keys.some((key) => key.name === name));

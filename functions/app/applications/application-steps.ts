@@ -18,6 +18,7 @@ import type { ConfigStore } from '#ports/config-store.ts';
 import type { DocumentStore } from '#ports/document-store.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { LicenseRepository } from '#ports/license-repository.ts';
+import { applicationDocumentOwner } from '../document-owner.ts';
 import { openApplicationContent, openNote, sealNote } from './application-content.ts';
 import { ApprovalLicenseIssued, AttachmentsTooLarge, TooManyAttachments } from './application-errors.ts';
 
@@ -59,14 +60,26 @@ export const ATTACHMENT_LIMITS = {
 /** How long an attachment's download link lives. */
 export const ATTACHMENT_URL_SECONDS = 300;
 
-/** Stores the new attachments (a digest already attached is not stored twice); undoes all on failure. */
+/** Where new attachments go: the application, what it holds already, and the step that adds them. */
+export interface AttachmentTarget {
+  applicationId: string;
+  existing: readonly AttachmentRef[];
+  step: number;
+  /** The step's time. */
+  added: string;
+}
+
+/**
+ * Stores the new attachments (a digest already attached is not stored twice), each recorded with
+ * its application as owner so that the sweep can tell whether the application holds it; undoes
+ * all on failure.
+ */
 export async function storeAttachments(
   deps: Pick<ApplicationDeps, 'documents'>,
-  existing: readonly AttachmentRef[],
+  target: AttachmentTarget,
   attachments: readonly NewAttachment[],
-  step: number,
-  added: string,
 ): Promise<AttachmentRef[]> {
+  const { existing, step, added } = target;
   if (attachments.length > ATTACHMENT_LIMITS.perRequest) {
     throw new TooManyAttachments(attachments.length, ATTACHMENT_LIMITS.perRequest, 'per request');
   }
@@ -93,6 +106,7 @@ export async function storeAttachments(
         bytes: attachment.bytes,
         mediaType: attachment.mediaType,
         ...(attachment.sha256 ? { sha256: attachment.sha256 } : {}),
+        owner: applicationDocumentOwner(target.applicationId),
       });
       if ([...existing, ...stored].some((a) => a.sha256 === document.sha256)) {
         await deps.documents.delete(document.key);

@@ -100,7 +100,11 @@ export async function applyForLicense(
   const content = checkApplied(type, request.data, request.validity, binding.code, now);
   const id = keyed?.id ?? (deps.newId ?? randomUUID)();
   const time = now.toISOString();
-  const attachments = await storeAttachments(deps, [], request.attachments ?? [], 1, time);
+  const attachments = await storeAttachments(
+    deps,
+    { applicationId: id, existing: [], step: 1, added: time },
+    request.attachments ?? [],
+  );
   const { application, step } = startApplication({
     id,
     typeCode: type.code,
@@ -249,7 +253,11 @@ export async function respondToApplication(
   }
   const time = now.toISOString();
   const seq = application.version + 1;
-  const added = await storeAttachments(deps, stored.attachments, request.attachments ?? [], seq, time);
+  const added = await storeAttachments(
+    deps,
+    { applicationId: application.id, existing: stored.attachments, step: seq, added: time },
+    request.attachments ?? [],
+  );
   return recordHolderStep(deps, stored, sealedContent, added, {
     action: 'respond',
     account,

@@ -30,6 +30,8 @@ export interface Stage {
   documents: DynamoDBDocumentClient;
   tables: StageTables;
   physicalNames: string[];
+  /** The physical name of any of the stage's tables, by its logical name (`applications`). */
+  table(logical: string): string;
   repository: DynamoDbLicenseRepository;
   statusLists: DynamoDbStatusListStore;
 }
@@ -54,6 +56,11 @@ export async function provisionTestStage(
     documents,
     tables,
     physicalNames,
+    table(logical) {
+      const name = env[tableEnvVar({ name: logical })];
+      if (name === undefined) throw new Error(`the test stage has no table ${logical}`);
+      return name;
+    },
     repository: new DynamoDbLicenseRepository({
       client: documents,
       tables,

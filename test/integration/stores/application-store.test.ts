@@ -117,6 +117,36 @@ describe('creating and reading', () => {
     expect(await store.get(randomUUID())).toBeUndefined();
   });
 
+  test('the sweep’s read: the type and the attachment keys of every step, and nothing else; none for an unknown id', async () => {
+    const write = await submit();
+    const responded = stepOf(write.next, {
+      action: 'request-info',
+      actor: { kind: 'agency', id: AGENCY },
+      time: nextTime(),
+      note: 'a',
+    });
+    await store.advance(responded);
+    const time = nextTime();
+    const answered = stepOf(
+      {
+        ...responded.next,
+        attachments: [
+          ...responded.next.attachments,
+          { sha256: 'e'.repeat(43), key: 'doc-2', size: 5, mediaType: 'image/png', step: 3, added: time },
+        ],
+      },
+      { action: 'respond', actor: { kind: 'holder', id: write.next.application.holderAccount }, time },
+      'application.responded',
+    );
+    await store.advance(answered);
+
+    const held = await store.heldAttachments(write.next.application.id);
+
+    expect(held).toStrictEqual({ typeCode: DEMO_TYPE_CODE.residentIdentityCard, keys: ['doc-1', 'doc-2'] });
+    expect(await store.heldAttachments(randomUUID())).toBeUndefined();
+    expect(await store.heldAttachments('')).toBeUndefined();
+  });
+
   test('creating the same application twice is refused and changes nothing', async () => {
     const write = await submit();
     await expect(

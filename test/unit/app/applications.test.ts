@@ -215,6 +215,24 @@ describe('attachments when a step fails', () => {
     };
   }
 
+  it('stores every attachment, the applicant’s and a response’s, with its application as owner (for the sweep)', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, withAttachment(), world.holderDeps);
+    await requestInformation(PSB, applied.id, { note: '请补充' }, world.reviewDeps);
+    await respondToApplication(
+      ZHANG,
+      applied.id,
+      { note: '已补充', attachments: [{ bytes: pdf('结婚证'), mediaType: 'application/pdf' }] },
+      world.holderDeps,
+    );
+    const keys = world.applications.items.get(applied.id)?.stored.attachments.map((a) => a.key);
+    expect(keys).toHaveLength(2);
+    expect(keys?.map((key) => world.documents.stored.get(key)?.owner)).toEqual([
+      `application:${applied.id}`,
+      `application:${applied.id}`,
+    ]);
+  });
+
   it('keeps the attachments of a recorded application when building its answer fails, and a keyed retry finds them', async () => {
     const world = applicationWorld();
     failNextPresign(world);

@@ -9,6 +9,7 @@ import {
 import type { AuditEvent } from '#core/audit/event.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
+import type { HeldAttachments } from '#ports/application-store.ts';
 import type { DocumentRecord, DocumentSweepStore, ListedDocument } from '#ports/document-store.ts';
 import type { LicenseRecord } from '#ports/license-repository.ts';
 import type { Page, PageRequest } from '#ports/page.ts';
@@ -75,6 +76,8 @@ function world(now = RUN_AT) {
   /** Licenses in a shard other than the one the sweeper's shard map chooses (a shard count that differs). */
   const elsewhere = new Map<string, LicenseRecord[]>();
   let failEveryShard = false;
+  /** Applications by id: their type and the keys of the attachments they list. */
+  const applications = new Map<string, HeldAttachments>();
   const events: AuditEvent[] = [];
   let failAudit = false;
   let n = 0;
@@ -88,6 +91,12 @@ function world(now = RUN_AT) {
       async listVersionsInEveryShard(licenseKey) {
         if (failEveryShard) throw new Error('DynamoDB unavailable');
         return [...(versions.get(licenseKey) ?? []), ...(elsewhere.get(licenseKey) ?? [])];
+      },
+    },
+    applications: {
+      async heldAttachments(applicationId) {
+        if (applicationId === 'unreadable') throw new Error('DynamoDB unavailable');
+        return applications.get(applicationId);
       },
     },
     audit: {
@@ -109,6 +118,7 @@ function world(now = RUN_AT) {
   return {
     deps,
     documents,
+    applications,
     events,
     journal,
     issue,
@@ -122,7 +132,7 @@ function world(now = RUN_AT) {
   };
 }
 
-describe('the sweep of documents no license holds', () => {
+describe('the sweep of documents nothing holds', () => {
   test('keeps a document the current version holds and one only an older version holds', async () => {
     const w = world();
     const current = w.documents.add(DAY, 'current', { owner: `license:${idOf('A1')}` });
@@ -215,7 +225,7 @@ describe('the sweep of documents no license holds', () => {
     const w = world();
     const keys = [
       w.documents.add(DAY, 'a-no-owner', { owner: undefined }),
-      w.documents.add(DAY, 'b-application', { owner: 'application:42' }),
+      w.documents.add(DAY, 'b-grant', { owner: 'grant:42' }),
       w.documents.add(DAY, 'c-bad-id', { owner: 'license:1.2.156.3005.2.nonsense' }),
       w.documents.add(DAY, 'd-unreadable-record', { owner: `license:${idOf('F1')}` }),
       w.documents.add(DAY, 'e-head-fails', { owner: `license:${idOf('G1')}` }),
@@ -229,6 +239,63 @@ describe('the sweep of documents no license holds', () => {
     expect(sweep).toMatchObject({ listed: 5, unowned: 3, undecided: 2, discarded: 0, complete: true });
     expect([...w.documents.objects.keys()]).toEqual(keys);
     expect(w.events).toEqual([]);
+  });
+
+  test('keeps an attachment its application lists, and removes one it does not, audited first', async () => {
+    const w = world();
+    const held = w.documents.add(DAY, 'a-held', { owner: 'application:app-1' });
+    const lost = w.documents.add(DAY, 'b-lost', { owner: 'application:app-1', size: 777 });
+    // A later step's attachment: the application lists every step's.
+    const later = w.documents.add(DAY, 'c-later', { owner: 'application:app-1' });
+    w.applications.set('app-1', { typeCode: TYPE, keys: [held, later] });
+
+    const sweep = await sweepDocumentsOfDay(DAY, w.deps);
+
+    expect(sweep).toMatchObject({ listed: 3, held: 2, discarded: 1, unowned: 0, undecided: 0 });
+    expect([...w.documents.objects.keys()]).toEqual([held, later]);
+    expect(w.journal).toEqual([`event ${lost}`, `delete ${lost}`]);
+    expect(w.events).toEqual([
+      {
+        id: 'evt-1',
+        time: RUN_AT.toISOString(),
+        actor: { kind: 'system', id: 'document-sweeper' },
+        action: 'application.attachment_discarded',
+        subject: { typeCode: TYPE },
+        outcome: 'success',
+        details: {
+          applicationId: 'app-1',
+          documentKey: lost,
+          writtenOn: DAY,
+          reason: 'held-by-no-step',
+          size: 777,
+          sha256: SHA,
+        },
+      },
+    ]);
+  });
+
+  test('removes the attachments of an application never written, and keeps those of one it cannot read', async () => {
+    const w = world();
+    const orphan = w.documents.add(DAY, 'a-orphan', {
+      owner: 'application:never-written',
+      sha256: undefined,
+    });
+    const unsure = w.documents.add(DAY, 'b-unsure', { owner: 'application:unreadable' });
+
+    const sweep = await sweepDocumentsOfDay(DAY, w.deps);
+
+    expect(sweep).toMatchObject({ listed: 2, discarded: 1, undecided: 1, held: 0 });
+    expect([...w.documents.objects.keys()]).toEqual([unsure]);
+    expect(w.events).toHaveLength(1);
+    expect(w.events[0]).toMatchObject({ action: 'application.attachment_discarded' });
+    expect(w.events[0]).not.toHaveProperty('subject');
+    expect(w.events[0]?.details).toEqual({
+      applicationId: 'never-written',
+      documentKey: orphan,
+      writtenOn: DAY,
+      reason: 'application-not-found',
+      size: 100,
+    });
   });
 
   test('keeps the bytes when the audit event cannot be written', async () => {
