@@ -1,6 +1,12 @@
 import { checkpointHash, verifyCheckpoint } from '#core/audit/checkpoint.ts';
 import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
-import { type AuditFinding, verifyAuditRange } from '#core/audit/verify-range.ts';
+import {
+  type ArchivedForkFinding,
+  type AuditFinding,
+  archivedEventFindings,
+  checkArchivedBatch,
+  verifyAuditRange,
+} from '#core/audit/verify-range.ts';
 import type { PublicJwk } from '#core/jws.ts';
 import type { AuditLogReader, StoredAuditEvent } from '#ports/audit-log.ts';
 import type { AuditPosition, AuditSealStore, SealedRange, SealHead } from '#ports/audit-seal-store.ts';
@@ -13,7 +19,10 @@ import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 
 export interface AuditVerification {
   log: Pick<AuditLogReader, 'readStoredRange'>;
-  seals: Pick<AuditSealStore, 'readHead' | 'batchesCovering' | 'archivedCheckpoints'>;
+  seals: Pick<
+    AuditSealStore,
+    'readHead' | 'batchesCovering' | 'archivedCheckpoints' | 'archivedCheckpointsBetween' | 'archivedBatch'
+  >;
   logId: string;
   /** The platform's checkpoint keys, current and retired, from a source the verifier trusts. */
   publicJwks: readonly PublicJwk[];
@@ -40,7 +49,11 @@ export interface ArchivedBeyondHeadFinding {
   checkpoints: string[];
 }
 
-export type AuditLogFinding = AuditFinding | UnreadableItemFinding | ArchivedBeyondHeadFinding;
+export type AuditLogFinding =
+  | AuditFinding
+  | UnreadableItemFinding
+  | ArchivedBeyondHeadFinding
+  | ArchivedForkFinding;
 
 export interface AuditLogReport {
   ok: boolean;
@@ -165,6 +178,15 @@ export async function verifyAuditLog(
   findings.push(...report.findings);
   findings.push(...chainEndFindings(batches, anchor, successor, head, appendedMeanwhile, deps.publicJwks));
   findings.push(...(await archivedBeyondHead(later, deps.seals)));
+  const fromSeq = first?.seq ?? (anchor === null ? 0 : (anchorBatch(anchor, deps.publicJwks)?.seq ?? -1) + 1);
+  findings.push(
+    ...(await archivedForks(deps, {
+      fromSeq,
+      toSeq: later.seq ?? -1,
+      chain: batches,
+      range: { from: fromIso, to: toIso },
+    })),
+  );
   return {
     ok: findings.length === 0,
     logId: deps.logId,
@@ -259,6 +281,70 @@ async function archivedBeyondHead(
     if (((await seals.readHead()).seq ?? -1) >= seq) return [];
   }
   return [{ kind: 'archived-checkpoint-beyond-head', seq, checkpoints }];
+}
+
+/**
+ * The tables alone cannot show the chain's end dropped with its events and the head moved back
+ * once the sealer has sealed past the gap again: the chain is whole, the events gone. The
+ * write-once archive still holds the dropped batches, each at a sequence number where it now
+ * holds the new one too. So every sequence number from the range's first batch to the head at
+ * which the archive holds more than one checkpoint is looked at: each such batch (but the
+ * chain's own, judged above) whose events touch the range must be one the sealer made, and every
+ * event it sealed must be in the log as sealed. Two sealer runs that raced leave such a pair too
+ * (the loser archived before its head write failed); its events are all in the log, so it is no
+ * finding. One listing of the archive over those sequence numbers, and a read of each forked
+ * batch and of the log over its events' span.
+ */
+async function archivedForks(
+  deps: AuditVerification,
+  window: {
+    fromSeq: number;
+    toSeq: number;
+    chain: readonly { seq: number; checkpoint: string }[];
+    range: { from: string; to: string };
+  },
+): Promise<ArchivedForkFinding[]> {
+  if (window.toSeq < window.fromSeq) return [];
+  const judged = new Set(window.chain.map((b) => `${b.seq}/${checkpointHash(b.checkpoint)}`));
+  const archived = await deps.seals.archivedCheckpointsBetween(window.fromSeq, window.toSeq);
+  const findings: ArchivedForkFinding[] = [];
+  for (const [seq, hashes] of archived) {
+    if (hashes.length < 2) continue;
+    for (const hash of hashes) {
+      if (judged.has(`${seq}/${hash}`)) continue;
+      const batch = await deps.seals.archivedBatch(seq, hash);
+      if (batch === undefined) continue; // listed a moment ago: the archive is write-once, so never
+      const evidence = { seq, checkpointHash: hash, ...batch };
+      const checked = checkArchivedBatch(evidence, deps.logId, deps.publicJwks);
+      if (!checked.ok) {
+        findings.push(checked.finding);
+        continue;
+      }
+      const { firstEvent, lastEvent } = checked.body;
+      if (firstEvent.time >= window.range.to || lastEvent.time < window.range.from) continue;
+      const span = { from: new Date(firstEvent.time), to: new Date(Date.parse(lastEvent.time) + 1) };
+      findings.push(...archivedEventFindings(evidence, await storedEventsOver(deps.log, span)));
+    }
+  }
+  return findings;
+}
+
+/** The readable stored events of a span, as read back. */
+async function storedEventsOver(
+  log: AuditVerification['log'],
+  span: { from: Date; to: Date },
+): Promise<unknown[]> {
+  const events: unknown[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await log.readStoredRange(span, {
+      limit: READ_PAGE,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    for (const stored of page.items) if (stored.unreadable === undefined) events.push(stored.event);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return events;
 }
 
 /** How long (ms) to wait, before each look, for a head a sealer is moving past an archived batch. */

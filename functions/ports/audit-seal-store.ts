@@ -86,6 +86,23 @@ export interface AuditSealStore {
    * sealer archived, whether or not the table still names it.
    */
   archivedCheckpoints(seq: number): Promise<string[]>;
+  /**
+   * The hashes of the checkpoints archived under each sequence number from `fromSeq` to `toSeq`
+   * (inclusive), by sequence number; numbers with none archived are absent. One listing.
+   */
+  archivedCheckpointsBetween(fromSeq: number, toSeq: number): Promise<Map<number, string[]>>;
+  /**
+   * An archived batch — its checkpoint and manifest as archived — by sequence number and
+   * checkpoint hash; undefined when the archive holds no checkpoint there. A manifest missing or
+   * unreadable reads as no leaves.
+   */
+  archivedBatch(seq: number, checkpointHash: string): Promise<ArchivedSealBatch | undefined>;
+}
+
+/** A batch as the write-once archive holds it, whether or not the tables still name it. */
+export interface ArchivedSealBatch {
+  checkpoint: string;
+  manifest: SealedLeaf[];
 }
 
 /** The head changed between reading it and appending: another sealer won; nothing was appended. */

@@ -1,6 +1,7 @@
 import { base64url, type PublicJwk } from '../jws.ts';
 import { canonicalJsonBytes } from './canonical.ts';
 import {
+  type Checkpoint,
   type CheckpointFailure,
   checkpointHash,
   manifestLeafHash,
@@ -255,6 +256,94 @@ function idOf(event: unknown): string | null {
   if (typeof event !== 'object' || event === null) return null;
   const id = (event as { id?: unknown }).id;
   return typeof id === 'string' ? id : null;
+}
+
+/**
+ * A batch the write-once archive holds at a sequence number where it holds another too. Two
+ * sealer runs that raced leave one (the loser archived before its head write failed): all its
+ * events are in the log, as sealed. So does the chain's end dropped with its events and the head
+ * moved back, once the sealer has sealed past the gap again: the tables then hold a whole chain
+ * without those events, and only the archive still names them.
+ */
+export interface ArchivedForkEvidence {
+  seq: number;
+  /** The checkpoint hash the archive files the batch under. */
+  checkpointHash: string;
+  checkpoint: string;
+  manifest: readonly SealedLeaf[];
+}
+
+export type ArchivedForkFinding =
+  /** Archived at a forked sequence number, but not a batch of this log's sealer as filed. */
+  | { kind: 'archived-batch-invalid'; seq: number; checkpointHash: string; detail: string }
+  /** An event a sealer sealed that the log no longer holds: removed. */
+  | { kind: 'archived-event-missing'; seq: number; checkpointHash: string; eventId: string; time: string }
+  /** An event a sealer sealed that the log holds with other content (or time). */
+  | { kind: 'archived-event-changed'; seq: number; checkpointHash: string; eventId: string; time: string };
+
+/**
+ * Whether an archived batch is one this log's sealer made as filed: signed by a platform key, of
+ * this log and sequence number, filed under its own hash, its manifest reproducing it. Its
+ * checkpoint body when it is; else the finding.
+ */
+export function checkArchivedBatch(
+  evidence: ArchivedForkEvidence,
+  logId: string,
+  publicJwks: readonly PublicJwk[],
+): { ok: true; body: Checkpoint } | { ok: false; finding: ArchivedForkFinding } {
+  const invalid = (detail: string) => ({
+    ok: false as const,
+    finding: {
+      kind: 'archived-batch-invalid' as const,
+      seq: evidence.seq,
+      checkpointHash: evidence.checkpointHash,
+      detail,
+    },
+  });
+  const verified = verifyCheckpoint(evidence.checkpoint, publicJwks);
+  if (!verified.ok) {
+    return invalid(
+      verified.failures.map((f) => `${f.check}: expected ${f.expected}, found ${f.found}`).join('; '),
+    );
+  }
+  const { body } = verified;
+  if (body.logId !== logId) return invalid(`expected log ${logId}, found ${body.logId}`);
+  if (body.seq !== evidence.seq) return invalid(`filed under seq ${evidence.seq}, signed as ${body.seq}`);
+  if (checkpointHash(evidence.checkpoint) !== evidence.checkpointHash) {
+    return invalid(
+      `filed under ${evidence.checkpointHash}, hashes to ${checkpointHash(evidence.checkpoint)}`,
+    );
+  }
+  const mismatch = manifestMismatch(evidence.manifest, body);
+  if (mismatch !== undefined) return invalid(`manifest: ${mismatch}`);
+  return { ok: true, body };
+}
+
+/**
+ * Each event an archived batch sealed against the log as stored over that batch's span (its
+ * first to its last event, as read back, not validated): one missing or changed is a finding.
+ */
+export function archivedEventFindings(
+  evidence: ArchivedForkEvidence,
+  storedEvents: readonly unknown[],
+): ArchivedForkFinding[] {
+  const stored = new Map<string, string | undefined>();
+  for (const event of storedEvents) {
+    const id = idOf(event);
+    if (id !== null && !stored.has(id)) stored.set(id, hashOf(event));
+  }
+  const findings: ArchivedForkFinding[] = [];
+  for (const leaf of evidence.manifest) {
+    const place = {
+      seq: evidence.seq,
+      checkpointHash: evidence.checkpointHash,
+      eventId: leaf.id,
+      time: leaf.time,
+    };
+    if (!stored.has(leaf.id)) findings.push({ kind: 'archived-event-missing', ...place });
+    else if (stored.get(leaf.id) !== leaf.hash) findings.push({ kind: 'archived-event-changed', ...place });
+  }
+  return findings;
 }
 
 function hashOf(event: unknown): string | undefined {

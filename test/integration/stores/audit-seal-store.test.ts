@@ -156,6 +156,8 @@ describe('DynamoAuditSealStore', () => {
       append: (input) => real.append(input),
       batchesCovering: (range) => real.batchesCovering(range),
       archivedCheckpoints: (seq) => real.archivedCheckpoints(seq),
+      archivedCheckpointsBetween: (fromSeq, toSeq) => real.archivedCheckpointsBetween(fromSeq, toSeq),
+      archivedBatch: (seq, hash) => real.archivedBatch(seq, hash),
     };
 
     const outcomes = await Promise.allSettled([
@@ -199,6 +201,22 @@ describe('DynamoAuditSealStore', () => {
     // archivedCheckpoints names both, by their checkpoint objects; nothing is archived past the head.
     expect(new Set(await real.archivedCheckpoints(0))).toEqual(hashes);
     expect(await real.archivedCheckpoints(3)).toEqual([]);
+    // One listing over a span of sequence numbers: the fork at 0, one batch at 1 and 2, none past.
+    const between = await real.archivedCheckpointsBetween(0, 5);
+    expect([...between.keys()]).toEqual([0, 1, 2]);
+    expect(new Set(between.get(0))).toEqual(hashes);
+    expect(between.get(2)).toEqual([checkpointHash(covering.batches[2]!.checkpoint)]);
+    expect([...(await real.archivedCheckpointsBetween(1, 1)).keys()]).toEqual([1]);
+    // Each archived batch reads back by seq and hash, the loser's too, as it was sealed.
+    for (const hash of hashes) {
+      const archived = await real.archivedBatch(0, hash!);
+      expect(checkpointHash(archived!.checkpoint)).toBe(hash);
+      expect(verifyCheckpoint(archived!.checkpoint, [signer.publicJwk]).body?.seq).toBe(0);
+      expect(archived!.manifest.map((leaf) => leaf.id)).toEqual(
+        covering.batches[0]!.manifest.map((l) => l.id),
+      );
+    }
+    expect(await real.archivedBatch(1, [...hashes][0]!)).toBeUndefined();
   });
 
   test('gives the head of a log never sealed as version 0 with nothing sealed', async () => {

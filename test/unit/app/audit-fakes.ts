@@ -4,6 +4,7 @@ import { checkpointHash } from '#core/audit/checkpoint.ts';
 import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
 import type { AuditLogReader, AuditTimeRange, StoredAuditEvent } from '#ports/audit-log.ts';
 import {
+  type ArchivedSealBatch,
   type AuditSealStore,
   type SealAppend,
   SealChainMoved,
@@ -54,10 +55,12 @@ export class MemorySealStore implements AuditSealStore {
     // Archived first, as the store does: a sealer that loses the race leaves its checkpoint there.
     const batch = input.batch?.sealed;
     if (batch !== undefined) {
-      this.archive.set(batch.body.seq, [
-        ...(this.archive.get(batch.body.seq) ?? []),
-        checkpointHash(batch.checkpoint),
-      ]);
+      const hash = checkpointHash(batch.checkpoint);
+      this.archive.set(batch.body.seq, [...(this.archive.get(batch.body.seq) ?? []), hash]);
+      this.archivedBatches.set(`${batch.body.seq}/${hash}`, {
+        checkpoint: batch.checkpoint,
+        manifest: structuredClone(batch.manifest),
+      });
     }
     if (input.expected.version !== this.head.version) throw new SealChainMoved(input.expected.version);
     if (batch !== undefined) {
@@ -83,8 +86,24 @@ export class MemorySealStore implements AuditSealStore {
   /** Checkpoint hashes by seq, as the write-once archive keeps them: a batch deleted from the table stays here. */
   readonly archive = new Map<number, string[]>();
 
+  /** The archived batches by `<seq>/<checkpoint hash>`. */
+  readonly archivedBatches = new Map<string, ArchivedSealBatch>();
+
   async archivedCheckpoints(seq: number): Promise<string[]> {
     return [...(this.archive.get(seq) ?? [])];
+  }
+
+  async archivedCheckpointsBetween(fromSeq: number, toSeq: number): Promise<Map<number, string[]>> {
+    const found = new Map<number, string[]>();
+    for (const seq of [...this.archive.keys()].sort((a, b) => a - b)) {
+      if (seq >= fromSeq && seq <= toSeq) found.set(seq, [...this.archive.get(seq)!]);
+    }
+    return found;
+  }
+
+  async archivedBatch(seq: number, hash: string): Promise<ArchivedSealBatch | undefined> {
+    const found = this.archivedBatches.get(`${seq}/${hash}`);
+    return found && structuredClone(found);
   }
 
   async batchesCovering(range: AuditTimeRange): Promise<SealedRange> {

@@ -7,6 +7,7 @@ import {
   verifyAuditLog,
   verifyAuditLogGroups,
 } from '#app/verify-audit-log.ts';
+import { SealChainMoved } from '#ports/audit-seal-store.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditEvent } from '../audit/fixtures.ts';
 import { MemoryAuditLog, MemorySealStore } from './audit-fakes.ts';
@@ -57,6 +58,8 @@ const withSeals = (replaced: Partial<AuditVerification['seals']>): AuditVerifica
     readHead: () => seals.readHead(),
     batchesCovering: (range) => seals.batchesCovering(range),
     archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
+    archivedCheckpointsBetween: (fromSeq, toSeq) => seals.archivedCheckpointsBetween(fromSeq, toSeq),
+    archivedBatch: (seq, hash) => seals.archivedBatch(seq, hash),
     ...replaced,
   },
 });
@@ -306,6 +309,99 @@ describe('verifyAuditLog', () => {
         seq: after.seq,
         checkpoints: seals.archive.get(after.seq!),
       });
+    });
+
+    /** Ten events after the two pending ones, and a sealer run that seals all twelve. */
+    async function sealPastTheGap() {
+      log.add(...Array.from({ length: 10 }, (_, k) => ({ ...auditEvent(30 + k), time: iso(170 + k) })));
+      await sealAt(400);
+    }
+
+    it('is found once the sealer sealed past the gap again: the archive still holds the dropped batches', async () => {
+      rollBack();
+      await sealPastTheGap();
+      // The new chain is as long again: nothing is archived past its head, and the tables agree.
+      expect(seals.head.seq).toBe(4);
+      expect(seals.archive.get(5)).toBeUndefined();
+      const range = { from: new Date(T0), to: new Date(T0 + 3_600_000) };
+      const tablesOnly = await verifyAuditLog(
+        range,
+        withSeals({ archivedCheckpointsBetween: async () => new Map() }),
+      );
+      expect(tablesOnly.ok).toBe(true);
+
+      const report = await verifyAuditLog(range, deps);
+
+      expect(report.ok).toBe(false);
+      const dropped = (seq: number, first: number) =>
+        Array.from({ length: 5 }, (_, k) => ({
+          kind: 'archived-event-missing',
+          seq,
+          checkpointHash: seals.archive.get(seq)![0],
+          eventId: auditEvent(first + k).id,
+          time: iso(first + k),
+        }));
+      expect(report.findings).toEqual([...dropped(2, 10), ...dropped(3, 15)]);
+      // A range holding only the dropped events' times finds them too: no batch of the chain does.
+      const narrow = await verifyAuditLog({ from: new Date(iso(12)), to: new Date(iso(13)) }, deps);
+      expect(narrow.findings).toEqual(dropped(2, 10));
+      // A range after them does not judge them.
+      const later = await verifyAuditLog({ from: new Date(iso(150)), to: new Date(iso(200)) }, deps);
+      expect(later.ok).toBe(true);
+    });
+
+    it('names an event changed and sealed again after the head was moved back', async () => {
+      const original = stored(auditEvent(12).id);
+      rollBack();
+      log.add({ ...(original.event as ReturnType<typeof auditEvent>), outcome: 'denied' });
+      await sealPastTheGap();
+
+      const report = await verifyAuditLog({ from: new Date(T0), to: new Date(T0 + 3_600_000) }, deps);
+
+      expect(report.findings).toContainEqual({
+        kind: 'archived-event-changed',
+        seq: 2,
+        checkpointHash: seals.archive.get(2)![0],
+        eventId: auditEvent(12).id,
+        time: iso(12),
+      });
+      expect(report.findings.filter((f) => f.kind === 'archived-event-missing')).toHaveLength(9);
+    });
+  });
+
+  describe('the archive holding two batches at one sequence number', () => {
+    it('is no finding when two sealer runs raced: the loser archived its batch, whose events are all in the log', async () => {
+      let rival: Promise<unknown> | undefined;
+      seals.beforeAppend = async () => {
+        if (rival !== undefined) return;
+        rival = sealAt(310); // wins: seals events 20 and 21 as batch 4 first
+        await rival;
+      };
+      await expect(sealAt(300)).rejects.toBeInstanceOf(SealChainMoved);
+      seals.beforeAppend = undefined;
+      expect(seals.archive.get(4)).toHaveLength(2);
+
+      const report = await verifyAuditLog({ from: new Date(T0), to: new Date(T0 + 3_600_000) }, deps);
+
+      expect(report).toMatchObject({ ok: true, findings: [], batchesChecked: 5 });
+    });
+
+    it('names an archived batch that is not the sealer’s as filed', async () => {
+      // Batch 2's checkpoint and manifest filed again under seq 1, where batch 1 is.
+      const [hash] = seals.archive.get(2)!;
+      seals.archive.get(1)!.push(hash!);
+      seals.archivedBatches.set(`1/${hash}`, (await seals.archivedBatch(2, hash!))!);
+
+      const report = await verifyAuditLog({ from: new Date(T0), to: new Date(T0 + 3_600_000) }, deps);
+
+      expect(report.findings).toEqual([
+        {
+          kind: 'archived-batch-invalid',
+          seq: 1,
+          checkpointHash: hash,
+          detail: 'filed under seq 1, signed as 2',
+        },
+      ]);
     });
   });
 
