@@ -273,9 +273,16 @@ export interface ArchivedForkEvidence {
   manifest: readonly SealedLeaf[];
 }
 
+/** Archived at a forked sequence number, but not a batch of this log's sealer as filed. */
+export interface ArchivedBatchInvalidFinding {
+  kind: 'archived-batch-invalid';
+  seq: number;
+  checkpointHash: string;
+  detail: string;
+}
+
 export type ArchivedForkFinding =
-  /** Archived at a forked sequence number, but not a batch of this log's sealer as filed. */
-  | { kind: 'archived-batch-invalid'; seq: number; checkpointHash: string; detail: string }
+  | ArchivedBatchInvalidFinding
   /** An event a sealer sealed that the log no longer holds: removed. */
   | { kind: 'archived-event-missing'; seq: number; checkpointHash: string; eventId: string; time: string }
   /** An event a sealer sealed that the log holds with other content (or time). */
@@ -290,7 +297,7 @@ export function checkArchivedBatch(
   evidence: ArchivedForkEvidence,
   logId: string,
   publicJwks: readonly PublicJwk[],
-): { ok: true; body: Checkpoint } | { ok: false; finding: ArchivedForkFinding } {
+): { ok: true; body: Checkpoint } | { ok: false; finding: ArchivedBatchInvalidFinding } {
   const invalid = (detail: string) => ({
     ok: false as const,
     finding: {

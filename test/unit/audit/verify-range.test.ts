@@ -1,10 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { canonicalJsonBytes } from '#core/audit/canonical.ts';
-import { type SealedBatch, type SealedLeaf, sealBatch } from '#core/audit/checkpoint.ts';
+import { checkpointHash, type SealedBatch, type SealedLeaf, sealBatch } from '#core/audit/checkpoint.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { leafHash } from '#core/audit/merkle.ts';
-import { type AuditFinding, type VerifyAuditRangeInput, verifyAuditRange } from '#core/audit/verify-range.ts';
+import {
+  type AuditFinding,
+  archivedEventFindings,
+  checkArchivedBatch,
+  type VerifyAuditRangeInput,
+  verifyAuditRange,
+} from '#core/audit/verify-range.ts';
 import { base64url, signCompactJws } from '#core/jws.ts';
 import { auditEvents } from './fixtures.ts';
 
@@ -320,6 +326,69 @@ describe('tampering with the sealed evidence is detected and named', () => {
       'checkpoint-wrong-log',
       'checkpoint-wrong-log',
       'checkpoint-wrong-log',
+    ]);
+  });
+});
+
+describe('a batch archived beside another at one sequence number', () => {
+  const evidence = (seq = 1, batch = batches[1]!) => ({
+    seq,
+    checkpointHash: checkpointHash(batch.checkpoint),
+    checkpoint: batch.checkpoint,
+    manifest: structuredClone(batch.manifest),
+  });
+
+  it('is the sealer’s as filed: signed, of this log and number, under its own hash, its manifest reproducing it', () => {
+    const checked = checkArchivedBatch(evidence(), logId, [signer.publicJwk]);
+    expect(checked).toMatchObject({ ok: true, body: { seq: 1, logId, treeSize: BATCH } });
+  });
+
+  it('names what is wrong with one that is not', () => {
+    const detail = (input: ReturnType<typeof evidence>, keys = [signer.publicJwk], log = logId) => {
+      const checked = checkArchivedBatch(input, log, keys);
+      return checked.ok ? 'ok' : checked.finding.detail;
+    };
+    expect(detail(evidence(2))).toBe('filed under seq 2, signed as 1');
+    expect(detail(evidence(), [signer.publicJwk], 'audit-other')).toBe(
+      'expected log audit-other, found audit-main',
+    );
+    expect(detail({ ...evidence(), checkpointHash: 'A'.repeat(43) })).toBe(
+      `filed under ${'A'.repeat(43)}, hashes to ${checkpointHash(batches[1]!.checkpoint)}`,
+    );
+    const short = evidence();
+    short.manifest.pop();
+    expect(detail(short)).toBe(`manifest: expected ${BATCH} leaves as signed, found ${BATCH - 1}`);
+    expect(detail(evidence(), [new SoftwareEs256Signer('audit-seal-1').publicJwk])).toMatch(/^signature: /);
+    expect(checkArchivedBatch({ ...evidence(), seq: 2 }, logId, [signer.publicJwk])).toMatchObject({
+      ok: false,
+      finding: {
+        kind: 'archived-batch-invalid',
+        seq: 2,
+        checkpointHash: checkpointHash(batches[1]!.checkpoint),
+      },
+    });
+  });
+
+  it('names each event it sealed that the log no longer holds, or holds changed, and nothing when all are there', () => {
+    const span = structuredClone(events.slice(BATCH, 2 * BATCH)) as unknown as Record<string, unknown>[];
+    expect(archivedEventFindings(evidence(), span)).toEqual([]);
+    // Another event of the log beside them changes nothing.
+    expect(archivedEventFindings(evidence(), [...span, events[0]])).toEqual([]);
+
+    const [, second, third, ...rest] = span;
+    const changed = { ...third!, outcome: 'denied' };
+    const findings = archivedEventFindings(evidence(), [changed, ...rest]);
+
+    const place = (event: unknown) => ({
+      seq: 1,
+      checkpointHash: checkpointHash(batches[1]!.checkpoint),
+      eventId: (event as AuditEvent).id,
+      time: (event as AuditEvent).time,
+    });
+    expect(findings).toEqual([
+      { kind: 'archived-event-missing', ...place(span[0]) },
+      { kind: 'archived-event-missing', ...place(second) },
+      { kind: 'archived-event-changed', ...place(third) },
     ]);
   });
 });
