@@ -1,4 +1,4 @@
-import { checkpointHash, verifyCheckpoint } from '#core/audit/checkpoint.ts';
+import { type Checkpoint, checkpointHash, verifyCheckpoint } from '#core/audit/checkpoint.ts';
 import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
 import {
   type ArchivedForkFinding,
@@ -312,21 +312,70 @@ async function archivedForks(
     if (hashes.length < 2) continue;
     for (const hash of hashes) {
       if (judged.has(`${seq}/${hash}`)) continue;
-      const batch = await deps.seals.archivedBatch(seq, hash);
-      if (batch === undefined) continue; // listed a moment ago: the archive is write-once, so never
-      const evidence = { seq, checkpointHash: hash, ...batch };
-      const checked = checkArchivedBatch(evidence, deps.logId, deps.publicJwks);
-      if (!checked.ok) {
-        findings.push(checked.finding);
-        continue;
-      }
-      const { firstEvent, lastEvent } = checked.body;
-      if (firstEvent.time >= window.range.to || lastEvent.time < window.range.from) continue;
-      const span = { from: new Date(firstEvent.time), to: new Date(Date.parse(lastEvent.time) + 1) };
-      findings.push(...archivedEventFindings(evidence, await storedEventsOver(deps.log, span)));
+      findings.push(
+        ...(await judgeArchivedBatch(
+          deps,
+          { seq, hash },
+          ({ firstEvent, lastEvent }) =>
+            firstEvent.time < window.range.to && lastEvent.time >= window.range.from,
+        )),
+      );
     }
   }
   return findings;
+}
+
+/** Most archived batches past the head one check reads: any one found wrong already alarms. */
+const BEYOND_HEAD_BATCHES_JUDGED = 10;
+/** How far past the head one check lists the archive (one LIST holds ≈ 330 batches). */
+const BEYOND_HEAD_LOOKAHEAD = 1000;
+
+/**
+ * What a sealer run asks before it seals: the batches the write-once archive holds past its
+ * chain's head, each judged as a verify judges a fork. A run that crashed between archiving and
+ * moving the head, or one racing this one, leaves a batch there whose events are all in the log:
+ * no finding. The chain's end dropped with its events and the head moved back leaves the dropped
+ * batches there, their events gone: findings, before this run seals past them (after which only
+ * a verify of their range finds them). The first few batches are read; one list of the archive
+ * otherwise, nothing when it holds nothing past the head. `checked` counts the batches read,
+ * `beyondHead` all found.
+ */
+export async function judgeArchivedBeyondHead(deps: {
+  log: AuditVerification['log'];
+  seals: Pick<AuditSealStore, 'readHead' | 'archivedCheckpointsBetween' | 'archivedBatch'>;
+  logId: string;
+  publicJwks: readonly PublicJwk[];
+}): Promise<{ beyondHead: number; checked: number; findings: ArchivedForkFinding[] }> {
+  const head = await deps.seals.readHead();
+  const from = (head.seq ?? -1) + 1;
+  const archived = await deps.seals.archivedCheckpointsBetween(from, from + BEYOND_HEAD_LOOKAHEAD - 1);
+  const all = [...archived].flatMap(([seq, hashes]) => hashes.map((hash) => ({ seq, hash })));
+  const findings: ArchivedForkFinding[] = [];
+  const judged = all.slice(0, BEYOND_HEAD_BATCHES_JUDGED);
+  for (const place of judged) findings.push(...(await judgeArchivedBatch(deps, place, () => true)));
+  return { beyondHead: all.length, checked: judged.length, findings };
+}
+
+/**
+ * One archived batch judged: the sealer's as filed (else a finding), and, when its events
+ * `touch` what is judged, each of them in the log as sealed.
+ */
+async function judgeArchivedBatch(
+  deps: Pick<AuditVerification, 'log' | 'logId' | 'publicJwks'> & {
+    seals: Pick<AuditSealStore, 'archivedBatch'>;
+  },
+  place: { seq: number; hash: string },
+  touch: (body: Checkpoint) => boolean,
+): Promise<ArchivedForkFinding[]> {
+  const batch = await deps.seals.archivedBatch(place.seq, place.hash);
+  if (batch === undefined) return []; // listed a moment ago: the archive is write-once, so never
+  const evidence = { seq: place.seq, checkpointHash: place.hash, ...batch };
+  const checked = checkArchivedBatch(evidence, deps.logId, deps.publicJwks);
+  if (!checked.ok) return [checked.finding];
+  if (!touch(checked.body)) return [];
+  const { firstEvent, lastEvent } = checked.body;
+  const span = { from: new Date(firstEvent.time), to: new Date(Date.parse(lastEvent.time) + 1) };
+  return archivedEventFindings(evidence, await storedEventsOver(deps.log, span));
 }
 
 /** The readable stored events of a span, as read back. */

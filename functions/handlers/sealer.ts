@@ -21,6 +21,7 @@ import {
   sealAuditLog,
   sealedLayoutsBesides,
 } from '#app/seal-audit-log.ts';
+import { judgeArchivedBeyondHead } from '#app/verify-audit-log.ts';
 import { SealChainMoved } from '#ports/audit-seal-store.ts';
 import { documents, s3 } from './aws-clients.ts';
 import { bucket, environment, table } from './environment.ts';
@@ -37,6 +38,9 @@ import { parseSealerSettings } from './sealer-settings.ts';
 // overlap (a slow run, a retry): the seal store's conditional append lets only one of them
 // extend the group's chain; the other ends with SealChainMoved, which is not a failure.
 //
+// Each run first judges what the write-once archive holds past its chain's head
+// (AuditArchiveMismatches: sealed events the log no longer holds as sealed, alarmed).
+//
 // AuditSealLagSeconds (namespace `elicense`) is the age of the oldest event of the run's group
 // not yet sealed after the run, or another group's lag if longer (reportedSealLagSeconds: so a
 // group whose runs stopped, or never began, shows in every other group's report); an alarm on
@@ -51,7 +55,9 @@ const groups = auditSealGroups(
 const log = table('audit');
 const archive = { s3, bucket: bucket('audit-archive') };
 /** What one seal group's run works on: the group's shards of the log and its own chain. */
-function sealingOf(group: AuditSealGroup): AuditSealing {
+function sealingOf(
+  group: AuditSealGroup,
+): AuditSealing & { log: DynamoAuditLogReader; seals: DynamoAuditSealStore } {
   return {
     log: new DynamoAuditLogReader(documents, log, { shards: group.shards }),
     seals: new DynamoAuditSealStore({ documents, table: table('audit-seals'), archive, logId: group.logId }),
@@ -63,6 +69,32 @@ function sealingOf(group: AuditSealGroup): AuditSealing {
   };
 }
 const sealings = groups.map(sealingOf);
+
+/**
+ * Before a run seals: what the archive holds past its chain's head, judged
+ * (judgeArchivedBeyondHead). Sealed events the log no longer holds as sealed are the trace of the
+ * chain's end dropped with its events and the head moved back: AuditArchiveMismatches counts them
+ * (alarmed at 1), and the error log names them. The run then seals on: the archive keeps the
+ * evidence, and `elicense audit verify` names it over the range.
+ */
+async function checkArchiveBeyondHead(sealing: (typeof sealings)[number]): Promise<void> {
+  const { publicJwk } = await sealing.keys.platformKey();
+  const judged = await judgeArchivedBeyondHead({
+    log: sealing.log,
+    seals: sealing.seals,
+    logId: sealing.logId,
+    publicJwks: [publicJwk],
+  });
+  metrics.addMetric('AuditArchiveMismatches', MetricUnit.Count, judged.findings.length);
+  if (judged.findings.length > 0) {
+    logger.error('the audit archive holds sealed events the log no longer holds as sealed', {
+      logId: sealing.logId,
+      beyondHead: judged.beyondHead,
+      checked: judged.checked,
+      findings: judged.findings.slice(0, 20),
+    });
+  }
+}
 
 /**
  * Where a chain's first run begins: the configured origin — unless the stage's log is sealed as
@@ -92,6 +124,7 @@ export async function sealNow(group: number): Promise<SealRun | undefined> {
   if (sealing === undefined) throw new RangeError(`no seal group ${group} of ${groups.length}`);
   let run: SealRun;
   try {
+    await checkArchiveBeyondHead(sealing);
     run = await sealAuditLog(sealing);
   } catch (error) {
     // The run fails (no lag metric, so the lag alarm fires); the log says why.

@@ -89,13 +89,15 @@ export class PlatformAlarms extends Construct {
       threshold: number,
       description: string,
       missing: TreatMissingData = TreatMissingData.NOT_BREACHING,
+      /** Two of three periods by default: one noisy minute does not page anyone. */
+      evaluation = { periods: 3, datapoints: 2 },
     ) => {
       const created = new Alarm(this, name, {
         alarmDescription: description,
         metric,
         threshold,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
+        evaluationPeriods: evaluation.periods,
+        datapointsToAlarm: evaluation.datapoints,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: missing,
       });
@@ -190,6 +192,24 @@ export class PlatformAlarms extends Construct {
       SEAL_LAG_ALARM_SECONDS,
       `The oldest unsealed audit event is ${SEAL_LAG_ALARM_SECONDS} s old or the sealer stopped reporting`,
       TreatMissingData.BREACHING,
+    );
+    // Sealed events the log no longer holds as sealed, found past a chain's head by a sealer run
+    // before it seals (functions/handlers/sealer.ts): the trace of the chain's end dropped with its
+    // events and the head moved back. One run sees it once (it then seals past), so one datapoint
+    // alarms.
+    alarm(
+      'AuditArchiveMismatch',
+      new Metric({
+        namespace: 'elicense',
+        metricName: 'AuditArchiveMismatches',
+        dimensionsMap: { service: 'elicense', stage: props.stage },
+        statistic: 'Maximum',
+        period,
+      }),
+      1,
+      'The audit archive holds sealed events the log no longer holds as sealed: run elicense audit verify over the time they name',
+      TreatMissingData.NOT_BREACHING,
+      { periods: 1, datapoints: 1 },
     );
     alarm(
       'SealerDeadLetters',

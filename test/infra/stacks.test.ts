@@ -1007,6 +1007,16 @@ describe('the CDK app', () => {
       { Name: 'service', Value: 'elicense' },
       { Name: 'stage', Value: 'small' },
     ]);
+    // Sealed events gone from the log, seen past a chain's head once (the run then seals past it).
+    const mismatch = alarms.find((a) => a.MetricName === 'AuditArchiveMismatches');
+    expect(mismatch).toMatchObject({
+      Namespace: 'elicense',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(mismatch?.Dimensions).toEqual(lag?.Dimensions);
     const dlq = alarms.find((a) => String(a.AlarmDescription).includes('dead-letter queue'));
     expect(dlq).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
     for (const operation of ['Sign', 'Decrypt', 'GenerateDataKey']) {

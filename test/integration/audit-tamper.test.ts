@@ -19,7 +19,7 @@ import { DynamoAuditSealStore } from '#adapters/aws/audit-seal-store.ts';
 import { localBucketName } from '#adapters/aws/buckets.ts';
 import { LocalKeyVault } from '#adapters/local/key-vault.ts';
 import { sealAuditLog } from '#app/seal-audit-log.ts';
-import { type AuditLogReport, verifyAuditLog } from '#app/verify-audit-log.ts';
+import { type AuditLogReport, judgeArchivedBeyondHead, verifyAuditLog } from '#app/verify-audit-log.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { PublicJwk } from '#core/jws.ts';
 import { writeLocalEndpoints } from '#dev/local-endpoints.ts';
@@ -384,6 +384,52 @@ describe('removing a whole sealed batch', () => {
         { kind: 'checkpoint-sequence-gap', batch: 2, expectedSeq: 2, foundSeq: 1 },
       ]);
     } finally {
+      await restore();
+    }
+  });
+
+  test('at the head of the chain, with its events and the head moved back, is found by the sealer’s look past the head', async () => {
+    const { Items = [] } = await stage.documents.send(
+      new ScanCommand({ TableName: stage.table('audit-seals'), ConsistentRead: true }),
+    );
+    const head = Items.find((i) => String(i.pk).startsWith('H#'))!;
+    const before = await batchItem(1);
+    const restore = await removeBatch(2, events.slice(10, 12));
+    const put = (Item: Record<string, unknown>) =>
+      stage.documents.send(new PutCommand({ TableName: stage.table('audit-seals'), Item }));
+    const sealerCheck = () =>
+      judgeArchivedBeyondHead({
+        log: new DynamoAuditLogReader(stage.documents, stage.table('audit')),
+        seals,
+        logId: auditLogIdOf(stage.name),
+        publicJwks,
+      });
+    try {
+      expect(await sealerCheck()).toEqual({ beyondHead: 0, checked: 0, findings: [] });
+      // The head set back to batch 1, as the sealer would have left it: the tables agree.
+      await put({
+        ...head,
+        seq: 1,
+        checkpoint: before.checkpoint,
+        lastEvent: before.lastEvent,
+        through: (before.lastEvent as { time: string }).time,
+      });
+      expect((await verify()).findings.map((f) => f.kind)).toEqual(['archived-checkpoint-beyond-head']);
+
+      const judged = await sealerCheck();
+
+      expect(judged).toMatchObject({ beyondHead: 1, checked: 1 });
+      expect(judged.findings).toEqual(
+        events.slice(10, 12).map((event) => ({
+          kind: 'archived-event-missing',
+          seq: 2,
+          checkpointHash: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+          eventId: event.id,
+          time: event.time,
+        })),
+      );
+    } finally {
+      await put(head);
       await restore();
     }
   });

@@ -4,6 +4,7 @@ import { sealAuditLog } from '#app/seal-audit-log.ts';
 import {
   AuditRangeInvalid,
   type AuditVerification,
+  judgeArchivedBeyondHead,
   verifyAuditLog,
   verifyAuditLogGroups,
 } from '#app/verify-audit-log.ts';
@@ -348,6 +349,39 @@ describe('verifyAuditLog', () => {
       // A range after them does not judge them.
       const later = await verifyAuditLog({ from: new Date(iso(150)), to: new Date(iso(200)) }, deps);
       expect(later.ok).toBe(true);
+    });
+
+    it('is found by the next sealer run before it seals past: what the archive holds past the head, judged', async () => {
+      const sealerDeps = { log, seals, logId: LOG, publicJwks: [signer.publicJwk] };
+      expect(await judgeArchivedBeyondHead(sealerDeps)).toEqual({ beyondHead: 0, checked: 0, findings: [] });
+
+      rollBack();
+      const judged = await judgeArchivedBeyondHead(sealerDeps);
+
+      expect(judged).toMatchObject({ beyondHead: 2, checked: 2 });
+      expect(judged.findings.map((f) => [f.kind, f.seq, 'eventId' in f ? f.eventId : ''])).toEqual(
+        Array.from({ length: 10 }, (_, k) => [
+          'archived-event-missing',
+          k < 5 ? 2 : 3,
+          auditEvent(10 + k).id,
+        ]),
+      );
+    });
+
+    it('is no finding for the sealer when a run crashed between archiving and moving the head', async () => {
+      const before = { ...seals.head };
+      await sealAt(300); // archives batch 4 (events 20 and 21) and moves the head to it
+      seals.batches.pop();
+      seals.head = before; // as if the run had died before its head write
+
+      const judged = await judgeArchivedBeyondHead({
+        log,
+        seals,
+        logId: LOG,
+        publicJwks: [signer.publicJwk],
+      });
+
+      expect(judged).toEqual({ beyondHead: 1, checked: 1, findings: [] });
     });
 
     it('names an event changed and sealed again after the head was moved back', async () => {
