@@ -7,7 +7,15 @@ import { SDJwtInstance } from '@sd-jwt/core';
 import { digest, ES256 } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
-import { decodeCompactJws, type PublicJwk, p1363ToDer, publicKeyOf } from '#core/jws.ts';
+import {
+  base64urlToText,
+  decodeCompactJws,
+  type PublicJwk,
+  p1363ToDer,
+  publicKeyOf,
+  verifyEs256,
+} from '#core/jws.ts';
+import { sdDigest } from '#core/sd-jwt-vc/digest.ts';
 import {
   issueSdJwtVc,
   presentSdJwtVc,
@@ -141,6 +149,7 @@ export async function run(): Promise<Record<string, Figure>> {
   const rates = await cpuRates({
     ours: async () => (await verifySdJwtVc(presentation, options)).valid,
     raw: () => rawVerify('sha256', signingInput, key, derSignature),
+    floor: () => unskippableSteps(presentation, agency.publicJwk, status),
     library: async () => (await library.verify(presentation, { currentDate: NOW })).payload.vct !== undefined,
     libraryCore: async () =>
       (await libraryCore.verify(presentation, { currentDate: NOW })).payload !== undefined,
@@ -178,6 +187,9 @@ export async function run(): Promise<Record<string, Figure>> {
       value: round2(1e6 / verifyPerS - 1e6 / rawPerS),
       unit: 'µs CPU/verify',
     },
+    // What no verifier can skip, interleaved with the ECDSA work as a verify interleaves them:
+    // how near 0.85 any verifier of this presentation could come in this runtime.
+    verify_floor_ratio_to_raw: { value: round2(rates.floor! / rawPerS), unit: 'ratio' },
     verify_ratio_to_lib: { value: round2(verifyPerS / libPerS), unit: 'ratio', target: '≥ 1.0' },
     verify_ratio_to_lib_nostatus: { value: round2(verifyPerS / libCorePerS), unit: 'ratio' },
     issue_cpu_ms: { value: round3(issueCpuMs), unit: 'ms CPU/license', target: '≤ 0.5' },
@@ -186,3 +198,28 @@ export async function run(): Promise<Record<string, Figure>> {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * The steps no SD-JWT VC verifier of this presentation can skip, and nothing else: split it,
+ * decode the issuer JWT, check its signature, hash and decode each disclosure and find its digest
+ * among the signed ones, read the status. No check of a claim, no answer: a floor for a full
+ * verify, not a verifier.
+ */
+function unskippableSteps(
+  presentation: string,
+  jwk: PublicJwk,
+  status: (ref: StatusListReference) => number,
+): boolean {
+  const parts = presentation.split('~');
+  const jwt = decodeCompactJws(parts[0]!);
+  if (!verifyEs256(jwt.signingInput, jwt.signature, jwk)) return false;
+  const digests = new Set(jwt.payload._sd as string[]);
+  const fields: Record<string, unknown> = {};
+  for (let i = 1; i < parts.length - 1; i++) {
+    if (!digests.has(sdDigest(parts[i]!))) return false;
+    const [, name, value] = JSON.parse(base64urlToText(parts[i]!)) as [string, string, unknown];
+    fields[name] = value;
+  }
+  const { idx, uri } = (jwt.payload.status as { status_list: StatusListReference }).status_list;
+  return status({ idx, uri }) === 0 && Object.keys(fields).length === 6;
+}
