@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
@@ -169,6 +169,21 @@ export class StatefulStack extends Stack {
         }),
       ]),
     ) as Record<BucketDefinition['name'], Bucket>;
+    // Object Lock keeps every version of a sealed batch, but a plain DeleteObject is still allowed
+    // on a versioned bucket: it lays a delete marker that hides the locked version from
+    // ListObjectsV2 and GetObject — from the sealer's and the verifier's look at the archive
+    // (functions/app/verify-audit-log.ts). No one needs it, so no one may: denied to every
+    // principal. (Removing versions — emptying a governance-mode dev archive — is
+    // s3:DeleteObjectVersion, which this leaves to Object Lock.)
+    const archive = this.buckets['audit-archive'];
+    archive.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:DeleteObject'],
+        resources: [archive.arnForObjects('*')],
+      }),
+    );
     for (const bucket of [accessLogs, ...Object.values(this.buckets)]) {
       Validations.of(bucket).acknowledge({
         id: 'NIST.800.53.R5-S3BucketReplicationEnabled',

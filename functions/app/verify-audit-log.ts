@@ -4,7 +4,7 @@ import {
   type ArchivedForkFinding,
   type AuditFinding,
   archivedEventFindings,
-  checkArchivedBatch,
+  checkArchivedCheckpoint,
   verifyAuditRange,
 } from '#core/audit/verify-range.ts';
 import type { PublicJwk } from '#core/jws.ts';
@@ -21,7 +21,12 @@ export interface AuditVerification {
   log: Pick<AuditLogReader, 'readStoredRange'>;
   seals: Pick<
     AuditSealStore,
-    'readHead' | 'batchesCovering' | 'archivedCheckpoints' | 'archivedCheckpointsBetween' | 'archivedBatch'
+    | 'readHead'
+    | 'batchesCovering'
+    | 'archivedCheckpoints'
+    | 'archivedCheckpointsBetween'
+    | 'archivedCheckpoint'
+    | 'archivedManifest'
   >;
   logId: string;
   /** The platform's checkpoint keys, current and retired, from a source the verifier trusts. */
@@ -178,15 +183,20 @@ export async function verifyAuditLog(
   findings.push(...report.findings);
   findings.push(...chainEndFindings(batches, anchor, successor, head, appendedMeanwhile, deps.publicJwks));
   findings.push(...(await archivedBeyondHead(later, deps.seals)));
-  const fromSeq = first?.seq ?? (anchor === null ? 0 : (anchorBatch(anchor, deps.publicJwks)?.seq ?? -1) + 1);
-  findings.push(
-    ...(await archivedForks(deps, {
-      fromSeq,
-      toSeq: later.seq ?? -1,
-      chain: batches,
-      range: { from: fromIso, to: toIso },
-    })),
-  );
+  // From the range's first batch, or the one after the batch before it; a range before every
+  // batch (nothing sealed precedes it) lists nothing.
+  const fromSeq =
+    first?.seq ?? (anchor === null ? undefined : (anchorBatch(anchor, deps.publicJwks)?.seq ?? -1) + 1);
+  if (fromSeq !== undefined) {
+    findings.push(
+      ...(await archivedForks(deps, {
+        fromSeq,
+        toSeq: later.seq ?? -1,
+        chain: batches,
+        range: { from: fromIso, to: toIso },
+      })),
+    );
+  }
   return {
     ok: findings.length === 0,
     logId: deps.logId,
@@ -306,10 +316,11 @@ async function archivedForks(
 ): Promise<ArchivedForkFinding[]> {
   if (window.toSeq < window.fromSeq) return [];
   const judged = new Set(window.chain.map((b) => `${b.seq}/${checkpointHash(b.checkpoint)}`));
-  const archived = await deps.seals.archivedCheckpointsBetween(window.fromSeq, window.toSeq);
+  const forks = await deps.seals.archivedCheckpointsBetween(window.fromSeq, window.toSeq, {
+    forksOnly: true,
+  });
   const findings: ArchivedForkFinding[] = [];
-  for (const [seq, hashes] of archived) {
-    if (hashes.length < 2) continue;
+  for (const [seq, hashes] of forks) {
     for (const hash of hashes) {
       if (judged.has(`${seq}/${hash}`)) continue;
       findings.push(
@@ -342,15 +353,30 @@ const BEYOND_HEAD_LOOKAHEAD = 1000;
  */
 export async function judgeArchivedBeyondHead(deps: {
   log: AuditVerification['log'];
-  seals: Pick<AuditSealStore, 'readHead' | 'archivedCheckpointsBetween' | 'archivedBatch'>;
+  seals: Pick<
+    AuditSealStore,
+    'readHead' | 'archivedCheckpointsBetween' | 'archivedCheckpoint' | 'archivedManifest'
+  >;
   logId: string;
   publicJwks: readonly PublicJwk[];
-}): Promise<{ beyondHead: number; checked: number; findings: ArchivedForkFinding[] }> {
+}): Promise<{
+  beyondHead: number;
+  checked: number;
+  findings: (ArchivedForkFinding | ArchivedBeyondHeadFinding)[];
+}> {
   const head = await deps.seals.readHead();
   const from = (head.seq ?? -1) + 1;
   const archived = await deps.seals.archivedCheckpointsBetween(from, from + BEYOND_HEAD_LOOKAHEAD - 1);
+  // A run archives a batch and then moves the head before it archives the next, so no run leaves
+  // anything further than one past the head (as read after the listing: a run racing this look
+  // may have moved it meanwhile). Anything beyond that is the head moved back: a finding unread.
+  const later = await deps.seals.readHead();
+  const findings: (ArchivedForkFinding | ArchivedBeyondHeadFinding)[] = [];
+  for (const [seq, checkpoints] of archived) {
+    if (seq > (later.seq ?? -1) + 1)
+      findings.push({ kind: 'archived-checkpoint-beyond-head', seq, checkpoints });
+  }
   const all = [...archived].flatMap(([seq, hashes]) => hashes.map((hash) => ({ seq, hash })));
-  const findings: ArchivedForkFinding[] = [];
   const judged = all.slice(0, BEYOND_HEAD_BATCHES_JUDGED);
   for (const place of judged) findings.push(...(await judgeArchivedBatch(deps, place, () => true)));
   return { beyondHead: all.length, checked: judged.length, findings };
@@ -362,20 +388,24 @@ export async function judgeArchivedBeyondHead(deps: {
  */
 async function judgeArchivedBatch(
   deps: Pick<AuditVerification, 'log' | 'logId' | 'publicJwks'> & {
-    seals: Pick<AuditSealStore, 'archivedBatch'>;
+    seals: Pick<AuditSealStore, 'archivedCheckpoint' | 'archivedManifest'>;
   },
   place: { seq: number; hash: string },
   touch: (body: Checkpoint) => boolean,
 ): Promise<ArchivedForkFinding[]> {
-  const batch = await deps.seals.archivedBatch(place.seq, place.hash);
-  if (batch === undefined) return []; // listed a moment ago: the archive is write-once, so never
-  const evidence = { seq: place.seq, checkpointHash: place.hash, ...batch };
-  const checked = checkArchivedBatch(evidence, deps.logId, deps.publicJwks);
+  const checkpoint = await deps.seals.archivedCheckpoint(place.seq, place.hash);
+  if (checkpoint === undefined) return []; // listed a moment ago: the archive is write-once, so never
+  const archived = { seq: place.seq, checkpointHash: place.hash, checkpoint };
+  const checked = checkArchivedCheckpoint(archived, deps.logId, deps.publicJwks);
   if (!checked.ok) return [checked.finding];
-  if (!touch(checked.body)) return [];
+  if (!touch(checked.body)) return []; // its manifest (up to megabytes) unread
   const { firstEvent, lastEvent } = checked.body;
   const span = { from: new Date(firstEvent.time), to: new Date(Date.parse(lastEvent.time) + 1) };
-  return archivedEventFindings(evidence, await storedEventsOver(deps.log, span));
+  const manifest = await deps.seals.archivedManifest(place.seq, place.hash);
+  return archivedEventFindings(
+    { ...archived, body: checked.body, manifest },
+    await storedEventsOver(deps.log, span),
+  );
 }
 
 /** The readable stored events of a span, as read back. */

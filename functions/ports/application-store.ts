@@ -95,6 +95,6 @@ export interface HeldAttachments {
 
 /** The sweep's read of applications: their attachments alone, never their content. */
 export interface ApplicationAttachmentReader {
-  /** The application's attachments, read strongly consistent; undefined when there is no such application. */
+  /** The application's attachments, read strongly consistent; undefined when there is no such application (rejects for an id no application can have). */
   heldAttachments(applicationId: string): Promise<HeldAttachments | undefined>;
 }

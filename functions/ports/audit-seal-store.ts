@@ -88,21 +88,18 @@ export interface AuditSealStore {
   archivedCheckpoints(seq: number): Promise<string[]>;
   /**
    * The hashes of the checkpoints archived under each sequence number from `fromSeq` to `toSeq`
-   * (inclusive), by sequence number; numbers with none archived are absent. One listing.
+   * (inclusive), by sequence number; numbers with none archived are absent, and with `forksOnly`
+   * those with one (kept as the listing goes: a long span costs no memory for them). One listing.
    */
-  archivedCheckpointsBetween(fromSeq: number, toSeq: number): Promise<Map<number, string[]>>;
-  /**
-   * An archived batch — its checkpoint and manifest as archived — by sequence number and
-   * checkpoint hash; undefined when the archive holds no checkpoint there. A manifest missing or
-   * unreadable reads as no leaves.
-   */
-  archivedBatch(seq: number, checkpointHash: string): Promise<ArchivedSealBatch | undefined>;
-}
-
-/** A batch as the write-once archive holds it, whether or not the tables still name it. */
-export interface ArchivedSealBatch {
-  checkpoint: string;
-  manifest: SealedLeaf[];
+  archivedCheckpointsBetween(
+    fromSeq: number,
+    toSeq: number,
+    options?: { forksOnly?: boolean },
+  ): Promise<Map<number, string[]>>;
+  /** An archived checkpoint by sequence number and hash; undefined when the archive holds none there. */
+  archivedCheckpoint(seq: number, checkpointHash: string): Promise<string | undefined>;
+  /** An archived batch's manifest by sequence number and checkpoint hash; no leaves when missing or unreadable. */
+  archivedManifest(seq: number, checkpointHash: string): Promise<SealedLeaf[]>;
 }
 
 /** The head changed between reading it and appending: another sealer won; nothing was appended. */

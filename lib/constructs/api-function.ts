@@ -615,9 +615,10 @@ export class ApiFunction extends Construct {
 
   /**
    * The sweep's read of applications (DynamoApplicationStore.heldAttachments): GetItem on the
-   * applications table, and of each item only its key, type and attachment list — IAM refuses a
-   * read naming any other attribute, or none (all of them), so the sweeper never reads an
-   * application's sealed content, its history or its indexes.
+   * applications table alone (no Query, no index), conditioned as AWS's fine-grained access
+   * example is on the attributes it names: its key, type and attachment list, so the sweeper is
+   * not granted an application's sealed content or history. (Untested: DynamoDB Local enforces
+   * no IAM.)
    */
   bindApplicationAttachments(table: TableDefinition): this {
     const name = physicalTableName(this.#stage, table);

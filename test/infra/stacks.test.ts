@@ -752,6 +752,17 @@ describe('the CDK app', () => {
       },
       VersioningConfiguration: { Status: 'Enabled' },
     });
+    // A plain delete would lay a marker hiding the locked versions from every listing: refused to all.
+    const [lockedId] = Object.keys(
+      data.findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } }),
+    );
+    const policies = Object.values(data.findResources('AWS::S3::BucketPolicy')).filter(
+      (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: lockedId }),
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]!.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:DeleteObject' }),
+    );
   });
 
   it('creates no user pool where the stage names an external holder identity provider, and tells the holder function', () => {

@@ -189,7 +189,10 @@ export class DynamoApplicationStore implements ApplicationStore, ApplicationAtta
   // One GetItem projecting the key, type and attachment list (the attributes the sweeper's IAM
   // grant names, and no other): it reads no sealed content and no history.
   async heldAttachments(applicationId: string): Promise<HeldAttachments | undefined> {
-    if (!text.safeParse(applicationId).success) return undefined;
+    // Refused rather than answered as none: "no such application" lets the sweep remove bytes.
+    if (!text.safeParse(applicationId).success) {
+      throw new RangeError(`expected an application id of 1–512 characters, found ${applicationId.length}`);
+    }
     const { Item } = await this.#documents.send(
       new GetCommand({
         TableName: this.#table,

@@ -50,7 +50,6 @@ import { checkpointHash, type SealedLeaf } from '#core/audit/checkpoint.ts';
 import { auditEventId, auditTime } from '#core/audit/event.ts';
 import type { AuditTimeRange } from '#ports/audit-log.ts';
 import {
-  type ArchivedSealBatch,
   type AuditSealStore,
   type SealAppend,
   SealChainMoved,
@@ -269,40 +268,57 @@ export class DynamoAuditSealStore implements AuditSealStore {
     return hashes;
   }
 
-  async archivedCheckpointsBetween(fromSeq: number, toSeq: number): Promise<Map<number, string[]>> {
+  async archivedCheckpointsBetween(
+    fromSeq: number,
+    toSeq: number,
+    options: { forksOnly?: boolean } = {},
+  ): Promise<Map<number, string[]>> {
     const { s3, bucket } = this.#archiveBucket;
     const prefix = `${this.#logId}/`;
     const found = new Map<number, string[]>();
     if (toSeq < fromSeq) return found;
-    // Keys sort by their zero-padded sequence number: one listing from the first, stopped past the last.
+    // Keys sort by their zero-padded sequence number: one listing from the first, stopped past
+    // the last. A number's keys come together, so one held alone is dropped once the next begins.
+    let current: { seq: number; hashes: string[] } | undefined;
+    const keep = () => {
+      if (current !== undefined && (!options.forksOnly || current.hashes.length > 1))
+        found.set(current.seq, current.hashes);
+    };
     const pages = paginateListObjectsV2(
       { client: s3 },
       { Bucket: bucket, Prefix: prefix, StartAfter: `${prefix}${seqKey(fromSeq)}` },
     );
-    for await (const page of pages) {
+    listing: for await (const page of pages) {
       for (const { Key } of page.Contents ?? []) {
         const match = Key?.slice(prefix.length).match(/^(\d{12})\/([^/]+)\/checkpoint\.jws$/);
         if (!match) continue;
         const seq = Number(match[1]);
-        if (seq > toSeq) return found;
-        found.set(seq, [...(found.get(seq) ?? []), match[2]!]);
+        if (seq > toSeq) break listing;
+        if (current?.seq !== seq) {
+          keep();
+          current = { seq, hashes: [] };
+        }
+        current.hashes.push(match[2]!);
       }
     }
+    keep();
     return found;
   }
 
-  async archivedBatch(seq: number, hash: string): Promise<ArchivedSealBatch | undefined> {
+  async archivedCheckpoint(seq: number, hash: string): Promise<string | undefined> {
     const { s3, bucket } = this.#archiveBucket;
-    const prefix = `${this.#logId}/${seqKey(seq)}/${hash}`;
-    let checkpoint: string;
+    const key = `${this.#logId}/${seqKey(seq)}/${hash}/checkpoint.jws`;
     try {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/checkpoint.jws` }));
-      checkpoint = (await object.Body?.transformToString('utf8')) ?? '';
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return (await object.Body?.transformToString('utf8')) ?? '';
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound') return undefined;
       throw error;
     }
-    return { checkpoint, manifest: await this.#manifest(prefix) };
+  }
+
+  archivedManifest(seq: number, hash: string): Promise<SealedLeaf[]> {
+    return this.#manifest(`${this.#logId}/${seqKey(seq)}/${hash}`);
   }
 
   async batchesCovering(range: AuditTimeRange): Promise<SealedRange> {

@@ -259,18 +259,17 @@ function idOf(event: unknown): string | null {
 }
 
 /**
- * A batch the write-once archive holds at a sequence number where it holds another too. Two
+ * A checkpoint the write-once archive holds at a sequence number where it holds another too. Two
  * sealer runs that raced leave one (the loser archived before its head write failed): all its
  * events are in the log, as sealed. So does the chain's end dropped with its events and the head
  * moved back, once the sealer has sealed past the gap again: the tables then hold a whole chain
  * without those events, and only the archive still names them.
  */
-export interface ArchivedForkEvidence {
+export interface ArchivedCheckpoint {
   seq: number;
   /** The checkpoint hash the archive files the batch under. */
   checkpointHash: string;
   checkpoint: string;
-  manifest: readonly SealedLeaf[];
 }
 
 /** Archived at a forked sequence number, but not a batch of this log's sealer as filed. */
@@ -288,26 +287,25 @@ export type ArchivedForkFinding =
   /** An event a sealer sealed that the log holds with other content (or time). */
   | { kind: 'archived-event-changed'; seq: number; checkpointHash: string; eventId: string; time: string };
 
+const archivedInvalid = (archived: Omit<ArchivedCheckpoint, 'checkpoint'>, detail: string) => ({
+  kind: 'archived-batch-invalid' as const,
+  seq: archived.seq,
+  checkpointHash: archived.checkpointHash,
+  detail,
+});
+
 /**
- * Whether an archived batch is one this log's sealer made as filed: signed by a platform key, of
- * this log and sequence number, filed under its own hash, its manifest reproducing it. Its
- * checkpoint body when it is; else the finding.
+ * Whether an archived checkpoint is one this log's sealer made as filed: signed by a platform
+ * key, of this log and sequence number, filed under its own hash. Its body when it is; else the
+ * finding. (Its manifest is judged with its events, archivedEventFindings.)
  */
-export function checkArchivedBatch(
-  evidence: ArchivedForkEvidence,
+export function checkArchivedCheckpoint(
+  archived: ArchivedCheckpoint,
   logId: string,
   publicJwks: readonly PublicJwk[],
 ): { ok: true; body: Checkpoint } | { ok: false; finding: ArchivedBatchInvalidFinding } {
-  const invalid = (detail: string) => ({
-    ok: false as const,
-    finding: {
-      kind: 'archived-batch-invalid' as const,
-      seq: evidence.seq,
-      checkpointHash: evidence.checkpointHash,
-      detail,
-    },
-  });
-  const verified = verifyCheckpoint(evidence.checkpoint, publicJwks);
+  const invalid = (detail: string) => ({ ok: false as const, finding: archivedInvalid(archived, detail) });
+  const verified = verifyCheckpoint(archived.checkpoint, publicJwks);
   if (!verified.ok) {
     return invalid(
       verified.failures.map((f) => `${f.check}: expected ${f.expected}, found ${f.found}`).join('; '),
@@ -315,35 +313,34 @@ export function checkArchivedBatch(
   }
   const { body } = verified;
   if (body.logId !== logId) return invalid(`expected log ${logId}, found ${body.logId}`);
-  if (body.seq !== evidence.seq) return invalid(`filed under seq ${evidence.seq}, signed as ${body.seq}`);
-  if (checkpointHash(evidence.checkpoint) !== evidence.checkpointHash) {
-    return invalid(
-      `filed under ${evidence.checkpointHash}, hashes to ${checkpointHash(evidence.checkpoint)}`,
-    );
-  }
-  const mismatch = manifestMismatch(evidence.manifest, body);
-  if (mismatch !== undefined) return invalid(`manifest: ${mismatch}`);
+  if (body.seq !== archived.seq) return invalid(`filed under seq ${archived.seq}, signed as ${body.seq}`);
+  const hash = checkpointHash(archived.checkpoint);
+  if (hash !== archived.checkpointHash)
+    return invalid(`filed under ${archived.checkpointHash}, hashes to ${hash}`);
   return { ok: true, body };
 }
 
 /**
- * Each event an archived batch sealed against the log as stored over that batch's span (its
- * first to its last event, as read back, not validated): one missing or changed is a finding.
+ * An archived batch's manifest against its verified checkpoint (else the finding), and then each
+ * event it sealed against the log as stored over that batch's span (its first to its last event,
+ * as read back, not validated): one missing or changed is a finding.
  */
 export function archivedEventFindings(
-  evidence: ArchivedForkEvidence,
+  archived: { seq: number; checkpointHash: string; body: Checkpoint; manifest: readonly SealedLeaf[] },
   storedEvents: readonly unknown[],
 ): ArchivedForkFinding[] {
+  const mismatch = manifestMismatch(archived.manifest, archived.body);
+  if (mismatch !== undefined) return [archivedInvalid(archived, `manifest: ${mismatch}`)];
   const stored = new Map<string, string | undefined>();
   for (const event of storedEvents) {
     const id = idOf(event);
     if (id !== null && !stored.has(id)) stored.set(id, hashOf(event));
   }
   const findings: ArchivedForkFinding[] = [];
-  for (const leaf of evidence.manifest) {
+  for (const leaf of archived.manifest) {
     const place = {
-      seq: evidence.seq,
-      checkpointHash: evidence.checkpointHash,
+      seq: archived.seq,
+      checkpointHash: archived.checkpointHash,
       eventId: leaf.id,
       time: leaf.time,
     };

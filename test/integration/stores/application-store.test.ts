@@ -144,7 +144,8 @@ describe('creating and reading', () => {
 
     expect(held).toStrictEqual({ typeCode: DEMO_TYPE_CODE.residentIdentityCard, keys: ['doc-1', 'doc-2'] });
     expect(await store.heldAttachments(randomUUID())).toBeUndefined();
-    expect(await store.heldAttachments('')).toBeUndefined();
+    // An id no application can have is refused, not answered as none (which the sweep would act on).
+    await expect(store.heldAttachments('')).rejects.toThrow(RangeError);
   });
 
   test('creating the same application twice is refused and changes nothing', async () => {

@@ -157,7 +157,8 @@ describe('DynamoAuditSealStore', () => {
       batchesCovering: (range) => real.batchesCovering(range),
       archivedCheckpoints: (seq) => real.archivedCheckpoints(seq),
       archivedCheckpointsBetween: (fromSeq, toSeq) => real.archivedCheckpointsBetween(fromSeq, toSeq),
-      archivedBatch: (seq, hash) => real.archivedBatch(seq, hash),
+      archivedCheckpoint: (seq, hash) => real.archivedCheckpoint(seq, hash),
+      archivedManifest: (seq, hash) => real.archivedManifest(seq, hash),
     };
 
     const outcomes = await Promise.allSettled([
@@ -207,16 +208,18 @@ describe('DynamoAuditSealStore', () => {
     expect(new Set(between.get(0))).toEqual(hashes);
     expect(between.get(2)).toEqual([checkpointHash(covering.batches[2]!.checkpoint)]);
     expect([...(await real.archivedCheckpointsBetween(1, 1)).keys()]).toEqual([1]);
+    // Only the numbers archived more than once, when asked so.
+    expect([...(await real.archivedCheckpointsBetween(0, 5, { forksOnly: true })).keys()]).toEqual([0]);
     // Each archived batch reads back by seq and hash, the loser's too, as it was sealed.
     for (const hash of hashes) {
-      const archived = await real.archivedBatch(0, hash!);
-      expect(checkpointHash(archived!.checkpoint)).toBe(hash);
-      expect(verifyCheckpoint(archived!.checkpoint, [signer.publicJwk]).body?.seq).toBe(0);
-      expect(archived!.manifest.map((leaf) => leaf.id)).toEqual(
-        covering.batches[0]!.manifest.map((l) => l.id),
-      );
+      const checkpoint = await real.archivedCheckpoint(0, hash!);
+      expect(checkpointHash(checkpoint!)).toBe(hash);
+      expect(verifyCheckpoint(checkpoint!, [signer.publicJwk]).body?.seq).toBe(0);
+      const manifest = await real.archivedManifest(0, hash!);
+      expect(manifest.map((leaf) => leaf.id)).toEqual(covering.batches[0]!.manifest.map((l) => l.id));
     }
-    expect(await real.archivedBatch(1, [...hashes][0]!)).toBeUndefined();
+    expect(await real.archivedCheckpoint(1, [...hashes][0]!)).toBeUndefined();
+    expect(await real.archivedManifest(1, [...hashes][0]!)).toEqual([]);
   });
 
   test('gives the head of a log never sealed as version 0 with nothing sealed', async () => {

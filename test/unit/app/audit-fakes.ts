@@ -1,10 +1,9 @@
 // In-memory audit log and seal store with the ports' semantics (half-open time ranges, seal
 // order, paging with cursors, a conditional append), for the sealing and verification use cases.
-import { checkpointHash } from '#core/audit/checkpoint.ts';
+import { checkpointHash, type SealedLeaf } from '#core/audit/checkpoint.ts';
 import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
 import type { AuditLogReader, AuditTimeRange, StoredAuditEvent } from '#ports/audit-log.ts';
 import {
-  type ArchivedSealBatch,
   type AuditSealStore,
   type SealAppend,
   SealChainMoved,
@@ -87,23 +86,32 @@ export class MemorySealStore implements AuditSealStore {
   readonly archive = new Map<number, string[]>();
 
   /** The archived batches by `<seq>/<checkpoint hash>`. */
-  readonly archivedBatches = new Map<string, ArchivedSealBatch>();
+  readonly archivedBatches = new Map<string, { checkpoint: string; manifest: SealedLeaf[] }>();
 
   async archivedCheckpoints(seq: number): Promise<string[]> {
     return [...(this.archive.get(seq) ?? [])];
   }
 
-  async archivedCheckpointsBetween(fromSeq: number, toSeq: number): Promise<Map<number, string[]>> {
+  async archivedCheckpointsBetween(
+    fromSeq: number,
+    toSeq: number,
+    options: { forksOnly?: boolean } = {},
+  ): Promise<Map<number, string[]>> {
     const found = new Map<number, string[]>();
     for (const seq of [...this.archive.keys()].sort((a, b) => a - b)) {
-      if (seq >= fromSeq && seq <= toSeq) found.set(seq, [...this.archive.get(seq)!]);
+      const hashes = this.archive.get(seq)!;
+      if (seq >= fromSeq && seq <= toSeq && (!options.forksOnly || hashes.length > 1))
+        found.set(seq, [...hashes]);
     }
     return found;
   }
 
-  async archivedBatch(seq: number, hash: string): Promise<ArchivedSealBatch | undefined> {
-    const found = this.archivedBatches.get(`${seq}/${hash}`);
-    return found && structuredClone(found);
+  async archivedCheckpoint(seq: number, hash: string): Promise<string | undefined> {
+    return this.archivedBatches.get(`${seq}/${hash}`)?.checkpoint;
+  }
+
+  async archivedManifest(seq: number, hash: string): Promise<SealedLeaf[]> {
+    return structuredClone(this.archivedBatches.get(`${seq}/${hash}`)?.manifest ?? []);
   }
 
   async batchesCovering(range: AuditTimeRange): Promise<SealedRange> {

@@ -60,7 +60,8 @@ const withSeals = (replaced: Partial<AuditVerification['seals']>): AuditVerifica
     batchesCovering: (range) => seals.batchesCovering(range),
     archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
     archivedCheckpointsBetween: (fromSeq, toSeq) => seals.archivedCheckpointsBetween(fromSeq, toSeq),
-    archivedBatch: (seq, hash) => seals.archivedBatch(seq, hash),
+    archivedCheckpoint: (seq, hash) => seals.archivedCheckpoint(seq, hash),
+    archivedManifest: (seq, hash) => seals.archivedManifest(seq, hash),
     ...replaced,
   },
 });
@@ -359,12 +360,50 @@ describe('verifyAuditLog', () => {
       const judged = await judgeArchivedBeyondHead(sealerDeps);
 
       expect(judged).toMatchObject({ beyondHead: 2, checked: 2 });
-      expect(judged.findings.map((f) => [f.kind, f.seq, 'eventId' in f ? f.eventId : ''])).toEqual(
-        Array.from({ length: 10 }, (_, k) => [
+      expect(judged.findings.map((f) => [f.kind, f.seq, 'eventId' in f ? f.eventId : ''])).toEqual([
+        // Two past the head: no run leaves that, whatever its events.
+        ['archived-checkpoint-beyond-head', 3, ''],
+        ...Array.from({ length: 10 }, (_, k) => [
           'archived-event-missing',
           k < 5 ? 2 : 3,
           auditEvent(10 + k).id,
         ]),
+      ]);
+    });
+
+    it('is found by the sealer however many batches were dropped, though it reads only the first ten', async () => {
+      // 24 batches of 5; the last 12 dropped with the head, the events of only the 11th of them deleted.
+      log = new MemoryAuditLog();
+      seals = new MemorySealStore();
+      log.add(...Array.from({ length: 120 }, (_, n) => auditEvent(n)));
+      await sealAt(300);
+      await sealAt(360);
+      await sealAt(420);
+      expect(seals.head.seq).toBe(23);
+      seals.batches.splice(12);
+      const kept = seals.batches[11]!;
+      seals.head = {
+        ...seals.head,
+        version: seals.head.version + 1,
+        checkpoint: kept.checkpoint,
+        seq: 11,
+        lastEvent: kept.lastEvent,
+        through: kept.lastEvent.time,
+      };
+      const eleventh = new Set(Array.from({ length: 5 }, (_, k) => auditEvent(110 + k).id));
+      log.stored.splice(0, log.stored.length, ...log.stored.filter((s) => !eleventh.has(s.id)));
+
+      const judged = await judgeArchivedBeyondHead({
+        log,
+        seals,
+        logId: LOG,
+        publicJwks: [signer.publicJwk],
+      });
+
+      // The ten read have every event; the eleven past head + 1 give the head away unread.
+      expect(judged).toMatchObject({ beyondHead: 12, checked: 10 });
+      expect(judged.findings.map((f) => [f.kind, f.seq])).toEqual(
+        Array.from({ length: 11 }, (_, k) => ['archived-checkpoint-beyond-head', 13 + k]),
       );
     });
 
@@ -424,7 +463,7 @@ describe('verifyAuditLog', () => {
       // Batch 2's checkpoint and manifest filed again under seq 1, where batch 1 is.
       const [hash] = seals.archive.get(2)!;
       seals.archive.get(1)!.push(hash!);
-      seals.archivedBatches.set(`1/${hash}`, (await seals.archivedBatch(2, hash!))!);
+      seals.archivedBatches.set(`1/${hash}`, seals.archivedBatches.get(`2/${hash}`)!);
 
       const report = await verifyAuditLog({ from: new Date(T0), to: new Date(T0 + 3_600_000) }, deps);
 

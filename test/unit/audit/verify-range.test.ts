@@ -7,7 +7,7 @@ import { leafHash } from '#core/audit/merkle.ts';
 import {
   type AuditFinding,
   archivedEventFindings,
-  checkArchivedBatch,
+  checkArchivedCheckpoint,
   type VerifyAuditRangeInput,
   verifyAuditRange,
 } from '#core/audit/verify-range.ts';
@@ -335,17 +335,22 @@ describe('a batch archived beside another at one sequence number', () => {
     seq,
     checkpointHash: checkpointHash(batch.checkpoint),
     checkpoint: batch.checkpoint,
-    manifest: structuredClone(batch.manifest),
+  });
+  /** Batch 1 as archived, with its verified body and manifest. */
+  const archived = () => ({
+    ...evidence(),
+    body: batches[1]!.body,
+    manifest: structuredClone(batches[1]!.manifest),
   });
 
-  it('is the sealer’s as filed: signed, of this log and number, under its own hash, its manifest reproducing it', () => {
-    const checked = checkArchivedBatch(evidence(), logId, [signer.publicJwk]);
+  it('is the sealer’s as filed: signed, of this log and number, under its own hash', () => {
+    const checked = checkArchivedCheckpoint(evidence(), logId, [signer.publicJwk]);
     expect(checked).toMatchObject({ ok: true, body: { seq: 1, logId, treeSize: BATCH } });
   });
 
   it('names what is wrong with one that is not', () => {
     const detail = (input: ReturnType<typeof evidence>, keys = [signer.publicJwk], log = logId) => {
-      const checked = checkArchivedBatch(input, log, keys);
+      const checked = checkArchivedCheckpoint(input, log, keys);
       return checked.ok ? 'ok' : checked.finding.detail;
     };
     expect(detail(evidence(2))).toBe('filed under seq 2, signed as 1');
@@ -355,11 +360,8 @@ describe('a batch archived beside another at one sequence number', () => {
     expect(detail({ ...evidence(), checkpointHash: 'A'.repeat(43) })).toBe(
       `filed under ${'A'.repeat(43)}, hashes to ${checkpointHash(batches[1]!.checkpoint)}`,
     );
-    const short = evidence();
-    short.manifest.pop();
-    expect(detail(short)).toBe(`manifest: expected ${BATCH} leaves as signed, found ${BATCH - 1}`);
     expect(detail(evidence(), [new SoftwareEs256Signer('audit-seal-1').publicJwk])).toMatch(/^signature: /);
-    expect(checkArchivedBatch({ ...evidence(), seq: 2 }, logId, [signer.publicJwk])).toMatchObject({
+    expect(checkArchivedCheckpoint({ ...evidence(), seq: 2 }, logId, [signer.publicJwk])).toMatchObject({
       ok: false,
       finding: {
         kind: 'archived-batch-invalid',
@@ -369,15 +371,28 @@ describe('a batch archived beside another at one sequence number', () => {
     });
   });
 
+  it('names a manifest that does not reproduce its checkpoint, and judges no event by it', () => {
+    const short = archived();
+    short.manifest.pop();
+    expect(archivedEventFindings(short, [])).toEqual([
+      {
+        kind: 'archived-batch-invalid',
+        seq: 1,
+        checkpointHash: checkpointHash(batches[1]!.checkpoint),
+        detail: `manifest: expected ${BATCH} leaves as signed, found ${BATCH - 1}`,
+      },
+    ]);
+  });
+
   it('names each event it sealed that the log no longer holds, or holds changed, and nothing when all are there', () => {
     const span = structuredClone(events.slice(BATCH, 2 * BATCH)) as unknown as Record<string, unknown>[];
-    expect(archivedEventFindings(evidence(), span)).toEqual([]);
+    expect(archivedEventFindings(archived(), span)).toEqual([]);
     // Another event of the log beside them changes nothing.
-    expect(archivedEventFindings(evidence(), [...span, events[0]])).toEqual([]);
+    expect(archivedEventFindings(archived(), [...span, events[0]])).toEqual([]);
 
     const [, second, third, ...rest] = span;
     const changed = { ...third!, outcome: 'denied' };
-    const findings = archivedEventFindings(evidence(), [changed, ...rest]);
+    const findings = archivedEventFindings(archived(), [changed, ...rest]);
 
     const place = (event: unknown) => ({
       seq: 1,
