@@ -19,6 +19,7 @@ import {
 } from '../functions/adapters/aws/buckets.ts';
 import { DOCUMENT_KEY_PREFIX } from '../functions/adapters/aws/document-key.ts';
 import { SEAL_KEY_STAGE_TAG_KEY } from '../functions/adapters/aws/kms-seal-keys.ts';
+import { REBUILD_CLAIMS } from '../functions/adapters/aws/status-list-cache.ts';
 import { allTables, physicalTableName, type TableDefinition } from '../functions/adapters/aws/tables.ts';
 import { HolderUserPool } from './constructs/holder-user-pool.ts';
 import type { StageConfig } from './stage-config.ts';
@@ -154,6 +155,20 @@ export class StatefulStack extends Stack {
           // removed DOCUMENT_RECOVERY_DAYS later — the window in which removing the marker undoes
           // a wrong delete — and the marker once nothing is left under it. No function may delete
           // a version itself (none is granted s3:DeleteObjectVersion).
+          // The claims to republish an expired status list (functions/adapters/aws/status-list-cache.ts)
+          // matter for a minute: removed after a day, their versions a day later, then the markers.
+          ...(definition.name === 'public'
+            ? {
+                lifecycleRules: [
+                  {
+                    prefix: REBUILD_CLAIMS,
+                    expiration: Duration.days(1),
+                    noncurrentVersionExpiration: Duration.days(1),
+                  },
+                  { prefix: REBUILD_CLAIMS, expiredObjectDeleteMarker: true },
+                ],
+              }
+            : {}),
           ...(definition.name === 'documents'
             ? {
                 lifecycleRules: [

@@ -3,7 +3,7 @@ import { isStatusListId } from '#core/status-list.ts';
 import { signStatusListToken } from '#core/status-list-token.ts';
 import { StatusListNotFound } from '#core/storage-errors.ts';
 import type { SigningKeys } from '#ports/signer.ts';
-import type { StatusListCache } from '#ports/status-list-cache.ts';
+import type { PublishedStatusList, StatusListCache } from '#ports/status-list-cache.ts';
 import type { StatusListStore } from '#ports/status-list-store.ts';
 
 export interface StatusListPublishing {
@@ -19,10 +19,21 @@ export interface StatusListPublishing {
 }
 
 /**
+ * How long past its ttl an expired copy is still served while another container republishes it:
+ * beyond any rebuild (the status function's timeout is 25 s), so a container that claimed the
+ * rebuild and died holds the others back no longer than this.
+ */
+export const REBUILD_GRACE_SECONDS = 60;
+
+/**
  * The current signed Status List Token of a list: the published one while it is younger than
  * its `ttl`, else the list read from storage, signed with the platform key and published —
- * so signing happens at most once per list and `ttl`, however many verifiers ask. An id no list
- * can have, or one naming no stored list, fails with StatusListNotFound.
+ * so signing happens at most once per list and `ttl`, however many verifiers ask. When the
+ * published copy has just expired, one container (the first to claim it) rebuilds it while the
+ * others answer with the expired copy, uncacheable (max-age 0), for at most
+ * REBUILD_GRACE_SECONDS: a list read from storage costs up to ~19,000 read units, and every
+ * container rebuilding at once on a busy list would throttle its partition. An id no list can
+ * have, or one naming no stored list, fails with StatusListNotFound.
  */
 export async function currentStatusList(
   listId: string,
@@ -36,6 +47,11 @@ export async function currentStatusList(
   const age = cached ? (now.getTime() - cached.issuedAt.getTime()) / 1000 : Number.POSITIVE_INFINITY;
   if (cached && age >= 0 && age < deps.ttlSeconds) {
     return { token: cached.token, maxAgeSeconds: Math.max(0, Math.floor(deps.ttlSeconds - age)) };
+  }
+  if (cached && age >= 0 && age < deps.ttlSeconds + REBUILD_GRACE_SECONDS) {
+    // A claim that cannot be made (the store failing) rebuilds, as every container did before.
+    const claimed = await deps.cache.claimRebuild(listId, cached.issuedAt).catch(() => true);
+    if (!claimed) return { token: cached.token, maxAgeSeconds: 0 };
   }
   const { list } = await deps.lists.loadStatusList(listId);
   const { signer } = await deps.keys.platformKey();
@@ -51,4 +67,54 @@ export async function currentStatusList(
   );
   await deps.cache.put(listId, { token, issuedAt: now });
   return { token, maxAgeSeconds: deps.ttlSeconds };
+}
+
+/**
+ * The published lists remembered in the container while they are younger than their ttl, in
+ * front of the store where they are kept (the public bucket): a busy list is then one read of
+ * that store per container and ttl, not one per request (S3 serves one key some thousands of
+ * reads a second). An expired copy is read again from the store each time — another container
+ * may have republished it. At most `limit` lists are remembered; the oldest remembered goes first.
+ */
+export class RememberedStatusLists implements StatusListCache {
+  readonly #store: StatusListCache;
+  readonly #ttlMs: number;
+  readonly #now: () => Date;
+  readonly #limit: number;
+  readonly #lists = new Map<string, PublishedStatusList>();
+
+  constructor(store: StatusListCache, options: { ttlSeconds: number; now: () => Date; limit?: number }) {
+    this.#store = store;
+    this.#ttlMs = options.ttlSeconds * 1000;
+    this.#now = options.now;
+    this.#limit = options.limit ?? 1000;
+  }
+
+  async get(listId: string): Promise<PublishedStatusList | undefined> {
+    const remembered = this.#lists.get(listId);
+    if (remembered && this.#fresh(remembered)) return remembered;
+    const stored = await this.#store.get(listId);
+    if (stored) this.#remember(listId, stored);
+    return stored;
+  }
+
+  async put(listId: string, published: PublishedStatusList): Promise<void> {
+    await this.#store.put(listId, published);
+    this.#remember(listId, published);
+  }
+
+  claimRebuild(listId: string, of: Date): Promise<boolean> {
+    return this.#store.claimRebuild(listId, of);
+  }
+
+  #fresh(published: PublishedStatusList): boolean {
+    const age = this.#now().getTime() - published.issuedAt.getTime();
+    return age >= 0 && age < this.#ttlMs;
+  }
+
+  #remember(listId: string, published: PublishedStatusList): void {
+    this.#lists.delete(listId);
+    if (this.#lists.size >= this.#limit) this.#lists.delete(this.#lists.keys().next().value!);
+    this.#lists.set(listId, published);
+  }
 }

@@ -180,6 +180,22 @@ describe('the CDK app', () => {
     );
   });
 
+  it('removes the claims to republish a status list after a day, their versions and markers after it', () => {
+    const [, publicBucket] = Object.entries(data.findResources('AWS::S3::Bucket')).find(([id]) =>
+      id.startsWith('Public'),
+    )!;
+    const rules = publicBucket.Properties.LifecycleConfiguration.Rules;
+    expect(rules).toEqual([
+      expect.objectContaining({
+        Prefix: 'status-list-rebuilds/',
+        ExpirationInDays: 1,
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        Status: 'Enabled',
+      }),
+      expect.objectContaining({ Prefix: 'status-list-rebuilds/', ExpiredObjectDeleteMarker: true }),
+    ]);
+  });
+
   it('removes expired access logs, not only hides them behind delete markers', () => {
     const [, logs] = Object.entries(data.findResources('AWS::S3::Bucket')).find(([id]) =>
       id.startsWith('AccessLogs'),

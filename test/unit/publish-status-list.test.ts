@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
-import { currentStatusList, type StatusListPublishing } from '#app/publish-status-list.ts';
+import {
+  currentStatusList,
+  REBUILD_GRACE_SECONDS,
+  RememberedStatusLists,
+  type StatusListPublishing,
+} from '#app/publish-status-list.ts';
 import { StatusList } from '#core/status-list.ts';
 import { verifyStatusListToken } from '#core/status-list-token.ts';
 import { StatusListNotFound } from '#core/storage-errors.ts';
@@ -12,6 +17,7 @@ function deps(clock: { now: Date }) {
   const list = StatusList.create(16, 2);
   list.set(3, 1);
   const stored = new Map<string, PublishedStatusList>();
+  const claims = new Set<string>();
   let loads = 0;
   const publishing: StatusListPublishing = {
     lists: {
@@ -31,13 +37,23 @@ function deps(clock: { now: Date }) {
         publicJwk: platform.publicJwk,
       }),
     },
-    cache: { get: async (id) => stored.get(id), put: async (id, p) => void stored.set(id, p) },
+    cache: {
+      get: async (id) => stored.get(id),
+      put: async (id, p) => void stored.set(id, p),
+      // As S3's If-None-Match: the first claim of a copy wins, across containers.
+      claimRebuild: async (id, of) => {
+        const claim = `${id}@${of.toISOString()}`;
+        if (claims.has(claim)) return false;
+        claims.add(claim);
+        return true;
+      },
+    },
     publicBaseUrl: 'https://api.test',
     now: () => clock.now,
     ttlSeconds: 300,
     validitySeconds: 86_400,
   };
-  return { publishing, list, loads: () => loads };
+  return { publishing, list, claims, loads: () => loads };
 }
 
 describe('currentStatusList', () => {
@@ -84,5 +100,93 @@ describe('currentStatusList', () => {
     }
     expect(asked).toEqual([]);
     expect(loads()).toBe(0);
+  });
+
+  it('lets one container republish an expired list: the others answer the expired copy, uncacheable, within a grace', async () => {
+    const clock = { now: new Date('2026-11-27T08:00:00Z') };
+    const { publishing, claims, loads } = deps(clock);
+    const first = await currentStatusList('list-1', publishing);
+    // Another container claimed the republishing of this copy and is still at it.
+    claims.add(`list-1@${clock.now.toISOString()}`);
+    clock.now = new Date('2026-11-27T08:05:30Z');
+
+    const meanwhile = await currentStatusList('list-1', publishing);
+
+    expect(meanwhile).toEqual({ token: first.token, maxAgeSeconds: 0 });
+    expect(loads()).toBe(1);
+    // Past the grace the claimant is taken for dead: this container republishes itself.
+    clock.now = new Date(Date.parse('2026-11-27T08:05:00Z') + REBUILD_GRACE_SECONDS * 1000);
+    const late = await currentStatusList('list-1', publishing);
+    expect(late.token).not.toBe(first.token);
+    expect(late.maxAgeSeconds).toBe(300);
+    expect(loads()).toBe(2);
+  });
+
+  it('republishes an expired list whose claim it wins, once, and when the claim cannot be made', async () => {
+    const clock = { now: new Date('2026-11-27T08:00:00Z') };
+    const { publishing, claims, loads } = deps(clock);
+    await currentStatusList('list-1', publishing);
+    clock.now = new Date('2026-11-27T08:05:01Z');
+    const renewed = await currentStatusList('list-1', publishing);
+    expect(renewed.maxAgeSeconds).toBe(300);
+    expect([...claims]).toEqual(['list-1@2026-11-27T08:00:00.000Z']);
+    expect(loads()).toBe(2);
+
+    clock.now = new Date('2026-11-27T08:10:02Z');
+    publishing.cache.claimRebuild = async () => {
+      throw new Error('S3 unavailable');
+    };
+    expect((await currentStatusList('list-1', publishing)).maxAgeSeconds).toBe(300);
+    expect(loads()).toBe(3);
+  });
+});
+
+describe('RememberedStatusLists', () => {
+  function store() {
+    const kept = new Map<string, PublishedStatusList>();
+    const reads: string[] = [];
+    return {
+      kept,
+      reads,
+      get: async (id: string) => {
+        reads.push(id);
+        return kept.get(id);
+      },
+      put: async (id: string, p: PublishedStatusList) => void kept.set(id, p),
+      claimRebuild: async () => true,
+    };
+  }
+  const at = (iso: string) => ({ token: `token@${iso}`, issuedAt: new Date(iso) });
+
+  it('reads a list from the store once while it is younger than its ttl, and again once it is not', async () => {
+    const clock = { now: new Date('2026-11-27T08:00:10Z') };
+    const inner = store();
+    inner.kept.set('list-1', at('2026-11-27T08:00:00Z'));
+    const lists = new RememberedStatusLists(inner, { ttlSeconds: 300, now: () => clock.now });
+
+    for (let i = 0; i < 3; i++) expect((await lists.get('list-1'))?.token).toBe('token@2026-11-27T08:00:00Z');
+    expect(inner.reads).toEqual(['list-1']);
+    // Expired: asked of the store each time (another container may have republished it).
+    clock.now = new Date('2026-11-27T08:05:00Z');
+    await lists.get('list-1');
+    inner.kept.set('list-1', at('2026-11-27T08:05:00Z'));
+    expect((await lists.get('list-1'))?.token).toBe('token@2026-11-27T08:05:00Z');
+    expect(await lists.get('list-1')).toMatchObject({ token: 'token@2026-11-27T08:05:00Z' });
+    expect(inner.reads).toEqual(['list-1', 'list-1', 'list-1']);
+    // What it puts it remembers; an unknown list is asked each time.
+    await lists.put('list-2', at('2026-11-27T08:05:00Z'));
+    expect((await lists.get('list-2'))?.token).toBe('token@2026-11-27T08:05:00Z');
+    expect(await lists.get('list-3')).toBeUndefined();
+    expect(await lists.get('list-3')).toBeUndefined();
+    expect(inner.reads).toEqual(['list-1', 'list-1', 'list-1', 'list-3', 'list-3']);
+  });
+
+  it('remembers at most its limit of lists, forgetting the one remembered longest ago', async () => {
+    const clock = { now: new Date('2026-11-27T08:00:10Z') };
+    const inner = store();
+    const lists = new RememberedStatusLists(inner, { ttlSeconds: 300, now: () => clock.now, limit: 2 });
+    for (const id of ['a', 'b', 'c']) await lists.put(id, at('2026-11-27T08:00:00Z'));
+    for (const id of ['b', 'c', 'a']) await lists.get(id);
+    expect(inner.reads).toEqual(['a']);
   });
 });

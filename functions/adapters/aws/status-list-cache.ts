@@ -2,8 +2,10 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@a
 import { isStatusListId } from '#core/status-list.ts';
 import type { PublishedStatusList, StatusListCache } from '#ports/status-list-cache.ts';
 
-// Signed status lists as objects `status-lists/<list id>` of the public bucket (CloudFront
-// serves them on AWS), with the signing time in the object's metadata.
+// Signed status lists as objects `status-lists/<list id>` of the public bucket, with the signing
+// time in the object's metadata. A claim to republish the copy signed at T is the empty object
+// `status-list-rebuilds/<list id>/<T, ms>` written only if absent (If-None-Match: *): S3 lets one
+// writer create it and answers every other 412 (lifecycle removes the claims after a day).
 
 export class S3StatusListCache implements StatusListCache {
   readonly #s3: S3Client;
@@ -37,9 +39,35 @@ export class S3StatusListCache implements StatusListCache {
       }),
     );
   }
+
+  async claimRebuild(listId: string, of: Date): Promise<boolean> {
+    try {
+      await this.#s3.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: `${REBUILD_CLAIMS}${checkedId(listId)}/${of.getTime()}`,
+          Body: '',
+          IfNoneMatch: '*',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412)
+        return false;
+      throw error;
+    }
+  }
 }
 
+/** Where the public bucket keeps the signed lists, and the claims to republish them. */
+const LISTS = 'status-lists/';
+export const REBUILD_CLAIMS = 'status-list-rebuilds/';
+
 function key(listId: string): string {
+  return `${LISTS}${checkedId(listId)}`;
+}
+
+function checkedId(listId: string): string {
   if (!isStatusListId(listId)) throw new RangeError(`not a status list id: ${listId}`);
-  return `status-lists/${listId}`;
+  return listId;
 }

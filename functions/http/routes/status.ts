@@ -14,7 +14,8 @@ export const statusRoutes: readonly RouteSpec[] = [
     auth: PUBLIC,
     responses: {
       200: {
-        description: 'The Status List Token (`statuslist+jwt`); Cache-Control from its ttl',
+        description:
+          'The Status List Token (`statuslist+jwt`); Cache-Control from its ttl (max-age=0 while another container republishes an expired one)',
         contentType: 'application/statuslist+jwt',
       },
       404: { description: 'No such list' },
