@@ -2,6 +2,7 @@
 // stay with their annotated copies, which say until when they may be used.
 import type { Grant } from '#core/grants/grant.ts';
 import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
+import { ConcurrentModification } from '#core/storage-errors.ts';
 import { GrantNotFound, type GrantStore } from '#ports/grant-store.ts';
 import type { Versioned } from '#ports/page.ts';
 
@@ -19,15 +20,30 @@ export interface RevokeGrantDeps {
   newEventId: () => string;
 }
 
+/** How many times a revocation reads the grant again when a use lands between its read and its write. */
+const ATTEMPTS = 4;
+
 /**
  * Revokes an active grant with its audit event in one write; GrantNotFound or GrantAlreadyRevoked
- * otherwise, IdentityNumberInText for a reason naming an identity number.
+ * otherwise, IdentityNumberInText for a reason naming an identity number. The event's
+ * `usesBefore` is the grant's count at the revocation: the write is conditioned on the grant as
+ * read, and a use landing in between makes it read again.
  */
 export async function revokeGrant(
   request: RevokeGrantRequest,
   deps: RevokeGrantDeps,
 ): Promise<Versioned<Grant>> {
   refuseIdentityNumbers({ reason: request.reason });
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await revokeAsRead(request, deps);
+    } catch (error) {
+      if (!(error instanceof ConcurrentModification) || attempt >= ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function revokeAsRead(request: RevokeGrantRequest, deps: RevokeGrantDeps): Promise<Versioned<Grant>> {
   const current = await deps.grants.get(request.grantId);
   if (
     current === undefined ||
@@ -38,6 +54,7 @@ export async function revokeGrant(
   const { scope } = current.value;
   return deps.grants.revoke(request.grantId, {
     ...(request.holderIndex === undefined ? {} : { holderIndex: request.holderIndex }),
+    expectedVersion: current.version,
     auditEvent: {
       id: deps.newEventId(),
       time: deps.now().toISOString(),

@@ -17,6 +17,11 @@ export interface RevokeOptions {
   holderIndex?: string;
   /** Recorded in the same write as the revocation: both or neither (AuditEventExists when its id is taken). */
   auditEvent?: AuditEvent;
+  /**
+   * Revoke only the grant as read at this version (ConcurrentModification when a use or another
+   * change came in between): what the audit event says of it — its uses — is then what it was.
+   */
+  expectedVersion?: number;
 }
 
 /** The audit event of a grant's creation, made once the grant (and its generated id) exists. */

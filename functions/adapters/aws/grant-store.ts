@@ -37,7 +37,7 @@ import {
   HolderIndexSchema,
 } from '#core/grants/grant.ts';
 import { grantCodeHash, isGrantCodeShape, newGrantCode } from '#core/grants/grant-code.ts';
-import { AuditEventExists } from '#core/storage-errors.ts';
+import { AuditEventExists, ConcurrentModification } from '#core/storage-errors.ts';
 import {
   type CreatedGrant,
   GrantAlreadyRevoked,
@@ -180,10 +180,11 @@ export class DynamoGrantStore implements GrantStore {
     if (!GrantIdSchema.safeParse(grantId).success) throw new GrantNotFound(grantId);
     const key = grantItemKey(grantId);
     const byHolder = options.holderIndex !== undefined;
+    const atVersion = options.expectedVersion !== undefined;
     const update = {
       TableName: this.#table,
       Key: key,
-      ConditionExpression: `attribute_exists(pk) AND #status = :active${byHolder ? ' AND #holder = :holder' : ''}`,
+      ConditionExpression: `attribute_exists(pk) AND #status = :active${byHolder ? ' AND #holder = :holder' : ''}${atVersion ? ' AND #version = :expected' : ''}`,
       UpdateExpression: 'SET #status = :revoked, #revoked = :now, #version = #version + :one',
       ExpressionAttributeNames: {
         '#status': 'status',
@@ -197,6 +198,7 @@ export class DynamoGrantStore implements GrantStore {
         ':now': this.#clock().toISOString(),
         ':one': 1,
         ...(byHolder ? { ':holder': options.holderIndex } : {}),
+        ...(atVersion ? { ':expected': options.expectedVersion } : {}),
       },
     };
     const { auditEvent } = options;
@@ -228,6 +230,9 @@ export class DynamoGrantStore implements GrantStore {
       throw new GrantNotFound(grantId);
     }
     if (current.value.revoked !== undefined) throw new GrantAlreadyRevoked(grantId, current.value.revoked);
+    if (atVersion && current.version !== options.expectedVersion) {
+      throw new ConcurrentModification(`grant ${grantId}`, options.expectedVersion!, current.version);
+    }
     throw new GrantNotFound(grantId);
   }
 

@@ -8,7 +8,7 @@ import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import { DynamoGrantStore } from '#adapters/aws/grant-store.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Grant, GrantTerms } from '#core/grants/grant.ts';
-import { AuditEventExists } from '#core/storage-errors.ts';
+import { AuditEventExists, ConcurrentModification } from '#core/storage-errors.ts';
 import { DEMO_USCC } from '#dev/demo/catalog.ts';
 import { GrantAlreadyRevoked } from '#ports/grant-store.ts';
 import { provisionStoreStage, type StoreStage } from './stage.ts';
@@ -137,5 +137,32 @@ describe('revoking a grant with its audit event', () => {
 
     await expect(revoke).rejects.toBeInstanceOf(AuditEventExists);
     expect((await store.get(grant.value.id))?.value.status).toBe('active');
+  });
+
+  test('a grant changed since it was read (a use) is refused as such, active, and no event is recorded', async () => {
+    const { grant } = await store.create(terms('g'));
+    const stale = store.revoke(grant.value.id, {
+      expectedVersion: grant.version + 1,
+      auditEvent: grantEvent('grant-revoked-g1', 'grant.revoked', grant.value),
+    });
+    await expect(stale).rejects.toBeInstanceOf(ConcurrentModification);
+    await expect(stale).rejects.toMatchObject({
+      expectedVersion: grant.version + 1,
+      foundVersion: grant.version,
+    });
+    expect((await store.get(grant.value.id))?.value.status).toBe('active');
+    expect((await eventsNow()).map((e) => e.id)).not.toContain('grant-revoked-g1');
+
+    const revoked = await store.revoke(grant.value.id, {
+      expectedVersion: grant.version,
+      auditEvent: grantEvent('grant-revoked-g2', 'grant.revoked', grant.value),
+    });
+    expect(revoked.value.status).toBe('revoked');
+    // Without an event, the same condition.
+    const other = await store.create(terms('h'));
+    await expect(store.revoke(other.grant.value.id, { expectedVersion: 7 })).rejects.toBeInstanceOf(
+      ConcurrentModification,
+    );
+    expect((await store.revoke(other.grant.value.id, { expectedVersion: 1 })).value.status).toBe('revoked');
   });
 });

@@ -173,6 +173,36 @@ describe('revoking a grant', () => {
     });
   });
 
+  it('records the uses at the revocation: a use landing between its read and its write makes it read again', async () => {
+    const { grant } = await createGrant(request(), world.grantDeps());
+    const id = grant.value.id;
+    const get = world.grants.get.bind(world.grants);
+    let reads = 0;
+    world.grants.get = async (grantId) => {
+      const read = await get(grantId);
+      reads += 1;
+      // A retrieval under the grant lands right after the revocation's first read.
+      if (reads === 1) {
+        await world.grants.use(id, '2025-06-01T12:00:00.000Z', {
+          id: 'use-between',
+          time: '2025-06-01T12:00:00.000Z',
+          actor: { kind: 'agency', id: grant.value.relyingAgency },
+          action: 'grant.used',
+          subject: { grantId: id },
+          outcome: 'success',
+        });
+      }
+      return read;
+    };
+
+    await revokeGrant({ actor: OPERATOR, grantId: id }, deps());
+
+    expect(reads).toBe(2);
+    expect(world.audit.events.filter((e) => e.action === 'grant.revoked')).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ usesBefore: 1 }) }),
+    ]);
+  });
+
   it('refuses a reason naming an identity number, leaving the grant active and recording nothing', async () => {
     const { grant } = await createGrant(request(), world.grantDeps());
     const events = world.audit.events.length;
