@@ -19,7 +19,7 @@ import {
 } from '../functions/adapters/aws/buckets.ts';
 import { DOCUMENT_KEY_PREFIX } from '../functions/adapters/aws/document-key.ts';
 import { SEAL_KEY_STAGE_TAG_KEY } from '../functions/adapters/aws/kms-seal-keys.ts';
-import { REBUILD_CLAIMS } from '../functions/adapters/aws/status-list-cache.ts';
+import { LISTS_PREFIX, REBUILD_CLAIMS } from '../functions/adapters/aws/status-list-cache.ts';
 import { allTables, physicalTableName, type TableDefinition } from '../functions/adapters/aws/tables.ts';
 import { HolderUserPool } from './constructs/holder-user-pool.ts';
 import type { StageConfig } from './stage-config.ts';
@@ -155,17 +155,20 @@ export class StatefulStack extends Stack {
           // removed DOCUMENT_RECOVERY_DAYS later — the window in which removing the marker undoes
           // a wrong delete — and the marker once nothing is left under it. No function may delete
           // a version itself (none is granted s3:DeleteObjectVersion).
-          // The claims to republish an expired status list (functions/adapters/aws/status-list-cache.ts)
-          // matter for a minute: removed after a day, their versions a day later, then the markers.
+          // A signed status list is put over its predecessor every ttl: the versions put over
+          // (≈ 288 a day per list) go a day later. The claims to republish one
+          // (functions/adapters/aws/status-list-cache.ts) matter for a minute: removed after a day,
+          // their versions a day later — and, a Days rule removing expired delete markers too,
+          // the markers with them.
           ...(definition.name === 'public'
             ? {
                 lifecycleRules: [
+                  { prefix: LISTS_PREFIX, noncurrentVersionExpiration: Duration.days(1) },
                   {
                     prefix: REBUILD_CLAIMS,
                     expiration: Duration.days(1),
                     noncurrentVersionExpiration: Duration.days(1),
                   },
-                  { prefix: REBUILD_CLAIMS, expiredObjectDeleteMarker: true },
                 ],
               }
             : {}),

@@ -16,24 +16,33 @@ export interface StatusListPublishing {
   ttlSeconds: number;
   /** How long the signed list stays valid for offline verifiers (`exp` − `iat`). */
   validitySeconds: number;
+  /** Waits between looks for another container's republished copy (setTimeout by default). */
+  wait?: (ms: number) => Promise<void>;
 }
 
 /**
- * How long past its ttl an expired copy is still served while another container republishes it:
- * beyond any rebuild (the status function's timeout is 25 s), so a container that claimed the
- * rebuild and died holds the others back no longer than this.
+ * A round of claims to republish an expired copy lasts this long: within the first, the
+ * containers that lost the claim serve the expired copy meanwhile; in later ones (a list nobody
+ * asked for since, or a claimant that died) they wait for the claimant's copy. Beyond any rebuild
+ * (the status function's timeout is 25 s), so a claimant that died holds the others back no
+ * longer than a round.
  */
 export const REBUILD_GRACE_SECONDS = 60;
+
+/** How long a container that lost a later round's claim waits for the claimant's copy, then rebuilds itself. */
+const AWAIT_CLAIMANT_MS = 10_000;
+const AWAIT_CLAIMANT_POLL_MS = 250;
 
 /**
  * The current signed Status List Token of a list: the published one while it is younger than
  * its `ttl`, else the list read from storage, signed with the platform key and published —
- * so signing happens at most once per list and `ttl`, however many verifiers ask. When the
- * published copy has just expired, one container (the first to claim it) rebuilds it while the
- * others answer with the expired copy, uncacheable (max-age 0), for at most
- * REBUILD_GRACE_SECONDS: a list read from storage costs up to ~19,000 read units, and every
- * container rebuilding at once on a busy list would throttle its partition. An id no list can
- * have, or one naming no stored list, fails with StatusListNotFound.
+ * so signing happens at most once per list and `ttl`, however many verifiers ask. Once the
+ * published copy has expired, one container (the first to claim it, per round of
+ * REBUILD_GRACE_SECONDS) rebuilds it; in the first round the others answer with the expired copy,
+ * uncacheable (max-age 0), in later ones they wait for the claimant's copy (then rebuild
+ * themselves): a list read from storage costs up to ~19,000 read units, and every container
+ * rebuilding at once on a busy list would throttle its partition. An id no list can have, or one
+ * naming no stored list, fails with StatusListNotFound.
  */
 export async function currentStatusList(
   listId: string,
@@ -48,10 +57,15 @@ export async function currentStatusList(
   if (cached && age >= 0 && age < deps.ttlSeconds) {
     return { token: cached.token, maxAgeSeconds: Math.max(0, Math.floor(deps.ttlSeconds - age)) };
   }
-  if (cached && age >= 0 && age < deps.ttlSeconds + REBUILD_GRACE_SECONDS) {
+  if (cached && age >= 0) {
+    const round = Math.floor((age - deps.ttlSeconds) / REBUILD_GRACE_SECONDS);
     // A claim that cannot be made (the store failing) rebuilds, as every container did before.
-    const claimed = await deps.cache.claimRebuild(listId, cached.issuedAt).catch(() => true);
-    if (!claimed) return { token: cached.token, maxAgeSeconds: 0 };
+    const claimed = await deps.cache.claimRebuild(listId, cached.issuedAt, round).catch(() => true);
+    if (!claimed && round === 0) return { token: cached.token, maxAgeSeconds: 0 };
+    if (!claimed) {
+      const republished = await claimantsCopy(listId, cached.issuedAt, deps);
+      if (republished) return republished;
+    }
   }
   const { list } = await deps.lists.loadStatusList(listId);
   const { signer } = await deps.keys.platformKey();
@@ -67,6 +81,27 @@ export async function currentStatusList(
   );
   await deps.cache.put(listId, { token, issuedAt: now });
   return { token, maxAgeSeconds: deps.ttlSeconds };
+}
+
+/** The copy another container republishes after `of`, once it is there, within AWAIT_CLAIMANT_MS. */
+async function claimantsCopy(
+  listId: string,
+  of: Date,
+  deps: StatusListPublishing,
+): Promise<{ token: string; maxAgeSeconds: number } | undefined> {
+  const wait = deps.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let waited = 0; waited < AWAIT_CLAIMANT_MS; waited += AWAIT_CLAIMANT_POLL_MS) {
+    await wait(AWAIT_CLAIMANT_POLL_MS);
+    const copy = await deps.cache.get(listId);
+    if (copy && copy.issuedAt.getTime() > of.getTime()) {
+      const age = (deps.now().getTime() - copy.issuedAt.getTime()) / 1000;
+      return {
+        token: copy.token,
+        maxAgeSeconds: Math.max(0, Math.floor(deps.ttlSeconds - Math.max(0, age))),
+      };
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -103,8 +138,8 @@ export class RememberedStatusLists implements StatusListCache {
     this.#remember(listId, published);
   }
 
-  claimRebuild(listId: string, of: Date): Promise<boolean> {
-    return this.#store.claimRebuild(listId, of);
+  claimRebuild(listId: string, of: Date, round: number): Promise<boolean> {
+    return this.#store.claimRebuild(listId, of, round);
   }
 
   #fresh(published: PublishedStatusList): boolean {

@@ -183,20 +183,17 @@ export async function verifyAuditLog(
   findings.push(...report.findings);
   findings.push(...chainEndFindings(batches, anchor, successor, head, appendedMeanwhile, deps.publicJwks));
   findings.push(...(await archivedBeyondHead(later, deps.seals)));
-  // From the range's first batch, or the one after the batch before it; a range before every
-  // batch (nothing sealed precedes it) lists nothing.
-  const fromSeq =
-    first?.seq ?? (anchor === null ? undefined : (anchorBatch(anchor, deps.publicJwks)?.seq ?? -1) + 1);
-  if (fromSeq !== undefined) {
-    findings.push(
-      ...(await archivedForks(deps, {
-        fromSeq,
-        toSeq: later.seq ?? -1,
-        chain: batches,
-        range: { from: fromIso, to: toIso },
-      })),
-    );
-  }
+  // From the range's first batch, or the one after the batch before it, or — with neither — the
+  // chain's start: a chain deleted whole and sealed again from its origin forks at 0.
+  const fromSeq = first?.seq ?? (anchor === null ? 0 : (anchorBatch(anchor, deps.publicJwks)?.seq ?? -1) + 1);
+  findings.push(
+    ...(await archivedForks(deps, {
+      fromSeq,
+      toSeq: later.seq ?? -1,
+      chain: batches,
+      range: { from: fromIso, to: toIso },
+    })),
+  );
   return {
     ok: findings.length === 0,
     logId: deps.logId,

@@ -10,9 +10,9 @@ export interface StatusListCache {
   get(listId: string): Promise<PublishedStatusList | undefined>;
   put(listId: string, published: PublishedStatusList): Promise<void>;
   /**
-   * Claims the republishing of the copy signed at `of`: true for the first caller across every
-   * container, false for each after it — so one container rebuilds an expired list while the
-   * others serve the expired copy a moment longer.
+   * Claims the republishing of the copy signed at `of`, in `round` (0 in the first minute after it
+   * expired, then one more a minute): true for the first caller across every container, false for
+   * each after it — so one container rebuilds an expired list while the others wait for it.
    */
-  claimRebuild(listId: string, of: Date): Promise<boolean>;
+  claimRebuild(listId: string, of: Date, round: number): Promise<boolean>;
 }

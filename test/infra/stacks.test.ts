@@ -180,19 +180,22 @@ describe('the CDK app', () => {
     );
   });
 
-  it('removes the claims to republish a status list after a day, their versions and markers after it', () => {
+  it('removes status lists put over after a day, and the claims to republish one after a day, their versions and markers after it', () => {
     const [, publicBucket] = Object.entries(data.findResources('AWS::S3::Bucket')).find(([id]) =>
       id.startsWith('Public'),
     )!;
-    const rules = publicBucket.Properties.LifecycleConfiguration.Rules;
-    expect(rules).toEqual([
+    expect(publicBucket.Properties.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({
+        Prefix: 'status-lists/',
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        Status: 'Enabled',
+      }),
       expect.objectContaining({
         Prefix: 'status-list-rebuilds/',
         ExpirationInDays: 1,
         NoncurrentVersionExpiration: { NoncurrentDays: 1 },
         Status: 'Enabled',
       }),
-      expect.objectContaining({ Prefix: 'status-list-rebuilds/', ExpiredObjectDeleteMarker: true }),
     ]);
   });
 

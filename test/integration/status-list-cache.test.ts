@@ -42,15 +42,19 @@ test('keeps a published list with its signing time, and knows none it was not gi
 test('lets the first claim to republish a copy win, across every cache over the bucket, and no later one', async () => {
   const of = new Date('2026-11-27T08:00:00.000Z');
   const other = new S3StatusListCache(s3, bucket); // another container
-  const claims = await Promise.all([cache.claimRebuild('list-2', of), other.claimRebuild('list-2', of)]);
+  const claims = await Promise.all([
+    cache.claimRebuild('list-2', of, 0),
+    other.claimRebuild('list-2', of, 0),
+  ]);
   expect(claims.sort()).toEqual([false, true]);
-  expect(await cache.claimRebuild('list-2', of)).toBe(false);
-  // The next copy's republishing is a claim of its own; so is another list's.
-  expect(await other.claimRebuild('list-2', new Date('2026-11-27T08:05:00.000Z'))).toBe(true);
-  expect(await other.claimRebuild('list-3', of)).toBe(true);
+  expect(await cache.claimRebuild('list-2', of, 0)).toBe(false);
+  // The next round, the next copy's republishing and another list's are claims of their own.
+  expect(await cache.claimRebuild('list-2', of, 1)).toBe(true);
+  expect(await other.claimRebuild('list-2', new Date('2026-11-27T08:05:00.000Z'), 0)).toBe(true);
+  expect(await other.claimRebuild('list-3', of, 0)).toBe(true);
   const claim = await s3.send(
-    new HeadObjectCommand({ Bucket: bucket, Key: `${REBUILD_CLAIMS}list-2/${of.getTime()}` }),
+    new HeadObjectCommand({ Bucket: bucket, Key: `${REBUILD_CLAIMS}list-2/${of.getTime()}-0` }),
   );
   expect(claim.ContentLength).toBe(0);
-  await expect(cache.claimRebuild('a/b', of)).rejects.toThrow(RangeError);
+  await expect(cache.claimRebuild('a/b', of, 0)).rejects.toThrow(RangeError);
 });

@@ -41,8 +41,8 @@ function deps(clock: { now: Date }) {
       get: async (id) => stored.get(id),
       put: async (id, p) => void stored.set(id, p),
       // As S3's If-None-Match: the first claim of a copy wins, across containers.
-      claimRebuild: async (id, of) => {
-        const claim = `${id}@${of.toISOString()}`;
+      claimRebuild: async (id, of, round) => {
+        const claim = `${id}@${of.toISOString()}#${round}`;
         if (claims.has(claim)) return false;
         claims.add(claim);
         return true;
@@ -53,7 +53,7 @@ function deps(clock: { now: Date }) {
     ttlSeconds: 300,
     validitySeconds: 86_400,
   };
-  return { publishing, list, claims, loads: () => loads };
+  return { publishing, list, claims, stored, loads: () => loads };
 }
 
 describe('currentStatusList', () => {
@@ -107,7 +107,7 @@ describe('currentStatusList', () => {
     const { publishing, claims, loads } = deps(clock);
     const first = await currentStatusList('list-1', publishing);
     // Another container claimed the republishing of this copy and is still at it.
-    claims.add(`list-1@${clock.now.toISOString()}`);
+    claims.add(`list-1@${clock.now.toISOString()}#0`);
     clock.now = new Date('2026-11-27T08:05:30Z');
 
     const meanwhile = await currentStatusList('list-1', publishing);
@@ -122,6 +122,42 @@ describe('currentStatusList', () => {
     expect(loads()).toBe(2);
   });
 
+  it('in a later round, waits for the claimant’s copy rather than serving one long expired, and rebuilds if none comes', async () => {
+    const clock = { now: new Date('2026-11-27T08:00:00Z') };
+    const { publishing, claims, stored, loads } = deps(clock);
+    const first = await currentStatusList('list-1', publishing);
+    // Nobody asked for an hour; another container just claimed this round's republishing.
+    clock.now = new Date('2026-11-27T09:00:00Z');
+    const round = Math.floor((3600 - 300) / REBUILD_GRACE_SECONDS);
+    claims.add(`list-1@2026-11-27T08:00:00.000Z#${round}`);
+    let waits = 0;
+    publishing.wait = async () => {
+      waits += 1;
+      // The claimant publishes its copy while this container waits.
+      if (waits === 3)
+        stored.set('list-1', { token: 'claimant-copy', issuedAt: new Date('2026-11-27T09:00:00Z') });
+    };
+
+    expect(await currentStatusList('list-1', publishing)).toEqual({
+      token: 'claimant-copy',
+      maxAgeSeconds: 300,
+    });
+    expect(waits).toBe(3);
+    expect(loads()).toBe(1);
+
+    // A claimant that never publishes: this container rebuilds after its wait.
+    stored.set('list-1', { token: first.token, issuedAt: new Date('2026-11-27T08:00:00Z') });
+    waits = 0;
+    publishing.wait = async () => {
+      waits += 1;
+    };
+    const own = await currentStatusList('list-1', publishing);
+    expect(own.token).not.toBe(first.token);
+    expect(own.maxAgeSeconds).toBe(300);
+    expect(waits).toBe(40);
+    expect(loads()).toBe(2);
+  });
+
   it('republishes an expired list whose claim it wins, once, and when the claim cannot be made', async () => {
     const clock = { now: new Date('2026-11-27T08:00:00Z') };
     const { publishing, claims, loads } = deps(clock);
@@ -129,7 +165,7 @@ describe('currentStatusList', () => {
     clock.now = new Date('2026-11-27T08:05:01Z');
     const renewed = await currentStatusList('list-1', publishing);
     expect(renewed.maxAgeSeconds).toBe(300);
-    expect([...claims]).toEqual(['list-1@2026-11-27T08:00:00.000Z']);
+    expect([...claims]).toEqual(['list-1@2026-11-27T08:00:00.000Z#0']);
     expect(loads()).toBe(2);
 
     clock.now = new Date('2026-11-27T08:10:02Z');

@@ -3,9 +3,10 @@ import { isStatusListId } from '#core/status-list.ts';
 import type { PublishedStatusList, StatusListCache } from '#ports/status-list-cache.ts';
 
 // Signed status lists as objects `status-lists/<list id>` of the public bucket, with the signing
-// time in the object's metadata. A claim to republish the copy signed at T is the empty object
-// `status-list-rebuilds/<list id>/<T, ms>` written only if absent (If-None-Match: *): S3 lets one
-// writer create it and answers every other 412 (lifecycle removes the claims after a day).
+// time in the object's metadata. A claim to republish the copy signed at T, in round r, is the
+// empty object `status-list-rebuilds/<list id>/<T, ms>-<r>` written only if absent
+// (If-None-Match: *): S3 lets one writer create it and answers every other 412 (or 409 while the
+// first is in flight); lifecycle removes the claims after a day.
 
 export class S3StatusListCache implements StatusListCache {
   readonly #s3: S3Client;
@@ -40,12 +41,12 @@ export class S3StatusListCache implements StatusListCache {
     );
   }
 
-  async claimRebuild(listId: string, of: Date): Promise<boolean> {
+  async claimRebuild(listId: string, of: Date, round: number): Promise<boolean> {
     try {
       await this.#s3.send(
         new PutObjectCommand({
           Bucket: this.#bucket,
-          Key: `${REBUILD_CLAIMS}${checkedId(listId)}/${of.getTime()}`,
+          Key: `${REBUILD_CLAIMS}${checkedId(listId)}/${of.getTime()}-${round}`,
           Body: '',
           IfNoneMatch: '*',
         }),
@@ -60,11 +61,11 @@ export class S3StatusListCache implements StatusListCache {
 }
 
 /** Where the public bucket keeps the signed lists, and the claims to republish them. */
-const LISTS = 'status-lists/';
+export const LISTS_PREFIX = 'status-lists/';
 export const REBUILD_CLAIMS = 'status-list-rebuilds/';
 
 function key(listId: string): string {
-  return `${LISTS}${checkedId(listId)}`;
+  return `${LISTS_PREFIX}${checkedId(listId)}`;
 }
 
 function checkedId(listId: string): string {

@@ -423,6 +423,31 @@ describe('verifyAuditLog', () => {
       expect(judged).toEqual({ beyondHead: 1, checked: 1, findings: [] });
     });
 
+    it('finds the start of the log deleted, and its chain sealed again from the origin, from a range before every batch', async () => {
+      // Every batch, the head and events 0–4 gone; the sealer starts the chain again from its origin.
+      seals.batches.splice(0);
+      seals.head = {
+        version: seals.head.version + 1,
+        checkpoint: null,
+        seq: null,
+        lastEvent: null,
+        through: null,
+        started: null,
+      };
+      const gone = new Set(Array.from({ length: 5 }, (_, k) => auditEvent(k).id));
+      log.stored.splice(0, log.stored.length, ...log.stored.filter((s) => !gone.has(s.id)));
+      await sealAt(400);
+      expect(seals.batches[0]?.firstEvent.id).toBe(auditEvent(5).id);
+
+      const report = await verifyAuditLog({ from: new Date(T0), to: new Date(iso(4.5)) }, deps);
+
+      expect(report.findings).toEqual(
+        Array.from({ length: 5 }, (_, k) =>
+          expect.objectContaining({ kind: 'archived-event-missing', seq: 0, eventId: auditEvent(k).id }),
+        ),
+      );
+    });
+
     it('names an event changed and sealed again after the head was moved back', async () => {
       const original = stored(auditEvent(12).id);
       rollBack();
