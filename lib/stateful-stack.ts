@@ -148,13 +148,6 @@ export class StatefulStack extends Stack {
                     : ObjectLockRetention.governance(Duration.days(config.auditArchiveLock.days)),
               }
             : {}),
-          // A presigned upload stays tagged pending until its digest is checked; one never
-          // completed is removed after a day (functions/adapters/aws/document-store.ts).
-          // The bucket is versioned, so a DeleteObject (the sweep's, a discarded attachment's, an
-          // expired upload's) only lays a delete marker over the bytes: the version it hid is
-          // removed DOCUMENT_RECOVERY_DAYS later — the window in which removing the marker undoes
-          // a wrong delete — and the marker once nothing is left under it. No function may delete
-          // a version itself (none is granted s3:DeleteObjectVersion).
           // A signed status list is put over its predecessor every ttl: the versions put over
           // (≈ 288 a day per list) go a day later. The claims to republish one
           // (functions/adapters/aws/status-list-cache.ts) matter for a minute: removed after a day,
@@ -172,6 +165,13 @@ export class StatefulStack extends Stack {
                 ],
               }
             : {}),
+          // A presigned upload stays tagged pending until its digest is checked; one never
+          // completed is removed after a day (functions/adapters/aws/document-store.ts).
+          // The bucket is versioned, so a DeleteObject (the sweep's, a discarded attachment's, an
+          // expired upload's) only lays a delete marker over the bytes: the version it hid is
+          // removed DOCUMENT_RECOVERY_DAYS later — the window in which removing the marker undoes
+          // a wrong delete — and the marker once nothing is left under it. No function may delete
+          // a version itself (none is granted s3:DeleteObjectVersion).
           ...(definition.name === 'documents'
             ? {
                 lifecycleRules: [

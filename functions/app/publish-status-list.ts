@@ -59,8 +59,10 @@ export async function currentStatusList(
   }
   if (cached && age >= 0) {
     const round = Math.floor((age - deps.ttlSeconds) / REBUILD_GRACE_SECONDS);
-    // A claim that cannot be made (the store failing) rebuilds, as every container did before.
-    const claimed = await deps.cache.claimRebuild(listId, cached.issuedAt, round).catch(() => true);
+    // A claim the store fails to answer counts as lost in the first round (the store failing under
+    // every container's claim at once is no reason for them all to rebuild) and as won after it,
+    // so a store that keeps failing delays a list by one round, not for good.
+    const claimed = await deps.cache.claimRebuild(listId, cached.issuedAt, round).catch(() => round > 0);
     if (!claimed && round === 0) return { token: cached.token, maxAgeSeconds: 0 };
     if (!claimed) {
       const republished = await claimantsCopy(listId, cached.issuedAt, deps);

@@ -183,12 +183,9 @@ export async function verifyAuditLog(
   findings.push(...report.findings);
   findings.push(...chainEndFindings(batches, anchor, successor, head, appendedMeanwhile, deps.publicJwks));
   findings.push(...(await archivedBeyondHead(later, deps.seals)));
-  // From the range's first batch, or the one after the batch before it, or — with neither — the
-  // chain's start: a chain deleted whole and sealed again from its origin forks at 0.
-  const fromSeq = first?.seq ?? (anchor === null ? 0 : (anchorBatch(anchor, deps.publicJwks)?.seq ?? -1) + 1);
   findings.push(
     ...(await archivedForks(deps, {
-      fromSeq,
+      fromSeq: forksFrom(first, anchor, deps.publicJwks),
       toSeq: later.seq ?? -1,
       chain: batches,
       range: { from: fromIso, to: toIso },
@@ -296,11 +293,12 @@ async function archivedBeyondHead(
  * write-once archive still holds the dropped batches, each at a sequence number where it now
  * holds the new one too. So every sequence number from the range's first batch to the head at
  * which the archive holds more than one checkpoint is looked at: each such batch (but the
- * chain's own, judged above) whose events touch the range must be one the sealer made, and every
- * event it sealed must be in the log as sealed. Two sealer runs that raced leave such a pair too
- * (the loser archived before its head write failed); its events are all in the log, so it is no
- * finding. One listing of the archive over those sequence numbers, and a read of each forked
- * batch and of the log over its events' span.
+ * chain's own in the range, judged above) must be one the sealer made, and, when its events
+ * touch the range, every event it sealed must be in the log as sealed. Two sealer runs that raced
+ * leave such a pair too (the loser archived before its head write failed); its events are all in
+ * the log, so it is no finding. One listing of the archive over those sequence numbers, a read
+ * of each forked checkpoint, and of the manifest and the log over its events' span when they
+ * touch the range.
  */
 async function archivedForks(
   deps: AuditVerification,
@@ -331,6 +329,22 @@ async function archivedForks(
     }
   }
   return findings;
+}
+
+/**
+ * Where the look for forks begins: the range's first batch, else the one after the batch before
+ * the range, else — with neither — the chain's start (a chain deleted whole and sealed again from
+ * its origin forks at 0). An anchor that does not decode (a finding already) starts at 0 too.
+ */
+function forksFrom(
+  first: { seq: number } | undefined,
+  anchor: string | null,
+  publicJwks: readonly PublicJwk[],
+): number {
+  if (first !== undefined) return first.seq;
+  if (anchor === null) return 0;
+  const before = anchorBatch(anchor, publicJwks);
+  return before ? before.seq + 1 : 0;
 }
 
 /** Most archived batches past the head one check reads: any one found wrong already alarms. */

@@ -158,7 +158,7 @@ describe('currentStatusList', () => {
     expect(loads()).toBe(2);
   });
 
-  it('republishes an expired list whose claim it wins, once, and when the claim cannot be made', async () => {
+  it('republishes an expired list whose claim it wins, once; a claim the store fails to answer is lost, then won', async () => {
     const clock = { now: new Date('2026-11-27T08:00:00Z') };
     const { publishing, claims, loads } = deps(clock);
     await currentStatusList('list-1', publishing);
@@ -168,10 +168,15 @@ describe('currentStatusList', () => {
     expect([...claims]).toEqual(['list-1@2026-11-27T08:00:00.000Z#0']);
     expect(loads()).toBe(2);
 
-    clock.now = new Date('2026-11-27T08:10:02Z');
+    // A store that fails to answer the claim: in the first round that is a lost claim (the
+    // expired copy, uncacheable); after it, a won one — a failing store delays the list a round.
     publishing.cache.claimRebuild = async () => {
       throw new Error('S3 unavailable');
     };
+    clock.now = new Date('2026-11-27T08:10:02Z');
+    expect(await currentStatusList('list-1', publishing)).toEqual({ token: renewed.token, maxAgeSeconds: 0 });
+    expect(loads()).toBe(2);
+    clock.now = new Date('2026-11-27T08:11:02Z');
     expect((await currentStatusList('list-1', publishing)).maxAgeSeconds).toBe(300);
     expect(loads()).toBe(3);
   });

@@ -53,8 +53,10 @@ export class S3StatusListCache implements StatusListCache {
       );
       return true;
     } catch (error) {
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412)
-        return false;
+      // 412: another container created it. 409: another is creating it right now (S3 asks the
+      // loser to retry; the claim is theirs, or, if neither landed, the next request's).
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
       throw error;
     }
   }

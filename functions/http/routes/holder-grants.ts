@@ -65,7 +65,10 @@ export const holderGrantsRoutes: readonly RouteSpec[] = [
       ...BODY_REFUSALS,
       ...NOT_PROOFED,
       404: { description: 'No such grant of yours' },
-      409: { description: 'The grant was revoked before' },
+      409: {
+        description:
+          'The grant was revoked before, or it kept being used while it was being revoked (CONCURRENT_MODIFICATION: retry)',
+      },
     },
   },
 ];

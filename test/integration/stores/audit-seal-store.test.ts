@@ -156,7 +156,8 @@ describe('DynamoAuditSealStore', () => {
       append: (input) => real.append(input),
       batchesCovering: (range) => real.batchesCovering(range),
       archivedCheckpoints: (seq) => real.archivedCheckpoints(seq),
-      archivedCheckpointsBetween: (fromSeq, toSeq) => real.archivedCheckpointsBetween(fromSeq, toSeq),
+      archivedCheckpointsBetween: (fromSeq, toSeq, options) =>
+        real.archivedCheckpointsBetween(fromSeq, toSeq, options),
       archivedCheckpoint: (seq, hash) => real.archivedCheckpoint(seq, hash),
       archivedManifest: (seq, hash) => real.archivedManifest(seq, hash),
     };

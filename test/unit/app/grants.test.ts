@@ -6,7 +6,7 @@ import { GrantRequestInvalid, LicenseTypeNotFound } from '#app/retrieval-errors.
 import { revokeGrant } from '#app/revoke-grant.ts';
 import { isGrantCodeShape } from '#core/grants/grant-code.ts';
 import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
-import { LicenseNotFound } from '#core/storage-errors.ts';
+import { ConcurrentModification, LicenseNotFound } from '#core/storage-errors.ts';
 import { DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC, RESIDENT_IDENTITY_CARD } from '#dev/demo/catalog.ts';
 import { GrantAlreadyRevoked, GrantNotFound } from '#ports/grant-store.ts';
 import { blindIndexer, RetrievalWorld } from './retrieval-fakes.ts';
@@ -201,6 +201,34 @@ describe('revoking a grant', () => {
     expect(world.audit.events.filter((e) => e.action === 'grant.revoked')).toEqual([
       expect.objectContaining({ details: expect.objectContaining({ usesBefore: 1 }) }),
     ]);
+  });
+
+  it('gives up with a conflict when uses keep landing between its reads and its writes, revoking nothing', async () => {
+    const { grant } = await createGrant(request(), world.grantDeps());
+    const id = grant.value.id;
+    const get = world.grants.get.bind(world.grants);
+    let reads = 0;
+    world.grants.get = async (grantId) => {
+      const read = await get(grantId);
+      reads += 1;
+      await world.grants.use(id, '2025-06-01T12:00:00.000Z', {
+        id: `use-${reads}`,
+        time: '2025-06-01T12:00:00.000Z',
+        actor: { kind: 'agency', id: grant.value.relyingAgency },
+        action: 'grant.used',
+        subject: { grantId: id },
+        outcome: 'success',
+      });
+      return read;
+    };
+
+    await expect(revokeGrant({ actor: OPERATOR, grantId: id }, deps())).rejects.toBeInstanceOf(
+      ConcurrentModification,
+    );
+
+    expect(reads).toBe(4);
+    expect((await get(id))?.value.status).toBe('active');
+    expect(world.audit.events.filter((e) => e.action === 'grant.revoked')).toEqual([]);
   });
 
   it('refuses a reason naming an identity number, leaving the grant active and recording nothing', async () => {

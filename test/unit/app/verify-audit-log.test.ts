@@ -59,7 +59,8 @@ const withSeals = (replaced: Partial<AuditVerification['seals']>): AuditVerifica
     readHead: () => seals.readHead(),
     batchesCovering: (range) => seals.batchesCovering(range),
     archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
-    archivedCheckpointsBetween: (fromSeq, toSeq) => seals.archivedCheckpointsBetween(fromSeq, toSeq),
+    archivedCheckpointsBetween: (fromSeq, toSeq, options) =>
+      seals.archivedCheckpointsBetween(fromSeq, toSeq, options),
     archivedCheckpoint: (seq, hash) => seals.archivedCheckpoint(seq, hash),
     archivedManifest: (seq, hash) => seals.archivedManifest(seq, hash),
     ...replaced,
