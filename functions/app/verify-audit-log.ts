@@ -21,12 +21,7 @@ export interface AuditVerification {
   log: Pick<AuditLogReader, 'readStoredRange'>;
   seals: Pick<
     AuditSealStore,
-    | 'readHead'
-    | 'batchesCovering'
-    | 'archivedCheckpoints'
-    | 'archivedCheckpointsBetween'
-    | 'archivedCheckpoint'
-    | 'archivedManifest'
+    'readHead' | 'batchesCovering' | 'archivedCheckpointsBetween' | 'archivedCheckpoint' | 'archivedManifest'
   >;
   logId: string;
   /** The platform's checkpoint keys, current and retired, from a source the verifier trusts. */
@@ -274,11 +269,11 @@ function chainEndFindings(
  */
 async function archivedBeyondHead(
   head: SealHead,
-  seals: Pick<AuditSealStore, 'readHead' | 'archivedCheckpoints'>,
+  seals: Pick<AuditSealStore, 'readHead' | 'archivedCheckpointsBetween'>,
 ): Promise<ArchivedBeyondHeadFinding[]> {
   const seq = (head.seq ?? -1) + 1;
-  const checkpoints = await seals.archivedCheckpoints(seq);
-  if (checkpoints.length === 0) return [];
+  const checkpoints = (await seals.archivedCheckpointsBetween(seq, seq)).get(seq);
+  if (checkpoints === undefined) return [];
   // The sealer's head write follows its archive write by milliseconds: give it a moment.
   for (const wait of HEAD_MOVE_WAITS_MS) {
     await new Promise((resolve) => setTimeout(resolve, wait));

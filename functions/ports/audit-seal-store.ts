@@ -82,12 +82,8 @@ export interface AuditSealStore {
   /** Batches whose events overlap the range (half-open, by event time). */
   batchesCovering(range: AuditTimeRange): Promise<SealedRange>;
   /**
-   * The hashes of the checkpoints archived (write-once) under this sequence number — a batch the
-   * sealer archived, whether or not the table still names it.
-   */
-  archivedCheckpoints(seq: number): Promise<string[]>;
-  /**
-   * The hashes of the checkpoints archived under each sequence number from `fromSeq` to `toSeq`
+   * The hashes of the checkpoints archived (write-once) under each sequence number — a batch the
+   * sealer archived, whether or not the table still names it — from `fromSeq` to `toSeq`
    * (inclusive), by sequence number; numbers with none archived are absent, and with `forksOnly`
    * those with one (kept as the listing goes: a long span costs no memory for them). One listing.
    */

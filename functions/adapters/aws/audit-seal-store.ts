@@ -254,20 +254,6 @@ export class DynamoAuditSealStore implements AuditSealStore {
     }
   }
 
-  async archivedCheckpoints(seq: number): Promise<string[]> {
-    const { s3, bucket } = this.#archiveBucket;
-    const prefix = `${this.#logId}/${seqKey(seq)}/`;
-    const hashes: string[] = [];
-    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
-      for (const { Key } of page.Contents ?? []) {
-        // The checkpoint is archived last: with it, the batch's other objects are there too.
-        const match = Key?.slice(prefix.length).match(/^([^/]+)\/checkpoint\.jws$/);
-        if (match) hashes.push(match[1]!);
-      }
-    }
-    return hashes;
-  }
-
   async archivedCheckpointsBetween(
     fromSeq: number,
     toSeq: number,

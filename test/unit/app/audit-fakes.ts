@@ -88,10 +88,6 @@ export class MemorySealStore implements AuditSealStore {
   /** The archived batches by `<seq>/<checkpoint hash>`. */
   readonly archivedBatches = new Map<string, { checkpoint: string; manifest: SealedLeaf[] }>();
 
-  async archivedCheckpoints(seq: number): Promise<string[]> {
-    return [...(this.archive.get(seq) ?? [])];
-  }
-
   async archivedCheckpointsBetween(
     fromSeq: number,
     toSeq: number,

@@ -58,7 +58,6 @@ const withSeals = (replaced: Partial<AuditVerification['seals']>): AuditVerifica
   seals: {
     readHead: () => seals.readHead(),
     batchesCovering: (range) => seals.batchesCovering(range),
-    archivedCheckpoints: (seq) => seals.archivedCheckpoints(seq),
     archivedCheckpointsBetween: (fromSeq, toSeq, options) =>
       seals.archivedCheckpointsBetween(fromSeq, toSeq, options),
     archivedCheckpoint: (seq, hash) => seals.archivedCheckpoint(seq, hash),
@@ -270,7 +269,7 @@ describe('verifyAuditLog', () => {
       // The tables alone would pass: without the archive's word the chain is whole.
       const tablesOnly = await verifyAuditLog(
         { from: new Date(T0), to: new Date(T0 + 3_600_000) },
-        withSeals({ archivedCheckpoints: async () => [] }),
+        withSeals({ archivedCheckpointsBetween: async () => new Map() }),
       );
       expect(tablesOnly.ok).toBe(true);
     });
@@ -282,8 +281,8 @@ describe('verifyAuditLog', () => {
       seals.head = before; // as the verify first sees it: batch 4 archived, the head not yet moved
       const range = { from: new Date(T0), to: new Date(iso(20)) };
       const finishing = withSeals({
-        archivedCheckpoints: async (seq) => {
-          const found = seals.archive.get(seq) ?? [];
+        archivedCheckpointsBetween: async (fromSeq, toSeq, options) => {
+          const found = await seals.archivedCheckpointsBetween(fromSeq, toSeq, options);
           seals.head = after; // the sealer's second step lands meanwhile
           return found;
         },
