@@ -55,7 +55,7 @@ export async function currentStatusList(
   const cached = await deps.cache.get(listId);
   const age = cached ? (now.getTime() - cached.issuedAt.getTime()) / 1000 : Number.POSITIVE_INFINITY;
   if (cached && age >= 0 && age < deps.ttlSeconds) {
-    return { token: cached.token, maxAgeSeconds: Math.max(0, Math.floor(deps.ttlSeconds - age)) };
+    return served(cached, now, deps.ttlSeconds);
   }
   if (cached && age >= 0) {
     const round = Math.floor((age - deps.ttlSeconds) / REBUILD_GRACE_SECONDS);
@@ -95,15 +95,15 @@ async function claimantsCopy(
   for (let waited = 0; waited < AWAIT_CLAIMANT_MS; waited += AWAIT_CLAIMANT_POLL_MS) {
     await wait(AWAIT_CLAIMANT_POLL_MS);
     const copy = await deps.cache.get(listId);
-    if (copy && copy.issuedAt.getTime() > of.getTime()) {
-      const age = (deps.now().getTime() - copy.issuedAt.getTime()) / 1000;
-      return {
-        token: copy.token,
-        maxAgeSeconds: Math.max(0, Math.floor(deps.ttlSeconds - Math.max(0, age))),
-      };
-    }
+    if (copy && copy.issuedAt.getTime() > of.getTime()) return served(copy, deps.now(), deps.ttlSeconds);
   }
   return undefined;
+}
+
+/** A published copy as served at `now`: cacheable for what is left of its ttl. */
+function served(copy: PublishedStatusList, now: Date, ttlSeconds: number) {
+  const age = Math.max(0, (now.getTime() - copy.issuedAt.getTime()) / 1000);
+  return { token: copy.token, maxAgeSeconds: Math.max(0, Math.floor(ttlSeconds - age)) };
 }
 
 /**

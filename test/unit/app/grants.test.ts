@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { type CreateGrantRequest, createGrant } from '#app/create-grant.ts';
 import { GrantRequestInvalid, LicenseTypeNotFound } from '#app/retrieval-errors.ts';
 import { revokeGrant } from '#app/revoke-grant.ts';
+import type { Grant } from '#core/grants/grant.ts';
 import { isGrantCodeShape } from '#core/grants/grant-code.ts';
 import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { ConcurrentModification, LicenseNotFound } from '#core/storage-errors.ts';
@@ -173,31 +174,40 @@ describe('revoking a grant', () => {
     });
   });
 
-  it('records the uses at the revocation: a use landing between its read and its write makes it read again', async () => {
-    const { grant } = await createGrant(request(), world.grantDeps());
-    const id = grant.value.id;
-    const get = world.grants.get.bind(world.grants);
-    let reads = 0;
+  /**
+   * Hooks the world's grant reads: after each read the `landsAfter` says, a use of the grant lands
+   * (a retrieval under it). Counts the reads; `unhooked` reads as before.
+   */
+  function useAfterReads(grant: Grant, landsAfter: (read: number) => boolean) {
+    const unhooked = world.grants.get.bind(world.grants);
+    const reads = { count: 0, unhooked };
     world.grants.get = async (grantId) => {
-      const read = await get(grantId);
-      reads += 1;
-      // A retrieval under the grant lands right after the revocation's first read.
-      if (reads === 1) {
-        await world.grants.use(id, '2025-06-01T12:00:00.000Z', {
-          id: 'use-between',
+      const read = await unhooked(grantId);
+      reads.count += 1;
+      if (landsAfter(reads.count)) {
+        await world.grants.use(grant.id, '2025-06-01T12:00:00.000Z', {
+          id: `use-${reads.count}`,
           time: '2025-06-01T12:00:00.000Z',
-          actor: { kind: 'agency', id: grant.value.relyingAgency },
+          actor: { kind: 'agency', id: grant.relyingAgency },
           action: 'grant.used',
-          subject: { grantId: id },
+          subject: { grantId: grant.id },
           outcome: 'success',
         });
       }
       return read;
     };
+    return reads;
+  }
+
+  it('records the uses at the revocation: a use landing between its read and its write makes it read again', async () => {
+    const { grant } = await createGrant(request(), world.grantDeps());
+    const id = grant.value.id;
+    // A retrieval under the grant lands right after the revocation's first read.
+    const reads = useAfterReads(grant.value, (read) => read === 1);
 
     await revokeGrant({ actor: OPERATOR, grantId: id }, deps());
 
-    expect(reads).toBe(2);
+    expect(reads.count).toBe(2);
     expect(world.audit.events.filter((e) => e.action === 'grant.revoked')).toEqual([
       expect.objectContaining({ details: expect.objectContaining({ usesBefore: 1 }) }),
     ]);
@@ -206,28 +216,14 @@ describe('revoking a grant', () => {
   it('gives up with a conflict when uses keep landing between its reads and its writes, revoking nothing', async () => {
     const { grant } = await createGrant(request(), world.grantDeps());
     const id = grant.value.id;
-    const get = world.grants.get.bind(world.grants);
-    let reads = 0;
-    world.grants.get = async (grantId) => {
-      const read = await get(grantId);
-      reads += 1;
-      await world.grants.use(id, '2025-06-01T12:00:00.000Z', {
-        id: `use-${reads}`,
-        time: '2025-06-01T12:00:00.000Z',
-        actor: { kind: 'agency', id: grant.value.relyingAgency },
-        action: 'grant.used',
-        subject: { grantId: id },
-        outcome: 'success',
-      });
-      return read;
-    };
+    const reads = useAfterReads(grant.value, () => true);
 
     await expect(revokeGrant({ actor: OPERATOR, grantId: id }, deps())).rejects.toBeInstanceOf(
       ConcurrentModification,
     );
 
-    expect(reads).toBe(4);
-    expect((await get(id))?.value.status).toBe('active');
+    expect(reads.count).toBe(4);
+    expect((await reads.unhooked(id))?.value.status).toBe('active');
     expect(world.audit.events.filter((e) => e.action === 'grant.revoked')).toEqual([]);
   });
 
