@@ -9,12 +9,7 @@ import { HttpProblem } from './problem.ts';
  */
 export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
   requireJsonUtf8(header(event, 'content-type'));
-  const text =
-    event.body === null
-      ? ''
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
+  const text = event.body === null ? '' : utf8Text(event.body, event.isBase64Encoded);
   let json: unknown;
   try {
     json = JSON.parse(text, refuseLoneSurrogates);
@@ -34,6 +29,27 @@ export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEvent, 
   const result = schema.safeParse(json);
   if (!result.success) throw schemaViolation(result.error, '(body)');
   return result.data;
+}
+
+const NOT_UTF8 =
+  'the body is not UTF-8 text: it holds bytes UTF-8 does not allow, or U+FFFD (the replacement character such bytes are read as); send the JSON in UTF-8, a U+FFFD meant as text escaped as \\ufffd';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as text, refused when it is not UTF-8 — never decoded leniently, which would turn each
+ * stray byte into U+FFFD and store text the sender did not send. API Gateway hands a JSON body
+ * over as a string, already decoded: a bare U+FFFD in it is where bytes were replaced, and is
+ * refused too (nobody types one; one meant as text arrives escaped, which JSON.parse reads).
+ */
+function utf8Text(body: string, isBase64Encoded: boolean): string {
+  let text: string;
+  try {
+    text = isBase64Encoded ? strictUtf8.decode(Buffer.from(body, 'base64')) : body;
+  } catch {
+    throw new HttpProblem('bad-request', NOT_UTF8, { code: 'BODY_NOT_UTF8' });
+  }
+  if (text.includes('\uFFFD')) throw new HttpProblem('bad-request', NOT_UTF8, { code: 'BODY_NOT_UTF8' });
+  return text;
 }
 
 // A media type's parameters (RFC 9110 §5.6.6): each `;` then `name=value`, the value a token or

@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { DEMO_AGENCIES, demoPrivateKey } from '#dev/demo/catalog.ts';
+import { DEMO_AGENCIES, DEMO_USCC, demoPrivateKey } from '#dev/demo/catalog.ts';
 import { signAgencyRequest } from '../../sdk/agency-client.ts';
+import { createHolderClient } from '../../sdk/holder.ts';
 import { base, idCardRequest, psb } from './issuer-support.ts';
 import { holderToken } from './support/holder-tokens.ts';
 
@@ -175,5 +176,63 @@ describe('a JSON body naming a member twice', () => {
     });
     const other = idCardRequest({ 住址: '演示市别处4号' });
     await expect(psb.issueLicense(other, { idempotencyKey: key })).resolves.toMatchObject({ version: '001' });
+  });
+});
+
+describe('a JSON body that is not UTF-8', () => {
+  // 张伟明's address with one stray byte (0xFF, never UTF-8) in it.
+  const notUtf8 = (text: string) => {
+    const at = text.indexOf('演示市');
+    return Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from([0xff]), Buffer.from(text.slice(at))]);
+  };
+
+  it('POST /licenses, signed over the bytes sent: refused naming U+FFFD (the digest no longer matches what arrived as text), and its key stays free', async () => {
+    const key = randomUUID();
+    const answer = await signedIssue(
+      { 'content-type': 'application/json', 'idempotency-key': key },
+      [
+        ['Content-Type', 'application/json'],
+        ['Idempotency-Key', key],
+      ],
+      notUtf8(JSON.stringify(idCardRequest({ 住址: '演示市别处5号' }))),
+    );
+    expect(answer.status).toBe(401);
+    expect(answer.contentType).toBe(PROBLEM);
+    expect(answer.json.detail).toContain('U+FFFD');
+    const other = idCardRequest({ 住址: '演示市别处6号' });
+    await expect(psb.issueLicense(other, { idempotencyKey: key })).resolves.toMatchObject({ version: '001' });
+  });
+
+  it('POST /holder/grants (no digest on a holder route): 400 BODY_NOT_UTF8, and no grant is made', async () => {
+    const token = await holderToken('zhangweiming');
+    const asHolder = createHolderClient({ endpoint: base, token });
+    const before = await asHolder.grants({ limit: 100 });
+    const { licenseId } = await psb.issueLicense(idCardRequest({ 住址: '演示市别处7号' }));
+    const request = {
+      scope: { licenseId },
+      relyingAgency: DEMO_USCC.housingProvidentFundCentre,
+      purpose: '办理住房公积金提取 演示市',
+      fields: ['姓名'],
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      maxUses: 1,
+    };
+    const answer = await send(
+      'POST',
+      `${base}/holder/grants`,
+      [
+        ['Authorization', `Bearer ${token}`],
+        ['Content-Type', 'application/json'],
+      ],
+      notUtf8(JSON.stringify(request)),
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.contentType).toBe(PROBLEM);
+    expect(answer.json).toMatchObject({ type: 'urn:elicense:problem:bad-request', code: 'BODY_NOT_UTF8' });
+    const after = await asHolder.grants({ limit: 100 });
+    expect(after.items.map((g) => g.id)).toEqual(before.items.map((g) => g.id));
+    // The same request in UTF-8 makes its grant: the refusal was the encoding's alone.
+    const made = await asHolder.createGrant(request);
+    expect(made.grant.purpose).toBe(request.purpose);
+    expect((await asHolder.grants({ limit: 100 })).items.map((g) => g.id)).toContain(made.grant.id);
   });
 });

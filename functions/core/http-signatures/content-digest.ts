@@ -55,7 +55,7 @@ export function verifyContentDigest(field: string, body: Uint8Array): ContentDig
       return {
         ok: false,
         reason: 'mismatch',
-        detail: `Content-Digest ${algorithm} does not match the ${body.length}-byte body`,
+        detail: `Content-Digest ${algorithm} does not match the ${body.length}-byte body${holdsReplacementCharacter(body) ? REPLACED : ''}`,
       };
     }
     checked.push(algorithm);
@@ -69,4 +69,15 @@ export function verifyContentDigest(field: string, body: Uint8Array): ContentDig
     };
   }
   return { ok: true, algorithms: checked };
+}
+
+// A JSON body reaches the function as text API Gateway decoded from UTF-8: bytes that were not
+// UTF-8 are U+FFFD there (EF BF BD once encoded again), and the digest of what was sent no longer
+// matches. Said, so that the sender looks at the body's encoding rather than at its signer.
+const REPLACEMENT_CHARACTER = Buffer.from('\uFFFD', 'utf8');
+const REPLACED =
+  '; the body as received holds U+FFFD, the replacement character bytes that are not UTF-8 become: send the body in UTF-8';
+
+function holdsReplacementCharacter(body: Uint8Array): boolean {
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(REPLACEMENT_CHARACTER);
 }

@@ -173,6 +173,18 @@ describe('Content-Digest examples', () => {
       algorithms: ['sha-256', 'sha-512'],
     });
   });
+
+  test('a mismatch over a body holding U+FFFD says the body was not UTF-8 as sent; one without does not', () => {
+    // Sent: {"name":"张<0xFF>"} — API Gateway hands it over decoded, the stray byte as U+FFFD.
+    const sent = Buffer.concat([Buffer.from('{"name":"张'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const received = utf8(sent.toString('utf8'));
+    const replaced = verifyContentDigest(contentDigest(sent), received);
+    expect(replaced).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(replaced.ok ? '' : replaced.detail).toContain('U+FFFD');
+    const altered = verifyContentDigest(contentDigest(sent), utf8('{"name":"李"}'));
+    expect(altered).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(altered.ok ? '' : altered.detail).not.toContain('U+FFFD');
+  });
 });
 
 /** DER ECDSA-Sig-Value of a raw r‖s signature (both halves as positive INTEGERs). */

@@ -48,6 +48,32 @@ describe('parseJsonBody', () => {
     expect(problemOf('{"reason":"\\ud800"}', true).problemType).toBe('validation-failed');
   });
 
+  it('refuses a body that is not UTF-8: stray bytes base64-encoded, or already read as U+FFFD', () => {
+    const invalid = Buffer.concat([
+      Buffer.from('{"reason":"挂失'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}'),
+    ]);
+    const asBase64 = {
+      ...event(''),
+      body: invalid.toString('base64'),
+      isBase64Encoded: true,
+    } as APIGatewayProxyEvent;
+    for (const refused of [asBase64, event(invalid.toString('utf8')), event('{"reason":"\uFFFD"}')]) {
+      let problem: HttpProblem | undefined;
+      try {
+        parseJsonBody(refused, Schema);
+      } catch (error) {
+        problem = error as HttpProblem;
+      }
+      expect(problem?.status).toBe(400);
+      expect(problem?.extensions).toMatchObject({ code: 'BODY_NOT_UTF8' });
+    }
+    // U+FFFD meant as text, sent escaped, is text like any other; so is valid UTF-8 base64-encoded.
+    expect(parseJsonBody(event('{"reason":"\\ufffd"}'), Schema)).toEqual({ reason: '\uFFFD' });
+    expect(parseJsonBody(event('{"reason":"挂失"}', true), Schema)).toEqual({ reason: '挂失' });
+  });
+
   it('still answers malformed JSON as a bad request', () => {
     expect(problemOf('{"reason":').problemType).toBe('bad-request');
   });
