@@ -5,7 +5,7 @@ import type { AuditEvent } from '#core/audit/event.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { buildLicenseId, parseLicenseId } from '#core/identifiers/license-id.ts';
 import type { DocumentMediaType } from '#core/layout-document/format.ts';
-import { ConcurrentModification } from '#core/storage-errors.ts';
+import { ConcurrentModification, writeRefused } from '#core/storage-errors.ts';
 import type {
   ApplicationStore,
   AttachmentRef,
@@ -23,7 +23,7 @@ import { openApplicationContent, openNote, sealNote } from './application-conten
 import { ApprovalLicenseIssued, AttachmentsTooLarge, TooManyAttachments } from './application-errors.ts';
 
 // What the holder's and the agency's application use cases share: their ports, attachments
-// (stored before the step that names them, removed again if the step is not recorded), sealed
+// (stored before the step that names them, removed again if the store refused the step), sealed
 // notes, audit events, and the view of an application either party reads.
 
 export interface ApplicationDeps {
@@ -130,16 +130,20 @@ export async function discardAttachments(
 }
 
 /**
- * After a step's write failed: removes the attachments it added unless the application holds
- * them. A write whose answer was lost may have landed all the same (a retry then meets its own
- * step), so the bytes stay when the application holds them, or when that cannot be told.
+ * After a step's write failed: removes the attachments it added — only when the write certainly
+ * did not land, because it failed before it was sent or the store refused it (writeRefused) —
+ * unless the application holds them all the same. Any other failure (a timeout, a connection
+ * reset) may still commit a moment later, after any read here could look, and the application
+ * would then name bytes already gone: they stay, owned by the application, and if the write never
+ * lands the daily sweep of documents nothing holds removes them (sweep-unheld-documents.ts).
  */
 export async function discardUnheldAttachments(
   deps: Pick<ApplicationDeps, 'applications' | 'documents'>,
   applicationId: string,
   added: readonly AttachmentRef[],
+  failure: { sent: boolean; error: unknown },
 ): Promise<void> {
-  if (added.length === 0) return;
+  if (added.length === 0 || (failure.sent && !writeRefused(failure.error))) return;
   let held: Set<string>;
   try {
     const current = await deps.applications.get(applicationId);

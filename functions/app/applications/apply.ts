@@ -119,6 +119,7 @@ export async function applyForLicense(
   let first: StoredStep;
   // Only the write decides the attachments' fate: once it landed, the application and its audit
   // event name them, so a failure after it (building the answer) must not remove them.
+  let sent = false;
   try {
     next = {
       application,
@@ -126,15 +127,17 @@ export async function applyForLicense(
       attachments,
     };
     first = await storedStep(deps, id, step);
-    await deps.applications.create({
+    const write = {
       next,
       step: keyed ? { ...first, requestDigest: keyed.digest } : first,
       auditEvent: applicationEvent(deps, step.actor, 'application.submitted', time, application, {
         attachments: attachments.length,
       }),
-    });
+    };
+    sent = true;
+    await deps.applications.create(write);
   } catch (error) {
-    await discardUnheldAttachments(deps, id, attachments);
+    await discardUnheldAttachments(deps, id, attachments, { sent, error });
     // Two copies of one keyed request at once: the one that lost the create answers with the
     // application the other made.
     if (keyed && error instanceof ConcurrentModification) {
@@ -356,17 +359,20 @@ async function recordHolderStep(
     ...(stored.sealedApplied === undefined ? {} : { sealedApplied: stored.sealedApplied }),
     attachments: [...stored.attachments, ...added],
   };
-  // As in applyForLicense: the added attachments go only with a write that did not land.
+  // As in applyForLicense: the added attachments go only with a write that certainly did not land.
+  let sent = false;
   try {
-    await deps.applications.advance({
+    const write = {
       next,
       step: await storedStep(deps, id, advanced.step),
       auditEvent: applicationEvent(deps, actor, step.auditAction, step.time, advanced.application, {
         ...(added.length > 0 ? { attachments: added.length } : {}),
       }),
-    });
+    };
+    sent = true;
+    await deps.applications.advance(write);
   } catch (error) {
-    await discardUnheldAttachments(deps, id, added);
+    await discardUnheldAttachments(deps, id, added, { sent, error });
     throw error;
   }
   const read = await deps.applications.get(id);

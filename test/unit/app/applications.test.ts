@@ -34,7 +34,7 @@ import { openLicenseContent } from '#app/license-content.ts';
 import { fieldsOfSdJwt } from '#app/license-issuance.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
 import { ApplicationNotFound, IllegalApplicationTransition } from '#core/applications/errors.ts';
-import { ConcurrentModification } from '#core/storage-errors.ts';
+import { ConcurrentModification, StoreBusy } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { DEMO_HOLDER_ACCOUNTS } from '#dev/demo/holder-accounts.ts';
 import { applicationWorld, pdf } from './application-fakes.ts';
@@ -250,13 +250,13 @@ describe('attachments when a step fails', () => {
     expect(world.documents.stored.has(recorded!.stored.attachments[0]!.key)).toBe(true);
   });
 
-  it('removes the attachments when the application is not written, and keeps them when the write landed unanswered', async () => {
+  it('removes the attachments when the store refused the application, and keeps them when the write landed unanswered', async () => {
     const world = applicationWorld();
     const create = world.applications.create.bind(world.applications);
     world.applications.create = async () => {
-      throw new Error('the store was unreachable');
+      throw new StoreBusy('the application', ['ThrottlingError']);
     };
-    await expect(applyForLicense(ZHANG, withAttachment(), world.holderDeps)).rejects.toThrow(/unreachable/);
+    await expect(applyForLicense(ZHANG, withAttachment(), world.holderDeps)).rejects.toThrow(StoreBusy);
     expect(world.applications.items.size).toBe(0);
     expect(world.documents.stored.size).toBe(0);
 
@@ -269,6 +269,58 @@ describe('attachments when a step fails', () => {
     );
     const [landed] = [...world.applications.items.values()];
     expect([...world.documents.stored.keys()]).toEqual(landed?.stored.attachments.map((a) => a.key));
+  });
+
+  it('removes the attachments when the application failed before its write was sent', async () => {
+    const world = applicationWorld();
+    const deps = {
+      ...world.holderDeps,
+      cipher: {
+        ...world.holderDeps.cipher,
+        encryptFields: async () => {
+          throw new Error('the key service was unreachable');
+        },
+      },
+    };
+    await expect(applyForLicense(ZHANG, withAttachment(), deps)).rejects.toThrow('key service');
+    expect(world.applications.items.size).toBe(0);
+    expect(world.documents.stored.size).toBe(0);
+  });
+
+  it('keeps the attachments of a write that timed out, though a read right after finds it not landed: it may still commit', async () => {
+    const timeout = () => Object.assign(new Error('socket timeout'), { name: 'TimeoutError' });
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await requestInformation(PSB, applied.id, { note: '请补充户口簿' }, world.reviewDeps);
+    // The transaction commits on the server after the client gave up and read the application.
+    const advance = world.applications.advance.bind(world.applications);
+    let commitLate: (() => Promise<void>) | undefined;
+    world.applications.advance = async (write) => {
+      commitLate = () => advance(write);
+      throw timeout();
+    };
+    await expect(
+      respondToApplication(
+        ZHANG,
+        applied.id,
+        { attachments: [{ bytes: pdf('户口簿'), mediaType: 'application/pdf' }] },
+        world.holderDeps,
+      ),
+    ).rejects.toThrow('socket timeout');
+    await commitLate!();
+    const held = world.applications.items.get(applied.id)!.stored.attachments;
+    expect(held).toHaveLength(1);
+    expect(world.documents.stored.has(held[0]!.key)).toBe(true);
+
+    // Nor when it never lands: the bytes stay, owned by the application, for the daily sweep.
+    world.applications.create = async () => {
+      throw timeout();
+    };
+    await expect(applyForLicense(ZHANG, withAttachment(), world.holderDeps)).rejects.toThrow(
+      'socket timeout',
+    );
+    expect(world.documents.stored.size).toBe(2);
+    expect([...world.documents.stored.values()].at(-1)?.owner).toMatch(/^application:/);
   });
 
   it('keeps the attachments when whether the write landed cannot be told', async () => {
