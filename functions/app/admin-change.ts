@@ -58,6 +58,7 @@ export type AdminAction =
   | 'agency.seal_key_rotated'
   | 'agency.seal_key_withdrawn'
   | 'agency.usage_key_issued'
+  | 'agency.usage_keys_withdrawn'
   | 'agency.successor_designated'
   | 'agency.successor_removed'
   | 'license_type.registered'

@@ -1,5 +1,5 @@
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
+import { UsageKeysStillActive, UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import {
   ApplicationKeyReused,
   ApprovalAlreadyDecided,
@@ -161,6 +161,7 @@ const MAPPING: ProblemMapping = [
   [SealKeyAlreadyWithdrawn, 'conflict'],
   [SealKeyLimitReached, 'conflict'],
   [UsagePlanNotEnabled, 'conflict'],
+  [UsageKeysStillActive, 'dependency-unavailable'],
   [LicenseTypeChangeBreaksAgreements, 'conflict'],
   [DataDomainChangeRefused, 'conflict'],
   [CatalogCrossCheckFailed, 'validation-failed'],

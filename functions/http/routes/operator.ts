@@ -210,12 +210,16 @@ export const operatorRoutes: readonly RouteSpec[] = [
     group: 'operator',
     operationId: 'issueUsageKey',
     summary:
-      'Gives an agency a new usage key (x-api-key) on the stage’s usage plan; the keys it had stop working. The value is shown only in this answer',
+      'Gives an agency a new usage key (x-api-key) on the stage’s usage plan; the keys it had stop working. The value is shown only in this answer. Audited as agency.usage_key_issued, then agency.usage_keys_withdrawn once the old keys are off',
     auth: OPERATOR,
     responses: {
       201: { description: 'Issued', schema: IssuedUsageKeySchema },
       404: { description: 'No such agency' },
       409: { description: 'The stage meters agencies by no usage plan' },
+      503: {
+        description:
+          'Or (code USAGE_KEYS_STILL_ACTIVE) API Gateway did not take some of the old keys off the plan: they still work, and the members stillActive and withdrawn list the key ids still on the plan and those taken off; the new key was taken off again (listed in stillActive if it could not be), so no new key is issued. Send the request again: it replaces the keys still on the plan',
+      },
     },
   },
   {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { NoUsageKeys } from '#adapters/local/no-usage-keys.ts';
-import { issueUsageKey, UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
+import { issueUsageKey, UsageKeysStillActive, UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { DEMO_AGENCIES } from '#dev/demo/catalog.ts';
+import { asProblem } from '#http/domain-problems.ts';
+import type { HttpProblem } from '#http/problem.ts';
 import { ConfigRecordExists, ConfigRecordNotFound } from '#ports/config-store.ts';
 import type { UsageKeys } from '#ports/usage-keys.ts';
 import {
@@ -18,7 +20,18 @@ import {
 
 // Usage keys (the API keys of the stage's usage plan) in the operator's use cases, over a fake
 // plan: registration issues one and records its id, never its value; a refused registration
-// leaves no key on the plan; a new key replaces the old ones only once it is recorded.
+// leaves no key on the plan; a new key replaces the old ones only once it is recorded, and the
+// audit log says which old keys were taken off only once they are.
+
+/** A plan on which taking some keys off fails (API Gateway throttling past the SDK's retries). */
+class StuckUsageKeys extends FakeUsageKeys {
+  readonly stuck = new Set<string>();
+  override async withdraw(keyId: string): Promise<void> {
+    if (this.stuck.has(keyId))
+      throw Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' });
+    return super.withdraw(keyId);
+  }
+}
 
 function setup(usageKeys: UsageKeys = new FakeUsageKeys()) {
   const config = new InMemoryConfigStore({ agencies: DEMO_AGENCIES });
@@ -88,7 +101,7 @@ describe('registerAgency with usage keys', () => {
 });
 
 describe('issueUsageKey', () => {
-  it('gives the agency a new key, records it with the replaced ones, then withdraws those', async () => {
+  it('gives the agency a new key, records it, withdraws the old ones, then records that', async () => {
     const usageKeys = new FakeUsageKeys();
     const { deps, audit } = setup(usageKeys);
     const uscc = testUscc(4);
@@ -101,14 +114,98 @@ describe('issueUsageKey', () => {
       replaced: [first.usageKey!.id],
     });
     expect([...usageKeys.onPlan]).toEqual(['uk-2']);
-    expect(audit.events.at(-1)).toEqual({
-      id: 'evt-2',
-      time: NOW.toISOString(),
-      actor: { kind: 'operator', id: OPERATOR.agency },
-      action: 'agency.usage_key_issued',
-      outcome: 'success',
-      details: { agency: uscc, usageKey: 'uk-2', replaced: ['uk-1'], operatorKeyId: OPERATOR.keyId },
+    const operator = { kind: 'operator', id: OPERATOR.agency };
+    expect(audit.events.slice(1)).toEqual([
+      {
+        id: 'evt-2',
+        time: NOW.toISOString(),
+        actor: operator,
+        action: 'agency.usage_key_issued',
+        outcome: 'success',
+        details: { agency: uscc, usageKey: 'uk-2', operatorKeyId: OPERATOR.keyId },
+      },
+      {
+        id: 'evt-3',
+        time: NOW.toISOString(),
+        actor: operator,
+        action: 'agency.usage_keys_withdrawn',
+        outcome: 'success',
+        details: { agency: uscc, usageKey: 'uk-2', withdrawn: ['uk-1'], operatorKeyId: OPERATOR.keyId },
+      },
+    ]);
+  });
+
+  it('on an old key that cannot be withdrawn: withdraws the rest and the new key, records just that, answers which keys still work', async () => {
+    const usageKeys = new StuckUsageKeys();
+    const { deps, audit } = setup(usageKeys);
+    const uscc = testUscc(7);
+    await registerAgency(registration(uscc), OPERATOR, deps); // uk-1
+    await usageKeys.issue(uscc); // uk-2, say from a call whose answer was lost
+    usageKeys.stuck.add('uk-1');
+
+    const refused = await issueUsageKey({ uscc }, OPERATOR, deps).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(UsageKeysStillActive);
+    expect(refused).toMatchObject({ agency: uscc, stillActive: ['uk-1'], withdrawn: ['uk-2', 'uk-3'] });
+    expect((refused as Error).cause).toMatchObject({ name: 'TooManyRequestsException' });
+    // The leaked key still works, and no key nobody has seen stays on the plan.
+    expect([...usageKeys.onPlan]).toEqual(['uk-1']);
+    // No event says uk-1 was taken off; the withdrawal event says which were, and that it failed.
+    expect(
+      audit.events.slice(1).map(({ action, outcome, details }) => ({ action, outcome, details })),
+    ).toEqual([
+      {
+        action: 'agency.usage_key_issued',
+        outcome: 'success',
+        details: { agency: uscc, usageKey: 'uk-3', operatorKeyId: OPERATOR.keyId },
+      },
+      {
+        action: 'agency.usage_keys_withdrawn',
+        outcome: 'failed',
+        details: {
+          agency: uscc,
+          usageKey: 'uk-3',
+          withdrawn: ['uk-2', 'uk-3'],
+          stillActive: ['uk-1'],
+          operatorKeyId: OPERATOR.keyId,
+        },
+      },
+    ]);
+    // The operator is told, by machine too, what still works: a 503 to ask again.
+    const problem = asProblem(refused) as HttpProblem;
+    expect(problem.problemType).toBe('dependency-unavailable');
+    expect(problem.extensions).toEqual({
+      code: 'USAGE_KEYS_STILL_ACTIVE',
+      stillActive: ['uk-1'],
+      withdrawn: ['uk-2', 'uk-3'],
     });
+
+    // Asked again once API Gateway answers, the change is done.
+    usageKeys.stuck.clear();
+    const issued = await issueUsageKey({ uscc }, OPERATOR, deps);
+    expect(issued.replaced).toEqual(['uk-1']);
+    expect([...usageKeys.onPlan]).toEqual([issued.usageKey.id]);
+  });
+
+  it('names the new key among those still active when it cannot be withdrawn again either', async () => {
+    const usageKeys = new StuckUsageKeys();
+    const { deps, audit } = setup(usageKeys);
+    const uscc = testUscc(8);
+    await registerAgency(registration(uscc), OPERATOR, deps); // uk-1
+    usageKeys.stuck.add('uk-1').add('uk-2');
+
+    await expect(issueUsageKey({ uscc }, OPERATOR, deps)).rejects.toMatchObject({
+      stillActive: ['uk-1', 'uk-2'],
+      withdrawn: [],
+    });
+    expect([...usageKeys.onPlan]).toEqual(['uk-1', 'uk-2']);
+    expect(audit.events.at(-1)).toMatchObject({
+      action: 'agency.usage_keys_withdrawn',
+      outcome: 'failed',
+      details: { usageKey: 'uk-2', withdrawn: [], stillActive: ['uk-1', 'uk-2'] },
+    });
+    // The next call finds both on the plan and takes them off.
+    usageKeys.stuck.clear();
+    expect((await issueUsageKey({ uscc }, OPERATOR, deps)).replaced).toEqual(['uk-1', 'uk-2']);
   });
 
   it('gives a key to an agency that has none (registered before the plan)', async () => {
@@ -130,6 +227,25 @@ describe('issueUsageKey', () => {
     await expect(issueUsageKey({ uscc }, OPERATOR, deps)).rejects.toThrow('audit table unavailable');
     expect([...usageKeys.onPlan]).toEqual(['uk-1']);
     expect(audit.events.map((e) => e.action)).toEqual(['agency.registered']);
+  });
+
+  it('answers the failure when the withdrawals cannot be recorded, leaving the recorded new key for a retry to replace', async () => {
+    const usageKeys = new FakeUsageKeys();
+    const { deps, audit } = setup(usageKeys);
+    const uscc = testUscc(9);
+    await registerAgency(registration(uscc), OPERATOR, deps); // uk-1
+    const record = audit.record.bind(audit);
+    audit.record = async (event) => {
+      if (event.action === 'agency.usage_keys_withdrawn') throw new Error('audit table unavailable');
+      return record(event);
+    };
+
+    await expect(issueUsageKey({ uscc }, OPERATOR, deps)).rejects.toThrow('audit table unavailable');
+    expect([...usageKeys.onPlan]).toEqual(['uk-2']);
+    expect(audit.events.map((e) => [e.action, e.details?.usageKey])).toEqual([
+      ['agency.registered', 'uk-1'],
+      ['agency.usage_key_issued', 'uk-2'],
+    ]);
   });
 
   it('refuses an agency that is not registered, issuing nothing', async () => {
