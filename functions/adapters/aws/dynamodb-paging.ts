@@ -1,6 +1,13 @@
 // Page cursors and limits of the DynamoDB stores. A cursor is the query's LastEvaluatedKey as
-// base64url JSON; on the way back in it must name the same partition the listing queries, so
-// a cursor from one listing cannot read another's partition.
+// base64url JSON, less the listing's partition: the caller's query names it again, and it may be
+// something the caller must never be shown (a holder's blind index, the partition of the grants'
+// by-holder index and the name of their reference photos, which cursors in ?cursor= URLs and logs
+// would carry). In its place the cursor carries a digest of the partition and the key, so a
+// cursor from another listing is still refused: without the partition nobody can make the digest
+// of another, and as it covers the key too it differs from page to page, linking no cursors of
+// one holder. It is a digest, not a signature: whoever knows a partition can make a cursor of it,
+// and so choose where their own listing starts, which a query of that partition allows anyway.
+import { hash } from 'node:crypto';
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   decodeJsonCursor,
@@ -26,41 +33,64 @@ export function pageLimit(request: PageRequest | undefined): number {
   return limit;
 }
 
-function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  if (key === undefined) return undefined;
-  return encodeJsonCursor(key);
+/** Binds a cursor's key to the listing's partition (see the head of this module). */
+function cursorDigest(partition: StringKey, key: StringKey): string {
+  const sorted = (attributes: StringKey) =>
+    Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return hash('sha256', JSON.stringify([sorted(partition), sorted(key)]), 'base64url');
 }
 
 /**
- * The ExclusiveStartKey a cursor stands for. Every attribute in `expected` must have that
- * value (the listing's partition); all values must be strings, as all our key attributes are.
+ * The cursor standing for an ExclusiveStartKey of a listing of `partition`: the key less the
+ * partition's attributes, and the digest binding it to the partition. (Exported so that tests
+ * can make a cursor the table would refuse; the stores make them in {@link queryPage}.)
  */
-function decodeCursor(cursor: string | undefined, expected: StringKey): StringKey | undefined {
+export function encodePageCursor(partition: StringKey, startKey: Record<string, unknown>): string {
+  const key: StringKey = {};
+  for (const [name, value] of Object.entries(startKey)) {
+    if (Object.hasOwn(partition, name)) continue;
+    if (typeof value !== 'string') throw new TypeError(`expected key attribute ${name} to be a string`);
+    key[name] = value;
+  }
+  return encodeJsonCursor({ k: key, d: cursorDigest(partition, key) });
+}
+
+/**
+ * The ExclusiveStartKey a cursor stands for: its key, which must be bound to `partition` (the
+ * listing's), with the partition's attributes put back. All values must be strings, as all our
+ * key attributes are.
+ */
+function decodeCursor(cursor: string | undefined, partition: StringKey): StringKey | undefined {
   if (cursor === undefined) return undefined;
   if (!/^[A-Za-z0-9_-]{1,4096}$/.test(cursor)) throw new InvalidCursor('expected base64url text');
   const parsed = decodeJsonCursor(cursor);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidCursor('expected an object of key attributes');
+  const { k, d } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+    k?: unknown;
+    d?: unknown;
+  };
+  if (typeof k !== 'object' || k === null || Array.isArray(k) || typeof d !== 'string') {
+    throw new InvalidCursor('expected an object of key attributes and its digest');
   }
   const key: StringKey = {};
-  for (const [name, value] of Object.entries(parsed)) {
+  for (const [name, value] of Object.entries(k)) {
     if (typeof value !== 'string') throw new InvalidCursor(`key attribute ${name} is not a string`);
-    // DynamoDB's bound on a sort key; no key this platform writes comes near it. (The name is
-    // the client's: own members only, or `constructor` would pass for an expected attribute.)
-    if (Buffer.byteLength(value) > MAX_SORT_KEY_BYTES && !Object.hasOwn(expected, name)) {
+    // The partition comes from the query alone. (Own members only, or `constructor` would
+    // pass for one.)
+    if (Object.hasOwn(partition, name)) throw new InvalidCursor(`it names the partition's ${name}`);
+    // DynamoDB's bound on a sort key; no key this platform writes comes near it.
+    if (Buffer.byteLength(value) > MAX_SORT_KEY_BYTES) {
       throw new InvalidCursor(`key attribute ${name} is longer than any key of the table`);
     }
     key[name] = value;
   }
-  for (const [name, value] of Object.entries(expected)) {
-    if (key[name] !== value) throw new InvalidCursor('it belongs to another listing');
-  }
-  return key;
+  if (d !== cursorDigest(partition, key)) throw new InvalidCursor('it belongs to another listing');
+  return { ...key, ...partition };
 }
 
 /**
  * One page of a Query over a single partition, which `partition` names (key attribute and
- * value): the cursor coming in must belong to it, each item is parsed by `parse`.
+ * value): the cursor coming in must belong to it and the one handed out leaves it out; each
+ * item is parsed by `parse`.
  */
 export async function queryPage<T>(
   documents: DynamoDBDocumentClient,
@@ -88,8 +118,7 @@ export async function queryPage<T>(
       throw error;
     });
   const page: Page<T> = { items: Items.map((item) => parse(item)) };
-  const cursor = encodeCursor(LastEvaluatedKey);
-  if (cursor !== undefined) page.cursor = cursor;
+  if (LastEvaluatedKey !== undefined) page.cursor = encodePageCursor(partition, LastEvaluatedKey);
   return page;
 }
 

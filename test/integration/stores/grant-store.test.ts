@@ -235,4 +235,33 @@ describe('listing grants', () => {
       store.listByHolder(holderIndexOf('nobody'), { cursor: first.cursor }),
     ).rejects.toBeInstanceOf(InvalidCursor);
   });
+
+  test('hands out cursors that carry no blind index, which another holder with grants cannot replay', async () => {
+    const [chen, zhao] = [holderIndexOf('chen'), holderIndexOf('zhao')];
+    for (const holderIndex of [chen, chen, zhao, zhao]) {
+      clock += 1000;
+      await store.create(terms({ holderIndex, expiresAt: '2025-04-01T00:00:00.000Z' }));
+    }
+    const first = await store.listByHolder(chen, { limit: 1 });
+    const text = Buffer.from(first.cursor!, 'base64url').toString('utf8');
+    expect(text).not.toContain(chen);
+    expect(text).not.toContain('holderIndex');
+    const second = await store.listByHolder(chen, { limit: 1, cursor: first.cursor });
+    expect(second.items).toHaveLength(1);
+    expect(second.items[0]!.value.id).not.toBe(first.items[0]!.value.id);
+
+    // Replayed on zhao's listing, chen's cursor would start it at a time between zhao's grants.
+    await expect(store.listByHolder(zhao, { limit: 1, cursor: first.cursor })).rejects.toBeInstanceOf(
+      InvalidCursor,
+    );
+    // And one edited to name zhao's index is refused too, whatever it names.
+    const forged = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const decoded = JSON.parse(text) as Record<string, unknown>;
+    for (const cursor of [
+      forged({ ...decoded, holderIndex: zhao }),
+      forged({ ...decoded, k: { ...(decoded.k as object), holderIndex: zhao } }),
+    ]) {
+      await expect(store.listByHolder(zhao, { limit: 1, cursor })).rejects.toBeInstanceOf(InvalidCursor);
+    }
+  });
 });
