@@ -31,14 +31,25 @@ export interface Grant {
   lastUsedAt?: string;
 }
 
-export type RetrievalTarget = { licenseId: string } | { holder: HolderIdentity; typeCode: string };
+/**
+ * What is asked for: a license by id; on a duty basis a holder's license of a type; under a grant
+ * the grant holder's license of a type (the grant names its holder; naming one is refused, 400).
+ */
+export type RetrievalTarget =
+  | { licenseId: string }
+  | { holder: HolderIdentity; typeCode: string }
+  | { typeCode: string };
 
 export type RetrievalBasis =
   | { grant: { code: string } }
   | { duty: { serviceItemCode: string; caseNumber: string; operatorId: string } };
 
-export type RetrieveRequest = RetrievalTarget & {
-  basis: RetrievalBasis;
+export type RetrieveRequest = (
+  | (({ licenseId: string } | { typeCode: string }) & { basis: { grant: { code: string } } })
+  | (({ licenseId: string } | { holder: HolderIdentity; typeCode: string }) & {
+      basis: { duty: { serviceItemCode: string; caseNumber: string; operatorId: string } };
+    })
+) & {
   /** The grant's purpose, or one of the agreement's; defaults to the grant's (or the agreement's only one). */
   purpose?: string;
 };

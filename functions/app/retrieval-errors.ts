@@ -21,6 +21,7 @@ export const RETRIEVAL_REFUSALS = [
   'NO_SHARING_AGREEMENT',
   /** The agreement exists but is not in force today. */
   'AGREEMENT_NOT_IN_FORCE',
+  'NOTHING_DISCLOSABLE',
 ] as const;
 export type RetrievalRefusalCode = (typeof RETRIEVAL_REFUSALS)[number];
 

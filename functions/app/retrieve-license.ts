@@ -4,7 +4,8 @@
 // (加注件) and, when the basis allows every field anyway, a short-lived link to the layout
 // document. The story, in order:
 //
-//   1. what is asked for: a license (identifier or key) or a holder's license of a type;
+//   1. what is asked for: a license (identifier or key), or a holder's license of a type (under a
+//      grant, its own holder's: the agency names no holder);
 //   2. the basis allows it — checked before anything is looked up, so an agency without a
 //      basis learns nothing, not even whether the license or holder exists; a grant refused
 //      here (no such code, revoked, expired, used up, another agency's, not covering what is
@@ -59,7 +60,15 @@ export const DEFAULT_DOCUMENT_URL_SECONDS = 300;
 /** Longest case number and operator id a duty-based request may state. */
 export const MAX_DUTY_REFERENCE_LENGTH = 64;
 
-export type RetrievalTarget = { licenseId: string } | { holder: HolderIdentity; typeCode: string };
+/**
+ * What is asked for: a license by id or key; on a duty basis a holder's license of a type; under a
+ * grant the license of a type of the grant's own holder — a grant names its holder, and the agency
+ * names none (see `refuseHolderUnderGrant`).
+ */
+export type RetrievalTarget =
+  | { licenseId: string }
+  | { holder: HolderIdentity; typeCode: string }
+  | { typeCode: string };
 
 export type RetrievalBasisRequest =
   | { grant: { code: string } }
@@ -171,7 +180,7 @@ export async function retrieveLicense(
 async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicenseDeps): Promise<Retrieval> {
   const now = deps.now();
   const today = chinaCalendarDate(now);
-  const target = readTarget(request.target);
+  const target = readTarget(request);
   const holderIndex =
     'holder' in request.target
       ? await deps.blindIndexer.tokenFor(request.target.holder.codeType, request.target.holder.code)
@@ -179,7 +188,7 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
 
   const allowance =
     'grant' in request.basis
-      ? await allowedByGrant(request, request.basis.grant.code, target, holderIndex, now, deps)
+      ? await allowedByGrant(request, request.basis.grant.code, target, now, deps)
       : await allowedByAgreementAudited(request, request.basis.duty, target, today, now, deps);
 
   const { license, content } = await retrievableLicense(request, target, holderIndex, allowance, now, deps);
@@ -196,6 +205,19 @@ async function retrieveOnce(request: RetrieveLicenseRequest, deps: RetrieveLicen
   const inCredential = disclosureNames(sdJwt);
   const allowed = new Set(allowance.fields);
   const disclosed = inCredential.filter((name) => allowed.has(name));
+  if (disclosed.length === 0) {
+    // The basis allows no field this license has (the operator has since made the granted ones
+    // undisclosable, or the license lacks the optional ones allowed): refused rather than made —
+    // a use of the grant, and an event saying a copy left, for an issuer JWT and nothing else.
+    const refusal = new RetrievalRefused(
+      'NOTHING_DISCLOSABLE',
+      `the ${allowance.basis.kind === 'grant' ? 'grant' : 'agreement'} allows no field license ${license.id} has that its type still lets be disclosed`,
+    );
+    await deps.audit.record(
+      deniedRetrievalEvent(request, allowance, target, license, refusal.code, now, deps),
+    );
+    throw refusal;
+  }
   const presentation = await presentSdJwtVc(sdJwt, disclosed);
   // The layout document prints every field: it goes only with a basis that discloses them all.
   const wholeLicense = inCredential.every((name) => allowed.has(name));
@@ -301,12 +323,34 @@ interface Target {
   reference: LicenseReference | undefined;
 }
 
-function readTarget(target: RetrievalTarget): Target {
+function readTarget(request: RetrieveLicenseRequest): Target {
+  const { target } = request;
   if ('licenseId' in target) {
     const reference = parseLicenseReference(target.licenseId);
     return { typeCode: reference.typeCode, reference };
   }
+  if ('grant' in request.basis) refuseHolderUnderGrant(target);
+  else if (!('holder' in target)) {
+    throw new RetrievalRequestInvalid(
+      'a duty-based retrieval by type names the holder too (holder and typeCode), or the license by licenseId',
+    );
+  }
   return { typeCode: target.typeCode, reference: undefined };
+}
+
+/**
+ * Under a grant the agency names no holder: the grant names its own. Were a holder named and
+ * compared with the grant's, a wrong one would be refused without using the grant, and an agency
+ * given a grant of a name and a birth date could try the few hundred identity numbers that fit
+ * until one was not refused — learning a number the holder chose not to disclose. Refused for its
+ * shape alone, before the grant is read, so that nothing is compared.
+ */
+function refuseHolderUnderGrant(target: RetrievalTarget): void {
+  if ('holder' in target) {
+    throw new RetrievalRequestInvalid(
+      'a retrieval under a grant names no holder — the grant names its own: name the license by licenseId, or by typeCode alone',
+    );
+  }
 }
 
 /**
@@ -318,14 +362,13 @@ async function allowedByGrant(
   request: RetrieveLicenseRequest,
   code: string,
   target: Target,
-  holderIndex: string | undefined,
   now: Date,
   deps: RetrieveLicenseDeps,
 ): Promise<Allowance> {
   const grant = (await deps.grants.findByCode(code))?.value;
   let purpose: string;
   try {
-    purpose = grantedPurpose(request, grant, target, holderIndex, now);
+    purpose = grantedPurpose(request, grant, target, now);
   } catch (error) {
     if (error instanceof RetrievalRefused) {
       await deps.audit.record(basisRefusalEvent(request, grant?.id, target, error.code, now, deps));
@@ -346,7 +389,6 @@ function grantedPurpose(
   request: RetrieveLicenseRequest,
   grant: Grant | undefined,
   target: Target,
-  holderIndex: string | undefined,
   now: Date,
 ): string {
   if (grant === undefined)
@@ -381,9 +423,6 @@ function grantedPurpose(
     target.reference.licenseKey !== grant.scope.licenseId
   ) {
     throw new RetrievalRefused('GRANT_DOES_NOT_COVER', `grant ${grant.id} covers another license`);
-  }
-  if (holderIndex !== undefined && holderIndex !== grant.holderIndex) {
-    throw new RetrievalRefused('GRANT_DOES_NOT_COVER', `grant ${grant.id} was given by another holder`);
   }
   const purpose = request.purpose ?? grant.purpose;
   if (purpose !== grant.purpose) {
@@ -432,7 +471,7 @@ async function retrievableLicense(
     if (allowance.grant === undefined) {
       found = await licenseOfTarget(target, holderIndex, today, deps);
     } else {
-      found = await grantedLicense(allowance.grant, target, holderIndex, today, deps);
+      found = await grantedLicense(allowance.grant, target, today, deps);
       checkGrantCovers(allowance.grant, found);
     }
     const content = asLicenseContent(found.content);
@@ -484,12 +523,12 @@ function licenseOfTarget(
 
 /**
  * The license a grant is asked to cover: a grant of one license means that license, however the
- * request named it (by holder and type too); undefined when there is none.
+ * request named it (by type too); one asked for by type is the grant holder's; undefined when
+ * there is none.
  */
 async function grantedLicense(
   grant: Grant,
   target: Target,
-  holderIndex: string | undefined,
   today: string,
   deps: RetrieveLicenseDeps,
 ): Promise<LicenseRecord | undefined> {
@@ -498,7 +537,7 @@ async function grantedLicense(
       ? parseLicenseReference(grant.scope.licenseId)
       : target.reference;
   return reference === undefined
-    ? holdersLicense(holderIndex!, target.typeCode, today, deps)
+    ? holdersLicense(grant.holderIndex, target.typeCode, today, deps)
     : findLicense(reference, deps.licenses);
 }
 

@@ -39,7 +39,12 @@ const router = createRouter(
         {
           requester: { agency: requester.agency, keyId: requester.keyId },
           // The schema lets through exactly one of the two.
-          target: licenseId !== undefined ? { licenseId } : { holder: holder!, typeCode: typeCode! },
+          target:
+            licenseId !== undefined
+              ? { licenseId }
+              : holder !== undefined
+                ? { holder, typeCode: typeCode! }
+                : { typeCode: typeCode! },
           basis,
           ...(purpose === undefined ? {} : { purpose }),
         },

@@ -17,7 +17,7 @@ export const retrievalRoutes: readonly RouteSpec[] = [
     group: 'retrieval',
     operationId: 'retrieveLicense',
     summary:
-      'Retrieves a license (调阅) by id or by holder and type, on a grant or duty basis: only the allowed disclosures, the annotated copy (加注件), a layout-document link when every field is allowed',
+      'Retrieves a license (调阅) by id or by type (on a duty basis the holder named too; under a grant its own holder), on a grant or duty basis: only the allowed disclosures, the annotated copy (加注件), a layout-document link when every field is allowed',
     auth: RELYING,
     requestBody: RetrievalRequestSchema,
     responses: {
@@ -27,7 +27,7 @@ export const retrievalRoutes: readonly RouteSpec[] = [
       },
       403: {
         description:
-          'The basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, …). Under a grant, a license that does not exist is GRANT_DOES_NOT_COVER too, naming no license. Every refusal under a grant (GRANT_NOT_FOUND too) is audited as a denied retrieval before it is answered, under the grant when the code names one; so is every refusal of a sharing agreement',
+          'The basis does not allow this retrieval; `code` says why (GRANT_EXPIRED, GRANT_REVOKED, GRANT_EXHAUSTED, GRANT_NOT_FOR_AGENCY, GRANT_DOES_NOT_COVER, NO_SHARING_AGREEMENT, AGREEMENT_NOT_IN_FORCE, PURPOSE_NOT_ALLOWED, NOTHING_DISCLOSABLE when the basis allows no field the license has that its type still lets be disclosed, …). Under a grant, a license that does not exist is GRANT_DOES_NOT_COVER too, naming no license. Every refusal under a grant (GRANT_NOT_FOUND too) is audited as a denied retrieval before it is answered, under the grant when the code names one; so is every refusal of a sharing agreement',
       },
       404: {
         description:

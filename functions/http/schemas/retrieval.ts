@@ -78,9 +78,11 @@ export const RetrievalRequestSchema = z
   .strictObject({
     licenseId: LicenseRefSchema.optional(),
     holder: HolderIdentitySchema.optional().describe(
-      'With typeCode: the holder whose license of the type is wanted',
+      'On a duty basis, with typeCode: the holder whose license of the type is wanted. Not under a grant (400): the grant names its holder, and a holder compared with it would tell a guessed identity number from a wrong one',
     ),
-    typeCode: TypeCodeSchema.optional(),
+    typeCode: TypeCodeSchema.optional().describe(
+      'The license type wanted: with holder on a duty basis, alone under a grant (the grant’s holder’s license of the type)',
+    ),
     basis: z
       .union([
         z.strictObject({
@@ -99,23 +101,41 @@ export const RetrievalRequestSchema = z
   })
   .superRefine((request, ctx) => {
     const byId = request.licenseId !== undefined;
-    const byHolder = request.holder !== undefined || request.typeCode !== undefined;
-    if (byId === byHolder) {
+    const byType = request.holder !== undefined || request.typeCode !== undefined;
+    const underGrant = 'grant' in request.basis;
+    if (byId === byType) {
       ctx.addIssue({
         code: 'custom',
-        message: 'name the license either by licenseId, or by holder and typeCode — exactly one of the two',
+        message: underGrant
+          ? 'name the license either by licenseId, or by typeCode (the grant names its holder) — exactly one of the two'
+          : 'name the license either by licenseId, or by holder and typeCode — exactly one of the two',
       });
-    } else if (byHolder && (request.holder === undefined || request.typeCode === undefined)) {
+    } else if (underGrant && request.holder !== undefined) {
       ctx.addIssue({
         code: 'custom',
-        path: [request.holder === undefined ? 'holder' : 'typeCode'],
-        message: 'a retrieval by holder names both the holder and the typeCode',
+        path: ['holder'],
+        message:
+          'a retrieval under a grant names no holder — the grant names its own: name the license by licenseId, or by typeCode alone',
+      });
+    } else if (byType && request.typeCode === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['typeCode'],
+        message: 'a retrieval by holder names the typeCode too',
+      });
+    } else if (byType && !underGrant && request.holder === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['holder'],
+        message:
+          'a duty-based retrieval by type names the holder too (under a grant, the grant names its holder)',
       });
     }
   })
   .meta({
     id: 'RetrievalRequest',
-    description: 'Retrieve a license (调阅) by id, or by holder identity and type, on a grant or duty basis',
+    description:
+      'Retrieve a license (调阅) by id, or by type: on a duty basis the holder named by identity, under a grant the grant’s own holder',
   });
 
 export const RetrievalSchema = z

@@ -130,16 +130,11 @@ describe('the earlier holder after a re-issue to another holder', () => {
       },
       deps(),
     );
-    const holder = DEMO_HOLDERS.zhangWeiming;
-
     await expect(
       retrieveLicense(
         {
           requester: { agency: HPF, keyId: 'key-1' },
-          target: {
-            holder: { codeType: holder.codeType, code: holder.code },
-            typeCode: ZHANG_CARD!.typeCode,
-          },
+          target: { typeCode: ZHANG_CARD!.typeCode },
           basis: { grant: { code } },
         },
         deps(),

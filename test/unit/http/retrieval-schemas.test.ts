@@ -15,8 +15,10 @@ const messages = (result: {
 }) => result.error?.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`) ?? [];
 
 describe('RetrievalRequest', () => {
-  it('accepts a license id or a holder with a type, on a grant or a duty basis', () => {
+  it('accepts a license id on either basis, a holder with a type on a duty basis, a type alone under a grant', () => {
     expect(RetrievalRequestSchema.safeParse({ licenseId: LICENSE_ID, basis: { grant } }).success).toBe(true);
+    expect(RetrievalRequestSchema.safeParse({ licenseId: LICENSE_ID, basis: { duty } }).success).toBe(true);
+    expect(RetrievalRequestSchema.safeParse({ typeCode: TYPE_CODE, basis: { grant } }).success).toBe(true);
     expect(
       RetrievalRequestSchema.safeParse({
         holder: HOLDER,
@@ -44,13 +46,26 @@ describe('RetrievalRequest', () => {
       basis: { grant },
     });
     const neither = RetrievalRequestSchema.safeParse({ basis: { grant } });
-    const holderOnly = RetrievalRequestSchema.safeParse({ holder: HOLDER, basis: { grant } });
+    const holderOnly = RetrievalRequestSchema.safeParse({ holder: HOLDER, basis: { duty } });
+    const typeOnDuty = RetrievalRequestSchema.safeParse({ typeCode: TYPE_CODE, basis: { duty } });
 
     expect(messages(both)).toEqual([expect.stringContaining('exactly one of the two')]);
     expect(messages(neither)).toEqual([expect.stringContaining('exactly one of the two')]);
-    expect(messages(holderOnly)).toEqual([
-      'typeCode: a retrieval by holder names both the holder and the typeCode',
+    expect(messages(holderOnly)).toEqual(['typeCode: a retrieval by holder names the typeCode too']);
+    expect(messages(typeOnDuty)).toEqual([
+      'holder: a duty-based retrieval by type names the holder too (under a grant, the grant names its holder)',
     ]);
+  });
+
+  it('refuses a holder named under a grant, with a type or without: the grant names its own', () => {
+    for (const request of [
+      { holder: HOLDER, typeCode: TYPE_CODE, basis: { grant } },
+      { holder: HOLDER, basis: { grant } },
+    ]) {
+      expect(messages(RetrievalRequestSchema.safeParse(request))).toEqual([
+        'holder: a retrieval under a grant names no holder — the grant names its own: name the license by licenseId, or by typeCode alone',
+      ]);
+    }
   });
 
   it('requires a case number and an operator id on a duty basis, not blank', () => {
@@ -81,7 +96,7 @@ describe('RetrievalRequest', () => {
     const typo = RetrievalRequestSchema.safeParse({
       holder: { codeType: '111', code: '330102199003071231' },
       typeCode: TYPE_CODE,
-      basis: { grant },
+      basis: { duty },
     });
     expect(messages(typo)).toEqual([expect.stringMatching(/^holder\.code: .*check/)]);
   });
