@@ -1,4 +1,7 @@
+import { validityOf } from '#core/catalog/license-data.ts';
+import type { LicenseType } from '#core/catalog/license-type.ts';
 import type { FieldBinding, FieldCipher, FieldValue } from '#ports/field-cipher.ts';
+import type { CheckedLicense } from '../license-issuance.ts';
 
 // What an application keeps sealed (ports/application-store.ts stores the bytes as given): the
 // applied data, normalised as the type's schema checked it, the holder code of the applicant's
@@ -12,8 +15,29 @@ export interface ApplicationContent {
   data: Record<string, FieldValue>;
   /** The applicant's holder code (citizen identity number, USCC…): the license is issued to it. */
   holderCode: string;
-  /** Given only for types whose data carries no validity field. */
+  /** Given only when the data carries no validity (the type has no validity field, or an optional one left out). */
   validity?: { from: string; until: string };
+}
+
+/**
+ * The content kept of data checked against its type (checkLicense's result): all of it as
+ * normalised, and the validity apart only when the data carries none. A validity sent beside a
+ * data field that holds it merely agreed with that field: kept too, it would be a second copy —
+ * and, read against content without it, a change that never happened.
+ */
+export function checkedContent(
+  type: LicenseType,
+  checked: Pick<CheckedLicense, 'data' | 'validity'>,
+  holderCode: string,
+): ApplicationContent {
+  return {
+    // Normalised license data is JSON (strings, numbers, booleans, {from, until} periods).
+    data: checked.data as ApplicationContent['data'],
+    holderCode,
+    ...(validityOf(type, checked.data) === undefined
+      ? { validity: { from: checked.validity.from, until: checked.validity.until } }
+      : {}),
+  };
 }
 
 const TABLE = 'applications';

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import {
   type Application,
   advanceApplication,
@@ -17,6 +18,7 @@ import { checkLicense, issueDay, type ValidityInput } from '../license-issuance.
 import { requireBinding } from '../proof-identity.ts';
 import {
   type ApplicationContent,
+  checkedContent,
   openApplicationContent,
   sealApplicationContent,
 } from './application-content.ts';
@@ -233,6 +235,9 @@ export async function respondToApplication(
   checkStep(application, 'respond');
   const now = deps.now();
   let sealedContent = stored.sealedContent;
+  // Changed only when the content checked differs from the stored one: fields restated as they
+  // stand (or as the type normalises them to) are an answer, not a change.
+  let dataChanged = false;
   if (changesData) {
     const type = await typeOf(deps, application.typeCode);
     if (type === undefined) {
@@ -252,7 +257,8 @@ export async function respondToApplication(
       applied.holderCode,
       now,
     );
-    sealedContent = await sealApplicationContent(deps.cipher, application.id, content);
+    dataChanged = !isDeepStrictEqual(content, applied);
+    if (dataChanged) sealedContent = await sealApplicationContent(deps.cipher, application.id, content);
   }
   const time = now.toISOString();
   const seq = application.version + 1;
@@ -266,7 +272,7 @@ export async function respondToApplication(
     account,
     time,
     note: request.note,
-    dataChanged: changesData,
+    dataChanged,
     auditAction: 'application.responded',
   });
 }
@@ -423,14 +429,7 @@ function checkApplied(
   if (checked.holder.code !== holderCode) {
     throw new NotTheApplicant(`${codeField} must be the applicant's own holder code`);
   }
-  return {
-    // Normalised license data is JSON (strings, numbers, booleans, {from, until} periods).
-    data: checked.data as ApplicationContent['data'],
-    holderCode,
-    ...(type.validity.field === undefined
-      ? { validity: { from: checked.validity.from, until: checked.validity.until } }
-      : {}),
-  };
+  return checkedContent(type, checked, holderCode);
 }
 
 /** The applied data with changes: a value replaces the field, null removes it. */

@@ -22,6 +22,7 @@ import {
 } from '../license-issuance.ts';
 import {
   type ApplicationContent,
+  checkedContent,
   openApplicationContent,
   openNote,
   sealApplicationContent,
@@ -305,7 +306,8 @@ async function sameDecidedContent(
  * The content an approval decides: the applied one amended with its data and validity, checked
  * and normalised by the type (throws what checkLicense throws). The validity checked is the one
  * decided: a correction the type refuses must be refused before the decision is sealed, or it
- * would be sealed with a license that can never be issued.
+ * would be sealed with a license that can never be issued. It is kept as checked, and apart only
+ * when the data carries none (checkedContent), so one that restates the data's period is no change.
  */
 async function decidedContent(
   type: LicenseType,
@@ -321,12 +323,7 @@ async function decidedContent(
     await licenseRequestOf(application, amended, deps),
     issueDay(deps.now()),
   );
-  return {
-    // Normalised license data is JSON (strings, numbers, booleans, {from, until} periods).
-    data: checked.data as ApplicationContent['data'],
-    holderCode: applied.holderCode,
-    ...(validity ? { validity } : {}),
-  };
+  return checkedContent(type, checked, applied.holderCode);
 }
 
 /** The license an approval issues: the data as decided, to the applicant's identity. */

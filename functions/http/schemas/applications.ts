@@ -67,7 +67,9 @@ export const ApplyRequestSchema = z
       .describe(
         "Field name → value, checked against the type's field schema; the holder code may be left out",
       ),
-    validity: ValiditySchema.optional().describe('Only for types whose data carries no validity field'),
+    validity: ValiditySchema.optional().describe(
+      "Needed when the data carries no validity (the type has no validity field, or an optional one is left out); else it must agree with the data's, and is kept there only",
+    ),
     note: note.optional(),
     attachments: attachments.optional(),
   })
@@ -144,7 +146,12 @@ const StepSchema = z.object({
   note: z.string().optional().describe('The request, reason or message of the step'),
   licenseId: z.string().optional(),
   attachments: z.array(z.string()).optional().describe('Digests of the attachments added'),
-  dataChanged: z.boolean().optional(),
+  dataChanged: z
+    .boolean()
+    .optional()
+    .describe(
+      'Set when the step changed the data as stored (a response’s or an approval’s changes): data or validity restated as it stands changes nothing',
+    ),
 });
 
 export const ApplicationSchema = ApplicationSummarySchema.extend({

@@ -590,6 +590,80 @@ describe('the whole review: apply → request info → respond → approve', () 
     }
   });
 
+  it('an approval whose validity restates the period the data carries, spelled otherwise, records no change and keeps none apart', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    const { application, license } = await approveApplication(
+      PSB,
+      applied.id,
+      { validity: { from: '2025年6月1日', until: ' 2045.06.01 ' } },
+      world.reviewDeps,
+    );
+    expect(application.history.find((s) => s.action === 'approve')?.dataChanged).toBeUndefined();
+    const approved = world.applications.audit.find((e) => e.action === 'application.approved')!;
+    expect(approved.details).not.toHaveProperty('changedFields');
+    // The ID card's validity lives in 有效期限 alone: no copy apart, as typed or otherwise.
+    expect(application).not.toHaveProperty('validity');
+    expect(application).not.toHaveProperty('applied');
+    expect(world.applications.items.get(applied.id)!.stored.sealedApplied).toBeUndefined();
+    expect(application.data.有效期限).toEqual({ from: '2025-06-01', until: '2045-06-01' });
+    expect(world.issuer.licenses.records.has(license.licenseId)).toBe(true);
+  });
+
+  it('a response that restates the data as stored records no change; one that changes it does', async () => {
+    const world = applicationWorld();
+    const applied = await applyForLicense(ZHANG, idCardApplication(), world.holderDeps);
+    await requestInformation(PSB, applied.id, { note: '请核对' }, world.reviewDeps);
+    const restated = await respondToApplication(
+      ZHANG,
+      applied.id,
+      {
+        data: { 住址: ` ${DEMO_LICENSES[0]!.data.住址} ` },
+        validity: { from: '2025年6月1日', until: '2045.06.01' },
+      },
+      world.holderDeps,
+    );
+    expect(restated.history.at(-1)).toMatchObject({ action: 'respond' });
+    expect(restated.history.at(-1)).not.toHaveProperty('dataChanged');
+    expect(restated).not.toHaveProperty('validity');
+
+    await requestInformation(PSB, applied.id, { note: '请更正住址' }, world.reviewDeps);
+    const corrected = await respondToApplication(
+      ZHANG,
+      applied.id,
+      { data: { 住址: '新地址' } },
+      world.holderDeps,
+    );
+    expect(corrected.history.at(-1)).toMatchObject({ action: 'respond', dataChanged: true });
+  });
+
+  it('a validity given apart for a type whose optional validity field is left out is kept, normalised, and issued', async () => {
+    const world = applicationWorld();
+    const code = DEMO_TYPE_CODE.residentIdentityCard;
+    world.issuer.catalog.types = world.issuer.catalog.types.map((t) =>
+      t.code === code
+        ? { ...t, fields: t.fields.map((f) => (f.name === '有效期限' ? { ...f, required: false } : f)) }
+        : t,
+    );
+    const { 有效期限: _period, ...data } = idCardApplication().data;
+    const applied = await applyForLicense(
+      ZHANG,
+      { typeCode: code, data, validity: { from: '2025年6月1日', until: '2045.06.01' } },
+      world.holderDeps,
+    );
+    expect(applied.validity).toEqual({ from: '2025-06-01', until: '2045-06-01' });
+    const { application, license } = await approveApplication(PSB, applied.id, {}, world.reviewDeps);
+    expect(application.state).toBe('approved');
+    expect(application.validity).toEqual({ from: '2025-06-01', until: '2045-06-01' });
+    const record = world.issuer.licenses.records.get(license.licenseId)!;
+    const issued = await openLicenseContent(
+      world.reviewDeps.cipher,
+      { dataDomain: 'person', licenseId: license.licenseId },
+      record.content,
+    );
+    expect(issued.content.validity).toEqual({ from: '2025-06-01', until: '2045-06-01' });
+  });
+
   it('an approval that changes the data keeps the applied data sealed beside the decided, and both views show both', async () => {
     const world = applicationWorld();
     const applied = await applyForLicense(ZHANG, idCardApplication({ 住址: '旧地址' }), world.holderDeps);
