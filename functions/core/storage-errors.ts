@@ -128,6 +128,23 @@ export class StoreBusy extends Error {
 }
 
 /**
+ * The store refused a write because an item it would leave is larger than it holds (DynamoDB: 400
+ * KB): nothing was written. Issuing never meets it — a license type's data is held well within one
+ * item (core/catalog/license-size.ts) — but a record that grows by its writes could; answered as
+ * the write's own input being too large, never as an internal error.
+ */
+export class RecordTooLarge extends Error {
+  readonly code = 'RECORD_TOO_LARGE';
+  constructor(operation: string, detail: string, options?: ErrorOptions) {
+    super(
+      `${operation} was refused and nothing was written: a record it would leave is larger than the store holds (${detail})`,
+      options,
+    );
+    this.name = 'RecordTooLarge';
+  }
+}
+
+/**
  * Whether a failed write is one the store refused, having written none of it: a condition it
  * checked (the errors above, translated from a cancelled transaction) or load (StoreBusy). Any
  * other failure — a timeout, a connection reset — may have been written all the same, now or a
@@ -143,6 +160,7 @@ export function writeRefused(error: unknown): boolean {
     error instanceof AuditEventExists ||
     error instanceof GrantUseRefused ||
     error instanceof StoreBusy ||
+    error instanceof RecordTooLarge ||
     // A cancelled transaction no adapter translated (a ValidationError reason, say) wrote nothing
     // either; the adapters' TransactionCancelled is known here by its code alone (core imports no
     // adapter).

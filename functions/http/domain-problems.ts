@@ -76,6 +76,7 @@ import {
   GrantUseRefused,
   LicenseAlreadyExists,
   LicenseNotFound,
+  RecordTooLarge,
   StatusListNotFound,
   StoreBusy,
 } from '#core/storage-errors.ts';
@@ -188,6 +189,9 @@ const MAPPING: ProblemMapping = [
   [LicenseNotPresentable, 'conflict'],
   [VerificationUnavailable, 'dependency-unavailable'],
   [StoreBusy, 'dependency-unavailable'],
+  // What would be written is too large to store: the request's own content (the data issued, the
+  // reason recorded), as a request no retry gets through.
+  [RecordTooLarge, 'validation-failed'],
   [Sm2SigningNotBuilt, 'not-implemented'],
 ];
 

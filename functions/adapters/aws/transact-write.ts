@@ -9,7 +9,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { StoreBusy } from '#core/storage-errors.ts';
+import { RecordTooLarge, StoreBusy } from '#core/storage-errors.ts';
 
 // One TransactWriteItems with what every storage write here needs around it: consumed capacity
 // reported to a meter, cancellation reasons handed back by position so the caller can name the
@@ -35,6 +35,8 @@ export interface CancellationReason {
   code: string;
   /** The item as it was, when the action asked for ALL_OLD on a failed condition. */
   item?: Record<string, AttributeValue>;
+  /** What DynamoDB said of it, when it said anything (a ValidationError's reason). */
+  message?: string;
 }
 
 /** A transaction DynamoDB cancelled for a reason the caller must interpret; nothing was written. */
@@ -92,11 +94,18 @@ export async function transactWrite(
       meterCapacity(meter, 'write', operation, result.ConsumedCapacity);
       return;
     } catch (error) {
+      // An item over 400 KB is refused before the transaction runs when a Put carries it
+      // (ValidationException), and as the cancellation reason of the action that would grow it
+      // past the limit (an Update's ValidationError) — both measured against DynamoDB Local.
+      if (isItemTooLarge(error)) throw new RecordTooLarge(operation, error.message, { cause: error });
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons: CancellationReason[] = (error.CancellationReasons ?? []).map((r) => ({
         code: r.Code ?? 'None',
         ...(r.Item === undefined ? {} : { item: r.Item }),
+        ...(r.Message === undefined ? {} : { message: r.Message }),
       }));
+      const tooLarge = reasons.find((r) => r.code === 'ValidationError' && ITEM_SIZE.test(r.message ?? ''));
+      if (tooLarge !== undefined) throw new RecordTooLarge(operation, tooLarge.message!, { cause: error });
       const onlyConflicts =
         reasons.some((r) => r.code === 'TransactionConflict') &&
         reasons.every((r) => r.code === 'None' || r.code === 'TransactionConflict');
@@ -116,6 +125,13 @@ export async function transactWrite(
       throw new TransactionCancelled(reasons, error);
     }
   }
+}
+
+/** DynamoDB's words for an item over its size limit: "Item size has exceeded…", "Item size to update has exceeded…". */
+const ITEM_SIZE = /item size\b.*\bexceeded/i;
+
+function isItemTooLarge(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ValidationException' && ITEM_SIZE.test(error.message);
 }
 
 /** A string attribute of a raw (unmarshalled-by-nobody) item from a cancellation reason. */

@@ -6,6 +6,12 @@ import { addYears, type CivilDate, isCivilDate, normaliseCivilDate } from '#core
 import { CONTROL_CHARACTER } from '#core/control-characters.ts';
 import { parseCitizenId } from '#core/identifiers/citizen-id.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
+import {
+  DEFAULT_MAX_LENGTH,
+  licenseDataBytes,
+  MAX_LICENSE_DATA_BYTES,
+  MAX_URI_LENGTH,
+} from './license-size.ts';
 import type { FieldSpec, LicenseType, ValidityRules } from './license-type.ts';
 
 /** The end of a long-term (长期) validity period. */
@@ -29,6 +35,7 @@ export type FieldErrorCode =
   | 'unknown-field'
   | 'wrong-type'
   | 'too-long'
+  | 'too-large'
   | 'pattern'
   | 'enum'
   | 'identifier'
@@ -54,14 +61,7 @@ export interface ValidateOptions {
   today: CivilDate;
 }
 
-/**
- * A string field without maxLength is still bounded: a license is one DynamoDB item (400 KB)
- * and one signed token, and 经营范围, the longest printed field, stays well below this.
- */
-export const DEFAULT_MAX_LENGTH = 4000;
-
 const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
-const MAX_URI_LENGTH = 2048;
 
 type FieldOutcome =
   | { ok: true; value: LicenseFieldValue }
@@ -129,7 +129,24 @@ export function validateLicenseData(
       errors.push({ field: name, code: 'unknown-field', reason: `type ${type.code} has no field ${name}` });
     }
   }
-  return errors.length === 0 ? { ok: true, data: normalised } : { ok: false, errors };
+  if (errors.length > 0) return { ok: false, errors };
+  // Never met with a registrable type, whose fields at their largest fit (license-size.ts); counted
+  // all the same, as the license would be stored, so that a character taking more than the
+  // registration counted is a refusal here and not a failed write after a slot was drawn.
+  const bytes = licenseDataBytes(normalised);
+  if (bytes > MAX_LICENSE_DATA_BYTES) {
+    return {
+      ok: false,
+      errors: [
+        {
+          field: '',
+          code: 'too-large',
+          reason: `expected license data of at most ${MAX_LICENSE_DATA_BYTES} bytes (names and values as UTF-8 JSON), found ${bytes}`,
+        },
+      ],
+    };
+  }
+  return { ok: true, data: normalised };
 }
 
 /**

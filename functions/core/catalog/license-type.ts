@@ -9,6 +9,12 @@ import {
   TypeCodeSchema,
   UsccSchema,
 } from './codes.ts';
+import {
+  DEFAULT_MAX_LENGTH,
+  MAX_BYTES_PER_CHARACTER,
+  MAX_LICENSE_DATA_BYTES,
+  worstCaseDataBytes,
+} from './license-size.ts';
 
 /** Data domain of natural persons (人口库). */
 export const DATA_DOMAIN_PERSON = 'person';
@@ -97,7 +103,9 @@ export const FieldSpecSchema = z
       .positive()
       .max(100_000)
       .optional()
-      .describe('Maximum length in characters; string fields only'),
+      .describe(
+        `Maximum length in characters; string fields only (${DEFAULT_MAX_LENGTH} when absent). The fields together may carry at most ${MAX_LICENSE_DATA_BYTES} bytes of data, each character counted as ${MAX_BYTES_PER_CHARACTER}`,
+      ),
     identifier: z
       .enum(IDENTIFIER_KINDS)
       .optional()
@@ -283,6 +291,16 @@ export const LicenseTypeSchema = z
     if (new Set(type.issuers).size !== type.issuers.length) {
       ctx.addIssue({ code: 'custom', path: ['issuers'], message: 'issuers must be distinct' });
     }
+    // Every license of the type must fit the one item it is stored as: refused here, a type whose
+    // fields at their largest could not would sign licenses, draw their slots, and fail to store them.
+    const dataBytes = worstCaseDataBytes(type.fields);
+    if (dataBytes > MAX_LICENSE_DATA_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fields'],
+        message: `the fields at their largest carry ${dataBytes} bytes of license data (names and values as UTF-8 JSON, ${MAX_BYTES_PER_CHARACTER} bytes a character, a string without maxLength counting ${DEFAULT_MAX_LENGTH} characters), more than the ${MAX_LICENSE_DATA_BYTES} a license may hold (it is stored as one record of at most 400 KB); lower the string fields' maxLength`,
+      });
+    }
     const bytes = Buffer.byteLength(JSON.stringify(type));
     if (bytes > MAX_LICENSE_TYPE_BYTES) {
       ctx.addIssue({
@@ -293,7 +311,7 @@ export const LicenseTypeSchema = z
   })
   .meta({
     id: 'LicenseType',
-    description: `License type (证照类型) with its field schema; at most ${MAX_LICENSE_TYPE_BYTES} bytes as JSON`,
+    description: `License type (证照类型) with its field schema; at most ${MAX_LICENSE_TYPE_BYTES} bytes as JSON, and its fields at their largest at most ${MAX_LICENSE_DATA_BYTES} bytes of license data`,
   });
 export type LicenseType = z.infer<typeof LicenseTypeSchema>;
 

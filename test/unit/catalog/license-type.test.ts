@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { validateLicenseData } from '#core/catalog/license-data.ts';
+import { licenseDataBytes, MAX_LICENSE_DATA_BYTES } from '#core/catalog/license-size.ts';
 import {
   disclosableFieldNames,
   type FieldSpec,
@@ -16,12 +18,24 @@ import {
   DEMO_USCC,
   RESIDENT_IDENTITY_CARD,
 } from '#dev/demo/catalog.ts';
+import { largestAddress, largestDataOf } from './largest-license.ts';
 
 function issuesOf(candidate: unknown): { path: string; message: string }[] {
   const result = LicenseTypeSchema.safeParse(candidate);
   if (result.success) return [];
   return result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
 }
+
+/** A string field without maxLength. */
+const note: FieldSpec = {
+  name: '备注',
+  label: { zh: '备注', en: 'Note' },
+  type: 'string',
+  required: false,
+  sensitive: false,
+  disclosable: true,
+  searchable: false,
+};
 
 function withField(type: LicenseType, name: string, change: Partial<FieldSpec>): LicenseType {
   return { ...type, fields: type.fields.map((f) => (f.name === name ? { ...f, ...change } : f)) };
@@ -158,6 +172,42 @@ describe('LicenseTypeSchema', () => {
       },
     ]);
     expect(issuesOf({ ...outsized, issuers: issuers.slice(0, 9_000) })).toEqual([]);
+  });
+
+  it('refuses a type whose fields at their largest could not be stored in one license item', () => {
+    // One field of 100,000 characters: allowed on its own, 400 KB of CJK Extension B at its largest.
+    const huge = withField(RESIDENT_IDENTITY_CARD, '住址', { maxLength: 100_000 });
+    expect(issuesOf(huge)).toEqual([
+      {
+        path: 'fields',
+        message: expect.stringMatching(
+          new RegExp(
+            `carry \\d+ bytes of license data .* more than the ${MAX_LICENSE_DATA_BYTES} a license may hold`,
+          ),
+        ),
+      },
+    ]);
+    // Nineteen string fields without maxLength (4,000 characters each), as from a spreadsheet.
+    const unbounded = Array.from({ length: 19 }, (_, i) => ({ ...note, name: `备注${i + 1}` }));
+    expect(
+      issuesOf({ ...RESIDENT_IDENTITY_CARD, fields: [...RESIDENT_IDENTITY_CARD.fields, ...unbounded] }),
+    ).toEqual([{ path: 'fields', message: expect.stringContaining('lower the string fields') }]);
+  });
+
+  it('accepts a type up to the data budget, counting every character of its fields as 4 bytes, and not one character more', () => {
+    const largest = largestAddress(RESIDENT_IDENTITY_CARD);
+    expect(issuesOf(withField(RESIDENT_IDENTITY_CARD, '住址', { maxLength: largest + 1 }))).toEqual([
+      { path: 'fields', message: expect.stringContaining(`more than the ${MAX_LICENSE_DATA_BYTES}`) },
+    ]);
+    // Its data, every field at its largest and every character 4 bytes (CJK Extension B), is
+    // accepted by the type and counts within 8 bytes of the budget: less than one character, and
+    // the 4 the photo URI's scheme (`x:`, 1 byte a character) takes less than counted.
+    const type = withField(RESIDENT_IDENTITY_CARD, '住址', { maxLength: largest });
+    const result = validateLicenseData(type, largestDataOf(type), { today: '2025-06-01' });
+    expect(result.ok).toBe(true);
+    const bytes = licenseDataBytes(result.ok ? result.data : {});
+    expect(bytes).toBeLessThanOrEqual(MAX_LICENSE_DATA_BYTES);
+    expect(bytes).toBeGreaterThan(MAX_LICENSE_DATA_BYTES - 8);
   });
 
   it('yields a JSON Schema that refuses unknown members, for the OpenAPI document', () => {
