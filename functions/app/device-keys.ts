@@ -3,8 +3,10 @@ import type { AuditEvent } from '#core/audit/event.ts';
 import {
   checkPossession,
   type DeviceKeyJwk,
+  DeviceKeyLimitReached,
   DeviceKeyProofInvalid,
   deviceKeyId,
+  MAX_ACTIVE_DEVICE_KEYS,
 } from '#core/holders/device-key.ts';
 import { decodeCompactJws } from '#core/jws.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
@@ -17,7 +19,10 @@ import { requireBinding } from './proof-identity.ts';
 // carry the key as `cnf.jwk`; revoking it stops that for licenses issued after the revocation.
 
 export interface DeviceKeyDeps {
-  store: Pick<HolderStore, 'bindingOf' | 'openDeviceKeyChallenge' | 'registerDeviceKey' | 'revokeDeviceKey'>;
+  store: Pick<
+    HolderStore,
+    'bindingOf' | 'openDeviceKeyChallenge' | 'registerDeviceKey' | 'listDeviceKeys' | 'revokeDeviceKey'
+  >;
   /** The `aud` proofs must name: the holder API's base URL. */
   audience: string;
   now: () => Date;
@@ -63,7 +68,8 @@ export interface RegisterDeviceKeyRequest {
 
 /**
  * Proofed account → the proof verifies with the submitted key and names this platform and a
- * nonce → the challenge consumed and the key stored with its audit event, in one transaction.
+ * nonce → fewer than {@link MAX_ACTIVE_DEVICE_KEYS} active keys → the challenge consumed and
+ * the key stored with its audit event, in one transaction.
  */
 export async function registerDeviceKey(
   request: RegisterDeviceKeyRequest,
@@ -72,6 +78,13 @@ export async function registerDeviceKey(
   await requireBinding(deps.store, request.account);
   const nonce = nonceOf(request.proof);
   await checkPossession(request.jwk, request.proof, { nonce, audience: deps.audience });
+  // Counted before the write, not in its transaction: registrations racing at the limit may both
+  // land. The limit keeps an account's keys (and the listing's audit event) bounded, and nothing
+  // depends on its being exact: the store reads every key, however many.
+  const keys = await deps.store.listDeviceKeys(request.account);
+  if (keys.filter((key) => key.status === 'active').length >= MAX_ACTIVE_DEVICE_KEYS) {
+    throw new DeviceKeyLimitReached();
+  }
   const now = deps.now().toISOString();
   const key: DeviceKey = {
     id: await deviceKeyId(request.jwk),
@@ -100,7 +113,8 @@ export interface DeviceKeyListDeps {
  * The account's device keys, newest first, read and audited (holder.device_keys_listed) before
  * they are answered, like the account's other reads: the list tells which devices hold the keys
  * that bind the person's licenses. The event names the key ids (thumbprints) only — no
- * coordinates, no labels. The store lists at most 100 keys, so the event stays small.
+ * coordinates, no labels: at most {@link MAX_ACTIVE_DEVICE_KEYS} active ones, and the keys the
+ * holder revoked.
  */
 export async function listDeviceKeys(
   account: string,

@@ -77,7 +77,7 @@ const FAILED_CLAIM_TTL_SECONDS = 2 * 86_400;
 const deviceKeySk = (keyId: string) => `DEVICE_KEY#${keyId}`;
 const challengeSk = (nonce: string) => `DEVICE_KEY_CHALLENGE#${nonce}`;
 
-/** At most this many proofings or device keys are listed per account. */
+/** At most this many proofings are listed per account, the newest. */
 const LIST_LIMIT = 100;
 
 const assurance = z.enum(ASSURANCE_LEVELS);
@@ -456,7 +456,19 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
   }
 
   async listDeviceKeys(account: string): Promise<DeviceKey[]> {
-    const items = await this.#query(account, 'DEVICE_KEY#', true);
+    // Every key, not a first page: the sort key is the thumbprint, not the time, so a page would
+    // be the highest thumbprints, and could leave out the newest key, the one issuance binds.
+    const items: Record<string, unknown>[] = [];
+    const pages = paginateQuery(
+      { client: this.#documents },
+      {
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': accountPk(account), ':prefix': 'DEVICE_KEY#' },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
     return items
       .map((item) => this.#parseDeviceKey(item))
       .sort((a, b) => (a.registered === b.registered ? 0 : a.registered < b.registered ? 1 : -1));

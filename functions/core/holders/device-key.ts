@@ -36,6 +36,24 @@ export class DeviceKeyProofInvalid extends Error {
   }
 }
 
+/**
+ * Most active device keys an account holds. Revoked keys do not count: they are kept (a revoked
+ * key cannot be registered again, and the holder sees when it was revoked), so counting them would
+ * leave a holder who revoked this many keys over the years unable ever to register another.
+ */
+export const MAX_ACTIVE_DEVICE_KEYS = 100;
+
+/** The account holds {@link MAX_ACTIVE_DEVICE_KEYS} active keys already. */
+export class DeviceKeyLimitReached extends Error {
+  readonly code = 'DEVICE_KEY_LIMIT_REACHED';
+  constructor() {
+    super(
+      `an account holds at most ${MAX_ACTIVE_DEVICE_KEYS} active device keys, and this one holds that many; revoke one (DELETE /holder/device-keys/{id}) to register another`,
+    );
+    this.name = 'DeviceKeyLimitReached';
+  }
+}
+
 /** The RFC 7638 SHA-256 thumbprint of the key: its id, the same on every registration. */
 export function deviceKeyId(jwk: DeviceKeyJwk): Promise<string> {
   return calculateJwkThumbprint(jwk, 'sha256');

@@ -19,7 +19,7 @@ import {
 } from '#app/device-keys.ts';
 import { listHolderProofings } from '#app/holder-account.ts';
 import { IdentityNotProofed, proofIdentity } from '#app/proof-identity.ts';
-import { DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
+import { DeviceKeyLimitReached, DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
 import { asProblem, type ProblemMapping } from '#http/domain-problems.ts';
 import { parseJsonBody } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
@@ -167,6 +167,7 @@ const PROBLEMS: ProblemMapping = [
   [IdentityBoundToAnotherAccount, 'conflict'],
   [ProofingInProgress, 'conflict'],
   [DeviceKeyExists, 'conflict'],
+  [DeviceKeyLimitReached, 'conflict'],
   [DeviceKeyAlreadyRevoked, 'conflict'],
   [DeviceKeyNotFound, 'not-found'],
   [IdentityNotProofed, 'identity-not-proofed'],

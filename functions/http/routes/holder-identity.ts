@@ -83,7 +83,10 @@ export const holderIdentityRoutes: readonly RouteSpec[] = [
       201: { description: 'The registered key', schema: DeviceKeySchema },
       ...BODY_REFUSALS,
       ...IDENTITY_NEEDED,
-      409: { description: 'The key is registered already' },
+      409: {
+        description:
+          'The key is registered already (DEVICE_KEY_EXISTS; a revoked key cannot come back), or the account holds 100 active keys (DEVICE_KEY_LIMIT_REACHED: revoke one to register another; revoked keys do not count)',
+      },
     },
   },
   {

@@ -445,4 +445,32 @@ describe('device keys', () => {
     await store.revokeDeviceKey('acct-bind-1', 'new', event('acct-bind-1', 'holder.device_key_revoked'));
     expect(await store.deviceKeyOf(holderIndex)).toEqual(JWK);
   });
+
+  test('past a hundred keys, every one is listed newest first and the newest is the issuer’s, whatever its thumbprint', async () => {
+    const account = 'acct-many-keys';
+    const identity = { codeType: '111', code: '110101199001011237' };
+    const holderIndex = await indexer.tokenFor(identity.codeType, identity.code);
+    await store.recordProofing(proofing(account, holderIndex), { ...identity, holderIndex }, event(account));
+    const newest = {
+      ...JWK,
+      x: 'gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0',
+      y: 'SLW_xSffzlPWrHEVI30DHM_4egVwt3NQqeUD7nMFpps',
+    };
+    // Ids falling as registration times rise: the newest key has the lowest id, the sort key.
+    const keys = Array.from({ length: 101 }, (_, i) => ({
+      ...deviceKey(
+        account,
+        `k-${String(101 - i).padStart(3, '0')}`,
+        new Date(Date.UTC(2026, 2, 2, 0, 0, i)).toISOString(),
+      ),
+      ...(i === 100 ? { jwk: newest } : {}),
+    }));
+    for (const [i, key] of keys.entries()) {
+      await store.openDeviceKeyChallenge(account, `nonce-many-${i}`, new Date(clock.getTime() + 300_000));
+      await store.registerDeviceKey(key, `nonce-many-${i}`, event(account, 'holder.device_key_registered'));
+    }
+
+    expect(await store.listDeviceKeys(account)).toEqual(keys.toReversed());
+    expect(await store.deviceKeyOf(holderIndex)).toEqual(newest);
+  });
 });

@@ -15,7 +15,12 @@ import {
 import { issueLicense } from '#app/issue-license.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
 import { parseAuditEvent } from '#core/audit/event.ts';
-import { DEVICE_KEY_PROOF_TYP, type DeviceKeyJwk, DeviceKeyProofInvalid } from '#core/holders/device-key.ts';
+import {
+  DEVICE_KEY_PROOF_TYP,
+  type DeviceKeyJwk,
+  DeviceKeyLimitReached,
+  DeviceKeyProofInvalid,
+} from '#core/holders/device-key.ts';
 import { decodeCompactJws } from '#core/jws.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import {
@@ -128,6 +133,38 @@ describe('registerDeviceKey', () => {
     ).rejects.toBeInstanceOf(DeviceKeyChallengeUnknown);
     expect(store.keys.size).toBe(0);
     expect(store.events).toHaveLength(0);
+  });
+
+  it('refuses a 101st active key, writing nothing, until one is revoked; revoked keys do not count', async () => {
+    const { store, deps, bind, advance } = await world();
+    bind('acct-1');
+    const register = async (key: Awaited<ReturnType<typeof deviceKey>>) => {
+      const { nonce } = await openDeviceKeyChallenge('acct-1', deps);
+      return registerDeviceKey(
+        { account: 'acct-1', jwk: key.jwk, proof: await key.prove({ nonce, aud: AUDIENCE }) },
+        deps,
+      );
+    };
+    const first = await register(await deviceKey());
+    advance(1000);
+    await revokeDeviceKey('acct-1', first.id, deps);
+    for (let i = 0; i < 100; i += 1) {
+      advance(1000);
+      await register(await deviceKey());
+    }
+    const events = store.events.length;
+
+    const extra = await deviceKey();
+    const refused = register(extra);
+    await expect(refused).rejects.toBeInstanceOf(DeviceKeyLimitReached);
+    await expect(refused).rejects.toThrow('at most 100 active device keys');
+    expect(store.keys.size).toBe(101);
+    expect(store.events).toHaveLength(events);
+
+    const [newest] = await store.listDeviceKeys('acct-1');
+    await revokeDeviceKey('acct-1', newest!.id, deps);
+    advance(1000);
+    expect(await register(extra)).toMatchObject({ jwk: extra.jwk, status: 'active' });
   });
 });
 
