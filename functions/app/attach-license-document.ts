@@ -1,5 +1,6 @@
 import { DocumentNotFound } from '#core/layout-document/errors.ts';
 import { ConcurrentModification, writeRefused } from '#core/storage-errors.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { DocumentStore, StoredDocument } from '#ports/document-store.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
 import { licenseDocumentOwner } from './document-owner.ts';
@@ -86,12 +87,16 @@ export interface DocumentUploadDeps extends Pick<IssuanceDeps, 'now' | 'newEvent
   licenses: Pick<LicenseRepository, 'get' | 'attachDocument'>;
   config: Pick<IssuanceDeps['config'], 'getLicenseType'>;
   documents: Pick<DocumentStore, 'presignUpload' | 'completeUpload' | 'delete'>;
+  audit: Pick<AuditLogWriter, 'record'>;
 }
 
 /**
  * A layout document too large to send through the API (Lambda takes at most 6 MB of request,
  * base64 inside) goes straight to the document store: the agency declares digest, size and type
- * for one of its licenses and receives a presigned PUT, bound to that license version.
+ * for one of its licenses and receives a presigned PUT, bound to that license version. The URL is
+ * a capability — whoever holds it writes into the document store for 15 minutes — so it leaves
+ * only once `license.document_upload_begun` is recorded (naming the upload, which its completion's
+ * event and the sweep's discard of an upload never completed can be matched against).
  */
 export async function beginLicenseDocumentUpload(
   request: DocumentUploadRequest,
@@ -107,6 +112,22 @@ export async function beginLicenseDocumentUpload(
       owner: licenseDocumentOwner(license.id),
     },
     DOCUMENT_UPLOAD_URL_SECONDS,
+  );
+  await deps.audit.record(
+    issuerAuditEvent(
+      deps,
+      caller,
+      'license.document_upload_begun',
+      deps.now(),
+      { licenseId: license.id, typeCode: license.typeCode },
+      {
+        upload: pending.key,
+        sha256: pending.sha256,
+        size: pending.size,
+        mediaType: pending.mediaType,
+        expiresAt: pending.expiresAt.toISOString(),
+      },
+    ),
   );
   return {
     licenseId: license.id,

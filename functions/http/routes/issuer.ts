@@ -190,7 +190,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     group: 'issuer',
     operationId: 'beginLicenseDocumentUpload',
     summary:
-      'Begins a direct upload of a layout document of up to 20 MiB: declare its SHA-256, size and type; PUT the bytes to the presigned URL with the headers given; then complete the upload. Changes nothing, so it needs no Idempotency-Key: repeat it for a fresh URL',
+      'Begins a direct upload of a layout document of up to 20 MiB: declare its SHA-256, size and type; PUT the bytes to the presigned URL with the headers given; then complete the upload. Changes nothing but the audit log (license.document_upload_begun, recorded before the URL leaves), so it needs no Idempotency-Key: repeat it for a fresh URL',
     auth: ISSUER,
     requestBody: DocumentUploadRequestSchema,
     responses: {

@@ -228,6 +228,7 @@ describe('an agency removed from a type’s issuers', () => {
     expect(world.licenses.records.get(licenseId)!.content.document).toBeUndefined();
     expect(world.licenses.audit.map((e) => e.action)).toEqual([
       'license.issued',
+      'license.document_upload_begun',
       'license.suspended',
       'license.revoked',
     ]);
@@ -453,6 +454,19 @@ describe('document uploads', () => {
     expect(pending).toMatchObject({ licenseId: license.licenseId, method: 'PUT', sha256 });
     expect(pending.expiresAt).toBe('2025-06-01T02:15:00.000Z');
     expect(world.documents.uploads.get(pending.upload)?.owner).toBe(`license:${license.licenseId}`);
+    // The URL is a capability to write into the document store: it left with its record.
+    expect(world.licenses.audit.at(-1)).toMatchObject({
+      action: 'license.document_upload_begun',
+      actor: { kind: 'agency', id: PSB.agency },
+      subject: { licenseId: license.licenseId },
+      details: {
+        upload: pending.upload,
+        sha256,
+        size: PDF.byteLength,
+        mediaType: 'application/pdf',
+        expiresAt: pending.expiresAt,
+      },
+    });
     world.documents.arrive(pending.upload, PDF);
 
     const attached = await completeLicenseDocumentUpload(
@@ -507,6 +521,31 @@ describe('document uploads', () => {
       beginLicenseDocumentUpload({ licenseId: license.licenseId, ...declared }, PSB, world.deps),
     ).rejects.toBeInstanceOf(LicenseIsFinal);
     expect(world.documents.uploads.size).toBe(uploadsBefore);
+  });
+});
+
+describe('a document upload whose record cannot be written', () => {
+  it('hands out no URL', async () => {
+    const { world, license } = await issued();
+    const sha256 = createHash('sha256').update(PDF).digest('base64url');
+    const eventsBefore = world.licenses.audit.length;
+    const deps = {
+      ...world.deps,
+      audit: {
+        record: async () => {
+          throw new StoreBusy('record', ['ThrottlingError']);
+        },
+      },
+    };
+
+    await expect(
+      beginLicenseDocumentUpload(
+        { licenseId: license.licenseId, sha256, size: PDF.byteLength, mediaType: 'application/pdf' },
+        PSB,
+        deps,
+      ),
+    ).rejects.toBeInstanceOf(StoreBusy);
+    expect(world.licenses.audit).toHaveLength(eventsBefore);
   });
 });
 
