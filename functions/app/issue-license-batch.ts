@@ -1,5 +1,5 @@
-import { type IssueLicenseDeps, issueLicense } from './issue-license.ts';
-import type { IssuedLicense, IssuerCaller, LicenseRequest } from './license-issuance.ts';
+import { type IssuedLicenseRef, type IssueLicenseDeps, issueLicenseWithoutCopy } from './issue-license.ts';
+import type { IssuerCaller, LicenseRequest } from './license-issuance.ts';
 
 /** The most items one batch may carry. */
 export const MAX_BATCH_ITEMS = 100;
@@ -8,7 +8,7 @@ export const BATCH_CONCURRENCY = 8;
 
 /** One item's outcome, by its position in the request. */
 export type BatchItemOutcome =
-  | { index: number; ok: true; license: IssuedLicense }
+  | { index: number; ok: true; license: IssuedLicenseRef }
   | { index: number; ok: false; error: unknown };
 
 export interface BatchOptions {
@@ -21,8 +21,10 @@ export interface BatchOptions {
 }
 
 /**
- * 批量颁发: each item issued as by {@link issueLicense}, in its own transaction, so one refused
- * item leaves the others issued; every item's outcome is reported, in request order.
+ * 批量颁发: each item issued as by {@link issueLicenseWithoutCopy}, in its own transaction, so one
+ * refused item leaves the others issued; every item's outcome is reported, in request order. The
+ * answer names each license and carries no signed copy, so a re-run meeting the licenses of an
+ * earlier run (its idempotency record lost) opens no copy and records none as read.
  */
 export async function issueLicenseBatch(
   items: ReadonlyArray<{ index: number; request: LicenseRequest }>,
@@ -46,7 +48,7 @@ export async function issueLicenseBatch(
       const { index, request } = items[position]!;
       const issuanceKey = requestKey === undefined ? undefined : { requestKey, item: index };
       try {
-        const license = await issueLicense({ ...request, issuanceKey }, caller, shared);
+        const license = await issueLicenseWithoutCopy({ ...request, issuanceKey }, caller, shared);
         outcomes[position] = { index, ok: true, license };
       } catch (error) {
         outcomes[position] = { index, ok: false, error };

@@ -77,7 +77,8 @@ export interface IssueLicenseDeps extends IssuanceDeps {
   documents?: Pick<DocumentStore, 'put' | 'delete'>;
   /**
    * Records the read of the license a re-run answers with (it is not written again); without it
-   * a re-run that meets its license is refused instead.
+   * a re-run that meets its license is refused instead — unless answered without its copy
+   * ({@link issueLicenseWithoutCopy}), which reads none.
    */
   audit?: AuditLogWriter;
 }
@@ -99,6 +100,38 @@ export async function issueLicense(
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
 ): Promise<IssuedLicense> {
+  const { license, copy } = await issueNamed(request, caller, deps);
+  return { ...license, sdJwt: await copy() };
+}
+
+/** A license as issued, without its signed copy: what an answer that carries none needs. */
+export type IssuedLicenseRef = Omit<IssuedLicense, 'sdJwt'>;
+
+/**
+ * 颁发 as {@link issueLicense}, answered without the signed copy (a batch's answer carries none):
+ * a re-run that meets the license an earlier run wrote answers it without opening a copy, so no
+ * copy is recorded as read out (`license.issuer_copy_read`) when none leaves.
+ */
+export async function issueLicenseWithoutCopy(
+  request: IssueLicenseRequest,
+  caller: IssuerCaller,
+  deps: IssueLicenseDeps,
+): Promise<IssuedLicenseRef> {
+  return (await issueNamed(request, caller, deps)).license;
+}
+
+/** A license issued, or met as a re-run's: named, and how to have its signed copy. */
+interface Issuance {
+  license: IssuedLicenseRef;
+  /** The copy: at hand when just signed; one met is opened from storage, and its read audited. */
+  copy: () => Promise<string>;
+}
+
+async function issueNamed(
+  request: IssueLicenseRequest,
+  caller: IssuerCaller,
+  deps: IssueLicenseDeps,
+): Promise<Issuance> {
   const { issuanceKey, ...rest } = request;
   // The serial the issuer chose is part of the license identifier, which leaves in clear —
   // audit subjects, URLs, index keys, verification answers — where no field encryption or blind
@@ -139,7 +172,8 @@ export async function issueLicenseOnce(
   });
   if (await issuedToThisHolder(firstVersion, request, deps)) return { licenseId: firstVersion };
   try {
-    return await issue(request, caller, deps, 'refused');
+    const { licenseId } = (await issue(request, caller, deps, 'refused')).license;
+    return { licenseId };
   } catch (error) {
     if (!(error instanceof LicenseAlreadyExists)) throw error;
     if (!(await issuedToThisHolder(error.licenseId, request, deps))) throw error;
@@ -173,7 +207,7 @@ async function issue(
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
   rerun: Rerun,
-): Promise<IssuedLicense> {
+): Promise<Issuance> {
   const { type, agency, seal } = await issuableType(deps.config, caller.agency, request.typeCode);
   const now = deps.now();
   const license = checkLicense(type, request, issueDay(now));
@@ -219,7 +253,7 @@ async function issue(
       ),
       request.approving === undefined ? undefined : { approving: request.approving },
     );
-    return { licenseId, version: '001', status: 'valid', statusList, sdJwt };
+    return { license: { licenseId, version: '001', status: 'valid', statusList }, copy: async () => sdJwt };
   } catch (error) {
     // A write that failed unclearly (a timeout) may land a moment later, pointing at the bytes:
     // they stay; if it never lands, the daily sweep of documents nothing holds removes them
@@ -238,7 +272,8 @@ async function issue(
 /**
  * The license an earlier run of the same issuance wrote, answered as issued; else the refusal.
  * With `asked` (the checked request and its stored document), the earlier license must carry
- * the same data, validity and document, or the request is another one under a reused key.
+ * the same data, validity and document, or the request is another one under a reused key. Its
+ * copy is opened, and its read recorded, only when the answer asks for it.
  */
 async function issuedBefore(
   licenseId: string,
@@ -248,7 +283,7 @@ async function issuedBefore(
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
   refusal: LicenseAlreadyExists,
-): Promise<IssuedLicense> {
+): Promise<Issuance> {
   const earlier = await deps.licenses.get(licenseId);
   // Answered as issued only while it still is: one since suspended, revoked or re-issued is no
   // fresh license to hand out as if nothing had happened — the retry meets it as a conflict.
@@ -265,16 +300,20 @@ async function issuedBefore(
     // Answered as issued only while valid (above): never superseded here.
     throw new LicenseSealWithdrawn(licenseId, String(kid), { issued: { version: earlier.licenseVersion } });
   }
-  // Its every field leaves again: without a way to record that, the re-run is refused instead.
-  const { audit } = deps;
-  if (audit === undefined) throw refusal;
   const { listId, index } = earlier.statusSlot;
   return {
-    licenseId,
-    version: '001',
-    status: 'valid',
-    statusList: { uri: statusListUri(deps.publicBaseUrl, listId), idx: index },
-    sdJwt: await auditedIssuerCopy(earlier, caller, { ...deps, audit }),
+    license: {
+      licenseId,
+      version: '001',
+      status: 'valid',
+      statusList: { uri: statusListUri(deps.publicBaseUrl, listId), idx: index },
+    },
+    copy: async () => {
+      // Its every field leaves again: without a way to record that, the re-run is refused instead.
+      const { audit } = deps;
+      if (audit === undefined) throw refusal;
+      return auditedIssuerCopy(earlier, caller, { ...deps, audit });
+    },
   };
 }
 

@@ -509,6 +509,29 @@ describe('issueLicense under the issuer’s request key', () => {
     expect(new Set(again.map((o) => o.ok && o.license.licenseId)).size).toBe(3);
     expect(world.licenses.records.size).toBe(3);
   });
+
+  it('answers a re-run of a batch without opening a copy or recording one as read: its answer carries none', async () => {
+    const world = issuerWorld(NOW);
+    const items = [0, 1].map((index) => ({ index, request: idCard() }));
+    const first = await issueLicenseBatch(items, PSB, world.deps, { requestKey: 'batch-no-copy' });
+    const opened: string[] = [];
+    const { decryptFields } = world.deps.cipher;
+    world.deps.cipher = {
+      ...world.deps.cipher,
+      decryptFields: async (binding, sealed) => {
+        opened.push(binding.licenseId);
+        return decryptFields(binding, sealed);
+      },
+    };
+
+    const again = await issueLicenseBatch(items, PSB, world.deps, { requestKey: 'batch-no-copy' });
+
+    expect(again).toEqual(first);
+    for (const outcome of again) expect(outcome).not.toHaveProperty('license.sdJwt');
+    // Each earlier license is opened once, to compare its data with the item's; no copy leaves.
+    expect(opened.sort()).toEqual(first.map((o) => o.ok && o.license.licenseId).sort());
+    expect(world.licenses.audit.map((e) => e.action)).toEqual(['license.issued', 'license.issued']);
+  });
 });
 
 describe('issueLicenseBatch', () => {
