@@ -20,14 +20,18 @@ export interface RevokeGrantDeps {
   newEventId: () => string;
 }
 
-/** How many times a revocation reads the grant again when a use lands between its read and its write. */
+/** How many times a revocation reads the grant; the last write is not conditioned on its version. */
 const ATTEMPTS = 4;
 
 /**
  * Revokes an active grant with its audit event in one write; GrantNotFound or GrantAlreadyRevoked
  * otherwise, IdentityNumberInText for a reason naming an identity number. The event's
  * `usesBefore` is the grant's count at the revocation: the write is conditioned on the grant as
- * read, and a use landing in between makes it read again.
+ * read, and a use landing in between makes it read again. A relying agency retrieving steadily
+ * under the grant could keep that up, and the holder must be able to cut it off all the same: the
+ * last attempt is conditioned on the grant being active (and the holder's) only, and its event
+ * says `usesAtLeast` instead, the count as read, which uses landing before the write may exceed.
+ * (Uses stop once the grant is revoked, so the revoked grant's own count is exact.)
  */
 export async function revokeGrant(
   request: RevokeGrantRequest,
@@ -36,14 +40,18 @@ export async function revokeGrant(
   refuseIdentityNumbers({ reason: request.reason });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await revokeAsRead(request, deps);
+      return await revokeAsRead(request, deps, attempt < ATTEMPTS);
     } catch (error) {
       if (!(error instanceof ConcurrentModification) || attempt >= ATTEMPTS) throw error;
     }
   }
 }
 
-async function revokeAsRead(request: RevokeGrantRequest, deps: RevokeGrantDeps): Promise<Versioned<Grant>> {
+async function revokeAsRead(
+  request: RevokeGrantRequest,
+  deps: RevokeGrantDeps,
+  atVersion: boolean,
+): Promise<Versioned<Grant>> {
   const current = await deps.grants.get(request.grantId);
   if (
     current === undefined ||
@@ -54,7 +62,7 @@ async function revokeAsRead(request: RevokeGrantRequest, deps: RevokeGrantDeps):
   const { scope } = current.value;
   return deps.grants.revoke(request.grantId, {
     ...(request.holderIndex === undefined ? {} : { holderIndex: request.holderIndex }),
-    expectedVersion: current.version,
+    ...(atVersion ? { expectedVersion: current.version } : {}),
     auditEvent: {
       id: deps.newEventId(),
       time: deps.now().toISOString(),
@@ -67,7 +75,7 @@ async function revokeAsRead(request: RevokeGrantRequest, deps: RevokeGrantDeps):
       outcome: 'success',
       details: {
         relyingAgency: current.value.relyingAgency,
-        usesBefore: current.value.uses,
+        ...(atVersion ? { usesBefore: current.value.uses } : { usesAtLeast: current.value.uses }),
         ...(request.reason === undefined ? {} : { reason: request.reason }),
         ...(request.actor.keyId === undefined ? {} : { keyId: request.actor.keyId }),
       },

@@ -67,7 +67,7 @@ export const holderGrantsRoutes: readonly RouteSpec[] = [
       404: { description: 'No such grant of yours' },
       409: {
         description:
-          'The grant was revoked before, or it kept being used while it was being revoked (CONCURRENT_MODIFICATION: retry)',
+          'The grant was revoked before (GRANT_ALREADY_REVOKED); a grant in use is revoked all the same',
       },
     },
   },
