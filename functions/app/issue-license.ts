@@ -54,7 +54,9 @@ export interface IssuanceKey {
  * The serial of an issuance the issuer named, from agency, request key and item, so the same
  * request run again — a retry after its idempotency record was lost: deleted when the work
  * failed part way, expired at the function's deadline, or never saved — names the license the
- * first run wrote and meets it ({@link issueLicenseOnce}) instead of issuing a second one.
+ * first run wrote and meets it ({@link issueLicenseOnce}) instead of issuing a second one. Only
+ * under the same type: the license identifier includes the type code, and nothing looks licenses
+ * up by serial alone, so the key sent again with another type issues another license.
  */
 export async function issuanceSerial(
   agency: string,
