@@ -62,7 +62,7 @@ async function revokeAsRead(
   const { scope } = current.value;
   return deps.grants.revoke(request.grantId, {
     ...(request.holderIndex === undefined ? {} : { holderIndex: request.holderIndex }),
-    ...(atVersion ? { expectedVersion: current.version } : {}),
+    ...(atVersion ? { asRead: current } : {}),
     auditEvent: {
       id: deps.newEventId(),
       time: deps.now().toISOString(),

@@ -18,10 +18,11 @@ export interface RevokeOptions {
   /** Recorded in the same write as the revocation: both or neither (AuditEventExists when its id is taken). */
   auditEvent?: AuditEvent;
   /**
-   * Revoke only the grant as read at this version (ConcurrentModification when a use or another
-   * change came in between): what the audit event says of it — its uses — is then what it was.
+   * Revoke only the grant as read, at its version (ConcurrentModification when a use or another
+   * change came in between): what the audit event says of it — its uses — is then what it was,
+   * and the revoked grant answered is this one revoked, not read again.
    */
-  expectedVersion?: number;
+  asRead?: Versioned<Grant>;
 }
 
 /** The audit event of a grant's creation, made once the grant (and its generated id) exists. */

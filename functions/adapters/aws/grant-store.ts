@@ -180,7 +180,12 @@ export class DynamoGrantStore implements GrantStore {
     if (!GrantIdSchema.safeParse(grantId).success) throw new GrantNotFound(grantId);
     const key = grantItemKey(grantId);
     const byHolder = options.holderIndex !== undefined;
-    const atVersion = options.expectedVersion !== undefined;
+    const { asRead } = options;
+    if (asRead !== undefined && asRead.value.id !== grantId) {
+      throw new Error(`expected grant ${grantId} as read, found grant ${asRead.value.id}`);
+    }
+    const atVersion = asRead !== undefined;
+    const now = this.#clock().toISOString();
     const update = {
       TableName: this.#table,
       Key: key,
@@ -195,17 +200,23 @@ export class DynamoGrantStore implements GrantStore {
       ExpressionAttributeValues: {
         ':active': 'active',
         ':revoked': 'revoked',
-        ':now': this.#clock().toISOString(),
+        ':now': now,
         ':one': 1,
         ...(byHolder ? { ':holder': options.holderIndex } : {}),
-        ...(atVersion ? { ':expected': options.expectedVersion } : {}),
+        ...(atVersion ? { ':expected': asRead.version } : {}),
       },
     };
     const { auditEvent } = options;
     if (auditEvent !== undefined) {
-      // A transaction returns no new image: the grant is read back after it committed.
+      // A transaction returns no new image. Conditioned on the version read, the grant is the one
+      // read, revoked: answered without reading it again, as a read failing after the commit would
+      // answer an error to a revocation that was made (and its retry, GrantAlreadyRevoked).
+      // Otherwise uses may have landed since: it is read back.
       try {
         await transactWrite(this.#documents, [{ Update: update }, this.#putAudit(auditEvent)], 'revokeGrant');
+        if (asRead !== undefined) {
+          return { value: { ...asRead.value, status: 'revoked', revoked: now }, version: asRead.version + 1 };
+        }
         const revoked = await this.get(grantId);
         if (revoked !== undefined) return revoked;
         throw new GrantNotFound(grantId);
@@ -230,8 +241,8 @@ export class DynamoGrantStore implements GrantStore {
       throw new GrantNotFound(grantId);
     }
     if (current.value.revoked !== undefined) throw new GrantAlreadyRevoked(grantId, current.value.revoked);
-    if (atVersion && current.version !== options.expectedVersion) {
-      throw new ConcurrentModification(`grant ${grantId}`, options.expectedVersion!, current.version);
+    if (atVersion && current.version !== asRead.version) {
+      throw new ConcurrentModification(`grant ${grantId}`, asRead.version, current.version);
     }
     throw new GrantNotFound(grantId);
   }

@@ -2,6 +2,7 @@
 // event are written in one transaction, so either both are there or neither is.
 
 import { createHash } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
@@ -142,7 +143,7 @@ describe('revoking a grant with its audit event', () => {
   test('a grant changed since it was read (a use) is refused as such, active, and no event is recorded', async () => {
     const { grant } = await store.create(terms('g'));
     const stale = store.revoke(grant.value.id, {
-      expectedVersion: grant.version + 1,
+      asRead: { ...grant, version: grant.version + 1 },
       auditEvent: grantEvent('grant-revoked-g1', 'grant.revoked', grant.value),
     });
     await expect(stale).rejects.toBeInstanceOf(ConcurrentModification);
@@ -154,15 +155,47 @@ describe('revoking a grant with its audit event', () => {
     expect((await eventsNow()).map((e) => e.id)).not.toContain('grant-revoked-g1');
 
     const revoked = await store.revoke(grant.value.id, {
-      expectedVersion: grant.version,
+      asRead: grant,
       auditEvent: grantEvent('grant-revoked-g2', 'grant.revoked', grant.value),
     });
     expect(revoked.value.status).toBe('revoked');
     // Without an event, the same condition.
     const other = await store.create(terms('h'));
-    await expect(store.revoke(other.grant.value.id, { expectedVersion: 7 })).rejects.toBeInstanceOf(
-      ConcurrentModification,
-    );
-    expect((await store.revoke(other.grant.value.id, { expectedVersion: 1 })).value.status).toBe('revoked');
+    await expect(
+      store.revoke(other.grant.value.id, { asRead: { ...other.grant, version: 7 } }),
+    ).rejects.toBeInstanceOf(ConcurrentModification);
+    expect((await store.revoke(other.grant.value.id, { asRead: other.grant })).value.status).toBe('revoked');
+  });
+
+  test('a grant revoked as read answers the revoked grant without reading it again, so a read failing then cannot fail a revocation that committed', async () => {
+    const { grant } = await store.create(terms('i'));
+    // Reads that fail, as a throttled table's may once the SDK's retries are spent.
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ThrottlingException',
+    });
+    const documents = {
+      send: (command: unknown) =>
+        command instanceof GetCommand
+          ? Promise.reject(throttled)
+          : stage.documents.send(command as Parameters<DynamoDBDocumentClient['send']>[0]),
+    } as unknown as DynamoDBDocumentClient;
+    const unreadable = new DynamoGrantStore(documents, stage.table('grants'), {
+      clock: () => new Date(NOW),
+      auditTable: stage.table('audit'),
+    });
+    const event = grantEvent('grant-revoked-i', 'grant.revoked', grant.value);
+
+    const revoked = await unreadable.revoke(grant.value.id, {
+      holderIndex: grant.value.holderIndex,
+      asRead: grant,
+      auditEvent: event,
+    });
+
+    expect(revoked).toEqual({
+      value: { ...grant.value, status: 'revoked', revoked: new Date(NOW).toISOString() },
+      version: grant.version + 1,
+    });
+    expect(await store.get(grant.value.id)).toEqual(revoked);
+    expect(await eventsNow()).toContainEqual(event);
   });
 });

@@ -192,8 +192,8 @@ export class TestGrants implements GrantStore {
     const stored = this.#grants.get(grantId);
     if (!stored) throw new GrantNotFound(grantId);
     if (stored.grant.revoked !== undefined) throw new GrantAlreadyRevoked(grantId, stored.grant.revoked);
-    if (options.expectedVersion !== undefined && options.expectedVersion !== stored.version) {
-      throw new ConcurrentModification(`grant ${grantId}`, options.expectedVersion, stored.version);
+    if (options.asRead !== undefined && options.asRead.version !== stored.version) {
+      throw new ConcurrentModification(`grant ${grantId}`, options.asRead.version, stored.version);
     }
     if (options.auditEvent) await this.#audit.record(options.auditEvent);
     stored.grant = { ...stored.grant, status: 'revoked', revoked: this.#clock().toISOString() };
