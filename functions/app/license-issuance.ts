@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency, SealKeyRef } from '#core/catalog/agency.ts';
 import {
@@ -420,6 +421,12 @@ export function fieldsOfSdJwt(sdJwt: string): Record<string, unknown> {
     fields[disclosure[1]] = disclosure[2];
   }
   return fields;
+}
+
+/** Whether an issued SD-JWT VC's disclosures carry exactly this checked data, however it was spelled when sent. */
+export function carriesData(sdJwt: string, data: LicenseData): boolean {
+  // Normalised license data is JSON; the disclosures hold it as JSON.parse gives it back.
+  return isDeepStrictEqual(fieldsOfSdJwt(sdJwt), JSON.parse(JSON.stringify(data)));
 }
 
 /** An audit event of an issuer's action on a license, at `time`. */

@@ -4,6 +4,7 @@ import { SuccessorCannotReissue } from './issuer-errors.ts';
 import { type LayoutDocumentRef, openLicenseContent } from './license-content.ts';
 import {
   agencyActor,
+  carriesData,
   checkLicense,
   fieldsOfSdJwt,
   type HolderInput,
@@ -85,9 +86,10 @@ export async function reissueLicense(
     issueDay(now),
   );
   // The layout document prints the data and the validity; it stays bound only to a version
-  // with both unchanged.
+  // with both unchanged — data sent whole as it is (an issuer's system sends every field) too.
+  const dataChanged = !carriesData(opened.sdJwt, license.data);
   const unchanged =
-    request.data === undefined &&
+    !dataChanged &&
     license.validity.from === opened.content.validity.from &&
     license.validity.until === opened.content.validity.until;
   const document: LayoutDocumentRef | undefined = unchanged ? opened.content.document : undefined;
@@ -123,7 +125,7 @@ export async function reissueLicense(
       {
         supersedes: current.id,
         reason: step.change.reason ?? null,
-        dataChanged: request.data === undefined ? 0 : 1,
+        dataChanged: dataChanged ? 1 : 0,
       },
     ),
   });

@@ -180,7 +180,7 @@ export const ReissueLicenseRequestSchema = z
     data: licenseData
       .optional()
       .describe(
-        'The new version’s data; the current data when absent. A validity the data does not carry is, when not sent, the current version’s. The layout document stays bound only to a new version with the same data and validity',
+        'The new version’s data; the current data when absent. A validity the data does not carry is, when not sent, the current version’s. The layout document stays bound only to a new version with the same data (not sent, or sent as it is, in any spelling the type normalises) and validity',
       ),
     holder: LicenseHolderInputSchema.optional(),
     validity: LicenseValidityInputSchema.optional(),

@@ -287,6 +287,26 @@ describe('reissueLicense', () => {
     expect(world.licenses.records.get(next.licenseId)!.content.document).toBeUndefined();
   });
 
+  it('keeps the layout document when the data sent is the current data, in another spelling, and records no change of data', async () => {
+    const { world, license } = await issued();
+    await attachLicenseDocument(
+      { licenseId: license.licenseId, bytes: PDF, mediaType: 'application/pdf' },
+      PSB,
+      world.deps,
+    );
+    const document = world.licenses.records.get(license.licenseId)!.content.document;
+    // The same data as the issuer's system sends it whole: printed validity, padded name.
+    const restated = { ...card.data, 姓名: ` ${card.data.姓名} `, 有效期限: '2025.06.01-2045.06.01' };
+    const next = await reissueLicense({ licenseId: license.licenseId, data: restated }, PSB, world.deps);
+
+    expect((await verify(world, next.sdJwt)).claims?.fields).toEqual(fieldsOfSdJwt(license.sdJwt));
+    expect(world.licenses.records.get(next.licenseId)!.content.document).toEqual(document);
+    expect(world.licenses.audit.at(-1)).toMatchObject({
+      action: 'license.reissued',
+      details: { dataChanged: 0 },
+    });
+  });
+
   it('refuses a revoked license, another agency, and a superseded version', async () => {
     const { world, license } = await issued();
     await expect(reissueLicense({ licenseId: license.licenseId }, AMR, world.deps)).rejects.toBeInstanceOf(
