@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLogReader } from '#adapters/aws/audit-log-reader.ts';
+import { encodePageCursor } from '#adapters/aws/dynamodb-paging.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { organizationCodeCheckChar, usccCheckChar } from '#core/identifiers/index.ts';
@@ -397,10 +398,12 @@ describe('license types and sharing agreements', () => {
   });
 
   it('refuses a cursor whose key no listing could have handed out with 400', async () => {
-    const cursor = (key: Record<string, string>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    // Bound to the agencies' partition (AGENCY) as the store binds its cursors, which anyone can.
+    const cursor = (key: Record<string, string>) => encodePageCursor({ pk: 'AGENCY' }, key);
     for (const forged of [
-      cursor({ pk: 'AGENCY', sk: 'AGENCY#x', extra: 'y' }),
-      cursor({ pk: 'AGENCY', sk: 'x'.repeat(2000) }),
+      cursor({ sk: 'AGENCY#x', extra: 'y' }),
+      cursor({ sk: 'x'.repeat(2000) }),
+      Buffer.from(JSON.stringify({ pk: 'AGENCY', sk: 'AGENCY#x' })).toString('base64url'),
     ]) {
       const refused = await refusal(operator.listAgencies({ cursor: forged }));
       expect(refused.status).toBe(400);
