@@ -2,6 +2,7 @@ import { sealKeysOf } from '#core/catalog/agency.ts';
 import type { PublicJwk } from '#core/jws.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import { type SigningKeys, usableKey } from '#ports/signer.ts';
+import { RecordCache, type RecordCacheOptions } from './record-cache.ts';
 
 /** A published key: the JWK plus whose it is (RFC 7517 allows members of one's own). */
 export type PublishedJwk = PublicJwk & {
@@ -40,4 +41,28 @@ export async function publishJwks(deps: {
   const platform = await deps.keys.platformKey();
   published.push({ ...platform.publicJwk, use: 'sig', alg: 'ES256', owner: 'platform' });
   return { keys: published };
+}
+
+/** How long a CDN or verifier may keep the JWKS (its Cache-Control max-age), in seconds. */
+export const JWKS_MAX_AGE_SECONDS = 60;
+
+/**
+ * The JWKS as a container built it within the maximum age, one build at a time (callers during a
+ * build share it). Building reads every agency of the registry — one partition, which the
+ * issuance path reads too — and anyone may ask for it: built per request, a few requests a second
+ * would take that partition's whole throughput. A failed build is not kept.
+ */
+export class CachedJwks {
+  readonly #builds: RecordCache<{ keys: PublishedJwk[] }>;
+
+  constructor(
+    build: () => Promise<{ keys: PublishedJwk[] }>,
+    options: Pick<RecordCacheOptions, 'maxAgeMs' | 'now'>,
+  ) {
+    this.#builds = new RecordCache(build, options);
+  }
+
+  async get(): Promise<{ keys: PublishedJwk[] }> {
+    return (await this.#builds.get('jwks'))!;
+  }
 }

@@ -8,7 +8,7 @@ import { DynamoDbStatusReader } from '#adapters/aws/status-reader.ts';
 import { tableEnvVar } from '#adapters/aws/tables.ts';
 import { CachedCatalog, CachedTypeListing } from '#app/cached-catalog.ts';
 import { checkHealth } from '#app/check-health.ts';
-import { publishJwks } from '#app/publish-jwks.ts';
+import { CachedJwks, JWKS_MAX_AGE_SECONDS, publishJwks } from '#app/publish-jwks.ts';
 import { auditSealLagSeconds } from '#app/seal-audit-log.ts';
 import { CachedSealStandings } from '#app/seal-standing.ts';
 import { verifyLicense } from '#app/verify-license.ts';
@@ -44,6 +44,8 @@ const catalog = new CachedCatalog(config, catalogOptions);
 const typeListing = new CachedTypeListing(config, catalogOptions);
 const sealKeys = new CachedSealStandings(catalog);
 const FRESH_TYPE_READ_MS = Math.min(1_000, catalogOptions.maxAgeMs);
+// The JWKS reads every agency: built at most once per catalog age, as the catalog reads are.
+const jwks = new CachedJwks(() => publishJwks({ config, keys: signingKeys }), catalogOptions);
 const statuses = new DynamoDbStatusReader(documents, table('status-lists'));
 const verification = {
   sealKeys,
@@ -83,9 +85,11 @@ const router = createRouter(
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: openApi };
     },
     async getJwks() {
-      const jwks = await publishJwks({ config, keys: signingKeys });
-      // Keys change only when an agency is registered or its seal key rotated.
-      return jsonResponse(200, jwks, { 'cache-control': 'public, max-age=300' });
+      // A key withdrawn or registered shows in this container's copy within the catalog's maximum
+      // age, and in the copies the CDN and verifiers keep once their max-age runs out.
+      return jsonResponse(200, await jwks.get(), {
+        'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}`,
+      });
     },
     async listLicenseTypes(event) {
       const { limit = 100, cursor } = parseQuery(event, PageQuerySchema);
