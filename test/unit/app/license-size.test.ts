@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { issueLicense } from '#app/issue-license.ts';
 import { LicenseDataInvalid } from '#app/issuer-errors.ts';
+import { reissueLicense } from '#app/reissue-license.ts';
 import { MAX_LICENSE_DATA_BYTES } from '#core/catalog/license-size.ts';
 import { type LicenseType, LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { DEMO_HOLDERS, DEMO_USCC, RESIDENT_IDENTITY_CARD } from '#dev/demo/catalog.ts';
@@ -94,10 +95,12 @@ describe('license data over the budget', () => {
     expect(world.licenses.records.size).toBe(0);
     expect(world.licenses.audit).toEqual([]);
 
-    // The same type's data within the budget is issued.
+    // The same type's data within the budget is issued; re-issued with data over it, refused alike.
     const fits = { ...data, 住址: '浙江省杭州市西湖区文三路90号' };
-    await expect(issueLicense(requestFor(type, fits), PSB, world.deps)).resolves.toMatchObject({
-      status: 'valid',
-    });
+    const issued = await issueLicense(requestFor(type, fits), PSB, world.deps);
+    const reissue = reissueLicense({ licenseId: issued.licenseId, data }, PSB, world.deps);
+    await expect(reissue).rejects.toMatchObject({ errors: [{ path: 'data', code: 'too-large' }] });
+    expect(world.statusLists.drawn).toHaveLength(1);
+    expect(world.licenses.records.get(issued.licenseId)?.status).toBe('valid');
   });
 });
