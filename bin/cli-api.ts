@@ -43,7 +43,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
   program
     .command('verify')
     .description(
-      'verify a license or presentation with the platform (POST /verify); exit 0 if valid, 1 if not, 3 if the platform could not be reached or could not check',
+      'verify a license or presentation with the platform (POST /verify); exit 0 if valid, 1 if not, 3 if the platform could not be reached or gave no verdict (busy, timed out, could not check)',
     )
     .argument('<presentation>', 'the SD-JWT VC, or @file to read it from')
     .option('--endpoint <url>', 'platform base URL (env ELICENSE_ENDPOINT)', DEFAULT_ENDPOINT)
@@ -51,6 +51,12 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     .option('--nonce <nonce>', 'the nonce the key-bound presentation must carry')
     .action(
       async (presentation: string, options: { endpoint: string; audience?: string; nonce?: string }) => {
+        // The platform requires both or neither: caught here, a usage error, not "invalid".
+        if ((options.audience === undefined) !== (options.nonce === undefined)) {
+          throw new CliUsageError(
+            '--audience and --nonce go together: a key-bound presentation carries both',
+          );
+        }
         const body = {
           presentation: (await valueOrFile(presentation, 'the presentation')).trim(),
           ...(options.audience ? { audience: options.audience } : {}),
@@ -67,8 +73,9 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
         const printed = response && (await printAnswer(io, response));
         if (!response || !printed) return setExitCode(EXIT_UNREACHABLE);
         const result = printed.body as { valid?: boolean } | null;
-        // 503: the platform could not read a key or status entry, so it gave no verdict — not "invalid".
-        if (response.status === 503) return setExitCode(EXIT_UNREACHABLE);
+        // No verdict — not "invalid": the platform could not read a key or status entry (503), or
+        // the gateway answered for it, busy (429) or timed out (408, 504), or it failed (5xx).
+        if (noVerdict(response.status)) return setExitCode(EXIT_UNREACHABLE);
         setExitCode(response.ok && result?.valid === true ? 0 : 1);
       },
     );
@@ -142,7 +149,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
       .option('--api-key <key>', API_KEY_HELP)
       .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
       .action(async (body: string, options: SignedOptions & Record<string, string>) => {
-        const json = jsonOf(await valueOrFile(body, 'the body'), 'the body') as Record<string, unknown>;
+        const json = objectOf(jsonOf(await valueOrFile(body, 'the body'), 'the body'));
         const refused = await prepare?.(json, options);
         if (refused !== undefined) return setExitCode(refused);
         setExitCode(await signedCall(io, options, 'POST', path, json));
@@ -179,7 +186,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
       const token = options.token ?? process.env.ELICENSE_HOLDER_TOKEN;
       if (!token)
         throw new CliUsageError('a holder access token is needed: --token or ELICENSE_HOLDER_TOKEN');
-      const json = jsonOf(await valueOrFile(body, 'the body'), 'the body');
+      const json = objectOf(jsonOf(await valueOrFile(body, 'the body'), 'the body'));
       setExitCode(await holderCall(io, options.endpoint, token, 'POST', '/holder/grants', json));
     });
   bodyCommand(
@@ -482,4 +489,15 @@ async function printBody(io: ApiIo, response: Response): Promise<unknown> {
   }
   if (!response.ok) io.err(`elicense: ${response.status} ${response.statusText}\n`);
   return body;
+}
+
+const noVerdict = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/** A command's request body: a JSON object, else a usage error before anything is sent. */
+function objectOf(json: unknown): Record<string, unknown> {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    const found = json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`;
+    throw new CliUsageError(`the body must be a JSON object, found ${found}`);
+  }
+  return json as Record<string, unknown>;
 }

@@ -56,3 +56,36 @@ describe('elicense document', () => {
     expect(err).toBe('elicense: the platform could not be reached: fetch failed\n');
   });
 });
+
+describe('a request body that is not a JSON object', () => {
+  it.each([
+    [['issue', 'null', '--document', 'PDF'], 'found null'],
+    [['issue', '[]'], 'found an array'],
+    [['retrieve', '"str"'], 'found a string'],
+    [['grant', '7', '--token', 't'], 'found a number'],
+  ])('%j exits 2 before anything is sent, naming what it found', async (args, found) => {
+    let sent = 0;
+    let err = '';
+    const code = await runCli(
+      [
+        ...args.map((a) => (a === 'PDF' ? pdf : a)),
+        ...(args[0] === 'grant' ? [] : ['--key', keyFile]),
+        '--endpoint',
+        'http://platform.test',
+      ],
+      {
+        out: () => {},
+        err: (s) => {
+          err += s;
+        },
+        fetch: async () => {
+          sent += 1;
+          return new Response('{}', { status: 200 });
+        },
+      },
+    );
+    expect(code).toBe(2);
+    expect(sent).toBe(0);
+    expect(err).toContain(`the body must be a JSON object, ${found}`);
+  });
+});

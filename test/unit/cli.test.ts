@@ -110,8 +110,34 @@ describe('elicense verify', () => {
     expect(await verifyAnswering(400, { type: 'urn:elicense:problem:validation-failed' })).toBe(1);
   });
 
-  it('exits 3, as for an unreachable platform, when the platform could not check (503)', async () => {
+  it('exits 3, as for an unreachable platform, when the platform gave no verdict (503, 429, 408, 504, 500)', async () => {
     expect(await verifyAnswering(503, { type: 'urn:elicense:problem:dependency-unavailable' })).toBe(3);
+    for (const status of [429, 408, 504, 500]) {
+      expect(await verifyAnswering(status, { message: 'no verdict' })).toBe(3);
+    }
+  });
+
+  it('exits 2 before sending for --audience without --nonce, or the reverse', async () => {
+    for (const given of [
+      ['--audience', 'https://rp.test'],
+      ['--nonce', 'n-1'],
+    ]) {
+      let sent = 0;
+      let err = '';
+      const code = await runCli(['verify', 'x~', '--endpoint', 'http://platform.test', ...given], {
+        out: () => {},
+        err: (text) => {
+          err += text;
+        },
+        fetch: async () => {
+          sent += 1;
+          return new Response('{}', { status: 200 });
+        },
+      });
+      expect(code).toBe(2);
+      expect(sent).toBe(0);
+      expect(err).toContain('--audience and --nonce go together');
+    }
   });
 
   it('exits 3, not 1 ("invalid"), when the answer breaks off mid-body', async () => {
