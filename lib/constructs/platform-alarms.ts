@@ -34,13 +34,19 @@ export interface PlatformAlarmsProps {
 }
 
 /**
- * KMS operations whose use is alarmed against the account's quota: Sign (seal keys and the
- * platform key share the ECC quota, 1,000/s by default) and the symmetric operations behind
- * field encryption and document keys.
+ * KMS request quotas whose use is alarmed, each with the `Resource` under which KMS publishes
+ * its calls in AWS/Usage. KMS counts cryptographic operations per shared quota, not per
+ * operation (a Resource named `Sign` or `Decrypt` has no data): the symmetric quota takes
+ * Decrypt, Encrypt, GenerateDataKey(WithoutPlaintext) — field encryption, document and blind
+ * index keys — and the ECC quota (1,000/s by default, SM2 included) takes Sign with the seal
+ * keys and the platform key.
  */
-export const KMS_ALARMED_OPERATIONS = ['Sign', 'Decrypt', 'GenerateDataKey'] as const;
+export const KMS_ALARMED_QUOTAS = [
+  { name: 'Symmetric', label: 'symmetric', resource: 'CryptographicOperationsSymmetric' },
+  { name: 'Ecc', label: 'ECC', resource: 'CryptographicOperationsEcc' },
+] as const;
 
-/** Alarm when an operation's average rate over a minute reaches this share of its quota. */
+/** Alarm when a quota's average rate over a minute reaches this share of it. */
 export const KMS_QUOTA_ALARM_PERCENT = 80;
 
 /** Alarm when the oldest unsealed audit event is this old (five settle periods). */
@@ -231,32 +237,32 @@ export class PlatformAlarms extends Construct {
       'A document sweep run failed and its event is in the dead-letter queue',
     );
 
-    // KMS publishes no throttling metric of its own. Its calls per operation are in AWS/Usage,
+    // KMS publishes no throttling metric of its own. Its calls per shared quota are in AWS/Usage,
     // and SERVICE_QUOTA() gives the account's per-second quota for them: alarming at 80 % of the
     // quota warns before requests are refused, where a filter on ThrottlingException in the logs
     // would only report refusals already made (those surface as function errors, also alarmed).
     // A minute's average can hide a one-second burst; the reserved concurrency of the issuer
-    // group is what bounds bursts.
-    const kmsUsage = KMS_ALARMED_OPERATIONS.map((operation) => {
+    // group is what bounds bursts. A minute without calls publishes no datapoint: not breaching.
+    const kmsUsage = KMS_ALARMED_QUOTAS.map(({ name, label, resource }) => {
       const calls = new Metric({
         namespace: 'AWS/Usage',
         metricName: 'CallCount',
-        dimensionsMap: { Service: 'KMS', Type: 'API', Resource: operation, Class: 'None' },
+        dimensionsMap: { Service: 'KMS', Type: 'API', Resource: resource, Class: 'None' },
         statistic: 'Sum',
         period,
       });
-      const id = `calls${operation}`; // unique per operation: the dashboard graphs them together
+      const id = `calls${name}`; // unique per quota: the dashboard graphs them together
       const share = new MathExpression({
         expression: `100 * (${id} / 60) / SERVICE_QUOTA(${id})`,
         usingMetrics: { [id]: calls },
-        label: `KMS ${operation}: % of quota`,
+        label: `KMS ${label} operations: % of quota`,
         period,
       });
       alarm(
-        `Kms${operation}Quota`,
+        `Kms${name}Quota`,
         share,
         KMS_QUOTA_ALARM_PERCENT,
-        `KMS ${operation} calls at ${KMS_QUOTA_ALARM_PERCENT}% or more of the account's quota`,
+        `KMS ${label} cryptographic operations (${resource}) at ${KMS_QUOTA_ALARM_PERCENT}% or more of the account's quota`,
       );
       return share;
     });

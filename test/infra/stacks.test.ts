@@ -1049,12 +1049,38 @@ describe('the CDK app', () => {
     expect(mismatch?.Dimensions).toEqual(lag?.Dimensions);
     const dlq = alarms.find((a) => String(a.AlarmDescription).includes('dead-letter queue'));
     expect(dlq).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
-    for (const operation of ['Sign', 'Decrypt', 'GenerateDataKey']) {
-      const quota = alarms.find(
-        (a) => a.AlarmDescription === `KMS ${operation} calls at 80% or more of the account's quota`,
+    // KMS publishes its cryptographic calls in AWS/Usage under one Resource per shared quota, not
+    // per operation: a Resource named after an operation (Sign, Decrypt) has no data, ever.
+    const kmsQuotaAlarms = alarms.filter((a) => String(a.AlarmDescription).startsWith('KMS '));
+    expect(kmsQuotaAlarms).toHaveLength(2);
+    for (const resource of ['CryptographicOperationsSymmetric', 'CryptographicOperationsEcc']) {
+      const quota = kmsQuotaAlarms.find((a) => JSON.stringify(a.Metrics).includes(`"Value":"${resource}"`));
+      const metrics = quota?.Metrics as {
+        Id: string;
+        Expression?: string;
+        MetricStat?: {
+          Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] };
+          Stat: string;
+        };
+      }[];
+      const usage = metrics.find((m) => m.MetricStat);
+      expect(usage?.MetricStat).toMatchObject({
+        Metric: { Namespace: 'AWS/Usage', MetricName: 'CallCount' },
+        Stat: 'Sum',
+      });
+      expect(usage?.MetricStat?.Metric.Dimensions).toEqual(
+        expect.arrayContaining([
+          { Name: 'Service', Value: 'KMS' },
+          { Name: 'Type', Value: 'API' },
+          { Name: 'Resource', Value: resource },
+          { Name: 'Class', Value: 'None' },
+        ]),
       );
-      expect(JSON.stringify(quota?.Metrics)).toContain(`SERVICE_QUOTA(calls${operation})`);
-      expect(JSON.stringify(quota?.Metrics)).toContain(`{"Name":"Resource","Value":"${operation}"}`);
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe(
+        `100 * (${usage?.Id} / 60) / SERVICE_QUOTA(${usage?.Id})`,
+      );
+      // A minute without calls publishes nothing: that is no use of the quota.
+      expect(quota).toMatchObject({ Threshold: 80, TreatMissingData: 'notBreaching' });
     }
     expect(alarms.map((a) => a.AlarmDescription)).toContain('The sealer function was throttled');
   });
