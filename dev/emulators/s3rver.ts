@@ -37,6 +37,8 @@ export async function startS3rver(options: { directory: string }): Promise<S3rve
     // Path-style only: a host name is never taken for a bucket name.
     vhostBuckets: false,
   });
+  // First, before s3rver's own middleware (Koa composes the array when the server starts).
+  (server as unknown as { middleware: Middleware[] }).middleware.unshift(guard);
   const address = await server.run();
   let stopping: Promise<void> | undefined;
   return {
@@ -62,4 +64,49 @@ function acceptAnyAccessKey(): void {
   const registry = AWSAccount.registry;
   const known = registry.get.bind(registry);
   registry.get = (accessKeyId: string) => known(accessKeyId) ?? AWSAccount.DUMMY_ACCOUNT;
+}
+
+interface GuardContext {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, unknown>;
+  status: number;
+  type: string;
+  body: unknown;
+  app: { store: { existsObject(bucket: string, key: string): Promise<boolean> } };
+}
+type Middleware = (ctx: GuardContext, next: () => Promise<void>) => Promise<void>;
+
+/**
+ * What S3 refuses and s3rver does not, where the local platform relies on it:
+ * - a request with no signature at all (s3rver serves it — every layout document, unencrypted on
+ *   disk, to anyone on the machine, and lists the bucket): 403, as a private bucket answers. A
+ *   signed request still passes unchecked (s3rver checks no SigV4 signature, only a presigned
+ *   URL's expiry), so this keeps out the casual reader, not a forger;
+ * - a PUT with `If-None-Match: *` over an object that exists (a presigned upload PUT again
+ *   after its completion, replacing the bytes a presigned download then serves): 412. Checked
+ *   then written, not atomically: two PUTs at the same moment can both land, which S3 refuses.
+ */
+const guard: Middleware = async (ctx, next) => {
+  const signed = 'authorization' in ctx.headers || 'X-Amz-Algorithm' in ctx.query || 'Signature' in ctx.query;
+  if (!signed) return refuse(ctx, 403, 'AccessDenied', 'Access Denied: the request is not signed');
+  if (ctx.method === 'PUT' && ctx.headers['if-none-match'] === '*' && !('partNumber' in ctx.query)) {
+    const [, bucket = '', ...key] = ctx.path.split('/').map((segment) => decodeURIComponent(segment));
+    if (bucket !== '' && key.length > 0 && (await ctx.app.store.existsObject(bucket, key.join('/')))) {
+      return refuse(
+        ctx,
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+      );
+    }
+  }
+  await next();
+};
+
+function refuse(ctx: GuardContext, status: number, code: string, message: string): void {
+  ctx.status = status;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 }

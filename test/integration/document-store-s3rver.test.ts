@@ -1,6 +1,8 @@
 // The S3 document store on the local platform's S3, s3rver (in process, on disk), with the SDK
-// settings the local platform gives it. s3rver implements no object tagging, ignores
-// If-None-Match and SSE headers: the store must still bind every read to its digest there.
+// settings the local platform gives it. s3rver implements no object tagging and ignores SSE
+// headers: the store must still bind every read to its digest there. What S3 refuses and s3rver
+// would not — an unsigned request, a presigned upload PUT again over its object — the local
+// platform's guard in front of it refuses (dev/emulators/s3rver.ts).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,7 +55,7 @@ describe('document store on s3rver', () => {
     await expect(store.get(stored)).rejects.toBeInstanceOf(DocumentDigestMismatch);
   });
 
-  test('completes a presigned upload although s3rver keeps no tags, and binds reads to its digest', async () => {
+  test('completes a presigned upload although s3rver keeps no tags; the same upload PUT again is refused 412', async () => {
     const pdf = minimalPdf('uploaded to s3rver');
     const pending = await store.presignUpload(
       { sha256: documentDigest(pdf), size: pdf.byteLength, mediaType: 'application/pdf' },
@@ -76,9 +78,23 @@ describe('document store on s3rver', () => {
       size: pdf.byteLength,
       mediaType: 'application/pdf',
     });
-    // S3 and moto refuse the replay (If-None-Match: *); s3rver takes it, and the read catches it.
-    if (replay.ok) await expect(reading).rejects.toBeInstanceOf(DocumentDigestMismatch);
-    else await expect(reading).resolves.toMatchObject({ sha256: completed.sha256 });
+    // As S3 and moto refuse it (If-None-Match: *): the bytes a presigned download serves stay.
+    expect(replay.status).toBe(412);
+    await expect(reading).resolves.toMatchObject({ sha256: completed.sha256 });
+    const download = await fetch((await store.presignDownload(completed, 60)).url);
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(pdf))).toBe(true);
+  });
+
+  test('refuses an unsigned request — reading an object or listing the bucket — as a private bucket does', async () => {
+    const stored = await store.put({ bytes: minimalPdf('private'), mediaType: 'application/pdf' });
+
+    const read = await fetch(`${server.endpoint}/${bucket}/${stored.key}`);
+    const listing = await fetch(`${server.endpoint}/${bucket}?list-type=2`);
+    const presigned = await fetch((await store.presignDownload(stored, 60)).url);
+
+    expect([read.status, listing.status]).toEqual([403, 403]);
+    expect(await read.text()).toContain('<Code>AccessDenied</Code>');
+    expect(presigned.status).toBe(200);
   });
 
   test('lists a day’s keys and reads their owner, as the local platform’s document sweep does', async () => {
