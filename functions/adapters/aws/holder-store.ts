@@ -590,10 +590,18 @@ function dropUndefined<T extends object>(value: T): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
+/** The most failed-claim markers one unblock deletes: one transaction, with its audit event. */
+export const MAX_CLEARED_CLAIMS = 99;
+
 /**
- * Deletes every failed-claim marker of an identity, the first batch with the audit event of the
- * decision; resolves to how many. A function of its own, not only the store's method, for the
- * operator function: it holds no field key, so it cannot build the store.
+ * Deletes the failed-claim markers of an identity, newest first, at most MAX_CLEARED_CLAIMS of
+ * them, in one transaction with the audit event of the decision; resolves to how many. One
+ * transaction, so the event's count is what was deleted — deletes in further transactions could
+ * fail after the event said they were done. The limits count at most 10 failures of an identity
+ * in a day and markers expire two days on, so there are never more; were there, the oldest
+ * would stay until they expire, and would count only if still in the limits' window. A function of
+ * its own, not only the store's method, for the operator function: it holds no field key, so it
+ * cannot build the store.
  */
 export async function clearFailedClaims(
   client: DynamoDBDocumentClient,
@@ -610,18 +618,26 @@ export async function clearFailedClaims(
       ExpressionAttributeValues: { ':pk': identityKey(holderIndex).pk, ':prefix': 'FAILED_PROOFING#' },
       ProjectionExpression: 'pk, sk',
       ConsistentRead: true,
+      // Newest first (the key holds the time): a transaction takes 100 items, the event one.
+      ScanIndexForward: false,
+      Limit: MAX_CLEARED_CLAIMS,
     },
   );
-  for await (const page of pages) keys.push(...(page.Items ?? []));
-  const deletes: TransactItem[] = keys.map((key) => ({
+  for await (const page of pages) {
+    keys.push(...(page.Items ?? []));
+    if (keys.length >= MAX_CLEARED_CLAIMS) break;
+  }
+  const deletes: TransactItem[] = keys.slice(0, MAX_CLEARED_CLAIMS).map((key) => ({
     Delete: { TableName: tables.table, Key: { pk: key.pk, sk: key.sk } },
   }));
-  // A transaction takes 100 items: the first carries the audit event, so the decision is
-  // recorded with the first deletion (the locks and the limits keep the markers few anyway).
-  const [first, ...rest] = chunks(deletes, 99);
-  const auditEvent = auditEventOf(deletes.length);
-  await writeWithAudit(client, tables.auditTable, first ?? [], auditEvent, 'clearFailedClaims', () => {});
-  for (const chunk of rest) await transactWrite(client, chunk, 'clearFailedClaims');
+  await writeWithAudit(
+    client,
+    tables.auditTable,
+    deletes,
+    auditEventOf(deletes.length),
+    'clearFailedClaims',
+    () => {},
+  );
   return deletes.length;
 }
 
@@ -646,10 +662,4 @@ async function writeWithAudit(
     if (codes[items.length] === 'ConditionalCheckFailed') throw new AuditEventExists(auditEvent.id);
     throw error;
   }
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

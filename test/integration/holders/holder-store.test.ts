@@ -275,6 +275,40 @@ describe('binding through proofing', () => {
     expect(await auditIds()).toContain(again.id);
   });
 
+  test('clearing more markers than one transaction holds deletes the newest 99 with an event saying 99', async () => {
+    const target = await indexer.tokenFor('111', '11010519491231011X');
+    const base = Math.floor(Date.now() / 60_000) * 60_000 - 86_400_000;
+    const times = Array.from({ length: 120 }, (_, n) => new Date(base + n * 1_000).toISOString());
+    // Written straight to the table, as the limits never let this many through.
+    for (const time of times) {
+      await stage.documents.send(
+        new PutCommand({
+          TableName: stage.table('holders'),
+          Item: {
+            pk: `I#${target}`,
+            sk: `FAILED_PROOFING#${time}#m-${time}`,
+            kind: 'failed-proofing',
+            time,
+            expiresAt: Math.floor(Date.parse(time) / 1000) + 2 * 86_400,
+          },
+        }),
+      );
+    }
+    const decision = { ...event('ops'), actor: { kind: 'operator' as const, id: 'ops' } };
+    let counted: number | undefined;
+
+    const cleared = await store.clearFailedClaims(target, (n) => {
+      counted = n;
+      return decision;
+    });
+
+    expect([cleared, counted]).toEqual([99, 99]);
+    expect(await store.failedProofingsSince({ holderIndex: target }, new Date(base - 1))).toEqual(
+      times.slice(0, 21),
+    );
+    expect(await auditIds()).toContain(decision.id);
+  });
+
   test('proofing locks: both or neither, held until released by their token or lapsed', async () => {
     // The real time, not the suite's fixed clock: DynamoDB Local's TTL deletes locks whose time
     // has passed, which would take them away in the middle of the test.
