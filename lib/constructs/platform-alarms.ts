@@ -134,9 +134,16 @@ export class PlatformAlarms extends Construct {
     for (const [group, fn] of [...props.functions, ['sealer', props.sealer.fn] as const]) {
       const name = group[0]!.toUpperCase() + group.slice(1);
       // The sealer runs once a minute and is not retried: one failed run is the most a minute
-      // can show, so it is what alarms.
+      // can show, so it is what alarms — in one minute, not the 2 of 3 the others need.
       if (group === 'sealer') {
-        alarm(`${name}Errors`, fn.function.metricErrors({ period }), 1, 'A sealer run failed');
+        alarm(
+          `${name}Errors`,
+          fn.function.metricErrors({ period }),
+          1,
+          'A sealer run failed',
+          TreatMissingData.NOT_BREACHING,
+          { periods: 1, datapoints: 1 },
+        );
       } else {
         alarm(
           `${name}Errors`,

@@ -685,7 +685,13 @@ describe('the CDK app', () => {
     // The sealer runs once a minute without retries: five failures a minute cannot happen.
     expect(descriptions).toContain('The sealer function was throttled');
     const sealerErrors = alarms.find((a) => a.Properties.AlarmDescription === 'A sealer run failed');
-    expect(sealerErrors?.Properties).toMatchObject({ MetricName: 'Errors', Threshold: 1 });
+    // One failed run is the most a minute can show, so one failed minute alarms.
+    expect(sealerErrors?.Properties).toMatchObject({
+      MetricName: 'Errors',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+    });
     for (const table of allTables(stages.small.shardsPerDomain).filter((t) => t.hot)) {
       expect(descriptions).toContain(`DynamoDB throttled requests on ${table.name}`);
     }
