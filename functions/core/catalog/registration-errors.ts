@@ -193,9 +193,10 @@ export class SealKeyAlreadyWithdrawn extends Error {
 }
 
 /**
- * A withdrawal of the current seal key of an agency whose 64 previous keys are none of them
- * withdrawn (409): making room would let go of a key that still verifies its licenses, which the
- * operator did not ask for. Withdrawing the oldest first makes room (it is then let go).
+ * A rotation, or a withdrawal of the current seal key, of an agency whose 64 previous keys are
+ * none of them withdrawn (409): making room would let go of a key that still verifies its
+ * licenses, which the operator did not ask for. Withdrawing the oldest first makes room (it is
+ * then let go).
  */
 export class SealKeyLimitReached extends Error {
   readonly code = 'SEAL_KEY_LIMIT_REACHED';

@@ -234,7 +234,10 @@ export const operatorRoutes: readonly RouteSpec[] = [
       200: { description: 'Rotated', schema: AgencyRecordSchema },
       400: { description: 'An If-Match header that names no version' },
       404: { description: 'No such agency' },
-      409: { description: 'The agency has no seal key, or changed since the version in If-Match' },
+      409: {
+        description:
+          'The agency has no seal key, or changed since the version in If-Match; or, for an agency holding 64 previous keys none of which is withdrawn (code SEAL_KEY_LIMIT_REACHED, no key made), withdraw the oldest first — at 64, the oldest withdrawn previous key is let go to make room',
+      },
       ...NO_SEAL_KEY,
     },
   },

@@ -3,7 +3,7 @@ import { publishJwks } from '#app/publish-jwks.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { rotateSealKey } from '#app/rotate-seal-key.ts';
 import { registrySealKeys, verifyLicense } from '#app/verify-license.ts';
-import { SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
+import { SealKeyLimitReached, SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { ConfigRecordNotFound, ConfigVersionConflict } from '#ports/config-store.ts';
@@ -129,6 +129,46 @@ describe('rotateSealKey', () => {
     await expect(relying).rejects.toThrow(/roles relying/);
     expect(sealKeys.requests).toEqual([]);
     expect(audit.events).toEqual([]);
+  });
+
+  it('at 64 previous keys lets go of the oldest withdrawn one, and refuses before making a key when none is withdrawn', async () => {
+    const { deps, sealKeys, config, audit } = setup();
+    const uscc = await newIssuer(deps);
+    const current = (await config.getAgency(uscc))!;
+    const previous = Array.from({ length: 64 }, (_, i) => ({ keyRef: `fake:old/${i}`, kid: `old-${i}` }));
+    const full = await config.updateAgency({ ...current.value, previousSealKeys: previous }, current.version);
+    audit.events.length = 0;
+
+    // Room would mean letting go of a key that still verifies its licenses: the operator's call.
+    const refused = rotateSealKey({ uscc }, OPERATOR, deps);
+    await expect(refused).rejects.toBeInstanceOf(SealKeyLimitReached);
+    await expect(refused).rejects.toThrow(
+      `agency ${uscc} holds 64 previous seal keys, none of them withdrawn: withdraw the oldest, old-63, first`,
+    );
+    expect(sealKeys.requests).toHaveLength(1); // the registration's key only: none made, none discarded
+    expect(sealKeys.discarded).toEqual([]);
+    expect(audit.events).toEqual([]);
+    expect(await config.getAgency(uscc)).toEqual(full);
+
+    const withdrawn = { at: NOW.toISOString(), reason: '密钥泄露', operator: OPERATOR.agency };
+    const marked = await config.updateAgency(
+      {
+        ...full.value,
+        previousSealKeys: previous.map((key) => (key.kid === 'old-63' ? { ...key, withdrawn } : key)),
+      },
+      full.version,
+    );
+    const saved = await rotateSealKey({ uscc, expectedVersion: marked.version }, OPERATOR, deps);
+
+    expect(sealKeys.requests.at(-1)).toEqual({ agency: uscc, generation: 66 });
+    const kids = saved.value.previousSealKeys!.map((k) => k.kid);
+    expect(kids).toHaveLength(64);
+    expect(kids[0]).toBe(full.value.sealKey!.kid);
+    expect(kids).not.toContain('old-63');
+    expect(saved.value.sealKeysLetGo).toBe(1);
+    expect(audit.events.map((e) => e.details)).toEqual([
+      expect.objectContaining({ sealKid: `seal-${uscc}-66`, letGoKids: ['old-63'] }),
+    ]);
   });
 
   it('gives up the new key when another change got to the agency first', async () => {
