@@ -4,6 +4,7 @@ import {
   CatalogCrossCheckFailed,
   type CatalogProblem,
   DataDomainChangeRefused,
+  HolderMappingChangeRefused,
   LicenseTypeChangeBreaksAgreements,
 } from '#core/catalog/registration-errors.ts';
 import { checkSharingAgreement } from '#core/catalog/sharing-agreement.ts';
@@ -52,7 +53,9 @@ export async function registerLicenseType(
 
 /**
  * Replaces a license type, if nobody changed it since the version the operator read. Its data
- * domain stays: the licenses issued are found in that domain's tables. A change that would leave
+ * domain stays: the licenses issued are found in that domain's tables. So does its holder mapping:
+ * a re-issue finds the holder in the stored data through the type as it is then, and a license
+ * would move to another holder's listing (HolderMappingChangeRefused). A change that would leave
  * a registered sharing agreement naming a field the type no longer has or no longer discloses is
  * refused: the agreement is changed first. An agreement written after the agreements were listed
  * refuses the update instead (SharingAgreementsChanged, see LicenseTypeAsRead).
@@ -70,6 +73,14 @@ export async function updateLicenseType(
   );
   if (type.dataDomain !== current.value.dataDomain) {
     throw new DataDomainChangeRefused(type.code, current.value.dataDomain, type.dataDomain);
+  }
+  const { holder } = current.value;
+  if (
+    type.holder.nameField !== holder.nameField ||
+    type.holder.codeField !== holder.codeField ||
+    type.holder.codeType !== holder.codeType
+  ) {
+    throw new HolderMappingChangeRefused(type.code, holder, type.holder);
   }
   refuseDemoData('license-type', type.code, type, deps);
   await refuseMisfits(type, deps);

@@ -372,6 +372,23 @@ describe('license types and sharing agreements', () => {
     expect(((await served.json()) as LicenseType).dataDomain).toBe('person');
   });
 
+  it('refuses to change whose fields name the holder with 409, keeping the type', async () => {
+    const changed = await refusal(
+      operator.updateLicenseType({ ...permit, holder: { ...permit.holder, codeType: '999' } }, 1),
+    );
+    expect(changed.status).toBe(409);
+    expect(changed.problem).toMatchObject({
+      type: 'urn:elicense:problem:conflict',
+      code: 'HOLDER_MAPPING_CHANGE_REFUSED',
+    });
+    expect(changed.problem.detail).toMatch(
+      /keeps its holder mapping .*codeType 111\), found .*codeType 999\)/,
+    );
+    const served = await fetch(`${platform.url}/license-types/${permit.code}`);
+    expect(served.headers.get('etag')).toBe('"1"');
+    expect(((await served.json()) as LicenseType).holder).toEqual(permit.holder);
+  });
+
   it('registers an agreement for the type and lists it for the relying agency', async () => {
     const record = await operator.registerSharingAgreement(agreement);
     expect(record).toEqual({ version: 1, agreement });

@@ -73,6 +73,35 @@ export class DataDomainChangeRefused extends Error {
   }
 }
 
+/**
+ * An update of a license type that changes which fields name its holder (409). A re-issue takes
+ * the holder from the stored data through the type as it is then, and lists the new version
+ * under that holder's index: another code field would move an issued license to another person
+ * (a guardian's number, say), another code type to an index no holder was proofed for, another
+ * name field would rename the holder. A type with another mapping is registered under a new code.
+ */
+export class HolderMappingChangeRefused extends Error {
+  readonly code = 'HOLDER_MAPPING_CHANGE_REFUSED';
+  readonly typeCode: string;
+  constructor(typeCode: string, registered: HolderMapping, requested: HolderMapping) {
+    super(
+      `type ${typeCode} keeps its holder mapping ${described(registered)}, found ${described(requested)}: its licenses are listed under the holder it names, and a re-issue would list them under another; register a type of another code for another mapping`,
+    );
+    this.name = 'HolderMappingChangeRefused';
+    this.typeCode = typeCode;
+  }
+}
+
+interface HolderMapping {
+  nameField: string;
+  codeField: string;
+  codeType: string;
+}
+
+function described({ nameField, codeField, codeType }: HolderMapping): string {
+  return `(nameField ${nameField}, codeField ${codeField}, codeType ${codeType})`;
+}
+
 /** A record marked `demo` sent to a stage that refuses demo data (any stage without `demoData`). */
 export class DemoRecordRefused extends Error {
   readonly code = 'DEMO_RECORD_REFUSED';

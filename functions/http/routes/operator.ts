@@ -285,7 +285,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     group: 'operator',
     operationId: 'updateLicenseType',
     summary:
-      'Replaces a license type at the version in If-Match (the ETag of GET /license-types/{code}); its data domain stays (its licenses are stored by it); refused while a sharing agreement names a field it would no longer disclose',
+      'Replaces a license type at the version in If-Match (the ETag of GET /license-types/{code}); its data domain stays (its licenses are stored by it), and so does its holder mapping (holder: the fields a re-issue takes the holder from, and the code type of the holder index its licenses are listed under); refused while a sharing agreement names a field it would no longer disclose',
     auth: OPERATOR,
     requestBody: LicenseTypeSchema,
     responses: {
@@ -293,7 +293,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
       ...UPDATE_REFUSALS,
       409: {
         description:
-          'Changed since the version in If-Match, the data domain differs from the registered one, or sharing agreements name fields the change stops disclosing; or (code SHARING_AGREEMENTS_CHANGED) a sharing agreement naming the type was written while its agreements were checked against the change — nothing written: send it again to be checked against the agreements as they are now',
+          'Changed since the version in If-Match, the data domain differs from the registered one (code DATA_DOMAIN_CHANGE_REFUSED) or the holder mapping does (code HOLDER_MAPPING_CHANGE_REFUSED: register a type of another code), or sharing agreements name fields the change stops disclosing; or (code SHARING_AGREEMENTS_CHANGED) a sharing agreement naming the type was written while its agreements were checked against the change — nothing written: send it again to be checked against the agreements as they are now',
       },
     },
   },

@@ -6,6 +6,7 @@ import {
   CatalogCrossCheckFailed,
   DataDomainChangeRefused,
   DemoRecordRefused,
+  HolderMappingChangeRefused,
   LicenseTypeChangeBreaksAgreements,
 } from '#core/catalog/registration-errors.ts';
 import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
@@ -194,6 +195,39 @@ describe('updateLicenseType', () => {
     }
     expect(await config.getLicenseType(idCard.code)).toEqual({ value: idCard, version: 1 });
     expect(audit.events).toEqual([]);
+  });
+
+  it('refuses to change whose fields name the holder: a re-issue would list the license under another holder or index', async () => {
+    const { deps, config, audit } = setup();
+    const citizenId = idCard.fields.find((f) => f.name === '公民身份号码')!;
+    // A second citizen-id field (a guardian's), so that each change alone is a valid type.
+    const guardian = {
+      ...citizenId,
+      name: '监护人公民身份号码',
+      label: { zh: '监护人公民身份号码', en: 'Guardian' },
+    };
+    const withGuardian = { ...idCard, fields: [...idCard.fields, guardian] };
+    const changes = [
+      { ...idCard.holder, codeField: guardian.name },
+      { ...idCard.holder, nameField: '签发机关' },
+      { ...idCard.holder, codeType: '999' },
+    ];
+    for (const holder of changes) {
+      const refused = updateLicenseType(
+        { type: { ...withGuardian, holder }, expectedVersion: 1 },
+        OPERATOR,
+        deps,
+      );
+      await expect(refused).rejects.toThrow(HolderMappingChangeRefused);
+      await expect(refused).rejects.toThrow(
+        `type ${idCard.code} keeps its holder mapping (nameField 姓名, codeField 公民身份号码, codeType 111), found (nameField ${holder.nameField}, codeField ${holder.codeField}, codeType ${holder.codeType})`,
+      );
+    }
+    expect(await config.getLicenseType(idCard.code)).toEqual({ value: idCard, version: 1 });
+    expect(audit.events).toEqual([]);
+    // The same mapping with another field added is an update like any other.
+    const saved = await updateLicenseType({ type: withGuardian, expectedVersion: 1 }, OPERATOR, deps);
+    expect(saved.value.holder).toEqual(idCard.holder);
   });
 
   it('refuses to update a type whose stored data domain the stage has no tables for', async () => {
