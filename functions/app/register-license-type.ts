@@ -1,4 +1,4 @@
-import type { LicenseType } from '#core/catalog/license-type.ts';
+import { type LicenseType, licenseDataBudgetIssue } from '#core/catalog/license-type.ts';
 import { licenseTypeChanges, licenseTypeRecorded } from '#core/catalog/record-changes.ts';
 import {
   CatalogCrossCheckFailed,
@@ -8,7 +8,7 @@ import {
   LicenseTypeChangeBreaksAgreements,
 } from '#core/catalog/registration-errors.ts';
 import { checkSharingAgreement } from '#core/catalog/sharing-agreement.ts';
-import { ConfigRecordExists, type ConfigStore } from '#ports/config-store.ts';
+import { ConfigRecordExists, ConfigRecordInvalid, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import {
   type AdminChangeDeps,
@@ -40,6 +40,7 @@ export async function registerLicenseType(
   deps: LicenseTypeDeps,
 ): Promise<Versioned<LicenseType>> {
   refuseDemoData('license-type', type.code, type, deps);
+  refuseOversized(type);
   if (await deps.config.getLicenseType(type.code)) throw new ConfigRecordExists('license-type', type.code);
   await refuseMisfits(type, deps);
   return deps.config.createLicenseType(
@@ -65,6 +66,7 @@ export async function updateLicenseType(
   operator: OperatorActor,
   deps: LicenseTypeDeps,
 ): Promise<Versioned<LicenseType>> {
+  refuseOversized(type);
   const current = atExpectedVersion(
     'license-type',
     type.code,
@@ -129,4 +131,10 @@ async function brokenAgreements(
     cursor = page.cursor;
   } while (cursor);
   return broken;
+}
+
+/** A type some license of which could not be stored: 400, naming the fields. */
+function refuseOversized(type: LicenseType): void {
+  const issue = licenseDataBudgetIssue(type);
+  if (issue !== undefined) throw new ConfigRecordInvalid('license-type', [issue]);
 }

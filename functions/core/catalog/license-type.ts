@@ -291,16 +291,6 @@ export const LicenseTypeSchema = z
     if (new Set(type.issuers).size !== type.issuers.length) {
       ctx.addIssue({ code: 'custom', path: ['issuers'], message: 'issuers must be distinct' });
     }
-    // Every license of the type must fit the one item it is stored as: refused here, a type whose
-    // fields at their largest could not would sign licenses, draw their slots, and fail to store them.
-    const dataBytes = worstCaseDataBytes(type.fields);
-    if (dataBytes > MAX_LICENSE_DATA_BYTES) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['fields'],
-        message: `the fields at their largest carry ${dataBytes} bytes of license data (names and values as UTF-8 JSON, ${MAX_BYTES_PER_CHARACTER} bytes a character, a string without maxLength counting ${DEFAULT_MAX_LENGTH} characters), more than the ${MAX_LICENSE_DATA_BYTES} a license may hold (it is stored as one record of at most 400 KB); lower the string fields' maxLength`,
-      });
-    }
     const bytes = Buffer.byteLength(JSON.stringify(type));
     if (bytes > MAX_LICENSE_TYPE_BYTES) {
       ctx.addIssue({
@@ -311,9 +301,25 @@ export const LicenseTypeSchema = z
   })
   .meta({
     id: 'LicenseType',
-    description: `License type (证照类型) with its field schema; at most ${MAX_LICENSE_TYPE_BYTES} bytes as JSON, and its fields at their largest at most ${MAX_LICENSE_DATA_BYTES} bytes of license data`,
+    description: `License type (证照类型) with its field schema; at most ${MAX_LICENSE_TYPE_BYTES} bytes as JSON, and — registered or updated — its fields at their largest at most ${MAX_LICENSE_DATA_BYTES} bytes of license data`,
   });
 export type LicenseType = z.infer<typeof LicenseTypeSchema>;
+
+/**
+ * Why a type may not be registered (or updated) for its licenses' size, or undefined: every
+ * license of it must fit the one item it is stored as — a type whose fields at their largest could
+ * not would sign licenses, draw their slots, and fail to store them. Checked when the operator
+ * registers or updates a type, not in the record's schema: a type stored under an older budget
+ * must stay readable (each issue still counts its own data, license-data.ts).
+ */
+export function licenseDataBudgetIssue(type: LicenseType): { path: string; message: string } | undefined {
+  const dataBytes = worstCaseDataBytes(type.fields);
+  if (dataBytes <= MAX_LICENSE_DATA_BYTES) return undefined;
+  return {
+    path: 'fields',
+    message: `the fields at their largest carry ${dataBytes} bytes of license data (names and values as UTF-8 JSON, ${MAX_BYTES_PER_CHARACTER} bytes a character, a string without maxLength counting ${DEFAULT_MAX_LENGTH} characters), more than the ${MAX_LICENSE_DATA_BYTES} a license may hold (it is stored as one record of at most 400 KB); lower the string fields' maxLength`,
+  };
+}
 
 /** The field spec named `name`, or undefined. */
 export function fieldOf(type: LicenseType, name: string): FieldSpec | undefined {

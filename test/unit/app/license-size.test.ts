@@ -7,7 +7,7 @@ import { issueLicense } from '#app/issue-license.ts';
 import { LicenseDataInvalid } from '#app/issuer-errors.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
 import { MAX_LICENSE_DATA_BYTES } from '#core/catalog/license-size.ts';
-import { type LicenseType, LicenseTypeSchema } from '#core/catalog/license-type.ts';
+import { type LicenseType, LicenseTypeSchema, licenseDataBudgetIssue } from '#core/catalog/license-type.ts';
 import { DEMO_HOLDERS, DEMO_USCC, RESIDENT_IDENTITY_CARD } from '#dev/demo/catalog.ts';
 import { asProblem } from '#http/domain-problems.ts';
 import { extraFields, largestAddress, largestDataOf } from '../catalog/largest-license.ts';
@@ -72,7 +72,7 @@ describe('license data over the budget', () => {
         f.name === '住址' ? { ...f, maxLength: 100_000 } : f,
       ),
     };
-    expect(LicenseTypeSchema.safeParse(type).success).toBe(false);
+    expect(licenseDataBudgetIssue(LicenseTypeSchema.parse(type))).toBeDefined();
     const world = worldWith(type);
     const data = largestDataOf(type);
     const refused = await issueLicense(

@@ -1,6 +1,11 @@
 // A license type stretched to the data budget and its data with every field at its largest:
 // what the size tests of registration, issue and storage measure.
-import { type FieldSpec, type LicenseType, LicenseTypeSchema } from '#core/catalog/license-type.ts';
+import {
+  type FieldSpec,
+  type LicenseType,
+  LicenseTypeSchema,
+  licenseDataBudgetIssue,
+} from '#core/catalog/license-type.ts';
 import { DEMO_HOLDERS } from '#dev/demo/catalog.ts';
 
 /** A character of 4 UTF-8 bytes (CJK Extension B), the most one character of license text takes. */
@@ -8,11 +13,13 @@ export const WIDE = '𠀀';
 
 /** The largest maxLength of the type's 住址 the registration accepts, found by asking it. */
 export function largestAddress(type: LicenseType): number {
-  const accepted = (maxLength: number) =>
-    LicenseTypeSchema.safeParse({
+  const accepted = (maxLength: number) => {
+    const parsed = LicenseTypeSchema.safeParse({
       ...type,
       fields: type.fields.map((f) => (f.name === '住址' ? { ...f, maxLength } : f)),
-    }).success;
+    });
+    return parsed.success && licenseDataBudgetIssue(parsed.data) === undefined;
+  };
   let low = 1;
   let high = 100_000;
   while (low < high) {

@@ -17,7 +17,12 @@ import {
   DEMO_TYPE_CODE,
   DEMO_USCC,
 } from '#dev/demo/catalog.ts';
-import { ConfigRecordExists, ConfigVersionConflict, SharingAgreementsChanged } from '#ports/config-store.ts';
+import {
+  ConfigRecordExists,
+  ConfigRecordInvalid,
+  ConfigVersionConflict,
+  SharingAgreementsChanged,
+} from '#ports/config-store.ts';
 import { adminDeps, InMemoryConfigStore, OPERATOR, testUscc } from './fakes.ts';
 
 // License types and sharing agreements as the operator registers them: each checked against
@@ -68,6 +73,27 @@ describe('registerLicenseType', () => {
       searchable: false,
       maxLength: 200,
     });
+  });
+
+  it('refuses, registered or updated, a type some license of which could not be stored (400), writing nothing', async () => {
+    const { deps, config, audit } = setup();
+    // 住址 at 100,000 characters: a license could carry 400 KB of it.
+    const huge = {
+      ...permit,
+      fields: permit.fields.map((f) => (f.name === '住址' ? { ...f, maxLength: 100_000 } : f)),
+    };
+
+    const registering = registerLicenseType(huge, OPERATOR, deps);
+    await expect(registering).rejects.toBeInstanceOf(ConfigRecordInvalid);
+    await expect(registering).rejects.toMatchObject({ issues: [{ path: 'fields' }] });
+    expect(await config.getLicenseType(permit.code)).toBeUndefined();
+
+    await registerLicenseType(permit, OPERATOR, deps);
+    const eventsBefore = audit.events.length;
+    const updating = updateLicenseType({ type: huge, expectedVersion: 1 }, OPERATOR, deps);
+    await expect(updating).rejects.toBeInstanceOf(ConfigRecordInvalid);
+    expect(await config.getLicenseType(permit.code)).toEqual({ value: permit, version: 1 });
+    expect(audit.events).toHaveLength(eventsBefore);
   });
 
   it('names every issuer that is not registered or does not issue', async () => {
