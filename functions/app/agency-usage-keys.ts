@@ -50,7 +50,7 @@ export class UsageKeysStillActive extends Error {
   constructor(agency: string, stillActive: string[], withdrawn: string[], options: { cause: unknown }) {
     super(
       `usage keys ${stillActive.join(', ')} of agency ${agency} could not be taken off the usage plan ` +
-        `and still work; no new key was issued${withdrawn.length > 0 ? ` (taken off: ${withdrawn.join(', ')})` : ''}. ` +
+        `and still work; the new key is not handed out${withdrawn.length > 0 ? ` (taken off: ${withdrawn.join(', ')})` : ''}. ` +
         'Ask again: it lists the keys still on the plan and replaces them.',
       options,
     );

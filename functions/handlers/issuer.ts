@@ -232,8 +232,8 @@ const router = createRouter(
         return jsonResponse(200, attached);
       });
     },
-    // Not under an Idempotency-Key: it changes nothing, and a remembered answer would hand out
-    // its URL after the URL expired.
+    // Not under an Idempotency-Key: it changes nothing but the audit log (the upload begun), and a
+    // remembered answer would hand out its URL after the URL expired.
     async beginLicenseDocumentUpload(event) {
       const request = parseJsonBody(event, DocumentUploadRequestSchema);
       const upload = await beginLicenseDocumentUpload(
