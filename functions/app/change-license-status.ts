@@ -75,6 +75,7 @@ export async function changeLicenseStatus(
   await deps.licenses.changeStatus({
     licenseId: license.id,
     expectedVersion: license.version,
+    history: license.history,
     change,
     statusSlot: license.statusSlot,
     auditEvent: issuerAuditEvent(

@@ -46,6 +46,23 @@ export interface StatusChange {
   supersededBy?: string;
 }
 
+/**
+ * How many status changes a license record keeps: the most recent, oldest first. A license version
+ * is one DynamoDB item (400 KB at most), and the largest license of a registrable type leaves
+ * about 150 KB of it for what it gathers after issue (catalog/license-size.ts). A change takes
+ * about 3 KB at most (a 1,000-character reason, 3 UTF-8 bytes a UTF-16 unit, plus actor and
+ * times), so a whole history filled that room after some fifty changes, and from then on every
+ * write — a revocation included — was refused. Twenty take at most about 65 KB, well within it,
+ * and are more than a record needs; every change stays in the audit log for good (its
+ * license.suspended/resumed/revoked/reissued event, with the reason).
+ */
+export const MAX_KEPT_STATUS_CHANGES = 20;
+
+/** The history a license record keeps after `change`: `history` as read, then `change`, the last {@link MAX_KEPT_STATUS_CHANGES}. */
+export function keptHistory(history: readonly StatusChange[], change: StatusChange): StatusChange[] {
+  return [...history, change].slice(-MAX_KEPT_STATUS_CHANGES);
+}
+
 /** The requested status change is not allowed from the current status. */
 export class IllegalTransition extends Error {
   readonly code = 'ILLEGAL_TRANSITION';

@@ -42,7 +42,7 @@ export interface LicenseRecord extends NewLicense {
   /** The data domain (人口库 person, 法人库 legal-entity, …) whose tables hold it. */
   dataDomain: string;
   status: StoredStatus;
-  /** Status changes in the order they happened. */
+  /** The most recent status changes (at most MAX_KEPT_STATUS_CHANGES, core/lifecycle.ts) in the order they happened; the audit log has them all. */
   history: StatusChange[];
   /** Set once superseded: the identifier of the version that replaced this one. */
   supersededBy?: string;
@@ -54,6 +54,12 @@ export interface StatusChangeWrite {
   licenseId: string;
   /** The `version` the caller read; the write fails with ConcurrentModification if it moved. */
   expectedVersion: number;
+  /**
+   * The `history` the caller read with `expectedVersion`. The write stores it with `change`, the
+   * last MAX_KEPT_STATUS_CHANGES (keptHistory), in place of the stored one — which is that same
+   * history as long as the version has not moved, which the write is conditioned on.
+   */
+  history: readonly StatusChange[];
   /** From the core lifecycle: suspend, reinstate or revoke (re-issue has its own write). */
   change: StatusChange;
   /** The license's status-list entry; its new value follows from `change.to`. */
@@ -62,8 +68,8 @@ export interface StatusChangeWrite {
 }
 
 export interface ReissueWrite {
-  /** The version being superseded, as the caller read it. */
-  current: Pick<LicenseRecord, 'id' | 'version' | 'statusSlot' | 'holderIndex' | 'issuedAt'>;
+  /** The version being superseded, as the caller read it; its history is kept as StatusChangeWrite's is. */
+  current: Pick<LicenseRecord, 'id' | 'version' | 'statusSlot' | 'holderIndex' | 'issuedAt' | 'history'>;
   /** The lifecycle's supersede change; `supersededBy` must name `next.id`. */
   change: StatusChange;
   /** The next version: same license key, version + 1. */

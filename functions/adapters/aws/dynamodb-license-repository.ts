@@ -3,7 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, paginateQuery, QueryCommand } 
 import type { AuditEvent } from '#core/audit/event.ts';
 import { LICENSE_ID_ROOT, parseLicenseId } from '#core/identifiers/license-id.ts';
 import { parseLicenseKey } from '#core/license-key.ts';
-import { type StatusChange, statusListValue } from '#core/lifecycle.ts';
+import { keptHistory, type StatusChange, statusListValue } from '#core/lifecycle.ts';
 import { stableShard } from '#core/stable-shard.ts';
 import {
   AuditEventExists,
@@ -258,14 +258,14 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
   }
 
   async changeStatus(write: StatusChangeWrite): Promise<{ version: number }> {
-    const { licenseId, expectedVersion, change, statusSlot, auditEvent } = write;
+    const { licenseId, expectedVersion, history, change, statusSlot, auditEvent } = write;
     if (change.action === 'supersede') {
       throw new RangeError('expected suspend, reinstate or revoke; a supersede is written by reissue');
     }
     assertSlot(statusSlot);
     const { table, licenseKey, version } = await this.#locate(licenseId);
     const items: TransactItem[] = [
-      this.#updateStatus(table, licenseKey, version, expectedVersion, change, {}),
+      this.#updateStatus(table, licenseKey, version, expectedVersion, history, change, {}),
       this.#setSlot(statusSlot, licenseId, statusListValue(change.to)),
       auditPut(this.#tables.audit, auditEvent),
       this.#markChanged(statusSlot, statusListValue(change.to)),
@@ -295,7 +295,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     }
     const item = newLicenseItem(next, old.domain, parts);
     const items: TransactItem[] = [
-      this.#updateStatus(old.table, old.licenseKey, old.version, current.version, change, {
+      this.#updateStatus(old.table, old.licenseKey, old.version, current.version, current.history, change, {
         supersededBy: next.id,
       }),
       { Put: { TableName: old.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -522,6 +522,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
     licenseKey: string,
     licenseVersion: string,
     expectedVersion: number,
+    history: readonly StatusChange[],
     change: StatusChange,
     extra: { supersededBy?: string },
   ): TransactItem {
@@ -533,7 +534,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       Update: {
         TableName: table,
         Key: { pk: licensePk(licenseKey), sk: licenseSk(licenseVersion) },
-        UpdateExpression: `SET #status = :to, version = version + :one, updatedAt = :at, history = list_append(if_not_exists(history, :none), :change)${superseding ? ', supersededBy = :next' : ''}`,
+        UpdateExpression: `SET #status = :to, version = version + :one, updatedAt = :at, history = :history${superseding ? ', supersededBy = :next' : ''}`,
         ConditionExpression: 'attribute_exists(pk) AND version = :expected AND #status = :from',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -541,9 +542,12 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
           ':from': change.from,
           ':one': 1,
           ':at': change.at,
-          ':none': [],
-          // JSON round trip: a change is plain data, and optional fields left undefined must not reach the marshaller.
-          ':change': [JSON.parse(JSON.stringify(change)) as unknown],
+          // The history as the caller read it, with the change, trimmed to the changes a record
+          // keeps (keptHistory): appending to the stored list grew the item until no write — a
+          // revocation included — fitted in 400 KB. Replacing the list is safe because the update
+          // is conditioned on `version = :expected`, the version that history was read at.
+          // JSON round trip: changes are plain data, and optional fields left undefined must not reach the marshaller.
+          ':history': JSON.parse(JSON.stringify(keptHistory(history, change))) as unknown,
           ':expected': expectedVersion,
           ...(superseding ? { ':next': extra.supersededBy } : {}),
         },

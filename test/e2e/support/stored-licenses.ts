@@ -223,6 +223,7 @@ export class PlatformStorage {
     await this.#repository.changeStatus({
       licenseId: license.record.id,
       expectedVersion: license.record.version,
+      history: license.record.history,
       change,
       statusSlot: license.record.statusSlot,
       auditEvent: this.#event(

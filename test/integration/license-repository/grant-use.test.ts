@@ -152,6 +152,7 @@ describe('retrieval writes guarded by the license version read', () => {
     await stage.repository.changeStatus({
       licenseId: license.id,
       expectedVersion: license.version,
+      history: license.history,
       change: revoke('valid', { actor: { kind: 'agency', id: card!.issuer }, at: NOW, reason: '吊销' }),
       statusSlot: license.statusSlot,
       auditEvent: auditEventFor('license.revoked', { licenseId: license.id }),

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { auditPartitionKey } from '#adapters/aws/audit-items.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
-import { reinstate, reissue, revoke, suspend } from '#core/lifecycle.ts';
+import { MAX_KEPT_STATUS_CHANGES, reinstate, reissue, revoke, suspend } from '#core/lifecycle.ts';
 import {
   ConcurrentModification,
   LicenseAlreadyExists,
@@ -66,6 +66,7 @@ describe('changeStatus', () => {
       await stage.repository.changeStatus({
         licenseId: license.id,
         expectedVersion: 1,
+        history: license.history,
         change: suspension,
         statusSlot: license.statusSlot,
         auditEvent: suspendEvent,
@@ -82,6 +83,7 @@ describe('changeStatus', () => {
     await stage.repository.changeStatus({
       licenseId: license.id,
       expectedVersion: 2,
+      history: (await stage.repository.get(license.id))!.history,
       change: reinstate('suspended', { actor: agency, at }),
       statusSlot: license.statusSlot,
       auditEvent: auditEventFor('license.resumed', { licenseId: license.id }),
@@ -90,6 +92,7 @@ describe('changeStatus', () => {
     await stage.repository.changeStatus({
       licenseId: license.id,
       expectedVersion: 3,
+      history: (await stage.repository.get(license.id))!.history,
       change: revoke('valid', { actor: agency, at, reason: '吊销' }),
       statusSlot: license.statusSlot,
       auditEvent: auditEventFor('license.revoked', { licenseId: license.id }),
@@ -100,11 +103,51 @@ describe('changeStatus', () => {
     expect(await slotValue(license)).toBe(1);
   });
 
+  test(`changed more than ${MAX_KEPT_STATUS_CHANGES} times, the record keeps the last ${MAX_KEPT_STATUS_CHANGES} changes in order and is still revocable`, async () => {
+    const license = await issued('KEPTLAST1');
+    const changes = MAX_KEPT_STATUS_CHANGES + 7;
+    for (let n = 0; n < changes; n += 1) {
+      const read = (await stage.repository.get(license.id))!;
+      const input = { actor: agency, at, reason: `change ${n}` };
+      await stage.repository.changeStatus({
+        licenseId: license.id,
+        expectedVersion: read.version,
+        history: read.history,
+        change: read.status === 'valid' ? suspend(read.status, input) : reinstate(read.status, input),
+        statusSlot: license.statusSlot,
+        auditEvent: auditEventFor('license.suspended', { licenseId: license.id }),
+      });
+    }
+    const read = (await stage.repository.get(license.id))!;
+    expect(read.history.map((c) => c.reason)).toEqual(
+      Array.from(
+        { length: MAX_KEPT_STATUS_CHANGES },
+        (_, i) => `change ${changes - MAX_KEPT_STATUS_CHANGES + i}`,
+      ),
+    );
+
+    await stage.repository.changeStatus({
+      licenseId: license.id,
+      expectedVersion: read.version,
+      history: read.history,
+      change: revoke(read.status, { actor: agency, at, reason: '吊销' }),
+      statusSlot: license.statusSlot,
+      auditEvent: auditEventFor('license.revoked', { licenseId: license.id }),
+    });
+
+    const revoked = (await stage.repository.get(license.id))!;
+    expect(revoked).toMatchObject({ status: 'revoked', version: changes + 2 });
+    expect(revoked.history).toEqual([...read.history.slice(1), revoked.history.at(-1)]);
+    expect(revoked.history.at(-1)).toMatchObject({ action: 'revoke', reason: '吊销' });
+    expect(await slotValue(license)).toBe(1);
+  });
+
   test('a stale version → ConcurrentModification naming the version found, and nothing written', async () => {
     const license = await issued('STALE1');
     await stage.repository.changeStatus({
       licenseId: license.id,
       expectedVersion: 1,
+      history: license.history,
       change: suspend('valid', { actor: agency, at, reason: '挂失' }),
       statusSlot: license.statusSlot,
       auditEvent: auditEventFor('license.suspended', { licenseId: license.id }),
@@ -116,6 +159,7 @@ describe('changeStatus', () => {
       .changeStatus({
         licenseId: license.id,
         expectedVersion: 1,
+        history: license.history,
         change: revoke('valid', { actor: agency, at, reason: '吊销' }),
         statusSlot: license.statusSlot,
         auditEvent: staleEvent,
@@ -135,6 +179,7 @@ describe('changeStatus', () => {
       stage.repository.changeStatus({
         licenseId: license.id,
         expectedVersion: 1,
+        history: [],
         change: suspend('valid', { actor: agency, at, reason: '挂失' }),
         statusSlot: license.statusSlot,
         auditEvent: auditEventFor('license.suspended', { licenseId: license.id }),
@@ -151,6 +196,7 @@ describe('changeStatus', () => {
       stage.repository.changeStatus({
         licenseId: license.id,
         expectedVersion: 1,
+        history: license.history,
         change: revoke('valid', { actor: agency, at, reason: '吊销' }),
         statusSlot: other.statusSlot,
         auditEvent: auditEventFor('license.revoked', { licenseId: license.id }),
@@ -170,6 +216,7 @@ describe('changeStatus', () => {
         stage.repository.changeStatus({
           licenseId: license.id,
           expectedVersion: 1,
+          history: license.history,
           change: revoke('valid', { actor: agency, at, reason: `writer ${writer}` }),
           statusSlot: license.statusSlot,
           auditEvent,
@@ -220,6 +267,36 @@ describe('reissue', () => {
       [old.id, 'superseded'],
       [newId, 'valid'],
     ]);
+  });
+
+  test(`after more than ${MAX_KEPT_STATUS_CHANGES} changes, the superseded version keeps the last ${MAX_KEPT_STATUS_CHANGES}, the supersede last`, async () => {
+    const old = await issued('REISSUEKEPT');
+    for (let n = 0; n < MAX_KEPT_STATUS_CHANGES + 2; n += 1) {
+      const read = (await stage.repository.get(old.id))!;
+      const input = { actor: agency, at, reason: `change ${n}` };
+      await stage.repository.changeStatus({
+        licenseId: old.id,
+        expectedVersion: read.version,
+        history: read.history,
+        change: read.status === 'valid' ? suspend(read.status, input) : reinstate(read.status, input),
+        statusSlot: old.statusSlot,
+        auditEvent: auditEventFor('license.suspended', { licenseId: old.id }),
+      });
+    }
+    const current = (await stage.repository.get(old.id))!;
+    const { change } = reissue(current, { actor: agency, at, reason: '换领' });
+    const next = await newDemoLicense(stage, card, { serial: 'REISSUEKEPT', version: '002' });
+
+    await stage.repository.reissue({
+      current,
+      change,
+      next,
+      auditEvent: auditEventFor('license.reissued', { licenseId: next.id }),
+    });
+
+    const superseded = (await stage.repository.get(old.id))!;
+    expect(superseded).toMatchObject({ status: 'superseded', supersededBy: next.id });
+    expect(superseded.history).toEqual([...current.history.slice(1), change]);
   });
 
   test('to another holder: the earlier holder keeps a former entry naming their last version, listed only when asked', async () => {
@@ -301,6 +378,7 @@ describe('reissue', () => {
     await stage.repository.changeStatus({
       licenseId: old.id,
       expectedVersion: 1,
+      history: old.history,
       change: suspend('valid', { actor: agency, at, reason: '挂失' }),
       statusSlot: old.statusSlot,
       auditEvent: auditEventFor('license.suspended', { licenseId: old.id }),

@@ -184,6 +184,7 @@ describe('loadStatusList', () => {
       await stage.repository.changeStatus({
         licenseId: record.id,
         expectedVersion: 1,
+        history: record.history,
         change,
         statusSlot: record.statusSlot,
         auditEvent: auditEventFor(`license.${change.to}`, { licenseId: record.id }),
@@ -238,6 +239,7 @@ describe('loadStatusList', () => {
       await stage.repository.changeStatus({
         licenseId: record.id,
         expectedVersion,
+        history: (await stage.repository.get(record.id))!.history,
         change: to,
         statusSlot: record.statusSlot,
         auditEvent: auditEventFor(`license.${to.to}`, { licenseId: record.id }),
@@ -317,6 +319,7 @@ describe('loadStatusList', () => {
       stage.repository.changeStatus({
         licenseId: license.id,
         expectedVersion: 2,
+        history: license.history,
         change: revoke('valid', { actor: agency, at, reason: '吊销' }),
         statusSlot: license.statusSlot,
         auditEvent: auditEventFor('license.revoked', { licenseId: license.id }),
@@ -327,6 +330,7 @@ describe('loadStatusList', () => {
       stage.repository.changeStatus({
         licenseId: license.id,
         expectedVersion: 1,
+        history: license.history,
         change: suspend('valid', { actor: agency, at, reason: '挂失' }),
         statusSlot: other.statusSlot,
         auditEvent: auditEventFor('license.suspended', { licenseId: license.id }),

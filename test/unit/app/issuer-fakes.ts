@@ -18,7 +18,7 @@ import {
   documentFormatOf,
 } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
-import { statusListValue } from '#core/lifecycle.ts';
+import { keptHistory, statusListValue } from '#core/lifecycle.ts';
 import { ConcurrentModification, LicenseAlreadyExists, LicenseNotFound } from '#core/storage-errors.ts';
 import { DEMO_AGENCIES, DEMO_LICENSE_TYPES } from '#dev/demo/catalog.ts';
 import type {
@@ -94,7 +94,8 @@ export class MemoryLicenses implements Repo {
     this.#failIfAsked();
     const record = this.#locked(write.licenseId, write.expectedVersion);
     record.status = write.change.to;
-    record.history.push(write.change);
+    // As the store does: the history the caller read, with the change, the last ones kept.
+    record.history = keptHistory(write.history, write.change);
     record.version += 1;
     this.slots.set(slotKey(write.statusSlot), {
       licenseId: record.id,
@@ -110,7 +111,7 @@ export class MemoryLicenses implements Repo {
     const old = this.#locked(write.current.id, write.current.version);
     old.status = 'superseded';
     old.supersededBy = write.next.id;
-    old.history.push(write.change);
+    old.history = keptHistory(write.current.history, write.change);
     old.version += 1;
     this.slots.set(slotKey(old.statusSlot), { licenseId: old.id, value: statusListValue('superseded') });
     const next = recordOf(write.next);

@@ -20,7 +20,7 @@ import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { InvalidIdentifier } from '#core/identifiers/identifier-check.ts';
 import { buildLicenseId, parseLicenseId } from '#core/identifiers/license-id.ts';
 import { DocumentNotFound } from '#core/layout-document/errors.ts';
-import { IllegalTransition, ReasonRequired } from '#core/lifecycle.ts';
+import { IllegalTransition, MAX_KEPT_STATUS_CHANGES, ReasonRequired } from '#core/lifecycle.ts';
 import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { ConcurrentModification, LicenseNotFound, StoreBusy } from '#core/storage-errors.ts';
 import {
@@ -91,6 +91,28 @@ describe('changeLicenseStatus', () => {
       ['license.resumed', { from: 'suspended', to: 'valid', reason: null }],
       ['license.revoked', { from: 'valid', to: 'revoked', reason: '证件作废' }],
     ]);
+  });
+
+  it(`keeps the last ${MAX_KEPT_STATUS_CHANGES} changes on the record — a re-issue too — and every one in the audit log`, async () => {
+    const { world, license } = await issued();
+    const { licenseId } = license;
+    const changes = MAX_KEPT_STATUS_CHANGES + 3;
+    for (let n = 0; n < changes; n += 1) {
+      const action = n % 2 === 0 ? 'suspend' : 'reinstate';
+      await changeLicenseStatus({ licenseId, action, reason: `change ${n}` }, PSB, world.deps);
+    }
+    const next = await reissueLicense({ licenseId, reason: '补领' }, PSB, world.deps);
+
+    const kept = world.licenses.records.get(licenseId)!.history;
+    expect(kept.map((c) => c.reason)).toEqual([
+      ...Array.from(
+        { length: MAX_KEPT_STATUS_CHANGES - 1 },
+        (_, i) => `change ${changes - MAX_KEPT_STATUS_CHANGES + 1 + i}`,
+      ),
+      '补领',
+    ]);
+    expect(kept.at(-1)).toMatchObject({ action: 'supersede', supersededBy: next.licenseId });
+    expect(world.licenses.audit.filter((e) => e.subject?.licenseId === licenseId)).toHaveLength(changes + 1);
   });
 
   it('refuses an illegal transition and a missing reason, writing nothing', async () => {
