@@ -18,9 +18,9 @@ import type { FieldSpec } from './license-type.ts';
 /**
  * The most a license's data may take, counted as {@link licenseDataBytes} does. At 128 KiB the
  * largest license of a registrable type makes an item of 252 KB (128 fields, measured), leaving
- * the item over 150 KB for what a license gathers after it is issued — its status history, each
- * change up to about 3 KB with a 1,000-character reason — while a real type's worst case is far
- * below it (the demo types': at most 19 KB).
+ * the item over 150 KB for what a license gathers after it is issued — its status history, at
+ * most MAX_KEPT_STATUS_CHANGES (20) changes of up to about 3 KB each with a 1,000-character reason,
+ * ≈65 KB — while a real type's worst case is far below it (the demo types': at most 19 KB).
  */
 export const MAX_LICENSE_DATA_BYTES = 128 * 1024;
 
