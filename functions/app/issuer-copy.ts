@@ -1,7 +1,7 @@
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
-import { LicenseSealWithdrawn } from './issuer-errors.ts';
+import { IssuedLicenseChanged, LicenseSealWithdrawn } from './issuer-errors.ts';
 import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import { type IssuerCaller, issuerAuditEvent, ownLicense } from './license-issuance.ts';
 import { type SealStandings, sealWithdrawnOf } from './seal-standing.ts';
@@ -11,7 +11,8 @@ import { type SealStandings, sealWithdrawnOf } from './seal-standing.ts';
  * storage. A repeated issue request is answered from its idempotency record, which keeps no
  * field values; the signed copy is read back here instead of being stored there in the clear.
  *
- * LicenseSealWithdrawn when its seal key was withdrawn since: the stored answer says `valid`, and
+ * IssuedLicenseChanged when it is no longer valid (suspended, revoked, superseded since): the
+ * stored answer says `valid`. LicenseSealWithdrawn when its seal key was withdrawn since: the stored answer says `valid`, and
  * the copy would fail verification — as a re-run of the same request meeting that license is
  * refused (issue-license.ts), so is the answer given again, telling the issuer which version to
  * re-issue — or, when it was re-issued meanwhile, which version is current.
@@ -22,6 +23,8 @@ export async function issuerCopy(
   deps: IssuerCopyDeps,
 ): Promise<string> {
   const license = await ownLicense(deps.licenses, caller, licenseId);
+  if (license.status !== 'valid')
+    throw new IssuedLicenseChanged(license.id, license.status, license.supersededBy);
   const sealWithdrawn = await sealWithdrawnOf(
     { issuerCode: license.issuerCode, issuerJwt: asLicenseContent(license.content).issuerJwt },
     deps.seals,

@@ -187,3 +187,24 @@ function issuerMessage(licenseId: string, kid: string, { version, current }: Wit
     ? `${refused}; ${now}, which is sealed with a withdrawn key too: re-issue that one (POST /licenses/{id}/reissue) to have it sealed with the agency's current key`
     : `${refused}; ${now}, whose seal key is not withdrawn: nothing of this version needs re-issuing`;
 }
+
+/**
+ * An issue or re-issue answered again (its Idempotency-Key repeated) whose license is no longer
+ * valid — suspended, revoked or superseded since: the answer given then said `valid`, and given
+ * again with every field it would hand out a license as issued that is not. Refused as a re-run of
+ * the same request meeting that license is (issue-license.ts), naming its status; a 409.
+ */
+export class IssuedLicenseChanged extends Error {
+  readonly code = 'ISSUED_LICENSE_CHANGED';
+  readonly licenseId: string;
+  /** RFC 9457 extension members the answer carries beside `code` (domain-problems.ts). */
+  readonly problemMembers: Readonly<Record<string, string>>;
+  constructor(licenseId: string, status: string, supersededBy: string | undefined) {
+    super(
+      `license ${licenseId}, issued under this Idempotency-Key, is ${status} since${supersededBy === undefined ? '' : ` (the next version is ${supersededBy})`}: the answer given while it was valid is not given again`,
+    );
+    this.name = 'IssuedLicenseChanged';
+    this.licenseId = licenseId;
+    this.problemMembers = { licenseId, status, ...(supersededBy === undefined ? {} : { supersededBy }) };
+  }
+}

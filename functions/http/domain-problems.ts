@@ -13,6 +13,7 @@ import { NoSuccessorDesignated } from '#app/designate-successor.ts';
 import { LicenseNotPresentable, PresentationRequestInvalid } from '#app/holder-presentations.ts';
 import {
   IssuanceKeyReused,
+  IssuedLicenseChanged,
   IssuerNotRegistered,
   LicenseDataInvalid,
   LicenseIsFinal,
@@ -74,6 +75,7 @@ import {
 } from '#core/lifecycle.ts';
 import {
   ConcurrentModification,
+  DeviceKeyChangedMeanwhile,
   GrantUseRefused,
   LicenseAlreadyExists,
   LicenseNotFound,
@@ -115,6 +117,7 @@ const MAPPING: ProblemMapping = [
   [DocumentNotFound, 'not-found'],
   [LicenseAlreadyExists, 'conflict'],
   [ConcurrentModification, 'conflict'],
+  [DeviceKeyChangedMeanwhile, 'conflict'],
   [IllegalTransition, 'conflict'],
   [VersionExhausted, 'conflict'],
   [ConfigRecordExists, 'conflict'],
@@ -141,6 +144,7 @@ const MAPPING: ProblemMapping = [
   [SuccessorCannotReissue, 'conflict'],
   [SealKeyUnusable, 'conflict'],
   [LicenseSealWithdrawn, 'conflict'],
+  [IssuedLicenseChanged, 'conflict'],
   [SuccessionUnresolved, 'conflict'],
   [SuccessionChanged, 'conflict'],
   [NoSuccessorDesignated, 'not-found'],

@@ -11,7 +11,13 @@ import {
 import { changeLicenseStatus } from '#app/change-license-status.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { issuerCopy } from '#app/issuer-copy.ts';
-import { IssuerNotRegistered, LicenseDataInvalid, LicenseIsFinal, NotTheIssuer } from '#app/issuer-errors.ts';
+import {
+  IssuedLicenseChanged,
+  IssuerNotRegistered,
+  LicenseDataInvalid,
+  LicenseIsFinal,
+  NotTheIssuer,
+} from '#app/issuer-errors.ts';
 import { asLicenseContent, openLicenseContent } from '#app/license-content.ts';
 import { fieldsOfSdJwt, type LicenseRequest } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
@@ -30,6 +36,7 @@ import {
   DEMO_USCC,
   RESIDENT_IDENTITY_CARD,
 } from '#dev/demo/catalog.ts';
+import { asProblem } from '#http/domain-problems.ts';
 import { issuerWorld } from './issuer-fakes.ts';
 
 const PSB = { agency: DEMO_USCC.publicSecurityBureau };
@@ -657,5 +664,32 @@ describe('issuerCopy', () => {
       }),
     ]);
     await expect(issuerCopy(license.licenseId, AMR, world.deps)).rejects.toBeInstanceOf(NotTheIssuer);
+  });
+
+  // The copy read back answers an issue sent again under its Idempotency-Key, whose remembered
+  // answer says `valid`: a license since suspended, revoked or re-issued is no longer that.
+  it('refuses, reading and recording nothing, the copy of a license suspended, revoked or superseded since (409)', async () => {
+    for (const [action, status] of [
+      ['suspend', 'suspended'],
+      ['revoke', 'revoked'],
+    ] as const) {
+      const { world, license } = await issued();
+      await changeLicenseStatus({ licenseId: license.licenseId, action, reason: '挂失' }, PSB, world.deps);
+      const events = world.licenses.audit.length;
+
+      const refused = await issuerCopy(license.licenseId, PSB, world.deps).catch((e: unknown) => e);
+
+      expect(refused).toBeInstanceOf(IssuedLicenseChanged);
+      expect(asProblem(refused)).toMatchObject({
+        status: 409,
+        extensions: { code: 'ISSUED_LICENSE_CHANGED', licenseId: license.licenseId, status },
+      });
+      expect(world.licenses.audit).toHaveLength(events);
+    }
+    const { world, license } = await issued();
+    const next = await reissueLicense({ licenseId: license.licenseId }, PSB, world.deps);
+    await expect(issuerCopy(license.licenseId, PSB, world.deps)).rejects.toMatchObject({
+      problemMembers: { status: 'superseded', supersededBy: next.licenseId },
+    });
   });
 });
