@@ -467,6 +467,7 @@ async function retrievableLicense(
 ): Promise<{ license: LicenseRecord; content: LicenseContent }> {
   const today = chinaCalendarDate(now);
   let found: LicenseRecord | undefined;
+  let successor: string | undefined;
   try {
     if (allowance.grant === undefined) {
       found = await licenseOfTarget(target, holderIndex, today, deps);
@@ -477,7 +478,7 @@ async function retrievableLicense(
     const content = asLicenseContent(found.content);
     const status = effectiveStatus(found.status, content.validity, today);
     if (status !== 'valid') {
-      const successor = status === 'superseded' ? await successorToName(found, deps) : undefined;
+      successor = status === 'superseded' ? await successorToName(found, deps) : undefined;
       throw new LicenseNotRetrievable(
         found.id,
         status,
@@ -491,7 +492,19 @@ async function retrievableLicense(
       // A license the grant does not cover is another holder's business, not this grant's: the
       // event names the grant only, so it reaches the history of the holder whose grant was used.
       const named = refusal === 'GRANT_DOES_NOT_COVER' ? undefined : found;
-      await deps.audit.record(deniedRetrievalEvent(request, allowance, target, named, refusal, now, deps));
+      // What the answer told beyond the license: the version that replaced it; or, looked up by a
+      // holder the agency named and finding none, whom it asked about — by blind index, never the
+      // number — so that an inquiry finds which agencies asked after a person. (Under a grant the
+      // event names the grant, and so its holder.)
+      const told = {
+        ...(successor === undefined ? {} : { currentLicenseId: successor }),
+        ...(named === undefined && allowance.grant === undefined && holderIndex !== undefined
+          ? { holderIndex }
+          : {}),
+      };
+      await deps.audit.record(
+        deniedRetrievalEvent(request, allowance, target, named, refusal, now, deps, told),
+      );
     }
     throw error;
   }
@@ -757,6 +770,7 @@ function deniedRetrievalEvent(
   refusal: string,
   now: Date,
   deps: Pick<RetrieveLicenseDeps, 'newEventId'>,
+  told: { currentLicenseId?: string; holderIndex?: string } = {},
 ): AuditEvent {
   const { basis } = allowance;
   return {
@@ -777,6 +791,7 @@ function deniedRetrievalEvent(
       lookup: target.reference === undefined ? 'holder' : 'license',
       refusal,
       ...(basis.kind === 'duty' ? { agreementId: basis.agreementId, operatorId: basis.operatorId } : {}),
+      ...told,
     },
   };
 }

@@ -486,6 +486,11 @@ describe('retrieval on a holder grant', () => {
     expect(current.licenseVersion).toBe('002');
     expect(old).toBeInstanceOf(LicenseNotRetrievable);
     expect(old).toMatchObject({ code: 'LICENSE_SUPERSEDED', message: expect.stringContaining(second.id) });
+    // The refusal named the current version: so does its record.
+    expect(world.audit.events.at(-1)?.details).toMatchObject({
+      refusal: 'LICENSE_SUPERSEDED',
+      currentLicenseId: second.id,
+    });
   });
 
   it('names no next version that another holder holds, as the holder API does not', async () => {
@@ -1287,9 +1292,14 @@ describe('the license must be valid to be retrieved', () => {
       expect.objectContaining({
         outcome: 'denied',
         subject: { typeCode: ID_CARD.typeCode },
-        details: expect.objectContaining({ refusal: 'HOLDER_LICENSE_NOT_FOUND' }),
+        // Whom it asked about and found nothing of: by blind index, never the number.
+        details: expect.objectContaining({
+          refusal: 'HOLDER_LICENSE_NOT_FOUND',
+          holderIndex: await world.retrievalDeps().blindIndexer.tokenFor('111', DEMO_HOLDERS.wangSiyuan.code),
+        }),
       }),
     ]);
+    expect(world.audit.events[0]?.details).not.toHaveProperty('holderIndex');
     expect(JSON.stringify(world.audit.events)).not.toContain(DEMO_HOLDERS.wangSiyuan.code);
 
     // A refusal that cannot be recorded is not answered either.
