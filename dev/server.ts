@@ -81,6 +81,8 @@ export function createLocalServer({
     try {
       const match = matchRoute(method, url.pathname);
       const body = await readBody(request, MAX_REQUEST_BYTES);
+      // The rest of a body too large is left unread: the connection cannot carry another request.
+      if (body === 'too-large') response.shouldKeepAlive = false;
       const devRoute = devRoutes.find((d) => url.pathname.startsWith(`${d.prefix}/`));
       if (devRoute && body !== 'too-large') {
         const answer = await devRoute.handle(method, url, body);

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { createLocalServer, listen } from '#dev/server.ts';
+import { createLocalServer, listen, MAX_REQUEST_BYTES } from '#dev/server.ts';
 
 let server: Server;
 let port: number;
@@ -146,6 +146,16 @@ describe('the local server', () => {
     expect(answer.headers).toContain('content-type: application/problem+json');
     expect(JSON.parse(answer.body)).toMatchObject({ type: `urn:elicense:problem:${type}`, status });
     expect(escaped).toEqual([]);
+    expect((await get(ROUTE, `127.0.0.1:${port}`)).status).toBe(200);
+  });
+
+  test('answers a body over the limit 413 and closes the connection: the rest of the body is left unread', async () => {
+    const size = MAX_REQUEST_BYTES + 1;
+    const head = `POST /verify HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`;
+    const answer = await rawRequest(Buffer.concat([Buffer.from(head), Buffer.alloc(size, 0x20)]));
+    expect(answer.status).toBe(413);
+    expect(answer.headers).toContain('connection: close');
+    expect(JSON.parse(answer.body)).toMatchObject({ type: 'urn:elicense:problem:payload-too-large' });
     expect((await get(ROUTE, `127.0.0.1:${port}`)).status).toBe(200);
   });
 
