@@ -15,6 +15,13 @@ export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEvent, 
     json = JSON.parse(text, refuseLoneSurrogates);
   } catch (error) {
     if (error instanceof HttpProblem) throw error;
+    // JSON.parse recurses: arrays or objects nested some thousands deep overflow its stack, and
+    // the engine's message would name neither the body nor what to change.
+    if (error instanceof RangeError) {
+      throw new HttpProblem('bad-request', 'the body nests arrays or objects too deeply to be read', {
+        code: 'BODY_TOO_DEEP',
+      });
+    }
     throw new HttpProblem('bad-request', `the body is not valid JSON: ${(error as Error).message}`);
   }
   const repeated = repeatedMemberName(text);

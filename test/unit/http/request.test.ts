@@ -74,6 +74,14 @@ describe('parseJsonBody', () => {
     expect(parseJsonBody(event('{"reason":"挂失"}', true), Schema)).toEqual({ reason: '挂失' });
   });
 
+  it('answers a body nested too deeply for the parser as such, not with the engine’s stack overflow', () => {
+    const deep = `{"reason":"x","nested":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const problem = problemOf(deep);
+    expect(problem.status).toBe(400);
+    expect(problem.extensions).toMatchObject({ code: 'BODY_TOO_DEEP' });
+    expect(problem.message).not.toContain('call stack');
+  });
+
   it('still answers malformed JSON as a bad request', () => {
     expect(problemOf('{"reason":').problemType).toBe('bad-request');
   });
