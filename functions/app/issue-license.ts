@@ -30,6 +30,7 @@ import {
   type LicenseRequest,
   randomSerial,
   signLicense,
+  writtenWithHolderKey,
 } from './license-issuance.ts';
 import { removeUnheldDocument } from './unheld-document.ts';
 
@@ -90,7 +91,8 @@ export interface IssueLicenseDeps extends IssuanceDeps {
  * GB/T 36904 identifier (version 001) → the holder's blind index → the layout document, if
  * sent, checked and stored → a status-list slot and the holder's device key (cnf), if any → the
  * SD-JWT VC signed with the agency's seal → content sealed (with the document's key and digest)
- * → license, holder index, slot and audit event written in one transaction. A document stored
+ * → license, holder index, slot and audit event written in one transaction, while that device key
+ * is still active (signed again, once, bound to the key active then: writtenWithHolderKey). A document stored
  * for a license that was then certainly not written is removed again. Without a serial the license gets a
  * random one, or under an issuance key the one derived from it, and is then issued once: a
  * re-run meeting it is answered with it when it asks for the same license, else refused
@@ -223,38 +225,50 @@ async function issue(
     request.document === undefined ? undefined : await storeDocument(request.document, licenseId, deps);
   let sent = false;
   try {
-    const [slot, holderKey] = await Promise.all([
+    const [slot, keyRead] = await Promise.all([
       deps.statusLists.allocateSlot(caller.agency, type.code, licenseKeyOf(licenseId)),
       holderKeyOf(deps, holderIndex),
     ]);
-    const { sdJwt, content, statusList } = await signLicense(
-      { licenseId, issuerUscc: caller.agency, seal, type, license, slot, issuedAt: now, holderKey, document },
-      deps,
-    );
-    sent = true;
-    await deps.licenses.issue(
-      { id: licenseId, holderIndex, statusSlot: slot, issuedAt: now.toISOString(), content },
-      issuerAuditEvent(
-        deps,
-        caller,
-        'license.issued',
-        now,
-        { licenseId, typeCode: type.code },
+    return await writtenWithHolderKey<Issuance>(deps, holderIndex, keyRead, async (holderKey) => {
+      const { sdJwt, content, statusList } = await signLicense(
         {
-          statusListId: slot.listId,
-          statusIndex: slot.index,
-          ...(document === undefined
-            ? {}
-            : {
-                documentSha256: document.sha256,
-                documentSize: document.size,
-                documentMediaType: document.mediaType,
-              }),
+          licenseId,
+          issuerUscc: caller.agency,
+          seal,
+          type,
+          license,
+          slot,
+          issuedAt: now,
+          holderKey: holderKey?.jwk,
+          document,
         },
-      ),
-      request.approving === undefined ? undefined : { approving: request.approving },
-    );
-    return { license: { licenseId, version: '001', status: 'valid', statusList }, copy: async () => sdJwt };
+        deps,
+      );
+      sent = true;
+      await deps.licenses.issue(
+        { id: licenseId, holderIndex, statusSlot: slot, issuedAt: now.toISOString(), content },
+        issuerAuditEvent(
+          deps,
+          caller,
+          'license.issued',
+          now,
+          { licenseId, typeCode: type.code },
+          {
+            statusListId: slot.listId,
+            statusIndex: slot.index,
+            ...(document === undefined
+              ? {}
+              : {
+                  documentSha256: document.sha256,
+                  documentSize: document.size,
+                  documentMediaType: document.mediaType,
+                }),
+          },
+        ),
+        { approving: request.approving, deviceKey: holderKey?.bound },
+      );
+      return { license: { licenseId, version: '001', status: 'valid', statusList }, copy: async () => sdJwt };
+    });
   } catch (error) {
     // A write that failed unclearly (a timeout) may land a moment later, pointing at the bytes:
     // they stay; if it never lands, the daily sweep of documents nothing holds removes them

@@ -20,12 +20,13 @@ import type { PublicJwk } from '#core/jws.ts';
 import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 import type { Actor } from '#core/lifecycle.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
-import { LicenseNotFound } from '#core/storage-errors.ts';
+import { DeviceKeyChangedMeanwhile, LicenseNotFound } from '#core/storage-errors.ts';
 import type { BlindIndexer } from '#ports/blind-indexer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { HolderKeyLookup } from '#ports/holder-store.ts';
 import type {
+  BoundDeviceKey,
   LicenseRecord,
   LicenseRepository,
   StatusSlot,
@@ -100,7 +101,8 @@ export interface IssuanceDeps {
   blindIndex: BlindIndexer;
   /**
    * The holder's device key (手机盾) by holder index: a license issued to a holder with an active
-   * one carries it as `cnf.jwk`. Without it, licenses carry no `cnf`.
+   * one carries it as `cnf.jwk`, written only while the key is still active (BoundDeviceKey).
+   * Without it, licenses carry no `cnf`.
    */
   holderKeys?: HolderKeyLookup;
   /** The platform's public base URL: issuer and status-list URIs are built under it. */
@@ -399,14 +401,49 @@ export async function signLicense(
   return { sdJwt, content: content as LicenseContent & StoredContent, statusList };
 }
 
+/** A holder's device key as a license is bound to it: its cnf.jwk, and the key its write checks. */
+export interface HolderKey {
+  jwk: PublicJwk;
+  bound: BoundDeviceKey;
+}
+
 /** The device key licenses issued to this holder are bound to, when the deps can look one up. */
 export async function holderKeyOf(
   deps: Pick<IssuanceDeps, 'holderKeys'>,
   holderIndex: string,
-): Promise<PublicJwk | undefined> {
-  const jwk = await deps.holderKeys?.deviceKeyOf(holderIndex);
+): Promise<HolderKey | undefined> {
+  const key = await deps.holderKeys?.deviceKeyOf(holderIndex);
+  if (key === undefined) return undefined;
   // `kid` is required of a PublicJwk but is never put into cnf.jwk (only the key's members are).
-  return jwk === undefined ? undefined : { ...jwk, kid: 'holder-device-key' };
+  return { jwk: { ...key.jwk, kid: 'holder-device-key' }, bound: { account: key.account, keyId: key.id } };
+}
+
+/** How often a license is signed and written when its holder's device key was revoked meanwhile. */
+const HOLDER_KEY_ATTEMPTS = 2;
+
+/**
+ * Signs and writes a license bound to the holder's device key read beforehand (`read`), and once
+ * more, bound to the key active then, when the write found that key revoked meanwhile
+ * (DeviceKeyChangedMeanwhile, nothing written): a holder who revoked a lost phone's key must not
+ * find a license issued a moment later bound to it. Signing again costs nothing but time (it
+ * leaves nothing behind), and the status slot drawn stays the license's: the refused write
+ * claimed none. A key that keeps changing ends in the refusal, a 409 the issuer sends again.
+ */
+export async function writtenWithHolderKey<T>(
+  deps: Pick<IssuanceDeps, 'holderKeys'>,
+  holderIndex: string,
+  read: HolderKey | undefined,
+  signAndWrite: (holderKey: HolderKey | undefined) => Promise<T>,
+): Promise<T> {
+  let holderKey = read;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await signAndWrite(holderKey);
+    } catch (error) {
+      if (!(error instanceof DeviceKeyChangedMeanwhile) || attempt >= HOLDER_KEY_ATTEMPTS) throw error;
+      holderKey = await holderKeyOf(deps, holderIndex);
+    }
+  }
 }
 
 /** The fields of an issued SD-JWT VC, read back from its disclosures. */

@@ -18,6 +18,7 @@ import {
   ownLicense,
   signLicense,
   type ValidityInput,
+  writtenWithHolderKey,
 } from './license-issuance.ts';
 import { predecessorServed } from './succession.ts';
 
@@ -47,7 +48,8 @@ export interface ReissueDeps extends Omit<IssuanceDeps, 'licenses'> {
  * current version (IllegalTransition from a final status) and names the next; the next version
  * is checked against the type like a new license, gets its own status-list slot on the same
  * list shard, is signed and sealed; old version, new version, both status entries, holder index
- * and audit event are written together, under the old version's optimistic lock.
+ * and audit event are written together, under the old version's optimistic lock and while the
+ * holder's device key the new version is bound to (cnf) is still active.
  */
 export async function reissueLicense(
   request: ReissueRequest,
@@ -94,40 +96,51 @@ export async function reissueLicense(
     license.validity.until === opened.content.validity.until;
   const document: LayoutDocumentRef | undefined = unchanged ? opened.content.document : undefined;
   const holderIndex = await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code);
-  const [slot, holderKey] = await Promise.all([
+  const [slot, keyRead] = await Promise.all([
     deps.statusLists.allocateSlot(current.issuerCode, current.typeCode, current.licenseKey),
     holderKeyOf(deps, holderIndex),
   ]);
-  const { sdJwt, content, statusList } = await signLicense(
-    {
-      licenseId: step.newId,
-      issuerUscc: caller.agency,
-      seal,
-      type: { dataDomain: current.dataDomain, holder: type.holder },
-      license,
-      slot,
-      issuedAt: now,
-      document,
-      holderKey,
-    },
-    deps,
-  );
-  await deps.licenses.reissue({
-    current,
-    change: step.change,
-    next: { id: step.newId, holderIndex, statusSlot: slot, issuedAt: now.toISOString(), content },
-    auditEvent: issuerAuditEvent(
-      deps,
-      caller,
-      'license.reissued',
-      now,
-      { licenseId: step.newId, typeCode: current.typeCode },
+  // Signed again, once, if the holder revoked the device key meanwhile: writtenWithHolderKey.
+  const { sdJwt, statusList } = await writtenWithHolderKey(deps, holderIndex, keyRead, async (holderKey) => {
+    const signed = await signLicense(
       {
-        supersedes: current.id,
-        reason: step.change.reason ?? null,
-        dataChanged: dataChanged ? 1 : 0,
+        licenseId: step.newId,
+        issuerUscc: caller.agency,
+        seal,
+        type: { dataDomain: current.dataDomain, holder: type.holder },
+        license,
+        slot,
+        issuedAt: now,
+        document,
+        holderKey: holderKey?.jwk,
       },
-    ),
+      deps,
+    );
+    await deps.licenses.reissue({
+      current,
+      change: step.change,
+      next: {
+        id: step.newId,
+        holderIndex,
+        statusSlot: slot,
+        issuedAt: now.toISOString(),
+        content: signed.content,
+      },
+      auditEvent: issuerAuditEvent(
+        deps,
+        caller,
+        'license.reissued',
+        now,
+        { licenseId: step.newId, typeCode: current.typeCode },
+        {
+          supersedes: current.id,
+          reason: step.change.reason ?? null,
+          dataChanged: dataChanged ? 1 : 0,
+        },
+      ),
+      deviceKey: holderKey?.bound,
+    });
+    return signed;
   });
   return {
     licenseId: step.newId,

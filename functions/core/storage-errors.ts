@@ -145,6 +145,23 @@ export class RecordTooLarge extends Error {
 }
 
 /**
+ * The device key a new license was bound to (its cnf.jwk) was no longer active when the license
+ * was written — revoked by its holder meanwhile: nothing was written. Bind to the key active now.
+ */
+export class DeviceKeyChangedMeanwhile extends Error {
+  readonly code = 'DEVICE_KEY_CHANGED_MEANWHILE';
+  readonly keyId: string;
+  constructor(keyId: string) {
+    // The agency reads this: no holder account, only that the key moved under the request.
+    super(
+      "expected the holder's device key to stay active while the license was issued, found it revoked meanwhile; nothing was written — send the request again",
+    );
+    this.name = 'DeviceKeyChangedMeanwhile';
+    this.keyId = keyId;
+  }
+}
+
+/**
  * Whether a failed write is one the store refused, having written none of it: a condition it
  * checked (the errors above, translated from a cancelled transaction) or load (StoreBusy). Any
  * other failure — a timeout, a connection reset — may have been written all the same, now or a
@@ -158,6 +175,7 @@ export function writeRefused(error: unknown): boolean {
     error instanceof StatusSlotTaken ||
     error instanceof StatusSlotMismatch ||
     error instanceof AuditEventExists ||
+    error instanceof DeviceKeyChangedMeanwhile ||
     error instanceof GrantUseRefused ||
     error instanceof StoreBusy ||
     error instanceof RecordTooLarge ||

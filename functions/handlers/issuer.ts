@@ -81,6 +81,8 @@ const licenses = new DynamoDbLicenseRepository({
   domainOf: dataDomainOf(registry),
   // An approval's license is written only while its application is approving, marking it.
   applications: table('applications'),
+  // A license bound to a holder's device key is written only while that key is active.
+  holders: table('holders'),
 });
 const cipher = await fieldCipher();
 const statusLists = new DynamoDbStatusListStore({
@@ -115,7 +117,8 @@ const deps: IssuanceDeps = {
   keys: signingKeys,
   cipher,
   blindIndex: blindIndexer(),
-  // Reads only: the holder's newest active device key, which becomes the license's cnf.jwk.
+  // Reads only: the holder's newest active device key, which becomes the license's cnf.jwk (the
+  // license's write checks it still active: the repository's `holders`).
   holderKeys: new DynamoHolderStore(documents, {
     table: table('holders'),
     auditTable: table('audit'),

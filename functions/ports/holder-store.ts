@@ -164,6 +164,10 @@ export interface HolderStore extends HolderIdentityReader {
 
 /** What issuance asks: the device key licenses issued to this holder are bound to (`cnf.jwk`). */
 export interface HolderKeyLookup {
-  /** The newest active device key of the account bound to the holder index; undefined when none. */
-  deviceKeyOf(holderIndex: string): Promise<DeviceKeyJwk | undefined>;
+  /**
+   * The newest active device key of the account bound to the holder index; undefined when none.
+   * Whole, not its JWK alone: the license it is bound to is written on condition that it is still
+   * active (BoundDeviceKey), which takes its account and id.
+   */
+  deviceKeyOf(holderIndex: string): Promise<DeviceKey | undefined>;
 }

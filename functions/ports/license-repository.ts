@@ -67,6 +67,17 @@ export interface StatusChangeWrite {
   auditEvent: AuditEvent;
 }
 
+/**
+ * The holder's device key a new license is bound to (its cnf.jwk), as the holder store keys it:
+ * the license is written only while that key is still active, so a key revoked while the license
+ * was being signed never ends up bound (DeviceKeyChangedMeanwhile).
+ */
+export interface BoundDeviceKey {
+  account: string;
+  /** The key's id (its RFC 7638 thumbprint). */
+  keyId: string;
+}
+
 export interface ReissueWrite {
   /** The version being superseded, as the caller read it; its history is kept as StatusChangeWrite's is. */
   current: Pick<LicenseRecord, 'id' | 'version' | 'statusSlot' | 'holderIndex' | 'issuedAt' | 'history'>;
@@ -75,6 +86,8 @@ export interface ReissueWrite {
   /** The next version: same license key, version + 1. */
   next: NewLicense;
   auditEvent: AuditEvent;
+  /** The device key the next version is bound to, if any: checked still active in the write. */
+  deviceKey?: BoundDeviceKey | undefined;
 }
 
 export interface DocumentAttachWrite {
@@ -139,11 +152,13 @@ export interface LicenseRepository {
    * license of an application's approval) it is written only while that application is
    * approving, and marks it so in the same write (StoredApplication.licenseWritten); else it fails
    * with ConcurrentModification — a rejection or withdrawal and the license exclude each other.
+   * With `deviceKey` (the key its cnf.jwk holds) it is written only while that key is active;
+   * else it fails with DeviceKeyChangedMeanwhile.
    */
   issue(
     license: NewLicense,
     auditEvent: AuditEvent,
-    options?: { approving?: string },
+    options?: { approving?: string | undefined; deviceKey?: BoundDeviceKey | undefined },
   ): Promise<LicenseRecord>;
 
   /** The license version with this full identifier, read consistently; undefined when none. */
@@ -164,7 +179,8 @@ export interface LicenseRepository {
    * 换发/补发: supersedes the current version and stores the next one — old version, new
    * version, both status-list entries, holder index, issuer listing and audit event in one write.
    * When the next version names another holder, the earlier holder's index entry becomes a
-   * `former` one pointing at their last version, in the same write.
+   * `former` one pointing at their last version, in the same write. With `deviceKey`, only while
+   * that key is active (else DeviceKeyChangedMeanwhile).
    */
   reissue(write: ReissueWrite): Promise<{ superseded: { version: number }; current: LicenseRecord }>;
 

@@ -8,6 +8,7 @@ import { stableShard } from '#core/stable-shard.ts';
 import {
   AuditEventExists,
   ConcurrentModification,
+  DeviceKeyChangedMeanwhile,
   GrantUseRefused,
   LicenseAlreadyExists,
   LicenseNotFound,
@@ -15,6 +16,7 @@ import {
   StatusSlotTaken,
 } from '#core/storage-errors.ts';
 import type {
+  BoundDeviceKey,
   DocumentAttachWrite,
   HolderLicense,
   HolderListingOptions,
@@ -31,6 +33,7 @@ import type {
 import type { Page, PageRequest } from '#ports/page.ts';
 import { applicationItemKey } from './application-store.ts';
 import { auditPut } from './audit-items.ts';
+import { deviceKeyItemKey } from './holder-store.ts';
 import {
   assertSlot,
   changedSlotItem,
@@ -101,6 +104,8 @@ export interface DynamoDbLicenseRepositoryOptions {
   meter?: CapacityMeter;
   /** The applications table: needed only to issue the license of an approval (`approving`). */
   applications?: string;
+  /** The holders table: needed only to write a license bound to a device key (`deviceKey`). */
+  holders?: string;
 }
 
 export class DynamoDbLicenseRepository implements LicenseRepository {
@@ -111,9 +116,11 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
   readonly #subKeys: number;
   readonly #meter: CapacityMeter | undefined;
   readonly #applications: string | undefined;
+  readonly #holders: string | undefined;
 
   constructor(options: DynamoDbLicenseRepositoryOptions) {
     this.#applications = options.applications;
+    this.#holders = options.holders;
     this.#client = options.client;
     this.#tables = options.tables;
     this.#shards = options.shards;
@@ -140,7 +147,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
   async issue(
     license: NewLicense,
     auditEvent: AuditEvent,
-    options: { approving?: string } = {},
+    options: { approving?: string | undefined; deviceKey?: BoundDeviceKey | undefined } = {},
   ): Promise<LicenseRecord> {
     const parts = describeNewLicense(license);
     const { table, domain } = await this.licenseTableOf(parts.typeCode, parts.licenseKey);
@@ -152,13 +159,15 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       { Put: { TableName: this.#tables.issuerListing, Item: listingItem(license, parts, this.#subKeys) } },
       auditPut(this.#tables.audit, auditEvent),
     ];
-    const { approving } = options;
-    if (approving !== undefined) items.push(this.#markApproval(approving, license.id));
+    const { approving, deviceKey } = options;
+    const approval = approving === undefined ? -1 : items.push(this.#markApproval(approving, license.id)) - 1;
+    const keyCheck = deviceKey === undefined ? -1 : items.push(this.#keyStillActive(deviceKey)) - 1;
     await this.#write(items, 'issue', (reasons) => {
       if (failed(reasons, 0)) return new LicenseAlreadyExists(license.id);
       if (failed(reasons, 2)) return new StatusSlotTaken(license.statusSlot.listId, license.statusSlot.index);
       if (failed(reasons, 4)) return new AuditEventExists(auditEvent.id);
-      if (failed(reasons, 5)) return new ConcurrentModification(`application ${approving}`, 0);
+      if (failed(reasons, approval)) return new ConcurrentModification(`application ${approving}`, 0);
+      if (failed(reasons, keyCheck)) return new DeviceKeyChangedMeanwhile(deviceKey!.keyId);
       return undefined;
     });
     return licenseRecordOf(item, table);
@@ -184,6 +193,29 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
         ConditionExpression: '#state = :approving',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':license': licenseId, ':approving': 'approving' },
+      },
+    };
+  }
+
+  /**
+   * The device key a license is bound to (its cnf.jwk), checked still active in the license's own
+   * write: it was read before the license was signed, and a holder who revoked it meanwhile (a lost
+   * phone) must not find the new license bound to it. Two tables, so only the transaction can
+   * order the revocation and the license.
+   */
+  #keyStillActive(key: BoundDeviceKey): TransactItem {
+    if (this.#holders === undefined) {
+      throw new Error(
+        'expected the holders table to write a license bound to a device key, found none given',
+      );
+    }
+    return {
+      ConditionCheck: {
+        TableName: this.#holders,
+        Key: deviceKeyItemKey(key.account, key.keyId),
+        ConditionExpression: '#status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'active' },
       },
     };
   }
@@ -280,7 +312,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
   }
 
   async reissue(write: ReissueWrite): Promise<{ superseded: { version: number }; current: LicenseRecord }> {
-    const { current, change, next, auditEvent } = write;
+    const { current, change, next, auditEvent, deviceKey } = write;
     const old = await this.#locate(current.id);
     const parts = describeNewLicense(next);
     if (change.action !== 'supersede' || change.supersededBy !== next.id) {
@@ -317,6 +349,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
         },
       });
     }
+    const keyCheck = deviceKey === undefined ? -1 : items.push(this.#keyStillActive(deviceKey)) - 1;
     await this.#write(items, 'reissue', (reasons) => {
       if (failed(reasons, 0)) return lockFailure(current.id, current.version, reasons[0]);
       if (failed(reasons, 1)) return new LicenseAlreadyExists(next.id);
@@ -325,6 +358,7 @@ export class DynamoDbLicenseRepository implements LicenseRepository {
       }
       if (failed(reasons, 3)) return new StatusSlotTaken(next.statusSlot.listId, next.statusSlot.index);
       if (failed(reasons, 6)) return new AuditEventExists(auditEvent.id);
+      if (failed(reasons, keyCheck)) return new DeviceKeyChangedMeanwhile(deviceKey!.keyId);
       return undefined;
     });
     return { superseded: { version: current.version + 1 }, current: licenseRecordOf(item, old.table) };

@@ -40,7 +40,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { AuditEvent } from '#core/audit/event.ts';
-import { type DeviceKeyJwk, DeviceKeyJwkSchema } from '#core/holders/device-key.ts';
+import { DeviceKeyJwkSchema } from '#core/holders/device-key.ts';
 import { ASSURANCE_LEVELS, type Assurance, meetsAssurance } from '#core/holders/identity.ts';
 import { AuditEventExists } from '#core/storage-errors.ts';
 import type { FieldCipher } from '#ports/field-cipher.ts';
@@ -75,6 +75,11 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 /** How long a failed claim's marker is kept: past any attempt window. */
 const FAILED_CLAIM_TTL_SECONDS = 2 * 86_400;
 const deviceKeySk = (keyId: string) => `DEVICE_KEY#${keyId}`;
+/** A device key's item: the license repository checks it still active in a bound license's write. */
+export const deviceKeyItemKey = (account: string, keyId: string) => ({
+  pk: accountPk(account),
+  sk: deviceKeySk(keyId),
+});
 const challengeSk = (nonce: string) => `DEVICE_KEY_CHALLENGE#${nonce}`;
 
 /** At most this many proofings are listed per account, the newest. */
@@ -511,11 +516,11 @@ export class DynamoHolderStore implements HolderStore, HolderKeyLookup {
     return revoked;
   }
 
-  async deviceKeyOf(holderIndex: string): Promise<DeviceKeyJwk | undefined> {
+  async deviceKeyOf(holderIndex: string): Promise<DeviceKey | undefined> {
     const account = await this.accountOf(holderIndex);
     if (account === undefined) return undefined;
     const keys = await this.listDeviceKeys(account);
-    return keys.find((key) => key.status === 'active')?.jwk;
+    return keys.find((key) => key.status === 'active');
   }
 
   #raises(

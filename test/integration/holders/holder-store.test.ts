@@ -474,10 +474,14 @@ describe('device keys', () => {
       await store.openDeviceKeyChallenge('acct-bind-1', nonce, new Date(clock.getTime() + 300_000));
       await store.registerDeviceKey(key, nonce, event('acct-bind-1', 'holder.device_key_registered'));
     }
-    expect(await store.deviceKeyOf(holderIndex)).toEqual(newer);
+    expect((await store.deviceKeyOf(holderIndex))?.jwk).toEqual(newer);
 
     await store.revokeDeviceKey('acct-bind-1', 'new', event('acct-bind-1', 'holder.device_key_revoked'));
-    expect(await store.deviceKeyOf(holderIndex)).toEqual(JWK);
+    expect(await store.deviceKeyOf(holderIndex)).toMatchObject({
+      id: 'old',
+      account: 'acct-bind-1',
+      jwk: JWK,
+    });
   });
 
   test('past a hundred keys, every one is listed newest first and the newest is the issuer’s, whatever its thumbprint', async () => {
@@ -505,6 +509,6 @@ describe('device keys', () => {
     }
 
     expect(await store.listDeviceKeys(account)).toEqual(keys.toReversed());
-    expect(await store.deviceKeyOf(holderIndex)).toEqual(newest);
+    expect((await store.deviceKeyOf(holderIndex))?.jwk).toEqual(newest);
   });
 });

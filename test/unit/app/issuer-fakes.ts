@@ -19,7 +19,12 @@ import {
 } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
 import { keptHistory, statusListValue } from '#core/lifecycle.ts';
-import { ConcurrentModification, LicenseAlreadyExists, LicenseNotFound } from '#core/storage-errors.ts';
+import {
+  ConcurrentModification,
+  DeviceKeyChangedMeanwhile,
+  LicenseAlreadyExists,
+  LicenseNotFound,
+} from '#core/storage-errors.ts';
 import { DEMO_AGENCIES, DEMO_LICENSE_TYPES } from '#dev/demo/catalog.ts';
 import type {
   DeclaredUpload,
@@ -30,6 +35,7 @@ import type {
 } from '#ports/document-store.ts';
 import type { FieldBinding, FieldCipher, LicenseFields } from '#ports/field-cipher.ts';
 import type {
+  BoundDeviceKey,
   DocumentAttachWrite,
   LicenseRecord,
   LicenseRepository,
@@ -56,17 +62,22 @@ export class MemoryLicenses implements Repo {
   beforeNextIssue: (() => Promise<void>) | undefined;
   /** Marks the application an approval's license is issued for, or throws (the applications store's part of the write). */
   markApproval: ((applicationId: string, licenseId: string) => () => void) | undefined;
+  /** Runs before the next re-issue is applied, once (a rival writer). */
+  beforeNextReissue: (() => Promise<void>) | undefined;
+  /** Whether a device key is still active: the holders store's part of a bound license's write. */
+  deviceKeyActive: ((key: BoundDeviceKey) => boolean) | undefined;
 
   async issue(
     license: NewLicense,
     auditEvent: AuditEvent,
-    options: { approving?: string } = {},
+    options: { approving?: string | undefined; deviceKey?: BoundDeviceKey | undefined } = {},
   ): Promise<LicenseRecord> {
     const rival = this.beforeNextIssue;
     this.beforeNextIssue = undefined;
     await rival?.();
     this.#failIfAsked();
     if (this.records.has(license.id)) throw new LicenseAlreadyExists(license.id);
+    this.#keyStillActive(options.deviceKey);
     if (options.approving !== undefined) {
       if (this.markApproval === undefined) throw new Error('no applications store to mark an approval in');
       // Checked before anything is written, applied with the rest: all or nothing.
@@ -106,9 +117,13 @@ export class MemoryLicenses implements Repo {
   }
 
   async reissue(write: ReissueWrite): Promise<{ superseded: { version: number }; current: LicenseRecord }> {
+    const rival = this.beforeNextReissue;
+    this.beforeNextReissue = undefined;
+    await rival?.();
     this.#failIfAsked();
     if (this.records.has(write.next.id)) throw new LicenseAlreadyExists(write.next.id);
     const old = this.#locked(write.current.id, write.current.version);
+    this.#keyStillActive(write.deviceKey);
     old.status = 'superseded';
     old.supersededBy = write.next.id;
     old.history = keptHistory(write.current.history, write.change);
@@ -141,6 +156,13 @@ export class MemoryLicenses implements Repo {
       throw new ConcurrentModification(`license ${licenseId}`, expectedVersion, record.version);
     }
     return record;
+  }
+
+  /** Checked before anything is written, as the store's transaction does. */
+  #keyStillActive(key: BoundDeviceKey | undefined): void {
+    if (key === undefined) return;
+    if (this.deviceKeyActive === undefined) throw new Error('no holders store to check a device key in');
+    if (!this.deviceKeyActive(key)) throw new DeviceKeyChangedMeanwhile(key.keyId);
   }
 
   #failIfAsked(): void {

@@ -14,6 +14,7 @@ import {
 } from '#app/device-keys.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { IdentityNotProofed } from '#app/proof-identity.ts';
+import { reissueLicense } from '#app/reissue-license.ts';
 import { parseAuditEvent } from '#core/audit/event.ts';
 import {
   DEVICE_KEY_PROOF_TYP,
@@ -22,6 +23,7 @@ import {
   DeviceKeyProofInvalid,
 } from '#core/holders/device-key.ts';
 import { decodeCompactJws } from '#core/jws.ts';
+import { DeviceKeyChangedMeanwhile } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import {
   DeviceKeyAlreadyRevoked,
@@ -291,6 +293,7 @@ describe('cnf at issuance', () => {
       deps,
     );
     const issuer = issuerWorld();
+    issuer.licenses.deviceKeyActive = store.deviceKeyActive;
 
     const withoutLookup = await issueLicense(request, PSB, issuer.deps);
     const bound = await issueLicense(request, PSB, { ...issuer.deps, holderKeys: store });
@@ -303,5 +306,78 @@ describe('cnf at issuance', () => {
     await expect(revokeDeviceKey('acct-1', registered.id, deps)).rejects.toBeInstanceOf(
       DeviceKeyAlreadyRevoked,
     );
+  });
+
+  /** A holder with two keys registered a second apart (the second the newest), and an issuer. */
+  async function twoKeys() {
+    const { store, deps, bind, advance } = await world();
+    bind('acct-1');
+    const register = async () => {
+      const key = await deviceKey();
+      const { nonce } = await openDeviceKeyChallenge('acct-1', deps);
+      const { id } = await registerDeviceKey(
+        { account: 'acct-1', jwk: key.jwk, proof: await key.prove({ nonce, aud: AUDIENCE }) },
+        deps,
+      );
+      advance(1000);
+      return { id, jwk: key.jwk };
+    };
+    const older = await register();
+    const newer = await register();
+    const issuer = issuerWorld();
+    issuer.licenses.deviceKeyActive = store.deviceKeyActive;
+    const issuerDeps = { ...issuer.deps, holderKeys: store };
+    return { issuer, issuerDeps, older, newer, revoke: (id: string) => revokeDeviceKey('acct-1', id, deps) };
+  }
+
+  it('binds the key active at the write when the one read was revoked while the license was signed', async () => {
+    const { issuer, issuerDeps, older, newer, revoke } = await twoKeys();
+    // The holder revokes the lost phone's key after the issuer read it, before the license lands.
+    issuer.licenses.beforeNextIssue = async () => void (await revoke(newer.id));
+
+    const issued = await issueLicense(request, PSB, issuerDeps);
+
+    expect(cnfOf(issued.sdJwt)).toEqual({ jwk: older.jwk });
+    const stored = issuer.licenses.records.get(issued.licenseId)!;
+    expect(cnfOf(stored.content.issuerJwt as string)).toEqual({ jwk: older.jwk });
+    // One license, one audit event, one slot: the refused write left nothing and drew no other slot.
+    expect(issuer.licenses.records.size).toBe(1);
+    expect(issuer.licenses.audit.map((e) => e.action)).toEqual(['license.issued']);
+    expect(issuer.statusLists.drawn).toEqual([stored.statusSlot]);
+  });
+
+  it('binds no key when the holder revoked their only active one meanwhile', async () => {
+    const { issuer, issuerDeps, older, newer, revoke } = await twoKeys();
+    await revoke(older.id);
+    issuer.licenses.beforeNextIssue = async () => void (await revoke(newer.id));
+
+    const issued = await issueLicense(request, PSB, issuerDeps);
+
+    expect(cnfOf(issued.sdJwt)).toBeUndefined();
+  });
+
+  it('re-issues bound to the key active at the write when the one read was revoked meanwhile', async () => {
+    const { issuer, issuerDeps, older, newer, revoke } = await twoKeys();
+    const first = await issueLicense(request, PSB, issuerDeps);
+    expect(cnfOf(first.sdJwt)).toEqual({ jwk: newer.jwk });
+    issuer.licenses.beforeNextReissue = async () => void (await revoke(newer.id));
+
+    const next = await reissueLicense({ licenseId: first.licenseId, reason: '补领' }, PSB, issuerDeps);
+
+    expect(cnfOf(next.sdJwt)).toEqual({ jwk: older.jwk });
+    expect(issuer.licenses.records.get(first.licenseId)?.status).toBe('superseded');
+  });
+
+  it('answers a conflict, writing nothing, when the key keeps changing under the issue', async () => {
+    const { issuer, issuerDeps } = await twoKeys();
+    // Every key read is revoked again before its write lands.
+    issuer.licenses.deviceKeyActive = () => false;
+
+    await expect(issueLicense(request, PSB, issuerDeps)).rejects.toBeInstanceOf(DeviceKeyChangedMeanwhile);
+
+    expect(issuer.licenses.records.size).toBe(0);
+    expect(issuer.licenses.audit).toHaveLength(0);
+    // Drawn once, as for any refused write: the second signing used the same slot.
+    expect(issuer.statusLists.drawn).toHaveLength(1);
   });
 });

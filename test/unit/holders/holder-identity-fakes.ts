@@ -1,7 +1,6 @@
 // An in-memory holder store with the port's semantics (one identity one account, challenges
 // consumed once, keys revoked once), for the identity use cases.
 import type { AuditEvent } from '#core/audit/event.ts';
-import type { DeviceKeyJwk } from '#core/holders/device-key.ts';
 import { meetsAssurance } from '#core/holders/identity.ts';
 import type { HolderBinding } from '#ports/holder-identity.ts';
 import {
@@ -18,6 +17,7 @@ import {
   ProofingInProgress,
   type ProofingRecord,
 } from '#ports/holder-store.ts';
+import type { BoundDeviceKey } from '#ports/license-repository.ts';
 
 export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
   readonly bindings = new Map<string, HolderBinding>();
@@ -138,11 +138,14 @@ export class MemoryHolderStore implements HolderStore, HolderKeyLookup {
     this.events.push(event);
     return revoked;
   }
-  async deviceKeyOf(holderIndex: string): Promise<DeviceKeyJwk | undefined> {
+  async deviceKeyOf(holderIndex: string): Promise<DeviceKey | undefined> {
     const account = this.owners.get(holderIndex);
     if (account === undefined) return undefined;
-    return (await this.listDeviceKeys(account)).find((k) => k.status === 'active')?.jwk;
+    return (await this.listDeviceKeys(account)).find((k) => k.status === 'active');
   }
+  /** The holders table's part of a bound license's write (MemoryLicenses.deviceKeyActive). */
+  deviceKeyActive = (key: BoundDeviceKey): boolean =>
+    this.keys.get(`${key.account}/${key.keyId}`)?.status === 'active';
 }
 
 /** DynamoDB refuses a sort key over 1,024 bytes (a ValidationError, which the route answers with 500). */
