@@ -1,4 +1,4 @@
-import { type LicenseType, licenseDataBudgetIssue } from '#core/catalog/license-type.ts';
+import { fieldPatternIssues, type LicenseType, licenseDataBudgetIssue } from '#core/catalog/license-type.ts';
 import { licenseTypeChanges, licenseTypeRecorded } from '#core/catalog/record-changes.ts';
 import {
   CatalogCrossCheckFailed,
@@ -40,7 +40,7 @@ export async function registerLicenseType(
   deps: LicenseTypeDeps,
 ): Promise<Versioned<LicenseType>> {
   refuseDemoData('license-type', type.code, type, deps);
-  refuseOversized(type);
+  refuseUnregistrable(type);
   if (await deps.config.getLicenseType(type.code)) throw new ConfigRecordExists('license-type', type.code);
   await refuseMisfits(type, deps);
   return deps.config.createLicenseType(
@@ -66,7 +66,7 @@ export async function updateLicenseType(
   operator: OperatorActor,
   deps: LicenseTypeDeps,
 ): Promise<Versioned<LicenseType>> {
-  refuseOversized(type);
+  refuseUnregistrable(type);
   const current = atExpectedVersion(
     'license-type',
     type.code,
@@ -133,8 +133,12 @@ async function brokenAgreements(
   return broken;
 }
 
-/** A type some license of which could not be stored: 400, naming the fields. */
-function refuseOversized(type: LicenseType): void {
-  const issue = licenseDataBudgetIssue(type);
-  if (issue !== undefined) throw new ConfigRecordInvalid('license-type', [issue]);
+/**
+ * A type some license of which could not be stored, or with a pattern that is not RE2 syntax:
+ * 400, naming the fields. Checked here rather than in the schema, which also reads stored types.
+ */
+function refuseUnregistrable(type: LicenseType): void {
+  const budget = licenseDataBudgetIssue(type);
+  const issues = [...(budget === undefined ? [] : [budget]), ...fieldPatternIssues(type)];
+  if (issues.length > 0) throw new ConfigRecordInvalid('license-type', issues);
 }

@@ -6,6 +6,7 @@ import { addYears, type CivilDate, isCivilDate, normaliseCivilDate } from '#core
 import { CONTROL_CHARACTER } from '#core/control-characters.ts';
 import { parseCitizenId } from '#core/identifiers/citizen-id.ts';
 import { parseUscc } from '#core/identifiers/uscc.ts';
+import { matchesWholeValue } from './field-pattern.ts';
 import {
   DEFAULT_MAX_LENGTH,
   licenseDataBytes,
@@ -66,8 +67,6 @@ const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
 type FieldOutcome =
   | { ok: true; value: LicenseFieldValue }
   | { ok: false; code: FieldErrorCode; reason: string };
-
-const patternCache = new WeakMap<FieldSpec, RegExp>();
 
 /** Validates `data` against the type's fields: the normalised data, or one error per bad field. */
 export function validateLicenseData(
@@ -298,24 +297,24 @@ function checkString(field: FieldSpec, raw: string, today: CivilDate): FieldOutc
       return { ok: false, code: 'identifier', reason: `expected ${what}: ${check.reason}` };
     }
   }
-  if (field.pattern !== undefined && !patternOf(field).test(value)) {
-    return {
-      ok: false,
-      code: 'pattern',
-      reason: `expected a value matching /${field.pattern}/, found ${truncate(JSON.stringify(value))}`,
-    };
+  if (field.pattern !== undefined) {
+    const matches = matchesWholeValue(field.pattern, value);
+    if (matches === undefined) {
+      return {
+        ok: false,
+        code: 'pattern',
+        reason: `the type's pattern /${field.pattern}/ for this field is not RE2 syntax, which values are matched by; the operator must update the type`,
+      };
+    }
+    if (!matches) {
+      return {
+        ok: false,
+        code: 'pattern',
+        reason: `expected a value matching /${field.pattern}/, found ${truncate(JSON.stringify(value))}`,
+      };
+    }
   }
   return { ok: true, value };
-}
-
-// The pattern must match the whole value, not a part of it, whatever anchors its author wrote.
-function patternOf(field: FieldSpec): RegExp {
-  let regex = patternCache.get(field);
-  if (regex === undefined) {
-    regex = new RegExp(`^(?:${field.pattern})$`, 'u');
-    patternCache.set(field, regex);
-  }
-  return regex;
 }
 
 function checkDate(field: FieldSpec, raw: string, today: CivilDate): FieldOutcome {

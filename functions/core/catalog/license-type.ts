@@ -9,6 +9,7 @@ import {
   TypeCodeSchema,
   UsccSchema,
 } from './codes.ts';
+import { compileFieldPattern } from './field-pattern.ts';
 import {
   DEFAULT_MAX_LENGTH,
   MAX_BYTES_PER_CHARACTER,
@@ -90,7 +91,9 @@ export const FieldSpecSchema = z
       .min(1)
       .max(512)
       .optional()
-      .describe('Regular expression (Unicode) the whole value must match; string fields only'),
+      .describe(
+        'Regular expression in RE2 syntax, matched in time linear in the value, that the whole value must match; no lookaround or backreferences; string fields only',
+      ),
     values: z
       .array(z.string().min(1).max(128))
       .min(1)
@@ -150,17 +153,8 @@ export const FieldSpecSchema = z
         message: `notFuture applies to date fields only, found it on a ${field.type} field`,
       });
     }
-    if (field.pattern !== undefined) {
-      try {
-        new RegExp(field.pattern, 'u');
-      } catch (error) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pattern'],
-          message: `pattern is not a valid regular expression: ${(error as Error).message}`,
-        });
-      }
-    }
+    // Whether the pattern is RE2 syntax is checked when the type is registered or updated
+    // (fieldPatternIssues), not here: a type stored when patterns were JavaScript must stay readable.
   })
   .meta({ description: 'A field of a license type' });
 export type FieldSpec = z.infer<typeof FieldSpecSchema>;
@@ -319,6 +313,26 @@ export function licenseDataBudgetIssue(type: LicenseType): { path: string; messa
     path: 'fields',
     message: `the fields at their largest carry ${dataBytes} bytes of license data (names and values as UTF-8 JSON, ${MAX_BYTES_PER_CHARACTER} bytes a character, a string without maxLength counting ${DEFAULT_MAX_LENGTH} characters), more than the ${MAX_LICENSE_DATA_BYTES} a license may hold (it is stored as one record of at most 400 KB); lower the string fields' maxLength`,
   };
+}
+
+/**
+ * Why some field's pattern may not be registered (or updated), one issue a field: a pattern must be
+ * RE2 syntax, which is matched in time linear in the value (field-pattern.ts). Checked when the
+ * operator registers or updates a type, not in the record's schema, for the reason above; a stored
+ * pattern RE2 cannot compile refuses every value of its field until the type is updated.
+ */
+export function fieldPatternIssues(type: LicenseType): { path: string; message: string }[] {
+  return type.fields.flatMap((field, i) => {
+    if (field.pattern === undefined) return [];
+    const compiled = compileFieldPattern(field.pattern);
+    if (compiled.ok) return [];
+    return [
+      {
+        path: `fields.${i}.pattern`,
+        message: `the pattern of field ${field.name} is not RE2 syntax (patterns are RE2, matched in time linear in the value: no lookaround, no backreferences): ${compiled.reason}`,
+      },
+    ];
+  });
 }
 
 /** The field spec named `name`, or undefined. */

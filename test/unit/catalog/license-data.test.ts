@@ -32,6 +32,16 @@ function errorsOf(type: LicenseType, data: unknown, on = today) {
   return result.errors;
 }
 
+/** The type with one string field's pattern (and maxLength, when given) replaced. */
+function withPattern(type: LicenseType, name: string, pattern: string, maxLength?: number): LicenseType {
+  return {
+    ...type,
+    fields: type.fields.map((f) =>
+      f.name === name ? { ...f, pattern, ...(maxLength === undefined ? {} : { maxLength }) } : f,
+    ),
+  };
+}
+
 describe('validateLicenseData', () => {
   it.each(DEMO_LICENSES.map((l) => [`${l.serial} (${l.holder.name})`, l] as const))(
     'accepts the demo license %s on its issue day',
@@ -234,6 +244,47 @@ describe('validateLicenseData', () => {
       field: '档案编号',
       code: 'pattern',
     });
+  });
+
+  it('refuses a value that almost matches a backtracking pattern, as RE2 matches in linear time', () => {
+    // (a|a)+ against a…a! takes a backtracking engine 2^n steps: ~30 s for 28 a's.
+    const type = withPattern(DRIVING_LICENCE, '档案编号', '^(a|a)+$', 20_000);
+    const almost = `${'a'.repeat(10_000)}!`;
+    expect(errorsOf(type, { ...driving, 档案编号: almost })).toEqual([
+      {
+        field: '档案编号',
+        code: 'pattern',
+        reason: `expected a value matching /^(a|a)+$/, found "${'a'.repeat(56)}...`,
+      },
+    ]);
+    expect(accepted(type, { ...driving, 档案编号: 'a'.repeat(10_000) }).档案编号).toBe('a'.repeat(10_000));
+  });
+
+  it('matches the whole value, whatever anchors the pattern has, an alternation included', () => {
+    const type = withPattern(DRIVING_LICENCE, '档案编号', 'A|B');
+    expect(accepted(type, { ...driving, 档案编号: 'B' }).档案编号).toBe('B');
+    expect(errorsOf(type, { ...driving, 档案编号: 'AB' })[0]).toMatchObject({ code: 'pattern' });
+    expect(errorsOf(type, { ...driving, 档案编号: 'xA' })[0]).toMatchObject({ code: 'pattern' });
+  });
+
+  it('takes an astral character as one character in a pattern, as the u flag did', () => {
+    const type = withPattern(DRIVING_LICENCE, '档案编号', '.[𠀀-𠀂]');
+    expect(accepted(type, { ...driving, 档案编号: '𠀁𠀂' }).档案编号).toBe('𠀁𠀂');
+    expect(errorsOf(type, { ...driving, 档案编号: '𠀁𠀃' })[0]).toMatchObject({ code: 'pattern' });
+    expect(errorsOf(type, { ...driving, 档案编号: '𠀁' })[0]).toMatchObject({ code: 'pattern' });
+  });
+
+  it('refuses every value of a field whose stored pattern is not RE2 syntax, saying the type must be updated', () => {
+    // Stored before patterns were RE2: matched by no backtracking engine instead.
+    const type = withPattern(DRIVING_LICENCE, '档案编号', '(?=\\d)\\d{12}');
+    expect(errorsOf(type, { ...driving, 档案编号: '330100123456' })).toEqual([
+      {
+        field: '档案编号',
+        code: 'pattern',
+        reason:
+          "the type's pattern /(?=\\d)\\d{12}/ for this field is not RE2 syntax, which values are matched by; the operator must update the type",
+      },
+    ]);
   });
 
   it('enforces the maximum length in characters, not UTF-16 units', () => {

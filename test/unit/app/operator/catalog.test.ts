@@ -96,6 +96,41 @@ describe('registerLicenseType', () => {
     expect(audit.events).toHaveLength(eventsBefore);
   });
 
+  it('refuses, registered or updated, a pattern that is not RE2 syntax (lookaround, a backreference), naming the field (400), writing nothing', async () => {
+    const { deps, config, audit } = setup();
+    const index = permit.fields.findIndex((f) => f.name === '姓名');
+    const withPattern = (pattern: string): LicenseType => ({
+      ...permit,
+      fields: permit.fields.map((f) => (f.name === '姓名' ? { ...f, pattern } : f)),
+    });
+
+    const lookahead = registerLicenseType(withPattern('(?!admin).+'), OPERATOR, deps);
+    await expect(lookahead).rejects.toBeInstanceOf(ConfigRecordInvalid);
+    await expect(lookahead).rejects.toMatchObject({
+      issues: [
+        {
+          path: `fields.${index}.pattern`,
+          message: expect.stringMatching(
+            /^the pattern of field 姓名 is not RE2 syntax \(patterns are RE2, matched in time linear/,
+          ),
+        },
+      ],
+    });
+    expect(await config.getLicenseType(permit.code)).toBeUndefined();
+    expect(audit.events).toEqual([]);
+
+    await registerLicenseType(withPattern('\\p{Han}{2,4}'), OPERATOR, deps);
+    const eventsBefore = audit.events.length;
+    const backreference = updateLicenseType(
+      { type: withPattern('(.)\\1'), expectedVersion: 1 },
+      OPERATOR,
+      deps,
+    );
+    await expect(backreference).rejects.toMatchObject({ issues: [{ path: `fields.${index}.pattern` }] });
+    expect((await config.getLicenseType(permit.code))?.version).toBe(1);
+    expect(audit.events).toHaveLength(eventsBefore);
+  });
+
   it('names every issuer that is not registered or does not issue', async () => {
     const { deps, config } = setup();
     const type = {
