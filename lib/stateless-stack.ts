@@ -207,7 +207,9 @@ export class StatelessStack extends Stack {
         .bindTable(table('status-lists'), 'READ_PUT_UPDATE')
         .bindTable(table('idempotency'), 'RW')
         .bindTable(table('applications'), 'READ_PUT_UPDATE')
-        .bindTable(table('holders'), 'RO') // a holder's device key becomes the license's cnf
+        // A holder's device key becomes the license's cnf; RO includes ConditionCheckItem, with
+        // which the license's write checks the key is still active.
+        .bindTable(table('holders'), 'RO')
         .bindBucket('documents', 'RW', data.dataKey)
         .bindFieldKey(data.fieldKey, 'encrypt', config.blindIndexKeyBlob)
         .bindSealSigning();

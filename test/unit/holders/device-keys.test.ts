@@ -25,6 +25,7 @@ import {
 import { decodeCompactJws } from '#core/jws.ts';
 import { DeviceKeyChangedMeanwhile } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { asProblem } from '#http/domain-problems.ts';
 import {
   DeviceKeyAlreadyRevoked,
   DeviceKeyChallengeUnknown,
@@ -373,7 +374,13 @@ describe('cnf at issuance', () => {
     // Every key read is revoked again before its write lands.
     issuer.licenses.deviceKeyActive = () => false;
 
-    await expect(issueLicense(request, PSB, issuerDeps)).rejects.toBeInstanceOf(DeviceKeyChangedMeanwhile);
+    const refused = await issueLicense(request, PSB, issuerDeps).catch((error: unknown) => error);
+
+    expect(refused).toBeInstanceOf(DeviceKeyChangedMeanwhile);
+    expect(asProblem(refused)).toMatchObject({
+      status: 409,
+      extensions: { code: 'DEVICE_KEY_CHANGED_MEANWHILE' },
+    });
 
     expect(issuer.licenses.records.size).toBe(0);
     expect(issuer.licenses.audit).toHaveLength(0);
