@@ -23,8 +23,11 @@ export async function issuerCopy(
   deps: IssuerCopyDeps,
 ): Promise<string> {
   const license = await ownLicense(deps.licenses, caller, licenseId);
-  if (license.status !== 'valid')
-    throw new IssuedLicenseChanged(license.id, license.status, license.supersededBy);
+  // Suspended or revoked: no re-issue to point to. Superseded: a withdrawn seal key is told first,
+  // naming the current version and whether it needs re-issuing too (LicenseSealWithdrawn).
+  if (license.status === 'suspended' || license.status === 'revoked') {
+    throw new IssuedLicenseChanged(license.id, license.status, undefined);
+  }
   const sealWithdrawn = await sealWithdrawnOf(
     { issuerCode: license.issuerCode, issuerJwt: asLicenseContent(license.content).issuerJwt },
     deps.seals,
@@ -33,6 +36,9 @@ export async function issuerCopy(
     throw new LicenseSealWithdrawn(license.id, sealWithdrawn.kid, {
       issued: { version: license.licenseVersion, current: await supersedingVersion(license, deps) },
     });
+  }
+  if (license.status !== 'valid') {
+    throw new IssuedLicenseChanged(license.id, license.status, license.supersededBy);
   }
   return auditedIssuerCopy(license, caller, deps);
 }
