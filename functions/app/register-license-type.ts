@@ -1,4 +1,9 @@
-import { fieldPatternIssues, type LicenseType, licenseDataBudgetIssue } from '#core/catalog/license-type.ts';
+import {
+  fieldPatternIssues,
+  type LicenseType,
+  licenseDataBudgetIssue,
+  licenseTypeTextIssues,
+} from '#core/catalog/license-type.ts';
 import { licenseTypeChanges, licenseTypeRecorded } from '#core/catalog/record-changes.ts';
 import {
   CatalogCrossCheckFailed,
@@ -134,11 +139,16 @@ async function brokenAgreements(
 }
 
 /**
- * A type some license of which could not be stored, or with a pattern that is not RE2 syntax:
- * 400, naming the fields. Checked here rather than in the schema, which also reads stored types.
+ * A type some license of which could not be stored, with a pattern that is not RE2 syntax, or
+ * with a control character in its text: 400, naming the fields. Checked here rather than in the
+ * schema, which also reads stored types.
  */
 function refuseUnregistrable(type: LicenseType): void {
   const budget = licenseDataBudgetIssue(type);
-  const issues = [...(budget === undefined ? [] : [budget]), ...fieldPatternIssues(type)];
+  const issues = [
+    ...(budget === undefined ? [] : [budget]),
+    ...fieldPatternIssues(type),
+    ...licenseTypeTextIssues(type),
+  ];
   if (issues.length > 0) throw new ConfigRecordInvalid('license-type', issues);
 }

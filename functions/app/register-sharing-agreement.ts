@@ -1,7 +1,12 @@
 import { changedMembers } from '#core/catalog/record-changes.ts';
 import { CatalogCrossCheckFailed } from '#core/catalog/registration-errors.ts';
-import type { SharingAgreement } from '#core/catalog/sharing-agreement.ts';
-import { ConfigRecordExists, type ConfigStore, type LicenseTypeAsRead } from '#ports/config-store.ts';
+import { type SharingAgreement, sharingAgreementTextIssues } from '#core/catalog/sharing-agreement.ts';
+import {
+  ConfigRecordExists,
+  ConfigRecordInvalid,
+  type ConfigStore,
+  type LicenseTypeAsRead,
+} from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import {
   type AdminChangeDeps,
@@ -33,6 +38,7 @@ export async function registerSharingAgreement(
   deps: SharingAgreementDeps,
 ): Promise<Versioned<SharingAgreement>> {
   refuseDemoData('sharing-agreement', agreement.id, agreement, deps);
+  refuseControlCharacters(agreement);
   if (await deps.config.getSharingAgreement(agreement.id)) {
     throw new ConfigRecordExists('sharing-agreement', agreement.id);
   }
@@ -71,6 +77,7 @@ export async function updateSharingAgreement(
     expectedVersion,
   );
   refuseDemoData('sharing-agreement', agreement.id, agreement, deps);
+  refuseControlCharacters(agreement);
   const typeAsRead = await refuseMisfit(agreement, deps);
   return deps.config.updateSharingAgreement(
     agreement,
@@ -100,4 +107,13 @@ async function refuseMisfit(
   const { problems, typeAsRead } = await agreementProblems(agreement, deps.config);
   if (problems.length > 0) throw new CatalogCrossCheckFailed('sharing-agreement', agreement.id, problems);
   return typeAsRead;
+}
+
+/**
+ * An agreement with a control character in its service item's name or a purpose: 400, naming each.
+ * Checked here rather than in the schema, which also reads stored agreements.
+ */
+function refuseControlCharacters(agreement: SharingAgreement): void {
+  const issues = sharingAgreementTextIssues(agreement);
+  if (issues.length > 0) throw new ConfigRecordInvalid('sharing-agreement', issues);
 }

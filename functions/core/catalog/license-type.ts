@@ -2,6 +2,7 @@
 // by the platform operator; every issued license is validated against its type's field schema.
 import { z } from 'zod';
 import { ALWAYS_VISIBLE_CLAIMS, SD_RESERVED_NAMES } from '#core/sd-jwt-vc/claims.ts';
+import { controlCharacterIssues, type TextIssue } from './catalog-text.ts';
 import {
   BilingualNameSchema,
   DemoMarkerSchema,
@@ -79,7 +80,9 @@ export const FieldSpecSchema = z
       .min(1)
       .max(32)
       .regex(/^\S(?:.*\S)?$/u, 'field name must not begin or end with white space')
-      .describe('Printed Chinese field name, the key of the field in license data, e.g. 姓名'),
+      .describe(
+        'Printed Chinese field name, the key of the field in license data and a claim name of every license, e.g. 姓名; no control characters (refused at registration)',
+      ),
     label: BilingualNameSchema.describe('Label for display'),
     type: z.enum(FIELD_TYPES).describe('Value type'),
     required: z.boolean().describe('Every license of the type must carry the field'),
@@ -333,6 +336,25 @@ export function fieldPatternIssues(type: LicenseType): { path: string; message: 
       },
     ];
   });
+}
+
+/**
+ * Control characters in the type's own text, one issue a text (catalog-text.ts): its name, the
+ * defining agency's name, and each field's name (a claim name of every license), label and enum
+ * values (license data, which refuses them anyway). Checked at registration and update only.
+ */
+export function licenseTypeTextIssues(type: LicenseType): TextIssue[] {
+  return controlCharacterIssues([
+    ['name.zh', type.name.zh],
+    ['name.en', type.name.en],
+    ['definingAgency.name', type.definingAgency.name],
+    ...type.fields.flatMap((field, i): [string, string][] => [
+      [`fields.${i}.name`, field.name],
+      [`fields.${i}.label.zh`, field.label.zh],
+      [`fields.${i}.label.en`, field.label.en],
+      ...(field.values ?? []).map((value, j): [string, string] => [`fields.${i}.values.${j}`, value]),
+    ]),
+  ]);
 }
 
 /** The field spec named `name`, or undefined. */

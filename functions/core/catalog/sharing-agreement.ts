@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { CivilDate } from '#core/civil-date.ts';
 import { type Agency, hasRole } from './agency.ts';
+import { controlCharacterIssues, type TextIssue } from './catalog-text.ts';
 import { CivilDateSchema, DemoMarkerSchema, TypeCodeSchema, UsccSchema } from './codes.ts';
 import { fieldOf, type LicenseType } from './license-type.ts';
 
@@ -25,10 +26,18 @@ export const SharingAgreementSchema = z
           .max(64)
           .regex(/^[0-9A-Z]+$/, 'service item code uses digits and upper-case letters only')
           .describe('事项编码'),
-        name: z.string().min(1).max(128).describe('事项名称'),
+        name: z
+          .string()
+          .min(1)
+          .max(128)
+          .describe('事项名称; no control characters (refused at registration)'),
       })
       .describe('The government service item (政务服务事项) the retrieval serves'),
-    purposes: z.array(z.string().min(1).max(256)).min(1).max(16).describe('Stated purposes of use'),
+    purposes: z
+      .array(z.string().min(1).max(256))
+      .min(1)
+      .max(16)
+      .describe('Stated purposes of use; no control characters (refused at registration)'),
     fields: z
       .array(z.string().min(1))
       .min(1)
@@ -52,6 +61,18 @@ export const SharingAgreementSchema = z
   })
   .meta({ id: 'SharingAgreement', description: 'Duty-based sharing agreement (依职能用证协议)' });
 export type SharingAgreement = z.infer<typeof SharingAgreementSchema>;
+
+/**
+ * Control characters in the agreement's text, one issue a text (catalog-text.ts): the service
+ * item's name and each purpose, which a retrieval under it may take as its own purpose. Checked at
+ * registration and update only.
+ */
+export function sharingAgreementTextIssues(agreement: SharingAgreement): TextIssue[] {
+  return controlCharacterIssues([
+    ['serviceItem.name', agreement.serviceItem.name],
+    ...agreement.purposes.map((purpose, i): [string, string] => [`purposes.${i}`, purpose]),
+  ]);
+}
 
 /** One thing wrong with an agreement measured against the catalog. */
 export interface AgreementProblem {

@@ -11,6 +11,7 @@ import {
 import { TypeCodeSchema, UsccSchema } from '#core/catalog/codes.ts';
 import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
+import { NO_CONTROL_CHARACTERS } from '#core/control-characters.ts';
 import { PageQuerySchema } from './paging.ts';
 
 // Requests and responses of the operator route group: the catalog of agencies (with their
@@ -19,6 +20,13 @@ import { PageQuerySchema } from './paging.ts';
 // its version, which an update names in its If-Match header.
 
 const agencyShape = AgencySchema.shape;
+
+const CONTROL_CHARACTERS_REFUSED = 'expected text without control characters';
+
+// Refused in the requests, not in AgencySchema, which also reads stored agencies.
+const agencyName = agencyShape.name
+  .regex(NO_CONTROL_CHARACTERS, CONTROL_CHARACTERS_REFUSED)
+  .describe('Registered name; no control characters');
 
 export const NewApiKeySchema = z
   .strictObject({
@@ -48,7 +56,7 @@ const rolesSchema = agencyShape.roles.superRefine(distinct('roles'));
 export const RegisterAgencyRequestSchema = z
   .strictObject({
     uscc: agencyShape.uscc,
-    name: agencyShape.name,
+    name: agencyName,
     roles: rolesSchema,
     areaCode: agencyShape.areaCode,
     apiKeys: z
@@ -70,7 +78,7 @@ export const RegisterAgencyRequestSchema = z
 
 export const UpdateAgencyRequestSchema = z
   .strictObject({
-    name: agencyShape.name,
+    name: agencyName,
     roles: rolesSchema,
     areaCode: agencyShape.areaCode,
     demo: agencyShape.demo.describe(
@@ -176,8 +184,9 @@ export const UnblockIdentityProofingRequestSchema = z
       .trim()
       .min(1, 'expected why the identity is unblocked')
       .max(1000)
+      .regex(NO_CONTROL_CHARACTERS, CONTROL_CHARACTERS_REFUSED)
       .describe(
-        'e.g. where and how the holder proved their identity in person; audited for good: neither the code unblocked nor any citizen identity number (400 when it names one)',
+        'e.g. where and how the holder proved their identity in person; audited for good: neither the code unblocked nor any citizen identity number (400 when it names one), nor a control character',
       ),
   })
   .meta({ id: 'UnblockIdentityProofingRequest' });

@@ -131,6 +131,63 @@ describe('registerLicenseType', () => {
     expect(audit.events).toHaveLength(eventsBefore);
   });
 
+  it('refuses, registered or updated, control characters in the type name, a field name, label or enum value (400 naming each), writing nothing', async () => {
+    const { deps, config, audit } = setup();
+    const i = permit.fields.findIndex((f) => f.name === '姓名');
+    const e = permit.fields.findIndex((f) => f.values !== undefined);
+    const steered: LicenseType = {
+      ...permit,
+      name: { zh: '演示\u202E许可证', en: 'Demo permit' },
+      fields: permit.fields.map((f, j) =>
+        j === i
+          ? { ...f, name: '姓\u0000名', label: { zh: '姓名', en: 'Name\u001b[31m' } }
+          : j === e
+            ? { ...f, values: [f.values![0]!, '\u2066x'] }
+            : f,
+      ),
+      holder: { ...permit.holder, nameField: '姓\u0000名' },
+    };
+    const registering = registerLicenseType(steered, OPERATOR, deps);
+    await expect(registering).rejects.toBeInstanceOf(ConfigRecordInvalid);
+    await expect(registering).rejects.toMatchObject({
+      issues: [
+        { path: 'name.zh', message: 'expected text without control characters, found U+202E at character 3' },
+        {
+          path: `fields.${i}.name`,
+          message: 'expected text without control characters, found U+0000 at character 2',
+        },
+        {
+          path: `fields.${i}.label.en`,
+          message: 'expected text without control characters, found U+001B at character 5',
+        },
+        {
+          path: `fields.${e}.values.1`,
+          message: 'expected text without control characters, found U+2066 at character 1',
+        },
+      ],
+    });
+    expect(await config.getLicenseType(permit.code)).toBeUndefined();
+    expect(audit.events).toEqual([]);
+
+    await registerLicenseType(permit, OPERATOR, deps);
+    const updating = updateLicenseType(
+      { type: { ...permit, name: { zh: permit.name.zh, en: 'Demo\u2028permit' } }, expectedVersion: 1 },
+      OPERATOR,
+      deps,
+    );
+    await expect(updating).rejects.toMatchObject({ issues: [{ path: 'name.en' }] });
+    expect(await config.getLicenseType(permit.code)).toEqual({ value: permit, version: 1 });
+    expect(audit.events).toHaveLength(1);
+  });
+
+  it.each(DEMO_LICENSE_TYPES.map((t) => [t.name.zh, t] as const))(
+    'registers the demo type %s, whose text holds no control character',
+    async (_, type) => {
+      const { deps } = setup('local', false);
+      expect((await registerLicenseType(type, OPERATOR, deps)).version).toBe(1);
+    },
+  );
+
   it('names every issuer that is not registered or does not issue', async () => {
     const { deps, config } = setup();
     const type = {
@@ -377,6 +434,54 @@ describe('sharing agreements', () => {
       }),
     ]);
   });
+
+  it('refuses, registered or updated, control characters in the service item name or a purpose (400 naming each), writing nothing', async () => {
+    const { deps, config, audit } = setup();
+    const refused = registerSharingAgreement(
+      {
+        ...fresh,
+        serviceItem: { ...fresh.serviceItem, name: '提取\u001b[2J' },
+        purposes: [fresh.purposes[0]!, '核验\u202Eyrotsih'],
+      },
+      OPERATOR,
+      deps,
+    );
+    await expect(refused).rejects.toBeInstanceOf(ConfigRecordInvalid);
+    await expect(refused).rejects.toMatchObject({
+      issues: [
+        {
+          path: 'serviceItem.name',
+          message: 'expected text without control characters, found U+001B at character 3',
+        },
+        {
+          path: 'purposes.1',
+          message: 'expected text without control characters, found U+202E at character 3',
+        },
+      ],
+    });
+    expect(await config.getSharingAgreement('hpf-new')).toBeUndefined();
+    expect(audit.events).toEqual([]);
+
+    await registerSharingAgreement(fresh, OPERATOR, deps);
+    const updating = updateSharingAgreement(
+      { agreement: { ...fresh, purposes: ['\u0000'] }, expectedVersion: 1 },
+      OPERATOR,
+      deps,
+    );
+    await expect(updating).rejects.toMatchObject({ issues: [{ path: 'purposes.0' }] });
+    expect((await config.getSharingAgreement('hpf-new'))?.value).toEqual(fresh);
+    expect(audit.events).toHaveLength(1);
+  });
+
+  it.each(DEMO_SHARING_AGREEMENTS.map((a) => [a.id, a] as const))(
+    'registers the demo agreement %s, whose text holds no control character',
+    async (_, demo) => {
+      const { deps, config } = setup();
+      const copy = { ...demo, id: `${demo.id}-copy` };
+      expect((await registerSharingAgreement(copy, OPERATOR, deps)).version).toBe(1);
+      expect((await config.getSharingAgreement(copy.id))?.value).toEqual(copy);
+    },
+  );
 
   it('names each field that the type lacks or does not disclose', async () => {
     const { deps, config } = setup();
