@@ -6,11 +6,20 @@
 // port of RE2/RE2J) in time linear in the value; RE2 has no lookaround and no backreferences,
 // which are what need backtracking.
 //
+// A pattern written for JavaScript is read as it was meant where RE2 spells the same thing
+// otherwise: `\uXXXX` and `\u{…}` (`[\u4e00-\u9fa5]`, the common pattern of a Chinese name) become
+// `\x{…}`, `\cJ` and `[^]` their RE2 forms (re2js's translateRegExp), and `\p{Script=Han}` /
+// `\p{sc=Han}` become `\p{Han}`. What stays different: RE2's `\s` is ASCII (JavaScript's took
+// U+3000 and U+00A0); long property names (`\p{Letter}`) and counts over 1,000 are refused.
+//
 // Unicode: re2js reads a JavaScript string by code points, so `.` and a class take an astral
-// character (𠀀) whole, as the `u` flag did. Unlike the `u` flag, `\d`, `\w`, `\s` and `\b` are
-// ASCII-only in RE2 (`\s` does not take U+3000), and `\p{Han}`, not `\p{Script=Han}`, names a
-// script. The line terminators, where `.` differs (RE2 excludes only LF), never reach a pattern:
-// license data refuses control characters first (license-data.ts).
+// character (𠀀) whole, as the `u` flag did. The line terminators, where `.` differs (RE2 excludes
+// only LF), never reach a pattern: license data refuses control characters first (license-data.ts).
+//
+// Linear in the value, a match still costs in proportion to the compiled program too: a 33-character
+// pattern such as `(?:.?.?.?.?.?.?.?.?.?.?){1,1000}` compiles to 21,001 instructions and takes
+// seconds on a 4,000-character value. Registration bounds the program by the value's length
+// (MAX_PATTERN_WORK, license-type.ts).
 import { RE2JS } from 're2js';
 
 /** A pattern compiled for whole-value matching, or why RE2 could not compile it. */
@@ -33,7 +42,7 @@ export function compileFieldPattern(pattern: string): CompiledFieldPattern {
   }
   let compiled: CompiledFieldPattern;
   try {
-    compiled = { ok: true, regex: RE2JS.compile(pattern) };
+    compiled = { ok: true, regex: RE2JS.compile(asRe2(pattern)) };
   } catch (error) {
     compiled = { ok: false, reason: (error as Error).message };
   }
@@ -51,4 +60,21 @@ export function compileFieldPattern(pattern: string): CompiledFieldPattern {
 export function matchesWholeValue(pattern: string, value: string): boolean | undefined {
   const compiled = compileFieldPattern(pattern);
   return compiled.ok ? compiled.regex.testExact(value) : undefined;
+}
+
+/**
+ * The pattern in RE2's spelling: JavaScript escapes RE2 writes otherwise, translated by re2js
+ * (it leaves RE2 syntax as it is), and the script property's long form, which it does not know.
+ */
+function asRe2(pattern: string): string {
+  return RE2JS.translateRegExp(pattern).replace(
+    /(?<!\\)((?:\\\\)*)\\([pP])\{(?:Script|sc)=([A-Za-z_]+)\}/g,
+    (_, escapes: string, p: string, script: string) => `${escapes}\\${p}{${script}}`,
+  );
+}
+
+/** The size of the compiled program (instructions): what each character of a value costs at most. */
+export function fieldPatternProgramSize(pattern: string): number | undefined {
+  const compiled = compileFieldPattern(pattern);
+  return compiled.ok ? compiled.regex.programSize() : undefined;
 }

@@ -10,7 +10,7 @@ import {
   TypeCodeSchema,
   UsccSchema,
 } from './codes.ts';
-import { compileFieldPattern } from './field-pattern.ts';
+import { compileFieldPattern, fieldPatternProgramSize } from './field-pattern.ts';
 import {
   DEFAULT_MAX_LENGTH,
   MAX_BYTES_PER_CHARACTER,
@@ -325,17 +325,42 @@ export function licenseDataBudgetIssue(type: LicenseType): { path: string; messa
  * pattern RE2 cannot compile refuses every value of its field until the type is updated.
  */
 export function fieldPatternIssues(type: LicenseType): { path: string; message: string }[] {
-  return type.fields.flatMap((field, i) => {
+  const issues = type.fields.flatMap((field, i) => {
     if (field.pattern === undefined) return [];
     const compiled = compileFieldPattern(field.pattern);
     if (compiled.ok) return [];
     return [
       {
         path: `fields.${i}.pattern`,
-        message: `the pattern of field ${field.name} is not RE2 syntax (patterns are RE2, matched in time linear in the value: no lookaround, no backreferences): ${compiled.reason}`,
+        message: `the pattern of field ${field.name} is not RE2 syntax (patterns are RE2, matched in time linear in the value: no lookaround, no backreferences; \\u4e00 and \\p{Script=Han} are read as \\x{4e00} and \\p{Han}): ${compiled.reason}`,
       },
     ];
   });
+  if (issues.length > 0) return issues;
+  const work = patternWork(type);
+  if (work <= MAX_PATTERN_WORK) return [];
+  return [
+    {
+      path: 'fields',
+      message: `the fields' patterns, at their values' largest, take ${work} steps to match (each pattern's compiled size times its field's maxLength, ${DEFAULT_MAX_LENGTH} when absent), more than the ${MAX_PATTERN_WORK} a license may take; simplify the patterns (a count such as {1,1000} multiplies a pattern's size) or lower the fields' maxLength`,
+    },
+  ];
+}
+
+/**
+ * The most matching a license's data may take: the sum over its fields' patterns of compiled size
+ * × the value's largest length. A match's time is linear in both (≈30 ns a step measured), so this
+ * bounds a license's patterns to some tens of milliseconds; the demo types take a few thousand.
+ */
+export const MAX_PATTERN_WORK = 1_000_000;
+
+function patternWork(type: LicenseType): number {
+  let work = 0;
+  for (const field of type.fields) {
+    if (field.pattern === undefined) continue;
+    work += (fieldPatternProgramSize(field.pattern) ?? 0) * (field.maxLength ?? DEFAULT_MAX_LENGTH);
+  }
+  return work;
 }
 
 /**

@@ -260,6 +260,14 @@ describe('validateLicenseData', () => {
     expect(accepted(type, { ...driving, 档案编号: 'a'.repeat(10_000) }).档案编号).toBe('a'.repeat(10_000));
   });
 
+  it('reads a pattern written for JavaScript as meant: \\u escapes and \\p{Script=…}', () => {
+    for (const pattern of ['[\\u4e00-\\u9fa5]{2,4}', '\\p{Script=Han}{2,4}', '\\p{sc=Han}{2,4}']) {
+      const type = withPattern(DRIVING_LICENCE, '档案编号', pattern);
+      expect(accepted(type, { ...driving, 档案编号: '张伟明' }).档案编号).toBe('张伟明');
+      expect(errorsOf(type, { ...driving, 档案编号: 'Zhang' })[0]).toMatchObject({ code: 'pattern' });
+    }
+  });
+
   it('matches the whole value, whatever anchors the pattern has, an alternation included', () => {
     const type = withPattern(DRIVING_LICENCE, '档案编号', 'A|B');
     expect(accepted(type, { ...driving, 档案编号: 'B' }).档案编号).toBe('B');

@@ -11,6 +11,7 @@ import {
   LicenseTypeSchema,
   licenseDataBudgetIssue,
   MAX_LICENSE_TYPE_BYTES,
+  MAX_PATTERN_WORK,
   mayIssue,
 } from '#core/catalog/license-type.ts';
 import { organizationCodeCheckChar, usccCheckChar } from '#core/identifiers/index.ts';
@@ -110,7 +111,7 @@ describe('LicenseTypeSchema', () => {
       {
         path: 'fields.0.pattern',
         message: expect.stringMatching(
-          /^the pattern of field 姓名 is not RE2 syntax \(patterns are RE2, matched in time linear in the value: no lookaround, no backreferences\): .*\(\?!/,
+          /^the pattern of field 姓名 is not RE2 syntax \(patterns are RE2, matched in time linear in the value: no lookaround, no backreferences; .*\): .*\(\?!/,
         ),
       },
     ]);
@@ -121,6 +122,20 @@ describe('LicenseTypeSchema', () => {
       const type = withField(RESIDENT_IDENTITY_CARD, '姓名', { pattern });
       expect(fieldPatternIssues(type).map((i) => i.path)).toEqual(['fields.0.pattern']);
     }
+  });
+
+  it('refuses at registration patterns whose matching, at their values’ largest, would take too long', () => {
+    // 33 characters, 21,001 instructions: seconds on one 4,000-character value.
+    const costly = withField(RESIDENT_IDENTITY_CARD, '住址', {
+      pattern: '(?:.?.?.?.?.?.?.?.?.?.?){1,1000}',
+      maxLength: 4000,
+    });
+    expect(fieldPatternIssues(costly)).toEqual([
+      { path: 'fields', message: expect.stringContaining(`more than the ${MAX_PATTERN_WORK}`) },
+    ]);
+    // The same pattern on a short field, and a simple one on a long field, are fine.
+    expect(fieldPatternIssues(withField(costly, '住址', { maxLength: 40 }))).toEqual([]);
+    expect(fieldPatternIssues(withField(costly, '住址', { pattern: '[\\u4e00-\\u9fa5]+' }))).toEqual([]);
   });
 
   it.each(DEMO_LICENSE_TYPES.map((t) => [t.name.zh, t] as const))(
