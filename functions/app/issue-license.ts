@@ -13,7 +13,7 @@ import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { LicenseRecord } from '#ports/license-repository.ts';
 import { licenseDocumentOwner } from './document-owner.ts';
 import { auditedIssuerCopy } from './issuer-copy.ts';
-import { IssuanceKeyReused, LicenseSealWithdrawn } from './issuer-errors.ts';
+import { IssuanceKeyReused, IssuedLicenseChanged, LicenseSealWithdrawn } from './issuer-errors.ts';
 import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import {
   type CheckedLicense,
@@ -300,12 +300,15 @@ async function issuedBefore(
   refusal: LicenseAlreadyExists,
 ): Promise<Issuance> {
   const earlier = await deps.licenses.get(licenseId);
-  // Answered as issued only while it still is: one since suspended, revoked or re-issued is no
-  // fresh license to hand out as if nothing had happened — the retry meets it as a conflict.
-  if (earlier === undefined || earlier.holderIndex !== holderIndex || earlier.status !== 'valid')
-    throw refusal;
+  if (earlier === undefined || earlier.holderIndex !== holderIndex) throw refusal;
   if (!(await carries(earlier, asked, deps.cipher))) {
     throw new IssuanceKeyReused(licenseId);
+  }
+  // Answered as issued only while it still is: one since suspended, revoked or re-issued is no
+  // fresh license to hand out as if nothing had happened — refused as a repeat of the request
+  // meets it while its idempotency record is kept (issuer-copy.ts).
+  if (earlier.status !== 'valid') {
+    throw new IssuedLicenseChanged(licenseId, earlier.status, earlier.supersededBy);
   }
   // Valid, yet sealed with a key since withdrawn, it fails verification: handed out as issued,
   // the issuer would take it for a good one. The record read to issue tells, at no extra read.

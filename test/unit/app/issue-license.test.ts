@@ -421,9 +421,11 @@ describe('issueLicense under the issuer’s request key', () => {
     const record = world.licenses.records.get(first.licenseId)!;
     world.licenses.records.set(first.licenseId, { ...record, status: 'revoked' });
 
-    await expect(issueLicense(keyed('revoked-since'), PSB, world.deps)).rejects.toBeInstanceOf(
-      LicenseAlreadyExists,
-    );
+    // As a repeat meets it while the idempotency record is kept: 409 naming its status.
+    await expect(issueLicense(keyed('revoked-since'), PSB, world.deps)).rejects.toMatchObject({
+      code: 'ISSUED_LICENSE_CHANGED',
+      problemMembers: { licenseId: first.licenseId, status: 'revoked' },
+    });
     expect(world.licenses.records.size).toBe(1);
   });
 
