@@ -197,8 +197,10 @@ export const UnblockedIdentityProofingSchema = z
 
 export const WithdrawSealKeyRequestSchema = z
   .strictObject({
-    reason: SealKeyWithdrawalReasonSchema.describe(
-      'Why the key is withdrawn, e.g. the incident in which it was found compromised; kept for good in the agency record and the audit log: no citizen identity number (400 when it names one)',
+    // The control-character check on the request only: the stored record's schema keeps reading
+    // a reason stored before it.
+    reason: SealKeyWithdrawalReasonSchema.regex(NO_CONTROL_CHARACTERS, CONTROL_CHARACTERS_REFUSED).describe(
+      'Why the key is withdrawn, e.g. the incident in which it was found compromised; kept for good in the agency record and the audit log: no citizen identity number (400 when it names one), nor a control character',
     ),
   })
   .meta({ id: 'WithdrawSealKeyRequest' });

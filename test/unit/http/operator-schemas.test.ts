@@ -1,12 +1,13 @@
 // The operator group's request schemas: text kept for good in the catalog or the audit log refuses
 // control characters (the stored records' schemas do not, so that records stored before still read).
 import { describe, expect, it } from 'vitest';
-import { AgencySchema } from '#core/catalog/agency.ts';
+import { AgencySchema, SealKeyWithdrawalReasonSchema } from '#core/catalog/agency.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
 import {
   RegisterAgencyRequestSchema,
   UnblockIdentityProofingRequestSchema,
   UpdateAgencyRequestSchema,
+  WithdrawSealKeyRequestSchema,
 } from '#http/schemas/operator.ts';
 
 const issues = (result: {
@@ -63,5 +64,21 @@ describe('UnblockIdentityProofingRequest', () => {
   it('accepts a reason of plain text, trimmed', () => {
     const parsed = UnblockIdentityProofingRequestSchema.parse({ identity, reason: ' 本人到窗口核验身份\n' });
     expect(parsed.reason).toBe('本人到窗口核验身份');
+  });
+});
+
+describe('WithdrawSealKeyRequest', () => {
+  it.each(STEERING)('refuses a reason holding %s, naming it', (_, control) => {
+    const reason = `密钥泄露${control}（事件 SEC-2026-014）`;
+    expect(issues(WithdrawSealKeyRequestSchema.safeParse({ reason }))).toEqual([
+      'reason: expected text without control characters',
+    ]);
+  });
+
+  it('accepts a reason of plain text, trimmed, while a stored withdrawal with a control character still reads', () => {
+    expect(WithdrawSealKeyRequestSchema.parse({ reason: ' 密钥泄露（事件 SEC-2026-014）\n' }).reason).toBe(
+      '密钥泄露（事件 SEC-2026-014）',
+    );
+    expect(SealKeyWithdrawalReasonSchema.safeParse('Old\u0000reason').success).toBe(true);
   });
 });
