@@ -60,7 +60,7 @@ export function commonResponses(route: RouteSpec): CommonResponses {
   if (route.requestBody) {
     add(
       400,
-      'Malformed JSON, or a body that does not match its schema (bad-request, validation-failed); a member name twice in one object (bad-request, code DUPLICATE_MEMBER_NAME); Content-Type sent as more than one header line (bad-request, code REPEATED_HEADER)',
+      'Malformed JSON, or a body that does not match its schema (bad-request, validation-failed); a member name twice in one object (bad-request, code DUPLICATE_MEMBER_NAME); a body that is not UTF-8 (bad-request, code BODY_NOT_UTF8) or nests too deeply to be read (bad-request, code BODY_TOO_DEEP); Content-Type sent as more than one header line (bad-request, code REPEATED_HEADER)',
     );
     add(
       415,

@@ -100,7 +100,7 @@ export const issuerApplicationsRoutes: readonly RouteSpec[] = [
       200: { description: 'Approved; the license is issued', schema: ApprovedApplicationSchema },
       ...ON_AN_APPLICATION,
       409: {
-        description: `Not allowed from the application’s state, or changed meanwhile, ${STALE}; or APPROVAL_ALREADY_DECIDED: a decision was recorded already (an earlier attempt’s or a rival’s) and this approval brings data, validity or a note other than that decision’s — nothing of it is recorded; approve again without them to finish it — or, under If-Match of the version before a decision that changed the data (another officer’s corrections, never seen), without those very terms: read it again (data and applied both shown) and approve with If-Match of the approving version`,
+        description: `Not allowed from the application’s state, or changed meanwhile, ${STALE}; or APPROVAL_ALREADY_DECIDED: a decision was recorded already (an earlier attempt’s or a rival’s) and this approval brings data, validity or a note other than that decision’s — nothing of it is recorded; approve again without them to finish it — or, under If-Match of the version before a decision that changed the data (another officer’s corrections, never seen), without those very terms: read it again (data and applied both shown) and approve with If-Match of the approving version; or DEVICE_KEY_CHANGED_MEANWHILE: the holder revoked the device key the license was being bound to, and again the one read after it — nothing was issued, the application stays approving: approve again`,
       },
       400: {
         description:
