@@ -9,14 +9,21 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { EsdkFieldCipher } from '#adapters/aws/field-cipher.ts';
 import { issueLicense } from '#app/issue-license.ts';
 import { type LicenseType, LicenseTypeSchema } from '#core/catalog/license-type.ts';
-import { MAX_KEPT_STATUS_CHANGES, reinstate, revoke, suspend } from '#core/lifecycle.ts';
+import { MAX_KEPT_STATUS_CHANGES, revoke, suspend } from '#core/lifecycle.ts';
 import { RecordTooLarge } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_USCC, RESIDENT_IDENTITY_CARD } from '#dev/demo/catalog.ts';
 import { asProblem } from '#http/domain-problems.ts';
 import type { LicenseRecord } from '#ports/license-repository.ts';
 import { issuerWorld } from '../../unit/app/issuer-fakes.ts';
 import { extraFields, largestAddress, largestDataOf } from '../../unit/catalog/largest-license.ts';
-import { auditEventFor, newDemoLicense, provisionTestStage, type Stage, snapshot } from './support.ts';
+import {
+  auditEventFor,
+  newDemoLicense,
+  provisionTestStage,
+  type Stage,
+  snapshot,
+  toggleStatus,
+} from './support.ts';
 
 let stage: Stage;
 
@@ -79,18 +86,7 @@ describe('license items and the 400 KB limit', () => {
     // 1,000 characters of 3 UTF-8 bytes: the longest reason the lifecycle accepts, in bytes.
     const reason = (n: number) => `${n}`.padEnd(1000, '挂');
     const changes = 3 * MAX_KEPT_STATUS_CHANGES;
-    for (let n = 0; n < changes; n += 1) {
-      const read = (await stage.repository.get(largest.id))!;
-      const input = { actor: agency, at: new Date().toISOString(), reason: reason(n) };
-      await stage.repository.changeStatus({
-        licenseId: read.id,
-        expectedVersion: read.version,
-        history: read.history,
-        change: read.status === 'valid' ? suspend(read.status, input) : reinstate(read.status, input),
-        statusSlot: read.statusSlot,
-        auditEvent: auditEventFor('license.suspended', { licenseId: read.id }),
-      });
-    }
+    await toggleStatus(stage, largest.id, changes, { actor: agency, reasonOf: reason });
     const read = (await stage.repository.get(largest.id))!;
 
     await stage.repository.changeStatus({

@@ -22,6 +22,7 @@ import {
   rawItem,
   type Stage,
   snapshot,
+  toggleStatus,
 } from './support.ts';
 
 let stage: Stage;
@@ -106,18 +107,7 @@ describe('changeStatus', () => {
   test(`changed more than ${MAX_KEPT_STATUS_CHANGES} times, the record keeps the last ${MAX_KEPT_STATUS_CHANGES} changes in order and is still revocable`, async () => {
     const license = await issued('KEPTLAST1');
     const changes = MAX_KEPT_STATUS_CHANGES + 7;
-    for (let n = 0; n < changes; n += 1) {
-      const read = (await stage.repository.get(license.id))!;
-      const input = { actor: agency, at, reason: `change ${n}` };
-      await stage.repository.changeStatus({
-        licenseId: license.id,
-        expectedVersion: read.version,
-        history: read.history,
-        change: read.status === 'valid' ? suspend(read.status, input) : reinstate(read.status, input),
-        statusSlot: license.statusSlot,
-        auditEvent: auditEventFor('license.suspended', { licenseId: license.id }),
-      });
-    }
+    await toggleStatus(stage, license.id, changes, { actor: agency, at, reasonOf: (n) => `change ${n}` });
     const read = (await stage.repository.get(license.id))!;
     expect(read.history.map((c) => c.reason)).toEqual(
       Array.from(
@@ -271,18 +261,11 @@ describe('reissue', () => {
 
   test(`after more than ${MAX_KEPT_STATUS_CHANGES} changes, the superseded version keeps the last ${MAX_KEPT_STATUS_CHANGES}, the supersede last`, async () => {
     const old = await issued('REISSUEKEPT');
-    for (let n = 0; n < MAX_KEPT_STATUS_CHANGES + 2; n += 1) {
-      const read = (await stage.repository.get(old.id))!;
-      const input = { actor: agency, at, reason: `change ${n}` };
-      await stage.repository.changeStatus({
-        licenseId: old.id,
-        expectedVersion: read.version,
-        history: read.history,
-        change: read.status === 'valid' ? suspend(read.status, input) : reinstate(read.status, input),
-        statusSlot: old.statusSlot,
-        auditEvent: auditEventFor('license.suspended', { licenseId: old.id }),
-      });
-    }
+    await toggleStatus(stage, old.id, MAX_KEPT_STATUS_CHANGES + 2, {
+      actor: agency,
+      at,
+      reasonOf: (n) => `change ${n}`,
+    });
     const current = (await stage.repository.get(old.id))!;
     const { change } = reissue(current, { actor: agency, at, reason: '换领' });
     const next = await newDemoLicense(stage, card, { serial: 'REISSUEKEPT', version: '002' });

@@ -11,6 +11,7 @@ import { allTables, tableEnvVar } from '#adapters/aws/tables.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
+import { type Actor, reinstate, suspend } from '#core/lifecycle.ts';
 import { DEMO_LICENSE_TYPES, DEMO_LICENSES, type DemoLicense } from '#dev/demo/catalog.ts';
 import { provisionStage } from '#dev/provision.ts';
 import type { NewLicense } from '#ports/license-repository.ts';
@@ -158,4 +159,32 @@ export function auditEventFor(
     subject,
     outcome: 'success',
   };
+}
+
+/**
+ * Suspends and reinstates the license in turn, `times` changes, each written as the use case
+ * writes it: against the version and history just read. `reasonOf(n)` gives the n-th reason.
+ */
+export async function toggleStatus(
+  stage: Stage,
+  licenseId: string,
+  times: number,
+  options: { actor: Actor; reasonOf: (n: number) => string; at?: string },
+): Promise<void> {
+  for (let n = 0; n < times; n += 1) {
+    const read = (await stage.repository.get(licenseId))!;
+    const input = {
+      actor: options.actor,
+      at: options.at ?? new Date().toISOString(),
+      reason: options.reasonOf(n),
+    };
+    await stage.repository.changeStatus({
+      licenseId,
+      expectedVersion: read.version,
+      history: read.history,
+      change: read.status === 'valid' ? suspend(read.status, input) : reinstate(read.status, input),
+      statusSlot: read.statusSlot,
+      auditEvent: auditEventFor('license.suspended', { licenseId }),
+    });
+  }
 }
