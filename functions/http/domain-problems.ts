@@ -1,5 +1,9 @@
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { UsageKeysStillActive, UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
+import {
+  UsageKeyReplacedMeanwhile,
+  UsageKeysStillActive,
+  UsagePlanNotEnabled,
+} from '#app/agency-usage-keys.ts';
 import {
   ApplicationKeyReused,
   ApprovalAlreadyDecided,
@@ -168,6 +172,7 @@ const MAPPING: ProblemMapping = [
   [SealKeyLimitReached, 'conflict'],
   [UsagePlanNotEnabled, 'conflict'],
   [UsageKeysStillActive, 'dependency-unavailable'],
+  [UsageKeyReplacedMeanwhile, 'conflict'],
   [LicenseTypeChangeBreaksAgreements, 'conflict'],
   [DataDomainChangeRefused, 'conflict'],
   [HolderMappingChangeRefused, 'conflict'],
