@@ -13,7 +13,12 @@ import type { FieldCipher } from '#ports/field-cipher.ts';
 import type { LicenseRecord } from '#ports/license-repository.ts';
 import { licenseDocumentOwner } from './document-owner.ts';
 import { auditedIssuerCopy } from './issuer-copy.ts';
-import { IssuanceKeyReused, IssuedLicenseChanged, LicenseSealWithdrawn } from './issuer-errors.ts';
+import {
+  IssuanceKeyReused,
+  IssuedLicenseChanged,
+  LicenseDataInvalid,
+  LicenseSealWithdrawn,
+} from './issuer-errors.ts';
 import { asLicenseContent, openLicenseContent } from './license-content.ts';
 import {
   type CheckedLicense,
@@ -29,6 +34,7 @@ import {
   issuerAuditEvent,
   type LicenseRequest,
   randomSerial,
+  sensitiveValueInSerial,
   signLicense,
   writtenWithHolderKey,
 } from './license-issuance.ts';
@@ -147,7 +153,7 @@ async function issueNamed(
     const serial = await issuanceSerial(caller.agency, issuanceKey, deps.blindIndex);
     return issue({ ...rest, serial }, caller, deps, 'same-request');
   }
-  return issue(rest, caller, deps, 'refused');
+  return issue(rest, caller, deps, 'refused', rest.serial !== undefined);
 }
 
 /**
@@ -210,10 +216,14 @@ async function issue(
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
   rerun: Rerun,
+  /** The serial is the issuer's own choice (not drawn, nor derived from a key or an application). */
+  serialChosen = false,
 ): Promise<Issuance> {
   const { type, agency, seal } = await issuableType(deps.config, caller.agency, request.typeCode);
   const now = deps.now();
   const license = checkLicense(type, request, issueDay(now));
+  const sensitiveSerial = serialChosen && sensitiveValueInSerial(type, license.data, request.serial!);
+  if (sensitiveSerial) throw new LicenseDataInvalid([sensitiveSerial]);
   const licenseId = buildLicenseId({
     typeCode: type.code,
     issuerCode: caller.agency,

@@ -121,6 +121,45 @@ export interface CheckedLicense {
   validity: { from: CivilDate; until: CivilDate | typeof LONG_TERM };
 }
 
+/** Fewer characters than this of a sensitive value in a serial are taken as coincidence. */
+const SENSITIVE_IN_SERIAL_MIN = 6;
+
+/**
+ * The error for a serial the issuer chose that holds the value of one of the license's sensitive
+ * fields (a file number 档案编号, a plate number): the serial is part of the license identifier,
+ * shown in clear wherever the license is named — audit log, URLs, index keys, every disclosure
+ * of the license, however few fields it shows — so it would undo the field's encryption and its
+ * selective disclosure. String and number fields, compared as the serial's alphabet (0-9A-Z) and
+ * at least SENSITIVE_IN_SERIAL_MIN characters of it: a date is left out, as an issuer's date +
+ * sequence numbering meets a date field by its day alone (a birth certificate issued on the birth
+ * day). The holder's code is refused before, in any field (refuseCodes).
+ */
+export function sensitiveValueInSerial(
+  type: LicenseType,
+  data: LicenseData,
+  serial: string,
+): LicenseInputError | undefined {
+  const inSerialAlphabet = (text: string) =>
+    text
+      .normalize('NFKC')
+      .toUpperCase()
+      .replace(/[^0-9A-Z]/g, '');
+  const plainSerial = inSerialAlphabet(serial);
+  const held = type.fields.filter((field) => {
+    if (!field.sensitive || (field.type !== 'string' && field.type !== 'number')) return false;
+    const value = data[field.name];
+    if (typeof value !== 'string' && typeof value !== 'number') return false;
+    const plain = inSerialAlphabet(String(value));
+    return plain.length >= SENSITIVE_IN_SERIAL_MIN && plainSerial.includes(plain);
+  });
+  if (held.length === 0) return undefined;
+  return {
+    path: 'serial',
+    code: 'sensitive-value',
+    message: `must not hold the value of the sensitive field ${held.map((f) => f.name).join(', ')}: the serial is part of the license identifier, which is shown in clear wherever the license is named; use a number of your own or leave the serial out`,
+  };
+}
+
 const SERIAL_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** 16 characters of 36: about 82 bits, so serials drawn at random never meet in practice. */
 export const RANDOM_SERIAL_LENGTH = 16;

@@ -58,7 +58,7 @@ const licenseRequestFields = {
     .regex(/^[0-9A-Z]{1,32}$/, 'expected 1–32 characters of 0-9 and A-Z')
     .optional()
     .describe(
-      '流水号; when absent, 16 characters of 0-9A-Z derived from the agency, the Idempotency-Key and a batch item’s position, so a retry whose idempotency record was lost names the same license (of the same type only: the identifier includes the type code). It is part of the license identifier, shown in clear wherever the license is named: one holding the holder’s own code is refused 400 validation-failed naming `serial` (other numbers shaped like an identity number are an issuer’s numbering, and taken)',
+      '流水号; when absent, 16 characters of 0-9A-Z derived from the agency, the Idempotency-Key and a batch item’s position, so a retry whose idempotency record was lost names the same license (of the same type only: the identifier includes the type code). It is part of the license identifier, shown in clear wherever the license is named: one holding the holder’s own code, or the value of one of the license’s sensitive string or number fields (six characters of 0-9A-Z or more, such as a file number), is refused 400 validation-failed naming `serial` (other numbers shaped like an identity number are an issuer’s numbering, and taken)',
     ),
   holder: LicenseHolderInputSchema,
   data: licenseData,

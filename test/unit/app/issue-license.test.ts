@@ -155,6 +155,40 @@ describe('issueLicense', () => {
     expect(numbered.licenseId).toContain('.110105202411270004.001.');
   });
 
+  it('refuses a serial holding a sensitive field’s value (a driving licence’s 档案编号), before anything is stored', async () => {
+    const world = issuerWorld(NOW);
+    const demo = DEMO_LICENSES.find((l) => l.typeCode === DEMO_TYPE_CODE.drivingLicence)!;
+    const licence = (serial: string): IssueLicenseRequest => ({
+      typeCode: demo.typeCode,
+      holder: { name: demo.holder.name, codeType: demo.holder.codeType, code: demo.holder.code },
+      data: { ...demo.data, 有效期限: { from: '2025-06-01', until: '2031-06-01' } },
+      serial,
+    });
+    const vehicleAdministration = { agency: DEMO_USCC.vehicleAdministration };
+    const fileNumber = demo.data.档案编号 as string;
+    for (const serial of [fileNumber, `DL${fileNumber}01`]) {
+      const refused = await issueLicense(licence(serial), vehicleAdministration, world.deps).catch((e) => e);
+      expect(refused).toBeInstanceOf(LicenseDataInvalid);
+      expect((refused as LicenseDataInvalid).errors).toEqual([
+        {
+          path: 'serial',
+          code: 'sensitive-value',
+          message: expect.stringContaining('sensitive field 档案编号'),
+        },
+      ]);
+      expect(asProblem(refused)).toMatchObject({ status: 400 });
+    }
+    expect(world.licenses.records.size).toBe(0);
+    expect(world.statusLists.drawn).toHaveLength(0);
+    // Part of it (fewer than six characters) is taken as a coincidence: the issuer's numbering.
+    const partly = await issueLicense(
+      licence(`DL${fileNumber.slice(0, 5)}`),
+      vehicleAdministration,
+      world.deps,
+    );
+    expect(partly.licenseId).toContain(`.DL${fileNumber.slice(0, 5)}.001.`);
+  });
+
   it('refuses a serial already issued with LicenseAlreadyExists', async () => {
     const world = issuerWorld(NOW);
     await issueLicense(idCard({ serial: 'TWICE' }), PSB, world.deps);
