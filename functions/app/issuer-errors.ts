@@ -205,6 +205,11 @@ export class IssuedLicenseChanged extends Error {
     );
     this.name = 'IssuedLicenseChanged';
     this.licenseId = licenseId;
-    this.problemMembers = { licenseId, status, ...(supersededBy === undefined ? {} : { supersededBy }) };
+    // `licenseStatus`, not `status`: RFC 9457 keeps `status` for the HTTP status code.
+    this.problemMembers = {
+      licenseId,
+      licenseStatus: status,
+      ...(supersededBy === undefined ? {} : { supersededBy }),
+    };
   }
 }

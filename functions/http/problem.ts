@@ -70,7 +70,9 @@ export function problemDocument(
   extensions: Record<string, unknown> = {},
 ): ProblemDocument {
   const { status, title } = problemTypes[type];
-  return { type: `${PROBLEM_TYPE_BASE}${type}`, title, status, ...(detail ? { detail } : {}), ...extensions };
+  // The RFC 9457 members last, so that no extension member can stand in for them (a `status`
+  // member once did, and the response's status code was a word).
+  return { ...extensions, type: `${PROBLEM_TYPE_BASE}${type}`, title, status, ...(detail ? { detail } : {}) };
 }
 
 export function problemResponse(

@@ -118,6 +118,22 @@ describe('status changes show in verification', () => {
     expect(reinstated.status).toBe(409);
   });
 
+  it('an issue repeated under its Idempotency-Key after the license was revoked → 409 ISSUED_LICENSE_CHANGED naming its status', async () => {
+    const idempotencyKey = randomUUID();
+    const { licenseId } = await psb.issueLicense(idCardRequest(), { idempotencyKey });
+    await psb.revoke(licenseId, '证件注销');
+
+    const repeat = await refusal(psb.issueLicense(idCardRequest(), { idempotencyKey }));
+    expect(repeat.status).toBe(409);
+    expect(repeat.problem).toMatchObject({
+      type: 'urn:elicense:problem:conflict',
+      status: 409,
+      code: 'ISSUED_LICENSE_CHANGED',
+      licenseId,
+      licenseStatus: 'revoked',
+    });
+  });
+
   it('refuses to suspend or revoke without a reason', async () => {
     const { licenseId } = await psb.issueLicense(idCardRequest());
     const response = await psb.agency.request('POST', `/licenses/${licenseId}/revoke`, {

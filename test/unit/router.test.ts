@@ -154,6 +154,18 @@ describe('domain errors', () => {
     });
   });
 
+  it('keep their RFC 9457 members whatever the error’s own members are called', () => {
+    // An error's members (`problemMembers`) are its own affair; none may stand in for these.
+    const response = problemResponse('conflict', 'changed', { status: 'revoked', title: 'x', type: 'y' });
+    expect(response.statusCode).toBe(409);
+    expect(JSON.parse(response.body)).toEqual({
+      type: 'urn:elicense:problem:conflict',
+      title: 'The request conflicts with the current state',
+      status: 409,
+      detail: 'changed',
+    });
+  });
+
   it('leave anything unknown an internal error that tells nothing', async () => {
     const router = createRouter(
       'issuer',

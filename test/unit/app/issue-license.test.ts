@@ -458,7 +458,7 @@ describe('issueLicense under the issuer’s request key', () => {
     // As a repeat meets it while the idempotency record is kept: 409 naming its status.
     await expect(issueLicense(keyed('revoked-since'), PSB, world.deps)).rejects.toMatchObject({
       code: 'ISSUED_LICENSE_CHANGED',
-      problemMembers: { licenseId: first.licenseId, status: 'revoked' },
+      problemMembers: { licenseId: first.licenseId, licenseStatus: 'revoked' },
     });
     expect(world.licenses.records.size).toBe(1);
   });

@@ -37,6 +37,7 @@ import {
   RESIDENT_IDENTITY_CARD,
 } from '#dev/demo/catalog.ts';
 import { asProblem } from '#http/domain-problems.ts';
+import { toProblemResponse } from '#http/problem.ts';
 import { issuerWorld } from './issuer-fakes.ts';
 
 const PSB = { agency: DEMO_USCC.publicSecurityBureau };
@@ -682,14 +683,18 @@ describe('issuerCopy', () => {
       expect(refused).toBeInstanceOf(IssuedLicenseChanged);
       expect(asProblem(refused)).toMatchObject({
         status: 409,
-        extensions: { code: 'ISSUED_LICENSE_CHANGED', licenseId: license.licenseId, status },
+        extensions: { code: 'ISSUED_LICENSE_CHANGED', licenseId: license.licenseId, licenseStatus: status },
       });
+      // The response itself: a 409 whose RFC 9457 `status` no member stands in for.
+      const response = toProblemResponse(asProblem(refused));
+      expect(response.statusCode).toBe(409);
+      expect(JSON.parse(response.body)).toMatchObject({ status: 409, licenseStatus: status });
       expect(world.licenses.audit).toHaveLength(events);
     }
     const { world, license } = await issued();
     const next = await reissueLicense({ licenseId: license.licenseId }, PSB, world.deps);
     await expect(issuerCopy(license.licenseId, PSB, world.deps)).rejects.toMatchObject({
-      problemMembers: { status: 'superseded', supersededBy: next.licenseId },
+      problemMembers: { licenseStatus: 'superseded', supersededBy: next.licenseId },
     });
   });
 });
