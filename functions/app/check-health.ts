@@ -4,6 +4,11 @@ import { AuditSealHeadAhead } from './seal-audit-log.ts';
 export interface DependencyCheck {
   status: 'up' | 'down';
   latencyMs: number;
+  /**
+   * What kind of failure, by its name or code alone (`AccessDeniedException`, `ECONNREFUSED`):
+   * the report is public, and an AWS error's message names the account, the role and the
+   * resource. The whole error goes to `onFailure` (the handler's log).
+   */
   error?: string;
 }
 
@@ -41,9 +46,16 @@ export async function checkHealth(
     timeoutMs = 2_000,
     now = () => performance.now(),
     sealLag,
-  }: { timeoutMs?: number; now?: () => number; sealLag?: SealLagSource } = {},
+    onFailure = () => {},
+  }: {
+    timeoutMs?: number;
+    now?: () => number;
+    sealLag?: SealLagSource;
+    /** Told each failure whole (the report names only its kind). */
+    onFailure?: (check: string, error: unknown) => void;
+  } = {},
 ): Promise<HealthReport> {
-  const auditSeal = sealLag === undefined ? undefined : checkSealLag(sealLag);
+  const auditSeal = sealLag === undefined ? undefined : checkSealLag(sealLag, onFailure);
   const entries = await Promise.all(
     probes.map(async (probe): Promise<[string, DependencyCheck]> => {
       const started = now();
@@ -52,7 +64,8 @@ export async function checkHealth(
         await probe.check(signal);
         return [probe.name, { status: 'up', latencyMs: Math.round(now() - started) }];
       } catch (error) {
-        const reason = signal.aborted ? `no answer within ${timeoutMs} ms` : describe(error);
+        if (!signal.aborted) onFailure(probe.name, error);
+        const reason = signal.aborted ? `no answer within ${timeoutMs} ms` : kindOf(error);
         return [probe.name, { status: 'down', latencyMs: Math.round(now() - started), error: reason }];
       }
     }),
@@ -64,7 +77,10 @@ export async function checkHealth(
   return { status: healthy ? 'ok' : 'degraded', checks, ...(seal === undefined ? {} : { auditSeal: seal }) };
 }
 
-async function checkSealLag(source: SealLagSource): Promise<AuditSealCheck> {
+async function checkSealLag(
+  source: SealLagSource,
+  onFailure: (check: string, error: unknown) => void,
+): Promise<AuditSealCheck> {
   const { maxLagSeconds } = source;
   try {
     const lag = await source.lagSeconds();
@@ -76,12 +92,14 @@ async function checkSealLag(source: SealLagSource): Promise<AuditSealCheck> {
       return { status: 'ahead', lagSeconds: null, maxLagSeconds, error: error.message };
     }
     // The table's own probe reports it unreachable; this says only that the lag is not known.
-    return { status: 'unknown', lagSeconds: null, maxLagSeconds, error: describe(error) };
+    onFailure('auditSeal', error);
+    return { status: 'unknown', lagSeconds: null, maxLagSeconds, error: kindOf(error) };
   }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error)
-    return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
-  return String(error);
+/** A failure's kind: its name when it has its own (AWS errors do), else its system code. */
+function kindOf(error: unknown): string {
+  if (error instanceof Error && error.name && error.name !== 'Error') return error.name;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code) ? code : 'Error';
 }

@@ -77,7 +77,9 @@ const router = createRouter(
   'public',
   {
     async getHealth() {
-      const report = await checkHealth(probes, sealLag ? { sealLag } : {});
+      const onFailure = (check: string, error: unknown) =>
+        logger.warn('health check failed', { check, error });
+      const report = await checkHealth(probes, { onFailure, ...(sealLag ? { sealLag } : {}) });
       if (report.status !== 'ok') logger.warn('platform degraded', { report });
       return jsonResponse(report.status === 'ok' ? 200 : 503, report);
     },

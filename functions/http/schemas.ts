@@ -42,7 +42,12 @@ export const DependencyCheckSchema = z
   .object({
     status: z.enum(['up', 'down']),
     latencyMs: z.number().nonnegative(),
-    error: z.string().optional().describe('Why the dependency is unreachable; never a stack trace'),
+    error: z
+      .string()
+      .optional()
+      .describe(
+        'The kind of failure by its name or code alone (AccessDeniedException, ECONNREFUSED, no answer within 2000 ms): the whole error, which may name the account, role or resource, is only in the function’s log',
+      ),
   })
   .meta({ id: 'DependencyCheck' });
 

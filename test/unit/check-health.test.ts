@@ -23,11 +23,34 @@ describe('checkHealth', () => {
     expect(report.checks.s3?.status).toBe('up');
   });
 
-  it('is degraded and names the reason when one dependency fails', async () => {
-    const report = await checkHealth([up('dynamodb'), down('s3', 'connect ECONNREFUSED 127.0.0.1:1')]);
+  it('is degraded and names the kind of failure when one dependency fails, the whole error only to its log', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const denied = Object.assign(
+      new Error(
+        'User: arn:aws:sts::123456789012:assumed-role/elicense-prod-public/fn is not authorized to perform: kms:GetPublicKey',
+      ),
+      { name: 'AccessDeniedException' },
+    );
+    const logged: [string, unknown][] = [];
+    const report = await checkHealth(
+      [
+        up('dynamodb'),
+        { name: 's3', check: async () => Promise.reject(refused) },
+        { name: 'kms', check: async () => Promise.reject(denied) },
+      ],
+      { onFailure: (check, error) => logged.push([check, error]) },
+    );
     expect(report.status).toBe('degraded');
-    expect(report.checks.s3).toMatchObject({ status: 'down', error: 'connect ECONNREFUSED 127.0.0.1:1' });
+    expect(report.checks.s3).toMatchObject({ status: 'down', error: 'ECONNREFUSED' });
+    expect(report.checks.kms).toMatchObject({ status: 'down', error: 'AccessDeniedException' });
     expect(report.checks.dynamodb?.status).toBe('up');
+    // The public report names no account, role or resource; the log has the error whole.
+    expect(JSON.stringify(report)).not.toMatch(/123456789012|elicense-prod|127\.0\.0\.1/);
+    expect(logged).toEqual([
+      ['s3', refused],
+      ['kms', denied],
+    ]);
+    expect((await checkHealth([down('s3', 'something odd')])).checks.s3?.error).toBe('Error');
   });
 
   it('gives up on a dependency that does not answer within the timeout', async () => {
@@ -69,13 +92,12 @@ describe('checkHealth with the audit sealing lag', () => {
       sealLag: {
         maxLagSeconds: 300,
         lagSeconds: async () => {
-          throw new Error('ResourceNotFoundException: table not found');
+          throw Object.assign(new Error('Requested resource not found: Table: elicense-prod-audit-seals'), {
+            name: 'ResourceNotFoundException',
+          });
         },
       },
     });
-    expect(report.auditSeal).toMatchObject({
-      status: 'unknown',
-      error: 'ResourceNotFoundException: table not found',
-    });
+    expect(report.auditSeal).toMatchObject({ status: 'unknown', error: 'ResourceNotFoundException' });
   });
 });
