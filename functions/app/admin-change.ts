@@ -17,6 +17,8 @@ import {
   RegistryAlreadyBootstrapped,
   SharingAgreementsChanged,
   SuccessionChanged,
+  wasWriteNotSent,
+  writeNotSent,
 } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import type { SealKeyProvisioner, SealKeyRequest } from '#ports/seal-key-provisioner.ts';
@@ -45,6 +47,11 @@ export interface AdminChangeDeps {
   demoData: 'allowed' | 'refused';
   now: () => Date;
   newEventId: () => string;
+  /**
+   * Told of a seal key made for a change that was refused and that could not be given up again
+   * (withNewSealKey): an enabled key no record names, to be logged with its id for deletion by hand.
+   */
+  onSealKeyNotDiscarded?: (sealKey: SealKeyRef, error: unknown) => void;
 }
 
 /** The operator's audited reads of the catalog (catalog-reads.ts), in the form of its changes. */
@@ -136,19 +143,28 @@ export function adminChangeEvent(
 
 /**
  * Provisions a seal key and runs the registry write that names it. When the registry refuses
- * the write for certain (a typed refusal, nothing half-done), the key is given up again; on
- * any other failure the write may have happened, so the key is kept.
+ * the write for certain, or it failed before anything of it was sent (a throttled read of the
+ * record first), the key is given up again; on any other failure the write may have happened, so
+ * the key is kept. A key that cannot be given up is enabled and named by no record: it is handed
+ * to `onSealKeyNotDiscarded` (the operator function logs it) for someone to delete, and the
+ * write's own error is answered. A key that cannot be made is a write not sent either
+ * (wasWriteNotSent), so a usage key issued for the same write is withdrawn (withNewUsageKey).
  */
 export async function withNewSealKey<T>(
-  sealKeys: SealKeyProvisioner,
+  deps: Pick<AdminChangeDeps, 'onSealKeyNotDiscarded'> & { sealKeys: SealKeyProvisioner },
   request: SealKeyRequest,
   write: (sealKey: SealKeyRef) => Promise<T>,
 ): Promise<T> {
-  const sealKey = await sealKeys.provision(request);
+  const { sealKeys, onSealKeyNotDiscarded } = deps;
+  const sealKey = await sealKeys.provision(request).catch((error: unknown) => {
+    throw writeNotSent(error);
+  });
   try {
     return await write(sealKey);
   } catch (error) {
-    if (isCertainRefusal(error)) await sealKeys.discard(sealKey).catch(() => {});
+    if (isCertainRefusal(error)) {
+      await sealKeys.discard(sealKey).catch((failure: unknown) => onSealKeyNotDiscarded?.(sealKey, failure));
+    }
     throw error;
   }
 }
@@ -167,6 +183,7 @@ export function isCertainRefusal(error: unknown): boolean {
     error instanceof SharingAgreementsChanged ||
     error instanceof SuccessionChanged ||
     // Refused for load: the transaction wrote nothing.
-    error instanceof StoreBusy
+    error instanceof StoreBusy ||
+    wasWriteNotSent(error)
   );
 }

@@ -114,14 +114,16 @@ export async function registerAgency(
         ...(usageKey ? { usageKey: usageKey.id } : {}),
       },
     });
-  // The usage key is issued last, just before the write that records it.
-  const create = (registered: Agency): Promise<RegisteredAgency> =>
-    withNewUsageKey(deps.usageKeys, uscc, async (usageKey) => {
+  // The usage key before the seal key: API Gateway failing to issue it (its control plane
+  // throttles hard; the account's key quota fills, withdrawn keys never being deleted) then leaves
+  // no seal key behind. A seal key that cannot be made counts as a write not sent, so the usage
+  // key is withdrawn then, as when the registry refuses the write for certain.
+  return withNewUsageKey(deps.usageKeys, uscc, async (usageKey) => {
+    const create = async (registered: Agency): Promise<RegisteredAgency> => {
       const saved = await deps.config.createAgency(registered, event(registered, usageKey), standing);
       return usageKey ? { ...saved, usageKey } : saved;
-    });
-  if (!registration.roles.includes('issuer')) return create(agency);
-  return withNewSealKey(deps.sealKeys, { agency: uscc, generation: 1 }, (sealKey) =>
-    create({ ...agency, sealKey }),
-  );
+    };
+    if (!registration.roles.includes('issuer')) return create(agency);
+    return withNewSealKey(deps, { agency: uscc, generation: 1 }, (sealKey) => create({ ...agency, sealKey }));
+  });
 }

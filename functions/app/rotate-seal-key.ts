@@ -54,27 +54,24 @@ export async function rotateSealKey(
   }
   const letGoKids = room.dropped.map((key) => key.kid);
   const letGo = (agency.sealKeysLetGo ?? 0) + room.dropped.length;
-  return withNewSealKey(
-    deps.sealKeys,
-    { agency: uscc, generation: nextSealKeyGeneration(agency) },
-    (sealKey) =>
-      deps.config.updateAgency(
-        {
-          ...agency,
-          sealKey,
-          previousSealKeys: [replaced, ...room.kept],
-          ...(letGo > 0 ? { sealKeysLetGo: letGo } : {}),
+  return withNewSealKey(deps, { agency: uscc, generation: nextSealKeyGeneration(agency) }, (sealKey) =>
+    deps.config.updateAgency(
+      {
+        ...agency,
+        sealKey,
+        previousSealKeys: [replaced, ...room.kept],
+        ...(letGo > 0 ? { sealKeysLetGo: letGo } : {}),
+      },
+      current.version,
+      adminChangeEvent(deps, operator, 'agency.seal_key_rotated', {
+        details: {
+          agency: uscc,
+          version: current.version + 1,
+          sealKid: sealKey.kid,
+          replacedKid: replaced.kid,
+          ...(letGoKids.length > 0 ? { letGoKids } : {}),
         },
-        current.version,
-        adminChangeEvent(deps, operator, 'agency.seal_key_rotated', {
-          details: {
-            agency: uscc,
-            version: current.version + 1,
-            sealKid: sealKey.kid,
-            replacedKid: replaced.kid,
-            ...(letGoKids.length > 0 ? { letGoKids } : {}),
-          },
-        }),
-      ),
+      }),
+    ),
   );
 }

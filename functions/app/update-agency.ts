@@ -80,9 +80,7 @@ export async function updateAgency(
       standing,
     );
   if (!changes.roles.includes('issuer') || updated.sealKey !== undefined) return write(updated);
-  return withNewSealKey(
-    deps.sealKeys,
-    { agency: uscc, generation: nextSealKeyGeneration(updated) },
-    (sealKey) => write({ ...updated, sealKey }),
+  return withNewSealKey(deps, { agency: uscc, generation: nextSealKeyGeneration(updated) }, (sealKey) =>
+    write({ ...updated, sealKey }),
   );
 }

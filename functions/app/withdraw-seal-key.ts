@@ -120,7 +120,7 @@ export async function withdrawSealKey(
       }),
     );
   const saved = isCurrent
-    ? await withNewSealKey(deps.sealKeys, { agency: uscc, generation: nextSealKeyGeneration(agency) }, write)
+    ? await withNewSealKey(deps, { agency: uscc, generation: nextSealKeyGeneration(agency) }, write)
     : await write();
   await deps.sealKeys.withdraw(seal);
   return saved;

@@ -22,7 +22,7 @@ import { unblockIdentityProofing } from '#app/unblock-identity-proofing.ts';
 import { updateAgency } from '#app/update-agency.ts';
 import { withdrawSealKey } from '#app/withdraw-seal-key.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
-import type { Agency } from '#core/catalog/agency.ts';
+import type { Agency, SealKeyRef } from '#core/catalog/agency.ts';
 import { LicenseTypeSchema } from '#core/catalog/license-type.ts';
 import { SharingAgreementSchema } from '#core/catalog/sharing-agreement.ts';
 import { authenticatedAgency } from '#http/agency-auth.ts';
@@ -104,6 +104,13 @@ const deps = {
   // A license type may name only a data domain the stage has license tables for.
   dataDomains: Object.keys(shardsPerDomain()),
   sealKeys,
+  // An enabled key no record names, still usable by the signing roles: someone must delete it.
+  onSealKeyNotDiscarded: (sealKey: SealKeyRef, error: unknown) =>
+    logger.error('a seal key made for a refused change could not be discarded', {
+      keyRef: sealKey.keyRef,
+      kid: sealKey.kid,
+      error,
+    }),
   usageKeys,
   audit,
   store: failedClaims,

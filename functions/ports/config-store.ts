@@ -62,6 +62,7 @@ export interface AgreementListRequest extends PageRequest {
 /**
  * Every write takes the audit event that records it, written in the same transaction: both or
  * neither (AuditEventExists when the event id is taken). Writes without one are for seeding.
+ * A write that fails before any of it is sent throws its error marked {@link writeNotSent}.
  */
 export interface ConfigStore {
   /**
@@ -318,4 +319,25 @@ export class ConfigRecordInvalid extends Error {
     this.kind = kind;
     this.issues = issues;
   }
+}
+
+const NOT_SENT = Symbol('elicense.registryWriteNotSent');
+
+/**
+ * Marks an error that stopped a registry write before any of it was sent — a read the write
+ * needed first failed, or what the write was to name could not be made — so that what was made
+ * for the write is given up (admin-change.ts isCertainRefusal): by its type alone a throttled or
+ * unreachable read looks like a failed write, which may have landed. The error itself is kept, so
+ * it is answered as before (503 for a dependency unavailable). Returns it, to be thrown.
+ */
+export function writeNotSent<E>(error: E): E {
+  if (typeof error === 'object' && error !== null && !wasWriteNotSent(error) && Object.isExtensible(error)) {
+    Object.defineProperty(error, NOT_SENT, { value: true });
+  }
+  return error;
+}
+
+/** Whether a registry write failed before any of it was sent ({@link writeNotSent}): nothing was written. */
+export function wasWriteNotSent(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && NOT_SENT in error;
 }

@@ -65,6 +65,7 @@ import {
   SharingAgreementsChanged,
   SuccessionChanged,
   type SuccessorAsRead,
+  writeNotSent,
 } from '#ports/config-store.ts';
 import type { Page, PageRequest, Versioned } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
@@ -521,7 +522,10 @@ export class DynamoConfigStore implements ConfigStore {
     const audit = this.#auditPut(auditEvent);
     const id = spec.idOf(value);
     const key = spec.key(id);
-    const current = await this.#head(key);
+    // A read that fails sent nothing of the write: what was made for it (a seal key) is given up.
+    const current = await this.#head(key).catch((error: unknown) => {
+      throw writeNotSent(error);
+    });
     if (current === undefined) throw new ConfigRecordNotFound(spec.kind, id);
     if (current.version !== expectedVersion) {
       throw new ConfigVersionConflict(spec.kind, id, expectedVersion, current.version);

@@ -1,24 +1,29 @@
 // The registry over the wire: the demo catalog stored and read back, registrations that never
 // silently overwrite, and the API-key lookup request authentication relies on.
 
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createServer } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { auditPartitionKey } from '#adapters/aws/audit-items.ts';
 import { DynamoConfigStore } from '#adapters/aws/config-store.ts';
 import { encodePageCursor } from '#adapters/aws/dynamodb-paging.ts';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
+import { isCertainRefusal } from '#app/admin-change.ts';
 import { addApiKey, revokeApiKey } from '#app/agency-api-keys.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
 import { type LicenseType, MAX_LICENSE_TYPE_BYTES } from '#core/catalog/license-type.ts';
 import { AuditEventExists } from '#core/storage-errors.ts';
 import { DEMO_CATALOG, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
+import { asProblem } from '#http/domain-problems.ts';
 import {
   ApiKeyIdTaken,
   ConfigRecordExists,
   ConfigRecordInvalid,
   ConfigRecordNotFound,
   ConfigVersionConflict,
+  wasWriteNotSent,
 } from '#ports/config-store.ts';
 import { InvalidCursor, type Page } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
@@ -456,3 +461,75 @@ describe('a change with its audit event', () => {
     expect(await store.getAgency(uscc)).toBeUndefined();
   });
 });
+
+describe('a write that fails before any of it is sent', () => {
+  const rename = async (target: DynamoConfigStore, id: string) => {
+    const current = (await store.getAgency(DEMO_USCC.housingProvidentFundCentre))!;
+    const renamed = { ...current.value, name: `${current.value.name}（${id}）` };
+    const event: AuditEvent = {
+      id,
+      time: '2026-11-27T09:00:00.000Z',
+      actor: { kind: 'operator', id: DEMO_USCC.platformOperator },
+      action: 'agency.updated',
+      outcome: 'success',
+      details: { agency: renamed.uscc, version: current.version + 1 },
+    };
+    const failure = await target.updateAgency(renamed, current.version, event).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    return { current, failure };
+  };
+
+  test('marks a failed read of the record, made before the update is sent, as not sent: a seal key made for it is given up', async () => {
+    // Nothing listens there: the read fails for real, as an unreachable or throttled store's does.
+    const unreachable = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${await closedPort()}`,
+      region: 'cn-north-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    const offline = new DynamoConfigStore(DynamoDBDocumentClient.from(unreachable), stage.table('config'), {
+      auditTable: stage.table('audit'),
+    });
+    const { current, failure } = await rename(offline, 'cfg-not-sent-1');
+    unreachable.destroy();
+    expect(wasWriteNotSent(failure)).toBe(true);
+    expect(isCertainRefusal(failure)).toBe(true);
+    // The error itself is kept: still the 503 a store that cannot be reached is.
+    expect((failure as { code?: string }).code).toBe('ECONNREFUSED');
+    expect(asProblem(failure)).toMatchObject({ problemType: 'dependency-unavailable' });
+    expect(await store.getAgency(DEMO_USCC.housingProvidentFundCentre)).toEqual(current);
+  });
+
+  test('leaves a transaction that failed after it was sent unmarked: it may have landed, and here it did', async () => {
+    // The SDK giving up after the request went out: the answer lost, the write made.
+    const client = new DynamoDBClient({});
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName !== 'TransactWriteItemsCommand') return result;
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+      },
+      { step: 'deserialize', name: 'loseTheAnswer' },
+    );
+    const answerLost = new DynamoConfigStore(DynamoDBDocumentClient.from(client), stage.table('config'), {
+      auditTable: stage.table('audit'),
+    });
+    const { current, failure } = await rename(answerLost, 'cfg-not-sent-2');
+    client.destroy();
+    expect(failure).toMatchObject({ name: 'TimeoutError' });
+    expect(wasWriteNotSent(failure)).toBe(false);
+    expect(isCertainRefusal(failure)).toBe(false);
+    expect((await store.getAgency(DEMO_USCC.housingProvidentFundCentre))?.version).toBe(current.version + 1);
+  });
+});
+
+/** A local port nothing listens on: bound by the system, then let go. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -20,7 +20,16 @@ import {
   ConfigRecordNotFound,
   ConfigVersionConflict,
 } from '#ports/config-store.ts';
-import { adminDeps, FakeSealKeys, InMemoryConfigStore, NOW, newKey, OPERATOR, testUscc } from './fakes.ts';
+import {
+  adminDeps,
+  FakeSealKeys,
+  FakeUsageKeys,
+  InMemoryConfigStore,
+  NOW,
+  newKey,
+  OPERATOR,
+  testUscc,
+} from './fakes.ts';
 
 // The operator's agency use cases over an in-memory registry: what is written, what is
 // refused (writing nothing and recording nothing), and the audit event of each change.
@@ -197,6 +206,91 @@ describe('registerAgency', () => {
       StoreBusy,
     );
     expect(sealKeys.discarded).toEqual([`fake:seal/${testUscc(6)}-1`, `fake:seal/${testUscc(9)}-1`]);
+  });
+
+  it('issues the usage key before the seal key: an API Gateway failure leaves no seal key made', async () => {
+    const { deps, sealKeys, config } = setup();
+    const throttled = Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' });
+    const usageKeys = new (class extends FakeUsageKeys {
+      override async issue(): Promise<never> {
+        throw throttled;
+      }
+    })();
+    const uscc = testUscc(10);
+    await expect(
+      registerAgency(registration(uscc, ['issuer'], ['k-10']), OPERATOR, { ...deps, usageKeys }),
+    ).rejects.toBe(throttled);
+    expect(sealKeys.requests).toEqual([]);
+    expect(await config.getAgency(uscc)).toBeUndefined();
+  });
+
+  it('withdraws the usage key again when the seal key cannot be made, or the write is refused for certain', async () => {
+    const { deps, sealKeys, config } = setup();
+    const usageKeys = new FakeUsageKeys();
+    const quota = Object.assign(new Error('key quota reached'), { name: 'LimitExceededException' });
+    const noSealKey = {
+      ...deps,
+      usageKeys,
+      sealKeys: Object.assign(new FakeSealKeys(), {
+        provision: async () => {
+          throw quota;
+        },
+      }),
+    };
+    await expect(
+      registerAgency(registration(testUscc(11), ['issuer'], []), OPERATOR, noSealKey),
+    ).rejects.toBe(quota);
+    expect(usageKeys.issued).toHaveLength(1);
+    expect([...usageKeys.onPlan]).toEqual([]);
+    expect(await config.getAgency(testUscc(11))).toBeUndefined();
+
+    const refusing = {
+      ...deps,
+      usageKeys,
+      config: {
+        ...config,
+        getAgency: async () => undefined,
+        findApiKey: async () => undefined,
+        createAgency: async () => {
+          throw new ConfigRecordExists('agency', testUscc(12));
+        },
+      },
+    };
+    await expect(
+      registerAgency(registration(testUscc(12), ['issuer'], []), OPERATOR, refusing),
+    ).rejects.toThrow(ConfigRecordExists);
+    expect(usageKeys.issued).toHaveLength(2);
+    expect([...usageKeys.onPlan]).toEqual([]);
+    expect(sealKeys.discarded).toEqual([`fake:seal/${testUscc(12)}-1`]);
+  });
+
+  it('reports a seal key it cannot give up with its id, and answers the refusal', async () => {
+    const { deps, config } = setup();
+    const unreachable = new Error('KMS unreachable');
+    const sealKeys = Object.assign(new FakeSealKeys(), {
+      discard: async () => {
+        throw unreachable;
+      },
+    });
+    const kept: { keyRef: string; error: unknown }[] = [];
+    const refusing = {
+      ...deps,
+      sealKeys,
+      onSealKeyNotDiscarded: (key: { keyRef: string }, error: unknown) =>
+        kept.push({ keyRef: key.keyRef, error }),
+      config: {
+        ...config,
+        getAgency: async () => undefined,
+        findApiKey: async () => undefined,
+        createAgency: async () => {
+          throw new ConfigRecordExists('agency', testUscc(13));
+        },
+      },
+    };
+    await expect(
+      registerAgency(registration(testUscc(13), ['issuer'], []), OPERATOR, refusing),
+    ).rejects.toThrow(ConfigRecordExists);
+    expect(kept).toEqual([{ keyRef: `fake:seal/${testUscc(13)}-1`, error: unreachable }]);
   });
 
   it('makes no change when its audit event cannot be written', async () => {

@@ -6,7 +6,7 @@ import { registrySealKeys, verifyLicense } from '#app/verify-license.ts';
 import { SealKeyLimitReached, SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
-import { ConfigRecordNotFound, ConfigVersionConflict } from '#ports/config-store.ts';
+import { ConfigRecordNotFound, ConfigVersionConflict, writeNotSent } from '#ports/config-store.ts';
 import {
   adminDeps,
   FakeSealKeys,
@@ -189,5 +189,31 @@ describe('rotateSealKey', () => {
     await expect(rotateSealKey({ uscc }, OPERATOR, racing)).rejects.toThrow(ConfigVersionConflict);
     expect(sealKeys.discarded).toEqual([`fake:seal/${uscc}-2`]);
     expect((await config.getAgency(uscc))?.value.previousSealKeys).toBeUndefined();
+  });
+
+  it('gives up the new key when the write failed before any of it was sent, and keeps it when it may have landed', async () => {
+    const { deps, sealKeys, config } = setup();
+    const uscc = DEMO_USCC.publicSecurityBureau;
+    // As the registry's read of the record, made before its write, throttled past the SDK's retries.
+    const throttled = Object.assign(new Error('Throughput exceeds the current capacity'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    const failing = (error: Error) => ({
+      ...deps,
+      config: {
+        getAgency: (id: string) => config.getAgency(id),
+        updateAgency: async () => {
+          throw error;
+        },
+      },
+    });
+    await expect(rotateSealKey({ uscc }, OPERATOR, failing(writeNotSent(throttled)))).rejects.toBe(throttled);
+    expect(sealKeys.discarded).toEqual([`fake:seal/${uscc}-2`]);
+
+    await expect(rotateSealKey({ uscc }, OPERATOR, failing(new Error('socket hang up')))).rejects.toThrow(
+      'socket hang up',
+    );
+    expect(sealKeys.requests.map((r) => r.generation)).toEqual([2, 2]);
+    expect(sealKeys.discarded).toEqual([`fake:seal/${uscc}-2`]);
   });
 });
