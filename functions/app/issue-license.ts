@@ -38,13 +38,17 @@ import {
   signLicense,
   writtenWithHolderKey,
 } from './license-issuance.ts';
+import { requestDigest } from './request-digest.ts';
 import { removeUnheldDocument } from './unheld-document.ts';
 
 /** One license to issue, optionally with its layout document (版式文件). */
 export interface IssueLicenseRequest extends LicenseRequest {
   /** The PDF or OFD the license is printed as; checked and stored like an attached one. */
   document?: { bytes: Uint8Array; mediaType: string } | undefined;
-  /** The issuer's name for this issuance: without a serial, the serial follows from it ({@link issuanceSerial}). */
+  /**
+   * The issuer's name for this issuance: without a serial, the serial follows from it
+   * ({@link issuanceSerial}); with one, the license keeps its digest (request-digest.ts).
+   */
   issuanceKey?: IssuanceKey | undefined;
   /** The application whose approval this is: written only while it is approving (LicenseRepository.issue). */
   approving?: string | undefined;
@@ -102,7 +106,9 @@ export interface IssueLicenseDeps extends IssuanceDeps {
  * for a license that was then certainly not written is removed again. Without a serial the license gets a
  * random one, or under an issuance key the one derived from it, and is then issued once: a
  * re-run meeting it is answered with it when it asks for the same license, else refused
- * (IssuanceKeyReused for the same holder, LicenseAlreadyExists for another).
+ * (IssuanceKeyReused for the same holder, LicenseAlreadyExists for another). So is a re-run under
+ * an issuance key with a serial the issuer chose, when the license met keeps that key's digest;
+ * one that does not was issued by another request (LicenseAlreadyExists).
  */
 export async function issueLicense(
   request: IssueLicenseRequest,
@@ -149,11 +155,19 @@ async function issueNamed(
   // code is looked for: an issuer's region + date + sequence serials pass for some identity
   // number about one time in eleven, and refusing those at random would refuse real numbering.
   refuseCodes({ serial: rest.serial }, [rest.holder.code], SERIAL_WHY);
-  if (rest.serial === undefined && issuanceKey !== undefined) {
+  if (issuanceKey === undefined) return issue(rest, caller, deps, 'refused', rest.serial !== undefined);
+  if (rest.serial === undefined) {
     const serial = await issuanceSerial(caller.agency, issuanceKey, deps.blindIndex);
     return issue({ ...rest, serial }, caller, deps, 'same-request');
   }
-  return issue(rest, caller, deps, 'refused', rest.serial !== undefined);
+  // A serial of the issuer's own under a key: the license keeps the key's digest, so a re-run
+  // after the idempotency record was lost meets it as its own — and a license another request
+  // issued under that serial (no digest, or another) is still refused, not answered as this one.
+  const digest = await requestDigest(
+    { agency: caller.agency, operation: 'issue', ...issuanceKey },
+    deps.blindIndex,
+  );
+  return issue(rest, caller, deps, { sameRequest: digest }, true);
 }
 
 /**
@@ -204,12 +218,13 @@ async function issuedToThisHolder(
 
 /**
  * What a run must share with the license it meets under its serial to be answered with it:
- * nothing does (a serial the issuer chose or one drawn at random, and an application's, which
- * issueLicenseOnce answers itself: LicenseAlreadyExists); or the whole request (an issuer's
- * Idempotency-Key: another body under the key is refused, as it is while the key's idempotency
- * record is kept).
+ * nothing does (a serial the issuer chose or one drawn at random without a key, and an
+ * application's, which issueLicenseOnce answers itself: LicenseAlreadyExists); or the whole
+ * request (an issuer's Idempotency-Key: another body under the key is refused, as it is while the
+ * key's idempotency record is kept) — with a serial the issuer chose, also the key, by the digest
+ * the license keeps of it (`sameRequest`).
  */
-type Rerun = 'refused' | 'same-request';
+type Rerun = 'refused' | 'same-request' | { sameRequest: string };
 
 async function issue(
   request: IssueLicenseRequest,
@@ -256,7 +271,14 @@ async function issue(
       );
       sent = true;
       await deps.licenses.issue(
-        { id: licenseId, holderIndex, statusSlot: slot, issuedAt: now.toISOString(), content },
+        {
+          id: licenseId,
+          holderIndex,
+          statusSlot: slot,
+          issuedAt: now.toISOString(),
+          content,
+          ...(typeof rerun === 'object' ? { requestDigest: rerun.sameRequest } : {}),
+        },
         issuerAuditEvent(
           deps,
           caller,
@@ -286,8 +308,8 @@ async function issue(
     if (document !== undefined && (!sent || writeRefused(error))) {
       await removeUnheldDocument(licenseId, document, deps);
     }
-    if (rerun === 'same-request' && error instanceof LicenseAlreadyExists) {
-      const asked = { license, document };
+    if (rerun !== 'refused' && error instanceof LicenseAlreadyExists) {
+      const asked = { license, document, digest: typeof rerun === 'object' ? rerun.sameRequest : undefined };
       return issuedBefore(licenseId, holderIndex, asked, agency, caller, deps, error);
     }
     throw error;
@@ -297,13 +319,14 @@ async function issue(
 /**
  * The license an earlier run of the same issuance wrote, answered as issued; else the refusal.
  * With `asked` (the checked request and its stored document), the earlier license must carry
- * the same data, validity and document, or the request is another one under a reused key. Its
- * copy is opened, and its read recorded, only when the answer asks for it.
+ * the same data, validity and document, or the request is another one under a reused key; with
+ * its `digest` (a serial the issuer chose), the same request key too, or it is another request's
+ * license under that serial. Its copy is opened, and its read recorded, only when the answer asks for it.
  */
 async function issuedBefore(
   licenseId: string,
   holderIndex: string,
-  asked: { license: CheckedLicense; document: StoredDocument | undefined },
+  asked: { license: CheckedLicense; document: StoredDocument | undefined; digest: string | undefined },
   agency: Agency,
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
@@ -311,6 +334,7 @@ async function issuedBefore(
 ): Promise<Issuance> {
   const earlier = await deps.licenses.get(licenseId);
   if (earlier === undefined || earlier.holderIndex !== holderIndex) throw refusal;
+  if (asked.digest !== undefined && earlier.requestDigest !== asked.digest) throw refusal;
   if (!(await carries(earlier, asked, deps.cipher))) {
     throw new IssuanceKeyReused(licenseId);
   }

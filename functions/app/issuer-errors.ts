@@ -110,7 +110,8 @@ export class SealKeyUnusable extends Error {
 
 /**
  * An issuance under an Idempotency-Key already used for another request: the license that key
- * issued (its serial follows from the key) carries other data, validity or layout document, so
+ * issued (its serial follows from the key, or, a serial the issuer chose, it keeps the key's
+ * digest: request-digest.ts) carries other data, validity or layout document, so
  * answering with it would silently drop what this request sent (422, as a repeat of the key with
  * another body is while its idempotency record is kept). Nothing was written.
  */
@@ -123,6 +124,31 @@ export class IssuanceKeyReused extends Error {
     );
     this.name = 'IssuanceKeyReused';
     this.licenseId = licenseId;
+  }
+}
+
+/**
+ * A re-issue or status change under an Idempotency-Key whose request, another one, was already
+ * carried out on this license (its version or history entry keeps the key's digest:
+ * request-digest.ts): answering as that one was would silently drop what this request sent (422,
+ * as a repeat of the key with another body is while its idempotency record is kept). Nothing was
+ * written. `licenseId` names what that request made: the new version of a re-issue, the license
+ * of a status change.
+ */
+export class ChangeKeyReused extends Error {
+  readonly code = 'CHANGE_KEY_REUSED';
+  readonly problemMembers: { licenseId: string };
+  constructor(
+    licenseId: string,
+    made: { reissued: string } | { changed: 'suspended' | 'reinstated' | 'revoked' },
+  ) {
+    super(
+      'reissued' in made
+        ? `this Idempotency-Key re-issued license ${made.reissued} as ${licenseId} for another request (other data, holder, validity or reason): nothing was written; use a new key for a new request, or re-issue ${licenseId} to change it`
+        : `this Idempotency-Key ${made.changed} license ${licenseId} for another request (another reason): nothing was written; use a new key for a new request`,
+    );
+    this.name = 'ChangeKeyReused';
+    this.problemMembers = { licenseId };
   }
 }
 

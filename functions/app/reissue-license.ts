@@ -1,7 +1,18 @@
+import { type Agency, sealKeyWithKid } from '#core/catalog/agency.ts';
+import type { LicenseType } from '#core/catalog/license-type.ts';
+import { decodeJwsHeader } from '#core/jws.ts';
 import { reissue } from '#core/lifecycle.ts';
-import type { LicenseRepository } from '#ports/license-repository.ts';
-import { SuccessorCannotReissue } from './issuer-errors.ts';
-import { type LayoutDocumentRef, openLicenseContent } from './license-content.ts';
+import { statusListUri } from '#core/sd-jwt-vc/index.ts';
+import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
+import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
+import { auditedIssuerCopy } from './issuer-copy.ts';
+import {
+  ChangeKeyReused,
+  IssuedLicenseChanged,
+  LicenseSealWithdrawn,
+  SuccessorCannotReissue,
+} from './issuer-errors.ts';
+import { asLicenseContent, type LayoutDocumentRef, openLicenseContent } from './license-content.ts';
 import {
   agencyActor,
   carriesData,
@@ -20,6 +31,7 @@ import {
   type ValidityInput,
   writtenWithHolderKey,
 } from './license-issuance.ts';
+import { requestDigest } from './request-digest.ts';
 import { predecessorServed } from './succession.ts';
 
 export interface ReissueRequest {
@@ -31,6 +43,8 @@ export interface ReissueRequest {
   holder?: HolderInput | undefined;
   /** As for an issue; the current version's when the data carries none and none is given. */
   validity?: ValidityInput | undefined;
+  /** The issuer's Idempotency-Key: the new version keeps its digest, so a re-run meets it as its own. */
+  requestKey?: string | undefined;
 }
 
 export interface ReissuedLicense extends IssuedLicense {
@@ -40,6 +54,11 @@ export interface ReissuedLicense extends IssuedLicense {
 
 export interface ReissueDeps extends Omit<IssuanceDeps, 'licenses'> {
   licenses: Pick<LicenseRepository, 'get' | 'reissue'>;
+  /**
+   * Records the read of the version a re-run answers with (it is not written again); without it
+   * a re-run that meets the version its first run wrote is refused as before (IllegalTransition).
+   */
+  audit?: AuditLogWriter;
 }
 
 /**
@@ -49,7 +68,10 @@ export interface ReissueDeps extends Omit<IssuanceDeps, 'licenses'> {
  * is checked against the type like a new license, gets its own status-list slot on the same
  * list shard, is signed and sealed; old version, new version, both status entries, holder index
  * and audit event are written together, under the old version's optimistic lock and while the
- * holder's device key the new version is bound to (cnf) is still active.
+ * holder's device key the new version is bound to (cnf) is still active. Under a request key the
+ * new version keeps its digest: the same request run again after its idempotency record was lost
+ * meets the version superseded, by a version keeping that digest, and is answered with that
+ * version as a repeat is ({@link reissuedBefore}), not refused as a second re-issue.
  */
 export async function reissueLicense(
   request: ReissueRequest,
@@ -60,8 +82,24 @@ export async function reissueLicense(
   if (predecessor !== undefined)
     throw new SuccessorCannotReissue(caller.agency, request.licenseId, predecessor);
   const current = await ownLicense(deps.licenses, caller, request.licenseId);
-  const { type, seal } = await issuableType(deps.config, caller.agency, current.typeCode);
+  const { type, agency, seal } = await issuableType(deps.config, caller.agency, current.typeCode);
   const now = deps.now();
+  const digest =
+    request.requestKey === undefined
+      ? undefined
+      : await requestDigest(
+          {
+            agency: caller.agency,
+            operation: 'reissue',
+            licenseId: current.id,
+            requestKey: request.requestKey,
+          },
+          deps.blindIndex,
+        );
+  if (digest !== undefined && current.status === 'superseded') {
+    const answered = await reissuedBefore(current, digest, { request, type, agency, caller, now }, deps);
+    if (answered !== undefined) return answered;
+  }
   const step = reissue(
     { id: current.id, status: current.status },
     {
@@ -125,6 +163,7 @@ export async function reissueLicense(
         statusSlot: slot,
         issuedAt: now.toISOString(),
         content: signed.content,
+        requestDigest: digest,
       },
       auditEvent: issuerAuditEvent(
         deps,
@@ -148,6 +187,71 @@ export async function reissueLicense(
     status: 'valid',
     statusList,
     sdJwt,
+    supersedes: current.id,
+  };
+}
+
+/**
+ * The version the first run of this request wrote, when the version it supersedes names one that
+ * keeps the request's digest: answered as that run was — when the request is the same one (the
+ * data, holder and validity it comes to against the superseded version, as checked then, and the
+ * reason) — with its copy read back and the read recorded (auditedIssuerCopy), as a repeat
+ * answered from the idempotency record is (issuer-copy.ts): refused while no longer valid
+ * (IssuedLicenseChanged) or sealed with a key since withdrawn (LicenseSealWithdrawn). Another
+ * request under the key is ChangeKeyReused; a version without the digest (another request's
+ * re-issue) is undefined, and the lifecycle refuses the second re-issue.
+ */
+async function reissuedBefore(
+  current: LicenseRecord,
+  digest: string,
+  asked: { request: ReissueRequest; type: LicenseType; agency: Agency; caller: IssuerCaller; now: Date },
+  deps: ReissueDeps,
+): Promise<ReissuedLicense | undefined> {
+  const { request, type, agency, caller, now } = asked;
+  const { audit } = deps;
+  if (current.supersededBy === undefined || audit === undefined) return undefined;
+  const next = await deps.licenses.get(current.supersededBy);
+  if (next === undefined || next.requestDigest !== digest) return undefined;
+  const open = (version: LicenseRecord) =>
+    openLicenseContent(
+      deps.cipher,
+      { dataDomain: version.dataDomain, licenseId: version.id },
+      version.content,
+    );
+  const [was, made] = await Promise.all([open(current), open(next)]);
+  const license = checkLicense(
+    type,
+    {
+      data: request.data ?? fieldsOfSdJwt(was.sdJwt),
+      holder: request.holder,
+      validity: request.validity,
+      currentValidity: was.content.validity,
+    },
+    issueDay(now),
+  );
+  const supersede = current.history.findLast((change) => change.action === 'supersede');
+  const same =
+    next.holderIndex === (await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code)) &&
+    carriesData(made.sdJwt, license.data) &&
+    made.content.validity.from === license.validity.from &&
+    made.content.validity.until === license.validity.until &&
+    supersede?.reason === (request.reason?.trim() || undefined);
+  if (!same) throw new ChangeKeyReused(next.id, { reissued: current.id });
+  if (next.status !== 'valid') throw new IssuedLicenseChanged(next.id, next.status, next.supersededBy);
+  const { kid } = decodeJwsHeader(asLicenseContent(next.content).issuerJwt);
+  const sealKey = typeof kid === 'string' ? sealKeyWithKid(agency, kid) : undefined;
+  if (sealKey === undefined || sealKey.withdrawn !== undefined) {
+    throw new LicenseSealWithdrawn(next.id, String(kid), { issued: { version: next.licenseVersion } });
+  }
+  return {
+    licenseId: next.id,
+    version: next.licenseVersion,
+    status: 'valid',
+    statusList: {
+      uri: statusListUri(deps.publicBaseUrl, next.statusSlot.listId),
+      idx: next.statusSlot.index,
+    },
+    sdJwt: await auditedIssuerCopy(next, caller, { ...deps, audit }),
     supersedes: current.id,
   };
 }

@@ -44,6 +44,12 @@ export interface StatusChange {
   reason?: string;
   /** For a re-issue: the identifier of the version that replaces this one. */
   supersededBy?: string;
+  /**
+   * The keyed digest of the issuer's request (its Idempotency-Key) that made this change, set by
+   * the use case: the same request run again after its idempotency record was lost knows the
+   * change for its own, and is answered as it was, not refused as one the license cannot make.
+   */
+  requestDigest?: string;
 }
 
 /**

@@ -206,9 +206,9 @@ const router = createRouter(
       const request = parseJsonBody(event, ReissueLicenseRequestSchema);
       const caller = callerOf(event);
       let signed: string | undefined;
-      const answer = await idempotent(event, context, async () => {
+      const answer = await idempotent(event, context, async (requestKey) => {
         const { sdJwt, ...reissued } = await reissueLicense(
-          { ...request, licenseId: licenseIdOf(event) },
+          { ...request, licenseId: licenseIdOf(event), requestKey },
           caller,
           lifecycleDeps,
         );
@@ -271,9 +271,9 @@ function statusRoute(action: StatusAction, schema: z.ZodType<{ reason?: string |
   return async (event, context) => {
     const { reason } = parseJsonBody(event, schema);
     const caller = callerOf(event);
-    return idempotent(event, context, async () => {
+    return idempotent(event, context, async (requestKey) => {
       const changed = await changeLicenseStatus(
-        { licenseId: licenseIdOf(event), action, reason },
+        { licenseId: licenseIdOf(event), action, reason, requestKey },
         caller,
         lifecycleDeps,
       );

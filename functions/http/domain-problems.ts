@@ -16,6 +16,7 @@ import {
 import { NoSuccessorDesignated } from '#app/designate-successor.ts';
 import { LicenseNotPresentable, PresentationRequestInvalid } from '#app/holder-presentations.ts';
 import {
+  ChangeKeyReused,
   IssuanceKeyReused,
   IssuedLicenseChanged,
   IssuerNotRegistered,
@@ -187,6 +188,7 @@ const MAPPING: ProblemMapping = [
   [NotTheApplicant, 'forbidden'],
   [ApplicationKeyReused, 'idempotency-key-reused'],
   [IssuanceKeyReused, 'idempotency-key-reused'],
+  [ChangeKeyReused, 'idempotency-key-reused'],
   [ApprovalAlreadyDecided, 'conflict'],
   [ApprovalLicenseIssued, 'conflict'],
   [TooManyAttachments, 'validation-failed'],

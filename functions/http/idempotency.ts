@@ -19,7 +19,10 @@
 // record, and the same request may be sent again. A second copy arriving while the first still
 // runs is answered 409. A record can be lost after the work was done — deleted when the work
 // failed part way (a batch past its deadline), expired at the function's deadline, or never
-// saved (503) — so the work is handed the key, and an issue names its licenses after it.
+// saved (503) — so the work is handed the key: an issue names its licenses after it (or, a serial
+// the issuer chose, keeps the key's digest on the license), and a re-issue and a status change keep
+// its digest on what they write (app/request-digest.ts), so that the work run again meets what its
+// first run made and answers as it did.
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -145,7 +148,7 @@ function idempotencyProblem(error: unknown): unknown {
     // is not known here, so the answer says what a repeat does rather than inviting one blindly.
     return new HttpProblem(
       'dependency-unavailable',
-      `the idempotency records could not be reached, so this request may have been carried out all the same; sent again with the same ${IDEMPOTENCY_KEY} it issues no license twice (an issue without a serial answers the license already issued), but a change already made answers 409 — read the license to tell`,
+      `the idempotency records could not be reached, so this request may have been carried out all the same; send it again with the same ${IDEMPOTENCY_KEY}: an issue, re-issue or status change already carried out is answered as it was, and not made twice (a review step of an application already taken answers 409 naming the application's state, which GET /applications/{id} reads)`,
     );
   }
   return error;

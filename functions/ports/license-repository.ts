@@ -29,6 +29,12 @@ export interface NewLicense {
   issuedAt: string;
   /** Encrypted fields, the signed SD-JWT VC, the layout document reference, validity, … */
   content: LicenseContent;
+  /**
+   * The keyed digest of the issuer's request (its Idempotency-Key) that wrote this version — a
+   * re-issue, or an issue under a serial the issuer chose — so the same request run again after
+   * its idempotency record was lost knows the version for its own. Absent otherwise.
+   */
+  requestDigest?: string | undefined;
 }
 
 /** A stored license version. */

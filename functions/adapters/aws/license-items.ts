@@ -18,7 +18,9 @@ import { StoredItemInvalid, type StoredItemIssue } from '#ports/stored-item-inva
 //   sk  V#<version>           3 digits, so text order is version order; the highest is current
 //   id, licenseKey, typeCode, issuerCode, licenseVersion, dataDomain, status, statusListId,
 //   statusIndex, holderIndex, issuedAt, content (map), history (list), supersededBy?, version (N,
-//   optimistic lock), updatedAt
+//   optimistic lock), updatedAt, requestDigest? (the keyed digest of the request key that wrote
+//   the version: a re-issue, an issue under a chosen serial; a status change keeps its own in its
+//   history entry)
 //
 // holder-index
 //   pk  H#<holder blind index>
@@ -148,6 +150,7 @@ export function newLicenseItem(
     history: [],
     version: 1,
     updatedAt: license.issuedAt,
+    ...(license.requestDigest === undefined ? {} : { requestDigest: license.requestDigest }),
   };
 }
 
@@ -189,6 +192,7 @@ export function licenseRecordOf(item: Record<string, unknown>, table: string): L
     version: number('version'),
   };
   if (typeof item.supersededBy === 'string') record.supersededBy = item.supersededBy;
+  if (typeof item.requestDigest === 'string') record.requestDigest = item.requestDigest;
   if (issues.length > 0)
     throw new StoredItemInvalid(table, `${String(item.pk)} / ${String(item.sk)}`, issues);
   return record;

@@ -38,6 +38,19 @@ const ON_A_LICENSE = {
   },
 } as const;
 
+/**
+ * A status change sent again under its Idempotency-Key after its idempotency record was lost
+ * meets its own change (app/change-license-status.ts).
+ */
+const CHANGED_BEFORE =
+  'the same request sent again under its Idempotency-Key after its answer was lost (a 503, a timeout) is answered as it was, from the change it made, which is not made or audited again — whatever the license’s status since';
+const CHANGE_KEY_REUSED = {
+  422: {
+    description:
+      'This Idempotency-Key already made this change for another request, another reason (code CHANGE_KEY_REUSED, member `licenseId`), and its record was lost: nothing was written',
+  },
+} as const;
+
 /** What a designated successor (承继机关) meets that nobody else does: a loop of designations. */
 const SUCCESSION_409 =
   'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or, to an agency among the issuer’s successors, the successors designated for the issuer loop, or do not end within 64 designations (code SUCCESSION_UNRESOLVED: the operator must fix them)';
@@ -80,7 +93,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
       400: { description: 'Data its type refuses, or a document that is not what its media type says' },
       409: {
         description:
-          'A license with this serial is already issued; without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again answers the license it issued — unless that license is sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it seals a new version with the agency’s current key; the problem names it in members `licenseId`, `version` and `kid` (the seal key), and, when the license was re-issued meanwhile, its current version in `currentLicenseId` and `currentVersion` — the detail then says whether that one needs re-issuing too. Or that license was suspended, revoked or re-issued since (code ISSUED_LICENSE_CHANGED, members `licenseId`, `licenseStatus`, `supersededBy`): the answer given while it was valid is not given again. Or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was issued, and the request sent again is signed with the agency’s new key. Or the holder revoked the device key the license was being bound to (cnf), and again the one read after it, while the request was under way (code DEVICE_KEY_CHANGED_MEANWHILE): nothing was issued, and the request sent again binds the key active then',
+          'A license with this serial is already issued, by another request (a serial the issuer chose: one not issued under this Idempotency-Key, or to another holder); without a serial, another request (another holder) issued one under this Idempotency-Key. The same request sent again under its key after its answer was lost answers the license it issued, with a serial of its own choosing or without — unless that license is sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it seals a new version with the agency’s current key; the problem names it in members `licenseId`, `version` and `kid` (the seal key), and, when the license was re-issued meanwhile, its current version in `currentLicenseId` and `currentVersion` — the detail then says whether that one needs re-issuing too. Or that license was suspended, revoked or re-issued since (code ISSUED_LICENSE_CHANGED, members `licenseId`, `licenseStatus`, `supersededBy`): the answer given while it was valid is not given again. Or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was issued, and the request sent again is signed with the agency’s new key. Or the holder revoked the device key the license was being bound to (cnf), and again the one read after it, while the request was under way (code DEVICE_KEY_CHANGED_MEANWHILE): nothing was issued, and the request sent again binds the key active then',
       },
       415: { description: 'A document neither application/pdf nor application/ofd' },
     },
@@ -97,7 +110,7 @@ export const issuerRoutes: readonly RouteSpec[] = [
     responses: {
       200: {
         description:
-          'Every item’s outcome (201 or a problem), with counts: partial success is explicit. A retry under the same Idempotency-Key reports the same outcomes, but a refused item’s problem only by type, code and the path and code of each bad field: its detail and messages, which may quote the values sent, are in the first answer only',
+          'Every item’s outcome (201 or a problem), with counts: partial success is explicit. A retry under the same Idempotency-Key reports the same outcomes, but a refused item’s problem only by type, code and the path and code of each bad field: its detail and messages, which may quote the values sent, are in the first answer only. An answer holding an item that may have been issued all the same (503, 500) or was refused with nothing written for a passing reason (STORE_BUSY, SEAL_KEY_UNUSABLE, DEVICE_KEY_CHANGED_MEANWHILE) is not remembered: send the batch again with the same Idempotency-Key, and it runs again — an item already issued is answered as issued, never issued twice, one not issued is issued. Such an item sent in a new request instead gets another serial, and may issue its holder a second license',
         schema: IssueLicenseBatchResultSchema,
       },
       ...REFUSALS,
@@ -113,7 +126,11 @@ export const issuerRoutes: readonly RouteSpec[] = [
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: SuspendLicenseRequestSchema,
-    responses: { 200: { description: 'Suspended', schema: ChangedLicenseStatusSchema }, ...WITHDRAWING },
+    responses: {
+      200: { description: `Suspended; ${CHANGED_BEFORE}`, schema: ChangedLicenseStatusSchema },
+      ...WITHDRAWING,
+      ...CHANGE_KEY_REUSED,
+    },
   },
   {
     method: 'POST',
@@ -126,8 +143,9 @@ export const issuerRoutes: readonly RouteSpec[] = [
     idempotencyKey: IDEMPOTENT,
     requestBody: ReinstateLicenseRequestSchema,
     responses: {
-      200: { description: 'Valid again', schema: ChangedLicenseStatusSchema },
+      200: { description: `Valid again; ${CHANGED_BEFORE}`, schema: ChangedLicenseStatusSchema },
       ...AMENDING,
+      ...CHANGE_KEY_REUSED,
       403: {
         description:
           'The agency neither issued this license nor is the successor designated for its issuer, or is not registered as an issuer of its type',
@@ -145,7 +163,11 @@ export const issuerRoutes: readonly RouteSpec[] = [
     auth: ISSUER,
     idempotencyKey: IDEMPOTENT,
     requestBody: RevokeLicenseRequestSchema,
-    responses: { 200: { description: 'Revoked', schema: ChangedLicenseStatusSchema }, ...WITHDRAWING },
+    responses: {
+      200: { description: `Revoked; ${CHANGED_BEFORE}`, schema: ChangedLicenseStatusSchema },
+      ...WITHDRAWING,
+      ...CHANGE_KEY_REUSED,
+    },
   },
   {
     method: 'POST',
@@ -158,11 +180,19 @@ export const issuerRoutes: readonly RouteSpec[] = [
     idempotencyKey: IDEMPOTENT,
     requestBody: ReissueLicenseRequestSchema,
     responses: {
-      201: { description: 'The new version; the old one is superseded', schema: ReissuedLicenseSchema },
+      201: {
+        description:
+          'The new version; the old one is superseded. The same request sent again under its Idempotency-Key after its answer was lost (a 503, a timeout) answers the version it made, with its copy read back (audited license.issuer_copy_read), not a second re-issue',
+        schema: ReissuedLicenseSchema,
+      },
       ...AMENDING,
       409: {
         description:
-          'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or the agency is the successor designated for the issuer (code SUCCESSOR_CANNOT_REISSUE): a version’s GB/T 36904 identifier names the issuer, so a successor issues a license of its own and revokes this one; or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was written, and the request sent again is signed with the agency’s new key; or the request, sent again under its Idempotency-Key, re-issued a version sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it once more seals it with the agency’s current key; the problem names that version in members `licenseId`, `version` and `kid` (the seal key), and, when it was re-issued meanwhile, the current version in `currentLicenseId` and `currentVersion`; or the holder revoked the device key the new version was being bound to (cnf), and again the one read after it, while the request was under way (code DEVICE_KEY_CHANGED_MEANWHILE): nothing was written, and the request sent again binds the key active then',
+          'Not allowed from the current status, or changed by someone else meanwhile (read and retry); or the request, sent again under its Idempotency-Key after its answer was lost, made a version since suspended, revoked or re-issued (code ISSUED_LICENSE_CHANGED, members `licenseId`, `licenseStatus`, `supersededBy`): the answer given while it was valid is not given again; or the agency is the successor designated for the issuer (code SUCCESSOR_CANNOT_REISSUE): a version’s GB/T 36904 identifier names the issuer, so a successor issues a license of its own and revokes this one; or the agency’s seal key was withdrawn while the request was under way (code SEAL_KEY_UNUSABLE): nothing was written, and the request sent again is signed with the agency’s new key; or the request, sent again under its Idempotency-Key, re-issued a version sealed with a key the operator has since withdrawn (code LICENSE_SEAL_WITHDRAWN): it fails verification, and re-issuing it once more seals it with the agency’s current key; the problem names that version in members `licenseId`, `version` and `kid` (the seal key), and, when it was re-issued meanwhile, the current version in `currentLicenseId` and `currentVersion`; or the holder revoked the device key the new version was being bound to (cnf), and again the one read after it, while the request was under way (code DEVICE_KEY_CHANGED_MEANWHILE): nothing was written, and the request sent again binds the key active then',
+      },
+      422: {
+        description:
+          'This Idempotency-Key already re-issued this license for another request — other data, holder, validity or reason — and its record was lost (code CHANGE_KEY_REUSED, member `licenseId`: the version it made): nothing was written',
       },
     },
   },
