@@ -1,4 +1,5 @@
 import {
+  Annotations,
   ArnFormat,
   CfnOutput,
   Duration,
@@ -47,6 +48,7 @@ import { PlatformAlarms } from './constructs/platform-alarms.ts';
 import { PublicCdn } from './constructs/public-cdn.ts';
 import {
   DOCUMENT_SWEEPER_RESERVED_CONCURRENCY,
+  isChinaRegion,
   type StageConfig,
   sealerReservedConcurrency,
 } from './stage-config.ts';
@@ -490,9 +492,19 @@ export class StatelessStack extends Stack {
     // x-api-key): API Gateway meters and throttles per key, the function still authenticates
     // the signature. Holder and public routes are not metered per caller.
     const usagePlan = config.agencyUsagePlan.enabled ? config.agencyUsagePlan : undefined;
+    // One invoke permission per function for the whole API, not two per method (the method's
+    // and its test invocation's): a function's resource policy is capped at 20 KB, and the
+    // holder function's 20 routes made ≈18 KB of it. The function routes by path itself and only
+    // this API's methods integrate it, so the wider scope lets nobody else in.
+    const integrations = new Map(
+      [...functions].map(([group, fn]) => [
+        group,
+        new LambdaIntegration(fn.target, { scopePermissionToMethod: false }),
+      ]),
+    );
     for (const route of routes) {
       const resource = this.api.root.resourceForPath(route.path);
-      resource.addMethod(route.method, new LambdaIntegration(functions.get(route.group)!.target), {
+      resource.addMethod(route.method, integrations.get(route.group)!, {
         operationName: route.operationId,
         requestValidator: validator,
         ...(usagePlan && route.auth.kind === 'agency' ? { apiKeyRequired: true } : {}),
@@ -681,6 +693,8 @@ export class StatelessStack extends Stack {
       });
     }
 
+    warnOfWhatDeployCannotDo(this, config);
+
     new CfnOutput(this, 'ApiUrl', {
       description: 'Where agencies send (and sign) their requests',
       value: config.customDomain ? `https://${config.customDomain.domainName}/` : this.api.url,
@@ -800,4 +814,29 @@ function retention(days: number): RetentionDays {
   if (match === undefined)
     throw new Error(`log retention of ${days} days exceeds what CloudWatch Logs offers`);
   return match as RetentionDays;
+}
+
+/**
+ * What a deploy of this stage leaves the infrastructure team to do outside the stack, said at
+ * synth (cdk prints warnings; they stop nothing): a stage that deploys cleanly and then answers
+ * nobody, or names URLs in every license that nothing serves, is found out too late.
+ */
+function warnOfWhatDeployCannotDo(stack: Stack, config: StageConfig): void {
+  if (isChinaRegion(config.region) && !config.privateEndpoint) {
+    // API Gateway in the China regions processes requests to methods without an IAM or Cognito
+    // authorizer only for accounts holding an ICP licence, and every custom domain needs one
+    // (docs.amazonaws.cn, API Gateway): every method here authenticates in its function.
+    Annotations.of(stack).addWarningV2(
+      'elicense:icp-recordal',
+      `API Gateway in ${config.region} answers methods without an IAM or Cognito authorizer (every route of this API: each function authenticates its callers itself) only for an account with an ICP licence (ICP 备案), and every custom domain needs one: without it every request is refused before any function runs. File the account's ICP recordal, and the custom domain's, before the first request; the Ningxia region may need its own whitelist.`,
+    );
+  }
+  const host = new URL(config.publicBaseUrl).hostname;
+  const served = [config.customDomain?.domainName, config.cdn?.domainName].includes(host);
+  if (!served && !host.endsWith('.amazonaws.com') && !host.endsWith('.amazonaws.com.cn')) {
+    Annotations.of(stack).addWarningV2(
+      'elicense:public-base-url',
+      `publicBaseUrl ${config.publicBaseUrl} is served by neither customDomain nor cdn of this stage: every license names its status list and its issuer's keys under it, for good. Before the first license, make ${host} reach this API (a gateway or proxy of your own), or set customDomain or cdn to it.`,
+    );
+  }
 }

@@ -1137,6 +1137,23 @@ describe('the CDK app', () => {
     api.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', OperationName: 'getHealth' });
   });
 
+  it('lets API Gateway invoke each function by one permission for the whole API (a function’s policy is capped at 20 KB)', () => {
+    const permissions = Object.values(api.findResources('AWS::Lambda::Permission')).filter(
+      (p) => (p.Properties as { Principal: string }).Principal === 'apigateway.amazonaws.com',
+    );
+    const perFunction = new Map<string, number>();
+    for (const p of permissions) {
+      const target = JSON.stringify((p.Properties as { FunctionName: unknown }).FunctionName);
+      perFunction.set(target, (perFunction.get(target) ?? 0) + 1);
+    }
+    // Every route group's function (holder, issuer, retrieval, operator, public, status…), once each.
+    expect(perFunction.size).toBeGreaterThanOrEqual(5);
+    expect([...perFunction.values()].every((n) => n === 1)).toBe(true);
+    for (const p of permissions) {
+      expect(JSON.stringify((p.Properties as { SourceArn: unknown }).SourceArn)).toContain('/*/*/*');
+    }
+  });
+
   it('has no development OIDC issuer: holders sign in with the stage’s identity provider only', () => {
     const paths = Object.values(api.findResources('AWS::ApiGateway::Resource')).map(
       (r) => (r.Properties as { PathPart: string }).PathPart,

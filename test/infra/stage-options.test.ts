@@ -1,4 +1,4 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type ElicenseApp } from '#lib/app.ts';
 
@@ -230,6 +230,30 @@ describe('a private stage', () => {
       },
     });
     api.resourceCountIs('AWS::CloudFront::Distribution', 0);
+  });
+});
+
+describe('what a deploy leaves to the infrastructure team, warned of at synth', () => {
+  const warnings = (built: ElicenseApp) =>
+    Annotations.fromStack(built.stateless)
+      .findWarning('*', Match.anyValue())
+      .map((w) => String(w.entry.data));
+
+  it('warns a China stage that API Gateway answers its methods only for an account with an ICP licence', () => {
+    const china = warnings(synth('sm2'));
+    expect(china.filter((w) => w.includes('ICP'))).toHaveLength(1);
+    expect(warnings(synth('full')).some((w) => w.includes('ICP'))).toBe(false);
+  });
+
+  it('warns of a publicBaseUrl that neither the custom domain nor the CDN serves, and only then', () => {
+    const unserved = warnings(synth('sm2')).filter((w) => w.includes('publicBaseUrl'));
+    expect(unserved).toHaveLength(1);
+    expect(unserved[0]).toContain('https://licenses.sm2.test');
+    const warnsOfUrl = (url: string) =>
+      warnings(synth('full', { publicBaseUrl: url })).some((w) => w.includes('publicBaseUrl'));
+    expect(warnsOfUrl('https://licenses.full.test')).toBe(false); // the cdn's domain
+    expect(warnsOfUrl('https://api.full.test')).toBe(false); // the custom domain
+    expect(warnsOfUrl('https://elsewhere.full.test')).toBe(true);
   });
 });
 
