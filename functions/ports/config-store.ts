@@ -313,11 +313,14 @@ export class ConfigRecordInvalid extends Error {
   readonly code = 'CONFIG_RECORD_INVALID';
   readonly kind: ConfigRecordKind;
   readonly issues: readonly { path: string; message: string }[];
+  /** The issues as the problem's `errors` (domain-problems.ts), as a request schema reports them. */
+  readonly errors: readonly { path: string; message: string }[];
   constructor(kind: ConfigRecordKind, issues: readonly { path: string; message: string }[]) {
     super(`invalid ${kind}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
     this.name = 'ConfigRecordInvalid';
     this.kind = kind;
     this.issues = issues;
+    this.errors = issues;
   }
 }
 

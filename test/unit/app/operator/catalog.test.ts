@@ -17,6 +17,8 @@ import {
   DEMO_TYPE_CODE,
   DEMO_USCC,
 } from '#dev/demo/catalog.ts';
+import { asProblem } from '#http/domain-problems.ts';
+import type { HttpProblem } from '#http/problem.ts';
 import {
   ConfigRecordExists,
   ConfigRecordInvalid,
@@ -115,6 +117,11 @@ describe('registerLicenseType', () => {
           ),
         },
       ],
+    });
+    // By machine too: the problem's errors name the field, as a request schema's do.
+    expect((asProblem(await lookahead.catch((e: unknown) => e)) as HttpProblem).extensions).toMatchObject({
+      code: 'CONFIG_RECORD_INVALID',
+      errors: [{ path: `fields.${index}.pattern`, message: expect.stringContaining('not RE2 syntax') }],
     });
     expect(await config.getLicenseType(permit.code)).toBeUndefined();
     expect(audit.events).toEqual([]);
