@@ -111,7 +111,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
         const json =
           options.json === undefined
             ? undefined
-            : jsonOf(await valueOrFile(options.json, '--json'), '--json');
+            : objectOf(jsonOf(await valueOrFile(options.json, '--json'), '--json'));
         checkRequest(method, path, json, options);
         // The platform's ETags are quoted versions; a bare version is quoted as the operator SDK does.
         const ifMatch: Record<string, string> =

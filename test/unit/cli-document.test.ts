@@ -63,6 +63,7 @@ describe('a request body that is not a JSON object', () => {
     [['issue', '[]'], 'found an array'],
     [['retrieve', '"str"'], 'found a string'],
     [['grant', '7', '--token', 't'], 'found a number'],
+    [['call', 'POST', '/licenses', '--json', '[1]'], 'found an array'],
   ])('%j exits 2 before anything is sent, naming what it found', async (args, found) => {
     let sent = 0;
     let err = '';
