@@ -154,7 +154,7 @@ export class DeviceKeyChangedMeanwhile extends Error {
   constructor(keyId: string) {
     // The agency reads this: no holder account, only that the key moved under the request.
     super(
-      "expected the holder's device key the license was bound to (cnf) to stay active while it was issued, found it revoked meanwhile, and again the key read after it: nothing was written for this license — send it again (from a batch, in a new request; an approval, approve again), and it is bound to the key active then",
+      "expected the holder's device key the license was bound to (cnf) to stay active while it was issued, found it revoked meanwhile, and again the key read after it: nothing was written for this license — send it again (a batch item: the batch, with the same Idempotency-Key; an approval: approve again), and it is bound to the key active then",
     );
     this.name = 'DeviceKeyChangedMeanwhile';
     this.keyId = keyId;

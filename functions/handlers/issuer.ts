@@ -26,8 +26,8 @@ import type { IssuanceDeps, IssuerCaller } from '#app/license-issuance.ts';
 import { reissueLicense } from '#app/reissue-license.ts';
 import { CachedSealStandings } from '#app/seal-standing.ts';
 import { authenticatedAgency } from '#http/agency-auth.ts';
-import { asBatchItemProblem } from '#http/domain-problems.ts';
-import { idempotentRequests } from '#http/idempotency.ts';
+import { asBatchItemProblem, unsettledBatchItem } from '#http/domain-problems.ts';
+import { AnswerNotRemembered, idempotentRequests } from '#http/idempotency.ts';
 import { HttpProblem, type ProblemDocument, problemDocument } from '#http/problem.ts';
 import { header, parseJsonBody, schemaViolation } from '#http/request.ts';
 import { jsonResponse } from '#http/responses.ts';
@@ -189,12 +189,17 @@ const router = createRouter(
         const issued = results.filter((r) => r.status === 201).length;
         const counts = { issued, failed: results.length - issued };
         answered = { ...counts, items: results };
-        return jsonResponse(200, {
+        const response = jsonResponse(200, {
           ...counts,
           items: results.map((r) =>
             r.problem === undefined ? r : { ...r, problem: rememberedProblem(r.problem) },
           ),
         });
+        // An item that may have been issued, or was refused for a passing reason, is settled by
+        // the batch run again under its key, which a remembered answer would stop.
+        const unsettled = [...outcomes.values()].some((o) => !o.ok && unsettledBatchItem(o.error));
+        if (unsettled) throw new AnswerNotRemembered(response);
+        return response;
       });
       // The first answer has each refused item's reasons in full; the record, and so a repeat, not.
       return answered === undefined ? remembered : jsonResponse(200, answered);

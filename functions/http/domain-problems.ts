@@ -247,18 +247,18 @@ export function isDependencyUnavailable(error: unknown): boolean {
 }
 
 /**
- * The problem one refused item of a batch stands for. The batch's answer is remembered under its
- * Idempotency-Key: a repeat gets this same answer, and only a new request — whose derived serials
- * differ — can send the item again. So an item refused with nothing written (the store busy, the
- * seal key withdrawn under way) is to be sent in a new request, not "again"; and one the store
- * failed on may have been issued all the same, so the issuer is told to look first.
+ * The problem one refused item of a batch stands for. An item refused with nothing written for a
+ * passing reason (the store busy, the seal or device key changed under way), or one whose fate is
+ * unknown (the store failed on it: it may have been issued), keeps the batch's answer from being
+ * remembered under its Idempotency-Key (unsettledBatchItem), so the issuer sends the batch again
+ * with the same key: its items' derived serials meet what the first run wrote. Sent in a new
+ * request instead, an item gets another serial, and the holder perhaps a second license.
  */
 export function asBatchItemProblem(error: unknown): unknown {
   if (error instanceof StoreBusy) {
     return new HttpProblem(
       'dependency-unavailable',
-      'The store was busy and this item was not written (nothing was written for it): send the item ' +
-        'again in a new request (a repeat under the same Idempotency-Key gets this answer again).',
+      `The store was busy and this item was not written (nothing was written for it): ${BATCH_RERUN}`,
       { code: error.code },
     );
   }
@@ -266,10 +266,9 @@ export function asBatchItemProblem(error: unknown): unknown {
     return new HttpProblem(
       'conflict',
       `seal key ${error.kid} of agency ${error.agency} can no longer sign: nothing was written for this ` +
-        'item. It was most likely withdrawn while the batch was under way: send the item again in a ' +
-        'new request (a repeat under the same Idempotency-Key gets this answer again), and it is ' +
-        `signed with the key the agency record now names (if the record still names ${error.kid}, the ` +
-        'operator must rotate it).',
+        'item. It was most likely withdrawn while the batch was under way; sent again it is signed ' +
+        `with the key the agency record now names (if the record still names ${error.kid}, the operator ` +
+        `must rotate it): ${BATCH_RERUN}`,
       { code: error.code },
     );
   }
@@ -277,10 +276,25 @@ export function asBatchItemProblem(error: unknown): unknown {
   if (!(problem instanceof HttpProblem) || problem.message !== STORE_UNAVAILABLE) return problem;
   return new HttpProblem(
     'dependency-unavailable',
-    'A store or key service could not be reached for this item, and it may have been issued all ' +
-      'the same: look for its license before sending the item again in a new request (a repeat ' +
-      'under the same Idempotency-Key gets this answer again).',
+    'A store or key service could not be reached for this item, and it may have been issued all the ' +
+      `same: ${BATCH_RERUN} Not the item in a new request: that issues a second license if this one was.`,
   );
+}
+
+const BATCH_RERUN =
+  'send the batch again with the same Idempotency-Key. Its answer is not remembered while an item ' +
+  'is like this one, so the batch runs again: an item already issued is answered as issued, never ' +
+  'issued twice, and one not issued is issued now.';
+
+/**
+ * Whether a batch item's outcome keeps the batch's answer from being remembered: its fate unknown
+ * (a 5xx: it may have been written) or nothing written for a passing reason, which the batch sent
+ * again under its key settles (asBatchItemProblem tells the issuer so).
+ */
+export function unsettledBatchItem(error: unknown): boolean {
+  if (error instanceof SealKeyUnusable || error instanceof DeviceKeyChangedMeanwhile) return true;
+  const problem = asBatchItemProblem(error);
+  return !(problem instanceof HttpProblem) || problem.status >= 500;
 }
 
 /** Said of a failure the platform cannot place: the call may have reached the store before it. */

@@ -16,10 +16,11 @@
 // the table until the record expires.
 //
 // Only completed responses are remembered: a route that throws (a refusal, a failure) leaves no
-// record, and the same request may be sent again. A second copy arriving while the first still
-// runs is answered 409. A record can be lost after the work was done — deleted when the work
-// failed part way (a batch past its deadline), expired at the function's deadline, or never
-// saved (503) — so the work is handed the key: an issue names its licenses after it (or, a serial
+// record, and the same request may be sent again; so does one whose work answers as
+// AnswerNotRemembered (a batch holding an item whose fate is unknown, which the batch run again
+// settles). A second copy arriving while the first still runs is answered 409. A record can be
+// lost after the work was done — deleted when the work failed part way (a batch past its
+// deadline), expired at the function's deadline, or never saved (503) — so the work is handed the key: an issue names its licenses after it (or, a serial
 // the issuer chose, keeps the key's digest on the license), and a re-issue and a status change keep
 // its digest on what they write (app/request-digest.ts), so that the work run again meets what its
 // first run made and answers as it did.
@@ -37,6 +38,21 @@ import { authenticatedAgency } from './agency-auth.ts';
 import { isDependencyUnavailable } from './domain-problems.ts';
 import { HttpProblem } from './problem.ts';
 import { header } from './request.ts';
+
+/**
+ * Thrown by a route's work to answer without remembering the answer: its record is released as
+ * for a failure, so the same request sent again with the same key runs the work again. A record
+ * that cannot be released lapses at the function's deadline (Powertools' in-progress expiry);
+ * until then a repeat is answered 409, as while the work runs.
+ */
+export class AnswerNotRemembered extends Error {
+  readonly response: APIGatewayProxyResult;
+  constructor(response: APIGatewayProxyResult) {
+    super('answered without remembering the answer under its Idempotency-Key');
+    this.name = 'AnswerNotRemembered';
+    this.response = response;
+  }
+}
 
 /** The header carrying the client's key (RFC draft-ietf-httpapi-idempotency-key-header). */
 export const IDEMPOTENCY_KEY = 'Idempotency-Key';
@@ -63,7 +79,8 @@ export interface IdempotencyOptions {
 
 /**
  * Runs a route's work at most once per (agency, method, path, Idempotency-Key) while its record
- * lasts: a repeat with the same body gets the first response again; without the header → 400
+ * lasts: a repeat with the same body gets the first response again (none kept for an
+ * AnswerNotRemembered: the repeat runs the work again); without the header → 400
  * `bad-request`; the same key with another body → 422 `idempotency-key-reused`; while the first
  * copy runs → 409. The work is given the key, to name what it makes after it (a record that is
  * lost lets the work run again, which must then meet what the first run made).
@@ -122,9 +139,21 @@ export function idempotentRequests(options: IdempotencyOptions): IdempotentRunne
         );
       }),
     };
+    // Kept here: when its record cannot be released, Powertools throws that failure instead.
+    let unremembered: APIGatewayProxyResult | undefined;
+    const answering = async (idempotencyKey: string) => {
+      try {
+        return await work(idempotencyKey);
+      } catch (error) {
+        if (error instanceof AnswerNotRemembered) unremembered = error.response;
+        throw error;
+      }
+    };
     try {
-      return await run(request, context, work);
+      return await run(request, context, answering);
     } catch (error) {
+      // The work is done, its record released or not: its answer stands.
+      if (unremembered !== undefined) return unremembered;
       throw idempotencyProblem(error);
     }
   };

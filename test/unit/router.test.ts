@@ -293,40 +293,61 @@ describe('matchRoute', () => {
 });
 
 describe('asBatchItemProblem', () => {
-  it('tells the issuer to look for an item the store failed on before sending it in a new request', async () => {
-    const { asBatchItemProblem } = await import('#http/domain-problems.ts');
+  it('tells the issuer to send the batch again with the same key for an item the store failed on, never the item in a new request', async () => {
+    const { asBatchItemProblem, unsettledBatchItem } = await import('#http/domain-problems.ts');
     const { HttpProblem } = await import('#http/problem.ts');
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     const unreachable = asBatchItemProblem(refused) as InstanceType<typeof HttpProblem>;
     expect(unreachable.problemType).toBe('dependency-unavailable');
-    expect(unreachable.message).toMatch(/may have been issued .* look for its license .* in a new request/);
+    expect(unreachable.message).toMatch(
+      /may have been issued .*send the batch again with the same Idempotency-Key.* not remembered .*Not the item in a new request/,
+    );
+    // Its answer is then not remembered, so that same key runs the batch again.
+    expect(unsettledBatchItem(refused)).toBe(true);
   });
 
-  it('tells the issuer to send an item refused with nothing written in a new request, not again under its key', async () => {
-    const { asBatchItemProblem } = await import('#http/domain-problems.ts');
-    const { StoreBusy } = await import('#core/storage-errors.ts');
+  it('tells the issuer to send the batch again with the same key for an item refused with nothing written for a passing reason', async () => {
+    const { asBatchItemProblem, unsettledBatchItem } = await import('#http/domain-problems.ts');
+    const { DeviceKeyChangedMeanwhile, StoreBusy } = await import('#core/storage-errors.ts');
     const { SealKeyUnusable } = await import('#app/issuer-errors.ts');
-    // The batch's answer is remembered under its Idempotency-Key: "send the request again" would
-    // replay this very refusal.
-    const busy = asBatchItemProblem(new StoreBusy('issue-license', ['ThrottlingError']));
+    const busyError = new StoreBusy('issue-license', ['ThrottlingError']);
+    const busy = asBatchItemProblem(busyError);
     expect(busy).toMatchObject({
       status: 503,
       problemType: 'dependency-unavailable',
       extensions: { code: 'STORE_BUSY' },
-      message: expect.stringMatching(/not written .*send the item again in a new request/),
+      message: expect.stringMatching(/not written .*send the batch again with the same Idempotency-Key/),
     });
-    const unusable = asBatchItemProblem(new SealKeyUnusable('11330100D0000011XM', 'seal-kid-1'));
+    const unusableError = new SealKeyUnusable('11330100D0000011XM', 'seal-kid-1');
+    const unusable = asBatchItemProblem(unusableError);
     expect(unusable).toMatchObject({
       status: 409,
       problemType: 'conflict',
       extensions: { code: 'SEAL_KEY_UNUSABLE' },
       message: expect.stringMatching(
-        /seal-kid-1 .*nothing was written .*send the item again in a new request/,
+        /seal-kid-1 .*nothing was written .*send the batch again with the same Idempotency-Key/,
       ),
     });
+    const deviceKeyError = new DeviceKeyChangedMeanwhile('dk-1');
+    expect((asBatchItemProblem(deviceKeyError) as Error).message).toMatch(
+      /a batch item: the batch, with the same Idempotency-Key/,
+    );
     for (const problem of [busy, unusable]) {
-      expect((problem as Error).message).not.toMatch(/send the request again/);
-      expect((problem as Error).message).toContain('same Idempotency-Key');
+      expect((problem as Error).message).not.toMatch(/send the request again|in a new request/);
     }
+    for (const error of [busyError, unusableError, deviceKeyError])
+      expect(unsettledBatchItem(error)).toBe(true);
+  });
+
+  it('lets a batch answer be remembered when its items were issued or refused for what they asked', async () => {
+    const { unsettledBatchItem } = await import('#http/domain-problems.ts');
+    const { LicenseAlreadyExists } = await import('#core/storage-errors.ts');
+    const { LicenseDataInvalid } = await import('#app/issuer-errors.ts');
+    expect(unsettledBatchItem(new LicenseAlreadyExists('1.2.156.3005.2.x'))).toBe(false);
+    expect(
+      unsettledBatchItem(new LicenseDataInvalid([{ path: 'data.性别', code: 'enum', message: 'bad' }])),
+    ).toBe(false);
+    // Anything unexpected is a 500 whose write may have happened: not remembered either.
+    expect(unsettledBatchItem(new Error('a bug'))).toBe(true);
   });
 });

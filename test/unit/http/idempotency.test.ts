@@ -11,13 +11,14 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_CONFIG } from '#adapters/aws/idempotency.ts';
 import { lambdaContext } from '#dev/api-gateway-event.ts';
-import { idempotentRequests } from '#http/idempotency.ts';
+import { AnswerNotRemembered, idempotentRequests } from '#http/idempotency.ts';
 import { HttpProblem } from '#http/problem.ts';
 
-/** Records in a Map, with DynamoDB's put condition: absent, or expired; a put fails while `failure` is set. */
+/** Records in a Map, with DynamoDB's put condition: absent, or expired; a put fails while `failure` is set, a delete while `deleteFailure` is. */
 class MemoryPersistence extends BasePersistenceLayer {
   readonly records = new Map<string, IdempotencyRecord>();
   failure: Error | undefined;
+  deleteFailure: Error | undefined;
 
   protected async _getRecord(key: string): Promise<IdempotencyRecord> {
     const record = this.records.get(key);
@@ -36,6 +37,7 @@ class MemoryPersistence extends BasePersistenceLayer {
     this.records.set(record.idempotencyKey, record);
   }
   protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
+    if (this.deleteFailure) throw this.deleteFailure;
     this.records.delete(record.idempotencyKey);
   }
 }
@@ -149,6 +151,33 @@ describe('idempotentRequests', () => {
     });
     expect(s.persistenceStore.records.size).toBe(0);
     expect((await s.idempotent(event(), s.context, s.work)).statusCode).toBe(201);
+  });
+
+  it('answers an answer it is told not to remember, and runs the work again for the same key', async () => {
+    const s = setup();
+    const unremembered = async () => {
+      const response = await s.work();
+      throw new AnswerNotRemembered(response);
+    };
+    const first = await s.idempotent(event(), s.context, unremembered);
+    expect(first).toMatchObject({ statusCode: 201, body: '{"run":1}' });
+    expect(s.persistenceStore.records.size).toBe(0);
+    const again = await s.idempotent(event(), s.context, s.work);
+    expect(again.body).toBe('{"run":2}');
+    expect(s.runs()).toBe(2);
+  });
+
+  it('still answers an answer not to remember when its record cannot be released', async () => {
+    const s = setup();
+    s.persistenceStore.deleteFailure = new Error('ProvisionedThroughputExceededException');
+    const answer = await s.idempotent(event(), s.context, async () => {
+      throw new AnswerNotRemembered(await s.work());
+    });
+    expect(answer).toMatchObject({ statusCode: 201, body: '{"run":1}' });
+    // The record stays in progress until the function's deadline; the same key runs again after it.
+    const [record] = [...s.persistenceStore.records.values()];
+    expect(record?.getStatus()).toBe('INPROGRESS');
+    expect(record?.inProgressExpiryTimestamp).toBeGreaterThan(Date.now());
   });
 
   it('answers 503 dependency-unavailable, running nothing, when its records cannot be reached', async () => {
