@@ -151,7 +151,9 @@ function verificationEvent(
  * (revoked, expired, a bad KB-JWT) is named: someone did present that license.
  */
 function licenseOf(presentation: string, result: SdJwtVcVerification): AuditEvent['subject'] | undefined {
-  if (result.checks.signature !== 'ok') return undefined;
+  // Nor when the identifier disagrees with the signer or type (`profile`): a key used outside
+  // issuance could name another issuer's license.
+  if (result.checks.signature !== 'ok' || result.checks.profile !== 'ok') return undefined;
   const licenseId =
     result.claims?.licenseId ?? decodeCompactJws(presentation.split('~', 1)[0]!).payload[LICENSE_ID_CLAIM];
   if (typeof licenseId !== 'string') return undefined;

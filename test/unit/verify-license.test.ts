@@ -5,6 +5,7 @@ import { VerificationUnavailable } from '#app/verification-errors.ts';
 import { registrySealKeys, type VerifyLicenseDeps, verifyLicense } from '#app/verify-license.ts';
 import { type AuditEvent, parseAuditEvent } from '#core/audit/event.ts';
 import type { Agency } from '#core/catalog/agency.ts';
+import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { SigningKeyWithdrawn } from '#core/keys/errors.ts';
 import { agencyIssuer, issueSdJwtVc, presentSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
@@ -13,8 +14,13 @@ import type { SigningKey } from '#ports/signer.ts';
 // The verification use case with in-memory fakes of its ports: no I/O.
 const BASE = 'https://api.elicense.test';
 const NOW = 1_800_000_000;
-const LICENSE_ID = '1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F';
 const agency: Agency = DEMO_AGENCIES.find((a) => a.uscc === DEMO_USCC.publicSecurityBureau)!;
+const LICENSE_ID = buildLicenseId({
+  typeCode: '11100000000013338W032',
+  issuerCode: agency.uscc,
+  serial: '2430599',
+  version: '001',
+});
 const seal = new SoftwareEs256Signer('seal-kid');
 const platform = new SoftwareEs256Signer('platform-kid');
 const key = (signer: SoftwareEs256Signer, keyRef: string): SigningKey => ({
@@ -226,6 +232,36 @@ describe('verifyLicense audits every verification', () => {
     expect(recorded.map((e) => [e.outcome, e.subject, e.details?.failed])).toEqual([
       ['denied', undefined, ['signature']],
       ['denied', undefined, ['format']],
+    ]);
+  });
+
+  it('refuses, and names no license for, a genuine signature over another issuer’s license identifier', async () => {
+    // The agency's own seal key (one compromised, say) signing a license of another issuer: its
+    // event would stand in the access history of that license's holder.
+    const otherIssuers = buildLicenseId({
+      typeCode: '11100000000013338W032',
+      issuerCode: DEMO_USCC.marketRegulationBureau,
+      serial: '2430599',
+      version: '001',
+    });
+    const { sdJwt } = await issueSdJwtVc(
+      {
+        licenseId: otherIssuers,
+        issuer: agencyIssuer(BASE, agency.uscc),
+        fields: { 姓名: '张演示' },
+        issuedAt: NOW - 100,
+        validFrom: NOW - 100,
+        validUntil: NOW + 100,
+        status: { uri: statusListUri(BASE, 'list-1'), idx: 7 },
+      },
+      seal,
+    );
+    const result = await verifyLicense({ presentation: sdJwt }, deps());
+    expect(result.valid).toBe(false);
+    expect(result.checks.signature).toBe('ok');
+    expect(result.checks.profile).toMatch(/is not the issuer .* of license_id/);
+    expect(recorded.map((e) => [e.outcome, e.subject, e.details?.failed])).toEqual([
+      ['denied', undefined, ['profile']],
     ]);
   });
 

@@ -51,6 +51,9 @@ export const NEVER_DISCLOSED_CLAIMS: ReadonlySet<string> = new Set([
 
 const TYPE_CODE = /^[0-9A-Z]{18}[0-9]{3}$/;
 
+/** What every license type's `vct` begins with; the type code follows. */
+export const VCT_PREFIX = 'urn:gbt36904:license-type:';
+
 /**
  * `vct` of a license type: `urn:gbt36904:license-type:<type code>`. The GB/T 36904 type code
  * (defining ministry's USCC + sequence) is already nationally unique, so a URN built from it
@@ -61,7 +64,7 @@ export function vctForLicenseType(typeCode: string): string {
   if (!TYPE_CODE.test(typeCode)) {
     throw new TypeError(`expected a 21-character GB/T 36904 type code, found "${typeCode}"`);
   }
-  return `urn:gbt36904:license-type:${typeCode}`;
+  return `${VCT_PREFIX}${typeCode}`;
 }
 
 /**

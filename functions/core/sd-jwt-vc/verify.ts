@@ -1,3 +1,4 @@
+import { LICENSE_ID_ROOT } from '../identifiers/license-id.ts';
 import {
   base64urlToText,
   type DecodedJws,
@@ -16,6 +17,7 @@ import {
   SD_ALG,
   SD_JWT_VC_TYP,
   type StatusListReference,
+  VCT_PREFIX,
 } from './claims.ts';
 import { sdDigest } from './digest.ts';
 
@@ -239,6 +241,8 @@ async function runChecks(
     checks.header = `failed: expected alg one of ${Object.keys(algorithms).join(', ')}, found ${show(alg)}`;
   } else if (typeof kid !== 'string' || kid === '') {
     checks.header = `failed: expected a kid naming the issuer's key, found ${show(kid)}`;
+  } else if (header.crit !== undefined) {
+    checks.header = CRIT_REFUSED;
   } else {
     checks.header = 'ok';
   }
@@ -280,7 +284,7 @@ async function runChecks(
   } else if (typeof licenseVersion !== 'string' || licenseVersion === '') {
     checks.profile = `failed: expected ${LICENSE_VERSION_CLAIM} in the clear, found ${show(licenseVersion)}`;
   } else {
-    checks.profile = 'ok';
+    checks.profile = licenseIdAgreement(licenseId, licenseVersion, iss, vct) ?? 'ok';
   }
 
   // disclosures
@@ -658,6 +662,8 @@ function checkKeyBinding(
     checks.keyBinding = `failed: expected KB-JWT typ "${KB_JWT_TYP}", found ${show(header.typ)}`;
   } else if (typeof alg !== 'string' || !Object.hasOwn(algorithms, alg)) {
     checks.keyBinding = `failed: expected KB-JWT alg one of ${Object.keys(algorithms).join(', ')}, found ${show(alg)}`;
+  } else if (header.crit !== undefined) {
+    checks.keyBinding = CRIT_REFUSED;
   } else if (!holderKey) {
     checks.keyBinding = 'failed: a KB-JWT is presented but the credential has no cnf.jwk to check it against';
   } else {
@@ -724,4 +730,45 @@ function show(value: unknown): string {
 
 function claimLabel(d: Disclosure): string {
   return d.name === undefined ? `(array element) ${d.digest}` : `"${d.name}"`;
+}
+
+/**
+ * RFC 7515 §4.1.11: a JWS whose `crit` names extensions the recipient does not understand must be
+ * refused, and this verifier understands none (nor does the platform ever set one): passing it
+ * would report valid a license whose issuer marked a restriction as not to be ignored.
+ */
+const CRIT_REFUSED =
+  'failed: the header marks extensions as critical (crit), and this verifier understands none';
+
+/**
+ * Why the license identifier disagrees with what else the issuer signed, or undefined: its
+ * type with `vct`, its issuer with `iss` (`…/agencies/<issuer code>`), its version with
+ * `license_version`. Issuance always writes them together; a seal key used outside it (one
+ * compromised before it is withdrawn) could sign a license naming another issuer's identifier or
+ * another type, which an answer would hand on as verified and the audit log file under that
+ * license. Compared as strings, its parts by position, not parsed: the check character guards
+ * against typing errors, which a signed claim does not have, and parsing costs ≈2 µs a verify.
+ */
+function licenseIdAgreement(
+  licenseId: string,
+  licenseVersion: string,
+  iss: unknown,
+  vct: unknown,
+): `failed: ${string}` | undefined {
+  // <root 1.2.156.3005.2>.<type code>.<issuer code>.<serial>.<version>.<check>
+  const parts = licenseId.split('.');
+  if (parts.length !== 10 || !licenseId.startsWith(`${LICENSE_ID_ROOT}.`)) {
+    return `failed: ${LICENSE_ID_CLAIM} ${show(licenseId)} is not a GB/T 36904 license identifier`;
+  }
+  const [typeCode, issuerCode, , version] = parts.slice(5) as [string, string, string, string];
+  if (version !== licenseVersion) {
+    return `failed: ${LICENSE_VERSION_CLAIM} ${show(licenseVersion)} is not the version ${version} of ${LICENSE_ID_CLAIM}`;
+  }
+  if (typeof vct === 'string' && vct !== `${VCT_PREFIX}${typeCode}`) {
+    return `failed: vct ${show(vct)} is not the type ${typeCode} of ${LICENSE_ID_CLAIM}`;
+  }
+  if (typeof iss === 'string' && !iss.endsWith(`/agencies/${issuerCode}`)) {
+    return `failed: iss ${show(iss)} is not the issuer ${issuerCode} of ${LICENSE_ID_CLAIM}`;
+  }
+  return undefined;
 }

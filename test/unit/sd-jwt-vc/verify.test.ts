@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
+import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { base64url, decodeCompactJws, type JsonObject, type PublicJwk, signCompactJws } from '#core/jws.ts';
 import { sdDigest } from '#core/sd-jwt-vc/digest.ts';
 import {
@@ -11,7 +12,9 @@ import {
   type VerifySdJwtVcOptions,
   verifySdJwtVc,
 } from '#core/sd-jwt-vc/index.ts';
+import { DEMO_USCC } from '#dev/demo/catalog.ts';
 import {
+  AGENCY_USCC,
   demoIssuerKeys,
   demoLicense,
   ID_CARD_FIELDS,
@@ -22,9 +25,13 @@ import {
   SIX_FIELDS,
   STATUS_URI,
   statusTable,
+  TYPE_CODE,
   VALID_UNTIL,
   VCT,
 } from './demo-license.ts';
+
+/** An issuer other than the demo license's. */
+const OTHER_USCC = DEMO_USCC.marketRegulationBureau;
 
 const { signer, resolveIssuerKey } = demoIssuerKeys();
 const holder = new SoftwareEs256Signer('holder-device');
@@ -387,6 +394,42 @@ describe('verifySdJwtVc — each failure is named', () => {
     expect(failed.header).toContain('expected alg one of ES256');
   });
 
+  it('fails header for a crit header: it names extensions this verifier does not understand (RFC 7515)', async () => {
+    const jwt = await signedCustom(basePayload(), { typ: 'dc+sd-jwt', crit: ['exp-ext'], 'exp-ext': 1 });
+    expect(failedChecks(await verifySdJwtVc(`${jwt}~`, options())).header).toBe(
+      'failed: the header marks extensions as critical (crit), and this verifier understands none',
+    );
+  });
+
+  it('fails profile for a license identifier that disagrees with what else the issuer signed', async () => {
+    const otherIssuer = buildLicenseId({
+      typeCode: TYPE_CODE,
+      issuerCode: OTHER_USCC,
+      serial: 'D20240001',
+      version: '001',
+    });
+    const otherType = buildLicenseId({
+      typeCode: '11100000000013338W032',
+      issuerCode: AGENCY_USCC,
+      serial: 'D20240001',
+      version: '001',
+    });
+    const cases: [JsonObject, RegExp][] = [
+      [{ license_version: '007' }, /license_version "007" is not the version 001 of license_id/],
+      [{ license_id: otherIssuer }, new RegExp(`iss ".*" is not the issuer ${OTHER_USCC} of license_id`)],
+      [{ license_id: otherType }, /vct ".*" is not the type 11100000000013338W032 of license_id/],
+      [{ license_id: 'anything' }, /license_id "anything" is not a GB\/T 36904 license identifier/],
+    ];
+    for (const [extra, reason] of cases) {
+      const jwt = await signedCustom(basePayload(extra));
+      const failed = failedChecks(await verifySdJwtVc(`${jwt}~`, options()));
+      expect(Object.keys(failed)).toEqual(['profile']);
+      expect(failed.profile).toMatch(reason);
+    }
+    // Agreeing, the same shape verifies.
+    expect((await verifySdJwtVc(`${await signedCustom(basePayload())}~`, options())).valid).toBe(true);
+  });
+
   it('fails profile for a credential without the license identifier in the clear', async () => {
     const { license_id: _, ...withoutId } = basePayload();
     const jwt = await signedCustom(withoutId);
@@ -458,6 +501,20 @@ describe('verifySdJwtVc — key binding failures', () => {
     );
     const failed = failedChecks(await verifySdJwtVc(presentation + kb, options(required)));
     expect(failed).toEqual({ keyBinding: 'failed: expected KB-JWT typ "kb+jwt", found "JWT"' });
+  });
+
+  it('fails keyBinding for a KB-JWT with a crit header', async () => {
+    const sdJwt = await issued({ holderKey: holder.publicJwk });
+    const presentation = await presentSdJwtVc(sdJwt, SIX_FIELDS);
+    const kb = await signCompactJws(
+      { typ: 'kb+jwt', crit: ['x-limit'], 'x-limit': 1 },
+      { iat: NOW, aud: AUDIENCE, nonce: NONCE, sd_hash: sdDigest(presentation) },
+      holder,
+    );
+    const failed = failedChecks(await verifySdJwtVc(presentation + kb, options(required)));
+    expect(failed.keyBinding).toBe(
+      'failed: the header marks extensions as critical (crit), and this verifier understands none',
+    );
   });
 
   it('fails keyBinding for a KB-JWT on a credential without cnf', async () => {

@@ -4,6 +4,7 @@ import { registerAgency } from '#app/register-agency.ts';
 import { rotateSealKey } from '#app/rotate-seal-key.ts';
 import { registrySealKeys, verifyLicense } from '#app/verify-license.ts';
 import { SealKeyLimitReached, SealKeyNotRotatable } from '#core/catalog/registration-errors.ts';
+import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { DEMO_AGENCIES, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { ConfigRecordNotFound, ConfigVersionConflict, writeNotSent } from '#ports/config-store.ts';
@@ -76,7 +77,13 @@ describe('rotateSealKey', () => {
       return (
         await issueSdJwtVc(
           {
-            licenseId: '1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F',
+            // Of this issuer: verification checks the identifier names the issuer that signed it.
+            licenseId: buildLicenseId({
+              typeCode: '11100000000013338W032',
+              issuerCode: uscc,
+              serial: '2430599',
+              version: '001',
+            }),
             issuer: agencyIssuer(BASE, uscc),
             fields: { 姓名: '张演示' },
             issuedAt: NOW_S - 100,

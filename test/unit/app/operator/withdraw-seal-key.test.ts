@@ -10,6 +10,7 @@ import {
   SealKeyNotFound,
 } from '#core/catalog/registration-errors.ts';
 import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
+import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { agencyIssuer, issueSdJwtVc, statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { ConfigRecordInvalid, ConfigRecordNotFound, ConfigVersionConflict } from '#ports/config-store.ts';
 import {
@@ -46,7 +47,13 @@ async function setup() {
   const sign = async (keyRef: string) => {
     const { signer } = await sealKeys.keys.keyFor(keyRef);
     const license = {
-      licenseId: '1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F',
+      // Of this issuer: verification checks the identifier names the issuer that signed it.
+      licenseId: buildLicenseId({
+        typeCode: '11100000000013338W032',
+        issuerCode: uscc,
+        serial: '2430599',
+        version: '001',
+      }),
       issuer: agencyIssuer(BASE, uscc),
       fields: { 姓名: '张演示' },
       issuedAt: NOW_S - 100,
