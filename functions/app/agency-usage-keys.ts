@@ -63,29 +63,6 @@ export class UsageKeysStillActive extends Error {
 }
 
 /**
- * Another replacement of the same agency's usage key ran at the same moment, and its key stands:
- * this one's new key was taken off again (as were the keys both found), so the agency holds one
- * working key, the other caller's. Nothing to retry unless a new key is still wanted.
- */
-export class UsageKeyReplacedMeanwhile extends Error {
-  readonly code = 'USAGE_KEY_REPLACED_MEANWHILE';
-  readonly agency: string;
-  /** Id of the key that stands, handed to the other caller. */
-  readonly standingKey: string;
-  readonly problemMembers: { standingKey: string };
-  constructor(agency: string, standingKey: string) {
-    super(
-      `another replacement of agency ${agency}'s usage key ran at the same moment and its key ${standingKey} ` +
-        'stands; the key made for this request was taken off the plan again and is not handed out',
-    );
-    this.name = 'UsageKeyReplacedMeanwhile';
-    this.agency = agency;
-    this.standingKey = standingKey;
-    this.problemMembers = { standingKey };
-  }
-}
-
-/**
  * Gives a registered agency a new usage key and withdraws the ones it had: for agencies
  * registered before the stage had a usage plan, and for a key that leaked or was lost. Two audit
  * events, each written when what it says is so: `agency.usage_key_issued` once the new key is on
@@ -102,12 +79,8 @@ export class UsageKeyReplacedMeanwhile extends Error {
  * again. No retry loop here: the AWS SDK already retries throttling and passing failures with
  * backoff before a withdrawal fails.
  *
- * Two calls at the same moment each list the old keys before either issues, so each would leave
- * its new key beside the other's. So, once the old keys are off, the plan is listed again: of the
- * new keys on it, the one with the greatest id stands (any rule both sides apply the same way
- * would do), and each call takes the others off — a call whose own key is not the greatest takes
- * its key off and answers UsageKeyReplacedMeanwhile (409). A call that listed again before a rival
- * issued returns its key, and the rival, coming later, replaces it as a call after it would.
+ * Two calls at the same moment each list the old keys before either issues, so both new keys stay
+ * on the plan (each answered to its caller); the next call withdraws the extra one.
  */
 export async function issueUsageKey(
   { uscc }: { uscc: string },
@@ -145,15 +118,8 @@ export async function issueUsageKey(
     }
   };
   for (const keyId of previous) await withdraw(keyId);
-  // A rival replacement's key, issued after `previous` was read: the greatest id stands.
-  let standingKey = usageKey.id;
-  if (stillActive.length === 0) {
-    const rivals = (await deps.usageKeys.list(uscc)).filter((id) => id !== usageKey.id);
-    for (const id of rivals) if (id > standingKey) standingKey = id;
-    for (const id of rivals) if (id !== standingKey) await withdraw(id);
-  }
   const replaced = [...withdrawn];
-  if (stillActive.length > 0 || standingKey !== usageKey.id) await withdraw(usageKey.id);
+  if (stillActive.length > 0) await withdraw(usageKey.id);
 
   // Written after the withdrawals, so it names only keys that are off. Should this write fail,
   // they are off unrecorded here (API Gateway's CloudTrail log has each removal) and the write's
@@ -166,14 +132,12 @@ export async function issueUsageKey(
         usageKey: usageKey.id,
         withdrawn,
         ...(stillActive.length > 0 ? { stillActive } : {}),
-        ...(standingKey !== usageKey.id ? { standingKey } : {}),
       },
     }),
     outcome: stillActive.length > 0 ? 'failed' : 'success',
   });
   if (stillActive.length > 0)
     throw new UsageKeysStillActive(uscc, stillActive, withdrawn, { cause: failure });
-  if (standingKey !== usageKey.id) throw new UsageKeyReplacedMeanwhile(uscc, standingKey);
   return { agency: uscc, usageKey, replaced };
 }
 

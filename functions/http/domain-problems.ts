@@ -1,9 +1,5 @@
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import {
-  UsageKeyReplacedMeanwhile,
-  UsageKeysStillActive,
-  UsagePlanNotEnabled,
-} from '#app/agency-usage-keys.ts';
+import { UsageKeysStillActive, UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import {
   ApplicationKeyReused,
   ApprovalAlreadyDecided,
@@ -173,7 +169,6 @@ const MAPPING: ProblemMapping = [
   [SealKeyLimitReached, 'conflict'],
   [UsagePlanNotEnabled, 'conflict'],
   [UsageKeysStillActive, 'dependency-unavailable'],
-  [UsageKeyReplacedMeanwhile, 'conflict'],
   [LicenseTypeChangeBreaksAgreements, 'conflict'],
   [DataDomainChangeRefused, 'conflict'],
   [HolderMappingChangeRefused, 'conflict'],
@@ -281,10 +276,15 @@ export function asBatchItemProblem(error: unknown): unknown {
   );
 }
 
+// The same body, not only the same key: with no answer remembered the key no longer refuses a
+// changed body, and an item's derived serial follows its position, so an item moved up by a
+// dropped one (a refused item left out) names another license and is issued a second time.
 const BATCH_RERUN =
-  'send the batch again with the same Idempotency-Key. Its answer is not remembered while an item ' +
-  'is like this one, so the batch runs again: an item already issued is answered as issued, never ' +
-  'issued twice, and one not issued is issued now.';
+  'send the batch again with the same Idempotency-Key and the same body, every item in its place ' +
+  '(the refused ones too: an item’s serial follows its position, so an item moved by one left out ' +
+  'is another license, and its holder would get a second one). Its answer is not remembered while ' +
+  'an item is like this one, so the batch runs again: an item already issued is answered as issued, ' +
+  'never issued twice, and one not issued is issued now.';
 
 /**
  * Whether a batch item's outcome keeps the batch's answer from being remembered: its fate unknown

@@ -215,10 +215,7 @@ export const operatorRoutes: readonly RouteSpec[] = [
     responses: {
       201: { description: 'Issued', schema: IssuedUsageKeySchema },
       404: { description: 'No such agency' },
-      409: {
-        description:
-          'The stage meters agencies by no usage plan; or (code USAGE_KEY_REPLACED_MEANWHILE) another replacement of the same agency’s key ran at the same moment and its key stands (member standingKey): the key made for this request was taken off again and is not handed out',
-      },
+      409: { description: 'The stage meters agencies by no usage plan' },
       503: {
         description:
           'Or (code USAGE_KEYS_STILL_ACTIVE) API Gateway did not take some of the old keys off the plan: they still work, and the members stillActive and withdrawn list the key ids still on the plan and those taken off; the new key was taken off again (listed in stillActive if it could not be), so no new key is issued. Send the request again: it replaces the keys still on the plan',

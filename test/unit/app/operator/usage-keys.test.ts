@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NoUsageKeys } from '#adapters/local/no-usage-keys.ts';
-import {
-  issueUsageKey,
-  UsageKeyReplacedMeanwhile,
-  UsageKeysStillActive,
-  UsagePlanNotEnabled,
-} from '#app/agency-usage-keys.ts';
+import { issueUsageKey, UsageKeysStillActive, UsagePlanNotEnabled } from '#app/agency-usage-keys.ts';
 import { registerAgency } from '#app/register-agency.ts';
 import { DEMO_AGENCIES } from '#dev/demo/catalog.ts';
 import { asProblem } from '#http/domain-problems.ts';
@@ -35,26 +30,6 @@ class StuckUsageKeys extends FakeUsageKeys {
     if (this.stuck.has(keyId))
       throw Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' });
     return super.withdraw(keyId);
-  }
-}
-
-/**
- * A plan on which the next `callers` issues wait for one another, so that many replacements
- * each list the old keys before any of them issues: the interleaving of calls at the same moment.
- */
-class LockstepUsageKeys extends FakeUsageKeys {
-  /** How many of the next issues wait for one another. */
-  callers = 0;
-  #waiting: (() => void)[] = [];
-  override async issue(agency: string) {
-    if (this.callers > 0) {
-      this.callers -= 1;
-      await new Promise<void>((resume) => {
-        this.#waiting.push(resume);
-        if (this.callers === 0) for (const go of this.#waiting) go();
-      });
-    }
-    return super.issue(agency);
   }
 }
 
@@ -231,46 +206,6 @@ describe('issueUsageKey', () => {
     // The next call finds both on the plan and takes them off.
     usageKeys.stuck.clear();
     expect((await issueUsageKey({ uscc }, OPERATOR, deps)).replaced).toEqual(['uk-1', 'uk-2']);
-  });
-
-  it('leaves one working key when replacements run at the same moment: the others take theirs off and answer 409', async () => {
-    const usageKeys = new LockstepUsageKeys();
-    const { deps, audit } = setup(usageKeys);
-    const uscc = testUscc(10);
-    await registerAgency(registration(uscc), OPERATOR, deps); // uk-1
-
-    usageKeys.callers = 3; // the next three issues (uk-2, uk-3, uk-4) wait for one another
-    const outcomes = await Promise.allSettled([1, 2, 3].map(() => issueUsageKey({ uscc }, OPERATOR, deps)));
-
-    // One key works, the greatest id's, and it is the one handed out.
-    expect([...usageKeys.onPlan]).toEqual(['uk-4']);
-    const handedOut = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.usageKey.id] : []));
-    expect(handedOut).toEqual(['uk-4']);
-    const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
-    expect(refusals).toHaveLength(2);
-    for (const refused of refusals) {
-      expect(refused).toBeInstanceOf(UsageKeyReplacedMeanwhile);
-      expect(refused).toMatchObject({ agency: uscc, standingKey: 'uk-4' });
-      const problem = asProblem(refused) as HttpProblem;
-      expect(problem.status).toBe(409);
-      expect(problem.extensions).toEqual({ code: 'USAGE_KEY_REPLACED_MEANWHILE', standingKey: 'uk-4' });
-    }
-    // The log says each key that came off, and which request's key stands.
-    const withdrawals = audit.events.filter((e) => e.action === 'agency.usage_keys_withdrawn');
-    expect(withdrawals.map((e) => [e.details?.usageKey, e.details?.standingKey ?? null])).toEqual(
-      expect.arrayContaining([
-        ['uk-2', 'uk-4'],
-        ['uk-3', 'uk-4'],
-        ['uk-4', null],
-      ]),
-    );
-    const wentOff = new Set(withdrawals.flatMap((e) => e.details?.withdrawn as string[]));
-    expect([...wentOff].sort()).toEqual(['uk-1', 'uk-2', 'uk-3']);
-
-    // A replacement after them replaces the standing key as usual.
-    const next = await issueUsageKey({ uscc }, OPERATOR, deps);
-    expect(next.replaced).toEqual(['uk-4']);
-    expect([...usageKeys.onPlan]).toEqual([next.usageKey.id]);
   });
 
   it('gives a key to an agency that has none (registered before the plan)', async () => {
