@@ -1,5 +1,5 @@
 import type { DependencyProbe } from '#ports/dependency-probe.ts';
-import { AuditSealHeadAhead } from './seal-audit-log.ts';
+import { AuditSealHeadAhead, AuditSealHeadMismatch } from './seal-audit-log.ts';
 
 export interface DependencyCheck {
   status: 'up' | 'down';
@@ -18,7 +18,7 @@ export interface AuditSealCheck {
    * `unknown` before the first seal, or when the position could not be read; `ahead` when the
    * position is later than now (a clock ran ahead, or the table was edited): nothing is sealed.
    */
-  status: 'ok' | 'behind' | 'ahead' | 'unknown';
+  status: 'ok' | 'behind' | 'ahead' | 'mismatch' | 'unknown';
   lagSeconds: number | null;
   maxLagSeconds: number;
   error?: string;
@@ -73,7 +73,10 @@ export async function checkHealth(
   const checks = Object.fromEntries(entries);
   const seal = await auditSeal;
   const healthy =
-    entries.every(([, c]) => c.status === 'up') && seal?.status !== 'behind' && seal?.status !== 'ahead';
+    entries.every(([, c]) => c.status === 'up') &&
+    seal?.status !== 'behind' &&
+    seal?.status !== 'ahead' &&
+    seal?.status !== 'mismatch';
   return { status: healthy ? 'ok' : 'degraded', checks, ...(seal === undefined ? {} : { auditSeal: seal }) };
 }
 
@@ -90,6 +93,9 @@ async function checkSealLag(
   } catch (error) {
     if (error instanceof AuditSealHeadAhead) {
       return { status: 'ahead', lagSeconds: null, maxLagSeconds, error: error.message };
+    }
+    if (error instanceof AuditSealHeadMismatch) {
+      return { status: 'mismatch', lagSeconds: null, maxLagSeconds, error: error.message };
     }
     // The table's own probe reports it unreachable; this says only that the lag is not known.
     onFailure('auditSeal', error);

@@ -1,4 +1,4 @@
-import { sealBatch } from '#core/audit/checkpoint.ts';
+import { checkpointBody, sealBatch } from '#core/audit/checkpoint.ts';
 import { type AuditEvent, compareAuditEvents } from '#core/audit/event.ts';
 import type { AuditLogReader } from '#ports/audit-log.ts';
 import type { AuditPosition, AuditSealStore, SealHead } from '#ports/audit-seal-store.ts';
@@ -112,18 +112,72 @@ function refuseHeadAhead(through: string | null, now: Date): void {
 }
 
 /**
+ * The head's unsigned copies (`seq`, `lastEvent`, `through`) disagree with its signed checkpoint.
+ * Sealing on from them would skip events (a `lastEvent` moved ahead: lag 0, nothing sealed) or
+ * have the platform key seal sealed events again as rewritten (a position moved back): so it is
+ * an error — a failed sealer run, a degraded health check — until the head is put back.
+ */
+export class AuditSealHeadMismatch extends Error {
+  readonly code = 'AUDIT_SEAL_HEAD_MISMATCH';
+  constructor(detail: string) {
+    super(
+      `the audit seal head disagrees with its signed checkpoint: ${detail}; the audit-seals table was edited: nothing is sealed until the head is put back as its checkpoint says`,
+    );
+    this.name = 'AuditSealHeadMismatch';
+  }
+}
+
+/**
+ * Where the chain ends, by its signed checkpoint: events at or before it are sealed. Rejects
+ * with AuditSealHeadMismatch when the head's own copies say otherwise.
+ */
+function sealedEnd(head: SealHead): AuditPosition | null {
+  const found = `seq ${head.seq}, lastEvent ${JSON.stringify(head.lastEvent)}, through ${head.through}`;
+  if (head.checkpoint === null) {
+    if (head.seq !== null || head.lastEvent !== null)
+      throw new AuditSealHeadMismatch(
+        `expected no seq and no lastEvent without a checkpoint, found ${found}`,
+      );
+    return null;
+  }
+  const body = checkpointBody(head.checkpoint);
+  if (body === undefined)
+    throw new AuditSealHeadMismatch('expected its checkpoint to decode as one, found not');
+  const { lastEvent } = body;
+  if (
+    head.seq !== body.seq ||
+    head.lastEvent === null ||
+    compareAuditEvents(head.lastEvent, lastEvent) !== 0 ||
+    head.through === null ||
+    head.through < lastEvent.time
+  ) {
+    throw new AuditSealHeadMismatch(
+      `expected seq ${body.seq}, lastEvent ${JSON.stringify({ time: lastEvent.time, id: lastEvent.id })} and through at or after ${lastEvent.time} as signed, found ${found}`,
+    );
+  }
+  return lastEvent;
+}
+
+/** Refuses a head ahead of the clock or at odds with its checkpoint; the chain's signed end. */
+function checkHead(head: SealHead, now: Date): AuditPosition | null {
+  refuseHeadAhead(head.through, now);
+  return sealedEnd(head);
+}
+
+/**
  * Seals what has settled since the last run. Rejects with SealChainMoved when another sealer
- * appended first; the batches this run appended before that stay sealed. Rejects with
- * AuditSealHeadAhead, sealing nothing, when the sealed position is ahead of the clock.
+ * appended first; the batches this run appended before that stay sealed. Rejects, sealing
+ * nothing, with AuditSealHeadAhead when the sealed position is ahead of the clock, and with
+ * AuditSealHeadMismatch when the head disagrees with its signed checkpoint.
  */
 export async function sealAuditLog(deps: AuditSealing): Promise<SealRun> {
   checkSettings(deps);
   const now = deps.now();
   const upTo = new Date(now.getTime() - deps.settleSeconds * 1000).toISOString();
   let head = await deps.seals.readHead();
-  refuseHeadAhead(head.through, now);
+  // Skipped up to the signed end, never the head's unsigned copy of it.
+  const sealedBefore = checkHead(head, now);
   const start = head.through ?? (await deps.origin(now)).toISOString();
-  const sealedBefore = head.lastEvent;
   const batches: SealedBatchSummary[] = [];
   let pending: AuditEvent[] = [];
   let size = deps.batchSize;
@@ -238,7 +292,7 @@ function checkSettings(deps: AuditSealing): void {
  * stops running, even while no events arrive. A chain never sealed while others are counts
  * from the earliest start of those (its runs should have begun with theirs): a group whose rule
  * never ran is behind, not unknown. Rejects with AuditSealHeadAhead when a position is ahead of
- * the clock.
+ * the clock, and with AuditSealHeadMismatch when a head disagrees with its signed checkpoint.
  */
 export async function auditSealLagSeconds(deps: {
   /** Every seal group's chain (one for a log of one group). */
@@ -248,7 +302,7 @@ export async function auditSealLagSeconds(deps: {
   if (deps.seals.length === 0) throw new AuditSealingMisconfigured('expected at least one seal group');
   const heads = await Promise.all(deps.seals.map((seals) => seals.readHead()));
   const now = deps.now();
-  for (const { through } of heads) refuseHeadAhead(through, now);
+  for (const head of heads) checkHead(head, now);
   return chainsLagSeconds(heads, now.getTime(), 0);
 }
 
@@ -258,7 +312,8 @@ export async function auditSealLagSeconds(deps: {
  * settle window (a chain sealed a minute ago is a minute behind, not a minute and the window),
  * and for a chain never sealed while others are, the time since the earliest of their starts
  * less the window — so a group whose runs stopped, or never began, shows in the lag every other
- * group's runs report. A chain whose head cannot be read, or lies ahead of the clock, is left to
+ * group's runs report. A chain whose head cannot be read, lies ahead of the clock or disagrees
+ * with its checkpoint, is left to
  * its own runs (which fail) and the health check: it must not fail this run, which has sealed.
  */
 export async function reportedSealLagSeconds(
@@ -266,12 +321,17 @@ export async function reportedSealLagSeconds(
   deps: { seals: readonly Pick<AuditSealStore, 'readHead'>[]; now: () => Date; settleSeconds: number },
 ): Promise<number> {
   const read = await Promise.all(deps.seals.map((seals) => seals.readHead().catch(() => undefined)));
-  const now = deps.now().getTime();
-  const heads = read.filter(
-    (head): head is SealHead =>
-      head !== undefined &&
-      (head.through === null || Date.parse(head.through) <= now + CLOCK_SKEW_ALLOWANCE_MS),
-  );
+  const clock = deps.now();
+  const now = clock.getTime();
+  const heads = read.filter((head): head is SealHead => {
+    if (head === undefined) return false;
+    try {
+      checkHead(head, clock);
+      return true;
+    } catch {
+      return false;
+    }
+  });
   return Math.max(run.lagSeconds, chainsLagSeconds(heads, now, deps.settleSeconds) ?? 0);
 }
 

@@ -14,6 +14,7 @@ import {
 import { DynamoAuditSealStore, sealLayoutStores } from '#adapters/aws/audit-seal-store.ts';
 import {
   AuditSealHeadAhead,
+  AuditSealHeadMismatch,
   type AuditSealing,
   AuditSealLayoutChanged,
   reportedSealLagSeconds,
@@ -128,7 +129,11 @@ export async function sealNow(group: number): Promise<SealRun | undefined> {
     run = await sealAuditLog(sealing);
   } catch (error) {
     // The run fails (no lag metric, so the lag alarm fires); the log says why.
-    if (error instanceof AuditSealHeadAhead || error instanceof AuditSealLayoutChanged) {
+    if (
+      error instanceof AuditSealHeadAhead ||
+      error instanceof AuditSealHeadMismatch ||
+      error instanceof AuditSealLayoutChanged
+    ) {
       logger.error('audit sealing stopped', { error });
     }
     if (!(error instanceof SealChainMoved)) throw error;

@@ -54,9 +54,9 @@ export const DependencyCheckSchema = z
 export const AuditSealCheckSchema = z
   .object({
     status: z
-      .enum(['ok', 'behind', 'ahead', 'unknown'])
+      .enum(['ok', 'behind', 'ahead', 'mismatch', 'unknown'])
       .describe(
-        '`behind`: past the allowed lag; `ahead`: the sealed position is later than now (a clock ran ahead, or the table was edited), so nothing is sealed; `unknown`: before the first seal, or not readable',
+        '`behind`: past the allowed lag; `ahead`: the sealed position is later than now (a clock ran ahead, or the table was edited), so nothing is sealed; `mismatch`: a seal head disagrees with its signed checkpoint (the table was edited), so nothing is sealed; `unknown`: before the first seal, or not readable',
       ),
     lagSeconds: z.number().nonnegative().nullable().describe('Seconds since the sealed position'),
     maxLagSeconds: z.number().positive(),

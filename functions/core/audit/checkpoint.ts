@@ -71,6 +71,21 @@ export class AuditSealError extends Error {
   }
 }
 
+/**
+ * A checkpoint's body as it decodes, its signature not checked; undefined when it is not a
+ * compact JWS of a checkpoint. For the sealer's own chain, whose end it continues.
+ */
+export function checkpointBody(checkpoint: string): Checkpoint | undefined {
+  let payload: unknown;
+  try {
+    payload = decodeCompactJws(checkpoint).payload;
+  } catch {
+    return undefined;
+  }
+  const parsed = checkpointSchema.safeParse(payload);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** Chain link: base64url(SHA-256(the checkpoint's compact JWS)), covering its signature too. */
 export function checkpointHash(checkpoint: string): string {
   return base64url(createHash('sha256').update(checkpoint, 'ascii').digest());
@@ -109,11 +124,19 @@ export async function sealBatch(input: SealBatchInput, signer: JwsSigner): Promi
     if (input.seq !== 0)
       throw new AuditSealError(`expected a previous checkpoint for seq ${input.seq}, found none`);
   } else {
-    const previous = checkpointSchema.safeParse(decodeCompactJws(input.previous).payload);
-    if (!previous.success) throw new AuditSealError('expected the previous checkpoint to be a checkpoint');
-    if (previous.data.logId !== input.logId || previous.data.seq + 1 !== input.seq) {
+    const previous = checkpointBody(input.previous);
+    if (previous === undefined)
+      throw new AuditSealError('expected the previous checkpoint to be a checkpoint');
+    if (previous.logId !== input.logId || previous.seq + 1 !== input.seq) {
       throw new AuditSealError(
-        `expected seq ${previous.data.seq + 1} of log ${previous.data.logId}, found seq ${input.seq} of log ${input.logId}`,
+        `expected seq ${previous.seq + 1} of log ${previous.logId}, found seq ${input.seq} of log ${input.logId}`,
+      );
+    }
+    // An event at or before the chain's signed end is sealed already: sealing it again would
+    // have the platform key vouch for a second, possibly rewritten, history of it.
+    if (compareAuditEvents(first, previous.lastEvent) <= 0) {
+      throw new AuditSealError(
+        `expected events after the previous checkpoint's last event ${previous.lastEvent.id} at ${previous.lastEvent.time}, found ${first.id} at ${first.time}`,
       );
     }
   }

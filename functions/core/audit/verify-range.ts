@@ -8,6 +8,7 @@ import {
   type SealedLeaf,
   verifyCheckpoint,
 } from './checkpoint.ts';
+import { compareAuditEvents } from './event.ts';
 import { type Hash, leafHash, rootHash } from './merkle.ts';
 
 // Batch verification: compares the events as stored (the mutable, queryable copy) with the sealed
@@ -56,10 +57,23 @@ export type AuditFinding =
       expected: string | null;
       found: string | null;
     }
+  /**
+   * The batch's signed first event is not after the signed last event of the checkpoint before it
+   * (the anchor included): events sealed again, a second history of them signed.
+   */
+  | {
+      kind: 'checkpoint-overlap';
+      batch: number;
+      seq: number;
+      previousLastEvent: { id: string; time: string };
+      firstEvent: { id: string; time: string };
+    }
   /** The manifest does not reproduce the signed checkpoint (root, size, first or last event). */
   | { kind: 'manifest-mismatch'; batch: number; seq: number; detail: string }
   | ({ kind: 'event-changed'; eventId: string; storedPosition: number } & SealedPosition)
   | ({ kind: 'event-dropped'; eventId: string; time: string } & SealedPosition)
+  /** One event id in two leaves: sealed twice (the stored event is judged against the first). */
+  | ({ kind: 'event-sealed-twice'; eventId: string; first: SealedPosition } & SealedPosition)
   | { kind: 'event-inserted'; eventId: string | null; storedPosition: number; detail: string }
   | ({
       kind: 'event-reordered';
@@ -103,12 +117,14 @@ function checkBatches(input: VerifyAuditRangeInput, findings: AuditFinding[]): S
   const entries: SealedEntry[] = [];
   let previousSeq: number | null = null;
   let previousHash: string | null = null;
+  let previousLast: Checkpoint['lastEvent'] | null = null;
 
   if (input.anchor !== null) {
     const anchor = verifyCheckpoint(input.anchor, input.publicJwks);
     if (!anchor.ok) report(findings, -1, anchor.body?.seq ?? null, anchor.failures);
     previousSeq = anchor.body?.seq ?? null;
     previousHash = checkpointHash(input.anchor);
+    previousLast = anchor.body?.lastEvent ?? null;
   }
 
   input.batches.forEach((batch, index) => {
@@ -141,6 +157,15 @@ function checkBatches(input: VerifyAuditRangeInput, findings: AuditFinding[]): S
           found: body.previous,
         });
       }
+      if (previousLast !== null && compareAuditEvents(body.firstEvent, previousLast) <= 0) {
+        findings.push({
+          kind: 'checkpoint-overlap',
+          batch: index,
+          seq,
+          previousLastEvent: { id: previousLast.id, time: previousLast.time },
+          firstEvent: { id: body.firstEvent.id, time: body.firstEvent.time },
+        });
+      }
       const mismatch = manifestMismatch(batch.manifest, body);
       if (mismatch !== undefined)
         findings.push({ kind: 'manifest-mismatch', batch: index, seq, detail: mismatch });
@@ -151,6 +176,7 @@ function checkBatches(input: VerifyAuditRangeInput, findings: AuditFinding[]): S
     });
     previousSeq = seq;
     previousHash = checkpointHash(batch.checkpoint);
+    previousLast = body?.lastEvent ?? null;
   });
   return entries;
 }
@@ -196,7 +222,19 @@ function manifestMismatch(
 
 function checkEvents(events: readonly unknown[], sealed: SealedEntry[], findings: AuditFinding[]): void {
   const byId = new Map<string, SealedEntry>();
-  for (const entry of sealed) if (!byId.has(entry.id)) byId.set(entry.id, entry);
+  for (const entry of sealed) {
+    const first = byId.get(entry.id);
+    if (first === undefined) byId.set(entry.id, entry);
+    else {
+      findings.push({
+        kind: 'event-sealed-twice',
+        eventId: entry.id,
+        seq: entry.seq,
+        leafIndex: entry.leafIndex,
+        first: { seq: first.seq, leafIndex: first.leafIndex },
+      });
+    }
+  }
 
   // Matched events in stored order, for the order check.
   const matched: { entry: SealedEntry; storedPosition: number }[] = [];

@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
+import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { checkHealth } from '#app/check-health.ts';
 import { auditSealLagSeconds, reportedSealLagSeconds, sealedLayoutsBesides } from '#app/seal-audit-log.ts';
+import { sealBatch } from '#core/audit/checkpoint.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { auditEvents } from '../audit/fixtures.ts';
 import { MemorySealStore } from './audit-fakes.ts';
 
 const now = () => new Date('2025-03-01T08:10:00.000Z');
+
+/** A chain with one batch sealed (events at 08:00:00–08:00:02) and its head moved on to `through`. */
+async function sealedChain(through: string): Promise<MemorySealStore> {
+  const store = new MemorySealStore();
+  const sealed = await sealBatch(
+    { logId: 'audit-main', seq: 0, events: auditEvents(0, 3), previous: null, sealedAt: now() },
+    new SoftwareEs256Signer('platform-test'),
+  );
+  await store.append({ expected: store.head, batch: { sealed }, through });
+  return store;
+}
 
 /** Seal stores whose heads were moved to these positions in turn (null: never sealed). */
 async function chains(...positions: (string[] | null)[]): Promise<MemorySealStore[]> {
@@ -70,6 +84,41 @@ describe('auditSealLagSeconds', () => {
       lagSeconds: null,
       error: expect.stringContaining('2025-03-01T08:25:00.000Z'),
     });
+  });
+});
+
+describe('a seal head at odds with its signed checkpoint', () => {
+  it('fails the health check: its lastEvent moved ahead would stop sealing with no lag', async () => {
+    const groups = [
+      await sealedChain('2025-03-01T08:09:00.000Z'),
+      await sealedChain('2025-03-01T08:09:00.000Z'),
+    ];
+    const sealLag = { maxLagSeconds: 300, lagSeconds: () => auditSealLagSeconds({ seals: groups, now }) };
+    expect(await checkHealth([], { sealLag })).toMatchObject({ status: 'ok', auditSeal: { status: 'ok' } });
+
+    groups[1]!.head = { ...groups[1]!.head, lastEvent: { time: '9999-12-31T23:59:59.999Z', id: 'zzzz' } };
+
+    await expect(auditSealLagSeconds({ seals: groups, now })).rejects.toMatchObject({
+      code: 'AUDIT_SEAL_HEAD_MISMATCH',
+    });
+    const report = await checkHealth([], { sealLag });
+    expect(report.status).toBe('degraded');
+    expect(report.auditSeal).toMatchObject({
+      status: 'mismatch',
+      lagSeconds: null,
+      error: expect.stringContaining('9999-12-31T23:59:59.999Z'),
+    });
+  });
+
+  it('is left to its own runs by another group’s reported lag', async () => {
+    const groups = [
+      await sealedChain('2025-03-01T08:09:00.000Z'),
+      await sealedChain('2025-03-01T08:09:00.000Z'),
+    ];
+    groups[1]!.head = { ...groups[1]!.head, through: '2025-03-01T06:00:00.000Z', lastEvent: null };
+    expect(await reportedSealLagSeconds({ lagSeconds: 3 }, { seals: groups, now, settleSeconds: 60 })).toBe(
+      3,
+    );
   });
 });
 

@@ -275,6 +275,81 @@ describe('sealAuditLog', () => {
     expect(seals.batches).toEqual([]);
   });
 
+  describe('a head whose unsigned copies disagree with its signed checkpoint', () => {
+    /** Twenty events, ten seconds apart, sealed as seq 0–4 by a run at 300 s. */
+    async function sealedLog() {
+      const log = new MemoryAuditLog();
+      log.add(...Array.from({ length: 20 }, (_, n) => at(n, n * 10)));
+      const seals = new MemorySealStore();
+      await sealAuditLog(sealing(log, seals, 300));
+      expect(seals.head.seq).toBe(4);
+      return { log, seals };
+    }
+
+    it('fails the run, sealing nothing again, when the position is moved back behind the checkpoint', async () => {
+      const { log, seals } = await sealedLog();
+      // Sealed events rewritten in the table, the head's position moved back to the origin and
+      // its lastEvent removed, seq and checkpoint kept: a run must not sign a second history.
+      (log.stored[7]!.event as { outcome: string }).outcome = 'denied';
+      log.stored.splice(12, 1);
+      const tampered = [
+        { through: new Date(T0 - 3_600_000).toISOString(), lastEvent: null },
+        { through: new Date(T0).toISOString(), lastEvent: seals.head.lastEvent },
+        { through: seals.head.through, lastEvent: { time: at(9, 90).time, id: 'evt-00009' } },
+      ];
+      for (const edit of tampered) {
+        const sealed = seals.head;
+        seals.head = { ...sealed, ...edit };
+        const before = { ...seals.head };
+        await expect(sealAuditLog(sealing(log, seals, 400))).rejects.toMatchObject({
+          code: 'AUDIT_SEAL_HEAD_MISMATCH',
+          message: expect.stringContaining(`lastEvent {"time":"${at(19, 190).time}","id":"evt-00019"}`),
+        });
+        expect(seals.head).toEqual(before);
+        expect(seals.batches.map((b) => b.seq)).toEqual([0, 1, 2, 3, 4]);
+        seals.head = sealed;
+      }
+    });
+
+    it('fails the run when lastEvent is moved ahead, rather than skip every new event with lag 0', async () => {
+      const { log, seals } = await sealedLog();
+      seals.head = { ...seals.head, lastEvent: { time: new Date(T0 + 3_600_000).toISOString(), id: 'zzzz' } };
+      log.add(at(100, 320), at(101, 330));
+
+      await expect(sealAuditLog(sealing(log, seals, 500))).rejects.toMatchObject({
+        code: 'AUDIT_SEAL_HEAD_MISMATCH',
+      });
+      expect(seals.batches.map((b) => b.seq)).toEqual([0, 1, 2, 3, 4]);
+    });
+
+    it('fails the run when seq disagrees, or a head with no checkpoint names a seq or lastEvent', async () => {
+      const { log, seals } = await sealedLog();
+      const sealed = seals.head;
+      for (const edit of [{ seq: 9 }, { checkpoint: null }]) {
+        seals.head = { ...sealed, ...edit };
+        await expect(sealAuditLog(sealing(log, seals, 400))).rejects.toMatchObject({
+          code: 'AUDIT_SEAL_HEAD_MISMATCH',
+        });
+      }
+      expect(seals.batches.map((b) => b.seq)).toEqual([0, 1, 2, 3, 4]);
+    });
+
+    it('seals on as before from a head that agrees, with through at its last event’s very time', async () => {
+      const log = new MemoryAuditLog();
+      // A full batch leaves through at its last event's time, where more events may follow.
+      log.add(at(0, 0), at(1, 10), at(2, 20), at(3, 30), at(4, 30));
+      const seals = new MemorySealStore();
+      await sealAuditLog(sealing(log, seals, 300, { maxBatchesPerRun: 1 }));
+      expect(seals.head.through).toBe(seals.head.lastEvent!.time);
+      log.add(at(5, 40));
+
+      const run = await sealAuditLog(sealing(log, seals, 400));
+
+      expect(run.batches.map((b) => [b.seq, b.firstEvent.id])).toEqual([[1, 'evt-00004']]);
+      expect(verifyAll(log, seals)).toMatchObject({ ok: true, eventsChecked: 6 });
+    });
+  });
+
   it('takes a sealed position ahead of the clock by a few seconds of skew as no lag, sealing nothing', async () => {
     const log = new MemoryAuditLog();
     log.add(at(0, 0));

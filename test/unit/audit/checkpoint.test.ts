@@ -82,6 +82,17 @@ describe('sealing a batch', () => {
     const first = await seal([a], 0, null);
     await expect(seal([b], 2, first.checkpoint)).rejects.toThrow('expected seq 1 of log audit-main');
   });
+
+  it('refuses a batch that does not begin after the previous checkpoint’s last event: sealed already', async () => {
+    const seal = (events: ReturnType<typeof auditEvents>, seq: number, previous: string | null) =>
+      sealBatch({ logId: 'audit-main', seq, events, previous, sealedAt }, signer);
+    const first = await seal(auditEvents(0, 5), 0, null);
+    await expect(seal(auditEvents(0, 8), 1, first.checkpoint)).rejects.toThrow(
+      /after the previous checkpoint's last event evt-00004 at .*, found evt-00000/,
+    );
+    await expect(seal(auditEvents(4, 2), 1, first.checkpoint)).rejects.toThrow(AuditSealError);
+    await expect(seal(auditEvents(5, 2), 1, first.checkpoint)).resolves.toMatchObject({ body: { seq: 1 } });
+  });
 });
 
 describe('verifying a checkpoint names what failed', async () => {

@@ -3,7 +3,7 @@ import { SoftwareEs256Signer } from '#adapters/local/software-signer.ts';
 import { canonicalJsonBytes } from '#core/audit/canonical.ts';
 import { checkpointHash, type SealedBatch, type SealedLeaf, sealBatch } from '#core/audit/checkpoint.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
-import { leafHash } from '#core/audit/merkle.ts';
+import { leafHash, rootHash } from '#core/audit/merkle.ts';
 import {
   type AuditFinding,
   archivedEventFindings,
@@ -229,6 +229,79 @@ describe('tampering with the sealed evidence is detected and named', () => {
         seq: 2,
         expected: expect.any(String),
         found: batches[2]!.body.previous,
+      },
+    ]);
+  });
+
+  /**
+   * A batch signed with the real key over events the chain sealed already, chained to the
+   * chain's end: what a sealer led back by an edited head would sign (sealBatch itself refuses).
+   */
+  async function resealedAfter(end: SealedBatch, events: readonly Record<string, unknown>[]) {
+    const hashes = events.map((e) => leafHash(canonicalJsonBytes(e)));
+    const ends = (e: Record<string, unknown>) => ({ id: e.id as string, time: e.time as string });
+    const body = {
+      logId,
+      seq: end.body.seq + 1,
+      treeSize: events.length,
+      rootHash: base64url(rootHash(hashes)),
+      firstEvent: ends(events[0]!),
+      lastEvent: ends(events.at(-1)!),
+      previous: checkpointHash(end.checkpoint),
+      sealedAt: sealedAt.toISOString(),
+    };
+    const checkpoint = await signCompactJws({ typ: 'audit-checkpoint+jws' }, body, signer);
+    const manifest = events.map((e, i) => ({ ...ends(e), hash: base64url(hashes[i]!) }));
+    return { checkpoint, manifest };
+  }
+
+  it('history rewritten and sealed again after the chain’s end: overlap with the anchor it chains to', async () => {
+    const { events: copy, input } = stored();
+    copy[2]!.outcome = 'denied';
+    const rewritten = copy.slice(0, 6);
+    rewritten.splice(4, 1);
+    const resealed = await resealedAfter(batches[2]!, rewritten);
+
+    // The batch items of seq 0–2 hidden: a range sees only the new batch and its anchor.
+    const report = verifyAuditRange({
+      ...input,
+      events: rewritten,
+      batches: [resealed],
+      anchor: batches[2]!.checkpoint,
+    });
+
+    expect(report.findings).toEqual([
+      {
+        kind: 'checkpoint-overlap',
+        batch: 0,
+        seq: 3,
+        previousLastEvent: { id: 'evt-00017', time: events[17]!.time },
+        firstEvent: { id: 'evt-00000', time: events[0]!.time },
+      },
+    ]);
+  });
+
+  it('events sealed again in a later batch: overlap, and each id in two leaves named', async () => {
+    const { input } = stored();
+    const resealed = await resealedAfter(batches[2]!, input.events.slice(3, 5) as Record<string, unknown>[]);
+
+    const report = verifyAuditRange({ ...input, batches: [...input.batches, resealed] });
+
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: 'checkpoint-overlap', batch: 3, seq: 3 }),
+      {
+        kind: 'event-sealed-twice',
+        eventId: 'evt-00003',
+        seq: 3,
+        leafIndex: 0,
+        first: { seq: 0, leafIndex: 3 },
+      },
+      {
+        kind: 'event-sealed-twice',
+        eventId: 'evt-00004',
+        seq: 3,
+        leafIndex: 1,
+        first: { seq: 0, leafIndex: 4 },
       },
     ]);
   });
