@@ -35,6 +35,7 @@ import type { Construct } from 'constructs';
 import { AUDIT_SEAL_GROUPS_ENV } from '../functions/adapters/aws/audit-seal-groups.ts';
 import { SEAL_KEY_TAG_KEYS } from '../functions/adapters/aws/kms-seal-keys.ts';
 import { allTables } from '../functions/adapters/aws/tables.ts';
+import { STATUS_FUNCTION_TIMEOUT_SECONDS } from '../functions/core/request-window.ts';
 import {
   binaryMediaTypes,
   handlerEntry,
@@ -120,7 +121,9 @@ export class StatelessStack extends Stack {
           // of 2^20 every license of which was re-issued is ≈ 19,000 RCU from one partition
           // (≈ 6.5 s) and a million items to decode. One whole vCPU, and time up to API
           // Gateway's 29 s integration limit.
-          ...(group === 'status' ? { memorySize: 1769, timeout: Duration.seconds(25) } : {}),
+          ...(group === 'status'
+            ? { memorySize: 1769, timeout: Duration.seconds(STATUS_FUNCTION_TIMEOUT_SECONDS) }
+            : {}),
         }),
       );
     }

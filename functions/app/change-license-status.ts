@@ -1,4 +1,5 @@
 import { reinstate, revoke, type StatusChange, type StoredStatus, suspend } from '#core/lifecycle.ts';
+import { withinRerunWindow } from '#core/request-window.ts';
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
 import { ChangeKeyReused } from './issuer-errors.ts';
@@ -90,10 +91,10 @@ export async function changeLicenseStatus(
           },
           deps.blindIndex,
         );
-  const made = digest === undefined ? undefined : changedBefore(license, digest, request);
+  const now = deps.now();
+  const made = digest === undefined ? undefined : changedBefore(license, digest, request, now);
   if (made !== undefined) return changedLicense(license, made, deps);
   if (request.action === 'reinstate') await stillIssuerOf(deps.config, caller.agency, license.typeCode);
-  const now = deps.now();
   const change: StatusChange = {
     ...TRANSITIONS[request.action](license.status, {
       actor: agencyActor(caller),
@@ -130,15 +131,18 @@ export async function changeLicenseStatus(
  * digest (any of the changes the record keeps, not only the last: a repeat from the idempotency
  * record answers the first run's answer whatever happened since, and so does this — though one
  * pushed out by MAX_KEPT_STATUS_CHANGES since is not found, and the request runs again); undefined
- * when none is. The same digest with another reason is another request under the key: ChangeKeyReused.
+ * when none is, or when it was made longer ago than the key's idempotency record lasts: the key
+ * reused then is a new request, as the record's absence makes it. The same digest with another
+ * reason is another request under the key: ChangeKeyReused.
  */
 function changedBefore(
   license: LicenseRecord,
   digest: string,
   request: StatusChangeRequest,
+  now: Date,
 ): StatusChange | undefined {
   const made = license.history.findLast((change) => change.requestDigest === digest);
-  if (made === undefined) return undefined;
+  if (made === undefined || !withinRerunWindow(made.at, now)) return undefined;
   // The lifecycle keeps a reason trimmed, and none for one left blank (transition).
   if (made.reason !== (request.reason?.trim() || undefined)) {
     throw new ChangeKeyReused(license.id, { changed: DONE[request.action] });

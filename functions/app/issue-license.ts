@@ -4,6 +4,7 @@ import { buildLicenseId } from '#core/identifiers/license-id.ts';
 import { decodeJwsHeader } from '#core/jws.ts';
 import { isLayoutMediaType } from '#core/layout-document/format.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
+import { withinRerunWindow } from '#core/request-window.ts';
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
 import { LicenseAlreadyExists, writeRefused } from '#core/storage-errors.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
@@ -309,7 +310,12 @@ async function issue(
       await removeUnheldDocument(licenseId, document, deps);
     }
     if (rerun !== 'refused' && error instanceof LicenseAlreadyExists) {
-      const asked = { license, document, digest: typeof rerun === 'object' ? rerun.sameRequest : undefined };
+      const asked = {
+        license,
+        document,
+        digest: typeof rerun === 'object' ? rerun.sameRequest : undefined,
+        now,
+      };
       return issuedBefore(licenseId, holderIndex, asked, agency, caller, deps, error);
     }
     throw error;
@@ -326,7 +332,12 @@ async function issue(
 async function issuedBefore(
   licenseId: string,
   holderIndex: string,
-  asked: { license: CheckedLicense; document: StoredDocument | undefined; digest: string | undefined },
+  asked: {
+    license: CheckedLicense;
+    document: StoredDocument | undefined;
+    digest: string | undefined;
+    now: Date;
+  },
   agency: Agency,
   caller: IssuerCaller,
   deps: IssueLicenseDeps,
@@ -334,7 +345,14 @@ async function issuedBefore(
 ): Promise<Issuance> {
   const earlier = await deps.licenses.get(licenseId);
   if (earlier === undefined || earlier.holderIndex !== holderIndex) throw refusal;
-  if (asked.digest !== undefined && earlier.requestDigest !== asked.digest) throw refusal;
+  // A chosen serial's license met past its key's idempotency record is another request's: the
+  // key reused then is a new request, refused the serial it names as one without the key is.
+  if (
+    asked.digest !== undefined &&
+    (earlier.requestDigest !== asked.digest || !withinRerunWindow(earlier.issuedAt, asked.now))
+  ) {
+    throw refusal;
+  }
   if (!(await carries(earlier, asked, deps.cipher))) {
     throw new IssuanceKeyReused(licenseId);
   }

@@ -2,6 +2,7 @@ import { type Agency, sealKeyWithKid } from '#core/catalog/agency.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
 import { decodeJwsHeader } from '#core/jws.ts';
 import { reissue } from '#core/lifecycle.ts';
+import { withinRerunWindow } from '#core/request-window.ts';
 import { statusListUri } from '#core/sd-jwt-vc/index.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { LicenseRecord, LicenseRepository } from '#ports/license-repository.ts';
@@ -199,7 +200,8 @@ export async function reissueLicense(
  * answered from the idempotency record is (issuer-copy.ts): refused while no longer valid
  * (IssuedLicenseChanged) or sealed with a key since withdrawn (LicenseSealWithdrawn). Another
  * request under the key is ChangeKeyReused; a version without the digest (another request's
- * re-issue) is undefined, and the lifecycle refuses the second re-issue.
+ * re-issue), or one made longer ago than the key's idempotency record lasts, is undefined, and
+ * the lifecycle refuses the second re-issue.
  */
 async function reissuedBefore(
   current: LicenseRecord,
@@ -212,6 +214,9 @@ async function reissuedBefore(
   if (current.supersededBy === undefined || audit === undefined) return undefined;
   const next = await deps.licenses.get(current.supersededBy);
   if (next === undefined || next.requestDigest !== digest) return undefined;
+  // Past the key's idempotency record a repeat is a new request: the second re-issue it asks for
+  // is refused by the lifecycle, not answered with the version made weeks ago.
+  if (!withinRerunWindow(next.issuedAt, now)) return undefined;
   const open = (version: LicenseRecord) =>
     openLicenseContent(
       deps.cipher,

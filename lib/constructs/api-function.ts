@@ -40,6 +40,7 @@ import {
   type TableDefinition,
   tableEnvVar,
 } from '../../functions/adapters/aws/tables.ts';
+import { API_FUNCTION_TIMEOUT_SECONDS } from '../../functions/core/request-window.ts';
 import { BUNDLE_FILE, bundleHandler } from '../bundling.ts';
 
 const repositoryRoot = resolve(import.meta.dirname, '../..');
@@ -123,7 +124,7 @@ export class ApiFunction extends Construct {
         },
       }),
       memorySize: props.memorySize ?? 1024,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(API_FUNCTION_TIMEOUT_SECONDS),
       tracing: Tracing.ACTIVE,
       ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       // A failed scheduled run is not retried by Lambda (the next run a minute later picks up

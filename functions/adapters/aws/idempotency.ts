@@ -30,6 +30,7 @@
 // - `requestContext.authorizer.agency` holds the USCC of the agency whose signature was
 //   verified (the request-signature middleware sets it).
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IDEMPOTENCY_TTL_SECONDS } from '#core/request-window.ts';
 import { singletonTables } from './tables.ts';
 
 /** The subset of Powertools' `IdempotencyConfigOptions` this platform sets. */
@@ -55,12 +56,6 @@ export const AUTHENTICATED_AGENCY_PATH = 'requestContext.authorizer.agency';
 
 /** The header carrying the client's idempotency key, lower-cased. */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-
-/**
- * How long a key is remembered: a day covers every client retry policy we know of, and the
- * records are small. A retry after that is a new request.
- */
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
 const header = `headers."${IDEMPOTENCY_KEY_HEADER}"`;
 

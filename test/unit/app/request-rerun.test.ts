@@ -18,6 +18,7 @@ import type { LicenseRequest } from '#app/license-issuance.ts';
 import { type ReissueRequest, reissueLicense } from '#app/reissue-license.ts';
 import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { IllegalTransition } from '#core/lifecycle.ts';
+import { RERUN_WINDOW_MS } from '#core/request-window.ts';
 import { LicenseAlreadyExists } from '#core/storage-errors.ts';
 import { DEMO_HOLDERS, DEMO_LICENSES, DEMO_TYPE_CODE, DEMO_USCC } from '#dev/demo/catalog.ts';
 import { asProblem } from '#http/domain-problems.ts';
@@ -316,5 +317,68 @@ describe('an issue under a serial the issuer chose, sent again under its request
       { path: 'serial', code: 'sensitive-value' },
     ]);
     expect(world.licenses.records.size).toBe(0);
+  });
+});
+
+describe('a request key reused after its idempotency record lapsed', () => {
+  /** The world's clock moved on: `ms` after the first run. */
+  const later = (world: World, ms: number) => {
+    world.deps.now = () => new Date(NOW.getTime() + ms);
+  };
+  const FORTY_DAYS_MS = 40 * 24 * 3600 * 1000;
+
+  it('changes the status again: a suspension weeks later under the same key suspends, and is audited', async () => {
+    const { world, licenseId } = await issuedCard();
+    const suspend: StatusChangeRequest = {
+      licenseId,
+      action: 'suspend',
+      reason: '挂失',
+      requestKey: `suspend-${licenseId}`,
+    };
+    await changeLicenseStatus(suspend, PSB, world.deps);
+    await changeLicenseStatus({ licenseId, action: 'reinstate', requestKey: 'reinstate-1' }, PSB, world.deps);
+
+    // To the end of the window (the record's life and the function's deadline) it is a re-run …
+    later(world, RERUN_WINDOW_MS);
+    await changeLicenseStatus(suspend, PSB, world.deps);
+    expect(world.licenses.records.get(licenseId)!.status).toBe('valid');
+    // … past it, a new request, even with another reason than the first run's.
+    later(world, FORTY_DAYS_MS);
+    await expect(changeLicenseStatus(suspend, PSB, world.deps)).resolves.toMatchObject({
+      status: 'suspended',
+    });
+    expect(world.licenses.records.get(licenseId)!.status).toBe('suspended');
+    await changeLicenseStatus({ licenseId, action: 'reinstate', requestKey: 'reinstate-2' }, PSB, world.deps);
+    later(world, 2 * FORTY_DAYS_MS);
+    await changeLicenseStatus({ ...suspend, reason: '暂扣' }, PSB, world.deps);
+    expect(world.licenses.records.get(licenseId)!.status).toBe('suspended');
+    expect(world.licenses.audit.map((e) => e.action)).toEqual([
+      'license.issued',
+      'license.suspended',
+      'license.resumed',
+      'license.suspended',
+      'license.resumed',
+      'license.suspended',
+    ]);
+  });
+
+  it('does not answer a re-issue with the version made weeks ago: the second re-issue is refused', async () => {
+    const { world, licenseId } = await issuedCard();
+    const request: ReissueRequest = { licenseId, reason: '遗失补发', requestKey: 'reissue-7' };
+    await withLostAnswer(world, 'reissue', () => reissueLicense(request, PSB, world.deps));
+    later(world, RERUN_WINDOW_MS + 1000);
+    await expect(reissueLicense(request, PSB, world.deps)).rejects.toBeInstanceOf(IllegalTransition);
+    expect(world.licenses.records.size).toBe(2);
+    expect(world.licenses.audit.map((e) => e.action)).toEqual(['license.issued', 'license.reissued']);
+  });
+
+  it('refuses the serial the issuer chose, as it would to a request without the key', async () => {
+    const world = issuerWorld(NOW);
+    const request: IssueLicenseRequest = { ...card, serial: 'A0001', issuanceKey: { requestKey: 'key-1' } };
+    await withLostAnswer(world, 'issue', () => issueLicense(request, PSB, world.deps));
+    later(world, RERUN_WINDOW_MS + 1000);
+    await expect(issueLicense(request, PSB, world.deps)).rejects.toBeInstanceOf(LicenseAlreadyExists);
+    expect(world.licenses.records.size).toBe(1);
+    expect(world.licenses.audit.map((e) => e.action)).toEqual(['license.issued']);
   });
 });
