@@ -306,6 +306,24 @@ describe('asBatchItemProblem', () => {
     expect(unsettledBatchItem(refused)).toBe(true);
   });
 
+  it('tells the issuer to send the same body again, every item in its place, since a moved item names another license', async () => {
+    const { asBatchItemProblem } = await import('#http/domain-problems.ts');
+    const { StoreBusy } = await import('#core/storage-errors.ts');
+    // With no answer remembered the key no longer refuses a changed body: a batch resent without
+    // an item refused 400 moves the items after it, and their derived serials with them.
+    const unsettled = [
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      new StoreBusy('issue-license', ['ThrottlingError']),
+    ];
+    for (const error of unsettled) {
+      expect(asBatchItemProblem(error)).toMatchObject({
+        message: expect.stringMatching(
+          /same Idempotency-Key and the same body, every item in its place \(the refused ones too: an item’s serial follows its position/,
+        ),
+      });
+    }
+  });
+
   it('tells the issuer to send the batch again with the same key for an item refused with nothing written for a passing reason', async () => {
     const { asBatchItemProblem, unsettledBatchItem } = await import('#http/domain-problems.ts');
     const { DeviceKeyChangedMeanwhile, StoreBusy } = await import('#core/storage-errors.ts');
