@@ -121,8 +121,14 @@ export async function verifyAuditLog(
   // second head is not the sealer's doing (it moves the head in the same write) and stays in, to
   // be judged: a head moved back or deleted is found. (Re-reading the head until it stops moving
   // might never settle on a busy log.)
+  // A batch item's `seq` is an unsigned copy anyone who can write the table may change: every
+  // decision here goes by the seq its checkpoint signs. One whose checkpoint does not decode is
+  // a finding of verifyAuditRange, and stays in to be judged.
   const appendedMeanwhile = (seq: number) => seq > (head.seq ?? -1) && seq <= (later.seq ?? -1);
-  const batches = covering.batches.filter((b) => !appendedMeanwhile(b.seq));
+  const batches = covering.batches.filter((b) => {
+    const seq = signedBatch(b.checkpoint, deps.publicJwks)?.seq;
+    return seq === undefined || !appendedMeanwhile(seq);
+  });
   const { anchor } = covering;
   const successor = batches.length < covering.batches.length ? null : covering.successor;
   const first = batches[0];
@@ -207,7 +213,7 @@ export async function verifyAuditLog(
  * shorter or an empty range that verifies.
  */
 function chainEndFindings(
-  batches: readonly { seq: number; checkpoint: string }[],
+  batches: readonly { checkpoint: string }[],
   anchor: string | null,
   successor: string | null,
   head: { seq: number | null; checkpoint: string | null },
@@ -215,8 +221,8 @@ function chainEndFindings(
   publicJwks: readonly PublicJwk[],
 ): AuditFinding[] {
   const position = batches.length;
-  const tail = batches.at(-1) ?? anchorBatch(anchor, publicJwks);
-  // An anchor whose body does not even decode is a finding of verifyAuditRange already. One
+  const tail = signedBatch(batches.at(-1)?.checkpoint ?? anchor, publicJwks);
+  // A checkpoint whose body does not even decode is a finding of verifyAuditRange already. One
   // appended during the read lies after the first head, and so does the whole range: pending.
   if (tail === undefined || (tail !== null && appendedMeanwhile(tail.seq))) return [];
   if (successor === null) {
@@ -300,12 +306,16 @@ async function archivedForks(
   window: {
     fromSeq: number;
     toSeq: number;
-    chain: readonly { seq: number; checkpoint: string }[];
+    chain: readonly { checkpoint: string }[];
     range: { from: string; to: string };
   },
 ): Promise<ArchivedForkFinding[]> {
   if (window.toSeq < window.fromSeq) return [];
-  const judged = new Set(window.chain.map((b) => `${b.seq}/${checkpointHash(b.checkpoint)}`));
+  const judged = new Set(
+    window.chain.map(
+      (b) => `${signedBatch(b.checkpoint, deps.publicJwks)?.seq}/${checkpointHash(b.checkpoint)}`,
+    ),
+  );
   const forks = await deps.seals.archivedCheckpointsBetween(window.fromSeq, window.toSeq, {
     forksOnly: true,
   });
@@ -332,13 +342,12 @@ async function archivedForks(
  * its origin forks at 0). An anchor that does not decode (a finding already) starts at 0 too.
  */
 function forksFrom(
-  first: { seq: number } | undefined,
+  first: { checkpoint: string } | undefined,
   anchor: string | null,
   publicJwks: readonly PublicJwk[],
 ): number {
-  if (first !== undefined) return first.seq;
-  if (anchor === null) return 0;
-  const before = anchorBatch(anchor, publicJwks);
+  if (first !== undefined) return signedBatch(first.checkpoint, publicJwks)?.seq ?? 0;
+  const before = signedBatch(anchor, publicJwks);
   return before ? before.seq + 1 : 0;
 }
 
@@ -435,14 +444,17 @@ async function storedEventsOver(
 /** How long (ms) to wait, before each look, for a head a sealer is moving past an archived batch. */
 const HEAD_MOVE_WAITS_MS = [0, 250, 1000];
 
-/** The anchor as a batch of the chain (null: the chain's start); undefined when it does not decode. */
-function anchorBatch(
-  anchor: string | null,
+/**
+ * A checkpoint as a batch of the chain at the seq its body signs (null: the chain's start, before
+ * any); undefined when it does not decode.
+ */
+function signedBatch(
+  checkpoint: string | null,
   publicJwks: readonly PublicJwk[],
 ): { seq: number; checkpoint: string } | null | undefined {
-  if (anchor === null) return null;
-  const seq = verifyCheckpoint(anchor, publicJwks).body?.seq;
-  return seq === undefined ? undefined : { seq, checkpoint: anchor };
+  if (checkpoint === null) return null;
+  const seq = verifyCheckpoint(checkpoint, publicJwks).body?.seq;
+  return seq === undefined ? undefined : { seq, checkpoint };
 }
 
 /** Whether the sealer has not reached this stored event yet (by its stored position). */

@@ -313,8 +313,10 @@ export class DynamoAuditSealStore implements AuditSealStore {
     const items: z.infer<typeof batchSchema>[] = [];
     if (from >= to) return { batches: [], anchor: null, successor: null };
     // The first batch at or after the range's start, in the range or after it: the anchor is
-    // the item just before it, whether or not any batch lies in the range.
-    let firstFound: { sk: string; seq: number } | undefined;
+    // the item just before it, whether or not any batch lies in the range — looked for even when
+    // that batch says it is seq 0, since its `seq` is an unsigned copy (the verifier judges an
+    // anchor before a signed seq 0 as a broken chain).
+    let firstFound: { sk: string } | undefined;
     let successor: string | null = null;
     const pages = paginateQuery(
       { client: this.#documents },
@@ -338,7 +340,6 @@ export class DynamoAuditSealStore implements AuditSealStore {
     }
 
     const batches = await this.#withManifests(items);
-    if (firstFound?.seq === 0) return { batches, anchor: null, successor };
     const { Items = [] } = await this.#documents.send(
       new QueryCommand({
         TableName: this.#table,

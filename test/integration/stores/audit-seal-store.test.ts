@@ -125,6 +125,31 @@ describe('DynamoAuditSealStore', () => {
     );
   });
 
+  test('anchors a range on the batch item before its first, whatever that first item’s seq copy says', async () => {
+    const logId = 'it-log-seq-copy';
+    const seals = storeFor(logId);
+    await sealAuditLog(sealing(seals, logId));
+    const { Items = [] } = await stage.documents.send(
+      new QueryCommand({
+        TableName: stage.table('audit-seals'),
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `B#${logId}` },
+      }),
+    );
+    const [zero, one] = Items;
+    // The item's seq is not signed: batch 1 claiming to be the chain's first must not drop the
+    // anchor that shows the chain goes on from batch 0.
+    await stage.documents.send(
+      new PutCommand({ TableName: stage.table('audit-seals'), Item: { ...one, seq: 0 } }),
+    );
+    const range = await seals.batchesCovering({
+      from: new Date(events[5]!.time),
+      to: new Date(events[7]!.time),
+    });
+    expect(range.batches.map((b) => b.checkpoint)).toEqual([one!.checkpoint]);
+    expect(range.anchor).toBe(zero!.checkpoint);
+  });
+
   test('refuses an append over a head that moved, writing nothing to the chain', async () => {
     const logId = 'it-log-stale';
     const seals = storeFor(logId);

@@ -352,6 +352,24 @@ describe('verifyAuditLog', () => {
       expect(later.ok).toBe(true);
     });
 
+    it('is found from the seq the range’s first batch signs, whatever its item’s seq copy says', async () => {
+      rollBack();
+      await sealPastTheGap();
+      // Batch 1 and the first batch sealed past the gap: the dropped batches 2 and 3 lie between.
+      const range = { from: new Date(iso(5)), to: new Date(iso(160)) };
+      const missing = async () =>
+        (await verifyAuditLog(range, deps)).findings.map((f) => `${f.kind} ${'seq' in f ? f.seq : ''}`);
+      const expected = [
+        ...Array.from({ length: 5 }, () => 'archived-event-missing 2'),
+        ...Array.from({ length: 5 }, () => 'archived-event-missing 3'),
+      ];
+      expect(await missing()).toEqual(expected);
+
+      // The item's copy is not signed: one past the head would start the look for forks after it.
+      seals.batches[1]!.seq = 999;
+      expect(await missing()).toEqual(expected);
+    });
+
     it('is found by the next sealer run before it seals past: what the archive holds past the head, judged', async () => {
       const sealerDeps = { log, seals, logId: LOG, publicJwks: [signer.publicJwk] };
       expect(await judgeArchivedBeyondHead(sealerDeps)).toEqual({ beyondHead: 0, checked: 0, findings: [] });
