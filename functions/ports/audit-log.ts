@@ -18,8 +18,10 @@ export interface StoredAuditEvent {
   /** The stored event JSON parsed; the stored text itself when it does not parse. */
   event: unknown;
   /**
-   * Set when the item is not an event at the place it is stored (its keys and copies disagree):
-   * evidence in itself, not read as an event. `time` and `id` are then taken from its sort key.
+   * Set when the item is not an event at the place it is stored (its keys and copies disagree
+   * with each other or with its event, or its text is not the RFC 8785 form of the event it
+   * parses to): evidence in itself, not read as an event. `time` and `id` are then taken from its
+   * sort key.
    */
   unreadable?: { key: string; issues: readonly StoredItemIssue[] };
 }

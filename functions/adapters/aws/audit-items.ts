@@ -98,7 +98,7 @@ export function auditPut(table: string, event: AuditEvent): TransactItem {
  * no license (a type-scoped grant's creation and revocation, a retrieval under it that met no
  * license) the grant's, so its holder's history finds those too.
  */
-function byLicenseKeyOf(subject: AuditEvent['subject']): string | undefined {
+export function byLicenseKeyOf(subject: AuditEvent['subject']): string | undefined {
   const licenseKey = licenseKeyOfSubject(subject?.licenseId);
   if (licenseKey !== undefined || subject?.grantId === undefined) return licenseKey;
   return byGrantKey(subject.grantId);

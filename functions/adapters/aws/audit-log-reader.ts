@@ -15,6 +15,7 @@
 // still to come, whichever shard it lives in.
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { canonicalJsonBytes } from '#core/audit/canonical.ts';
 import { type AuditEvent, auditEventId, auditTime, parseAuditEvent } from '#core/audit/event.ts';
 import type {
   AuditLogReader,
@@ -38,6 +39,7 @@ import {
   auditPartitionKey,
   auditPartitionKeys,
   byGrantKey,
+  byLicenseKeyOf,
 } from './audit-items.ts';
 import { issuesOf, pageLimit } from './dynamodb-paging.ts';
 
@@ -208,9 +210,7 @@ export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader 
       envelope = this.#envelope(keyed);
     } catch (error) {
       if (!(error instanceof StoredItemInvalid)) throw error;
-      // Handed out, not thrown: the verifier names it and reads on past it.
-      const [time = keyed.sk, id = ''] = keyed.sk.split(/#(.*)/s);
-      return { time, id, event: text ?? null, unreadable: { key: error.key, issues: error.issues } };
+      return this.#unreadable(keyed, error);
     }
     const { id, time } = envelope;
     let event: unknown = text ?? null;
@@ -218,10 +218,26 @@ export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader 
       try {
         event = JSON.parse(text);
       } catch {
-        event = text;
+        return { time, id, event: text };
       }
+      // The text is what the sealer hashed, and what a person or another tool reads: text that
+      // only parses to the sealed value (a duplicate key, another number form, an escape) would
+      // show one thing and verify as another.
+      const issues = [
+        ...notCanonical(text, event),
+        ...copyMismatches(keyed.item, id, time, event),
+        ...licenseKeyMismatch(keyed.item, event),
+      ];
+      if (issues.length > 0) return this.#unreadable(keyed, this.#invalid(keyed.item, issues));
     }
     return { time, id, event };
+  }
+
+  /** Handed out, not thrown: the verifier names it and reads on past it. */
+  #unreadable(keyed: Keyed, error: StoredItemInvalid): StoredAuditEvent {
+    const text = keyed.item.event;
+    const [time = keyed.sk, id = ''] = keyed.sk.split(/#(.*)/s);
+    return { time, id, event: text ?? null, unreadable: { key: error.key, issues: error.issues } };
   }
 
   #validated(keyed: Keyed): AuditEvent {
@@ -238,17 +254,7 @@ export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader 
           : [{ path: 'event', message: `expected JSON text, found ${(error as Error).message}` }];
       throw this.#invalid(keyed.item, issues);
     }
-    const mismatches: StoredItemIssue[] = [];
-    if (event.id !== id) mismatches.push({ path: 'event.id', message: `expected ${id}, found ${event.id}` });
-    if (event.time !== time) {
-      mismatches.push({ path: 'event.time', message: `expected ${time}, found ${event.time}` });
-    }
-    if (event.action !== text.data.action) {
-      mismatches.push({
-        path: 'event.action',
-        message: `expected ${text.data.action}, found ${event.action}`,
-      });
-    }
+    const mismatches = copyMismatches(keyed.item, id, time, event);
     if (mismatches.length > 0) throw this.#invalid(keyed.item, mismatches);
     return event;
   }
@@ -371,6 +377,55 @@ class BucketMerge {
   async #fillEmpty(): Promise<void> {
     await Promise.all(this.#streams.filter((s) => s.needsFill).map((s) => s.fill(this.#batch)));
   }
+}
+
+/** Where an item's copies of the event's id, time and action disagree with its event text. */
+function copyMismatches(item: Item, id: string, time: string, event: unknown): StoredItemIssue[] {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return [];
+  const fields = event as Record<string, unknown>;
+  const issues: StoredItemIssue[] = [];
+  const compare = (path: string, copy: unknown, found: unknown) => {
+    if (copy !== found) {
+      issues.push({ path, message: `expected ${String(copy)}, found ${String(found)}` });
+    }
+  };
+  compare('event.id', id, fields.id);
+  compare('event.time', time, fields.time);
+  compare('event.action', item.action, fields.action);
+  return issues;
+}
+
+/**
+ * Where the item's by-license index key is not the one audit-items.ts derives from its event's
+ * subject. The holder's access history is read by that key: one removed hides the event from its
+ * license's history, one changed lists it under another license.
+ */
+function licenseKeyMismatch(item: Item, event: unknown): StoredItemIssue[] {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return [];
+  const subject = (event as Record<string, unknown>).subject;
+  const licenseKey =
+    typeof subject === 'object' && subject !== null
+      ? byLicenseKeyOf(subject as AuditEvent['subject'])
+      : undefined;
+  if (item.licenseKey === licenseKey) return [];
+  return [
+    {
+      path: 'licenseKey',
+      message: `expected ${licenseKey ?? 'none'} (from event.subject), found ${String(item.licenseKey ?? 'none')}`,
+    },
+  ];
+}
+
+/** An issue when the text is not the RFC 8785 bytes of the value it parses to. */
+function notCanonical(text: string, value: unknown): StoredItemIssue[] {
+  let canonical: Uint8Array;
+  try {
+    canonical = canonicalJsonBytes(value);
+  } catch (error) {
+    return [{ path: 'event', message: `expected RFC 8785 JSON text, found ${(error as Error).message}` }];
+  }
+  if (Buffer.from(text, 'utf8').equals(canonical)) return [];
+  return [{ path: 'event', message: 'expected the RFC 8785 bytes of its value, found another spelling' }];
 }
 
 function isoOf(date: Date, name: string): string {
