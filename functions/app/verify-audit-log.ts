@@ -263,6 +263,20 @@ function chainEndFindings(
       },
     ];
   }
+  // Chained, and signed, but over events the chain had sealed already: a second history of them
+  // (verifyAuditRange says the same of the batches it reads; this one lies past the range).
+  const tailLast = tail === null ? undefined : verifyCheckpoint(tail.checkpoint, publicJwks).body?.lastEvent;
+  if (tailLast !== undefined && compareAuditEvents(next.body.firstEvent, tailLast) <= 0) {
+    return [
+      {
+        kind: 'checkpoint-overlap',
+        batch: position,
+        seq: next.body.seq,
+        previousLastEvent: { id: tailLast.id, time: tailLast.time },
+        firstEvent: { id: next.body.firstEvent.id, time: next.body.firstEvent.time },
+      },
+    ];
+  }
   return [];
 }
 

@@ -8,6 +8,10 @@ import {
   verifyAuditLog,
   verifyAuditLogGroups,
 } from '#app/verify-audit-log.ts';
+import { canonicalJsonBytes } from '#core/audit/canonical.ts';
+import { checkpointHash } from '#core/audit/checkpoint.ts';
+import { leafHash, rootHash } from '#core/audit/merkle.ts';
+import { base64url, signCompactJws } from '#core/jws.ts';
 import { SealChainMoved } from '#ports/audit-seal-store.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
 import { auditEvent } from '../audit/fixtures.ts';
@@ -237,6 +241,44 @@ describe('verifyAuditLog', () => {
       seals.batches.splice(3, 1);
       const report = await verifyAuditLog({ from: new Date(iso(12)), to: new Date(iso(155)) }, racing());
       expect(report.findings.map((f) => f.kind)).toContain('checkpoint-sequence-gap');
+    });
+  });
+
+  it('notices the batch after the range signed over events its last batch sealed already', async () => {
+    // Chained to batch 3 with the real key, over events 17–19 again: what a sealer led back by an
+    // edited head would sign. A range ending before event 17 reads batch 3 only, and meets this
+    // one as the batch after it.
+    const tail = seals.batches[3]!;
+    const again = log.stored.filter((s) => s.time >= iso(17) && s.time <= iso(19));
+    const hashes = again.map((s) => leafHash(canonicalJsonBytes(s.event)));
+    const ends = (s: (typeof again)[number]) => ({ id: s.id, time: s.time });
+    const body = {
+      logId: LOG,
+      seq: 4,
+      treeSize: again.length,
+      rootHash: base64url(rootHash(hashes)),
+      firstEvent: ends(again[0]!),
+      lastEvent: ends(again.at(-1)!),
+      previous: checkpointHash(tail.checkpoint),
+      sealedAt: iso(300),
+    };
+    const checkpoint = await signCompactJws({ typ: 'audit-checkpoint+jws' }, body, signer);
+    seals.batches.push({
+      seq: 4,
+      checkpoint,
+      manifest: again.map((s, i) => ({ ...ends(s), hash: base64url(hashes[i]!) })),
+      firstEvent: body.firstEvent,
+      lastEvent: body.lastEvent,
+    });
+
+    const report = await verifyAuditLog({ from: new Date(iso(15.5)), to: new Date(iso(16.5)) }, deps);
+
+    expect(report.findings).toContainEqual({
+      kind: 'checkpoint-overlap',
+      batch: 1,
+      seq: 4,
+      previousLastEvent: { id: auditEvent(19).id, time: iso(19) },
+      firstEvent: { id: auditEvent(17).id, time: iso(17) },
     });
   });
 
