@@ -83,7 +83,8 @@ export async function answerOf<T>(response: Response, sent: SentWith = {}): Prom
 }
 
 /**
- * The problem an error answer carries. Not every error comes from the platform: API Gateway
+ * The problem an error answer carries, its `status` and `title` those of the answer where it
+ * gives none. Not every error comes from the platform: API Gateway
  * answers throttling, a missing usage key or a WAF block with `{"message": …}`, a proxy with a
  * page; those become an `about:blank` problem (RFC 9457 § 4.2) of the answer's status whose
  * detail is the message, or the text.
@@ -98,7 +99,14 @@ function problemOf(response: Response, text: string): Problem {
   const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined;
   const title = response.statusText || STATUS_CODES[response.status] || `HTTP ${response.status}`;
   if (fields !== undefined && typeof (fields as Problem).type === 'string') {
-    return fields as Problem;
+    // API Gateway's DEFAULT_4XX and DEFAULT_5XX templates cover many statuses, so they cannot
+    // name one (lib/constructs/gateway-problems.ts): the answer's own fills what the body lacks.
+    const problem = fields as Partial<Problem> & { type: string };
+    return {
+      ...problem,
+      title: typeof problem.title === 'string' ? problem.title : title,
+      status: typeof problem.status === 'number' ? problem.status : response.status,
+    };
   }
   const message = (fields as { message?: unknown } | undefined)?.message;
   const detail = typeof message === 'string' ? message : text;

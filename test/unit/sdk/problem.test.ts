@@ -49,6 +49,25 @@ describe('answerOf', () => {
     expect(await refusal(409, JSON.stringify(problem))).toMatchObject({ status: 409, problem });
   });
 
+  test('a problem without status or title, as API Gateway’s default 4XX and 5XX answer, takes the answer’s', async () => {
+    const gateway5xx = {
+      type: 'urn:elicense:problem:internal-error',
+      title: 'Internal Server Error',
+      detail: 'The platform failed to handle the request; it may have been carried out.',
+      requestId: 'r-1',
+    };
+    expect(await refusal(502, JSON.stringify(gateway5xx))).toMatchObject({
+      status: 502,
+      problem: { ...gateway5xx, status: 502 },
+    });
+    const untitled = await refusal(413, '{"type":"urn:elicense:problem:bad-request"}');
+    expect((untitled as PlatformProblemError).problem).toEqual({
+      type: 'urn:elicense:problem:bad-request',
+      title: 'Payload Too Large',
+      status: 413,
+    });
+  });
+
   test('a 2xx without a JSON body is a clear UnexpectedAnswerError, not a SyntaxError', async () => {
     for (const [status, body] of [
       [200, ''],
