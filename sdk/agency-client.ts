@@ -60,6 +60,10 @@ export interface AgencyRequestOptions extends RequestControl {
 
 export interface AgencyClient {
   readonly endpoint: URL;
+  /** The client's fetch, for requests that are not signed (a presigned upload) to go the same way. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** The client's timeout, which such requests keep to as well. */
+  readonly timeoutMs?: number;
   /** Sends a signed request to `path` (which starts with `/` and may carry a query) under the endpoint. */
   request(method: string, path: string, options?: AgencyRequestOptions): Promise<Response>;
 }
@@ -134,6 +138,8 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
 
   return {
     endpoint,
+    fetch: send,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     async request(method, path, { json, body, headers = {}, signal, timeoutMs = options.timeoutMs } = {}) {
       // Checked before anything is signed: the request, its body and the usage key go to the endpoint only.
       const url = agencyRequestUrl(endpoint, path);

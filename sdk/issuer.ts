@@ -181,7 +181,10 @@ export interface IssuerClient {
     licenseId: string,
     bytes: Uint8Array,
     mediaType: 'application/pdf' | 'application/ofd',
-    /** `signal` and `timeoutMs` apply to each of the three requests, the PUT of the bytes included. */
+    /**
+     * `signal` and `timeoutMs` apply to each of the three requests, the PUT of the bytes included;
+     * without them the client's `timeoutMs` does, and the PUT goes through the client's `fetch`.
+     */
     options?: RequestControl & { fetch?: typeof globalThis.fetch },
   ): Promise<AttachedDocument>;
   /** The first step of uploadDocument: a presigned PUT for the declared document. */
@@ -305,8 +308,9 @@ export function createIssuerClient(client: AgencyClient | AgencyClientOptions): 
       // same bytes again, which changes nothing but adds an audit event.
       const control = { signal: options.signal, timeoutMs: options.timeoutMs };
       const pending = await beginDocumentUpload(id, { sha256, size: bytes.byteLength, mediaType }, control);
-      const send = options.fetch ?? globalThis.fetch;
-      const abort = requestSignal(control);
+      // The PUT goes the client's way too (its proxy, its deadline) unless the call says otherwise.
+      const send = options.fetch ?? agency.fetch ?? globalThis.fetch;
+      const abort = requestSignal({ ...control, timeoutMs: options.timeoutMs ?? agency.timeoutMs });
       const put = await send(pending.url, {
         method: 'PUT',
         headers: pending.headers,

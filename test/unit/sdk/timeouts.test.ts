@@ -95,6 +95,27 @@ describe('timeouts and cancellation', () => {
     expect(error).toMatchObject({ name: 'TimeoutError' });
   });
 
+  test('uploadDocument keeps to the client’s timeoutMs, and PUTs through the client’s fetch', async () => {
+    const calls: string[] = [];
+    const fetch = answeringOnlyTheUploadDeclaration();
+    const recording: typeof globalThis.fetch = (input, init) => {
+      calls.push(`${init?.method} ${String(input)}`);
+      return fetch(input, init);
+    };
+    const error = await reasonOf(
+      createIssuerClient(agency(recording, 20)).uploadDocument(
+        'license-1',
+        new TextEncoder().encode('%PDF'),
+        'application/pdf',
+      ),
+    );
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+    expect(calls).toEqual([
+      `POST ${ENDPOINT}/licenses/license-1/document-uploads`,
+      'PUT https://bucket.test/upload-1',
+    ]);
+  });
+
   test('the holder client and resolvePresentation take a timeout and a signal', async () => {
     const holder = createHolderClient({ endpoint: ENDPOINT, token: 't', fetch: silent, timeoutMs: 20 });
     expect(await reasonOf(holder.licenses())).toMatchObject({ name: 'TimeoutError' });
