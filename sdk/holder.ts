@@ -12,11 +12,22 @@ import type {
 } from './applications.ts';
 import { type RequestControl, requestSignal } from './deadline.ts';
 import { urlUnderEndpoint } from './endpoint-url.ts';
-import { answerOf } from './problem.ts';
+import {
+  answerOf,
+  PlatformProblemError,
+  PlatformUnreachableError,
+  type SentWith,
+  UnexpectedAnswerError,
+} from './problem.ts';
 import type { Grant, SealWithdrawn } from './retrieval.ts';
 
 export type * from './applications.ts';
-export { PlatformProblemError, type Problem, UnexpectedAnswerError } from './problem.ts';
+export {
+  PlatformProblemError,
+  PlatformUnreachableError,
+  type Problem,
+  UnexpectedAnswerError,
+} from './problem.ts';
 export type { Grant } from './retrieval.ts';
 
 /** `signal` aborts every request of the client; `timeoutMs` each one not done in time. */
@@ -209,8 +220,12 @@ export interface HolderClient {
     limit?: number;
     cursor?: string;
   }): Promise<{ items: AccessEntry[]; cursor?: string; auditEventId: string }>;
-  /** Applies for a license in your proofed identity; the data is checked field by field at once. */
-  apply(request: ApplyRequest): Promise<Application>;
+  /**
+   * Applies for a license in your proofed identity; the data is checked field by field at once.
+   * With `idempotencyKey`, a retry under the same key answers with the application the first
+   * request made instead of filing a second one; its errors carry the key.
+   */
+  apply(request: ApplyRequest, options?: ApplyOptions): Promise<Application>;
   /** Your applications, newest first. */
   applications(page?: { limit?: number; cursor?: string }): Promise<ApplicationList>;
   /** One of your applications with its data, attachment links and every step of its review; the read is audited. */
@@ -221,21 +236,44 @@ export interface HolderClient {
   withdraw(applicationId: string, note?: string): Promise<Application>;
 }
 
+export interface ApplyOptions {
+  /**
+   * The Idempotency-Key of this application: 1–255 printable ASCII characters without spaces
+   * (a UUID, say), new for each application and the same when retrying it.
+   */
+  idempotencyKey?: string;
+}
+
+/** The platform's syntax of an Idempotency-Key (functions/http/idempotency.ts). */
+const IDEMPOTENCY_KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
+
 export function createHolderClient(options: HolderClientOptions): HolderClient {
   const fetcher = options.fetch ?? globalThis.fetch;
-  const call = async <T>(method: 'GET' | 'POST', path: string, json?: unknown): Promise<T> => {
+  const call = async <T>(
+    method: 'GET' | 'POST',
+    path: string,
+    json?: unknown,
+    sent: SentWith = {},
+  ): Promise<T> => {
     const token = typeof options.token === 'string' ? options.token : await options.token();
     const abort = requestSignal(options);
-    const response = await fetcher(urlUnderEndpoint(options.endpoint, path), {
+    const key = sent.idempotencyKey;
+    const answer = fetcher(urlUnderEndpoint(options.endpoint, path), {
       method,
       ...(abort === undefined ? {} : { signal: abort }),
       headers: {
         authorization: `Bearer ${token}`,
         ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(key === undefined ? {} : { 'idempotency-key': key }),
       },
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    }).then((response) => answerOf<T>(response, sent));
+    if (key === undefined) return answer;
+    // No answer, or one that broke off: the key must travel with the error, as the issuer's does.
+    return answer.catch((error: unknown) => {
+      if (error instanceof PlatformProblemError || error instanceof UnexpectedAnswerError) throw error;
+      throw new PlatformUnreachableError(error, sent);
     });
-    return answerOf<T>(response);
   };
   const application = (id: string, action = '') =>
     `/holder/applications/${encodeURIComponent(id)}${action === '' ? '' : `/${action}`}`;
@@ -255,7 +293,20 @@ export function createHolderClient(options: HolderClientOptions): HolderClient {
       ),
     present: (request) => call('POST', '/holder/presentations', request),
     accessHistory: (query = {}) => call('GET', `/holder/access-history${queryString(query)}`),
-    apply: (request) => call('POST', '/holder/applications', request),
+    apply: async (request, { idempotencyKey } = {}) => {
+      // Refused before sending: the platform would answer 400, and fetch refuses some outright.
+      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_FORMAT.test(idempotencyKey)) {
+        throw new TypeError(
+          `expected an idempotencyKey of 1–255 printable ASCII characters without spaces, found ${JSON.stringify(idempotencyKey)}`,
+        );
+      }
+      return call(
+        'POST',
+        '/holder/applications',
+        request,
+        idempotencyKey === undefined ? {} : { idempotencyKey },
+      );
+    },
     applications: (page = {}) => call('GET', `/holder/applications${queryString(page)}`),
     application: (id) => call('GET', application(id)),
     respond: (id, response) => call('POST', application(id, 'respond'), response),

@@ -3,7 +3,12 @@
 // or its problem+json as a PlatformProblemError.
 
 import { describe, expect, test } from 'vitest';
-import { createHolderClient, PlatformProblemError, resolvePresentation } from '../../../sdk/holder.ts';
+import {
+  createHolderClient,
+  PlatformProblemError,
+  PlatformUnreachableError,
+  resolvePresentation,
+} from '../../../sdk/holder.ts';
 
 const ENDPOINT = 'http://127.0.0.1:3000';
 const ID = '0b9f3c1e-6a52-4f0e-9d3b-2c7e8f1a4b5d';
@@ -117,6 +122,53 @@ describe('holder applications', () => {
     const refusal = await client.apply({ typeCode: '11100000000013338W001', data: {} }).catch((e) => e);
     expect(refusal).toBeInstanceOf(PlatformProblemError);
     expect(refusal).toMatchObject({ status: 403, problem });
+  });
+});
+
+describe('an application under an Idempotency-Key', () => {
+  const request = { typeCode: '11100000000013338W001', data: { 姓名: '赵申请' } };
+
+  test('apply sends the key given, and none unless given', async () => {
+    const sent: Sent[] = [];
+    const client = holder(sent);
+    await client.apply(request, { idempotencyKey: 'apply-0b9f3c1e' });
+    await client.apply(request);
+    expect(sent.map((s) => s.headers['idempotency-key'])).toEqual(['apply-0b9f3c1e', undefined]);
+  });
+
+  test('a refusal and a lost answer carry the key to retry under', async () => {
+    const unavailable = new Response(
+      JSON.stringify({ type: 'urn:elicense:problem:dependency-unavailable', title: 'busy', status: 503 }),
+      { status: 503 },
+    );
+    const refusal = await holder([], [unavailable])
+      .apply(request, { idempotencyKey: 'apply-1' })
+      .catch((e) => e);
+    expect(refusal).toBeInstanceOf(PlatformProblemError);
+    expect(refusal).toMatchObject({ status: 503, idempotencyKey: 'apply-1' });
+    const lost = createHolderClient({
+      endpoint: ENDPOINT,
+      token: 't',
+      fetch: () => Promise.reject(new TypeError('fetch failed')),
+    });
+    const unreachable = await lost.apply(request, { idempotencyKey: 'apply-1' }).catch((e) => e);
+    expect(unreachable).toBeInstanceOf(PlatformUnreachableError);
+    expect(unreachable).toMatchObject({ idempotencyKey: 'apply-1', cause: { message: 'fetch failed' } });
+  });
+
+  test.each([
+    ['a space', 'apply 1'],
+    ['a non-ASCII character', '申请-1'],
+    ['nothing', ''],
+    ['256 characters', 'k'.repeat(256)],
+  ])('a key with %s is refused before anything is sent', async (_, key) => {
+    const sent: Sent[] = [];
+    const refusal = await holder(sent)
+      .apply(request, { idempotencyKey: key })
+      .catch((e) => e);
+    expect(refusal).toBeInstanceOf(TypeError);
+    expect((refusal as Error).message).toContain('printable ASCII');
+    expect(sent).toEqual([]);
   });
 });
 
