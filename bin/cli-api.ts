@@ -3,7 +3,8 @@
 // of any holder route, with the holder's OIDC access token.
 // Exit codes: 0 success (for verify: valid), 1 the platform answered no (a problem, or an
 // invalid license), 2 a usage error found before anything is sent (CliUsageError: a bad
-// argument, JSON that does not parse, a file that cannot be read, no credential), 3 the
+// argument, JSON that does not parse, a file that cannot be read, no credential, a header value
+// the platform or fetch would refuse), 3 the
 // platform could not be reached.
 
 import type { JsonWebKey } from 'node:crypto';
@@ -11,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Argument, type Command } from 'commander';
+import { matchRoute } from '#http/routes.ts';
 import { type AgencyClient, agencyRequestUrl, createAgencyClient } from '../sdk/agency-client.ts';
 import { urlUnderEndpoint } from '../sdk/endpoint-url.ts';
 import { createIssuerClient, DocumentUploadFailed } from '../sdk/issuer.ts';
@@ -139,13 +141,15 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
     body: Record<string, unknown>,
     options: SignedOptions & Record<string, string>,
   ) => Promise<number | undefined>;
-  const bodyCommand = (name: string, path: string, description: string, prepare?: Prepare) =>
-    program
+  const bodyCommand = (name: string, path: string, description: string, prepare?: Prepare) => {
+    const command = program
       .command(name)
       .description(`${description}; exit 0 on success, 1 on a problem`)
       .argument('<body>', 'the JSON request body, or @file to read it from (see /openapi.json)')
-      .requiredOption('--key <file>', KEY_HELP)
-      .option('--idempotency-key <key>', IDEMPOTENCY_HELP)
+      .requiredOption('--key <file>', KEY_HELP);
+    // Offered only where the route honours it: elsewhere it would promise a retry it does not give.
+    if (honoursIdempotencyKey('POST', path)) command.option('--idempotency-key <key>', IDEMPOTENCY_HELP);
+    return command
       .option('--api-key <key>', API_KEY_HELP)
       .option('--endpoint <url>', ENDPOINT_HELP, DEFAULT_ENDPOINT)
       .action(async (body: string, options: SignedOptions & Record<string, string>) => {
@@ -154,6 +158,7 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
         if (refused !== undefined) return setExitCode(refused);
         setExitCode(await signedCall(io, options, 'POST', path, json));
       });
+  };
   bodyCommand('issue', '/licenses', 'issue a license (issuer)', async (request, options) => {
     if (options.document === undefined) return undefined;
     const type = DOCUMENT_TYPES[extname(options.document).toLowerCase()];
@@ -283,7 +288,7 @@ interface SignedOptions {
 
 const KEY_HELP = 'agency key file (.elicense/agency-keys/<key id>.jwk.json)';
 const IDEMPOTENCY_HELP =
-  'Idempotency-Key header for POSTs (default for agency POSTs: a random UUID, printed if the request does not succeed)';
+  'Idempotency-Key header (1–255 printable ASCII characters, no spaces) for the POSTs that honour one: the issuer and application-review routes, POST /holder/applications (default for the agency ones: a random UUID, printed if the request does not succeed)';
 const ENDPOINT_HELP = 'platform base URL (env ELICENSE_ENDPOINT)';
 const API_KEY_HELP =
   "the agency's usage key, sent as x-api-key where the stage has a usage plan (env ELICENSE_API_KEY; else the key file's apiKey)";
@@ -297,9 +302,15 @@ async function signedCall(
   json: unknown,
   extraHeaders: Record<string, string> = {},
 ): Promise<number> {
+  checkIdempotencyKey(options.idempotencyKey);
   const client = await agencyClientOf(io, options);
   const upper = method.toUpperCase();
-  const idempotencyKey = upper === 'POST' ? (options.idempotencyKey ?? randomUUID()) : undefined;
+  // Drawn only for a route that honours it: elsewhere (a retrieval, the operator's routes) the
+  // printed key would promise a retry that is in truth a second operation.
+  const idempotencyKey =
+    upper === 'POST'
+      ? (options.idempotencyKey ?? (honoursIdempotencyKey(upper, path) ? randomUUID() : undefined))
+      : undefined;
   const headers = {
     ...extraHeaders,
     ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
@@ -307,21 +318,74 @@ async function signedCall(
   const response = await send(io, () =>
     client.request(upper, path, { ...(json === undefined ? {} : { json }), headers }),
   );
-  return finish(io, response, idempotencyKey);
+  return finish(io, response, { method: upper, path, idempotencyKey });
 }
 
-/** Prints the answer and returns the exit code; after anything but a 2xx, how to retry under the same key. */
-async function finish(io: ApiIo, answer: Response | undefined, idempotencyKey?: string): Promise<number> {
+/**
+ * Prints the answer and returns the exit code; after a POST that did not succeed, whether
+ * running it again is a retry of it (under the same key) or a second operation.
+ */
+async function finish(
+  io: ApiIo,
+  answer: Response | undefined,
+  sent: { method: string; path: string; idempotencyKey: string | undefined },
+): Promise<number> {
   const response = answer && (await printAnswer(io, answer)) ? answer : undefined;
-  // A drawn key is printed nowhere else: without it a retry would be a second operation (a 503 or a
-  // lost answer may hide work the platform did; the key is what lets it answer that work again).
-  if (idempotencyKey !== undefined && !response?.ok) {
-    io.err(
-      `elicense: the request was sent with Idempotency-Key ${idempotencyKey}; to retry it as the same operation, run it again with --idempotency-key ${shellWord(idempotencyKey)}\n`,
-    );
-  }
+  if (sent.method === 'POST' && !response?.ok)
+    io.err(`elicense: ${retryAdvice(sent.path, sent.idempotencyKey)}\n`);
   if (!response) return EXIT_UNREACHABLE;
   return response.ok ? 0 : 1;
+}
+
+/**
+ * What running a POST that did not succeed again does. A 503 or a lost answer may hide work the
+ * platform did; only a route that honours the key answers that work again instead of doing it
+ * twice, and a drawn key is printed nowhere else.
+ */
+function retryAdvice(path: string, idempotencyKey: string | undefined): string {
+  const route = `POST ${path.split('?')[0]}`;
+  if (honoursIdempotencyKey('POST', path)) {
+    return idempotencyKey === undefined
+      ? `${route} was sent without an Idempotency-Key: running it again is a second operation, not a retry of this one (give --idempotency-key to make a retry safe)`
+      : `the request was sent with Idempotency-Key ${idempotencyKey}; to retry it as the same operation, run it again with --idempotency-key ${shellWord(idempotencyKey)}`;
+  }
+  const what =
+    matchRoute('POST', path.split('?')[0] ?? path).route?.operationId === 'retrieveLicense'
+      ? ' (a second retrieval, another use of its grant)'
+      : '';
+  return `${route} takes no Idempotency-Key: running it again is not a retry of this one but a second operation${what}, and this one may have been carried out`;
+}
+
+/**
+ * Whether a repeat of the request under the same Idempotency-Key is answered as the first: the
+ * routes under the idempotency layer declare the key (RouteSpec.idempotencyKey); a holder's
+ * application takes one optionally (functions/handlers/holder/applications.ts).
+ */
+function honoursIdempotencyKey(method: string, path: string): boolean {
+  if (method.toUpperCase() !== 'POST') return false;
+  const { route } = matchRoute('POST', path.split('?')[0] ?? path);
+  return route !== undefined && (route.idempotencyKey !== undefined || OPTIONAL_KEY.has(route.operationId));
+}
+
+const OPTIONAL_KEY: ReadonlySet<string> = new Set(['applyForLicense']);
+
+/** The platform's syntax of an Idempotency-Key (functions/http/idempotency.ts): refused before sending. */
+function checkIdempotencyKey(key: string | undefined): void {
+  if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new CliUsageError(
+      `--idempotency-key must be 1–255 printable ASCII characters without spaces, found ${JSON.stringify(key)}`,
+    );
+  }
+}
+
+/**
+ * A credential sent as a header: visible ASCII only. fetch refuses others while sending, which
+ * would read as an unreachable platform (exit 3), and a space or tab would change the header.
+ */
+function checkCredential(value: string, what: string): void {
+  if (!/^[\x21-\x7e]+$/.test(value)) {
+    throw new CliUsageError(`${what} must be printable ASCII characters without spaces or line breaks`);
+  }
 }
 
 /** `value` as one shell word: as it is when that is safe, else single-quoted. */
@@ -335,10 +399,17 @@ async function agencyClientOf(io: ApiIo, options: SignedOptions): Promise<Agency
   const text = await readFile(options.key, 'utf8').catch((error: Error) => {
     throw new CliUsageError(`cannot read the key file ${options.key}: ${error.message}`);
   });
+  let keyFile: KeyFile;
+  let apiKey: string | undefined;
   try {
-    const keyFile = JSON.parse(text) as KeyFile;
+    keyFile = JSON.parse(text) as KeyFile;
     // Read here, not as the option's default, so that the help never prints the key.
-    const apiKey = options.apiKey ?? process.env.ELICENSE_API_KEY ?? keyFile.apiKey;
+    apiKey = options.apiKey ?? process.env.ELICENSE_API_KEY ?? keyFile.apiKey;
+  } catch (error) {
+    throw new CliUsageError(`the key file ${options.key} is not usable: ${(error as Error).message}`);
+  }
+  if (apiKey) checkCredential(apiKey, 'the usage key (--api-key, ELICENSE_API_KEY or the key file)');
+  try {
     return createAgencyClient({
       endpoint,
       keyId: keyFile.jwk.kid ?? '',
@@ -372,6 +443,8 @@ async function holderCall(
   idempotencyKey?: string,
   extraHeaders: Record<string, string> = {},
 ): Promise<number> {
+  checkCredential(token, 'the access token (--token or ELICENSE_HOLDER_TOKEN)');
+  checkIdempotencyKey(idempotencyKey);
   const upper = method.toUpperCase();
   const key = upper === 'POST' ? idempotencyKey : undefined;
   const url = underEndpoint(endpoint, path);
@@ -387,7 +460,7 @@ async function holderCall(
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     }),
   );
-  return finish(io, response, key);
+  return finish(io, response, { method: upper, path, idempotencyKey: key });
 }
 
 /** `path` under the endpoint, keeping its own path (an API Gateway stage URL ends in `/<stage>`). */

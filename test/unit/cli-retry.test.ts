@@ -1,6 +1,7 @@
 // An agency POST that did not succeed — a problem answer such as a 503, or no answer at all — is
 // retried as the same operation only under the same Idempotency-Key, so the CLI prints the key it
-// sent and the flag that sends it again.
+// sent and the flag that sends it again: on the routes that honour the key. On the others (a
+// retrieval, the operator's routes) running it again is a second operation, and the CLI says so.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../bin/cli.ts';
@@ -134,5 +135,117 @@ describe('the Idempotency-Key of a POST that did not succeed', () => {
     const get = await run(unavailable, 'call', 'GET', '/agencies', '--key', keyFile);
     expect(get.keys).toEqual([null]);
     expect(get.err).not.toContain('idempotency');
+  });
+});
+
+describe('a POST whose route takes no Idempotency-Key', () => {
+  const retrieval = '{"licenseId":"L","basis":{"grant":{"code":"G"}}}';
+
+  it('retrieve draws none, and says running it again is a second retrieval', async () => {
+    const { code, keys, err } = await run(unavailable, 'retrieve', retrieval, '--key', keyFile);
+    expect(code).toBe(1);
+    expect(keys).toEqual([null]);
+    expect(err).toContain('POST /retrievals takes no Idempotency-Key');
+    expect(err).toContain('a second retrieval, another use of its grant');
+    expect(err).not.toContain('--idempotency-key');
+  });
+
+  it('retrieve does not offer --idempotency-key', async () => {
+    const { code, keys } = await run(
+      unavailable,
+      'retrieve',
+      retrieval,
+      '--key',
+      keyFile,
+      '--idempotency-key',
+      'k-1',
+    );
+    expect(code).toBe(2);
+    expect(keys).toEqual([]);
+  });
+
+  it('an operator POST whose answer was lost is not promised a safe retry', async () => {
+    const { code, keys, err } = await run(
+      () => Promise.reject(new TypeError('fetch failed')),
+      'call',
+      'POST',
+      '/agencies/11100000000013338W/seal-key/rotate',
+      '--key',
+      keyFile,
+    );
+    expect(code).toBe(3);
+    expect(keys).toEqual([null]);
+    expect(err).toContain('running it again is not a retry of this one but a second operation');
+    expect(err).not.toContain('--idempotency-key');
+  });
+
+  it('a holder grant that failed says the same', async () => {
+    const { keys, err } = await run(unavailable, 'grant', '{}', '--token', 't');
+    expect(keys).toEqual([null]);
+    expect(err).toContain('POST /holder/grants takes no Idempotency-Key');
+  });
+});
+
+describe('header values the platform would not take', () => {
+  it.each([
+    ['a non-ASCII character', '键'],
+    ['a space', 'issue 1'],
+    ['256 characters', 'k'.repeat(256)],
+  ])('an --idempotency-key with %s is a usage error, nothing sent', async (_, key) => {
+    const { code, keys, err } = await run(
+      unavailable,
+      'issue',
+      '{}',
+      '--key',
+      keyFile,
+      '--idempotency-key',
+      key,
+    );
+    expect(code).toBe(2);
+    expect(keys).toEqual([]);
+    expect(err).toContain('--idempotency-key must be 1–255 printable ASCII characters');
+    expect(err).not.toContain('could not be reached');
+  });
+
+  it('so is a holder key with a space', async () => {
+    const { code, keys } = await run(
+      unavailable,
+      'call',
+      'POST',
+      '/holder/applications',
+      '--json',
+      '{}',
+      '--token',
+      't',
+      '--idempotency-key',
+      'apply 1',
+    );
+    expect(code).toBe(2);
+    expect(keys).toEqual([]);
+  });
+
+  it.each([
+    ['a line break', 'eyJ\nevil: 1'],
+    ['a non-Latin-1 character', 'token-令牌'],
+  ])('a token with %s is a usage error, nothing sent', async (_, token) => {
+    const { code, keys, err } = await run(unavailable, 'call', 'GET', '/holder/licenses', '--token', token);
+    expect(code).toBe(2);
+    expect(keys).toEqual([]);
+    expect(err).toContain('the access token');
+  });
+
+  it('so is a usage key with a space', async () => {
+    const { code, keys } = await run(
+      unavailable,
+      'call',
+      'GET',
+      '/agencies',
+      '--key',
+      keyFile,
+      '--api-key',
+      'a b',
+    );
+    expect(code).toBe(2);
+    expect(keys).toEqual([]);
   });
 });
