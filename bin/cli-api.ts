@@ -78,6 +78,12 @@ export function addApiCommands(program: Command, io: ApiIo, setExitCode: (code: 
         // No verdict — not "invalid": the platform could not read a key or status entry (503), or
         // the gateway answered for it, busy (429) or timed out (408, 504), or it failed (5xx).
         if (noVerdict(response.status)) return setExitCode(EXIT_UNREACHABLE);
+        // A 2xx that is no verification answer (a proxy's or captive portal's page) says nothing
+        // of the license either: no verdict, as the SDK reads it.
+        if (response.ok && typeof result?.valid !== 'boolean') {
+          io.err('elicense: the answer carries no verdict (no "valid"): not the platform’s verify answer\n');
+          return setExitCode(EXIT_UNREACHABLE);
+        }
         setExitCode(response.ok && result?.valid === true ? 0 : 1);
       },
     );

@@ -117,6 +117,17 @@ describe('elicense verify', () => {
     }
   });
 
+  it('exits 3, not 1 ("invalid"), for a 2xx that is no verification answer (a proxy’s page)', async () => {
+    const answering = (body: string) =>
+      runCli(['verify', 'x~', '--endpoint', 'http://platform.test'], {
+        out: () => {},
+        err: () => {},
+        fetch: async () => new Response(body, { status: 200, headers: { 'content-type': 'text/html' } }),
+      });
+    expect(await answering('<html>Sign in to the network</html>')).toBe(3);
+    expect(await answering('{"status":"ok"}')).toBe(3);
+  });
+
   it('exits 2 before sending for --audience without --nonce, or the reverse', async () => {
     for (const given of [
       ['--audience', 'https://rp.test'],
