@@ -18,6 +18,7 @@
 import { type AuditEvent, auditEventId, auditTime } from '#core/audit/event.ts';
 import type { Grant } from '#core/grants/grant.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
+import { licenseKeyOf, parseLicenseKey } from '#core/license-key.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import type { AuditPosition, LicenseAuditReader } from '#ports/audit-log.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
@@ -360,12 +361,33 @@ function ownership(
     }
     return own;
   };
-  return async (licenseKey, { subject }) => {
+  // Only an event whose own subject files it under the stream's key: an item re-keyed in the
+  // table (its by-license key copied from another item) would show another license's retrieval
+  // here. Left out as another holder's versions are, so the stream reads on past it (`audit
+  // verify` names such an item unreadable).
+  return async (key, { subject }) => {
+    // Where the writer files an event (audit-items.ts): its license's key, else its grant's id.
+    if ((subjectLicenseKey(subject?.licenseId) ?? subject?.grantId) !== key) return false;
     if (subject?.licenseVersion !== undefined) {
-      return (await ownVersions(licenseKey)).has(subject.licenseVersion);
+      return (await ownVersions(key)).has(subject.licenseVersion);
     }
     return subject?.grantId !== undefined && ownGrant(subject.grantId);
   };
+}
+
+/** The license key a subject names, by a version's identifier or by the key itself. */
+function subjectLicenseKey(licenseId: string | undefined): string | undefined {
+  if (licenseId === undefined) return undefined;
+  try {
+    return licenseKeyOf(licenseId);
+  } catch {
+    try {
+      parseLicenseKey(licenseId);
+      return licenseId;
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 function newestFirst(a: AuditEvent, b: AuditEvent): number {

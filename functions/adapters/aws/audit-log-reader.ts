@@ -135,12 +135,7 @@ export class DynamoAuditLogReader implements AuditLogReader, LicenseAuditReader 
       }),
     );
     return {
-      // Only events whose own subject files them under this key: an item re-keyed in the table
-      // (its licenseKey copied from another item) would show one license's retrieval in another
-      // holder's access history. It is left out here, and `audit verify` names it unreadable.
-      events: Items.map((item) => this.#validated({ sk: String(item.sk), item })).filter(
-        (event) => byLicenseKeyOf(event.subject) === licenseKey,
-      ),
+      events: Items.map((item) => this.#validated({ sk: String(item.sk), item })),
       more: LastEvaluatedKey !== undefined,
     };
   }

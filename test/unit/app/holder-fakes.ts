@@ -85,13 +85,16 @@ export class TestLicenseAudit implements LicenseAuditReader {
   constructor(log: TestAuditLog) {
     this.#log = log;
   }
+  /** Items whose by-license key was changed in the table, by event id: tampering. */
+  readonly rekeyed = new Map<string, string>();
   #itemOf(event: AuditEvent): { licenseKey?: string; sk: string } {
     let item = this.#items.get(event);
     if (item === undefined) {
       item = auditItem(event);
       this.#items.set(event, item);
     }
-    return item;
+    const licenseKey = this.rekeyed.get(event.id);
+    return licenseKey === undefined ? item : { ...item, licenseKey };
   }
   readByGrant(grantId: string, options: { limit?: number; before?: AuditPosition } = {}) {
     return this.readByLicense(byGrantKey(grantId), options);

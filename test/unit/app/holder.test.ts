@@ -569,6 +569,46 @@ describe('access history', () => {
     expect(world.audit.events.at(-1)).toMatchObject({ action: 'holder.access_history_read' });
   });
 
+  it('shows no event filed under the license by a key its own subject does not give (an item re-keyed in the table), and pages past a page of them', async () => {
+    const card = await world.issue(ZHANG_CARD!);
+    const lis = await world.issue(LI_CARD!);
+    const retrieveWith = async (licenseId: string, code: string) =>
+      retrieveLicense(
+        {
+          requester: { agency: DEMO_USCC.housingProvidentFundCentre, keyId: 'k' },
+          target: { licenseId },
+          basis: { grant: { code } },
+        },
+        deps(),
+      );
+    const zhangs = await createHolderGrant({ ...grantTerms(card.id), maxUses: 5 }, deps());
+    const liGrant = await createHolderGrant(
+      { ...grantTerms(lis.id), account: ACCOUNTS.li, maxUses: 5 },
+      deps(),
+    );
+    world.clock.set('2025-06-01T02:01:00.000Z');
+    await retrieveWith(card.id, zhangs.code);
+    // Two retrievals of Li's card, newer, their items re-keyed to Zhang's card.
+    for (const minute of [2, 3]) {
+      world.clock.set(`2025-06-01T02:0${minute}:00.000Z`);
+      await retrieveWith(lis.id, liGrant.code);
+      world.licenseAudit.rekeyed.set(world.audit.events.at(-1)!.id, card.licenseKey);
+    }
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await readAccessHistory(
+        { account: ACCOUNTS.zhang, licenseId: card.id, limit: 1, ...(cursor ? { cursor } : {}) },
+        deps(),
+      );
+      seen.push(...page.items.map((e) => `${e.action} ${e.licenseId}`));
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+
+    expect(seen).toEqual([`license.retrieved ${card.id}`, `grant.created ${card.licenseKey}`]);
+  });
+
   it('shows the creation and revocation of a grant of a type, which names no license, to its holder only', async () => {
     const card = await world.issue(ZHANG_CARD!);
     const typeGrant = { ...grantTerms(card.id), scope: { typeCode: ZHANG_CARD!.typeCode } };
