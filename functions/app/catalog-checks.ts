@@ -36,11 +36,16 @@ export async function issuerProblems(
 
 /**
  * The agreement's type and relying agency must be registered, the agency must have the relying
- * role, and every field must be a disclosable field of the type.
+ * role, and every field must be a disclosable field of the type. An agreement that `grants` only
+ * `less` than its stored version (narrowed, or ended) needs no relying role: the operator must be
+ * able to wind down the agreements of an agency whose role was taken away without giving it back
+ * (which would let the agency retrieve meanwhile). One that has `ended` (its last day before today)
+ * grants nothing, so its fields are not held to the type either.
  */
 export async function agreementProblems(
   agreement: SharingAgreement,
   config: Pick<ConfigStore, 'getAgency' | 'getLicenseType'>,
+  grants: 'new' | 'less' | 'ended' = 'new',
 ): Promise<{ problems: CatalogProblem[]; typeAsRead: LicenseTypeAsRead | undefined }> {
   const [type, agency] = await Promise.all([
     config.getLicenseType(agreement.typeCode),
@@ -53,8 +58,11 @@ export async function agreementProblems(
   if (agency === undefined) {
     problems.push({ path: 'relyingAgency', reason: `no agency ${agreement.relyingAgency} is registered` });
   }
-  if (type !== undefined) problems.push(...checkSharingAgreement(agreement, type.value, agency?.value));
-  else if (agency !== undefined && !hasRole(agency.value, 'relying')) {
+  const roleNeeded = grants === 'new';
+  if (type !== undefined) {
+    const checked = checkSharingAgreement(agreement, type.value, roleNeeded ? agency?.value : undefined);
+    problems.push(...(grants === 'ended' ? checked.filter((p) => p.path !== 'fields') : checked));
+  } else if (roleNeeded && agency !== undefined && !hasRole(agency.value, 'relying')) {
     problems.push({
       path: 'relyingAgency',
       reason: `agency ${agency.value.uscc} has roles ${agency.value.roles.join(', ')}, not relying`,

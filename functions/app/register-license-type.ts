@@ -13,6 +13,8 @@ import {
   LicenseTypeChangeBreaksAgreements,
 } from '#core/catalog/registration-errors.ts';
 import { checkSharingAgreement } from '#core/catalog/sharing-agreement.ts';
+import type { CivilDate } from '#core/civil-date.ts';
+import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { ConfigRecordExists, ConfigRecordInvalid, type ConfigStore } from '#ports/config-store.ts';
 import type { Versioned } from '#ports/page.ts';
 import {
@@ -93,7 +95,7 @@ export async function updateLicenseType(
   await refuseMisfits(type, deps);
   // Read before the listing: the write holds only while no agreement was written after it.
   const agreementWrites = await deps.config.agreementWritesOfType(type.code);
-  const broken = await brokenAgreements(type, deps.config);
+  const broken = await brokenAgreements(type, deps.config, chinaCalendarDate(deps.now()));
   if (broken.length > 0) throw new LicenseTypeChangeBreaksAgreements(type.code, broken);
   return deps.config.updateLicenseType(
     type,
@@ -123,12 +125,16 @@ async function refuseMisfits(type: LicenseType, deps: LicenseTypeDeps): Promise<
 async function brokenAgreements(
   type: LicenseType,
   config: Pick<ConfigStore, 'listSharingAgreementsOfType'>,
+  today: CivilDate,
 ): Promise<{ agreement: string; reason: string }[]> {
   const broken: { agreement: string; reason: string }[] = [];
   let cursor: string | undefined;
   do {
     const page = await config.listSharingAgreementsOfType(type.code, cursor ? { cursor } : {});
     for (const { value: agreement } of page.items) {
+      // An agreement that has ended grants nothing: it is the record of what it allowed, not to be
+      // rewritten to fit today's type (an update bringing it back is checked in full then).
+      if (agreement.validUntil < today) continue;
       for (const problem of checkSharingAgreement(agreement, type)) {
         broken.push({ agreement: agreement.id, reason: problem.reason });
       }

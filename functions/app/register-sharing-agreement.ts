@@ -1,6 +1,7 @@
 import { changedMembers } from '#core/catalog/record-changes.ts';
 import { CatalogCrossCheckFailed } from '#core/catalog/registration-errors.ts';
 import { type SharingAgreement, sharingAgreementTextIssues } from '#core/catalog/sharing-agreement.ts';
+import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import {
   ConfigRecordExists,
   ConfigRecordInvalid,
@@ -78,7 +79,7 @@ export async function updateSharingAgreement(
   );
   refuseDemoData('sharing-agreement', agreement.id, agreement, deps);
   refuseControlCharacters(agreement);
-  const typeAsRead = await refuseMisfit(agreement, deps);
+  const typeAsRead = await refuseMisfit(agreement, deps, grantsAgainst(current.value, agreement, deps.now()));
   return deps.config.updateSharingAgreement(
     agreement,
     expectedVersion,
@@ -103,10 +104,34 @@ export async function updateSharingAgreement(
 async function refuseMisfit(
   agreement: SharingAgreement,
   deps: SharingAgreementDeps,
+  grants: 'new' | 'less' | 'ended' = 'new',
 ): Promise<LicenseTypeAsRead | undefined> {
-  const { problems, typeAsRead } = await agreementProblems(agreement, deps.config);
+  const { problems, typeAsRead } = await agreementProblems(agreement, deps.config, grants);
   if (problems.length > 0) throw new CatalogCrossCheckFailed('sharing-agreement', agreement.id, problems);
   return typeAsRead;
+}
+
+/**
+ * What an update grants measured against the stored agreement: nothing (`ended`: its last day
+ * is before today, China time), `less` (the same type, agency and service item, fields and
+ * purposes among the stored ones, within the stored validity), or `new`.
+ */
+function grantsAgainst(
+  stored: SharingAgreement,
+  updated: SharingAgreement,
+  now: Date,
+): 'new' | 'less' | 'ended' {
+  if (updated.validUntil < chinaCalendarDate(now)) return 'ended';
+  const within = <T>(some: readonly T[], all: readonly T[]) => some.every((x) => all.includes(x));
+  const less =
+    updated.typeCode === stored.typeCode &&
+    updated.relyingAgency === stored.relyingAgency &&
+    updated.serviceItem.code === stored.serviceItem.code &&
+    within(updated.fields, stored.fields) &&
+    within(updated.purposes, stored.purposes) &&
+    updated.validFrom >= stored.validFrom &&
+    updated.validUntil <= stored.validUntil;
+  return less ? 'less' : 'new';
 }
 
 /**

@@ -563,6 +563,61 @@ describe('sharing agreements', () => {
     ]);
   });
 
+  it('lets the agreements of an agency whose relying role was taken away be narrowed or ended, never widened', async () => {
+    // "To stop an agency at once, take away its role": its agreements must then be wound down
+    // without giving the role back, which would let it retrieve meanwhile.
+    const { deps, config } = setup();
+    const agency = (await config.getAgency(agreement.relyingAgency))!;
+    await config.updateAgency({ ...agency.value, roles: ['operator'] }, agency.version);
+
+    const narrowed = { ...agreement, fields: ['姓名'] };
+    expect(
+      (await updateSharingAgreement({ agreement: narrowed, expectedVersion: 1 }, OPERATOR, deps)).version,
+    ).toBe(2);
+    const widened = updateSharingAgreement(
+      { agreement: { ...narrowed, fields: ['姓名', '出生'] }, expectedVersion: 2 },
+      OPERATOR,
+      deps,
+    );
+    await expect(widened).rejects.toThrow(/has roles operator, not relying/);
+    // Ended (its last day before today, 2026-03-01 China time): withdrawn.
+    const ended = { ...narrowed, validUntil: '2026-02-28' };
+    expect(
+      (await updateSharingAgreement({ agreement: ended, expectedVersion: 2 }, OPERATOR, deps)).version,
+    ).toBe(3);
+    // Brought back into force, it is checked in full again.
+    await expect(
+      updateSharingAgreement(
+        { agreement: { ...ended, validUntil: '2030-12-31' }, expectedVersion: 3 },
+        OPERATOR,
+        deps,
+      ),
+    ).rejects.toThrow(/not relying/);
+  });
+
+  it('lets a type change make undisclosable a field only ended agreements name: they are the record of what was allowed', async () => {
+    const { deps, config } = setup();
+    const stored = (await config.getLicenseType(idCard.code))!;
+    const hidden = {
+      ...stored.value,
+      fields: stored.value.fields.map((f) => (f.name === '公民身份号码' ? { ...f, disclosable: false } : f)),
+    };
+    // In force, the agreement naming it blocks the change.
+    await expect(
+      updateLicenseType({ type: hidden, expectedVersion: stored.version }, OPERATOR, deps),
+    ).rejects.toThrow(LicenseTypeChangeBreaksAgreements);
+    // Ended, it does not — and is kept as it was, not rewritten to fit.
+    await updateSharingAgreement(
+      { agreement: { ...agreement, validUntil: '2025-12-31' }, expectedVersion: 1 },
+      OPERATOR,
+      deps,
+    );
+    expect(
+      (await updateLicenseType({ type: hidden, expectedVersion: stored.version }, OPERATOR, deps)).version,
+    ).toBe(stored.version + 1);
+    expect((await config.getSharingAgreement(agreement.id))!.value.fields).toEqual(agreement.fields);
+  });
+
   it('refuses a registered id, and updates at the version read with the same checks', async () => {
     const { deps } = setup();
     await expect(registerSharingAgreement(agreement, OPERATOR, deps)).rejects.toThrow(ConfigRecordExists);
