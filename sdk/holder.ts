@@ -49,6 +49,11 @@ export interface HolderLicenseVersion {
   typeName?: { zh: string; en: string };
   issuerCode: string;
   status: LicenseStatus;
+  /**
+   * On a valid version whose first valid day (`validity.from`) is after today: every verifier
+   * refuses it until then, and presenting it is refused (409 LICENSE_NOT_YET_VALID).
+   */
+  notYetValid?: true;
   issuedAt: string;
   validity: { from: string; until: string };
   /** The version that replaced this one, when that version is yours too. */

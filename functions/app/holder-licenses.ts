@@ -13,7 +13,7 @@
 import type { AuditEvent } from '#core/audit/event.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { fromBase64url } from '#core/jws.ts';
-import { type EffectiveStatus, effectiveStatus } from '#core/lifecycle.ts';
+import { type EffectiveStatus, effectiveStatus, isInForce } from '#core/lifecycle.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
 import type { ConfigStore } from '#ports/config-store.ts';
@@ -57,6 +57,11 @@ export interface HolderLicenseVersion {
   issuerCode: string;
   /** Today's status: stored, or expired by its validity end. */
   status: EffectiveStatus;
+  /**
+   * True on a valid version whose first valid day (`validity.from`) is after today: every verifier
+   * refuses it until then, and it cannot be presented or retrieved before.
+   */
+  notYetValid?: true;
   issuedAt: string;
   validity: { from: string; until: string };
   /** Set on a superseded version: the identifier of the version that replaced it, when that one is the holder's too. */
@@ -245,6 +250,7 @@ export function versionView(
   },
 ): HolderLicenseVersion {
   const content = asLicenseContent(record.content);
+  const status = effectiveStatus(record.status, content.validity, today);
   return {
     licenseId: record.id,
     licenseKey: record.licenseKey,
@@ -252,7 +258,10 @@ export function versionView(
     typeCode: record.typeCode,
     ...(typeName === undefined ? {} : { typeName }),
     issuerCode: record.issuerCode,
-    status: effectiveStatus(record.status, content.validity, today),
+    status,
+    ...(status === 'valid' && !isInForce(record.status, content.validity, today)
+      ? { notYetValid: true as const }
+      : {}),
     issuedAt: record.issuedAt,
     validity: content.validity,
     ...(record.supersededBy === undefined || !place.successorShown

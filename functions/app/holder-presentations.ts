@@ -20,7 +20,7 @@ import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { maskIdentityNumbers } from '#core/holders/masked-text.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
-import { effectiveStatus } from '#core/lifecycle.ts';
+import { effectiveStatus, isInForce, LicenseNotYetValid } from '#core/lifecycle.ts';
 import {
   MAX_PRESENTATION_RESOLUTIONS,
   newPresentationRef,
@@ -131,8 +131,12 @@ export async function createPresentation(
   const record = await heldLicense(binding, request.licenseId, deps);
   const now = deps.now();
   const content = asLicenseContent(record.content);
-  const status = effectiveStatus(record.status, content.validity, chinaCalendarDate(now));
+  const today = chinaCalendarDate(now);
+  const status = effectiveStatus(record.status, content.validity, today);
   if (status !== 'valid') throw new LicenseNotPresentable(record.id, status);
+  if (!isInForce(record.status, content.validity, today)) {
+    throw new LicenseNotYetValid(record.id, content.validity.from, 'presented');
+  }
   // Every verifier would reject it, failing its signature: the holder learns why now, and whom to ask.
   const sealWithdrawn = await sealWithdrawnOf(
     { issuerCode: record.issuerCode, issuerJwt: content.issuerJwt },

@@ -1,5 +1,7 @@
 import { type Agency, sealKeyWithKid } from '#core/catalog/agency.ts';
+import type { ValidityPeriod } from '#core/catalog/license-data.ts';
 import type { LicenseType } from '#core/catalog/license-type.ts';
+import type { CivilDate } from '#core/civil-date.ts';
 import { decodeJwsHeader } from '#core/jws.ts';
 import { reissue } from '#core/lifecycle.ts';
 import { withinRerunWindow } from '#core/request-window.ts';
@@ -10,6 +12,7 @@ import { auditedIssuerCopy } from './issuer-copy.ts';
 import {
   ChangeKeyReused,
   IssuedLicenseChanged,
+  LicenseDataInvalid,
   LicenseSealWithdrawn,
   SuccessorCannotReissue,
 } from './issuer-errors.ts';
@@ -116,6 +119,7 @@ export async function reissueLicense(
   );
   // 补发 of a lost copy sends nothing: the current version's data, and its validity where the
   // data does not carry it.
+  const today = issueDay(now);
   const license = checkLicense(
     type,
     {
@@ -124,8 +128,9 @@ export async function reissueLicense(
       validity: request.validity,
       currentValidity: opened.content.validity,
     },
-    issueDay(now),
+    today,
   );
+  refuseStartAfterToday(license.validity, opened.content.validity, today);
   // The layout document prints the data and the validity; it stays bound only to a version
   // with both unchanged — data sent whole as it is (an issuer's system sends every field) too.
   const dataChanged = !carriesData(opened.sdJwt, license.data);
@@ -190,6 +195,23 @@ export async function reissueLicense(
     sdJwt,
     supersedes: current.id,
   };
+}
+
+/**
+ * A re-issue supersedes the current version at once, so one whose term starts after today would
+ * leave the holder nothing any verifier accepts (its `nbf`) until then: a renewal ahead of its
+ * term is issued as a new license, or re-issued on its first day. A current version not yet in
+ * force itself (a renewal issued ahead, being corrected) loses nothing by it.
+ */
+function refuseStartAfterToday(next: ValidityPeriod, current: { from: string }, today: CivilDate): void {
+  if (next.from <= today || current.from > today) return;
+  throw new LicenseDataInvalid([
+    {
+      path: 'validity.from',
+      code: 'validity-not-started',
+      message: `expected a validity starting on or before today (${today}), found ${next.from}: a re-issue supersedes the current version at once, leaving the holder nothing verifiable until ${next.from}; issue the renewal as a new license, or re-issue on ${next.from}`,
+    },
+  ]);
 }
 
 /**

@@ -10,8 +10,8 @@
 //      basis learns nothing, not even whether the license or holder exists; a grant refused
 //      here (no such code, revoked, expired, used up, another agency's, not covering what is
 //      asked) is recorded as a denied retrieval before it is answered;
-//   3. the license: found, covered by the basis, and valid (not revoked, superseded,
-//      suspended or expired) today;
+//   3. the license: found, covered by the basis, and in force (not revoked, superseded,
+//      suspended or expired, and its first valid day reached) today;
 //   4. the presentation, the annotated copy and the document link are prepared, and the license
 //      flagged `sealWithdrawn` when the key that sealed it is withdrawn (it then fails verification
 //      until re-issued: the basis allows the retrieval, so it is made and recorded, and the relying
@@ -30,7 +30,7 @@ import { type Grant, grantUnusableReason } from '#core/grants/grant.ts';
 import { refuseIdentityNumbers } from '#core/holders/identity-in-text.ts';
 import { chinaCalendarDate } from '#core/identifiers/citizen-id.ts';
 import { fromBase64url } from '#core/jws.ts';
-import { effectiveStatus } from '#core/lifecycle.ts';
+import { effectiveStatus, isInForce, LicenseNotYetValid } from '#core/lifecycle.ts';
 import { presentSdJwtVc, sdDigest } from '#core/sd-jwt-vc/index.ts';
 import { ConcurrentModification, GrantUseRefused, LicenseNotFound } from '#core/storage-errors.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
@@ -452,8 +452,9 @@ async function stillDisclosable(
 }
 
 /**
- * Step 3, once the basis allowed the request: the license, covered by the basis and valid
- * today. Whatever this step answers (no such license, not covered, revoked, suspended, expired)
+ * Step 3, once the basis allowed the request: the license, covered by the basis and in force
+ * today. Whatever this step answers (no such license, not covered, revoked, suspended, expired,
+ * not yet valid)
  * tells the agency something about a person, so it is recorded as a denied retrieval before it
  * is answered — and, should that record fail, not answered.
  */
@@ -484,6 +485,11 @@ async function retrievableLicense(
         status,
         successor === undefined ? '' : `; the current version is ${successor}`,
       );
+    }
+    // Handed out now, it would fail the agency's own verification (nbf) with the platform's copy
+    // vouching for it.
+    if (!isInForce(found.status, content.validity, today)) {
+      throw new LicenseNotYetValid(found.id, content.validity.from, 'retrieved');
     }
     return { license: found, content };
   } catch (error) {
@@ -580,6 +586,7 @@ function checkGrantCovers(
 function refusalCodeOf(error: unknown): string | undefined {
   if (
     error instanceof LicenseNotRetrievable ||
+    error instanceof LicenseNotYetValid ||
     error instanceof HolderLicenseNotFound ||
     error instanceof LicenseNotFound ||
     error instanceof RetrievalRefused
@@ -739,7 +746,8 @@ async function storedLicense(reference: LicenseReference, deps: RetrieveLicenseD
 
 /**
  * The holder's license of the type. A holder may have several (an old card revoked, a new one
- * issued under a new serial): the valid one wins, then the most recently issued.
+ * issued under a new serial): the one in force wins, then one valid but not yet in force (a
+ * renewal issued ahead of its term: refused, naming its first day), then the most recently issued.
  */
 async function holdersLicense(
   holderIndex: string,
@@ -751,8 +759,11 @@ async function holdersLicense(
   const records = (await Promise.all(entries.map((entry) => deps.licenses.get(entry.licenseId)))).filter(
     (record): record is LicenseRecord => record !== undefined,
   );
-  const rank = (record: LicenseRecord) =>
-    effectiveStatus(record.status, asLicenseContent(record.content).validity, today) === 'valid' ? 1 : 0;
+  const rank = (record: LicenseRecord) => {
+    const { validity } = asLicenseContent(record.content);
+    if (isInForce(record.status, validity, today)) return 2;
+    return effectiveStatus(record.status, validity, today) === 'valid' ? 1 : 0;
+  };
   const chosen = records.sort((a, b) => rank(b) - rank(a) || b.issuedAt.localeCompare(a.issuedAt))[0];
   if (chosen === undefined) throw new HolderLicenseNotFound(typeCode);
   return chosen;

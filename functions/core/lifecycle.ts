@@ -255,7 +255,7 @@ export function nextVersion(id: string, issuerUscc?: string): { newId: string; n
  * The status a verifier should see on `today`. Final statuses win over dates; past the last
  * valid day (inclusive) a license is expired even while suspended, since expiry cannot be
  * lifted and a suspension can. A start date in the future is not a status here: the signed
- * license's `nbf` carries it.
+ * license's `nbf` carries it to verifiers, and {@link isInForce} to the platform's own uses.
  */
 export function effectiveStatus(
   stored: StoredStatus,
@@ -265,6 +265,41 @@ export function effectiveStatus(
   if (stored === 'revoked' || stored === 'superseded') return stored;
   if (validity !== undefined && validity.until !== LONG_TERM && validity.until < today) return 'expired';
   return stored;
+}
+
+/**
+ * Whether the license is in force on `today`: valid, and its first valid day reached. One issued
+ * ahead of its term (a renewal that starts when the old term ends) is valid yet not in force:
+ * every verifier refuses it on its `nbf` until that day, so the platform's own presentations and
+ * retrievals must not hand it out as if it were.
+ */
+export function isInForce(
+  stored: StoredStatus,
+  validity: Pick<ValidityPeriod, 'from' | 'until'> | undefined,
+  today: CivilDate,
+): boolean {
+  return (
+    effectiveStatus(stored, validity, today) === 'valid' && (validity === undefined || validity.from <= today)
+  );
+}
+
+/** A valid license whose first valid day is after today: nothing any verifier accepts yet; a 409. */
+export class LicenseNotYetValid extends Error {
+  readonly code = 'LICENSE_NOT_YET_VALID';
+  readonly licenseId: string;
+  /** The first valid day (China time): what the caller waits for. */
+  readonly validFrom: CivilDate;
+  readonly problemMembers: { licenseId: string; validFrom: CivilDate };
+
+  constructor(licenseId: string, validFrom: CivilDate, use: string) {
+    super(
+      `license ${licenseId} is valid from ${validFrom} (00:00 China time), not yet today: every verifier refuses it until then, so it cannot be ${use} before`,
+    );
+    this.name = 'LicenseNotYetValid';
+    this.licenseId = licenseId;
+    this.validFrom = validFrom;
+    this.problemMembers = { licenseId, validFrom };
+  }
 }
 
 /** Token Status List values (2 bits): 0 valid, 1 invalid, 2 suspended. */

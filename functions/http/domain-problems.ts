@@ -71,6 +71,7 @@ import {
 import {
   IllegalTransition,
   InvalidTransitionInput,
+  LicenseNotYetValid,
   ReasonRequired,
   VersionExhausted,
 } from '#core/lifecycle.ts';
@@ -154,6 +155,7 @@ const MAPPING: ProblemMapping = [
   [InvalidIdentifier, 'bad-request'],
   [RetrievalRefused, 'forbidden'],
   [LicenseNotRetrievable, 'conflict'],
+  [LicenseNotYetValid, 'conflict'],
   [RetrievalRequestInvalid, 'validation-failed'],
   [GrantRequestInvalid, 'validation-failed'],
   [GrantInvalid, 'validation-failed'],

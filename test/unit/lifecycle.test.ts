@@ -9,6 +9,7 @@ import {
   IllegalTransition,
   InvalidTransitionInput,
   isFinal,
+  isInForce,
   nextVersion,
   ReasonRequired,
   reinstate,
@@ -242,6 +243,25 @@ describe('effective status', () => {
     expect(effectiveStatus('suspended', until, '2030-01-01')).toBe('suspended');
     expect(effectiveStatus('revoked', until, '2040-01-01')).toBe('revoked');
     expect(effectiveStatus('superseded', until, '2040-01-01')).toBe('superseded');
+  });
+});
+
+describe('in force', () => {
+  const renewal = { from: '2027-01-15', until: '2037-01-15' };
+
+  it('is not in force before its first valid day (China time), though valid; from that day on it is', () => {
+    expect(effectiveStatus('valid', renewal, '2027-01-14')).toBe('valid');
+    expect(isInForce('valid', renewal, '2027-01-14')).toBe(false);
+    expect(isInForce('valid', renewal, '2027-01-15')).toBe(true);
+    expect(isInForce('valid', renewal, '2037-01-15')).toBe(true);
+  });
+
+  it('is never in force unless valid: suspended, expired, revoked or superseded', () => {
+    expect(isInForce('suspended', renewal, '2030-01-01')).toBe(false);
+    expect(isInForce('valid', renewal, '2037-01-16')).toBe(false);
+    expect(isInForce('revoked', renewal, '2030-01-01')).toBe(false);
+    expect(isInForce('superseded', renewal, '2030-01-01')).toBe(false);
+    expect(isInForce('valid', { from: '2020-01-01', until: 'long-term' }, '2999-12-31')).toBe(true);
   });
 });
 

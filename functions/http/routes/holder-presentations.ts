@@ -28,7 +28,7 @@ export const holderPresentationsRoutes: readonly RouteSpec[] = [
       404: { description: 'No such license of yours' },
       409: {
         description:
-          'The license is not valid today (revoked, superseded, suspended or expired); or its seal key is withdrawn (code LICENSE_SEAL_WITHDRAWN): every verifier would reject it until its issuer re-issues it',
+          'The license is not valid today (revoked, superseded, suspended or expired: code LICENSE_NOT_PRESENTABLE); or it is valid but its first valid day is after today, China time (code LICENSE_NOT_YET_VALID, members `licenseId` and `validFrom`): every verifier refuses it until then; or its seal key is withdrawn (code LICENSE_SEAL_WITHDRAWN): every verifier would reject it until its issuer re-issues it',
       },
     },
   },

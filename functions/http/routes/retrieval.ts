@@ -35,7 +35,7 @@ export const retrievalRoutes: readonly RouteSpec[] = [
       },
       409: {
         description:
-          'The license is not valid: `code` LICENSE_REVOKED, LICENSE_SUPERSEDED (naming the next version only when the same holder holds it), LICENSE_SUSPENDED or LICENSE_EXPIRED (audited as a denied retrieval); or it kept changing while the retrieval was prepared (CONCURRENT_MODIFICATION: retry)',
+          'The license is not valid: `code` LICENSE_REVOKED, LICENSE_SUPERSEDED (naming the next version only when the same holder holds it), LICENSE_SUSPENDED or LICENSE_EXPIRED; or it is valid but its first valid day is after today, China time (LICENSE_NOT_YET_VALID, members `licenseId` and `validFrom`: every verifier refuses it until then) — each audited as a denied retrieval; or it kept changing while the retrieval was prepared (CONCURRENT_MODIFICATION: retry)',
       },
       500: {
         description:

@@ -15,6 +15,12 @@ export const HolderLicenseVersionSchema = z
     status: z
       .enum(['valid', 'suspended', 'revoked', 'superseded', 'expired'])
       .describe('Today: stored, or expired by its validity end'),
+    notYetValid: z
+      .literal(true)
+      .optional()
+      .describe(
+        'On a valid version whose first valid day (validity.from, China time) is after today: every verifier refuses it until then, and presenting or retrieving it is refused (409 LICENSE_NOT_YET_VALID)',
+      ),
     issuedAt: z.string(),
     validity: z.object({ from: z.string(), until: z.string() }),
     supersededBy: z

@@ -14,6 +14,7 @@ import { retrieveLicense } from '#app/retrieve-license.ts';
 import { IdentityNumberInText } from '#core/holders/identity-in-text.ts';
 import { fromBase64url, signCompactJws } from '#core/jws.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
+import { LicenseNotYetValid } from '#core/lifecycle.ts';
 import { KB_JWT_TYP, sdDigest, verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import {
@@ -23,6 +24,8 @@ import {
   DEMO_TYPE_CODE,
   DEMO_USCC,
 } from '#dev/demo/catalog.ts';
+import { asProblem } from '#http/domain-problems.ts';
+import { toProblemResponse } from '#http/problem.ts';
 import { GrantNotFound } from '#ports/grant-store.ts';
 import { InvalidCursor } from '#ports/page.ts';
 import { PresentationUnavailable } from '#ports/presentation-store.ts';
@@ -108,6 +111,27 @@ describe('my licenses', () => {
         actor: { kind: 'holder', id: ACCOUNTS.zhang },
       }),
     ]);
+  });
+
+  it('marks a valid license whose first valid day is after today not yet valid, in the list and when opened', async () => {
+    const inForce = await world.issue(ZHANG_CARD!, { serial: 'CARD1' });
+    // A renewal issued ahead of its term; 2025-06-01T02:00Z is 10:00 on 2025-06-01 in China.
+    const renewal = await world.issue(ZHANG_CARD!, {
+      serial: 'CARD2',
+      validity: { from: '2025-06-02', until: '2045-06-02' },
+    });
+
+    const { licenses } = await listHolderLicenses({ account: ACCOUNTS.zhang }, deps());
+    const opened = await openHolderLicense({ account: ACCOUNTS.zhang, licenseId: renewal.id }, deps());
+
+    const byId = new Map(licenses.map((l) => [l.licenseId, l]));
+    expect(byId.get(renewal.id)).toMatchObject({ status: 'valid', notYetValid: true });
+    expect(byId.get(inForce.id)).not.toHaveProperty('notYetValid');
+    expect(opened.license).toMatchObject({
+      status: 'valid',
+      notYetValid: true,
+      validity: { from: '2025-06-02' },
+    });
   });
 
   it('opens an own license: its data, the whole credential, a document link; audited first', async () => {
@@ -517,6 +541,32 @@ describe('presentations', () => {
       createPresentation({ ...request, licenseId: card.id, fields: ['姓名'] }, deps()),
     ).rejects.toBeInstanceOf(LicenseNotPresentable);
     expect(world.audit.events).toEqual([]);
+  });
+
+  it('refuses a license whose first valid day is after today, naming that day, as every verifier would; presents it from then', async () => {
+    // A renewal issued ahead of its term; 2025-06-01T02:00Z is 10:00 on 2025-06-01 in China.
+    const renewal = await world.issue(ZHANG_CARD!, { validity: { from: '2025-06-02', until: '2045-06-02' } });
+    const request = { account: ACCOUNTS.zhang, licenseId: renewal.id, fields: ['姓名'] };
+
+    for (const form of ['sd-jwt', 'reference'] as const) {
+      const error = await createPresentation({ ...request, form }, deps()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(LicenseNotYetValid);
+      const problem = toProblemResponse(asProblem(error));
+      expect(problem.statusCode).toBe(409);
+      expect(JSON.parse(problem.body)).toMatchObject({
+        code: 'LICENSE_NOT_YET_VALID',
+        licenseId: renewal.id,
+        validFrom: '2025-06-02',
+      });
+    }
+    expect(world.audit.events).toEqual([]);
+
+    world.clock.set('2025-06-01T16:00:00.000Z'); // 00:00 on 2025-06-02 in China
+    const created = await createPresentation({ ...request, form: 'sd-jwt' }, deps());
+    expect(created.licenseId).toBe(renewal.id);
   });
 });
 

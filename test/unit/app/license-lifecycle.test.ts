@@ -415,6 +415,55 @@ describe('reissueLicense of a type whose validity is given apart from the data',
     expect(content.validity).toEqual(tenYears);
     expect(content.document).toBeUndefined();
   });
+
+  it('refuses a validity starting after today, China time: the current version stays in force and nothing is written', async () => {
+    const { world, license } = await issuedApart();
+    const records = world.licenses.records.size;
+    const events = world.licenses.audit.length;
+    // A renewal ahead of its term: the new term starts the day after today in China (02:00 UTC is 10:00 there).
+    const renewal = { from: '2025-06-02', until: '2045-06-02' };
+
+    const error = await reissueLicense(
+      { licenseId: license.licenseId, validity: renewal },
+      PSB,
+      world.deps,
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(LicenseDataInvalid);
+    expect((error as LicenseDataInvalid).errors).toEqual([
+      expect.objectContaining({
+        path: 'validity.from',
+        code: 'validity-not-started',
+        message: expect.stringContaining('issue the renewal as a new license, or re-issue on 2025-06-02'),
+      }),
+    ]);
+    const problem = toProblemResponse(asProblem(error));
+    expect(problem.statusCode).toBe(400);
+    expect(JSON.parse(problem.body)).toMatchObject({ code: 'LICENSE_DATA_INVALID' });
+    expect(world.licenses.records.size).toBe(records);
+    expect(world.licenses.records.get(license.licenseId)?.status).toBe('valid');
+    expect(world.licenses.audit.length).toBe(events);
+  });
+
+  it('issues a first license ahead of its term, and re-issues it, not yet in force, with a later start', async () => {
+    const world = issuerWorld(NOW);
+    world.catalog.types = [...world.catalog.types, type];
+    const renewal = { from: '2025-07-01', until: '2045-07-01' };
+    const license = await issueLicense(
+      { typeCode: type.code, holder: card.holder, data, validity: renewal },
+      PSB,
+      world.deps,
+    );
+    // Superseding a version not yet in force takes nothing verifiable from the holder.
+    const later = { from: '2025-07-15', until: '2045-07-15' };
+    const next = await reissueLicense({ licenseId: license.licenseId, validity: later }, PSB, world.deps);
+
+    expect((await opened(world, next.licenseId)).content.validity).toEqual(later);
+    expect(world.licenses.records.get(license.licenseId)?.status).toBe('superseded');
+  });
 });
 
 describe('attachLicenseDocument', () => {

@@ -10,6 +10,7 @@ import { verifyAnnotatedCopy } from '#core/annotated-copy.ts';
 import { newGrantCode } from '#core/grants/grant-code.ts';
 import { decodeCompactJws, fromBase64url } from '#core/jws.ts';
 import { licenseKeyOf } from '#core/license-key.ts';
+import { LicenseNotYetValid } from '#core/lifecycle.ts';
 import { verifySdJwtVc } from '#core/sd-jwt-vc/index.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import {
@@ -20,6 +21,8 @@ import {
   DEMO_USCC,
   type DemoLicense,
 } from '#dev/demo/catalog.ts';
+import { asProblem } from '#http/domain-problems.ts';
+import { toProblemResponse } from '#http/problem.ts';
 import { RetrievalWorld } from './retrieval-fakes.ts';
 
 const ID_CARD = DEMO_LICENSES[0]!; // 张伟明's resident identity card
@@ -1347,6 +1350,58 @@ describe('the license must be valid to be retrieved', () => {
     const error = await refusal(retrieveLicense(byDuty({ licenseId: license.id }), world.retrievalDeps()));
 
     expect(error).toMatchObject({ code: 'LICENSE_EXPIRED' });
+  });
+
+  it('refuses a license whose first valid day is after today, China time, recording the refusal; retrieves it from that day', async () => {
+    // A renewal issued ahead of its term; 2025-06-01T02:00Z is 10:00 on 2025-06-01 in China.
+    const license = await world.issue(ID_CARD, { validity: { from: '2025-06-02', until: '2045-06-02' } });
+    const { grant: created, code } = await grant({ licenseId: license.id });
+
+    const error = await refusal(
+      retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps()),
+    );
+
+    expect(error).toBeInstanceOf(LicenseNotYetValid);
+    expect(error).toMatchObject({ code: 'LICENSE_NOT_YET_VALID', validFrom: '2025-06-02' });
+    const problem = toProblemResponse(asProblem(error));
+    expect(problem.statusCode).toBe(409);
+    expect(JSON.parse(problem.body)).toMatchObject({
+      code: 'LICENSE_NOT_YET_VALID',
+      licenseId: license.id,
+      validFrom: '2025-06-02',
+    });
+    expect((await world.grants.get(created.value.id))?.value.uses).toBe(0);
+    expect(world.audit.events.filter((e) => e.action === 'license.retrieved')).toEqual([
+      expect.objectContaining({
+        outcome: 'denied',
+        subject: expect.objectContaining({ licenseId: license.id }),
+        details: expect.objectContaining({ refusal: 'LICENSE_NOT_YET_VALID', basis: 'grant' }),
+      }),
+    ]);
+
+    world.clock.set('2025-06-01T16:00:00.000Z'); // 00:00 on 2025-06-02 in China
+    const result = await retrieveLicense(byGrant(code, { licenseId: license.id }), world.retrievalDeps());
+    expect(result.licenseId).toBe(license.id);
+  });
+
+  it('among a holder’s licenses of the type, takes the one in force over a newer one not yet in force', async () => {
+    const inForce = await world.issue(ID_CARD, {
+      serial: 'DEMO0000090',
+      issuedAt: '2015-05-10T00:00:00.000Z',
+      validity: { from: '2015-05-10', until: '2025-06-14' },
+    });
+    await world.issue(ID_CARD, {
+      serial: 'DEMO0000091',
+      issuedAt: '2025-05-20T00:00:00.000Z',
+      validity: { from: '2025-06-15', until: '2045-06-15' },
+    });
+
+    const result = await retrieveLicense(
+      byDuty({ holder: holderOf(ID_CARD), typeCode: DEMO_TYPE_CODE.residentIdentityCard }),
+      world.retrievalDeps(),
+    );
+
+    expect(result.licenseId).toBe(inForce.id);
   });
 
   it('among a holder’s licenses of the type, takes the valid one', async () => {
