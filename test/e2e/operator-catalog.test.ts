@@ -297,6 +297,11 @@ describe('the operator’s reads of the catalog', () => {
 describe('license types and sharing agreements', () => {
   const idCard = DEMO_LICENSE_TYPES.find((t) => t.code === DEMO_TYPE_CODE.residentIdentityCard)!;
   const sequence = String(randomInt(100, 1000));
+  /**
+   * A code no registration here takes (each use is refused, writing nothing): 010–099, clear of
+   * the demo types' 001 and 002 — `0${sequence.slice(1)}` met them for sequences x01 and x02.
+   */
+  const neverRegistered = `${idCard.definingAgency.uscc}0${randomInt(10, 100)}`;
   /** A new type: the ID card's fields under another code, 住址 not disclosable on its own. */
   const permit: LicenseType = {
     ...idCard,
@@ -332,7 +337,7 @@ describe('license types and sharing agreements', () => {
     const refused = await refusal(
       operator.registerLicenseType({
         ...permit,
-        code: `${idCard.definingAgency.uscc}0${sequence.slice(1)}`,
+        code: neverRegistered,
         issuers: [DEMO_USCC.housingProvidentFundCentre],
       }),
     );
@@ -357,7 +362,7 @@ describe('license types and sharing agreements', () => {
     const unknown = await refusal(
       operator.registerLicenseType({
         ...permit,
-        code: `${idCard.definingAgency.uscc}0${sequence.slice(1)}`,
+        code: neverRegistered,
         dataDomain: 'vehicle',
       }),
     );
