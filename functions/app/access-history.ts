@@ -18,7 +18,7 @@
 import { type AuditEvent, auditEventId, auditTime } from '#core/audit/event.ts';
 import type { Grant } from '#core/grants/grant.ts';
 import { parseLicenseId } from '#core/identifiers/license-id.ts';
-import { licenseKeyOf, parseLicenseKey } from '#core/license-key.ts';
+import { licenseKeyNamedBy } from '#core/license-key.ts';
 import { LicenseNotFound } from '#core/storage-errors.ts';
 import type { AuditPosition, LicenseAuditReader } from '#ports/audit-log.ts';
 import type { AuditLogWriter } from '#ports/audit-log-writer.ts';
@@ -242,7 +242,7 @@ async function covering(
   const ofType = grants.filter(({ scope }) => scope.kind === 'type' && scope.typeCode === named.typeCode);
   const held = ofType.length === 0 ? undefined : await tenure(holderIndex, named.licenseKey, deps);
   return grants.filter(({ scope, created, revoked, expiresAt }) => {
-    if (scope.kind === 'license') return licenseKeyOfScope(scope.licenseId) === named.licenseKey;
+    if (scope.kind === 'license') return licenseKeyNamedBy(scope.licenseId) === named.licenseKey;
     if (held === undefined || scope.typeCode !== named.typeCode) return false;
     return (held.until === undefined || created < held.until) && (revoked ?? expiresAt) > held.from;
   });
@@ -261,15 +261,6 @@ async function tenure(
   if (first === undefined || last === undefined) return undefined;
   const next = versions.find((v) => v.licenseVersion > last.licenseVersion);
   return { from: first.issuedAt, ...(next === undefined ? {} : { until: next.issuedAt }) };
-}
-
-/** The license key a one-license grant names (it stores the key; an identifier is read as its key). */
-function licenseKeyOfScope(licenseId: string): string | undefined {
-  try {
-    return parseLicenseReference(licenseId).licenseKey;
-  } catch {
-    return undefined;
-  }
 }
 
 /** One license's (or grant's) events as the merge consumes them: the caller's, read a slice at a time. */
@@ -367,27 +358,12 @@ function ownership(
   // verify` names such an item unreadable).
   return async (key, { subject }) => {
     // Where the writer files an event (audit-items.ts): its license's key, else its grant's id.
-    if ((subjectLicenseKey(subject?.licenseId) ?? subject?.grantId) !== key) return false;
+    if ((licenseKeyNamedBy(subject?.licenseId) ?? subject?.grantId) !== key) return false;
     if (subject?.licenseVersion !== undefined) {
       return (await ownVersions(key)).has(subject.licenseVersion);
     }
     return subject?.grantId !== undefined && ownGrant(subject.grantId);
   };
-}
-
-/** The license key a subject names, by a version's identifier or by the key itself. */
-function subjectLicenseKey(licenseId: string | undefined): string | undefined {
-  if (licenseId === undefined) return undefined;
-  try {
-    return licenseKeyOf(licenseId);
-  } catch {
-    try {
-      parseLicenseKey(licenseId);
-      return licenseId;
-    } catch {
-      return undefined;
-    }
-  }
 }
 
 function newestFirst(a: AuditEvent, b: AuditEvent): number {

@@ -38,3 +38,22 @@ export function parseLicenseKey(key: string): LicenseKeyParts {
   }
   return { typeCode, issuerCode, serial };
 }
+
+/**
+ * The license key an audit subject's `licenseId` names: a version's full identifier, or the key
+ * itself (an event about the license across versions); undefined for anything else — such an
+ * event is still recorded, just not filed per license.
+ */
+export function licenseKeyNamedBy(licenseId: string | undefined): string | undefined {
+  if (licenseId === undefined) return undefined;
+  try {
+    return licenseKeyOf(licenseId);
+  } catch {
+    try {
+      parseLicenseKey(licenseId);
+      return licenseId;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import { canonicalEventBytes } from '#core/audit/canonical.ts';
 import type { AuditEvent } from '#core/audit/event.ts';
-import { licenseKeyOf, parseLicenseKey } from '#core/license-key.ts';
+import { licenseKeyNamedBy } from '#core/license-key.ts';
 import { stableShard } from '#core/stable-shard.ts';
 import type { TransactItem } from './transact-write.ts';
 
@@ -99,7 +99,7 @@ export function auditPut(table: string, event: AuditEvent): TransactItem {
  * license) the grant's, so its holder's history finds those too.
  */
 export function byLicenseKeyOf(subject: AuditEvent['subject']): string | undefined {
-  const licenseKey = licenseKeyOfSubject(subject?.licenseId);
+  const licenseKey = licenseKeyNamedBy(subject?.licenseId);
   if (licenseKey !== undefined || subject?.grantId === undefined) return licenseKey;
   return byGrantKey(subject.grantId);
 }
@@ -107,19 +107,4 @@ export function byLicenseKeyOf(subject: AuditEvent['subject']): string | undefin
 /** The by-license index key under which a grant's own events (naming no license) are found. */
 export function byGrantKey(grantId: string): string {
   return `G#${grantId}`;
-}
-
-/** The subject may name a version (full identifier) or the license across versions (its key). */
-function licenseKeyOfSubject(licenseId: string | undefined): string | undefined {
-  if (licenseId === undefined) return undefined;
-  try {
-    return licenseKeyOf(licenseId);
-  } catch {
-    try {
-      parseLicenseKey(licenseId);
-      return licenseId;
-    } catch {
-      return undefined; // not a GB/T 36904 identifier: the event is still recorded, just not per license
-    }
-  }
 }
