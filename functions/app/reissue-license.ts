@@ -117,19 +117,8 @@ export async function reissueLicense(
     { dataDomain: current.dataDomain, licenseId: current.id },
     current.content,
   );
-  // 补发 of a lost copy sends nothing: the current version's data, and its validity where the
-  // data does not carry it.
   const today = issueDay(now);
-  const license = checkLicense(
-    type,
-    {
-      data: request.data ?? fieldsOfSdJwt(opened.sdJwt),
-      holder: request.holder,
-      validity: request.validity,
-      currentValidity: opened.content.validity,
-    },
-    today,
-  );
+  const license = checkedReissue(type, request, opened, today);
   refuseStartAfterToday(license.validity, opened.content.validity, today);
   // The layout document prints the data and the validity; it stays bound only to a version
   // with both unchanged — data sent whole as it is (an issuer's system sends every field) too.
@@ -198,6 +187,29 @@ export async function reissueLicense(
 }
 
 /**
+ * The re-issue's license as the request asks for it, against the version it supersedes: 补发 of a
+ * lost copy sends nothing — the current version's data, and its validity where the data does
+ * not carry it.
+ */
+function checkedReissue(
+  type: LicenseType,
+  request: ReissueRequest,
+  current: { sdJwt: string; content: { validity: ValidityPeriod } },
+  today: CivilDate,
+) {
+  return checkLicense(
+    type,
+    {
+      data: request.data ?? fieldsOfSdJwt(current.sdJwt),
+      holder: request.holder,
+      validity: request.validity,
+      currentValidity: current.content.validity,
+    },
+    today,
+  );
+}
+
+/**
  * A re-issue supersedes the current version at once, so one whose term starts after today would
  * leave the holder nothing any verifier accepts (its `nbf`) until then: a renewal ahead of its
  * term is issued as a new license, or re-issued on its first day. A current version not yet in
@@ -246,16 +258,7 @@ async function reissuedBefore(
       version.content,
     );
   const [was, made] = await Promise.all([open(current), open(next)]);
-  const license = checkLicense(
-    type,
-    {
-      data: request.data ?? fieldsOfSdJwt(was.sdJwt),
-      holder: request.holder,
-      validity: request.validity,
-      currentValidity: was.content.validity,
-    },
-    issueDay(now),
-  );
+  const license = checkedReissue(type, request, was, issueDay(now));
   const supersede = current.history.findLast((change) => change.action === 'supersede');
   const same =
     next.holderIndex === (await deps.blindIndex.tokenFor(license.holder.codeType, license.holder.code)) &&
