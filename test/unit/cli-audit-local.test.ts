@@ -3,23 +3,14 @@
 // port it last answered on, rather than a bare ECONNREFUSED of an emulator's port.
 
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeLocalEndpoints } from '#dev/local-endpoints.ts';
 import { runCli } from '../../bin/cli.ts';
+import { closedPort } from '../fixtures/closed-port.ts';
 
 let dir: string;
-
-/** A port nothing listens on: one the system just handed out and took back. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const { port } = server.address() as { port: number };
-  await new Promise((closed) => server.close(closed));
-  return port;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'elicense-audit-local-'));

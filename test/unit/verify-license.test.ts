@@ -56,11 +56,17 @@ function deps(statuses: Record<string, number> = { 'list-1#7': 0 }): VerifyLicen
 }
 
 async function license(
-  overrides: { issuer?: string; statusUri?: string; holderKey?: SoftwareEs256Signer['publicJwk'] } = {},
+  overrides: {
+    issuer?: string;
+    statusUri?: string;
+    holderKey?: SoftwareEs256Signer['publicJwk'];
+    licenseId?: string;
+    signer?: SoftwareEs256Signer;
+  } = {},
 ) {
   const { sdJwt } = await issueSdJwtVc(
     {
-      licenseId: LICENSE_ID,
+      licenseId: overrides.licenseId ?? LICENSE_ID,
       issuer: overrides.issuer ?? agencyIssuer(BASE, agency.uscc),
       ...(overrides.holderKey ? { holderKey: overrides.holderKey } : {}),
       fields: { 姓名: '张演示', 性别: '男' },
@@ -69,7 +75,7 @@ async function license(
       validUntil: NOW + 100,
       status: { uri: overrides.statusUri ?? statusListUri(BASE, 'list-1'), idx: 7 },
     },
-    seal,
+    overrides.signer ?? seal,
   );
   return sdJwt;
 }
@@ -102,21 +108,7 @@ describe('verifyLicense', () => {
   it('accepts a license signed with a seal key that rotation replaced, and refuses an unknown kid', async () => {
     const rotated = new SoftwareEs256Signer('rotated-kid');
     const unknown = new SoftwareEs256Signer('unknown-kid');
-    const signWith = async (signer: SoftwareEs256Signer) =>
-      (
-        await issueSdJwtVc(
-          {
-            licenseId: LICENSE_ID,
-            issuer: agencyIssuer(BASE, agency.uscc),
-            fields: { 姓名: '张演示' },
-            issuedAt: NOW - 100,
-            validFrom: NOW - 100,
-            validUntil: NOW + 100,
-            status: { uri: statusListUri(BASE, 'list-1'), idx: 7 },
-          },
-          signer,
-        )
-      ).sdJwt;
+    const signWith = (signer: SoftwareEs256Signer) => license({ signer });
     const signers: Record<string, SoftwareEs256Signer> = {
       'local:seal/new': seal,
       'local:seal/old': rotated,
@@ -244,19 +236,7 @@ describe('verifyLicense audits every verification', () => {
       serial: '2430599',
       version: '001',
     });
-    const { sdJwt } = await issueSdJwtVc(
-      {
-        licenseId: otherIssuers,
-        issuer: agencyIssuer(BASE, agency.uscc),
-        fields: { 姓名: '张演示' },
-        issuedAt: NOW - 100,
-        validFrom: NOW - 100,
-        validUntil: NOW + 100,
-        status: { uri: statusListUri(BASE, 'list-1'), idx: 7 },
-      },
-      seal,
-    );
-    const result = await verifyLicense({ presentation: sdJwt }, deps());
+    const result = await verifyLicense({ presentation: await license({ licenseId: otherIssuers }) }, deps());
     expect(result.valid).toBe(false);
     expect(result.checks.signature).toBe('ok');
     expect(result.checks.profile).toMatch(/is not the issuer .* of license_id/);

@@ -1,7 +1,6 @@
 // The registry over the wire: the demo catalog stored and read back, registrations that never
 // silently overwrite, and the API-key lookup request authentication relies on.
 
-import { createServer } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -27,6 +26,7 @@ import {
 } from '#ports/config-store.ts';
 import { InvalidCursor, type Page } from '#ports/page.ts';
 import { StoredItemInvalid } from '#ports/stored-item-invalid.ts';
+import { closedPort } from '../../fixtures/closed-port.ts';
 import { provisionStoreStage, type StoreStage } from './stage.ts';
 
 let stage: StoreStage;
@@ -524,12 +524,3 @@ describe('a write that fails before any of it is sent', () => {
     expect((await store.getAgency(DEMO_USCC.housingProvidentFundCentre))?.version).toBe(current.version + 1);
   });
 });
-
-/** A local port nothing listens on: bound by the system, then let go. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

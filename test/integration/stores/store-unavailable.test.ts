@@ -1,7 +1,6 @@
 // A store the platform cannot reach, over the wire: the SDK's own retries spent, the route answers
 // 503 dependency-unavailable — something the caller may retry — not a 500, and hands out nothing.
 
-import { createServer } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -9,15 +8,7 @@ import { expect, test } from 'vitest';
 import { DynamoAuditLogWriter } from '#adapters/aws/audit-log-writer.ts';
 import type { RouteSpec } from '#http/route-spec.ts';
 import { createRouter } from '#http/router.ts';
-
-/** A local port nothing listens on: bound by the system, then let go. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from '../../fixtures/closed-port.ts';
 
 test('a route whose audit table cannot be reached answers 503 dependency-unavailable', async () => {
   const client = new DynamoDBClient({
