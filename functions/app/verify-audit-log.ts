@@ -265,7 +265,7 @@ function chainEndFindings(
   }
   // Chained, and signed, but over events the chain had sealed already: a second history of them
   // (verifyAuditRange says the same of the batches it reads; this one lies past the range).
-  const tailLast = tail === null ? undefined : verifyCheckpoint(tail.checkpoint, publicJwks).body?.lastEvent;
+  const tailLast = tail?.lastEvent;
   if (tailLast !== undefined && compareAuditEvents(next.body.firstEvent, tailLast) <= 0) {
     return [
       {
@@ -465,10 +465,10 @@ const HEAD_MOVE_WAITS_MS = [0, 250, 1000];
 function signedBatch(
   checkpoint: string | null,
   publicJwks: readonly PublicJwk[],
-): { seq: number; checkpoint: string } | null | undefined {
+): { seq: number; checkpoint: string; lastEvent: AuditPosition } | null | undefined {
   if (checkpoint === null) return null;
-  const seq = verifyCheckpoint(checkpoint, publicJwks).body?.seq;
-  return seq === undefined ? undefined : { seq, checkpoint };
+  const body = verifyCheckpoint(checkpoint, publicJwks).body;
+  return body === undefined ? undefined : { seq: body.seq, checkpoint, lastEvent: body.lastEvent };
 }
 
 /** Whether the sealer has not reached this stored event yet (by its stored position). */
